@@ -1,0 +1,147 @@
+// Command webhookd serves the webhook-subscription APIs of every dialect in openapi.yaml.
+//
+// Configuration comes from the environment; see README.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/internal/pgcluster"
+)
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(log); err != nil {
+		log.Error("webhookd stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	port := envOr("PORT", "8080")
+	databaseURL := os.Getenv("DATABASE_URL")
+	if databaseURL == "" {
+		dir := filepath.Join(envOr("WEBHOOKS_DATA_DIR", ".data"), "postgres")
+		cluster, err := pgcluster.Start(ctx, dir, pgcluster.Options{Logger: log})
+		if err != nil {
+			return fmt.Errorf("local PostgreSQL: %w", err)
+		}
+		defer cluster.Stop()
+		if err := cluster.CreateDatabase(ctx, "webhookd"); err != nil {
+			return err
+		}
+		databaseURL = cluster.URL("webhookd")
+	}
+
+	conn, err := sql.Open("postgres", databaseURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetMaxOpenConns(envInt("DATABASE_MAX_CONNS", 20))
+	conn.SetMaxIdleConns(envInt("DATABASE_MAX_CONNS", 20))
+	conn.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.Migrate(ctx, conn); err != nil {
+		return err
+	}
+
+	adminToken := os.Getenv("WEBHOOKS_ADMIN_TOKEN")
+	demo := adminToken == ""
+	if demo {
+		adminToken = "adm_" + randomHex(24)
+	}
+	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log})
+	if err != nil {
+		return err
+	}
+	listener, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		return err
+	}
+	server := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(listener) }()
+	log.Info("webhookd listening", "addr", listener.Addr().String())
+
+	if demo {
+		base := "http://localhost:" + port
+		if err := printDemo(ctx, os.Stdout, base, adminToken); err != nil {
+			log.Error("creating the demo account", "error", err)
+		}
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// printDemo creates a demo account through the admin API, as an operator would, and prints
+// what a new user needs to try every dialect.
+func printDemo(ctx context.Context, out io.Writer, base, adminToken string) error {
+	body, _ := json.Marshal(gen.AccountCreate{Name: "demo"})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/admin/v1/accounts", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("POST /admin/v1/accounts: %d %s", resp.StatusCode, b)
+	}
+	var a gen.AccountCreated
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, `
+webhookd is running on %[1]s
+No WEBHOOKS_ADMIN_TOKEN was set, so one was generated for this run:
+
+  WEBHOOKS_ADMIN_TOKEN=%[2]s
+
+Demo account %[3]s:
+  Voucherify  project %[4]s  X-Management-Id: %[5]s  X-Management-Token: %[6]s
+  Bird        workspace %[7]s  Authorization: AccessKey %[8]s
+
+Try it:
+  curl -s %[1]s/admin/v1/accounts/%[3]s -H 'Authorization: Bearer %[2]s'
+  curl -s %[1]s/management/v1/projects/%[4]s/webhooks -H 'X-Management-Id: %[5]s' -H 'X-Management-Token: %[6]s' -H 'Content-Type: application/json' -d '{"target_url":"https://example.com/hooks","events":["voucher.created"]}'
+  curl -s %[1]s/workspaces/%[7]s/webhook-subscriptions -H 'Authorization: AccessKey %[8]s' -H 'Content-Type: application/json' -d '{"service":"channels","event":"sms.outbound","url":"https://example.com/hooks"}'
+
+`, base, adminToken, a.Id, a.Voucherify.ProjectId, a.Voucherify.ManagementId, a.Voucherify.ManagementToken, a.Bird.WorkspaceId, a.Bird.AccessKey)
+	return nil
+}

@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+)
+
+// Admin manages accounts and issues their credentials.
+type Admin struct {
+	store
+}
+
+// Scope dialects as stored in the scopes table.
+const (
+	scopeVoucherifyProject = "voucherify"
+	scopeBirdWorkspace     = "bird"
+)
+
+// AdminCreateAccount creates an account with one scope per dialect and returns its secrets,
+// which are stored only as digests.
+func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccountRequestObject) (gen.AdminCreateAccountResponseObject, error) {
+	managementAPI := true
+	if f := req.Body.Features; f != nil && f.ManagementApi != nil {
+		managementAPI = *f.ManagementApi
+	}
+	creds := accountCredentials{
+		projectID:       "proj_" + randomAlphanumeric(8),
+		managementID:    "mgmt_" + randomAlphanumeric(20),
+		managementToken: newSecret(),
+		organizationID:  uuid.New(),
+		workspaceID:     uuid.New(),
+		accessKey:       newSecret(),
+	}
+	var account db.Account
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		account, err = q.CreateAccount(ctx, db.CreateAccountParams{ID: uuid.New(), Name: req.Body.Name, ManagementApi: managementAPI})
+		if err != nil {
+			return err
+		}
+		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeVoucherifyProject, ExternalID: creds.projectID, Name: req.Body.Name}); err != nil {
+			return err
+		}
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialVoucherify, PublicID: creds.managementID, SecretSha256: digest(creds.managementToken)}); err != nil {
+			return err
+		}
+		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeBirdWorkspace, ExternalID: creds.workspaceID.String(), ParentID: creds.organizationID.String(), Name: req.Body.Name}); err != nil {
+			return err
+		}
+		return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialBird, SecretSha256: digest(creds.accessKey)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create account: %w", err)
+	}
+	return gen.AdminCreateAccount201JSONResponse(toAccountCreated(account, creds)), nil
+}
+
+// AdminGetAccount returns an account and its dialect identifiers.
+func (a Admin) AdminGetAccount(ctx context.Context, req gen.AdminGetAccountRequestObject) (gen.AdminGetAccountResponseObject, error) {
+	account, err := a.q.GetAccount(ctx, req.AccountId)
+	if errors.Is(err, sql.ErrNoRows) {
+		return gen.AdminGetAccount404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	view, err := a.accountView(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	return gen.AdminGetAccount200JSONResponse{AdminAccountJSONResponse: gen.AdminAccountJSONResponse(view)}, nil
+}
+
+// AdminUpdateAccount renames an account or switches its features.
+func (a Admin) AdminUpdateAccount(ctx context.Context, req gen.AdminUpdateAccountRequestObject) (gen.AdminUpdateAccountResponseObject, error) {
+	params := db.UpdateAccountParams{ID: req.AccountId}
+	if req.Body.Name != nil {
+		params.Name = sql.NullString{String: *req.Body.Name, Valid: true}
+	}
+	if f := req.Body.Features; f != nil && f.ManagementApi != nil {
+		params.ManagementApi = sql.NullBool{Bool: *f.ManagementApi, Valid: true}
+	}
+	account, err := a.q.UpdateAccount(ctx, params)
+	if errors.Is(err, sql.ErrNoRows) {
+		return gen.AdminUpdateAccount404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	view, err := a.accountView(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	return gen.AdminUpdateAccount200JSONResponse{AdminAccountJSONResponse: gen.AdminAccountJSONResponse(view)}, nil
+}
+
+func (a Admin) accountView(ctx context.Context, account db.Account) (gen.Account, error) {
+	projects, err := a.q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeVoucherifyProject})
+	if err != nil {
+		return gen.Account{}, err
+	}
+	workspaces, err := a.q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeBirdWorkspace})
+	if err != nil {
+		return gen.Account{}, err
+	}
+	if len(projects) == 0 || len(workspaces) == 0 {
+		return gen.Account{}, fmt.Errorf("account %s has no project or workspace", account.ID)
+	}
+	return toAccount(account, projects[0], workspaces[0]), nil
+}
+
+func accountNotFound() gen.AdminNotFoundJSONResponse {
+	return gen.AdminNotFoundJSONResponse{Code: "not_found", Message: "account not found"}
+}

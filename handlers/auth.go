@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/webhookd/webhookd/db"
+)
+
+// Credential kinds as stored in the credentials table.
+const (
+	credentialVoucherify = "voucherify"
+	credentialBird       = "bird"
+)
+
+// authenticator implements every security scheme of openapi.yaml. On success it records the
+// caller's account in the request's requestInfo.
+type authenticator struct {
+	q           *db.Queries
+	adminDigest []byte
+}
+
+func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+	req := in.RequestValidationInput.Request
+	info := infoFrom(req.Context())
+	switch in.SecuritySchemeName {
+	case "adminToken":
+		token, ok := authorization(req, "Bearer")
+		if !ok || subtle.ConstantTimeCompare(digest(token), a.adminDigest) != 1 {
+			return errUnauthenticated
+		}
+		return nil
+	case "X-Management-Id":
+		// Checked together with its token, under X-Management-Token.
+		return nil
+	case "X-Management-Token":
+		account, err := a.voucherify(ctx, req.Header.Get("X-Management-Id"), req.Header.Get("X-Management-Token"))
+		if err != nil {
+			return err
+		}
+		if !account.ManagementApi {
+			return errFeatureMissing
+		}
+		info.account = &account
+		return nil
+	case "accessKey":
+		key, ok := authorization(req, "AccessKey")
+		if !ok {
+			return errUnauthenticated
+		}
+		account, err := a.q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialBird, SecretSha256: digest(key)})
+		if err != nil {
+			return credentialError(err)
+		}
+		info.account = &account
+		return nil
+	}
+	return fmt.Errorf("security scheme %q has no authenticator", in.SecuritySchemeName)
+}
+
+func (a *authenticator) voucherify(ctx context.Context, id, token string) (db.Account, error) {
+	if id == "" || token == "" {
+		return db.Account{}, errUnauthenticated
+	}
+	row, err := a.q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialVoucherify, PublicID: id})
+	if err != nil {
+		return db.Account{}, credentialError(err)
+	}
+	if subtle.ConstantTimeCompare(digest(token), row.SecretSha256) != 1 {
+		return db.Account{}, errUnauthenticated
+	}
+	return row.Account, nil
+}
+
+func credentialError(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return errUnauthenticated
+	}
+	return fmt.Errorf("credential lookup: %w", err)
+}
+
+// authorization returns the credential of an "Authorization: <scheme> <credential>" header;
+// the scheme name is case-insensitive (RFC 9110 §11.1).
+func authorization(req *http.Request, scheme string) (string, bool) {
+	name, credential, ok := strings.Cut(strings.TrimSpace(req.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(name, scheme) {
+		return "", false
+	}
+	credential = strings.TrimSpace(credential)
+	return credential, credential != ""
+}

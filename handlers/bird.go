@@ -1,0 +1,398 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+)
+
+// Bird implements Bird's Notifications API webhook subscriptions.
+type Bird struct {
+	store
+}
+
+const (
+	dialectBirdSubscription = "bird"
+	birdDefaultPageSize     = 10
+	// birdMaxSameFilters is Bird's cap on subscriptions sharing one event and filter combination.
+	birdMaxSameFilters = 5
+)
+
+// birdMissing carries the 404 body for a workspace or subscription the caller cannot see.
+type birdMissing struct{ body gen.ErrorDetailed }
+
+func (e *birdMissing) Error() string { return e.body.Message }
+
+// birdInvalid carries 422 details for input that the schema alone cannot judge.
+type birdInvalid struct{ fields []fieldError }
+
+func (e *birdInvalid) Error() string { return "invalid input" }
+
+// birdOutcome sorts an error into a 404 body, a 422 body, or an unexpected failure.
+func birdOutcome(err error) (notFound *gen.ErrorDetailed, invalid *gen.ErrorValidation, unexpected error) {
+	var m *birdMissing
+	if errors.As(err, &m) {
+		return &m.body, nil, nil
+	}
+	var inv *birdInvalid
+	if errors.As(err, &inv) {
+		v := birdValidation(inv.fields)
+		return nil, &v, nil
+	}
+	return nil, nil, err
+}
+
+// BirdCreateWebhookSubscription answers 201 with the new subscription.
+func (b Bird) BirdCreateWebhookSubscription(ctx context.Context, req gen.BirdCreateWebhookSubscriptionRequestObject) (gen.BirdCreateWebhookSubscriptionResponseObject, error) {
+	var out gen.WebhookSubscription
+	err := b.inTx(ctx, func(q *db.Queries) error {
+		workspace, err := b.workspace(ctx, q, req.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		body := req.Body
+		event, ok := lookupBirdEvent(body.Service, body.Event)
+		if !ok {
+			return &birdInvalid{[]fieldError{{path: "event", message: fmt.Sprintf("%q is not an event of service %q; GET /workspaces/{workspaceId}/available-webhooks lists them", body.Event, body.Service)}}}
+		}
+		var requested []gen.WebhookEventFilter
+		if body.EventFilters != nil {
+			requested = *body.EventFilters
+		}
+		filters, err := b.checkFilters(ctx, q, workspace.ID, uuid.Nil, string(body.Service), event, requested)
+		if err != nil {
+			return err
+		}
+		id := uuid.New()
+		row, err := q.CreateSubscription(ctx, db.CreateSubscriptionParams{
+			AccountID:  workspace.AccountID,
+			ScopeID:    workspace.ID,
+			Dialect:    dialectBirdSubscription,
+			ExternalID: id.String(),
+			Url:        body.Url,
+			Events:     []string{event.event},
+			Filters:    filters,
+			Status:     statusActive,
+			Secret:     deref(body.SigningKey),
+			Headers:    json.RawMessage(`{}`),
+			Properties: json.RawMessage(`{}`),
+			Service:    string(body.Service),
+			Template:   deref(body.Template),
+		})
+		if err != nil {
+			return err
+		}
+		out, err = toBirdSubscription(row, workspace)
+		return err
+	})
+	if nf, inv, err := birdOutcome(err); nf != nil {
+		return gen.BirdCreateWebhookSubscription404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+	} else if inv != nil {
+		return gen.BirdCreateWebhookSubscription422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.BirdCreateWebhookSubscription201JSONResponse(out), nil
+}
+
+// BirdListWebhookSubscriptions pages through a workspace's subscriptions in creation order.
+// The page token is a keyset cursor, so paging never skips or repeats a subscription even
+// while others are created or deleted.
+func (b Bird) BirdListWebhookSubscriptions(ctx context.Context, req gen.BirdListWebhookSubscriptionsRequestObject) (gen.BirdListWebhookSubscriptionsResponseObject, error) {
+	list, err := b.list(ctx, req)
+	if nf, inv, err := birdOutcome(err); nf != nil {
+		return gen.BirdListWebhookSubscriptions404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+	} else if inv != nil {
+		return gen.BirdListWebhookSubscriptions422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.BirdListWebhookSubscriptions200JSONResponse(list), nil
+}
+
+func (b Bird) list(ctx context.Context, req gen.BirdListWebhookSubscriptionsRequestObject) (gen.WebhookSubscriptionList, error) {
+	workspace, err := b.workspace(ctx, b.q, req.WorkspaceId)
+	if err != nil {
+		return gen.WebhookSubscriptionList{}, err
+	}
+	limit := birdDefaultPageSize
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	params := db.ListScopeSubscriptionsAfterParams{ScopeID: workspace.ID, MaxRows: int32(limit + 1)}
+	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
+		after, err := decodePageToken(*req.Params.PageToken)
+		if err != nil {
+			return gen.WebhookSubscriptionList{}, &birdInvalid{[]fieldError{{path: "pageToken", message: "is not a page token issued by this API"}}}
+		}
+		params.AfterCreatedAt = sql.NullTime{Time: after.createdAt, Valid: true}
+		params.AfterID = uuid.NullUUID{UUID: after.id, Valid: true}
+	}
+	rows, err := b.q.ListScopeSubscriptionsAfter(ctx, params)
+	if err != nil {
+		return gen.WebhookSubscriptionList{}, err
+	}
+	list := gen.WebhookSubscriptionList{Results: make([]gen.WebhookSubscription, 0, min(len(rows), limit))}
+	if len(rows) > limit {
+		last := rows[limit-1]
+		list.NextPageToken = ptr(encodePageToken(pageCursor{createdAt: last.CreatedAt, id: last.ID}))
+		rows = rows[:limit]
+	}
+	for _, r := range rows {
+		s, err := toBirdSubscription(r, workspace)
+		if err != nil {
+			return gen.WebhookSubscriptionList{}, err
+		}
+		list.Results = append(list.Results, s)
+	}
+	return list, nil
+}
+
+// BirdGetWebhookSubscription returns one subscription.
+func (b Bird) BirdGetWebhookSubscription(ctx context.Context, req gen.BirdGetWebhookSubscriptionRequestObject) (gen.BirdGetWebhookSubscriptionResponseObject, error) {
+	out, err := b.get(ctx, req.WorkspaceId, req.WebhookSubscriptionId)
+	if nf, _, err := birdOutcome(err); nf != nil {
+		return gen.BirdGetWebhookSubscription404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.BirdGetWebhookSubscription200JSONResponse(out), nil
+}
+
+func (b Bird) get(ctx context.Context, workspaceID, subscriptionID uuid.UUID) (gen.WebhookSubscription, error) {
+	workspace, err := b.workspace(ctx, b.q, workspaceID)
+	if err != nil {
+		return gen.WebhookSubscription{}, err
+	}
+	row, err := b.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: subscriptionID.String()})
+	if err != nil {
+		return gen.WebhookSubscription{}, missingSubscription(err, subscriptionID)
+	}
+	return toBirdSubscription(row, workspace)
+}
+
+// BirdUpdateWebhookSubscription changes the members that are present; eventFilters null
+// removes every filter and an array replaces them.
+func (b Bird) BirdUpdateWebhookSubscription(ctx context.Context, req gen.BirdUpdateWebhookSubscriptionRequestObject) (gen.BirdUpdateWebhookSubscriptionResponseObject, error) {
+	var out gen.WebhookSubscription
+	err := b.inTx(ctx, func(q *db.Queries) error {
+		workspace, err := b.workspace(ctx, q, req.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
+		if err != nil {
+			return missingSubscription(err, req.WebhookSubscriptionId)
+		}
+		body := req.Body
+		if body == nil || (body.Template == nil && body.Url == nil && body.SigningKey == nil && body.Status == nil && !body.EventFilters.IsSpecified()) {
+			return &birdInvalid{[]fieldError{{message: "must have at least one property"}}}
+		}
+		filters := row.Filters
+		if body.EventFilters.IsSpecified() {
+			var requested []gen.WebhookEventFilter
+			if !body.EventFilters.IsNull() {
+				requested = body.EventFilters.MustGet()
+			}
+			event, ok := lookupBirdEvent(gen.WebhookService(row.Service), firstOf(row.Events))
+			if !ok {
+				return fmt.Errorf("subscription %s has event %q outside the catalog", row.ID, firstOf(row.Events))
+			}
+			if filters, err = b.checkFilters(ctx, q, workspace.ID, row.ID, row.Service, event, requested); err != nil {
+				return err
+			}
+		}
+		updated, err := q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
+			p.Filters = filters
+			if body.Url != nil {
+				p.Url = *body.Url
+			}
+			if body.Template != nil {
+				p.Template = *body.Template
+			}
+			if body.SigningKey != nil {
+				p.Secret = *body.SigningKey
+			}
+			if body.Status != nil {
+				p.Status = string(*body.Status)
+				p.StatusReason = ""
+			}
+		}))
+		if err != nil {
+			return err
+		}
+		out, err = toBirdSubscription(updated, workspace)
+		return err
+	})
+	if nf, inv, err := birdOutcome(err); nf != nil {
+		return gen.BirdUpdateWebhookSubscription404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+	} else if inv != nil {
+		return gen.BirdUpdateWebhookSubscription422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.BirdUpdateWebhookSubscription200JSONResponse(out), nil
+}
+
+// BirdDeleteWebhookSubscription removes a subscription.
+func (b Bird) BirdDeleteWebhookSubscription(ctx context.Context, req gen.BirdDeleteWebhookSubscriptionRequestObject) (gen.BirdDeleteWebhookSubscriptionResponseObject, error) {
+	err := func() error {
+		workspace, err := b.workspace(ctx, b.q, req.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		n, err := b.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
+		if err == nil && n == 0 {
+			err = sql.ErrNoRows
+		}
+		return missingSubscription(err, req.WebhookSubscriptionId)
+	}()
+	if nf, _, err := birdOutcome(err); nf != nil {
+		return gen.BirdDeleteWebhookSubscription404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.BirdDeleteWebhookSubscription204Response{}, nil
+}
+
+// BirdListAvailableWebhooks lists the catalog, optionally of one service.
+func (b Bird) BirdListAvailableWebhooks(ctx context.Context, req gen.BirdListAvailableWebhooksRequestObject) (gen.BirdListAvailableWebhooksResponseObject, error) {
+	if _, err := b.workspace(ctx, b.q, req.WorkspaceId); err != nil {
+		if nf, _, err := birdOutcome(err); nf != nil {
+			return gen.BirdListAvailableWebhooks404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+		} else {
+			return nil, err
+		}
+	}
+	results := []gen.AvailableWebhook{}
+	for _, s := range birdCatalog {
+		if req.Params.Service != nil && *req.Params.Service != s.service {
+			continue
+		}
+		for _, e := range s.events {
+			results = append(results, gen.AvailableWebhook{Service: s.service, Event: e.event, Description: e.description, EventFilterKeys: slices.Clone(e.filterKeys)})
+		}
+	}
+	return gen.BirdListAvailableWebhooks200JSONResponse{Results: results}, nil
+}
+
+// workspace finds the caller's workspace; another account's workspace is reported as missing.
+func (b Bird) workspace(ctx context.Context, q *db.Queries, id uuid.UUID) (db.Scope, error) {
+	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeBirdWorkspace, ExternalID: id.String(), AccountID: accountFrom(ctx).ID})
+	if err := notFound(err, "workspace"); errors.Is(err, errNotFound) {
+		return db.Scope{}, &birdMissing{birdNotFound("workspace not found", map[string]any{"workspaceId": id.String()})}
+	} else if err != nil {
+		return db.Scope{}, err
+	}
+	return scope, nil
+}
+
+func missingSubscription(err error, id uuid.UUID) error {
+	if err := notFound(err, "webhook subscription"); !errors.Is(err, errNotFound) {
+		return err
+	}
+	return &birdMissing{birdNotFound("webhook subscription not found", map[string]any{"webhookSubscriptionId": id.String()})}
+}
+
+// checkFilters accepts only the filter keys the event documents and enforces Bird's cap on
+// subscriptions sharing one event and filter set. It returns the filters in stored form:
+// deduplicated and sorted, so that equal sets compare equal.
+func (b Bird) checkFilters(ctx context.Context, q *db.Queries, scopeID, exceptID uuid.UUID, service string, event birdEvent, requested []gen.WebhookEventFilter) (json.RawMessage, error) {
+	var fields []fieldError
+	for i, f := range requested {
+		if !slices.Contains(event.filterKeys, f.Key) {
+			keys := make([]string, len(event.filterKeys))
+			for j, k := range event.filterKeys {
+				keys[j] = string(k)
+			}
+			fields = append(fields, fieldError{
+				path:    fmt.Sprintf("eventFilters[%d].key", i),
+				message: fmt.Sprintf("event %q can be filtered only by: %s", event.event, strings.Join(keys, ", ")),
+			})
+		}
+	}
+	if fields != nil {
+		return nil, &birdInvalid{fields}
+	}
+	filters := birdFilters(requested)
+	slices.SortFunc(filters, func(a, b eventFilter) int {
+		if c := strings.Compare(a.Key, b.Key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+	stored, err := json.Marshal(filters)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.LockScope(ctx, scopeID); err != nil {
+		return nil, err
+	}
+	n, err := q.CountSameFilterSubscriptions(ctx, db.CountSameFilterSubscriptionsParams{
+		ScopeID: scopeID, Service: service, Events: []string{event.event}, Filters: stored, ExceptID: exceptID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n >= birdMaxSameFilters {
+		return nil, &birdInvalid{[]fieldError{{path: "eventFilters", message: fmt.Sprintf("at most %d subscriptions of a workspace may share an event and filter combination", birdMaxSameFilters)}}}
+	}
+	return stored, nil
+}
+
+// pageCursor is the last subscription of a page; the next page starts after it.
+type pageCursor struct {
+	createdAt time.Time
+	id        uuid.UUID
+}
+
+func encodePageToken(c pageCursor) string {
+	raw := c.createdAt.UTC().Format(time.RFC3339Nano) + "|" + c.id.String()
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func decodePageToken(token string) (pageCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return pageCursor{}, err
+	}
+	ts, id, ok := strings.Cut(string(raw), "|")
+	if !ok {
+		return pageCursor{}, errors.New("malformed page token")
+	}
+	createdAt, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return pageCursor{}, err
+	}
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return pageCursor{}, err
+	}
+	return pageCursor{createdAt: createdAt, id: uid}, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}

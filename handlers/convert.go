@@ -1,0 +1,160 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+)
+
+// Conversions between database rows and wire types live here, so that neither leaks into the
+// other's layer.
+
+// accountCredentials are the secrets issued when an account is created; only their digests
+// are stored.
+type accountCredentials struct {
+	projectID       string
+	managementID    string
+	managementToken string
+	organizationID  uuid.UUID
+	workspaceID     uuid.UUID
+	accessKey       string
+}
+
+func toAccountCreated(a db.Account, c accountCredentials) gen.AccountCreated {
+	return gen.AccountCreated{
+		Id:        a.ID,
+		Name:      a.Name,
+		Features:  gen.Features{ManagementApi: ptr(a.ManagementApi)},
+		CreatedAt: a.CreatedAt.UTC(),
+		UpdatedAt: a.UpdatedAt.UTC(),
+		Voucherify: gen.VoucherifyCredentials{
+			ProjectId: c.projectID, ManagementId: c.managementID, ManagementToken: c.managementToken,
+		},
+		Bird: gen.BirdCredentials{
+			OrganizationId: c.organizationID, WorkspaceId: c.workspaceID, AccessKey: c.accessKey,
+		},
+	}
+}
+
+func toAccount(a db.Account, project, workspace db.Scope) gen.Account {
+	return gen.Account{
+		Id:         a.ID,
+		Name:       a.Name,
+		Features:   gen.Features{ManagementApi: ptr(a.ManagementApi)},
+		CreatedAt:  a.CreatedAt.UTC(),
+		UpdatedAt:  a.UpdatedAt.UTC(),
+		Voucherify: gen.VoucherifyIdentity{ProjectId: project.ExternalID},
+		Bird: gen.BirdIdentity{
+			OrganizationId: uuid.MustParse(workspace.ParentID),
+			WorkspaceId:    uuid.MustParse(workspace.ExternalID),
+		},
+	}
+}
+
+// Subscription statuses as stored in the core table.
+const (
+	statusActive   = "active"
+	statusInactive = "inactive"
+)
+
+func toVoucherifyWebhook(s db.Subscription) gen.ManagementProjectsWebhook {
+	events := make([]gen.ManagementProjectsWebhookEvent, len(s.Events))
+	for i, e := range s.Events {
+		events[i] = gen.ManagementProjectsWebhookEvent(e)
+	}
+	return gen.ManagementProjectsWebhook{
+		Id:        s.ExternalID,
+		Object:    gen.Webhook,
+		CreatedAt: s.CreatedAt.UTC(),
+		TargetUrl: s.Url,
+		Events:    events,
+		Active:    s.Status == statusActive,
+	}
+}
+
+func voucherifyEvents(events []gen.ManagementProjectsWebhookEvent) []string {
+	out := make([]string, 0, len(events))
+	seen := make(map[gen.ManagementProjectsWebhookEvent]bool, len(events))
+	for _, e := range events {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, string(e))
+		}
+	}
+	return out
+}
+
+func activeStatus(active bool) string {
+	if active {
+		return statusActive
+	}
+	return statusInactive
+}
+
+// eventFilter is the stored form of a key/value filter, shared by every dialect that has them.
+type eventFilter struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+func toBirdSubscription(s db.Subscription, workspace db.Scope) (gen.WebhookSubscription, error) {
+	var stored []eventFilter
+	if err := json.Unmarshal(s.Filters, &stored); err != nil {
+		return gen.WebhookSubscription{}, fmt.Errorf("subscription %s filters: %w", s.ID, err)
+	}
+	filters := make([]gen.WebhookEventFilter, len(stored))
+	for i, f := range stored {
+		filters[i] = gen.WebhookEventFilter{Key: gen.WebhookEventFilterKey(f.Key), Value: f.Value}
+	}
+	event := ""
+	if len(s.Events) > 0 {
+		event = s.Events[0]
+	}
+	out := gen.WebhookSubscription{
+		Id:             uuid.MustParse(s.ExternalID),
+		OrganizationId: uuid.MustParse(workspace.ParentID),
+		WorkspaceId:    uuid.MustParse(workspace.ExternalID),
+		Service:        gen.WebhookService(s.Service),
+		Event:          event,
+		EventFilters:   &filters,
+		Template:       ptr(s.Template),
+		Url:            s.Url,
+		Status:         gen.WebhookSubscriptionStatus(birdStatus(s.Status)),
+		CreatedAt:      ptr(s.CreatedAt.UTC()),
+		UpdatedAt:      ptr(s.UpdatedAt.UTC()),
+	}
+	if s.Secret != "" {
+		out.SigningKey = ptr(s.Secret)
+	}
+	if s.StatusReason != "" {
+		out.StatusReason = ptr(s.StatusReason)
+	}
+	return out, nil
+}
+
+// birdStatus maps the core's statuses onto Bird's two: a subscription the delivery engine
+// stopped is inactive, and statusReason says why.
+func birdStatus(status string) string {
+	if status == statusActive {
+		return statusActive
+	}
+	return statusInactive
+}
+
+func birdFilters(filters []gen.WebhookEventFilter) []eventFilter {
+	out := make([]eventFilter, 0, len(filters))
+	seen := map[eventFilter]bool{}
+	for _, f := range filters {
+		ef := eventFilter{Key: string(f.Key), Value: f.Value}
+		if !seen[ef] {
+			seen[ef] = true
+			out = append(out, ef)
+		}
+	}
+	return out
+}
+

@@ -1,0 +1,221 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/webhookd/webhookd/gen"
+)
+
+// fieldError is one validation problem; path is "" for the request as a whole, a parameter's
+// name, or a JSON path into the body such as "eventFilters[0].key".
+type fieldError struct {
+	path    string
+	message string
+}
+
+// Bird's error codes: the vendor documents the bodies but not their code values.
+const (
+	birdCodeUnauthorized   = "Unauthorized"
+	birdCodeNotFound       = "NotFound"
+	birdCodeInvalidPayload = "InvalidPayload"
+	birdCodeInternal       = "InternalError"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func voucherifyInvalidPayload(requestID string, fields []fieldError) gen.E400InvalidPayload {
+	parts := make([]string, 0, len(fields))
+	for _, f := range fields {
+		if f.path == "" {
+			parts = append(parts, upperFirst(f.message))
+			continue
+		}
+		parts = append(parts, "Property ."+f.path+" "+f.message)
+	}
+	return gen.E400InvalidPayload{
+		Code:      ptr(http.StatusBadRequest),
+		Key:       ptr("invalid_payload"),
+		Message:   ptr("Invalid payload"),
+		Details:   ptr(strings.Join(parts, "; ")),
+		RequestId: ptr(requestID),
+	}
+}
+
+func voucherifyUnauthorized() gen.Error {
+	return gen.Error{Code: http.StatusUnauthorized, Message: "Unauthorized", Key: ptr("unauthorized")}
+}
+
+func voucherifyPaymentRequired() gen.ErrorPaymentRequired {
+	return gen.ErrorPaymentRequired{
+		Code:    http.StatusPaymentRequired,
+		Message: "Payment required",
+		Details: "Your current plan does not include a feature required to perform this operation.",
+		Key:     "missing_required_feature",
+	}
+}
+
+func voucherifyNotFound(requestID, resourceType, resourceID string) gen.Error {
+	return gen.Error{
+		Code:         http.StatusNotFound,
+		Key:          ptr("not_found"),
+		Message:      "Resource not found",
+		Details:      ptr("Cannot find " + resourceType + " with id " + resourceID),
+		RequestId:    ptr(requestID),
+		ResourceId:   ptr(resourceID),
+		ResourceType: ptr(resourceType),
+	}
+}
+
+func birdValidation(fields []fieldError) gen.ErrorValidation {
+	details := map[string][]string{}
+	for _, f := range fields {
+		path := f.path
+		if path == "" {
+			path = "body"
+		}
+		details[path] = append(details[path], f.message)
+	}
+	return gen.ErrorValidation{
+		Code:    birdCodeInvalidPayload,
+		Message: "The request contains invalid parameters or body fields.",
+		Details: &details,
+	}
+}
+
+func birdNotFound(message string, details map[string]any) gen.ErrorDetailed {
+	return gen.ErrorDetailed{Code: birdCodeNotFound, Message: message, Details: &details}
+}
+
+func birdUnauthorized() gen.ErrorDetailed {
+	return gen.ErrorDetailed{Code: birdCodeUnauthorized, Message: "a valid access key is required"}
+}
+
+// errorRenderer writes the errors that arise outside a handler (validation, authentication,
+// routing, panics, unexpected failures) in the documented body of the dialect that was called.
+type errorRenderer struct {
+	log *slog.Logger
+}
+
+func (r errorRenderer) invalid(c echo.Context, d dialect, fields []fieldError) error {
+	sort.SliceStable(fields, func(i, j int) bool { return fields[i].path < fields[j].path })
+	switch d {
+	case dialectVoucherify:
+		return c.JSON(http.StatusBadRequest, voucherifyInvalidPayload(requestID(c), fields))
+	case dialectBird:
+		return c.JSON(http.StatusUnprocessableEntity, birdValidation(fields))
+	default:
+		msgs := make([]string, 0, len(fields))
+		for _, f := range fields {
+			msgs = append(msgs, strings.TrimSpace(f.path+" "+f.message))
+		}
+		return c.JSON(http.StatusBadRequest, gen.AdminError{Code: "invalid_request", Message: strings.Join(msgs, "; ")})
+	}
+}
+
+func (r errorRenderer) unauthorized(c echo.Context, d dialect) error {
+	switch d {
+	case dialectVoucherify:
+		return c.JSON(http.StatusUnauthorized, voucherifyUnauthorized())
+	case dialectBird:
+		return c.JSON(http.StatusUnauthorized, birdUnauthorized())
+	default:
+		return c.JSON(http.StatusUnauthorized, gen.AdminError{Code: "unauthorized", Message: "a valid admin bearer token is required"})
+	}
+}
+
+func (r errorRenderer) paymentRequired(c echo.Context) error {
+	return c.JSON(http.StatusPaymentRequired, voucherifyPaymentRequired())
+}
+
+// HTTPErrorHandler renders errors returned by handlers and by Echo itself (unknown routes,
+// wrong methods, oversized bodies, panics). Unexpected errors are logged and never shown.
+func (r errorRenderer) HTTPErrorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	d := infoFrom(c.Request().Context()).dialect
+	if d == "" {
+		d = dialectForPath(c.Request().URL.Path)
+	}
+	status, message := http.StatusInternalServerError, "internal server error"
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code < http.StatusInternalServerError {
+		status, message = he.Code, strings.ToLower(http.StatusText(he.Code))
+	} else {
+		r.log.Error("request failed", "error", err, "method", c.Request().Method,
+			"path", c.Request().URL.Path, "request_id", requestID(c))
+	}
+	if status == http.StatusBadRequest || status == http.StatusUnsupportedMediaType {
+		// The strict server could not bind a request that passed validation: report it as
+		// invalid input, never as a server fault.
+		_ = r.invalid(c, d, []fieldError{{message: message}})
+		return
+	}
+	var werr error
+	switch d {
+	case dialectVoucherify:
+		werr = c.JSON(status, gen.Error{Code: status, Key: ptr(keyForStatus(status)), Message: http.StatusText(status), RequestId: ptr(requestID(c))})
+	case dialectBird:
+		code := birdCodeInternal
+		if status == http.StatusNotFound {
+			code = birdCodeNotFound
+		} else if status < 500 {
+			code = strings.ReplaceAll(http.StatusText(status), " ", "")
+		}
+		werr = c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
+	default:
+		code := gen.AdminErrorCode("internal_error")
+		switch {
+		case status == http.StatusNotFound:
+			code = "not_found"
+		case status < 500:
+			code = "invalid_request"
+		}
+		werr = c.JSON(status, gen.AdminError{Code: code, Message: message})
+	}
+	if werr != nil {
+		r.log.Error("writing error response", "error", werr)
+	}
+}
+
+func keyForStatus(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "payload_too_large"
+	case http.StatusInternalServerError:
+		return "internal_error"
+	}
+	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
+}
+
+// dialectForPath picks the error shape for requests that match no operation.
+func dialectForPath(path string) dialect {
+	switch {
+	case strings.HasPrefix(path, "/management/"):
+		return dialectVoucherify
+	case strings.HasPrefix(path, "/workspaces/"):
+		return dialectBird
+	case strings.HasPrefix(path, "/admin/"):
+		return dialectAdmin
+	}
+	return dialectSystem
+}
+
+func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

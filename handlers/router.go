@@ -1,0 +1,90 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/webhookd/webhookd/gen"
+)
+
+// Config is what the HTTP API needs from its host.
+type Config struct {
+	DB *sql.DB
+	// AdminToken guards /admin; it must not be empty.
+	AdminToken string
+	Logger     *slog.Logger
+}
+
+// maxBodyBytes bounds every request body; no operation needs more.
+const maxBodyBytes = "1M"
+
+// New assembles the API: request ids, logging, panic recovery, spec validation with
+// per-dialect errors, and the generated strict server.
+func New(cfg Config) (*echo.Echo, error) {
+	if cfg.AdminToken == "" {
+		return nil, errors.New("handlers: an admin token is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	spec, err := gen.GetSpec()
+	if err != nil {
+		return nil, err
+	}
+	errs := errorRenderer{log: log}
+	st := newStore(cfg.DB)
+	auth := &authenticator{q: st.q, adminDigest: digest(cfg.AdminToken)}
+	v, err := newValidator(spec, auth, errs)
+	if err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errs.HTTPErrorHandler
+	e.Use(
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
+		requestLogger(log),
+		middleware.Recover(),
+		middleware.BodyLimit(maxBodyBytes),
+		v.middleware,
+	)
+	server := &Server{
+		Health:     Health{conn: cfg.DB},
+		Admin:      Admin{store: st},
+		Voucherify: Voucherify{store: st},
+		Bird:       Bird{store: st},
+	}
+	gen.RegisterHandlers(e, gen.NewStrictHandler(server, nil))
+	return e, nil
+}
+
+// newRequestID returns ids shaped like Voucherify's ("v-" and 18 hex digits).
+func newRequestID() string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	return "v-" + hex.EncodeToString(b)
+}
+
+// requestLogger logs one line per request. Only the path is logged: headers and bodies carry
+// credentials and signing keys.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRequestID: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency.Round(time.Microsecond)), slog.String("request_id", v.RequestID))
+			return nil
+		},
+	})
+}

@@ -1,0 +1,239 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v4"
+)
+
+// validator checks every request against openapi.yaml before a handler runs: security first,
+// then parameters and body. Requests that match no operation are left to Echo's router.
+type validator struct {
+	router  routers.Router
+	options *openapi3filter.Options
+	errors  errorRenderer
+}
+
+func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*validator, error) {
+	// Servers are dropped so that operations match whatever host the service is reached on.
+	spec.Servers = nil
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		return nil, err
+	}
+	return &validator{
+		router: router,
+		options: &openapi3filter.Options{
+			AuthenticationFunc: auth.authenticate,
+			MultiError:         true,
+			KeepValidatedValue: true,
+		},
+		errors: errs,
+	}, nil
+}
+
+func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		route, pathParams, err := v.router.FindRoute(req)
+		if err != nil {
+			return next(c)
+		}
+		info := &requestInfo{dialect: operationDialect(route.Operation), requestID: requestID(c)}
+		req = req.WithContext(withRequestInfo(req.Context(), info))
+		c.SetRequest(req)
+		err = openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: pathParams, Route: route, Options: v.options,
+		})
+		if err == nil {
+			return next(c)
+		}
+		return v.reject(c, info.dialect, err)
+	}
+}
+
+// reject answers a request that failed validation. Authentication outranks every other
+// problem, so that nothing about a resource is revealed to an unauthenticated caller.
+func (v *validator) reject(c echo.Context, d dialect, err error) error {
+	var security *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &security) {
+		for _, e := range security.Errors {
+			switch {
+			case errors.Is(e, errFeatureMissing):
+				return v.errors.paymentRequired(c)
+			case !errors.Is(e, errUnauthenticated):
+				return e // the credential store failed: a server fault
+			}
+		}
+		return v.errors.unauthorized(c, d)
+	}
+	var fields []fieldError
+	collectFieldErrors(err, &fields)
+	return v.errors.invalid(c, d, fields)
+}
+
+func operationDialect(op *openapi3.Operation) dialect {
+	if len(op.Tags) > 0 {
+		return dialect(op.Tags[0])
+	}
+	return dialectSystem
+}
+
+// collectFieldErrors flattens kin-openapi's errors into one message per offending field.
+func collectFieldErrors(err error, out *[]fieldError) {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		for _, e := range multi {
+			collectFieldErrors(e, out)
+		}
+		return
+	}
+	var reqErr *openapi3filter.RequestError
+	if !errors.As(err, &reqErr) {
+		*out = append(*out, fieldError{message: err.Error()})
+		return
+	}
+	prefix := ""
+	if reqErr.Parameter != nil {
+		prefix = reqErr.Parameter.Name
+	}
+	switch inner := reqErr.Err; {
+	case inner == nil:
+		*out = append(*out, fieldError{path: prefix, message: reqErr.Reason})
+	case errors.Is(inner, openapi3filter.ErrInvalidRequired):
+		if reqErr.Parameter != nil {
+			*out = append(*out, fieldError{path: prefix, message: "is required"})
+		} else {
+			*out = append(*out, fieldError{message: "request body is required"})
+		}
+	case errors.Is(inner, openapi3filter.ErrInvalidEmptyValue):
+		*out = append(*out, fieldError{path: prefix, message: "must not be empty"})
+	default:
+		collectSchemaErrors(prefix, inner, reqErr, out)
+	}
+}
+
+func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.RequestError, out *[]fieldError) {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		for _, e := range multi {
+			collectSchemaErrors(prefix, e, reqErr, out)
+		}
+		return
+	}
+	var schemaErr *openapi3.SchemaError
+	if errors.As(err, &schemaErr) {
+		path, message := describeSchemaError(schemaErr)
+		*out = append(*out, fieldError{path: joinPath(prefix, path), message: message})
+		return
+	}
+	var parseErr *openapi3filter.ParseError
+	if errors.As(err, &parseErr) {
+		if reqErr.Parameter != nil {
+			*out = append(*out, fieldError{path: prefix, message: "is not a valid " + parameterType(reqErr.Parameter)})
+		} else {
+			*out = append(*out, fieldError{message: "Invalid request payload JSON format"})
+		}
+		return
+	}
+	if strings.Contains(err.Error(), "Content-Type") || strings.Contains(reqErr.Reason, "Content-Type") {
+		*out = append(*out, fieldError{message: "the body must be sent as application/json"})
+		return
+	}
+	*out = append(*out, fieldError{path: prefix, message: reqErr.Error()})
+}
+
+// describeSchemaError names the field a schema error is about and says what is wrong with it.
+func describeSchemaError(e *openapi3.SchemaError) (path, message string) {
+	path = pointerToPath(e.JSONPointer())
+	switch e.SchemaField {
+	case "required":
+		if name, ok := quotedName(e.Reason); ok {
+			return joinPath(path, name), "is required"
+		}
+	case "additionalProperties":
+		if name, ok := quotedName(e.Reason); ok {
+			return joinPath(path, name), "is not a known property"
+		}
+	case "enum":
+		if n := len(e.Schema.Enum); n > 0 && n <= 12 {
+			values := make([]string, n)
+			for i, v := range e.Schema.Enum {
+				values[i] = fmt.Sprint(v)
+			}
+			return path, "must be one of: " + strings.Join(values, ", ")
+		}
+		return path, fmt.Sprintf("has a value that is not one of the documented values (%v)", e.Value)
+	case "pattern":
+		if e.Schema.Description != "" && strings.Contains(e.Schema.Description, "URL") {
+			return path, "must be an https URL with a host name"
+		}
+		return path, "does not match the pattern " + e.Schema.Pattern
+	case "minProperties":
+		if e.Schema.MinProps == 1 {
+			return path, "must have at least one property"
+		}
+		return path, fmt.Sprintf("must have at least %d properties", e.Schema.MinProps)
+	}
+	return path, e.Reason
+}
+
+// quotedName extracts "name" from reasons such as `property "name" is missing`.
+func quotedName(reason string) (string, bool) {
+	_, rest, ok := strings.Cut(reason, `"`)
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, `"`)
+	return name, ok
+}
+
+// pointerToPath turns ["eventFilters", "0", "key"] into "eventFilters[0].key".
+func pointerToPath(pointer []string) string {
+	var b strings.Builder
+	for _, seg := range pointer {
+		if _, err := strconv.Atoi(seg); err == nil {
+			b.WriteString("[" + seg + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+func joinPath(prefix, path string) string {
+	switch {
+	case prefix == "":
+		return path
+	case path == "":
+		return prefix
+	case strings.HasPrefix(path, "["):
+		return prefix + path
+	}
+	return prefix + "." + path
+}
+
+func parameterType(p *openapi3.Parameter) string {
+	if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type != nil && len(*p.Schema.Value.Type) > 0 {
+		return (*p.Schema.Value.Type)[0]
+	}
+	return "value"
+}
+
+// errUnauthenticated and errFeatureMissing are the expected outcomes of authentication;
+// anything else it returns is a failure of the credential store.
+var (
+	errUnauthenticated = errors.New("unauthenticated")
+	errFeatureMissing  = errors.New("the account's plan does not include this API")
+)
+

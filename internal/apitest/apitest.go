@@ -1,0 +1,228 @@
+// Package apitest runs the HTTP API against a fresh PostgreSQL database and checks every
+// response it receives against openapi.yaml, so that a response that drifts from the published
+// contract fails the test that provoked it.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/internal/pgtest"
+)
+
+// AdminToken is the admin token of every test server.
+const AdminToken = "test-admin-token"
+
+// Env is one running API with its own database.
+type Env struct {
+	URL    string
+	Server *httptest.Server
+	router routers.Router
+}
+
+// New starts the API on a fresh database; both go away when the test ends.
+func New(t testing.TB) *Env {
+	t.Helper()
+	conn := pgtest.New(t)
+	return NewWithDB(t, conn)
+}
+
+// NewWithDB starts the API on conn; health tests pass a database that does not answer.
+func NewWithDB(t testing.TB, conn *sql.DB) *Env {
+	t.Helper()
+	e, err := handlers.New(handlers.Config{DB: conn, AdminToken: AdminToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &Env{URL: srv.URL, Server: srv, router: specRouter(t)}
+}
+
+// Request is one call to the API. Body is sent as is when it is a string or []byte and as
+// JSON otherwise; a JSON content type is set unless Header names one.
+type Request struct {
+	Method string
+	Path   string
+	Body   any
+	Header http.Header
+}
+
+// Response is what the API answered, already validated against the spec.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Decode unmarshals the body into v.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.Body, err)
+	}
+}
+
+// Map returns the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.Decode(t, &m)
+	return m
+}
+
+// Do sends req and fails the test unless the response is one the spec documents for the
+// matched operation, with a body that validates against its schema and an X-Request-Id.
+func (e *Env) Do(t testing.TB, req Request) *Response {
+	t.Helper()
+	httpReq, resp := e.send(t, req)
+	route, params, err := e.router.FindRoute(httpReq)
+	if err != nil {
+		t.Fatalf("%s %s matches no operation of openapi.yaml: %v", req.Method, req.Path, err)
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: httpReq, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		},
+		Status:  resp.Status,
+		Header:  resp.Header,
+		Body:    io.NopCloser(bytes.NewReader(resp.Body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		t.Fatalf("%s %s answered %d %s\nwhich openapi.yaml does not allow: %v", req.Method, req.Path, resp.Status, resp.Body, err)
+	}
+	return resp
+}
+
+// Raw sends a request that is deliberately outside the spec (an unknown path, say) and checks
+// only what holds for every response.
+func (e *Env) Raw(t testing.TB, req Request) *Response {
+	t.Helper()
+	_, resp := e.send(t, req)
+	return resp
+}
+
+func (e *Env) send(t testing.TB, req Request) (*http.Request, *Response) {
+	t.Helper()
+	var body []byte
+	switch b := req.Body.(type) {
+	case nil:
+	case string:
+		body = []byte(b)
+	case []byte:
+		body = b
+	default:
+		var err error
+		if body, err = json.Marshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	httpReq, err := http.NewRequest(req.Method, e.URL+req.Path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range req.Header {
+		httpReq.Header[k] = vs
+	}
+	if body != nil && httpReq.Header.Get("Content-Type") == "" {
+		httpReq.Header.Set("Content-Type", "application/json")
+	}
+	httpResp, err := http.DefaultClient.Do(httpReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer httpResp.Body.Close()
+	respBody, err := io.ReadAll(httpResp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if httpResp.Header.Get("X-Request-Id") == "" {
+		t.Fatalf("%s %s: response has no X-Request-Id", req.Method, req.Path)
+	}
+	// The request as the router sees it: a fresh body for the validator to read.
+	validated, _ := http.NewRequest(req.Method, e.URL+req.Path, bytes.NewReader(body))
+	validated.Header = httpReq.Header.Clone()
+	return validated, &Response{Status: httpResp.StatusCode, Header: httpResp.Header, Body: respBody}
+}
+
+// CreateAccount creates an account through the admin API.
+func (e *Env) CreateAccount(t testing.TB, name string) gen.AccountCreated {
+	t.Helper()
+	resp := e.Do(t, Request{Method: http.MethodPost, Path: "/admin/v1/accounts", Body: map[string]any{"name": name}, Header: Admin()})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create account: %d %s", resp.Status, resp.Body)
+	}
+	var account gen.AccountCreated
+	resp.Decode(t, &account)
+	return account
+}
+
+// Admin returns the admin API's auth header.
+func Admin() http.Header { return Header("Authorization", "Bearer "+AdminToken) }
+
+// Voucherify returns the management headers of an account.
+func Voucherify(a gen.AccountCreated) http.Header {
+	return Header("X-Management-Id", a.Voucherify.ManagementId, "X-Management-Token", a.Voucherify.ManagementToken)
+}
+
+// Bird returns the Bird auth header of an account.
+func Bird(a gen.AccountCreated) http.Header { return Header("Authorization", "AccessKey "+a.Bird.AccessKey) }
+
+// Header builds a header from name/value pairs.
+func Header(pairs ...string) http.Header {
+	h := http.Header{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		h.Set(pairs[i], pairs[i+1])
+	}
+	return h
+}
+
+var (
+	specOnce sync.Once
+	spec     *openapi3.T
+	specErr  error
+)
+
+// specRouter loads openapi.yaml itself, not the copy embedded in the binary.
+func specRouter(t testing.TB) routers.Router {
+	t.Helper()
+	specOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		path := filepath.Join(filepath.Dir(file), "..", "..", "openapi.yaml")
+		loader := openapi3.NewLoader()
+		spec, specErr = loader.LoadFromFile(path)
+		if specErr == nil {
+			specErr = spec.Validate(loader.Context)
+		}
+		if specErr == nil {
+			spec.Servers = nil
+		}
+	})
+	if specErr != nil {
+		t.Fatalf("openapi.yaml: %v", specErr)
+	}
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return router
+}

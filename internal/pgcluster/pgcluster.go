@@ -1,0 +1,285 @@
+// Package pgcluster runs a private PostgreSQL server for development and tests, so that the
+// service and its tests need nothing but this repository and the machine's PostgreSQL binaries.
+package pgcluster
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/lib/pq" // database/sql driver
+)
+
+// Options tune a cluster.
+type Options struct {
+	// Ephemeral trades durability for speed (fsync off); for tests whose data is thrown away.
+	Ephemeral bool
+	// Logger receives progress messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Cluster is a running PostgreSQL server that this process started and owns.
+type Cluster struct {
+	dir  string
+	port int
+	cmd  *exec.Cmd
+	done chan error
+	log  *slog.Logger
+}
+
+// Start initialises dir on first use and starts PostgreSQL on a free loopback port.
+// As root, the server runs as the postgres user, which PostgreSQL requires.
+func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := findBinaries(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := serverCredential()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if cred != nil {
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, err
+		}
+		if err := checkReachable(dir); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		log.Info("initialising PostgreSQL cluster", "dir", dir)
+		args := []string{"-D", dir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"}
+		if opts.Ephemeral {
+			args = append(args, "--no-sync")
+		}
+		initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), args...)
+		initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		if out, err := initdb.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("initdb: %w\n%s", err, out)
+		}
+	}
+
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-D", dir, "-p", strconv.Itoa(port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"}
+	if opts.Ephemeral {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	logFile, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Credential: cred,
+		// Its own process group keeps a terminal's Ctrl-C away from it, so that the service can
+		// drain before the database goes; Pdeathsig stops it if this process dies abruptly.
+		Setpgid:   true,
+		Pdeathsig: syscall.SIGINT,
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start postgres: %w", err)
+	}
+	c := &Cluster{dir: dir, port: port, cmd: cmd, done: make(chan error, 1), log: log}
+	go func() { c.done <- cmd.Wait() }()
+	if err := c.waitReady(ctx); err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("%w\n%s", err, tail(filepath.Join(dir, "server.log")))
+	}
+	log.Info("PostgreSQL started", "dir", dir, "port", port)
+	return c, nil
+}
+
+// URL returns a connection URL for database name on this cluster.
+func (c *Cluster) URL(name string) string {
+	u := url.URL{Scheme: "postgres", User: url.User("postgres"), Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)),
+		Path: "/" + name, RawQuery: "sslmode=disable"}
+	return u.String()
+}
+
+// CreateDatabase creates database name unless it exists.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
+	conn, err := sql.Open("postgres", c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var exists bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(name))
+	return err
+}
+
+// Stop shuts the server down (fast mode: open sessions are ended) and waits for it.
+func (c *Cluster) Stop() error {
+	if c.cmd.ProcessState != nil {
+		return nil
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+	c.log.Info("PostgreSQL stopped", "dir", c.dir)
+	return nil
+}
+
+func (c *Cluster) waitReady(ctx context.Context) error {
+	conn, err := sql.Open("postgres", c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	deadline := time.After(60 * time.Second)
+	for {
+		pingCtx, cancel := context.WithTimeout(ctx, time.Second)
+		err := conn.PingContext(pingCtx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case exit := <-c.done:
+			c.done <- exit
+			return fmt.Errorf("postgres exited during start-up: %v", exit)
+		case <-deadline:
+			return fmt.Errorf("postgres did not accept connections within 60s: %w", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// findBinaries returns the directory of the newest installed PostgreSQL server, installing
+// Debian's package when none is found and this process may.
+func findBinaries(ctx context.Context, log *slog.Logger) (string, error) {
+	if dir := lookBinaries(); dir != "" {
+		return dir, nil
+	}
+	if os.Geteuid() != 0 {
+		return "", errors.New("PostgreSQL server binaries not found: install postgresql or set DATABASE_URL")
+	}
+	log.Info("PostgreSQL binaries not found; installing Debian's postgresql package")
+	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "postgresql"}} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("apt-get %s: %w\n%s", args[0], err, out)
+		}
+	}
+	if dir := lookBinaries(); dir != "" {
+		return dir, nil
+	}
+	return "", errors.New("PostgreSQL server binaries still not found after installing postgresql")
+}
+
+func lookBinaries() string {
+	if dir := os.Getenv("PG_BINDIR"); dir != "" {
+		return dir
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "postgres")); err == nil {
+			return d
+		}
+	}
+	if p, err := exec.LookPath("postgres"); err == nil {
+		return filepath.Dir(p)
+	}
+	return ""
+}
+
+func versionOf(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// serverCredential is the identity PostgreSQL runs as: nil (this process's own) unless root.
+func serverCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root needs a postgres user to run PostgreSQL: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// checkReachable fails early, with a clear message, when a parent directory would keep the
+// postgres user out of the data directory.
+func checkReachable(dir string) error {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		info, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("PostgreSQL runs as the postgres user, which cannot enter %s (mode %v); choose a data directory elsewhere or set DATABASE_URL", d, info.Mode().Perm())
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(bytes.TrimSpace(b))
+}

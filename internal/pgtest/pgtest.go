@@ -1,0 +1,175 @@
+// Package pgtest gives each test its own PostgreSQL database, cloned from a migrated template.
+//
+// With DATABASE_URL set, databases are created on that server; otherwise the test binary starts
+// a throw-away cluster of its own (see Main).
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/internal/pgcluster"
+)
+
+// Main runs the package's tests, first starting a private cluster when DATABASE_URL is unset.
+// Use it as the body of TestMain.
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Getenv("DATABASE_URL") != "" {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "webhookd-pgtest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	// The temporary directory must be enterable by the postgres user when tests run as root.
+	_ = os.Chmod(dir, 0o755)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cluster, err := pgcluster.Start(ctx, dir+"/pg", pgcluster.Options{Ephemeral: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	defer cluster.Stop()
+	os.Setenv("DATABASE_URL", cluster.URL("postgres"))
+	return m.Run()
+}
+
+// New returns a connection to a fresh, migrated database that is dropped when the test ends.
+func New(t testing.TB) *sql.DB {
+	t.Helper()
+	conn, err := sql.Open("postgres", NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// NewURL is New for callers that open their own connections.
+func NewURL(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	serverURL := os.Getenv("DATABASE_URL")
+	if serverURL == "" {
+		t.Fatal("pgtest: DATABASE_URL is not set; call pgtest.Main from TestMain")
+	}
+	admin, err := sql.Open("postgres", serverURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	template, err := ensureTemplate(ctx, admin, serverURL)
+	if err != nil {
+		t.Fatalf("pgtest: template database: %v", err)
+	}
+	name := "test_" + randomHex(8)
+	if _, err := admin.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template)); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("postgres", serverURL)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	return withDatabase(serverURL, name)
+}
+
+// ensureTemplate creates the migrated template database once per migration set; an advisory
+// lock serialises the test binaries of several packages that race to create it.
+func ensureTemplate(ctx context.Context, admin *sql.DB, serverURL string) (string, error) {
+	digest, err := migrationsDigest()
+	if err != nil {
+		return "", err
+	}
+	name := "tmpl_" + digest
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7426001)"); err != nil {
+		return "", err
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7426001)")
+	var exists bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_build"
+	if _, err := conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)"); err != nil {
+		return "", err
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+building); err != nil {
+		return "", err
+	}
+	tmpl, err := sql.Open("postgres", withDatabase(serverURL, building))
+	if err != nil {
+		return "", err
+	}
+	err = db.Migrate(ctx, tmpl)
+	tmpl.Close()
+	if err != nil {
+		return "", err
+	}
+	// Renamed only once complete, so a half-migrated template is never cloned.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", building, name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+func migrationsDigest() (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(db.MigrationFS(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(db.MigrationFS(), path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:16], err
+}
+
+func withDatabase(serverURL, name string) string {
+	u, err := url.Parse(serverURL)
+	if err != nil || !strings.Contains(serverURL, "://") {
+		return serverURL + " dbname=" + name
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

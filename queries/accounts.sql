@@ -1,0 +1,56 @@
+-- name: CreateAccount :one
+-- CreateAccount inserts a tenant.
+INSERT INTO accounts (id, name, management_api)
+VALUES ($1, $2, $3)
+RETURNING *;
+
+-- name: GetAccount :one
+-- GetAccount returns one tenant by id.
+SELECT * FROM accounts WHERE id = $1;
+
+-- name: UpdateAccount :one
+-- UpdateAccount changes the members that are given and leaves the others as they are.
+UPDATE accounts
+SET name           = COALESCE(sqlc.narg(name), name),
+    management_api = COALESCE(sqlc.narg(management_api), management_api),
+    updated_at     = now()
+WHERE id = sqlc.arg(id)
+RETURNING *;
+
+-- name: CreateCredential :exec
+-- CreateCredential stores the digest of a secret issued to an account.
+INSERT INTO credentials (account_id, kind, public_id, secret_sha256)
+VALUES ($1, $2, $3, $4);
+
+-- name: GetAccountBySecret :one
+-- GetAccountBySecret authenticates a single-token credential by the digest of its secret.
+SELECT a.*
+FROM credentials c
+JOIN accounts a ON a.id = c.account_id
+WHERE c.kind = $1 AND c.secret_sha256 = $2;
+
+-- name: GetCredentialByPublicID :one
+-- GetCredentialByPublicID finds a two-part credential by its public half; the caller compares
+-- the secret's digest in constant time.
+SELECT c.secret_sha256, sqlc.embed(a)
+FROM credentials c
+JOIN accounts a ON a.id = c.account_id
+WHERE c.kind = $1 AND c.public_id = $2;
+
+-- name: GetCredentialPublicID :one
+-- GetCredentialPublicID returns the public half of an account's credential of one kind.
+SELECT public_id FROM credentials WHERE account_id = $1 AND kind = $2 ORDER BY created_at LIMIT 1;
+
+-- name: CreateScope :one
+-- CreateScope inserts a dialect's container of subscriptions for an account.
+INSERT INTO scopes (account_id, dialect, external_id, parent_id, name)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING *;
+
+-- name: GetScope :one
+-- GetScope returns the account's scope with this dialect id; another account's scope is not found.
+SELECT * FROM scopes WHERE dialect = $1 AND external_id = $2 AND account_id = $3;
+
+-- name: ListScopes :many
+-- ListScopes returns an account's scopes of one dialect, oldest first.
+SELECT * FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id;

@@ -1,0 +1,57 @@
+-- name: CreateSubscription :one
+-- CreateSubscription inserts a subscription of any dialect.
+INSERT INTO subscriptions (
+    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+    headers, properties, service, template
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+)
+RETURNING *;
+
+-- name: GetSubscription :one
+-- GetSubscription returns one subscription of a scope by its dialect id.
+SELECT * FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3;
+
+-- name: GetSubscriptionForUpdate :one
+-- GetSubscriptionForUpdate locks the row so that a read-modify-write update cannot lose a
+-- concurrent one.
+SELECT * FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
+FOR UPDATE;
+
+-- name: ListScopeSubscriptions :many
+-- ListScopeSubscriptions returns every subscription of a scope in creation order.
+SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id;
+
+-- name: ListScopeSubscriptionsAfter :many
+-- ListScopeSubscriptionsAfter returns a page of a scope's subscriptions in creation order,
+-- starting after the (created_at, id) cursor when one is given.
+SELECT * FROM subscriptions
+WHERE scope_id = sqlc.arg(scope_id)
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY created_at, id
+LIMIT sqlc.arg(max_rows);
+
+-- name: UpdateSubscription :one
+-- UpdateSubscription replaces the mutable members; created_at never changes.
+UPDATE subscriptions
+SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
+    secret = $8, headers = $9, properties = $10, template = $11,
+    updated_at = clock_timestamp()
+WHERE id = $1
+RETURNING *;
+
+-- name: DeleteSubscription :execrows
+-- DeleteSubscription removes one subscription of a scope; zero rows means it was not found.
+DELETE FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3;
+
+-- name: LockScope :exec
+-- LockScope serialises writers of one scope until the transaction ends, for checks that span
+-- several rows.
+SELECT pg_advisory_xact_lock(hashtextextended(sqlc.arg(scope_id)::uuid::text, 0));
+
+-- name: CountSameFilterSubscriptions :one
+-- CountSameFilterSubscriptions counts a scope's other subscriptions to the same service, events
+-- and filters.
+SELECT count(*) FROM subscriptions
+WHERE scope_id = $1 AND service = $2 AND events = $3 AND filters = $4 AND id <> sqlc.arg(except_id);
