@@ -13,6 +13,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// UUIDFormat validates the spec's "uuid" strings, which kin-openapi leaves unchecked by default.
+var UUIDFormat = openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)
+
 // validator checks every request against openapi.yaml before a handler runs: security first,
 // then parameters and body. Requests that match no operation are left to Echo's router.
 type validator struct {
@@ -34,6 +37,9 @@ func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*v
 			AuthenticationFunc: auth.authenticate,
 			MultiError:         true,
 			KeepValidatedValue: true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{
+				openapi3.WithStringFormatValidator("uuid", UUIDFormat),
+			},
 		},
 		errors: errs,
 	}, nil
@@ -88,8 +94,9 @@ func operationDialect(op *openapi3.Operation) dialect {
 
 // collectFieldErrors flattens kin-openapi's errors into one message per offending field.
 func collectFieldErrors(err error, out *[]fieldError) {
-	var multi openapi3.MultiError
-	if errors.As(err, &multi) {
+	// A type assertion, not errors.As: As would also find a MultiError inside a RequestError
+	// and lose the parameter it is about.
+	if multi, ok := err.(openapi3.MultiError); ok {
 		for _, e := range multi {
 			collectFieldErrors(e, out)
 		}
@@ -97,6 +104,12 @@ func collectFieldErrors(err error, out *[]fieldError) {
 	}
 	var reqErr *openapi3filter.RequestError
 	if !errors.As(err, &reqErr) {
+		// With MultiError, body schema errors arrive unwrapped.
+		var schemaErr *openapi3.SchemaError
+		if errors.As(err, &schemaErr) {
+			collectSchemaErrors("", schemaErr, nil, out)
+			return
+		}
 		*out = append(*out, fieldError{message: err.Error()})
 		return
 	}
@@ -121,8 +134,7 @@ func collectFieldErrors(err error, out *[]fieldError) {
 }
 
 func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.RequestError, out *[]fieldError) {
-	var multi openapi3.MultiError
-	if errors.As(err, &multi) {
+	if multi, ok := err.(openapi3.MultiError); ok {
 		for _, e := range multi {
 			collectSchemaErrors(prefix, e, reqErr, out)
 		}
@@ -130,17 +142,29 @@ func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.Reques
 	}
 	var schemaErr *openapi3.SchemaError
 	if errors.As(err, &schemaErr) {
+		// Combinators (allOf…) wrap the errors of their branches: report those.
+		if schemaErr.Origin != nil {
+			var inner *openapi3.SchemaError
+			if _, ok := schemaErr.Origin.(openapi3.MultiError); ok || errors.As(schemaErr.Origin, &inner) {
+				collectSchemaErrors(prefix, schemaErr.Origin, reqErr, out)
+				return
+			}
+		}
 		path, message := describeSchemaError(schemaErr)
 		*out = append(*out, fieldError{path: joinPath(prefix, path), message: message})
 		return
 	}
 	var parseErr *openapi3filter.ParseError
 	if errors.As(err, &parseErr) {
-		if reqErr.Parameter != nil {
+		if reqErr != nil && reqErr.Parameter != nil {
 			*out = append(*out, fieldError{path: prefix, message: "is not a valid " + parameterType(reqErr.Parameter)})
 		} else {
 			*out = append(*out, fieldError{message: "Invalid request payload JSON format"})
 		}
+		return
+	}
+	if reqErr == nil {
+		*out = append(*out, fieldError{path: prefix, message: err.Error()})
 		return
 	}
 	if strings.Contains(err.Error(), "Content-Type") || strings.Contains(reqErr.Reason, "Content-Type") {
@@ -156,11 +180,11 @@ func describeSchemaError(e *openapi3.SchemaError) (path, message string) {
 	switch e.SchemaField {
 	case "required":
 		if name, ok := quotedName(e.Reason); ok {
-			return joinPath(path, name), "is required"
+			return withLeaf(e.JSONPointer(), path, name), "is required"
 		}
-	case "additionalProperties":
-		if name, ok := quotedName(e.Reason); ok {
-			return joinPath(path, name), "is not a known property"
+	case "additionalProperties", "properties":
+		if name, ok := quotedName(e.Reason); ok && strings.HasSuffix(e.Reason, "is unsupported") {
+			return withLeaf(e.JSONPointer(), path, name), "is not a known property"
 		}
 	case "enum":
 		if n := len(e.Schema.Enum); n > 0 && n <= 12 {
@@ -183,6 +207,15 @@ func describeSchemaError(e *openapi3.SchemaError) (path, message string) {
 		return path, fmt.Sprintf("must have at least %d properties", e.Schema.MinProps)
 	}
 	return path, e.Reason
+}
+
+// withLeaf makes sure the path ends with the property an error is about: depending on the
+// check, kin-openapi points at the object or at the property itself.
+func withLeaf(pointer []string, path, name string) string {
+	if len(pointer) > 0 && pointer[len(pointer)-1] == name {
+		return path
+	}
+	return joinPath(path, name)
 }
 
 // quotedName extracts "name" from reasons such as `property "name" is missing`.

@@ -105,7 +105,8 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 		Status:  resp.Status,
 		Header:  resp.Header,
 		Body:    io.NopCloser(bytes.NewReader(resp.Body)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", handlers.UUIDFormat)}},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
 		t.Fatalf("%s %s answered %d %s\nwhich openapi.yaml does not allow: %v", req.Method, req.Path, resp.Status, resp.Body, err)

@@ -1,0 +1,86 @@
+package handlers_test
+
+import (
+	"database/sql"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/webhookd/webhookd/internal/apitest"
+)
+
+func TestHealth(t *testing.T) {
+	env := apitest.New(t)
+	if resp := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz"}); resp.Status != http.StatusOK || resp.Map(t)["status"] != "ok" {
+		t.Fatalf("healthz = %d %s", resp.Status, resp.Body)
+	}
+
+	dead, err := sql.Open("postgres", "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	down := apitest.NewWithDB(t, dead)
+	if resp := down.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz"}); resp.Status != http.StatusServiceUnavailable || resp.Map(t)["status"] != "unavailable" {
+		t.Fatalf("healthz without a database = %d %s", resp.Status, resp.Body)
+	}
+}
+
+func TestEveryResponseHasARequestID(t *testing.T) {
+	env := apitest.New(t)
+	a := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz"})
+	b := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz"})
+	if a.Header.Get("X-Request-Id") == b.Header.Get("X-Request-Id") {
+		t.Errorf("two requests share the id %s", a.Header.Get("X-Request-Id"))
+	}
+	// Off-spec requests too, in the shape of the dialect their path belongs to.
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		want         string
+	}{
+		{http.MethodGet, "/nowhere", 404, `"code":"not_found"`},
+		{http.MethodGet, "/management/v1/projects/p/elsewhere", 404, `"key":"not_found"`},
+		{http.MethodPost, "/workspaces/0edf722b-93b4-4451-8a5d-4fafba5cdf8b/available-webhooks", 405, `"code":"MethodNotAllowed"`},
+		{http.MethodDelete, "/admin/v1/accounts", 405, `"code":"invalid_request"`},
+	} {
+		resp := env.Raw(t, apitest.Request{Method: tt.method, Path: tt.path})
+		if resp.Status != tt.status || !strings.Contains(string(resp.Body), tt.want) {
+			t.Errorf("%s %s = %d %s, want %d with %s", tt.method, tt.path, resp.Status, resp.Body, tt.status, tt.want)
+		}
+	}
+}
+
+// Whatever a client sends, the answer is a documented 4xx, never a 500.
+func TestOddInputNeverFailsTheServer(t *testing.T) {
+	env := apitest.New(t)
+	acme := env.CreateAccount(t, "acme")
+	bodies := []string{``, `null`, `[]`, `"x"`, `42`, `{"a":`, "\x00\xff", `{"target_url": null, "events": null}`,
+		`{"url": 5, "service": [], "event": {}, "eventFilters": "x"}`, `{"eventFilters": [null]}`,
+		`{"name": "` + strings.Repeat("x", 300) + `"}`}
+	type target struct {
+		method, path string
+		header       http.Header
+	}
+	sub := createBirdSubscription(t, env, acme, `{"service": "channels", "event": "sms.outbound", "url": "https://hooks.example.com/a"}`)
+	targets := []target{
+		{http.MethodPost, "/admin/v1/accounts", apitest.Admin()},
+		{http.MethodPatch, "/admin/v1/accounts/" + acme.Id.String(), apitest.Admin()},
+		{http.MethodPost, webhooksPath(acme), apitest.Voucherify(acme)},
+		{http.MethodPut, webhooksPath(acme) + "/wh_x", apitest.Voucherify(acme)},
+		{http.MethodPost, subscriptionsPath(acme), apitest.Bird(acme)},
+		{http.MethodPatch, subscriptionsPath(acme) + "/" + sub.Id.String(), apitest.Bird(acme)},
+	}
+	for _, tg := range targets {
+		for _, body := range bodies {
+			for _, contentType := range []string{"application/json", "text/plain"} {
+				h := tg.header.Clone()
+				h.Set("Content-Type", contentType)
+				resp := env.Do(t, apitest.Request{Method: tg.method, Path: tg.path, Header: h, Body: body})
+				if resp.Status < 400 || resp.Status >= 500 {
+					t.Errorf("%s %s %s %q = %d %s, want a 4xx", tg.method, tg.path, contentType, body, resp.Status, resp.Body)
+				}
+			}
+		}
+	}
+}
