@@ -157,4 +157,3 @@ func birdFilters(filters []gen.WebhookEventFilter) []eventFilter {
 	}
 	return out
 }
-

@@ -269,4 +269,3 @@ var (
 	errUnauthenticated = errors.New("unauthenticated")
 	errFeatureMissing  = errors.New("the account's plan does not include this API")
 )
-

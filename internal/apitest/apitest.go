@@ -102,9 +102,9 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 			Request: httpReq, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
 		},
-		Status:  resp.Status,
-		Header:  resp.Header,
-		Body:    io.NopCloser(bytes.NewReader(resp.Body)),
+		Status: resp.Status,
+		Header: resp.Header,
+		Body:   io.NopCloser(bytes.NewReader(resp.Body)),
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", handlers.UUIDFormat)}},
 	}
@@ -186,7 +186,9 @@ func Voucherify(a gen.AccountCreated) http.Header {
 }
 
 // Bird returns the Bird auth header of an account.
-func Bird(a gen.AccountCreated) http.Header { return Header("Authorization", "AccessKey "+a.Bird.AccessKey) }
+func Bird(a gen.AccountCreated) http.Header {
+	return Header("Authorization", "AccessKey "+a.Bird.AccessKey)
+}
 
 // Header builds a header from name/value pairs.
 func Header(pairs ...string) http.Header {
