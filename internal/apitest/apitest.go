@@ -111,6 +111,14 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
 		t.Fatalf("%s %s answered %d %s\nwhich openapi.yaml does not allow: %v", req.Method, req.Path, resp.Status, resp.Body, err)
 	}
+	checkVendor(t, &req, resp.Status, resp.Header, resp.Body, func() (*requestForValidation, error) {
+		r, err := http.NewRequest(req.Method, e.URL+req.Path, nil)
+		if err != nil {
+			return nil, err
+		}
+		r.Header = httpReq.Header.Clone()
+		return &requestForValidation{req: r}, nil
+	})
 	return resp
 }
 
@@ -229,3 +237,5 @@ func specRouter(t testing.TB) routers.Router {
 	}
 	return router
 }
+
+type requestForValidation struct{ req *http.Request }

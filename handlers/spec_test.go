@@ -1,0 +1,101 @@
+package handlers_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/webhookd/webhookd/internal/apitest"
+)
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	spec, err := loader.LoadFromFile(filepath.Join("..", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatalf("openapi.yaml does not validate: %v", err)
+	}
+	return spec
+}
+
+func TestSpecOperationsAreComplete(t *testing.T) {
+	spec := loadSpec(t)
+	dialects := map[string]bool{"system": true, "admin": true, "voucherify": true, "bird": true}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == "" || op.Summary == "" || op.Description == "" || len(op.Tags) != 1 || !dialects[op.Tags[0]] {
+				t.Errorf("%s %s: needs an operationId, summary, description and exactly one dialect tag", method, path)
+			}
+		}
+	}
+}
+
+// Our operations keep every path, method, status code, security requirement and schema name
+// of the vendors' own documents.
+func TestSpecKeepsTheVendorsContracts(t *testing.T) {
+	spec := loadSpec(t)
+	for vendor, doc := range apitest.VendorDocs(t) {
+		for path, item := range doc.Paths.Map() {
+			for method, vop := range item.Operations() {
+				ours := spec.Paths.Find(path)
+				if ours == nil || ours.GetOperation(method) == nil {
+					t.Errorf("%s: %s %s is missing", vendor, method, path)
+					continue
+				}
+				op := ours.GetOperation(method)
+				for code := range vop.Responses.Map() {
+					if op.Responses.Value(code) == nil {
+						t.Errorf("%s: %s %s lacks the %s response", vendor, method, path, code)
+					}
+				}
+				want := securityNames(vop.Security, &doc.Security)
+				if got := securityNames(op.Security, &spec.Security); !slices.Equal(got, want) {
+					t.Errorf("%s: %s %s security = %v, want %v", vendor, method, path, got, want)
+				}
+			}
+		}
+		for name := range doc.Components.Schemas {
+			if spec.Components.Schemas[name] == nil {
+				t.Errorf("%s: schema %s is missing", vendor, name)
+			}
+		}
+	}
+
+	// Voucherify's 60 event names, typos included.
+	vendorEvents := enumOf(apitest.VendorDocs(t)["voucherify"].Components.Schemas["ManagementProjectsWebhookBase"].Value.Properties["events"].Value.Items.Value)
+	ourEvents := enumOf(spec.Components.Schemas["ManagementProjectsWebhookEvent"].Value)
+	if len(vendorEvents) != 60 || !slices.Equal(ourEvents, vendorEvents) {
+		t.Errorf("events: ours %d, Voucherify's %d; they must be the same 60 names", len(ourEvents), len(vendorEvents))
+	}
+}
+
+func securityNames(op *openapi3.SecurityRequirements, global *openapi3.SecurityRequirements) []string {
+	reqs := global
+	if op != nil {
+		reqs = op
+	}
+	var names []string
+	for _, r := range *reqs {
+		for name := range r {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func enumOf(s *openapi3.Schema) []string {
+	out := make([]string, 0, len(s.Enum))
+	for _, v := range s.Enum {
+		out = append(out, v.(string))
+	}
+	sort.Strings(out)
+	return out
+}
