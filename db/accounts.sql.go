@@ -8,9 +8,44 @@ package db
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/google/uuid"
 )
+
+const countAccountSubscriptions = `-- name: CountAccountSubscriptions :one
+SELECT count(*) FROM subscriptions WHERE account_id = $1 AND dialect = $2
+`
+
+type CountAccountSubscriptionsParams struct {
+	AccountID uuid.UUID
+	Dialect   string
+}
+
+// CountAccountSubscriptions counts an account's subscriptions of a dialect.
+func (q *Queries) CountAccountSubscriptions(ctx context.Context, arg CountAccountSubscriptionsParams) (int64, error) {
+	row := q.db.QueryRowContext(ctx, countAccountSubscriptions, arg.AccountID, arg.Dialect)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countScopes = `-- name: CountScopes :one
+SELECT count(*) FROM scopes WHERE account_id = $1 AND dialect = $2
+`
+
+type CountScopesParams struct {
+	AccountID uuid.UUID
+	Dialect   string
+}
+
+// CountScopes counts an account's scopes of a dialect.
+func (q *Queries) CountScopes(ctx context.Context, arg CountScopesParams) (int64, error) {
+	row := q.db.QueryRowContext(ctx, countScopes, arg.AccountID, arg.Dialect)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
 
 const createAccount = `-- name: CreateAccount :one
 INSERT INTO accounts (id, name, management_api)
@@ -61,10 +96,33 @@ func (q *Queries) CreateCredential(ctx context.Context, arg CreateCredentialPara
 	return err
 }
 
+const createExpiringCredential = `-- name: CreateExpiringCredential :exec
+INSERT INTO credentials (account_id, kind, secret_sha256, expires_at)
+VALUES ($1, $2, $3, $4)
+`
+
+type CreateExpiringCredentialParams struct {
+	AccountID    uuid.UUID
+	Kind         string
+	SecretSha256 []byte
+	ExpiresAt    sql.NullTime
+}
+
+// CreateExpiringCredential stores the digest of a session token valid until expires_at.
+func (q *Queries) CreateExpiringCredential(ctx context.Context, arg CreateExpiringCredentialParams) error {
+	_, err := q.db.ExecContext(ctx, createExpiringCredential,
+		arg.AccountID,
+		arg.Kind,
+		arg.SecretSha256,
+		arg.ExpiresAt,
+	)
+	return err
+}
+
 const createScope = `-- name: CreateScope :one
 INSERT INTO scopes (account_id, dialect, external_id, parent_id, name)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, account_id, dialect, external_id, parent_id, name, created_at
+RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at
 `
 
 type CreateScopeParams struct {
@@ -93,8 +151,68 @@ func (q *Queries) CreateScope(ctx context.Context, arg CreateScopeParams) (Scope
 		&i.ParentID,
 		&i.Name,
 		&i.CreatedAt,
+		&i.Domain,
+		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const createScopeWithDomain = `-- name: CreateScopeWithDomain :one
+INSERT INTO scopes (account_id, dialect, external_id, name, domain)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at
+`
+
+type CreateScopeWithDomainParams struct {
+	AccountID  uuid.UUID
+	Dialect    string
+	ExternalID string
+	Name       string
+	Domain     string
+}
+
+// CreateScopeWithDomain inserts a scope that has a domain (an Arkyn traffic source).
+func (q *Queries) CreateScopeWithDomain(ctx context.Context, arg CreateScopeWithDomainParams) (Scope, error) {
+	row := q.db.QueryRowContext(ctx, createScopeWithDomain,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+		arg.Name,
+		arg.Domain,
+	)
+	var i Scope
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.ParentID,
+		&i.Name,
+		&i.CreatedAt,
+		&i.Domain,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const deleteExpiredCredentials = `-- name: DeleteExpiredCredentials :exec
+DELETE FROM credentials WHERE expires_at <= now()
+`
+
+// DeleteExpiredCredentials forgets session tokens that can no longer be used.
+func (q *Queries) DeleteExpiredCredentials(ctx context.Context) error {
+	_, err := q.db.ExecContext(ctx, deleteExpiredCredentials)
+	return err
+}
+
+const deleteOldRateLimitWindows = `-- name: DeleteOldRateLimitWindows :exec
+DELETE FROM rate_limit_windows WHERE window_start < $1
+`
+
+// DeleteOldRateLimitWindows forgets windows that ended before the cutoff.
+func (q *Queries) DeleteOldRateLimitWindows(ctx context.Context, windowStart time.Time) error {
+	_, err := q.db.ExecContext(ctx, deleteOldRateLimitWindows, windowStart)
+	return err
 }
 
 const getAccount = `-- name: GetAccount :one
@@ -130,6 +248,32 @@ type GetAccountBySecretParams struct {
 // GetAccountBySecret authenticates a single-token credential by the digest of its secret.
 func (q *Queries) GetAccountBySecret(ctx context.Context, arg GetAccountBySecretParams) (Account, error) {
 	row := q.db.QueryRowContext(ctx, getAccountBySecret, arg.Kind, arg.SecretSha256)
+	var i Account
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.ManagementApi,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const getAccountBySessionToken = `-- name: GetAccountBySessionToken :one
+SELECT a.id, a.name, a.management_api, a.created_at, a.updated_at
+FROM credentials c
+JOIN accounts a ON a.id = c.account_id
+WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now()
+`
+
+type GetAccountBySessionTokenParams struct {
+	Kind         string
+	SecretSha256 []byte
+}
+
+// GetAccountBySessionToken authenticates a session token that has not expired.
+func (q *Queries) GetAccountBySessionToken(ctx context.Context, arg GetAccountBySessionTokenParams) (Account, error) {
+	row := q.db.QueryRowContext(ctx, getAccountBySessionToken, arg.Kind, arg.SecretSha256)
 	var i Account
 	err := row.Scan(
 		&i.ID,
@@ -192,7 +336,7 @@ func (q *Queries) GetCredentialPublicID(ctx context.Context, arg GetCredentialPu
 }
 
 const getScope = `-- name: GetScope :one
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at FROM scopes WHERE dialect = $1 AND external_id = $2 AND account_id = $3
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at FROM scopes WHERE dialect = $1 AND external_id = $2 AND account_id = $3
 `
 
 type GetScopeParams struct {
@@ -213,12 +357,62 @@ func (q *Queries) GetScope(ctx context.Context, arg GetScopeParams) (Scope, erro
 		&i.ParentID,
 		&i.Name,
 		&i.CreatedAt,
+		&i.Domain,
+		&i.UpdatedAt,
 	)
 	return i, err
 }
 
+const getScopeAnyAccount = `-- name: GetScopeAnyAccount :one
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at FROM scopes WHERE dialect = $1 AND external_id = $2
+`
+
+type GetScopeAnyAccountParams struct {
+	Dialect    string
+	ExternalID string
+}
+
+// GetScopeAnyAccount finds a scope whoever owns it, for dialects that answer "not yours"
+// differently from "does not exist" (Arkyn's 403).
+func (q *Queries) GetScopeAnyAccount(ctx context.Context, arg GetScopeAnyAccountParams) (Scope, error) {
+	row := q.db.QueryRowContext(ctx, getScopeAnyAccount, arg.Dialect, arg.ExternalID)
+	var i Scope
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.ParentID,
+		&i.Name,
+		&i.CreatedAt,
+		&i.Domain,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const hitRateLimit = `-- name: HitRateLimit :one
+INSERT INTO rate_limit_windows AS w (key_sha256, window_start, hits)
+VALUES ($1, $2, 1)
+ON CONFLICT (key_sha256, window_start) DO UPDATE SET hits = w.hits + 1
+RETURNING hits
+`
+
+type HitRateLimitParams struct {
+	KeySha256   []byte
+	WindowStart time.Time
+}
+
+// HitRateLimit counts one request against a key's current window and returns the count.
+func (q *Queries) HitRateLimit(ctx context.Context, arg HitRateLimitParams) (int32, error) {
+	row := q.db.QueryRowContext(ctx, hitRateLimit, arg.KeySha256, arg.WindowStart)
+	var hits int32
+	err := row.Scan(&hits)
+	return hits, err
+}
+
 const listScopes = `-- name: ListScopes :many
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id
 `
 
 type ListScopesParams struct {
@@ -244,6 +438,59 @@ func (q *Queries) ListScopes(ctx context.Context, arg ListScopesParams) ([]Scope
 			&i.ParentID,
 			&i.Name,
 			&i.CreatedAt,
+			&i.Domain,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listScopesPage = `-- name: ListScopesPage :many
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at FROM scopes WHERE account_id = $1 AND dialect = $2
+ORDER BY created_at, id LIMIT $3 OFFSET $4
+`
+
+type ListScopesPageParams struct {
+	AccountID uuid.UUID
+	Dialect   string
+	Limit     int32
+	Offset    int32
+}
+
+// ListScopesPage returns one page of an account's scopes of a dialect, oldest first.
+func (q *Queries) ListScopesPage(ctx context.Context, arg ListScopesPageParams) ([]Scope, error) {
+	rows, err := q.db.QueryContext(ctx, listScopesPage,
+		arg.AccountID,
+		arg.Dialect,
+		arg.Limit,
+		arg.Offset,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Scope{}
+	for rows.Next() {
+		var i Scope
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.Dialect,
+			&i.ExternalID,
+			&i.ParentID,
+			&i.Name,
+			&i.CreatedAt,
+			&i.Domain,
+			&i.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}

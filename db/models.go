@@ -5,6 +5,7 @@
 package db
 
 import (
+	"database/sql"
 	"encoding/json"
 	"time"
 
@@ -26,6 +27,13 @@ type Credential struct {
 	PublicID     string
 	SecretSha256 []byte
 	CreatedAt    time.Time
+	ExpiresAt    sql.NullTime
+}
+
+type RateLimitWindow struct {
+	KeySha256   []byte
+	WindowStart time.Time
+	Hits        int32
 }
 
 type Scope struct {
@@ -36,6 +44,8 @@ type Scope struct {
 	ParentID   string
 	Name       string
 	CreatedAt  time.Time
+	Domain     string
+	UpdatedAt  time.Time
 }
 
 type Subscription struct {
@@ -57,4 +67,6 @@ type Subscription struct {
 	Template     string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	LastError    string
+	ErrorsEmail  string
 }

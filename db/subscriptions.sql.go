@@ -49,7 +49,7 @@ INSERT INTO subscriptions (
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
 )
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email
 `
 
 type CreateSubscriptionParams struct {
@@ -107,6 +107,8 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 		&i.Template,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
 	)
 	return i, err
 }
@@ -131,7 +133,7 @@ func (q *Queries) DeleteSubscription(ctx context.Context, arg DeleteSubscription
 }
 
 const getSubscription = `-- name: GetSubscription :one
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
 `
 
 type GetSubscriptionParams struct {
@@ -163,12 +165,14 @@ func (q *Queries) GetSubscription(ctx context.Context, arg GetSubscriptionParams
 		&i.Template,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
 	)
 	return i, err
 }
 
 const getSubscriptionForUpdate = `-- name: GetSubscriptionForUpdate :one
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
 FOR UPDATE
 `
 
@@ -202,12 +206,14 @@ func (q *Queries) GetSubscriptionForUpdate(ctx context.Context, arg GetSubscript
 		&i.Template,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
 	)
 	return i, err
 }
 
 const listScopeSubscriptions = `-- name: ListScopeSubscriptions :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id
 `
 
 // ListScopeSubscriptions returns every subscription of a scope in creation order.
@@ -239,6 +245,8 @@ func (q *Queries) ListScopeSubscriptions(ctx context.Context, scopeID uuid.UUID)
 			&i.Template,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.LastError,
+			&i.ErrorsEmail,
 		); err != nil {
 			return nil, err
 		}
@@ -254,7 +262,7 @@ func (q *Queries) ListScopeSubscriptions(ctx context.Context, scopeID uuid.UUID)
 }
 
 const listScopeSubscriptionsAfter = `-- name: ListScopeSubscriptionsAfter :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at FROM subscriptions
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions
 WHERE scope_id = $1
   AND ($2::timestamptz IS NULL
        OR (created_at, id) > ($2::timestamptz, $3::uuid))
@@ -304,6 +312,8 @@ func (q *Queries) ListScopeSubscriptionsAfter(ctx context.Context, arg ListScope
 			&i.Template,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.LastError,
+			&i.ErrorsEmail,
 		); err != nil {
 			return nil, err
 		}
@@ -332,10 +342,10 @@ func (q *Queries) LockScope(ctx context.Context, scopeID uuid.UUID) error {
 const updateSubscription = `-- name: UpdateSubscription :one
 UPDATE subscriptions
 SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
-    secret = $8, headers = $9, properties = $10, template = $11,
-    updated_at = clock_timestamp()
+    secret = $8, headers = $9, properties = $10, template = $11, last_error = $12,
+    errors_email = $13, updated_at = clock_timestamp()
 WHERE id = $1
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email
 `
 
 type UpdateSubscriptionParams struct {
@@ -350,6 +360,8 @@ type UpdateSubscriptionParams struct {
 	Headers      json.RawMessage
 	Properties   json.RawMessage
 	Template     string
+	LastError    string
+	ErrorsEmail  string
 }
 
 // UpdateSubscription replaces the mutable members; created_at never changes.
@@ -366,6 +378,8 @@ func (q *Queries) UpdateSubscription(ctx context.Context, arg UpdateSubscription
 		arg.Headers,
 		arg.Properties,
 		arg.Template,
+		arg.LastError,
+		arg.ErrorsEmail,
 	)
 	var i Subscription
 	err := row.Scan(
@@ -387,6 +401,8 @@ func (q *Queries) UpdateSubscription(ctx context.Context, arg UpdateSubscription
 		&i.Template,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
 	)
 	return i, err
 }

@@ -27,22 +27,52 @@ import (
 
 // Defines values for AdminErrorCode.
 const (
-	InternalError  AdminErrorCode = "internal_error"
-	InvalidRequest AdminErrorCode = "invalid_request"
-	NotFound       AdminErrorCode = "not_found"
-	Unauthorized   AdminErrorCode = "unauthorized"
+	AdminErrorCodeInternalError  AdminErrorCode = "internal_error"
+	AdminErrorCodeInvalidRequest AdminErrorCode = "invalid_request"
+	AdminErrorCodeNotFound       AdminErrorCode = "not_found"
+	AdminErrorCodeUnauthorized   AdminErrorCode = "unauthorized"
 )
 
 // Valid indicates whether the value is a known member of the AdminErrorCode enum.
 func (e AdminErrorCode) Valid() bool {
 	switch e {
-	case InternalError:
+	case AdminErrorCodeInternalError:
 		return true
-	case InvalidRequest:
+	case AdminErrorCodeInvalidRequest:
 		return true
-	case NotFound:
+	case AdminErrorCodeNotFound:
 		return true
-	case Unauthorized:
+	case AdminErrorCodeUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ArkynErrorName.
+const (
+	ArkynErrorNameBadRequest   ArkynErrorName = "BadRequest"
+	ArkynErrorNameConflict     ArkynErrorName = "Conflict"
+	ArkynErrorNameForbidden    ArkynErrorName = "Forbidden"
+	ArkynErrorNameNotFound     ArkynErrorName = "NotFound"
+	ArkynErrorNameServerError  ArkynErrorName = "ServerError"
+	ArkynErrorNameUnauthorized ArkynErrorName = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ArkynErrorName enum.
+func (e ArkynErrorName) Valid() bool {
+	switch e {
+	case ArkynErrorNameBadRequest:
+		return true
+	case ArkynErrorNameConflict:
+		return true
+	case ArkynErrorNameForbidden:
+		return true
+	case ArkynErrorNameNotFound:
+		return true
+	case ArkynErrorNameServerError:
+		return true
+	case ArkynErrorNameUnauthorized:
 		return true
 	default:
 		return false
@@ -387,8 +417,9 @@ func (e WebhookSubscriptionStatus) Valid() bool {
 
 // Account defines model for Account.
 type Account struct {
-	Bird      BirdIdentity `json:"bird"`
-	CreatedAt time.Time    `json:"createdAt"`
+	Arkyn     ArkynIdentity `json:"arkyn"`
+	Bird      BirdIdentity  `json:"bird"`
+	CreatedAt time.Time     `json:"createdAt"`
 
 	// Features What the account's plan includes.
 	Features   Features           `json:"features"`
@@ -407,8 +438,9 @@ type AccountCreate struct {
 
 // AccountCreated defines model for AccountCreated.
 type AccountCreated struct {
-	Bird      BirdCredentials `json:"bird"`
-	CreatedAt time.Time       `json:"createdAt"`
+	Arkyn     ArkynCredentials `json:"arkyn"`
+	Bird      BirdCredentials  `json:"bird"`
+	CreatedAt time.Time        `json:"createdAt"`
 
 	// Features What the account's plan includes.
 	Features   Features              `json:"features"`
@@ -433,6 +465,93 @@ type AdminError struct {
 
 // AdminErrorCode defines model for AdminError.Code.
 type AdminErrorCode string
+
+// ArkynAuthRequest defines model for ArkynAuthRequest.
+type ArkynAuthRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// ArkynAuthResponse defines model for ArkynAuthResponse.
+type ArkynAuthResponse struct {
+	// Token Send as `Authorization: Bearer <token>`.
+	Token string `json:"token"`
+}
+
+// ArkynCredentials defines model for ArkynCredentials.
+type ArkynCredentials struct {
+	// Email Sent to `POST /user/auth` with the password.
+	Email string `json:"email"`
+
+	// Password Shown only once.
+	Password string `json:"password"`
+
+	// TrafficSourceId The traffic source created with the account.
+	TrafficSourceId openapi_types.UUID `json:"trafficSourceId"`
+}
+
+// ArkynError defines model for ArkynError.
+type ArkynError struct {
+	// Cause More about the cause, when there is any.
+	Cause   *string        `json:"cause,omitempty"`
+	Message string         `json:"message"`
+	Name    ArkynErrorName `json:"name"`
+}
+
+// ArkynErrorName defines model for ArkynError.Name.
+type ArkynErrorName string
+
+// ArkynIdentity defines model for ArkynIdentity.
+type ArkynIdentity struct {
+	Email  string             `json:"email"`
+	UserId openapi_types.UUID `json:"userId"`
+}
+
+// ArkynTrafficSource defines model for ArkynTrafficSource.
+type ArkynTrafficSource struct {
+	CreatedAt     time.Time          `json:"createdAt"`
+	Id            openapi_types.UUID `json:"id"`
+	Name          string             `json:"name"`
+	TrafficDomain string             `json:"trafficDomain"`
+	UpdatedAt     time.Time          `json:"updatedAt"`
+	UserId        openapi_types.UUID `json:"userId"`
+}
+
+// ArkynTrafficSourceCreate defines model for ArkynTrafficSourceCreate.
+type ArkynTrafficSourceCreate struct {
+	Name          string `json:"name"`
+	TrafficDomain string `json:"trafficDomain"`
+}
+
+// ArkynTrafficSourceList defines model for ArkynTrafficSourceList.
+type ArkynTrafficSourceList struct {
+	Data []ArkynTrafficSource `json:"data"`
+
+	// Date The same list as `data`, under the name the vendor's documentation shows.
+	Date []ArkynTrafficSource `json:"date"`
+	Meta struct {
+		Limit int `json:"limit"`
+		Page  int `json:"page"`
+		Total int `json:"total"`
+	} `json:"meta"`
+}
+
+// ArkynWebhook defines model for ArkynWebhook.
+type ArkynWebhook struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// DiscordChannelId The Discord channel notified of the traffic source's logs; null when notifications are off.
+	DiscordChannelId nullable.Nullable[string] `json:"discordChannelId"`
+	Id               string                    `json:"id"`
+	TrafficSourceId  openapi_types.UUID        `json:"trafficSourceId"`
+	UpdatedAt        time.Time                 `json:"updatedAt"`
+}
+
+// ArkynWebhookUpdate defines model for ArkynWebhookUpdate.
+type ArkynWebhookUpdate struct {
+	// DiscordChannelId A Discord channel id (a snowflake), or null to disable Discord notifications.
+	DiscordChannelId nullable.Nullable[string] `json:"discordChannelId,omitempty"`
+}
 
 // AvailableWebhook defines model for AvailableWebhook.
 type AvailableWebhook struct {
@@ -832,6 +951,18 @@ type AdminNotFound = AdminError
 // AdminUnauthorized defines model for AdminUnauthorized.
 type AdminUnauthorized = AdminError
 
+// ArkynBadRequest defines model for ArkynBadRequest.
+type ArkynBadRequest = ArkynError
+
+// ArkynForbidden defines model for ArkynForbidden.
+type ArkynForbidden = ArkynError
+
+// ArkynNotFound defines model for ArkynNotFound.
+type ArkynNotFound = ArkynError
+
+// ArkynUnauthorized defines model for ArkynUnauthorized.
+type ArkynUnauthorized = ArkynError
+
 // VoucherifyInvalidPayload Error: Bad Request &rarr; Invalid Payload
 type VoucherifyInvalidPayload = E400InvalidPayload
 
@@ -857,6 +988,15 @@ type ErrorResponseNotFound = ErrorDetailed
 
 // ErrorResponseUnauthorized An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type ErrorResponseUnauthorized = ErrorDetailed
+
+// ArkynListTrafficSourcesParams defines parameters for ArkynListTrafficSources.
+type ArkynListTrafficSourcesParams struct {
+	// Page Number of the page to be returned.
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit Number of traffic sources per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
 
 // BirdListAvailableWebhooksParams defines parameters for BirdListAvailableWebhooks.
 type BirdListAvailableWebhooksParams struct {
@@ -884,6 +1024,15 @@ type VoucherifyCreateWebhookJSONRequestBody = ManagementProjectsWebhooksCreateRe
 
 // VoucherifyUpdateWebhookJSONRequestBody defines body for VoucherifyUpdateWebhook for application/json ContentType.
 type VoucherifyUpdateWebhookJSONRequestBody = ManagementProjectsWebhooksUpdateRequestBody
+
+// ArkynCreateTrafficSourceJSONRequestBody defines body for ArkynCreateTrafficSource for application/json ContentType.
+type ArkynCreateTrafficSourceJSONRequestBody = ArkynTrafficSourceCreate
+
+// ArkynAuthUserJSONRequestBody defines body for ArkynAuthUser for application/json ContentType.
+type ArkynAuthUserJSONRequestBody = ArkynAuthRequest
+
+// ArkynUpdateWebhookJSONRequestBody defines body for ArkynUpdateWebhook for application/json ContentType.
+type ArkynUpdateWebhookJSONRequestBody = ArkynWebhookUpdate
 
 // BirdCreateWebhookSubscriptionJSONRequestBody defines body for BirdCreateWebhookSubscription for application/json ContentType.
 type BirdCreateWebhookSubscriptionJSONRequestBody = CreateWebhookSubscription
@@ -920,6 +1069,21 @@ type ServerInterface interface {
 	// VoucherifyUpdateWebhook Update Webhook
 	// (PUT /management/v1/projects/{projectId}/webhooks/{webhookId})
 	VoucherifyUpdateWebhook(ctx echo.Context, projectId ProjectId, webhookId WebhookId) error
+	// ArkynListTrafficSources List traffic sources
+	// (GET /traffic-source)
+	ArkynListTrafficSources(ctx echo.Context, params ArkynListTrafficSourcesParams) error
+	// ArkynCreateTrafficSource Create traffic source
+	// (POST /traffic-source)
+	ArkynCreateTrafficSource(ctx echo.Context) error
+	// ArkynAuthUser Authenticate user
+	// (POST /user/auth)
+	ArkynAuthUser(ctx echo.Context) error
+	// ArkynGetWebhook List webhook
+	// (GET /webhooks/{trafficSourceId})
+	ArkynGetWebhook(ctx echo.Context, trafficSourceId openapi_types.UUID) error
+	// ArkynUpdateWebhook Update webhook
+	// (PUT /webhooks/{trafficSourceId})
+	ArkynUpdateWebhook(ctx echo.Context, trafficSourceId openapi_types.UUID) error
 	// BirdListAvailableWebhooks List available webhooks
 	// (GET /workspaces/{workspaceId}/available-webhooks)
 	BirdListAvailableWebhooks(ctx echo.Context, workspaceId WorkspaceId, params BirdListAvailableWebhooksParams) error
@@ -1096,6 +1260,81 @@ func (w *ServerInterfaceWrapper) VoucherifyUpdateWebhook(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.VoucherifyUpdateWebhook(ctx, projectId, webhookId)
+	return err
+}
+
+// ArkynListTrafficSources converts echo context to params.
+func (w *ServerInterfaceWrapper) ArkynListTrafficSources(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ArkynListTrafficSourcesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ArkynListTrafficSources(ctx, params)
+	return err
+}
+
+// ArkynCreateTrafficSource converts echo context to params.
+func (w *ServerInterfaceWrapper) ArkynCreateTrafficSource(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ArkynCreateTrafficSource(ctx)
+	return err
+}
+
+// ArkynAuthUser converts echo context to params.
+func (w *ServerInterfaceWrapper) ArkynAuthUser(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ArkynAuthUser(ctx)
+	return err
+}
+
+// ArkynGetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) ArkynGetWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "trafficSourceId" -------------
+	var trafficSourceId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trafficSourceId", ctx.Param("trafficSourceId"), &trafficSourceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter trafficSourceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ArkynGetWebhook(ctx, trafficSourceId)
+	return err
+}
+
+// ArkynUpdateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) ArkynUpdateWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "trafficSourceId" -------------
+	var trafficSourceId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trafficSourceId", ctx.Param("trafficSourceId"), &trafficSourceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter trafficSourceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ArkynUpdateWebhook(ctx, trafficSourceId)
 	return err
 }
 
@@ -1306,6 +1545,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdGetWebhookSubscription, options.OperationMiddlewares["birdGetWebhookSubscription"]...)
 	router.PATCH(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdUpdateWebhookSubscription, options.OperationMiddlewares["birdUpdateWebhookSubscription"]...)
 	router.GET(options.BaseURL+"/workspaces/:workspaceId/available-webhooks", wrapper.BirdListAvailableWebhooks, options.OperationMiddlewares["birdListAvailableWebhooks"]...)
+	router.POST(options.BaseURL+"/user/auth", wrapper.ArkynAuthUser, options.OperationMiddlewares["arkynAuthUser"]...)
+	router.GET(options.BaseURL+"/traffic-source", wrapper.ArkynListTrafficSources, options.OperationMiddlewares["arkynListTrafficSources"]...)
+	router.POST(options.BaseURL+"/traffic-source", wrapper.ArkynCreateTrafficSource, options.OperationMiddlewares["arkynCreateTrafficSource"]...)
+	router.GET(options.BaseURL+"/webhooks/:trafficSourceId", wrapper.ArkynGetWebhook, options.OperationMiddlewares["arkynGetWebhook"]...)
+	router.PUT(options.BaseURL+"/webhooks/:trafficSourceId", wrapper.ArkynUpdateWebhook, options.OperationMiddlewares["arkynUpdateWebhook"]...)
 
 }
 
@@ -1316,6 +1560,14 @@ type AdminBadRequestJSONResponse AdminError
 type AdminNotFoundJSONResponse AdminError
 
 type AdminUnauthorizedJSONResponse AdminError
+
+type ArkynBadRequestJSONResponse ArkynError
+
+type ArkynForbiddenJSONResponse ArkynError
+
+type ArkynNotFoundJSONResponse ArkynError
+
+type ArkynUnauthorizedJSONResponse ArkynError
 
 type VoucherifyInvalidPayloadJSONResponse E400InvalidPayload
 
@@ -1928,6 +2180,327 @@ func (response VoucherifyUpdateWebhook404JSONResponse) VisitVoucherifyUpdateWebh
 	return err
 }
 
+type ArkynListTrafficSourcesRequestObject struct {
+	Params ArkynListTrafficSourcesParams
+}
+
+type ArkynListTrafficSourcesResponseObject interface {
+	VisitArkynListTrafficSourcesResponse(w http.ResponseWriter) error
+}
+
+type ArkynListTrafficSources200JSONResponse ArkynTrafficSourceList
+
+func (response ArkynListTrafficSources200JSONResponse) VisitArkynListTrafficSourcesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynListTrafficSources400JSONResponse struct{ ArkynBadRequestJSONResponse }
+
+func (response ArkynListTrafficSources400JSONResponse) VisitArkynListTrafficSourcesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynListTrafficSources401JSONResponse struct{ ArkynUnauthorizedJSONResponse }
+
+func (response ArkynListTrafficSources401JSONResponse) VisitArkynListTrafficSourcesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynCreateTrafficSourceRequestObject struct {
+	Body *ArkynCreateTrafficSourceJSONRequestBody
+}
+
+type ArkynCreateTrafficSourceResponseObject interface {
+	VisitArkynCreateTrafficSourceResponse(w http.ResponseWriter) error
+}
+
+type ArkynCreateTrafficSource201JSONResponse ArkynTrafficSource
+
+func (response ArkynCreateTrafficSource201JSONResponse) VisitArkynCreateTrafficSourceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynCreateTrafficSource400JSONResponse struct{ ArkynBadRequestJSONResponse }
+
+func (response ArkynCreateTrafficSource400JSONResponse) VisitArkynCreateTrafficSourceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynCreateTrafficSource401JSONResponse struct{ ArkynUnauthorizedJSONResponse }
+
+func (response ArkynCreateTrafficSource401JSONResponse) VisitArkynCreateTrafficSourceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynCreateTrafficSource409JSONResponse ArkynError
+
+func (response ArkynCreateTrafficSource409JSONResponse) VisitArkynCreateTrafficSourceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynAuthUserRequestObject struct {
+	Body *ArkynAuthUserJSONRequestBody
+}
+
+type ArkynAuthUserResponseObject interface {
+	VisitArkynAuthUserResponse(w http.ResponseWriter) error
+}
+
+type ArkynAuthUser200JSONResponse ArkynAuthResponse
+
+func (response ArkynAuthUser200JSONResponse) VisitArkynAuthUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynAuthUser400JSONResponse struct{ ArkynBadRequestJSONResponse }
+
+func (response ArkynAuthUser400JSONResponse) VisitArkynAuthUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynAuthUser404JSONResponse ArkynError
+
+func (response ArkynAuthUser404JSONResponse) VisitArkynAuthUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynGetWebhookRequestObject struct {
+	TrafficSourceId openapi_types.UUID `json:"trafficSourceId"`
+}
+
+type ArkynGetWebhookResponseObject interface {
+	VisitArkynGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type ArkynGetWebhook200JSONResponse ArkynWebhook
+
+func (response ArkynGetWebhook200JSONResponse) VisitArkynGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynGetWebhook400JSONResponse struct{ ArkynBadRequestJSONResponse }
+
+func (response ArkynGetWebhook400JSONResponse) VisitArkynGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynGetWebhook401JSONResponse struct{ ArkynUnauthorizedJSONResponse }
+
+func (response ArkynGetWebhook401JSONResponse) VisitArkynGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynGetWebhook403JSONResponse struct{ ArkynForbiddenJSONResponse }
+
+func (response ArkynGetWebhook403JSONResponse) VisitArkynGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynGetWebhook404JSONResponse struct{ ArkynNotFoundJSONResponse }
+
+func (response ArkynGetWebhook404JSONResponse) VisitArkynGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynUpdateWebhookRequestObject struct {
+	TrafficSourceId openapi_types.UUID `json:"trafficSourceId"`
+	Body            *ArkynUpdateWebhookJSONRequestBody
+}
+
+type ArkynUpdateWebhookResponseObject interface {
+	VisitArkynUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type ArkynUpdateWebhook200JSONResponse ArkynWebhook
+
+func (response ArkynUpdateWebhook200JSONResponse) VisitArkynUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynUpdateWebhook400JSONResponse struct{ ArkynBadRequestJSONResponse }
+
+func (response ArkynUpdateWebhook400JSONResponse) VisitArkynUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynUpdateWebhook401JSONResponse struct{ ArkynUnauthorizedJSONResponse }
+
+func (response ArkynUpdateWebhook401JSONResponse) VisitArkynUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynUpdateWebhook403JSONResponse struct{ ArkynForbiddenJSONResponse }
+
+func (response ArkynUpdateWebhook403JSONResponse) VisitArkynUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynUpdateWebhook404JSONResponse struct{ ArkynNotFoundJSONResponse }
+
+func (response ArkynUpdateWebhook404JSONResponse) VisitArkynUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BirdListAvailableWebhooksRequestObject struct {
 	WorkspaceId WorkspaceId `json:"workspaceId"`
 	Params      BirdListAvailableWebhooksParams
@@ -2378,6 +2951,21 @@ type StrictServerInterface interface {
 	// VoucherifyUpdateWebhook Update Webhook
 	// (PUT /management/v1/projects/{projectId}/webhooks/{webhookId})
 	VoucherifyUpdateWebhook(ctx context.Context, request VoucherifyUpdateWebhookRequestObject) (VoucherifyUpdateWebhookResponseObject, error)
+	// ArkynListTrafficSources List traffic sources
+	// (GET /traffic-source)
+	ArkynListTrafficSources(ctx context.Context, request ArkynListTrafficSourcesRequestObject) (ArkynListTrafficSourcesResponseObject, error)
+	// ArkynCreateTrafficSource Create traffic source
+	// (POST /traffic-source)
+	ArkynCreateTrafficSource(ctx context.Context, request ArkynCreateTrafficSourceRequestObject) (ArkynCreateTrafficSourceResponseObject, error)
+	// ArkynAuthUser Authenticate user
+	// (POST /user/auth)
+	ArkynAuthUser(ctx context.Context, request ArkynAuthUserRequestObject) (ArkynAuthUserResponseObject, error)
+	// ArkynGetWebhook List webhook
+	// (GET /webhooks/{trafficSourceId})
+	ArkynGetWebhook(ctx context.Context, request ArkynGetWebhookRequestObject) (ArkynGetWebhookResponseObject, error)
+	// ArkynUpdateWebhook Update webhook
+	// (PUT /webhooks/{trafficSourceId})
+	ArkynUpdateWebhook(ctx context.Context, request ArkynUpdateWebhookRequestObject) (ArkynUpdateWebhookResponseObject, error)
 	// BirdListAvailableWebhooks List available webhooks
 	// (GET /workspaces/{workspaceId}/available-webhooks)
 	BirdListAvailableWebhooks(ctx context.Context, request BirdListAvailableWebhooksRequestObject) (BirdListAvailableWebhooksResponseObject, error)
@@ -2726,6 +3314,196 @@ func (sh *strictHandler) VoucherifyUpdateWebhook(ctx echo.Context, projectId Pro
 	return nil
 }
 
+// ArkynListTrafficSources operation middleware
+func (sh *strictHandler) ArkynListTrafficSources(ctx echo.Context, params ArkynListTrafficSourcesParams) error {
+	var request ArkynListTrafficSourcesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ArkynListTrafficSources(ctx.Request().Context(), request.(ArkynListTrafficSourcesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ArkynListTrafficSources")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ArkynListTrafficSourcesResponseObject); ok {
+		return validResponse.VisitArkynListTrafficSourcesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ArkynCreateTrafficSource operation middleware
+func (sh *strictHandler) ArkynCreateTrafficSource(ctx echo.Context) error {
+	var request ArkynCreateTrafficSourceRequestObject
+
+	var body ArkynCreateTrafficSourceJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ArkynCreateTrafficSource(ctx.Request().Context(), request.(ArkynCreateTrafficSourceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ArkynCreateTrafficSource")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ArkynCreateTrafficSourceResponseObject); ok {
+		return validResponse.VisitArkynCreateTrafficSourceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ArkynAuthUser operation middleware
+func (sh *strictHandler) ArkynAuthUser(ctx echo.Context) error {
+	var request ArkynAuthUserRequestObject
+
+	var body ArkynAuthUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ArkynAuthUser(ctx.Request().Context(), request.(ArkynAuthUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ArkynAuthUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ArkynAuthUserResponseObject); ok {
+		return validResponse.VisitArkynAuthUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ArkynGetWebhook operation middleware
+func (sh *strictHandler) ArkynGetWebhook(ctx echo.Context, trafficSourceId openapi_types.UUID) error {
+	var request ArkynGetWebhookRequestObject
+
+	request.TrafficSourceId = trafficSourceId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ArkynGetWebhook(ctx.Request().Context(), request.(ArkynGetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ArkynGetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ArkynGetWebhookResponseObject); ok {
+		return validResponse.VisitArkynGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ArkynUpdateWebhook operation middleware
+func (sh *strictHandler) ArkynUpdateWebhook(ctx echo.Context, trafficSourceId openapi_types.UUID) error {
+	var request ArkynUpdateWebhookRequestObject
+
+	request.TrafficSourceId = trafficSourceId
+
+	var body ArkynUpdateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ArkynUpdateWebhook(ctx.Request().Context(), request.(ArkynUpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ArkynUpdateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ArkynUpdateWebhookResponseObject); ok {
+		return validResponse.VisitArkynUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // BirdListAvailableWebhooks operation middleware
 func (sh *strictHandler) BirdListAvailableWebhooks(ctx echo.Context, workspaceId WorkspaceId, params BirdListAvailableWebhooksParams) error {
 	var request BirdListAvailableWebhooksRequestObject
@@ -2935,151 +3713,182 @@ func (sh *strictHandler) BirdUpdateWebhookSubscription(ctx echo.Context, workspa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3/ctu2svCrYPjdmSY9kkxJlCwpf9xxfvs2v05sNz0n9rUgErRwTIEqAdpRUs98T/M92Pckd7AASJAC",
-	"Zcl229PbziQzFgkCi93FYnexu/jmhelimTLCBPcm3zzyBS+WCYG/n9Is+kRm8zS9PMpnPMzoUtCUyVdX",
-	"OMmJ/CPMCBYkOhDexOv5vaDd7bZ7g+NufzLoT4JhJwjG/UHwT6/lkSvCZCuywDTpUCZIhkPoT797SRNB",
-	"Mu5NPp+1PBp5E28c4F48DEftYB+TdjDqjtszEs/aw/1BN/S74/1uf+a1vDS7wIx+xbKzQ/ldHHfxYByM",
-	"23jfD9rBKOq1x+No3J71wiie7cck7hOv5XGSXdGQeBMvnGPGSMLlQ4FFzr2JR5kE70o2FGSxTLCQLb2W",
-	"ly8j55SDSbc36fc6vj8IxjDlPEu8iTcXYskne3vXCpUdjeK94WhGgtGAtAcxxu2gP+y3R36/3+6RftTr",
-	"D0d9P5Kzu06zS77EIYGpzXrRPva7/fZoGMXtAOP99qgXDNqjuL/fHYSjfUx63s3NTctb4gwviMLoN+8g",
-	"DNOcCdnHNy8iFjG94zlBWL3+jiMadbyWR+WLJRZzr+UxvJAzx0UPLS8jP+c0I5E3EVlOWh4P52SBZddx",
-	"mi2wxEyeU9lSrJbyYy4yyi48CdeHLP0XCZ2QfMjSKxoRJOYE5Yz+nBNEI8IEjSnJUBrDi6X6vgHKZdH7",
-	"Jij/IyOxN/H+z17J/HvqLd/7YPBWAirB1gvhzmBr6qMwZTG9yDPg1oZJXBdj3XsSJdjWJOzV3MQRBl5u",
-	"td3EHtfOru/HKp9s1ncCaRpshMzq5a741IizAYJFlhG+TBlX8vIgWlCmFxrIxpQJov7Ey2VCQ6D53r+4",
-	"kqG2qMXhglTk6oxmMOe7yra7SI1WXZoPQbT1j7v+xJf/pEyLCRZ5pqBeYIYvyIIwcbCk3iTGCSc3WnYP",
-	"Iz/uxiPS7uNBtx3gEWmPoy5p9+Jh3A3Hs33c9W3hsiDrotUef6DHv0rzcE4yGq8kBOVyV0v//DhLLt/Q",
-	"14Ekz8221DU0g08ahWMLXVMxT3OBOAkzInhHogyI/hRHH8nPOeG70p2yK5zQqLqlphGB/QdenWe645a3",
-	"IJzjC/lOP0OzNFpNpERckkys0Cmg89RDlKMF5Vyto+3RIKfyIsvSrAkTZtwoJRyxVKAFFuEc5JvqpETJ",
-	"u1S8THMW7YgQZn1WxwhLxXkML21caOoAOOrtg035XWpoj+aYIzGnSsyYOZ4wnIt5mtGvZNd55rVP63Ot",
-	"vK9MFwFbICwBQDOCM5IhkV4SJqleSLcHJbsaqxhEsxZKM3SdpewCEPJjsS4PFeN+wKskxbviRX+MluXX",
-	"NdQEvi9hFJgmXG2+ivk7AmcXRJznWVLBRMu7JCtrPZmebaTWR22ZFXYOsuyq7RM8wOPZeNYP/N448PF4",
-	"FwyT88D3z+sAOJD9kYg8YxxhhogkCKJa51GfABdSFqZZRkKBADG8hv0PeCUF8sdim9sJ/S/U306092y0",
-	"/yPNMxTmWUaYQMsEs1ImUBYmeUQQRnqvKGiBRIqWJJMbv1pMknSFIqTIpJnr3Hxzrjup0EtP8k7sDpxe",
-	"x9IOtNg8adnibbEtooMPhwYLdTqpneuOYvIj4WmehcSSei6SBTbJnmEGrSmLjBINOxqi6vf5gIqrxcl+",
-	"QQq3vHUM7VouURD0+tFgMBuOx8O4B23Uh6pRbcTipdYCNYA7E3YrSl7PCUMYmTFRmOZJBPOZETWlGrHu",
-	"IehPNgv6wO8adDeK/EoXvwpCaCz/1gJKC/przCVbSMumjg6tDd+Rd9+lAr3cnWWNQWJY9np+Ti5fvv7x",
-	"zTD5+VmQPM8PX35Zvjg+eoV/GwbeOH6dnTXwvys7Q+OOsVg6df3ywRTX2v5v0fOb8oh81jaeS41cYiFI",
-	"xozVfPLxzQRRgRY5h9lghsCdIl8oTsBonnKBwI44u7HpbCuscmaYMl7weOkdkWqM1KNRTEkSye10h40d",
-	"UAo9Aqpu05t3AmONYiU7P5xOXazhCpncxvzE80kU7/d6s/a4PwvaQTDotkd4ELWDGMczPAijeDTzKkRw",
-	"uRHupqorZCgg3Tu2hWkSlctBCrJiRBde819PjT+5VY0PQ8I5uiSru6rv2+GlOo6lwWtO7HjliLbDUBvZ",
-	"UsWmasrGM7EJpqc0iw7BBSZWNb+C5feRtn5bULD8a86fqp9h01AvTTvteLjVr2R8Dt/WX1juh23BrLoj",
-	"NgFqGUgFZm5sf9RnD8AF6Kz529izQayM3VJkOSsgTGdKfWoZQj6DToCno4hKzsDJB4uw4Lxp1Wh9FyIY",
-	"7C7wlzeEXYi5N+lJk21BmfnddTn7bEQoaX7bZKK7M+ezjAARcML/4s86f1aQ8xuy6Al8eCuLLiizn3Z/",
-	"T6Zdn0rpTFljTrUnfPMIyxeAyzUPX80EsPVXODBjODkHeW+hsaR1sbt8u2V5ASBleydJrjBN8CwhWtdf",
-	"n01lj3Ewqz7v28qv/gLa3lQOAn8gK+72+k/t48Kp3NO0bw6eoxAzUHzhPYnQbAUHA4Is+C7gFFB4JZ1x",
-	"lmH4XRwdbtXfkW5dp4PpxSCrunGvY2MbQr2h3LFpZ4TniTrh3QoRa+Rfw0FtKmYAF4h1gbsGnVJOJKrX",
-	"6H0kKYo5mh7ohQG62AQdmE/Qae77/bDoAn6SaQcdzdNrhlKWrFDKQtJxScf66coWwvm6eiZ1+yGWjaXa",
-	"eK3a2VSJhyY0FqrDGg7/rabiAl/t2Q3xBDvoJPeVKw6hol8gkSKp8K/kH9L6hK+kbMEC4YwgLplRv9OG",
-	"zROEk0SZp2DE3kPUPKCcaXmcXjDKLvSa2vTtUdnyxg512PzVsWl3o8McNjc/yZItpJ/syMU6xX5aJRs8",
-	"RsZsbTXsto5vvuPo9fHxB6RiPZBsaYkHudNeKHJYJnG1mwM0zxeYtTOCIykmkd5LtcdM2laLNCMGOIRn",
-	"aS4UT4G55lqOxD3LQ+VZ5qhcI4gytVilMe3ouooISy1Y30sN3CYsAfZLFcnAibQOkbZU1WBZnrgkqUsT",
-	"unSK83maCWTcP/BqJv+UA15SFqE0LpxaNJyjNAR3e+REWOPEtqAORhxAsT40PqdmCtlOwnVkUo4On0vr",
-	"OuckzhPllhNZms8SwudpKmBcFu2lGXg0zbyzNJVKS86JhKDw6hn3hKRHmmeI58ulhFgQvJDQEXNU4121",
-	"fTwaDfxhLxz5/f3BfuDHbvAt/2Ud/hMVuFJ4TQ6fK7mntamckwi4gaViTjJEWLRMqRKHF0RUuL0KXRaf",
-	"++Eg2u/6eLQfjnC/G4+GG8FTb745vTsaOtmkhgRlady6bzl0XyqgByVO3isGbpJCjuM1h4CZoPoJFWpv",
-	"eXhUnBb94eXZ/zoBsJmTSuyqqVucZZjBcA1SG5qDx15atmt1Sp/kYhSVUD1gIs073CH3q9E5rvVU2vy1",
-	"Q8snRawLFVINylao7K48tkWY8WupOQV+z0LYLE0Tgpl7X3hNcCLt6boCawIvS/s4vVQmsbFFHEZvXaVQ",
-	"fbh0iHJ++uSVW5YtTpL3sTf5vGaxK7fGORYO/NEF4QIvligjy4xI3dAwcoQFkZIeCbogeh9oCgEE97Qe",
-	"p4MkUcCHjOI0U0ZtcUQgtxYORg1V/R0evUejod9FShmoykOITPW7bb937I8m/e4kGHYGwx6EcG3lOdqw",
-	"STRGN1ZBuJ6f02BwQr72hydfRz+9+zT88NMzn6xeLWZOY0zRCgaNcZ4I69zM5dKWHZjx1bclJZQa819H",
-	"798BSJqhTG9n2ygwmxXaRnZ6ijnxbs7WD+3Mbp5GKx0sBTQ2TGE2VFjIax631OxKFke2vDLixSjRHKxI",
-	"CFu25I+1tg206FOB2e2XCszNYb3DeDbdVGhlFQPPJQ8vKCPcRFK41wPlSPXoEijFNNdY8w3lYKpVrTaR",
-	"0YsLUmKZExaludjaSmtERWFZ1i02iybry+fjG6nFZ4Rr8DISEnpFuIGPb6lb3wLW+n7ItG/MRgqvYwU9",
-	"4kuSJCRCmNtbQ5SG+QJwSsVjez3Nci7pyc9LC+EcLATMpf0pv+lohvVaW7WOSEJuab1Fh1v0op3UckXh",
-	"xRLTC2Z1XDwqOyofUS73osozwtYf4YxBGFM5wQ0NHONU37sGtRvcBoFjukm6wolYnQtKMtfcK+8dAFbe",
-	"O/pfZukiBYRzgcNL1xD1Jht7aYKz1sIBab2FA5m1Jg501lo4QM1ITLIMJ42QVhs4AK02cA5xjbPIvbw2",
-	"NHIOVW/kGM7xSJtZvIOjhhcXhJmgPilQ10Z2NYzV2fUtrbjAme4s5yJdSCzLrSNb1B6WODGPLAyYRwoD",
-	"7mcFc6stWarW+cwEAnR4HoaEqE8zEpHFsjoJ61mWJslMsvbGlw0d2o81Pqy5mSfl1IonJYObRyVDmycX",
-	"NBadGU4wC8k5jtbfiQwzrjK0HKMaBIWSi5YEvBkaWx3YvndpH23dNJTgJls3LxnY3RpanW8cXzUhX5Y6",
-	"mNjZajOugHf4vPLMQOY6x2vc3bnyoetUg6dptKoaLw+rsJYpBra++v33H94fHX//PZrulRbh3lV3T0ds",
-	"8r1vRVLGjcl549O6VutSXd0aqwYTqbkjAxfMfhfVqECeUsQfCHu7qPr3QN32eDGj74abV0T8roh59WJn",
-	"vOx9K9Lkbm7D0StSIuaOGJL2RR1F1ekpz6GJ8VM+poRyIW1Up6nj8NlEWGCH+i6NC7sbBTC/vxnjsmAk",
-	"DOfQmW2JA2R1ih4aR4CyvBheFBY5FiKjs1wQ7UY2kY/wbsN8jG0B451t6SaQaL6PjwCB91434CLNpJHq",
-	"PGNxE1Kdk0QUdgCcreyJAGyuiYhU4MTtl4NXiOWLmXKxOPBUd+7Wj2eNw6CgZsuQUI27k4+Mq9Cc33vj",
-	"Obm/kLjfHqTQcI89yODx99yDTn5VUVugaAtp60i1LuNr1zI6HUvIkeZc6eB6fv7ysvv665tx8vOzbrKE",
-	"GP3+8dH8qbO7o8qh+fqy1IfqEEWr/LOlQMAsqpyViRRdKfcJSLxczKWoDKlY1X2mp8wFy7F1EF/zIsnu",
-	"5fBPaRZ9x9GLLxR89hweHl/ThKYAzhFl4byhe0Wmu0Rj3BZ+96uFWmgpTTnCkgJt5Sc3O2xsOi56WJKQ",
-	"xjQ0vehwA+0CsyhHuYlOnwHdOqfsPSNIcxG6hmyKGVGjyqGmulzEYTQFPGPtsk9jhNHJyeFz9Igyc8al",
-	"NpHHxt+n9x45B92LItA9YkZYnqjjEe12XYshuWMoSHkgs03oicVCR+rDWjTJejTr9mEja5LjJGvYOU8+",
-	"vqlXXFAn8rAiOWFRwWprzKW+LlJNdIS+fKaJJ1nKOJm5wNqqK3JWJC+A9zoknNNZQlCcpQtorqI3iVDE",
-	"1h94E++/TXGQR59x++tB+59+e9w++9vpaefx3/STs2+91s2jyWe/PT772+P/fLT3+b9PT/nZ94//8z9c",
-	"C9sdxrvmtC+lv6u2QhF191O7FPHtw2jqPoYtmhynl4Rt2x003jJQb2lvEJvPAO0KIJVZrgPq0oEcYfpr",
-	"yLsTNK7BNnvtj41cVIo1rSrbxcGRbNFCPA/ngGO+4J00F7M0Z9EUtgSWys9CraoqXfbo7ZE5FOdoRqSk",
-	"knLJiXyH2Lltk3ALfbMMGc6y9BpFku56NTrl/cs0M2K4hWiMVmmOrrFqqI9OzPdynriU+VLqSMnbOmVm",
-	"HccmjraU6FPTTEpynU1WiHKJyOm6hXZ5uxhtjCIusoM284wcwjS+jWvK/t0RA9ic/KjpqyBFwpFKuTY2",
-	"SrGhyekWOPFa5oWW6DoKXTm6jiVYRfhD0YKbP2DY54QLyrCOZ2b4il5gkWaHbseXntj73UNZawGQbu1t",
-	"awWgyng6wkkzWkYucAYRJKZoVKuiXpTMZd5PldCv4VqiSBl44F5WESKQSpGyK5JxtVqt4lN8E8ruEU97",
-	"h9yXBwnBfcAoWdpQHmi9GFNda7fTEo1+Wba2NAc4miEsJI2fI8qQio07+HCIQpwkXBH+VuZdD93eAiW1",
-	"RfJ7xAo/gIKouvhIsM6tvCWMi3xZJliJk4KUJqROB7/VlL8Kgd2m0J1CnnfPxNpW3V2Ly9+5LpUrfmRz",
-	"4oE7FLu1KZ7KQVZ36gkjX8QHfEEadMMPmHPQW5amzdRIXHApki8CyVdPEJ6BkpCq4KcEc/WiIVJ3t3wX",
-	"lxi9T8pLM9Nb8W1FfcGi1OAGCf9pp2SNlueuOdMUrvoUR4VX6zT3/d4ww1n2BJnCOGUyf1NQqnbF6uo8",
-	"f7QQVeNIXi8S9FuFrxoI1ksR/RXbPgrC4YyMwv7+YBgHPXeMlHZJrnPs2uKsZczvZssclHMQecZIVBr5",
-	"ct8H5ZI6Ujaa2BL8DlP9dlrWcgsxM4cmCLPVltkfavwFXkkNdE6SpSRWDFkys/ziQuf85ywiGRe4pJOC",
-	"RTkntog6PzCqlXyt51y1TovJUbXY677RZZZeZHghZyFVpZX5flVlUyv/tu9gWktYuEnoCkQ8+I2w6WK9",
-	"3SPWAQQtaSq49XZLqW/Oe3iuF0JjUPpalZMdV4ydQLRh7dSXwgIvVW4vzggc06ElFnN+yiAmQ+KaMu0x",
-	"sOshoj2rqsoTXSQN+oBtHDTEKq5PWeEJsUQ6weFcsuksIQvlHABSSBj+Fy4US09aV5DrB8RVBY5kbahZ",
-	"Y5O5QOglWZXnrAp5f5R18WMxnYaVATZXmGdUrI6kHqnwWHOZ3lZv2YqztTIsrGK2c4IjyGvSpVLr/Zf0",
-	"WVJtmK27We8GBRQC2w4QNYoDlg253SdcE66S243UOBP0XZnj/R2K0yRJrxUrraTKYBW0EXpsUObl6MWH",
-	"JUBzIZYATrSgbANKVGoL6KvTTy+evn7//oej84Pnbw/fnR+//+HFO/AIFgOp8pv1USRjyF3FESLCCsu0",
-	"XfEdVHxTfEnwJUecXJEMJ+iKsCjN+HfFl4tKqg7vnLIDFCZU/r7OqBBEGcdSawC1L+XEdKIqJqOchXPM",
-	"LkiE8AWmjAtExURJvIjihIQCXRKy5IgKfsrUt99xJX9b5WEm0KulKlaBj5q3kDRueMvW8zkcjCjBP0sj",
-	"SiTEp+wX9FwP9Qt6ijmU/pqjX4AZyt7RL6fsl3a7XfyXH0KRDfQI0mM05h6jX9B0D6i7d9Wdyl+1igFP",
-	"ValUXS6grGiqCwbAQM0JUdD9LlFb8oP66Qn6m/MIRA39lGYReldx1ZtxC2Od732zDPebvf//f/+fa6r1",
-	"4giXRVkEOdQpewEJXYUSHuIso0AmCZ42AwFetRSf2Gix6YgysiQYcsSkBV+aEFOg8LN5SkPC0QJHkAWV",
-	"waGaYSaTVQDuV5oQJianrG0NNYGadmpjh3URgwKtgxmszeaR0rfBAsSJ1OZIBPvNYziOgxQ1EsEefsoQ",
-	"mjpN42kLXcNKKRUQ4GgVOhTHKrC01M/lhMvaswrPkoMVopGkTEeOdlDU2gQDSHkITVVhKPklLR8SIfIF",
-	"hyJZoYReQp27nF0ydTBG0KPAD1oSwVaG7MR0PH3ckgPx1OgXoOKogQRhmAkulQpdD1BqNCTq1FE9LYNh",
-	"pna1PTzjaZILAmX3HvHHcBwq17MqwsJ1YzigwgIlBHMhQZYQqYOHR9PA91Ed2wq+a8rJ4yeajUhxNAvH",
-	"9yKVRIMTQTT9cHI8lZ1fEY6mylkylUNgKaIkGoskuwWBoClJePAXddABK/CtKAx5kwkOL7mrXOsFERxN",
-	"A78HA6RMpz+WOY8SJCkYUVgesALIEO9BSfRElUWuvOeCJgl4taaB350C/uWKn6jcP22221uCSa2c9mT7",
-	"uliUayHPiGFv1as+w2KKyytW7hR04w460VwlSRinGaEXrKyiD0UIbSDs7gNU61Gxt9xkgNXWShoWFQ0f",
-	"VVelOiePuDGTo8flXINeD9XNDTWQ7R+EysH455w8AQ8g19qBRqUkURbJVcYidEV5kcFaQa9ZbsBgcoDy",
-	"tBXiOBi5rn5gFoVcj7DQpkViaruU+gmkocntl4pic2pJUOQY8pk+iAPLJmVER6yokeHrDjoQaJFygWJ6",
-	"RWr0ANgKgoFtyudg3LByyQFx1TCcCPRIYnVGVimLHneQOYzFUJhZ22FcyaDZChQqQJy0mzroAE0/HBw/",
-	"ew2LweQES81Cr7MiAbjX65iAJDjW1dEzUlxM6zegaDHY1o3aeZbAVibHqNUElRibnkihpIMmnlTKhF5T",
-	"ptULXZQRwTaTcxiZGwNe9aTMtoSGhKk8Rq3Ivj089iwPkoYSovVJxpXm1u34HR8Oa5aE4SX1Jl6/43f6",
-	"KppjDpp/oX7saXmjggVS7jjbV1HbHGEtotXSlbxl7bVm55ATlK9ARSiID1ylSagkmSVwTlkaa7bXGl0H",
-	"HalrC5R4LYMuIJsYdiKlDzypnGfqaFgxJzRDEb0gkkMBkYVEhNKgoJOpWZnSkYVT0cQ53udCjA33Togs",
-	"JzfVqyR2v/xB10e8qdqHuuvKNR89v/tQt3tYxpE3xqPZfjiMBiSI+36v2+35/Tggg2gY7s9GeHzb+3tc",
-	"hPR7XBaiMfur3BXiO+8KqYY8eYuLhTjvX77z8Y/R6Ovfu8uP+/zYESQ08fy4F4/jfuiHPRzgwWxEutF+",
-	"OJwNcDDuj3r73WF34Adxn/SibujPxngU75NhNAiDWR/3xl2v9bD3lJjql5uvK1HbbFVNgeq3ge83DVTw",
-	"+V79WhP4rrvld7WC5aWbBGKcbRP889nNWcvj+WKBs1UhFkHxLISIwBccjsvkd96Z7G9d0u59K+6nupFQ",
-	"XhCx0eehy4gLXhi85bk/b1V2OnXbS8ct8V4RYYu7ipjYFs3F9TO/PW3kl8GWXxalonei6CsiNpOzelNZ",
-	"Qwx82WSvvMlMDrSUe/s6pT+S0ngzFJe67TVV4U+giGnhVJwsK5VG7Y8JicGoFXOpD6l6PA7yqzDqh9jw",
-	"dNLm23rRlm02QHXx0u6CRBdc3WrP+4uZvYmOmr9dPM2hxs3XRkF0oLXmnu+XlmuhcZHsSjvNQD5hgWeY",
-	"E6Nqt9DA75fm8zpjviJC19hxE3EHplTVcQoWLO5G3O0mAw1Nw3Zlpr0+X6nIL2HLGvj93QuzF2WDnFOw",
-	"GzzYXArYCytGEU1XVy/4SPWCwjkJLy0W4isuyELz0A7OxkY+U0VRcJI05a2ZICrdaQulSUTA8sy4Y8sr",
-	"bRPZs0lquj+fua4dUqmQn8v6Muos1y7JtKnIkakT8/m2jPrGjHBzC6lVxmj89etPF/NKGSOTjmiVKrJL",
-	"wBS3f+rpdsJ0UeZVWQrqTaucqT5GdUw1aPfGcNNof9Lb7+wPg+pU61UCrCl86f3jS/pa/D16mnzY/xpf",
-	"Dn7452gx+PTTA02BqyS0InXUJBsWfesUTZ302Nthye2Qk7vhthSoy1WJwWhYEhp3pshWcd3othtTw61B",
-	"8Hlvl8/X7qjacn9rvmNqba9bO6v8fOY+PaxvhBLzyFr/RoJZDL27ZmdduCo1u1v8JoxcN1+q2iS2KkWI",
-	"76WvuURWVVLdKoHWa4ec3VV4PMRqWi8u4VhOz0kMJbxwM+630iQfFNNOQdn35Z7Q7U8Gg87+aLzFnmBJ",
-	"y4abnfoPKfAfkmZ3lYEbbibeVoFvvPjxL4G57tiwqu65JOaOep+dl61EZUJcGcPP4fnGRdskMNWntsCs",
-	"rOXAZXorZmMp0osc0RgBaLq8H6w4zuM8+UPuqvXb7x6OSRSyb2OSllvX/0hERsnV3cj8iohGGv8lrx9O",
-	"Xtfr7DyosP5rGZUux1vX0J1V09atja0796UemzsWq3IkNS/VU3bKIBr2VC+CU0+dLZeGiQmNwRlB6RXJ",
-	"dOhXBx1WE2VxFKnECNVRy1zqecpwwt3FF3CSERytzEhuEIs4DCnSjbvUCsbQ4ReOo0KLCe0qFL+aOq7N",
-	"aac0+XdQvNeL62xQvJsL54oU4obVsdhvrYhvcllsK9lLWhixvqF4y7+VWHeU9dlZsmvC/aWO/xZbhHbk",
-	"b6GON8Zerkf/bDx31DIWYmyNy5ssqFCOfrj5wQoMgmY6mCcMyVLV/KqK0ac0i95QLup3dal88sruVo9C",
-	"Tla23Icg4TKUtgj4/jkn2ao8dy+TRLdbLmuXn53dWwIVufO2CCpyPT87yl5bdS6g0r4pcqFT2D27Wobj",
-	"xrVNtRGqlQ/OrATsEs6bs11O5VxXuTUd8pu2VunwbVf4putvt12kjVcTyw56vZ07qN+FuH4sV4bKOJ2R",
-	"6wixVrW6eXJnra+SVn22URq4ovpvO5eBrdx08h135qxDacFqXGMHQc70tJJYPUUzHF4izE+ZHSlpznes",
-	"NGqlojUlUzvUNSNnHDnNt4qa1+k1WkAQRTWqFAZD8xRuunaLm4QuqKgImyJJtuu3vAX+Qhf5Qv5Q93Tq",
-	"X67KiM5LJGvo0wmyy4xc0TTnRWq5C7QCwRXwrLtDR74Eqp54dH/5t9Q5UoXsqyXXe2//dbB698z/8vbI",
-	"X7378e9f3n5Nu2+/pv47Gvjvnl9+fXf8EcfPL/1/HP/X4t3ibeC1KuKzFtIVQEzV4Fiqbv1JMOwEwbg/",
-	"KM+cvIlHFpgmHassjFev9PHZ6HPjAPfiYThqB/uYtINRd9yekXjWHu4PuqHfHe93+7N7BLE5pG9ZoqLM",
-	"tS+rPXjrQWTFhINJtzfp9zq+PwjGMOGqVmkiWTVx9oajGQlGA9IexBi3g/6w3x75/X67R/pRrz8c9f1o",
-	"dsdAu112kKaiDI5N5EAtQau4aGWJ/sl3EydOHnpDaTrjOjLFiKSghPJzKYT/FtHp8odR1irx3AfvnpNo",
-	"UhZ9orqwFsT5Sqv8lKmY4Go1qCap33xl531MdRAZh6XEqGpzOwgWXYyroqHpfrzRDAdkMBu2R7NB1A7C",
-	"ALfHUY+0h3E39HFv1g8DRQK32LAq4ni8H2Z90dbP2qo61wOIgx3WdTMhfpV45bC8Xt0FlWkKN6m7gbqH",
-	"wGrSeJ01l+zLs/60EssEzTpRtC60dtdji3Mmm05bnjk1FWN6gliK4jxTt0laeV+6ECAVbou3ciC1JpNu",
-	"O5zayEj6Jo0/LyPp86dtGenWg6iUNWDbFOkynOcmdXkotZnOu2rRvFYs799bxv152RFCx7fmxXtoYlsf",
-	"6VTl36YAdBMpvKnSYHGHLk6S9JrDqY1ItSMYFsjJxzetSv1OlQB4ypyrCtLEQJ5CRj5XqcSiLFz+A1kV",
-	"dUWsJH5inyd1Ttk/0hyqkMD50AKbPqq1DpVBhWYrxIkobr7Uaf8iRVPTROWCHyh/gwbMFWH/RKcUa/1u",
-	"glieJFOUkUUqZUlFb4Wq20wVdDllGVkmkL0q5mTRpMs2Fzy/V9Q+MZcduaOMi8puku/lRHTh6qKlW4+s",
-	"JUjC4cVD65TNCLnRSuW9hKy54OiPoUOaw5cyNCVZ/XkF70bh5VAodfFRtwvwACVpCHW2uMAsJOjR9CJF",
-	"Ik0TJDC/RFnOpnCrZLkUJnt78M085WIy8kc+SFo96rov9YowwovKn035BB3rJEPF2a87BnXySnEmQ7NK",
-	"En+cZvWc2pfawWrqxoCpbQ2lskLWR2ouNGLc1+jRbgVHHluj1uLKq0M3FBpxe58f3VJ9xB4V2OHm7OZ/",
-	"AgAA//8=",
+	"7H3rcuM20uiroHi2amZ2JZmSKFnS/Pg+zy1xMrcd25nsjv1ZEAlaXFOgQoDWaCauOk9zHuw8yVdoACRI",
+	"grrYTrLZpGo35RFxaXQ3Go1GX746frJYJpRQzpzJV4d8xotlTODvo/R6TT+S2TxJrsW/b3CcEfGHnxLM",
+	"SXDEnYnTc3te2+22u4PTrjvpuxPX7biu+0+n5QQR85M0eD7HlJL4OHAmznh0OBx4/V7X1X85LScSXwYz",
+	"lwxnXb/dCw7DtocH4/YYD7pt1++HA3xIxkGv67QcnuIwjPyTJEt9AkN2e31vMDwctcUfbU/8Zyz+o38f",
+	"45nvtJxsGdRg7rmn3cGkV8B8e9tynkVpoBZ9ks2Yn0ZLHiV0MwK63XZvcNrtTwb9iTfseN64P/AEDsgN",
+	"oaIVWeAo7kSUkxT7MJ769iqKOUmZM/l0oTAx9nAvHPqjtneISdsbdcftGQln7eHhoOu73fFhtz9zWk6S",
+	"XmEafcFiMEBEGHbxYOyN2/jQ9dreKOi1x+Ng3J71/CCcHYYk7BOn5TCS3kQ+cSaOLwnDxI8c84w5Eyei",
+	"Arwb0ZCTxTLGXLS04U8t2Zt0e5N+r+O6A28MS87S2Jk4c86XbHJwsJKo7CjGOhiOZsQbDUh7EGLc9vrD",
+	"fnvk9vvtHukHvf5w1HcDsbpVkl6zJVY0nvWCQ+x2++3RMBDMgQ/bo543aI/C/mF34I8OMek5t4J6S5zi",
+	"BZEY/eoc+X6SUS7G+OoExCCmczonCMvPjxiKgo5gRPFhifncaTkUL8TKcT5Cy0nJT1mUksCZ8DQjLYf5",
+	"c7LAYugwSRdYYCbLItGSr5eiM+NpRK+Aq96nyb+Ib4XkfZrcRAFBfE5QRqOfMoKigFAehRFJURLCh6Xs",
+	"3wDlMh99E5R/SUnoTJz/c1Bs+QP5lR2813grABVgq41wZ7AV9ZGf0DC6ylLg1oZFrPK57r2IAmxjEeZu",
+	"buIIDS8z2m5ij5V16PuxykeT9a1A6gYbITNGuSs+FeJMgGCTpYQtE8rUKREsIqo2GsjGhHIi/8TLZRz5",
+	"QPODfzEpQ80DBvsLUpKrWJw40EqIS9h+C9K57v9r/Ln33/BRy5GOnyyErGEkBQkxDNywG45Iuy8ODQ+P",
+	"SHscdEm7Fw7Drj+eHeKu69y2nFmUAlbvKj3vIpda1fNiCMKzLw5MV/xPSM2QYJ6lEi8LTPEVWRDKj5aR",
+	"MwlxzMitOh12WqghvhakLrzN+Qdq/psk8+ckjcK1gKAQKFK4XJ6m8fXr6FtPMMDtrvyjuQK6NIrfFlpF",
+	"fJ5kHDHip4SzjkAZsNUzHHwgP2WE7ctZEb3BcRSUD+0kIHDCwafLVA3cchaEMXwlvqnf0CwJ1hMhc5ck",
+	"5Wt0Dug8d1DE0CJiTO7U3dEglvIyTZO0CRN63iAhDNGEowXm/hwkqBykQMnbhL9KMhrsiRBqdKtihCb8",
+	"MoSPJi4UdQAc+fXBlvw20bRHc8wQn0dSkOk1nlGc8XmSRl/IvuvMKl2ray19Ly0XAVsgLABAM4JTkiKe",
+	"XBMqqJ7Lzwclu5wrn0SxFkpStEoTeiURIqTeg+6DYs0VZXqCFplgfoI0MtQZpYSJAYVYD01OBeQNY79N",
+	"1MKWUk9oGmd3dApENKLzWC4URXSZcRRgjlsIowWOxXlLAhQFLYFXmiBBf6GmSKxJIAtMv0rSWRQEcln7",
+	"7a93K0rSBmz8I8lQkMBeSlZUcrzCPmKA/k6BnwKGB0OP4LbyfGhG4oReMcQThGnC5yRF4jQtUHFHSVNi",
+	"qgZ0nJZBKURMjoN8crGWleUOWgymtJRiFBQmqQ3F1tF/MQQDv0WcaZ2yhVaYFUAWeL6HtNu8vfWeABYv",
+	"Fl+a72ERoCWZgktggHxeCsEJy/0h1zEUaO/xOk7wvqvW61oWvSti3nNdAR/HUczkVUUe5B2O0yvCL7M0",
+	"Lkn1lnNN1oZuoEduWbBZfFOn9iXoZTdtl+ABHs/Gs77n9saei8f7YJdceq57WQXAgugPhGcpZQhTRAQx",
+	"UKRuiLILnKgR9ZM0JT5HgBhWwf57vBbK5Yf8UrAX+l/Kv61o75lo/0eSpcjP0pRQjpYxpoV+E1E/zgJx",
+	"0Ci9N6eFkEdLkgqxLfewIF1+bZRkUgflpe5zqQYp0Ust8k5HN3B5FUt70GLzokWLN7mKj47eH2ssVOkk",
+	"tfA7CuIPpCZebSTzTJI9xxRaRzTQJgfQzlEk/305iPjN4uwwJ4Vdd7RMbdsugef1+sFgMBuOx8OwB21k",
+	"R9moMmP+Ud2ZFYB7E3YnSq7mhCKM9JzIT7I4gPXMiCHBC2LdQ4yfbVZaPber0d2ovt5VqO+OkCgUf0fm",
+	"mQInmtbvKuhQp/IdefdtwtGr/VlWm280y67ml+T61bc/vB7GPz334hfZ8avPy5enJ9/gX4eBN85fZWet",
+	"5fyW7AyNO9q+06nelR/sEl45/w16fpX240/KIma7Ei8x5ySl2sZ49uH1BEW8uLxQBMZn8UFyAkbzhHEE",
+	"+s/FrUln8/ItVoYjWmgvhS1ZKDKzJFijMCJxII7TPQ52QCmMCKjaZgPYC4waxQp2fjj7QL6HS2Symz4n",
+	"jkuC8LDXm7XH/ZnX9rxBtz3Cg6DthTic4YEfhKOZUyKCzeh6N7ODRIYE0n5iG5gmQbEd6qp5Ba/ZL2eS",
+	"ONtqkvB9whi6Juu7miJ2w0t5HsMaoTix4xQzms8rymAoVOxIGXa1HXfrfeIYngz42rTNbur0LEoDs49h",
+	"WTVs6wHmpM0jsH1WDOxlS+umqV7pdsr0utV2r29YX+sfDAPsrmCWDbKbADWuVTlmbk2b/yenMOMY6zex",
+	"Z4JYmluRpaVoepFDmsyk8tXSbPAcBgPyB0Ek+ArH7w22ADN2q8IpdyGGxvICf35N6BWfO5OeuPAtIqr/",
+	"3bU9rJgIkWfBtsUE92Ht5ykBcuCY7cPdlW5/MrjJ4CXk/AY8fgYDbOXxRUTNX7u/JdfXl1LYpWvcLY+k",
+	"rw6h2QJwWnssqdxATPUZvBsoji/huDHQWNA8P9y+btmfAEjR3koSQayjjM8N03h5NeoV8etmHLWcJWZs",
+	"lcjtuY8QkeMb/beAKXWJOpxc29HLZ/IJoQHCDE2PFMZBx5igZ/Jx4jxz3b4PfeFPMu042yCWMzWCaW6v",
+	"ZmzWoOSIJ2j6/t3JKTrIGEkPBItMpe4tFXaJn46zBfmVkefJiqKExmuUUGkhr/Wu+QN93W75VhKhgE89",
+	"RokJtj/Pb2SAOkCNuG7agTiTLFJexpskJQjPkoxLA5No1ZK3Oj4nKREaG6ZrK46aN10hVfSGN95mWlXN",
+	"tHiXaJl3gucJDePIFx1OSHpD0pcN2992BO+wxXOlppkj68eR8gv4ekeCqv6NMJ1WHzkqRNz/0L7vAaz4",
+	"7kWywBF9qCP6rmg0j+IyYPmYTQfzbigvdM0y4u90SFqQZ/Yf9O+gWlbH3G1ZryPbMRZgDje8iJMF20n1",
+	"LLNnoQTgNMVwbdJaTF1WMrwgKI4Yh5NHTD1toYwGJAXBIxYHf9wQGiTpI4aCxM8WhHL5nMrmyYqBS9LD",
+	"Absgcv1lrMTRIuIGowvt44qk8kgpSTvjC084jm2fauekaKdGaqm56jSs9AJCKeQqsBvpbvjV3lt21B1t",
+	"bZR9IVsh5faJaAK+eoG2o5VPyUcMxckVe4poFsfyoJEdpKWDIZwSlIQhvFtncYxnMdHeZQ3CbZfDe6sA",
+	"3FuK2URTDWF1WPaWT4qgxQ2hsom30uioRqEoQI8xYjRZhTG+Jk+kC4OgB09QEDGB87xTiTo2qiizqTNx",
+	"/ueT2x5ffO0OWr3u7V+c3W4NNziC4RoZt7QaC7WVK/ROLocvoe1tyUf6e7Jmds6emp7UU3RN1sqpCH5H",
+	"PqZg5YbvJECz9c4CygQnh8Imo3Kv6p3GO1Gtq8ypR9HIKlvp6ti42IFQ9jMlJSyLpcv/bpK6Sv4aDipL",
+	"0RPYQKyaOepGFrBEClTbrxuWS9GR7qLuRfkQ+m6EdrlOVN1CdxBIq7K77n6KUmW+VsVtt8BDExqbleN/",
+	"q6XYwJc6XEOoxR4mxPvKFYtQUR/AN2q5jNfiD3FEQi8hWzCH84+pu6/h6v4U4TiWb1HwYnUPUfOAcqbl",
+	"sOiKRvRK7alNfU+KlrdmFMjmXqe63a2KANnc/CyNd5B+YiAb6+R35zLZ4Gek36haDbYtS59HDH17evoe",
+	"yTAYJFoa4sHQH433r+rhPc8WmLZTggM4ltW1Vj2PR/QKLcQVXg1gXOXl24xtOxL7Ko+lGwlDxR5BEZWb",
+	"VajglqHLiDDsAfWzVMOtIzbgvJRBHoykKKLaOVROlmYx6eymQVxbxfk8STnSb73waSb+FBNeRxSUU/2C",
+	"HflzlPjgWxNsM3TsTR0sri4pR0ZHrRg3U8j0CKgjM2Lo+AWKmMBcmCklmqdJNosJmycJh3lpcJCk4L6g",
+	"150mCZcWHgFB/oSv3yIFPZIsRSxbLgXEnOCFgI5ovyznpu3i0WjgDnv+yO0fDg49N7SDbzgrVOE/kzE9",
+	"+RPp8Qsp95Q2lTESADco31FCg2USSXF4RXiJ28vQpeGl6w+Cw66LR4f+CPe74Wi4ETz55av1KVdBJ5pU",
+	"kCDt+1vPLYulOeIwghQn7yQDN0khiy+dRcBMUNUdDbV39BTLXcN+9/LsP04AbOakArty6QZnaWbQXIPk",
+	"gWbhsVfGS1F5SR/FZuSlKEZgIsU7zCL3y2FFtv1UvLRVPBSf5kE6ERdqULpGxXCFjybClK2E5uS5PQNh",
+	"sySJCab2c+FbgmM+ryuwOia1ME4n1/IBSt9FttuY1Rg2HaJYn3KzZMbNFsfxu9CZfGowzlxibsFftCCM",
+	"48USpWSZEqEbakYOMCdC0iMeLUhutbdHR4IvipqngwRRwGGkcGrP/YHE0cLgUhPJ8Y5P3qHR0O0iqQyU",
+	"5aEOenZ7p+5o0u9OvGFnMOz903z02MFCbT0kGgM/yyCs5peRNzgjX/rDsy+jH99+HL7/8blL1t8sZtbL",
+	"mKQVTBriLOaGk5zV/Xy9JHp+2beghFRjvjt59xZAUgylR7vYRYHZrNA2stMzzIhze1H30NOneRKsVZQX",
+	"0FgzhT5QYSPXLFiJPpUMjmw5hXu7VqIZ3CIhotuQP8be1tCijzlmd98qsDbL7R3mM+kmLVBlDLwQPLyI",
+	"KGHabdq+HyKG5Ig2gZIvs8aaryMGV7XyrY2n0dUVKbDMCA2SjO98S2tERX6zrN7YDJrUt8+H10KLTwlT",
+	"4KXEJ9ENyYNG2I669Raw6uchVbYxEymsihX0mC1JHBN4hTaOBm3yZyjiT8z9NMuYoCe7LG4Il3BDwEzc",
+	"P0WfjmJYp7VT64DEZEvrHQbcYRRl4RU7Ci+WOLqixsD5T8VAxU/SDlv6jdD6TzilELNQLHBDA8s85e+2",
+	"Sc0G2yCwLDdO1jjm60sekdS29tJ3C4Cl75bxl2mySADhjGP/2jZFtcnGUZrgrLSwQFptYUFmpYkFnZUW",
+	"FlBTEpI0xXEjpOUGFkDLDaxTrHAa2LfXhkbWqaqNLNNZflLXLNbBQcOHK0J1BI8QqLWZbQ1D6ai6pRXj",
+	"OFWDZYwnC4FlcXSki8qPBU70TwYG9E8SA/bfcuaWR7JQrbOZ9vrtsMz3CZFdUxKQxbK8COO3NInjmWDt",
+	"jR8bBjR/Vvgw1qZ/KZaW/1IwuP6pYGj9y1UU8s4Mx5j65BIH9W88xZTJ5DWWWTWCfMFFSwLWDIWtDhzf",
+	"+7QPdm7qC3DjnZsXDGxvDa0uN84vm6iwxqZWm3EFvMPmpd80ZDavucbTnUkbuvLYeZYE6/Ll5WEV1iI3",
+	"gqmv/vWv79+dnP71r2h6UNwID266Byo8ix18zbNJ3Op0QGxa1WptqqtdY9XxvnLtSMMFq99HNcqRJxXx",
+	"B8LePqr+PVC3O15yt8O9cPMN4b8pYr55uTdeDr7mGYRut+HoG1Ig5o4YEveLKorKy5OWQx3QI21M4FmT",
+	"hParjsVmo31/Kuq7uFyYw0iA2f2vMQ3OQvgSBjNv4trZpfw2oQ0BrPAWUjdyzHkazTJOlBlZhznBtw3r",
+	"0XcLmO9iRzOBQPN9bAQIrPeqAeNJKi6p1jcWOyHlO0kQwQmA07W5EIDNtpDcOckWWc9xjGi2mEkTiwVP",
+	"WzyacoNBTs2WJqGcdy8bGZNuLr/1wXN2fyFxvzNIouEeZ5DG4295Bp39oqI2R9EO0taSha4IpqulorJs",
+	"IUsGuNIAq/nlq+vut19ej+OfnnfjJQTk9k9P5s+sw52UHs0tzpLyO4TMSftsIRAwDUpvZTxBN9J8AhJP",
+	"Z6GJ+LpqMz2nNlhOjYf4ihVJDC+mfxalwSOGXn6OwGbP4MfTVRRHCYBzElF/3jC8JNNdvDG2Bbv8Yq4W",
+	"SkpHDGFBgba0k+sTNtQD5yMsiR+Fka9HUe4GygRmUC5iOhR1BnTrnNN3lCDFRWgFodOQJUnQPQnR1Nde",
+	"fVPAM1Ym+yREGJ2dHb9AjyOq37jkIfJE2/vU2SPWoEaRBLqHz0iDO2bhQ3JHV5DiQWYX1xODhU5kx4o3",
+	"Sd21c3e3kZrkOEsbTs6zD6+rySjlizzsSEZokLNajblk72pSLPGbIp5gKW1kZhyrW10eoC54AazXPmEs",
+	"msUEhWmygOYyVopwSWzDNVPnTX38Cbe/HLX/6bbH7Yu/nZ93nvxN/XLxtde6fTwBH86/Pfmvxwef/uf8",
+	"nF389cl//cW2se3BczWjfSH9bb6pudfdj+1CxLePg6n9GTZvctoY2WQZDhrv6Ki3NA+IzW+AZnLU0irr",
+	"gNp0IEt0bQ15d4LGNtlmq/2plotSsY7Kynb+cCRatBDL/DngmC1YJ8n4LMloMIUjoeLIDbrsyZsT/SjO",
+	"0IwISSXkkhX5FrGz7ZCwC329DSlO02SFAkF3tRut8v4VJJQCMdxCUYjWSYZWWDZUTye6v1gnLmS+kDpC",
+	"8rbOqd7HofajLST6VDcTklyljshFuUDktH5Du94uRhu9iPNUAJt5RkyhG2/jmmJ8u8cA1i8/cvnSSZEw",
+	"JPMr6TuKb3jGFzhxWvqDkugq5lMauk4FWLn7Q96C6T9g2heE8Yhi5c9M8U10hXlSjrWqMdq7/V1ZKw6Q",
+	"du1tZwWgzHjKw0kxWkqucAoeJDqfdqukXhTMpb9PpdCv4JqBy7644IF5WXqIQABzQm9IyuRuNfJys00o",
+	"u4c/7R0CUB7EBfcBvWSjhhCYep7qqtZu5iDR+mXR2tAc4GmGUJ80dkcRRdI37uj9MfJxHDNJ+K3MW3fd",
+	"3gEllU3yW/gKP4CCKIf4QLBKpLLFjYt8XsZYipOclNqlTjm/VZS/EoHtV6E7uTzfIbhyR3W35pe/d8pu",
+	"m//I5sADuyt2a5M/lYWs9tATSj7z9/iKNOiG7zFjoLcsdZuplrhgUiSfORKfniI8AyUhkc5PMWbyQ4On",
+	"7n7xLjYxep+Ql2amN/zb8tILeRWGDRL+417BGi3HnmCyyV31GQ5yq9Z55rq9YYrT9CnSWTCLzF1NTqnK",
+	"FKtScf7eXFS1IbmeEfTXcl/VENTzjv7p2z7y/OGMjPz+4WAYej27j5QySdY5trY5K+mx9rvLHBVr4FlK",
+	"SVBc8sW5D8plZAnZaGJLsDtM1ddpkYTex1Q/miBM1ztGf8j5F3gtNNA5iZeCWCFEycyyqyuV4AviuxnH",
+	"BZ0kLNI4sYPX+ZFWrcRnteby7TRfXCQ3e9U2ukyTqxQvxCqEqrTW/ddlNjUC8fu2SOhCWNhJaHNEPPqV",
+	"sGljvf091gEEJWlKuHX2S1PQHPfwQm2ERqf0WkrDPXeMGUC0Ye9Ut8ICL2VsL04JPNOhJeZzdk7BJ0Pg",
+	"OqLKYmAWckAHRgrFpyojMowBxzhoiGVcn9PcEmKIdIL9uWDTWUwWOncM5gDDf+BGMfSkuoJcfSAuK3Ak",
+	"bUOCSpPMOUKvybp4Z5XI+73six/y5TTsDLhz+Vka8fWJ0CMlHism022lqAw/WyPCwqjzMyc4gLgmlc+9",
+	"On5Bn2WkLmZ1M+vdoFDFEnYB5FQlna/BsiG2+4wpwpViu5GcZ4IeFTHej1CYxHGykqy0FiqDkb1SJ7wH",
+	"ZV7MnncsAJpzvgRwgkVEN6BEhraAvjr9+PLZt+/efX9yefTizfHby9N33798CxbBfCJZN8QyCyQ60bPI",
+	"Vq+0xv7dx1OnOZ1+EtZTa+0wp2BGcZJZ3FJofhtul+wVJXsYWxJ8zRAjNyTFsUr3wh7lPRel8CDWOadH",
+	"yI8j8e9VGnFO5IVcaCqgaiZM54xhsoAVyqg/x/SKBAhf4YgyjiI+kVI2iHBMfI6uCVkyFHF2TvN8MyDz",
+	"W5UyHi2ZEhfs4qyFxIWKtcy7BYPHGHnYzJIgIgLic/ozeqGm+hk9wwxyC8/Rz8CARpGQn8/pz+12O/+/",
+	"6Ahp9NBjCMlRmHuCfkbTA+Cog5vuVPxrU+o2o/yLSlIAEzUHYcHw+3iKiQ7VFxv0N+uzi5z6WZQG6G3p",
+	"eUDPmxsI2MFXw1hwe/D//+//sy21mpDhOk/FIKY6py8hiCxX/H2cphGQSYCnrp4Ar9z+T020mHREKVkS",
+	"DHFpmKFpcW2ZAoWfz5PIJwwtcACRVyk85FWTF4HJN4oJ5ZNz2jammkDSbKlMwL4IQWlXDhTGAfdY6vhw",
+	"68yrzogz7olMzcZWkHtE6A3nFKGp9To+baEV7JRC6QGOlu5KYSidWYs7gVhwUdxC4llwsEQ0EpTpiNmO",
+	"8mT+cOmSVkldgglyCovbFgkQ+Yx9Hq9RHF1DIu2MXlP5GEfQY8/1WgLBRlTuRA88fdISE7FE6zSgVsmJ",
+	"OKGYciYUGZVwXGhRJOhUUT0tHHCmZjpvPGNJnHECeb0fsyfwBCv2s0z8wlRjeBTDHMUEMy5AFhDJx47H",
+	"U891URXbEr5VxMiTp4qNSP4cDC4DPBFEg1dINH1/djoVg98QhqbSQDMVU2AhogQa88C+BQFHLUF4sFF1",
+	"0BHN8S0pDLGaMfavma0exBXhDE09twcTJFSFXBZxlgIkqC7jF4+6ADL4mEQkeCprSJW+Mx7FMVjSpp7b",
+	"nQL+xY6fyHhDZSowjwQdzjntifZVsSj2QpYSzd5yVPVuRiWXl27WU9DHO+hMcRWWtXpIdEWLooaQ5dwE",
+	"whzeQ5URJXuLQwZYrZYzPU+Z/ri8K+XbfMD01Tx4UqzV6/VQ9YojJzJtklCaBP+UkadgdWRKI1GoFCRK",
+	"A7HLaIBuIpZHzZbQq7cbMJiYoHjhBd8RSlblDnpTiP0IG22aB8O2C6kfQ+hbqOoPqcOpJUARc4jf1OMf",
+	"3KYSSpSXjJwZenfQEUeLhHEURjekQg+ALScY3IfZHC5UtNhyQFw5DSMcPRZYnZF1QoMnHaQfgDFUflF3",
+	"PyZl0GwNShwgTtzVOugITd8fnT7/FjaDjkMWmoXaZ3nQca/X0U5Q8JSsPHaEuJhWC9IqMdhWjdpZGsNR",
+	"JuaoFB0QGJueCaGkHDWeluoQrCKq1AuV9R3BMZMxmJlpo4EcSV4V48gnKhWsUp7fHJ86htVKQQkRAiRl",
+	"UnPrdtwOVLFMloTiZeRMnH7H7fSlB8kcbhu5+nGg5I10UEiYxZ9AeoozhJWIlltX8JZx1uqTQyxQfAIV",
+	"ISc+cJUioZRkhsA5p0mo2F5pdB10Ims8SvFaOHpEqiia1geelt5QlQcun5MoRUF0RQSHAiJziQi1B0An",
+	"k6vSuelzQ6b2rbxPfdINRTp5mpHbct3N/StlqrSWt+U7qRq6VHW153Z/9WKrRaZepx92iRuM/dHsEA/H",
+	"g5F32B/2Bl3P7Yc90g1cfzwb4cNx06e7F/I2EqkbF0lnjEezQ38YDIgX9t1et9tz+6FHBsHQP5yN8Hjb",
+	"93vU0/4tKsIqjvhFCsK61oKwZfcwZ3G14Jf967cu/iEYffl7d/nhkJ1aHKomjhv2wnHY912/hz08mI1I",
+	"Nzj0h7MB9sb9Ue+wO+wOXC/sk17Q9d3ZGI/CQzIMBr436+PeuOu0HrYYrU7sv7kmrVQPyuoVlAXxXLdp",
+	"onx/HlRr10K/7o79KpWcCpMS+IOb5opPF7cXLYdliwVO17k4B4U5F34cXzF4WhT9nAsxXv2EOPialzm/",
+	"FVBeEb7RPqTqK3GWX9QLHwnWKp3QsqRvxy6pvyHcFNMl8bYrmvMaw78+bURPb8eepXqWO1P0G8I3k7Nc",
+	"8L4hXqBoclAUxBcTLYVOUqf0B1JcOjXFhU6+iqSrGCiQSjjlr/BSFZPnekxCuIzzudDjZO4iC/mly/lD",
+	"HNQqwPVNNcHNLge3rK69vyBRiV53Oqv/ZGZnoiIMtounOeQD+tIoiI6Utt9z3eLGnWuKJL1Rxj6QT5jj",
+	"GWZEXxFaaOD2i2t/nTG/IVzlI7ITcQ+mrBSs1c5Rzn4l3hQ0DceVXnZ9veICsoQja+D2969YladYsi7B",
+	"bPBga8lhz29fkmiq7FTOR3IU5M+Jf22wEFszThaKh/YwkjbymUwgg+O4KcZPO5ypQVsoiQMCN+aUWY68",
+	"4k4lRtYBYPfnM1s9Vhk2+qnIxSPfvc30VZsSQumcOp+2ZR9ojJ6/UNqpkfJp/OXLj1fzUsonHbpppHUy",
+	"0+U4+s5u3EOKGDRDQb1tFStVT86WpXrt3vi06026/UnvsHM49MpLrWZUMJbwufePz8m3/O/Bs/j94Zfw",
+	"evD9P0eLwccfH2gJTAbs5WG2OjAzH1uFs6oA0d4eW26P+OUNZSQhh1nJX6VhS+jSKiohmdoZnZ0PpoZy",
+	"qtC9t0/3WvHeHc+35uK7tbOu9q776cL+0lo9CAXmkbH/tQQzGHp/za6ImATNbou9h5KVnYSbxFYpYfO9",
+	"9DWbyCpLqq0SqJ5n5eKuwuMhdlM9EYdlO70gIaQ7w82430mTfFBMWwVl3xVnQrc/GQw6h6PxDmeCIS0b",
+	"St72H1LgPyTN7ioDG8P/d7cUNFbE/1Ng1g0bRoZCm8TcU+8zY9ilqIyJLbr6Bfy+cdM2CUzZ1RSYpb3s",
+	"2a7ektlogtQmR1GIADSVChF2HGNhFv8uT9VqWfCHYxKJ7G1M0rLr+h8ITyNyczcyf0N4I43/lNcPJ6+r",
+	"OYkeVFj/uY0Kk+PWPXRn1bS1tXGRuAP02MyyWaUhqXmrntNzCp7D52oTnDvyTby4mGiXHihidUNS5bLW",
+	"QcfloGIcBDKIRA7UUkEV5JzimNkTVeA4JThY65nsIOb+I0Kka3Op4USi3EYsT5wGE5oZO34xdVxdp63S",
+	"5N9B8a4nItqgeDcnGeYJ+FjLZ7FfWxHfZLLYVbIXtNBifUOim38rsW5JgbS3ZFeE+1Md/zWOCGXI30Ed",
+	"V4/8bZbXSbVb9MGDKk8UVziZkQCqzjxileKErGJrBb+pUiHKR0x745zT4jULcgNNBfTTp8UPkco2MUv4",
+	"vKh6KTP5MNXc6m2SXq8hxrVUwVJG75fOx/Jq3+ZZ3KQT0RVR0kc7QuUO9j9lJF0Xb/eqGGWx3/IgwS6E",
+	"OESLbGEGOBip4DbAUEYsWpI0j6K1ASFLYdqhcFvOAn9WYKiyq81AXdxbpuo6n3Wzd8W9YtB2D9td97Tb",
+	"lf4NHVf6OICo9LtBj/RDr40Hs2HbG41d6XcCPicunvkBJMtT61cbE/yia1VeIc6ho3M3KLeZiq9FEyy6",
+	"1q6Du7Oe3w+8NhmEjfAogzH546xWV4FVdV8Fs0n6d3PDeHevZ1x79V3L0WOIp/Jm2cMjREx2l4da0W+L",
+	"R4gRWmK1NFeANl9dwQMMFHqrvfgDuRJacwoeguUa6vrtqy6spUeg8hCxF5ZVp/Q5fWwtXoqSMEQZ5VFc",
+	"JEWTQpo/aZTD0kZUriV8H504T8Biypc77op7ceUv6RNoXeR/vjS5DzmaXq/1y1eZ2X8TCSF6jvfkBF8X",
+	"8Tc5IQ/CdCSN8rttqgQDCQriPtcj7IteGUzZ5BQgJ46YZW4daaCiTMoCCtQrmZ9AexDsKjWVubk8oEVs",
+	"Cg03j8lr9rJ++VnGubFKtS5YPALnWxCZ2r1WpS6TYX0qCPCxSlmWpOgQBXjNnnTsYvAo4/MzBuGAd5d9",
+	"YlElRtAewuLDfzc6BYuvl/m/92UDAXnO/Ds7Ve2xKq7DL4usa8pHlay/m8++8aN30XfHZ1+Ou2+jY3ZM",
+	"Pwz858fD4+vljz88/27cIevvun7vh/XJx7+LhvM3H4/Xx9Tt+L2Yzhav3ODH7+I7LlolxG2WLKUIHz9J",
+	"0+JR/a6ixdsTeyqypkE+6CQbBqyFZDCuoA8kGSzTQQCexIzaU0mab6knVR8iI5BJFjZt2N7FY1HFX32z",
+	"n2xRR4nziF6piJmKhLKrTyhZyTzwls39kA8Nq6LYnY0OuumBWdve2ZN+RTcrY5eTmKNQ8MhvdmD2d+z5",
+	"KklnURAQurvLpOi2wWVym/6+qtlZDL19k6HhtKZ7q9hDI8/hgmCZ5BM0sCUGx0e1b6shGlWRbPLCtlrh",
+	"Tbb8E6Ly5+qbgNb3y+XQrNeI0qXhKZrSLI6nSPkCs3Nqv1yAWYeW3ZZ1VCfELykAtEG+8cbxcPZ3BXLZ",
+	"lCGBf54n4pyI5Unu4VtaOuPR4XDg9XtdV/+1t+xV69rby/n3JYKqdmMpiv4UQhZzb7MYgoOyKTtAPT51",
+	"48mpXtMgC4R2biaLiMt9C/WQjdBVaKbCTX2fLLnl5HwWpYGQo0caEMPzbqP4fEfjtfnCp28UCqwmA2mR",
+	"OnE3Nq2m33wAu2ieUdYUE3kGxE+WYpBG9meoP6tTP6vEro6ZQ9oppW79nqzZxozB5XzAF0Za0gLO24t9",
+	"xFOFkE1mOwhY0m2Ngpq77lEZAq7/3cnuEi5RGYMm/DKUO7DleL3e3gPoDAZpflGqbuQiKNKqTNQRYmxo",
+	"iKzc/32/lGz0YqM0sOWd2eaBD4+2epBHzJrJFQrulCPvOwgyiU5L6UanaIb9a4TZOTVj+bU100guKh/j",
+	"m1KMWnQCLWcsmT63ippvkxVaQLhcOe+BNDzPkzhgv/x7TMsmj6vo069WKbmJkoxtfCrKEVwCb4E/61xc",
+	"I1cAZVEVH/pdqJJy1nnzr6P12+fu5zcn7vrtD3///OZL0n3zJXHfRp779sX1l7enH3D44tr9x+l3i7eL",
+	"N57TKonPioXUg+jZwWm3Pxn0J96w43nj/qCILnAm0oDSMZKlO9X815/0y/3Yw71w6I/a3iEmbW/UHbdn",
+	"JJy1h4eDru92x4fd/uwe4coW6Vskbi4y0BY5kJ26GTZfsDfp9ib9Xsd1B94YFlz2H9C5FhRxDoajGfFG",
+	"A9IehBi3vf6w3x65/X67R/pBrz8c9d1gdseQ6n1OkKZUxRvffqxi5w9+mlhx8tAHStPr1IlO0S8EJRRl",
+	"SSBBRZ4/RfxDK2uljCNHb1+QYFKUQtAOAJCJYjUn9JzKrBXlGglNUr8UF1HKGH2fSyGIjONCYpS1uT0E",
+	"iypRUdLQ1DjOaIY9MpgN26PZIGh7vofb46BH2sOw67u4N+v7niSBXWwYeeId1vfTPm+r39qyZsUDiIM9",
+	"9nUzIX6R1zMdKLbt/ip4xA7UPQTWNqNaKW2QUOkVtH9ciaXTI1hRVBda++uxeUSBSacdowuaShQ8RTRB",
+	"YZbCE5eZmUyVx4m4/cZbCj2oyaRtYQgbGUnVl/7jMpKKNNiVkbaGHCS0Adu6dIXmPDupi1eBzXTeV4tm",
+	"lRIy/94y7o/LjpAkZGdevIcmtrPzfln+bUo1onNCbKq/Q2gAkeUIx3GyYuCfzxNluoUNcvbhdatU1Uo+",
+	"uJ1T666CRGYgTyFnLJPJLnlRzvN7ss6zbZsPdGbkQOec/iPJIDc3RAIssB6jXAFIXqjQbK3fAmUjmZiW",
+	"J2iqm8hspUfS3qAAs+VSeaqSXir9boLkq0dKFomQJSW9VT91pClen9OULGPIr8jnZNGkyzaXAb3XAweB",
+	"RaqaOvV8Enm9E8H3YiGqnGPe0q5HVlL4gZv6Q+uUzQi5VUrlvYSsLvv/+9Ah9XNJEYQYr/+4gnej8LIo",
+	"lKokl90EeITixIfqE4xj6hP0eHqVIJ4kMeKYXaM0o1Nw+im2wuTgAPrME8YnI3fkgqRVs9ZtqTeEEpbX",
+	"w2rKHNMxXjJkRpW6YVClKcrfZKK05IkRJmk16+MrZWDV2dThqm1MJfP/1GdqToWtzdfo8X4psZ8Ys1Yy",
+	"iJSnbkiFbbc+P96SH9ucFdjBglRwB3udXNWCHQw0m6su0sG30LQSagE/5c4rVQjkw93txe3/BgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -37,6 +38,8 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 		organizationID:  uuid.New(),
 		workspaceID:     uuid.New(),
 		accessKey:       newSecret(),
+		arkynEmail:      arkynEmail(req.Body.Name),
+		arkynPassword:   newSecret(),
 	}
 	var account db.Account
 	err := a.inTx(ctx, func(q *db.Queries) error {
@@ -54,7 +57,15 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeBirdWorkspace, ExternalID: creds.workspaceID.String(), ParentID: creds.organizationID.String(), Name: req.Body.Name}); err != nil {
 			return err
 		}
-		return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialBird, SecretSha256: digest(creds.accessKey)})
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialBird, SecretSha256: digest(creds.accessKey)}); err != nil {
+			return err
+		}
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialArkynPassword, PublicID: creds.arkynEmail, SecretSha256: digest(creds.arkynPassword)}); err != nil {
+			return err
+		}
+		source, err := createTrafficSource(ctx, q, account.ID, req.Body.Name, slug(req.Body.Name)+".example.com")
+		creds.trafficSourceID = source.ExternalID
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create account: %w", err)
@@ -113,9 +124,41 @@ func (a Admin) accountView(ctx context.Context, account db.Account) (gen.Account
 	if len(projects) == 0 || len(workspaces) == 0 {
 		return gen.Account{}, fmt.Errorf("account %s has no project or workspace", account.ID)
 	}
-	return toAccount(account, projects[0], workspaces[0]), nil
+	email, err := a.q.GetCredentialPublicID(ctx, db.GetCredentialPublicIDParams{AccountID: account.ID, Kind: credentialArkynPassword})
+	if err != nil {
+		return gen.Account{}, fmt.Errorf("account %s arkyn user: %w", account.ID, err)
+	}
+	view := toAccount(account, projects[0], workspaces[0])
+	view.Arkyn = gen.ArkynIdentity{Email: email, UserId: account.ID}
+	return view, nil
 }
 
 func accountNotFound() gen.AdminNotFoundJSONResponse {
 	return gen.AdminNotFoundJSONResponse{Code: "not_found", Message: "account not found"}
+}
+
+// arkynEmail makes a unique login for an account's Arkyn user.
+func arkynEmail(accountName string) string {
+	return slug(accountName) + "." + strings.ToLower(randomAlphanumeric(8)) + "@arkyn.example.com"
+}
+
+// slug reduces a name to lower-case letters, digits and dashes.
+func slug(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s == "" {
+		return "account"
+	}
+	if len(s) > 40 {
+		s = strings.TrimRight(s[:40], "-")
+	}
+	return s
 }

@@ -15,6 +15,7 @@ const (
 	dialectAdmin      dialect = "admin"
 	dialectVoucherify dialect = "voucherify"
 	dialectBird       dialect = "bird"
+	dialectArkyn      dialect = "arkyn"
 )
 
 // requestInfo travels in the request context from the validation middleware to the handlers.

@@ -22,6 +22,9 @@ type accountCredentials struct {
 	organizationID  uuid.UUID
 	workspaceID     uuid.UUID
 	accessKey       string
+	arkynEmail      string
+	arkynPassword   string
+	trafficSourceID string
 }
 
 func toAccountCreated(a db.Account, c accountCredentials) gen.AccountCreated {
@@ -36,6 +39,9 @@ func toAccountCreated(a db.Account, c accountCredentials) gen.AccountCreated {
 		},
 		Bird: gen.BirdCredentials{
 			OrganizationId: c.organizationID, WorkspaceId: c.workspaceID, AccessKey: c.accessKey,
+		},
+		Arkyn: gen.ArkynCredentials{
+			Email: c.arkynEmail, Password: c.arkynPassword, TrafficSourceId: uuid.MustParse(c.trafficSourceID),
 		},
 	}
 }

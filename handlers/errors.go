@@ -109,12 +109,10 @@ func (r errorRenderer) invalid(c echo.Context, d dialect, fields []fieldError) e
 		return c.JSON(http.StatusBadRequest, voucherifyInvalidPayload(requestID(c), fields))
 	case dialectBird:
 		return c.JSON(http.StatusUnprocessableEntity, birdValidation(fields))
+	case dialectArkyn:
+		return c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, joinFields(fields)))
 	default:
-		msgs := make([]string, 0, len(fields))
-		for _, f := range fields {
-			msgs = append(msgs, strings.TrimSpace(f.path+" "+f.message))
-		}
-		return c.JSON(http.StatusBadRequest, gen.AdminError{Code: "invalid_request", Message: strings.Join(msgs, "; ")})
+		return c.JSON(http.StatusBadRequest, gen.AdminError{Code: "invalid_request", Message: joinFields(fields)})
 	}
 }
 
@@ -124,6 +122,8 @@ func (r errorRenderer) unauthorized(c echo.Context, d dialect) error {
 		return c.JSON(http.StatusUnauthorized, voucherifyUnauthorized())
 	case dialectBird:
 		return c.JSON(http.StatusUnauthorized, birdUnauthorized())
+	case dialectArkyn:
+		return c.JSON(http.StatusUnauthorized, arkynError(gen.ArkynErrorNameUnauthorized, "Invalid token"))
 	default:
 		return c.JSON(http.StatusUnauthorized, gen.AdminError{Code: "unauthorized", Message: "a valid admin bearer token is required"})
 	}
@@ -169,6 +169,8 @@ func (r errorRenderer) HTTPErrorHandler(err error, c echo.Context) {
 			code = strings.ReplaceAll(http.StatusText(status), " ", "")
 		}
 		werr = c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
+	case dialectArkyn:
+		werr = c.JSON(status, arkynError(arkynNameForStatus(status), message))
 	default:
 		code := gen.AdminErrorCode("internal_error")
 		switch {
@@ -207,6 +209,8 @@ func dialectForPath(path string) dialect {
 		return dialectBird
 	case strings.HasPrefix(path, "/admin/"):
 		return dialectAdmin
+	case strings.HasPrefix(path, "/user/"), strings.HasPrefix(path, "/traffic-source"), strings.HasPrefix(path, "/webhooks/"):
+		return dialectArkyn
 	}
 	return dialectSystem
 }
@@ -218,4 +222,34 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// joinFields renders validation problems as one sentence, for dialects with a single message.
+func joinFields(fields []fieldError) string {
+	msgs := make([]string, 0, len(fields))
+	for _, f := range fields {
+		if f.path == "" {
+			msgs = append(msgs, f.message)
+			continue
+		}
+		msgs = append(msgs, f.path+": "+f.message)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func arkynNameForStatus(status int) gen.ArkynErrorName {
+	switch status {
+	case http.StatusUnauthorized:
+		return gen.ArkynErrorNameUnauthorized
+	case http.StatusForbidden:
+		return gen.ArkynErrorNameForbidden
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return gen.ArkynErrorNameNotFound
+	case http.StatusConflict:
+		return gen.ArkynErrorNameConflict
+	}
+	if status < 500 {
+		return gen.ArkynErrorNameBadRequest
+	}
+	return gen.ArkynErrorNameServerError
 }

@@ -62,6 +62,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Admin:      Admin{store: st},
 		Voucherify: Voucherify{store: st},
 		Bird:       Bird{store: st},
+		Arkyn:      Arkyn{store: st},
 	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(server, nil))
 	return e, nil

@@ -3,7 +3,10 @@ package handlers
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
 	"encoding/hex"
+	"time"
 )
 
 const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -44,3 +47,7 @@ func digest(secret string) []byte {
 	sum := sha256.Sum256([]byte(secret))
 	return sum[:]
 }
+
+func equalDigest(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+func sqlTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: true} }

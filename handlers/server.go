@@ -18,6 +18,7 @@ type Server struct {
 	Admin
 	Voucherify
 	Bird
+	Arkyn
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)

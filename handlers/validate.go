@@ -74,7 +74,9 @@ func (v *validator) reject(c echo.Context, d dialect, err error) error {
 			switch {
 			case errors.Is(e, errFeatureMissing):
 				return v.errors.paymentRequired(c)
-			case !errors.Is(e, errUnauthenticated):
+			case errors.Is(e, errNoToken):
+				return v.errors.invalid(c, d, []fieldError{{message: "No token provided"}})
+			case !errors.Is(e, errUnauthenticated) && !errors.Is(e, errNoToken):
 				return e // the credential store failed: a server fault
 			}
 		}
@@ -268,4 +270,6 @@ func parameterType(p *openapi3.Parameter) string {
 var (
 	errUnauthenticated = errors.New("unauthenticated")
 	errFeatureMissing  = errors.New("the account's plan does not include this API")
+	// errNoToken is an absent credential where the dialect answers that with 400, not 401.
+	errNoToken = errors.New("no token provided")
 )

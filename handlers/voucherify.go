@@ -205,6 +205,7 @@ func updateParams(row db.Subscription, edit func(*db.UpdateSubscriptionParams)) 
 		ID: row.ID, Name: row.Name, Url: row.Url, Events: row.Events, Filters: row.Filters,
 		Status: row.Status, StatusReason: row.StatusReason, Secret: row.Secret,
 		Headers: row.Headers, Properties: row.Properties, Template: row.Template,
+		LastError: row.LastError, ErrorsEmail: row.ErrorsEmail,
 	}
 	edit(&p)
 	return p

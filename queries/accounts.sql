@@ -54,3 +54,54 @@ SELECT * FROM scopes WHERE dialect = $1 AND external_id = $2 AND account_id = $3
 -- name: ListScopes :many
 -- ListScopes returns an account's scopes of one dialect, oldest first.
 SELECT * FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id;
+
+-- name: CreateExpiringCredential :exec
+-- CreateExpiringCredential stores the digest of a session token valid until expires_at.
+INSERT INTO credentials (account_id, kind, secret_sha256, expires_at)
+VALUES ($1, $2, $3, $4);
+
+-- name: GetAccountBySessionToken :one
+-- GetAccountBySessionToken authenticates a session token that has not expired.
+SELECT a.*
+FROM credentials c
+JOIN accounts a ON a.id = c.account_id
+WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now();
+
+-- name: DeleteExpiredCredentials :exec
+-- DeleteExpiredCredentials forgets session tokens that can no longer be used.
+DELETE FROM credentials WHERE expires_at <= now();
+
+-- name: CreateScopeWithDomain :one
+-- CreateScopeWithDomain inserts a scope that has a domain (an Arkyn traffic source).
+INSERT INTO scopes (account_id, dialect, external_id, name, domain)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING *;
+
+-- name: GetScopeAnyAccount :one
+-- GetScopeAnyAccount finds a scope whoever owns it, for dialects that answer "not yours"
+-- differently from "does not exist" (Arkyn's 403).
+SELECT * FROM scopes WHERE dialect = $1 AND external_id = $2;
+
+-- name: ListScopesPage :many
+-- ListScopesPage returns one page of an account's scopes of a dialect, oldest first.
+SELECT * FROM scopes WHERE account_id = $1 AND dialect = $2
+ORDER BY created_at, id LIMIT $3 OFFSET $4;
+
+-- name: CountScopes :one
+-- CountScopes counts an account's scopes of a dialect.
+SELECT count(*) FROM scopes WHERE account_id = $1 AND dialect = $2;
+
+-- name: CountAccountSubscriptions :one
+-- CountAccountSubscriptions counts an account's subscriptions of a dialect.
+SELECT count(*) FROM subscriptions WHERE account_id = $1 AND dialect = $2;
+
+-- name: HitRateLimit :one
+-- HitRateLimit counts one request against a key's current window and returns the count.
+INSERT INTO rate_limit_windows AS w (key_sha256, window_start, hits)
+VALUES ($1, $2, 1)
+ON CONFLICT (key_sha256, window_start) DO UPDATE SET hits = w.hits + 1
+RETURNING hits;
+
+-- name: DeleteOldRateLimitWindows :exec
+-- DeleteOldRateLimitWindows forgets windows that ended before the cutoff.
+DELETE FROM rate_limit_windows WHERE window_start < $1;

@@ -36,8 +36,8 @@ LIMIT sqlc.arg(max_rows);
 -- UpdateSubscription replaces the mutable members; created_at never changes.
 UPDATE subscriptions
 SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
-    secret = $8, headers = $9, properties = $10, template = $11,
-    updated_at = clock_timestamp()
+    secret = $8, headers = $9, properties = $10, template = $11, last_error = $12,
+    errors_email = $13, updated_at = clock_timestamp()
 WHERE id = $1
 RETURNING *;
 
