@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lib/pq"
 )
 
 const countAccountSubscriptions = `-- name: CountAccountSubscriptions :one
@@ -309,6 +310,39 @@ func (q *Queries) GetCredentialByPublicID(ctx context.Context, arg GetCredential
 	var i GetCredentialByPublicIDRow
 	err := row.Scan(
 		&i.SecretSha256,
+		&i.Account.ID,
+		&i.Account.Name,
+		&i.Account.ManagementApi,
+		&i.Account.CreatedAt,
+		&i.Account.UpdatedAt,
+	)
+	return i, err
+}
+
+const getCredentialBySecret = `-- name: GetCredentialBySecret :one
+SELECT c.kind, a.id, a.name, a.management_api, a.created_at, a.updated_at
+FROM credentials c
+JOIN accounts a ON a.id = c.account_id
+WHERE c.kind = ANY($1::text[]) AND c.secret_sha256 = $2
+`
+
+type GetCredentialBySecretParams struct {
+	Kinds        []string
+	SecretSha256 []byte
+}
+
+type GetCredentialBySecretRow struct {
+	Kind    string
+	Account Account
+}
+
+// GetCredentialBySecret authenticates a single-token credential of any of the given kinds and
+// tells which kind it is.
+func (q *Queries) GetCredentialBySecret(ctx context.Context, arg GetCredentialBySecretParams) (GetCredentialBySecretRow, error) {
+	row := q.db.QueryRowContext(ctx, getCredentialBySecret, pq.Array(arg.Kinds), arg.SecretSha256)
+	var i GetCredentialBySecretRow
+	err := row.Scan(
+		&i.Kind,
 		&i.Account.ID,
 		&i.Account.Name,
 		&i.Account.ManagementApi,

@@ -42,6 +42,18 @@ func (q *Queries) CountSameFilterSubscriptions(ctx context.Context, arg CountSam
 	return count, err
 }
 
+const countScopeSubscriptions = `-- name: CountScopeSubscriptions :one
+SELECT count(*) FROM subscriptions WHERE scope_id = $1
+`
+
+// CountScopeSubscriptions counts a scope's subscriptions.
+func (q *Queries) CountScopeSubscriptions(ctx context.Context, scopeID uuid.UUID) (int64, error) {
+	row := q.db.QueryRowContext(ctx, countScopeSubscriptions, scopeID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createSubscription = `-- name: CreateSubscription :one
 INSERT INTO subscriptions (
     account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
@@ -286,6 +298,61 @@ func (q *Queries) ListScopeSubscriptionsAfter(ctx context.Context, arg ListScope
 		arg.AfterID,
 		arg.MaxRows,
 	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Subscription{}
+	for rows.Next() {
+		var i Subscription
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.ScopeID,
+			&i.Dialect,
+			&i.ExternalID,
+			&i.Name,
+			&i.Url,
+			pq.Array(&i.Events),
+			&i.Filters,
+			&i.Status,
+			&i.StatusReason,
+			&i.Secret,
+			&i.Headers,
+			&i.Properties,
+			&i.Service,
+			&i.Template,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.LastError,
+			&i.ErrorsEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listScopeSubscriptionsPage = `-- name: ListScopeSubscriptionsPage :many
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
+`
+
+type ListScopeSubscriptionsPageParams struct {
+	ScopeID uuid.UUID
+	Limit   int32
+	Offset  int32
+}
+
+// ListScopeSubscriptionsPage returns one offset page of a scope's subscriptions in creation order.
+func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeSubscriptionsPageParams) ([]Subscription, error) {
+	rows, err := q.db.QueryContext(ctx, listScopeSubscriptionsPage, arg.ScopeID, arg.Limit, arg.Offset)
 	if err != nil {
 		return nil, err
 	}

@@ -334,6 +334,120 @@ func (e ManagementProjectsWebhooksListResponseBodyObject) Valid() bool {
 	}
 }
 
+// Defines values for ShippingErrorErrorCode.
+const (
+	ShippingErrorErrorCodeBadRequest       ShippingErrorErrorCode = "bad_request"
+	ShippingErrorErrorCodeForbidden        ShippingErrorErrorCode = "forbidden"
+	ShippingErrorErrorCodeMethodNotAllowed ShippingErrorErrorCode = "method_not_allowed"
+	ShippingErrorErrorCodeNotFound         ShippingErrorErrorCode = "not_found"
+	ShippingErrorErrorCodePayloadTooLarge  ShippingErrorErrorCode = "payload_too_large"
+	ShippingErrorErrorCodeServerError      ShippingErrorErrorCode = "server_error"
+	ShippingErrorErrorCodeUnauthorized     ShippingErrorErrorCode = "unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ShippingErrorErrorCode enum.
+func (e ShippingErrorErrorCode) Valid() bool {
+	switch e {
+	case ShippingErrorErrorCodeBadRequest:
+		return true
+	case ShippingErrorErrorCodeForbidden:
+		return true
+	case ShippingErrorErrorCodeMethodNotAllowed:
+		return true
+	case ShippingErrorErrorCodeNotFound:
+		return true
+	case ShippingErrorErrorCodePayloadTooLarge:
+		return true
+	case ShippingErrorErrorCodeServerError:
+		return true
+	case ShippingErrorErrorCodeUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ShippingRateLimitErrorErrorCode.
+const (
+	RateLimitExceeded ShippingRateLimitErrorErrorCode = "rate_limit_exceeded"
+)
+
+// Valid indicates whether the value is a known member of the ShippingRateLimitErrorErrorCode enum.
+func (e ShippingRateLimitErrorErrorCode) Valid() bool {
+	switch e {
+	case RateLimitExceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ShippingValidationErrorErrorMessage.
+const (
+	TheGivenDataWasInvalid ShippingValidationErrorErrorMessage = "The given data was invalid."
+)
+
+// Valid indicates whether the value is a known member of the ShippingValidationErrorErrorMessage enum.
+func (e ShippingValidationErrorErrorMessage) Valid() bool {
+	switch e {
+	case TheGivenDataWasInvalid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ShippingWebhookEvent.
+const (
+	ShipmentCreated              ShippingWebhookEvent = "shipment.created"
+	ShipmentDeleted              ShippingWebhookEvent = "shipment.deleted"
+	ShipmentStatusChanged        ShippingWebhookEvent = "shipment.status_changed"
+	ShipmentUpdated              ShippingWebhookEvent = "shipment.updated"
+	ShippingChannelCreated       ShippingWebhookEvent = "shipping_channel.created"
+	ShippingChannelDeleted       ShippingWebhookEvent = "shipping_channel.deleted"
+	ShippingChannelStatusChanged ShippingWebhookEvent = "shipping_channel.status_changed"
+	ShippingChannelUpdated       ShippingWebhookEvent = "shipping_channel.updated"
+	ShippingChannelValidated     ShippingWebhookEvent = "shipping_channel.validated"
+	TrackingParcelCreated        ShippingWebhookEvent = "tracking_parcel.created"
+	TrackingParcelDeleted        ShippingWebhookEvent = "tracking_parcel.deleted"
+	TrackingParcelStatusChanged  ShippingWebhookEvent = "tracking_parcel.status_changed"
+	TrackingParcelUpdated        ShippingWebhookEvent = "tracking_parcel.updated"
+)
+
+// Valid indicates whether the value is a known member of the ShippingWebhookEvent enum.
+func (e ShippingWebhookEvent) Valid() bool {
+	switch e {
+	case ShipmentCreated:
+		return true
+	case ShipmentDeleted:
+		return true
+	case ShipmentStatusChanged:
+		return true
+	case ShipmentUpdated:
+		return true
+	case ShippingChannelCreated:
+		return true
+	case ShippingChannelDeleted:
+		return true
+	case ShippingChannelStatusChanged:
+		return true
+	case ShippingChannelUpdated:
+		return true
+	case ShippingChannelValidated:
+		return true
+	case TrackingParcelCreated:
+		return true
+	case TrackingParcelDeleted:
+		return true
+	case TrackingParcelStatusChanged:
+		return true
+	case TrackingParcelUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventFilterKey.
 const (
 	ChannelId        WebhookEventFilterKey = "channelId"
@@ -446,6 +560,7 @@ type AccountCreated struct {
 	Features   Features              `json:"features"`
 	Id         openapi_types.UUID    `json:"id"`
 	Name       string                `json:"name"`
+	Shipping   ShippingCredentials   `json:"shipping"`
 	UpdatedAt  time.Time             `json:"updatedAt"`
 	Voucherify VoucherifyCredentials `json:"voucherify"`
 }
@@ -775,6 +890,130 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// ShippingCredentials defines model for ShippingCredentials.
+type ShippingCredentials struct {
+	// ApiKey Sent as `Authorization: Bearer <apiKey>`. Shown only once.
+	ApiKey string `json:"apiKey"`
+
+	// ReadOnlyApiKey A key that may only read; writes answer 403. Shown only once.
+	ReadOnlyApiKey string `json:"readOnlyApiKey"`
+}
+
+// ShippingError defines model for ShippingError.
+type ShippingError struct {
+	Error struct {
+		Code    ShippingErrorErrorCode `json:"code"`
+		Message string                 `json:"message"`
+		Status  int                    `json:"status"`
+	} `json:"error"`
+}
+
+// ShippingErrorErrorCode defines model for ShippingError.Error.Code.
+type ShippingErrorErrorCode string
+
+// ShippingRateLimitError defines model for ShippingRateLimitError.
+type ShippingRateLimitError struct {
+	Error struct {
+		Code    ShippingRateLimitErrorErrorCode `json:"code"`
+		Message string                          `json:"message"`
+
+		// RetryAfter Seconds until requests are accepted again.
+		RetryAfter int `json:"retry_after"`
+	} `json:"error"`
+}
+
+// ShippingRateLimitErrorErrorCode defines model for ShippingRateLimitError.Error.Code.
+type ShippingRateLimitErrorErrorCode string
+
+// ShippingSecret A secret key used to sign webhook payloads. Must be at least 8 characters; empty means "generate one" on create and "keep the current one" on update.
+type ShippingSecret = string
+
+// ShippingValidationError defines model for ShippingValidationError.
+type ShippingValidationError struct {
+	Error struct {
+		Errors  map[string][]string                 `json:"errors"`
+		Message ShippingValidationErrorErrorMessage `json:"message"`
+	} `json:"error"`
+}
+
+// ShippingValidationErrorErrorMessage defines model for ShippingValidationError.Error.Message.
+type ShippingValidationErrorErrorMessage string
+
+// ShippingWebhookEvent An event a subscription can receive.
+type ShippingWebhookEvent string
+
+// ShippingWebhookSubscription defines model for ShippingWebhookSubscription.
+type ShippingWebhookSubscription struct {
+	Active    bool                   `json:"active"`
+	CreatedAt time.Time              `json:"created_at"`
+	Events    []ShippingWebhookEvent `json:"events"`
+	Id        string                 `json:"id"`
+	Name      string                 `json:"name"`
+
+	// Secret Always masked.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+}
+
+// ShippingWebhookSubscriptionCreate defines model for ShippingWebhookSubscriptionCreate.
+type ShippingWebhookSubscriptionCreate struct {
+	Active *bool                  `json:"active,omitempty"`
+	Events []ShippingWebhookEvent `json:"events"`
+
+	// Name A descriptive name for the webhook subscription.
+	Name string `json:"name"`
+
+	// Secret A secret key used to sign webhook payloads. Must be at least 8 characters; empty means "generate one" on create and "keep the current one" on update.
+	Secret *ShippingSecret `json:"secret,omitempty"`
+
+	// Url The URL that will receive webhook notifications.
+	Url string `json:"url"`
+}
+
+// ShippingWebhookSubscriptionEnvelope defines model for ShippingWebhookSubscriptionEnvelope.
+type ShippingWebhookSubscriptionEnvelope struct {
+	Data ShippingWebhookSubscription `json:"data"`
+}
+
+// ShippingWebhookSubscriptionList defines model for ShippingWebhookSubscriptionList.
+type ShippingWebhookSubscriptionList struct {
+	Data  []ShippingWebhookSubscription `json:"data"`
+	Links struct {
+		First string                    `json:"first"`
+		Last  string                    `json:"last"`
+		Next  nullable.Nullable[string] `json:"next"`
+		Prev  nullable.Nullable[string] `json:"prev"`
+	} `json:"links"`
+	Meta struct {
+		CurrentPage int                    `json:"current_page"`
+		From        nullable.Nullable[int] `json:"from"`
+		LastPage    int                    `json:"last_page"`
+		Path        string                 `json:"path"`
+		PerPage     int                    `json:"per_page"`
+		To          nullable.Nullable[int] `json:"to"`
+		Total       int                    `json:"total"`
+	} `json:"meta"`
+}
+
+// ShippingWebhookSubscriptionUpdate defines model for ShippingWebhookSubscriptionUpdate.
+type ShippingWebhookSubscriptionUpdate struct {
+	// Active Whether the webhook subscription is active.
+	Active *bool `json:"active,omitempty"`
+
+	// Events Array of event types to subscribe to.
+	Events *[]ShippingWebhookEvent `json:"events,omitempty"`
+
+	// Name A descriptive name for the webhook subscription.
+	Name string `json:"name"`
+
+	// Secret A secret key used to sign webhook payloads. Must be at least 8 characters; empty means "generate one" on create and "keep the current one" on update.
+	Secret *ShippingSecret `json:"secret,omitempty"`
+
+	// Url The URL that will receive webhook notifications.
+	Url *string `json:"url,omitempty"`
+}
+
 // SigningKey The signing key for the webhook and can be used to verify the authenticity of the webhook.
 type SigningKey = string
 
@@ -963,6 +1202,27 @@ type ArkynNotFound = ArkynError
 // ArkynUnauthorized defines model for ArkynUnauthorized.
 type ArkynUnauthorized = ArkynError
 
+// ShippingBadRequest defines model for ShippingBadRequest.
+type ShippingBadRequest = ShippingError
+
+// ShippingForbidden defines model for ShippingForbidden.
+type ShippingForbidden = ShippingError
+
+// ShippingNotFound defines model for ShippingNotFound.
+type ShippingNotFound = ShippingError
+
+// ShippingRateLimited defines model for ShippingRateLimited.
+type ShippingRateLimited = ShippingRateLimitError
+
+// ShippingServerError defines model for ShippingServerError.
+type ShippingServerError = ShippingError
+
+// ShippingUnauthorized defines model for ShippingUnauthorized.
+type ShippingUnauthorized = ShippingError
+
+// ShippingValidationFailed defines model for ShippingValidationFailed.
+type ShippingValidationFailed = ShippingValidationError
+
 // VoucherifyInvalidPayload Error: Bad Request &rarr; Invalid Payload
 type VoucherifyInvalidPayload = E400InvalidPayload
 
@@ -998,6 +1258,15 @@ type ArkynListTrafficSourcesParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ShippingListWebhookSubscriptionsParams defines parameters for ShippingListWebhookSubscriptions.
+type ShippingListWebhookSubscriptionsParams struct {
+	// Page The page to return.
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage How many subscriptions a page holds.
+	PerPage *int `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // BirdListAvailableWebhooksParams defines parameters for BirdListAvailableWebhooks.
 type BirdListAvailableWebhooksParams struct {
 	// Service Only the events of this service.
@@ -1030,6 +1299,12 @@ type ArkynCreateTrafficSourceJSONRequestBody = ArkynTrafficSourceCreate
 
 // ArkynAuthUserJSONRequestBody defines body for ArkynAuthUser for application/json ContentType.
 type ArkynAuthUserJSONRequestBody = ArkynAuthRequest
+
+// ShippingCreateWebhookSubscriptionJSONRequestBody defines body for ShippingCreateWebhookSubscription for application/json ContentType.
+type ShippingCreateWebhookSubscriptionJSONRequestBody = ShippingWebhookSubscriptionCreate
+
+// ShippingUpdateWebhookSubscriptionJSONRequestBody defines body for ShippingUpdateWebhookSubscription for application/json ContentType.
+type ShippingUpdateWebhookSubscriptionJSONRequestBody = ShippingWebhookSubscriptionUpdate
 
 // ArkynUpdateWebhookJSONRequestBody defines body for ArkynUpdateWebhook for application/json ContentType.
 type ArkynUpdateWebhookJSONRequestBody = ArkynWebhookUpdate
@@ -1078,6 +1353,21 @@ type ServerInterface interface {
 	// ArkynAuthUser Authenticate user
 	// (POST /user/auth)
 	ArkynAuthUser(ctx echo.Context) error
+	// ShippingListWebhookSubscriptions List webhook subscriptions
+	// (GET /v1/webhook-subscriptions)
+	ShippingListWebhookSubscriptions(ctx echo.Context, params ShippingListWebhookSubscriptionsParams) error
+	// ShippingCreateWebhookSubscription Create webhook subscription
+	// (POST /v1/webhook-subscriptions)
+	ShippingCreateWebhookSubscription(ctx echo.Context) error
+	// ShippingDeleteWebhookSubscription Delete webhook subscription
+	// (DELETE /v1/webhook-subscriptions/{id})
+	ShippingDeleteWebhookSubscription(ctx echo.Context, id string) error
+	// ShippingGetWebhookSubscription Get webhook subscription
+	// (GET /v1/webhook-subscriptions/{id})
+	ShippingGetWebhookSubscription(ctx echo.Context, id string) error
+	// ShippingUpdateWebhookSubscription Update Webhook Subscription
+	// (PUT /v1/webhook-subscriptions/{id})
+	ShippingUpdateWebhookSubscription(ctx echo.Context, id string) error
 	// ArkynGetWebhook List webhook
 	// (GET /webhooks/{trafficSourceId})
 	ArkynGetWebhook(ctx echo.Context, trafficSourceId openapi_types.UUID) error
@@ -1303,6 +1593,88 @@ func (w *ServerInterfaceWrapper) ArkynAuthUser(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ArkynAuthUser(ctx)
+	return err
+}
+
+// ShippingListWebhookSubscriptions converts echo context to params.
+func (w *ServerInterfaceWrapper) ShippingListWebhookSubscriptions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ShippingListWebhookSubscriptionsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShippingListWebhookSubscriptions(ctx, params)
+	return err
+}
+
+// ShippingCreateWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) ShippingCreateWebhookSubscription(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShippingCreateWebhookSubscription(ctx)
+	return err
+}
+
+// ShippingDeleteWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) ShippingDeleteWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShippingDeleteWebhookSubscription(ctx, id)
+	return err
+}
+
+// ShippingGetWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) ShippingGetWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShippingGetWebhookSubscription(ctx, id)
+	return err
+}
+
+// ShippingUpdateWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) ShippingUpdateWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShippingUpdateWebhookSubscription(ctx, id)
 	return err
 }
 
@@ -1550,6 +1922,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/traffic-source", wrapper.ArkynCreateTrafficSource, options.OperationMiddlewares["arkynCreateTrafficSource"]...)
 	router.GET(options.BaseURL+"/webhooks/:trafficSourceId", wrapper.ArkynGetWebhook, options.OperationMiddlewares["arkynGetWebhook"]...)
 	router.PUT(options.BaseURL+"/webhooks/:trafficSourceId", wrapper.ArkynUpdateWebhook, options.OperationMiddlewares["arkynUpdateWebhook"]...)
+	router.GET(options.BaseURL+"/v1/webhook-subscriptions", wrapper.ShippingListWebhookSubscriptions, options.OperationMiddlewares["shippingListWebhookSubscriptions"]...)
+	router.POST(options.BaseURL+"/v1/webhook-subscriptions", wrapper.ShippingCreateWebhookSubscription, options.OperationMiddlewares["shippingCreateWebhookSubscription"]...)
+	router.DELETE(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.ShippingDeleteWebhookSubscription, options.OperationMiddlewares["shippingDeleteWebhookSubscription"]...)
+	router.GET(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.ShippingGetWebhookSubscription, options.OperationMiddlewares["shippingGetWebhookSubscription"]...)
+	router.PUT(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.ShippingUpdateWebhookSubscription, options.OperationMiddlewares["shippingUpdateWebhookSubscription"]...)
 
 }
 
@@ -1568,6 +1945,66 @@ type ArkynForbiddenJSONResponse ArkynError
 type ArkynNotFoundJSONResponse ArkynError
 
 type ArkynUnauthorizedJSONResponse ArkynError
+
+type ShippingBadRequestResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+type ShippingBadRequestJSONResponse struct {
+	Body ShippingError
+
+	Headers ShippingBadRequestResponseHeaders
+}
+
+type ShippingForbiddenResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+type ShippingForbiddenJSONResponse struct {
+	Body ShippingError
+
+	Headers ShippingForbiddenResponseHeaders
+}
+
+type ShippingNotFoundResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+type ShippingNotFoundJSONResponse struct {
+	Body ShippingError
+
+	Headers ShippingNotFoundResponseHeaders
+}
+
+type ShippingRateLimitedResponseHeaders struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+type ShippingRateLimitedJSONResponse struct {
+	Body ShippingRateLimitError
+
+	Headers ShippingRateLimitedResponseHeaders
+}
+
+type ShippingServerErrorJSONResponse ShippingError
+
+type ShippingUnauthorizedJSONResponse ShippingError
+
+type ShippingValidationFailedResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+type ShippingValidationFailedJSONResponse struct {
+	Body ShippingValidationError
+
+	Headers ShippingValidationFailedResponseHeaders
+}
 
 type VoucherifyInvalidPayloadJSONResponse E400InvalidPayload
 
@@ -2344,6 +2781,781 @@ func (response ArkynAuthUser404JSONResponse) VisitArkynAuthUserResponse(w http.R
 	return err
 }
 
+type ShippingListWebhookSubscriptionsRequestObject struct {
+	Params ShippingListWebhookSubscriptionsParams
+}
+
+type ShippingListWebhookSubscriptionsResponseObject interface {
+	VisitShippingListWebhookSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type ShippingListWebhookSubscriptions200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ShippingListWebhookSubscriptions200JSONResponse struct {
+	Body    ShippingWebhookSubscriptionList
+	Headers ShippingListWebhookSubscriptions200ResponseHeaders
+}
+
+func (response ShippingListWebhookSubscriptions200JSONResponse) VisitShippingListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingListWebhookSubscriptions401JSONResponse struct {
+	ShippingUnauthorizedJSONResponse
+}
+
+func (response ShippingListWebhookSubscriptions401JSONResponse) VisitShippingListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingListWebhookSubscriptions422JSONResponse struct {
+	ShippingValidationFailedJSONResponse
+}
+
+func (response ShippingListWebhookSubscriptions422JSONResponse) VisitShippingListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingListWebhookSubscriptions429JSONResponse struct {
+	ShippingRateLimitedJSONResponse
+}
+
+func (response ShippingListWebhookSubscriptions429JSONResponse) VisitShippingListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingListWebhookSubscriptions500JSONResponse struct {
+	ShippingServerErrorJSONResponse
+}
+
+func (response ShippingListWebhookSubscriptions500JSONResponse) VisitShippingListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingCreateWebhookSubscriptionRequestObject struct {
+	Body *ShippingCreateWebhookSubscriptionJSONRequestBody
+}
+
+type ShippingCreateWebhookSubscriptionResponseObject interface {
+	VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type ShippingCreateWebhookSubscription201ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ShippingCreateWebhookSubscription201JSONResponse struct {
+	Body    ShippingWebhookSubscriptionEnvelope
+	Headers ShippingCreateWebhookSubscription201ResponseHeaders
+}
+
+func (response ShippingCreateWebhookSubscription201JSONResponse) VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingCreateWebhookSubscription400JSONResponse struct{ ShippingBadRequestJSONResponse }
+
+func (response ShippingCreateWebhookSubscription400JSONResponse) VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingCreateWebhookSubscription401JSONResponse struct {
+	ShippingUnauthorizedJSONResponse
+}
+
+func (response ShippingCreateWebhookSubscription401JSONResponse) VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingCreateWebhookSubscription403JSONResponse struct{ ShippingForbiddenJSONResponse }
+
+func (response ShippingCreateWebhookSubscription403JSONResponse) VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingCreateWebhookSubscription422JSONResponse struct {
+	ShippingValidationFailedJSONResponse
+}
+
+func (response ShippingCreateWebhookSubscription422JSONResponse) VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingCreateWebhookSubscription429JSONResponse struct {
+	ShippingRateLimitedJSONResponse
+}
+
+func (response ShippingCreateWebhookSubscription429JSONResponse) VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingCreateWebhookSubscription500JSONResponse struct {
+	ShippingServerErrorJSONResponse
+}
+
+func (response ShippingCreateWebhookSubscription500JSONResponse) VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingDeleteWebhookSubscriptionRequestObject struct {
+	Id string `json:"id"`
+}
+
+type ShippingDeleteWebhookSubscriptionResponseObject interface {
+	VisitShippingDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type ShippingDeleteWebhookSubscription204ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ShippingDeleteWebhookSubscription204Response struct {
+	Headers ShippingDeleteWebhookSubscription204ResponseHeaders
+}
+
+func (response ShippingDeleteWebhookSubscription204Response) VisitShippingDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type ShippingDeleteWebhookSubscription401JSONResponse struct {
+	ShippingUnauthorizedJSONResponse
+}
+
+func (response ShippingDeleteWebhookSubscription401JSONResponse) VisitShippingDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingDeleteWebhookSubscription403JSONResponse struct{ ShippingForbiddenJSONResponse }
+
+func (response ShippingDeleteWebhookSubscription403JSONResponse) VisitShippingDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingDeleteWebhookSubscription404JSONResponse struct{ ShippingNotFoundJSONResponse }
+
+func (response ShippingDeleteWebhookSubscription404JSONResponse) VisitShippingDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingDeleteWebhookSubscription429JSONResponse struct {
+	ShippingRateLimitedJSONResponse
+}
+
+func (response ShippingDeleteWebhookSubscription429JSONResponse) VisitShippingDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingDeleteWebhookSubscription500JSONResponse struct {
+	ShippingServerErrorJSONResponse
+}
+
+func (response ShippingDeleteWebhookSubscription500JSONResponse) VisitShippingDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingGetWebhookSubscriptionRequestObject struct {
+	Id string `json:"id"`
+}
+
+type ShippingGetWebhookSubscriptionResponseObject interface {
+	VisitShippingGetWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type ShippingGetWebhookSubscription200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ShippingGetWebhookSubscription200JSONResponse struct {
+	Body    ShippingWebhookSubscriptionEnvelope
+	Headers ShippingGetWebhookSubscription200ResponseHeaders
+}
+
+func (response ShippingGetWebhookSubscription200JSONResponse) VisitShippingGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingGetWebhookSubscription401JSONResponse struct {
+	ShippingUnauthorizedJSONResponse
+}
+
+func (response ShippingGetWebhookSubscription401JSONResponse) VisitShippingGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingGetWebhookSubscription403JSONResponse struct{ ShippingForbiddenJSONResponse }
+
+func (response ShippingGetWebhookSubscription403JSONResponse) VisitShippingGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingGetWebhookSubscription404JSONResponse struct{ ShippingNotFoundJSONResponse }
+
+func (response ShippingGetWebhookSubscription404JSONResponse) VisitShippingGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingGetWebhookSubscription429JSONResponse struct {
+	ShippingRateLimitedJSONResponse
+}
+
+func (response ShippingGetWebhookSubscription429JSONResponse) VisitShippingGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingGetWebhookSubscription500JSONResponse struct {
+	ShippingServerErrorJSONResponse
+}
+
+func (response ShippingGetWebhookSubscription500JSONResponse) VisitShippingGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingUpdateWebhookSubscriptionRequestObject struct {
+	Id   string `json:"id"`
+	Body *ShippingUpdateWebhookSubscriptionJSONRequestBody
+}
+
+type ShippingUpdateWebhookSubscriptionResponseObject interface {
+	VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type ShippingUpdateWebhookSubscription200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ShippingUpdateWebhookSubscription200JSONResponse struct {
+	Body    ShippingWebhookSubscriptionEnvelope
+	Headers ShippingUpdateWebhookSubscription200ResponseHeaders
+}
+
+func (response ShippingUpdateWebhookSubscription200JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingUpdateWebhookSubscription400JSONResponse struct{ ShippingBadRequestJSONResponse }
+
+func (response ShippingUpdateWebhookSubscription400JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingUpdateWebhookSubscription401JSONResponse struct {
+	ShippingUnauthorizedJSONResponse
+}
+
+func (response ShippingUpdateWebhookSubscription401JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingUpdateWebhookSubscription403JSONResponse struct{ ShippingForbiddenJSONResponse }
+
+func (response ShippingUpdateWebhookSubscription403JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingUpdateWebhookSubscription404JSONResponse struct{ ShippingNotFoundJSONResponse }
+
+func (response ShippingUpdateWebhookSubscription404JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingUpdateWebhookSubscription422JSONResponse struct {
+	ShippingValidationFailedJSONResponse
+}
+
+func (response ShippingUpdateWebhookSubscription422JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingUpdateWebhookSubscription429JSONResponse struct {
+	ShippingRateLimitedJSONResponse
+}
+
+func (response ShippingUpdateWebhookSubscription429JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingUpdateWebhookSubscription500JSONResponse struct {
+	ShippingServerErrorJSONResponse
+}
+
+func (response ShippingUpdateWebhookSubscription500JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ArkynGetWebhookRequestObject struct {
 	TrafficSourceId openapi_types.UUID `json:"trafficSourceId"`
 }
@@ -2960,6 +4172,21 @@ type StrictServerInterface interface {
 	// ArkynAuthUser Authenticate user
 	// (POST /user/auth)
 	ArkynAuthUser(ctx context.Context, request ArkynAuthUserRequestObject) (ArkynAuthUserResponseObject, error)
+	// ShippingListWebhookSubscriptions List webhook subscriptions
+	// (GET /v1/webhook-subscriptions)
+	ShippingListWebhookSubscriptions(ctx context.Context, request ShippingListWebhookSubscriptionsRequestObject) (ShippingListWebhookSubscriptionsResponseObject, error)
+	// ShippingCreateWebhookSubscription Create webhook subscription
+	// (POST /v1/webhook-subscriptions)
+	ShippingCreateWebhookSubscription(ctx context.Context, request ShippingCreateWebhookSubscriptionRequestObject) (ShippingCreateWebhookSubscriptionResponseObject, error)
+	// ShippingDeleteWebhookSubscription Delete webhook subscription
+	// (DELETE /v1/webhook-subscriptions/{id})
+	ShippingDeleteWebhookSubscription(ctx context.Context, request ShippingDeleteWebhookSubscriptionRequestObject) (ShippingDeleteWebhookSubscriptionResponseObject, error)
+	// ShippingGetWebhookSubscription Get webhook subscription
+	// (GET /v1/webhook-subscriptions/{id})
+	ShippingGetWebhookSubscription(ctx context.Context, request ShippingGetWebhookSubscriptionRequestObject) (ShippingGetWebhookSubscriptionResponseObject, error)
+	// ShippingUpdateWebhookSubscription Update Webhook Subscription
+	// (PUT /v1/webhook-subscriptions/{id})
+	ShippingUpdateWebhookSubscription(ctx context.Context, request ShippingUpdateWebhookSubscriptionRequestObject) (ShippingUpdateWebhookSubscriptionResponseObject, error)
 	// ArkynGetWebhook List webhook
 	// (GET /webhooks/{trafficSourceId})
 	ArkynGetWebhook(ctx context.Context, request ArkynGetWebhookRequestObject) (ArkynGetWebhookResponseObject, error)
@@ -3431,6 +4658,175 @@ func (sh *strictHandler) ArkynAuthUser(ctx echo.Context) error {
 	return nil
 }
 
+// ShippingListWebhookSubscriptions operation middleware
+func (sh *strictHandler) ShippingListWebhookSubscriptions(ctx echo.Context, params ShippingListWebhookSubscriptionsParams) error {
+	var request ShippingListWebhookSubscriptionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShippingListWebhookSubscriptions(ctx.Request().Context(), request.(ShippingListWebhookSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShippingListWebhookSubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShippingListWebhookSubscriptionsResponseObject); ok {
+		return validResponse.VisitShippingListWebhookSubscriptionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShippingCreateWebhookSubscription operation middleware
+func (sh *strictHandler) ShippingCreateWebhookSubscription(ctx echo.Context) error {
+	var request ShippingCreateWebhookSubscriptionRequestObject
+
+	var body ShippingCreateWebhookSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShippingCreateWebhookSubscription(ctx.Request().Context(), request.(ShippingCreateWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShippingCreateWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShippingCreateWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitShippingCreateWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShippingDeleteWebhookSubscription operation middleware
+func (sh *strictHandler) ShippingDeleteWebhookSubscription(ctx echo.Context, id string) error {
+	var request ShippingDeleteWebhookSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShippingDeleteWebhookSubscription(ctx.Request().Context(), request.(ShippingDeleteWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShippingDeleteWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShippingDeleteWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitShippingDeleteWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShippingGetWebhookSubscription operation middleware
+func (sh *strictHandler) ShippingGetWebhookSubscription(ctx echo.Context, id string) error {
+	var request ShippingGetWebhookSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShippingGetWebhookSubscription(ctx.Request().Context(), request.(ShippingGetWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShippingGetWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShippingGetWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitShippingGetWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShippingUpdateWebhookSubscription operation middleware
+func (sh *strictHandler) ShippingUpdateWebhookSubscription(ctx echo.Context, id string) error {
+	var request ShippingUpdateWebhookSubscriptionRequestObject
+
+	request.Id = id
+
+	var body ShippingUpdateWebhookSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShippingUpdateWebhookSubscription(ctx.Request().Context(), request.(ShippingUpdateWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShippingUpdateWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShippingUpdateWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitShippingUpdateWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ArkynGetWebhook operation middleware
 func (sh *strictHandler) ArkynGetWebhook(ctx echo.Context, trafficSourceId openapi_types.UUID) error {
 	var request ArkynGetWebhookRequestObject
@@ -3713,182 +5109,223 @@ func (sh *strictHandler) BirdUpdateWebhookSubscription(ctx echo.Context, workspa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcuM20uiroHi2amZ2JZmSKFnS/Pg+zy1xMrcd25nsjv1ZEAlaXFOgQoDWaCauOk9zHuw8yVdoACRI",
-	"grrYTrLZpGo35RFxaXQ3Go1GX746frJYJpRQzpzJV4d8xotlTODvo/R6TT+S2TxJrsW/b3CcEfGHnxLM",
-	"SXDEnYnTc3te2+22u4PTrjvpuxPX7biu+0+n5QQR85M0eD7HlJL4OHAmznh0OBx4/V7X1X85LScSXwYz",
-	"lwxnXb/dCw7DtocH4/YYD7pt1++HA3xIxkGv67QcnuIwjPyTJEt9AkN2e31vMDwctcUfbU/8Zyz+o38f",
-	"45nvtJxsGdRg7rmn3cGkV8B8e9tynkVpoBZ9ks2Yn0ZLHiV0MwK63XZvcNrtTwb9iTfseN64P/AEDsgN",
-	"oaIVWeAo7kSUkxT7MJ769iqKOUmZM/l0oTAx9nAvHPqjtneISdsbdcftGQln7eHhoOu73fFhtz9zWk6S",
-	"XmEafcFiMEBEGHbxYOyN2/jQ9dreKOi1x+Ng3J71/CCcHYYk7BOn5TCS3kQ+cSaOLwnDxI8c84w5Eyei",
-	"Arwb0ZCTxTLGXLS04U8t2Zt0e5N+r+O6A28MS87S2Jk4c86XbHJwsJKo7CjGOhiOZsQbDUh7EGLc9vrD",
-	"fnvk9vvtHukHvf5w1HcDsbpVkl6zJVY0nvWCQ+x2++3RMBDMgQ/bo543aI/C/mF34I8OMek5t4J6S5zi",
-	"BZEY/eoc+X6SUS7G+OoExCCmczonCMvPjxiKgo5gRPFhifncaTkUL8TKcT5Cy0nJT1mUksCZ8DQjLYf5",
-	"c7LAYugwSRdYYCbLItGSr5eiM+NpRK+Aq96nyb+Ib4XkfZrcRAFBfE5QRqOfMoKigFAehRFJURLCh6Xs",
-	"3wDlMh99E5R/SUnoTJz/c1Bs+QP5lR2813grABVgq41wZ7AV9ZGf0DC6ylLg1oZFrPK57r2IAmxjEeZu",
-	"buIIDS8z2m5ij5V16PuxykeT9a1A6gYbITNGuSs+FeJMgGCTpYQtE8rUKREsIqo2GsjGhHIi/8TLZRz5",
-	"QPODfzEpQ80DBvsLUpKrWJw40EqIS9h+C9K57v9r/Ln33/BRy5GOnyyErGEkBQkxDNywG45Iuy8ODQ+P",
-	"SHscdEm7Fw7Drj+eHeKu69y2nFmUAlbvKj3vIpda1fNiCMKzLw5MV/xPSM2QYJ6lEi8LTPEVWRDKj5aR",
-	"MwlxzMitOh12WqghvhakLrzN+Qdq/psk8+ckjcK1gKAQKFK4XJ6m8fXr6FtPMMDtrvyjuQK6NIrfFlpF",
-	"fJ5kHDHip4SzjkAZsNUzHHwgP2WE7ctZEb3BcRSUD+0kIHDCwafLVA3cchaEMXwlvqnf0CwJ1hMhc5ck",
-	"5Wt0Dug8d1DE0CJiTO7U3dEglvIyTZO0CRN63iAhDNGEowXm/hwkqBykQMnbhL9KMhrsiRBqdKtihCb8",
-	"MoSPJi4UdQAc+fXBlvw20bRHc8wQn0dSkOk1nlGc8XmSRl/IvuvMKl2ray19Ly0XAVsgLABAM4JTkiKe",
-	"XBMqqJ7Lzwclu5wrn0SxFkpStEoTeiURIqTeg+6DYs0VZXqCFplgfoI0MtQZpYSJAYVYD01OBeQNY79N",
-	"1MKWUk9oGmd3dApENKLzWC4URXSZcRRgjlsIowWOxXlLAhQFLYFXmiBBf6GmSKxJIAtMv0rSWRQEcln7",
-	"7a93K0rSBmz8I8lQkMBeSlZUcrzCPmKA/k6BnwKGB0OP4LbyfGhG4oReMcQThGnC5yRF4jQtUHFHSVNi",
-	"qgZ0nJZBKURMjoN8crGWleUOWgymtJRiFBQmqQ3F1tF/MQQDv0WcaZ2yhVaYFUAWeL6HtNu8vfWeABYv",
-	"Fl+a72ERoCWZgktggHxeCsEJy/0h1zEUaO/xOk7wvqvW61oWvSti3nNdAR/HUczkVUUe5B2O0yvCL7M0",
-	"Lkn1lnNN1oZuoEduWbBZfFOn9iXoZTdtl+ABHs/Gs77n9saei8f7YJdceq57WQXAgugPhGcpZQhTRAQx",
-	"UKRuiLILnKgR9ZM0JT5HgBhWwf57vBbK5Yf8UrAX+l/Kv61o75lo/0eSpcjP0pRQjpYxpoV+E1E/zgJx",
-	"0Ci9N6eFkEdLkgqxLfewIF1+bZRkUgflpe5zqQYp0Ust8k5HN3B5FUt70GLzokWLN7mKj47eH2ssVOkk",
-	"tfA7CuIPpCZebSTzTJI9xxRaRzTQJgfQzlEk/305iPjN4uwwJ4Vdd7RMbdsugef1+sFgMBuOx8OwB21k",
-	"R9moMmP+Ud2ZFYB7E3YnSq7mhCKM9JzIT7I4gPXMiCHBC2LdQ4yfbVZaPber0d2ovt5VqO+OkCgUf0fm",
-	"mQInmtbvKuhQp/IdefdtwtGr/VlWm280y67ml+T61bc/vB7GPz334hfZ8avPy5enJ9/gX4eBN85fZWet",
-	"5fyW7AyNO9q+06nelR/sEl45/w16fpX240/KIma7Ei8x5ySl2sZ49uH1BEW8uLxQBMZn8UFyAkbzhHEE",
-	"+s/FrUln8/ItVoYjWmgvhS1ZKDKzJFijMCJxII7TPQ52QCmMCKjaZgPYC4waxQp2fjj7QL6HS2Symz4n",
-	"jkuC8LDXm7XH/ZnX9rxBtz3Cg6DthTic4YEfhKOZUyKCzeh6N7ODRIYE0n5iG5gmQbEd6qp5Ba/ZL2eS",
-	"ONtqkvB9whi6Juu7miJ2w0t5HsMaoTix4xQzms8rymAoVOxIGXa1HXfrfeIYngz42rTNbur0LEoDs49h",
-	"WTVs6wHmpM0jsH1WDOxlS+umqV7pdsr0utV2r29YX+sfDAPsrmCWDbKbADWuVTlmbk2b/yenMOMY6zex",
-	"Z4JYmluRpaVoepFDmsyk8tXSbPAcBgPyB0Ek+ArH7w22ADN2q8IpdyGGxvICf35N6BWfO5OeuPAtIqr/",
-	"3bU9rJgIkWfBtsUE92Ht5ykBcuCY7cPdlW5/MrjJ4CXk/AY8fgYDbOXxRUTNX7u/JdfXl1LYpWvcLY+k",
-	"rw6h2QJwWnssqdxATPUZvBsoji/huDHQWNA8P9y+btmfAEjR3koSQayjjM8N03h5NeoV8etmHLWcJWZs",
-	"lcjtuY8QkeMb/beAKXWJOpxc29HLZ/IJoQHCDE2PFMZBx5igZ/Jx4jxz3b4PfeFPMu042yCWMzWCaW6v",
-	"ZmzWoOSIJ2j6/t3JKTrIGEkPBItMpe4tFXaJn46zBfmVkefJiqKExmuUUGkhr/Wu+QN93W75VhKhgE89",
-	"RokJtj/Pb2SAOkCNuG7agTiTLFJexpskJQjPkoxLA5No1ZK3Oj4nKREaG6ZrK46aN10hVfSGN95mWlXN",
-	"tHiXaJl3gucJDePIFx1OSHpD0pcN2992BO+wxXOlppkj68eR8gv4ekeCqv6NMJ1WHzkqRNz/0L7vAaz4",
-	"7kWywBF9qCP6rmg0j+IyYPmYTQfzbigvdM0y4u90SFqQZ/Yf9O+gWlbH3G1ZryPbMRZgDje8iJMF20n1",
-	"LLNnoQTgNMVwbdJaTF1WMrwgKI4Yh5NHTD1toYwGJAXBIxYHf9wQGiTpI4aCxM8WhHL5nMrmyYqBS9LD",
-	"Absgcv1lrMTRIuIGowvt44qk8kgpSTvjC084jm2fauekaKdGaqm56jSs9AJCKeQqsBvpbvjV3lt21B1t",
-	"bZR9IVsh5faJaAK+eoG2o5VPyUcMxckVe4poFsfyoJEdpKWDIZwSlIQhvFtncYxnMdHeZQ3CbZfDe6sA",
-	"3FuK2URTDWF1WPaWT4qgxQ2hsom30uioRqEoQI8xYjRZhTG+Jk+kC4OgB09QEDGB87xTiTo2qiizqTNx",
-	"/ueT2x5ffO0OWr3u7V+c3W4NNziC4RoZt7QaC7WVK/ROLocvoe1tyUf6e7Jmds6emp7UU3RN1sqpCH5H",
-	"PqZg5YbvJECz9c4CygQnh8Imo3Kv6p3GO1Gtq8ypR9HIKlvp6ti42IFQ9jMlJSyLpcv/bpK6Sv4aDipL",
-	"0RPYQKyaOepGFrBEClTbrxuWS9GR7qLuRfkQ+m6EdrlOVN1CdxBIq7K77n6KUmW+VsVtt8BDExqbleN/",
-	"q6XYwJc6XEOoxR4mxPvKFYtQUR/AN2q5jNfiD3FEQi8hWzCH84+pu6/h6v4U4TiWb1HwYnUPUfOAcqbl",
-	"sOiKRvRK7alNfU+KlrdmFMjmXqe63a2KANnc/CyNd5B+YiAb6+R35zLZ4Gek36haDbYtS59HDH17evoe",
-	"yTAYJFoa4sHQH433r+rhPc8WmLZTggM4ltW1Vj2PR/QKLcQVXg1gXOXl24xtOxL7Ko+lGwlDxR5BEZWb",
-	"VajglqHLiDDsAfWzVMOtIzbgvJRBHoykKKLaOVROlmYx6eymQVxbxfk8STnSb73waSb+FBNeRxSUU/2C",
-	"HflzlPjgWxNsM3TsTR0sri4pR0ZHrRg3U8j0CKgjM2Lo+AWKmMBcmCklmqdJNosJmycJh3lpcJCk4L6g",
-	"150mCZcWHgFB/oSv3yIFPZIsRSxbLgXEnOCFgI5ovyznpu3i0WjgDnv+yO0fDg49N7SDbzgrVOE/kzE9",
-	"+RPp8Qsp95Q2lTESADco31FCg2USSXF4RXiJ28vQpeGl6w+Cw66LR4f+CPe74Wi4ETz55av1KVdBJ5pU",
-	"kCDt+1vPLYulOeIwghQn7yQDN0khiy+dRcBMUNUdDbV39BTLXcN+9/LsP04AbOakArty6QZnaWbQXIPk",
-	"gWbhsVfGS1F5SR/FZuSlKEZgIsU7zCL3y2FFtv1UvLRVPBSf5kE6ERdqULpGxXCFjybClK2E5uS5PQNh",
-	"sySJCab2c+FbgmM+ryuwOia1ME4n1/IBSt9FttuY1Rg2HaJYn3KzZMbNFsfxu9CZfGowzlxibsFftCCM",
-	"48USpWSZEqEbakYOMCdC0iMeLUhutbdHR4IvipqngwRRwGGkcGrP/YHE0cLgUhPJ8Y5P3qHR0O0iqQyU",
-	"5aEOenZ7p+5o0u9OvGFnMOz903z02MFCbT0kGgM/yyCs5peRNzgjX/rDsy+jH99+HL7/8blL1t8sZtbL",
-	"mKQVTBriLOaGk5zV/Xy9JHp+2beghFRjvjt59xZAUgylR7vYRYHZrNA2stMzzIhze1H30NOneRKsVZQX",
-	"0FgzhT5QYSPXLFiJPpUMjmw5hXu7VqIZ3CIhotuQP8be1tCijzlmd98qsDbL7R3mM+kmLVBlDLwQPLyI",
-	"KGHabdq+HyKG5Ig2gZIvs8aaryMGV7XyrY2n0dUVKbDMCA2SjO98S2tERX6zrN7YDJrUt8+H10KLTwlT",
-	"4KXEJ9ENyYNG2I669Raw6uchVbYxEymsihX0mC1JHBN4hTaOBm3yZyjiT8z9NMuYoCe7LG4Il3BDwEzc",
-	"P0WfjmJYp7VT64DEZEvrHQbcYRRl4RU7Ci+WOLqixsD5T8VAxU/SDlv6jdD6TzilELNQLHBDA8s85e+2",
-	"Sc0G2yCwLDdO1jjm60sekdS29tJ3C4Cl75bxl2mySADhjGP/2jZFtcnGUZrgrLSwQFptYUFmpYkFnZUW",
-	"FlBTEpI0xXEjpOUGFkDLDaxTrHAa2LfXhkbWqaqNLNNZflLXLNbBQcOHK0J1BI8QqLWZbQ1D6ai6pRXj",
-	"OFWDZYwnC4FlcXSki8qPBU70TwYG9E8SA/bfcuaWR7JQrbOZ9vrtsMz3CZFdUxKQxbK8COO3NInjmWDt",
-	"jR8bBjR/Vvgw1qZ/KZaW/1IwuP6pYGj9y1UU8s4Mx5j65BIH9W88xZTJ5DWWWTWCfMFFSwLWDIWtDhzf",
-	"+7QPdm7qC3DjnZsXDGxvDa0uN84vm6iwxqZWm3EFvMPmpd80ZDavucbTnUkbuvLYeZYE6/Ll5WEV1iI3",
-	"gqmv/vWv79+dnP71r2h6UNwID266Byo8ix18zbNJ3Op0QGxa1WptqqtdY9XxvnLtSMMFq99HNcqRJxXx",
-	"B8LePqr+PVC3O15yt8O9cPMN4b8pYr55uTdeDr7mGYRut+HoG1Ig5o4YEveLKorKy5OWQx3QI21M4FmT",
-	"hParjsVmo31/Kuq7uFyYw0iA2f2vMQ3OQvgSBjNv4trZpfw2oQ0BrPAWUjdyzHkazTJOlBlZhznBtw3r",
-	"0XcLmO9iRzOBQPN9bAQIrPeqAeNJKi6p1jcWOyHlO0kQwQmA07W5EIDNtpDcOckWWc9xjGi2mEkTiwVP",
-	"WzyacoNBTs2WJqGcdy8bGZNuLr/1wXN2fyFxvzNIouEeZ5DG4295Bp39oqI2R9EO0taSha4IpqulorJs",
-	"IUsGuNIAq/nlq+vut19ej+OfnnfjJQTk9k9P5s+sw52UHs0tzpLyO4TMSftsIRAwDUpvZTxBN9J8AhJP",
-	"Z6GJ+LpqMz2nNlhOjYf4ihVJDC+mfxalwSOGXn6OwGbP4MfTVRRHCYBzElF/3jC8JNNdvDG2Bbv8Yq4W",
-	"SkpHDGFBgba0k+sTNtQD5yMsiR+Fka9HUe4GygRmUC5iOhR1BnTrnNN3lCDFRWgFodOQJUnQPQnR1Nde",
-	"fVPAM1Ym+yREGJ2dHb9AjyOq37jkIfJE2/vU2SPWoEaRBLqHz0iDO2bhQ3JHV5DiQWYX1xODhU5kx4o3",
-	"Sd21c3e3kZrkOEsbTs6zD6+rySjlizzsSEZokLNajblk72pSLPGbIp5gKW1kZhyrW10eoC54AazXPmEs",
-	"msUEhWmygOYyVopwSWzDNVPnTX38Cbe/HLX/6bbH7Yu/nZ93nvxN/XLxtde6fTwBH86/Pfmvxwef/uf8",
-	"nF389cl//cW2se3BczWjfSH9bb6pudfdj+1CxLePg6n9GTZvctoY2WQZDhrv6Ki3NA+IzW+AZnLU0irr",
-	"gNp0IEt0bQ15d4LGNtlmq/2plotSsY7Kynb+cCRatBDL/DngmC1YJ8n4LMloMIUjoeLIDbrsyZsT/SjO",
-	"0IwISSXkkhX5FrGz7ZCwC329DSlO02SFAkF3tRut8v4VJJQCMdxCUYjWSYZWWDZUTye6v1gnLmS+kDpC",
-	"8rbOqd7HofajLST6VDcTklyljshFuUDktH5Du94uRhu9iPNUAJt5RkyhG2/jmmJ8u8cA1i8/cvnSSZEw",
-	"JPMr6TuKb3jGFzhxWvqDkugq5lMauk4FWLn7Q96C6T9g2heE8Yhi5c9M8U10hXlSjrWqMdq7/V1ZKw6Q",
-	"du1tZwWgzHjKw0kxWkqucAoeJDqfdqukXhTMpb9PpdCv4JqBy7644IF5WXqIQABzQm9IyuRuNfJys00o",
-	"u4c/7R0CUB7EBfcBvWSjhhCYep7qqtZu5iDR+mXR2tAc4GmGUJ80dkcRRdI37uj9MfJxHDNJ+K3MW3fd",
-	"3gEllU3yW/gKP4CCKIf4QLBKpLLFjYt8XsZYipOclNqlTjm/VZS/EoHtV6E7uTzfIbhyR3W35pe/d8pu",
-	"m//I5sADuyt2a5M/lYWs9tATSj7z9/iKNOiG7zFjoLcsdZuplrhgUiSfORKfniI8AyUhkc5PMWbyQ4On",
-	"7n7xLjYxep+Ql2amN/zb8tILeRWGDRL+417BGi3HnmCyyV31GQ5yq9Z55rq9YYrT9CnSWTCLzF1NTqnK",
-	"FKtScf7eXFS1IbmeEfTXcl/VENTzjv7p2z7y/OGMjPz+4WAYej27j5QySdY5trY5K+mx9rvLHBVr4FlK",
-	"SVBc8sW5D8plZAnZaGJLsDtM1ddpkYTex1Q/miBM1ztGf8j5F3gtNNA5iZeCWCFEycyyqyuV4AviuxnH",
-	"BZ0kLNI4sYPX+ZFWrcRnteby7TRfXCQ3e9U2ukyTqxQvxCqEqrTW/ddlNjUC8fu2SOhCWNhJaHNEPPqV",
-	"sGljvf091gEEJWlKuHX2S1PQHPfwQm2ERqf0WkrDPXeMGUC0Ye9Ut8ICL2VsL04JPNOhJeZzdk7BJ0Pg",
-	"OqLKYmAWckAHRgrFpyojMowBxzhoiGVcn9PcEmKIdIL9uWDTWUwWOncM5gDDf+BGMfSkuoJcfSAuK3Ak",
-	"bUOCSpPMOUKvybp4Z5XI+73six/y5TTsDLhz+Vka8fWJ0CMlHism022lqAw/WyPCwqjzMyc4gLgmlc+9",
-	"On5Bn2WkLmZ1M+vdoFDFEnYB5FQlna/BsiG2+4wpwpViu5GcZ4IeFTHej1CYxHGykqy0FiqDkb1SJ7wH",
-	"ZV7MnncsAJpzvgRwgkVEN6BEhraAvjr9+PLZt+/efX9yefTizfHby9N33798CxbBfCJZN8QyCyQ60bPI",
-	"Vq+0xv7dx1OnOZ1+EtZTa+0wp2BGcZJZ3FJofhtul+wVJXsYWxJ8zRAjNyTFsUr3wh7lPRel8CDWOadH",
-	"yI8j8e9VGnFO5IVcaCqgaiZM54xhsoAVyqg/x/SKBAhf4YgyjiI+kVI2iHBMfI6uCVkyFHF2TvN8MyDz",
-	"W5UyHi2ZEhfs4qyFxIWKtcy7BYPHGHnYzJIgIgLic/ozeqGm+hk9wwxyC8/Rz8CARpGQn8/pz+12O/+/",
-	"6Ahp9NBjCMlRmHuCfkbTA+Cog5vuVPxrU+o2o/yLSlIAEzUHYcHw+3iKiQ7VFxv0N+uzi5z6WZQG6G3p",
-	"eUDPmxsI2MFXw1hwe/D//+//sy21mpDhOk/FIKY6py8hiCxX/H2cphGQSYCnrp4Ar9z+T020mHREKVkS",
-	"DHFpmKFpcW2ZAoWfz5PIJwwtcACRVyk85FWTF4HJN4oJ5ZNz2jammkDSbKlMwL4IQWlXDhTGAfdY6vhw",
-	"68yrzogz7olMzcZWkHtE6A3nFKGp9To+baEV7JRC6QGOlu5KYSidWYs7gVhwUdxC4llwsEQ0EpTpiNmO",
-	"8mT+cOmSVkldgglyCovbFgkQ+Yx9Hq9RHF1DIu2MXlP5GEfQY8/1WgLBRlTuRA88fdISE7FE6zSgVsmJ",
-	"OKGYciYUGZVwXGhRJOhUUT0tHHCmZjpvPGNJnHECeb0fsyfwBCv2s0z8wlRjeBTDHMUEMy5AFhDJx47H",
-	"U891URXbEr5VxMiTp4qNSP4cDC4DPBFEg1dINH1/djoVg98QhqbSQDMVU2AhogQa88C+BQFHLUF4sFF1",
-	"0BHN8S0pDLGaMfavma0exBXhDE09twcTJFSFXBZxlgIkqC7jF4+6ADL4mEQkeCprSJW+Mx7FMVjSpp7b",
-	"nQL+xY6fyHhDZSowjwQdzjntifZVsSj2QpYSzd5yVPVuRiWXl27WU9DHO+hMcRWWtXpIdEWLooaQ5dwE",
-	"whzeQ5URJXuLQwZYrZYzPU+Z/ri8K+XbfMD01Tx4UqzV6/VQ9YojJzJtklCaBP+UkadgdWRKI1GoFCRK",
-	"A7HLaIBuIpZHzZbQq7cbMJiYoHjhBd8RSlblDnpTiP0IG22aB8O2C6kfQ+hbqOoPqcOpJUARc4jf1OMf",
-	"3KYSSpSXjJwZenfQEUeLhHEURjekQg+ALScY3IfZHC5UtNhyQFw5DSMcPRZYnZF1QoMnHaQfgDFUflF3",
-	"PyZl0GwNShwgTtzVOugITd8fnT7/FjaDjkMWmoXaZ3nQca/X0U5Q8JSsPHaEuJhWC9IqMdhWjdpZGsNR",
-	"JuaoFB0QGJueCaGkHDWeluoQrCKq1AuV9R3BMZMxmJlpo4EcSV4V48gnKhWsUp7fHJ86htVKQQkRAiRl",
-	"UnPrdtwOVLFMloTiZeRMnH7H7fSlB8kcbhu5+nGg5I10UEiYxZ9AeoozhJWIlltX8JZx1uqTQyxQfAIV",
-	"ISc+cJUioZRkhsA5p0mo2F5pdB10Ims8SvFaOHpEqiia1geelt5QlQcun5MoRUF0RQSHAiJziQi1B0An",
-	"k6vSuelzQ6b2rbxPfdINRTp5mpHbct3N/StlqrSWt+U7qRq6VHW153Z/9WKrRaZepx92iRuM/dHsEA/H",
-	"g5F32B/2Bl3P7Yc90g1cfzwb4cNx06e7F/I2EqkbF0lnjEezQ38YDIgX9t1et9tz+6FHBsHQP5yN8Hjb",
-	"93vU0/4tKsIqjvhFCsK61oKwZfcwZ3G14Jf967cu/iEYffl7d/nhkJ1aHKomjhv2wnHY912/hz08mI1I",
-	"Nzj0h7MB9sb9Ue+wO+wOXC/sk17Q9d3ZGI/CQzIMBr436+PeuOu0HrYYrU7sv7kmrVQPyuoVlAXxXLdp",
-	"onx/HlRr10K/7o79KpWcCpMS+IOb5opPF7cXLYdliwVO17k4B4U5F34cXzF4WhT9nAsxXv2EOPialzm/",
-	"FVBeEb7RPqTqK3GWX9QLHwnWKp3QsqRvxy6pvyHcFNMl8bYrmvMaw78+bURPb8eepXqWO1P0G8I3k7Nc",
-	"8L4hXqBoclAUxBcTLYVOUqf0B1JcOjXFhU6+iqSrGCiQSjjlr/BSFZPnekxCuIzzudDjZO4iC/mly/lD",
-	"HNQqwPVNNcHNLge3rK69vyBRiV53Oqv/ZGZnoiIMtounOeQD+tIoiI6Utt9z3eLGnWuKJL1Rxj6QT5jj",
-	"GWZEXxFaaOD2i2t/nTG/IVzlI7ITcQ+mrBSs1c5Rzn4l3hQ0DceVXnZ9veICsoQja+D2969YladYsi7B",
-	"bPBga8lhz29fkmiq7FTOR3IU5M+Jf22wEFszThaKh/YwkjbymUwgg+O4KcZPO5ypQVsoiQMCN+aUWY68",
-	"4k4lRtYBYPfnM1s9Vhk2+qnIxSPfvc30VZsSQumcOp+2ZR9ojJ6/UNqpkfJp/OXLj1fzUsonHbpppHUy",
-	"0+U4+s5u3EOKGDRDQb1tFStVT86WpXrt3vi06026/UnvsHM49MpLrWZUMJbwufePz8m3/O/Bs/j94Zfw",
-	"evD9P0eLwccfH2gJTAbs5WG2OjAzH1uFs6oA0d4eW26P+OUNZSQhh1nJX6VhS+jSKiohmdoZnZ0PpoZy",
-	"qtC9t0/3WvHeHc+35uK7tbOu9q776cL+0lo9CAXmkbH/tQQzGHp/za6ImATNbou9h5KVnYSbxFYpYfO9",
-	"9DWbyCpLqq0SqJ5n5eKuwuMhdlM9EYdlO70gIaQ7w82430mTfFBMWwVl3xVnQrc/GQw6h6PxDmeCIS0b",
-	"St72H1LgPyTN7ioDG8P/d7cUNFbE/1Ng1g0bRoZCm8TcU+8zY9ilqIyJLbr6Bfy+cdM2CUzZ1RSYpb3s",
-	"2a7ektlogtQmR1GIADSVChF2HGNhFv8uT9VqWfCHYxKJ7G1M0rLr+h8ITyNyczcyf0N4I43/lNcPJ6+r",
-	"OYkeVFj/uY0Kk+PWPXRn1bS1tXGRuAP02MyyWaUhqXmrntNzCp7D52oTnDvyTby4mGiXHihidUNS5bLW",
-	"QcfloGIcBDKIRA7UUkEV5JzimNkTVeA4JThY65nsIOb+I0Kka3Op4USi3EYsT5wGE5oZO34xdVxdp63S",
-	"5N9B8a4nItqgeDcnGeYJ+FjLZ7FfWxHfZLLYVbIXtNBifUOim38rsW5JgbS3ZFeE+1Md/zWOCGXI30Ed",
-	"V4/8bZbXSbVb9MGDKk8UVziZkQCqzjxileKErGJrBb+pUiHKR0x745zT4jULcgNNBfTTp8UPkco2MUv4",
-	"vKh6KTP5MNXc6m2SXq8hxrVUwVJG75fOx/Jq3+ZZ3KQT0RVR0kc7QuUO9j9lJF0Xb/eqGGWx3/IgwS6E",
-	"OESLbGEGOBip4DbAUEYsWpI0j6K1ASFLYdqhcFvOAn9WYKiyq81AXdxbpuo6n3Wzd8W9YtB2D9td97Tb",
-	"lf4NHVf6OICo9LtBj/RDr40Hs2HbG41d6XcCPicunvkBJMtT61cbE/yia1VeIc6ho3M3KLeZiq9FEyy6",
-	"1q6Du7Oe3w+8NhmEjfAogzH546xWV4FVdV8Fs0n6d3PDeHevZ1x79V3L0WOIp/Jm2cMjREx2l4da0W+L",
-	"R4gRWmK1NFeANl9dwQMMFHqrvfgDuRJacwoeguUa6vrtqy6spUeg8hCxF5ZVp/Q5fWwtXoqSMEQZ5VFc",
-	"JEWTQpo/aZTD0kZUriV8H504T8Biypc77op7ceUv6RNoXeR/vjS5DzmaXq/1y1eZ2X8TCSF6jvfkBF8X",
-	"8Tc5IQ/CdCSN8rttqgQDCQriPtcj7IteGUzZ5BQgJ46YZW4daaCiTMoCCtQrmZ9AexDsKjWVubk8oEVs",
-	"Cg03j8lr9rJ++VnGubFKtS5YPALnWxCZ2r1WpS6TYX0qCPCxSlmWpOgQBXjNnnTsYvAo4/MzBuGAd5d9",
-	"YlElRtAewuLDfzc6BYuvl/m/92UDAXnO/Ds7Ve2xKq7DL4usa8pHlay/m8++8aN30XfHZ1+Ou2+jY3ZM",
-	"Pwz858fD4+vljz88/27cIevvun7vh/XJx7+LhvM3H4/Xx9Tt+L2Yzhav3ODH7+I7LlolxG2WLKUIHz9J",
-	"0+JR/a6ixdsTeyqypkE+6CQbBqyFZDCuoA8kGSzTQQCexIzaU0mab6knVR8iI5BJFjZt2N7FY1HFX32z",
-	"n2xRR4nziF6piJmKhLKrTyhZyTzwls39kA8Nq6LYnY0OuumBWdve2ZN+RTcrY5eTmKNQ8MhvdmD2d+z5",
-	"KklnURAQurvLpOi2wWVym/6+qtlZDL19k6HhtKZ7q9hDI8/hgmCZ5BM0sCUGx0e1b6shGlWRbPLCtlrh",
-	"Tbb8E6Ly5+qbgNb3y+XQrNeI0qXhKZrSLI6nSPkCs3Nqv1yAWYeW3ZZ1VCfELykAtEG+8cbxcPZ3BXLZ",
-	"lCGBf54n4pyI5Unu4VtaOuPR4XDg9XtdV/+1t+xV69rby/n3JYKqdmMpiv4UQhZzb7MYgoOyKTtAPT51",
-	"48mpXtMgC4R2biaLiMt9C/WQjdBVaKbCTX2fLLnl5HwWpYGQo0caEMPzbqP4fEfjtfnCp28UCqwmA2mR",
-	"OnE3Nq2m33wAu2ieUdYUE3kGxE+WYpBG9meoP6tTP6vEro6ZQ9oppW79nqzZxozB5XzAF0Za0gLO24t9",
-	"xFOFkE1mOwhY0m2Ngpq77lEZAq7/3cnuEi5RGYMm/DKUO7DleL3e3gPoDAZpflGqbuQiKNKqTNQRYmxo",
-	"iKzc/32/lGz0YqM0sOWd2eaBD4+2epBHzJrJFQrulCPvOwgyiU5L6UanaIb9a4TZOTVj+bU100guKh/j",
-	"m1KMWnQCLWcsmT63ippvkxVaQLhcOe+BNDzPkzhgv/x7TMsmj6vo069WKbmJkoxtfCrKEVwCb4E/61xc",
-	"I1cAZVEVH/pdqJJy1nnzr6P12+fu5zcn7vrtD3///OZL0n3zJXHfRp779sX1l7enH3D44tr9x+l3i7eL",
-	"N57TKonPioXUg+jZwWm3Pxn0J96w43nj/qCILnAm0oDSMZKlO9X815/0y/3Yw71w6I/a3iEmbW/UHbdn",
-	"JJy1h4eDru92x4fd/uwe4coW6Vskbi4y0BY5kJ26GTZfsDfp9ib9Xsd1B94YFlz2H9C5FhRxDoajGfFG",
-	"A9IehBi3vf6w3x65/X67R/pBrz8c9d1gdseQ6n1OkKZUxRvffqxi5w9+mlhx8tAHStPr1IlO0S8EJRRl",
-	"SSBBRZ4/RfxDK2uljCNHb1+QYFKUQtAOAJCJYjUn9JzKrBXlGglNUr8UF1HKGH2fSyGIjONCYpS1uT0E",
-	"iypRUdLQ1DjOaIY9MpgN26PZIGh7vofb46BH2sOw67u4N+v7niSBXWwYeeId1vfTPm+r39qyZsUDiIM9",
-	"9nUzIX6R1zMdKLbt/ip4xA7UPQTWNqNaKW2QUOkVtH9ciaXTI1hRVBda++uxeUSBSacdowuaShQ8RTRB",
-	"YZbCE5eZmUyVx4m4/cZbCj2oyaRtYQgbGUnVl/7jMpKKNNiVkbaGHCS0Adu6dIXmPDupi1eBzXTeV4tm",
-	"lRIy/94y7o/LjpAkZGdevIcmtrPzfln+bUo1onNCbKq/Q2gAkeUIx3GyYuCfzxNluoUNcvbhdatU1Uo+",
-	"uJ1T666CRGYgTyFnLJPJLnlRzvN7ss6zbZsPdGbkQOec/iPJIDc3RAIssB6jXAFIXqjQbK3fAmUjmZiW",
-	"J2iqm8hspUfS3qAAs+VSeaqSXir9boLkq0dKFomQJSW9VT91pClen9OULGPIr8jnZNGkyzaXAb3XAweB",
-	"RaqaOvV8Enm9E8H3YiGqnGPe0q5HVlL4gZv6Q+uUzQi5VUrlvYSsLvv/+9Ah9XNJEYQYr/+4gnej8LIo",
-	"lKokl90EeITixIfqE4xj6hP0eHqVIJ4kMeKYXaM0o1Nw+im2wuTgAPrME8YnI3fkgqRVs9ZtqTeEEpbX",
-	"w2rKHNMxXjJkRpW6YVClKcrfZKK05IkRJmk16+MrZWDV2dThqm1MJfP/1GdqToWtzdfo8X4psZ8Ys1Yy",
-	"iJSnbkiFbbc+P96SH9ucFdjBglRwB3udXNWCHQw0m6su0sG30LQSagE/5c4rVQjkw93txe3/BgAA//8=",
+	"7L3rcts4sgD8Kih+p2qSXVEmJeqa+uoc5zbj2dw2tmdmN/axIBK0uKZIDQHZUTKuOs9yfnwPdp7kKzQA",
+	"EiRBibKduWymajYrkyDQaDQa3Y2+fLb8dLlKE5Iwak0/W+QjXq5iAr8Ps6tN8iOZL9L0iv99jeM14T/8",
+	"jGBGgkNmTa2e0/Nsx7XdwYnrTPvO1HG6juP80+pYQUT9NAueLXCSkPgosKbWZDwaDrx+z3XUL6tjRfzN",
+	"YO6Q4dz17V4wCm0PDyb2BA9c2/H74QCPyCTouVbHYhkOw8g/TteZT6BLt9f3BsPR2OY/bI//M+H/qOcT",
+	"PPetjrVeBTWYe86JO5j2CphvbzvW0ygL5KSP13PqZ9GKRWmyHQGua/cGJ25/OuhPvWHX8yb9gcdxQK5J",
+	"wluRJY7ibpQwkmEf+pPvXkYxIxm1ph/OJSYmHu6FQ39seyNMbG/sTuw5Cef2cDRwfcedjNz+3OpYaXaJ",
+	"k+gT5p0BIsLQxYOJN7HxyPFsbxz07MkkmNjznh+E81FIwj6xOhYl2XXkE2tq+WJhKH/IMFtTa2pFCQfv",
+	"mjdkZLmKMeMtTfiTU/ambm/a73UdZ+BNYMrrLLam1oKxFZ0eHNwIVHYlYR0Mx3PijQfEHoQY215/2LfH",
+	"Tr9v90g/6PWH474T8NndpNkVXWG5xvNeMMKO27fHw4ATBx7Z4543sMdhf+QO/PEIkx4s3vEiWq2i5HLX",
+	"AgaYYf7/crJTlq1JRy3rBZaTHNhO3+5NTtzh1OFEki8oXy6LyrEuJB678nOOzuoriT3Tq4DEpOGVWBX4",
+	"8xJasAz7V7zFCmd+vYGioJvFhaB+q2MleMlX8FQAgCRi0Bv+mBODnxE+2//7n//d67+CInRsebYz4lsq",
+	"x1aZFiQNdP10qeiCHshubJIEqzRKmHV7y1dyQXAA++Kz9ZP9HjPyKlpGzIZ/YQWJtrLWe/LzmlBGEY7j",
+	"9IYEaEUydBMlQXqDwjRDbBFRdPjuCF2RTZfP21+QJVAA26wI0D0jlyQDItLHe883bhIll1vGjEnIUJQg",
+	"tiDIX2cZSZgce8+hKDFM7ccFMXWNSBLQDh/2NIk+Ikr8NAnojgFvO9YKZ3hJmETtoe+n64TxTVYd92RB",
+	"EBavv6EoCnjXEX+xwmxREBbOe+hYGfl5HWUkUPupgCRMsyXQyXodASELyCjLOGo5XO+y9F/EN0LyLkuv",
+	"o4AAEtZJ9POaoCggCYvCiGQoDeHFSnzfAOUq730blP+RkdCaWv/PQXEmHoi39OCdwlsBKAdb7qc7gy23",
+	"AfLTJIwu1xmw84ZJ3ORj3XsSBdjaJHRu2UQRCl6qtd1GHjfGru9HKj/qZ4MRSNVgK2RaL3fFp0ScDhBs",
+	"sozQVZpQKUYFyyiRGw2EhzRhRPzEq1Uc+bDmB/+i4ozSJTDsL0np3MJcJINWXJ6A7bck3av+vyYfe/8F",
+	"L7sak+UMmJIMjtBh4IRuOCZ2n0tVHh4TexK4xO6Fw9D1J/MRdh3rtmPNowywelfx4i4Hd6cqUA1Buuhz",
+	"iTI/SkKC2ToTeFniBF+SJUnY4SqypiGOKbmVh1+riWrsC87BinSjjz+Q41+na39BsijccAgKhiKYy8VJ",
+	"Fl+9ir7z5PHVjn4UVcAnjey3g24itkjXDInjmnY5yoCsnuJAHkN7UlaUXOM4CspSbRqI4wJeXWSy4461",
+	"JJTiS/5OPkPzNNhMOc9dkYxt0Bmg88xCEUXLiFKxU9ujgU/lRZalWRMm1LhBSihKUoaWmPkL4KCikwIl",
+	"b1L2Ml0nwZ4ISbTPqhhJUnYRwksdF3J1ABzx9sGm/CZVa48WmArphTMyNcfTBK/ZIs2iT2Tfea4rn1bn",
+	"Wnpfmi4CskCYA4DmBGckQyy9Iglf9Zx/Puiyi7HyQSRpoTRDN1maXAqEcK73oPugmHNF25yi5ZoTP0EK",
+	"GfKMksxEg4LPJ0lPOOQNfb9J5cRWQk5o6qc9OjkiGtF5JCaKomS1ZojrPx2E0RLH/LwlAYqCDsdrkiK+",
+	"/lxMEVgTQBaYfplm8ygIxLT2219vbxKSNWDjH+kaBSnspfQmERQvsY8ooL9b4KeA4cHQw6mtPB6akzhN",
+	"LiliKcJJyhYkQ/w0LVBxR05TIqoGdJyUQSlYTI6DfHA+lxuDkaboTOl8eS+FSlSesrH3L4ZgoLeIUSVT",
+	"dtANpgWQBZ7vwe22b2+1J4DENV1ZH+9hEaA4mYSLY4B8XHHGCdNV5os7s7N8P5dmTACmgsfPsfl0109a",
+	"fsJzSPl6CFi/P377pqvZijzH2UfWUXPbiqDmUXfZA0xDy28O6h9s0/Lb9lR81KTIt++Jf3CrG7DuymYz",
+	"goO3SbzZuv5h3nl59QsbiTjScWCnSbwpL3r/wRddjbnEG1j4IBXM6REuYIAGaYIwuskiRh5/hSTxkIJt",
+	"lSLMEu6PBmVfZ9A6WXgPThZ0RfwojEhgNDogP13HAUAzJwVAXxlN5C/3Phnj4qtGqsgwIxfQ8IJ89AkJ",
+	"KirBSZqiJU426tCgXfQuJpjyk36D8CWOEhRjxmWmjpURlm0ucMi4DOiO73Z45PNtpBzeAgHMSMFcoYv3",
+	"HBD7UABSNR8dCzsqWicsioWFTphbM458updB99+V6I5Jdk2yFwWxtCa6EEfxOiNbiY5C7xfisU5tx+mS",
+	"sAXX/27ADM41QH4kpOsMkTI7GjywaLJzaA07X0I3r+KoUUk/KuRKpSzrtx45t3YfFD3bRtUw8wNvBLN/",
+	"iaP4QWT5HDHwQ9xg5xd0/BARfxV6e4JwluFN1zqXl1Oi2TqLa7r96ftXXev8tiogX0bXJAEFGvQVCVXX",
+	"ugtGC4w04rZogsQcv6JT7ofc5Cop7B3exCnel3AUea6KrytWL89xON4ZjmIqbm6EXbPLcHZJ2AUnD93I",
+	"1bGuyEYzlaqeTVuxeCdPyQswU1/bDsEDPJlP5n3P6U08B0/2UTbJhec4F1UATAciYessoZz0gYBQJC/M",
+	"xCdgYIwSP80y4oPStSbCwFxg/x3eLEnC3ud3JHuh/4X4bUR7T0f7Pzg7Vbecqxgnhbk3Svx4HfC9Ka8B",
+	"8rVALEUrknGtV2gNfOnyWzSxTJIpXahvLmQnpfWSk7yTJRN2bxVLe6zF9knzFq/zGw9grXIC1XUSlxJ3",
+	"VBTek5q1ybRknr5kz3ACraMkUDewcFmBIvH3xSBi18vTUb4UZkXDMLRpuwSe1+sHg8F8OJkMwx60ER+K",
+	"RpUR85dSTpMA7r2wrVbyZkG4dqrGNKonpcW6h5xwut2G7zmuQnejoHBXG1d7hEQh/x3pJjY4MJW5u4IO",
+	"qWvekXbfpAy93J9klWKpSPZmcUGuXn73w6th/PMzL36+Pnr5cfXi5Phb/OsQ8Nbxq+SsjL6/JTlD4666",
+	"7u5Wrw4f7E6ycv5r6/lZiXHCQcB0Q7jCjJEsUS4Xp+9fTVHEdJkQHJT4C0EJGC1SyhCYg+sCoLKQ8pnh",
+	"KCmMuYVrDZeEwZQZRiQOaHevgx1Qep2LfbuuRPcCo7ZiBTk/3HVpvodLy2T2BJlaDgnCUa83tyf9uWd7",
+	"3sC1x3gQ2F6Iwzke+EE4nlulRbjZapbaH9cCSPOJrWGaBMV2qN9UVPC6/nI3tKc7b2h9n1BamHH3l2fa",
+	"4aU8jnY5q+lEakTd20z6T3ARO5J+LsqtZef1yhF4ULGN7qqy7aOnURbo32iOJpqrUYAZsVkEriAVf6Oy",
+	"48m2oV6qdtITZacrk7pw+lx/ofmjtAWz7J+yDVBNrcoxc6u7QH2wilttbf469nQQS2PLZenINT3PIU3n",
+	"QvjqKDJ4Bp3B8gdBxOkKx+80sgCvnk6FUu6yGArLS/zxFUku2cKa9rjCt4wS9bdr8jPTESLOgl2TCe5D",
+	"2s8yAsuBY7oPdVc++4MQuPJ1bmspqczyV9ofpVEffovkSGixW4QD987dsowS/an7W+6f+lQKh5/aPhGH",
+	"22eLJOsloLfmhVbRZXRBHOIqEhxLq/G5YfnzY/Lzjp0OgBTtjUvCF+twzRbaJX15NtI98/N2HHWsFab0",
+	"JhUbfR92JPrXvt8BppBK6nAy5aBUvQVJAoQpmh1KjIO0MkVPhdfX2dpx+j58Cz/JrGvtgliM1AimvtOa",
+	"sVmDkiGWotm7t8cn6GBNSXbASWQmpHgh+gv8dK0dyK/0vEhvEgT3zmkiXI9qX9cikT7vdimSzKGAT3r5",
+	"8QF2+z1vJYA6QI24btqBeC1IpDyN12lGEJ6nayZMVbxVR+iHbEEywmU/nGyMOGredAVXURte83npVGXc",
+	"l5rDgqZdPEuTMI58/oF+J3Xe6jBvscVz8aiZIuuSm3S4/nzHBZXfN8J0UvUeqyzi/sf/fY9ySXfP0yWO",
+	"koeSZu+KRv1ULgOW99l0RrdDeSG1lhF/p0PSgDz9+0H/DkJqtc9203oVmY4xFSYXMbKkrYTYMnkWQgDc",
+	"uvG/lRRj8PfAS4LiiDI4efjQsw5aJwHJgPHwycGPa5IEafYNRUHqr5ckYeJ2jC7SG7gce0Bgl0TMv4yV",
+	"WF2zVe//OTsucTvtDUsZjhucBsrnJG8ne+rIseprWPkKFkoiV4LduO5aRO+9eUc9xNe0ss9FKyTjGlGS",
+	"MuHYIy1y5VPyG4ri9JI+Qck6jsVBIz4QNhOKcEZQGobgELyOYzyP8wjOBubW5vDeyQD35mIm1lRDWB2W",
+	"vfmTXNBCQ6hs4p1rdFhboShAjzCiSXoTxviKPBa+4Xw9WIqCiHKc5x+VVse0KtIAa02t//7g2JPzz+6g",
+	"03Nv/8NqpzVc4wi6ayTc0mwMqy2DsFvFcr2Atrel6Oy/kQ01U/ZMj+GeoSuykdEa8Bz5OAF7ObwnAZpv",
+	"WjMoHZwcChOPyuO5W/V3LFtXiVP1opBVtvfVsXHeYqHMZ0pG6DoWyQbacerq8tdwUJmKGsAEYtVgUjfX",
+	"gE2To9qsbhiUokP1idSL8i6UboTaqBPVeLsWDOmmHAe5n6BUGa9TiYcs8NCExmbh+Hc1FRP4QoZryBGw",
+	"hzHyvnzFwFTkCwg6Wa3iDf/BCj8mtsAMzj8qdV8thvgJwrH0YoK7r3uwmgfkMx2LRpdJlFzKPbXV2Fe0",
+	"vNXzT2z/6kS1u5UuXdubn2ZxC+7HOzKRTq47l5cNHiN129VpsG0ZvvmGou9OTt4h4ZqHeEuNPWjyo3aT",
+	"Vj28F+slTuyM4ACOZanWyov2KLlES67Cyw40VV7c8pi2IzHP8kg4pFBU7BEUJWKzchHc0HUZEZo9oH6W",
+	"KrhVKDyclyJ6npIMRYnyzBODZeuYdNtJEFdGdr5IM4bUrTG8mvOffMCrKAHhVN2FR/4CpT546QS7DB17",
+	"rw7mqkvGkPahEoybV0j3LagjM6Lo6DmKKMdcuJZCNMvS9TwmdJGmDMZNgoM0A0cINe8sTZmw8HAIcmcA",
+	"davJ1yNdZ4iuVysOMSN4yaEjysPLurYdPB4PnGHPHzv90WDkOaEZfM3toQr/qUiWkF+2Hj0XfE9KU2tK",
+	"AqAGGZSnEodwdnhJWInay9Bl4YXjD4KR6+DxyB/jvhuOh1vBE28+Gy+FJXS8SQUJwtS/89wyWJojBj0I",
+	"dvJWEHATFzJ45RkYzBRVHduQ3dLnLHcy+8Pzs387BrCdkgrsiqlrlKWIQVENeiH97Gs09lK7KapmpMFM",
+	"t15/QwURSdqhBr5fztdg2k/FpVvF1/FJnv0gYlwMyjao6K7w9kQ4oTdccvKcnoaweZrGBCfmc+E7gmO2",
+	"qAuwyk++ME6nV+ICSukiu23Msg+TDFHMTzpsUk2zxXH8NrSmHxqMM5BtqYa/aEkow8sVysgqI1w2VIQc",
+	"YEY4p0csWpLcam9OOwNeLXKcLuKLAq4nRbRw7lnEjxYKSo1Me3R0/BaNh46LhDBQ5ocq3ZrTO3HG0747",
+	"9YbdwbD3T/3So4WF2nhINGbUKYNws7iIvMEp+dQfnn4a//Tmx+G7n545ZPPtcm5UxsRawaAhXsdMc7cz",
+	"xvVuVkSNL74tVkKIMSqMVRGU6u28jQCzXaBtJKenmBLr9rzu66dO8zTYyPQZsMaKKNSBSruWwYKVqlNJ",
+	"o8iOVTjKFznSOiq9msZ/tL2toFU5yax9tgrMzaC9i3Ru2roJC1QZA885DS+jhFDlgG3eDxFFokcTQylS",
+	"wVVJ81VEQVUra20siy4vSYFlSpIgXbPWWlojKnLNsqqxaWtS3z7vX3EpPiNUgpcRn0TXJI/Gpy1l6x1g",
+	"1c/DRNrGdKTQKlbQI7oicUzgFlo7GpTJn6KIPdb303xN+XrSi0JDuAANAVOuf/JvtPx8bVoXefkaW7fo",
+	"sEUvRW5AHy9XOLpMtI7zR0VHxSNhhy09I0n9Ec4SiH4oJrilgWGc8nvToHqDXRAYphunGxyzzQWLSGaa",
+	"e+m9AcDSe0P/qyxdpoBwyrB/ZRqi2mRrL01wVloYIK22MCCz0sSAzkoLA6gZCUmW4bgR0nIDA6DlBsYh",
+	"bnAWmLfXlkbGoaqNDMMZHkk1i3Zx0PDikiQqFogz1NrIpoahcHnd0YoynMnO1pSlS45lfnRA6g39YYET",
+	"9UjDgHokMGB+lhO3OJK5aL2eK//hLl37eVx2RgKyXJUnoT3L0jiec9Le+rKhQ/2xxIc2N/WkmFr+pCBw",
+	"9aggaPXkMgpZd45jnPjkAgf1dyzDCRVpcw2jKgT5nIpWBKwZEltdOL73aR+0bupzcOPWzQsCNreGVhdb",
+	"xxdNZL6YplbbcQW0QxelZwoyk9dc4+lOhQ1deuw8TYNNWXl5WIFVS0mjyat/+cu7t8cnf/kLmh0UGuHB",
+	"tXsgA73owec8Td9tnnB2VpVqTaKrWWJV+TDE3JGCC2a/j2iUI08I4g+EvX1E/Xugrj1ecrfDvXDzLWG/",
+	"KWK+fbE3Xg4+56lZb3fh6FtSIOaOGOL6RRVF5ekJy6EKDRI2JvCsSUOzqmOw2Sjfn4r4zpULvRsBML2/",
+	"GtPgLIQvoDNdE1fOLuW7CWUIoIW3kNTIMWNZNF8zIs3IKmAK3m2Zj9ItYLzzlmYCjub72AgQWO9lA8rS",
+	"jCupxjsW80KKe5IgghMAZxt9IgCbaSK5c5IpZRnDMUrWy7kwsRjwtMOjKTcY5KvZUUsoxt3LRkaFm8tv",
+	"ffCc3p9J3O8MEmi4xxmk8PhbnkGnX5TV5ihqwW0N6b2LsLxajl/DFjKk1i51cLO4eHnlfvfp1ST++Zkb",
+	"ryC0t39yvHhq7M4U91I3d62ivTxVSu774uO9fFRUcrnDhnEPIRYQmOySc1XeGf/miUjaRqWNHnlOv82A",
+	"FT4iZ1sDw8Q+yilr6u7b7WJQynkSK/EnehK9clA4W6TBBX8kixGANycELl+wNL2I+V6XhTjyREfne3rP",
+	"F1cUO7hv7Wqo8WKi6pBegauO3Eoyrrti2ZRlbF90lJKLbc/pleWlIjIRwrrixy8kK2txmNXQqY/8ADg9",
+	"lgU56ltL5P6GHQY34CxFNLpM8gNZkhjtotcqsJ2hmGDK0Bj5C5xhn5GMPkFcp9+gJcEJRWeWNGoQlCbk",
+	"zEJpIm+A4NLozLoiZFW6Ls6bCbWRo6zksj4ouXs++uXD2Rk9Ozs+/zzu3D7+j22srpoMqS09FamfzK5b",
+	"mp9hXfCpmsyr66IRnaLXbUmgdl4LFoQjwX4AmmlpcMeV/Ik4UUZ/XUb88lVtpP37jiVvCnCqbwpoqm8K",
+	"YHYU0BEAVayZ+aPydCvmzPxRvSZPI8U3eCA23WnVb6DKl8LtLlOLW6tW+pqRyAw7p8HRvjkAuInRxTd4",
+	"Q9ES06sGVwu97lDrcKIs3h35qccOVS4yJbT5jWbl9lMDqcVG1de7KZyo8SZz2zXkvRZ0GSVH4nu3vrpq",
+	"GauHUv73tVS5ha+AuU6M6azYER5VUEmbKcnDs1jvujp7+v6VEFBvojhW/C+HthbJUIrm8sZ3CseqKXV7",
+	"kMeL5JrE6Yo0h2btsdQlPmOMINoTugcIGtsKYp0O4yi5MihCYZRRZmQzMW54kZCP8GJnBNEqI9ctGlbQ",
+	"KSCS48tO5KDnRjHDFGgmZa6L5qiyMEuXW4DTWnJAtnQEtZFMeFqR7GJbVFu70dtGv5VmLKenw95RRZxy",
+	"sACGZkuSOU4O0K2oaU+ibwqz0jl2pX4buKk2ccW7epnklljpTrFZEQgbkH3PCWJpa6vsn4fCr3ooGEmu",
+	"FCZhCI8V70EBrCKU62q6dzRL0bVwmAEbtyroErFN1UvuLDGJSyda6EXFb4h3z4d/GmXBNxS9+BiBlyaF",
+	"hyc3URylAM5xlPiLhu7FFrpL/M2u9CZfLLhG2uX5XuUrYAvPSHWnEqqO8x5E7npf9SIDTKTTk7ZyES02",
+	"LF+37lnyNiFI2g3RDaTdg6TEUAAhRDNfxXHOAM9YOmmmIcLo9PToOXoUJcqrWQjHj5WHl7xt4HNQ+hYs",
+	"0D2ihBpYfxE1dMfgn8K+1SbYSCOhY/FhJX6oSSFoEyhU26mn2/hIpa6jiMEQ1hqSBDmp1YhLfG3IQa0W",
+	"j5OUciukDMt7/Dy5IacFOEl8Qmk0jwnihyc0F9lxCBOLrVlnVF3WRx+w/enQ/qdjT+zzv56ddR//VT45",
+	"/9zr3D6aQtTuXx//56ODD/99dkbP//L4P42mHHPmpNpRWdj7TdHIufX6J7sw6ttHwczseJ83OWnMZWPo",
+	"Dhq3NHuv9CuB7dxdrzNammUdUNMZYMjMVkPenaAxDbbdbJQnTxdHeFS+Xs1dhXmLDqJrfwE4pkvaTdds",
+	"nq6TYAZHQiV0H24vj18fqzAIiuaEcyrOl4zIN7CdXYeEmemrbZjgLEtvUMDXXe5GI79/CbWZgA13UBSi",
+	"TbpGN1g0VCKC/J7PExc8n3Mdznk7Z4nax6GKnC44+kw145xcph3NWTlH5Kx+J3+1m402xo3naSS308wV",
+	"XLGIxruopujfHCOClelRTF+EpRKKhNSnLI6+lguhwInVUS8kR5dZvoRr0wkHK7fO5i2o+gHDPieURQmW",
+	"EewJvo4uMUvL2XVqhPZ2/+DlSsirWXprLQCUCU/GtElCy8glziBmSNVu75TEi4K41PuZYPoVXFNI0rCc",
+	"cykJLqeW0s7lp8k1yajYrVoNeLoNZfeIoL5DypEHCbp+wLjoqCHpSb3k81Y1SMqXRWtNcgBnXJL4ZIsS",
+	"mSARDXn47gj5OI6pWPidxFsP1m+Bksom+S2iwx9AQBRdvCdYJuHdEbhHPq5iLNhJvpTqVkyGO1aEv9IC",
+	"m1WhOwW53yGdVktxt5aJYe/q16aIoe2pJszB951tEXStbZEJ+cje4UvSIBu+w5SC3LJSbWaK44ITGfnI",
+	"EH/1BOE5Fbef8CLGVLxocJPYL8NJK9vnHklOmoleu8XMLzKiRIvSauDwP+6VnqNjmYuTNAUoP8VB7sd0",
+	"tnac3jDDWfYEqQoqRdb3pjBkeUMiy7j80YKSletgvZrMrxWwrCCo16z5M5vB2POHczL2+6PBMPR65qg4",
+	"6YRWp9ja5qykVt9Plzks5sDWWUKCQsnn5z4Il5EhSUcTWYLdYSbfzop67j5OlJsswsmmZb6PwvNrTtCC",
+	"xCu+WCHkRZmvLy9lcnjI6EcZLtZJwCKMEy3yDBwq0Yq/lnMua6f55CKx2au20VWWXmZ4yWfBRaWN+n5T",
+	"JlPNrNs35b4rmIV5CU2hp4e/Ejat7b4sLbc1gCA5TQm31n5G7+ZMF8/lRmhMQ1Arh7HnjtFTxmzZO9Wt",
+	"sMQrkc0NZwQcs9EKswU9SyAKh+M6SqTFoFQx+UArv/FEVtMSnmb8GAcJsYzrsyS3hGgsnWB/wcl0HpOl",
+	"yhaMGcDwb7hR9vHQqghwJLOhuIm+zDlCr8im8KwXyPuj7IuqM5zpYpMSf51FbHPM5UgiqwGWTKZmzbRI",
+	"26FFVms5NSKQGCLeXBToK0qjV/sv1kf44kLxv6qZ9W5QQMLwdoCcyPrtNVi2ZPM7pXLhSj7SSIwzRd8U",
+	"Wf2+QWEqHHk5KW24yKBVPlG140GY56PnHxYALRhbATjBMkq2oEQkMwF5dfbji6ffvX37t+OLw+evj95c",
+	"nLz924s3s64+0By8uQ2jQGpbNYpo9VJJ7N//eGI1V6ZPw3oy9VZjKj++Rs/wRFtvdTObF/5+BGW+wUcc",
+	"AYOWRb8ftxibbwR+ihqCoJJcE7dLtpKSLY6uCL6iiJJrkuFYJhem3+RfLkvJaGj3LDlEfhyJMrARY0QY",
+	"A7iUBGJuSlWGYopAz0XrRPoCCidjylDEpoLDBxGOic/QFSEriiJGz5I8uzGcN53i8hbosyNKOYFNnnYQ",
+	"V+ZoR9drKFwEiYNungYR4RCfJb+g53KoX9BTTKEm1gL9AsRf9I5+OUt+sW07/x//EIo2oEeQAEZi7jH6",
+	"Bc0OgJoPrt0Z/2trpAH0oJcLgIGaU/5A9/vEJfIPqrdF6K/GKx8x9NMoC9Cb0tWEGjc3TtCDz5qh4vbg",
+	"//7n/zNNtZr+8yoPquBDnSUvIGVRrnT4OMsiWCYOnlR7AV7Bep7oaNHXEWVkRTBkQcIUzQqVaQYr/GyR",
+	"Rj6haIkDyPOTwSViNVU2mJujmCRsepbY2lBTKPYmBBnYFyEoDDJcRztcHwn9AjReHHPplQRwvj4WhQDo",
+	"DWS65TLLWYLQzGgKmHXQDeyUQuACihbBcWEoQqcLfYRPuCjKKvDMKVggGvGV6fLRDvMilKDwCYuoZDyi",
+	"FhbX9EiAyEfss3iD4ugKCsCtk6tEXAQS9MhzvA5HsJYDbqo6nj3u8IFoquQpEOnEQIwkOGGUC1GyUB6X",
+	"4EjQraJ6VoR7zUqliec0jdeMQD26R/QxXP/y/SzSDFPZGC7kcuf+NCEcInHR8mjmOQ6qYlvAdxNR8viJ",
+	"JCOSX0WDuwJL+aLBDSiavTs9mfHOrwlFM2EcmvEhMGdRHI15GqklgbBAvvBgH+uigtHLFYbMYDH2r6ip",
+	"juklYRTNPKcHA6SJTPBVZPXiIHHGiPziQhlABv+WiEBsUZpclt5TFsUxWPFmnuPOAP98x09FbIM0U+hH",
+	"gkoeNuvx9lW2KMuW5/FL0Ku8s0sElZe0+hnoAl10KqmKL2GYZgTCNXL2wo86HQi9ew9VehTkzQ8ZILVa",
+	"rb+81N+j8q4UfgEBVWaB4HExV6/XQ1X1Sgyk20OhpC7+eU2egMWTSmlIopIvURbwXZYE6DqieY62EnrV",
+	"dgMC4wMUt8vgt5KQm/IHalPw/QgbbZanXrMLrh9DoiV+/EYsP5w6HBQ+Bn8mLx5Bk0sTIj10xMjwdRcd",
+	"MrRMKUNhdE0q6wGw5QsGujhdgDKXFFsOFlcMQwlDjzhW52STJsHjLlKXzxgqFku9kwoeNN+A8AOI43pi",
+	"Fx2i2bvDk2ffwWZQWe+4ZCH3WZ7irtfrKgcsuMaW3kKcXcyUU4e6yJZs0JaN7HUWw1HGx6gUy+QYm51y",
+	"piSdRJ6U6mfeRIkUL2S1QgTHzJrCyFQZLERPQk2NI5/IwkNScH99dGJpFjMJJeSjIBkVkpvbdboOXE6t",
+	"SIJXkTW1+l2n25fun6Dp5OLHgeQ3wjkipQZfBuFkTxGWLFpsXU5b2lmrTg4+Qf4KRIR88YGq5BIKTqYx",
+	"nLNEuGFmGyXRdZFwO5TstXAygXx5cBIJeeBJ6f5WxnuzBYkyFESXhFMoIDLniFAzE2QyMStVUzE3oqpI",
+	"3j0qTmJ/WS7PrVcJq+RuZNma5L6f4ss9CkuWS//dlvVh2bVCDYzec9z7TiavwCeL9kCL7lX/X5OPvf+C",
+	"l135fdcHd+OiLpTVD13iBBN/PB/h4WQw9kb9YW/gek4/7BE3cPzJfIxHk6ZXhuoOU8vt9b3BcDS2+Q/b",
+	"4/9M+D/q+QTPfb0AoKbEWhM8no/8YTAgXth3eq7bc/qhRwbB0B/Nx3iy6339Nm5qhaGLBxNvYuOR49ne",
+	"OOjZk0kwsec9Pwjno5CEfVK5tJta814wwo7bt8fDILQ9jEf2uOcN7HHYH7kDfzzCpFcpR2j1nN7Qdl27",
+	"1z9xnanD//un1WlBbFAbeRg4oRuOid3HA9f28JjYk8Aldi8chq4/mY+w61hlwiyXGVTR0pbju0GP9EPP",
+	"GbjD3qg/9iYDPJyP/HEwIU7o7npfD0GeWpNwTEbB0B/MPdyf9MbuyBmGA+IFfb83d7Gz633lXrcJV+Ui",
+	"hmU/Omt5uWQX/as3Dv4hGH/6u7t6P6InBs+zqeWEvXAS9n3H72EPD+Zj4gYjfzgfYG/SH/dG7tAdOF7Y",
+	"J73A9Z35BI/DERkGA9+b93Fv4lolp7hKcPztXfnBtkKzIFGCLFOWBaH2ruc4TQPlzOQAeKZWZAy+c1t+",
+	"VymXXtjeIFWCbtf5cH573rHoernE2SY/e0C6zzk1w5cU7mD5d9Y5769+nB18lr+OglsO5SVhWw1psog5",
+	"o7lVoXAmoZ2SOCEc6LvmY+VbwvQzpcSL26JZdfAbrA3/0mv5ZV5Kbq8V/Zaw7cvJTxB1B9CYSqNoojbB",
+	"UQDZM1ZcgKqv9HtSaMhqxbkCcRMJnzqQdiUnzd0VhNwohJCYhGA5YAsudIq03oblF775DyFVyNxvr6u5",
+	"n9tIGXCXcwdGIoNzWgkWfxKzNZWhGLvZ0wJSZX9qZESHUjXpOU5hHsjFWpJdS8sk8CfM8BxTovSZDho4",
+	"/cJGUSfMbwmTqbrNi7gHUYok2zkJKi8y/nwPapPQNBxXatr1+XJtaQVH1sDp718WPs8+bpyC3uDB5pLD",
+	"nquKYtFkbfecjkQvyF8Q/0ojIbqhjCwlDe1h0W2kM5FbGcdxU/or5ZknO+2gNA4IqPcZNRx5hQLIe1a5",
+	"ke5PZy+UE4m2UiIw9kMRKigcBPQg/m250lUg4IddiTkbE0ueS1Fay4Y++fTpp8tFKRu6ymqmZTzXM0lb",
+	"ysCgKU1FeiZNQL3tFDOVd/OGqXp2b3LielO3P+2NuqOhV55qNdmoNoWPvX98TL9jfw+exu9Gn8Krwd/+",
+	"OV4OfvzpgaZARS6rPAOdih3N+5aZ3mRoa2+PLbdHaj/DtnyvGSHKjj0NW0JVHZa5+uXO6LY+mIo9Uj+d",
+	"evt8Xq1Y0vZ803oQsDefdbUL8A/n5ivp6kHIMY+0/a84mEbQ+0t2RTIxkOx2GKcScmNewm1sq1TL7F7y",
+	"molllTnVTg5UT0F8flfm8RC7qZ6j1rCdnpMQKgHgZty3kiQfFNNGRtl3+Jng9qeDQXc0nrQ4EzRuSa5e",
+	"fvfDq2H88zMvfg7J516cHH+L+w/J8B9yze7KAxszY7a3FGhReOKaRblz/skw64YNrXiHiWPuKffp6R0F",
+	"q4yJKQz9OTzfummbGKb4VGeYpb3smVRvQWxJiuQmR1GIADSZvwF2HKXhOv5DnqoSGV+ASASydxFJxyzr",
+	"vycsi8j13Zb5W8Ia1/hPfv1w/LqarvtBmfWf26gwOe7cQ3cWTTs7Gxc5bUGOXRs2qzAkNW/Vs+QsARfr",
+	"M7kJzixxgV8oJsr/COq7X5NM+td10VE5+hoHgYi2ER11ZPQJOUtwTM0ZPXCcERxs1EhmEHNnF87SlblU",
+	"83iRPi6G+1iNCPXUJl9MHJfqtJGb/B4E73qO7i2Cd3P9LZaCM7q4Fvu1BfFtJou2nL1YC8XWt+SA/l2x",
+	"dUN28L05u1y4P8XxX+OIkIb8FuK49EiwhXtjs0Uf3L3yGgqFRxwJoCDzNxTJnpDoiVZsreDkpRxPYc2/",
+	"ocp16CwpbrMgidKMQz97UjyIZFqOecpEapEAMyxTHlHZ3Ogak11tIBj4RHe8EGkOSudjebZv8gIHwuPp",
+	"kkjuo7y28kiEn9ck2xSOBjIJXbHf8mhKF2JBouV6qUeCaJnvtsBQRixakSwPNzYBAdmzG6BwIGGZBMNx",
+	"dgB1fm+eqpIF1s3eFV+Qge2MbNc5cV3h39B1hI8DsErlgmHjwXxoe+OJI5xkwEHGwXM/gDoScv5yY4IT",
+	"d+Fz8zxdYsAWXkVdleRC+vhUfC2aYOGEDmSF3XnP7weeTQZhIzzSYEy+ntmqvJWCAIHYxPq7uWHc3esa",
+	"F2JX9J0Lcf2Go0djT+XNsodHCB/sLhe1/LsdHiFaDI7R0lwBWr91BXc1EOiN9uL35JJLzRm4M5Z6ye++",
+	"6sxauC9KDxFoU/70m7wC51ny6HlE/TQLKqmb0jCUGfTz7HGCSbPHjXxY2IhK63kvmTjPVKPzlzvuintR",
+	"5Zd0YDRO8t+fm9xnOZpur9XNV5nYfxMOwb+c7EkJXGCOI1FhKqeEPFrVEmuU67aZZAwkKBb3mephX/SK",
+	"qNMmpwAxcEQNY6uwCBkSU2ZQIF6JRA7Kg6At15Tm5nKHBrbJJdw8eLHZJfzFRxGURyuF7GHyCDyFgWUq",
+	"X2CZ403EIMpoyUcyt1uaoREK8IY+7prZ4OGaLU4pxC7enffxSZUIQbkz8xf/1ejBzN9e5H/vSwYc8pz4",
+	"WztV7TErpuJUi/R00keVbL5fzL/1o7fR90enn47cN9ERPUreD/xnR8Ojq9VPPzz7ftIlm+9dv/fD5vjH",
+	"v/OGi9c/Hm2OEqfr9+JkvnzpBD99H99x0rJWVDNnKYUj+WmWFZfqd2Ut3p7Yk2FADfxBZSPRYC04g6aC",
+	"PhBnMAwH0YICM3JPpVm+pR5XfYi0qCuIKskatve1e2CK66UtVFlTZq6K3ipcZdErnOFrEtuUbWKCZlzQ",
+	"FdrnDLKGz+pbXYU1a45ExyXwdqigJ5riKbTOX0Hn/C69QUvwCS5HoglIFmkc0EYoihTsJkgGvxu9c/tV",
+	"zcB2+uCDNCzc7AtjXmM5HM2mJwI3tENXSsdCTtLKh0yt//uf/93rv3JtEQWvZzujE3dQwNvCQJhHQnBU",
+	"52UUZOGE/FMu7amWtkoWCR01bbr/5Hj/f11V6uBhuhLFGZJ1HKv6C/y3ViehXBnBVYUQ3FKdA1eVNbgH",
+	"THqpAaBplt5Zud1VSWOrlmvkXHxrirBxmf0jL8lmvxIauRki+c1B/QNI4FE8fM+5diIDaNr2VHxU640S",
+	"tl9P/APASyu5W2G4Jnr3eu0/LlKvvBTme+hg0r6DHH7x7aCNOFBUK8iuSabO2Ip8XM2yYbQsGAlFd8lV",
+	"jKDZxHCsEtLygwBSkKfyRq2LflRxJGgmuNoMPUozJfXL4nJpQh4jjDKcBOlSVa6L6Fmiqs0FT+RTmRxJ",
+	"L/qEoiQPjzRGP2q1MRvKCNxHzs5T5Lbxg9tSLW1HqbHzNscF7fMfotjAvmz+QfjSl7RzKFQ1QKea7qxi",
+	"dO9J5kWWdlgRmsqXfDUceA8+dgejSSPzFqES7T5+mVdl/XrYvjSNmMjTzPe3KVEHn6N2rnfbCvqY+XXJ",
+	"867Gr3d54Z00pb6+wRTJOox/ykNffEu1ue9WXxY2hj/KVpL+iu23UoPropZ7rOXmKPwVt++MfdViWknO",
+	"//s+ar/6I/bPTf3wm/pbwvba0TutdEfPt2b6V/YyWapQivlRUHNg0zeUVlRu6NXzhu50u0wQ+RhRyG1l",
+	"PiW5ggZ5lgjjrWgXzThkM5EXTYBVDRw/S4yR4+goLLS/PPkXSjOh/nXKpRGU9oeg/Fh2DQnRGvlgc224",
+	"e12e5EUb76PSPVAB7J01rhtVxVPpUSfRg94UFWZ36IUSUpskAUSEPpB+uHe8/d5r9gfQD6t+jn/qh38U",
+	"/fDu595XoViWfUrRcSvFsgjlqqS+2p7FJt888ngSyfcq/gNm5yaU3ghTuOHq/SHDgJRf9i6GBAOrUfe8",
+	"XS0+2yofC19xFHKC/M3cWfotv9x/z8FnWxKa7PKuu6l5QWtedbukuwrNiTSmWrm2JcGiVqFByKtme9sm",
+	"8e2ootMo8h0TWQZU+ekpbzxZKBRKE1Kzk1/Jpe8JmiXrOJ4hmamHniVm1z9wuk7KsqFKEAuingRAhcs0",
+	"+gM+XHSMBLl84SuAf5bXExS3hkA9bEdLazIeDQdev+c66tfenhFyXl9SJvodsKCqtCNY0Z9MyHBwNrMh",
+	"OCibEo3XU91uPTllrBsklFeph8gyYmLf8v2pZ8GFZjJzre+TFTOcnE+jLOB89FABouXF2Mo+3ybxRo+/",
+	"U/5+EqwmT5KiAlw7Mq1WEXwA7xHjrV9eyO2DoZ6BVsQWTNCqgq2sT2nppXCtUgXKv5EN3Vr4tFzW9Fyr",
+	"rljAeXu+D3uqLGSTuwGkE1RtFfnS9sG4Ipu0+ru7vksys0ofScouwr3k7koHKhl6lrsxVjdykV/VKEzU",
+	"EaJtaEjSun/0balm4vlWbrCfq5vIjwWmKdVJ4dtfcfKKkkoS7y6CgoizUtXEGZpj/wphepboacFVrIFW",
+	"I1GEyjZVSjTIBIrP3MVb7h6Oaw8XLdUx8eMq+lRMWUauo3RNtwZy5Qi2GmyDY4cDZRAVH9p7rlI503r9",
+	"r8PNm2fOx9fHzubND3//+PpT6r7+lDpvIs958/zq05uT9zh8fuX84+T75Zvla8/qlNhnJX7Bg9y2gxO3",
+	"Px30p96w63mT/qDI/WVNhXtzV6v5bFXL+H5QPngTD/fCoT+2vREmtjd2J/achHN7OBq4vuNORm5/fo/M",
+	"xwbuW9SfLQppFqVcrXqQRD5hb+r2pv1e13EG3sSrO++ptO1ycQ6G4znxxgNiD0KMba8/7Ntjp9+3e6Qf",
+	"9PrDcd8J5nfMzrzPCfKQPmtf9Wmyyz3rQQ6UfRy70kQrxcD/UMJaqXjB4ZvnJJgWFd1VeC4ktb9ZkOQs",
+	"EQnwy6Xem7j+l3HdApZxVHCMsjS3B2ORlfZLEprsxxrPsUcG86E9ng8C2/M9bE+CHrGHoes7uDfv+55Y",
+	"AjPb0Mpdg3tXn9nymS1K7z8AO9hjXzcvxG/q88Vp5H72/MYp7eFVIqH9ejmWSl6+6/pUMq395dg835e+",
+	"Tkf3c0B6gpIUhesMAtD0IkeiqiCKmFnj/TXck75WQpJ+NW0JaWdCsLTBvya/l1eUZ17q34WzzW/O475e",
+	"coQU/q1p8R6SWOvUWmX+t60QgMrYbl5SUctX3fIjHMfpDYXsWSyVplvYIKfvX3WkKBdKMS8NET5LjLsK",
+	"aiIBP4Xyk1TUzYMU77k8kxcN1i/o9Lxe3bPkH+kaSgxDnq4lVn3oQ0WJUKjQfKPuAkUjUeOSpWimmojC",
+	"h4fC3iABM/mrPJH186R8N0Xi1iMjy5TzkpLcqq46sgxvzpKMrGIo1cYWZNkky34Zj5WAwCSrXiu52qmQ",
+	"AHTPJ3LK5UatpVmOrFQDAyeRh5YpmxFyK4XKX8Uv5PchQ6rrkiJFaLz5ehnvVuZlEChvhRplNgEeojj1",
+	"oYg+ZTjxCXo0u0wRS9MYMUyvULZOZhCSX2yF6cEBfLNIKZuOnbEDnFaOWrelXpOEUKqEiqa6Dl3tJkPU",
+	"O6gbBmURkfxOJspKcdJhmlULyL2UBlZVFBpUbW0oUZ2jPlJzVV1lvkaP9quu+1gbtZLfvzx0Q1Vds/X5",
+	"0Y5Su/qoQA718XqvXhfFpOVlLm0erinkoTRUEUBVX0PIDfEqvaxlPtNWVUdyUUS7g2aVvGvwKPeVqU5Y",
+	"3BPent/+/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -39,6 +39,8 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 		workspaceID:     uuid.New(),
 		accessKey:       newSecret(),
 		arkynEmail:      arkynEmail(req.Body.Name),
+		shippingKey:     newSecret(),
+		shippingReadKey: newSecret(),
 		arkynPassword:   newSecret(),
 	}
 	var account db.Account
@@ -61,6 +63,15 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 			return err
 		}
 		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialArkynPassword, PublicID: creds.arkynEmail, SecretSha256: digest(creds.arkynPassword)}); err != nil {
+			return err
+		}
+		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeShipping, ExternalID: account.ID.String(), Name: req.Body.Name}); err != nil {
+			return err
+		}
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialShipping, SecretSha256: digest(creds.shippingKey)}); err != nil {
+			return err
+		}
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialShippingRead, SecretSha256: digest(creds.shippingReadKey)}); err != nil {
 			return err
 		}
 		source, err := createTrafficSource(ctx, q, account.ID, req.Body.Name, slug(req.Body.Name)+".example.com")

@@ -23,8 +23,9 @@ const (
 // authenticator implements every security scheme of openapi.yaml. On success it records the
 // caller's account in the request's requestInfo.
 type authenticator struct {
-	q           *db.Queries
-	adminDigest []byte
+	q             *db.Queries
+	adminDigest   []byte
+	shippingLimit *rateLimiter
 }
 
 func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
@@ -60,6 +61,31 @@ func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.Aut
 			return credentialError(err)
 		}
 		info.account = &account
+		return nil
+	case "shippingApiKey":
+		key, ok := authorization(req, "Bearer")
+		if !ok {
+			return errUnauthenticated
+		}
+		row, err := a.q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{
+			Kinds: []string{credentialShipping, credentialShippingRead}, SecretSha256: digest(key),
+		})
+		if err != nil {
+			return credentialError(err)
+		}
+		// Every authenticated request counts, refused ones included, as the vendor counts them.
+		state, err := a.shippingLimit.hit(ctx, digest(key))
+		if err != nil {
+			return err
+		}
+		info.rate = &state
+		if state.exceeded {
+			return errRateLimited
+		}
+		if row.Kind == credentialShippingRead && req.Method != http.MethodGet && req.Method != http.MethodHead {
+			return errReadOnly
+		}
+		info.account = &row.Account
 		return nil
 	case "arkynToken":
 		// Arkyn's clients send "Bearer <token>"; its backend also takes the bare token.

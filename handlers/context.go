@@ -16,14 +16,19 @@ const (
 	dialectVoucherify dialect = "voucherify"
 	dialectBird       dialect = "bird"
 	dialectArkyn      dialect = "arkyn"
+	dialectShipping   dialect = "shipping"
 )
 
 // requestInfo travels in the request context from the validation middleware to the handlers.
 type requestInfo struct {
 	dialect   dialect
 	requestID string
+	// baseURL is how the caller reached the service ("https://host"), for links in responses.
+	baseURL string
 	// account is set by authentication; nil for operations without security.
 	account *db.Account
+	// rate is the caller's rate-limit window, for dialects that limit requests.
+	rate *rateState
 }
 
 type requestInfoKey struct{}

@@ -22,6 +22,8 @@ type accountCredentials struct {
 	organizationID  uuid.UUID
 	workspaceID     uuid.UUID
 	accessKey       string
+	shippingKey     string
+	shippingReadKey string
 	arkynEmail      string
 	arkynPassword   string
 	trafficSourceID string
@@ -40,6 +42,7 @@ func toAccountCreated(a db.Account, c accountCredentials) gen.AccountCreated {
 		Bird: gen.BirdCredentials{
 			OrganizationId: c.organizationID, WorkspaceId: c.workspaceID, AccessKey: c.accessKey,
 		},
+		Shipping: gen.ShippingCredentials{ApiKey: c.shippingKey, ReadOnlyApiKey: c.shippingReadKey},
 		Arkyn: gen.ArkynCredentials{
 			Email: c.arkynEmail, Password: c.arkynPassword, TrafficSourceId: uuid.MustParse(c.trafficSourceID),
 		},

@@ -5,8 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/webhookd/webhookd/gen"
@@ -17,6 +20,11 @@ import (
 type fieldError struct {
 	path    string
 	message string
+	// rule is the schema keyword that failed ("required", "enum"…), or "json" for a body that
+	// is not JSON; schema is the schema it belongs to. Dialects that word their own messages
+	// (Shipping's Laravel style) use them.
+	rule   string
+	schema *openapi3.Schema
 }
 
 // Bird's error codes: the vendor documents the bodies but not their code values.
@@ -111,6 +119,13 @@ func (r errorRenderer) invalid(c echo.Context, d dialect, fields []fieldError) e
 		return c.JSON(http.StatusUnprocessableEntity, birdValidation(fields))
 	case dialectArkyn:
 		return c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, joinFields(fields)))
+	case dialectShipping:
+		for _, f := range fields {
+			if f.rule == "json" {
+				return c.JSON(http.StatusBadRequest, shippingError("bad_request", "The request body is not valid JSON.", http.StatusBadRequest))
+			}
+		}
+		return c.JSON(http.StatusUnprocessableEntity, shippingInvalid(fields).Body)
 	default:
 		return c.JSON(http.StatusBadRequest, gen.AdminError{Code: "invalid_request", Message: joinFields(fields)})
 	}
@@ -124,9 +139,25 @@ func (r errorRenderer) unauthorized(c echo.Context, d dialect) error {
 		return c.JSON(http.StatusUnauthorized, birdUnauthorized())
 	case dialectArkyn:
 		return c.JSON(http.StatusUnauthorized, arkynError(gen.ArkynErrorNameUnauthorized, "Invalid token"))
+	case dialectShipping:
+		return c.JSON(http.StatusUnauthorized, shippingError("unauthorized", "Invalid or missing API key.", http.StatusUnauthorized))
 	default:
 		return c.JSON(http.StatusUnauthorized, gen.AdminError{Code: "unauthorized", Message: "a valid admin bearer token is required"})
 	}
+}
+
+func (r errorRenderer) forbidden(c echo.Context) error {
+	return c.JSON(http.StatusForbidden, shippingError("forbidden", "This API key is read-only.", http.StatusForbidden))
+}
+
+func (r errorRenderer) rateLimited(c echo.Context, state *rateState) error {
+	retryAfter := max(1, int(time.Until(state.reset).Seconds()+0.999))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	var body gen.ShippingRateLimitError
+	body.Error.Code = "rate_limit_exceeded"
+	body.Error.Message = "Too many requests. Please try again later."
+	body.Error.RetryAfter = retryAfter
+	return c.JSON(http.StatusTooManyRequests, body)
 }
 
 func (r errorRenderer) paymentRequired(c echo.Context) error {
@@ -171,6 +202,12 @@ func (r errorRenderer) HTTPErrorHandler(err error, c echo.Context) {
 		werr = c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
 	case dialectArkyn:
 		werr = c.JSON(status, arkynError(arkynNameForStatus(status), message))
+	case dialectShipping:
+		code := keyForStatus(status)
+		if status >= 500 {
+			code, message = "server_error", "Something went wrong on our end."
+		}
+		werr = c.JSON(status, shippingError(code, message, status))
 	default:
 		code := gen.AdminErrorCode("internal_error")
 		switch {
@@ -209,6 +246,8 @@ func dialectForPath(path string) dialect {
 		return dialectBird
 	case strings.HasPrefix(path, "/admin/"):
 		return dialectAdmin
+	case strings.HasPrefix(path, "/v1/"):
+		return dialectShipping
 	case strings.HasPrefix(path, "/user/"), strings.HasPrefix(path, "/traffic-source"), strings.HasPrefix(path, "/webhooks/"):
 		return dialectArkyn
 	}

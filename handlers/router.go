@@ -20,6 +20,8 @@ type Config struct {
 	// AdminToken guards /admin; it must not be empty.
 	AdminToken string
 	Logger     *slog.Logger
+	// ShippingRateLimit is each Shipping API key's budget; zero means the vendor's 100 an hour.
+	ShippingRateLimit RateLimit
 }
 
 // maxBodyBytes bounds every request body; no operation needs more.
@@ -41,7 +43,15 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	errs := errorRenderer{log: log}
 	st := newStore(cfg.DB)
-	auth := &authenticator{q: st.q, adminDigest: digest(cfg.AdminToken)}
+	shippingLimit := cfg.ShippingRateLimit
+	if shippingLimit.Requests == 0 {
+		shippingLimit = ShippingDefaultRateLimit
+	}
+	auth := &authenticator{
+		q:             st.q,
+		adminDigest:   digest(cfg.AdminToken),
+		shippingLimit: &rateLimiter{q: st.q, limit: shippingLimit, now: time.Now},
+	}
 	v, err := newValidator(spec, auth, errs)
 	if err != nil {
 		return nil, err
@@ -63,6 +73,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Voucherify: Voucherify{store: st},
 		Bird:       Bird{store: st},
 		Arkyn:      Arkyn{store: st},
+		Shipping:   Shipping{store: st},
 	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(server, nil))
 	return e, nil

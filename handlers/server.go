@@ -19,6 +19,7 @@ type Server struct {
 	Voucherify
 	Bird
 	Arkyn
+	Shipping
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)

@@ -52,12 +52,18 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return next(c)
 		}
-		info := &requestInfo{dialect: operationDialect(route.Operation), requestID: requestID(c)}
+		info := &requestInfo{dialect: operationDialect(route.Operation), requestID: requestID(c), baseURL: c.Scheme() + "://" + req.Host}
 		req = req.WithContext(withRequestInfo(req.Context(), info))
 		c.SetRequest(req)
 		err = openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
 			Request: req, PathParams: pathParams, Route: route, Options: v.options,
 		})
+		if r := info.rate; r != nil {
+			h := c.Response().Header()
+			h.Set("X-RateLimit-Limit", strconv.Itoa(r.limit))
+			h.Set("X-RateLimit-Remaining", strconv.Itoa(r.remaining))
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(r.reset.Unix(), 10))
+		}
 		if err == nil {
 			return next(c)
 		}
@@ -74,6 +80,10 @@ func (v *validator) reject(c echo.Context, d dialect, err error) error {
 			switch {
 			case errors.Is(e, errFeatureMissing):
 				return v.errors.paymentRequired(c)
+			case errors.Is(e, errRateLimited):
+				return v.errors.rateLimited(c, infoFrom(c.Request().Context()).rate)
+			case errors.Is(e, errReadOnly):
+				return v.errors.forbidden(c)
 			case errors.Is(e, errNoToken):
 				return v.errors.invalid(c, d, []fieldError{{message: "No token provided"}})
 			case !errors.Is(e, errUnauthenticated) && !errors.Is(e, errNoToken):
@@ -124,7 +134,7 @@ func collectFieldErrors(err error, out *[]fieldError) {
 		*out = append(*out, fieldError{path: prefix, message: reqErr.Reason})
 	case errors.Is(inner, openapi3filter.ErrInvalidRequired):
 		if reqErr.Parameter != nil {
-			*out = append(*out, fieldError{path: prefix, message: "is required"})
+			*out = append(*out, fieldError{path: prefix, message: "is required", rule: "required"})
 		} else {
 			*out = append(*out, fieldError{message: "request body is required"})
 		}
@@ -153,7 +163,7 @@ func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.Reques
 			}
 		}
 		path, message := describeSchemaError(schemaErr)
-		*out = append(*out, fieldError{path: joinPath(prefix, path), message: message})
+		*out = append(*out, fieldError{path: joinPath(prefix, path), message: message, rule: schemaErr.SchemaField, schema: schemaErr.Schema})
 		return
 	}
 	var parseErr *openapi3filter.ParseError
@@ -161,7 +171,7 @@ func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.Reques
 		if reqErr != nil && reqErr.Parameter != nil {
 			*out = append(*out, fieldError{path: prefix, message: "is not a valid " + parameterType(reqErr.Parameter)})
 		} else {
-			*out = append(*out, fieldError{message: "Invalid request payload JSON format"})
+			*out = append(*out, fieldError{message: "Invalid request payload JSON format", rule: "json"})
 		}
 		return
 	}
@@ -185,6 +195,7 @@ func describeSchemaError(e *openapi3.SchemaError) (path, message string) {
 			return withLeaf(e.JSONPointer(), path, name), "is required"
 		}
 	case "additionalProperties", "properties":
+		// Unknown members: described as such, whichever keyword rejected them.
 		if name, ok := quotedName(e.Reason); ok && strings.HasSuffix(e.Reason, "is unsupported") {
 			return withLeaf(e.JSONPointer(), path, name), "is not a known property"
 		}
@@ -272,4 +283,8 @@ var (
 	errFeatureMissing  = errors.New("the account's plan does not include this API")
 	// errNoToken is an absent credential where the dialect answers that with 400, not 401.
 	errNoToken = errors.New("no token provided")
+	// errReadOnly is a read-only credential used for a write.
+	errReadOnly = errors.New("read-only credential")
+	// errRateLimited is a credential over its request budget.
+	errRateLimited = errors.New("rate limit exceeded")
 )

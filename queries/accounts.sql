@@ -105,3 +105,11 @@ RETURNING hits;
 -- name: DeleteOldRateLimitWindows :exec
 -- DeleteOldRateLimitWindows forgets windows that ended before the cutoff.
 DELETE FROM rate_limit_windows WHERE window_start < $1;
+
+-- name: GetCredentialBySecret :one
+-- GetCredentialBySecret authenticates a single-token credential of any of the given kinds and
+-- tells which kind it is.
+SELECT c.kind, sqlc.embed(a)
+FROM credentials c
+JOIN accounts a ON a.id = c.account_id
+WHERE c.kind = ANY(sqlc.arg(kinds)::text[]) AND c.secret_sha256 = sqlc.arg(secret_sha256);

@@ -55,3 +55,11 @@ SELECT pg_advisory_xact_lock(hashtextextended(sqlc.arg(scope_id)::uuid::text, 0)
 -- and filters.
 SELECT count(*) FROM subscriptions
 WHERE scope_id = $1 AND service = $2 AND events = $3 AND filters = $4 AND id <> sqlc.arg(except_id);
+
+-- name: ListScopeSubscriptionsPage :many
+-- ListScopeSubscriptionsPage returns one offset page of a scope's subscriptions in creation order.
+SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3;
+
+-- name: CountScopeSubscriptions :one
+-- CountScopeSubscriptions counts a scope's subscriptions.
+SELECT count(*) FROM subscriptions WHERE scope_id = $1;

@@ -38,16 +38,23 @@ type Env struct {
 }
 
 // New starts the API on a fresh database; both go away when the test ends.
-func New(t testing.TB) *Env {
+func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	conn := pgtest.New(t)
-	return NewWithDB(t, conn)
+	return NewWithDB(t, conn, opts...)
 }
 
+// Option changes the configuration of a test server.
+type Option func(*handlers.Config)
+
 // NewWithDB starts the API on conn; health tests pass a database that does not answer.
-func NewWithDB(t testing.TB, conn *sql.DB) *Env {
+func NewWithDB(t testing.TB, conn *sql.DB, opts ...Option) *Env {
 	t.Helper()
-	e, err := handlers.New(handlers.Config{DB: conn, AdminToken: AdminToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := handlers.Config{DB: conn, AdminToken: AdminToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	e, err := handlers.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +198,11 @@ func Admin() http.Header { return Header("Authorization", "Bearer "+AdminToken) 
 // Voucherify returns the management headers of an account.
 func Voucherify(a gen.AccountCreated) http.Header {
 	return Header("X-Management-Id", a.Voucherify.ManagementId, "X-Management-Token", a.Voucherify.ManagementToken)
+}
+
+// Shipping returns the Shipping auth header of an account's read-write key.
+func Shipping(a gen.AccountCreated) http.Header {
+	return Header("Authorization", "Bearer "+a.Shipping.ApiKey)
 }
 
 // Bird returns the Bird auth header of an account.

@@ -1,0 +1,308 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+)
+
+// Shipping implements 2LM Shipping Channels' webhook subscriptions.
+type Shipping struct {
+	store
+}
+
+const (
+	scopeShipping           = "shipping"
+	dialectShippingWebhook  = "shipping"
+	credentialShipping      = "shipping"
+	credentialShippingRead  = "shipping_ro"
+	shippingDefaultPageSize = 15
+	// shippingMaskedSecret is what responses show in place of a secret.
+	shippingMaskedSecret = "••••••••••••••••"
+)
+
+// ShippingCreateWebhookSubscription answers 201 with the new subscription.
+func (s Shipping) ShippingCreateWebhookSubscription(ctx context.Context, req gen.ShippingCreateWebhookSubscriptionRequestObject) (gen.ShippingCreateWebhookSubscriptionResponseObject, error) {
+	if fields := checkShippingURL(&req.Body.Url); fields != nil {
+		return gen.ShippingCreateWebhookSubscription422JSONResponse{ShippingValidationFailedJSONResponse: shippingInvalid(fields)}, nil
+	}
+	scope, err := s.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	secret := deref(req.Body.Secret)
+	if secret == "" {
+		secret = newSecret()
+	}
+	row, err := s.q.CreateSubscription(ctx, db.CreateSubscriptionParams{
+		AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: dialectShippingWebhook,
+		ExternalID: "wh_" + randomAlphanumeric(24), Name: req.Body.Name, Url: req.Body.Url,
+		Events: shippingEvents(req.Body.Events), Filters: json.RawMessage(`[]`),
+		Status: activeStatus(req.Body.Active == nil || *req.Body.Active), Secret: secret,
+		Headers: json.RawMessage(`{}`), Properties: json.RawMessage(`{}`),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gen.ShippingCreateWebhookSubscription201JSONResponse{Body: gen.ShippingWebhookSubscriptionEnvelope{Data: toShippingSubscription(row)}}, nil
+}
+
+// ShippingListWebhookSubscriptions returns one page, with Laravel's meta and links.
+func (s Shipping) ShippingListWebhookSubscriptions(ctx context.Context, req gen.ShippingListWebhookSubscriptionsRequestObject) (gen.ShippingListWebhookSubscriptionsResponseObject, error) {
+	scope, err := s.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, perPage := 1, shippingDefaultPageSize
+	if req.Params.Page != nil {
+		page = *req.Params.Page
+	}
+	if req.Params.PerPage != nil {
+		perPage = *req.Params.PerPage
+	}
+	total, err := s.q.CountScopeSubscriptions(ctx, scope.ID)
+	if err != nil {
+		return nil, err
+	}
+	offset := min(int64(page-1)*int64(perPage), total)
+	rows, err := s.q.ListScopeSubscriptionsPage(ctx, db.ListScopeSubscriptionsPageParams{ScopeID: scope.ID, Limit: int32(perPage), Offset: int32(offset)})
+	if err != nil {
+		return nil, err
+	}
+	var list gen.ShippingWebhookSubscriptionList
+	list.Data = make([]gen.ShippingWebhookSubscription, len(rows))
+	for i, r := range rows {
+		list.Data[i] = toShippingSubscription(r)
+	}
+	lastPage := max(1, int((total+int64(perPage)-1)/int64(perPage)))
+	path := infoFrom(ctx).baseURL + "/v1/webhook-subscriptions"
+	pageURL := func(n int) string {
+		q := url.Values{"page": {fmt.Sprint(n)}}
+		if req.Params.PerPage != nil {
+			q.Set("per_page", fmt.Sprint(perPage))
+		}
+		return path + "?" + q.Encode()
+	}
+	m := &list.Meta
+	m.CurrentPage, m.LastPage, m.Path, m.PerPage, m.Total = page, lastPage, path, perPage, int(total)
+	m.From, m.To = nullable.NewNullNullable[int](), nullable.NewNullNullable[int]()
+	if len(rows) > 0 {
+		m.From.Set(int(offset) + 1)
+		m.To.Set(int(offset) + len(rows))
+	}
+	l := &list.Links
+	l.First, l.Last = pageURL(1), pageURL(lastPage)
+	l.Prev, l.Next = nullable.NewNullNullable[string](), nullable.NewNullNullable[string]()
+	if page > 1 {
+		l.Prev.Set(pageURL(min(page-1, lastPage)))
+	}
+	if page < lastPage {
+		l.Next.Set(pageURL(page + 1))
+	}
+	return gen.ShippingListWebhookSubscriptions200JSONResponse{Body: list}, nil
+}
+
+// ShippingGetWebhookSubscription returns one subscription.
+func (s Shipping) ShippingGetWebhookSubscription(ctx context.Context, req gen.ShippingGetWebhookSubscriptionRequestObject) (gen.ShippingGetWebhookSubscriptionResponseObject, error) {
+	scope, err := s.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectShippingWebhook, ExternalID: req.Id})
+	if err := notFound(err, "webhook subscription"); errors.Is(err, errNotFound) {
+		return gen.ShippingGetWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.ShippingGetWebhookSubscription200JSONResponse{Body: gen.ShippingWebhookSubscriptionEnvelope{Data: toShippingSubscription(row)}}, nil
+}
+
+// ShippingUpdateWebhookSubscription changes the members given; name is required and an absent
+// or empty secret keeps the current one.
+func (s Shipping) ShippingUpdateWebhookSubscription(ctx context.Context, req gen.ShippingUpdateWebhookSubscriptionRequestObject) (gen.ShippingUpdateWebhookSubscriptionResponseObject, error) {
+	if fields := checkShippingURL(req.Body.Url); fields != nil {
+		return gen.ShippingUpdateWebhookSubscription422JSONResponse{ShippingValidationFailedJSONResponse: shippingInvalid(fields)}, nil
+	}
+	var updated db.Subscription
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		scope, err := s.scopeWith(ctx, q)
+		if err != nil {
+			return err
+		}
+		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: scope.ID, Dialect: dialectShippingWebhook, ExternalID: req.Id})
+		if err != nil {
+			return notFound(err, "webhook subscription")
+		}
+		body := req.Body
+		updated, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
+			p.Name = body.Name
+			if body.Url != nil {
+				p.Url = *body.Url
+			}
+			if body.Events != nil {
+				p.Events = shippingEvents(*body.Events)
+			}
+			if body.Secret != nil && *body.Secret != "" {
+				p.Secret = *body.Secret
+			}
+			if body.Active != nil {
+				p.Status = activeStatus(*body.Active)
+				p.StatusReason = ""
+			}
+		}))
+		return err
+	})
+	if errors.Is(err, errNotFound) {
+		return gen.ShippingUpdateWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.ShippingUpdateWebhookSubscription200JSONResponse{Body: gen.ShippingWebhookSubscriptionEnvelope{Data: toShippingSubscription(updated)}}, nil
+}
+
+// ShippingDeleteWebhookSubscription removes a subscription.
+func (s Shipping) ShippingDeleteWebhookSubscription(ctx context.Context, req gen.ShippingDeleteWebhookSubscriptionRequestObject) (gen.ShippingDeleteWebhookSubscriptionResponseObject, error) {
+	scope, err := s.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: scope.ID, Dialect: dialectShippingWebhook, ExternalID: req.Id})
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return gen.ShippingDeleteWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
+	}
+	return gen.ShippingDeleteWebhookSubscription204Response{}, nil
+}
+
+func (s Shipping) scope(ctx context.Context) (db.Scope, error) { return s.scopeWith(ctx, s.q) }
+
+// scopeWith returns the caller's one Shipping scope, created with the account.
+func (s Shipping) scopeWith(ctx context.Context, q *db.Queries) (db.Scope, error) {
+	account := accountFrom(ctx)
+	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeShipping, ExternalID: account.ID.String(), AccountID: account.ID})
+	if err != nil {
+		return db.Scope{}, fmt.Errorf("account %s has no shipping scope: %w", account.ID, err)
+	}
+	return scope, nil
+}
+
+func checkShippingURL(raw *string) []fieldError {
+	if raw == nil {
+		return nil
+	}
+	if u, err := url.Parse(*raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return []fieldError{{path: "url", message: "The url must be a valid URL."}}
+	}
+	return nil
+}
+
+func shippingEvents(events []gen.ShippingWebhookEvent) []string {
+	out := make([]string, 0, len(events))
+	for _, e := range events {
+		if !strings.Contains(strings.Join(out, "\n")+"\n", string(e)+"\n") {
+			out = append(out, string(e))
+		}
+	}
+	return out
+}
+
+func toShippingSubscription(s db.Subscription) gen.ShippingWebhookSubscription {
+	events := make([]gen.ShippingWebhookEvent, len(s.Events))
+	for i, e := range s.Events {
+		events[i] = gen.ShippingWebhookEvent(e)
+	}
+	return gen.ShippingWebhookSubscription{
+		Id: s.ExternalID, Name: s.Name, Url: s.Url, Events: events, Secret: shippingMaskedSecret,
+		Active: s.Status == statusActive, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
+}
+
+func shippingNotFound() gen.ShippingNotFoundJSONResponse {
+	return gen.ShippingNotFoundJSONResponse{Body: shippingError("not_found", "Webhook subscription not found.", 404)}
+}
+
+func shippingError(code string, message string, status int) gen.ShippingError {
+	var e gen.ShippingError
+	e.Error.Code, e.Error.Message, e.Error.Status = gen.ShippingErrorErrorCode(code), message, status
+	return e
+}
+
+// shippingInvalid renders problems the way Laravel does: dotted paths, "The x field …" messages.
+func shippingInvalid(fields []fieldError) gen.ShippingValidationFailedJSONResponse {
+	var body gen.ShippingValidationError
+	body.Error.Message = gen.TheGivenDataWasInvalid
+	body.Error.Errors = map[string][]string{}
+	for _, f := range fields {
+		key := laravelPath(f.path)
+		body.Error.Errors[key] = append(body.Error.Errors[key], laravelMessage(key, f))
+	}
+	return gen.ShippingValidationFailedJSONResponse{Body: body}
+}
+
+// laravelPath writes "events[0]" as "events.0".
+func laravelPath(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return strings.NewReplacer("[", ".", "]", "").Replace(path)
+}
+
+// laravelMessage words a problem as Laravel's validator does.
+func laravelMessage(field string, f fieldError) string {
+	name := strings.ReplaceAll(field, "_", " ")
+	switch f.rule {
+	case "required":
+		return "The " + name + " field is required."
+	case "enum":
+		return "The selected " + name + " is invalid."
+	case "type":
+		if f.schema != nil && f.schema.Type != nil && len(*f.schema.Type) > 0 {
+			switch t := (*f.schema.Type)[0]; t {
+			case "boolean":
+				return "The " + name + " field must be true or false."
+			case "array", "integer":
+				return "The " + name + " must be an " + t + "."
+			default:
+				return "The " + name + " must be a " + t + "."
+			}
+		}
+	case "minLength", "pattern":
+		if field == "secret" {
+			return "The secret must be at least 8 characters."
+		}
+		if f.rule == "minLength" && f.schema != nil {
+			return fmt.Sprintf("The %s must be at least %d characters.", name, f.schema.MinLength)
+		}
+		return "The " + name + " format is invalid."
+	case "maxLength":
+		if f.schema != nil && f.schema.MaxLength != nil {
+			return fmt.Sprintf("The %s may not be greater than %d characters.", name, *f.schema.MaxLength)
+		}
+	case "minItems":
+		if f.schema != nil {
+			return fmt.Sprintf("The %s must have at least %d items.", name, f.schema.MinItems)
+		}
+	case "minimum":
+		if f.schema != nil && f.schema.Min != nil {
+			return fmt.Sprintf("The %s must be at least %v.", name, *f.schema.Min)
+		}
+	case "maximum":
+		if f.schema != nil && f.schema.Max != nil {
+			return fmt.Sprintf("The %s may not be greater than %v.", name, *f.schema.Max)
+		}
+	}
+	if strings.HasPrefix(f.message, "The ") {
+		return f.message
+	}
+	return "The " + name + " " + f.message + "."
+}
