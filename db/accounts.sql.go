@@ -539,6 +539,18 @@ func (q *Queries) ListScopesPage(ctx context.Context, arg ListScopesPageParams) 
 	return items, nil
 }
 
+const nextSuperOfficeAssociateID = `-- name: NextSuperOfficeAssociateID :one
+SELECT nextval('superoffice_associate_ids')::integer
+`
+
+// NextSuperOfficeAssociateID allocates the int32 id of an account's SuperOffice user.
+func (q *Queries) NextSuperOfficeAssociateID(ctx context.Context) (int32, error) {
+	row := q.db.QueryRowContext(ctx, nextSuperOfficeAssociateID)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const updateAccount = `-- name: UpdateAccount :one
 UPDATE accounts
 SET name           = COALESCE($1, name),

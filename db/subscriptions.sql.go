@@ -406,6 +406,18 @@ func (q *Queries) LockScope(ctx context.Context, scopeID uuid.UUID) error {
 	return err
 }
 
+const nextSuperOfficeWebhookID = `-- name: NextSuperOfficeWebhookID :one
+SELECT nextval('superoffice_webhook_ids')::integer
+`
+
+// NextSuperOfficeWebhookID allocates a SuperOffice webhook id.
+func (q *Queries) NextSuperOfficeWebhookID(ctx context.Context) (int32, error) {
+	row := q.db.QueryRowContext(ctx, nextSuperOfficeWebhookID)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const updateSubscription = `-- name: UpdateSubscription :one
 UPDATE subscriptions
 SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,

@@ -79,6 +79,33 @@ func (e ArkynErrorName) Valid() bool {
 	}
 }
 
+// Defines values for AssociateType.
+const (
+	AnonymousAssociate AssociateType = "AnonymousAssociate"
+	ExternalAssociate  AssociateType = "ExternalAssociate"
+	InternalAssociate  AssociateType = "InternalAssociate"
+	ResourceAssociate  AssociateType = "ResourceAssociate"
+	SystemAssociate    AssociateType = "SystemAssociate"
+)
+
+// Valid indicates whether the value is a known member of the AssociateType enum.
+func (e AssociateType) Valid() bool {
+	switch e {
+	case AnonymousAssociate:
+		return true
+	case ExternalAssociate:
+		return true
+	case InternalAssociate:
+		return true
+	case ResourceAssociate:
+		return true
+	case SystemAssociate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok          HealthStatus = "ok"
@@ -97,15 +124,45 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for JsonPatchOp.
+const (
+	Add     JsonPatchOp = "add"
+	Copy    JsonPatchOp = "copy"
+	Move    JsonPatchOp = "move"
+	Remove  JsonPatchOp = "remove"
+	Replace JsonPatchOp = "replace"
+	Test    JsonPatchOp = "test"
+)
+
+// Valid indicates whether the value is a known member of the JsonPatchOp enum.
+func (e JsonPatchOp) Valid() bool {
+	switch e {
+	case Add:
+		return true
+	case Copy:
+		return true
+	case Move:
+		return true
+	case Remove:
+		return true
+	case Replace:
+		return true
+	case Test:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ManagementProjectsWebhookObject.
 const (
-	Webhook ManagementProjectsWebhookObject = "webhook"
+	ManagementProjectsWebhookObjectWebhook ManagementProjectsWebhookObject = "webhook"
 )
 
 // Valid indicates whether the value is a known member of the ManagementProjectsWebhookObject enum.
 func (e ManagementProjectsWebhookObject) Valid() bool {
 	switch e {
-	case Webhook:
+	case ManagementProjectsWebhookObjectWebhook:
 		return true
 	default:
 		return false
@@ -448,6 +505,48 @@ func (e ShippingWebhookEvent) Valid() bool {
 	}
 }
 
+// Defines values for SoErrorErrorType.
+const (
+	SoErrorErrorTypeBadRequest           SoErrorErrorType = "BadRequest"
+	SoErrorErrorTypeConflict             SoErrorErrorType = "Conflict"
+	SoErrorErrorTypeMethodNotAllowed     SoErrorErrorType = "MethodNotAllowed"
+	SoErrorErrorTypeNotAcceptable        SoErrorErrorType = "NotAcceptable"
+	SoErrorErrorTypeNotFound             SoErrorErrorType = "NotFound"
+	SoErrorErrorTypePayloadTooLarge      SoErrorErrorType = "PayloadTooLarge"
+	SoErrorErrorTypePreconditionFailed   SoErrorErrorType = "PreconditionFailed"
+	SoErrorErrorTypeServerError          SoErrorErrorType = "ServerError"
+	SoErrorErrorTypeUnauthorized         SoErrorErrorType = "Unauthorized"
+	SoErrorErrorTypeUnsupportedMediaType SoErrorErrorType = "UnsupportedMediaType"
+)
+
+// Valid indicates whether the value is a known member of the SoErrorErrorType enum.
+func (e SoErrorErrorType) Valid() bool {
+	switch e {
+	case SoErrorErrorTypeBadRequest:
+		return true
+	case SoErrorErrorTypeConflict:
+		return true
+	case SoErrorErrorTypeMethodNotAllowed:
+		return true
+	case SoErrorErrorTypeNotAcceptable:
+		return true
+	case SoErrorErrorTypeNotFound:
+		return true
+	case SoErrorErrorTypePayloadTooLarge:
+		return true
+	case SoErrorErrorTypePreconditionFailed:
+		return true
+	case SoErrorErrorTypeServerError:
+		return true
+	case SoErrorErrorTypeUnauthorized:
+		return true
+	case SoErrorErrorTypeUnsupportedMediaType:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventFilterKey.
 const (
 	ChannelId        WebhookEventFilterKey = "channelId"
@@ -511,18 +610,69 @@ func (e WebhookService) Valid() bool {
 	}
 }
 
+// Defines values for WebhookState.
+const (
+	WebhookStateActive        WebhookState = "Active"
+	WebhookStateStopped       WebhookState = "Stopped"
+	WebhookStateTooManyErrors WebhookState = "TooManyErrors"
+	WebhookStateUnknown       WebhookState = "Unknown"
+)
+
+// Valid indicates whether the value is a known member of the WebhookState enum.
+func (e WebhookState) Valid() bool {
+	switch e {
+	case WebhookStateActive:
+		return true
+	case WebhookStateStopped:
+		return true
+	case WebhookStateTooManyErrors:
+		return true
+	case WebhookStateUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookStateNullable.
+const (
+	WebhookStateNullableActive        WebhookStateNullable = "Active"
+	WebhookStateNullableLessThannil   WebhookStateNullable = "<nil>"
+	WebhookStateNullableStopped       WebhookStateNullable = "Stopped"
+	WebhookStateNullableTooManyErrors WebhookStateNullable = "TooManyErrors"
+	WebhookStateNullableUnknown       WebhookStateNullable = "Unknown"
+)
+
+// Valid indicates whether the value is a known member of the WebhookStateNullable enum.
+func (e WebhookStateNullable) Valid() bool {
+	switch e {
+	case WebhookStateNullableActive:
+		return true
+	case WebhookStateNullableLessThannil:
+		return true
+	case WebhookStateNullableStopped:
+		return true
+	case WebhookStateNullableTooManyErrors:
+		return true
+	case WebhookStateNullableUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookSubscriptionStatus.
 const (
-	Active   WebhookSubscriptionStatus = "active"
-	Inactive WebhookSubscriptionStatus = "inactive"
+	WebhookSubscriptionStatusActive   WebhookSubscriptionStatus = "active"
+	WebhookSubscriptionStatusInactive WebhookSubscriptionStatus = "inactive"
 )
 
 // Valid indicates whether the value is a known member of the WebhookSubscriptionStatus enum.
 func (e WebhookSubscriptionStatus) Valid() bool {
 	switch e {
-	case Active:
+	case WebhookSubscriptionStatusActive:
 		return true
-	case Inactive:
+	case WebhookSubscriptionStatusInactive:
 		return true
 	default:
 		return false
@@ -536,11 +686,12 @@ type Account struct {
 	CreatedAt time.Time     `json:"createdAt"`
 
 	// Features What the account's plan includes.
-	Features   Features           `json:"features"`
-	Id         openapi_types.UUID `json:"id"`
-	Name       string             `json:"name"`
-	UpdatedAt  time.Time          `json:"updatedAt"`
-	Voucherify VoucherifyIdentity `json:"voucherify"`
+	Features    Features            `json:"features"`
+	Id          openapi_types.UUID  `json:"id"`
+	Name        string              `json:"name"`
+	Superoffice SuperOfficeIdentity `json:"superoffice"`
+	UpdatedAt   time.Time           `json:"updatedAt"`
+	Voucherify  VoucherifyIdentity  `json:"voucherify"`
 }
 
 // AccountCreate defines model for AccountCreate.
@@ -557,12 +708,13 @@ type AccountCreated struct {
 	CreatedAt time.Time        `json:"createdAt"`
 
 	// Features What the account's plan includes.
-	Features   Features              `json:"features"`
-	Id         openapi_types.UUID    `json:"id"`
-	Name       string                `json:"name"`
-	Shipping   ShippingCredentials   `json:"shipping"`
-	UpdatedAt  time.Time             `json:"updatedAt"`
-	Voucherify VoucherifyCredentials `json:"voucherify"`
+	Features    Features               `json:"features"`
+	Id          openapi_types.UUID     `json:"id"`
+	Name        string                 `json:"name"`
+	Shipping    ShippingCredentials    `json:"shipping"`
+	Superoffice SuperOfficeCredentials `json:"superoffice"`
+	UpdatedAt   time.Time              `json:"updatedAt"`
+	Voucherify  VoucherifyCredentials  `json:"voucherify"`
 }
 
 // AccountUpdate defines model for AccountUpdate.
@@ -667,6 +819,25 @@ type ArkynWebhookUpdate struct {
 	// DiscordChannelId A Discord channel id (a snowflake), or null to disable Discord notifications.
 	DiscordChannelId nullable.Nullable[string] `json:"discordChannelId,omitempty"`
 }
+
+// Associate A SuperOffice user.
+type Associate struct {
+	AssociateId *int32         `json:"AssociateId,omitempty"`
+	Deleted     *bool          `json:"Deleted,omitempty"`
+	EjUserId    *int32         `json:"EjUserId,omitempty"`
+	FormalName  *string        `json:"FormalName,omitempty"`
+	FullName    *string        `json:"FullName,omitempty"`
+	GroupIdx    *int32         `json:"GroupIdx,omitempty"`
+	Name        *string        `json:"Name,omitempty"`
+	PersonId    *int32         `json:"PersonId,omitempty"`
+	Rank        *int32         `json:"Rank,omitempty"`
+	Tooltip     *string        `json:"Tooltip,omitempty"`
+	Type        *AssociateType `json:"Type,omitempty"`
+	UserName    *string        `json:"UserName,omitempty"`
+}
+
+// AssociateType defines model for Associate.Type.
+type AssociateType string
 
 // AvailableWebhook defines model for AvailableWebhook.
 type AvailableWebhook struct {
@@ -786,6 +957,20 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// JsonPatch A JSON Patch document (RFC 6902).
+type JsonPatch = []struct {
+	From  *string     `json:"from,omitempty"`
+	Op    JsonPatchOp `json:"op"`
+	Path  string      `json:"path"`
+	Value interface{} `json:"value,omitempty"`
+}
+
+// JsonPatchOp defines model for JsonPatch.Op.
+type JsonPatchOp string
+
+// LastError The last error, or an empty string.
+type LastError = string
 
 // ManagementProjectsWebhook Response body schema for webhook endpoints.
 type ManagementProjectsWebhook struct {
@@ -1017,6 +1202,37 @@ type ShippingWebhookSubscriptionUpdate struct {
 // SigningKey The signing key for the webhook and can be used to verify the authenticity of the webhook.
 type SigningKey = string
 
+// SoError defines model for SoError.
+type SoError struct {
+	// Error What went wrong.
+	Error     string           `json:"Error"`
+	ErrorType SoErrorErrorType `json:"ErrorType"`
+}
+
+// SoErrorErrorType defines model for SoError.ErrorType.
+type SoErrorErrorType string
+
+// SuperOfficeCredentials defines model for SuperOfficeCredentials.
+type SuperOfficeCredentials struct {
+	// BearerToken Sent as `Authorization: Bearer <token>`. Shown only once.
+	BearerToken string `json:"bearerToken"`
+
+	// Password Shown only once.
+	Password string `json:"password"`
+
+	// Ticket Sent as `Authorization: SOTicket <ticket>`. Shown only once.
+	Ticket string `json:"ticket"`
+
+	// Username With the password, for `Authorization: Basic`.
+	Username string `json:"username"`
+}
+
+// SuperOfficeIdentity defines model for SuperOfficeIdentity.
+type SuperOfficeIdentity struct {
+	AssociateId int32  `json:"associateId"`
+	Username    string `json:"username"`
+}
+
 // Template Used for Bird's Exit APIs for Twilio and Sinch.
 type Template = string
 
@@ -1053,6 +1269,51 @@ type VoucherifyIdentity struct {
 	ProjectId string `json:"projectId"`
 }
 
+// Webhook Webhook definitions. Webhooks broadcast events from NetServer to remote servers.
+type Webhook struct {
+	// ErrorsEmail Where to send an email when the webhook stops because of too many errors.
+	ErrorsEmail nullable.Nullable[string] `json:"ErrorsEmail,omitempty"`
+
+	// Events Array of event names that trigger this webhook: ['contact.created', 'sale.changed']
+	Events nullable.Nullable[[]string] `json:"Events,omitempty"`
+
+	// Headers Custom HTTP Headers to add to webhook requests.
+	Headers nullable.Nullable[map[string]string] `json:"Headers,omitempty"`
+
+	// Name Name to identify this webhook. Does not have to be unique.
+	Name nullable.Nullable[string] `json:"Name,omitempty"`
+
+	// Properties Custom values to inject into JSON body of webhook call.
+	Properties nullable.Nullable[map[string]interface{}] `json:"Properties,omitempty"`
+
+	// Registered Registered when  in UTC.
+	Registered nullable.Nullable[time.Time] `json:"Registered,omitempty"`
+
+	// RegisteredAssociate A SuperOffice user.
+	RegisteredAssociate nullable.Nullable[Associate] `json:"RegisteredAssociate,omitempty"`
+
+	// Secret Shared secret key used for generating SHA256 HMAC signature, so that receiver can verify that call came from this server
+	Secret nullable.Nullable[string] `json:"Secret,omitempty"`
+
+	// State Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
+	State nullable.Nullable[WebhookStateNullable] `json:"State,omitempty"`
+
+	// TargetUrl Destination to POST event info to. URL for webhooks. Id for CRM scripts
+	TargetUrl nullable.Nullable[string] `json:"TargetUrl,omitempty"`
+
+	// Type Name of plugin that handles this webhook. 'webhook' for webhooks, which are handled by the system plugin.
+	Type nullable.Nullable[string] `json:"Type,omitempty"`
+
+	// Updated Last updated when  in UTC.
+	Updated nullable.Nullable[time.Time] `json:"Updated,omitempty"`
+
+	// UpdatedAssociate A SuperOffice user.
+	UpdatedAssociate nullable.Nullable[Associate] `json:"UpdatedAssociate,omitempty"`
+
+	// WebhookId Primary Key. Unique id for this webhook.
+	WebhookId nullable.Nullable[int32] `json:"WebhookId,omitempty"`
+}
+
 // WebhookEvent The event name identifies the webhook event, such as `sms.outbound` for notifications about SMS messages being sent.
 type WebhookEvent = string
 
@@ -1067,11 +1328,26 @@ type WebhookEventFilter struct {
 // WebhookEventFilterKey What an event filter matches on.
 type WebhookEventFilterKey string
 
+// WebhookMergePatch A JSON merge patch (RFC 7396) of a Webhook; null removes a member. The patched webhook must be valid.
+type WebhookMergePatch map[string]interface{}
+
 // WebhookOrganizationId defines model for WebhookOrganizationId.
 type WebhookOrganizationId = openapi_types.UUID
 
+// WebhookResult defines model for WebhookResult.
+type WebhookResult struct {
+	Message string `json:"Message"`
+	Success bool   `json:"Success"`
+}
+
 // WebhookService The service that the webhook is subscribed to. For example, to get events regarding channels, the service would be `channels`.
 type WebhookService string
+
+// WebhookState Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
+type WebhookState string
+
+// WebhookStateNullable Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
+type WebhookStateNullable string
 
 // WebhookSubscription defines model for WebhookSubscription.
 type WebhookSubscription struct {
@@ -1113,6 +1389,55 @@ type WebhookSubscriptionList struct {
 
 // WebhookSubscriptionStatus defines model for WebhookSubscriptionStatus.
 type WebhookSubscriptionStatus string
+
+// WebhookWithLinks Webhook entity with API _Links added. Members left out by `$select` are null.
+type WebhookWithLinks struct {
+	// ErrorsEmail Where to send an email when the webhook stops because of too many errors.
+	ErrorsEmail nullable.Nullable[string] `json:"ErrorsEmail,omitempty"`
+
+	// Events Array of event names that trigger this webhook: ['contact.created', 'sale.changed']
+	Events nullable.Nullable[[]string] `json:"Events,omitempty"`
+
+	// Headers Custom HTTP Headers to add to webhook requests.
+	Headers nullable.Nullable[map[string]string] `json:"Headers,omitempty"`
+
+	// Name Name to identify this webhook. Does not have to be unique.
+	Name nullable.Nullable[string] `json:"Name,omitempty"`
+
+	// Properties Custom values to inject into JSON body of webhook call.
+	Properties nullable.Nullable[map[string]interface{}] `json:"Properties,omitempty"`
+
+	// Registered Registered when  in UTC.
+	Registered nullable.Nullable[time.Time] `json:"Registered,omitempty"`
+
+	// RegisteredAssociate A SuperOffice user.
+	RegisteredAssociate nullable.Nullable[Associate] `json:"RegisteredAssociate,omitempty"`
+
+	// Secret Shared secret key used for generating SHA256 HMAC signature, so that receiver can verify that call came from this server
+	Secret nullable.Nullable[string] `json:"Secret,omitempty"`
+
+	// State Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
+	State nullable.Nullable[WebhookStateNullable] `json:"State,omitempty"`
+
+	// TargetUrl Destination to POST event info to. URL for webhooks. Id for CRM scripts
+	TargetUrl nullable.Nullable[string] `json:"TargetUrl,omitempty"`
+
+	// Type Name of plugin that handles this webhook. 'webhook' for webhooks, which are handled by the system plugin.
+	Type nullable.Nullable[string] `json:"Type,omitempty"`
+
+	// Updated Last updated when  in UTC.
+	Updated nullable.Nullable[time.Time] `json:"Updated,omitempty"`
+
+	// UpdatedAssociate A SuperOffice user.
+	UpdatedAssociate nullable.Nullable[Associate] `json:"UpdatedAssociate,omitempty"`
+
+	// WebhookId Primary Key. Unique id for this webhook.
+	WebhookId       nullable.Nullable[int32]             `json:"WebhookId,omitempty"`
+	UnderscoreLinks nullable.Nullable[map[string]string] `json:"_Links,omitempty"`
+}
+
+// WebhookWithLinksList defines model for WebhookWithLinksList.
+type WebhookWithLinksList = []WebhookWithLinks
 
 // WebhookWorkspaceId defines model for WebhookWorkspaceId.
 type WebhookWorkspaceId = openapi_types.UUID
@@ -1169,6 +1494,12 @@ type AccountId = openapi_types.UUID
 // ProjectId Example: proj_TrlkLiH4
 type ProjectId = ParameterProjectId
 
+// SoSelect defines model for SoSelect.
+type SoSelect = string
+
+// SoWebhookId defines model for SoWebhookId.
+type SoWebhookId = int32
+
 // WebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type WebhookId = ParameterWebhookId
 
@@ -1223,6 +1554,21 @@ type ShippingUnauthorized = ShippingError
 // ShippingValidationFailed defines model for ShippingValidationFailed.
 type ShippingValidationFailed = ShippingValidationError
 
+// SoBadRequest defines model for SoBadRequest.
+type SoBadRequest = SoError
+
+// SoConflict defines model for SoConflict.
+type SoConflict = SoError
+
+// SoNotFound defines model for SoNotFound.
+type SoNotFound = SoError
+
+// SoPreconditionFailed defines model for SoPreconditionFailed.
+type SoPreconditionFailed = SoError
+
+// SoUnauthorized defines model for SoUnauthorized.
+type SoUnauthorized = SoError
+
 // VoucherifyInvalidPayload Error: Bad Request &rarr; Invalid Payload
 type VoucherifyInvalidPayload = E400InvalidPayload
 
@@ -1248,6 +1594,45 @@ type ErrorResponseNotFound = ErrorDetailed
 
 // ErrorResponseUnauthorized An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type ErrorResponseUnauthorized = ErrorDetailed
+
+// SuperOfficeGetAllWebhooksParams defines parameters for SuperOfficeGetAllWebhooks.
+type SuperOfficeGetAllWebhooksParams struct {
+	// NameFilter Only webhooks whose name contains this text (case-insensitive).
+	NameFilter *string `form:"nameFilter,omitempty" json:"nameFilter,omitempty"`
+
+	// EventFilter Only webhooks that fire on this event.
+	EventFilter *string `form:"eventFilter,omitempty" json:"eventFilter,omitempty"`
+
+	// StatusFilter Only webhooks in this state.
+	StatusFilter *WebhookState `form:"statusFilter,omitempty" json:"statusFilter,omitempty"`
+}
+
+// SuperOfficePostWebhookParams defines parameters for SuperOfficePostWebhook.
+type SuperOfficePostWebhookParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SuperOfficeGetWebhookParams defines parameters for SuperOfficeGetWebhook.
+type SuperOfficeGetWebhookParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SuperOfficePatchWebhookParams defines parameters for SuperOfficePatchWebhook.
+type SuperOfficePatchWebhookParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+
+	// IfUnmodifiedSince Apply the patch only if the webhook has not changed since (an HTTP date).
+	IfUnmodifiedSince *string `json:"If-Unmodified-Since,omitempty"`
+}
+
+// SuperOfficePutWebhookParams defines parameters for SuperOfficePutWebhook.
+type SuperOfficePutWebhookParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
 
 // ArkynListTrafficSourcesParams defines parameters for ArkynListTrafficSources.
 type ArkynListTrafficSourcesParams struct {
@@ -1288,6 +1673,24 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// SuperOfficePostWebhookJSONRequestBody defines body for SuperOfficePostWebhook for application/json ContentType.
+type SuperOfficePostWebhookJSONRequestBody = Webhook
+
+// SuperOfficeTestWebhookJSONRequestBody defines body for SuperOfficeTestWebhook for application/json ContentType.
+type SuperOfficeTestWebhookJSONRequestBody = Webhook
+
+// SuperOfficePatchWebhookJSONRequestBody defines body for SuperOfficePatchWebhook for application/json ContentType.
+type SuperOfficePatchWebhookJSONRequestBody = JsonPatch
+
+// SuperOfficePatchWebhookApplicationJSONPatchPlusJSONRequestBody defines body for SuperOfficePatchWebhook for application/json-patch+json ContentType.
+type SuperOfficePatchWebhookApplicationJSONPatchPlusJSONRequestBody = JsonPatch
+
+// SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody defines body for SuperOfficePatchWebhook for application/merge-patch+json ContentType.
+type SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody = WebhookMergePatch
+
+// SuperOfficePutWebhookJSONRequestBody defines body for SuperOfficePutWebhook for application/json ContentType.
+type SuperOfficePutWebhookJSONRequestBody = Webhook
+
 // VoucherifyCreateWebhookJSONRequestBody defines body for VoucherifyCreateWebhook for application/json ContentType.
 type VoucherifyCreateWebhookJSONRequestBody = ManagementProjectsWebhooksCreateRequestBody
 
@@ -1326,6 +1729,33 @@ type ServerInterface interface {
 	// AdminUpdateAccount Update an account
 	// (PATCH /admin/v1/accounts/{accountId})
 	AdminUpdateAccount(ctx echo.Context, accountId AccountId) error
+	// SuperOfficeGetAllWebhooks Get all webhooks
+	// (GET /api/v1/Webhook)
+	SuperOfficeGetAllWebhooks(ctx echo.Context, params SuperOfficeGetAllWebhooksParams) error
+	// SuperOfficePostWebhook Create a webhook
+	// (POST /api/v1/Webhook)
+	SuperOfficePostWebhook(ctx echo.Context, params SuperOfficePostWebhookParams) error
+	// SuperOfficeTestWebhook Test a webhook
+	// (POST /api/v1/Webhook/Test)
+	SuperOfficeTestWebhook(ctx echo.Context) error
+	// SuperOfficeDefaultWebhook Default webhook
+	// (GET /api/v1/Webhook/default)
+	SuperOfficeDefaultWebhook(ctx echo.Context) error
+	// SuperOfficeDeleteWebhook Delete a webhook
+	// (DELETE /api/v1/Webhook/{id})
+	SuperOfficeDeleteWebhook(ctx echo.Context, id SoWebhookId) error
+	// SuperOfficeGetWebhook Get a webhook
+	// (GET /api/v1/Webhook/{id})
+	SuperOfficeGetWebhook(ctx echo.Context, id SoWebhookId, params SuperOfficeGetWebhookParams) error
+	// SuperOfficePatchWebhook Patch a webhook
+	// (PATCH /api/v1/Webhook/{id})
+	SuperOfficePatchWebhook(ctx echo.Context, id SoWebhookId, params SuperOfficePatchWebhookParams) error
+	// SuperOfficePutWebhook PUT Webhook/{id}
+	// (PUT /api/v1/Webhook/{id})
+	SuperOfficePutWebhook(ctx echo.Context, id SoWebhookId, params SuperOfficePutWebhookParams) error
+	// SuperOfficeGetLastError Last error
+	// (GET /api/v1/Webhook/{id}/LastError)
+	SuperOfficeGetLastError(ctx echo.Context, id SoWebhookId) error
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -1437,6 +1867,198 @@ func (w *ServerInterfaceWrapper) AdminUpdateAccount(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminUpdateAccount(ctx, accountId)
+	return err
+}
+
+// SuperOfficeGetAllWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeGetAllWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeGetAllWebhooksParams
+	// ------------- Optional query parameter "nameFilter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nameFilter", ctx.QueryParams(), &params.NameFilter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nameFilter: %s", err))
+	}
+
+	// ------------- Optional query parameter "eventFilter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "eventFilter", ctx.QueryParams(), &params.EventFilter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter eventFilter: %s", err))
+	}
+
+	// ------------- Optional query parameter "statusFilter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "statusFilter", ctx.QueryParams(), &params.StatusFilter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter statusFilter: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeGetAllWebhooks(ctx, params)
+	return err
+}
+
+// SuperOfficePostWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficePostWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficePostWebhookParams
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficePostWebhook(ctx, params)
+	return err
+}
+
+// SuperOfficeTestWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeTestWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeTestWebhook(ctx)
+	return err
+}
+
+// SuperOfficeDefaultWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeDefaultWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeDefaultWebhook(ctx)
+	return err
+}
+
+// SuperOfficeDeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeDeleteWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id SoWebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeDeleteWebhook(ctx, id)
+	return err
+}
+
+// SuperOfficeGetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeGetWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id SoWebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeGetWebhookParams
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeGetWebhook(ctx, id, params)
+	return err
+}
+
+// SuperOfficePatchWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficePatchWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id SoWebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficePatchWebhookParams
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Unmodified-Since" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Unmodified-Since")]; found {
+		var IfUnmodifiedSince string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Unmodified-Since, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Unmodified-Since", valueList[0], &IfUnmodifiedSince, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Unmodified-Since: %s", err))
+		}
+
+		params.IfUnmodifiedSince = &IfUnmodifiedSince
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficePatchWebhook(ctx, id, params)
+	return err
+}
+
+// SuperOfficePutWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficePutWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id SoWebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficePutWebhookParams
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficePutWebhook(ctx, id, params)
+	return err
+}
+
+// SuperOfficeGetLastError converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeGetLastError(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id SoWebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeGetLastError(ctx, id)
 	return err
 }
 
@@ -1902,31 +2524,40 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
-	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts", wrapper.AdminCreateAccount, options.OperationMiddlewares["adminCreateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
+	router.GET(options.BaseURL+"/api/v1/Webhook", wrapper.SuperOfficeGetAllWebhooks, options.OperationMiddlewares["superOfficeGetAllWebhooks"]...)
+	router.POST(options.BaseURL+"/api/v1/Webhook", wrapper.SuperOfficePostWebhook, options.OperationMiddlewares["superOfficePostWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/v1/Webhook/:id", wrapper.SuperOfficeDeleteWebhook, options.OperationMiddlewares["superOfficeDeleteWebhook"]...)
+	router.GET(options.BaseURL+"/api/v1/Webhook/:id", wrapper.SuperOfficeGetWebhook, options.OperationMiddlewares["superOfficeGetWebhook"]...)
+	router.PATCH(options.BaseURL+"/api/v1/Webhook/:id", wrapper.SuperOfficePatchWebhook, options.OperationMiddlewares["superOfficePatchWebhook"]...)
+	router.PUT(options.BaseURL+"/api/v1/Webhook/:id", wrapper.SuperOfficePutWebhook, options.OperationMiddlewares["superOfficePutWebhook"]...)
+	router.GET(options.BaseURL+"/api/v1/Webhook/:id/LastError", wrapper.SuperOfficeGetLastError, options.OperationMiddlewares["superOfficeGetLastError"]...)
+	router.POST(options.BaseURL+"/api/v1/Webhook/Test", wrapper.SuperOfficeTestWebhook, options.OperationMiddlewares["superOfficeTestWebhook"]...)
+	router.GET(options.BaseURL+"/api/v1/Webhook/default", wrapper.SuperOfficeDefaultWebhook, options.OperationMiddlewares["superOfficeDefaultWebhook"]...)
+	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyListWebhooks, options.OperationMiddlewares["voucherifyListWebhooks"]...)
 	router.POST(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyCreateWebhook, options.OperationMiddlewares["voucherifyCreateWebhook"]...)
 	router.DELETE(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyDeleteWebhook, options.OperationMiddlewares["voucherifyDeleteWebhook"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyGetWebhook, options.OperationMiddlewares["voucherifyGetWebhook"]...)
 	router.PUT(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyUpdateWebhook, options.OperationMiddlewares["voucherifyUpdateWebhook"]...)
-	router.GET(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions", wrapper.BirdListWebhookSubscriptions, options.OperationMiddlewares["birdListWebhookSubscriptions"]...)
-	router.POST(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions", wrapper.BirdCreateWebhookSubscription, options.OperationMiddlewares["birdCreateWebhookSubscription"]...)
-	router.DELETE(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdDeleteWebhookSubscription, options.OperationMiddlewares["birdDeleteWebhookSubscription"]...)
-	router.GET(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdGetWebhookSubscription, options.OperationMiddlewares["birdGetWebhookSubscription"]...)
-	router.PATCH(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdUpdateWebhookSubscription, options.OperationMiddlewares["birdUpdateWebhookSubscription"]...)
-	router.GET(options.BaseURL+"/workspaces/:workspaceId/available-webhooks", wrapper.BirdListAvailableWebhooks, options.OperationMiddlewares["birdListAvailableWebhooks"]...)
-	router.POST(options.BaseURL+"/user/auth", wrapper.ArkynAuthUser, options.OperationMiddlewares["arkynAuthUser"]...)
 	router.GET(options.BaseURL+"/traffic-source", wrapper.ArkynListTrafficSources, options.OperationMiddlewares["arkynListTrafficSources"]...)
 	router.POST(options.BaseURL+"/traffic-source", wrapper.ArkynCreateTrafficSource, options.OperationMiddlewares["arkynCreateTrafficSource"]...)
-	router.GET(options.BaseURL+"/webhooks/:trafficSourceId", wrapper.ArkynGetWebhook, options.OperationMiddlewares["arkynGetWebhook"]...)
-	router.PUT(options.BaseURL+"/webhooks/:trafficSourceId", wrapper.ArkynUpdateWebhook, options.OperationMiddlewares["arkynUpdateWebhook"]...)
+	router.POST(options.BaseURL+"/user/auth", wrapper.ArkynAuthUser, options.OperationMiddlewares["arkynAuthUser"]...)
 	router.GET(options.BaseURL+"/v1/webhook-subscriptions", wrapper.ShippingListWebhookSubscriptions, options.OperationMiddlewares["shippingListWebhookSubscriptions"]...)
 	router.POST(options.BaseURL+"/v1/webhook-subscriptions", wrapper.ShippingCreateWebhookSubscription, options.OperationMiddlewares["shippingCreateWebhookSubscription"]...)
 	router.DELETE(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.ShippingDeleteWebhookSubscription, options.OperationMiddlewares["shippingDeleteWebhookSubscription"]...)
 	router.GET(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.ShippingGetWebhookSubscription, options.OperationMiddlewares["shippingGetWebhookSubscription"]...)
 	router.PUT(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.ShippingUpdateWebhookSubscription, options.OperationMiddlewares["shippingUpdateWebhookSubscription"]...)
+	router.GET(options.BaseURL+"/webhooks/:trafficSourceId", wrapper.ArkynGetWebhook, options.OperationMiddlewares["arkynGetWebhook"]...)
+	router.PUT(options.BaseURL+"/webhooks/:trafficSourceId", wrapper.ArkynUpdateWebhook, options.OperationMiddlewares["arkynUpdateWebhook"]...)
+	router.GET(options.BaseURL+"/workspaces/:workspaceId/available-webhooks", wrapper.BirdListAvailableWebhooks, options.OperationMiddlewares["birdListAvailableWebhooks"]...)
+	router.GET(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions", wrapper.BirdListWebhookSubscriptions, options.OperationMiddlewares["birdListWebhookSubscriptions"]...)
+	router.POST(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions", wrapper.BirdCreateWebhookSubscription, options.OperationMiddlewares["birdCreateWebhookSubscription"]...)
+	router.DELETE(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdDeleteWebhookSubscription, options.OperationMiddlewares["birdDeleteWebhookSubscription"]...)
+	router.GET(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdGetWebhookSubscription, options.OperationMiddlewares["birdGetWebhookSubscription"]...)
+	router.PATCH(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdUpdateWebhookSubscription, options.OperationMiddlewares["birdUpdateWebhookSubscription"]...)
 
 }
 
@@ -2005,6 +2636,16 @@ type ShippingValidationFailedJSONResponse struct {
 
 	Headers ShippingValidationFailedResponseHeaders
 }
+
+type SoBadRequestJSONResponse SoError
+
+type SoConflictJSONResponse SoError
+
+type SoNotFoundJSONResponse SoError
+
+type SoPreconditionFailedJSONResponse SoError
+
+type SoUnauthorizedJSONResponse SoError
 
 type VoucherifyInvalidPayloadJSONResponse E400InvalidPayload
 
@@ -2190,6 +2831,515 @@ func (response AdminUpdateAccount401JSONResponse) VisitAdminUpdateAccountRespons
 type AdminUpdateAccount404JSONResponse struct{ AdminNotFoundJSONResponse }
 
 func (response AdminUpdateAccount404JSONResponse) VisitAdminUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetAllWebhooksRequestObject struct {
+	Params SuperOfficeGetAllWebhooksParams
+}
+
+type SuperOfficeGetAllWebhooksResponseObject interface {
+	VisitSuperOfficeGetAllWebhooksResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeGetAllWebhooks200JSONResponse WebhookWithLinksList
+
+func (response SuperOfficeGetAllWebhooks200JSONResponse) VisitSuperOfficeGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetAllWebhooks400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeGetAllWebhooks400JSONResponse) VisitSuperOfficeGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetAllWebhooks401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeGetAllWebhooks401JSONResponse) VisitSuperOfficeGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePostWebhookRequestObject struct {
+	Params SuperOfficePostWebhookParams
+	Body   *SuperOfficePostWebhookJSONRequestBody
+}
+
+type SuperOfficePostWebhookResponseObject interface {
+	VisitSuperOfficePostWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficePostWebhook200JSONResponse WebhookWithLinks
+
+func (response SuperOfficePostWebhook200JSONResponse) VisitSuperOfficePostWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePostWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficePostWebhook400JSONResponse) VisitSuperOfficePostWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePostWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficePostWebhook401JSONResponse) VisitSuperOfficePostWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeTestWebhookRequestObject struct {
+	Body *SuperOfficeTestWebhookJSONRequestBody
+}
+
+type SuperOfficeTestWebhookResponseObject interface {
+	VisitSuperOfficeTestWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeTestWebhook200JSONResponse WebhookResult
+
+func (response SuperOfficeTestWebhook200JSONResponse) VisitSuperOfficeTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeTestWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeTestWebhook400JSONResponse) VisitSuperOfficeTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeTestWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeTestWebhook401JSONResponse) VisitSuperOfficeTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeDefaultWebhookRequestObject struct {
+}
+
+type SuperOfficeDefaultWebhookResponseObject interface {
+	VisitSuperOfficeDefaultWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeDefaultWebhook200JSONResponse WebhookWithLinks
+
+func (response SuperOfficeDefaultWebhook200JSONResponse) VisitSuperOfficeDefaultWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeDefaultWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeDefaultWebhook401JSONResponse) VisitSuperOfficeDefaultWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeDeleteWebhookRequestObject struct {
+	Id SoWebhookId `json:"id"`
+}
+
+type SuperOfficeDeleteWebhookResponseObject interface {
+	VisitSuperOfficeDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeDeleteWebhook204Response struct {
+}
+
+func (response SuperOfficeDeleteWebhook204Response) VisitSuperOfficeDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SuperOfficeDeleteWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeDeleteWebhook401JSONResponse) VisitSuperOfficeDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeDeleteWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeDeleteWebhook404JSONResponse) VisitSuperOfficeDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetWebhookRequestObject struct {
+	Id     SoWebhookId `json:"id"`
+	Params SuperOfficeGetWebhookParams
+}
+
+type SuperOfficeGetWebhookResponseObject interface {
+	VisitSuperOfficeGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeGetWebhook200JSONResponse WebhookWithLinks
+
+func (response SuperOfficeGetWebhook200JSONResponse) VisitSuperOfficeGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeGetWebhook400JSONResponse) VisitSuperOfficeGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeGetWebhook401JSONResponse) VisitSuperOfficeGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeGetWebhook404JSONResponse) VisitSuperOfficeGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePatchWebhookRequestObject struct {
+	Id                                SoWebhookId `json:"id"`
+	Params                            SuperOfficePatchWebhookParams
+	JSONBody                          *SuperOfficePatchWebhookJSONRequestBody
+	ApplicationJSONPatchPlusJSONBody  *SuperOfficePatchWebhookApplicationJSONPatchPlusJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody
+}
+
+type SuperOfficePatchWebhookResponseObject interface {
+	VisitSuperOfficePatchWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficePatchWebhook200JSONResponse WebhookWithLinks
+
+func (response SuperOfficePatchWebhook200JSONResponse) VisitSuperOfficePatchWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePatchWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficePatchWebhook400JSONResponse) VisitSuperOfficePatchWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePatchWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficePatchWebhook401JSONResponse) VisitSuperOfficePatchWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePatchWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficePatchWebhook404JSONResponse) VisitSuperOfficePatchWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePatchWebhook409JSONResponse struct{ SoConflictJSONResponse }
+
+func (response SuperOfficePatchWebhook409JSONResponse) VisitSuperOfficePatchWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePatchWebhook412JSONResponse struct {
+	SoPreconditionFailedJSONResponse
+}
+
+func (response SuperOfficePatchWebhook412JSONResponse) VisitSuperOfficePatchWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePutWebhookRequestObject struct {
+	Id     SoWebhookId `json:"id"`
+	Params SuperOfficePutWebhookParams
+	Body   *SuperOfficePutWebhookJSONRequestBody
+}
+
+type SuperOfficePutWebhookResponseObject interface {
+	VisitSuperOfficePutWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficePutWebhook200JSONResponse WebhookWithLinks
+
+func (response SuperOfficePutWebhook200JSONResponse) VisitSuperOfficePutWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePutWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficePutWebhook400JSONResponse) VisitSuperOfficePutWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePutWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficePutWebhook401JSONResponse) VisitSuperOfficePutWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficePutWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficePutWebhook404JSONResponse) VisitSuperOfficePutWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetLastErrorRequestObject struct {
+	Id SoWebhookId `json:"id"`
+}
+
+type SuperOfficeGetLastErrorResponseObject interface {
+	VisitSuperOfficeGetLastErrorResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeGetLastError200JSONResponse LastError
+
+func (response SuperOfficeGetLastError200JSONResponse) VisitSuperOfficeGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetLastError401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeGetLastError401JSONResponse) VisitSuperOfficeGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetLastError404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeGetLastError404JSONResponse) VisitSuperOfficeGetLastErrorResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4145,6 +5295,33 @@ type StrictServerInterface interface {
 	// AdminUpdateAccount Update an account
 	// (PATCH /admin/v1/accounts/{accountId})
 	AdminUpdateAccount(ctx context.Context, request AdminUpdateAccountRequestObject) (AdminUpdateAccountResponseObject, error)
+	// SuperOfficeGetAllWebhooks Get all webhooks
+	// (GET /api/v1/Webhook)
+	SuperOfficeGetAllWebhooks(ctx context.Context, request SuperOfficeGetAllWebhooksRequestObject) (SuperOfficeGetAllWebhooksResponseObject, error)
+	// SuperOfficePostWebhook Create a webhook
+	// (POST /api/v1/Webhook)
+	SuperOfficePostWebhook(ctx context.Context, request SuperOfficePostWebhookRequestObject) (SuperOfficePostWebhookResponseObject, error)
+	// SuperOfficeTestWebhook Test a webhook
+	// (POST /api/v1/Webhook/Test)
+	SuperOfficeTestWebhook(ctx context.Context, request SuperOfficeTestWebhookRequestObject) (SuperOfficeTestWebhookResponseObject, error)
+	// SuperOfficeDefaultWebhook Default webhook
+	// (GET /api/v1/Webhook/default)
+	SuperOfficeDefaultWebhook(ctx context.Context, request SuperOfficeDefaultWebhookRequestObject) (SuperOfficeDefaultWebhookResponseObject, error)
+	// SuperOfficeDeleteWebhook Delete a webhook
+	// (DELETE /api/v1/Webhook/{id})
+	SuperOfficeDeleteWebhook(ctx context.Context, request SuperOfficeDeleteWebhookRequestObject) (SuperOfficeDeleteWebhookResponseObject, error)
+	// SuperOfficeGetWebhook Get a webhook
+	// (GET /api/v1/Webhook/{id})
+	SuperOfficeGetWebhook(ctx context.Context, request SuperOfficeGetWebhookRequestObject) (SuperOfficeGetWebhookResponseObject, error)
+	// SuperOfficePatchWebhook Patch a webhook
+	// (PATCH /api/v1/Webhook/{id})
+	SuperOfficePatchWebhook(ctx context.Context, request SuperOfficePatchWebhookRequestObject) (SuperOfficePatchWebhookResponseObject, error)
+	// SuperOfficePutWebhook PUT Webhook/{id}
+	// (PUT /api/v1/Webhook/{id})
+	SuperOfficePutWebhook(ctx context.Context, request SuperOfficePutWebhookRequestObject) (SuperOfficePutWebhookResponseObject, error)
+	// SuperOfficeGetLastError Last error
+	// (GET /api/v1/Webhook/{id}/LastError)
+	SuperOfficeGetLastError(ctx context.Context, request SuperOfficeGetLastErrorRequestObject) (SuperOfficeGetLastErrorResponseObject, error)
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -4338,6 +5515,374 @@ func (sh *strictHandler) AdminUpdateAccount(ctx echo.Context, accountId AccountI
 		return err
 	} else if validResponse, ok := response.(AdminUpdateAccountResponseObject); ok {
 		return validResponse.VisitAdminUpdateAccountResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeGetAllWebhooks operation middleware
+func (sh *strictHandler) SuperOfficeGetAllWebhooks(ctx echo.Context, params SuperOfficeGetAllWebhooksParams) error {
+	var request SuperOfficeGetAllWebhooksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeGetAllWebhooks(ctx.Request().Context(), request.(SuperOfficeGetAllWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeGetAllWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeGetAllWebhooksResponseObject); ok {
+		return validResponse.VisitSuperOfficeGetAllWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficePostWebhook operation middleware
+func (sh *strictHandler) SuperOfficePostWebhook(ctx echo.Context, params SuperOfficePostWebhookParams) error {
+	var request SuperOfficePostWebhookRequestObject
+
+	request.Params = params
+
+	var body SuperOfficePostWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficePostWebhook(ctx.Request().Context(), request.(SuperOfficePostWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficePostWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficePostWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficePostWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeTestWebhook operation middleware
+func (sh *strictHandler) SuperOfficeTestWebhook(ctx echo.Context) error {
+	var request SuperOfficeTestWebhookRequestObject
+
+	var body SuperOfficeTestWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeTestWebhook(ctx.Request().Context(), request.(SuperOfficeTestWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeTestWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeTestWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeTestWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeDefaultWebhook operation middleware
+func (sh *strictHandler) SuperOfficeDefaultWebhook(ctx echo.Context) error {
+	var request SuperOfficeDefaultWebhookRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeDefaultWebhook(ctx.Request().Context(), request.(SuperOfficeDefaultWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeDefaultWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeDefaultWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeDefaultWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeDeleteWebhook operation middleware
+func (sh *strictHandler) SuperOfficeDeleteWebhook(ctx echo.Context, id SoWebhookId) error {
+	var request SuperOfficeDeleteWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeDeleteWebhook(ctx.Request().Context(), request.(SuperOfficeDeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeDeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeDeleteWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeGetWebhook operation middleware
+func (sh *strictHandler) SuperOfficeGetWebhook(ctx echo.Context, id SoWebhookId, params SuperOfficeGetWebhookParams) error {
+	var request SuperOfficeGetWebhookRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeGetWebhook(ctx.Request().Context(), request.(SuperOfficeGetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeGetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeGetWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficePatchWebhook operation middleware
+func (sh *strictHandler) SuperOfficePatchWebhook(ctx echo.Context, id SoWebhookId, params SuperOfficePatchWebhookParams) error {
+	var request SuperOfficePatchWebhookRequestObject
+
+	request.Id = id
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body SuperOfficePatchWebhookJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json-patch+json") {
+		var body SuperOfficePatchWebhookApplicationJSONPatchPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationJSONPatchPlusJSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/merge-patch+json") {
+		var body SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficePatchWebhook(ctx.Request().Context(), request.(SuperOfficePatchWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficePatchWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficePatchWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficePatchWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficePutWebhook operation middleware
+func (sh *strictHandler) SuperOfficePutWebhook(ctx echo.Context, id SoWebhookId, params SuperOfficePutWebhookParams) error {
+	var request SuperOfficePutWebhookRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body SuperOfficePutWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficePutWebhook(ctx.Request().Context(), request.(SuperOfficePutWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficePutWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficePutWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficePutWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeGetLastError operation middleware
+func (sh *strictHandler) SuperOfficeGetLastError(ctx echo.Context, id SoWebhookId) error {
+	var request SuperOfficeGetLastErrorRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeGetLastError(ctx.Request().Context(), request.(SuperOfficeGetLastErrorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeGetLastError")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeGetLastErrorResponseObject); ok {
+		return validResponse.VisitSuperOfficeGetLastErrorResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -5109,223 +6654,283 @@ func (sh *strictHandler) BirdUpdateWebhookSubscription(ctx echo.Context, workspa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcts4sgD8Kih+p2qSXVEmJeqa+uoc5zbj2dw2tmdmN/axIBK0uKZIDQHZUTKuOs9yfnwPdp7kKzQA",
-	"EiRBibKduWymajYrkyDQaDQa3Y2+fLb8dLlKE5Iwak0/W+QjXq5iAr8Ps6tN8iOZL9L0iv99jeM14T/8",
-	"jGBGgkNmTa2e0/Nsx7XdwYnrTPvO1HG6juP80+pYQUT9NAueLXCSkPgosKbWZDwaDrx+z3XUL6tjRfzN",
-	"YO6Q4dz17V4wCm0PDyb2BA9c2/H74QCPyCTouVbHYhkOw8g/TteZT6BLt9f3BsPR2OY/bI//M+H/qOcT",
-	"PPetjrVeBTWYe86JO5j2CphvbzvW0ygL5KSP13PqZ9GKRWmyHQGua/cGJ25/OuhPvWHX8yb9gcdxQK5J",
-	"wluRJY7ibpQwkmEf+pPvXkYxIxm1ph/OJSYmHu6FQ39seyNMbG/sTuw5Cef2cDRwfcedjNz+3OpYaXaJ",
-	"k+gT5p0BIsLQxYOJN7HxyPFsbxz07MkkmNjznh+E81FIwj6xOhYl2XXkE2tq+WJhKH/IMFtTa2pFCQfv",
-	"mjdkZLmKMeMtTfiTU/ambm/a73UdZ+BNYMrrLLam1oKxFZ0eHNwIVHYlYR0Mx3PijQfEHoQY215/2LfH",
-	"Tr9v90g/6PWH474T8NndpNkVXWG5xvNeMMKO27fHw4ATBx7Z4543sMdhf+QO/PEIkx4s3vEiWq2i5HLX",
-	"AgaYYf7/crJTlq1JRy3rBZaTHNhO3+5NTtzh1OFEki8oXy6LyrEuJB678nOOzuoriT3Tq4DEpOGVWBX4",
-	"8xJasAz7V7zFCmd+vYGioJvFhaB+q2MleMlX8FQAgCRi0Bv+mBODnxE+2//7n//d67+CInRsebYz4lsq",
-	"x1aZFiQNdP10qeiCHshubJIEqzRKmHV7y1dyQXAA++Kz9ZP9HjPyKlpGzIZ/YQWJtrLWe/LzmlBGEY7j",
-	"9IYEaEUydBMlQXqDwjRDbBFRdPjuCF2RTZfP21+QJVAA26wI0D0jlyQDItLHe883bhIll1vGjEnIUJQg",
-	"tiDIX2cZSZgce8+hKDFM7ccFMXWNSBLQDh/2NIk+Ikr8NAnojgFvO9YKZ3hJmETtoe+n64TxTVYd92RB",
-	"EBavv6EoCnjXEX+xwmxREBbOe+hYGfl5HWUkUPupgCRMsyXQyXodASELyCjLOGo5XO+y9F/EN0LyLkuv",
-	"o4AAEtZJ9POaoCggCYvCiGQoDeHFSnzfAOUq730blP+RkdCaWv/PQXEmHoi39OCdwlsBKAdb7qc7gy23",
-	"AfLTJIwu1xmw84ZJ3ORj3XsSBdjaJHRu2UQRCl6qtd1GHjfGru9HKj/qZ4MRSNVgK2RaL3fFp0ScDhBs",
-	"sozQVZpQKUYFyyiRGw2EhzRhRPzEq1Uc+bDmB/+i4ozSJTDsL0np3MJcJINWXJ6A7bck3av+vyYfe/8F",
-	"L7sak+UMmJIMjtBh4IRuOCZ2n0tVHh4TexK4xO6Fw9D1J/MRdh3rtmPNowywelfx4i4Hd6cqUA1Buuhz",
-	"iTI/SkKC2ToTeFniBF+SJUnY4SqypiGOKbmVh1+riWrsC87BinSjjz+Q41+na39BsijccAgKhiKYy8VJ",
-	"Fl+9ir7z5PHVjn4UVcAnjey3g24itkjXDInjmnY5yoCsnuJAHkN7UlaUXOM4CspSbRqI4wJeXWSy4461",
-	"JJTiS/5OPkPzNNhMOc9dkYxt0Bmg88xCEUXLiFKxU9ujgU/lRZalWRMm1LhBSihKUoaWmPkL4KCikwIl",
-	"b1L2Ml0nwZ4ISbTPqhhJUnYRwksdF3J1ABzx9sGm/CZVa48WmArphTMyNcfTBK/ZIs2iT2Tfea4rn1bn",
-	"Wnpfmi4CskCYA4DmBGckQyy9Iglf9Zx/Puiyi7HyQSRpoTRDN1maXAqEcK73oPugmHNF25yi5ZoTP0EK",
-	"GfKMksxEg4LPJ0lPOOQNfb9J5cRWQk5o6qc9OjkiGtF5JCaKomS1ZojrPx2E0RLH/LwlAYqCDsdrkiK+",
-	"/lxMEVgTQBaYfplm8ygIxLT2219vbxKSNWDjH+kaBSnspfQmERQvsY8ooL9b4KeA4cHQw6mtPB6akzhN",
-	"LiliKcJJyhYkQ/w0LVBxR05TIqoGdJyUQSlYTI6DfHA+lxuDkaboTOl8eS+FSlSesrH3L4ZgoLeIUSVT",
-	"dtANpgWQBZ7vwe22b2+1J4DENV1ZH+9hEaA4mYSLY4B8XHHGCdNV5os7s7N8P5dmTACmgsfPsfl0109a",
-	"fsJzSPl6CFi/P377pqvZijzH2UfWUXPbiqDmUXfZA0xDy28O6h9s0/Lb9lR81KTIt++Jf3CrG7DuymYz",
-	"goO3SbzZuv5h3nl59QsbiTjScWCnSbwpL3r/wRddjbnEG1j4IBXM6REuYIAGaYIwuskiRh5/hSTxkIJt",
-	"lSLMEu6PBmVfZ9A6WXgPThZ0RfwojEhgNDogP13HAUAzJwVAXxlN5C/3Phnj4qtGqsgwIxfQ8IJ89AkJ",
-	"KirBSZqiJU426tCgXfQuJpjyk36D8CWOEhRjxmWmjpURlm0ucMi4DOiO73Z45PNtpBzeAgHMSMFcoYv3",
-	"HBD7UABSNR8dCzsqWicsioWFTphbM458updB99+V6I5Jdk2yFwWxtCa6EEfxOiNbiY5C7xfisU5tx+mS",
-	"sAXX/27ADM41QH4kpOsMkTI7GjywaLJzaA07X0I3r+KoUUk/KuRKpSzrtx45t3YfFD3bRtUw8wNvBLN/",
-	"iaP4QWT5HDHwQ9xg5xd0/BARfxV6e4JwluFN1zqXl1Oi2TqLa7r96ftXXev8tiogX0bXJAEFGvQVCVXX",
-	"ugtGC4w04rZogsQcv6JT7ofc5Cop7B3exCnel3AUea6KrytWL89xON4ZjmIqbm6EXbPLcHZJ2AUnD93I",
-	"1bGuyEYzlaqeTVuxeCdPyQswU1/bDsEDPJlP5n3P6U08B0/2UTbJhec4F1UATAciYessoZz0gYBQJC/M",
-	"xCdgYIwSP80y4oPStSbCwFxg/x3eLEnC3ud3JHuh/4X4bUR7T0f7Pzg7Vbecqxgnhbk3Svx4HfC9Ka8B",
-	"8rVALEUrknGtV2gNfOnyWzSxTJIpXahvLmQnpfWSk7yTJRN2bxVLe6zF9knzFq/zGw9grXIC1XUSlxJ3",
-	"VBTek5q1ybRknr5kz3ACraMkUDewcFmBIvH3xSBi18vTUb4UZkXDMLRpuwSe1+sHg8F8OJkMwx60ER+K",
-	"RpUR85dSTpMA7r2wrVbyZkG4dqrGNKonpcW6h5xwut2G7zmuQnejoHBXG1d7hEQh/x3pJjY4MJW5u4IO",
-	"qWvekXbfpAy93J9klWKpSPZmcUGuXn73w6th/PMzL36+Pnr5cfXi5Phb/OsQ8Nbxq+SsjL6/JTlD4666",
-	"7u5Wrw4f7E6ycv5r6/lZiXHCQcB0Q7jCjJEsUS4Xp+9fTVHEdJkQHJT4C0EJGC1SyhCYg+sCoLKQ8pnh",
-	"KCmMuYVrDZeEwZQZRiQOaHevgx1Qep2LfbuuRPcCo7ZiBTk/3HVpvodLy2T2BJlaDgnCUa83tyf9uWd7",
-	"3sC1x3gQ2F6Iwzke+EE4nlulRbjZapbaH9cCSPOJrWGaBMV2qN9UVPC6/nI3tKc7b2h9n1BamHH3l2fa",
-	"4aU8jnY5q+lEakTd20z6T3ARO5J+LsqtZef1yhF4ULGN7qqy7aOnURbo32iOJpqrUYAZsVkEriAVf6Oy",
-	"48m2oV6qdtITZacrk7pw+lx/ofmjtAWz7J+yDVBNrcoxc6u7QH2wilttbf469nQQS2PLZenINT3PIU3n",
-	"QvjqKDJ4Bp3B8gdBxOkKx+80sgCvnk6FUu6yGArLS/zxFUku2cKa9rjCt4wS9bdr8jPTESLOgl2TCe5D",
-	"2s8yAsuBY7oPdVc++4MQuPJ1bmspqczyV9ofpVEffovkSGixW4QD987dsowS/an7W+6f+lQKh5/aPhGH",
-	"22eLJOsloLfmhVbRZXRBHOIqEhxLq/G5YfnzY/Lzjp0OgBTtjUvCF+twzRbaJX15NtI98/N2HHWsFab0",
-	"JhUbfR92JPrXvt8BppBK6nAy5aBUvQVJAoQpmh1KjIO0MkVPhdfX2dpx+j58Cz/JrGvtgliM1AimvtOa",
-	"sVmDkiGWotm7t8cn6GBNSXbASWQmpHgh+gv8dK0dyK/0vEhvEgT3zmkiXI9qX9cikT7vdimSzKGAT3r5",
-	"8QF2+z1vJYA6QI24btqBeC1IpDyN12lGEJ6nayZMVbxVR+iHbEEywmU/nGyMOGredAVXURte83npVGXc",
-	"l5rDgqZdPEuTMI58/oF+J3Xe6jBvscVz8aiZIuuSm3S4/nzHBZXfN8J0UvUeqyzi/sf/fY9ySXfP0yWO",
-	"koeSZu+KRv1ULgOW99l0RrdDeSG1lhF/p0PSgDz9+0H/DkJqtc9203oVmY4xFSYXMbKkrYTYMnkWQgDc",
-	"uvG/lRRj8PfAS4LiiDI4efjQsw5aJwHJgPHwycGPa5IEafYNRUHqr5ckYeJ2jC7SG7gce0Bgl0TMv4yV",
-	"WF2zVe//OTsucTvtDUsZjhucBsrnJG8ne+rIseprWPkKFkoiV4LduO5aRO+9eUc9xNe0ss9FKyTjGlGS",
-	"MuHYIy1y5VPyG4ri9JI+Qck6jsVBIz4QNhOKcEZQGobgELyOYzyP8wjOBubW5vDeyQD35mIm1lRDWB2W",
-	"vfmTXNBCQ6hs4p1rdFhboShAjzCiSXoTxviKPBa+4Xw9WIqCiHKc5x+VVse0KtIAa02t//7g2JPzz+6g",
-	"03Nv/8NqpzVc4wi6ayTc0mwMqy2DsFvFcr2Atrel6Oy/kQ01U/ZMj+GeoSuykdEa8Bz5OAF7ObwnAZpv",
-	"WjMoHZwcChOPyuO5W/V3LFtXiVP1opBVtvfVsXHeYqHMZ0pG6DoWyQbacerq8tdwUJmKGsAEYtVgUjfX",
-	"gE2To9qsbhiUokP1idSL8i6UboTaqBPVeLsWDOmmHAe5n6BUGa9TiYcs8NCExmbh+Hc1FRP4QoZryBGw",
-	"hzHyvnzFwFTkCwg6Wa3iDf/BCj8mtsAMzj8qdV8thvgJwrH0YoK7r3uwmgfkMx2LRpdJlFzKPbXV2Fe0",
-	"vNXzT2z/6kS1u5UuXdubn2ZxC+7HOzKRTq47l5cNHiN129VpsG0ZvvmGou9OTt4h4ZqHeEuNPWjyo3aT",
-	"Vj28F+slTuyM4ACOZanWyov2KLlES67Cyw40VV7c8pi2IzHP8kg4pFBU7BEUJWKzchHc0HUZEZo9oH6W",
-	"KrhVKDyclyJ6npIMRYnyzBODZeuYdNtJEFdGdr5IM4bUrTG8mvOffMCrKAHhVN2FR/4CpT546QS7DB17",
-	"rw7mqkvGkPahEoybV0j3LagjM6Lo6DmKKMdcuJZCNMvS9TwmdJGmDMZNgoM0A0cINe8sTZmw8HAIcmcA",
-	"davJ1yNdZ4iuVysOMSN4yaEjysPLurYdPB4PnGHPHzv90WDkOaEZfM3toQr/qUiWkF+2Hj0XfE9KU2tK",
-	"AqAGGZSnEodwdnhJWInay9Bl4YXjD4KR6+DxyB/jvhuOh1vBE28+Gy+FJXS8SQUJwtS/89wyWJojBj0I",
-	"dvJWEHATFzJ45RkYzBRVHduQ3dLnLHcy+8Pzs387BrCdkgrsiqlrlKWIQVENeiH97Gs09lK7KapmpMFM",
-	"t15/QwURSdqhBr5fztdg2k/FpVvF1/FJnv0gYlwMyjao6K7w9kQ4oTdccvKcnoaweZrGBCfmc+E7gmO2",
-	"qAuwyk++ME6nV+ICSukiu23Msg+TDFHMTzpsUk2zxXH8NrSmHxqMM5BtqYa/aEkow8sVysgqI1w2VIQc",
-	"YEY4p0csWpLcam9OOwNeLXKcLuKLAq4nRbRw7lnEjxYKSo1Me3R0/BaNh46LhDBQ5ocq3ZrTO3HG0747",
-	"9YbdwbD3T/3So4WF2nhINGbUKYNws7iIvMEp+dQfnn4a//Tmx+G7n545ZPPtcm5UxsRawaAhXsdMc7cz",
-	"xvVuVkSNL74tVkKIMSqMVRGU6u28jQCzXaBtJKenmBLr9rzu66dO8zTYyPQZsMaKKNSBSruWwYKVqlNJ",
-	"o8iOVTjKFznSOiq9msZ/tL2toFU5yax9tgrMzaC9i3Ru2roJC1QZA885DS+jhFDlgG3eDxFFokcTQylS",
-	"wVVJ81VEQVUra20siy4vSYFlSpIgXbPWWlojKnLNsqqxaWtS3z7vX3EpPiNUgpcRn0TXJI/Gpy1l6x1g",
-	"1c/DRNrGdKTQKlbQI7oicUzgFlo7GpTJn6KIPdb303xN+XrSi0JDuAANAVOuf/JvtPx8bVoXefkaW7fo",
-	"sEUvRW5AHy9XOLpMtI7zR0VHxSNhhy09I0n9Ec4SiH4oJrilgWGc8nvToHqDXRAYphunGxyzzQWLSGaa",
-	"e+m9AcDSe0P/qyxdpoBwyrB/ZRqi2mRrL01wVloYIK22MCCz0sSAzkoLA6gZCUmW4bgR0nIDA6DlBsYh",
-	"bnAWmLfXlkbGoaqNDMMZHkk1i3Zx0PDikiQqFogz1NrIpoahcHnd0YoynMnO1pSlS45lfnRA6g39YYET",
-	"9UjDgHokMGB+lhO3OJK5aL2eK//hLl37eVx2RgKyXJUnoT3L0jiec9Le+rKhQ/2xxIc2N/WkmFr+pCBw",
-	"9aggaPXkMgpZd45jnPjkAgf1dyzDCRVpcw2jKgT5nIpWBKwZEltdOL73aR+0bupzcOPWzQsCNreGVhdb",
-	"xxdNZL6YplbbcQW0QxelZwoyk9dc4+lOhQ1deuw8TYNNWXl5WIFVS0mjyat/+cu7t8cnf/kLmh0UGuHB",
-	"tXsgA73owec8Td9tnnB2VpVqTaKrWWJV+TDE3JGCC2a/j2iUI08I4g+EvX1E/Xugrj1ecrfDvXDzLWG/",
-	"KWK+fbE3Xg4+56lZb3fh6FtSIOaOGOL6RRVF5ekJy6EKDRI2JvCsSUOzqmOw2Sjfn4r4zpULvRsBML2/",
-	"GtPgLIQvoDNdE1fOLuW7CWUIoIW3kNTIMWNZNF8zIs3IKmAK3m2Zj9ItYLzzlmYCjub72AgQWO9lA8rS",
-	"jCupxjsW80KKe5IgghMAZxt9IgCbaSK5c5IpZRnDMUrWy7kwsRjwtMOjKTcY5KvZUUsoxt3LRkaFm8tv",
-	"ffCc3p9J3O8MEmi4xxmk8PhbnkGnX5TV5ihqwW0N6b2LsLxajl/DFjKk1i51cLO4eHnlfvfp1ST++Zkb",
-	"ryC0t39yvHhq7M4U91I3d62ivTxVSu774uO9fFRUcrnDhnEPIRYQmOySc1XeGf/miUjaRqWNHnlOv82A",
-	"FT4iZ1sDw8Q+yilr6u7b7WJQynkSK/EnehK9clA4W6TBBX8kixGANycELl+wNL2I+V6XhTjyREfne3rP",
-	"F1cUO7hv7Wqo8WKi6pBegauO3Eoyrrti2ZRlbF90lJKLbc/pleWlIjIRwrrixy8kK2txmNXQqY/8ADg9",
-	"lgU56ltL5P6GHQY34CxFNLpM8gNZkhjtotcqsJ2hmGDK0Bj5C5xhn5GMPkFcp9+gJcEJRWeWNGoQlCbk",
-	"zEJpIm+A4NLozLoiZFW6Ls6bCbWRo6zksj4ouXs++uXD2Rk9Ozs+/zzu3D7+j22srpoMqS09FamfzK5b",
-	"mp9hXfCpmsyr66IRnaLXbUmgdl4LFoQjwX4AmmlpcMeV/Ik4UUZ/XUb88lVtpP37jiVvCnCqbwpoqm8K",
-	"YHYU0BEAVayZ+aPydCvmzPxRvSZPI8U3eCA23WnVb6DKl8LtLlOLW6tW+pqRyAw7p8HRvjkAuInRxTd4",
-	"Q9ES06sGVwu97lDrcKIs3h35qccOVS4yJbT5jWbl9lMDqcVG1de7KZyo8SZz2zXkvRZ0GSVH4nu3vrpq",
-	"GauHUv73tVS5ha+AuU6M6azYER5VUEmbKcnDs1jvujp7+v6VEFBvojhW/C+HthbJUIrm8sZ3CseqKXV7",
-	"kMeL5JrE6Yo0h2btsdQlPmOMINoTugcIGtsKYp0O4yi5MihCYZRRZmQzMW54kZCP8GJnBNEqI9ctGlbQ",
-	"KSCS48tO5KDnRjHDFGgmZa6L5qiyMEuXW4DTWnJAtnQEtZFMeFqR7GJbVFu70dtGv5VmLKenw95RRZxy",
-	"sACGZkuSOU4O0K2oaU+ibwqz0jl2pX4buKk2ccW7epnklljpTrFZEQgbkH3PCWJpa6vsn4fCr3ooGEmu",
-	"FCZhCI8V70EBrCKU62q6dzRL0bVwmAEbtyroErFN1UvuLDGJSyda6EXFb4h3z4d/GmXBNxS9+BiBlyaF",
-	"hyc3URylAM5xlPiLhu7FFrpL/M2u9CZfLLhG2uX5XuUrYAvPSHWnEqqO8x5E7npf9SIDTKTTk7ZyES02",
-	"LF+37lnyNiFI2g3RDaTdg6TEUAAhRDNfxXHOAM9YOmmmIcLo9PToOXoUJcqrWQjHj5WHl7xt4HNQ+hYs",
-	"0D2ihBpYfxE1dMfgn8K+1SbYSCOhY/FhJX6oSSFoEyhU26mn2/hIpa6jiMEQ1hqSBDmp1YhLfG3IQa0W",
-	"j5OUciukDMt7/Dy5IacFOEl8Qmk0jwnihyc0F9lxCBOLrVlnVF3WRx+w/enQ/qdjT+zzv56ddR//VT45",
-	"/9zr3D6aQtTuXx//56ODD/99dkbP//L4P42mHHPmpNpRWdj7TdHIufX6J7sw6ttHwczseJ83OWnMZWPo",
-	"Dhq3NHuv9CuB7dxdrzNammUdUNMZYMjMVkPenaAxDbbdbJQnTxdHeFS+Xs1dhXmLDqJrfwE4pkvaTdds",
-	"nq6TYAZHQiV0H24vj18fqzAIiuaEcyrOl4zIN7CdXYeEmemrbZjgLEtvUMDXXe5GI79/CbWZgA13UBSi",
-	"TbpGN1g0VCKC/J7PExc8n3Mdznk7Z4nax6GKnC44+kw145xcph3NWTlH5Kx+J3+1m402xo3naSS308wV",
-	"XLGIxruopujfHCOClelRTF+EpRKKhNSnLI6+lguhwInVUS8kR5dZvoRr0wkHK7fO5i2o+gHDPieURQmW",
-	"EewJvo4uMUvL2XVqhPZ2/+DlSsirWXprLQCUCU/GtElCy8glziBmSNVu75TEi4K41PuZYPoVXFNI0rCc",
-	"cykJLqeW0s7lp8k1yajYrVoNeLoNZfeIoL5DypEHCbp+wLjoqCHpSb3k81Y1SMqXRWtNcgBnXJL4ZIsS",
-	"mSARDXn47gj5OI6pWPidxFsP1m+Bksom+S2iwx9AQBRdvCdYJuHdEbhHPq5iLNhJvpTqVkyGO1aEv9IC",
-	"m1WhOwW53yGdVktxt5aJYe/q16aIoe2pJszB951tEXStbZEJ+cje4UvSIBu+w5SC3LJSbWaK44ITGfnI",
-	"EH/1BOE5Fbef8CLGVLxocJPYL8NJK9vnHklOmoleu8XMLzKiRIvSauDwP+6VnqNjmYuTNAUoP8VB7sd0",
-	"tnac3jDDWfYEqQoqRdb3pjBkeUMiy7j80YKSletgvZrMrxWwrCCo16z5M5vB2POHczL2+6PBMPR65qg4",
-	"6YRWp9ja5qykVt9Plzks5sDWWUKCQsnn5z4Il5EhSUcTWYLdYSbfzop67j5OlJsswsmmZb6PwvNrTtCC",
-	"xCu+WCHkRZmvLy9lcnjI6EcZLtZJwCKMEy3yDBwq0Yq/lnMua6f55CKx2au20VWWXmZ4yWfBRaWN+n5T",
-	"JlPNrNs35b4rmIV5CU2hp4e/Ejat7b4sLbc1gCA5TQm31n5G7+ZMF8/lRmhMQ1Arh7HnjtFTxmzZO9Wt",
-	"sMQrkc0NZwQcs9EKswU9SyAKh+M6SqTFoFQx+UArv/FEVtMSnmb8GAcJsYzrsyS3hGgsnWB/wcl0HpOl",
-	"yhaMGcDwb7hR9vHQqghwJLOhuIm+zDlCr8im8KwXyPuj7IuqM5zpYpMSf51FbHPM5UgiqwGWTKZmzbRI",
-	"26FFVms5NSKQGCLeXBToK0qjV/sv1kf44kLxv6qZ9W5QQMLwdoCcyPrtNVi2ZPM7pXLhSj7SSIwzRd8U",
-	"Wf2+QWEqHHk5KW24yKBVPlG140GY56PnHxYALRhbATjBMkq2oEQkMwF5dfbji6ffvX37t+OLw+evj95c",
-	"nLz924s3s64+0By8uQ2jQGpbNYpo9VJJ7N//eGI1V6ZPw3oy9VZjKj++Rs/wRFtvdTObF/5+BGW+wUcc",
-	"AYOWRb8ftxibbwR+ihqCoJJcE7dLtpKSLY6uCL6iiJJrkuFYJhem3+RfLkvJaGj3LDlEfhyJMrARY0QY",
-	"A7iUBGJuSlWGYopAz0XrRPoCCidjylDEpoLDBxGOic/QFSEriiJGz5I8uzGcN53i8hbosyNKOYFNnnYQ",
-	"V+ZoR9drKFwEiYNungYR4RCfJb+g53KoX9BTTKEm1gL9AsRf9I5+OUt+sW07/x//EIo2oEeQAEZi7jH6",
-	"Bc0OgJoPrt0Z/2trpAH0oJcLgIGaU/5A9/vEJfIPqrdF6K/GKx8x9NMoC9Cb0tWEGjc3TtCDz5qh4vbg",
-	"//7n/zNNtZr+8yoPquBDnSUvIGVRrnT4OMsiWCYOnlR7AV7Bep7oaNHXEWVkRTBkQcIUzQqVaQYr/GyR",
-	"Rj6haIkDyPOTwSViNVU2mJujmCRsepbY2lBTKPYmBBnYFyEoDDJcRztcHwn9AjReHHPplQRwvj4WhQDo",
-	"DWS65TLLWYLQzGgKmHXQDeyUQuACihbBcWEoQqcLfYRPuCjKKvDMKVggGvGV6fLRDvMilKDwCYuoZDyi",
-	"FhbX9EiAyEfss3iD4ugKCsCtk6tEXAQS9MhzvA5HsJYDbqo6nj3u8IFoquQpEOnEQIwkOGGUC1GyUB6X",
-	"4EjQraJ6VoR7zUqliec0jdeMQD26R/QxXP/y/SzSDFPZGC7kcuf+NCEcInHR8mjmOQ6qYlvAdxNR8viJ",
-	"JCOSX0WDuwJL+aLBDSiavTs9mfHOrwlFM2EcmvEhMGdRHI15GqklgbBAvvBgH+uigtHLFYbMYDH2r6ip",
-	"juklYRTNPKcHA6SJTPBVZPXiIHHGiPziQhlABv+WiEBsUZpclt5TFsUxWPFmnuPOAP98x09FbIM0U+hH",
-	"gkoeNuvx9lW2KMuW5/FL0Ku8s0sElZe0+hnoAl10KqmKL2GYZgTCNXL2wo86HQi9ew9VehTkzQ8ZILVa",
-	"rb+81N+j8q4UfgEBVWaB4HExV6/XQ1X1Sgyk20OhpC7+eU2egMWTSmlIopIvURbwXZYE6DqieY62EnrV",
-	"dgMC4wMUt8vgt5KQm/IHalPw/QgbbZanXrMLrh9DoiV+/EYsP5w6HBQ+Bn8mLx5Bk0sTIj10xMjwdRcd",
-	"MrRMKUNhdE0q6wGw5QsGujhdgDKXFFsOFlcMQwlDjzhW52STJsHjLlKXzxgqFku9kwoeNN+A8AOI43pi",
-	"Fx2i2bvDk2ffwWZQWe+4ZCH3WZ7irtfrKgcsuMaW3kKcXcyUU4e6yJZs0JaN7HUWw1HGx6gUy+QYm51y",
-	"piSdRJ6U6mfeRIkUL2S1QgTHzJrCyFQZLERPQk2NI5/IwkNScH99dGJpFjMJJeSjIBkVkpvbdboOXE6t",
-	"SIJXkTW1+l2n25fun6Dp5OLHgeQ3wjkipQZfBuFkTxGWLFpsXU5b2lmrTg4+Qf4KRIR88YGq5BIKTqYx",
-	"nLNEuGFmGyXRdZFwO5TstXAygXx5cBIJeeBJ6f5WxnuzBYkyFESXhFMoIDLniFAzE2QyMStVUzE3oqpI",
-	"3j0qTmJ/WS7PrVcJq+RuZNma5L6f4ss9CkuWS//dlvVh2bVCDYzec9z7TiavwCeL9kCL7lX/X5OPvf+C",
-	"l135fdcHd+OiLpTVD13iBBN/PB/h4WQw9kb9YW/gek4/7BE3cPzJfIxHk6ZXhuoOU8vt9b3BcDS2+Q/b",
-	"4/9M+D/q+QTPfb0AoKbEWhM8no/8YTAgXth3eq7bc/qhRwbB0B/Nx3iy6339Nm5qhaGLBxNvYuOR49ne",
-	"OOjZk0kwsec9Pwjno5CEfVK5tJta814wwo7bt8fDILQ9jEf2uOcN7HHYH7kDfzzCpFcpR2j1nN7Qdl27",
-	"1z9xnanD//un1WlBbFAbeRg4oRuOid3HA9f28JjYk8Aldi8chq4/mY+w61hlwiyXGVTR0pbju0GP9EPP",
-	"GbjD3qg/9iYDPJyP/HEwIU7o7npfD0GeWpNwTEbB0B/MPdyf9MbuyBmGA+IFfb83d7Gz633lXrcJV+Ui",
-	"hmU/Omt5uWQX/as3Dv4hGH/6u7t6P6InBs+zqeWEvXAS9n3H72EPD+Zj4gYjfzgfYG/SH/dG7tAdOF7Y",
-	"J73A9Z35BI/DERkGA9+b93Fv4lolp7hKcPztXfnBtkKzIFGCLFOWBaH2ruc4TQPlzOQAeKZWZAy+c1t+",
-	"VymXXtjeIFWCbtf5cH573rHoernE2SY/e0C6zzk1w5cU7mD5d9Y5769+nB18lr+OglsO5SVhWw1psog5",
-	"o7lVoXAmoZ2SOCEc6LvmY+VbwvQzpcSL26JZdfAbrA3/0mv5ZV5Kbq8V/Zaw7cvJTxB1B9CYSqNoojbB",
-	"UQDZM1ZcgKqv9HtSaMhqxbkCcRMJnzqQdiUnzd0VhNwohJCYhGA5YAsudIq03oblF775DyFVyNxvr6u5",
-	"n9tIGXCXcwdGIoNzWgkWfxKzNZWhGLvZ0wJSZX9qZESHUjXpOU5hHsjFWpJdS8sk8CfM8BxTovSZDho4",
-	"/cJGUSfMbwmTqbrNi7gHUYok2zkJKi8y/nwPapPQNBxXatr1+XJtaQVH1sDp718WPs8+bpyC3uDB5pLD",
-	"nquKYtFkbfecjkQvyF8Q/0ojIbqhjCwlDe1h0W2kM5FbGcdxU/or5ZknO+2gNA4IqPcZNRx5hQLIe1a5",
-	"ke5PZy+UE4m2UiIw9kMRKigcBPQg/m250lUg4IddiTkbE0ueS1Fay4Y++fTpp8tFKRu6ymqmZTzXM0lb",
-	"ysCgKU1FeiZNQL3tFDOVd/OGqXp2b3LielO3P+2NuqOhV55qNdmoNoWPvX98TL9jfw+exu9Gn8Krwd/+",
-	"OV4OfvzpgaZARS6rPAOdih3N+5aZ3mRoa2+PLbdHaj/DtnyvGSHKjj0NW0JVHZa5+uXO6LY+mIo9Uj+d",
-	"evt8Xq1Y0vZ803oQsDefdbUL8A/n5ivp6kHIMY+0/a84mEbQ+0t2RTIxkOx2GKcScmNewm1sq1TL7F7y",
-	"molllTnVTg5UT0F8flfm8RC7qZ6j1rCdnpMQKgHgZty3kiQfFNNGRtl3+Jng9qeDQXc0nrQ4EzRuSa5e",
-	"fvfDq2H88zMvfg7J516cHH+L+w/J8B9yze7KAxszY7a3FGhReOKaRblz/skw64YNrXiHiWPuKffp6R0F",
-	"q4yJKQz9OTzfummbGKb4VGeYpb3smVRvQWxJiuQmR1GIADSZvwF2HKXhOv5DnqoSGV+ASASydxFJxyzr",
-	"vycsi8j13Zb5W8Ia1/hPfv1w/LqarvtBmfWf26gwOe7cQ3cWTTs7Gxc5bUGOXRs2qzAkNW/Vs+QsARfr",
-	"M7kJzixxgV8oJsr/COq7X5NM+td10VE5+hoHgYi2ER11ZPQJOUtwTM0ZPXCcERxs1EhmEHNnF87SlblU",
-	"83iRPi6G+1iNCPXUJl9MHJfqtJGb/B4E73qO7i2Cd3P9LZaCM7q4Fvu1BfFtJou2nL1YC8XWt+SA/l2x",
-	"dUN28L05u1y4P8XxX+OIkIb8FuK49EiwhXtjs0Uf3L3yGgqFRxwJoCDzNxTJnpDoiVZsreDkpRxPYc2/",
-	"ocp16CwpbrMgidKMQz97UjyIZFqOecpEapEAMyxTHlHZ3Ogak11tIBj4RHe8EGkOSudjebZv8gIHwuPp",
-	"kkjuo7y28kiEn9ck2xSOBjIJXbHf8mhKF2JBouV6qUeCaJnvtsBQRixakSwPNzYBAdmzG6BwIGGZBMNx",
-	"dgB1fm+eqpIF1s3eFV+Qge2MbNc5cV3h39B1hI8DsErlgmHjwXxoe+OJI5xkwEHGwXM/gDoScv5yY4IT",
-	"d+Fz8zxdYsAWXkVdleRC+vhUfC2aYOGEDmSF3XnP7weeTQZhIzzSYEy+ntmqvJWCAIHYxPq7uWHc3esa",
-	"F2JX9J0Lcf2Go0djT+XNsodHCB/sLhe1/LsdHiFaDI7R0lwBWr91BXc1EOiN9uL35JJLzRm4M5Z6ye++",
-	"6sxauC9KDxFoU/70m7wC51ny6HlE/TQLKqmb0jCUGfTz7HGCSbPHjXxY2IhK63kvmTjPVKPzlzvuintR",
-	"5Zd0YDRO8t+fm9xnOZpur9XNV5nYfxMOwb+c7EkJXGCOI1FhKqeEPFrVEmuU67aZZAwkKBb3mephX/SK",
-	"qNMmpwAxcEQNY6uwCBkSU2ZQIF6JRA7Kg6At15Tm5nKHBrbJJdw8eLHZJfzFRxGURyuF7GHyCDyFgWUq",
-	"X2CZ403EIMpoyUcyt1uaoREK8IY+7prZ4OGaLU4pxC7enffxSZUIQbkz8xf/1ejBzN9e5H/vSwYc8pz4",
-	"WztV7TErpuJUi/R00keVbL5fzL/1o7fR90enn47cN9ERPUreD/xnR8Ojq9VPPzz7ftIlm+9dv/fD5vjH",
-	"v/OGi9c/Hm2OEqfr9+JkvnzpBD99H99x0rJWVDNnKYUj+WmWFZfqd2Ut3p7Yk2FADfxBZSPRYC04g6aC",
-	"PhBnMAwH0YICM3JPpVm+pR5XfYi0qCuIKskatve1e2CK66UtVFlTZq6K3ipcZdErnOFrEtuUbWKCZlzQ",
-	"FdrnDLKGz+pbXYU1a45ExyXwdqigJ5riKbTOX0Hn/C69QUvwCS5HoglIFmkc0EYoihTsJkgGvxu9c/tV",
-	"zcB2+uCDNCzc7AtjXmM5HM2mJwI3tENXSsdCTtLKh0yt//uf/93rv3JtEQWvZzujE3dQwNvCQJhHQnBU",
-	"52UUZOGE/FMu7amWtkoWCR01bbr/5Hj/f11V6uBhuhLFGZJ1HKv6C/y3ViehXBnBVYUQ3FKdA1eVNbgH",
-	"THqpAaBplt5Zud1VSWOrlmvkXHxrirBxmf0jL8lmvxIauRki+c1B/QNI4FE8fM+5diIDaNr2VHxU640S",
-	"tl9P/APASyu5W2G4Jnr3eu0/LlKvvBTme+hg0r6DHH7x7aCNOFBUK8iuSabO2Ip8XM2yYbQsGAlFd8lV",
-	"jKDZxHCsEtLygwBSkKfyRq2LflRxJGgmuNoMPUozJfXL4nJpQh4jjDKcBOlSVa6L6Fmiqs0FT+RTmRxJ",
-	"L/qEoiQPjzRGP2q1MRvKCNxHzs5T5Lbxg9tSLW1HqbHzNscF7fMfotjAvmz+QfjSl7RzKFQ1QKea7qxi",
-	"dO9J5kWWdlgRmsqXfDUceA8+dgejSSPzFqES7T5+mVdl/XrYvjSNmMjTzPe3KVEHn6N2rnfbCvqY+XXJ",
-	"867Gr3d54Z00pb6+wRTJOox/ykNffEu1ue9WXxY2hj/KVpL+iu23UoPropZ7rOXmKPwVt++MfdViWknO",
-	"//s+ar/6I/bPTf3wm/pbwvba0TutdEfPt2b6V/YyWapQivlRUHNg0zeUVlRu6NXzhu50u0wQ+RhRyG1l",
-	"PiW5ggZ5lgjjrWgXzThkM5EXTYBVDRw/S4yR4+goLLS/PPkXSjOh/nXKpRGU9oeg/Fh2DQnRGvlgc224",
-	"e12e5EUb76PSPVAB7J01rhtVxVPpUSfRg94UFWZ36IUSUpskAUSEPpB+uHe8/d5r9gfQD6t+jn/qh38U",
-	"/fDu595XoViWfUrRcSvFsgjlqqS+2p7FJt888ngSyfcq/gNm5yaU3ghTuOHq/SHDgJRf9i6GBAOrUfe8",
-	"XS0+2yofC19xFHKC/M3cWfotv9x/z8FnWxKa7PKuu6l5QWtedbukuwrNiTSmWrm2JcGiVqFByKtme9sm",
-	"8e2ootMo8h0TWQZU+ekpbzxZKBRKE1Kzk1/Jpe8JmiXrOJ4hmamHniVm1z9wuk7KsqFKEAuingRAhcs0",
-	"+gM+XHSMBLl84SuAf5bXExS3hkA9bEdLazIeDQdev+c66tfenhFyXl9SJvodsKCqtCNY0Z9MyHBwNrMh",
-	"OCibEo3XU91uPTllrBsklFeph8gyYmLf8v2pZ8GFZjJzre+TFTOcnE+jLOB89FABouXF2Mo+3ybxRo+/",
-	"U/5+EqwmT5KiAlw7Mq1WEXwA7xHjrV9eyO2DoZ6BVsQWTNCqgq2sT2nppXCtUgXKv5EN3Vr4tFzW9Fyr",
-	"rljAeXu+D3uqLGSTuwGkE1RtFfnS9sG4Ipu0+ru7vksys0ofScouwr3k7koHKhl6lrsxVjdykV/VKEzU",
-	"EaJtaEjSun/0balm4vlWbrCfq5vIjwWmKdVJ4dtfcfKKkkoS7y6CgoizUtXEGZpj/wphepboacFVrIFW",
-	"I1GEyjZVSjTIBIrP3MVb7h6Oaw8XLdUx8eMq+lRMWUauo3RNtwZy5Qi2GmyDY4cDZRAVH9p7rlI503r9",
-	"r8PNm2fOx9fHzubND3//+PpT6r7+lDpvIs958/zq05uT9zh8fuX84+T75Zvla8/qlNhnJX7Bg9y2gxO3",
-	"Px30p96w63mT/qDI/WVNhXtzV6v5bFXL+H5QPngTD/fCoT+2vREmtjd2J/achHN7OBq4vuNORm5/fo/M",
-	"xwbuW9SfLQppFqVcrXqQRD5hb+r2pv1e13EG3sSrO++ptO1ycQ6G4znxxgNiD0KMba8/7Ntjp9+3e6Qf",
-	"9PrDcd8J5nfMzrzPCfKQPmtf9Wmyyz3rQQ6UfRy70kQrxcD/UMJaqXjB4ZvnJJgWFd1VeC4ktb9ZkOQs",
-	"EQnwy6Xem7j+l3HdApZxVHCMsjS3B2ORlfZLEprsxxrPsUcG86E9ng8C2/M9bE+CHrGHoes7uDfv+55Y",
-	"AjPb0Mpdg3tXn9nymS1K7z8AO9hjXzcvxG/q88Vp5H72/MYp7eFVIqH9ejmWSl6+6/pUMq395dg835e+",
-	"Tkf3c0B6gpIUhesMAtD0IkeiqiCKmFnj/TXck75WQpJ+NW0JaWdCsLTBvya/l1eUZ17q34WzzW/O475e",
-	"coQU/q1p8R6SWOvUWmX+t60QgMrYbl5SUctX3fIjHMfpDYXsWSyVplvYIKfvX3WkKBdKMS8NET5LjLsK",
-	"aiIBP4Xyk1TUzYMU77k8kxcN1i/o9Lxe3bPkH+kaSgxDnq4lVn3oQ0WJUKjQfKPuAkUjUeOSpWimmojC",
-	"h4fC3iABM/mrPJH186R8N0Xi1iMjy5TzkpLcqq46sgxvzpKMrGIo1cYWZNkky34Zj5WAwCSrXiu52qmQ",
-	"AHTPJ3LK5UatpVmOrFQDAyeRh5YpmxFyK4XKX8Uv5PchQ6rrkiJFaLz5ehnvVuZlEChvhRplNgEeojj1",
-	"oYg+ZTjxCXo0u0wRS9MYMUyvULZOZhCSX2yF6cEBfLNIKZuOnbEDnFaOWrelXpOEUKqEiqa6Dl3tJkPU",
-	"O6gbBmURkfxOJspKcdJhmlULyL2UBlZVFBpUbW0oUZ2jPlJzVV1lvkaP9quu+1gbtZLfvzx0Q1Vds/X5",
-	"0Y5Su/qoQA718XqvXhfFpOVlLm0erinkoTRUEUBVX0PIDfEqvaxlPtNWVUdyUUS7g2aVvGvwKPeVqU5Y",
-	"3BPent/+/wEAAP//",
+	"7L3rcts4Eij8Kih+W5VkV5KpqyWltnadu2cTx+vLZC72sSASsjimQA0B2VayrtpnOT/Og+2TfIUGQIIk",
+	"KFGyM5mZpGo3I5Mg0Gg0Gt2NvnxyvGg2jyihnDnDTw65xbN5SOD3Xny1pB/IeBpFV+LvaxwuiPjhxQRz",
+	"4u9xZ+i03Fan7jbrze5J0x223aHrNlzX/cmpOX7AvCj2n08xpSTc952hM+jv9rqddqvp6l9OzQnEm+7Y",
+	"Jb1x06u3/N1JvYO7g/oAd5t112tPuniXDPxW06k5PMaTSeAdR4vYI9Bls9XudHu7/br4Ue+IfwbiH/18",
+	"gMeeU3MWc78Ac8s9aXaHrRTmu7ua8yyIfTXp48WYeXEw50FEVyOg2ay3uifN9rDbHnZ6jU5n0O52BA7I",
+	"NaGiFZnhIGwElJMYe9CfevcqCDmJmTP8+VxhYtDBrUnP69c7u5jUO/3moD4mk3G9t9ttem5zsNtsj52a",
+	"E8WXmAYfsegMEDGZNHF30BnU8a7bqXf6fqs+GPiD+rjl+ZPx7oRM2sSpOYzE14FHnKHjyYVh4iHHfMGc",
+	"oRNQAd61aMjJbB5iLlra8Kem3Bk2W8N2q+G63c4ApryIQ2foTDmfs+HOzo1EZUMR1k6vPyadfpfUuxOM",
+	"6512r13vu+12vUXafqvd67ddX8zuJoqv2ByrNR63/F3sNtv1fs8XxIF36/1Wp1vvT9q7za7X38WkBYt3",
+	"PA3m84BerltAH3Ms/qsmO+TxgtT0sl5gNclu3W3XW4OTZm/oCiJJFlQsl8PUWBcKjw31uUBn/pXCnu2V",
+	"T0JS8kquCvx5CS14jL0r0WKOY6/YQFPQzfRCUr9TcyieiRU8lQAghRh0IB4LYvBiImb7v//+343+l1KE",
+	"ia1O3d0VWyrBVpYWFA00vGim6YLtqG7qhPrzKKDcuYOFjF6QCV6E3MZ/XsZxFLOXYktJ4nyZLIoXUY49",
+	"bqyFfqLxfF5z3hDsw577dFdzDiSCnJpzGEdzEvOAqDdH5DJgnMTEd4Z0EYbmkz3GIi+A3SFfHWtMOjXn",
+	"mMtts6e30gmOLwk/jRW4J8u5eK1Q4NT06ui+1J+FMRQuxJZwa87F24BeAagSYW8x44AZA1fO4fvjE5Ts",
+	"xZubhrkGcgHYYk7iSHBVMkRdt42OJYdApxRf4yDE45A4MML6tYjm7J/GCGuWhmHRLCXedF2cH+onhGJg",
+	"ndibwfhqod7H0Ca3XA6DE0FwtXjm5BZPUGcPGFZbHFIJdVqX85OT/CEQ3a05LxTlDCc4ZKTmvPzllJFY",
+	"rcKrKJ7hUMEGoNacV4sw9+R1HC3m+/4tfKJesehCvT0kMZNM3K05R5hewY+TKAp5ME87UWSzLw4RisMU",
+	"5pojAMp1e2fQJGvDjzWUWZlMVpJwGbKLRP0nwrSxM9tNY2s6xyScrEAtngc7180d9flOu6m5n3ryNmDc",
+	"2G4/r+R95dtp3e65z34pZ3/HPJrPYaN/SSorsM57L9C5uUJH5NcFySzS75cn/nb84C6LIrYIsxh6RxjD",
+	"l+ILOSDClN0IwkIt10Xv/yVAW3geYUzKZrArpiYqjjAnb4NZwOvwLwh1xBD2HLUwDOEwjG6Ij+YkRjcB",
+	"9aMbNIlixKcBQ3uH++iKLBsC8d6UzEAo5HIuQli/JDHMxRzvSMjyNKCXK8YMyYSjgCI+JchbxDGhXI29",
+	"4VCMWKb2YUpsXSNCfVYTw57S4BYx4kXUZ2sGvKs5cxzjGeEKtXueFy0oFzslP+7JlCAsXz9iKPBF14F4",
+	"Mcd8msqaOOmh5sTk10UATEWK2CkkE8HOBTEuFgHIthIyxmOBWgHXYRz9QjwrJIdxdB34BJCwoMGvC4IC",
+	"n1AeTAISo2gCL+by+xIo50nvq6D8S0wEe/j/dlI1eUe+ZTuHGm8poJLuj0lIPMu6vYcfOEReNJthxIjA",
+	"vJDKw4BxAfU82b6IRyigXrjwiaajGLZRA73nUxKjSUBCnyEcAxIoEmyO+ChacPFpTPyFR9AcL8MI+4gF",
+	"H8kQnQG7qMGeP3MaSEnY6O+ITaMbsU9UrwnGfl2QeJmi7C9MTsxCUMayJfu+jIS0DlJKQEFFygkoBwPC",
+	"LKDBbDFzhs2abUetAKcSHSmmhryIToLLRQwqdwnoN8lY96aqFGxjEqZGW4ZfDS8z2q7arzfWru+3dz+Y",
+	"+rsVSN1gJWRGL9viUyHOBAi4XkzYPKJMmbr8WUAV5wMDT0Q5kT/xfB4GHqz5zi9M2hFMKxkcxebZhuOr",
+	"pWylBADRonHV/mVw2/onvGxkxYGFknGdnu9OmpM+qbdxt1nv4D6pD/wmqbcmvUnTG4x3cdMV5/g4iAGr",
+	"25qAtjGu1PJGL5v0NSGYL2KJlxmm+JLMCOV780BJ9HfKQFFposZ5Im0VhsAh0JzTHQQWaUYwv5A4F7Dn",
+	"rFcm7F0F+3W08KYkDiZL0Xt6OsiT4uIkDq/eBm86gnjuqtKepij4pPQsraGbgE8F55bmGNYQIANJPsO+",
+	"IWBuQJUBvcZh4GetlpEvWSO8uohVxzVnlkhj6hkaR/5yqI+jJTqDpThzUMDQLGBM7vLqaBBTkaaJEkzo",
+	"cf2IMEQjjmaYe1PgvrKTFCUHEX8VLai/IUKo8VkeIzTiFxN4aeJCrQ6AI98+2JQPIr32aIqZFEUFE9Rz",
+	"PKV4wadRHHwkm85zkfs0P9fM+8x0EZAFwgIANCY4JjHi0RWhYtUT3vugyy7HSgZRpIWiGN3EEb2UCBEc",
+	"80H3QTrn3G3CEM0WgvgJ0shQ55viKwYUYj40OhGQl/R9EKmJzaWMUdZPdXQKRJSic19OFAV0vuDIxxzX",
+	"EEYzHIqzmvgo8GsCrzRCYv2FiCOxJoFMMf0qiseB78tpbba/3t9QEpdg48dogfwI9lJ0QyXFK+wjqaY2",
+	"UvykMDwYegS1ZcdDYxJG9BIkbUwjEKrFGZKiYktOkyGqEnScZEFJWUyCg2RwMZcbi+E17UzL00kvqX6b",
+	"nbK198+GYKC3gDMtj9bQDWYpkCme78HtVm9vvSeAxI27EHO8h0WA5mQKLoEBcjsXjBOmq6+ntmZnyX7O",
+	"zJhoq7/i8WNsP93Nk1ac8AJSsR4S1u+O3x80jLvAjutuIuvoua1EUPmo64w7tqHVNzvFD1aZbKr2lH5U",
+	"ZpWp3pP44M68oNyWzcYE++9puFy5/pOk8+zqpwYveaRjvx7RcJld9PaDL7oec4aXsPB+JJnTY5zCAA0i",
+	"ijC6iQNOnnyFJPGQgm2eIuwS7geLocBk0CZZdB6cLNiceMEkIL7VYIG8aBH6AM2YpAB9ZTSRvNz4ZAzT",
+	"r0qpIsacXEDDC3LrEeLnVIKTKEIzTJf60GANdBgSzMRJv0T4EgcUhZgLmanmxITHyws84UIGbPa3OzyS",
+	"+ZZSjmiBAGakYc7RxZEApL4nAcmbno6lURwtKA9Cad2TtvNYIJ9tZJ3/sxLdMYmvSfwyJZbKRDfBQbiI",
+	"yUqiY9D7hXxsUttxNCN8KvS/G7jTEBqgOBKiRYxIlh11H1g0WTu0gZ3PoZvncVSqpO+ncqVWls0rrIRb",
+	"Nx8UPatGNTDzvWgEs3+Fg/BBZPkEMfBDeigml6fiEJF/pXo7RTiO8bLhnCvnI9lsEYcF3f706G3DOb/L",
+	"C8iXwTWhoECDvqKgajjbYDTFSClu0yZIzvFrOuWirRUhGr2kPODL4r27M3TkK6HYM3xNtL4R0Izy49Rk",
+	"e3VzvZ1N5jgqXdhn2NfjNVAliJTCbOiPcntFzyM6CQNvUxxxwni6EwtYOpQmVjH6BFoN0Y5yCzQRkwz+",
+	"MGjZA40PGYNHcyKv1BQYatIPKQ7rKWuBt93MmFzM6W5jGVkx3YMokW7zlt7j6DAGaSTYmmVqPxHbXM2b",
+	"QMHIZpEvpW0Q0dD+pH5K9bP6cUC9/MJboHsYnJiQqRmUA6VQ9TlOXY2pPfVaEqFYpjERRwChAl2JLU1v",
+	"5hyatrUmrSYaeUQ9wyzwauj4/UngXREu+MMzaZj3YgL31DiUt0XfJ7dX6rA+lFf/G+JKn/Tz9OvcBULH",
+	"dQW4HAchkxfo8oqowcGR50KctOZ9Qc25Ikvj1kn3bJNq0ncK1xdwW3hddwnu4sF4MG533Nag4+LBJpgm",
+	"Fx3XvcgDYNMtCF/ElAkpAs5iFChHEuVGMQV5wIvimHhgv1qQPPYP8XJGKD9Krqo3Qv9L+duK9paJ9h+F",
+	"ZKq9f+YhpunNmfYawUjdxiZrIY6fOYknUTyTFJ1w3kayTEq+u9DfXKhOMuulJrnVpRAQfR5LG6zF6kmL",
+	"Fu+Si2eQUtUE8usk73e3PGSOSMFwb1uyjrlkzzGF1gH1tWcS3PuiQP590Q349ex0N1kKu83GMrRtu/id",
+	"Tqvtd7vj3mDQm7SgjfxQNsqNmLxUKq8CcOOFrbSSN1NCEUZ6TKulJ7NY92D+p6uvQztuU6O7VOfalsFX",
+	"R0gwEb8D87YCjmx9c5hDh5JitqTdg4ijV5uTbCJKKJK9mV6Qq1dvvn/bC3993glfLPZf3c5fnhy/xr8N",
+	"Aa8cP0/OqVvqlyNnaNzQXkeNvBfGg7l35M5/Yz0/aY1Y+mnZnC3mmHMSU+35dnr0dig0EkO9Bqdg8UJS",
+	"AkbTiHEEN2tFXVprN+DmHND0Xix1ORUyDdwKadfDTQ52QOl1okGv8y7ZCIzCiqXk/HCeJ8keziyT3SFv",
+	"6LjEn+y2WuP6oD3u1DudbrPex12/3pngyRh3PX/SHzuZRbhZaeHfHNcSSPuJbWCa+Ol2KF765vC6+HzO",
+	"LqdrnV3Axzy9EdtcnqmGl+w4hp+LYV7SI5pe2MoVzfDpT7wL195U74OCwJemx+Cqj54FsW9+Y/j7GR6f",
+	"PuakzgMwE+TcPrP+f6uGeqXbKYfAtR6l+u7+U/FFzi1wpcolmr6HpuZEDefAqhPNOguuGtNQzJIh70xf",
+	"1p+d1MXIwKCJfxPEzNhqYbNIqCkaOU/gjsZSmKtpsnoOXQM5+VLBx6EZOqLCr7KUt83i6lWb4du3hF7y",
+	"qTNsCQVyFlD9d9PmPmyiR54t6ybj32erPE+16U12S+6zP8qGUcbpqkbs3Cy322+5Tn6jLZcZ9XPvugSv",
+	"FTagDFNbuwFnATWfNr/klixOJXXvLGw9ef5+cghdzADZBZ/jnLpl6gqBCrtUd4TnFmJITvJPa5gHAJK2",
+	"ty6JWKy9BZ8aNxHZ2ShH/k+rcVRz5pixm0jyjk04nOzf+H4NmFJwKsLJtTtq/s6b+ggzNMoYOofalHi2",
+	"cN22B9/CTzJqOOsgliOVgmnuu3JsFqCE0KURhKzvLBiJdwSJjKSiIbUTiZ+Gswb5uZ6n0Q1F4GUUUelo",
+	"Wvi6kFfk03oHUsUqUviUT7cYYH2EzEoCKAJUiuuyHYgXkkSy03gXxQThMYSJTQmCVjWpwvIpieFqCtOl",
+	"FUflmy7lKnrDG9dptbwY/spwTzMUoOSiqeaYHgjnleSDCls8kb/KKbIwLR2a82nLBVXfl8J0kvcVzi3i",
+	"5hLFfaUDRXcvohkOqB0nm5/d26LRPKOzgCV9lp3Y1VCeCsJZxG91SFqQZ37fbW8h9+b7rDYtnTYgOymd",
+	"9CbgZMYqycVZ8kyFAPCxEH9rKcbi3YdnRMa1ipNHDD2qoQX1SQyMR0wOflwT6kfxI4b8yFvMCOXyFo5N",
+	"oxsZh/pwwM6InH8WK6F2qsh7ewl2nOF2xhsecRyWuIhlz0nRTvVUU2MV1zD3FSyUQq4Cu3TdjZws9+Yd",
+	"xYRdtpV9IVshlaUI0YjLi2VlNMyeko8YCqNL9hQClOVBIz+QZh0ZwRxNJhD+sQhlthkV4FnC3Koc3msZ",
+	"4MZczMaaCggrwrIxf1ILmmoIuU28do32CisU+OgxRoxGN5MQX5EnMhJIrAePkB8wgfPko8zq2FZF2Yid",
+	"ofN/fnbrg/NPzW6t1bz7i1NNazDzv+QBNxRGFYtjGT6DjkwGGUtoeHHrJjlmEkIaR1FIMBUv04Qzlfoy",
+	"U9JY6DLNTmN5mSaqqTRUaT9pSptK/cikN5WaJmlxLKNK54dU3tujEV3OogUzc+XY8ue8vC0+O14yTmbm",
+	"E31JlD6zaYFpLp5PlUhPZ7Mq5ZkZerTMWmXzqxRwDkleko9kmr9/kSWzM9WRmQxwhK7IUjkLwXPkYQq3",
+	"SfCe+Gi8rHw2muAkUNiOxyQxYKX+VJKwAl/UvWhkZa3hRWycV1gouzgj82Gw6hJNfvkLOMhNRQ9gAzFv",
+	"/isaH8HiL1Bt13Qt+vie/kSp5EkXWi1HVTTZfFKACmfhTTZZw2Yyem68Wi5pQ4qHMjSW62W/q6nYwJfq",
+	"Q0myyQ1M6/flKxamol5AdOt8HoLvKU8dpvkUcxC9mDK7GIlOnkIqGLjzhZvhe7CaB+QzNYcFlzSgl2pP",
+	"rTQ8py3vzESmq7860e3ulO/46uancViB+4mObKSTmG2yywaPkb4LrpWYVS3fPGLozcnJIZIxAEi0bFhP",
+	"deOeOS9+TRczTOsxwT5IhMqiotxQAnqJZlFMNHCGFUnegdq2I7HPcl+6azGU7hEUULlZhfZn6TqLCMMU",
+	"VTxLNdw6Xw+clzLFDyMxCqgOAZCDxYuQNKoJr1dWdj6NYo60TwW8GoufYsCrgIJepD1FAm+KIg982Px1",
+	"NraNVwcLrTnmyPhQ62TlK2R63hSRGTC0/wIFTGBuslD6G4+jxTgkbBpFHMal/k4Ug5uQnnccRVwaFwUE",
+	"iauMvvMX6xEtYsQW87mAmBM8E9AR7f/oXNdd3O933V7L67vt3e5ux53YwTecgvLwn8qMTokrwv4LyfeU",
+	"NLVgxAdqUNH/OgOtYIeXhGeoPQtdPLlwva6/23Rxf9fr43Zz0u+tBI8rednmMqGgE01ySJB3TmvPLcsl",
+	"R8ChB8lO3ksCLuNCFp9VC4MZorzbJ6pX9MhMXDD/8PzsT8cAVlNSil05dYOyNDFoqkEvVUBfgcZeGZeU",
+	"+TyGmJsXJ4+YJCJFO8zC97NJpWz7Kb39zXkCP03SLAVciEHxEqXdGVEoMhUlQx23ZSAsMRLYzoU3BId8",
+	"WhRgdUBeqidDFtOFkVh57fWG6sMmQ3zHIgqBNDZqMcJstGkVPT569Rz1Bm7rSUamy10qx9HMqv1Gc3Mm",
+	"2JeOm7MIEofGZB5ikHzUAy+aLyGLPONW5R0yvdmG0U5cBel87qivbLjIS5mZbNhFKgkx43JTgDFMnFCz",
+	"OV+qXVzcKDXndhamNwPmYqVUppzKmWFfwGH4fgKJe63WWUieXoAvmBHG8WyOYjKPiZDQNTvxMSfivEU8",
+	"mJHk2s6eoRA879Q4DSQmDZhNA1oS70dxwDNQLVWqyf3j96jfc5tIimTZU0lXT3BbJ25/2G4OO71Gt9f6",
+	"ybz1rHBFZT2qS5MvZkG4mV4Ene4p+djunX7s/3DwoXf4w3OXLF/PxlaVWFIJDAopLzM5hS33vMs50ePL",
+	"b9OVkMKkzlqiN4Pu7byKGLlarSglp2eYEefuvOiPrGWqyF+qbGmwxpootFjDGo7FhB1p2cCgyJqTBvOk",
+	"JQ9qulqCcQoYHFZDq9N72o6C1XOz2FBkdQZj3aQNOIuBF4KGZwElTAeJ2PdDwJDs0cbW08oOedJ8GzBQ",
+	"mLO6M4+Dy0uSYpkR6kcLXllXLkVFot/nOZqxJsXtc/RW6FIxYQq8mHgkuCZJ8iVWUcNZA1bxnKHKQmki",
+	"heWxgh6zOYH8tJiZB7Q+mBgK+BNzP40XTKwnu0j1tAvQ0zBjwSUV3xg5s6u0TstslLau0GGFXtJSHx6e",
+	"zXFwSc1iFPpR2lH6SF7EZJ4RWnyEYwoRWukEVzSwjJN9bxvUbLAOAst0w2iJQ7684AGJbXPPvLcAmHlv",
+	"6X8eR7MIEM449q5sQ+SbrOylDM5cCwuk+RYWZOaaWNCZa2EBNSYTEsc4LIU028ACaLaBdYgbHPv27bWi",
+	"kXWofCPLcJZHStllDeyXvLgkVMcrCoZaGNnWUIaUr2vFOI5VZwvGo5nAsjg6INOa+TDFiX5kYEA/khiw",
+	"P0uIWx7JQqJdjHWMQ4MtvCQNT0x8IZJmJmE8i6MwHAvSXvmypEPzscKHMTf9JJ1a8iQlcP0oJWj95DKY",
+	"8MYYh5h65AL7xXc8xpTJKliWUTWCPEFFcwI2JYWtBhzfm7T3Kzf1BLhh5eYpAdtbQ6uLlePLJio9YFmr",
+	"1bgC2mHTzDMNmU3nKj3dmbzJUC57zyJ/mVVeHlZgNTIQGvLqX/96+P745K9/RaOdVC/fuW7uqGBUtvMp",
+	"ycp8l9SPGuWlWpvoapdYdTYIOXek4Xomk4NUF40S5ElB/IGwt4mofw/UVcdL4ne8EW5eE/5FEfP65cZ4",
+	"2fmUZPG/W4ej1yRFzJYYEvpFHkW5uhFSB1Xhi9LSp0tGWFUdi+VMO//lxHehXJjdSIDZ/dWYEm9BfAGd",
+	"mZq49nbL3hBpQwBL3QWVRo45j4PxghNlzNdBnfBuxXy0bgHjnVc0Ewg038dGgOAORTVgPIqFkmq96bIv",
+	"pLyt8gM4AXC8NCcCsNkmkngn2jLUchwiupiNpYnFgqc1Lo2JwSBZzZpeQjnu+UbUL/3cvvTBc3p/JnG/",
+	"M0ii4R5nkMbjlzyDTj8rq01QVIHbWkrzpKHDhZIOli1kqcKS6eBmevHqqvnm49tB+OvzZjiH9APtk+Pp",
+	"M2t3tli6orlrHmzkL5SJ35Efb+QppHMJ75WMuwfxysBkZ4Kris7EN09ljl6mbkpQx21XGTDHR9RsC2DY",
+	"2Ec2Q2ExfqNaEFo2LXYuAM3MmZxNXMGnkX8hHqlCYnALAckVLngUXYRir6u6ukley/MNw2fSi6I13Ldw",
+	"QVd6PZSPSMnBVURuLvfqtli2JZXdFB2ZXLKrU7jGSZm3WIbZz8XxC7lpKxxmBXSaIz8ATnXFveLWkqVe",
+	"YIeBHwKPEAsuaXIgKxJjDfROJ9/gKCSYcdRH3hTH2OMkZk/VvdWMYMrQmaOMGgRFlJw5KKLqBggujc6c",
+	"K0LmmUv7pJlUGwXKMjEr3Yy/9+P//Hx2xs7Ojs8/9Wt3T/6yitXlc19Wpac006fdgc7w9iwKPnmTeX5d",
+	"DKLT9Loq5+fay9mUcBTYD0AzFQ3uOJcuG1Nt9DdlxM9fpFrZv7esYJ2Ck3+TQpN/kwKzph62BChnzUwe",
+	"ZaebM2cmj4oltkspvsQPtOxOq3gDlb0UrnaZmt5aVdLXrERm2TklkTblSQXKGF14g5cMzTC7KnF4McuI",
+	"V44njMP1od9m8GDuIlNBm9xo5m4/DZAqbFRzvcviCUtvMlddQ95rQWcB3ZffN4urq5cxfyglf18rlVv6",
+	"CthLCtrOijXxkSmVVJmSOjzT9S6qs6dHb6WAehOEoeZ/CbSFUKZMOGenv1U8ZkGp24A8XtJrEkZzUh6b",
+	"ucFSZ/iMNYRwQ+geIGp0JYhFOgx1FeacB1IQM25lMyEueUHJLbxYG0I4j8l1hYY5dEqI1PiqEzXouVXM",
+	"sEWaKpnrojysVLtelQBntBSArOio1LlqTuKLVWGt1UavGv6ambGangl7Tdf7TMACGMotSfZAWUC3pqYN",
+	"ib4sztLk2Lnay+AsXMYVt/UySSyxyp1iOZdFgFXfY4J4VNkq++1Q+E0PBSvJZYJVLPHx8j0ogHmECl3N",
+	"9FHnEbqWDjNg49b1+wK+zHvJnVGrShaVqGAlDpLgl5tWwrCKbUYK7GpZP+yZPixJxqHpHmjywIVETypQ",
+	"gPjviB9gGLbmvAPTjGicGGZU1suTKHqrzDIbpRLRPszp5ApLm3cE1XlCa05JtqsC0mVpzZPSXD18s1w9",
+	"lUx990yOA9nHqwOb5CtX4MIfG8GbFvMt0GY+GVANtk8BX5gFXoVERslA2eQ7csK1zFpZd7klo2DxKNk4",
+	"Rt2cfmX4zWFssJ4YYXA570Gm8tw/C2L/EUMvbwPwmGfw8OQmCIMImNJxQL1pCZORB+k2sZDrspx9tkBH",
+	"dTsnTmzBh+vSP1rfrE50x0kPsmCZp3tRwX7K9dHg3wFLj23BvRtn9D0lSN0eoBtIEAyVaKDq3QSNPJ3O",
+	"YQR4xspVO5ogjE5P91+gxwHVESaSfp5oP0915yjmoK0usED3iNgsEQDTCM4tAzFTK3eVwE+DhI7lh7lY",
+	"zjKzQJWgzcLuOF0lTWRPWRUPJ222hPoJqRWIS35tKTykF0+QlHYuZuK4A2+eJA2zoAWQJz3CWDAOCRIi",
+	"NDSXSfIIl4tt2GghQfNwZ+fxz7j+ca/+k1sf1M//dnbWePI39eT8U6t293gIyTv+9uQfj3d+/j9nZ+z8",
+	"r0/+YTXo2tMpFrhceutnS0qSHBU/1NOrvfq+P7IHQSVN1h2Tme6gcdUT0bwYXM1j06a17CyLgNr4riUD",
+	"bAF5W0FjG8wIPcmdm4p2fTIJaCCFX321ytA4jrDvQUyMpGWgswPCpfgkSDsms4hLpkdii4MJCELspT25",
+	"3wfILaf3C0Tb4CAsBrAwHs0ZGpMkdJTrEoRpcay8erFW5X9ZTeUSx2jOuR/CZBRsQ/TzI/A18RJr8qMa",
+	"esRwSBrKOvzo3OS7G6pB65jum7QmWNnFSDGhU2a+z8EZVYZVqt7g1PSBk+klSGo9lidkSsntwCqjHUBy",
+	"r0hH8ywzeGygFzpGdIqvoZ3QcyD+Z6vlzeKgBDdlyJBFXABYCj46AeWRjJ0DBwfTwwqHYSWkHJHLgEGe",
+	"liJq0neS+FFA0enJ80ZZ8NTa2acdZjIrrUyEkjQUEmyJ4f54igWQ+WtKIRBqx2l6iY7f7LW6PfTm3d5z",
+	"0Ggh0rOGWJSJQolBm01UWIjADkPkgTFBHmhCZALOsg0FCPGgcj4J0fZA9yjEYvDVsR7/LwjjAdVl8hEk",
+	"JpW8IqCTSAh2cJYbwVasgfYlkp4fvUOyL2azMayd04k1YPxA+cHNw8UlxOphsYuoHxKW22SP1K9HGfBq",
+	"KgRZiLPyuyQ3AoMkTKrnrTbiqbpQK0ZQiYNFXao8ENmrsbaj+YxPTxbUwziY4XiJ/kWWDZQEJaYxk0Y4",
+	"YkGPW2c3vUvdm8pi5PLWhcQPK4W65F44KYYpbXRB1n8yiQUULWqILQQNMDRiM9aIFnwcLag/glnmkvOB",
+	"e+Lxu2MdbS4OZ7HxhcphlassGsU6/c+uz2kJm+I4jm6QL0Q6JZxYVblXUGsfNKwaCiZoGS3QDZYNtQ1Q",
+	"CzdRjHCqzgmFQixm7YxqEX2iE1SlytpINxNKmqp9kmhpApGjokx0tV5DKk3PldSyWC0OXoEPlWy8QiDM",
+	"9W83+WHtWyCnL7P/EIakWVcb+Twj22GKE6emXyhlTeXxlrELymKniChpwfQPGNZgt3Bzex1cYh5l8+cW",
+	"CO0diS9JEgRvpzNb0KgKkJ+Jz4W+5U1ldPxue9B7IhXvDzodEqRKlJHuQs2ekdmYxFK/gy+NEuZa11MO",
+	"JOUL8n7z3FbqyyNIS1bUId6tcKg6XoAKaXM7yNGTbllL+juvyKQUXAarOk4zPVkM4JWtJ9mtrZKzqK0c",
+	"k0scQ/ILRX2slrHNpNtXvx9JjTlHzQz4t1hXJv37ZspVwIuo0HckP3RSAwRbRZSJQGLXwVROkzpiUwDv",
+	"hqB5lOpeirOdHr39B2r+fQ8uk2qo9fdjHs3nBMowt/9+EkXvMF1KrcuYzym9otGNmOGe9m1Q3zmQ0dH4",
+	"aN0EEinp9z6Rmtig5xWkhvtnatsiq+6DJHd7wPxrQUle30UhBcPKiz5lO01bG1YxCDcl1CMrrkkpklmX",
+	"9g73QR1gcl+u5YLFpIAVUJLjtl8iC90DGD9lF0cEq1JYaxIEkdt5iJX6opdS+32qnZszbGYW2G7m3yqZ",
+	"3hYZ4yuacgsZHysg94PxhdVpbE1KS3uSv9qqTD2VvW0oueWH+JKU2D0PMWMguM91m5E+ECFMitxyJF49",
+	"RXjMpH8vvIB0N+JFSSDAZplUK3n3bJBMtZzozXxD+hQIqJGHpITDfwj49K12LrKfXdIUKyV5wYMuoD3C",
+	"vk/8BnoHMh5DIZlwJHSg8RKN/sJISDw+AvVZHDbfrKDfrKDfrKDfrKDfrKDfrKDfrKDVrKA15yI5mSuz",
+	"8DXcpmhZTQWAitaL9IM7ixihhbVNxCOjx9w5lgcBjuD3k5WQbJTXvOaQi47rXuiyeyqYrDSz6zPsJ6HH",
+	"ZwvXbfViHMdPkaoljdJi0mX5W1VQQ8d1a3/AbK462j+Pr9pvlulVQ7CfVKa2Q/BVpoHueL0x6Xvt3W5v",
+	"0mnZE9mp7V+k2IJgkqvYvNntxF46B76IqZAFtEeOUCLgKAos2c3LyBKMyCP1doTU9lqCqKAyWyAh+FdL",
+	"lJ4Ga48JmpJwLhZrAgnlx4vLS1VzGqpwMY7TdZKwSE+iCgma97StSLxWc87eNyWTC+Rmz7szz+PoMsYz",
+	"MQshBC1NIdkgU0NZaNvqVaXMYgPD/2+ETWd1+GnFbQ0gKE6Twa2zmZ96eYrwF2ojlOZvLlTZ33DHmLn2",
+	"V+yd/FaY4bksgyOkNFBF5phP2RmFxFkC16CkcKO+P+gqO0ZV/6das4HgcHHKgskri+szmtxtGiydYG8q",
+	"yHQckpmu8Ik5wPAn3CibBFXnREUS1ycBCX1zmROEXpFlmgxHIu+Psi/y8es2oZMRbxEHfHksJD+Jx5x/",
+	"o93UnuY7N5KhGsnI5dVhIJpPwUShI1mHhf7T9ZHpM+5qTtEncjsoIMygGiByFAssK8ognTK1cBnXfSTH",
+	"GaJHaTkkob3JEA9BSkshMsh+ZYISNTaI3yBOJ2MmAE05nwM4/iygK1Ais8CDvDr68PLZm/fv/3V8sffi",
+	"3f7Bxcn7f708gDv+ZCAZHWAZBcpR6lFkq1daYv/uw4k9oZRoD74E+QLIlcbUofelyVyosd46mApkFoHD",
+	"x2KD1SGtCwIGjf16RMPlk2pjRxBuYTGf5Or5Sd8UTP1MKee0f+jF1r0ceE3FQEUTCdlWgPukJLIl27EM",
+	"BxEkWTnO5VEGAN0wD4LgIUIAsaR8o4k5uJ65N8tcm7M5wVcMMXJNYhyqWqrsUfLlLFMAgTXO6B7ywkBG",
+	"dgWcE3kxJARM0BAipguyMgR3HmhBlVVXplRhHAV8KA9HP8Ah8Ti6ImTOUMDZGU2KucJRXUtD1QBhNSQP",
+	"CjAx1xChixmrmSohA9KQMsI48gMiID6j/0Ev1FD/Qc8wA6eLKfoP8I20d/SfM/qfer2e/F98CDXq0ePE",
+	"shZ45An6DxrtACPYuW6OxF8r8ypBD2bEFQxUXmYCut8kC6P4IO8Vj/5mdW2XQz8LYh8dZPy09LjJRRXb",
+	"+WRcWt3t/O+//8821XzJuaskhZQY6oy+hDIZib7m4TgOYJkEeMpiAPBKrv3URIu5jigmc4Kh8gZmaJRq",
+	"myNY4efTKPAIQzPsQ1WDGIIl8pWBwTMkCAnlwzNaN4YaIpzIgLAvJqBrqeRkhlzyWKpmYCzAoRD8iQ+i",
+	"yRNZ95zdSJt0wKdnFKGR1YoyqqEb2CmprKovTaCSrUwUm6pyYsKH+o+GxLOgYIloJFamIUbbQ4o6pK4s",
+	"b8cVzxbgxUSGQCJyiz0eLlEYXAlmihbSUwJFlKDHHbdTEwg26g4NdcejJzUxkLZLBz5Iw3IgTiimnAn5",
+	"k0bgwiSEX+I38qgepcntRmloi1CeWBQuOEGCtT1mT8AoLPazLG3JVGN5AuhURhElAiJpTn486rguymNb",
+	"wncTMPLkqSIjkoTcQFgWj8SiQaQHGh2enoxE59eEoZG8KByJIbBgUQKNyW2bdOOChYe70gZKz0i1wlCN",
+	"JsTelVzc3Ea/JJyhUcdtwQARVUVl0koyAiTBGJGXBs4AyHAJEBDIpBbRy8x7xoMwhBvdUcdtjgD/YscP",
+	"ZSYnZeExjwRdsGbUEu3zbFHshUWcZmuDXpUDI5VUnjGIjECNaiDlfwNLOIliAsmpEvYipAQTCLP7Dsr1",
+	"KMlbHDJAakFi49L1RySfWKLH2V0p4598pi0q/pN0rp1WC+U1UzmQeTceMBTN8a8L8hRuv5kSJBUqxRLF",
+	"vthl1EfXAUvqAmXQq7cbEJgYIHW1BTdBSm6yH+hNIfYjbLRRUu6nnnL9EMpKiOM34MnhVBOgiDHEM+WF",
+	"CUpwRPWtrBwZvm6gPY5mEeNoElyT3HoAbMmCgRmDTUEPpumWg8WVwzDC0WOB1TFZRtR/0kDaE1d8lKjs",
+	"TPKg8RLkRkCcULEbaA+NDvdOnr+BzaArLQnJQu2zpKxSq9XQgabg06uiIgW7GOngNX3BoNhgXTWqL+IQ",
+	"jjIxRlJqDNxUAWOjU8GUVDDcUxUmLEPpbgKqxAvZFUNwzCwYjMy0rUf2JDX8MPAIlXVJlM7zbv/EMYyN",
+	"CkrIvk1iJiW3ZsNtuLJcEqF4HjhDp91wG22V7AKUxET82FH8RgaBRcwiisqUQgxhxaLl1hW0ZZy1+uQQ",
+	"ExSvQERIFh+oSi2h5GQGwzmj8u4/XmqJroHkdahir2kwHdy1wUkk5YGnGVdLld2WT0kQIz+4hOtzQGTC",
+	"EYU+7IBMJme1J2fvJPZnnbfUiyhXXnN4Ptf58Xd+UY5Peg1log55+Z74S0+MemO5emE8XpAk04X8EmRw",
+	"KSmsvT2T0KocT3dZU4LqWqMGRm+5zftOBlRJaCVdSqBF46r9y+C29U942VDfNzxIrpJG+jvtSZO4/sDr",
+	"j3dxb9Dtd3bbvVa32XHbkxZp+q43GPfx7qDslaWY/dBpttqdbm+3Xxc/6h3xz0D8o58P8NgTxD8OZLIB",
+	"Q/93Brg/3vV6fpd0Jm231Wy23PakQ7p+z9sd9/Fg3fuiZ9bQmUyauDvoDOp41+3UO32/VR8M/EF93PL8",
+	"yXh3QiZtknPgGjrjlr+L3Wa73u/5k3oH4916v9Xp1vuT9m6z6/V3MWkZ+dj2uKx61as3m/VW+6TpDl3x",
+	"P6h4tZbYAjFiz3cnzUmf1Nu426x3cJ/UB36T1FuT3qTpDca7uOk6WcJMVXozN6zjek2/RdqTjttt9lq7",
+	"7X5n0MW98a7X9wfEnTTXvS8mXB06g0mf7Po9rzvu4Pag1W/uur1Jl3T8ttcaN7G77j3o0kJfjkBfLiS5",
+	"cCos7sr3Wbreln70+zTBw9DZPRn+NPvR/emXg1/evX63/PHkaHrwYb/z08mrq4PWu9aPv3w/PXhx9fH9",
+	"i33BwNO8DA6LLsQyXcitmPNyLKOW64RjFyOmndnljF+0rw5c/L3f//jv5vxol51YYoyHjjtpTQaTtud6",
+	"LdzB3XGfNP1drzfu4s6g3W/tNnvNrtuZtEnLb3rueID7k13S87teZ9zGrUHTyYQ/55Ih323LEX3JEkvt",
+	"jFKay0rDDYG4juuWDZSw0x04NYz8MvBds+J3mVQ0puEWUmObRsGfz+/OBTHPZjheJqcv6DfJWcXxJZMV",
+	"EGcBdc5Ff8UDfeeT+rXv3wkoLwlfaYWVx7pAj7arpK7VrJYRqKQ3UsN+sL4m3DxVM6dRVTTrDr7A2ogv",
+	"OxW/TDIKbbSirwlfvZyC1+gLpNLU6WkTvQn2fciWPrfX4zwiqY1Ar7hQoW4CGWIF8r46SxLn3ZlyQhVi",
+	"GDiiYuhgKR6ULL/0CHoIuUrV+nmXr7haRc6Ci8AtGIlKxlZJtPpGzM5QOYBVYE/zQDAnIzuElR8dKRUB",
+	"h2HiLKd9RwLKOA7DxJIbSv/N8RJMOjVDoZQW3QY6iMDnPKBQgbRAr4aFXTCtMNTZKJzCDszbxsNlCp60",
+	"1IBZySgFEjDEyS1Hjz3MSD2gjFAW8OCaPEkutH5dkHiZCl3iPypoxqTawvXhamik+TGIifS8D5jES9mg",
+	"RpjPfUbVipnAPCkbSy6LZbCq/qLOnSA+2zbcgK0kvj32cXXTneNIDQ2ud9U5idVzr0QwSWtjVmUOx9EW",
+	"nOE4Wi1/JNdnP5+LhU5vpfTf+vrLepQZW9XY/KY4DkfaGtsCJTep1+wo8QbOWHjBOFPw9QX+sJwTNFJP",
+	"Rk/P6OjlSpuv2hRoT9mEWq6rfSwIYvg6DaitiTPPvIvzI2K1KhhtDiPG0wD7zQ7z4+gYYjwcSerbHp4b",
+	"U3lCU5sS+hraRjxSFQCyNWpWnKmfc5r32MhlE1VKeuqT/Mfcy1rRQGlhavteLh7nOydEhZJZN/nh++MT",
+	"scVHnDA+0vllM9kTHrHMnn8si8qmKslIGgRH8vIk4GiKwST95IxKy+I8ijlcrSS5ceUtUfZODWHUur3V",
+	"N77iiTi4CBUaTUR9KTJMwbWLSTawZqeLiac7/U+yXcUy/S42qxHQv9Eck++sM40W3IvSam5itiqo6I+5",
+	"cQUNbrdtE6/vEml8zzyV5QZSnyi3RkiGMAnCEKrEUR9ic1YK2i/k9+ae+Y1oKjfyw58DGjXZc+BLUsaL",
+	"LESbkManQFqNZEESW0yWeJ7J7bNm3UX70mXvrMoXCCVRtkdnRSX4OCrXgO+xAgL4CruzZt+Br+ESLNmC",
+	"46XyzFylyD6Q5PmHl8u+jDz2JakN1LEKpLYpXaSBeisMjNISZFKrkrjAkeIwTXDUG7itIRph3x+Bo9A8",
+	"xB6RP2fRNfzyovlS/Ff+fUal5PgEQdqsFWmTGmgPyXLkWthMfWGS63938BRcEEb7k/opnUU+eMLUjwPq",
+	"kRGKQh8ESExz8mmYRk+mfTVb61RBAeH9d2TB/LInM03rBFDqejybTEPIyDTiSDtQMjFD9BhTGQonZvKk",
+	"1LvagpyVBqKNtdVqm/07FlGZXEtsk3w/dZj832wcKCY6f7myF//8yYnmztDhsjiALFDi7BzI3OWqkfM+",
+	"huh+gXBorchz3QfouuXcnVfnYeXTAsJeMS/GBVyGFVxFXSe5ie425qRGBrMyFRcoiP1ZNfhcDrXf/4kh",
+	"PhlU+SQpdCE+abaqfGIpiPFwJ5Q8BiqdUQtefsZAtM1twMAZ8YOZ7lwlVVHbVrZM/DPJMLnRSnLqy5uu",
+	"M8rxFdGuQzkdh9x6ZM5TGwT4lKrMHaOdURrGNDLj+q/EN2CuUN6daw6KxTeT4YfUBjFWZtg/I8vR01T+",
+	"Gl+RgHp4eoIyGuaGGunOW8zS6sClHg0gqknvf5+EwTWBcPmCxVFaCGsgVVJVxlbKM+tUrBSM35AY00Gr",
+	"k6P5jXXLpaj6YyrYbxP4P5O+IyhxSnDIpx/L7WTmLZL27k+8Ukl8rQKLwLkGczzGLNEhaqjrttMQgyLl",
+	"vSb8DYx/f1qTF++J5KgTAjqaI1ejKQVNCUHpaRfnGxO0mAOVdd32hpAvaOLBbp+C2eDB5pLAnnh6y0Vr",
+	"SAJOiFD2grwp8TIiDaTyUdxsg4CsUjp7Cx77xoUr8iI6CS4XsYrC0kkWVac10GbBOz9mFn+t1H9b9Gx4",
+	"P9yTzl6mPC1ZKVnF8+e0rqFMjWBWHHZabqtTd5t1t3Xi9oft5rDTa3R7rZ/ScqeQx88XrDqIaIMtPFXf",
+	"PfFsbITREod8eeHh2G9ApD67wKoEPHjC3kwvgk73lHxs9wYfP/5wOe0d/vDcJcvXs7FAkIytTlzrYTl1",
+	"uJEKm2TDnR3D5zlZtx3Du1JwLT1TlZXAMtVOvTU4aXaGzfawtdvY7XWyU9Vz0rWjjSnctn68jd7wf/vP",
+	"wsPdj5Or7r9+6s+6H354oCkwkCXFml3I3aMKXSZ9hwFo0aoOZ2uDLZf6cx2qTaAJTxDhkaI8kF8t2/LI",
+	"iCHIpjQp2RL6djag5s6oftile6R46LU2+fxQpnQ+0sJs1WPT6EHCXn6KFkL/fz63B+MXTtGAcfSh6MRh",
+	"EPTm5+hh4uELVsPq/h/ZJVzFtuTnD3EBa2NZWU61lgMZj6UNEpI5bMU8HmI3SdwcGRixbKcXZBLQjNG2",
+	"gPuH1r7WY9rKKNuuOBOa7WG329jtDyqcCQa3JFev3nz/thf++rwTvljsv7qdvzw5fo3bD8nwH3LNtuWB",
+	"pvU3t5BVdUyjWJiMktSJrL4xzKKzzIeCGSvDMTeU+3Y+3WjFo9LdK96cYW5+DauJjUZIbXIUTOSlrCo2",
+	"zWTBhski/EOeqgoZn4FI1OXvGiKplXpCxwG53m6ZM7fA3/j1Z+PXrwn/fMz62zZKb7XX7qGtRdPa2sa5",
+	"2+9V9xJlW/WMnlFILnemNsGZI+PvU8VEpw/BMUHRNYlVepwG2s9WksK+L/OMyo5qKu8mOaM4ZPbCwziM",
+	"CfaXeiQ7iEmuCsHSdayPkbCi/BLDIEKzAvNnE8eVOm3lJr8HwVtioaLgXbogOiG7viP4bQXxVSaLqpw9",
+	"XQvN1l9dNd98fDsIf33eDOfA1tsnx9Nnnd8bW9creB/OnuTZ/iaOf/4jQkWhVRDHVUKBusxOtMLzdY4v",
+	"ExdhI4sY8SGP3COGVE9I9sRytla4jNZ5o2DNHzGd+eOMpqGYUOt9JKAfPU0fBKrE4DjiskyijzlWldmZ",
+	"am7NbBFfLaGuy4mZN2FtPNsB1B3Ts4WZS+6jk66URXSJphmvoMSjuAlZMIPZYmbmwDQqUa6AIYtYNCdx",
+	"UjnGBkQYzAJeAoUL+fMVGK67Bqj7+z3OVRLRotk7l8qhW3d36033pNmUwfkNVwboA6vUGRTquDvu1Tv9",
+	"gStzXEB+CxePPZ9M0vmrjQk52NKUGS+iGQZs4XnQ0OXkVIqOXKKAMlgEoQNZ4ea45bX9Tp10J6XwKIMx",
+	"+XpmOyMcyE0SIBCbXP9mYhhvbhSDDFk7zZ1bFjtosKfsZtkgnYEYbJsoY/HdmnQGRvZRq6U5B7QZMgzZ",
+	"ZsrjBXWZFchGlOklufsqMmuZfUjFEsmYj8ynj5J6Emf08YuAeVHs58rQRpMJWlAehAjrOo+SSfMnpXxY",
+	"2ogy63kvmTipCWnyly13xb2o8nPmH7JO8s/PTe6zHOviErPE/kU4ROKvuAEleNp10aSEJE+3I9co0W3j",
+	"tNhTsrip8+OG6F3pMePLgQNmGVtnNVQZLbMMCsQrWcJCexBU5ZrK3Jzt0MI2hYSbpG0uD8h8easces1s",
+	"II8YgsmrmnBmjmRVr1qmVFJ5oh+rOtVRjHaRj5fsScPOBvcWfHrKSHwv3icmlSEEnY1MvPhnaQIy8fYi",
+	"+XtTMhCQpz6Odw+vgXOdoTstta0SLJHld9Pxay94H3y3f/pxv3kQ7LN9etT1nu/39q/mP3z//LtBgyy/",
+	"a3qt75fHH/4tGk7ffdhf7lO34bVCOp69cv0fvgu3nLSc1grOkskm6kVxnF6qb8taOhtiT2XxLOEPug6L",
+	"AWvKGQwV9IE4g2U4SPYrMaP2VBQnW+pJ3ofISJoqU5WXbO/r5o4tLTeroMraiqzm9FaZ5wm9xTG+JmGd",
+	"8WVI0EgIusrtOQzolSw0n/OPVKniDEei4wx4a1TQE0PxlFrnb6BzvoluZFXLXCJZCck0Cn1WCgUwllJI",
+	"ur8bvXP1VU237rbBB6mX5ohLjXk6/9+FEnltjkgy76Jx6CrpWMpJUGNflTZ0/vff/7vR/1Jpy4S3U3d3",
+	"T5rdFN4KBsIkkaFAdaiLvwHFG58KaU+3rOuy7NBR2ab7h8D735tOzQnxg3VFyS13hnQRhjVnHpNr+fsu",
+	"1TdVCeWLRNmcxJGkLAFF+lhFLG0Pk9i0ms6Bpnm0tXKrGURZIeKVWq6Vc4mtOU2rsf5QP8KcvBW6eP2t",
+	"1MjtEKlvdoofQOmS9OGR4NpU5b+s2lP6UaE3RvhmPYkPAC/V3LIVhguid6tV/eO06IyO/REdDKp3kMAv",
+	"v+1WimtQ3x5D6VHDxz3jIp6rL2K1LFgJxXTJ1Yyg3MSgKHMM13mnR2/FiSRZYgN90EkQ0YipYKDHUayl",
+	"fhVCEFHyBGEUY+pHM125NWBnVBVsJf5T9VSVhQpv8JKhGWZX8jowQYw1ZEjNIOP6limEfR85W7OFSn5w",
+	"pccDKNLelXg1x7FHwob0075Qkaji/Fh/XLC2+FGXYGzI5h+EL31OO4dG1dqwj3LwnAeZ5Et6TcJoTipm",
+	"N8pW6P+aOPAGfGybKK0y5i1DJap9/CqKx4HvE/oVsX1lGrGRp53vr1Kitkl7UtgRdn6d8bwr8Ot1Xngn",
+	"JeOhG8zSDCnf5KHPvKUqhbmpLzPR2n+IraT8FatvpRLXRaN0WMXNkforrt4Zm6rFmSn87o/ar/6I/bap",
+	"H35TvyZ8ox291kq3/0I7ipTRK9jLwPiQiPmBX3BgMzfUDN/qgqm9Ts2WW2a12yVNs0HYT0mhoEGZJMJF",
+	"K9ZAIwHZSJY1k2Dls56fUWvac7Q/SbW/pHYXimKp/tVkeRtpokm1PzSPCUQC+6uUuowD5YMpdVK3uq9K",
+	"V3ilbHO2V0oisb3KaYIbqIqnyqNOp09QiXgq6IUK0jqhPkSEPpB+uHGy+I3X7A+gH+b9HL/ph38U/XD7",
+	"c++rUCyzPqXouJJimYZy5SpXrS7BkmwedTzJ2nk5/wG7cxOKbqQp3HL1/pBhQDdp5YaVDAkG3jxvTu6z",
+	"lfKx9BVHE0GQX8ydpV3xy833HHy2ohrHOu+6Ym4tw6tunXSXozlZ20IjPmBoRrBRTCIr5OWLta2S+Ca6",
+	"GvliERg15NeKfMeES+uL9tPT3ngQ7RITjwTXyj5TcPLLuPQ9RSO6CMMRUmVm2Bm1u/6B0zXNyoa6vitX",
+	"ufEEADpcptQf8OGiYxTI2QtfCbyyp4tR4dYQqIevaekM+ru9bqfdarr618aeEWpen1Mm+h2woLy0I1nR",
+	"NyZkOTjL2RAclGV1wouValeenCrWDerB69RDZBZwuW/F/jSL2EIzVSfI88icW07OZ0HsCz66pwHZqCqQ",
+	"EX+n/f0UWKVVceTrjQviqM8ewnvEeusXQxJ920T3KDp+d4yUrxWYoJkqMQRTF5OasUa04GOgnppZZehf",
+	"ZAnE4CXsp+bMQ8zFgQB/qG6PZWYnQVlqpsMUzrvzTdhTbiFXFeRJqC9fmqfCHpVZ1PTfjcU2OdJyfdCI",
+	"X0w2krtzHeha5rGZqjGzkdPyqFZhoogQY0NDjdXNo28/GLVQZYK1Um6wmaubzI8FpindSerbn3PyCmiu",
+	"BncDHWLG0IiSW36YFvAeY+8KYXZGzareOtZAtAUnlacqVFYbg2SkLSTXg9Ali0yg+cw23nL3cFx7uGip",
+	"mo0f59GnY8pich1EC7YykCtBsFNiG+y7Aihr5umH9Z7LTMIZOu9+2VsePHdv3x27y4Pv/3377mPUfPcx",
+	"cg+Cjnvw4urjwckRnry4cn88+W52MHvXkepWwj5z8QsdKMzaPWm2h932sNNrdDqDdjfN/eUMpXtzQ+A6",
+	"xp5SOQ0mymRoJPjgDTq4Nel5/XpnF5N6p98c1MdkMq73drtNz20Odpvt8T0KF1u4by1Nu6fsiDWHk5ng",
+	"4qJdMUgimXBn2GwN262G63Y7g07ReU8nYFaLs9Prj0mn3yX17gTjeqfda9f7brtdb5G232r3+m3XH29Z",
+	"XPl88zzZD+Kz9lWfJuvcsx7kQNnEsSspBSdWTPyhhTWkNhp4aO0dvCD+EK4ZoK0Oz4Wk+zdTQs+orF+v",
+	"ZE2o4m933xJc//O4bgHL2E85Rlaa24CxfHKuoCi3KaHpbPf9Me6Q7rhX74+7fr3jdXB94LdIvTdpei5u",
+	"jdteRy6BnW0ElzSgl7LmN2t7cZvX1bO6GPNB2MEG+7p8Ib6oz5egkfvZ80untIFXiYL26+VY+YJ4Zden",
+	"imltLscm+b7Mddq/nwPSU0QjNFnEEICmFFHBwpiquRdwu8b7W7gnfa2ElC8CtYaQ1iYEi0r8a5J7eU15",
+	"9qX+XTjbfHEe9/WSY6ZK1FpavIckVjm1Vpb/rS8yVQJ+A51AvWt1y49wGEY3DLJn8UiXbhIb5PTorS4X",
+	"PlFiXjRB+IxadxWmvszPjiYBCX2GwkCWCkGpPIMWjPiQnssM4zPyejXO6I/RAnmYIsjTNcO6D3OogEqF",
+	"Co2X+i5QVTCBgqU8QiPdZARJxfakvUEBZvNXeYpGpnw3RPLWQ9baguLgqdyqrzriGC/PqFlDZVYmy34e",
+	"jxWfwCTzXiuJ2qmRAHQvJnIq5EajpV2OVIHZddNJ5KFlynKE3Cmh8jfxC/l9yJD6uiRNERouv17Gu5J5",
+	"WQTKO6lG2U2AeyiMPByigDKOoa7b6DJCPIpCxDG7QvGCjiAkP90Kw50d+GYaMT7su30XOK0atWhLvSaU",
+	"MKaFirK6Dg3jJkPWO7AUq5MZBpI7mSDOxElPoljxIT/AIfF4A71SBlbJcKIYVG1jKOzPAmoZKU02htKs",
+	"YWjvcD+tFv94tElOXolDNWouv392aLHj0EHm6tgYN2epfTwq1xX+99//lxkVyKE4nlmT/gMZi7G0rwq+",
+	"FLN+PMqV0Mn0atZIKXbeevsOaS8apG6KWflcyuIpsiMm0VlFAoHEE2+jy0JaNYNkzBVMklyMamiUS+oG",
+	"jxJHnDw25SXk3fnd/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

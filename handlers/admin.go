@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -39,6 +40,10 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 		workspaceID:     uuid.New(),
 		accessKey:       newSecret(),
 		arkynEmail:      arkynEmail(req.Body.Name),
+		soUsername:      "so_" + strings.ReplaceAll(slug(req.Body.Name), "-", "_") + "_" + strings.ToLower(randomAlphanumeric(6)),
+		soPassword:      newSecret(),
+		soTicket:        "7T:" + randomAlphanumeric(40),
+		soBearer:        newSecret(),
 		shippingKey:     newSecret(),
 		shippingReadKey: newSecret(),
 		arkynPassword:   newSecret(),
@@ -63,6 +68,21 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 			return err
 		}
 		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialArkynPassword, PublicID: creds.arkynEmail, SecretSha256: digest(creds.arkynPassword)}); err != nil {
+			return err
+		}
+		associateID, err := q.NextSuperOfficeAssociateID(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeSuperOffice, ExternalID: account.ID.String(), ParentID: strconv.Itoa(int(associateID)), Name: creds.soUsername}); err != nil {
+			return err
+		}
+		for kind, secret := range map[string]string{credentialSOTicket: creds.soTicket, credentialSOBearer: creds.soBearer} {
+			if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: kind, SecretSha256: digest(secret)}); err != nil {
+				return err
+			}
+		}
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialSOBasic, PublicID: creds.soUsername, SecretSha256: digest(creds.soPassword)}); err != nil {
 			return err
 		}
 		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeShipping, ExternalID: account.ID.String(), Name: req.Body.Name}); err != nil {
@@ -139,8 +159,14 @@ func (a Admin) accountView(ctx context.Context, account db.Account) (gen.Account
 	if err != nil {
 		return gen.Account{}, fmt.Errorf("account %s arkyn user: %w", account.ID, err)
 	}
+	so, err := a.q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
+	if err != nil {
+		return gen.Account{}, fmt.Errorf("account %s SuperOffice user: %w", account.ID, err)
+	}
 	view := toAccount(account, projects[0], workspaces[0])
 	view.Arkyn = gen.ArkynIdentity{Email: email, UserId: account.ID}
+	associateID, _ := strconv.Atoi(so.ParentID)
+	view.Superoffice = gen.SuperOfficeIdentity{Username: so.Name, AssociateId: int32(associateID)}
 	return view, nil
 }
 

@@ -17,6 +17,7 @@ const (
 	dialectBird       dialect = "bird"
 	dialectArkyn      dialect = "arkyn"
 	dialectShipping   dialect = "shipping"
+	dialectSO         dialect = "superoffice"
 )
 
 // requestInfo travels in the request context from the validation middleware to the handlers.

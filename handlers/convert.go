@@ -22,6 +22,10 @@ type accountCredentials struct {
 	organizationID  uuid.UUID
 	workspaceID     uuid.UUID
 	accessKey       string
+	soUsername      string
+	soPassword      string
+	soTicket        string
+	soBearer        string
 	shippingKey     string
 	shippingReadKey string
 	arkynEmail      string
@@ -42,7 +46,8 @@ func toAccountCreated(a db.Account, c accountCredentials) gen.AccountCreated {
 		Bird: gen.BirdCredentials{
 			OrganizationId: c.organizationID, WorkspaceId: c.workspaceID, AccessKey: c.accessKey,
 		},
-		Shipping: gen.ShippingCredentials{ApiKey: c.shippingKey, ReadOnlyApiKey: c.shippingReadKey},
+		Superoffice: gen.SuperOfficeCredentials{Username: c.soUsername, Password: c.soPassword, Ticket: c.soTicket, BearerToken: c.soBearer},
+		Shipping:    gen.ShippingCredentials{ApiKey: c.shippingKey, ReadOnlyApiKey: c.shippingReadKey},
 		Arkyn: gen.ArkynCredentials{
 			Email: c.arkynEmail, Password: c.arkynPassword, TrafficSourceId: uuid.MustParse(c.trafficSourceID),
 		},
@@ -77,7 +82,7 @@ func toVoucherifyWebhook(s db.Subscription) gen.ManagementProjectsWebhook {
 	}
 	return gen.ManagementProjectsWebhook{
 		Id:        s.ExternalID,
-		Object:    gen.Webhook,
+		Object:    gen.ManagementProjectsWebhookObjectWebhook,
 		CreatedAt: s.CreatedAt.UTC(),
 		TargetUrl: s.Url,
 		Events:    events,

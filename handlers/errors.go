@@ -119,6 +119,13 @@ func (r errorRenderer) invalid(c echo.Context, d dialect, fields []fieldError) e
 		return c.JSON(http.StatusUnprocessableEntity, birdValidation(fields))
 	case dialectArkyn:
 		return c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, joinFields(fields)))
+	case dialectSO:
+		for _, f := range fields {
+			if f.path == "" && f.rule == "required" {
+				return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, "Entity to save is not in request body"))
+			}
+		}
+		return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, joinFields(fields)))
 	case dialectShipping:
 		for _, f := range fields {
 			if f.rule == "json" {
@@ -139,6 +146,9 @@ func (r errorRenderer) unauthorized(c echo.Context, d dialect) error {
 		return c.JSON(http.StatusUnauthorized, birdUnauthorized())
 	case dialectArkyn:
 		return c.JSON(http.StatusUnauthorized, arkynError(gen.ArkynErrorNameUnauthorized, "Invalid token"))
+	case dialectSO:
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="SuperOffice"`)
+		return c.JSON(http.StatusUnauthorized, soError(gen.SoErrorErrorTypeUnauthorized, "Authorization has been denied for this request."))
 	case dialectShipping:
 		return c.JSON(http.StatusUnauthorized, shippingError("unauthorized", "Invalid or missing API key.", http.StatusUnauthorized))
 	default:
@@ -202,6 +212,8 @@ func (r errorRenderer) HTTPErrorHandler(err error, c echo.Context) {
 		werr = c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
 	case dialectArkyn:
 		werr = c.JSON(status, arkynError(arkynNameForStatus(status), message))
+	case dialectSO:
+		werr = c.JSON(status, soError(soErrorType(status), message))
 	case dialectShipping:
 		code := keyForStatus(status)
 		if status >= 500 {
@@ -248,6 +260,8 @@ func dialectForPath(path string) dialect {
 		return dialectAdmin
 	case strings.HasPrefix(path, "/v1/"):
 		return dialectShipping
+	case strings.HasPrefix(path, "/api/v1/"):
+		return dialectSO
 	case strings.HasPrefix(path, "/user/"), strings.HasPrefix(path, "/traffic-source"), strings.HasPrefix(path, "/webhooks/"):
 		return dialectArkyn
 	}
@@ -291,4 +305,23 @@ func arkynNameForStatus(status int) gen.ArkynErrorName {
 		return gen.ArkynErrorNameBadRequest
 	}
 	return gen.ArkynErrorNameServerError
+}
+
+func soErrorType(status int) gen.SoErrorErrorType {
+	switch status {
+	case http.StatusUnauthorized:
+		return gen.SoErrorErrorTypeUnauthorized
+	case http.StatusNotFound:
+		return gen.SoErrorErrorTypeNotFound
+	case http.StatusMethodNotAllowed:
+		return gen.SoErrorErrorTypeMethodNotAllowed
+	case http.StatusRequestEntityTooLarge:
+		return gen.SoErrorErrorTypePayloadTooLarge
+	case http.StatusUnsupportedMediaType:
+		return gen.SoErrorErrorTypeUnsupportedMediaType
+	}
+	if status < 500 {
+		return gen.SoErrorErrorTypeBadRequest
+	}
+	return gen.SoErrorErrorTypeServerError
 }

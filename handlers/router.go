@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,6 +23,9 @@ type Config struct {
 	Logger     *slog.Logger
 	// ShippingRateLimit is each Shipping API key's budget; zero means the vendor's 100 an hour.
 	ShippingRateLimit RateLimit
+	// TargetTransport carries calls to webhook targets (SuperOffice's POST /Test); nil means a
+	// transport that only reaches public addresses.
+	TargetTransport http.RoundTripper
 }
 
 // maxBodyBytes bounds every request body; no operation needs more.
@@ -37,6 +41,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	RegisterBodyDecoders()
 	spec, err := gen.GetSpec()
 	if err != nil {
 		return nil, err
@@ -68,12 +73,13 @@ func New(cfg Config) (*echo.Echo, error) {
 		v.middleware,
 	)
 	server := &Server{
-		Health:     Health{conn: cfg.DB},
-		Admin:      Admin{store: st},
-		Voucherify: Voucherify{store: st},
-		Bird:       Bird{store: st},
-		Arkyn:      Arkyn{store: st},
-		Shipping:   Shipping{store: st},
+		Health:      Health{conn: cfg.DB},
+		Admin:       Admin{store: st},
+		Voucherify:  Voucherify{store: st},
+		Bird:        Bird{store: st},
+		Arkyn:       Arkyn{store: st},
+		Shipping:    Shipping{store: st},
+		SuperOffice: SuperOffice{store: st, tester: newTargetTester(cfg.TargetTransport)},
 	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(server, nil))
 	return e, nil

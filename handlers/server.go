@@ -20,6 +20,7 @@ type Server struct {
 	Bird
 	Arkyn
 	Shipping
+	SuperOffice
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -55,20 +56,46 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		info := &requestInfo{dialect: operationDialect(route.Operation), requestID: requestID(c), baseURL: c.Scheme() + "://" + req.Host}
 		req = req.WithContext(withRequestInfo(req.Context(), info))
 		c.SetRequest(req)
-		err = openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: pathParams, Route: route, Options: v.options,
-		})
-		if r := info.rate; r != nil {
-			h := c.Response().Header()
-			h.Set("X-RateLimit-Limit", strconv.Itoa(r.limit))
-			h.Set("X-RateLimit-Remaining", strconv.Itoa(r.remaining))
-			h.Set("X-RateLimit-Reset", strconv.FormatInt(r.reset.Unix(), 10))
+		if info.dialect == dialectSO {
+			// SuperOffice answers in the encoding the client accepts and takes several request
+			// encodings; everything in between is JSON.
+			if mediaType := negotiate(req.Header.Get("Accept")); mediaType != "application/json" {
+				return respondIn(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, route, pathParams, info, next) })
+			}
 		}
-		if err == nil {
-			return next(c)
-		}
-		return v.reject(c, info.dialect, err)
+		return v.validate(c, req, route, pathParams, info, next)
 	}
+}
+
+func (v *validator) validate(c echo.Context, req *http.Request, route *routers.Route, pathParams map[string]string, info *requestInfo, next echo.HandlerFunc) error {
+	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: route, Options: v.options}
+	if info.dialect == dialectSO {
+		if bodyErr := transcodeRequest(req, route); bodyErr != nil {
+			// An unreadable body is reported only to a caller who may know about it.
+			if err := openapi3filter.ValidateSecurityRequirements(req.Context(), input, securityOf(route)); err != nil {
+				return v.reject(c, info.dialect, err)
+			}
+			return v.errors.invalid(c, info.dialect, []fieldError{{message: bodyErr.Error()}})
+		}
+	}
+	err := openapi3filter.ValidateRequest(req.Context(), input)
+	if r := info.rate; r != nil {
+		h := c.Response().Header()
+		h.Set("X-RateLimit-Limit", strconv.Itoa(r.limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(r.remaining))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(r.reset.Unix(), 10))
+	}
+	if err == nil {
+		return next(c)
+	}
+	return v.reject(c, info.dialect, err)
+}
+
+func securityOf(route *routers.Route) openapi3.SecurityRequirements {
+	if route.Operation.Security != nil {
+		return *route.Operation.Security
+	}
+	return route.Spec.Security
 }
 
 // reject answers a request that failed validation. Authentication outranks every other
@@ -136,7 +163,7 @@ func collectFieldErrors(err error, out *[]fieldError) {
 		if reqErr.Parameter != nil {
 			*out = append(*out, fieldError{path: prefix, message: "is required", rule: "required"})
 		} else {
-			*out = append(*out, fieldError{message: "request body is required"})
+			*out = append(*out, fieldError{message: "request body is required", rule: "required"})
 		}
 	case errors.Is(inner, openapi3filter.ErrInvalidEmptyValue):
 		*out = append(*out, fieldError{path: prefix, message: "must not be empty"})

@@ -113,3 +113,8 @@ SELECT c.kind, sqlc.embed(a)
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
 WHERE c.kind = ANY(sqlc.arg(kinds)::text[]) AND c.secret_sha256 = sqlc.arg(secret_sha256);
+
+-- name: NextSuperOfficeAssociateID :one
+-- NextSuperOfficeAssociateID allocates the int32 id of an account's SuperOffice user.
+SELECT nextval('superoffice_associate_ids')::integer;
+

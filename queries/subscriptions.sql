@@ -63,3 +63,7 @@ SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2
 -- name: CountScopeSubscriptions :one
 -- CountScopeSubscriptions counts a scope's subscriptions.
 SELECT count(*) FROM subscriptions WHERE scope_id = $1;
+
+-- name: NextSuperOfficeWebhookID :one
+-- NextSuperOfficeWebhookID allocates a SuperOffice webhook id.
+SELECT nextval('superoffice_webhook_ids')::integer;

@@ -15,6 +15,7 @@ ALTER TABLE subscriptions ADD COLUMN errors_email text NOT NULL DEFAULT '';
 
 -- SuperOffice ids are int32s, unique across the installation.
 CREATE SEQUENCE superoffice_webhook_ids AS integer;
+CREATE SEQUENCE superoffice_associate_ids AS integer;
 
 -- Fixed-window request counters, shared by every instance on the database.
 CREATE TABLE rate_limit_windows (
@@ -26,6 +27,7 @@ CREATE TABLE rate_limit_windows (
 
 -- +goose Down
 DROP TABLE rate_limit_windows;
+DROP SEQUENCE superoffice_associate_ids;
 DROP SEQUENCE superoffice_webhook_ids;
 ALTER TABLE subscriptions DROP COLUMN errors_email;
 ALTER TABLE subscriptions DROP COLUMN last_error;

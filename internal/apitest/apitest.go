@@ -205,6 +205,14 @@ func Shipping(a gen.AccountCreated) http.Header {
 	return Header("Authorization", "Bearer "+a.Shipping.ApiKey)
 }
 
+// SuperOffice returns an account's SuperOffice Basic auth header.
+func SuperOffice(a gen.AccountCreated) http.Header {
+	h := http.Header{}
+	r := &http.Request{Header: h}
+	r.SetBasicAuth(a.Superoffice.Username, a.Superoffice.Password)
+	return h
+}
+
 // Bird returns the Bird auth header of an account.
 func Bird(a gen.AccountCreated) http.Header {
 	return Header("Authorization", "AccessKey "+a.Bird.AccessKey)

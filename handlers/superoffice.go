@@ -1,0 +1,534 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/oapi-codegen/nullable"
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+)
+
+// SuperOffice implements the SuperOffice WebAPI Webhook agent.
+type SuperOffice struct {
+	store
+	tester *targetTester
+}
+
+const (
+	scopeSuperOffice          = "superoffice"
+	dialectSuperOfficeWebhook = "superoffice"
+	credentialSOBasic         = "superoffice_basic"
+	credentialSOTicket        = "superoffice_ticket"
+	credentialSOBearer        = "superoffice_bearer"
+	soTypeWebhook             = "webhook"
+	statusStopped             = "stopped"
+	statusTooManyErrors       = "too_many_errors"
+)
+
+// soInvalid is a 400 in SuperOffice's words.
+type soInvalid struct{ message string }
+
+func (e *soInvalid) Error() string { return e.message }
+
+func soError(errorType gen.SoErrorErrorType, message string) gen.SoError {
+	return gen.SoError{Error: message, ErrorType: errorType}
+}
+
+func soNotFound(id int32) gen.SoNotFoundJSONResponse {
+	return gen.SoNotFoundJSONResponse(soError(gen.SoErrorErrorTypeNotFound, fmt.Sprintf("Webhook %d not found", id)))
+}
+
+// SuperOfficeGetAllWebhooks lists the account's webhooks, filtered in the database's order.
+func (s SuperOffice) SuperOfficeGetAllWebhooks(ctx context.Context, req gen.SuperOfficeGetAllWebhooksRequestObject) (gen.SuperOfficeGetAllWebhooksResponseObject, error) {
+	scope, err := s.scope(ctx, s.q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.q.ListScopeSubscriptions(ctx, scope.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := req.Params
+	list := gen.WebhookWithLinksList{}
+	for _, r := range rows {
+		switch {
+		case p.NameFilter != nil && !strings.Contains(strings.ToLower(r.Name), strings.ToLower(*p.NameFilter)):
+		case p.EventFilter != nil && *p.EventFilter != "" && !slices.Contains(r.Events, *p.EventFilter):
+		case p.StatusFilter != nil && *p.StatusFilter != gen.WebhookStateUnknown && soState(r.Status) != *p.StatusFilter:
+		default:
+			list = append(list, toSuperOfficeWebhook(ctx, r, scope))
+		}
+	}
+	return gen.SuperOfficeGetAllWebhooks200JSONResponse(list), nil
+}
+
+// SuperOfficeDefaultWebhook returns the template a new webhook starts from.
+func (s SuperOffice) SuperOfficeDefaultWebhook(ctx context.Context, _ gen.SuperOfficeDefaultWebhookRequestObject) (gen.SuperOfficeDefaultWebhookResponseObject, error) {
+	return gen.SuperOfficeDefaultWebhook200JSONResponse{
+		WebhookId:           nullable.NewNullableWithValue[int32](0),
+		Name:                nullable.NewNullableWithValue(""),
+		Events:              nullable.NewNullableWithValue([]string{"contact.created", "contact.deleted"}),
+		TargetUrl:           nullable.NewNullableWithValue(""),
+		Secret:              nullable.NewNullableWithValue(""),
+		State:               nullable.NewNullableWithValue(gen.WebhookStateNullableActive),
+		Type:                nullable.NewNullableWithValue(soTypeWebhook),
+		Headers:             nullable.NewNullableWithValue(map[string]string{}),
+		Properties:          nullable.NewNullableWithValue(map[string]any{}),
+		ErrorsEmail:         nullable.NewNullableWithValue(""),
+		Registered:          nullable.NewNullNullable[time.Time](),
+		RegisteredAssociate: nullable.NewNullNullable[gen.Associate](),
+		Updated:             nullable.NewNullNullable[time.Time](),
+		UpdatedAssociate:    nullable.NewNullNullable[gen.Associate](),
+		UnderscoreLinks:     nullable.NewNullableWithValue(map[string]string{}),
+	}, nil
+}
+
+// SuperOfficePostWebhook creates a webhook; SuperOffice answers 200, not 201.
+func (s SuperOffice) SuperOfficePostWebhook(ctx context.Context, req gen.SuperOfficePostWebhookRequestObject) (gen.SuperOfficePostWebhookResponseObject, error) {
+	var out gen.WebhookWithLinks
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		scope, err := s.scope(ctx, q)
+		if err != nil {
+			return err
+		}
+		fields, err := soEntity(req.Body, nil)
+		if err != nil {
+			return err
+		}
+		id, err := q.NextSuperOfficeWebhookID(ctx)
+		if err != nil {
+			return err
+		}
+		row, err := q.CreateSubscription(ctx, db.CreateSubscriptionParams{
+			AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook,
+			ExternalID: strconv.Itoa(int(id)), Name: fields.Name, Url: fields.Url, Events: fields.Events,
+			Filters: json.RawMessage(`[]`), Status: fields.Status, Secret: fields.Secret,
+			Headers: fields.Headers, Properties: fields.Properties, Service: fields.Type,
+		})
+		if err != nil {
+			return err
+		}
+		// errors_email has no place in the insert: one update keeps CreateSubscription shared.
+		if fields.ErrorsEmail != "" {
+			if row, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) { p.ErrorsEmail = fields.ErrorsEmail })); err != nil {
+				return err
+			}
+		}
+		out = toSuperOfficeWebhook(ctx, row, scope)
+		return nil
+	})
+	var inv *soInvalid
+	if errors.As(err, &inv) {
+		return gen.SuperOfficePostWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.SuperOfficePostWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
+}
+
+// SuperOfficeGetWebhook returns one webhook.
+func (s SuperOffice) SuperOfficeGetWebhook(ctx context.Context, req gen.SuperOfficeGetWebhookRequestObject) (gen.SuperOfficeGetWebhookResponseObject, error) {
+	scope, err := s.scope(ctx, s.q)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(req.Id))})
+	if err := notFound(err, "webhook"); errors.Is(err, errNotFound) {
+		return gen.SuperOfficeGetWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.SuperOfficeGetWebhook200JSONResponse(selectMembers(toSuperOfficeWebhook(ctx, row, scope), req.Params.Select)), nil
+}
+
+// SuperOfficePutWebhook replaces a webhook with the entity in the body.
+func (s SuperOffice) SuperOfficePutWebhook(ctx context.Context, req gen.SuperOfficePutWebhookRequestObject) (gen.SuperOfficePutWebhookResponseObject, error) {
+	out, err := s.save(ctx, req.Id, nil, func(current gen.Webhook) (*gen.Webhook, error) { return req.Body, nil })
+	var inv *soInvalid
+	switch {
+	case errors.As(err, &inv):
+		return gen.SuperOfficePutWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))}, nil
+	case errors.Is(err, errNotFound):
+		return gen.SuperOfficePutWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return gen.SuperOfficePutWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
+}
+
+// errPatchTestFailed is a JSON Patch whose test operation did not hold (409).
+var errPatchTestFailed = errors.New("patch test failed")
+
+// errModifiedSince is an If-Unmodified-Since the webhook has changed after (412).
+var errModifiedSince = errors.New("modified since")
+
+// SuperOfficePatchWebhook applies a JSON Patch or a merge patch to the stored webhook.
+func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperOfficePatchWebhookRequestObject) (gen.SuperOfficePatchWebhookResponseObject, error) {
+	var unmodifiedSince *time.Time
+	if h := req.Params.IfUnmodifiedSince; h != nil {
+		t, err := http.ParseTime(*h)
+		if err != nil {
+			return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, "If-Unmodified-Since is not an HTTP date"))}, nil
+		}
+		unmodifiedSince = &t
+	}
+	apply := func(current gen.Webhook) (*gen.Webhook, error) {
+		doc, err := json.Marshal(current)
+		if err != nil {
+			return nil, err
+		}
+		var patched []byte
+		switch {
+		case req.ApplicationMergePatchPlusJSONBody != nil:
+			patch, err := json.Marshal(*req.ApplicationMergePatchPlusJSONBody)
+			if err != nil {
+				return nil, err
+			}
+			if patched, err = jsonpatch.MergePatch(doc, patch); err != nil {
+				return nil, &soInvalid{"the merge patch cannot be applied: " + err.Error()}
+			}
+		default:
+			ops := req.ApplicationJSONPatchPlusJSONBody
+			if ops == nil {
+				ops = (*gen.SuperOfficePatchWebhookApplicationJSONPatchPlusJSONRequestBody)(req.JSONBody)
+			}
+			if ops == nil {
+				return nil, &soInvalid{"Entity to save is not in request body"}
+			}
+			raw, err := json.Marshal(ops)
+			if err != nil {
+				return nil, err
+			}
+			patch, err := jsonpatch.DecodePatch(raw)
+			if err != nil {
+				return nil, &soInvalid{"the JSON Patch is invalid: " + err.Error()}
+			}
+			patched, err = patch.Apply(doc)
+			if errors.Is(err, jsonpatch.ErrTestFailed) {
+				return nil, errPatchTestFailed
+			} else if err != nil {
+				return nil, &soInvalid{"the JSON Patch cannot be applied: " + err.Error()}
+			}
+		}
+		var next gen.Webhook
+		if err := json.Unmarshal(patched, &next); err != nil {
+			return nil, &soInvalid{"the patched webhook is invalid: " + err.Error()}
+		}
+		return &next, nil
+	}
+	out, err := s.save(ctx, req.Id, unmodifiedSince, apply)
+	var inv *soInvalid
+	switch {
+	case errors.As(err, &inv):
+		return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))}, nil
+	case errors.Is(err, errNotFound):
+		return gen.SuperOfficePatchWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
+	case errors.Is(err, errPatchTestFailed):
+		return gen.SuperOfficePatchWebhook409JSONResponse{SoConflictJSONResponse: gen.SoConflictJSONResponse(soError(gen.SoErrorErrorTypeConflict, "A test operation of the patch failed"))}, nil
+	case errors.Is(err, errModifiedSince):
+		return gen.SuperOfficePatchWebhook412JSONResponse{SoPreconditionFailedJSONResponse: gen.SoPreconditionFailedJSONResponse(soError(gen.SoErrorErrorTypePreconditionFailed, "The webhook was modified after If-Unmodified-Since"))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return gen.SuperOfficePatchWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
+}
+
+// save locks a webhook, computes its next state from the current one and stores it.
+func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.Time, next func(gen.Webhook) (*gen.Webhook, error)) (gen.WebhookWithLinks, error) {
+	var out gen.WebhookWithLinks
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		scope, err := s.scope(ctx, q)
+		if err != nil {
+			return err
+		}
+		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+		if err != nil {
+			return notFound(err, "webhook")
+		}
+		if unmodifiedSince != nil && row.UpdatedAt.Truncate(time.Second).After(*unmodifiedSince) {
+			return errModifiedSince
+		}
+		entity, err := next(toSuperOfficeEntity(row))
+		if err != nil {
+			return err
+		}
+		fields, err := soEntity(entity, &row)
+		if err != nil {
+			return err
+		}
+		row, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
+			p.Name, p.Url, p.Events, p.Secret = fields.Name, fields.Url, fields.Events, fields.Secret
+			p.Headers, p.Properties, p.ErrorsEmail = fields.Headers, fields.Properties, fields.ErrorsEmail
+			if p.Status != fields.Status {
+				p.Status, p.StatusReason = fields.Status, ""
+			}
+		}))
+		if err != nil {
+			return err
+		}
+		out = toSuperOfficeWebhook(ctx, row, scope)
+		return nil
+	})
+	return out, err
+}
+
+// SuperOfficeDeleteWebhook removes a webhook.
+func (s SuperOffice) SuperOfficeDeleteWebhook(ctx context.Context, req gen.SuperOfficeDeleteWebhookRequestObject) (gen.SuperOfficeDeleteWebhookResponseObject, error) {
+	scope, err := s.scope(ctx, s.q)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(req.Id))})
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return gen.SuperOfficeDeleteWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
+	}
+	return gen.SuperOfficeDeleteWebhook204Response{}, nil
+}
+
+// SuperOfficeGetLastError returns what delivering to the webhook last failed with.
+func (s SuperOffice) SuperOfficeGetLastError(ctx context.Context, req gen.SuperOfficeGetLastErrorRequestObject) (gen.SuperOfficeGetLastErrorResponseObject, error) {
+	scope, err := s.scope(ctx, s.q)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(req.Id))})
+	if err := notFound(err, "webhook"); errors.Is(err, errNotFound) {
+		return gen.SuperOfficeGetLastError404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.SuperOfficeGetLastError200JSONResponse(row.LastError), nil
+}
+
+// SuperOfficeTestWebhook calls the webhook's target with a test event; nothing is stored.
+func (s SuperOffice) SuperOfficeTestWebhook(ctx context.Context, req gen.SuperOfficeTestWebhookRequestObject) (gen.SuperOfficeTestWebhookResponseObject, error) {
+	fields, err := soEntity(req.Body, nil)
+	var inv *soInvalid
+	if errors.As(err, &inv) {
+		return gen.SuperOfficeTestWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	ok, message := s.tester.test(ctx, fields, accountFrom(ctx))
+	return gen.SuperOfficeTestWebhook200JSONResponse{Success: ok, Message: message}, nil
+}
+
+// scope returns the account's SuperOffice installation, created with the account.
+func (s SuperOffice) scope(ctx context.Context, q *db.Queries) (db.Scope, error) {
+	account := accountFrom(ctx)
+	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
+	if err != nil {
+		return db.Scope{}, fmt.Errorf("account %s has no SuperOffice scope: %w", account.ID, err)
+	}
+	return scope, nil
+}
+
+// soFields is a webhook entity checked and converted to the core's columns.
+type soFields struct {
+	Name, Url, Secret, Status, Type, ErrorsEmail string
+	Events                                       []string
+	Headers, Properties                          json.RawMessage
+}
+
+// soEntity checks an entity; current, when given, supplies what a replacing entity may leave
+// out (Secret, Headers, Properties).
+func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
+	if e == nil {
+		return soFields{}, &soInvalid{"Entity to save is not in request body"}
+	}
+	name, _ := nv(e.Name)
+	target, _ := nv(e.TargetUrl)
+	typ, _ := nv(e.Type)
+	email, _ := nv(e.ErrorsEmail)
+	f := soFields{Name: name, Url: strings.TrimSpace(target), Type: typ, ErrorsEmail: email, Status: statusActive}
+	if f.Type == "" {
+		f.Type = soTypeWebhook
+	}
+	switch {
+	case f.Type == soTypeWebhook:
+		if u, err := url.Parse(f.Url); err != nil || u.Scheme != "https" || u.Host == "" {
+			return soFields{}, &soInvalid{"TargetUrl must be an https URL"}
+		}
+	case f.Url == "":
+		return soFields{}, &soInvalid{"TargetUrl must name the CRM script"}
+	}
+	events, _ := nv(e.Events)
+	if len(events) == 0 {
+		return soFields{}, &soInvalid{"Events must name at least one event"}
+	}
+	for _, ev := range events {
+		if ev != "" && !slices.Contains(f.Events, ev) {
+			f.Events = append(f.Events, ev)
+		}
+	}
+	if state, ok := nv(e.State); ok {
+		switch state {
+		case gen.WebhookStateNullableActive:
+		case gen.WebhookStateNullableStopped:
+			f.Status = statusStopped
+		case gen.WebhookStateNullableTooManyErrors:
+			f.Status = statusTooManyErrors
+		default:
+			return soFields{}, &soInvalid{"State must be Active, Stopped or TooManyErrors"}
+		}
+	}
+	if f.ErrorsEmail != "" {
+		if _, err := mail.ParseAddress(f.ErrorsEmail); err != nil {
+			return soFields{}, &soInvalid{"ErrorsEmail is not an email address"}
+		}
+	}
+	if secret, ok := nv(e.Secret); ok || current == nil {
+		f.Secret = secret
+	} else {
+		f.Secret = current.Secret
+	}
+	headers, ok := nv(e.Headers)
+	if !ok && current != nil {
+		_ = json.Unmarshal(current.Headers, &headers)
+	}
+	for name, value := range headers {
+		if !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
+			return soFields{}, &soInvalid{fmt.Sprintf("Headers: %q is not a valid HTTP header", name)}
+		}
+		if reservedHeader(name) {
+			return soFields{}, &soInvalid{fmt.Sprintf("Headers: %s is set by the sender and cannot be overridden", http.CanonicalHeaderKey(name))}
+		}
+	}
+	var err error
+	if f.Headers, err = json.Marshal(nonNilMap(headers)); err != nil {
+		return soFields{}, err
+	}
+	properties, ok := nv(e.Properties)
+	if !ok && current != nil {
+		_ = json.Unmarshal(current.Properties, &properties)
+	}
+	if f.Properties, err = json.Marshal(nonNilMap(properties)); err != nil {
+		return soFields{}, err
+	}
+	return f, nil
+}
+
+// nv returns a nullable member's value and whether it has one (neither absent nor null).
+func nv[T any](n nullable.Nullable[T]) (T, bool) {
+	v, err := n.Get()
+	return v, err == nil
+}
+
+func nonNilMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return m
+}
+
+// reservedHeader names the headers a delivery sets itself.
+func reservedHeader(name string) bool {
+	switch http.CanonicalHeaderKey(name) {
+	case "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "User-Agent",
+		"X-Superoffice-Event", "X-Superoffice-Eventid", "X-Superoffice-Signature", "X-Superoffice-Retry":
+		return true
+	}
+	return false
+}
+
+func soState(status string) gen.WebhookState {
+	switch status {
+	case statusActive:
+		return gen.WebhookStateActive
+	case statusTooManyErrors:
+		return gen.WebhookStateTooManyErrors
+	}
+	return gen.WebhookStateStopped
+}
+
+// toSuperOfficeEntity is the stored webhook as a request entity, the document patches apply to.
+func toSuperOfficeEntity(r db.Subscription) gen.Webhook {
+	w := toSuperOfficeWebhook(context.Background(), r, db.Scope{})
+	return gen.Webhook{
+		WebhookId: w.WebhookId, Name: w.Name, Events: w.Events, TargetUrl: w.TargetUrl, Secret: w.Secret,
+		State: w.State, Type: w.Type, Headers: w.Headers, Properties: w.Properties, ErrorsEmail: w.ErrorsEmail,
+	}
+}
+
+func toSuperOfficeWebhook(ctx context.Context, r db.Subscription, scope db.Scope) gen.WebhookWithLinks {
+	id, _ := strconv.Atoi(r.ExternalID)
+	headers := map[string]string{}
+	properties := map[string]any{}
+	_ = json.Unmarshal(r.Headers, &headers)
+	_ = json.Unmarshal(r.Properties, &properties)
+	associate := soAssociate(scope)
+	return gen.WebhookWithLinks{
+		WebhookId:           nullable.NewNullableWithValue(int32(id)),
+		Name:                nullable.NewNullableWithValue(r.Name),
+		Events:              nullable.NewNullableWithValue(slices.Clone(r.Events)),
+		TargetUrl:           nullable.NewNullableWithValue(r.Url),
+		Secret:              nullable.NewNullableWithValue(r.Secret),
+		State:               nullable.NewNullableWithValue(gen.WebhookStateNullable(soState(r.Status))),
+		Type:                nullable.NewNullableWithValue(r.Service),
+		Headers:             nullable.NewNullableWithValue(headers),
+		Properties:          nullable.NewNullableWithValue(properties),
+		ErrorsEmail:         nullable.NewNullableWithValue(r.ErrorsEmail),
+		Registered:          nullable.NewNullableWithValue(r.CreatedAt.UTC()),
+		RegisteredAssociate: nullable.NewNullableWithValue(associate),
+		Updated:             nullable.NewNullableWithValue(r.UpdatedAt.UTC()),
+		UpdatedAssociate:    nullable.NewNullableWithValue(associate),
+		UnderscoreLinks:     nullable.NewNullableWithValue(map[string]string{"Self": infoFrom(ctx).baseURL + "/api/v1/Webhook/" + r.ExternalID}),
+	}
+}
+
+// soAssociate is the account's SuperOffice user, who registers and updates every webhook.
+func soAssociate(scope db.Scope) gen.Associate {
+	id, _ := strconv.Atoi(scope.ParentID)
+	return gen.Associate{
+		AssociateId: ptr(int32(id)), Name: ptr(scope.Name), PersonId: ptr(int32(0)), Rank: ptr(int32(0)),
+		Tooltip: ptr(scope.Name), Type: ptr(gen.InternalAssociate), GroupIdx: ptr(int32(0)),
+		FullName: ptr(scope.Name), FormalName: ptr(scope.Name), Deleted: ptr(false), EjUserId: ptr(int32(0)),
+		UserName: ptr(scope.Name),
+	}
+}
+
+// selectMembers nulls every member that $select does not list (names are case-insensitive).
+func selectMembers(w gen.WebhookWithLinks, selectParam *string) gen.WebhookWithLinks {
+	if selectParam == nil || strings.TrimSpace(*selectParam) == "" {
+		return w
+	}
+	keep := map[string]bool{}
+	for _, name := range strings.Split(*selectParam, ",") {
+		keep[strings.ToLower(strings.TrimSpace(name))] = true
+	}
+	raw, err := json.Marshal(w)
+	if err != nil {
+		return w
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return w
+	}
+	for name := range members {
+		if !keep[strings.ToLower(name)] {
+			members[name] = json.RawMessage("null")
+		}
+	}
+	raw, _ = json.Marshal(members)
+	var out gen.WebhookWithLinks
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return w
+	}
+	return out
+}
