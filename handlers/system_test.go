@@ -73,12 +73,16 @@ func TestOddInputNeverFailsTheServer(t *testing.T) {
 		{http.MethodPost, subscriptionsPath(acme), apitest.Bird(acme)},
 		{http.MethodPatch, subscriptionsPath(acme) + "/" + sub.Id.String(), apitest.Bird(acme)},
 		{http.MethodPost, "/user/auth", http.Header{}},
+		{http.MethodPost, "/api/v1/Webhook", apitest.SuperOffice(acme)},
+		{http.MethodPut, "/api/v1/Webhook/1", apitest.SuperOffice(acme)},
+		{http.MethodPatch, "/api/v1/Webhook/1", apitest.SuperOffice(acme)},
+		{http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(acme)},
 		{http.MethodPost, "/traffic-source", arkyn},
 		{http.MethodPut, "/webhooks/" + acme.Arkyn.TrafficSourceId.String(), arkyn},
 	}
 	for _, tg := range targets {
 		for _, body := range bodies {
-			for _, contentType := range []string{"application/json", "text/plain"} {
+			for _, contentType := range []string{"application/json", "text/plain", "application/xml", "application/x-www-form-urlencoded", "application/json-patch+json"} {
 				h := tg.header.Clone()
 				h.Set("Content-Type", contentType)
 				resp := env.Do(t, apitest.Request{Method: tg.method, Path: tg.path, Header: h, Body: body})
