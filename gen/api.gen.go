@@ -1756,6 +1756,12 @@ type ServerInterface interface {
 	// SuperOfficeGetLastError Last error
 	// (GET /api/v1/Webhook/{id}/LastError)
 	SuperOfficeGetLastError(ctx echo.Context, id SoWebhookId) error
+	// GetDocs API reference
+	// (GET /docs)
+	GetDocs(ctx echo.Context) error
+	// GetDocsScript API reference renderer
+	// (GET /docs/redoc.standalone.js)
+	GetDocsScript(ctx echo.Context) error
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -1774,6 +1780,12 @@ type ServerInterface interface {
 	// VoucherifyUpdateWebhook Update Webhook
 	// (PUT /management/v1/projects/{projectId}/webhooks/{webhookId})
 	VoucherifyUpdateWebhook(ctx echo.Context, projectId ProjectId, webhookId WebhookId) error
+	// GetOpenAPIJSON This document (JSON)
+	// (GET /openapi.json)
+	GetOpenAPIJSON(ctx echo.Context) error
+	// GetOpenAPIYAML This document (YAML)
+	// (GET /openapi.yaml)
+	GetOpenAPIYAML(ctx echo.Context) error
 	// ArkynListTrafficSources List traffic sources
 	// (GET /traffic-source)
 	ArkynListTrafficSources(ctx echo.Context, params ArkynListTrafficSourcesParams) error
@@ -2062,6 +2074,24 @@ func (w *ServerInterfaceWrapper) SuperOfficeGetLastError(ctx echo.Context) error
 	return err
 }
 
+// GetDocs converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDocs(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDocs(ctx)
+	return err
+}
+
+// GetDocsScript converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDocsScript(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDocsScript(ctx)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
@@ -2172,6 +2202,24 @@ func (w *ServerInterfaceWrapper) VoucherifyUpdateWebhook(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.VoucherifyUpdateWebhook(ctx, projectId, webhookId)
+	return err
+}
+
+// GetOpenAPIJSON converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPIJSON(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPIJSON(ctx)
+	return err
+}
+
+// GetOpenAPIYAML converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPIYAML(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPIYAML(ctx)
 	return err
 }
 
@@ -2536,12 +2584,16 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/Webhook/:id/LastError", wrapper.SuperOfficeGetLastError, options.OperationMiddlewares["superOfficeGetLastError"]...)
 	router.POST(options.BaseURL+"/api/v1/Webhook/Test", wrapper.SuperOfficeTestWebhook, options.OperationMiddlewares["superOfficeTestWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/Webhook/default", wrapper.SuperOfficeDefaultWebhook, options.OperationMiddlewares["superOfficeDefaultWebhook"]...)
+	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
+	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyListWebhooks, options.OperationMiddlewares["voucherifyListWebhooks"]...)
 	router.POST(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyCreateWebhook, options.OperationMiddlewares["voucherifyCreateWebhook"]...)
 	router.DELETE(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyDeleteWebhook, options.OperationMiddlewares["voucherifyDeleteWebhook"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyGetWebhook, options.OperationMiddlewares["voucherifyGetWebhook"]...)
 	router.PUT(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyUpdateWebhook, options.OperationMiddlewares["voucherifyUpdateWebhook"]...)
+	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
+	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
 	router.GET(options.BaseURL+"/traffic-source", wrapper.ArkynListTrafficSources, options.OperationMiddlewares["arkynListTrafficSources"]...)
 	router.POST(options.BaseURL+"/traffic-source", wrapper.ArkynCreateTrafficSource, options.OperationMiddlewares["arkynCreateTrafficSource"]...)
 	router.POST(options.BaseURL+"/user/auth", wrapper.ArkynAuthUser, options.OperationMiddlewares["arkynAuthUser"]...)
@@ -3351,6 +3403,60 @@ func (response SuperOfficeGetLastError404JSONResponse) VisitSuperOfficeGetLastEr
 	return err
 }
 
+type GetDocsRequestObject struct {
+}
+
+type GetDocsResponseObject interface {
+	VisitGetDocsResponse(w http.ResponseWriter) error
+}
+
+type GetDocs200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsScriptRequestObject struct {
+}
+
+type GetDocsScriptResponseObject interface {
+	VisitGetDocsScriptResponse(w http.ResponseWriter) error
+}
+
+type GetDocsScript200ApplicationjavascriptResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDocsScript200ApplicationjavascriptResponse) VisitGetDocsScriptResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -3764,6 +3870,54 @@ func (response VoucherifyUpdateWebhook404JSONResponse) VisitVoucherifyUpdateWebh
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSONRequestObject struct {
+}
+
+type GetOpenAPIJSONResponseObject interface {
+	VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPIJSON200JSONResponse map[string]interface{}
+
+func (response GetOpenAPIJSON200JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAMLRequestObject struct {
+}
+
+type GetOpenAPIYAMLResponseObject interface {
+	VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPIYAML200ApplicationyamlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetOpenAPIYAML200ApplicationyamlResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/yaml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -5322,6 +5476,12 @@ type StrictServerInterface interface {
 	// SuperOfficeGetLastError Last error
 	// (GET /api/v1/Webhook/{id}/LastError)
 	SuperOfficeGetLastError(ctx context.Context, request SuperOfficeGetLastErrorRequestObject) (SuperOfficeGetLastErrorResponseObject, error)
+	// GetDocs API reference
+	// (GET /docs)
+	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
+	// GetDocsScript API reference renderer
+	// (GET /docs/redoc.standalone.js)
+	GetDocsScript(ctx context.Context, request GetDocsScriptRequestObject) (GetDocsScriptResponseObject, error)
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -5340,6 +5500,12 @@ type StrictServerInterface interface {
 	// VoucherifyUpdateWebhook Update Webhook
 	// (PUT /management/v1/projects/{projectId}/webhooks/{webhookId})
 	VoucherifyUpdateWebhook(ctx context.Context, request VoucherifyUpdateWebhookRequestObject) (VoucherifyUpdateWebhookResponseObject, error)
+	// GetOpenAPIJSON This document (JSON)
+	// (GET /openapi.json)
+	GetOpenAPIJSON(ctx context.Context, request GetOpenAPIJSONRequestObject) (GetOpenAPIJSONResponseObject, error)
+	// GetOpenAPIYAML This document (YAML)
+	// (GET /openapi.yaml)
+	GetOpenAPIYAML(ctx context.Context, request GetOpenAPIYAMLRequestObject) (GetOpenAPIYAMLResponseObject, error)
 	// ArkynListTrafficSources List traffic sources
 	// (GET /traffic-source)
 	ArkynListTrafficSources(ctx context.Context, request ArkynListTrafficSourcesRequestObject) (ArkynListTrafficSourcesResponseObject, error)
@@ -5889,6 +6055,52 @@ func (sh *strictHandler) SuperOfficeGetLastError(ctx echo.Context, id SoWebhookI
 	return nil
 }
 
+// GetDocs operation middleware
+func (sh *strictHandler) GetDocs(ctx echo.Context) error {
+	var request GetDocsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocs(ctx.Request().Context(), request.(GetDocsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDocsResponseObject); ok {
+		return validResponse.VisitGetDocsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDocsScript operation middleware
+func (sh *strictHandler) GetDocsScript(ctx echo.Context) error {
+	var request GetDocsScriptRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocsScript(ctx.Request().Context(), request.(GetDocsScriptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocsScript")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDocsScriptResponseObject); ok {
+		return validResponse.VisitGetDocsScriptResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	var request GetHealthRequestObject
@@ -6080,6 +6292,52 @@ func (sh *strictHandler) VoucherifyUpdateWebhook(ctx echo.Context, projectId Pro
 		return err
 	} else if validResponse, ok := response.(VoucherifyUpdateWebhookResponseObject); ok {
 		return validResponse.VisitVoucherifyUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPIJSON operation middleware
+func (sh *strictHandler) GetOpenAPIJSON(ctx echo.Context) error {
+	var request GetOpenAPIJSONRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPIJSON(ctx.Request().Context(), request.(GetOpenAPIJSONRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPIJSON")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPIJSONResponseObject); ok {
+		return validResponse.VisitGetOpenAPIJSONResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPIYAML operation middleware
+func (sh *strictHandler) GetOpenAPIYAML(ctx echo.Context) error {
+	var request GetOpenAPIYAMLRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPIYAML(ctx.Request().Context(), request.(GetOpenAPIYAMLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPIYAML")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPIYAMLResponseObject); ok {
+		return validResponse.VisitGetOpenAPIYAMLResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6654,295 +6912,302 @@ func (sh *strictHandler) BirdUpdateWebhookSubscription(ctx echo.Context, workspa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts4sjj8Kih+WxVnV5KpqyWlts5x7p5JHB9fJnOxfxZEQhbHFKAhKNtK1lX7LOeP82D7JF+hAZAg",
-	"CUqU7Mw1VbsZmQSBRqPR6G705bPjsdmcUUJj7gw/O+QOz+Yhgd/70fWSfiTjKWPX4u8bHC6I+OFFBMfE",
-	"34+dodNyW52626w3u6dNd9h2h67bcF33R6fm+AH3WOS/mGJKSXjgO0Nn0N/rdTvtVtPVv5yaE4g33bFL",
-	"euOmV2/5e5N6B3cH9QHuNuuu15508R4Z+K2mU3PiCE8mgXfCFpFHoMtmq93p9vb6dfGj3hH/DMQ/+vkA",
-	"jz2n5izmfgHmlnva7A5bKcz39zXneRD5atInizH3omAeB4yuRkCzWW91T5vtYbc97PQanc6g3e0IHJAb",
-	"QkUrMsNB2AhoTCLsQX/q3esgjEnEneFPFwoTgw5uTXpev97Zw6Te6TcH9TGZjOu9vW7Tc5uDvWZ77NQc",
-	"Fl1hGnzCojNAxGTSxN1BZ1DHe26n3un7rfpg4A/q45bnT8Z7EzJpE6fmcBLdBB5xho4nF4aLhzGOF9wZ",
-	"OgEV4N2IhjGZzUMci5Y2/Kkpd4bN1rDdarhutzOAKS+i0Bk60zie8+Hu7q1EZUMR1m6vPyadfpfUuxOM",
-	"6512r13vu+12vUXafqvd67ddX8zulkXXfI7VGo9b/h52m+16v+cL4sB79X6r0633J+29Ztfr72HSgsU7",
-	"mQbzeUCv1i2gj2Ms/qsmO4yjBanpZb3EapLdutuutwanzd7QFUSSLKhYLoersS4VHhvqc4HO/CuFPdsr",
-	"n4Sk5JVcFfjzClrEEfauRYs5jrxiA01Bt9NLSf1OzaF4JlbwTAKAFGLQoXgsiMGLiJjtf/79vxv9L6UI",
-	"E1udursntlSCrSwtKBpoeGym6YLvqm7qhPpzFtDYuYeFZC/JBC/C2MZ/XkURi/grsaUkcb5KFsVjNMZe",
-	"bKyFfqLxfFFz3hLsw577fF9zDiWCnJpzFLE5ieKAqDfH5CrgMYmI7wzpIgzNJ/ucMy+A3SFfnWhMOjXn",
-	"JJbbZl9vpVMcXZH4LFLgni7n4rVCgVPTq6P7Un8WxlC4EFvCrTmX7wJ6DaBKhL3DPAbMGLhyjj6cnKJk",
-	"L97eNsw1kAvAF3MSMcFVyRB13TY6kRwCnVF8g4MQj0PiwAjr14LN+X8bI6xZGo5Fs5R403Vxvq+fEoqB",
-	"dWJvBuOrhfoQQZvccjkcTgTB1aKZk1s8QZ09YFhtcUgl1Gldzs9O8odAdLfmvFSUM5zgkJOa8+rnM04i",
-	"tQqvWTTDoYINQK05rxdh7smbiC3mB/4dfKJecXap3h6RiEsm7tacY0yv4ccpY2EczNNOFNkciEOE4jCF",
-	"ueYIgHLd3hs0ydvwYw1lViaTlSRchuwiUf+JMG3szHbT2JrOCQknK1CL58HuTXNXfb7bbmrup568C3hs",
-	"bLefVvK+8u20bvc8ZL+Us7+TmM3nsNF/SyorsM4HL9CFuULH5JcFySzS75cn/nr84D6LIr4Isxh6TzjH",
-	"V+ILOSDClN8KwkIt10UfvhWgLTyPcC5lM9gVUxMVxzgm74JZENfhXxDqiCHsOWphOMJhyG6Jj+YkQrcB",
-	"9dktmrAIxdOAo/2jA3RNlg2BeG9KZiAUxnIuQli/IhHMxRzvWMjyNKBXK8YMySRGAUXxlCBvEUWExmrs",
-	"DYfixDK1j1Ni6xoR6vOaGPaMBneIE49Rn68Z8L7mzHGEZyRWqN33PLagsdgp+XFPpwRh+foJR4Evug7E",
-	"izmOp6msiZMeak5EflkEwFSkiJ1CMhHsXBDjYhGAbCsh43EkUCvgOorYz8SzQnIUsZvAJ4CEBQ1+WRAU",
-	"+ITGwSQgEWITeDGX35dAOU96XwXl3yIi2MP/t5uqybvyLd890nhLAZV0f0JC4lnW7QP8wCHy2GyGEScC",
-	"80IqDwMeC6jnyfZFMUMB9cKFTzQdRbCNGuhDPCURmgQk9DnCESCBIsHmiI/YIhafRsRfeATN8TJk2Ec8",
-	"+ESG6BzYRQ32/LnTQErCRv9EfMpuxT5RvSYY+2VBomWKsr9xOTELQRnLluz7MhLSOkgpAQUVKSegMRgQ",
-	"ZgENZouZM2zWbDtqBTiV6EgxNeQxOgmuFhGo3CWg3yZjPZiqUrCNSZgabRl+NbzcaLtqv95au37Y3v1o",
-	"6u9WIHWDlZAZvWyLT4U4EyDgehHhc0a5MnX5s4AqzgcGHkZjIn/i+TwMPFjz3Z+5tCOYVjI4is2zDUfX",
-	"S9lKCQCiReO6/fPgrvXf8LKRFQcWSsZ1er47aU76pN7G3Wa9g/ukPvCbpN6a9CZNbzDew01XnOPjIAKs",
-	"bmsC2sa4UssbvWzS14TgeBFJvMwwxVdkRmi8Pw+URH+vDBSVJmqcJ9JWYQgcAs053UFgkWYE80uJcwF7",
-	"znplwt5VsN+whTclUTBZit7T00GeFJenUXj9LnjbEcRzX5X2NEXBJ6VnaQ3dBvFUcG5pjuENATKQ5HPs",
-	"GwLmBlQZ0BscBn7Wasl8yRrh1WWkOq45s0QaU8/QmPnLoT6OlugcluLcQQFHs4Bzucuro0FMRZomSjCh",
-	"x/UZ4YiyGM1w7E2B+8pOUpQcsvg1W1B/Q4RQ47M8RiiLLyfw0sSFWh0AR759tCkfMr32aIq5FEUFE9Rz",
-	"PKN4EU9ZFHwim85zkfs0P9fM+8x0EZAFwgIANCY4IhGK2TWhYtUT3vuoyy7HSgZRpIVYhG4jRq8kQgTH",
-	"fNR9kM45d5swRLOFIH6CNDLU+ab4igGFmA9lpwLykr4PmZrYXMoYZf1UR6dARCk6D+REUUDnixj5OMY1",
-	"hNEMh+KsJj4K/JrAK2VIrL8QcSTWJJAppl+zaBz4vpzWZvvrwy0lUQk2fmAL5DPYS+yWSopX2EdSTW2k",
-	"+ElheDT0CGrLjofGJGT0CiRtTBkI1eIMSVGxJafJEFUJOk6zoKQsJsFBMriYy63F8Jp2puXppJdUv81O",
-	"2dr7F0Mw0FsQcy2P1tAt5imQKZ4fwO1Wb2+9J4DEjbsQc7zHRYDmZAougQFyNxeME6arr6e2ZmfJfs7M",
-	"mGirv+LxY2w/3c2TVpzwAlKxHhLWb04+HDaMu8CO624i6+i5rURQ+ajrjDu2odU3u8UPVplsqvaUflRm",
-	"lanek/jg3ryg3JbNRgT7H2i4XLn+k6Tz7OqnBi95pGO/zmi4zC56+9EXXY85w0tYeJ9J5rSDUxigAaMI",
-	"o9soiMnTvyBJPKZgm6cIu4T70WIoMBm0SRadRycLPideMAmIbzVYII8tQh+gGZMUoL8YTSQvNz4Zw/Sr",
-	"UqqIcEwuoeElufMI8XMqwSljaIbpUh8avIGOQoK5OOmXCF/hgKIQx0JmqjkRiaPlJZ7EQgZs9rc7PJL5",
-	"llKOaIEAZqRhztHFsQCkvi8ByZueTqRRHC1oHITSuidt55FAPt/IOv9nJboTEt2Q6FVKLJWJboKDcBGR",
-	"lUTHofdL+dikthM2I/FU6H+3cKchNEBxJLBFhEiWHXUfWTRZO7SBnS+hm+dxVKqkH6RypVaWzSushFs3",
-	"HxU9q0Y1MPOdaASzf42D8FFk+QQx8EN6KCaXp+IQkX+lejtFOIrwsuFcKOcj2WwRhQXd/uz4XcO5uM8L",
-	"yFfBDaGgQIO+oqBqONtgNMVIKW7TJkjO8a90yrGtFSHKXtE4iJfFe3dn6MhXQrHn+IZofSOgGeXHqcn2",
-	"6uZ6O5vMCStd2OfY1+M1UCWIlMJs6I9ye7EXjE7CwNsURzHhcboTC1g6kiZWMfoEWg3RrnILNBGTDP44",
-	"aNkHjQ8Zg7M5kVdqCgw16ccUh/WUtcDbbmZMLuZ0t7GMrJjuIUuk27yl94QdRSCNBFuzTO0nYpureRMo",
-	"GNmM+VLaBhENHUzqZ1Q/q58E1MsvvAW6x8GJCZmaQTlQClVf4tTVmNpXryURimUaE3EEECrQldjS9GbO",
-	"oWlba9JqopFH1HPMA6+GTj6cBt41iQV/eC4N815E4J4ah/K26Lvk9kod1kfy6n9DXOmTfp5+nbtA6Liu",
-	"ADfGQcjlBbq8ImrE4MhzKU5a876g5lyTpXHrpHu2STXpO4XrS7gtvKm7BHfxYDwYtztua9Bx8WATTJPL",
-	"jute5gGw6RYkXkSUCykCzmIUKEcS5UYxBXnAY1FEPLBfLUge+0d4OSM0Pk6uqjdC/yv524r2lon2H4Rk",
-	"qr1/5iGm6c2Z9hrBSN3GJmshjp85iSYsmkmKTjhvI1kmJd9d6m8uVSeZ9VKT3OpSCIg+j6UN1mL1pEWL",
-	"98nFM0ipagL5dZL3u1seMsekYLi3LVnHXLIXmELrgPraMwnufVEg/77sBvHN7GwvWQq7zcYytG27+J1O",
-	"q+13u+PeYNCbtKCN/FA2yo2YvFQqrwJw44WttJK3U0IRRnpMq6Uns1gPYP5nq69DO25To7tU59qWwVdH",
-	"SDARvwPztgKObH1zmEOHkmK2pN1DFqPXm5NsIkookr2dXpLr12+/e9cLf3nRCV8uDl7fzV+dnrzBvw4B",
-	"rxw/T86pW+pvR87QuKG9jhp5L4xHc+/Inf/Gen7WGrH007I5W8xxHJOIas+3s+N3Q6GRGOo1OAWLF5IS",
-	"MJoyHiO4WSvq0lq7ATfngKb3YqnLqZBp4FZIux5ucrADSm8SDXqdd8lGYBRWLCXnx/M8SfZwZpnsDnlD",
-	"xyX+ZK/VGtcH7XGn3ul0m/U+7vr1zgRPxrjr+ZP+2Mkswu1KC//muJZA2k9sA9PET7dD8dI3h9fFl3N2",
-	"OVvr7AI+5umN2ObyTDW8ZMcx/FwM85Ie0fTCVq5ohk9/4l249qb6ABSEeGl6DK766HkQ+eY3hr+f4fHp",
-	"45jU4wDMBDm3z6z/36qhXut2yiFwrUepvrv/XHyRcwtcqXKJph+gqTlRwzmw6kSzzoKrxjQUs2TIe9OX",
-	"9ScndTEyMGji3wQxM7Za2CwSaopGLhK42VgKczVNVi+gayAnXyr4ODRDR1T4VZbytllcvWozfPeO0Kt4",
-	"6gxbQoGcBVT/3bS5D5vokWfLusn4D9kqL1JtepPdkvvsj7JhlHG6qhE7N8vt9luuk19py2VG/dK7LsFr",
-	"hQ0ow9TWbsBZQM2nzd9ySxankrp3FraePH8/O4QuZoDsgs9xTt0ydYVAhV2qO8ILCzEkJ/nnNcwDAEnb",
-	"W5dELNb+Ip4aNxHZ2ShH/s+rcVRz5pjzWyZ5xyYcTvZvfL8GTCk4FeGMtTtq/s6b+ghzNMoYOofalHi+",
-	"cN22B9/CTzJqOOsgliOVgmnuu3JsFqCE0KURhKzvLjiJdgWJjKSiIbUTiZ+Gswb5uZ6n7JYi8DJiVDqa",
-	"Fr4u5BX5vN6BVLGKFD7l0y0GWB8hs5IAigCV4rpsB+KFJJHsNN6ziCA8hjCxKUHQqiZV2HhKIriawnRp",
-	"xVH5pku5it7wxnVaLS+Gvzbc0wwFKLloqjmmB8JFJfmgwhZP5K9yiixMS4fmfN5yQdX3pTCd5n2Fc4u4",
-	"uUTxUOlA0d1LNsMBteNk87N7WzSaZ3QWsKTPshO7GspTQTiL+K0OSQvyzO+77S3k3nyf1aal0wZkJ6WT",
-	"3gQxmfFKcnGWPFMhAHwsxN9airF49+EZkXGt4uQRQ49qaEF9EgHjEZODHzeE+ix6wpHPvMWM0FjewvEp",
-	"u5VxqI8H7IzI+WexEmqniry3l2DHGW5nvIlZjMMSF7HsOSnaqZ5qaqziGua+goVSyFVgl667kZPlwbyj",
-	"mLDLtrIvZSukshQhymJ5sayMhtlT8glHIbvizyBAWR408gNp1pERzGwygfCPRSizzagAzxLmVuXwXssA",
-	"N+ZiNtZUQFgRlo35k1rQVEPIbeK1a7RfWKHARzsYccpuJyG+Jk9lJJBYj5ghP+AC58lHmdWxrYqyETtD",
-	"5//95NYHF5+b3Vqref83p5rWYOZ/yQNuKIwqFscyfAYdmQwyltDw4tZNcswkhDRmLCSYipdpwplKfZkp",
-	"aSx0mWansbxME9VUGqq0nzSlTaV+ZNKbSk2TtDiWUaXzQyrv7VNGlzO24GauHFv+nFd3xWcnSx6TmflE",
-	"XxKlz2xaYJqL53Ml0tPZrEp5ZoYeLbNW2fwqBZxDkpfkI5nm71uy5HamOjKTAY7QNVkqZyF4jjxM4TYJ",
-	"3hMfjZeVz0YTnAQK2/GYJAas1J9KElbgi7oXjaysNbyIjYsKC2UXZ2Q+DF5doskvfwEHuanoAWwg5s1/",
-	"ReMjWPwFqu2arkUf39efKJU86UKr5aiKJptPClDhLLzNJmvYTEbPjVfLJW1I8VCGxnK97Hc1FRv4Un0o",
-	"STa5gWn9oXzFwlTUC4hunc9D8D2NU4fpeIpjEL24MrsYiU6eQSoYuPOFm+EHsJpH5DM1hwdXNKBXak+t",
-	"NDynLe/NRKarvzrV7e6V7/jq5mdRWIH7iY5spJOYbbLLBo+RvguulZhVLd884ejt6ekRkjEASLRsWE91",
-	"4545L35NFzNM6xHBPkiEyqKi3FACeoVmLCIaOMOKJO9AbduR2Gd5IN21OEr3CAqo3KxC+7N0nUWEYYoq",
-	"nqUabp2vB85LmeKHkwgFVIcAyMGiRUga1YTXays7n7IoRtqnAl6NxU8x4HVAQS/SniKBN0XMAx82f52N",
-	"bePVwUJrjmJkfKh1svIVMj1visgMODp4iQIuMDdZKP0tjthiHBI+ZSyGcam/yyJwE9LzjhiLpXFRQJC4",
-	"yug7f7EebBEhvpjPBcQxwTMBHdH+j85N3cX9ftfttby+297r7nXciR18wykoD/+ZzOiUuCIcvJR8T0lT",
-	"C058oAYV/a8z0Ap2eEXiDLVnoYsml67X9feaLu7veX3cbk76vZXgxUpetrlMKOhEkxwS5J3T2nPLcskR",
-	"xNCDZCcfJAGXcSGLz6qFwQxR3u0T1St6ZCYumH94fvanYwCrKSnFrpy6QVmaGDTVoFcqoK9AY6+NS8p8",
-	"HkMcmxcnT7gkIkU73ML3s0mlbPspvf3NeQI/S9IsBbEQg6IlSrszolBkKkqOOm7LQFhiJLCdC28JDuNp",
-	"UYDVAXmpngxZTBdGYuW11xuqD5sM8Q1nFAJpbNRihNlo0yraOX79AvUGbutpRqbLXSpHbGbVftncnAn2",
-	"pePmjEHi0IjMQwySj3rgsfkSssjz2Kq8Q6Y32zDaiasgnc8d9ZUNF3kpM5MNu0glIeax3BRgDBMn1Gwe",
-	"L9UuLm6UmnM3C9ObAXOxUipTTuXcsC/gMPwwgcS9VussJE8vwBfMCI/xbI4iMo+IkNA1O/FxTMR5i+Jg",
-	"RpJrO3uGQvC8U+M0kJg0YDYNaEm8H8UBz0G1VKkmD04+oH7PbSIpkmVPJV09wW2duv1huzns9BrdXutH",
-	"89azwhWV9aguTb6YBeF2ehl0umfkU7t39qn//eHH3tH3L1yyfDMbW1ViSSUwKKS8zOQUttzzLudEjy+/",
-	"TVdCCpM6a4neDLq3iypi5Gq1opScnmNOnPuLoj+ylqmYv1TZ0mCNNVFosYY3HIsJm2nZwKDImpMG86Ql",
-	"D2q6WoJxChgcVkOr03vajoLVc7PYUGR1BmPdpA04i4GXgoZnASVcB4nY90PAkezRxtbTyg550nwXcFCY",
-	"s7pzHAVXVyTFMifUZ4u4sq5ciopEv89zNGNNitvn+J3QpSLCFXgR8UhwQ5LkS7yihrMGrOI5Q5WF0kQK",
-	"z2MF7fA5gfy0mJsHtD6YOArip+Z+Gi+4WE9+meppl6CnYc6DKyq+MXJmV2mdltkobV2hwwq9pKU+PDyb",
-	"4+CKmsUo9KO0o/SRvIjJPCO0+AhHFCK00gmuaGAZJ/veNqjZYB0ElumGbInDeHkZBySyzT3z3gJg5r2l",
-	"/3nEZgwQzmPsXduGyDdZ2UsZnLkWFkjzLSzIzDWxoDPXwgJqRCYkinBYCmm2gQXQbAPrELc48u3ba0Uj",
-	"61D5RpbhLI+Usssb2C95cUWojlcUDLUwsq2hDClf14rHOFKdLXjMZgLL4uiATGvmwxQn+pGBAf1IYsD+",
-	"LCFueSQLiXYx1jEODb7wkjQ8EfGFSJqZhPEsYmE4FqS98mVJh+ZjhQ9jbvpJOrXkSUrg+lFK0PrJVTCJ",
-	"G2McYuqRS+wX38URplxWwbKMqhHkCSqaE7ApKWw14PjepL1fuaknwA0rN08J2N4aWl2uHF82UekBy1qt",
-	"xhXQDp9mnmnIbDpX6enO5U2Gctl7zvxlVnl5XIHVyEBoyKt///vRh5PTv/8djXZTvXz3prmrglH57uck",
-	"K/N9Uj9qlJdqbaKrXWLV2SDk3JGG67lMDlJdNEqQJwXxR8LeJqL+A1BXHS+J3/FGuHlD4t8UMW9ebYyX",
-	"3c9JFv/7dTh6Q1LEbIkhoV/kUZSrGyF1UBW+KC19umSEVdWxWM60819OfBfKhdmNBJg/XI0p8RbEl9CZ",
-	"qYlrb7fsDZE2BPDUXVBp5DiOo2C8iIky5uugTni3Yj5at4DxLiqaCQSaH2IjQHCHohrwmEVCSbXedNkX",
-	"Ut5W+QGcADhamhMB2GwTSbwTbRlqYxwiupiNpYnFgqc1Lo2JwSBZzZpeQjnuxUbUL/3cfuuD5+zhTOJh",
-	"Z5BEwwPOII3H3/IMOvuirDZBUQVuaynNk4YOF0o6WLaQpQpLpoPb6eXr6+bbT+8G4S8vmuEc0g+0T0+m",
-	"z63d2WLpiuauebCRv1Amfkd+vJGnkM4lvF8y7j7EKwOTnQmuKjoT3zyTOXq5uilBHbddZcAcH1GzLYBh",
-	"Yx/ZDIXF+I1qQWjZtNi5ADQzZ3I2cUU8Zf6leKQKicEtBCRXuIwZuwzFXld1dZO8lhcbhs+kF0VruG/h",
-	"gq70eigfkZKDq4jcXO7VbbFsSyq7KToyuWRXp3CNkjJvkQyzn4vjF3LTVjjMCug0R34EnOqKe8WtJUu9",
-	"wA4DP4SYIR5c0eRAViTGG+i9Tr4Ro5BgHqM+8qY4wl5MIv5M3VvNCKYcnTvKqEEQo+TcQYyqGyC4NDp3",
-	"rgmZZy7tk2ZSbRQoy8SsdDP+3jv/+un8nJ+fn1x87tfun/5tFavL576sSk9ppk+7A53h7VkUfPIm8/y6",
-	"GESn6XVVzs+1l7Mp4SiwH4FmKhrccS5dNqba6G/KiF++SLWyf29ZwToFJ/8mhSb/JgVmTT1sCVDOmpk8",
-	"yk43Z85MHhVLbJdSfIkfaNmdVvEGKnspXO0yNb21qqSvWYnMsnNKIm3KkwqUMbrwFi85mmF+XeLwYpYR",
-	"rxxPGIXrQ7/N4MHcRaaCNrnRzN1+GiBV2KjmepfFE5beZK66hnzQgs4CeiC/bxZXVy9j/lBK/r5RKrf0",
-	"FbCXFLSdFWviI1MqqTIldXim611UZ8+O30kB9TYIQ83/EmgLoUyZcM5Of6t4zIJStwF5vKI3JGRzUh6b",
-	"ucFSZ/iMNYRwQ+geIWp0JYhFOgx1FeacB1IQ8djKZkJc8oKSO3ixNoRwHpGbCg1z6JQQqfFVJ2rQC6uY",
-	"YYs0VTLXZXlYqXa9KgHOaCkAWdFRqXPVnESXq8Jaq41eNfw1M2M1PRP2mq73mYAFMJRbkuyBsoBuTU0b",
-	"En1ZnKXJsXO1l8FZuIwrbutlklhilTvFci6LAKu+xwTFrLJV9uuh8KseClaSywSrWOLj5XtQAPMIFbqa",
-	"6aMeM3QjHWbAxq3r9wXxMu8ld06tKhkrUcFKHCTBLzethGEV24wU2NWyftgzfViSjEPTfdDkgQuJnlSg",
-	"APHfEz/AMGzNeQ+mGdE4McyorJenjL1TZpmNUoloH+Z0coWlzTuC6jyhNack21UB6bK05mlprp54s1w9",
-	"lUx9D0yOA9nHqwOb5CtX4MIfG8GbFvMt0GY+GVANtk8BX5gHXoVERslA2eQ7csK1zFpZd7klo2DxKNk4",
-	"Rt2cfmX4zWFssJ4aYXA570Gu8tw/DyL/CUev7gLwmOfw8PQ2CAMGTOkkoN60hMnIg3SbWMh1Wc6+WKCj",
-	"up0TJ7bgw3XpH61vVie646QHWbDM072oYD/l+mjw74Cnx7bg3o1z+oESpG4P0C0kCIZKNFD1boJGnk7n",
-	"MAI8Y+WqzSYIo7Ozg5doJ6A6wkTSz1Pt56nuHMUctNUFFugBEZslAmAawbllIGZq5a4S+GmQ0In8MBfL",
-	"WWYWqBK0WdgdZ6ukiewpq+LhpM2WUD8htQJxya8thYf04gmS0s7FXBx34M2TpGEWtADypEc4D8YhQUKE",
-	"huYySR6J5WIbNlpI0Dzc3d35Cdc/7dd/dOuD+sU/zs8bT/+hnlx8btXud4aQvOMfT/9rZ/en/3d+zi/+",
-	"/vS/rAZdezrFApdLb/1sSUmSo+L7enq1Vz/wR/YgqKTJumMy0x00rnoimheDq3ls2rSWnWURUBvftWSA",
-	"LSBvK2hsgxmhJ7lzU9GuTyYBDaTwq69WORpHDPsexMRIWgY6OySxFJ8EaUdkxmLJ9EhkcTABQYi/sif3",
-	"+wi55fR+gWgbHITFABYeszlHY5KEjsa6BGFaHCuvXqxV+V9VU7nEMZpz7ocwGQXbEP30BHxNvMSa/KSG",
-	"nnAckoayDj+5MPnuhmrQOqb7Nq0JVnYxUkzolJnvC3BGlWGVqjc4NX3gZHoJklqP5QmZUnI7tMpoh5Dc",
-	"i+lonmUGjw30UseITvENtBN6DsT/bLW8WRyU4KYMGbKICwBLwUcnoDGTsXPg4GB6WOEwrISUY3IVcMjT",
-	"UkRN+k4SPwooOjt90SgLnlo7+7TDTGallYlQkoZCgi0x3J9MsQAyf00pBELtOE2v0Mnb/Va3h96+338B",
-	"Gi1EetYQZ5kolAi02USFhQjsMEQeGBPkgSZEJuAs21CAEA8q55MQbQ91j0IsBl8d6/H/kvA4oLpMPoLE",
-	"pJJXBHTChGAHZ7kRbMUb6EAi6cXxeyT74jYbw9o5nVoDxg+VH9w8XFxBrB4Wu4j6IeG5TfZE/XqSAa+m",
-	"QpCFOCu/S3IjcEjCpHreaiOeqQu1YgSVOFjUpcojkb0aazuaz/j0ZEE9ioIZjpboW7JsoCQoMY2ZNMIR",
-	"C3rcOrvpfereVBYjl7cuJH5YKdQl98JJMUxpowuy/pNJLKBoUUN8IWiAoxGf8QZbxGO2oP4IZplLzgfu",
-	"iSfvT3S0uTicxcYXKodVrrJoFOv0P7s+pyVsiqOI3SJfiHRKOLGqcq+h1j5oWDUUTNCSLdAtlg21DVAL",
-	"NyxCOFXnhEIhFrN2TrWIPtEJqlJlbaSbCSVN1T5JtDSByFFRJrperyGVpudKalmsFgevwYdKNl4hEOb6",
-	"t5v8sPYtkNOX2X8IR9Ksq418npHtMMWJU9MvlLKm8njL2AVlsVNElLTg+gcMa7BbuLm9Ca5wzLL5cwuE",
-	"9p5EVyQJgrfTmS1oVAXIz8TnQt/ypjI6fq896D2VivdHnQ4JUiXKSHehZs/IbEwiqd/Bl0YJc63rKQeS",
-	"8gX5sHluK/XlMaQlK+oQ71c4VJ0sQIW0uR3k6Em3rCX9XVRkUgoug1WdpJmeLAbwytaT7NZWyVnUVo7I",
-	"FY4g+YWiPl7L2GbS7avfj6TGnKNmDvxbrCuX/n0z5SrgMSr0HckPndQAwVcRZSKQ2HUwldOkjvgUwLsl",
-	"aM5S3UtxtrPjd/+Fmv/ch8ukGmr98yRm8zmBMsztf54y9h7TpdS6jPmc0WvKbsUM97Vvg/rOgYyOxkfr",
-	"JpBISb/3idTEBr2oIDU8PFPbFll1HyW52yPmXwtK8vouCikYVl70Kdtp2tqwikG4KaEeWXFNSpHMurR/",
-	"dADqAJf7ci0XLCYFrICSHLf9LbLQPYLxU3ZxTLAqhbUmQRC5m4dYqS96KbXfp9q5OcNmZoHtZv6tkult",
-	"kTG+oim3kPGxAnI/Gl9YncbWpLS0J/mrrcrUU9nbhpK7+AhfkRK75xHmHAT3uW4z0gcihEmRuxiJV88Q",
-	"HnPp3wsvIN2NeFESCLBZJtVK3j0bJFMtJ3oz35A+BQJq5CEp4fAfg3j6TjsX2c8uaYqVkrzgQZfQHmHf",
-	"J34DvQcZj6OQTGIkdKDxEo3+xklIvHgE6rM4bL5aQb9aQb9aQb9aQb9aQb9aQb9aQatZQWvOZXIyV2bh",
-	"a7hN0bKaCgAVrRfpB/cWMUILa5uIR0aPuXMsDwIcwR8mKyHZKK95zSGXHde91GX3VDBZaWbX59hPQo/P",
-	"F67b6kU4ip4hVUsapcWky/K3qqCGjuvW/oDZXHW0fx5ftV8t06uG4CCpTG2H4C+ZBrrj9cak77X3ur1J",
-	"p2VPZKe2f5FiC4JJrmLzZrcT++kc4kVEhSygPXKEEgFHUWDJbl5GlmBEHqm3I6S21xJEBZXZAgnBv1qi",
-	"9DRYe0zQlIRzsVgTSCg/XlxdqZrTUIWLxzhdJwmL9CSqkKB5X9uKxGs15+x9UzK5QG72vDvzPGJXEZ6J",
-	"WQghaGkKyQaZGspC21avKmUWGxj+fyVsOqvDTytuawBBcZoMbp3N/NTLU4S/VBuhNH9zocr+hjvGzLW/",
-	"Yu/kt8IMz2UZHCGlgSoyx/GUn1NInCVwDUpKbNT3B11l16jq/0xrNhAcLk5ZMHllcX1Ok7tNg6UT7E0F",
-	"mY5DMtMVPnEMMPwJN8omQdU5UZFE9UlAQt9c5gSh12SZJsORyPuj7It8/LpN6OTEW0RBvDwRkp/EY86/",
-	"0W5qT/OdG8lQjWTk8uowEM2nYKLQkazDQv/p+sj0Gfc1p+gTuR0UEGZQDRA5igWWFWWQzrhauIzrPpLj",
-	"DNGTtByS0N5kiIcgpaUQGWS/MkGJGhvEbxCnkzETgKZxPAdw/FlAV6BEZoEHeXX08dXztx8+fHtyuf/y",
-	"/cHh5emHb18dwh1/MpCMDrCMAuUo9Siy1WstsX/z8dSeUEq0B1+CfAHkSmPq0PvSZC7UWG8dTAUyi8Dh",
-	"jthgdUjrgoBBY7/OaLh8Wm1sBuEWFvNJrp6f9E3B1M+Uck77h15s3cuB11QMVDSRkG0FuE9LIluyHctw",
-	"EEGSleNcnmQA0A3zIAgeIgQQS8o3mpiD65l7s8y1OZ8TfM0RJzckwqGqpcqfJF/OMgUQeOOc7iMvDGRk",
-	"VxDHRF4MCQETNATGdUFWjuDOAy2osurKlCo8RkE8lIejH+CQeDG6JmTOURDzc5oUc4WjupaGqgHCakge",
-	"FGBiriFCFzNeM1VCDqQhZYQx8wMiID6n/0Iv1VD/Qs8xB6eLKfoX8I20d/Svc/qver2e/F98CDXq0U5i",
-	"WQs88hT9C412gRHs3jRH4q+VeZWgBzPiCgYqLzMB3W+ShVF8kPeKR/+wurbLoZ8HkY8OM35aetzkoorv",
-	"fjYure53//Pv/7NNNV9y7jpJISWHMnfBRzIWw+j7E3wlJgy4nAdiluqFFaNiYyMBQw2NVkWHCeYzKo11",
-	"kzC13r1PGZiqg8oBkJvmrm3P8LWLrNhgZhgoxoresSvZd8qOa2i0q6q81mXpHniUpjTLlYC9Xzt8fo7n",
-	"9BWUJ0n0ZA9HUQDbQ5CFstQAncjT8plJjub+QRGZEwwVTzBHo1TLH8HOejFlgUc4mmEfqklEEKSSr8gM",
-	"HjlBSGg8PKd1Y6ghwonsDfxoAjquSgpnyIM7UiUGIw0OhcJFfBAJn8p68/xW3gUE8fScIjSyWq9GNXQL",
-	"HCrVEfRlFVQQlgl6UxVaTPhI/9GQmBacQyIaqLEhRttHaldKG4X0SlBnpQAvIjL0FJE77MXhEoXBtTjE",
-	"0EJ6qCBGCdrpuJ2aQLBR72moOx49rYmB9H1A4IMWIgeKCcU05kLupwxcx4TSQfxGHtWjNKngKA0pEkor",
-	"Z+EiJkgcKTv8KRjjBR+VJUW5aixPXp1CilEiIJJm/J1Rx3VRHtsSvtuAk6fPFBmRJNQJwuFiJhYNImzQ",
-	"6OjsdCQ6vyEcjeQF7UgMgcXRINCY3HJK9zlYeLijbqBUNlErDFWAQuxdy8XNMdgrEnM06rgtGIBRVcwn",
-	"reAjQBIHEvLSgCUAGS5fAgIZ7Bi9yrzncRCGcJM+6rjNEeBfcNqhzKClLGvmUawLBY1aon3+OBJ7YRGl",
-	"WfKgV+U4SiWVZwxRI1BfG0j5PcESTlhEIClYwtYFg8zwNqP7Dsr1KMlbHO5AakFiW9R1XySfWKKd7K6U",
-	"cWc+15Ys/2k6106rhfIWATmQ6ZMQcMTm+JcFeQZeB1wJ8AqVYokiX+wy6qObgCf1mDLo1dsNCEwMkLo4",
-	"g3smJbfZD/SmEPsRNtooKbNUT0/bEMp5CLEniBOhoCZAEWOIZ8r7FYwPjOrbcDkyfN1A+zGaMR6jSXBD",
-	"cusBsCULBuYjPgX7A023HCyuHIaTGO0IrI7JklH/aQNpD2jxUWIq4ZIHjZcgrwPicLggDbSPRkf7py/e",
-	"wmbQFa6ERKf2WVLOqtVq6ABf8KVW0aiCXYx00KC+2FFssK4a1RdRCCKEGCMp8QbuwYCx0ZlgSioI8ZkK",
-	"z5YhjLcBVWKd7IojOGYWHEbm2sYme4JNZ8gcQ9O0E8BBBcY4QaQ1FJO7ePdnLgTL79+/QzsvcYxfMBpH",
-	"GHLtLkMyTI0+QKHyEJCmAHXe1tLkumIAoX/JVt+S5XcCwx8m//n3/8nGyYtd829otZt0NwqGNAj/ee7E",
-	"0YKcO8qrfhGGT8V2E7uMC1h2RtIh459YXriov8aiB+WW8JPg2Rf/hHUeAROW4kCym0YyS8II7cir+iVS",
-	"FwlPYb9IXxQgo9HnV7LWVZLZ4H6kiz1RcsXiQHJ36jFxiDbQKLkQTg8bIBJ5Cbicw/kxUvQykmsuTyix",
-	"+SmTt9twPiCOb0hNxmOOl1q/zUqNu6eExyN9MRuRyYITwNM8goz/QEIhY/Mx9q51qRvC9cEjdZCRvMY3",
-	"UCjDqUepqWskzyF18ogBDnyJIri/5Npgh72IcW66Ej/LywZPuOmy3HE7knqVZDpULC2R4WIGp3V6SBA/",
-	"oW4t3wnhTmfhrMO/I5AcRvVjMpOpv9WM6seEE7HyZzS4Q1ymxHwql0HLbcRHkIczUw0q1UxqqOm6ovc0",
-	"hSZFU7aI0FxyvxoE1AfSMSR/xmIZ9xwtZUu5Yn7alz46AMfv88eLrrDnaiIEb4rAU8Irn+I5eaYFSWWF",
-	"TfPNtlryHH2HI3xDQjFC0eLosziWodRTjnaUMNRwR08bSJKJXHadMNM3CUPsVMirCUsKmsBQ6oDKHP3x",
-	"tA4w+mi8iNVRV9OxIyxCe8jHSy4lmzFPjGmZmZ87h0wplkDn7CbwiX/uPBPnB4gn4iDruE3RjaQ8oYQ8",
-	"4UgpGEgVDk07bdeEvCU1F8GmxemgGkvOLYgI7vEklc9Vn0J8HTyVFvisaiOzIQQq5gZzNGbxFI18HGNF",
-	"iT6OpaS3I9axoDxIauFTdstV26cmWkZ+wD0W+S/SBAhKiARvVTOhQRh4hMoyYcoE+f7g1DHu/hSJQzEM",
-	"EnFpSGk23IYrqxcSiueBM3TaDbfRVrmnwGabWAN21daWMdmMWyxDMsMfR1hJ7pISxUoZKphWKASCxCvQ",
-	"2BOZAIQNdbKreaZy6DmVrnjRUhtYsvTK09h22DqgoEgW8ywT+aCSzcdTEkTID67Amw0QmWziA98ZOmAi",
-	"kbPal7N3kutgnUbcYzRWTuzAEqSIC2evkRZb5c2SvnBJ+NLEKP+ZK98pTsgk8ZT8Ekxict+vdWaR0KqU",
-	"i/dZy77qOjkyRWctt/nQyYBlF1pJD09o0bhu/zy4a/03vGyo7xse5DpLE+847UmTuP7A64/3cG/Q7Xf2",
-	"2r1Wt9lx25MWafquNxj38d6g7JVMd2oaFgR1t9qdbm+vXxc/6h3xz0D8o58P8NgTxD8OZO4fwxzvDHB/",
-	"vOf1/C7pTNpuq9lsue1Jh3T9nrc37uPBuvdFR+mhM5k0cXfQGdTxntupd/p+qz4Y+IP6uOX5k/HehEza",
-	"JOdPPXTGLX8Pu812vd/zJ/UOxnv1fqvTrfcn7b1m1+vvYdIy0qPux7IIZa/ebNZb7dOmO3TF/6AA5Vpi",
-	"C8SIPd+dNCd9Um/jbrPewX1SH/hNUm9NepOmNxjv4abrZAkztbCbqdod12v6LdKedNxus9faa/c7gy7u",
-	"jfe8vj8g7qS57n0x//nQGUz6ZM/ved1xB7cHrX5zz+1NuqTjt73WuIndde/BtC2EaAZCdCHnlFNhcVe+",
-	"z9L1tvSj36f5lobO3unwx9kP7o8/H/78/s375Q+nx9PDjwedH09fXx+23rd++Pm76eHL608fXh4IBp6m",
-	"SXI4uxTLdCm3Yi7ooIxabhKOXUxg4syuZvFl+/rQxd/5/U//05wf7/FTS8qPoeNOWpPBpO25Xgt3cHfc",
-	"J01/z+uNu7gzaPdbe81es+t2Jm3S8pueOx7g/mSP9Pyu1xm3cWvQdDLZSHK1Ce635Yi+ZIml135Syc8a",
-	"SRoCcR3XLRsoYae7cGoY6d7gu2bF7zKZ4cx7VKhUYd7R/XRxfyGIeTbD0TI5fUGQTs6qGF9xWZB4FlDn",
-	"QvRXPNB3P6tfB/69gPKKxCsvReWxLtCjrznSSCdey+jZ0jm4YT9Y35DYPFUzp1FVNOsOfoO1EV92Kn6Z",
-	"JPjbaEXfkHj1cgpeo/05SiuZpE30JjjwoXjJ3F4e+5ikpmO94kLvuA1kxDOYgdRZksTSzFRMiBDDIC4E",
-	"QwdL8aBk+aWD7mPIVar03vt8AfQqchb45WzBSFRu1Eqi1VdidobKH7sCe8rYPkr50bFSEXAYJr7r2pUz",
-	"oDzGYZhcrIYynGK8BEt/zbAzygvWBjpkEAIWUCgIXqBXw+wmmFYY6uRQTmEH5q+qw2UKnjTgw22DUZkr",
-	"4GCtQzse5qQeUE4oD+LghjxN/Et+WZBomQpd4j8qhtWk2oI3z2po5K1UEBEZCBdwiZeyQY2o24eMqhUz",
-	"gXlSNpZcFstgVcM3nHtBfLZtuAFbSVxt7ePqprsnTA0NnvDVOYnVkb5EMElLVVdlDidsC85wwlbLH4k3",
-	"y08XYqFTJxH9t/ZGsR5lxlY1Nr8pjsORtsa2QMltGsRis8Viqsyx+dAb4A/LOTFss+dU2ZrLrgLVpkD7",
-	"ypDUcl3t8kjAeJvktwD7kukUAFYmi1XBaHPEeJzmu9nsMD9hJxBy6UhS3/bw3JjKE5ralNDX0DaKmSrI",
-	"ky0Zt+JM/ZLTfMBGLpuoUtLTEKE/5l7WioaeR+leLh7ncJVRbkA8+nByKrb4KCY8Hul075lkRk94Zs/v",
-	"yBrvqUqi7zmkyTqI0RTDTeXTcyoti3MWxXDjnqSqV1czGVcLhFHr7k47YIkn4uAiVF8ngMgwBU9rLtnA",
-	"mp0uJp7u9D/JdhXL9LvYrEZ+nY3mmHxnnSlbxB5Li6vG8joqDP+oG1fQ4HbbNgnCKpHG981TWW4g9YmK",
-	"MoDcRJMgDKFoK/UhVHaloP1Sfm/umV+JpnIjP/45oFGTPQd+S8p4mYVoE9L4HEirkawPZguRFs8zqfbW",
-	"rLtoX7rsnVXpe6FC2fborKgEn7ByDfgBKyCAr7A7a/Yd+AYuwZItOF6qQIlViuwjSZ5/eLnst5HHfktq",
-	"A3WsAqltShdp3PwKA6O0BJnUqiQucIA4SvMN9gZua4hG2PdH4D86D7F0KJb5BsUvj82X4r/y73MqJUdw",
-	"J8Krshg20D54IRJfC5um+4b2GRg8A8+00cGkfkZnzAcHyfpJQD0yQiz0QYDENCefhmkyg7SvZmudKigg",
-	"fPiOLJhf9mXhB52PUV2PZ3NbCRkZ3JJUPAMXM0Q7mMrIdDGTp6XBThbkrDQQbaytVtvs33BGZa5LsU3y",
-	"/dRh8v+wcaCI6HIiyl7802eHzZ2hE8taPbJemLN7KEuJqEbOhwiS7QiEQ2tFnus+QDct5/6iOg8rnxYQ",
-	"9op58VjAZVjBVRKUJFXg/cac1EgoWqbiAgXxP6sGn0tp+vs/McQngyqfJHWnxCfNVpVPLPWpHu+EksdA",
-	"pTNqEZefMRD8ehdw8FH/aFYfUTnO1LZV7ozabZ8MkxutpMSNvOk6pzG+Jtp1KKfjkDuPzOPUBgFOYNrd",
-	"ctd0tTTT7FyLb7KulysPisVXk+HH1AYxVmbYPyPL0dNU/hp/IQH16OwUZTTMDTXS3XeYp8X6Sz0aQFST",
-	"frU+CYMbAtlrChZHaSGsgVRJVVV5Kc+sU7FSMH5FYkwHrU6O5jfWLZei6o+pYL9L4P9C+o6gxCnBYTz9",
-	"VG4nM2+RdNBX4pVKohsV5wvONTjGY8wTHaKGum47jTwrUt4bEr+F8R9Oa/LiPZEcdX5eR3PkajSloCkh",
-	"KD3t4nwjghZzoLKu294Q8gVNApvsUzAbPNpcEtiTACC5aA1JwAkRyl6QNyVeRqSBzHqKm20QH11KZ+8g",
-	"kMu4cEUeo5PgahGpoGid81h1WgNtFoK2Im7x10r9t0XPhvfDA+nsVcrTkpWSRbV/SssMy0xFRhV6cFrs",
-	"1N1m3W2duv1huzns9BrdXuvHtPo4pNX1BasOGG3whecR4kN+dOXZ2AjZEofx8tLDkd+AxDn8EosmF8oT",
-	"9nZ6GXS6Z+RTuzf49On7q2nv6PsXLlm+mY0FgmSqk8S1HpZTR6GqLAZ8uLtr+DyncdCGd6XgWnqmKkmQ",
-	"Zaqdemtw2uwMm+1ha6+x1+tkp6rnpL40p3DX+uGOvY3/x38eHu19mlx3v/2xP+t+/P6RpsBBlhRrdil3",
-	"j6o7nfQdBqBFq7LYrQ22XOrPdaQ2gSY8QYTHivJAfrVsy2MjhiCbYaxkS+jbWRV1o3ZG9cMu3SPFQ6+1",
-	"yedHssLCsRZmqx6bRg8S9vJTtJCJ56cLe26cwika8Bh9LDpxGAS9+Tl6lHj4gtWwuv9HdglXsS35+WNc",
-	"wNpYVpZTreVAxmNpg4TcSlsxj8fYTRI3xwZGLNvpJZkENGO0LeD+sbWv9Zi2Msq2K86EZnvY7Tb2+oMK",
-	"Z4LBLcn167ffveuFv7zohC8XB6/v5q9OT97g9mMy/Mdcs215oGn9zS1kVR3TqN0pg+d1XsmvDLPoLPOx",
-	"YMbKcMwN5b7dz7da8ah094o3Z5ibX8NqYqMMqU2Ogom8lIWiJhxxWT9psgj/kKeqQsYXIBJ1+buGSGql",
-	"ntBRQG62W+bMLfBXfv3F+PUbEn85Zv11G6W32mv30NaiaW1t49zt96p7ibKtek7PKeR6PVeb4NyRaVlS",
-	"xUQnRsARQeyGRCpbXQMdZAs7Yt+Xab9lRzUdRn9OccilhVPXIkuuOMKIYH+pR7KDmKQwEixdx/oYeYzK",
-	"LzEMIgQ0fGlxXKnTVm7yexC8JRYqCt6lC6Lro+g7gl9XEF9lsqjK2dO10Gz99XXz7ad3g/CXF81wDmy9",
-	"fXoyfd75vbF1vYIP4exJ2Yuv4viXPyJUFFoFcTyb62OF5+scXyUuwtkUNtaUJDxna4XL6ExGkCdcJ4Q6",
-	"p2koJiQbkVlCnqUPdPYRSD2CuZl9BOukItbMFtH1EsqsnZp5E9bGsx1CGVA9W5i55D46F1dZRJdomvEK",
-	"SjyKm5CUOpgtZmZKaqMw9AoYsoiFlC26kJsNCMj4UwKFC+VsFBiuuwaoh/s9zlVO76LZO5fKoVt39+pN",
-	"97TZlMH5DVcG6AOr1BkU6rg77tU7/YErc1xAfgsXjz2fTNL5q40JKVHTlBkvIfONzEzd0NVdVYqOXKKA",
-	"MlgEoQNZ4ea45bX9Tp10J6XwKIMx+evMdkZiIDdJgEBscv2biWG8uVEMMiTRNnduWeygwZ6ym2WDdAZi",
-	"sG2ijMV3a9IZGMnArZbmHNBmyDBkmymPF9RVzyAbUTYnlL77KjJrmX1IxRLJmI/Mp2las3O681JmZ8pV",
-	"hWeTCVrQOAgR1imaJJOGxHN2PixtRJn1fJBMnJRoNvnLlrviQVT5JfMPWSf55+cmD1mOdXGJWWL/TThE",
-	"4q+4ASV42nXRpISkbIYj1yjRbaO09mKyuKnz44boXekxk6aUK46tk92qRMdZBgXilawopT0IqnJNZW7O",
-	"dmhhm0LCTdJ2lwdkvrpTDr1mNpAnOo2eLNFqliyQKfORTKmk8vrt5FP/PW3Y2eD+Ip6ecRI9iPeJSWUI",
-	"QWcjEy/+uzQBmXh7mfy9KRkIyFMfx/vH18BjXTAjmZZ64pDlN9PxGy/4EHxzcPbpoHkYHPADetz1Xhz0",
-	"Dq7n33/34ptBgyy/aXqt75YnH/9HNJy+/3iwPKBuw2uFdDx77frffxNuOWk5rRWcJZNk2mNRlF6qb8ta",
-	"OhtiTyV3LuEPuiyaAWvKGQwV9JE4g2U4yAEvMaP2FIuSLfU070Nk5NKWlUNKtndZxv8Kqqyt5nlOb61l",
-	"0ozWIaUwGglBV7k9hwG95iOLf6RKFWc4Ep1kwFujgp4aiqfUOn8FnfMtu5VFpnP5xSUkUxb6vBQKYCyl",
-	"kHR/N3rn6quabt1tgw9SL80RlxrzdP6/S52V1OKIJPMuGoeuko6lnMSheLysNOz859//u9H/UmnLhLdT",
-	"d/dOm90U3goGwiSRoUB1qGuxAsUbnwppT7esqymD2Fe66f5L4P2fTafmhPjRuqLkLnaGdBGGNWcekRv5",
-	"+z7VN6HCJo0vE2VzEjFJWQKK9LGKWNoeJrFpNZ0DTcdsa+VWMwgLc1iv5Vo5l9ia07Q4eiGRdBlE6pvd",
-	"4gdQSSx9mGSg3qSn9KNCb5zEm/UkPgC8VHPLVhguiN6tVvWP0xpwOvZHdDCo3kECv/y2WymuQX17ApXA",
-	"DR/3jIt4rtyX1bJgJRTTJVczgnITg6LMMVznnR2/U6nAhQaIPuokiGjEVTDQDou01K9CCBglTxFGEaY+",
-	"m+lC6gE/p0ni7WfqqarSGN7iJUczzK/ldWCCGGvIkJpBxvXN3E0PkrM1W6jkB1d6PIAi7V2LV3MceSRs",
-	"SD/tSxWJKs6P9ccFb4sfdQnGhmz+UfjSl7RzaFStDfsoB895lEm+ojckZHNSMbtRZmf9pTjwBnxsmyit",
-	"MuYtQyWqffyaRePA9wn9C7F9ZRqxkaed769SorZJe1LYEXZ+nfG8K/DrdV54pyXjoVvM0wwpX+WhL7yl",
-	"KoW5qS8z0dp/iK2k/BWrb6US10WjkmfFzZH6K67eGZuqxZkp/O6P2r/8Eft1Uz/+pn5D4o129For3cFL",
-	"7ShSRq9gLwPjQyLmB37Bgc3cUDN8p+uX9zo1W26Z1W6XNM0GYT8lhYIG1fNILFrxBhoJyEay2qUEK5/1",
-	"/Jxa056jg0mq/SUlHZP6STVZ3kaaaFLtD80jApHA/iqlLuNA+WhKndStHqrSFV4p25ztlZJIbK9ymuAG",
-	"quKZ8qjT6RNUIp4KeqGCtE6oDxGhj6QfbpwsfuM1+wPoh3k/x6/64R9FP9z+3PtLKJZZn1J0UkmxLC+J",
-	"vTJhSbJ51PEkS6rm/Afszk2I3UpTuOXq/THDgG7Tyg0rGRIMvHnenNxnK+Vj6SuOJoIgfzN3lnbFLzff",
-	"c/DZimoc67zrirm1DK+6ddJdjuZkbQuj6OeMYKOYRFbIyxdrWyXxTVg0g0u9xQJkw6oi3wmJpfVF++lp",
-	"bzyIdomIRwJdSrHg5Jdx6XuGRnQRhiOkyszwc2p3/QOna5qVDS0VG5NwmVJ/wMeLjlEgZy98c1Ul1a0h",
-	"UE+8pqUz6O/1up12q+nqXxt7Rqh5fUmZ6HfAgvLSjmRFX5mQ5eAsZ0NwUCb13Xc/G7UR73eLBcxXnpwq",
-	"1o1gb5qkHiKzIJb7VuxPs7Y5NFN1gqCQtOXkfB5EvuCj+xqQjaoCGfF32t9PgVVaFUe+3rggjvrsMbxH",
-	"rLd+ESTRt010n6KT9ye6ADGYoLkqMQRTF5Oa8QZbxGOgnppZZehbsgRi8BL2U3PmIY7FgQB/qG5PZGYn",
-	"QVlqpsMUzvuLTdhTbiFXFeRJqC9fmqfCHpVZ1PTfjcU2OdJyfVAWX042krtzHSgfucvITNWY2chpeVSr",
-	"MFFEiLGhocbq5tG3H41aqDLBWik32MzVTebHAtOU7sQoWZ518gqovNoMGEUs8knUQEeYczSi5C4+wlcE",
-	"uNsIyerr/JyO5ulDHWsg2oKTyjMVKquNQTLSFpLrQeiSRSbQfGYbb7kHOK49XrRUzcaP8+jTMWURuQnY",
-	"gq8M5EoQ7JTYBvuuAMqaefpxvecyk3CGzvuf95eHL9y79yfu8vC7/7l7/4k1339i7mHQcQ9fXn86PD3G",
-	"k5fX7g+n38wOZ+87Ut1K2GcufqEDhVm7p832sNsednqNTmfQ7qa5v5yhdG9uCFxH2FMqp8FEuQyNBB+8",
-	"QQe3Jj2vX+/sYVLv9JuD+phMxvXeXrfpuc3BXrM9fkDhYgv3raVp95QdsebEZCa4uGhXDJJIJtwZNlvD",
-	"dqvhut3OoFN03tMJmNXi7Pb6Y9Lpd0m9O8G43mn32vW+227XW6Ttt9q9ftv1x1sWV77YPE/2o/is/aVP",
-	"k3XuWY9yoGzi2JWUghMrJv7QwhpSGw08tPYPXxJ/CNcM0FaH50LS/dspoedU1q9XsuYM8onzMq7/ZVy3",
-	"gGUcpBwjK81twFg+O9dQlNuU0HS2+/4Yd0h33Kv3x12/3vE6uD7wW6TemzQ9F7fGba8jl8DONoIrGtAr",
-	"WfObt72oHdfVs7oY81HYwQb7unwhflOfL0EjD7Pnl05pA68SBe1fl2PlC+KVXZ8qprW5HJvk+zLX6eBh",
-	"DkjPEGVosoggAE0pooKFcVVzL4jtGu+v4Z70VyWkfBGoNYS0NiEYK/GvSe7lNeXZl/p34Wzzm/O4vy45",
-	"ZqpEraXFB0hilVNrZfnf+iJTJeA30CnUu1a3/AiHIbvlkD0rZrp0k9ggZ8fvdLnwiRLz2AThc2rdVZj6",
-	"Mj87mgQk9DkKA1kqBKXyDFpw4kN6LjOMz8jr1TinP7AF8jBFkKdrhnUf5lABlQoVGi/1XaCqYAIFS2OG",
-	"RrrJCJKK7Ut7gwLM5q/yDI1M+W6I5K2HrLUFxcFTuVVfdUQRXp5Ts4bKrEyW/TIeKz6BSea9VhK1UyMB",
-	"6F5M5EzIjUZLuxypArPrppPIY8uU5Qi5V0Llr+IX8vuQIfV1SZoiNFz+dRnvSuZlESjvpRplNwHuo5B5",
-	"OEQB5TGGum6jK4ZixkIUY36NogUdQUh+uhWGu7vwzZTxeNh3+y5wWjVq0ZZ6QyjhXAsVZXUdGsZNhqx3",
-	"YClWJzMMJHcyQZSJk56wSPEhP8Ah8eIGeq0MrJLhsAhUbWMo7M8CahkpTTaG0qxhaP/oIK0WvzPaJCev",
-	"xKEaNZffPzu02HHoMHN1bIybs9TujMp1hf/8+/8yowI5FMcza9J/JGMxlvZVwVdi1jujXAmdTK9mjZRi",
-	"561375H2okHqppiXz6UsniI7YhKdVSQQSDzxjl0V0qoZJGOuYJLkYlRDo1xSN3iUOOLksSkvIe8v7v//",
-	"AAAA//8=",
+	"7L37cts4sjD+Kvj426oku6JMXS0pNXWOc5vxbOL4+DKZi/1ZEAlZHFOAhqBsK1lX7bN8f5wH2yf5FRoA",
+	"CZKgRNnOXFO1m7FIEGg0Go3uRl8+OT6bLxglNOHO6JNDbvF8ERH4ey++WtEPZDJj7Er8vsbRkog//Jjg",
+	"hAR7iTNy2l6763ott9U7aXmjjjfyvKbneT86DScIuc/i4OUMU0qi/cAZOcPBbr/X7bRbnv7LaTiheNOb",
+	"eKQ/afluO9idul3cG7pD3Gu5nt+Z9vAuGQbtltNwkhhPp6F/zJaxT6DLVrvT7fV3B674w+2Kf4biH/18",
+	"iCe+03CWi6AEc9s7afVG7Qzmu7uG8yKMAzXp4+WE+3G4SEJG1yOg1XLbvZNWZ9TrjLr9Zrc77PS6Agfk",
+	"mlDRisxxGDVDmpAY+9CfevcmjBISc2f007nCxLCL29O+P3C7u5i43UFr6E7IdOL2d3st32sNd1udidNw",
+	"WHyJafgRi84AEdNpC/eG3aGLd72u2x0EbXc4DIbupO0H08nulEw7xGk4nMTXoU+ckePLheHiYYKTJXdG",
+	"TkgFeNeiYULmiwgnoqUNf2rK3VGrPeq0m57X6w5hyss4ckbOLEkWfLSzcyNR2VSEtdMfTEh30CNub4qx",
+	"2+30O+7A63TcNukE7U5/0PECMbsbFl/xBVZrPGkHu9hrddxBPxDEgXfdQbvbcwfTzm6r5w92MWnD4h3P",
+	"wsUipJebFjDACRb/VZMdJfGSNPSyXmA1yZ7rddz28KTVH3mCSNIFFcvlcDXWhcJjU30u0Fl8pbBnexWQ",
+	"iFS8kqsCPy+hRRJj/0q0WODYLzfQFHQzu5DU7zQciudiBU8lAEghBh2Ix4IY/JiI2f7n3/9vq/9lFGFi",
+	"q+t6u2JLpdjK04KigabP5pou+I7qxiU0WLCQJs4dLCR7RaZ4GSU2/vM6jlnMX4stJYnzdbooPqMJ9hNj",
+	"LfQTjefzhvMNwQHsuU93DedAIshpOIcxW5A4CYl6c0QuQ56QmATOiC6jyHyyxznzQ9gd8tWxxqTTcI4T",
+	"uW329FY6wfElSU5jBe7JaiFeKxQ4Db06ui/1szSGwoXYEl7DuXgb0isAVSLsLeYJYMbAlXP4/vgEpXvx",
+	"5qZproFcAL5ckJgJrkpGqOd10LHkEOiU4mscRngSEQdG2LwWbMH/2xhhw9JwLJplxJuti/O9e0IoBtaJ",
+	"/TmMrxbqfQxtCsvlcDgRBFeL505h8QR19oFhdcQhlVKndTk/OekPgehew3mlKGc0xREnDef1z6ecxGoV",
+	"3rB4jiMFG4DacN4so8KTr2O2XOwHt/CJesXZhXp7SGIumbjXcI4wvYI/ThiLknCRdaLIZl8cIhRHGcwN",
+	"RwBU6PbOoEnegT82UGZtMllLwlXILhP1nwjTxs7stIyt6RyTaLoGtXgR7ly3dtTnO52W5n7qyduQJ8Z2",
+	"+2kt76veTpt2z0P2SzX7O07YYgEb/bekshLrfPACnZsrdER+WZLcIv1+eeKvxw/u8ijiyyiPoXeEc3wp",
+	"vpADIkz5jSAs1PY89P6fArSl7xPOpWwGu2JmouIIJ+RtOA8TF/4FoY4Ywp6jFoYjHEXshgRoQWJ0E9KA",
+	"3aApi1EyCznaO9xHV2TVFIj3Z2QOQmEi5yKE9UsSw1zM8Y6ELE9DerlmzIhMExRSlMwI8pdxTGiixt5y",
+	"KE4sU/swI7auEaEBb4hhT2l4izjxGQ34hgHvGs4Cx3hOEoXaPd9nS5qInVIc92RGEJavn3AUBqLrULxY",
+	"4GSWyZo47aHhxOSXZQhMRYrYGSRTwc4FMS6XIci2EjKexAK1Aq7DmP1MfCskhzG7DgMCSFjS8JclQWFA",
+	"aBJOQxIjNoUXC/l9BZSLtPd1UP4tJoI9/H87mZq8I9/ynUONtwxQSffHJCK+Zd3ewx84Qj6bzzHiRGBe",
+	"SOVRyBMB9SLdvihhKKR+tAyIpqMYtlETvU9mJEbTkEQBRzgGJFAk2BwJEFsm4tOYBEufoAVeRQwHiIcf",
+	"yQidAbtowJ4/c5pISdjoK8Rn7EbsE9VrirFfliReZSj7G5cTsxCUsWzpvq8iIa2DVBJQWJNyQpqAAWEe",
+	"0nC+nDujVsO2o9aAU4uOFFNDPqPT8HIZg8pdAfpNOtaDqSoD25iEqdFW4VfDy4226/brjbXrh+3dD6b+",
+	"bgVSN1gLmdHLffGpEGcCBFwvJnzBKFemrmAeUsX5wMDDaELkn3ixiEIf1nznZy7tCKaVDI5i82zD8dVK",
+	"tlICgGjRvOr8PLxt/ze8bObFgaWScZ1+4E1b0wFxO7jXcrt4QNxh0CJue9qftvzhZBe3PHGOT8IYsHpf",
+	"E9B9jCuNotHLJn1NCU6WscTLHFN8SeaEJnuLUEn0d8pAUWuixnkibRWGwCHQXNAdBBZpTjC/kDgXsBes",
+	"VybsPQX7NVv6MxKH05XoPTsd5ElxcRJHV2/Db7qCeO7q0p6mKPik8ixtoJswmQnOLc0xvClABpJ8gQND",
+	"wNyCKkN6jaMwyFstWSBZI7y6iFXHDWeeSmPqGZqwYDXSx9EKncFSnDko5Ggeci53eX00iKlI00QFJvS4",
+	"ASMcUZagOU78GXBf2UmGkgOWvGFLGmyJEGp8VsQIZcnFFF6auFCrA+DIt4825QOm1x7NMJeiqGCCeo6n",
+	"FC+TGYvDj2TbeS4Lnxbnmnufmy4CskBYAIAmBMckRgm7IlSsesp7H3XZ5VjpIIq0EIvRTczopUSI4JiP",
+	"ug+yORduE0ZovhTET5BGhjrfFF8xoBDzoexEQF7R9wFTE1tIGaOqn/roFIioROe+nCgK6WKZoAAnuIEw",
+	"muNInNUkQGHQEHilDIn1FyKOxJoEMsP0GxZPwiCQ09puf72/oSSuwMYPbIkCBnuJ3VBJ8Qr7SKqpzQw/",
+	"GQyPhh5Bbfnx0IREjF6CpI0pA6FanCEZKu7JaXJEVYGOkzwoGYtJcZAOLuZyYzG8Zp1peTrtJdNv81O2",
+	"9v7ZEAz0FiZcy6MNdIN5BmSG5wdwu/XbW+8JIHHjLsQc73ERoDmZgktggNwuBOOE6errqXuzs3Q/52ZM",
+	"tNVf8fgJtp/u5kkrTngBqVgPCeu3x+8PmsZdYNfztpF19NzWIqh61E3GHdvQ6pud8gfrTDZ1e8o+qrLK",
+	"1O9JfHBnXlDel83GBAfvabRau/7TtPP86mcGL3mk48BlNFrlF73z6Iuux5zjFSx8wCRzeoozGKABowij",
+	"mzhMyLO/IEk8pmBbpAi7hPvBYigwGbRJFt1HJwu+IH44DUlgNVggny2jAKCZkAygvxhNpC+3Phmj7KtK",
+	"qohxQi6g4QW59QkJCirBCWNojulKHxq8iQ4jgrk46VcIX+KQoggnQmZqODFJ4tUFniZCBmwN7nd4pPOt",
+	"pBzRAgHMSMNcoIsjAYi7JwEpmp6OpVEcLWkSRtK6J23nsUA+38o6/2clumMSX5P4dUYstYluisNoGZO1",
+	"RMeh9wv52KS2YzYnyUzofzdwpyE0QHEksGWMSJ4d9R5ZNNk4tIGdz6GbF3FUqaTvZ3KlVpbNK6yUW7ce",
+	"FT3rRjUw851oBLN/g8PoUWT5FDHwh/RQTC9PxSEif2V6O0U4jvGq6Zwr5yPZbBlHJd3+9Oht0zm/KwrI",
+	"l+E1oaBAg76ioGo698FohpFK3GZNkJzjX+mUY/dWhCh7TZMwWZXv3Z2RI18JxZ7ja6L1jZDmlB+nIdur",
+	"m+v72WSOWeXCvsCBHq+JakGkFGZDf5Tbi71kdBqF/rY4SghPsp1YwtKhNLGK0afQaoR2lFugiZh08MdB",
+	"yx5ofMgYnC2IvFJTYKhJP6Y4rKesBd5OK2dyMad7H8vImukesFS6LVp6j9lhDNJIeG+Wqf1EbHM1bwIF",
+	"I5uzQErbIKKh/al7SvUz9zikfnHhLdA9Dk5MyNQMqoFSqPocp67G1J56LYlQLNOEiCOAUIGu1JamN3MB",
+	"Tfe1Jq0nGnlEvcA89Bvo+P1J6F+RRPCHF9Iw78cE7qlxJG+Lvktvr9RhfSiv/rfElT7pF9nXhQuErucJ",
+	"cBMcRlxeoMsromYCjjwX4qQ17wsazhVZGbdOumebVJO9U7i+gNvCa9cjuIeHk+Gk0/Xaw66Hh9tgmlx0",
+	"Pe+iCIBNtyDJMqZcSBFwFqNQOZIoN4oZyAM+i2Pig/1qSYrYP8SrOaHJUXpVvRX6X8u/rWhvm2j/QUim",
+	"2vtnEWGa3ZxprxGM1G1suhbi+FmQeMriuaTolPM202VS8t2F/uZCdZJbLzXJe10KAdEXsbTFWqyftGjx",
+	"Lr14BilVTaC4TvJ+956HzBEpGe5tS9Y1l+wlptA6pIH2TIJ7XxTK3xe9MLmen+6mS2G32ViGtm2XoNtt",
+	"d4Jeb9IfDvvTNrSRH8pGhRHTl0rlVQBuvbC1VvJmRijCSI9ptfTkFusBzP90/XVo12tpdFfqXPdl8PUR",
+	"Ek7F36F5WwFHtr45LKBDSTH3pN0DlqA325NsKkookr2ZXZCrN99897Yf/fKyG71a7r+5Xbw+Of4a/zoE",
+	"vHb8Ijlnbqm/HTlD46b2OmoWvTAezb2jcP4b6/lJa8TST8vmbLHASUJiqj3fTo/ejoRGYqjX4BQsXkhK",
+	"wGjGeILgZq2sS2vtBtycQ5rdi2Uup0KmgVsh7Xq4zcEOKL1ONehN3iVbgVFasYycH8/zJN3DuWWyO+SN",
+	"HI8E0912e+IOO5Ou2+32Wu4A9wK3O8XTCe75wXQwcXKLcLPWwr89riWQ9hPbwDQJsu1QvvQt4HX5+Zxd",
+	"Tjc6u4CPeXYjtr08Uw8v+XEMPxfDvKRHNL2wlSua4dOfehduvKneBwUhWZkeg+s+ehHGgfmN4e9neHwG",
+	"OCFuEoKZoOD2mff/WzfUG91OOQRu9CjVd/efyi8KboFrVS7R9D00NSdqOAfWnWjeWXDdmIZilg55Z/qy",
+	"/uRkLkYGBk38myDmxlYLm0dCQ9HIeQo3m0hhrqHJ6iV0DeQUSAUfR2boiAq/ylPefRZXr9oc374l9DKZ",
+	"OaO2UCDnIdW/Wzb3YRM98mzZNJngIVvlZaZNb7NbCp/9UTaMMk7XNWIXZnm//Vbo5FfacrlRP/euS/Fa",
+	"YwPKMLWNG3AeUvNp67fckuWpZO6dpa0nz99PDqHLOSC75HNcULdMXSFUYZfqjvDcQgzpSf5pA/MAQLL2",
+	"1iURi7W3TGbGTUR+NsqR/9N6HDWcBeb8hknesQ2Hk/0b328AUwpOZTgT7Y5avPOmAcIcjXOGzpE2JZ4t",
+	"Pa/jw7fwJxk3nU0Qy5EqwTT3XTU2S1BC6NIYQtZ3lpzEO4JExlLRkNqJxE/T2YD8Qs8zdkMReBkxKh1N",
+	"S1+X8op82uxAqlhFBp/y6RYDbI6QWUsAZYAqcV21A/FSkkh+Gu9YTBCeQJjYjCBo1ZAqbDIjMVxNYbqy",
+	"4qh602VcRW944zqtURTD3xjuaYYClF40NRzTA+G8lnxQY4un8lc1RZampUNzPt1zQdX3lTCdFH2FC4u4",
+	"vUTxUOlA0d0rNschteNk+7P7vmg0z+g8YGmfVSd2PZRngnAe8fc6JC3IM7/vde4h9xb7rDctnTYgPymd",
+	"9CZMyJzXkovz5JkJAeBjIX5rKcbi3YfnRMa1ipNHDD1uoCUNSAyMR0wO/rgmNGDxE44C5i/nhCbyFo7P",
+	"2I2MQ308YOdEzj+PlUg7VRS9vQQ7znE7403CEhxVuIjlz0nRTvXUUGOV17DwFSyUQq4Cu3LdjZwsD+Yd",
+	"5YRdtpV9JVshlaUIUZbIi2VlNMyfkk84itglfw4ByvKgkR9Is46MYGbTKYR/LCOZbUYFeFYwtzqH90YG",
+	"uDUXs7GmEsLKsGzNn9SCZhpCYRNvXKO90gqFAXqKEafsZhrhK/JMRgKJ9UgYCkIucJ5+lFsd26ooG7Ez",
+	"cv7vT547PP/U6jXarbu/OfW0BjP/SxFwQ2FUsTiW4XPoyGWQsYSGl7dummMmJaQJYxHBVLzMEs7U6stM",
+	"SWOhyyw7jeVllqim1lCV/WQpbWr1I5Pe1GqapsWxjCqdHzJ5b48yupqzJTdz5djy57y+LT87XvGEzM0n",
+	"+pIoe2bTArNcPJ9qkZ7OZlXJM3P0aJm1yuZXK+AckrykH8k0f/8kK25nqmMzGeAYXZGVchaC58jHFG6T",
+	"4D0J0GRV+2w0wUmhsB2PaWLAWv2pJGElvqh70cjKW8PL2DivsVB2cUbmw+D1JZri8pdwUJiKHsAGYtH8",
+	"VzY+gsVfoNqu6Vr08T39iVLJ0y60Wo7qaLLFpAA1zsKbfLKG7WT0wniNQtKGDA9VaKzWy35XU7GBL9WH",
+	"imSTW5jWH8pXLExFvYDo1sUiAt/TJHOYTmY4AdGLK7OLkejkOaSCgTtfuBl+AKt5RD7TcHh4SUN6qfbU",
+	"WsNz1vLOTGS6/qsT3e5O+Y6vb34aRzW4n+jIRjqp2Sa/bPAY6bvgRoVZ1fLNE46+OTk5RDIGAImWTeup",
+	"btwzF8Wv2XKOqRsTHIBEqCwqyg0lpJdozmKigTOsSPIO1LYdiX2W+9Jdi6Nsj6CQys0qtD9L13lEGKao",
+	"8lmq4db5euC8lCl+OIlRSHUIgBwsXkakWU94vbKy8xmLE6R9KuDVRPwpBrwKKehF2lMk9GeI+eDDFmyy",
+	"sW29OlhozXGCjA+1Tla9QqbnTRmZIUf7r1DIBeamS6W/JTFbTiLCZ4wlMC4NdlgMbkJ63jFjiTQuCghS",
+	"Vxl95y/Wgy1jxJeLhYA4IXguoCPa/9G5dj08GPS8ftsfeJ3d3m7Xm9rBN5yCivCfyoxOqSvC/ivJ95Q0",
+	"teQkAGpQ0f86A61gh5ckyVF7Hrp4euH5vWC35eHBrj/AndZ00F8LXqLkZZvLhIJONCkgQd45bTy3LJcc",
+	"YQI9SHbyXhJwFRey+KxaGMwIFd0+kVvTIzN1wfzD87M/HQNYT0kZduXUDcrSxKCpBr1WAX0lGntjXFIW",
+	"8xjixLw4ecIlESna4Ra+n08qZdtP2e1vwRP4eZpmKUyEGBSvUNadEYUiU1Fy1PXaBsJSI4HtXPiG4CiZ",
+	"lQVYHZCX6cmQxXRpJFbeeL2h+rDJEN9yRiGQxkYtRpiNNq2ip0dvXqL+0Gs/y8l0hUvlmM2t2i9bmDPB",
+	"gXTcnDNIHBqTRYRB8lEPfLZYQRZ5nliVd8j0ZhtGO3GVpPOFo76y4aIoZeayYZepJMI8kZsCjGHihJov",
+	"kpXaxeWN0nBu51F2M2AuVkZlyqmcG/YFHEXvp5C412qdheTpJfjCOeEJni9QTBYxERK6ZicBTog4b1ES",
+	"zkl6bWfPUAied2qcJhKTBsxmAS2p96M44DmolirV5P7xezToey0kRbL8qaSrJ3jtE28w6rRG3X6z12//",
+	"aN561riish7VlckX8yDczC7Cbu+UfOz0Tz8Ovj/40D/8/qVHVl/PJ1aVWFIJDAopL3M5hS33vKsF0ePL",
+	"b7OVkMKkzlqiN4Pu7byOGLleragkpxeYE+fuvOyPrGUqFqxUtjRYY00UWqzhTcdiwmZaNjAosuFkwTxZ",
+	"yYOGrpZgnAIGh9XQ6vSetqNg/dwsNhRZncFYN2kDzmPglaDheUgJ10Ei9v0QciR7tLH1rLJDkTTfhhwU",
+	"5rzunMTh5SXJsMwJDdgyqa0rV6Ii1e+LHM1Yk/L2OXordKmYcAVeTHwSXpM0+RKvqeFsAKt8zlBloTSR",
+	"wotYQU/5gkB+WszNA1ofTByFyTNzP02WXKwnv8j0tAvQ0zDn4SUV3xg5s+u0zspsVLau0WGNXrJSHz6e",
+	"L3B4Sc1iFPpR1lH2SF7E5J4RWn6EYwoRWtkE1zSwjJN/bxvUbLAJAst0I7bCUbK6SEIS2+aee28BMPfe",
+	"0v8iZnMGCOcJ9q9sQxSbrO2lCs5CCwukxRYWZBaaWNBZaGEBNSZTEsc4qoQ038ACaL6BdYgbHAf27bWm",
+	"kXWoYiPLcJZHStnlTRxUvLgkVMcrCoZaGtnWUIaUb2rFExyrzpY8YXOBZXF0QKY182GGE/3IwIB+JDFg",
+	"f5YStzyShUS7nOgYhyZf+mkanpgEQiTNTcJ4FrMomgjSXvuyokPzscKHMTf9JJta+iQjcP0oI2j95DKc",
+	"Js0JjjD1yQUOyu+SGFMuq2BZRtUI8gUVLQjYlBS2mnB8b9M+qN3UF+BGtZtnBGxvDa0u1o4vm6j0gFWt",
+	"1uMKaIfPcs80ZDadq/J05/ImQ7nsvWDBKq+8PK7AamQgNOTVv//98P3xyd//jsY7mV6+c93aUcGofOdT",
+	"mpX5Lq0fNS5KtTbR1S6x6mwQcu5Iw/VCJgepLxqlyJOC+CNhbxtR/wGoq4+X1O94K9x8TZLfFDFfv94a",
+	"Lzuf0iz+d5tw9DXJEHNPDAn9ooiiQt0IqYOq8EVp6dMlI6yqjsVypp3/CuK7UC7MbiTA/OFqTIW3IL6A",
+	"zkxNXHu75W+ItCGAZ+6CSiPHSRKHk2VClDFfB3XCuzXz0boFjHde00wg0PwQGwGCOxTVgCcsFkqq9abL",
+	"vpDytioI4QTA8cqcCMBmm0jqnWjLUJvgCNHlfCJNLBY8bXBpTA0G6Wo29BLKcc+3on7p5/ZbHzynD2cS",
+	"DzuDJBoecAZpPP6WZ9DpZ2W1KYpqcFtLaZ4sdLhU0sGyhSxVWHId3Mwu3ly1vvn4dhj98rIVLSD9QOfk",
+	"ePbC2p0tlq5s7lqEW/kL5eJ35MdbeQrpXMJ7FePuQbwyMNm54KqiM/HNc5mjl6ubEtT1OnUGLPARNdsS",
+	"GDb2kc9QWI7fqBeElk+LXQhAM3Mm5xNXJDMWXIhHqpAY3EJAcoWLhLGLSOx1VVc3zWt5vmX4THZRtIH7",
+	"li7oKq+HihEpBbjKyC3kXr0vlm1JZbdFRy6X7PoUrnFa5i2WYfYLcfxCbtoah1kJnebIj4BTXXGvvLVk",
+	"qRfYYeCHkDDEw0uaHsiKxHgTvdPJNxIUEcwTNED+DMfYT0jMn6t7qznBlKMzRxk1CGKUnDmIUXUDBJdG",
+	"Z84VIYvcpX3aTKqNAmW5mJVezt/76b9+OjvjZ2fH558Gjbtnf1vH6oq5L+vSU5bp0+5AZ3h7lgWfosm8",
+	"uC4G0Wl6XZfzc+PlbEY4CuxHoJmaBndcSJeNqTb6mzLi5y9Srezf96xgnYFTfJNBU3yTAbOhHrYEqGDN",
+	"TB/lp1swZ6aPyiW2Kym+wg+06k6rfAOVvxSud5ma3VrV0tesRGbZORWRNtVJBaoYXXSDVxzNMb+qcHgx",
+	"y4jXjieMo82h32bwYOEiU0Gb3mgWbj8NkGpsVHO9q+IJK28y111DPmhB5yHdl9+3yqurl7F4KKW/r5XK",
+	"LX0F7CUFbWfFhvjIjErqTEkdntl6l9XZ06O3UkC9CaNI878U2lIoUy6cszu4VzxmSanbgjxe02sSsQWp",
+	"js3cYqlzfMYaQrgldI8QNboWxDIdRroKc8EDKYx5YmUzEa54QcktvNgYQriIyXWNhgV0SojU+KoTNei5",
+	"VcywRZoqmeuiOqxUu15VAGe0FICs6ajSuWpB4ot1Ya31Rq8b/pqbsZqeCXtD1/tMwQIYqi1J9kBZQLem",
+	"pi2JvirO0uTYhdrL4CxcxRXv62WSWmKVO8VqIYsAq74nBCWstlX2y6Hwqx4KVpLLBatY4uPle1AAiwgV",
+	"uprpo54wdC0dZsDGrev3hcmq6CV3Rq0qGatQwSocJMEvN6uEYRXbjBTY9bJ+2DN9WJKMQ9M90OSBC4me",
+	"VKAACd6RIMQwbMN5B6YZ0Tg1zKislyeMvVVmma1SiWgf5mxypaUtOoLqPKENpyLbVQnpsrTmSWWunmS7",
+	"XD21TH0PTI4D2cfrA5vmK1fgwo+t4M2K+ZZos5gMqAHbp4QvzEO/RiKjdKB88h054UZuray73JJRsHyU",
+	"bB2jbk6/NvzmMDZYT4wwuIL3IFd57l+EcfCEo9e3IXjMc3h4chNGIQOmdBxSf1bBZORBep9YyE1Zzj5b",
+	"oKO6nRMntuDDrvSP1jerU91x2oMsWObrXlSwn3J9NPh3yLNjW3Dv5hl9TwlStwfoBhIEQyUaqHo3RWNf",
+	"p3MYA56xctVmU4TR6en+K/Q0pDrCRNLPM+3nqe4cxRy01QUW6AERmxUCYBbBec9AzMzKXSfw0yChY/lh",
+	"IZazyixQJ2iztDtO10kT+VNWxcNJmy2hQUpqJeKSX1sKD+nFEySlnYu5OO7AmydNwyxoAeRJn3AeTiKC",
+	"hAgNzWWSPJLIxTZstJCgebSz8/Qn7H7cc3/03KF7/o+zs+azf6gn55/ajbunI0je8Y9n//V056f/e3bG",
+	"z//+7L+sBl17OsUSl8tu/WxJSdKj4ns3u9pz94OxPQgqbbLpmMx1B43rnojmxeB6Hps1beRnWQbUxnct",
+	"GWBLyLsXNLbBjNCTwrmpaDcg05CGUvjVV6scTWKGAx9iYiQtA50dkESKT4K0YzJniWR6JLY4mIAgxF/b",
+	"k/t9gNxyer9AtA0Oo3IAC0/YgqMJSUNHE12CMCuOVVQvNqr8r+upXOIYLTj3Q5iMgm2EfnoCviZ+ak1+",
+	"0kBPOI5IU1mHn5ybfHdLNWgT0/0mqwlWdTFSTuiUm+9LcEaVYZWqNzg1A+BkegnSWo/VCZkycjuwymgH",
+	"kNyL6WieVQ6PTfRKx4jO8DW0E3oOxP/ca3nzOKjATRUyZBEXAJaCj05IEyZj58DBwfSwwlFUCylH5DLk",
+	"kKeljJrsnSR+FFJ0evKyWRU8tXH2WYe5zEprE6GkDYUEW2G4P55hAWTxmlIIhNpxml6i42/22r0++ubd",
+	"3kvQaCHSs4E4y0WhxKDNpiosRGBHEfLBmCAPNCEyAWe5DwUI8aB2PgnR9kD3KMRi8NWxHv+vCE9Cqsvk",
+	"I0hMKnlFSKdMCHZwlhvBVryJ9iWSXh69Q7IvbrMxbJzTiTVg/ED5wS2i5SXE6mGxi2gQEV7YZE/UX09y",
+	"4DVUCLIQZ+V3aW4EDkmYVM/32oin6kKtHEElDhZ1qfJIZK/Guh/N53x68qAexuEcxyv0T7JqojQoMYuZ",
+	"NMIRS3rcJrvpXebeVBUjV7QupH5YGdQV98JpMUxpowvz/pNpLKBo0UB8KWiAozGf8yZbJhO2pMEYZllI",
+	"zgfuicfvjnW0uTicxcYXKodVrrJoFJv0P7s+pyVsiuOY3aBAiHRKOLGqcm+g1j5oWA0UTtGKLdENlg21",
+	"DVALNyxGOFPnhEIhFrNxRrWIPtUJqjJlbaybCSVN1T5JtTSByHFZJrrarCFVpudKa1msFwevwIdKNl4j",
+	"EBb6t5v8sPYtkNOX2X8IR9Ksq418vpHtMMOJ09AvlLKm8njL2AVlsVNElLbg+g8Y1mC3cHN7HV7ihOXz",
+	"55YI7R2JL0kaBG+nM1vQqAqQn4vPhb7lz2R0/G5n2H8mFe8POh0SpEqUke5CzZ6T+YTEUr+DL40S5lrX",
+	"Uw4k1QvyfvvcVurLI0hLVtYh3q1xqDpeggppczso0JNu2Uj7O6/JpBRcBqs6zjI9WQzgta0n+a2tkrOo",
+	"rRyTSxxD8gtFfbyRs81k21e/H0uNuUDNHPi3WFcu/fvmylXAZ1ToO5IfOpkBgq8jylQgsetgKqeJi/gM",
+	"wLshaMEy3UtxttOjt/+FWl/twWVSA7W/Ok7YYkGgDHPnqxPG3mG6klqXMZ9TekXZjZjhnvZtUN85kNHR",
+	"+GjTBFIp6fc+kYbYoOc1pIaHZ2q7R1bdR0nu9oj518KKvL7LUgqGtRd9ynaatTasYhBuSqhP1lyTUiSz",
+	"Lu0d7oM6wOW+3MgFy0kBa6CkwG1/iyx0j2D8lF0cEaxKYW1IEERuFxFW6oteSu33qXZuwbCZW2C7mf9e",
+	"yfTukTG+pim3lPGxBnI/GF9YncY2pLS0J/lrrMvUU9vbhpLb5BBfkgq75yHmHAT3hW4z1gcihEmR2wSJ",
+	"V88RnnDp3wsvIN2NeFERCLBdJtVa3j1bJFOtJnoz35A+BUJq5CGp4PAfwmT2VjsX2c8uaYqVkrzgQRfQ",
+	"HuEgIEETvQMZj6OITBMkdKDJCo3/xklE/GQM6rM4bL5YQb9YQb9YQb9YQb9YQb9YQb9YQetZQRvORXoy",
+	"12bhG7hN2bKaCQA1rRfZB3cWMUILa9uIR0aPhXOsCAIcwe+nayHZKq95wyEXXc+70GX3VDBZZWbXFzhI",
+	"Q4/Plp7X7sc4jp8jVUsaZcWkq/K3qqCGruc1/oDZXHW0fxFfjV8t06uGYD+tTG2H4C+ZBrrr9ydk4Hd2",
+	"e/1pt21PZKe2f5liS4JJoWLzdrcTe9kckmVMhSygPXKEEgFHUWjJbl5FlmBEHqu3Y6S21wpEBZXZAgnB",
+	"v16i9CxYe0LQjEQLsVhTSCg/WV5eqprTUIWLJzhbJwmL9CSqkaB5T9uKxGs15/x9Uzq5UG72ojvzImaX",
+	"MZ6LWQghaGUKyQaZGspCx1avKmMWWxj+fyVsOuvDT2tuawBBcZocbp3t/NSrU4S/UhuhMn9zqcr+ljvG",
+	"zLW/Zu8Ut8IcL2QZHCGlgSqywMmMn1FInCVwDUpKYtT3B11lx6jq/1xrNhAcLk5ZMHnlcX1G07tNg6UT",
+	"7M8EmU4iMtcVPnECMPwJN8o2QdUFUZHE7jQkUWAuc4rQK7LKkuFI5P1R9kUxft0mdHLiL+MwWR0LyU/i",
+	"seDfaDe1Z/nOjWSoRjJyeXUYiuYzMFHoSNZRqf9sfWT6jLuGU/aJvB8UEGZQDxA5igWWNWWQTrlauJzr",
+	"PpLjjNCTrByS0N5kiIcgpZUQGWS/MkGJGhvEbxCn0zFTgGZJsgBwgnlI16BEZoEHeXX84fWLb96//+fx",
+	"xd6rd/sHFyfv//n6AO7404FkdIBlFChHqUeRrd5oif3bDyf2hFKiPfgSFAsg1xpTh95XJnOhxnrrYCqQ",
+	"WQQOn4oN5kJaFwQMGgcuo9HqWb2xGYRbWMwnhXp+0jcF0yBXyjnrH3qxdS8H3lAxUNFESrY14D6piGzJ",
+	"dyzDQQRJ1o5zeZIDQDcsgiB4iBBA5AkCVlVDLVRadoDmOARJUF5Ow9WIo928L8Nktpw0fTbXSZWC9I8y",
+	"t35PUyuzm7uOy93G8wXBVxxxck1iHKkSrfxJ+uU8V1eBN8/oHvKjUAaMhUlC5H2TkFtB8WBc13nlCK5S",
+	"0JIqY7HM1MITFCYjeeYGIY6In6ArQhYchQk/o2mNWJAAGlkEHKxDA8nzByzXDUTocs4bpqbJgeKk6DFh",
+	"QUgExGf0X+iVGupf6AXm4MsxQ/8CdpT1jv51Rv/lum76f/EhlL5HT1ODXeiTZ+hfaLwD/GXnujUWv9am",
+	"a4IezEAuGKi6egV0v01yR/FB0dke/cPqMS+HfhHGATrIuX/pcdP7L77zybgLu9v5z7//1zbVYiW7qzQz",
+	"lRzK3FwfyEQMo69l8KWYMOByEYpZqhdWjAp+gQQMDTReF3QmeNq4MoROwtR++y7ji6q8KgdArls7tj3D",
+	"Ny6y4q65YaDGK3rLLmXfGZdvoPGOKh7ryopA8CjLlFaoLHu3cfjiHM/oa6h6kqrfPo7jELaHIAtlAAI6",
+	"kYfwc5Mczf2DYrIgGAqpYI7GmfFgDDvr5YyFPuFojgMoUhFD7Eux0DM4+oQRocnojLrGUCOEU5Ee+NEU",
+	"VGeVa84QM59KTRtsPzgSehwJQNJ8JsvY8xt5xRAmszOK0NhqFBs30A1wqEz10HdgUJhY5v3NNHMx4UP9",
+	"oykxLTiHRDRQY1OMtofUrpSmD+nsoI5gAV5MZEQrIrfYT6IVisIrcTaipXR8QYwS9LTrdRsCwUYZqZHu",
+	"ePysIQbS1wxhAMqNHCghFNOEC3WCMvBIE7oMCZpFVI+zXIXjLFJJ6MKcRcuEIHHQPOXPwMYv+KisVMpV",
+	"Y3mg68xUjBIBkbwdeDrueh4qYlvCdxNy8uy5IiOSRlBBlF3CxKJB4A4aH56ejEXn14Sjsbz3HYshsDga",
+	"BBrTy1PplQcLD1ffTZSJPGqFobhQhP0rubgFBntJEo7GXa8NAzCqagRlhYEESOJAQn4WBwUgw51OSCAx",
+	"HqOXufc8CaMILujHXa81BvwLTjuSibmUwc48inX9oXFbtC8eR2IvLOMs+R70qvxRqaTynH1rDFpxEyl3",
+	"KljCKYsJ5BpL2bpgkDneZnTfRYUeJXmLwx1ILUxNlrqcjOQTK/Q0vytlOFvAtYEseJbNtdtuo6KhQQ5k",
+	"ujqEHLEF/mVJnoMzA1d6gUKlWKI4ELuMBug65GmZpxx69XYDAhMDZJ7T4PVJyU3+A70pxH6EjTZOqze5",
+	"2WkbQZUQIfaESSoUNAQoYgzxTDnVgk2DUX3JLkeGr5toL0FzxhM0Da9JYT0AtnTBwCrFZ2DWoNmWg8WV",
+	"w3CSoKcCqxOyYjR41kTasVp8lFpguORBkxWoAYA4HC1JE+2h8eHeyctvYDPowllColP7LK2S1W43ddww",
+	"uGirIFfBLsZaSNX3RYoNuqqRu4wjECHEGGnlOPA6BoyNTwVTUrGNz1XUt4yMvAmpEutkVxzBMbPkMDLX",
+	"pjvZE2w6Q+YYmRajEA4qsPEJIm2ghNwmOz9zIVh+/+4tevoKJ/glo0mMIYXvKiKjzJYEFCoPAWlhUOdt",
+	"I8vZKwYQap1s9U+y+k5g+P30P//+X9k4fbFj/oZWO2l343BEw+irMyeJl+TMUc76yyh6Jrab2GVcwPJ0",
+	"LP08vsLyHkf9mogelLfDT4Jnn38F6zwGJizFgXQ3jWXyhTF6Kj0AVkjdTzyD/SJdXICMxp9eyxJaacKE",
+	"u7GuIUXJJUtCyd2pz8Qh2kTj9J45O2yASOTd4moB58dY0ctYrrk8ocTmp0xemsP5gDi+Jg0Z5jlZabU5",
+	"LzXunBCejPV9b0ymS04AT4sYCgkACUWMLSbYv9IVdAjXB4/UQcbSO8BAoYzSHmcWtLE8h9TJIwbYDySK",
+	"4FqUazsg9mPGuemh/LwoGzzhpid01+tK6lWS6UixtFSGSxic1tkhQYKUurV8J4Q7ndzThX/HIDmM3SMy",
+	"lxnF1YzcI8KJWPlTGt4iLjNtPpPLoOU2EiBI75krMpVpJg3U8jzRe5aZk6IZW8ZoIblfA+L0Q+lvUjxj",
+	"sQynjleypVyxIOtLHx2A43fF40UX7vM0EYKTRugr4ZXP8II814KkMu5maWzbbXmOvsUxviaRGKFsyAxY",
+	"ksgI7RlHT5Uw1PTGz5pIkolcdp2HMzAJQ+xUSNcJSwqawEjqgMrK/eHEBRgDNFkm6qhr6JAUFqNdFOAV",
+	"l5LNhKc2utzMz5wDphRLoHN2HQYkOHOei/MDxBNxkHW9luhGUp5QQp5wpBQMpOqRZp12GkLekpqLYNPi",
+	"dFCNJecWRATXg5LKF6pPIb4On0nDfl61kUkWQhXKgzmasGSGxgFOsKLEACdS0nsq1rGkPEhq4TN2w1Xb",
+	"ZyZaxkHIfRYHL7O8CkqIBCdYM09CFPqEyupjyu7ybv+kZGZhC0Il6E0WX+6oj3bmocyeqGzGqeGl4VyT",
+	"mEubS6vpNT1ZP5FQvAidkdNpes2Oyn4FVuPUcLCjuICMCmfcYpuSOQY5wkrIl0QrFtXQ1rTuIXApXoFy",
+	"n4oPIJcoIUChJBNZz6h0BoxX2haTJ22eRdfDLgNdRnKj57nYC5XuPpmRMEZBeAn+dIDzdL/vB87IAWuK",
+	"nNWenL2TXkjrROY+o4lyowfuIaVhOKaNxNwqc5f0xksDqKZGAdJCAVFxmKapr+SXYJSTLGKjO42EViV9",
+	"vMvfLaiu09NVdNb2Wg+dDNiWoZX0MYUWzavOz8Pb9n/Dy6b6vulDtrUs9Y/TmbaIFwz9wWQX94e9QXe3",
+	"02/3Wl2vM22TVuD5w8kA7w6rXsmEq6YNQlB3u9Pt9XcHrvjD7Yp/huIf/XyIJ74g/kkosw8ZFwLOEA8m",
+	"u34/6JHutOO1W62215l2SS/o+7uTAR5uel921R4502kL94bdoYt3va7bHQRtdzgMhu6k7QfTye6UTDuk",
+	"4NE9cibtYBd7rY476AdTt4vxrjtod3vuYNrZbfX8wS4mbSNB614iy2D23VbLbXdOWt7IE/+DEpgbiS0U",
+	"I/YDb9qaDojbwb2W28UD4g6DFnHb0/605Q8nu7jlOXnCzGz8ZrJ4x/NbQZt0pl2v1+q3dzuD7rCH+5Nd",
+	"fxAMiTdtbXpfzsA+cobTAdkN+n5v0sWdYXvQ2vX60x7pBh2/PWlhb9N7MK4LeZuBvF3KeuXUWNy17/N0",
+	"fV/60e+zjE8jZ/dk9OP8B+/Hnw9+fvf1u9UPJ0ezgw/73R9P3lwdtN+1f/j5u9nBq6uP71/tCwaeJWpy",
+	"OLsQy3Qht2Ih7KGKWq5Tjl1OoeLML+fJRefqwMPfBYOP/9NaHO3yE0vSkZHjTdvT4bTje34bd3FvMiCt",
+	"YNfvT3q4O+wM2rutfqvndacd0g5avjcZ4sF0l/SDnt+ddHB72HJy+VAK1RHu7ssRA8kSKy8epT0gb09p",
+	"CsR1Pa9qoJSd7sCpYSScg+9aNb/L5aYzb3KhVoZ5S/jT+d25IOb5HMer9PQFmTs9qxJ8yWVJ5HlInXPR",
+	"X/lA3/mk/toP7gSUlyRZey0rj3WBHn0jksVa8UZOJZfuyU37wfo1ScxTNXca1UWz7uA3WBvxZbfml2mK",
+	"wa1W9GuSrF9OwWu0R0llLZWsid4E+wGUT1nYC3QfkczKrFdcqCg3oYy5BouROkvSaJ65ikoRYhhEpmDo",
+	"YCUeVCy/dBF+DLlKFf97VyzBXkfOAs+gezASlZ21lmj1hZidkfIIr8GecmaSSn50pFQEHEWp97x2Jg0p",
+	"T3AUpXewkQzomKzgUqBhmCTlXWwTHTAIQgsplCQv0athoRNMK4p0eiqntAOLt9rRKgNP2vrhYsKoDRZy",
+	"MOyhpz7mxA0pJ5SHSXhNnqUeLr8sSbzKhC7xHxVFa1JtyZ9oPTTyAiuMiQzFC7nES9WgRtzvQ0bVipnA",
+	"PKkaSy6LZbC6ASTOnSA+2zbcgq2kzr72cXXTnWOmhgZf/PqcxOrKXyGYZMWy6zKHY3YPznDM1ssfqT/N",
+	"T+dioTM3Ff1b+8NYjzJjqxqb3xTH4UjbYFug5CYLo7GZbTFVltti8A/wh9WCGGbcM6rM0lW3hmpToD1l",
+	"c2p7nna6JGDnTTNsgCnK9B8Ag5TFqmC0OWQ8yTLubHeYH7NjCPp0JKnf9/DcmspTmtqW0DfQNkqYKgmU",
+	"L1q35kz9nNN8wEaumqhS0rMgpT/mXtaKhp5H5V4uH+dw61FtQDx8f3witvg4ITwZ64TzuXRKT3huzz+V",
+	"VeYzlURfiUjrdpigGYZLzWdnVFoWFyxO4HI+TZavbnFyXhkIo/btrfbVEk/EwUWovnkAkWEGvt5csoEN",
+	"O11MPNvpf5LtKpbpd7FZjQw/W80x/c46U7ZMfJaVd03kzVUU/VE3rqDB+23bNAysQhrfM09luYHUJyrO",
+	"AbIjTcMogrKxNIBg3bWC9iv5vblnfiWaKoz8+OeARk3+HPgtKeNVHqJtSONTKK1GskKZLUhbPM8l+9uw",
+	"7qJ95bJ31yUQhhpp90dnTSX4mFVrwA9YAQF8jd3ZsO/Ar+ESLN2Ck5UK1VinyD6S5PmHl8t+G3nst6Q2",
+	"UMdqkNq2dJFF7q8xMEpLkEmtSuICX4nDLONhf+i1R2iMg2AMrqaLCEvfY5nxUPzls8VK/Ff+PqNScgTP",
+	"I7wuj2IT7YHDIgm0sGl6emj3guFzcGIb70/dUzpnAfhSusch9ckYsSgAARLTgnwaZekUsr5a7U2qoIDw",
+	"4TuyZH7Zk6UndEZIdT2ez64lZGTwYFKhD1zMED3FVMbGi5k8qwy3siBnrYFoa2213mb/ljMqs22KbVLs",
+	"x4XJ/8PGgWKiC5ooe/FPnxy2cEZOIqsFyYplzs6BLGaiGjnvY0j3IxAOrRV5bvoAXbedu/P6PKx6WkDY",
+	"a+bFEwGXYQVXaVjSZIV3W3NSI6VplYoLFMT/rBp8Ianq7//EEJ8M63ySVr4Sn7TadT6xVMh6vBNKHgO1",
+	"zqhlUn3GQPjtbcjBnf2DWf9EZVlT21Z5PmoPfzJKb7TSIjvypuuMJviKaNehgo5Dbn2ySDIbBPiLac/M",
+	"HdMr00z0cyW+yXtprj0oll9Mhh8yG8REmWH/jCxHT1P5a/yFBNTD0xOU0zC31Eh33mKepEUEKz0aQFST",
+	"LrgBicJrAvlzShZHaSFsgFRJVV17Kc9sUrEyMH5FYswGrU+O5jfWLZeh6o+pYL9N4f9M+o6gxID5fI2R",
+	"rJAyIktGnPq1prTUQDGhgb63PiIB82VSkvGO8tZtCiIZNxEk4EJsOo1CavG1+JokrwRUG+kPoktmicz/",
+	"ZRKersqrBVkZBfJ/Xr1/efLD4WskPjHDQ4q/JyxYmb9jmAtfEN9dxtFXZ445nzPHbLoDbXNPir3tZMMV",
+	"qL2od1ipOlsCmYMWukhpZu9wP2thkg3k4lPcR6y5BLQJyXZwxChp/szXuC4IBLSbvWZXpYRPP0OTJQ0i",
+	"gp6+2z951pApF41kNJOQ4nhVucbHMMiWnAZfYwlcSX9In+qF3/n7/1GU+Ped+yBb/l6LZE31cRW2ZwRH",
+	"yexj9SYz72l1BGbq9y3wyVPvvgAneIJ5qqU3UM/rZGGgVjx/A+M/nJtL15ZUN9M5uB0t89Tj2gqaKnyr",
+	"aZfnGxO0XAAf73mdLSFf0jTK0D4Fs8GjzSWFPY3Gk4tWpCbZC/JnxL+qoqEtkhVU0tlbiKo0XBqQz+g0",
+	"vFzGKkOBzmuuOm2AvQgiKGNu8YjMIiREz4Z/0QPp7HUmNaQrJQvn/5SVEpfZyNT19AVWbsFd12u5XvvE",
+	"G4w6rVG33+z12z86WaHwn5yYBEIYChlt8qXvExJADQTlO9yM2ApHyerCx3HQhORY/AKLJufK1/xmdhF2",
+	"e6fkY6c//Pjx+8tZ//D7lx5ZfT2fCATJdEZp8Aospw4JNyJgjKiCLCmB4b8s5AI9U5UIzDLVrtsenrS6",
+	"o1Zn1N5t7va7+anqOakvzSnctn+4Zd8k/xO8iA53P06vev/8cTDvffj+kabAQVsTa3Yhd4+qLZ/2HYVg",
+	"p1Kl79tbbLnMY/JQbQJNeIIIjxTlgYZo2ZZHRpROPotgxZbQ/g8qBE7tjPriZLZHymJle5vPD2UVlSOt",
+	"LtYVTI0eJOzVcmop29ZP5/b8VyU5NeQJ+lB2kzIIentJ9TD1oQe7fH0Pq/wSrmNb8vPHcHGwsaw8p9rI",
+	"gYzH0soP+dPuxTweYzdJ3BwZGLFsp1dkGtLctUgJ949t39iMaSuj7HjiTGh1Rr1ec3cwrHEmGNySXL35",
+	"5ru3/eiXl93o1XL/ze3i9cnx17jzmAz/MdfsvjzQvF8pLGRdK45Rn1dmstC5Y78wzLI72oeSoTjHMbeU",
+	"+3Y+3WjVvpZ3A96eYW7v6KCJjTKkNjkKp9LtAQoXccRljbTpMvpDnqoKGZ+BSJR7xQYiaVTGGsQhub7f",
+	"Muf8LL7w68/Gr78myedj1l+2UeY3snEP3Vs0bWxsXPAvWXfzV7VVz+gZhXzOZ2oTnDkyR1KmmOgsJTgm",
+	"iF2TWKWObKL9fPFWHAQytb/sqKFzWpxRHHF5h6DrDaaXiFFMcLDSI9lBTPOJCZauo+mMpGLV14QGEQIa",
+	"Prc4rtRpKzf5PQjeEgs1Be/KBdE1kPQt3K8riK8zWdTl7NlaaLb+5qr1zce3w+iXl61oAWy9c3I8e9H9",
+	"vbF1vYIP4expaZsv4vjnPyJUnGcNcdy891l7S/t+Qeje4X6Wn7OYBgZCr749fn9gNdmrz8X7h4tgGobc",
+	"VtWZku+XbaewT7YpGJGiptP0UvRYEtmXd4xG/grPowx7eVs65P5PkQ45155V2dTN/h5hMX/Ye/d23WKK",
+	"99stpgbsz76YGxZRIK5yEfOpsNZcZC/wZRoWk8/wZs3YxQu3H+CAlUuY9YTrfIlnNEs/ALm4ZBKt59kD",
+	"nZwLMnNhbibnwjrnljWbU3y1guKmJ2auoI0x3AdQfFvPFmYu5QGdqrIqihnuzU1iSKNoWlAKIpwv52Yh",
+	"iLTYVNmJ14Ahj1jIaKbLp9qAgIR4FVB4UEROgeF5G4B6uK9/wZHAuIgqpC/qud6u2/JOWi2ZkKbpyaQ0",
+	"ILzorEEu7k36bncw9GReJ8jp5OGJH5BpNn91VELG8CxN1CtIDCfrQTR1TXWVlqqQHKcKFkHoQFa4NWn7",
+	"naDrkt60Eh51hUP+OrOdkwTITRIgEJtc/1Z6VdXaKu8GlK4wd25VvLzBnvKbZYsUPmKw+2TWEN9tSOFj",
+	"lOCw3v0UgDbTZECGteoYeV1rFDLw5VMm6tvoMrOWGfdU/KyMc8x9mmX9PKNPX8nkhYjmkvGz6RQtaRJG",
+	"COsMhpJJQ15WOx+WVtvcej5IS9VkneMv99wVD6LKz5lzzzrJPz83echybIrFzxP7b8IhUh/9LSjB1+76",
+	"JiWkxaocuUaptSnOKh6ni5s5/G+J3rVeolnG1fLYOhe8qgOQZ1AgXsk6jtqnpy7XVBdA+Q4tbFNIuGlV",
+	"i+okBK9vVRCLmQHric4yKwujm4WCZEUZJNMIqrS3T4uZcZ817Wxwb5nMTjmJH8T7xKRyhKAzcIoX/12Z",
+	"dFO8vUh/b0sGAvLMr//u8W1iiS5TlU5LPXHI6tvZ5Gs/fB9+u3/6cb91EO7zfXrU81/u9/evFt9/9/Lb",
+	"YZOsvm357e9Wxx/+RzScvfuwv9qnXtNvR3Qyf+MF338b3XPSclprOEuuBoPP4jhzc7kva+luiT1V+6CC",
+	"P+hipAasGWcwjEKPxBksw0GJFIkZtadYnG6pZyUfUUNsARZRsb2rCuLUUGW1cTD3XV5vbeSycLuQcR+N",
+	"haCrQn2ikF7xsSUmQKVHNVz7jnPgbVBBTwzFU2qdv4LO+Q27QXNI4pgvvyEhmbEo4JVQAGOphKT3u9E7",
+	"11+e9lyvA16B/SwvamZe1zlvL3TSbotroMw1bBy6SjqWcpJYd67q+zv/+ff/2+p/mbRlwtt1vd2TVi+D",
+	"t4bJPk3eK1Ad6QroQPHGp0La0y1dNWUQ+yo33X8JvH/VchpOhB+tK0puE2dEl1HUcBYxuZZ/32X6JtS1",
+	"pslFqmxOYyYpS0CRPVZRuveHSWxaTedA0wm7t3KrGYSFOWzWcq2cS2xNGamtin8W6ixUQaS+2Sl/APU7",
+	"s4dpgYZteso+KvXGSbJdT+IDwEu9UCSF4ZLo3W7X/zirvKrjXUUHw/odpPDLb3u1YvnUt8ckviaxEdeV",
+	"C4sqFNm0WhashGLagjUjqDYxKMqcwAX76dFbVSlDaIDog078i8ZcBcA+ZbGW+lXYHKPkGcIoxjRgc5Uf",
+	"GIX8jKZ1KZ6rp6o2cnSDVxzNMb+SF/QpYqxhsmoGOWdUczc9SM7WbKGWZ2rl8QCKtH8lXi1w7JOoKSMn",
+	"LlT2BXF+bD4ueEf84UowtmTzj8KXPqedQ6NqY6hjNXjOo0zyNb0mEVuQmhn9cjvrL8WBt+Bj94lMrmLe",
+	"Mnip3sdvWDwJg4DQvxDbV6YRG3na+f46Jeo+qb5KO8LOr3O+sCV+vckv9qRiPHSDeZYV7Is89Jm3VK3Q",
+	"bvVlLkPJH2IrKQ/i+lupwpnYKHRdc3NkHsTrd8a2anFuCr/7o/Yvf8R+2dSPv6m/JslWO3qjlW7/lXYU",
+	"qaJXsJeB8SEV88Og5FJqbqg5vn1L6GUyc0b9bsOWT229IzTNMiDZT0mhoEFxWZKIVryJxgKysSwGLcEq",
+	"Vvo4o9ZSH2h/mml/acXjtLygzHegTDSZ9ocWMZG5DtYpdTmX5kdT6qRu9VCVrvRK2eZsr5REYntV0AS3",
+	"UBVPlY+rThmkks/V0AsVpC6hAcRoP5J+uHWBlK3X7A+gHxY9j7/oh38U/fD+595fQrHMe3mj41qKZRZc",
+	"WajWuL7sWLp51PEkK44X/Afszk2I3UhTuOXq/TED826yakVrGRIMvH2uuMJna+Vj6SWMpoIgfzN3lk7N",
+	"L7ffc/DZmgpUm7zryvkkDa+6TdJdgeZkPSejJvacYKOAUl7IKxYoXSfxTVk8h0u95RJkw7oi3zFJpPVF",
+	"++lpbzyIP4uJT0Jdabjk5Jdz6XuOxnQZRWOkSqvxM2p3/QOna5qXDS0FjdMAtkp/wMeLV1Mg5y98C0WX",
+	"1a0hUE+yoaUzHOz2e91Ou+Xpv7b2jFDz+pwy0e+ABRWlHcmKvjAhy8FZzYbgoNQ1gPnOJ6Me8N1OmljL",
+	"3Zig6iSLPiXYn6XJwMg8TOS+FftTFsdDV2SlmqnaeL5PFonl5HwRxoHgo3sakK0q4RkRsdrfT4FVWQlO",
+	"vt66CJz67DG8R6y3fjEUjrFNdI+i43fHuj4/mKC5iuOBqYtJzXmTLZMJUE/DrKz3T7ICYvBT9tNwFhFO",
+	"xIEAP1S3xzLXmqAsNdNRBufd+TbsqbCQ64rQpdRXLEdXY4/KzKH6d3N5n7yghT4oSy6mW8ndhQ6Uj9xF",
+	"bKYnzm3krCS4VZgoI8TY0FBXfPt4+A9G/W+ZVLSSG2zn6iYz1oFpSneS+fYXnLxCKq82Q0YRiwMSN9Eh",
+	"5hyNKblNDvElAe42RhPsXyHMz+h4kT3UsQaiLTipPFfB69oYJGPfIaEshC5ZZALNZ+7jLfcAx7XHi5Zq",
+	"2PhxEX06piwm1yFb8rWBXCmCnQrb4MATQFmrLTyu91xuEs7Ieffz3urgpXf77thbHXz3P7fvPrLWu4/M",
+	"Owi73sGrq48HJ0d4+urK++Hk2/nB/F1Xqlsp+yzEL3ShGHnvpNUZ9Tqjbr/Z7Q47vSwbnzOS7s1NgesY",
+	"+0rlNJgol8HK4IM37OL2tO8P3O4uJm530Bq6EzKduP3dXsv3WsPdVmfygGL9Fu7byBJhKjtiw0nIXHBx",
+	"0a4cJJFOuDtqtUeddtPzet1ht+y8p4sOqMXZ6Q8mpDvoEbc3xdjtdvodd+B1Om6bdIJ2pz/oeIGYm8Ey",
+	"nJEzaQe72Gt13EE/mLpdjHfdQbvbcwfTzm6r5w92MWlvd4I8ps/aX/o02eSe9SgHyjaOXWn5U7Fi4ocW",
+	"1pDaaOChtXfwigQjuGaAtjo8FwrN3MwIPaMyvlvJmnOoocGruP7ncd0ClrGfcYy8NLcFY/nkXIkFzElo",
+	"Oj/yYIK7pDfpu4NJL3C7fhe7w6BN3P605Xu4Pen4XbkEdrYRXtKQXgJ9gHtXJ3HVM1eM+SjsYIt9Xb0Q",
+	"v6nPl6CRh9nzK6e0hVeJgvavy7GKRWCrrk8V09pejk0z8JnrtP8wB6TniDI0XcYQgKYUUcHCuKozGyZ2",
+	"jffXcE/6qxJSsfDhBkLamKKPVfjXpPfymvLsS/27cLb5zXncX5ccc5URN9LiAySx2snu8vxvc2HFCvCb",
+	"CDLB6Ft+hKOI3XDIZ5cwXa5QbJDTo7cNJcpNlZjHpgifUeuuwjSQFRPQNCRRwFEUyvJYKJNn0JKTABLm",
+	"mWF8Rqa95hn9gS2RjymCzHlzrPswhwqpVKjQZKXvAnX5jGTJRf9j3WQMaf72pL1BAWbzV3mOxqZ8N0Ly",
+	"1kPWl+QoJ7fqq444xqszatYNm1fJsp/HYyUgMMmi10qqdmokAN2LiZzGUa6lXY5Ugdmu6STy2DJlNULu",
+	"lFD5q/iF/D5kSH1dkiXtjVZ/Xca7lnlZBMo7qUbZTYB7KGI+jlBIeYKhlun4kqGEsQglmF+heEnHEJKf",
+	"bYXRzg58M2M8GQ28gQecVo1atqVeE0o410JFVaWVpnGTIRNtWQq0ygwD6Z1MGOfipKcszudHa6I3ysAq",
+	"GQ6LQdU2hsLBPKSWkbL0fyjL44f2DvdT8zV6Ot4mS7bEoRq1UHEjP7TYceggd3VsjFuw1D4dV+sK//n3",
+	"/+ZGBXIoj2dUYUMfyESMpX1V8CUkQhsXysblejXrgpU7b799h7QXDVI3xbx6LlXxFPkR0+isMoFA4om3",
+	"7LKUVs0gGXMF0yQX4wYaF5K6waPUEaeITXkJeXd+9/8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -72,7 +72,12 @@ func New(cfg Config) (*echo.Echo, error) {
 		middleware.BodyLimit(maxBodyBytes),
 		v.middleware,
 	)
+	docs, err := newDocs()
+	if err != nil {
+		return nil, err
+	}
 	server := &Server{
+		Docs:        docs,
 		Health:      Health{conn: cfg.DB},
 		Admin:       Admin{store: st},
 		Voucherify:  Voucherify{store: st},

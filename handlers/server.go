@@ -15,6 +15,7 @@ import (
 // Server answers every operation of openapi.yaml.
 type Server struct {
 	Health
+	Docs
 	Admin
 	Voucherify
 	Bird

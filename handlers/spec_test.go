@@ -36,6 +36,29 @@ func TestSpecOperationsAreComplete(t *testing.T) {
 			if op.OperationID == "" || op.Summary == "" || op.Description == "" || len(op.Tags) != 1 || !dialects[op.Tags[0]] {
 				t.Errorf("%s %s: needs an operationId, summary, description and exactly one dialect tag", method, path)
 			}
+			if op.RequestBody != nil && !hasExample(op.RequestBody.Value.Content) {
+				t.Errorf("%s %s: the request body has no example", method, path)
+			}
+			has4xx := false
+			for code, resp := range op.Responses.Map() {
+				if len(resp.Value.Content) > 0 && !hasExample(resp.Value.Content) {
+					t.Errorf("%s %s: the %s response has no example", method, path, code)
+				}
+				if code >= "400" && code < "600" {
+					for mediaType, mt := range resp.Value.Content {
+						if mt.Schema == nil {
+							t.Errorf("%s %s: the %s response (%s) has no schema", method, path, code, mediaType)
+						}
+					}
+					if len(resp.Value.Content) == 0 {
+						t.Errorf("%s %s: the %s response has no body schema", method, path, code)
+					}
+				}
+				has4xx = has4xx || code[0] == '4'
+			}
+			if op.Tags[0] != "system" && !has4xx {
+				t.Errorf("%s %s: no 4XX response is documented", method, path)
+			}
 		}
 	}
 }
@@ -101,4 +124,14 @@ func enumOf(s *openapi3.Schema) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// hasExample tells whether some media type of a body carries an example.
+func hasExample(content openapi3.Content) bool {
+	for _, mt := range content {
+		if mt.Example != nil || len(mt.Examples) > 0 {
+			return true
+		}
+	}
+	return false
 }

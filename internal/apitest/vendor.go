@@ -3,12 +3,8 @@ package apitest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,10 +13,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/webhookd/webhookd/internal/vendordocs"
 )
 
-// VendorDocs are the vendors' own OpenAPI documents, read from ../shared beside the repository:
-// Voucherify's webhook operations, and Bird's PATCH operation embedded in seed 002.
+// VendorDocs are the vendors' own OpenAPI documents (see internal/vendordocs).
 func VendorDocs(t testing.TB) map[string]*openapi3.T {
 	t.Helper()
 	vendorOnce.Do(loadVendorDocs)
@@ -37,37 +34,15 @@ var (
 	vendorErr     error
 )
 
-// SharedDir is ../shared relative to the repository root.
-func SharedDir() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
-}
-
 func loadVendorDocs() {
-	shared := SharedDir()
-	voucherify, err := os.ReadFile(filepath.Join(shared, "reference", "voucherify-management-webhooks.json"))
+	raw, err := vendordocs.Load(vendordocs.SharedDir())
 	if err != nil {
 		vendorErr = err
-		return
-	}
-	seeds, _ := filepath.Glob(filepath.Join(shared, "seeds", "002_*.txt"))
-	if len(seeds) != 1 {
-		vendorErr = fmt.Errorf("seed 002 not found under %s", shared)
-		return
-	}
-	seed, err := os.ReadFile(seeds[0])
-	if err != nil {
-		vendorErr = err
-		return
-	}
-	bird, err := embeddedOpenAPI(seed)
-	if err != nil {
-		vendorErr = fmt.Errorf("seed 002: %w", err)
 		return
 	}
 	vendorDocs = map[string]*openapi3.T{}
-	for name, raw := range map[string][]byte{"voucherify": voucherify, "bird": bird} {
-		doc, err := openapi3.NewLoader().LoadFromData(raw)
+	for name, data := range raw {
+		doc, err := openapi3.NewLoader().LoadFromData(data)
 		if err != nil {
 			vendorErr = fmt.Errorf("%s: %w", name, err)
 			return
@@ -81,17 +56,6 @@ func loadVendorDocs() {
 		vendorDocs[name] = doc
 		vendorRouters = append(vendorRouters, router)
 	}
-}
-
-// embeddedOpenAPI returns the fenced JSON block of a seed that holds an OpenAPI document.
-func embeddedOpenAPI(seed []byte) ([]byte, error) {
-	for _, block := range bytes.Split(seed, []byte("```json"))[1:] {
-		body, _, ok := bytes.Cut(block, []byte("```"))
-		if ok && bytes.Contains(body, []byte(`"openapi"`)) {
-			return bytes.TrimSpace(body), nil
-		}
-	}
-	return nil, errors.New("no embedded OpenAPI document")
 }
 
 // checkVendor validates a response against the vendor's own document when the vendor documents

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/gen"
+)
+
+// Docs serves the contract and a reference page rendered from it.
+type Docs struct {
+	specJSON []byte
+}
+
+//go:embed docs/redoc.standalone.js
+var redocScript []byte
+
+// docsPage loads Redoc from the binary and the document from this server, by relative URLs so
+// that the page also works behind a path prefix.
+const docsPage = `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>webhookd API reference</title>
+</head>
+<body>
+  <redoc spec-url="openapi.json" hide-download-button="false"></redoc>
+  <script src="docs/redoc.standalone.js"></script>
+</body>
+</html>
+`
+
+func newDocs() (Docs, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(webhookd.OpenAPIYAML)
+	if err != nil {
+		return Docs{}, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	specJSON, err := json.Marshal(doc)
+	if err != nil {
+		return Docs{}, err
+	}
+	return Docs{specJSON: specJSON}, nil
+}
+
+// GetOpenAPIYAML serves openapi.yaml as written.
+func (d Docs) GetOpenAPIYAML(context.Context, gen.GetOpenAPIYAMLRequestObject) (gen.GetOpenAPIYAMLResponseObject, error) {
+	return gen.GetOpenAPIYAML200ApplicationyamlResponse{Body: bytes.NewReader(webhookd.OpenAPIYAML), ContentLength: int64(len(webhookd.OpenAPIYAML))}, nil
+}
+
+// GetOpenAPIJSON serves openapi.yaml converted to JSON.
+func (d Docs) GetOpenAPIJSON(context.Context, gen.GetOpenAPIJSONRequestObject) (gen.GetOpenAPIJSONResponseObject, error) {
+	var body map[string]any
+	if err := json.Unmarshal(d.specJSON, &body); err != nil {
+		return nil, err
+	}
+	return gen.GetOpenAPIJSON200JSONResponse(body), nil
+}
+
+// GetDocs serves the reference page.
+func (d Docs) GetDocs(context.Context, gen.GetDocsRequestObject) (gen.GetDocsResponseObject, error) {
+	return gen.GetDocs200TexthtmlResponse{Body: bytes.NewReader([]byte(docsPage)), ContentLength: int64(len(docsPage))}, nil
+}
+
+// GetDocsScript serves Redoc's bundle.
+func (d Docs) GetDocsScript(context.Context, gen.GetDocsScriptRequestObject) (gen.GetDocsScriptResponseObject, error) {
+	return gen.GetDocsScript200ApplicationjavascriptResponse{Body: bytes.NewReader(redocScript), ContentLength: int64(len(redocScript))}, nil
+}
