@@ -123,7 +123,7 @@ func (q *Queries) CreateExpiringCredential(ctx context.Context, arg CreateExpiri
 const createScope = `-- name: CreateScope :one
 INSERT INTO scopes (account_id, dialect, external_id, parent_id, name)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at
+RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret
 `
 
 type CreateScopeParams struct {
@@ -154,6 +154,7 @@ func (q *Queries) CreateScope(ctx context.Context, arg CreateScopeParams) (Scope
 		&i.CreatedAt,
 		&i.Domain,
 		&i.UpdatedAt,
+		&i.Secret,
 	)
 	return i, err
 }
@@ -161,7 +162,7 @@ func (q *Queries) CreateScope(ctx context.Context, arg CreateScopeParams) (Scope
 const createScopeWithDomain = `-- name: CreateScopeWithDomain :one
 INSERT INTO scopes (account_id, dialect, external_id, name, domain)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at
+RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret
 `
 
 type CreateScopeWithDomainParams struct {
@@ -192,6 +193,7 @@ func (q *Queries) CreateScopeWithDomain(ctx context.Context, arg CreateScopeWith
 		&i.CreatedAt,
 		&i.Domain,
 		&i.UpdatedAt,
+		&i.Secret,
 	)
 	return i, err
 }
@@ -370,7 +372,7 @@ func (q *Queries) GetCredentialPublicID(ctx context.Context, arg GetCredentialPu
 }
 
 const getScope = `-- name: GetScope :one
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at FROM scopes WHERE dialect = $1 AND external_id = $2 AND account_id = $3
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE dialect = $1 AND external_id = $2 AND account_id = $3
 `
 
 type GetScopeParams struct {
@@ -393,12 +395,13 @@ func (q *Queries) GetScope(ctx context.Context, arg GetScopeParams) (Scope, erro
 		&i.CreatedAt,
 		&i.Domain,
 		&i.UpdatedAt,
+		&i.Secret,
 	)
 	return i, err
 }
 
 const getScopeAnyAccount = `-- name: GetScopeAnyAccount :one
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at FROM scopes WHERE dialect = $1 AND external_id = $2
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE dialect = $1 AND external_id = $2
 `
 
 type GetScopeAnyAccountParams struct {
@@ -421,6 +424,7 @@ func (q *Queries) GetScopeAnyAccount(ctx context.Context, arg GetScopeAnyAccount
 		&i.CreatedAt,
 		&i.Domain,
 		&i.UpdatedAt,
+		&i.Secret,
 	)
 	return i, err
 }
@@ -446,7 +450,7 @@ func (q *Queries) HitRateLimit(ctx context.Context, arg HitRateLimitParams) (int
 }
 
 const listScopes = `-- name: ListScopes :many
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id
 `
 
 type ListScopesParams struct {
@@ -474,6 +478,7 @@ func (q *Queries) ListScopes(ctx context.Context, arg ListScopesParams) ([]Scope
 			&i.CreatedAt,
 			&i.Domain,
 			&i.UpdatedAt,
+			&i.Secret,
 		); err != nil {
 			return nil, err
 		}
@@ -489,7 +494,7 @@ func (q *Queries) ListScopes(ctx context.Context, arg ListScopesParams) ([]Scope
 }
 
 const listScopesPage = `-- name: ListScopesPage :many
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at FROM scopes WHERE account_id = $1 AND dialect = $2
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE account_id = $1 AND dialect = $2
 ORDER BY created_at, id LIMIT $3 OFFSET $4
 `
 
@@ -525,6 +530,7 @@ func (q *Queries) ListScopesPage(ctx context.Context, arg ListScopesPageParams) 
 			&i.CreatedAt,
 			&i.Domain,
 			&i.UpdatedAt,
+			&i.Secret,
 		); err != nil {
 			return nil, err
 		}

@@ -27,7 +27,7 @@ func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if want := 2; n != want {
+	if want := 3; n != want {
 		t.Fatalf("applied migrations = %d, want %d", n, want)
 	}
 	if _, err := conn.ExecContext(ctx, "SELECT id, scope_id, events, filters FROM subscriptions"); err != nil {

@@ -30,6 +30,45 @@ type Credential struct {
 	ExpiresAt    sql.NullTime
 }
 
+type Delivery struct {
+	ID             uuid.UUID
+	AccountID      uuid.UUID
+	EventID        uuid.UUID
+	SubscriptionID uuid.UUID
+	Dialect        string
+	Status         string
+	Attempts       int32
+	NextAttemptAt  time.Time
+	LeaseUntil     sql.NullTime
+	LeasedBy       string
+	LastStatus     int32
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type DeliveryAttempt struct {
+	ID         uuid.UUID
+	DeliveryID uuid.UUID
+	Attempt    int32
+	RequestID  string
+	StatusCode int32
+	Error      string
+	DurationMs int32
+	CreatedAt  time.Time
+}
+
+type Event struct {
+	ID         uuid.UUID
+	AccountID  uuid.UUID
+	ExternalID string
+	Type       string
+	Data       json.RawMessage
+	Attributes json.RawMessage
+	ScopeID    uuid.NullUUID
+	CreatedAt  time.Time
+}
+
 type RateLimitWindow struct {
 	KeySha256   []byte
 	WindowStart time.Time
@@ -46,27 +85,29 @@ type Scope struct {
 	CreatedAt  time.Time
 	Domain     string
 	UpdatedAt  time.Time
+	Secret     string
 }
 
 type Subscription struct {
-	ID           uuid.UUID
-	AccountID    uuid.UUID
-	ScopeID      uuid.UUID
-	Dialect      string
-	ExternalID   string
-	Name         string
-	Url          string
-	Events       []string
-	Filters      json.RawMessage
-	Status       string
-	StatusReason string
-	Secret       string
-	Headers      json.RawMessage
-	Properties   json.RawMessage
-	Service      string
-	Template     string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	LastError    string
-	ErrorsEmail  string
+	ID                  uuid.UUID
+	AccountID           uuid.UUID
+	ScopeID             uuid.UUID
+	Dialect             string
+	ExternalID          string
+	Name                string
+	Url                 string
+	Events              []string
+	Filters             json.RawMessage
+	Status              string
+	StatusReason        string
+	Secret              string
+	Headers             json.RawMessage
+	Properties          json.RawMessage
+	Service             string
+	Template            string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	LastError           string
+	ErrorsEmail         string
+	ConsecutiveFailures int32
 }

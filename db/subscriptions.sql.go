@@ -61,7 +61,7 @@ INSERT INTO subscriptions (
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
 )
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
 `
 
 type CreateSubscriptionParams struct {
@@ -121,6 +121,7 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 		&i.UpdatedAt,
 		&i.LastError,
 		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
 	)
 	return i, err
 }
@@ -145,7 +146,7 @@ func (q *Queries) DeleteSubscription(ctx context.Context, arg DeleteSubscription
 }
 
 const getSubscription = `-- name: GetSubscription :one
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
 `
 
 type GetSubscriptionParams struct {
@@ -179,12 +180,13 @@ func (q *Queries) GetSubscription(ctx context.Context, arg GetSubscriptionParams
 		&i.UpdatedAt,
 		&i.LastError,
 		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
 	)
 	return i, err
 }
 
 const getSubscriptionForUpdate = `-- name: GetSubscriptionForUpdate :one
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
 FOR UPDATE
 `
 
@@ -220,12 +222,13 @@ func (q *Queries) GetSubscriptionForUpdate(ctx context.Context, arg GetSubscript
 		&i.UpdatedAt,
 		&i.LastError,
 		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
 	)
 	return i, err
 }
 
 const listScopeSubscriptions = `-- name: ListScopeSubscriptions :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id
 `
 
 // ListScopeSubscriptions returns every subscription of a scope in creation order.
@@ -259,6 +262,7 @@ func (q *Queries) ListScopeSubscriptions(ctx context.Context, scopeID uuid.UUID)
 			&i.UpdatedAt,
 			&i.LastError,
 			&i.ErrorsEmail,
+			&i.ConsecutiveFailures,
 		); err != nil {
 			return nil, err
 		}
@@ -274,7 +278,7 @@ func (q *Queries) ListScopeSubscriptions(ctx context.Context, scopeID uuid.UUID)
 }
 
 const listScopeSubscriptionsAfter = `-- name: ListScopeSubscriptionsAfter :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions
 WHERE scope_id = $1
   AND ($2::timestamptz IS NULL
        OR (created_at, id) > ($2::timestamptz, $3::uuid))
@@ -326,6 +330,7 @@ func (q *Queries) ListScopeSubscriptionsAfter(ctx context.Context, arg ListScope
 			&i.UpdatedAt,
 			&i.LastError,
 			&i.ErrorsEmail,
+			&i.ConsecutiveFailures,
 		); err != nil {
 			return nil, err
 		}
@@ -341,7 +346,7 @@ func (q *Queries) ListScopeSubscriptionsAfter(ctx context.Context, arg ListScope
 }
 
 const listScopeSubscriptionsPage = `-- name: ListScopeSubscriptionsPage :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
 `
 
 type ListScopeSubscriptionsPageParams struct {
@@ -381,6 +386,7 @@ func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeS
 			&i.UpdatedAt,
 			&i.LastError,
 			&i.ErrorsEmail,
+			&i.ConsecutiveFailures,
 		); err != nil {
 			return nil, err
 		}
@@ -422,9 +428,11 @@ const updateSubscription = `-- name: UpdateSubscription :one
 UPDATE subscriptions
 SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
     secret = $8, headers = $9, properties = $10, template = $11, last_error = $12,
-    errors_email = $13, updated_at = clock_timestamp()
+    errors_email = $13, updated_at = clock_timestamp(),
+    -- Re-enabling a stopped subscription starts its failure streak afresh.
+    consecutive_failures = CASE WHEN $6 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
 WHERE id = $1
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
 `
 
 type UpdateSubscriptionParams struct {
@@ -482,6 +490,7 @@ func (q *Queries) UpdateSubscription(ctx context.Context, arg UpdateSubscription
 		&i.UpdatedAt,
 		&i.LastError,
 		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
 	)
 	return i, err
 }

@@ -710,6 +710,7 @@ type AccountCreated struct {
 	// Features What the account's plan includes.
 	Features    Features               `json:"features"`
 	Id          openapi_types.UUID     `json:"id"`
+	Ingest      IngestCredentials      `json:"ingest"`
 	Name        string                 `json:"name"`
 	Shipping    ShippingCredentials    `json:"shipping"`
 	Superoffice SuperOfficeCredentials `json:"superoffice"`
@@ -957,6 +958,48 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// IngestCredentials defines model for IngestCredentials.
+type IngestCredentials struct {
+	// Key Sent as `Authorization: Bearer <key>` to `POST /ingest/v1/events`. Shown only once.
+	Key string `json:"key"`
+}
+
+// IngestEvent defines model for IngestEvent.
+type IngestEvent struct {
+	// Attributes Key/value facts Bird event filters match (`channelId`, `platformId`…).
+	Attributes *map[string]string `json:"attributes,omitempty"`
+
+	// Data The event's payload, delivered in each dialect's envelope.
+	Data *map[string]interface{} `json:"data,omitempty"`
+
+	// Id Your id for the event; sending it again is a no-op that answers the same.
+	Id *string `json:"id,omitempty"`
+
+	// Scope Deliver only to the subscriptions of one project, workspace or traffic source.
+	Scope *IngestScope `json:"scope,omitempty"`
+
+	// Type The event name subscriptions match, such as `redemption.succeeded` or `sms.outbound`.
+	Type string `json:"type"`
+}
+
+// IngestScope Deliver only to the subscriptions of one project, workspace or traffic source.
+type IngestScope struct {
+	ArkynTrafficSourceId *openapi_types.UUID `json:"arkynTrafficSourceId,omitempty"`
+	BirdWorkspaceId      *openapi_types.UUID `json:"birdWorkspaceId,omitempty"`
+	VoucherifyProjectId  *string             `json:"voucherifyProjectId,omitempty"`
+}
+
+// IngestedEvent defines model for IngestedEvent.
+type IngestedEvent struct {
+	// Deliveries How many subscriptions the event was queued for.
+	Deliveries int `json:"deliveries"`
+
+	// Duplicate True when the id had been sent before; nothing new was queued.
+	Duplicate  bool               `json:"duplicate"`
+	ExternalId string             `json:"externalId"`
+	Id         openapi_types.UUID `json:"id"`
+}
 
 // JsonPatch A JSON Patch document (RFC 6902).
 type JsonPatch = []struct {
@@ -1262,6 +1305,9 @@ type VoucherifyCredentials struct {
 	// ManagementToken Sent as `X-Management-Token`. Shown only once.
 	ManagementToken string `json:"managementToken"`
 	ProjectId       string `json:"projectId"`
+
+	// WebhookSecret The project's webhook secret; deliveries carry `x-voucherify-signature`, its hex HMAC-SHA256 of the body. Shown only once.
+	WebhookSecret string `json:"webhookSecret"`
 }
 
 // VoucherifyIdentity defines model for VoucherifyIdentity.
@@ -1691,6 +1737,9 @@ type SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody = WebhookMe
 // SuperOfficePutWebhookJSONRequestBody defines body for SuperOfficePutWebhook for application/json ContentType.
 type SuperOfficePutWebhookJSONRequestBody = Webhook
 
+// IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
+type IngestEventJSONRequestBody = IngestEvent
+
 // VoucherifyCreateWebhookJSONRequestBody defines body for VoucherifyCreateWebhook for application/json ContentType.
 type VoucherifyCreateWebhookJSONRequestBody = ManagementProjectsWebhooksCreateRequestBody
 
@@ -1765,6 +1814,9 @@ type ServerInterface interface {
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
+	// IngestEvent Send an event
+	// (POST /ingest/v1/events)
+	IngestEvent(ctx echo.Context) error
 	// VoucherifyListWebhooks List Webhooks
 	// (GET /management/v1/projects/{projectId}/webhooks)
 	VoucherifyListWebhooks(ctx echo.Context, projectId ProjectId) error
@@ -2098,6 +2150,15 @@ func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealth(ctx)
+	return err
+}
+
+// IngestEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) IngestEvent(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IngestEvent(ctx)
 	return err
 }
 
@@ -2587,6 +2648,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
+	router.POST(options.BaseURL+"/ingest/v1/events", wrapper.IngestEvent, options.OperationMiddlewares["ingestEvent"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyListWebhooks, options.OperationMiddlewares["voucherifyListWebhooks"]...)
 	router.POST(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyCreateWebhook, options.OperationMiddlewares["voucherifyCreateWebhook"]...)
 	router.DELETE(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyDeleteWebhook, options.OperationMiddlewares["voucherifyDeleteWebhook"]...)
@@ -3488,6 +3550,70 @@ func (response GetHealth503JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventRequestObject struct {
+	Body *IngestEventJSONRequestBody
+}
+
+type IngestEventResponseObject interface {
+	VisitIngestEventResponse(w http.ResponseWriter) error
+}
+
+type IngestEvent202JSONResponse IngestedEvent
+
+func (response IngestEvent202JSONResponse) VisitIngestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEvent400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response IngestEvent400JSONResponse) VisitIngestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEvent401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response IngestEvent401JSONResponse) VisitIngestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEvent404JSONResponse AdminError
+
+func (response IngestEvent404JSONResponse) VisitIngestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5485,6 +5611,9 @@ type StrictServerInterface interface {
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// IngestEvent Send an event
+	// (POST /ingest/v1/events)
+	IngestEvent(ctx context.Context, request IngestEventRequestObject) (IngestEventResponseObject, error)
 	// VoucherifyListWebhooks List Webhooks
 	// (GET /management/v1/projects/{projectId}/webhooks)
 	VoucherifyListWebhooks(ctx context.Context, request VoucherifyListWebhooksRequestObject) (VoucherifyListWebhooksResponseObject, error)
@@ -6118,6 +6247,52 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetHealthResponseObject); ok {
 		return validResponse.VisitGetHealthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// IngestEvent operation middleware
+func (sh *strictHandler) IngestEvent(ctx echo.Context) error {
+	var request IngestEventRequestObject
+
+	var body IngestEventJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.IngestEvent(ctx.Request().Context(), request.(IngestEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IngestEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IngestEventResponseObject); ok {
+		return validResponse.VisitIngestEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6912,302 +7087,320 @@ func (sh *strictHandler) BirdUpdateWebhookSubscription(ctx echo.Context, workspa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts4sjD+Kvj426oku6JMXS0pNXWOc5vxbOL4+DKZi/1ZEAlZHFOAhqBsK1lX7bN8f5wH2yf5FRoA",
-	"CZKgRNnOXFO1m7FIEGg0Go3uRl8+OT6bLxglNOHO6JNDbvF8ERH4ey++WtEPZDJj7Er8vsbRkog//Jjg",
-	"hAR7iTNy2l6763ott9U7aXmjjjfyvKbneT86DScIuc/i4OUMU0qi/cAZOcPBbr/X7bRbnv7LaTiheNOb",
-	"eKQ/afluO9idul3cG7pD3Gu5nt+Z9vAuGQbtltNwkhhPp6F/zJaxT6DLVrvT7fV3B674w+2Kf4biH/18",
-	"iCe+03CWi6AEc9s7afVG7Qzmu7uG8yKMAzXp4+WE+3G4SEJG1yOg1XLbvZNWZ9TrjLr9Zrc77PS6Agfk",
-	"mlDRisxxGDVDmpAY+9CfevcmjBISc2f007nCxLCL29O+P3C7u5i43UFr6E7IdOL2d3st32sNd1udidNw",
-	"WHyJafgRi84AEdNpC/eG3aGLd72u2x0EbXc4DIbupO0H08nulEw7xGk4nMTXoU+ckePLheHiYYKTJXdG",
-	"TkgFeNeiYULmiwgnoqUNf2rK3VGrPeq0m57X6w5hyss4ckbOLEkWfLSzcyNR2VSEtdMfTEh30CNub4qx",
-	"2+30O+7A63TcNukE7U5/0PECMbsbFl/xBVZrPGkHu9hrddxBPxDEgXfdQbvbcwfTzm6r5w92MWnD4h3P",
-	"wsUipJebFjDACRb/VZMdJfGSNPSyXmA1yZ7rddz28KTVH3mCSNIFFcvlcDXWhcJjU30u0Fl8pbBnexWQ",
-	"iFS8kqsCPy+hRRJj/0q0WODYLzfQFHQzu5DU7zQciudiBU8lAEghBh2Ix4IY/JiI2f7n3/9vq/9lFGFi",
-	"q+t6u2JLpdjK04KigabP5pou+I7qxiU0WLCQJs4dLCR7RaZ4GSU2/vM6jlnMX4stJYnzdbooPqMJ9hNj",
-	"LfQTjefzhvMNwQHsuU93DedAIshpOIcxW5A4CYl6c0QuQ56QmATOiC6jyHyyxznzQ9gd8tWxxqTTcI4T",
-	"uW329FY6wfElSU5jBe7JaiFeKxQ4Db06ui/1szSGwoXYEl7DuXgb0isAVSLsLeYJYMbAlXP4/vgEpXvx",
-	"5qZproFcAL5ckJgJrkpGqOd10LHkEOiU4mscRngSEQdG2LwWbMH/2xhhw9JwLJplxJuti/O9e0IoBtaJ",
-	"/TmMrxbqfQxtCsvlcDgRBFeL505h8QR19oFhdcQhlVKndTk/OekPgehew3mlKGc0xREnDef1z6ecxGoV",
-	"3rB4jiMFG4DacN4so8KTr2O2XOwHt/CJesXZhXp7SGIumbjXcI4wvYI/ThiLknCRdaLIZl8cIhRHGcwN",
-	"RwBU6PbOoEnegT82UGZtMllLwlXILhP1nwjTxs7stIyt6RyTaLoGtXgR7ly3dtTnO52W5n7qyduQJ8Z2",
-	"+2kt76veTpt2z0P2SzX7O07YYgEb/bekshLrfPACnZsrdER+WZLcIv1+eeKvxw/u8ijiyyiPoXeEc3wp",
-	"vpADIkz5jSAs1PY89P6fArSl7xPOpWwGu2JmouIIJ+RtOA8TF/4FoY4Ywp6jFoYjHEXshgRoQWJ0E9KA",
-	"3aApi1EyCznaO9xHV2TVFIj3Z2QOQmEi5yKE9UsSw1zM8Y6ELE9DerlmzIhMExRSlMwI8pdxTGiixt5y",
-	"KE4sU/swI7auEaEBb4hhT2l4izjxGQ34hgHvGs4Cx3hOEoXaPd9nS5qInVIc92RGEJavn3AUBqLrULxY",
-	"4GSWyZo47aHhxOSXZQhMRYrYGSRTwc4FMS6XIci2EjKexAK1Aq7DmP1MfCskhzG7DgMCSFjS8JclQWFA",
-	"aBJOQxIjNoUXC/l9BZSLtPd1UP4tJoI9/H87mZq8I9/ynUONtwxQSffHJCK+Zd3ewx84Qj6bzzHiRGBe",
-	"SOVRyBMB9SLdvihhKKR+tAyIpqMYtlETvU9mJEbTkEQBRzgGJFAk2BwJEFsm4tOYBEufoAVeRQwHiIcf",
-	"yQidAbtowJ4/c5pISdjoK8Rn7EbsE9VrirFfliReZSj7G5cTsxCUsWzpvq8iIa2DVBJQWJNyQpqAAWEe",
-	"0nC+nDujVsO2o9aAU4uOFFNDPqPT8HIZg8pdAfpNOtaDqSoD25iEqdFW4VfDy4226/brjbXrh+3dD6b+",
-	"bgVSN1gLmdHLffGpEGcCBFwvJnzBKFemrmAeUsX5wMDDaELkn3ixiEIf1nznZy7tCKaVDI5i82zD8dVK",
-	"tlICgGjRvOr8PLxt/ze8bObFgaWScZ1+4E1b0wFxO7jXcrt4QNxh0CJue9qftvzhZBe3PHGOT8IYsHpf",
-	"E9B9jCuNotHLJn1NCU6WscTLHFN8SeaEJnuLUEn0d8pAUWuixnkibRWGwCHQXNAdBBZpTjC/kDgXsBes",
-	"VybsPQX7NVv6MxKH05XoPTsd5ElxcRJHV2/Db7qCeO7q0p6mKPik8ixtoJswmQnOLc0xvClABpJ8gQND",
-	"wNyCKkN6jaMwyFstWSBZI7y6iFXHDWeeSmPqGZqwYDXSx9EKncFSnDko5Ggeci53eX00iKlI00QFJvS4",
-	"ASMcUZagOU78GXBf2UmGkgOWvGFLGmyJEGp8VsQIZcnFFF6auFCrA+DIt4825QOm1x7NMJeiqGCCeo6n",
-	"FC+TGYvDj2TbeS4Lnxbnmnufmy4CskBYAIAmBMckRgm7IlSsesp7H3XZ5VjpIIq0EIvRTczopUSI4JiP",
-	"ug+yORduE0ZovhTET5BGhjrfFF8xoBDzoexEQF7R9wFTE1tIGaOqn/roFIioROe+nCgK6WKZoAAnuIEw",
-	"muNInNUkQGHQEHilDIn1FyKOxJoEMsP0GxZPwiCQ09puf72/oSSuwMYPbIkCBnuJ3VBJ8Qr7SKqpzQw/",
-	"GQyPhh5Bbfnx0IREjF6CpI0pA6FanCEZKu7JaXJEVYGOkzwoGYtJcZAOLuZyYzG8Zp1peTrtJdNv81O2",
-	"9v7ZEAz0FiZcy6MNdIN5BmSG5wdwu/XbW+8JIHHjLsQc73ERoDmZgktggNwuBOOE6errqXuzs3Q/52ZM",
-	"tNVf8fgJtp/u5kkrTngBqVgPCeu3x+8PmsZdYNfztpF19NzWIqh61E3GHdvQ6pud8gfrTDZ1e8o+qrLK",
-	"1O9JfHBnXlDel83GBAfvabRau/7TtPP86mcGL3mk48BlNFrlF73z6Iuux5zjFSx8wCRzeoozGKABowij",
-	"mzhMyLO/IEk8pmBbpAi7hPvBYigwGbRJFt1HJwu+IH44DUlgNVggny2jAKCZkAygvxhNpC+3Phmj7KtK",
-	"qohxQi6g4QW59QkJCirBCWNojulKHxq8iQ4jgrk46VcIX+KQoggnQmZqODFJ4tUFniZCBmwN7nd4pPOt",
-	"pBzRAgHMSMNcoIsjAYi7JwEpmp6OpVEcLWkSRtK6J23nsUA+38o6/2clumMSX5P4dUYstYluisNoGZO1",
-	"RMeh9wv52KS2YzYnyUzofzdwpyE0QHEksGWMSJ4d9R5ZNNk4tIGdz6GbF3FUqaTvZ3KlVpbNK6yUW7ce",
-	"FT3rRjUw851oBLN/g8PoUWT5FDHwh/RQTC9PxSEif2V6O0U4jvGq6Zwr5yPZbBlHJd3+9Oht0zm/KwrI",
-	"l+E1oaBAg76ioGo698FohpFK3GZNkJzjX+mUY/dWhCh7TZMwWZXv3Z2RI18JxZ7ja6L1jZDmlB+nIdur",
-	"m+v72WSOWeXCvsCBHq+JakGkFGZDf5Tbi71kdBqF/rY4SghPsp1YwtKhNLGK0afQaoR2lFugiZh08MdB",
-	"yx5ofMgYnC2IvFJTYKhJP6Y4rKesBd5OK2dyMad7H8vImukesFS6LVp6j9lhDNJIeG+Wqf1EbHM1bwIF",
-	"I5uzQErbIKKh/al7SvUz9zikfnHhLdA9Dk5MyNQMqoFSqPocp67G1J56LYlQLNOEiCOAUIGu1JamN3MB",
-	"Tfe1Jq0nGnlEvcA89Bvo+P1J6F+RRPCHF9Iw78cE7qlxJG+Lvktvr9RhfSiv/rfElT7pF9nXhQuErucJ",
-	"cBMcRlxeoMsromYCjjwX4qQ17wsazhVZGbdOumebVJO9U7i+gNvCa9cjuIeHk+Gk0/Xaw66Hh9tgmlx0",
-	"Pe+iCIBNtyDJMqZcSBFwFqNQOZIoN4oZyAM+i2Pig/1qSYrYP8SrOaHJUXpVvRX6X8u/rWhvm2j/QUim",
-	"2vtnEWGa3ZxprxGM1G1suhbi+FmQeMriuaTolPM202VS8t2F/uZCdZJbLzXJe10KAdEXsbTFWqyftGjx",
-	"Lr14BilVTaC4TvJ+956HzBEpGe5tS9Y1l+wlptA6pIH2TIJ7XxTK3xe9MLmen+6mS2G32ViGtm2XoNtt",
-	"d4Jeb9IfDvvTNrSRH8pGhRHTl0rlVQBuvbC1VvJmRijCSI9ptfTkFusBzP90/XVo12tpdFfqXPdl8PUR",
-	"Ek7F36F5WwFHtr45LKBDSTH3pN0DlqA325NsKkookr2ZXZCrN99897Yf/fKyG71a7r+5Xbw+Of4a/zoE",
-	"vHb8Ijlnbqm/HTlD46b2OmoWvTAezb2jcP4b6/lJa8TST8vmbLHASUJiqj3fTo/ejoRGYqjX4BQsXkhK",
-	"wGjGeILgZq2sS2vtBtycQ5rdi2Uup0KmgVsh7Xq4zcEOKL1ONehN3iVbgVFasYycH8/zJN3DuWWyO+SN",
-	"HI8E0912e+IOO5Ou2+32Wu4A9wK3O8XTCe75wXQwcXKLcLPWwr89riWQ9hPbwDQJsu1QvvQt4HX5+Zxd",
-	"Tjc6u4CPeXYjtr08Uw8v+XEMPxfDvKRHNL2wlSua4dOfehduvKneBwUhWZkeg+s+ehHGgfmN4e9neHwG",
-	"OCFuEoKZoOD2mff/WzfUG91OOQRu9CjVd/efyi8KboFrVS7R9D00NSdqOAfWnWjeWXDdmIZilg55Z/qy",
-	"/uRkLkYGBk38myDmxlYLm0dCQ9HIeQo3m0hhrqHJ6iV0DeQUSAUfR2boiAq/ylPefRZXr9oc374l9DKZ",
-	"OaO2UCDnIdW/Wzb3YRM98mzZNJngIVvlZaZNb7NbCp/9UTaMMk7XNWIXZnm//Vbo5FfacrlRP/euS/Fa",
-	"YwPKMLWNG3AeUvNp67fckuWpZO6dpa0nz99PDqHLOSC75HNcULdMXSFUYZfqjvDcQgzpSf5pA/MAQLL2",
-	"1iURi7W3TGbGTUR+NsqR/9N6HDWcBeb8hknesQ2Hk/0b328AUwpOZTgT7Y5avPOmAcIcjXOGzpE2JZ4t",
-	"Pa/jw7fwJxk3nU0Qy5EqwTT3XTU2S1BC6NIYQtZ3lpzEO4JExlLRkNqJxE/T2YD8Qs8zdkMReBkxKh1N",
-	"S1+X8op82uxAqlhFBp/y6RYDbI6QWUsAZYAqcV21A/FSkkh+Gu9YTBCeQJjYjCBo1ZAqbDIjMVxNYbqy",
-	"4qh602VcRW944zqtURTD3xjuaYYClF40NRzTA+G8lnxQY4un8lc1RZampUNzPt1zQdX3lTCdFH2FC4u4",
-	"vUTxUOlA0d0rNschteNk+7P7vmg0z+g8YGmfVSd2PZRngnAe8fc6JC3IM7/vde4h9xb7rDctnTYgPymd",
-	"9CZMyJzXkovz5JkJAeBjIX5rKcbi3YfnRMa1ipNHDD1uoCUNSAyMR0wO/rgmNGDxE44C5i/nhCbyFo7P",
-	"2I2MQ308YOdEzj+PlUg7VRS9vQQ7znE7403CEhxVuIjlz0nRTvXUUGOV17DwFSyUQq4Cu3LdjZwsD+Yd",
-	"5YRdtpV9JVshlaUIUZbIi2VlNMyfkk84itglfw4ByvKgkR9Is46MYGbTKYR/LCOZbUYFeFYwtzqH90YG",
-	"uDUXs7GmEsLKsGzNn9SCZhpCYRNvXKO90gqFAXqKEafsZhrhK/JMRgKJ9UgYCkIucJ5+lFsd26ooG7Ez",
-	"cv7vT547PP/U6jXarbu/OfW0BjP/SxFwQ2FUsTiW4XPoyGWQsYSGl7dummMmJaQJYxHBVLzMEs7U6stM",
-	"SWOhyyw7jeVllqim1lCV/WQpbWr1I5Pe1GqapsWxjCqdHzJ5b48yupqzJTdz5djy57y+LT87XvGEzM0n",
-	"+pIoe2bTArNcPJ9qkZ7OZlXJM3P0aJm1yuZXK+AckrykH8k0f/8kK25nqmMzGeAYXZGVchaC58jHFG6T",
-	"4D0J0GRV+2w0wUmhsB2PaWLAWv2pJGElvqh70cjKW8PL2DivsVB2cUbmw+D1JZri8pdwUJiKHsAGYtH8",
-	"VzY+gsVfoNqu6Vr08T39iVLJ0y60Wo7qaLLFpAA1zsKbfLKG7WT0wniNQtKGDA9VaKzWy35XU7GBL9WH",
-	"imSTW5jWH8pXLExFvYDo1sUiAt/TJHOYTmY4AdGLK7OLkejkOaSCgTtfuBl+AKt5RD7TcHh4SUN6qfbU",
-	"WsNz1vLOTGS6/qsT3e5O+Y6vb34aRzW4n+jIRjqp2Sa/bPAY6bvgRoVZ1fLNE46+OTk5RDIGAImWTeup",
-	"btwzF8Wv2XKOqRsTHIBEqCwqyg0lpJdozmKigTOsSPIO1LYdiX2W+9Jdi6Nsj6CQys0qtD9L13lEGKao",
-	"8lmq4db5euC8lCl+OIlRSHUIgBwsXkakWU94vbKy8xmLE6R9KuDVRPwpBrwKKehF2lMk9GeI+eDDFmyy",
-	"sW29OlhozXGCjA+1Tla9QqbnTRmZIUf7r1DIBeamS6W/JTFbTiLCZ4wlMC4NdlgMbkJ63jFjiTQuCghS",
-	"Vxl95y/Wgy1jxJeLhYA4IXguoCPa/9G5dj08GPS8ftsfeJ3d3m7Xm9rBN5yCivCfyoxOqSvC/ivJ95Q0",
-	"teQkAGpQ0f86A61gh5ckyVF7Hrp4euH5vWC35eHBrj/AndZ00F8LXqLkZZvLhIJONCkgQd45bTy3LJcc",
-	"YQI9SHbyXhJwFRey+KxaGMwIFd0+kVvTIzN1wfzD87M/HQNYT0kZduXUDcrSxKCpBr1WAX0lGntjXFIW",
-	"8xjixLw4ecIlESna4Ra+n08qZdtP2e1vwRP4eZpmKUyEGBSvUNadEYUiU1Fy1PXaBsJSI4HtXPiG4CiZ",
-	"lQVYHZCX6cmQxXRpJFbeeL2h+rDJEN9yRiGQxkYtRpiNNq2ip0dvXqL+0Gs/y8l0hUvlmM2t2i9bmDPB",
-	"gXTcnDNIHBqTRYRB8lEPfLZYQRZ5nliVd8j0ZhtGO3GVpPOFo76y4aIoZeayYZepJMI8kZsCjGHihJov",
-	"kpXaxeWN0nBu51F2M2AuVkZlyqmcG/YFHEXvp5C412qdheTpJfjCOeEJni9QTBYxERK6ZicBTog4b1ES",
-	"zkl6bWfPUAied2qcJhKTBsxmAS2p96M44DmolirV5P7xezToey0kRbL8qaSrJ3jtE28w6rRG3X6z12//",
-	"aN561riish7VlckX8yDczC7Cbu+UfOz0Tz8Ovj/40D/8/qVHVl/PJ1aVWFIJDAopL3M5hS33vKsF0ePL",
-	"b7OVkMKkzlqiN4Pu7byOGLleragkpxeYE+fuvOyPrGUqFqxUtjRYY00UWqzhTcdiwmZaNjAosuFkwTxZ",
-	"yYOGrpZgnAIGh9XQ6vSetqNg/dwsNhRZncFYN2kDzmPglaDheUgJ10Ei9v0QciR7tLH1rLJDkTTfhhwU",
-	"5rzunMTh5SXJsMwJDdgyqa0rV6Ii1e+LHM1Yk/L2OXordKmYcAVeTHwSXpM0+RKvqeFsAKt8zlBloTSR",
-	"wotYQU/5gkB+WszNA1ofTByFyTNzP02WXKwnv8j0tAvQ0zDn4SUV3xg5s+u0zspsVLau0WGNXrJSHz6e",
-	"L3B4Sc1iFPpR1lH2SF7E5J4RWn6EYwoRWtkE1zSwjJN/bxvUbLAJAst0I7bCUbK6SEIS2+aee28BMPfe",
-	"0v8iZnMGCOcJ9q9sQxSbrO2lCs5CCwukxRYWZBaaWNBZaGEBNSZTEsc4qoQ038ACaL6BdYgbHAf27bWm",
-	"kXWoYiPLcJZHStnlTRxUvLgkVMcrCoZaGtnWUIaUb2rFExyrzpY8YXOBZXF0QKY182GGE/3IwIB+JDFg",
-	"f5YStzyShUS7nOgYhyZf+mkanpgEQiTNTcJ4FrMomgjSXvuyokPzscKHMTf9JJta+iQjcP0oI2j95DKc",
-	"Js0JjjD1yQUOyu+SGFMuq2BZRtUI8gUVLQjYlBS2mnB8b9M+qN3UF+BGtZtnBGxvDa0u1o4vm6j0gFWt",
-	"1uMKaIfPcs80ZDadq/J05/ImQ7nsvWDBKq+8PK7AamQgNOTVv//98P3xyd//jsY7mV6+c93aUcGofOdT",
-	"mpX5Lq0fNS5KtTbR1S6x6mwQcu5Iw/VCJgepLxqlyJOC+CNhbxtR/wGoq4+X1O94K9x8TZLfFDFfv94a",
-	"Lzuf0iz+d5tw9DXJEHNPDAn9ooiiQt0IqYOq8EVp6dMlI6yqjsVypp3/CuK7UC7MbiTA/OFqTIW3IL6A",
-	"zkxNXHu75W+ItCGAZ+6CSiPHSRKHk2VClDFfB3XCuzXz0boFjHde00wg0PwQGwGCOxTVgCcsFkqq9abL",
-	"vpDytioI4QTA8cqcCMBmm0jqnWjLUJvgCNHlfCJNLBY8bXBpTA0G6Wo29BLKcc+3on7p5/ZbHzynD2cS",
-	"DzuDJBoecAZpPP6WZ9DpZ2W1KYpqcFtLaZ4sdLhU0sGyhSxVWHId3Mwu3ly1vvn4dhj98rIVLSD9QOfk",
-	"ePbC2p0tlq5s7lqEW/kL5eJ35MdbeQrpXMJ7FePuQbwyMNm54KqiM/HNc5mjl6ubEtT1OnUGLPARNdsS",
-	"GDb2kc9QWI7fqBeElk+LXQhAM3Mm5xNXJDMWXIhHqpAY3EJAcoWLhLGLSOx1VVc3zWt5vmX4THZRtIH7",
-	"li7oKq+HihEpBbjKyC3kXr0vlm1JZbdFRy6X7PoUrnFa5i2WYfYLcfxCbtoah1kJnebIj4BTXXGvvLVk",
-	"qRfYYeCHkDDEw0uaHsiKxHgTvdPJNxIUEcwTNED+DMfYT0jMn6t7qznBlKMzRxk1CGKUnDmIUXUDBJdG",
-	"Z84VIYvcpX3aTKqNAmW5mJVezt/76b9+OjvjZ2fH558Gjbtnf1vH6oq5L+vSU5bp0+5AZ3h7lgWfosm8",
-	"uC4G0Wl6XZfzc+PlbEY4CuxHoJmaBndcSJeNqTb6mzLi5y9Srezf96xgnYFTfJNBU3yTAbOhHrYEqGDN",
-	"TB/lp1swZ6aPyiW2Kym+wg+06k6rfAOVvxSud5ma3VrV0tesRGbZORWRNtVJBaoYXXSDVxzNMb+qcHgx",
-	"y4jXjieMo82h32bwYOEiU0Gb3mgWbj8NkGpsVHO9q+IJK28y111DPmhB5yHdl9+3yqurl7F4KKW/r5XK",
-	"LX0F7CUFbWfFhvjIjErqTEkdntl6l9XZ06O3UkC9CaNI878U2lIoUy6cszu4VzxmSanbgjxe02sSsQWp",
-	"js3cYqlzfMYaQrgldI8QNboWxDIdRroKc8EDKYx5YmUzEa54QcktvNgYQriIyXWNhgV0SojU+KoTNei5",
-	"VcywRZoqmeuiOqxUu15VAGe0FICs6ajSuWpB4ot1Ya31Rq8b/pqbsZqeCXtD1/tMwQIYqi1J9kBZQLem",
-	"pi2JvirO0uTYhdrL4CxcxRXv62WSWmKVO8VqIYsAq74nBCWstlX2y6Hwqx4KVpLLBatY4uPle1AAiwgV",
-	"uprpo54wdC0dZsDGrev3hcmq6CV3Rq0qGatQwSocJMEvN6uEYRXbjBTY9bJ+2DN9WJKMQ9M90OSBC4me",
-	"VKAACd6RIMQwbMN5B6YZ0Tg1zKislyeMvVVmma1SiWgf5mxypaUtOoLqPKENpyLbVQnpsrTmSWWunmS7",
-	"XD21TH0PTI4D2cfrA5vmK1fgwo+t4M2K+ZZos5gMqAHbp4QvzEO/RiKjdKB88h054UZuray73JJRsHyU",
-	"bB2jbk6/NvzmMDZYT4wwuIL3IFd57l+EcfCEo9e3IXjMc3h4chNGIQOmdBxSf1bBZORBep9YyE1Zzj5b",
-	"oKO6nRMntuDDrvSP1jerU91x2oMsWObrXlSwn3J9NPh3yLNjW3Dv5hl9TwlStwfoBhIEQyUaqHo3RWNf",
-	"p3MYA56xctVmU4TR6en+K/Q0pDrCRNLPM+3nqe4cxRy01QUW6AERmxUCYBbBec9AzMzKXSfw0yChY/lh",
-	"IZazyixQJ2iztDtO10kT+VNWxcNJmy2hQUpqJeKSX1sKD+nFEySlnYu5OO7AmydNwyxoAeRJn3AeTiKC",
-	"hAgNzWWSPJLIxTZstJCgebSz8/Qn7H7cc3/03KF7/o+zs+azf6gn55/ajbunI0je8Y9n//V056f/e3bG",
-	"z//+7L+sBl17OsUSl8tu/WxJSdKj4ns3u9pz94OxPQgqbbLpmMx1B43rnojmxeB6Hps1beRnWQbUxnct",
-	"GWBLyLsXNLbBjNCTwrmpaDcg05CGUvjVV6scTWKGAx9iYiQtA50dkESKT4K0YzJniWR6JLY4mIAgxF/b",
-	"k/t9gNxyer9AtA0Oo3IAC0/YgqMJSUNHE12CMCuOVVQvNqr8r+upXOIYLTj3Q5iMgm2EfnoCviZ+ak1+",
-	"0kBPOI5IU1mHn5ybfHdLNWgT0/0mqwlWdTFSTuiUm+9LcEaVYZWqNzg1A+BkegnSWo/VCZkycjuwymgH",
-	"kNyL6WieVQ6PTfRKx4jO8DW0E3oOxP/ca3nzOKjATRUyZBEXAJaCj05IEyZj58DBwfSwwlFUCylH5DLk",
-	"kKeljJrsnSR+FFJ0evKyWRU8tXH2WYe5zEprE6GkDYUEW2G4P55hAWTxmlIIhNpxml6i42/22r0++ubd",
-	"3kvQaCHSs4E4y0WhxKDNpiosRGBHEfLBmCAPNCEyAWe5DwUI8aB2PgnR9kD3KMRi8NWxHv+vCE9Cqsvk",
-	"I0hMKnlFSKdMCHZwlhvBVryJ9iWSXh69Q7IvbrMxbJzTiTVg/ED5wS2i5SXE6mGxi2gQEV7YZE/UX09y",
-	"4DVUCLIQZ+V3aW4EDkmYVM/32oin6kKtHEElDhZ1qfJIZK/Guh/N53x68qAexuEcxyv0T7JqojQoMYuZ",
-	"NMIRS3rcJrvpXebeVBUjV7QupH5YGdQV98JpMUxpowvz/pNpLKBo0UB8KWiAozGf8yZbJhO2pMEYZllI",
-	"zgfuicfvjnW0uTicxcYXKodVrrJoFJv0P7s+pyVsiuOY3aBAiHRKOLGqcm+g1j5oWA0UTtGKLdENlg21",
-	"DVALNyxGOFPnhEIhFrNxRrWIPtUJqjJlbaybCSVN1T5JtTSByHFZJrrarCFVpudKa1msFwevwIdKNl4j",
-	"EBb6t5v8sPYtkNOX2X8IR9Ksq418vpHtMMOJ09AvlLKm8njL2AVlsVNElLbg+g8Y1mC3cHN7HV7ihOXz",
-	"55YI7R2JL0kaBG+nM1vQqAqQn4vPhb7lz2R0/G5n2H8mFe8POh0SpEqUke5CzZ6T+YTEUr+DL40S5lrX",
-	"Uw4k1QvyfvvcVurLI0hLVtYh3q1xqDpeggppczso0JNu2Uj7O6/JpBRcBqs6zjI9WQzgta0n+a2tkrOo",
-	"rRyTSxxD8gtFfbyRs81k21e/H0uNuUDNHPi3WFcu/fvmylXAZ1ToO5IfOpkBgq8jylQgsetgKqeJi/gM",
-	"wLshaMEy3UtxttOjt/+FWl/twWVSA7W/Ok7YYkGgDHPnqxPG3mG6klqXMZ9TekXZjZjhnvZtUN85kNHR",
-	"+GjTBFIp6fc+kYbYoOc1pIaHZ2q7R1bdR0nu9oj518KKvL7LUgqGtRd9ynaatTasYhBuSqhP1lyTUiSz",
-	"Lu0d7oM6wOW+3MgFy0kBa6CkwG1/iyx0j2D8lF0cEaxKYW1IEERuFxFW6oteSu33qXZuwbCZW2C7mf9e",
-	"yfTukTG+pim3lPGxBnI/GF9YncY2pLS0J/lrrMvUU9vbhpLb5BBfkgq75yHmHAT3hW4z1gcihEmR2wSJ",
-	"V88RnnDp3wsvIN2NeFERCLBdJtVa3j1bJFOtJnoz35A+BUJq5CGp4PAfwmT2VjsX2c8uaYqVkrzgQRfQ",
-	"HuEgIEETvQMZj6OITBMkdKDJCo3/xklE/GQM6rM4bL5YQb9YQb9YQb9YQb9YQb9YQb9YQetZQRvORXoy",
-	"12bhG7hN2bKaCQA1rRfZB3cWMUILa9uIR0aPhXOsCAIcwe+nayHZKq95wyEXXc+70GX3VDBZZWbXFzhI",
-	"Q4/Plp7X7sc4jp8jVUsaZcWkq/K3qqCGruc1/oDZXHW0fxFfjV8t06uGYD+tTG2H4C+ZBrrr9ydk4Hd2",
-	"e/1pt21PZKe2f5liS4JJoWLzdrcTe9kckmVMhSygPXKEEgFHUWjJbl5FlmBEHqu3Y6S21wpEBZXZAgnB",
-	"v16i9CxYe0LQjEQLsVhTSCg/WV5eqprTUIWLJzhbJwmL9CSqkaB5T9uKxGs15/x9Uzq5UG72ojvzImaX",
-	"MZ6LWQghaGUKyQaZGspCx1avKmMWWxj+fyVsOuvDT2tuawBBcZocbp3t/NSrU4S/UhuhMn9zqcr+ljvG",
-	"zLW/Zu8Ut8IcL2QZHCGlgSqywMmMn1FInCVwDUpKYtT3B11lx6jq/1xrNhAcLk5ZMHnlcX1G07tNg6UT",
-	"7M8EmU4iMtcVPnECMPwJN8o2QdUFUZHE7jQkUWAuc4rQK7LKkuFI5P1R9kUxft0mdHLiL+MwWR0LyU/i",
-	"seDfaDe1Z/nOjWSoRjJyeXUYiuYzMFHoSNZRqf9sfWT6jLuGU/aJvB8UEGZQDxA5igWWNWWQTrlauJzr",
-	"PpLjjNCTrByS0N5kiIcgpZUQGWS/MkGJGhvEbxCn0zFTgGZJsgBwgnlI16BEZoEHeXX84fWLb96//+fx",
-	"xd6rd/sHFyfv//n6AO7404FkdIBlFChHqUeRrd5oif3bDyf2hFKiPfgSFAsg1xpTh95XJnOhxnrrYCqQ",
-	"WQQOn4oN5kJaFwQMGgcuo9HqWb2xGYRbWMwnhXp+0jcF0yBXyjnrH3qxdS8H3lAxUNFESrY14D6piGzJ",
-	"dyzDQQRJ1o5zeZIDQDcsgiB4iBBA5AkCVlVDLVRadoDmOARJUF5Ow9WIo928L8Nktpw0fTbXSZWC9I8y",
-	"t35PUyuzm7uOy93G8wXBVxxxck1iHKkSrfxJ+uU8V1eBN8/oHvKjUAaMhUlC5H2TkFtB8WBc13nlCK5S",
-	"0JIqY7HM1MITFCYjeeYGIY6In6ArQhYchQk/o2mNWJAAGlkEHKxDA8nzByzXDUTocs4bpqbJgeKk6DFh",
-	"QUgExGf0X+iVGupf6AXm4MsxQ/8CdpT1jv51Rv/lum76f/EhlL5HT1ODXeiTZ+hfaLwD/GXnujUWv9am",
-	"a4IezEAuGKi6egV0v01yR/FB0dke/cPqMS+HfhHGATrIuX/pcdP7L77zybgLu9v5z7//1zbVYiW7qzQz",
-	"lRzK3FwfyEQMo69l8KWYMOByEYpZqhdWjAp+gQQMDTReF3QmeNq4MoROwtR++y7ji6q8KgdArls7tj3D",
-	"Ny6y4q65YaDGK3rLLmXfGZdvoPGOKh7ryopA8CjLlFaoLHu3cfjiHM/oa6h6kqrfPo7jELaHIAtlAAI6",
-	"kYfwc5Mczf2DYrIgGAqpYI7GmfFgDDvr5YyFPuFojgMoUhFD7Eux0DM4+oQRocnojLrGUCOEU5Ee+NEU",
-	"VGeVa84QM59KTRtsPzgSehwJQNJ8JsvY8xt5xRAmszOK0NhqFBs30A1wqEz10HdgUJhY5v3NNHMx4UP9",
-	"oykxLTiHRDRQY1OMtofUrpSmD+nsoI5gAV5MZEQrIrfYT6IVisIrcTaipXR8QYwS9LTrdRsCwUYZqZHu",
-	"ePysIQbS1wxhAMqNHCghFNOEC3WCMvBIE7oMCZpFVI+zXIXjLFJJ6MKcRcuEIHHQPOXPwMYv+KisVMpV",
-	"Y3mg68xUjBIBkbwdeDrueh4qYlvCdxNy8uy5IiOSRlBBlF3CxKJB4A4aH56ejEXn14Sjsbz3HYshsDga",
-	"BBrTy1PplQcLD1ffTZSJPGqFobhQhP0rubgFBntJEo7GXa8NAzCqagRlhYEESOJAQn4WBwUgw51OSCAx",
-	"HqOXufc8CaMILujHXa81BvwLTjuSibmUwc48inX9oXFbtC8eR2IvLOMs+R70qvxRqaTynH1rDFpxEyl3",
-	"KljCKYsJ5BpL2bpgkDneZnTfRYUeJXmLwx1ILUxNlrqcjOQTK/Q0vytlOFvAtYEseJbNtdtuo6KhQQ5k",
-	"ujqEHLEF/mVJnoMzA1d6gUKlWKI4ELuMBug65GmZpxx69XYDAhMDZJ7T4PVJyU3+A70pxH6EjTZOqze5",
-	"2WkbQZUQIfaESSoUNAQoYgzxTDnVgk2DUX3JLkeGr5toL0FzxhM0Da9JYT0AtnTBwCrFZ2DWoNmWg8WV",
-	"w3CSoKcCqxOyYjR41kTasVp8lFpguORBkxWoAYA4HC1JE+2h8eHeyctvYDPowllColP7LK2S1W43ddww",
-	"uGirIFfBLsZaSNX3RYoNuqqRu4wjECHEGGnlOPA6BoyNTwVTUrGNz1XUt4yMvAmpEutkVxzBMbPkMDLX",
-	"pjvZE2w6Q+YYmRajEA4qsPEJIm2ghNwmOz9zIVh+/+4tevoKJ/glo0mMIYXvKiKjzJYEFCoPAWlhUOdt",
-	"I8vZKwYQap1s9U+y+k5g+P30P//+X9k4fbFj/oZWO2l343BEw+irMyeJl+TMUc76yyh6Jrab2GVcwPJ0",
-	"LP08vsLyHkf9mogelLfDT4Jnn38F6zwGJizFgXQ3jWXyhTF6Kj0AVkjdTzyD/SJdXICMxp9eyxJaacKE",
-	"u7GuIUXJJUtCyd2pz8Qh2kTj9J45O2yASOTd4moB58dY0ctYrrk8ocTmp0xemsP5gDi+Jg0Z5jlZabU5",
-	"LzXunBCejPV9b0ymS04AT4sYCgkACUWMLSbYv9IVdAjXB4/UQcbSO8BAoYzSHmcWtLE8h9TJIwbYDySK",
-	"4FqUazsg9mPGuemh/LwoGzzhpid01+tK6lWS6UixtFSGSxic1tkhQYKUurV8J4Q7ndzThX/HIDmM3SMy",
-	"lxnF1YzcI8KJWPlTGt4iLjNtPpPLoOU2EiBI75krMpVpJg3U8jzRe5aZk6IZW8ZoIblfA+L0Q+lvUjxj",
-	"sQynjleypVyxIOtLHx2A43fF40UX7vM0EYKTRugr4ZXP8II814KkMu5maWzbbXmOvsUxviaRGKFsyAxY",
-	"ksgI7RlHT5Uw1PTGz5pIkolcdp2HMzAJQ+xUSNcJSwqawEjqgMrK/eHEBRgDNFkm6qhr6JAUFqNdFOAV",
-	"l5LNhKc2utzMz5wDphRLoHN2HQYkOHOei/MDxBNxkHW9luhGUp5QQp5wpBQMpOqRZp12GkLekpqLYNPi",
-	"dFCNJecWRATXg5LKF6pPIb4On0nDfl61kUkWQhXKgzmasGSGxgFOsKLEACdS0nsq1rGkPEhq4TN2w1Xb",
-	"ZyZaxkHIfRYHL7O8CkqIBCdYM09CFPqEyupjyu7ybv+kZGZhC0Il6E0WX+6oj3bmocyeqGzGqeGl4VyT",
-	"mEubS6vpNT1ZP5FQvAidkdNpes2Oyn4FVuPUcLCjuICMCmfcYpuSOQY5wkrIl0QrFtXQ1rTuIXApXoFy",
-	"n4oPIJcoIUChJBNZz6h0BoxX2haTJ22eRdfDLgNdRnKj57nYC5XuPpmRMEZBeAn+dIDzdL/vB87IAWuK",
-	"nNWenL2TXkjrROY+o4lyowfuIaVhOKaNxNwqc5f0xksDqKZGAdJCAVFxmKapr+SXYJSTLGKjO42EViV9",
-	"vMvfLaiu09NVdNb2Wg+dDNiWoZX0MYUWzavOz8Pb9n/Dy6b6vulDtrUs9Y/TmbaIFwz9wWQX94e9QXe3",
-	"02/3Wl2vM22TVuD5w8kA7w6rXsmEq6YNQlB3u9Pt9XcHrvjD7Yp/huIf/XyIJ74g/kkosw8ZFwLOEA8m",
-	"u34/6JHutOO1W62215l2SS/o+7uTAR5uel921R4502kL94bdoYt3va7bHQRtdzgMhu6k7QfTye6UTDuk",
-	"4NE9cibtYBd7rY476AdTt4vxrjtod3vuYNrZbfX8wS4mbSNB614iy2D23VbLbXdOWt7IE/+DEpgbiS0U",
-	"I/YDb9qaDojbwb2W28UD4g6DFnHb0/605Q8nu7jlOXnCzGz8ZrJ4x/NbQZt0pl2v1+q3dzuD7rCH+5Nd",
-	"fxAMiTdtbXpfzsA+cobTAdkN+n5v0sWdYXvQ2vX60x7pBh2/PWlhb9N7MK4LeZuBvF3KeuXUWNy17/N0",
-	"fV/60e+zjE8jZ/dk9OP8B+/Hnw9+fvf1u9UPJ0ezgw/73R9P3lwdtN+1f/j5u9nBq6uP71/tCwaeJWpy",
-	"OLsQy3Qht2Ih7KGKWq5Tjl1OoeLML+fJRefqwMPfBYOP/9NaHO3yE0vSkZHjTdvT4bTje34bd3FvMiCt",
-	"YNfvT3q4O+wM2rutfqvndacd0g5avjcZ4sF0l/SDnt+ddHB72HJy+VAK1RHu7ssRA8kSKy8epT0gb09p",
-	"CsR1Pa9qoJSd7sCpYSScg+9aNb/L5aYzb3KhVoZ5S/jT+d25IOb5HMer9PQFmTs9qxJ8yWVJ5HlInXPR",
-	"X/lA3/mk/toP7gSUlyRZey0rj3WBHn0jksVa8UZOJZfuyU37wfo1ScxTNXca1UWz7uA3WBvxZbfml2mK",
-	"wa1W9GuSrF9OwWu0R0llLZWsid4E+wGUT1nYC3QfkczKrFdcqCg3oYy5BouROkvSaJ65ikoRYhhEpmDo",
-	"YCUeVCy/dBF+DLlKFf97VyzBXkfOAs+gezASlZ21lmj1hZidkfIIr8GecmaSSn50pFQEHEWp97x2Jg0p",
-	"T3AUpXewkQzomKzgUqBhmCTlXWwTHTAIQgsplCQv0athoRNMK4p0eiqntAOLt9rRKgNP2vrhYsKoDRZy",
-	"MOyhpz7mxA0pJ5SHSXhNnqUeLr8sSbzKhC7xHxVFa1JtyZ9oPTTyAiuMiQzFC7nES9WgRtzvQ0bVipnA",
-	"PKkaSy6LZbC6ASTOnSA+2zbcgq2kzr72cXXTnWOmhgZf/PqcxOrKXyGYZMWy6zKHY3YPznDM1ssfqT/N",
-	"T+dioTM3Ff1b+8NYjzJjqxqb3xTH4UjbYFug5CYLo7GZbTFVltti8A/wh9WCGGbcM6rM0lW3hmpToD1l",
-	"c2p7nna6JGDnTTNsgCnK9B8Ag5TFqmC0OWQ8yTLubHeYH7NjCPp0JKnf9/DcmspTmtqW0DfQNkqYKgmU",
-	"L1q35kz9nNN8wEaumqhS0rMgpT/mXtaKhp5H5V4uH+dw61FtQDx8f3witvg4ITwZ64TzuXRKT3huzz+V",
-	"VeYzlURfiUjrdpigGYZLzWdnVFoWFyxO4HI+TZavbnFyXhkIo/btrfbVEk/EwUWovnkAkWEGvt5csoEN",
-	"O11MPNvpf5LtKpbpd7FZjQw/W80x/c46U7ZMfJaVd03kzVUU/VE3rqDB+23bNAysQhrfM09luYHUJyrO",
-	"AbIjTcMogrKxNIBg3bWC9iv5vblnfiWaKoz8+OeARk3+HPgtKeNVHqJtSONTKK1GskKZLUhbPM8l+9uw",
-	"7qJ95bJ31yUQhhpp90dnTSX4mFVrwA9YAQF8jd3ZsO/Ar+ESLN2Ck5UK1VinyD6S5PmHl8t+G3nst6Q2",
-	"UMdqkNq2dJFF7q8xMEpLkEmtSuICX4nDLONhf+i1R2iMg2AMrqaLCEvfY5nxUPzls8VK/Ff+PqNScgTP",
-	"I7wuj2IT7YHDIgm0sGl6emj3guFzcGIb70/dUzpnAfhSusch9ckYsSgAARLTgnwaZekUsr5a7U2qoIDw",
-	"4TuyZH7Zk6UndEZIdT2ez64lZGTwYFKhD1zMED3FVMbGi5k8qwy3siBnrYFoa2213mb/ljMqs22KbVLs",
-	"x4XJ/8PGgWKiC5ooe/FPnxy2cEZOIqsFyYplzs6BLGaiGjnvY0j3IxAOrRV5bvoAXbedu/P6PKx6WkDY",
-	"a+bFEwGXYQVXaVjSZIV3W3NSI6VplYoLFMT/rBp8Ianq7//EEJ8M63ySVr4Sn7TadT6xVMh6vBNKHgO1",
-	"zqhlUn3GQPjtbcjBnf2DWf9EZVlT21Z5PmoPfzJKb7TSIjvypuuMJviKaNehgo5Dbn2ySDIbBPiLac/M",
-	"HdMr00z0cyW+yXtprj0oll9Mhh8yG8REmWH/jCxHT1P5a/yFBNTD0xOU0zC31Eh33mKepEUEKz0aQFST",
-	"LrgBicJrAvlzShZHaSFsgFRJVV17Kc9sUrEyMH5FYswGrU+O5jfWLZeh6o+pYL9N4f9M+o6gxID5fI2R",
-	"rJAyIktGnPq1prTUQDGhgb63PiIB82VSkvGO8tZtCiIZNxEk4EJsOo1CavG1+JokrwRUG+kPoktmicz/",
-	"ZRKersqrBVkZBfJ/Xr1/efLD4WskPjHDQ4q/JyxYmb9jmAtfEN9dxtFXZ445nzPHbLoDbXNPir3tZMMV",
-	"qL2od1ipOlsCmYMWukhpZu9wP2thkg3k4lPcR6y5BLQJyXZwxChp/szXuC4IBLSbvWZXpYRPP0OTJQ0i",
-	"gp6+2z951pApF41kNJOQ4nhVucbHMMiWnAZfYwlcSX9In+qF3/n7/1GU+Ped+yBb/l6LZE31cRW2ZwRH",
-	"yexj9SYz72l1BGbq9y3wyVPvvgAneIJ5qqU3UM/rZGGgVjx/A+M/nJtL15ZUN9M5uB0t89Tj2gqaKnyr",
-	"aZfnGxO0XAAf73mdLSFf0jTK0D4Fs8GjzSWFPY3Gk4tWpCbZC/JnxL+qoqEtkhVU0tlbiKo0XBqQz+g0",
-	"vFzGKkOBzmuuOm2AvQgiKGNu8YjMIiREz4Z/0QPp7HUmNaQrJQvn/5SVEpfZyNT19AVWbsFd12u5XvvE",
-	"G4w6rVG33+z12z86WaHwn5yYBEIYChlt8qXvExJADQTlO9yM2ApHyerCx3HQhORY/AKLJufK1/xmdhF2",
-	"e6fkY6c//Pjx+8tZ//D7lx5ZfT2fCATJdEZp8Aospw4JNyJgjKiCLCmB4b8s5AI9U5UIzDLVrtsenrS6",
-	"o1Zn1N5t7va7+anqOakvzSnctn+4Zd8k/xO8iA53P06vev/8cTDvffj+kabAQVsTa3Yhd4+qLZ/2HYVg",
-	"p1Kl79tbbLnMY/JQbQJNeIIIjxTlgYZo2ZZHRpROPotgxZbQ/g8qBE7tjPriZLZHymJle5vPD2UVlSOt",
-	"LtYVTI0eJOzVcmop29ZP5/b8VyU5NeQJ+lB2kzIIentJ9TD1oQe7fH0Pq/wSrmNb8vPHcHGwsaw8p9rI",
-	"gYzH0soP+dPuxTweYzdJ3BwZGLFsp1dkGtLctUgJ949t39iMaSuj7HjiTGh1Rr1ec3cwrHEmGNySXL35",
-	"5ru3/eiXl93o1XL/ze3i9cnx17jzmAz/MdfsvjzQvF8pLGRdK45Rn1dmstC5Y78wzLI72oeSoTjHMbeU",
-	"+3Y+3WjVvpZ3A96eYW7v6KCJjTKkNjkKp9LtAQoXccRljbTpMvpDnqoKGZ+BSJR7xQYiaVTGGsQhub7f",
-	"Muf8LL7w68/Gr78myedj1l+2UeY3snEP3Vs0bWxsXPAvWXfzV7VVz+gZhXzOZ2oTnDkyR1KmmOgsJTgm",
-	"iF2TWKWObKL9fPFWHAQytb/sqKFzWpxRHHF5h6DrDaaXiFFMcLDSI9lBTPOJCZauo+mMpGLV14QGEQIa",
-	"Prc4rtRpKzf5PQjeEgs1Be/KBdE1kPQt3K8riK8zWdTl7NlaaLb+5qr1zce3w+iXl61oAWy9c3I8e9H9",
-	"vbF1vYIP4expaZsv4vjnPyJUnGcNcdy891l7S/t+Qeje4X6Wn7OYBgZCr749fn9gNdmrz8X7h4tgGobc",
-	"VtWZku+XbaewT7YpGJGiptP0UvRYEtmXd4xG/grPowx7eVs65P5PkQ45155V2dTN/h5hMX/Ye/d23WKK",
-	"99stpgbsz76YGxZRIK5yEfOpsNZcZC/wZRoWk8/wZs3YxQu3H+CAlUuY9YTrfIlnNEs/ALm4ZBKt59kD",
-	"nZwLMnNhbibnwjrnljWbU3y1guKmJ2auoI0x3AdQfFvPFmYu5QGdqrIqihnuzU1iSKNoWlAKIpwv52Yh",
-	"iLTYVNmJ14Ahj1jIaKbLp9qAgIR4FVB4UEROgeF5G4B6uK9/wZHAuIgqpC/qud6u2/JOWi2ZkKbpyaQ0",
-	"ILzorEEu7k36bncw9GReJ8jp5OGJH5BpNn91VELG8CxN1CtIDCfrQTR1TXWVlqqQHKcKFkHoQFa4NWn7",
-	"naDrkt60Eh51hUP+OrOdkwTITRIgEJtc/1Z6VdXaKu8GlK4wd25VvLzBnvKbZYsUPmKw+2TWEN9tSOFj",
-	"lOCw3v0UgDbTZECGteoYeV1rFDLw5VMm6tvoMrOWGfdU/KyMc8x9mmX9PKNPX8nkhYjmkvGz6RQtaRJG",
-	"COsMhpJJQ15WOx+WVtvcej5IS9VkneMv99wVD6LKz5lzzzrJPz83echybIrFzxP7b8IhUh/9LSjB1+76",
-	"JiWkxaocuUaptSnOKh6ni5s5/G+J3rVeolnG1fLYOhe8qgOQZ1AgXsk6jtqnpy7XVBdA+Q4tbFNIuGlV",
-	"i+okBK9vVRCLmQHric4yKwujm4WCZEUZJNMIqrS3T4uZcZ817Wxwb5nMTjmJH8T7xKRyhKAzcIoX/12Z",
-	"dFO8vUh/b0sGAvLMr//u8W1iiS5TlU5LPXHI6tvZ5Gs/fB9+u3/6cb91EO7zfXrU81/u9/evFt9/9/Lb",
-	"YZOsvm357e9Wxx/+RzScvfuwv9qnXtNvR3Qyf+MF338b3XPSclprOEuuBoPP4jhzc7kva+luiT1V+6CC",
-	"P+hipAasGWcwjEKPxBksw0GJFIkZtadYnG6pZyUfUUNsARZRsb2rCuLUUGW1cTD3XV5vbeSycLuQcR+N",
-	"haCrQn2ikF7xsSUmQKVHNVz7jnPgbVBBTwzFU2qdv4LO+Q27QXNI4pgvvyEhmbEo4JVQAGOphKT3u9E7",
-	"11+e9lyvA16B/SwvamZe1zlvL3TSbotroMw1bBy6SjqWcpJYd67q+zv/+ff/2+p/mbRlwtt1vd2TVi+D",
-	"t4bJPk3eK1Ad6QroQPHGp0La0y1dNWUQ+yo33X8JvH/VchpOhB+tK0puE2dEl1HUcBYxuZZ/32X6JtS1",
-	"pslFqmxOYyYpS0CRPVZRuveHSWxaTedA0wm7t3KrGYSFOWzWcq2cS2xNGamtin8W6ixUQaS+2Sl/APU7",
-	"s4dpgYZteso+KvXGSbJdT+IDwEu9UCSF4ZLo3W7X/zirvKrjXUUHw/odpPDLb3u1YvnUt8ckviaxEdeV",
-	"C4sqFNm0WhashGLagjUjqDYxKMqcwAX76dFbVSlDaIDog078i8ZcBcA+ZbGW+lXYHKPkGcIoxjRgc5Uf",
-	"GIX8jKZ1KZ6rp6o2cnSDVxzNMb+SF/QpYqxhsmoGOWdUczc9SM7WbKGWZ2rl8QCKtH8lXi1w7JOoKSMn",
-	"LlT2BXF+bD4ueEf84UowtmTzj8KXPqedQ6NqY6hjNXjOo0zyNb0mEVuQmhn9cjvrL8WBt+Bj94lMrmLe",
-	"Mnip3sdvWDwJg4DQvxDbV6YRG3na+f46Jeo+qb5KO8LOr3O+sCV+vckv9qRiPHSDeZYV7Is89Jm3VK3Q",
-	"bvVlLkPJH2IrKQ/i+lupwpnYKHRdc3NkHsTrd8a2anFuCr/7o/Yvf8R+2dSPv6m/JslWO3qjlW7/lXYU",
-	"qaJXsJeB8SEV88Og5FJqbqg5vn1L6GUyc0b9bsOWT229IzTNMiDZT0mhoEFxWZKIVryJxgKysSwGLcEq",
-	"Vvo4o9ZSH2h/mml/acXjtLygzHegTDSZ9ocWMZG5DtYpdTmX5kdT6qRu9VCVrvRK2eZsr5REYntV0AS3",
-	"UBVPlY+rThmkks/V0AsVpC6hAcRoP5J+uHWBlK3X7A+gHxY9j7/oh38U/fD+595fQrHMe3mj41qKZRZc",
-	"WajWuL7sWLp51PEkK44X/Afszk2I3UhTuOXq/TED826yakVrGRIMvH2uuMJna+Vj6SWMpoIgfzN3lk7N",
-	"L7ffc/DZmgpUm7zryvkkDa+6TdJdgeZkPSejJvacYKOAUl7IKxYoXSfxTVk8h0u95RJkw7oi3zFJpPVF",
-	"++lpbzyIP4uJT0Jdabjk5Jdz6XuOxnQZRWOkSqvxM2p3/QOna5qXDS0FjdMAtkp/wMeLV1Mg5y98C0WX",
-	"1a0hUE+yoaUzHOz2e91Ou+Xpv7b2jFDz+pwy0e+ABRWlHcmKvjAhy8FZzYbgoNQ1gPnOJ6Me8N1OmljL",
-	"3Zig6iSLPiXYn6XJwMg8TOS+FftTFsdDV2SlmqnaeL5PFonl5HwRxoHgo3sakK0q4RkRsdrfT4FVWQlO",
-	"vt66CJz67DG8R6y3fjEUjrFNdI+i43fHuj4/mKC5iuOBqYtJzXmTLZMJUE/DrKz3T7ICYvBT9tNwFhFO",
-	"xIEAP1S3xzLXmqAsNdNRBufd+TbsqbCQ64rQpdRXLEdXY4/KzKH6d3N5n7yghT4oSy6mW8ndhQ6Uj9xF",
-	"bKYnzm3krCS4VZgoI8TY0FBXfPt4+A9G/W+ZVLSSG2zn6iYz1oFpSneS+fYXnLxCKq82Q0YRiwMSN9Eh",
-	"5hyNKblNDvElAe42RhPsXyHMz+h4kT3UsQaiLTipPFfB69oYJGPfIaEshC5ZZALNZ+7jLfcAx7XHi5Zq",
-	"2PhxEX06piwm1yFb8rWBXCmCnQrb4MATQFmrLTyu91xuEs7Ieffz3urgpXf77thbHXz3P7fvPrLWu4/M",
-	"Owi73sGrq48HJ0d4+urK++Hk2/nB/F1Xqlsp+yzEL3ShGHnvpNUZ9Tqjbr/Z7Q47vSwbnzOS7s1NgesY",
-	"+0rlNJgol8HK4IM37OL2tO8P3O4uJm530Bq6EzKduP3dXsv3WsPdVmfygGL9Fu7byBJhKjtiw0nIXHBx",
-	"0a4cJJFOuDtqtUeddtPzet1ht+y8p4sOqMXZ6Q8mpDvoEbc3xdjtdvodd+B1Om6bdIJ2pz/oeIGYm8Ey",
-	"nJEzaQe72Gt13EE/mLpdjHfdQbvbcwfTzm6r5w92MWlvd4I8ps/aX/o02eSe9SgHyjaOXWn5U7Fi4ocW",
-	"1pDaaOChtXfwigQjuGaAtjo8FwrN3MwIPaMyvlvJmnOoocGruP7ncd0ClrGfcYy8NLcFY/nkXIkFzElo",
-	"Oj/yYIK7pDfpu4NJL3C7fhe7w6BN3P605Xu4Pen4XbkEdrYRXtKQXgJ9gHtXJ3HVM1eM+SjsYIt9Xb0Q",
-	"v6nPl6CRh9nzK6e0hVeJgvavy7GKRWCrrk8V09pejk0z8JnrtP8wB6TniDI0XcYQgKYUUcHCuKozGyZ2",
-	"jffXcE/6qxJSsfDhBkLamKKPVfjXpPfymvLsS/27cLb5zXncX5ccc5URN9LiAySx2snu8vxvc2HFCvCb",
-	"CDLB6Ft+hKOI3XDIZ5cwXa5QbJDTo7cNJcpNlZjHpgifUeuuwjSQFRPQNCRRwFEUyvJYKJNn0JKTABLm",
-	"mWF8Rqa95hn9gS2RjymCzHlzrPswhwqpVKjQZKXvAnX5jGTJRf9j3WQMaf72pL1BAWbzV3mOxqZ8N0Ly",
-	"1kPWl+QoJ7fqq444xqszatYNm1fJsp/HYyUgMMmi10qqdmokAN2LiZzGUa6lXY5Ugdmu6STy2DJlNULu",
-	"lFD5q/iF/D5kSH1dkiXtjVZ/Xca7lnlZBMo7qUbZTYB7KGI+jlBIeYKhlun4kqGEsQglmF+heEnHEJKf",
-	"bYXRzg58M2M8GQ28gQecVo1atqVeE0o410JFVaWVpnGTIRNtWQq0ygwD6Z1MGOfipKcszudHa6I3ysAq",
-	"GQ6LQdU2hsLBPKSWkbL0fyjL44f2DvdT8zV6Ot4mS7bEoRq1UHEjP7TYceggd3VsjFuw1D4dV+sK//n3",
-	"/+ZGBXIoj2dUYUMfyESMpX1V8CUkQhsXysblejXrgpU7b799h7QXDVI3xbx6LlXxFPkR0+isMoFA4om3",
-	"7LKUVs0gGXMF0yQX4wYaF5K6waPUEaeITXkJeXd+9/8HAAD//w==",
+	"7L39cts4sjd8K3j4blWSXVGmvmxJqa1zPPmY8Uzi+MT2ZGbHfiyIBC2OKUBDULaVrKv2Wp4/zoXtlbyF",
+	"BkCCJChRtjMfO6k6ZzYWSXw0Go3uRvevPzk+my8YJTTlzviTQ27xfBET+Pd+crWiH8h0xtiV+Psax0si",
+	"/uEnBKck2E+dsdP1un3X67idwUnHG/e8see1Pc/7h9Nygoj7LAlezDClJD4InLEzGu7tDvq9bsfT/3Ja",
+	"TiSeDKYe2Z12fLcb7IVuHw9G7ggPOq7n98IB3iOjoNtxWk6a4DCM/GO2THwCTXa6vf5gd2/oin+4ffGf",
+	"kfiP/n2Ep77TcpaLoDLmrnfSGYy7+Zjv7lrOV1ESqEkfL6fcT6JFGjG6ngCdjtsdnHR640Fv3N9t9/uj",
+	"3qAvaECuCRVvkTmO4nZEU5JgH9pTz15HcUoS7ox/OleUGPVxN9z1h25/DxO3P+yM3CkJp+7u3qDje53R",
+	"Xqc3dVoOSy4xjT5i0RgQIgw7eDDqj1y85/Xd/jDouqNRMHKnXT8Ip3shCXvEaTmcJNeRT5yx48uF4eLH",
+	"FKdL7oydiIrhXYsXUzJfxDgVb9rop6bcH3e641637XmD/gimvExiZ+zM0nTBxzs7N5KUbcVYO7vDKekP",
+	"B8QdhBi7/d5uzx16vZ7bJb2g29sd9rxAzO6GJVd8gdUaT7vBHvY6PXe4GwjmwHvusNsfuMOwt9cZ+MM9",
+	"TLqweMezaLGI6OWmBQxwisX/qsmO02RJWnpZL7Ca5MD1em53dNLZHXuCSbIFFcvlcNXXhaJjW30uyFl+",
+	"pKhnexSQmNQ8kqsCf17CG2mC/SvxxgInfvUFzUE3swvJ/U7LoXguVvBUDgApwqBD8bNgBj8hYrb//tf/",
+	"2+r/co4wqdV3vT2xpTJqFXlB8UDbZ3PNF3xHNeMSGixYRFPnDhaSvSQhXsapTf68ShKW8FdiS0nmfJUt",
+	"is9oiv3UWAv9i6bzecv5huAA9tynu5ZzKAnktJyjhC1IkkZEPXlPLiOekoQEzpgu49j8ZZ9z5kewO+Sj",
+	"Y01Jp+Ucp3Lb7OutdIKTS5KeJmq4J6uFeKxI4LT06ui21J+VPhQtxJbwWs7Fm4hewVAlwd5gngJlDFo5",
+	"R++OT1C2F29u2uYayAXgywVJmJCqZIwGXg8dSwmBTim+xlGMpzFxoIfNa8EW/L+NHjYsDcfitZx583Vx",
+	"fnBPCMUgOrE/h/7VQr1L4J3ScjkcTgQh1ZK5U1o8wZ27ILB64pDKuNO6nJ+c7A9B6EHLeak4ZxzimJOW",
+	"8+rnU04StQqvWTLHsRobDLXlvF7GpV++TthycRDcwifqEWcX6ukRSbgU4l7LeY/pFfzjhLE4jRZ5I4pt",
+	"DsQhQnGcj7nliAGVmr0zeJL34B8bOLMxm6xl4TpiV5n6P4jSxs7sdYyt6RyTOFxDWryIdq47O+rznV5H",
+	"Sz/1y5uIp8Z2+2mt7KvfTpt2z0P2S734O07ZYgEb/bfksorofPACnZsr9J78siSFRfr9ysRfTx7cFUnE",
+	"l3GRQm8J5/hSfCE7RJjyG8FYqOt56N13YmhL3yecS90MdsXMJMV7nJI30TxKXfgvKHXEUPYctTAc4Thm",
+	"NyRAC5Kgm4gG7AaFLEHpLOJo/+gAXZFVWxDen5E5KIWpnItQ1i9JAnMx+3svdHka0cs1fcYkTFFEUToj",
+	"yF8mCaGp6nvLrjixTO3DjNiaRoQGvCW6PaXRLeLEZzTgGzq8azkLnOA5SRVp932fLWkqdkq535MZQVg+",
+	"fsJRFIimI/FggdNZrmvirIWWk5BflhEIFali5yMJhTgXzLhcRqDbypHxNBGkFeM6StjPxLeO5Chh11FA",
+	"gAhLGv2yJCgKCE2jMCIJYiE8WMjva0a5yFpfN8q/JESIh/9vJzeTd+RTvnOk6ZYPVPL9MYmJb1m3d/AP",
+	"HCOfzecYcSIoL7TyOOKpGPUi274oZSiifrwMiOajBLZRG71LZyRBYUTigCOcABEoEmKOBIgtU/FpQoKl",
+	"T9ACr2KGA8Sjj2SMzkBctGDPnzltpDRs9HfEZ+xG7BPVakaxX5YkWeUk+wuXE7MwlLFs2b6vYyFtg9Qy",
+	"UNSQcyKaggNhHtFovpw7407LtqPWDKcRHymhhnxGw+hymYDJXTP0m6yvB3NVPmxjEqZFW0dfPV5uvLtu",
+	"v95Ym37Y3v1g2u/WQeoX1o7MaOW+9FSEMwcEUi8hfMEoV66uYB5RJfnAwcNoSuQ/8WIRRz6s+c7PXPoR",
+	"TC8ZHMXm2YaTq5V8SykA4o32Ve/n0W33v+Fhu6gOLJWO6+wGXtgJh8Tt4UHH7eMhcUdBh7jdcDfs+KPp",
+	"Hu544hyfRglQ9b4uoPs4V1plp5dN+woJTpeJpMscU3xJ5oSm+4tIafR3ykHRaKLGeSJ9FYbCIchcsh0E",
+	"FWlBMb+QNBdjL3mvzLEP1Niv2dKfkSQKV6L1/HSQJ8XFSRJfvYm+6QvmuWvKe5qj4JPas7SFbqJ0JiS3",
+	"dMfwthgysORXODAUzC24MqLXOI6CoteSBVI0wqOLRDXccuaZNqZ+Q1MWrMb6OFqhM1iKMwdFHM0jzuUu",
+	"b04GMRXpmqihhO43YIQjylI0x6k/A+krG8lJcsjS12xJgy0JQo3PyhShLL0I4aFJC7U6MBz59NGmfMj0",
+	"2qMZ5lIVFUJQz/GU4mU6Y0n0kWw7z2Xp0/JcC88L00XAFgiLAaApwQlJUMquCBWrnsneR1122VfWiWIt",
+	"xBJ0kzB6KQkiJOaj7oN8zqXbhDGaLwXzE6SJoc43JVeMUYj5UHYiRl7T9iFTE1tIHaOunebkFISoJeeB",
+	"nCiK6GKZogCnuIUwmuNYnNUkQFHQEnSlDIn1FyqOpJocZE7p1yyZRkEgp7Xd/np3Q0lSQ40f2RIFDPYS",
+	"u6GS4xX1kTRT2zl98jE8GnkEtxX7Q1MSM3oJmjamDJRqcYbkpLinpCkwVQ05TopDyUVMRoOsczGXG4vj",
+	"NW9M69NZK7l9W5yytfXPRmDgtyjlWh9toRvM80HmdH6AtFu/vfWeABY37kLM/h6XAFqSqXEJCpDbhRCc",
+	"MF19PXVvcZbt58KMifb6Kxk/xfbT3TxpxQkvRirWQ4712+N3h23jLrDvedvoOnpuawlU3+sm546ta/XN",
+	"TvWDdS6bpi3lH9V5ZZq3JD64My8o7ytmE4KDdzRerV3/MGu8uPq5w0se6ThwGY1XxUXvPfqi6z7neAUL",
+	"HzApnJ7ifAzwAqMIo5skSsmzPyFLPKZiW+YIu4b7weIoMAW0yRb9R2cLviB+FEYksDoskM+WcQCjmZJ8",
+	"QH8ynsgebn0yxvlXtVyR4JRcwIsX5NYnJCiZBCeMoTmmK31o8DY6ignm4qRfIXyJI4pinAqdqeUkJE1W",
+	"FzhMhQ7YGd7v8MjmW8s54g0EY0Z6zCW+eC8G4u7LgZRdT8fSKY6WNI1i6d2TvvNEEJ9v5Z3/T2W6Y5Jc",
+	"k+RVziyNmS7EUbxMyFqm49D6hfzZ5LZjNifpTNh/N3CnISxAcSSwZYJIURwNHlk12di1QZ3PYZuXaVRr",
+	"pB/keqU2ls0rrExadx6VPOt6NSjzvXgJZv8aR/Gj6PIZYeAfMkIxuzwVh4j8K7fbKcJJgldt51wFH8nX",
+	"lklcse1P379pO+d3ZQX5MromFAxosFfUqNrOfSiaU6SWtvkrSM7xz3TKsXsbQpS9ommUrqr37s7YkY+E",
+	"Yc/xNdH2RkQLxo/Tku+rm+v7+WSOWe3CfoUD3V8bNRqRMpgN+1FuL/aC0TCO/G1plBKe5juxQqUj6WIV",
+	"vYfw1hjtqLBAkzBZ549Dln2w+JDROVsQeaWmhqEm/ZjqsJ6yVnh7nYLLxZzufTwja6Z7yDLttuzpPWZH",
+	"CWgj0b1Fpo4Tsc3VvAkUgmzOAqltg4qGDkL3lOrf3OOI+uWFt4zucWhijkzNoH5QilSf49TVlNpXjyUT",
+	"imWaEnEEECrIlfnS9GYukem+3qT1TCOPqK8wj/wWOn53EvlXJBXy4SvpmPcTAvfUOJa3Rd9nt1fqsD6S",
+	"V/9b0kqf9Iv869IFQt/zxHBTHMVcXqDLK6J2CoE8F+KkNe8LWs4VWRm3Trplm1aTP1O0voDbwmvXI3iA",
+	"R9PRtNf3uqO+h0fbUJpc9D3vojwAm21B0mVCudAi4CxGkQokUWEUM9AHfJYkxAf/1ZKUqX+EV3NC0/fZ",
+	"VfVW5H8l/20le9ck+49CM9XRP4sY0/zmTEeNYKRuY7O1EMfPgiQhS+aSozPJ286WSel3F/qbC9VIYb3U",
+	"JO91KQRMX6bSFmuxftLijbfZxTNoqWoC5XWS97v3PGTek4rj3rZkfXPJXmAKb0c00JFJcO+LIvn3xSBK",
+	"r+ene9lS2H02lq5t2yXo97u9YDCY7o5Gu2EX3pEfypdKPWYPlcmrBrj1wjZayZsZoQgj3afV01NYrAcI",
+	"/9P116F9r6PJXWtz3VfANydIFIp/R+ZtBRzZ+uawRA6lxdyTdw9Zil5vz7KZKqFY9mZ2Qa5ef/P9m934",
+	"lxf9+OXy4PXt4tXJ8df412Hgtf2X2TkPS/3t2Blebuuoo3Y5CuPRwjtK57+xnp+0RSzjtGzBFgucpiSh",
+	"OvLt9P2bsbBIDPMagoLFA8kJGM0YTxHcrFVtaW3dQJhzRPN7sTzkVOg0cCukQw+3OdiBpNeZBb0pumSr",
+	"YVRWLGfnx4s8yfZwYZnsAXljxyNBuNftTt1Rb9p3+/1Bxx3iQeD2QxxO8cAPwuHUKSzCzVoP//a0loO0",
+	"n9gGpUmQb4fqpW+JrsvPF+xyujHYBWLM8xux7fWZZnQp9mPEuRjuJd2jGYWtQtGMmP4sunDjTfUBGAjp",
+	"yowYXPfRV1ESmN8Y8X5GxGeAU+KmEbgJSmGfxfi/dV291u+pgMCNEaX67v5T9UEpLHCtySVefQevmhM1",
+	"ggObTrQYLLiuT8Mwy7q8M2NZf3LyECODgib9zSEW+lYLWyRCS/HIeTZuNpXKXEuz1QtoGtgpkAY+js3U",
+	"EZV+VeS8+yyuXrU5vn1D6GU6c8ZdYUDOI6r/7tjCh03yyLNl02SCh2yVF7k1vc1uKX32+9owEb1UesW6",
+	"hg/grdJE6vea8ms39X+X2r3fVi018ivt1kKvn3vDZnTVezdbvjV8L1PdNm7ieUTNXzu/5bauTiUPEa1s",
+	"X3mGf3IIXc6B6pW45ZLJZtobkUrdVPeM5xauyLSBTxsEEAwkf9+6JGLV9pfpzLjNKM5GJQN8Wk+jlrPA",
+	"nN8wKX+2kZKyfeP7DcOUyld1nKkOaS3fm9MAYY4mBWfpWLsjz5ae1/PhW/gnmbSdTSOWPdUO09yA9dSs",
+	"jBLSnyaQ9r6z5CTZESwykcaKtHAkfdrOBuKXWp6xG4ogUolRGaxa+bqCTfJpcxCqkhn5+FRcuOhgc5bN",
+	"WgaoDqiW1nU7EC8lixSn8ZYlBOEppJrNCIK3WtIMTmckgestTFdWGtVvulyq6A1vXMm1yqr8ayPEzTCi",
+	"ssuqlmNGMZw30jEabPFMh6vnyMq0dHrPp3suqPq+dkwn5Xjj0iJur5U8VCVXfPeSzXFE7TTZ/hC/LxnN",
+	"w7o4sKzNuqO7GclzZbpI+Hsdkhbimd8PevfQncttNpuWhh4oTkoD50QpmfNGunWRPXMlAOI0xN9ai7FE",
+	"COI5kbmx4uQRXU9aaEkDkoDgEZODf1wTGrDkCUcB85dzQlN5k8dn7Ebmsj7eYOdEzr9IlVgHZpQjxoQ4",
+	"Lkg740nKUhzXhJkVz0nxnmqppfqqrmHpK1goRVw17Np1N3BdHiw7qqBftpV9Kd9CCukIUZbKy2nleCye",
+	"kk84itklfw5JzvKgkR9I15DMgmZhCCkky1gi1qgk0Rrh1uTw3igAt5ZiNtFUIVh1LFvLJ7WguYVQ2sQb",
+	"12i/skJRgJ5ixCm7CWN8RZ7JbCKxHilDQcQFzbOPCqtjWxXlZ3bGzv/9yXNH5586g1a3c/cXp5nVYGLI",
+	"lAduWI4qn8fSfYEcBRQaS3p5detmODUZI00Ziwmm4mEOWtOoLRPWxsKXOcKN5WEOdtOoq9p2clicRu1I",
+	"4JxGr2bQOpZeZQBFru/tU0ZXc7bkJt6ODYPn1W31t+MVT8nc/EVfNOW/2azAHM/nUyPW04hYtTKzwI+W",
+	"WStEwEZJ6wAUk30koQK/IytuF6oTE1Bwgq7ISgUcwe/IxxRupOA5CdB01fhsNIeTjcJ2PGbggo3aU0Bj",
+	"FbmoW9HEKnrUq9Q4b7BQdnVGYmrw5hpNefkrNChNRXdgG2LZhVh1YMKtgSC13dK12OP7+hNlkmdNaLMc",
+	"NbFky8ACDc7CmyLgw3Y6eqm/Vgn4IadDHRnr7bLf1VRsw5fmQw1g5Rbu+YfKFYtQUQ8gQ3axiCF+Nc2D",
+	"rtMZTkH14srtYoClPAc4Gbg3htvlB4iaR5QzLYdHlzSil2pPrfVA52/emWCo67860e/dqfjz9a+fJnED",
+	"6ScasrFO5rYpLhv8jPR9cqvGrWr55glH35ycHCGZR4DEm23rqW7cVZfVr9lyjqmbEByARqg8KiqUJaKX",
+	"aM4SogdneJHkPaptOxL7LA9kyBdH+R5BEZWbVVh/lqaLhDBcUdWzVI9bY/7AeSlhgjhJUER1GoHsLFnG",
+	"pN1Meb2yivMZS1Kk4zLg0VT8U3R4FVGwi3S0SeTPEPMhDi7Y5GPbenWwsJqTFBkfapusfoXM6J0qMSOO",
+	"Dl6iiAvKhUtlv6UJW05jwmeMpdAvDXZYAqFGet4JY6l0LooRZOE2Om5ArAdbJogvFwsx4pTguRgd0TGU",
+	"zrXr4eFw4O12/aHX2xvs9b3QPnwjsKg8/lOJCpWFMxy8lHJPaVNLTgLgBoUgoFFshTi8JGmB24ujS8IL",
+	"zx8Eex0PD/f8Ie51wuHu2uGlSl+2hV2o0YlXSkSQl08bzy3LJUeUQgtSnLyTDFwnhSxxrxYBM0bl0FHk",
+	"NozqzMI4//Dy7D9OAKznpJy6cuoGZ2lm0FyDXqmkwAqPvTYuKctYiDg1L06ecMlEine4Re4Xgals+ym/",
+	"Bi5FEz/PoJqiVKhByQrlzRmZLBLOkqO+1zUIljkJbOfCNwTH6ayqwOqkvtxOBiTUpQHOvPF6Q7Vh0yGq",
+	"AQCVEVxtY4AULgSvMrvDuJWTN9s7150dqUc2sklKE7qqsQXkbF5pVXgL9RmnaRJNl6n6y/qhxZovEuU7",
+	"stqBGDQUYj/lSJgmyvoOlS4tYy2fTnztfJu00ESojEJzOQgm//7X/z5r27ZABllvHZr0a1U5GToXe0KG",
+	"g7ZQQOLoGuz/iCKC/RkKIhwTX7xE6DWJ2YJY+7cdjpCGEOkcGdXbc2EPgCyJUpUkHnGEEWUuWyijQW2P",
+	"VDn5RYdbXpNwny1Is+iWY3g123Of6sgkLxTMUEm1XC3El/4MuF3skzk8a/OlL/PPJ4glaMLnvM2W6ZQt",
+	"aTDZekJln794Ws/gx3ryaxm8OM2XcuHlLlPGWnGuLESMZrCprRyiUcyvCtY0x7drA0tw5UKlof09jZLg",
+	"w1Y2uBljU0CNbaCPS4qSIBMaZXcekM3m3HO+YTcSH6FIx2wnQOzrL0uylGlkNbrHUsa42jgzWZLsXl3s",
+	"sxkOZG4aWNxTErKEPBeqEuSuU3Jj9Gg7d4RiKF2nB/ZbkOi+F6xGuy2TZub8bPz8LWcUckFtyoqRKapv",
+	"9tDT969foN2R131WcCmUYpoSNrfOjy3MgxQHMvdgzgD7OiGLGIPhrX7w2WIFhVAKgVhmuIg8sKvcqOKQ",
+	"K86hhaO+stGi7OQoFHSoyqwY81TqZHAXIwyk+SJdKSWyeoa2nNt5nF9Mm8uZKzlq93DDvY3j+F0I2PPW",
+	"y0Go/1EZXzQnPMXzBUrIIiGCXbU2G+CUCHMPpdHc4G4ryC6ws+qnjcSk1emqczKzAH5xxHDQIhRa8sHx",
+	"OzTc9TpIMnPRKNIFgLzuiTcc9zrj/m57sNv9hxl00yBCwmop1uIHF4dwM7uI+oNT8rG3e/px+MPhh92j",
+	"H154ZPX1fGr1yEougU4BtbkAi28JM1otiO5ffpuvhPRlaOAtvRl0a+dNvBjrj91advoKc+LcnVdTarRJ",
+	"z4KVAvyENdZMoa1q3nYssodp09TgyJaT56PmVXtauuCPYYQYCr4erUaotqlB6+dmceHLAkPGutlUtZeC",
+	"h+cRJVznOdr3g1CkoMUa6X6t63gVm38T8ZRXXLdpEl1ekpzKQm1jy7Sxq7aWFJl7uSzRjDWpbp/3bxAO",
+	"goRwNbyE+CS6Jhl+IG/oYNswrOo5Q9VpbRKFl6mCnvIFAYh1zE37UB9MHEXpM3M/TZdcrCe/yN2EF+Am",
+	"xJxHl1R8Y5R9aPJ2Ximq9u0GDTZoJa9W5eP5AkeX1KynpH/KG8p/knEAhd8Irf6EEwpJxvkE17xg6af4",
+	"3Nap+cKmEVimG7MVjtPVRRqRxDb3wnPLAAvPLe0vEjZnQHCeYv/K1kX5lbWt1I2z9IZlpOU3LMQsvWIh",
+	"Z+kNy1ATEpIkwXHtSIsvWAZafMHaxQ1OAvv2WvOStavyS5buLD8pI4S3cVDz4JJQnXIvBGqlZ9uLEhVl",
+	"01s8xYlqbMlTNhdUFkcHgIWaP+Y00T8ZFNA/SQrYf8uYWx7JQqNdTnWaXm4Vw0mdGcvZJIzfEhbHU8Ha",
+	"ax/WNGj+rOhhzE3/kk8t+yVncP1TztD6l8soTNtTHGPqkwscVJ+lCaZcFnK09KoJ5AsuWkhniKJWG47v",
+	"bd4PGr/qi+HGjV/PGdj+Nrx1sbZ/+YpCuK17az2tgHf4rPCbHpnN5qo93bm8SFcR41+xYFU0Xh5XYTVA",
+	"dA199a9/PXp3fPLXv6LJTu4W3rnu7CifCt/5lBUWuMtKIE7KWq1NdbVrrBrQSM4d6XF9JfGtmqtGGfGk",
+	"Iv5I1NtG1X8A6ZrTJUt72Yo2X5P0NyXM16+2psvOp6wQzd0mGn1NcsLck0LCviiTqFT6SNqgKgNfXjTp",
+	"qkdWU8dycaM94CX1XRgXZjNywPzhZkxNsDq+gMZMS1wHWxcDFLQjgOfR6soizy4b1F2yxiWAZ2vmo20L",
+	"6O+8oZtAkPkhPgIEV/jqBZ6yRBip1kAL+0LKYIkgghMAJytzIjA220Sy4HgbyHqKY0SX86l0sVjotCGi",
+	"PnMYZKvZ0kso+z3fivtlmPVvffCcPlxIPOwMkmR4wBmk6fhbnkGnn1XUZiRqIG0t1eVy9ItKVSLLFrIU",
+	"Eis0cDO7eH3V+ebjm1H8y4tOvAAEnd7J8ewra3O2nO6qu2sRfXfv22L58VaBqhoOf7+m332A3AAhOxdS",
+	"VTQmvnkuYea5uolEfa93j1toNdvKMGziowiyW00fbJYDXazsUMp/NmH/i9hL6YwFF+InVQsTbiHgQvgi",
+	"ZewiFntdlYbPoJnPt8zezOMUNkjfSnxIbXRCOSGyNK4qcUvw4felsg0XfVtyFODQ16OQJ1ml0kQixSzE",
+	"8Qs35w0Oswo5zZ4fgaa6aGx1a8lqZbDDIAwuZYhHlzQ7kBWL8TZ6q/GjUhQTzFM0RP4MJ9hPScKfq3ur",
+	"OcGUozNHOTUIYpScOYhRdQMEl0ZnzhUhi0LMWPaaNBvLV++DQSHd6Ok/fzo742dnx+efhq27Z39ZJ+rK",
+	"8M1N+SkHq66LI8kU06riU3aZl9fFYDrNr+tgqzfGBuWMo4b9CDzT0OGOSxUfMNVOf1NH1OAYFypkxiyW",
+	"XH6U+zQqj3JXUOWR8n/bH0rpdKGhdiE7z78CPwpO/MJwyk/y0ZSf5IMpP6l0JwZU8mZmPxWnW3JnZj+V",
+	"mjxfw/E1aQh1d1rVG6jipXCzy9T81qqRvWZlMsvOqUn0rAe3qRN08Q1ecTTH/Kom3lItw1aTVndgzXPX",
+	"SxeZarTZjWbp9tMYUoONaq53XTp77U3mumvIBy3oPKIH8vtOdXX1MpYPpezva2Vy69g0GxSe7azYFHeW",
+	"cUmTKanDM1/vqjl7+v6NVFBvojjW8i8bbSWTthBV1h/eCw6gYtRtwR6vVIxgPTTAFktdkDPWDPYtR/cI",
+	"oAVrh1jlwziiV7YIpCjhqVXMxLjmASW38GBjBvsiIdcNXiyRU45I9a8aUZ2eW9UMG9CB0rku6lENdOhV",
+	"zeCMN8VA1jRUG1y1IMnFOlSFZr03RV8ozFhNzxx7S5eszoYFY6j3JNlxGoDcmpu2ZPq6NH9TYhdD5gnk",
+	"qtRJxftGmWSeWBVOsVrIOvaq7SlBKWvslf1yKPyqh4KV5Qq5khZ4FvkcDMAyQYWtZqZIpQxdy4AZ8HHr",
+	"ErRRuipHyZ1Rq0nGakywmgBJSAvJizlZ1TajikMz0Ck70JSlTga8ug+WPEgh0ZLKUyPBWxJEGLptOW/B",
+	"NSNezhwzCrj5hLE3yi2zFZKVTqHJJ1dZ2nIgqIa6bjk1qIsVosvq0Ce1UHHpdlBxjVx9D8RmgwIazQeb",
+	"ldxQw4U/thpvXo++wptlLLoWbJ8KvTCP/AY4ellHRew3OeFWYa2su9wCils9SraGSDGn33j8Zje2sZ4Y",
+	"Wdil6EGuSrV8FSXBE45e3UaQsMXhx5ObKI4YCKXjiPqzGiEjD9L7pOJvAtn8bHn26nYOEmyuyMqV8dH6",
+	"ZlUnHeUtyJqbfpYAInPNVeijIb8jnh/bQnq3z+g7SpC6PUA3gHEPxdSgcGuIjIQmoDNWodosRBidnh68",
+	"RE8jqhMcJf8803Ge6s5RzEF7XWCBHgAYUKMA5gAC98QByL3cTXAHDBY6lh+WoATq3AJNMAMqu+N0nTZR",
+	"PGVVOrb02RIaZKxWYS75taV2nl48wVI6uJiL4w6iebJKAoIXQJ/0CefRNCZIqNAyoQWgfUgqF9vw0UKN",
+	"gfHOztOfsPtx3/2H547c87+dnbWf/U39cv6p27p7OgbsqL89+6+nOz/937Mzfv7XZ/9ldejaYX0rUi6/",
+	"9bNhYmVHxQ9ufrXnHgQTew5u9sqmY7LQHLzc9ERck+mU1Yyvc9+LlVUNPDGDncXbz1GewYN8nCQrNLl1",
+	"8xQrV+weSMidtKDC+4zcom/e7r9wj7/Z7w52NbNNWbC6x7VaPq9WcUmqVC1P03ZoWBDYKyu/WJ80Zh+d",
+	"rTMjb6Z06CsKBySMaCQ1d30vzNE0YTjwIaFHbkTYJIcklbqf2JcJmbNUSmySWKJjQIvjr+zAuB8Al1Vv",
+	"dkgVwlFczb7hKVtwNCUZ7EKqSwDnxSnLttFGf8WrZvai0AFKmQmQ46PGNkY/PYFAGT9zhT9poSccx6St",
+	"XNtPzs1DY0sbbtOJ8U1ek/Oe2cEvIJJWQhKo1uDID0AM6yXIai3Xgxnm7HZoVTAPARiT6VSkVYGObfRS",
+	"4yvM8DW8J4w0SF661/IWaVBDmzpiyCJqMFgKAUYRTZlM/IPoDDM8DMdxI6K8J5cRB4yzKmnyZ5L5UUTR",
+	"6cmLdl3m18bZ5w0WUAnXgohlLwr1u0Y+H8+wGGT5jlVoszrqm14iJW+F7EWZUG4hzgopNAmY4pn9Degl",
+	"cYx88ITI01joeyBZ7sMBQrdpjMUk3j3ULQqdHgKNrLrLS8LTiMoos5QhgA+QsiKiIRNaKSgiRqYYb6MD",
+	"SaQX798i2Ra3OUg2zunEmit+qIL4FvHyEhINsdhFNIgJL22yJ+pfTwrDayn4DqGLy+8yXCEOAIaq5Xtt",
+	"xFN1G1hN/xIHi7oReiS2V33dj+cLAUnFoR4l0RwnK/QdWbVRllGZJ3wauZQVI3ST0/cuj82qS/Aru0ay",
+	"ILJ81DWX2iUUgagY/JklMoo3DDiBAmgAzLIEbAuxlcdvjzVSizicxcYX9pJVKbSYQ9vhBGhjVJsHFCcJ",
+	"u0GBUOKUcmK1Q1+zRJuHLRSFaMWW6AbLF7UDUys3LEE4t0U1+kXrjGr7ItTgjrmlaYJk6NpjmYkpCDmp",
+	"6kRXm827WmjLrJbUZiQS/fIahbDUvt1fiWkBLESCTxCOpE9aeyh9Ayk4p4nT0g+UpalqYMjEC+VuVEyU",
+	"vcH1P6BbQ9zCtfN1dIlTVsSerzDaW5JckiyDvzk4icrun4vPhbHoz2Rq/15vtPtMeg0+aChBgBmWafoc",
+	"YTQn8ylJpHEKX5K8PKE2VFX0S/2CvNseF1J9+R4gPas2xNs10WDHS7B/bTETJX7Sb7ay9s4bCik1LkNU",
+	"HecoiRbvfWPXT3FrK2AztZUTcokTAHtR3MdbBcdSvn3184k090vczEF+i3XlMjhxruIcfEaFvSPloZN7",
+	"T/g6pswUErsNpvDAXMRnMLwbghYst72UZDt9/+a/UOfv+3AT1kLdvx+nbLEgAWIJ6v39hLG3mK6k1WXM",
+	"55ReUXYjZrivAzPUdw6gIRsfbZpApiX93ifSEhv0vIHW8HCU03sg0j8KMOojYpdGNZj4ywp+xNpbSuX4",
+	"zd82XHqQK0uoT9bc8VIkEQv3jw7AHOByX26UglVA3QYkKUnb3wLB9RE8t7KJ9wSrUpQbwPXI7SLGynzR",
+	"S6mDVtXOLXllCwtsv6O4FxDtPaqtNPRDV9CSGxDXxHayRrxtgIO2A+S21qHcNQ4VouQ2PcKXpMZpe4Q5",
+	"B8V9od+Z6AMRcrzIbYrEo+cIT7kMToYHgNUjHtRkMWyHQt4oNGkLIPJ6pjfBkvQpEFEDRKVGwn+I0tkb",
+	"HRllP7ukK1Zq8kIGXcD7CAcBCdroLeh4HMUkTJGwgaYrNPkLJzHx0wmYz+Kw+eIF/eIF/eIF/eIF/eIF",
+	"/eIF/eIFbeYFbTkX2cncWIRvkDZVz2quADT0XuQf3FnUCK2sbaMeGS2WzrHyEOAIfheuHcmWeKTkou95",
+	"F7pkrcqEq0VF/woHWd702dLzursJTpLn6EB+j1RM4Brsc5WR0fe81h8QCV1DFZTp1frVUNL1CDTF60bw",
+	"pyyh0Pd3p2To9/YGu2G/a0fhU9u/yrEVxUQSQfKJlNNb3E7s53NIlwkVuoAOJxJGBBxFkaUySB1bghN5",
+	"op5OkNpeK1AVFCwHEop/syIjeab5lKAZiRdisUIoxjJdXl6KZWGJrGDJU5yvkxyLDINqUNxgX/uKxGM1",
+	"5+J9Uza5SG72ciz2ImGXCZ6LWQglaGUqyQabGsZCz1brMRcWWzj+fyVqOutzZxtuaxiCkjQF2jrbBdnX",
+	"l9d4qTZCbe0D2V+O0bjtjjHr1KzZO+WtMMcLWUJOaGlgiixwOuNnFFC/AN6dKgdzYqKS7OSgvPy5tmwg",
+	"s12csuDyKtL6jGZ3m4ZIB2j6RcKmMZnr6tg4hTH8B26UbTLCS6oiSdwwInFgLnNG0CuyypF8JPH+KPui",
+	"nHxvUzo58ZdJlK6OheYn6VgKzrS72vNaIQaSq1HIQ14dRuL1GbgodBruuNJ+vj4S++Ou5VQDOu83CsiR",
+	"aDYQHQ1ZGcuaEoKnXC1cIe8AyX7G6EleSlBYbzI/RbDSSqgMsl2JrqL6BvUb1Omsz2xAszRdwHCCeUTX",
+	"kERWUAF9dfLh1VffvHv33fHF/su3B4cXJ+++e3UId/xZRzK1wdILVB7Qvci3XmuN/dsPJ3Y0LPE+xBLI",
+	"MiVLTpIdvExnzfqUVU1qc6XytZYvCkoL4j2dyL/bV2Q1yeDB5MsS9wLKiymF7VmjoWgIg1pQHGoMRyel",
+	"gfoEIxJ73QV4HARnBQ5cRuNVw74ZpK1YPDmlsrwyTAbTIMuCKbYPrdialx1vKPyr2DPbQQ3GfVKTIVRs",
+	"WKbViN3ROF/oSWEA+sXyEO6Ah0ImDzNw8BoWqjL4AzTHESil8p4cbmkcHS5/GaWz5bTts7kGpwqyf1QP",
+	"jnc0c3i7hZvBQmAAXxB8xREn1yTBsaq0zp9kX84L5ZF4+4zuIz+OZOJdlKZEXn0JFRqYm3Fdrp3L+iJo",
+	"SZXfWiLe8BRF6bhQmQZdEbLgKEr5Gc1KvYMy0sozCWEdWkgeheBEbyFCl3PeMo1eDhwntaApCyIiRnxG",
+	"/4leqq7+ib7CHMJKZuifIBnz1tE/z+g/XdfN/l98uC8kGnqa+Q4jnzxD/0STHRB1O9edifhrLewVtGAm",
+	"xEFH9UWooPltQDLFB+WkBfQ3a+aB7BrqFh0WItF0v9lVHN/5ZFzL3e38+1//a5tquSCtURIKujI31wcy",
+	"Fd3oGyJ8KSYMtFxEYpbqgZWiQl4gMYYWmqxL3oNaPbWpiHJM3Tdvc7moqqRzGMh1Z8e2Z/jGRVbStdAN",
+	"lGpHb9ilbDs/cFposqPq7biy3g78lCPOlQrE323svjzHM/oKipdlngAfJ5DtgalgC+WLAj6R+sBzkx3N",
+	"/YMSsiAY6qHJ+kjajzGBnfVixiKfcDTHART7SCCHSG/irKqL2DxRTGg6PqOu0dUY4cy6AHkUghWvMPsM",
+	"jfepNPrBDYVjYVKSAJTeZ5B9BChvJABD4owiNLH65yYtdAMSKreC9HUcQSwMVVmrzEkgJnyk/2hLSgvJ",
+	"IQkN3NgWve3rTBvphZFxF/qQj4CEkBmMyC3203iF4uhKnI1oKWNwoCzT077XbwkCG9Ugx7rhybOW6Ejf",
+	"eESBrOYk0/wJxTTlwrKhDILjhFlFgnaZ1JMc83GSZ3wJs5yzeJkSJA6ap/wZXDcIOTpRBdzky/JA1whf",
+	"jBIxInlR8XTS9zxUprYc303EybPnio1IlokG2YopE4sGWUNocnR6MhGNXxOOJvIKeiK6wOJoEGTM7nFl",
+	"gCAsPNzCt1Gu8qgVhhqBMfav5OKWBOwlSTma9L0udMCoKvWX1/cTQ4LMJz/PJ4Mhw/VSRABgkNHLwnOe",
+	"RnEMsQKTvteZAP2FpB0rRU/6Ds2jWNdJm3TF++XjSOyFZZKDGEKrKjSWSi4vuNomKiFLRXbBEoYsIYDZ",
+	"lol1ISCL9azy5vuo1KJkb3G4A6tFmfdUl+WRcmKFnhZ3pUwLDLj21QXP8rn2u11U9nnIjsyoi4gjtsC/",
+	"LMlziKvgykTJdWaWBGKX0QBdRzyr1lggr95uwGCigzyIGwJQKbkpfqA3hdiPsNEmWRFGNz9tY6i2ItSe",
+	"KM2UgpYYiuhD/Kbie8G9wqi+75c9w9dttJ+iOeMpCqNrS502bBRnm+MV4jPwsNB8y8Hiym44SdFTQdUp",
+	"WTEaPGsjHeMtPsqcQVzKoOkKzAAgHI6XpI320eRo/+TFN7AZdP1LodGpfZYVu+x22zr/GqLFVbKwEBcT",
+	"raTqqyslBl31krtMYlAhRB9ZAVhZLFFQbHIqhJLKEX2usudlhulNRJVaJ5viCI6ZJYeeufYiypZg0xk6",
+	"x9h0XkVwUIG7UTBpC6XkNt35mQvF8oe3b9DTlzjFLxhNEwxQyKuYjHO3FnCoPASks0Odt60c+1h0ICxM",
+	"+dZ3ZPW9oPC78N//+l/5cvZgx/wb3trJmptEYxrFfz9z0mRJzhyVN7CM42diu4ldxsVYnk5kyMnfsbxS",
+	"Un9NRQsq8OInIbPP/w7rPAEhLNWBbDdNJIjFBD2VwQgrpK5KnsF+kdE2wEaTT69kKbIMeOJuomtxUXLJ",
+	"0khKd+ozcYi20SS78s4PG2ASec25WsD5MVH8MpFrLk8osfkpk/f3cD4gjq9JS+aYTlfagi9qjTsnhKcT",
+	"ffWckHDJCdBpkUBBBmChmLHFFPtXuhIR4frgkTbIRAYqGCSU2e6T3Jk3keeQOnlEBweBJBHc0HLtksR+",
+	"wjg3g6Wfl3UDIzE34qjv9SX3Ks10rERapsOlDE7r/JAgQcbdWr8Typ0GSXXhvxPQHCbuezKXyOxqRu57",
+	"wolY+VMa3SIuEUufyWXQehsJEMCkFop15ZZJC3U8T7SeI5xSNGPLBC2k9GsB3kEkQ1/KZyyWaenJSr4p",
+	"VyzI29JHB9D4bfl40fV3Pc2EEC8S+Up55TO8IM+1Iqn8zDkccLcrz9E3OMHXJBY9VH2qAUtTmek+4+ip",
+	"Uoba3uRZG0k2kcuu8UwDkzHETgXYU1hSsATG0gZUDvcPJy6MMUDTZaqOupbOjmEJ2kMBXnGp2Ux55i4s",
+	"zPzMOWTKsAQ+Z9dRQIIz57k4P0A9EQdZ3+uIZiTnCSPkCS9V+zQa7bWEviUtFyGmxemgXpaSe67qvSou",
+	"X6g2hfo6eibvGIqmjQSriFRWEeZoytIZmgQ4xYoTA5xKTe+pWMeK8SC5hc/YDVfvPjPJMgki7rMkeJHj",
+	"UyglEuJxTbyJOPIJlVXclN/l7cFJxc3CFoSqKqgsudxRH+3MI4lCqdzXmeOl5VyThEufS6fttT1Zh5JQ",
+	"vIicsdNre+2eQhEDB3bmONhRUkAmqDNu8U1JrEaOsFLyJdOKRTWsNW17CFqKR2DcZ+oD6CVKCVAkyVXW",
+	"MyrjEpOV9sUUWZvnqf2wy8CWkdLoeSENRJUNSGckSlAQXUJoH9A82+8HgTN2wJsiZ7UvZ+9kd+MaEN5n",
+	"NNX1nRcLXXgIjmkD4FwhoMnAwCyXKzTqiJfqgIvDNIMQk1+CU06KiI2RPXK0CjzzrnjNoZrOTlfRWNfr",
+	"PHQy4OaGt2S4K7zRvur9PLrt/jc8bKvv2z6g1uUQSk4v7BAvGPnD6R7eHQ2G/b3ebnfQ6Xu9sEs6geeP",
+	"pkO8N6p7JIFri5V9nU631x/s7g1d8Q+3L/4zEv/Rv4/w1Nf1feWEsrsJZ4SH0z1/NxiQftjzup1O1+uF",
+	"fTIIdv296RCPNj2vRo2PnTDs4MGoP3Lxntd3+8Og645Gwciddv0gnO6FJOyRUnD52Jl2gz3sdXrucDcI",
+	"3T7Ge+6w2x+4w7C31xn4wz1MugbQ7X4qy4nuup2O2+2ddLyxJ/4PSoluZLZI9LgbeGEnHBK3hwcdt4+H",
+	"xB0FHeJ2w92w44+me7jjOfqCIctqdPphj3SDju9NR3gY7pHdYOD3pz3cHXW8sBuOwp7v+V3cx4PpkHSC",
+	"PX93OsD9UW/Y3evsdgaeU2L2/N7ABPJ3PL8TdEkv7HuDzm53rzfsjwZ4d7rnD4MR8cLOpudVdPyxMwqH",
+	"ZC/Y9QfTPu6NusPOnrcbDkg/6PndaQd7m56Dw17o8Ax0+AoimdOAYdY+L+6V+/Kkfp6jcY2dvZPxP+Y/",
+	"ev/4+fDnt1+/Xf148n52+OGg/4+T11eH3bfdH3/+fnb48urju5cH4lDIQbQczi7EMl3I7V3K6qjjwByy",
+	"pQpv48wv5+lF7+rQw98Hw4//01m83+MnFoyVsdOIn9bwo1PAqqlUrigh1TibGt40HCF+7ye4Aym5a6/v",
+	"pNui6PZpi7Xoe15dR5nU34HDzcAXhO86Db8rQBGad99QGsW8V/3p/O5c7I/5HCerTEkA0yA7UlN8yWUF",
+	"7HlEnXPRXlXv2Pmk/nUQ3IlRXtbhCGWuNaF9CPLoi5s8O423Cp4DGdDdtp//X5PUPPwLh2ZTMusGfoO1",
+	"EV/2G36ZIUputaJfk3T9cgrxpWNwakvn5K/oTXAQQLWchb0e+3uSO8P1igtL6iaSWerg2FJHXpb/NFd5",
+	"PEJbhFweDA2sxA81yy+Dqh9D/VO1Ht8Wz95m6iDEUt1DkCgw3kYa4BdmdsYqhr6BeCp4c2rl0XtlyeA4",
+	"zvINdFxFRHmK4zi7Ko5lCsx0BXcXLcNzKq+M2+iQQdpeRKECfYVfDUeiEFpxrAG9nMoOLF++x6t8ePJK",
+	"Au5PjFJwEQf/I3rqY07ciHJCeZRG1zIKBGKCflmSZJWHBIn/UXnHJtdWIrDWj0bes0UJkcmLEZd0qevU",
+	"yJR+SK/afhSUJ3V9yWWxdNY05ca5E8xn24ZbiJUsPNrer35155ipriF7obkksSY/1CgmeW30psLhmN1D",
+	"Mhyz9fpHFvbz07lY6DyaRv+tw3asR5mxVY3Nb2r4cKRtcIFQcpMnHtm8y5gqB3M5XQrkw2pBDG/zGVXe",
+	"87rLTbUp0L5yjXU9T4epEnBHZ5gk4DEzwxzAb2ZxfhjvHDGe5hhF2x3mx+wY0mQdyer3PTy35vKMp7Zl",
+	"9A28jVKmKkAVaxSuOVM/5zQfsJHrJqp8CXla1x9zL2tDQ8+jdi9Xj3O4nKn3cx69Oz4RW3ySEp5OdH2B",
+	"AgDVE17Y8095dElVwIe8QFQ3N9IJH6VohuHu9dkZlQ7QBUtSiCHIaiOoy6ZC8AjCqHt7q0PKxC/i4CJU",
+	"X5CAyjCD6HguxcCGnS4mnu/0/5DtKpbpd7FZDUykreaYfWedKVumPsur+abygi2O/6gbV/Dg/bZtljhX",
+	"o43vm6ey3EDqE5UZAnhSYRTHUCWYBpDevFbRfim/N/fMr8RTpZ4f/xzQpCmeA78lZ7wsjmgb1vgUSa+R",
+	"LEhnS2sXvxfgETesu3i/dtn76yCXoSTe/cnZ0Ag+ZvUW8ANWQAy+we5s2Xfg13BXl23B6Uolt6wzZB9J",
+	"8/zD62W/jT72W3IbmGMNWG1bvsixDtY4GKUnyORWpXFBSMdRjhG5O/K6YzTBQTCBiNhFjGWItMSIFP/y",
+	"2WIl/lf+fUal5ggBUngd8mQb7UNcJQm0smkGpOgoiNFziLWbHITuKZ2zAEI+3eOI+mSCWByAAolpST+N",
+	"cwCKvK1Od5MpKEb48B1Zcb/sy0ojGkNT3eIX8ciEjgyBVipDg4sZoqeYSjQBMZNntQlqFuKsdRBtba02",
+	"2+zfckYlPqnYJuV2XJj832wSKCG6fo3yF//0yWELZ+yksjiULFDn7BzK2jXqJeddAgBJguDwtmLPTR+g",
+	"665zd95chtVPCxh7zbx4KsZleMEVcE0G73i3tSQ1QGDrTFzgIP6fasGXYGh//yeG+GTU5JOs0Jn4pNNt",
+	"8omlINrjnVDyGGh0Ri3T+jMGEpZvIw5R9x/McjcKl05tWxWgqRMRyDi70cpqKsmbrjOa4iuiI5xKNg65",
+	"9ckizX0QENamA0h3zOBRExrpSnxTDCZde1Asv7gMP+Q+iKlyw/4nihw9TRUC8idSUI9OT1DBwtzSIt15",
+	"g3ma1YysjWgAVU1GCutSSPSy6nGUHsIWaJVUxvMqdKJNJlY+jF+RGfNOm7Oj+Y11y+Wk+mMa2G+y8X8m",
+	"e0dwYsB8vsZJVgLZyOGbs/DbjJdaKCE00PfW70nAfAnjMtlRQcVtwSSTNgLIMsTCMI6oJdbia5K+FKPa",
+	"yH+QBDNLJWKayXi6CLNWZGWyyv95+e7FyY9Hr5D4xMxiKf89ZcHK/DuBufAF8d1lEv/9zDHnc+aYr+7A",
+	"u4Vfyq3t5N2VuL1sd1i5Ol8CidoLTWQ8s390kL9hsg2gFyrpI9ZcDrQN8EQ4ZpS0f+ZrQhcEAbrtQbuv",
+	"QPSzz9B0SYOYoKdvD06etSRIpQHfM40oTla1a3wMnWwpafA1loOr2A/Zr3rhd/76fxQn/nXnPsSWf68l",
+	"sub6pI7aM4LjdPaxfpOZ97Q6UTQLTxf05Fl0X4BTPMU8s9JbaOD18mxVK52/gf4fLs1laEtmm2nUckfr",
+	"PM2kthpNHb3VtKvzTQhaLkCOD7zeliNf0iwZ0j4F84VHm0s29ixpUC5amZtkK8ifEf+qjodkiLVQGfIS",
+	"5/YLyffEZ0nA84otJeQWQdlflgSgr7QGscqTnGT2cjG3VNgTZ/QGUrWjdGxkcLSK0CY0yMEJiomh05UB",
+	"Iv1cJnpAeul0dUZlftLESKuamEUOJuiKrHZkQR0NxDHBaZpE02VK+OS5SvrJg5bAN3dGX8r0Gp1JY9b6",
+	"SVYF6kRJKa+ojSZRMEFzfKWzcXAcoygg8wVLJRgApigKEI7F2bhSKUJqJ2fRFmGUqAu4J9yI4VL0p/I+",
+	"to0m3GcLMlEFjfgZhW8xdQF0jkFQhwpTbhnptawyaosZdgCc80rB0d/fgkqImLxGecszPbJ1gPayAkBj",
+	"ZzjFfTKY7rrD6SBw+34fu6OgS9zdsON7uDvt+X2J/YJT2Gh4DiF2487A87L48BxAzTk+en9w+LXb8WD7",
+	"QH4CuU5diC/3PK+Tw9bkQ23zpe8TEmznOjJJ1ihasrslLWH9gwId87KmzrjbcoKlbIFk0HnkNiUJxZK2",
+	"5YkDNbxpL9zzR8TtBF3s9skgdId4NHWzPAg8mG5PBhIYhKgrLAbZVWKvkSAX3XmhVjnf9m8aJbrF8sBu",
+	"LKyOYkHK0otQldnPgOnk62NEWSl/DXkkCPe63ak76k37br8/6LhDLPZCiMMpHvhBONxqQWB6ay0eGIpC",
+	"BqGskcyQElDWQRYbsF01YAwAsbKJcqzLFSj5og8vlRIkD68tAIFqlaQ3gFxgxOMhn9EwulwmCgVIlzHJ",
+	"5szigABKQcIt4fz5GSZaNoJjH6gkvcpN3nxvg4T76ZMuVKHAR1Vs1QVWaTJ91+u4XvfEG457nXF/tz3Y",
+	"7f5DlxLhslKGRbBlsrIdsxWO09WFj5OgDViY/AKLV86VhLiZXUT9wSn52Nsdffz4w+Vs9+iHFx5ZfT2f",
+	"CgJJ9MIsQRSWU8OuGFmmRuZeDvxj5PMIo1bPVAkvy1T7bnd00umPO71xd6+9t9svTlXPSX1pTuG2++Mt",
+	"+yb9n+Cr+GjvY3g1+O4fw/ngww+PNAUOrkaxZhdyL8LyGW3HEVyypCzFsTPubrGB83D/I7UJNOMJJnyv",
+	"OA8OZ8sGf29kwhZBg2u2hA7eU2nmamc094Xke6QqU7vbfH4ki6a918doU6+K0YIce72TpQKu+dO5He6y",
+	"4mSJeIo+VGN8DYbe3s1ylOWUwaVy8/Dg4hKuE1vy88eIz7OJrKKk2iiBjJ/lFTXApd5LeDzGbpK0eW9Q",
+	"xLKdXpIwooU7/QrtH9s5v5nSVkHZ88SZ0OmNB4P23nDU4EwwpCW5ev3N9292419e9OOXy4PXt4tXJ8df",
+	"495jCvzHXLP7ykAzOKC0kE3VTqMcv0SL0lDxXwRmNZb6Q+WWsyAxt9T7dj7daL90o9A8vL3A3D5KTzMb",
+	"ZUhtchSFMmYP6hRyxGVJ1HAZ/yFPVUWMz8AkKjZwA5O0ahPlkohc32+ZC0GCX+T1Z5PXX5P08wnrL9so",
+	"D3rcuIfurZq2Nr5cCo5cF7ZSt1XP6BmF8g1nahOcORKHMDdMNBIYTghi1yRR8MxtdFCs1Y6DQFbykQ21",
+	"NG7UGcUxlxfgurxwFgGj3LMRXcNzGWanEOk6FdwA7qyPcTGYEMjwudVx7Qu0SZPfg+ItqdBQ8a5dEF3y",
+	"UIeQ/LqK+DqXRVPJnq+FFuuvrzrffHwzin950YkXINZ7J8ezr/q/N7GuV/Ahkj2rZPdFHf/8R4QCKWig",
+	"jptBC2tDjN4tCN0/OsgxsMtQa5A3/O3xu0PrfbP6XDx/uAqmx1DYqroawf0Q7Ur7ZJv6UBlpem0vI4+l",
+	"bk11x2jir/A8zqlXvAiGUj8Z0QHX9FndhbDZ3iMs5o/7b9+sW0zxfLvF1AP7T1/MDYsoCFe7iEW4yTVR",
+	"WAt8meV0FlFUraiYvHT7AdHDBVDKJ1xjEp/RHDsH8C4lUOXz/AcNgAnol5ibAJhY41paEROTqxXUMj8x",
+	"8fg2ApAcLgG6Wc0WZi71AQ0HXQfBAUFfJjNkKaAdqPwUzZdzs+5TVluymoFijKFIWEAN1dXSbYMA0Nma",
+	"UXhQM1YNw/M2DOrhiWqlKDjjIqoEEThwvT234510OhKgre1JkDZQXvTtsYsH0123Pxx5EjsRcBM9PPUD",
+	"EubzV0clVOXIoRhfAviqLP/UXqhXFPRjCSyubiyC0YGtcGfa9XtB3yWDsHY86gqH/HlmOycyjEIyIDCb",
+	"XP9OdlXV2Qo0CipVmTu3DuzFEE/FzbLFhb/o7D4X/uK7DfhzRsUt691PadAmxhOgmNYDvOjS4oByW7xU",
+	"17fRVWEtUW0V+INM0i98miNrn9GnOoKJFgresDBES5pGMcJZbBMIacA+t8th6bUtrOeDrFTN1gX5cs9d",
+	"8SCu/Jy4ttZJ/udLk4csxyYgmVLA2m8hIbIEsy04wde5ZiYn5CFAco0yb1OiBAPcjarFzbPVtiTv2oCf",
+	"HNW82reut6Jq7dijfgRrtLeTmuoCqNigRWwKDTerHFUfsPrqVmVgmmGqTzSSOwBIF4rxyaptSMLqKmj5",
+	"p2X0+WdtuxjcX6azU06SB8k+MakCI2iUa/Hgv2uBrcXTi+zvbdlAjDxPSrt7fJ9YqqtSZtNSvzhk9e1s",
+	"+rUfvYu+PTj9eNA5jA74AX0/8F8c7B5cLX74/sW3ozZZfdvxu9+vjj/8j3hx9vbDweqAem2/G9Pp/LUX",
+	"/PBtfM9Jy2mtkSyFOkc+S5I8zOW+omXbmEFVX6hGPuja48ZYc8lgOIUeSTJYuoMyZJIyak+xJNtSzyoJ",
+	"DobaAiKiZnvXFZ1rYMpq52Dhu6Ld2ipUunChqg2aCEVX5anGEb3iE0tCmwpCN0L7jgvD22CCnhiGp7Q6",
+	"fwWb8xt2g+aAQFwscSVHMmNxwGtHAYKldiSD343duf7ydOB6PYgK3M1xwnP3usaAv9CFMSyhgRLP3zh0",
+	"lXYs9SSx7lxDef/7X/9vq//LtS1zvH3X2zvpDPLxNnDZZ2D2gtTAwgD4Kzje+FRoe/pNV00Z1L7aTfdf",
+	"gu5/7zgtJ8aP1hQlt6kzpss4bjmLhFzLf9/l9qa/TBJC04vM2AwTJjlLjCL/WUFM3H9MYtNqPgeeTtm9",
+	"jVstICzCYbOVa5VcYmtKmBFV67tUy6huROqbneoHUK47/zErgrRNS/lHldY4SbdrSXwAdGmWR6soXFG9",
+	"u93mH+eF1jVYg2hg1LyBbPzy20GjRHT17TFJrkliJCUXcnpLhaytngUro5i+YC0I6l0MijOncMF++v6N",
+	"StQSFiD6oFHr0YQr9IanLNFav8r5ZpQ8QxglmAZsrsDtUcTPaFb76bn6lasL8xu84miO+ZW8oM8IY8V4",
+	"UDMoBKOau+lBerYWC40iU2uPBzCk/SvxaIETn8RtmfZ3oaCDxPmx+bjgPfEPVw5jSzH/KHLpc/o5NKk2",
+	"5unXD895lEm+otckZgvSEI62sLP+VBJ4Czl2H1iNOuEtM2+bffyaJdMoCAj9E4l95Rqxsadd7q8zou6D",
+	"U1nZEXZ5XYiFrcjrTXGxJzX9oRvMc0jLL/rQZ95SjXBJ1JcFeK0/xFZSEcTNt1JNMPE7uu3myCOI1++M",
+	"bc3iwhR+90ftn/6I/bKpH39Tf03SrXb0Ri/dwUsdKFLHr+AvA+dDpuZHQSWk1NxQc3z7htDLdOaMd/st",
+	"Gxjo+kBomsP32U9JYaBBAXeSird4G03EyCYyjV4Oq1ym6oxa61ShgzC3/iJeLuErwXqUiya3/tAiIRKo",
+	"Z51RVwhpfjSjTtpWDzXpKo+Ub872SGkktkclS3ALU/FUxbhqvDuFnNrALlQjdQkNIEf7kezDrat7bb1m",
+	"fwD7sBx5/MU+/KPYh/c/9/4UhmUxyhsdNzIs8+TKUkXk9TUzs82jjidxwlYCnOzBTYjdSFe45er9MRPz",
+	"bvJSe2sFEnS8PdBp6bO1+rGMEkYAC/ObhbP0Gn65/Z6Dz9aUT9wUXVcFQzai6jZpdyWek8UINeEjjuYE",
+	"G9X/ikpeuQj4Oo0vZMkcLvWWS9ANm6p8xySV3pcy0hjknym4MW4P8iuE9D1HE7qM4wlSdUF5Dl5WDP3D",
+	"Em6noBuimGDdjR6ATmCrjQd8vHw1NeTiha8c/IscDgxuDYF70g1vOqPh3u6g3+t2PP2vrSMj1Lw+p070",
+	"OxBBZW1HiqIvQshycNaLITgoNTwW3/lk1Ny/28lQId2NAFUnefYpwf4sQ7Ik8yiV+1YCAsYpSdAVWanX",
+	"FCig75NFajk5v4qSQMjRfT2Qrcq4GhmxOt5PDau2jKl8vHUFU/XZY0SPWG/9Eqh6ZpvoPkXHb4+RirUC",
+	"FzRXeTwSlGzs8Dlvs2U6VchtBrbkd2QFzJDjFracRYxTcSAcGChvxxIoVHCWmuk4H+fd+TbiqbSQ6yqo",
+	"ZtxXrqXaYI9K2Gv9d3t5H1DrUhs5+l1TvbvUgIqRu0hMbP3CRgY0jfoL9SpBjA09jZLgHvnwH/L9rhCx",
+	"a6XBdqFuErEOXFO6kTy2vxTkFVF5tRkxilgSkKSNjjDnaELJbXqELwlItwmaYv8KYX5GJ4v8R51rIN6F",
+	"IJXnKnldO4Nk7jugoUPqkkUn0HLmPtFyDwhce7xsqZZNHpfJp3PKEnIdsSVfm8iVEdip8Q0OPTEoa6mg",
+	"x42eK0zCGTtvf95fHb7wbt8ee6vD7//n9u1H1nn7kXmHUd87fHn18fDkPQ5fXnk/nnw7P5y/7UtzKxOf",
+	"pfyFvtvpuN3BSac3HvTG/d12vz/qDXI0Pmcsw5vbgtYJ9pXJaQL0ymRliMEb9XE33PWHbn8PE7c/7Izc",
+	"KQmn7u7eoON7ndFepwdQg8klptHHnP/CsIMHo/7IxXte3+0Pg647GgUjd9r1g3C6F5KwB4dSVfq2chRn",
+	"5UdsOSmZCyku3qsmSWQT7o873XGv2/a8QX/Urwbv6Yo5anF2dodT0h8OiDsIMXb7vd2eO/R6PbdLekG3",
+	"tzvseYGYmyEynLEz7QZ72Ov03OFuELp9jPfcYbc/cIdhb68z8Id7mHS3O0EeM2btT32abArPepQDZZvA",
+	"rqx2t1gx8YdW1pDaaBChtX/4kgTjHN9bp+dClbSbGaFnVOZ3K11zDgWgeJ3U/zyhWyAyDnKJUdTmthAs",
+	"n5wrsYAFDU2D+zdDmD6vExvRJY3oJfAHhHf1Ulf95oo+H0UcbLGv6xfiN435EjzyMH9+7ZS2iCpRo/3z",
+	"SqxyBfO661MltLbXYzMEPnOdDh4WgPQcUYbCZQIJaMoQFSKMqyLpUWq3eH+N8KQ/KyOVq/ZuYKSNEH2s",
+	"Jr4mu5fXnGdf6t9FsM1vLuP+vOxYKOu7kRcfoIk1Brsryr/NVYFrht9GgASjb/kRjmN2wwHPLmW61q7Y",
+	"IKfv37SUKhcqNY+FCJ9R667CNJDlflAYkTjgKI5kbUeU6zNoyUkAgHlmGp+BtNc+oz+yJfIxRYCcN8e6",
+	"DbOriKpiMNOVvgvUtZ/SJRftT/QrE4D525f+BjUwW7zK82JllzGStx6yODJHBb1VX3UkCV6dUbPo5bxO",
+	"l/08ESsBgUmWo1Yys1MTAfheTOQ0iQtv2vVIlZjtmkEij61T1hPkTimVv0pcyO9Dh9TXJTlob7z68wre",
+	"tcLLolDeSTPK7gLcRzHzcYwiylMMhbgnlwyljMUoxfwKJUs6gZT8fCuMd3bgmxnj6XjoDT2QtKrXqi/1",
+	"mlDCuVYq6sqEtY2bDAm0ZakuLhEGsjuZKCnkSYcsKeKjtdFr5WCVAoclYGobXeFgHlFLT6+yqxchxzJg",
+	"A3ZDwZFLaNDSVXKkvC6LYAVkKvFPhdwzYhhlgZVqpznmIMrBA9H+0UFeH+vpZBtobrlwqttSmY9i11D+",
+	"5rBwX230W5rZ00m9gfLvf/1voVfgwWp/Zu2xD2Qq+tIBMvgS0NcmpUKrhVbNSprVxrtv3ubFzNT1NK+f",
+	"S10SR7HHLCWsypWAdvGGXVaw3Aw+NVcwQ9aYtNCkhCQHP2XRP2VqypvPu/O7/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

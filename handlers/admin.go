@@ -44,6 +44,8 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 		soPassword:      newSecret(),
 		soTicket:        "7T:" + randomAlphanumeric(40),
 		soBearer:        newSecret(),
+		ingestKey:       newSecret(),
+		projectSecret:   newSecret(),
 		shippingKey:     newSecret(),
 		shippingReadKey: newSecret(),
 		arkynPassword:   newSecret(),
@@ -55,7 +57,15 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 		if err != nil {
 			return err
 		}
-		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeVoucherifyProject, ExternalID: creds.projectID, Name: req.Body.Name}); err != nil {
+		project, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeVoucherifyProject, ExternalID: creds.projectID, Name: req.Body.Name})
+		if err != nil {
+			return err
+		}
+		// Voucherify signs with the project's secret in clear, so it is kept as is, not digested.
+		if err := q.SetScopeSecret(ctx, db.SetScopeSecretParams{ID: project.ID, Secret: creds.projectSecret}); err != nil {
+			return err
+		}
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialIngest, SecretSha256: digest(creds.ingestKey)}); err != nil {
 			return err
 		}
 		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialVoucherify, PublicID: creds.managementID, SecretSha256: digest(creds.managementToken)}); err != nil {

@@ -62,6 +62,17 @@ func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.Aut
 		}
 		info.account = &account
 		return nil
+	case "ingestKey":
+		key, ok := authorization(req, "Bearer")
+		if !ok {
+			return errUnauthenticated
+		}
+		account, err := a.q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialIngest, SecretSha256: digest(key)})
+		if err != nil {
+			return credentialError(err)
+		}
+		info.account = &account
+		return nil
 	case "soBasic", "soTicket", "soBearer":
 		account, err := a.superOffice(ctx, req, in.SecuritySchemeName)
 		if err != nil {

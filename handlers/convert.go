@@ -22,6 +22,8 @@ type accountCredentials struct {
 	organizationID  uuid.UUID
 	workspaceID     uuid.UUID
 	accessKey       string
+	ingestKey       string
+	projectSecret   string
 	soUsername      string
 	soPassword      string
 	soTicket        string
@@ -42,7 +44,9 @@ func toAccountCreated(a db.Account, c accountCredentials) gen.AccountCreated {
 		UpdatedAt: a.UpdatedAt.UTC(),
 		Voucherify: gen.VoucherifyCredentials{
 			ProjectId: c.projectID, ManagementId: c.managementID, ManagementToken: c.managementToken,
+			WebhookSecret: c.projectSecret,
 		},
+		Ingest: gen.IngestCredentials{Key: c.ingestKey},
 		Bird: gen.BirdCredentials{
 			OrganizationId: c.organizationID, WorkspaceId: c.workspaceID, AccessKey: c.accessKey,
 		},

@@ -84,6 +84,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Bird:        Bird{store: st},
 		Arkyn:       Arkyn{store: st},
 		Shipping:    Shipping{store: st},
+		Ingest:      Ingest{store: st},
 		SuperOffice: SuperOffice{store: st, tester: newTargetTester(cfg.TargetTransport)},
 	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(server, nil))

@@ -22,6 +22,7 @@ type Server struct {
 	Arkyn
 	Shipping
 	SuperOffice
+	Ingest
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)

@@ -37,7 +37,9 @@ LIMIT sqlc.arg(max_rows);
 UPDATE subscriptions
 SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
     secret = $8, headers = $9, properties = $10, template = $11, last_error = $12,
-    errors_email = $13, updated_at = clock_timestamp()
+    errors_email = $13, updated_at = clock_timestamp(),
+    -- Re-enabling a stopped subscription starts its failure streak afresh.
+    consecutive_failures = CASE WHEN $6 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
 WHERE id = $1
 RETURNING *;
 

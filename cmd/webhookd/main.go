@@ -17,12 +17,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/internal/delivery"
 	"github.com/webhookd/webhookd/internal/pgcluster"
 )
 
@@ -80,6 +83,19 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	engine, err := deliveryEngine(conn, log)
+	if err != nil {
+		return err
+	}
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	engineDone := make(chan error, 1)
+	go func() { engineDone <- engine.Run(engineCtx) }()
+	defer func() {
+		// After the HTTP server has drained: in-flight deliveries finish or are handed back.
+		stopEngine()
+		<-engineDone
+	}()
+
 	listener, err := net.Listen("tcp", ":"+port)
 	if err != nil {
 		return err
@@ -159,4 +175,35 @@ Try it:
 		a.Shipping.ApiKey, a.Shipping.ReadOnlyApiKey, a.Arkyn.Email, a.Arkyn.Password, a.Arkyn.TrafficSourceId,
 		a.Superoffice.Username, a.Superoffice.Password, a.Superoffice.Ticket, a.Superoffice.BearerToken)
 	return nil
+}
+
+// deliveryEngine configures the delivery engine from the environment.
+func deliveryEngine(conn *sql.DB, log *slog.Logger) (*delivery.Engine, error) {
+	allowed, err := delivery.ParsePrefixes(strings.Split(os.Getenv("WEBHOOKS_ALLOWED_TARGETS"), ","))
+	if err != nil {
+		return nil, err
+	}
+	scale := 1.0
+	if v := os.Getenv("WEBHOOKS_RETRY_SCALE"); v != "" {
+		if scale, err = strconv.ParseFloat(v, 64); err != nil || scale <= 0 {
+			return nil, fmt.Errorf("WEBHOOKS_RETRY_SCALE=%q: want a positive number", v)
+		}
+	}
+	cfg := delivery.Config{
+		WorkerID:        os.Getenv("WEBHOOKS_WORKER_ID"),
+		Concurrency:     envInt("WEBHOOKS_DELIVERY_CONCURRENCY", 16),
+		ScheduleScale:   scale,
+		Transport:       delivery.NewTransport(allowed, nil),
+		DiscordBaseURL:  os.Getenv("WEBHOOKS_DISCORD_BASE_URL"),
+		DiscordBotToken: os.Getenv("WEBHOOKS_DISCORD_BOT_TOKEN"),
+		Logger:          log,
+	}
+	for name, d := range map[string]*time.Duration{"WEBHOOKS_DELIVERY_POLL": &cfg.PollInterval, "WEBHOOKS_DELIVERY_LEASE": &cfg.Lease, "WEBHOOKS_DELIVERY_TIMEOUT": &cfg.AttemptTimeout} {
+		if v := os.Getenv(name); v != "" {
+			if *d, err = time.ParseDuration(v); err != nil {
+				return nil, fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	}
+	return delivery.New(conn, cfg), nil
 }

@@ -706,6 +706,7 @@ type AccountCreated struct {
 	// Features What the account's plan includes.
 	Features    Features               `json:"features"`
 	Id          openapi_types.UUID     `json:"id"`
+	Ingest      IngestCredentials      `json:"ingest"`
 	Name        string                 `json:"name"`
 	Shipping    ShippingCredentials    `json:"shipping"`
 	Superoffice SuperOfficeCredentials `json:"superoffice"`
@@ -953,6 +954,48 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// IngestCredentials defines model for IngestCredentials.
+type IngestCredentials struct {
+	// Key Sent as `Authorization: Bearer <key>` to `POST /ingest/v1/events`. Shown only once.
+	Key string `json:"key"`
+}
+
+// IngestEvent defines model for IngestEvent.
+type IngestEvent struct {
+	// Attributes Key/value facts Bird event filters match (`channelId`, `platformId`…).
+	Attributes *map[string]string `json:"attributes,omitempty"`
+
+	// Data The event's payload, delivered in each dialect's envelope.
+	Data *map[string]interface{} `json:"data,omitempty"`
+
+	// Id Your id for the event; sending it again is a no-op that answers the same.
+	Id *string `json:"id,omitempty"`
+
+	// Scope Deliver only to the subscriptions of one project, workspace or traffic source.
+	Scope *IngestScope `json:"scope,omitempty"`
+
+	// Type The event name subscriptions match, such as `redemption.succeeded` or `sms.outbound`.
+	Type string `json:"type"`
+}
+
+// IngestScope Deliver only to the subscriptions of one project, workspace or traffic source.
+type IngestScope struct {
+	ArkynTrafficSourceId *openapi_types.UUID `json:"arkynTrafficSourceId,omitempty"`
+	BirdWorkspaceId      *openapi_types.UUID `json:"birdWorkspaceId,omitempty"`
+	VoucherifyProjectId  *string             `json:"voucherifyProjectId,omitempty"`
+}
+
+// IngestedEvent defines model for IngestedEvent.
+type IngestedEvent struct {
+	// Deliveries How many subscriptions the event was queued for.
+	Deliveries int `json:"deliveries"`
+
+	// Duplicate True when the id had been sent before; nothing new was queued.
+	Duplicate  bool               `json:"duplicate"`
+	ExternalId string             `json:"externalId"`
+	Id         openapi_types.UUID `json:"id"`
+}
 
 // JsonPatch A JSON Patch document (RFC 6902).
 type JsonPatch = []struct {
@@ -1258,6 +1301,9 @@ type VoucherifyCredentials struct {
 	// ManagementToken Sent as `X-Management-Token`. Shown only once.
 	ManagementToken string `json:"managementToken"`
 	ProjectId       string `json:"projectId"`
+
+	// WebhookSecret The project's webhook secret; deliveries carry `x-voucherify-signature`, its hex HMAC-SHA256 of the body. Shown only once.
+	WebhookSecret string `json:"webhookSecret"`
 }
 
 // VoucherifyIdentity defines model for VoucherifyIdentity.
@@ -1687,6 +1733,9 @@ type SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody = WebhookMe
 // SuperOfficePutWebhookJSONRequestBody defines body for SuperOfficePutWebhook for application/json ContentType.
 type SuperOfficePutWebhookJSONRequestBody = Webhook
 
+// IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
+type IngestEventJSONRequestBody = IngestEvent
+
 // VoucherifyCreateWebhookJSONRequestBody defines body for VoucherifyCreateWebhook for application/json ContentType.
 type VoucherifyCreateWebhookJSONRequestBody = ManagementProjectsWebhooksCreateRequestBody
 
@@ -1992,6 +2041,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestEventWithBody Send an event
+	//
+	// Records an event of the account and queues a delivery to every active subscription that
+	// wants it: Voucherify, SuperOffice and Shipping subscriptions by event name; Bird ones by
+	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
+	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
+	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
+	// the fan-out to one project, workspace or traffic source.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
+	IngestEventWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestEvent Send an event
+	//
+	// Records an event of the account and queues a delivery to every active subscription that
+	// wants it: Voucherify, SuperOffice and Shipping subscriptions by event name; Bird ones by
+	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
+	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
+	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
+	// the fan-out to one project, workspace or traffic source.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
+	IngestEvent(ctx context.Context, body IngestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// VoucherifyListWebhooks List Webhooks
 	//
@@ -2707,6 +2784,54 @@ func (c *Client) GetDocsScript(ctx context.Context, reqEditors ...RequestEditorF
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestEventWithBody Send an event
+//
+// Records an event of the account and queues a delivery to every active subscription that
+// wants it: Voucherify, SuperOffice and Shipping subscriptions by event name; Bird ones by
+// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
+// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
+// an id already sent answers with the first call's event and queues nothing. `scope` narrows
+// the fan-out to one project, workspace or traffic source.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
+func (c *Client) IngestEventWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestEventRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestEvent Send an event
+//
+// Records an event of the account and queues a delivery to every active subscription that
+// wants it: Voucherify, SuperOffice and Shipping subscriptions by event name; Bird ones by
+// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
+// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
+// an id already sent answers with the first call's event and queues nothing. `scope` narrows
+// the fan-out to one project, workspace or traffic source.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
+func (c *Client) IngestEvent(ctx context.Context, body IngestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestEventRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4053,6 +4178,46 @@ func NewGetHealthRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewIngestEventRequest calls the generic IngestEvent builder with application/json body
+func NewIngestEventRequest(server string, body IngestEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIngestEventRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIngestEventRequestWithBody constructs an http.Request for the IngestEvent method, with any body, and a specified content type
+func NewIngestEventRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ingest/v1/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewVoucherifyListWebhooksRequest constructs an http.Request for the VoucherifyListWebhooks method
 func NewVoucherifyListWebhooksRequest(server string, projectId ProjectId) (*http.Request, error) {
 	var err error
@@ -5356,6 +5521,34 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
 
+	// IngestEventWithBodyWithResponse Send an event
+	//
+	// Records an event of the account and queues a delivery to every active subscription that
+	// wants it: Voucherify, SuperOffice and Shipping subscriptions by event name; Bird ones by
+	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
+	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
+	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
+	// the fan-out to one project, workspace or traffic source.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
+	IngestEventWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestEventResponse, error)
+
+	// IngestEventWithResponse Send an event
+	//
+	// Records an event of the account and queues a delivery to every active subscription that
+	// wants it: Voucherify, SuperOffice and Shipping subscriptions by event name; Bird ones by
+	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
+	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
+	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
+	// the fan-out to one project, workspace or traffic source.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
+	IngestEventWithResponse(ctx context.Context, body IngestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestEventResponse, error)
+
 	// VoucherifyListWebhooksWithResponse List Webhooks
 	//
 	// Lists all webhook configurations for the project, oldest first.
@@ -6478,6 +6671,68 @@ func (r GetHealthResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IngestEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *IngestedEvent
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminError
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r IngestEventResponse) GetJSON202() *IngestedEvent {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IngestEventResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IngestEventResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IngestEventResponse) GetJSON404() *AdminError {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r IngestEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IngestEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IngestEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IngestEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8509,6 +8764,46 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 	return ParseGetHealthResponse(rsp)
 }
 
+// IngestEventWithBodyWithResponse Send an event
+//
+// Records an event of the account and queues a delivery to every active subscription that
+// wants it: Voucherify, SuperOffice and Shipping subscriptions by event name; Bird ones by
+// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
+// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
+// an id already sent answers with the first call's event and queues nothing. `scope` narrows
+// the fan-out to one project, workspace or traffic source.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
+func (c *ClientWithResponses) IngestEventWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestEventResponse, error) {
+	rsp, err := c.IngestEventWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestEventResponse(rsp)
+}
+
+// IngestEventWithResponse Send an event
+//
+// Records an event of the account and queues a delivery to every active subscription that
+// wants it: Voucherify, SuperOffice and Shipping subscriptions by event name; Bird ones by
+// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
+// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
+// an id already sent answers with the first call's event and queues nothing. `scope` narrows
+// the fan-out to one project, workspace or traffic source.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
+func (c *ClientWithResponses) IngestEventWithResponse(ctx context.Context, body IngestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestEventResponse, error) {
+	rsp, err := c.IngestEvent(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestEventResponse(rsp)
+}
+
 // VoucherifyListWebhooksWithResponse List Webhooks
 //
 // Lists all webhook configurations for the project, oldest first.
@@ -9594,6 +9889,53 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIngestEventResponse parses an HTTP response from a IngestEventWithResponse call
+func ParseIngestEventResponse(rsp *http.Response) (*IngestEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IngestEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest IngestedEvent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 

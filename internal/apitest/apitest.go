@@ -34,6 +34,8 @@ const AdminToken = "test-admin-token"
 type Env struct {
 	URL    string
 	Server *httptest.Server
+	// DB is the test's database, for starting delivery engines on it.
+	DB     *sql.DB
 	router routers.Router
 }
 
@@ -60,7 +62,7 @@ func NewWithDB(t testing.TB, conn *sql.DB, opts ...Option) *Env {
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Env{URL: srv.URL, Server: srv, router: specRouter(t)}
+	return &Env{URL: srv.URL, Server: srv, DB: conn, router: specRouter(t)}
 }
 
 // Request is one call to the API. Body is sent as is when it is a string or []byte and as

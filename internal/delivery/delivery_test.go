@@ -1,0 +1,466 @@
+package delivery_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/internal/apitest"
+	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// received is one request a receiver got.
+type received struct {
+	path   string
+	header http.Header
+	body   []byte
+	at     time.Time
+}
+
+// receiver is a TLS server on loopback that records requests and answers with respond.
+type receiver struct {
+	*httptest.Server
+	mu      sync.Mutex
+	got     []received
+	respond func(n int, w http.ResponseWriter)
+	arrived chan struct{}
+}
+
+func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter)) *receiver {
+	r := &receiver{respond: respond, arrived: make(chan struct{}, 1000)}
+	r.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{path: req.URL.Path, header: req.Header.Clone(), body: body, at: time.Now()})
+		n := len(r.got)
+		r.mu.Unlock()
+		if r.respond != nil {
+			r.respond(n, w)
+		}
+		r.arrived <- struct{}{}
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// url is an address on the receiver with a host name, as Bird's and SuperOffice's validation
+// require; the engine's dialer sends example.com to the receiver, whose certificate names it.
+func (r *receiver) url(path string) string {
+	return "https://example.com:" + r.port() + path
+}
+
+func (r *receiver) port() string {
+	_, port, _ := net.SplitHostPort(r.Listener.Addr().String())
+	return port
+}
+
+// wait blocks until the receiver has n requests.
+func (r *receiver) wait(t *testing.T, n int, timeout time.Duration) []received {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if got := r.requests(); len(got) >= n {
+			return got
+		}
+		select {
+		case <-r.arrived:
+		case <-deadline:
+			t.Fatalf("receiver got %d requests, want %d", len(r.requests()), n)
+		}
+	}
+}
+
+// startEngine runs a delivery engine on the env's database until the test ends. Calls to
+// example.com:<port> reach the loopback receivers; loopback is allowed unless guarded.
+func startEngine(t *testing.T, env *apitest.Env, cfg delivery.Config, receivers ...*receiver) {
+	t.Helper()
+	pool := x509.NewCertPool()
+	for _, r := range receivers {
+		pool.AddCert(r.Certificate())
+	}
+	if cfg.Transport == nil {
+		transport := delivery.NewTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, pool)
+		dial := transport.DialContext
+		transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if host, port, _ := net.SplitHostPort(addr); host == "example.com" {
+				addr = net.JoinHostPort("127.0.0.1", port)
+			}
+			return dial(ctx, network, addr)
+		}
+		cfg.Transport = transport
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 10 * time.Millisecond
+	}
+	if cfg.ScheduleScale == 0 {
+		cfg.ScheduleScale = 1e-5
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = delivery.New(env.DB, cfg).Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func ingest(t *testing.T, env *apitest.Env, a gen.AccountCreated, body string) gen.IngestedEvent {
+	t.Helper()
+	resp := env.Do(t, apitest.Request{Method: http.MethodPost, Path: "/ingest/v1/events", Header: apitest.Header("Authorization", "Bearer "+a.Ingest.Key), Body: body})
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("ingest: %d %s", resp.Status, resp.Body)
+	}
+	var out gen.IngestedEvent
+	resp.Decode(t, &out)
+	return out
+}
+
+func do(t *testing.T, env *apitest.Env, method, path string, header http.Header, body string, want int) *apitest.Response {
+	t.Helper()
+	resp := env.Do(t, apitest.Request{Method: method, Path: path, Header: header, Body: body})
+	if resp.Status != want {
+		t.Fatalf("%s %s = %d %s, want %d", method, path, resp.Status, resp.Body, want)
+	}
+	return resp
+}
+
+func hmacHex(key string, msg []byte) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write(msg)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func hmacBase64(key string, msg []byte) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write(msg)
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// verifyStandard checks Standard Webhooks headers with the published library.
+func verifyStandard(t *testing.T, secret string, r received) {
+	t.Helper()
+	wh, err := standardwebhooks.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString([]byte(secret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(r.body, r.header); err != nil {
+		t.Errorf("Standard Webhooks verification of %s: %v (headers %v)", r.path, err, r.header)
+	}
+}
+
+func TestEachDialectIsDeliveredSignedAsItsVendorDoes(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, nil)
+	discord := newReceiver(t, nil)
+	startEngine(t, env, delivery.Config{DiscordBaseURL: discord.url("/api/v10"), DiscordBotToken: "bot-token"}, hooks, discord)
+	a := env.CreateAccount(t, "acme")
+
+	do(t, env, http.MethodPost, "/management/v1/projects/"+a.Voucherify.ProjectId+"/webhooks", apitest.Voucherify(a),
+		`{"target_url": "`+hooks.url("/voucherify")+`", "events": ["voucher.created"]}`, 200)
+	do(t, env, http.MethodPost, "/workspaces/"+a.Bird.WorkspaceId.String()+"/webhook-subscriptions", apitest.Bird(a),
+		`{"service": "channels", "event": "sms.outbound", "url": "`+hooks.url("/bird")+`", "signingKey": "bird-key", "eventFilters": [{"key": "channelId", "value": "c1"}]}`, 201)
+	do(t, env, http.MethodPost, "/api/v1/Webhook", apitest.SuperOffice(a),
+		`{"Name": "so", "Events": ["voucher.created"], "TargetUrl": "`+hooks.url("/superoffice")+`", "Secret": "so-secret", "Headers": {"X-Tenant": "acme"}, "Properties": {"tier": "gold"}}`, 200)
+	do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a),
+		`{"name": "ship", "url": "`+hooks.url("/shipping")+`", "events": ["shipment.created"], "secret": "shipping-secret"}`, 201)
+	login := do(t, env, http.MethodPost, "/user/auth", nil, fmt.Sprintf(`{"email": %q, "password": %q}`, a.Arkyn.Email, a.Arkyn.Password), 200)
+	var token gen.ArkynAuthResponse
+	login.Decode(t, &token)
+	do(t, env, http.MethodPut, "/webhooks/"+a.Arkyn.TrafficSourceId.String(), apitest.Header("Authorization", "Bearer "+token.Token),
+		`{"discordChannelId": "987654321098765432"}`, 200)
+
+	if got := ingest(t, env, a, `{"type": "voucher.created", "data": {"code": "SPRING"}}`); got.Deliveries != 2 {
+		t.Errorf("voucher.created fanned out to %d, want Voucherify and SuperOffice", got.Deliveries)
+	}
+	if got := ingest(t, env, a, `{"type": "sms.outbound", "data": {"to": "+31"}, "attributes": {"channelId": "c2"}}`); got.Deliveries != 0 {
+		t.Errorf("an event the Bird filter rejects fanned out to %d", got.Deliveries)
+	}
+	if got := ingest(t, env, a, `{"type": "sms.outbound", "data": {"to": "+31"}, "attributes": {"channelId": "c1"}}`); got.Deliveries != 1 {
+		t.Errorf("sms.outbound fanned out to %d", got.Deliveries)
+	}
+	if got := ingest(t, env, a, `{"type": "shipment.created", "data": {"parcel": 7}}`); got.Deliveries != 1 {
+		t.Errorf("shipment.created fanned out to %d", got.Deliveries)
+	}
+	if got := ingest(t, env, a, `{"type": "http.traffic", "data": {"method": "get", "status": 500, "level": "fatal", "description": "GET /pay failed"}, "scope": {"arkynTrafficSourceId": "`+a.Arkyn.TrafficSourceId.String()+`"}}`); got.Deliveries != 1 {
+		t.Errorf("a traffic source's event fanned out to %d", got.Deliveries)
+	}
+
+	byPath := map[string]received{}
+	for _, r := range hooks.wait(t, 4, 10*time.Second) {
+		byPath[r.path] = r
+	}
+	v := byPath["/voucherify"]
+	if v.header.Get("X-Voucherify-Signature") != hmacHex(a.Voucherify.WebhookSecret, v.body) {
+		t.Errorf("x-voucherify-signature does not verify: %v", v.header)
+	}
+	var envelope map[string]any
+	_ = json.Unmarshal(v.body, &envelope)
+	for _, k := range []string{"id", "project_id", "created_at", "type", "data", "source", "event"} {
+		if _, ok := envelope[k]; !ok {
+			t.Errorf("Voucherify envelope lacks %s: %s", k, v.body)
+		}
+	}
+	if envelope["project_id"] != a.Voucherify.ProjectId || envelope["type"] != "voucher.created" {
+		t.Errorf("Voucherify envelope = %s", v.body)
+	}
+	verifyStandard(t, a.Voucherify.WebhookSecret, v)
+
+	b := byPath["/bird"]
+	sum := sha256.Sum256(b.body)
+	signed := b.header.Get("Messagebird-Request-Timestamp") + "\n" + hooks.url("/bird") + "\n" + string(sum[:])
+	if b.header.Get("Messagebird-Signature") != hmacBase64("bird-key", []byte(signed)) || b.header.Get("Messagebird-Request-Id") == "" {
+		t.Errorf("messagebird-signature does not verify: %v", b.header)
+	}
+	verifyStandard(t, "bird-key", b)
+
+	s := byPath["/superoffice"]
+	var so map[string]any
+	_ = json.Unmarshal(s.body, &so)
+	if s.header.Get("X-Superoffice-Signature") != hmacBase64("so-secret", s.body) || s.header.Get("X-Tenant") != "acme" ||
+		s.header.Get("X-Superoffice-Event") != "voucher.created" || s.header.Get("X-Superoffice-Eventid") == "" || s.header.Get("X-Superoffice-Retry") != "0" ||
+		so["tier"] != "gold" || so["Event"] != "voucher.created" || so["WebhookName"] != "so" {
+		t.Errorf("SuperOffice delivery: %v %s", s.header, s.body)
+	}
+	verifyStandard(t, "so-secret", s)
+
+	sh := byPath["/shipping"]
+	verifyStandard(t, "shipping-secret", sh)
+	if !strings.HasPrefix(sh.header.Get("Webhook-Id"), "msg_") || !strings.Contains(string(sh.body), `"type":"shipment.created"`) {
+		t.Errorf("Shipping delivery: %v %s", sh.header, sh.body)
+	}
+
+	d := discord.wait(t, 1, 10*time.Second)[0]
+	var msg struct {
+		Embeds []struct {
+			Title, Description string
+			Color              int
+		}
+	}
+	_ = json.Unmarshal(d.body, &msg)
+	if d.path != "/api/v10/channels/987654321098765432/messages" || d.header.Get("Authorization") != "Bot bot-token" ||
+		len(msg.Embeds) != 1 || msg.Embeds[0].Title != "HttpTraffic - GET - 500" || msg.Embeds[0].Color != 0xe11d48 {
+		t.Errorf("Discord message: %s %v %s", d.path, d.header, d.body)
+	}
+}
+
+func TestIngestionIsIdempotent(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, nil)
+	startEngine(t, env, delivery.Config{}, hooks)
+	a := env.CreateAccount(t, "acme")
+	do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a),
+		`{"name": "ship", "url": "`+hooks.url("/s")+`", "events": ["shipment.created"]}`, 201)
+	first := ingest(t, env, a, `{"id": "order-42", "type": "shipment.created"}`)
+	again := ingest(t, env, a, `{"id": "order-42", "type": "shipment.created", "data": {"changed": true}}`)
+	if first.Duplicate || !again.Duplicate || again.Id != first.Id || again.Deliveries != 1 || first.Deliveries != 1 {
+		t.Fatalf("first %+v, again %+v", first, again)
+	}
+	hooks.wait(t, 1, 10*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if n := len(hooks.requests()); n != 1 {
+		t.Errorf("receiver got %d deliveries of one idempotent event", n)
+	}
+	// Another account may use the same id.
+	b := env.CreateAccount(t, "globex")
+	if other := ingest(t, env, b, `{"id": "order-42", "type": "shipment.created"}`); other.Duplicate {
+		t.Errorf("another account's id counted as a duplicate")
+	}
+}
+
+func TestVoucherifyRetriesTwelveTimesThenDeactivatesAndCanBeReenabled(t *testing.T) {
+	env := apitest.New(t)
+	failing := true
+	var mu sync.Mutex
+	hooks := newReceiver(t, func(_ int, w http.ResponseWriter) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	})
+	startEngine(t, env, delivery.Config{ScheduleScale: 1e-5}, hooks)
+	a := env.CreateAccount(t, "acme")
+	path := "/management/v1/projects/" + a.Voucherify.ProjectId + "/webhooks"
+	var hook gen.ManagementProjectsWebhook
+	do(t, env, http.MethodPost, path, apitest.Voucherify(a), `{"target_url": "`+hooks.url("/v")+`", "events": ["voucher.created"]}`, 200).Decode(t, &hook)
+	ingest(t, env, a, `{"type": "voucher.created"}`)
+
+	hooks.wait(t, 13, 20*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got gen.ManagementProjectsWebhook
+		do(t, env, http.MethodGet, path+"/"+hook.Id, apitest.Voucherify(a), "", 200).Decode(t, &got)
+		if !got.Active {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the webhook is still active after 12 failed retries")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(hooks.requests()); n != 13 {
+		t.Errorf("%d attempts, want the first and 12 retries", n)
+	}
+	// A deactivated webhook receives nothing; re-enabled, it does.
+	if got := ingest(t, env, a, `{"type": "voucher.created"}`); got.Deliveries != 0 {
+		t.Errorf("an inactive webhook was queued %d deliveries", got.Deliveries)
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	do(t, env, http.MethodPut, path+"/"+hook.Id, apitest.Voucherify(a), `{"target_url": "`+hooks.url("/v")+`", "events": ["voucher.created"], "active": true}`, 200)
+	ingest(t, env, a, `{"type": "voucher.created"}`)
+	hooks.wait(t, 14, 10*time.Second)
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	startEngine(t, env, delivery.Config{ScheduleScale: 1e-6}, hooks)
+	a := env.CreateAccount(t, "acme")
+	do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a), `{"name": "s", "url": "`+hooks.url("/s")+`", "events": ["shipment.created"]}`, 201)
+	ingest(t, env, a, `{"type": "shipment.created"}`)
+	got := hooks.wait(t, 2, 10*time.Second)
+	if gap := got[1].at.Sub(got[0].at); gap < time.Second {
+		t.Errorf("retried after %v, before the 1 s the target asked for", gap)
+	}
+	if got[0].header.Get("Webhook-Id") != got[1].header.Get("Webhook-Id") {
+		t.Errorf("a retry changed webhook-id: %s, %s", got[0].header.Get("Webhook-Id"), got[1].header.Get("Webhook-Id"))
+	}
+}
+
+func TestSuperOfficeStopsAfterNineFailedDeliveries(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
+	startEngine(t, env, delivery.Config{ScheduleScale: 1e-4}, hooks)
+	a := env.CreateAccount(t, "acme")
+	var w struct{ WebhookId int32 }
+	do(t, env, http.MethodPost, "/api/v1/Webhook", apitest.SuperOffice(a), `{"Events": ["contact.created"], "TargetUrl": "`+hooks.url("/so")+`"}`, 200).Decode(t, &w)
+	for i := range 9 {
+		ingest(t, env, a, fmt.Sprintf(`{"type": "contact.created", "data": {"PrimaryKey": %d}}`, i))
+	}
+	hooks.wait(t, 27, 20*time.Second) // three attempts per delivery
+	path := fmt.Sprintf("/api/v1/Webhook/%d", w.WebhookId)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got struct{ State string }
+		do(t, env, http.MethodGet, path, apitest.SuperOffice(a), "", 200).Decode(t, &got)
+		if got.State == "TooManyErrors" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("State = %s after 9 failed deliveries", got.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	last := do(t, env, http.MethodGet, path+"/LastError", apitest.SuperOffice(a), "", 200)
+	if !strings.Contains(string(last.Body), "502") {
+		t.Errorf("LastError = %s", last.Body)
+	}
+	retries := map[string][]string{}
+	for _, r := range hooks.requests() {
+		id := r.header.Get("X-Superoffice-Eventid")
+		retries[id] = append(retries[id], r.header.Get("X-Superoffice-Retry"))
+	}
+	for id, seq := range retries {
+		if strings.Join(seq, ",") != "0,1,2" {
+			t.Errorf("event %s: X-SuperOffice-Retry of its attempts = %v, want 0,1,2", id, seq)
+		}
+	}
+}
+
+func TestBirdDeactivatesAfterItsRetryWindow(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
+	startEngine(t, env, delivery.Config{ScheduleScale: 1e-4}, hooks) // the 8-hour window lasts 2.9 s
+	a := env.CreateAccount(t, "acme")
+	var sub gen.WebhookSubscription
+	do(t, env, http.MethodPost, "/workspaces/"+a.Bird.WorkspaceId.String()+"/webhook-subscriptions", apitest.Bird(a),
+		`{"service": "channels", "event": "sms.outbound", "url": "`+hooks.url("/b")+`"}`, 201).Decode(t, &sub)
+	ingest(t, env, a, `{"type": "sms.outbound"}`)
+	path := "/workspaces/" + a.Bird.WorkspaceId.String() + "/webhook-subscriptions/" + sub.Id.String()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var got gen.WebhookSubscription
+		do(t, env, http.MethodGet, path, apitest.Bird(a), "", 200).Decode(t, &got)
+		if got.Status == "inactive" {
+			if got.StatusReason == nil || !strings.Contains(*got.StatusReason, "8 hours") {
+				t.Errorf("statusReason = %v", got.StatusReason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("still active after the retry window")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(hooks.requests()); n < 5 {
+		t.Errorf("only %d attempts in the window", n)
+	}
+}
+
+func TestPrivateTargetsAreRefusedAfterResolution(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, nil)
+	// The guarded transport with no allow-list; example.com still dials the loopback receiver.
+	transport := delivery.NewTransport(nil, nil)
+	dial := transport.DialContext
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, port, _ := net.SplitHostPort(addr); host == "example.com" {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return dial(ctx, network, addr)
+	}
+	startEngine(t, env, delivery.Config{Transport: transport, ScheduleScale: 1e-6}, hooks)
+	a := env.CreateAccount(t, "acme")
+	var w struct{ WebhookId int32 }
+	do(t, env, http.MethodPost, "/api/v1/Webhook", apitest.SuperOffice(a), `{"Events": ["contact.created"], "TargetUrl": "`+hooks.url("/so")+`"}`, 200).Decode(t, &w)
+	ingest(t, env, a, `{"type": "contact.created"}`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		last := do(t, env, http.MethodGet, fmt.Sprintf("/api/v1/Webhook/%d/LastError", w.WebhookId), apitest.SuperOffice(a), "", 200)
+		if strings.Contains(string(last.Body), "refused: 127.0.0.1 is not a public address") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("LastError = %s", last.Body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(hooks.requests()); n != 0 {
+		t.Errorf("the private target received %d requests", n)
+	}
+}
