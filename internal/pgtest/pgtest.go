@@ -25,10 +25,11 @@ import (
 // Main runs the package's tests, first starting a private cluster when DATABASE_URL is unset.
 // Use it as the body of TestMain.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
 }
 
-func run(m *testing.M) int {
+// Run is Main for a TestMain that has more to clean up: it returns the exit code.
+func Run(m *testing.M) int {
 	if os.Getenv("DATABASE_URL") != "" {
 		return m.Run()
 	}
