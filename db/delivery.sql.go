@@ -491,23 +491,30 @@ func (q *Queries) ListDeliveryAttempts(ctx context.Context, deliveryIds []uuid.U
 const listSubscriptionDeliveries = `-- name: ListSubscriptionDeliveries :many
 SELECT id, account_id, event_id, subscription_id, dialect, status, attempts, next_attempt_at, lease_until, leased_by, last_status, last_error, created_at, updated_at FROM deliveries
 WHERE subscription_id = $1
-  AND ($2::timestamptz IS NULL
-       OR (created_at, id) < ($2::timestamptz, $3::uuid))
+  AND created_at >= $2
+  AND ($3::text IS NULL OR status = $3::text)
+  AND ($4::timestamptz IS NULL
+       OR (created_at, id) < ($4::timestamptz, $5::uuid))
 ORDER BY created_at DESC, id DESC
-LIMIT $4
+LIMIT $6
 `
 
 type ListSubscriptionDeliveriesParams struct {
 	SubscriptionID  uuid.UUID
+	Since           time.Time
+	Status          sql.NullString
 	BeforeCreatedAt sql.NullTime
 	BeforeID        uuid.NullUUID
 	MaxRows         int32
 }
 
-// ListSubscriptionDeliveries pages through a subscription's deliveries, newest first.
+// ListSubscriptionDeliveries pages through a subscription's deliveries since a time, newest
+// first, optionally of one status.
 func (q *Queries) ListSubscriptionDeliveries(ctx context.Context, arg ListSubscriptionDeliveriesParams) ([]Delivery, error) {
 	rows, err := q.db.QueryContext(ctx, listSubscriptionDeliveries,
 		arg.SubscriptionID,
+		arg.Since,
+		arg.Status,
 		arg.BeforeCreatedAt,
 		arg.BeforeID,
 		arg.MaxRows,

@@ -106,6 +106,57 @@ func (e AssociateType) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryDialect.
+const (
+	Arkyn       DeliveryDialect = "arkyn"
+	Bird        DeliveryDialect = "bird"
+	Shipping    DeliveryDialect = "shipping"
+	Superoffice DeliveryDialect = "superoffice"
+	Voucherify  DeliveryDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryDialect enum.
+func (e DeliveryDialect) Valid() bool {
+	switch e {
+	case Arkyn:
+		return true
+	case Bird:
+		return true
+	case Shipping:
+		return true
+	case Superoffice:
+		return true
+	case Voucherify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryStatus.
+const (
+	DeliveryStatusDropped   DeliveryStatus = "dropped"
+	DeliveryStatusFailed    DeliveryStatus = "failed"
+	DeliveryStatusPending   DeliveryStatus = "pending"
+	DeliveryStatusSucceeded DeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryStatus enum.
+func (e DeliveryStatus) Valid() bool {
+	switch e {
+	case DeliveryStatusDropped:
+		return true
+	case DeliveryStatusFailed:
+		return true
+	case DeliveryStatusPending:
+		return true
+	case DeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok          HealthStatus = "ok"
@@ -583,6 +634,27 @@ func (e WebhookEventFilterKey) Valid() bool {
 	}
 }
 
+// Defines values for WebhookExecutionStatus.
+const (
+	WebhookExecutionStatusFailure WebhookExecutionStatus = "failure"
+	WebhookExecutionStatusPending WebhookExecutionStatus = "pending"
+	WebhookExecutionStatusSuccess WebhookExecutionStatus = "success"
+)
+
+// Valid indicates whether the value is a known member of the WebhookExecutionStatus enum.
+func (e WebhookExecutionStatus) Valid() bool {
+	switch e {
+	case WebhookExecutionStatusFailure:
+		return true
+	case WebhookExecutionStatusPending:
+		return true
+	case WebhookExecutionStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookService.
 const (
 	Channels      WebhookService = "channels"
@@ -892,6 +964,49 @@ type CreateWebhookSubscription struct {
 
 	// Url The URL of the webhook is used to send events to the webhook. The URL must be a valid URL that respects the established pattern and is accessible from the internet.
 	Url Url `json:"url"`
+}
+
+// Delivery defines model for Delivery.
+type Delivery struct {
+	AttemptLog     []DeliveryAttempt  `json:"attemptLog"`
+	Attempts       int                `json:"attempts"`
+	CreatedAt      time.Time          `json:"createdAt"`
+	Dialect        DeliveryDialect    `json:"dialect"`
+	EventId        openapi_types.UUID `json:"eventId"`
+	EventType      string             `json:"eventType"`
+	Id             openapi_types.UUID `json:"id"`
+	LastError      string             `json:"lastError"`
+	LastStatusCode int                `json:"lastStatusCode"`
+	NextAttemptAt  time.Time          `json:"nextAttemptAt"`
+
+	// Status `dropped`: the subscription stopped before the delivery was made.
+	Status DeliveryStatus `json:"status"`
+
+	// SubscriptionId The subscription's id in its dialect.
+	SubscriptionId string    `json:"subscriptionId"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// DeliveryDialect defines model for Delivery.Dialect.
+type DeliveryDialect string
+
+// DeliveryStatus `dropped`: the subscription stopped before the delivery was made.
+type DeliveryStatus string
+
+// DeliveryAttempt defines model for DeliveryAttempt.
+type DeliveryAttempt struct {
+	Attempt    int       `json:"attempt"`
+	CreatedAt  time.Time `json:"createdAt"`
+	DurationMs int       `json:"durationMs"`
+	Error      string    `json:"error"`
+	RequestId  string    `json:"requestId"`
+	StatusCode int       `json:"statusCode"`
+}
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	NextPageToken *string    `json:"nextPageToken,omitempty"`
+	Results       []Delivery `json:"results"`
 }
 
 // Error Error details
@@ -1374,6 +1489,9 @@ type WebhookEventFilter struct {
 // WebhookEventFilterKey What an event filter matches on.
 type WebhookEventFilterKey string
 
+// WebhookExecutionStatus `pending` is still being retried; `failure` gave up.
+type WebhookExecutionStatus string
+
 // WebhookMergePatch A JSON merge patch (RFC 7396) of a Webhook; null removes a member. The patched webhook must be valid.
 type WebhookMergePatch map[string]interface{}
 
@@ -1431,6 +1549,25 @@ type WebhookSubscriptionList struct {
 	// NextPageToken Pass as `pageToken` to get the next page; absent on the last page.
 	NextPageToken *string               `json:"nextPageToken,omitempty"`
 	Results       []WebhookSubscription `json:"results"`
+}
+
+// WebhookSubscriptionLog defines model for WebhookSubscriptionLog.
+type WebhookSubscriptionLog struct {
+	AttemptCount int       `json:"attemptCount"`
+	CreatedAt    time.Time `json:"createdAt"`
+
+	// ExecutionStatus `pending` is still being retried; `failure` gave up.
+	ExecutionStatus WebhookExecutionStatus `json:"executionStatus"`
+
+	// HttpStatusCode The last attempt's status; 0 when the target could not be reached.
+	HttpStatusCode int    `json:"httpStatusCode"`
+	RequestId      string `json:"requestId"`
+}
+
+// WebhookSubscriptionLogList defines model for WebhookSubscriptionLogList.
+type WebhookSubscriptionLogList struct {
+	NextPageToken *string                  `json:"nextPageToken,omitempty"`
+	Results       []WebhookSubscriptionLog `json:"results"`
 }
 
 // WebhookSubscriptionStatus defines model for WebhookSubscriptionStatus.
@@ -1641,6 +1778,15 @@ type ErrorResponseNotFound = ErrorDetailed
 // ErrorResponseUnauthorized An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type ErrorResponseUnauthorized = ErrorDetailed
 
+// AdminListDeliveriesParams defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParams struct {
+	// Limit How many deliveries a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page.
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
 // SuperOfficeGetAllWebhooksParams defines parameters for SuperOfficeGetAllWebhooks.
 type SuperOfficeGetAllWebhooksParams struct {
 	// NameFilter Only webhooks whose name contains this text (case-insensitive).
@@ -1658,6 +1804,9 @@ type SuperOfficePostWebhookParams struct {
 	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
 	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
 }
+
+// SuperOfficeSignalEventJSONBody defines parameters for SuperOfficeSignalEvent.
+type SuperOfficeSignalEventJSONBody map[string]interface{}
 
 // SuperOfficeGetWebhookParams defines parameters for SuperOfficeGetWebhook.
 type SuperOfficeGetWebhookParams struct {
@@ -1713,6 +1862,18 @@ type BirdListWebhookSubscriptionsParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// BirdListWebhookSubscriptionLogsParams defines parameters for BirdListWebhookSubscriptionLogs.
+type BirdListWebhookSubscriptionLogsParams struct {
+	// Limit How many logs a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page.
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+
+	// ExecutionStatus Only deliveries in this state.
+	ExecutionStatus *WebhookExecutionStatus `form:"executionStatus,omitempty" json:"executionStatus,omitempty"`
+}
+
 // AdminCreateAccountJSONRequestBody defines body for AdminCreateAccount for application/json ContentType.
 type AdminCreateAccountJSONRequestBody = AccountCreate
 
@@ -1724,6 +1885,9 @@ type SuperOfficePostWebhookJSONRequestBody = Webhook
 
 // SuperOfficeTestWebhookJSONRequestBody defines body for SuperOfficeTestWebhook for application/json ContentType.
 type SuperOfficeTestWebhookJSONRequestBody = Webhook
+
+// SuperOfficeSignalEventJSONRequestBody defines body for SuperOfficeSignalEvent for application/json ContentType.
+type SuperOfficeSignalEventJSONRequestBody SuperOfficeSignalEventJSONBody
 
 // SuperOfficePatchWebhookJSONRequestBody defines body for SuperOfficePatchWebhook for application/json ContentType.
 type SuperOfficePatchWebhookJSONRequestBody = JsonPatch
@@ -1778,6 +1942,9 @@ type ServerInterface interface {
 	// AdminUpdateAccount Update an account
 	// (PATCH /admin/v1/accounts/{accountId})
 	AdminUpdateAccount(ctx echo.Context, accountId AccountId) error
+	// AdminListDeliveries List deliveries
+	// (GET /admin/v1/accounts/{accountId}/deliveries)
+	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
 	// SuperOfficeGetAllWebhooks Get all webhooks
 	// (GET /api/v1/Webhook)
 	SuperOfficeGetAllWebhooks(ctx echo.Context, params SuperOfficeGetAllWebhooksParams) error
@@ -1790,6 +1957,9 @@ type ServerInterface interface {
 	// SuperOfficeDefaultWebhook Default webhook
 	// (GET /api/v1/Webhook/default)
 	SuperOfficeDefaultWebhook(ctx echo.Context) error
+	// SuperOfficeSignalEvent Signal a custom event
+	// (POST /api/v1/Webhook/{eventName}/{primaryKey})
+	SuperOfficeSignalEvent(ctx echo.Context, eventName string, primaryKey int32) error
 	// SuperOfficeDeleteWebhook Delete a webhook
 	// (DELETE /api/v1/Webhook/{id})
 	SuperOfficeDeleteWebhook(ctx echo.Context, id SoWebhookId) error
@@ -1886,6 +2056,9 @@ type ServerInterface interface {
 	// BirdUpdateWebhookSubscription Update a webhook subscription
 	// (PATCH /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId})
 	BirdUpdateWebhookSubscription(ctx echo.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId) error
+	// BirdListWebhookSubscriptionLogs List webhook subscription logs
+	// (GET /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId}/logs)
+	BirdListWebhookSubscriptionLogs(ctx echo.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params BirdListWebhookSubscriptionLogsParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1931,6 +2104,38 @@ func (w *ServerInterfaceWrapper) AdminUpdateAccount(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminUpdateAccount(ctx, accountId)
+	return err
+}
+
+// AdminListDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", ctx.QueryParams(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListDeliveries(ctx, accountId, params)
 	return err
 }
 
@@ -1999,6 +2204,30 @@ func (w *ServerInterfaceWrapper) SuperOfficeDefaultWebhook(ctx echo.Context) err
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SuperOfficeDefaultWebhook(ctx)
+	return err
+}
+
+// SuperOfficeSignalEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeSignalEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "eventName" -------------
+	var eventName string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "eventName", ctx.Param("eventName"), &eventName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter eventName: %s", err))
+	}
+
+	// ------------- Path parameter "primaryKey" -------------
+	var primaryKey int32
+
+	err = runtime.BindStyledParameterWithOptions("simple", "primaryKey", ctx.Param("primaryKey"), &primaryKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter primaryKey: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeSignalEvent(ctx, eventName, primaryKey)
 	return err
 }
 
@@ -2586,6 +2815,53 @@ func (w *ServerInterfaceWrapper) BirdUpdateWebhookSubscription(ctx echo.Context)
 	return err
 }
 
+// BirdListWebhookSubscriptionLogs converts echo context to params.
+func (w *ServerInterfaceWrapper) BirdListWebhookSubscriptionLogs(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId WorkspaceId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// ------------- Path parameter "webhookSubscriptionId" -------------
+	var webhookSubscriptionId WebhookSubscriptionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhookSubscriptionId", ctx.Param("webhookSubscriptionId"), &webhookSubscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhookSubscriptionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params BirdListWebhookSubscriptionLogsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", ctx.QueryParams(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageToken: %s", err))
+	}
+
+	// ------------- Optional query parameter "executionStatus" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "executionStatus", ctx.QueryParams(), &params.ExecutionStatus, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter executionStatus: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BirdListWebhookSubscriptionLogs(ctx, workspaceId, webhookSubscriptionId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2636,8 +2912,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/admin/v1/accounts", wrapper.AdminCreateAccount, options.OperationMiddlewares["adminCreateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
 	router.GET(options.BaseURL+"/api/v1/Webhook", wrapper.SuperOfficeGetAllWebhooks, options.OperationMiddlewares["superOfficeGetAllWebhooks"]...)
 	router.POST(options.BaseURL+"/api/v1/Webhook", wrapper.SuperOfficePostWebhook, options.OperationMiddlewares["superOfficePostWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Webhook/:eventName/:primaryKey", wrapper.SuperOfficeSignalEvent, options.OperationMiddlewares["superOfficeSignalEvent"]...)
 	router.DELETE(options.BaseURL+"/api/v1/Webhook/:id", wrapper.SuperOfficeDeleteWebhook, options.OperationMiddlewares["superOfficeDeleteWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/Webhook/:id", wrapper.SuperOfficeGetWebhook, options.OperationMiddlewares["superOfficeGetWebhook"]...)
 	router.PATCH(options.BaseURL+"/api/v1/Webhook/:id", wrapper.SuperOfficePatchWebhook, options.OperationMiddlewares["superOfficePatchWebhook"]...)
@@ -2672,6 +2950,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdDeleteWebhookSubscription, options.OperationMiddlewares["birdDeleteWebhookSubscription"]...)
 	router.GET(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdGetWebhookSubscription, options.OperationMiddlewares["birdGetWebhookSubscription"]...)
 	router.PATCH(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId", wrapper.BirdUpdateWebhookSubscription, options.OperationMiddlewares["birdUpdateWebhookSubscription"]...)
+	router.GET(options.BaseURL+"/workspaces/:workspaceId/webhook-subscriptions/:webhookSubscriptionId/logs", wrapper.BirdListWebhookSubscriptionLogs, options.OperationMiddlewares["birdListWebhookSubscriptionLogs"]...)
 
 }
 
@@ -2956,6 +3235,71 @@ func (response AdminUpdateAccount404JSONResponse) VisitAdminUpdateAccountRespons
 	return err
 }
 
+type AdminListDeliveriesRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	Params    AdminListDeliveriesParams
+}
+
+type AdminListDeliveriesResponseObject interface {
+	VisitAdminListDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type AdminListDeliveries200JSONResponse DeliveryList
+
+func (response AdminListDeliveries200JSONResponse) VisitAdminListDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListDeliveries400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListDeliveries400JSONResponse) VisitAdminListDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListDeliveries401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListDeliveries401JSONResponse) VisitAdminListDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListDeliveries404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SuperOfficeGetAllWebhooksRequestObject struct {
 	Params SuperOfficeGetAllWebhooksParams
 }
@@ -3131,6 +3475,52 @@ func (response SuperOfficeDefaultWebhook200JSONResponse) VisitSuperOfficeDefault
 type SuperOfficeDefaultWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
 
 func (response SuperOfficeDefaultWebhook401JSONResponse) VisitSuperOfficeDefaultWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeSignalEventRequestObject struct {
+	EventName  string `json:"eventName"`
+	PrimaryKey int32  `json:"primaryKey"`
+	Body       *SuperOfficeSignalEventJSONRequestBody
+}
+
+type SuperOfficeSignalEventResponseObject interface {
+	VisitSuperOfficeSignalEventResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeSignalEvent204Response struct {
+}
+
+func (response SuperOfficeSignalEvent204Response) VisitSuperOfficeSignalEventResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SuperOfficeSignalEvent400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeSignalEvent400JSONResponse) VisitSuperOfficeSignalEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeSignalEvent401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeSignalEvent401JSONResponse) VisitSuperOfficeSignalEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5564,6 +5954,78 @@ func (response BirdUpdateWebhookSubscription422JSONResponse) VisitBirdUpdateWebh
 	return err
 }
 
+type BirdListWebhookSubscriptionLogsRequestObject struct {
+	WorkspaceId           WorkspaceId           `json:"workspaceId"`
+	WebhookSubscriptionId WebhookSubscriptionId `json:"webhookSubscriptionId"`
+	Params                BirdListWebhookSubscriptionLogsParams
+}
+
+type BirdListWebhookSubscriptionLogsResponseObject interface {
+	VisitBirdListWebhookSubscriptionLogsResponse(w http.ResponseWriter) error
+}
+
+type BirdListWebhookSubscriptionLogs200JSONResponse WebhookSubscriptionLogList
+
+func (response BirdListWebhookSubscriptionLogs200JSONResponse) VisitBirdListWebhookSubscriptionLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BirdListWebhookSubscriptionLogs401JSONResponse struct {
+	ErrorResponseUnauthorizedJSONResponse
+}
+
+func (response BirdListWebhookSubscriptionLogs401JSONResponse) VisitBirdListWebhookSubscriptionLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BirdListWebhookSubscriptionLogs404JSONResponse struct {
+	ErrorResponseNotFoundJSONResponse
+}
+
+func (response BirdListWebhookSubscriptionLogs404JSONResponse) VisitBirdListWebhookSubscriptionLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BirdListWebhookSubscriptionLogs422JSONResponse struct {
+	ErrorResponseInvalidRequestJSONResponse
+}
+
+func (response BirdListWebhookSubscriptionLogs422JSONResponse) VisitBirdListWebhookSubscriptionLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// AdminCreateAccount Create an account
@@ -5575,6 +6037,9 @@ type StrictServerInterface interface {
 	// AdminUpdateAccount Update an account
 	// (PATCH /admin/v1/accounts/{accountId})
 	AdminUpdateAccount(ctx context.Context, request AdminUpdateAccountRequestObject) (AdminUpdateAccountResponseObject, error)
+	// AdminListDeliveries List deliveries
+	// (GET /admin/v1/accounts/{accountId}/deliveries)
+	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
 	// SuperOfficeGetAllWebhooks Get all webhooks
 	// (GET /api/v1/Webhook)
 	SuperOfficeGetAllWebhooks(ctx context.Context, request SuperOfficeGetAllWebhooksRequestObject) (SuperOfficeGetAllWebhooksResponseObject, error)
@@ -5587,6 +6052,9 @@ type StrictServerInterface interface {
 	// SuperOfficeDefaultWebhook Default webhook
 	// (GET /api/v1/Webhook/default)
 	SuperOfficeDefaultWebhook(ctx context.Context, request SuperOfficeDefaultWebhookRequestObject) (SuperOfficeDefaultWebhookResponseObject, error)
+	// SuperOfficeSignalEvent Signal a custom event
+	// (POST /api/v1/Webhook/{eventName}/{primaryKey})
+	SuperOfficeSignalEvent(ctx context.Context, request SuperOfficeSignalEventRequestObject) (SuperOfficeSignalEventResponseObject, error)
 	// SuperOfficeDeleteWebhook Delete a webhook
 	// (DELETE /api/v1/Webhook/{id})
 	SuperOfficeDeleteWebhook(ctx context.Context, request SuperOfficeDeleteWebhookRequestObject) (SuperOfficeDeleteWebhookResponseObject, error)
@@ -5683,6 +6151,9 @@ type StrictServerInterface interface {
 	// BirdUpdateWebhookSubscription Update a webhook subscription
 	// (PATCH /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId})
 	BirdUpdateWebhookSubscription(ctx context.Context, request BirdUpdateWebhookSubscriptionRequestObject) (BirdUpdateWebhookSubscriptionResponseObject, error)
+	// BirdListWebhookSubscriptionLogs List webhook subscription logs
+	// (GET /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId}/logs)
+	BirdListWebhookSubscriptionLogs(ctx context.Context, request BirdListWebhookSubscriptionLogsRequestObject) (BirdListWebhookSubscriptionLogsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -5810,6 +6281,32 @@ func (sh *strictHandler) AdminUpdateAccount(ctx echo.Context, accountId AccountI
 		return err
 	} else if validResponse, ok := response.(AdminUpdateAccountResponseObject); ok {
 		return validResponse.VisitAdminUpdateAccountResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListDeliveries operation middleware
+func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error {
+	var request AdminListDeliveriesRequestObject
+
+	request.AccountId = accountId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListDeliveries(ctx.Request().Context(), request.(AdminListDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListDeliveriesResponseObject); ok {
+		return validResponse.VisitAdminListDeliveriesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -5952,6 +6449,58 @@ func (sh *strictHandler) SuperOfficeDefaultWebhook(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(SuperOfficeDefaultWebhookResponseObject); ok {
 		return validResponse.VisitSuperOfficeDefaultWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeSignalEvent operation middleware
+func (sh *strictHandler) SuperOfficeSignalEvent(ctx echo.Context, eventName string, primaryKey int32) error {
+	var request SuperOfficeSignalEventRequestObject
+
+	request.EventName = eventName
+	request.PrimaryKey = primaryKey
+
+	var body SuperOfficeSignalEventJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeSignalEvent(ctx.Request().Context(), request.(SuperOfficeSignalEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeSignalEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeSignalEventResponseObject); ok {
+		return validResponse.VisitSuperOfficeSignalEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7082,325 +7631,370 @@ func (sh *strictHandler) BirdUpdateWebhookSubscription(ctx echo.Context, workspa
 	return nil
 }
 
+// BirdListWebhookSubscriptionLogs operation middleware
+func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params BirdListWebhookSubscriptionLogsParams) error {
+	var request BirdListWebhookSubscriptionLogsRequestObject
+
+	request.WorkspaceId = workspaceId
+	request.WebhookSubscriptionId = webhookSubscriptionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BirdListWebhookSubscriptionLogs(ctx.Request().Context(), request.(BirdListWebhookSubscriptionLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BirdListWebhookSubscriptionLogs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BirdListWebhookSubscriptionLogsResponseObject); ok {
+		return validResponse.VisitBirdListWebhookSubscriptionLogsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39cts4sjd8K3j4blWSXVGmvmxJqa1zPPmY8Uzi+MT2ZGbHfiyIBC2OKUBDULaVrKv2Wp4/zoXtlbyF",
-	"BkCCJChRtjMfO6k6ZzYWSXw0Go3uRvevPzk+my8YJTTlzviTQ27xfBET+Pd+crWiH8h0xtiV+Psax0si",
-	"/uEnBKck2E+dsdP1un3X67idwUnHG/e8see1Pc/7h9Nygoj7LAlezDClJD4InLEzGu7tDvq9bsfT/3Ja",
-	"TiSeDKYe2Z12fLcb7IVuHw9G7ggPOq7n98IB3iOjoNtxWk6a4DCM/GO2THwCTXa6vf5gd2/oin+4ffGf",
-	"kfiP/n2Ep77TcpaLoDLmrnfSGYy7+Zjv7lrOV1ESqEkfL6fcT6JFGjG6ngCdjtsdnHR640Fv3N9t9/uj",
-	"3qAvaECuCRVvkTmO4nZEU5JgH9pTz15HcUoS7ox/OleUGPVxN9z1h25/DxO3P+yM3CkJp+7u3qDje53R",
-	"Xqc3dVoOSy4xjT5i0RgQIgw7eDDqj1y85/Xd/jDouqNRMHKnXT8Ip3shCXvEaTmcJNeRT5yx48uF4eLH",
-	"FKdL7oydiIrhXYsXUzJfxDgVb9rop6bcH3e641637XmD/gimvExiZ+zM0nTBxzs7N5KUbcVYO7vDKekP",
-	"B8QdhBi7/d5uzx16vZ7bJb2g29sd9rxAzO6GJVd8gdUaT7vBHvY6PXe4GwjmwHvusNsfuMOwt9cZ+MM9",
-	"TLqweMezaLGI6OWmBQxwisX/qsmO02RJWnpZL7Ca5MD1em53dNLZHXuCSbIFFcvlcNXXhaJjW30uyFl+",
-	"pKhnexSQmNQ8kqsCf17CG2mC/SvxxgInfvUFzUE3swvJ/U7LoXguVvBUDgApwqBD8bNgBj8hYrb//tf/",
-	"2+r/co4wqdV3vT2xpTJqFXlB8UDbZ3PNF3xHNeMSGixYRFPnDhaSvSQhXsapTf68ShKW8FdiS0nmfJUt",
-	"is9oiv3UWAv9i6bzecv5huAA9tynu5ZzKAnktJyjhC1IkkZEPXlPLiOekoQEzpgu49j8ZZ9z5kewO+Sj",
-	"Y01Jp+Ucp3Lb7OutdIKTS5KeJmq4J6uFeKxI4LT06ui21J+VPhQtxJbwWs7Fm4hewVAlwd5gngJlDFo5",
-	"R++OT1C2F29u2uYayAXgywVJmJCqZIwGXg8dSwmBTim+xlGMpzFxoIfNa8EW/L+NHjYsDcfitZx583Vx",
-	"fnBPCMUgOrE/h/7VQr1L4J3ScjkcTgQh1ZK5U1o8wZ27ILB64pDKuNO6nJ+c7A9B6EHLeak4ZxzimJOW",
-	"8+rnU04StQqvWTLHsRobDLXlvF7GpV++TthycRDcwifqEWcX6ukRSbgU4l7LeY/pFfzjhLE4jRZ5I4pt",
-	"DsQhQnGcj7nliAGVmr0zeJL34B8bOLMxm6xl4TpiV5n6P4jSxs7sdYyt6RyTOFxDWryIdq47O+rznV5H",
-	"Sz/1y5uIp8Z2+2mt7KvfTpt2z0P2S734O07ZYgEb/bfksorofPACnZsr9J78siSFRfr9ysRfTx7cFUnE",
-	"l3GRQm8J5/hSfCE7RJjyG8FYqOt56N13YmhL3yecS90MdsXMJMV7nJI30TxKXfgvKHXEUPYctTAc4Thm",
-	"NyRAC5Kgm4gG7AaFLEHpLOJo/+gAXZFVWxDen5E5KIWpnItQ1i9JAnMx+3svdHka0cs1fcYkTFFEUToj",
-	"yF8mCaGp6nvLrjixTO3DjNiaRoQGvCW6PaXRLeLEZzTgGzq8azkLnOA5SRVp932fLWkqdkq535MZQVg+",
-	"fsJRFIimI/FggdNZrmvirIWWk5BflhEIFali5yMJhTgXzLhcRqDbypHxNBGkFeM6StjPxLeO5Chh11FA",
-	"gAhLGv2yJCgKCE2jMCIJYiE8WMjva0a5yFpfN8q/JESIh/9vJzeTd+RTvnOk6ZYPVPL9MYmJb1m3d/AP",
-	"HCOfzecYcSIoL7TyOOKpGPUi274oZSiifrwMiOajBLZRG71LZyRBYUTigCOcABEoEmKOBIgtU/FpQoKl",
-	"T9ACr2KGA8Sjj2SMzkBctGDPnzltpDRs9HfEZ+xG7BPVakaxX5YkWeUk+wuXE7MwlLFs2b6vYyFtg9Qy",
-	"UNSQcyKaggNhHtFovpw7407LtqPWDKcRHymhhnxGw+hymYDJXTP0m6yvB3NVPmxjEqZFW0dfPV5uvLtu",
-	"v95Ym37Y3v1g2u/WQeoX1o7MaOW+9FSEMwcEUi8hfMEoV66uYB5RJfnAwcNoSuQ/8WIRRz6s+c7PXPoR",
-	"TC8ZHMXm2YaTq5V8SykA4o32Ve/n0W33v+Fhu6gOLJWO6+wGXtgJh8Tt4UHH7eMhcUdBh7jdcDfs+KPp",
-	"Hu544hyfRglQ9b4uoPs4V1plp5dN+woJTpeJpMscU3xJ5oSm+4tIafR3ykHRaKLGeSJ9FYbCIchcsh0E",
-	"FWlBMb+QNBdjL3mvzLEP1Niv2dKfkSQKV6L1/HSQJ8XFSRJfvYm+6QvmuWvKe5qj4JPas7SFbqJ0JiS3",
-	"dMfwthgysORXODAUzC24MqLXOI6CoteSBVI0wqOLRDXccuaZNqZ+Q1MWrMb6OFqhM1iKMwdFHM0jzuUu",
-	"b04GMRXpmqihhO43YIQjylI0x6k/A+krG8lJcsjS12xJgy0JQo3PyhShLL0I4aFJC7U6MBz59NGmfMj0",
-	"2qMZ5lIVFUJQz/GU4mU6Y0n0kWw7z2Xp0/JcC88L00XAFgiLAaApwQlJUMquCBWrnsneR1122VfWiWIt",
-	"xBJ0kzB6KQkiJOaj7oN8zqXbhDGaLwXzE6SJoc43JVeMUYj5UHYiRl7T9iFTE1tIHaOunebkFISoJeeB",
-	"nCiK6GKZogCnuIUwmuNYnNUkQFHQEnSlDIn1FyqOpJocZE7p1yyZRkEgp7Xd/np3Q0lSQ40f2RIFDPYS",
-	"u6GS4xX1kTRT2zl98jE8GnkEtxX7Q1MSM3oJmjamDJRqcYbkpLinpCkwVQ05TopDyUVMRoOsczGXG4vj",
-	"NW9M69NZK7l9W5yytfXPRmDgtyjlWh9toRvM80HmdH6AtFu/vfWeABY37kLM/h6XAFqSqXEJCpDbhRCc",
-	"MF19PXVvcZbt58KMifb6Kxk/xfbT3TxpxQkvRirWQ4712+N3h23jLrDvedvoOnpuawlU3+sm546ta/XN",
-	"TvWDdS6bpi3lH9V5ZZq3JD64My8o7ytmE4KDdzRerV3/MGu8uPq5w0se6ThwGY1XxUXvPfqi6z7neAUL",
-	"HzApnJ7ifAzwAqMIo5skSsmzPyFLPKZiW+YIu4b7weIoMAW0yRb9R2cLviB+FEYksDoskM+WcQCjmZJ8",
-	"QH8ynsgebn0yxvlXtVyR4JRcwIsX5NYnJCiZBCeMoTmmK31o8DY6ignm4qRfIXyJI4pinAqdqeUkJE1W",
-	"FzhMhQ7YGd7v8MjmW8s54g0EY0Z6zCW+eC8G4u7LgZRdT8fSKY6WNI1i6d2TvvNEEJ9v5Z3/T2W6Y5Jc",
-	"k+RVziyNmS7EUbxMyFqm49D6hfzZ5LZjNifpTNh/N3CnISxAcSSwZYJIURwNHlk12di1QZ3PYZuXaVRr",
-	"pB/keqU2ls0rrExadx6VPOt6NSjzvXgJZv8aR/Gj6PIZYeAfMkIxuzwVh4j8K7fbKcJJgldt51wFH8nX",
-	"lklcse1P379pO+d3ZQX5MromFAxosFfUqNrOfSiaU6SWtvkrSM7xz3TKsXsbQpS9ommUrqr37s7YkY+E",
-	"Yc/xNdH2RkQLxo/Tku+rm+v7+WSOWe3CfoUD3V8bNRqRMpgN+1FuL/aC0TCO/G1plBKe5juxQqUj6WIV",
-	"vYfw1hjtqLBAkzBZ549Dln2w+JDROVsQeaWmhqEm/ZjqsJ6yVnh7nYLLxZzufTwja6Z7yDLttuzpPWZH",
-	"CWgj0b1Fpo4Tsc3VvAkUgmzOAqltg4qGDkL3lOrf3OOI+uWFt4zucWhijkzNoH5QilSf49TVlNpXjyUT",
-	"imWaEnEEECrIlfnS9GYukem+3qT1TCOPqK8wj/wWOn53EvlXJBXy4SvpmPcTAvfUOJa3Rd9nt1fqsD6S",
-	"V/9b0kqf9Iv869IFQt/zxHBTHMVcXqDLK6J2CoE8F+KkNe8LWs4VWRm3Trplm1aTP1O0voDbwmvXI3iA",
-	"R9PRtNf3uqO+h0fbUJpc9D3vojwAm21B0mVCudAi4CxGkQokUWEUM9AHfJYkxAf/1ZKUqX+EV3NC0/fZ",
-	"VfVW5H8l/20le9ck+49CM9XRP4sY0/zmTEeNYKRuY7O1EMfPgiQhS+aSozPJ286WSel3F/qbC9VIYb3U",
-	"JO91KQRMX6bSFmuxftLijbfZxTNoqWoC5XWS97v3PGTek4rj3rZkfXPJXmAKb0c00JFJcO+LIvn3xSBK",
-	"r+ene9lS2H02lq5t2yXo97u9YDCY7o5Gu2EX3pEfypdKPWYPlcmrBrj1wjZayZsZoQgj3afV01NYrAcI",
-	"/9P116F9r6PJXWtz3VfANydIFIp/R+ZtBRzZ+uawRA6lxdyTdw9Zil5vz7KZKqFY9mZ2Qa5ef/P9m934",
-	"lxf9+OXy4PXt4tXJ8df412Hgtf2X2TkPS/3t2Blebuuoo3Y5CuPRwjtK57+xnp+0RSzjtGzBFgucpiSh",
-	"OvLt9P2bsbBIDPMagoLFA8kJGM0YTxHcrFVtaW3dQJhzRPN7sTzkVOg0cCukQw+3OdiBpNeZBb0pumSr",
-	"YVRWLGfnx4s8yfZwYZnsAXljxyNBuNftTt1Rb9p3+/1Bxx3iQeD2QxxO8cAPwuHUKSzCzVoP//a0loO0",
-	"n9gGpUmQb4fqpW+JrsvPF+xyujHYBWLM8xux7fWZZnQp9mPEuRjuJd2jGYWtQtGMmP4sunDjTfUBGAjp",
-	"yowYXPfRV1ESmN8Y8X5GxGeAU+KmEbgJSmGfxfi/dV291u+pgMCNEaX67v5T9UEpLHCtySVefQevmhM1",
-	"ggObTrQYLLiuT8Mwy7q8M2NZf3LyECODgib9zSEW+lYLWyRCS/HIeTZuNpXKXEuz1QtoGtgpkAY+js3U",
-	"EZV+VeS8+yyuXrU5vn1D6GU6c8ZdYUDOI6r/7tjCh03yyLNl02SCh2yVF7k1vc1uKX32+9owEb1UesW6",
-	"hg/grdJE6vea8ms39X+X2r3fVi018ivt1kKvn3vDZnTVezdbvjV8L1PdNm7ieUTNXzu/5bauTiUPEa1s",
-	"X3mGf3IIXc6B6pW45ZLJZtobkUrdVPeM5xauyLSBTxsEEAwkf9+6JGLV9pfpzLjNKM5GJQN8Wk+jlrPA",
-	"nN8wKX+2kZKyfeP7DcOUyld1nKkOaS3fm9MAYY4mBWfpWLsjz5ae1/PhW/gnmbSdTSOWPdUO09yA9dSs",
-	"jBLSnyaQ9r6z5CTZESwykcaKtHAkfdrOBuKXWp6xG4ogUolRGaxa+bqCTfJpcxCqkhn5+FRcuOhgc5bN",
-	"WgaoDqiW1nU7EC8lixSn8ZYlBOEppJrNCIK3WtIMTmckgestTFdWGtVvulyq6A1vXMm1yqr8ayPEzTCi",
-	"ssuqlmNGMZw30jEabPFMh6vnyMq0dHrPp3suqPq+dkwn5Xjj0iJur5U8VCVXfPeSzXFE7TTZ/hC/LxnN",
-	"w7o4sKzNuqO7GclzZbpI+Hsdkhbimd8PevfQncttNpuWhh4oTkoD50QpmfNGunWRPXMlAOI0xN9ai7FE",
-	"COI5kbmx4uQRXU9aaEkDkoDgEZODf1wTGrDkCUcB85dzQlN5k8dn7Ebmsj7eYOdEzr9IlVgHZpQjxoQ4",
-	"Lkg740nKUhzXhJkVz0nxnmqppfqqrmHpK1goRVw17Np1N3BdHiw7qqBftpV9Kd9CCukIUZbKy2nleCye",
-	"kk84itklfw5JzvKgkR9I15DMgmZhCCkky1gi1qgk0Rrh1uTw3igAt5ZiNtFUIVh1LFvLJ7WguYVQ2sQb",
-	"12i/skJRgJ5ixCm7CWN8RZ7JbCKxHilDQcQFzbOPCqtjWxXlZ3bGzv/9yXNH5586g1a3c/cXp5nVYGLI",
-	"lAduWI4qn8fSfYEcBRQaS3p5detmODUZI00Ziwmm4mEOWtOoLRPWxsKXOcKN5WEOdtOoq9p2clicRu1I",
-	"4JxGr2bQOpZeZQBFru/tU0ZXc7bkJt6ODYPn1W31t+MVT8nc/EVfNOW/2azAHM/nUyPW04hYtTKzwI+W",
-	"WStEwEZJ6wAUk30koQK/IytuF6oTE1Bwgq7ISgUcwe/IxxRupOA5CdB01fhsNIeTjcJ2PGbggo3aU0Bj",
-	"FbmoW9HEKnrUq9Q4b7BQdnVGYmrw5hpNefkrNChNRXdgG2LZhVh1YMKtgSC13dK12OP7+hNlkmdNaLMc",
-	"NbFky8ACDc7CmyLgw3Y6eqm/Vgn4IadDHRnr7bLf1VRsw5fmQw1g5Rbu+YfKFYtQUQ8gQ3axiCF+Nc2D",
-	"rtMZTkH14srtYoClPAc4Gbg3htvlB4iaR5QzLYdHlzSil2pPrfVA52/emWCo67860e/dqfjz9a+fJnED",
-	"6ScasrFO5rYpLhv8jPR9cqvGrWr55glH35ycHCGZR4DEm23rqW7cVZfVr9lyjqmbEByARqg8KiqUJaKX",
-	"aM4SogdneJHkPaptOxL7LA9kyBdH+R5BEZWbVVh/lqaLhDBcUdWzVI9bY/7AeSlhgjhJUER1GoHsLFnG",
-	"pN1Meb2yivMZS1Kk4zLg0VT8U3R4FVGwi3S0SeTPEPMhDi7Y5GPbenWwsJqTFBkfapusfoXM6J0qMSOO",
-	"Dl6iiAvKhUtlv6UJW05jwmeMpdAvDXZYAqFGet4JY6l0LooRZOE2Om5ArAdbJogvFwsx4pTguRgd0TGU",
-	"zrXr4eFw4O12/aHX2xvs9b3QPnwjsKg8/lOJCpWFMxy8lHJPaVNLTgLgBoUgoFFshTi8JGmB24ujS8IL",
-	"zx8Eex0PD/f8Ie51wuHu2uGlSl+2hV2o0YlXSkSQl08bzy3LJUeUQgtSnLyTDFwnhSxxrxYBM0bl0FHk",
-	"NozqzMI4//Dy7D9OAKznpJy6cuoGZ2lm0FyDXqmkwAqPvTYuKctYiDg1L06ecMlEine4Re4Xgals+ym/",
-	"Bi5FEz/PoJqiVKhByQrlzRmZLBLOkqO+1zUIljkJbOfCNwTH6ayqwOqkvtxOBiTUpQHOvPF6Q7Vh0yGq",
-	"AQCVEVxtY4AULgSvMrvDuJWTN9s7150dqUc2sklKE7qqsQXkbF5pVXgL9RmnaRJNl6n6y/qhxZovEuU7",
-	"stqBGDQUYj/lSJgmyvoOlS4tYy2fTnztfJu00ESojEJzOQgm//7X/z5r27ZABllvHZr0a1U5GToXe0KG",
-	"g7ZQQOLoGuz/iCKC/RkKIhwTX7xE6DWJ2YJY+7cdjpCGEOkcGdXbc2EPgCyJUpUkHnGEEWUuWyijQW2P",
-	"VDn5RYdbXpNwny1Is+iWY3g123Of6sgkLxTMUEm1XC3El/4MuF3skzk8a/OlL/PPJ4glaMLnvM2W6ZQt",
-	"aTDZekJln794Ws/gx3ryaxm8OM2XcuHlLlPGWnGuLESMZrCprRyiUcyvCtY0x7drA0tw5UKlof09jZLg",
-	"w1Y2uBljU0CNbaCPS4qSIBMaZXcekM3m3HO+YTcSH6FIx2wnQOzrL0uylGlkNbrHUsa42jgzWZLsXl3s",
-	"sxkOZG4aWNxTErKEPBeqEuSuU3Jj9Gg7d4RiKF2nB/ZbkOi+F6xGuy2TZub8bPz8LWcUckFtyoqRKapv",
-	"9tDT969foN2R131WcCmUYpoSNrfOjy3MgxQHMvdgzgD7OiGLGIPhrX7w2WIFhVAKgVhmuIg8sKvcqOKQ",
-	"K86hhaO+stGi7OQoFHSoyqwY81TqZHAXIwyk+SJdKSWyeoa2nNt5nF9Mm8uZKzlq93DDvY3j+F0I2PPW",
-	"y0Go/1EZXzQnPMXzBUrIIiGCXbU2G+CUCHMPpdHc4G4ryC6ws+qnjcSk1emqczKzAH5xxHDQIhRa8sHx",
-	"OzTc9TpIMnPRKNIFgLzuiTcc9zrj/m57sNv9hxl00yBCwmop1uIHF4dwM7uI+oNT8rG3e/px+MPhh92j",
-	"H154ZPX1fGr1yEougU4BtbkAi28JM1otiO5ffpuvhPRlaOAtvRl0a+dNvBjrj91advoKc+LcnVdTarRJ",
-	"z4KVAvyENdZMoa1q3nYssodp09TgyJaT56PmVXtauuCPYYQYCr4erUaotqlB6+dmceHLAkPGutlUtZeC",
-	"h+cRJVznOdr3g1CkoMUa6X6t63gVm38T8ZRXXLdpEl1ekpzKQm1jy7Sxq7aWFJl7uSzRjDWpbp/3bxAO",
-	"goRwNbyE+CS6Jhl+IG/oYNswrOo5Q9VpbRKFl6mCnvIFAYh1zE37UB9MHEXpM3M/TZdcrCe/yN2EF+Am",
-	"xJxHl1R8Y5R9aPJ2Ximq9u0GDTZoJa9W5eP5AkeX1KynpH/KG8p/knEAhd8Irf6EEwpJxvkE17xg6af4",
-	"3Nap+cKmEVimG7MVjtPVRRqRxDb3wnPLAAvPLe0vEjZnQHCeYv/K1kX5lbWt1I2z9IZlpOU3LMQsvWIh",
-	"Z+kNy1ATEpIkwXHtSIsvWAZafMHaxQ1OAvv2WvOStavyS5buLD8pI4S3cVDz4JJQnXIvBGqlZ9uLEhVl",
-	"01s8xYlqbMlTNhdUFkcHgIWaP+Y00T8ZFNA/SQrYf8uYWx7JQqNdTnWaXm4Vw0mdGcvZJIzfEhbHU8Ha",
-	"ax/WNGj+rOhhzE3/kk8t+yVncP1TztD6l8soTNtTHGPqkwscVJ+lCaZcFnK09KoJ5AsuWkhniKJWG47v",
-	"bd4PGr/qi+HGjV/PGdj+Nrx1sbZ/+YpCuK17az2tgHf4rPCbHpnN5qo93bm8SFcR41+xYFU0Xh5XYTVA",
-	"dA199a9/PXp3fPLXv6LJTu4W3rnu7CifCt/5lBUWuMtKIE7KWq1NdbVrrBrQSM4d6XF9JfGtmqtGGfGk",
-	"Iv5I1NtG1X8A6ZrTJUt72Yo2X5P0NyXM16+2psvOp6wQzd0mGn1NcsLck0LCviiTqFT6SNqgKgNfXjTp",
-	"qkdWU8dycaM94CX1XRgXZjNywPzhZkxNsDq+gMZMS1wHWxcDFLQjgOfR6soizy4b1F2yxiWAZ2vmo20L",
-	"6O+8oZtAkPkhPgIEV/jqBZ6yRBip1kAL+0LKYIkgghMAJytzIjA220Sy4HgbyHqKY0SX86l0sVjotCGi",
-	"PnMYZKvZ0kso+z3fivtlmPVvffCcPlxIPOwMkmR4wBmk6fhbnkGnn1XUZiRqIG0t1eVy9ItKVSLLFrIU",
-	"Eis0cDO7eH3V+ebjm1H8y4tOvAAEnd7J8ewra3O2nO6qu2sRfXfv22L58VaBqhoOf7+m332A3AAhOxdS",
-	"VTQmvnkuYea5uolEfa93j1toNdvKMGziowiyW00fbJYDXazsUMp/NmH/i9hL6YwFF+InVQsTbiHgQvgi",
-	"ZewiFntdlYbPoJnPt8zezOMUNkjfSnxIbXRCOSGyNK4qcUvw4felsg0XfVtyFODQ16OQJ1ml0kQixSzE",
-	"8Qs35w0Oswo5zZ4fgaa6aGx1a8lqZbDDIAwuZYhHlzQ7kBWL8TZ6q/GjUhQTzFM0RP4MJ9hPScKfq3ur",
-	"OcGUozNHOTUIYpScOYhRdQMEl0ZnzhUhi0LMWPaaNBvLV++DQSHd6Ok/fzo742dnx+efhq27Z39ZJ+rK",
-	"8M1N+SkHq66LI8kU06riU3aZl9fFYDrNr+tgqzfGBuWMo4b9CDzT0OGOSxUfMNVOf1NH1OAYFypkxiyW",
-	"XH6U+zQqj3JXUOWR8n/bH0rpdKGhdiE7z78CPwpO/MJwyk/y0ZSf5IMpP6l0JwZU8mZmPxWnW3JnZj+V",
-	"mjxfw/E1aQh1d1rVG6jipXCzy9T81qqRvWZlMsvOqUn0rAe3qRN08Q1ecTTH/Kom3lItw1aTVndgzXPX",
-	"SxeZarTZjWbp9tMYUoONaq53XTp77U3mumvIBy3oPKIH8vtOdXX1MpYPpezva2Vy69g0GxSe7azYFHeW",
-	"cUmTKanDM1/vqjl7+v6NVFBvojjW8i8bbSWTthBV1h/eCw6gYtRtwR6vVIxgPTTAFktdkDPWDPYtR/cI",
-	"oAVrh1jlwziiV7YIpCjhqVXMxLjmASW38GBjBvsiIdcNXiyRU45I9a8aUZ2eW9UMG9CB0rku6lENdOhV",
-	"zeCMN8VA1jRUG1y1IMnFOlSFZr03RV8ozFhNzxx7S5eszoYFY6j3JNlxGoDcmpu2ZPq6NH9TYhdD5gnk",
-	"qtRJxftGmWSeWBVOsVrIOvaq7SlBKWvslf1yKPyqh4KV5Qq5khZ4FvkcDMAyQYWtZqZIpQxdy4AZ8HHr",
-	"ErRRuipHyZ1Rq0nGakywmgBJSAvJizlZ1TajikMz0Ck70JSlTga8ug+WPEgh0ZLKUyPBWxJEGLptOW/B",
-	"NSNezhwzCrj5hLE3yi2zFZKVTqHJJ1dZ2nIgqIa6bjk1qIsVosvq0Ce1UHHpdlBxjVx9D8RmgwIazQeb",
-	"ldxQw4U/thpvXo++wptlLLoWbJ8KvTCP/AY4ellHRew3OeFWYa2su9wCils9SraGSDGn33j8Zje2sZ4Y",
-	"Wdil6EGuSrV8FSXBE45e3UaQsMXhx5ObKI4YCKXjiPqzGiEjD9L7pOJvAtn8bHn26nYOEmyuyMqV8dH6",
-	"ZlUnHeUtyJqbfpYAInPNVeijIb8jnh/bQnq3z+g7SpC6PUA3gHEPxdSgcGuIjIQmoDNWodosRBidnh68",
-	"RE8jqhMcJf8803Ge6s5RzEF7XWCBHgAYUKMA5gAC98QByL3cTXAHDBY6lh+WoATq3AJNMAMqu+N0nTZR",
-	"PGVVOrb02RIaZKxWYS75taV2nl48wVI6uJiL4w6iebJKAoIXQJ/0CefRNCZIqNAyoQWgfUgqF9vw0UKN",
-	"gfHOztOfsPtx3/2H547c87+dnbWf/U39cv6p27p7OgbsqL89+6+nOz/937Mzfv7XZ/9ldejaYX0rUi6/",
-	"9bNhYmVHxQ9ufrXnHgQTew5u9sqmY7LQHLzc9ERck+mU1Yyvc9+LlVUNPDGDncXbz1GewYN8nCQrNLl1",
-	"8xQrV+weSMidtKDC+4zcom/e7r9wj7/Z7w52NbNNWbC6x7VaPq9WcUmqVC1P03ZoWBDYKyu/WJ80Zh+d",
-	"rTMjb6Z06CsKBySMaCQ1d30vzNE0YTjwIaFHbkTYJIcklbqf2JcJmbNUSmySWKJjQIvjr+zAuB8Al1Vv",
-	"dkgVwlFczb7hKVtwNCUZ7EKqSwDnxSnLttFGf8WrZvai0AFKmQmQ46PGNkY/PYFAGT9zhT9poSccx6St",
-	"XNtPzs1DY0sbbtOJ8U1ek/Oe2cEvIJJWQhKo1uDID0AM6yXIai3Xgxnm7HZoVTAPARiT6VSkVYGObfRS",
-	"4yvM8DW8J4w0SF661/IWaVBDmzpiyCJqMFgKAUYRTZlM/IPoDDM8DMdxI6K8J5cRB4yzKmnyZ5L5UUTR",
-	"6cmLdl3m18bZ5w0WUAnXgohlLwr1u0Y+H8+wGGT5jlVoszrqm14iJW+F7EWZUG4hzgopNAmY4pn9Degl",
-	"cYx88ITI01joeyBZ7sMBQrdpjMUk3j3ULQqdHgKNrLrLS8LTiMoos5QhgA+QsiKiIRNaKSgiRqYYb6MD",
-	"SaQX798i2Ra3OUg2zunEmit+qIL4FvHyEhINsdhFNIgJL22yJ+pfTwrDayn4DqGLy+8yXCEOAIaq5Xtt",
-	"xFN1G1hN/xIHi7oReiS2V33dj+cLAUnFoR4l0RwnK/QdWbVRllGZJ3wauZQVI3ST0/cuj82qS/Aru0ay",
-	"ILJ81DWX2iUUgagY/JklMoo3DDiBAmgAzLIEbAuxlcdvjzVSizicxcYX9pJVKbSYQ9vhBGhjVJsHFCcJ",
-	"u0GBUOKUcmK1Q1+zRJuHLRSFaMWW6AbLF7UDUys3LEE4t0U1+kXrjGr7ItTgjrmlaYJk6NpjmYkpCDmp",
-	"6kRXm827WmjLrJbUZiQS/fIahbDUvt1fiWkBLESCTxCOpE9aeyh9Ayk4p4nT0g+UpalqYMjEC+VuVEyU",
-	"vcH1P6BbQ9zCtfN1dIlTVsSerzDaW5JckiyDvzk4icrun4vPhbHoz2Rq/15vtPtMeg0+aChBgBmWafoc",
-	"YTQn8ylJpHEKX5K8PKE2VFX0S/2CvNseF1J9+R4gPas2xNs10WDHS7B/bTETJX7Sb7ay9s4bCik1LkNU",
-	"HecoiRbvfWPXT3FrK2AztZUTcokTAHtR3MdbBcdSvn3184k090vczEF+i3XlMjhxruIcfEaFvSPloZN7",
-	"T/g6pswUErsNpvDAXMRnMLwbghYst72UZDt9/+a/UOfv+3AT1kLdvx+nbLEgAWIJ6v39hLG3mK6k1WXM",
-	"55ReUXYjZrivAzPUdw6gIRsfbZpApiX93ifSEhv0vIHW8HCU03sg0j8KMOojYpdGNZj4ywp+xNpbSuX4",
-	"zd82XHqQK0uoT9bc8VIkEQv3jw7AHOByX26UglVA3QYkKUnb3wLB9RE8t7KJ9wSrUpQbwPXI7SLGynzR",
-	"S6mDVtXOLXllCwtsv6O4FxDtPaqtNPRDV9CSGxDXxHayRrxtgIO2A+S21qHcNQ4VouQ2PcKXpMZpe4Q5",
-	"B8V9od+Z6AMRcrzIbYrEo+cIT7kMToYHgNUjHtRkMWyHQt4oNGkLIPJ6pjfBkvQpEFEDRKVGwn+I0tkb",
-	"HRllP7ukK1Zq8kIGXcD7CAcBCdroLeh4HMUkTJGwgaYrNPkLJzHx0wmYz+Kw+eIF/eIF/eIF/eIF/eIF",
-	"/eIF/eIFbeYFbTkX2cncWIRvkDZVz2quADT0XuQf3FnUCK2sbaMeGS2WzrHyEOAIfheuHcmWeKTkou95",
-	"F7pkrcqEq0VF/woHWd702dLzursJTpLn6EB+j1RM4Brsc5WR0fe81h8QCV1DFZTp1frVUNL1CDTF60bw",
-	"pyyh0Pd3p2To9/YGu2G/a0fhU9u/yrEVxUQSQfKJlNNb3E7s53NIlwkVuoAOJxJGBBxFkaUySB1bghN5",
-	"op5OkNpeK1AVFCwHEop/syIjeab5lKAZiRdisUIoxjJdXl6KZWGJrGDJU5yvkxyLDINqUNxgX/uKxGM1",
-	"5+J9Uza5SG72ciz2ImGXCZ6LWQglaGUqyQabGsZCz1brMRcWWzj+fyVqOutzZxtuaxiCkjQF2jrbBdnX",
-	"l9d4qTZCbe0D2V+O0bjtjjHr1KzZO+WtMMcLWUJOaGlgiixwOuNnFFC/AN6dKgdzYqKS7OSgvPy5tmwg",
-	"s12csuDyKtL6jGZ3m4ZIB2j6RcKmMZnr6tg4hTH8B26UbTLCS6oiSdwwInFgLnNG0CuyypF8JPH+KPui",
-	"nHxvUzo58ZdJlK6OheYn6VgKzrS72vNaIQaSq1HIQ14dRuL1GbgodBruuNJ+vj4S++Ou5VQDOu83CsiR",
-	"aDYQHQ1ZGcuaEoKnXC1cIe8AyX7G6EleSlBYbzI/RbDSSqgMsl2JrqL6BvUb1Omsz2xAszRdwHCCeUTX",
-	"kERWUAF9dfLh1VffvHv33fHF/su3B4cXJ+++e3UId/xZRzK1wdILVB7Qvci3XmuN/dsPJ3Y0LPE+xBLI",
-	"MiVLTpIdvExnzfqUVU1qc6XytZYvCkoL4j2dyL/bV2Q1yeDB5MsS9wLKiymF7VmjoWgIg1pQHGoMRyel",
-	"gfoEIxJ73QV4HARnBQ5cRuNVw74ZpK1YPDmlsrwyTAbTIMuCKbYPrdialx1vKPyr2DPbQQ3GfVKTIVRs",
-	"WKbViN3ROF/oSWEA+sXyEO6Ah0ImDzNw8BoWqjL4AzTHESil8p4cbmkcHS5/GaWz5bTts7kGpwqyf1QP",
-	"jnc0c3i7hZvBQmAAXxB8xREn1yTBsaq0zp9kX84L5ZF4+4zuIz+OZOJdlKZEXn0JFRqYm3Fdrp3L+iJo",
-	"SZXfWiLe8BRF6bhQmQZdEbLgKEr5Gc1KvYMy0sozCWEdWkgeheBEbyFCl3PeMo1eDhwntaApCyIiRnxG",
-	"/4leqq7+ib7CHMJKZuifIBnz1tE/z+g/XdfN/l98uC8kGnqa+Q4jnzxD/0STHRB1O9edifhrLewVtGAm",
-	"xEFH9UWooPltQDLFB+WkBfQ3a+aB7BrqFh0WItF0v9lVHN/5ZFzL3e38+1//a5tquSCtURIKujI31wcy",
-	"Fd3oGyJ8KSYMtFxEYpbqgZWiQl4gMYYWmqxL3oNaPbWpiHJM3Tdvc7moqqRzGMh1Z8e2Z/jGRVbStdAN",
-	"lGpHb9ilbDs/cFposqPq7biy3g78lCPOlQrE323svjzHM/oKipdlngAfJ5DtgalgC+WLAj6R+sBzkx3N",
-	"/YMSsiAY6qHJ+kjajzGBnfVixiKfcDTHART7SCCHSG/irKqL2DxRTGg6PqOu0dUY4cy6AHkUghWvMPsM",
-	"jfepNPrBDYVjYVKSAJTeZ5B9BChvJABD4owiNLH65yYtdAMSKreC9HUcQSwMVVmrzEkgJnyk/2hLSgvJ",
-	"IQkN3NgWve3rTBvphZFxF/qQj4CEkBmMyC3203iF4uhKnI1oKWNwoCzT077XbwkCG9Ugx7rhybOW6Ejf",
-	"eESBrOYk0/wJxTTlwrKhDILjhFlFgnaZ1JMc83GSZ3wJs5yzeJkSJA6ap/wZXDcIOTpRBdzky/JA1whf",
-	"jBIxInlR8XTS9zxUprYc303EybPnio1IlokG2YopE4sGWUNocnR6MhGNXxOOJvIKeiK6wOJoEGTM7nFl",
-	"gCAsPNzCt1Gu8qgVhhqBMfav5OKWBOwlSTma9L0udMCoKvWX1/cTQ4LMJz/PJ4Mhw/VSRABgkNHLwnOe",
-	"RnEMsQKTvteZAP2FpB0rRU/6Ds2jWNdJm3TF++XjSOyFZZKDGEKrKjSWSi4vuNomKiFLRXbBEoYsIYDZ",
-	"lol1ISCL9azy5vuo1KJkb3G4A6tFmfdUl+WRcmKFnhZ3pUwLDLj21QXP8rn2u11U9nnIjsyoi4gjtsC/",
-	"LMlziKvgykTJdWaWBGKX0QBdRzyr1lggr95uwGCigzyIGwJQKbkpfqA3hdiPsNEmWRFGNz9tY6i2ItSe",
-	"KM2UgpYYiuhD/Kbie8G9wqi+75c9w9dttJ+iOeMpCqNrS502bBRnm+MV4jPwsNB8y8Hiym44SdFTQdUp",
-	"WTEaPGsjHeMtPsqcQVzKoOkKzAAgHI6XpI320eRo/+TFN7AZdP1LodGpfZYVu+x22zr/GqLFVbKwEBcT",
-	"raTqqyslBl31krtMYlAhRB9ZAVhZLFFQbHIqhJLKEX2usudlhulNRJVaJ5viCI6ZJYeeufYiypZg0xk6",
-	"x9h0XkVwUIG7UTBpC6XkNt35mQvF8oe3b9DTlzjFLxhNEwxQyKuYjHO3FnCoPASks0Odt60c+1h0ICxM",
-	"+dZ3ZPW9oPC78N//+l/5cvZgx/wb3trJmptEYxrFfz9z0mRJzhyVN7CM42diu4ldxsVYnk5kyMnfsbxS",
-	"Un9NRQsq8OInIbPP/w7rPAEhLNWBbDdNJIjFBD2VwQgrpK5KnsF+kdE2wEaTT69kKbIMeOJuomtxUXLJ",
-	"0khKd+ozcYi20SS78s4PG2ASec25WsD5MVH8MpFrLk8osfkpk/f3cD4gjq9JS+aYTlfagi9qjTsnhKcT",
-	"ffWckHDJCdBpkUBBBmChmLHFFPtXuhIR4frgkTbIRAYqGCSU2e6T3Jk3keeQOnlEBweBJBHc0HLtksR+",
-	"wjg3g6Wfl3UDIzE34qjv9SX3Ks10rERapsOlDE7r/JAgQcbdWr8Typ0GSXXhvxPQHCbuezKXyOxqRu57",
-	"wolY+VMa3SIuEUufyWXQehsJEMCkFop15ZZJC3U8T7SeI5xSNGPLBC2k9GsB3kEkQ1/KZyyWaenJSr4p",
-	"VyzI29JHB9D4bfl40fV3Pc2EEC8S+Up55TO8IM+1Iqn8zDkccLcrz9E3OMHXJBY9VH2qAUtTmek+4+ip",
-	"Uoba3uRZG0k2kcuu8UwDkzHETgXYU1hSsATG0gZUDvcPJy6MMUDTZaqOupbOjmEJ2kMBXnGp2Ux55i4s",
-	"zPzMOWTKsAQ+Z9dRQIIz57k4P0A9EQdZ3+uIZiTnCSPkCS9V+zQa7bWEviUtFyGmxemgXpaSe67qvSou",
-	"X6g2hfo6eibvGIqmjQSriFRWEeZoytIZmgQ4xYoTA5xKTe+pWMeK8SC5hc/YDVfvPjPJMgki7rMkeJHj",
-	"UyglEuJxTbyJOPIJlVXclN/l7cFJxc3CFoSqKqgsudxRH+3MI4lCqdzXmeOl5VyThEufS6fttT1Zh5JQ",
-	"vIicsdNre+2eQhEDB3bmONhRUkAmqDNu8U1JrEaOsFLyJdOKRTWsNW17CFqKR2DcZ+oD6CVKCVAkyVXW",
-	"MyrjEpOV9sUUWZvnqf2wy8CWkdLoeSENRJUNSGckSlAQXUJoH9A82+8HgTN2wJsiZ7UvZ+9kd+MaEN5n",
-	"NNX1nRcLXXgIjmkD4FwhoMnAwCyXKzTqiJfqgIvDNIMQk1+CU06KiI2RPXK0CjzzrnjNoZrOTlfRWNfr",
-	"PHQy4OaGt2S4K7zRvur9PLrt/jc8bKvv2z6g1uUQSk4v7BAvGPnD6R7eHQ2G/b3ebnfQ6Xu9sEs6geeP",
-	"pkO8N6p7JIFri5V9nU631x/s7g1d8Q+3L/4zEv/Rv4/w1Nf1feWEsrsJZ4SH0z1/NxiQftjzup1O1+uF",
-	"fTIIdv296RCPNj2vRo2PnTDs4MGoP3Lxntd3+8Og645Gwciddv0gnO6FJOyRUnD52Jl2gz3sdXrucDcI",
-	"3T7Ge+6w2x+4w7C31xn4wz1MugbQ7X4qy4nuup2O2+2ddLyxJ/4PSoluZLZI9LgbeGEnHBK3hwcdt4+H",
-	"xB0FHeJ2w92w44+me7jjOfqCIctqdPphj3SDju9NR3gY7pHdYOD3pz3cHXW8sBuOwp7v+V3cx4PpkHSC",
-	"PX93OsD9UW/Y3evsdgaeU2L2/N7ABPJ3PL8TdEkv7HuDzm53rzfsjwZ4d7rnD4MR8cLOpudVdPyxMwqH",
-	"ZC/Y9QfTPu6NusPOnrcbDkg/6PndaQd7m56Dw17o8Ax0+AoimdOAYdY+L+6V+/Kkfp6jcY2dvZPxP+Y/",
-	"ev/4+fDnt1+/Xf148n52+OGg/4+T11eH3bfdH3/+fnb48urju5cH4lDIQbQczi7EMl3I7V3K6qjjwByy",
-	"pQpv48wv5+lF7+rQw98Hw4//01m83+MnFoyVsdOIn9bwo1PAqqlUrigh1TibGt40HCF+7ye4Aym5a6/v",
-	"pNui6PZpi7Xoe15dR5nU34HDzcAXhO86Db8rQBGad99QGsW8V/3p/O5c7I/5HCerTEkA0yA7UlN8yWUF",
-	"7HlEnXPRXlXv2Pmk/nUQ3IlRXtbhCGWuNaF9CPLoi5s8O423Cp4DGdDdtp//X5PUPPwLh2ZTMusGfoO1",
-	"EV/2G36ZIUputaJfk3T9cgrxpWNwakvn5K/oTXAQQLWchb0e+3uSO8P1igtL6iaSWerg2FJHXpb/NFd5",
-	"PEJbhFweDA2sxA81yy+Dqh9D/VO1Ht8Wz95m6iDEUt1DkCgw3kYa4BdmdsYqhr6BeCp4c2rl0XtlyeA4",
-	"zvINdFxFRHmK4zi7Ko5lCsx0BXcXLcNzKq+M2+iQQdpeRKECfYVfDUeiEFpxrAG9nMoOLF++x6t8ePJK",
-	"Au5PjFJwEQf/I3rqY07ciHJCeZRG1zIKBGKCflmSZJWHBIn/UXnHJtdWIrDWj0bes0UJkcmLEZd0qevU",
-	"yJR+SK/afhSUJ3V9yWWxdNY05ca5E8xn24ZbiJUsPNrer35155ipriF7obkksSY/1CgmeW30psLhmN1D",
-	"Mhyz9fpHFvbz07lY6DyaRv+tw3asR5mxVY3Nb2r4cKRtcIFQcpMnHtm8y5gqB3M5XQrkw2pBDG/zGVXe",
-	"87rLTbUp0L5yjXU9T4epEnBHZ5gk4DEzwxzAb2ZxfhjvHDGe5hhF2x3mx+wY0mQdyer3PTy35vKMp7Zl",
-	"9A28jVKmKkAVaxSuOVM/5zQfsJHrJqp8CXla1x9zL2tDQ8+jdi9Xj3O4nKn3cx69Oz4RW3ySEp5OdH2B",
-	"AgDVE17Y8095dElVwIe8QFQ3N9IJH6VohuHu9dkZlQ7QBUtSiCHIaiOoy6ZC8AjCqHt7q0PKxC/i4CJU",
-	"X5CAyjCD6HguxcCGnS4mnu/0/5DtKpbpd7FZDUykreaYfWedKVumPsur+abygi2O/6gbV/Dg/bZtljhX",
-	"o43vm6ey3EDqE5UZAnhSYRTHUCWYBpDevFbRfim/N/fMr8RTpZ4f/xzQpCmeA78lZ7wsjmgb1vgUSa+R",
-	"LEhnS2sXvxfgETesu3i/dtn76yCXoSTe/cnZ0Ag+ZvUW8ANWQAy+we5s2Xfg13BXl23B6Uolt6wzZB9J",
-	"8/zD62W/jT72W3IbmGMNWG1bvsixDtY4GKUnyORWpXFBSMdRjhG5O/K6YzTBQTCBiNhFjGWItMSIFP/y",
-	"2WIl/lf+fUal5ggBUngd8mQb7UNcJQm0smkGpOgoiNFziLWbHITuKZ2zAEI+3eOI+mSCWByAAolpST+N",
-	"cwCKvK1Od5MpKEb48B1Zcb/sy0ojGkNT3eIX8ciEjgyBVipDg4sZoqeYSjQBMZNntQlqFuKsdRBtba02",
-	"2+zfckYlPqnYJuV2XJj832wSKCG6fo3yF//0yWELZ+yksjiULFDn7BzK2jXqJeddAgBJguDwtmLPTR+g",
-	"665zd95chtVPCxh7zbx4KsZleMEVcE0G73i3tSQ1QGDrTFzgIP6fasGXYGh//yeG+GTU5JOs0Jn4pNNt",
-	"8omlINrjnVDyGGh0Ri3T+jMGEpZvIw5R9x/McjcKl05tWxWgqRMRyDi70cpqKsmbrjOa4iuiI5xKNg65",
-	"9ckizX0QENamA0h3zOBRExrpSnxTDCZde1Asv7gMP+Q+iKlyw/4nihw9TRUC8idSUI9OT1DBwtzSIt15",
-	"g3ma1YysjWgAVU1GCutSSPSy6nGUHsIWaJVUxvMqdKJNJlY+jF+RGfNOm7Oj+Y11y+Wk+mMa2G+y8X8m",
-	"e0dwYsB8vsZJVgLZyOGbs/DbjJdaKCE00PfW70nAfAnjMtlRQcVtwSSTNgLIMsTCMI6oJdbia5K+FKPa",
-	"yH+QBDNLJWKayXi6CLNWZGWyyv95+e7FyY9Hr5D4xMxiKf89ZcHK/DuBufAF8d1lEv/9zDHnc+aYr+7A",
-	"u4Vfyq3t5N2VuL1sd1i5Ol8CidoLTWQ8s390kL9hsg2gFyrpI9ZcDrQN8EQ4ZpS0f+ZrQhcEAbrtQbuv",
-	"QPSzz9B0SYOYoKdvD06etSRIpQHfM40oTla1a3wMnWwpafA1loOr2A/Zr3rhd/76fxQn/nXnPsSWf68l",
-	"sub6pI7aM4LjdPaxfpOZ97Q6UTQLTxf05Fl0X4BTPMU8s9JbaOD18mxVK52/gf4fLs1laEtmm2nUckfr",
-	"PM2kthpNHb3VtKvzTQhaLkCOD7zeliNf0iwZ0j4F84VHm0s29ixpUC5amZtkK8ifEf+qjodkiLVQGfIS",
-	"5/YLyffEZ0nA84otJeQWQdlflgSgr7QGscqTnGT2cjG3VNgTZ/QGUrWjdGxkcLSK0CY0yMEJiomh05UB",
-	"Iv1cJnpAeul0dUZlftLESKuamEUOJuiKrHZkQR0NxDHBaZpE02VK+OS5SvrJg5bAN3dGX8r0Gp1JY9b6",
-	"SVYF6kRJKa+ojSZRMEFzfKWzcXAcoygg8wVLJRgApigKEI7F2bhSKUJqJ2fRFmGUqAu4J9yI4VL0p/I+",
-	"to0m3GcLMlEFjfgZhW8xdQF0jkFQhwpTbhnptawyaosZdgCc80rB0d/fgkqImLxGecszPbJ1gPayAkBj",
-	"ZzjFfTKY7rrD6SBw+34fu6OgS9zdsON7uDvt+X2J/YJT2Gh4DiF2487A87L48BxAzTk+en9w+LXb8WD7",
-	"QH4CuU5diC/3PK+Tw9bkQ23zpe8TEmznOjJJ1ihasrslLWH9gwId87KmzrjbcoKlbIFk0HnkNiUJxZK2",
-	"5YkDNbxpL9zzR8TtBF3s9skgdId4NHWzPAg8mG5PBhIYhKgrLAbZVWKvkSAX3XmhVjnf9m8aJbrF8sBu",
-	"LKyOYkHK0otQldnPgOnk62NEWSl/DXkkCPe63ak76k37br8/6LhDLPZCiMMpHvhBONxqQWB6ay0eGIpC",
-	"BqGskcyQElDWQRYbsF01YAwAsbKJcqzLFSj5og8vlRIkD68tAIFqlaQ3gFxgxOMhn9EwulwmCgVIlzHJ",
-	"5szigABKQcIt4fz5GSZaNoJjH6gkvcpN3nxvg4T76ZMuVKHAR1Vs1QVWaTJ91+u4XvfEG457nXF/tz3Y",
-	"7f5DlxLhslKGRbBlsrIdsxWO09WFj5OgDViY/AKLV86VhLiZXUT9wSn52Nsdffz4w+Vs9+iHFx5ZfT2f",
-	"CgJJ9MIsQRSWU8OuGFmmRuZeDvxj5PMIo1bPVAkvy1T7bnd00umPO71xd6+9t9svTlXPSX1pTuG2++Mt",
-	"+yb9n+Cr+GjvY3g1+O4fw/ngww+PNAUOrkaxZhdyL8LyGW3HEVyypCzFsTPubrGB83D/I7UJNOMJJnyv",
-	"OA8OZ8sGf29kwhZBg2u2hA7eU2nmamc094Xke6QqU7vbfH4ki6a918doU6+K0YIce72TpQKu+dO5He6y",
-	"4mSJeIo+VGN8DYbe3s1ylOWUwaVy8/Dg4hKuE1vy88eIz7OJrKKk2iiBjJ/lFTXApd5LeDzGbpK0eW9Q",
-	"xLKdXpIwooU7/QrtH9s5v5nSVkHZ88SZ0OmNB4P23nDU4EwwpCW5ev3N9292419e9OOXy4PXt4tXJ8df",
-	"495jCvzHXLP7ykAzOKC0kE3VTqMcv0SL0lDxXwRmNZb6Q+WWsyAxt9T7dj7daL90o9A8vL3A3D5KTzMb",
-	"ZUhtchSFMmYP6hRyxGVJ1HAZ/yFPVUWMz8AkKjZwA5O0ahPlkohc32+ZC0GCX+T1Z5PXX5P08wnrL9so",
-	"D3rcuIfurZq2Nr5cCo5cF7ZSt1XP6BmF8g1nahOcORKHMDdMNBIYTghi1yRR8MxtdFCs1Y6DQFbykQ21",
-	"NG7UGcUxlxfgurxwFgGj3LMRXcNzGWanEOk6FdwA7qyPcTGYEMjwudVx7Qu0SZPfg+ItqdBQ8a5dEF3y",
-	"UIeQ/LqK+DqXRVPJnq+FFuuvrzrffHwzin950YkXINZ7J8ezr/q/N7GuV/Ahkj2rZPdFHf/8R4QCKWig",
-	"jptBC2tDjN4tCN0/OsgxsMtQa5A3/O3xu0PrfbP6XDx/uAqmx1DYqroawf0Q7Ur7ZJv6UBlpem0vI4+l",
-	"bk11x2jir/A8zqlXvAiGUj8Z0QHX9FndhbDZ3iMs5o/7b9+sW0zxfLvF1AP7T1/MDYsoCFe7iEW4yTVR",
-	"WAt8meV0FlFUraiYvHT7AdHDBVDKJ1xjEp/RHDsH8C4lUOXz/AcNgAnol5ibAJhY41paEROTqxXUMj8x",
-	"8fg2ApAcLgG6Wc0WZi71AQ0HXQfBAUFfJjNkKaAdqPwUzZdzs+5TVluymoFijKFIWEAN1dXSbYMA0Nma",
-	"UXhQM1YNw/M2DOrhiWqlKDjjIqoEEThwvT234510OhKgre1JkDZQXvTtsYsH0123Pxx5EjsRcBM9PPUD",
-	"EubzV0clVOXIoRhfAviqLP/UXqhXFPRjCSyubiyC0YGtcGfa9XtB3yWDsHY86gqH/HlmOycyjEIyIDCb",
-	"XP9OdlXV2Qo0CipVmTu3DuzFEE/FzbLFhb/o7D4X/uK7DfhzRsUt691PadAmxhOgmNYDvOjS4oByW7xU",
-	"17fRVWEtUW0V+INM0i98miNrn9GnOoKJFgresDBES5pGMcJZbBMIacA+t8th6bUtrOeDrFTN1gX5cs9d",
-	"8SCu/Jy4ttZJ/udLk4csxyYgmVLA2m8hIbIEsy04wde5ZiYn5CFAco0yb1OiBAPcjarFzbPVtiTv2oCf",
-	"HNW82reut6Jq7dijfgRrtLeTmuoCqNigRWwKDTerHFUfsPrqVmVgmmGqTzSSOwBIF4rxyaptSMLqKmj5",
-	"p2X0+WdtuxjcX6azU06SB8k+MakCI2iUa/Hgv2uBrcXTi+zvbdlAjDxPSrt7fJ9YqqtSZtNSvzhk9e1s",
-	"+rUfvYu+PTj9eNA5jA74AX0/8F8c7B5cLX74/sW3ozZZfdvxu9+vjj/8j3hx9vbDweqAem2/G9Pp/LUX",
-	"/PBtfM9Jy2mtkSyFOkc+S5I8zOW+omXbmEFVX6hGPuja48ZYc8lgOIUeSTJYuoMyZJIyak+xJNtSzyoJ",
-	"DobaAiKiZnvXFZ1rYMpq52Dhu6Ld2ipUunChqg2aCEVX5anGEb3iE0tCmwpCN0L7jgvD22CCnhiGp7Q6",
-	"fwWb8xt2g+aAQFwscSVHMmNxwGtHAYKldiSD343duf7ydOB6PYgK3M1xwnP3usaAv9CFMSyhgRLP3zh0",
-	"lXYs9SSx7lxDef/7X/9vq//LtS1zvH3X2zvpDPLxNnDZZ2D2gtTAwgD4Kzje+FRoe/pNV00Z1L7aTfdf",
-	"gu5/7zgtJ8aP1hQlt6kzpss4bjmLhFzLf9/l9qa/TBJC04vM2AwTJjlLjCL/WUFM3H9MYtNqPgeeTtm9",
-	"jVstICzCYbOVa5VcYmtKmBFV67tUy6huROqbneoHUK47/zErgrRNS/lHldY4SbdrSXwAdGmWR6soXFG9",
-	"u93mH+eF1jVYg2hg1LyBbPzy20GjRHT17TFJrkliJCUXcnpLhaytngUro5i+YC0I6l0MijOncMF++v6N",
-	"StQSFiD6oFHr0YQr9IanLNFav8r5ZpQ8QxglmAZsrsDtUcTPaFb76bn6lasL8xu84miO+ZW8oM8IY8V4",
-	"UDMoBKOau+lBerYWC40iU2uPBzCk/SvxaIETn8RtmfZ3oaCDxPmx+bjgPfEPVw5jSzH/KHLpc/o5NKk2",
-	"5unXD895lEm+otckZgvSEI62sLP+VBJ4Czl2H1iNOuEtM2+bffyaJdMoCAj9E4l95Rqxsadd7q8zou6D",
-	"U1nZEXZ5XYiFrcjrTXGxJzX9oRvMc0jLL/rQZ95SjXBJ1JcFeK0/xFZSEcTNt1JNMPE7uu3myCOI1++M",
-	"bc3iwhR+90ftn/6I/bKpH39Tf03SrXb0Ri/dwUsdKFLHr+AvA+dDpuZHQSWk1NxQc3z7htDLdOaMd/st",
-	"Gxjo+kBomsP32U9JYaBBAXeSird4G03EyCYyjV4Oq1ym6oxa61ShgzC3/iJeLuErwXqUiya3/tAiIRKo",
-	"Z51RVwhpfjSjTtpWDzXpKo+Ub872SGkktkclS3ALU/FUxbhqvDuFnNrALlQjdQkNIEf7kezDrat7bb1m",
-	"fwD7sBx5/MU+/KPYh/c/9/4UhmUxyhsdNzIs8+TKUkXk9TUzs82jjidxwlYCnOzBTYjdSFe45er9MRPz",
-	"bvJSe2sFEnS8PdBp6bO1+rGMEkYAC/ObhbP0Gn65/Z6Dz9aUT9wUXVcFQzai6jZpdyWek8UINeEjjuYE",
-	"G9X/ikpeuQj4Oo0vZMkcLvWWS9ANm6p8xySV3pcy0hjknym4MW4P8iuE9D1HE7qM4wlSdUF5Dl5WDP3D",
-	"Em6noBuimGDdjR6ATmCrjQd8vHw1NeTiha8c/IscDgxuDYF70g1vOqPh3u6g3+t2PP2vrSMj1Lw+p070",
-	"OxBBZW1HiqIvQshycNaLITgoNTwW3/lk1Ny/28lQId2NAFUnefYpwf4sQ7Ik8yiV+1YCAsYpSdAVWanX",
-	"FCig75NFajk5v4qSQMjRfT2Qrcq4GhmxOt5PDau2jKl8vHUFU/XZY0SPWG/9Eqh6ZpvoPkXHb4+RirUC",
-	"FzRXeTwSlGzs8Dlvs2U6VchtBrbkd2QFzJDjFracRYxTcSAcGChvxxIoVHCWmuk4H+fd+TbiqbSQ6yqo",
-	"ZtxXrqXaYI9K2Gv9d3t5H1DrUhs5+l1TvbvUgIqRu0hMbP3CRgY0jfoL9SpBjA09jZLgHvnwH/L9rhCx",
-	"a6XBdqFuErEOXFO6kTy2vxTkFVF5tRkxilgSkKSNjjDnaELJbXqELwlItwmaYv8KYX5GJ4v8R51rIN6F",
-	"IJXnKnldO4Nk7jugoUPqkkUn0HLmPtFyDwhce7xsqZZNHpfJp3PKEnIdsSVfm8iVEdip8Q0OPTEoa6mg",
-	"x42eK0zCGTtvf95fHb7wbt8ee6vD7//n9u1H1nn7kXmHUd87fHn18fDkPQ5fXnk/nnw7P5y/7UtzKxOf",
-	"pfyFvtvpuN3BSac3HvTG/d12vz/qDXI0Pmcsw5vbgtYJ9pXJaQL0ymRliMEb9XE33PWHbn8PE7c/7Izc",
-	"KQmn7u7eoON7ndFepwdQg8klptHHnP/CsIMHo/7IxXte3+0Pg647GgUjd9r1g3C6F5KwB4dSVfq2chRn",
-	"5UdsOSmZCyku3qsmSWQT7o873XGv2/a8QX/Urwbv6Yo5anF2dodT0h8OiDsIMXb7vd2eO/R6PbdLekG3",
-	"tzvseYGYmyEynLEz7QZ72Ov03OFuELp9jPfcYbc/cIdhb68z8Id7mHS3O0EeM2btT32abArPepQDZZvA",
-	"rqx2t1gx8YdW1pDaaBChtX/4kgTjHN9bp+dClbSbGaFnVOZ3K11zDgWgeJ3U/zyhWyAyDnKJUdTmthAs",
-	"n5wrsYAFDU2D+zdDmD6vExvRJY3oJfAHhHf1Ulf95oo+H0UcbLGv6xfiN435EjzyMH9+7ZS2iCpRo/3z",
-	"SqxyBfO661MltLbXYzMEPnOdDh4WgPQcUYbCZQIJaMoQFSKMqyLpUWq3eH+N8KQ/KyOVq/ZuYKSNEH2s",
-	"Jr4mu5fXnGdf6t9FsM1vLuP+vOxYKOu7kRcfoIk1Brsryr/NVYFrht9GgASjb/kRjmN2wwHPLmW61q7Y",
-	"IKfv37SUKhcqNY+FCJ9R667CNJDlflAYkTjgKI5kbUeU6zNoyUkAgHlmGp+BtNc+oz+yJfIxRYCcN8e6",
-	"DbOriKpiMNOVvgvUtZ/SJRftT/QrE4D525f+BjUwW7zK82JllzGStx6yODJHBb1VX3UkCV6dUbPo5bxO",
-	"l/08ESsBgUmWo1Yys1MTAfheTOQ0iQtv2vVIlZjtmkEij61T1hPkTimVv0pcyO9Dh9TXJTlob7z68wre",
-	"tcLLolDeSTPK7gLcRzHzcYwiylMMhbgnlwyljMUoxfwKJUs6gZT8fCuMd3bgmxnj6XjoDT2QtKrXqi/1",
-	"mlDCuVYq6sqEtY2bDAm0ZakuLhEGsjuZKCnkSYcsKeKjtdFr5WCVAoclYGobXeFgHlFLT6+yqxchxzJg",
-	"A3ZDwZFLaNDSVXKkvC6LYAVkKvFPhdwzYhhlgZVqpznmIMrBA9H+0UFeH+vpZBtobrlwqttSmY9i11D+",
-	"5rBwX230W5rZ00m9gfLvf/1voVfgwWp/Zu2xD2Qq+tIBMvgS0NcmpUKrhVbNSprVxrtv3ubFzNT1NK+f",
-	"S10SR7HHLCWsypWAdvGGXVaw3Aw+NVcwQ9aYtNCkhCQHP2XRP2VqypvPu/O7/z8AAP//",
+	"7L17c9s4sjf8VfDw3aoku6JM3WxJqa1znNuMZxLHJ7Ync3EeCyJBi2MK0BCUbSXrqv0szx/ng+0neQsN",
+	"gARJUKJsZ66pOmc2FklcGo1Goy+//uT4bL5glNCUO+NPDrnB80VM4N/7yeWKvifTGWOX4u8rHC+J+Ief",
+	"EJySYD91xk7X6/Zdr+N2Bicdb9zzxp7X9jzvR6flBBH3WRI8n2FKSXwQOGNnNNzbHfR73Y6n/+W0nEg8",
+	"GUw9sjvt+G432AvdPh6M3BEedFzP74UDvEdGQbfjtJw0wWEY+cdsmfgEmux0e/3B7t7QFf9w++I/I/Ef",
+	"/fsIT32n5SwXQWXMXe+kMxh38zHf3racZ1ESqEkfL6fcT6JFGjG6ngCdjtsdnHR640Fv3N9t9/uj3qAv",
+	"aECuCBVvkTmO4nZEU5JgH9pTz15FcUoS7ox/+qAoMerjbrjrD93+HiZuf9gZuVMSTt3dvUHH9zqjvU5v",
+	"6rQcllxgGn3EojEgRBh28GDUH7l4z+u7/WHQdUejYOROu34QTvdCEvaI03I4Sa4inzhjx5cLw8WPKU6X",
+	"3Bk7ERXDuxIvpmS+iHEq3rTRT025P+50x71u2/MG/RFMeZnEztiZpemCj3d2riUp24qxdnaHU9IfDog7",
+	"CDF2+73dnjv0ej23S3pBt7c77HmBmN01Sy75Aqs1nnaDPex1eu5wNxDMgffcYbc/cIdhb68z8Id7mHRh",
+	"8Y5n0WIR0YtNCxjgFIv/VZMdp8mStPSynmM1yYHr9dzu6KSzO/YEk2QLKpbL4aqvc0XHtvpckLP8SFHP",
+	"9iggMal5JFcF/ryAN9IE+5fijQVO/OoLmoOuZ+eS+52WQ/FcrOCpHABShEGH4mfBDH5CxGz/8+//t9X/",
+	"5RxhUqvventiS2XUKvKC4oG2z+aaL/iOasYlNFiwiKbOLSwke0FCvIxTm/x5mSQs4S/FlpLM+TJbFJ/R",
+	"FPupsRb6F03nDy3na4ID2HOfblvOoSSQ03KOErYgSRoR9eQduYh4ShISOGO6jGPzl33OmR/B7pCPjjUl",
+	"nZZznMpts6+30glOLkh6mqjhnqwW4rEigdPSq6PbUn9W+lC0EFvCaznnryN6CUOVBHuNeQqUMWjlHL09",
+	"PkHZXry+bptrIBeALxckYUKqkjEaeD10LCUEOqX4CkcxnsbEgR42rwVb8P82etiwNByL13LmzdfF+d49",
+	"IRSD6MT+HPpXC/U2gXdKy+VwOBGEVEvmTmnxBHfugsDqiUMq407rcn5ysj8EoQct54XinHGIY05azsuf",
+	"TzlJ1Cq8Yskcx2psMNSW82oZl375KmHLxUFwA5+oR5ydq6dHJOFSiHst5x2ml/CPE8biNFrkjSi2ORCH",
+	"CMVxPuaWIwZUavbW4Eneg39s4MzGbLKWheuIXWXqPxGljZ3Z6xhb0zkmcbiGtHgR7Vx1dtTnO72Oln7q",
+	"l9cRT43t9tNa2Ve/nTbtnvvsl3rxd5yyxQI2+m/JZRXRee8F+mCu0Dvyy5IUFun3KxN/PXlwWyQRX8ZF",
+	"Cr0hnOML8YXsEGHKrwVjoa7nobffiqEtfZ9wLnUz2BUzkxTvcEpeR/ModeG/oNQRQ9lz1MJwhOOYXZMA",
+	"LUiCriMasGsUsgSls4ij/aMDdElWbUF4f0bmoBSmci5CWb8gCczF7O+d0OVpRC/W9BmTMEURRemMIH+Z",
+	"JISmqu8tu+LEMrX3M2JrGhEa8Jbo9pRGN4gTn9GAb+jwtuUscILnJFWk3fd9tqSp2Cnlfk9mBGH5+BFH",
+	"USCajsSDBU5nua6JsxZaTkJ+WUYgVKSKnY8kFOJcMONyGYFuK0fG00SQVozrKGE/E986kqOEXUUBASIs",
+	"afTLkqAoIDSNwogkiIXwYCG/rxnlImt93Sj/lhAhHv6/nfyavCOf8p0jTbd8oJLvj0lMfMu6vYV/4Bj5",
+	"bD7HiBNBeaGVxxFPxagX2fZFKUMR9eNlQDQfJbCN2uhtOiMJCiMSBxzhBIhAkRBzJEBsmYpPExIsfYIW",
+	"eBUzHCAefSRjdAbiogV7/sxpI6Vho38iPmPXYp+oVjOK/bIkySon2d+4nJiFoYxly/Z9HQvpO0gtA0UN",
+	"OSeiKRgQ5hGN5su5M+60bDtqzXAa8ZESashnNIwulglcuWuGfp31dW+uyodtTMK80dbRV4+XG++u26/X",
+	"1qbvt3ffm/d36yD1C2tHZrRyV3oqwpkDAqmXEL5glCtTVzCPqJJ8YOBhNCXyn3ixiCMf1nznZy7tCKaV",
+	"DI5i82zDyeVKvqUUAPFG+7L38+im+9/wsF1UB5ZKx3V2Ay/shEPi9vCg4/bxkLijoEPcbrgbdvzRdA93",
+	"PHGOT6MEqHpXE9BdjCutstHLpn2FBKfLRNJljim+IHNC0/1FpDT6W2WgaDRR4zyRtgpD4RBkLt0dBBVp",
+	"QTE/lzQXYy9Zr8yxD9TYr9jSn5EkClei9fx0kCfF+UkSX76Ovu4L5rltynuao+CT2rO0ha6jdCYktzTH",
+	"8LYYMrDkMxwYCuYWXBnRKxxHQdFqyQIpGuHReaIabjnzTBtTv6EpC1ZjfRyt0BksxZmDIo7mEedylzcn",
+	"g5iKNE3UUEL3GzDCEWUpmuPUn4H0lY3kJDlk6Su2pMGWBKHGZ2WKUJaeh/DQpIVaHRiOfPpgUz5keu3R",
+	"DHOpigohqOd4SvEynbEk+ki2neey9Gl5roXnhekiYAuExQDQlOCEJChll4SKVc9k74Muu+wr60SxFmIJ",
+	"uk4YvZAEERLzQfdBPueSN2GM5kvB/ARpYqjzTckVYxRiPpSdiJHXtH3I1MQWUseoa6c5OQUhasl5ICeK",
+	"IrpYpijAKW4hjOY4Fmc1CVAUtARdKUNi/YWKI6kmB5lT+hVLplEQyGltt7/eXlOS1FDjB7ZEAYO9xK6p",
+	"5HhFfSSvqe2cPvkYHow8gtuK/aEpiRm9AE0bUwZKtThDclLcUdIUmKqGHCfFoeQiJqNB1rmYy7XF8Jo3",
+	"pvXprJX8flucsrX1z0Zg4Lco5VofbaFrzPNB5nS+h7Rbv731ngAWN3whZn8PSwAtydS4BAXIzUIITpiu",
+	"dk/dWZxl+7kwY6Kt/krGT7H9dDdPWnHCi5GK9ZBj/eb47WHb8AX2PW8bXUfPbS2B6nvdZNyxda2+2al+",
+	"sM5k07Sl/KM6q0zzlsQHt6aD8q5iNiE4eEvj1dr1D7PGi6ufG7zkkY4Dl9F4VVz03oMvuu5zjlew8AGT",
+	"wukxzscALzCKMLpOopQ8+QuyxEMqtmWOsGu47y2GAlNAm2zRf3C24AviR2FEAqvBAvlsGQcwminJB/QX",
+	"44ns4dYnY5x/VcsVCU7JObx4Tm58QoLSleCEMTTHdKUPDd5GRzHBXJz0K4QvcERRjFOhM7WchKTJ6hyH",
+	"qdABO8O7HR7ZfGs5R7yBYMxIj7nEF+/EQNx9OZCy6elYGsXRkqZRLK170naeCOLzrazzf1amOybJFUle",
+	"5szSmOlCHMXLhKxlOg6tn8ufTW47ZnOSzsT97xp8GuIGKI4EtkwQKYqjwQOrJhu7NqjzOe7mZRrVXtIP",
+	"cr1SX5ZNF1YmrTsPSp51vRqU+U68BLN/haP4QXT5jDDwDxmhmDlPxSEi/8rv7RThJMGrtvNBBR/J15ZJ",
+	"XLnbn7573XY+3JYV5IvoilC4QMN9RY2q7dyFojlFammbv4LkHP9Kpxy780WIspc0jdJV1e/ujB35SFzs",
+	"Ob4i+r4R0cLlx2nJ95Xn+m42mWNWu7DPcKD7a6NGI1IXZuP+KLcXe85oGEf+tjRKCU/znVih0pE0sYre",
+	"Q3hrjHZUWKBJmKzzhyHLPtz4kNE5WxDpUlPDUJN+SHVYT1krvL1OweRiTvculpE10z1kmXZbtvQes6ME",
+	"tJHoziJTx4nY5mp6AoUgm7NAatugoqGD0D2l+jf3OKJ+eeEto3sYmpgjUzOoH5Qi1ec4dTWl9tVjyYRi",
+	"maZEHAGECnJltjS9mUtkuqs1aT3TyCPqGeaR30LHb08i/5KkQj48k4Z5PyHgp8ax9BZ9l3mv1GF9JF3/",
+	"W9JKn/SL/OuSA6HveWK4KY5iLh3o0kXUTiGQ51yctKa/oOVckpXhddIt27Sa/Jmi9Tl4C69cj+ABHk1H",
+	"017f6476Hh5tQ2ly3ve88/IAbHcLki4TyoUWAWcxilQgiQqjmIE+4LMkIT7Yr5akTP0jvJoTmr7LXNVb",
+	"kf+l/LeV7F2T7D8IzVRH/yxiTHPPmY4awUh5Y7O1EMfPgiQhS+aSozPJ286WSel35/qbc9VIYb3UJO/k",
+	"FAKmL1Npi7VYP2nxxpvM8QxaqppAeZ2kf/eOh8w7UjHc25asby7Zc0zh7YgGOjIJ/L4okn+fD6L0an66",
+	"ly2F3WZj6dq2XYJ+v9sLBoPp7mi0G3bhHfmhfKnUY/ZQXXnVALde2EYreT0jFGGk+7RaegqLdQ/hf7re",
+	"Hdr3OprctXeuuwr45gSJQvHvyPRWwJGtPYclcigt5o68e8hS9Gp7ls1UCcWy17Nzcvnq6+9e78a/PO/H",
+	"L5YHr24WL0+Ov8K/DgOv7b/MznlY6m/HzvByW0cdtctRGA8W3lE6/431/KRvxDJOyxZsscBpShKqI99O",
+	"370eixuJcb2GoGDxQHICRjPGUwSetepdWt9uIMw5orlfLA85FToNeIV06OE2BzuQ9Cq7QW+KLtlqGJUV",
+	"y9n54SJPsj1cWCZ7QN7Y8UgQ7nW7U3fUm/bdfn/QcYd4ELj9EIdTPPCDcDh1CotwvdbCvz2t5SDtJ7ZB",
+	"aRLk26Hq9C3Rdfn5gl1ONwa7QIx57hHbXp9pRpdiP0aci2Fe0j2aUdgqFM2I6c+iCzd6qg/ggpCuzIjB",
+	"dR89i5LA/MaI9zMiPgOcEjeNwExQCvssxv+t6+qVfk8FBG6MKNW++0/VB6WwwLVXLvHqW3jVnKgRHNh0",
+	"osVgwXV9GhezrMtbM5b1JycPMTIoaNLfHGKhb7WwRSK0FI98yMbNplKZa2m2eg5NAzsF8oKPYzN1RKVf",
+	"FTnvLourV22Ob14TepHOnHFXXCDnEdV/d2zhwyZ55NmyaTLBfbbK8/w2vc1uKX32+9owEb1QesW6hg/g",
+	"rdJE6veasms3tX+X2r3bVi018ivt1kKvn3vDZnTVezdbvjV8L1PdNm7ieUTNXzu/5bauTiUPEa1sX3mG",
+	"f3IIXc6B6pW45dKVzbxvRCp1U/kZP1i4ItMGPm0QQDCQ/H3rkohV21+mM8ObUZyNSgb4tJ5GLWeBOb9m",
+	"Uv5sIyVl+8b3G4Ypla/qOFMd0lr2m9MAYY4mBWPpWJsjz5ae1/PhW/gnmbSdTSOWPdUO09yA9dSsjBLS",
+	"nyaQ9r6z5CTZESwykZcVecOR9Gk7G4hfannGrimCSCVGZbBq5esKNsmnzUGoSmbk41Nx4aKDzVk2axmg",
+	"OqBaWtftQLyULFKcxhuWEISnkGo2IwjeaslrcDojCbi3MF1ZaVS/6XKpoje84ZJrlVX5V0aIm3GJypxV",
+	"LceMYvjQSMdosMUzHa6eIyvT0uk9n+64oOr72jGdlOONS4u4vVZyX5Vc8d0LNscRtdNk+0P8rmQ0D+vi",
+	"wLI2647uZiTPleki4e90SFqIZ34/6N1Bdy632WxaGnqgOCkNnBOlZM4b6dZF9syVAIjTEH9rLcYSIYjn",
+	"RObGipNHdD1poSUNSAKCR0wO/nFFaMCSRxwFzF/OCU2lJ4/P2LXMZX24wc6JnH+RKrEOzChHjAlxXJB2",
+	"xpOUpTiuCTMrnpPiPdVSS/VVXcPSV7BQirhq2LXrbuC63Ft2VEG/bCv7Qr6FFNIRoiyVzmlleCyeko84",
+	"itkFfwpJzvKgkR9I05DMgmZhCCkky1gi1qgk0Rrh1uTw3igAt5ZiNtFUIVh1LFvLJ7Wg+Q2htIk3rtF+",
+	"ZYWiAD3GiFN2Hcb4kjyR2URiPVKGgogLmmcfFVbHtirKzuyMnf/7k+eOPnzqDFrdzu3fnGa3BhNDpjxw",
+	"4+ao8nks3RfIUUChsaSXV7duhlOTMdKUsZhgKh7moDWN2jJhbSx8mSPcWB7mYDeNuqptJ4fFadSOBM5p",
+	"9GoGrWPpVQZQ5PrePmV0NWdLbuLt2DB4Xt5Ufzte8ZTMzV+0oyn/zXYLzPF8PjViPY2IVSszC/xombVC",
+	"BGyUtA5AMdlHEirwW7LidqE6MQEFJ+iSrFTAEfyOfEzBIwXPSYCmq8ZnozmcbBS24zEDF2zUngIaq8hF",
+	"3YomVtGiXqXGhwYLZVdnJKYGb67RlJe/QoPSVHQHtiGWTYhVAyZ4DQSp7Tddy318X3+iruRZE/pajprc",
+	"ZMvAAg3Owusi4MN2Onqpv1YJ+CGnQx0Z6+9lv6up2IYvrw81gJVbmOfvK1csQkU9gAzZxSKG+NU0D7pO",
+	"ZzgF1Ysrs4sBlvIU4GTAbwze5XuImgeUMy2HRxc0ohdqT621QOdv3ppgqOu/OtHv3ar48/WvnyZxA+kn",
+	"GrKxzgsSR1cksXC9UK/mi/Q1u2gs2nRj+/JTG9VVq9x+n7nTZQFrpCStBNzBWG471oF0Dfc7vKuVkbsa",
+	"Q2ITfdP69BiyM54rq3aVfpTcpIr429BQJ32UN+8kSAB+bzKWMBpmBACXyHxoSkImAaRQoJZfxgrjAA4G",
+	"vSgLQgNJcb70s0QxGa4tTmfZk3UheAPAogpQEYooZI4r/mh/xssX1ohWZfQjzUEmf2TUNvZCeeEqi23y",
+	"Rr2TyNix67a63p11O/7htqbCuXpTs9tJLa8r/8yB/Z7N1+6C0hrpSZmNFprQ4yiM15zvOlraVUKxmkf4",
+	"gmTYHpYJbqc0ZmL6PspiJluK2wd+Rjp2qFXjQrN884ijr09OjpAkJhJvtq03OCMuqXzVni3nmLoJwQHc",
+	"/pX1XIUtRvQCzYV0UQ0YHgMZM2MVxfZZHsjwXo5yfQhFVDKykGeWpouEMNwOVfGjx63x3eBuJCHhOEmE",
+	"LFLhQrKzZBmTdjNDxaVVdZ+xJEU6Bg8eTcU/RYeXEQUbmI4sjPwZYj7EPAeb/Clbrw5GHIZifKjtb/Ur",
+	"ZEZqVokZcXTwAkVcUC5cKltdmrDlNCZ8xlgK/dJghyUQVqrnnTCWSkeSGEEWWqljxMR6sGWC+HKxECNO",
+	"CZ7D+aTj5Z0r18PD4cDb7fpDr7c32Ot7oX34RhBpefynEgEwC107eCF1XHVzXnICJ5NGi9GI5UL1vSBp",
+	"gduLo0vCc88fBHsdDw/3/CHudcLh7trhpUodsYXYqdGJV0pEkLrTxqPP4tCOUmhBipO3koHrpJAlx8Ei",
+	"YMaonCaA3IYR/FnI/h9env3pBMB6TsqpK6ducJZmBs01SCtEFR57ZQSklHFvcWo6yR9xyUSKd7hF7hdB",
+	"CG37KQ/5KWWOPM1g+aJUXHmTFcqbM7IWJXQxR32vaxAsMwjbzoWvCY7TWVX3yHV5rXkD6vXSAOLf6MpW",
+	"bdh0iGqwV2UEl9sYmwrBH5eZjcmIwJBRTDtXnR1pM2hkfypN6LLG7iNn81KbPbYwleA0TaLpMlV/WT+0",
+	"6H1FonxLVjsQb4xC7KccPYuSQFlaQ2U3kXH1jye+drRMWmiyiHEqNJeDYPKff//vk7ZtC2TlSaxDkz6M",
+	"KidD52JPyND/lr7TyVOLYH+mL1SPOCL0isRsQaz92w5HSDmLdD6k6u0p4vJqKPaIBASJOMKIMpctlIFI",
+	"bY9UOXRFh1u6xLnPFqRZJOMxvJrtuU91ZJLOY/PSp5arhfjSnwG3i30yh2ft7No7QSxBEz7nbbZMp2xJ",
+	"g8nWEyr7d8XTegY/1pNfy+DFaaobh9xlyjBXnCsLEaMZRHYrh+MV86sC883xzdogQlxxnje0vUyjJHi/",
+	"lb3VjKcsIIQ30MclRUmQCY2y6wbIZnPkOF+za4mFU6RjthPAbvLLkixlynCN7rGU+Qw2zkyWJIuhEvts",
+	"hgOZhwzWVWmpeSpUJcApoeTa6NF27gjFULrJam7i0V2DaYx2WybNzPnZ+Pkbzijk/duUFQMVQEdxoMfv",
+	"Xj1HuyOv+6RgPi7FryZsbp0fW5gHKQ5kntmcQZ2DhCxiDOZE9YPPFisoelUIujVDA+WBXeVGlXNScQQs",
+	"HPWVjRZl02qheE9VZsWYp1InA7+7uCDNF+lKKZHVM7Tl3MzjPAjJXM5cyVG7hxuuTBzHb0OoM2INBIFa",
+	"T5XxRXPCUzxfoIQsEiLYVWuzAU6JuO6hNJob3G0FVAd2Vv20kZi0Ol11/n2WrCWOGA5ahELGPzh+i4a7",
+	"XgdJZi5einSxN6974g3Hvc64v9se7HZ/NAMsG0TDWW+KtVjxxSFcz86j/uCUfOztnn4cfn/4fvfo++ce",
+	"WX01n1q9b5JLoFNA6C+UQLGElK4WRPcvv81XQtoyNMii3gy6tQ9NrBjrj91adnqGOXFuP1TTJ/WVngUr",
+	"Be4Ma6yZQt+qeduxyB6mr6YGR7acHHsgr9DW0sXdjEuIoeDr0epqBDY1aP3cLO5aWUzOWDebqvZC8PA8",
+	"ooTrnHb7fhCKFLRYI92vdM3GYvOvI57yipsuTaKLC5JTWahtbJk2dsvVkiJzJZYlmrEm1e3z7jXCQZAQ",
+	"roaXEJ9EVyTDiuUNDWwbhlU9Z6g6rU2i8DJV0GO+IFBOA3PzfqgPJo6i9Im5n6ZLLtaTn+dmwnMwE2LO",
+	"owsqvjFK/DR5O68KWPt2gwYbtJJXJvTxfIGjC2rWztM/5Q3lP8mYr8JvhFZ/wgkFQIl8gmtesPRTfG7r",
+	"1Hxh0wgs043ZCsfp6jyNSGKbe+G5ZYCF55b2FwmbMyA4T7F/aeui/MraVurGWXrDMtLyGxZill6xkLP0",
+	"hmWoCQlJkuC4dqTFFywDLb5g7eIaJ4F9e615ydpV+SVLd5af1CWEt3FQ8+CCUA2vIgRqpWfbi5lLde1b",
+	"PMWJamzJUzYXVBZHBwBDmz/mNNE/GRTQP0kK2H/LmFseyUKjXU51SnbbdAYbl+VsEsZvCYvjqWDttQ9r",
+	"GjR/VvQw5qZ/yaeW/ZIzuP4pZ2j9y0UUpu0pjjH1yTkOqs/SBFMui/ZaetUE8gUXKT+5olYbju9t3g8a",
+	"v+qL4caNX88Z2P42vHW+tn/5ikIzr3trPa2Ad/is8Jseme3OVXu6cxk0pbKDnrFgVby8PKzCagCmG/rq",
+	"3/9+9Pb45O9/R5Od3Cy8c9XZUTYVvvMpKyJzm5W7nZS1WpvqatdYNXidnDvS43omsQybq0YZ8aQi/kDU",
+	"20bVvwfpmtMlS3HcijZfkfQ3JcxXL7emy86nrOjY7SYafUVywtyRQuJ+USZRqcydvIMqtBXpaNIV7qxX",
+	"HYvjRlvAS+q7uFyYzcgB8/tfY2oSk/A5NGbexHViTTFAQRsCeJ6ZpG7kmbNB+ZI1Bg08WzMffbeA/j40",
+	"NBMIMt/HRoDAha9e4ClLxCXVGmhhX0gZLBFEcALgZGVOBMZmm0iWCGUrqJHiGNHlfCpNLBY6bQghygwG",
+	"2Wq29BLKfj9sxf0ypea3PnhO7y8k7ncGSTLc4wzSdPwtz6DTzypqMxI1kLaWSqI50lGlAp1lC1mKRhYa",
+	"uJ6dv7rsfP3x9Sj+5XknXgBaWu/kePbM2pwNv6Nq7lpE397ZWyw/3iopQZc+2a/pdx/glUDIzoVUFY2J",
+	"b57KkiJceSJR3+vdwQutZlsZhk18FAHVq6nizfAuilV8SlgXZomXIs5eOmPBufhJ1T0GLwQ4hM9Txs5j",
+	"sdedVhGG/8OWmfp5nMIG6VuJD6mNTignv5fGVSVuqVTEXalsq4GxLTkKpS/WV5xIsqrUiUQFW4jjFzzn",
+	"DQ6zCjnNnh+AprpAeHVrycqUsMMgDC5liEcXNDuQFYvxNnqjsQJTFBPMUzRE/gwn2E9Jwp8qv9WcYMrR",
+	"maOMGgQxSs4cxKjyAIHT6My5JGRRiBnLXpPXxrLrfTAopJY+/tdPZ2f87Oz4w6dh6/bJ39aJujJUf1N+",
+	"ygsT1MWRZIppVfEpm8zL62IwnebXdSUKNsYG5Yyjhv0APNPQ4I5L1X0w1UZ/U0fUuR3nKmTGLIxffpTb",
+	"NCqPclNQ5ZGyf9sfSul0rmHVIRPbvwQ7Ck78wnDKT/LRlJ/kgyk/qXQnBlSyZmY/FadbMmdmP5Wa/LCG",
+	"42tSzup8WlUPVNEp3MyZmnutGt3XrExm2Tk1Sf31QGZ1gi6+xiuO5phf1sRbqmXYatLKB9Ycp6TkyFSj",
+	"zTyaJe+nMaQGG9Vc7zroklpP5jo35L0WdB7RA/l9p7q6ehnLh1L295W6cuvYNBvsqe2s2BR3lnFJkymp",
+	"wzNf7+p19vTda6mgXkdxrOVfNtoKakIhqqw/vBP0S+VStwV7vFQxgvUwMFssdUHOWNFKthzdAwDUrB1i",
+	"lQ/jiF7aIpCihKe1aX92wURu4MFGtJJFQq4avFgipxyR6l81ojr9YFUzbKA2Suc6r0ew0aFXNYMz3hQD",
+	"WdNQbXDVgiTn6xB0mvXeFGmnMGM1PXPsaqDGsGAM9ZYkOyYPkFtz05ZMXwfpYkrsYsg8gVyVOql41yiT",
+	"zBKrwilWCwJ54qrtKUEpa2yV/XIo/KqHgpXlCnnxlhRd+RwugGWCiruamSKVMnQlA2bAxq3LjUfpqhwl",
+	"d0atVzJWcwWrCZCEtJC8cJ9VbTMq9jQDGLSDClpqIsGr+3CTBykkWlJ5aiR4Q4IIq9ThN2CaES9nhhkF",
+	"0n/C2GtlltkKtVCn0OSTqyxtORBUlzVoOTUIuxWiT8Fsd1ILC5puBwvayNR3TxxOKJbUfLBZeSU1XPhj",
+	"q/EuOUns8uh9GXe0BdunQi/MI78BZmrWURHnU064VVgr6y63AKBXj5Kt4bDM6Tcev9mNbawnBuJGKXqQ",
+	"q7Jcz6IkeMTRy5sIErY4/HhyHcURA6F0HFF/ViNk5EF6F9iVTYDKnw1TRXnnIMHmkqxcGR+tPas66Shv",
+	"QdZX9rMEEIkrokIfDfkd8fzYFtK7fUbfUoKU9wBdQz0TKJwJRbpDZCQ0AZ2xCtVmIcLo9PTgBXocUZ3g",
+	"KPnniY7zVD5HMQdtdYEFugc4TI0CmIPF3BHzJbdyN8GYMVhIgj+UYWPqzAJN8GEqu+N0nTZRPGVVOra0",
+	"2RIaZKxWYS75taVOql48wVI6uJiL4w6iebKqMYIXQJ/0CefRNCZIqNAyoQVg3EgqF9uw0UI9mfHOzuOf",
+	"sPtx3/3Rc0fuh3+cnbWf/EP98uFTt3X7eAw4gf948l+Pd376v2dn/MPfn/yX1aBrh3CvSLnc62dDJcmO",
+	"iu/d3LXnHgQTew5u9sqmY7LQHLzc9ERck+nUygrG1Fi1xMqqBh6Zwc7i7acoz+BBPk6SFZrcuHmKlSt2",
+	"DyTkTlqAyTIjN+jrN/vP3eOv97uDXc1sUxas7uBWy+fVKi5JlarladoODUu1jcrKL9YnjdlHZ+vMyJsp",
+	"HfqKwgEJIxpJzV37hTmaJgwHPiT0yI0Im+SQpFL3E/syIXOWSolNEkt0DGhx/KUdBP09YHDrzQ6pQjiK",
+	"q9k3PGULjqYkg11Idbn3vBBx+W600V7xstl9UegApcwEyPFRYxujnx5BoIyfmcIftdAjjmPSVqbtRx/M",
+	"Q2PLO9ymE+PrvP7yHbODn0MkrYQkUK3BkR+AGNZLkNXVrweuzdnt0KpgHgIIMtOpSKsCHdvohcZXmOEr",
+	"eE9c0iB56U7LW6RBDW3qiCELZsJgKQQYRTRlMvEPojPM8DAcx42I8o5cRBzwLKukyZ9J5kcRRacnz9t1",
+	"mV8bZ583WECgXQsYmb0o1O8a+Xw8w2KQZR+r0GZ11De9QEreCtmLMqHcQpwVUmgSuIpn929AL4lj5IMl",
+	"RJ7GQt8DyXIXDhC6TWPcPfHuoW5R6PQQaGTVXV4QnkZURpmlDAF8gJQVEQ2Z0EpBETEyxXgbHUgiPX/3",
+	"Bsm2uM1AsnFOJ9Zc8UMVxLeIlxeQaIjFLqJBTHhpkz1S/3pUGF5LwXcIXVx+l+EKcQCrVS3faSOeKm9g",
+	"Nf1LHCzKI/RAbK/6uhvPFwKSikM9SqI5TlboW7JqoyyjMk/4NHIpK5fQTUbf2zw2qy7Br2wayYLI8lHX",
+	"OLVLKAJRMfgzS2QUbxhwAgXQAJhlCcQcYiuP3xxrpBZxOIuNL+5LVqXQch3aDidAX0b19YDiJGHXKBBK",
+	"nFJOrPfQVyzR18MWikK0Ykt0jeWL2oCplRuWIJzfRTX6ReuM6vtFqIF885umCZKh60xmV0xByElVJ7rc",
+	"fL2rhTHO6gZuRiLRL69RCEvt2+2VmBbAQiT4BOFI2qS1hdI3UOFzmjgt/eBYwxHC/UomXihzo2Ki7I0M",
+	"uRC6NcQtuJ2vogucsmKdkSqj3RB/aVxwq5iTKu1kAjaFNIpjxcIJSZOIBE/RJMRRLC4T6EIoJMtFIfpj",
+	"CTdHBS0pq05r6Mk1w3pDkguSAQs0x0xRoANz8bm4w/oziTiw1xvtPpHGjPcazRaQ7iV6AEcYzcl8ShJ5",
+	"Z4YvSV4hV9+fVVBOPZ+83R6aWH35DoACq1ebN2uC1I4VcS2hHCU2P86W4U1dPZwa2anGZUjQ4xyo1+JU",
+	"aGyRKkochbemJExCLnACGDRqU/BWwd6VSxX9fCKtEKVNBlCeEGnOZczkXIVf+IyKa5gU005u1OHrmDLT",
+	"k+xXQwVT5iI+g+FdE7Rg+ZVQCdzTd6//C3X+uQ8Ouhbq/vNYAbeyBPX+ecLYG0xX8jJozOeUXlJ2LWa4",
+	"r+NF1HcOAPIbH22aQKa8/d4n0hIb9EMDZeb+QNt3AFN9EGzuB4TPjmqAeJcVWIu1zlNlj87fNiyNkMJL",
+	"qE/WuJ4pkkCK+0cHcEvhcl9ulIJVTPcGJClJ298CRPwBDMqyiXcEq2rIGzD/yM0ixupWpZdSx9KqnVsy",
+	"FhcW2O46uRMW+h0KfjU0j1cA+xsQ14ScsgbibahIYMdob60D32scwVQBIC7dmjDncJ9Y6Hcm+kCE1DNy",
+	"kyLx6CnCUy5jpuEBQAiJBzXJFdthGjeKmNoC3thGHQleb4W5fq6LYz8I1jWp6rVNZGzpq9uWM0vTRRHm",
+	"vQbKSU3jEVe78CnycgOtTMdCPpynlIEymRAslEw7rNg6xO3KGuQ42gVaVgZfJcsmXG37Gv5aKNs1HPTA",
+	"THlcQejMYnIjagAO1agd76N09lpHEdoVKum2kLdecTCew/sIBwEJ2ugNXDw4ikmYIrZM0XSFJn/jJCZ+",
+	"OgFTk9CAvngMvngMvngMvngMvngMvngMvngMmnkMWs55djI3FuEbpE3VC5ErAA1NavkHtxY1QitX22hI",
+	"Roulc6w8BDiC34ZrR7Ildi8573veuS7lr7JGaysIPMNBhjFwtvS87m6Ck+QpOpDfIxU/u6ZOgMpe6nte",
+	"6w9YNUDDepTp1frVKgroEWiK143gL1lupO/vTsnQ7+0NdsN+145YqbZ/lWMriokkguQTKae38OTt53NI",
+	"lwkVuoAOvROXCDiKIksVnTq2BM/GRD2dILW9VqAqKAgbJBT/ZgV5clSGKUEzEi/EYoVQuGi6vLgQy8IS",
+	"WdmbpzhfJzkWGTLYoBDIvjZgisdqzkXfbDa5SG72ct7CImEXCZ6LWQglaGUqyQabGpeFnq12Vi4stvBG",
+	"/UrUdNbnmTfc1jAEJWkKtHW2S0ipL0XzQm2E2johsr8cz3TbHWPWdFqzd8pbYY4XsrSu0NLgKrLA6Yyf",
+	"UUDIg1IIVHk9EhPBZycHsOZP9c0GUCDEKQt22CKtz2gWB2CIdCjjsEjYNCZzaSSApRBj+BNulG3QE0qq",
+	"IkncMCJxYC5zRtBLsspRryTx/ij7ogxUYVM6OfGXSZSujoXmJ+lYCmS22ybzujoG6rFR9Eb6syPx+gxM",
+	"FDplfVxpP18fiZNz23Kqwc93GwXkEzUbiI4croxlTWnlU64WrpCjg2Q/Y/QoL7Esbm8yl0uw0kqoDLJd",
+	"iUSk+gb1G9TprM9sQLM0XcBwgnlE15BEVhsCfXXy/uWzr9++/fb4fP/Fm4PD85O33748hHiYrCOZBmTp",
+	"Bap06F7kW6+0xv7N+xM7cpx4H+JuZEmfJSfJDl6ms2Z9ygpAtXmF+VrLFwWlBfEeT+Tf7UuymmRQevJl",
+	"iREDpfiUwvak0VA03EctgBQ1hqMTOEF9ghGJve4ClBSCswIHLqPxqmHfDFK8LJacPCVLlhuEkDJMgyxj",
+	"rNg+tGJrXnZskVRmD4o9sx3UYNwnNdl0xYZlCprYHY1z6x4VBqBfLA/hFngoZPIwAwOvcUNVF/4AzXEE",
+	"SqkM3gDXoaNTSy6idLactn0210BuQfaP6sHxlmYGb7dYNNeMVuELgi854uSKJDhGV4QGLOGPsi/nhVJi",
+	"vH1G95EfRzJJNUpTIv2xQoUG5mac6EZkLR60pMpuLdGheIqidFyo4oQuCVlwFKX8jMpvofhTOuOtPOsW",
+	"1qGF5FEIRvQWInQ55y3z0suB46QWNGVBRMSIz+i/0AvV1b/QM8wh1mmG/gWSMW8d/euM/st13ez/xYf7",
+	"QqKhx5ntMPLJE/QvNNkBUbdz1ZmIv9ZCxEELZvIodFRfsA2a3wZQVnxQTvBB/7Bm6ciuocbXYSFqU/eb",
+	"+Yf5zifDV3y7859//69tquVC/Ub5NOjK3FzvyVR0oz1E+EJMGGi5iMQs1QMrRYW8QGIMLTRZl+gKda1q",
+	"03blmLqv3+Ry8bmKmoKBXHV2bHuGb1xkJV0L3eyLYwq9Zhey7fzAaaHJjqpN5craVPBTjs6YFitQ3W7s",
+	"vjzHM/oSCv1llgAfJ5AZhalgC2WLAj6R+sBTkx3N/YMSsiAYagfKWmLajjGBnfV8xiKfyErb6Br8bxhl",
+	"mzirgCQ2TxQTmo7PqGt0NUY4u12APArhFq/wLQ2N97G89IMZCsfiSkkCUHqfQKYeICKSAC4SZxShidU+",
+	"N2mha5BQ+S1Iu+MIYmGoSsBlRgIx4SP9R1tSWkgOSWjgxrbobV9npUkrjAwG0od8BCSELHpEbrCfxisU",
+	"R5fibERLGRgGJcwe971+SxDYqJw61g1PnrRER9rjEQWy8pmExCAU05SLm41ysotrFQnaZVJPcnzUSZ4d",
+	"Ka7lnMXLlCBx0DzmT8DdIOToRBU7lC/LA12j4TFKxIiko+LxpO95qExtOb7riJMnTxUbkSxrEzJ7UyYW",
+	"DTLs0OTo9GQiGr8iHE2kC3oiusDiaBBkzPy4MmoVFh5CQ9ooV3nUCkM9zRj7l3JxSwL2gqQcTfpeFzpg",
+	"VJXFzGthiiFBlqCf517CkMG9BBHAgNFQeC4DhS9IKpruTID+QtKOlaInbYfmUaxrCk664v3ycaSChzPA",
+	"T2hVhZFTyeUFU9tEJS+qcENYwpAlBPANM7EuBGSx9lvefB+VWpTsLQ53YLUos57qElZSTqzQ4+KulCm0",
+	"Ade2uuBJPtd+t4vKNg/ZkRkKFHHEFviXJXkKwT5cXVFynZklgdhlNEBXEc8qmxbIq7cbMJjoIE94gKho",
+	"Sq6LH+hNIfYjbLRJVrDUzU/bGCoTCbUnSjOloCWGIvoQv6lYeDCvMKr9/bJn+LqN9lM0ZzxFYXRlqWmI",
+	"jUKGc7xCfAYWFppvOVhc2Q0nKXosqDolK0aDJ22k8yHER5kxiEsZNF3BNQAIh+MlaaN9NDnaP3n+NWwG",
+	"XStWaHRqn2WFYbvdtsYqgMwKlVgvxMVEK6nadaXEoKtecpdJDCqE6CMrliwLiwqKTU6FUFL51E8V0oTM",
+	"xr6OqFLrZFMcwTGz5NAz11ZE2RJsOkPnGJvGqwgOKjA3CiZtoZTcpDs/c6FYfv/mNXr8Aqf4OaNpggE2",
+	"fBWTcW7WAg6Vh4A0dqjztpXjhIsOxA1TvvUtWX0nKPw2/M+//1e+nD3YMf+Gt3ay5ibRmEbxP8+cNFmS",
+	"M0fl2Czj+InYbmKXcTGWxxMZcvJPLF1K6q+paEEFXvwkZPaHf8I6T0AIS3Ug200TCfgyQY9lMMIKKVfJ",
+	"E9gvMtoG2Gjy6aUs25eBtNxOdN06Si5YGknpTn0mDtE2mmQu7/ywASaRbs7VAs6PieKXyVMzZCyS7OFj",
+	"KF4l7iz4irRkPvZ0pW/wRa1x54TwdKJdzwkJl5wAnRYJFC8BFooZW0yxf6mrdhGuDx55B5nIQAWDhBIZ",
+	"YpIb8ybyHFInj+jgIJAkAg8t1yZJ7CeMczOC/2lZNzCS2COO+l5fcq/STMdKpGU6XMrgtM4PCRJk3K31",
+	"O6HcaUBhF/47Ac1h4r4jc1nFQM3IfUc4ESt/SqMbxCW67xO5DFpvIwECSOFCYbv8ZtJCHc8TredowBTN",
+	"2DJBCyn9WoANEsnQl/IZiyWEQ7KSb8oVC/K29NEBNH5TPl50rWpPMyHEi0S+Ul75DC/IU61IKjtzDp3d",
+	"7cpz9DVO8BWJRQ9Vm2rA0lSiQsw4eqyUobY3edJGkk3ksmvs38BkDLFTASIYlhRuAmN5B1QG9/cnLowx",
+	"QNNlqo66ls4kYwnaQwFecanZTHlmLizM/Mw5ZOpiCXzOrqKABGfOU3F+gHoiDrK+1xHNSM4Tl5BHvFQZ",
+	"12i01xL6lry5CDEtTgf1spTcc1UbWXH5QrUp1NfRE+ljKF5tJLBLpDLwMEdTls7QJMApVpwY4FRqeo/F",
+	"OlYuD5Jb+Ixdc/XuE5MskyDiPkuC5zmWi1IiIUjcxGaJI59QWfFQ2V3eHJxUzCxsQaiqGMySix310c48",
+	"koitynydGV5azhVJuLS5dNpe25M1WwnFi8gZO7221+4pxD0wYGeGgx0lBSSYA+MW25TENeUIKyVfMq1Y",
+	"VOO2pu8egpbiEVzuM/UB9BKlBCiS5CrrGZVxiclK22KKrM1zGAzYZXCXkdLoaSE3SZXYSGckSlAQXUBo",
+	"H9A82+8HgTN2wJoiZ7UvZ+9kvnFdPMFnNNW10BcLXaQLjmmjGIBCC5SBgVneY2jU3C/VzBeHaQa3J78E",
+	"o5wUERsje+RoFdDsbdHNoZrOTlfRWNfr3HcyYOaGt2S4K7zRvuz9PLrp/jc8bKvv2z4gPOZwY04v7BAv",
+	"GPnD6R7eHQ2G/b3ebnfQ6Xu9sEs6geePpkO8N6p7JEGei1WwnU631x/s7g1d8Q+3L/4zEv/Rv4/w1Ne1",
+	"sOWEMt+EM8LD6Z6/GwxIP+x53U6n6/XCPhkEu/7edIhHm55XUxnGThh28GDUH7l4z+u7/WHQdUejYORO",
+	"u34QTvdCEvZIKeNh7Ey7wR72Oj13uBuEbh/jPXfY7Q/cYdjb6wz84R4m3VL4vdP1urtup+N2eycdb+yJ",
+	"/4OyuxuZLRI97gZe2AmHxO3hQcft4yFxR0GHuN1wN+z4o+ke7niOdjBkGcBOP+yRbtDxvekID8M9shsM",
+	"/P60h7ujjhd2w1HY8z2/i/t4MB2STrDn704HuD/qDbt7nd3OwHNKzJ77DcyiF47nd4Iu6YV9b9DZ7e71",
+	"hv3RAO9O9/xhMCJe2Nn0vFpJYuyMwiHZC3b9wbSPe6PusLPn7YYD0g96fnfawd6m52CwFzo8Ax2+gt7n",
+	"NGCYtc+Le+WuPKmf58h1Y2fvZPzj/Afvx58Pf37z1ZvVDyfvZofvD/o/nry6POy+6f7w83ezwxeXH9++",
+	"OBCHQg4453B2LpbpXG7vUqpRHQfm8EZVKChnfjFPz3uXhx7+Lhh+/J/O4t0eP7HgEY2dRvy0hh+dAq5T",
+	"pcpLCdXJ2dTwpuEI8Xs3wR1IyV3rvpNmi6LZpy3Wou95dR1lUn8HDjcDixO+6zT8rgDbafq+oYyQ6Vf9",
+	"6cPtB7E/5nOcrDIlAa4G2ZGa4gsuq8XPI+p8EO1V9Y6dT+pfB8GtGOVFHeZWZloT2ocgj3bc5CmTvFWw",
+	"HMiA7rb9/P+KpObhXzg0m5JZN/AbrI34st/wywx9dasV/Yqk65dTiC8dg1NbZip/RW+CgwAqSy00xEA5",
+	"aSA3husVFzep60giOoBhSx15WVLeXOXxCG0RcnkwNLASP9Qsvwyqfgj1T9VFfVM8e5upgxBLdQdBooCr",
+	"G2mAX5jZGasY+nuKp50c3K+JpBK3xxwNsHzHaSFKrgnYXhOetqQvOpNtKpuQ13Dv64inL/LBVHZicUxf",
+	"s2uZWGYMB4NBG81YHPAs+ueXJUlWefAPWF0ckzWzEOauB0kT0Xw5d8Ydz4N4LPWXDT/IRqZJIW0xi0tZ",
+	"JOQqYkuepdfahpbZ6AvDM9I4hp4YVDks7IN9d2yx2zV+fra7s8zKn7J8Wsi1zf8EkjTQ5ANV9/ENd8ad",
+	"bkvXSMpMAsY1K/c1DrweUsn06JRmjgKnkMfq9EKpxrhCj3H7wZ7vjqYD7JoKUJZwLbNtB15PLFs2h+7a",
+	"OXQscxjlUygNR+usrlBq3b7X7bijrtdzS3ctczhdzxOrp/fFpvFkNJWbzRmbWqrKMz/Y4l4EH8g8JUvR",
+	"bLhhedNeuOePiNsJutjtk0HoDvFo6mZ3FzyYqgIIL3OyiD+Pi/OUtSX25UzXEVsjIDhmSW/TiwMzvJ6d",
+	"k8tXX3/3ejf+5Xk/fgHVCl+eHH+Fe85a/V52c/thi+NJyaQVZNJYtNx9KXVYaIii9p/zxBEkMGb5wPoT",
+	"nFUFz0PtifROWd1wHGe5cVrWRpSnOI6zsKZYpmtOV+BnbxlePslrbXTIAPcgooJrqqeT4fQSCnYca6DW",
+	"TWeUuLrnw5Puc/D1GyV+Iw6+MvTYx5y4EeWE8iiNrmTEou2YEP+jgFtMFq5EC68fjYwJiRIi0R8iLulS",
+	"16kBNXOfXrWtU1C+9hyUy2LprGl66IMcilkqj71f/erOMVNdK/mw5YCLiXo1l+gsO7WxWDlmd5Apx2z9",
+	"XTkLUf3pg1joPPJT/61DTK3XLmOrGoLDtEaB+NhgrqfkOk+StXlCMVXO0HJqL8iH1YIYntEzqjy9dYE4",
+	"alOgfeXG6XqeTqkg4DrNQN3Au2OG5IGPx2KoN945YjzNsSe3E5zH7BggHRzJ6ne96G3N5RlPbcvoG3gb",
+	"pUxV9izWnl5z//uc07zHRq6bqFKt8hTkP+Ze1kYxPY/avVw9ziGQoN4nd/T2+ERs8UlKeDrRdaMKwKKP",
+	"eGHPP+bRBVXBiTLYRUUZSIdxlKIZhjihJ2dUOusWLEkh3i2reaUCIwqBjgij7s2NDn8Wv4iDi1DtzAeV",
+	"YQaZXFyKgQ07XUw83+l/ku0qlul3sVkNUMmt5ph9Z50pW6Y+k3ANwCcyGCSO/6gbV/Dg3bZtZiGp0cb3",
+	"zVNZbiD1icpiBEDOMIpjFMnoFLHV1yraL+T35p75lXiq1PPDnwOaNMVz4LfkjBfFEW3DGp9ASh/iObnd",
+	"+bSQ4BvfktWtNCutuRvBiSgxfKCJR1xdzzI0bAhDbYNrlciyKnBZUAUWzXvJoawXVZRD5rIZ1WR+2nd/",
+	"xO5Hzx2df/jH47OzduGHJ//4my1J3zb4KMiwCSQeV1ajSYZPs2VaM+acTGsHvbGsFngcrCfpOxxx0JZN",
+	"Cj9VttoSjqPEz1UR6YKSEw37w1GUtnJ1d8qC1SOu85IjCgeuikhfu5ePowuK45cKBvHuh5/suWColMF5",
+	"iVAeGE8PX5cDT9Yl15eTYiub9bsMW2oBiIoxoxc5OdR1uXrc9dfBwV9jjhKxOsEf9RiRq1nira1ERiSd",
+	"orI2uQ21SfxeQMrfcFSI92tPiv666jtQHf3uErihxe2Y1Zvb7iG0xeAbHOgt+6H9FYSiZdJgulK52+ts",
+	"Xw90Wf3DX+V+myvcb8ltYMFpwGrb8kUO5bXGfy4dnSa3qksaRCwf5bj8uyOvO0YTHAQTSPhaxFhmAEpc",
+	"fvEvny1W4n/l32dUXjYh/h+vQ/tvo31IGyKBvp+a8dY6yHf0FFJJJgehe0rnLICMJvc4oj6ZIBYHcOfE",
+	"tHSljXN8tbytTneT9UiM8P47sqLc7Muik7pugQpSLWJAi2s15BGoBGQuZogeYyrBssRMntTiL1iIs9am",
+	"vLWBq9lm/4YzKmtCiG1SbseFyf/DJoESokuZKj3kp08OWzhjJ5V1gmWtcmdHqaXqJedtAvifguDwtmLP",
+	"TR+gqy74q1r3nhYw9pp58VSMy9CuFC5jBql/u7UkNQpv1FnFgIP4n9XoVyr98fs/McQnoyafZDWvxSed",
+	"bpNPLLWxH+6EksdAozNqmdafMaDa30Qckkrfm5VP1TVPbVuVf6TzbMk4C9jKyuvKQK4zmuJLogP4S2YR",
+	"cuOTRZqbLSFrQ+dH7Zi5USby56X4ppgrtfagWH7xMrzPzZZT5bn5M4ocPU0VAfEXUlCPTk9Q4Ya55Y10",
+	"53Uew7ImDA5UNZkIp+Mg6EXVSSGdCi3QKqlMV1Pgm5uuWPkwfkVmzDttzo7mN9Ytl5Pqj3nBfp2N/zPd",
+	"dwQnBszna+zqJQy5vGROFnmZ8VILJYQGOtTlHQmYL1EKJzsqZ64tmGTSRoDIi1gYxhG1hBJ/RdIXYlQb",
+	"+Q9yvGepBAReE0/oyFzs//Pi7fOTH45eIvGJmaRd/nvKgpX5dwJz4Qviu8sk/ueZY87nzDFf3YF3C7+U",
+	"W9vJuytxe/neYeXqfAlkKCc0kfHM/tFB/obJNgDOraSPWHM50Dagb+KYUdL+ma+JdhIE6LYH7b4qXJZ9",
+	"hqZLGsQEPX5zcPKkJTHYDXTKaURxsqpd42PoZEtJg6+wHFzl/pD9qhd+5+//R3Hi33fuQmz591oia65P",
+	"6qg9IzhOZx/rN5kZ2qFxULLsS0FPniWvBDjFU8yzW3oLQlUzMBYrnb+G/u8vzWU0XHY3y+Iktc7TTGqr",
+	"0dTRW027Ot9EVmK8bTkDr7flyJdGCK91CuYLDzaXbOwZJoZctDI3yVaQPyP+ZR0PyQxCoTKQrBZJjeeF",
+	"+CwJeF68swRMKCj7y5IAsqvWIFZ5Dr8E5ylCp4j7xBm9BiSiKB0bCcqtInIfDXLsrSLuyXRl1Eh5KvOY",
+	"AT1lujqj0vMzMVADJmZhuQm6JKsdWVtV48xNcJom0XSZEj55qnLa8zhHsM2d0Rcye1wniptlX5NVgTpR",
+	"Ukqbb6NJFEzQHF/qZHMcxygKyHzBUol1hSmKAoRjcTauVAa82smZiwayEODbR9wI+1T0pzKEo40m3GcL",
+	"MlG1bfkZhW8xdQFTmUEcmMrCaxnoMawyass17AA45/6+r4SIyWsQ4zyROVsHaC+rBTt2hlPcJ4Pprjuc",
+	"DgK37/exOwq6xN0NO76Hu9Oe35fQhjiVnrK5LJjVGXhelv6Y4wM7x0fvDg6/cjsebB8IDidXqQvh1Z7n",
+	"dXL/ZD7Udh7DvcW2NknWKBmouyUtYf2DAh3NJJhuywmWsgWSIUOTm5QkFEvalifePFR+azKQwCBEnVMR",
+	"wAPEXiNBLrrztBg53982JH2L5YHdWPTyShakLD0PQck3cJfl62NEWQmeAXkkCPe63ak76k37br8/6LhD",
+	"LPZCiMMpHvhBONxqQWB6a288MBQFfEdZI5khJWDE9QHRrl5gDHzcii9WV+Mq+WBVxrs8vLbAu6xVkl4D",
+	"MJcRwot8RsPoQmXG8Kx0ZDZnFgdZIlhVL8rPMNGyEU9/TyXpZX7lzfc2SLifPuk6bMr9r8Ixz7HKEum7",
+	"Xsf1uifecNzrjPu77cFu90edJcNlITiLYMtkZTtmKxynq3MfJ0EboN75ORavfFAS4np2HvUHp+Rjb3f0",
+	"8eP3F7Pdo++fe2T11XwqCCTjEDL8E1hOjSpoz5jKcS2NRCBIcFIzVcLLMtW+2x2ddPrjTm/c3Wvv7faL",
+	"Uy2nAxlTuOn+cMO+Tv8neBYf7X0MLwff/jicD95//0BT4GBqFGt2LvciLJ/RdhyBkyVlKY6dcXeLDZxn",
+	"sx6pTaAZTzDhO8V5cDhbNvg7A+ilWBOjZkvoeF+FoqR2RnNbSL5HqjK1u83nR7JQ9Tt9jDa1qhgtyLHX",
+	"G1kq2PE/fbCjuVszit5X0wIMht7ezHKUQSbUh0hZMwqKS7hObMnPHyKk1yayipJqowQyfpYuaqgGcCfh",
+	"8RC7SdLmnUERy3Z6QcKIFnz6Fdo/tHF+M6WtgrLniTOh0xsPBu294ajBmWBIyzVZig8m8B9yze4qA83g",
+	"gNJCNlU7882lSiHpSkhfBGY1/eJ9xctZkJhb6n07n661XbpRaB7eXmBuH6WnmY0ypDY5ikIZswe14TmC",
+	"Hcd5uIz/kKeqIsZnYBIVG7iBSVq1ubVJRK7utsyFIMEv8vqzyeuvSPr5hPWXbZQHPW7cQ3dWTVsbXy4F",
+	"R64LW6nbqmf0jAIuyZnaBGeOhNnOLyYa6BYnBLErkqjqI210EKIVW6JrLNPwcBDIQpWyoZaGRT2jOOYs",
+	"j4k3I2CUeTaia3gug6QXIl0jHRm49PUxLgYTAhk+tzqubYE2afJ7ULwlFRoq3rULoit66xCSX1cRX2ey",
+	"aCrZ87XQYv3VZefrj69H8S/PO/ECxHrv5Hj2rP97E+t6Be8j2bNCzV/U8c9/RCgMrgbquBm0sDbE6O2C",
+	"0P2jg7zESxVlC3MIVbf6m9Xn4vn9VTA9hsJW1cW27gbYvEWGVqX4miZNr+1l5LGUZazuGE38FZ7HOfWK",
+	"jmCoZJkRHWD7n9Q5hM32HmAxf9h/83rdYorn2y2mHtiffTE3LKIgXO0iFtHU10RhaXwncOQXigRYQd95",
+	"yfsB0cMFzPVHXJfcOKM5NCTAuUsc9qf5DxrfHcDdMTfx3bGGbbcCgieXK8DUOzHhpjdiFh0uoTKJxq2D",
+	"iqWgD+hqJ+vQ6+y4ep1tgfSMMRQJC6D46yD01qD7dbZD9/sMqHqZI6qE8TZwvT234510OhLjre1JKDRQ",
+	"XrT32MWD6a7bH448CQ0OsOAenvoBCfP5q6MSis7lSOMvoLaArG7aXqhXFLJ5CSutbiyC0YGtcGfa9XtB",
+	"3yWDsHY8yoVD/jqznRMZRiEZEJhNrn8nc1V1tsJEhUKs5s7dDD9X2ixbOPxFZ3dx+IvvNsArGwVlrb6f",
+	"0qBNSDkA6a/HhHpHLsQ9NoEiDkWnuvZGV4W1LNqg8GIkrkfh07xwzBl9rCOYaKGeIwtDtKRpBDnQKrYJ",
+	"hDSU9rHLYWm1LaznvW6pmq0L8uWOu+JeXPk5yzZYJ/nnlyb3WY5N2FOlgLXfQkJkCWZbcIKvc81MTshD",
+	"gOQaZdamRAkG8I2qxc2z1bYk79qAn7xoT7VvXU5QlZK0R/0I1mhvJzWVA6jYoEVsCg03K4xaH7D68kZl",
+	"YJphqo90oSKoj1KoNS2LEiNZNUJVTnpcLq70pG0Xg/vLdHbKSXIv2ScmVWAEXcRFPPjv2rot4ul59ve2",
+	"bCBGniel3T68TSzVRdezaalfHLL6Zjb9yo/eRt8cnH486BxGB/yAvhv4zw92Dy4X33/3/JtRm6y+6fjd",
+	"71bH7/9HvDh78/5gdUC9tt+N6XT+ygu+/ya+46TltNZIlkIZT58lSR7mclfRsm3MoCqfWSMflAHLHGsu",
+	"GQyj0ANJBkt3UGVXUkbtKZZkW+pJJcHBUFtARNRs77qayg2usiUQIPld8d7aKhRyc6FoI5oIRVflqcYR",
+	"veQTS0KbCkI3QvuOC8NrbYaG0hdPeev8Fe6cGZ58qYJrA0j5BQiW2pEMfjf3zvXO04Hr9SAqcDeHGs/N",
+	"67rE0bmu+2YJDZTlqoxDV2nHUk8S6851pZr//Pv/bfV/ubZljrfvensnnUE+3gYm+6xWkyA1sDCAbQmO",
+	"Nz4V2p5+01VTBrWvdtP9l6D7PzsK/vyBmqLkJnXGdBnHLWeRkCv579v8vukvk4TQ9Dy7bIYJk5wlRpH/",
+	"rCAm7j4msWk1nwNPp+zOl1stICzCYfMt1yq5xNaUMCOwmpVSnXUjUt/sVD+4bRVayWp8btNS/lGlNU7S",
+	"7VoSHwBdmuXRKgpXVO9ut/nH32VFpDVYg2hg1LyBbPzy20GjRHT17TFJrkhiJCUXcnrVS7oumtWyYGUU",
+	"0xasBUG9ieFYQ+SJg+D03WuVqCVugOi9LsqEJlyhNzxmidb6Vc43o+QJwijBNGBzVbsJRfyMZqVNn6pf",
+	"uXKYX+MVR3PML6WDPiOMFeNBzaAQjGrupnvp2VosNIpMrT0e4CLtX4pHC5z4JG7LtL9zBR0kzo/NxwXv",
+	"iX+4chhbivkHkUuf086hSbUxT79+eM6DTPIlvSIxW5CGCNaFnfWXksBbyLG7wGrUCW+Zedvs41csmUZB",
+	"QOhfSOwr04iNPe1yf90l6i44lZUdYZfXhVjYirxuAiZq6w+wRTNIyy/60GfeUo1wSdSXBXitP8RWUhHE",
+	"zbdSTTDxW7rt5sgjiNfvjG2vxYUp/O6P2r/8EftlUz/8pv6KpFvt6I1WuoMXOlCkjl8t8OdRsBb23Kh3",
+	"uNu3VjtcHwhNc/g++ykpLmiUXCNOUvEWb6MJBdhzSKOXwypXYT2j1jKs6CDMb3+A+g4fsURe/yRYjzLR",
+	"5Lc/tEiIBOpZd6krhDQ/2KVO3q3ue6WrPFK2OdsjpZHYHpVugltcFU9VjKvGu1PIqQ3uhWqkLqEB5Gg/",
+	"0P1w6+K1W6/ZH+B+WI48/nI//KPcD+9+7v0lLpbFKG903OhimSdXpmaIxqaS8NnmUceTOGErAU724CbE",
+	"rimvcb0/ZGLedV6dc61Ago63BzotfbZWP5ZRwghgYX6zcJZewy+333Pw2ZparZui66pgyEZU3SbtrsRz",
+	"sn6pJnzE0ZxgWlfjpsTyzQrdLJegGzZV+Y5JKq0vZaQxyD/LithYg/wKIX1P0YQu43iCVNl7noOXFUP/",
+	"sITbKeiGKCZYd6MHoBPYauMBHy5fTQ256PCVg3+ew4GB1xC4J93wpjMa7u0O+r1ux9P/2joyQs3rc+pE",
+	"vwMRVNZ2pCj6IoQsB2e9GIKDUsNj8Z1P2b8PgtudDBXS3QhQdZJnnxLszzIkSzKPUrlvJSBgnJIEXZKV",
+	"ek2BAvo+WaSWk/NZlARCju7rgWxV+dnIiNXxfmpYtZWP5eOtix6rzx4iesTq9UugUKJtovsUHb85RirW",
+	"CkzQXOXxSFCyscPnvM2W6VQhtxnYkt+SFTBDjlvYchYxTsWBcGCgvMla8uL6pwk0zse5VS338kKuK7qc",
+	"cV+5/HKDPSphr/Xf7eVdQK1LbeTod0317lIDKkbuPDGx9QsbGdA06h3qVYIYG3oaJcEd8uHf5/tdIWLX",
+	"SoPtQt0kYh2YpnQjeWx/KcgrotK1GTGKZNVBdIQ5RxNKbtIjfEFAuk3QFPuXCPMzOlnkP+pcA/EuBKk8",
+	"Vcnr2hgkc98BDR1Slyw6gZYzd4mWu0fg2sNlS1krJJbJp3PKEnIVsSVfm8iVEdipsQ0OPTEoa6mgh42e",
+	"K0zCGTtvft5fHT73bt4ce6vD7/7n5s1H1nnzkXmHUd87fHH58fDkHQ5fXHo/nHwzP5y/6cvrViY+S/kL",
+	"fbfTcbuDk05vPOiN+7vtfn/UG+RofM5Yhje3Ba0T7KsrpwnQK5OVIQZv1MfdcNcfuv09TNz+sDNypySc",
+	"urt7g47vdUZ7nR5ADSYXmEYfc/4Lww4ejPojF+95fbc/DLruaBSM3GnXD8LpXkjCHhxKVenbylGclR2x",
+	"5aRkLqS4eK+aJJFNuD/udMe9btvzBv1Rvxq8pyvmqMXZ2R1OSX84IO4gxNjt93Z77tDr9dwu6QXd3u6w",
+	"5wVibobIcMbOtBvsYa/Tc4e7Qej2Md5zh93+wB2Gvb3OwB/uYdLd7gR5yJi1v/Rpsik860EOlG0Cu7Jy",
+	"/2LFxB9aWUNqo0GE1v7hCxKMc3xvnZ4LVdKuZ4SeUZnfrXTNORSA4nVS//OEboHIOMglRlGb20KwfHIu",
+	"xQIWNDQN7t8MYfpDndiILmhEL4A/ILyrl7rqN/cSKuM+gDjYYl/XL8RvGvMleOR+9vzaKW0RVaJG+9eV",
+	"WCqyCG9ynyqhtb0emyHwmet0cL8ApKeIMhQuE0hAUxdRIcJAXqUMRan9xvtrhCf9VRmpXLV3AyNthOhj",
+	"NfE1mV9ec559qX8XwTa/uYz767JjoazvRl68hybWGOyuKP82VwWuGX4bARKM9vIjHMfsmgOeXcp0rV2x",
+	"QU7fvW4pVS5Uah4LET6j1l2FaSDL/aAwInHAURzJ2o4o12fQksuS+qaDzkTaa5/RH9gS+ZgiQM6bY92G",
+	"2VVEVTGY6Ur7AnXtp3QJVekn+pUJwPztS3uDGpgtXuVpsbLLGEmvhyyOzFFBb9WujiTBqzNqFr2c1+my",
+	"nydiJSAwyXLUSnbt1EQAvhcTOU3iwpt2PVIlZrtmkMhD65T1BLlVSuWvEhfy+9AhtbskB+2NV39dwbtW",
+	"eH1OhXInZhfr3ShmM48KhWSUTgGmTJno30KUXJczhmVFJ7ZMfTYn7W2Mna/F2JraO8VE/qJmzpbV32Ss",
+	"FACuRhwOi9rOyQ3xl6IB5V/ZUhq8LH3+WayvpukUpymZL9LnslBVt1W2pe6CabF30vGMBObSIMeOkj9O",
+	"C44E+fNzKDDUFaRWmxk4tRd6fhf3sTuYDonbD/Z8dzQdYLc/6g27e53dzsDr3996yC42GxAFr3+xF1YP",
+	"llgKjN+HpiqnlFzZ5dY+ipmPYxRRnmLqE/R4csFQyliMUswvUbKkE8BNyfWV8c4OfDNjPB0PvaEH6rCa",
+	"bNXhdUUo4ZmUrqvl2DbczRINsSpO9iUMTOY4j5ICmEXIkiKIZRu9Ul4wKepZAvZQoysczCNq6ell5h8X",
+	"ymaGPsOuKXjbCA1aWq5JpbqsJyu0aQlSLZRTI9BcVsGqdpoDw6Ic4RXtHx3kRQwfT7apnyAXTnVbqsVU",
+	"7BpqlB0WgoqMfkszezypP/T/8+//LfQKrF/tzywQ+Z5MRV86ihFfAETmpFQNu9CqWe642nj39Zu84qSK",
+	"IeL1c6nLtCv2mOXtVrkSIImEjlDBhcz51FzBDP5o0kKTEtwn/JSFaJapKcNTbj/c/v8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

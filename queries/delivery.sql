@@ -99,9 +99,12 @@ UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_tim
 WHERE id = $1 AND status = 'active';
 
 -- name: ListSubscriptionDeliveries :many
--- ListSubscriptionDeliveries pages through a subscription's deliveries, newest first.
+-- ListSubscriptionDeliveries pages through a subscription's deliveries since a time, newest
+-- first, optionally of one status.
 SELECT * FROM deliveries
 WHERE subscription_id = sqlc.arg(subscription_id)
+  AND created_at >= sqlc.arg(since)
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
   AND (sqlc.narg(before_created_at)::timestamptz IS NULL
        OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
 ORDER BY created_at DESC, id DESC

@@ -102,6 +102,57 @@ func (e AssociateType) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryDialect.
+const (
+	Arkyn       DeliveryDialect = "arkyn"
+	Bird        DeliveryDialect = "bird"
+	Shipping    DeliveryDialect = "shipping"
+	Superoffice DeliveryDialect = "superoffice"
+	Voucherify  DeliveryDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryDialect enum.
+func (e DeliveryDialect) Valid() bool {
+	switch e {
+	case Arkyn:
+		return true
+	case Bird:
+		return true
+	case Shipping:
+		return true
+	case Superoffice:
+		return true
+	case Voucherify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryStatus.
+const (
+	DeliveryStatusDropped   DeliveryStatus = "dropped"
+	DeliveryStatusFailed    DeliveryStatus = "failed"
+	DeliveryStatusPending   DeliveryStatus = "pending"
+	DeliveryStatusSucceeded DeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryStatus enum.
+func (e DeliveryStatus) Valid() bool {
+	switch e {
+	case DeliveryStatusDropped:
+		return true
+	case DeliveryStatusFailed:
+		return true
+	case DeliveryStatusPending:
+		return true
+	case DeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok          HealthStatus = "ok"
@@ -579,6 +630,27 @@ func (e WebhookEventFilterKey) Valid() bool {
 	}
 }
 
+// Defines values for WebhookExecutionStatus.
+const (
+	WebhookExecutionStatusFailure WebhookExecutionStatus = "failure"
+	WebhookExecutionStatusPending WebhookExecutionStatus = "pending"
+	WebhookExecutionStatusSuccess WebhookExecutionStatus = "success"
+)
+
+// Valid indicates whether the value is a known member of the WebhookExecutionStatus enum.
+func (e WebhookExecutionStatus) Valid() bool {
+	switch e {
+	case WebhookExecutionStatusFailure:
+		return true
+	case WebhookExecutionStatusPending:
+		return true
+	case WebhookExecutionStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookService.
 const (
 	Channels      WebhookService = "channels"
@@ -888,6 +960,49 @@ type CreateWebhookSubscription struct {
 
 	// Url The URL of the webhook is used to send events to the webhook. The URL must be a valid URL that respects the established pattern and is accessible from the internet.
 	Url Url `json:"url"`
+}
+
+// Delivery defines model for Delivery.
+type Delivery struct {
+	AttemptLog     []DeliveryAttempt  `json:"attemptLog"`
+	Attempts       int                `json:"attempts"`
+	CreatedAt      time.Time          `json:"createdAt"`
+	Dialect        DeliveryDialect    `json:"dialect"`
+	EventId        openapi_types.UUID `json:"eventId"`
+	EventType      string             `json:"eventType"`
+	Id             openapi_types.UUID `json:"id"`
+	LastError      string             `json:"lastError"`
+	LastStatusCode int                `json:"lastStatusCode"`
+	NextAttemptAt  time.Time          `json:"nextAttemptAt"`
+
+	// Status `dropped`: the subscription stopped before the delivery was made.
+	Status DeliveryStatus `json:"status"`
+
+	// SubscriptionId The subscription's id in its dialect.
+	SubscriptionId string    `json:"subscriptionId"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// DeliveryDialect defines model for Delivery.Dialect.
+type DeliveryDialect string
+
+// DeliveryStatus `dropped`: the subscription stopped before the delivery was made.
+type DeliveryStatus string
+
+// DeliveryAttempt defines model for DeliveryAttempt.
+type DeliveryAttempt struct {
+	Attempt    int       `json:"attempt"`
+	CreatedAt  time.Time `json:"createdAt"`
+	DurationMs int       `json:"durationMs"`
+	Error      string    `json:"error"`
+	RequestId  string    `json:"requestId"`
+	StatusCode int       `json:"statusCode"`
+}
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	NextPageToken *string    `json:"nextPageToken,omitempty"`
+	Results       []Delivery `json:"results"`
 }
 
 // Error Error details
@@ -1370,6 +1485,9 @@ type WebhookEventFilter struct {
 // WebhookEventFilterKey What an event filter matches on.
 type WebhookEventFilterKey string
 
+// WebhookExecutionStatus `pending` is still being retried; `failure` gave up.
+type WebhookExecutionStatus string
+
 // WebhookMergePatch A JSON merge patch (RFC 7396) of a Webhook; null removes a member. The patched webhook must be valid.
 type WebhookMergePatch map[string]interface{}
 
@@ -1427,6 +1545,25 @@ type WebhookSubscriptionList struct {
 	// NextPageToken Pass as `pageToken` to get the next page; absent on the last page.
 	NextPageToken *string               `json:"nextPageToken,omitempty"`
 	Results       []WebhookSubscription `json:"results"`
+}
+
+// WebhookSubscriptionLog defines model for WebhookSubscriptionLog.
+type WebhookSubscriptionLog struct {
+	AttemptCount int       `json:"attemptCount"`
+	CreatedAt    time.Time `json:"createdAt"`
+
+	// ExecutionStatus `pending` is still being retried; `failure` gave up.
+	ExecutionStatus WebhookExecutionStatus `json:"executionStatus"`
+
+	// HttpStatusCode The last attempt's status; 0 when the target could not be reached.
+	HttpStatusCode int    `json:"httpStatusCode"`
+	RequestId      string `json:"requestId"`
+}
+
+// WebhookSubscriptionLogList defines model for WebhookSubscriptionLogList.
+type WebhookSubscriptionLogList struct {
+	NextPageToken *string                  `json:"nextPageToken,omitempty"`
+	Results       []WebhookSubscriptionLog `json:"results"`
 }
 
 // WebhookSubscriptionStatus defines model for WebhookSubscriptionStatus.
@@ -1637,6 +1774,15 @@ type ErrorResponseNotFound = ErrorDetailed
 // ErrorResponseUnauthorized An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type ErrorResponseUnauthorized = ErrorDetailed
 
+// AdminListDeliveriesParams defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParams struct {
+	// Limit How many deliveries a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page.
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
 // SuperOfficeGetAllWebhooksParams defines parameters for SuperOfficeGetAllWebhooks.
 type SuperOfficeGetAllWebhooksParams struct {
 	// NameFilter Only webhooks whose name contains this text (case-insensitive).
@@ -1654,6 +1800,9 @@ type SuperOfficePostWebhookParams struct {
 	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
 	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
 }
+
+// SuperOfficeSignalEventJSONBody defines parameters for SuperOfficeSignalEvent.
+type SuperOfficeSignalEventJSONBody map[string]interface{}
 
 // SuperOfficeGetWebhookParams defines parameters for SuperOfficeGetWebhook.
 type SuperOfficeGetWebhookParams struct {
@@ -1709,6 +1858,18 @@ type BirdListWebhookSubscriptionsParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// BirdListWebhookSubscriptionLogsParams defines parameters for BirdListWebhookSubscriptionLogs.
+type BirdListWebhookSubscriptionLogsParams struct {
+	// Limit How many logs a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page.
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+
+	// ExecutionStatus Only deliveries in this state.
+	ExecutionStatus *WebhookExecutionStatus `form:"executionStatus,omitempty" json:"executionStatus,omitempty"`
+}
+
 // AdminCreateAccountJSONRequestBody defines body for AdminCreateAccount for application/json ContentType.
 type AdminCreateAccountJSONRequestBody = AccountCreate
 
@@ -1720,6 +1881,9 @@ type SuperOfficePostWebhookJSONRequestBody = Webhook
 
 // SuperOfficeTestWebhookJSONRequestBody defines body for SuperOfficeTestWebhook for application/json ContentType.
 type SuperOfficeTestWebhookJSONRequestBody = Webhook
+
+// SuperOfficeSignalEventJSONRequestBody defines body for SuperOfficeSignalEvent for application/json ContentType.
+type SuperOfficeSignalEventJSONRequestBody SuperOfficeSignalEventJSONBody
 
 // SuperOfficePatchWebhookJSONRequestBody defines body for SuperOfficePatchWebhook for application/json ContentType.
 type SuperOfficePatchWebhookJSONRequestBody = JsonPatch
@@ -1882,6 +2046,13 @@ type ClientInterface interface {
 	// Corresponds with PATCH /admin/v1/accounts/{accountId} (the `AdminUpdateAccount` operationId).
 	AdminUpdateAccount(ctx context.Context, accountId AccountId, body AdminUpdateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AdminListDeliveries List deliveries
+	//
+	// The account's deliveries of every dialect, newest first, each with its attempts.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
+	AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SuperOfficeGetAllWebhooks Get all webhooks
 	//
 	// Returns all webhooks of the installation, filtered by name, event and status. Not paginated.
@@ -1935,6 +2106,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/Webhook/default (the `SuperOfficeDefaultWebhook` operationId).
 	SuperOfficeDefaultWebhook(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeSignalEventWithBody Signal a custom event
+	//
+	// Raises a custom event; every webhook subscribed to `eventName` receives it, with the body's values in its payload.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/Webhook/{eventName}/{primaryKey} (the `SuperOfficeSignalEvent` operationId).
+	SuperOfficeSignalEventWithBody(ctx context.Context, eventName string, primaryKey int32, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeSignalEvent Signal a custom event
+	//
+	// Raises a custom event; every webhook subscribed to `eventName` receives it, with the body's values in its payload.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/Webhook/{eventName}/{primaryKey} (the `SuperOfficeSignalEvent` operationId).
+	SuperOfficeSignalEvent(ctx context.Context, eventName string, primaryKey int32, body SuperOfficeSignalEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SuperOfficeDeleteWebhook Delete a webhook
 	//
@@ -2357,6 +2546,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId} (the `BirdUpdateWebhookSubscription` operationId).
 	BirdUpdateWebhookSubscription(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, body BirdUpdateWebhookSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BirdListWebhookSubscriptionLogs List webhook subscription logs
+	//
+	// The subscription's deliveries of the last 7 days, newest first, with their outcome.
+	//
+	// Corresponds with GET /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId}/logs (the `BirdListWebhookSubscriptionLogs` operationId).
+	BirdListWebhookSubscriptionLogs(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params *BirdListWebhookSubscriptionLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // AdminCreateAccountWithBody Create an account
@@ -2444,6 +2640,23 @@ func (c *Client) AdminUpdateAccountWithBody(ctx context.Context, accountId Accou
 // Corresponds with PATCH /admin/v1/accounts/{accountId} (the `AdminUpdateAccount` operationId).
 func (c *Client) AdminUpdateAccount(ctx context.Context, accountId AccountId, body AdminUpdateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminUpdateAccountRequest(c.Server, accountId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListDeliveries List deliveries
+//
+// The account's deliveries of every dialect, newest first, each with its attempts.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
+func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListDeliveriesRequest(c.Server, accountId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2558,6 +2771,44 @@ func (c *Client) SuperOfficeTestWebhook(ctx context.Context, body SuperOfficeTes
 // Corresponds with GET /api/v1/Webhook/default (the `SuperOfficeDefaultWebhook` operationId).
 func (c *Client) SuperOfficeDefaultWebhook(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSuperOfficeDefaultWebhookRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeSignalEventWithBody Signal a custom event
+//
+// Raises a custom event; every webhook subscribed to `eventName` receives it, with the body's values in its payload.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/Webhook/{eventName}/{primaryKey} (the `SuperOfficeSignalEvent` operationId).
+func (c *Client) SuperOfficeSignalEventWithBody(ctx context.Context, eventName string, primaryKey int32, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeSignalEventRequestWithBody(c.Server, eventName, primaryKey, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeSignalEvent Signal a custom event
+//
+// Raises a custom event; every webhook subscribed to `eventName` receives it, with the body's values in its payload.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/Webhook/{eventName}/{primaryKey} (the `SuperOfficeSignalEvent` operationId).
+func (c *Client) SuperOfficeSignalEvent(ctx context.Context, eventName string, primaryKey int32, body SuperOfficeSignalEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeSignalEventRequest(c.Server, eventName, primaryKey, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3450,6 +3701,23 @@ func (c *Client) BirdUpdateWebhookSubscription(ctx context.Context, workspaceId 
 	return c.Client.Do(req)
 }
 
+// BirdListWebhookSubscriptionLogs List webhook subscription logs
+//
+// The subscription's deliveries of the last 7 days, newest first, with their outcome.
+//
+// Corresponds with GET /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId}/logs (the `BirdListWebhookSubscriptionLogs` operationId).
+func (c *Client) BirdListWebhookSubscriptionLogs(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params *BirdListWebhookSubscriptionLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBirdListWebhookSubscriptionLogsRequest(c.Server, workspaceId, webhookSubscriptionId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewAdminCreateAccountRequest calls the generic AdminCreateAccount builder with application/json body
 func NewAdminCreateAccountRequest(server string, body AdminCreateAccountJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3567,6 +3835,79 @@ func NewAdminUpdateAccountRequestWithBody(server string, accountId AccountId, co
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminListDeliveriesRequest constructs an http.Request for the AdminListDeliveries method
+func NewAdminListDeliveriesRequest(server string, accountId AccountId, params *AdminListDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3779,6 +4120,60 @@ func NewSuperOfficeDefaultWebhookRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSuperOfficeSignalEventRequest calls the generic SuperOfficeSignalEvent builder with application/json body
+func NewSuperOfficeSignalEventRequest(server string, eventName string, primaryKey int32, body SuperOfficeSignalEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuperOfficeSignalEventRequestWithBody(server, eventName, primaryKey, "application/json", bodyReader)
+}
+
+// NewSuperOfficeSignalEventRequestWithBody constructs an http.Request for the SuperOfficeSignalEvent method, with any body, and a specified content type
+func NewSuperOfficeSignalEventRequestWithBody(server string, eventName string, primaryKey int32, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "eventName", eventName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "primaryKey", primaryKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int32"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Webhook/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5254,6 +5649,98 @@ func NewBirdUpdateWebhookSubscriptionRequestWithBody(server string, workspaceId 
 	return req, nil
 }
 
+// NewBirdListWebhookSubscriptionLogsRequest constructs an http.Request for the BirdListWebhookSubscriptionLogs method
+func NewBirdListWebhookSubscriptionLogsRequest(server string, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params *BirdListWebhookSubscriptionLogsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workspaceId", workspaceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "webhookSubscriptionId", webhookSubscriptionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/workspaces/%s/webhook-subscriptions/%s/logs", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExecutionStatus != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "executionStatus", *params.ExecutionStatus, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -5345,6 +5832,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /admin/v1/accounts/{accountId} (the `AdminUpdateAccount` operationId).
 	AdminUpdateAccountWithResponse(ctx context.Context, accountId AccountId, body AdminUpdateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUpdateAccountResponse, error)
 
+	// AdminListDeliveriesWithResponse List deliveries
+	//
+	// The account's deliveries of every dialect, newest first, each with its attempts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
+	AdminListDeliveriesWithResponse(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*AdminListDeliveriesResponse, error)
+
 	// SuperOfficeGetAllWebhooksWithResponse Get all webhooks
 	//
 	// Returns all webhooks of the installation, filtered by name, event and status. Not paginated.
@@ -5402,6 +5898,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/Webhook/default (the `SuperOfficeDefaultWebhook` operationId).
 	SuperOfficeDefaultWebhookWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SuperOfficeDefaultWebhookResponse, error)
+
+	// SuperOfficeSignalEventWithBodyWithResponse Signal a custom event
+	//
+	// Raises a custom event; every webhook subscribed to `eventName` receives it, with the body's values in its payload.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Webhook/{eventName}/{primaryKey} (the `SuperOfficeSignalEvent` operationId).
+	SuperOfficeSignalEventWithBodyWithResponse(ctx context.Context, eventName string, primaryKey int32, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeSignalEventResponse, error)
+
+	// SuperOfficeSignalEventWithResponse Signal a custom event
+	//
+	// Raises a custom event; every webhook subscribed to `eventName` receives it, with the body's values in its payload.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Webhook/{eventName}/{primaryKey} (the `SuperOfficeSignalEvent` operationId).
+	SuperOfficeSignalEventWithResponse(ctx context.Context, eventName string, primaryKey int32, body SuperOfficeSignalEventJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeSignalEventResponse, error)
 
 	// SuperOfficeDeleteWebhookWithResponse Delete a webhook
 	//
@@ -5864,6 +6378,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId} (the `BirdUpdateWebhookSubscription` operationId).
 	BirdUpdateWebhookSubscriptionWithResponse(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, body BirdUpdateWebhookSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*BirdUpdateWebhookSubscriptionResponse, error)
+
+	// BirdListWebhookSubscriptionLogsWithResponse List webhook subscription logs
+	//
+	// The subscription's deliveries of the last 7 days, newest first, with their outcome.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId}/logs (the `BirdListWebhookSubscriptionLogs` operationId).
+	BirdListWebhookSubscriptionLogsWithResponse(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params *BirdListWebhookSubscriptionLogsParams, reqEditors ...RequestEditorFn) (*BirdListWebhookSubscriptionLogsResponse, error)
 }
 
 type AdminCreateAccountResponse struct {
@@ -6039,6 +6562,68 @@ func (r AdminUpdateAccountResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminUpdateAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListDeliveriesResponse) GetJSON200() *DeliveryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListDeliveriesResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListDeliveriesResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListDeliveriesResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListDeliveriesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6252,6 +6837,54 @@ func (r SuperOfficeDefaultWebhookResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SuperOfficeDefaultWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeSignalEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeSignalEventResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeSignalEventResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeSignalEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeSignalEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeSignalEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeSignalEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8403,6 +9036,68 @@ func (r BirdUpdateWebhookSubscriptionResponse) ContentType() string {
 	return ""
 }
 
+type BirdListWebhookSubscriptionLogsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookSubscriptionLogList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponseUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorResponseNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorResponseInvalidRequest
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BirdListWebhookSubscriptionLogsResponse) GetJSON200() *WebhookSubscriptionLogList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BirdListWebhookSubscriptionLogsResponse) GetJSON401() *ErrorResponseUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BirdListWebhookSubscriptionLogsResponse) GetJSON404() *ErrorResponseNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r BirdListWebhookSubscriptionLogsResponse) GetJSON422() *ErrorResponseInvalidRequest {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r BirdListWebhookSubscriptionLogsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BirdListWebhookSubscriptionLogsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BirdListWebhookSubscriptionLogsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BirdListWebhookSubscriptionLogsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AdminCreateAccountWithBodyWithResponse Create an account
 //
 // Creates a tenant with one Voucherify project and one Bird workspace, and returns the credentials
@@ -8478,6 +9173,21 @@ func (c *ClientWithResponses) AdminUpdateAccountWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseAdminUpdateAccountResponse(rsp)
+}
+
+// AdminListDeliveriesWithResponse List deliveries
+//
+// The account's deliveries of every dialect, newest first, each with its attempts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
+func (c *ClientWithResponses) AdminListDeliveriesWithResponse(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*AdminListDeliveriesResponse, error) {
+	rsp, err := c.AdminListDeliveries(ctx, accountId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListDeliveriesResponse(rsp)
 }
 
 // SuperOfficeGetAllWebhooksWithResponse Get all webhooks
@@ -8572,6 +9282,36 @@ func (c *ClientWithResponses) SuperOfficeDefaultWebhookWithResponse(ctx context.
 		return nil, err
 	}
 	return ParseSuperOfficeDefaultWebhookResponse(rsp)
+}
+
+// SuperOfficeSignalEventWithBodyWithResponse Signal a custom event
+//
+// Raises a custom event; every webhook subscribed to `eventName` receives it, with the body's values in its payload.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Webhook/{eventName}/{primaryKey} (the `SuperOfficeSignalEvent` operationId).
+func (c *ClientWithResponses) SuperOfficeSignalEventWithBodyWithResponse(ctx context.Context, eventName string, primaryKey int32, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeSignalEventResponse, error) {
+	rsp, err := c.SuperOfficeSignalEventWithBody(ctx, eventName, primaryKey, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeSignalEventResponse(rsp)
+}
+
+// SuperOfficeSignalEventWithResponse Signal a custom event
+//
+// Raises a custom event; every webhook subscribed to `eventName` receives it, with the body's values in its payload.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Webhook/{eventName}/{primaryKey} (the `SuperOfficeSignalEvent` operationId).
+func (c *ClientWithResponses) SuperOfficeSignalEventWithResponse(ctx context.Context, eventName string, primaryKey int32, body SuperOfficeSignalEventJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeSignalEventResponse, error) {
+	rsp, err := c.SuperOfficeSignalEvent(ctx, eventName, primaryKey, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeSignalEventResponse(rsp)
 }
 
 // SuperOfficeDeleteWebhookWithResponse Delete a webhook
@@ -9312,6 +10052,21 @@ func (c *ClientWithResponses) BirdUpdateWebhookSubscriptionWithResponse(ctx cont
 	return ParseBirdUpdateWebhookSubscriptionResponse(rsp)
 }
 
+// BirdListWebhookSubscriptionLogsWithResponse List webhook subscription logs
+//
+// The subscription's deliveries of the last 7 days, newest first, with their outcome.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId}/logs (the `BirdListWebhookSubscriptionLogs` operationId).
+func (c *ClientWithResponses) BirdListWebhookSubscriptionLogsWithResponse(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params *BirdListWebhookSubscriptionLogsParams, reqEditors ...RequestEditorFn) (*BirdListWebhookSubscriptionLogsResponse, error) {
+	rsp, err := c.BirdListWebhookSubscriptionLogs(ctx, workspaceId, webhookSubscriptionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBirdListWebhookSubscriptionLogsResponse(rsp)
+}
+
 // ParseAdminCreateAccountResponse parses an HTTP response from a AdminCreateAccountWithResponse call
 func ParseAdminCreateAccountResponse(rsp *http.Response) (*AdminCreateAccountResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9415,6 +10170,53 @@ func ParseAdminUpdateAccountResponse(rsp *http.Response) (*AdminUpdateAccountRes
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest AdminAccount
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListDeliveriesResponse parses an HTTP response from a AdminListDeliveriesWithResponse call
+func ParseAdminListDeliveriesResponse(rsp *http.Response) (*AdminListDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -9586,6 +10388,42 @@ func ParseSuperOfficeDefaultWebhookResponse(rsp *http.Response) (*SuperOfficeDef
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeSignalEventResponse parses an HTTP response from a SuperOfficeSignalEventWithResponse call
+func ParseSuperOfficeSignalEventResponse(rsp *http.Response) (*SuperOfficeSignalEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeSignalEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest SoUnauthorized
@@ -11614,6 +12452,53 @@ func ParseBirdUpdateWebhookSubscriptionResponse(rsp *http.Response) (*BirdUpdate
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest WebhookSubscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponseUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorResponseNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorResponseInvalidRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseBirdListWebhookSubscriptionLogsResponse parses an HTTP response from a BirdListWebhookSubscriptionLogsWithResponse call
+func ParseBirdListWebhookSubscriptionLogsResponse(rsp *http.Response) (*BirdListWebhookSubscriptionLogsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BirdListWebhookSubscriptionLogsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookSubscriptionLogList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -464,3 +464,60 @@ func TestPrivateTargetsAreRefusedAfterResolution(t *testing.T) {
 		t.Errorf("the private target received %d requests", n)
 	}
 }
+
+func TestLogsAndCustomEvents(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	startEngine(t, env, delivery.Config{ScheduleScale: 1e-6}, hooks)
+	a := env.CreateAccount(t, "acme")
+
+	// SuperOffice's own custom-event endpoint feeds the pipeline.
+	do(t, env, http.MethodPost, "/api/v1/Webhook", apitest.SuperOffice(a), `{"Events": ["order.shipped"], "TargetUrl": "`+hooks.url("/so")+`"}`, 200)
+	do(t, env, http.MethodPost, "/api/v1/Webhook/order.shipped/42", apitest.SuperOffice(a), `{"carrier": "PostNL"}`, 204)
+	got := hooks.wait(t, 2, 10*time.Second) // a 503, then the retry
+	var payload map[string]any
+	_ = json.Unmarshal(got[1].body, &payload)
+	if payload["Event"] != "order.shipped" || payload["PrimaryKey"] != 42.0 || payload["Entity"] != "order" {
+		t.Errorf("custom event payload: %s", got[1].body)
+	}
+
+	// Bird's logs.
+	var sub gen.WebhookSubscription
+	ws := "/workspaces/" + a.Bird.WorkspaceId.String() + "/webhook-subscriptions"
+	do(t, env, http.MethodPost, ws, apitest.Bird(a), `{"service": "channels", "event": "sms.outbound", "url": "`+hooks.url("/bird")+`"}`, 201).Decode(t, &sub)
+	ingest(t, env, a, `{"type": "sms.outbound"}`)
+	hooks.wait(t, 3, 10*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var logs gen.WebhookSubscriptionLogList
+		do(t, env, http.MethodGet, ws+"/"+sub.Id.String()+"/logs?executionStatus=success", apitest.Bird(a), "", 200).Decode(t, &logs)
+		if len(logs.Results) == 1 && logs.Results[0].HttpStatusCode == 200 && logs.Results[0].AttemptCount == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("logs = %+v", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var none gen.WebhookSubscriptionLogList
+	do(t, env, http.MethodGet, ws+"/"+sub.Id.String()+"/logs?executionStatus=failure", apitest.Bird(a), "", 200).Decode(t, &none)
+	if len(none.Results) != 0 {
+		t.Errorf("failure logs = %+v", none.Results)
+	}
+
+	// The admin listing shows every dialect's deliveries with their attempts.
+	var list gen.DeliveryList
+	do(t, env, http.MethodGet, "/admin/v1/accounts/"+a.Id.String()+"/deliveries", apitest.Admin(), "", 200).Decode(t, &list)
+	if len(list.Results) != 2 {
+		t.Fatalf("deliveries = %+v", list.Results)
+	}
+	so := list.Results[1] // newest first
+	if so.Dialect != "superoffice" || so.Status != "succeeded" || so.Attempts != 2 || len(so.AttemptLog) != 2 ||
+		so.AttemptLog[0].StatusCode != 503 || so.AttemptLog[1].StatusCode != 200 || so.EventType != "order.shipped" {
+		t.Errorf("SuperOffice delivery = %+v", so)
+	}
+}

@@ -1,0 +1,179 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/internal/delivery"
+)
+
+// AdminListDeliveries pages through an account's deliveries with their attempts.
+func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliveriesRequestObject) (gen.AdminListDeliveriesResponseObject, error) {
+	if _, err := a.q.GetAccount(ctx, req.AccountId); errors.Is(err, sql.ErrNoRows) {
+		return gen.AdminListDeliveries404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	limit := 20
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	params := db.ListAccountDeliveriesParams{AccountID: req.AccountId, MaxRows: int32(limit + 1)}
+	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
+		c, err := decodePageToken(*req.Params.PageToken)
+		if err != nil {
+			return gen.AdminListDeliveries400JSONResponse{AdminBadRequestJSONResponse: gen.AdminBadRequestJSONResponse{Code: "invalid_request", Message: "pageToken: is not a page token issued by this API"}}, nil
+		}
+		params.BeforeCreatedAt = sqlTime(c.createdAt)
+		params.BeforeID = uuid.NullUUID{UUID: c.id, Valid: true}
+	}
+	rows, err := a.q.ListAccountDeliveries(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	var list gen.DeliveryList
+	if len(rows) > limit {
+		last := rows[limit-1]
+		list.NextPageToken = ptr(encodePageToken(pageCursor{createdAt: last.CreatedAt, id: last.ID}))
+		rows = rows[:limit]
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	attempts, err := a.q.ListDeliveryAttempts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byDelivery := map[uuid.UUID][]gen.DeliveryAttempt{}
+	for _, at := range attempts {
+		byDelivery[at.DeliveryID] = append(byDelivery[at.DeliveryID], gen.DeliveryAttempt{
+			Attempt: int(at.Attempt), RequestId: at.RequestID, StatusCode: int(at.StatusCode), Error: at.Error,
+			DurationMs: int(at.DurationMs), CreatedAt: at.CreatedAt.UTC(),
+		})
+	}
+	list.Results = make([]gen.Delivery, len(rows))
+	for i, r := range rows {
+		log := byDelivery[r.ID]
+		if log == nil {
+			log = []gen.DeliveryAttempt{}
+		}
+		list.Results[i] = gen.Delivery{
+			Id: r.ID, Dialect: gen.DeliveryDialect(r.Dialect), SubscriptionId: r.SubscriptionExternalID, EventId: r.EventID,
+			EventType: r.EventType, Status: gen.DeliveryStatus(r.Status), Attempts: int(r.Attempts),
+			NextAttemptAt: r.NextAttemptAt.UTC(), LastStatusCode: int(r.LastStatus), LastError: r.LastError,
+			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), AttemptLog: log,
+		}
+	}
+	return gen.AdminListDeliveries200JSONResponse(list), nil
+}
+
+// birdLogRetention is how far back Bird's logs go.
+const birdLogRetention = 7 * 24 * time.Hour
+
+// BirdListWebhookSubscriptionLogs lists a subscription's deliveries of the last 7 days.
+func (b Bird) BirdListWebhookSubscriptionLogs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsRequestObject) (gen.BirdListWebhookSubscriptionLogsResponseObject, error) {
+	list, err := b.logs(ctx, req)
+	if nf, inv, err := birdOutcome(err); nf != nil {
+		return gen.BirdListWebhookSubscriptionLogs404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+	} else if inv != nil {
+		return gen.BirdListWebhookSubscriptionLogs422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.BirdListWebhookSubscriptionLogs200JSONResponse(list), nil
+}
+
+func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsRequestObject) (gen.WebhookSubscriptionLogList, error) {
+	workspace, err := b.workspace(ctx, b.q, req.WorkspaceId)
+	if err != nil {
+		return gen.WebhookSubscriptionLogList{}, err
+	}
+	sub, err := b.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
+	if err != nil {
+		return gen.WebhookSubscriptionLogList{}, missingSubscription(err, req.WebhookSubscriptionId)
+	}
+	limit := birdDefaultPageSize
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	params := db.ListSubscriptionDeliveriesParams{SubscriptionID: sub.ID, Since: time.Now().Add(-birdLogRetention), MaxRows: int32(limit + 1)}
+	if s := req.Params.ExecutionStatus; s != nil {
+		params.Status = sql.NullString{String: map[gen.WebhookExecutionStatus]string{"success": "succeeded", "failure": "failed", "pending": "pending"}[*s], Valid: true}
+	}
+	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
+		c, err := decodePageToken(*req.Params.PageToken)
+		if err != nil {
+			return gen.WebhookSubscriptionLogList{}, &birdInvalid{[]fieldError{{path: "pageToken", message: "is not a page token issued by this API"}}}
+		}
+		params.BeforeCreatedAt = sqlTime(c.createdAt)
+		params.BeforeID = uuid.NullUUID{UUID: c.id, Valid: true}
+	}
+	rows, err := b.q.ListSubscriptionDeliveries(ctx, params)
+	if err != nil {
+		return gen.WebhookSubscriptionLogList{}, err
+	}
+	list := gen.WebhookSubscriptionLogList{Results: []gen.WebhookSubscriptionLog{}}
+	if len(rows) > limit {
+		last := rows[limit-1]
+		list.NextPageToken = ptr(encodePageToken(pageCursor{createdAt: last.CreatedAt, id: last.ID}))
+		rows = rows[:limit]
+	}
+	for _, r := range rows {
+		status := gen.WebhookExecutionStatus("pending")
+		switch r.Status {
+		case "succeeded":
+			status = "success"
+		case "failed", "dropped":
+			status = "failure"
+		}
+		list.Results = append(list.Results, gen.WebhookSubscriptionLog{
+			RequestId: r.ID.String(), AttemptCount: int(r.Attempts), HttpStatusCode: int(r.LastStatus),
+			ExecutionStatus: status, CreatedAt: r.CreatedAt.UTC(),
+		})
+	}
+	return list, nil
+}
+
+// SuperOfficeSignalEvent raises a custom event for the installation's webhooks.
+func (s SuperOffice) SuperOfficeSignalEvent(ctx context.Context, req gen.SuperOfficeSignalEventRequestObject) (gen.SuperOfficeSignalEventResponseObject, error) {
+	scope, err := s.scope(ctx, s.q)
+	if err != nil {
+		return nil, err
+	}
+	values := map[string]any{}
+	if req.Body != nil {
+		values = *req.Body
+	}
+	values["PrimaryKey"] = req.PrimaryKey
+	if _, ok := values["Entity"]; !ok {
+		values["Entity"] = entityOf(req.EventName)
+	}
+	data, err := json.Marshal(values)
+	if err != nil {
+		return nil, err
+	}
+	_, err = delivery.Ingest(ctx, s.conn, scope.AccountID, delivery.Event{
+		Type: req.EventName, Data: data, ScopeID: uuid.NullUUID{UUID: scope.ID, Valid: true},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gen.SuperOfficeSignalEvent204Response{}, nil
+}
+
+func entityOf(eventName string) string {
+	for i, r := range eventName {
+		if r == '.' {
+			return eventName[:i]
+		}
+	}
+	return eventName
+}
