@@ -161,6 +161,7 @@ Demo account %[3]s:
   SuperOffice Basic %[14]s:%[15]s  or  Authorization: SOTicket %[16]s  or  Bearer %[17]s
   Shipping    Authorization: Bearer %[9]s  (read-only: %[10]s)
   Arkyn       email %[11]s  password %[12]s  traffic source %[13]s
+  Events in   Authorization: Bearer %[18]s  (Voucherify deliveries are signed with %[19]s)
 
 Try it:
   curl -s %[1]s/admin/v1/accounts/%[3]s -H 'Authorization: Bearer %[2]s'
@@ -169,11 +170,13 @@ Try it:
   curl -s %[1]s/api/v1/Webhook -u '%[14]s:%[15]s' -H 'Content-Type: application/json' -d '{"Name":"orders","Events":["sale.changed"],"TargetUrl":"https://example.com/hooks"}'
   curl -s %[1]s/v1/webhook-subscriptions -H 'Authorization: Bearer %[9]s' -H 'Content-Type: application/json' -d '{"name":"parcels","url":"https://example.com/hooks","events":["tracking_parcel.status_changed"]}'
   TOKEN=$(curl -s %[1]s/user/auth -H 'Content-Type: application/json' -d '{"email":"%[11]s","password":"%[12]s"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+  curl -s %[1]s/ingest/v1/events -H 'Authorization: Bearer %[18]s' -H 'Content-Type: application/json' -d '{"type":"voucher.created","data":{"code":"SPRING"}}'
   curl -s -X PUT %[1]s/webhooks/%[13]s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"discordChannelId":"987654321098765432"}'
 
 `, base, adminToken, a.Id, a.Voucherify.ProjectId, a.Voucherify.ManagementId, a.Voucherify.ManagementToken, a.Bird.WorkspaceId, a.Bird.AccessKey,
 		a.Shipping.ApiKey, a.Shipping.ReadOnlyApiKey, a.Arkyn.Email, a.Arkyn.Password, a.Arkyn.TrafficSourceId,
-		a.Superoffice.Username, a.Superoffice.Password, a.Superoffice.Ticket, a.Superoffice.BearerToken)
+		a.Superoffice.Username, a.Superoffice.Password, a.Superoffice.Ticket, a.Superoffice.BearerToken,
+		a.Ingest.Key, a.Voucherify.WebhookSecret)
 	return nil
 }
 

@@ -60,6 +60,9 @@ func New(t testing.TB) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Idle connections are kept: the default of two makes concurrent tests reconnect constantly.
+	conn.SetMaxOpenConns(40)
+	conn.SetMaxIdleConns(40)
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
