@@ -207,12 +207,14 @@ func (e *Engine) process(ctx context.Context, d db.Delivery) {
 		}
 		return
 	}
-	delay, retry := e.retryDelay(c.Subscription.Dialect, attempt+1, d.CreatedAt, now)
+	// Delays count from the answer, so that a Retry-After is honoured in full.
+	answered := e.now()
+	delay, retry := e.retryDelay(c.Subscription.Dialect, attempt+1, d.CreatedAt, answered)
 	if retry {
 		if retryAfter > delay {
 			delay = retryAfter
 		}
-		e.finish(ctx, d, "pending", now.Add(delay), status, errText)
+		e.finish(ctx, d, "pending", answered.Add(delay), status, errText)
 		if err := e.q.NoteSubscriptionError(ctx, db.NoteSubscriptionErrorParams{ID: c.Subscription.ID, LastError: errText}); err != nil {
 			e.log.Error("noting error", "subscription", c.Subscription.ID, "error", err)
 		}
