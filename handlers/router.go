@@ -7,12 +7,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/internal/delivery"
 )
 
 // Config is what the HTTP API needs from its host.
@@ -23,9 +25,10 @@ type Config struct {
 	Logger     *slog.Logger
 	// ShippingRateLimit is each Shipping API key's budget; zero means the vendor's 100 an hour.
 	ShippingRateLimit RateLimit
-	// TargetTransport carries calls to webhook targets (SuperOffice's POST /Test); nil means a
-	// transport that only reaches public addresses.
+	// TargetTransport carries calls to webhook targets (SuperOffice's POST /Test); nil means
+	// delivery.NewTransport(AllowedTargets, nil), which reaches only public addresses and these.
 	TargetTransport http.RoundTripper
+	AllowedTargets  []netip.Prefix
 }
 
 // maxBodyBytes bounds every request body; no operation needs more.
@@ -72,6 +75,10 @@ func New(cfg Config) (*echo.Echo, error) {
 		middleware.BodyLimit(maxBodyBytes),
 		v.middleware,
 	)
+	targets := cfg.TargetTransport
+	if targets == nil {
+		targets = delivery.NewTransport(cfg.AllowedTargets, nil)
+	}
 	docs, err := newDocs()
 	if err != nil {
 		return nil, err
@@ -85,7 +92,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Arkyn:       Arkyn{store: st},
 		Shipping:    Shipping{store: st},
 		Ingest:      Ingest{store: st},
-		SuperOffice: SuperOffice{store: st, tester: newTargetTester(cfg.TargetTransport)},
+		SuperOffice: SuperOffice{store: st, tester: newTargetTester(targets)},
 	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(server, nil))
 	return e, nil

@@ -8,12 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,39 +24,15 @@ type targetTester struct {
 	client *http.Client
 }
 
-// newTargetTester calls targets through transport; nil means one that refuses loopback, private
-// and link-local addresses, so that a test call cannot reach into the service's own network.
+// newTargetTester calls targets through transport, which must apply the delivery engine's
+// SSRF guard (delivery.NewTransport): a test call must not reach into the service's network.
 func newTargetTester(transport http.RoundTripper) *targetTester {
-	if transport == nil {
-		dialer := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !publicIP(ip) {
-				return fmt.Errorf("%s is not a public address", host)
-			}
-			return nil
-		}}
-		transport = &http.Transport{
-			DialContext:           dialer.DialContext,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: 10 * time.Second,
-			MaxIdleConns:          10,
-			IdleConnTimeout:       30 * time.Second,
-		}
-	}
 	return &targetTester{client: &http.Client{
 		Transport: transport,
 		Timeout:   10 * time.Second,
 		// A redirect could lead anywhere; a delivery does not follow it either.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-}
-
-func publicIP(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast())
 }
 
 // test POSTs a "test" event to the target and reports whether it answered 2xx.

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -68,6 +69,10 @@ func run(log *slog.Logger) error {
 		return err
 	}
 
+	allowed, err := delivery.ParsePrefixes(strings.Split(os.Getenv("WEBHOOKS_ALLOWED_TARGETS"), ","))
+	if err != nil {
+		return err
+	}
 	adminToken := os.Getenv("WEBHOOKS_ADMIN_TOKEN")
 	demo := adminToken == ""
 	if demo {
@@ -79,11 +84,11 @@ func run(log *slog.Logger) error {
 			return err
 		}
 	}
-	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: shippingLimit})
+	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: shippingLimit, AllowedTargets: allowed})
 	if err != nil {
 		return err
 	}
-	engine, err := deliveryEngine(conn, log)
+	engine, err := deliveryEngine(conn, log, allowed)
 	if err != nil {
 		return err
 	}
@@ -181,11 +186,8 @@ Try it:
 }
 
 // deliveryEngine configures the delivery engine from the environment.
-func deliveryEngine(conn *sql.DB, log *slog.Logger) (*delivery.Engine, error) {
-	allowed, err := delivery.ParsePrefixes(strings.Split(os.Getenv("WEBHOOKS_ALLOWED_TARGETS"), ","))
-	if err != nil {
-		return nil, err
-	}
+func deliveryEngine(conn *sql.DB, log *slog.Logger, allowed []netip.Prefix) (*delivery.Engine, error) {
+	var err error
 	scale := 1.0
 	if v := os.Getenv("WEBHOOKS_RETRY_SCALE"); v != "" {
 		if scale, err = strconv.ParseFloat(v, 64); err != nil || scale <= 0 {

@@ -55,10 +55,10 @@ func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter)) *rece
 		r.got = append(r.got, received{path: req.URL.Path, header: req.Header.Clone(), body: body, at: time.Now()})
 		n := len(r.got)
 		r.mu.Unlock()
+		r.arrived <- struct{}{}
 		if r.respond != nil {
 			r.respond(n, w)
 		}
-		r.arrived <- struct{}{}
 	}))
 	t.Cleanup(r.Close)
 	return r
@@ -519,5 +519,56 @@ func TestLogsAndCustomEvents(t *testing.T) {
 	if so.Dialect != "superoffice" || so.Status != "succeeded" || so.Attempts != 2 || len(so.AttemptLog) != 2 ||
 		so.AttemptLog[0].StatusCode != 503 || so.AttemptLog[1].StatusCode != 200 || so.EventType != "order.shipped" {
 		t.Errorf("SuperOffice delivery = %+v", so)
+	}
+}
+
+func TestShutdownHandsBackWhatItCannotFinish(t *testing.T) {
+	env := apitest.New(t)
+	release := make(chan struct{})
+	hooks := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			<-release
+		}
+	})
+	defer close(release)
+	a := env.CreateAccount(t, "acme")
+	do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a), `{"name": "s", "url": "`+hooks.url("/s")+`", "events": ["shipment.created"]}`, 201)
+	ingest(t, env, a, `{"type": "shipment.created"}`)
+
+	pool := x509.NewCertPool()
+	pool.AddCert(hooks.Certificate())
+	transport := delivery.NewTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, pool)
+	dial := transport.DialContext
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, port, _ := net.SplitHostPort(addr); host == "example.com" {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return dial(ctx, network, addr)
+	}
+	cfg := delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, DrainTimeout: 200 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = delivery.New(env.DB, cfg).Run(ctx) }()
+	hooks.wait(t, 1, 10*time.Second)
+	cancel() // SIGTERM: the call in flight cannot finish within the drain time
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its drain time")
+	}
+	var status, leasedBy string
+	var attempts int
+	if err := env.DB.QueryRow("SELECT status, leased_by, attempts FROM deliveries").Scan(&status, &leasedBy, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	if status != "pending" || leasedBy != "" || attempts != 0 {
+		t.Fatalf("after shutdown: status %s, leased by %q, %d attempts; want it handed back untouched", status, leasedBy, attempts)
+	}
+	// The next instance picks it up at once, without waiting for a lease to expire.
+	startEngine(t, env, delivery.Config{}, hooks)
+	got := hooks.wait(t, 2, 5*time.Second)
+	if got[0].header.Get("Webhook-Id") != got[1].header.Get("Webhook-Id") {
+		t.Errorf("the handed-back delivery was not the one redone")
 	}
 }
