@@ -101,20 +101,8 @@ func (r *receiver) wait(t *testing.T, n int, timeout time.Duration) []received {
 // example.com:<port> reach the loopback receivers; loopback is allowed unless guarded.
 func startEngine(t *testing.T, env *apitest.Env, cfg delivery.Config, receivers ...*receiver) {
 	t.Helper()
-	pool := x509.NewCertPool()
-	for _, r := range receivers {
-		pool.AddCert(r.Certificate())
-	}
 	if cfg.Transport == nil {
-		transport := delivery.NewTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, pool)
-		dial := transport.DialContext
-		transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if host, port, _ := net.SplitHostPort(addr); host == "example.com" {
-				addr = net.JoinHostPort("127.0.0.1", port)
-			}
-			return dial(ctx, network, addr)
-		}
-		cfg.Transport = transport
+		cfg.Transport = loopbackTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, receivers...)
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 10 * time.Millisecond
@@ -129,6 +117,24 @@ func startEngine(t *testing.T, env *apitest.Env, cfg delivery.Config, receivers 
 	done := make(chan struct{})
 	go func() { defer close(done); _ = delivery.New(env.DB, cfg).Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+}
+
+// loopbackTransport is the engine's guarded transport, allowing allowed, trusting the receivers'
+// certificates, and dialling example.com on the loopback interface.
+func loopbackTransport(allowed []netip.Prefix, receivers ...*receiver) *http.Transport {
+	pool := x509.NewCertPool()
+	for _, r := range receivers {
+		pool.AddCert(r.Certificate())
+	}
+	transport := delivery.NewTransport(allowed, pool)
+	dial := transport.DialContext
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, port, _ := net.SplitHostPort(addr); host == "example.com" {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return dial(ctx, network, addr)
+	}
+	return transport
 }
 
 func ingest(t *testing.T, env *apitest.Env, a gen.AccountCreated, body string) gen.IngestedEvent {
@@ -436,15 +442,7 @@ func TestPrivateTargetsAreRefusedAfterResolution(t *testing.T) {
 	env := apitest.New(t)
 	hooks := newReceiver(t, nil)
 	// The guarded transport with no allow-list; example.com still dials the loopback receiver.
-	transport := delivery.NewTransport(nil, nil)
-	dial := transport.DialContext
-	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if host, port, _ := net.SplitHostPort(addr); host == "example.com" {
-			addr = net.JoinHostPort("127.0.0.1", port)
-		}
-		return dial(ctx, network, addr)
-	}
-	startEngine(t, env, delivery.Config{Transport: transport, ScheduleScale: 1e-6}, hooks)
+	startEngine(t, env, delivery.Config{Transport: loopbackTransport(nil, hooks), ScheduleScale: 1e-6}, hooks)
 	a := env.CreateAccount(t, "acme")
 	var w struct{ WebhookId int32 }
 	do(t, env, http.MethodPost, "/api/v1/Webhook", apitest.SuperOffice(a), `{"Events": ["contact.created"], "TargetUrl": "`+hooks.url("/so")+`"}`, 200).Decode(t, &w)
@@ -535,16 +533,7 @@ func TestShutdownHandsBackWhatItCannotFinish(t *testing.T) {
 	do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a), `{"name": "s", "url": "`+hooks.url("/s")+`", "events": ["shipment.created"]}`, 201)
 	ingest(t, env, a, `{"type": "shipment.created"}`)
 
-	pool := x509.NewCertPool()
-	pool.AddCert(hooks.Certificate())
-	transport := delivery.NewTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, pool)
-	dial := transport.DialContext
-	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if host, port, _ := net.SplitHostPort(addr); host == "example.com" {
-			addr = net.JoinHostPort("127.0.0.1", port)
-		}
-		return dial(ctx, network, addr)
-	}
+	transport := loopbackTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, hooks)
 	cfg := delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, DrainTimeout: 200 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
