@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -370,7 +371,12 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 
 func TestSuperOfficeStopsAfterNineFailedDeliveries(t *testing.T) {
 	env := apitest.New(t)
-	hooks := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
+	var healthy atomic.Bool
+	hooks := newReceiver(t, func(_ int, w http.ResponseWriter) {
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	})
 	startEngine(t, env, delivery.Config{ScheduleScale: 1e-4}, hooks)
 	a := env.CreateAccount(t, "acme")
 	var w struct{ WebhookId int32 }
@@ -396,8 +402,27 @@ func TestSuperOfficeStopsAfterNineFailedDeliveries(t *testing.T) {
 	if !strings.Contains(string(last.Body), "502") {
 		t.Errorf("LastError = %s", last.Body)
 	}
+	// Stopped, it hears nothing; set Active again, it starts afresh and delivers.
+	if got := ingest(t, env, a, `{"type": "contact.created"}`); got.Deliveries != 0 {
+		t.Errorf("a TooManyErrors webhook was queued %d deliveries", got.Deliveries)
+	}
+	healthy.Store(true)
+	do(t, env, http.MethodPatch, path, withContentType(apitest.SuperOffice(a), "application/merge-patch+json"), `{"State": "Active"}`, 200)
+	ingest(t, env, a, `{"type": "contact.created"}`)
+	hooks.wait(t, 28, 10*time.Second)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		last := do(t, env, http.MethodGet, path+"/LastError", apitest.SuperOffice(a), "", 200)
+		if string(last.Body) == "\"\"\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("LastError after a success = %s", last.Body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	retries := map[string][]string{}
-	for _, r := range hooks.requests() {
+	for _, r := range hooks.requests()[:27] {
 		id := r.header.Get("X-Superoffice-Eventid")
 		retries[id] = append(retries[id], r.header.Get("X-Superoffice-Retry"))
 	}
@@ -559,5 +584,40 @@ func TestShutdownHandsBackWhatItCannotFinish(t *testing.T) {
 	got := hooks.wait(t, 2, 5*time.Second)
 	if got[0].header.Get("Webhook-Id") != got[1].header.Get("Webhook-Id") {
 		t.Errorf("the handed-back delivery was not the one redone")
+	}
+}
+
+func withContentType(h http.Header, ct string) http.Header {
+	h = h.Clone()
+	h.Set("Content-Type", ct)
+	return h
+}
+
+func TestAnAttemptTimesOut(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			time.Sleep(time.Second)
+		}
+	})
+	startEngine(t, env, delivery.Config{AttemptTimeout: 200 * time.Millisecond, ScheduleScale: 1e-6}, hooks)
+	a := env.CreateAccount(t, "acme")
+	do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a), `{"name": "s", "url": "`+hooks.url("/s")+`", "events": ["shipment.created"]}`, 201)
+	ingest(t, env, a, `{"type": "shipment.created"}`)
+	hooks.wait(t, 2, 10*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var list gen.DeliveryList
+		do(t, env, http.MethodGet, "/admin/v1/accounts/"+a.Id.String()+"/deliveries", apitest.Admin(), "", 200).Decode(t, &list)
+		if len(list.Results) == 1 && list.Results[0].Status == "succeeded" {
+			if log := list.Results[0].AttemptLog; len(log) != 2 || !strings.Contains(log[0].Error, "did not answer within 200ms") {
+				t.Errorf("attempts = %+v", log)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries = %+v", list.Results)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
