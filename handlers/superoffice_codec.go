@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -368,20 +367,4 @@ func decodeTextJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ 
 		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
 	}
 	return v, nil
-}
-
-var registerDecoders sync.Once
-
-// RegisterBodyDecoders teaches kin-openapi (process-wide) to read the media types of
-// openapi.yaml that it does not know (SuperOffice's XML and text/json, the reference page), so
-// that such bodies can be validated against the spec.
-func RegisterBodyDecoders() {
-	registerDecoders.Do(func() {
-		openapi3filter.RegisterBodyDecoder("application/xml", decodeXMLBody)
-		openapi3filter.RegisterBodyDecoder("text/xml", decodeXMLBody)
-		openapi3filter.RegisterBodyDecoder("text/json", decodeTextJSONBody)
-		// The reference page and its script are text to the spec.
-		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("application/javascript", openapi3filter.FileBodyDecoder)
-	})
 }
