@@ -33,6 +33,13 @@ func TestEveryResponseHasARequestID(t *testing.T) {
 	if a.Header.Get("X-Request-Id") == b.Header.Get("X-Request-Id") {
 		t.Errorf("two requests share the id %s", a.Header.Get("X-Request-Id"))
 	}
+	// A caller's id is kept when it is tame and replaced when it is not.
+	if got := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz", Header: apitest.Header("X-Request-Id", "trace-42")}); got.Header.Get("X-Request-Id") != "trace-42" {
+		t.Errorf("a tame X-Request-Id was replaced by %q", got.Header.Get("X-Request-Id"))
+	}
+	if got := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz", Header: apitest.Header("X-Request-Id", "a b<script>")}); got.Header.Get("X-Request-Id") == "a b<script>" {
+		t.Errorf("an unsafe X-Request-Id was echoed")
+	}
 	// Off-spec requests too, in the shape of the dialect their path belongs to.
 	for _, tt := range []struct {
 		method, path string
