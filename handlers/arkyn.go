@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
-	"github.com/oapi-codegen/nullable"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
@@ -230,22 +229,4 @@ func (a Arkyn) webhook(ctx context.Context, q *db.Queries, trafficSourceID uuid.
 		}
 	}
 	return source, hook, nil
-}
-
-func toArkynTrafficSource(s db.Scope) gen.ArkynTrafficSource {
-	return gen.ArkynTrafficSource{
-		Id: uuid.MustParse(s.ExternalID), Name: s.Name, TrafficDomain: s.Domain, UserId: s.AccountID,
-		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
-	}
-}
-
-func toArkynWebhook(s db.Subscription, source db.Scope) gen.ArkynWebhook {
-	channel := nullable.NewNullNullable[string]()
-	if id, ok := strings.CutPrefix(s.Url, discordURLPrefix); ok {
-		channel = nullable.NewNullableWithValue(id)
-	}
-	return gen.ArkynWebhook{
-		Id: s.ExternalID, DiscordChannelId: channel, TrafficSourceId: uuid.MustParse(source.ExternalID),
-		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
-	}
 }

@@ -144,11 +144,7 @@ func (b Bird) list(ctx context.Context, req gen.BirdListWebhookSubscriptionsRequ
 		return gen.WebhookSubscriptionList{}, err
 	}
 	list := gen.WebhookSubscriptionList{Results: make([]gen.WebhookSubscription, 0, min(len(rows), limit))}
-	if len(rows) > limit {
-		last := rows[limit-1]
-		list.NextPageToken = ptr(encodePageToken(pageCursor{createdAt: last.CreatedAt, id: last.ID}))
-		rows = rows[:limit]
-	}
+	rows, list.NextPageToken = nextPage(rows, limit, func(r db.Subscription) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
 	for _, r := range rows {
 		s, err := toBirdSubscription(r, workspace)
 		if err != nil {
@@ -351,7 +347,16 @@ func (b Bird) checkFilters(ctx context.Context, q *db.Queries, scopeID, exceptID
 	return stored, nil
 }
 
-// pageCursor is the last subscription of a page; the next page starts after it.
+// nextPage trims rows fetched with one extra row past limit and returns the token of the page
+// after them, or nil on the last page.
+func nextPage[T any](rows []T, limit int, cursorOf func(T) pageCursor) ([]T, *string) {
+	if len(rows) <= limit {
+		return rows, nil
+	}
+	return rows[:limit], ptr(encodePageToken(cursorOf(rows[limit-1])))
+}
+
+// pageCursor is the last row of a page; the next page starts after it.
 type pageCursor struct {
 	createdAt time.Time
 	id        uuid.UUID

@@ -1,10 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
+	"github.com/oapi-codegen/nullable"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
@@ -94,12 +99,12 @@ func toVoucherifyWebhook(s db.Subscription) gen.ManagementProjectsWebhook {
 	}
 }
 
-func voucherifyEvents(events []gen.ManagementProjectsWebhookEvent) []string {
+// eventNames returns the distinct non-empty event names, in their first order: every dialect
+// stores an event once however often a request lists it.
+func eventNames[E ~string](events []E) []string {
 	out := make([]string, 0, len(events))
-	seen := make(map[gen.ManagementProjectsWebhookEvent]bool, len(events))
 	for _, e := range events {
-		if !seen[e] {
-			seen[e] = true
+		if e != "" && !slices.Contains(out, string(e)) {
 			out = append(out, string(e))
 		}
 	}
@@ -174,4 +179,89 @@ func birdFilters(filters []gen.WebhookEventFilter) []eventFilter {
 		}
 	}
 	return out
+}
+
+func toArkynTrafficSource(s db.Scope) gen.ArkynTrafficSource {
+	return gen.ArkynTrafficSource{
+		Id: uuid.MustParse(s.ExternalID), Name: s.Name, TrafficDomain: s.Domain, UserId: s.AccountID,
+		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
+}
+
+func toArkynWebhook(s db.Subscription, source db.Scope) gen.ArkynWebhook {
+	channel := nullable.NewNullNullable[string]()
+	if id, ok := strings.CutPrefix(s.Url, discordURLPrefix); ok {
+		channel = nullable.NewNullableWithValue(id)
+	}
+	return gen.ArkynWebhook{
+		Id: s.ExternalID, DiscordChannelId: channel, TrafficSourceId: uuid.MustParse(source.ExternalID),
+		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
+}
+
+func toShippingSubscription(s db.Subscription) gen.ShippingWebhookSubscription {
+	events := make([]gen.ShippingWebhookEvent, len(s.Events))
+	for i, e := range s.Events {
+		events[i] = gen.ShippingWebhookEvent(e)
+	}
+	return gen.ShippingWebhookSubscription{
+		Id: s.ExternalID, Name: s.Name, Url: s.Url, Events: events, Secret: shippingMaskedSecret,
+		Active: s.Status == statusActive, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
+}
+
+func soState(status string) gen.WebhookState {
+	switch status {
+	case statusActive:
+		return gen.WebhookStateActive
+	case statusTooManyErrors:
+		return gen.WebhookStateTooManyErrors
+	}
+	return gen.WebhookStateStopped
+}
+
+// toSuperOfficeEntity is the stored webhook as a request entity, the document patches apply to.
+func toSuperOfficeEntity(r db.Subscription) gen.Webhook {
+	w := toSuperOfficeWebhook(context.Background(), r, db.Scope{})
+	return gen.Webhook{
+		WebhookId: w.WebhookId, Name: w.Name, Events: w.Events, TargetUrl: w.TargetUrl, Secret: w.Secret,
+		State: w.State, Type: w.Type, Headers: w.Headers, Properties: w.Properties, ErrorsEmail: w.ErrorsEmail,
+	}
+}
+
+func toSuperOfficeWebhook(ctx context.Context, r db.Subscription, scope db.Scope) gen.WebhookWithLinks {
+	id, _ := strconv.Atoi(r.ExternalID)
+	headers := map[string]string{}
+	properties := map[string]any{}
+	_ = json.Unmarshal(r.Headers, &headers)
+	_ = json.Unmarshal(r.Properties, &properties)
+	associate := soAssociate(scope)
+	return gen.WebhookWithLinks{
+		WebhookId:           nullable.NewNullableWithValue(int32(id)),
+		Name:                nullable.NewNullableWithValue(r.Name),
+		Events:              nullable.NewNullableWithValue(slices.Clone(r.Events)),
+		TargetUrl:           nullable.NewNullableWithValue(r.Url),
+		Secret:              nullable.NewNullableWithValue(r.Secret),
+		State:               nullable.NewNullableWithValue(gen.WebhookStateNullable(soState(r.Status))),
+		Type:                nullable.NewNullableWithValue(r.Service),
+		Headers:             nullable.NewNullableWithValue(headers),
+		Properties:          nullable.NewNullableWithValue(properties),
+		ErrorsEmail:         nullable.NewNullableWithValue(r.ErrorsEmail),
+		Registered:          nullable.NewNullableWithValue(r.CreatedAt.UTC()),
+		RegisteredAssociate: nullable.NewNullableWithValue(associate),
+		Updated:             nullable.NewNullableWithValue(r.UpdatedAt.UTC()),
+		UpdatedAssociate:    nullable.NewNullableWithValue(associate),
+		UnderscoreLinks:     nullable.NewNullableWithValue(map[string]string{"Self": infoFrom(ctx).baseURL + "/api/v1/Webhook/" + r.ExternalID}),
+	}
+}
+
+// soAssociate is the account's SuperOffice user, who registers and updates every webhook.
+func soAssociate(scope db.Scope) gen.Associate {
+	id, _ := strconv.Atoi(scope.ParentID)
+	return gen.Associate{
+		AssociateId: ptr(int32(id)), Name: ptr(scope.Name), PersonId: ptr(int32(0)), Rank: ptr(int32(0)),
+		Tooltip: ptr(scope.Name), Type: ptr(gen.InternalAssociate), GroupIdx: ptr(int32(0)),
+		FullName: ptr(scope.Name), FormalName: ptr(scope.Name), Deleted: ptr(false), EjUserId: ptr(int32(0)),
+		UserName: ptr(scope.Name),
+	}
 }

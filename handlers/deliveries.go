@@ -39,11 +39,7 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 		return nil, err
 	}
 	var list gen.DeliveryList
-	if len(rows) > limit {
-		last := rows[limit-1]
-		list.NextPageToken = ptr(encodePageToken(pageCursor{createdAt: last.CreatedAt, id: last.ID}))
-		rows = rows[:limit]
-	}
+	rows, list.NextPageToken = nextPage(rows, limit, func(r db.ListAccountDeliveriesRow) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -121,11 +117,7 @@ func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsR
 		return gen.WebhookSubscriptionLogList{}, err
 	}
 	list := gen.WebhookSubscriptionLogList{Results: []gen.WebhookSubscriptionLog{}}
-	if len(rows) > limit {
-		last := rows[limit-1]
-		list.NextPageToken = ptr(encodePageToken(pageCursor{createdAt: last.CreatedAt, id: last.ID}))
-		rows = rows[:limit]
-	}
+	rows, list.NextPageToken = nextPage(rows, limit, func(r db.Delivery) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
 	for _, r := range rows {
 		status := gen.WebhookExecutionStatus("pending")
 		switch r.Status {
@@ -152,10 +144,7 @@ func (s SuperOffice) SuperOfficeSignalEvent(ctx context.Context, req gen.SuperOf
 	if req.Body != nil {
 		values = *req.Body
 	}
-	values["PrimaryKey"] = req.PrimaryKey
-	if _, ok := values["Entity"]; !ok {
-		values["Entity"] = entityOf(req.EventName)
-	}
+	values["PrimaryKey"] = req.PrimaryKey // Entity defaults to the event name's prefix
 	data, err := json.Marshal(values)
 	if err != nil {
 		return nil, err
@@ -167,13 +156,4 @@ func (s SuperOffice) SuperOfficeSignalEvent(ctx context.Context, req gen.SuperOf
 		return nil, err
 	}
 	return gen.SuperOfficeSignalEvent204Response{}, nil
-}
-
-func entityOf(eventName string) string {
-	for i, r := range eventName {
-		if r == '.' {
-			return eventName[:i]
-		}
-	}
-	return eventName
 }

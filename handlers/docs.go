@@ -15,7 +15,8 @@ import (
 
 // Docs serves the contract and a reference page rendered from it.
 type Docs struct {
-	specJSON []byte
+	// spec is openapi.yaml as JSON values, converted once at start-up.
+	spec map[string]any
 }
 
 //go:embed docs/redoc.standalone.js
@@ -42,11 +43,15 @@ func newDocs() (Docs, error) {
 	if err != nil {
 		return Docs{}, fmt.Errorf("openapi.yaml: %w", err)
 	}
-	specJSON, err := json.Marshal(doc)
+	raw, err := json.Marshal(doc)
 	if err != nil {
 		return Docs{}, err
 	}
-	return Docs{specJSON: specJSON}, nil
+	var spec map[string]any
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return Docs{}, err
+	}
+	return Docs{spec: spec}, nil
 }
 
 // GetOpenAPIYAML serves openapi.yaml as written.
@@ -56,11 +61,7 @@ func (d Docs) GetOpenAPIYAML(context.Context, gen.GetOpenAPIYAMLRequestObject) (
 
 // GetOpenAPIJSON serves openapi.yaml converted to JSON.
 func (d Docs) GetOpenAPIJSON(context.Context, gen.GetOpenAPIJSONRequestObject) (gen.GetOpenAPIJSONResponseObject, error) {
-	var body map[string]any
-	if err := json.Unmarshal(d.specJSON, &body); err != nil {
-		return nil, err
-	}
-	return gen.GetOpenAPIJSON200JSONResponse(body), nil
+	return gen.GetOpenAPIJSON200JSONResponse(d.spec), nil
 }
 
 // GetDocs serves the reference page.

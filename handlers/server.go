@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
@@ -60,4 +62,10 @@ func notFound(err error, what string) error {
 		return errNotFound
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// absoluteURL tells whether raw is an absolute URL with a host and one of the schemes.
+func absoluteURL(raw string, schemes ...string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Host != "" && slices.Contains(schemes, u.Scheme)
 }

@@ -45,7 +45,7 @@ func (s Shipping) ShippingCreateWebhookSubscription(ctx context.Context, req gen
 	row, err := s.q.CreateSubscription(ctx, db.CreateSubscriptionParams{
 		AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: dialectShippingWebhook,
 		ExternalID: "wh_" + randomAlphanumeric(24), Name: req.Body.Name, Url: req.Body.Url,
-		Events: shippingEvents(req.Body.Events), Filters: json.RawMessage(`[]`),
+		Events: eventNames(req.Body.Events), Filters: json.RawMessage(`[]`),
 		Status: activeStatus(req.Body.Active == nil || *req.Body.Active), Secret: secret,
 		Headers: json.RawMessage(`{}`), Properties: json.RawMessage(`{}`),
 	})
@@ -148,7 +148,7 @@ func (s Shipping) ShippingUpdateWebhookSubscription(ctx context.Context, req gen
 				p.Url = *body.Url
 			}
 			if body.Events != nil {
-				p.Events = shippingEvents(*body.Events)
+				p.Events = eventNames(*body.Events)
 			}
 			if body.Secret != nil && *body.Secret != "" {
 				p.Secret = *body.Secret
@@ -200,31 +200,10 @@ func checkShippingURL(raw *string) []fieldError {
 	if raw == nil {
 		return nil
 	}
-	if u, err := url.Parse(*raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if !absoluteURL(*raw, "http", "https") {
 		return []fieldError{{path: "url", message: "The url must be a valid URL."}}
 	}
 	return nil
-}
-
-func shippingEvents(events []gen.ShippingWebhookEvent) []string {
-	out := make([]string, 0, len(events))
-	for _, e := range events {
-		if !strings.Contains(strings.Join(out, "\n")+"\n", string(e)+"\n") {
-			out = append(out, string(e))
-		}
-	}
-	return out
-}
-
-func toShippingSubscription(s db.Subscription) gen.ShippingWebhookSubscription {
-	events := make([]gen.ShippingWebhookEvent, len(s.Events))
-	for i, e := range s.Events {
-		events[i] = gen.ShippingWebhookEvent(e)
-	}
-	return gen.ShippingWebhookSubscription{
-		Id: s.ExternalID, Name: s.Name, Url: s.Url, Events: events, Secret: shippingMaskedSecret,
-		Active: s.Status == statusActive, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
-	}
 }
 
 func shippingNotFound() gen.ShippingNotFoundJSONResponse {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -362,7 +361,7 @@ func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
 	}
 	switch {
 	case f.Type == soTypeWebhook:
-		if u, err := url.Parse(f.Url); err != nil || u.Scheme != "https" || u.Host == "" {
+		if !absoluteURL(f.Url, "https") {
 			return soFields{}, &soInvalid{"TargetUrl must be an https URL"}
 		}
 	case f.Url == "":
@@ -372,11 +371,7 @@ func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
 	if len(events) == 0 {
 		return soFields{}, &soInvalid{"Events must name at least one event"}
 	}
-	for _, ev := range events {
-		if ev != "" && !slices.Contains(f.Events, ev) {
-			f.Events = append(f.Events, ev)
-		}
-	}
+	f.Events = eventNames(events)
 	if state, ok := nv(e.State); ok {
 		switch state {
 		case gen.WebhookStateNullableActive:
@@ -445,62 +440,6 @@ func reservedHeader(name string) bool {
 		return true
 	}
 	return false
-}
-
-func soState(status string) gen.WebhookState {
-	switch status {
-	case statusActive:
-		return gen.WebhookStateActive
-	case statusTooManyErrors:
-		return gen.WebhookStateTooManyErrors
-	}
-	return gen.WebhookStateStopped
-}
-
-// toSuperOfficeEntity is the stored webhook as a request entity, the document patches apply to.
-func toSuperOfficeEntity(r db.Subscription) gen.Webhook {
-	w := toSuperOfficeWebhook(context.Background(), r, db.Scope{})
-	return gen.Webhook{
-		WebhookId: w.WebhookId, Name: w.Name, Events: w.Events, TargetUrl: w.TargetUrl, Secret: w.Secret,
-		State: w.State, Type: w.Type, Headers: w.Headers, Properties: w.Properties, ErrorsEmail: w.ErrorsEmail,
-	}
-}
-
-func toSuperOfficeWebhook(ctx context.Context, r db.Subscription, scope db.Scope) gen.WebhookWithLinks {
-	id, _ := strconv.Atoi(r.ExternalID)
-	headers := map[string]string{}
-	properties := map[string]any{}
-	_ = json.Unmarshal(r.Headers, &headers)
-	_ = json.Unmarshal(r.Properties, &properties)
-	associate := soAssociate(scope)
-	return gen.WebhookWithLinks{
-		WebhookId:           nullable.NewNullableWithValue(int32(id)),
-		Name:                nullable.NewNullableWithValue(r.Name),
-		Events:              nullable.NewNullableWithValue(slices.Clone(r.Events)),
-		TargetUrl:           nullable.NewNullableWithValue(r.Url),
-		Secret:              nullable.NewNullableWithValue(r.Secret),
-		State:               nullable.NewNullableWithValue(gen.WebhookStateNullable(soState(r.Status))),
-		Type:                nullable.NewNullableWithValue(r.Service),
-		Headers:             nullable.NewNullableWithValue(headers),
-		Properties:          nullable.NewNullableWithValue(properties),
-		ErrorsEmail:         nullable.NewNullableWithValue(r.ErrorsEmail),
-		Registered:          nullable.NewNullableWithValue(r.CreatedAt.UTC()),
-		RegisteredAssociate: nullable.NewNullableWithValue(associate),
-		Updated:             nullable.NewNullableWithValue(r.UpdatedAt.UTC()),
-		UpdatedAssociate:    nullable.NewNullableWithValue(associate),
-		UnderscoreLinks:     nullable.NewNullableWithValue(map[string]string{"Self": infoFrom(ctx).baseURL + "/api/v1/Webhook/" + r.ExternalID}),
-	}
-}
-
-// soAssociate is the account's SuperOffice user, who registers and updates every webhook.
-func soAssociate(scope db.Scope) gen.Associate {
-	id, _ := strconv.Atoi(scope.ParentID)
-	return gen.Associate{
-		AssociateId: ptr(int32(id)), Name: ptr(scope.Name), PersonId: ptr(int32(0)), Rank: ptr(int32(0)),
-		Tooltip: ptr(scope.Name), Type: ptr(gen.InternalAssociate), GroupIdx: ptr(int32(0)),
-		FullName: ptr(scope.Name), FormalName: ptr(scope.Name), Deleted: ptr(false), EjUserId: ptr(int32(0)),
-		UserName: ptr(scope.Name),
-	}
 }
 
 // selectMembers nulls every member that $select does not list (names are case-insensitive).

@@ -3,9 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/internal/delivery"
 )
 
 // targetTester calls a webhook's target the way a delivery would, for SuperOffice's POST /Test.
@@ -35,26 +33,12 @@ func newTargetTester(transport http.RoundTripper) *targetTester {
 	}}
 }
 
-// test POSTs a "test" event to the target and reports whether it answered 2xx.
+// test POSTs a "test" event to the target, formatted and signed as a delivery is, and reports
+// whether it answered 2xx.
 func (t *targetTester) test(ctx context.Context, f soFields, account db.Account) (bool, string) {
-	eventID := uuid.NewString()
-	payload := map[string]any{
-		"EventId":              eventID,
-		"Timestamp":            time.Now().UTC().Format(time.RFC3339Nano),
-		"Changes":              []string{},
-		"Event":                "test",
-		"PrimaryKey":           0,
-		"Entity":               "webhook",
-		"ContextIdentifier":    account.ID.String(),
-		"ChangedByAssociateId": 0,
-		"WebhookName":          f.Name,
-	}
-	var properties map[string]any
-	_ = json.Unmarshal(f.Properties, &properties)
-	for k, v := range properties {
-		payload[k] = v
-	}
-	body, err := json.Marshal(payload)
+	ev := db.Event{ID: uuid.New(), AccountID: account.ID, Type: "test", Data: json.RawMessage(`{"Entity": "webhook"}`), CreatedAt: time.Now()}
+	sub := db.Subscription{Name: f.Name, Url: f.Url, Secret: f.Secret, Headers: f.Headers, Properties: f.Properties}
+	header, body, err := delivery.SuperOfficeRequest(ev, sub, 0)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -62,20 +46,7 @@ func (t *targetTester) test(ctx context.Context, f soFields, account db.Account)
 	if err != nil {
 		return false, "TargetUrl cannot be called: " + err.Error()
 	}
-	var headers map[string]string
-	_ = json.Unmarshal(f.Headers, &headers)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "NetServer-Webhook/1.0")
-	req.Header.Set("X-SuperOffice-Event", "test")
-	req.Header.Set("X-SuperOffice-EventId", eventID)
-	if f.Secret != "" {
-		mac := hmac.New(sha256.New, []byte(f.Secret))
-		mac.Write(body)
-		req.Header.Set("X-SuperOffice-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	}
+	req.Header = header
 	resp, err := t.client.Do(req)
 	if err != nil {
 		var netErr net.Error

@@ -143,13 +143,7 @@ func collectFieldErrors(err error, out *[]fieldError) {
 	}
 	var reqErr *openapi3filter.RequestError
 	if !errors.As(err, &reqErr) {
-		// With MultiError, body schema errors arrive unwrapped.
-		var schemaErr *openapi3.SchemaError
-		if errors.As(err, &schemaErr) {
-			collectSchemaErrors("", schemaErr, nil, out)
-			return
-		}
-		*out = append(*out, fieldError{message: err.Error()})
+		collectSchemaErrors("", err, nil, out) // with MultiError, body schema errors arrive unwrapped
 		return
 	}
 	prefix := ""

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
@@ -36,7 +35,7 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 		Dialect:    dialectVoucherifyWebhook,
 		ExternalID: "wh_" + randomAlphanumeric(24),
 		Url:        req.Body.TargetUrl,
-		Events:     voucherifyEvents(req.Body.Events),
+		Events:     eventNames(req.Body.Events),
 		Filters:    json.RawMessage(`[]`),
 		Status:     activeStatus(active),
 		Headers:    json.RawMessage(`{}`),
@@ -102,7 +101,7 @@ func (v Voucherify) VoucherifyUpdateWebhook(ctx context.Context, req gen.Voucher
 		}
 		updated, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
 			p.Url = req.Body.TargetUrl
-			p.Events = voucherifyEvents(req.Body.Events)
+			p.Events = eventNames(req.Body.Events)
 			p.Status = status
 			if status == statusActive {
 				p.StatusReason = ""
@@ -190,7 +189,7 @@ func missing(err error) (gen.Error, bool) {
 // deliverable somewhere and fire on something.
 func checkVoucherifyWebhook(targetURL string, events []gen.ManagementProjectsWebhookEvent) []fieldError {
 	var fields []fieldError
-	if u, err := url.Parse(targetURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if !absoluteURL(targetURL, "http", "https") {
 		fields = append(fields, fieldError{path: "target_url", message: "must be an absolute http or https URL"})
 	}
 	if len(events) == 0 {

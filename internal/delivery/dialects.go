@@ -63,24 +63,11 @@ func (e *Engine) build(c db.GetDeliveryContextRow, deliveryID uuid.UUID, attempt
 			out.header.Set("messagebird-signature", BirdSignature(sub.Secret, ts, sub.Url, out.body))
 		}
 	case DialectSuperOffice:
-		out.body, err = superOfficePayload(ev, sub)
-		var headers map[string]string
-		_ = json.Unmarshal(sub.Headers, &headers)
-		for k, v := range headers {
-			out.header.Set(k, v)
-		}
-		out.header.Set("Content-Type", "application/json")
-		out.header.Set("User-Agent", "NetServer-Webhook/1.0")
-		out.header.Set("X-SuperOffice-Event", ev.Type)
-		out.header.Set("X-SuperOffice-EventId", ev.ID.String())
-		out.header.Set("X-SuperOffice-Retry", strconv.Itoa(attempt))
-		if sub.Secret != "" {
-			out.header.Set("X-SuperOffice-Signature", base64HMAC(sub.Secret, out.body))
-		}
+		out.header, out.body, err = SuperOfficeRequest(ev, sub, attempt)
 	case DialectShipping:
 		out.body, err = json.Marshal(map[string]any{"type": ev.Type, "timestamp": ev.CreatedAt.UTC().Format(time.RFC3339Nano), "data": data})
 	case DialectArkyn:
-		return e.discordMessage(ev, sub, now)
+		return e.discordMessage(ev, sub)
 	default:
 		return outgoing{}, fmt.Errorf("dialect %q has no delivery format", sub.Dialect)
 	}
@@ -129,6 +116,30 @@ func base64HMAC(key string, msg []byte) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
+// SuperOfficeRequest is what NetServer sends for an event: its body, the webhook's Headers and
+// the X-SuperOffice-* headers (signed when the webhook has a Secret). attempt counts from 0.
+func SuperOfficeRequest(ev db.Event, sub db.Subscription, attempt int) (http.Header, []byte, error) {
+	body, err := superOfficePayload(ev, sub)
+	if err != nil {
+		return nil, nil, err
+	}
+	header := http.Header{}
+	var headers map[string]string
+	_ = json.Unmarshal(sub.Headers, &headers)
+	for k, v := range headers {
+		header.Set(k, v)
+	}
+	header.Set("Content-Type", "application/json")
+	header.Set("User-Agent", "NetServer-Webhook/1.0")
+	header.Set("X-SuperOffice-Event", ev.Type)
+	header.Set("X-SuperOffice-EventId", ev.ID.String())
+	header.Set("X-SuperOffice-Retry", strconv.Itoa(attempt))
+	if sub.Secret != "" {
+		header.Set("X-SuperOffice-Signature", base64HMAC(sub.Secret, body))
+	}
+	return header, body, nil
+}
+
 // superOfficePayload is NetServer's webhook body. The event's data may carry PrimaryKey,
 // Entity, Changes, ContextIdentifier and ChangedByAssociateId; the subscription's Properties are
 // injected last.
@@ -164,7 +175,7 @@ func superOfficePayload(ev db.Event, sub db.Subscription) ([]byte, error) {
 var discordColours = map[string]int{"info": 0x0ea5e9, "warning": 0xfb923c, "fatal": 0xe11d48}
 
 // discordMessage is the message Arkyn posts to a traffic source's Discord channel.
-func (e *Engine) discordMessage(ev db.Event, sub db.Subscription, now time.Time) (outgoing, error) {
+func (e *Engine) discordMessage(ev db.Event, sub db.Subscription) (outgoing, error) {
 	channel := strings.TrimPrefix(sub.Url, DiscordURLPrefix)
 	var data struct {
 		Method      string `json:"method"`
@@ -196,7 +207,6 @@ func (e *Engine) discordMessage(ev db.Event, sub db.Subscription, now time.Time)
 	header.Set("Content-Type", "application/json")
 	header.Set("User-Agent", "webhookd/1")
 	header.Set("Authorization", "Bot "+e.cfg.DiscordBotToken)
-	_ = now
 	return outgoing{url: strings.TrimRight(e.cfg.DiscordBaseURL, "/") + "/channels/" + channel + "/messages", header: header, body: body}, nil
 }
 

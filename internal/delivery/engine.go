@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -307,22 +308,20 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), 24*time.Hour)
 }
 
-// targetName is the target without its path and query, which may carry secrets.
+// targetName is the target's scheme and host, without the path and query, which may carry secrets.
 func targetName(raw string) string {
-	if i := len("https://"); len(raw) > i {
-		if j := bytes.IndexByte([]byte(raw[i:]), '/'); j >= 0 {
-			return raw[:i+j]
-		}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the target"
 	}
-	return raw
+	return u.Scheme + "://" + u.Host
 }
 
+// unwrapURLError drops net/http's "Post <url>:" prefix, which would repeat the full URL.
 func unwrapURLError(err error) error {
-	var ue interface{ Unwrap() error }
+	var ue *url.Error
 	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
+		return ue.Err
 	}
 	return err
 }
