@@ -1701,6 +1701,9 @@ type AdminBadRequest = AdminError
 // AdminNotFound defines model for AdminNotFound.
 type AdminNotFound = AdminError
 
+// AdminPayloadTooLarge defines model for AdminPayloadTooLarge.
+type AdminPayloadTooLarge = AdminError
+
 // AdminUnauthorized defines model for AdminUnauthorized.
 type AdminUnauthorized = AdminError
 
@@ -1713,8 +1716,14 @@ type ArkynForbidden = ArkynError
 // ArkynNotFound defines model for ArkynNotFound.
 type ArkynNotFound = ArkynError
 
+// ArkynPayloadTooLarge defines model for ArkynPayloadTooLarge.
+type ArkynPayloadTooLarge = ArkynError
+
 // ArkynUnauthorized defines model for ArkynUnauthorized.
 type ArkynUnauthorized = ArkynError
+
+// BirdPayloadTooLarge An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
+type BirdPayloadTooLarge = ErrorDetailed
 
 // ShippingBadRequest defines model for ShippingBadRequest.
 type ShippingBadRequest = ShippingError
@@ -1724,6 +1733,9 @@ type ShippingForbidden = ShippingError
 
 // ShippingNotFound defines model for ShippingNotFound.
 type ShippingNotFound = ShippingError
+
+// ShippingPayloadTooLarge defines model for ShippingPayloadTooLarge.
+type ShippingPayloadTooLarge = ShippingError
 
 // ShippingRateLimited defines model for ShippingRateLimited.
 type ShippingRateLimited = ShippingRateLimitError
@@ -1746,6 +1758,9 @@ type SoConflict = SoError
 // SoNotFound defines model for SoNotFound.
 type SoNotFound = SoError
 
+// SoPayloadTooLarge defines model for SoPayloadTooLarge.
+type SoPayloadTooLarge = SoError
+
 // SoPreconditionFailed defines model for SoPreconditionFailed.
 type SoPreconditionFailed = SoError
 
@@ -1754,6 +1769,9 @@ type SoUnauthorized = SoError
 
 // VoucherifyInvalidPayload Error: Bad Request &rarr; Invalid Payload
 type VoucherifyInvalidPayload = E400InvalidPayload
+
+// VoucherifyPayloadTooLarge Error details
+type VoucherifyPayloadTooLarge = Error
 
 // VoucherifyPaymentRequired Error: Payment required - the current plan does not include the feature.
 type VoucherifyPaymentRequired = ErrorPaymentRequired
@@ -2960,6 +2978,8 @@ type AdminBadRequestJSONResponse AdminError
 
 type AdminNotFoundJSONResponse AdminError
 
+type AdminPayloadTooLargeJSONResponse AdminError
+
 type AdminUnauthorizedJSONResponse AdminError
 
 type ArkynBadRequestJSONResponse ArkynError
@@ -2968,7 +2988,11 @@ type ArkynForbiddenJSONResponse ArkynError
 
 type ArkynNotFoundJSONResponse ArkynError
 
+type ArkynPayloadTooLargeJSONResponse ArkynError
+
 type ArkynUnauthorizedJSONResponse ArkynError
+
+type BirdPayloadTooLargeJSONResponse ErrorDetailed
 
 type ShippingBadRequestResponseHeaders struct {
 	XRateLimitLimit     *int
@@ -3001,6 +3025,17 @@ type ShippingNotFoundJSONResponse struct {
 	Body ShippingError
 
 	Headers ShippingNotFoundResponseHeaders
+}
+
+type ShippingPayloadTooLargeResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+type ShippingPayloadTooLargeJSONResponse struct {
+	Body ShippingError
+
+	Headers ShippingPayloadTooLargeResponseHeaders
 }
 
 type ShippingRateLimitedResponseHeaders struct {
@@ -3036,11 +3071,15 @@ type SoConflictJSONResponse SoError
 
 type SoNotFoundJSONResponse SoError
 
+type SoPayloadTooLargeJSONResponse SoError
+
 type SoPreconditionFailedJSONResponse SoError
 
 type SoUnauthorizedJSONResponse SoError
 
 type VoucherifyInvalidPayloadJSONResponse E400InvalidPayload
+
+type VoucherifyPayloadTooLargeJSONResponse Error
 
 type VoucherifyPaymentRequiredJSONResponse ErrorPaymentRequired
 
@@ -3102,6 +3141,22 @@ func (response AdminCreateAccount401JSONResponse) VisitAdminCreateAccountRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateAccount413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminCreateAccount413JSONResponse) VisitAdminCreateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3231,6 +3286,22 @@ func (response AdminUpdateAccount404JSONResponse) VisitAdminUpdateAccountRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminUpdateAccount413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminUpdateAccount413JSONResponse) VisitAdminUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3401,6 +3472,20 @@ func (response SuperOfficePostWebhook401JSONResponse) VisitSuperOfficePostWebhoo
 	return err
 }
 
+type SuperOfficePostWebhook413JSONResponse struct{ SoPayloadTooLargeJSONResponse }
+
+func (response SuperOfficePostWebhook413JSONResponse) VisitSuperOfficePostWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SuperOfficeTestWebhookRequestObject struct {
 	Body *SuperOfficeTestWebhookJSONRequestBody
 }
@@ -3447,6 +3532,20 @@ func (response SuperOfficeTestWebhook401JSONResponse) VisitSuperOfficeTestWebhoo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeTestWebhook413JSONResponse struct{ SoPayloadTooLargeJSONResponse }
+
+func (response SuperOfficeTestWebhook413JSONResponse) VisitSuperOfficeTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3532,6 +3631,20 @@ func (response SuperOfficeSignalEvent401JSONResponse) VisitSuperOfficeSignalEven
 	return err
 }
 
+type SuperOfficeSignalEvent413JSONResponse struct{ SoPayloadTooLargeJSONResponse }
+
+func (response SuperOfficeSignalEvent413JSONResponse) VisitSuperOfficeSignalEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SuperOfficeDeleteWebhookRequestObject struct {
 	Id SoWebhookId `json:"id"`
 }
@@ -3546,6 +3659,20 @@ type SuperOfficeDeleteWebhook204Response struct {
 func (response SuperOfficeDeleteWebhook204Response) VisitSuperOfficeDeleteWebhookResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type SuperOfficeDeleteWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeDeleteWebhook400JSONResponse) VisitSuperOfficeDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type SuperOfficeDeleteWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
@@ -3739,6 +3866,20 @@ func (response SuperOfficePatchWebhook412JSONResponse) VisitSuperOfficePatchWebh
 	return err
 }
 
+type SuperOfficePatchWebhook413JSONResponse struct{ SoPayloadTooLargeJSONResponse }
+
+func (response SuperOfficePatchWebhook413JSONResponse) VisitSuperOfficePatchWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SuperOfficePutWebhookRequestObject struct {
 	Id     SoWebhookId `json:"id"`
 	Params SuperOfficePutWebhookParams
@@ -3805,6 +3946,20 @@ func (response SuperOfficePutWebhook404JSONResponse) VisitSuperOfficePutWebhookR
 	return err
 }
 
+type SuperOfficePutWebhook413JSONResponse struct{ SoPayloadTooLargeJSONResponse }
+
+func (response SuperOfficePutWebhook413JSONResponse) VisitSuperOfficePutWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SuperOfficeGetLastErrorRequestObject struct {
 	Id SoWebhookId `json:"id"`
 }
@@ -3823,6 +3978,20 @@ func (response SuperOfficeGetLastError200JSONResponse) VisitSuperOfficeGetLastEr
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeGetLastError400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeGetLastError400JSONResponse) VisitSuperOfficeGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4008,6 +4177,22 @@ func (response IngestEvent404JSONResponse) VisitIngestEventResponse(w http.Respo
 	return err
 }
 
+type IngestEvent413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response IngestEvent413JSONResponse) VisitIngestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type VoucherifyListWebhooksRequestObject struct {
 	ProjectId ProjectId `json:"projectId"`
 }
@@ -4161,6 +4346,22 @@ func (response VoucherifyCreateWebhook404JSONResponse) VisitVoucherifyCreateWebh
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoucherifyCreateWebhook413JSONResponse struct {
+	VoucherifyPayloadTooLargeJSONResponse
+}
+
+func (response VoucherifyCreateWebhook413JSONResponse) VisitVoucherifyCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4389,6 +4590,22 @@ func (response VoucherifyUpdateWebhook404JSONResponse) VisitVoucherifyUpdateWebh
 	return err
 }
 
+type VoucherifyUpdateWebhook413JSONResponse struct {
+	VoucherifyPayloadTooLargeJSONResponse
+}
+
+func (response VoucherifyUpdateWebhook413JSONResponse) VisitVoucherifyUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOpenAPIJSONRequestObject struct {
 }
 
@@ -4551,6 +4768,22 @@ func (response ArkynCreateTrafficSource409JSONResponse) VisitArkynCreateTrafficS
 	return err
 }
 
+type ArkynCreateTrafficSource413JSONResponse struct {
+	ArkynPayloadTooLargeJSONResponse
+}
+
+func (response ArkynCreateTrafficSource413JSONResponse) VisitArkynCreateTrafficSourceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ArkynAuthUserRequestObject struct {
 	Body *ArkynAuthUserJSONRequestBody
 }
@@ -4597,6 +4830,22 @@ func (response ArkynAuthUser404JSONResponse) VisitArkynAuthUserResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArkynAuthUser413JSONResponse struct {
+	ArkynPayloadTooLargeJSONResponse
+}
+
+func (response ArkynAuthUser413JSONResponse) VisitArkynAuthUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4824,6 +5073,31 @@ func (response ShippingCreateWebhookSubscription403JSONResponse) VisitShippingCr
 		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShippingCreateWebhookSubscription413JSONResponse struct {
+	ShippingPayloadTooLargeJSONResponse
+}
+
+func (response ShippingCreateWebhookSubscription413JSONResponse) VisitShippingCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5307,6 +5581,31 @@ func (response ShippingUpdateWebhookSubscription404JSONResponse) VisitShippingUp
 	return err
 }
 
+type ShippingUpdateWebhookSubscription413JSONResponse struct {
+	ShippingPayloadTooLargeJSONResponse
+}
+
+func (response ShippingUpdateWebhookSubscription413JSONResponse) VisitShippingUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ShippingUpdateWebhookSubscription422JSONResponse struct {
 	ShippingValidationFailedJSONResponse
 }
@@ -5533,6 +5832,22 @@ func (response ArkynUpdateWebhook404JSONResponse) VisitArkynUpdateWebhookRespons
 	return err
 }
 
+type ArkynUpdateWebhook413JSONResponse struct {
+	ArkynPayloadTooLargeJSONResponse
+}
+
+func (response ArkynUpdateWebhook413JSONResponse) VisitArkynUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BirdListAvailableWebhooksRequestObject struct {
 	WorkspaceId WorkspaceId `json:"workspaceId"`
 	Params      BirdListAvailableWebhooksParams
@@ -5726,6 +6041,22 @@ func (response BirdCreateWebhookSubscription404JSONResponse) VisitBirdCreateWebh
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BirdCreateWebhookSubscription413JSONResponse struct {
+	BirdPayloadTooLargeJSONResponse
+}
+
+func (response BirdCreateWebhookSubscription413JSONResponse) VisitBirdCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5934,6 +6265,22 @@ func (response BirdUpdateWebhookSubscription404JSONResponse) VisitBirdUpdateWebh
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BirdUpdateWebhookSubscription413JSONResponse struct {
+	BirdPayloadTooLargeJSONResponse
+}
+
+func (response BirdUpdateWebhookSubscription413JSONResponse) VisitBirdUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7663,353 +8010,366 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37ctu4si+OvwoOf6sqyRpSpm62pNTU3p5cZjyTON6xPZmLcyyIhCyOKUBDULaVLFeth/g9wfljP9h6",
-	"km+hcSF4kyjbmWuq9p4ViyQujUaju9H96Y9OwOYLRglNuTP66JAbPF/EBP69n1yu6DsymTF2Kf6+wvGS",
-	"iH8ECcEpCfdTZ+R0/E7P89teu3/S9kddf+T7Ld/3f3JcJ4x4wJLw2QxTSuKD0Bk5w8Hebr/X7bR9/S/H",
-	"dSLxpD/xye6kHXidcG/q9XB/6A1xv+35QXfax3tkGHbajuukCZ5Oo+CYLZOAQJPtTrfX390beOIfXk/8",
-	"Zyj+o38f4knguM5yEZbG3PFP2v1RJxvz7a3rfBUloZr08XLCgyRapBGj6wnQbnud/km7O+p3R73dVq83",
-	"7PZ7ggbkilDxFpnjKG5FNCUJDqA99exlFKck4c7o5/eKEsMe7kx3g4HX28PE6w3aQ29CphNvd6/fDvz2",
-	"cK/dnTiuw5ILTKMPWDQGhJhO27g/7A09vOf3vN4g7HjDYTj0Jp0gnE72pmTaJY7rcJJcRQFxRk4gF4aL",
-	"H1OcLrkzciIqhnclXkzJfBHjVLxZRT815d6o3Rl1Oy3f7/eGMOVlEjsjZ5amCz7a2bmWpGwpxtrZHUxI",
-	"b9AnXn+Ksdfr7na9gd/teh3SDTvd3UHXD8XsrllyyRdYrfGkE+5hv931BruhYA685w06vb43mHb32v1g",
-	"sIdJBxbveBYtFhG92LSAIU6x+F812VGaLImrl/Ucq0n2Pb/rdYYn7d2RL5jELKhYLoervs4VHVvqc0HO",
-	"4iNFvapHIYlJzSO5KvDnBbyRJji4FG8scBKUX9AcdD07l9zvuA7Fc7GCp3IASBEGHYqfBTMECRGz/c+/",
-	"/99W/5dxhE2tnufviS1lqJXnBcUDrYDNNV/wHdWMR2i4YBFNnVtYSPacTPEyTqvkz4skYQl/IbaUZM4X",
-	"ZlECRlMcpNZa6F80nd+7zjcEh7DnPt66zqEkkOM6RwlbkCSNiHryllxEPCUJCZ0RXcax/cs+5yyIYHfI",
-	"R8eako7rHKdy2+zrrXSCkwuSniZquCerhXisSOC4enV0W+rPUh+KFmJL+K5z/iqilzBUSbBXmKdAGYtW",
-	"ztGb4xNk9uL1dcteA7kAfLkgCRNSlYxQ3++iYykh0CnFVziK8SQmDvSweS3Ygv+31cOGpeFYvJYxb7Yu",
-	"zg/eCaEYRCcO5tC/Wqg3CbxTWC6Hw4kgpFoydwqLJ7hzFwRWVxxShjsrl/OjY/4QhO67znPFOaMpjjlx",
-	"nRe/nHKSqFV4yZI5jtXYYKiu83IZF375OmHLxUF4A5+oR5ydq6dHJOFSiPuu8xbTS/jHCWNxGi2yRhTb",
-	"HIhDhOI4G7PriAEVmr21eJJ34R8bOLMxm6xl4Tpil5n6L0Rpa2d229bWdI5JPF1DWryIdq7aO+rznW5b",
-	"Sz/1y6uIp9Z2+3mt7KvfTpt2z332S734O07ZYgEb/ffkspLovPcCvbdX6C35dUlyi/THlYm/nTy4zZOI",
-	"L+M8hV4TzvGF+EJ2iDDl14KxUMf30ZvvxNCWQUA4l7oZ7IqZTYq3OCWvonmUevBfUOqIpew5amE4wnHM",
-	"rkmIFiRB1xEN2TWasgSls4ij/aMDdElWLUH4YEbmoBSmci5CWb8gCczF7u+t0OVpRC/W9BmTaYoiitIZ",
-	"QcEySQhNVd9bdsVJxdTezUhV04jQkLui21Ma3SBOAkZDvqHDW9dZ4ATPSapIux8EbElTsVOK/Z7MCMLy",
-	"8SOOolA0HYkHC5zOMl0TmxZcJyG/LiMQKlLFzkYyFeJcMONyGYFuK0fG00SQVozrKGG/kKByJEcJu4pC",
-	"AkRY0ujXJUFRSGgaTSOSIDaFBwv5fc0oF6b1daP8R0KEePj/7WRm8o58yneONN2ygUq+PyYxCSrW7Q38",
-	"A8coYPM5RpwIygutPI54Kka9MNsXpQxFNIiXIdF8lMA2aqE36YwkaBqROOQIJ0AEioSYIyFiy1R8mpBw",
-	"GRC0wKuY4RDx6AMZoTMQFy7s+TOnhZSGjb5EfMauxT5RrRqK/bokySoj2T+4nFgFQ1nLZvZ9HQtpG6SW",
-	"gaKGnBPRFBwI84hG8+XcGbXdqh21ZjiN+EgJNRQwOo0ulgmY3DVDvzZ93ZursmFbk7At2jr66vFy6911",
-	"+/W6sun77d13tv1eOUj9wtqRWa3clZ6KcPaAQOolhC8Y5crVFc4jqiQfOHgYTYn8J14s4iiANd/5hUs/",
-	"gu0lg6PYPttwcrmSbykFQLzRuuz+Mrzp/Dc8bOXVgaXScZ3d0J+2pwPidXG/7fXwgHjDsE28znR32g6G",
-	"kz3c9sU5PokSoOpdXUB3ca64RadXlfY1JThdJpIuc0zxBZkTmu4vIqXR3yoHRaOJWueJ9FVYCocgc8F2",
-	"EFSkOcX8XNJcjL3gvbLH3ldjv2LLYEaSaLoSrWengzwpzk+S+PJV9E1PMM9tU97THAWf1J6lLrqO0pmQ",
-	"3NIdw1tiyMCSX+HQUjC34MqIXuE4CvNeSxZK0QiPzhPVsOvMjTamfkMTFq5G+jhaoTNYijMHRRzNI87l",
-	"Lm9OBjEV6ZqooYTuN2SEI8pSNMdpMAPpKxvJSHLI0pdsScMtCUKtz4oUoSw9n8JDmxZqdWA48umDTfmQ",
-	"6bVHM8ylKiqEoJ7jKcXLdMaS6APZdp7LwqfFueae56aLgC0QFgNAE4ITkqCUXRIqVt3I3gdddtmX6USx",
-	"FmIJuk4YvZAEERLzQfdBNufCbcIIzZeC+QnSxFDnm5Ir1ijEfCg7ESOvafuQqYktpI5R105zcgpC1JLz",
-	"QE4URXSxTFGIU+wijOY4Fmc1CVEUuoKulCGx/kLFkVSTg8wo/ZIlkygM5bS2219vrilJaqjxI1uikMFe",
-	"YtdUcryiPpJmaiujTzaGByOP4LZ8f2hCYkYvQNPGlIFSLc6QjBR3lDQ5pqohx0l+KJmIMTQwnYu5XFc4",
-	"XrPGtD5tWsns2/yUK1v/ZAQGfotSrvVRF11jng0yo/M9pN367a33BLC4dRdi9/ewBNCSTI1LUIDcLITg",
-	"hOnq66k7izOzn3MzJtrrr2T8BFef7vZJK054MVKxHnKs3x6/OWxZd4E9399G19FzW0ug+l43OXequlbf",
-	"7JQ/WOeyadpS9lGdV6Z5S+KDW/uC8q5iNiE4fEPj1dr1n5rG86ufObzkkY5Dj9F4lV/07oMvuu5zjlew",
-	"8CGTwukxzsYALzCKMLpOopQ8+RuyxEMqtkWOqNZw31U4CmwBbbNF78HZgi9IEE0jElY6LFDAlnEIo5mQ",
-	"bEB/M54wD7c+GePsq1quSHBKzuHFc3ITEBIWTIITxtAc05U+NHgLHcUEc3HSrxC+wBFFMU6FzuQ6CUmT",
-	"1TmepkIHbA/udniY+dZyjngDwZiRHnOBL96KgXj7ciBF19OxdIqjJU2jWHr3pO88EcTnW3nn/6pMd0yS",
-	"K5K8yJilMdNNcRQvE7KW6Ti0fi5/trntmM1JOhP23zXcaQgLUBwJbJkgkhdH/QdWTTZ2bVHnU9jmRRrV",
-	"GukHmV6pjWX7CstI6/aDkmddrxZlvhcvwexf4ih+EF3eEAb+ISMUzeWpOETkX5ndThFOErxqOe9V8JF8",
-	"bZnEJdv+9O2rlvP+tqggX0RXhIIBDfaKGlXLuQtFM4rU0jZ7Bck5/p1OOXZnQ4iyFzSN0lX53t0ZOfKR",
-	"MOw5viLa3ohozvhxXPm+urm+m0/mmNUu7Fc41P21UKMRKYPZsh/l9mLPGJ3GUbAtjVLC02wnlqh0JF2s",
-	"ovcpvDVCOyos0CaM6fxhyLIPFh+yOmcLIq/U1DDUpB9SHdZT1gpvt51zudjTvYtnZM10D5nRboue3mN2",
-	"lIA2Et1ZZOo4kaq52jeBQpDNWSi1bVDR0MHUO6X6N+84okFx4StG9zA0sUemZlA/KEWqT3Hqakrtq8eS",
-	"CcUyTYg4AggV5DK+NL2ZC2S6qzdpPdPII+orzKPARcdvTqLgkqRCPnwlHfNBQuCeGsfytuh7c3ulDusj",
-	"efW/Ja30Sb/Ivi5cIPR8Xww3xVHM5QW6vCJqpRDIcy5OWvu+wHUuycq6ddItV2k12TNF63O4LbzyfIL7",
-	"eDgZTro9vzPs+Xi4DaXJec/3z4sDqLItSLpMKBdaBJzFKFKBJCqMYgb6QMCShATgv1qSIvWP8GpOaPrW",
-	"XFVvRf4X8t+VZO/YZP9RaKY6+mcRY5rdnOmoEYzUbaxZC3H8LEgyZclccrSRvC2zTEq/O9ffnKtGcuul",
-	"JnmnSyFg+iKVtliL9ZMWb7w2F8+gpaoJFNdJ3u/e8ZB5S0qO+6ol69lL9gxTeDuioY5MgntfFMm/z/tR",
-	"ejU/3TNLUe2zqei6aruEvV6nG/b7k93hcHfagXfkh/KlQo/moTJ51QC3XthGK3k9IxRhpPus9PTkFuse",
-	"wv90/XVoz29rctfaXHcV8M0JEk3FvyP7tgKObH1zWCCH0mLuyLuHLEUvt2dZo0oolr2enZPLl998/2o3",
-	"/vVZL36+PHh5s3hxcvw1/m0YeG3/RXbOwlJ/P3aGl1s66qhVjMJ4sPCOwvlvredHbRHLOK2qYIsFTlOS",
-	"UB35dvr21UhYJJZ5DUHB4oHkBIxmjKcIbtbKtrS2biDMOaLZvVgWcip0GrgV0qGH2xzsQNIrY0Fvii7Z",
-	"ahilFcvY+eEiT8wezi1TdUDeyPFJON3rdCbesDvpeb1ev+0NcD/0elM8neB+EE4HEye3CNdrPfzb01oO",
-	"svrEtihNwmw7lC99C3Rdfrpgl9ONwS4QY57diG2vzzSjS74fK87Fci/pHu0obBWKZsX0m+jCjTfVB2Ag",
-	"pCs7YnDdR19FSWh/Y8X7WRGfIU6Jl0bgJiiEfebj/9Z19VK/pwICN0aU6rv7j+UHhbDAtSaXePUNvGpP",
-	"1AoObDrRfLDguj4tw8x0eWvHsv7sZCFGFgVt+ttDzPWtFjZPBFfxyHszbjaRypyr2eoZNA3sFEoDH8d2",
-	"6ohKv8pz3l0WV6/aHN+8IvQinTmjjjAg5xHVf7erwodt8sizZdNkwvtslWeZNb3Nbil89sfaMBG9UHrF",
-	"uoYP4K3CROr3mvJrN/V/F9q921YtNPIb7dZcr596wxq66r1rlm8N38tUt42beB5R+9f277mty1PJQkRL",
-	"21ee4R8dQpdzoHopbrlgstn2RqRSN9U94/sKrjDawMcNAggGkr1fuSRi1faX6cy6zcjPRiUDfFxPI9dZ",
-	"YM6vmZQ/20hJ2b71/YZhSuWrPM5Uh7QW781piDBH45yzdKTdkWdL3+8G8C38k4xbzqYRy55qh2lvwHpq",
-	"lkYJ6U9jSHvfWXKS7AgWGUtjRVo4kj4tZwPxCy3P2DVFEKnEqAxWLX1dwib5uDkIVcmMbHwqLlx0sDnL",
-	"Zi0DlAdUS+u6HYiXkkXy03jNEoLwBFLNZgTBW640g9MZSeB6C9NVJY3qN10mVfSGt67k3KIq/9IKcbOM",
-	"KHNZ5Tp2FMP7RjpGgy1udLh6jixNS6f3fLzjgqrva8d0Uow3Lizi9lrJfVVyxXfP2RxHtJom2x/idyWj",
-	"fVjnB2barDu6m5E8U6bzhL/TIVlBPPv7fvcOunOxzWbT0tAD+Ulp4JwoJXPeSLfOs2emBECchvhbazEV",
-	"EYJ4TmRurDh5RNdjFy1pSBIQPGJy8I8rQkOWPOIoZMFyTmgqb/L4jF3LXNaHG+ycyPnnqRLrwIxixJgQ",
-	"xzlpZz1JWYrjmjCz/Dkp3lMtuaqv8hoWvoKFUsRVw65ddwvX5d6yowz6VbWyz+VbSCEdIcpSeTmtHI/5",
-	"U/IRRzG74E8hyVkeNPID6RqSWdBsOoUUkmUsEWtUkmiNcGtyeG8UgFtLsSrRVCJYeSxbyye1oJmFUNjE",
-	"G9dov7RCUYgeY8Qpu57G+JI8kdlEYj1ShsKIC5qbj3KrU7Uqys/sjJz/+7PvDd9/bPfdTvv2H04zq8HG",
-	"kCkO3LIcVT5PRfc5cuRQaCrSy8tb1+DUGEaaMBYTTMXDDLSmUVs2rE0FX2YINxUPM7CbRl3VtpPB4jRq",
-	"RwLnNHrVQOtU9CoDKDJ9b58yupqzJbfxdqoweF7clH87XvGUzO1f9EVT9luVFZjh+XxsxHoaEatWZub4",
-	"sWLWChGwUdI6AMWYjyRU4HdkxauF6tgGFByjS7JSAUfwOwowhRspeE5CNFk1Phvt4ZhRVB2PBlywUXsK",
-	"aKwkF3Urmlh5j3qZGu8bLFS1OiMxNXhzjaa4/CUaFKaiO6gaYtGFWHZgwq2BIHW1pVthj+/rT5RJbprQ",
-	"ZjlqYskWgQUanIXXecCH7XT0Qn9uAfgho0MdGevtsj/UVKqGL82HGsDKLdzz95UrFUJFPYAM2cUihvjV",
-	"NAu6Tmc4BdWLK7eLBZbyFOBk4N4YbpfvIWoeUM64Do8uaEQv1J5a64HO3ry1wVDXf3Wi37tV8efrXz9N",
-	"4gbSTzRUxTrPSRxdkaSC64V6NV+kr9hFY9GmG9uXn1ZRXbXKq+2ZOxkLWCMlaSXgDs7yqmMdSNdwv8O7",
-	"Whm5qzMkttE3K58eQ3bGM+XVLtOPkptUEX8bGuqkj+LmHYcJwO+NRxJGw44A4BKZD03IlEkAKRSq5Zex",
-	"wjiEg0EvyoLQUFKcLwOTKCbDtcXpLHuqXAjeALCoBFSEIgqZ44o/Wp/Q+MIa0aqIfqQ5yOYPQ21rLxQX",
-	"rrTYNm/UXxJZO3bdVte7s27HP9zWVDhXr2t2O6nldXU/c1BtZ/O1u6CwRnpSdqO5JvQ4cuO157uOltUq",
-	"oVjNI3xBDLZHxQS3UxqNmL6PsmhkS377wM9Ixw65NVdoFd884uibk5MjJImJxJutSgvOiksqmtqz5RxT",
-	"LyE4BOtfec9V2GJEL9BcSBfVgHVjIGNmKkVx9SwPZHgvR5k+hCIqGVnIs4qm84Swrh3K4kePW+O7gW0k",
-	"IeE4SYQsUuFCsrNkGZNWM0fFZaXqPmNJinQMHjyaiH+KDi8jCj4wHVkYBTPEAoh5Djfdp2y9OhhxGIr1",
-	"ofa/1a+QHalZJmbE0cFzFHFBuelS+erShC0nMeEzxlLol4Y7LIGwUj3vhLFUXiSJEZjQSh0jJtaDLRPE",
-	"l4uFGHFK8BzOJx0v71x5Ph4M+v5uJxj43b3+Xs+fVg/fCiItjv9UIgCa0LWD51LHVZbzkhM4mTRajEYs",
-	"F6rvBUlz3J4fXTI994N+uNf28WAvGOBuezrYXTu8VKkjVSF2anTilQIRpO608eiruNCOUmhBipM3koHr",
-	"pFBFjkOFgBmhYpoA8hpG8JuQ/T+9PPvLCYD1nJRRV07d4izNDJprkFaISjz20gpIKeLe4tS+JH/EJRMp",
-	"3uEVcj8PQli1n7KQn0LmyFMDyxelwuRNVihrzspalNDFHPX8jkUw4xCuOhe+IThOZ2XdI9PlteYNqNdL",
-	"C4h/41W2aqNKhygHe5VGcLmNsykX/HFpfExWBIaMYtq5au9In0Ej/1NhQpc1fh85mxfa7bGFqwSnaRJN",
-	"lqn6q/LDCr0vT5TvyGoH4o3RFAcpR19FSag8rVPlN5Fx9Y/Hgb5oGbtovIhxKjSXg3D8n3//75NW1RYw",
-	"5UkqhybvMMqcDJ2LPSFD/11t08lTi+Bgpg2qRxwRekVitiCV/VcdjpByFul8SNXbU8SlaSj2iAQEiTjC",
-	"iDKPLZSDSG2PVF3oig63vBLnAVuQZpGMx/Cq2XMf68gkL49to08tl4v4MpgBt4t9ModnLWP2jhFL0JjP",
-	"eYst0wlb0nC89YSK97viaT2DH+vJr2Xw/DSVxSF3mXLM5efKpohRA5HtZnC8Yn5lYL45vlkbRIhLl+cN",
-	"fS+TKAnfbeVvteMpcwjhDfRxSVESGqFRvLoBslVd5DjfsGuJhZOno9kJ4Df5dUmWMmW4RvdYynyGKs5M",
-	"lsTEUIl9NsOhzEMG76r01DwVqhLglFBybfVYde4IxVBek9VY4tFdg2msdl2bZvb8qvj5W84o5P1XKSsW",
-	"KoCO4kCP3758hnaHfudJzn1ciF9N2LxyfmxhH6Q4lHlmcwZ1DhKyiDG4E9UPAVusoOhVLujWDg2UB3aZ",
-	"G1XOSekiYOGor6poUXSt5or3lGVWjHkqdTK4dxcG0nyRrpQSWT5DXedmHmdBSPZyZkqO2j3cusrEcfxm",
-	"CnVGKgNBoNZTaXzRnPAUzxcoIYuECHbV2myIUyLMPZRGc4u7KwHVgZ1VPy0kJq1OV51/b5K1xBHDQYtQ",
-	"yPgHx2/QYNdvI8nMeaNIF3vzOyf+YNRtj3q7rf5u5yc7wLJBNFylpViLFZ8fwvXsPOr1T8mH7u7ph8EP",
-	"h+92j3545pPV1/NJ5e2b5BLoFBD6cyVQKkJKVwui+5ffZishfRkaZFFvBt3a+yZejPXHbi07fYU5cW7f",
-	"l9MntUnPwpUCd4Y11kyhrWrecipkD9OmqcWRrpNhD2QV2lxd3M0yQiwFX49WVyOoUoPWz63iulYWk7PW",
-	"rUpVey54eB5RwnVOe/V+EIoUtFgj3a90zcZ8868invLSNV2aRBcXJKOyUNvYMm18LVdLCnOVWJRo1pqU",
-	"t8/bVwiHYUK4Gl5CAhJdEYMVyxs62DYMq3zOUHVa20ThRaqgx3xBoJwG5rZ9qA8mjqL0ib2fJksu1pOf",
-	"Z27Cc3ATYs6jCyq+sUr8NHk7qwpY+3aDBhu0klUmDPB8gaMLatfO0z9lDWU/yZiv3G+Eln/CCQVAiWyC",
-	"a16o6Cf/vKpT+4VNI6iYbsxWOE5X52lEkqq5555XDDD3vKL9RcLmDAjOUxxcVnVRfGVtK3XjLLxRMdLi",
-	"GxXELLxSQc7CGxVDTciUJAmOa0eaf6FioPkXKru4xklYvb3WvFTZVfGliu4qflJGCG/hsObBBaEaXkUI",
-	"1FLPVS+aK9W1b/EUJ6qxJU/ZXFBZHB0ADG3/mNFE/2RRQP8kKVD9m2FueSQLjXY50SnZLfsy2DKWzSSs",
-	"3xIWxxPB2msf1jRo/6zoYc1N/5JNzfySMbj+KWNo/ctFNE1bExxjGpBzHJafpQmmXBbtrehVEygQXKTu",
-	"yRW1WnB8b/N+2PjVQAw3bvx6xsDVb8Nb52v7l68oNPO6t9bTCniHz3K/6ZFV2Vy1pzuXQVMqO+grFq7y",
-	"xsvDKqwWYLqlr/7zn0dvjk/++U803sncwjtX7R3lU+E7H00RmVtT7nZc1GqrVNdqjVWD18m5Iz2urySW",
-	"YXPVyBBPKuIPRL1tVP17kK45XUyK41a0+Zqkvythvn6xNV12PpqiY7ebaPQ1yQhzRwoJ+6JIokKZO2mD",
-	"KrQVedGkK9xVmjoVFzfaA15Q34VxYTcjB8zvb8bUJCbhc2jMtsR1Yk0+QEE7AniWmaQscnPZoO6SNQYN",
-	"PFszH21bQH/vG7oJBJnv4yNAcIWvXuApS4SRWhloUb2QMlgijOAEwMnKngiMrWoiJhGqqqBGimNEl/OJ",
-	"dLFU0GlDCJFxGJjVdPUSyn7fb8X9MqXm9z54Tu8vJO53Bkky3OMM0nT8Pc+g008qag2JGkjbikqiGdJR",
-	"qQJdxRaqKBqZa+B6dv7ysv3Nh1fD+Ndn7XgBaGndk+PZV5XNVeF3lN1di+i7O98Wy4+3SkrQpU/2a/rd",
-	"B3glELJzIVVFY+Kbp7KkCFc3kajnd+9wC61mWxpGlfjIA6qXU8Wb4V3kq/gUsC7sEi95nL10xsJz8ZOq",
-	"ewy3EHAhfJ4ydh6Lve64eRj+91tm6mdxChukbyk+pDY6oZj8XhhXmbiFUhF3pXJVDYxtyZErfbG+4kRi",
-	"qlInEhVsIY5fuDlvcJiVyGn3/AA01QXCy1tLVqaEHQZhcClDPLqg5kBWLMZb6LXGCkxRTDBP0QAFM5zg",
-	"ICUJf6rureYEU47OHOXUIIhRcuYgRtUNEFwanTmXhCxyMWPmNWk2Fq/e+/1caunjf/18dsbPzo7ffxy4",
-	"t0/+sU7UFaH6m/JTVpigLo7EKKZlxafoMi+ui8V0ml/XlSjYGBuUMY4a9gPwTEOHOy5U98FUO/1tHVHn",
-	"dpyrkBm7MH7xUebTKD3KXEGlR8r/Xf1QSqdzDasOmdjBJfhRcBLkhlN8ko2m+CQbTPFJqTsxoII30/yU",
-	"n27BnWl+KjT5fg3H16Sc1d1plW+g8pfCzS5Ts1urRvZaJZNV7JyapP56ILM6QRdf4xVHc8wva+It1TJs",
-	"NWl1B9Ycp6RwkalGa240C7ef1pAabFR7veugS2pvMtddQ95rQecRPZDft8urq5exeCiZv6+Uya1j06pg",
-	"T6vOik1xZ4ZLmkxJHZ7ZepfN2dO3r6SCeh3FsZZ/ZrQl1IRcVFlvcCfol5JRtwV7vFAxgvUwMFssdU7O",
-	"VKKVbDm6BwCoWTvEMh/GEb2sikCKEp7Wpv1VCyZyAw82opUsEnLV4MUCOeWIVP+qEdXp+0o1owrURulc",
-	"5/UINjr0qmZw1ptiIGsaqg2uWpDkfB2CTrPemyLt5GaspmePXQ3UGhaMod6TVI3JA+TW3LQl09dButgS",
-	"Ox8yTyBXpU4q3jXKxHhiVTjFakEgT1y1PSEoZY29sp8Phd/0UKhkuVxefEWKrnwOBmCRoMJWs1OkUoau",
-	"ZMAM+Lh1ufEoXRWj5M5opUnGakywmgBJSAvJCvdVqm1WxZ5mAIPVoIIVNZHg1X2w5EEKiZZUnhoJX5Mw",
-	"wip1+DW4ZsTLxjGjQPpPGHul3DJboRbqFJpscqWlLQaC6rIGrlODsFsi+gTcdie1sKDpdrCgjVx998Th",
-	"hGJJzQdryiup4cIfW413yUlSLY/eFXFHXdg+JXphHgUNMFNNR3mcTzlhN7dWlbu8AgC9fJRsDYdlT7/x",
-	"+O1uqsZ6YiFuFKIHuSrL9VWUhI84enETQcIWhx9PrqM4YiCUjiMazGqEjDxI7wK7sglQ+ZNhqqjbOUiw",
-	"uSQrT8ZH65tVnXSUtSDrKwcmAUTiiqjQR0t+Rzw7toX0bp3RN5QgdXuArqGeCRTOhCLdU2QlNAGdsQrV",
-	"ZlOE0enpwXP0OKI6wVHyzxMd56nuHMUctNcFFuge4DA1CmAGFnNHzJfMy90EY8ZiIQn+UISNqXMLNMGH",
-	"Ke2O03XaRP6UVenY0mdLaGhYrcRc8uuKOql68QRL6eBiLo47iOYxVWMEL4A+GRDOo0lMkFChZUILwLiR",
-	"VC625aOFejKjnZ3HP2Pvw773k+8NvfdfnJ21nnyhfnn/sePePh4BTuAXT/7r8c7P//fsjL//55P/qnTo",
-	"VkO4l6RcdutXhUpijoofvOxqzzsIx9U5uOaVTcdkrjl4uemJuCbTyTUFY2q8WmJlVQOP7GBn8fZTlGXw",
-	"oAAnyQqNb7wsxcoTuwcScscuYLLMyA365vX+M+/4m/1Of1cz24SFqztcq2XzcvNLUqZqcZpVh0ZFtY3S",
-	"yi/WJ41Vj66qMytvpnDoKwqHZBrRSGru+l6Yo0nCcBhAQo/ciLBJDkkqdT+xLxMyZ6mU2CSpiI4BLY6/",
-	"qAZBfwcY3HqzQ6oQjuJy9g1P2YKjCTGwC6ku954VIi7aRhv9FS+a2YtCByhkJkCOjxrbCP38CAJlAuMK",
-	"f+SiRxzHpKVc24/e24fGljbcphPjm6z+8h2zg59BJK2EJFCtwZEfghjWS2Dq6tcD12bsdlipYB4CCDLT",
-	"qUirHB1b6LnGV5jhK3hPGGmQvHSn5c3ToIY2dcSQBTNhsBQCjCKaMpn4B9EZdngYjuNGRHlLLiIOeJZl",
-	"0mTPJPOjiKLTk2etusyvjbPPGswh0K4FjDQvCvW7Rj4fz7AYZPGOVWizOuqbXiAlb4XsRUYou4izXApN",
-	"Aqa4sb8BvSSOUQCeEHkaC30PJMtdOEDoNo1x98S7h7pFodNDoFGl7vKc8DSiMsosZQjgA6SsiOiUCa0U",
-	"FBErU4y30IEk0rO3r5Fsi1c5SDbO6aQyV/xQBfEt4uUFJBpisYtoGBNe2GSP1L8e5YbnKvgOoYvL7wyu",
-	"EAewWtXynTbiqboNLKd/iYNF3Qg9ENurvu7G87mApPxQj5JojpMV+o6sWshkVGYJn1YuZckI3eT0vc1i",
-	"s+oS/IquERNElo265lK7gCIQ5YM/TSKjeMOCE8iBBsAsCyDmEFt5/PpYI7WIw1lsfGEvVSqFFebQdjgB",
-	"2hjV5gHFScKuUSiUOKWcVNqhL1mizUMXRVO0Ykt0jeWL2oGplRuWIJzZohr9wj2j2r6YaiDfzNK0QTJ0",
-	"nUljYgpCjss60eVm864WxtjUDdyMRKJfXqMQFtqv9ldimgMLkeAThCPpk9YeysBChc9o4rj6wbGGIwT7",
-	"SiZeKHejYiLzhkEuhG4tcQvXzlfRBU5Zvs5ImdFuSLC0DNwy5qRKOxmDTyGN4lixcELSJCLhUzSe4igW",
-	"xgS6EArJcpGL/liC5aigJWXVaQ09uWZYr0lyQQywQHPMFAU6MBefCxs2mEnEgb3ucPeJdGa802i2gHQv",
-	"0QM4wmhO5hOSSJsZviRZhVxtP6ugnHo+ebM9NLH68i0ABZZNm9drgtSOFXErQjkKbH5sluF1XT2cGtmp",
-	"xmVJ0OMMqLfiUqGxRyovcRTempIwCbnACWDQqE3B3Zy/K5Mq+vlYeiEKmwygPCHSnMuYybkKvwgYFWaY",
-	"FNNO5tTh65jS6EnVpqGCKfMQn8HwrglasMwkVAL39O2r/0LtL/fhgs5FnS+PFXArS1D3yxPGXmO6ksag",
-	"NZ9TeknZtZjhvo4XUd85AMhvfbRpAkZ5+6NPxBUb9H0DZeb+QNt3AFN9EGzuB4TPjmqAeJclWIu1l6fK",
-	"H529bXkaIYWX0ICsuXqmSAIp7h8dgJXC5b7cKAXLmO4NSFKQtr8HiPgDOJRlE28JVtWQN2D+kZtFjJVV",
-	"pZdSx9KqnVtwFucWuPrq5E5Y6Hco+NXQPV4C7G9AXBtyqjIQb0NFgmqMdncd+F7jCKYSAHHBasKcgz2x",
-	"0O+M9YEIqWfkJkXi0VOEJ1zGTMMDgBASD2qSK7bDNG4UMbUFvHEVdSR4fSXM9TNdHPtBsK5JWa9tImML",
-	"X926zixNF3mY9xooJzWNR1ztwqfIzxy0Mh0LBXCeUgbKZEKwUDKrYcXWIW6X1iDD0c7RsjT4Mlk24WpX",
-	"r+FvhbJdw0EPzJTHJYROE5MbUQtwqEbteBels1c6irBaoZLXFtLqFQfjObyPcBiSsIVeg+HBUUymKWLL",
-	"FE1WaPwPTmISpGNwNQkN6PONwecbg883Bp9vDD7fGHy+Mfh8Y9DsxsB1zs3J3FiEb5A25VuITAFo6FLL",
-	"PritUCO0crWNhmS1WDjHikOAI/jNdO1ItsTuJec93z/XpfxV1mhtBYGvcGgwBs6Wvt/ZTXCSPEUH8nuk",
-	"4mfX1AlQ2Us933f/hFUDNKxHkV7ub1ZRQI9AU7xuBH/LciO9YHdCBkF3r7877XWqESvV9i9zbEkxkUSQ",
-	"fCLl9BY3efvZHNJlQoUuoEPvhBEBR1FUUUWnji3hZmOsno6R2l4rUBUUhA0Sin+zgjwZKsOEoBmJF2Kx",
-	"plC4aLK8uBDLwhJZ2ZunOFsnORYZMtigEMi+dmCKx2rO+btZM7lIbvZi3sIiYRcJnotZCCVoZSvJFpta",
-	"xkK3qnZWJiy2uI36jajprM8zb7itYQhK0uRo62yXkFJfiua52gi1dUJkfxme6bY7xq7ptGbvFLfCHC9k",
-	"aV2hpYEpssDpjJ9RQMiDUghU3XokNoLPTgZgzZ9qywZQIMQpC37YPK3PqIkDsEQ6lHFYJGwSk7l0EsBS",
-	"iDH8BTfKNugJBVWRJN40InFoL7Mh6CVZZahXknh/ln1RBKqoUjo5CZZJlK6OheYn6VgIZK72TWZ1dSzU",
-	"Y6vojbzPjsTrM3BR6JT1Uan9bH0kTs6t65SDn+82CsgnajYQHTlcGsua0sqnXC1cLkcHyX5G6FFWYllY",
-	"bzKXS7DSSqgMsl2JRKT6BvUb1GnTpxnQLE0XMJxwHtE1JJHVhkBfHb978dU3b958d3y+//z1weH5yZvv",
-	"XhxCPIzpSKYBVfQCVTp0L/Ktl1pj//bdSTVynHgf4m5kSZ8lJ8kOXqazZn3KCkC1eYXZWssXBaUF8R6P",
-	"5d+tS7IaGyg9+bLEiIFSfEphe9JoKBruoxZAilrD0QmcoD7BiMRe9wBKCsFZgUOP0XjVsG8GKV4Vnpws",
-	"JUuWG4SQMkxDkzGWbx9aqWpedlwhqeweFHuaHdRg3Cc12XT5hmUKmtgdjXPrHuUGoF8sDuEWeGjK5GEG",
-	"Dl7LQlUGf4jmOAKlVAZvwNWho1NLLqJ0tpy0AjbXQG6h+Uf54HhDjcPbyxfNtaNV+ILgS444uSIJjtEV",
-	"oSFL+CPz5TxXSoy3zug+CuJIJqlGaUrkfaxQoYG5GSe6EVmLBy2p8ltLdCieoigd5ao4oUtCFhxFKT+j",
-	"8lso/pTOuJtl3cI6uEgeheBEdxGhyzl3baOXA8dJLWjCwoiIEZ/Rf6Hnqqt/oa8wh1inGfoXSMasdfSv",
-	"M/ovz/PM/4sP94VEQ4+N7zAKyBP0LzTeAVG3c9Uei7/WQsRBC3byKHRUX7ANmt8GUFZ8UEzwQV9UZunI",
-	"rqHG12EualP3a+6H+c5H6674duc///7fqqkWC/Vb5dOgK3tzvSMT0Y2+IcIXYsJAy0UkZqkeVFJUyAsk",
-	"xuCi8bpEV6hrVZu2K8fUefU6k4vPVNQUDOSqvVO1Z/jGRVbSNdfNvjim0Ct2IdvODhwXjXdUbSpP1qaC",
-	"nzJ0xjRfgep2Y/fFOZ7RF1Doz3gCApxAZhSmgi2ULwr4ROoDT212tPcPSsiCYKgdKGuJaT/GGHbWsxmL",
-	"AiIrbaNruH/DyGxiUwFJbJ4oJjQdnVHP6mqEsLEuQB5NwYpX+JaWxvtYGv3ghsKxMClJCErvE8jUA0RE",
-	"EoIhcUYRGlf658YuugYJlVlB+jqOIDadqhJwxkkgJnyk/2hJSgvJIQkN3NgSve3rrDTphZHBQPqQj4CE",
-	"kEWPyA0O0niF4uhSnI1oKQPDoITZ457fcwWBrcqpI93w+IkrOtI3HlEoK59JSAxCMU25sGzUJbswq0jY",
-	"KpJ6nOGjjrPsSGGWcxYvU4LEQfOYP4HrBiFHx6rYoXxZHugaDY9RIkYkLyoej3u+j4rUluO7jjh58lSx",
-	"ETFZm5DZmzKxaJBhh8ZHpydj0fgV4Wgsr6DHogssjgZBRnOPK6NWYeEhNKSFMpVHrTDU04xxcCkXtyBg",
-	"L0jK0bjnd6ADRlVZzKwWphgSZAkGWe4lDBmulyACGDAacs9loPAFSUXT7THQX0jakVL0pO/QPop1TcFx",
-	"R7xfPI5U8LAB/IRWVRg5lVyec7WNVfKiCjeEJZyyhAC+oRHrQkDma79lzfdQoUXJ3uJwB1aLjPdUl7CS",
-	"cmKFHud3pUyhDbn21YVPsrn2Oh1U9HnIjuxQoIgjtsC/LslTCPbhykTJdGaWhGKX0RBdRdxUNs2RV283",
-	"YDDRQZbwAFHRlFznP9CbQuxH2GhjU7DUy07bGCoTCbUnSo1S4IqhiD7EbyoWHtwrjOr7ftkzfN1C+yma",
-	"M56iaXRVUdMQW4UM53iF+Aw8LDTbcrC4shtOUvRYUHVCVoyGT1pI50OIj4wziEsZNFmBGQCEw/GStNA+",
-	"Gh/tnzz7BjaDrhUrNDq1z0xh2E6npbEKILNCJdYLcTHWSqq+ulJi0FMvecskBhVC9GGKJcvCooJi41Mh",
-	"lFQ+9VOFNCGzsa8jqtQ62RRHcMwsOfTMtRdRtgSbztI5RrbzKoKDCtyNgkldlJKbdOcXLhTLH16/Qo+f",
-	"4xQ/YzRNMMCGr2IyytxawKHyEJDODnXeuhlOuOhAWJjyre/I6ntB4TfT//z7f+XL5sGO/Te8tWOaG0cj",
-	"GsVfnjlpsiRnjsqxWcbxE7HdxC7jYiyPxzLk5Essr5TUXxPRggq8+FnI7PdfwjqPQQhLdcDsprEEfBmj",
-	"xzIYYYXUVckT2C8y2gbYaPzxhSzbZ0Babse6bh0lFyyNpHSnAROHaAuNzZV3dtgAk8hrztUCzo+x4pfx",
-	"UztkLJLsEWAoXiVsFnxFXJmPPVlpCz6vNe6cEJ6O9dVzQqZLToBOiwSKlwALxYwtJji41FW7CNcHj7RB",
-	"xjJQwSKhRIYYZ868sTyH1MkjOjgIJYnghpZrlyQOEsa5HcH/tKgbWEnsEUc9vye5V2mmIyXSjA6XMjit",
-	"s0OChIa7tX4nlDsNKOzBf8egOYy9t2QuqxioGXlvCSdi5U9pdIO4RPd9IpdB620kRAApnCtsl1kmLmr7",
-	"vmg9QwOmaMaWCVpI6ecCNkgkQ1+KZyyWEA7JSr4pVyzM2tJHB9D4dfF40bWqfc2EEC8SBUp55TO8IE+1",
-	"Iqn8zBl0dqcjz9FXOMFXJBY9lH2qIUtTiQox4+ixUoZa/vhJC0k2kcuusX9DmzHETgWIYFhSsARG0gZU",
-	"Dvd3Jx6MMUSTZaqOOldnkrEE7aEQr7jUbCbcuAtzMz9zDpkyLIHP2VUUkvDMeSrOD1BPxEHW89uiGcl5",
-	"wgh5xAuVca1Gu67Qt6TlIsS0OB3Uy1Jyz1VtZMXlC9WmUF+HT+QdQ960kcAukcrAwxxNWDpD4xCnWHFi",
-	"iFOp6T0W61gyHiS38Bm75urdJzZZxmHEA5aEzzIsF6VEQpC4wWY5o88NQEQLvchnBdaV+UaPWWIfJ4/4",
-	"Ga2WPh/hi0M8J7fCSIf4ju/I6nb8BNY7K2FtadAByfaFVHjPaE4fkXBqWALqkDmsDXhOJJEgzlE+KtlV",
-	"449R6Grz4Vz8O8NadUH8uoC87CoecKVecStEXw1uhliiL9fhZuh7HBulY5wDuxg/1Sl0CMC+UdtFHRf1",
-	"XDRwUXvXRd0O7MWILlPCXdSe9eYu6swGcxf1Zu3duYsGs25n7qL23qw3B/7p9GaQKEVLqVdCE5d0HSG4",
-	"O7N18vFHo7mpDFdlt9yOn+pczXGWISHookTEJEpCT4kpCCWCqrFKzla9Eyl8odzDjK7oSzTBnOz2CnSF",
-	"9kz76At05pyd0TMHfQEql/338Tf7Xqe/+1iswhOLyDCPkC0nsYyoiIUqI8TLAOS0zDCTtoT0oo2QDv8d",
-	"Z0SwcjXGLenQUKsOQeBSVI3Q+D///t+dj1F4uxOzCz4uq2IGG+QRV1aDVGEOQheZ6rsueGQuxOq/kOty",
-	"ZHaTi15AVDGQWihq5CY1JWsS/WX41Wo/A+Vytb9J7M2x4hT7PH/i2owjWFYf/XJFf/CsSXgwJsEMnho6",
-	"/PstSZMVLLJryJapEt5xttaPy0v95KnoJ50lhOiAeo7aSCq9PfG/C5ykT9WOGSJZes7Gu4FqNYnQ5yDw",
-	"cIRySWXKuDKlmcdKmJoFVIZmQfsYf5RSIs1WRgiM2zGSxS9B9h+nmIY4CQ0sTHGD9xF3UV/saBd1ffhf",
-	"MZoOmomfZ0KFQDOYqfgHDEG6riCeSc1xZfSbUn/KfyUOaO25E9sNUJ2MEiaHxF1b47R3rtydxvOXrZZx",
-	"OeTE8n/+/f+HTZTJW9eWeuK56GmGuTD4FTyReKE8ehX5GglBOeMkOB+jL7Q0YFOoz2opEBg9l4eduad9",
-	"LE+jj+oQvN3RSaByI2qlRnBh0X/IUvBgPbE9CsLgCxFc0YZo/E2aLlQxfOQpT6MszKE8YPpHKSGMAROw",
-	"mC0TqUSNY3JF4rGEC9S5+AFbyOt3bCsXSl+QDhwtxyUR1ayeIsr0YrbO6AtxFKodg66xsCOxMqvbvto/",
-	"M0aFoENj2KLevmDKcQtJ48RU7eUslkHi2kBwz6iyG1wUR/TSi1mAY6HVST2KMurJEpKZKaHMbanGLmlM",
-	"lPqvLz0RVDKR57WMcYijgFBZglldBL0+OCnd+7AFoZI2LZZc7KiPduaRhJBX9+nmJsh1rkjC5SVQu+W3",
-	"fFlEnlC8iJyR0235ra6CAIYbdXOTsaPMEokuxXjFZZkEWhcrIr2OkneElmm5j/U2EOQXj+C2wfgz5GaT",
-	"Xgmlo2U+tDMqEyWSlb4cyuvaPMPlArUfnKvSPHqaS5ZWNb/SGYkSFEYXkGsANDcGyEHojBy43pGz2pez",
-	"d0ywnq7mFIiDRqZpgTkj3XPgN7CqEyn4YpmpYIAYpgQkSQGqbV+shLDuDf6v/BJuCaXNsjHUWI5WId/f",
-	"5uMuVNPG3BeNdfz2fScD9+7wlsy/gTdal91fhjed/4aHLfV9KwDI6Qz/1OlO28QPh8Fgsod3h/1Bb6+7",
-	"2+m3e3532iHt0A+GkwHeG9Y9klUn7EsRwd2dbq+/uzfwxD+8nvjPUPxH/z7Ek0Awv9C35IRMsIQzxIPJ",
-	"XrAb9klv2vU77XbH7057pB/uBnuTAR5uel7OrRw502kb94e9oYf3/J7XG4QdbzgMh96kE4TTyd6UTLuk",
-	"kII5ciadcA/77a432A2nXg/jPW/Q6fW9wbS71+4Hgz1MOoV8QKfjd3a9dtvrdE/a/sgX//eT4zZgtkj0",
-	"uBv60/Z0QLwu7re9Hh4Qbxi2ideZ7k7bwXCyh9u+oyMeDCSJ05t2SSdsB/5kiAfTPbIb9oPepIs7w7Y/",
-	"7UyH027gBx3cw/3JgLTDvWB30se9YXfQ2Wvvtvu+U2D2LJDBrsLl+EE77JDutOf327udve6gN+zj3cle",
-	"MAiHxJ+2Nz0vl7YaOcPpgOyFu0F/0sPdYWfQ3vN3p33SC7tBZ9LG/qbnEEEglEAGSmAJTthpwDBrn+f3",
-	"yl15Uj/PoHRHzt7J6Kf5j/5Pvxz+8vrr16sfT97ODt8d9H46eXl52Hnd+fGX72eHzy8/vHl+IA6FDAHX",
-	"4excLNO53N6F3Oc6DszsxjI2pTO/mKfn3ctDH38fDj78T3vxdo+fVAAkjpxG/LSGH50c0GSp7FwBZtLZ",
-	"1PCm4QjxezfBHUrJXRtPJO9R8vdQLbEWPd+v68hI/R043CxwcPiu3fC7HI64HYwHdQ3tQK+f39++F/tj",
-	"Lqw0oySAr9IcqSm+4JBlKr5z3ov2ynrHzkf1r4PwVozyog4E1Nz1Ce1DkEdHkmQYDtzNXWVIPbtVff5/",
-	"TVL78M8dmk3JrBv4HdZGfNlr+KWBg99qRb8m6frlFOJLBwXX1r3MXtGb4CCEUpcLjXlUzGLMbuf1irME",
-	"8etIQkzBTZs68gxKwFwlFgttEZKLMTSwEj/ULL/M8noI9U8Van+dP3ubqYPgoLqDIFGVNBppgJ+Z2Rmp",
-	"pL57iqedzPvSRFI94ra7pmjjuIiSawKXwQlPXeniNbJNu4RquPdVxNPMs+2UdmJ+TN+wa5npbg0Hww07",
-	"mrE45CYc+dclSVZZNDJcAzk2a5qcqo4PWZzRfDl3Rm3fhwBx9VcVoGEVmcY5HAUTKLtIyFXEltzgfVQN",
-	"zQQN5IZn5ZUOfDGoYpz6++rdscVu1wV9zO42UA8/G4APAP/I/gSSNNDkQ1WI+jV3Ru2Oq4s2GpeAZWZl",
-	"wU99v4sUug86pSZywckBazjdqVRjPKHHeL1wL/CGkz72bAXIIMBI+I++3xXLZubQWTuHdsUchtkUCsPR",
-	"OqsnlFqv53fa3rDjd72CrWUPp+P7YvX0vtg0HkNTudmcka2lKuCbgy3sIvhAJk7rlqw6h2Bh+ZPudC8Y",
-	"Eq8ddrDXI/2pN8DDiWdsF9yfqIpMLzKyiD+P8/OUxa725UzXEVtDMknsQaj+KmRe5rSEGV7Pzsnly2++",
-	"f7Ub//qsFz+H8skvTo6/xl1nrX4vu7l9v8XxpGTSClJ7K7TcfSl12NQSRa2/5okjSGDN8oH1JzircpeR",
-	"tSfSW+V1w3FskvW1rI0oT3EcmzjrWOJHTFYQ+OdaYUeS11rokAEQU0QF15RPJ+vWRCjYcayd3pvOKGG6",
-	"Z8OT7mAIPlQJmwqEICU3KXocYE68iHJCeZRGVzKFouqYEP+jkORsFi6lL60fjQxSjRIi4agiLulS16mF",
-	"fXefXrWvU1C+9hyUy1LRWVO8igc5FE1ucXW/+tWdY6a6VvJhywHnkQNqjGgDl9FYrByzO8iUY7beVjY5",
-	"Mz+/FwudpaLov3XOS6XZZW1VS3DY3igQHxvc9ZRcZ6gdVaFZmKrorCLWCMiH1YJYoVpnVIWe1UUGq02B",
-	"9lVcScf3s9gAjq8ylFkIabBzBCDopMJRb71zxHiagWFvJziP2TFgTDmS1e9q6G3N5YantmX0DbyNUqYC",
-	"O1pOQ/vvU07zHhu5bqJKtcowUf6ce1k7xfQ8avdy+TiHyMb6O7mjN8cnYouPU8LTsS5kyYpBDdaef6wu",
-	"8I2JqWMV5H13lMKtK6PkyRmVl3ULlqQQgG+KcKpIzVzmBcKoc3Oj87HEL+LgIlRHF4LKMIPUci7FwIad",
-	"Liae7fS/yHYVy/SH2KwWyvVWczTfVc6ULdOASfwo4BMZnRrHf9aNK3jwbtvWeEhqtPF9+1RWoVryEwWr",
-	"AAjh0yiOIcCHhoANtlbRfi6/t/fMb8RThZ4f/hzQpMmfA78nZzzPj2gb1qiLFpVupTW2EZyIElQQmnjE",
-	"lXlmynNAXkwLrlaJrPMGxoKq+GzbJYeygGVeDtnLZpW3+3nf+wl7H3xveP7+i8dnZ63cD0+++EcValDV",
-	"4KPQgCVJgFBTNFLmc7FlWjPmjExrB72xzifcOFSepG9xBGE8OQo/Vb7aArC0BPRXKXIQWqhxCDmKUjdT",
-	"dycsXD3iGiglonDgqlDTtXsZggbjFwqX+e6Hn+w556iU0XSJUB4YTw9fFQNP1qH9FFE6Spv1ewN2uQCI",
-	"55jRi4wcylwuH3e9dfVprjFHiVid8M96jMjVLPDWViIjkpeiIYlJVUWG5/B7rnTPhqNCvF97UvTWlQMU",
-	"X4Z3l8ANPW7HrN7ddg+hLQbf4EB3qw/tryEUzUiDyUqByazzfT2QsfqnN+V+HxPu9+Q28OA0YLVt+SLD",
-	"Fl1zfy4vOm1uVUYapFAdZYWCdod+Z4TGOIRg9oQsYiwhCWShIPGvgC1kCgT8fUalsQkJiXhd+aEW2tfx",
-	"6so+tRPAdNbR8CnEH48Ppt4pnbMQUqy944gGZIxYHILNiWnBpI0zwNesrXZnk/dIjPD+O7Kk3OzLKti6",
-	"kJIKUs0XpRBmNSQ2KkQULmaIHmOqot1xavmvi4BQFcRZ61Pe2sHVbLN/yxmVRarENim248Hkv6iSQAnR",
-	"tdWVHvLzR4ctnJEj+EIFJDsjZ0eppeol500CgOSC4PC2Ys9NH6CrDtxXufeeFjD2mnnxVIzL0q4UULSp",
-	"8XO7tSS1KoHVecVkjsxf1elXqEX2xz8xxCfDJp88Y3QaRxKWr9fuNPnkKAH3GWjkLyWo6sOdUPIYaHRG",
-	"LdP6MwZU+5uIA8rFO7sUuzLz1LZVCdEa+IOMTMCWqfcvA7nOaIoviQ7gL7hFyE1AFmnmtoT0HZ21tWMn",
-	"d9lQ5Jfim3zy9tqDYvn5luFd5racqJubv6LI0dNUERB/IwX16PQE5SzMLS3SnVdZDMuaMDhQ1WRmvo6D",
-	"oBflSwp5qeCCVkll/rxCA99kYmXD+A2ZMeu0OTva31RuuYxUf04D+5UZ/yeydwQnhizga/zqBVDbrIaf",
-	"ibw0vOSihNBQh7q8JSELJGzyeEflzLV+kXnPUCIAsek0jmhFKPHXJH0uRrWR/wB0ZpbKCgVr4gkdmVv5",
-	"f56/eXby49ELJD6xUWOKf09YuLL/TmAufEECb5nEX5459nzOHPvVHXg390uxtZ2suwK3F+2OSq7OlkCG",
-	"ckIThmf2jw6yN2y2gWohSvqINZcDbQEcOI4ZJa1f+JpoJ0GATqvf6qlKquYzNFnSMCbo8euDkyeuLApj",
-	"wWVPIoqTVe0aH0MnW0oafIXl4Er2g/lVL/zOP/+P4sR/7tyF2PLvtUTWXJ/UUXtGcJzOPtRvMju0w2RJ",
-	"6+xLQU9ukldCnOIJ5sZKdyFU1aDDVdL5G+j//tJcRsMZ28zESWqdp5nUVqOpo7eadnm+iSwNfes6fb+7",
-	"5ciXVghv5RTsFx5sLmbsBqRLLlqRm2QrKJiR4LKOh4pwKvUxDG9JwJKQZ9XEC0jJgrK/LglAzWegAAXw",
-	"FFTCTjmjEjwlSke5ZP0clDANMzDQPBDbZGUVbXsq85gBzm2yOqPy5mdswRiN7Uq3Y3RJVjuy2LsGvh3j",
-	"NE2iyTIlfPxUgexkcY7gmzujOsNfpbzbdeiTVY46UVLA8WmhcRSO0RxfavQbHMcoCsl8wVIJvokpikKE",
-	"Y3E2rhQkj9rJ5ooGshDg20fcCvtU9KcyhKOFxpDGP1bF9vkZhW8x9aDIA4M4MJWF51pwdqw06goz7AA4",
-	"5/53XwkRk9dVFbJEZrMO0J4pTj9yBhPcI/3JrjeY9EOvF/SwNww7xNudtgMfdybdoCexlnEqb8rmsoJn",
-	"u+/7Jv0xK1jgHB+9PTj82mv7sH0gOJxcpR6EV/u+387uJ7OhtrIY7i22tU2yRslAnS1pCesf5uhoJ8F0",
-	"XCdcyhaIKVVBblKSUCxpW5x481D5rclAQosQdZeKAB4g9hoJM9GdpcXI+f6+IelbLA/sxvwtr2RBytLz",
-	"KSj5ViEI+foIUVaAZ0A+Cad7nc7EG3YnPa/X67e9ARZ7YYqnE9wPwulgqwWB6a21eGAoComXskYyQ0rA",
-	"iOsDolU2YCzA/tJdrC4PWriDVRnv8vDaAoC7Vkl6BUihVggvChidRhcqM4abWtZmziwOTSJYWS/KzjDR",
-	"shVPf08l6UVm8mZ7GyTczx91YVh1/Z+hiMkskZ7ntz2/c+IPRt32qLfb6u92ftJZMlxWpq0QbEZWtmK2",
-	"wnG6Og9wErag9gw/x+KV90pCXM/Oo17/lHzo7g4/fPjhYrZ79MMzn6y+nk8EgWQcgsE/geXUMMfVGVMZ",
-	"0LaVCAQJTmqmSnhVTLXndYYn7d6o3R119lp7u738VIvpQNYUbjo/3rBv0v8Jv4qP9j5ML/vf/TSY99/9",
-	"8EBT4OBqFGt2LvciLJ/VdhzBJUvKUhw7o84WGzjLZj1Sm0AznmDCt4rz4HCu2OBvLaCXfJGumi2h430V",
-	"rKPaGc19IdkeKcvUzjafH+GVmPRbfYw29apYLcix1ztZSsVsfn5fXV6mMqPoXTktwGLo7d0sRwYyoT5E",
-	"qjKjIL+E68SW/PwhQnqrRFZeUm2UQNbP8ooayhPdSXg8xG6StHlrUaRiOz0n04jm7vRLtH9o5/xmSlcK",
-	"yq4vzoR2d9Tvt/YGwwZngiUt12QpPpjAf8g1u6sMtIMDCgvZVO3MNpeqzahLM34WmOX0i3elW86cxNxS",
-	"79v5eK390o1C8/D2AnP7KD3NbJQhtclRNJUxexED6F7YcZxPl/Gf8lTVcJ4PzyQqNnADk7i1ubVJRK7u",
-	"tsy5IMHP8vqTyeuvSfrphPXnbZQFPW7cQ3dWTd2NLxeCI9eFrdRt1TN6RgGX5ExtgjNH1v3IDBONvI8T",
-	"gtgVSVQ5tBY6mKIVWwJsN0CchqGsnC0bcjVO+xnFMWdZTLwdAaPcsxFdw3OmRo4Q6RrpyCqUUx/jYjEh",
-	"kOFTq+PaF1glTf4IirekQkPFu3ZBVIyMCSH5bRXxdS6LppI9Wwst1l9etr/58GoY//qsHS9ArHdPjmdf",
-	"9f5oYl2v4H0ku1q4z+r4b3FEKAyuBuq4HbSwNsTozYLQ/aODrOZcGWULcwhVr7xvVp+L5/dXwfQYcltV",
-	"V/+8G2DzFhlapWqwmjTdlm/IU1EnurxjNPFXeB5n1MtfBENpbUN0qCP0pO5C2G7vARbzx/3Xr9Ytpni+",
-	"3WLqgf3VF3PDIgrC1S5ivrzLmigsje8EF/m5qkWVVWh44fYDoodzRWAecV0D7Ixm0JBQX0YWhnma/aAL",
-	"zkC1GcztgjNY15GpBARPLleAqXdiw01vxCw6XEKpNI1bByXUQR/Q5dfWoddV4+q1twXSs8aQJyxUalgH",
-	"obcG3a+9HbrfJ0DVMxdRBYy3vufveW3/pN2WGG8tX0KhgfKib4893J/ser3B0JfQ4AAL7uNJEJJpNn91",
-	"VEIV3Axp/DkUO5Ll1lsL9YpCNi9gpdWNRTA6sBVuTzpBN+x5pD+tHY+6wiF/n9nOiQyjkAwIzCbXv22u",
-	"qtpbYaJCZXh7526Gnytsli0u/EVnd7nwF99tgFe2KtxX3v0UBm1DygFIfz0m1FtyIezYhGfFN/Slur6N",
-	"LgtrWbRB4cVIXI/cp1kluzP6WEcw0VyBaTadoiVNozgr56GKND2plcPSa5tbz3tZqZqtc/LljrviXlz5",
-	"Kcs2VE7yry9N7rMcm7CnCgFrv4eEMAlmW3BCoHPNbE7IQoDkGhlvU6IEA9yNqsXNstW2JO/agJ+simC5",
-	"b12NSNW2ro76EazR2k5qqgugfIMVYlNouKZSe33A6osblYFph6k+0pUToT4KiExd1QFkK0ayaoQq5fi4",
-	"WO3xSataDO4v09kpJ8m9ZJ+YVI4RdBEX8eC/a+u2iKfn5u9t2UCMPEtKu314n1gqV9ualvrFIatvZ5Ov",
-	"g+hN9O3B6YeD9mF0wA/o237w7GD34HLxw/fPvh22yOrbdtD5fnX87n/Ei7PX7w5WB9RvBZ2YTuYv/fCH",
-	"b+M7TlpOa41kydUVD1iSZGEudxUt28YMqnreNfJBObDssWaSwXIKPZBkqOgOyv5Lyqg9xRKzpZ6UEhws",
-	"tQVERM32vmrvmFJvdrx3A1O2AAIkv8vbrW6usqwHVaTRWCi6Kk81juglH1cktKkgdCu07zg3PHczNJQ2",
-	"PKXV+RvYnAZPvlBSvgGk/AIES+1I+n8Yu3P95Wnf87sQFbibQY1n7nVd4uhcF6KtCA2U5aqsQ1dpx1JP",
-	"EuvOdaWa//z7/231f5m2ZY+35/l7J+1+Nt4GLntTq0mQGlgYwLYEx1ufCm1Pv+npUoTQUN2m+y9B9y/b",
-	"Cv78gZqi5CZ1RnQZx66zSMiV/PdtZm8GyyQhND03xuY0YZKzxCiynxXExN3HJDat5nPg6ZTd2bjVAqJC",
-	"OGy2cisll9iaqn6m6LxUO7xuROqbnfIHt26uFVN0fJuWso9KrXGSbteS+ADo0iyPVlG4pHp3Os0//l6c",
-	"YtgGaxANDJs3YMYvv+03SkRX38r6ulZSci6nV72k66JVehYqGcX2BWtBUO9iONYQeeIgOH37SiVqCQsQ",
-	"vdNFmdCYK/SGxyzRWr/K+WaUPEEYJZiGbJ7VSD2jptb6U/UrVxfm13jF0RzzS3lBbwhTifGgZpALRrV3",
-	"0730bC0WGkWm1h4PYEgHl+LRAicBiVsy7e9cQQeJ82PzccG74h+eHMaWYv5B5NKn9HNoUm3M068fnvMg",
-	"k3xBr0jMFqQhgnVuZ/2tJPAWcuwusBp1wltm3jb7+CVLJlEYEvo3EvvKNVLFntVyf50RdRecytKOqJbX",
-	"uVjYkrxuAiZa1R9gixpIy8/60CfeUo1wSdSXOXitP8VWUhHEzbdSTTDxG7rt5sgiiNfvjG3N4twU/vBH",
-	"7d/+iP28qR9+U39N0q129EYv3cFzHShSx68V8OdRuBb23Kp3uNurrHa4PhCaZvB91aekMNAouUacpOIt",
-	"3kJjCrDnkEYvh1WswnpGK8uwooNpZv0B6jt8xBJp/kmwHuWiyaw/tEiIBOpZZ9TlQpofzKiTttV9TbrS",
-	"I+Wbq3qkNJKqRwVLcAtT8VTFuGq8O4Wc2sAuVCP1CA0hR/uB7MOti9duvWZ/AvuwGHn82T78s9iHdz/3",
-	"/haGZT7KGx03Miyz5MrUDtHYVBLebB51PIkTthTgVB3chNg15TVX7w+ZmHedVedcK5Cg4+2BTgufrdWP",
-	"ZZQwAliY3y2cpdvwy+33HHy2plbrpui6MhiyFVW3Sbsr8JysX6oJH3E0J5jW1bgpsHyzQjfLJeiGTVW+",
-	"Y5JK70sRaQzyz0wRm8ogv1xI31M0pss4HiNV9p5n4GX50D8s4XZyuiGKCdbd6AHoBLbaeMCHy1dTQ85f",
-	"+MrBP8vgwODWELgn3fCmMxzs7fZ73U7b1//aOjJCzetT6kR/ABFU1HakKPoshCoOznoxBAelhsfiOx/N",
-	"vw/C2x2DCultBKg6ybJPCQ5mBsmSzKNU7lsJCBinJEGXZKVeU6CAQUAWacXJ+VWUhEKO7uuBbFX52cqI",
-	"1fF+ali1lY/l462LHqvPHiJ6pPLWL4FCiVUT3afo+PUxUrFW4ILmKo9HgpKNHD7nLbZMJwq5zcKW/I6s",
-	"gBky3ELXWcQ4FQfCgYXyJmvJC/NPE2iUjXOrWu7FhVxXdNlwX7H8coM9KmGv9d+t5V1ArQttZOh3TfXu",
-	"QgMqRu48sbH1cxsZ0DTqL9TLBLE29CRKwjvkw7/L9rtCxK6VBtuFuknEOnBN6Uay2P5CkFdE5dVmxCiS",
-	"VQfREeYcjSm5SY/wBQHpNkYTHFwizM/oeJH9qHMNxLsQpPJUJa9rZ5DMfQc0dEhdqtAJtJy5S7TcPQLX",
-	"Hi5bqrJCYpF8OqcsIVcRW/K1iVyGwE6Nb3Dgi0FVlgp62Oi53CSckfP6l/3V4TP/5vWxvzr8/n9uXn9g",
-	"7dcfmH8Y9fzD55cfDk/e4unzS//Hk2/nh/PXPWluGfFZyF/oee221+mftLujfnfU2231esNuP0Pjc0Yy",
-	"vLklaJ3gQJmcNkCvTFaGGLxhD3emu8HA6+1h4vUG7aE3IdOJt7vXbwd+e7jX7gLUYHKBafQh47/ptI37",
-	"w97Qw3t+z+sNwo43HIZDb9IJwulkb0qmXTiUytLXzVCclR/RdVIyF1JcvFdOkjAT7o3anVG30/L9fm/Y",
-	"Kwfv6Yo5anF2dgcT0hv0idefYuz1urtdb+B3u16HdMNOd3fQ9UMxN0tkOCNn0gn3sN/ueoPdcOr1MN7z",
-	"Bp1e3xtMu3vtfjDYw6Sz3QnykDFrf+vTZFN41oMcKNsEdply/2LFxB9aWUNqo0GE1v7hcxKOMnxvnZ4L",
-	"VdKuZ4SeUZnfrXTNORSA4nVS/9OEboHIOMgkRl6b20KwfHQuxQLmNDQN7t8MYfp9ndiILmhEL4A/ILyr",
-	"m3rqN+8SKuM+gDjYYl/XL8TvGvMleOR+/vzaKW0RVaJG+/eVWCqyCG+6PlVCa3s91iDw2et0cL8ApKeI",
-	"MjRdJpCApgxRIcJAXqUMRWm1xftbhCf9XRmpWLV3AyNthOhjNfE15l5ec171Uv8hgm1+dxn392XHXFnf",
-	"jbx4D02sMdhdXv5trgpcM/wWAiQYfcuPcByzaw54dinTtXbFBjl9+8pVqtxUqXlsivAZrdxVmIay3A+a",
-	"RiQOOYojWdsRZfoMWnJZUt++oLOR9lpn9Ee2RAGmCJDz5li3YXcVUVUMZrLSd4G69lO6hKr0Y/3KGGD+",
-	"9qW/QQ2sKl7lab6yywjJWw9ZHJmjnN6qrzqSBK/OqF30cl6ny36aiJWQwCSLUSvG7NREAL4XEzlN4tyb",
-	"1XqkSsz27CCRh9Yp6wlyq5TK3yQu5I+hQ+rrkgy0N179fQXvWuH1KRXKnZhdrL9GsZt5lCsko3QKcGXK",
-	"RH8XUXJdzBiWFZ3YMg3YnLS2cXa+EmNr6u8UE/mbujndyvsma6UAcDXicFjUdk5uSLAUDaj7lS2lwYvC",
-	"55/E+2q7TnGakvkifSYLVXXcoi91F1yL3ZO2byUwFwY5cpT8cVw4EuTPz6DAUEeQWm1m4NTu1A86uIe9",
-	"/mRAvF64F3jDSR97vWF30Nlr77b7fu/+3kN2sdmBKHj9s7+wfLDEUmD8MTRVOaXkqlpu7aOYBThGEeUp",
-	"pgFBj8cXDKWMxSjF/BIlSzoG3JRMXxnt7MA3M8bT0cAf+KAOq8mWL7yuCCXcSOm6Wo4t67pZoiGWxcm+",
-	"hIExF+dRkgOzmLIkD2LZQi/VLZgU9SwBf6jVFQ7nEa3o6YW5HxfKpkGfYdcUbtsIDV0t16RSXdSTFdq0",
-	"BKkWyqkVaC6rYJU7zYBhUYbwivaPDrIiho/H29RPkAunui3UYsp3DTXKDnNBRVa/hZk9Htcf+v/59//m",
-	"egXWL/dnF4h8RyaiLx3FiC8AInNcqIada9Uud1xuvPPqdVZxUsUQ8fq51GXa5Xs0ebtlrgRIIqEjlHAh",
-	"Mz61V9DAH41dNC7AfcJPJkSzSE0ZnnL7/vb/CwAA//8=",
+	"7L37cuM2sj/+Kvjyt1Vjb0iZulqSK3WO55Y4GXvm+JLJRfO1IBKyGFOAQlC2NbOu2of4PcH5Yx9sn+Rb",
+	"aAAkeJMo25Nkk1Sdkx2LJC6NRqO70f3pT5bH5gtGCY25NfxkkTs8X4QE/n0YXa/oezKZMXYt/r7B4ZKI",
+	"f3gRwTHxD2NraLXcVsdxm06ze950h2136LoN13V/tGzLD7jHIv/FDFNKwiPfGlqD/n6v22m3mq7+l2Vb",
+	"gXjSnbikN2l6Tsvfnzod3B04A9xtOq7XnnbxPhn4raZlW3GEp9PAO2PLyCPQZLPV7nR7+31H/MPpiP8M",
+	"xH/07wM88SzbWi78wphb7nmzO2ylY76/t63nQeSrSZ8tJ9yLgkUcMLqeAM2m0+qeN9vDbnvY6TU6nUG7",
+	"2xE0IDeEirfIHAdhI6AxibAH7alnr4MwJhG3hj99UJQYdHBr2vP6TmcfE6fTbw6cCZlOnN5+t+m5zcF+",
+	"sz2xbItFV5gGH7FoDAgxnTZxd9AZOHjf7Tidvt9yBgN/4Exanj+d7E/JtE0s2+Ikugk8Yg0tTy4MFz/G",
+	"OF5ya2gFVAzvRrwYk/kixLF4s4x+asqdYbM1bLcartvtDGDKyyi0htYsjhd8uLd3K0nZUIy11+tPSKff",
+	"JU53irHTaffaTt9tt50Wafutdq/fdn0xu1sWXfMFVms8afn72G22nX7PF8yB951+q9N1+tP2frPr9fcx",
+	"acHinc2CxSKgV5sW0McxFv+rJjuMoyWx9bJeYjXJruO2ndbgvNkbuoJJkgUVy2Vx1delomNDfS7ImX+k",
+	"qFf2yCchqXgkVwX+vII34gh71+KNBY684guag25nl5L7LduieC5W8EIOACnCoBPxs2AGLyJitv/+5/9u",
+	"9X8pR5jU6jjuvthSCbWyvKB4oOGxueYLvqeacQj1FyygsXUPC8lekilehnGZ/HkVRSzir8SWksz5KlkU",
+	"j9EYe7GxFvoXTecPtvU1wT7suU/3tnUiCWTZ1ruILUgUB0Q9OSVXAY9JRHxrSJdhaP5yyDnzAtgd8tGZ",
+	"pqRlW2ex3DaHeiud4+iKxBeRGu75aiEeKxJYtl4d3Zb6s9CHooXYEq5tXb4J6DUMVRLsDeYxUMaglfXu",
+	"7dk5Svbi7W3DXAO5AHy5IBETUpUMUddtozMpIdAFxTc4CPEkJBb0sHkt2IL/t9HDhqXhWLyWMm+6Ltb3",
+	"zjmhGEQn9ubQv1qotxG8k1sui8OJIKRaNLdyiye4swcCqy0OqYQ7S5fzk5X8IQjdta2XinOGUxxyYluv",
+	"fr7gJFKr8JpFcxyqscFQbev1Msz98lXElosj/w4+UY84u1RP35GISyHu2tYpptfwj3PGwjhYpI0otjkS",
+	"hwjFYTpm2xIDyjV7b/Akb8M/NnBmbTZZy8JVxC4y9R+I0sbObDeNrWmdkXC6hrR4EezdNPfU53vtppZ+",
+	"6pc3AY+N7fbTWtlXvZ027Z7H7Jdq8XcWs8UCNvpvyWUF0fnoBfpgrtAp+WVJMov0+5WJv548uM+SiC/D",
+	"LIWOCef4SnwhO0SY8lvBWKjluujtt2JoS88jnEvdDHbFzCTFKY7Jm2AexA78F5Q6Yih7lloYjnAYslvi",
+	"owWJ0G1AfXaLpixC8Szg6PDdEbomq4YgvDcjc1AKYzkXoaxfkQjmYvZ3KnR5GtCrNX2GZBqjgKJ4RpC3",
+	"jCJCY9X3ll1xUjK19zNS1jQi1Oe26PaCBneIE49Rn2/o8N62FjjCcxIr0h56HlvSWOyUfL/nM4KwfPyM",
+	"o8AXTQfiwQLHs1TXxEkLthWRX5YBCBWpYqcjmQpxLphxuQxAt5Uj43EkSCvG9S5iPxOvdCTvInYT+ASI",
+	"sKTBL0uCAp/QOJgGJEJsCg8W8vuKUS6S1teN8m8REeLh/9tLzeQ9+ZTvvdN0Swcq+f6MhMQrWbe38A8c",
+	"Io/N5xhxIigvtPIw4LEY9SLZvihmKKBeuPSJ5qMItlEDvY1nJELTgIQ+RzgCIlAkxBzxEVvG4tOI+EuP",
+	"oAVehQz7iAcfyRCNQFzYsOdHVgMpDRt9ifiM3Yp9olpNKPbLkkSrlGR/43JiJQxlLFuy76tYSNsglQwU",
+	"1OScgMbgQJgHNJgv59awaZftqDXDqcVHSqghj9FpcLWMwOSuGPpt0tejuSodtjEJ06Ktoq8eLzfeXbdf",
+	"b0ubftzefW/a76WD1C+sHZnRykPpqQhnDgikXkT4glGuXF3+PKBK8oGDh9GYyH/ixSIMPFjzvZ+59COY",
+	"XjI4is2zDUfXK/mWUgDEG43r9s+Du9Z/w8NGVh1YKh3X6vnutDntE6eNu02ng/vEGfhN4rSmvWnTG0z2",
+	"cdMV5/gkiICqD3UBPcS5YuedXmXa15TgeBlJuswxxVdkTmh8uAiURn+vHBS1JmqcJ9JXYSgcgsw520FQ",
+	"kWYU80tJczH2nPfKHHtXjf2GLb0ZiYLpSrSeng7ypLg8j8LrN8HXHcE893V5T3MUfFJ5ltroNohnQnJL",
+	"dwxviCEDSz7HvqFgbsGVAb3BYeBnvZbMl6IRHl1GqmHbmifamPoNTZi/GurjaIVGsBQjCwUczQPO5S6v",
+	"TwYxFemaqKCE7tdnhCPKYjTHsTcD6SsbSUlywuLXbEn9LQlCjc/yFKEsvpzCQ5MWanVgOPLpk035hOm1",
+	"RzPMpSoqhKCe4zt5bp8z9kaox1tONTY+e8jii/MvXqGYMRRCO0+61IK1BB9B00INxzTVxWN8TTja6XXQ",
+	"t8HzA9REx8Fz0NYDekW4aGW3gUQrHqOUgCNdtOWFjBMf4WkMLRJlTqQEvaB4Gc9YFHwk2zLOMvdpnqKZ",
+	"5xn+QUBqhMUA0ITgSAyOXRMYcnKYPSlxZV9JJ2qvIhah24jRK0kQcQQ9qWBJ55y7nhmi+VJIE4I0MZTC",
+	"oAS1MQoxH8rOxcgr2j5hamILqbRVtVOfnIIQleQ8khNFAV0sY+TjGNsIozkOhfJDfBT4tqArZUisv9gz",
+	"kmpykCmlX7NoEvi+nNZ2AuvtLSVRBTV+YEvkMxBO7FbtIEV9JO3+RkqfdAxPRh7Bbdn+0ISEjF6B6YIp",
+	"AytFHMopKR4oujNMVUGO8+xQUpmd0CDpXMzltsSTnTamDZSkldRhkJ1yaeufjcDAb0HMtYJvo1vM00Gm",
+	"dP4Mx0eNU+Kz7saqk6PZEyfF1meC6OsRZ8J6IaglBwgC4wrO7O9p2UTLezUuwSfkbiGOF5ju8yDyP59K",
+	"odb6FfBD0v5TKxZEEKDhkxgHoaZfPRaRysS2LKJvkh98UCYnRYZmRF/QKeJNcLkuZirFelJip8v1/ebs",
+	"7UnDuLbvuO42ZomeW63dVux1kx+2rGv1zV7xg3Xe1botpR9VOVDrtyQ+uDdjCR56gEcE+29puFq7/tOk",
+	"8ezqp75pqSxi32E0XGUXvf3ki677nOMVLLzP5LG3g9MxwAuMIoxuoyAmu39ClnhKGzTPEeXG6PsSn555",
+	"9Jts0XlytuAL4gXTgPilvkXksWXow2gmJB3Qn4wnPsMBm2cN5c6/jBm7DOufsgZvNNuf7Zx45JH7p+OX",
+	"5OHW2meYflXJKhGOySW8eEnuPEL8nHPinDE0x3SllQzeQO9CgrmwOVYIX+GAohDHcmUiEkerS1gza9js",
+	"P0zZSOZbyU3iDQRjRnrMOb44FQNxDuVA8rcKZ/K+Ey1pHITy4kZei0aC+Hyri9c/KtOdkeiGRK9SZqnN",
+	"dFMchMtovXzi0Pql/NnktjM2J/EsoFfoFq6rI0avhArBlhEi2eOr+8Sq7MauDep8Di9hnkaV7sKj1HbT",
+	"bjszOiE53ZtPSp51vRqU+U68BLN/Le2vx9vLCWHgHzL4PImLEQeH/Cv1IFKEowivGtYHFVcqX1tGYcHL",
+	"eHH6pmF9uM8bVFfBDaHgygPPiRpVw3oIRVOKVNI2fQXJOf6ZTjn2YMOZMulKKIZUWUPrlVZuEMc3RNun",
+	"Ac0Yy5Yt31dBSQ/zR52xyoV9jn3dXwPVGpFy3Rk+Grm92AtGp2HgbUujmPA43YkFKr2Tt2ei9ym8NUR7",
+	"KuLbJEzS+dOQ5RA8BMjonC2IjJZQw1CTfkrzSU9ZG0jtZsb5a073IT7aNdM9YYk1lL/EO2OfwRrQM12j",
+	"55uzzY/gaSZdpfG3ug9yxJ6xdxGobcGDzxYdK1lGKjMaRkj8OfOlGSsHczR1Lqj+zTkLqFcgYnF0T0fH",
+	"JK5IzqB6UIpUn0M90ZQ6VI/lbhX8PCHirCRUkCu5/tBSL0emh7q21+8ueZY/xzzwbHT29jzwrkksBOlz",
+	"eZfqRQRitXAoIya+SyI4lFajtsCWtNIq0SL9Oufy7riuGG6Mg5DLIDIZJtGIIZj1Uqgk5hWvbV2TlXH5",
+	"rlsuU//SZ4rWlxAxc+O4BHfxYDKYtDtua9Bx8WAr9/llx3Uv8wMoM8JIvIwoF+oWKC0oUMGUKpRwBoqT",
+	"x6KIeOAYXpI89T/bVUOn2dakXO8KUce9PpuFsatvJZ6Uqr+GYyRP2jmh8WkSCbcVaV/Jf5dydMvk6B+E",
+	"daSDixchpmlgjg5KxUgFeyVsLlSgBYmmLJpLYZGc/o1kBygb41J/c6kayayemuSDQiRgRfJU2oLN109a",
+	"vHGcxLWBpaQmkF8nGT72QEXnlBSuscuWrGMu2QtM4e2A+jrwGcLKUCD/vuwG8c38Yj9ZinI/c0nXZXvG",
+	"73Rabb/bnfQGg960Be/ID+VLuR6Th8rtogb4JFutsJK3M0IRRrrPUu90ZrEeca5erA8O6rhNTe5Ku/+h",
+	"Z2d9ggRT8e/AvJUGbUjH0eTIoTTpB/LuCYvR6+1ZNtHSFMvezi7J9euvv3vTC3950QlfLo9e3y1enZ99",
+	"hX8dBl7bf56d06yX346d5f24Dmpu5OP8nix6NKdaGev5SXtlZBh4WSznAscxiagOrL84fTMUVrHh4oGc",
+	"I/FAcgJGM8ZjBBEURX+OtoQgiyqgafxDmtEi1EU4iHVmw9YhBzeJF2dT8OpWwyisWMrOTxfYmuzhzDKV",
+	"x/sPLZf40/1Wa+IM2pOO0+l0m04fd32nM8XTCe56/rQ/sTKLcLv2VvLpwzsUpYmfbodiCFSOrsvPF/p5",
+	"sTH0E1LY0lv87fWZenTJ9mNEfRouTt2jmeSlIt2NlMEkeWFjRNKRLx0QZkLCuo+eB5FvfmOkExgJJT6O",
+	"iRMH4KrKZZVk0wvWdfVav6fyDTYmrOgYrU/FB7msg7XWrHj1LbxqTtTIPag70Wwuwro+DZs36fLeTJX5",
+	"yUoDbg0KmvQ3h5jpWy1slgi24pEPybjZRCpztmarF9A0sJMvfSc4NDNTVXZ3lvMesrh61eb47g2hV/HM",
+	"GraEbT4PqP67WZadZJJHni2bJuM/Zqu8SB0V2+yW3Ge/rw0jA/I3NXwEb+UmUr3X1N1K3TuYXLsP26q5",
+	"Rn6l3Zrp9XNv2ISueu8my7eG72Um/cZNPA+o+Wvzt9zWxamkCROF7SvP8E8Wocs5UL2QGZMz2Ux7I1DI",
+	"EOqu+0MJVyTawKcNAggGkr5fuiRi1Q6X8cy4UcvORuUaflpPI9taYM5vmZQ/20hJ2b7x/YZhSuWrOM5Y",
+	"J3jkYzeojzBH44wfeqg9vaOl67Y9+Bb+ScYNa9OIZU+VwzQ3YDU1C6OE7OoxoOrsLTmJ9gSLjKWxIi0c",
+	"SZ+GtYH4uZZn7JYiiK5kVKZuFL4uQJ992pySoWRGOj6VdiY62JzEu5YBigOqpHXVDsRLySLZaRyziCA8",
+	"gUz2GUHwli3N4HhGIrhixXRVSqPqTZdKFb3hjWthO6/KvzbCcg0jKrkwtS0zkuZDLR2jxhZPdLhqjixM",
+	"S2cPf3rggqrvK8d0ns++yS3i9lrJY1VyxXcv2RwHtJwm2x/iDyWjeVhnB5a0WXV01yN5qkxnCf+gQ7KE",
+	"eOb33fYDdOd8m/WmpZGNspPSuHxBTOa8lm6dZc9UCYBYIfG31mJKoprxnEjoDXHyiK7HNlpSX13AiMnB",
+	"P24I9Vn0jCOfecs5obG8JOUzdiuhMp5usHMi55+lSqiDg/JRi0IcZ6Sd8SRmMQ4rQh2z56R4T7Vkq76K",
+	"a5j7ChZKEVcNu3LdDdi4R8uOIqZo2cq+lG8hBaSIKIvlvb9yPGZPyWccheyKHwCGijxo5AfSNSRBVth0",
+	"CgmVy1AC4ikMigrhVufw3igAt5ZiZaKpQLDiWLaWT2pBUwsht4k3rtFhYYUCH+1gxCm7nYb4muzK3Fqx",
+	"HjFDfsAFzZOPMqtTtirKz2wNrf/7k+sMPnxqdu1W8/5vVj2rwYSoyw/csBxVdmtJ9xlyZEDuStBrils3",
+	"gcFLGGnCWEgwFQ9TTLxabZmoeSV8mQLolTxMsfRqdVXZToq6V6sdictX69UEua+kVxmbkup7h5TR1Zwt",
+	"uQnnVwbx9+qu+NvZisdkbv6iL5rS38qswBQu8FMt1tOAm5UyM8OPJbNWgMO1MHEAhy75SCIRf0tWvFyo",
+	"jk284jG6JisV9Aa/Iw9TuJGC58RHk1Xts9EcTjKKsuMxwS6u1Z7CMS3IRd2KJlbWo16kxocaC1WuzkjI",
+	"Ll5fo8kvf4EGuanoDsqGmHchFh2YcGsgSF1u6ZbY44f6E2WSJ01osxzVsWTzuEU1zsLbLJ7Udjp6rj87",
+	"hyuV0qGKjNV22e9qKmXDl+ZDBR72Fu75x8qVEqGiHgBexGIRQgx1nAb+xzMcg+rFldvFwGI7ALQ6uDeG",
+	"2+VHiJonlDO2xYMrGtArtafWeqDTN+9NrPX1X53r9+5VDsT61y+isIb0Ew2Vsc5LEgY3JCrheqFezRfx",
+	"G3ZVW7Tpxg7lp2VUV63ycnvmQcYC1kCMWgl4gLO87FgH0tXc7/CuVkYe6gwJTXDv0qdnkCH0Qnm1i/Sj",
+	"5C5WxN+GhjrxKL95x34E6L7joUTpMiMAuAT+RRMyZRKfEvlq+WUYNvbhYNCLsiDUlxTnSy9JVpQpA+J0",
+	"lj2VLgSvgYdYwEFEAQUcFcUfjc9ofGENmJkHV9QcZPJHQm1jL+QXrrDYJm9UXxIZO3bdVte7s2rHP93W",
+	"VDCaxxW7nVTyurqfOSq3s/naXZBbIz0ps9FME3ocmfGa811Hy3KVUKzmO3xFEqSrkglupzQmYvoxymIi",
+	"W7LbB35GOnbIrrhCK/nmGUdfn5+/Q5KYSLzZKLXgjLikvKk9W84xdSKCfbD+lfdchS0G9ArNhXRRDRg3",
+	"BjJmplQUl8/ySIb3cpTqQyigkpGFPCtpOksI49qhKH70uDV8LNhGEnGWk0jIIhUuJDuLliFp1HNUXJeq",
+	"7jMWxUjH4MGjifin6PA6oOAD05GFgTdDzIOYZ3/TfcrWq4MRh6EYH2r/W/UKmZGaRWIGHB29RAEXlJsu",
+	"la8ujthyEhI+YyyGfqm/xyIIK9XzjhiL5UWSGEESWqljxMR6sGWE+HKxECOOCZ7D+aTj5a0bx8X9ftft",
+	"tby+297v7nfcafnwjSDS/PgvJMBwErp29FLquMpyXnICJ5PGTtMFUYTqe0XiDLdnRxdNL12v6+83Xdzf",
+	"9/q43Zz2e2uHFyt1pCzETo1OvJIjgtSdNh59JRfaQQwtSHHyVjJwlRQqyXEoETBDlE8TQE7NCP4kZP8/",
+	"Xp794QTAek5KqSunbnCWZgbNNUgrRAUee20EpORh9XFsXpI/45KJFO/wErmfxTgu209pyE8uc+QgQf0N",
+	"YmHyRiuUNmdkzso8II46bssgWOIQLjsXviY4jGdF3SPV5bXmDUU1lkadn41X2aqNMh2iGOxVGMH1Ns6m",
+	"TPDHdeJjMiIwZBTT3k1zT/oMavmfchO6rvD7yNm80m6PLVwlOI6jYLKM1V+lH5bofVmifEtWexBvjKbY",
+	"izl6HkS+8rROld9ExtXvjD190TK20XgR4lhoLkf++N///Nduo2wLJNXPSocm7zCKnAydiz0hQ/9tbdPJ",
+	"U4tgb6YNqmccEXpDQrYgpf2XHY6QchboVFPV2wHi0jQUe0SC0gQcYUSZwxbKQaS2R6wudEWHW16Jc48t",
+	"SL1IxjN4Ndlzn6rIJC+PTaNPLZeN+NKbAbeLfTKHZ43E7B0jFqExn/MGW8YTtqT+eOsJ5e93xdNqBj/T",
+	"k1/L4NlpKotD7jLlmMvOlU0Ro0kFDjtF+xfzK8LUzvHd2iBCXLg8r+l7mQSR/34rf6sZT5kpQFJDH5cU",
+	"JX4iNPJXN0C2sosc62t2K/GYsnRMdgL4TX5ZkqXMxq7QPZYyn6GMM6MlSWKoxD6bYV+meIN3VXpqDoSq",
+	"BFg5lNwaPZadO0IxlNdkFZZ48NBgGqNd26SZOb8yfv6GMwrYE2XKioFMoaM40M7p6xeoN3Bbuxn3cS5+",
+	"NWLz0vmxhXmQYl/mmc3ZjcwyXoQY3InqB48tVlBTMxN0a4YGygO7yI0q56RwEbCw1FdltMi7VjO1AYsy",
+	"K8Q8ljoZ3LsLA2m+iFdKiSyeobZ1Nw/TICRzOVMlR+0eblxl4jB8O4UyZqWBIFBKsjC+YE54jOcLFJFF",
+	"RAS7am3WxzER5h6Kg7nB3aX1WoCdVT8y/1qdrhraIEnWEkcMBy1CFd45OnuL+j23iSQzZ40iXUvWbZ27",
+	"/WG7Oez0Gt1e60czwLJGNFyppVhZiiY7hNvZZdDpXpCP7d7Fx/73J+97775/4ZLVV/NJ6e2b5BLoFAoA",
+	"ZSqslYSUrhZE9y+/TVdC+jI0MKzeDLq1D3W8GOuP3Up2eo45se4/FNMntUnP/JWqHQFrrJlCW9W8YZXI",
+	"HqZNU4MjbSuFdUgLwNq6dqxhhBgKvh6tLnZUpgatn1vJda2sVWusW5mq9lLw8DyghOuc9vL9IBQpaLFC",
+	"ut/oktDZ5t8EPOaFa7o4Cq6uSEplobaxZVz7Wq6SFMlVYl6iGWtS3D6nbxD2/YhwNbyIeCS4IQlyOq/p",
+	"YNswrOI5Q9VpbRKF56mCdviCQLUuzE37UB9MHAXxrrmfJksu1pNfpm7CS3ATYs6DKyq+MSoI1nk7LTpc",
+	"+XaNBmu0khY+9vB8gYMrapbm1T+lDaU/yZivzG+EFn/CEQVAiXSCa14o6Sf7vKxT84VNIyiZbshWOIxX",
+	"l3FAorK5Z56XDDDzvKT9RcTmDAjOY+xdl3WRf2VtK1XjzL1RMtL8GyXEzL1SQs7cGyVDjciURBEOK0ea",
+	"faFkoNkXSru4xZFfvr3WvFTaVf6lku5KflJGCG9gv+LBFaEaXkUI1ELPZS8mV6pr3+IxjlRjSx6zuaCy",
+	"ODoAzN78MaWJ/smggP5JUqD8t4S55ZEsNNrlRKdkN8zLYMNYTiZh/BaxMJwI1l77sKJB82dFD2Nu+pd0",
+	"askvKYPrn1KG1r9cBdO4McEhph65xH7xWRxhyrEnF7LQqyaQJ7hI3ZMrajXg+N7mfb/2q54Yblj79ZSB",
+	"y9+Gty7X9i9fUVUrqt5aTyvgHT7L/KZHVmZzVZ7uXAZNqeyg58xfZY2Xp1VYjSIPhr7697+/e3t2/ve/",
+	"o/Fe6hbeu2nuKZ8K3/uU1Ki7T6rpj/NabZnqWq6xagBFOXekx/Vc4mnWV40S4klF/Imot42q/wjS1adL",
+	"kuK4FW2+IvFvSpivXm1Nl71PSU3T+000+oqkhHkghYR9kSdRroqutEEV2oq8aNIFdEtNnZKLG+0Bz6nv",
+	"wrgwm5ED5o83YyoSk/AlNGZa4jqxJhugoB0BPM1MUhZ5ctmg7pI1Bg08WzMfbVtAfx9qugkEmR/jI0Bw",
+	"ha9e4DGLhJFaGmhRvpAyWMIP4ATA0cqcCIytbCJJIlRZ4aQYh4gu5xPpYimh04YQosRhkKymrZdQ9vth",
+	"K+6XKTW/9cFz8Xgh8bgzSJLhEWeQpuNveQZdfFZRm5CohrQtKVSeIh0VCtyWbKGSmtSZBm5nl6+vm19/",
+	"fDMIf3nRDBeAltY+P5s9L22uDL+j6O5aBN8++LZYfrxVUoIu13RY0e8hwCuBkJ0LqSoaE98cyDJIXN1E",
+	"oo7bfsAttJptYRhl4iML6l9MFa+Hd5GtPJbDujDLUmVx9uIZ8y/FTzgM2S28XIbFmikF8WHLTP00TmGD",
+	"9C3Eh1RGJ+ST33PjKhI3V67koVQuq8OyLTky5VfWVz3R1VwgbwJ7HlmI4xduzmscZgVymj0/AU3PoLx1",
+	"2daSha9hh0EYXMwQD65ociArFuMNdKyxAmMUEsxj1EfeDEfYi0nED9S91ZxgytHIUk4NghglIwsxqm6A",
+	"4NJoZF0TssjEjCWvSbMxf/Xe7WZSS3f+8dNoxEejsw+f+vb97t/Wibp8uYi6/JQWx6iKI0kU06Lik3eZ",
+	"59fFYDrNr+vKZGyMDUoZRw37CXimpsMd5yqSYaqd/qaOqHM7LlXIjOFEKDxKfRqFR6krqPBI+b/LH0rp",
+	"dKkR6yET27sGPwqOvMxw8k/S0eSfpIPJPyl0JwaU82YmP2Wnm3NnJj/lmvywhuMrUs6q7rSKN1DZS+F6",
+	"l6nprVUte62UyUp2TkVSfzWQWZWgC2/xiqM55tcV8ZZqGbaatLoDq49TkrvIVKNNbjRzt5/GkGpsVHO9",
+	"q6BLKm8y111DPmpB5wE9kt83i6urlzF/KCV/3yiTW8emlcGelp0Vm+LOEi6pMyV1eKbrXTRnL07fSAX1",
+	"NghDLf+S0RZQEzJRZZ3+g6BfCkbdFuzxSsUIVsPAbLHUGTlTilay5eieAKBm7RCLfBgG9LosAimIeFyZ",
+	"9lcumMgdPNiIVrKIyE2NF3PklCNS/atGVKcfStWMMlAbpXNdViPY6NCrisEZb4qBrGmoMrhqQaLLdQg6",
+	"9Xqvi7STmbGanjl2NVBjWDCGak9SOSYPkFtz05ZMXwXpYkrsbMg8gVyVKqn40CiTxBOrwilWCwJ54qrt",
+	"CUExq+2V/etQ+FUPhVKWy+TFl6ToyudgAOYJKmw1M0UqZuhGBsyAj3sZzwiNAy+IV/kouREtNclYhQlW",
+	"ESAJaSFp8chStc0ohlQPYLAcVLCk3BS8egiWPEgh0ZLKUyP+MfEDrFKHj8E1I15OHDP5QjxbohbqFJp0",
+	"coWlzQeC6rIGtlWBsFsg+gTcdueVsKDxdrCgtVx9j8ThhDpU9QebVK5Sw4U/thrvkpOoXB69z+OO2rB9",
+	"CvTCPPBqYKYmHWVxPuWE7cxale7yEgD04lGyNRyWOf3a4ze7KRvruYG4kYse5Kri2fMg8p9x9OougIQt",
+	"Dj+e3wZhwEAonQXUm1UIGXmQPgR2ZROg8mfDVFG3c5Bgc01WjoyP1jerOukobUHWhPeSBBCJK6JCHw35",
+	"HfD02BbSuzGibylB6vYA3UI9EyjeKqQ/myIjoQnojFWoNpsijC4ujl6inYDqBEfJP7s6zlPdOYo5aK8L",
+	"LNAjwGEqFMAULOaBmC+pl7sOxozBQhL8IQ8bU+UWqIMPU9gdF+u0iewpq9Kxpc+WUD9htQJzya9LavXq",
+	"xRMspYOLuTjuIJonqRojeAH0SY9wHkxCgoQKLRNaAMaNxHKxDR8t1JMZ7u3t/ISdj4fOj64zcD58MRo1",
+	"dr9Qv3z41LLvd4aAE/jF7n/t7P30f0cj/uHvu/9V6tAth3AvSLn01q8MlSQ5Kr530qs958gfl+fgJq9s",
+	"OiYzzcHLdU/ENZlOdlIwpsKrJVZWNfDMDHYWbx+gNIMHeTiKVmh856QpVo7YPZCQO7YBk2VG7tDXx4cv",
+	"nLOvD1vdnma2CfNXD7hWS+dlZ5ekSNX8NMsOjZJqG4WVX6xPGisfXVlnRt5M7tBXFPbJNKCB1Nz1vTBH",
+	"k4hh34OEHrkRYZOckFjqfmJfRmTOYimxSVQSHQNaHH9VDoL+HjC49WaHVCEchMXsGx6zBUcTksAuxIzJ",
+	"FLe0GHbeNtror3hVz14UOkAuMwFyfNTYhuinZxAo4yWu8Gc2esZxSBrKtf3sg3lobGnDbToxvk5rgD8w",
+	"O/gFRNJKSALVGhz5PohhvQT6NnANcG3KbielCuYJgCAznYq0ytCxgV5qfIUZvoH3hJEGyUsPWt4sDSpo",
+	"U0UMWYsUBkshwCigMZOJfxCdYYaH4TCsRZRTchVwwLMskiZ9JpkfBRRdnL9oVGV+bZx92mAGgXYtYGTy",
+	"olC/K+Tz2QyLQebvWIU2q6O+6RVS8lbIXpQIZRtxlkmhicAUT+xvQC8JQ+SBJ0SexkLfA8nyEA4Quk1t",
+	"3D3x7oluUej0EGhUqru8JDwOqIwyixkC+AApKwI6ZUIrBUXEyBTjDXQkifTi9BjJtniZg2TjnM5Lc8VP",
+	"VBDfIlxeQaIhFruI+iHhuU32TP3rWWZ4toLvELq4/C7BFeIAVqtaftBGvFC3gcX0L3GwqBuhJ2J71dfD",
+	"eD4TkJQd6rsomONohb4lqwZKMirThE8jl7JghG5y+t6nsVlVCX5510gSRJaOuuJSO4ciEGSDP5NERvGG",
+	"ASeQAQ2AWeZAzCG28uz4TCO1iMNZbHxhL5UqhSXm0HY4AdoY1eYBxVHEbpEvlDilnJTaoa9ZpM1DGwVT",
+	"tGJLdIvli9qBqZUbFiGc2qIa/cIeUW1fTDWQb2ppmiAZus5kYmIKQo6LOtH1ZvOuEsY4qRu4GYlEv7xG",
+	"Icy1X+6vxDQDFiLBJwhH0ietPZSegQqf0sSy9YMzDUcI9pVMvFDuRsVEyRsJciF0a4hbuHa+Ca5wzLJ1",
+	"RoqMdke8pWHgFjEnVdrJGHwKcRCGioUjEkcB8Q/QeIqDUBgT6EooJMtFJvpjCZajgpaUVac19OSaYR2T",
+	"6IokwAL1MVMU6MBcfC5sWG8mEQf224PernRmvNdotoB0L9EDOMJoTuYTEkmbGb4kaYVcbT+roJxqPnm7",
+	"PTSx+vIUgAKLps3xmiC1M0XcklCOHJufJctwXFUPp0J2qnEZEvQsBeotuVSo7ZHKShyFt6YkTESucAQY",
+	"NGpTcDvj70qlin4+ll6I3CYDKE+INOcyZnKuwi88RoUZJsW0lTp1+DqmTPSkctNQwZQ5iM9geLcELVhq",
+	"EiqBe3H65r9Q88tDuKCzUevLMwXcyiLU/vKcsWNMV9IYNOZzQa8puxUzPNTxIuo7CwD5jY82TSBR3n7v",
+	"E7HFBv1QQ5l5PND2A8BUnwSb+wnhs4MKIN5lAdZi7eWp8kenbxueRkjhJdQja66eKZJAiofvjsBK4XJf",
+	"bpSCRUz3GiTJSdvfAkT8CRzKsolTglU15A2Yf+RuEWJlVeml1LG0aufmnMWZBS6/OnkQFvoDCn7VdI8X",
+	"APtrENeEnCoNxNtQkaAco91eB75XO4KpAECcs5ow52BPLPQ7Y30gQuoZuYuReHSA8ITLmGl4ABBC4kFF",
+	"csV2mMa1Iqa2gDcuo44Ery+FuX6hi2M/CdY1Keq1dWRs7qt725rF8SIL814B5aSm8YyrXXiA3NRBK9Ox",
+	"kAfnKWWgTEYECyWzHFZsHeJ2YQ1SHO0MLQuDL5JlE652+Rr+WijbFRz0xEx5VkDoTGJyA2oADlWoHe+D",
+	"ePZGRxGWK1Ty2kJaveJgvIT3EfZ94jfQMRgeHIVkGiO2jNFkhcZ/4yQkXjwGV5PQgP66MfjrxuCvG4O/",
+	"bgz+ujH468bgrxuDejcGtnWZnMy1RfgGaVO8hUgVgJoutfSD+xI1QitX22hIRou5cyw/BDiC307XjmRL",
+	"7F5y2XHdS13KX2WNVlYQeI79BGNgtHTdVi/CUXSAjuT3SMXPrqkToLKXOq5r/wdWDdCwHnl62b9aRQE9",
+	"Ak3xqhH8KcuNdLzehPS99n63N+20yhEr1fYvcmxBMZFEkHwi5fQWN3mH6RziZUSFLqBD74QRAUdRUFJF",
+	"p4ot4WZjrJ6OkdpeK1AVFIQNEop/vYI8KSrDhKAZCRdisaZQuGiyvLoSy8IiWdmbxzhdJzkWGTJYoxDI",
+	"oXZgisdqztm72WRygdzs+byFRcSuIjwXsxBK0MpUkg02NYyFdlntrFRYbHEb9StR01qfZ15zW8MQlKTJ",
+	"0NbaLiGluhTNS7URKuuEyP5SPNNtd4xZ02nN3slvhTleyNK6QksDU2SB4xkfUUDIg1IIVN16RCaCz14K",
+	"YM0PtGUDKBDilAU/bJbWI5rEARgiHco4LCI2CclcOglgKcQY/oAbZRv0hJyqSCJnGpDQN5c5Ieg1WaWo",
+	"V5J4/yn7Ig9UUaZ0cuItoyBenQnNT9IxF8hc7ptM6+oYqMdG0Rt5nx2I12fgotAp68NC++n6SJyce9sq",
+	"Bj8/bBSQT1RvIDpyuDCWNaWVL7hauEyODpL9DNGztMSysN5kLpdgpZVQGWS7EolI9Q3qN6jTSZ/JgGZx",
+	"vIDh+POAriGJrDYE+ur4/avnX799++3Z5eHL46OTy/O33746gXiYpCOZBlTSC1Tp0L3It15rjf2b9+fl",
+	"yHHifYi7kSV9lpxEe3gZz+r1KSsAVeYVpmstXxSUFsTbGcu/G9dkNU6g9OTLEiMGSvEphW231lA03Ecl",
+	"gBQ1hqMTOEF9ghGJve4AlBSCswL7DqPhqmbfDFK8Sjw5aUqWLDcIIWWY+knGWLZ9aKWsedlxiaQye1Ds",
+	"meygGuM+r8imyzYsU9DE7qidW/csMwD9Yn4I98BDUyYPM3DwGhaqMvh9NMcBKKUyeAOuDi2dWnIVxLPl",
+	"pOGxuQZy85N/FA+OtzRxeDvZorlmtApfEHzNESc3JMIhuiHUZxF/lnw5z5QS440RPUReGMgk1SCOibyP",
+	"FSo0MDfjRDcia/GgJVV+a4kOxWMUxMNMFSd0TciCoyDmIyq/heJP8YzbadYtrION5FEITnQbEbqcc9s0",
+	"ejlwnNSCJswPiBjxiP4DvVRd/QM9xxxinWboHyAZ09bRP0b0H47jJP8vPjwUEg3tJL7DwCO76B9ovAei",
+	"bu+mORZ/rYWIgxbM5FHoqLpgGzS/DaCs+CCf4IO+KM3SkV1Dja+TTNSm7je5H+Z7n4y74vu9f//zX2VT",
+	"zRfqN8qnQVfm5npPJqIbfUOEr8SEgZaLQMxSPSilqJAXSIzBRuN1ia5Q16oybVeOqfXmOJWLL1TUFAzk",
+	"prlXtmf4xkVW0jXTzaE4ptAbdiXbTg8cG433VG0qR9amgp9SdMY4W4HqfmP3+TmO6Cso9Jd4AjwcQWYU",
+	"poItlC8K+ETqAwcmO5r7B0VkQTDUDpS1xLQfYww768WMBR6RlbbRLdy/YZRs4qQCktg8QUhoPBxRx+hq",
+	"iHBiXYA8moIVr/AtDY13Rxr94IbCoTApiQ9K7y5k6gEiIvHBkBhRhMal/rmxjW5BQqVWkL6OI4hNp6oE",
+	"XOIkEBN+p/9oSEoLySEJDdzYEL0d6qw06YWRwUD6kA+AhJBFj8gd9uJwhcLgWpyNaCkDw6CE2U7H7diC",
+	"wEbl1KFueLxri470jUfgy8pnEhKDUExjLiwbdckuzCriN/KkHqf4qOM0O1KY5ZyFy5ggcdDs8F24bhBy",
+	"dKyKHcqX5YGu0fAYJWJE8qJiZ9xxXZSnthzfbcDJ7oFiI5JkbUJmb8zEokGGHRq/uzgfi8ZvCEdjeQU9",
+	"Fl1gcTQIMib3uDJqFRYeQkMaKFV51ApDPc0Qe9dycXMC9orEHI07bgs6YFSVxUxrYYohQZagl+ZewpDh",
+	"egkigAGjIfNcBgpfkVg03RwD/YWkHSpFT/oOzaNY1xQct8T7+eNIBQ8ngJ/Qqgojp5LLM662sUpeVOGG",
+	"sIRTFhHAN0zEuhCQ2dpvafMdlGtRsrc43IHVgsR7qktYSTmxQjvZXSlTaH2ufXX+bjrXTquF8j4P2ZEZ",
+	"ChRwxBb4lyU5gGAfrkyUVGdmkS92GfXRTcCTyqYZ8urtBgwmOkgTHiAqmpLb7Ad6U4j9CBttnBQsddLT",
+	"NoTKRELtCeJEKbDFUEQf4jcVCw/uFUb1fb/sGb5uoMMYzRmP0TS4KalpiI1ChnO8QnwGHhaabjlYXNkN",
+	"JzHaEVSdkBWj/m4D6XwI8VHiDOJSBk1WYAYA4XC4JA10iMbvDs9ffA2bQdeKFRqd2mdJYdhWq6GxCiCz",
+	"QiXWC3Ex1kqqvrpSYtBRLznLKAQVQvSRFEuWhUUFxcYXQiipfOoDhTQhs7FvA6rUOtkUR3DMLDn0zLUX",
+	"UbYEm87QOYam8yqAgwrcjYJJbRSTu3jvZy4Uy++P36CdlzjGLxiNIwyw4auQDFO3FnCoPASks0Odt3aK",
+	"Ey46EBamfOtbsvpOUPjt9N///Jd8OXmwZ/4Nb+0lzY2DIQ3CL0dWHC3JyFI5Nssw3BXbTewyLsayM5Yh",
+	"J19ieaWk/pqIFlTgxU9CZn/4EtZ5DEJYqgPJbhpLwJcx2pHBCCukrkp2Yb/IaBtgo/GnV7JsXwLScj/W",
+	"desouWJxIKU79Zg4RBtonFx5p4cNMIm85lwt4PwYK34ZH5ghY4FkDw9D8Sphs+AbYst87MlKW/BZrXHv",
+	"nPB4rK+eIzJdcgJ0WkRQvARYKGRsMcHeta7aRbg+eKQNMpaBCgYJJTLEOHXmjeU5pE4e0cGRL0kEN7Rc",
+	"uySxFzHOzQj+g7xuYCSxBxx13I7kXqWZDpVIS3S4mMFpnR4SxE+4W+t3QrnTgMIO/HcMmsPYOSVzWcVA",
+	"zcg5JZyIlb+gwR3iEt13Vy6D1tuIjwBSOFPYLrVMbNR0XdF6igZM0YwtI7SQ0s8GbJBAhr7kz1gsIRyi",
+	"lXxTrpiftqWPDqDxcf540bWqXc2EEC8SeEp55TO8IAdakVR+5hQ6u9WS5+gbHOEbEooeij5Vn8WxRIWY",
+	"cbSjlKGGO95tIMkmctk19q9vMobYqQARDEsKlsBQ2oDK4f7+3IEx+miyjNVRZ+tMMhahfeTjFZeazYQn",
+	"7sLMzEfWCVOGJfA5uwl84o+sA3F+gHoiDrKO2xTNSM4TRsgznquMazTatoW+JS0XIabF6aBelpJ7rmoj",
+	"Ky5fqDaF+jrYlXcMWdNGArsEKgMPczRh8QyNfRxjxYk+jqWmtyPWsWA8SG7hM3bL1bu7JlnGfsA9Fvkv",
+	"UiwXpURCkHiCzTKiR3SxjCVD69Qajasm+VD5I8Sc9b6KluJAFnIHFlccVeA7kHYDpik/jyg4QALD6tH6",
+	"xw4WNAlCSIIMMZ9B7VPBX4iTK3hVH4m7UnMCdT4MQckd0cyWP1DVkGE44DWRGlhEsN9Az+UpJ1gMJir4",
+	"l0SJp2UntQdsOMrtEdXyxkbgqRiiXgd9Gzw/0Fzb7Mk/M6dqq6t+TdydQ9REx8FzOQFtkI3ouNNsj5Vm",
+	"Yuu9apTv1qbmSlA9jYgLQHGSP8iMSYjlee305cZV9YNHFDDDURDbiEJJZGGhgGLVbqGQ3AjD3idkYSd0",
+	"lWe31CiUgiMXU2gGcOqoa+GTizcjujMeidPVdcXxafoyhL5Apcwr7bCBXt0twsALYjQWZ/dYGoJSxoGh",
+	"fEOiEQUulEIq0YoA8F7YPDvqMOYKYkmXwVacL0fPdxvonVSV5Lq/enF86LR6rRGNyNUyxBEidwtx2IFy",
+	"KSbEx+kd+sUXrnvo2ujii5bb6kMld2HPCh4PfGVtymFJ6guVSSuJI3py8UZRTxd0FqZgRxBL5gujX5Zi",
+	"Z2Vq3mqcb3QIawd2cHIBxSLEbkjEg4+Ce4AXYB8zSomnkR69kHE4GEb0ZYL60kCvsqm+VbX70Q6LzLV8",
+	"xke0XKX4BF+c4Dm53/u0kEFb35LV/XgXKJ3WpTfMYo+kh520Ykc0Y2RIjEQsUbLIHAQuuEOl5IPgZfmo",
+	"4CwZfwp8W/sELsW/UwBlG3QqG+DUbSXYbWks3At9pgIMR8jdL9eB4ejLWRN6Z5xBsBkf6LxYJHdj00Yt",
+	"G3Vs1LdRs2ejdgsO2IAuY8Jt1Jx15jZqzfpzG3Vmzd7cRv1ZuzW3UXN/1pnDzmx1ZraUcfl8SmFeS7oO",
+	"EVyIm4b2+FNijqm0deWMuB8f6ATscZr2JOiizv1JEPmOkvoQHwiloJXyVPZOoEDDMg9TuqIv0QRz0uvk",
+	"6ArtJe2jL9DIGo3oyEJfgB1l/n329aHT6vZ2xCrsGkSGefhsOQllmFQo7BNxivVB+ZJnm3QQSNf4EOmY",
+	"/nFKBCMBa9yQXkq16pDZIfWPIRr/+5//2vsU+Pd7Ibvi46J9lQD+PFMHkbJLjnwbJSW1bXCzXonVfyXX",
+	"5V2ym2z0ClIFgNTC+iJ3cVKHKtJf+s9XhynSnq2dyGJvjhWnmEr6rm0yjmBZrc/LFf3eMSbhwJgEMzhq",
+	"6PDvUxJHK1hkOyFbah84Z+la7xSXevdA9BPPIkJ0lgxHTSTPnY743wWO4gO1YwZI1pM0QaygBFUkjDSI",
+	"Jh6iTKao8pgk9dbHSkNKFlB5j3ImxfiTlBJxujJCYNyPkaxoC9rCWYypjyM/wXrKb/Au4jbqih1to7YL",
+	"/ytG00Iz8fNM2AVoBjMV/4AhSH80BCmqOa4So6XQn3JKi9NKu+PFdgOotsSykkPitmlGmjtX7s7EnZ+u",
+	"VuJHzIjlf//z/4dNZGpIhtQTz0VPM8wRTjDHxAvF0atw9kAIyhkn3uUYfaGlAZtC0WXDKsDopdRgk+CL",
+	"HXkafVKa7f2ezuyWG1FbKoIL85cCLAa39K7pJhRqgo8g7sJH46/jeHGu1H9HXR/IajvKra1/lBIi8Up4",
+	"LGTLSFpGY1B0xrbWneHU9dhCxtRg02JQRoD0ymo5LomoZnWAKNOL2RjRV+IoVDsG3eLA0LCarto/M0aF",
+	"oENj2KIO6BHjBpIeh6QUN2ehzPzQVr89osoZYKMwoNdOyDwcgsoBxhFl1JF1YVP/gPKhSb1tSUOibHod",
+	"ySC1NXley8ClMPAIlXXV1e3u8dF54TKXLQiVtGmw6GpPfbQ3D2RdCBUkk1zv2hYoRXCz22y4DRfyhxeE",
+	"4kVgDa12w220Fa43hMkk15N7ytcgIeMYL7kBl9UTxIrIqwTJO0L9Nu6E9DYQ5BeP4AoxcVLKzSZdjcrw",
+	"Sh3jYBnlLCzTgOYp2B7YB6AoS5/HQQYBQRXyi2ckECbNFSQQAc0TK+zIt4YW3NnKWR3K2VtJBK4u0Sa0",
+	"fJXMDj4K6XMHZ6BRckxhksv0owRdZUpAkuTwFw/FSsTRkiSg3vJLuPqXOv7G/AE5WlXO4j4bTKWaTnx4",
+	"orGW23zsZCCYBt6SSXXwRuO6/fPgrvXf8LChvm94gCOfghpb7WmTuP7A60/2cW/Q7Xf2271Wt9lx29MW",
+	"afquN5j08f6g6pEsJWPedArubrU73d5+3xH/cDriPwPxH/37AE88wfxC35ITSiKgrAHuT/a9nt8lnWnb",
+	"bTWbLbc97ZCu3/P2J3082PS8mDA9tKbTJu4OOgMH77sdp9P3W85g4A+cScvzp5P9KZm2SS6vemhNWv4+",
+	"dpttp9/zp04H432n3+p0nf60vd/sev19TFq5JF+r5bZ6TrPptNrnTXfoiv/70bJrMFsgeuz57rQ57ROn",
+	"jbtNp4P7xBn4TeK0pr1p0xtM9nHTtXQYU4IzZHWmbdLym547GeD+dJ/0/K7XmbRxa9B0p63pYNr2XK+F",
+	"O7g76ZOmv+/1Jl3cGbT7rf1mr9l1rRyzp9FJZmk9y/Wafou0px232+y19tv9zqCLe5N9r+8PiDttbnpe",
+	"rFc3tAbTPtn3e1530sHtQavf3Hd70y7p+G2vNWlid9NzCAsSSiADJbCAEW7VYJi1z7N75aE8qZ+n+NhD",
+	"a/98+OP8B/fHn09+Pv7qePXD+ens5P1R58fz19cnrePWDz9/Nzt5ef3x7csjcSiksNYWZ5dimS7l9s4B",
+	"GlRxYGo3FgFnrfnVPL5sX5+4+Du///F/movTfX5egno6tGrx0xp+tDLosYVakjnsWGtTw5uGI8TvwwS3",
+	"LyV3ZZBg6uJLz8iGWIuO61Z1lEj9PTjcDMR/+K5Z87tMcQDxZbNd88s8xL8ZnguVTs3Qz58+3H8Qm2su",
+	"TLxEw4Dbi+Q8jvEVh7xz8Z31QbRXVFr2Pql/Hfn3YqBXVbDAye2/UF0EbbXHM0V14XbmclMq6Y1y5eEr",
+	"EpuaQ+bErbtGuoHfZmHdTs0vkwIRW63oVyRev5xC9uk0gcpKuOkregcd+VD8dqFR0PJ5zWm8jl5xFiF+",
+	"G0jQObh7V+flQc5NKn3iZAp3EPGMrMQPFcsv8z6fQnf0Ay5s1uPswV1PlwTv1gOkkKqtU0t9/MMy868m",
+	"21R95MfJtr3U71NHzD3jpqMob13ZiJJbArElEY9t6VxOBKN2RlWw/puAx6lP3Sps4+yYvma3EjjDGA6G",
+	"gB00Y6HPk+wGuAZIkxvgbsoy+TpJ0Wy5kBQezJdza9h0Xcg3UX+V4aOWkWmcgWVJ4u4XEbkJ2JIn8EFl",
+	"Q0tikDLDM9LU+64YVD7t5UP51tpCVOj6YIloSJBjfkrwggBLKP0TSFLDhvBVXftjbg2bLVvXgE2cEYaB",
+	"l8ZSdt02UmBh6IImgVBWBqfHak+lAuUIDcrp+PueM5h0sWOqXgmglEQT6rptsWzJHFpr59AsmcMgnUJu",
+	"OFpbdoQ67XTcVtMZtNy2k7PyzOG0XFesnt4Xm8aT0FRuNmto6scKR+toC4sMPpA4DLolo2wq2HbupD3d",
+	"9wbEafot7HRId+r08WDiJFYT7k5UgbdXKVnEn2fZecraeYdypuuIrRHeJJQpFJMWMi91l8IMb2eX5Pr1",
+	"19+96YW/vOiEL6Ea+6vzs69w21prWchu7j9scbYpmbQCpIAS/fpQSh02NURR44+pewkSGLN8YuULzqrM",
+	"NWjliXSq/H04DBPsDy1rA8pjHIZJ2kYo4WgmK7gvto0oRslrDXTCANctoIJriqeTcV8jtPMw1O72TWfU",
+	"W4je0MOTjmiIZVYX/QrTBC62dzzMiRNQTigP4uBGZmSVHRPifxQwpcnChWzI9aORMe9BRCS6XcAlXao6",
+	"NaA0H9Or9rIKyleeg3JZSjqrC3/zJIdiAlVQ3q9+de+Mqa6VfNhywFkgkgrzPUHfqS1WztgDZMoZywqU",
+	"vGhIUvB++iAWOs1s03/rFLpSm83YqobgMP1gID42XBRQcpuCAJVFemKqgj3z0EUgH1YLYkR+jqiKZK1K",
+	"NFCbAh2qMLWW66ZRCRzfpKDVEExhhulADFvJFYHxzjvG4xRbfzvBecbOALLOkqz+UCtxay5PeGpbRt/A",
+	"2yhmKqSkYdU0Hj/nNB+xkasmqlSrFGLpV93LNa3SM7bRJH2wFNC+OE2BSilQVAQgxLr6HvHd27NzIRzG",
+	"MeHxWFfUZflADENa7Kigg8Q41fEVOtoSbooZJbsjKi8YFyyKIRMoqQasQsYzKWAIo9bdnU4MFb+II49Q",
+	"HeYMygaEq4lTUAiQDTJCTDyVEX+QjS6W6XexzQ24/a3mmHxXOlO2jD0mgeyAT2SYfBj++ba84N6HbfjE",
+	"K1NhARyamoAKTJOfKGQYKHIwDcIQwpmoD/CGa5X7l/J7c7f9StyY6/npzx5NmuzZ81uqhC+zI9qGNapi",
+	"Y6Ura409BqewxEWFJp5xZRImFYYgta8BF8lElqoEA0UVrTdtoRNZgzcrwcxlMyp0/nTo/Iidj64zuPzw",
+	"xc5o1Mj8sPvF38qAz8oGH/gJ3pvEOE7q3sqUVLaMK8ackmntoDeWKoYrktIz+BQHELSUofCB8g/nsPFl",
+	"TRKV5QuBlBpKlUNAfaJiT5i/esY11lOg0yBAXK3dyxAiGb5S0PIPPzZlzxnnqIwdjITawXh88iYfZrMO",
+	"sCwPNFTYrN8leL0LQKkPGb1KyaFM9OJB2VlXYusWcxSJ1fH/fAeQ5IMcV24lbAJ5/+uTkJSVo3kJv2fq",
+	"lm04ZMT7lWdMZ10tVPHlb7CGdZyKZ6zao/iIM0LMuIb+YJfrCF9BnF8ifCYrBb+1zr33RPb4f7y1+ptZ",
+	"qb8Zt4GTqgarbcsXKRrzmvgCeZdrcquyJiEP7V1aWq03cFtDNMY+ZApEZBFiCeIiS6uJf3lsIfNL4O8R",
+	"lVbxrkz9W1OwrYEOdTKAMqTNlFmdpzk4gODu8dHUuaBz5gMohXMWUI+MEQt9MI4xzdneYQqRnbbVbG1y",
+	"kIkRPn5HFnSpQ0hqi3XpORUBnC3jI+x/SMpTGFJczBDtYKpSCXBsuOjzEHolxFnrNt/ah1dvs3/DGZVl",
+	"/cQ2ybfjwOS/KJNAEaE4E6370yeLLayhJfhCRXtbQ2tPacHqJettBCUcBMHhbcWemz5ANy24krMfPS1g",
+	"7DXz4rEYl6HMKWj9pCra/daS1KidWOX4kwlIf1S/Zq564+//xBCfDOp88oLRaRhIINNOs1VLk43AzwcG",
+	"wGsJQ/17UIPlAVLrdFvG1acT2CB3AQdEoff6FuY8tUfVhlfgExpkiQyTUDi4dgREGQiRG9EYXxOdV5Hz",
+	"35A7jyzi1DMLWVU6mW7PzLkzyz5ci2+yQBlrj5jlX1cw71PP7ERda/0RhZWepgoP+Y8QVL+54Lg4RxlT",
+	"eEvTee9NGhq0JroQ1EOJyKDDS+hV8QZH3rjYoMlSiXKiUBU2mXXpMH5FNk47rc/I5jelmzUl1Z/INnuT",
+	"TPozGWaCfX3m8TX3DTm88rQ8axIFmzCgjSJCfR12dEp85klE/PGeypxs/Cyz36H6C2LTaRjQkpjwr0j8",
+	"UoxqI9MCntgslsVn1sR2WjLD9v+8fPvi/Id3r5D4xAQEy/89Yf7K/DuCufAF8ZxlFH45ssz5jCzz1T14",
+	"N/NLvrW9tLvcFskbSKVbIV0CGVYLTSQ8c/juKH3DZBsoBKVEllhzOdAGVHrAIaOk8TNfE3kmCNBqdBsd",
+	"heSTfIYmS+qHBO0cH53v2rLel1EJYRJQHK0q1/gMOtlSPOEbLAdXMHSSX/XC7/39/yhO/PveQ4gt/15L",
+	"ZM31URW1ZwSH8exj9SYzw2ySXHmdgyvoyZMUJh/HeIJ54k6wIWw4Af4spfPX0P/jjwAZmZgYkUnMqlax",
+	"6ol6NZoqeqtpF+cbyar/97bVddtbjnxphFOXTsF84cnmkow9RRqCRctzk2wFeTPiXVfxUB5Upzoq5JR4",
+	"LPIBKyuB3oxzyXC/LAlUEUmhIXIQOqiAoDOiEkIniIcZyIYMSjz1U5znLMbmZGXU4zyQ2eyA1DlZjai8",
+	"ERsbCHVjs4j5GF2T1Z5EpdKY5mMcx1EwWcaEjxVylhFzCk7EEdU4Dwr4QN+2qT5M6gRRDqKtgcaBP0Zz",
+	"fK2BzXAYosAn8wWLJa4ypijwEQ7F2bhSaGtqJydXV5ARAt8+40YIrqK/wnBqoDGAOYwRxVHEbrmEqZpi",
+	"6kD9HgYxeSoX0zaQSllh1CVW3xFwzuPvBCMiJq8L5qTp7Mk6QHsaFM4aWv0J7pDupOf0J13f6Xgd7Az8",
+	"FnF606bn4tak7XUkjD6O5Q3iXBZnbnZdN0mCTWvRWGfvTo9OvnKaLmwfCNQnN7EDoe6u6zbTe9t0qI00",
+	"nn6LbW2SrFZWV2tLWsL6+xk6mglJLdvyl7IFklQhIncxiSiWtM1PvH7awtZkIL5BiKrLVoCQEHuN+Kno",
+	"TlOU5Hx/2/SALZYHdmP29luyIGXx5RSUfKPGj3x9iCjLgXQgl/jT/VZr4gzak47T6XSbTh+LvTDF0wnu",
+	"ev60v9WCwPTWmkkwlAQhrpbMQBpGUR0QjSfO5TMKuRSuqXXZ6Nz1tAJNkCffFoUZKjWsN4AgbcRiI4/R",
+	"aXClUpwURO7MELIs9JOMvqJSlR6AomUjMeKRGtar1MhOBQOIx58+6YLhKqYiBaKT6T4dx206buvc7Q/b",
+	"zWGn1+j2Wj/qdCcuK5aXSMVE0DZCtsJhvLr0cOQ3oCYZv8TilQ9KvNzOLoNO94J8bPcGHz9+fzXrvfv+",
+	"hUtWX80ngkAyuCOB0IHl1PD35alvaQEGI6MLMtXUTJXkK5lqx2kNzpudYbM9bO039nud7FTzeV3GFO5a",
+	"P9yxr+P/8Z+H7/Y/Tq+73/7Yn3fff/9EU+DgFhVrdin3Diyf0XYYwFVSzGIcWsPWFrs/zWl+pzaBZjzB",
+	"hKeK8+BkL5EOpwZWULZ4Y8WW0IHbCkJU7Yz6MXTpHikK5NY2n7/DKzHpU30G13XJGC3IsVd7aApFzn76",
+	"UF52rDQ17H0xv8Ng6O19NO8S1I3quLPS1JDsEq4TW/Lzp4iwLhNZWUm1UQIZP8uLeChb9yDh8RS7SdLm",
+	"1KBIyXZ6SaYBzUQuFGj/1BcJmyldKijbrjgTmu1ht9vY7w9qnAmGtFyTbvpkAv8p1+yhMtAMgcgtZF2d",
+	"Nd1cqmavLtn7RxCYNTXCzBjWq4UPFrkqn+Z94U43I3O31Bz3Pt1qt3ituEe8vcjdPgRSsytlSIkJFExl",
+	"QKTCZYY9y/l0Gf5HnssaU/bpz2UVQ7mBSezKNOsoIDcPW+ZMMOVfEv+zSfyvSPz5xP1f2ygNDt24hx6s",
+	"3NobX84Fka4L0qnaqiM6ogBRM1KbYGTJilKpaaNrT+CIABa+KrTZQEdTtGJLwI4HnF3fR3MWKZ8Xt3UF",
+	"kBHFIWdpqoIZ76O8wwFdw3NJ9TUh0jVillGCrTqix2BCIMPnVui1K7JMmvweVHdJhZqqe+WCqIigJGDm",
+	"11Xl1zk96kr2dC20WH993fz645tB+MuLZrgAsd4+P5s97/zexLpewcdIdrVwfyn0a46I35FCrwDdaij0",
+	"ZtTF2sCqtwtCD98dpZWBipBtmENSQOmFufpcPH+8EqfHkNnsujL1w3DHt0i9K1Qq16RpN9yEPA2rRo6e",
+	"Jv4Kz8OUetmb7PNMOSaocbdbdaNttvcEi/nD4fGbdYspnm+3mHpgf/TF3LCIgnCVi5gtPbYmjEyDhUEk",
+	"QqaiXmmFNJ67gYFo60yBsmdc16cc0RSkFGqfyaJlB+kPuhgaVELD3CyGhnWNs1Jc++h6BQCN5yZq+kYA",
+	"rJMlVLnSIIhi5lKj0KVB10EhloM0NrdFZTTGkCUsFBxZh8e4BiqyuR1U5GeAaEwuw3KAgV3H3Xea7nmz",
+	"KQEDG67E1QP1R19/O7g76Tmd/sCVCPeAbu/iieeTaTp/ddhChfYUMP8lFOKzhpbYNQv1igLozwHvVY1F",
+	"MDqwFW5OWl7b7zikO60cj7pGIn+e2c6JjAORDAjMJte/mVyXNbdC5xW7N7NzN2MZ5jbLFhELorOHRCyI",
+	"79aDTUBNiHX3T7lBm/iEUGuiGmDslFwJSzjiaQ0ZHRWgb8SLwlrWHlEQQhLqJfNpWmV1RHd0CBZlcTBV",
+	"Wx0if9GSxkGYVqVRtcZ2K+Ww9Ptm1vNRdq5m64x8eeCueBRXfs7qI6WT/ONLk8csxyYgs1zE3W8hIZJU",
+	"vi04wdNZfSYnpDFMco0Sf1WkBAPcz6rFTfMCtyTv2oiltMJtsW9dVEtWi6oIWxKssUXMkhjQZvzxNSJX",
+	"3T9lR1Mic4V6LMa2J1auOlz31Z1KlDWDdJ/pksBQIwjkra5sAoIZI1k5RdUo3smXMd5tlMvQw2U8u+Ak",
+	"epTgFJPKcJEuZCQe/Hdl7SLx9DL5e1seEiNPMwDvn94lF8vVNqalfrHI6pvZ5CsveBt8c3Tx8ah5Ehzx",
+	"I3ra9V4c9Y6uF99/9+KbQYOsvml6re9WZ+//R7w4O35/tDqibsNrhXQyf+36338TPnDSclprxJKuaQIe",
+	"Z49FURqn81C5tG3EpCoxWyFclP/MHGsqVoxriycSKyXdoZ2AKsqoPcWiZEvtPoX4SHNDDIUJhFOFbLhp",
+	"7iW1Es1Q+RpGdA5XSn6XtZjtTL11h8erkKCxULFVRnEY0Gs+LkkgVPH7RmDjWWZ49ma0MW3ySnv3V7B2",
+	"k7II2aSDOpURFiCVKkfS/d1YvOsvfruO24aYyF6KmJ9eDegaYZe6PHtJYKSs92Yc90ovlxqaWHeuSz39",
+	"+5//u9X/pXqeOd6O4+6fN7vpeGtcNyTFzgSpgYUBv01wvPGp0DP1m46u5QkNVW26/xJ0/7KpUPyfqClK",
+	"7mJrSJdhaFuLiNzIf9+nlq63jCJC48vEzJ1GTHKWGEX6s4IRefiYxKbVfA48HbMHm9VaQJQIh832dank",
+	"EltTFaAVnX/vnOKYvAnmQey8kb6A8hGpb/aKH9zbmVZOhcinqkZe3ZbSjwqtcRJv15L4AOhSLwVZUbig",
+	"9Lda9T/+ThyBOAfI0RrUbyAZv/y2WyvjWn0rC1QbSeCZdGj1ki4sWOrTKGUU0wutBUG1c+NMoy6Kg+Di",
+	"9I3KcRO2J3qvC5OhMVc4Gzss0vaGyrFnlOwijCJMfTZPiwyP6BWh4sgk/oH6lavL/lu84miO+bUMLkgI",
+	"U4rGoWaQCcU1d9OjlHQtFmrF5VYeD2DCe9fi0QJHHgkbMmPyUsFDifNj83HB2+IfjhzGlmL+SeTS5/Sw",
+	"aFJtxEWoHp71JJN8RW9IyBakJhB7Zmf9qSTwFnLsIfgRVcLbbdf/+DWLJoHvE1ofDUV9WbBN/jTHhvLL",
+	"lLF3+bmxzgh7CABqYUeVy/tMHHBB3tfBty3rD+BuE6zUv/Spz7wla0HCqC8zQTf/EVtJRU/X30oVgdRv",
+	"6babI42eXr8ztjWrM1P43R/Vf/oj+q9N/fSb+isSb7WjN3r5jl7qEJdSfkWHgI8BodBJQnrmyFJfX5PV",
+	"M27Ak2jI3U4FqH/grwXzLwGZXR84TlNwx/KTVRiFlNwiTmLxFm+gMQX0fkA9kOPIVz8e0dLyx+homlqc",
+	"ULwAPmKRNDkltpJyC6UWJ1pEROIqrTMkMyHgT2ZISnvusWZk4ZHyB5Y9UlpM2aOc9bmFeXqhYoI1GqJC",
+	"5K1hi6qROoT6kBX/RDbp1kWjt16z/wCbNB+p/ZdN+p9ikz74rPzLmK1zWGdj4tFZLWM2TWaNzYAWldJa",
+	"GV+dbD51vIlzuRAOVh4Khtgt5RWxBk+ZCHmbFsZdK9Cg4+1hdHOfrdXJZUw1AhSg3yz4p+5N9fZ7Fj5b",
+	"UyZ5UyxiEWrbiEHcpFHmeE6WDtaEDziaE0yrSj3lWL5evaflEpTJuirjGYmlxycPLAdKblLLqTQkMhMA",
+	"eYDGdBmGY+QHHE9CwlOsumygJJYASRndEoUE6270AHTCYGX05NPlB6ohZy+p5eBfpOhvcNMJ3BNveNMa",
+	"9Pd73U671XT1v7YOBVHz+pw61e9ABOW1JSmK/vhC6FcL7VOnbrUMg1NWQ6nxvU/Jv4/8+70EQdTZiEd2",
+	"nqYKE+zNEtRTMg9iuekleGQYk0jYx+o1BSDpeWQRlxy7z4PIF0L4UA9kq4rtRvqyDq1Uw6qsWC4fb12s",
+	"XH32FOEypdecEZQpLZvoIUVnx2dIRaaBz5yrlCmJQTe0+Jw32DKeKJQ/A4f0W7ICZkgxLm1rEeJYnCZH",
+	"BiLgmQSVFZylZjpMx3n/YRvZllvIdcXSE+7Ll02vscElrrr+u7F8CAB6ro0UKbGu0p5rQEUUXkZm2YfM",
+	"Rgbok+oIgiJBjA09CSL/AeAF79P9rtDTK6XBdrF9EqAQfGm6kTSNIhfVFlB5lwsuNKjcid5hztGYkrv4",
+	"Hb4iIN3GaIK9a4T5iI4X6Y86rUO8C1E5BwppQHuiJFABwO1DlliJQqHlzEPCAx8Rqfd0iWmlVUbz5NPp",
+	"exG5CdiSr82ZSwicGd4c370h9CqeWcO+KwZVWv/qacMFM5Owhtbxz4erkxfu3fGZuzr57n/ujj+y5vFH",
+	"5p4EHffk5fXHk/NTPH157f5w/s38ZH7ckbZaIj5zqSIdp9l0Wt3zZnvYbQ87vUanM2h3U/BFayiDwRuC",
+	"1hH2lL1qgjnLvHAIOhx0cGva8/pOZx8Tp9NvDpwJmU6c3n636bnNwX6zDciS0RWmwceU/6bTJu4OOgMH",
+	"77sdp9P3W85g4A+cScvzp5P9KZm24VAqSl87RfxWTkzbislcSHHxXjEfJZlwZ9hsDduthut2O4NOMVpR",
+	"l4FSi7PX609Ip98lTneKsdNp99pO3223nRZp+612r992fTE3Q2RYQ2vS8vex22w7/Z4/dToY7zv9Vqfr",
+	"9Kft/WbX6+9j0truBHnKIL0/9WmyKR7tSQ6UbSLZGCUpgrn4QytrSG00CEk7PHlJ/GGKBa8zoaH03+2M",
+	"0BGVqfRK15xDVTNeJfU/T6waiIyjVGJktbktBMsn61osYEZD04Ug6qGRf6gSG8EVDegV8AfEs7VjR/3m",
+	"XEN16ScQB1vs6+qF+E2D3ASPPO4yoXJKW4TBqNH+jiRWHfNV0O6hDu8nlHYqjApvuitWAm97HTiBWjTX",
+	"+Ohx0VYHiDI0XUaQJ6iMWCH+QNbFDAVxubX8a8Ri/VmPzXwZ6w2MtBGLkVUEEyVBCJrzypf6dxFZ9JvL",
+	"xz8vO2bqXG/kxUdocbVRDbPyb3OZ7IrhNxAA9ujwBITDkN1yAC6MmS4+LTbIxekbW6mBU6UisinCI1q6",
+	"qzD1ZVkpNA1I6HMUBrJkKUp1IbTkxAdkRDPn0YBUbIzoD2yJPEwRQCTOsW7D7CqgqujQZKUvIXWNsXjJ",
+	"Rftj/coY8BwPpa9CDaws0OYgW0FoiOR1i6wWzlFG59V3LFGEVyNq1nKdV+nBnyfUxicwyXy4TWKyaiIA",
+	"34uJXERh5s1yHVTlzztmdMtT66PVBLlXCumvEtDy+9A/9T1Nis4crv5SRh8itNcKvs+pjO6F7Gr99Y3Z",
+	"zLNMsSOlj4ALVcIx2IiS23xqtqw6xpaxx+aksY2T9Y0YW10/q5jIn9S9apfecxkrBai8AYeDprJzcke8",
+	"pWhA3etsKUle5T7/LF5f02WL45jMF/ELWUytZed9uD1wabbPm66RKZ4b5NBSssuy4TiRP7+AIlgtQWq1",
+	"mYFT21PXa+EOdrqTPnE6/r7nDCZd7HQG7X5rv9lrdt3O472W7Gqz41Lw+l9+yuKhFEqB8fvQcuWUopty",
+	"uXWIQubhEAWUx5h6BO2MrxiKGQtRjPk1ipZ0DOg2qa4z3NuDb2aMx8O+23dBlVaTLV603RBKeCKlq+qN",
+	"Noxrbgl4WRQnhzJkPbmwD6IM5MiURVmc0gZ6rW7fpKhnEfhhja6wPw9oSU+vknt5oagmGEHslsItH6G+",
+	"reWaVMjzOraCJJdI5kKxNcLpZbG1Yqcp9i9KQXzR4bujtNDmznibIhty4VS3uZJf2a6hjt5JJhLK6Dc3",
+	"s51x9aH/73/+K9MrsH6xP7OI6XsyEX3p0Et8BSio41yZ90yrZknuYuOtN8dpVVQV+MSr51KVkpjtMUmQ",
+	"LnIlAEcJHaEA/ZnyqbmCCUjV2EbjHKIr/JTEleapKcNi7j/c/78AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

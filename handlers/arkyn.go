@@ -130,7 +130,7 @@ func (a Arkyn) ArkynListTrafficSources(ctx context.Context, req gen.ArkynListTra
 		return nil, err
 	}
 	rows, err := a.q.ListScopesPage(ctx, db.ListScopesPageParams{
-		AccountID: account.ID, Dialect: scopeArkynTrafficSource, Limit: int32(limit), Offset: int32(min(int64(page-1)*int64(limit), total)),
+		AccountID: account.ID, Dialect: scopeArkynTrafficSource, Limit: int32(limit), Offset: pageOffset(page, limit, total),
 	})
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ const (
 	dialectArkyn      dialect = "arkyn"
 	dialectShipping   dialect = "shipping"
 	dialectSO         dialect = "superoffice"
+	dialectIngest     dialect = "ingest"
 )
 
 // requestInfo travels in the request context from the validation middleware to the handlers.

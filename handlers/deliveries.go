@@ -141,7 +141,7 @@ func (s SuperOffice) SuperOfficeSignalEvent(ctx context.Context, req gen.SuperOf
 		return nil, err
 	}
 	values := map[string]any{}
-	if req.Body != nil {
+	if req.Body != nil && *req.Body != nil {
 		values = *req.Body
 	}
 	values["PrimaryKey"] = req.PrimaryKey // Entity defaults to the event name's prefix

@@ -1,15 +1,18 @@
 package handlers
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -31,9 +34,6 @@ type Config struct {
 	AllowedTargets  []netip.Prefix
 }
 
-// maxBodyBytes bounds every request body; no operation needs more.
-const maxBodyBytes = "1M"
-
 // New assembles the API: request ids, logging, panic recovery, spec validation with
 // per-dialect errors, and the generated strict server.
 func New(cfg Config) (*echo.Echo, error) {
@@ -48,6 +48,11 @@ func New(cfg Config) (*echo.Echo, error) {
 	spec, err := gen.GetSpec()
 	if err != nil {
 		return nil, err
+	}
+	// kin-openapi caches compiled patterns process-wide by their text: compiling every pattern
+	// of the spec here makes all validation in the process use ECMA-262 semantics.
+	if err := spec.Validate(context.Background(), openapi3.SetRegexCompiler(compileECMAPattern)); err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
 	errs := errorRenderer{log: log}
 	st := newStore(cfg.DB)
@@ -73,7 +78,6 @@ func New(cfg Config) (*echo.Echo, error) {
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		requestLogger(log),
 		middleware.Recover(),
-		middleware.BodyLimit(maxBodyBytes),
 		v.middleware,
 	)
 	targets := cfg.TargetTransport

@@ -72,8 +72,8 @@ func (s Shipping) ShippingListWebhookSubscriptions(ctx context.Context, req gen.
 	if err != nil {
 		return nil, err
 	}
-	offset := min(int64(page-1)*int64(perPage), total)
-	rows, err := s.q.ListScopeSubscriptionsPage(ctx, db.ListScopeSubscriptionsPageParams{ScopeID: scope.ID, Limit: int32(perPage), Offset: int32(offset)})
+	offset := pageOffset(page, perPage, total)
+	rows, err := s.q.ListScopeSubscriptionsPage(ctx, db.ListScopeSubscriptionsPageParams{ScopeID: scope.ID, Limit: int32(perPage), Offset: offset})
 	if err != nil {
 		return nil, err
 	}

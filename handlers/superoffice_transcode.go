@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -120,10 +121,19 @@ func respondIn(c echo.Context, route *routers.Route, mediaType string, next echo
 	original := resp.Writer
 	buf := &bufferedResponse{header: resp.Header()}
 	resp.Writer = buf
-	err := next(c)
-	if err != nil {
-		c.Error(err) // rendered now, while the response is still being captured
-	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				// A panic must end as the 500 it is, never as the capture's empty 200.
+				buf.status, resp.Committed, resp.Status = 0, false, 0
+				buf.body.Reset()
+				c.Error(fmt.Errorf("panic: %v", r))
+			}
+		}()
+		if err := next(c); err != nil {
+			c.Error(err) // rendered now, while the response is still being captured
+		}
+	}()
 	resp.Writer = original
 	status := buf.status
 	if status == 0 {

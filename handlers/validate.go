@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,9 +21,10 @@ var UUIDFormat = openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUI
 // validator checks every request against openapi.yaml before a handler runs: security first,
 // then parameters and body. Requests that match no operation are left to Echo's router.
 type validator struct {
-	router  routers.Router
-	options *openapi3filter.Options
-	errors  errorRenderer
+	router routers.Router
+	// authOptions authenticate; options validate everything else, once authentication passed.
+	authOptions, options *openapi3filter.Options
+	errors               errorRenderer
 }
 
 func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*validator, error) {
@@ -33,11 +35,15 @@ func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*v
 		return nil, err
 	}
 	return &validator{
-		router: router,
+		router:      router,
+		authOptions: &openapi3filter.Options{AuthenticationFunc: auth.authenticate},
 		options: &openapi3filter.Options{
-			AuthenticationFunc: auth.authenticate,
 			MultiError:         true,
 			KeepValidatedValue: true,
+			// kin-openapi would put a default in place of an explicit null, accepting null where
+			// the schema does not; the handlers apply defaults to absent members themselves.
+			SkipSettingDefaults: true,
+			RegexCompiler:       compileECMAPattern,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{
 				openapi3.WithStringFormatValidator("uuid", UUIDFormat),
 			},
@@ -46,12 +52,19 @@ func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*v
 	}, nil
 }
 
+// middleware admits a request to its handler only after, in this order: the spec's router and
+// Echo's agree on the operation and its path parameters; the caller is authenticated; the body
+// has been read within the dialect's size limit and is well-formed; and parameters and body
+// match the operation's schemas. Nothing about a body is parsed for an unauthenticated caller.
 func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		route, pathParams, err := v.router.FindRoute(req)
 		if err != nil {
-			return next(c)
+			return v.unrouted(c, err)
+		}
+		if !sameOperation(c, route, pathParams) {
+			return v.unrouted(c, routers.ErrPathNotFound)
 		}
 		info := &requestInfo{dialect: operationDialect(route.Operation), requestID: requestID(c), baseURL: c.Scheme() + "://" + req.Host}
 		req = req.WithContext(withRequestInfo(req.Context(), info))
@@ -68,27 +81,103 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (v *validator) validate(c echo.Context, req *http.Request, route *routers.Route, pathParams map[string]string, info *requestInfo, next echo.HandlerFunc) error {
-	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: route, Options: v.options}
-	if info.dialect == dialectSO {
-		if bodyErr := transcodeRequest(req, route); bodyErr != nil {
-			// An unreadable body is reported only to a caller who may know about it.
-			if err := openapi3filter.ValidateSecurityRequirements(req.Context(), input, securityOf(route)); err != nil {
-				return v.reject(c, info.dialect, err)
-			}
-			return v.errors.invalid(c, info.dialect, []fieldError{{message: bodyErr.Error()}})
+	// kin-openapi reads the whole body before it authenticates: it gets the request without it.
+	bodiless := *req
+	bodiless.Body, bodiless.GetBody = http.NoBody, nil
+	authInput := &openapi3filter.RequestValidationInput{Request: &bodiless, PathParams: pathParams, Route: route, Options: v.authOptions}
+	err := openapi3filter.ValidateSecurityRequirements(req.Context(), authInput, securityOf(route))
+	v.setRateHeaders(c, info.rate)
+	if err != nil {
+		if hasBody(req) {
+			c.Response().Header().Set("Connection", "close") // the unread body is not a request
+		}
+		return v.reject(c, info.dialect, err)
+	}
+	if route.Operation.RequestBody != nil {
+		fields, err := v.admitBody(c, req, route, info.dialect)
+		if err != nil {
+			return err
+		}
+		if len(fields) > 0 {
+			return v.errors.invalid(c, info.dialect, fields)
 		}
 	}
-	err := openapi3filter.ValidateRequest(req.Context(), input)
-	if r := info.rate; r != nil {
-		h := c.Response().Header()
-		h.Set("X-RateLimit-Limit", strconv.Itoa(r.limit))
-		h.Set("X-RateLimit-Remaining", strconv.Itoa(r.remaining))
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(r.reset.Unix(), 10))
+	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: authenticated(route), Options: v.options}
+	if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
+		return v.reject(c, info.dialect, err)
 	}
-	if err == nil {
-		return next(c)
+	if fields := unstorableParams(pathParams); len(fields) > 0 {
+		if route.Operation.Responses.Status(http.StatusNotFound) != nil {
+			return echo.ErrNotFound // such an id names nothing
+		}
+		return v.errors.invalid(c, info.dialect, fields)
 	}
-	return v.reject(c, info.dialect, err)
+	if fields := unstorableQuery(c, route.Operation); len(fields) > 0 {
+		return v.errors.invalid(c, info.dialect, fields)
+	}
+	return next(c)
+}
+
+// admitBody reads the body within the dialect's limit, turns SuperOffice's other encodings
+// into JSON, and refuses JSON that no schema should be asked to judge.
+func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.Route, d dialect) ([]fieldError, error) {
+	body, err := readBody(c.Response().Writer, req, bodyLimit(d))
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	case err != nil:
+		return []fieldError{{message: errBodyUnread.Error(), rule: "json"}}, nil
+	}
+	replaceBody(req, body)
+	if d == dialectSO {
+		if err := transcodeRequest(req, route); err != nil {
+			return []fieldError{{message: err.Error()}}, nil
+		}
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		replaceBody(req, body)
+	}
+	if isJSON(req.Header.Get("Content-Type")) {
+		if err := checkJSON(body); errors.Is(err, errJSONMalformed) {
+			return []fieldError{{message: err.Error(), rule: "json"}}, nil
+		} else if err != nil {
+			return []fieldError{{message: err.Error()}}, nil
+		}
+	}
+	return nil, nil
+}
+
+// unrouted answers a request that names no operation of the spec, in the shape of the dialect
+// its path belongs to. Its body, if any, is never read, so the connection is not reused.
+func (v *validator) unrouted(c echo.Context, err error) error {
+	if hasBody(c.Request()) {
+		c.Response().Header().Set("Connection", "close")
+	}
+	if errors.Is(err, routers.ErrMethodNotAllowed) {
+		return echo.ErrMethodNotAllowed
+	}
+	return echo.ErrNotFound
+}
+
+func (v *validator) setRateHeaders(c echo.Context, r *rateState) {
+	if r == nil {
+		return
+	}
+	h := c.Response().Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(r.limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(r.remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(r.reset.Unix(), 10))
+}
+
+// authenticated returns route without security requirements, for validating the rest of a
+// request whose caller is already authenticated.
+func authenticated(route *routers.Route) *routers.Route {
+	op := *route.Operation
+	op.Security = &openapi3.SecurityRequirements{}
+	r := *route
+	r.Operation = &op
+	return &r
 }
 
 func securityOf(route *routers.Route) openapi3.SecurityRequirements {

@@ -1697,6 +1697,9 @@ type AdminBadRequest = AdminError
 // AdminNotFound defines model for AdminNotFound.
 type AdminNotFound = AdminError
 
+// AdminPayloadTooLarge defines model for AdminPayloadTooLarge.
+type AdminPayloadTooLarge = AdminError
+
 // AdminUnauthorized defines model for AdminUnauthorized.
 type AdminUnauthorized = AdminError
 
@@ -1709,8 +1712,14 @@ type ArkynForbidden = ArkynError
 // ArkynNotFound defines model for ArkynNotFound.
 type ArkynNotFound = ArkynError
 
+// ArkynPayloadTooLarge defines model for ArkynPayloadTooLarge.
+type ArkynPayloadTooLarge = ArkynError
+
 // ArkynUnauthorized defines model for ArkynUnauthorized.
 type ArkynUnauthorized = ArkynError
+
+// BirdPayloadTooLarge An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
+type BirdPayloadTooLarge = ErrorDetailed
 
 // ShippingBadRequest defines model for ShippingBadRequest.
 type ShippingBadRequest = ShippingError
@@ -1720,6 +1729,9 @@ type ShippingForbidden = ShippingError
 
 // ShippingNotFound defines model for ShippingNotFound.
 type ShippingNotFound = ShippingError
+
+// ShippingPayloadTooLarge defines model for ShippingPayloadTooLarge.
+type ShippingPayloadTooLarge = ShippingError
 
 // ShippingRateLimited defines model for ShippingRateLimited.
 type ShippingRateLimited = ShippingRateLimitError
@@ -1742,6 +1754,9 @@ type SoConflict = SoError
 // SoNotFound defines model for SoNotFound.
 type SoNotFound = SoError
 
+// SoPayloadTooLarge defines model for SoPayloadTooLarge.
+type SoPayloadTooLarge = SoError
+
 // SoPreconditionFailed defines model for SoPreconditionFailed.
 type SoPreconditionFailed = SoError
 
@@ -1750,6 +1765,9 @@ type SoUnauthorized = SoError
 
 // VoucherifyInvalidPayload Error: Bad Request &rarr; Invalid Payload
 type VoucherifyInvalidPayload = E400InvalidPayload
+
+// VoucherifyPayloadTooLarge Error details
+type VoucherifyPayloadTooLarge = Error
 
 // VoucherifyPaymentRequired Error: Payment required - the current plan does not include the feature.
 type VoucherifyPaymentRequired = ErrorPaymentRequired
@@ -6398,6 +6416,8 @@ type AdminCreateAccountResponse struct {
 	JSON400 *AdminBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *AdminUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -6413,6 +6433,11 @@ func (r AdminCreateAccountResponse) GetJSON400() *AdminBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AdminCreateAccountResponse) GetJSON401() *AdminUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminCreateAccountResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -6517,6 +6542,8 @@ type AdminUpdateAccountResponse struct {
 	JSON401 *AdminUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *AdminNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6537,6 +6564,11 @@ func (r AdminUpdateAccountResponse) GetJSON401() *AdminUnauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r AdminUpdateAccountResponse) GetJSON404() *AdminNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminUpdateAccountResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -6694,6 +6726,8 @@ type SuperOfficePostWebhookResponse struct {
 	JSON400 *SoBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *SoUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6709,6 +6743,11 @@ func (r SuperOfficePostWebhookResponse) GetJSON400() *SoBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SuperOfficePostWebhookResponse) GetJSON401() *SoUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficePostWebhookResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -6749,6 +6788,8 @@ type SuperOfficeTestWebhookResponse struct {
 	JSON400 *SoBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *SoUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6764,6 +6805,11 @@ func (r SuperOfficeTestWebhookResponse) GetJSON400() *SoBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SuperOfficeTestWebhookResponse) GetJSON401() *SoUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficeTestWebhookResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -6850,6 +6896,8 @@ type SuperOfficeSignalEventResponse struct {
 	JSON400 *SoBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *SoUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -6860,6 +6908,11 @@ func (r SuperOfficeSignalEventResponse) GetJSON400() *SoBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SuperOfficeSignalEventResponse) GetJSON401() *SoUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficeSignalEventResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -6894,10 +6947,17 @@ func (r SuperOfficeSignalEventResponse) ContentType() string {
 type SuperOfficeDeleteWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *SoUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *SoNotFound
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeDeleteWebhookResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -7016,6 +7076,8 @@ type SuperOfficePatchWebhookResponse struct {
 	JSON409 *SoConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *SoPreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7046,6 +7108,11 @@ func (r SuperOfficePatchWebhookResponse) GetJSON409() *SoConflict {
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r SuperOfficePatchWebhookResponse) GetJSON412() *SoPreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficePatchWebhookResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -7088,6 +7155,8 @@ type SuperOfficePutWebhookResponse struct {
 	JSON401 *SoUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *SoNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7108,6 +7177,11 @@ func (r SuperOfficePutWebhookResponse) GetJSON401() *SoUnauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SuperOfficePutWebhookResponse) GetJSON404() *SoNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficePutWebhookResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -7144,6 +7218,8 @@ type SuperOfficeGetLastErrorResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LastError
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *SoUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -7153,6 +7229,11 @@ type SuperOfficeGetLastErrorResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r SuperOfficeGetLastErrorResponse) GetJSON200() *LastError {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeGetLastErrorResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -7321,6 +7402,8 @@ type IngestEventResponse struct {
 	JSON401 *AdminUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *AdminError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -7341,6 +7424,11 @@ func (r IngestEventResponse) GetJSON401() *AdminUnauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r IngestEventResponse) GetJSON404() *AdminError {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IngestEventResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -7447,6 +7535,8 @@ type VoucherifyCreateWebhookResponse struct {
 	JSON402 *VoucherifyPaymentRequired
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *VoucherifyProjectNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *VoucherifyPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7472,6 +7562,11 @@ func (r VoucherifyCreateWebhookResponse) GetJSON402() *VoucherifyPaymentRequired
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r VoucherifyCreateWebhookResponse) GetJSON404() *VoucherifyProjectNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r VoucherifyCreateWebhookResponse) GetJSON413() *VoucherifyPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -7633,6 +7728,8 @@ type VoucherifyUpdateWebhookResponse struct {
 	JSON402 *VoucherifyPaymentRequired
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *VoucherifyWebhookNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *VoucherifyPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7658,6 +7755,11 @@ func (r VoucherifyUpdateWebhookResponse) GetJSON402() *VoucherifyPaymentRequired
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r VoucherifyUpdateWebhookResponse) GetJSON404() *VoucherifyWebhookNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r VoucherifyUpdateWebhookResponse) GetJSON413() *VoucherifyPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -7837,6 +7939,8 @@ type ArkynCreateTrafficSourceResponse struct {
 	JSON401 *ArkynUnauthorized
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *ArkynError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ArkynPayloadTooLarge
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -7857,6 +7961,11 @@ func (r ArkynCreateTrafficSourceResponse) GetJSON401() *ArkynUnauthorized {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r ArkynCreateTrafficSourceResponse) GetJSON409() *ArkynError {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ArkynCreateTrafficSourceResponse) GetJSON413() *ArkynPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -7897,6 +8006,8 @@ type ArkynAuthUserResponse struct {
 	JSON400 *ArkynBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ArkynError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ArkynPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7912,6 +8023,11 @@ func (r ArkynAuthUserResponse) GetJSON400() *ArkynBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ArkynAuthUserResponse) GetJSON404() *ArkynError {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ArkynAuthUserResponse) GetJSON413() *ArkynPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -8061,6 +8177,13 @@ type ShippingCreateWebhookSubscriptionResponse403Headers struct {
 	XRateLimitReset     *int
 }
 
+// ShippingCreateWebhookSubscriptionResponse413Headers the declared response headers of an HTTP 413 response for ShippingCreateWebhookSubscription
+type ShippingCreateWebhookSubscriptionResponse413Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
 // ShippingCreateWebhookSubscriptionResponse422Headers the declared response headers of an HTTP 422 response for ShippingCreateWebhookSubscription
 type ShippingCreateWebhookSubscriptionResponse422Headers struct {
 	XRateLimitLimit     *int
@@ -8087,6 +8210,8 @@ type ShippingCreateWebhookSubscriptionResponse struct {
 	JSON401 *ShippingUnauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ShippingForbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ShippingPayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ShippingValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -8099,6 +8224,8 @@ type ShippingCreateWebhookSubscriptionResponse struct {
 	Headers400 *ShippingCreateWebhookSubscriptionResponse400Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ShippingCreateWebhookSubscriptionResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ShippingCreateWebhookSubscriptionResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *ShippingCreateWebhookSubscriptionResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -8123,6 +8250,11 @@ func (r ShippingCreateWebhookSubscriptionResponse) GetJSON401() *ShippingUnautho
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ShippingCreateWebhookSubscriptionResponse) GetJSON403() *ShippingForbidden {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ShippingCreateWebhookSubscriptionResponse) GetJSON413() *ShippingPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -8416,6 +8548,13 @@ type ShippingUpdateWebhookSubscriptionResponse404Headers struct {
 	XRateLimitReset     *int
 }
 
+// ShippingUpdateWebhookSubscriptionResponse413Headers the declared response headers of an HTTP 413 response for ShippingUpdateWebhookSubscription
+type ShippingUpdateWebhookSubscriptionResponse413Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
 // ShippingUpdateWebhookSubscriptionResponse422Headers the declared response headers of an HTTP 422 response for ShippingUpdateWebhookSubscription
 type ShippingUpdateWebhookSubscriptionResponse422Headers struct {
 	XRateLimitLimit     *int
@@ -8444,6 +8583,8 @@ type ShippingUpdateWebhookSubscriptionResponse struct {
 	JSON403 *ShippingForbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ShippingNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ShippingPayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ShippingValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -8458,6 +8599,8 @@ type ShippingUpdateWebhookSubscriptionResponse struct {
 	Headers403 *ShippingUpdateWebhookSubscriptionResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ShippingUpdateWebhookSubscriptionResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ShippingUpdateWebhookSubscriptionResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *ShippingUpdateWebhookSubscriptionResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -8487,6 +8630,11 @@ func (r ShippingUpdateWebhookSubscriptionResponse) GetJSON403() *ShippingForbidd
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ShippingUpdateWebhookSubscriptionResponse) GetJSON404() *ShippingNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ShippingUpdateWebhookSubscriptionResponse) GetJSON413() *ShippingPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -8615,6 +8763,8 @@ type ArkynUpdateWebhookResponse struct {
 	JSON403 *ArkynForbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ArkynNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ArkynPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8640,6 +8790,11 @@ func (r ArkynUpdateWebhookResponse) GetJSON403() *ArkynForbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ArkynUpdateWebhookResponse) GetJSON404() *ArkynNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ArkynUpdateWebhookResponse) GetJSON413() *ArkynPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -8804,6 +8959,8 @@ type BirdCreateWebhookSubscriptionResponse struct {
 	JSON401 *ErrorResponseUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorResponseNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BirdPayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorResponseInvalidRequest
 }
@@ -8821,6 +8978,11 @@ func (r BirdCreateWebhookSubscriptionResponse) GetJSON401() *ErrorResponseUnauth
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r BirdCreateWebhookSubscriptionResponse) GetJSON404() *ErrorResponseNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BirdCreateWebhookSubscriptionResponse) GetJSON413() *BirdPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -8983,6 +9145,8 @@ type BirdUpdateWebhookSubscriptionResponse struct {
 	JSON401 *ErrorResponseUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorResponseNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BirdPayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorResponseInvalidRequest
 }
@@ -9000,6 +9164,11 @@ func (r BirdUpdateWebhookSubscriptionResponse) GetJSON401() *ErrorResponseUnauth
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r BirdUpdateWebhookSubscriptionResponse) GetJSON404() *ErrorResponseNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BirdUpdateWebhookSubscriptionResponse) GetJSON413() *BirdPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -10102,6 +10271,13 @@ func ParseAdminCreateAccountResponse(rsp *http.Response) (*AdminCreateAccountRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -10195,6 +10371,13 @@ func ParseAdminUpdateAccountResponse(rsp *http.Response) (*AdminUpdateAccountRes
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -10323,6 +10506,13 @@ func ParseSuperOfficePostWebhookResponse(rsp *http.Response) (*SuperOfficePostWe
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -10362,6 +10552,13 @@ func ParseSuperOfficeTestWebhookResponse(rsp *http.Response) (*SuperOfficeTestWe
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -10432,6 +10629,13 @@ func ParseSuperOfficeSignalEventResponse(rsp *http.Response) (*SuperOfficeSignal
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -10453,6 +10657,13 @@ func ParseSuperOfficeDeleteWebhookResponse(rsp *http.Response) (*SuperOfficeDele
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest SoUnauthorized
@@ -10576,6 +10787,13 @@ func ParseSuperOfficePatchWebhookResponse(rsp *http.Response) (*SuperOfficePatch
 		}
 		response.JSON412 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -10623,6 +10841,13 @@ func ParseSuperOfficePutWebhookResponse(rsp *http.Response) (*SuperOfficePutWebh
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -10648,6 +10873,13 @@ func ParseSuperOfficeGetLastErrorResponse(rsp *http.Response) (*SuperOfficeGetLa
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest SoUnauthorized
@@ -10775,6 +11007,13 @@ func ParseIngestEventResponse(rsp *http.Response) (*IngestEventResponse, error) 
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -10875,6 +11114,13 @@ func ParseVoucherifyCreateWebhookResponse(rsp *http.Response) (*VoucherifyCreate
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest VoucherifyPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -11020,6 +11266,13 @@ func ParseVoucherifyUpdateWebhookResponse(rsp *http.Response) (*VoucherifyUpdate
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest VoucherifyPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -11159,6 +11412,13 @@ func ParseArkynCreateTrafficSourceResponse(rsp *http.Response) (*ArkynCreateTraf
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ArkynPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -11198,6 +11458,13 @@ func ParseArkynAuthUserResponse(rsp *http.Response) (*ArkynAuthUserResponse, err
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ArkynPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -11382,6 +11649,13 @@ func ParseShippingCreateWebhookSubscriptionResponse(rsp *http.Response) (*Shippi
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ShippingPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ShippingValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11478,6 +11752,30 @@ func ParseShippingCreateWebhookSubscriptionResponse(rsp *http.Response) (*Shippi
 			headers.XRateLimitReset = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ShippingCreateWebhookSubscriptionResponse413Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers ShippingCreateWebhookSubscriptionResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
@@ -11917,6 +12215,13 @@ func ParseShippingUpdateWebhookSubscriptionResponse(rsp *http.Response) (*Shippi
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ShippingPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ShippingValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12037,6 +12342,30 @@ func ParseShippingUpdateWebhookSubscriptionResponse(rsp *http.Response) (*Shippi
 			headers.XRateLimitReset = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ShippingUpdateWebhookSubscriptionResponse413Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers ShippingUpdateWebhookSubscriptionResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
@@ -12200,6 +12529,13 @@ func ParseArkynUpdateWebhookResponse(rsp *http.Response) (*ArkynUpdateWebhookRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ArkynPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -12333,6 +12669,13 @@ func ParseBirdCreateWebhookSubscriptionResponse(rsp *http.Response) (*BirdCreate
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest BirdPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorResponseInvalidRequest
@@ -12470,6 +12813,13 @@ func ParseBirdUpdateWebhookSubscriptionResponse(rsp *http.Response) (*BirdUpdate
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest BirdPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorResponseInvalidRequest

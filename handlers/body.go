@@ -1,0 +1,130 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxJSONDepth bounds how deeply a JSON body may nest. No schema of openapi.yaml goes deeper
+// than a few levels; the cap keeps hostile bodies (thousands of nested arrays) from costing
+// memory in validation.
+const maxJSONDepth = 32
+
+// Body size limits per dialect: the largest body a client of that vendor has a reason to send,
+// so that an unauthenticated or hostile client cannot make the service buffer more.
+var maxBodyBytes = map[dialect]int64{
+	dialectAdmin:      64 << 10,
+	dialectVoucherify: 64 << 10,
+	dialectBird:       64 << 10,
+	dialectShipping:   64 << 10,
+	dialectArkyn:      16 << 10,
+	dialectSO:         256 << 10, // Headers and Properties dictionaries, XML is verbose
+	dialectIngest:     1 << 20,   // event payloads
+}
+
+const defaultMaxBodyBytes = 16 << 10
+
+func bodyLimit(d dialect) int64 {
+	if n, ok := maxBodyBytes[d]; ok {
+		return n
+	}
+	return defaultMaxBodyBytes
+}
+
+// Errors of reading and checking a request body, before any schema sees it.
+var (
+	errBodyTooLarge  = errors.New("the request body is too large")
+	errBodyUnread    = errors.New("the request body could not be read")
+	errJSONMalformed = errors.New("Invalid request payload JSON format")
+	errJSONTooDeep   = fmt.Errorf("the JSON body nests deeper than %d levels", maxJSONDepth)
+	errJSONNul       = errors.New("strings must not contain the NUL character (\\u0000)")
+)
+
+// readBody reads the whole body, at most limit bytes. Any failure means the connection can no
+// longer be trusted to hold a request boundary where the client says it does, so the response
+// asks for the connection to be closed: the bytes that follow are never read as a request.
+func readBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errBodyTooLarge
+		}
+		return nil, fmt.Errorf("%w: %v", errBodyUnread, err)
+	}
+	return body, nil
+}
+
+// replaceBody gives req a body that can be read again, as validation and binding both do.
+func replaceBody(req *http.Request, body []byte) {
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+}
+
+// hasBody tells whether the client announced a body that the server has not read.
+func hasBody(req *http.Request) bool {
+	return req.ContentLength != 0 && req.Body != nil && req.Body != http.NoBody
+}
+
+// isJSON tells whether a Content-Type names JSON in any of its spellings.
+func isJSON(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mediaType == "application/json" || mediaType == "text/json" || strings.HasSuffix(mediaType, "+json")
+}
+
+// checkJSON accepts exactly one JSON value, nested at most maxJSONDepth deep, whose strings
+// and member names hold no NUL (PostgreSQL's text and jsonb cannot store it). Encoding/json
+// would silently accept trailing data after the value and nest 10,000 levels deep.
+func checkJSON(body []byte) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil // an absent body is the schema's business (required or not)
+	}
+	if !utf8.Valid(body) {
+		return errJSONMalformed
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return errJSONMalformed // io.EOF included: the value ended early
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '{' || t == '[' {
+				if depth++; depth > maxJSONDepth {
+					return errJSONTooDeep
+				}
+			} else {
+				depth--
+			}
+		case string:
+			if strings.IndexByte(t, 0) >= 0 {
+				return errJSONNul
+			}
+		}
+		if depth == 0 {
+			break
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errJSONMalformed // data after the value
+	}
+	return nil
+}

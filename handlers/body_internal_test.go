@@ -1,0 +1,153 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestCheckJSON(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for _, tt := range []struct {
+		body string
+		want error
+	}{
+		{``, nil},
+		{"  \n", nil},
+		{`{}`, nil},
+		{`{"a":[1,2,{"b":null}]} `, nil},
+		{`"x"`, nil},
+		{`42`, nil},
+		{deep(maxJSONDepth), nil},
+		{deep(maxJSONDepth + 1), errJSONTooDeep},
+		{deep(10000), errJSONTooDeep},
+		{`{"a":1}{"x":`, errJSONMalformed},
+		{`{"a":1} x`, errJSONMalformed},
+		{`{"a":1}{}`, errJSONMalformed},
+		{`[] []`, errJSONMalformed},
+		{`1 2`, errJSONMalformed},
+		{`{"a":`, errJSONMalformed},
+		{`{"a" 1}`, errJSONMalformed},
+		{"\xff", errJSONMalformed},
+		{`{"a":"\u0000"}`, errJSONNul},
+		{`{"\u0000":1}`, errJSONNul},
+		{`["x\u0000y"]`, errJSONNul},
+		{`{"a":"\\u0000"}`, nil}, // an escaped backslash, then "u0000": no NUL
+	} {
+		if got := checkJSON([]byte(tt.body)); !errors.Is(got, tt.want) {
+			name := tt.body
+			if len(name) > 40 {
+				name = name[:40] + "…"
+			}
+			t.Errorf("checkJSON(%q) = %v, want %v", name, got, tt.want)
+		}
+	}
+}
+
+// FuzzCheckJSON: checkJSON never panics and accepts only what encoding/json accepts as one
+// value, with no NUL in any string.
+func FuzzCheckJSON(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"a":[1,{"b":"c"}]}`, `[[[]]]`, `{"a":1}{`, `"\u0000"`, `1 2`, "\"\xff\""} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if checkJSON(body) != nil || len(bytes.TrimSpace(body)) == 0 {
+			return
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("accepted %q, which encoding/json refuses: %v", body, err)
+		}
+		if strings.Contains(string(mustMarshal(t, v)), `\u0000`) {
+			t.Fatalf("accepted %q, which holds a NUL", body)
+		}
+	})
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestECMAPatterns(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, value string
+		match          bool
+	}{
+		{`^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(:[0-9]+)?(/[^\s]*)?$`, "https://a.example.com/x", true},
+		{`^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(:[0-9]+)?(/[^\s]*)?$`, "https://a.example.com/x\u00a0", false},
+		{`^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(:[0-9]+)?(/[^\s]*)?$`, "https://a.example.com/x\u2028", false},
+		{`^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(:[0-9]+)?(/[^\s]*)?$`, "https://a.example.com/x\ufeff", false},
+		{`^\S+$`, "ab\u3000", false},
+		{`^\S+$`, "abc", true},
+		{`^a\sb$`, "a\u00a0b", true},
+		{`^a.b$`, "a\u2029b", false},
+		{`^a.b$`, "a\rb", false},
+		{`^a.b$`, "axb", true},
+		{`^a[.]b$`, "a.b", true},
+		{`^a\.b$`, "axb", false},
+		{`^(|[\s\S]{8,})$`, "12345678\u2028", true},
+		{`^(|[\s\S]{8,})$`, "1234567", false},
+		{`^\u00e9$`, "é", true},
+		{`^[\]]$`, "]", true},
+	} {
+		re, err := compileECMAPattern(tt.pattern)
+		if err != nil {
+			t.Errorf("%q: %v", tt.pattern, err)
+			continue
+		}
+		if got := re.MatchString(tt.value); got != tt.match {
+			t.Errorf("%q matches %q = %v, want %v", tt.pattern, tt.value, got, tt.match)
+		}
+	}
+}
+
+// FuzzECMAPattern: translating any pattern never panics.
+func FuzzECMAPattern(f *testing.F) {
+	for _, seed := range []string{`^a\sb$`, `[^\s]`, `[\s\S]`, `\u00`, `[`, `\`, `a.b`, `[]`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, pattern string) {
+		_, _ = compileECMAPattern(pattern)
+	})
+}
+
+func TestPageOffset(t *testing.T) {
+	const maxInt = int(^uint(0) >> 1)
+	for _, tt := range []struct {
+		page, size int
+		total      int64
+		want       int32
+	}{
+		{1, 10, 0, 0},
+		{1, 10, 25, 0},
+		{2, 10, 25, 10},
+		{3, 10, 25, 20},
+		{4, 10, 25, 25},
+		{maxInt, 15, 25, 25},
+		{maxInt, 100, 1 << 40, 1<<31 - 1},
+	} {
+		if got := pageOffset(tt.page, tt.size, tt.total); got != tt.want {
+			t.Errorf("pageOffset(%d, %d, %d) = %d, want %d", tt.page, tt.size, tt.total, got, tt.want)
+		}
+	}
+}
+
+func TestEchoPath(t *testing.T) {
+	for template, want := range map[string]string{
+		"/healthz":                                   "/healthz",
+		"/v1/webhook-subscriptions/{id}":             "/v1/webhook-subscriptions/:id",
+		"/api/v1/Webhook/{eventName}/{primaryKey}":   "/api/v1/Webhook/:eventName/:primaryKey",
+		"/management/v1/projects/{projectId}/x/{id}": "/management/v1/projects/:projectId/x/:id",
+	} {
+		if got := echoPath(template); got != want {
+			t.Errorf("echoPath(%q) = %q, want %q", template, got, want)
+		}
+	}
+}

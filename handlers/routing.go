@@ -1,0 +1,99 @@
+package handlers
+
+import (
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+)
+
+// sameOperation tells whether Echo routed the request to the operation the spec's router found,
+// with the same path parameters. Validation is only worth something if what was validated is
+// what runs: the two routers treat trailing slashes, dot segments and escapes differently.
+func sameOperation(c echo.Context, route *routers.Route, pathParams map[string]string) bool {
+	if c.Path() != echoPath(route.Path) {
+		return false
+	}
+	names, values := c.ParamNames(), c.ParamValues()
+	if len(names) != len(pathParams) {
+		return false
+	}
+	for i, name := range names {
+		want, ok := pathParams[name]
+		if !ok || i >= len(values) {
+			return false
+		}
+		got, err := url.PathUnescape(values[i])
+		if err != nil {
+			return false
+		}
+		if unescaped, err := url.PathUnescape(want); err == nil {
+			want = unescaped
+		}
+		if got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// echoPath turns an OpenAPI path template (/a/{id}) into Echo's (/a/:id).
+func echoPath(template string) string {
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(template, '{')
+		if open < 0 {
+			b.WriteString(template)
+			return b.String()
+		}
+		end := strings.IndexByte(template[open:], '}')
+		if end < 0 {
+			b.WriteString(template)
+			return b.String()
+		}
+		b.WriteString(template[:open])
+		b.WriteString(":" + template[open+1:open+end])
+		template = template[open+end+1:]
+	}
+}
+
+// storableText tells whether s (percent-decoded) can be a PostgreSQL text value: valid UTF-8
+// without NUL. Anything else cannot name a stored resource.
+func storableText(s string) bool {
+	if decoded, err := url.PathUnescape(s); err == nil {
+		s = decoded
+	}
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// unstorableParams reports the path parameters whose values are not storable text.
+func unstorableParams(pathParams map[string]string) []fieldError {
+	var fields []fieldError
+	for name, value := range pathParams {
+		if !storableText(value) {
+			fields = append(fields, fieldError{path: name, message: "must be UTF-8 text without NUL characters"})
+		}
+	}
+	return fields
+}
+
+// unstorableQuery reports the operation's query parameters whose values are not storable text.
+func unstorableQuery(c echo.Context, op *openapi3.Operation) []fieldError {
+	query := c.QueryParams()
+	var fields []fieldError
+	for _, p := range op.Parameters {
+		if p.Value == nil || p.Value.In != openapi3.ParameterInQuery {
+			continue
+		}
+		for _, v := range query[p.Value.Name] {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				fields = append(fields, fieldError{path: p.Value.Name, message: "must be UTF-8 text without NUL characters"})
+				break
+			}
+		}
+	}
+	return fields
+}
