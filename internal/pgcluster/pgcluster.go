@@ -216,6 +216,10 @@ func findBinaries(ctx context.Context, log *slog.Logger) (string, error) {
 	return "", errors.New("PostgreSQL server binaries still not found after installing postgresql")
 }
 
+// BinDir is the directory of the PostgreSQL binaries a cluster would be started with (pgbench
+// and psql live there too); "" when none is installed.
+func BinDir() string { return lookBinaries() }
+
 func lookBinaries() string {
 	if dir := os.Getenv("PG_BINDIR"); dir != "" {
 		return dir

@@ -1,0 +1,271 @@
+// Command apibench measures the update API against the physical limit of its database, in one
+// run on one private PostgreSQL cluster: pgbench's prepared single-row UPDATE by primary key,
+// then Voucherify PUTs and GETs through the real webhookd binary driven by vegeta, all at the
+// same concurrency. It prints requests per second, latency percentiles and each ratio to
+// pgbench. The machine is shared and noisy: only the ratios compare between runs.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/pgcluster"
+)
+
+func main() {
+	binary := flag.String("binary", "bin/webhookd", "the webhookd binary to measure")
+	connections := flag.Int("c", 8, "concurrency: pgbench clients, vegeta workers and the service's pool size")
+	duration := flag.Duration("d", 10*time.Second, "how long each measurement runs")
+	flag.Parse()
+	if err := run(*binary, *connections, *duration); err != nil {
+		fmt.Fprintln(os.Stderr, "apibench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(binary string, connections int, duration time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "webhookd-apibench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	_ = os.Chmod(dir, 0o755) // the postgres user enters it when this runs as root
+	cluster, err := pgcluster.Start(ctx, filepath.Join(dir, "pg"), pgcluster.Options{})
+	if err != nil {
+		return err
+	}
+	defer cluster.Stop()
+	if err := cluster.CreateDatabase(ctx, "bench"); err != nil {
+		return err
+	}
+	fmt.Printf("one PostgreSQL cluster, %d connections, %s per measurement\n\n", connections, duration)
+
+	limit, err := pgbench(ctx, cluster.URL("bench"), connections, duration)
+	if err != nil {
+		return fmt.Errorf("pgbench: %w", err)
+	}
+	fmt.Printf("%-34s %9.0f/s  latency avg %.2f ms\n", "pgbench UPDATE … WHERE pk", limit.rate, limit.avgMs)
+
+	service, err := startService(ctx, binary, cluster.URL("bench"), connections, dir)
+	if err != nil {
+		return err
+	}
+	defer service.stop()
+	targets, err := service.voucherifyTargets(ctx, 100)
+	if err != nil {
+		return err
+	}
+	var put attackResult
+	for _, m := range []struct {
+		name, method string
+		rate         float64
+	}{
+		{"Voucherify PUT", http.MethodPut, 0},
+		{"Voucherify GET", http.MethodGet, 0},
+		{"Voucherify PUT at half that rate", http.MethodPut, -0.5},
+	} {
+		rate := m.rate
+		if rate < 0 {
+			rate = -rate * put.Throughput
+		}
+		r, err := attack(ctx, filepath.Join(dir, "targets-"+m.method), targets[m.method], connections, rate, duration)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		if m.method == http.MethodPut && m.rate == 0 {
+			put = r
+		}
+		fmt.Printf("%-34s %9.0f/s  p50 %.2f ms  p99 %.2f ms  success %.1f%%  ratio to pgbench %.0f%%\n",
+			m.name, r.Throughput, ms(r.Latencies.P50), ms(r.Latencies.P99), 100*r.Success, 100*r.Throughput/limit.rate)
+	}
+	return nil
+}
+
+type pgbenchResult struct{ rate, avgMs float64 }
+
+var (
+	tpsLine     = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+	latencyLine = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
+)
+
+// pgbench runs the standard single-row UPDATE by primary key, prepared, on pgbench's own table.
+func pgbench(ctx context.Context, url string, connections int, duration time.Duration) (pgbenchResult, error) {
+	bin := filepath.Join(pgcluster.BinDir(), "pgbench")
+	if out, err := exec.CommandContext(ctx, bin, "-i", "-q", "-s", "1", url).CombinedOutput(); err != nil {
+		return pgbenchResult{}, fmt.Errorf("init: %v: %s", err, out)
+	}
+	script := filepath.Join(os.TempDir(), fmt.Sprintf("apibench-%d.sql", os.Getpid()))
+	if err := os.WriteFile(script, []byte("\\set aid random(1, 100000)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n"), 0o644); err != nil {
+		return pgbenchResult{}, err
+	}
+	defer os.Remove(script)
+	out, err := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(connections), "-j", strconv.Itoa(min(connections, 2)),
+		"-T", strconv.Itoa(int(duration.Seconds())), "-f", script, url).CombinedOutput()
+	if err != nil {
+		return pgbenchResult{}, fmt.Errorf("%v: %s", err, out)
+	}
+	tps, lat := tpsLine.FindSubmatch(out), latencyLine.FindSubmatch(out)
+	if tps == nil || lat == nil {
+		return pgbenchResult{}, fmt.Errorf("unexpected output: %s", out)
+	}
+	rate, _ := strconv.ParseFloat(string(tps[1]), 64)
+	avg, _ := strconv.ParseFloat(string(lat[1]), 64)
+	return pgbenchResult{rate: rate, avgMs: avg}, nil
+}
+
+type service struct {
+	cmd   *exec.Cmd
+	base  string
+	token string
+}
+
+func startService(ctx context.Context, binary, databaseURL string, connections int, dir string) (*service, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s := &service{base: fmt.Sprintf("http://127.0.0.1:%d", port), token: "apibench-admin-token"}
+	s.cmd = exec.CommandContext(ctx, binary)
+	s.cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "DATABASE_URL="+databaseURL,
+		"WEBHOOKS_ADMIN_TOKEN="+s.token, "DATABASE_MAX_CONNS="+strconv.Itoa(connections))
+	logFile, err := os.Create(filepath.Join(dir, "webhookd.log"))
+	if err != nil {
+		return nil, err
+	}
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", binary, err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, errors.New("webhookd did not become healthy in 30 s")
+		}
+	}
+}
+
+func (s *service) stop() {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	_ = s.cmd.Wait()
+}
+
+// voucherifyTargets creates an account and n webhooks, and returns vegeta targets (HTTP format)
+// that spread PUTs and GETs over them, as many clients of many webhooks would.
+func (s *service) voucherifyTargets(ctx context.Context, n int) (map[string]string, error) {
+	var account struct {
+		Voucherify struct{ ProjectId, ManagementId, ManagementToken string }
+	}
+	if err := s.call(ctx, http.MethodPost, "/admin/v1/accounts", http.Header{"Authorization": {"Bearer " + s.token}},
+		`{"name":"bench","features":{"managementApi":true}}`, &account); err != nil {
+		return nil, err
+	}
+	v := account.Voucherify
+	auth := http.Header{"X-Management-Id": {v.ManagementId}, "X-Management-Token": {v.ManagementToken}}
+	path := "/management/v1/projects/" + v.ProjectId + "/webhooks"
+	var put, get strings.Builder
+	body := `{"target_url":"https://example.com/hooks/b","events":["voucher.created","voucher.updated"]}`
+	for range n {
+		var hook struct{ Id string }
+		if err := s.call(ctx, http.MethodPost, path, auth, `{"target_url":"https://example.com/hooks/a","events":["voucher.created"]}`, &hook); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&put, "PUT %s%s/%s\nX-Management-Id: %s\nX-Management-Token: %s\nContent-Type: application/json\n@BODY\n\n",
+			s.base, path, hook.Id, v.ManagementId, v.ManagementToken)
+		fmt.Fprintf(&get, "GET %s%s/%s\nX-Management-Id: %s\nX-Management-Token: %s\n\n", s.base, path, hook.Id, v.ManagementId, v.ManagementToken)
+	}
+	return map[string]string{http.MethodPut: put.String(), http.MethodGet: get.String(), "body": body}, nil
+}
+
+func (s *service) call(ctx context.Context, method, path string, header http.Header, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = header.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+// attackResult is the part of `vegeta report -type=json` that is printed.
+type attackResult struct {
+	Throughput float64 `json:"throughput"`
+	Success    float64 `json:"success"`
+	Latencies  struct {
+		P50 int64 `json:"50th"`
+		P99 int64 `json:"99th"`
+	} `json:"latencies"`
+}
+
+// attack runs vegeta (pinned in go.mod as a tool) as its own process: at the highest rate the
+// workers sustain when rate is 0, or at a fixed rate.
+func attack(ctx context.Context, file, targets string, workers int, rate float64, duration time.Duration) (attackResult, error) {
+	body := file + ".body"
+	if err := os.WriteFile(body, []byte(`{"target_url":"https://example.com/hooks/b","events":["voucher.created","voucher.updated"]}`), 0o644); err != nil {
+		return attackResult{}, err
+	}
+	if err := os.WriteFile(file, []byte(strings.ReplaceAll(targets, "@BODY", "@"+body)), 0o644); err != nil {
+		return attackResult{}, err
+	}
+	args := []string{"tool", "vegeta", "attack", "-targets", file, "-duration", duration.String(), "-keepalive", "-timeout", "10s"}
+	if rate == 0 {
+		args = append(args, "-rate", "0", "-workers", strconv.Itoa(workers), "-max-workers", strconv.Itoa(workers))
+	} else {
+		args = append(args, "-rate", fmt.Sprintf("%.0f/1s", rate), "-workers", strconv.Itoa(workers))
+	}
+	attackCmd := exec.CommandContext(ctx, "go", args...)
+	results, err := attackCmd.Output()
+	if err != nil {
+		return attackResult{}, fmt.Errorf("vegeta attack: %w", err)
+	}
+	report := exec.CommandContext(ctx, "go", "tool", "vegeta", "report", "-type", "json")
+	report.Stdin = bytes.NewReader(results)
+	out, err := report.Output()
+	if err != nil {
+		return attackResult{}, fmt.Errorf("vegeta report: %w", err)
+	}
+	var r attackResult
+	return r, json.Unmarshal(out, &r)
+}
+
+func ms(ns int64) float64 { return float64(ns) / 1e6 }
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
