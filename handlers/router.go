@@ -73,6 +73,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		requestLogger(log),
 		middleware.Recover(),
+		requestDeadline,
 		middleware.BodyLimit(maxBodyBytes),
 		v.middleware,
 	)
