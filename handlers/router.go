@@ -78,6 +78,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		requestLogger(log),
 		middleware.Recover(),
+		requestDeadline,
 		v.middleware,
 	)
 	targets := cfg.TargetTransport

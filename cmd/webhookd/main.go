@@ -8,7 +8,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +25,7 @@ import (
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/delivery"
 	"github.com/webhookd/webhookd/internal/pgcluster"
 )
@@ -57,7 +57,7 @@ func run(log *slog.Logger) error {
 		databaseURL = cluster.URL("webhookd")
 	}
 
-	conn, err := sql.Open("postgres", databaseURL)
+	conn, err := dbconn.Open(databaseURL, dbconn.Defaults)
 	if err != nil {
 		return err
 	}
@@ -101,11 +101,14 @@ func run(log *slog.Logger) error {
 		<-engineDone
 	}()
 
+	server, err := newHTTPServer(api, log)
+	if err != nil {
+		return err
+	}
 	listener, err := net.Listen("tcp", ":"+port)
 	if err != nil {
 		return err
 	}
-	server := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(listener) }()
 	log.Info("webhookd listening", "addr", listener.Addr().String())
@@ -123,12 +126,7 @@ func run(log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return server.shutdown(log)
 }
 
 // printDemo creates a demo account through the admin API, as an operator would, and prints

@@ -31,6 +31,9 @@ type Options struct {
 	Ephemeral bool
 	// Logger receives progress messages; nil discards them.
 	Logger *slog.Logger
+	// Port is the loopback port to listen on; zero picks a free one. A restarted cluster
+	// keeps its clients' URLs by reusing its port.
+	Port int
 }
 
 // Cluster is a running PostgreSQL server that this process started and owns.
@@ -89,9 +92,11 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		}
 	}
 
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	port := opts.Port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	args := []string{"-D", dir, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"}
@@ -131,6 +136,9 @@ func (c *Cluster) URL(name string) string {
 		Path: "/" + name, RawQuery: "sslmode=disable"}
 	return u.String()
 }
+
+// Port is the port the server listens on.
+func (c *Cluster) Port() int { return c.port }
 
 // CreateDatabase creates database name unless it exists.
 func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {

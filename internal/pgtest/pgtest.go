@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/pgcluster"
 )
 
@@ -53,10 +54,11 @@ func Run(m *testing.M) int {
 	return m.Run()
 }
 
-// New returns a connection to a fresh, migrated database that is dropped when the test ends.
+// New returns a connection to a fresh, migrated database that is dropped when the test ends,
+// opened with the service's own timeouts (dbconn.Defaults).
 func New(t testing.TB) *sql.DB {
 	t.Helper()
-	conn, err := sql.Open("postgres", NewURL(t))
+	conn, err := dbconn.Open(NewURL(t), dbconn.Defaults)
 	if err != nil {
 		t.Fatal(err)
 	}
