@@ -1492,6 +1492,27 @@ type WebhookEventFilterKey string
 // WebhookExecutionStatus `pending` is still being retried; `failure` gave up.
 type WebhookExecutionStatus string
 
+// WebhookGetAllWebhooksRequest The filters of the agent's GetAllWebhooks.
+type WebhookGetAllWebhooksRequest struct {
+	// EventFilter Only webhooks responding to this event name. Null = no filter.
+	EventFilter nullable.Nullable[string] `json:"EventFilter,omitempty"`
+
+	// NameFilter Only webhooks whose name contains this text (case-insensitive). Null = no filter.
+	NameFilter nullable.Nullable[string] `json:"NameFilter,omitempty"`
+
+	// StatusFilter Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
+	StatusFilter nullable.Nullable[WebhookStateNullable] `json:"StatusFilter,omitempty"`
+}
+
+// WebhookGetLastErrorRequest The webhook whose last error the agent's GetLastError returns.
+type WebhookGetLastErrorRequest struct {
+	// WebhookId The webhook to get the error message for.
+	WebhookId int32 `json:"WebhookId"`
+}
+
+// WebhookList defines model for WebhookList.
+type WebhookList = []Webhook
+
 // WebhookMergePatch A JSON merge patch (RFC 7396) of a Webhook; null removes a member. The patched webhook must be valid.
 type WebhookMergePatch map[string]interface{}
 
@@ -1506,6 +1527,18 @@ type WebhookResult struct {
 
 // WebhookService The service that the webhook is subscribed to. For example, to get events regarding channels, the service would be `channels`.
 type WebhookService string
+
+// WebhookSignalEventRequest The event the agent's SignalEvent raises.
+type WebhookSignalEventRequest struct {
+	// Data Event data, passed along in the payload.
+	Data nullable.Nullable[map[string]interface{}] `json:"Data,omitempty"`
+
+	// EventName Name of the event to fire, 'entity.verb': 'window.closed', 'order.shipped'.
+	EventName string `json:"EventName"`
+
+	// PrimaryKey Id of the entity that fires the event; 0 when not used.
+	PrimaryKey *int32 `json:"PrimaryKey,omitempty"`
+}
 
 // WebhookState Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
 type WebhookState string
@@ -1572,6 +1605,12 @@ type WebhookSubscriptionLogList struct {
 
 // WebhookSubscriptionStatus defines model for WebhookSubscriptionStatus.
 type WebhookSubscriptionStatus string
+
+// WebhookTestWebhookRequest The webhook the agent's TestWebhook pings.
+type WebhookTestWebhookRequest struct {
+	// Webhook Webhook definitions. Webhooks broadcast events from NetServer to remote servers.
+	Webhook *Webhook `json:"Webhook,omitempty"`
+}
 
 // WebhookWithLinks Webhook entity with API _Links added. Members left out by `$select` are null.
 type WebhookWithLinks struct {
@@ -1787,6 +1826,33 @@ type AdminListDeliveriesParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// SuperOfficeAgentDeleteWebhookParams defines parameters for SuperOfficeAgentDeleteWebhook.
+type SuperOfficeAgentDeleteWebhookParams struct {
+	// WebhookId The id of the Webhook to be deleted.
+	WebhookId int32 `form:"WebhookId" json:"WebhookId"`
+}
+
+// SuperOfficeAgentGetAllWebhooksParams defines parameters for SuperOfficeAgentGetAllWebhooks.
+type SuperOfficeAgentGetAllWebhooksParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SuperOfficeAgentGetWebhookParams defines parameters for SuperOfficeAgentGetWebhook.
+type SuperOfficeAgentGetWebhookParams struct {
+	// WebhookId The primary key.
+	WebhookId int32 `form:"webhookId" json:"webhookId"`
+
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SuperOfficeAgentSaveWebhookParams defines parameters for SuperOfficeAgentSaveWebhook.
+type SuperOfficeAgentSaveWebhookParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
 // SuperOfficeGetAllWebhooksParams defines parameters for SuperOfficeGetAllWebhooks.
 type SuperOfficeGetAllWebhooksParams struct {
 	// NameFilter Only webhooks whose name contains this text (case-insensitive).
@@ -1880,6 +1946,21 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
+type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
+
+// SuperOfficeAgentGetLastErrorJSONRequestBody defines body for SuperOfficeAgentGetLastError for application/json ContentType.
+type SuperOfficeAgentGetLastErrorJSONRequestBody = WebhookGetLastErrorRequest
+
+// SuperOfficeAgentSaveWebhookJSONRequestBody defines body for SuperOfficeAgentSaveWebhook for application/json ContentType.
+type SuperOfficeAgentSaveWebhookJSONRequestBody = Webhook
+
+// SuperOfficeAgentSignalEventJSONRequestBody defines body for SuperOfficeAgentSignalEvent for application/json ContentType.
+type SuperOfficeAgentSignalEventJSONRequestBody = WebhookSignalEventRequest
+
+// SuperOfficeAgentTestWebhookJSONRequestBody defines body for SuperOfficeAgentTestWebhook for application/json ContentType.
+type SuperOfficeAgentTestWebhookJSONRequestBody = WebhookTestWebhookRequest
+
 // SuperOfficePostWebhookJSONRequestBody defines body for SuperOfficePostWebhook for application/json ContentType.
 type SuperOfficePostWebhookJSONRequestBody = Webhook
 
@@ -1945,6 +2026,30 @@ type ServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
+	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
+	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
+	SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error
+	// SuperOfficeAgentDeleteWebhook Agent: delete webhook
+	// (POST /api/v1/Agents/Webhook/DeleteWebhook)
+	SuperOfficeAgentDeleteWebhook(ctx echo.Context, params SuperOfficeAgentDeleteWebhookParams) error
+	// SuperOfficeAgentGetAllWebhooks Agent: get all webhooks
+	// (POST /api/v1/Agents/Webhook/GetAllWebhooks)
+	SuperOfficeAgentGetAllWebhooks(ctx echo.Context, params SuperOfficeAgentGetAllWebhooksParams) error
+	// SuperOfficeAgentGetLastError Agent: get last error
+	// (POST /api/v1/Agents/Webhook/GetLastError)
+	SuperOfficeAgentGetLastError(ctx echo.Context) error
+	// SuperOfficeAgentGetWebhook Agent: get webhook
+	// (POST /api/v1/Agents/Webhook/GetWebhook)
+	SuperOfficeAgentGetWebhook(ctx echo.Context, params SuperOfficeAgentGetWebhookParams) error
+	// SuperOfficeAgentSaveWebhook Agent: save webhook
+	// (POST /api/v1/Agents/Webhook/SaveWebhook)
+	SuperOfficeAgentSaveWebhook(ctx echo.Context, params SuperOfficeAgentSaveWebhookParams) error
+	// SuperOfficeAgentSignalEvent Agent: signal event
+	// (POST /api/v1/Agents/Webhook/SignalEvent)
+	SuperOfficeAgentSignalEvent(ctx echo.Context) error
+	// SuperOfficeAgentTestWebhook Agent: test webhook
+	// (POST /api/v1/Agents/Webhook/TestWebhook)
+	SuperOfficeAgentTestWebhook(ctx echo.Context) error
 	// SuperOfficeGetAllWebhooks Get all webhooks
 	// (GET /api/v1/Webhook)
 	SuperOfficeGetAllWebhooks(ctx echo.Context, params SuperOfficeGetAllWebhooksParams) error
@@ -2136,6 +2241,121 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminListDeliveries(ctx, accountId, params)
+	return err
+}
+
+// SuperOfficeAgentCreateDefaultWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentCreateDefaultWebhook(ctx)
+	return err
+}
+
+// SuperOfficeAgentDeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentDeleteWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeAgentDeleteWebhookParams
+	// ------------- Required query parameter "WebhookId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "WebhookId", ctx.QueryParams(), &params.WebhookId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter WebhookId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentDeleteWebhook(ctx, params)
+	return err
+}
+
+// SuperOfficeAgentGetAllWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentGetAllWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeAgentGetAllWebhooksParams
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentGetAllWebhooks(ctx, params)
+	return err
+}
+
+// SuperOfficeAgentGetLastError converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentGetLastError(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentGetLastError(ctx)
+	return err
+}
+
+// SuperOfficeAgentGetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentGetWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeAgentGetWebhookParams
+	// ------------- Required query parameter "webhookId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "webhookId", ctx.QueryParams(), &params.WebhookId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhookId: %s", err))
+	}
+
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentGetWebhook(ctx, params)
+	return err
+}
+
+// SuperOfficeAgentSaveWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentSaveWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeAgentSaveWebhookParams
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentSaveWebhook(ctx, params)
+	return err
+}
+
+// SuperOfficeAgentSignalEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentSignalEvent(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentSignalEvent(ctx)
+	return err
+}
+
+// SuperOfficeAgentTestWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentTestWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentTestWebhook(ctx)
 	return err
 }
 
@@ -2913,6 +3133,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/CreateDefaultWebhook", wrapper.SuperOfficeAgentCreateDefaultWebhook, options.OperationMiddlewares["superOfficeAgentCreateDefaultWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/DeleteWebhook", wrapper.SuperOfficeAgentDeleteWebhook, options.OperationMiddlewares["superOfficeAgentDeleteWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetAllWebhooks", wrapper.SuperOfficeAgentGetAllWebhooks, options.OperationMiddlewares["superOfficeAgentGetAllWebhooks"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetLastError", wrapper.SuperOfficeAgentGetLastError, options.OperationMiddlewares["superOfficeAgentGetLastError"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetWebhook", wrapper.SuperOfficeAgentGetWebhook, options.OperationMiddlewares["superOfficeAgentGetWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/SaveWebhook", wrapper.SuperOfficeAgentSaveWebhook, options.OperationMiddlewares["superOfficeAgentSaveWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/SignalEvent", wrapper.SuperOfficeAgentSignalEvent, options.OperationMiddlewares["superOfficeAgentSignalEvent"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/TestWebhook", wrapper.SuperOfficeAgentTestWebhook, options.OperationMiddlewares["superOfficeAgentTestWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/Webhook", wrapper.SuperOfficeGetAllWebhooks, options.OperationMiddlewares["superOfficeGetAllWebhooks"]...)
 	router.POST(options.BaseURL+"/api/v1/Webhook", wrapper.SuperOfficePostWebhook, options.OperationMiddlewares["superOfficePostWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Webhook/:eventName/:primaryKey", wrapper.SuperOfficeSignalEvent, options.OperationMiddlewares["superOfficeSignalEvent"]...)
@@ -3296,6 +3524,437 @@ func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentCreateDefaultWebhookRequestObject struct {
+}
+
+type SuperOfficeAgentCreateDefaultWebhookResponseObject interface {
+	VisitSuperOfficeAgentCreateDefaultWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentCreateDefaultWebhook200JSONResponse Webhook
+
+func (response SuperOfficeAgentCreateDefaultWebhook200JSONResponse) VisitSuperOfficeAgentCreateDefaultWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentCreateDefaultWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentCreateDefaultWebhook401JSONResponse) VisitSuperOfficeAgentCreateDefaultWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentDeleteWebhookRequestObject struct {
+	Params SuperOfficeAgentDeleteWebhookParams
+}
+
+type SuperOfficeAgentDeleteWebhookResponseObject interface {
+	VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentDeleteWebhook204Response struct {
+}
+
+func (response SuperOfficeAgentDeleteWebhook204Response) VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SuperOfficeAgentDeleteWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentDeleteWebhook400JSONResponse) VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentDeleteWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentDeleteWebhook401JSONResponse) VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentDeleteWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeAgentDeleteWebhook404JSONResponse) VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetAllWebhooksRequestObject struct {
+	Params SuperOfficeAgentGetAllWebhooksParams
+	Body   *SuperOfficeAgentGetAllWebhooksJSONRequestBody
+}
+
+type SuperOfficeAgentGetAllWebhooksResponseObject interface {
+	VisitSuperOfficeAgentGetAllWebhooksResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentGetAllWebhooks200JSONResponse WebhookList
+
+func (response SuperOfficeAgentGetAllWebhooks200JSONResponse) VisitSuperOfficeAgentGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetAllWebhooks400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentGetAllWebhooks400JSONResponse) VisitSuperOfficeAgentGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetAllWebhooks401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentGetAllWebhooks401JSONResponse) VisitSuperOfficeAgentGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetLastErrorRequestObject struct {
+	Body *SuperOfficeAgentGetLastErrorJSONRequestBody
+}
+
+type SuperOfficeAgentGetLastErrorResponseObject interface {
+	VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentGetLastError200JSONResponse LastError
+
+func (response SuperOfficeAgentGetLastError200JSONResponse) VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetLastError400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentGetLastError400JSONResponse) VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetLastError401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentGetLastError401JSONResponse) VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetLastError404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeAgentGetLastError404JSONResponse) VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetWebhookRequestObject struct {
+	Params SuperOfficeAgentGetWebhookParams
+}
+
+type SuperOfficeAgentGetWebhookResponseObject interface {
+	VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentGetWebhook200JSONResponse Webhook
+
+func (response SuperOfficeAgentGetWebhook200JSONResponse) VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentGetWebhook400JSONResponse) VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentGetWebhook401JSONResponse) VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeAgentGetWebhook404JSONResponse) VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSaveWebhookRequestObject struct {
+	Params SuperOfficeAgentSaveWebhookParams
+	Body   *SuperOfficeAgentSaveWebhookJSONRequestBody
+}
+
+type SuperOfficeAgentSaveWebhookResponseObject interface {
+	VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentSaveWebhook200JSONResponse Webhook
+
+func (response SuperOfficeAgentSaveWebhook200JSONResponse) VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSaveWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentSaveWebhook400JSONResponse) VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSaveWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentSaveWebhook401JSONResponse) VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSaveWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeAgentSaveWebhook404JSONResponse) VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSignalEventRequestObject struct {
+	Body *SuperOfficeAgentSignalEventJSONRequestBody
+}
+
+type SuperOfficeAgentSignalEventResponseObject interface {
+	VisitSuperOfficeAgentSignalEventResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentSignalEvent204Response struct {
+}
+
+func (response SuperOfficeAgentSignalEvent204Response) VisitSuperOfficeAgentSignalEventResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SuperOfficeAgentSignalEvent400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentSignalEvent400JSONResponse) VisitSuperOfficeAgentSignalEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSignalEvent401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentSignalEvent401JSONResponse) VisitSuperOfficeAgentSignalEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentTestWebhookRequestObject struct {
+	Body *SuperOfficeAgentTestWebhookJSONRequestBody
+}
+
+type SuperOfficeAgentTestWebhookResponseObject interface {
+	VisitSuperOfficeAgentTestWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentTestWebhook200JSONResponse WebhookResult
+
+func (response SuperOfficeAgentTestWebhook200JSONResponse) VisitSuperOfficeAgentTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentTestWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentTestWebhook400JSONResponse) VisitSuperOfficeAgentTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentTestWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentTestWebhook401JSONResponse) VisitSuperOfficeAgentTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6040,6 +6699,30 @@ type StrictServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
+	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
+	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
+	SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, request SuperOfficeAgentCreateDefaultWebhookRequestObject) (SuperOfficeAgentCreateDefaultWebhookResponseObject, error)
+	// SuperOfficeAgentDeleteWebhook Agent: delete webhook
+	// (POST /api/v1/Agents/Webhook/DeleteWebhook)
+	SuperOfficeAgentDeleteWebhook(ctx context.Context, request SuperOfficeAgentDeleteWebhookRequestObject) (SuperOfficeAgentDeleteWebhookResponseObject, error)
+	// SuperOfficeAgentGetAllWebhooks Agent: get all webhooks
+	// (POST /api/v1/Agents/Webhook/GetAllWebhooks)
+	SuperOfficeAgentGetAllWebhooks(ctx context.Context, request SuperOfficeAgentGetAllWebhooksRequestObject) (SuperOfficeAgentGetAllWebhooksResponseObject, error)
+	// SuperOfficeAgentGetLastError Agent: get last error
+	// (POST /api/v1/Agents/Webhook/GetLastError)
+	SuperOfficeAgentGetLastError(ctx context.Context, request SuperOfficeAgentGetLastErrorRequestObject) (SuperOfficeAgentGetLastErrorResponseObject, error)
+	// SuperOfficeAgentGetWebhook Agent: get webhook
+	// (POST /api/v1/Agents/Webhook/GetWebhook)
+	SuperOfficeAgentGetWebhook(ctx context.Context, request SuperOfficeAgentGetWebhookRequestObject) (SuperOfficeAgentGetWebhookResponseObject, error)
+	// SuperOfficeAgentSaveWebhook Agent: save webhook
+	// (POST /api/v1/Agents/Webhook/SaveWebhook)
+	SuperOfficeAgentSaveWebhook(ctx context.Context, request SuperOfficeAgentSaveWebhookRequestObject) (SuperOfficeAgentSaveWebhookResponseObject, error)
+	// SuperOfficeAgentSignalEvent Agent: signal event
+	// (POST /api/v1/Agents/Webhook/SignalEvent)
+	SuperOfficeAgentSignalEvent(ctx context.Context, request SuperOfficeAgentSignalEventRequestObject) (SuperOfficeAgentSignalEventResponseObject, error)
+	// SuperOfficeAgentTestWebhook Agent: test webhook
+	// (POST /api/v1/Agents/Webhook/TestWebhook)
+	SuperOfficeAgentTestWebhook(ctx context.Context, request SuperOfficeAgentTestWebhookRequestObject) (SuperOfficeAgentTestWebhookResponseObject, error)
 	// SuperOfficeGetAllWebhooks Get all webhooks
 	// (GET /api/v1/Webhook)
 	SuperOfficeGetAllWebhooks(ctx context.Context, request SuperOfficeGetAllWebhooksRequestObject) (SuperOfficeGetAllWebhooksResponseObject, error)
@@ -6307,6 +6990,316 @@ func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId Account
 		return err
 	} else if validResponse, ok := response.(AdminListDeliveriesResponseObject); ok {
 		return validResponse.VisitAdminListDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentCreateDefaultWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error {
+	var request SuperOfficeAgentCreateDefaultWebhookRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentCreateDefaultWebhook(ctx.Request().Context(), request.(SuperOfficeAgentCreateDefaultWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentCreateDefaultWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentCreateDefaultWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentCreateDefaultWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentDeleteWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentDeleteWebhook(ctx echo.Context, params SuperOfficeAgentDeleteWebhookParams) error {
+	var request SuperOfficeAgentDeleteWebhookRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentDeleteWebhook(ctx.Request().Context(), request.(SuperOfficeAgentDeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentDeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentDeleteWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentGetAllWebhooks operation middleware
+func (sh *strictHandler) SuperOfficeAgentGetAllWebhooks(ctx echo.Context, params SuperOfficeAgentGetAllWebhooksParams) error {
+	var request SuperOfficeAgentGetAllWebhooksRequestObject
+
+	request.Params = params
+
+	var body SuperOfficeAgentGetAllWebhooksJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentGetAllWebhooks(ctx.Request().Context(), request.(SuperOfficeAgentGetAllWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentGetAllWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentGetAllWebhooksResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentGetAllWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentGetLastError operation middleware
+func (sh *strictHandler) SuperOfficeAgentGetLastError(ctx echo.Context) error {
+	var request SuperOfficeAgentGetLastErrorRequestObject
+
+	var body SuperOfficeAgentGetLastErrorJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentGetLastError(ctx.Request().Context(), request.(SuperOfficeAgentGetLastErrorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentGetLastError")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentGetLastErrorResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentGetLastErrorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentGetWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentGetWebhook(ctx echo.Context, params SuperOfficeAgentGetWebhookParams) error {
+	var request SuperOfficeAgentGetWebhookRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentGetWebhook(ctx.Request().Context(), request.(SuperOfficeAgentGetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentGetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentGetWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentSaveWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentSaveWebhook(ctx echo.Context, params SuperOfficeAgentSaveWebhookParams) error {
+	var request SuperOfficeAgentSaveWebhookRequestObject
+
+	request.Params = params
+
+	var body SuperOfficeAgentSaveWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentSaveWebhook(ctx.Request().Context(), request.(SuperOfficeAgentSaveWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentSaveWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentSaveWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentSaveWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentSignalEvent operation middleware
+func (sh *strictHandler) SuperOfficeAgentSignalEvent(ctx echo.Context) error {
+	var request SuperOfficeAgentSignalEventRequestObject
+
+	var body SuperOfficeAgentSignalEventJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentSignalEvent(ctx.Request().Context(), request.(SuperOfficeAgentSignalEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentSignalEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentSignalEventResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentSignalEventResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentTestWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentTestWebhook(ctx echo.Context) error {
+	var request SuperOfficeAgentTestWebhookRequestObject
+
+	var body SuperOfficeAgentTestWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentTestWebhook(ctx.Request().Context(), request.(SuperOfficeAgentTestWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentTestWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentTestWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentTestWebhookResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7663,353 +8656,376 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37ctu4si+OvwoOf6sqyRpSpm62pNTU3p5cZjyTON6xPZmLcyyIhCyOKUBDULaVLFeth/g9wfljP9h6",
-	"km+hcSF4kyjbmWuq9p4ViyQujUaju9H96Y9OwOYLRglNuTP66JAbPF/EBP69n1yu6DsymTF2Kf6+wvGS",
-	"iH8ECcEpCfdTZ+R0/E7P89teu3/S9kddf+T7Ld/3f3JcJ4x4wJLw2QxTSuKD0Bk5w8Hebr/X7bR9/S/H",
-	"dSLxpD/xye6kHXidcG/q9XB/6A1xv+35QXfax3tkGHbajuukCZ5Oo+CYLZOAQJPtTrfX390beOIfXk/8",
-	"Zyj+o38f4knguM5yEZbG3PFP2v1RJxvz7a3rfBUloZr08XLCgyRapBGj6wnQbnud/km7O+p3R73dVq83",
-	"7PZ7ggbkilDxFpnjKG5FNCUJDqA99exlFKck4c7o5/eKEsMe7kx3g4HX28PE6w3aQ29CphNvd6/fDvz2",
-	"cK/dnTiuw5ILTKMPWDQGhJhO27g/7A09vOf3vN4g7HjDYTj0Jp0gnE72pmTaJY7rcJJcRQFxRk4gF4aL",
-	"H1OcLrkzciIqhnclXkzJfBHjVLxZRT815d6o3Rl1Oy3f7/eGMOVlEjsjZ5amCz7a2bmWpGwpxtrZHUxI",
-	"b9AnXn+Ksdfr7na9gd/teh3SDTvd3UHXD8XsrllyyRdYrfGkE+5hv931BruhYA685w06vb43mHb32v1g",
-	"sIdJBxbveBYtFhG92LSAIU6x+F812VGaLImrl/Ucq0n2Pb/rdYYn7d2RL5jELKhYLoervs4VHVvqc0HO",
-	"4iNFvapHIYlJzSO5KvDnBbyRJji4FG8scBKUX9AcdD07l9zvuA7Fc7GCp3IASBEGHYqfBTMECRGz/c+/",
-	"/99W/5dxhE2tnufviS1lqJXnBcUDrYDNNV/wHdWMR2i4YBFNnVtYSPacTPEyTqvkz4skYQl/IbaUZM4X",
-	"ZlECRlMcpNZa6F80nd+7zjcEh7DnPt66zqEkkOM6RwlbkCSNiHryllxEPCUJCZ0RXcax/cs+5yyIYHfI",
-	"R8eako7rHKdy2+zrrXSCkwuSniZquCerhXisSOC4enV0W+rPUh+KFmJL+K5z/iqilzBUSbBXmKdAGYtW",
-	"ztGb4xNk9uL1dcteA7kAfLkgCRNSlYxQ3++iYykh0CnFVziK8SQmDvSweS3Ygv+31cOGpeFYvJYxb7Yu",
-	"zg/eCaEYRCcO5tC/Wqg3CbxTWC6Hw4kgpFoydwqLJ7hzFwRWVxxShjsrl/OjY/4QhO67znPFOaMpjjlx",
-	"nRe/nHKSqFV4yZI5jtXYYKiu83IZF375OmHLxUF4A5+oR5ydq6dHJOFSiPuu8xbTS/jHCWNxGi2yRhTb",
-	"HIhDhOI4G7PriAEVmr21eJJ34R8bOLMxm6xl4Tpil5n6L0Rpa2d229bWdI5JPF1DWryIdq7aO+rznW5b",
-	"Sz/1y6uIp9Z2+3mt7KvfTpt2z332S734O07ZYgEb/ffkspLovPcCvbdX6C35dUlyi/THlYm/nTy4zZOI",
-	"L+M8hV4TzvGF+EJ2iDDl14KxUMf30ZvvxNCWQUA4l7oZ7IqZTYq3OCWvonmUevBfUOqIpew5amE4wnHM",
-	"rkmIFiRB1xEN2TWasgSls4ij/aMDdElWLUH4YEbmoBSmci5CWb8gCczF7u+t0OVpRC/W9BmTaYoiitIZ",
-	"QcEySQhNVd9bdsVJxdTezUhV04jQkLui21Ma3SBOAkZDvqHDW9dZ4ATPSapIux8EbElTsVOK/Z7MCMLy",
-	"8SOOolA0HYkHC5zOMl0TmxZcJyG/LiMQKlLFzkYyFeJcMONyGYFuK0fG00SQVozrKGG/kKByJEcJu4pC",
-	"AkRY0ujXJUFRSGgaTSOSIDaFBwv5fc0oF6b1daP8R0KEePj/7WRm8o58yneONN2ygUq+PyYxCSrW7Q38",
-	"A8coYPM5RpwIygutPI54Kka9MNsXpQxFNIiXIdF8lMA2aqE36YwkaBqROOQIJ0AEioSYIyFiy1R8mpBw",
-	"GRC0wKuY4RDx6AMZoTMQFy7s+TOnhZSGjb5EfMauxT5RrRqK/bokySoj2T+4nFgFQ1nLZvZ9HQtpG6SW",
-	"gaKGnBPRFBwI84hG8+XcGbXdqh21ZjiN+EgJNRQwOo0ulgmY3DVDvzZ93ZursmFbk7At2jr66vFy6911",
-	"+/W6sun77d13tv1eOUj9wtqRWa3clZ6KcPaAQOolhC8Y5crVFc4jqiQfOHgYTYn8J14s4iiANd/5hUs/",
-	"gu0lg6PYPttwcrmSbykFQLzRuuz+Mrzp/Dc8bOXVgaXScZ3d0J+2pwPidXG/7fXwgHjDsE28znR32g6G",
-	"kz3c9sU5PokSoOpdXUB3ca64RadXlfY1JThdJpIuc0zxBZkTmu4vIqXR3yoHRaOJWueJ9FVYCocgc8F2",
-	"EFSkOcX8XNJcjL3gvbLH3ldjv2LLYEaSaLoSrWengzwpzk+S+PJV9E1PMM9tU97THAWf1J6lLrqO0pmQ",
-	"3NIdw1tiyMCSX+HQUjC34MqIXuE4CvNeSxZK0QiPzhPVsOvMjTamfkMTFq5G+jhaoTNYijMHRRzNI87l",
-	"Lm9OBjEV6ZqooYTuN2SEI8pSNMdpMAPpKxvJSHLI0pdsScMtCUKtz4oUoSw9n8JDmxZqdWA48umDTfmQ",
-	"6bVHM8ylKiqEoJ7jKcXLdMaS6APZdp7LwqfFueae56aLgC0QFgNAE4ITkqCUXRIqVt3I3gdddtmX6USx",
-	"FmIJuk4YvZAEERLzQfdBNufCbcIIzZeC+QnSxFDnm5Ir1ijEfCg7ESOvafuQqYktpI5R105zcgpC1JLz",
-	"QE4URXSxTFGIU+wijOY4Fmc1CVEUuoKulCGx/kLFkVSTg8wo/ZIlkygM5bS2219vrilJaqjxI1uikMFe",
-	"YtdUcryiPpJmaiujTzaGByOP4LZ8f2hCYkYvQNPGlIFSLc6QjBR3lDQ5pqohx0l+KJmIMTQwnYu5XFc4",
-	"XrPGtD5tWsns2/yUK1v/ZAQGfotSrvVRF11jng0yo/M9pN367a33BLC4dRdi9/ewBNCSTI1LUIDcLITg",
-	"hOnq66k7izOzn3MzJtrrr2T8BFef7vZJK054MVKxHnKs3x6/OWxZd4E9399G19FzW0ug+l43OXequlbf",
-	"7JQ/WOeyadpS9lGdV6Z5S+KDW/uC8q5iNiE4fEPj1dr1n5rG86ufObzkkY5Dj9F4lV/07oMvuu5zjlew",
-	"8CGTwukxzsYALzCKMLpOopQ8+RuyxEMqtkWOqNZw31U4CmwBbbNF78HZgi9IEE0jElY6LFDAlnEIo5mQ",
-	"bEB/M54wD7c+GePsq1quSHBKzuHFc3ITEBIWTIITxtAc05U+NHgLHcUEc3HSrxC+wBFFMU6FzuQ6CUmT",
-	"1TmepkIHbA/udniY+dZyjngDwZiRHnOBL96KgXj7ciBF19OxdIqjJU2jWHr3pO88EcTnW3nn/6pMd0yS",
-	"K5K8yJilMdNNcRQvE7KW6Ti0fi5/trntmM1JOhP23zXcaQgLUBwJbJkgkhdH/QdWTTZ2bVHnU9jmRRrV",
-	"GukHmV6pjWX7CstI6/aDkmddrxZlvhcvwexf4ih+EF3eEAb+ISMUzeWpOETkX5ndThFOErxqOe9V8JF8",
-	"bZnEJdv+9O2rlvP+tqggX0RXhIIBDfaKGlXLuQtFM4rU0jZ7Bck5/p1OOXZnQ4iyFzSN0lX53t0ZOfKR",
-	"MOw5viLa3ohozvhxXPm+urm+m0/mmNUu7Fc41P21UKMRKYPZsh/l9mLPGJ3GUbAtjVLC02wnlqh0JF2s",
-	"ovcpvDVCOyos0CaM6fxhyLIPFh+yOmcLIq/U1DDUpB9SHdZT1gpvt51zudjTvYtnZM10D5nRboue3mN2",
-	"lIA2Et1ZZOo4kaq52jeBQpDNWSi1bVDR0MHUO6X6N+84okFx4StG9zA0sUemZlA/KEWqT3Hqakrtq8eS",
-	"CcUyTYg4AggV5DK+NL2ZC2S6qzdpPdPII+orzKPARcdvTqLgkqRCPnwlHfNBQuCeGsfytuh7c3ulDusj",
-	"efW/Ja30Sb/Ivi5cIPR8Xww3xVHM5QW6vCJqpRDIcy5OWvu+wHUuycq6ddItV2k12TNF63O4LbzyfIL7",
-	"eDgZTro9vzPs+Xi4DaXJec/3z4sDqLItSLpMKBdaBJzFKFKBJCqMYgb6QMCShATgv1qSIvWP8GpOaPrW",
-	"XFVvRf4X8t+VZO/YZP9RaKY6+mcRY5rdnOmoEYzUbaxZC3H8LEgyZclccrSRvC2zTEq/O9ffnKtGcuul",
-	"JnmnSyFg+iKVtliL9ZMWb7w2F8+gpaoJFNdJ3u/e8ZB5S0qO+6ol69lL9gxTeDuioY5MgntfFMm/z/tR",
-	"ejU/3TNLUe2zqei6aruEvV6nG/b7k93hcHfagXfkh/KlQo/moTJ51QC3XthGK3k9IxRhpPus9PTkFuse",
-	"wv90/XVoz29rctfaXHcV8M0JEk3FvyP7tgKObH1zWCCH0mLuyLuHLEUvt2dZo0oolr2enZPLl998/2o3",
-	"/vVZL36+PHh5s3hxcvw1/m0YeG3/RXbOwlJ/P3aGl1s66qhVjMJ4sPCOwvlvredHbRHLOK2qYIsFTlOS",
-	"UB35dvr21UhYJJZ5DUHB4oHkBIxmjKcIbtbKtrS2biDMOaLZvVgWcip0GrgV0qGH2xzsQNIrY0Fvii7Z",
-	"ahilFcvY+eEiT8wezi1TdUDeyPFJON3rdCbesDvpeb1ev+0NcD/0elM8neB+EE4HEye3CNdrPfzb01oO",
-	"svrEtihNwmw7lC99C3Rdfrpgl9ONwS4QY57diG2vzzSjS74fK87Fci/pHu0obBWKZsX0m+jCjTfVB2Ag",
-	"pCs7YnDdR19FSWh/Y8X7WRGfIU6Jl0bgJiiEfebj/9Z19VK/pwICN0aU6rv7j+UHhbDAtSaXePUNvGpP",
-	"1AoObDrRfLDguj4tw8x0eWvHsv7sZCFGFgVt+ttDzPWtFjZPBFfxyHszbjaRypyr2eoZNA3sFEoDH8d2",
-	"6ohKv8pz3l0WV6/aHN+8IvQinTmjjjAg5xHVf7erwodt8sizZdNkwvtslWeZNb3Nbil89sfaMBG9UHrF",
-	"uoYP4K3CROr3mvJrN/V/F9q921YtNPIb7dZcr596wxq66r1rlm8N38tUt42beB5R+9f277mty1PJQkRL",
-	"21ee4R8dQpdzoHopbrlgstn2RqRSN9U94/sKrjDawMcNAggGkr1fuSRi1faX6cy6zcjPRiUDfFxPI9dZ",
-	"YM6vmZQ/20hJ2b71/YZhSuWrPM5Uh7QW781piDBH45yzdKTdkWdL3+8G8C38k4xbzqYRy55qh2lvwHpq",
-	"lkYJ6U9jSHvfWXKS7AgWGUtjRVo4kj4tZwPxCy3P2DVFEKnEqAxWLX1dwib5uDkIVcmMbHwqLlx0sDnL",
-	"Zi0DlAdUS+u6HYiXkkXy03jNEoLwBFLNZgTBW640g9MZSeB6C9NVJY3qN10mVfSGt67k3KIq/9IKcbOM",
-	"KHNZ5Tp2FMP7RjpGgy1udLh6jixNS6f3fLzjgqrva8d0Uow3Lizi9lrJfVVyxXfP2RxHtJom2x/idyWj",
-	"fVjnB2barDu6m5E8U6bzhL/TIVlBPPv7fvcOunOxzWbT0tAD+Ulp4JwoJXPeSLfOs2emBECchvhbazEV",
-	"EYJ4TmRurDh5RNdjFy1pSBIQPGJy8I8rQkOWPOIoZMFyTmgqb/L4jF3LXNaHG+ycyPnnqRLrwIxixJgQ",
-	"xzlpZz1JWYrjmjCz/Dkp3lMtuaqv8hoWvoKFUsRVw65ddwvX5d6yowz6VbWyz+VbSCEdIcpSeTmtHI/5",
-	"U/IRRzG74E8hyVkeNPID6RqSWdBsOoUUkmUsEWtUkmiNcGtyeG8UgFtLsSrRVCJYeSxbyye1oJmFUNjE",
-	"G9dov7RCUYgeY8Qpu57G+JI8kdlEYj1ShsKIC5qbj3KrU7Uqys/sjJz/+7PvDd9/bPfdTvv2H04zq8HG",
-	"kCkO3LIcVT5PRfc5cuRQaCrSy8tb1+DUGEaaMBYTTMXDDLSmUVs2rE0FX2YINxUPM7CbRl3VtpPB4jRq",
-	"RwLnNHrVQOtU9CoDKDJ9b58yupqzJbfxdqoweF7clH87XvGUzO1f9EVT9luVFZjh+XxsxHoaEatWZub4",
-	"sWLWChGwUdI6AMWYjyRU4HdkxauF6tgGFByjS7JSAUfwOwowhRspeE5CNFk1Phvt4ZhRVB2PBlywUXsK",
-	"aKwkF3Urmlh5j3qZGu8bLFS1OiMxNXhzjaa4/CUaFKaiO6gaYtGFWHZgwq2BIHW1pVthj+/rT5RJbprQ",
-	"ZjlqYskWgQUanIXXecCH7XT0Qn9uAfgho0MdGevtsj/UVKqGL82HGsDKLdzz95UrFUJFPYAM2cUihvjV",
-	"NAu6Tmc4BdWLK7eLBZbyFOBk4N4YbpfvIWoeUM64Do8uaEQv1J5a64HO3ry1wVDXf3Wi37tV8efrXz9N",
-	"4gbSTzRUxTrPSRxdkaSC64V6NV+kr9hFY9GmG9uXn1ZRXbXKq+2ZOxkLWCMlaSXgDs7yqmMdSNdwv8O7",
-	"Whm5qzMkttE3K58eQ3bGM+XVLtOPkptUEX8bGuqkj+LmHYcJwO+NRxJGw44A4BKZD03IlEkAKRSq5Zex",
-	"wjiEg0EvyoLQUFKcLwOTKCbDtcXpLHuqXAjeALCoBFSEIgqZ44o/Wp/Q+MIa0aqIfqQ5yOYPQ21rLxQX",
-	"rrTYNm/UXxJZO3bdVte7s27HP9zWVDhXr2t2O6nldXU/c1BtZ/O1u6CwRnpSdqO5JvQ4cuO157uOltUq",
-	"oVjNI3xBDLZHxQS3UxqNmL6PsmhkS377wM9Ixw65NVdoFd884uibk5MjJImJxJutSgvOiksqmtqz5RxT",
-	"LyE4BOtfec9V2GJEL9BcSBfVgHVjIGNmKkVx9SwPZHgvR5k+hCIqGVnIs4qm84Swrh3K4kePW+O7gW0k",
-	"IeE4SYQsUuFCsrNkGZNWM0fFZaXqPmNJinQMHjyaiH+KDi8jCj4wHVkYBTPEAoh5Djfdp2y9OhhxGIr1",
-	"ofa/1a+QHalZJmbE0cFzFHFBuelS+erShC0nMeEzxlLol4Y7LIGwUj3vhLFUXiSJEZjQSh0jJtaDLRPE",
-	"l4uFGHFK8BzOJx0v71x5Ph4M+v5uJxj43b3+Xs+fVg/fCiItjv9UIgCa0LWD51LHVZbzkhM4mTRajEYs",
-	"F6rvBUlz3J4fXTI994N+uNf28WAvGOBuezrYXTu8VKkjVSF2anTilQIRpO608eiruNCOUmhBipM3koHr",
-	"pFBFjkOFgBmhYpoA8hpG8JuQ/T+9PPvLCYD1nJRRV07d4izNDJprkFaISjz20gpIKeLe4tS+JH/EJRMp",
-	"3uEVcj8PQli1n7KQn0LmyFMDyxelwuRNVihrzspalNDFHPX8jkUw4xCuOhe+IThOZ2XdI9PlteYNqNdL",
-	"C4h/41W2aqNKhygHe5VGcLmNsykX/HFpfExWBIaMYtq5au9In0Ej/1NhQpc1fh85mxfa7bGFqwSnaRJN",
-	"lqn6q/LDCr0vT5TvyGoH4o3RFAcpR19FSag8rVPlN5Fx9Y/Hgb5oGbtovIhxKjSXg3D8n3//75NW1RYw",
-	"5UkqhybvMMqcDJ2LPSFD/11t08lTi+Bgpg2qRxwRekVitiCV/VcdjpByFul8SNXbU8SlaSj2iAQEiTjC",
-	"iDKPLZSDSG2PVF3oig63vBLnAVuQZpGMx/Cq2XMf68gkL49to08tl4v4MpgBt4t9ModnLWP2jhFL0JjP",
-	"eYst0wlb0nC89YSK97viaT2DH+vJr2Xw/DSVxSF3mXLM5efKpohRA5HtZnC8Yn5lYL45vlkbRIhLl+cN",
-	"fS+TKAnfbeVvteMpcwjhDfRxSVESGqFRvLoBslVd5DjfsGuJhZOno9kJ4Df5dUmWMmW4RvdYynyGKs5M",
-	"lsTEUIl9NsOhzEMG76r01DwVqhLglFBybfVYde4IxVBek9VY4tFdg2msdl2bZvb8qvj5W84o5P1XKSsW",
-	"KoCO4kCP3758hnaHfudJzn1ciF9N2LxyfmxhH6Q4lHlmcwZ1DhKyiDG4E9UPAVusoOhVLujWDg2UB3aZ",
-	"G1XOSekiYOGor6poUXSt5or3lGVWjHkqdTK4dxcG0nyRrpQSWT5DXedmHmdBSPZyZkqO2j3cusrEcfxm",
-	"CnVGKgNBoNZTaXzRnPAUzxcoIYuECHbV2myIUyLMPZRGc4u7KwHVgZ1VPy0kJq1OV51/b5K1xBHDQYtQ",
-	"yPgHx2/QYNdvI8nMeaNIF3vzOyf+YNRtj3q7rf5u5yc7wLJBNFylpViLFZ8fwvXsPOr1T8mH7u7ph8EP",
-	"h+92j3545pPV1/NJ5e2b5BLoFBD6cyVQKkJKVwui+5ffZishfRkaZFFvBt3a+yZejPXHbi07fYU5cW7f",
-	"l9MntUnPwpUCd4Y11kyhrWrecipkD9OmqcWRrpNhD2QV2lxd3M0yQiwFX49WVyOoUoPWz63iulYWk7PW",
-	"rUpVey54eB5RwnVOe/V+EIoUtFgj3a90zcZ8868invLSNV2aRBcXJKOyUNvYMm18LVdLCnOVWJRo1pqU",
-	"t8/bVwiHYUK4Gl5CAhJdEYMVyxs62DYMq3zOUHVa20ThRaqgx3xBoJwG5rZ9qA8mjqL0ib2fJksu1pOf",
-	"Z27Cc3ATYs6jCyq+sUr8NHk7qwpY+3aDBhu0klUmDPB8gaMLatfO0z9lDWU/yZiv3G+Eln/CCQVAiWyC",
-	"a16o6Cf/vKpT+4VNI6iYbsxWOE5X52lEkqq5555XDDD3vKL9RcLmDAjOUxxcVnVRfGVtK3XjLLxRMdLi",
-	"GxXELLxSQc7CGxVDTciUJAmOa0eaf6FioPkXKru4xklYvb3WvFTZVfGliu4qflJGCG/hsObBBaEaXkUI",
-	"1FLPVS+aK9W1b/EUJ6qxJU/ZXFBZHB0ADG3/mNFE/2RRQP8kKVD9m2FueSQLjXY50SnZLfsy2DKWzSSs",
-	"3xIWxxPB2msf1jRo/6zoYc1N/5JNzfySMbj+KWNo/ctFNE1bExxjGpBzHJafpQmmXBbtrehVEygQXKTu",
-	"yRW1WnB8b/N+2PjVQAw3bvx6xsDVb8Nb52v7l68oNPO6t9bTCniHz3K/6ZFV2Vy1pzuXQVMqO+grFq7y",
-	"xsvDKqwWYLqlr/7zn0dvjk/++U803sncwjtX7R3lU+E7H00RmVtT7nZc1GqrVNdqjVWD18m5Iz2urySW",
-	"YXPVyBBPKuIPRL1tVP17kK45XUyK41a0+Zqkvythvn6xNV12PpqiY7ebaPQ1yQhzRwoJ+6JIokKZO2mD",
-	"KrQVedGkK9xVmjoVFzfaA15Q34VxYTcjB8zvb8bUJCbhc2jMtsR1Yk0+QEE7AniWmaQscnPZoO6SNQYN",
-	"PFszH21bQH/vG7oJBJnv4yNAcIWvXuApS4SRWhloUb2QMlgijOAEwMnKngiMrWoiJhGqqqBGimNEl/OJ",
-	"dLFU0GlDCJFxGJjVdPUSyn7fb8X9MqXm9z54Tu8vJO53Bkky3OMM0nT8Pc+g008qag2JGkjbikqiGdJR",
-	"qQJdxRaqKBqZa+B6dv7ysv3Nh1fD+Ndn7XgBaGndk+PZV5XNVeF3lN1di+i7O98Wy4+3SkrQpU/2a/rd",
-	"B3glELJzIVVFY+Kbp7KkCFc3kajnd+9wC61mWxpGlfjIA6qXU8Wb4V3kq/gUsC7sEi95nL10xsJz8ZOq",
-	"ewy3EHAhfJ4ydh6Lve64eRj+91tm6mdxChukbyk+pDY6oZj8XhhXmbiFUhF3pXJVDYxtyZErfbG+4kRi",
-	"qlInEhVsIY5fuDlvcJiVyGn3/AA01QXCy1tLVqaEHQZhcClDPLqg5kBWLMZb6LXGCkxRTDBP0QAFM5zg",
-	"ICUJf6rureYEU47OHOXUIIhRcuYgRtUNEFwanTmXhCxyMWPmNWk2Fq/e+/1caunjf/18dsbPzo7ffxy4",
-	"t0/+sU7UFaH6m/JTVpigLo7EKKZlxafoMi+ui8V0ml/XlSjYGBuUMY4a9gPwTEOHOy5U98FUO/1tHVHn",
-	"dpyrkBm7MH7xUebTKD3KXEGlR8r/Xf1QSqdzDasOmdjBJfhRcBLkhlN8ko2m+CQbTPFJqTsxoII30/yU",
-	"n27BnWl+KjT5fg3H16Sc1d1plW+g8pfCzS5Ts1urRvZaJZNV7JyapP56ILM6QRdf4xVHc8wva+It1TJs",
-	"NWl1B9Ycp6RwkalGa240C7ef1pAabFR7veugS2pvMtddQ95rQecRPZDft8urq5exeCiZv6+Uya1j06pg",
-	"T6vOik1xZ4ZLmkxJHZ7ZepfN2dO3r6SCeh3FsZZ/ZrQl1IRcVFlvcCfol5JRtwV7vFAxgvUwMFssdU7O",
-	"VKKVbDm6BwCoWTvEMh/GEb2sikCKEp7Wpv1VCyZyAw82opUsEnLV4MUCOeWIVP+qEdXp+0o1owrURulc",
-	"5/UINjr0qmZw1ptiIGsaqg2uWpDkfB2CTrPemyLt5GaspmePXQ3UGhaMod6TVI3JA+TW3LQl09dButgS",
-	"Ox8yTyBXpU4q3jXKxHhiVTjFakEgT1y1PSEoZY29sp8Phd/0UKhkuVxefEWKrnwOBmCRoMJWs1OkUoau",
-	"ZMAM+Lh1ufEoXRWj5M5opUnGakywmgBJSAvJCvdVqm1WxZ5mAIPVoIIVNZHg1X2w5EEKiZZUnhoJX5Mw",
-	"wip1+DW4ZsTLxjGjQPpPGHul3DJboRbqFJpscqWlLQaC6rIGrlODsFsi+gTcdie1sKDpdrCgjVx998Th",
-	"hGJJzQdryiup4cIfW413yUlSLY/eFXFHXdg+JXphHgUNMFNNR3mcTzlhN7dWlbu8AgC9fJRsDYdlT7/x",
-	"+O1uqsZ6YiFuFKIHuSrL9VWUhI84enETQcIWhx9PrqM4YiCUjiMazGqEjDxI7wK7sglQ+ZNhqqjbOUiw",
-	"uSQrT8ZH65tVnXSUtSDrKwcmAUTiiqjQR0t+Rzw7toX0bp3RN5QgdXuArqGeCRTOhCLdU2QlNAGdsQrV",
-	"ZlOE0enpwXP0OKI6wVHyzxMd56nuHMUctNcFFuge4DA1CmAGFnNHzJfMy90EY8ZiIQn+UISNqXMLNMGH",
-	"Ke2O03XaRP6UVenY0mdLaGhYrcRc8uuKOql68QRL6eBiLo47iOYxVWMEL4A+GRDOo0lMkFChZUILwLiR",
-	"VC625aOFejKjnZ3HP2Pvw773k+8NvfdfnJ21nnyhfnn/sePePh4BTuAXT/7r8c7P//fsjL//55P/qnTo",
-	"VkO4l6RcdutXhUpijoofvOxqzzsIx9U5uOaVTcdkrjl4uemJuCbTyTUFY2q8WmJlVQOP7GBn8fZTlGXw",
-	"oAAnyQqNb7wsxcoTuwcScscuYLLMyA365vX+M+/4m/1Of1cz24SFqztcq2XzcvNLUqZqcZpVh0ZFtY3S",
-	"yi/WJ41Vj66qMytvpnDoKwqHZBrRSGru+l6Yo0nCcBhAQo/ciLBJDkkqdT+xLxMyZ6mU2CSpiI4BLY6/",
-	"qAZBfwcY3HqzQ6oQjuJy9g1P2YKjCTGwC6ku954VIi7aRhv9FS+a2YtCByhkJkCOjxrbCP38CAJlAuMK",
-	"f+SiRxzHpKVc24/e24fGljbcphPjm6z+8h2zg59BJK2EJFCtwZEfghjWS2Dq6tcD12bsdlipYB4CCDLT",
-	"qUirHB1b6LnGV5jhK3hPGGmQvHSn5c3ToIY2dcSQBTNhsBQCjCKaMpn4B9EZdngYjuNGRHlLLiIOeJZl",
-	"0mTPJPOjiKLTk2etusyvjbPPGswh0K4FjDQvCvW7Rj4fz7AYZPGOVWizOuqbXiAlb4XsRUYou4izXApN",
-	"Aqa4sb8BvSSOUQCeEHkaC30PJMtdOEDoNo1x98S7h7pFodNDoFGl7vKc8DSiMsosZQjgA6SsiOiUCa0U",
-	"FBErU4y30IEk0rO3r5Fsi1c5SDbO6aQyV/xQBfEt4uUFJBpisYtoGBNe2GSP1L8e5YbnKvgOoYvL7wyu",
-	"EAewWtXynTbiqboNLKd/iYNF3Qg9ENurvu7G87mApPxQj5JojpMV+o6sWshkVGYJn1YuZckI3eT0vc1i",
-	"s+oS/IquERNElo265lK7gCIQ5YM/TSKjeMOCE8iBBsAsCyDmEFt5/PpYI7WIw1lsfGEvVSqFFebQdjgB",
-	"2hjV5gHFScKuUSiUOKWcVNqhL1mizUMXRVO0Ykt0jeWL2oGplRuWIJzZohr9wj2j2r6YaiDfzNK0QTJ0",
-	"nUljYgpCjss60eVm864WxtjUDdyMRKJfXqMQFtqv9ldimgMLkeAThCPpk9YeysBChc9o4rj6wbGGIwT7",
-	"SiZeKHejYiLzhkEuhG4tcQvXzlfRBU5Zvs5ImdFuSLC0DNwy5qRKOxmDTyGN4lixcELSJCLhUzSe4igW",
-	"xgS6EArJcpGL/liC5aigJWXVaQ09uWZYr0lyQQywQHPMFAU6MBefCxs2mEnEgb3ucPeJdGa802i2gHQv",
-	"0QM4wmhO5hOSSJsZviRZhVxtP6ugnHo+ebM9NLH68i0ABZZNm9drgtSOFXErQjkKbH5sluF1XT2cGtmp",
-	"xmVJ0OMMqLfiUqGxRyovcRTempIwCbnACWDQqE3B3Zy/K5Mq+vlYeiEKmwygPCHSnMuYybkKvwgYFWaY",
-	"FNNO5tTh65jS6EnVpqGCKfMQn8HwrglasMwkVAL39O2r/0LtL/fhgs5FnS+PFXArS1D3yxPGXmO6ksag",
-	"NZ9TeknZtZjhvo4XUd85AMhvfbRpAkZ5+6NPxBUb9H0DZeb+QNt3AFN9EGzuB4TPjmqAeJclWIu1l6fK",
-	"H529bXkaIYWX0ICsuXqmSAIp7h8dgJXC5b7cKAXLmO4NSFKQtr8HiPgDOJRlE28JVtWQN2D+kZtFjJVV",
-	"pZdSx9KqnVtwFucWuPrq5E5Y6Hco+NXQPV4C7G9AXBtyqjIQb0NFgmqMdncd+F7jCKYSAHHBasKcgz2x",
-	"0O+M9YEIqWfkJkXi0VOEJ1zGTMMDgBASD2qSK7bDNG4UMbUFvHEVdSR4fSXM9TNdHPtBsK5JWa9tImML",
-	"X926zixNF3mY9xooJzWNR1ztwqfIzxy0Mh0LBXCeUgbKZEKwUDKrYcXWIW6X1iDD0c7RsjT4Mlk24WpX",
-	"r+FvhbJdw0EPzJTHJYROE5MbUQtwqEbteBels1c6irBaoZLXFtLqFQfjObyPcBiSsIVeg+HBUUymKWLL",
-	"FE1WaPwPTmISpGNwNQkN6PONwecbg883Bp9vDD7fGHy+Mfh8Y9DsxsB1zs3J3FiEb5A25VuITAFo6FLL",
-	"PritUCO0crWNhmS1WDjHikOAI/jNdO1ItsTuJec93z/XpfxV1mhtBYGvcGgwBs6Wvt/ZTXCSPEUH8nuk",
-	"4mfX1AlQ2Us933f/hFUDNKxHkV7ub1ZRQI9AU7xuBH/LciO9YHdCBkF3r7877XWqESvV9i9zbEkxkUSQ",
-	"fCLl9BY3efvZHNJlQoUuoEPvhBEBR1FUUUWnji3hZmOsno6R2l4rUBUUhA0Sin+zgjwZKsOEoBmJF2Kx",
-	"plC4aLK8uBDLwhJZ2ZunOFsnORYZMtigEMi+dmCKx2rO+btZM7lIbvZi3sIiYRcJnotZCCVoZSvJFpta",
-	"xkK3qnZWJiy2uI36jajprM8zb7itYQhK0uRo62yXkFJfiua52gi1dUJkfxme6bY7xq7ptGbvFLfCHC9k",
-	"aV2hpYEpssDpjJ9RQMiDUghU3XokNoLPTgZgzZ9qywZQIMQpC37YPK3PqIkDsEQ6lHFYJGwSk7l0EsBS",
-	"iDH8BTfKNugJBVWRJN40InFoL7Mh6CVZZahXknh/ln1RBKqoUjo5CZZJlK6OheYn6VgIZK72TWZ1dSzU",
-	"Y6vojbzPjsTrM3BR6JT1Uan9bH0kTs6t65SDn+82CsgnajYQHTlcGsua0sqnXC1cLkcHyX5G6FFWYllY",
-	"bzKXS7DSSqgMsl2JRKT6BvUb1GnTpxnQLE0XMJxwHtE1JJHVhkBfHb978dU3b958d3y+//z1weH5yZvv",
-	"XhxCPIzpSKYBVfQCVTp0L/Ktl1pj//bdSTVynHgf4m5kSZ8lJ8kOXqazZn3KCkC1eYXZWssXBaUF8R6P",
-	"5d+tS7IaGyg9+bLEiIFSfEphe9JoKBruoxZAilrD0QmcoD7BiMRe9wBKCsFZgUOP0XjVsG8GKV4Vnpws",
-	"JUuWG4SQMkxDkzGWbx9aqWpedlwhqeweFHuaHdRg3Cc12XT5hmUKmtgdjXPrHuUGoF8sDuEWeGjK5GEG",
-	"Dl7LQlUGf4jmOAKlVAZvwNWho1NLLqJ0tpy0AjbXQG6h+Uf54HhDjcPbyxfNtaNV+ILgS444uSIJjtEV",
-	"oSFL+CPz5TxXSoy3zug+CuJIJqlGaUrkfaxQoYG5GSe6EVmLBy2p8ltLdCieoigd5ao4oUtCFhxFKT+j",
-	"8lso/pTOuJtl3cI6uEgeheBEdxGhyzl3baOXA8dJLWjCwoiIEZ/Rf6Hnqqt/oa8wh1inGfoXSMasdfSv",
-	"M/ovz/PM/4sP94VEQ4+N7zAKyBP0LzTeAVG3c9Uei7/WQsRBC3byKHRUX7ANmt8GUFZ8UEzwQV9UZunI",
-	"rqHG12EualP3a+6H+c5H6674duc///7fqqkWC/Vb5dOgK3tzvSMT0Y2+IcIXYsJAy0UkZqkeVFJUyAsk",
-	"xuCi8bpEV6hrVZu2K8fUefU6k4vPVNQUDOSqvVO1Z/jGRVbSNdfNvjim0Ct2IdvODhwXjXdUbSpP1qaC",
-	"nzJ0xjRfgep2Y/fFOZ7RF1Doz3gCApxAZhSmgi2ULwr4ROoDT212tPcPSsiCYKgdKGuJaT/GGHbWsxmL",
-	"AiIrbaNruH/DyGxiUwFJbJ4oJjQdnVHP6mqEsLEuQB5NwYpX+JaWxvtYGv3ghsKxMClJCErvE8jUA0RE",
-	"EoIhcUYRGlf658YuugYJlVlB+jqOIDadqhJwxkkgJnyk/2hJSgvJIQkN3NgSve3rrDTphZHBQPqQj4CE",
-	"kEWPyA0O0niF4uhSnI1oKQPDoITZ457fcwWBrcqpI93w+IkrOtI3HlEoK59JSAxCMU25sGzUJbswq0jY",
-	"KpJ6nOGjjrPsSGGWcxYvU4LEQfOYP4HrBiFHx6rYoXxZHugaDY9RIkYkLyoej3u+j4rUluO7jjh58lSx",
-	"ETFZm5DZmzKxaJBhh8ZHpydj0fgV4Wgsr6DHogssjgZBRnOPK6NWYeEhNKSFMpVHrTDU04xxcCkXtyBg",
-	"L0jK0bjnd6ADRlVZzKwWphgSZAkGWe4lDBmulyACGDAacs9loPAFSUXT7THQX0jakVL0pO/QPop1TcFx",
-	"R7xfPI5U8LAB/IRWVRg5lVyec7WNVfKiCjeEJZyyhAC+oRHrQkDma79lzfdQoUXJ3uJwB1aLjPdUl7CS",
-	"cmKFHud3pUyhDbn21YVPsrn2Oh1U9HnIjuxQoIgjtsC/LslTCPbhykTJdGaWhGKX0RBdRdxUNs2RV283",
-	"YDDRQZbwAFHRlFznP9CbQuxH2GhjU7DUy07bGCoTCbUnSo1S4IqhiD7EbyoWHtwrjOr7ftkzfN1C+yma",
-	"M56iaXRVUdMQW4UM53iF+Aw8LDTbcrC4shtOUvRYUHVCVoyGT1pI50OIj4wziEsZNFmBGQCEw/GStNA+",
-	"Gh/tnzz7BjaDrhUrNDq1z0xh2E6npbEKILNCJdYLcTHWSqq+ulJi0FMvecskBhVC9GGKJcvCooJi41Mh",
-	"lFQ+9VOFNCGzsa8jqtQ62RRHcMwsOfTMtRdRtgSbztI5RrbzKoKDCtyNgkldlJKbdOcXLhTLH16/Qo+f",
-	"4xQ/YzRNMMCGr2IyytxawKHyEJDODnXeuhlOuOhAWJjyre/I6ntB4TfT//z7f+XL5sGO/Te8tWOaG0cj",
-	"GsVfnjlpsiRnjsqxWcbxE7HdxC7jYiyPxzLk5Essr5TUXxPRggq8+FnI7PdfwjqPQQhLdcDsprEEfBmj",
-	"xzIYYYXUVckT2C8y2gbYaPzxhSzbZ0Babse6bh0lFyyNpHSnAROHaAuNzZV3dtgAk8hrztUCzo+x4pfx",
-	"UztkLJLsEWAoXiVsFnxFXJmPPVlpCz6vNe6cEJ6O9dVzQqZLToBOiwSKlwALxYwtJji41FW7CNcHj7RB",
-	"xjJQwSKhRIYYZ868sTyH1MkjOjgIJYnghpZrlyQOEsa5HcH/tKgbWEnsEUc9vye5V2mmIyXSjA6XMjit",
-	"s0OChIa7tX4nlDsNKOzBf8egOYy9t2QuqxioGXlvCSdi5U9pdIO4RPd9IpdB620kRAApnCtsl1kmLmr7",
-	"vmg9QwOmaMaWCVpI6ecCNkgkQ1+KZyyWEA7JSr4pVyzM2tJHB9D4dfF40bWqfc2EEC8SBUp55TO8IE+1",
-	"Iqn8zBl0dqcjz9FXOMFXJBY9lH2qIUtTiQox4+ixUoZa/vhJC0k2kcuusX9DmzHETgWIYFhSsARG0gZU",
-	"Dvd3Jx6MMUSTZaqOOldnkrEE7aEQr7jUbCbcuAtzMz9zDpkyLIHP2VUUkvDMeSrOD1BPxEHW89uiGcl5",
-	"wgh5xAuVca1Gu67Qt6TlIsS0OB3Uy1Jyz1VtZMXlC9WmUF+HT+QdQ960kcAukcrAwxxNWDpD4xCnWHFi",
-	"iFOp6T0W61gyHiS38Bm75urdJzZZxmHEA5aEzzIsF6VEQpC4wWY5o88NQEQLvchnBdaV+UaPWWIfJ4/4",
-	"Ga2WPh/hi0M8J7fCSIf4ju/I6nb8BNY7K2FtadAByfaFVHjPaE4fkXBqWALqkDmsDXhOJJEgzlE+KtlV",
-	"449R6Grz4Vz8O8NadUH8uoC87CoecKVecStEXw1uhliiL9fhZuh7HBulY5wDuxg/1Sl0CMC+UdtFHRf1",
-	"XDRwUXvXRd0O7MWILlPCXdSe9eYu6swGcxf1Zu3duYsGs25n7qL23qw3B/7p9GaQKEVLqVdCE5d0HSG4",
-	"O7N18vFHo7mpDFdlt9yOn+pczXGWISHookTEJEpCT4kpCCWCqrFKzla9Eyl8odzDjK7oSzTBnOz2CnSF",
-	"9kz76At05pyd0TMHfQEql/338Tf7Xqe/+1iswhOLyDCPkC0nsYyoiIUqI8TLAOS0zDCTtoT0oo2QDv8d",
-	"Z0SwcjXGLenQUKsOQeBSVI3Q+D///t+dj1F4uxOzCz4uq2IGG+QRV1aDVGEOQheZ6rsueGQuxOq/kOty",
-	"ZHaTi15AVDGQWihq5CY1JWsS/WX41Wo/A+Vytb9J7M2x4hT7PH/i2owjWFYf/XJFf/CsSXgwJsEMnho6",
-	"/PstSZMVLLJryJapEt5xttaPy0v95KnoJ50lhOiAeo7aSCq9PfG/C5ykT9WOGSJZes7Gu4FqNYnQ5yDw",
-	"cIRySWXKuDKlmcdKmJoFVIZmQfsYf5RSIs1WRgiM2zGSxS9B9h+nmIY4CQ0sTHGD9xF3UV/saBd1ffhf",
-	"MZoOmomfZ0KFQDOYqfgHDEG6riCeSc1xZfSbUn/KfyUOaO25E9sNUJ2MEiaHxF1b47R3rtydxvOXrZZx",
-	"OeTE8n/+/f+HTZTJW9eWeuK56GmGuTD4FTyReKE8ehX5GglBOeMkOB+jL7Q0YFOoz2opEBg9l4eduad9",
-	"LE+jj+oQvN3RSaByI2qlRnBh0X/IUvBgPbE9CsLgCxFc0YZo/E2aLlQxfOQpT6MszKE8YPpHKSGMAROw",
-	"mC0TqUSNY3JF4rGEC9S5+AFbyOt3bCsXSl+QDhwtxyUR1ayeIsr0YrbO6AtxFKodg66xsCOxMqvbvto/",
-	"M0aFoENj2KLevmDKcQtJ48RU7eUslkHi2kBwz6iyG1wUR/TSi1mAY6HVST2KMurJEpKZKaHMbanGLmlM",
-	"lPqvLz0RVDKR57WMcYijgFBZglldBL0+OCnd+7AFoZI2LZZc7KiPduaRhJBX9+nmJsh1rkjC5SVQu+W3",
-	"fFlEnlC8iJyR0235ra6CAIYbdXOTsaPMEokuxXjFZZkEWhcrIr2OkneElmm5j/U2EOQXj+C2wfgz5GaT",
-	"Xgmlo2U+tDMqEyWSlb4cyuvaPMPlArUfnKvSPHqaS5ZWNb/SGYkSFEYXkGsANDcGyEHojBy43pGz2pez",
-	"d0ywnq7mFIiDRqZpgTkj3XPgN7CqEyn4YpmpYIAYpgQkSQGqbV+shLDuDf6v/BJuCaXNsjHUWI5WId/f",
-	"5uMuVNPG3BeNdfz2fScD9+7wlsy/gTdal91fhjed/4aHLfV9KwDI6Qz/1OlO28QPh8Fgsod3h/1Bb6+7",
-	"2+m3e3532iHt0A+GkwHeG9Y9klUn7EsRwd2dbq+/uzfwxD+8nvjPUPxH/z7Ek0Awv9C35IRMsIQzxIPJ",
-	"XrAb9klv2vU77XbH7057pB/uBnuTAR5uel7OrRw502kb94e9oYf3/J7XG4QdbzgMh96kE4TTyd6UTLuk",
-	"kII5ciadcA/77a432A2nXg/jPW/Q6fW9wbS71+4Hgz1MOoV8QKfjd3a9dtvrdE/a/sgX//eT4zZgtkj0",
-	"uBv60/Z0QLwu7re9Hh4Qbxi2ideZ7k7bwXCyh9u+oyMeDCSJ05t2SSdsB/5kiAfTPbIb9oPepIs7w7Y/",
-	"7UyH027gBx3cw/3JgLTDvWB30se9YXfQ2Wvvtvu+U2D2LJDBrsLl+EE77JDutOf327udve6gN+zj3cle",
-	"MAiHxJ+2Nz0vl7YaOcPpgOyFu0F/0sPdYWfQ3vN3p33SC7tBZ9LG/qbnEEEglEAGSmAJTthpwDBrn+f3",
-	"yl15Uj/PoHRHzt7J6Kf5j/5Pvxz+8vrr16sfT97ODt8d9H46eXl52Hnd+fGX72eHzy8/vHl+IA6FDAHX",
-	"4excLNO53N6F3Oc6DszsxjI2pTO/mKfn3ctDH38fDj78T3vxdo+fVAAkjpxG/LSGH50c0GSp7FwBZtLZ",
-	"1PCm4QjxezfBHUrJXRtPJO9R8vdQLbEWPd+v68hI/R043CxwcPiu3fC7HI64HYwHdQ3tQK+f39++F/tj",
-	"Lqw0oySAr9IcqSm+4JBlKr5z3ov2ynrHzkf1r4PwVozyog4E1Nz1Ce1DkEdHkmQYDtzNXWVIPbtVff5/",
-	"TVL78M8dmk3JrBv4HdZGfNlr+KWBg99qRb8m6frlFOJLBwXX1r3MXtGb4CCEUpcLjXlUzGLMbuf1irME",
-	"8etIQkzBTZs68gxKwFwlFgttEZKLMTSwEj/ULL/M8noI9U8Van+dP3ubqYPgoLqDIFGVNBppgJ+Z2Rmp",
-	"pL57iqedzPvSRFI94ra7pmjjuIiSawKXwQlPXeniNbJNu4RquPdVxNPMs+2UdmJ+TN+wa5npbg0Hww07",
-	"mrE45CYc+dclSVZZNDJcAzk2a5qcqo4PWZzRfDl3Rm3fhwBx9VcVoGEVmcY5HAUTKLtIyFXEltzgfVQN",
-	"zQQN5IZn5ZUOfDGoYpz6++rdscVu1wV9zO42UA8/G4APAP/I/gSSNNDkQ1WI+jV3Ru2Oq4s2GpeAZWZl",
-	"wU99v4sUug86pSZywckBazjdqVRjPKHHeL1wL/CGkz72bAXIIMBI+I++3xXLZubQWTuHdsUchtkUCsPR",
-	"OqsnlFqv53fa3rDjd72CrWUPp+P7YvX0vtg0HkNTudmcka2lKuCbgy3sIvhAJk7rlqw6h2Bh+ZPudC8Y",
-	"Eq8ddrDXI/2pN8DDiWdsF9yfqIpMLzKyiD+P8/OUxa725UzXEVtDMknsQaj+KmRe5rSEGV7Pzsnly2++",
-	"f7Ub//qsFz+H8skvTo6/xl1nrX4vu7l9v8XxpGTSClJ7K7TcfSl12NQSRa2/5okjSGDN8oH1JzircpeR",
-	"tSfSW+V1w3FskvW1rI0oT3EcmzjrWOJHTFYQ+OdaYUeS11rokAEQU0QF15RPJ+vWRCjYcayd3pvOKGG6",
-	"Z8OT7mAIPlQJmwqEICU3KXocYE68iHJCeZRGVzKFouqYEP+jkORsFi6lL60fjQxSjRIi4agiLulS16mF",
-	"fXefXrWvU1C+9hyUy1LRWVO8igc5FE1ucXW/+tWdY6a6VvJhywHnkQNqjGgDl9FYrByzO8iUY7beVjY5",
-	"Mz+/FwudpaLov3XOS6XZZW1VS3DY3igQHxvc9ZRcZ6gdVaFZmKrorCLWCMiH1YJYoVpnVIWe1UUGq02B",
-	"9lVcScf3s9gAjq8ylFkIabBzBCDopMJRb71zxHiagWFvJziP2TFgTDmS1e9q6G3N5YantmX0DbyNUqYC",
-	"O1pOQ/vvU07zHhu5bqJKtcowUf6ce1k7xfQ8avdy+TiHyMb6O7mjN8cnYouPU8LTsS5kyYpBDdaef6wu",
-	"8I2JqWMV5H13lMKtK6PkyRmVl3ULlqQQgG+KcKpIzVzmBcKoc3Oj87HEL+LgIlRHF4LKMIPUci7FwIad",
-	"Liae7fS/yHYVy/SH2KwWyvVWczTfVc6ULdOASfwo4BMZnRrHf9aNK3jwbtvWeEhqtPF9+1RWoVryEwWr",
-	"AAjh0yiOIcCHhoANtlbRfi6/t/fMb8RThZ4f/hzQpMmfA78nZzzPj2gb1qiLFpVupTW2EZyIElQQmnjE",
-	"lXlmynNAXkwLrlaJrPMGxoKq+GzbJYeygGVeDtnLZpW3+3nf+wl7H3xveP7+i8dnZ63cD0+++EcValDV",
-	"4KPQgCVJgFBTNFLmc7FlWjPmjExrB72xzifcOFSepG9xBGE8OQo/Vb7aArC0BPRXKXIQWqhxCDmKUjdT",
-	"dycsXD3iGiglonDgqlDTtXsZggbjFwqX+e6Hn+w556iU0XSJUB4YTw9fFQNP1qH9FFE6Spv1ewN2uQCI",
-	"55jRi4wcylwuH3e9dfVprjFHiVid8M96jMjVLPDWViIjkpeiIYlJVUWG5/B7rnTPhqNCvF97UvTWlQMU",
-	"X4Z3l8ANPW7HrN7ddg+hLQbf4EB3qw/tryEUzUiDyUqByazzfT2QsfqnN+V+HxPu9+Q28OA0YLVt+SLD",
-	"Fl1zfy4vOm1uVUYapFAdZYWCdod+Z4TGOIRg9oQsYiwhCWShIPGvgC1kCgT8fUalsQkJiXhd+aEW2tfx",
-	"6so+tRPAdNbR8CnEH48Ppt4pnbMQUqy944gGZIxYHILNiWnBpI0zwNesrXZnk/dIjPD+O7Kk3OzLKti6",
-	"kJIKUs0XpRBmNSQ2KkQULmaIHmOqot1xavmvi4BQFcRZ61Pe2sHVbLN/yxmVRarENim248Hkv6iSQAnR",
-	"tdWVHvLzR4ctnJEj+EIFJDsjZ0eppeol500CgOSC4PC2Ys9NH6CrDtxXufeeFjD2mnnxVIzL0q4UULSp",
-	"8XO7tSS1KoHVecVkjsxf1elXqEX2xz8xxCfDJp88Y3QaRxKWr9fuNPnkKAH3GWjkLyWo6sOdUPIYaHRG",
-	"LdP6MwZU+5uIA8rFO7sUuzLz1LZVCdEa+IOMTMCWqfcvA7nOaIoviQ7gL7hFyE1AFmnmtoT0HZ21tWMn",
-	"d9lQ5Jfim3zy9tqDYvn5luFd5racqJubv6LI0dNUERB/IwX16PQE5SzMLS3SnVdZDMuaMDhQ1WRmvo6D",
-	"oBflSwp5qeCCVkll/rxCA99kYmXD+A2ZMeu0OTva31RuuYxUf04D+5UZ/yeydwQnhizga/zqBVDbrIaf",
-	"ibw0vOSihNBQh7q8JSELJGzyeEflzLV+kXnPUCIAsek0jmhFKPHXJH0uRrWR/wB0ZpbKCgVr4gkdmVv5",
-	"f56/eXby49ELJD6xUWOKf09YuLL/TmAufEECb5nEX5459nzOHPvVHXg390uxtZ2suwK3F+2OSq7OlkCG",
-	"ckIThmf2jw6yN2y2gWohSvqINZcDbQEcOI4ZJa1f+JpoJ0GATqvf6qlKquYzNFnSMCbo8euDkyeuLApj",
-	"wWVPIoqTVe0aH0MnW0oafIXl4Er2g/lVL/zOP/+P4sR/7tyF2PLvtUTWXJ/UUXtGcJzOPtRvMju0w2RJ",
-	"6+xLQU9ukldCnOIJ5sZKdyFU1aDDVdL5G+j//tJcRsMZ28zESWqdp5nUVqOpo7eadnm+iSwNfes6fb+7",
-	"5ciXVghv5RTsFx5sLmbsBqRLLlqRm2QrKJiR4LKOh4pwKvUxDG9JwJKQZ9XEC0jJgrK/LglAzWegAAXw",
-	"FFTCTjmjEjwlSke5ZP0clDANMzDQPBDbZGUVbXsq85gBzm2yOqPy5mdswRiN7Uq3Y3RJVjuy2LsGvh3j",
-	"NE2iyTIlfPxUgexkcY7gmzujOsNfpbzbdeiTVY46UVLA8WmhcRSO0RxfavQbHMcoCsl8wVIJvokpikKE",
-	"Y3E2rhQkj9rJ5ooGshDg20fcCvtU9KcyhKOFxpDGP1bF9vkZhW8x9aDIA4M4MJWF51pwdqw06goz7AA4",
-	"5/53XwkRk9dVFbJEZrMO0J4pTj9yBhPcI/3JrjeY9EOvF/SwNww7xNudtgMfdybdoCexlnEqb8rmsoJn",
-	"u+/7Jv0xK1jgHB+9PTj82mv7sH0gOJxcpR6EV/u+387uJ7OhtrIY7i22tU2yRslAnS1pCesf5uhoJ8F0",
-	"XCdcyhaIKVVBblKSUCxpW5x481D5rclAQosQdZeKAB4g9hoJM9GdpcXI+f6+IelbLA/sxvwtr2RBytLz",
-	"KSj5ViEI+foIUVaAZ0A+Cad7nc7EG3YnPa/X67e9ARZ7YYqnE9wPwulgqwWB6a21eGAoComXskYyQ0rA",
-	"iOsDolU2YCzA/tJdrC4PWriDVRnv8vDaAoC7Vkl6BUihVggvChidRhcqM4abWtZmziwOTSJYWS/KzjDR",
-	"shVPf08l6UVm8mZ7GyTczx91YVh1/Z+hiMkskZ7ntz2/c+IPRt32qLfb6u92ftJZMlxWpq0QbEZWtmK2",
-	"wnG6Og9wErag9gw/x+KV90pCXM/Oo17/lHzo7g4/fPjhYrZ79MMzn6y+nk8EgWQcgsE/geXUMMfVGVMZ",
-	"0LaVCAQJTmqmSnhVTLXndYYn7d6o3R119lp7u738VIvpQNYUbjo/3rBv0v8Jv4qP9j5ML/vf/TSY99/9",
-	"8EBT4OBqFGt2LvciLJ/VdhzBJUvKUhw7o84WGzjLZj1Sm0AznmDCt4rz4HCu2OBvLaCXfJGumi2h430V",
-	"rKPaGc19IdkeKcvUzjafH+GVmPRbfYw29apYLcix1ztZSsVsfn5fXV6mMqPoXTktwGLo7d0sRwYyoT5E",
-	"qjKjIL+E68SW/PwhQnqrRFZeUm2UQNbP8ooayhPdSXg8xG6StHlrUaRiOz0n04jm7vRLtH9o5/xmSlcK",
-	"yq4vzoR2d9Tvt/YGwwZngiUt12QpPpjAf8g1u6sMtIMDCgvZVO3MNpeqzahLM34WmOX0i3elW86cxNxS",
-	"79v5eK390o1C8/D2AnP7KD3NbJQhtclRNJUxexED6F7YcZxPl/Gf8lTVcJ4PzyQqNnADk7i1ubVJRK7u",
-	"tsy5IMHP8vqTyeuvSfrphPXnbZQFPW7cQ3dWTd2NLxeCI9eFrdRt1TN6RgGX5ExtgjNH1v3IDBONvI8T",
-	"gtgVSVQ5tBY6mKIVWwJsN0CchqGsnC0bcjVO+xnFMWdZTLwdAaPcsxFdw3OmRo4Q6RrpyCqUUx/jYjEh",
-	"kOFTq+PaF1glTf4IirekQkPFu3ZBVIyMCSH5bRXxdS6LppI9Wwst1l9etr/58GoY//qsHS9ArHdPjmdf",
-	"9f5oYl2v4H0ku1q4z+r4b3FEKAyuBuq4HbSwNsTozYLQ/aODrOZcGWULcwhVr7xvVp+L5/dXwfQYcltV",
-	"V/+8G2DzFhlapWqwmjTdlm/IU1EnurxjNPFXeB5n1MtfBENpbUN0qCP0pO5C2G7vARbzx/3Xr9Ytpni+",
-	"3WLqgf3VF3PDIgrC1S5ivrzLmigsje8EF/m5qkWVVWh44fYDoodzRWAecV0D7Ixm0JBQX0YWhnma/aAL",
-	"zkC1GcztgjNY15GpBARPLleAqXdiw01vxCw6XEKpNI1bByXUQR/Q5dfWoddV4+q1twXSs8aQJyxUalgH",
-	"obcG3a+9HbrfJ0DVMxdRBYy3vufveW3/pN2WGG8tX0KhgfKib4893J/ser3B0JfQ4AAL7uNJEJJpNn91",
-	"VEIV3Axp/DkUO5Ll1lsL9YpCNi9gpdWNRTA6sBVuTzpBN+x5pD+tHY+6wiF/n9nOiQyjkAwIzCbXv22u",
-	"qtpbYaJCZXh7526Gnytsli0u/EVnd7nwF99tgFe2KtxX3v0UBm1DygFIfz0m1FtyIezYhGfFN/Slur6N",
-	"LgtrWbRB4cVIXI/cp1kluzP6WEcw0VyBaTadoiVNozgr56GKND2plcPSa5tbz3tZqZqtc/LljrviXlz5",
-	"Kcs2VE7yry9N7rMcm7CnCgFrv4eEMAlmW3BCoHPNbE7IQoDkGhlvU6IEA9yNqsXNstW2JO/agJ+simC5",
-	"b12NSNW2ro76EazR2k5qqgugfIMVYlNouKZSe33A6osblYFph6k+0pUToT4KiExd1QFkK0ayaoQq5fi4",
-	"WO3xSataDO4v09kpJ8m9ZJ+YVI4RdBEX8eC/a+u2iKfn5u9t2UCMPEtKu314n1gqV9ualvrFIatvZ5Ov",
-	"g+hN9O3B6YeD9mF0wA/o237w7GD34HLxw/fPvh22yOrbdtD5fnX87n/Ei7PX7w5WB9RvBZ2YTuYv/fCH",
-	"b+M7TlpOa41kydUVD1iSZGEudxUt28YMqnreNfJBObDssWaSwXIKPZBkqOgOyv5Lyqg9xRKzpZ6UEhws",
-	"tQVERM32vmrvmFJvdrx3A1O2AAIkv8vbrW6usqwHVaTRWCi6Kk81juglH1cktKkgdCu07zg3PHczNJQ2",
-	"PKXV+RvYnAZPvlBSvgGk/AIES+1I+n8Yu3P95Wnf87sQFbibQY1n7nVd4uhcF6KtCA2U5aqsQ1dpx1JP",
-	"EuvOdaWa//z7/231f5m2ZY+35/l7J+1+Nt4GLntTq0mQGlgYwLYEx1ufCm1Pv+npUoTQUN2m+y9B9y/b",
-	"Cv78gZqi5CZ1RnQZx66zSMiV/PdtZm8GyyQhND03xuY0YZKzxCiynxXExN3HJDat5nPg6ZTd2bjVAqJC",
-	"OGy2cisll9iaqn6m6LxUO7xuROqbnfIHt26uFVN0fJuWso9KrXGSbteS+ADo0iyPVlG4pHp3Os0//l6c",
-	"YtgGaxANDJs3YMYvv+03SkRX38r6ulZSci6nV72k66JVehYqGcX2BWtBUO9iONYQeeIgOH37SiVqCQsQ",
-	"vdNFmdCYK/SGxyzRWr/K+WaUPEEYJZiGbJ7VSD2jptb6U/UrVxfm13jF0RzzS3lBbwhTifGgZpALRrV3",
-	"0730bC0WGkWm1h4PYEgHl+LRAicBiVsy7e9cQQeJ82PzccG74h+eHMaWYv5B5NKn9HNoUm3M068fnvMg",
-	"k3xBr0jMFqQhgnVuZ/2tJPAWcuwusBp1wltm3jb7+CVLJlEYEvo3EvvKNVLFntVyf50RdRecytKOqJbX",
-	"uVjYkrxuAiZa1R9gixpIy8/60CfeUo1wSdSXOXitP8VWUhHEzbdSTTDxG7rt5sgiiNfvjG3N4twU/vBH",
-	"7d/+iP28qR9+U39N0q129EYv3cFzHShSx68V8OdRuBb23Kp3uNurrHa4PhCaZvB91aekMNAouUacpOIt",
-	"3kJjCrDnkEYvh1WswnpGK8uwooNpZv0B6jt8xBJp/kmwHuWiyaw/tEiIBOpZZ9TlQpofzKiTttV9TbrS",
-	"I+Wbq3qkNJKqRwVLcAtT8VTFuGq8O4Wc2sAuVCP1CA0hR/uB7MOti9duvWZ/AvuwGHn82T78s9iHdz/3",
-	"/haGZT7KGx03Miyz5MrUDtHYVBLebB51PIkTthTgVB3chNg15TVX7w+ZmHedVedcK5Cg4+2BTgufrdWP",
-	"ZZQwAliY3y2cpdvwy+33HHy2plbrpui6MhiyFVW3Sbsr8JysX6oJH3E0J5jW1bgpsHyzQjfLJeiGTVW+",
-	"Y5JK70sRaQzyz0wRm8ogv1xI31M0pss4HiNV9p5n4GX50D8s4XZyuiGKCdbd6AHoBLbaeMCHy1dTQ85f",
-	"+MrBP8vgwODWELgn3fCmMxzs7fZ73U7b1//aOjJCzetT6kR/ABFU1HakKPoshCoOznoxBAelhsfiOx/N",
-	"vw/C2x2DCultBKg6ybJPCQ5mBsmSzKNU7lsJCBinJEGXZKVeU6CAQUAWacXJ+VWUhEKO7uuBbFX52cqI",
-	"1fF+ali1lY/l462LHqvPHiJ6pPLWL4FCiVUT3afo+PUxUrFW4ILmKo9HgpKNHD7nLbZMJwq5zcKW/I6s",
-	"gBky3ELXWcQ4FQfCgYXyJmvJC/NPE2iUjXOrWu7FhVxXdNlwX7H8coM9KmGv9d+t5V1ArQttZOh3TfXu",
-	"QgMqRu48sbH1cxsZ0DTqL9TLBLE29CRKwjvkw7/L9rtCxK6VBtuFuknEOnBN6Uay2P5CkFdE5dVmxCiS",
-	"VQfREeYcjSm5SY/wBQHpNkYTHFwizM/oeJH9qHMNxLsQpPJUJa9rZ5DMfQc0dEhdqtAJtJy5S7TcPQLX",
-	"Hi5bqrJCYpF8OqcsIVcRW/K1iVyGwE6Nb3Dgi0FVlgp62Oi53CSckfP6l/3V4TP/5vWxvzr8/n9uXn9g",
-	"7dcfmH8Y9fzD55cfDk/e4unzS//Hk2/nh/PXPWluGfFZyF/oee221+mftLujfnfU2231esNuP0Pjc0Yy",
-	"vLklaJ3gQJmcNkCvTFaGGLxhD3emu8HA6+1h4vUG7aE3IdOJt7vXbwd+e7jX7gLUYHKBafQh47/ptI37",
-	"w97Qw3t+z+sNwo43HIZDb9IJwulkb0qmXTiUytLXzVCclR/RdVIyF1JcvFdOkjAT7o3anVG30/L9fm/Y",
-	"Kwfv6Yo5anF2dgcT0hv0idefYuz1urtdb+B3u16HdMNOd3fQ9UMxN0tkOCNn0gn3sN/ueoPdcOr1MN7z",
-	"Bp1e3xtMu3vtfjDYw6Sz3QnykDFrf+vTZFN41oMcKNsEdply/2LFxB9aWUNqo0GE1v7hcxKOMnxvnZ4L",
-	"VdKuZ4SeUZnfrXTNORSA4nVS/9OEboHIOMgkRl6b20KwfHQuxQLmNDQN7t8MYfp9ndiILmhEL4A/ILyr",
-	"m3rqN+8SKuM+gDjYYl/XL8TvGvMleOR+/vzaKW0RVaJG+/eVWCqyCG+6PlVCa3s91iDw2et0cL8ApKeI",
-	"MjRdJpCApgxRIcJAXqUMRWm1xftbhCf9XRmpWLV3AyNthOhjNfE15l5ec171Uv8hgm1+dxn392XHXFnf",
-	"jbx4D02sMdhdXv5trgpcM/wWAiQYfcuPcByzaw54dinTtXbFBjl9+8pVqtxUqXlsivAZrdxVmIay3A+a",
-	"RiQOOYojWdsRZfoMWnJZUt++oLOR9lpn9Ee2RAGmCJDz5li3YXcVUVUMZrLSd4G69lO6hKr0Y/3KGGD+",
-	"9qW/QQ2sKl7lab6yywjJWw9ZHJmjnN6qrzqSBK/OqF30cl6ny36aiJWQwCSLUSvG7NREAL4XEzlN4tyb",
-	"1XqkSsz27CCRh9Yp6wlyq5TK3yQu5I+hQ+rrkgy0N179fQXvWuH1KRXKnZhdrL9GsZt5lCsko3QKcGXK",
-	"RH8XUXJdzBiWFZ3YMg3YnLS2cXa+EmNr6u8UE/mbujndyvsma6UAcDXicFjUdk5uSLAUDaj7lS2lwYvC",
-	"55/E+2q7TnGakvkifSYLVXXcoi91F1yL3ZO2byUwFwY5cpT8cVw4EuTPz6DAUEeQWm1m4NTu1A86uIe9",
-	"/mRAvF64F3jDSR97vWF30Nlr77b7fu/+3kN2sdmBKHj9s7+wfLDEUmD8MTRVOaXkqlpu7aOYBThGEeUp",
-	"pgFBj8cXDKWMxSjF/BIlSzoG3JRMXxnt7MA3M8bT0cAf+KAOq8mWL7yuCCXcSOm6Wo4t67pZoiGWxcm+",
-	"hIExF+dRkgOzmLIkD2LZQi/VLZgU9SwBf6jVFQ7nEa3o6YW5HxfKpkGfYdcUbtsIDV0t16RSXdSTFdq0",
-	"BKkWyqkVaC6rYJU7zYBhUYbwivaPDrIiho/H29RPkAunui3UYsp3DTXKDnNBRVa/hZk9Htcf+v/59//m",
-	"egXWL/dnF4h8RyaiLx3FiC8AInNcqIada9Uud1xuvPPqdVZxUsUQ8fq51GXa5Xs0ebtlrgRIIqEjlHAh",
-	"Mz61V9DAH41dNC7AfcJPJkSzSE0ZnnL7/vb/CwAA//8=",
+	"7P35cttIsigOv0pdfCfC0gxAgZtE0tFxjtpLt2a86Fhyu2davmIRKIpogVVsFCiZ9ihiHuJ7gvvHPNg8",
+	"yS8qa0FhI0FK7mXsiHN6LAKoJSszK/f85ARsvmCU0JQ7o08O+YDni5jAv4+T6xV9RyYzxq7F3zc4XhLx",
+	"jyAhOCXhceqMnI7f6Xl+22v3z9v+qOuPfL/l+/7fHdcJIx6wJHwyw5SS+CR0Rs5wcHTY73U7bV//y3Gd",
+	"SDzpT3xyOGkHXic8mno93B96Q9xve37QnfbxERmGnbbjOmmCp9MoOGPLJCAwZLvT7fUPjwae+IfXE/8Z",
+	"iv/o34d4Ejius1yEpTV3/PN2f9TJ1nx35zrfRkmoNn22nPAgiRZpxOh6ALTbXqd/3u6O+t1R77DV6w27",
+	"/Z6AAbkhVLxF5jiKWxFNSYIDGE89ex7FKUm4M/rpvYLEsIc708Ng4PWOMPF6g/bQm5DpxDs86rcDvz08",
+	"ancnjuuw5ArT6CMWgwEgptM27g97Qw8f+T2vNwg73nAYDr1JJwink6MpmXaJ4zqcJDdRQJyRE8iD4eLH",
+	"FKdL7oyciIrl3YgXUzJfxDgVb1bBT225N2p3Rt1Oy/f7vSFseZnEzsiZpemCjw4ObiUoWwqxDg4HE9Ib",
+	"9InXn2Ls9bqHXW/gd7teh3TDTvdw0PVDsbtbllzzBVZnPOmER9hvd73BYSiQAx95g06v7w2m3aN2Pxgc",
+	"YdKBwzubRYtFRK82HWCIUyz+V212lCZL4upjvcRqk33P73qd4Xn7cOQLJDEHKo7L4WquSwXHlvpcgLP4",
+	"SEGv6lFIYlLzSJ4K/HkFb6QJDq7FGwucBOUXNAbdzi4l9juuQ/FcnOBbuQCkAINeiZ8FMgQJEbv99z//",
+	"31b/l2GEDa2e5x8JkjLQyuOCwoFWwOYaL/iBGsYjNFywiKbOHRwkO74iNH1KpngZp1VM6FmSsIQ/E3Ql",
+	"MfSZOZmA0RQHqXUg+hcN7Peu8z3BIRDepzvXeSWh5LjOacIWJEkjop68IVcRT0lCQmdEl3Fs/3LMOQsi",
+	"IBH56EyD03Gds1TSzrGmp3OcXJH0baKWe75aiMcKDo6rj0iPpf4szaFgIejCtyC1GURswf/HOoENEONY",
+	"vJYhVgYu50fvnFAMbA0Hc+Jk8HudwDsFKDocuLXgOMncKcBUYM4hMJOuuEAM5lRC+ZNj/hD777vOU3Wg",
+	"oymOOXGdZz+/5SQB4LjOc5bMcazWBkt1nefLuPDLdwlbLk7CD/CJesTZpXp6ShIuGazvOm8wvYZ/nDMW",
+	"p9EiG0Sd5olg8BTH2ZpdRyyoMOydhSq8C//YgDCGnd7etmwykjTElwuSMHExkrWYVQfsMq79B0HaIphu",
+	"u0wxLyKeWlTz01rOUk8Vm4jgPmhfz1zOUrZYAL3+lshSYkzd9t17APRX/r2Wf7vO5YuIXsNSJWa+wDwF",
+	"yFiwck5fn52jxoc6Qn2/i86kmIfeUnyDoxhPYsl22NeL4utF8fWi2HhRWKTpnJF4uga0eBEd3LQP1OcH",
+	"3bYWYb/eMJ/xhrnnAb23T+gN+WVJcof0++WJvx4/uMuDiC/jPIReEs7xlfhCTogw5bcCsVDH99Hrv4ql",
+	"LYOAcC4VbKCKmQ2KNzglL6J5lHrwX9DMiaWxO+pgOMJxzG5JiBYkQbcRDdktmrIEpbOIo+PTE3RNVi0B",
+	"+GBG5qDZp3IvEU3JFUlgL/Z8b8gcRzSiV2vmjMk0RRFF6YygYJkkhKZq7i2n4qRia+9mpGpoRGjIXTHt",
+	"Wxp9QJwEjIZ8w4R3rrPACZ6TVIH2OAjYkqaCUorzns8IwvLxI46iUAwdiQcLnM4ygwE2I7hOQn5ZRsBU",
+	"pJ0kW8lUsHOBjMtlBAYKuTKeJgK0Yl2nCfuZBJUrOU3YTRQSAMKSRr8sCYpCQtNoGpEEsSk8WMjva1a5",
+	"MKOvW+V/JUSwh//fQWbrPJBP+cGphlu2UIn3ZyQmQcW5vYZ/4BgFbD7HiBMB+ZSEKI54Kla9MOSLUoYi",
+	"GsTLkGg8SoCMWuh1OiMJmkYkDjnCCQCBIsHmSIjYMhWfJiRcBgQt8CpmOEQ8+khG6ALYhQs0f+G0kJKw",
+	"0TeIz9itoBM1qoHYL0uSrDKQ/ReXG6tAKOvYDN3XoZA2JNUiUNQQcyKaghV4HtFovpw7o7ZbRVFrltMI",
+	"jxRTQwGj0+hqmYDdtGbpt2aue2NVtmxrE7ZZsg6+er3cencdvd5WDn0/2n1nG2ErF6lfWLsya5Rd4akA",
+	"Zy8IuF5C+IJRrvwV4TyiivOBlZ7RlMh/4sUijgI484OfuTQG264OuIrtuw0n1yv5lhIAxBut6+7Pww+d",
+	"/4GHrbw4sFQyrnMY+tP2dEC8Lu63vR4eEG8YtonXmR5O28FwcoTbvrjHJ1ECUN3Vjr+Lhdwtei6qpK8p",
+	"wekykXCZY4qvyJzQ9HgRKYn+TlmZG23Uuk+kwdkSOASYC7qDgCLNCeaXEuZi7QUXhL32vlr7DVsGM5JE",
+	"05UYPbsd5E1xeZ7E1y+i73sCee6a4p7GKPik9i510W2UzgTnljZ13hJLBpT8FoeWgLkFVkb0BsdRmHc9",
+	"sVCyRnh0maiBXWdupDH1G5qwcDXS19EKXcBRXDgo4mgecS6pvDkYxFakaaIGEnrekBGOKEvRHKfBDLiv",
+	"HCQDySuWPmdLGm4JEGp9VoQIZenlFB7asFCnA8uRTx9sy6+YPns0w1yKooIJ6j2+pXiZzlgSfSTb7nNZ",
+	"+LS419zz3HYRoAXCYgFoQnBCEpSya0LFqRve+6DHLucykyjUQixBtwmjVxIggmM+KB1key64hEdovhTI",
+	"T5AGhrrfFF+xViH2Q9m5WHnN2K+Y2thCyhh14zQHpwBELThP5EZRRBfLFIU4xS7CaI5jcVeTEEWhK+BK",
+	"GRLnL0QcCTW5yAzSz1kyicJQbms7+np9S0lSA42/sSUKGdASu6US4xX0kVRTWxl8sjU8GHgEtuXnQxMS",
+	"M3oFkjamDIRqcYdkoNiR0+SQqgYc5/mlZCzGwMBMLvZyW2F4zQbT8rQZJdNv81uuHP2zARjwLUq5lkdd",
+	"dIt5tsgMzvfgduvJW9MEoLjl0Lbne1gAaE6m1iUgQD4sBOOE7eoYg53ZmaHn3I6JtvorHj/B1be7fdOK",
+	"G16sVJyHXOtfzl6/alkBHT3f30bW0XtbC6D6WTcZd6qmVt8clD9YZ7JpOlL2UZ1VpvlI4oM7O8pkVzab",
+	"EBy+pvFq7flPzeD5088MXvJKx6HHaLzKH3r3wQ9dzznHKzj4kEnmtIezNcALjCKMbpMoJftfIEo8pGBb",
+	"xIhqCfddhaHAZtA2WvQeHC34ggTRNCJhpcECBWwZh7CaCckW9IXhhHm49c0YZ1/VYkWCU3IJL16SDwEh",
+	"YUElOGcMzTFd6UuDt9BpTDAXN/0K4SscURTjVMhMrpOQNFld4mkqZMD2YLfLw+y3FnPEGwjWjPSaC3jx",
+	"RizEO5YLKZqezqRRHC1pGsXSuidt54kAPt/KOv+finRnJLkhybMMWRoj3RRH8TIha5GOw+iX8mcb287Y",
+	"nKQzof/dgk9DaIDiSmDLBJE8O+o/sGiycWoLOp9DNy/CqFZJP8nkSq0s2y4sw63bDwqedbNakPlBvAS7",
+	"f46j+EFkeQMY+IcMMzfOU3GJyL8yvZ0inCR41XLeqwhS+doyiUu6/ds3L1rO+7uigHwV3RAKCjToK2pV",
+	"LWcXiGYQqYVt9gqSe/ySbjm2syJE2TOaRumq7Hd3Ro58JBR7jm+I1jcimlN+HFe+rzzXu9lkzljtwX6L",
+	"Qz1fCzVakVKYLf1Rkhd7wug0joJtYZQSnmaUWILSqTSxitmn8NYIHajYbhswZvKHAcsxaHzImpwtiHSp",
+	"qWWoTT+kOKy3rAXebjtncrG3u4tlZM12XzEj3RYtvWfsNAFpJNqZZeo4kaq92p5AwcjmLJTSNoho6GTq",
+	"vaX6N+8sokHx4CtW9zAwsVemdlC/KAWqz3Hrakgdq8cSCcUxTYi4AggV4DK2NE3MBTDtak1ajzTyivoW",
+	"8yhw0dnr8yi4JqngD99Kw3yQEPBT41h6i34w3it1WZ9K1/+WsNI3/SL7uuBA6Pm+WG6Ko5hLB7p0EbVS",
+	"COS5FDet7S9wnWuysrxOeuQqqSZ7pmB9Cd7CG88nuI+Hk+Gk2/M7w56Ph9tAmlz2fP+yuIAq3YKky4Ry",
+	"IUXAXYwiFUiiwihmIA8ELElIAParJSlC/xSv5oSmb4yreivwP5P/rgR7xwb734RkqqN/FjGmmedMR41g",
+	"pLyx5izE9bMgyZQlc4nRhvO2zDEp+e5Sf3OpBsmdl9rkTk4hQPoilLY4i/WbFm+8NI5nkFLVBornJP27",
+	"O14yb0jJcF91ZD37yJ5gCm9HNNSRSeD3RZH8+7IfpTfzt0fmKKptNhVTV5FL2Ot1umG/PzkcDg+nHXhH",
+	"fihfKsxoHiqVVy1w64NtdJK3M0IRRnrOSktP7rDuwfzfrneH9vy2BnetzrUrg28OkGgq/h3Z3gq4srXn",
+	"sAAOJcXsiLuvWIqeb4+yRpRQKHs7uyTXz7//4cVh/MuTXvx0efL8w+LZ+dl3+NdB4LXzF9E5C0v97dAZ",
+	"Xm7pqKNWMQrjwcI7Cve/dZ6ftEYs47Sqgi0WOE1JQnXk29s3L0ZCI7HUawgKFg8kJmA0YzxF4Fkr69Ja",
+	"u4Ew54hmfrEs5FTINOAV0qGH21zsANIbo0Fvii7ZahmlE8vQ+eEiTwwN546pOiBv5PgknB51OhNv2J30",
+	"vF6v3/YGuB96vSmeTnA/CKeDiZM7hNu1Fv7tYS0XWX1jW5AmYUYOZadvAa7Lzxfs8nZjsAvEmGcese3l",
+	"mWZwyc9jxblY5iU9ox2FrULRrJh+E1240VN9AgpCurIjBtd99G2UhPY3VryfFfEZ4pR4aQRmgkLYZz7+",
+	"b91Uz/V7KiBwY0Sp9t1/Kj8ohAWuVbnEq6/hVXujVnBg043mgwXXzWkpZmbKOzuW9ScnCzGyIGjD315i",
+	"bm51sHkguApH3pt1s4kU5lyNVk9gaECnUCr4OLZTR1T6VR7zdjlcfWpz/OEFoVfpzBl1hAI5j6j+u10V",
+	"PmyDR94tmzYT3odUnmTa9DbUUvjs90UwEb1ScsW6gU/grcJG6mlN2bWb2r8L4+5GqoVBfiVqzc36uQnW",
+	"wFXTrjm+NXgvU902EvE8ovav7d+SrMtbyUJES+Qr7/BPDqHLOUC9FLdcUNlsfSNSqZvKz/i+AiuMNPBp",
+	"AwOChWTvVx6JOLXjZTqzvBn53ahkgE/rYeQ6C8z5LZP8ZxsuKce3vt+wTCl8ldeZ6pDWot+chghzNM4Z",
+	"S0faHHmx9P1uAN/CP8m45WxasZypdpk2AdZDs7RKSH8aQ9r7wZKT5ECgyFgqK1LDkfBpORuAXxh5xm4p",
+	"gkglRmWwaunrUoGpT5uDUBXPyNan4sLFBJuzbNYiQHlBtbCuo0C8lCiS38ZLlhCEJ5BqNiMI3nKlGpzO",
+	"SALuLUxXlTCqJ7qMq2iCt1xyblGUf26FuFlKlHFWuY4dxfC+kYzRgMSNDFePkaVt6fSeTzseqPq+dk3n",
+	"xXjjwiFuL5XcVyRXePeUzXFEq2Gy/SW+Kxjtyzq/MDNm3dXdDOSZMJ0H/E6XZAXw7O/73R1k5+KYzbal",
+	"Sw/kN6Wrn0UpmfNGsnUePTMhAOI0xN9aiqmIEMRzInNjxc0jph67aElDkgDjEZuDf9wQGrLkEUchC5Zz",
+	"QlPpyeMzditzWR9usXMi95+HSqwDM4oRY4Id57id9SRlKY5rwszy96R4T43kqrnKZ1j4Cg5KAVctu/bc",
+	"rbou9+Yd5cqNVSf7VL6FVLk6RFkqndPK8Ji/JR9xFLMr/hiSnOVFIz+QpiGZBc2mU0ghWcayYo1KEq1h",
+	"bk0u740McGsuVsWaSgArr2Vr/qQONNMQCkS88YyOSycUhWgPI07Z7TTG12RfZhOJ80gZCiMuYG4+yp1O",
+	"1akoO7Mzcv7vT743fP+p3Xc77bv/cpppDXYNmeLCLc1R5fNUTJ8DR64KTUV6eZl0TZ0ag0gTxmKCqXiY",
+	"Fa1pNJZd1qYCL7MKNxUPs2I3jaaqHScri9NoHFk4p9GrprROxawygCKT944po6s5W3K73k5VDZ5nH8q/",
+	"na14Sub2L9rRlP1WpQVm9Xw+NUI9XRGrlmfm8LFi16qsa6OkdSgUYz6S9V7/Sla8mqmO7aqwY3RNVirg",
+	"CH5HAabgkYLnJESTVeO70V6OWUXV9WgqxDYaTxUaK/FFPYoGVt6iXobG+wYHVS3OyJoavLlEUzz+EgwK",
+	"W9ETVC2xaEIsGzDBayBAXa3pVujjx/oTpZKbIbRajppossXCAg3uwtt8wYftZPTCfG6h8EMGhzow1utl",
+	"v6utVC1fqg81VYe3MM/fl69UMBX1ADJkF4sY4lfTLOg6neEURC+uzC5WsZTHUE4G/MbgXb4Hq3lAPuM6",
+	"PLqiEb1SNLXWAp29eWdXtF7/1bl+707Fn69//W0SN+B+YqAq1HlK4uiGJBVYL8Sr+SJ9wa4aszY92LH8",
+	"tArqalRerc/spCxgXSlJCwE7GMurrnUAXUN6h3e1MLKrMSS2q29WPj2D7Iwnyqpdhh8lH1IF/G1gqJM+",
+	"isQ7DhMovzceyTIadgQAl5X50IRMmSwghUJ1/DJWGIdwMehDWRAaSojzZWASxWS4trid5UyVB8EbFCwq",
+	"FSpCEYXMcYUfrc+ofGFd0apY/UhjkI0fBtoWLRQPrnTYNm7UO4ksil1H6po66yj+4UhT1bl6WUPtpBbX",
+	"lX/mpFrP5mupoHBGelP2oLkh9Dpy67X3uw6W1SKhOM1TfEVMbY+KDW4nNBo2fR9h0fCWPPnAz0jHDrk1",
+	"LrSKbx5x9P35+SmSwETizValBmfFJRVV7dlyjqmXEByC9q+s5ypsMaJXaC64ixrA8hjImJlKVly9yxMZ",
+	"3stRJg+hiEpEFvysYug8ICy3Q5n96HXr+m6gG8mScJwkghepcCE5WbKMSauZoeK6UnSfsSRFOgYPHk3E",
+	"P8WE1xEFG5iOLIyCGWIBxDyHm/wpW58ORhyWYn2o7W/1J2RHapaBGXF08hRFXEBuulS2ujRhy0lM+Iyx",
+	"FOal4QFLIKxU7zthLJWOJLECE1qpY8TEebBlgvhysRArTgmew/2k4+WdG8/Hg0HfP+wEA7971D/q+dPq",
+	"5VtBpMX1v5UVAE3o2slTKeMqzXnJCdxMulqMbjshRN8rkuawPb+6ZHrpB/3wqO3jwVEwwN32dHC4dnmp",
+	"EkeqQuzU6sQrBSBI2Wnj1Vfh0I5SGEGyk9cSgeu4UEWOQwWDGaFimgDyGkbwm5D9Pzw/+49jAOsxKYOu",
+	"3LqFWRoZNNYgLRCVcOy5FZBSrHuLU9tJ/ohLJFK4wyv4fr4IYRU9ZSE/hcyRx6YsX5QKlTdZoWw4K2tR",
+	"li7mqOd3LIAZg3DVvfA9wXE6K8semSyvJW+oer20CvFvdGWrMapkiHKwV2kF19sYm3LBH9fGxmRFYMgo",
+	"poOb9oG0GTSyPxU2dF1j95G7eabNHluYSnCaJtFkmaq/Kj+skPvyQPkrWR1AvDGa4iDl6NsoCZWldars",
+	"JjKufm8caEfL2EXjRYxTIbmchON///Nf+60qEjA9piqXJn0YZUyGyQVNyNB/V+t08tYiOJhpheoRR4Te",
+	"kJgtSOX8VZcjpJxFOh9SzfYYcakaChqRBUEijjCizGMLZSBS5JEqh66YcEuXOA/YgjSLZDyDVw3NfaoD",
+	"k3Qe20qfOi4X8WUwA2wXdDKHZy2j9o4RS9CYz3mLLdMJW9JwvPWGiv5d8bQewc/05tcieH6bSuOQVKYM",
+	"c/m9sili1JTIdrNyvGJ/5cJ8c/xhbRAhLjnPG9peJlESvtvK3mrHU+YqhDeQxyVESWiYRtF1A2CrcuQ4",
+	"37NbWQsnD0dDCWA3+WVJljJluEb2WMp8hirMTJbExFAJOpvhUOYhg3VVWmoeC1EJ6pRQcmvNWHXvCMFQ",
+	"uslqNPFo12Aaa1zXhpm9vyp8/gtnFPL+q4QVqyqAjuJAe2+eP0GHQ7+znzMfF+JXEzav3B9b2BcpDmWe",
+	"2ZxBn4OELGIM5kT1Q8AWK+hcmAu6tUMD5YVdxkaVc1JyBCwc9VUVLIqm1VzznjLPijFPpUwGfnehIM0X",
+	"6UoJkeU71HU+zOMsCMk+zkzIUdTDLVcmjuPXU+gzUhkIAg37SuuL5oSneL5ACVkkRKCrlmZDnBKh7qE0",
+	"mlvYXVlQHdBZzdNCYtPqdtX59yZZS1wxHKQIVRn/5Ow1Ghz6bSSROa8U6Y6dfufcH4y67VHvsNU/7Pzd",
+	"DrBsEA1XqSnW1orPL+F2dhn1+m/Jx+7h24+DH1+9Ozz98YlPVt/NJ5XeN4klMClU6M+1QKkIKV0tiJ5f",
+	"fpudhLRl6CKLmhj0aO+bWDHWX7u16PQt5sS5e19On9QqPQtXqrgznLFGCq1V85ZTwXuYVk0tjHSdrPZA",
+	"1mbT1R06LSXEEvD1anU3gioxaP3eKty1siOodW5VotpTgcPziBKuc9qr6UEIUjBiDXe/0Y1388O/iHjK",
+	"S266NImurkgGZSG2sWXa2C1XCwrjSixyNOtMyuTz5gXCYZgQrpaXkIBEN8TUiuUNDWwbllW+Z6i6rW2g",
+	"8CJU0B5fEGingbmtH+qLiaMo3bfpabLk4jz5ZWYmvAQzIeY8uqLiG6vFT5O3s9autW83GLDBKFl72QDP",
+	"Fzi6onbvPP1TNlD2k4z5yv1GaPknnFAoKJFtcM0LFfPkn1dNar+waQUV243ZCsfp6jKNSFK199zzigXm",
+	"nleMv0jYnAHAeYqD66opiq+sHaVunYU3KlZafKMCmIVXKsBZeKNiqQmZkiTBce1K8y9ULDT/QuUUtzgJ",
+	"q8lrzUuVUxVfqpiu4ielhPAWDmseXBGqy6sIhlqauepF41Jd+xZPcaIGW/KUzQWUxdUBhaHtHzOY6J8s",
+	"COifJASqfzPILa9kIdEuJzolu2U7gy1l2WzC+i1hcTwRqL32Yc2A9s8KHtbe9C/Z1swvGYLrnzKE1r9c",
+	"RdO0NcExpgG5xGH5WZpgymXn9YpZNYACgUXKT66g1YLre5v3w8avBmK5cePXMwSufhveulw7v3xFVTOv",
+	"e2s9rAB3+Cz3m15Zlc5Ve7tzGTSlsoO+ZeEqr7w8rMBqFUy35NU//en09dn5n/6ExgeZWfjgpn2gbCr8",
+	"4JNpInNnepaPi1JtlehaLbHq4nVy70iv61tZy7C5aGSAJwXxB4LeNqL+PUDXHC4mxXEr2HxH0t8UMN89",
+	"2xouB59M07G7TTD6jmSA2RFCQr8ogqjQ5k7qoKrainQ06Q53lapOheNGW8AL4rtQLuxh5IL5/dWYmsQk",
+	"fAmD2Zq4TqzJByhoQwDPMpOURm6cDcqXrGvQwLM1+9G6Bcz3vqGZQID5PjYCBC589QJPWSKU1MpAi+qD",
+	"lMESYQQ3AE5W9kZgbVUbMYlQVQ01UhwjupxPpImlAk4bQoiMwcCcpquPUM77fivslyk1v/XF8/b+TOJ+",
+	"d5AEwz3uIA3H3/IOevtZWa0BUQNuW9FJNKt0VOpAV0FCFU0jcwPczi6fX7e///hiGP/ypB0voFpa9/xs",
+	"9m3lcFX1O8rmrkX01529xfLjrZISdOuT45p5j6G8EjDZueCqYjDxzWPZUoQrTyTq+d0dvNBqt6VlVLGP",
+	"fEH1cqp4s3oX+S4+hVoXdouXfJ29dMbCS/GT6nsMXghwCF+mjF3GgtYdN1+G//2WmfpZnMIG7luKD6mN",
+	"TigmvxfWVQZuoVXErlCu6oGxLThyrS/Wd5xITFfqRFYFW4jrFzznDS6zEjjtmR8AprpBeJm0ZGdKoDAI",
+	"g0sZ4tEVNReyQjHeQi91rcAUxQTzFA1QMMMJDlKS8MfKbzUnmHJ04SijBkGMkgsHMao8QOA0unCuCVnk",
+	"YsbMa1JtLLre+/1cauneP366uOAXF2fvPw3cu/3/WsfqiqX6m+JT1pigLo7ECKZlwadoMi+ei4V0Gl/X",
+	"tSjYGBuUIY5a9gPgTEODOy5098FUG/1tGVHndlyqkBm7MX7xUWbTKD3KTEGlR8r+Xf1QcqdLXVYdMrGD",
+	"a7Cj4CTILaf4JFtN8Um2mOKT0nRiQQVrpvkpv92COdP8VBjy/RqMr0k5q/NplT1QeadwM2dq5rVqpK9V",
+	"IlkF5dQk9dcXMqtjdPEtXnE0x/y6Jt5SHcNWm1Y+sOZ1SgqOTLVa49EseD+tJTUgVPu860qX1Hoy17kh",
+	"73Wg84ieyO/b5dPVx1i8lMzfN0rl1rFpVWVPq+6KTXFnBkuabEldntl5l9XZt29eSAH1Nopjzf/MaktV",
+	"E3JRZb3BTqVfSkrdFujxTMUI1peB2eKoc3ymslrJlqt7gAI1a5dYxsM4otdVEUhRwtPatL9qxkQ+wION",
+	"1UoWCblp8GIBnHJFan41iJr0faWYUVXURslcl/UVbHToVc3irDfFQtYMVBtctSDJ5boKOs1mb1ppJ7dj",
+	"tT177Wqh1rJgDfWWpOqaPABujU1bIn1dSRebY+dD5gnkqtRxxV2jTIwlVoVTrBYE8sTV2BOCUtbYKvv1",
+	"UvhVL4VKlMvlxVek6MrnoAAWASp0NTtFKmXoRgbMgI1btxuP0lUxSu6CVqpkrEYFqwmQhLSQrHFfpdhm",
+	"dexpVmCwuqhgRU8kePUYNHngQmIkladGwpckjLBKHX4JphnxsjHMqCL954y9UGaZraoW6hSabHOloy0G",
+	"guq2Bq5TU2G3BPQJmO3Oa8uCptuVBW1k6rtnHU5oltR8saa9klou/LHVepecJNX86F2x7qgL5FOCF+ZR",
+	"0KBmqpkoX+dTbtjNnVUllVcUQC9fJVuXw7K333j99jRVaz23Km4Uoge5asv1bZSEjzh69iGChC0OP57f",
+	"RnHEgCmdRTSY1TAZeZHuUnZlU0Hlz1ZTRXnnIMHmmqw8GR+tPas66SgbQfZXDkwCiKwrokIfLf4d8eza",
+	"Fty7dUFfU4KU9wDdQj8TaJwJTbqnyEpoAjhjFarNpgijt29PnqK9iOoER4k/+zrOU/kcxR601QUO6B7F",
+	"YWoEwKxYzI41XzIrd5MaMxYKyeIPxbIxdWaBJvVhStTxdp00kb9lVTq2tNkSGhpUKyGX/LqiT6o+PIFS",
+	"OriYi+sOonlM1xiBCyBPBoTzaBITJERomdACZdxIKg/bstFCP5nRwcHeT9j7eOz93feG3vs/X1y09v+s",
+	"fnn/qePe7Y2gTuCf9/977+Cn/3txwd//af+/Kw261SXcS1wu8/pVVSUxV8WPXuba807CcXUOrnll0zWZ",
+	"Gw5ebnojrsl0ck3DmBqrljhZNcAjO9hZvP0YZRk8KMBJskLjD16WYuUJ6oGE3LELNVlm5AP6/uXxE+/s",
+	"++NO/1Aj24SFqx3catm+3PyRlKFa3GbVpVHRbaN08ov1SWPVq6uazMqbKVz6CsIhmUY0kpK79gtzNEkY",
+	"DgNI6JGECETyiqRS9hN0mZA5SyXHJklFdAxIcfxZdRH0d1CDWxM7pArhKC5n3/CULTiaEFN2IdXt3rNG",
+	"xEXdaKO94lkzfVHIAIXMBMjxUWsboZ8eQaBMYEzhj1z0iOOYtJRp+9F7+9LYUofbdGN8n/Vf3jE7+AlE",
+	"0sqSBGo0uPJDYMP6CExf/frCtRm6vaoUMF9BEWSmU5FWOTi20FNdX2GGb+A9oaRB8tJOx5uHQQ1s6oAh",
+	"G2bCYikEGEU0ZTLxD6Iz7PAwHMeNgPKGXEUc6lmWQZM9k8iPIorenj9p1WV+bdx9NmCuAu3agpHmRSF+",
+	"1/DnsxkWiyz6WIU0q6O+6RVS/FbwXmSYsos4y6XQJKCKG/0bqpfEMQrAEiJvYyHvAWfZBQOEbNO47p54",
+	"95UeUcj0EGhUKbs8JTyNqIwySxmC8gGSV0R0yoRUCoKIlSnGW+hEAunJm5dIjsWrDCQb93RemSv+SgXx",
+	"LeLlFSQaYkFFNIwJLxDZI/WvR7nluap8h5DF5XemrhCHYrVq5J0I8a3yBpbTv8TFojxCD4T2aq7dcD4X",
+	"kJRf6mkSzXGyQn8lqxYyGZVZwqeVS1lSQjcZfe+y2Ky6BL+iacQEkWWrrnFqF6oIRPngT5PIKN6wygnk",
+	"igbALgtFzCG28uzlma7UIi5nQfhCX6oUCivUoe3qBGhlVKsHFCcJu0WhEOKUcFKphz5niVYPXRRN0Yot",
+	"0S2WL2oDphZuWIJwpovq6hfuBdX6xVQX8s00TbtIhu4zaVRMAchxWSa63qze1ZYxNn0DN1ci0S+vEQgL",
+	"41fbKzHNFQuRxScIR9ImrS2UgVUVPoOJ4+oHZ7ocIehXMvFCmRsVEpk3TOVCmNZit+B2vomucMryfUbK",
+	"iPaBBEtLwS3XnFRpJ2OwKaRRHCsUTkiaRCR8jMZTHMVCmUBXQiBZLnLRH0vQHFVpSdl1WpeeXLOs70h6",
+	"HMdavrY6MJWpVhtJdGz2layYkh+hQt7OU1gh3F1oO5rpq5JlsrAZs8tvC1bRQuI2RN8gytRSGrUsEDdR",
+	"s9lvZ4wrt4cVaB5xlJIPKdoLMCdeRDmhPEqjG7K/44Lk+WdL2l4WuNvEjasP9S536qZowtozN52LATZZ",
+	"JYUiBpjRBLYuk6qshDWXmT2Tqgdn6miZ0luqMMhGk2qB72TTvm8AthJULKBpn/k21raSJ7w4J+h2r6cV",
+	"9+dLklwRU/KjeTUjVQ5kLj5HC1lF6c3zJ+ioOzzcl2bGd7rONPSgkHU9OMJoTuYTkkhrFnxJst7V2rKl",
+	"wuXqOfjr7YuGqy/fQAnPstHh5Zrw0TPF9iqCrAqIcGYY5Mu6TlU1Uo1al3U2Z1kJ7Qp3X2NbcV4WUJiv",
+	"7v6EXOEEWKG6rribs0Rn971+Ppb2wcL1B0V2IQeEy2jmuQqMChi9IQmXApSTmVv5uuviTOhOMbD0tXxD",
+	"FwrImIT1JUpwxKsqzj3dunSXHC/EKXbBS0RChGNGr3R1ExVa20gdhrHWGAp0db8bJdVNI6FCPpKmstYN",
+	"SSaPRujRbURDdtsKYsal4YUlIUlaEC5JwketvAX3p2Pv79j76HvDy/d/3ru4aOV+2P9zpZVWyf6V8tGJ",
+	"aQMk1yWxUCyV25XHfNMJCOTXXRhrBq6NdFSBNTYxpZWeqnfG1AZFKT3EZ4DytwQtWGYAVOL12zcv/hu1",
+	"vzmGcAwXdb45U2W6WYK635wz9hLTlTT9WTTyll5Tdiuo5lhHB6rvHGi/Yn20jihy1/PvfSOuIIT3DQSV",
+	"+7dV2KF09oN0YnjAZglRjbiyLBUxWhsqo7yP2duWXwkKNhAakDWBRhTJsrnHpydgk+KS12+8WcsdPBqA",
+	"pHCD/xYtIx7AfSiHeEOw6n2/ocIr+bCIsbKh6aPUmROKcguuwdwBVzvKd+p8sUN7x4bO0FJ7lgbAtQsM",
+	"VoZdb+g/U92Rw11XarVxvGqp3HzBRoY5B+vRQr8zttUL8TUSjx4jPOEyQwYegJojHtSk0m1Xwb5RfOwW",
+	"xeyroCNblVQ2NXjClvThOhuQshWjCY8tfHXnOrM0XeSbetQU7lPbeMQVFRrZBVodgk0cBXCfCmFmQlBC",
+	"sFBcqotIruuvUDqDrGtCDpalxZfBsqmLQvUZ/lo9FWow6IGR8qxUj9lkYETUKi9XI3acE54a/auBhcLW",
+	"Naxv0SKiV/XWiMZq/EabS8V6LRn3XZTOXugI+GrxUMnrYLEV1/wlvI9wGJKwhV6Cas5RTKYpYssUTVZo",
+	"/F+cxCRIx+AmEfLcV2/3V2/3V2/3V2/3V2/3V2/3V293M2+361yam7kxC9/Abcoe9EwAaGh0zj6oEiN2",
+	"8UVYI27llKheyZZ158llz/cvVbb9pTLL1na/+RaHpj7OxdL3O4cJTpLH6ER+j1Tux5oeNyrztuf77h+w",
+	"440uSVWEl/urdcPRK9AQr1vBF9kqqxccTsgg6B71D6e9TnW1ZUX+ZYwtCSYSCBJPJJ/eIgrlONtDukyo",
+	"kAV02LhQIuAqiio6wNWhJfj+xurpGCnyWoGooLziSAj+zZrJZRWFJgTNSLwQhzWFpnuT5dWVOBaWoCUV",
+	"Qm+Ks3OSa5Hh7g2aWB1rc6x4rPacjysym4sksRdz7hYJu0rwXOxCCEErW0i20NRSFrpVfR8zZrGFv/ZX",
+	"gqazvkZKQ7KGJShOk4Ots10yZX0btaeKEGp7XMn5slrc21KM3Y9wDe0USWGOF7ItvJDSQBVZ4HTGLyhU",
+	"d4U2PlT5cBK7+txB1nyBP9aaDVQwErcsWJXzsL6gJobNYunQgmiRsElM5tJIAEch1vAfSCjbVP4piIok",
+	"8aYRiUP7mA1Ar8kqq9gogfdHoYtikaUqoZOTYJlE6epMSH4SjoUknGojWtYTzqrYbzVskxEfkXh9BiYK",
+	"XW5lVBo/Ox9Z4+3OdcqJO7utAnJhmy1EZ72U1pK1w69KjZQHl8svRXKeEXp0rD9FQnuTecgClVZCZJDj",
+	"yip6am4Qv0GcNnOaBc3SdAHLCecRXQMS2SkP5NXxu2fffv/69V/PLo+fvjx5dXn++q/PXkEsp5lIprBW",
+	"zAIdpvQs8q3nWmL/y7vz6qqn4n2IGZXt6JacJAd4mc6azSm719XmxGdnLV8UkBbA2xvLv1vXZDU2oYby",
+	"ZVnfDNrIKoFtv9FSdKmq2uKH1FqOLj4A4hOsSNC6B2UQEdwVOPQYjVcN52aQnlxhycnSiWWrXAg8xDQ0",
+	"2c758WGUquHlxBWcyp5BoaehoAbrPq/JBM8PLNOnBXU0zgt/lFuAfrG4hDvAoSmTlxkYeC0NVSn8IZrj",
+	"CIRSGd4EjlBHp0VeRelsOWkFbK6LkIbmH+WL4zU1Bm8v3/DdjufiC4KvOeLkhiQ4RjeEhizhj8yX81wb",
+	"TN66oMcoiCNZYCFKUyK9y0KEBuRmnOhBZB85tKTKbi0rG/IUReko14EQXROy4ChK+QWV30LjwnTG3axi",
+	"BJyDi+RVCEZ0FxG6nHPXVno5YJyUgiYsjIhY8QX9B3qqpvoH+hZziAacoX8AZ8xGR/+4oP/wPM/8v/jw",
+	"WHA0tGdsh1FA9tE/0PgAWN3BTXss/lpb3hRGsAsfwET1zUZh+G2KoYsPismp6M+VGaZyauhP+SqXcaDn",
+	"Nd5ufvDJ8nzfHfz7n/+q2mp2i5Raf8JUNnG9IxMxjfYQgXtLwnIRiV2qB2M3++n4Ckw/6kndIoAnIfHQ",
+	"ReN1JRygY2NtQQq54s6LlxnXfKKiDmGZN+2DKoriG1FA8d7cNMfiEkMv2JUcO7uOxO5V10VPdl2En7K6",
+	"w2m+t+LdxumLe7ygz6CFrbETBDiBnF9MBdIoSxVgkZQWHtvIalMXSsiCYOiKK7tkaivHGOjuyYxFAeFo",
+	"jkNo+ZZAJrkmcdPbT5BWFBOaji6oZ001QtjoHjLuD3R8VbnZkof3pEkAjFQ4FgonCUEk3occdKj1S0JQ",
+	"My4oQuNK693YVWHhmY6knXUEselUNTc1JgSx4VP9R0tCWvAVCWjAxpaY7VjnW0sbjQx80iJABCCE+jCI",
+	"fMBBGq9QHF2LmxMtZRAcNOfc6/k9VwDY6gk+0gOP910xkfaHRKHs6SmLPRGKacqF3qMCCoTSRcJWEdTj",
+	"rPL3OMv7F0o7Z/EyJUhcQ3t8H5wRgsuOVRtf+bK87nWdV0aJWJF0Y+yNe76PitCW67uNONl/rNCImHoE",
+	"ULMiZeLQIHccjU/fno/F4DeEo7F0t4/FFFhcHAKMxssro77h4CEMpoUygUidMHSKjnFwLQ+3wH6vSMrR",
+	"uOd3YAJGVcPnrMuzWBLkvwdZVQFYMjifILcFqg/lnssUmCuSiqHbY4C/4MMjJQZKy6J9UetuueOOeL94",
+	"Wam0GFPKGkZVCVJUYnnOEDdWafkqtBKOcMoSApV7DdMXDDLf1TQbvocKI0r0Flc/oFpkbKu6OaPkEyu0",
+	"l6dKWRwi5NqSF+5ne+11OqhoEZET2WFPEUdsgX9ZkscQ2MSVApNJ1BClDPPcRNz07M6BV5MbIJiYIAv0",
+	"hqwCSm7zH2iiEPQIhDY2rbi97C6OoeeeEIqi1IgMrliKmEP8prK8wPjCqI4GkDPD1y10nKI54ymaRjcV",
+	"3Xqx1aJ3jleIz8D+QjOSg8OV03CSoj0B1QlZMRrut5DO9BMfGVMRlzxosgIlAQCH4yVpoWM0Pj0+f/I9",
+	"EIPugi7kPUVnpuV5p9PSVXggZ1CVjBHsYqxFWO3YUmzQUy95yySGu13MEWrHvWyZLSA2fiuYkoozf6wi",
+	"4WWdkduIKqFPDsURXDNLDjNzbWOUIwHRWRLJyDZtRXBRgTFSIKkLeVIHP3Mhdv748gXae4pT/ITRNMHQ",
+	"EGMVk1Fm9AIMlZeANIWo+9bNOmCICYT+Kd/6K1n9ICD8evrvf/5LvmweHNh/w1sHZrhxNKJR/M2FkyZL",
+	"cuGo7NFlHO8LchNUxsVa9sYyIOUbLB1O6q+JGEGFZfwkePb7b+Ccx8CEpThgqGksS5mN0Z4MVVgh5UjZ",
+	"B3qRsTiARuNPz2RDWlN+7G6scxYouWJpJLk7DZi4RFtobBzi2WUDSCKdoKsF3B9jhS/jx3Z4XCTRI8DQ",
+	"llFoNPiGuLLSyGSl9fu8THlwTng61o7phEyXnACcFgm05QIUihlbTHBwrftREq4vHqmhjGUYgwVCWfNo",
+	"nJn6xvIeUjePmOAklCAC/y3XBkscJIxzOwPmcVE2sMqzRBz1/B4MJwOnlGTCpmUEFphezO2LV664KE1d",
+	"ERC+0J5FCY84oou5mEBpd5zQkJsDkO3qqck9HCPoVw8sU4rxstmAuS5s8SUx90wUaiaCQJ7BEgJvnp2d",
+	"o4QtUyLWJYlUCeAjxbmNqJoyEEqyu5CEBgZajBUyrO4I4MF/xyAgjb03ZC7bEKmD894QTgSCv6XRB8Rl",
+	"ef59iW1aPCUhgp4Auc60mXrmorbvi9Gzcv4UzdgyQQvJ5F0o7hXJ+J+iKIFlDaZkJd+UiBlmY+kbUp59",
+	"8RZVnBekK1gzBM1EgZLR+QwvyGMtLytje9b7otORR/ECJ/iGxGKGsmE5ZGkqyzrNONpTMl/LH++3kKQG",
+	"id26eH9o4784eqjxD0cKCs9IKsLK6/Du3IM1hmiyTNWN7upUcJagIxTiFZcC3IQbm2lu5xfOK6a0ayBn",
+	"dhOFJLxwHotrEqQwcV/3/LYYRhKY0LUe8UJre2vQLmCmVNDEbSQuQfWyvKAEEoG7VhLzQo0ppPShooq8",
+	"Bicrs0UqhR5zNGHpDI1DnGKFiSFOpUC7J86xpCNJbOEzdsvVu/s2WMZhxAOWhE+yYmxKVoa4f1Nc7YI+",
+	"NRWeWuhZPq1fMU5psBS8Uwv4eyxBOV5xQauZ7Ceik6juDj4tTFrX3XgfzltVlyKhrSgEJKMLKddf0JzY",
+	"JeuhYlkRj8zhbMB8JIGkOJV4VFIfx5+i0NVa0qX4d1Ys3YVbxlXJdvKYXCk+3QlmV1P4ShzRN+sKX2ln",
+	"ll1ma5yrVjV+rHPgEXTrQG0XdVzUc9HARe1DF3U7QIsRFRzRRe1Zb+6izmwwd1Fv1j6cu2gw63bmLmof",
+	"zXpzwJ9Obwb5lLSUoSkUDgnXEQIHoq16jD8ZAVWVqFDq2d34sS62MM6SXgRcFIuYREnoKTYF8VTQ9l3x",
+	"2ap3IlUgMPcwgyv6Bk0wJ4e9AlxhPDM++jO6cC4u6IWD/gySpf332ffHXqd/uCdOYd8CMuwjZMtJLMNK",
+	"YiGxCfYyAD4tE1GlyiRNiSOkI7rHGRCs9JtxS9pt1KlDXL9kVSM0/vc//3XwKQrvDmJ2xcdlidO+hKVy",
+	"JCW1k9BFpn2+C4anK3H6z+S5ZEmSLnoGodUAaiGPkg+p6TmX6C/Db1fHWVVNVxvdBG2OFabYYsu+ayOO",
+	"QFkt4cgT/dGzNuHBmgQyeGrp8O83JE1WcMiuAVsmMXln2VnvlY96/7GYJ50lhOgcCY7aSMr2PfG/C5yk",
+	"jxXFDJHsHWsXrIN2c4kQWyH6coRyeYJKhzQJ8WPFTM0BKn26IH2MP0kukWYnIxjG3RjJ7tXA+89STEOc",
+	"hKauW5HA+4i7qC8o2kVdH/5XrKaDZuLnmRAh0Ax2Kv4BS5AWOgjqUntcGfmmNJ8y04kLWhsoBblBWUYj",
+	"a8olcdcWrG3KldRpDJzZaRnLSo4t//uf/38goozfujbXE8/FTDPMETb1BcUL5dWr8N9IMMoZJ8HlGP1Z",
+	"cwM2hQbrlgCB0VN52Rln9Z68jT6pS/DuQOeKS0LUQo3AwqKZlKVgqNu3DSdCwg4R+KlDNP4+TRfnSlLw",
+	"lEFVCrvK0Kd/lBzC6GkBi9kykULUOCY3JB7Ler+6mE7AFjIGAdvChZIXpJ1K83EJRLWrx4gyfZitC/pM",
+	"XIWKYtAtFuoyVtaDtq/oZ8aoYHRoDCTqHQukHLeQ1MFM233OYhkpr/Ug94Iq9chFcUSvvZgFOBZSnZSj",
+	"KKOe7AGdaUzKqiDF2CWNidJytOcXQSsyeV/LQI84CgjlxPKGvTw5Lzm/2IJQCZsWS64O1EcH80j2gFFB",
+	"BcYd5jo3JOHSE9Zu+S0fskcXhOJF5IycbstvdVUNfwgrMO6cA6V9yfKQrCpNR3ZKEScijasSd4SUaVnJ",
+	"NRkI8ItH4HIxZhtJbKq2iJTRMlPhBZXZIslKe8jysjbPCmuC2B9xox49ztVUUE070xmJEhRGV5BwATA3",
+	"CshJ6Iwc8HHJXR3L3TsmYlG3YwzERSMz70CdkVZIMI9Y7QVV/wGZrmEqKU0JcJJCrdVjcRJpsiSmgL/8",
+	"ElylUmfZGG8tV6ta19zlg0/U0MaqIQbr+O37bgaCD+AtmYQEb7Suuz8PP3T+Bx621PetAHpGZAXMne60",
+	"TfxwGAwmR/hw2B/0jrqHnX6753enHdIO/WA4GeCjYd0j2TbK9v0I7O50e/3Do4En/uH1xH+G4j/69yGe",
+	"BAL5hbwlN2QiRpwhHkyOgsOwT3rTrt9ptzt+d9oj/fAwOJoM8HDT83K67MiZTtu4P+wNPXzk97zeIOx4",
+	"w2E49CadIJxOjqZk2iWFrNqRM+mER9hvd73BYTj1ehgfeYNOr+8Npt2jdj8YHGHSKaR4Oh2/c+i1216n",
+	"e972R774v787bgNki8SMh6E/bU8HxOviftvr4QHxhmGbeJ3p4bQdDCdHuO07OuzD1BRzetMu6YTtwJ8M",
+	"8WB6RA7DftCbdHFn2Pannelw2g38oIN7uD8ZkHZ4FBxO+rg37A46R+3Ddt93CsieRXPYbTQdP2iHHdKd",
+	"9vx++7Bz1B30hn18ODkKBuGQ+NP2pufl3pQjZzgdkKPwMOhPerg77AzaR/7htE96YTfoTNrY3/QcwiiE",
+	"EMhACCz1A3AaIMza53la2RUn9fOsFv7IOTof/X3+N//vP7/6+eV3L1d/O38ze/XupPf38+fXrzovO3/7",
+	"+YfZq6fXH18/PRGXQlbC3uHsUhzTpSTvQjp7HQZmemO5uLQzv5qnl93rVz7+IRx8/N/24s0RP6+ocDxy",
+	"GuHTGnx0cpWiS31jC3WinU0Db1qOYL+7Me5Qcu7aoCrpLsq721riLHq+XzeR4foHcLlZ3T3gu3bD73KN",
+	"QOyIRGhMbEe7/fT+7r2gj7nQ0oyQALZKc6Wm+IpD4rD4znkvxivLHQef1L9Owjuxyqu6Kt7GpSmkDwEe",
+	"HU6TleXgbs5jI+XsVvX9/x1J7cs/d2k2BbMe4Dc4G/Flr+GXpp/LVif6HUnXH6dgXzoyurZxdfaKJoKT",
+	"EHpVL3RptGIqZxaEoE+cJYjfRrJGJDgU1ZVnCj/MVXa1kBYhw1oa2lfih5rjl6luDyH+hREXaufL/N3b",
+	"TBwEA9UOjES1wmokAX5FZmekMhvvyZ4OMutLE071iNvmmqKO4yJKbgn4vBOeutLEa3ibNgnVYO+LiKeZ",
+	"ZdspUWJ+Td+zW5nuby0HQyABmrE45CYm+5clSVZZSDa4gRwbNU1iWceHVNZovpw7o7bvQ5S8+quq9FgV",
+	"mMa50hgmWniRkJuILbkp4VK1NBMbkVuelVw78MWiisH676upYwtq1x35DHWb6h0/mZotUM8l+xNA0kCS",
+	"D5fymF9yZ9TuuLrrsjEJWGpWFuPV97tIFWxCb6kJ0HBytVKc7lSKMZ6QY7xeeBR4w0kfe7YAZIr6yIou",
+	"fb8rjs3sobN2D+2KPQyzLRSWo2VWTwi1Xs/vtL1hx+96BV3LXk7H98XpabrYtB4DU0lszsiWUlUto5Mt",
+	"9CL4QGaP65GsRsWgYfmT7vQoGBKvHXaw1yP9qTfAw4lndBfcn6iWis8ysIg/z/L7lN0qj+VO1wFbV9mS",
+	"xYOhfbvgeZnREnZ4O7sk18+//+HFYfzLk178dHny/MPi2fnZd7jrrJXv5TR377e4nhRPWkF+c4WUeyy5",
+	"DptarKj1n3njCBBYu3xg+QnuqsqQYSmIP5WM2iqTU23bOyNCkJYv6+Q2yIOT8WDqe1fWy4xjcDqoHAdw",
+	"oZ7hG91IbNxCr1g6g0w6DjEqYfn2srwqsO7K1d6bSZuE32qY6lcPzhgsojB9c3TPvqjA9EmMqS4L1GqM",
+	"q2dsvQ5mElJ+ei/Yc5bnof/WCSVFfISdquBLYo78NmsQoLDTNnkomagSz55CA/aNCCZfk/L8u1w16iiE",
+	"H+Fi1znwIPtvxpr83BukHyFqRKas6rusTvUEPPQkJWGdlJGVtCiK2TaGbK68WhY7ehvqdWOera0pezxj",
+	"O/DGIr41ZIxnrJ4r3hdF5cbvgZr5+un1uPlG+SNwHGdl5BWeRJSnOI5NGk4sywthjsbfPStFgoytFoQQ",
+	"lzFZyQjxPV2K3i0Fqe27aLKy4lcnK8jsIS10DFqtC1GOrowokvG0YxXMnE0XMogNVPXrK3wdRdIpwGbb",
+	"O+iMnUHNMkfi9K46s8WgjSCdazTg2BXAnHwbAOd1Esp8sXwtfl07925rBl5XcL/E1bNlqEAF/Ye9kpZz",
+	"92vfYHaJ+613XyesWQyJ/8pc6KFZyhVJc1S+G1N5kYnudSxFwAx80QkJBGHLwEQtBurGGHbgiQzydRFk",
+	"FSpil7dhqwkxZ2t6aHq06jl12zvRVEU3hhKSmVlaTkNT1mehogyMzTdqf1NJPFm/jS/vEhcUl+1/N3rb",
+	"KFx+ByECRqabrMB2pgIxZYTxVXRDqA4XtmXNRtS1hYhpzVonTt4+kDjpbntN/wZX0cNoUeeZxP5lktDu",
+	"QrClmTcJ7RHaftYtiFA0NpwZ0s98uKCUYApBPjqdESVkEUMunXWxXdCsxk0kxebTtxUB1FF4N5YZUHuN",
+	"sk1wQi7oNVmkdty9CkHn0PppRoJrrvqLY9OWwUq5aCIl28D77UXkDWRXUbb4IQlPqcrGoPPbXdKfh78I",
+	"zGeJqaT5xbIbccD34TdZk5g15kZ4STfq120AZ5ib0oau5BVbZVsAAxldUDupwjCzOOIpoaobPxqbtjdj",
+	"lVcHCcwqgHv8FBJUIirlCNV8qAm/sDb/0HK47qoko6GFnnvKePrqRaHnkZNrVOTk2wwdtjvbS/CVbX/u",
+	"Kls4iSXkY/bFqptwi966BlS3mMsCyHH8qxvCHpy8YB9Id9HYlrys+vT15HUa0SteTGywMk91lkJKeDrW",
+	"GTC19AYppEBb7gWV8bsLlqRQekAmwKeZH7Lz4UOF/b8B6dgb+0wqrLEuSYjblqX3utq6ZVTSEWK8C//I",
+	"FbM2ztjb21s77vVA1iqxT/Nue4qrbEKwzi5jtdmH6n5Kr/ntruhyy72tAGC+q9w0W6YByzq5pTIHNo7/",
+	"4JwB9rHFxWthdWUIyg5mbWWudi1ztHQuA02jBb6KKE43OPQ2mZYftHlrjYqdpWznAkNKRRvXr8Y03ZMt",
+	"hXQf27pJrf5l95lVJzdIL0DNXNw2eW97oacyaOz9r88QdrNM5+ul/4eaqL9rapt2t1Hiq0tOYKqqThQ7",
+	"LAB/WC2IVYLigqqSGnUVjxRRoGOVSN7x/SwZGO5/PTwIGXZlNMgyXy8cCCH3i1fBra7K0nH/u7jd70HI",
+	"dRtVsVRZJ4g/Ji3rKPgdrnMQt9eI9q/PznlBdi87k2ya31MZuyamVBvYpOksUno3JfvV0r1VgSZXUQ5h",
+	"IezrKpTiF3FxEarLiWytBnwGDeC3J1dxTF9F8T8M4Qoc3I1sTUh0jTR+nDetQ22GXLxdKbhOkPpaQfu3",
+	"C5e7b6TcxnugEJf2O4ibe7p9pNwmg6WMI9/gTwxkKzUY4hFX6hlfBjMw2OSMfWOjLCxwOivoJWDeWOdv",
+	"vF878+rQ/qjcxlzb9CLVtKRmzRmY7h9zVxP1Bd3rEc5B+LFKzig0B5aN/lXpT2k1Vt3XOIpSNxN3Jyxc",
+	"PeJZBG3OgLyOlh/Kcixnzlm/ygbjPL2u63FS7E1QItYfTIs/iAWWXfsNOJS6vIO5NxGn84e19crTLODW",
+	"ViwjklmQMgZyfTit1TVtzVWRj5TdfBzvjGXRDj/9g7m05LYbXOhu9aWtAkturcCSjbavB1JW//Cq3O0X",
+	"50AFC04DVNsWL7IIvDUJszKz0cZWpaRBzcRTqI+59+b5E3Q49DsjNMYhVK9SQRvyn3N2A/8K2ELWPIO/",
+	"L6hUNqHQqhpvTpIrKEarRz3qDg/3W+hYF6hS+qld8VGXGRw+hoJD45Op95bOWQieV+8sogEZIxaHoHNi",
+	"WlBp46zNZTZWu7PJeiRWeH+KLAk3xxBXogryBjNVlWaaq0In1Goo2Kr6QHCxQ7SHqSpvhVPLfl1sg1MB",
+	"nLU25a0NXM2I/S+cUYAhkElxHA82/+cqDpQQinMVZH765LCFM3IEXqgKRM7IOVBiqXpJe98EwOFthZ6b",
+	"PkA3HUhQc++9LUDsNfviqViXJV2p9rjOWcrA4b69t++lmFKvptoqJovi/aca/QDav5nRb4cbQ3wybPLJ",
+	"E0ancSSbkfXanSafnCZgPgOJ/LlsJflwN5S8BhrdUcu0/o4B0f5DxKF6vw6UknXkpZqXCwU0DQ3IyFRo",
+	"kIE/CVGRexc0xddEV+wqmEXIh4As0sxsCcGAOjTwwA4LtBswF4MDN10Uy69eht9doN/nYTl6myrS7wsS",
+	"UE/fnqOchrmlRnqQy3yprXuRxft/joyXUrLLf1RqyB8Mo15sTu24n74jMDFkAV9jVy+08kzIlCREiNqm",
+	"1IrBJRclhIY61OUNCVkgm8WOD1SRzNbPstAxNEZHbDqNI1pRO+g7kj4Vq9qIf9BMY5bKvuxrCog4spjq",
+	"/3n6+sn5306fIfGJ3Q2j+PeEhSv77wT2whck8JZJ/M2FY+/nwrFfPYB3c78URzvIpitge1HvqMTq7Ahk",
+	"7RYYIgt3Oj3J3rDRZsVTMlfcR5y5XGgLmiDjmFHS+pmviXYSAOi0+q2eq8QO/RmaLGkYE7T38uR834Uy",
+	"oXaT4ElEcbKqPeMzmGRLToNvsFxcSX8wv+qDP/jT/1GY+KeDXYAt/14LZI31SR20ZwTH6exjPZHZoR2m",
+	"LLIutyrgyU21uhCneIK50dJdqE1j0kQq4fw9zH9/bi6j4YxuZgqjaJmnGddWq6mDt9p2eb8JQcsF8PG+",
+	"391y5UurZk/lFuwXHmwvZu2m+ZA8tCI2yVFkUk0dDhX7J6zLtw9YAj1Tsr5TaaHu4S9LAg22syrghW4J",
+	"qNQs4YLKbglROspV5841UKVh1uQw32DKJOFTPCePZeFiaFM1WV1Q6fkZW31Lxla0Hx+ja7I6gEMz7T7H",
+	"OE2TaLJMCR8/Vl01sjhHsM1dUF3SW9W41l4lNYcNnSgpNO5ooXEUjtEcX+t2FziOURSS+YKlsqkgppB0",
+	"FYu7caV6cChKNi4aKDsG3z7iVtingj+VIRwtNIa63WNEcZKwW35B4VtMPWhtzyAOTJXddK02Xay06go1",
+	"7AQw5/6+r4SIzete8lnlYnMOMJ5uFeKMnMEE90h/cugNJv3Q6wU97A3DDvEOp+3Ax51JN+jJDrMq9QLP",
+	"oWTcqN33fVPvNGvT7pydvjl59Z3X9oF8oBoUuUk9qKfk+347809mS21lRZu2IGsbZI2q/3W2hCWcf5iD",
+	"o131ruM64VKOQEyDfvIhJQnFErbFjTevjbU1GEhoAaLOqQjVwgWtkTBj3VkdPLnf37YG1RbHA9SY9/JK",
+	"FKQsvZyCkG+1v5evjxBlhXrsyCfh9KjTmXjD7qTn9Xr9tjfAghameDrB/SCcDrY6ENjeWo0HlqL6eFHW",
+	"iGdIDhhxfUG0ygqM1aa85IslNDRXjXV5qRLX8vLaou1wrZD0AjogWiG8KGB0Gl2pUniqxdvM4pMsDk3l",
+	"x7JclN1hYmQrnv6eQtKzigwZyeF++uTIy1W7/7O2QbIsXM/z257fOfcHo2571Dts9Q87f9dl8QCqlYzN",
+	"8MpWzFY4TleXAU7C1oJFNOWXOJQJOJGqUhf1+m/Jx+7h8OPHH69mh6c/PvHJ6rv5RABIxiGYFHo4Tt2+",
+	"tbpEYtZA2Kr8BxUN1U4V86rYas/rDM/bvVG7O+octY4Oe/mtFuv/WVv40PnbB/Z9+r/ht/Hp0cfpdf+v",
+	"fx/M++9+fKAtcDA1ijO7lLQIx2eNHUfgZElZimNntE3OX1a+9lQRgUY8gYRvFObB5VxB4G+szg6qm7CM",
+	"8qkjCR3vqwozKMpobgvJaKTMUzvbfH6KV3OV4AjXaFOrijWCXHu9kaXQqlxwKtcp9yqvKSH4rpwWYCH0",
+	"9maWU1MjvT5EqrosQO4I17Et+flDhPRWsaw8p9rIgayfpYta0OtuzOMhqEnC5o0FkQpyekqmEc359Euw",
+	"f2jj/GZIVzLKri/uhHZ31O+3jgbDBneCxS3XlCV9MIb/kGe2Kw+0gwMKB9lU7MyI60R2nT6VsYVfGWZF",
+	"+sW7kpczxzG3lPsOPpm6PY1C8/D2DHP7KD2NbJQhReQomsqYvYhBr06gOM6ny/gPeavq/n0PjyQqNnAD",
+	"kri1ubVJRG52O+ZckOBXfv3Z+PV3JP18zPorGWVBjxtpaGfRdHOJs0Jw5LqwlTpSvaAXFBoRXCgiuHDG",
+	"sl6MUUx0q22cEMRuSHKbRGlKaAudTNGKLaFPL/Q0DEM0Z4kyOnFXN2a+oDjmLIuJtyNglHk2omtwTvey",
+	"hWo1urVJBFatDTEuFhICGD63OK5tgVXc5PcgeEsoNBS8aw9ExciYEJJfVxBfZ7Joytmzs9Bs/fl1+/uP",
+	"L4bxL0/a8QLYevf8bPZt7/fG1vUJ3oez6ypfX8XxX+GKUE13GojjdtDC2hCj1wtCj09PTJ/4irY6mEOo",
+	"eqW/WX0unt9fBNNryJFqRKcMXPg7dWjdIkOr6Kg3oOm2fAOeltMglUsDf4XncQa9vCP4fBZlzfnRnnhl",
+	"v84hbI/3AIf5t+OXL9Ydpni+3WHqhf2nH+aGQxSAqz1E5YnxpCdmTRSWbugCjvxlOiM0Be9giJYcmr7n",
+	"fTq84P2A6GG9JjieRxypg7mgWS84IZahseAn48fZD9Dwn6ZowlKZFxtCAT9MQ/0XtP8vN9FKrlfQROvc",
+	"7i+7sWbRq+V8QhLTqErsXMoDsrNxfSMJCPqqbKTV3rZzlrWGPGChNfu6nllr2nm1t2vn9RnaaBlHVKGp",
+	"U9/zj7y2f95uy6ZOLV/2PgLhRXuPPdyfHHq9wdCXvYChD7CPJ0FIptn+1VXJ0fHpSdZa+CmbY4CWoJqF",
+	"ekW1Mi40R6pbi0B0QCvcnnSCbtjzSH9aux7lwiFfzm7nRIZRSAQEZJPn3zauqvZWTRAF9eYod3O/qQKx",
+	"bOHwF5Pt4vAX323opwr7WOP7KSza7iEFXbnra0K9IVdCj0141m1fO9W1N7rMrGVhZ1UvRtb1yH36iGfl",
+	"nfd0BJMsoRoovx6bTtGSplGc9e+XTDrdr+XD0mqbO897aakarXP8ZUequBdWfs4+7ZWb/M/nJvc5jk21",
+	"pwoBa78FhzAJZltgQqBzzWxMyEKA5BkZa1OiGAP4RtXhZtlqW4J3bcBPKCeOeMXcKg6SMllpqjrqR6BG",
+	"azuuqRxA+QEr2KaQcMXwBwL49QGrzz6oDEw7TPURV0GdZI4Fn1Pt8G4FM5xCprRsE49SsUa0B/YBeHKE",
+	"Qrzi+61qNni8TGdvOblfIxexqRwiwCKdETz4H8tMk28+L55emr+3RQOx8ly92oe2iaXytK1tqV8csvrL",
+	"bPJdEL2O/nLy9uNJ+1V0wk/om37w5OTw5Hrx4w9P/jJskdVf2kHnh9XZu/8VL85evjtZnVC/FXRiOpk/",
+	"98Mf/xLvuGm5rTWcRTdwB5NvwJIkC3PZlbVsGzMYSRNVDX9QBix7rRlnsIxCD8QZKqZDexFVkFE0xRJD",
+	"UvulBAdLbAEWUUPeN21tifRy8d4NVNlCESD5XV5vVaV/XuAE35DY4+kqJmgsBF2VpxpH9JqPKxLaVBC6",
+	"Fdp3lltek1YzSvGUWuevoHOaBtL5yPkmPaQXwFhqV9L/3eid652nfc/vQlTgYdZbODOvc3Wol0rkrQoN",
+	"bHe6vf6hdekq6VjKSeLcuS48/u9//r+t/i+Ttuz19jz/6Lzdz9bbwGSvNwJqG6AwFNsSGG99KqQ9/aan",
+	"tgxiXy3R/beA+zdt1e/4gYai5EPqjKBJorNIyI38912mb0JHCZpeGmVzmjCJWWIV2c+qxMTuaxJEq/Ec",
+	"cDplOyu3mkFUMIfNWm4l5xKkKcuMwGn+6L3BKXkhdHHvhdTIq1ekvjkof3Dn5kZ5I7g2FWizxUjZR6XR",
+	"OEm3G0l8AHBplkerIFwSvTud5h//IG4xbBdrEAMMmw9g1i+/7TdKRFffnpHkhiRWUnIup1e9dLyIKuPi",
+	"wbJQiSi2LVgzgnoTw5kukScugrdvXqhELaEBondROmPLFGE05qp6wx5LtNSvcr4ZJfsIowTTkM2RfA9F",
+	"/IJeESquTBI+Vr9y5TC/xSuO5phfSwe9AUxljQe1g1wwqk1N95KzNVtoFJlaez2AIh1ci0cLnAQkbsm0",
+	"v0urPcXm60L2qfDkMrZk8w/Clz6nnUODamOefv3ynAfZ5DN6Q2K2IA0rWOco64viwFvwsV3KatQxb5l5",
+	"2+zj5yyZRGFI6BfE9pVppAo9q/n+OiVqlzqVJYqo5te5WNgSv96miXouUTjXUf2rPPSZSapRXRL1Za68",
+	"1h+ClJ7mGtQ3IKWaYOLXdFviyCKI11PGtmpxbgu/+6v2i79ivxL1wxP1dyTdiqI3WulOnupAkTp8rSh/",
+	"Hq3vDT3HH14QepXOnNFhz60qBro+EJpm5fuqb0mhoFFyizhJxVu8hcZUN8vUy3qsoo51Ub8LKrQzHZyc",
+	"zshKqGsQIm20P6j6Dh+xRKp/sliPMtFk2h9aJEQW6lmn1OVCmh9MqZO61X1VutIjZZureqQkkqpHBU1w",
+	"C1Xxbb6TLVKVUxvohWqlHqEh5Gg/kH4oF/R5XEMauL/7S6sYefxVP/yj6Ie733tfhGKZj/JGZ40Uyyy5",
+	"MrVDNFSKZW3EsCEedT2JG7YU4FQd3ITYrTSFV7jeHzIx7zbrzrmWIcHE2xc6LXy2Vj6WUcIIysL8ZuEs",
+	"3YZfbk9z8Fl92sLG6LpyMWQrqm6TdFfAOdm/VAM+4mhOMK3rcVNA+WaNbpZLkA2binxnJJXWl2KlMcg/",
+	"M01sKoP8ciF9j9GYLuN4jMKI40lMeFa8LB/6h2W5nZxsiGKC9TR6ATqBrTYe8OHy1dSS8w5fufgnWTkw",
+	"8BoC9qQb3nSGg6PDfq/bafv6X1tHRqh9fU6Z6HfAgorSjmRFX5lQxcVZz4bgotTlsfjBJ/Pvk/DuwFSF",
+	"9DYWqDrPsk8JDmamkiWZR6mkW1kQME5Jgq7JSr2migIGAVmkFTfnt1ESCj56rBeyVednKyNWx/upZdV2",
+	"PpaPt256rD57iOiRSq9fAo0SqzZ6TNHZyzOkYq3ABM1VHo8sSjZy+Jy32DKdqMptVm3Jv5IVIENWt9B1",
+	"FjFOxYVwYlV5O5OFQgVmqZ2OsnXevd+GPRUOcl3TZYN9xfbLDWhUlr3Wf7eWuxS1LoyRVb9rKncXBlAx",
+	"cpeJXVs/R8hQTaPeoV4GiEXQkygJd8iHf5fRu6qIXcsNtgt1kxXrwDSlB8li+wtBXhGVrs2IUSS7DqJT",
+	"zDkaU/IhPcVXBLjbGE1wcI0wv6DjRfajzjUQ70KQymOVvK6NQTL3HaqhQ+pShUyg+cwu0XL3CFx7uGyp",
+	"yg6JRfDpnLKE3ERsydcmchkAOzW2wYEvFlXZKuhho+dym3BGzsufj1evnvgfXp75q1c//O+Hlx9Z++VH",
+	"5r+Kev6rp9cfX52/wdOn1/7fzv8yfzV/2ZPqlmGfhfyFntdue53+ebs76ndHvcNWrzfs9rNqfM5Ihje3",
+	"BKwTHCiV0y7QK5OVIQZv2MOd6WEw8HpHmHi9QXvoTch04h0e9duB3x4etbtQajC5wjT6mOHfdNrG/WFv",
+	"6OEjv+f1BmHHGw7DoTfpBOF0cjQl0y5cSmXu62ZVnJUd0XVSMhdcXLxXTpIwG+6N2p1Rt9Py/X5v2CsH",
+	"7+mOOepwDg4HE9Ib9InXn2Ls9bqHXW/gd7teh3TDTvdw0PVDsTeLZTgjZ9IJj7Df7nqDw3Dq9TA+8gad",
+	"Xt8bTLtH7X4wOMKks90N8pAxa1/0bbIpPOtBLpRtArtMu39xYuIPLawhRWgQoXX86ikJR1l9b52eC13S",
+	"bmeEXlCZ361kzTk0gOJ1XP/zhG4ByzjJOEZemtuCsXxyrsUB5iQ0Xdy/WYXp93VsI7qiEb0C/IDwrm7q",
+	"qd+8a+iM+wDsYAu6rj+I3zTmS+DI/ez5tVvaIqpErfbL5Vgqsghvcp8qprW9HGsq8NnndHK/AKTHiDI0",
+	"XSaQgKYUUcHCgF+lDEVptcb7a4QnfamIVOzauwGRNpboYzXxNcYvrzGv+qh/F8E2vzmP+3LRMdfWdyMu",
+	"3kMSa1zsLs//NncFrll+C0ElGO3lRziO2S2HenYp0712BYG8ffPCVaLcVIl5bIrwBa2kKkxD2e4HTSMS",
+	"hxzFkeztiDJ5Bi25bKlvO+jsSnutC/o3tkQBpggq582xHsOeKqKqGcxkpX2BuvdTuoSu9GP9yhjK/B1L",
+	"e4NaWFW8yuN8Z5cRkl4P2RyZo5zcql0dSYJXF9Ruejmvk2U/T8RKSGCTxagVo3ZqIADei428TeLcm9Vy",
+	"pErM9uwgkYeWKesBcqeEyl8lLuT3IUNqd0lWtDdefbmMdy3z+pwC5UHMrta7UexhHuUaySiZAkyZMtHf",
+	"RZTcFjOGZUcntkwDNietbYydL8Tamto7xUa+UDOnW+lvsk4KCq5GHC6L2snJBxIsxQDKv7IlN3hW+Pyz",
+	"WF9t0ylOUzJfpE9ko6qOW7SlHoJpsXve9q0E5sIiR47iP44LV4L8+Qk0GOoIUCtiBkztTv2gg3vY608G",
+	"xOuFR4E3nPSx1xt2B52j9mG77/fubz1kV5sNiALXv9oLyxdLLBnG70NSlVtKbqr51jGKWYBjFFGeYhoQ",
+	"tDe+YihlLEYp5tcoWdIx1E3J5JXRwQF8M2M8HQ38gQ/isNps2eF1QyjhhkvX9XJsWe5mWQ2xzE6OZRkY",
+	"4ziPklwxiylL8kUsW+i58oJJVs8SsIdaU+FwHtGKmZ4Z/7gQNk31GXZLwdtGaOhqviaF6qKcrKpNyyLV",
+	"Qji1As1lF6zypFlhWJRVeEXHpydZE8O98Tb9E+TBqWkLvZjyU0OPsle5oCJr3sLO9sb1l/6///mv3KyA",
+	"+uX57AaR78hEzKWjGPEVoamL3jw7Oxcz5Xtij/fh7I+v4Hiyx/IH0zkbVoGgNAh3tauT47ntM8/Qzeqd",
+	"XF5p58XLrH2lCkji9YCpS9vLASVLAi6jONQ3EgJHqchkhvQ2OphaSmMXjQu1Q+EnE+9ZPBoZ63L3/u7/",
+	"CwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

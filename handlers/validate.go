@@ -70,7 +70,7 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 func (v *validator) validate(c echo.Context, req *http.Request, route *routers.Route, pathParams map[string]string, info *requestInfo, next echo.HandlerFunc) error {
 	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: route, Options: v.options}
 	if info.dialect == dialectSO {
-		if bodyErr := transcodeRequest(req, route); bodyErr != nil {
+		if bodyErr := soRequestBody(req, route); bodyErr != nil {
 			// An unreadable body is reported only to a caller who may know about it.
 			if err := openapi3filter.ValidateSecurityRequirements(req.Context(), input, securityOf(route)); err != nil {
 				return v.reject(c, info.dialect, err)
