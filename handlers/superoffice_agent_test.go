@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"encoding/xml"
 	"net/http"
 	"strings"
 	"testing"
@@ -87,6 +88,13 @@ func TestSuperOfficeAgentSharesTheRESTWebhooks(t *testing.T) {
 		}
 	}
 
+	// Where both spellings are sent, the schema's wins.
+	var both soWebhook
+	call("SaveWebhook", `{"name": "ignored", "Name": "Exact", "NAME": "ignored too", "events": ["a.b"], "TargetUrl": "https://example.com/c"}`).Decode(t, &both)
+	if *both.Name != "Exact" {
+		t.Errorf("Name and name: saved %q", *both.Name)
+	}
+
 	if resp := call("GetLastError", `{"webhookId": `+itoa(saved.WebhookId)+`}`); resp.Status != http.StatusOK || string(resp.Body) != "\"\"\n" {
 		t.Errorf("GetLastError = %d %s", resp.Status, resp.Body)
 	}
@@ -152,5 +160,46 @@ func TestSuperOfficeAgentErrors(t *testing.T) {
 	env.Do(t, apitest.Request{Method: http.MethodGet, Path: soPath + "/" + id, Header: auth}).Decode(t, &still)
 	if *still.Name != "Orders" || !still.Updated.Equal(*w.Updated) {
 		t.Errorf("refused requests changed the webhook: %+v", still)
+	}
+}
+
+// The agent methods take and answer the encodings the REST routes do.
+func TestSuperOfficeAgentContentTypes(t *testing.T) {
+	env := apitest.New(t)
+	acme := env.CreateAccount(t, "acme")
+	xh := apitest.SuperOffice(acme)
+	xh.Set("Accept", "application/xml")
+	xh.Set("Content-Type", "application/xml")
+
+	saved := env.Do(t, apitest.Request{Method: http.MethodPost, Path: soAgentPath + "SaveWebhook", Header: xh, Body: `<?xml version="1.0" encoding="utf-8"?>
+<Webhook xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
+  <WebhookId>0</WebhookId>
+  <Name>From XML</Name>
+  <Events><string>sale.changed</string></Events>
+  <TargetUrl>https://example.com/xml</TargetUrl>
+  <ErrorsEmail i:nil="true"/>
+</Webhook>`})
+	var got struct {
+		XMLName   xml.Name `xml:"Webhook"`
+		WebhookId int32
+		Name      string
+	}
+	if err := xml.Unmarshal(saved.Body, &got); err != nil || saved.Status != http.StatusOK || got.WebhookId <= 0 || got.Name != "From XML" {
+		t.Fatalf("XML SaveWebhook = %d %s (%v)", saved.Status, saved.Body, err)
+	}
+	list := env.Do(t, apitest.Request{Method: http.MethodPost, Path: soAgentPath + "GetAllWebhooks", Header: xh,
+		Body: `<GetAllWebhooksRequest><NameFilter>xml</NameFilter><StatusFilter>Active</StatusFilter></GetAllWebhooksRequest>`})
+	if list.Status != http.StatusOK || !strings.Contains(string(list.Body), "<ArrayOfWebhook") || strings.Count(string(list.Body), "<Webhook>") != 1 {
+		t.Errorf("XML GetAllWebhooks = %d %s", list.Status, list.Body)
+	}
+	form := withContentType(apitest.SuperOffice(acme), "application/x-www-form-urlencoded")
+	if resp := env.Do(t, apitest.Request{Method: http.MethodPost, Path: soAgentPath + "GetLastError", Header: form, Body: "WebhookId=" + itoa(got.WebhookId)}); resp.Status != http.StatusOK || string(resp.Body) != "\"\"\n" {
+		t.Errorf("form GetLastError = %d %s", resp.Status, resp.Body)
+	}
+	tj := withContentType(apitest.SuperOffice(acme), "text/json")
+	tj.Set("Accept", "text/json")
+	if resp := env.Do(t, apitest.Request{Method: http.MethodPost, Path: soAgentPath + "GetWebhook?webhookId=999999", Header: tj}); resp.Status != http.StatusNotFound ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/json") || !strings.Contains(string(resp.Body), `"ErrorType":"NotFound"`) {
+		t.Errorf("text/json 404 = %d %s %s", resp.Status, resp.Header.Get("Content-Type"), resp.Body)
 	}
 }
