@@ -1492,6 +1492,27 @@ type WebhookEventFilterKey string
 // WebhookExecutionStatus `pending` is still being retried; `failure` gave up.
 type WebhookExecutionStatus string
 
+// WebhookGetAllWebhooksRequest The filters of the agent's GetAllWebhooks.
+type WebhookGetAllWebhooksRequest struct {
+	// EventFilter Only webhooks responding to this event name. Null = no filter.
+	EventFilter nullable.Nullable[string] `json:"EventFilter,omitempty"`
+
+	// NameFilter Only webhooks whose name contains this text (case-insensitive). Null = no filter.
+	NameFilter nullable.Nullable[string] `json:"NameFilter,omitempty"`
+
+	// StatusFilter Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
+	StatusFilter nullable.Nullable[WebhookStateNullable] `json:"StatusFilter,omitempty"`
+}
+
+// WebhookGetLastErrorRequest The webhook whose last error the agent's GetLastError returns.
+type WebhookGetLastErrorRequest struct {
+	// WebhookId The webhook to get the error message for.
+	WebhookId int32 `json:"WebhookId"`
+}
+
+// WebhookList defines model for WebhookList.
+type WebhookList = []Webhook
+
 // WebhookMergePatch A JSON merge patch (RFC 7396) of a Webhook; null removes a member. The patched webhook must be valid.
 type WebhookMergePatch map[string]interface{}
 
@@ -1506,6 +1527,18 @@ type WebhookResult struct {
 
 // WebhookService The service that the webhook is subscribed to. For example, to get events regarding channels, the service would be `channels`.
 type WebhookService string
+
+// WebhookSignalEventRequest The event the agent's SignalEvent raises.
+type WebhookSignalEventRequest struct {
+	// Data Event data, passed along in the payload.
+	Data nullable.Nullable[map[string]interface{}] `json:"Data,omitempty"`
+
+	// EventName Name of the event to fire, 'entity.verb': 'window.closed', 'order.shipped'.
+	EventName string `json:"EventName"`
+
+	// PrimaryKey Id of the entity that fires the event; 0 when not used.
+	PrimaryKey *int32 `json:"PrimaryKey,omitempty"`
+}
 
 // WebhookState Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
 type WebhookState string
@@ -1572,6 +1605,12 @@ type WebhookSubscriptionLogList struct {
 
 // WebhookSubscriptionStatus defines model for WebhookSubscriptionStatus.
 type WebhookSubscriptionStatus string
+
+// WebhookTestWebhookRequest The webhook the agent's TestWebhook pings.
+type WebhookTestWebhookRequest struct {
+	// Webhook Webhook definitions. Webhooks broadcast events from NetServer to remote servers.
+	Webhook *Webhook `json:"Webhook,omitempty"`
+}
 
 // WebhookWithLinks Webhook entity with API _Links added. Members left out by `$select` are null.
 type WebhookWithLinks struct {
@@ -1805,6 +1844,33 @@ type AdminListDeliveriesParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// SuperOfficeAgentDeleteWebhookParams defines parameters for SuperOfficeAgentDeleteWebhook.
+type SuperOfficeAgentDeleteWebhookParams struct {
+	// WebhookId The id of the Webhook to be deleted.
+	WebhookId int32 `form:"WebhookId" json:"WebhookId"`
+}
+
+// SuperOfficeAgentGetAllWebhooksParams defines parameters for SuperOfficeAgentGetAllWebhooks.
+type SuperOfficeAgentGetAllWebhooksParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SuperOfficeAgentGetWebhookParams defines parameters for SuperOfficeAgentGetWebhook.
+type SuperOfficeAgentGetWebhookParams struct {
+	// WebhookId The primary key.
+	WebhookId int32 `form:"webhookId" json:"webhookId"`
+
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SuperOfficeAgentSaveWebhookParams defines parameters for SuperOfficeAgentSaveWebhook.
+type SuperOfficeAgentSaveWebhookParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
 // SuperOfficeGetAllWebhooksParams defines parameters for SuperOfficeGetAllWebhooks.
 type SuperOfficeGetAllWebhooksParams struct {
 	// NameFilter Only webhooks whose name contains this text (case-insensitive).
@@ -1898,6 +1964,21 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
+type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
+
+// SuperOfficeAgentGetLastErrorJSONRequestBody defines body for SuperOfficeAgentGetLastError for application/json ContentType.
+type SuperOfficeAgentGetLastErrorJSONRequestBody = WebhookGetLastErrorRequest
+
+// SuperOfficeAgentSaveWebhookJSONRequestBody defines body for SuperOfficeAgentSaveWebhook for application/json ContentType.
+type SuperOfficeAgentSaveWebhookJSONRequestBody = Webhook
+
+// SuperOfficeAgentSignalEventJSONRequestBody defines body for SuperOfficeAgentSignalEvent for application/json ContentType.
+type SuperOfficeAgentSignalEventJSONRequestBody = WebhookSignalEventRequest
+
+// SuperOfficeAgentTestWebhookJSONRequestBody defines body for SuperOfficeAgentTestWebhook for application/json ContentType.
+type SuperOfficeAgentTestWebhookJSONRequestBody = WebhookTestWebhookRequest
+
 // SuperOfficePostWebhookJSONRequestBody defines body for SuperOfficePostWebhook for application/json ContentType.
 type SuperOfficePostWebhookJSONRequestBody = Webhook
 
@@ -1963,6 +2044,30 @@ type ServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
+	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
+	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
+	SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error
+	// SuperOfficeAgentDeleteWebhook Agent: delete webhook
+	// (POST /api/v1/Agents/Webhook/DeleteWebhook)
+	SuperOfficeAgentDeleteWebhook(ctx echo.Context, params SuperOfficeAgentDeleteWebhookParams) error
+	// SuperOfficeAgentGetAllWebhooks Agent: get all webhooks
+	// (POST /api/v1/Agents/Webhook/GetAllWebhooks)
+	SuperOfficeAgentGetAllWebhooks(ctx echo.Context, params SuperOfficeAgentGetAllWebhooksParams) error
+	// SuperOfficeAgentGetLastError Agent: get last error
+	// (POST /api/v1/Agents/Webhook/GetLastError)
+	SuperOfficeAgentGetLastError(ctx echo.Context) error
+	// SuperOfficeAgentGetWebhook Agent: get webhook
+	// (POST /api/v1/Agents/Webhook/GetWebhook)
+	SuperOfficeAgentGetWebhook(ctx echo.Context, params SuperOfficeAgentGetWebhookParams) error
+	// SuperOfficeAgentSaveWebhook Agent: save webhook
+	// (POST /api/v1/Agents/Webhook/SaveWebhook)
+	SuperOfficeAgentSaveWebhook(ctx echo.Context, params SuperOfficeAgentSaveWebhookParams) error
+	// SuperOfficeAgentSignalEvent Agent: signal event
+	// (POST /api/v1/Agents/Webhook/SignalEvent)
+	SuperOfficeAgentSignalEvent(ctx echo.Context) error
+	// SuperOfficeAgentTestWebhook Agent: test webhook
+	// (POST /api/v1/Agents/Webhook/TestWebhook)
+	SuperOfficeAgentTestWebhook(ctx echo.Context) error
 	// SuperOfficeGetAllWebhooks Get all webhooks
 	// (GET /api/v1/Webhook)
 	SuperOfficeGetAllWebhooks(ctx echo.Context, params SuperOfficeGetAllWebhooksParams) error
@@ -2154,6 +2259,121 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminListDeliveries(ctx, accountId, params)
+	return err
+}
+
+// SuperOfficeAgentCreateDefaultWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentCreateDefaultWebhook(ctx)
+	return err
+}
+
+// SuperOfficeAgentDeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentDeleteWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeAgentDeleteWebhookParams
+	// ------------- Required query parameter "WebhookId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "WebhookId", ctx.QueryParams(), &params.WebhookId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter WebhookId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentDeleteWebhook(ctx, params)
+	return err
+}
+
+// SuperOfficeAgentGetAllWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentGetAllWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeAgentGetAllWebhooksParams
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentGetAllWebhooks(ctx, params)
+	return err
+}
+
+// SuperOfficeAgentGetLastError converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentGetLastError(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentGetLastError(ctx)
+	return err
+}
+
+// SuperOfficeAgentGetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentGetWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeAgentGetWebhookParams
+	// ------------- Required query parameter "webhookId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "webhookId", ctx.QueryParams(), &params.WebhookId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhookId: %s", err))
+	}
+
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentGetWebhook(ctx, params)
+	return err
+}
+
+// SuperOfficeAgentSaveWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentSaveWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SuperOfficeAgentSaveWebhookParams
+	// ------------- Optional query parameter "$select" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "$select", ctx.QueryParams(), &params.Select, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter $select: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentSaveWebhook(ctx, params)
+	return err
+}
+
+// SuperOfficeAgentSignalEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentSignalEvent(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentSignalEvent(ctx)
+	return err
+}
+
+// SuperOfficeAgentTestWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SuperOfficeAgentTestWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SuperOfficeAgentTestWebhook(ctx)
 	return err
 }
 
@@ -2931,6 +3151,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/CreateDefaultWebhook", wrapper.SuperOfficeAgentCreateDefaultWebhook, options.OperationMiddlewares["superOfficeAgentCreateDefaultWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/DeleteWebhook", wrapper.SuperOfficeAgentDeleteWebhook, options.OperationMiddlewares["superOfficeAgentDeleteWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetAllWebhooks", wrapper.SuperOfficeAgentGetAllWebhooks, options.OperationMiddlewares["superOfficeAgentGetAllWebhooks"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetLastError", wrapper.SuperOfficeAgentGetLastError, options.OperationMiddlewares["superOfficeAgentGetLastError"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetWebhook", wrapper.SuperOfficeAgentGetWebhook, options.OperationMiddlewares["superOfficeAgentGetWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/SaveWebhook", wrapper.SuperOfficeAgentSaveWebhook, options.OperationMiddlewares["superOfficeAgentSaveWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/SignalEvent", wrapper.SuperOfficeAgentSignalEvent, options.OperationMiddlewares["superOfficeAgentSignalEvent"]...)
+	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/TestWebhook", wrapper.SuperOfficeAgentTestWebhook, options.OperationMiddlewares["superOfficeAgentTestWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/Webhook", wrapper.SuperOfficeGetAllWebhooks, options.OperationMiddlewares["superOfficeGetAllWebhooks"]...)
 	router.POST(options.BaseURL+"/api/v1/Webhook", wrapper.SuperOfficePostWebhook, options.OperationMiddlewares["superOfficePostWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Webhook/:eventName/:primaryKey", wrapper.SuperOfficeSignalEvent, options.OperationMiddlewares["superOfficeSignalEvent"]...)
@@ -3367,6 +3595,437 @@ func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentCreateDefaultWebhookRequestObject struct {
+}
+
+type SuperOfficeAgentCreateDefaultWebhookResponseObject interface {
+	VisitSuperOfficeAgentCreateDefaultWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentCreateDefaultWebhook200JSONResponse Webhook
+
+func (response SuperOfficeAgentCreateDefaultWebhook200JSONResponse) VisitSuperOfficeAgentCreateDefaultWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentCreateDefaultWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentCreateDefaultWebhook401JSONResponse) VisitSuperOfficeAgentCreateDefaultWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentDeleteWebhookRequestObject struct {
+	Params SuperOfficeAgentDeleteWebhookParams
+}
+
+type SuperOfficeAgentDeleteWebhookResponseObject interface {
+	VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentDeleteWebhook204Response struct {
+}
+
+func (response SuperOfficeAgentDeleteWebhook204Response) VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SuperOfficeAgentDeleteWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentDeleteWebhook400JSONResponse) VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentDeleteWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentDeleteWebhook401JSONResponse) VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentDeleteWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeAgentDeleteWebhook404JSONResponse) VisitSuperOfficeAgentDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetAllWebhooksRequestObject struct {
+	Params SuperOfficeAgentGetAllWebhooksParams
+	Body   *SuperOfficeAgentGetAllWebhooksJSONRequestBody
+}
+
+type SuperOfficeAgentGetAllWebhooksResponseObject interface {
+	VisitSuperOfficeAgentGetAllWebhooksResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentGetAllWebhooks200JSONResponse WebhookList
+
+func (response SuperOfficeAgentGetAllWebhooks200JSONResponse) VisitSuperOfficeAgentGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetAllWebhooks400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentGetAllWebhooks400JSONResponse) VisitSuperOfficeAgentGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetAllWebhooks401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentGetAllWebhooks401JSONResponse) VisitSuperOfficeAgentGetAllWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetLastErrorRequestObject struct {
+	Body *SuperOfficeAgentGetLastErrorJSONRequestBody
+}
+
+type SuperOfficeAgentGetLastErrorResponseObject interface {
+	VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentGetLastError200JSONResponse LastError
+
+func (response SuperOfficeAgentGetLastError200JSONResponse) VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetLastError400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentGetLastError400JSONResponse) VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetLastError401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentGetLastError401JSONResponse) VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetLastError404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeAgentGetLastError404JSONResponse) VisitSuperOfficeAgentGetLastErrorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetWebhookRequestObject struct {
+	Params SuperOfficeAgentGetWebhookParams
+}
+
+type SuperOfficeAgentGetWebhookResponseObject interface {
+	VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentGetWebhook200JSONResponse Webhook
+
+func (response SuperOfficeAgentGetWebhook200JSONResponse) VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentGetWebhook400JSONResponse) VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentGetWebhook401JSONResponse) VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentGetWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeAgentGetWebhook404JSONResponse) VisitSuperOfficeAgentGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSaveWebhookRequestObject struct {
+	Params SuperOfficeAgentSaveWebhookParams
+	Body   *SuperOfficeAgentSaveWebhookJSONRequestBody
+}
+
+type SuperOfficeAgentSaveWebhookResponseObject interface {
+	VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentSaveWebhook200JSONResponse Webhook
+
+func (response SuperOfficeAgentSaveWebhook200JSONResponse) VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSaveWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentSaveWebhook400JSONResponse) VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSaveWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentSaveWebhook401JSONResponse) VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSaveWebhook404JSONResponse struct{ SoNotFoundJSONResponse }
+
+func (response SuperOfficeAgentSaveWebhook404JSONResponse) VisitSuperOfficeAgentSaveWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSignalEventRequestObject struct {
+	Body *SuperOfficeAgentSignalEventJSONRequestBody
+}
+
+type SuperOfficeAgentSignalEventResponseObject interface {
+	VisitSuperOfficeAgentSignalEventResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentSignalEvent204Response struct {
+}
+
+func (response SuperOfficeAgentSignalEvent204Response) VisitSuperOfficeAgentSignalEventResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SuperOfficeAgentSignalEvent400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentSignalEvent400JSONResponse) VisitSuperOfficeAgentSignalEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentSignalEvent401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentSignalEvent401JSONResponse) VisitSuperOfficeAgentSignalEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentTestWebhookRequestObject struct {
+	Body *SuperOfficeAgentTestWebhookJSONRequestBody
+}
+
+type SuperOfficeAgentTestWebhookResponseObject interface {
+	VisitSuperOfficeAgentTestWebhookResponse(w http.ResponseWriter) error
+}
+
+type SuperOfficeAgentTestWebhook200JSONResponse WebhookResult
+
+func (response SuperOfficeAgentTestWebhook200JSONResponse) VisitSuperOfficeAgentTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentTestWebhook400JSONResponse struct{ SoBadRequestJSONResponse }
+
+func (response SuperOfficeAgentTestWebhook400JSONResponse) VisitSuperOfficeAgentTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SuperOfficeAgentTestWebhook401JSONResponse struct{ SoUnauthorizedJSONResponse }
+
+func (response SuperOfficeAgentTestWebhook401JSONResponse) VisitSuperOfficeAgentTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6387,6 +7046,30 @@ type StrictServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
+	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
+	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
+	SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, request SuperOfficeAgentCreateDefaultWebhookRequestObject) (SuperOfficeAgentCreateDefaultWebhookResponseObject, error)
+	// SuperOfficeAgentDeleteWebhook Agent: delete webhook
+	// (POST /api/v1/Agents/Webhook/DeleteWebhook)
+	SuperOfficeAgentDeleteWebhook(ctx context.Context, request SuperOfficeAgentDeleteWebhookRequestObject) (SuperOfficeAgentDeleteWebhookResponseObject, error)
+	// SuperOfficeAgentGetAllWebhooks Agent: get all webhooks
+	// (POST /api/v1/Agents/Webhook/GetAllWebhooks)
+	SuperOfficeAgentGetAllWebhooks(ctx context.Context, request SuperOfficeAgentGetAllWebhooksRequestObject) (SuperOfficeAgentGetAllWebhooksResponseObject, error)
+	// SuperOfficeAgentGetLastError Agent: get last error
+	// (POST /api/v1/Agents/Webhook/GetLastError)
+	SuperOfficeAgentGetLastError(ctx context.Context, request SuperOfficeAgentGetLastErrorRequestObject) (SuperOfficeAgentGetLastErrorResponseObject, error)
+	// SuperOfficeAgentGetWebhook Agent: get webhook
+	// (POST /api/v1/Agents/Webhook/GetWebhook)
+	SuperOfficeAgentGetWebhook(ctx context.Context, request SuperOfficeAgentGetWebhookRequestObject) (SuperOfficeAgentGetWebhookResponseObject, error)
+	// SuperOfficeAgentSaveWebhook Agent: save webhook
+	// (POST /api/v1/Agents/Webhook/SaveWebhook)
+	SuperOfficeAgentSaveWebhook(ctx context.Context, request SuperOfficeAgentSaveWebhookRequestObject) (SuperOfficeAgentSaveWebhookResponseObject, error)
+	// SuperOfficeAgentSignalEvent Agent: signal event
+	// (POST /api/v1/Agents/Webhook/SignalEvent)
+	SuperOfficeAgentSignalEvent(ctx context.Context, request SuperOfficeAgentSignalEventRequestObject) (SuperOfficeAgentSignalEventResponseObject, error)
+	// SuperOfficeAgentTestWebhook Agent: test webhook
+	// (POST /api/v1/Agents/Webhook/TestWebhook)
+	SuperOfficeAgentTestWebhook(ctx context.Context, request SuperOfficeAgentTestWebhookRequestObject) (SuperOfficeAgentTestWebhookResponseObject, error)
 	// SuperOfficeGetAllWebhooks Get all webhooks
 	// (GET /api/v1/Webhook)
 	SuperOfficeGetAllWebhooks(ctx context.Context, request SuperOfficeGetAllWebhooksRequestObject) (SuperOfficeGetAllWebhooksResponseObject, error)
@@ -6654,6 +7337,316 @@ func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId Account
 		return err
 	} else if validResponse, ok := response.(AdminListDeliveriesResponseObject); ok {
 		return validResponse.VisitAdminListDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentCreateDefaultWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error {
+	var request SuperOfficeAgentCreateDefaultWebhookRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentCreateDefaultWebhook(ctx.Request().Context(), request.(SuperOfficeAgentCreateDefaultWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentCreateDefaultWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentCreateDefaultWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentCreateDefaultWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentDeleteWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentDeleteWebhook(ctx echo.Context, params SuperOfficeAgentDeleteWebhookParams) error {
+	var request SuperOfficeAgentDeleteWebhookRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentDeleteWebhook(ctx.Request().Context(), request.(SuperOfficeAgentDeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentDeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentDeleteWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentGetAllWebhooks operation middleware
+func (sh *strictHandler) SuperOfficeAgentGetAllWebhooks(ctx echo.Context, params SuperOfficeAgentGetAllWebhooksParams) error {
+	var request SuperOfficeAgentGetAllWebhooksRequestObject
+
+	request.Params = params
+
+	var body SuperOfficeAgentGetAllWebhooksJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentGetAllWebhooks(ctx.Request().Context(), request.(SuperOfficeAgentGetAllWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentGetAllWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentGetAllWebhooksResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentGetAllWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentGetLastError operation middleware
+func (sh *strictHandler) SuperOfficeAgentGetLastError(ctx echo.Context) error {
+	var request SuperOfficeAgentGetLastErrorRequestObject
+
+	var body SuperOfficeAgentGetLastErrorJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentGetLastError(ctx.Request().Context(), request.(SuperOfficeAgentGetLastErrorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentGetLastError")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentGetLastErrorResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentGetLastErrorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentGetWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentGetWebhook(ctx echo.Context, params SuperOfficeAgentGetWebhookParams) error {
+	var request SuperOfficeAgentGetWebhookRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentGetWebhook(ctx.Request().Context(), request.(SuperOfficeAgentGetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentGetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentGetWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentSaveWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentSaveWebhook(ctx echo.Context, params SuperOfficeAgentSaveWebhookParams) error {
+	var request SuperOfficeAgentSaveWebhookRequestObject
+
+	request.Params = params
+
+	var body SuperOfficeAgentSaveWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentSaveWebhook(ctx.Request().Context(), request.(SuperOfficeAgentSaveWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentSaveWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentSaveWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentSaveWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentSignalEvent operation middleware
+func (sh *strictHandler) SuperOfficeAgentSignalEvent(ctx echo.Context) error {
+	var request SuperOfficeAgentSignalEventRequestObject
+
+	var body SuperOfficeAgentSignalEventJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentSignalEvent(ctx.Request().Context(), request.(SuperOfficeAgentSignalEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentSignalEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentSignalEventResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentSignalEventResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SuperOfficeAgentTestWebhook operation middleware
+func (sh *strictHandler) SuperOfficeAgentTestWebhook(ctx echo.Context) error {
+	var request SuperOfficeAgentTestWebhookRequestObject
+
+	var body SuperOfficeAgentTestWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SuperOfficeAgentTestWebhook(ctx.Request().Context(), request.(SuperOfficeAgentTestWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SuperOfficeAgentTestWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SuperOfficeAgentTestWebhookResponseObject); ok {
+		return validResponse.VisitSuperOfficeAgentTestWebhookResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8010,366 +9003,389 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cuM2sj/+Kvjyt1Vjb0iZulqSK3WO55Y4GXvm+JLJRfO1IBKyGFOAQlC2NbOu2of4PcH5Yx9sn+Rb",
-	"aAAkeJMo25Nkk1Sdkx2LJC6NRqO70f3pT5bH5gtGCY25NfxkkTs8X4QE/n0YXa/oezKZMXYt/r7B4ZKI",
-	"f3gRwTHxD2NraLXcVsdxm06ze950h2136LoN13V/tGzLD7jHIv/FDFNKwiPfGlqD/n6v22m3mq7+l2Vb",
-	"gXjSnbikN2l6Tsvfnzod3B04A9xtOq7XnnbxPhn4raZlW3GEp9PAO2PLyCPQZLPV7nR7+31H/MPpiP8M",
-	"xH/07wM88SzbWi78wphb7nmzO2ylY76/t63nQeSrSZ8tJ9yLgkUcMLqeAM2m0+qeN9vDbnvY6TU6nUG7",
-	"2xE0IDeEirfIHAdhI6AxibAH7alnr4MwJhG3hj99UJQYdHBr2vP6TmcfE6fTbw6cCZlOnN5+t+m5zcF+",
-	"sz2xbItFV5gGH7FoDAgxnTZxd9AZOHjf7Tidvt9yBgN/4Exanj+d7E/JtE0s2+Ikugk8Yg0tTy4MFz/G",
-	"OF5ya2gFVAzvRrwYk/kixLF4s4x+asqdYbM1bLcartvtDGDKyyi0htYsjhd8uLd3K0nZUIy11+tPSKff",
-	"JU53irHTaffaTt9tt50Wafutdq/fdn0xu1sWXfMFVms8afn72G22nX7PF8yB951+q9N1+tP2frPr9fcx",
-	"acHinc2CxSKgV5sW0McxFv+rJjuMoyWx9bJeYjXJruO2ndbgvNkbuoJJkgUVy2Vx1delomNDfS7ImX+k",
-	"qFf2yCchqXgkVwX+vII34gh71+KNBY684guag25nl5L7LduieC5W8EIOACnCoBPxs2AGLyJitv/+5/9u",
-	"9X8pR5jU6jjuvthSCbWyvKB4oOGxueYLvqeacQj1FyygsXUPC8lekilehnGZ/HkVRSzir8SWksz5KlkU",
-	"j9EYe7GxFvoXTecPtvU1wT7suU/3tnUiCWTZ1ruILUgUB0Q9OSVXAY9JRHxrSJdhaP5yyDnzAtgd8tGZ",
-	"pqRlW2ex3DaHeiud4+iKxBeRGu75aiEeKxJYtl4d3Zb6s9CHooXYEq5tXb4J6DUMVRLsDeYxUMaglfXu",
-	"7dk5Svbi7W3DXAO5AHy5IBETUpUMUddtozMpIdAFxTc4CPEkJBb0sHkt2IL/t9HDhqXhWLyWMm+6Ltb3",
-	"zjmhGEQn9ubQv1qotxG8k1sui8OJIKRaNLdyiye4swcCqy0OqYQ7S5fzk5X8IQjdta2XinOGUxxyYluv",
-	"fr7gJFKr8JpFcxyqscFQbev1Msz98lXElosj/w4+UY84u1RP35GISyHu2tYpptfwj3PGwjhYpI0otjkS",
-	"hwjFYTpm2xIDyjV7b/Akb8M/NnBmbTZZy8JVxC4y9R+I0sbObDeNrWmdkXC6hrR4EezdNPfU53vtppZ+",
-	"6pc3AY+N7fbTWtlXvZ027Z7H7Jdq8XcWs8UCNvpvyWUF0fnoBfpgrtAp+WVJMov0+5WJv548uM+SiC/D",
-	"LIWOCef4SnwhO0SY8lvBWKjluujtt2JoS88jnEvdDHbFzCTFKY7Jm2AexA78F5Q6Yih7lloYjnAYslvi",
-	"owWJ0G1AfXaLpixC8Szg6PDdEbomq4YgvDcjc1AKYzkXoaxfkQjmYvZ3KnR5GtCrNX2GZBqjgKJ4RpC3",
-	"jCJCY9X3ll1xUjK19zNS1jQi1Oe26PaCBneIE49Rn2/o8N62FjjCcxIr0h56HlvSWOyUfL/nM4KwfPyM",
-	"o8AXTQfiwQLHs1TXxEkLthWRX5YBCBWpYqcjmQpxLphxuQxAt5Uj43EkSCvG9S5iPxOvdCTvInYT+ASI",
-	"sKTBL0uCAp/QOJgGJEJsCg8W8vuKUS6S1teN8m8REeLh/9tLzeQ9+ZTvvdN0Swcq+f6MhMQrWbe38A8c",
-	"Io/N5xhxIigvtPIw4LEY9SLZvihmKKBeuPSJ5qMItlEDvY1nJELTgIQ+RzgCIlAkxBzxEVvG4tOI+EuP",
-	"oAVehQz7iAcfyRCNQFzYsOdHVgMpDRt9ifiM3Yp9olpNKPbLkkSrlGR/43JiJQxlLFuy76tYSNsglQwU",
-	"1OScgMbgQJgHNJgv59awaZftqDXDqcVHSqghj9FpcLWMwOSuGPpt0tejuSodtjEJ06Ktoq8eLzfeXbdf",
-	"b0ubftzefW/a76WD1C+sHZnRykPpqQhnDgikXkT4glGuXF3+PKBK8oGDh9GYyH/ixSIMPFjzvZ+59COY",
-	"XjI4is2zDUfXK/mWUgDEG43r9s+Du9Z/w8NGVh1YKh3X6vnutDntE6eNu02ng/vEGfhN4rSmvWnTG0z2",
-	"cdMV5/gkiICqD3UBPcS5YuedXmXa15TgeBlJuswxxVdkTmh8uAiURn+vHBS1JmqcJ9JXYSgcgsw520FQ",
-	"kWYU80tJczH2nPfKHHtXjf2GLb0ZiYLpSrSeng7ypLg8j8LrN8HXHcE893V5T3MUfFJ5ltroNohnQnJL",
-	"dwxviCEDSz7HvqFgbsGVAb3BYeBnvZbMl6IRHl1GqmHbmifamPoNTZi/GurjaIVGsBQjCwUczQPO5S6v",
-	"TwYxFemaqKCE7tdnhCPKYjTHsTcD6SsbSUlywuLXbEn9LQlCjc/yFKEsvpzCQ5MWanVgOPLpk035hOm1",
-	"RzPMpSoqhKCe4zt5bp8z9kaox1tONTY+e8jii/MvXqGYMRRCO0+61IK1BB9B00INxzTVxWN8TTja6XXQ",
-	"t8HzA9REx8Fz0NYDekW4aGW3gUQrHqOUgCNdtOWFjBMf4WkMLRJlTqQEvaB4Gc9YFHwk2zLOMvdpnqKZ",
-	"5xn+QUBqhMUA0ITgSAyOXRMYcnKYPSlxZV9JJ2qvIhah24jRK0kQcQQ9qWBJ55y7nhmi+VJIE4I0MZTC",
-	"oAS1MQoxH8rOxcgr2j5hamILqbRVtVOfnIIQleQ8khNFAV0sY+TjGNsIozkOhfJDfBT4tqArZUisv9gz",
-	"kmpykCmlX7NoEvi+nNZ2AuvtLSVRBTV+YEvkMxBO7FbtIEV9JO3+RkqfdAxPRh7Bbdn+0ISEjF6B6YIp",
-	"AytFHMopKR4oujNMVUGO8+xQUpmd0CDpXMzltsSTnTamDZSkldRhkJ1yaeufjcDAb0HMtYJvo1vM00Gm",
-	"dP4Mx0eNU+Kz7saqk6PZEyfF1meC6OsRZ8J6IaglBwgC4wrO7O9p2UTLezUuwSfkbiGOF5ju8yDyP59K",
-	"odb6FfBD0v5TKxZEEKDhkxgHoaZfPRaRysS2LKJvkh98UCYnRYZmRF/QKeJNcLkuZirFelJip8v1/ebs",
-	"7UnDuLbvuO42ZomeW63dVux1kx+2rGv1zV7xg3Xe1botpR9VOVDrtyQ+uDdjCR56gEcE+29puFq7/tOk",
-	"8ezqp75pqSxi32E0XGUXvf3ki677nOMVLLzP5LG3g9MxwAuMIoxuoyAmu39ClnhKGzTPEeXG6PsSn555",
-	"9Jts0XlytuAL4gXTgPilvkXksWXow2gmJB3Qn4wnPsMBm2cN5c6/jBm7DOufsgZvNNuf7Zx45JH7p+OX",
-	"5OHW2meYflXJKhGOySW8eEnuPEL8nHPinDE0x3SllQzeQO9CgrmwOVYIX+GAohDHcmUiEkerS1gza9js",
-	"P0zZSOZbyU3iDQRjRnrMOb44FQNxDuVA8rcKZ/K+Ey1pHITy4kZei0aC+Hyri9c/KtOdkeiGRK9SZqnN",
-	"dFMchMtovXzi0Pql/NnktjM2J/EsoFfoFq6rI0avhArBlhEi2eOr+8Sq7MauDep8Di9hnkaV7sKj1HbT",
-	"bjszOiE53ZtPSp51vRqU+U68BLN/Le2vx9vLCWHgHzL4PImLEQeH/Cv1IFKEowivGtYHFVcqX1tGYcHL",
-	"eHH6pmF9uM8bVFfBDaHgygPPiRpVw3oIRVOKVNI2fQXJOf6ZTjn2YMOZMulKKIZUWUPrlVZuEMc3RNun",
-	"Ac0Yy5Yt31dBSQ/zR52xyoV9jn3dXwPVGpFy3Rk+Grm92AtGp2HgbUujmPA43YkFKr2Tt2ei9ym8NUR7",
-	"KuLbJEzS+dOQ5RA8BMjonC2IjJZQw1CTfkrzSU9ZG0jtZsb5a073IT7aNdM9YYk1lL/EO2OfwRrQM12j",
-	"55uzzY/gaSZdpfG3ug9yxJ6xdxGobcGDzxYdK1lGKjMaRkj8OfOlGSsHczR1Lqj+zTkLqFcgYnF0T0fH",
-	"JK5IzqB6UIpUn0M90ZQ6VI/lbhX8PCHirCRUkCu5/tBSL0emh7q21+8ueZY/xzzwbHT29jzwrkksBOlz",
-	"eZfqRQRitXAoIya+SyI4lFajtsCWtNIq0SL9Oufy7riuGG6Mg5DLIDIZJtGIIZj1Uqgk5hWvbV2TlXH5",
-	"rlsuU//SZ4rWlxAxc+O4BHfxYDKYtDtua9Bx8WAr9/llx3Uv8wMoM8JIvIwoF+oWKC0oUMGUKpRwBoqT",
-	"x6KIeOAYXpI89T/bVUOn2dakXO8KUce9PpuFsatvJZ6Uqr+GYyRP2jmh8WkSCbcVaV/Jf5dydMvk6B+E",
-	"daSDixchpmlgjg5KxUgFeyVsLlSgBYmmLJpLYZGc/o1kBygb41J/c6kayayemuSDQiRgRfJU2oLN109a",
-	"vHGcxLWBpaQmkF8nGT72QEXnlBSuscuWrGMu2QtM4e2A+jrwGcLKUCD/vuwG8c38Yj9ZinI/c0nXZXvG",
-	"73Rabb/bnfQGg960Be/ID+VLuR6Th8rtogb4JFutsJK3M0IRRrrPUu90ZrEeca5erA8O6rhNTe5Ku/+h",
-	"Z2d9ggRT8e/AvJUGbUjH0eTIoTTpB/LuCYvR6+1ZNtHSFMvezi7J9euvv3vTC3950QlfLo9e3y1enZ99",
-	"hX8dBl7bf56d06yX346d5f24Dmpu5OP8nix6NKdaGev5SXtlZBh4WSznAscxiagOrL84fTMUVrHh4oGc",
-	"I/FAcgJGM8ZjBBEURX+OtoQgiyqgafxDmtEi1EU4iHVmw9YhBzeJF2dT8OpWwyisWMrOTxfYmuzhzDKV",
-	"x/sPLZf40/1Wa+IM2pOO0+l0m04fd32nM8XTCe56/rQ/sTKLcLv2VvLpwzsUpYmfbodiCFSOrsvPF/p5",
-	"sTH0E1LY0lv87fWZenTJ9mNEfRouTt2jmeSlIt2NlMEkeWFjRNKRLx0QZkLCuo+eB5FvfmOkExgJJT6O",
-	"iRMH4KrKZZVk0wvWdfVav6fyDTYmrOgYrU/FB7msg7XWrHj1LbxqTtTIPag70Wwuwro+DZs36fLeTJX5",
-	"yUoDbg0KmvQ3h5jpWy1slgi24pEPybjZRCpztmarF9A0sJMvfSc4NDNTVXZ3lvMesrh61eb47g2hV/HM",
-	"GraEbT4PqP67WZadZJJHni2bJuM/Zqu8SB0V2+yW3Ge/rw0jA/I3NXwEb+UmUr3X1N1K3TuYXLsP26q5",
-	"Rn6l3Zrp9XNv2ISueu8my7eG72Um/cZNPA+o+Wvzt9zWxamkCROF7SvP8E8Wocs5UL2QGZMz2Ux7I1DI",
-	"EOqu+0MJVyTawKcNAggGkr5fuiRi1Q6X8cy4UcvORuUaflpPI9taYM5vmZQ/20hJ2b7x/YZhSuWrOM5Y",
-	"J3jkYzeojzBH44wfeqg9vaOl67Y9+Bb+ScYNa9OIZU+VwzQ3YDU1C6OE7OoxoOrsLTmJ9gSLjKWxIi0c",
-	"SZ+GtYH4uZZn7JYiiK5kVKZuFL4uQJ992pySoWRGOj6VdiY62JzEu5YBigOqpHXVDsRLySLZaRyziCA8",
-	"gUz2GUHwli3N4HhGIrhixXRVSqPqTZdKFb3hjWthO6/KvzbCcg0jKrkwtS0zkuZDLR2jxhZPdLhqjixM",
-	"S2cPf3rggqrvK8d0ns++yS3i9lrJY1VyxXcv2RwHtJwm2x/iDyWjeVhnB5a0WXV01yN5qkxnCf+gQ7KE",
-	"eOb33fYDdOd8m/WmpZGNspPSuHxBTOa8lm6dZc9UCYBYIfG31mJKoprxnEjoDXHyiK7HNlpSX13AiMnB",
-	"P24I9Vn0jCOfecs5obG8JOUzdiuhMp5usHMi55+lSqiDg/JRi0IcZ6Sd8SRmMQ4rQh2z56R4T7Vkq76K",
-	"a5j7ChZKEVcNu3LdDdi4R8uOIqZo2cq+lG8hBaSIKIvlvb9yPGZPyWccheyKHwCGijxo5AfSNSRBVth0",
-	"CgmVy1AC4ikMigrhVufw3igAt5ZiZaKpQLDiWLaWT2pBUwsht4k3rtFhYYUCH+1gxCm7nYb4muzK3Fqx",
-	"HjFDfsAFzZOPMqtTtirKz2wNrf/7k+sMPnxqdu1W8/5vVj2rwYSoyw/csBxVdmtJ9xlyZEDuStBrils3",
-	"gcFLGGnCWEgwFQ9TTLxabZmoeSV8mQLolTxMsfRqdVXZToq6V6sdictX69UEua+kVxmbkup7h5TR1Zwt",
-	"uQnnVwbx9+qu+NvZisdkbv6iL5rS38qswBQu8FMt1tOAm5UyM8OPJbNWgMO1MHEAhy75SCIRf0tWvFyo",
-	"jk284jG6JisV9Aa/Iw9TuJGC58RHk1Xts9EcTjKKsuMxwS6u1Z7CMS3IRd2KJlbWo16kxocaC1WuzkjI",
-	"Ll5fo8kvf4EGuanoDsqGmHchFh2YcGsgSF1u6ZbY44f6E2WSJ01osxzVsWTzuEU1zsLbLJ7Udjp6rj87",
-	"hyuV0qGKjNV22e9qKmXDl+ZDBR72Fu75x8qVEqGiHgBexGIRQgx1nAb+xzMcg+rFldvFwGI7ALQ6uDeG",
-	"2+VHiJonlDO2xYMrGtArtafWeqDTN+9NrPX1X53r9+5VDsT61y+isIb0Ew2Vsc5LEgY3JCrheqFezRfx",
-	"G3ZVW7Tpxg7lp2VUV63ycnvmQcYC1kCMWgl4gLO87FgH0tXc7/CuVkYe6gwJTXDv0qdnkCH0Qnm1i/Sj",
-	"5C5WxN+GhjrxKL95x34E6L7joUTpMiMAuAT+RRMyZRKfEvlq+WUYNvbhYNCLsiDUlxTnSy9JVpQpA+J0",
-	"lj2VLgSvgYdYwEFEAQUcFcUfjc9ofGENmJkHV9QcZPJHQm1jL+QXrrDYJm9UXxIZO3bdVte7s2rHP93W",
-	"VDCaxxW7nVTyurqfOSq3s/naXZBbIz0ps9FME3ocmfGa811Hy3KVUKzmO3xFEqSrkglupzQmYvoxymIi",
-	"W7LbB35GOnbIrrhCK/nmGUdfn5+/Q5KYSLzZKLXgjLikvKk9W84xdSKCfbD+lfdchS0G9ArNhXRRDRg3",
-	"BjJmplQUl8/ySIb3cpTqQyigkpGFPCtpOksI49qhKH70uDV8LNhGEnGWk0jIIhUuJDuLliFp1HNUXJeq",
-	"7jMWxUjH4MGjifin6PA6oOAD05GFgTdDzIOYZ3/TfcrWq4MRh6EYH2r/W/UKmZGaRWIGHB29RAEXlJsu",
-	"la8ujthyEhI+YyyGfqm/xyIIK9XzjhiL5UWSGEESWqljxMR6sGWE+HKxECOOCZ7D+aTj5a0bx8X9ftft",
-	"tby+297v7nfcafnwjSDS/PgvJMBwErp29FLquMpyXnICJ5PGTtMFUYTqe0XiDLdnRxdNL12v6+83Xdzf",
-	"9/q43Zz2e2uHFyt1pCzETo1OvJIjgtSdNh59JRfaQQwtSHHyVjJwlRQqyXEoETBDlE8TQE7NCP4kZP8/",
-	"Xp794QTAek5KqSunbnCWZgbNNUgrRAUee20EpORh9XFsXpI/45KJFO/wErmfxTgu209pyE8uc+QgQf0N",
-	"YmHyRiuUNmdkzso8II46bssgWOIQLjsXviY4jGdF3SPV5bXmDUU1lkadn41X2aqNMh2iGOxVGMH1Ns6m",
-	"TPDHdeJjMiIwZBTT3k1zT/oMavmfchO6rvD7yNm80m6PLVwlOI6jYLKM1V+lH5bofVmifEtWexBvjKbY",
-	"izl6HkS+8rROld9ExtXvjD190TK20XgR4lhoLkf++N///Nduo2wLJNXPSocm7zCKnAydiz0hQ/9tbdPJ",
-	"U4tgb6YNqmccEXpDQrYgpf2XHY6QchboVFPV2wHi0jQUe0SC0gQcYUSZwxbKQaS2R6wudEWHW16Jc48t",
-	"SL1IxjN4Ndlzn6rIJC+PTaNPLZeN+NKbAbeLfTKHZ43E7B0jFqExn/MGW8YTtqT+eOsJ5e93xdNqBj/T",
-	"k1/L4NlpKotD7jLlmMvOlU0Ro0kFDjtF+xfzK8LUzvHd2iBCXLg8r+l7mQSR/34rf6sZT5kpQFJDH5cU",
-	"JX4iNPJXN0C2sosc62t2K/GYsnRMdgL4TX5ZkqXMxq7QPZYyn6GMM6MlSWKoxD6bYV+meIN3VXpqDoSq",
-	"BFg5lNwaPZadO0IxlNdkFZZ48NBgGqNd26SZOb8yfv6GMwrYE2XKioFMoaM40M7p6xeoN3Bbuxn3cS5+",
-	"NWLz0vmxhXmQYl/mmc3ZjcwyXoQY3InqB48tVlBTMxN0a4YGygO7yI0q56RwEbCw1FdltMi7VjO1AYsy",
-	"K8Q8ljoZ3LsLA2m+iFdKiSyeobZ1Nw/TICRzOVMlR+0eblxl4jB8O4UyZqWBIFBKsjC+YE54jOcLFJFF",
-	"RAS7am3WxzER5h6Kg7nB3aX1WoCdVT8y/1qdrhraIEnWEkcMBy1CFd45OnuL+j23iSQzZ40iXUvWbZ27",
-	"/WG7Oez0Gt1e60czwLJGNFyppVhZiiY7hNvZZdDpXpCP7d7Fx/73J+97775/4ZLVV/NJ6e2b5BLoFAoA",
-	"ZSqslYSUrhZE9y+/TVdC+jI0MKzeDLq1D3W8GOuP3Up2eo45se4/FNMntUnP/JWqHQFrrJlCW9W8YZXI",
-	"HqZNU4MjbSuFdUgLwNq6dqxhhBgKvh6tLnZUpgatn1vJda2sVWusW5mq9lLw8DyghOuc9vL9IBQpaLFC",
-	"ut/oktDZ5t8EPOaFa7o4Cq6uSEplobaxZVz7Wq6SFMlVYl6iGWtS3D6nbxD2/YhwNbyIeCS4IQlyOq/p",
-	"YNswrOI5Q9VpbRKF56mCdviCQLUuzE37UB9MHAXxrrmfJksu1pNfpm7CS3ATYs6DKyq+MSoI1nk7LTpc",
-	"+XaNBmu0khY+9vB8gYMrapbm1T+lDaU/yZivzG+EFn/CEQVAiXSCa14o6Sf7vKxT84VNIyiZbshWOIxX",
-	"l3FAorK5Z56XDDDzvKT9RcTmDAjOY+xdl3WRf2VtK1XjzL1RMtL8GyXEzL1SQs7cGyVDjciURBEOK0ea",
-	"faFkoNkXSru4xZFfvr3WvFTaVf6lku5KflJGCG9gv+LBFaEaXkUI1ELPZS8mV6pr3+IxjlRjSx6zuaCy",
-	"ODoAzN78MaWJ/smggP5JUqD8t4S55ZEsNNrlRKdkN8zLYMNYTiZh/BaxMJwI1l77sKJB82dFD2Nu+pd0",
-	"askvKYPrn1KG1r9cBdO4McEhph65xH7xWRxhyrEnF7LQqyaQJ7hI3ZMrajXg+N7mfb/2q54Yblj79ZSB",
-	"y9+Gty7X9i9fUVUrqt5aTyvgHT7L/KZHVmZzVZ7uXAZNqeyg58xfZY2Xp1VYjSIPhr7697+/e3t2/ve/",
-	"o/Fe6hbeu2nuKZ8K3/uU1Ki7T6rpj/NabZnqWq6xagBFOXekx/Vc4mnWV40S4klF/Imot42q/wjS1adL",
-	"kuK4FW2+IvFvSpivXm1Nl71PSU3T+000+oqkhHkghYR9kSdRroqutEEV2oq8aNIFdEtNnZKLG+0Bz6nv",
-	"wrgwm5ED5o83YyoSk/AlNGZa4jqxJhugoB0BPM1MUhZ5ctmg7pI1Bg08WzMfbVtAfx9qugkEmR/jI0Bw",
-	"ha9e4DGLhJFaGmhRvpAyWMIP4ATA0cqcCIytbCJJIlRZ4aQYh4gu5xPpYimh04YQosRhkKymrZdQ9vth",
-	"K+6XKTW/9cFz8Xgh8bgzSJLhEWeQpuNveQZdfFZRm5CohrQtKVSeIh0VCtyWbKGSmtSZBm5nl6+vm19/",
-	"fDMIf3nRDBeAltY+P5s9L22uDL+j6O5aBN8++LZYfrxVUoIu13RY0e8hwCuBkJ0LqSoaE98cyDJIXN1E",
-	"oo7bfsAttJptYRhl4iML6l9MFa+Hd5GtPJbDujDLUmVx9uIZ8y/FTzgM2S28XIbFmikF8WHLTP00TmGD",
-	"9C3Eh1RGJ+ST33PjKhI3V67koVQuq8OyLTky5VfWVz3R1VwgbwJ7HlmI4xduzmscZgVymj0/AU3PoLx1",
-	"2daSha9hh0EYXMwQD65ociArFuMNdKyxAmMUEsxj1EfeDEfYi0nED9S91ZxgytHIUk4NghglIwsxqm6A",
-	"4NJoZF0TssjEjCWvSbMxf/Xe7WZSS3f+8dNoxEejsw+f+vb97t/Wibp8uYi6/JQWx6iKI0kU06Lik3eZ",
-	"59fFYDrNr+vKZGyMDUoZRw37CXimpsMd5yqSYaqd/qaOqHM7LlXIjOFEKDxKfRqFR6krqPBI+b/LH0rp",
-	"dKkR6yET27sGPwqOvMxw8k/S0eSfpIPJPyl0JwaU82YmP2Wnm3NnJj/lmvywhuMrUs6q7rSKN1DZS+F6",
-	"l6nprVUte62UyUp2TkVSfzWQWZWgC2/xiqM55tcV8ZZqGbaatLoDq49TkrvIVKNNbjRzt5/GkGpsVHO9",
-	"q6BLKm8y111DPmpB5wE9kt83i6urlzF/KCV/3yiTW8emlcGelp0Vm+LOEi6pMyV1eKbrXTRnL07fSAX1",
-	"NghDLf+S0RZQEzJRZZ3+g6BfCkbdFuzxSsUIVsPAbLHUGTlTilay5eieAKBm7RCLfBgG9LosAimIeFyZ",
-	"9lcumMgdPNiIVrKIyE2NF3PklCNS/atGVKcfStWMMlAbpXNdViPY6NCrisEZb4qBrGmoMrhqQaLLdQg6",
-	"9Xqvi7STmbGanjl2NVBjWDCGak9SOSYPkFtz05ZMXwXpYkrsbMg8gVyVKqn40CiTxBOrwilWCwJ54qrt",
-	"CUExq+2V/etQ+FUPhVKWy+TFl6ToyudgAOYJKmw1M0UqZuhGBsyAj3sZzwiNAy+IV/kouREtNclYhQlW",
-	"ESAJaSFp8chStc0ohlQPYLAcVLCk3BS8egiWPEgh0ZLKUyP+MfEDrFKHj8E1I15OHDP5QjxbohbqFJp0",
-	"coWlzQeC6rIGtlWBsFsg+gTcdueVsKDxdrCgtVx9j8ThhDpU9QebVK5Sw4U/thrvkpOoXB69z+OO2rB9",
-	"CvTCPPBqYKYmHWVxPuWE7cxale7yEgD04lGyNRyWOf3a4ze7KRvruYG4kYse5Kri2fMg8p9x9OougIQt",
-	"Dj+e3wZhwEAonQXUm1UIGXmQPgR2ZROg8mfDVFG3c5Bgc01WjoyP1jerOukobUHWhPeSBBCJK6JCHw35",
-	"HfD02BbSuzGibylB6vYA3UI9EyjeKqQ/myIjoQnojFWoNpsijC4ujl6inYDqBEfJP7s6zlPdOYo5aK8L",
-	"LNAjwGEqFMAULOaBmC+pl7sOxozBQhL8IQ8bU+UWqIMPU9gdF+u0iewpq9Kxpc+WUD9htQJzya9LavXq",
-	"xRMspYOLuTjuIJonqRojeAH0SY9wHkxCgoQKLRNaAMaNxHKxDR8t1JMZ7u3t/ISdj4fOj64zcD58MRo1",
-	"dr9Qv3z41LLvd4aAE/jF7n/t7P30f0cj/uHvu/9V6tAth3AvSLn01q8MlSQ5Kr530qs958gfl+fgJq9s",
-	"OiYzzcHLdU/ENZlOdlIwpsKrJVZWNfDMDHYWbx+gNIMHeTiKVmh856QpVo7YPZCQO7YBk2VG7tDXx4cv",
-	"nLOvD1vdnma2CfNXD7hWS+dlZ5ekSNX8NMsOjZJqG4WVX6xPGisfXVlnRt5M7tBXFPbJNKCB1Nz1vTBH",
-	"k4hh34OEHrkRYZOckFjqfmJfRmTOYimxSVQSHQNaHH9VDoL+HjC49WaHVCEchMXsGx6zBUcTksAuxIzJ",
-	"FLe0GHbeNtror3hVz14UOkAuMwFyfNTYhuinZxAo4yWu8Gc2esZxSBrKtf3sg3lobGnDbToxvk5rgD8w",
-	"O/gFRNJKSALVGhz5PohhvQT6NnANcG3KbielCuYJgCAznYq0ytCxgV5qfIUZvoH3hJEGyUsPWt4sDSpo",
-	"U0UMWYsUBkshwCigMZOJfxCdYYaH4TCsRZRTchVwwLMskiZ9JpkfBRRdnL9oVGV+bZx92mAGgXYtYGTy",
-	"olC/K+Tz2QyLQebvWIU2q6O+6RVS8lbIXpQIZRtxlkmhicAUT+xvQC8JQ+SBJ0SexkLfA8nyEA4Quk1t",
-	"3D3x7oluUej0EGhUqru8JDwOqIwyixkC+AApKwI6ZUIrBUXEyBTjDXQkifTi9BjJtniZg2TjnM5Lc8VP",
-	"VBDfIlxeQaIhFruI+iHhuU32TP3rWWZ4toLvELq4/C7BFeIAVqtaftBGvFC3gcX0L3GwqBuhJ2J71dfD",
-	"eD4TkJQd6rsomONohb4lqwZKMirThE8jl7JghG5y+t6nsVlVCX5510gSRJaOuuJSO4ciEGSDP5NERvGG",
-	"ASeQAQ2AWeZAzCG28uz4TCO1iMNZbHxhL5UqhSXm0HY4AdoY1eYBxVHEbpEvlDilnJTaoa9ZpM1DGwVT",
-	"tGJLdIvli9qBqZUbFiGc2qIa/cIeUW1fTDWQb2ppmiAZus5kYmIKQo6LOtH1ZvOuEsY4qRu4GYlEv7xG",
-	"Icy1X+6vxDQDFiLBJwhH0ietPZSegQqf0sSy9YMzDUcI9pVMvFDuRsVEyRsJciF0a4hbuHa+Ca5wzLJ1",
-	"RoqMdke8pWHgFjEnVdrJGHwKcRCGioUjEkcB8Q/QeIqDUBgT6EooJMtFJvpjCZajgpaUVac19OSaYR2T",
-	"6IokwAL1MVMU6MBcfC5sWG8mEQf224PernRmvNdotoB0L9EDOMJoTuYTEkmbGb4kaYVcbT+roJxqPnm7",
-	"PTSx+vIUgAKLps3xmiC1M0XcklCOHJufJctwXFUPp0J2qnEZEvQsBeotuVSo7ZHKShyFt6YkTESucAQY",
-	"NGpTcDvj70qlin4+ll6I3CYDKE+INOcyZnKuwi88RoUZJsW0lTp1+DqmTPSkctNQwZQ5iM9geLcELVhq",
-	"EiqBe3H65r9Q88tDuKCzUevLMwXcyiLU/vKcsWNMV9IYNOZzQa8puxUzPNTxIuo7CwD5jY82TSBR3n7v",
-	"E7HFBv1QQ5l5PND2A8BUnwSb+wnhs4MKIN5lAdZi7eWp8kenbxueRkjhJdQja66eKZJAiofvjsBK4XJf",
-	"bpSCRUz3GiTJSdvfAkT8CRzKsolTglU15A2Yf+RuEWJlVeml1LG0aufmnMWZBS6/OnkQFvoDCn7VdI8X",
-	"APtrENeEnCoNxNtQkaAco91eB75XO4KpAECcs5ow52BPLPQ7Y30gQuoZuYuReHSA8ITLmGl4ABBC4kFF",
-	"csV2mMa1Iqa2gDcuo44Ery+FuX6hi2M/CdY1Keq1dWRs7qt725rF8SIL814B5aSm8YyrXXiA3NRBK9Ox",
-	"kAfnKWWgTEYECyWzHFZsHeJ2YQ1SHO0MLQuDL5JlE652+Rr+WijbFRz0xEx5VkDoTGJyA2oADlWoHe+D",
-	"ePZGRxGWK1Ty2kJaveJgvIT3EfZ94jfQMRgeHIVkGiO2jNFkhcZ/4yQkXjwGV5PQgP66MfjrxuCvG4O/",
-	"bgz+ujH468bgrxuDejcGtnWZnMy1RfgGaVO8hUgVgJoutfSD+xI1QitX22hIRou5cyw/BDiC307XjmRL",
-	"7F5y2XHdS13KX2WNVlYQeI79BGNgtHTdVi/CUXSAjuT3SMXPrqkToLKXOq5r/wdWDdCwHnl62b9aRQE9",
-	"Ak3xqhH8KcuNdLzehPS99n63N+20yhEr1fYvcmxBMZFEkHwi5fQWN3mH6RziZUSFLqBD74QRAUdRUFJF",
-	"p4ot4WZjrJ6OkdpeK1AVFIQNEop/vYI8KSrDhKAZCRdisaZQuGiyvLoSy8IiWdmbxzhdJzkWGTJYoxDI",
-	"oXZgisdqztm72WRygdzs+byFRcSuIjwXsxBK0MpUkg02NYyFdlntrFRYbHEb9StR01qfZ15zW8MQlKTJ",
-	"0NbaLiGluhTNS7URKuuEyP5SPNNtd4xZ02nN3slvhTleyNK6QksDU2SB4xkfUUDIg1IIVN16RCaCz14K",
-	"YM0PtGUDKBDilAU/bJbWI5rEARgiHco4LCI2CclcOglgKcQY/oAbZRv0hJyqSCJnGpDQN5c5Ieg1WaWo",
-	"V5J4/yn7Ig9UUaZ0cuItoyBenQnNT9IxF8hc7ptM6+oYqMdG0Rt5nx2I12fgotAp68NC++n6SJyce9sq",
-	"Bj8/bBSQT1RvIDpyuDCWNaWVL7hauEyODpL9DNGztMSysN5kLpdgpZVQGWS7EolI9Q3qN6jTSZ/JgGZx",
-	"vIDh+POAriGJrDYE+ur4/avnX799++3Z5eHL46OTy/O33746gXiYpCOZBlTSC1Tp0L3It15rjf2b9+fl",
-	"yHHifYi7kSV9lpxEe3gZz+r1KSsAVeYVpmstXxSUFsTbGcu/G9dkNU6g9OTLEiMGSvEphW231lA03Ecl",
-	"gBQ1hqMTOEF9ghGJve4AlBSCswL7DqPhqmbfDFK8Sjw5aUqWLDcIIWWY+knGWLZ9aKWsedlxiaQye1Ds",
-	"meygGuM+r8imyzYsU9DE7qidW/csMwD9Yn4I98BDUyYPM3DwGhaqMvh9NMcBKKUyeAOuDi2dWnIVxLPl",
-	"pOGxuQZy85N/FA+OtzRxeDvZorlmtApfEHzNESc3JMIhuiHUZxF/lnw5z5QS440RPUReGMgk1SCOibyP",
-	"FSo0MDfjRDcia/GgJVV+a4kOxWMUxMNMFSd0TciCoyDmIyq/heJP8YzbadYtrION5FEITnQbEbqcc9s0",
-	"ejlwnNSCJswPiBjxiP4DvVRd/QM9xxxinWboHyAZ09bRP0b0H47jJP8vPjwUEg3tJL7DwCO76B9ovAei",
-	"bu+mORZ/rYWIgxbM5FHoqLpgGzS/DaCs+CCf4IO+KM3SkV1Dja+TTNSm7je5H+Z7n4y74vu9f//zX2VT",
-	"zRfqN8qnQVfm5npPJqIbfUOEr8SEgZaLQMxSPSilqJAXSIzBRuN1ia5Q16oybVeOqfXmOJWLL1TUFAzk",
-	"prlXtmf4xkVW0jXTzaE4ptAbdiXbTg8cG433VG0qR9amgp9SdMY4W4HqfmP3+TmO6Cso9Jd4AjwcQWYU",
-	"poItlC8K+ETqAwcmO5r7B0VkQTDUDpS1xLQfYww768WMBR6RlbbRLdy/YZRs4qQCktg8QUhoPBxRx+hq",
-	"iHBiXYA8moIVr/AtDY13Rxr94IbCoTApiQ9K7y5k6gEiIvHBkBhRhMal/rmxjW5BQqVWkL6OI4hNp6oE",
-	"XOIkEBN+p/9oSEoLySEJDdzYEL0d6qw06YWRwUD6kA+AhJBFj8gd9uJwhcLgWpyNaCkDw6CE2U7H7diC",
-	"wEbl1KFueLxri470jUfgy8pnEhKDUExjLiwbdckuzCriN/KkHqf4qOM0O1KY5ZyFy5ggcdDs8F24bhBy",
-	"dKyKHcqX5YGu0fAYJWJE8qJiZ9xxXZSnthzfbcDJ7oFiI5JkbUJmb8zEokGGHRq/uzgfi8ZvCEdjeQU9",
-	"Fl1gcTQIMib3uDJqFRYeQkMaKFV51ApDPc0Qe9dycXMC9orEHI07bgs6YFSVxUxrYYohQZagl+ZewpDh",
-	"egkigAGjIfNcBgpfkVg03RwD/YWkHSpFT/oOzaNY1xQct8T7+eNIBQ8ngJ/Qqgojp5LLM662sUpeVOGG",
-	"sIRTFhHAN0zEuhCQ2dpvafMdlGtRsrc43IHVgsR7qktYSTmxQjvZXSlTaH2ufXX+bjrXTquF8j4P2ZEZ",
-	"ChRwxBb4lyU5gGAfrkyUVGdmkS92GfXRTcCTyqYZ8urtBgwmOkgTHiAqmpLb7Ad6U4j9CBttnBQsddLT",
-	"NoTKRELtCeJEKbDFUEQf4jcVCw/uFUb1fb/sGb5uoMMYzRmP0TS4KalpiI1ChnO8QnwGHhaabjlYXNkN",
-	"JzHaEVSdkBWj/m4D6XwI8VHiDOJSBk1WYAYA4XC4JA10iMbvDs9ffA2bQdeKFRqd2mdJYdhWq6GxCiCz",
-	"QiXWC3Ex1kqqvrpSYtBRLznLKAQVQvSRFEuWhUUFxcYXQiipfOoDhTQhs7FvA6rUOtkUR3DMLDn0zLUX",
-	"UbYEm87QOYam8yqAgwrcjYJJbRSTu3jvZy4Uy++P36CdlzjGLxiNIwyw4auQDFO3FnCoPASks0Odt3aK",
-	"Ey46EBamfOtbsvpOUPjt9N///Jd8OXmwZ/4Nb+0lzY2DIQ3CL0dWHC3JyFI5Nssw3BXbTewyLsayM5Yh",
-	"J19ieaWk/pqIFlTgxU9CZn/4EtZ5DEJYqgPJbhpLwJcx2pHBCCukrkp2Yb/IaBtgo/GnV7JsXwLScj/W",
-	"desouWJxIKU79Zg4RBtonFx5p4cNMIm85lwt4PwYK34ZH5ghY4FkDw9D8Sphs+AbYst87MlKW/BZrXHv",
-	"nPB4rK+eIzJdcgJ0WkRQvARYKGRsMcHeta7aRbg+eKQNMpaBCgYJJTLEOHXmjeU5pE4e0cGRL0kEN7Rc",
-	"uySxFzHOzQj+g7xuYCSxBxx13I7kXqWZDpVIS3S4mMFpnR4SxE+4W+t3QrnTgMIO/HcMmsPYOSVzWcVA",
-	"zcg5JZyIlb+gwR3iEt13Vy6D1tuIjwBSOFPYLrVMbNR0XdF6igZM0YwtI7SQ0s8GbJBAhr7kz1gsIRyi",
-	"lXxTrpiftqWPDqDxcf540bWqXc2EEC8SeEp55TO8IAdakVR+5hQ6u9WS5+gbHOEbEooeij5Vn8WxRIWY",
-	"cbSjlKGGO95tIMkmctk19q9vMobYqQARDEsKlsBQ2oDK4f7+3IEx+miyjNVRZ+tMMhahfeTjFZeazYQn",
-	"7sLMzEfWCVOGJfA5uwl84o+sA3F+gHoiDrKO2xTNSM4TRsgznquMazTatoW+JS0XIabF6aBelpJ7rmoj",
-	"Ky5fqDaF+jrYlXcMWdNGArsEKgMPczRh8QyNfRxjxYk+jqWmtyPWsWA8SG7hM3bL1bu7JlnGfsA9Fvkv",
-	"UiwXpURCkHiCzTKiR3SxjCVD69Qajasm+VD5I8Sc9b6KluJAFnIHFlccVeA7kHYDpik/jyg4QALD6tH6",
-	"xw4WNAlCSIIMMZ9B7VPBX4iTK3hVH4m7UnMCdT4MQckd0cyWP1DVkGE44DWRGlhEsN9Az+UpJ1gMJir4",
-	"l0SJp2UntQdsOMrtEdXyxkbgqRiiXgd9Gzw/0Fzb7Mk/M6dqq6t+TdydQ9REx8FzOQFtkI3ouNNsj5Vm",
-	"Yuu9apTv1qbmSlA9jYgLQHGSP8iMSYjlee305cZV9YNHFDDDURDbiEJJZGGhgGLVbqGQ3AjD3idkYSd0",
-	"lWe31CiUgiMXU2gGcOqoa+GTizcjujMeidPVdcXxafoyhL5Apcwr7bCBXt0twsALYjQWZ/dYGoJSxoGh",
-	"fEOiEQUulEIq0YoA8F7YPDvqMOYKYkmXwVacL0fPdxvonVSV5Lq/enF86LR6rRGNyNUyxBEidwtx2IFy",
-	"KSbEx+kd+sUXrnvo2ujii5bb6kMld2HPCh4PfGVtymFJ6guVSSuJI3py8UZRTxd0FqZgRxBL5gujX5Zi",
-	"Z2Vq3mqcb3QIawd2cHIBxSLEbkjEg4+Ce4AXYB8zSomnkR69kHE4GEb0ZYL60kCvsqm+VbX70Q6LzLV8",
-	"xke0XKX4BF+c4Dm53/u0kEFb35LV/XgXKJ3WpTfMYo+kh520Ykc0Y2RIjEQsUbLIHAQuuEOl5IPgZfmo",
-	"4CwZfwp8W/sELsW/UwBlG3QqG+DUbSXYbWks3At9pgIMR8jdL9eB4ejLWRN6Z5xBsBkf6LxYJHdj00Yt",
-	"G3Vs1LdRs2ejdgsO2IAuY8Jt1Jx15jZqzfpzG3Vmzd7cRv1ZuzW3UXN/1pnDzmx1ZraUcfl8SmFeS7oO",
-	"EVyIm4b2+FNijqm0deWMuB8f6ATscZr2JOiizv1JEPmOkvoQHwiloJXyVPZOoEDDMg9TuqIv0QRz0uvk",
-	"6ArtJe2jL9DIGo3oyEJfgB1l/n329aHT6vZ2xCrsGkSGefhsOQllmFQo7BNxivVB+ZJnm3QQSNf4EOmY",
-	"/nFKBCMBa9yQXkq16pDZIfWPIRr/+5//2vsU+Pd7Ibvi46J9lQD+PFMHkbJLjnwbJSW1bXCzXonVfyXX",
-	"5V2ym2z0ClIFgNTC+iJ3cVKHKtJf+s9XhynSnq2dyGJvjhWnmEr6rm0yjmBZrc/LFf3eMSbhwJgEMzhq",
-	"6PDvUxJHK1hkOyFbah84Z+la7xSXevdA9BPPIkJ0lgxHTSTPnY743wWO4gO1YwZI1pM0QaygBFUkjDSI",
-	"Jh6iTKao8pgk9dbHSkNKFlB5j3ImxfiTlBJxujJCYNyPkaxoC9rCWYypjyM/wXrKb/Au4jbqih1to7YL",
-	"/ytG00Iz8fNM2AVoBjMV/4AhSH80BCmqOa4So6XQn3JKi9NKu+PFdgOotsSykkPitmlGmjtX7s7EnZ+u",
-	"VuJHzIjlf//z/4dNZGpIhtQTz0VPM8wRTjDHxAvF0atw9kAIyhkn3uUYfaGlAZtC0WXDKsDopdRgk+CL",
-	"HXkafVKa7f2ezuyWG1FbKoIL85cCLAa39K7pJhRqgo8g7sJH46/jeHGu1H9HXR/IajvKra1/lBIi8Up4",
-	"LGTLSFpGY1B0xrbWneHU9dhCxtRg02JQRoD0ymo5LomoZnWAKNOL2RjRV+IoVDsG3eLA0LCarto/M0aF",
-	"oENj2KIO6BHjBpIeh6QUN2ehzPzQVr89osoZYKMwoNdOyDwcgsoBxhFl1JF1YVP/gPKhSb1tSUOibHod",
-	"ySC1NXley8ClMPAIlXXV1e3u8dF54TKXLQiVtGmw6GpPfbQ3D2RdCBUkk1zv2hYoRXCz22y4DRfyhxeE",
-	"4kVgDa12w220Fa43hMkk15N7ytcgIeMYL7kBl9UTxIrIqwTJO0L9Nu6E9DYQ5BeP4AoxcVLKzSZdjcrw",
-	"Sh3jYBnlLCzTgOYp2B7YB6AoS5/HQQYBQRXyi2ckECbNFSQQAc0TK+zIt4YW3NnKWR3K2VtJBK4u0Sa0",
-	"fJXMDj4K6XMHZ6BRckxhksv0owRdZUpAkuTwFw/FSsTRkiSg3vJLuPqXOv7G/AE5WlXO4j4bTKWaTnx4",
-	"orGW23zsZCCYBt6SSXXwRuO6/fPgrvXf8LChvm94gCOfghpb7WmTuP7A60/2cW/Q7Xf2271Wt9lx29MW",
-	"afquN5j08f6g6pEsJWPedArubrU73d5+3xH/cDriPwPxH/37AE88wfxC35ITSiKgrAHuT/a9nt8lnWnb",
-	"bTWbLbc97ZCu3/P2J3082PS8mDA9tKbTJu4OOgMH77sdp9P3W85g4A+cScvzp5P9KZm2SS6vemhNWv4+",
-	"dpttp9/zp04H432n3+p0nf60vd/sev19TFq5JF+r5bZ6TrPptNrnTXfoiv/70bJrMFsgeuz57rQ57ROn",
-	"jbtNp4P7xBn4TeK0pr1p0xtM9nHTtXQYU4IzZHWmbdLym547GeD+dJ/0/K7XmbRxa9B0p63pYNr2XK+F",
-	"O7g76ZOmv+/1Jl3cGbT7rf1mr9l1rRyzp9FJZmk9y/Wafou0px232+y19tv9zqCLe5N9r+8PiDttbnpe",
-	"rFc3tAbTPtn3e1530sHtQavf3Hd70y7p+G2vNWlid9NzCAsSSiADJbCAEW7VYJi1z7N75aE8qZ+n+NhD",
-	"a/98+OP8B/fHn09+Pv7qePXD+ens5P1R58fz19cnrePWDz9/Nzt5ef3x7csjcSiksNYWZ5dimS7l9s4B",
-	"GlRxYGo3FgFnrfnVPL5sX5+4+Du///F/movTfX5egno6tGrx0xp+tDLosYVakjnsWGtTw5uGI8TvwwS3",
-	"LyV3ZZBg6uJLz8iGWIuO61Z1lEj9PTjcDMR/+K5Z87tMcQDxZbNd88s8xL8ZnguVTs3Qz58+3H8Qm2su",
-	"TLxEw4Dbi+Q8jvEVh7xz8Z31QbRXVFr2Pql/Hfn3YqBXVbDAye2/UF0EbbXHM0V14XbmclMq6Y1y5eEr",
-	"EpuaQ+bErbtGuoHfZmHdTs0vkwIRW63oVyRev5xC9uk0gcpKuOkregcd+VD8dqFR0PJ5zWm8jl5xFiF+",
-	"G0jQObh7V+flQc5NKn3iZAp3EPGMrMQPFcsv8z6fQnf0Ay5s1uPswV1PlwTv1gOkkKqtU0t9/MMy868m",
-	"21R95MfJtr3U71NHzD3jpqMob13ZiJJbArElEY9t6VxOBKN2RlWw/puAx6lP3Sps4+yYvma3EjjDGA6G",
-	"gB00Y6HPk+wGuAZIkxvgbsoy+TpJ0Wy5kBQezJdza9h0Xcg3UX+V4aOWkWmcgWVJ4u4XEbkJ2JIn8EFl",
-	"Q0tikDLDM9LU+64YVD7t5UP51tpCVOj6YIloSJBjfkrwggBLKP0TSFLDhvBVXftjbg2bLVvXgE2cEYaB",
-	"l8ZSdt02UmBh6IImgVBWBqfHak+lAuUIDcrp+PueM5h0sWOqXgmglEQT6rptsWzJHFpr59AsmcMgnUJu",
-	"OFpbdoQ67XTcVtMZtNy2k7PyzOG0XFesnt4Xm8aT0FRuNmto6scKR+toC4sMPpA4DLolo2wq2HbupD3d",
-	"9wbEafot7HRId+r08WDiJFYT7k5UgbdXKVnEn2fZecraeYdypuuIrRHeJJQpFJMWMi91l8IMb2eX5Pr1",
-	"19+96YW/vOiEL6Ea+6vzs69w21prWchu7j9scbYpmbQCpIAS/fpQSh02NURR44+pewkSGLN8YuULzqrM",
-	"NWjliXSq/H04DBPsDy1rA8pjHIZJ2kYo4WgmK7gvto0oRslrDXTCANctoIJriqeTcV8jtPMw1O72TWfU",
-	"W4je0MOTjmiIZVYX/QrTBC62dzzMiRNQTigP4uBGZmSVHRPifxQwpcnChWzI9aORMe9BRCS6XcAlXao6",
-	"NaA0H9Or9rIKyleeg3JZSjqrC3/zJIdiAlVQ3q9+de+Mqa6VfNhywFkgkgrzPUHfqS1WztgDZMoZywqU",
-	"vGhIUvB++iAWOs1s03/rFLpSm83YqobgMP1gID42XBRQcpuCAJVFemKqgj3z0EUgH1YLYkR+jqiKZK1K",
-	"NFCbAh2qMLWW66ZRCRzfpKDVEExhhulADFvJFYHxzjvG4xRbfzvBecbOALLOkqz+UCtxay5PeGpbRt/A",
-	"2yhmKqSkYdU0Hj/nNB+xkasmqlSrFGLpV93LNa3SM7bRJH2wFNC+OE2BSilQVAQgxLr6HvHd27NzIRzG",
-	"MeHxWFfUZflADENa7Kigg8Q41fEVOtoSbooZJbsjKi8YFyyKIRMoqQasQsYzKWAIo9bdnU4MFb+II49Q",
-	"HeYMygaEq4lTUAiQDTJCTDyVEX+QjS6W6XexzQ24/a3mmHxXOlO2jD0mgeyAT2SYfBj++ba84N6HbfjE",
-	"K1NhARyamoAKTJOfKGQYKHIwDcIQwpmoD/CGa5X7l/J7c7f9StyY6/npzx5NmuzZ81uqhC+zI9qGNapi",
-	"Y6Ura409BqewxEWFJp5xZRImFYYgta8BF8lElqoEA0UVrTdtoRNZgzcrwcxlMyp0/nTo/Iidj64zuPzw",
-	"xc5o1Mj8sPvF38qAz8oGH/gJ3pvEOE7q3sqUVLaMK8ackmntoDeWKoYrktIz+BQHELSUofCB8g/nsPFl",
-	"TRKV5QuBlBpKlUNAfaJiT5i/esY11lOg0yBAXK3dyxAiGb5S0PIPPzZlzxnnqIwdjITawXh88iYfZrMO",
-	"sCwPNFTYrN8leL0LQKkPGb1KyaFM9OJB2VlXYusWcxSJ1fH/fAeQ5IMcV24lbAJ5/+uTkJSVo3kJv2fq",
-	"lm04ZMT7lWdMZ10tVPHlb7CGdZyKZ6zao/iIM0LMuIb+YJfrCF9BnF8ifCYrBb+1zr33RPb4f7y1+ptZ",
-	"qb8Zt4GTqgarbcsXKRrzmvgCeZdrcquyJiEP7V1aWq03cFtDNMY+ZApEZBFiCeIiS6uJf3lsIfNL4O8R",
-	"lVbxrkz9W1OwrYEOdTKAMqTNlFmdpzk4gODu8dHUuaBz5gMohXMWUI+MEQt9MI4xzdneYQqRnbbVbG1y",
-	"kIkRPn5HFnSpQ0hqi3XpORUBnC3jI+x/SMpTGFJczBDtYKpSCXBsuOjzEHolxFnrNt/ah1dvs3/DGZVl",
-	"/cQ2ybfjwOS/KJNAEaE4E6370yeLLayhJfhCRXtbQ2tPacHqJettBCUcBMHhbcWemz5ANy24krMfPS1g",
-	"7DXz4rEYl6HMKWj9pCra/daS1KidWOX4kwlIf1S/Zq564+//xBCfDOp88oLRaRhIINNOs1VLk43AzwcG",
-	"wGsJQ/17UIPlAVLrdFvG1acT2CB3AQdEoff6FuY8tUfVhlfgExpkiQyTUDi4dgREGQiRG9EYXxOdV5Hz",
-	"35A7jyzi1DMLWVU6mW7PzLkzyz5ci2+yQBlrj5jlX1cw71PP7ERda/0RhZWepgoP+Y8QVL+54Lg4RxlT",
-	"eEvTee9NGhq0JroQ1EOJyKDDS+hV8QZH3rjYoMlSiXKiUBU2mXXpMH5FNk47rc/I5jelmzUl1Z/INnuT",
-	"TPozGWaCfX3m8TX3DTm88rQ8axIFmzCgjSJCfR12dEp85klE/PGeypxs/Cyz36H6C2LTaRjQkpjwr0j8",
-	"UoxqI9MCntgslsVn1sR2WjLD9v+8fPvi/Id3r5D4xAQEy/89Yf7K/DuCufAF8ZxlFH45ssz5jCzz1T14",
-	"N/NLvrW9tLvcFskbSKVbIV0CGVYLTSQ8c/juKH3DZBsoBKVEllhzOdAGVHrAIaOk8TNfE3kmCNBqdBsd",
-	"heSTfIYmS+qHBO0cH53v2rLel1EJYRJQHK0q1/gMOtlSPOEbLAdXMHSSX/XC7/39/yhO/PveQ4gt/15L",
-	"ZM31URW1ZwSH8exj9SYzw2ySXHmdgyvoyZMUJh/HeIJ54k6wIWw4Af4spfPX0P/jjwAZmZgYkUnMqlax",
-	"6ol6NZoqeqtpF+cbyar/97bVddtbjnxphFOXTsF84cnmkow9RRqCRctzk2wFeTPiXVfxUB5Upzoq5JR4",
-	"LPIBKyuB3oxzyXC/LAlUEUmhIXIQOqiAoDOiEkIniIcZyIYMSjz1U5znLMbmZGXU4zyQ2eyA1DlZjai8",
-	"ERsbCHVjs4j5GF2T1Z5EpdKY5mMcx1EwWcaEjxVylhFzCk7EEdU4Dwr4QN+2qT5M6gRRDqKtgcaBP0Zz",
-	"fK2BzXAYosAn8wWLJa4ypijwEQ7F2bhSaGtqJydXV5ARAt8+40YIrqK/wnBqoDGAOYwRxVHEbrmEqZpi",
-	"6kD9HgYxeSoX0zaQSllh1CVW3xFwzuPvBCMiJq8L5qTp7Mk6QHsaFM4aWv0J7pDupOf0J13f6Xgd7Az8",
-	"FnF606bn4tak7XUkjD6O5Q3iXBZnbnZdN0mCTWvRWGfvTo9OvnKaLmwfCNQnN7EDoe6u6zbTe9t0qI00",
-	"nn6LbW2SrFZWV2tLWsL6+xk6mglJLdvyl7IFklQhIncxiSiWtM1PvH7awtZkIL5BiKrLVoCQEHuN+Kno",
-	"TlOU5Hx/2/SALZYHdmP29luyIGXx5RSUfKPGj3x9iCjLgXQgl/jT/VZr4gzak47T6XSbTh+LvTDF0wnu",
-	"ev60v9WCwPTWmkkwlAQhrpbMQBpGUR0QjSfO5TMKuRSuqXXZ6Nz1tAJNkCffFoUZKjWsN4AgbcRiI4/R",
-	"aXClUpwURO7MELIs9JOMvqJSlR6AomUjMeKRGtar1MhOBQOIx58+6YLhKqYiBaKT6T4dx206buvc7Q/b",
-	"zWGn1+j2Wj/qdCcuK5aXSMVE0DZCtsJhvLr0cOQ3oCYZv8TilQ9KvNzOLoNO94J8bPcGHz9+fzXrvfv+",
-	"hUtWX80ngkAyuCOB0IHl1PD35alvaQEGI6MLMtXUTJXkK5lqx2kNzpudYbM9bO039nud7FTzeV3GFO5a",
-	"P9yxr+P/8Z+H7/Y/Tq+73/7Yn3fff/9EU+DgFhVrdin3Diyf0XYYwFVSzGIcWsPWFrs/zWl+pzaBZjzB",
-	"hKeK8+BkL5EOpwZWULZ4Y8WW0IHbCkJU7Yz6MXTpHikK5NY2n7/DKzHpU30G13XJGC3IsVd7aApFzn76",
-	"UF52rDQ17H0xv8Ng6O19NO8S1I3quLPS1JDsEq4TW/Lzp4iwLhNZWUm1UQIZP8uLeChb9yDh8RS7SdLm",
-	"1KBIyXZ6SaYBzUQuFGj/1BcJmyldKijbrjgTmu1ht9vY7w9qnAmGtFyTbvpkAv8p1+yhMtAMgcgtZF2d",
-	"Nd1cqmavLtn7RxCYNTXCzBjWq4UPFrkqn+Z94U43I3O31Bz3Pt1qt3ituEe8vcjdPgRSsytlSIkJFExl",
-	"QKTCZYY9y/l0Gf5HnssaU/bpz2UVQ7mBSezKNOsoIDcPW+ZMMOVfEv+zSfyvSPz5xP1f2ygNDt24hx6s",
-	"3NobX84Fka4L0qnaqiM6ogBRM1KbYGTJilKpaaNrT+CIABa+KrTZQEdTtGJLwI4HnF3fR3MWKZ8Xt3UF",
-	"kBHFIWdpqoIZ76O8wwFdw3NJ9TUh0jVillGCrTqix2BCIMPnVui1K7JMmvweVHdJhZqqe+WCqIigJGDm",
-	"11Xl1zk96kr2dC20WH993fz645tB+MuLZrgAsd4+P5s97/zexLpewcdIdrVwfyn0a46I35FCrwDdaij0",
-	"ZtTF2sCqtwtCD98dpZWBipBtmENSQOmFufpcPH+8EqfHkNnsujL1w3DHt0i9K1Qq16RpN9yEPA2rRo6e",
-	"Jv4Kz8OUetmb7PNMOSaocbdbdaNttvcEi/nD4fGbdYspnm+3mHpgf/TF3LCIgnCVi5gtPbYmjEyDhUEk",
-	"QqaiXmmFNJ67gYFo60yBsmdc16cc0RSkFGqfyaJlB+kPuhgaVELD3CyGhnWNs1Jc++h6BQCN5yZq+kYA",
-	"rJMlVLnSIIhi5lKj0KVB10EhloM0NrdFZTTGkCUsFBxZh8e4BiqyuR1U5GeAaEwuw3KAgV3H3Xea7nmz",
-	"KQEDG67E1QP1R19/O7g76Tmd/sCVCPeAbu/iieeTaTp/ddhChfYUMP8lFOKzhpbYNQv1igLozwHvVY1F",
-	"MDqwFW5OWl7b7zikO60cj7pGIn+e2c6JjAORDAjMJte/mVyXNbdC5xW7N7NzN2MZ5jbLFhELorOHRCyI",
-	"79aDTUBNiHX3T7lBm/iEUGuiGmDslFwJSzjiaQ0ZHRWgb8SLwlrWHlEQQhLqJfNpWmV1RHd0CBZlcTBV",
-	"Wx0if9GSxkGYVqVRtcZ2K+Ww9Ptm1vNRdq5m64x8eeCueBRXfs7qI6WT/ONLk8csxyYgs1zE3W8hIZJU",
-	"vi04wdNZfSYnpDFMco0Sf1WkBAPcz6rFTfMCtyTv2oiltMJtsW9dVEtWi6oIWxKssUXMkhjQZvzxNSJX",
-	"3T9lR1Mic4V6LMa2J1auOlz31Z1KlDWDdJ/pksBQIwjkra5sAoIZI1k5RdUo3smXMd5tlMvQw2U8u+Ak",
-	"epTgFJPKcJEuZCQe/Hdl7SLx9DL5e1seEiNPMwDvn94lF8vVNqalfrHI6pvZ5CsveBt8c3Tx8ah5Ehzx",
-	"I3ra9V4c9Y6uF99/9+KbQYOsvml6re9WZ+//R7w4O35/tDqibsNrhXQyf+36338TPnDSclprxJKuaQIe",
-	"Z49FURqn81C5tG3EpCoxWyFclP/MHGsqVoxriycSKyXdoZ2AKsqoPcWiZEvtPoX4SHNDDIUJhFOFbLhp",
-	"7iW1Es1Q+RpGdA5XSn6XtZjtTL11h8erkKCxULFVRnEY0Gs+LkkgVPH7RmDjWWZ49ma0MW3ySnv3V7B2",
-	"k7II2aSDOpURFiCVKkfS/d1YvOsvfruO24aYyF6KmJ9eDegaYZe6PHtJYKSs92Yc90ovlxqaWHeuSz39",
-	"+5//u9X/pXqeOd6O4+6fN7vpeGtcNyTFzgSpgYUBv01wvPGp0DP1m46u5QkNVW26/xJ0/7KpUPyfqClK",
-	"7mJrSJdhaFuLiNzIf9+nlq63jCJC48vEzJ1GTHKWGEX6s4IRefiYxKbVfA48HbMHm9VaQJQIh832dank",
-	"EltTFaAVnX/vnOKYvAnmQey8kb6A8hGpb/aKH9zbmVZOhcinqkZe3ZbSjwqtcRJv15L4AOhSLwVZUbig",
-	"9Lda9T/+ThyBOAfI0RrUbyAZv/y2WyvjWn0rC1QbSeCZdGj1ki4sWOrTKGUU0wutBUG1c+NMoy6Kg+Di",
-	"9I3KcRO2J3qvC5OhMVc4Gzss0vaGyrFnlOwijCJMfTZPiwyP6BWh4sgk/oH6lavL/lu84miO+bUMLkgI",
-	"U4rGoWaQCcU1d9OjlHQtFmrF5VYeD2DCe9fi0QJHHgkbMmPyUsFDifNj83HB2+IfjhzGlmL+SeTS5/Sw",
-	"aFJtxEWoHp71JJN8RW9IyBakJhB7Zmf9qSTwFnLsIfgRVcLbbdf/+DWLJoHvE1ofDUV9WbBN/jTHhvLL",
-	"lLF3+bmxzgh7CABqYUeVy/tMHHBB3tfBty3rD+BuE6zUv/Spz7wla0HCqC8zQTf/EVtJRU/X30oVgdRv",
-	"6babI42eXr8ztjWrM1P43R/Vf/oj+q9N/fSb+isSb7WjN3r5jl7qEJdSfkWHgI8BodBJQnrmyFJfX5PV",
-	"M27Ak2jI3U4FqH/grwXzLwGZXR84TlNwx/KTVRiFlNwiTmLxFm+gMQX0fkA9kOPIVz8e0dLyx+homlqc",
-	"ULwAPmKRNDkltpJyC6UWJ1pEROIqrTMkMyHgT2ZISnvusWZk4ZHyB5Y9UlpM2aOc9bmFeXqhYoI1GqJC",
-	"5K1hi6qROoT6kBX/RDbp1kWjt16z/wCbNB+p/ZdN+p9ikz74rPzLmK1zWGdj4tFZLWM2TWaNzYAWldJa",
-	"GV+dbD51vIlzuRAOVh4Khtgt5RWxBk+ZCHmbFsZdK9Cg4+1hdHOfrdXJZUw1AhSg3yz4p+5N9fZ7Fj5b",
-	"UyZ5UyxiEWrbiEHcpFHmeE6WDtaEDziaE0yrSj3lWL5evaflEpTJuirjGYmlxycPLAdKblLLqTQkMhMA",
-	"eYDGdBmGY+QHHE9CwlOsumygJJYASRndEoUE6270AHTCYGX05NPlB6ohZy+p5eBfpOhvcNMJ3BNveNMa",
-	"9Pd73U671XT1v7YOBVHz+pw61e9ABOW1JSmK/vhC6FcL7VOnbrUMg1NWQ6nxvU/Jv4/8+70EQdTZiEd2",
-	"nqYKE+zNEtRTMg9iuekleGQYk0jYx+o1BSDpeWQRlxy7z4PIF0L4UA9kq4rtRvqyDq1Uw6qsWC4fb12s",
-	"XH32FOEypdecEZQpLZvoIUVnx2dIRaaBz5yrlCmJQTe0+Jw32DKeKJQ/A4f0W7ICZkgxLm1rEeJYnCZH",
-	"BiLgmQSVFZylZjpMx3n/YRvZllvIdcXSE+7Ll02vscElrrr+u7F8CAB6ro0UKbGu0p5rQEUUXkZm2YfM",
-	"Rgbok+oIgiJBjA09CSL/AeAF79P9rtDTK6XBdrF9EqAQfGm6kTSNIhfVFlB5lwsuNKjcid5hztGYkrv4",
-	"Hb4iIN3GaIK9a4T5iI4X6Y86rUO8C1E5BwppQHuiJFABwO1DlliJQqHlzEPCAx8Rqfd0iWmlVUbz5NPp",
-	"exG5CdiSr82ZSwicGd4c370h9CqeWcO+KwZVWv/qacMFM5Owhtbxz4erkxfu3fGZuzr57n/ujj+y5vFH",
-	"5p4EHffk5fXHk/NTPH157f5w/s38ZH7ckbZaIj5zqSIdp9l0Wt3zZnvYbQ87vUanM2h3U/BFayiDwRuC",
-	"1hH2lL1qgjnLvHAIOhx0cGva8/pOZx8Tp9NvDpwJmU6c3n636bnNwX6zDciS0RWmwceU/6bTJu4OOgMH",
-	"77sdp9P3W85g4A+cScvzp5P9KZm24VAqSl87RfxWTkzbislcSHHxXjEfJZlwZ9hsDduthut2O4NOMVpR",
-	"l4FSi7PX609Ip98lTneKsdNp99pO3223nRZp+612r992fTE3Q2RYQ2vS8vex22w7/Z4/dToY7zv9Vqfr",
-	"9Kft/WbX6+9j0truBHnKIL0/9WmyKR7tSQ6UbSLZGCUpgrn4QytrSG00CEk7PHlJ/GGKBa8zoaH03+2M",
-	"0BGVqfRK15xDVTNeJfU/T6waiIyjVGJktbktBMsn61osYEZD04Ug6qGRf6gSG8EVDegV8AfEs7VjR/3m",
-	"XEN16ScQB1vs6+qF+E2D3ASPPO4yoXJKW4TBqNH+jiRWHfNV0O6hDu8nlHYqjApvuitWAm97HTiBWjTX",
-	"+Ohx0VYHiDI0XUaQJ6iMWCH+QNbFDAVxubX8a8Ri/VmPzXwZ6w2MtBGLkVUEEyVBCJrzypf6dxFZ9JvL",
-	"xz8vO2bqXG/kxUdocbVRDbPyb3OZ7IrhNxAA9ujwBITDkN1yAC6MmS4+LTbIxekbW6mBU6UisinCI1q6",
-	"qzD1ZVkpNA1I6HMUBrJkKUp1IbTkxAdkRDPn0YBUbIzoD2yJPEwRQCTOsW7D7CqgqujQZKUvIXWNsXjJ",
-	"Rftj/coY8BwPpa9CDaws0OYgW0FoiOR1i6wWzlFG59V3LFGEVyNq1nKdV+nBnyfUxicwyXy4TWKyaiIA",
-	"34uJXERh5s1yHVTlzztmdMtT66PVBLlXCumvEtDy+9A/9T1Nis4crv5SRh8itNcKvs+pjO6F7Gr99Y3Z",
-	"zLNMsSOlj4ALVcIx2IiS23xqtqw6xpaxx+aksY2T9Y0YW10/q5jIn9S9apfecxkrBai8AYeDprJzcke8",
-	"pWhA3etsKUle5T7/LF5f02WL45jMF/ELWUytZed9uD1wabbPm66RKZ4b5NBSssuy4TiRP7+AIlgtQWq1",
-	"mYFT21PXa+EOdrqTPnE6/r7nDCZd7HQG7X5rv9lrdt3O472W7Gqz41Lw+l9+yuKhFEqB8fvQcuWUopty",
-	"uXWIQubhEAWUx5h6BO2MrxiKGQtRjPk1ipZ0DOg2qa4z3NuDb2aMx8O+23dBlVaTLV603RBKeCKlq+qN",
-	"Noxrbgl4WRQnhzJkPbmwD6IM5MiURVmc0gZ6rW7fpKhnEfhhja6wPw9oSU+vknt5oagmGEHslsItH6G+",
-	"reWaVMjzOraCJJdI5kKxNcLpZbG1Yqcp9i9KQXzR4bujtNDmznibIhty4VS3uZJf2a6hjt5JJhLK6Dc3",
-	"s51x9aH/73/+K9MrsH6xP7OI6XsyEX3p0Et8BSio41yZ90yrZknuYuOtN8dpVVQV+MSr51KVkpjtMUmQ",
-	"LnIlAEcJHaEA/ZnyqbmCCUjV2EbjHKIr/JTEleapKcNi7j/c/78AAAD//w==",
+	"7L37cuM2sj/+Kvjyt1Vjb0iZutmWplLneG6JN3M7YzuTTTzHgkjIYkwBCgHZo5l11T7E7wm+f+yD7ZN8",
+	"Cw2ABG8SJXsy2cxUnZMdiyQujUaju9H96Y9OwGZzRgkV3Bl+dMh7PJvHBP59lFwt6VsynjJ2Jf++xvGC",
+	"yH8ECcGChEfCGTodv9Pz/LbX7p+2/WHXH/p+y/f9nx3XCSMesCR8PMWUkvg4dIbO4PBgv9/rdtq++Zfj",
+	"OpF80h/7ZH/cDrxOeDDxerg/8Aa43/b8oDvp4wMyCDttx3VEgieTKDhhiyQg0GS70+319w8OPfkPryf/",
+	"M5D/Mb8P8DhwXGcxD0tj7vin7f6wk4359tZ1HkVJqCd9shjzIInmImJ0NQHaba/TP213h/3usLff6vUG",
+	"3X5P0oBcEyrfIjMcxa2ICpLgANrTz55FsSAJd4a/vNOUGPRwZ7IfHHq9A0y83mF74I3JZOztH/Tbgd8e",
+	"HLS7Y8d1WHKJafQBy8aAEJNJG/cHvYGHD/ye1zsMO95gEA68cScIJ+ODCZl0ieM6nCTXUUCcoROoheHy",
+	"R4HFgjtDJ6JyeNfyRUFm8xgL+WYV/fSUe8N2Z9jttHy/3xvAlBdJ7AydqRBzPtzbu1GkbGnG2ts/HJPe",
+	"YZ94/QnGXq+73/UO/W7X65Bu2OnuH3b9UM7uhiVXfI71Go874QH2213vcD+UzIEPvMNOr+8dTroH7X5w",
+	"eIBJBxbvZBrN5xG9XLeAIRZY/q+e7FAkC+KaZb3AepJ9z+96ncFpe3/oSyZJF1Qul8N1Xxeaji39uSRn",
+	"8ZGmXtWjkMSk5pFaFfjzEt4QCQ6u5BtznATlFwwH3UwvFPc7rkPxTK7gmRoA0oRBL+XPkhmChMjZ/vuf",
+	"/3ej/8s4wqZWz/MP5JZKqZXnBc0DrYDNDF/wPd2MR2g4ZxEVzi0sJDu6JFQ8IRO8iEWVEHqaJCzhT+W+",
+	"Uhz6NF2ZgFGBA2EtiPnFEPud63xPcAgb7+Ot67xUVHJc53XC5iQREdFP3pDLiAuSkNAZ0kUc278ccc6C",
+	"CLaIenRiyOm4zolQe+fI7KdTnFwScZbo4Z4u5/KxpoPjmiUybek/S31oWsh94VuUWk8iNuf/ba3AGopx",
+	"LF/LGCsjl/OTd0ooBrGGgxlxMvq9SuCdAhUdDtJaSpxk5hRoKjlnH4RJVx4gKedUUvmjk/4h5993nSd6",
+	"QYcTHHPiOk9/PeMkAeK4zjOWzHCsxwZDdZ1ni7jwy3cJW8yPw/fwiX7E2YV++pokXAlY33XeYHoF/zhl",
+	"LBbRPGtEr+axFPAUx9mYXUcOqNDsrcUqvAv/WMMwqTi9uWnZ20jtIb6Yk4TJg5Gs5Kw6Ypd57U9EaWvD",
+	"dNvlHfM84sLaNb+slCz1u2LdJrgL29cLlxPB5nPYr5+TWUqCqdu+fQeE/iq/V8pv17l4HtErGKrizOeY",
+	"C6CMRSvn9auTU9R4UYeo73fRiVLz0BnF1ziK8ThWYod9PSi+HhRfD4q1B4W1NZ0TEk9WkBbPo73r9p7+",
+	"fK/bNirs1xPmE54wd1ygd/YKvSG/LUhukf64MvH3kwe3eRLxRZyn0AvCOb6UX6gOEab8RjIW6vg+evWD",
+	"HNoiCAjnysCGXTG1SfEGC/I8mkXCg/+CZU4si93RC8MRjmN2Q0I0Jwm6iWjIbtCEJUhMI46OXh+jK7Js",
+	"ScIHUzIDy16ouURUkEuSwFzs/t6QGY5oRC9X9BmTiUARRWJKULBIEkKF7nvDrjipmNrbKalqGhEacld2",
+	"e0aj94iTgNGQr+nw1nXmOMEzIjRpj4KALaiQO6XY7+mUIKweP+AoCmXTkXwwx2KaOQxw2oLrJOS3RQRC",
+	"RflJspFMpDiXzLhYROCgUCPjIpGkleN6nbBfSVA5ktcJu45CAkRY0Oi3BUFRSKiIJhFJEJvAg7n6vmaU",
+	"87T1VaP8S0KkePj/9jJf5556yvdeG7plA1V8f0JiElSs2yv4B45RwGYzjDiRlBckRHHEhRz1PN2+SDAU",
+	"0SBehMTwUQLbqIVeiSlJ0CQiccgRToAIFEkxR0LEFkJ+mpBwERA0x8uY4RDx6AMZonMQFy7s+XOnhbSG",
+	"jb5FfMpu5D7RraYU+21BkmVGsr9wNbEKhrKWLd33dSxkHEm1DBQ15JyICvACzyIazRYzZ9h2q3bUiuE0",
+	"4iMt1FDA6CS6XCTgN60Z+k3a1525Khu2NQnbLVlHXzNebr27ar/eVDZ9t7371nbCVg7SvLByZFYr29JT",
+	"E84eEEi9hPA5o1zfV4SziGrJB156RgVR/8TzeRwFsOZ7v3LlDLavOuAots82nFwt1VtaAZBvtK66vw7e",
+	"d/4bHrby6sBC67jOfuhP2pND4nVxv+318CHxBmGbeJ3J/qQdDMYHuO3Lc3wcJUDVbf3423jI3eLNRZX2",
+	"NSFYLBJFlxmm+JLMCBVH80hr9Lfay9xootZ5ohzOlsIhyVywHSQVaU4xv1A0l2MvXEHYY+/rsV+zRTAl",
+	"STRZytaz00GdFBenSXz1PPq+J5nntinvGY6CT2rPUhfdRGIqJbfyqfOWHDKw5CMcWgrmBlwZ0WscR2H+",
+	"6omFSjTCo4tEN+w6s1Qb07+hMQuXQ3McLdE5LMW5gyKOZhHnapc3J4OcinJN1FDC9BsywhFlAs2wCKYg",
+	"fVUjGUleMvGMLWi4IUGo9VmRIpSJiwk8tGmhVweGo57e25RfMrP2aIq5UkWlEDRzfK3O7VPGnkv1eMOp",
+	"CuuzbRZfnn9iiQRjKIZ27nWpJWtJPoKmpRqOaaaLC3xFONrZ76EfokcPURu9iB6Bth7RS8JlK7stJFsJ",
+	"GKUEbkNlW0HMOAkRnghokWhzIiPoGcULMWVJ9IFsyjiLwqdFiuae5/gHAakRlgNAY4ITOTh2RWDI6WF2",
+	"r8RVfaWd6L2KWIJuEkYvFUHkEXSvgiWbc+GOfYhmCylNCDLE0AqDFtTWKOR8KDuVI69p+yXTE5srpa2u",
+	"nebklISoJeexmiiK6HwhUIgFdhFGMxxL5YeEKApdSVfKkFx/uWcU1dQgM0o/Y8k4CkM1rc0E1qsbSpIa",
+	"avydLVDIQDixG72DNPWRsvtbGX2yMdwbeSS35ftDYxIzegmmC6YMrBR5KGek2FJ055iqhhyn+aFkMjul",
+	"Qdq5nMtNhSc7a8wYKGkrmcMgP+XK1j8ZgYHfIsGNgu+iG8yzQWZ0/gTHR4NT4pPuxrqTo70vT4qNzwTZ",
+	"1x3OhNVC0EgOEARWHIXd3/2yiZH3elyST8j7uTxeYLqPoiT8dCqFXuunwA9p+/etWBBJgFZIBI5iQ79m",
+	"LKKUiU1ZxIQDbX1QpidFjmbEXNBp4o1xtS5mK8VmUnKnq/X928mrly0r9qrn+5uYJWZujXZbudd1ftiq",
+	"rvU3e+UPVnlXm7aUfVTnQG3ekvzg1g4I2/YATwgOX9F4uXL9J2nj+dXPfNNKWcShx2i8zC96994X3fQ5",
+	"w0tY+JCpY28HZ2OAFxhFGN0kkSC7XyBL3KcNWuSIamP0bYVPzz76bbbo3Ttb8DkJoklEwkrfIgrYIg5h",
+	"NGOSDegL44lPcMAWWUO78y8EYxdx81PW4o1295OdE3c8cr84fkkfbqx9xtlXtaySYEEu4MUL8j4gJCw4",
+	"J04ZQzNMl0bJ4C30OiaYS5tjifAljiiKsVArkxCRLC9gzZxh+3A7ZSOdby03yTcQjBmZMRf44o0ciHek",
+	"BlK8VThR951oQUUUq4sbdS2aSOLzjS5e/6xMd0KSa5I8zZilMdNNcBQvktXyiUPrF+pnm9tO2IyIaUQv",
+	"0Q1cVyeMXkoVgi0SRPLHV/+eVdm1XVvU+RRewiKNat2Fx5ntZtx2dnRCerq375U8q3q1KPOjfAlm/0zZ",
+	"X3e3l1PCwD9UBlEaFyMPDvVX5kGkCCcJXracdzo5QL22SOKSl/HszfOW8+62aFBdRteEgisPPCd6VC1n",
+	"G4pmFKmlbfYKUnP8kk45trXhTJlyJZRDqpyh89QoN4jja2Ls04jmjGXHVe/roKTt/FEnrHZhH+HQ9NdC",
+	"jUakXXeWj0ZtL/aY0UkcBZvSSBAusp1YotJrdXsme5/AW0O0p9N2bMKknd8PWY7AQ4CsztmcqGgJPQw9",
+	"6fs0n8yUjYHUbeecv/Z0t/HRrpjuS5ZaQ8VLvBP2CawBM9MVer492+II7mfSdRp/p7+VI/aEvU5AbYu2",
+	"PltMrGQVqexoGCnxZyxUZqwazPHEO6PmN+8kokGJiOXR3R8d07giNYP6QWlSfQr1xFDqSD9Wu1Xy85jI",
+	"s5JQSa70+sNIvQKZtnVtr95d6ix/hHkUuOjk1WkUXBEhBekjdZcaJARitXCsIiZ+TCM4tFajt8CGtDIq",
+	"0Tz7uuDy7vm+HK7AUcxVEJkKk2gJCGa9kCqJfcXrOldkaV2+m5ar1L/smab1BUTMXHs+wX08GA/G3Z7f",
+	"GfR8PNjIfX7R8/2L4gCqjDAiFgnlUt0CpQVFOphShxJOQXEKWJKQABzDC1Kk/ie7aui1u4aUq10h+rg3",
+	"Z7M0ds2txL1S9fdwjBRJOyNUvEkj4TYi7VP170qO7tgc/XdpHZng4nmMaRaYY4JSMdLBXimbSxVoTpIJ",
+	"S2ZKWKSnfyvdAdrGuDDfXOhGcqunJ7lViASsSJFKG7D56knLN16kcW1gKekJFNdJhY9tqei8IaVr7Kol",
+	"69lL9hhTeDuioQl8hrAyFKm/L/qRuJ6dHaRLUe1nrui6as+EvV6nG/b74/3BYH/SgXfUh+qlQo/pQ+12",
+	"0QO8l61WWsmbKaEII9NnpXc6t1h3OFfPVgcH9fy2IXet3b/t2dmcINFE/juyb6VBGzJxNAVyaE16S959",
+	"yQR6tjnLplqaZtmb6QW5evb9j8/3498e9+Ini+Nn7+dPT0++w78PA6/sv8jOWdbL52NndT9ugppbxTi/",
+	"e4seLahW1np+NF4ZFQZeFcs5x0KQhJrA+rM3z4fSKrZcPJBzJB8oTsBoyrhAEEFR9ucYSwiyqCKaxT9k",
+	"GS1SXYSD2GQ2bBxycJ16cdYFr240jNKKZex8f4Gt6R7OLVN1vP/Q8Uk4Oeh0xt6gO+55vV6/7R3ifuj1",
+	"Jngyxv0gnByOndwi3Ky8lbz/8A5NaRJm26EcAlWg6+LThX6erQ39hBS27BZ/c32mGV3y/VhRn5aL0/Ro",
+	"J3npSHcrZTBNXlgbkXQcKgeEnZCw6qNHURLa31jpBFZCSYgF8UQErqpCVkk+vWBVV8/MezrfYG3CionR",
+	"+lh+UMg6WGnNyldfwav2RK3cg6YTzecirOrTsnnTLm/tVJlfnCzg1qKgTX97iLm+9cLmieBqHnmXjpuN",
+	"lTLnGrZ6DE0DO4XKd4JjOzNVZ3fnOW+bxTWrNsPvnxN6KabOsCNt81lEzd/tquwkmzzqbFk3mfAuW+Vx",
+	"5qjYZLcUPvtjbRgVkL+u4WN4qzCR+r2m71aa3sEU2t1uqxYa+Z12a67XT71hU7qavZsu3wq+V5n0azfx",
+	"LKL2r+3Pua3LU8kSJkrbV53hHx1CFzOgeikzpmCy2fZGpJEh9F33uwquSLWBj2sEEAwke79ySeSqHS3E",
+	"1LpRy89G5xp+XE0j15ljzm+Ykj+bSEnVvvX9mmEq5as8TmESPIqxGzREmKNRzg89NJ7e84XvdwP4Fv5J",
+	"Ri1n3YhVT7XDtDdgPTVLo4Ts6hGg6uwtOEn2JIuMlLGiLBxFn5azhviFlqfshiKIrmRUpW6Uvi7hV35c",
+	"n5KhZUY2Pp12JjtYn8S7kgHKA6qldd0OxAvFIvlpvGAJQXgMmexTguAtV5nBYkoSuGLFdFlJo/pNl0kV",
+	"s+Gta2G3qMo/s8JyLSMqvTB1HTuS5l0jHaPBFk91uHqOLE3LZA9/3HJB9fe1YzotZt8UFnFzreSuKrnm",
+	"uydshiNaTZPND/FtyWgf1vmBpW3WHd3NSJ4p03nCb3VIVhDP/r7f3UJ3LrbZbFoG2Sg/KQOuGgky4410",
+	"6zx7ZkoAxArJv40WUxHVjGdEQW/Ik0d2PXLRgob6AkZODv5xTWjIkgcchSxYzAgV6pKUT9mNgsq4v8HO",
+	"iJp/niqxCQ4qRi1KcZyTdtYTwQSOa0Id8+ekfE+35Oq+ymtY+AoWShNXD7t23S3YuDvLjjIwdNXKPlFv",
+	"IY2GiygT6t5fOx7zp+QDjmJ2yR8Choo6aNQHyjWkQFbYZAIJlYtYAeJpDIoa4dbk8F4rADeWYlWiqUSw",
+	"8lg2lk96QTMLobCJ167RUWmFohDtYMQpu5nE+IrsqtxauR6CoTDikubpR7nVqVoV7Wd2hs7//uJ7g3cf",
+	"23230779i9PMarAh6ooDtyxHnd1a0X2OHDmQuwr0mvLWTWHwUkYaMxYTTOXDDBOvUVs2al4FX2YAehUP",
+	"Myy9Rl3VtpOh7jVqR+HyNXo1Re6r6FXFpmT63hFldDljC27D+VVB/D19X/7tZMkFmdm/mIum7LcqKzCD",
+	"C/zYiPUM4GatzMzxY8WsNWp8I0wcwKFLP1Jw8j+QJa8WqiMbdH6ErshSB73B7yjAFG6k4DkJ0XjZ+Gy0",
+	"h5OOoup4TAHoG7WncUxLctG0YoiV96iXqfGuwUJVqzMKsos312iKy1+iQWEqpoOqIRZdiGUHJtwaSFJX",
+	"W7oV9viR+USb5GkTxixHTSzZIm5Rg7PwJo8ntZmOXujPLeBKZXSoI2O9XfaHmkrV8JX5UFPUYAP3/F3l",
+	"SoVQ0Q8AL2I+jyGGWmSB/2KKBaheXLtdLCy2h4BWB/fGcLt8B1Fzj3LGdXh0SSN6qffUSg909uatXTBj",
+	"9Ven5r1bnQOx+vWzJG4g/WRDVazzhMTRNUkquF6qV7O5eM4uG4s209iR+rSK6rpVXm3PbGUsYAPEaJSA",
+	"LZzlVcc6kK7hfod3jTKyrTMktsG9K5+eQIbQY+3VLtOPkvdCE38TGprEo+LmHYUJoPuOhgqly44A4Ar4",
+	"F43JhCl8ShTq5Vdh2DiEg8EsypzQUFGcL4I0WVGlDMjTWfVUuRC8AR5iCQcRRRRwVDR/tD6h8YUNYGYR",
+	"XNFwkM0fKbWtvVBcuNJi27xRf0lk7dhVW93szrodf39bU8NovqjZ7aSW1/X9zHG1nc1X7oLCGplJ2Y3m",
+	"mjDjyI3Xnu8qWlarhHI1X+NLkiJdVUxwM6UxFdN3URZT2ZLfPvAzMrFDbs0VWsU3Dzj6/vT0NVLERPLN",
+	"VqUFZ8UlFU3t6WKGqZcQHIL1r73nOmwxopdoJqWLbsC6MVAxM5WiuHqWxyq8l6NMH0IRVYws5VlF03lC",
+	"WNcOZfFjxm3gY8E2UoiznCRSFulwIdVZsohJq5mj4qpSdZ+yRCATgwePxvKfssOriIIPzEQWRsEUsQBi",
+	"nsN19ykbrw5GHIZifWj8b/UrZEdqlokZcXT8BEVcUm6y0L46kbDFOCZ8ypiAfmm4xxIIKzXzThgT6iJJ",
+	"jiANrTQxYnI92CJBfDGfyxELgmdwPpl4eefa8/HhYd/f7wSHfvegf9DzJ9XDt4JIi+M/UwDDaeja8ROl",
+	"42rLecEJnEwGO81UtZKq7yUROW7Pjy6ZXPhBPzxo+/jwIDjE3fbkcH/l8IRWR6pC7PTo5CsFIijdae3R",
+	"V3GhHQloQYmTV4qB66RQRY5DhYAZomKaAPIaRvCnIfv/8fLsTycAVnNSRl01dYuzDDMYrkFGISrx2DMr",
+	"IKUIq4+FfUn+gCsm0rzDK+R+HuO4aj9lIT+FzJGHKepvJKTJmyxR1pyVOavygDjq+R2LYKlDuOpc+J7g",
+	"WEzLukemyxvNG4pqLKw6P2uvsnUbVTpEOdirNIKrTZxNueCPq9THZEVgqCimvev2nvIZNPI/FSZ0VeP3",
+	"UbN5atweG7hKsBBJNF4I/VflhxV6X54oP5DlHsQbowkOBEePoiTUntaJ9puouPqdUWAuWkYuGs1jLKTm",
+	"chyO/v3Pf+22qrZAWsKycmjqDqPMydC53BMq9N81Np06tQgOpsagesARodckZnNS2X/V4QgpZ5FJNdW9",
+	"PURcmYZyjyhQmogjjCjz2Fw7iPT2EPpCV3a44ZU4D9icNItkPIFX0z33sY5M6vLYNvr0crmIL4IpcLvc",
+	"JzN41krN3hFiCRrxGW+xhRizBQ1HG0+oeL8rn9Yz+ImZ/EoGz09TWxxql2nHXH6ubIIYTStwuBnav5xf",
+	"GaZ2ht+vDCLEpcvzhr6XcZSEbzfyt9rxlLkCJA30cUVREqZCo3h1A2Srushxvmc3Co8pT8d0J4Df5LcF",
+	"Wahs7BrdY6HyGao4M1mQNIZK7rMpDlWKN3hXlafmoVSVACuHkhurx6pzRyqG6pqsxhKPtg2msdp1bZrZ",
+	"86vi579xRgF7okpZsZApTBQH2nnz7DHaH/id3Zz7uBC/mrBZ5fzY3D5IcajyzGbsWmUZz2MM7kT9Q8Dm",
+	"SyiMnAu6tUMD1YFd5kadc1K6CJg7+qsqWhRdq7nagGWZFWMulE4G9+7SQJrNxVIrkeUz1HXez+IsCMle",
+	"zkzJ0buHW1eZOI5fTaCMWWUgCNQDLo0vmhEu8GyOEjJPiGRXo82GWBBp7iERzSzurqzXAuys+1H51/p0",
+	"NdAGabKWPGI4aBG68M7xySt0uO+3kWLmvFFkCoL7nVP/cNhtD3v7rf5+52c7wLJBNFylpVhbiiY/hJvp",
+	"RdTrn5EP3f2zD4c/vXy7//qnxz5ZfjcbV96+KS6BTqEAUK7CWkVI6XJOTP/q22wllC/DAMOazWBae9fE",
+	"i7H62K1lp0eYE+f2XTl90pj0LFzq2hGwxoYpjFXNW06F7GHGNLU40nUyWIesirdrCoBbRoil4JvRmmJH",
+	"VWrQ6rlVXNeqguPWulWpak8kD88iSrjJaa/eD1KRghZrpPu1qeufb/55xAUvXdOJJLq8JBmVpdrGFqLx",
+	"tVwtKdKrxKJEs9akvH3ePEc4DBPC9fASEpDomqTI6byhg23NsMrnDNWntU0UXqQK2uFzAtW6MLftQ3Mw",
+	"cRSJXXs/jRdcrie/yNyEF+AmxJxHl1R+Y1UQbPJ2Vjm+9u0GDTZoJateH+DZHEeX1C7Na37KGsp+UjFf",
+	"ud8ILf+EEwqAEtkEV7xQ0U/+eVWn9gvrRlAx3ZgtcSyWFyIiSdXcc88rBph7XtH+PGEzBgTnAgdXVV0U",
+	"X1nZSt04C29UjLT4RgUxC69UkLPwRsVQEzIhSYLj2pHmX6gYaP6Fyi5ucBJWb68VL1V2VXyporuKn7QR",
+	"wls4rHlwSaiBV5ECtdRz1YvplerKt7jAiW5swQWbSSrLowPA7O0fM5qYnywKmJ8UBap/S5lbHclSo12M",
+	"TUp2y74MtozldBLWbwmL47Fk7ZUPaxq0f9b0sOZmfsmmlv6SMbj5KWNo88tlNBGtMY4xDcgFDsvPRIIp",
+	"x4FayFKvhkCB5CJ9T66p1YLje5P3w8avBnK4cePXMwaufhveuljZv3pFV62oe2s1rYB3+DT3mxlZlc1V",
+	"e7pzFTSls4MesXCZN17uV2G1ijxY+upf//r61cnpX/+KRnuZW3jvur2nfSp872Nao+52z+g1o6JWW6W6",
+	"VmusBkBRzR2ZcT1SeJrNVaOUeEoRvyfqbaLq34F0zemSpjhuRJvviPishPnu6cZ02fuY1jS9XUej70hG",
+	"mC0pJO2LIokKVXSVDarRVtRFkymgW2nqVFzcGA94QX2XxoXdjBowv7sZU5OYhC+gMdsSN4k1+QAF4wjg",
+	"WWaStsjTywZ9l2wwaODZivkY2wL6e9fQTSDJfBcfAYIrfP0CFyyRRmploEX1QqpgiTCCEwAnS3siMLaq",
+	"iaSJUFWFkwSOEV3MxsrFUkGnNSFEqcMgXU3XLKHq991G3K9Saj73wXN2dyFxtzNIkeEOZ5Ch4+c8g84+",
+	"qahNSdRA2lYUKs+QjkoFbiu2UEVN6lwDN9OLZ1ft7z88H8S/PW7Hc0BL656eTB9VNleF31F2d82jH7a+",
+	"LVYfb5SUYMo1HdX0ewTwSiBkZ1KqysbkNw9VGSSubyJRz+9ucQutZ1saRpX4yIP6l1PFm+Fd5CuPFbAu",
+	"7LJUeZw9MWXhhfwJxzG7gZersFhzpSDebZipn8UprJG+pfiQ2uiEYvJ7YVxl4hbKlWxL5ao6LJuSI1d+",
+	"ZXXVE1PNBfImcBCQuTx+4ea8wWFWIqfd8z3Q9ATKW1dtLVX4GnYYhMEJhnh0SdMDWbMYb6EXBitQoJhg",
+	"LtAhCqY4wYEgCX+o761mBFOOzh3t1CCIUXLuIEb1DRBcGp07V4TMczFj6WvKbCxevff7udTSnX/8cn7O",
+	"z89P3n08dG93/7JK1BXLRTTlp6w4Rl0cSaqYlhWfosu8uC4W0xl+XVUmY21sUMY4etj3wDMNHe64UJEM",
+	"U+P0t3VEk9txoUNmLCdC6VHm0yg9ylxBpUfa/139UEmnC4NYD5nYwRX4UXAS5IZTfJKNpvgkG0zxSak7",
+	"OaCCNzP9KT/dgjsz/anQ5LsVHF+TclZ3p1W+gcpfCje7TM1urRrZa5VMVrFzapL664HM6gRdfIOXHM0w",
+	"v6qJt9TLsNGk9R1Yc5ySwkWmHm16o1m4/bSG1GCj2utdB11Se5O56hryTgs6i+ix+r5dXl2zjMVDKf37",
+	"WpvcJjatCva06qxYF3eWckmTKenDM1vvsjl79ua5UlBvojg28i8dbQk1IRdV1jvcCvqlZNRtwB5PdYxg",
+	"PQzMBkudkzOVaCUbju4eAGpWDrHMh3FEr6oikKKEi9q0v2rBRN7Dg7VoJfOEXDd4sUBONSLdv25Ed/qu",
+	"Us2oArXROtdFPYKNCb2qGZz1phzIioZqg6vmJLlYhaDTrPemSDu5Gevp2WPXA7WGBWOo9yRVY/IAuQ03",
+	"bcj0dZAutsTOh8wTyFWpk4rbRpmknlgdTrGcE8gT122PCRKssVf266Hwux4KlSyXy4uvSNFVz8EALBJU",
+	"2mp2ipRg6FoFzICPeyGmhIooiMSyGCV3TitNMlZjgtUESEJaSFY8slJts4ohNQMYrAYVrCg3Ba8egSUP",
+	"Uki2pPPUSPiChBHWqcMvwDUjX04dM8VCPBuiFpoUmmxypaUtBoKasgauU4OwWyL6GNx2p7WwoGIzWNBG",
+	"rr474nBCHarmg00rV+nhwh8bjXfBSVItj94WcUdd2D4lemEeBQ0wU9OO8jifasJubq0qd3kFAHr5KNkY",
+	"DsuefuPx291UjfXUQtwoRA9yXfHsUZSEDzh6+j6ChC0OP57eRHHEQCidRDSY1ggZdZBuA7uyDlD5k2Gq",
+	"6Ns5SLC5IktPxUebm1WTdJS1oGrCB2kCiMIV0aGPlvyOeHZsS+ndOqevKEH69gDdQD0TKN4qpT+bICuh",
+	"CeiMdag2myCMzs6On6CdiJoER8U/uybOU985yjkYrwss0B3AYWoUwAwsZkvMl8zL3QRjxmIhBf5QhI2p",
+	"cws0wYcp7Y6zVdpE/pTV6djKZ0tomLJaibnU1xW1es3iSZYywcVcHncQzZNWjZG8APpkQDiPxjFBUoVW",
+	"CS0A40aEWmzLRwv1ZIZ7ezu/YO/Dkfez7w28d9+cn7d2v9G/vPvYcW93hoAT+M3uf+3s/fK/5+f83V93",
+	"/6vSoVsN4V6SctmtXxUqSXpU/ORlV3vecTiqzsFNX1l3TOaag5ebnogrMp3ctGBMjVdLrqxu4IEd7Czf",
+	"foiyDB4U4CRZotF7L0ux8uTugYTckQuYLFPyHn3/4uixd/L9Uae/b5htzMLlFtdq2bzc/JKUqVqcZtWh",
+	"UVFto7Ty89VJY9Wjq+rMypspHPqawiGZRDRSmru5F+ZonDAcBpDQozYibJKXRCjdT+7LhMyYUBKbJBXR",
+	"MaDF8afVIOhvAYPbbHZIFcJRXM6+4YLNORqTFHZBMKZS3LJi2EXbaK2/4mkze1HqAIXMBMjx0WMbol8e",
+	"QKBMkLrCH7joAccxaWnX9oN39qGxoQ237sT4PqsBvmV28GOIpFWQBLo1OPJDEMNmCcxt4Arg2ozdXlYq",
+	"mC8BBJmZVKRljo4t9MTgK0zxNbwnjTRIXtpqefM0qKFNHTFULVIYLIUAo4gKphL/IDrDDg/DcdyIKG/I",
+	"ZcQBz7JMmuyZYn4UUXR2+rhVl/m1dvZZgzkE2pWAkemLUv2ukc8nUywHWbxjldqsifqml0jLWyl7USqU",
+	"XcRZLoUmAVM8tb8BvSSOUQCeEHUaS30PJMs2HCB1m8a4e/Ldl6ZFqdNDoFGl7vKEcBFRFWUmGAL4ACUr",
+	"IjphUisFRcTKFOMtdKyI9PjNC6Ta4lUOkrVzOq3MFX+pg/jm8eISEg2x3EU0jAkvbLIH+l8PcsNzNXyH",
+	"1MXVdymuEAewWt3yVhvxTN8GltO/5MGib4Tuie11X9vxfC4gKT/U10k0w8kS/UCWLZRmVGYJn1YuZckI",
+	"Xef0vc1is+oS/IqukTSILBt1zaV2AUUgygd/pomM8g0LTiAHGgCzLICYQ2zlyYsTg9QiD2e58aW9VKkU",
+	"VphDm+EEGGPUmAcUJwm7QaFU4rRyUmmHPmOJMQ9dFE3Qki3QDVYvGgemUW5YgnBmixr0C/ecGvtiYoB8",
+	"M0vTBskwdSZTE1MSclTWia7Wm3e1MMZp3cD1SCTm5RUKYaH9an8lpjmwEAU+QThSPmnjoQwsVPiMJo5r",
+	"HpwYOEKwr1TihXY3aiZK30iRC6FbS9zCtfN1dIkFy9cZKTPaexIsLAO3jDmp005G4FMQURxrFk6ISCIS",
+	"PkSjCY5iaUygS6mQLOa56I8FWI4aWlJVnTbQkyuG9R0RR3Fs9GurAlN51xoniYnNvlSIKfkWKvTt/A4r",
+	"hLtLa8cIfQ1ZpoDNmA2/LUVFC8nTEH2LKNNDaVSyQJ5EzXq/mTKurz2sQPOII0HeC7QTYE68iHJCeSSi",
+	"a7K75YDU+mdD2lwXuF0njasX9Ta36ilowso1TysXA20yJIUiB6StSW5dJFVZCSsOM7snjQeX4mil0Fsa",
+	"GGStS7Ugd7Ju3zUgW4kqFtHMnfkm3rbSTXixT7DtXk0qzs8XJLkkKeRHczQjDQcyk5+juUJRevPsMTro",
+	"DvZ3lZvxrcGZhhoUCteDI4xmZDYmifJmwZckq11tPFs6XK5egr/aHDRcf/kGIDzLTocXK8JHT7TYqwiy",
+	"KjDCSSogX9RVqqrRavS4rLU5ySC0K677GvuK87qA5nx99ifkEicgCvVxxd2cJzo7783zkfIPFo4/ANmF",
+	"HBCuoplnOjAqYPSaJFwpUE7mbuWrjosTaTvFINJXyg0DFJAJCetLlOCIVyHOPdkYuku1F2KBXbglIiHC",
+	"MaOXBt1Eh9Y2MoehrRWOAoPud621ukkkTcgHylXWuibJ+MEQPbiJaMhuWkHMuHK8sCQkSQvCJUn4oJX3",
+	"4P5y5P2MvQ++N7h4983O+Xkr98PuN5VeWq37V+pHx2kZIDUuxYVyqNxGHvPTSkCgv24jWDNyrd1HFVxj",
+	"byZReVP1NnW1ASilh/gUWP6GoDnLHIBavT578/y/UPvbIwjHcFHn2xMN080S1P32lLEXmC6V68/aI2f0",
+	"irIbuWuOTHSg/s6B8ivWR6s2Re54/qNPxJUb4V0DReXuZRW2gM6+l0oM91gsIapRVxYlEKOVoTL69jF7",
+	"27pXAsAGQgOyItCIIgWbe/T6GHxSXMn6tSdruYJHA5IUTvDPUTLiHq4PVRNvCNa179cgvJL38xhrH5pZ",
+	"SpM5oXdu4Wowt8DVF+VbVb7Yorxjw8vQUnmWBsS1AQYrw67X1J+prsjhroJabRyvWoKbL/jIMOfgPZqb",
+	"d0a2eSG/RvLRQ4THXGXIwAMwc+SDmlS6zRDsG8XHbgBmX0UdVaqksqjBY7ag91fZgJS9GE1kbOGrW9eZ",
+	"CjHPF/WoAe7T03jA9S5MdRcodQg+cRTAeSqVmTFBCcHScKkGkVxVX6G0BlnVhBwtS4Mvk2VdFYXqNfy9",
+	"airUcNA9M+VJCY85zcCIqAUvV6N2nBIuUvurgYfCtjWsb9E8opf13ojGZvxan0vFeC0d920kps9NBHy1",
+	"eqj1dfDYymP+At5HOAxJ2EIvwDTnKCYTgdhCoPESjf7CSUwCMYJrEqnPfb3t/nrb/fW2++tt99fb7q+3",
+	"3V9vu5vddrvORXoyNxbha6RN+QY9UwAaOp2zD6rUiG3uIqwWN7qUqB7Jhrjz5KLn+xc62/5Cu2Vrq988",
+	"wmGKj3O+8P3OfoKT5CE6Vt8jnfuxosaNzrzt+b77H1jxxkBSFenl/m7VcMwIDMXrRvBFlsrqBftjchh0",
+	"D/r7k16nGm1Zb/8yx5YUE0UExSdKTm8QhXKUzUEsEip1ARM2Lo0IOIqiigpwdWwJd38j/XSE9PZagqqg",
+	"b8WRVPybFZPLEIXGBE1JPJeLNYGie+PF5aVcFpagBZVKr8DZOqmxqHD3BkWsjow7Vj7Wc87HFaWTi9Rm",
+	"L+bczRN2meCZnIVUgpa2kmyxqWUsdKvqPmbCYoP72t+Jms5qjJSG2xqGoCVNjrbOZsmU9WXUnuiNUFvj",
+	"SvWXYXFvumPseoQr9k5xK8zwXJWFl1oamCJzLKb8nAK6K5TxofoOJ7HR5/ay4gv8obFsAMFInrLgVc7T",
+	"+pymMWyWSIcSRPOEjWMyU04CWAo5hj/hRtkE+aegKpLEm0QkDu1lTgl6RZYZYqMi3n/KviiCLFUpnZwE",
+	"iyQSyxOp+Sk6FpJwqp1oWU04C7HfKtimIj4i+foUXBQGbmVYaj9bH4Xxdus65cSd7UYBubDNBmKyXkpj",
+	"ycrhV6VGqoXL5Zci1c8QPTgynyJpvak8ZMlKS6kyqHYVip7uG9RvUKfTPtMBTYWYw3DCWURXkERVygN9",
+	"dfT26aPvX7364eTi6MmL45cXp69+ePoSYjnTjlQKa0UvUGHK9KLeemY09r+9Pa1GPZXvQ8yoKke34CTZ",
+	"wwsxbdanql5XmxOfrbV6UVJaEm9npP5uXZHlKA01VC8rfDMoI6sVtt1GQzFQVbXgh9QajgEfAPUJRiT3",
+	"ugcwiAjOChx6jMbLhn0zSE+u8ORk6cSqVC4EHmIaptnO+fahlarmVccVksruQbNnuoMajPu0JhM837BK",
+	"n5a7o3Fe+IPcAMyLxSHcAg9NmDrMwMFrWaja4A/RDEeglKrwJrgIdUxa5GUkpotxK2AzA0Iapv8oHxyv",
+	"aOrw9vIF3+14Lj4n+IojTq5JgmN0TWjIEv4g/XKWK4PJW+f0CAVxpAAWIiGIul2WKjQwN+PENKLqyKEF",
+	"1X5rhWzIBYrEMFeBEF0RMucoEvycqm+hcKGYcjdDjIB1cJE6CsGJ7iJCFzPu2kYvB45TWtCYhRGRIz6n",
+	"/0BPdFf/QI8wh2jAKfoHSMasdfSPc/oPz/PS/5cfHkmJhnZS32EUkF30DzTaA1G3d90eyb9WwptCCzbw",
+	"AXRUX2wUmt8EDF1+UExORd9UZpiqrqE+5ctcxoHpN73t5nsfrZvv271///NfVVPNTpFS6U/oyt5cb8lY",
+	"dmNuiOB6S9FyHslZ6gcjN/vp6BJcP/pJ3SBAJiH50EWjVRAOULGxFpBCjbjz/EUmNR/rqEMY5nV7r2pH",
+	"8bUsoGVvrpsjeYih5+xStZ0dR3L2uuqip6ouwk8Z7rDI11a8Xdt9cY7n9CmUsE39BAFOIOcXU8k02lMF",
+	"XKS0hYc2s9q7CyVkTjBUxVVVMo2XYwT77vGURQHhaIZDKPmWQCa52eJpbT+5taKYUDE8p57V1RDh1PZQ",
+	"cX9g42vkZksf3lEuAXBS4VganCQElXgXctAB65eEYGacU4RGld67kavDwjMbyVzWEcQmE13cNHUhyAm/",
+	"Nn+0FKWlXFGEBm5syd6OTL618tGowCejAkRAQsCHQeQ9DkS8RHF0JU9OtFBBcFCcc6fn91xJYKsm+NA0",
+	"PNp1ZUfmPiQKVU1PBfZEKKaCS7tHBxRIo4uErSKpRxny9yjL+5dGO2fxQhAkj6EdvguXEVLKjnQZX/Wy",
+	"Ou4NziujRI5IXWPsjHq+j4rUVuO7iTjZfajZiKR4BIBZIZhcNMgdR6PXZ6cj2fg14WikrttHsgssDw5J",
+	"xvSWV0V9w8JDGEwLZQqRXmGoFB3j4EotbkH8XhLB0ajnd6ADRnXB56zKsxwS5L8HGaoADBkunyC3BdCH",
+	"cs9VCswlEbLp9gjoL+XwUKuByrNoH9SmWu6oI98vHlY6LSaFsoZWdYIUVVyec8SNdFq+Dq2EJZywhABy",
+	"byr0pYDMVzXNmu+hQouKveXRD6wWpb5VU5xRyYkl2snvSgUOEXLjyQt3s7n2Oh1U9Iiojuywp4gjNse/",
+	"LchDCGzi2oDJNGqIUoZ+riOe1uzOkddsN2Aw2UEW6A1ZBZTc5D8wm0LuR9hoo7QUt5edxTHU3JNKUSRS",
+	"lcGVQ5F9yN90lhc4Xxg10QCqZ/i6hY4EmjEu0CS6rqjWi60SvTO8RHwK/heabTlYXNUNJwLtSKqOyZLR",
+	"cLeFTKaf/Ch1FXElg8ZLMBKAcDhekBY6QqPXR6ePv4fNYKqgS31P77O05Hmn0zIoPJAzqCFjpLgYGRXW",
+	"XGxpMejpl7xFEsPZLvsIzcW9KpktKTY6k0JJx5k/1JHwCmfkJqJa6VNNcQTHzIJDz9z4GFVLsOksjWRo",
+	"u7YiOKjAGSmZ1IU8qb1fuVQ7f3rxHO08wQI/ZlQkGApiLGMyzJxewKHqEFCuEH3eulkFDNmBtD/VWz+Q",
+	"5Y+Swq8m//7nv9TL6YM9+294ay9tbhQNaRR/e+6IZEHOHZ09uojjXbnd5C7jciw7IxWQ8i1WF076r7Fs",
+	"QYdl/CJl9rtvYZ1HIISVOpDuppGCMhuhHRWqsET6ImUX9ouKxQE2Gn18qgrSpvBjtyOTs0DJJRORku40",
+	"YPIQbaFReiGeHTbAJOoSdDmH82Ok+WX00A6PixR7BBjKMkqLBl8TVyGNjJfGvs/rlHunhIuRuZhOyGTB",
+	"CdBpnkBZLmChmLH5GAdXph4l4ebgURbKSIUxWCRUmEejzNU3UueQPnlkB8ehIhHc33LjsMRBwji3M2Ae",
+	"FnUDC54l4qjn96A5FTilNRM2KTOw5PRibl+8dOVBmeKKgPKFdqyd8IAjOp/JDrR1xwkNeboAqlw9TXMP",
+	"Rwjq1YPIVGq8KjaQHhe2+pKk50wUGiGCQJ/BigJvnp6cooQtBJHjUptUK+BDLblTVVUwUEqys5CEKQ2M",
+	"Git1WFMRwIP/jkBBGnlvyEyVIdIL570hnEgGP6PRe8QVPP+u4jajnpIQQU2AXGXazDxzUdv3ZesZnD9F",
+	"U7ZI0FwJeRfAvSIV/1NUJbDCYEqW6k3FmGHWljkh1doXT1EteUG7gjFD0EwUaB2dT/GcPDT6sna2Z7Uv",
+	"Oh21FM9xgq9JLHsoO5ZDJoSCdZpytKN1vpY/2m0htRsUdxvw/tDmf7n0gPEPSwoGz1AZwvrW4e2pB2MM",
+	"0Xgh9InumlRwlqADFOIlVwrcmKc+09zMz52XTFvXsJ3ZdRSS8Nx5KI9J0MLked3z27IZtcGkrfWAF0rb",
+	"W412gTOVgSZPI3kI6pfVASWZCK5r1Wae6zallj7QuyJvwSlktkin0GOOxkxM0SjEAmtODLFQCu2OXMeS",
+	"jaS4hU/ZDdfv7tpkGYURD1gSPs7A2LSuDHH/KbjaOT2m84VQDG0y8AwwquJD7ZSRczb7KllIvQOSi+Xi",
+	"yhMZHChKCGGa8fM5BS9QZBl3Rs3awZImUQwoBjHmUyheLvkLcXIJr5qTf1cpiGC1xDHo8uc0t+UfquEI",
+	"GA64jpSimRActtAjJQsli8FEJf+SJHU37WRmjwsai3tOjbxxEbhrhmi/h36IHj00XNveV3/mlIdOX/+a",
+	"+nyHqI1eRI/UBIzdeU5HvXZ3pBUw1+xVPZwHPLOol5LqWVhgBPqh+kFBHkBA0zPvUG1cyc5S06BQ9ANF",
+	"wkWUcCgiovXHbgfF5JrEHIWEzN2UrkpFUYrTzD5RpAIEh6u+G3959vyc7ozOpRLh+1JLsB06Ui2iSuZV",
+	"dthCT9/P4yiIBBpJFWWk7F0l48AfcE2ScwpcqIRUqvxBxRpp2u1onYNrjES18Mxwvho9322h10ojVOv+",
+	"9PGLI6+z3zmnCblcxDhB5P1cnumgQ8sJ8VEWSHD2je8f+S46+6bjdw7V0XakeDwKtVGthqWoDxn0Whc+",
+	"py/Pnmvq6QUBi7cniaUAP9BvC7mzckXrTaEOdARrB+dlegvHEsSuScKjD5J7gBdgHzNKSWCgmlVKJmzq",
+	"JylsWws9zWN1aG1IcahUiIzVvsMSlFMAzmm15vSRmMzI272P8zRX83a0C5TWkHGK6Yz1H5DssFPG+jnN",
+	"2VIK5BgrmEsyA4ELPmEl+bT6IR+VfEKjj1HoGtfHhfx3VgHBBdXR1Rm0Sva6yia6lRpMDZqdlLvfrkKz",
+	"MzfUNnbeKAdBN3pogC2Q2o1tF3Vc1HPRoYva+y7qduCAjahUc1zUnvZmLupMD2cu6k3b+zMXHU67nZmL",
+	"2gfT3gx2Zqc3dZWMK6ZdE2GcIEMEUQG2P2H0MbU6Ne6M9rncjh4aBJVRlskm6aLP/XGUhJ6W+hAkyQWe",
+	"zbXyVPVOpFE/cw8zuqJv0Rhzst8r0BXaS9tH36Bz5/ycnjvoGzAX7b9Pvj/yOv39HbkKuxaRYR4hW4xj",
+	"FSsWSzNMnmKHoHyps035QdT9wBCZNI1RRgQrp27UUs5YveqQrKP0jyEa/fuf/9r7GIW3ezG75KOyGWlr",
+	"1srjocyv49BFp2aeLniTL+XqP1XrkmU+u+gp5EsAqaWRSd6LtJBkYr4MHy2PMqhc13jS5d4caU6xbZFd",
+	"12YcybLGbFEr+pNnTcKDMUlm8PTQ4d9viEiWsMhuSrbMDPJOsrXeKS/17kPZj5gmhJjEJ47aSJ07Pfm/",
+	"c5yIh3rHDJAqCG2jUEINyUTaohBSPUS55F/tGEpRLkZaQ0oXUDvJCibF6KOSEiJbGSkwbkdIlaQHbeFE",
+	"YBriJEzBGosbvI+4i/pyR7uo68P/ytF00FT+PJV2AZrCTOU/YAjK7Q6RmnqOy9RoKfWnfe/ytDK3DnK7",
+	"AdZqakCqIXHXtpbtnat2Z3prka1W6i7NieV///P/h01ka0iW1JPPZU9TzBFOQUPlC+XR65j+SArKKSfB",
+	"xQh9Y6QBm6AInAipVYDRE6XBphEoO+o0+qg129s9AwChNqKxVCQXFu8+mADv+67tDZVqQogg+CREo++F",
+	"mJ9q9d/TtyTKgtXee/OjkhCp8yVgMVskyjIagaIzco3uDKduwOYqsAjbFoM2ApTz2chxRUQ9q4eIMrOY",
+	"rXP6VB6FesegGxxZGlbb1/tnyqgUdGgEW9QDPWLUQsqxwlOYXhar9Bfj3HDPqfZ5uCiO6JUXswDHoHKA",
+	"cUQZ9VRh98wNol2FSm9b0Jho14UJ51DamjqvVfRWHAWEcmJdcb84Pi3daLM5oYo2LZZc7umP9maRKuyk",
+	"I4XSO27XAaUIrrfbLb/lQ0r4nFA8j5yh0235ra4uzAGxQukd7Z52qSjMV1aVe6fKH8kVUTcminek+m1d",
+	"fZltIMkvH8E9auqLVZtNAwYphS3z/4NlVLCwbAOaZ2i5YB9EPPV5PMwBpehKvGJKImnSXEIWFdA8tcKO",
+	"Q2fowMW1mtWRmr2ThiGbGqtSy9f4BOCjUFcL4PO0aobqoiIqByuFR5sQkCQFAOUjuRIiWZC0Kof6EuIf",
+	"lI6/NolCjVbXo7rNR5TpplNXpWys47fvOhmIKIK3VGYhvNG66v46eN/5b3jY0t+3AigEk1UlcLqTNvHD",
+	"QXA4PsD7g/5h76C73+m3e3530iHt0A8G40N8MKh7pGrB2Re6krs73V5//+DQk//wevI/A/kf8/sAjwPJ",
+	"/FLfUhNKw8CcAT4cHwT7YZ/0Jl2/0253/O6kR/rhfnAwPsSDdc/LOfBDZzJp4/6gN/Dwgd/zeodhxxsM",
+	"woE37gThZHwwIZMuKaTKD51xJzzAfrvrHe6HE6+H8YF32On1vcNJ96DdDw4PMOkU8radjt/Z99ptr9M9",
+	"bftDX/7fz47bgNki2eN+6E/ak0PidXG/7fXwIfEGYZt4ncn+pB0Mxge47TsmlisFCnR6ky7phO3AHw/w",
+	"4eSA7If9oDfu4s6g7U86k8GkG/hBB/dwf3xI2uFBsD/u496ge9g5aO+3+75TYPYsRMuujev4QTvskO6k",
+	"5/fb+52D7mFv0Mf744PgMBwQf9Je97xccHboDCaH5CDcD/rjHu4OOoftA39/0ie9sBt0xm3sr3sOsVFS",
+	"CWSgBJaKfDgNGGbl8/xe2ZYnzfOswMXQOTgd/jz7u//zry9/ffHdi+XfT99MX7497v18+uzqZedF5++/",
+	"/jh9+eTqw6snx/JQyOpSOJxdyGW6UNu7gFFRx4GZ3VhGjHdmlzNx0b166eMfw8MP/9OevzngpxWw5UOn",
+	"ET+t4EcnB/9eKgZdAH931jW8bjhS/G4nuEMluWsjJTMXX3ZGtuRa9Hy/rqNU6u/B4WaV7IHv2g2/y1X3",
+	"kV+2uw2/LNbosWOUoVS5Hf/6y7vbd3JzzaSJl2oYcHuRnscCX3KAEpDfOe9ke2WlZe+j/tdxeCsHelmH",
+	"658GOUjVRdLWeDwzoB7u5u5wlZLeqlYeviPC1hxyJ27TNTINfJ6F9XsNv0wrPG20ot8RsXo5pewzuRK1",
+	"peyzV8wOOg6hev3cgCUWk7uzsCSz4ixB/CZSqLEQYqDPy4cFN6nyiZOJ0FdvS/lDzfKr5Nf70B3DiEub",
+	"9UX+4G6mS4J3awsppIvjNVIf/7TM/LvJNkXtO8q2vczv00TMPeC2o6hoXbmIkhsCITQJF65yLqeC0Tij",
+	"alj/ecRF5lN3Sts4P6bv2Y1CD7GGgyEuCU1ZHPI0xQOuAbIMD7ibcmy+TvNUOz5kxkezxcwZtn0fkm70",
+	"X1VIhlVkGuWQdtLkg3lCriO24CkiVNXQ0lCr3PCsXP1DXw6qmPvzrnprbSAqTIHPVDSkYEC/pBBQAA+V",
+	"/QkkaWBDhAu1zC+4M2x3XFPEPXVGWAZeFjLa97tI47+hM5rGezk56CWnO1EKlCc1KK8XHgTeYNzHnq16",
+	"pRhhCiCq73flsqVz6KycQ7tiDoNsCoXhGG3Zk+q01/M7bW/Q8btewcqzh9Pxfbl6Zl+sG09KU7XZnKGt",
+	"H2totOMNLDL4QIFRmJasuudg2/nj7uQgGBCvHXaw1yP9iXeIB2MvtZpwf6wrtD7NyCL/PMnPUxW/PVIz",
+	"XUVsA9qnsMhJqKqrW+5SmOHN9IJcPfv+x+f78W+Pe/GTxfGz9/Onpyff4a6z0rJQ3dy+2+Bs0zJpCXAJ",
+	"Ffr1kZI6bGKJotafU/eSJLBmec/KF5xVlRkISot/ogS1hbpV7VU8IVILVy+bXFlIq1Xhpfp7V8HvxjFc",
+	"d+iUKbi8PcHXpi7hqIVe6uvliEPIW1g+vaz7HBh35WjvLKRT/IBqmppX904YDKLQfXN2z76o4PRxjKlB",
+	"GWs15tUTlmfUIsul+W2/vJPiOUsbM3+b/LQiP8JMdSw3SZf8Jqs3ornTdrZonaiSz56QmKQ1KesZTL2m",
+	"jIG3OXB7CFwgOvRAQ2qA4bCea/J9r9F+pKoRpSjNbzPY+zHEBhBBwjotI0PIKeroNoesB3Iuqx29NfD/",
+	"mGdjayoeT9gWsrHIbw0F4wmrl4p3ZVE18TuwZr4cQz1vvtE3ITiOs6oUmk8iygWO4zSrL1ZoZZij0XdP",
+	"SzEoI6uiKUSEjJcq4WTHVLZwSzGvuy4aL61w+PESEgVJCx2BSexC0LSrAhRVeP5I50Zk3YUMon50OYyK",
+	"W5bi1inQZtMz6ISdAASio3h6W4PbEtCpIp2rW+LYgIJOvqqI8yoJVfppvrSHgeK+3ViA19XvKEn1bBg6",
+	"RML8YY+k5dz+3ieYXTFj49nXKWuWQOK/sxS6b5FySURul28nVJ5nqnudSJE0g1vwhAQQXAqRk0YNNHV2",
+	"7JAXlTPgQrAp1ZtdnYatJps5G9N970cLHq7b3mpPVRR3KTFZ2kvLaegH+yS7KCNj84na31Runqx8z5d3",
+	"iMsdl81/u/22Vrn8DoITUp1uvFSh3xq8EBIWLqNrQk1Es61rNtpdG6iYVq916uTNPamT7qbH9Gc4iu7H",
+	"ijrNNPYvcwttrwRblnmToCJp7WfFxwhFo1QyQ1C8DweUVkwhvMhkR6OEzGNIzbUOtnOaQWZFSm1+fVYR",
+	"uh2FtyMVU7/TKHkNJ+ScXpG5sNN4dEYL5IkEUxJcmVB8nFZ5sTK4mmjJNvE+v4q8ZttVoKDf58bTpnLq",
+	"0Pl8h/SnkS+S81mSAvN+seJGLvBd5E1Wc2qFuxFe0rGfaVXRKeYpUqqrZMVGeR4gQIbn1E7nSIVZHHFB",
+	"qFS9JyxBo7SK1khnzAAegg4dHz2BfLfIpJCpWmZN5IU1+fvWw02RNhWHLe3c14yLl88LJdScXN0zJ1+1",
+	"bL/d2VyDr6widltZEU4OIZ8tIEfdRFr0VtWzu8Fc4anH8e/uCLv37QXzQKYoz6bbyyp3Ub+9XkPOXCGl",
+	"wkpkN/kRgnAxMrk3tfsNMtJhb7nnVEUOz1kiAMlE4WmI7B6y8/59hf+/wdaxJ/aJTNjUu6QobnuW3pni",
+	"DZZTycSm8S78I4eNn17G3tzc2BG3ewr6yF7N2813XGVNk1V+GRSSSUQjA80/13bN5zuiyxU8NyJA+l3l",
+	"pNlCBCwrDClUSn0c/4dLBpjHBgevxdWVIShbuLW1u9q13NHqchn2NJrjy4hiseZCb51r+V5rQdeY2BkC",
+	"RC4wpIQBu3o0aQ1PVaHMlMWu69Qqh3iXXk1ahboFqOmL2y7vTQ90oSLO3v3+AmE7z3S+/MKf1EX9XVPf",
+	"tLuJEV+NYIOpBrEpFmwB+bCcEwvR5pxqhJ46ADW9KdCRxqXo+H6Whgznv2kelAw7Lx9AK1YrB1LJ/eJN",
+	"cKtIu7q4/0Oc7nfYyHUT1bFUWWGZ39v6bhKGesLWxqBuLQVM8P0WigAo6iuMglcnp7yg9ZevoWxpsaOz",
+	"jNNoVOOaM/AqymKnZLfaLrCgsHLQlghLM8HA4cpf5JFHqME12tiA+AS2w+ff6HKZvirxX8CWl9y73YZP",
+	"w7BrLICjvDsfkChyMX6lgD4pJFYq958vRO+u0Xlrz55CLNwfIFbvyebReeucpCp2fc0dZqCqQUITD7g2",
+	"CRVEEEejnINxlBoocyymBVsIXCqr7jg1OKYzdP73lyPvZ+x98L3Bxbtvds7PW7kfdr/5S1W5p9Uxfrqy",
+	"q0j9iJGuu1Qz5oxMd4/zq4k0wxGgFOQo/FAnhBTqm48VPsOIZJ5qXUCSA4JWqmKPWbh8wLOo3ZzTetVe",
+	"vi9vteo553ErO6nz+3VVmaZieZXSZv0xrVIK8cc4ZvQyI4c20bdwMSdydcIv7wBSfFDgyo2ETaQSPlXE",
+	"5urgX6tk5IpDJh/Xu34h36Z+0C8tWFbRqoH+4FbrCDp25saKnVnr3rsne/w/3lq9+eLuiMFJ1YDVNuWL",
+	"LMhwRUKxSt60uVVbkwA8+RoQhXfePHuM9gd+Z4hGOARoMB2Xov45Y9fwr4DNFaAc/H1OlVW8q7A+ob0Z",
+	"SS4Bvtu0etAd7APeokb/0oa0jZFrgFkHDwHNaXQ88c7ojIVwueydRDQgI8TiEIxjTAu2d5wVBs7aanfW",
+	"OcjkCO++I0u61BGEzmgI82CqIX8mOYg/af8DCqeunMPlDNEOpho7DAvLRV8sHFZBnJVu8419eM02+984",
+	"o0BD2CbFdjyY/DdVEighFOfgeX756LC5M3QkX2h4J2fo7GktWL9kLhglweFtzZ7rPkDXHcjBc+88LWDs",
+	"FfPiQo7LUuZ0QXHnRDCIKdj8QvOF7NKMptrxpxAH/6x+TaD25/RrbnpiyE8GTT55zOgkjlT5xl6700iT",
+	"TcDPBwbAM1V894+gBqsDpNHpthD1pxPYIO8jDpVSTBSZqtmh7NFcnGRaPIYMU+wLFRWVEB3WeE4FviIG",
+	"SK3gvyHvAzIXmWcWIiVN3OSeHTNpF7svRk6uO2IWX69g/nBRkJ9GWJlp6jDI/whB9dkFx9kpypnCG5rO",
+	"e7mEolo4kSyN4lMkEpVyiL5m3PyH2WbP16fZ3M0wk+wbsoCvuG8oVGlOyIQkRNoEKexNyoAuSggNTdjR",
+	"GxKyQNUBH+1pqNTWrwru+i3U52STSRzRChCo74h4Ike1lmmhTtJUzOI1YC6OgtT9P09ePT79++unSH5i",
+	"Fzoq/j1m4dL+O4G58DkJvEUSf3vu2PM5d+xX9+Dd3C/F1vay7gpbpGggVW6FbAkUjg40kYWevT7O3rDZ",
+	"ZskFmWmRJddcDbQF9e1xzChp/cpXRJ5JAnRa/VZPl+5IP0PjBQ1jgnZeHJ/uugAWa9d/H0cUJ8vaNT6B",
+	"TjYUT/gaq8GVDJ30V7Pwe3/9P5oT/7q3DbHV3yuJbLg+qaP2lOBYTD/UbzI7zCYFxzagu5KePMUsDLHA",
+	"Y8xTd4ILOEFpyk4lnb+H/u9+BKjIxNSITEFqjIrVTNTr0dTRW0+7PN+EoMUchH/f72448oWFn1Q5BfuF",
+	"e5tLOvastAgsWpGbVCsqwamOh4pVNFZhHwQsgXJYWUlBUUC//G1BFuB2S7HgCzUzUKlkxjlVNTMiMcxh",
+	"tOdqY9Mwq1+brx2YAiJQPCMPFXw1VCAcL8+puhEbWSWpRlbkJR+hK7LcU2VoTCXnERYiicYLQfhIl8qx",
+	"Yk7BiXhODbC7Rjo3t226D5s6UVKoydRCoygcoRm+MpWMcByjKCSzOROqXiymkAAXy7Nxqcsr6Z2cXl0B",
+	"BBx8+4BbIbia/rpoSwuNAL19hChOEnbDVV2aCaYeW0BEjxSzGnzVtSowstKoK6y+Y+Ccu98JJkROXjGZ",
+	"jV+drgO0Z6pAOUPncIx7pD/e9w7H/dDrBT3sDcIO8fYn7cDHnXE36Kni4ToNBs8Avm/Y7vt+inqrBhmC",
+	"s+r1m+OX33ltH7YPIHORa+EBtpXv++3s3jYbaisD0NpgW9skawTj2NmQlrD+YY6ONgJhx3XChWqBaBxK",
+	"1yHvBUkoVrQtTrw5TtnGZCChRYi6y1bAjJd7jYSZ6M4wCdV8Py8e2AbLA7sxf/utWJAycTEBJd91dBkI",
+	"qUHI14eIsgIqP/JJODnodMbeoDvueb1ev+0dYrkXJngyxv0gnBxutCAwvZVmEgwlLQnVSGYgUzdNHxCt",
+	"ewbvVCcXJKuVrqkJ1CorXU9rlHR18m1Qjr5Ww3oOlXGtWGwUMDqJLjWmoS79ObWELIvDFMKzrFRlB6Bs",
+	"2UqMuKOG9bQi1UmJx18+OupkNjEVWeUphe/X8/y253dO/cNhtz3s7bf6+52fDb4hULVSKqaCthWzJY7F",
+	"8iLASdias4gKfoFDlUkVabjBqNc/Ix+6+4MPH366nO6//umxT5bfzcaSQCq4I8VCgOU0Zb2rsS6zwvIW",
+	"hCNAU+qZaslXMdWe1xmctnvDdnfYOWgd7PfyUy0COVpTeN/5+3v2vfif8FH8+uDD5Kr/w8+Hs/7bn+5p",
+	"ChzconLNLtTegeWz2o4juEoSTODYGW6SvJmBGL/Wm8AwnmTCN5rz4GSvkA5vrOIgusq8Cp2q2xImcFsj",
+	"bOid0TyGLtsjZYHc2eTz13g505mqcAY3dclYLaix13tofvIy4npyh//yzs3/uAoL8m05v8Ni6M19NK9T",
+	"mP36uLNqfIfcEq4SW+rz+4iwrhJZeUm1VgJZP6uLeLlftxMe97GbFG3eWBSp2E5PyCSiuciFEu3v+yJh",
+	"PaUrBWXXl2dCuzvs91sHh4MGZ4IlLVfgy96bwL/PNdtWBtohEIWFbKqzZpvrWBXY1JrRn0JgNtQIc2NY",
+	"rRZuLXJ1Ps3b0p1uTuZuqDnufUwhnBrFPeLNRe7mIZCGXSlDWkygaKICInUhVtiznE8W8X/kuWyKSN7/",
+	"uaxjKNcwiVubZp1E5Hq7Zc4FU36V+J9M4n9HxKcT91+3URYcunYPba3crke7KwSRrgrSqduq5/ScQk2K",
+	"c70Jzp2Rgg5KTRtTbB4nBIpf3ySREIS20PEELdkCikVDYc0wRDOWaJ8Xd03J/3OKY86yVAU73kd7hyO6",
+	"gudMQWUALjIlciJwqq2J6LGYEMjwqRV644qskiZ/BNVdUaGh6l67IDoiKA2Y+X1V+VVOj6aSPVsLI9af",
+	"XbW///B8EP/2uB3PQax3T0+mj3p/NLFuVvAukt0Avn1V6OuPiD+QQq8rODVQ6O2oi5WBVa/mhB69PkYh",
+	"CxYzfctXqNGEOSQFVF6Y68/l87srcWYMuc0e0QmDGIStCg1vkHpXjDRISdNt+Sl5Wk6DHD1D/CWexRn1",
+	"8jfZp9OIZ0Tfka/s1t1o2+3dw2L+/ejF81WLKZ9vtphmYH/2xVyziJJwtYuor5I8dZW0IozMVAeCSISF",
+	"mBIq4HozRAtOkge8cCnFCzcwEG1txgTL84AjvTDnNKtKKBU7NJLyZPQw+0FaynIuYyZUwnMIaJCYhuYv",
+	"MqosZJ1cLaEi26ldJnktANbLxWxMkrTqmZy50ihUge76qiQQtVZZla29aRk2awx5wqI5SVYWYFtRG669",
+	"WW24T1CTLb0MK1QI63v+gdf2T9ttVSGs5atCWqD+mOtvD/fH+17vcOCrktZQztrH4yAkk2z++rDl6Oj1",
+	"cVYh+wmbYaCW3DVz/YquyF2otFU3FsnowFa4Pe4E3bDnkf6kdjz6Gol8ObOdERUHohgQmE2tfzu9Lmtv",
+	"VI5T7t7czl1fvKywWTaIWJCdbROxIL9bDTYBReBX3T8VBm0XJIPi8vUAY2/IpbSEE2k+F6ICzI14WVgr",
+	"lHANIaSgXnKfPuAZVviOCcFSeLyBvltkkwlaUBFBiroOzgIhLXZr5bDy++bW8052rmHrnHzZclfciSvV",
+	"xJoFGrXvY5J/fmlyl+VYB2RWiLj7HBIiTeXbgBMCk9Vnc0IWw6TWKPVXJVowwP2sXtwsL3BD8q6MWApV",
+	"xxGv6FsHclKmwMeqw5Yka2wQsyQHtL7g8AqRq++f8qOpkLlSPZZj25MrVx+u+/S9TpS1g3QfcB3SSmZY",
+	"CkldmPFGStIJJLSPIWUECTlGtAPuCXhygEK85Lutahl6tBDTM07uVlJITirHRTBIZwgP/tvyEoGerEat",
+	"n16kf2/KQ3LkOeTk+3bJCbXa1rT0Lw5Z/m06/i6IXkV/Oz77cNx+GR3zY/qmHzw+3j++mv/04+O/DVpk",
+	"+bd20PlxefL2f+SL0xdvj5fH1G8FnZiOZ8/88Ke/xVtOWk1rhViCEvs4ViXWA5YkWZzOtnJp04jJSHnI",
+	"aoSL9p/ZY83EinVtcU9ipaI7tBNRTRm9p1iSbqnd+xAfWW6IpTCBcKqRDddt40X1cqHyDYzoAq6U+i5v",
+	"MWs0qec4wdck9rhYxgSNpIqtM4rjiF7xUUUCoY7ftwIbT3LDa1IxSZu8yt79HazdtA56PumgSSn0OUil",
+	"2pH0/zAW7+qL377ndyEmcj8rkZ1dDXC9qBda2a4KjGx3ur3+vnXca71caWhy3bnBz//3P//vRv+X6Xn2",
+	"eHuef3Da7mfjbXDdYCYCBiOwMOC3SY63PpV6pnnT01MGhbN20/2XpPu3bV22+56aouS9cIZQ69OZJ+Ra",
+	"/fs2s3ShMAoVF6mZO0mY4iw5iuxnDSOy/ZjkpjV8Djwt2NZmtREQFcJhvX1dKbnk1lRQMrCaP3lvsCDP",
+	"o1kkvOfKF1A9Iv3NXvmDWzfXyhsp8qlkmw1ayj4qtcaJ2Kwl+QHQpVkKsqZwSenvdJp//KM8AnEBkKMz",
+	"aN5AOn71bb9RxrX+9oQk1ySxksBz6dD6paN5VJkVAD6NSkaxvdBGENQ7N04M6qI8CM7ePNc5btL2RG8j",
+	"MWULgTAacY2zscMSY2/oHHtGyS7CKME0ZDOk3kMRP6eXhMojk4QP9a9cX/bf4CVHM8yvVHBBSphKNA49",
+	"g1worr2b7qSkG7HQKC639ngAEz64ko/mOAlI3FIZkxdWlZX1x4Uqt+KpYWwo5u9FLn1KD4sh1VpchPrh",
+	"Ofcyyaf0msRsThoCsed21hclgTeQY9vgR9QJb7/b/ONnLBlHYUhoczQU/WXJNvlijg3tl6li7+pzY5UR",
+	"tg0AamlHVcv7XBxwSd43wbet6g/gblOs1K/61Cfeko0gYfSXuaCb/4itpKOnm2+lmkDqV3TTzZFFT6/e",
+	"GZua1bkp/OGP6i/+iP66qe9/U39HxEY7eq2X7/iJCXGp5Fd0BPgYEAqdJqTnjiz99RVZPuAWPImB3O3V",
+	"gPpHq6usV4DMrg4cpxm4Y/XJKo1CSm4QJ0K+xVtoRE2dWTOOhzpK20A+nlNpEZpgbjElS2kiQkh5anFC",
+	"8QL4iCXK5FTYStotlFmcaJ4Qhau0ypDMhYDfmyGp7Lm7mpGlR9ofWPVIazFVjwrW5wbm6Vm+CDTSiLwN",
+	"bFE9Uo/QELLi78kmVQP6NHdZhrh/+IOuGKn91Sb9T7FJtz4rvxqzTQ7rfEw8OmlkzGbJrMIOaNEprbXx",
+	"1enm08ebPJdL4WDVoWCI3Sj3fUWswX0mQt5khXFXCjToeHMY3cJnK3VyFVONAAXoswX/NL2p3nzPwmf1",
+	"mYRrYxHLUNtWDOI6jbLAc6p0sCF8xNGMYFpX6qnA8s3qPS0WoEw2VRlPiFAenyKwHCi5aS2nypDIXADk",
+	"QzSiizgeoTDieBwTnmHV5QMlsQJIyumWKCbYdGMGYBIGa6Mn7y8/UA85f0mtBv84Q3+Dm07gHrHmTWdw",
+	"eLDf73U7bd/8a+NQED2vT6lT/QFEUFFbUqLozy+EfrfQPn3q1sswOGUNlBrf+5j++zi83UsRRL21eGSn",
+	"WaowwcE0RT0ls0ioTa/AI2NBEmkf69c0gGQQkLmoOHYfRUkohfCRGchGFdut9GUTWqmHVVuxXD3euFi5",
+	"/uw+wmUqrzkTKFNaNdEjik5enCAdmQY+c65TphQG3dDhM95iCzHWKH8WDukPZAnMkGFcus48xkKeJscW",
+	"IuCJApWVnKVnOszGeftuE9lWWMhVxdJT7iuWTW+wwRWuuvm7tdgGAL3QRoaU2FRpLzSgIwovErvsQ24j",
+	"A/RJfQRBmSDWhh5HSbgFeMHbbL9r9PRaabBZbJ8CKARfmmkkS6MoRLVFVN3lggsNKnei15hzNKLkvXiN",
+	"LwlItxEa4+AKYX5OR/PsR5PWId+FqJyHGmnAeKIUUAHA7UOWWIVCYeTMNuGBd4jUu7/EtMoqo0XymfS9",
+	"hFxHbMFX5sylBM4Nb4bfPyf0Ukyd4aEvB1VZ/+p+wwVzk3CGzotfj5YvH/vvX5z4y5c//s/7Fx9Y+8UH",
+	"5r+Mev7LJ1cfXp6+wZMnV/7fT/82ezl70VO2Wio+C6kiPa/d9jr903Z32O8Oe/utXm/Q7Wfgi85QBYO3",
+	"JK0THGh71QZzVnnhEHQ46OHOZD849HoHmHi9w/bAG5PJ2Ns/6LcDvz04aHcBWTK5xDT6kPHfZNLG/UFv",
+	"4OEDv+f1DsOONxiEA2/cCcLJ+GBCJl04lMrS180Qv7UT03UEmUkpLt8r56OkE+4N251ht9Py/X5v0CtH",
+	"K5oyUHpx9vYPx6R32Cdef4Kx1+vud71Dv9v1OqQbdrr7h10/lHOzRIYzdMad8AD77a53uB9OvB7GB95h",
+	"p9f3Difdg3Y/ODzApLPZCXKfQXpf9GmyLh7tXg6UTSLZGCUZgrn8wyhrSG80CEk7evmEhMMMC95kQkPp",
+	"v5spoedUpdJrXXMGVc14ndT/NLFqIDKOM4mR1+Y2ECwfnSu5gDkNzRSCaIZG/q5ObESXNKKXwB8Qz9YV",
+	"nv7Nu4Lq0vcgDjbY1/UL8VmD3CSP3O0yoXZKG4TB6NH+gSRWE/NV0m5bh/c9SjsdRoXX3RVrgbe5DpxC",
+	"LdprfHy3aKuHiDI0WSSQJ6iNWCn+QNYJhiJRbS3/HrFYX+qxWSxjvYaR1mIxsppgojQIwXBe9VL/ISKL",
+	"Prt8/HLZMVfnei0v3kGLa4xqmJd/68tk1wy/hQCwx4QnIBzH7IYDcKFgpvi03CBnb567Wg2caBWRTRA+",
+	"p5W7CtNQlZVCk4jEIUdxpEqWokwXQgtOQkBGtHMeLUjF1jn9O1ugAFMEEIkzbNqwu4qoLjo0XppLSFNj",
+	"TCy4bH9kXhkBnuOR8lXogVUF2jzMVxAaInXdoqqFc5TTec0dS5Lg5Tm1a7nO6vTgTxNqExKYZDHcJjVZ",
+	"DRGA7+VEzpI492a1Dqrz5z07uuW+9dF6gtxqhfR3CWj5Y+if5p4mQ2eOl1+V0W2E9krB9ymV0b2YXa6+",
+	"vrGbeZArdqT1EXChKjgGF1FyU0zNVlXH2EIEbEZamzhZn8uxNfWzyol8oe5Vt/Key1opQOWNOBw0tZ2T",
+	"9yRYyAb0vc6GkuRp4fNP4vW1XbZYCDKbi8eqmFrHLfpw98Gl2T1t+1ameGGQQ0fLLseF40T9/BiKYHUk",
+	"qfVmBk7tTvygg3vY648PidcLDwJvMO5jrzfoHnYO2vvtvt+7u9eSXa53XEpe/+qnLB9KsRIYfwwtV00p",
+	"ua6WW0coZgGOUUS5wDQgaGd0yZBgLEYC8yuULOgI0G0yXWe4twffTBkXw0P/0AdVWk+2fNF2TSjhqZSu",
+	"qzfasq65FeBlWZwcqZD19MI+SnKQIxOW5HFKW+iZvn1Top4l4Ie1usLhLKIVPT1N7+WloppiBLEbCrd8",
+	"hIaukWtKIS/q2BqSXCGZS8XWCqdXxdbKnWbYvygD8UVHr4+zQps7o02KbKiF090WSn7lu4Y6ei9zkVBW",
+	"v4WZ7YzqD/1///NfuV6B9cv92UVM35Kx7MuEXuJLQoWL3jw9OZU95Yu9j3Zh7Y8uYXmyx+qHtCQ8jAIB",
+	"Bgt3zRUrxzP7rj5jN6u+d3mknecvshKrOoqK1xOmLr8xR5Qs27rM4oBCJRWOEo5oxvQ2O6SIVyMXjQrw",
+	"sPBTGqRaXBoVY3P77vb/BQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
@@ -136,24 +137,31 @@ func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsR
 
 // SuperOfficeSignalEvent raises a custom event for the installation's webhooks.
 func (s SuperOffice) SuperOfficeSignalEvent(ctx context.Context, req gen.SuperOfficeSignalEventRequestObject) (gen.SuperOfficeSignalEventResponseObject, error) {
-	scope, err := s.scope(ctx, s.q)
-	if err != nil {
-		return nil, err
+	var values map[string]any
+	if req.Body != nil {
+		values = *req.Body // may be nil: a body of null
 	}
-	values := map[string]any{}
-	if req.Body != nil && *req.Body != nil {
-		values = *req.Body
-	}
-	values["PrimaryKey"] = req.PrimaryKey // Entity defaults to the event name's prefix
-	data, err := json.Marshal(values)
-	if err != nil {
-		return nil, err
-	}
-	_, err = delivery.Ingest(ctx, s.conn, scope.AccountID, delivery.Event{
-		Type: req.EventName, Data: data, ScopeID: uuid.NullUUID{UUID: scope.ID, Valid: true},
-	})
-	if err != nil {
+	if err := s.signal(ctx, req.EventName, req.PrimaryKey, values); err != nil {
 		return nil, err
 	}
 	return gen.SuperOfficeSignalEvent204Response{}, nil
+}
+
+// signal raises a custom event with values in its payload, for the installation's webhooks.
+func (s SuperOffice) signal(ctx context.Context, eventName string, primaryKey int32, values map[string]any) error {
+	scope, err := s.scope(ctx, s.q)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{}
+	maps.Copy(data, values)
+	data["PrimaryKey"] = primaryKey // Entity defaults to the event name's prefix
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	_, err = delivery.Ingest(ctx, s.conn, scope.AccountID, delivery.Event{
+		Type: eventName, Data: raw, ScopeID: uuid.NullUUID{UUID: scope.ID, Valid: true},
+	})
+	return err
 }

@@ -52,6 +52,22 @@ func soNotFound(id int32) gen.SoNotFoundJSONResponse {
 
 // SuperOfficeGetAllWebhooks lists the account's webhooks, filtered in the database's order.
 func (s SuperOffice) SuperOfficeGetAllWebhooks(ctx context.Context, req gen.SuperOfficeGetAllWebhooksRequestObject) (gen.SuperOfficeGetAllWebhooksResponseObject, error) {
+	p := req.Params
+	list, err := s.list(ctx, soFilter{name: deref(p.NameFilter), event: deref(p.EventFilter), state: deref(p.StatusFilter)})
+	if err != nil {
+		return nil, err
+	}
+	return gen.SuperOfficeGetAllWebhooks200JSONResponse(list), nil
+}
+
+// soFilter selects webhooks; empty members (and state Unknown) do not filter.
+type soFilter struct {
+	name, event string
+	state       gen.WebhookState
+}
+
+// list returns the installation's webhooks that pass f, in the database's order.
+func (s SuperOffice) list(ctx context.Context, f soFilter) (gen.WebhookWithLinksList, error) {
 	scope, err := s.scope(ctx, s.q)
 	if err != nil {
 		return nil, err
@@ -60,23 +76,27 @@ func (s SuperOffice) SuperOfficeGetAllWebhooks(ctx context.Context, req gen.Supe
 	if err != nil {
 		return nil, err
 	}
-	p := req.Params
 	list := gen.WebhookWithLinksList{}
 	for _, r := range rows {
 		switch {
-		case p.NameFilter != nil && !strings.Contains(strings.ToLower(r.Name), strings.ToLower(*p.NameFilter)):
-		case p.EventFilter != nil && *p.EventFilter != "" && !slices.Contains(r.Events, *p.EventFilter):
-		case p.StatusFilter != nil && *p.StatusFilter != gen.WebhookStateUnknown && soState(r.Status) != *p.StatusFilter:
+		case f.name != "" && !strings.Contains(strings.ToLower(r.Name), strings.ToLower(f.name)):
+		case f.event != "" && !slices.Contains(r.Events, f.event):
+		case f.state != "" && f.state != gen.WebhookStateUnknown && soState(r.Status) != f.state:
 		default:
 			list = append(list, toSuperOfficeWebhook(ctx, r, scope))
 		}
 	}
-	return gen.SuperOfficeGetAllWebhooks200JSONResponse(list), nil
+	return list, nil
 }
 
 // SuperOfficeDefaultWebhook returns the template a new webhook starts from.
 func (s SuperOffice) SuperOfficeDefaultWebhook(ctx context.Context, _ gen.SuperOfficeDefaultWebhookRequestObject) (gen.SuperOfficeDefaultWebhookResponseObject, error) {
-	return gen.SuperOfficeDefaultWebhook200JSONResponse{
+	return gen.SuperOfficeDefaultWebhook200JSONResponse(soDefaultWebhook()), nil
+}
+
+// soDefaultWebhook is NetServer's template for a new webhook.
+func soDefaultWebhook() gen.WebhookWithLinks {
+	return gen.WebhookWithLinks{
 		WebhookId:           nullable.NewNullableWithValue[int32](0),
 		Name:                nullable.NewNullableWithValue(""),
 		Events:              nullable.NewNullableWithValue([]string{"contact.created", "contact.deleted"}),
@@ -92,18 +112,34 @@ func (s SuperOffice) SuperOfficeDefaultWebhook(ctx context.Context, _ gen.SuperO
 		Updated:             nullable.NewNullNullable[time.Time](),
 		UpdatedAssociate:    nullable.NewNullNullable[gen.Associate](),
 		UnderscoreLinks:     nullable.NewNullableWithValue(map[string]string{}),
-	}, nil
+	}
 }
 
 // SuperOfficePostWebhook creates a webhook; SuperOffice answers 200, not 201.
 func (s SuperOffice) SuperOfficePostWebhook(ctx context.Context, req gen.SuperOfficePostWebhookRequestObject) (gen.SuperOfficePostWebhookResponseObject, error) {
+	out, err := s.create(ctx, req.Body)
+	var inv *soInvalid
+	if errors.As(err, &inv) {
+		return gen.SuperOfficePostWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.SuperOfficePostWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
+}
+
+func soBadRequest(inv *soInvalid) gen.SoBadRequestJSONResponse {
+	return gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))
+}
+
+// create checks an entity and stores it as a new webhook.
+func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.WebhookWithLinks, error) {
 	var out gen.WebhookWithLinks
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		scope, err := s.scope(ctx, q)
 		if err != nil {
 			return err
 		}
-		fields, err := soEntity(req.Body, nil)
+		fields, err := soEntity(entity, nil)
 		if err != nil {
 			return err
 		}
@@ -129,28 +165,31 @@ func (s SuperOffice) SuperOfficePostWebhook(ctx context.Context, req gen.SuperOf
 		out = toSuperOfficeWebhook(ctx, row, scope)
 		return nil
 	})
-	var inv *soInvalid
-	if errors.As(err, &inv) {
-		return gen.SuperOfficePostWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))}, nil
-	} else if err != nil {
-		return nil, err
-	}
-	return gen.SuperOfficePostWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
+	return out, err
 }
 
 // SuperOfficeGetWebhook returns one webhook.
 func (s SuperOffice) SuperOfficeGetWebhook(ctx context.Context, req gen.SuperOfficeGetWebhookRequestObject) (gen.SuperOfficeGetWebhookResponseObject, error) {
-	scope, err := s.scope(ctx, s.q)
-	if err != nil {
-		return nil, err
-	}
-	row, err := s.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(req.Id))})
-	if err := notFound(err, "webhook"); errors.Is(err, errNotFound) {
+	w, _, err := s.find(ctx, req.Id)
+	if errors.Is(err, errNotFound) {
 		return gen.SuperOfficeGetWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	} else if err != nil {
 		return nil, err
 	}
-	return gen.SuperOfficeGetWebhook200JSONResponse(selectMembers(toSuperOfficeWebhook(ctx, row, scope), req.Params.Select)), nil
+	return gen.SuperOfficeGetWebhook200JSONResponse(selectMembers(w, req.Params.Select)), nil
+}
+
+// find returns one of the installation's webhooks, or errNotFound.
+func (s SuperOffice) find(ctx context.Context, id int32) (gen.WebhookWithLinks, db.Subscription, error) {
+	scope, err := s.scope(ctx, s.q)
+	if err != nil {
+		return gen.WebhookWithLinks{}, db.Subscription{}, err
+	}
+	row, err := s.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+	if err != nil {
+		return gen.WebhookWithLinks{}, db.Subscription{}, notFound(err, "webhook")
+	}
+	return toSuperOfficeWebhook(ctx, row, scope), row, nil
 }
 
 // SuperOfficePutWebhook replaces a webhook with the entity in the body.
@@ -159,7 +198,7 @@ func (s SuperOffice) SuperOfficePutWebhook(ctx context.Context, req gen.SuperOff
 	var inv *soInvalid
 	switch {
 	case errors.As(err, &inv):
-		return gen.SuperOfficePutWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))}, nil
+		return gen.SuperOfficePutWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
 	case errors.Is(err, errNotFound):
 		return gen.SuperOfficePutWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	case err != nil:
@@ -232,7 +271,7 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 	var inv *soInvalid
 	switch {
 	case errors.As(err, &inv):
-		return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))}, nil
+		return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
 	case errors.Is(err, errNotFound):
 		return gen.SuperOfficePatchWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	case errors.Is(err, errPatchTestFailed):
@@ -286,28 +325,35 @@ func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.T
 
 // SuperOfficeDeleteWebhook removes a webhook.
 func (s SuperOffice) SuperOfficeDeleteWebhook(ctx context.Context, req gen.SuperOfficeDeleteWebhookRequestObject) (gen.SuperOfficeDeleteWebhookResponseObject, error) {
-	scope, err := s.scope(ctx, s.q)
-	if err != nil {
-		return nil, err
-	}
-	n, err := s.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(req.Id))})
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
+	err := s.remove(ctx, req.Id)
+	if errors.Is(err, errNotFound) {
 		return gen.SuperOfficeDeleteWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
+	} else if err != nil {
+		return nil, err
 	}
 	return gen.SuperOfficeDeleteWebhook204Response{}, nil
 }
 
-// SuperOfficeGetLastError returns what delivering to the webhook last failed with.
-func (s SuperOffice) SuperOfficeGetLastError(ctx context.Context, req gen.SuperOfficeGetLastErrorRequestObject) (gen.SuperOfficeGetLastErrorResponseObject, error) {
+// remove deletes one of the installation's webhooks, or answers errNotFound.
+func (s SuperOffice) remove(ctx context.Context, id int32) error {
 	scope, err := s.scope(ctx, s.q)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	row, err := s.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(req.Id))})
-	if err := notFound(err, "webhook"); errors.Is(err, errNotFound) {
+	n, err := s.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("webhook %d: %w", id, errNotFound)
+	}
+	return nil
+}
+
+// SuperOfficeGetLastError returns what delivering to the webhook last failed with.
+func (s SuperOffice) SuperOfficeGetLastError(ctx context.Context, req gen.SuperOfficeGetLastErrorRequestObject) (gen.SuperOfficeGetLastErrorResponseObject, error) {
+	_, row, err := s.find(ctx, req.Id)
+	if errors.Is(err, errNotFound) {
 		return gen.SuperOfficeGetLastError404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	} else if err != nil {
 		return nil, err
@@ -317,15 +363,24 @@ func (s SuperOffice) SuperOfficeGetLastError(ctx context.Context, req gen.SuperO
 
 // SuperOfficeTestWebhook calls the webhook's target with a test event; nothing is stored.
 func (s SuperOffice) SuperOfficeTestWebhook(ctx context.Context, req gen.SuperOfficeTestWebhookRequestObject) (gen.SuperOfficeTestWebhookResponseObject, error) {
-	fields, err := soEntity(req.Body, nil)
+	result, err := s.test(ctx, req.Body)
 	var inv *soInvalid
 	if errors.As(err, &inv) {
-		return gen.SuperOfficeTestWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))}, nil
+		return gen.SuperOfficeTestWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
 	} else if err != nil {
 		return nil, err
 	}
+	return gen.SuperOfficeTestWebhook200JSONResponse(result), nil
+}
+
+// test checks an entity and calls its target with a test event.
+func (s SuperOffice) test(ctx context.Context, entity *gen.Webhook) (gen.WebhookResult, error) {
+	fields, err := soEntity(entity, nil)
+	if err != nil {
+		return gen.WebhookResult{}, err
+	}
 	ok, message := s.tester.test(ctx, fields, accountFrom(ctx))
-	return gen.SuperOfficeTestWebhook200JSONResponse{Success: ok, Message: message}, nil
+	return gen.WebhookResult{Success: ok, Message: message}, nil
 }
 
 // scope returns the account's SuperOffice installation, created with the account.
@@ -443,7 +498,7 @@ func reservedHeader(name string) bool {
 }
 
 // selectMembers nulls every member that $select does not list (names are case-insensitive).
-func selectMembers(w gen.WebhookWithLinks, selectParam *string) gen.WebhookWithLinks {
+func selectMembers[T any](w T, selectParam *string) T {
 	if selectParam == nil || strings.TrimSpace(*selectParam) == "" {
 		return w
 	}
@@ -465,7 +520,7 @@ func selectMembers(w gen.WebhookWithLinks, selectParam *string) gen.WebhookWithL
 		}
 	}
 	raw, _ = json.Marshal(members)
-	var out gen.WebhookWithLinks
+	var out T
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return w
 	}

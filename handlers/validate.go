@@ -145,6 +145,11 @@ func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.
 			return []fieldError{{message: err.Error()}}, nil
 		}
 	}
+	if d == dialectSO {
+		if err := canonicalMembers(req, route); err != nil {
+			return []fieldError{{message: err.Error()}}, nil
+		}
+	}
 	return nil, nil
 }
 

@@ -1488,6 +1488,27 @@ type WebhookEventFilterKey string
 // WebhookExecutionStatus `pending` is still being retried; `failure` gave up.
 type WebhookExecutionStatus string
 
+// WebhookGetAllWebhooksRequest The filters of the agent's GetAllWebhooks.
+type WebhookGetAllWebhooksRequest struct {
+	// EventFilter Only webhooks responding to this event name. Null = no filter.
+	EventFilter nullable.Nullable[string] `json:"EventFilter,omitempty"`
+
+	// NameFilter Only webhooks whose name contains this text (case-insensitive). Null = no filter.
+	NameFilter nullable.Nullable[string] `json:"NameFilter,omitempty"`
+
+	// StatusFilter Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
+	StatusFilter nullable.Nullable[WebhookStateNullable] `json:"StatusFilter,omitempty"`
+}
+
+// WebhookGetLastErrorRequest The webhook whose last error the agent's GetLastError returns.
+type WebhookGetLastErrorRequest struct {
+	// WebhookId The webhook to get the error message for.
+	WebhookId int32 `json:"WebhookId"`
+}
+
+// WebhookList defines model for WebhookList.
+type WebhookList = []Webhook
+
 // WebhookMergePatch A JSON merge patch (RFC 7396) of a Webhook; null removes a member. The patched webhook must be valid.
 type WebhookMergePatch map[string]interface{}
 
@@ -1502,6 +1523,18 @@ type WebhookResult struct {
 
 // WebhookService The service that the webhook is subscribed to. For example, to get events regarding channels, the service would be `channels`.
 type WebhookService string
+
+// WebhookSignalEventRequest The event the agent's SignalEvent raises.
+type WebhookSignalEventRequest struct {
+	// Data Event data, passed along in the payload.
+	Data nullable.Nullable[map[string]interface{}] `json:"Data,omitempty"`
+
+	// EventName Name of the event to fire, 'entity.verb': 'window.closed', 'order.shipped'.
+	EventName string `json:"EventName"`
+
+	// PrimaryKey Id of the entity that fires the event; 0 when not used.
+	PrimaryKey *int32 `json:"PrimaryKey,omitempty"`
+}
 
 // WebhookState Webhook status - should we post events to the URL? 1=Active, 2=Stopped or 3=TooManyErrors
 type WebhookState string
@@ -1568,6 +1601,12 @@ type WebhookSubscriptionLogList struct {
 
 // WebhookSubscriptionStatus defines model for WebhookSubscriptionStatus.
 type WebhookSubscriptionStatus string
+
+// WebhookTestWebhookRequest The webhook the agent's TestWebhook pings.
+type WebhookTestWebhookRequest struct {
+	// Webhook Webhook definitions. Webhooks broadcast events from NetServer to remote servers.
+	Webhook *Webhook `json:"Webhook,omitempty"`
+}
 
 // WebhookWithLinks Webhook entity with API _Links added. Members left out by `$select` are null.
 type WebhookWithLinks struct {
@@ -1801,6 +1840,33 @@ type AdminListDeliveriesParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// SuperOfficeAgentDeleteWebhookParams defines parameters for SuperOfficeAgentDeleteWebhook.
+type SuperOfficeAgentDeleteWebhookParams struct {
+	// WebhookId The id of the Webhook to be deleted.
+	WebhookId int32 `form:"WebhookId" json:"WebhookId"`
+}
+
+// SuperOfficeAgentGetAllWebhooksParams defines parameters for SuperOfficeAgentGetAllWebhooks.
+type SuperOfficeAgentGetAllWebhooksParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SuperOfficeAgentGetWebhookParams defines parameters for SuperOfficeAgentGetWebhook.
+type SuperOfficeAgentGetWebhookParams struct {
+	// WebhookId The primary key.
+	WebhookId int32 `form:"webhookId" json:"webhookId"`
+
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SuperOfficeAgentSaveWebhookParams defines parameters for SuperOfficeAgentSaveWebhook.
+type SuperOfficeAgentSaveWebhookParams struct {
+	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
+	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
 // SuperOfficeGetAllWebhooksParams defines parameters for SuperOfficeGetAllWebhooks.
 type SuperOfficeGetAllWebhooksParams struct {
 	// NameFilter Only webhooks whose name contains this text (case-insensitive).
@@ -1893,6 +1959,21 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
+
+// SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
+type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
+
+// SuperOfficeAgentGetLastErrorJSONRequestBody defines body for SuperOfficeAgentGetLastError for application/json ContentType.
+type SuperOfficeAgentGetLastErrorJSONRequestBody = WebhookGetLastErrorRequest
+
+// SuperOfficeAgentSaveWebhookJSONRequestBody defines body for SuperOfficeAgentSaveWebhook for application/json ContentType.
+type SuperOfficeAgentSaveWebhookJSONRequestBody = Webhook
+
+// SuperOfficeAgentSignalEventJSONRequestBody defines body for SuperOfficeAgentSignalEvent for application/json ContentType.
+type SuperOfficeAgentSignalEventJSONRequestBody = WebhookSignalEventRequest
+
+// SuperOfficeAgentTestWebhookJSONRequestBody defines body for SuperOfficeAgentTestWebhook for application/json ContentType.
+type SuperOfficeAgentTestWebhookJSONRequestBody = WebhookTestWebhookRequest
 
 // SuperOfficePostWebhookJSONRequestBody defines body for SuperOfficePostWebhook for application/json ContentType.
 type SuperOfficePostWebhookJSONRequestBody = Webhook
@@ -2070,6 +2151,129 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
+	//
+	// Sets default values into a new Webhook, to fill in and pass to `SaveWebhook`. Nothing is saved.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/CreateDefaultWebhook (the `SuperOfficeAgentCreateDefaultWebhook` operationId).
+	SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentDeleteWebhook Agent: delete webhook
+	//
+	// Deletes the Webhook whose id the query string names.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/DeleteWebhook (the `SuperOfficeAgentDeleteWebhook` operationId).
+	SuperOfficeAgentDeleteWebhook(ctx context.Context, params *SuperOfficeAgentDeleteWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentGetAllWebhooksWithBody Agent: get all webhooks
+	//
+	// Returns all webhooks of the installation, filtered as `GET /api/v1/Webhook` filters them:
+	// by name (contains, case-insensitive), by event and by state. Absent, null, empty and
+	// `Unknown` filters do not filter.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetAllWebhooks (the `SuperOfficeAgentGetAllWebhooks` operationId).
+	SuperOfficeAgentGetAllWebhooksWithBody(ctx context.Context, params *SuperOfficeAgentGetAllWebhooksParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentGetAllWebhooks Agent: get all webhooks
+	//
+	// Returns all webhooks of the installation, filtered as `GET /api/v1/Webhook` filters them:
+	// by name (contains, case-insensitive), by event and by state. Absent, null, empty and
+	// `Unknown` filters do not filter.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetAllWebhooks (the `SuperOfficeAgentGetAllWebhooks` operationId).
+	SuperOfficeAgentGetAllWebhooks(ctx context.Context, params *SuperOfficeAgentGetAllWebhooksParams, body SuperOfficeAgentGetAllWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentGetLastErrorWithBody Agent: get last error
+	//
+	// The most recent error delivering to the webhook's target, or an empty string.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetLastError (the `SuperOfficeAgentGetLastError` operationId).
+	SuperOfficeAgentGetLastErrorWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentGetLastError Agent: get last error
+	//
+	// The most recent error delivering to the webhook's target, or an empty string.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetLastError (the `SuperOfficeAgentGetLastError` operationId).
+	SuperOfficeAgentGetLastError(ctx context.Context, body SuperOfficeAgentGetLastErrorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentGetWebhook Agent: get webhook
+	//
+	// Gets a Webhook by its primary key, given in the query string.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetWebhook (the `SuperOfficeAgentGetWebhook` operationId).
+	SuperOfficeAgentGetWebhook(ctx context.Context, params *SuperOfficeAgentGetWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentSaveWebhookWithBody Agent: save webhook
+	//
+	// Creates a new webhook when `WebhookId` is 0 or absent, and otherwise replaces the webhook
+	// with that id as `PUT /api/v1/Webhook/{id}` does (`Secret`, `Headers` and `Properties` are
+	// kept when absent). The same checks apply as to the REST routes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/SaveWebhook (the `SuperOfficeAgentSaveWebhook` operationId).
+	SuperOfficeAgentSaveWebhookWithBody(ctx context.Context, params *SuperOfficeAgentSaveWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentSaveWebhook Agent: save webhook
+	//
+	// Creates a new webhook when `WebhookId` is 0 or absent, and otherwise replaces the webhook
+	// with that id as `PUT /api/v1/Webhook/{id}` does (`Secret`, `Headers` and `Properties` are
+	// kept when absent). The same checks apply as to the REST routes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/SaveWebhook (the `SuperOfficeAgentSaveWebhook` operationId).
+	SuperOfficeAgentSaveWebhook(ctx context.Context, params *SuperOfficeAgentSaveWebhookParams, body SuperOfficeAgentSaveWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentSignalEventWithBody Agent: signal event
+	//
+	// Signals that an event has occurred, as `POST /api/v1/Webhook/{eventName}/{primaryKey}` does:
+	// every active webhook listening for `EventName` is notified, with `Data` in its payload.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/SignalEvent (the `SuperOfficeAgentSignalEvent` operationId).
+	SuperOfficeAgentSignalEventWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentSignalEvent Agent: signal event
+	//
+	// Signals that an event has occurred, as `POST /api/v1/Webhook/{eventName}/{primaryKey}` does:
+	// every active webhook listening for `EventName` is notified, with `Data` in its payload.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/SignalEvent (the `SuperOfficeAgentSignalEvent` operationId).
+	SuperOfficeAgentSignalEvent(ctx context.Context, body SuperOfficeAgentSignalEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentTestWebhookWithBody Agent: test webhook
+	//
+	// Pings the webhook's `TargetUrl` with a `test` event, as `POST /api/v1/Webhook/Test` does,
+	// and reports whether it answered 2xx. Nothing is saved.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/TestWebhook (the `SuperOfficeAgentTestWebhook` operationId).
+	SuperOfficeAgentTestWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuperOfficeAgentTestWebhook Agent: test webhook
+	//
+	// Pings the webhook's `TargetUrl` with a `test` event, as `POST /api/v1/Webhook/Test` does,
+	// and reports whether it answered 2xx. Nothing is saved.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/TestWebhook (the `SuperOfficeAgentTestWebhook` operationId).
+	SuperOfficeAgentTestWebhook(ctx context.Context, body SuperOfficeAgentTestWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SuperOfficeGetAllWebhooks Get all webhooks
 	//
@@ -2675,6 +2879,259 @@ func (c *Client) AdminUpdateAccount(ctx context.Context, accountId AccountId, bo
 // Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminListDeliveriesRequest(c.Server, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
+//
+// Sets default values into a new Webhook, to fill in and pass to `SaveWebhook`. Nothing is saved.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/CreateDefaultWebhook (the `SuperOfficeAgentCreateDefaultWebhook` operationId).
+func (c *Client) SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentCreateDefaultWebhookRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentDeleteWebhook Agent: delete webhook
+//
+// Deletes the Webhook whose id the query string names.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/DeleteWebhook (the `SuperOfficeAgentDeleteWebhook` operationId).
+func (c *Client) SuperOfficeAgentDeleteWebhook(ctx context.Context, params *SuperOfficeAgentDeleteWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentDeleteWebhookRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentGetAllWebhooksWithBody Agent: get all webhooks
+//
+// Returns all webhooks of the installation, filtered as `GET /api/v1/Webhook` filters them:
+// by name (contains, case-insensitive), by event and by state. Absent, null, empty and
+// `Unknown` filters do not filter.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetAllWebhooks (the `SuperOfficeAgentGetAllWebhooks` operationId).
+func (c *Client) SuperOfficeAgentGetAllWebhooksWithBody(ctx context.Context, params *SuperOfficeAgentGetAllWebhooksParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentGetAllWebhooksRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentGetAllWebhooks Agent: get all webhooks
+//
+// Returns all webhooks of the installation, filtered as `GET /api/v1/Webhook` filters them:
+// by name (contains, case-insensitive), by event and by state. Absent, null, empty and
+// `Unknown` filters do not filter.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetAllWebhooks (the `SuperOfficeAgentGetAllWebhooks` operationId).
+func (c *Client) SuperOfficeAgentGetAllWebhooks(ctx context.Context, params *SuperOfficeAgentGetAllWebhooksParams, body SuperOfficeAgentGetAllWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentGetAllWebhooksRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentGetLastErrorWithBody Agent: get last error
+//
+// The most recent error delivering to the webhook's target, or an empty string.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetLastError (the `SuperOfficeAgentGetLastError` operationId).
+func (c *Client) SuperOfficeAgentGetLastErrorWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentGetLastErrorRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentGetLastError Agent: get last error
+//
+// The most recent error delivering to the webhook's target, or an empty string.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetLastError (the `SuperOfficeAgentGetLastError` operationId).
+func (c *Client) SuperOfficeAgentGetLastError(ctx context.Context, body SuperOfficeAgentGetLastErrorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentGetLastErrorRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentGetWebhook Agent: get webhook
+//
+// Gets a Webhook by its primary key, given in the query string.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetWebhook (the `SuperOfficeAgentGetWebhook` operationId).
+func (c *Client) SuperOfficeAgentGetWebhook(ctx context.Context, params *SuperOfficeAgentGetWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentGetWebhookRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentSaveWebhookWithBody Agent: save webhook
+//
+// Creates a new webhook when `WebhookId` is 0 or absent, and otherwise replaces the webhook
+// with that id as `PUT /api/v1/Webhook/{id}` does (`Secret`, `Headers` and `Properties` are
+// kept when absent). The same checks apply as to the REST routes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/SaveWebhook (the `SuperOfficeAgentSaveWebhook` operationId).
+func (c *Client) SuperOfficeAgentSaveWebhookWithBody(ctx context.Context, params *SuperOfficeAgentSaveWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentSaveWebhookRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentSaveWebhook Agent: save webhook
+//
+// Creates a new webhook when `WebhookId` is 0 or absent, and otherwise replaces the webhook
+// with that id as `PUT /api/v1/Webhook/{id}` does (`Secret`, `Headers` and `Properties` are
+// kept when absent). The same checks apply as to the REST routes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/SaveWebhook (the `SuperOfficeAgentSaveWebhook` operationId).
+func (c *Client) SuperOfficeAgentSaveWebhook(ctx context.Context, params *SuperOfficeAgentSaveWebhookParams, body SuperOfficeAgentSaveWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentSaveWebhookRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentSignalEventWithBody Agent: signal event
+//
+// Signals that an event has occurred, as `POST /api/v1/Webhook/{eventName}/{primaryKey}` does:
+// every active webhook listening for `EventName` is notified, with `Data` in its payload.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/SignalEvent (the `SuperOfficeAgentSignalEvent` operationId).
+func (c *Client) SuperOfficeAgentSignalEventWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentSignalEventRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentSignalEvent Agent: signal event
+//
+// Signals that an event has occurred, as `POST /api/v1/Webhook/{eventName}/{primaryKey}` does:
+// every active webhook listening for `EventName` is notified, with `Data` in its payload.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/SignalEvent (the `SuperOfficeAgentSignalEvent` operationId).
+func (c *Client) SuperOfficeAgentSignalEvent(ctx context.Context, body SuperOfficeAgentSignalEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentSignalEventRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentTestWebhookWithBody Agent: test webhook
+//
+// Pings the webhook's `TargetUrl` with a `test` event, as `POST /api/v1/Webhook/Test` does,
+// and reports whether it answered 2xx. Nothing is saved.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/TestWebhook (the `SuperOfficeAgentTestWebhook` operationId).
+func (c *Client) SuperOfficeAgentTestWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentTestWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuperOfficeAgentTestWebhook Agent: test webhook
+//
+// Pings the webhook's `TargetUrl` with a `test` event, as `POST /api/v1/Webhook/Test` does,
+// and reports whether it answered 2xx. Nothing is saved.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/Agents/Webhook/TestWebhook (the `SuperOfficeAgentTestWebhook` operationId).
+func (c *Client) SuperOfficeAgentTestWebhook(ctx context.Context, body SuperOfficeAgentTestWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuperOfficeAgentTestWebhookRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3926,6 +4383,399 @@ func NewAdminListDeliveriesRequest(server string, accountId AccountId, params *A
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSuperOfficeAgentCreateDefaultWebhookRequest constructs an http.Request for the SuperOfficeAgentCreateDefaultWebhook method
+func NewSuperOfficeAgentCreateDefaultWebhookRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Agents/Webhook/CreateDefaultWebhook")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSuperOfficeAgentDeleteWebhookRequest constructs an http.Request for the SuperOfficeAgentDeleteWebhook method
+func NewSuperOfficeAgentDeleteWebhookRequest(server string, params *SuperOfficeAgentDeleteWebhookParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Agents/Webhook/DeleteWebhook")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "WebhookId", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSuperOfficeAgentGetAllWebhooksRequest calls the generic SuperOfficeAgentGetAllWebhooks builder with application/json body
+func NewSuperOfficeAgentGetAllWebhooksRequest(server string, params *SuperOfficeAgentGetAllWebhooksParams, body SuperOfficeAgentGetAllWebhooksJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuperOfficeAgentGetAllWebhooksRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewSuperOfficeAgentGetAllWebhooksRequestWithBody constructs an http.Request for the SuperOfficeAgentGetAllWebhooks method, with any body, and a specified content type
+func NewSuperOfficeAgentGetAllWebhooksRequestWithBody(server string, params *SuperOfficeAgentGetAllWebhooksParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Agents/Webhook/GetAllWebhooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSuperOfficeAgentGetLastErrorRequest calls the generic SuperOfficeAgentGetLastError builder with application/json body
+func NewSuperOfficeAgentGetLastErrorRequest(server string, body SuperOfficeAgentGetLastErrorJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuperOfficeAgentGetLastErrorRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSuperOfficeAgentGetLastErrorRequestWithBody constructs an http.Request for the SuperOfficeAgentGetLastError method, with any body, and a specified content type
+func NewSuperOfficeAgentGetLastErrorRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Agents/Webhook/GetLastError")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSuperOfficeAgentGetWebhookRequest constructs an http.Request for the SuperOfficeAgentGetWebhook method
+func NewSuperOfficeAgentGetWebhookRequest(server string, params *SuperOfficeAgentGetWebhookParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Agents/Webhook/GetWebhook")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "webhookId", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSuperOfficeAgentSaveWebhookRequest calls the generic SuperOfficeAgentSaveWebhook builder with application/json body
+func NewSuperOfficeAgentSaveWebhookRequest(server string, params *SuperOfficeAgentSaveWebhookParams, body SuperOfficeAgentSaveWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuperOfficeAgentSaveWebhookRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewSuperOfficeAgentSaveWebhookRequestWithBody constructs an http.Request for the SuperOfficeAgentSaveWebhook method, with any body, and a specified content type
+func NewSuperOfficeAgentSaveWebhookRequestWithBody(server string, params *SuperOfficeAgentSaveWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Agents/Webhook/SaveWebhook")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSuperOfficeAgentSignalEventRequest calls the generic SuperOfficeAgentSignalEvent builder with application/json body
+func NewSuperOfficeAgentSignalEventRequest(server string, body SuperOfficeAgentSignalEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuperOfficeAgentSignalEventRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSuperOfficeAgentSignalEventRequestWithBody constructs an http.Request for the SuperOfficeAgentSignalEvent method, with any body, and a specified content type
+func NewSuperOfficeAgentSignalEventRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Agents/Webhook/SignalEvent")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSuperOfficeAgentTestWebhookRequest calls the generic SuperOfficeAgentTestWebhook builder with application/json body
+func NewSuperOfficeAgentTestWebhookRequest(server string, body SuperOfficeAgentTestWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuperOfficeAgentTestWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSuperOfficeAgentTestWebhookRequestWithBody constructs an http.Request for the SuperOfficeAgentTestWebhook method, with any body, and a specified content type
+func NewSuperOfficeAgentTestWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/Agents/Webhook/TestWebhook")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5859,6 +6709,135 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveriesWithResponse(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*AdminListDeliveriesResponse, error)
 
+	// SuperOfficeAgentCreateDefaultWebhookWithResponse Agent: create default webhook
+	//
+	// Sets default values into a new Webhook, to fill in and pass to `SaveWebhook`. Nothing is saved.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/CreateDefaultWebhook (the `SuperOfficeAgentCreateDefaultWebhook` operationId).
+	SuperOfficeAgentCreateDefaultWebhookWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SuperOfficeAgentCreateDefaultWebhookResponse, error)
+
+	// SuperOfficeAgentDeleteWebhookWithResponse Agent: delete webhook
+	//
+	// Deletes the Webhook whose id the query string names.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/DeleteWebhook (the `SuperOfficeAgentDeleteWebhook` operationId).
+	SuperOfficeAgentDeleteWebhookWithResponse(ctx context.Context, params *SuperOfficeAgentDeleteWebhookParams, reqEditors ...RequestEditorFn) (*SuperOfficeAgentDeleteWebhookResponse, error)
+
+	// SuperOfficeAgentGetAllWebhooksWithBodyWithResponse Agent: get all webhooks
+	//
+	// Returns all webhooks of the installation, filtered as `GET /api/v1/Webhook` filters them:
+	// by name (contains, case-insensitive), by event and by state. Absent, null, empty and
+	// `Unknown` filters do not filter.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetAllWebhooks (the `SuperOfficeAgentGetAllWebhooks` operationId).
+	SuperOfficeAgentGetAllWebhooksWithBodyWithResponse(ctx context.Context, params *SuperOfficeAgentGetAllWebhooksParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetAllWebhooksResponse, error)
+
+	// SuperOfficeAgentGetAllWebhooksWithResponse Agent: get all webhooks
+	//
+	// Returns all webhooks of the installation, filtered as `GET /api/v1/Webhook` filters them:
+	// by name (contains, case-insensitive), by event and by state. Absent, null, empty and
+	// `Unknown` filters do not filter.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetAllWebhooks (the `SuperOfficeAgentGetAllWebhooks` operationId).
+	SuperOfficeAgentGetAllWebhooksWithResponse(ctx context.Context, params *SuperOfficeAgentGetAllWebhooksParams, body SuperOfficeAgentGetAllWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetAllWebhooksResponse, error)
+
+	// SuperOfficeAgentGetLastErrorWithBodyWithResponse Agent: get last error
+	//
+	// The most recent error delivering to the webhook's target, or an empty string.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetLastError (the `SuperOfficeAgentGetLastError` operationId).
+	SuperOfficeAgentGetLastErrorWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetLastErrorResponse, error)
+
+	// SuperOfficeAgentGetLastErrorWithResponse Agent: get last error
+	//
+	// The most recent error delivering to the webhook's target, or an empty string.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetLastError (the `SuperOfficeAgentGetLastError` operationId).
+	SuperOfficeAgentGetLastErrorWithResponse(ctx context.Context, body SuperOfficeAgentGetLastErrorJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetLastErrorResponse, error)
+
+	// SuperOfficeAgentGetWebhookWithResponse Agent: get webhook
+	//
+	// Gets a Webhook by its primary key, given in the query string.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/GetWebhook (the `SuperOfficeAgentGetWebhook` operationId).
+	SuperOfficeAgentGetWebhookWithResponse(ctx context.Context, params *SuperOfficeAgentGetWebhookParams, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetWebhookResponse, error)
+
+	// SuperOfficeAgentSaveWebhookWithBodyWithResponse Agent: save webhook
+	//
+	// Creates a new webhook when `WebhookId` is 0 or absent, and otherwise replaces the webhook
+	// with that id as `PUT /api/v1/Webhook/{id}` does (`Secret`, `Headers` and `Properties` are
+	// kept when absent). The same checks apply as to the REST routes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/SaveWebhook (the `SuperOfficeAgentSaveWebhook` operationId).
+	SuperOfficeAgentSaveWebhookWithBodyWithResponse(ctx context.Context, params *SuperOfficeAgentSaveWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentSaveWebhookResponse, error)
+
+	// SuperOfficeAgentSaveWebhookWithResponse Agent: save webhook
+	//
+	// Creates a new webhook when `WebhookId` is 0 or absent, and otherwise replaces the webhook
+	// with that id as `PUT /api/v1/Webhook/{id}` does (`Secret`, `Headers` and `Properties` are
+	// kept when absent). The same checks apply as to the REST routes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/SaveWebhook (the `SuperOfficeAgentSaveWebhook` operationId).
+	SuperOfficeAgentSaveWebhookWithResponse(ctx context.Context, params *SuperOfficeAgentSaveWebhookParams, body SuperOfficeAgentSaveWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentSaveWebhookResponse, error)
+
+	// SuperOfficeAgentSignalEventWithBodyWithResponse Agent: signal event
+	//
+	// Signals that an event has occurred, as `POST /api/v1/Webhook/{eventName}/{primaryKey}` does:
+	// every active webhook listening for `EventName` is notified, with `Data` in its payload.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/SignalEvent (the `SuperOfficeAgentSignalEvent` operationId).
+	SuperOfficeAgentSignalEventWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentSignalEventResponse, error)
+
+	// SuperOfficeAgentSignalEventWithResponse Agent: signal event
+	//
+	// Signals that an event has occurred, as `POST /api/v1/Webhook/{eventName}/{primaryKey}` does:
+	// every active webhook listening for `EventName` is notified, with `Data` in its payload.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/SignalEvent (the `SuperOfficeAgentSignalEvent` operationId).
+	SuperOfficeAgentSignalEventWithResponse(ctx context.Context, body SuperOfficeAgentSignalEventJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentSignalEventResponse, error)
+
+	// SuperOfficeAgentTestWebhookWithBodyWithResponse Agent: test webhook
+	//
+	// Pings the webhook's `TargetUrl` with a `test` event, as `POST /api/v1/Webhook/Test` does,
+	// and reports whether it answered 2xx. Nothing is saved.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/TestWebhook (the `SuperOfficeAgentTestWebhook` operationId).
+	SuperOfficeAgentTestWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentTestWebhookResponse, error)
+
+	// SuperOfficeAgentTestWebhookWithResponse Agent: test webhook
+	//
+	// Pings the webhook's `TargetUrl` with a `test` event, as `POST /api/v1/Webhook/Test` does,
+	// and reports whether it answered 2xx. Nothing is saved.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/Agents/Webhook/TestWebhook (the `SuperOfficeAgentTestWebhook` operationId).
+	SuperOfficeAgentTestWebhookWithResponse(ctx context.Context, body SuperOfficeAgentTestWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentTestWebhookResponse, error)
+
 	// SuperOfficeGetAllWebhooksWithResponse Get all webhooks
 	//
 	// Returns all webhooks of the installation, filtered by name, event and status. Not paginated.
@@ -6656,6 +7635,453 @@ func (r AdminListDeliveriesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminListDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeAgentCreateDefaultWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuperOfficeAgentCreateDefaultWebhookResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeAgentCreateDefaultWebhookResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeAgentCreateDefaultWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeAgentCreateDefaultWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeAgentCreateDefaultWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeAgentCreateDefaultWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeAgentDeleteWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *SoNotFound
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeAgentDeleteWebhookResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeAgentDeleteWebhookResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SuperOfficeAgentDeleteWebhookResponse) GetJSON404() *SoNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeAgentDeleteWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeAgentDeleteWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeAgentDeleteWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeAgentDeleteWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeAgentGetAllWebhooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuperOfficeAgentGetAllWebhooksResponse) GetJSON200() *WebhookList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeAgentGetAllWebhooksResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeAgentGetAllWebhooksResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeAgentGetAllWebhooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeAgentGetAllWebhooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeAgentGetAllWebhooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeAgentGetAllWebhooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeAgentGetLastErrorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LastError
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *SoNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuperOfficeAgentGetLastErrorResponse) GetJSON200() *LastError {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeAgentGetLastErrorResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeAgentGetLastErrorResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SuperOfficeAgentGetLastErrorResponse) GetJSON404() *SoNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeAgentGetLastErrorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeAgentGetLastErrorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeAgentGetLastErrorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeAgentGetLastErrorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeAgentGetWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *SoNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuperOfficeAgentGetWebhookResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeAgentGetWebhookResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeAgentGetWebhookResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SuperOfficeAgentGetWebhookResponse) GetJSON404() *SoNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeAgentGetWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeAgentGetWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeAgentGetWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeAgentGetWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeAgentSaveWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *SoNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuperOfficeAgentSaveWebhookResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeAgentSaveWebhookResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeAgentSaveWebhookResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SuperOfficeAgentSaveWebhookResponse) GetJSON404() *SoNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeAgentSaveWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeAgentSaveWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeAgentSaveWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeAgentSaveWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeAgentSignalEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeAgentSignalEventResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeAgentSignalEventResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeAgentSignalEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeAgentSignalEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeAgentSignalEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeAgentSignalEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SuperOfficeAgentTestWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *SoBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SoUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuperOfficeAgentTestWebhookResponse) GetJSON200() *WebhookResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuperOfficeAgentTestWebhookResponse) GetJSON400() *SoBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuperOfficeAgentTestWebhookResponse) GetJSON401() *SoUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r SuperOfficeAgentTestWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuperOfficeAgentTestWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuperOfficeAgentTestWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuperOfficeAgentTestWebhookResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9359,6 +10785,213 @@ func (c *ClientWithResponses) AdminListDeliveriesWithResponse(ctx context.Contex
 	return ParseAdminListDeliveriesResponse(rsp)
 }
 
+// SuperOfficeAgentCreateDefaultWebhookWithResponse Agent: create default webhook
+//
+// Sets default values into a new Webhook, to fill in and pass to `SaveWebhook`. Nothing is saved.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/CreateDefaultWebhook (the `SuperOfficeAgentCreateDefaultWebhook` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentCreateDefaultWebhookWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SuperOfficeAgentCreateDefaultWebhookResponse, error) {
+	rsp, err := c.SuperOfficeAgentCreateDefaultWebhook(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentCreateDefaultWebhookResponse(rsp)
+}
+
+// SuperOfficeAgentDeleteWebhookWithResponse Agent: delete webhook
+//
+// Deletes the Webhook whose id the query string names.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/DeleteWebhook (the `SuperOfficeAgentDeleteWebhook` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentDeleteWebhookWithResponse(ctx context.Context, params *SuperOfficeAgentDeleteWebhookParams, reqEditors ...RequestEditorFn) (*SuperOfficeAgentDeleteWebhookResponse, error) {
+	rsp, err := c.SuperOfficeAgentDeleteWebhook(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentDeleteWebhookResponse(rsp)
+}
+
+// SuperOfficeAgentGetAllWebhooksWithBodyWithResponse Agent: get all webhooks
+//
+// Returns all webhooks of the installation, filtered as `GET /api/v1/Webhook` filters them:
+// by name (contains, case-insensitive), by event and by state. Absent, null, empty and
+// `Unknown` filters do not filter.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetAllWebhooks (the `SuperOfficeAgentGetAllWebhooks` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentGetAllWebhooksWithBodyWithResponse(ctx context.Context, params *SuperOfficeAgentGetAllWebhooksParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetAllWebhooksResponse, error) {
+	rsp, err := c.SuperOfficeAgentGetAllWebhooksWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentGetAllWebhooksResponse(rsp)
+}
+
+// SuperOfficeAgentGetAllWebhooksWithResponse Agent: get all webhooks
+//
+// Returns all webhooks of the installation, filtered as `GET /api/v1/Webhook` filters them:
+// by name (contains, case-insensitive), by event and by state. Absent, null, empty and
+// `Unknown` filters do not filter.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetAllWebhooks (the `SuperOfficeAgentGetAllWebhooks` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentGetAllWebhooksWithResponse(ctx context.Context, params *SuperOfficeAgentGetAllWebhooksParams, body SuperOfficeAgentGetAllWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetAllWebhooksResponse, error) {
+	rsp, err := c.SuperOfficeAgentGetAllWebhooks(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentGetAllWebhooksResponse(rsp)
+}
+
+// SuperOfficeAgentGetLastErrorWithBodyWithResponse Agent: get last error
+//
+// The most recent error delivering to the webhook's target, or an empty string.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetLastError (the `SuperOfficeAgentGetLastError` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentGetLastErrorWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetLastErrorResponse, error) {
+	rsp, err := c.SuperOfficeAgentGetLastErrorWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentGetLastErrorResponse(rsp)
+}
+
+// SuperOfficeAgentGetLastErrorWithResponse Agent: get last error
+//
+// The most recent error delivering to the webhook's target, or an empty string.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetLastError (the `SuperOfficeAgentGetLastError` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentGetLastErrorWithResponse(ctx context.Context, body SuperOfficeAgentGetLastErrorJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetLastErrorResponse, error) {
+	rsp, err := c.SuperOfficeAgentGetLastError(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentGetLastErrorResponse(rsp)
+}
+
+// SuperOfficeAgentGetWebhookWithResponse Agent: get webhook
+//
+// Gets a Webhook by its primary key, given in the query string.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/GetWebhook (the `SuperOfficeAgentGetWebhook` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentGetWebhookWithResponse(ctx context.Context, params *SuperOfficeAgentGetWebhookParams, reqEditors ...RequestEditorFn) (*SuperOfficeAgentGetWebhookResponse, error) {
+	rsp, err := c.SuperOfficeAgentGetWebhook(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentGetWebhookResponse(rsp)
+}
+
+// SuperOfficeAgentSaveWebhookWithBodyWithResponse Agent: save webhook
+//
+// Creates a new webhook when `WebhookId` is 0 or absent, and otherwise replaces the webhook
+// with that id as `PUT /api/v1/Webhook/{id}` does (`Secret`, `Headers` and `Properties` are
+// kept when absent). The same checks apply as to the REST routes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/SaveWebhook (the `SuperOfficeAgentSaveWebhook` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentSaveWebhookWithBodyWithResponse(ctx context.Context, params *SuperOfficeAgentSaveWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentSaveWebhookResponse, error) {
+	rsp, err := c.SuperOfficeAgentSaveWebhookWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentSaveWebhookResponse(rsp)
+}
+
+// SuperOfficeAgentSaveWebhookWithResponse Agent: save webhook
+//
+// Creates a new webhook when `WebhookId` is 0 or absent, and otherwise replaces the webhook
+// with that id as `PUT /api/v1/Webhook/{id}` does (`Secret`, `Headers` and `Properties` are
+// kept when absent). The same checks apply as to the REST routes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/SaveWebhook (the `SuperOfficeAgentSaveWebhook` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentSaveWebhookWithResponse(ctx context.Context, params *SuperOfficeAgentSaveWebhookParams, body SuperOfficeAgentSaveWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentSaveWebhookResponse, error) {
+	rsp, err := c.SuperOfficeAgentSaveWebhook(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentSaveWebhookResponse(rsp)
+}
+
+// SuperOfficeAgentSignalEventWithBodyWithResponse Agent: signal event
+//
+// Signals that an event has occurred, as `POST /api/v1/Webhook/{eventName}/{primaryKey}` does:
+// every active webhook listening for `EventName` is notified, with `Data` in its payload.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/SignalEvent (the `SuperOfficeAgentSignalEvent` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentSignalEventWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentSignalEventResponse, error) {
+	rsp, err := c.SuperOfficeAgentSignalEventWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentSignalEventResponse(rsp)
+}
+
+// SuperOfficeAgentSignalEventWithResponse Agent: signal event
+//
+// Signals that an event has occurred, as `POST /api/v1/Webhook/{eventName}/{primaryKey}` does:
+// every active webhook listening for `EventName` is notified, with `Data` in its payload.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/SignalEvent (the `SuperOfficeAgentSignalEvent` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentSignalEventWithResponse(ctx context.Context, body SuperOfficeAgentSignalEventJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentSignalEventResponse, error) {
+	rsp, err := c.SuperOfficeAgentSignalEvent(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentSignalEventResponse(rsp)
+}
+
+// SuperOfficeAgentTestWebhookWithBodyWithResponse Agent: test webhook
+//
+// Pings the webhook's `TargetUrl` with a `test` event, as `POST /api/v1/Webhook/Test` does,
+// and reports whether it answered 2xx. Nothing is saved.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/TestWebhook (the `SuperOfficeAgentTestWebhook` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentTestWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuperOfficeAgentTestWebhookResponse, error) {
+	rsp, err := c.SuperOfficeAgentTestWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentTestWebhookResponse(rsp)
+}
+
+// SuperOfficeAgentTestWebhookWithResponse Agent: test webhook
+//
+// Pings the webhook's `TargetUrl` with a `test` event, as `POST /api/v1/Webhook/Test` does,
+// and reports whether it answered 2xx. Nothing is saved.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/Agents/Webhook/TestWebhook (the `SuperOfficeAgentTestWebhook` operationId).
+func (c *ClientWithResponses) SuperOfficeAgentTestWebhookWithResponse(ctx context.Context, body SuperOfficeAgentTestWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SuperOfficeAgentTestWebhookResponse, error) {
+	rsp, err := c.SuperOfficeAgentTestWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuperOfficeAgentTestWebhookResponse(rsp)
+}
+
 // SuperOfficeGetAllWebhooksWithResponse Get all webhooks
 //
 // Returns all webhooks of the installation, filtered by name, event and status. Not paginated.
@@ -10425,6 +12058,339 @@ func ParseAdminListDeliveriesResponse(rsp *http.Response) (*AdminListDeliveriesR
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeAgentCreateDefaultWebhookResponse parses an HTTP response from a SuperOfficeAgentCreateDefaultWebhookWithResponse call
+func ParseSuperOfficeAgentCreateDefaultWebhookResponse(rsp *http.Response) (*SuperOfficeAgentCreateDefaultWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeAgentCreateDefaultWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeAgentDeleteWebhookResponse parses an HTTP response from a SuperOfficeAgentDeleteWebhookWithResponse call
+func ParseSuperOfficeAgentDeleteWebhookResponse(rsp *http.Response) (*SuperOfficeAgentDeleteWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeAgentDeleteWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest SoNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeAgentGetAllWebhooksResponse parses an HTTP response from a SuperOfficeAgentGetAllWebhooksWithResponse call
+func ParseSuperOfficeAgentGetAllWebhooksResponse(rsp *http.Response) (*SuperOfficeAgentGetAllWebhooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeAgentGetAllWebhooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeAgentGetLastErrorResponse parses an HTTP response from a SuperOfficeAgentGetLastErrorWithResponse call
+func ParseSuperOfficeAgentGetLastErrorResponse(rsp *http.Response) (*SuperOfficeAgentGetLastErrorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeAgentGetLastErrorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LastError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest SoNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeAgentGetWebhookResponse parses an HTTP response from a SuperOfficeAgentGetWebhookWithResponse call
+func ParseSuperOfficeAgentGetWebhookResponse(rsp *http.Response) (*SuperOfficeAgentGetWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeAgentGetWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest SoNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeAgentSaveWebhookResponse parses an HTTP response from a SuperOfficeAgentSaveWebhookWithResponse call
+func ParseSuperOfficeAgentSaveWebhookResponse(rsp *http.Response) (*SuperOfficeAgentSaveWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeAgentSaveWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest SoNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeAgentSignalEventResponse parses an HTTP response from a SuperOfficeAgentSignalEventWithResponse call
+func ParseSuperOfficeAgentSignalEventResponse(rsp *http.Response) (*SuperOfficeAgentSignalEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeAgentSignalEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSuperOfficeAgentTestWebhookResponse parses an HTTP response from a SuperOfficeAgentTestWebhookWithResponse call
+func ParseSuperOfficeAgentTestWebhookResponse(rsp *http.Response) (*SuperOfficeAgentTestWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuperOfficeAgentTestWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest SoBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SoUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	}
 

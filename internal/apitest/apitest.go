@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -102,23 +103,8 @@ func (r *Response) Map(t testing.TB) map[string]any {
 func (e *Env) Do(t testing.TB, req Request) *Response {
 	t.Helper()
 	httpReq, resp := e.send(t, req)
-	route, params, err := e.router.FindRoute(httpReq)
-	if err != nil {
-		t.Fatalf("%s %s matches no operation of openapi.yaml: %v", req.Method, req.Path, err)
-	}
-	input := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{
-			Request: httpReq, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
-		},
-		Status: resp.Status,
-		Header: resp.Header,
-		Body:   io.NopCloser(bytes.NewReader(resp.Body)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", handlers.UUIDFormat)}},
-	}
-	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
-		t.Fatalf("%s %s answered %d %s\nwhich openapi.yaml does not allow: %v", req.Method, req.Path, resp.Status, resp.Body, err)
+	if _, err := e.validateResponse(httpReq, resp); err != nil {
+		t.Fatal(err)
 	}
 	checkVendor(t, &req, resp.Status, resp.Header, resp.Body, func() (*requestForValidation, error) {
 		r, err := http.NewRequest(req.Method, e.URL+req.Path, nil)
@@ -129,6 +115,30 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 		return &requestForValidation{req: r}, nil
 	})
 	return resp
+}
+
+// validateResponse checks resp against the operation of openapi.yaml that req matches and
+// returns that operation.
+func (e *Env) validateResponse(req *http.Request, resp *Response) (*openapi3.Operation, error) {
+	route, params, err := e.router.FindRoute(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s matches no operation of openapi.yaml: %w", req.Method, req.URL.RequestURI(), err)
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		},
+		Status: resp.Status,
+		Header: resp.Header,
+		Body:   io.NopCloser(bytes.NewReader(resp.Body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", handlers.UUIDFormat)}},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		return route.Operation, fmt.Errorf("%s %s answered %d %s\nwhich openapi.yaml does not allow: %w", req.Method, req.URL.RequestURI(), resp.Status, resp.Body, err)
+	}
+	return route.Operation, nil
 }
 
 // Raw sends a request that is deliberately outside the spec (an unknown path, say) and checks
