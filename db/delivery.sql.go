@@ -8,7 +8,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -122,8 +121,8 @@ type CreateEventParams struct {
 	AccountID  uuid.UUID
 	ExternalID string
 	Type       string
-	Data       json.RawMessage
-	Attributes json.RawMessage
+	Data       JSON
+	Attributes JSON
 	ScopeID    uuid.NullUUID
 }
 

@@ -6,7 +6,6 @@ package db
 
 import (
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,8 +62,8 @@ type Event struct {
 	AccountID  uuid.UUID
 	ExternalID string
 	Type       string
-	Data       json.RawMessage
-	Attributes json.RawMessage
+	Data       JSON
+	Attributes JSON
 	ScopeID    uuid.NullUUID
 	CreatedAt  time.Time
 }
@@ -97,12 +96,12 @@ type Subscription struct {
 	Name                string
 	Url                 string
 	Events              []string
-	Filters             json.RawMessage
+	Filters             JSON
 	Status              string
 	StatusReason        string
 	Secret              string
-	Headers             json.RawMessage
-	Properties          json.RawMessage
+	Headers             JSON
+	Properties          JSON
 	Service             string
 	Template            string
 	CreatedAt           time.Time

@@ -8,7 +8,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
@@ -23,7 +22,7 @@ type CountSameFilterSubscriptionsParams struct {
 	ScopeID  uuid.UUID
 	Service  string
 	Events   []string
-	Filters  json.RawMessage
+	Filters  JSON
 	ExceptID uuid.UUID
 }
 
@@ -54,6 +53,85 @@ func (q *Queries) CountScopeSubscriptions(ctx context.Context, scopeID uuid.UUID
 	return count, err
 }
 
+const createScopedSubscription = `-- name: CreateScopedSubscription :one
+INSERT INTO subscriptions (
+    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+    headers, properties, service, template
+)
+SELECT sc.account_id, sc.id, $1, $2, $3, $4,
+       $5::text[], $6, $7, $8, $9,
+       $10, $11, $12
+FROM scopes sc
+WHERE sc.dialect = $13 AND sc.external_id = $14
+  AND sc.account_id = $15
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+`
+
+type CreateScopedSubscriptionParams struct {
+	Dialect         string
+	ExternalID      string
+	Name            string
+	Url             string
+	Events          []string
+	Filters         JSON
+	Status          string
+	Secret          string
+	Headers         JSON
+	Properties      JSON
+	Service         string
+	Template        string
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+}
+
+// CreateScopedSubscription inserts a subscription into the account's scope; no row means the
+// account has no such scope.
+func (q *Queries) CreateScopedSubscription(ctx context.Context, arg CreateScopedSubscriptionParams) (Subscription, error) {
+	row := q.db.QueryRowContext(ctx, createScopedSubscription,
+		arg.Dialect,
+		arg.ExternalID,
+		arg.Name,
+		arg.Url,
+		pq.Array(arg.Events),
+		arg.Filters,
+		arg.Status,
+		arg.Secret,
+		arg.Headers,
+		arg.Properties,
+		arg.Service,
+		arg.Template,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+	)
+	var i Subscription
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.ScopeID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.Name,
+		&i.Url,
+		pq.Array(&i.Events),
+		&i.Filters,
+		&i.Status,
+		&i.StatusReason,
+		&i.Secret,
+		&i.Headers,
+		&i.Properties,
+		&i.Service,
+		&i.Template,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
+	)
+	return i, err
+}
+
 const createSubscription = `-- name: CreateSubscription :one
 INSERT INTO subscriptions (
     account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
@@ -72,11 +150,11 @@ type CreateSubscriptionParams struct {
 	Name       string
 	Url        string
 	Events     []string
-	Filters    json.RawMessage
+	Filters    JSON
 	Status     string
 	Secret     string
-	Headers    json.RawMessage
-	Properties json.RawMessage
+	Headers    JSON
+	Properties JSON
 	Service    string
 	Template   string
 }
@@ -126,6 +204,38 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 	return i, err
 }
 
+const deleteScopedSubscription = `-- name: DeleteScopedSubscription :execrows
+DELETE FROM subscriptions s
+USING scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+  AND s.dialect = $4 AND s.external_id = $5
+`
+
+type DeleteScopedSubscriptionParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+}
+
+// DeleteScopedSubscription removes one subscription of the account's scope.
+func (q *Queries) DeleteScopedSubscription(ctx context.Context, arg DeleteScopedSubscriptionParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteScopedSubscription,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const deleteSubscription = `-- name: DeleteSubscription :execrows
 DELETE FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
 `
@@ -143,6 +253,62 @@ func (q *Queries) DeleteSubscription(ctx context.Context, arg DeleteSubscription
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const getScopedSubscription = `-- name: GetScopedSubscription :one
+
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+  AND s.dialect = $4 AND s.external_id = $5
+`
+
+type GetScopedSubscriptionParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+}
+
+// The Scoped queries find a subscription through its scope's dialect id and the caller's
+// account in the same statement, so that an operation is one round trip. When they find
+// nothing, GetScope tells a missing scope from a missing subscription.
+// GetScopedSubscription returns one subscription of the account's scope by both dialect ids.
+func (q *Queries) GetScopedSubscription(ctx context.Context, arg GetScopedSubscriptionParams) (Subscription, error) {
+	row := q.db.QueryRowContext(ctx, getScopedSubscription,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i Subscription
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.ScopeID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.Name,
+		&i.Url,
+		pq.Array(&i.Events),
+		&i.Filters,
+		&i.Status,
+		&i.StatusReason,
+		&i.Secret,
+		&i.Headers,
+		&i.Properties,
+		&i.Service,
+		&i.Template,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
+	)
+	return i, err
 }
 
 const getSubscription = `-- name: GetSubscription :one
@@ -401,6 +567,66 @@ func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeS
 	return items, nil
 }
 
+const listScopedSubscriptions = `-- name: ListScopedSubscriptions :many
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+ORDER BY s.created_at, s.id
+`
+
+type ListScopedSubscriptionsParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+}
+
+// ListScopedSubscriptions returns every subscription of the account's scope in creation order.
+func (q *Queries) ListScopedSubscriptions(ctx context.Context, arg ListScopedSubscriptionsParams) ([]Subscription, error) {
+	rows, err := q.db.QueryContext(ctx, listScopedSubscriptions, arg.ScopeDialect, arg.ScopeExternalID, arg.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Subscription{}
+	for rows.Next() {
+		var i Subscription
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.ScopeID,
+			&i.Dialect,
+			&i.ExternalID,
+			&i.Name,
+			&i.Url,
+			pq.Array(&i.Events),
+			&i.Filters,
+			&i.Status,
+			&i.StatusReason,
+			&i.Secret,
+			&i.Headers,
+			&i.Properties,
+			&i.Service,
+			&i.Template,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.LastError,
+			&i.ErrorsEmail,
+			&i.ConsecutiveFailures,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockScope = `-- name: LockScope :exec
 SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))
 `
@@ -424,6 +650,73 @@ func (q *Queries) NextSuperOfficeWebhookID(ctx context.Context) (int32, error) {
 	return column_1, err
 }
 
+const replaceScopedSubscriptionTarget = `-- name: ReplaceScopedSubscriptionTarget :one
+UPDATE subscriptions s
+SET url = $1, events = $2::text[],
+    status = COALESCE($3::text, s.status),
+    status_reason = CASE WHEN COALESCE($3::text, s.status) = 'active' THEN '' ELSE s.status_reason END,
+    consecutive_failures = CASE WHEN $3::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = $4 AND sc.external_id = $5
+  AND sc.account_id = $6
+  AND s.dialect = $7 AND s.external_id = $8
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+`
+
+type ReplaceScopedSubscriptionTargetParams struct {
+	Url             string
+	Events          []string
+	Status          sql.NullString
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+}
+
+// ReplaceScopedSubscriptionTarget sets url and events, and the status when one is given (an
+// active subscription has no status reason; re-enabling starts the failure streak afresh), in
+// one atomic statement.
+func (q *Queries) ReplaceScopedSubscriptionTarget(ctx context.Context, arg ReplaceScopedSubscriptionTargetParams) (Subscription, error) {
+	row := q.db.QueryRowContext(ctx, replaceScopedSubscriptionTarget,
+		arg.Url,
+		pq.Array(arg.Events),
+		arg.Status,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i Subscription
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.ScopeID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.Name,
+		&i.Url,
+		pq.Array(&i.Events),
+		&i.Filters,
+		&i.Status,
+		&i.StatusReason,
+		&i.Secret,
+		&i.Headers,
+		&i.Properties,
+		&i.Service,
+		&i.Template,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
+	)
+	return i, err
+}
+
 const updateSubscription = `-- name: UpdateSubscription :one
 UPDATE subscriptions
 SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
@@ -440,12 +733,12 @@ type UpdateSubscriptionParams struct {
 	Name         string
 	Url          string
 	Events       []string
-	Filters      json.RawMessage
+	Filters      JSON
 	Status       string
 	StatusReason string
 	Secret       string
-	Headers      json.RawMessage
-	Properties   json.RawMessage
+	Headers      JSON
+	Properties   JSON
 	Template     string
 	LastError    string
 	ErrorsEmail  string

@@ -109,8 +109,8 @@ func createTrafficSource(ctx context.Context, q *db.Queries, accountID uuid.UUID
 	}
 	_, err = q.CreateSubscription(ctx, db.CreateSubscriptionParams{
 		AccountID: accountID, ScopeID: source.ID, Dialect: dialectArkynWebhook, ExternalID: uuid.NewString(),
-		Events: []string{}, Filters: json.RawMessage(`[]`), Status: statusInactive,
-		Headers: json.RawMessage(`{}`), Properties: json.RawMessage(`{}`),
+		Events: []string{}, Filters: db.JSON(`[]`), Status: statusInactive,
+		Headers: db.JSON(`{}`), Properties: db.JSON(`{}`),
 	})
 	return source, err
 }

@@ -85,8 +85,8 @@ func (b Bird) BirdCreateWebhookSubscription(ctx context.Context, req gen.BirdCre
 			Filters:    filters,
 			Status:     statusActive,
 			Secret:     deref(body.SigningKey),
-			Headers:    json.RawMessage(`{}`),
-			Properties: json.RawMessage(`{}`),
+			Headers:    db.JSON(`{}`),
+			Properties: db.JSON(`{}`),
 			Service:    string(body.Service),
 			Template:   deref(body.Template),
 		})
@@ -304,7 +304,7 @@ func missingSubscription(err error, id uuid.UUID) error {
 // checkFilters accepts only the filter keys the event documents and enforces Bird's cap on
 // subscriptions sharing one event and filter set. It returns the filters in stored form:
 // deduplicated and sorted, so that equal sets compare equal.
-func (b Bird) checkFilters(ctx context.Context, q *db.Queries, scopeID, exceptID uuid.UUID, service string, event birdEvent, requested []gen.WebhookEventFilter) (json.RawMessage, error) {
+func (b Bird) checkFilters(ctx context.Context, q *db.Queries, scopeID, exceptID uuid.UUID, service string, event birdEvent, requested []gen.WebhookEventFilter) (db.JSON, error) {
 	var fields []fieldError
 	for i, f := range requested {
 		if !slices.Contains(event.filterKeys, f.Key) {

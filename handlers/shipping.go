@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -45,9 +44,9 @@ func (s Shipping) ShippingCreateWebhookSubscription(ctx context.Context, req gen
 	row, err := s.q.CreateSubscription(ctx, db.CreateSubscriptionParams{
 		AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: dialectShippingWebhook,
 		ExternalID: "wh_" + randomAlphanumeric(24), Name: req.Body.Name, Url: req.Body.Url,
-		Events: eventNames(req.Body.Events), Filters: json.RawMessage(`[]`),
+		Events: eventNames(req.Body.Events), Filters: db.JSON(`[]`),
 		Status: activeStatus(req.Body.Active == nil || *req.Body.Active), Secret: secret,
-		Headers: json.RawMessage(`{}`), Properties: json.RawMessage(`{}`),
+		Headers: db.JSON(`{}`), Properties: db.JSON(`{}`),
 	})
 	if err != nil {
 		return nil, err

@@ -150,7 +150,7 @@ func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.Webho
 		row, err := q.CreateSubscription(ctx, db.CreateSubscriptionParams{
 			AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook,
 			ExternalID: strconv.Itoa(int(id)), Name: fields.Name, Url: fields.Url, Events: fields.Events,
-			Filters: json.RawMessage(`[]`), Status: fields.Status, Secret: fields.Secret,
+			Filters: db.JSON(`[]`), Status: fields.Status, Secret: fields.Secret,
 			Headers: fields.Headers, Properties: fields.Properties, Service: fields.Type,
 		})
 		if err != nil {
@@ -397,7 +397,7 @@ func (s SuperOffice) scope(ctx context.Context, q *db.Queries) (db.Scope, error)
 type soFields struct {
 	Name, Url, Secret, Status, Type, ErrorsEmail string
 	Events                                       []string
-	Headers, Properties                          json.RawMessage
+	Headers, Properties                          db.JSON
 }
 
 // soEntity checks an entity; current, when given, supplies what a replacing entity may leave

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -36,7 +35,7 @@ func newTargetTester(transport http.RoundTripper) *targetTester {
 // test POSTs a "test" event to the target, formatted and signed as a delivery is, and reports
 // whether it answered 2xx.
 func (t *targetTester) test(ctx context.Context, f soFields, account db.Account) (bool, string) {
-	ev := db.Event{ID: uuid.New(), AccountID: account.ID, Type: "test", Data: json.RawMessage(`{"Entity": "webhook"}`), CreatedAt: time.Now()}
+	ev := db.Event{ID: uuid.New(), AccountID: account.ID, Type: "test", Data: db.JSON(`{"Entity": "webhook"}`), CreatedAt: time.Now()}
 	sub := db.Subscription{Name: f.Name, Url: f.Url, Secret: f.Secret, Headers: f.Headers, Properties: f.Properties}
 	header, body, err := delivery.SuperOfficeRequest(ev, sub, 0)
 	if err != nil {

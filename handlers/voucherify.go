@@ -2,7 +2,7 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
 
 	"github.com/webhookd/webhookd/db"
@@ -18,29 +18,24 @@ const dialectVoucherifyWebhook = "voucherify"
 
 // VoucherifyCreateWebhook answers 200, as Voucherify does, with the new configuration.
 func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.VoucherifyCreateWebhookRequestObject) (gen.VoucherifyCreateWebhookResponseObject, error) {
-	project, err := v.project(ctx, req.ProjectId)
-	if body, ok := missing(err); ok {
-		return gen.VoucherifyCreateWebhook404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(body)}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	if fields := checkVoucherifyWebhook(req.Body.TargetUrl, req.Body.Events); fields != nil {
 		return gen.VoucherifyCreateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(requestIDFrom(ctx), fields))}, nil
 	}
 	active := req.Body.Active == nil || *req.Body.Active
-	row, err := v.q.CreateSubscription(ctx, db.CreateSubscriptionParams{
-		AccountID:  project.AccountID,
-		ScopeID:    project.ID,
+	row, err := v.q.CreateScopedSubscription(ctx, db.CreateScopedSubscriptionParams{
+		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: req.ProjectId, AccountID: accountFrom(ctx).ID,
 		Dialect:    dialectVoucherifyWebhook,
 		ExternalID: "wh_" + randomAlphanumeric(24),
 		Url:        req.Body.TargetUrl,
 		Events:     eventNames(req.Body.Events),
-		Filters:    json.RawMessage(`[]`),
+		Filters:    db.JSON(`[]`),
 		Status:     activeStatus(active),
-		Headers:    json.RawMessage(`{}`),
-		Properties: json.RawMessage(`{}`),
+		Headers:    db.JSON(`{}`),
+		Properties: db.JSON(`{}`),
 	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return gen.VoucherifyCreateWebhook404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(voucherifyNotFound(requestIDFrom(ctx), "project", req.ProjectId))}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -50,16 +45,20 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 // VoucherifyListWebhooks lists every webhook of the project, oldest first; Voucherify does not
 // paginate this list.
 func (v Voucherify) VoucherifyListWebhooks(ctx context.Context, req gen.VoucherifyListWebhooksRequestObject) (gen.VoucherifyListWebhooksResponseObject, error) {
-	project, err := v.project(ctx, req.ProjectId)
-	if body, ok := missing(err); ok {
-		return gen.VoucherifyListWebhooks404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(body)}, nil
-	}
+	rows, err := v.q.ListScopedSubscriptions(ctx, db.ListScopedSubscriptionsParams{
+		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: req.ProjectId, AccountID: accountFrom(ctx).ID,
+	})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := v.q.ListScopeSubscriptions(ctx, project.ID)
-	if err != nil {
-		return nil, err
+	if len(rows) == 0 {
+		// Empty: an empty project, or none of the caller's.
+		if _, err := v.project(ctx, req.ProjectId); err != nil {
+			if body, ok := missing(err); ok {
+				return gen.VoucherifyListWebhooks404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(body)}, nil
+			}
+			return nil, err
+		}
 	}
 	data := make([]gen.ManagementProjectsWebhook, len(rows))
 	for i, r := range rows {
@@ -70,7 +69,10 @@ func (v Voucherify) VoucherifyListWebhooks(ctx context.Context, req gen.Voucheri
 
 // VoucherifyGetWebhook returns one webhook configuration.
 func (v Voucherify) VoucherifyGetWebhook(ctx context.Context, req gen.VoucherifyGetWebhookRequestObject) (gen.VoucherifyGetWebhookResponseObject, error) {
-	row, err := v.webhook(ctx, req.ProjectId, req.WebhookId)
+	row, err := v.q.GetScopedSubscription(ctx, v.scoped(ctx, req.ProjectId, req.WebhookId))
+	if err != nil {
+		err = v.missingWebhook(ctx, err, req.ProjectId, req.WebhookId)
+	}
 	if body, ok := missing(err); ok {
 		return gen.VoucherifyGetWebhook404JSONResponse{VoucherifyWebhookNotFoundJSONResponse: gen.VoucherifyWebhookNotFoundJSONResponse(body)}, nil
 	}
@@ -85,30 +87,19 @@ func (v Voucherify) VoucherifyUpdateWebhook(ctx context.Context, req gen.Voucher
 	if fields := checkVoucherifyWebhook(req.Body.TargetUrl, req.Body.Events); fields != nil {
 		return gen.VoucherifyUpdateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(requestIDFrom(ctx), fields))}, nil
 	}
-	var updated db.Subscription
-	err := v.inTx(ctx, func(q *db.Queries) error {
-		project, err := v.projectWith(ctx, q, req.ProjectId)
-		if err != nil {
-			return err
-		}
-		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: project.ID, Dialect: dialectVoucherifyWebhook, ExternalID: req.WebhookId})
-		if err != nil {
-			return v.missingWebhook(ctx, err, req.WebhookId)
-		}
-		status := row.Status
-		if req.Body.Active != nil {
-			status = activeStatus(*req.Body.Active)
-		}
-		updated, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
-			p.Url = req.Body.TargetUrl
-			p.Events = eventNames(req.Body.Events)
-			p.Status = status
-			if status == statusActive {
-				p.StatusReason = ""
-			}
-		}))
-		return err
-	})
+	where := v.scoped(ctx, req.ProjectId, req.WebhookId)
+	params := db.ReplaceScopedSubscriptionTargetParams{
+		Url: req.Body.TargetUrl, Events: eventNames(req.Body.Events),
+		ScopeDialect: where.ScopeDialect, ScopeExternalID: where.ScopeExternalID, AccountID: where.AccountID,
+		Dialect: where.Dialect, ExternalID: where.ExternalID,
+	}
+	if req.Body.Active != nil {
+		params.Status = sql.NullString{String: activeStatus(*req.Body.Active), Valid: true}
+	}
+	updated, err := v.q.ReplaceScopedSubscriptionTarget(ctx, params)
+	if err != nil {
+		err = v.missingWebhook(ctx, err, req.ProjectId, req.WebhookId)
+	}
 	if body, ok := missing(err); ok {
 		return gen.VoucherifyUpdateWebhook404JSONResponse{VoucherifyWebhookNotFoundJSONResponse: gen.VoucherifyWebhookNotFoundJSONResponse(body)}, nil
 	}
@@ -120,21 +111,26 @@ func (v Voucherify) VoucherifyUpdateWebhook(ctx context.Context, req gen.Voucher
 
 // VoucherifyDeleteWebhook removes a webhook configuration.
 func (v Voucherify) VoucherifyDeleteWebhook(ctx context.Context, req gen.VoucherifyDeleteWebhookRequestObject) (gen.VoucherifyDeleteWebhookResponseObject, error) {
-	project, err := v.project(ctx, req.ProjectId)
+	where := v.scoped(ctx, req.ProjectId, req.WebhookId)
+	n, err := v.q.DeleteScopedSubscription(ctx, db.DeleteScopedSubscriptionParams(where))
+	if err == nil && n == 0 {
+		err = v.missingWebhook(ctx, sql.ErrNoRows, req.ProjectId, req.WebhookId)
+	}
 	if body, ok := missing(err); ok {
 		return gen.VoucherifyDeleteWebhook404JSONResponse{VoucherifyWebhookNotFoundJSONResponse: gen.VoucherifyWebhookNotFoundJSONResponse(body)}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	n, err := v.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: project.ID, Dialect: dialectVoucherifyWebhook, ExternalID: req.WebhookId})
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return gen.VoucherifyDeleteWebhook404JSONResponse{VoucherifyWebhookNotFoundJSONResponse: gen.VoucherifyWebhookNotFoundJSONResponse(voucherifyNotFound(requestIDFrom(ctx), "webhook", req.WebhookId))}, nil
-	}
 	return gen.VoucherifyDeleteWebhook204Response{}, nil
+}
+
+// scoped names the caller's webhook of a project.
+func (v Voucherify) scoped(ctx context.Context, projectID, webhookID string) db.GetScopedSubscriptionParams {
+	return db.GetScopedSubscriptionParams{
+		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: projectID, AccountID: accountFrom(ctx).ID,
+		Dialect: dialectVoucherifyWebhook, ExternalID: webhookID,
+	}
 }
 
 // voucherifyMissing carries the 404 body for a project or webhook that the caller cannot see.
@@ -142,13 +138,9 @@ type voucherifyMissing struct{ body gen.Error }
 
 func (e *voucherifyMissing) Error() string { return *e.body.Details }
 
+// project finds the caller's project; another account's project is reported as missing.
 func (v Voucherify) project(ctx context.Context, projectID string) (db.Scope, error) {
-	return v.projectWith(ctx, v.q, projectID)
-}
-
-// projectWith finds the caller's project; another account's project is reported as missing.
-func (v Voucherify) projectWith(ctx context.Context, q *db.Queries, projectID string) (db.Scope, error) {
-	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeVoucherifyProject, ExternalID: projectID, AccountID: accountFrom(ctx).ID})
+	scope, err := v.q.GetScope(ctx, db.GetScopeParams{Dialect: scopeVoucherifyProject, ExternalID: projectID, AccountID: accountFrom(ctx).ID})
 	if err := notFound(err, "project"); errors.Is(err, errNotFound) {
 		return db.Scope{}, &voucherifyMissing{voucherifyNotFound(requestIDFrom(ctx), "project", projectID)}
 	} else if err != nil {
@@ -157,20 +149,13 @@ func (v Voucherify) projectWith(ctx context.Context, q *db.Queries, projectID st
 	return scope, nil
 }
 
-func (v Voucherify) webhook(ctx context.Context, projectID, webhookID string) (db.Subscription, error) {
-	project, err := v.project(ctx, projectID)
-	if err != nil {
-		return db.Subscription{}, err
-	}
-	row, err := v.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: project.ID, Dialect: dialectVoucherifyWebhook, ExternalID: webhookID})
-	if err != nil {
-		return db.Subscription{}, v.missingWebhook(ctx, err, webhookID)
-	}
-	return row, nil
-}
-
-func (v Voucherify) missingWebhook(ctx context.Context, err error, webhookID string) error {
+// missingWebhook explains a statement that found no webhook: the project is not the caller's,
+// or it has no such webhook. It costs a query only on that path.
+func (v Voucherify) missingWebhook(ctx context.Context, err error, projectID, webhookID string) error {
 	if err := notFound(err, "webhook"); !errors.Is(err, errNotFound) {
+		return err
+	}
+	if _, err := v.project(ctx, projectID); err != nil {
 		return err
 	}
 	return &voucherifyMissing{voucherifyNotFound(requestIDFrom(ctx), "webhook", webhookID)}

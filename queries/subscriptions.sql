@@ -69,3 +69,64 @@ SELECT count(*) FROM subscriptions WHERE scope_id = $1;
 -- name: NextSuperOfficeWebhookID :one
 -- NextSuperOfficeWebhookID allocates a SuperOffice webhook id.
 SELECT nextval('superoffice_webhook_ids')::integer;
+
+-- The Scoped queries find a subscription through its scope's dialect id and the caller's
+-- account in the same statement, so that an operation is one round trip. When they find
+-- nothing, GetScope tells a missing scope from a missing subscription.
+
+-- name: GetScopedSubscription :one
+-- GetScopedSubscription returns one subscription of the account's scope by both dialect ids.
+SELECT s.* FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
+
+-- name: ListScopedSubscriptions :many
+-- ListScopedSubscriptions returns every subscription of the account's scope in creation order.
+SELECT s.* FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+ORDER BY s.created_at, s.id;
+
+-- name: CreateScopedSubscription :one
+-- CreateScopedSubscription inserts a subscription into the account's scope; no row means the
+-- account has no such scope.
+INSERT INTO subscriptions (
+    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+    headers, properties, service, template
+)
+SELECT sc.account_id, sc.id, sqlc.arg(dialect), sqlc.arg(external_id), sqlc.arg(name), sqlc.arg(url),
+       sqlc.arg(events)::text[], sqlc.arg(filters), sqlc.arg(status), sqlc.arg(secret), sqlc.arg(headers),
+       sqlc.arg(properties), sqlc.arg(service), sqlc.arg(template)
+FROM scopes sc
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+RETURNING *;
+
+-- name: ReplaceScopedSubscriptionTarget :one
+-- ReplaceScopedSubscriptionTarget sets url and events, and the status when one is given (an
+-- active subscription has no status reason; re-enabling starts the failure streak afresh), in
+-- one atomic statement.
+UPDATE subscriptions s
+SET url = sqlc.arg(url), events = sqlc.arg(events)::text[],
+    status = COALESCE(sqlc.narg(status)::text, s.status),
+    status_reason = CASE WHEN COALESCE(sqlc.narg(status)::text, s.status) = 'active' THEN '' ELSE s.status_reason END,
+    consecutive_failures = CASE WHEN sqlc.narg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+RETURNING s.*;
+
+-- name: DeleteScopedSubscription :execrows
+-- DeleteScopedSubscription removes one subscription of the account's scope.
+DELETE FROM subscriptions s
+USING scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);

@@ -72,6 +72,10 @@ func NewConnector(dsn string, s Settings) (*pq.Connector, error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = s.ConnectTimeout
 	}
+	// A query with parameters is then one round trip (Parse/Bind/Execute sent together)
+	// instead of two (Parse/Describe, then Bind/Execute). []byte parameters travel in binary
+	// format, so jsonb is passed as text (db.JSON).
+	cfg.BinaryParameters = true
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}
 	}

@@ -56,7 +56,7 @@ func Ingest(ctx context.Context, conn *sql.DB, accountID uuid.UUID, ev Event) (I
 	defer tx.Rollback()
 	q := db.New(tx)
 	row, err := q.CreateEvent(ctx, db.CreateEventParams{
-		AccountID: accountID, ExternalID: ev.ExternalID, Type: ev.Type, Data: data, Attributes: attributes, ScopeID: ev.ScopeID,
+		AccountID: accountID, ExternalID: ev.ExternalID, Type: ev.Type, Data: db.JSON(data), Attributes: db.JSON(attributes), ScopeID: ev.ScopeID,
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		existing, err := q.GetEventByExternalID(ctx, db.GetEventByExternalIDParams{AccountID: accountID, ExternalID: ev.ExternalID})
