@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"testing"
 
@@ -32,6 +33,7 @@ func BenchmarkUpdateAPI(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			_, _ = io.Copy(io.Discard, resp.Body) // drained, so the connection is reused
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				b.Fatalf("PUT: %d", resp.StatusCode)
