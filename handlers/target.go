@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -53,7 +54,11 @@ func (t *targetTester) test(ctx context.Context, f soFields, account db.Account)
 		if errors.As(err, &netErr) && netErr.Timeout() {
 			return false, "TargetUrl did not answer within 10 seconds"
 		}
-		return false, "TargetUrl cannot be reached: " + err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without net/http's "Post <url>:" prefix
+		}
+		return false, "TargetUrl cannot be reached: " + delivery.CallError(err).Error()
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
