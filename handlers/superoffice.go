@@ -222,6 +222,9 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 				return nil, &soInvalid{"the JSON Patch cannot be applied: " + err.Error()}
 			}
 		}
+		if err := checkPatchedWebhook(patched); err != nil {
+			return nil, err
+		}
 		var next gen.Webhook
 		if err := json.Unmarshal(patched, &next); err != nil {
 			return nil, &soInvalid{"the patched webhook is invalid: " + err.Error()}
