@@ -107,6 +107,9 @@ func (s SuperOffice) SuperOfficePostWebhook(ctx context.Context, req gen.SuperOf
 		if err != nil {
 			return err
 		}
+		if !s.targets.allows(fields.Url) {
+			return &soInvalid{"TargetUrl " + targetRefusal}
+		}
 		id, err := q.NextSuperOfficeWebhookID(ctx)
 		if err != nil {
 			return err
@@ -270,6 +273,9 @@ func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.T
 		fields, err := soEntity(entity, &row)
 		if err != nil {
 			return err
+		}
+		if !s.targets.allows(fields.Url) {
+			return &soInvalid{"TargetUrl " + targetRefusal}
 		}
 		row, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
 			p.Name, p.Url, p.Events, p.Secret = fields.Name, fields.Url, fields.Events, fields.Secret

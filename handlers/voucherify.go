@@ -25,7 +25,7 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 	if err != nil {
 		return nil, err
 	}
-	if fields := checkVoucherifyWebhook(req.Body.TargetUrl, req.Body.Events); fields != nil {
+	if fields := checkVoucherifyWebhook(v.targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
 		return gen.VoucherifyCreateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(requestIDFrom(ctx), fields))}, nil
 	}
 	active := req.Body.Active == nil || *req.Body.Active
@@ -82,7 +82,7 @@ func (v Voucherify) VoucherifyGetWebhook(ctx context.Context, req gen.Voucherify
 
 // VoucherifyUpdateWebhook replaces target_url and events; active is kept when absent.
 func (v Voucherify) VoucherifyUpdateWebhook(ctx context.Context, req gen.VoucherifyUpdateWebhookRequestObject) (gen.VoucherifyUpdateWebhookResponseObject, error) {
-	if fields := checkVoucherifyWebhook(req.Body.TargetUrl, req.Body.Events); fields != nil {
+	if fields := checkVoucherifyWebhook(v.targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
 		return gen.VoucherifyUpdateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(requestIDFrom(ctx), fields))}, nil
 	}
 	var updated db.Subscription
@@ -187,10 +187,12 @@ func missing(err error) (gen.Error, bool) {
 
 // checkVoucherifyWebhook applies the rules the schema cannot express: a webhook must be
 // deliverable somewhere and fire on something.
-func checkVoucherifyWebhook(targetURL string, events []gen.ManagementProjectsWebhookEvent) []fieldError {
+func checkVoucherifyWebhook(targets targetPolicy, targetURL string, events []gen.ManagementProjectsWebhookEvent) []fieldError {
 	var fields []fieldError
 	if !absoluteURL(targetURL, "http", "https") {
 		fields = append(fields, fieldError{path: "target_url", message: "must be an absolute http or https URL"})
+	} else if !targets.allows(targetURL) {
+		fields = append(fields, fieldError{path: "target_url", message: targetRefusal})
 	}
 	if len(events) == 0 {
 		fields = append(fields, fieldError{path: "events", message: "must list at least one event"})
