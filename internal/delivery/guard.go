@@ -26,6 +26,10 @@ const (
 	idleConnTimeout = 60 * time.Second
 	// keepAlive is the TCP keep-alive probe interval of open connections.
 	keepAlive = 30 * time.Second
+	// http2PingAfter is how long an HTTP/2 connection may be silent before it is health-checked;
+	// http2PingTimeout how long the ping's answer may take before the connection is dropped.
+	http2PingAfter   = 30 * time.Second
+	http2PingTimeout = 5 * time.Second
 )
 
 // NewTransport returns the transport deliveries go out through. Its dialer checks the address a
@@ -61,6 +65,7 @@ func NewTransport(allowed []netip.Prefix, rootCAs *x509.CertPool) *http.Transpor
 		MaxIdleConnsPerHost:    16,
 		IdleConnTimeout:        idleConnTimeout,
 		ForceAttemptHTTP2:      true,
+		HTTP2:                  &http.HTTP2Config{SendPingTimeout: http2PingAfter, PingTimeout: http2PingTimeout},
 	}
 }
 

@@ -76,7 +76,8 @@ func TestTheResponseMayTakeAsLongAsTheAttempt(t *testing.T) {
 		if tr.ResponseHeaderTimeout != attempt {
 			t.Errorf("AttemptTimeout %s: ResponseHeaderTimeout = %s", attempt, tr.ResponseHeaderTimeout)
 		}
-		if tr.TLSHandshakeTimeout != tlsHandshakeTimeout || tr.IdleConnTimeout != idleConnTimeout || tr.DialContext == nil {
+		if tr.TLSHandshakeTimeout != tlsHandshakeTimeout || tr.IdleConnTimeout != idleConnTimeout || tr.DialContext == nil ||
+			tr.HTTP2 == nil || tr.HTTP2.SendPingTimeout != http2PingAfter {
 			t.Errorf("timeouts not set: %+v", tr)
 		}
 	}
