@@ -6,12 +6,18 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/webhookd/webhookd/gen"
 )
 
 // webhookSchemaRef is the Webhook schema as the codec sees it in a request or response.
@@ -22,6 +28,37 @@ func webhookSchemaRef(t testing.TB) *openapi3.SchemaRef {
 		t.Fatal(err)
 	}
 	return &openapi3.SchemaRef{Ref: "#/components/schemas/Webhook", Value: s}
+}
+
+// putRoute is the operation whose body the transcoder fuzz targets send.
+var putRoute = sync.OnceValues(func() (*routers.Route, error) {
+	spec, err := gen.GetSpec()
+	if err != nil {
+		return nil, err
+	}
+	item := spec.Paths.Value("/api/v1/Webhook/{id}")
+	return &routers.Route{Spec: spec, Path: "/api/v1/Webhook/{id}", PathItem: item, Method: http.MethodPut, Operation: item.Put}, nil
+})
+
+// transcodes sends body through transcodeRequest as contentType: it must either refuse it or
+// leave a JSON body with a matching Content-Length.
+func transcodes(t *testing.T, contentType string, body []byte) {
+	route, err := putRoute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPut, "/api/v1/Webhook/1", bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if err := transcodeRequest(req, route); err != nil {
+		return
+	}
+	out, err := io.ReadAll(req.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(out) || req.Header.Get("Content-Type") != "application/json" || req.ContentLength != int64(len(out)) {
+		t.Fatalf("transcoding %q as %s gave %q (%s, %d bytes)", body, contentType, out, req.Header.Get("Content-Type"), req.ContentLength)
+	}
 }
 
 // wellFormed reads doc to its end with encoding/xml, which checks names, nesting, escapes and
@@ -128,6 +165,7 @@ func FuzzXMLTranscode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		xmlRoundTrip(t, doc, webhookSchemaRef(t))
 		xmlRoundTrip(t, doc, &openapi3.SchemaRef{}) // an untyped document
+		transcodes(t, "application/xml", doc)
 	})
 }
 
@@ -171,6 +209,7 @@ func FuzzFormTranscode(f *testing.F) {
 	}
 	schema := webhookSchemaRef(f).Value
 	f.Fuzz(func(t *testing.T, body string) {
+		transcodes(t, "application/x-www-form-urlencoded", []byte(body))
 		form, err := url.ParseQuery(body)
 		if err != nil {
 			return
