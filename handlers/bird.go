@@ -62,6 +62,9 @@ func (b Bird) BirdCreateWebhookSubscription(ctx context.Context, req gen.BirdCre
 			return err
 		}
 		body := req.Body
+		if !b.targets.allows(body.Url) {
+			return &birdInvalid{[]fieldError{{path: "url", message: targetRefusal}}}
+		}
 		event, ok := lookupBirdEvent(body.Service, body.Event)
 		if !ok {
 			return &birdInvalid{[]fieldError{{path: "event", message: fmt.Sprintf("%q is not an event of service %q; GET /workspaces/{workspaceId}/available-webhooks lists them", body.Event, body.Service)}}}
@@ -194,6 +197,9 @@ func (b Bird) BirdUpdateWebhookSubscription(ctx context.Context, req gen.BirdUpd
 		body := req.Body
 		if body == nil || (body.Template == nil && body.Url == nil && body.SigningKey == nil && body.Status == nil && !body.EventFilters.IsSpecified()) {
 			return &birdInvalid{[]fieldError{{message: "must have at least one property"}}}
+		}
+		if body.Url != nil && !b.targets.allows(*body.Url) {
+			return &birdInvalid{[]fieldError{{path: "url", message: targetRefusal}}}
 		}
 		filters := row.Filters
 		if body.EventFilters.IsSpecified() {

@@ -33,6 +33,8 @@ var _ gen.StrictServerInterface = (*Server)(nil)
 type store struct {
 	conn *sql.DB
 	q    *db.Queries
+	// targets vets webhook URLs at registration.
+	targets targetPolicy
 }
 
 func newStore(conn *sql.DB) store { return store{conn: conn, q: db.New(conn)} }

@@ -30,7 +30,7 @@ const (
 
 // ShippingCreateWebhookSubscription answers 201 with the new subscription.
 func (s Shipping) ShippingCreateWebhookSubscription(ctx context.Context, req gen.ShippingCreateWebhookSubscriptionRequestObject) (gen.ShippingCreateWebhookSubscriptionResponseObject, error) {
-	if fields := checkShippingURL(&req.Body.Url); fields != nil {
+	if fields := checkShippingURL(s.targets, &req.Body.Url); fields != nil {
 		return gen.ShippingCreateWebhookSubscription422JSONResponse{ShippingValidationFailedJSONResponse: shippingInvalid(fields)}, nil
 	}
 	scope, err := s.scope(ctx)
@@ -127,7 +127,7 @@ func (s Shipping) ShippingGetWebhookSubscription(ctx context.Context, req gen.Sh
 // ShippingUpdateWebhookSubscription changes the members given; name is required and an absent
 // or empty secret keeps the current one.
 func (s Shipping) ShippingUpdateWebhookSubscription(ctx context.Context, req gen.ShippingUpdateWebhookSubscriptionRequestObject) (gen.ShippingUpdateWebhookSubscriptionResponseObject, error) {
-	if fields := checkShippingURL(req.Body.Url); fields != nil {
+	if fields := checkShippingURL(s.targets, req.Body.Url); fields != nil {
 		return gen.ShippingUpdateWebhookSubscription422JSONResponse{ShippingValidationFailedJSONResponse: shippingInvalid(fields)}, nil
 	}
 	var updated db.Subscription
@@ -195,12 +195,15 @@ func (s Shipping) scopeWith(ctx context.Context, q *db.Queries) (db.Scope, error
 	return scope, nil
 }
 
-func checkShippingURL(raw *string) []fieldError {
+func checkShippingURL(targets targetPolicy, raw *string) []fieldError {
 	if raw == nil {
 		return nil
 	}
 	if !absoluteURL(*raw, "http", "https") {
 		return []fieldError{{path: "url", message: "The url must be a valid URL."}}
+	}
+	if !targets.allows(*raw) {
+		return []fieldError{{path: "url", message: "The url " + targetRefusal + "."}}
 	}
 	return nil
 }

@@ -143,6 +143,9 @@ func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.Webho
 		if err != nil {
 			return err
 		}
+		if !s.targets.allows(fields.Url) {
+			return &soInvalid{"TargetUrl " + targetRefusal}
+		}
 		id, err := q.NextSuperOfficeWebhookID(ctx)
 		if err != nil {
 			return err
@@ -261,6 +264,9 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 				return nil, &soInvalid{"the JSON Patch cannot be applied: " + err.Error()}
 			}
 		}
+		if err := checkPatchedWebhook(patched); err != nil {
+			return nil, err
+		}
 		var next gen.Webhook
 		if err := json.Unmarshal(patched, &next); err != nil {
 			return nil, &soInvalid{"the patched webhook is invalid: " + err.Error()}
@@ -306,6 +312,9 @@ func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.T
 		fields, err := soEntity(entity, &row)
 		if err != nil {
 			return err
+		}
+		if !s.targets.allows(fields.Url) {
+			return &soInvalid{"TargetUrl " + targetRefusal}
 		}
 		row, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
 			p.Name, p.Url, p.Events, p.Secret = fields.Name, fields.Url, fields.Events, fields.Secret

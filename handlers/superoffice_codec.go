@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,14 +27,36 @@ import (
 
 const xmlSchemaInstance = "http://www.w3.org/2001/XMLSchema-instance"
 
+// maxXMLDepth caps how deeply a request's XML elements may nest. The deepest document
+// SuperOffice defines is a webhook's Properties value a few levels down; 32 leaves room for
+// nested dictionaries while keeping a hostile body's cost bounded.
+const maxXMLDepth = 32
+
+// errXMLTooDeep is an XML body nested deeper than maxXMLDepth.
+var errXMLTooDeep = fmt.Errorf("the XML body nests elements more than %d levels deep", maxXMLDepth)
+
+// xmlSchemaTypes is the namespace of the i:type values that mark untyped numbers and booleans.
+const xmlSchemaTypes = "http://www.w3.org/2001/XMLSchema"
+
+// jsonNumber is JSON's number syntax.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// anyTypeItem is DataContract's element name for an untyped array item.
+const anyTypeItem = "anyType"
+
 // xmlNode is a parsed XML element.
 type xmlNode struct {
 	name     string
 	nilValue bool
-	text     string
+	xsiType  string // i:type's local name ("boolean", "decimal"…) on an untyped value
+	text     []byte // appended to as CharData arrives: linear in the body's size
 	children []*xmlNode
 }
 
+func (n *xmlNode) trimmedText() string { return string(bytes.TrimSpace(n.text)) }
+
+// parseXML reads one XML document into a tree. It refuses nesting deeper than maxXMLDepth, and
+// its time and memory grow linearly with the body.
 func parseXML(r io.Reader) (*xmlNode, error) {
 	dec := xml.NewDecoder(r)
 	var stack []*xmlNode
@@ -47,10 +71,19 @@ func parseXML(r io.Reader) (*xmlNode, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(stack) >= maxXMLDepth {
+				return nil, errXMLTooDeep
+			}
 			n := &xmlNode{name: t.Name.Local}
 			for _, a := range t.Attr {
-				if a.Name.Local == "nil" && (a.Name.Space == xmlSchemaInstance || a.Name.Space == "i" || a.Name.Space == "xsi") && a.Value == "true" {
-					n.nilValue = true
+				if a.Name.Space != xmlSchemaInstance && a.Name.Space != "i" && a.Name.Space != "xsi" {
+					continue
+				}
+				switch a.Name.Local {
+				case "nil":
+					n.nilValue = a.Value == "true"
+				case "type":
+					_, n.xsiType, _ = strings.Cut(a.Value, ":")
 				}
 			}
 			if len(stack) > 0 {
@@ -64,7 +97,8 @@ func parseXML(r io.Reader) (*xmlNode, error) {
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) > 0 {
-				stack[len(stack)-1].text += string(t)
+				top := stack[len(stack)-1]
+				top.text = append(top.text, t...)
 			}
 		}
 	}
@@ -74,65 +108,55 @@ func parseXML(r io.Reader) (*xmlNode, error) {
 	return root, nil
 }
 
+// xmlPath names where in a document a value is, built only when an error reports it, so that
+// long element names do not make every step of a conversion costly.
+type xmlPath struct {
+	parent *xmlPath
+	name   string
+	index  int // for array items; name is empty
+}
+
+func (p *xmlPath) child(name string) *xmlPath { return &xmlPath{parent: p, name: name} }
+func (p *xmlPath) item(i int) *xmlPath        { return &xmlPath{parent: p, index: i} }
+
+func (p *xmlPath) String() string {
+	if p == nil {
+		return ""
+	}
+	parent := p.parent.String()
+	switch {
+	case p.name == "":
+		return fmt.Sprintf("%s[%d]", parent, p.index)
+	case parent == "":
+		return p.name
+	}
+	return parent + "." + p.name
+}
+
 // xmlToValue converts an element to the JSON value its schema describes.
-func xmlToValue(n *xmlNode, schema *openapi3.Schema, path string) (any, error) {
+func xmlToValue(n *xmlNode, schema *openapi3.Schema, path *xmlPath) (any, error) {
 	if n.nilValue {
 		return nil, nil
 	}
-	text := strings.TrimSpace(n.text)
 	if schema == nil || schema.Type == nil || len(*schema.Type) == 0 {
-		// Untyped (a Properties value): elements become objects, text stays text.
-		if len(n.children) == 0 {
-			return text, nil
-		}
-		obj := map[string]any{}
-		for _, c := range n.children {
-			v, err := xmlToValue(c, nil, path+"."+c.name)
-			if err != nil {
-				return nil, err
-			}
-			obj[c.name] = v
-		}
-		return obj, nil
+		return untypedValue(n, path)
 	}
 	switch (*schema.Type)[0] {
 	case "object":
-		obj := map[string]any{}
 		if len(schema.Properties) == 0 && schema.AdditionalProperties.Schema != nil || schema.AdditionalProperties.Has != nil && *schema.AdditionalProperties.Has && len(schema.Properties) == 0 {
 			var valueSchema *openapi3.Schema
 			if schema.AdditionalProperties.Schema != nil {
 				valueSchema = schema.AdditionalProperties.Schema.Value
 			}
-			for _, c := range n.children {
-				key, valueNode := c.name, c
-				if strings.HasPrefix(c.name, "KeyValueOf") {
-					valueNode = nil
-					for _, kv := range c.children {
-						switch kv.name {
-						case "Key":
-							key = strings.TrimSpace(kv.text)
-						case "Value":
-							valueNode = kv
-						}
-					}
-					if valueNode == nil {
-						return nil, fmt.Errorf("%s: %s has no Value", path, c.name)
-					}
-				}
-				v, err := xmlToValue(valueNode, valueSchema, path+"."+key)
-				if err != nil {
-					return nil, err
-				}
-				obj[key] = v
-			}
-			return obj, nil
+			return dictionaryValue(n, valueSchema, path)
 		}
+		obj := map[string]any{}
 		for _, c := range n.children {
 			name, prop := lookupProperty(schema, c.name)
 			if prop == nil {
 				continue // unknown members are ignored, as DataContract does
 			}
-			v, err := xmlToValue(c, prop, path+"."+name)
+			v, err := xmlToValue(c, prop, path.child(name))
 			if err != nil {
 				return nil, err
 			}
@@ -144,9 +168,9 @@ func xmlToValue(n *xmlNode, schema *openapi3.Schema, path string) (any, error) {
 		if schema.Items != nil {
 			items = schema.Items.Value
 		}
-		arr := []any{}
+		arr := make([]any, 0, len(n.children))
 		for i, c := range n.children {
-			v, err := xmlToValue(c, items, fmt.Sprintf("%s[%d]", path, i))
+			v, err := xmlToValue(c, items, path.item(i))
 			if err != nil {
 				return nil, err
 			}
@@ -154,12 +178,89 @@ func xmlToValue(n *xmlNode, schema *openapi3.Schema, path string) (any, error) {
 		}
 		return arr, nil
 	default:
-		return scalarFromText(text, schema, path)
+		return scalarFromText(n.trimmedText(), schema, path)
 	}
 }
 
+// untypedValue reads a value the schema leaves open (a Properties value), in the forms
+// valueToXML writes: text, <KeyValueOf…> pairs for an object, <anyType> items for an array.
+// Child elements named after their keys are read as an object too.
+func untypedValue(n *xmlNode, path *xmlPath) (any, error) {
+	if len(n.children) == 0 {
+		text := n.trimmedText()
+		switch n.xsiType {
+		case "boolean":
+			if b, err := strconv.ParseBool(text); err == nil {
+				return b, nil
+			}
+		case "decimal", "double", "float", "int", "long", "short", "byte", "integer":
+			if jsonNumber.MatchString(text) {
+				return json.Number(text), nil
+			}
+		}
+		return text, nil
+	}
+	pairs, items := true, true
+	for _, c := range n.children {
+		pairs = pairs && strings.HasPrefix(c.name, "KeyValueOf")
+		items = items && c.name == anyTypeItem
+	}
+	switch {
+	case pairs:
+		return dictionaryValue(n, nil, path)
+	case items:
+		arr := make([]any, 0, len(n.children))
+		for i, c := range n.children {
+			v, err := xmlToValue(c, nil, path.item(i))
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
+		}
+		return arr, nil
+	}
+	obj := map[string]any{}
+	for _, c := range n.children {
+		v, err := xmlToValue(c, nil, path.child(c.name))
+		if err != nil {
+			return nil, err
+		}
+		obj[c.name] = v
+	}
+	return obj, nil
+}
+
+// dictionaryValue reads <KeyValueOf…><Key/><Value/></KeyValueOf…> pairs, or elements named
+// after their keys, into an object whose values valueSchema describes.
+func dictionaryValue(n *xmlNode, valueSchema *openapi3.Schema, path *xmlPath) (any, error) {
+	obj := map[string]any{}
+	for _, c := range n.children {
+		key, valueNode := c.name, c
+		if strings.HasPrefix(c.name, "KeyValueOf") {
+			valueNode = nil
+			for _, kv := range c.children {
+				switch kv.name {
+				case "Key":
+					key = kv.trimmedText()
+				case "Value":
+					valueNode = kv
+				}
+			}
+			if valueNode == nil {
+				return nil, fmt.Errorf("%s: %s has no Value", strings.TrimPrefix(path.String(), "."), c.name)
+			}
+		}
+		v, err := xmlToValue(valueNode, valueSchema, path.child(key))
+		if err != nil {
+			return nil, err
+		}
+		obj[key] = v
+	}
+	return obj, nil
+}
+
 // scalarFromText converts text (an XML element's or a form field's) to the schema's type.
-func scalarFromText(text string, schema *openapi3.Schema, path string) (any, error) {
+func scalarFromText(text string, schema *openapi3.Schema, path fmt.Stringer) (any, error) {
 	if schema == nil || schema.Type == nil || len(*schema.Type) == 0 {
 		return text, nil
 	}
@@ -167,24 +268,29 @@ func scalarFromText(text string, schema *openapi3.Schema, path string) (any, err
 	case "integer":
 		n, err := strconv.ParseInt(text, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not an integer", strings.TrimPrefix(path, "."), text)
+			return nil, fmt.Errorf("%s: %q is not an integer", path, text)
 		}
 		return n, nil
 	case "number":
 		f, err := strconv.ParseFloat(text, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not a number", strings.TrimPrefix(path, "."), text)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%s: %q is not a number", path, text)
 		}
 		return f, nil
 	case "boolean":
 		b, err := strconv.ParseBool(text)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not true or false", strings.TrimPrefix(path, "."), text)
+			return nil, fmt.Errorf("%s: %q is not true or false", path, text)
 		}
 		return b, nil
 	}
 	return text, nil
 }
+
+// formField names a form member in error messages.
+type formField string
+
+func (f formField) String() string { return string(f) }
 
 // lookupProperty finds a property by name, ignoring case as SuperOffice does.
 func lookupProperty(schema *openapi3.Schema, name string) (string, *openapi3.Schema) {
@@ -228,7 +334,7 @@ func formToValue(form url.Values, schema *openapi3.Schema) (map[string]any, erro
 				items = prop.Items.Value
 			}
 			for _, v := range values {
-				x, err := scalarFromText(v, items, name)
+				x, err := scalarFromText(v, items, formField(name))
 				if err != nil {
 					return nil, err
 				}
@@ -246,7 +352,7 @@ func formToValue(form url.Values, schema *openapi3.Schema) (map[string]any, erro
 			m[sub] = values[len(values)-1]
 			obj[name] = m
 		default:
-			v, err := scalarFromText(values[len(values)-1], prop, name)
+			v, err := scalarFromText(values[len(values)-1], prop, formField(name))
 			if err != nil {
 				return nil, err
 			}
@@ -256,7 +362,10 @@ func formToValue(form url.Values, schema *openapi3.Schema) (map[string]any, erro
 	return obj, nil
 }
 
-// valueToXML writes a JSON value as XML, named after its schema.
+// valueToXML writes a JSON value as XML, named after its schema. Objects the schema does not
+// describe member by member are written as <KeyValueOf…> pairs, whatever their keys, and their
+// arrays as <anyType> items, so that any JSON value makes well-formed XML that untypedValue reads
+// back; text is escaped, and characters XML 1.0 cannot carry become U+FFFD.
 func valueToXML(w *bytes.Buffer, name string, v any, schema *openapi3.Schema, root bool) {
 	attrs := ""
 	if root {
@@ -266,6 +375,16 @@ func valueToXML(w *bytes.Buffer, name string, v any, schema *openapi3.Schema, ro
 		fmt.Fprintf(w, `<%s%s i:nil="true"/>`, name, attrs)
 		return
 	}
+	if schema == nil || schema.Type == nil || len(*schema.Type) == 0 {
+		// An untyped value says what it is, as DataContract's i:type does, so that it reads back
+		// as a number or boolean rather than as text.
+		switch v.(type) {
+		case bool:
+			attrs += ` i:type="d:boolean" xmlns:d="` + xmlSchemaTypes + `"`
+		case json.Number, float64:
+			attrs += ` i:type="d:decimal" xmlns:d="` + xmlSchemaTypes + `"`
+		}
+	}
 	fmt.Fprintf(w, "<%s%s>", name, attrs)
 	switch x := v.(type) {
 	case map[string]any:
@@ -274,7 +393,7 @@ func valueToXML(w *bytes.Buffer, name string, v any, schema *openapi3.Schema, ro
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		isMap := schema != nil && len(schema.Properties) == 0
+		isMap := schema == nil || len(schema.Properties) == 0
 		for _, k := range keys {
 			var prop *openapi3.Schema
 			if schema != nil {
@@ -287,11 +406,14 @@ func valueToXML(w *bytes.Buffer, name string, v any, schema *openapi3.Schema, ro
 			if isMap {
 				pair := "KeyValueOfstring" + xmlTypeName(prop)
 				fmt.Fprintf(w, "<%s><Key>", pair)
-				xml.EscapeText(w, []byte(k))
+				escapeXMLText(w, k)
 				w.WriteString("</Key>")
 				valueToXML(w, "Value", x[k], prop, false)
 				fmt.Fprintf(w, "</%s>", pair)
 				continue
+			}
+			if !isXMLName(k) {
+				continue // a member the schema does not declare, which no element could be named after
 			}
 			valueToXML(w, k, x[k], prop, false)
 		}
@@ -304,18 +426,43 @@ func valueToXML(w *bytes.Buffer, name string, v any, schema *openapi3.Schema, ro
 			valueToXML(w, xmlElementName(items, xmlTypeName(items)), item, items, false)
 		}
 	case string:
-		xml.EscapeText(w, []byte(x))
+		escapeXMLText(w, x)
 	case bool:
 		w.WriteString(strconv.FormatBool(x))
 	case float64:
 		w.WriteString(strconv.FormatFloat(x, 'f', -1, 64))
 	case json.Number:
-		w.WriteString(x.String())
+		escapeXMLText(w, x.String())
 	default:
 		b, _ := json.Marshal(x)
-		xml.EscapeText(w, b)
+		escapeXMLText(w, string(b))
 	}
 	fmt.Fprintf(w, "</%s>", name)
+}
+
+// escapeXMLText writes s as element text. encoding/xml escapes markup and replaces characters
+// outside XML 1.0's range (and invalid UTF-8) with U+FFFD.
+func escapeXMLText(w *bytes.Buffer, s string) {
+	_ = xml.EscapeText(w, []byte(s))
+}
+
+// isXMLName reports whether s can name an element as written: ASCII letters, digits, '_', '-'
+// and '.', not starting with a digit, '-' or '.'. Narrower than XML allows, so that every
+// parser reads it alike (no ':' to be taken for a namespace prefix).
+func isXMLName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func xmlElementName(schema *openapi3.Schema, fallback string) string {
@@ -356,7 +503,7 @@ func decodeXMLBody(body io.Reader, _ http.Header, schema *openapi3.SchemaRef, _ 
 	if schema != nil {
 		s = schema.Value
 	}
-	return xmlToValue(root, s, "")
+	return xmlToValue(root, s, nil)
 }
 
 func decodeTextJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {

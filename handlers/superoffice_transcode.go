@@ -44,7 +44,7 @@ func transcodeRequest(req *http.Request, route *routers.Route) error {
 		if err != nil {
 			return err
 		}
-		if value, err = xmlToValue(root, schema, ""); err != nil {
+		if value, err = xmlToValue(root, schema, nil); err != nil {
 			return err
 		}
 	case "application/x-www-form-urlencoded":

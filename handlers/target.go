@@ -7,7 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,7 +55,11 @@ func (t *targetTester) test(ctx context.Context, f soFields, account db.Account)
 		if errors.As(err, &netErr) && netErr.Timeout() {
 			return false, "TargetUrl did not answer within 10 seconds"
 		}
-		return false, "TargetUrl cannot be reached: " + err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without net/http's "Post <url>:" prefix
+		}
+		return false, "TargetUrl cannot be reached: " + delivery.CallError(err).Error()
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -60,4 +67,39 @@ func (t *targetTester) test(ctx context.Context, f soFields, account db.Account)
 		return false, "TargetUrl answered " + resp.Status
 	}
 	return true, "TargetUrl answered " + strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
+}
+
+// targetPolicy refuses, at registration, a webhook URL whose host is a literal IP address that
+// deliveries may not connect to (delivery.AddrAllowed: private, loopback, link-local,
+// unspecified… unless WEBHOOKS_ALLOWED_TARGETS covers it). Host names are not resolved here, to
+// keep DNS out of the request path: the delivery transport's guard checks what they resolve to
+// when it connects. The zero policy checks nothing; handlers.New sets the configured one.
+type targetPolicy struct {
+	enforced bool
+	allowed  []netip.Prefix
+}
+
+func newTargetPolicy(allowed []netip.Prefix) targetPolicy {
+	return targetPolicy{enforced: true, allowed: allowed}
+}
+
+// targetRefusal is how every dialect words a refused target; it names no address but the
+// caller's own.
+const targetRefusal = "must not point at a private, loopback, link-local or unspecified address"
+
+// allows reports whether raw may be stored as a webhook's target. URLs that do not parse are
+// left to the dialect's URL checks.
+func (p targetPolicy) allows(raw string) bool {
+	if !p.enforced {
+		return true
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return true
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	if err != nil {
+		return true // a host name, or no host at all
+	}
+	return delivery.AddrAllowed(ip, p.allowed)
 }

@@ -18,7 +18,14 @@ const dialectVoucherifyWebhook = "voucherify"
 
 // VoucherifyCreateWebhook answers 200, as Voucherify does, with the new configuration.
 func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.VoucherifyCreateWebhookRequestObject) (gen.VoucherifyCreateWebhookResponseObject, error) {
-	if fields := checkVoucherifyWebhook(req.Body.TargetUrl, req.Body.Events); fields != nil {
+	if fields := checkVoucherifyWebhook(v.targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
+		// An unknown or foreign project outranks what is wrong with the body.
+		if _, err := v.project(ctx, req.ProjectId); err != nil {
+			if body, ok := missing(err); ok {
+				return gen.VoucherifyCreateWebhook404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(body)}, nil
+			}
+			return nil, err
+		}
 		return gen.VoucherifyCreateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(requestIDFrom(ctx), fields))}, nil
 	}
 	active := req.Body.Active == nil || *req.Body.Active
@@ -84,7 +91,7 @@ func (v Voucherify) VoucherifyGetWebhook(ctx context.Context, req gen.Voucherify
 
 // VoucherifyUpdateWebhook replaces target_url and events; active is kept when absent.
 func (v Voucherify) VoucherifyUpdateWebhook(ctx context.Context, req gen.VoucherifyUpdateWebhookRequestObject) (gen.VoucherifyUpdateWebhookResponseObject, error) {
-	if fields := checkVoucherifyWebhook(req.Body.TargetUrl, req.Body.Events); fields != nil {
+	if fields := checkVoucherifyWebhook(v.targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
 		return gen.VoucherifyUpdateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(requestIDFrom(ctx), fields))}, nil
 	}
 	where := v.scoped(ctx, req.ProjectId, req.WebhookId)
@@ -172,10 +179,12 @@ func missing(err error) (gen.Error, bool) {
 
 // checkVoucherifyWebhook applies the rules the schema cannot express: a webhook must be
 // deliverable somewhere and fire on something.
-func checkVoucherifyWebhook(targetURL string, events []gen.ManagementProjectsWebhookEvent) []fieldError {
+func checkVoucherifyWebhook(targets targetPolicy, targetURL string, events []gen.ManagementProjectsWebhookEvent) []fieldError {
 	var fields []fieldError
 	if !absoluteURL(targetURL, "http", "https") {
 		fields = append(fields, fieldError{path: "target_url", message: "must be an absolute http or https URL"})
+	} else if !targets.allows(targetURL) {
+		fields = append(fields, fieldError{path: "target_url", message: targetRefusal})
 	}
 	if len(events) == 0 {
 		fields = append(fields, fieldError{path: "events", message: "must list at least one event"})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/apitest"
 	"github.com/webhookd/webhookd/internal/delivery"
 )
@@ -21,7 +22,8 @@ import (
 // BenchmarkSignedDeliveries measures signed Shipping deliveries per second (Standard Webhooks
 // signature, PostgreSQL queue, one engine) to a loopback receiver.
 func BenchmarkSignedDeliveries(b *testing.B) {
-	env := apitest.New(b)
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	env := apitest.New(b, func(c *handlers.Config) { c.AllowedTargets = loopback }) // the receiver is on loopback
 	var received atomic.Int64
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -42,7 +44,7 @@ func BenchmarkSignedDeliveries(b *testing.B) {
 	}
 	engine := delivery.New(env.DB, delivery.Config{
 		Concurrency: 32, PollInterval: 5 * time.Millisecond,
-		Transport: delivery.NewTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil),
+		Transport: delivery.NewTransport(loopback, nil),
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	ctx, cancel := context.WithCancel(context.Background())

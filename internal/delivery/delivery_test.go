@@ -475,7 +475,10 @@ func TestPrivateTargetsAreRefusedAfterResolution(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		last := do(t, env, http.MethodGet, fmt.Sprintf("/api/v1/Webhook/%d/LastError", w.WebhookId), apitest.SuperOffice(a), "", 200)
-		if strings.Contains(string(last.Body), "refused: 127.0.0.1 is not a public address") {
+		if strings.Contains(string(last.Body), "https://example.com:"+hooks.port()+": target address is not allowed") {
+			if strings.Contains(string(last.Body), "127.0.0.1") {
+				t.Errorf("LastError reveals the resolved address: %s", last.Body)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -48,14 +49,14 @@ func (e *Engine) build(c db.GetDeliveryContextRow, deliveryID uuid.UUID, attempt
 	secret := sub.Secret
 	switch sub.Dialect {
 	case DialectVoucherify:
-		out.body, err = json.Marshal(map[string]any{
+		out.body, err = marshal(map[string]any{
 			"id": ev.ID.String(), "project_id": scope.ExternalID, "created_at": ev.CreatedAt.UTC().Format(time.RFC3339Nano),
 			"type": ev.Type, "data": data, "source": map[string]string{"channel": "API"}, "event": ev.Type,
 		})
 		secret = scope.Secret
 		out.header.Set("x-voucherify-signature", hexHMAC(secret, out.body))
 	case DialectBird:
-		out.body, err = json.Marshal(map[string]any{"service": sub.Service, "event": ev.Type, "payload": data})
+		out.body, err = marshal(map[string]any{"service": sub.Service, "event": ev.Type, "payload": data})
 		if sub.Secret != "" {
 			ts := strconv.FormatInt(now.Unix(), 10)
 			out.header.Set("messagebird-request-timestamp", ts)
@@ -65,7 +66,7 @@ func (e *Engine) build(c db.GetDeliveryContextRow, deliveryID uuid.UUID, attempt
 	case DialectSuperOffice:
 		out.header, out.body, err = SuperOfficeRequest(ev, sub, attempt)
 	case DialectShipping:
-		out.body, err = json.Marshal(map[string]any{"type": ev.Type, "timestamp": ev.CreatedAt.UTC().Format(time.RFC3339Nano), "data": data})
+		out.body, err = marshal(map[string]any{"type": ev.Type, "timestamp": ev.CreatedAt.UTC().Format(time.RFC3339Nano), "data": data})
 	case DialectArkyn:
 		return e.discordMessage(ev, sub)
 	default:
@@ -92,6 +93,43 @@ func (e *Engine) build(c db.GetDeliveryContextRow, deliveryID uuid.UUID, attempt
 		out.header.Set("webhook-signature", sig)
 	}
 	return out, nil
+}
+
+// marshal encodes a delivery body as JSON with <, >, & and U+2028/U+2029 left as they are:
+// json.Marshal's HTML escaping would change the text the event carried. Signatures are computed
+// over these exact bytes.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return unescapeSeparators(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
+
+// unescapeSeparators turns the \u2028 and \u2029 escapes encoding/json always writes back into
+// the characters. Backslashes occur only inside JSON strings, each starting a two-byte escape or
+// a \uXXXX one, so stepping over escapes pair by pair never misreads an escaped backslash.
+func unescapeSeparators(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u202`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if rest := b[i+1:]; bytes.HasPrefix(rest, []byte("u2028")) || bytes.HasPrefix(rest, []byte("u2029")) {
+			out = utf8.AppendRune(out, 0x2028+rune(rest[4]-'8'))
+			i += 5
+			continue
+		}
+		out = append(out, b[i], b[i+1])
+		i++
+	}
+	return out
 }
 
 // BirdSignature is Bird's messagebird-signature: base64 HMAC-SHA256 over the timestamp, the
@@ -168,7 +206,7 @@ func superOfficePayload(ev db.Event, sub db.Subscription) ([]byte, error) {
 	for k, v := range properties {
 		payload[k] = v
 	}
-	return json.Marshal(payload)
+	return marshal(payload)
 }
 
 // Arkyn's embed colours by log level.
@@ -194,7 +232,7 @@ func (e *Engine) discordMessage(ev db.Event, sub db.Subscription) (outgoing, err
 	if description == "" {
 		description = strings.TrimSpace(fmt.Sprintf("%s %s", ev.Type, data.Pathname))
 	}
-	body, err := json.Marshal(map[string]any{"embeds": []map[string]any{{
+	body, err := marshal(map[string]any{"embeds": []map[string]any{{
 		"title":       fmt.Sprintf("HttpTraffic - %s - %v", strings.ToUpper(data.Method), data.Status),
 		"description": description,
 		"color":       colour,

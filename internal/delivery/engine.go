@@ -47,6 +47,7 @@ type Config struct {
 	// hands them back (default 15 s).
 	DrainTimeout time.Duration
 	// Transport carries every call; default NewTransport(nil, nil), which refuses private targets.
+	// An *http.Transport is cloned with its response-header timeout set to AttemptTimeout.
 	Transport http.RoundTripper
 	// DiscordBaseURL and DiscordBotToken are where and as whom Arkyn messages are posted.
 	DiscordBaseURL  string
@@ -77,7 +78,7 @@ func New(conn *sql.DB, cfg Config) *Engine {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
 	if cfg.AttemptTimeout <= 0 {
-		cfg.AttemptTimeout = 10 * time.Second
+		cfg.AttemptTimeout = DefaultAttemptTimeout
 	}
 	if cfg.Lease <= cfg.AttemptTimeout {
 		cfg.Lease = max(time.Minute, 2*cfg.AttemptTimeout)
@@ -101,7 +102,8 @@ func New(conn *sql.DB, cfg Config) *Engine {
 	return &Engine{
 		conn: conn, q: db.New(conn), cfg: cfg, log: log, now: time.Now,
 		client: &http.Client{
-			Transport: cfg.Transport,
+			// No Client.Timeout: each attempt's context deadline (AttemptTimeout) bounds the call.
+			Transport: withAttemptTimeout(cfg.Transport, cfg.AttemptTimeout),
 			// A redirect is an answer, not an instruction: following it could leave the guard's view.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
@@ -156,8 +158,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// process makes one attempt at a claimed delivery and records what came of it.
-func (e *Engine) process(ctx context.Context, d db.Delivery) {
+// outcomeTimeout bounds writing an attempt's outcome.
+const outcomeTimeout = 5 * time.Second
+
+// process makes one attempt at a claimed delivery and records what came of it. ctx ends the
+// call when the shutdown drain runs out; outcomes are written with a context of their own, so
+// that a call cut short still finishes or hands its delivery back at once.
+func (e *Engine) process(work context.Context, d db.Delivery) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(work), outcomeTimeout)
+	defer cancel()
 	c, err := e.q.GetDeliveryContext(ctx, d.ID)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -181,10 +190,13 @@ func (e *Engine) process(ctx context.Context, d db.Delivery) {
 	var retryAfter time.Duration
 	start := time.Now()
 	if err == nil {
-		status, retryAfter, err = e.send(ctx, out)
+		status, retryAfter, err = e.send(work, out, d.ID)
 	}
 	elapsed := time.Since(start)
-	if err != nil && ctx.Err() != nil {
+	// The outcome writes get a fresh budget: the call may have used most of the first.
+	ctx, cancel = context.WithTimeout(context.WithoutCancel(work), outcomeTimeout)
+	defer cancel()
+	if err != nil && work.Err() != nil {
 		e.release(d) // shutting down: the call did not complete, another worker will redo it
 		return
 	}
@@ -238,7 +250,7 @@ func (e *Engine) finish(ctx context.Context, d db.Delivery, status string, next 
 }
 
 func (e *Engine) release(d db.Delivery) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
 	defer cancel()
 	if err := e.q.ReleaseDelivery(ctx, db.ReleaseDeliveryParams{ID: d.ID, LeasedBy: e.cfg.WorkerID}); err != nil {
 		e.log.Error("handing back delivery", "delivery", d.ID, "error", err)
@@ -274,7 +286,7 @@ func (e *Engine) giveUp(ctx context.Context, sub db.Subscription, attempts int, 
 }
 
 // send makes one call; it returns the status and any Retry-After the target asked for.
-func (e *Engine) send(ctx context.Context, out outgoing) (int, time.Duration, error) {
+func (e *Engine) send(ctx context.Context, out outgoing, id uuid.UUID) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.AttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, out.url, bytes.NewReader(out.body))
@@ -287,7 +299,11 @@ func (e *Engine) send(ctx context.Context, out outgoing) (int, time.Duration, er
 		if ctx.Err() == context.DeadlineExceeded {
 			return 0, 0, fmt.Errorf("%s did not answer within %s", targetName(out.url), e.cfg.AttemptTimeout)
 		}
-		return 0, 0, fmt.Errorf("%s: %w", targetName(out.url), unwrapURLError(err))
+		var refused *RefusedAddressError
+		if errors.As(err, &refused) {
+			e.log.Debug("target refused by the address guard", "delivery", id, "address", refused.Addr)
+		}
+		return 0, 0, fmt.Errorf("%s: %w", targetName(out.url), CallError(unwrapURLError(err)))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

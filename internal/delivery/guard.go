@@ -3,22 +3,45 @@ package delivery
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
+)
+
+// Timeouts of a delivery call. Each attempt as a whole is bounded by the engine's
+// AttemptTimeout (a context deadline); these bound its phases, so that a stalled peer fails fast.
+const (
+	// DefaultAttemptTimeout is Voucherify's documented limit for one call to a target.
+	DefaultAttemptTimeout = 10 * time.Second
+	// dialTimeout bounds connecting to one resolved address.
+	dialTimeout = 5 * time.Second
+	// tlsHandshakeTimeout bounds the TLS handshake after connecting.
+	tlsHandshakeTimeout = 5 * time.Second
+	// idleConnTimeout is how long a kept-alive connection to a target may sit unused.
+	idleConnTimeout = 60 * time.Second
+	// keepAlive is the TCP keep-alive probe interval of open connections.
+	keepAlive = 30 * time.Second
+	// http2PingAfter is how long an HTTP/2 connection may be silent before it is health-checked;
+	// http2PingTimeout how long the ping's answer may take before the connection is dropped.
+	http2PingAfter   = 30 * time.Second
+	http2PingTimeout = 5 * time.Second
 )
 
 // NewTransport returns the transport deliveries go out through. Its dialer checks the address a
 // name resolved to, just before connecting, so DNS cannot smuggle a request into the service's
 // own network: loopback, private, link-local (cloud metadata included), multicast and
 // unspecified addresses are refused unless an allowed prefix covers them. rootCAs, when given,
-// replaces the system's trusted roots (tests serve TLS with their own certificates).
+// replaces the system's trusted roots (tests serve TLS with their own certificates). The
+// response-header timeout is DefaultAttemptTimeout; the engine sets it to its own attempt timeout.
 func NewTransport(allowed []netip.Prefix, rootCAs *x509.CertPool) *http.Transport {
 	dialer := &net.Dialer{
-		Timeout: 5 * time.Second,
+		Timeout:   dialTimeout,
+		KeepAlive: keepAlive,
 		Control: func(_, address string, _ syscall.RawConn) error {
 			host, _, err := net.SplitHostPort(address)
 			if err != nil {
@@ -32,22 +55,46 @@ func NewTransport(allowed []netip.Prefix, rootCAs *x509.CertPool) *http.Transpor
 		},
 	}
 	return &http.Transport{
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       &tls.Config{RootCAs: rootCAs, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: 15 * time.Second,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       60 * time.Second,
-		ForceAttemptHTTP2:     true,
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        &tls.Config{RootCAs: rootCAs, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    tlsHandshakeTimeout,
+		ResponseHeaderTimeout:  DefaultAttemptTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    16,
+		IdleConnTimeout:        idleConnTimeout,
+		ForceAttemptHTTP2:      true,
+		HTTP2:                  &http.HTTP2Config{SendPingTimeout: http2PingAfter, PingTimeout: http2PingTimeout},
 	}
 }
 
-// ErrRefusedAddress marks a target the SSRF guard would not connect to.
-type ErrRefusedAddress struct{ Addr netip.Addr }
+// withAttemptTimeout lets a response take as long as an attempt may: a transport's fixed
+// response-header timeout would otherwise cut attempts the operator allowed more time.
+func withAttemptTimeout(rt http.RoundTripper, attempt time.Duration) http.RoundTripper {
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return rt
+	}
+	t = t.Clone()
+	t.ResponseHeaderTimeout = attempt
+	return t
+}
 
-func (e ErrRefusedAddress) Error() string {
-	return fmt.Sprintf("refused: %s is not a public address", e.Addr)
+// ErrTargetNotAllowed is what tenants are told when the guard refuses a target: never the
+// address a name resolved to, which would let them map the service's internal DNS.
+var ErrTargetNotAllowed = errors.New("target address is not allowed")
+
+// RefusedAddressError is the guard's refusal; Addr is for operators' debug logs only.
+type RefusedAddressError struct{ Addr netip.Addr }
+
+func (e *RefusedAddressError) Error() string { return ErrTargetNotAllowed.Error() }
+func (e *RefusedAddressError) Unwrap() error { return ErrTargetNotAllowed }
+
+// AddrAllowed reports whether deliveries may connect to ip: a public address, or one an
+// allowed prefix covers. It is the one place that decides, at registration and at dial time.
+func AddrAllowed(ip netip.Addr, allowed []netip.Prefix) bool {
+	return checkAddr(ip.Unmap(), allowed) == nil
 }
 
 func checkAddr(ip netip.Addr, allowed []netip.Prefix) error {
@@ -58,9 +105,36 @@ func checkAddr(ip netip.Addr, allowed []netip.Prefix) error {
 	}
 	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || !ip.IsValid() || isSpecialPurpose(ip) {
-		return ErrRefusedAddress{Addr: ip}
+		return &RefusedAddressError{Addr: ip}
 	}
 	return nil
+}
+
+// CallError describes a failed call for tenants: the guard's refusal as ErrTargetNotAllowed and
+// network errors without the addresses involved (resolved IPs, the resolver's address).
+func CallError(err error) error {
+	var refused *RefusedAddressError
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &refused):
+		return ErrTargetNotAllowed
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsNotFound {
+			return errors.New("the host name does not resolve")
+		}
+		return errors.New("the host name cannot be resolved")
+	case errors.As(err, &opErr):
+		var sysErr *os.SyscallError
+		if opErr.Timeout() {
+			return fmt.Errorf("%s: timed out", opErr.Op)
+		}
+		if errors.As(opErr.Err, &sysErr) {
+			return fmt.Errorf("%s: %w", opErr.Op, sysErr.Err)
+		}
+		return fmt.Errorf("%s failed", opErr.Op)
+	}
+	return err
 }
 
 // specialPurpose are ranges that are neither public nor covered by netip's predicates.
