@@ -56,6 +56,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	errs := errorRenderer{log: log}
 	st := newStore(cfg.DB)
+	st.targets = newTargetPolicy(cfg.AllowedTargets)
 	shippingLimit := cfg.ShippingRateLimit
 	if shippingLimit.Requests == 0 {
 		shippingLimit = ShippingDefaultRateLimit

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,10 @@ func TestSuperOfficeAgentNodeClient(t *testing.T) {
 		}
 	}))
 	defer target.Close()
-	env := apitest.New(t, func(c *handlers.Config) { c.TargetTransport = target.Client().Transport })
+	env := apitest.New(t, func(c *handlers.Config) {
+		c.TargetTransport = target.Client().Transport
+		c.AllowedTargets = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the target runs on loopback
+	})
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)
 	rest := soCreate(t, env, acme, `{"Name": "Shipments", "Events": ["shipment.created"], "TargetUrl": "https://example.com/shipments"}`)
