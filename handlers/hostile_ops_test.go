@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -16,6 +17,14 @@ import (
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/apitest"
+)
+
+// hostileRounds is how many requests each operation gets; raise it for a longer search
+// or another seed (go test -run TestHostileInputOnEveryOperation ./handlers -hostile.rounds 500
+// -hostile.seed 2).
+var (
+	hostileRounds = flag.Int("hostile.rounds", 40, "hostile requests per operation")
+	hostileSeed   = flag.Uint64("hostile.seed", 9, "seed of the hostile request generator")
 )
 
 // refuseEveryTarget stands in for the network: nothing a generated request names is called.
@@ -46,7 +55,7 @@ func TestHostileInputOnEveryOperation(t *testing.T) {
 	}
 	ids := knownIDs(t, env, acme, other)
 	spec := loadSpec(t)
-	rng := rand.New(rand.NewPCG(9, 13))
+	rng := rand.New(rand.NewPCG(*hostileSeed, 13))
 	requests := 0
 	var paths []string
 	for path := range spec.Paths.Map() {
@@ -58,7 +67,7 @@ func TestHostileInputOnEveryOperation(t *testing.T) {
 		for method, op := range item.Operations() {
 			params := append(openapi3.Parameters{}, item.Parameters...)
 			params = append(params, op.Parameters...)
-			for range 40 {
+			for range *hostileRounds {
 				req := apitest.Request{Method: method, Header: credentials[op.Tags[0]].Clone()}
 				req.Path = hostilePath(rng, path, params, ids) + hostileQuery(rng, params)
 				if op.RequestBody != nil {
