@@ -650,6 +650,80 @@ func (q *Queries) NextSuperOfficeWebhookID(ctx context.Context) (int32, error) {
 	return column_1, err
 }
 
+const patchScopedSubscription = `-- name: PatchScopedSubscription :one
+UPDATE subscriptions s
+SET name = COALESCE($1::text, s.name),
+    url = COALESCE($2::text, s.url),
+    events = COALESCE($3::text[], s.events),
+    secret = COALESCE($4::text, s.secret),
+    status = COALESCE($5::text, s.status),
+    status_reason = CASE WHEN $5::text IS NULL THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN $5::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = $6 AND sc.external_id = $7
+  AND sc.account_id = $8
+  AND s.dialect = $9 AND s.external_id = $10
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+`
+
+type PatchScopedSubscriptionParams struct {
+	Name            sql.NullString
+	Url             sql.NullString
+	Events          []string
+	Secret          sql.NullString
+	Status          sql.NullString
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+}
+
+// PatchScopedSubscription changes the members given (NULL keeps one) of a subscription of the
+// account's scope in one atomic statement. Giving a status clears the status reason, and
+// re-enabling starts the failure streak afresh.
+func (q *Queries) PatchScopedSubscription(ctx context.Context, arg PatchScopedSubscriptionParams) (Subscription, error) {
+	row := q.db.QueryRowContext(ctx, patchScopedSubscription,
+		arg.Name,
+		arg.Url,
+		pq.Array(arg.Events),
+		arg.Secret,
+		arg.Status,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i Subscription
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.ScopeID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.Name,
+		&i.Url,
+		pq.Array(&i.Events),
+		&i.Filters,
+		&i.Status,
+		&i.StatusReason,
+		&i.Secret,
+		&i.Headers,
+		&i.Properties,
+		&i.Service,
+		&i.Template,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
+	)
+	return i, err
+}
+
 const replaceScopedSubscriptionTarget = `-- name: ReplaceScopedSubscriptionTarget :one
 UPDATE subscriptions s
 SET url = $1, events = $2::text[],

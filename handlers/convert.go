@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -264,4 +265,12 @@ func soAssociate(scope db.Scope) gen.Associate {
 		FullName: ptr(scope.Name), FormalName: ptr(scope.Name), Deleted: ptr(false), EjUserId: ptr(int32(0)),
 		UserName: ptr(scope.Name),
 	}
+}
+
+// nullString is SQL NULL for an absent member.
+func nullString(s *string) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *s, Valid: true}
 }

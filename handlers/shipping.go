@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -111,11 +112,7 @@ func (s Shipping) ShippingListWebhookSubscriptions(ctx context.Context, req gen.
 
 // ShippingGetWebhookSubscription returns one subscription.
 func (s Shipping) ShippingGetWebhookSubscription(ctx context.Context, req gen.ShippingGetWebhookSubscriptionRequestObject) (gen.ShippingGetWebhookSubscriptionResponseObject, error) {
-	scope, err := s.scope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	row, err := s.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectShippingWebhook, ExternalID: req.Id})
+	row, err := s.q.GetScopedSubscription(ctx, shippingSubscription(ctx, req.Id))
 	if err := notFound(err, "webhook subscription"); errors.Is(err, errNotFound) {
 		return gen.ShippingGetWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
 	} else if err != nil {
@@ -130,36 +127,24 @@ func (s Shipping) ShippingUpdateWebhookSubscription(ctx context.Context, req gen
 	if fields := checkShippingURL(s.targets, req.Body.Url); fields != nil {
 		return gen.ShippingUpdateWebhookSubscription422JSONResponse{ShippingValidationFailedJSONResponse: shippingInvalid(fields)}, nil
 	}
-	var updated db.Subscription
-	err := s.inTx(ctx, func(q *db.Queries) error {
-		scope, err := s.scopeWith(ctx, q)
-		if err != nil {
-			return err
-		}
-		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: scope.ID, Dialect: dialectShippingWebhook, ExternalID: req.Id})
-		if err != nil {
-			return notFound(err, "webhook subscription")
-		}
-		body := req.Body
-		updated, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
-			p.Name = body.Name
-			if body.Url != nil {
-				p.Url = *body.Url
-			}
-			if body.Events != nil {
-				p.Events = eventNames(*body.Events)
-			}
-			if body.Secret != nil && *body.Secret != "" {
-				p.Secret = *body.Secret
-			}
-			if body.Active != nil {
-				p.Status = activeStatus(*body.Active)
-				p.StatusReason = ""
-			}
-		}))
-		return err
-	})
-	if errors.Is(err, errNotFound) {
+	where := shippingSubscription(ctx, req.Id)
+	body := req.Body
+	patch := db.PatchScopedSubscriptionParams{
+		Name: sql.NullString{String: body.Name, Valid: true}, Url: nullString(body.Url),
+		ScopeDialect: where.ScopeDialect, ScopeExternalID: where.ScopeExternalID, AccountID: where.AccountID,
+		Dialect: where.Dialect, ExternalID: where.ExternalID,
+	}
+	if body.Events != nil {
+		patch.Events = eventNames(*body.Events)
+	}
+	if body.Secret != nil && *body.Secret != "" {
+		patch.Secret = sql.NullString{String: *body.Secret, Valid: true}
+	}
+	if body.Active != nil {
+		patch.Status = sql.NullString{String: activeStatus(*body.Active), Valid: true}
+	}
+	updated, err := s.q.PatchScopedSubscription(ctx, patch)
+	if err := notFound(err, "webhook subscription"); errors.Is(err, errNotFound) {
 		return gen.ShippingUpdateWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
 	} else if err != nil {
 		return nil, err
@@ -169,11 +154,7 @@ func (s Shipping) ShippingUpdateWebhookSubscription(ctx context.Context, req gen
 
 // ShippingDeleteWebhookSubscription removes a subscription.
 func (s Shipping) ShippingDeleteWebhookSubscription(ctx context.Context, req gen.ShippingDeleteWebhookSubscriptionRequestObject) (gen.ShippingDeleteWebhookSubscriptionResponseObject, error) {
-	scope, err := s.scope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := s.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: scope.ID, Dialect: dialectShippingWebhook, ExternalID: req.Id})
+	n, err := s.q.DeleteScopedSubscription(ctx, db.DeleteScopedSubscriptionParams(shippingSubscription(ctx, req.Id)))
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +162,16 @@ func (s Shipping) ShippingDeleteWebhookSubscription(ctx context.Context, req gen
 		return gen.ShippingDeleteWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
 	}
 	return gen.ShippingDeleteWebhookSubscription204Response{}, nil
+}
+
+// shippingSubscription names a subscription of the caller's one Shipping scope, whose dialect
+// id is the account's id.
+func shippingSubscription(ctx context.Context, id string) db.GetScopedSubscriptionParams {
+	account := accountFrom(ctx)
+	return db.GetScopedSubscriptionParams{
+		ScopeDialect: scopeShipping, ScopeExternalID: account.ID.String(), AccountID: account.ID,
+		Dialect: dialectShippingWebhook, ExternalID: id,
+	}
 }
 
 func (s Shipping) scope(ctx context.Context) (db.Scope, error) { return s.scopeWith(ctx, s.q) }

@@ -130,3 +130,23 @@ WHERE sc.id = s.scope_id
   AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
+
+-- name: PatchScopedSubscription :one
+-- PatchScopedSubscription changes the members given (NULL keeps one) of a subscription of the
+-- account's scope in one atomic statement. Giving a status clears the status reason, and
+-- re-enabling starts the failure streak afresh.
+UPDATE subscriptions s
+SET name = COALESCE(sqlc.narg(name)::text, s.name),
+    url = COALESCE(sqlc.narg(url)::text, s.url),
+    events = COALESCE(sqlc.narg(events)::text[], s.events),
+    secret = COALESCE(sqlc.narg(secret)::text, s.secret),
+    status = COALESCE(sqlc.narg(status)::text, s.status),
+    status_reason = CASE WHEN sqlc.narg(status)::text IS NULL THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN sqlc.narg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+RETURNING s.*;
