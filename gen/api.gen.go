@@ -790,6 +790,12 @@ type AccountCreated struct {
 	Voucherify  VoucherifyCredentials  `json:"voucherify"`
 }
 
+// AccountList defines model for AccountList.
+type AccountList struct {
+	NextPageToken *string   `json:"nextPageToken,omitempty"`
+	Results       []Account `json:"results"`
+}
+
 // AccountUpdate defines model for AccountUpdate.
 type AccountUpdate struct {
 	// Features What the account's plan includes.
@@ -1114,6 +1120,21 @@ type IngestedEvent struct {
 	Duplicate  bool               `json:"duplicate"`
 	ExternalId string             `json:"externalId"`
 	Id         openapi_types.UUID `json:"id"`
+}
+
+// InspectedRequest defines model for InspectedRequest.
+type InspectedRequest struct {
+	// Body The body as received.
+	Body       string              `json:"body"`
+	Headers    map[string][]string `json:"headers"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	ReceivedAt time.Time           `json:"receivedAt"`
+}
+
+// InspectedRequestList defines model for InspectedRequestList.
+type InspectedRequestList struct {
+	Results []InspectedRequest `json:"results"`
 }
 
 // JsonPatch A JSON Patch document (RFC 6902).
@@ -1716,6 +1737,9 @@ type ArkynNotFound = ArkynError
 // ArkynUnauthorized defines model for ArkynUnauthorized.
 type ArkynUnauthorized = ArkynError
 
+// InspectorOff defines model for InspectorOff.
+type InspectorOff = AdminError
+
 // ShippingBadRequest defines model for ShippingBadRequest.
 type ShippingBadRequest = ShippingError
 
@@ -1778,6 +1802,15 @@ type ErrorResponseNotFound = ErrorDetailed
 // ErrorResponseUnauthorized An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type ErrorResponseUnauthorized = ErrorDetailed
 
+// AdminListAccountsParams defines parameters for AdminListAccounts.
+type AdminListAccountsParams struct {
+	// Limit How many accounts a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page.
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
 // AdminListDeliveriesParams defines parameters for AdminListDeliveries.
 type AdminListDeliveriesParams struct {
 	// Limit How many deliveries a page holds.
@@ -1828,6 +1861,9 @@ type SuperOfficePutWebhookParams struct {
 	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
 	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
 }
+
+// InspectorReceiveJSONBody defines parameters for InspectorReceive.
+type InspectorReceiveJSONBody = interface{}
 
 // ArkynListTrafficSourcesParams defines parameters for ArkynListTrafficSources.
 type ArkynListTrafficSourcesParams struct {
@@ -1904,6 +1940,9 @@ type SuperOfficePutWebhookJSONRequestBody = Webhook
 // IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
 type IngestEventJSONRequestBody = IngestEvent
 
+// InspectorReceiveJSONRequestBody defines body for InspectorReceive for application/json ContentType.
+type InspectorReceiveJSONRequestBody = InspectorReceiveJSONBody
+
 // VoucherifyCreateWebhookJSONRequestBody defines body for VoucherifyCreateWebhook for application/json ContentType.
 type VoucherifyCreateWebhookJSONRequestBody = ManagementProjectsWebhooksCreateRequestBody
 
@@ -1933,6 +1972,12 @@ type BirdUpdateWebhookSubscriptionJSONRequestBody = UpdateWebhookSubscription
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetRoot Home
+	// (GET /)
+	GetRoot(ctx echo.Context) error
+	// AdminListAccounts List accounts
+	// (GET /admin/v1/accounts)
+	AdminListAccounts(ctx echo.Context, params AdminListAccountsParams) error
 	// AdminCreateAccount Create an account
 	// (POST /admin/v1/accounts)
 	AdminCreateAccount(ctx echo.Context) error
@@ -1987,6 +2032,12 @@ type ServerInterface interface {
 	// IngestEvent Send an event
 	// (POST /ingest/v1/events)
 	IngestEvent(ctx echo.Context) error
+	// InspectorListRequests List received webhooks
+	// (GET /inspector/v1/requests)
+	InspectorListRequests(ctx echo.Context) error
+	// InspectorReceive Receive a webhook
+	// (POST /inspector/v1/requests)
+	InspectorReceive(ctx echo.Context) error
 	// VoucherifyListWebhooks List Webhooks
 	// (GET /management/v1/projects/{projectId}/webhooks)
 	VoucherifyListWebhooks(ctx echo.Context, projectId ProjectId) error
@@ -2002,6 +2053,9 @@ type ServerInterface interface {
 	// VoucherifyUpdateWebhook Update Webhook
 	// (PUT /management/v1/projects/{projectId}/webhooks/{webhookId})
 	VoucherifyUpdateWebhook(ctx echo.Context, projectId ProjectId, webhookId WebhookId) error
+	// GetMetrics Metrics
+	// (GET /metrics)
+	GetMetrics(ctx echo.Context) error
 	// GetOpenAPIJSON This document (JSON)
 	// (GET /openapi.json)
 	GetOpenAPIJSON(ctx echo.Context) error
@@ -2064,6 +2118,40 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// GetRoot converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRoot(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRoot(ctx)
+	return err
+}
+
+// AdminListAccounts converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListAccounts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListAccountsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", ctx.QueryParams(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListAccounts(ctx, params)
+	return err
 }
 
 // AdminCreateAccount converts echo context to params.
@@ -2391,6 +2479,24 @@ func (w *ServerInterfaceWrapper) IngestEvent(ctx echo.Context) error {
 	return err
 }
 
+// InspectorListRequests converts echo context to params.
+func (w *ServerInterfaceWrapper) InspectorListRequests(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InspectorListRequests(ctx)
+	return err
+}
+
+// InspectorReceive converts echo context to params.
+func (w *ServerInterfaceWrapper) InspectorReceive(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InspectorReceive(ctx)
+	return err
+}
+
 // VoucherifyListWebhooks converts echo context to params.
 func (w *ServerInterfaceWrapper) VoucherifyListWebhooks(ctx echo.Context) error {
 	var err error
@@ -2492,6 +2598,15 @@ func (w *ServerInterfaceWrapper) VoucherifyUpdateWebhook(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.VoucherifyUpdateWebhook(ctx, projectId, webhookId)
+	return err
+}
+
+// GetMetrics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMetrics(ctx)
 	return err
 }
 
@@ -2909,6 +3024,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts", wrapper.AdminListAccounts, options.OperationMiddlewares["adminListAccounts"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts", wrapper.AdminCreateAccount, options.OperationMiddlewares["adminCreateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
@@ -2927,11 +3044,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.POST(options.BaseURL+"/ingest/v1/events", wrapper.IngestEvent, options.OperationMiddlewares["ingestEvent"]...)
+	router.GET(options.BaseURL+"/inspector/v1/requests", wrapper.InspectorListRequests, options.OperationMiddlewares["inspectorListRequests"]...)
+	router.POST(options.BaseURL+"/inspector/v1/requests", wrapper.InspectorReceive, options.OperationMiddlewares["inspectorReceive"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyListWebhooks, options.OperationMiddlewares["voucherifyListWebhooks"]...)
 	router.POST(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyCreateWebhook, options.OperationMiddlewares["voucherifyCreateWebhook"]...)
 	router.DELETE(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyDeleteWebhook, options.OperationMiddlewares["voucherifyDeleteWebhook"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyGetWebhook, options.OperationMiddlewares["voucherifyGetWebhook"]...)
 	router.PUT(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyUpdateWebhook, options.OperationMiddlewares["voucherifyUpdateWebhook"]...)
+	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
 	router.GET(options.BaseURL+"/traffic-source", wrapper.ArkynListTrafficSources, options.OperationMiddlewares["arkynListTrafficSources"]...)
@@ -2969,6 +3089,8 @@ type ArkynForbiddenJSONResponse ArkynError
 type ArkynNotFoundJSONResponse ArkynError
 
 type ArkynUnauthorizedJSONResponse ArkynError
+
+type InspectorOffJSONResponse AdminError
 
 type ShippingBadRequestResponseHeaders struct {
 	XRateLimitLimit     *int
@@ -3055,6 +3177,79 @@ type ErrorResponseInvalidRequestJSONResponse ErrorValidation
 type ErrorResponseNotFoundJSONResponse ErrorDetailed
 
 type ErrorResponseUnauthorizedJSONResponse ErrorDetailed
+
+type GetRootRequestObject struct {
+}
+
+type GetRootResponseObject interface {
+	VisitGetRootResponse(w http.ResponseWriter) error
+}
+
+type GetRoot302ResponseHeaders struct {
+	Location *string
+}
+
+type GetRoot302Response struct {
+	Headers GetRoot302ResponseHeaders
+}
+
+func (response GetRoot302Response) VisitGetRootResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(302)
+	return nil
+}
+
+type AdminListAccountsRequestObject struct {
+	Params AdminListAccountsParams
+}
+
+type AdminListAccountsResponseObject interface {
+	VisitAdminListAccountsResponse(w http.ResponseWriter) error
+}
+
+type AdminListAccounts200JSONResponse AccountList
+
+func (response AdminListAccounts200JSONResponse) VisitAdminListAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAccounts400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListAccounts400JSONResponse) VisitAdminListAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAccounts401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListAccounts401JSONResponse) VisitAdminListAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type AdminCreateAccountRequestObject struct {
 	Body *AdminCreateAccountJSONRequestBody
@@ -4008,6 +4203,99 @@ func (response IngestEvent404JSONResponse) VisitIngestEventResponse(w http.Respo
 	return err
 }
 
+type InspectorListRequestsRequestObject struct {
+}
+
+type InspectorListRequestsResponseObject interface {
+	VisitInspectorListRequestsResponse(w http.ResponseWriter) error
+}
+
+type InspectorListRequests200JSONResponse InspectedRequestList
+
+func (response InspectorListRequests200JSONResponse) VisitInspectorListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorListRequests401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response InspectorListRequests401JSONResponse) VisitInspectorListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorListRequests404JSONResponse struct{ InspectorOffJSONResponse }
+
+func (response InspectorListRequests404JSONResponse) VisitInspectorListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorReceiveRequestObject struct {
+	Body *InspectorReceiveJSONRequestBody
+}
+
+type InspectorReceiveResponseObject interface {
+	VisitInspectorReceiveResponse(w http.ResponseWriter) error
+}
+
+type InspectorReceive204Response struct {
+}
+
+func (response InspectorReceive204Response) VisitInspectorReceiveResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type InspectorReceive400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response InspectorReceive400JSONResponse) VisitInspectorReceiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorReceive404JSONResponse struct{ InspectorOffJSONResponse }
+
+func (response InspectorReceive404JSONResponse) VisitInspectorReceiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type VoucherifyListWebhooksRequestObject struct {
 	ProjectId ProjectId `json:"projectId"`
 }
@@ -4386,6 +4674,24 @@ func (response VoucherifyUpdateWebhook404JSONResponse) VisitVoucherifyUpdateWebh
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetricsRequestObject struct {
+}
+
+type GetMetricsResponseObject interface {
+	VisitGetMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetMetrics200TextResponse string
+
+func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
 	return err
 }
 
@@ -6028,6 +6334,12 @@ func (response BirdListWebhookSubscriptionLogs422JSONResponse) VisitBirdListWebh
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetRoot Home
+	// (GET /)
+	GetRoot(ctx context.Context, request GetRootRequestObject) (GetRootResponseObject, error)
+	// AdminListAccounts List accounts
+	// (GET /admin/v1/accounts)
+	AdminListAccounts(ctx context.Context, request AdminListAccountsRequestObject) (AdminListAccountsResponseObject, error)
 	// AdminCreateAccount Create an account
 	// (POST /admin/v1/accounts)
 	AdminCreateAccount(ctx context.Context, request AdminCreateAccountRequestObject) (AdminCreateAccountResponseObject, error)
@@ -6082,6 +6394,12 @@ type StrictServerInterface interface {
 	// IngestEvent Send an event
 	// (POST /ingest/v1/events)
 	IngestEvent(ctx context.Context, request IngestEventRequestObject) (IngestEventResponseObject, error)
+	// InspectorListRequests List received webhooks
+	// (GET /inspector/v1/requests)
+	InspectorListRequests(ctx context.Context, request InspectorListRequestsRequestObject) (InspectorListRequestsResponseObject, error)
+	// InspectorReceive Receive a webhook
+	// (POST /inspector/v1/requests)
+	InspectorReceive(ctx context.Context, request InspectorReceiveRequestObject) (InspectorReceiveResponseObject, error)
 	// VoucherifyListWebhooks List Webhooks
 	// (GET /management/v1/projects/{projectId}/webhooks)
 	VoucherifyListWebhooks(ctx context.Context, request VoucherifyListWebhooksRequestObject) (VoucherifyListWebhooksResponseObject, error)
@@ -6097,6 +6415,9 @@ type StrictServerInterface interface {
 	// VoucherifyUpdateWebhook Update Webhook
 	// (PUT /management/v1/projects/{projectId}/webhooks/{webhookId})
 	VoucherifyUpdateWebhook(ctx context.Context, request VoucherifyUpdateWebhookRequestObject) (VoucherifyUpdateWebhookResponseObject, error)
+	// GetMetrics Metrics
+	// (GET /metrics)
+	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
 	// GetOpenAPIJSON This document (JSON)
 	// (GET /openapi.json)
 	GetOpenAPIJSON(ctx context.Context, request GetOpenAPIJSONRequestObject) (GetOpenAPIJSONResponseObject, error)
@@ -6166,6 +6487,54 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetRoot operation middleware
+func (sh *strictHandler) GetRoot(ctx echo.Context) error {
+	var request GetRootRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRoot(ctx.Request().Context(), request.(GetRootRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRoot")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRootResponseObject); ok {
+		return validResponse.VisitGetRootResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListAccounts operation middleware
+func (sh *strictHandler) AdminListAccounts(ctx echo.Context, params AdminListAccountsParams) error {
+	var request AdminListAccountsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListAccounts(ctx.Request().Context(), request.(AdminListAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListAccounts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListAccountsResponseObject); ok {
+		return validResponse.VisitAdminListAccountsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // AdminCreateAccount operation middleware
@@ -6848,6 +7217,75 @@ func (sh *strictHandler) IngestEvent(ctx echo.Context) error {
 	return nil
 }
 
+// InspectorListRequests operation middleware
+func (sh *strictHandler) InspectorListRequests(ctx echo.Context) error {
+	var request InspectorListRequestsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InspectorListRequests(ctx.Request().Context(), request.(InspectorListRequestsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InspectorListRequests")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InspectorListRequestsResponseObject); ok {
+		return validResponse.VisitInspectorListRequestsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InspectorReceive operation middleware
+func (sh *strictHandler) InspectorReceive(ctx echo.Context) error {
+	var request InspectorReceiveRequestObject
+
+	var body InspectorReceiveJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InspectorReceive(ctx.Request().Context(), request.(InspectorReceiveRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InspectorReceive")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InspectorReceiveResponseObject); ok {
+		return validResponse.VisitInspectorReceiveResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // VoucherifyListWebhooks operation middleware
 func (sh *strictHandler) VoucherifyListWebhooks(ctx echo.Context, projectId ProjectId) error {
 	var request VoucherifyListWebhooksRequestObject
@@ -7016,6 +7454,29 @@ func (sh *strictHandler) VoucherifyUpdateWebhook(ctx echo.Context, projectId Pro
 		return err
 	} else if validResponse, ok := response.(VoucherifyUpdateWebhookResponseObject); ok {
 		return validResponse.VisitVoucherifyUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMetrics operation middleware
+func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
+	var request GetMetricsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMetrics(ctx.Request().Context(), request.(GetMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMetrics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMetricsResponseObject); ok {
+		return validResponse.VisitGetMetricsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7663,353 +8124,374 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37ctu4si+OvwoOf6sqyRpSpm62pNTU3p5cZjyTON6xPZmLcyyIhCyOKUBDULaVLFeth/g9wfljP9h6",
-	"km+hcSF4kyjbmWuq9p4ViyQujUaju9H96Y9OwOYLRglNuTP66JAbPF/EBP69n1yu6DsymTF2Kf6+wvGS",
-	"iH8ECcEpCfdTZ+R0/E7P89teu3/S9kddf+T7Ld/3f3JcJ4x4wJLw2QxTSuKD0Bk5w8Hebr/X7bR9/S/H",
-	"dSLxpD/xye6kHXidcG/q9XB/6A1xv+35QXfax3tkGHbajuukCZ5Oo+CYLZOAQJPtTrfX390beOIfXk/8",
-	"Zyj+o38f4knguM5yEZbG3PFP2v1RJxvz7a3rfBUloZr08XLCgyRapBGj6wnQbnud/km7O+p3R73dVq83",
-	"7PZ7ggbkilDxFpnjKG5FNCUJDqA99exlFKck4c7o5/eKEsMe7kx3g4HX28PE6w3aQ29CphNvd6/fDvz2",
-	"cK/dnTiuw5ILTKMPWDQGhJhO27g/7A09vOf3vN4g7HjDYTj0Jp0gnE72pmTaJY7rcJJcRQFxRk4gF4aL",
-	"H1OcLrkzciIqhnclXkzJfBHjVLxZRT815d6o3Rl1Oy3f7/eGMOVlEjsjZ5amCz7a2bmWpGwpxtrZHUxI",
-	"b9AnXn+Ksdfr7na9gd/teh3SDTvd3UHXD8XsrllyyRdYrfGkE+5hv931BruhYA685w06vb43mHb32v1g",
-	"sIdJBxbveBYtFhG92LSAIU6x+F812VGaLImrl/Ucq0n2Pb/rdYYn7d2RL5jELKhYLoervs4VHVvqc0HO",
-	"4iNFvapHIYlJzSO5KvDnBbyRJji4FG8scBKUX9AcdD07l9zvuA7Fc7GCp3IASBEGHYqfBTMECRGz/c+/",
-	"/99W/5dxhE2tnufviS1lqJXnBcUDrYDNNV/wHdWMR2i4YBFNnVtYSPacTPEyTqvkz4skYQl/IbaUZM4X",
-	"ZlECRlMcpNZa6F80nd+7zjcEh7DnPt66zqEkkOM6RwlbkCSNiHryllxEPCUJCZ0RXcax/cs+5yyIYHfI",
-	"R8eako7rHKdy2+zrrXSCkwuSniZquCerhXisSOC4enV0W+rPUh+KFmJL+K5z/iqilzBUSbBXmKdAGYtW",
-	"ztGb4xNk9uL1dcteA7kAfLkgCRNSlYxQ3++iYykh0CnFVziK8SQmDvSweS3Ygv+31cOGpeFYvJYxb7Yu",
-	"zg/eCaEYRCcO5tC/Wqg3CbxTWC6Hw4kgpFoydwqLJ7hzFwRWVxxShjsrl/OjY/4QhO67znPFOaMpjjlx",
-	"nRe/nHKSqFV4yZI5jtXYYKiu83IZF375OmHLxUF4A5+oR5ydq6dHJOFSiPuu8xbTS/jHCWNxGi2yRhTb",
-	"HIhDhOI4G7PriAEVmr21eJJ34R8bOLMxm6xl4Tpil5n6L0Rpa2d229bWdI5JPF1DWryIdq7aO+rznW5b",
-	"Sz/1y6uIp9Z2+3mt7KvfTpt2z332S734O07ZYgEb/ffkspLovPcCvbdX6C35dUlyi/THlYm/nTy4zZOI",
-	"L+M8hV4TzvGF+EJ2iDDl14KxUMf30ZvvxNCWQUA4l7oZ7IqZTYq3OCWvonmUevBfUOqIpew5amE4wnHM",
-	"rkmIFiRB1xEN2TWasgSls4ij/aMDdElWLUH4YEbmoBSmci5CWb8gCczF7u+t0OVpRC/W9BmTaYoiitIZ",
-	"QcEySQhNVd9bdsVJxdTezUhV04jQkLui21Ma3SBOAkZDvqHDW9dZ4ATPSapIux8EbElTsVOK/Z7MCMLy",
-	"8SOOolA0HYkHC5zOMl0TmxZcJyG/LiMQKlLFzkYyFeJcMONyGYFuK0fG00SQVozrKGG/kKByJEcJu4pC",
-	"AkRY0ujXJUFRSGgaTSOSIDaFBwv5fc0oF6b1daP8R0KEePj/7WRm8o58yneONN2ygUq+PyYxCSrW7Q38",
-	"A8coYPM5RpwIygutPI54Kka9MNsXpQxFNIiXIdF8lMA2aqE36YwkaBqROOQIJ0AEioSYIyFiy1R8mpBw",
-	"GRC0wKuY4RDx6AMZoTMQFy7s+TOnhZSGjb5EfMauxT5RrRqK/bokySoj2T+4nFgFQ1nLZvZ9HQtpG6SW",
-	"gaKGnBPRFBwI84hG8+XcGbXdqh21ZjiN+EgJNRQwOo0ulgmY3DVDvzZ93ZursmFbk7At2jr66vFy6911",
-	"+/W6sun77d13tv1eOUj9wtqRWa3clZ6KcPaAQOolhC8Y5crVFc4jqiQfOHgYTYn8J14s4iiANd/5hUs/",
-	"gu0lg6PYPttwcrmSbykFQLzRuuz+Mrzp/Dc8bOXVgaXScZ3d0J+2pwPidXG/7fXwgHjDsE28znR32g6G",
-	"kz3c9sU5PokSoOpdXUB3ca64RadXlfY1JThdJpIuc0zxBZkTmu4vIqXR3yoHRaOJWueJ9FVYCocgc8F2",
-	"EFSkOcX8XNJcjL3gvbLH3ldjv2LLYEaSaLoSrWengzwpzk+S+PJV9E1PMM9tU97THAWf1J6lLrqO0pmQ",
-	"3NIdw1tiyMCSX+HQUjC34MqIXuE4CvNeSxZK0QiPzhPVsOvMjTamfkMTFq5G+jhaoTNYijMHRRzNI87l",
-	"Lm9OBjEV6ZqooYTuN2SEI8pSNMdpMAPpKxvJSHLI0pdsScMtCUKtz4oUoSw9n8JDmxZqdWA48umDTfmQ",
-	"6bVHM8ylKiqEoJ7jKcXLdMaS6APZdp7LwqfFueae56aLgC0QFgNAE4ITkqCUXRIqVt3I3gdddtmX6USx",
-	"FmIJuk4YvZAEERLzQfdBNufCbcIIzZeC+QnSxFDnm5Ir1ijEfCg7ESOvafuQqYktpI5R105zcgpC1JLz",
-	"QE4URXSxTFGIU+wijOY4Fmc1CVEUuoKulCGx/kLFkVSTg8wo/ZIlkygM5bS2219vrilJaqjxI1uikMFe",
-	"YtdUcryiPpJmaiujTzaGByOP4LZ8f2hCYkYvQNPGlIFSLc6QjBR3lDQ5pqohx0l+KJmIMTQwnYu5XFc4",
-	"XrPGtD5tWsns2/yUK1v/ZAQGfotSrvVRF11jng0yo/M9pN367a33BLC4dRdi9/ewBNCSTI1LUIDcLITg",
-	"hOnq66k7izOzn3MzJtrrr2T8BFef7vZJK054MVKxHnKs3x6/OWxZd4E9399G19FzW0ug+l43OXequlbf",
-	"7JQ/WOeyadpS9lGdV6Z5S+KDW/uC8q5iNiE4fEPj1dr1n5rG86ufObzkkY5Dj9F4lV/07oMvuu5zjlew",
-	"8CGTwukxzsYALzCKMLpOopQ8+RuyxEMqtkWOqNZw31U4CmwBbbNF78HZgi9IEE0jElY6LFDAlnEIo5mQ",
-	"bEB/M54wD7c+GePsq1quSHBKzuHFc3ITEBIWTIITxtAc05U+NHgLHcUEc3HSrxC+wBFFMU6FzuQ6CUmT",
-	"1TmepkIHbA/udniY+dZyjngDwZiRHnOBL96KgXj7ciBF19OxdIqjJU2jWHr3pO88EcTnW3nn/6pMd0yS",
-	"K5K8yJilMdNNcRQvE7KW6Ti0fi5/trntmM1JOhP23zXcaQgLUBwJbJkgkhdH/QdWTTZ2bVHnU9jmRRrV",
-	"GukHmV6pjWX7CstI6/aDkmddrxZlvhcvwexf4ih+EF3eEAb+ISMUzeWpOETkX5ndThFOErxqOe9V8JF8",
-	"bZnEJdv+9O2rlvP+tqggX0RXhIIBDfaKGlXLuQtFM4rU0jZ7Bck5/p1OOXZnQ4iyFzSN0lX53t0ZOfKR",
-	"MOw5viLa3ohozvhxXPm+urm+m0/mmNUu7Fc41P21UKMRKYPZsh/l9mLPGJ3GUbAtjVLC02wnlqh0JF2s",
-	"ovcpvDVCOyos0CaM6fxhyLIPFh+yOmcLIq/U1DDUpB9SHdZT1gpvt51zudjTvYtnZM10D5nRboue3mN2",
-	"lIA2Et1ZZOo4kaq52jeBQpDNWSi1bVDR0MHUO6X6N+84okFx4StG9zA0sUemZlA/KEWqT3Hqakrtq8eS",
-	"CcUyTYg4AggV5DK+NL2ZC2S6qzdpPdPII+orzKPARcdvTqLgkqRCPnwlHfNBQuCeGsfytuh7c3ulDusj",
-	"efW/Ja30Sb/Ivi5cIPR8Xww3xVHM5QW6vCJqpRDIcy5OWvu+wHUuycq6ddItV2k12TNF63O4LbzyfIL7",
-	"eDgZTro9vzPs+Xi4DaXJec/3z4sDqLItSLpMKBdaBJzFKFKBJCqMYgb6QMCShATgv1qSIvWP8GpOaPrW",
-	"XFVvRf4X8t+VZO/YZP9RaKY6+mcRY5rdnOmoEYzUbaxZC3H8LEgyZclccrSRvC2zTEq/O9ffnKtGcuul",
-	"JnmnSyFg+iKVtliL9ZMWb7w2F8+gpaoJFNdJ3u/e8ZB5S0qO+6ol69lL9gxTeDuioY5MgntfFMm/z/tR",
-	"ejU/3TNLUe2zqei6aruEvV6nG/b7k93hcHfagXfkh/KlQo/moTJ51QC3XthGK3k9IxRhpPus9PTkFuse",
-	"wv90/XVoz29rctfaXHcV8M0JEk3FvyP7tgKObH1zWCCH0mLuyLuHLEUvt2dZo0oolr2enZPLl998/2o3",
-	"/vVZL36+PHh5s3hxcvw1/m0YeG3/RXbOwlJ/P3aGl1s66qhVjMJ4sPCOwvlvredHbRHLOK2qYIsFTlOS",
-	"UB35dvr21UhYJJZ5DUHB4oHkBIxmjKcIbtbKtrS2biDMOaLZvVgWcip0GrgV0qGH2xzsQNIrY0Fvii7Z",
-	"ahilFcvY+eEiT8wezi1TdUDeyPFJON3rdCbesDvpeb1ev+0NcD/0elM8neB+EE4HEye3CNdrPfzb01oO",
-	"svrEtihNwmw7lC99C3Rdfrpgl9ONwS4QY57diG2vzzSjS74fK87Fci/pHu0obBWKZsX0m+jCjTfVB2Ag",
-	"pCs7YnDdR19FSWh/Y8X7WRGfIU6Jl0bgJiiEfebj/9Z19VK/pwICN0aU6rv7j+UHhbDAtSaXePUNvGpP",
-	"1AoObDrRfLDguj4tw8x0eWvHsv7sZCFGFgVt+ttDzPWtFjZPBFfxyHszbjaRypyr2eoZNA3sFEoDH8d2",
-	"6ohKv8pz3l0WV6/aHN+8IvQinTmjjjAg5xHVf7erwodt8sizZdNkwvtslWeZNb3Nbil89sfaMBG9UHrF",
-	"uoYP4K3CROr3mvJrN/V/F9q921YtNPIb7dZcr596wxq66r1rlm8N38tUt42beB5R+9f277mty1PJQkRL",
-	"21ee4R8dQpdzoHopbrlgstn2RqRSN9U94/sKrjDawMcNAggGkr1fuSRi1faX6cy6zcjPRiUDfFxPI9dZ",
-	"YM6vmZQ/20hJ2b71/YZhSuWrPM5Uh7QW781piDBH45yzdKTdkWdL3+8G8C38k4xbzqYRy55qh2lvwHpq",
-	"lkYJ6U9jSHvfWXKS7AgWGUtjRVo4kj4tZwPxCy3P2DVFEKnEqAxWLX1dwib5uDkIVcmMbHwqLlx0sDnL",
-	"Zi0DlAdUS+u6HYiXkkXy03jNEoLwBFLNZgTBW640g9MZSeB6C9NVJY3qN10mVfSGt67k3KIq/9IKcbOM",
-	"KHNZ5Tp2FMP7RjpGgy1udLh6jixNS6f3fLzjgqrva8d0Uow3Lizi9lrJfVVyxXfP2RxHtJom2x/idyWj",
-	"fVjnB2barDu6m5E8U6bzhL/TIVlBPPv7fvcOunOxzWbT0tAD+Ulp4JwoJXPeSLfOs2emBECchvhbazEV",
-	"EYJ4TmRurDh5RNdjFy1pSBIQPGJy8I8rQkOWPOIoZMFyTmgqb/L4jF3LXNaHG+ycyPnnqRLrwIxixJgQ",
-	"xzlpZz1JWYrjmjCz/Dkp3lMtuaqv8hoWvoKFUsRVw65ddwvX5d6yowz6VbWyz+VbSCEdIcpSeTmtHI/5",
-	"U/IRRzG74E8hyVkeNPID6RqSWdBsOoUUkmUsEWtUkmiNcGtyeG8UgFtLsSrRVCJYeSxbyye1oJmFUNjE",
-	"G9dov7RCUYgeY8Qpu57G+JI8kdlEYj1ShsKIC5qbj3KrU7Uqys/sjJz/+7PvDd9/bPfdTvv2H04zq8HG",
-	"kCkO3LIcVT5PRfc5cuRQaCrSy8tb1+DUGEaaMBYTTMXDDLSmUVs2rE0FX2YINxUPM7CbRl3VtpPB4jRq",
-	"RwLnNHrVQOtU9CoDKDJ9b58yupqzJbfxdqoweF7clH87XvGUzO1f9EVT9luVFZjh+XxsxHoaEatWZub4",
-	"sWLWChGwUdI6AMWYjyRU4HdkxauF6tgGFByjS7JSAUfwOwowhRspeE5CNFk1Phvt4ZhRVB2PBlywUXsK",
-	"aKwkF3Urmlh5j3qZGu8bLFS1OiMxNXhzjaa4/CUaFKaiO6gaYtGFWHZgwq2BIHW1pVthj+/rT5RJbprQ",
-	"ZjlqYskWgQUanIXXecCH7XT0Qn9uAfgho0MdGevtsj/UVKqGL82HGsDKLdzz95UrFUJFPYAM2cUihvjV",
-	"NAu6Tmc4BdWLK7eLBZbyFOBk4N4YbpfvIWoeUM64Do8uaEQv1J5a64HO3ry1wVDXf3Wi37tV8efrXz9N",
-	"4gbSTzRUxTrPSRxdkaSC64V6NV+kr9hFY9GmG9uXn1ZRXbXKq+2ZOxkLWCMlaSXgDs7yqmMdSNdwv8O7",
-	"Whm5qzMkttE3K58eQ3bGM+XVLtOPkptUEX8bGuqkj+LmHYcJwO+NRxJGw44A4BKZD03IlEkAKRSq5Zex",
-	"wjiEg0EvyoLQUFKcLwOTKCbDtcXpLHuqXAjeALCoBFSEIgqZ44o/Wp/Q+MIa0aqIfqQ5yOYPQ21rLxQX",
-	"rrTYNm/UXxJZO3bdVte7s27HP9zWVDhXr2t2O6nldXU/c1BtZ/O1u6CwRnpSdqO5JvQ4cuO157uOltUq",
-	"oVjNI3xBDLZHxQS3UxqNmL6PsmhkS377wM9Ixw65NVdoFd884uibk5MjJImJxJutSgvOiksqmtqz5RxT",
-	"LyE4BOtfec9V2GJEL9BcSBfVgHVjIGNmKkVx9SwPZHgvR5k+hCIqGVnIs4qm84Swrh3K4kePW+O7gW0k",
-	"IeE4SYQsUuFCsrNkGZNWM0fFZaXqPmNJinQMHjyaiH+KDi8jCj4wHVkYBTPEAoh5Djfdp2y9OhhxGIr1",
-	"ofa/1a+QHalZJmbE0cFzFHFBuelS+erShC0nMeEzxlLol4Y7LIGwUj3vhLFUXiSJEZjQSh0jJtaDLRPE",
-	"l4uFGHFK8BzOJx0v71x5Ph4M+v5uJxj43b3+Xs+fVg/fCiItjv9UIgCa0LWD51LHVZbzkhM4mTRajEYs",
-	"F6rvBUlz3J4fXTI994N+uNf28WAvGOBuezrYXTu8VKkjVSF2anTilQIRpO608eiruNCOUmhBipM3koHr",
-	"pFBFjkOFgBmhYpoA8hpG8JuQ/T+9PPvLCYD1nJRRV07d4izNDJprkFaISjz20gpIKeLe4tS+JH/EJRMp",
-	"3uEVcj8PQli1n7KQn0LmyFMDyxelwuRNVihrzspalNDFHPX8jkUw4xCuOhe+IThOZ2XdI9PlteYNqNdL",
-	"C4h/41W2aqNKhygHe5VGcLmNsykX/HFpfExWBIaMYtq5au9In0Ej/1NhQpc1fh85mxfa7bGFqwSnaRJN",
-	"lqn6q/LDCr0vT5TvyGoH4o3RFAcpR19FSag8rVPlN5Fx9Y/Hgb5oGbtovIhxKjSXg3D8n3//75NW1RYw",
-	"5UkqhybvMMqcDJ2LPSFD/11t08lTi+Bgpg2qRxwRekVitiCV/VcdjpByFul8SNXbU8SlaSj2iAQEiTjC",
-	"iDKPLZSDSG2PVF3oig63vBLnAVuQZpGMx/Cq2XMf68gkL49to08tl4v4MpgBt4t9ModnLWP2jhFL0JjP",
-	"eYst0wlb0nC89YSK97viaT2DH+vJr2Xw/DSVxSF3mXLM5efKpohRA5HtZnC8Yn5lYL45vlkbRIhLl+cN",
-	"fS+TKAnfbeVvteMpcwjhDfRxSVESGqFRvLoBslVd5DjfsGuJhZOno9kJ4Df5dUmWMmW4RvdYynyGKs5M",
-	"lsTEUIl9NsOhzEMG76r01DwVqhLglFBybfVYde4IxVBek9VY4tFdg2msdl2bZvb8qvj5W84o5P1XKSsW",
-	"KoCO4kCP3758hnaHfudJzn1ciF9N2LxyfmxhH6Q4lHlmcwZ1DhKyiDG4E9UPAVusoOhVLujWDg2UB3aZ",
-	"G1XOSekiYOGor6poUXSt5or3lGVWjHkqdTK4dxcG0nyRrpQSWT5DXedmHmdBSPZyZkqO2j3cusrEcfxm",
-	"CnVGKgNBoNZTaXzRnPAUzxcoIYuECHbV2myIUyLMPZRGc4u7KwHVgZ1VPy0kJq1OV51/b5K1xBHDQYtQ",
-	"yPgHx2/QYNdvI8nMeaNIF3vzOyf+YNRtj3q7rf5u5yc7wLJBNFylpViLFZ8fwvXsPOr1T8mH7u7ph8EP",
-	"h+92j3545pPV1/NJ5e2b5BLoFBD6cyVQKkJKVwui+5ffZishfRkaZFFvBt3a+yZejPXHbi07fYU5cW7f",
-	"l9MntUnPwpUCd4Y11kyhrWrecipkD9OmqcWRrpNhD2QV2lxd3M0yQiwFX49WVyOoUoPWz63iulYWk7PW",
-	"rUpVey54eB5RwnVOe/V+EIoUtFgj3a90zcZ8868invLSNV2aRBcXJKOyUNvYMm18LVdLCnOVWJRo1pqU",
-	"t8/bVwiHYUK4Gl5CAhJdEYMVyxs62DYMq3zOUHVa20ThRaqgx3xBoJwG5rZ9qA8mjqL0ib2fJksu1pOf",
-	"Z27Cc3ATYs6jCyq+sUr8NHk7qwpY+3aDBhu0klUmDPB8gaMLatfO0z9lDWU/yZiv3G+Eln/CCQVAiWyC",
-	"a16o6Cf/vKpT+4VNI6iYbsxWOE5X52lEkqq5555XDDD3vKL9RcLmDAjOUxxcVnVRfGVtK3XjLLxRMdLi",
-	"GxXELLxSQc7CGxVDTciUJAmOa0eaf6FioPkXKru4xklYvb3WvFTZVfGliu4qflJGCG/hsObBBaEaXkUI",
-	"1FLPVS+aK9W1b/EUJ6qxJU/ZXFBZHB0ADG3/mNFE/2RRQP8kKVD9m2FueSQLjXY50SnZLfsy2DKWzSSs",
-	"3xIWxxPB2msf1jRo/6zoYc1N/5JNzfySMbj+KWNo/ctFNE1bExxjGpBzHJafpQmmXBbtrehVEygQXKTu",
-	"yRW1WnB8b/N+2PjVQAw3bvx6xsDVb8Nb52v7l68oNPO6t9bTCniHz3K/6ZFV2Vy1pzuXQVMqO+grFq7y",
-	"xsvDKqwWYLqlr/7zn0dvjk/++U803sncwjtX7R3lU+E7H00RmVtT7nZc1GqrVNdqjVWD18m5Iz2urySW",
-	"YXPVyBBPKuIPRL1tVP17kK45XUyK41a0+Zqkvythvn6xNV12PpqiY7ebaPQ1yQhzRwoJ+6JIokKZO2mD",
-	"KrQVedGkK9xVmjoVFzfaA15Q34VxYTcjB8zvb8bUJCbhc2jMtsR1Yk0+QEE7AniWmaQscnPZoO6SNQYN",
-	"PFszH21bQH/vG7oJBJnv4yNAcIWvXuApS4SRWhloUb2QMlgijOAEwMnKngiMrWoiJhGqqqBGimNEl/OJ",
-	"dLFU0GlDCJFxGJjVdPUSyn7fb8X9MqXm9z54Tu8vJO53Bkky3OMM0nT8Pc+g008qag2JGkjbikqiGdJR",
-	"qQJdxRaqKBqZa+B6dv7ysv3Nh1fD+Ndn7XgBaGndk+PZV5XNVeF3lN1di+i7O98Wy4+3SkrQpU/2a/rd",
-	"B3glELJzIVVFY+Kbp7KkCFc3kajnd+9wC61mWxpGlfjIA6qXU8Wb4V3kq/gUsC7sEi95nL10xsJz8ZOq",
-	"ewy3EHAhfJ4ydh6Lve64eRj+91tm6mdxChukbyk+pDY6oZj8XhhXmbiFUhF3pXJVDYxtyZErfbG+4kRi",
-	"qlInEhVsIY5fuDlvcJiVyGn3/AA01QXCy1tLVqaEHQZhcClDPLqg5kBWLMZb6LXGCkxRTDBP0QAFM5zg",
-	"ICUJf6rureYEU47OHOXUIIhRcuYgRtUNEFwanTmXhCxyMWPmNWk2Fq/e+/1caunjf/18dsbPzo7ffxy4",
-	"t0/+sU7UFaH6m/JTVpigLo7EKKZlxafoMi+ui8V0ml/XlSjYGBuUMY4a9gPwTEOHOy5U98FUO/1tHVHn",
-	"dpyrkBm7MH7xUebTKD3KXEGlR8r/Xf1QSqdzDasOmdjBJfhRcBLkhlN8ko2m+CQbTPFJqTsxoII30/yU",
-	"n27BnWl+KjT5fg3H16Sc1d1plW+g8pfCzS5Ts1urRvZaJZNV7JyapP56ILM6QRdf4xVHc8wva+It1TJs",
-	"NWl1B9Ycp6RwkalGa240C7ef1pAabFR7veugS2pvMtddQ95rQecRPZDft8urq5exeCiZv6+Uya1j06pg",
-	"T6vOik1xZ4ZLmkxJHZ7ZepfN2dO3r6SCeh3FsZZ/ZrQl1IRcVFlvcCfol5JRtwV7vFAxgvUwMFssdU7O",
-	"VKKVbDm6BwCoWTvEMh/GEb2sikCKEp7Wpv1VCyZyAw82opUsEnLV4MUCOeWIVP+qEdXp+0o1owrURulc",
-	"5/UINjr0qmZw1ptiIGsaqg2uWpDkfB2CTrPemyLt5GaspmePXQ3UGhaMod6TVI3JA+TW3LQl09dButgS",
-	"Ox8yTyBXpU4q3jXKxHhiVTjFakEgT1y1PSEoZY29sp8Phd/0UKhkuVxefEWKrnwOBmCRoMJWs1OkUoau",
-	"ZMAM+Lh1ufEoXRWj5M5opUnGakywmgBJSAvJCvdVqm1WxZ5mAIPVoIIVNZHg1X2w5EEKiZZUnhoJX5Mw",
-	"wip1+DW4ZsTLxjGjQPpPGHul3DJboRbqFJpscqWlLQaC6rIGrlODsFsi+gTcdie1sKDpdrCgjVx998Th",
-	"hGJJzQdryiup4cIfW413yUlSLY/eFXFHXdg+JXphHgUNMFNNR3mcTzlhN7dWlbu8AgC9fJRsDYdlT7/x",
-	"+O1uqsZ6YiFuFKIHuSrL9VWUhI84enETQcIWhx9PrqM4YiCUjiMazGqEjDxI7wK7sglQ+ZNhqqjbOUiw",
-	"uSQrT8ZH65tVnXSUtSDrKwcmAUTiiqjQR0t+Rzw7toX0bp3RN5QgdXuArqGeCRTOhCLdU2QlNAGdsQrV",
-	"ZlOE0enpwXP0OKI6wVHyzxMd56nuHMUctNcFFuge4DA1CmAGFnNHzJfMy90EY8ZiIQn+UISNqXMLNMGH",
-	"Ke2O03XaRP6UVenY0mdLaGhYrcRc8uuKOql68QRL6eBiLo47iOYxVWMEL4A+GRDOo0lMkFChZUILwLiR",
-	"VC625aOFejKjnZ3HP2Pvw773k+8NvfdfnJ21nnyhfnn/sePePh4BTuAXT/7r8c7P//fsjL//55P/qnTo",
-	"VkO4l6RcdutXhUpijoofvOxqzzsIx9U5uOaVTcdkrjl4uemJuCbTyTUFY2q8WmJlVQOP7GBn8fZTlGXw",
-	"oAAnyQqNb7wsxcoTuwcScscuYLLMyA365vX+M+/4m/1Of1cz24SFqztcq2XzcvNLUqZqcZpVh0ZFtY3S",
-	"yi/WJ41Vj66qMytvpnDoKwqHZBrRSGru+l6Yo0nCcBhAQo/ciLBJDkkqdT+xLxMyZ6mU2CSpiI4BLY6/",
-	"qAZBfwcY3HqzQ6oQjuJy9g1P2YKjCTGwC6ku954VIi7aRhv9FS+a2YtCByhkJkCOjxrbCP38CAJlAuMK",
-	"f+SiRxzHpKVc24/e24fGljbcphPjm6z+8h2zg59BJK2EJFCtwZEfghjWS2Dq6tcD12bsdlipYB4CCDLT",
-	"qUirHB1b6LnGV5jhK3hPGGmQvHSn5c3ToIY2dcSQBTNhsBQCjCKaMpn4B9EZdngYjuNGRHlLLiIOeJZl",
-	"0mTPJPOjiKLTk2etusyvjbPPGswh0K4FjDQvCvW7Rj4fz7AYZPGOVWizOuqbXiAlb4XsRUYou4izXApN",
-	"Aqa4sb8BvSSOUQCeEHkaC30PJMtdOEDoNo1x98S7h7pFodNDoFGl7vKc8DSiMsosZQjgA6SsiOiUCa0U",
-	"FBErU4y30IEk0rO3r5Fsi1c5SDbO6aQyV/xQBfEt4uUFJBpisYtoGBNe2GSP1L8e5YbnKvgOoYvL7wyu",
-	"EAewWtXynTbiqboNLKd/iYNF3Qg9ENurvu7G87mApPxQj5JojpMV+o6sWshkVGYJn1YuZckI3eT0vc1i",
-	"s+oS/IquERNElo265lK7gCIQ5YM/TSKjeMOCE8iBBsAsCyDmEFt5/PpYI7WIw1lsfGEvVSqFFebQdjgB",
-	"2hjV5gHFScKuUSiUOKWcVNqhL1mizUMXRVO0Ykt0jeWL2oGplRuWIJzZohr9wj2j2r6YaiDfzNK0QTJ0",
-	"nUljYgpCjss60eVm864WxtjUDdyMRKJfXqMQFtqv9ldimgMLkeAThCPpk9YeysBChc9o4rj6wbGGIwT7",
-	"SiZeKHejYiLzhkEuhG4tcQvXzlfRBU5Zvs5ImdFuSLC0DNwy5qRKOxmDTyGN4lixcELSJCLhUzSe4igW",
-	"xgS6EArJcpGL/liC5aigJWXVaQ09uWZYr0lyQQywQHPMFAU6MBefCxs2mEnEgb3ucPeJdGa802i2gHQv",
-	"0QM4wmhO5hOSSJsZviRZhVxtP6ugnHo+ebM9NLH68i0ABZZNm9drgtSOFXErQjkKbH5sluF1XT2cGtmp",
-	"xmVJ0OMMqLfiUqGxRyovcRTempIwCbnACWDQqE3B3Zy/K5Mq+vlYeiEKmwygPCHSnMuYybkKvwgYFWaY",
-	"FNNO5tTh65jS6EnVpqGCKfMQn8HwrglasMwkVAL39O2r/0LtL/fhgs5FnS+PFXArS1D3yxPGXmO6ksag",
-	"NZ9TeknZtZjhvo4XUd85AMhvfbRpAkZ5+6NPxBUb9H0DZeb+QNt3AFN9EGzuB4TPjmqAeJclWIu1l6fK",
-	"H529bXkaIYWX0ICsuXqmSAIp7h8dgJXC5b7cKAXLmO4NSFKQtr8HiPgDOJRlE28JVtWQN2D+kZtFjJVV",
-	"pZdSx9KqnVtwFucWuPrq5E5Y6Hco+NXQPV4C7G9AXBtyqjIQb0NFgmqMdncd+F7jCKYSAHHBasKcgz2x",
-	"0O+M9YEIqWfkJkXi0VOEJ1zGTMMDgBASD2qSK7bDNG4UMbUFvHEVdSR4fSXM9TNdHPtBsK5JWa9tImML",
-	"X926zixNF3mY9xooJzWNR1ztwqfIzxy0Mh0LBXCeUgbKZEKwUDKrYcXWIW6X1iDD0c7RsjT4Mlk24WpX",
-	"r+FvhbJdw0EPzJTHJYROE5MbUQtwqEbteBels1c6irBaoZLXFtLqFQfjObyPcBiSsIVeg+HBUUymKWLL",
-	"FE1WaPwPTmISpGNwNQkN6PONwecbg883Bp9vDD7fGHy+Mfh8Y9DsxsB1zs3J3FiEb5A25VuITAFo6FLL",
-	"PritUCO0crWNhmS1WDjHikOAI/jNdO1ItsTuJec93z/XpfxV1mhtBYGvcGgwBs6Wvt/ZTXCSPEUH8nuk",
-	"4mfX1AlQ2Us933f/hFUDNKxHkV7ub1ZRQI9AU7xuBH/LciO9YHdCBkF3r7877XWqESvV9i9zbEkxkUSQ",
-	"fCLl9BY3efvZHNJlQoUuoEPvhBEBR1FUUUWnji3hZmOsno6R2l4rUBUUhA0Sin+zgjwZKsOEoBmJF2Kx",
-	"plC4aLK8uBDLwhJZ2ZunOFsnORYZMtigEMi+dmCKx2rO+btZM7lIbvZi3sIiYRcJnotZCCVoZSvJFpta",
-	"xkK3qnZWJiy2uI36jajprM8zb7itYQhK0uRo62yXkFJfiua52gi1dUJkfxme6bY7xq7ptGbvFLfCHC9k",
-	"aV2hpYEpssDpjJ9RQMiDUghU3XokNoLPTgZgzZ9qywZQIMQpC37YPK3PqIkDsEQ6lHFYJGwSk7l0EsBS",
-	"iDH8BTfKNugJBVWRJN40InFoL7Mh6CVZZahXknh/ln1RBKqoUjo5CZZJlK6OheYn6VgIZK72TWZ1dSzU",
-	"Y6vojbzPjsTrM3BR6JT1Uan9bH0kTs6t65SDn+82CsgnajYQHTlcGsua0sqnXC1cLkcHyX5G6FFWYllY",
-	"bzKXS7DSSqgMsl2JRKT6BvUb1GnTpxnQLE0XMJxwHtE1JJHVhkBfHb978dU3b958d3y+//z1weH5yZvv",
-	"XhxCPIzpSKYBVfQCVTp0L/Ktl1pj//bdSTVynHgf4m5kSZ8lJ8kOXqazZn3KCkC1eYXZWssXBaUF8R6P",
-	"5d+tS7IaGyg9+bLEiIFSfEphe9JoKBruoxZAilrD0QmcoD7BiMRe9wBKCsFZgUOP0XjVsG8GKV4Vnpws",
-	"JUuWG4SQMkxDkzGWbx9aqWpedlwhqeweFHuaHdRg3Cc12XT5hmUKmtgdjXPrHuUGoF8sDuEWeGjK5GEG",
-	"Dl7LQlUGf4jmOAKlVAZvwNWho1NLLqJ0tpy0AjbXQG6h+Uf54HhDjcPbyxfNtaNV+ILgS444uSIJjtEV",
-	"oSFL+CPz5TxXSoy3zug+CuJIJqlGaUrkfaxQoYG5GSe6EVmLBy2p8ltLdCieoigd5ao4oUtCFhxFKT+j",
-	"8lso/pTOuJtl3cI6uEgeheBEdxGhyzl3baOXA8dJLWjCwoiIEZ/Rf6Hnqqt/oa8wh1inGfoXSMasdfSv",
-	"M/ovz/PM/4sP94VEQ4+N7zAKyBP0LzTeAVG3c9Uei7/WQsRBC3byKHRUX7ANmt8GUFZ8UEzwQV9UZunI",
-	"rqHG12EualP3a+6H+c5H6674duc///7fqqkWC/Vb5dOgK3tzvSMT0Y2+IcIXYsJAy0UkZqkeVFJUyAsk",
-	"xuCi8bpEV6hrVZu2K8fUefU6k4vPVNQUDOSqvVO1Z/jGRVbSNdfNvjim0Ct2IdvODhwXjXdUbSpP1qaC",
-	"nzJ0xjRfgep2Y/fFOZ7RF1Doz3gCApxAZhSmgi2ULwr4ROoDT212tPcPSsiCYKgdKGuJaT/GGHbWsxmL",
-	"AiIrbaNruH/DyGxiUwFJbJ4oJjQdnVHP6mqEsLEuQB5NwYpX+JaWxvtYGv3ghsKxMClJCErvE8jUA0RE",
-	"EoIhcUYRGlf658YuugYJlVlB+jqOIDadqhJwxkkgJnyk/2hJSgvJIQkN3NgSve3rrDTphZHBQPqQj4CE",
-	"kEWPyA0O0niF4uhSnI1oKQPDoITZ457fcwWBrcqpI93w+IkrOtI3HlEoK59JSAxCMU25sGzUJbswq0jY",
-	"KpJ6nOGjjrPsSGGWcxYvU4LEQfOYP4HrBiFHx6rYoXxZHugaDY9RIkYkLyoej3u+j4rUluO7jjh58lSx",
-	"ETFZm5DZmzKxaJBhh8ZHpydj0fgV4Wgsr6DHogssjgZBRnOPK6NWYeEhNKSFMpVHrTDU04xxcCkXtyBg",
-	"L0jK0bjnd6ADRlVZzKwWphgSZAkGWe4lDBmulyACGDAacs9loPAFSUXT7THQX0jakVL0pO/QPop1TcFx",
-	"R7xfPI5U8LAB/IRWVRg5lVyec7WNVfKiCjeEJZyyhAC+oRHrQkDma79lzfdQoUXJ3uJwB1aLjPdUl7CS",
-	"cmKFHud3pUyhDbn21YVPsrn2Oh1U9HnIjuxQoIgjtsC/LslTCPbhykTJdGaWhGKX0RBdRdxUNs2RV283",
-	"YDDRQZbwAFHRlFznP9CbQuxH2GhjU7DUy07bGCoTCbUnSo1S4IqhiD7EbyoWHtwrjOr7ftkzfN1C+yma",
-	"M56iaXRVUdMQW4UM53iF+Aw8LDTbcrC4shtOUvRYUHVCVoyGT1pI50OIj4wziEsZNFmBGQCEw/GStNA+",
-	"Gh/tnzz7BjaDrhUrNDq1z0xh2E6npbEKILNCJdYLcTHWSqq+ulJi0FMvecskBhVC9GGKJcvCooJi41Mh",
-	"lFQ+9VOFNCGzsa8jqtQ62RRHcMwsOfTMtRdRtgSbztI5RrbzKoKDCtyNgkldlJKbdOcXLhTLH16/Qo+f",
-	"4xQ/YzRNMMCGr2IyytxawKHyEJDODnXeuhlOuOhAWJjyre/I6ntB4TfT//z7f+XL5sGO/Te8tWOaG0cj",
-	"GsVfnjlpsiRnjsqxWcbxE7HdxC7jYiyPxzLk5Essr5TUXxPRggq8+FnI7PdfwjqPQQhLdcDsprEEfBmj",
-	"xzIYYYXUVckT2C8y2gbYaPzxhSzbZ0Babse6bh0lFyyNpHSnAROHaAuNzZV3dtgAk8hrztUCzo+x4pfx",
-	"UztkLJLsEWAoXiVsFnxFXJmPPVlpCz6vNe6cEJ6O9dVzQqZLToBOiwSKlwALxYwtJji41FW7CNcHj7RB",
-	"xjJQwSKhRIYYZ868sTyH1MkjOjgIJYnghpZrlyQOEsa5HcH/tKgbWEnsEUc9vye5V2mmIyXSjA6XMjit",
-	"s0OChIa7tX4nlDsNKOzBf8egOYy9t2QuqxioGXlvCSdi5U9pdIO4RPd9IpdB620kRAApnCtsl1kmLmr7",
-	"vmg9QwOmaMaWCVpI6ecCNkgkQ1+KZyyWEA7JSr4pVyzM2tJHB9D4dfF40bWqfc2EEC8SBUp55TO8IE+1",
-	"Iqn8zBl0dqcjz9FXOMFXJBY9lH2qIUtTiQox4+ixUoZa/vhJC0k2kcuusX9DmzHETgWIYFhSsARG0gZU",
-	"Dvd3Jx6MMUSTZaqOOldnkrEE7aEQr7jUbCbcuAtzMz9zDpkyLIHP2VUUkvDMeSrOD1BPxEHW89uiGcl5",
-	"wgh5xAuVca1Gu67Qt6TlIsS0OB3Uy1Jyz1VtZMXlC9WmUF+HT+QdQ960kcAukcrAwxxNWDpD4xCnWHFi",
-	"iFOp6T0W61gyHiS38Bm75urdJzZZxmHEA5aEzzIsF6VEQpC4wWY5o88NQEQLvchnBdaV+UaPWWIfJ4/4",
-	"Ga2WPh/hi0M8J7fCSIf4ju/I6nb8BNY7K2FtadAByfaFVHjPaE4fkXBqWALqkDmsDXhOJJEgzlE+KtlV",
-	"449R6Grz4Vz8O8NadUH8uoC87CoecKVecStEXw1uhliiL9fhZuh7HBulY5wDuxg/1Sl0CMC+UdtFHRf1",
-	"XDRwUXvXRd0O7MWILlPCXdSe9eYu6swGcxf1Zu3duYsGs25n7qL23qw3B/7p9GaQKEVLqVdCE5d0HSG4",
-	"O7N18vFHo7mpDFdlt9yOn+pczXGWISHookTEJEpCT4kpCCWCqrFKzla9Eyl8odzDjK7oSzTBnOz2CnSF",
-	"9kz76At05pyd0TMHfQEql/338Tf7Xqe/+1iswhOLyDCPkC0nsYyoiIUqI8TLAOS0zDCTtoT0oo2QDv8d",
-	"Z0SwcjXGLenQUKsOQeBSVI3Q+D///t+dj1F4uxOzCz4uq2IGG+QRV1aDVGEOQheZ6rsueGQuxOq/kOty",
-	"ZHaTi15AVDGQWihq5CY1JWsS/WX41Wo/A+Vytb9J7M2x4hT7PH/i2owjWFYf/XJFf/CsSXgwJsEMnho6",
-	"/PstSZMVLLJryJapEt5xttaPy0v95KnoJ50lhOiAeo7aSCq9PfG/C5ykT9WOGSJZes7Gu4FqNYnQ5yDw",
-	"cIRySWXKuDKlmcdKmJoFVIZmQfsYf5RSIs1WRgiM2zGSxS9B9h+nmIY4CQ0sTHGD9xF3UV/saBd1ffhf",
-	"MZoOmomfZ0KFQDOYqfgHDEG6riCeSc1xZfSbUn/KfyUOaO25E9sNUJ2MEiaHxF1b47R3rtydxvOXrZZx",
-	"OeTE8n/+/f+HTZTJW9eWeuK56GmGuTD4FTyReKE8ehX5GglBOeMkOB+jL7Q0YFOoz2opEBg9l4eduad9",
-	"LE+jj+oQvN3RSaByI2qlRnBh0X/IUvBgPbE9CsLgCxFc0YZo/E2aLlQxfOQpT6MszKE8YPpHKSGMAROw",
-	"mC0TqUSNY3JF4rGEC9S5+AFbyOt3bCsXSl+QDhwtxyUR1ayeIsr0YrbO6AtxFKodg66xsCOxMqvbvto/",
-	"M0aFoENj2KLevmDKcQtJ48RU7eUslkHi2kBwz6iyG1wUR/TSi1mAY6HVST2KMurJEpKZKaHMbanGLmlM",
-	"lPqvLz0RVDKR57WMcYijgFBZglldBL0+OCnd+7AFoZI2LZZc7KiPduaRhJBX9+nmJsh1rkjC5SVQu+W3",
-	"fFlEnlC8iJyR0235ra6CAIYbdXOTsaPMEokuxXjFZZkEWhcrIr2OkneElmm5j/U2EOQXj+C2wfgz5GaT",
-	"Xgmlo2U+tDMqEyWSlb4cyuvaPMPlArUfnKvSPHqaS5ZWNb/SGYkSFEYXkGsANDcGyEHojBy43pGz2pez",
-	"d0ywnq7mFIiDRqZpgTkj3XPgN7CqEyn4YpmpYIAYpgQkSQGqbV+shLDuDf6v/BJuCaXNsjHUWI5WId/f",
-	"5uMuVNPG3BeNdfz2fScD9+7wlsy/gTdal91fhjed/4aHLfV9KwDI6Qz/1OlO28QPh8Fgsod3h/1Bb6+7",
-	"2+m3e3532iHt0A+GkwHeG9Y9klUn7EsRwd2dbq+/uzfwxD+8nvjPUPxH/z7Ek0Awv9C35IRMsIQzxIPJ",
-	"XrAb9klv2vU77XbH7057pB/uBnuTAR5uel7OrRw502kb94e9oYf3/J7XG4QdbzgMh96kE4TTyd6UTLuk",
-	"kII5ciadcA/77a432A2nXg/jPW/Q6fW9wbS71+4Hgz1MOoV8QKfjd3a9dtvrdE/a/sgX//eT4zZgtkj0",
-	"uBv60/Z0QLwu7re9Hh4Qbxi2ideZ7k7bwXCyh9u+oyMeDCSJ05t2SSdsB/5kiAfTPbIb9oPepIs7w7Y/",
-	"7UyH027gBx3cw/3JgLTDvWB30se9YXfQ2Wvvtvu+U2D2LJDBrsLl+EE77JDutOf327udve6gN+zj3cle",
-	"MAiHxJ+2Nz0vl7YaOcPpgOyFu0F/0sPdYWfQ3vN3p33SC7tBZ9LG/qbnEEEglEAGSmAJTthpwDBrn+f3",
-	"yl15Uj/PoHRHzt7J6Kf5j/5Pvxz+8vrr16sfT97ODt8d9H46eXl52Hnd+fGX72eHzy8/vHl+IA6FDAHX",
-	"4excLNO53N6F3Oc6DszsxjI2pTO/mKfn3ctDH38fDj78T3vxdo+fVAAkjpxG/LSGH50c0GSp7FwBZtLZ",
-	"1PCm4QjxezfBHUrJXRtPJO9R8vdQLbEWPd+v68hI/R043CxwcPiu3fC7HI64HYwHdQ3tQK+f39++F/tj",
-	"Lqw0oySAr9IcqSm+4JBlKr5z3ov2ynrHzkf1r4PwVozyog4E1Nz1Ce1DkEdHkmQYDtzNXWVIPbtVff5/",
-	"TVL78M8dmk3JrBv4HdZGfNlr+KWBg99qRb8m6frlFOJLBwXX1r3MXtGb4CCEUpcLjXlUzGLMbuf1irME",
-	"8etIQkzBTZs68gxKwFwlFgttEZKLMTSwEj/ULL/M8noI9U8Van+dP3ubqYPgoLqDIFGVNBppgJ+Z2Rmp",
-	"pL57iqedzPvSRFI94ra7pmjjuIiSawKXwQlPXeniNbJNu4RquPdVxNPMs+2UdmJ+TN+wa5npbg0Hww07",
-	"mrE45CYc+dclSVZZNDJcAzk2a5qcqo4PWZzRfDl3Rm3fhwBx9VcVoGEVmcY5HAUTKLtIyFXEltzgfVQN",
-	"zQQN5IZn5ZUOfDGoYpz6++rdscVu1wV9zO42UA8/G4APAP/I/gSSNNDkQ1WI+jV3Ru2Oq4s2GpeAZWZl",
-	"wU99v4sUug86pSZywckBazjdqVRjPKHHeL1wL/CGkz72bAXIIMBI+I++3xXLZubQWTuHdsUchtkUCsPR",
-	"OqsnlFqv53fa3rDjd72CrWUPp+P7YvX0vtg0HkNTudmcka2lKuCbgy3sIvhAJk7rlqw6h2Bh+ZPudC8Y",
-	"Eq8ddrDXI/2pN8DDiWdsF9yfqIpMLzKyiD+P8/OUxa725UzXEVtDMknsQaj+KmRe5rSEGV7Pzsnly2++",
-	"f7Ub//qsFz+H8skvTo6/xl1nrX4vu7l9v8XxpGTSClJ7K7TcfSl12NQSRa2/5okjSGDN8oH1JzircpeR",
-	"tSfSW+V1w3FskvW1rI0oT3EcmzjrWOJHTFYQ+OdaYUeS11rokAEQU0QF15RPJ+vWRCjYcayd3pvOKGG6",
-	"Z8OT7mAIPlQJmwqEICU3KXocYE68iHJCeZRGVzKFouqYEP+jkORsFi6lL60fjQxSjRIi4agiLulS16mF",
-	"fXefXrWvU1C+9hyUy1LRWVO8igc5FE1ucXW/+tWdY6a6VvJhywHnkQNqjGgDl9FYrByzO8iUY7beVjY5",
-	"Mz+/FwudpaLov3XOS6XZZW1VS3DY3igQHxvc9ZRcZ6gdVaFZmKrorCLWCMiH1YJYoVpnVIWe1UUGq02B",
-	"9lVcScf3s9gAjq8ylFkIabBzBCDopMJRb71zxHiagWFvJziP2TFgTDmS1e9q6G3N5YantmX0DbyNUqYC",
-	"O1pOQ/vvU07zHhu5bqJKtcowUf6ce1k7xfQ8avdy+TiHyMb6O7mjN8cnYouPU8LTsS5kyYpBDdaef6wu",
-	"8I2JqWMV5H13lMKtK6PkyRmVl3ULlqQQgG+KcKpIzVzmBcKoc3Oj87HEL+LgIlRHF4LKMIPUci7FwIad",
-	"Liae7fS/yHYVy/SH2KwWyvVWczTfVc6ULdOASfwo4BMZnRrHf9aNK3jwbtvWeEhqtPF9+1RWoVryEwWr",
-	"AAjh0yiOIcCHhoANtlbRfi6/t/fMb8RThZ4f/hzQpMmfA78nZzzPj2gb1qiLFpVupTW2EZyIElQQmnjE",
-	"lXlmynNAXkwLrlaJrPMGxoKq+GzbJYeygGVeDtnLZpW3+3nf+wl7H3xveP7+i8dnZ63cD0+++EcValDV",
-	"4KPQgCVJgFBTNFLmc7FlWjPmjExrB72xzifcOFSepG9xBGE8OQo/Vb7aArC0BPRXKXIQWqhxCDmKUjdT",
-	"dycsXD3iGiglonDgqlDTtXsZggbjFwqX+e6Hn+w556iU0XSJUB4YTw9fFQNP1qH9FFE6Spv1ewN2uQCI",
-	"55jRi4wcylwuH3e9dfVprjFHiVid8M96jMjVLPDWViIjkpeiIYlJVUWG5/B7rnTPhqNCvF97UvTWlQMU",
-	"X4Z3l8ANPW7HrN7ddg+hLQbf4EB3qw/tryEUzUiDyUqByazzfT2QsfqnN+V+HxPu9+Q28OA0YLVt+SLD",
-	"Fl1zfy4vOm1uVUYapFAdZYWCdod+Z4TGOIRg9oQsYiwhCWShIPGvgC1kCgT8fUalsQkJiXhd+aEW2tfx",
-	"6so+tRPAdNbR8CnEH48Ppt4pnbMQUqy944gGZIxYHILNiWnBpI0zwNesrXZnk/dIjPD+O7Kk3OzLKti6",
-	"kJIKUs0XpRBmNSQ2KkQULmaIHmOqot1xavmvi4BQFcRZ61Pe2sHVbLN/yxmVRarENim248Hkv6iSQAnR",
-	"tdWVHvLzR4ctnJEj+EIFJDsjZ0eppeol500CgOSC4PC2Ys9NH6CrDtxXufeeFjD2mnnxVIzL0q4UULSp",
-	"8XO7tSS1KoHVecVkjsxf1elXqEX2xz8xxCfDJp88Y3QaRxKWr9fuNPnkKAH3GWjkLyWo6sOdUPIYaHRG",
-	"LdP6MwZU+5uIA8rFO7sUuzLz1LZVCdEa+IOMTMCWqfcvA7nOaIoviQ7gL7hFyE1AFmnmtoT0HZ21tWMn",
-	"d9lQ5Jfim3zy9tqDYvn5luFd5racqJubv6LI0dNUERB/IwX16PQE5SzMLS3SnVdZDMuaMDhQ1WRmvo6D",
-	"oBflSwp5qeCCVkll/rxCA99kYmXD+A2ZMeu0OTva31RuuYxUf04D+5UZ/yeydwQnhizga/zqBVDbrIaf",
-	"ibw0vOSihNBQh7q8JSELJGzyeEflzLV+kXnPUCIAsek0jmhFKPHXJH0uRrWR/wB0ZpbKCgVr4gkdmVv5",
-	"f56/eXby49ELJD6xUWOKf09YuLL/TmAufEECb5nEX5459nzOHPvVHXg390uxtZ2suwK3F+2OSq7OlkCG",
-	"ckIThmf2jw6yN2y2gWohSvqINZcDbQEcOI4ZJa1f+JpoJ0GATqvf6qlKquYzNFnSMCbo8euDkyeuLApj",
-	"wWVPIoqTVe0aH0MnW0oafIXl4Er2g/lVL/zOP/+P4sR/7tyF2PLvtUTWXJ/UUXtGcJzOPtRvMju0w2RJ",
-	"6+xLQU9ukldCnOIJ5sZKdyFU1aDDVdL5G+j//tJcRsMZ28zESWqdp5nUVqOpo7eadnm+iSwNfes6fb+7",
-	"5ciXVghv5RTsFx5sLmbsBqRLLlqRm2QrKJiR4LKOh4pwKvUxDG9JwJKQZ9XEC0jJgrK/LglAzWegAAXw",
-	"FFTCTjmjEjwlSke5ZP0clDANMzDQPBDbZGUVbXsq85gBzm2yOqPy5mdswRiN7Uq3Y3RJVjuy2LsGvh3j",
-	"NE2iyTIlfPxUgexkcY7gmzujOsNfpbzbdeiTVY46UVLA8WmhcRSO0RxfavQbHMcoCsl8wVIJvokpikKE",
-	"Y3E2rhQkj9rJ5ooGshDg20fcCvtU9KcyhKOFxpDGP1bF9vkZhW8x9aDIA4M4MJWF51pwdqw06goz7AA4",
-	"5/53XwkRk9dVFbJEZrMO0J4pTj9yBhPcI/3JrjeY9EOvF/SwNww7xNudtgMfdybdoCexlnEqb8rmsoJn",
-	"u+/7Jv0xK1jgHB+9PTj82mv7sH0gOJxcpR6EV/u+387uJ7OhtrIY7i22tU2yRslAnS1pCesf5uhoJ8F0",
-	"XCdcyhaIKVVBblKSUCxpW5x481D5rclAQosQdZeKAB4g9hoJM9GdpcXI+f6+IelbLA/sxvwtr2RBytLz",
-	"KSj5ViEI+foIUVaAZ0A+Cad7nc7EG3YnPa/X67e9ARZ7YYqnE9wPwulgqwWB6a21eGAoComXskYyQ0rA",
-	"iOsDolU2YCzA/tJdrC4PWriDVRnv8vDaAoC7Vkl6BUihVggvChidRhcqM4abWtZmziwOTSJYWS/KzjDR",
-	"shVPf08l6UVm8mZ7GyTczx91YVh1/Z+hiMkskZ7ntz2/c+IPRt32qLfb6u92ftJZMlxWpq0QbEZWtmK2",
-	"wnG6Og9wErag9gw/x+KV90pCXM/Oo17/lHzo7g4/fPjhYrZ79MMzn6y+nk8EgWQcgsE/geXUMMfVGVMZ",
-	"0LaVCAQJTmqmSnhVTLXndYYn7d6o3R119lp7u738VIvpQNYUbjo/3rBv0v8Jv4qP9j5ML/vf/TSY99/9",
-	"8EBT4OBqFGt2LvciLJ/VdhzBJUvKUhw7o84WGzjLZj1Sm0AznmDCt4rz4HCu2OBvLaCXfJGumi2h430V",
-	"rKPaGc19IdkeKcvUzjafH+GVmPRbfYw29apYLcix1ztZSsVsfn5fXV6mMqPoXTktwGLo7d0sRwYyoT5E",
-	"qjKjIL+E68SW/PwhQnqrRFZeUm2UQNbP8ooayhPdSXg8xG6StHlrUaRiOz0n04jm7vRLtH9o5/xmSlcK",
-	"yq4vzoR2d9Tvt/YGwwZngiUt12QpPpjAf8g1u6sMtIMDCgvZVO3MNpeqzahLM34WmOX0i3elW86cxNxS",
-	"79v5eK390o1C8/D2AnP7KD3NbJQhtclRNJUxexED6F7YcZxPl/Gf8lTVcJ4PzyQqNnADk7i1ubVJRK7u",
-	"tsy5IMHP8vqTyeuvSfrphPXnbZQFPW7cQ3dWTd2NLxeCI9eFrdRt1TN6RgGX5ExtgjNH1v3IDBONvI8T",
-	"gtgVSVQ5tBY6mKIVWwJsN0CchqGsnC0bcjVO+xnFMWdZTLwdAaPcsxFdw3OmRo4Q6RrpyCqUUx/jYjEh",
-	"kOFTq+PaF1glTf4IirekQkPFu3ZBVIyMCSH5bRXxdS6LppI9Wwst1l9etr/58GoY//qsHS9ArHdPjmdf",
-	"9f5oYl2v4H0ku1q4z+r4b3FEKAyuBuq4HbSwNsTozYLQ/aODrOZcGWULcwhVr7xvVp+L5/dXwfQYcltV",
-	"V/+8G2DzFhlapWqwmjTdlm/IU1EnurxjNPFXeB5n1MtfBENpbUN0qCP0pO5C2G7vARbzx/3Xr9Ytpni+",
-	"3WLqgf3VF3PDIgrC1S5ivrzLmigsje8EF/m5qkWVVWh44fYDoodzRWAecV0D7Ixm0JBQX0YWhnma/aAL",
-	"zkC1GcztgjNY15GpBARPLleAqXdiw01vxCw6XEKpNI1bByXUQR/Q5dfWoddV4+q1twXSs8aQJyxUalgH",
-	"obcG3a+9HbrfJ0DVMxdRBYy3vufveW3/pN2WGG8tX0KhgfKib4893J/ser3B0JfQ4AAL7uNJEJJpNn91",
-	"VEIV3Axp/DkUO5Ll1lsL9YpCNi9gpdWNRTA6sBVuTzpBN+x5pD+tHY+6wiF/n9nOiQyjkAwIzCbXv22u",
-	"qtpbYaJCZXh7526Gnytsli0u/EVnd7nwF99tgFe2KtxX3v0UBm1DygFIfz0m1FtyIezYhGfFN/Slur6N",
-	"LgtrWbRB4cVIXI/cp1kluzP6WEcw0VyBaTadoiVNozgr56GKND2plcPSa5tbz3tZqZqtc/LljrviXlz5",
-	"Kcs2VE7yry9N7rMcm7CnCgFrv4eEMAlmW3BCoHPNbE7IQoDkGhlvU6IEA9yNqsXNstW2JO/agJ+simC5",
-	"b12NSNW2ro76EazR2k5qqgugfIMVYlNouKZSe33A6osblYFph6k+0pUToT4KiExd1QFkK0ayaoQq5fi4",
-	"WO3xSataDO4v09kpJ8m9ZJ+YVI4RdBEX8eC/a+u2iKfn5u9t2UCMPEtKu314n1gqV9ualvrFIatvZ5Ov",
-	"g+hN9O3B6YeD9mF0wA/o237w7GD34HLxw/fPvh22yOrbdtD5fnX87n/Ei7PX7w5WB9RvBZ2YTuYv/fCH",
-	"b+M7TlpOa41kydUVD1iSZGEudxUt28YMqnreNfJBObDssWaSwXIKPZBkqOgOyv5Lyqg9xRKzpZ6UEhws",
-	"tQVERM32vmrvmFJvdrx3A1O2AAIkv8vbrW6usqwHVaTRWCi6Kk81juglH1cktKkgdCu07zg3PHczNJQ2",
-	"PKXV+RvYnAZPvlBSvgGk/AIES+1I+n8Yu3P95Wnf87sQFbibQY1n7nVd4uhcF6KtCA2U5aqsQ1dpx1JP",
-	"EuvOdaWa//z7/231f5m2ZY+35/l7J+1+Nt4GLntTq0mQGlgYwLYEx1ufCm1Pv+npUoTQUN2m+y9B9y/b",
-	"Cv78gZqi5CZ1RnQZx66zSMiV/PdtZm8GyyQhND03xuY0YZKzxCiynxXExN3HJDat5nPg6ZTd2bjVAqJC",
-	"OGy2cisll9iaqn6m6LxUO7xuROqbnfIHt26uFVN0fJuWso9KrXGSbteS+ADo0iyPVlG4pHp3Os0//l6c",
-	"YtgGaxANDJs3YMYvv+03SkRX38r6ulZSci6nV72k66JVehYqGcX2BWtBUO9iONYQeeIgOH37SiVqCQsQ",
-	"vdNFmdCYK/SGxyzRWr/K+WaUPEEYJZiGbJ7VSD2jptb6U/UrVxfm13jF0RzzS3lBbwhTifGgZpALRrV3",
-	"0730bC0WGkWm1h4PYEgHl+LRAicBiVsy7e9cQQeJ82PzccG74h+eHMaWYv5B5NKn9HNoUm3M068fnvMg",
-	"k3xBr0jMFqQhgnVuZ/2tJPAWcuwusBp1wltm3jb7+CVLJlEYEvo3EvvKNVLFntVyf50RdRecytKOqJbX",
-	"uVjYkrxuAiZa1R9gixpIy8/60CfeUo1wSdSXOXitP8VWUhHEzbdSTTDxG7rt5sgiiNfvjG3N4twU/vBH",
-	"7d/+iP28qR9+U39N0q129EYv3cFzHShSx68V8OdRuBb23Kp3uNurrHa4PhCaZvB91aekMNAouUacpOIt",
-	"3kJjCrDnkEYvh1WswnpGK8uwooNpZv0B6jt8xBJp/kmwHuWiyaw/tEiIBOpZZ9TlQpofzKiTttV9TbrS",
-	"I+Wbq3qkNJKqRwVLcAtT8VTFuGq8O4Wc2sAuVCP1CA0hR/uB7MOti9duvWZ/AvuwGHn82T78s9iHdz/3",
-	"/haGZT7KGx03Miyz5MrUDtHYVBLebB51PIkTthTgVB3chNg15TVX7w+ZmHedVedcK5Cg4+2BTgufrdWP",
-	"ZZQwAliY3y2cpdvwy+33HHy2plbrpui6MhiyFVW3Sbsr8JysX6oJH3E0J5jW1bgpsHyzQjfLJeiGTVW+",
-	"Y5JK70sRaQzyz0wRm8ogv1xI31M0pss4HiNV9p5n4GX50D8s4XZyuiGKCdbd6AHoBLbaeMCHy1dTQ85f",
-	"+MrBP8vgwODWELgn3fCmMxzs7fZ73U7b1//aOjJCzetT6kR/ABFU1HakKPoshCoOznoxBAelhsfiOx/N",
-	"vw/C2x2DCultBKg6ybJPCQ5mBsmSzKNU7lsJCBinJEGXZKVeU6CAQUAWacXJ+VWUhEKO7uuBbFX52cqI",
-	"1fF+ali1lY/l462LHqvPHiJ6pPLWL4FCiVUT3afo+PUxUrFW4ILmKo9HgpKNHD7nLbZMJwq5zcKW/I6s",
-	"gBky3ELXWcQ4FQfCgYXyJmvJC/NPE2iUjXOrWu7FhVxXdNlwX7H8coM9KmGv9d+t5V1ArQttZOh3TfXu",
-	"QgMqRu48sbH1cxsZ0DTqL9TLBLE29CRKwjvkw7/L9rtCxK6VBtuFuknEOnBN6Uay2P5CkFdE5dVmxCiS",
-	"VQfREeYcjSm5SY/wBQHpNkYTHFwizM/oeJH9qHMNxLsQpPJUJa9rZ5DMfQc0dEhdqtAJtJy5S7TcPQLX",
-	"Hi5bqrJCYpF8OqcsIVcRW/K1iVyGwE6Nb3Dgi0FVlgp62Oi53CSckfP6l/3V4TP/5vWxvzr8/n9uXn9g",
-	"7dcfmH8Y9fzD55cfDk/e4unzS//Hk2/nh/PXPWluGfFZyF/oee221+mftLujfnfU2231esNuP0Pjc0Yy",
-	"vLklaJ3gQJmcNkCvTFaGGLxhD3emu8HA6+1h4vUG7aE3IdOJt7vXbwd+e7jX7gLUYHKBafQh47/ptI37",
-	"w97Qw3t+z+sNwo43HIZDb9IJwulkb0qmXTiUytLXzVCclR/RdVIyF1JcvFdOkjAT7o3anVG30/L9fm/Y",
-	"Kwfv6Yo5anF2dgcT0hv0idefYuz1urtdb+B3u16HdMNOd3fQ9UMxN0tkOCNn0gn3sN/ueoPdcOr1MN7z",
-	"Bp1e3xtMu3vtfjDYw6Sz3QnykDFrf+vTZFN41oMcKNsEdply/2LFxB9aWUNqo0GE1v7hcxKOMnxvnZ4L",
-	"VdKuZ4SeUZnfrXTNORSA4nVS/9OEboHIOMgkRl6b20KwfHQuxQLmNDQN7t8MYfp9ndiILmhEL4A/ILyr",
-	"m3rqN+8SKuM+gDjYYl/XL8TvGvMleOR+/vzaKW0RVaJG+/eVWCqyCG+6PlVCa3s91iDw2et0cL8ApKeI",
-	"MjRdJpCApgxRIcJAXqUMRWm1xftbhCf9XRmpWLV3AyNthOhjNfE15l5ec171Uv8hgm1+dxn392XHXFnf",
-	"jbx4D02sMdhdXv5trgpcM/wWAiQYfcuPcByzaw54dinTtXbFBjl9+8pVqtxUqXlsivAZrdxVmIay3A+a",
-	"RiQOOYojWdsRZfoMWnJZUt++oLOR9lpn9Ee2RAGmCJDz5li3YXcVUVUMZrLSd4G69lO6hKr0Y/3KGGD+",
-	"9qW/QQ2sKl7lab6yywjJWw9ZHJmjnN6qrzqSBK/OqF30cl6ny36aiJWQwCSLUSvG7NREAL4XEzlN4tyb",
-	"1XqkSsz27CCRh9Yp6wlyq5TK3yQu5I+hQ+rrkgy0N179fQXvWuH1KRXKnZhdrL9GsZt5lCsko3QKcGXK",
-	"RH8XUXJdzBiWFZ3YMg3YnLS2cXa+EmNr6u8UE/mbujndyvsma6UAcDXicFjUdk5uSLAUDaj7lS2lwYvC",
-	"55/E+2q7TnGakvkifSYLVXXcoi91F1yL3ZO2byUwFwY5cpT8cVw4EuTPz6DAUEeQWm1m4NTu1A86uIe9",
-	"/mRAvF64F3jDSR97vWF30Nlr77b7fu/+3kN2sdmBKHj9s7+wfLDEUmD8MTRVOaXkqlpu7aOYBThGEeUp",
-	"pgFBj8cXDKWMxSjF/BIlSzoG3JRMXxnt7MA3M8bT0cAf+KAOq8mWL7yuCCXcSOm6Wo4t67pZoiGWxcm+",
-	"hIExF+dRkgOzmLIkD2LZQi/VLZgU9SwBf6jVFQ7nEa3o6YW5HxfKpkGfYdcUbtsIDV0t16RSXdSTFdq0",
-	"BKkWyqkVaC6rYJU7zYBhUYbwivaPDrIiho/H29RPkAunui3UYsp3DTXKDnNBRVa/hZk9Htcf+v/59//m",
-	"egXWL/dnF4h8RyaiLx3FiC8AInNcqIada9Uud1xuvPPqdVZxUsUQ8fq51GXa5Xs0ebtlrgRIIqEjlHAh",
-	"Mz61V9DAH41dNC7AfcJPJkSzSE0ZnnL7/vb/CwAA//8=",
+	"7L35cuM4si/8Krg8E1H2DClTmy3J0XGOu1ZP2y6Pl65eVNeCSMhimwLUBGVbVeOIeYjvCe4f58HmSb5A",
+	"AiDBTaJsVy/THXFOT1kksSQSicxE5i8/Wx6bzRklNObW4LNF7vFsHhL490F0s6QfyHjK2I34+xaHCyL+",
+	"4UUEx8Q/iK2B1XJbHcdtOs3uRdMdtN2B6zZc1/3Bsi0/4B6L/JdTTCkJD31rYPV7e7vdTrvVdPW/LNsK",
+	"xJPu2CW746bntPy9idPB3b7Tx92m43rtSRfvkb7falq2FUd4Mgm8c7aIPAJNNlvtTnd3r+eIfzgd8Z++",
+	"+I/+vY/HnmVbi7lfGHPLvWh2B610zA8PtvV1EPlq0ueLMfeiYB4HjK4mQLPptLoXzfag2x50dhudTr/d",
+	"7QgakFtCxVtkhoOwEdCYRNiD9tSzN0EYk4hbgx8/Kkr0O7g12fV6TmcPE6fTa/adMZmMnd29btNzm/29",
+	"Znts2RaLrjENPmHRGBBiMmnibr/Td/Ce23E6Pb/l9Pt+3xm3PH8y3puQSZtYtsVJdBt4xBpYnlwYLn6M",
+	"cbzg1sAKqBjerXgxJrN5iGPxZhn91JQ7g2Zr0G41XLfb6cOUF1FoDaxpHM/5YGfnTpKyoRhrZ7c3Jp1e",
+	"lzjdCcZOp73bdnpuu+20SNtvtXd7bdcXs7tj0Q2fY7XG45a/h91m2+nt+oI58J7Ta3W6Tm/S3mt2vd4e",
+	"Ji1YvPNpMJ8H9HrdAvo4xuJ/1WQHcbQgtl7WK6wm2XXcttPqXzR3B65gkmRBxXJZXPV1pejYUJ8LcuYf",
+	"KeqVPfJJSCoeyVWBP6/hjTjC3o14Y44jr/iC5qC76ZXkfsu2KJ6JFbyUA0CKMOhE/CyYwYuImO2///X/",
+	"Nvq/lCNManUcd09sqYRaWV5QPNDw2EzzBd9RzTiE+nMW0Nh6gIVkr8gEL8K4TP68jiIW8ddiS0nmfJ0s",
+	"isdojL3YWAv9i6bzR9t6R7APe+7zg22dSAJZtnUasTmJ4oCoJ2fkOuAxiYhvDegiDM1fDjhnXgC7Qz46",
+	"15S0bOs8ltvmQG+lCxxdk/gyUsO9WM7FY0UCy9aro9tSfxb6ULQQW8K1raujgN7AUCXBjjCPgTIGrazT",
+	"9+cXKNmLd3cNcw3kAvDFnERMSFUyQF23jc6lhECXFN/iIMTjkFjQw/q1YHP+P0YPa5aGY/Fayrzpuljf",
+	"OReEYhCd2JtB/2qh3kfwTm65LA4ngpBq0czKLZ7gzl0QWG1xSCXcWbqcn63kD0Horm29UpwzmOCQE9t6",
+	"/dMlJ5FahTcsmuFQjQ2GaltvFmHul7cRW8wP/Xv4RD3i7Eo9PSURl0Lcta0zTG/gHxeMhXEwTxtRbHMo",
+	"DhGKw3TMtiUGlGv2weBJ3oZ/rOHM2myykoWriF1k6v8gShs7s900tqZ1TsLJCtLiebBz29xRn++0m1r6",
+	"qV+OAh4b2+3HlbKvejut2z1P2S/V4u88ZvM5bPRfk8sKovPJC/TRXKEz8vOCZBbptysTfzl58JAlEV+E",
+	"WQodE87xtfhCdogw5XeCsVDLddH7b8TQFp5HOJe6GeyKqUmKMxyTo2AWxA78F5Q6Yih7lloYjnAYsjvi",
+	"ozmJ0F1AfXaHJixC8TTg6OD0EN2QZUMQ3puSGSiFsZyLUNavSQRzMfs7E7o8Dej1ij5DMolRQFE8Jchb",
+	"RBGhsep7w644KZnahykpaxoR6nNbdHtJg3vEiceoz9d0+GBbcxzhGYkVaQ88jy1oLHZKvt+LKUFYPn7B",
+	"UeCLpgPxYI7jaapr4qQF24rIz4sAhIpUsdORTIQ4F8y4WASg28qR8TgSpBXjOo3YT8QrHclpxG4DnwAR",
+	"FjT4eUFQ4BMaB5OARIhN4MFcfl8xynnS+qpR/iUiQjz8105qJu/Ip3znVNMtHajk+3MSEq9k3d7DP3CI",
+	"PDabYcSJoLzQysOAx2LU82T7opihgHrhwieajyLYRg30Pp6SCE0CEvoc4QiIQJEQc8RHbBGLTyPiLzyC",
+	"5ngZMuwjHnwiAzQEcWHDnh9aDaQ0bPQV4lN2J/aJajWh2M8LEi1Tkv2Fy4mVMJSxbMm+r2IhbYNUMlBQ",
+	"k3MCGoMDYRbQYLaYWYOmXbajVgynFh8poYY8RifB9SICk7ti6HdJX0/mqnTYxiRMi7aKvnq83Hh31X69",
+	"K236aXv3g2m/lw5Sv7ByZEYrj6WnIpw5IJB6EeFzRrlydfmzgCrJBw4eRmMi/4nn8zDwYM13fuLSj2B6",
+	"yeAoNs82HN0s5VtKARBvNG7aP/XvW/8DDxtZdWChdFxr13cnzUmPOG3cbTod3CNO328SpzXZnTS9/ngP",
+	"N11xjo+DCKj6WBfQY5wrdt7pVaZ9TQiOF5GkywxTfE1mhMYH80Bp9A/KQVFrosZ5In0VhsIhyJyzHQQV",
+	"aUYxv5I0F2PPea/MsXfV2G/ZwpuSKJgsRevp6SBPiquLKLw5Ct51BPM81OU9zVHwSeVZaqO7IJ4KyS3d",
+	"Mbwhhgws+TX2DQVzA64M6C0OAz/rtWS+FI3w6CpSDdvWLNHG1G9ozPzlQB9HSzSEpRhaKOBoFnAud3l9",
+	"MoipSNdEBSV0vz4jHFEWoxmOvSlIX9lISpITFr9hC+pvSBBqfJanCGXx1QQemrRQqwPDkU+fbconTK89",
+	"mmIuVVEhBPUcLylexFMWBZ/IpvNc5D7NzzXzPDNdBGyBsBgAGhMckQjF7IZQseqJ7H3WZZd9JZ0o1kIs",
+	"QncRo9eSIEJiPus+SOecu00YoNlCMD9BmhjqfFNyxRiFmA9lF2LkFW2fMDWxudQxqtqpT05BiEpyHsqJ",
+	"ooDOFzHycYxthNEMh+KsJj4KfFvQlTIk1l+oOJJqcpAppd+waBz4vpzWZvvr/R0lUQU1vmcL5DPYS+yO",
+	"So5X1EfSTG2k9EnH8GzkEdyW7Q+NScjoNWjamDJQqsUZkpLikZImw1QV5LjIDiUVMQkNks7FXO5KHK9p",
+	"Y1qfTlpJ7dvslEtb/2IEBn4LYq71URvdYZ4OMqXzE6Td6u2t9wSwuHEXYvb3vATQkkyNS1CA3M+F4ITp",
+	"HlI+J17MoveTyYYzZfKLekeXODcD3ZcYD5tM9hEnMfrw+ut3799/c351eHJ++vrlxfuzr0AGoHgRURTE",
+	"iNHnFfH5YSCmdn9AeYyp2PfGvd2j5Xwi6DJEIvo6RFFrjMvVHlMFEaqPGKtgVLmIfz9/f9IwLkk7rruJ",
+	"EqjntpJM1b2u83qVda2+2Sl+sMqXVbel9KMqd1X9lsQHD+bN7WPPn4hg/z0NlyvXf5I0nl391BModR3s",
+	"O4yGy+yit5990XWfM7yEhfeZ3BpbOB0DvMAowuguCmKy/QdkiefU+PMcUS4/P5R4UMyTy2SLzrOzhRCY",
+	"wSQgfqknB3lsEfowmjFJB/QH44nk4cYqQ5h+VckVEY7JFbx4Re49QvycrXTBGJphutSHBm+g05BgLlSg",
+	"JcLXOKAoxLFQJm0rInG0vMKTWCjHzd7jDo9kvpWcI95AMGakx5zjizMxEOdADiTvkzuXtwVoQeMglG5P",
+	"eakQCeLzja4t/lOZ7pxEtyR6nTJLbaab4CBcRGQl03Fo/Ur+bHLbOZuReCoM4zu47BGmsTgS2CJCJCuO",
+	"us+smqzt2qDOl3Ba5GlU6b04TBVu7UUw7/YSad18VvKs6tWgzLfiJZj9GxyEz2LkJISBf8jQzeRWWRwi",
+	"8q/UoUERjiK8bFgfVVSWfG0RhQWnx+XZUcP6+JBXkK+DW0LBswCGnBpVw3oMRVOKVNI2fQXJOf6RTjn2",
+	"aEOIstc0DuJlMSDBGljykTD3OL4l2t4IaMb4sWz5vrrSf5yz6pxVLuzX2Nf9NVCtESlPgmFYy+3FXjI6",
+	"CQNvUxrFhMfpTixQ6VT6nkXvE3hrgHZUvKRJmKTz5yHLAVh8yOiczYm8a1TDUJN+TnVYT1krvO1mxhdl",
+	"TvcxLqMV0z1hiXabd4Gfs9MItJHg0SJTB9CUzdW8IhWCbMZ8qW2DioYOJ84l1b855wH18gtfMrrnoYk5",
+	"MjWD6kEpUn2JU1dT6kA9lkwolmlMxBFAqCBX4mTUmzlHpse62VYzjTyivsY88Gx0/v4i8G5ILOTD1/LG",
+	"wosIXODjUF6jfZtc66nD+lTGRGxIK33Sz9Ovc664juuK4cY4CLmMLJB3Z40YIpyuxElrXqTY1g1ZGtdx",
+	"uuUyrSZ9pmh9Bdeot45LcBf3x/1xu+O2+h0X9zehNLnquO5VfgBltgWJFxHlQouAsxgFKsJGxZdMQR/w",
+	"WBQRD/xXC5Kn/ilezgiNz5I7/I3I/1r+u5TsLZPs3wvNVIdFzUNM0ytFHU6DkbqmTtZCHD9zEk1YNJMc",
+	"nUjeRrJMSr+70t9cqUYy66Um+ajbMmD6PJU2WIvVkxZvHCc38qClqgnk10lefD/ykDkjhRuNsiXrmEv2",
+	"ElN4O6C+DtmCC3EUyL+vukF8O7vcS5ai3GdT0nXZdvE7nVbb73bHu/3+7qQF78gP5Uu5HpOHyuRVA9x4",
+	"YWut5N2UUISR7rPU05NZrCcI/8vV98Qdt6nJXWlzPVbA1ydIMBH/DsxrHDiy9ZVqjhxKi3kk756wGL3Z",
+	"nGUTVUKx7N30ity8efft0W7488tO+Gpx+OZ+/vri/C3+ZRh4Zf95dk7jdX89doaXGzocq5EPT3m2uJfc",
+	"+W+s52dtEcsAtrIolDmOYxJRHRJ4eXY0EBaJYV5DtLR4IDkBoynjMYIrx6Itra0biP8OaHphmMbiCp0G",
+	"boV0TOYmBzuQ9DaxoNeF3Ww0jMKKpez8fCE5yR7OLFN5pOLAcok/2Wu1xk6/Pe44nU636fRw13c6EzwZ",
+	"467nT3pjK7MIdys9/JvTWg6y/MQ2KE38dDsUb8NzdF18uSigy7VRQBB8n96Iba7P1KNLth8jAMhwL+ke",
+	"zfB0FaNnJDskYZdrr/APwUCIl2Yo5aqPvg4i3/zGCIQ0QmF9HBMnDsBNkIuHzQZGrurqjX5PRUquDbXV",
+	"QQ2fiw9y8ZIrTS7x6nt41ZyoETVZd6LZKMpVfRqGWdLlgxnk+6OVxl4ZFDTpbw4x07da2CwRbMUjH5Nx",
+	"s7FU5mzNVi+haWAnXxr4ODRzalReWpbzHrO4etVm+P6I0Ot4ag1awoCcBVT/3SyLqzbJI8+WdZPxn7JV",
+	"XqbW9Ca7JffZb2vDBPRa6RWrGj6Et3ITqd5ryq9d1/+da/dxWzXXyC+0WzO9fukNm9BV791k+VbwvU6a",
+	"zDI9JffxKb4mScxmgRoywUaqkTGZ8drR3clQ4IqlQBXd7oohy7TFtXJnFlDz1+avKYmKU0ljwQrEl2rH",
+	"Z4vQxQwYpRCDnrMyTRMpUGm46mr0YwkjJwrM5zUyEwaSvl+6JILRDhbx1LiAyc5GJXZ8Xk0j25pjzu+Y",
+	"FJmbCHbZvvH9mmFKfbE4zlizev6qn/oIczTK+HcH2oM6XLhu24Nv4Z9k1LDWjVj2VDlMU2ZUU7MwSkhl",
+	"GwGEwc6Ck2hHsMhI2lfSKJP0aVhriJ9recruKILgKkZl4HHh6wLOzOf1AcVKzKXjUzH+ooP1GVMrGaA4",
+	"oEpaV+1AvJAskp3GMYsIwmNIG5wSBG/Z0nKPpySCGzlMl6U0qt50qVTRG964RbTz1scbIyrPsPuS+zXb",
+	"MgMvPtZSi2ps8UTtrObIwrR0qtbnRy6o+r5yTBf52PHcIm6uSD3VilB894rNcFB+bD5C73gsGU39Ijuw",
+	"pM0qbaMeyVP9P6c8POaQLCGe+X23/Qh1P99mvWmVa0QaBKmeslNkz4LeY1taiykJasQzIvOcxckjuh7Z",
+	"aEF9EoHgEZODf9wS6rPoBUc+8xYzQmN5+cin7E7mJT/fYGdEzj9LlVDHkuSD3IQ4zkg740nMYhxWRMZl",
+	"z0nxnmrJVn0V1zD3FSyUIq4aduW6Gxg9T5YdRQC3spV9Jd9CCrUKURbL+3TlK82eki84Ctk134eEdXnQ",
+	"yA+kN0tmtLPJBNKBFqFEH1IJvxXCrc7hvVYAbizFykRTgWDFsWwsn9SCphZCbhOvXaODwgoFPtrCiFN2",
+	"NwnxDdmWmWFiPWKG/IALmicfZVanbFWUa9waWP/3R9fpf/zc7Nqt5sNfrHpWg4kHlB+4Yeyq3KyS7jPk",
+	"yCAKlUAFFLdugjmUMNKYsZBgKh6mAES12jIhikr4MkUrKnmYAhfV6qqynRTiqFY7EgSp1qsJTFJJrzLm",
+	"I9X3DiijyxlbcBM7qQxP6fV98bfzJY/JzPxF342lv5VZgSk20+darKfRzSplZoYfS2at0B1rARAA6E/y",
+	"kYR9/IYseblQHZngkCN0Q5YqRgp+Rx6mcIkGz4mPxsvaZ6M5nGQUZcdjAhRZqz0FGleQi7oVTazsJUCR",
+	"Gh9rLFS5OrOx+ya//E/x4+S9nkWfK1x0CFKXW7ol9viB/kSZ5EkT2ixHdSzZPEhEjbPwLgvesZmOnuvP",
+	"zoF4pHSoImO1XfabmkrZ8KX5UAE+usGNwlPlSolQUQ8g23k+DyHkNk7jxOMpjkH14srtYgDf7AM0EFx1",
+	"w4X4E0TNM8oZ2+LBNQ3otdpTK53m6ZsPJrDt6q8u9HsPKmR+9euXUVhD+omGyljnFQmDWxKVcL1Qr2bz",
+	"+Ihd1xZturED+WkZ1VWrvNyeeZSxgDXqlVYCHuHfLzvWgXQ19zu8q5WRxzpDQhNJtfTpOSSUvFRe7SL9",
+	"KLmPFfE3oaHOU8lv3pEfAZTiaCAhUcygBS5RFtGYTJgEA0O+Wn4Z3ox9OBj0oswJ9SXF+cJLcttkhLk4",
+	"nWVPpQvBa4BPFUCnUEABBUDxR+MLGl9Yo5Plkaw0B5n8kVDb2Av5hSsstskb1fdaxo5dtdX17qza8c+3",
+	"NRVm2XHFbieVvK7uZw7L7Wy+chfk1khPymw004QeR2a85nxX0fKXuvNLxPRTlMVEtmS3D/yMdLiTXXGF",
+	"VvLNC47eXVycIklMJN5slFpwRihV3tSeLmaYOhHBPlj/ynuuIi0Deo1mQrqoBowbAxnmUyqKy2d5KCOS",
+	"OUr1IRRQychCnpU0nSWEce1QFD963BqrD2wjCe/HSSRkkYpwkp1Fi5A06jkqbkpV9ymLYqTDBuHRWPxT",
+	"dHgTUPCB6WDIwJsi5kGYtr/uPmXj1cGIw1CMD7X/rXqFzODSIjEDjg5foYALyk0WylcXR2wxDgmfMhZD",
+	"v9TfYRFEwup5R4zF8iJJjCCJBtVhbWI92CJCfDGfixHHBM/gfNIh/tat4+Jer+vutrye297r7nXcSfnw",
+	"jbjX/PgvJZpjEm13+ErquMpyXnACJ5NG/tHo80L1vSZxhtuzo4smV67X9feaLu7teT3cbk56uyuHFyt1",
+	"pCwqUI1OvJIjgtSd1h59JRfaQQwtSHHyXjJwlRQqScsoETADlM9sQE7NpIMky+B3L8/+4wTAak5KqSun",
+	"bnCWZgbNNUgrRAUee2MEpOQxjHFsXpK/4JKJFO/wErmfBZQs209plFIu2WU/gVgMYmHyRkuUNmckWkoY",
+	"ao46bssgWOIQLjsX3hEcxtOi7pHq8lrzBgTzhVFUYe1VtmqjTIcoxqcVRnCzibMpE/xxk/iYjAgMGXi1",
+	"c9vckT6DWv6n3IRuKvw+cjavtdtjA1cJjuMoGC9i9VfphyV6X5Yo35DlDoRIown2Yo6+DiJfeVonym8i",
+	"UwG2Rp6+aBnZaDQPcSw0l0N/9O9//e92o2wLJKVmSocm7zCKnAydiz0hsxVsbdPJU4tgb6oNqhccEXpL",
+	"QjYnpf2XHY6QJRfoFE7V2z7i0jQUe0RimAQcYUSZw+bKQaS2R6wudEWHG16Jc4/NSb3gy3N4Ndlzn6vI",
+	"JC+PTaNPLZeN+MKbAreLfTKDZ43E7B0hFqERn/EGW8RjtqD+aOMJ5e93xdNqBj/Xk1/J4NlpKotD7jLl",
+	"mMvOlU0QowncuZ1CK4v5FUEWZ/h+ZRAhLlye1/S9jIPI/7CRv9UMAc2gvdfQxyVFiZ8IjfzVDZCt7CLH",
+	"esfuJHxPlo7JTgC/yc8LspBZzhW6x0KmYJRxZrQgSQyV2GdT7MvUafCuSk/NvlCVAFqFkjujx7JzRyiG",
+	"8pqswhIPHhtMY7RrmzQz51fOzwDrR/zKIEmAkijdtJBOhDmKiEeC2wpdyED6qBLqicFeDADIOTsLw5+R",
+	"eMrKSQkI5OWuAjncR3upjAaSEdga8VzP15aEq0Pz57kGK6zkUzwbf+eMAoJFmQ5r4Fvo4B60dfbmJdrt",
+	"u63tzK1CLqw5YrPSJWFzU7/CvsyYnDEoZRKReYjBy6x+8Nh8CXXtMuHjNVZeZ08V7ofmev3KaJFnwkx9",
+	"ruKuCDGPpaoO4RjCbp7N46WyLYp7xLbuZ2Eam2YyXar7KqHKjRtuHIbvJ1BKqDQ+CMq5FcYXzAiP8WyO",
+	"IjKPiJBi2sgR7I8w9ZHYAqnQK62ZAFJO9dNAYtJK6dJIEknaodA8OCiXqvjF4fl71Nt1m0juu6ytrOs5",
+	"uq0LtzdoNwed3UZ3t/WDGXdbI0iy1IFQWQ4iO4S76VXQ6V6ST+3dy0+9704+7J5+99Ily7ezcemlrOQS",
+	"6BSKcGSqHJVEGi/nRPcvv01XQrq4NFyo3gy6tY91nFurJUQlO32NObEePhYTgbWnRwh62QqssWYK7Wzh",
+	"DavkSGLaY2FwpG2lKBppEUZb1280bFPD7tOj1QVHyrTj1XMrucWX9SKNdSvT4F8JHp4FlHCNzlC+H4R+",
+	"DS1WHPq3uixrtnkh+Hnh9jaOgutrklJZaPNsEde+ra0kRXLDXDhW0zUpbp+zI4R9PyJcDU+dfgkcNK/p",
+	"d10zrOI5Q5USZxKF56mCtvicQMUczE23gT6YOAribXM/jRdcrCe/Sr3HV+A9xpwH11R8Y1TxqvN2Wviz",
+	"8u0aDdZoJS0+6uHZHAfX1CyPqX9KG0p/kqGAmd8ILf6EIwrQKOkEV7xQ0k/2eVmn5gvrRlAy3ZAtcRgv",
+	"r+KARGVzzzwvGWDmeUn784jNGBCcx9i7Kesi/8rKVqrGmXujZKT5N0qImXulhJy5N0qGGpEJiSIcVo40",
+	"+0LJQLMvlHZxhyO/fHuteKm0q/xLJd2V/KRsU97AfsWDa0I1UJAQqIWey15MbtpXvsVjHKnGFjxmM0Fl",
+	"cXQAxLn5Y0oT/ZNBAf2TpED5bwlzyyNZaLSLsQYXaJgxAoYPJZmE8VvEwnAsWHvlw4oGzZ8VPYy56V/S",
+	"qSW/pAyuf0oZWv9yHUzixhiHmHrkCvvFZ3GEKZd1uUt61QTyBBep8AlFrQYc35u879d+1RPDDWu/njJw",
+	"+dvw1tXK/uUrqmBB1VuraQW8w6eZ3/TIymyuytOdy1g6ZZR+rZwJqfHyvAqrAf1v6Kt//evp+/OLv/4V",
+	"jXbS24Kd2+aOcrXxnc9JnaiHpKL1KK/Vlqmu5RqrhmGUc0d6XF9LVM76qlFCPKmIPxP1NlH1n0C6+nRJ",
+	"Ml83os1bEv+qhHn7emO67HxO6go+rKPRW5IS5pEUEvZFnkS5SpbSBlW4QfL+URexLDV1Su7z9MVITn0X",
+	"xoXZjBwwf7oZU5Gvhq+gMdMS1/lW2bgV7QjgacKassiTOygVYqDRlODZivlo2wL6+1jTTSDI/BQfAYLI",
+	"DvUCj1kkjNTS+JvyhZQxNH4AJwCOluZEYGxlE0ny48pq5sQ4RHQxG0sXSwmd1kSWJQ6DZDVtvYSy348b",
+	"cb/MtPq1D57LpwuJp51BkgxPOIM0HX/NM+jyi4rahEQ1pG1JseAUs6tQZLJkC5XUhc00cDe9enPTfPfp",
+	"qB/+/LIZzgH3r31xPv26tLkyJJqiu2sefPPoIAL58Ua5KrqIz0FFvwcAFAZCdiakqmhMfLMvi+NwdUGN",
+	"Om77EcEJaraFYZSJj2xpgCKCQD0YlGw9qhwEilmsKIsYGU+ZfyV+UqXN4RYC4gSuYsauQrHXLTtbUOLj",
+	"hgAOafjKGulbCBuqDFrJYyLkxlUkbq7oyWOpXFbNZVNyZIq4rK6dEiWF5yOJbzcXxy8EVNQ4zArkNHt+",
+	"BpqeQ4nZsq0li8/CDoPoyJghHlzT5EBWLMYb6FijXsYoJJjHqIe8KY6wF5OI76t7qxnBlKOhpZwaBDFK",
+	"hhZiVN0AwaXR0LohZJ4JJUxek2ZjPiKj281kHG/988fhkA+H5x8/9+yH7b+sEnX5ohN1+SktsfFFbqIT",
+	"ptP8uqrYxtqQsZRx1LCfgWdqOtxxrk4Vptrpb+qIOuXnSkVSGU6EwqPUp1F4lLqCCo+U/7v8oZROV7pA",
+	"ACToezfgR8GRlxlO/kk6mvyTdDD5J4XuxIBy3szkp+x0c+7M5Kdckx9XcHxFJmLVnVbxBip7KVzvMjW9",
+	"taplr5UyWcnOqcB6qIbkqxJ04R1ecjTD/KYi9EQtw0aTVndg9eFrcheZarTJjWbu9tMYUo2Naq53FaJN",
+	"5U3mqmvIJy3oLKCH8vtmcXX1MuYPpeTvW2Vy65DFMgDfsrNiXThiwiV1pqQOz3S9i+bs5dmRVFDvgjDU",
+	"8i8ZbQFMIxNs2Ok9ChGoYNRtwB6vVehoNTrQBkudkTOlIDYbju4ZcItWDrHIh2FAb8oikIKIx5XZoOWC",
+	"idzDg7UgNvOI3NZ4MUdOOSLVv2pEdfqxPOCtBOtI6VxX1cBGOvSqYnDGm2IgKxqqDK6ak+hqFbBSvd7r",
+	"AjBlZqymZ449icdLhgVjqPYklUM1Abk1N23I9FVIP6bEzmZSEEhhqpKKj40ySTyxKpxiOScAH6DaHhMU",
+	"s9pe2T8PhV/0UChluQxcQknmtnwOBmCeoMJWMzPnYoZuZcAM+LgX8ZTQOPCCeJmPkhvSUpOMVZhgFQGS",
+	"kC2UlqAsVduM2lP1cCfLsSZLqnvBqwdgyYMUEi2p9EXiHxM/wCqj/BhcM+LlxDGjyk1cMHak3DIbgVnq",
+	"zKp0coWlzQeC6gIdtlWBFV0M1Qa33UUlWmy8GVpsLVffE+FZoexX/cEmhcLUcOGPjca74CQql0cf8nC0",
+	"NmyfAr0wD7waULpJR1n4VzlhO7NWpbu8BMq/eJRsjJJmTr/2+M1uysZ6YQCx5KIHuSow93UQ+S84en0f",
+	"QB4fhx8v7oIwYCCUzgPqTSuEjDxIH4PGsw5n+4tB7ajbOci7uiFLR8ZH65tVnYuWtiArhXtJXpCEm1Gh",
+	"j4b8Dnh6bAvp3RjS95QgdXuA7qAyD5SAhXLzE2TkuQGdsQrVZhOE0eXl4Su0FVCd9yr5Z1vHeao7RzEH",
+	"7XWBBXoCZlCFAphiCD0SCij1cteBHjJYSGKC5NGEqtwCdWCDCrvjcpU2kT1lVZa+9NkS6iesVmAu+XVJ",
+	"xV+9eJAMooKLuTjuIJonqX8keAH0SY9wHoxDgoQKLfOcAN2PxHKxDR8tVEYa7Oxs/YidTwfOD67Tdz7+",
+	"bThsbP9N/fLxc8t+2BoAfOTftv97a+fH/zsc8o9/3f7vUodueTGCgpRLb/3KwGqSo+I7J73acw79UXlq",
+	"dvLKumMy0xy8XPdEXJEAZyeljyq8WmJlVQMvzGBn8fY+ShO7kIejaIlG906aeeeI3QN52iMboHqm5B69",
+	"Oz546Zy/O2h1dzWzjZm/fMS1WjovO7skRarmp1l2aJTUjSms/Hx1LmH56Mo6M/Jmcoe+orBPJgENpOau",
+	"74U5GkcM+x4k9MiNCJvkhMRS9xP7MiIzFkuJTaKS6BjQ4vjrcmz8DwDNrjc7pArhICxm3/CYzTkakwSN",
+	"I2ZMZj6mJbXzttFaf8Xrevai0AFymQmQ46PGNkA/voBAGS9xhb+w0QuOQ9JQru0XH81DY0Mbbt2J8W59",
+	"fuGapPGXEEkrkSpUa3Dk+yCG9RLo28AVeMYpu52UKpgngI3NdCrSMkPHBnqlYTem+BbeE0YaJC89anmz",
+	"NKigTRUxZOlXGCyFAKOAxkwm/kF0hhkehsOwFlHOyHXAAea0SJr0mWR+FFB0efGyUZX5tXb2aYMZYOKV",
+	"OKLJi0L9rpDP51MsBpm/YxXarI76ptdIyVshe1EilG3EWSaFJgJTPLG/AdQmDJEHnhB5Ggt9DyTLYzhA",
+	"6Da14RjFuye6RaHTQ6BRqe7yivA4oDLKLGYIUCWkrAjohAmtFBQRI1OMN9ChJNLLs2Mk2+JlDpK1c7oo",
+	"hRA4UUF883BxDYmGWOwi6oeE5zbZC/WvF5nh2QrVReji8rsEbooDhrFq+VEb8VLdBhbTv8TBom6Enont",
+	"VV+P4/lMQFJ2qKdRMMPREn1Dlg2UZFSmCZ9GLmXBCF3n9H1IY7OqEvzyrpEkiCwddcWldg5cIsgGfyaJ",
+	"jOINA2UigyUBs8xh20Ns5fnxuQbwEYez2PjCXipVCkvMoc3gI7Qxqs0DiqOI3SFfKHFKOSm1Q9+wSJuH",
+	"NgomaMkW6A7LF7UDUys3LEI4tUU1KIo9pNq+mGh859TSNLFTdMXUxMQUhBwVdaKb9eZdJbp1UgFzPUCN",
+	"fnmFQphrv9xfiWkGQ0ZikhCOpE9aeyg9o1hAShPL1g/ONUol2Fcy8UK5GxUTJW8kgJbQrSFu4dr5NrjG",
+	"McuWnyky2j3xFoaBW4QiVWknI/ApxEEYKhaOSBwFxN9HowkOQmFMoGuhkCzmmeiPBViOCnFU1k/XiKQr",
+	"hnVMomuSAAvUh9JRoAMz8bmwYb2pRBzYa/d3t6Uz44MGOYYCCBI9gCOMZmQ2JpG0meFLktZ61vazCsqp",
+	"5pP3myNWqy/PAGWhaNocrwhSO1fELQnlyLH5ebIMx1VlkipkpxqXIUHPU/zmkkuF2h6prMRRMHxKwkTk",
+	"GkcATaQ2Bbcz/q5UqujnI+mFyG0yQHiFSHMuYyZnKvzCY1SYYVJMW6lTh69iykRPKjcNFXqdg/gUhndH",
+	"0JylJqESuJdnR/+Nml8dwAWdjVpfnSs8Xxah9lcXjB1jupTGoDGfS3pD2Z2Y4YGOF1HfWVCnwfho3QQS",
+	"5e23PhFbbNCPNZSZp+OvPwJj91kg258RVT2owGdeFGAtVl6eKn90+rbhaYQUXkI9suLqmSKJr3lweghW",
+	"Cpf7cq0ULEL91yBJTtr+Gtjyz+BQlk2cEazqeq+BgiT38xArq0ovpY6lVTs35yzOLHD51cmjIPIfUQeu",
+	"pnu8UMehBnFNJLLSQLw1hSrKofvtVZiMtSOYCrjUOasJcw72xFy/M9IHIqSekfsYiUf7CI+5jJmGBwAh",
+	"JB5UJFdsBgxVK2JqA2yoMurImgal6OcvdZn3Z4FAJ0W9to6MzX31YFvTOJ5n0f8roJzUNF5wtQv3kZs6",
+	"aGU6FvLgPKUMlMmIYKFklqPNrQJiL6xBCq+eoWVh8EWyrINbL1/DXwp8vYKDnpkpzwvArUlMbkANwKEK",
+	"teNDEE+PdBRhuUIlry2k1SsOxit4H2HfJ34DHYPhwVFIJjFiixiNl2j0F05C4sUjcDUJDejPG4M/bwz+",
+	"vDH488bgzxuDP28M/rwxqHdjYFtXyclcW4SvkTbFW4hUAajpUks/eChRI7RytYmGZLSYO8fyQ4Aj+P1k",
+	"5Ug2hHQmVx3XvVIZi1cqa7SysMTX2E8wBoYL123tRjiK9tGh/B6p+NkV5SNU9lLHde3fYTEJDeuRp5f9",
+	"ixWa0CPQFK8awR+yCk3H2x2Tntfe6+5OOq1yxEq1/YscW1BMJBEkn0g5vcFN3kE6h3gRUaEL6NA7YUTA",
+	"URSUFFeqYku42RippyOkttcSVAUFYYOE4l+vTlOKyjAmaErCuVisCdSzGi+ur8WysEgWfOcxTtdJjkWG",
+	"DNaoD3OgHZjisZpz9m42mVwgN3s+b2EesesIz8QshBK0NJVkg00NY6FdVlItFRYb3Eb9QtS0VueZ19zW",
+	"MAQlaTK0tTZLSKmuUPRKbYTK8jGyvxTPdNMdY5b6WrF38lthhuey4rLQ0sAUmeN4yocUEPKgQgZVtx6R",
+	"ieCzkwJY831t2QAKhDhlwQ+bpfWQJnEAhkiH6h7ziI1DMpNOAlgKMYb/wI2yCXpCTlUkkTMJSOiby5wQ",
+	"9IYsU9QrSbzfy77IA1WUKZ2ceIsoiJfnQvOTdMwFMpf7JtNySwbqsVELSd5nB+J1WZJAp6wPCu2n6yNx",
+	"ch5sqxj8/LhRQD5RvYHoyOHCWFZU3L7kauEyOTpI9jNAL9LK28J6k7lcgpWWQmWQ7UokItU3qN+gTid9",
+	"JgOaxvEchuPPArqCJLIIFeirow+vv373/v0351cHr44PT64u3n/z+gTiYZKOZBpQSS9QvEX3It96ozX2",
+	"v3+4KEeOE+9D3I2s9LTgJNrBi3har09ZGKoyrzBda/mioLQg3tZI/t24IctRAqUnX5YYMVChUSls27WG",
+	"ouE+KgGkqDEcncAJ6hOMSOx1B6CkEJwV2HcYDZc1+2aQ4lXiyUlTsmQVSggpw9RPMsay7UMrZc3Ljksk",
+	"ldmDYs9kB9UY90VFNl22YZmCJnZH7dy6F5kB6BfzQ3gAHpoweZiBg9ewUJXB76MZDkAplcEbcHVo6dSS",
+	"6yCeLsYNj800kJuf/KN4cLynicPbydZSNqNV+JzgG444uSURDtEtoT6L+Ivky1mmwhxvDOkB8sJAJqkG",
+	"cUzkfaxQoYG5GSe6EVmiCS2o8ltLdCgeoyAeZIp7oRtC5hwFMR9S+S3UBIun3E6zbmEdbCSPQnCi24jQ",
+	"xYzbptHLgeOkFjRmfkDEiIf0n+iV6uqf6GvMIdZpiv4JkjFtHf1zSP/pOE7y/+LDAyHR0FbiOww8so3+",
+	"iUY7IOp2bpsj8ddKiDhowUwehY6q6/hB85sAyooP8gk+6G+lWTqyayj9dpKJ2tT9JvfDfOezcVf8sPPv",
+	"f/1v2VTTU6RQVQ+6MjfXBzIW3egbInwtJgy0nAdilupBKUWFvEBiDDYarUp0hXJnlWm7ckyto+NULr5U",
+	"UVMwkNvmTtme4WsXWUnXTDcH4phCR+xatp0eODYa7aiSZY4sWQY/peiMcbYw2cPa7vNzHNLXUP8x8QR4",
+	"OILMKEwFWyhfFPCJ1Af2TXY09w+KyJxgKCkpS8xpP8YIdtbLKQs8Iguwozu4f8Mo2cRJBSSxeYKQ0Hgw",
+	"pI7R1QDhxLoAeTQBK17hWxoa75Y0+sENhUNhUhIflN5tyNQDRETigyExpAiNSv1zIxvdgYRKrSB9HUcQ",
+	"m0xUZcDESSAmfKr/aEhKC8khCQ3c2BC9HeisNOmFkcFA+pAPgISQRY/IPfbicInC4EacjWghA8Ogst1W",
+	"x+3YgsBGQd2Bbni0bYuO9I1H4MuCeBISg1BMYy4sG3XJLswq4jfypB6l+KijNDtSmOWchYuYIHHQbPFt",
+	"uG4QcnSkamDKl+WBrtHwGCViRPKiYmvUcV2Up7Yc313Ayfa+YiOSZG1CZm/MxKJBhh0anV5ejETjt4Sj",
+	"kbyCHokusDgaBBmTe1wZtQoLD6EhDZSqPGqFocxqiL0bubg5AXtNYo5GHbcFHTCqqqWmJVLFkCBL0Etz",
+	"L2HIcL0EEcCA0ZB5LgOFr0ksmm6OgP5C0g6Uoid9h+ZRrEtNjlri/fxxpIKHE8BPaFWFkVPJ5RlX20gl",
+	"L6pwQ1jCCYsI4BsmYl0IyGxJwLT5Dsq1KNlbHO7AakHiPdUlrKScWKKt7K6UKbQ+1746fzuda6fVQnmf",
+	"h+zIDAUKOGJz/POC7EOwD1cmSqozs8gXu4z66DbgScHbDHn1dgMGEx2kCQ8QFU3JXfYDvSnEfoSNNkrq",
+	"2DrpaRtCZSKh9gRxohTYYiiiD/GbioUH9wqj+r5f9gxfN9BBjGaMx2gS3JaUusRGfcsZXiI+BQ8LTbcc",
+	"LK7shpMYbQmqjsmSUX+7gXQ+hPgocQZxKYPGSzADgHA4XJAGOkCj04OLl+9gM+gSwkKjU/ssqRfcajU0",
+	"VgFkVqjEeiEuRlpJ1VdXSgw66iVnEYWgQog+khrast6soNjoUggllU+9r5AmZDb2XUCVWieb4giOmQWH",
+	"nrn2IsqWYNMZOsfAdF4FcFCBu1EwqY1ich/v/MSFYvnd8RHaeoVj/JLROMIAG74MySB1awGHykNAOjvU",
+	"eWunOOGiA2Fhyre+IctvBYXfT/79r/+VLycPdsy/4a2dpLlRMKBB+NXQiqMFGVoqx2YRhttiu4ldxsVY",
+	"tkYy5OQrLK+U1F9j0YIKvPhRyOyPX8E6j0AIS3Ug2U0jCfgyQlsyGGGJ1FXJNuwXGW0DbDT6/FqW7UtA",
+	"Wh5Gum4dJdcsDqR0px4Th2gDjZIr7/SwASaR15zLOZwfI8Uvo30zZCyQ7OFhKF4lbBZ8S2yZjz1eags+",
+	"qzXuXBAej/TVc0QmC06ATvMIipcAC4WMzcfYu9FVuwjXB4+0QUYyUMEgoUSGGKXOvJE8h9TJIzo49CWJ",
+	"4IaWa5ck9iLGuRnBv5/XDYwk9oCjjtuR3Ks004ESaYkOFzM4rdNDgvgJd2v9Tih3GlDYgf+OQHMYOWdk",
+	"JqsYqBk5Z4QTsfKXNLhHXKL7bstl0Hob8RFACmcK26WWiY2aritaT9GAKZqyRYTmUvrZgA0SyNCX/BmL",
+	"JYRDtJRvyhXz07b00QE0Ps4fL7qEuauZEOJFAk8pr3yK52RfK5LKz5xCZ7da8hw9whG+JaHooehT9Vkc",
+	"S1SIKUdbShlquKPtBpJsIpddY//6JmOInQoQwbCkYAkMpA2oHO4fLhwYo4/Gi1gddbbOJGMR2kM+XnKp",
+	"2Yx54i7MzHxonTBlWAKfs9vAJ/7Q2hfnB6gn4iDruE3RjOQ8YYS84LmCyUajbVvoW9JyEWJanA7qZSm5",
+	"Z6pktuLyuWpTqK/9bXnHkDVtJLBLoDLwMEdjFk/RyMcxVpzo41hqeltiHQvGg+QWPmV3XL27bZJl5Afc",
+	"Y5H/MsVyUUokBIkn2CxD+ioBiGig19mswKrq72iLReZx8oIPabn0+QxfnOAZeRBGOsR3fEOWD6NtWO+0",
+	"srmhQXsk3RdS4R3SjD4i4dSwBNQhM1gb8JxIIkGco3xUsKtGnwPf1ubDlfh3irVqg/i1AXnZVjxgS73i",
+	"QYi+CtwMsURfrcLN0Pc4JkrHKAN2MdrXKXQIwL5R00YtG3Vs1LNRc9dG7RbsxYAuYsJt1Jx2ZjZqTXsz",
+	"G3Wmzd2ZjXrTdmtmo+betDMD/ml1ppAoRQupV0ITl3QdILg7M3Xy0edEc1MZrspueRjt61zNUZohIeii",
+	"RMQ4iHxHiSkIJYKqsUrOlr0TKHyhzMOUrugrNMac7HZydIX2kvbR39DQGg7p0EJ/A5XL/Pv83YHT6u5u",
+	"iVXYNogM8/DZYhzKiIpQqDJCvPRATssMM2lLSC/aAOnw31FKBCNXY9SQDg216hAELkXVAI3+/a//3fkc",
+	"+A87Ibvmo6IqlmCDvODKapAqzKFvo6T6rg0emWux+q/lupwmu8lGryGqGEgtFDVyHyclayL9pf/18iAF",
+	"5bK1v0nszZHiFPM837ZNxhEsq49+uaLfOcYkHBiTYAZHDR3+fUbiaAmLbCdkS1UJ5zxd663iUm/vi37i",
+	"aUSIDqjnqImk0tsR/zvHUbyvdkwfydJzJt4NVKuJhD4HgYcDlEkqU8ZVUpp5pIRpsoDK0MxpH6PPUkrE",
+	"6coIgfEwQrL4Jcj+8xhTH0d+AguT3+BdxG3UFTvaRm0X/leMpoWm4uepUCHQFGYq/gFDkK4riGdSc1wm",
+	"+k2hP+W/Ege09tyJ7QaoTokSJofEbVPjNHeu3J2J5y9drcTlkBHL//7X/webKJW3tin1xHPR0xRzYfAr",
+	"eCLxQnH0KvI1EIJyyol3NUJ/09KATaA+q6FAYPRKHnbJPe2WPI0+q0PwYUcngcqNqJUawYV5/yGLwYO1",
+	"bXoUhMHnI7ii9dHoXRzPL5Sm4ChPoyzMoTxg+kcpIRIDxmMhW0RSiRqF5JaEIwkXqHPxPTaX1+/YVC6U",
+	"viAdOFqOSyKqWe0jyvRiNob0tTgK1Y5Bd1jYkViZ1U1X7Z8po0LQoRFsUedAMOWogaRxklTt5SyUQeLa",
+	"QLCHVNkNNgoDeuOEzMOh0OqkHkUZdWQJydSUUOa2VGMXNCRK/deXnggqmcjzWsY4hIFHqCzBrC6Cjg8v",
+	"Cvc+bE6opE2DRdc76qOdWSAh5NV9enITZFu3JOLyEqjZcBuuLCJPKJ4H1sBqN9xGW0EAw436jvjPddnV",
+	"2BHBfpL6enB6aCRD4hiNdnzmSQSDRKk/9K2B9ZbEZ4zFUNZD2Zui7bbbKrt9i4gfRGLXCDUsbXKaJiIc",
+	"MS8JjMnl6cv3MyFt8JO+kcNlmURwF8cXM3GoWAPrHZPZVPiaQ/I+RChbH8VLySXPjrLYeCWtXistDl6z",
+	"ESV3BLw7EY/VkSDYU994pbmmkktNr4sUCUWywk3UUcDjAz0WsYg6FAeqTWWH9I7dyawWPXiEwZeGpiz0",
+	"eRJ48POCRMs07gAMvgz9kujJlgvx2sFsMbMGTdeFUBD1Vxl0SdlF+SiTMZVcic8jchuwBU8y+8qGlrgH",
+	"M8MzIsh7rhhUfr0/5hix5br6FlalM4OVKpkM3EFG0SkJtaaCZxJ8jVzal3X808HyJHDvj8/d5XHzH/fH",
+	"r9gd/P+bee9k9o+7H356M3v/9jI+br1uHp+77vcX0/DoIrw5/nAZH8++b/3w05uf3n84bH9/8frOMnLG",
+	"fvwsgx1gQDLpycLejDRu2j/171v/Aw8baqgND3C+hTkGDLPru5PmpEecNu42nQ7uEafvN4nTmuxOml5/",
+	"vIebIBuEOio6yKcjW5NJE3f7nb6D99yO0+n5Laff9/vOuOX5k/HehEzaJJdSOrDGLX8Pu82209v1J04H",
+	"4z2n1+p0nd6kvdfser09TFq5/Ear5bZ2nWbTabUvmu7AFf/3g2VbEwLHcA7n8ECIMVDnVQZ4vYkmXCTo",
+	"JxhIKHUMlLoCWmzXxIK1OLsS31xJmueygPNj76qxpxZUDqsvVwTt4eGjlEcJP69MMJA7GcLl4bO8NIX9",
+	"zSbJlt8vbLiAI4VdKrUbiOqW7sCGmFtH7o6yUSS7aAdkkQE7Dd81a36XQag2w7wkvxshRD9+FJs3FdVi",
+	"3snUDJkN31gfH2xrzniJcJb1QYT8k5dlUiAzSsxbT629CXksHsElecLbUkeUznTlWkivfoZU5vdFSy3h",
+	"sy4insJJgrcK7gQlTfYzGB+qVGU8JUGE/OAaUuRAVSg5C+SsFEtYSYy5LkK4gXyDLWHKtxU7L44W5CG7",
+	"mTZnYFWw5SEbLqiazgnr5lMns7EETWG7rfakSVy/7/XGe3i33+119tq7rW6z47YnLdL0Xa8/7uG9ftUj",
+	"WSzJvMsXSlmr3enu7vUc8Q+nI/7TF//Rv/fx2DPlshHjZ/Vxb7zn7fpd0pm03Vaz2XLbkw7p+rve3riH",
+	"++ueFyEBftNiXnHEJlJe+vASJC2rM2mTlt/03HEf9yZ7ZNfvep1xG7f6TXfSmvQnbc/1WriDu+Meafp7",
+	"3u64izv9dq+119xtdl3roXByKBPZLB5puV7Tb5H2pON2m7utvXav0+/i3fGe1/P7xJ001z0vVmQcWP1J",
+	"j+z5u1533MHtfqvX3HN3J13S8dtea9zE7rrnEPiWPeYyKPhWDYZZ+Ty7Vx7Lk/p5igA/sPYuBj/Mvnd/",
+	"+Onkp+O3x8vvL86mJx8OOz9cvLk5aR23vv/p2+nJq5tP718dtq3HH9Zu6WGdhVS2Ztez+Kp9c+Lib/3e",
+	"p38052d7/KIE13dg1eKnFfxo2SsUhQI6srWu4XXDsR4eK7j9MuXDCIOV1//Z8InfvHLxUlds1LMoUTBK",
+	"bcKdz+pfh/5DpX1oUmeVOWjXtwXfktg8/IsWTg1y6QZ+hbURX3ZqfplUMdloRd+SePVyFgzosqGkr+hN",
+	"cOhDhea5hurLJ9+nQWV6xVmE+F0gkREhQEQdeQm4zUzhYQhtETAxMDSwFD9ULL9MTn4O9c8POB6H5Dh7",
+	"9tZTB6UhtrkgUQWgammAfzKzNVC56E8UTzvppUEdSfWCm7cMeRsn7+WCm8lEtumbjBWOrPRCtrYryxjO",
+	"n86sZ3JmZbxNctUAsyr9E0hSQ5P3F3KZj7k1aLZsXWs48WQbZlYas9t120iB0qFLmgTcWRk8KKs9kWqM",
+	"I/QYp+PveU5/3MWOqQAlwGUStarrtsWyJXNorZxDs2QO/XQKueFondURSq3TcVtNp99y207O1jKH03Jd",
+	"sXp6X6wbT0JTudmsgamlKry2ww3sIvhA4n3olozyvGBhueP2ZM/rE6fpt7DTId2J08P9sZPYLrg7VoUE",
+	"X6dkEX+eZ+cpazQeyJmuIrZGEpSQuVC0XMi89K4NZng3vSI3b959e7Qb/vyyE76Cqv+vL87f4ra1Ur+X",
+	"3WzkYVMyabnexZaKosZ/5okD3jbflNHPqT/BWZWJoak8kc6U1w2HYYIxo2VtQHmMwzBJDwol7NF4CfHq",
+	"thEtK3mtgU4Y4AcGVHBN8XQyLvuFgh2G+q523RklTPd0ePIWE2LmFc6Aws6JyX2MtjzMiRNQTigP4uBW",
+	"Zv6VHRPifxQA6qo7LXv1aGRuRRARiaIYcEmXqk4NyNan9Kp9nYLyleegXJaSzurCLD3LoZjcH5b3q1/d",
+	"OWeqayUfNhxwFvCmwohOUJ5qi5Vz9giZcs5W28pJquePH8VCpxmU+m+dqllqdhlb1bxcNbxRddz1lNyl",
+	"YFNlEcWYqqDiPEQWyIflnBgRxkOqIqarElrUpkAHKhyy5bppSBvHtyk4OkTimaltECtZ4qg33jllPE5r",
+	"OGwmOM/ZOUAjWpLVH2vobczlCU9tyuhreBvFTMUjNqya9t+XnOYTNnLVRJVqlUJ5/T73snaK6XlU7uXi",
+	"cQ4B+WBwlG7y0/fnF2KLj2LC45Guv8zysXjGnt9ScWeJialD7ORFZhBDsBCjZHtI5WXdnEUx5I0ltaNV",
+	"gkEmYRBh1Lq/12nE4hdxcBGqg+JBZZgCIgqXYmDNThcTT3f6f8h2Fcv0m9isRnGGjeaYfFc6U7aIPSZh",
+	"D4FPZFJFGP5eN67gwcdt28RDUqGNH5insoowlp8oNCAobDEJwhDiUqkPkJYrFe1X8ntzz/xCPJXr+fnP",
+	"AU2a7Dnwa3LGq+yINmGNqiQH6VZaYRvBiSixcKGJF1yZZ0lVKUjnbMDVKpHlScFYmON4mrNLTmTd5awc",
+	"MpfNqMr644HzA3Y+uU7/6uPftobDRuaH7b/9pQzsrmzwgZ9g/Elc66TWsUxDZou4YswpmVYOem15arhx",
+	"KD1Jz3AA0acZCu8rX22uHoKsQ6MyuyEiXsPnchToSEWdz/GCa3yvgMKBqzIkVu5liHUPX6tyAo8//GTP",
+	"GUelDAKPhPLAeHxylA88WQVSlweXKmzWbxOM5jlUJggZvU7Joczl4nHXWVVW7Q5zFInV8X+vx4hczRxv",
+	"bSQyAnkp6pOQlBUSegW/ZyrOrTkqxPuVJ0VnVRVb8aX/eAlc0+N2zqrdbU8Q2mLwNQ50u/zQfguhaIk0",
+	"GC8VBtoq39czGau/e1Pu1zHhfk1uAw9ODVbblC9SSOwV9+fyotPkVmWkQebvaVrfbrfvtgZohH3IwYrI",
+	"PMQSSUfWtxP/8thcZu7B30MqjU3Io8erquY10IFOs1L2qZm3rJNl+/uQNjM6nDiXdMZ8QAZxzgPqkRFi",
+	"oQ82J6Y5kzZMccrTtpqtdd4jMcKn78iCcnMwn4dLjbfgTVWQaraWkjCrIR9fAXlxMUO0halK0sKx4b/O",
+	"4xiWEGelT3ljB1e9zf53zqisrSi2Sb4dByb/tzIJFBGKMwGlP3622NwaWIIvVB6NNbB2lFqqXrLeR5C+",
+	"IggObyv2XPcBum3BfZX95GkBY6+YF4/FuAztStU3SErTPWwsSY0CllVeMZna+Z/q9MuV0Pztnxjik36d",
+	"T14yOgkDiSbbabbqfHIagfsMNPI3Egv8+U4oeQzUOqMWcfUZA6r9fcABnOmDvmi4SM08tW0VjofGqyKD",
+	"JGALbtYAnAcCuYY0xjdEB/Dn3CLk3iPzOHVbQtapTjbeMXOSzQoaN+KbLObIyoNi8ectw4fUbTlWNzf/",
+	"iSJHT1NFQPyBFNTTywuUsTA3tEh3jtIYlhVhcKCqSUAZHQdBr4uXFPJSwQatkkrYF1XEYp2JlQ7jF2TG",
+	"tNP67Gh+U7rlUlL9Pg3so2T8X8jeEZwIqcnVfvUcFnuabZ1EXia8ZKOIUF+HupwRn3kS7X+0o1K9Gz9J",
+	"uA6obIPYZBIGlJQma7+SCdNr+A+w0qaxLKyzIp7QkpAA/+fV+5cX35++RuITE+ws//eY+Uvz7wjmwufE",
+	"cxZR+NXQMucztMxXd+DdzC/51nbS7nLcXsgKL+PqdAlkKGc2czyTEl+VQi7WXA60AVUscMgoafzEV0Q7",
+	"CQK0Gt1GRxUATz5D4wX1Q4K2jg8vtm1Zy8yo8jAOKI6WlWt8Dp1sKGnwLZaDK9gPya964Xf++n8UJ/51",
+	"5zHEln+vJLLm+qiK2lOCw3j6qXqTmaEdCbiHzr4U9ORJ8oqPYzzGPLHSbQhVTUBNS+n8Dvp/ujSX0XCJ",
+	"bZbESWqdp57UVqOporeadnG+EUGLOcjxrtvecOQLI4S3dArmC882l2TsCbakXLQ8N8lWkDcl3k0VD+VR",
+	"wKpjGM6IxyIfYO8SWNE4lwb184JAhZQUyyaH+YUKkF9DKjG/gniQwZjJIOBTP8WwzuKHjpdGrdF9mccM",
+	"KKTj5ZDKm5+Rgb43Mgu0j9ANWe7AoiV47SMcx1EwXsSEj/YVNlwa5wi+uSHVwDQKqUXfKqk+TOoEUQ5+",
+	"roFGgT9CM3yjQdtwGKLAJ7M5iyVmNKYo8BEOxdm4VEhyaicnVzSQhQDfvuBG2KeiP5UhHA00AvSZEaI4",
+	"itgdH1L4FlMHahMxiANTWXi2gcLKCqMuMcMOgXOefvcVETF5jXmSJjIn6wDtacA7a2D1xrhDuuNdpzfu",
+	"+k7H62Cn77eIsztpei5ujdteR5YIwLG8KZvJwtPNrusm6Y9pnR3r/PTs8OSt03Rh+0BwOLmNHQivdl23",
+	"md5PpkNtpDHcG2xrk2S1koFaG9IS1t/P0NFMgmnZlr+QLZCkwhK5j0lEsaRtfuL1Q+U3JgPxDUJUXSoC",
+	"eIDYa8RPRXeaFiPn++uGpG+wPLAbs7e8kgUpi68moOQb9Yvk6wNEWQ6eAbnEn+y1WmOn3x53nE6n23R6",
+	"WOyFCZ6McdfzJ72NFgSmt9LigaEoAHnKaskMKQEDrg+IRtGAMerMFO5idVXr3B2synjXh5dQnWMWifNL",
+	"Y6muNHITwFUVTi8/1wLcz2Z5oa0UYcvdbpRIQPX9UcDjM93909UhWp2yNAb5an0eWoE/tAZDGSVy1Rxa",
+	"9lDd96c/w48APix+yuXBwEMhIofW4PMQGBFek9JwaD08ZIGpXsoJODKr5sfiLD7a1ndOeoKnOIDi7Sdn",
+	"i3+Eyl7xlPkqnNK4XChnA7EOclWrM442ypZRy0209FgV1q5HoYJMpGIgqWmnZZ0N3N9fIDsmYdf3k8kj",
+	"kmM0NctC3ZMVWBHorvVHs8ge5mmzW3J5bcAgtjXUoQ3BOdsg/HFiz3QgJh0nCLJjgNkk1Id6fuiOLUK/",
+	"gU7hj2wZghcyej4tnk9yZ0q5qqOmdyYH+7RYnwz+QnpOK20lo5RYqUIC21yMTAb1qJ9S3SSf5pZj7GLd",
+	"SrgRhu73VyW+JiUTG/VUlk7Vyj/5nH4Uiyc8rJau9BrFZF9xrmxQj6gaTxAKJxipIchjdBJcq4xLhQw/",
+	"NfRvFvrJ0VM8bFLJKlo28rSeeNq8Tl2pOV4UQgGMNh1WloIqS3nacdym47Yu3N6g3Rx0dhvd3dYPOvsS",
+	"CFuqMCc6eCNkSxzGyysPR34Dti6/wuKVj4rt76ZXQad7ST61d/ufPn13Pd09/e6lS5ZvZ2NzK5grqqu+",
+	"lGfipnWHjG0IibNqpkopLplqx2n1L5qdQbM9aO019nY72anm958xhfvW9/fsXfwP/+vwdO/T5Kb7zQ+9",
+	"WffDd880BQ5XWGLNruTmgOUz2g4DuLyPWYxDa9Da4MhLURJO1SbQjCdVHsl5IARLDsIzA0AsW7O4Ykvo",
+	"PBKFcq92Rv2zMd0jxQOytcnnp3gpJn2mZV1d+WO0IMde7bwv1Pb88WN5tc3Sw/hD8Qw2GHpz9/1pAsVT",
+	"HXpbmqmWXcJVYkt+/hypImUiKyup1kog42cZ+gTVWh8lPJ5jN0nanBkUKdlOr8gkoJlYsQLtn/vSdz2l",
+	"SwVl2xVnQrM96HYbe71+jTPBkJYrst+fTeA/55o9VgaaQWe5hayrJqWbS5Wq15Xq/xSYxbS+DwW1LyMx",
+	"N9T7dj7f6fvOWiHfeHOBuXn0t2Y2ypDa5CiYyFjwgEElE9hxnE8W4e/yVNXVDZ6fSVTM+RomsSsxG6KA",
+	"3D5umTPB53/K6y8mr9+S+MsJ6z+3URpMv3YPPVo1tde+nAu6XxUOWbVVh3RIAe9KeVH50JJlEFPDJHFf",
+	"RQSxWxKp6tANdDhBS7aAKkZQ8cH3JeS0bMjWZauGFIecpblWZmSluvYL6AqeS0qGCpGuEfSMuqHVsZMG",
+	"EwIZvrQ6ru+YyqTJb0HxllSoqXhXLoiKvUxCE39ZRXyVy6KuZE/XQov1NzfNd5+O+uHPL5vhHMR6++J8",
+	"+nXntybW9Qo+RbKrhftTHf8ljgiF7VhHHRdq1YogwtOIzUg8JQsFNEXu54wHspwwZBgPEkAc/0ow5ZW+",
+	"lrkCX9hIlrEtf+dKY+NdKWSMERqbFR23AJTDkK4jiIkdLehMJkaMFDKHjAXaN4aSetuNcRSfL8uHoPzy",
+	"snGN5LA1SnQzmRQWR5ALJve1+JcfQabLaHu/rCe4SL/yyTyejoZ0y7gP8BcEUXa3XTVG+aX0XV/5C3KF",
+	"r0kyXhuJ0wyC9ob0lPH4OiLn/ziCKtTYmyLuRVC6cnTNrvjP4dVfR2LvUQIlZtGcsRDIF/A48Pg+estQ",
+	"tKBxMJMhQfOICWNmSBWjlB14b0l8rNioXtTnPMRBQfwanKgDAP8LvXt9dIpWkhK9KtARBg75ZSEOZoCu",
+	"8l8IYkdXt3SNF9dkSFe/5A7pY2IRNflyNyYp3Uojx8xQ1ZV37u/nhB6cHqYF8ovYqpirK6aS5VOfi+dP",
+	"N5D0GDIHaUAnDIj1qOpSG+Tl5y/hEtK0G25CnoZVI4FfE3+JZ2FKvez6XUyDtLCoLHq8vW4xRXvPsJjf",
+	"HxwfrVpM8XyzxdQD+09fzDWLKAhXuYjZWrQrYu81qieEb2ZKLJeWzOW5u0nIGctUrH3BdcHyIU0BwaEY",
+	"rqxiu5/+oKvjQmlczM3quFgXvS0tAxPdLAFJ+cIsMrIWqfJkAXXdNVqxmLnU1nWt+FWYxeVoys1N4ZON",
+	"MWQJC2UlVwEnr8B0bm6G6fwFsJSTa+Icsm/XcfecpnvRbMo4m4YrAXDBtNAxgw7ujnedTq/vyoIwUAzG",
+	"xWPPJ5N0/kqR5ejg9DCtL/MKKjNbA0vsmrl6RVcEyyLkVo0lKRyGm+OW1/Y7DulOKsejLljJH2e2MyLD",
+	"USQDArPJ9W8mF8nNjZDwxe7N7Nz1oMO5zbJB+Ijo7DFhnuK7NUU1YB4rbmZzgzaBhKE006oAqeuAx1AY",
+	"IR9KqWNFisLaTkoqokAas9lP07L7Q7ql49Ypi4OJ2uqQLoWEVh2mtUdVRentSjks71Qy6/kkH5Jm62zh",
+	"wcftiidx5Zcs1lU6yf98afKU5ViHOJpLU/g1JEQCK7ABJ3gaYcDkhDTwW65R4guOlGCAyAW1uClGwYbk",
+	"XRnm7cuOA17Sty6dLGsCV8R6C9ZobCY11fVstsESsSk0XNH8jiB+dZrS63uFu2EmJ73gKpUHquJJ54Gq",
+	"5QWyFSNZKwzFYoxoC7x38ETWey8J/ob2Dhbx9JKT6EmyT0wqwwi6dJ948D+V1frE06vk703ZQIw8hSJ4",
+	"eH6PdSxX25iW+sUiy79Px2+94H3w98PLT4fNk+CQH9KzrvfycPfwZv7dty//3m+Q5d+bXuvb5fmHf4gX",
+	"p8cfDpeH1G14rZCOZ29c/7u/h4+ctJzWCsmiq3jBhYzHoigNQnusaNk0UySQDuQK+aDcy+ZYU8lguGyf",
+	"STKUdIe2Aqooo/YUi5IttV1IazXUFhARFdv7trmT1KU3s/xqmLI56Ef5XdZuVbH4RzjCtyR0eLwMCRoJ",
+	"RVc5YMOA3pTV+Naph0bg7XlmePZ6QFBteEqr8xewOZMqQtl8yTqFhOYgWCpH0v3N2J2rQxu6jtuGmN3d",
+	"tMBMevmlC1teKZW3LHBXFik1Dl2lHUs9CQqv6/qE//7X/9vo/1Jtyxxvx3H3LprddLw1LtSSCp2C1MDC",
+	"ALEqON74VGh7+k1HTRnUvspN99+C7l81VdGbZ2qKkvvYGtBFGNrWPCK38t8Pqb3pLaKI0PgqMTYnEZOc",
+	"JUaR/qxyfx4/JrFpNZ8DT8fs0catFhAlwmG9lVsquRrZ5KvvnDMckyNhiztH0iIvH5H6Zqf4wYOdaeVM",
+	"SG2qCrvWbSn9qNAaJ/FmLYkPgC710FMUhQuqd6tV/+NvxSmGTYgu0UC/fgPJ+OW33VrwQ+rbcxLdksiA",
+	"oskguaiXdDXcUs9CKaOYvmAtCKpdDOc6XUocBJdnRyo9X1iA6IMuxYlGXGF2bbFIa/0K6YdRso0wijD1",
+	"2UxV7EQBH9JrQsWRSfx99StX4Sx3eMnRDPMbGT6TEKYU2UvNIBMqbu6mJ+nZWizUihuvPB7AkPZuxKM5",
+	"jjwSNuQF75UCjBTnx/rjgrfFPxw5jA3F/LPIpS/p59CkWovOVD0861km+ZrekpDNSc26JZmd9YeSwBvI",
+	"sceAqVUJb4m3Uu/jNywaB75P6B9I7CvXSBl7lsv9VUbUY9DJCzuiXF5nItUL8roOhHxZf4AonwCZ/6kP",
+	"feEtVQuNTn2ZAVX9XWwlFd9ffytVhPq/p5tujjS+f/XO2NQszkzhN3/U/uGP2D839fNv6rck3mhHr/XS",
+	"Hb7SgSJV/FpS9CbwVxa7Mapc73ZKa1yvTlOgKWhz+SkpDDRK7hAnsXiLN9CIQrEbAE+Sw8rX3h/S0uL7",
+	"6HCSWn9Q6wc+YpE0/yREo3LRpNYfmkdEwjOuMuoyCQfPZtRJ2+qpJl3hkfLNlT1SGknZo5wluIGpeKki",
+	"0DXKscLLr2EXqpE6GvzkmexDOaAvczWkifubP7TyeQF/2oe/F/vw8efeH8KwzOZgoPNahmWa+hybIRoq",
+	"AboyYjjZPOp4EidsIcCpPLgJsTvpCi+5en/OtNm7tCb7SoEEHW8Ob5/7bKV+LKOEEYAB/mrhLO2aX26+",
+	"5+CzFRX610XXFbGbjKi6ddpdjudk1XpN+ICjGcG0qrJhjuXrlTdcLEA3rKvynRMFTJjHl4Xs0KR0YWmQ",
+	"Xyakbx+N6CIMR8gPOB6HhKeQtdnQP4mqltUNUUiw7kYPQKeXVsYDPl82qRpy9sJXDv5lCgILt4bAPfGa",
+	"N61+b2+322m3mq7+18aREWpeX1In+g2IoLy2I0XRn0Ko5OCsFkNwUGpQVL7zOfn3of+wk2CBO2vh4y7S",
+	"3HCZKafwy8ksiOW+lTDQYUwidEOW6jUFBe15ZB6XnJxfB5Ev5OiBHoiBI7VSfL6n4dLMV9fxfmpYVZEk",
+	"6rG1YSGYc/XZc0SPlN76mZCqhTye8+NzpGKtwAXNVR6PBFwcWHzGG2wRjxVer4Eo/g1ZAjOkaNW2NQ9x",
+	"LA6EQwPb91zCwwvOUjMdpOPcCJM0v5CrMEkT7ksQPOuDV8hiJ/rvxuIx+KO5NlLM47p6d64BFSOnE3ZL",
+	"NjJg3VRfqBcJYmzocRD5j0Cr+JDud1UHpVIabBbqJvEkwTWlG0lj+3NBXgGVV5sBo0jWmkanmHM0ouQ+",
+	"PsXXBKTbCI2xd4MwH9LRPP1R5xqIdyFIZV9BS2hnkESmgBo4kLpUohNoOfOYaLknBK49X7ZUaV3sPPl0",
+	"TllEbgO24CsTuRICWxW+wZ4rBlVaIPJ5o+cyk7AG1vFPB8uTl+798bm7PPn2H/fHn1jz+BNzT4KOe/Lq",
+	"5tPJxRmevLpxv7/4++xkdtyR5lYiPnP5Cx3AWO5eNNuDbnvQ2W10Ov12N8XKtAYyvLkhaB1hT5mcZlkG",
+	"CSUAMXj9Dm5Ndr2e09nDxOn0mn1nTCZjZ3ev2/TcZn+v2QYg0Oga0+BTyn+TSRN3+52+g/fcjtPp+S2n",
+	"3/f7zrjl+ZPx3oRM2nAoFaWvndbuUH5E24rJTEhx8V4xSSKZcGfQbA3arYbrdjv9TjF4T9dJVIuzs9sb",
+	"k06vS5zuBGOn095tOz233XZapO232ru9tuuLuRkiwxpY45a/h91m2+nt+hOng/Ge02t1uk5v0t5rdr3e",
+	"HiatzU6Q54xZ+0OfJuvCs57lQNkksItRktYiEX9oZQ2pjQYRWgcnr4g/SKu66PRcqI17NyV0SGV+t9I1",
+	"JboFr5L6XyZ0C0TGYSoxstrcBoLls3UjFjCjoWlEh3p1RT5WiY3gmgb0GvgDwrvasaN+c0SfzyIONtjX",
+	"1Qvxq8Z8CR55mj+/ckobRJWo0f5xJZaKLMLrrk+V0Npcj03wMc11OnxaANI+ogxNFhEkoClDVIgwkFcx",
+	"Q0FcbvH+EuFJf1RGUnE1dRlpLYAmq4ivSe7lNeeVL/VvItjmV5dxf1x2fEviDXjxCZpYbSjKrPyTKhxU",
+	"ja+I+KgYfgMBEkxS4gSHIbvjgDYZM+W6hQ1yeXZkK1VuotQ8NkE4gY7K7irAEAN5OglI6HMUBrKiN0r1",
+	"GbTgxAc4SzONz8DBbAzp92yBPEwR4FrOsG7D7CqgqgTgeKnvAnXFz3jBRfsj/coIQDgPpL9BDawsXmU/",
+	"W89vgOStR0RmTMiSjN6qrzqiCC+H1Cx1PqvSZb9MxIpPYJL5qJXE7NREAL4XE7mMwsyb5XqkSsx2zCCR",
+	"59YpqwnyoJTKXyQu5LehQ+rrkhRSO1z+cQXvSuH1JRXKnZBdr75GyZV/ytY6SlyZMtE/WwDOTgpuBpGG",
+	"Wmxs4uw8EmOr6+8UE/mDujnt0vsmY6UADjngcFhUdk7uibcQDaj7lQ2lwevc51/E+2q6TnEck9k8finL",
+	"k7bsvC+1WK/OLsxxYCn5Y9lwJMifX0IRsZYgtdrMwKntiay/53THPeJ0/D3P6Y+72DFr8D3de8iu1zsQ",
+	"Ba//6S8sHiyhFBi/DU1VTim6LZdbByhkHg5RQHmMqUfQ1uiaoZixEMWY36BoQUeAm5LqK4OdHfhmyng8",
+	"6Lk9F9RhNdnihdctoYQnUrqqgnfDuG6WaIhFcXIgYWCSi/MgyoBZTFiUBbFsoDfqFkyKehaBP9ToCsol",
+	"lvT0OrkfF8pmgj7D7ijcthHq21quSaU6rycrLHgJIS+UUyPQXNY+LXaawjajFH8ZHZwepqWrt0abVDeR",
+	"C6e6zVVKy3YNlWlPMkFFRr+5mW2Nqg/9f//rfzO9AusX+zPLgn8gY9GXjmLE1wCROdrB80DMUP2eaZWL",
+	"zxl8XtJ46+g4rTOuYoh49VyqMu2yPSZ5u0WuBEgioSMUcCFTPjVXMIE/GtlolIP7hJ+SEM08NWV4SskQ",
+	"0HgRhLETJFXOdZxZZMO24IQIYhgV3QkFviUKdg5SxhUoFOxrFMTohpC5qjYe4pjICrpp8d0gNiruBhTN",
+	"yIxFywZ6T5Nrh4hkt5/E6hRfMjqkJaIGiuFv74NowL4fCckRSF8iowSFjM3hulsi1Zu6xQwvUUSwN5V2",
+	"YLLZdE3Ih48P/38AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

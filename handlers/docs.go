@@ -73,3 +73,8 @@ func (d Docs) GetDocs(context.Context, gen.GetDocsRequestObject) (gen.GetDocsRes
 func (d Docs) GetDocsScript(context.Context, gen.GetDocsScriptRequestObject) (gen.GetDocsScriptResponseObject, error) {
 	return gen.GetDocsScript200ApplicationjavascriptResponse{Body: bytes.NewReader(redocScript), ContentLength: int64(len(redocScript))}, nil
 }
+
+// GetRoot leads a visitor to the reference.
+func (Docs) GetRoot(context.Context, gen.GetRootRequestObject) (gen.GetRootResponseObject, error) {
+	return gen.GetRoot302Response{Headers: gen.GetRoot302ResponseHeaders{Location: ptr("/docs")}}, nil
+}

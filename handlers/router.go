@@ -29,6 +29,7 @@ type Config struct {
 	// delivery.NewTransport(AllowedTargets, nil), which reaches only public addresses and these.
 	TargetTransport http.RoundTripper
 	AllowedTargets  []netip.Prefix
+	Operator
 }
 
 // maxBodyBytes bounds every request body; no operation needs more.
@@ -64,16 +65,22 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	op, err := cfg.Operator.build(spec, st, log)
+	if err != nil {
+		return nil, err
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errs.HTTPErrorHandler
 	e.Pre(dropUnsafeRequestID)
 	e.Use(
+		op.countRequests,
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		requestLogger(log),
 		middleware.Recover(),
 		middleware.BodyLimit(maxBodyBytes),
+		op.inspector.capture,
 		v.middleware,
 	)
 	targets := cfg.TargetTransport
@@ -94,6 +101,8 @@ func New(cfg Config) (*echo.Echo, error) {
 		Shipping:    Shipping{store: st},
 		Ingest:      Ingest{store: st},
 		SuperOffice: SuperOffice{store: st, tester: newTargetTester(targets)},
+		Metrics:     op.metrics,
+		Inspector:   op.inspector,
 	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(server, nil))
 	return e, nil
