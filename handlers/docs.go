@@ -64,9 +64,14 @@ func (d Docs) GetOpenAPIJSON(context.Context, gen.GetOpenAPIJSONRequestObject) (
 	return gen.GetOpenAPIJSON200JSONResponse(d.spec), nil
 }
 
+// docsPolicy keeps the page to this service: Redoc's footer would otherwise fetch its logo from
+// a CDN (the image is hidden when it fails). Redoc needs inline styles, workers and eval.
+const docsPolicy = "default-src 'self' data: blob: 'unsafe-inline' 'unsafe-eval'"
+
 // GetDocs serves the reference page.
 func (d Docs) GetDocs(context.Context, gen.GetDocsRequestObject) (gen.GetDocsResponseObject, error) {
-	return gen.GetDocs200TexthtmlResponse{Body: bytes.NewReader([]byte(docsPage)), ContentLength: int64(len(docsPage))}, nil
+	return gen.GetDocs200TexthtmlResponse{Body: bytes.NewReader([]byte(docsPage)), ContentLength: int64(len(docsPage)),
+		Headers: gen.GetDocs200ResponseHeaders{ContentSecurityPolicy: ptr(docsPolicy)}}, nil
 }
 
 // GetDocsScript serves Redoc's bundle.
