@@ -82,7 +82,7 @@ func TestDocsPageListsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pageRequests := regexp.MustCompile(`"initiator":"` + regexp.QuoteMeta(env.URL) + `"[^\n]*?"url":"([^"]+)"`).FindAllSubmatch(log, -1)
+	pageRequests := regexp.MustCompile(`"initiator":"`+regexp.QuoteMeta(env.URL)+`"[^\n]*?"url":"([^"]+)"`).FindAllSubmatch(log, -1)
 	if len(pageRequests) == 0 {
 		t.Fatal("the net log shows no request of the page; cannot tell where it went")
 	}
