@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -79,7 +80,21 @@ func (d Docs) GetDocsScript(context.Context, gen.GetDocsScriptRequestObject) (ge
 	return gen.GetDocsScript200ApplicationjavascriptResponse{Body: bytes.NewReader(redocScript), ContentLength: int64(len(redocScript))}, nil
 }
 
+// rootPage leads to the reference by a relative URL, so that it also works behind a path prefix.
+const rootPage = `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta http-equiv="refresh" content="0; url=docs">
+  <title>webhookd</title>
+</head>
+<body>
+  <p><a href="docs">API reference</a></p>
+</body>
+</html>
+`
+
 // GetRoot leads a visitor to the reference.
 func (Docs) GetRoot(context.Context, gen.GetRootRequestObject) (gen.GetRootResponseObject, error) {
-	return gen.GetRoot302Response{Headers: gen.GetRoot302ResponseHeaders{Location: ptr("/docs")}}, nil
+	return gen.GetRoot200TexthtmlResponse{Body: strings.NewReader(rootPage), ContentLength: int64(len(rootPage))}, nil
 }

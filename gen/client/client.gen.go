@@ -2042,7 +2042,7 @@ type ClientInterface interface {
 
 	// GetRoot Home
 	//
-	// Leads to the API reference at `/docs`.
+	// A page that leads to the API reference at `/docs` (a browser follows it at once).
 	//
 	// Corresponds with GET / (the `GetRoot` operationId).
 	GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2650,7 +2650,7 @@ type ClientInterface interface {
 
 // GetRoot Home
 //
-// Leads to the API reference at `/docs`.
+// A page that leads to the API reference at `/docs` (a browser follows it at once).
 //
 // Corresponds with GET / (the `GetRoot` operationId).
 func (c *Client) GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6181,7 +6181,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetRootWithResponse Home
 	//
-	// Leads to the API reference at `/docs`.
+	// A page that leads to the API reference at `/docs` (a browser follows it at once).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6845,16 +6845,9 @@ type ClientWithResponsesInterface interface {
 	BirdListWebhookSubscriptionLogsWithResponse(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params *BirdListWebhookSubscriptionLogsParams, reqEditors ...RequestEditorFn) (*BirdListWebhookSubscriptionLogsResponse, error)
 }
 
-// GetRootResponse302Headers the declared response headers of an HTTP 302 response for GetRoot
-type GetRootResponse302Headers struct {
-	Location *string
-}
-
 type GetRootResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// Headers302 the parsed response headers for an HTTP 302 response
-	Headers302 *GetRootResponse302Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -9796,7 +9789,7 @@ func (r BirdListWebhookSubscriptionLogsResponse) ContentType() string {
 
 // GetRootWithResponse Home
 //
-// Leads to the API reference at `/docs`.
+// A page that leads to the API reference at `/docs` (a browser follows it at once).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10872,19 +10865,6 @@ func ParseGetRootResponse(rsp *http.Response) (*GetRootResponse, error) {
 	response := &GetRootResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
-	}
-
-	switch {
-	case rsp.StatusCode == 302:
-		var headers GetRootResponse302Headers
-		if values := rsp.Header.Values("Location"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.Location = &value
-		}
-		response.Headers302 = &headers
 	}
 
 	return response, nil
