@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// adminToken returns WEBHOOKS_ADMIN_TOKEN or, when it is unset, the token generated on the first
+// loadAdminToken returns WEBHOOKS_ADMIN_TOKEN or, when it is unset, the token generated on the first
 // start and kept in the data directory, so that a restart keeps the operator's credentials.
-func adminToken(dataDir string) (token string, generated bool, err error) {
+func loadAdminToken(dataDir string) (token string, generated bool, err error) {
 	if t := os.Getenv("WEBHOOKS_ADMIN_TOKEN"); t != "" {
 		return t, false, nil
 	}

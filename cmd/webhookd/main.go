@@ -75,7 +75,7 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	adminToken, demo, err := adminToken(dataDir)
+	adminToken, demo, err := loadAdminToken(dataDir)
 	if err != nil {
 		return err
 	}
