@@ -31,7 +31,9 @@ func TestTypeScriptClients(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(name, args...)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), env...)
+		// The pinned Node (package.json's "node") runs the tools and the scripts.
+		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		cmd.Env = append(cmd.Env, env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
@@ -63,7 +65,7 @@ func TestTypeScriptClients(t *testing.T) {
 	env := apitest.New(t)
 	serverEnv := []string{"BASE_URL=" + env.URL, "ADMIN_TOKEN=" + apitest.AdminToken}
 	for _, script := range scripts {
-		out := run(serverEnv, "node", filepath.Join(ts, "dist", script))
+		out := run(serverEnv, filepath.Join(bin, "node"), filepath.Join(ts, "dist", script))
 		if !strings.Contains(out, "ok:") {
 			t.Errorf("%s printed %q", script, out)
 		}
