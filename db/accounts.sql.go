@@ -449,6 +449,50 @@ func (q *Queries) HitRateLimit(ctx context.Context, arg HitRateLimitParams) (int
 	return hits, err
 }
 
+const listAccounts = `-- name: ListAccounts :many
+SELECT id, name, management_api, created_at, updated_at FROM accounts
+WHERE $1::timestamptz IS NULL
+   OR (created_at, id) < ($1::timestamptz, $2::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT $3
+`
+
+type ListAccountsParams struct {
+	BeforeCreatedAt sql.NullTime
+	BeforeID        uuid.NullUUID
+	MaxRows         int32
+}
+
+// ListAccounts pages through every tenant, newest first.
+func (q *Queries) ListAccounts(ctx context.Context, arg ListAccountsParams) ([]Account, error) {
+	rows, err := q.db.QueryContext(ctx, listAccounts, arg.BeforeCreatedAt, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Account{}
+	for rows.Next() {
+		var i Account
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.ManagementApi,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listScopes = `-- name: ListScopes :many
 SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id
 `

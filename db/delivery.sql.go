@@ -151,6 +151,28 @@ func (q *Queries) CreateEvent(ctx context.Context, arg CreateEventParams) (Event
 	return i, err
 }
 
+const deliveryQueueStats = `-- name: DeliveryQueueStats :one
+SELECT count(*)::bigint AS due,
+       COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0)::float8 AS oldest_due_seconds
+FROM deliveries
+WHERE status = 'pending' AND next_attempt_at <= now()
+  AND (lease_until IS NULL OR lease_until < now())
+`
+
+type DeliveryQueueStatsRow struct {
+	Due              int64
+	OldestDueSeconds float64
+}
+
+// DeliveryQueueStats counts the deliveries due now and not leased, and how long the oldest has
+// been due (0 when none is), for /metrics.
+func (q *Queries) DeliveryQueueStats(ctx context.Context) (DeliveryQueueStatsRow, error) {
+	row := q.db.QueryRowContext(ctx, deliveryQueueStats)
+	var i DeliveryQueueStatsRow
+	err := row.Scan(&i.Due, &i.OldestDueSeconds)
+	return i, err
+}
+
 const disableSubscription = `-- name: DisableSubscription :exec
 UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_timestamp()
 WHERE id = $1 AND status = 'active'

@@ -790,6 +790,12 @@ type AccountCreated struct {
 	Voucherify  VoucherifyCredentials  `json:"voucherify"`
 }
 
+// AccountList defines model for AccountList.
+type AccountList struct {
+	NextPageToken *string   `json:"nextPageToken,omitempty"`
+	Results       []Account `json:"results"`
+}
+
 // AccountUpdate defines model for AccountUpdate.
 type AccountUpdate struct {
 	// Features What the account's plan includes.
@@ -1114,6 +1120,21 @@ type IngestedEvent struct {
 	Duplicate  bool               `json:"duplicate"`
 	ExternalId string             `json:"externalId"`
 	Id         openapi_types.UUID `json:"id"`
+}
+
+// InspectedRequest defines model for InspectedRequest.
+type InspectedRequest struct {
+	// Body The body as received.
+	Body       string              `json:"body"`
+	Headers    map[string][]string `json:"headers"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	ReceivedAt time.Time           `json:"receivedAt"`
+}
+
+// InspectedRequestList defines model for InspectedRequestList.
+type InspectedRequestList struct {
+	Results []InspectedRequest `json:"results"`
 }
 
 // JsonPatch A JSON Patch document (RFC 6902).
@@ -1764,6 +1785,9 @@ type ArkynUnauthorized = ArkynError
 // BirdPayloadTooLarge An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type BirdPayloadTooLarge = ErrorDetailed
 
+// InspectorOff defines model for InspectorOff.
+type InspectorOff = AdminError
+
 // ShippingBadRequest defines model for ShippingBadRequest.
 type ShippingBadRequest = ShippingError
 
@@ -1834,6 +1858,15 @@ type ErrorResponseNotFound = ErrorDetailed
 
 // ErrorResponseUnauthorized An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type ErrorResponseUnauthorized = ErrorDetailed
+
+// AdminListAccountsParams defines parameters for AdminListAccounts.
+type AdminListAccountsParams struct {
+	// Limit How many accounts a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page.
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
 
 // AdminListDeliveriesParams defines parameters for AdminListDeliveries.
 type AdminListDeliveriesParams struct {
@@ -1912,6 +1945,9 @@ type SuperOfficePutWebhookParams struct {
 	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
 	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
 }
+
+// InspectorReceiveJSONBody defines parameters for InspectorReceive.
+type InspectorReceiveJSONBody = interface{}
 
 // ArkynListTrafficSourcesParams defines parameters for ArkynListTrafficSources.
 type ArkynListTrafficSourcesParams struct {
@@ -2003,6 +2039,9 @@ type SuperOfficePutWebhookJSONRequestBody = Webhook
 // IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
 type IngestEventJSONRequestBody = IngestEvent
 
+// InspectorReceiveJSONRequestBody defines body for InspectorReceive for application/json ContentType.
+type InspectorReceiveJSONRequestBody = InspectorReceiveJSONBody
+
 // VoucherifyCreateWebhookJSONRequestBody defines body for VoucherifyCreateWebhook for application/json ContentType.
 type VoucherifyCreateWebhookJSONRequestBody = ManagementProjectsWebhooksCreateRequestBody
 
@@ -2032,6 +2071,12 @@ type BirdUpdateWebhookSubscriptionJSONRequestBody = UpdateWebhookSubscription
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetRoot Home
+	// (GET /)
+	GetRoot(ctx echo.Context) error
+	// AdminListAccounts List accounts
+	// (GET /admin/v1/accounts)
+	AdminListAccounts(ctx echo.Context, params AdminListAccountsParams) error
 	// AdminCreateAccount Create an account
 	// (POST /admin/v1/accounts)
 	AdminCreateAccount(ctx echo.Context) error
@@ -2110,6 +2155,12 @@ type ServerInterface interface {
 	// IngestEvent Send an event
 	// (POST /ingest/v1/events)
 	IngestEvent(ctx echo.Context) error
+	// InspectorListRequests List received webhooks
+	// (GET /inspector/v1/requests)
+	InspectorListRequests(ctx echo.Context) error
+	// InspectorReceive Receive a webhook
+	// (POST /inspector/v1/requests)
+	InspectorReceive(ctx echo.Context) error
 	// VoucherifyListWebhooks List Webhooks
 	// (GET /management/v1/projects/{projectId}/webhooks)
 	VoucherifyListWebhooks(ctx echo.Context, projectId ProjectId) error
@@ -2125,6 +2176,9 @@ type ServerInterface interface {
 	// VoucherifyUpdateWebhook Update Webhook
 	// (PUT /management/v1/projects/{projectId}/webhooks/{webhookId})
 	VoucherifyUpdateWebhook(ctx echo.Context, projectId ProjectId, webhookId WebhookId) error
+	// GetMetrics Metrics
+	// (GET /metrics)
+	GetMetrics(ctx echo.Context) error
 	// GetOpenAPIJSON This document (JSON)
 	// (GET /openapi.json)
 	GetOpenAPIJSON(ctx echo.Context) error
@@ -2187,6 +2241,40 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// GetRoot converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRoot(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRoot(ctx)
+	return err
+}
+
+// AdminListAccounts converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListAccounts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListAccountsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", ctx.QueryParams(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListAccounts(ctx, params)
+	return err
 }
 
 // AdminCreateAccount converts echo context to params.
@@ -2629,6 +2717,24 @@ func (w *ServerInterfaceWrapper) IngestEvent(ctx echo.Context) error {
 	return err
 }
 
+// InspectorListRequests converts echo context to params.
+func (w *ServerInterfaceWrapper) InspectorListRequests(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InspectorListRequests(ctx)
+	return err
+}
+
+// InspectorReceive converts echo context to params.
+func (w *ServerInterfaceWrapper) InspectorReceive(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InspectorReceive(ctx)
+	return err
+}
+
 // VoucherifyListWebhooks converts echo context to params.
 func (w *ServerInterfaceWrapper) VoucherifyListWebhooks(ctx echo.Context) error {
 	var err error
@@ -2730,6 +2836,15 @@ func (w *ServerInterfaceWrapper) VoucherifyUpdateWebhook(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.VoucherifyUpdateWebhook(ctx, projectId, webhookId)
+	return err
+}
+
+// GetMetrics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMetrics(ctx)
 	return err
 }
 
@@ -3147,6 +3262,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts", wrapper.AdminListAccounts, options.OperationMiddlewares["adminListAccounts"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts", wrapper.AdminCreateAccount, options.OperationMiddlewares["adminCreateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
@@ -3173,11 +3290,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.POST(options.BaseURL+"/ingest/v1/events", wrapper.IngestEvent, options.OperationMiddlewares["ingestEvent"]...)
+	router.GET(options.BaseURL+"/inspector/v1/requests", wrapper.InspectorListRequests, options.OperationMiddlewares["inspectorListRequests"]...)
+	router.POST(options.BaseURL+"/inspector/v1/requests", wrapper.InspectorReceive, options.OperationMiddlewares["inspectorReceive"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyListWebhooks, options.OperationMiddlewares["voucherifyListWebhooks"]...)
 	router.POST(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyCreateWebhook, options.OperationMiddlewares["voucherifyCreateWebhook"]...)
 	router.DELETE(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyDeleteWebhook, options.OperationMiddlewares["voucherifyDeleteWebhook"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyGetWebhook, options.OperationMiddlewares["voucherifyGetWebhook"]...)
 	router.PUT(options.BaseURL+"/management/v1/projects/:projectId/webhooks/:webhookId", wrapper.VoucherifyUpdateWebhook, options.OperationMiddlewares["voucherifyUpdateWebhook"]...)
+	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
 	router.GET(options.BaseURL+"/traffic-source", wrapper.ArkynListTrafficSources, options.OperationMiddlewares["arkynListTrafficSources"]...)
@@ -3221,6 +3341,8 @@ type ArkynPayloadTooLargeJSONResponse ArkynError
 type ArkynUnauthorizedJSONResponse ArkynError
 
 type BirdPayloadTooLargeJSONResponse ErrorDetailed
+
+type InspectorOffJSONResponse AdminError
 
 type ShippingBadRequestResponseHeaders struct {
 	XRateLimitLimit     *int
@@ -3322,6 +3444,83 @@ type ErrorResponseInvalidRequestJSONResponse ErrorValidation
 type ErrorResponseNotFoundJSONResponse ErrorDetailed
 
 type ErrorResponseUnauthorizedJSONResponse ErrorDetailed
+
+type GetRootRequestObject struct {
+}
+
+type GetRootResponseObject interface {
+	VisitGetRootResponse(w http.ResponseWriter) error
+}
+
+type GetRoot200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetRoot200TexthtmlResponse) VisitGetRootResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type AdminListAccountsRequestObject struct {
+	Params AdminListAccountsParams
+}
+
+type AdminListAccountsResponseObject interface {
+	VisitAdminListAccountsResponse(w http.ResponseWriter) error
+}
+
+type AdminListAccounts200JSONResponse AccountList
+
+func (response AdminListAccounts200JSONResponse) VisitAdminListAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAccounts400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListAccounts400JSONResponse) VisitAdminListAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAccounts401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListAccounts401JSONResponse) VisitAdminListAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type AdminCreateAccountRequestObject struct {
 	Body *AdminCreateAccountJSONRequestBody
@@ -4690,8 +4889,13 @@ type GetDocsResponseObject interface {
 	VisitGetDocsResponse(w http.ResponseWriter) error
 }
 
+type GetDocs200ResponseHeaders struct {
+	ContentSecurityPolicy *string
+}
+
 type GetDocs200TexthtmlResponse struct {
 	Body          io.Reader
+	Headers       GetDocs200ResponseHeaders
 	ContentLength int64
 }
 
@@ -4700,6 +4904,9 @@ func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseW
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
 	}
 	w.WriteHeader(200)
 
@@ -4848,6 +5055,99 @@ func (response IngestEvent413JSONResponse) VisitIngestEventResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorListRequestsRequestObject struct {
+}
+
+type InspectorListRequestsResponseObject interface {
+	VisitInspectorListRequestsResponse(w http.ResponseWriter) error
+}
+
+type InspectorListRequests200JSONResponse InspectedRequestList
+
+func (response InspectorListRequests200JSONResponse) VisitInspectorListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorListRequests401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response InspectorListRequests401JSONResponse) VisitInspectorListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorListRequests404JSONResponse struct{ InspectorOffJSONResponse }
+
+func (response InspectorListRequests404JSONResponse) VisitInspectorListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorReceiveRequestObject struct {
+	Body *InspectorReceiveJSONRequestBody
+}
+
+type InspectorReceiveResponseObject interface {
+	VisitInspectorReceiveResponse(w http.ResponseWriter) error
+}
+
+type InspectorReceive204Response struct {
+}
+
+func (response InspectorReceive204Response) VisitInspectorReceiveResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type InspectorReceive400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response InspectorReceive400JSONResponse) VisitInspectorReceiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InspectorReceive404JSONResponse struct{ InspectorOffJSONResponse }
+
+func (response InspectorReceive404JSONResponse) VisitInspectorReceiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5262,6 +5562,24 @@ func (response VoucherifyUpdateWebhook413JSONResponse) VisitVoucherifyUpdateWebh
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetricsRequestObject struct {
+}
+
+type GetMetricsResponseObject interface {
+	VisitGetMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetMetrics200TextResponse string
+
+func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
 	return err
 }
 
@@ -7034,6 +7352,12 @@ func (response BirdListWebhookSubscriptionLogs422JSONResponse) VisitBirdListWebh
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetRoot Home
+	// (GET /)
+	GetRoot(ctx context.Context, request GetRootRequestObject) (GetRootResponseObject, error)
+	// AdminListAccounts List accounts
+	// (GET /admin/v1/accounts)
+	AdminListAccounts(ctx context.Context, request AdminListAccountsRequestObject) (AdminListAccountsResponseObject, error)
 	// AdminCreateAccount Create an account
 	// (POST /admin/v1/accounts)
 	AdminCreateAccount(ctx context.Context, request AdminCreateAccountRequestObject) (AdminCreateAccountResponseObject, error)
@@ -7112,6 +7436,12 @@ type StrictServerInterface interface {
 	// IngestEvent Send an event
 	// (POST /ingest/v1/events)
 	IngestEvent(ctx context.Context, request IngestEventRequestObject) (IngestEventResponseObject, error)
+	// InspectorListRequests List received webhooks
+	// (GET /inspector/v1/requests)
+	InspectorListRequests(ctx context.Context, request InspectorListRequestsRequestObject) (InspectorListRequestsResponseObject, error)
+	// InspectorReceive Receive a webhook
+	// (POST /inspector/v1/requests)
+	InspectorReceive(ctx context.Context, request InspectorReceiveRequestObject) (InspectorReceiveResponseObject, error)
 	// VoucherifyListWebhooks List Webhooks
 	// (GET /management/v1/projects/{projectId}/webhooks)
 	VoucherifyListWebhooks(ctx context.Context, request VoucherifyListWebhooksRequestObject) (VoucherifyListWebhooksResponseObject, error)
@@ -7127,6 +7457,9 @@ type StrictServerInterface interface {
 	// VoucherifyUpdateWebhook Update Webhook
 	// (PUT /management/v1/projects/{projectId}/webhooks/{webhookId})
 	VoucherifyUpdateWebhook(ctx context.Context, request VoucherifyUpdateWebhookRequestObject) (VoucherifyUpdateWebhookResponseObject, error)
+	// GetMetrics Metrics
+	// (GET /metrics)
+	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
 	// GetOpenAPIJSON This document (JSON)
 	// (GET /openapi.json)
 	GetOpenAPIJSON(ctx context.Context, request GetOpenAPIJSONRequestObject) (GetOpenAPIJSONResponseObject, error)
@@ -7196,6 +7529,54 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetRoot operation middleware
+func (sh *strictHandler) GetRoot(ctx echo.Context) error {
+	var request GetRootRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRoot(ctx.Request().Context(), request.(GetRootRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRoot")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRootResponseObject); ok {
+		return validResponse.VisitGetRootResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListAccounts operation middleware
+func (sh *strictHandler) AdminListAccounts(ctx echo.Context, params AdminListAccountsParams) error {
+	var request AdminListAccountsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListAccounts(ctx.Request().Context(), request.(AdminListAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListAccounts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListAccountsResponseObject); ok {
+		return validResponse.VisitAdminListAccountsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // AdminCreateAccount operation middleware
@@ -8188,6 +8569,75 @@ func (sh *strictHandler) IngestEvent(ctx echo.Context) error {
 	return nil
 }
 
+// InspectorListRequests operation middleware
+func (sh *strictHandler) InspectorListRequests(ctx echo.Context) error {
+	var request InspectorListRequestsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InspectorListRequests(ctx.Request().Context(), request.(InspectorListRequestsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InspectorListRequests")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InspectorListRequestsResponseObject); ok {
+		return validResponse.VisitInspectorListRequestsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InspectorReceive operation middleware
+func (sh *strictHandler) InspectorReceive(ctx echo.Context) error {
+	var request InspectorReceiveRequestObject
+
+	var body InspectorReceiveJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InspectorReceive(ctx.Request().Context(), request.(InspectorReceiveRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InspectorReceive")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InspectorReceiveResponseObject); ok {
+		return validResponse.VisitInspectorReceiveResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // VoucherifyListWebhooks operation middleware
 func (sh *strictHandler) VoucherifyListWebhooks(ctx echo.Context, projectId ProjectId) error {
 	var request VoucherifyListWebhooksRequestObject
@@ -8356,6 +8806,29 @@ func (sh *strictHandler) VoucherifyUpdateWebhook(ctx echo.Context, projectId Pro
 		return err
 	} else if validResponse, ok := response.(VoucherifyUpdateWebhookResponseObject); ok {
 		return validResponse.VisitVoucherifyUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMetrics operation middleware
+func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
+	var request GetMetricsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMetrics(ctx.Request().Context(), request.(GetMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMetrics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMetricsResponseObject); ok {
+		return validResponse.VisitGetMetricsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9003,389 +9476,413 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cuM2sj/+Kvjyt1Vjb0iZutmWplLneG6JN3M7YzuTTTzHgkjIYkwBCgHZo5l11T7E7wm+f+yD7ZN8",
-	"Cw2ABG8SJXsy2cxUnZMdiyQujUaju9H96Y9OwGZzRgkV3Bl+dMh7PJvHBP59lFwt6VsynjJ2Jf++xvGC",
-	"yH8ECcGChEfCGTodv9Pz/LbX7p+2/WHXH/p+y/f9nx3XCSMesCR8PMWUkvg4dIbO4PBgv9/rdtq++Zfj",
-	"OpF80h/7ZH/cDrxOeDDxerg/8Aa43/b8oDvp4wMyCDttx3VEgieTKDhhiyQg0GS70+319w8OPfkPryf/",
-	"M5D/Mb8P8DhwXGcxD0tj7vin7f6wk4359tZ1HkVJqCd9shjzIInmImJ0NQHaba/TP213h/3usLff6vUG",
-	"3X5P0oBcEyrfIjMcxa2ICpLgANrTz55FsSAJd4a/vNOUGPRwZ7IfHHq9A0y83mF74I3JZOztH/Tbgd8e",
-	"HLS7Y8d1WHKJafQBy8aAEJNJG/cHvYGHD/ye1zsMO95gEA68cScIJ+ODCZl0ieM6nCTXUUCcoROoheHy",
-	"R4HFgjtDJ6JyeNfyRUFm8xgL+WYV/fSUe8N2Z9jttHy/3xvAlBdJ7AydqRBzPtzbu1GkbGnG2ts/HJPe",
-	"YZ94/QnGXq+73/UO/W7X65Bu2OnuH3b9UM7uhiVXfI71Go874QH2213vcD+UzIEPvMNOr+8dTroH7X5w",
-	"eIBJBxbvZBrN5xG9XLeAIRZY/q+e7FAkC+KaZb3AepJ9z+96ncFpe3/oSyZJF1Qul8N1Xxeaji39uSRn",
-	"8ZGmXtWjkMSk5pFaFfjzEt4QCQ6u5BtznATlFwwH3UwvFPc7rkPxTK7gmRoA0oRBL+XPkhmChMjZ/vuf",
-	"/3ej/8s4wqZWz/MP5JZKqZXnBc0DrYDNDF/wPd2MR2g4ZxEVzi0sJDu6JFQ8IRO8iEWVEHqaJCzhT+W+",
-	"Uhz6NF2ZgFGBA2EtiPnFEPud63xPcAgb7+Ot67xUVHJc53XC5iQREdFP3pDLiAuSkNAZ0kUc278ccc6C",
-	"CLaIenRiyOm4zolQe+fI7KdTnFwScZbo4Z4u5/KxpoPjmiUybek/S31oWsh94VuUWk8iNuf/ba3AGopx",
-	"LF/LGCsjl/OTd0ooBrGGgxlxMvq9SuCdAhUdDtJaSpxk5hRoKjlnH4RJVx4gKedUUvmjk/4h5993nSd6",
-	"QYcTHHPiOk9/PeMkAeK4zjOWzHCsxwZDdZ1ni7jwy3cJW8yPw/fwiX7E2YV++pokXAlY33XeYHoF/zhl",
-	"LBbRPGtEr+axFPAUx9mYXUcOqNDsrcUqvAv/WMMwqTi9uWnZ20jtIb6Yk4TJg5Gs5Kw6Ypd57U9EaWvD",
-	"dNvlHfM84sLaNb+slCz1u2LdJrgL29cLlxPB5nPYr5+TWUqCqdu+fQeE/iq/V8pv17l4HtErGKrizOeY",
-	"C6CMRSvn9auTU9R4UYeo73fRiVLz0BnF1ziK8ThWYod9PSi+HhRfD4q1B4W1NZ0TEk9WkBbPo73r9p7+",
-	"fK/bNirs1xPmE54wd1ygd/YKvSG/LUhukf64MvH3kwe3eRLxRZyn0AvCOb6UX6gOEab8RjIW6vg+evWD",
-	"HNoiCAjnysCGXTG1SfEGC/I8mkXCg/+CZU4si93RC8MRjmN2Q0I0Jwm6iWjIbtCEJUhMI46OXh+jK7Js",
-	"ScIHUzIDy16ouURUkEuSwFzs/t6QGY5oRC9X9BmTiUARRWJKULBIEkKF7nvDrjipmNrbKalqGhEacld2",
-	"e0aj94iTgNGQr+nw1nXmOMEzIjRpj4KALaiQO6XY7+mUIKweP+AoCmXTkXwwx2KaOQxw2oLrJOS3RQRC",
-	"RflJspFMpDiXzLhYROCgUCPjIpGkleN6nbBfSVA5ktcJu45CAkRY0Oi3BUFRSKiIJhFJEJvAg7n6vmaU",
-	"87T1VaP8S0KkePj/9jJf5556yvdeG7plA1V8f0JiElSs2yv4B45RwGYzjDiRlBckRHHEhRz1PN2+SDAU",
-	"0SBehMTwUQLbqIVeiSlJ0CQiccgRToAIFEkxR0LEFkJ+mpBwERA0x8uY4RDx6AMZonMQFy7s+XOnhbSG",
-	"jb5FfMpu5D7RraYU+21BkmVGsr9wNbEKhrKWLd33dSxkHEm1DBQ15JyICvACzyIazRYzZ9h2q3bUiuE0",
-	"4iMt1FDA6CS6XCTgN60Z+k3a1525Khu2NQnbLVlHXzNebr27ar/eVDZ9t7371nbCVg7SvLByZFYr29JT",
-	"E84eEEi9hPA5o1zfV4SziGrJB156RgVR/8TzeRwFsOZ7v3LlDLavOuAots82nFwt1VtaAZBvtK66vw7e",
-	"d/4bHrby6sBC67jOfuhP2pND4nVxv+318CHxBmGbeJ3J/qQdDMYHuO3Lc3wcJUDVbf3423jI3eLNRZX2",
-	"NSFYLBJFlxmm+JLMCBVH80hr9Lfay9xootZ5ohzOlsIhyVywHSQVaU4xv1A0l2MvXEHYY+/rsV+zRTAl",
-	"STRZytaz00GdFBenSXz1PPq+J5nntinvGY6CT2rPUhfdRGIqJbfyqfOWHDKw5CMcWgrmBlwZ0WscR2H+",
-	"6omFSjTCo4tEN+w6s1Qb07+hMQuXQ3McLdE5LMW5gyKOZhHnapc3J4OcinJN1FDC9BsywhFlAs2wCKYg",
-	"fVUjGUleMvGMLWi4IUGo9VmRIpSJiwk8tGmhVweGo57e25RfMrP2aIq5UkWlEDRzfK3O7VPGnkv1eMOp",
-	"CuuzbRZfnn9iiQRjKIZ27nWpJWtJPoKmpRqOaaaLC3xFONrZ76EfokcPURu9iB6Bth7RS8JlK7stJFsJ",
-	"GKUEbkNlW0HMOAkRnghokWhzIiPoGcULMWVJ9IFsyjiLwqdFiuae5/gHAakRlgNAY4ITOTh2RWDI6WF2",
-	"r8RVfaWd6L2KWIJuEkYvFUHkEXSvgiWbc+GOfYhmCylNCDLE0AqDFtTWKOR8KDuVI69p+yXTE5srpa2u",
-	"nebklISoJeexmiiK6HwhUIgFdhFGMxxL5YeEKApdSVfKkFx/uWcU1dQgM0o/Y8k4CkM1rc0E1qsbSpIa",
-	"avydLVDIQDixG72DNPWRsvtbGX2yMdwbeSS35ftDYxIzegmmC6YMrBR5KGek2FJ055iqhhyn+aFkMjul",
-	"Qdq5nMtNhSc7a8wYKGkrmcMgP+XK1j8ZgYHfIsGNgu+iG8yzQWZ0/gTHR4NT4pPuxrqTo70vT4qNzwTZ",
-	"1x3OhNVC0EgOEARWHIXd3/2yiZH3elyST8j7uTxeYLqPoiT8dCqFXuunwA9p+/etWBBJgFZIBI5iQ79m",
-	"LKKUiU1ZxIQDbX1QpidFjmbEXNBp4o1xtS5mK8VmUnKnq/X928mrly0r9qrn+5uYJWZujXZbudd1ftiq",
-	"rvU3e+UPVnlXm7aUfVTnQG3ekvzg1g4I2/YATwgOX9F4uXL9J2nj+dXPfNNKWcShx2i8zC96994X3fQ5",
-	"w0tY+JCpY28HZ2OAFxhFGN0kkSC7XyBL3KcNWuSIamP0bYVPzz76bbbo3Ttb8DkJoklEwkrfIgrYIg5h",
-	"NGOSDegL44lPcMAWWUO78y8EYxdx81PW4o1295OdE3c8cr84fkkfbqx9xtlXtaySYEEu4MUL8j4gJCw4",
-	"J04ZQzNMl0bJ4C30OiaYS5tjifAljiiKsVArkxCRLC9gzZxh+3A7ZSOdby03yTcQjBmZMRf44o0ciHek",
-	"BlK8VThR951oQUUUq4sbdS2aSOLzjS5e/6xMd0KSa5I8zZilMdNNcBQvktXyiUPrF+pnm9tO2IyIaUQv",
-	"0Q1cVyeMXkoVgi0SRPLHV/+eVdm1XVvU+RRewiKNat2Fx5ntZtx2dnRCerq375U8q3q1KPOjfAlm/0zZ",
-	"X3e3l1PCwD9UBlEaFyMPDvVX5kGkCCcJXracdzo5QL22SOKSl/HszfOW8+62aFBdRteEgisPPCd6VC1n",
-	"G4pmFKmlbfYKUnP8kk45trXhTJlyJZRDqpyh89QoN4jja2Ls04jmjGXHVe/roKTt/FEnrHZhH+HQ9NdC",
-	"jUakXXeWj0ZtL/aY0UkcBZvSSBAusp1YotJrdXsme5/AW0O0p9N2bMKknd8PWY7AQ4CsztmcqGgJPQw9",
-	"6fs0n8yUjYHUbeecv/Z0t/HRrpjuS5ZaQ8VLvBP2CawBM9MVer492+II7mfSdRp/p7+VI/aEvU5AbYu2",
-	"PltMrGQVqexoGCnxZyxUZqwazPHEO6PmN+8kokGJiOXR3R8d07giNYP6QWlSfQr1xFDqSD9Wu1Xy85jI",
-	"s5JQSa70+sNIvQKZtnVtr95d6ix/hHkUuOjk1WkUXBEhBekjdZcaJARitXCsIiZ+TCM4tFajt8CGtDIq",
-	"0Tz7uuDy7vm+HK7AUcxVEJkKk2gJCGa9kCqJfcXrOldkaV2+m5ar1L/smab1BUTMXHs+wX08GA/G3Z7f",
-	"GfR8PNjIfX7R8/2L4gCqjDAiFgnlUt0CpQVFOphShxJOQXEKWJKQABzDC1Kk/ie7aui1u4aUq10h+rg3",
-	"Z7M0ds2txL1S9fdwjBRJOyNUvEkj4TYi7VP170qO7tgc/XdpHZng4nmMaRaYY4JSMdLBXimbSxVoTpIJ",
-	"S2ZKWKSnfyvdAdrGuDDfXOhGcqunJ7lViASsSJFKG7D56knLN16kcW1gKekJFNdJhY9tqei8IaVr7Kol",
-	"69lL9hhTeDuioQl8hrAyFKm/L/qRuJ6dHaRLUe1nrui6as+EvV6nG/b74/3BYH/SgXfUh+qlQo/pQ+12",
-	"0QO8l61WWsmbKaEII9NnpXc6t1h3OFfPVgcH9fy2IXet3b/t2dmcINFE/juyb6VBGzJxNAVyaE16S959",
-	"yQR6tjnLplqaZtmb6QW5evb9j8/3498e9+Ini+Nn7+dPT0++w78PA6/sv8jOWdbL52NndT9ugppbxTi/",
-	"e4seLahW1np+NF4ZFQZeFcs5x0KQhJrA+rM3z4fSKrZcPJBzJB8oTsBoyrhAEEFR9ucYSwiyqCKaxT9k",
-	"GS1SXYSD2GQ2bBxycJ16cdYFr240jNKKZex8f4Gt6R7OLVN1vP/Q8Uk4Oeh0xt6gO+55vV6/7R3ifuj1",
-	"Jngyxv0gnByOndwi3Ky8lbz/8A5NaRJm26EcAlWg6+LThX6erQ39hBS27BZ/c32mGV3y/VhRn5aL0/Ro",
-	"J3npSHcrZTBNXlgbkXQcKgeEnZCw6qNHURLa31jpBFZCSYgF8UQErqpCVkk+vWBVV8/MezrfYG3CionR",
-	"+lh+UMg6WGnNyldfwav2RK3cg6YTzecirOrTsnnTLm/tVJlfnCzg1qKgTX97iLm+9cLmieBqHnmXjpuN",
-	"lTLnGrZ6DE0DO4XKd4JjOzNVZ3fnOW+bxTWrNsPvnxN6KabOsCNt81lEzd/tquwkmzzqbFk3mfAuW+Vx",
-	"5qjYZLcUPvtjbRgVkL+u4WN4qzCR+r2m71aa3sEU2t1uqxYa+Z12a67XT71hU7qavZsu3wq+V5n0azfx",
-	"LKL2r+3Pua3LU8kSJkrbV53hHx1CFzOgeikzpmCy2fZGpJEh9F33uwquSLWBj2sEEAwke79ySeSqHS3E",
-	"1LpRy89G5xp+XE0j15ljzm+Ykj+bSEnVvvX9mmEq5as8TmESPIqxGzREmKNRzg89NJ7e84XvdwP4Fv5J",
-	"Ri1n3YhVT7XDtDdgPTVLo4Ts6hGg6uwtOEn2JIuMlLGiLBxFn5azhviFlqfshiKIrmRUpW6Uvi7hV35c",
-	"n5KhZUY2Pp12JjtYn8S7kgHKA6qldd0OxAvFIvlpvGAJQXgMmexTguAtV5nBYkoSuGLFdFlJo/pNl0kV",
-	"s+Gta2G3qMo/s8JyLSMqvTB1HTuS5l0jHaPBFk91uHqOLE3LZA9/3HJB9fe1YzotZt8UFnFzreSuKrnm",
-	"uydshiNaTZPND/FtyWgf1vmBpW3WHd3NSJ4p03nCb3VIVhDP/r7f3UJ3LrbZbFoG2Sg/KQOuGgky4410",
-	"6zx7ZkoAxArJv40WUxHVjGdEQW/Ik0d2PXLRgob6AkZODv5xTWjIkgcchSxYzAgV6pKUT9mNgsq4v8HO",
-	"iJp/niqxCQ4qRi1KcZyTdtYTwQSOa0Id8+ekfE+35Oq+ymtY+AoWShNXD7t23S3YuDvLjjIwdNXKPlFv",
-	"IY2GiygT6t5fOx7zp+QDjmJ2yR8Choo6aNQHyjWkQFbYZAIJlYtYAeJpDIoa4dbk8F4rADeWYlWiqUSw",
-	"8lg2lk96QTMLobCJ167RUWmFohDtYMQpu5nE+IrsqtxauR6CoTDikubpR7nVqVoV7Wd2hs7//uJ7g3cf",
-	"23230779i9PMarAh6ooDtyxHnd1a0X2OHDmQuwr0mvLWTWHwUkYaMxYTTOXDDBOvUVs2al4FX2YAehUP",
-	"Myy9Rl3VtpOh7jVqR+HyNXo1Re6r6FXFpmT63hFldDljC27D+VVB/D19X/7tZMkFmdm/mIum7LcqKzCD",
-	"C/zYiPUM4GatzMzxY8WsNWp8I0wcwKFLP1Jw8j+QJa8WqiMbdH6ErshSB73B7yjAFG6k4DkJ0XjZ+Gy0",
-	"h5OOoup4TAHoG7WncUxLctG0YoiV96iXqfGuwUJVqzMKsos312iKy1+iQWEqpoOqIRZdiGUHJtwaSFJX",
-	"W7oV9viR+USb5GkTxixHTSzZIm5Rg7PwJo8ntZmOXujPLeBKZXSoI2O9XfaHmkrV8JX5UFPUYAP3/F3l",
-	"SoVQ0Q8AL2I+jyGGWmSB/2KKBaheXLtdLCy2h4BWB/fGcLt8B1Fzj3LGdXh0SSN6qffUSg909uatXTBj",
-	"9Ven5r1bnQOx+vWzJG4g/WRDVazzhMTRNUkquF6qV7O5eM4uG4s209iR+rSK6rpVXm3PbGUsYAPEaJSA",
-	"LZzlVcc6kK7hfod3jTKyrTMktsG9K5+eQIbQY+3VLtOPkvdCE38TGprEo+LmHYUJoPuOhgqly44A4Ar4",
-	"F43JhCl8ShTq5Vdh2DiEg8EsypzQUFGcL4I0WVGlDMjTWfVUuRC8AR5iCQcRRRRwVDR/tD6h8YUNYGYR",
-	"XNFwkM0fKbWtvVBcuNJi27xRf0lk7dhVW93szrodf39bU8NovqjZ7aSW1/X9zHG1nc1X7oLCGplJ2Y3m",
-	"mjDjyI3Xnu8qWlarhHI1X+NLkiJdVUxwM6UxFdN3URZT2ZLfPvAzMrFDbs0VWsU3Dzj6/vT0NVLERPLN",
-	"VqUFZ8UlFU3t6WKGqZcQHIL1r73nOmwxopdoJqWLbsC6MVAxM5WiuHqWxyq8l6NMH0IRVYws5VlF03lC",
-	"WNcOZfFjxm3gY8E2UoiznCRSFulwIdVZsohJq5mj4qpSdZ+yRCATgwePxvKfssOriIIPzEQWRsEUsQBi",
-	"nsN19ykbrw5GHIZifWj8b/UrZEdqlokZcXT8BEVcUm6y0L46kbDFOCZ8ypiAfmm4xxIIKzXzThgT6iJJ",
-	"jiANrTQxYnI92CJBfDGfyxELgmdwPpl4eefa8/HhYd/f7wSHfvegf9DzJ9XDt4JIi+M/UwDDaeja8ROl",
-	"42rLecEJnEwGO81UtZKq7yUROW7Pjy6ZXPhBPzxo+/jwIDjE3fbkcH/l8IRWR6pC7PTo5CsFIijdae3R",
-	"V3GhHQloQYmTV4qB66RQRY5DhYAZomKaAPIaRvCnIfv/8fLsTycAVnNSRl01dYuzDDMYrkFGISrx2DMr",
-	"IKUIq4+FfUn+gCsm0rzDK+R+HuO4aj9lIT+FzJGHKepvJKTJmyxR1pyVOavygDjq+R2LYKlDuOpc+J7g",
-	"WEzLukemyxvNG4pqLKw6P2uvsnUbVTpEOdirNIKrTZxNueCPq9THZEVgqCimvev2nvIZNPI/FSZ0VeP3",
-	"UbN5atweG7hKsBBJNF4I/VflhxV6X54oP5DlHsQbowkOBEePoiTUntaJ9puouPqdUWAuWkYuGs1jLKTm",
-	"chyO/v3Pf+22qrZAWsKycmjqDqPMydC53BMq9N81Np06tQgOpsagesARodckZnNS2X/V4QgpZ5FJNdW9",
-	"PURcmYZyjyhQmogjjCjz2Fw7iPT2EPpCV3a44ZU4D9icNItkPIFX0z33sY5M6vLYNvr0crmIL4IpcLvc",
-	"JzN41krN3hFiCRrxGW+xhRizBQ1HG0+oeL8rn9Yz+ImZ/EoGz09TWxxql2nHXH6ubIIYTStwuBnav5xf",
-	"GaZ2ht+vDCLEpcvzhr6XcZSEbzfyt9rxlLkCJA30cUVREqZCo3h1A2Srushxvmc3Co8pT8d0J4Df5LcF",
-	"Wahs7BrdY6HyGao4M1mQNIZK7rMpDlWKN3hXlafmoVSVACuHkhurx6pzRyqG6pqsxhKPtg2msdp1bZrZ",
-	"86vi579xRgF7okpZsZApTBQH2nnz7DHaH/id3Zz7uBC/mrBZ5fzY3D5IcajyzGbsWmUZz2MM7kT9Q8Dm",
-	"SyiMnAu6tUMD1YFd5kadc1K6CJg7+qsqWhRdq7nagGWZFWMulE4G9+7SQJrNxVIrkeUz1HXez+IsCMle",
-	"zkzJ0buHW1eZOI5fTaCMWWUgCNQDLo0vmhEu8GyOEjJPiGRXo82GWBBp7iERzSzurqzXAuys+1H51/p0",
-	"NdAGabKWPGI4aBG68M7xySt0uO+3kWLmvFFkCoL7nVP/cNhtD3v7rf5+52c7wLJBNFylpVhbiiY/hJvp",
-	"RdTrn5EP3f2zD4c/vXy7//qnxz5ZfjcbV96+KS6BTqEAUK7CWkVI6XJOTP/q22wllC/DAMOazWBae9fE",
-	"i7H62K1lp0eYE+f2XTl90pj0LFzq2hGwxoYpjFXNW06F7GHGNLU40nUyWIesirdrCoBbRoil4JvRmmJH",
-	"VWrQ6rlVXNeqguPWulWpak8kD88iSrjJaa/eD1KRghZrpPu1qeufb/55xAUvXdOJJLq8JBmVpdrGFqLx",
-	"tVwtKdKrxKJEs9akvH3ePEc4DBPC9fASEpDomqTI6byhg23NsMrnDNWntU0UXqQK2uFzAtW6MLftQ3Mw",
-	"cRSJXXs/jRdcrie/yNyEF+AmxJxHl1R+Y1UQbPJ2Vjm+9u0GDTZoJateH+DZHEeX1C7Na37KGsp+UjFf",
-	"ud8ILf+EEwqAEtkEV7xQ0U/+eVWn9gvrRlAx3ZgtcSyWFyIiSdXcc88rBph7XtH+PGEzBgTnAgdXVV0U",
-	"X1nZSt04C29UjLT4RgUxC69UkLPwRsVQEzIhSYLj2pHmX6gYaP6Fyi5ucBJWb68VL1V2VXyporuKn7QR",
-	"wls4rHlwSaiBV5ECtdRz1YvplerKt7jAiW5swQWbSSrLowPA7O0fM5qYnywKmJ8UBap/S5lbHclSo12M",
-	"TUp2y74MtozldBLWbwmL47Fk7ZUPaxq0f9b0sOZmfsmmlv6SMbj5KWNo88tlNBGtMY4xDcgFDsvPRIIp",
-	"x4FayFKvhkCB5CJ9T66p1YLje5P3w8avBnK4cePXMwaufhveuljZv3pFV62oe2s1rYB3+DT3mxlZlc1V",
-	"e7pzFTSls4MesXCZN17uV2G1ijxY+upf//r61cnpX/+KRnuZW3jvur2nfSp872Nao+52z+g1o6JWW6W6",
-	"VmusBkBRzR2ZcT1SeJrNVaOUeEoRvyfqbaLq34F0zemSpjhuRJvviPishPnu6cZ02fuY1jS9XUej70hG",
-	"mC0pJO2LIokKVXSVDarRVtRFkymgW2nqVFzcGA94QX2XxoXdjBowv7sZU5OYhC+gMdsSN4k1+QAF4wjg",
-	"WWaStsjTywZ9l2wwaODZivkY2wL6e9fQTSDJfBcfAYIrfP0CFyyRRmploEX1QqpgiTCCEwAnS3siMLaq",
-	"iaSJUFWFkwSOEV3MxsrFUkGnNSFEqcMgXU3XLKHq991G3K9Saj73wXN2dyFxtzNIkeEOZ5Ch4+c8g84+",
-	"qahNSdRA2lYUKs+QjkoFbiu2UEVN6lwDN9OLZ1ft7z88H8S/PW7Hc0BL656eTB9VNleF31F2d82jH7a+",
-	"LVYfb5SUYMo1HdX0ewTwSiBkZ1KqysbkNw9VGSSubyJRz+9ucQutZ1saRpX4yIP6l1PFm+Fd5CuPFbAu",
-	"7LJUeZw9MWXhhfwJxzG7gZersFhzpSDebZipn8UprJG+pfiQ2uiEYvJ7YVxl4hbKlWxL5ao6LJuSI1d+",
-	"ZXXVE1PNBfImcBCQuTx+4ea8wWFWIqfd8z3Q9ATKW1dtLVX4GnYYhMEJhnh0SdMDWbMYb6EXBitQoJhg",
-	"LtAhCqY4wYEgCX+o761mBFOOzh3t1CCIUXLuIEb1DRBcGp07V4TMczFj6WvKbCxevff7udTSnX/8cn7O",
-	"z89P3n08dG93/7JK1BXLRTTlp6w4Rl0cSaqYlhWfosu8uC4W0xl+XVUmY21sUMY4etj3wDMNHe64UJEM",
-	"U+P0t3VEk9txoUNmLCdC6VHm0yg9ylxBpUfa/139UEmnC4NYD5nYwRX4UXAS5IZTfJKNpvgkG0zxSak7",
-	"OaCCNzP9KT/dgjsz/anQ5LsVHF+TclZ3p1W+gcpfCje7TM1urRrZa5VMVrFzapL664HM6gRdfIOXHM0w",
-	"v6qJt9TLsNGk9R1Yc5ySwkWmHm16o1m4/bSG1GCj2utdB11Se5O56hryTgs6i+ix+r5dXl2zjMVDKf37",
-	"WpvcJjatCva06qxYF3eWckmTKenDM1vvsjl79ua5UlBvojg28i8dbQk1IRdV1jvcCvqlZNRtwB5PdYxg",
-	"PQzMBkudkzOVaCUbju4eAGpWDrHMh3FEr6oikKKEi9q0v2rBRN7Dg7VoJfOEXDd4sUBONSLdv25Ed/qu",
-	"Us2oArXROtdFPYKNCb2qGZz1phzIioZqg6vmJLlYhaDTrPemSDu5Gevp2WPXA7WGBWOo9yRVY/IAuQ03",
-	"bcj0dZAutsTOh8wTyFWpk4rbRpmknlgdTrGcE8gT122PCRKssVf266Hwux4KlSyXy4uvSNFVz8EALBJU",
-	"2mp2ipRg6FoFzICPeyGmhIooiMSyGCV3TitNMlZjgtUESEJaSFY8slJts4ohNQMYrAYVrCg3Ba8egSUP",
-	"Uki2pPPUSPiChBHWqcMvwDUjX04dM8VCPBuiFpoUmmxypaUtBoKasgauU4OwWyL6GNx2p7WwoGIzWNBG",
-	"rr474nBCHarmg00rV+nhwh8bjXfBSVItj94WcUdd2D4lemEeBQ0wU9OO8jifasJubq0qd3kFAHr5KNkY",
-	"DsuefuPx291UjfXUQtwoRA9yXfHsUZSEDzh6+j6ChC0OP57eRHHEQCidRDSY1ggZdZBuA7uyDlD5k2Gq",
-	"6Ns5SLC5IktPxUebm1WTdJS1oGrCB2kCiMIV0aGPlvyOeHZsS+ndOqevKEH69gDdQD0TKN4qpT+bICuh",
-	"CeiMdag2myCMzs6On6CdiJoER8U/uybOU985yjkYrwss0B3AYWoUwAwsZkvMl8zL3QRjxmIhBf5QhI2p",
-	"cws0wYcp7Y6zVdpE/pTV6djKZ0tomLJaibnU1xW1es3iSZYywcVcHncQzZNWjZG8APpkQDiPxjFBUoVW",
-	"CS0A40aEWmzLRwv1ZIZ7ezu/YO/Dkfez7w28d9+cn7d2v9G/vPvYcW93hoAT+M3uf+3s/fK/5+f83V93",
-	"/6vSoVsN4V6SctmtXxUqSXpU/ORlV3vecTiqzsFNX1l3TOaag5ebnogrMp3ctGBMjVdLrqxu4IEd7Czf",
-	"foiyDB4U4CRZotF7L0ux8uTugYTckQuYLFPyHn3/4uixd/L9Uae/b5htzMLlFtdq2bzc/JKUqVqcZtWh",
-	"UVFto7Ty89VJY9Wjq+rMypspHPqawiGZRDRSmru5F+ZonDAcBpDQozYibJKXRCjdT+7LhMyYUBKbJBXR",
-	"MaDF8afVIOhvAYPbbHZIFcJRXM6+4YLNORqTFHZBMKZS3LJi2EXbaK2/4mkze1HqAIXMBMjx0WMbol8e",
-	"QKBMkLrCH7joAccxaWnX9oN39qGxoQ237sT4PqsBvmV28GOIpFWQBLo1OPJDEMNmCcxt4Arg2ozdXlYq",
-	"mC8BBJmZVKRljo4t9MTgK0zxNbwnjTRIXtpqefM0qKFNHTFULVIYLIUAo4gKphL/IDrDDg/DcdyIKG/I",
-	"ZcQBz7JMmuyZYn4UUXR2+rhVl/m1dvZZgzkE2pWAkemLUv2ukc8nUywHWbxjldqsifqml0jLWyl7USqU",
-	"XcRZLoUmAVM8tb8BvSSOUQCeEHUaS30PJMs2HCB1m8a4e/Ldl6ZFqdNDoFGl7vKEcBFRFWUmGAL4ACUr",
-	"IjphUisFRcTKFOMtdKyI9PjNC6Ta4lUOkrVzOq3MFX+pg/jm8eISEg2x3EU0jAkvbLIH+l8PcsNzNXyH",
-	"1MXVdymuEAewWt3yVhvxTN8GltO/5MGib4Tuie11X9vxfC4gKT/U10k0w8kS/UCWLZRmVGYJn1YuZckI",
-	"Xef0vc1is+oS/IqukTSILBt1zaV2AUUgygd/pomM8g0LTiAHGgCzLICYQ2zlyYsTg9QiD2e58aW9VKkU",
-	"VphDm+EEGGPUmAcUJwm7QaFU4rRyUmmHPmOJMQ9dFE3Qki3QDVYvGgemUW5YgnBmixr0C/ecGvtiYoB8",
-	"M0vTBskwdSZTE1MSclTWia7Wm3e1MMZp3cD1SCTm5RUKYaH9an8lpjmwEAU+QThSPmnjoQwsVPiMJo5r",
-	"HpwYOEKwr1TihXY3aiZK30iRC6FbS9zCtfN1dIkFy9cZKTPaexIsLAO3jDmp005G4FMQURxrFk6ISCIS",
-	"PkSjCY5iaUygS6mQLOa56I8FWI4aWlJVnTbQkyuG9R0RR3Fs9GurAlN51xoniYnNvlSIKfkWKvTt/A4r",
-	"hLtLa8cIfQ1ZpoDNmA2/LUVFC8nTEH2LKNNDaVSyQJ5EzXq/mTKurz2sQPOII0HeC7QTYE68iHJCeSSi",
-	"a7K75YDU+mdD2lwXuF0njasX9Ta36ilowso1TysXA20yJIUiB6StSW5dJFVZCSsOM7snjQeX4mil0Fsa",
-	"GGStS7Ugd7Ju3zUgW4kqFtHMnfkm3rbSTXixT7DtXk0qzs8XJLkkKeRHczQjDQcyk5+juUJRevPsMTro",
-	"DvZ3lZvxrcGZhhoUCteDI4xmZDYmifJmwZckq11tPFs6XK5egr/aHDRcf/kGIDzLTocXK8JHT7TYqwiy",
-	"KjDCSSogX9RVqqrRavS4rLU5ySC0K677GvuK87qA5nx99ifkEicgCvVxxd2cJzo7783zkfIPFo4/ANmF",
-	"HBCuoplnOjAqYPSaJFwpUE7mbuWrjosTaTvFINJXyg0DFJAJCetLlOCIVyHOPdkYuku1F2KBXbglIiHC",
-	"MaOXBt1Eh9Y2MoehrRWOAoPud621ukkkTcgHylXWuibJ+MEQPbiJaMhuWkHMuHK8sCQkSQvCJUn4oJX3",
-	"4P5y5P2MvQ++N7h4983O+Xkr98PuN5VeWq37V+pHx2kZIDUuxYVyqNxGHvPTSkCgv24jWDNyrd1HFVxj",
-	"byZReVP1NnW1ASilh/gUWP6GoDnLHIBavT578/y/UPvbIwjHcFHn2xMN080S1P32lLEXmC6V68/aI2f0",
-	"irIbuWuOTHSg/s6B8ivWR6s2Re54/qNPxJUb4V0DReXuZRW2gM6+l0oM91gsIapRVxYlEKOVoTL69jF7",
-	"27pXAsAGQgOyItCIIgWbe/T6GHxSXMn6tSdruYJHA5IUTvDPUTLiHq4PVRNvCNa179cgvJL38xhrH5pZ",
-	"SpM5oXdu4Wowt8DVF+VbVb7Yorxjw8vQUnmWBsS1AQYrw67X1J+prsjhroJabRyvWoKbL/jIMOfgPZqb",
-	"d0a2eSG/RvLRQ4THXGXIwAMwc+SDmlS6zRDsG8XHbgBmX0UdVaqksqjBY7ag91fZgJS9GE1kbOGrW9eZ",
-	"CjHPF/WoAe7T03jA9S5MdRcodQg+cRTAeSqVmTFBCcHScKkGkVxVX6G0BlnVhBwtS4Mvk2VdFYXqNfy9",
-	"airUcNA9M+VJCY85zcCIqAUvV6N2nBIuUvurgYfCtjWsb9E8opf13ojGZvxan0vFeC0d920kps9NBHy1",
-	"eqj1dfDYymP+At5HOAxJ2EIvwDTnKCYTgdhCoPESjf7CSUwCMYJrEqnPfb3t/nrb/fW2++tt99fb7q+3",
-	"3V9vu5vddrvORXoyNxbha6RN+QY9UwAaOp2zD6rUiG3uIqwWN7qUqB7Jhrjz5KLn+xc62/5Cu2Vrq988",
-	"wmGKj3O+8P3OfoKT5CE6Vt8jnfuxosaNzrzt+b77H1jxxkBSFenl/m7VcMwIDMXrRvBFlsrqBftjchh0",
-	"D/r7k16nGm1Zb/8yx5YUE0UExSdKTm8QhXKUzUEsEip1ARM2Lo0IOIqiigpwdWwJd38j/XSE9PZagqqg",
-	"b8WRVPybFZPLEIXGBE1JPJeLNYGie+PF5aVcFpagBZVKr8DZOqmxqHD3BkWsjow7Vj7Wc87HFaWTi9Rm",
-	"L+bczRN2meCZnIVUgpa2kmyxqWUsdKvqPmbCYoP72t+Jms5qjJSG2xqGoCVNjrbOZsmU9WXUnuiNUFvj",
-	"SvWXYXFvumPseoQr9k5xK8zwXJWFl1oamCJzLKb8nAK6K5TxofoOJ7HR5/ay4gv8obFsAMFInrLgVc7T",
-	"+pymMWyWSIcSRPOEjWMyU04CWAo5hj/hRtkE+aegKpLEm0QkDu1lTgl6RZYZYqMi3n/KviiCLFUpnZwE",
-	"iyQSyxOp+Sk6FpJwqp1oWU04C7HfKtimIj4i+foUXBQGbmVYaj9bH4Xxdus65cSd7UYBubDNBmKyXkpj",
-	"ycrhV6VGqoXL5Zci1c8QPTgynyJpvak8ZMlKS6kyqHYVip7uG9RvUKfTPtMBTYWYw3DCWURXkERVygN9",
-	"dfT26aPvX7364eTi6MmL45cXp69+ePoSYjnTjlQKa0UvUGHK9KLeemY09r+9Pa1GPZXvQ8yoKke34CTZ",
-	"wwsxbdanql5XmxOfrbV6UVJaEm9npP5uXZHlKA01VC8rfDMoI6sVtt1GQzFQVbXgh9QajgEfAPUJRiT3",
-	"ugcwiAjOChx6jMbLhn0zSE+u8ORk6cSqVC4EHmIaptnO+fahlarmVccVksruQbNnuoMajPu0JhM837BK",
-	"n5a7o3Fe+IPcAMyLxSHcAg9NmDrMwMFrWaja4A/RDEeglKrwJrgIdUxa5GUkpotxK2AzA0Iapv8oHxyv",
-	"aOrw9vIF3+14Lj4n+IojTq5JgmN0TWjIEv4g/XKWK4PJW+f0CAVxpAAWIiGIul2WKjQwN+PENKLqyKEF",
-	"1X5rhWzIBYrEMFeBEF0RMucoEvycqm+hcKGYcjdDjIB1cJE6CsGJ7iJCFzPu2kYvB45TWtCYhRGRIz6n",
-	"/0BPdFf/QI8wh2jAKfoHSMasdfSPc/oPz/PS/5cfHkmJhnZS32EUkF30DzTaA1G3d90eyb9WwptCCzbw",
-	"AXRUX2wUmt8EDF1+UExORd9UZpiqrqE+5ctcxoHpN73t5nsfrZvv271///NfVVPNTpFS6U/oyt5cb8lY",
-	"dmNuiOB6S9FyHslZ6gcjN/vp6BJcP/pJ3SBAJiH50EWjVRAOULGxFpBCjbjz/EUmNR/rqEMY5nV7r2pH",
-	"8bUsoGVvrpsjeYih5+xStZ0dR3L2uuqip6ouwk8Z7rDI11a8Xdt9cY7n9CmUsE39BAFOIOcXU8k02lMF",
-	"XKS0hYc2s9q7CyVkTjBUxVVVMo2XYwT77vGURQHhaIZDKPmWQCa52eJpbT+5taKYUDE8p57V1RDh1PZQ",
-	"cX9g42vkZksf3lEuAXBS4VganCQElXgXctAB65eEYGacU4RGld67kavDwjMbyVzWEcQmE13cNHUhyAm/",
-	"Nn+0FKWlXFGEBm5syd6OTL618tGowCejAkRAQsCHQeQ9DkS8RHF0JU9OtFBBcFCcc6fn91xJYKsm+NA0",
-	"PNp1ZUfmPiQKVU1PBfZEKKaCS7tHBxRIo4uErSKpRxny9yjL+5dGO2fxQhAkj6EdvguXEVLKjnQZX/Wy",
-	"Ou4NziujRI5IXWPsjHq+j4rUVuO7iTjZfajZiKR4BIBZIZhcNMgdR6PXZ6cj2fg14WikrttHsgssDw5J",
-	"xvSWV0V9w8JDGEwLZQqRXmGoFB3j4EotbkH8XhLB0ajnd6ADRnXB56zKsxwS5L8HGaoADBkunyC3BdCH",
-	"cs9VCswlEbLp9gjoL+XwUKuByrNoH9SmWu6oI98vHlY6LSaFsoZWdYIUVVyec8SNdFq+Dq2EJZywhABy",
-	"byr0pYDMVzXNmu+hQouKveXRD6wWpb5VU5xRyYkl2snvSgUOEXLjyQt3s7n2Oh1U9Iiojuywp4gjNse/",
-	"LchDCGzi2oDJNGqIUoZ+riOe1uzOkddsN2Aw2UEW6A1ZBZTc5D8wm0LuR9hoo7QUt5edxTHU3JNKUSRS",
-	"lcGVQ5F9yN90lhc4Xxg10QCqZ/i6hY4EmjEu0CS6rqjWi60SvTO8RHwK/heabTlYXNUNJwLtSKqOyZLR",
-	"cLeFTKaf/Ch1FXElg8ZLMBKAcDhekBY6QqPXR6ePv4fNYKqgS31P77O05Hmn0zIoPJAzqCFjpLgYGRXW",
-	"XGxpMejpl7xFEsPZLvsIzcW9KpktKTY6k0JJx5k/1JHwCmfkJqJa6VNNcQTHzIJDz9z4GFVLsOksjWRo",
-	"u7YiOKjAGSmZ1IU8qb1fuVQ7f3rxHO08wQI/ZlQkGApiLGMyzJxewKHqEFCuEH3eulkFDNmBtD/VWz+Q",
-	"5Y+Swq8m//7nv9TL6YM9+294ay9tbhQNaRR/e+6IZEHOHZ09uojjXbnd5C7jciw7IxWQ8i1WF076r7Fs",
-	"QYdl/CJl9rtvYZ1HIISVOpDuppGCMhuhHRWqsET6ImUX9ouKxQE2Gn18qgrSpvBjtyOTs0DJJRORku40",
-	"YPIQbaFReiGeHTbAJOoSdDmH82Ok+WX00A6PixR7BBjKMkqLBl8TVyGNjJfGvs/rlHunhIuRuZhOyGTB",
-	"CdBpnkBZLmChmLH5GAdXph4l4ebgURbKSIUxWCRUmEejzNU3UueQPnlkB8ehIhHc33LjsMRBwji3M2Ae",
-	"FnUDC54l4qjn96A5FTilNRM2KTOw5PRibl+8dOVBmeKKgPKFdqyd8IAjOp/JDrR1xwkNeboAqlw9TXMP",
-	"Rwjq1YPIVGq8KjaQHhe2+pKk50wUGiGCQJ/BigJvnp6cooQtBJHjUptUK+BDLblTVVUwUEqys5CEKQ2M",
-	"Git1WFMRwIP/jkBBGnlvyEyVIdIL570hnEgGP6PRe8QVPP+u4jajnpIQQU2AXGXazDxzUdv3ZesZnD9F",
-	"U7ZI0FwJeRfAvSIV/1NUJbDCYEqW6k3FmGHWljkh1doXT1EteUG7gjFD0EwUaB2dT/GcPDT6sna2Z7Uv",
-	"Oh21FM9xgq9JLHsoO5ZDJoSCdZpytKN1vpY/2m0htRsUdxvw/tDmf7n0gPEPSwoGz1AZwvrW4e2pB2MM",
-	"0Xgh9InumlRwlqADFOIlVwrcmKc+09zMz52XTFvXsJ3ZdRSS8Nx5KI9J0MLked3z27IZtcGkrfWAF0rb",
-	"W412gTOVgSZPI3kI6pfVASWZCK5r1Wae6zallj7QuyJvwSlktkin0GOOxkxM0SjEAmtODLFQCu2OXMeS",
-	"jaS4hU/ZDdfv7tpkGYURD1gSPs7A2LSuDHH/KbjaOT2m84VQDG0y8AwwquJD7ZSRczb7KllIvQOSi+Xi",
-	"yhMZHChKCGGa8fM5BS9QZBl3Rs3awZImUQwoBjHmUyheLvkLcXIJr5qTf1cpiGC1xDHo8uc0t+UfquEI",
-	"GA64jpSimRActtAjJQsli8FEJf+SJHU37WRmjwsai3tOjbxxEbhrhmi/h36IHj00XNveV3/mlIdOX/+a",
-	"+nyHqI1eRI/UBIzdeU5HvXZ3pBUw1+xVPZwHPLOol5LqWVhgBPqh+kFBHkBA0zPvUG1cyc5S06BQ9ANF",
-	"wkWUcCgiovXHbgfF5JrEHIWEzN2UrkpFUYrTzD5RpAIEh6u+G3959vyc7ozOpRLh+1JLsB06Ui2iSuZV",
-	"dthCT9/P4yiIBBpJFWWk7F0l48AfcE2ScwpcqIRUqvxBxRpp2u1onYNrjES18Mxwvho9322h10ojVOv+",
-	"9PGLI6+z3zmnCblcxDhB5P1cnumgQ8sJ8VEWSHD2je8f+S46+6bjdw7V0XakeDwKtVGthqWoDxn0Whc+",
-	"py/Pnmvq6QUBi7cniaUAP9BvC7mzckXrTaEOdARrB+dlegvHEsSuScKjD5J7gBdgHzNKSWCgmlVKJmzq",
-	"JylsWws9zWN1aG1IcahUiIzVvsMSlFMAzmm15vSRmMzI272P8zRX83a0C5TWkHGK6Yz1H5DssFPG+jnN",
-	"2VIK5BgrmEsyA4ELPmEl+bT6IR+VfEKjj1HoGtfHhfx3VgHBBdXR1Rm0Sva6yia6lRpMDZqdlLvfrkKz",
-	"MzfUNnbeKAdBN3pogC2Q2o1tF3Vc1HPRoYva+y7qduCAjahUc1zUnvZmLupMD2cu6k3b+zMXHU67nZmL",
-	"2gfT3gx2Zqc3dZWMK6ZdE2GcIEMEUQG2P2H0MbU6Ne6M9rncjh4aBJVRlskm6aLP/XGUhJ6W+hAkyQWe",
-	"zbXyVPVOpFE/cw8zuqJv0Rhzst8r0BXaS9tH36Bz5/ycnjvoGzAX7b9Pvj/yOv39HbkKuxaRYR4hW4xj",
-	"FSsWSzNMnmKHoHyps035QdT9wBCZNI1RRgQrp27UUs5YveqQrKP0jyEa/fuf/9r7GIW3ezG75KOyGWlr",
-	"1srjocyv49BFp2aeLniTL+XqP1XrkmU+u+gp5EsAqaWRSd6LtJBkYr4MHy2PMqhc13jS5d4caU6xbZFd",
-	"12YcybLGbFEr+pNnTcKDMUlm8PTQ4d9viEiWsMhuSrbMDPJOsrXeKS/17kPZj5gmhJjEJ47aSJ07Pfm/",
-	"c5yIh3rHDJAqCG2jUEINyUTaohBSPUS55F/tGEpRLkZaQ0oXUDvJCibF6KOSEiJbGSkwbkdIlaQHbeFE",
-	"YBriJEzBGosbvI+4i/pyR7uo68P/ytF00FT+PJV2AZrCTOU/YAjK7Q6RmnqOy9RoKfWnfe/ytDK3DnK7",
-	"AdZqakCqIXHXtpbtnat2Z3prka1W6i7NieV///P/h01ka0iW1JPPZU9TzBFOQUPlC+XR65j+SArKKSfB",
-	"xQh9Y6QBm6AInAipVYDRE6XBphEoO+o0+qg129s9AwChNqKxVCQXFu8+mADv+67tDZVqQogg+CREo++F",
-	"mJ9q9d/TtyTKgtXee/OjkhCp8yVgMVskyjIagaIzco3uDKduwOYqsAjbFoM2ApTz2chxRUQ9q4eIMrOY",
-	"rXP6VB6FesegGxxZGlbb1/tnyqgUdGgEW9QDPWLUQsqxwlOYXhar9Bfj3HDPqfZ5uCiO6JUXswDHoHKA",
-	"cUQZ9VRh98wNol2FSm9b0Jho14UJ51DamjqvVfRWHAWEcmJdcb84Pi3daLM5oYo2LZZc7umP9maRKuyk",
-	"I4XSO27XAaUIrrfbLb/lQ0r4nFA8j5yh0235ra4uzAGxQukd7Z52qSjMV1aVe6fKH8kVUTcminek+m1d",
-	"fZltIMkvH8E9auqLVZtNAwYphS3z/4NlVLCwbAOaZ2i5YB9EPPV5PMwBpehKvGJKImnSXEIWFdA8tcKO",
-	"Q2fowMW1mtWRmr2ThiGbGqtSy9f4BOCjUFcL4PO0aobqoiIqByuFR5sQkCQFAOUjuRIiWZC0Kof6EuIf",
-	"lI6/NolCjVbXo7rNR5TpplNXpWys47fvOhmIKIK3VGYhvNG66v46eN/5b3jY0t+3AigEk1UlcLqTNvHD",
-	"QXA4PsD7g/5h76C73+m3e3530iHt0A8G40N8MKh7pGrB2Re6krs73V5//+DQk//wevI/A/kf8/sAjwPJ",
-	"/FLfUhNKw8CcAT4cHwT7YZ/0Jl2/0253/O6kR/rhfnAwPsSDdc/LOfBDZzJp4/6gN/Dwgd/zeodhxxsM",
-	"woE37gThZHwwIZMuKaTKD51xJzzAfrvrHe6HE6+H8YF32On1vcNJ96DdDw4PMOkU8radjt/Z99ptr9M9",
-	"bftDX/7fz47bgNki2eN+6E/ak0PidXG/7fXwIfEGYZt4ncn+pB0Mxge47TsmlisFCnR6ky7phO3AHw/w",
-	"4eSA7If9oDfu4s6g7U86k8GkG/hBB/dwf3xI2uFBsD/u496ge9g5aO+3+75TYPYsRMuujev4QTvskO6k",
-	"5/fb+52D7mFv0Mf744PgMBwQf9Je97xccHboDCaH5CDcD/rjHu4OOoftA39/0ie9sBt0xm3sr3sOsVFS",
-	"CWSgBJaKfDgNGGbl8/xe2ZYnzfOswMXQOTgd/jz7u//zry9/ffHdi+XfT99MX7497v18+uzqZedF5++/",
-	"/jh9+eTqw6snx/JQyOpSOJxdyGW6UNu7gFFRx4GZ3VhGjHdmlzNx0b166eMfw8MP/9OevzngpxWw5UOn",
-	"ET+t4EcnB/9eKgZdAH931jW8bjhS/G4nuEMluWsjJTMXX3ZGtuRa9Hy/rqNU6u/B4WaV7IHv2g2/y1X3",
-	"kV+2uw2/LNbosWOUoVS5Hf/6y7vbd3JzzaSJl2oYcHuRnscCX3KAEpDfOe9ke2WlZe+j/tdxeCsHelmH",
-	"658GOUjVRdLWeDwzoB7u5u5wlZLeqlYeviPC1hxyJ27TNTINfJ6F9XsNv0wrPG20ot8RsXo5pewzuRK1",
-	"peyzV8wOOg6hev3cgCUWk7uzsCSz4ixB/CZSqLEQYqDPy4cFN6nyiZOJ0FdvS/lDzfKr5Nf70B3DiEub",
-	"9UX+4G6mS4J3awsppIvjNVIf/7TM/LvJNkXtO8q2vczv00TMPeC2o6hoXbmIkhsCITQJF65yLqeC0Tij",
-	"alj/ecRF5lN3Sts4P6bv2Y1CD7GGgyEuCU1ZHPI0xQOuAbIMD7ibcmy+TvNUOz5kxkezxcwZtn0fkm70",
-	"X1VIhlVkGuWQdtLkg3lCriO24CkiVNXQ0lCr3PCsXP1DXw6qmPvzrnprbSAqTIHPVDSkYEC/pBBQAA+V",
-	"/QkkaWBDhAu1zC+4M2x3XFPEPXVGWAZeFjLa97tI47+hM5rGezk56CWnO1EKlCc1KK8XHgTeYNzHnq16",
-	"pRhhCiCq73flsqVz6KycQ7tiDoNsCoXhGG3Zk+q01/M7bW/Q8btewcqzh9Pxfbl6Zl+sG09KU7XZnKGt",
-	"H2totOMNLDL4QIFRmJasuudg2/nj7uQgGBCvHXaw1yP9iXeIB2MvtZpwf6wrtD7NyCL/PMnPUxW/PVIz",
-	"XUVsA9qnsMhJqKqrW+5SmOHN9IJcPfv+x+f78W+Pe/GTxfGz9/Onpyff4a6z0rJQ3dy+2+Bs0zJpCXAJ",
-	"Ffr1kZI6bGKJotafU/eSJLBmec/KF5xVlRkISot/ogS1hbpV7VU8IVILVy+bXFlIq1Xhpfp7V8HvxjFc",
-	"d+iUKbi8PcHXpi7hqIVe6uvliEPIW1g+vaz7HBh35WjvLKRT/IBqmppX904YDKLQfXN2z76o4PRxjKlB",
-	"GWs15tUTlmfUIsul+W2/vJPiOUsbM3+b/LQiP8JMdSw3SZf8Jqs3ornTdrZonaiSz56QmKQ1KesZTL2m",
-	"jIG3OXB7CFwgOvRAQ2qA4bCea/J9r9F+pKoRpSjNbzPY+zHEBhBBwjotI0PIKeroNoesB3Iuqx29NfD/",
-	"mGdjayoeT9gWsrHIbw0F4wmrl4p3ZVE18TuwZr4cQz1vvtE3ITiOs6oUmk8iygWO4zSrL1ZoZZij0XdP",
-	"SzEoI6uiKUSEjJcq4WTHVLZwSzGvuy4aL61w+PESEgVJCx2BSexC0LSrAhRVeP5I50Zk3YUMon50OYyK",
-	"W5bi1inQZtMz6ISdAASio3h6W4PbEtCpIp2rW+LYgIJOvqqI8yoJVfppvrSHgeK+3ViA19XvKEn1bBg6",
-	"RML8YY+k5dz+3ieYXTFj49nXKWuWQOK/sxS6b5FySURul28nVJ5nqnudSJE0g1vwhAQQXAqRk0YNNHV2",
-	"7JAXlTPgQrAp1ZtdnYatJps5G9N970cLHq7b3mpPVRR3KTFZ2kvLaegH+yS7KCNj84na31Runqx8z5d3",
-	"iMsdl81/u/22Vrn8DoITUp1uvFSh3xq8EBIWLqNrQk1Es61rNtpdG6iYVq916uTNPamT7qbH9Gc4iu7H",
-	"ijrNNPYvcwttrwRblnmToCJp7WfFxwhFo1QyQ1C8DweUVkwhvMhkR6OEzGNIzbUOtnOaQWZFSm1+fVYR",
-	"uh2FtyMVU7/TKHkNJ+ScXpG5sNN4dEYL5IkEUxJcmVB8nFZ5sTK4mmjJNvE+v4q8ZttVoKDf58bTpnLq",
-	"0Pl8h/SnkS+S81mSAvN+seJGLvBd5E1Wc2qFuxFe0rGfaVXRKeYpUqqrZMVGeR4gQIbn1E7nSIVZHHFB",
-	"qFS9JyxBo7SK1khnzAAegg4dHz2BfLfIpJCpWmZN5IU1+fvWw02RNhWHLe3c14yLl88LJdScXN0zJ1+1",
-	"bL/d2VyDr6widltZEU4OIZ8tIEfdRFr0VtWzu8Fc4anH8e/uCLv37QXzQKYoz6bbyyp3Ub+9XkPOXCGl",
-	"wkpkN/kRgnAxMrk3tfsNMtJhb7nnVEUOz1kiAMlE4WmI7B6y8/59hf+/wdaxJ/aJTNjUu6QobnuW3pni",
-	"DZZTycSm8S78I4eNn17G3tzc2BG3ewr6yF7N2813XGVNk1V+GRSSSUQjA80/13bN5zuiyxU8NyJA+l3l",
-	"pNlCBCwrDClUSn0c/4dLBpjHBgevxdWVIShbuLW1u9q13NHqchn2NJrjy4hiseZCb51r+V5rQdeY2BkC",
-	"RC4wpIQBu3o0aQ1PVaHMlMWu69Qqh3iXXk1ahboFqOmL2y7vTQ90oSLO3v3+AmE7z3S+/MKf1EX9XVPf",
-	"tLuJEV+NYIOpBrEpFmwB+bCcEwvR5pxqhJ46ADW9KdCRxqXo+H6Whgznv2kelAw7Lx9AK1YrB1LJ/eJN",
-	"cKtIu7q4/0Oc7nfYyHUT1bFUWWGZ39v6bhKGesLWxqBuLQVM8P0WigAo6iuMglcnp7yg9ZevoWxpsaOz",
-	"jNNoVOOaM/AqymKnZLfaLrCgsHLQlghLM8HA4cpf5JFHqME12tiA+AS2w+ff6HKZvirxX8CWl9y73YZP",
-	"w7BrLICjvDsfkChyMX6lgD4pJFYq958vRO+u0Xlrz55CLNwfIFbvyebReeucpCp2fc0dZqCqQUITD7g2",
-	"CRVEEEejnINxlBoocyymBVsIXCqr7jg1OKYzdP73lyPvZ+x98L3Bxbtvds7PW7kfdr/5S1W5p9Uxfrqy",
-	"q0j9iJGuu1Qz5oxMd4/zq4k0wxGgFOQo/FAnhBTqm48VPsOIZJ5qXUCSA4JWqmKPWbh8wLOo3ZzTetVe",
-	"vi9vteo553ErO6nz+3VVmaZieZXSZv0xrVIK8cc4ZvQyI4c20bdwMSdydcIv7wBSfFDgyo2ETaQSPlXE",
-	"5urgX6tk5IpDJh/Xu34h36Z+0C8tWFbRqoH+4FbrCDp25saKnVnr3rsne/w/3lq9+eLuiMFJ1YDVNuWL",
-	"LMhwRUKxSt60uVVbkwA8+RoQhXfePHuM9gd+Z4hGOARoMB2Xov45Y9fwr4DNFaAc/H1OlVW8q7A+ob0Z",
-	"SS4Bvtu0etAd7APeokb/0oa0jZFrgFkHDwHNaXQ88c7ojIVwueydRDQgI8TiEIxjTAu2d5wVBs7aanfW",
-	"OcjkCO++I0u61BGEzmgI82CqIX8mOYg/af8DCqeunMPlDNEOpho7DAvLRV8sHFZBnJVu8419eM02+984",
-	"o0BD2CbFdjyY/DdVEighFOfgeX756LC5M3QkX2h4J2fo7GktWL9kLhglweFtzZ7rPkDXHcjBc+88LWDs",
-	"FfPiQo7LUuZ0QXHnRDCIKdj8QvOF7NKMptrxpxAH/6x+TaD25/RrbnpiyE8GTT55zOgkjlT5xl6700iT",
-	"TcDPBwbAM1V894+gBqsDpNHpthD1pxPYIO8jDpVSTBSZqtmh7NFcnGRaPIYMU+wLFRWVEB3WeE4FviIG",
-	"SK3gvyHvAzIXmWcWIiVN3OSeHTNpF7svRk6uO2IWX69g/nBRkJ9GWJlp6jDI/whB9dkFx9kpypnCG5rO",
-	"e7mEolo4kSyN4lMkEpVyiL5m3PyH2WbP16fZ3M0wk+wbsoCvuG8oVGlOyIQkRNoEKexNyoAuSggNTdjR",
-	"GxKyQNUBH+1pqNTWrwru+i3U52STSRzRChCo74h4Ike1lmmhTtJUzOI1YC6OgtT9P09ePT79++unSH5i",
-	"Fzoq/j1m4dL+O4G58DkJvEUSf3vu2PM5d+xX9+Dd3C/F1vay7gpbpGggVW6FbAkUjg40kYWevT7O3rDZ",
-	"ZskFmWmRJddcDbQF9e1xzChp/cpXRJ5JAnRa/VZPl+5IP0PjBQ1jgnZeHJ/uugAWa9d/H0cUJ8vaNT6B",
-	"TjYUT/gaq8GVDJ30V7Pwe3/9P5oT/7q3DbHV3yuJbLg+qaP2lOBYTD/UbzI7zCYFxzagu5KePMUsDLHA",
-	"Y8xTd4ILOEFpyk4lnb+H/u9+BKjIxNSITEFqjIrVTNTr0dTRW0+7PN+EoMUchH/f72448oWFn1Q5BfuF",
-	"e5tLOvastAgsWpGbVCsqwamOh4pVNFZhHwQsgXJYWUlBUUC//G1BFuB2S7HgCzUzUKlkxjlVNTMiMcxh",
-	"tOdqY9Mwq1+brx2YAiJQPCMPFXw1VCAcL8+puhEbWSWpRlbkJR+hK7LcU2VoTCXnERYiicYLQfhIl8qx",
-	"Yk7BiXhODbC7Rjo3t226D5s6UVKoydRCoygcoRm+MpWMcByjKCSzOROqXiymkAAXy7Nxqcsr6Z2cXl0B",
-	"BBx8+4BbIbia/rpoSwuNAL19hChOEnbDVV2aCaYeW0BEjxSzGnzVtSowstKoK6y+Y+Ccu98JJkROXjGZ",
-	"jV+drgO0Z6pAOUPncIx7pD/e9w7H/dDrBT3sDcIO8fYn7cDHnXE36Kni4ToNBs8Avm/Y7vt+inqrBhmC",
-	"s+r1m+OX33ltH7YPIHORa+EBtpXv++3s3jYbaisD0NpgW9skawTj2NmQlrD+YY6ONgJhx3XChWqBaBxK",
-	"1yHvBUkoVrQtTrw5TtnGZCChRYi6y1bAjJd7jYSZ6M4wCdV8Py8e2AbLA7sxf/utWJAycTEBJd91dBkI",
-	"qUHI14eIsgIqP/JJODnodMbeoDvueb1ev+0dYrkXJngyxv0gnBxutCAwvZVmEgwlLQnVSGYgUzdNHxCt",
-	"ewbvVCcXJKuVrqkJ1CorXU9rlHR18m1Qjr5Ww3oOlXGtWGwUMDqJLjWmoS79ObWELIvDFMKzrFRlB6Bs",
-	"2UqMuKOG9bQi1UmJx18+OupkNjEVWeUphe/X8/y253dO/cNhtz3s7bf6+52fDb4hULVSKqaCthWzJY7F",
-	"8iLASdias4gKfoFDlUkVabjBqNc/Ix+6+4MPH366nO6//umxT5bfzcaSQCq4I8VCgOU0Zb2rsS6zwvIW",
-	"hCNAU+qZaslXMdWe1xmctnvDdnfYOWgd7PfyUy0COVpTeN/5+3v2vfif8FH8+uDD5Kr/w8+Hs/7bn+5p",
-	"ChzconLNLtTegeWz2o4juEoSTODYGW6SvJmBGL/Wm8AwnmTCN5rz4GSvkA5vrOIgusq8Cp2q2xImcFsj",
-	"bOid0TyGLtsjZYHc2eTz13g505mqcAY3dclYLaix13tofvIy4npyh//yzs3/uAoL8m05v8Ni6M19NK9T",
-	"mP36uLNqfIfcEq4SW+rz+4iwrhJZeUm1VgJZP6uLeLlftxMe97GbFG3eWBSp2E5PyCSiuciFEu3v+yJh",
-	"PaUrBWXXl2dCuzvs91sHh4MGZ4IlLVfgy96bwL/PNdtWBtohEIWFbKqzZpvrWBXY1JrRn0JgNtQIc2NY",
-	"rRZuLXJ1Ps3b0p1uTuZuqDnufUwhnBrFPeLNRe7mIZCGXSlDWkygaKICInUhVtiznE8W8X/kuWyKSN7/",
-	"uaxjKNcwiVubZp1E5Hq7Zc4FU36V+J9M4n9HxKcT91+3URYcunYPba3crke7KwSRrgrSqduq5/ScQk2K",
-	"c70Jzp2Rgg5KTRtTbB4nBIpf3ySREIS20PEELdkCikVDYc0wRDOWaJ8Xd03J/3OKY86yVAU73kd7hyO6",
-	"gudMQWUALjIlciJwqq2J6LGYEMjwqRV644qskiZ/BNVdUaGh6l67IDoiKA2Y+X1V+VVOj6aSPVsLI9af",
-	"XbW///B8EP/2uB3PQax3T0+mj3p/NLFuVvAukt0Avn1V6OuPiD+QQq8rODVQ6O2oi5WBVa/mhB69PkYh",
-	"CxYzfctXqNGEOSQFVF6Y68/l87srcWYMuc0e0QmDGIStCg1vkHpXjDRISdNt+Sl5Wk6DHD1D/CWexRn1",
-	"8jfZp9OIZ0Tfka/s1t1o2+3dw2L+/ejF81WLKZ9vtphmYH/2xVyziJJwtYuor5I8dZW0IozMVAeCSISF",
-	"mBIq4HozRAtOkge8cCnFCzcwEG1txgTL84AjvTDnNKtKKBU7NJLyZPQw+0FaynIuYyZUwnMIaJCYhuYv",
-	"MqosZJ1cLaEi26ldJnktANbLxWxMkrTqmZy50ihUge76qiQQtVZZla29aRk2awx5wqI5SVYWYFtRG669",
-	"WW24T1CTLb0MK1QI63v+gdf2T9ttVSGs5atCWqD+mOtvD/fH+17vcOCrktZQztrH4yAkk2z++rDl6Oj1",
-	"cVYh+wmbYaCW3DVz/YquyF2otFU3FsnowFa4Pe4E3bDnkf6kdjz6Gol8ObOdERUHohgQmE2tfzu9Lmtv",
-	"VI5T7t7czl1fvKywWTaIWJCdbROxIL9bDTYBReBX3T8VBm0XJIPi8vUAY2/IpbSEE2k+F6ICzI14WVgr",
-	"lHANIaSgXnKfPuAZVviOCcFSeLyBvltkkwlaUBFBiroOzgIhLXZr5bDy++bW8052rmHrnHzZclfciSvV",
-	"xJoFGrXvY5J/fmlyl+VYB2RWiLj7HBIiTeXbgBMCk9Vnc0IWw6TWKPVXJVowwP2sXtwsL3BD8q6MWApV",
-	"xxGv6FsHclKmwMeqw5Yka2wQsyQHtL7g8AqRq++f8qOpkLlSPZZj25MrVx+u+/S9TpS1g3QfcB3SSmZY",
-	"CkldmPFGStIJJLSPIWUECTlGtAPuCXhygEK85Lutahl6tBDTM07uVlJITirHRTBIZwgP/tvyEoGerEat",
-	"n16kf2/KQ3LkOeTk+3bJCbXa1rT0Lw5Z/m06/i6IXkV/Oz77cNx+GR3zY/qmHzw+3j++mv/04+O/DVpk",
-	"+bd20PlxefL2f+SL0xdvj5fH1G8FnZiOZ8/88Ke/xVtOWk1rhViCEvs4ViXWA5YkWZzOtnJp04jJSHnI",
-	"aoSL9p/ZY83EinVtcU9ipaI7tBNRTRm9p1iSbqnd+xAfWW6IpTCBcKqRDddt40X1cqHyDYzoAq6U+i5v",
-	"MWs0qec4wdck9rhYxgSNpIqtM4rjiF7xUUUCoY7ftwIbT3LDa1IxSZu8yt79HazdtA56PumgSSn0OUil",
-	"2pH0/zAW7+qL377ndyEmcj8rkZ1dDXC9qBda2a4KjGx3ur3+vnXca71caWhy3bnBz//3P//vRv+X6Xn2",
-	"eHuef3Da7mfjbXDdYCYCBiOwMOC3SY63PpV6pnnT01MGhbN20/2XpPu3bV22+56aouS9cIZQ69OZJ+Ra",
-	"/fs2s3ShMAoVF6mZO0mY4iw5iuxnDSOy/ZjkpjV8Djwt2NZmtREQFcJhvX1dKbnk1lRQMrCaP3lvsCDP",
-	"o1kkvOfKF1A9Iv3NXvmDWzfXyhsp8qlkmw1ayj4qtcaJ2Kwl+QHQpVkKsqZwSenvdJp//KM8AnEBkKMz",
-	"aN5AOn71bb9RxrX+9oQk1ySxksBz6dD6paN5VJkVAD6NSkaxvdBGENQ7N04M6qI8CM7ePNc5btL2RG8j",
-	"MWULgTAacY2zscMSY2/oHHtGyS7CKME0ZDOk3kMRP6eXhMojk4QP9a9cX/bf4CVHM8yvVHBBSphKNA49",
-	"g1worr2b7qSkG7HQKC639ngAEz64ko/mOAlI3FIZkxdWlZX1x4Uqt+KpYWwo5u9FLn1KD4sh1VpchPrh",
-	"Ofcyyaf0msRsThoCsed21hclgTeQY9vgR9QJb7/b/ONnLBlHYUhoczQU/WXJNvlijg3tl6li7+pzY5UR",
-	"tg0AamlHVcv7XBxwSd43wbet6g/gblOs1K/61Cfeko0gYfSXuaCb/4itpKOnm2+lmkDqV3TTzZFFT6/e",
-	"GZua1bkp/OGP6i/+iP66qe9/U39HxEY7eq2X7/iJCXGp5Fd0BPgYEAqdJqTnjiz99RVZPuAWPImB3O3V",
-	"gPpHq6usV4DMrg4cpxm4Y/XJKo1CSm4QJ0K+xVtoRE2dWTOOhzpK20A+nlNpEZpgbjElS2kiQkh5anFC",
-	"8QL4iCXK5FTYStotlFmcaJ4Qhau0ypDMhYDfmyGp7Lm7mpGlR9ofWPVIazFVjwrW5wbm6Vm+CDTSiLwN",
-	"bFE9Uo/QELLi78kmVQP6NHdZhrh/+IOuGKn91Sb9T7FJtz4rvxqzTQ7rfEw8OmlkzGbJrMIOaNEprbXx",
-	"1enm08ebPJdL4WDVoWCI3Sj3fUWswX0mQt5khXFXCjToeHMY3cJnK3VyFVONAAXoswX/NL2p3nzPwmf1",
-	"mYRrYxHLUNtWDOI6jbLAc6p0sCF8xNGMYFpX6qnA8s3qPS0WoEw2VRlPiFAenyKwHCi5aS2nypDIXADk",
-	"QzSiizgeoTDieBwTnmHV5QMlsQJIyumWKCbYdGMGYBIGa6Mn7y8/UA85f0mtBv84Q3+Dm07gHrHmTWdw",
-	"eLDf73U7bd/8a+NQED2vT6lT/QFEUFFbUqLozy+EfrfQPn3q1sswOGUNlBrf+5j++zi83UsRRL21eGSn",
-	"WaowwcE0RT0ls0ioTa/AI2NBEmkf69c0gGQQkLmoOHYfRUkohfCRGchGFdut9GUTWqmHVVuxXD3euFi5",
-	"/uw+wmUqrzkTKFNaNdEjik5enCAdmQY+c65TphQG3dDhM95iCzHWKH8WDukPZAnMkGFcus48xkKeJscW",
-	"IuCJApWVnKVnOszGeftuE9lWWMhVxdJT7iuWTW+wwRWuuvm7tdgGAL3QRoaU2FRpLzSgIwovErvsQ24j",
-	"A/RJfQRBmSDWhh5HSbgFeMHbbL9r9PRaabBZbJ8CKARfmmkkS6MoRLVFVN3lggsNKnei15hzNKLkvXiN",
-	"LwlItxEa4+AKYX5OR/PsR5PWId+FqJyHGmnAeKIUUAHA7UOWWIVCYeTMNuGBd4jUu7/EtMoqo0XymfS9",
-	"hFxHbMFX5sylBM4Nb4bfPyf0Ukyd4aEvB1VZ/+p+wwVzk3CGzotfj5YvH/vvX5z4y5c//s/7Fx9Y+8UH",
-	"5r+Mev7LJ1cfXp6+wZMnV/7fT/82ezl70VO2Wio+C6kiPa/d9jr903Z32O8Oe/utXm/Q7Wfgi85QBYO3",
-	"JK0THGh71QZzVnnhEHQ46OHOZD849HoHmHi9w/bAG5PJ2Ns/6LcDvz04aHcBWTK5xDT6kPHfZNLG/UFv",
-	"4OEDv+f1DsOONxiEA2/cCcLJ+GBCJl04lMrS180Qv7UT03UEmUkpLt8r56OkE+4N251ht9Py/X5v0CtH",
-	"K5oyUHpx9vYPx6R32Cdef4Kx1+vud71Dv9v1OqQbdrr7h10/lHOzRIYzdMad8AD77a53uB9OvB7GB95h",
-	"p9f3Difdg3Y/ODzApLPZCXKfQXpf9GmyLh7tXg6UTSLZGCUZgrn8wyhrSG80CEk7evmEhMMMC95kQkPp",
-	"v5spoedUpdJrXXMGVc14ndT/NLFqIDKOM4mR1+Y2ECwfnSu5gDkNzRSCaIZG/q5ObESXNKKXwB8Qz9YV",
-	"nv7Nu4Lq0vcgDjbY1/UL8VmD3CSP3O0yoXZKG4TB6NH+gSRWE/NV0m5bh/c9SjsdRoXX3RVrgbe5DpxC",
-	"LdprfHy3aKuHiDI0WSSQJ6iNWCn+QNYJhiJRbS3/HrFYX+qxWSxjvYaR1mIxsppgojQIwXBe9VL/ISKL",
-	"Prt8/HLZMVfnei0v3kGLa4xqmJd/68tk1wy/hQCwx4QnIBzH7IYDcKFgpvi03CBnb567Wg2caBWRTRA+",
-	"p5W7CtNQlZVCk4jEIUdxpEqWokwXQgtOQkBGtHMeLUjF1jn9O1ugAFMEEIkzbNqwu4qoLjo0XppLSFNj",
-	"TCy4bH9kXhkBnuOR8lXogVUF2jzMVxAaInXdoqqFc5TTec0dS5Lg5Tm1a7nO6vTgTxNqExKYZDHcJjVZ",
-	"DRGA7+VEzpI492a1Dqrz5z07uuW+9dF6gtxqhfR3CWj5Y+if5p4mQ2eOl1+V0W2E9krB9ymV0b2YXa6+",
-	"vrGbeZArdqT1EXChKjgGF1FyU0zNVlXH2EIEbEZamzhZn8uxNfWzyol8oe5Vt/Key1opQOWNOBw0tZ2T",
-	"9yRYyAb0vc6GkuRp4fNP4vW1XbZYCDKbi8eqmFrHLfpw98Gl2T1t+1ameGGQQ0fLLseF40T9/BiKYHUk",
-	"qfVmBk7tTvygg3vY648PidcLDwJvMO5jrzfoHnYO2vvtvt+7u9eSXa53XEpe/+qnLB9KsRIYfwwtV00p",
-	"ua6WW0coZgGOUUS5wDQgaGd0yZBgLEYC8yuULOgI0G0yXWe4twffTBkXw0P/0AdVWk+2fNF2TSjhqZSu",
-	"qzfasq65FeBlWZwcqZD19MI+SnKQIxOW5HFKW+iZvn1Top4l4Ie1usLhLKIVPT1N7+WloppiBLEbCrd8",
-	"hIaukWtKIS/q2BqSXCGZS8XWCqdXxdbKnWbYvygD8UVHr4+zQps7o02KbKiF090WSn7lu4Y6ei9zkVBW",
-	"v4WZ7YzqD/1///NfuV6B9cv92UVM35Kx7MuEXuJLQoWL3jw9OZU95Yu9j3Zh7Y8uYXmyx+qHtCQ8jAIB",
-	"Bgt3zRUrxzP7rj5jN6u+d3mknecvshKrOoqK1xOmLr8xR5Qs27rM4oBCJRWOEo5oxvQ2O6SIVyMXjQrw",
-	"sPBTGqRaXBoVY3P77vb/BQAA//8=",
+	"7L37cts4sj/+Kvjyu1Wxd0iZutmWXFPnOHfvxIk3tidzUY4FkZDEMQVoCMqOknXVPsTvCb5/nAfbJ/kV",
+	"GgAJ3iRKdiZzSdU5s7FI4tJoNLob3Z/+ZHlsNmeU0Jhb/U8W+YBn85DAv4+j6yV9R0ZTxq7F3zc4XBDx",
+	"Dy8iOCb+cWz1rZbb6jhu02l2L5puv+32Xbfhuu5Plm35AfdY5D+ZYkpJeOJbfat3eLDf7bRbTVf/y7Kt",
+	"QDzpjlyyP2p6Tss/GDsd3O05PdxtOq7XHnfxAen5raZlW3GEx+PAO2eLyCPQZLPV7nT3Dw4d8Q+nI/7T",
+	"E//Rv/fwyLNsazH3C2NuuRfNbr+VjvnuzrYeB5GvJn2+GHEvCuZxwOhqAjSbTqt70Wz3u+1+Z7/R6fTa",
+	"3Y6gAbkhVLxFZjgIGwGNSYQ9aE89ex6EMYm41f/5vaJEr4Nb433v0OkcYOJ0Dps9Z0TGI2f/oNv03Gbv",
+	"oNkeWbbFogmmwUcsGgNCjMdN3O11eg4+cDtO59BvOb2e33NGLc8fjw7GZNwmlm1xEt0EHrH6licXhosf",
+	"YxwvuNW3AiqGdyNejMlsHuJYvFlGPzXlTr/Z6rdbDdftdnow5UUUWn1rGsdz3t/bu5WkbCjG2ts/HJHO",
+	"YZc43THGTqe933YO3XbbaZG232rvH7ZdX8zulkXXfI7VGo9a/gF2m23ncN8XzIEPnMNWp+scjtsHza53",
+	"eIBJCxbvfBrM5wGdrFtAH8dY/K+abD+OFsTWy3qF1SS7jtt2Wr2L5n7fFUySLKhYLourvq4UHRvqc0HO",
+	"/CNFvbJHPglJxSO5KvDnBN6II+xdizfmOPKKL2gOup1eSe63bIvimVjBSzkApAiDXoufBTN4ERGz/c+/",
+	"/99G/5dyhEmtjuMeiC2VUCvLC4oHGh6bab7ge6oZh1B/zgIaW3ewkOx4Qmj8lIzxIozLhNCzKGIRfyb2",
+	"leTQZ8nKeIzG2IuNBdG/aGK/t62XBPuw8T7d2dZrSSXLts4iNidRHBD15C2ZBDwmEfGtPl2EofnLMefM",
+	"C2CLyEfnmpyWbZ3Hcu8c6/10gaMJiS8jNdyL5Vw8VnSwbL1Eui31Z6EPRQuxL1yDUutJxOb8v40VWEMx",
+	"jsVrKWOl5LJ+cC4IxSDWsDcjVkq/NxG8k6OixUFaC4kTzawcTQXn7IMwaYsDJOGcUip/spI/xPy7tvVU",
+	"LWh/jENObOvZL5ecREAc23rOohkO1dhgqLb1fBHmfnkRscX8xP8An6hHnF2pp2ck4lLAurb1FtNr+McF",
+	"Y2EczNNG1GqeCAFPcZiO2bbEgHLN3hmswtvwjzUMk4jT29uGuY3kHuKLOYmYOBjJSs6qInaR1/5ElDY2",
+	"TLtZ3DGvAh4bu+bnlZKleles2wT3Yftq4XIes/kc9uuXZJaCYGo3794Dob/K75Xy27auXgX0GoYqOfMV",
+	"5jFQxqCVdfbm/ALVXtQ+6rptdC7VPHRJ8Q0OQjwKpdhhXw+KrwfF14Ni7UFhbE3rnITjFaTF82Dvprmn",
+	"Pt9rN7UK+/WE+YwnzD0X6L25Qm/JrwuSWaTfr0z87eTBXZZEfBFmKXRKOMcT8YXsEGHKbwVjoZbrojff",
+	"iaEtPI9wLg1s2BVTkxRvcUxeBbMgduC/YJkTw2K31MJwhMOQ3RIfzUmEbgPqs1s0ZhGKpwFHx2cn6Jos",
+	"G4Lw3pTMwLKP5VwCGpMJiWAuZn9vyQwHNKCTFX2GZByjgKJ4SpC3iCJCY9X3hl1xUjK1d1NS1jQi1Oe2",
+	"6PaSBh8QJx6jPl/T4Z1tzXGEZyRWpD32PLagsdgp+X4vpgRh+fgRR4Evmg7EgzmOp6nDACct2FZEfl0E",
+	"IFSknyQdyViIc8GMi0UADgo5Mh5HgrRiXGcR+4V4pSM5i9hN4BMgwoIGvy4ICnxC42AckAixMTyYy+8r",
+	"RjlPWl81yr9FRIiH/7uX+jr35FO+d6bplg5U8v05CYlXsm5v4B84RB6bzTDiRFA+Jj4KAx6LUc+T7Yti",
+	"hgLqhQufaD6KYBs10Jt4SiI0Dkjoc4QjIAJFQswRH7FFLD6NiL/wCJrjZciwj3jwkfTRAMSFDXt+YDWQ",
+	"0rDRt4hP2a3YJ6rVhGK/Lki0TEn2Ny4nVsJQxrIl+76KhbQjqZKBgpqcE9AYvMCzgAazxczqN+2yHbVi",
+	"OLX4SAk15DE6DiaLCPymFUO/Tfq6N1elwzYmYbolq+irx8uNd1ft19vSpu+3d9+ZTtjSQeoXVo7MaGVb",
+	"eirCmQMCqRcRPmeUq/sKfxZQJfnAS89oTOQ/8XweBh6s+d4vXDqDzasOOIrNsw1H10v5llIAxBuN6/Yv",
+	"vQ+t/4aHjaw6sFA6rrXvu+Pm+JA4bdxtOh18SJye3yROa7w/bnq90QFuuuIcHwURUHVbP/42HnI7f3NR",
+	"pn2NCY4XkaTLDFM8ITNC4+N5oDT6O+VlrjVR4zyRDmdD4RBkztkOgoo0o5hfSZqLseeuIMyxd9XYb9jC",
+	"m5IoGC9F6+npIE+Kq4sovH4VvOwI5rmry3uao+CTyrPURrdBPBWSW/rUeUMMGVjyMfYNBXMDrgzoDQ4D",
+	"P3v1xHwpGuHRVaQatq1Zoo2p39CI+cu+Po6WaABLMbBQwNEs4Fzu8vpkEFORrokKSuh+fUY4oixGMxx7",
+	"U5C+spGUJK9Z/JwtqL8hQajxWZ4ilMVXY3ho0kKtDgxHPn2wKb9meu3RFHOpigohqOd4Js/tC8ZeCfV4",
+	"w6nGxmfbLL44/+IlihlDIbTzoEstWEvwETQt1HBMU108xteEo539DvoueHyEmug0eAzaekAnhItWdhtI",
+	"tOIxSgnchoq2vJBx4iM8jqFFosyJlKCXFC/iKYuCj2RTxlnkPs1TNPM8wz8ISI2wGAAaERyJwbFrAkNO",
+	"DrMHJa7sK+lE7VXEInQbMTqRBBFH0IMKlnTOuTv2PpothDQhSBNDKQxKUBujEPOh7EKMvKLt10xNbC6V",
+	"tqp26pNTEKKSnCdyoiig80WMfBxjG2E0w6FQfoiPAt8WdKUMifUXe0ZSTQ4ypfRzFo0C35fT2kxgvbml",
+	"JKqgxo9sgXwGwondqh2kqI+k3d9I6ZOO4cHII7gt2x8akZDRCZgumDKwUsShnJJiS9GdYaoKclxkh5LK",
+	"7IQGSediLrclnuy0MW2gJK2kDoPslEtb/2wEBn4LYq4VfBvdYp4OMqXzZzg+apwSn3U3Vp0czX1xUmx8",
+	"Joi+7nEmrBaCWnKAIDDiKMz+HpZNtLxX4xJ8Qj7MxfEC030cRP7nUynUWj8Dfkjaf2jFgggCNHwS4yDU",
+	"9KvHIlKZ2JRFTiifEy9m0ZvxeENiMflFPS1TdBvovsSg2Hh8hDiJ0btnj1++efPd+dXJ6/OzZ08u3rz9",
+	"Fk4XFC8iioIYMfqwykN+GIipcyWgPMZUnChGnNTWGkRyhGaIRPTNpaLWCJcrqaa1oFdbiEDJ+P84f/O6",
+	"YQSldVx3E3tNz62WGCr2us5BXda1+mav+MEqt3PdltKPqjzL9VsSH9yZkXLbajYRwf4bGi5Xrv84aTy7",
+	"+qnTXmrR2HcYDZfZRW8/+KLrPmd4CQvvM7k1dnA6BniBUYTRbRTEZPcvyBIPaZznOaJcfr4rcXaaOpHJ",
+	"Fp0HZwshMINxQPxSpyvy2CL0YTQjkg7oL8YTn0HzyLOGuue4ihm7CuurHwZvNNuf7Zy4py7yl+OX5OHG",
+	"anmYflXJKhGOyRW8eEU+eIT4Oa/NBWNohulSKxm8gc5CgrkwxpYIT3BAUYhjuTIRiaPlFayZ1W8ebqds",
+	"JPOt5CbxBoIxIz3mHF+8FQNxjuVA8tct5/IiGC1oHITyRkveF0eC+HyjG+k/K9Odk+iGRM9SZqnNdGMc",
+	"hItotXzi0PqV/NnktnM2I/E0oBN0C/f4EaMToUKwRYRI9vjqPrAqu7Zrgzqfw32ap1GlH/UkNWq1P9MM",
+	"20hO9+aDkmdVrwZlvhcvweyfS8P0/o6EhDDwD5lalQQMiYND/pW6VinCUYSXDeu9ypqQry2isOB+vXz7",
+	"qmG9v8sbVJPghlDwcYJLSY2qYW1D0ZQilbRNX0Fyjn+lU45tbThTJn0sxVgzq28908oN4viGaPs0oBlj",
+	"2bLl+ypaaztH3TmrXNjH2Nf9NVCtESmfpuG8ktuLPWF0HAbepjSKCY/TnVig0pm8VhS9j+GtPtpT+Uwm",
+	"YZLOH4Ysx+AhQEbnbE5kGIkahpr0Q5pPesraQGo3M15xc7rbOK9XTPc1S6yh/O3mOfsM1oCe6Qo935xt",
+	"fgQPM+kqjb/V3cpDfc7OIlDbgq3PFh1EWkYqM0xISPwZ86UZKwdzMnYuqf7NOQ+oVyBicXQPR8ck4ErO",
+	"oHpQilSfQz3RlDpWj+VuFfw8IuKsJFSQK7kX0lIvR6Ztff6rd5c8yx9jHng2On9zEXjXJBaC9LG8ZPYi",
+	"AkFsOJShJN8noS1Kq1FbYENaaZVonn6d83F3XFcMN8ZByGV0nYwfacQQ5XslVBLz7tu2rsnSiErQLZep",
+	"f+kzResrCCW6cVyCu7g36o3aHbfV67i4t9G9wlXHda/yAygzwki8iCgX6hYoLShQUaYqxnIKipPHooh4",
+	"4BhekDz1P9sdTKfZ1qRc7QpRx70+m4Wxq69rHpSqv4VjJE/aGaHx2yREcCPSPpP/LuXolsnRPwrrSEdd",
+	"z0NM04glHa2LkYqCS9hcqEBzEo1ZNJPCIjn9G8kOUDbGlf7mSjWSWT01ya1iR2BF8lTagM1XT1q8cZoE",
+	"/IGlpCaQXycZV7elovOWFO73y5asYy7ZE0zh7YD6OiIc4u1QIP++6gbxzezyIFmKcj9zSddle8bvdFpt",
+	"v9sd7fd6++MWvCM/lC/lekweKreLGuCDbLXCSt5OCUUY6T5LvdOZxbrHuXq5Omqq4zY1uSvt/m3PzvoE",
+	"Ccbi34F5XQ/akA4wypFDadJb8u5rFqPnm7NsoqUplr2dXpHr5y+/f7Uf/vqkEz5dnDz/MH92cf4C/zYM",
+	"vLL/PDun6UBfjp1l4ICO9m7kAyAfLKw2p1oZ6/lJe2VkfHxZkOscxzGJqM44uHz7qi+sYsPFA8lY4oHk",
+	"BIymjMcIQkuK/hxtCUF6WUDTwJA01Ueoi3AQ65SPjWMxbhIvzrqo3o2GUVixlJ0fLuI32cOZZSpPhOhb",
+	"LvHHB63WyOm1Rx2n0+k2nUPc9Z3OGI9HuOv548ORlVmE25W3kg8f96IoTfx0OxRjw3J0XXy+mNjLtTGx",
+	"kNuX3uJvrs/Uo0u2HyMc1nBx6h7N7DeVAmDkUiZZHWtDtU586YAwMzVWffQ4iHzzGyPPwsi08XFMnDgA",
+	"V1Uu3Sabd7Gqq+f6PZWIsTaTRwevfSo+yKVjrLRmxatv4FVzokZSRt2JZpM0VvVp2LxJl3dmDtHPVhqJ",
+	"bFDQpL85xEzfamGzRLAVj7xPxs1GUpmzNVs9gaaBnXzpO8GhmbKr0t6znLfN4upVm+EPrwidxFOr3xK2",
+	"+Syg+u9mWdqWSR55tqybjH+frfIkdVRssltyn/2+NozMVFjX8Am8lZtI9V5Tdyt172By7W63VXON/Ea7",
+	"NdPr596wCV313k2WbwXfa0yGLNNT8iE+wxOSZDAUqCHzd6UaGZMZr508lgwFrvkKVNHtrhiyREVYK3dm",
+	"ATV/bX5JSVScShq/WiC+VDs+WYQuZsAohSynnJVpmkiBQvlQ1/PvSxg5UWA+rZGZMJD0/dIlEYx2vIin",
+	"xiVgdjYqb/TTahrZ1hxzfsukyNxEsMv2je/XDFPqi8VxxprV8+Em1EeYo2HGdd7XzunBwnXbHnwL/yTD",
+	"hrVuxLKnymGaMqOamoVRQqb8EBCS9hacRHuCRYbSvpJGmaRPw1pD/FzLU3ZLEQSEMirTcApfF7BIP61P",
+	"r1FiLh2fSiEUHaxPyF7JAMUBVdK6agfihWSR7DROWUQQHgEqwZQgeMuWlns8JRHcCmO6LKVR9aZLpYre",
+	"8MZNtp23Pp4bkcSG3Zfc8dqWGfzzvpZaVGOLJ2pnNUcWpqUzwT9tuaDq+8oxXeQzqXKLuLkidV8rQvHd",
+	"UzbDQfmxuYXesS0ZTf0iO7CkzSptox7JU/0/pzxsc0iWEM/8vtveQt3Pt1lvWuUakQbKrafsFNmzoPfY",
+	"ltZiSgKx8YxIGBVx8oiuhzZaUF/dGYnJwT9uCPVZ9Igjn3mLGaGxvNflU3YrYU8ebrAzIuefpUqo45ny",
+	"gZZCHGeknfEkZjEOK6Izs+ekeE+1ZKu+imuY+woWShFXDbty3Q0IwHvLjiLId9nKPpVvIYVsjCiLZaiC",
+	"8pVmT8lHHIVswo8AD0ceNPID6c2SgDlsPIbk2EUowQ0VnkiFcKtzeK8VgBtLsTLRVCBYcSwbyye1oKmF",
+	"kNvEa9fouLBCgY92MOKU3Y5DfE12ZZ60WI+YIT/ggubJR5nVKVsV5Rq3+tb//Ow6vfefml271bz7m1XP",
+	"ajDhBvMDN4xdlalc0n2GHBnAwhIkouLWTSANE0YaMRYSTMXDFN+wVlsmAmIJX6ZgiCUPU1zEWl1VtpMi",
+	"KNZqR2Is1no1QWEs6VWG06T63jFldDljC25CM5bBNT77UPztfMljMjN/0Xdj6W9lVmAK/fipFutp8NRK",
+	"mZnhx5JZqwoAtfCNAFMw+UiWBviOLHm5UB2aBQSG6JosVZwe/I48TOESDZ4TH42Wtc9GczjJKMqOx6SY",
+	"QK32FCZtQS7qVjSxspcARWq8r7FQ5erMxu6b/PLfx4+T93oWfa5w0SFIXW7pltjjx/oTZZInTWizHNWx",
+	"ZPMYVDXOwtssNthmOnquPzuHEZbSoYqM1XbZ72oqZcOX5kNFgYoNbhTuK1dKhIp6ANgf83kIYd9xmqsQ",
+	"T3EMqhdXbhcDV+8IkAfhqhsuxO8hah5QztgWDyY0oBO1p1Y6zdM378ziJ6u/utDv3am0jdWvX0ZhDekn",
+	"GipjnackDG5IVML1Qr2azeNXbFJbtOnGjuWnZVRXrfJye2YrYwFrUE2tBGzh3y871oF0Nfc7vKuVkW2d",
+	"IaEJ1F769BySmp4or3aRfpR8iBXxN6GhzpXKb96hHwFS87AvEdfMoAUuQZzRiIyZxBpFvlp+GTmOfTgY",
+	"9KLMCfUlxfnCS/IrZZaDOJ1lT6ULwWtgWxYwLVFAARNH8UfjMxpfWIOf5oEyNQeZ/JFQ29gL+YUrLLbJ",
+	"G9X3WsaOXbXV9e6s2vEPtzUVJOppxW4nlbyu7mdOyu1svnIX5NZIT8psNNOEHkdmvOZ8V9Hyt7rzS8T0",
+	"fZTFRLZktw/8jHS4k11xhVbyzSOOXl5cnCFJTCTebJRacEYoVd7Uni5mmDoRwT5Y/8p7riItAzpBMyFd",
+	"VAPGjYEM8ykVxeWzPJERyRyl+hAKqGRkIc9Kms4Swrh2KIofPW4NBQy2kUQP5iQSskhFOMnOokVIGvUc",
+	"FdelqvuURTHSYYPwaCT+KTq8Dij4wHQwZOBNEfMgTNtfd5+y8epgxGEoxofa/1a9QmZwaZGYAUcnT1HA",
+	"BeXGC+WriyO2GIWETxmLoV/q77EIImH1vCPGYnmRJEaQRIPqsDaxHmwRIb6Yz8WIY4JncD7pEH/rxnHx",
+	"4WHX3W95h277oHvQccflwzfiXvPjv5Rg0Um03clTqeMqy3nBCZxMGgdPVygTqu+ExBluz44uGl+5Xtc/",
+	"aLr48MA7xO3m+HB/5fBipY6URQWq0YlXckSQutPao6/kQjuIoQUpTt5IBq6SQiVpGSUCpo/ymQ3IqZl0",
+	"kGQZ/OHl2Z9OAKzmpJS6cuoGZ2lm0FyDtEJU4LHnRkBKvkQCjs1L8kdcMpHiHV4i97N41WX7KY1SyiW7",
+	"HCUIzkEsTN5oidLmjGRfmbrEUcdtGQRLHMJl58JLgsN4WtQ9Ul1ea95QIGVh1Gxae5Wt2ijTIYrxaYUR",
+	"XG/ibMoEf1wnPiYjAkMGXu3dNPekz6CW/yk3oesKv4+czTPt9tjAVYLjOApGi1j9Vfphid6XJcp3ZLkH",
+	"IdJojL2Yo8dB5CtP61j5TWQqwM7Q0xctQxsN5yGOheZy4g//8+//3W2UbYGkHGnp0OQdRpGToXOxJ2S2",
+	"gq1tOnlqEexNtUH1iCNCb0jI5qS0/7LDEbLkAp0dq3o7QlyahmKPSBydgCOMKHPYXDmI1PaI1YWu6HDD",
+	"K3HusTmpF3x5Dq8me+5TFZnk5bFp9KnlshFfeFPgdrFPZvCskZi9Q8QiNOQz3mCLeMQW1B9uPKH8/a54",
+	"Ws3g53ryKxk8O01lcchdphxz2bmyMWI0qaZip5UbxPyKkMMz/GFlECEuXJ7X9L2Mgsh/t5G/1QwBzRST",
+	"qaGPS4oSPxEa+asbIFvZRY71kt1KCKksHZOdAH6TXxdkIRPIK3SPhUzBKOPMaEGSGCqxz6bYl1np4F2V",
+	"npojoSoBvA8lt0aPZeeOUAzlNVmFJR5sG0xjtGubNDPnV87PAEVK/MogSYAzKd20kE6EOYqIR4KbCl3I",
+	"QJupEuqJwV4MAMg5OwvDn5F4yspJCQVOyl0Fcrhbe6mMBpIR2Lqgip6vLQlXh+YPcw1WWMn7eDb+wRkF",
+	"FJUyHdbAWNHBPWjn7fMnaL/ntnYztwq5sOaIzUqXhM1N/Qr7MmNyxm5kvvw8xOBlVj94bL6E2ueZ8PEa",
+	"K6+zpwr3Q3O9fmW0yDNhpvxncVeEmMdSVYdwDGE3z+bxUtkWxT1iWx9mYRqbZjJdqvsqocqNG24chm/G",
+	"UKmwND4ISn4XxhfMCI/xbI4iMo+IkGLayBHsjzD1kdgCqdArLckEUk71I5EElNKlQTqStEOheXBQLlVt",
+	"rZPzN+hw320iue+ytrKu+e+2LtzDfrvZ7+w3uvutn8y42xpBkqUOhMpqU9kh3E6vgk73knxs719+PPzh",
+	"9bv9sx+euGT5YjYqvZSVXAKdQo2vTBHFkkjj5Zzo/uW36UpIF5eGONabQbf2vo5za7WEqGSnx5gT6+59",
+	"MRFYe3qEoJetwBprptDOFt6wSo4kpj0WBkfaVgpQkhbqt3WNf8M2New+PVpdz6xMO149t5JbfOjPXLcy",
+	"Df6p4OFZQAnX6Azl+0Ho19BixaGvUOXyrCkEPy/c3sZRMJmQlMpCm2eLuPZtbSUpkhvmwrGarklx+7x9",
+	"hbDvR4Sr4anTLymOwGv6XdcMq3jOUKXEmUTheaqgHT4nUJAPc9NtoA8mjoJ419xPowUX68mvUu/xFXiP",
+	"MefBhIpvjCKhdd7W9a5XvF2jwRqtqKspsaPwbI6DCTWrb+uf0obSn2QoYOY3Qos/4YgCNEo6wRUvlPST",
+	"fV7WqfnCuhGUTDdkSxzGy6s4IFHZ3DPPSwaYeV7S/jxiMwYE5zH2rsu6yL+yspWqcebeKBlp/o0SYuZe",
+	"KSFn7o2SoUZkTKIIh5Ujzb5QMtDsC6Vd3OLIL99eK14q7Sr/Ukl3JT8p25Q3sF/xYEKoBgoSArXQc9mL",
+	"yU37yrd4jCPV2ILHbCaoLI4OKMtg/pjSRP9kUED/JClQ/lvC3PJIFhrtYqTBBRpmjIDhQ0kmYfwWsTAc",
+	"CdZe+bCiQfNnRQ9jbvqXdGrJLymD659Shta/TIJx3BjhEFOPXGG/+CyOMOXYkwtZ6FUTyBNcpMInFLUa",
+	"cHxv8r5f+1VPDDes/XrKwOVvw1tXK/uXr6jCNFVvraYV8A6fZn7TIyuzuSpPdy5j6ZRR+lg5E1Lj5WEV",
+	"VqNciaGv/v3vZ2/OL/7+dzTcS28L9m6ae8rVxvc+JWUo7/a0XjPMa7Vlqmu5xqqhQOXckR7XY4kMW181",
+	"SognFfEHot4mqv49SFefLknm60a0eUHiL0qYF882psvep6Rs8d06Gr0gKWG2pJCwL/IkyhXKljaowg2S",
+	"94+6RnapqVNyn6cvRnLquzAuzGbkgPn9zZiKfDV8BY2ZlrjOt8rGrWhHAE8T1pRFntxBqRADjaYEz1bM",
+	"R9sW0N/7mm4CQeb7+AgQRHaoF3jMImGklsbflC+kjKHxAzgBcLQ0JwJjK5tIkh9XVhstxiGii9lIulhK",
+	"6LQmsixxGCSraesllP2+34j7ZabVlz54Lu8vJO53Bkky3OMM0nT8kmfQ5WcVtQmJakjbpGp85p4rdSBm",
+	"a1iXbKGSsvOZBm6nV8+vmy8/vuqFvz5phnPA/WtfnE8flzZXhkRTdHfNg++2DiKQH2+Uq6ILjx1X9HsM",
+	"QGEgZGdCqorGxDdHsqAXVxfUqOO2twhOULMtDKNMfGTLUxQRBOrBoGRr6OUgUMwCa1nEyHjK/CvxEw5D",
+	"dkvkLVIRVThT1OT9hgAOafjKGulbCBuqDFrJYyLkxlUkbq7wzrZULqsotCk5MoWEVtfv0XWJIJ0Gex6Z",
+	"i+MXAipqHGYFcpo9PwBNz6GCfdnWkrXtYYdBdGTMEA8mNDmQFYvxBjrVqJcxCgnmMTpE3hRH2ItJxI/U",
+	"vdWMYMrRwFJODYIYJQMLMapugODSaGBdEzLPhBImr0mzMR+R0e1mMo53/vXzYMAHg/P3nw7tu92/rRJ1",
+	"+cIndfkpLfPyWW6iE6bT/Lqq4MvakLGUcdSwH4Bnajrcca62Hqba6W/qiDrl50pFUhlOhMKj1KdReJS6",
+	"ggqPlP+7/KGUTle69gIk6HvX4EfBkZcZTv5JOpr8k3Qw+SeF7sSAct7M5KfsdHPuzOSnXJPvV3B8RSZi",
+	"1Z1W8QYqeylc7zI1vbWqZa+VMlnJzqnAeqiG5KsSdOEtXnI0w/y6IvRELcNGk1Z3YPXha3IXmWq0yY1m",
+	"7vbTGFKNjWqudxWiTeVN5qpryHst6CygJ/L7ZnF19TLmD6Xk7xtlcuuQxTIA37KzYl04YsIldaakDs90",
+	"vYvm7OXbV1JBvQ3CUMu/ZLQFMI1MsGHncCtEoIJRtwF7PFOho9XoQBssdUbOlILYbDi6B8AtWjnEIh+G",
+	"Ab0ui0AKIh5XZoOWCybyAR6sBbGZR+Smxos5csoRqf5VI6rT9+UBbyVYR0rnuqoGNtKhVxWDM94UA1nR",
+	"UGVw1ZxEV6uAler1XheAKTNjNT1z7Ek8XjIsGEO1J6kcqgnIrblpQ6avQvoxJXY2k4JAClOVVNw2yiTx",
+	"xKpwiuWcAHyAantEUMxqe2W/Hgq/6aFQynIZuISSzG35HAzAPEGFrWZmzsUM3ciAGfBxL+IpoXHgBfEy",
+	"HyU3oKUmGaswwSoCJCFbKC2DWqq2GWW96uFOlmNNlhROg1ePwZIHKSRaUumLxD8lfoBVRvkpuGbEy4lj",
+	"Jl9SakMwS51ZlU6usLT5QFBdoMO2KrCii6Ha4La7qESLjTdDi63l6rsnPCtUVKs/2KQGmxou/LHReBec",
+	"ROXy6F0ejtaG7VOgF+aBVwNKN+koC/8qJ2xn1qp0l5dA+RePko1R0szp1x6/2U3ZWC8MIJZc9CBXtfse",
+	"B5H/iKNnHwLI4+Pw48VtEAYMhNJ5QL1phZCRB+k2aDzrcLY/G9SOup2DvKtrsnRkfLS+WdW5aGkLc+KJ",
+	"oyPJC5JwMyr00ZDfAU+PbSG9GwP6hhKkbg/QLVTmgTLEQvqzMTLy3IDOWIVqszHC6PLy5CnaCajOe5X8",
+	"s6vjPNWdo5iD9rrAAt0DM6hCAUwxhLaEAkq93HWghwwWkpggeTShKrdAHdigwu64XKVNZE9ZlaUvfbaE",
+	"+gmrFZhLfl1SdVovHiSDqOBiLo47iOZJ6h8JXgB90iOcB6OQIKFCyzwnQPcjsVxsw0cLlZH6e3s7P2Pn",
+	"47Hzk+v0nPffDAaN3W/UL+8/tey7nT7AR36z+187ez//z2DA3/99979KHbrlxQgKUi699SsDq0mOih+c",
+	"9GrPOfGH5anZySvrjslMc/By3RNxRQKcnZQ+qvBqiZVVDTwyg53F20coTexCHo6iJRp+cNLMO0fsHsjT",
+	"HtoA1TMlH9DL0+MnzvnL41Z3XzPbiPnLLa7V0nnZ2SUpUjU/zbJDo6RuTGHl56tzCctHV9aZkTeTO/QV",
+	"hX0yDmggNXd9L8zRKGLY9yChR25E2CSvSSx1P7EvIzJjsZTYJCqJjgEtjj8rx8Z/B9DserNDqhAOwmL2",
+	"DY/ZnKMRSdA4YsZk5mNa1j1vG631VzyrZy8KHSCXmQA5PmpsffTzIwiU8RJX+CMbPeI4JA3l2n703jw0",
+	"NrTh1p0YL9fnF65JGn8CkbQSqUK1Bke+D2JYL4G+DVyBZ5yy2+tSBfM1YGMznYq0zNCxgZ5q2I0pvoH3",
+	"hJEGyUtbLW+WBhW0qSKGrKoLg6UQYBTQmMnEP4jOMMPDcBjWIspbMgk4wJwWSZM+k8yPAoouL540qjK/",
+	"1s4+bTADTLwSRzR5UajfFfL5fIrFIPN3rEKb1VHfdIKUvBWyFyVC2UacZVJoIjDFE/sbQG3CEHngCZGn",
+	"sdD3QLJswwFCt6kNxyjefa1bFDo9BBqV6i5PCY8DKqPMYoYAVULKioCOmdBKQRExMsV4A51IIj15e4pk",
+	"W7zMQbJ2ThelEAKvVRDfPFxMINEQi11E/ZDw3CZ7pP71KDM8W6G6CF1cfpfATXHAMFYtb7URL9VtYDH9",
+	"Sxws6kbogdhe9bUdz2cCkrJDPYuCGY6W6DuybKAkozJN+DRyKQtG6Dqn710am1WV4Jd3jSRBZOmoKy61",
+	"c+ASQTb4M0lkFG8YKBMZLAmYZQ7bHmIrz0/PNYCPOJzFxhf2UqlSWGIObQYfoY1RbR5QHEXsFvlCiVPK",
+	"Sakd+pxF2jy0UTBGS7ZAt1i+qB2YWrlhEcKpLapBUewB1fbFWOM7p5amiZ2iK6YmJqYg5LCoE12vN+8q",
+	"0a2TCpjrAWr0yysUwlz75f5KTDMYMhKThHAkfdLaQ+kZxQJSmli2fnCuUSrBvpKJF8rdqJgoeSMBtIRu",
+	"DXEL1843wQTHLFt+pshoH4i3MAzcIhSpSjsZgk8hDsJQsXBE4igg/hEajnEQCmMCTYRCsphnoj8WYDkq",
+	"xFFZP10jkq4Y1gsSH4eh1q8NzInirtVOEh2bPZFAOtkWSvTt7A7LhbsLa0cLfYVkJ/HumInKLkRFA4nT",
+	"EH2LKFNDqVXJQpxE9Xq/nTKurj2MQPOAo5h8iNGOhzlxAsoJ5UEc3JDdLQck1z8d0ua6wN06aVy+qHeZ",
+	"VU9AE1aueVKDG2iTIinkOSBpTXDrIirLSlhxmJk9KZjABF4tQWRTeDFrXao5uZN2+74G2QpUMYim78w3",
+	"8bYVbsLzfYJt92Zccn6ekmhCEsiP+iBXCg5kJj5Hcwmu9fb5E3TQ7u3vSjfjOw0/DqVJJK4HRxjNyGxE",
+	"IunNgi9JWoVde7ZUuFy1BH+zOZa8+vIt4J8UnQ6nK8JHz5XYKwmyyjHCeSIgT6sKmFVoNWpcxtqcp8jq",
+	"Jdd9tX3FWV1Acb46+yMywRGIQnVccTvjiU7Pe/18KP2DueMPsJchB4TLaOaZCozyGL0hEZcKlJW6W/mq",
+	"4+Jc2E4hiPSVckMDBaRCwvgSRTjgZUCETzdGdJPt+TjGNtwSER/hkNGJRjdRobW1zGFoa4WjQIM+3iit",
+	"bhwIE/KRdJU1bkg0etRHj24D6rPbhhcyLh0vLPJJ1IBwSeI/amQ9uD8fOz9h56Pr9K7ef7MzGDQyP+x+",
+	"U+qlVbp/qX50klSHkuOSXCiGyk1AOjcpEAX66zaCNSXX2n1UwjXmZopLb6reJa42wCp1EJ8Cy98SNGep",
+	"A1Cp15dvX/0Xan57DOEYNmp9e67Q21mE2t9eMHaK6VK6/ow9ckmvKbsVu+ZYRweq7yyoymN8tGpTZI7n",
+	"3/tEbLER3tdQVO5fbWMLRPUHKdDxgDU0ggp1ZVEAMVoZKqNuH9O3jXslAGwg1CMrAo0okmjKx2cn4JPi",
+	"UtavPVmLhV1qkCR3gn+JSiIPcH0om3hLMGe0BvAv+TAPsfKh6aXUmRNq5+auBjMLXH5RvlVBlC2qfta8",
+	"DC1U7alBXBN3sjTsek1ZovJCLfYqBN7a8aqFKgQ5HxnmHLxHc/3O0DQvxNdIPDpCeMRlhgw8ADNHPKhI",
+	"pdsMBrBWfOwGSIBl1JEVbEprXTyBSuoPVfCCFL0YdWRs7qs725rG8Txb66UCuE9N4xFXuzDRXaACJvjE",
+	"kQfnqVBmRgRFBAvDpRxbdFXZjcIapMU0MrQsDL5IlnXFNcrX8LcqtVHBQQ/MlOcFmO4kAyOgBrxchdpx",
+	"QXic2F81PBSmrWF8i+YBnVR7I2qb8Wt9LiXjNXTcd0E8faUj4MvVQ6Wvg8dWHPNX8D7Cvk/8BjoF05yj",
+	"kIxjxBYxGi3R8G+chMSLh3BNIvS5r7fdX2+7v952f73t/nrb/fW2++ttd73bbtu6Sk7m2iJ8jbQp3qCn",
+	"CkBNp3P6QZkasc1dhNHiRpcS5SPZsBwBueq47pXKtr9SbtnKokiPsZ/g4wwWrtvaj3AUHaET+T1SuR8r",
+	"Sh+pzNuO69p/wEJIGpIqTy/7NyuSpEegKV41gr9kBbWOtz8ih177oLs/7rTK0ZbV9i9ybEExkUSQfCLl",
+	"9AZRKMfpHOJFRIUuoMPGhREBR1FQUhiwii3h7m+ong6R2l5LUBXUrTgSin+9GoMpotCIoCkJ52KxxlCL",
+	"cbSYTMSysAgtqFB6Y5yukxyLDHevUdvsWLtjxWM152xcUTK5QG72fM7dPGKTCM/ELIQStDSVZINNDWOh",
+	"XVYONBUWG9zX/kbUtFZjpNTc1jAEJWkytLU2S6asrq73VG2EytJnsr8Ui3vTHWOWqVyxd/JbYYbnQuGW",
+	"6ENgisxxPOUDCuiuUN2JqjucyESf20uLL/AjbdkAgpE4ZcGrnKX1gCYxbIZIh8pU84iNQjKTTgJYCjGG",
+	"P+FG2QT5J6cqksgZByT0zWVOCHpNlilioyTeH2Vf5EGWypROTrxFFMTLc6H5STrmknDKnWhpqUADsd+o",
+	"4ycjPgLxuiyno+FW+oX20/WRGG93tlVM3NluFJALW28gOuulMBaZX1V6dX7J1cJl8kuR7KePHh3rT5Gw",
+	"3mQesmClpVAZZLsSRU/1Deo3qNNJn8mApnE8h+H4s4CuIIksoAj66vDds8cv37z57vzq+Onpyeurizff",
+	"PXsNsZxJRzKFtaQXKDyme5FvPdca+z/eXZSjnor3IWZUVilccBLt4UU8rdenLGpYmROfrrV8UVBaEG9n",
+	"KP9uXJPlMAk1lC9LfDOoLqwUtt1aQ9FQVZXgh9QYjgYfAPUJRiT2ugMwiAjOCuw7jIbLmn0zSE8u8eSk",
+	"6cSygjIEHmLqJ9nO2fahlbLmZcclksrsQbFnsoNqjPuiIhM827BMnxa7o3Ze+KPMAPSL+SHcAQ+NmTzM",
+	"wMFrWKjK4PfRDAeglMrwJrgItXRa5CSIp4tRw2MzDULqJ/8oHhxvaOLwdjKX75l4Lj4n+JojTm5IhEN0",
+	"Q6jPIv4o+XKWqY7KGwN6jLwwkAALQRwTebssVGhgbsaJbkSWF0QLqvzWEtmQxyiI+5nClOiakDlHQcwH",
+	"VH4L9SzjKbdTxAhYBxvJoxCc6DYidDHjtmn0cuA4qQWNmB8QMeIB/Rd6qrr6F3qMOUQDTtG/QDKmraN/",
+	"Dei/HMdJ/l98eCwkGtpJfIeBR3bRv9BwD0Td3k1zKP5aCW8KLZjAB9BRdQ1aaH4TMHTxQT45FX1TmmEq",
+	"u4aypa8zGQe63+S2m+99Mm6+7/b+8+//LZtqeooUKsJCV+bmekdGoht9QwTXW5KW80DMUj0Y2ulPxxNw",
+	"/agnVYMAmYTEQxsNV0E4QCHPSkAKOeLWq9NUaj5RUYcwzJvmXtmO4mtZQMneTDfH4hBDr9hEtp0eR2L2",
+	"qhinI4txwk8p7nCcLbl5t7b7/BwH9BlUNk78BB6OIOcXU8E0ylMFXCS1hSOTWc3dhSIyJxiKJcviqdrL",
+	"MYR992TKAo9wNMM+lHyLIJNcb/Gktp/YWkFIaNwfUMfoqo9wYnvIuD+w8RVys6EP70iXADipcCgMTuKD",
+	"SrwLOeiA9Ut8MDMGFKFhqfduaKuw8NRG0pd1BLHxWNW8TVwIYsJn+o+GpLSQK5LQwI0N0duxzreWPhoZ",
+	"+KRVgABICPgwiHzAXhwuURhci5MTLWQQHNRs3em4HVsQ2CgV39cND3dt0ZG+Dwl8WepVgj0RimnMhd2j",
+	"AgqE0UX8Rp7UwxT5e5jm/QujnbNwERMkjqEdvguXEULKDlV1Z/myPO41ziujRIxIXmPsDDuui/LUluO7",
+	"DTjZPVJsRBI8AsCsiJlYNMgdR8Ozy4uhaPyGcDSU1+1D0QUWB4cgY3LLK6O+YeEhDKaBUoVIrTAUEA+x",
+	"dy0XNyd+JyTmaNhxW9ABo6oOeFr8WwwJ8t+9FFUAhgyXT5DbAuhDmecyBWZCYtF0cwj0F3K4r9RA6Vk0",
+	"D2pdRHnYEu/nDyuVFpNAWUOrKkGKSi7POOKGKi1fhVbCEo5ZRAC5NxH6QkBmi92mzXdQrkXJ3uLoB1YL",
+	"Et+qLs4o5cQS7WR3pQSH8Ln25Pm76Vw7rRbKe0RkR2bYU8ARm+NfF+QIApu4MmBSjRqilKGfm4Anpdwz",
+	"5NXbDRhMdJAGekNWASW32Q/0phD7ETbaMKnQ7qRncQg194RSFMSJymCLoYg+xG8qywucL4zqaADZM3zd",
+	"QMcxmjEeo3FwU1LEGRuVm2d4ifgU/C803XKwuLIbTmK0I6g6IktG/d0G0pl+4qPEVcSlDBotwUgAwuFw",
+	"QRroGA3Pji+evITNoIvjC31P7bOkEn6r1dAoPJAzqCBjhLgYahVWX2wpMeiol5xFFMLZLvrw9cW9rKQu",
+	"KDa8FEJJxZkfqUh4iTNyG1Cl9MmmOIJjZsGhZ659jLIl2HSGRtI3XVsBHFTgjBRMakOe1N4vXKidP5y+",
+	"QjtPcYyfMBpHGApiLEPST51ewKHyEJCuEHXe2mkFDNGBsD/lW9+R5feCwm/G//n3/8qXkwd75t/w1l7S",
+	"3DDo0yD8dmDF0YIMLJU9ugjDXbHdxC7jYiw7QxmQ8i2WF07qr5FoQYVl/Cxk9vtvYZ2HIISlOpDspqGE",
+	"MhuiHRmqsETqImUX9ouMxQE2Gn56JgvSJvBjd0Ods0DJhMWBlO7UY+IQbaBhciGeHjbAJPISdDmH82Oo",
+	"+GV4ZIbHBZI9PAxlGYVFg2+ILZFGRktt32d1yr0LwuOhvpiOyHjBCdBpHkFZLmChkLH5CHvXuh4l4frg",
+	"kRbKUIYxGCSUmEfD1NU3lOeQOnlEBye+JBHc33LtsMRexDg3M2CO8rqBAc8ScNRxO9CcDJxSmgkbFxlY",
+	"cHo+ty9c2uKgTHBFQPlCO8ZOeMQRnc9EB8q644T6PFmAE6EdDWmSezgU6s2udClLNV4WG0iOC1N9iZJz",
+	"JvC1EEGgz2BJgbfPzi9QxBYxEeOSm1Qp4H0luRNVNWaglKRnIfETGmg1VuiwuiKAA/8dgoI0dN6SmSxD",
+	"pBbOeUs4EQx+SYMPiEt4/l3JbVo9JT6CmgCZyrSpeWajpuuK1lM4f4qmbBGhuRTyNoB7BTL+J69KYInB",
+	"FC3lm5Ix/bQtfULKtc+fokrygnYFY4agmcBTOjqf4jk50vqycrantS9aLbkUr3CEb0goeig6ln0WxxLW",
+	"acrRjtL5Gu5wt4HkbpDcrcH7fZP/xdIDxj8sKRg8fWkIq1uHdxcOjNFHo0WsTnRbp4KzCB0gHy+5VOBG",
+	"PPGZZmY+sF4zZV3DdmY3gU/8gXUkjknQwsR53XGbohm5wYSt9YgjZUchqVIbjbaBM6WBJk4jcQiql+UB",
+	"JZgIrmvlZp6rNoWW3lO7ImvBSWS2QKXQY45GLJ6ioY9jrDjRx7FUaHfEOhZsJMktfMpuuXp31yTL0A+4",
+	"xyL/SQrGpnRliPtPwNUG9ITOF7FkaJ2Bp4FRJR8qp4yYs95X0ULoHZBcLBZXnMjgQJFCCNOUnwcUvECB",
+	"YdxpNWsHC5oEIaAYhJhPoXi54C/EyQRe1Sf/rlQQwWoJQ9DlBzSz5Y/kcGIYDriOpKIZEew30GMpCwWL",
+	"wUQF/5IocTftpGaPDRqLPaBa3tgI3DV9tN9B3wWPjzTXNvflnxnlodVVvyY+3z5qotPgsZyAtjsHdNhp",
+	"todKAbP1XlXDecRTi3opqJ6GBQagH8ofJOQBBDQ9dw7lxhXsLDQNCkU/UBDbiBIORUSU/thuoZDckJAj",
+	"n5C5ndBVqihScZqZJ4pQgOBwVXfjry9fDejOcCCUCNcVWoLp0BFqEZUyr7TDBnr2YR4GXhCjoVBRhtLe",
+	"lTIO/AE3JBpQ4EIppBLlDyrWCNNuR+kcXGEkyoVnmvPl6PluA51JjVCu+7Mnp8dOa781oBGZLEIcIfJh",
+	"Ls500KHFhPgwDSS4/MZ1j10bXX7TcluH8mg7ljwe+MqolsOS1IcMeqULD+jry1eKempBwOLtCGJJwA/0",
+	"60LsrEzRel2oAx3D2sF5mdzCsQixGxLx4KPgHuAF2MeMUuJpqGaZkgmb+mkC29ZAz7JYHUobkhwqFCJt",
+	"te+wCGUUgAEt15w+EZ0Zebf3aZ7kat4Nd4HSCjJOMp22/j2SHnbSWB/QjC0lQY6xhLkkMxC44BOWkk+p",
+	"H+JRwSc0/BT4tnZ9XIl/pxUQbFAdbZVBK2WvLW2iO6HBVKDZCbn77So0O31DbWLnDTMQdMMjDWyB5G5s",
+	"2qhlo46NDm3U3LdRuwUHbECFmmOj5rQzs1FrejizUWfa3J/Z6HDabs1s1DyYdmawM1udqS1lXD7tmsTa",
+	"CdJHEBVg+hOGnxKrU+HOKJ/L3fBII6gM00w2QRd17o+CyHeU1IcgSR7j2VwpT2XvBAr1M/MwpSv6Fo0w",
+	"J/udHF2hvaR99A0aWIMBHVjoGzAXzb/PXx47re7+jliFXYPIMA+fLUahjBULhRkmTrFDUL7k2Sb9IPJ+",
+	"oI90msYwJYKRUzdsSGesWnVI1pH6Rx8N//Pv/937FPh3eyGb8GHRjDQ1a+nxkObXiW+jCz1PG7zJE7H6",
+	"z+S6pJnPNnoG+RJAamFkkg9xUkgy0l/6j5fHKVSurT3pYm8OFaeYtsiubTKOYFlttsgV/cExJuHAmAQz",
+	"OGro8O+3JI6WsMh2QrbUDHLO07XeKS717pHoJ55GhOjEJ46aSJ47HfG/cxzFR2rH9JAsCG2iUEINyUjY",
+	"ohBS3UeZ5F/lGEpQLoZKQ0oWUDnJcibF8JOUEnG6MkJg3A2RLEkP2sJ5jKmPIz8Ba8xv8C7iNuqKHW2j",
+	"tgv/K0bTQlPx81TYBWgKMxX/gCFItztEaqo5LhOjpdCf8r2L00rfOojtBliriQEph8Rt01o2d67cncmt",
+	"Rbpaibs0I5b/8+//DzaRqSEZUk88Fz1NMUc4AQ0VLxRHr2L6AyEop5x4V0P0jZYGbIwCcCIkVgFGT6UG",
+	"m0Sg7MjT6JPSbO/2NACE3IjaUhFcmL/7YDF433dNb6hQE3wEwSc+Gr6M4/mFUv8ddUsiLVjlvdc/SgmR",
+	"OF88FrJFJC2jISg6Q1vrznDqemwuA4uwaTEoI0A6n7Ucl0RUszpClOnFbAzoM3EUqh2DbnFgaFhNV+2f",
+	"KaNC0KEhbFEH9IhhA0nHCk9gelko01+0c8MeUOXzsFEY0GsnZB4OQeUA44gy6sjC7qkbRLkKpd62oCFR",
+	"rgsdziG1NXley+itMPAI5cS44j49uSjcaLM5oZI2DRZN9tRHe7NAFnZSkULJHbdtgVIE19vNhttwISV8",
+	"TiieB1bfajfcRlsV5oBYoT3xn0n5pf88iXIKCfYTuILjsxMjgR3HaLjnM0+oSxiNInbLITNezjaIxQtC",
+	"2YHYicQIOvEl+M5bxmKoy6fcamIYLdfVEQAKGAC8jNNYBqxrJyakTaqILQVIZkmG/D9P3zy5+PHsGRKf",
+	"mG7Cwt8E++bfMxJjcLE55NdFcPPtwIrIOCJ8OrCQGs63A8s9Qoso/FbMeWCZn+/l2xPHnPk3RtOIjL8d",
+	"WOa3GXKqhnCm2Xwze+k8ZAgY2AVl6a139opFVXOTThe9huDjgyzEmKEgbsgOFjNxBlt96yWTScJ4wgGB",
+	"DFJVrPfipeS2f08553glaz1TSi+8JgyyWwKO/IjH6gQVu1nboimEgtzUpoNdStAia0FIwquAx8d6LILn",
+	"dUwmlMzNDuklu5XpjXrwCEtSTVno8yQCDayUNAANTGfLXIEkjL7lQuJOMFvMrH7TdSEmUP1VBrRSFjE1",
+	"zCQCJ7FR84jcBGzBk4T1sqElN0GZ4RmpRIeuGFSeY96v3YzgqZMXbOD5X7MnC9nM1ukvx8vXgfvh9Nxd",
+	"njb/+eH0KbuF/38+P3w9++ftT788n715cRmftp41T89d98eLafjqIrw+fXcZn85+bP30y/Nf3rw7af94",
+	"8ezWMlKhf/4ko95gQDL71cLejDSu27/0PrT+Gx421FAbHhQrWnASAcPs++64OT4kTht3m04HHxKn5zeJ",
+	"0xrvj5teb3SAmyBKhfYuOsijbFjjcRN3e52egw/cjtM59FtOr+f3nFHL88ejgzEZt0kOKaFvjVr+AXab",
+	"bedw3x87HYwPnMNWp+scjtsHza53eIBJK5e2b7Xc1r7TbDqt9kXT7bvi/36ybGtMQGvJgbUfC6kP1o8C",
+	"Nqk30YSLBP0EAwkdmIEOXCh50TULWlicXYlvriTNc+AW+bF31dhTgzMHOJ6r5Hx39/4uK/BWZprJnQx5",
+	"U9WikI2TLX9U2HABR6oAg1QGIb1Hnm0NMbeO3B1lo0h20R7IIqN2DnzXrPldpsyOGe8r+d2IJf35vdi8",
+	"qagW806mZshs+MZ6f2dbc1aWYS+LHAr5J+MipEBmlJgBLlrZFfJYPIJoqYS3pUqtYAGlWya95Qf/Z86P",
+	"arrJeYqJD17AgCc3G0cZODRVbz+ekiBCfjCBXGnQrErOAjkrxRJWkmykK6lvIN9gS5jybcXOi6MFuctu",
+	"ps0ZWFWdvMvGjaumc8K6ed/JbCxB09pDVnvcJK7f8w5HB3i/1z3sHLT3W91mx22PW6Tpu15vdIgPelWP",
+	"ZMVXM2xL6LCtdqe7f3DoiH84HfGfnviP/r2HR54pl41gb6uHD0cH3r7fJZ1x2201my23Pe6Qrr/vHYwO",
+	"cW/d8yLSze9azCuO2ETKS5dnAgdsdcZt0vKbnjvq4cPxAdn3u15n1MatXtMdt8a9cdtzvRbu4O7okDT9",
+	"A29/1MWdXvuwddDcb3Zd665wciiPglkB33K9pt8i7XHH7Tb3Wwftw06vi/dHB96h3yPuuLnuebGsfN/q",
+	"jQ/Jgb/vdUcd3O61DpsH7v64Szp+22uNmthd9xwioLPHXKaUl1WDYVY+z+6VbXlSP0/LWPWtg4v+T7Mf",
+	"3Z9+ef3L6YvT5Y8Xb6ev3510frp4fv26ddr68Zfvp6+fXn988/SkbW1/WLulh3W2Low1m8ziq/b1axd/",
+	"7x9+/Gdz/vaAX5QUJ+lbtfhpBT9a9gpFoVDixVrX8LrhCPG7neD2y5QPIx8ivchLz8gvolzYVqfZrvll",
+	"vhLfRprJE12zXpOgRDspNSj3Pql/nfh3lcalSdpVtqRd35B8QWJTcyiaRzUophv4Mgvrdmp+mdRx3GhF",
+	"X5B49XIWrO+yoaSv6B104luio7mGRM5DuKTBx3rFWYT4bSCx4SGQUJ2XR7nLUHnzTcaxCrBZih8qll9C",
+	"XDyE7ugHHI9Ccpo9uOvpktKK21wKqRK4tdTHPy0z/2ayTVL7nrJtL73dqSPmHnHzOihvXeX9a3CFnAhG",
+	"feW0woWW3pzXdqIZw/nqRnsgN1rGzyVXDUAg0z+BJDVsCH8hl/mUW/1mS2XXG1cOhoGXJoZ03TZSKK/o",
+	"kiZR3VYGYNFqj6UC5QgNyun4B57TG3WxY6peCRKohIHsum2xbMkcWivn0CyZQy+dQm44Wlt2hDrtdNxW",
+	"0+m13LaTs/LM4bRcV6ye3hfrxpPQVG42q2/qxwoA9WQDiww+kJBTuiUNcmcp284dtccHXo84Tb+FnQ7p",
+	"jp1D3Bs5idWEuyNVh/1ZShbx53l2nrLE/bGc6Spia2heWXGE+DAW81IUZng7vSLXz19+/2o//PVJJ3y6",
+	"OHn+Yf7s4vwFBrOj2rKQ3Wzk21MyabneuZeKosafU/cCP59vyuiHVL7grCrNM5Ra/FMpqA1szXKv4jkR",
+	"Wrh8WSNiAHiGTCJR39sSZD8MIahBJUbD9dQ5vtHVh4cN9FoFkQUcAtv94ullRG3AuEtHe28hnaAEldNU",
+	"v7p3zmAQue7rs3v6RQmnj0JMNZZoozavnrPVruUki/3n90I8p8nh+m+dhZ7nR5ipytgiyZLfplXF9N2h",
+	"4WxROlEpnz0lIUkqT1czmHxNGgPvMiVsIDyRqABDBZwFhsN6rsn2vUb7EapGkNRieJcWtxlBBCCJiV+l",
+	"ZaQ4eHkd3eSQ9eUaimpHZ02RH8zTsdUVj+dsC9mY57eagvGcVUvF+7KonPg9WDNbdKmaN9+qmxAchmnt",
+	"KcUnAeUxDsMkdz+UmKSYo+GLZ4VI06FRtxziPkdLmVa6o+tX2YXMll0bjZZG0ttoCXAApIGOwSS2ITXK",
+	"lmkIMglvqDIg0+58BrG9quhVyS1LfuvkaLPpGXTOzgHo2JI8va3BbQjoRJHOVCezTNhgK1s7zHoT+RJk",
+	"IlvASxfcuNtYgFdV6SpI9XQYKhBS/2GOpGHd/dYnmFkXa+PZVylrhkDiv7EUemiRMiFxZpdvJ1Repap7",
+	"lUgRNINYt4h4kEIC+RFaDdTV9MzAVpkZaENKCVWbXZ6GjTqbOR3TQ+9HAwS23dxqT5WUcCswWdJLw6rp",
+	"B/ssuyglY/2Jmt+Ubp60SN9f7xAXOy6d/3b7ba1y+QKCExKdbrSUCV4KohjSEifBDaE6b8nUNWvtrg1U",
+	"TKPXKnXy9oHUSXvTY/oLHEUPY0VdpBr7X3MLba8EG5Z59QZKg4qEtZ+WGCUUDRPJDPFWLhxQSjGF8CKN",
+	"gYIiMg8BgMM42AY0BcYMpNp8dlmSoBX4d0OZObdTK0UdR2RAr8k8NpN1Vd4qZIN6U+Jd64Q7nARHG3na",
+	"dbRkk3hfXkVes+1Kap085MZTpnLi0Plyh/TnkS+C81mUwO//ZcWNWOD7yJu0suQKdyO8pDI8ktrhU8wT",
+	"PHRbyoqNsjlBgPQH1EzaTIRZGPCYUKF6j1mEhkmtzKHKiwXUIxXePnwKWe2BThSXFUvryAtj8g+th+tS",
+	"rDLbSti5Z4zHr1/lCqVameqmVrY26X6ztbkGX1or9K607qsYQjYnUIy6jrTorKpae4u5rJoShr+5I+zB",
+	"txfMA+nSe5tuL6OoVfX2OoPM+FzipAFXo7MgY8Ljoc6wrdxvgDsDe8seUBk5PGdRDHhlEjUrTu8hWx8+",
+	"lPj/a2wdc2KfyYRNvEuS4qZn6b0u0WQ4lXRsGm/DPzIVcJLL2NvbWzPidk8CHJqrebf5jiutXLbKL4N8",
+	"Mg5ooAvwzJVd8+WO6GKd7o0IkHxXOmm2iD2Wln+OJXBOGP7BJQPMY4OD1+Dq0hCULdzayl1tG+5oebkM",
+	"exrN8SSgOF5zobfOtZwH+Q2X6fDklRC4zLXHXOYYAF7FTsF3XmVipzhP1qoEPHv1aJJK3bIOacAlXao6",
+	"NYoe36dXnVYhbwEq+uKmy3vTAz2WEWfvf3uBsJ1nOltk6U/qon5R1zdtb2LEl+PUYaqg6vJl2UA+LOfE",
+	"wK0bUIXDVwWTqjYFOlboUy3XTcFG4PzXzYOSYaLvADTVauVAKLl/eRP8NjXB5cX97+J0v8dGrpqoiqVK",
+	"y8f91tZ3nTDUc7Y2BnVrKaCD77dQBEBRX2EUvDm/4Dmtv3gNZUqLHYUlkkSjatecBlGTFjslu+V2gQF4",
+	"mQGwRliYCRr0XvwijjxCNXrhxgbEZ7AdvvxGF8v0VYn/C2x5wb3bbfgkDLsSIyTjzge8qUyMXyGgTwiJ",
+	"lcr9lwvRu2903tqzJxcL9zuI1Xu6eXTeOiepjF1fc4fpyZrP0MQjrkxCCQTI0TDjYBwmBsocx9OcLQQu",
+	"lVV3nAoC2+pb//PzsfMTdj66Tu/q/Tc7g0Ej88PuN38rK+q4OsZP1W+PEz9ioKorVow5JdP94/wqIs1w",
+	"AFhEGQofqYSQpLa7jNweSRSmIUk91apMNAeczETFHjF/+YinUbsZp/WqvfxQ3mrZc8bjVnRSZ/frqmKM",
+	"+SJqhc36fVKLHOKPccjoJCWHMtG3cDFHYnX8v94BJPkgx5UbCZtAJnzKiM3Vwb9GYegVh0w2rnf9Qr5L",
+	"/KB/tWBZSasa+oNdriOo2JlbI3ZmrXvvgezxP7y1evuXuyMGJ1UNVtuUL9IgwxUJxTJ50+RWZU0CvPQZ",
+	"1A3Yefv8Cdrvua0+GmIfAEBVXIr854zdwL88NpewsfD3gEqreFciekN7MxJNoEiHbvWg3dsHVGWF8akM",
+	"aRMJX8Ov944As3F4MnYu6Yz5cLnsnAfUI0PEQh+MY0xztneYlv9P22q21jnIxAjvvyMLutQxhM6oQiXe",
+	"VEH+jDNAvsL+B6xtVR+PixmiHUwVQiiODRd9vjxoCXFWus039uHV2+z/4IwCDWGb5NtxYPLflEmgiMiJ",
+	"JGrPz58sNrf6luALBeJo9a09pQVrEER1wSgIDm8r9lz3AbppQQ6efe9pAWOvmBePxbgMZU7eF/St85hB",
+	"TMHmF5qnoks9mnLHn8QV/rP6NYHaX9KvuemJIT7p1fnkCaPjMJBFmjvNVi1NNgI/HxgAz2WJ/d+DGiwP",
+	"kFqn2yKuPp3ABvkQcKiHpqPIZGUuaY9m4iSTEnGkn2BfyKioiKiwxgGN8TXRQGo5/w354JF5nHpmIVJS",
+	"x03umTGTunKQaDgfObnuiFl8vYL53UVBfh5hpaepwiD/EILqiwuOywuUMYU3NJ33MglFlXAiaRrF50gk",
+	"KuQQfc24+YPZZq/Wp9nczzAT7Oszj6+4b5guZpg6SRWYFIc8gb1JGNBGEaG+Djt6S3zmoXHEZmi4pwDR",
+	"G7/IohbvoAo3G4/DgJJSnPKnYlRfDKc8DwAewVz4nHjOIgq/HVjmfHKY5PDu54ITF1shXQKNo6OKMogW",
+	"nkjiOOeKAZ0zFgZeSUH+VxKPXzaChByVa2UWFZcW4g6s5COOxozFJEK3bBH6aEx0IcyQTZj8FqMnT1+D",
+	"eZhICw0s5PDIQ484CcePoK5FH41CNuqjRwvK8Zg4ARWs8GiluXiXhUbP4LhXYaQL7pZL0uBQDiJklDR+",
+	"4Sti7MRStxrdRkeVIks+Q6MF9UOCdk5PLnZtIBJJqEbQKKA4WlZy8zl0sqEgxjdYDq5g0iW/ahbf+/v/",
+	"UXvu73vbsJX8O48/n609oPZ3VEXtKcFhPP1YLU7MgKKk2IeGFxb05Ak6o+CSEeaJ48QGRKQkOamUzi+h",
+	"//sfdjIGMzGXEzgerUzWO9TUaKroraZdnG9E0GIOx1zXbW848oWBFFU6BfOFB5tLMva0VBosWqGaAbQi",
+	"U7mqeChfFWwVyoPHIijvmZZIjnM4n78uyAIcjEltm1wNMFQoATagsgZYEPczNWfMMDfRdFKPP1sLOYF+",
+	"oHhGjiRQN1RUHi0HVN79DY0Sm0MjxpQP0TVZ7smyeniCA8pjNMRxHAWjRUz4UJX+M6JrwV06oLpQjarc",
+	"ou8VVR8mdYIoV2OygYaBP0QzfK0rM+IwRIFPZnMWy/r3mEKqXyi0gKUqF6l2cnJJB2B38O0jbgQbK/qr",
+	"InQNNIRqNENEcRSxWy7r7I0xddgCYpeEmFUws7ZRUZoVRl1i354A59z/9jMiYvKSyUyk7mQdoD1d1dLq",
+	"W4cj3CHd0b5zOOr6TsfrYKfnt4izP256Lm6N2l4HNElfJfzgGQAV9ptd103wfeUgfXDLnb09ef3Cabqw",
+	"fQCDjNzEDqB4ua7bTG+o06E2UqiwDba1SbJagJWtDWkJ6+9n6GhiLbZsy1/IFohC3BTKQ0wiiiVt8xOv",
+	"j8i2MRmIbxCi6loZ0PHFXiN+KrpT9EU53y+LfLbB8sBuzN7zSxakLL4agzljW6qsldAgxOt9RFmu/gBy",
+	"iT8+aLVGTq896jidTrfpHGKxF8Z4PMJdzx8fbrQgML2VBiEMJSlxWUtmIF0HVh0QjQeGKZUnF6TlFS7k",
+	"CdReLVzEKzx4ffIJCyNmkTj8dLXllQ6EpCSzygCRn2vp72eRSNFOWq7LLakOdaK/fxVwnRfIH0CXotWw",
+	"miMQztangRX4A6s/kEFGV82BZQ9UuEj6M/wIVdjFTzmsRngo5OvA6n8aABfDa1KUDqy7u3I7SSI//lyc",
+	"xXvb+sFJj/+0qKB4+95Y6sLylrXdVByvcVlUzgZiHeSqVqNiboToqJabaNGzKhNDj0LFKEmtQlLTRkkB",
+	"P6My+G+A4Jiw65vxeAsAR03NsuyMZAVW5GZo5TNOyYMwT5vdkctrQ8VeW9dNtCG2yyzFLIwhWXUeJ+Vo",
+	"R1Czk1B/zgIaS4O7gc7gD5xRNx/JhI8piaCeHickdyCV60lqem/lYO8XKpapTpAe8jq32dRorFSbgW0u",
+	"RiZjwtRPqWKTh2LNMXberFwaBamPVoEzyxrv529eN+rpO52qlb/3Ib8Viyc8rJau9HLLZF9xrqS45kKi",
+	"qJOS731Kyjnc7d0akHqlp43YM5nEQ+QxOg4mChVYlrk1qnLaEBShj57iYZNKVtGykVp4z9PmWUmysORF",
+	"IRQkjJyKSkwrNEt52nHcpuO2LtzDfrvZ7+w3uvutnzRCMBC2VNtOFPhGyJY4jJdXHo78BmxdfoV9mYsc",
+	"KMDeoNO9JB/b+72PH3+YTPfPfnjikuWL2cjcCuaKRhMSX2ULVJrJyXrd9oxtCODOaqZKoy6Zasdp9S6a",
+	"nX6z3W8dNA72O9mp5vefMYUPrR8/sJfxP/3H4dnBx/F197ufDmfddz880BQ4XCyKNbuSmwOWz2g7DCAY",
+	"I2YxDq3+JvAHaRmAM7UJNONJlUdyHgjBkoPwrVFeyycxDkIVfFy1JXTqk8KoUjuj/tmY7pHiAdna5PMz",
+	"vJwprAeQdXXlj9GCHHv1HccPTkpcR+zwn0GBMn5cdRi/K57BBkNvfstxlhSqqY7cLkdIyizhKrElP3+I",
+	"HKUykZWVVGslkPGzDGUT+3U74fEQu0nS5q1BkZLt9JSMA5qJ/SvQ/qGv4tdTulRQtl1xJjTb/W63cXDY",
+	"q3EmGNJyBUL7gwn8h1yzbWWgGUSYW8i6alK6uU7oDQ4DX1ncfwqBWdPTkBnDanfD1iJXZaS+KyiOGZm7",
+	"oea49ykBQayVOYA3F7mbJxFodqVMl5NGwVimFASMQjLqAuoXjhfhH/JcVsT4DOeyykJYwyR2JVBJFJCb",
+	"7ZY5k47wVeJ/Non/gsSfT9x/3UZpesXaPbS1crseLzaXhrEqzLVqqw7ogEJVJ+WH5QNrKMH3EtMmcYBF",
+	"BLEbEt1GQRwT2kAnY7RkC3SLJTIB9n1Z0lk2ZAub6CbwyYDikLM02c+MmFW3jgFdwXNoKDc1QP/pInMB",
+	"XNasiYk1mBDI8LkVen3FVSZNfg+qu6RCTdW9ckFUTG0ScvrbqvKrnB51JXu6FlqsP79uvvz4qhf++qQZ",
+	"zkGsty/Op487vzexrlfwPpJdQ6Z+Veirj4jfkUKvaiDWUeiFYrYi3vMsYjMST8lC4bORD3PGJQqhTJLv",
+	"JzhS/pVg6yt9NXQF/rihKmdS+s6VriF3pWBhhmhkhI+iHUCkMeTzEGKehws6k8k2QwVLI4OZjoyhpB5/",
+	"YxzF58vyIai7Adm4hjHZGSbanUw0jCPIL5SSQfzLjyB7arh7VNYTRAJc+WQeT4cDumPcSfgLgii73a0a",
+	"o/xS+s+v/AW5whOSjNdG4jyEqMMBPWM8nkTk/J+vEKOy0CT3IjwnR2g4YVf81/Dq70OxeynxgMRzxkIg",
+	"X8DjwONH6AVD0YLGwUzGNM0jJsyhAVWMUnZkviDxqWKjegG68xAHBQFucKKOYPy/6OWzV2doJSnR0wId",
+	"YeCQsxjiYAbQQv8XQZjv6pYmeDEhA7r6JXdAtwmm1OTL3dqkdCsNfTOjilfe+7+ZE3p8doJ85i1mKrYr",
+	"V4MUc3XNVbJ86nPx/P4mlh5D5igO6JgBsYI4NAokwG0JibicSbPhNqAMvJq31bfaDbfR3gRaIn8RmJCm",
+	"3XAT8jSsGhgUmvhLPAtT6mXX72Ia8JToO+KV3XWLKdp7gMX88fj01arFFM83W0w9sD/7Yq5ZREG4ykVU",
+	"AUSODCBakSahq19C/OkinhIaQ1CbjxYcbvOzoUg8dz8K2YR6TFjd7KuFGdC06rYwu9BQnPbDo/QHiNin",
+	"MRqxWAL6+IB2DkEGXL1eJskhmPRVwOMLObhzObZ1AK+vF7MRiZKqvmLmUt+PQKmsrroHWRmlVYebm5YZ",
+	"NsaQJSyak2hlgeEVtY+bm9U+/gw1h5Or6lwF3K7jHjhN96LZlLE+DVcWigXjRAc9Org72nc6hz3X6bXa",
+	"Hae7f3DYc/HI88k4nb9ShTk6PjsRbC/J95TN4JC2xK6Zq1eEoVKsJFs1FsHowFa4OWp5bb/jkO64cjzq",
+	"kpf8dWY7IzIkRjIgMJtc/2Zymd3cqNy82L2Znbu+OG9us2wQwiI62yZOVXy3GkwNwzxW3A7nBm0W3BWf",
+	"rgzSmgQcyinifCyojlcpCmtZBUdBZEoow8ynj3haC2dHB97LehOeuvln4zESWjVAMKmQfBDS8W6lHJa3",
+	"Mpn1vJcXSrN1Rr5suSvuxZVyYvXCrZoPMck/vzS5z3KsA+rN5Vl8CQmRQFVswAmeRq0wOSGNXJdrlHiT",
+	"IyUYIHpCLW6Ke7EheVfGqfuy44CX9K3SdyiT4LrlweqCNTaIVBcDWutpWiVy1e1wdjQlMleox2Jse2Ll",
+	"qpO0nn1QQDBmatYjrhKZyAwLIakKj98KSToGwKYRpESjWIwR7YDzEJ4cIB8veUn0OrR3vIinl5zcr2Sm",
+	"mFSGi2CQVh8e/LfhwwU9WY5aPb1K/t6Uh8TIM5VBHtphHsvVNqalfrHI8h/T0QsveBP84+Ty40nzdXDC",
+	"T+jbrvfkZP/kev7D90/+0WuQ5T+aXuv75fm7f4oXp6fvTpYn1G14rZCOZs9d/4d/hFtOWk5rhVjyxfmM",
+	"Qw73QR6LojSKblu5tGmeTCD91xXCRXm3zbGmYsW4VHwgsVLSHdoJqKKM2lMsSrbU7kOIjzQj2FCYQDhV",
+	"yIabpr7jcDIJkjWM6BxuqvwuazGrTIRXOMI3JHR4vAwJGgoVW7l+w4Be82EJQIbK2jTCjs8zw6tTEVSZ",
+	"vNLe/Q2s3ZfsFs0wXeZSTbEcyZSFPq8cBUilypF0fzcW7+qwjK7jtiFieV8nu5gXd1wt6pVStsvClput",
+	"dqe7bxz3Si+XGppYd67rQ/3n3/9vo/9L9TxzvB3HPbhodtPx1rgM1BMBgxFYGPCJBccbnwo9U7/pqCmD",
+	"wlm56f5L0P3bpmVbIX6wpij5EFt9qGVvzSNyI/99l1q6UPiPxleJmTuOmOQsMYr0Z5X5tP2YxKbVfA48",
+	"HbOtzWotIEqEw3r7ulRy5SA6fnDe4pi8CmZB7LySvoDyEalv9oof3NmZVt4KkU8F22zQUvpRoTVO4s1a",
+	"Eh8AXepB7CgKF5T+Vqv+x9+LIxDnAOdavfoNJOOX33ZrIQqpb89JdEMiA+QoA/ejXjqeB6W5oODTKGUU",
+	"0wutBUG1c+NcJ4uJg+Dy7SuFbCBsT/QuiKdsESOMhlzhyO2wSNsbCkOKUbKLMIow9dkMyfdQwAd0Qqg4",
+	"Mol/pH7lKhTnFi85mmF+LUN/EsKUos2pGWQC5c3ddC8lXYuFWlHzlccDmPDetXg0x5FHwoa8Wr4yqgiu",
+	"Py5kOUFHDmNDMf8gculzelg0qdbiflUPz3qQST6jNyRkc1Kz0FBmZ/2lJPAGcmwbfLQq4e2263/8nEWj",
+	"wPcJrY/2p74s2CZ/mWND+WXK2Lv83FhlhG0D8F/YUeXyPhOlX5D3deo3lPUH5RySWgBf9anPvCVrQR6q",
+	"LzMhcX+IraRyG+pvpYo0hzd0082R5jas3hmbmtWZKfzuj+q//BH9dVM//KZ+QeKNdvRaL9/JUx3iUsqv",
+	"6BhQ0SBRIYEhyhxZ6utrsnzEDVA6XVKiU1G0KvBXFqsqKaKwOq2DpuDl5SerMAopuUWcxOIt3kBDCtWp",
+	"AOtKjuNI5VBoSPMBFRahTrWIp2QpTERI+EgsTijOBR+xSJqcElFTuYVSixPNIyLRNFcZkpkEjQczJKU9",
+	"d18zsvBI+QPLHiktpuxRzvrcwDy9VBH7Gu1bVZyoYYuqkToabuaBbFI5oM9zl6WJ+7s/6PJ5FF9t0j+K",
+	"Tbr1WfnVmK1zWGczVtB5LWM2TTWPzYAWlXBeGV+dbD51vIlzuRAOVh4KhtitdN+XxBo8ZJqyzhtbJ9Cg",
+	"483LROQ+W6mTy5hqBNiPXyz4p+5N9eZ7Fj6rzvNdG4tYRNsyYhDXaZQ5nrudMp4SPuBoRjCtKmWaY/l6",
+	"9UwXC1Am66qM5xoTPg8nDEpuUqu0NCQyEwB5hIZ0EYZD5Accj0LCU4TibKCkxMHL6pYoJFh3oweg03kr",
+	"oycfLntXDTl7SS0H/yTF/IWbTuCeeM2bVu/wYL/babearv7XxqEgal6fU6f6HYigvLYkRdGfXwj9ZqF9",
+	"6tStlmFwymoAXb73Kfn3iX+3l+DGO2vRAi/SRH6ZlKiw7sksiOWml5DhYUwiYR+r1xRsuOeReVxy7D4O",
+	"Il8I4WM9EAM2bKXsfUPDpQkuoEMr1bCqQmfUY2vDakzn6rOHCJcpveY0EXQLKVPnp+dIRaaBz5yrlCmJ",
+	"r9m3+Iw32CIeKWxnA33+O7IEZkiRzW1rHuJYnCYnBg70uSwlIDhLzbSfjnMjCNr8Qq6CoE24LwFsrY80",
+	"IusG6b8bi23gZnNtpPjYdZX2XAMqolDnRpdsZAAmqo4gKBLE2NCjIPK3gBZ5l+53VR2oUhpsFtsn4UPB",
+	"l6YbSdMoclFtAZV3ueBCg8r06AxzjoaUfIjP8ISAdBuiEfauEeYDOpynP+q0DvEuROUcKRwQ7YmSMCJQ",
+	"TgqyxEoUCi1ntgkPvEek3sMlppVW0c+TT6fvReQmYAu+MmcuIXBmeDP84RWhk3hq9Q9dMajS+q4PGy6Y",
+	"mYTVt05/OV6+fuJ+OD13l6+//+eH04+sefqRua+Djvv66fXH1xdv8fjptfvjxT9mr2enHWmrJeIzlyrS",
+	"AUjt7kWz3e+2+539RqfTa3dTaFSrL4PBG4LWEfaUvWqW8JCoDRB02Ovg1njfO3Q6B5g4ncNmzxmR8cjZ",
+	"P+g2PbfZO2i2Afc1mmAafEz5bzxu4m6v03PwgdtxOod+y+n1/J4zann+eHQwJuM2HEpF6WundV6UE9O2",
+	"YjITUly8V8xHSSbc6Tdb/Xar4brdTq9TjFbUZU7V4uztH45I57BLnO4YY6fT3m87h2677bRI22+19w/b",
+	"ri/mZogMq2+NWv4Bdptt53DfHzsdjA+cw1an6xyO2wfNrnd4gElrsxPkIYP0/tKnybp4tAc5UDaJZGOU",
+	"pHVrxB9aWUNqo0FI2vHrp8TvpxWAdCY0FC67nRI6oDKVXumaEkiEV0n9zxOrBiLjJJUYWW1uA8HyyboW",
+	"C5jR0DR4Rr0aNO+rxEYwoQGdAH9APFs7dtRvjujzQcTBBvu6eiG+aJCb4JH7XSZUTmmDMBg12t+RxKpj",
+	"vgrabevwfkBpp8Ko8Lq7YiXwNteBEyBUc41P7hdtdYQoQ+NFBHmCyogV4g9kXcxQEJdby79FLNZf9dhU",
+	"QUR1GWktUiqrCCZKghA055Uv9e8isuiLy8e/Lju+IPEGvHgPLa425mhW/kn1T6hfVaEqFcNvIADsSarh",
+	"4DBktxxgRWOmfMawQS7fvrKVGjhWKiIbI5wgfGV3FUC9gTwdByT0OQoDWZIfpboQWnDiA26pmfNoAJ42",
+	"BvRHtkAepggATGdYt2F2FVBVanK01JeQurJsvOCi/aF+ZQhoq8fSV6EGVhZoc5StG9lH8rolIjMmZElG",
+	"59V3LFGElwMakXkojjLR1KxKD/48oTY+gUnmw20Sk1UTAfheTOQyCjNvluugKn/eMaNbHlofrSbInVJI",
+	"f5OAlt+H/qnvaVLs9HD5VRndRmivFHyfUxndC9lk9fVNrspYtqRW4kKVcAzZOoN2UhQ2iDSaZmMTJ+sr",
+	"Mba6flYxkb+oe9UuvecyVgowswMOB01l5+QD8RaiAXWvs6EkeZb7/LN4fU2XLY5jMpvHT2QJ3Zad9+EW",
+	"yyLahTn2LSW7LBuOE/nzE6hV1xKkVpsZOLU9lmUene7okDgd/8BzeqMudsxSj/f3WrLJesel4PWvfsri",
+	"oRRKgfH70HLllKKbcrl1jELm4RAFlMeYegTtDCcMxYyFKMb8GkULOgR0m1TX6e/twTdTxuP+oXvogiqt",
+	"Jlu8aLshlPBESldVmW8Y19wS8LIoTo5lyHpyYR9EGciRMYuyOKUN9FzdvklRzyLwwxpdQVXOkp6eJffy",
+	"QlFNMILYLYVbPkJ9W8s1qZDndWxVMEDWGRCKrRFOL0vsFjtNkblRCrGNjs9O0vLqO8NNSuDIhVPd5gry",
+	"ZbuG6smvM5FQRr+5me0Mqw/9//z7fzO9AusX+zNL178jI9GXDr3EE0JjG719dn4hesLzQMxTPR1KjOrj",
+	"CSxP+lj+oN+So0CAwcJtfcXK8cy8q0/ZTYyFwVhKRtp6dZoW1ldRVLyaMFX5jRmipNnWRRYHFCqhcBRw",
+	"RFOmN9khQbwa2miYg4eFn5Ig1fzSyBibkiGg0SIIYydIyvrrSLvIhj3GCRHEwHoHLIUtDMn+CqYQEv0V",
+	"iBgICRTE6JqQuSqvH+KYyKrPacHoIDaqRAcUzciMRcsGekOTu5OIZPeyxHYVXzI6oCVyC/mM8N0jkDPY",
+	"9yMhhgLp1GSUoJCxOdzZy9oIpqIyw0sUEexNpUGa7Fxdx/Tu/d3/HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

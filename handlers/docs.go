@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -64,12 +65,36 @@ func (d Docs) GetOpenAPIJSON(context.Context, gen.GetOpenAPIJSONRequestObject) (
 	return gen.GetOpenAPIJSON200JSONResponse(d.spec), nil
 }
 
+// docsPolicy keeps the page to this service: Redoc's footer would otherwise fetch its logo from
+// a CDN (the image is hidden when it fails). Redoc needs inline styles, workers and eval.
+const docsPolicy = "default-src 'self' data: blob: 'unsafe-inline' 'unsafe-eval'"
+
 // GetDocs serves the reference page.
 func (d Docs) GetDocs(context.Context, gen.GetDocsRequestObject) (gen.GetDocsResponseObject, error) {
-	return gen.GetDocs200TexthtmlResponse{Body: bytes.NewReader([]byte(docsPage)), ContentLength: int64(len(docsPage))}, nil
+	return gen.GetDocs200TexthtmlResponse{Body: bytes.NewReader([]byte(docsPage)), ContentLength: int64(len(docsPage)),
+		Headers: gen.GetDocs200ResponseHeaders{ContentSecurityPolicy: ptr(docsPolicy)}}, nil
 }
 
 // GetDocsScript serves Redoc's bundle.
 func (d Docs) GetDocsScript(context.Context, gen.GetDocsScriptRequestObject) (gen.GetDocsScriptResponseObject, error) {
 	return gen.GetDocsScript200ApplicationjavascriptResponse{Body: bytes.NewReader(redocScript), ContentLength: int64(len(redocScript))}, nil
+}
+
+// rootPage leads to the reference by a relative URL, so that it also works behind a path prefix.
+const rootPage = `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta http-equiv="refresh" content="0; url=docs">
+  <title>webhookd</title>
+</head>
+<body>
+  <p><a href="docs">API reference</a></p>
+</body>
+</html>
+`
+
+// GetRoot leads a visitor to the reference.
+func (Docs) GetRoot(context.Context, gen.GetRootRequestObject) (gen.GetRootResponseObject, error) {
+	return gen.GetRoot200TexthtmlResponse{Body: strings.NewReader(rootPage), ContentLength: int64(len(rootPage))}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,11 +51,12 @@ func TestDocsPageListsEveryOperation(t *testing.T) {
 		}
 	}
 	env := apitest.New(t)
+	netLog := filepath.Join(t.TempDir(), "net.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"), "--virtual-time-budget=20000", "--dump-dom", env.URL+"/docs")
+		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"), "--virtual-time-budget=20000", "--log-net-log="+netLog, "--dump-dom", env.URL+"/docs")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	dom, err := cmd.Output()
@@ -75,5 +77,19 @@ func TestDocsPageListsEveryOperation(t *testing.T) {
 	}
 	if missing > 0 {
 		t.Logf("rendered page begins: %s", dom[:min(len(dom), 2000)])
+	}
+	// The page works offline: the browser asked nothing of any other host.
+	log, err := os.ReadFile(netLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageRequests := regexp.MustCompile(`"initiator":"`+regexp.QuoteMeta(env.URL)+`"[^\n]*?"url":"([^"]+)"`).FindAllSubmatch(log, -1)
+	if len(pageRequests) == 0 {
+		t.Fatal("the net log shows no request of the page; cannot tell where it went")
+	}
+	for _, m := range pageRequests {
+		if url := string(m[1]); !strings.HasPrefix(url, env.URL+"/") {
+			t.Errorf("/docs made the browser request %s", url)
+		}
 	}
 }

@@ -32,6 +32,10 @@ type Config struct {
 	// delivery.NewTransport(AllowedTargets, nil), which reaches only public addresses and these.
 	TargetTransport http.RoundTripper
 	AllowedTargets  []netip.Prefix
+	// AllowedExactTargets are single addresses (the built-in inspector) that webhooks may
+	// target although they are loopback or private.
+	AllowedExactTargets []netip.AddrPort
+	Operator
 }
 
 // New assembles the API: request ids, logging, panic recovery, spec validation with
@@ -56,7 +60,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	errs := errorRenderer{log: log}
 	st := newStore(cfg.DB)
-	st.targets = newTargetPolicy(cfg.AllowedTargets)
+	st.targets = newTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets)
 	shippingLimit := cfg.ShippingRateLimit
 	if shippingLimit.Requests == 0 {
 		shippingLimit = ShippingDefaultRateLimit
@@ -70,21 +74,27 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	op, err := cfg.Operator.build(spec, st, log)
+	if err != nil {
+		return nil, err
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errs.HTTPErrorHandler
 	e.Pre(dropUnsafeRequestID)
 	e.Use(
+		op.countRequests,
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		requestLogger(log),
 		middleware.Recover(),
 		requestDeadline,
+		op.inspector.capture,
 		v.middleware,
 	)
 	targets := cfg.TargetTransport
 	if targets == nil {
-		targets = delivery.NewTransport(cfg.AllowedTargets, nil)
+		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
 	}
 	docs, err := newDocs()
 	if err != nil {
@@ -100,6 +110,8 @@ func New(cfg Config) (*echo.Echo, error) {
 		Shipping:    Shipping{store: st},
 		Ingest:      Ingest{store: st},
 		SuperOffice: SuperOffice{store: st, tester: newTargetTester(targets)},
+		Metrics:     op.metrics,
+		Inspector:   op.inspector,
 	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(server, nil))
 	return e, nil

@@ -40,24 +40,9 @@ func sameOperation(c echo.Context, route *routers.Route, pathParams map[string]s
 	return true
 }
 
-// echoPath turns an OpenAPI path template (/a/{id}) into Echo's (/a/:id).
+// echoPath turns an OpenAPI path template (/a/{id}) into the route Echo registers for it (/a/:id).
 func echoPath(template string) string {
-	var b strings.Builder
-	for {
-		open := strings.IndexByte(template, '{')
-		if open < 0 {
-			b.WriteString(template)
-			return b.String()
-		}
-		end := strings.IndexByte(template[open:], '}')
-		if end < 0 {
-			b.WriteString(template)
-			return b.String()
-		}
-		b.WriteString(template[:open])
-		b.WriteString(":" + template[open+1:open+end])
-		template = template[open+end+1:]
-	}
+	return strings.NewReplacer("{", ":", "}", "").Replace(template)
 }
 
 // storableText tells whether s (percent-decoded) can be a PostgreSQL text value: valid UTF-8

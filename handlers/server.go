@@ -25,6 +25,8 @@ type Server struct {
 	Shipping
 	SuperOffice
 	Ingest
+	Metrics
+	Inspector
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,10 +78,22 @@ func (t *targetTester) test(ctx context.Context, f soFields, account db.Account)
 type targetPolicy struct {
 	enforced bool
 	allowed  []netip.Prefix
+	exact    []netip.AddrPort
 }
 
-func newTargetPolicy(allowed []netip.Prefix) targetPolicy {
-	return targetPolicy{enforced: true, allowed: allowed}
+func newTargetPolicy(allowed []netip.Prefix, exact []netip.AddrPort) targetPolicy {
+	return targetPolicy{enforced: true, allowed: allowed, exact: exact}
+}
+
+// urlPort is u's port, or its scheme's default.
+func urlPort(u *url.URL) string {
+	if port := u.Port(); port != "" {
+		return port
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 // targetRefusal is how every dialect words a refused target; it names no address but the
@@ -100,6 +113,9 @@ func (p targetPolicy) allows(raw string) bool {
 	ip, err := netip.ParseAddr(u.Hostname())
 	if err != nil {
 		return true // a host name, or no host at all
+	}
+	if port, err := strconv.ParseUint(urlPort(u), 10, 16); err == nil && slices.Contains(p.exact, netip.AddrPortFrom(ip.Unmap(), uint16(port))) {
+		return true
 	}
 	return delivery.AddrAllowed(ip, p.allowed)
 }

@@ -118,3 +118,11 @@ WHERE c.kind = ANY(sqlc.arg(kinds)::text[]) AND c.secret_sha256 = sqlc.arg(secre
 -- NextSuperOfficeAssociateID allocates the int32 id of an account's SuperOffice user.
 SELECT nextval('superoffice_associate_ids')::integer;
 
+
+-- name: ListAccounts :many
+-- ListAccounts pages through every tenant, newest first.
+SELECT * FROM accounts
+WHERE sqlc.narg(before_created_at)::timestamptz IS NULL
+   OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(max_rows);

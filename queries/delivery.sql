@@ -126,3 +126,12 @@ LIMIT sqlc.arg(max_rows);
 -- ListDeliveryAttempts returns the attempts of some deliveries, in order.
 SELECT * FROM delivery_attempts WHERE delivery_id = ANY(sqlc.arg(delivery_ids)::uuid[])
 ORDER BY delivery_id, attempt;
+
+-- name: DeliveryQueueStats :one
+-- DeliveryQueueStats counts the deliveries due now and not leased, and how long the oldest has
+-- been due (0 when none is), for /metrics.
+SELECT count(*)::bigint AS due,
+       COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0)::float8 AS oldest_due_seconds
+FROM deliveries
+WHERE status = 'pending' AND next_attempt_at <= now()
+  AND (lease_until IS NULL OR lease_until < now());

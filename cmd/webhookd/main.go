@@ -4,15 +4,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -23,7 +19,6 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/db"
-	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/delivery"
@@ -41,14 +36,20 @@ func main() {
 func run(log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	stopWithParent()
+	if err := checkSettings(); err != nil {
+		return err
+	}
+	log.Info("webhookd starting", "pid", os.Getpid())
 
 	port := envOr("PORT", "8080")
+	dataDir := envOr("WEBHOOKS_DATA_DIR", ".data")
 	databaseURL := os.Getenv("DATABASE_URL")
 	if databaseURL == "" {
-		dir := filepath.Join(envOr("WEBHOOKS_DATA_DIR", ".data"), "postgres")
+		dir := filepath.Join(dataDir, "postgres")
 		cluster, err := pgcluster.Start(ctx, dir, pgcluster.Options{Logger: log})
 		if err != nil {
-			return fmt.Errorf("local PostgreSQL: %w", err)
+			return fmt.Errorf("local PostgreSQL in WEBHOOKS_DATA_DIR=%s: %w", dataDir, err)
 		}
 		defer cluster.Stop()
 		if err := cluster.CreateDatabase(ctx, "webhookd"); err != nil {
@@ -73,10 +74,13 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	adminToken := os.Getenv("WEBHOOKS_ADMIN_TOKEN")
-	demo := adminToken == ""
-	if demo {
-		adminToken = "adm_" + randomHex(24)
+	adminToken, demo, err := loadAdminToken(dataDir)
+	if err != nil {
+		return err
+	}
+	ops, err := newOperations(port)
+	if err != nil {
+		return err
 	}
 	shippingLimit := handlers.ShippingDefaultRateLimit
 	if v := os.Getenv("WEBHOOKS_SHIPPING_RATE_LIMIT"); v != "" {
@@ -84,11 +88,11 @@ func run(log *slog.Logger) error {
 			return err
 		}
 	}
-	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: shippingLimit, AllowedTargets: allowed})
+	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: shippingLimit, AllowedTargets: allowed, AllowedExactTargets: ops.exactTargets, Operator: ops.Operator})
 	if err != nil {
 		return err
 	}
-	engine, err := deliveryEngine(conn, log, allowed)
+	engine, err := deliveryEngine(conn, log, allowed, ops)
 	if err != nil {
 		return err
 	}
@@ -115,7 +119,7 @@ func run(log *slog.Logger) error {
 
 	if demo {
 		base := "http://localhost:" + port
-		if err := printDemo(ctx, os.Stdout, base, adminToken); err != nil {
+		if err := runDemo(ctx, os.Stdout, base, adminToken, dataDir, ops.inspectorURL); err != nil {
 			log.Error("creating the demo account", "error", err)
 		}
 	}
@@ -129,62 +133,8 @@ func run(log *slog.Logger) error {
 	return server.shutdown(log)
 }
 
-// printDemo creates a demo account through the admin API, as an operator would, and prints
-// what a new user needs to try every dialect.
-func printDemo(ctx context.Context, out io.Writer, base, adminToken string) error {
-	body, _ := json.Marshal(gen.AccountCreate{Name: "demo"})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/admin/v1/accounts", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("POST /admin/v1/accounts: %d %s", resp.StatusCode, b)
-	}
-	var a gen.AccountCreated
-	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, `
-webhookd is running on %[1]s
-No WEBHOOKS_ADMIN_TOKEN was set, so one was generated for this run:
-
-  WEBHOOKS_ADMIN_TOKEN=%[2]s
-
-Demo account %[3]s:
-  Voucherify  project %[4]s  X-Management-Id: %[5]s  X-Management-Token: %[6]s
-  Bird        workspace %[7]s  Authorization: AccessKey %[8]s
-  SuperOffice Basic %[14]s:%[15]s  or  Authorization: SOTicket %[16]s  or  Bearer %[17]s
-  Shipping    Authorization: Bearer %[9]s  (read-only: %[10]s)
-  Arkyn       email %[11]s  password %[12]s  traffic source %[13]s
-  Events in   Authorization: Bearer %[18]s  (Voucherify deliveries are signed with %[19]s)
-
-Try it:
-  curl -s %[1]s/admin/v1/accounts/%[3]s -H 'Authorization: Bearer %[2]s'
-  curl -s %[1]s/management/v1/projects/%[4]s/webhooks -H 'X-Management-Id: %[5]s' -H 'X-Management-Token: %[6]s' -H 'Content-Type: application/json' -d '{"target_url":"https://example.com/hooks","events":["voucher.created"]}'
-  curl -s %[1]s/workspaces/%[7]s/webhook-subscriptions -H 'Authorization: AccessKey %[8]s' -H 'Content-Type: application/json' -d '{"service":"channels","event":"sms.outbound","url":"https://example.com/hooks"}'
-  curl -s %[1]s/api/v1/Webhook -u '%[14]s:%[15]s' -H 'Content-Type: application/json' -d '{"Name":"orders","Events":["sale.changed"],"TargetUrl":"https://example.com/hooks"}'
-  curl -s %[1]s/v1/webhook-subscriptions -H 'Authorization: Bearer %[9]s' -H 'Content-Type: application/json' -d '{"name":"parcels","url":"https://example.com/hooks","events":["tracking_parcel.status_changed"]}'
-  TOKEN=$(curl -s %[1]s/user/auth -H 'Content-Type: application/json' -d '{"email":"%[11]s","password":"%[12]s"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
-  curl -s %[1]s/ingest/v1/events -H 'Authorization: Bearer %[18]s' -H 'Content-Type: application/json' -d '{"type":"voucher.created","data":{"code":"SPRING"}}'
-  curl -s -X PUT %[1]s/webhooks/%[13]s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"discordChannelId":"987654321098765432"}'
-
-`, base, adminToken, a.Id, a.Voucherify.ProjectId, a.Voucherify.ManagementId, a.Voucherify.ManagementToken, a.Bird.WorkspaceId, a.Bird.AccessKey,
-		a.Shipping.ApiKey, a.Shipping.ReadOnlyApiKey, a.Arkyn.Email, a.Arkyn.Password, a.Arkyn.TrafficSourceId,
-		a.Superoffice.Username, a.Superoffice.Password, a.Superoffice.Ticket, a.Superoffice.BearerToken,
-		a.Ingest.Key, a.Voucherify.WebhookSecret)
-	return nil
-}
-
 // deliveryEngine configures the delivery engine from the environment.
-func deliveryEngine(conn *sql.DB, log *slog.Logger, allowed []netip.Prefix) (*delivery.Engine, error) {
+func deliveryEngine(conn *sql.DB, log *slog.Logger, allowed []netip.Prefix, ops operations) (*delivery.Engine, error) {
 	var err error
 	scale := 1.0
 	if v := os.Getenv("WEBHOOKS_RETRY_SCALE"); v != "" {
@@ -196,10 +146,11 @@ func deliveryEngine(conn *sql.DB, log *slog.Logger, allowed []netip.Prefix) (*de
 		WorkerID:        os.Getenv("WEBHOOKS_WORKER_ID"),
 		Concurrency:     envInt("WEBHOOKS_DELIVERY_CONCURRENCY", 16),
 		ScheduleScale:   scale,
-		Transport:       delivery.NewTransport(allowed, nil),
+		Transport:       delivery.NewTransportAllowing(allowed, ops.exactTargets, nil),
 		DiscordBaseURL:  os.Getenv("WEBHOOKS_DISCORD_BASE_URL"),
 		DiscordBotToken: os.Getenv("WEBHOOKS_DISCORD_BOT_TOKEN"),
 		Logger:          log,
+		Metrics:         ops.delivery,
 	}
 	for name, d := range map[string]*time.Duration{"WEBHOOKS_DELIVERY_POLL": &cfg.PollInterval, "WEBHOOKS_DELIVERY_LEASE": &cfg.Lease, "WEBHOOKS_DELIVERY_TIMEOUT": &cfg.AttemptTimeout} {
 		if v := os.Getenv(name); v != "" {

@@ -786,6 +786,12 @@ type AccountCreated struct {
 	Voucherify  VoucherifyCredentials  `json:"voucherify"`
 }
 
+// AccountList defines model for AccountList.
+type AccountList struct {
+	NextPageToken *string   `json:"nextPageToken,omitempty"`
+	Results       []Account `json:"results"`
+}
+
 // AccountUpdate defines model for AccountUpdate.
 type AccountUpdate struct {
 	// Features What the account's plan includes.
@@ -1110,6 +1116,21 @@ type IngestedEvent struct {
 	Duplicate  bool               `json:"duplicate"`
 	ExternalId string             `json:"externalId"`
 	Id         openapi_types.UUID `json:"id"`
+}
+
+// InspectedRequest defines model for InspectedRequest.
+type InspectedRequest struct {
+	// Body The body as received.
+	Body       string              `json:"body"`
+	Headers    map[string][]string `json:"headers"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	ReceivedAt time.Time           `json:"receivedAt"`
+}
+
+// InspectedRequestList defines model for InspectedRequestList.
+type InspectedRequestList struct {
+	Results []InspectedRequest `json:"results"`
 }
 
 // JsonPatch A JSON Patch document (RFC 6902).
@@ -1760,6 +1781,9 @@ type ArkynUnauthorized = ArkynError
 // BirdPayloadTooLarge An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type BirdPayloadTooLarge = ErrorDetailed
 
+// InspectorOff defines model for InspectorOff.
+type InspectorOff = AdminError
+
 // ShippingBadRequest defines model for ShippingBadRequest.
 type ShippingBadRequest = ShippingError
 
@@ -1830,6 +1854,15 @@ type ErrorResponseNotFound = ErrorDetailed
 
 // ErrorResponseUnauthorized An error returned from the API that includes additional details about the error. The `details` property can contain any additional information about the error that may be helpful for debugging or understanding the error.
 type ErrorResponseUnauthorized = ErrorDetailed
+
+// AdminListAccountsParams defines parameters for AdminListAccounts.
+type AdminListAccountsParams struct {
+	// Limit How many accounts a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page.
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
 
 // AdminListDeliveriesParams defines parameters for AdminListDeliveries.
 type AdminListDeliveriesParams struct {
@@ -1908,6 +1941,9 @@ type SuperOfficePutWebhookParams struct {
 	// Select Optional comma separated list of properties to include in the result. Other fields are then nulled out to reduce payload size: "Name,State". Default = show all fields.
 	Select *SoSelect `form:"$select,omitempty" json:"$select,omitempty"`
 }
+
+// InspectorReceiveJSONBody defines parameters for InspectorReceive.
+type InspectorReceiveJSONBody = interface{}
 
 // ArkynListTrafficSourcesParams defines parameters for ArkynListTrafficSources.
 type ArkynListTrafficSourcesParams struct {
@@ -1998,6 +2034,9 @@ type SuperOfficePutWebhookJSONRequestBody = Webhook
 
 // IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
 type IngestEventJSONRequestBody = IngestEvent
+
+// InspectorReceiveJSONRequestBody defines body for InspectorReceive for application/json ContentType.
+type InspectorReceiveJSONRequestBody = InspectorReceiveJSONBody
 
 // VoucherifyCreateWebhookJSONRequestBody defines body for VoucherifyCreateWebhook for application/json ContentType.
 type VoucherifyCreateWebhookJSONRequestBody = ManagementProjectsWebhooksCreateRequestBody
@@ -2099,6 +2138,20 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// GetRoot Home
+	//
+	// A page that leads to the API reference at `/docs` (a browser follows it at once).
+	//
+	// Corresponds with GET / (the `GetRoot` operationId).
+	GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListAccounts List accounts
+	//
+	// Every account, newest first, with its dialect identifiers and without any secret.
+	//
+	// Corresponds with GET /admin/v1/accounts (the `AdminListAccounts` operationId).
+	AdminListAccounts(ctx context.Context, params *AdminListAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminCreateAccountWithBody Create an account
 	//
@@ -2481,6 +2534,33 @@ type ClientInterface interface {
 	// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
 	IngestEvent(ctx context.Context, body IngestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// InspectorListRequests List received webhooks
+	//
+	// The requests the inspector received, newest first (at most 100).
+	//
+	// Corresponds with GET /inspector/v1/requests (the `InspectorListRequests` operationId).
+	InspectorListRequests(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InspectorReceiveWithBody Receive a webhook
+	//
+	// Records the request as received (method, path, headers, body) and answers 204, as a
+	// subscriber's endpoint would. Point a subscription's URL here to see its deliveries.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /inspector/v1/requests (the `InspectorReceive` operationId).
+	InspectorReceiveWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InspectorReceive Receive a webhook
+	//
+	// Records the request as received (method, path, headers, body) and answers 204, as a
+	// subscriber's endpoint would. Point a subscription's URL here to see its deliveries.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /inspector/v1/requests (the `InspectorReceive` operationId).
+	InspectorReceive(ctx context.Context, body InspectorReceiveJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// VoucherifyListWebhooks List Webhooks
 	//
 	// Lists all webhook configurations for the project, oldest first.
@@ -2543,6 +2623,19 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /management/v1/projects/{projectId}/webhooks/{webhookId} (the `VoucherifyUpdateWebhook` operationId).
 	VoucherifyUpdateWebhook(ctx context.Context, projectId ProjectId, webhookId WebhookId, body VoucherifyUpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMetrics Metrics
+	//
+	// Prometheus text exposition format: `webhookd_http_requests_total` and
+	// `webhookd_http_request_duration_seconds` by operation (its `operationId`, or `unmatched`)
+	// and status; `webhookd_deliveries_total` and `webhookd_delivery_duration_seconds` by dialect
+	// and outcome (`succeeded`, `retry`, `failed`, `dropped`); `webhookd_delivery_queue_depth`
+	// (deliveries due now) and `webhookd_delivery_queue_oldest_due_age_seconds`, read from
+	// PostgreSQL on each scrape; `go_sql_*` connection pool statistics; Go runtime and process
+	// metrics.
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPIJSON This document (JSON)
 	//
@@ -2775,6 +2868,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId}/logs (the `BirdListWebhookSubscriptionLogs` operationId).
 	BirdListWebhookSubscriptionLogs(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params *BirdListWebhookSubscriptionLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetRoot Home
+//
+// A page that leads to the API reference at `/docs` (a browser follows it at once).
+//
+// Corresponds with GET / (the `GetRoot` operationId).
+func (c *Client) GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRootRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListAccounts List accounts
+//
+// Every account, newest first, with its dialect identifiers and without any secret.
+//
+// Corresponds with GET /admin/v1/accounts (the `AdminListAccounts` operationId).
+func (c *Client) AdminListAccounts(ctx context.Context, params *AdminListAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListAccountsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // AdminCreateAccountWithBody Create an account
@@ -3568,6 +3695,63 @@ func (c *Client) IngestEvent(ctx context.Context, body IngestEventJSONRequestBod
 	return c.Client.Do(req)
 }
 
+// InspectorListRequests List received webhooks
+//
+// The requests the inspector received, newest first (at most 100).
+//
+// Corresponds with GET /inspector/v1/requests (the `InspectorListRequests` operationId).
+func (c *Client) InspectorListRequests(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInspectorListRequestsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InspectorReceiveWithBody Receive a webhook
+//
+// Records the request as received (method, path, headers, body) and answers 204, as a
+// subscriber's endpoint would. Point a subscription's URL here to see its deliveries.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /inspector/v1/requests (the `InspectorReceive` operationId).
+func (c *Client) InspectorReceiveWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInspectorReceiveRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InspectorReceive Receive a webhook
+//
+// Records the request as received (method, path, headers, body) and answers 204, as a
+// subscriber's endpoint would. Point a subscription's URL here to see its deliveries.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /inspector/v1/requests (the `InspectorReceive` operationId).
+func (c *Client) InspectorReceive(ctx context.Context, body InspectorReceiveJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInspectorReceiveRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // VoucherifyListWebhooks List Webhooks
 //
 // Lists all webhook configurations for the project, oldest first.
@@ -3691,6 +3875,29 @@ func (c *Client) VoucherifyUpdateWebhookWithBody(ctx context.Context, projectId 
 // Corresponds with PUT /management/v1/projects/{projectId}/webhooks/{webhookId} (the `VoucherifyUpdateWebhook` operationId).
 func (c *Client) VoucherifyUpdateWebhook(ctx context.Context, projectId ProjectId, webhookId WebhookId, body VoucherifyUpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVoucherifyUpdateWebhookRequest(c.Server, projectId, webhookId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMetrics Metrics
+//
+// Prometheus text exposition format: `webhookd_http_requests_total` and
+// `webhookd_http_request_duration_seconds` by operation (its `operationId`, or `unmatched`)
+// and status; `webhookd_deliveries_total` and `webhookd_delivery_duration_seconds` by dialect
+// and outcome (`succeeded`, `retry`, `failed`, `dropped`); `webhookd_delivery_queue_depth`
+// (deliveries due now) and `webhookd_delivery_queue_oldest_due_age_seconds`, read from
+// PostgreSQL on each scrape; `go_sql_*` connection pool statistics; Go runtime and process
+// metrics.
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMetricsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -4191,6 +4398,99 @@ func (c *Client) BirdListWebhookSubscriptionLogs(ctx context.Context, workspaceI
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetRootRequest constructs an http.Request for the GetRoot method
+func NewGetRootRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListAccountsRequest constructs an http.Request for the AdminListAccounts method
+func NewAdminListAccountsRequest(server string, params *AdminListAccountsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewAdminCreateAccountRequest calls the generic AdminCreateAccount builder with application/json body
@@ -5481,6 +5781,73 @@ func NewIngestEventRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// NewInspectorListRequestsRequest constructs an http.Request for the InspectorListRequests method
+func NewInspectorListRequestsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inspector/v1/requests")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewInspectorReceiveRequest calls the generic InspectorReceive builder with application/json body
+func NewInspectorReceiveRequest(server string, body InspectorReceiveJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewInspectorReceiveRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewInspectorReceiveRequestWithBody constructs an http.Request for the InspectorReceive method, with any body, and a specified content type
+func NewInspectorReceiveRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inspector/v1/requests")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewVoucherifyListWebhooksRequest constructs an http.Request for the VoucherifyListWebhooks method
 func NewVoucherifyListWebhooksRequest(server string, projectId ProjectId) (*http.Request, error) {
 	var err error
@@ -5694,6 +6061,33 @@ func NewVoucherifyUpdateWebhookRequestWithBody(server string, projectId ProjectI
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMetricsRequest constructs an http.Request for the GetMetrics method
+func NewGetMetricsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6653,6 +7047,24 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetRootWithResponse Home
+	//
+	// A page that leads to the API reference at `/docs` (a browser follows it at once).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET / (the `GetRoot` operationId).
+	GetRootWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetRootResponse, error)
+
+	// AdminListAccountsWithResponse List accounts
+	//
+	// Every account, newest first, with its dialect identifiers and without any secret.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts (the `AdminListAccounts` operationId).
+	AdminListAccountsWithResponse(ctx context.Context, params *AdminListAccountsParams, reqEditors ...RequestEditorFn) (*AdminListAccountsResponse, error)
+
 	// AdminCreateAccountWithBodyWithResponse Create an account
 	//
 	// Creates a tenant with one Voucherify project and one Bird workspace, and returns the credentials
@@ -7060,6 +7472,35 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /ingest/v1/events (the `IngestEvent` operationId).
 	IngestEventWithResponse(ctx context.Context, body IngestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestEventResponse, error)
 
+	// InspectorListRequestsWithResponse List received webhooks
+	//
+	// The requests the inspector received, newest first (at most 100).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inspector/v1/requests (the `InspectorListRequests` operationId).
+	InspectorListRequestsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*InspectorListRequestsResponse, error)
+
+	// InspectorReceiveWithBodyWithResponse Receive a webhook
+	//
+	// Records the request as received (method, path, headers, body) and answers 204, as a
+	// subscriber's endpoint would. Point a subscription's URL here to see its deliveries.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inspector/v1/requests (the `InspectorReceive` operationId).
+	InspectorReceiveWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InspectorReceiveResponse, error)
+
+	// InspectorReceiveWithResponse Receive a webhook
+	//
+	// Records the request as received (method, path, headers, body) and answers 204, as a
+	// subscriber's endpoint would. Point a subscription's URL here to see its deliveries.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inspector/v1/requests (the `InspectorReceive` operationId).
+	InspectorReceiveWithResponse(ctx context.Context, body InspectorReceiveJSONRequestBody, reqEditors ...RequestEditorFn) (*InspectorReceiveResponse, error)
+
 	// VoucherifyListWebhooksWithResponse List Webhooks
 	//
 	// Lists all webhook configurations for the project, oldest first.
@@ -7128,6 +7569,21 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /management/v1/projects/{projectId}/webhooks/{webhookId} (the `VoucherifyUpdateWebhook` operationId).
 	VoucherifyUpdateWebhookWithResponse(ctx context.Context, projectId ProjectId, webhookId WebhookId, body VoucherifyUpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*VoucherifyUpdateWebhookResponse, error)
+
+	// GetMetricsWithResponse Metrics
+	//
+	// Prometheus text exposition format: `webhookd_http_requests_total` and
+	// `webhookd_http_request_duration_seconds` by operation (its `operationId`, or `unmatched`)
+	// and status; `webhookd_deliveries_total` and `webhookd_delivery_duration_seconds` by dialect
+	// and outcome (`succeeded`, `retry`, `failed`, `dropped`); `webhookd_delivery_queue_depth`
+	// (deliveries due now) and `webhookd_delivery_queue_oldest_due_age_seconds`, read from
+	// PostgreSQL on each scrape; `go_sql_*` connection pool statistics; Go runtime and process
+	// metrics.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
 
 	// GetOpenAPIJSONWithResponse This document (JSON)
 	//
@@ -7384,6 +7840,95 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /workspaces/{workspaceId}/webhook-subscriptions/{webhookSubscriptionId}/logs (the `BirdListWebhookSubscriptionLogs` operationId).
 	BirdListWebhookSubscriptionLogsWithResponse(ctx context.Context, workspaceId WorkspaceId, webhookSubscriptionId WebhookSubscriptionId, params *BirdListWebhookSubscriptionLogsParams, reqEditors ...RequestEditorFn) (*BirdListWebhookSubscriptionLogsResponse, error)
+}
+
+type GetRootResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRootResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRootResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRootResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRootResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListAccountsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListAccountsResponse) GetJSON200() *AccountList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListAccountsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListAccountsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListAccountsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListAccountsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListAccountsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListAccountsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type AdminCreateAccountResponse struct {
@@ -8701,9 +9246,16 @@ func (r SuperOfficeGetLastErrorResponse) ContentType() string {
 	return ""
 }
 
+// GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
+type GetDocsResponse200Headers struct {
+	ContentSecurityPolicy *string
+}
+
 type GetDocsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDocsResponse200Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -8880,6 +9432,109 @@ func (r IngestEventResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IngestEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type InspectorListRequestsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InspectedRequestList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InspectorOff
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r InspectorListRequestsResponse) GetJSON200() *InspectedRequestList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InspectorListRequestsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r InspectorListRequestsResponse) GetJSON404() *InspectorOff {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r InspectorListRequestsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InspectorListRequestsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InspectorListRequestsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InspectorListRequestsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type InspectorReceiveResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InspectorOff
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r InspectorReceiveResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r InspectorReceiveResponse) GetJSON404() *InspectorOff {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r InspectorReceiveResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InspectorReceiveResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InspectorReceiveResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InspectorReceiveResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9211,6 +9866,40 @@ func (r VoucherifyUpdateWebhookResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r VoucherifyUpdateWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMetricsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMetricsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMetricsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMetricsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMetricsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10693,6 +11382,36 @@ func (r BirdListWebhookSubscriptionLogsResponse) ContentType() string {
 	return ""
 }
 
+// GetRootWithResponse Home
+//
+// A page that leads to the API reference at `/docs` (a browser follows it at once).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET / (the `GetRoot` operationId).
+func (c *ClientWithResponses) GetRootWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetRootResponse, error) {
+	rsp, err := c.GetRoot(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRootResponse(rsp)
+}
+
+// AdminListAccountsWithResponse List accounts
+//
+// Every account, newest first, with its dialect identifiers and without any secret.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts (the `AdminListAccounts` operationId).
+func (c *ClientWithResponses) AdminListAccountsWithResponse(ctx context.Context, params *AdminListAccountsParams, reqEditors ...RequestEditorFn) (*AdminListAccountsResponse, error) {
+	rsp, err := c.AdminListAccounts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListAccountsResponse(rsp)
+}
+
 // AdminCreateAccountWithBodyWithResponse Create an account
 //
 // Creates a tenant with one Voucherify project and one Bird workspace, and returns the credentials
@@ -11346,6 +12065,53 @@ func (c *ClientWithResponses) IngestEventWithResponse(ctx context.Context, body 
 	return ParseIngestEventResponse(rsp)
 }
 
+// InspectorListRequestsWithResponse List received webhooks
+//
+// The requests the inspector received, newest first (at most 100).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inspector/v1/requests (the `InspectorListRequests` operationId).
+func (c *ClientWithResponses) InspectorListRequestsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*InspectorListRequestsResponse, error) {
+	rsp, err := c.InspectorListRequests(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInspectorListRequestsResponse(rsp)
+}
+
+// InspectorReceiveWithBodyWithResponse Receive a webhook
+//
+// Records the request as received (method, path, headers, body) and answers 204, as a
+// subscriber's endpoint would. Point a subscription's URL here to see its deliveries.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inspector/v1/requests (the `InspectorReceive` operationId).
+func (c *ClientWithResponses) InspectorReceiveWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InspectorReceiveResponse, error) {
+	rsp, err := c.InspectorReceiveWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInspectorReceiveResponse(rsp)
+}
+
+// InspectorReceiveWithResponse Receive a webhook
+//
+// Records the request as received (method, path, headers, body) and answers 204, as a
+// subscriber's endpoint would. Point a subscription's URL here to see its deliveries.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inspector/v1/requests (the `InspectorReceive` operationId).
+func (c *ClientWithResponses) InspectorReceiveWithResponse(ctx context.Context, body InspectorReceiveJSONRequestBody, reqEditors ...RequestEditorFn) (*InspectorReceiveResponse, error) {
+	rsp, err := c.InspectorReceive(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInspectorReceiveResponse(rsp)
+}
+
 // VoucherifyListWebhooksWithResponse List Webhooks
 //
 // Lists all webhook configurations for the project, oldest first.
@@ -11455,6 +12221,27 @@ func (c *ClientWithResponses) VoucherifyUpdateWebhookWithResponse(ctx context.Co
 		return nil, err
 	}
 	return ParseVoucherifyUpdateWebhookResponse(rsp)
+}
+
+// GetMetricsWithResponse Metrics
+//
+// Prometheus text exposition format: `webhookd_http_requests_total` and
+// `webhookd_http_request_duration_seconds` by operation (its `operationId`, or `unmatched`)
+// and status; `webhookd_deliveries_total` and `webhookd_delivery_duration_seconds` by dialect
+// and outcome (`succeeded`, `retry`, `failed`, `dropped`); `webhookd_delivery_queue_depth`
+// (deliveries due now) and `webhookd_delivery_queue_oldest_due_age_seconds`, read from
+// PostgreSQL on each scrape; `go_sql_*` connection pool statistics; Go runtime and process
+// metrics.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error) {
+	rsp, err := c.GetMetrics(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMetricsResponse(rsp)
 }
 
 // GetOpenAPIJSONWithResponse This document (JSON)
@@ -11867,6 +12654,62 @@ func (c *ClientWithResponses) BirdListWebhookSubscriptionLogsWithResponse(ctx co
 		return nil, err
 	}
 	return ParseBirdListWebhookSubscriptionLogsResponse(rsp)
+}
+
+// ParseGetRootResponse parses an HTTP response from a GetRootWithResponse call
+func ParseGetRootResponse(rsp *http.Response) (*GetRootResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRootResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseAdminListAccountsResponse parses an HTTP response from a AdminListAccountsWithResponse call
+func ParseAdminListAccountsResponse(rsp *http.Response) (*AdminListAccountsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListAccountsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseAdminCreateAccountResponse parses an HTTP response from a AdminCreateAccountWithResponse call
@@ -12879,6 +13722,19 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 		HTTPResponse: rsp,
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDocsResponse200Headers
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -12979,6 +13835,82 @@ func ParseIngestEventResponse(rsp *http.Response) (*IngestEventResponse, error) 
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseInspectorListRequestsResponse parses an HTTP response from a InspectorListRequestsWithResponse call
+func ParseInspectorListRequestsResponse(rsp *http.Response) (*InspectorListRequestsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InspectorListRequestsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InspectedRequestList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InspectorOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseInspectorReceiveResponse parses an HTTP response from a InspectorReceiveWithResponse call
+func ParseInspectorReceiveResponse(rsp *http.Response) (*InspectorReceiveResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InspectorReceiveResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InspectorOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -13239,6 +14171,22 @@ func ParseVoucherifyUpdateWebhookResponse(rsp *http.Response) (*VoucherifyUpdate
 		}
 		response.JSON413 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetMetricsResponse parses an HTTP response from a GetMetricsWithResponse call
+func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMetricsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil

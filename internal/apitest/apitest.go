@@ -174,7 +174,7 @@ func (e *Env) send(t testing.TB, req Request) (*http.Request, *Response) {
 	if body != nil && httpReq.Header.Get("Content-Type") == "" {
 		httpReq.Header.Set("Content-Type", "application/json")
 	}
-	httpResp, err := http.DefaultClient.Do(httpReq)
+	httpResp, err := client.Do(httpReq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +191,9 @@ func (e *Env) send(t testing.TB, req Request) (*http.Request, *Response) {
 	validated.Header = httpReq.Header.Clone()
 	return validated, &Response{Status: httpResp.StatusCode, Header: httpResp.Header, Body: respBody}
 }
+
+// client shows redirects as they are answered, so that they are validated too.
+var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // CreateAccount creates an account through the admin API.
 func (e *Env) CreateAccount(t testing.TB, name string) gen.AccountCreated {

@@ -32,6 +32,7 @@ func runChecked(t *testing.T, fn func(tb testing.TB)) (failure string) {
 }
 
 func TestVendorCheckCatchesDrift(t *testing.T) {
+	VendorDocs(t) // skips without the documents
 	path := "/management/v1/projects/proj_1/webhooks/wh_1"
 	build := func() (*requestForValidation, error) {
 		r, err := http.NewRequest(http.MethodGet, "http://localhost"+path, nil)

@@ -53,6 +53,8 @@ type Config struct {
 	DiscordBaseURL  string
 	DiscordBotToken string
 	Logger          *slog.Logger
+	// Metrics counts attempts; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Engine delivers queued events.
@@ -180,6 +182,7 @@ func (e *Engine) process(work context.Context, d db.Delivery) {
 		if err := e.q.DropDelivery(ctx, db.DropDeliveryParams{ID: d.ID, LastError: "the subscription is " + c.Subscription.Status}); err != nil {
 			e.log.Error("dropping delivery", "delivery", d.ID, "error", err)
 		}
+		e.cfg.Metrics.observe(c.Subscription.Dialect, OutcomeDropped, 0)
 		return
 	}
 	attempt := int(d.Attempts)
@@ -214,6 +217,7 @@ func (e *Engine) process(work context.Context, d db.Delivery) {
 		e.log.Error("recording attempt", "delivery", d.ID, "error", recErr)
 	}
 	if err == nil {
+		e.cfg.Metrics.observe(c.Subscription.Dialect, OutcomeSucceeded, elapsed)
 		e.finish(ctx, d, "succeeded", now, status, "")
 		if err := e.q.RecordSubscriptionSuccess(ctx, c.Subscription.ID); err != nil {
 			e.log.Error("recording success", "subscription", c.Subscription.ID, "error", err)
@@ -227,12 +231,14 @@ func (e *Engine) process(work context.Context, d db.Delivery) {
 		if retryAfter > delay {
 			delay = retryAfter
 		}
+		e.cfg.Metrics.observe(c.Subscription.Dialect, OutcomeRetry, elapsed)
 		e.finish(ctx, d, "pending", answered.Add(delay), status, errText)
 		if err := e.q.NoteSubscriptionError(ctx, db.NoteSubscriptionErrorParams{ID: c.Subscription.ID, LastError: errText}); err != nil {
 			e.log.Error("noting error", "subscription", c.Subscription.ID, "error", err)
 		}
 		return
 	}
+	e.cfg.Metrics.observe(c.Subscription.Dialect, OutcomeFailed, elapsed)
 	e.finish(ctx, d, "failed", now, status, errText)
 	e.giveUp(ctx, c.Subscription, attempt+1, errText)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -39,19 +40,25 @@ const (
 // replaces the system's trusted roots (tests serve TLS with their own certificates). The
 // response-header timeout is DefaultAttemptTimeout; the engine sets it to its own attempt timeout.
 func NewTransport(allowed []netip.Prefix, rootCAs *x509.CertPool) *http.Transport {
+	return NewTransportAllowing(allowed, nil, rootCAs)
+}
+
+// NewTransportAllowing is NewTransport that may also reach exactly the given addresses (IP and
+// port), such as the service's own inspector, without opening the rest of their network.
+func NewTransportAllowing(allowed []netip.Prefix, exact []netip.AddrPort, rootCAs *x509.CertPool) *http.Transport {
 	dialer := &net.Dialer{
 		Timeout:   dialTimeout,
 		KeepAlive: keepAlive,
 		Control: func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
+			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
-				return err
+				return fmt.Errorf("refused: %q is not an IP address and port", address)
 			}
-			ip, err := netip.ParseAddr(host)
-			if err != nil {
-				return fmt.Errorf("refused: %q is not an IP address", host)
+			ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+			if slices.Contains(exact, ap) {
+				return nil
 			}
-			return checkAddr(ip.Unmap(), allowed)
+			return checkAddr(ap.Addr(), allowed)
 		},
 	}
 	return &http.Transport{

@@ -92,6 +92,9 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		}
 	}
 
+	if pid, ok := runningServer(dir); ok {
+		return nil, fmt.Errorf("%w: PostgreSQL (pid %d) already runs on %s; stop the instance that started it, or use another data directory", ErrInUse, pid, dir)
+	}
 	port := opts.Port
 	if port == 0 {
 		if port, err = freePort(); err != nil {
@@ -124,7 +127,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	go func() { c.done <- cmd.Wait() }()
 	if err := c.waitReady(ctx); err != nil {
 		c.Stop()
-		return nil, fmt.Errorf("%w\n%s", err, tail(filepath.Join(dir, "server.log")))
+		return nil, fmt.Errorf("%w (server.log: %s)", err, lastErrors(filepath.Join(dir, "server.log")))
 	}
 	log.Info("PostgreSQL started", "dir", dir, "port", port)
 	return c, nil
@@ -292,10 +295,39 @@ func freePort() (int, error) {
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func tail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+// ErrInUse reports a data directory that a running server already holds.
+var ErrInUse = errors.New("data directory in use")
+
+// runningServer returns the pid in dir's postmaster.pid when that process is alive.
+func runningServer(dir string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0, false
 	}
-	return string(bytes.TrimSpace(b))
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	err = syscall.Kill(pid, 0)
+	return pid, err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// lastErrors returns the last few FATAL or ERROR lines of a server log, on one line, so that a
+// start-up failure reads as one message.
+func lastErrors(path string) string {
+	b, _ := os.ReadFile(path)
+	var found []string
+	for _, line := range strings.Split(string(bytes.TrimSpace(b)), "\n") {
+		if strings.Contains(line, "FATAL") || strings.Contains(line, "ERROR") || strings.Contains(line, "PANIC") {
+			found = append(found, strings.TrimSpace(line))
+		}
+	}
+	if len(found) > 3 {
+		found = found[len(found)-3:]
+	}
+	if len(found) == 0 {
+		return "no error lines"
+	}
+	return strings.Join(found, " | ")
 }

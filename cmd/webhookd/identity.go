@@ -1,0 +1,40 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// loadAdminToken returns WEBHOOKS_ADMIN_TOKEN or, when it is unset, the token generated on the first
+// start and kept in the data directory, so that a restart keeps the operator's credentials.
+func loadAdminToken(dataDir string) (token string, generated bool, err error) {
+	if t := os.Getenv("WEBHOOKS_ADMIN_TOKEN"); t != "" {
+		return t, false, nil
+	}
+	path := filepath.Join(dataDir, "admin-token")
+	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
+		return strings.TrimSpace(string(b)), true, nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("WEBHOOKS_DATA_DIR: reading the admin token: %w", err)
+	}
+	token = "adm_" + randomHex(24)
+	if err := writePrivate(path, []byte(token+"\n")); err != nil {
+		return "", false, fmt.Errorf("WEBHOOKS_DATA_DIR: storing the admin token: %w", err)
+	}
+	return token, true, nil
+}
+
+// writePrivate writes a file only its owner may read, whole or not at all.
+func writePrivate(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

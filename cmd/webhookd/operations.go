@@ -1,0 +1,40 @@
+package main
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/internal/delivery"
+)
+
+// operations are the metrics registry and the inspector, shared by the API and the engine.
+type operations struct {
+	handlers.Operator
+	delivery *delivery.Metrics
+	// inspectorURL is where the demo's webhook points; exactTargets lets deliveries reach it,
+	// and nothing else on loopback.
+	inspectorURL string
+	exactTargets []netip.AddrPort
+}
+
+func newOperations(port string) (operations, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := delivery.NewMetrics(reg)
+	if err != nil {
+		return operations{}, err
+	}
+	ops := operations{Operator: handlers.Operator{Registry: reg}, delivery: m}
+	if ops.Inspector, err = inspectorOn(); err != nil || !ops.Inspector {
+		return ops, err
+	}
+	n, _ := strconv.Atoi(port) // checked by checkSettings
+	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(n))
+	ops.inspectorURL = "http://" + addr.String() + handlers.InspectorPath
+	ops.exactTargets = []netip.AddrPort{addr}
+	return ops, nil
+}
