@@ -25,103 +25,44 @@ type authenticator struct {
 	q             *db.Queries
 	adminDigest   []byte
 	shippingLimit *rateLimiter
+	schemes       map[string]scheme
 }
 
+// scheme authenticates one security scheme of openapi.yaml; each dialect declares its own.
+type scheme func(a *authenticator, ctx context.Context, req *http.Request, info *requestInfo) error
+
 func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
-	req := in.RequestValidationInput.Request
-	info := infoFrom(req.Context())
-	switch in.SecuritySchemeName {
-	case "adminToken":
-		token, ok := authorization(req, "Bearer")
-		if !ok || !equalDigest(digest(token), a.adminDigest) {
-			return errUnauthenticated
-		}
-		return nil
-	case "X-Management-Id":
-		// Checked together with its token, under X-Management-Token.
-		return nil
-	case "X-Management-Token":
-		account, err := a.voucherify(ctx, req.Header.Get("X-Management-Id"), req.Header.Get("X-Management-Token"))
-		if err != nil {
-			return err
-		}
-		if !account.ManagementApi {
-			return errFeatureMissing
-		}
-		info.account = &account
-		return nil
-	case "accessKey":
-		key, ok := authorization(req, "AccessKey")
-		if !ok {
-			return errUnauthenticated
-		}
-		account, err := a.q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialBird, SecretSha256: digest(key)})
-		if err != nil {
-			return credentialError(err)
-		}
-		info.account = &account
-		return nil
-	case "ingestKey":
-		key, ok := authorization(req, "Bearer")
-		if !ok {
-			return errUnauthenticated
-		}
-		account, err := a.q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialIngest, SecretSha256: digest(key)})
-		if err != nil {
-			return credentialError(err)
-		}
-		info.account = &account
-		return nil
-	case "soBasic", "soTicket", "soBearer":
-		account, err := a.superOffice(ctx, req, in.SecuritySchemeName)
-		if err != nil {
-			return err
-		}
-		info.account = &account
-		return nil
-	case "shippingApiKey":
-		key, ok := authorization(req, "Bearer")
-		if !ok {
-			return errUnauthenticated
-		}
-		row, err := a.q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{
-			Kinds: []string{credentialShipping, credentialShippingRead}, SecretSha256: digest(key),
-		})
-		if err != nil {
-			return credentialError(err)
-		}
-		// Every authenticated request counts, refused ones included, as the vendor counts them.
-		state, err := a.shippingLimit.hit(ctx, digest(key))
-		if err != nil {
-			return err
-		}
-		info.rate = &state
-		if state.exceeded {
-			return errRateLimited
-		}
-		if row.Kind == credentialShippingRead && req.Method != http.MethodGet && req.Method != http.MethodHead {
-			return errReadOnly
-		}
-		info.account = &row.Account
-		return nil
-	case "arkynToken":
-		// Arkyn's clients send "Bearer <token>"; its backend also takes the bare token.
-		header := strings.TrimSpace(req.Header.Get("Authorization"))
-		if header == "" {
-			return errNoToken
-		}
-		token, ok := authorization(req, "Bearer")
-		if !ok {
-			token = header
-		}
-		account, err := a.q.GetAccountBySessionToken(ctx, db.GetAccountBySessionTokenParams{Kind: credentialArkynToken, SecretSha256: digest(token)})
-		if err != nil {
-			return credentialError(err)
-		}
-		info.account = &account
-		return nil
+	f, ok := a.schemes[in.SecuritySchemeName]
+	if !ok {
+		return fmt.Errorf("security scheme %q has no authenticator", in.SecuritySchemeName)
 	}
-	return fmt.Errorf("security scheme %q has no authenticator", in.SecuritySchemeName)
+	req := in.RequestValidationInput.Request
+	return f(a, ctx, req, infoFrom(req.Context()))
+}
+
+// schemesOf collects the security schemes every dialect declares.
+func schemesOf(apis []dialectAPI) map[string]scheme {
+	all := map[string]scheme{}
+	for _, api := range apis {
+		for name, f := range api.schemes {
+			all[name] = f
+		}
+	}
+	return all
+}
+
+// accountBySecret authenticates a bearer-style credential of one kind.
+func (a *authenticator) accountBySecret(ctx context.Context, req *http.Request, authScheme, kind string, info *requestInfo) error {
+	key, ok := authorization(req, authScheme)
+	if !ok {
+		return errUnauthenticated
+	}
+	account, err := a.q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: kind, SecretSha256: digest(key)})
+	if err != nil {
+		return credentialError(err)
+	}
+	info.account = &account
+	return nil
 }
 
 func (a *authenticator) voucherify(ctx context.Context, id, token string) (db.Account, error) {
@@ -162,7 +103,7 @@ func authorization(req *http.Request, scheme string) (string, bool) {
 // superOffice authenticates one of SuperOffice's three schemes; a request carries one of them,
 // so the others fail as unauthenticated and kin-openapi tries the next.
 func (a *authenticator) superOffice(ctx context.Context, req *http.Request, scheme string) (db.Account, error) {
-	switch scheme {
+	switch scheme { // the three ways one dialect authenticates, not a switch on dialects
 	case "soBasic":
 		user, password, ok := req.BasicAuth()
 		if !ok {

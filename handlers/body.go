@@ -17,26 +17,9 @@ import (
 // memory in validation.
 const maxJSONDepth = 32
 
-// Body size limits per dialect: the largest body a client of that vendor has a reason to send,
-// so that an unauthenticated or hostile client cannot make the service buffer more.
-var maxBodyBytes = map[dialect]int64{
-	dialectAdmin:      64 << 10,
-	dialectVoucherify: 64 << 10,
-	dialectBird:       64 << 10,
-	dialectShipping:   64 << 10,
-	dialectArkyn:      16 << 10,
-	dialectSO:         256 << 10, // Headers and Properties dictionaries, XML is verbose
-	dialectIngest:     1 << 20,   // event payloads
-}
-
-const defaultMaxBodyBytes = 16 << 10
-
-func bodyLimit(d dialect) int64 {
-	if n, ok := maxBodyBytes[d]; ok {
-		return n
-	}
-	return defaultMaxBodyBytes
-}
+// bodyLimit is the largest body a client of that dialect has a reason to send, so that an
+// unauthenticated or hostile client cannot make the service buffer more.
+func bodyLimit(d dialect) int64 { return apiOf(d).maxBodyBytes }
 
 // Errors of reading and checking a request body, before any schema sees it.
 var (

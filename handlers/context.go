@@ -19,6 +19,7 @@ const (
 	dialectShipping   dialect = "shipping"
 	dialectSO         dialect = "superoffice"
 	dialectIngest     dialect = "ingest"
+	dialectInspector  dialect = "inspector"
 )
 
 // requestInfo travels in the request context from the validation middleware to the handlers.

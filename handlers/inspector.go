@@ -1,9 +1,8 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"io"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -84,11 +83,14 @@ func (i Inspector) capture(next echo.HandlerFunc) echo.HandlerFunc {
 		if i.box == nil || req.Method != http.MethodPost || req.URL.Path != InspectorPath {
 			return next(c)
 		}
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			return err // the body limit's 413, rendered by the error handler
+		body, err := readBody(c.Response().Writer, req, bodyLimit(dialectInspector))
+		switch {
+		case errors.Is(err, errBodyTooLarge):
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		case err != nil:
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
+		replaceBody(req, body)
 		if len(body) > inspectorBodyMax {
 			body = body[:inspectorBodyMax]
 		}

@@ -69,6 +69,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		q:             st.q,
 		adminDigest:   digest(cfg.AdminToken),
 		shippingLimit: &rateLimiter{q: st.q, limit: shippingLimit, now: time.Now},
+		schemes:       schemesOf(dialectAPIs),
 	}
 	v, err := newValidator(spec, auth, errs)
 	if err != nil {

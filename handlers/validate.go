@@ -69,11 +69,10 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		info := &requestInfo{dialect: operationDialect(route.Operation), requestID: requestID(c), baseURL: c.Scheme() + "://" + req.Host}
 		req = req.WithContext(withRequestInfo(req.Context(), info))
 		c.SetRequest(req)
-		if info.dialect == dialectSO {
-			// SuperOffice answers in the encoding the client accepts and takes several request
-			// encodings; everything in between is JSON.
-			if mediaType := negotiate(req.Header.Get("Accept")); mediaType != "application/json" {
-				return respondIn(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, route, pathParams, info, next) })
+		if enc := apiOf(info.dialect).encodings; enc != nil {
+			// Everything between the client's encoding and the handler is JSON.
+			if mediaType := enc.negotiate(req.Header.Get("Accept")); mediaType != "application/json" {
+				return enc.respond(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, route, pathParams, info, next) })
 			}
 		}
 		return v.validate(c, req, route, pathParams, info, next)
@@ -129,8 +128,9 @@ func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.
 		return []fieldError{{message: errBodyUnread.Error(), rule: "json"}}, nil
 	}
 	replaceBody(req, body)
-	if d == dialectSO {
-		if err := transcodeRequest(req, route); err != nil {
+	enc := apiOf(d).encodings
+	if enc != nil {
+		if err := enc.decode(req, route); err != nil {
 			return []fieldError{{message: err.Error()}}, nil
 		}
 		if body, err = io.ReadAll(req.Body); err != nil {
@@ -145,8 +145,8 @@ func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.
 			return []fieldError{{message: err.Error()}}, nil
 		}
 	}
-	if d == dialectSO {
-		if err := canonicalMembers(req, route); err != nil {
+	if enc != nil && enc.canonical != nil {
+		if err := enc.canonical(req, route); err != nil {
 			return []fieldError{{message: err.Error()}}, nil
 		}
 	}

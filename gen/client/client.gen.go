@@ -9500,6 +9500,8 @@ type InspectorReceiveResponse struct {
 	JSON400 *AdminBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *InspectorOff
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -9510,6 +9512,11 @@ func (r InspectorReceiveResponse) GetJSON400() *AdminBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r InspectorReceiveResponse) GetJSON404() *InspectorOff {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r InspectorReceiveResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -13911,6 +13918,13 @@ func ParseInspectorReceiveResponse(rsp *http.Response) (*InspectorReceiveRespons
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 

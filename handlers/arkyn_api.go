@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+)
+
+// arkynAPI words errors as Arkyn's backend (@arkyn/server) renders them.
+var arkynAPI = dialectAPI{
+	name:         dialectArkyn,
+	pathPrefixes: []string{"/user/", "/traffic-source", "/webhooks/"},
+	maxBodyBytes: 16 << 10,
+	invalid: func(c echo.Context, fields []fieldError) error {
+		return c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, joinFields(fields)))
+	},
+	unauthorized: func(c echo.Context) error {
+		return c.JSON(http.StatusUnauthorized, arkynError(gen.ArkynErrorNameUnauthorized, "Invalid token"))
+	},
+	failure: func(c echo.Context, status int, message string) error {
+		return c.JSON(status, arkynError(arkynNameForStatus(status), message))
+	},
+	schemes: map[string]scheme{"arkynToken": (*authenticator).arkyn},
+}
+
+// arkyn authenticates a session token from POST /user/auth. Arkyn's clients send
+// "Bearer <token>"; its backend also takes the bare token, and answers 400 when there is none.
+func (a *authenticator) arkyn(ctx context.Context, req *http.Request, info *requestInfo) error {
+	header := strings.TrimSpace(req.Header.Get("Authorization"))
+	if header == "" {
+		return errNoToken
+	}
+	token, ok := authorization(req, "Bearer")
+	if !ok {
+		token = header
+	}
+	account, err := a.q.GetAccountBySessionToken(ctx, db.GetAccountBySessionTokenParams{Kind: credentialArkynToken, SecretSha256: digest(token)})
+	if err != nil {
+		return credentialError(err)
+	}
+	info.account = &account
+	return nil
+}
+
+func arkynNameForStatus(status int) gen.ArkynErrorName {
+	switch status {
+	case http.StatusUnauthorized:
+		return gen.ArkynErrorNameUnauthorized
+	case http.StatusForbidden:
+		return gen.ArkynErrorNameForbidden
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return gen.ArkynErrorNameNotFound
+	case http.StatusConflict:
+		return gen.ArkynErrorNameConflict
+	}
+	if status < 500 {
+		return gen.ArkynErrorNameBadRequest
+	}
+	return gen.ArkynErrorNameServerError
+}

@@ -1,0 +1,68 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/webhookd/webhookd/gen"
+)
+
+// birdAPI words errors as Bird's Notifications API does.
+var birdAPI = dialectAPI{
+	name:         dialectBird,
+	pathPrefixes: []string{"/workspaces/"},
+	maxBodyBytes: 64 << 10,
+	invalid: func(c echo.Context, fields []fieldError) error {
+		return c.JSON(http.StatusUnprocessableEntity, birdValidation(fields))
+	},
+	unauthorized: func(c echo.Context) error { return c.JSON(http.StatusUnauthorized, birdUnauthorized()) },
+	failure: func(c echo.Context, status int, message string) error {
+		code := birdCodeInternal
+		if status == http.StatusNotFound {
+			code = birdCodeNotFound
+		} else if status < 500 {
+			code = strings.ReplaceAll(http.StatusText(status), " ", "")
+		}
+		return c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
+	},
+	schemes: map[string]scheme{
+		"accessKey": func(a *authenticator, ctx context.Context, req *http.Request, info *requestInfo) error {
+			return a.accountBySecret(ctx, req, "AccessKey", credentialBird, info)
+		},
+	},
+}
+
+// Bird's error codes: the vendor documents the bodies but not their code values.
+const (
+	birdCodeUnauthorized   = "Unauthorized"
+	birdCodeNotFound       = "NotFound"
+	birdCodeInvalidPayload = "InvalidPayload"
+	birdCodeInternal       = "InternalError"
+)
+
+func birdValidation(fields []fieldError) gen.ErrorValidation {
+	details := map[string][]string{}
+	for _, f := range fields {
+		path := f.path
+		if path == "" {
+			path = "body"
+		}
+		details[path] = append(details[path], f.message)
+	}
+	return gen.ErrorValidation{
+		Code:    birdCodeInvalidPayload,
+		Message: "The request contains invalid parameters or body fields.",
+		Details: &details,
+	}
+}
+
+func birdNotFound(message string, details map[string]any) gen.ErrorDetailed {
+	return gen.ErrorDetailed{Code: birdCodeNotFound, Message: message, Details: &details}
+}
+
+func birdUnauthorized() gen.ErrorDetailed {
+	return gen.ErrorDetailed{Code: birdCodeUnauthorized, Message: "a valid access key is required"}
+}

@@ -1,0 +1,64 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/webhookd/webhookd/db"
+)
+
+// shippingAPI words errors as 2LM's Laravel backend does.
+var shippingAPI = dialectAPI{
+	name:         dialectShipping,
+	pathPrefixes: []string{"/v1/"},
+	maxBodyBytes: 64 << 10,
+	invalid: func(c echo.Context, fields []fieldError) error {
+		for _, f := range fields {
+			if f.rule == "json" {
+				return c.JSON(http.StatusBadRequest, shippingError("bad_request", "The request body is not valid JSON.", http.StatusBadRequest))
+			}
+		}
+		return c.JSON(http.StatusUnprocessableEntity, shippingInvalid(fields).Body)
+	},
+	unauthorized: func(c echo.Context) error {
+		return c.JSON(http.StatusUnauthorized, shippingError("unauthorized", "Invalid or missing API key.", http.StatusUnauthorized))
+	},
+	failure: func(c echo.Context, status int, message string) error {
+		code := keyForStatus(status)
+		if status >= 500 {
+			code, message = "server_error", "Something went wrong on our end."
+		}
+		return c.JSON(status, shippingError(code, message, status))
+	},
+	schemes: map[string]scheme{"shippingApiKey": (*authenticator).shipping},
+}
+
+// shipping authenticates an API key, counts the request against the key's budget (refused
+// requests included, as the vendor counts them) and keeps read-only keys to reads.
+func (a *authenticator) shipping(ctx context.Context, req *http.Request, info *requestInfo) error {
+	key, ok := authorization(req, "Bearer")
+	if !ok {
+		return errUnauthenticated
+	}
+	row, err := a.q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{
+		Kinds: []string{credentialShipping, credentialShippingRead}, SecretSha256: digest(key),
+	})
+	if err != nil {
+		return credentialError(err)
+	}
+	state, err := a.shippingLimit.hit(ctx, digest(key))
+	if err != nil {
+		return err
+	}
+	info.rate = &state
+	if state.exceeded {
+		return errRateLimited
+	}
+	if row.Kind == credentialShippingRead && req.Method != http.MethodGet && req.Method != http.MethodHead {
+		return errReadOnly
+	}
+	info.account = &row.Account
+	return nil
+}

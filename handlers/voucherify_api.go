@@ -1,0 +1,86 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/webhookd/webhookd/gen"
+)
+
+// voucherifyAPI words errors as Voucherify's Management API does.
+var voucherifyAPI = dialectAPI{
+	name:         dialectVoucherify,
+	pathPrefixes: []string{"/management/"},
+	maxBodyBytes: 64 << 10,
+	invalid: func(c echo.Context, fields []fieldError) error {
+		return c.JSON(http.StatusBadRequest, voucherifyInvalidPayload(requestID(c), fields))
+	},
+	unauthorized: func(c echo.Context) error { return c.JSON(http.StatusUnauthorized, voucherifyUnauthorized()) },
+	failure: func(c echo.Context, status int, _ string) error {
+		return c.JSON(status, gen.Error{Code: status, Key: ptr(keyForStatus(status)), Message: http.StatusText(status), RequestId: ptr(requestID(c))})
+	},
+	schemes: map[string]scheme{
+		"X-Management-Id":    func(*authenticator, context.Context, *http.Request, *requestInfo) error { return nil }, // checked with the token
+		"X-Management-Token": (*authenticator).voucherifyToken,
+	},
+}
+
+// voucherifyToken authenticates X-Management-Id with X-Management-Token; an account without the
+// Management API feature is known but refused (402).
+func (a *authenticator) voucherifyToken(ctx context.Context, req *http.Request, info *requestInfo) error {
+	account, err := a.voucherify(ctx, req.Header.Get("X-Management-Id"), req.Header.Get("X-Management-Token"))
+	if err != nil {
+		return err
+	}
+	if !account.ManagementApi {
+		return errFeatureMissing
+	}
+	info.account = &account
+	return nil
+}
+
+func voucherifyInvalidPayload(requestID string, fields []fieldError) gen.E400InvalidPayload {
+	parts := make([]string, 0, len(fields))
+	for _, f := range fields {
+		if f.path == "" {
+			parts = append(parts, upperFirst(f.message))
+			continue
+		}
+		parts = append(parts, "Property ."+f.path+" "+f.message)
+	}
+	return gen.E400InvalidPayload{
+		Code:      ptr(http.StatusBadRequest),
+		Key:       ptr("invalid_payload"),
+		Message:   ptr("Invalid payload"),
+		Details:   ptr(strings.Join(parts, "; ")),
+		RequestId: ptr(requestID),
+	}
+}
+
+func voucherifyUnauthorized() gen.Error {
+	return gen.Error{Code: http.StatusUnauthorized, Message: "Unauthorized", Key: ptr("unauthorized")}
+}
+
+func voucherifyPaymentRequired() gen.ErrorPaymentRequired {
+	return gen.ErrorPaymentRequired{
+		Code:    http.StatusPaymentRequired,
+		Message: "Payment required",
+		Details: "Your current plan does not include a feature required to perform this operation.",
+		Key:     "missing_required_feature",
+	}
+}
+
+func voucherifyNotFound(requestID, resourceType, resourceID string) gen.Error {
+	return gen.Error{
+		Code:         http.StatusNotFound,
+		Key:          ptr("not_found"),
+		Message:      "Resource not found",
+		Details:      ptr("Cannot find " + resourceType + " with id " + resourceID),
+		RequestId:    ptr(requestID),
+		ResourceId:   ptr(resourceID),
+		ResourceType: ptr(resourceType),
+	}
+}
