@@ -32,86 +32,30 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 	if f := req.Body.Features; f != nil && f.ManagementApi != nil {
 		managementAPI = *f.ManagementApi
 	}
-	creds := accountCredentials{
-		projectID:       "proj_" + randomAlphanumeric(8),
-		managementID:    "mgmt_" + randomAlphanumeric(20),
-		managementToken: newSecret(),
-		organizationID:  uuid.New(),
-		workspaceID:     uuid.New(),
-		accessKey:       newSecret(),
-		arkynEmail:      arkynEmail(req.Body.Name),
-		soUsername:      "so_" + strings.ReplaceAll(slug(req.Body.Name), "-", "_") + "_" + strings.ToLower(randomAlphanumeric(6)),
-		soPassword:      newSecret(),
-		soTicket:        "7T:" + randomAlphanumeric(40),
-		soBearer:        newSecret(),
-		ingestKey:       newSecret(),
-		projectSecret:   newSecret(),
-		shippingKey:     newSecret(),
-		shippingReadKey: newSecret(),
-		arkynPassword:   newSecret(),
-	}
-	var account db.Account
+	var created gen.AccountCreated
 	err := a.inTx(ctx, func(q *db.Queries) error {
-		var err error
-		account, err = q.CreateAccount(ctx, db.CreateAccountParams{ID: uuid.New(), Name: req.Body.Name, ManagementApi: managementAPI})
+		account, err := q.CreateAccount(ctx, db.CreateAccountParams{ID: uuid.New(), Name: req.Body.Name, ManagementApi: managementAPI})
 		if err != nil {
 			return err
 		}
-		project, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeVoucherifyProject, ExternalID: creds.projectID, Name: req.Body.Name})
-		if err != nil {
-			return err
+		created = gen.AccountCreated{
+			Id: account.ID, Name: account.Name, Features: gen.Features{ManagementApi: ptr(account.ManagementApi)},
+			CreatedAt: account.CreatedAt.UTC(), UpdatedAt: account.UpdatedAt.UTC(),
 		}
-		// Voucherify signs with the project's secret in clear, so it is kept as is, not digested.
-		if err := q.SetScopeSecret(ctx, db.SetScopeSecretParams{ID: project.ID, Secret: creds.projectSecret}); err != nil {
-			return err
-		}
-		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialIngest, SecretSha256: digest(creds.ingestKey)}); err != nil {
-			return err
-		}
-		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialVoucherify, PublicID: creds.managementID, SecretSha256: digest(creds.managementToken)}); err != nil {
-			return err
-		}
-		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeBirdWorkspace, ExternalID: creds.workspaceID.String(), ParentID: creds.organizationID.String(), Name: req.Body.Name}); err != nil {
-			return err
-		}
-		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialBird, SecretSha256: digest(creds.accessKey)}); err != nil {
-			return err
-		}
-		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialArkynPassword, PublicID: creds.arkynEmail, SecretSha256: digest(creds.arkynPassword)}); err != nil {
-			return err
-		}
-		associateID, err := q.NextSuperOfficeAssociateID(ctx)
-		if err != nil {
-			return err
-		}
-		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeSuperOffice, ExternalID: account.ID.String(), ParentID: strconv.Itoa(int(associateID)), Name: creds.soUsername}); err != nil {
-			return err
-		}
-		for kind, secret := range map[string]string{credentialSOTicket: creds.soTicket, credentialSOBearer: creds.soBearer} {
-			if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: kind, SecretSha256: digest(secret)}); err != nil {
-				return err
+		for _, api := range dialectAPIs {
+			if api.provision == nil {
+				continue
+			}
+			if err := api.provision(ctx, q, account, &created); err != nil {
+				return fmt.Errorf("%s: %w", api.name, err)
 			}
 		}
-		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialSOBasic, PublicID: creds.soUsername, SecretSha256: digest(creds.soPassword)}); err != nil {
-			return err
-		}
-		if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeShipping, ExternalID: account.ID.String(), Name: req.Body.Name}); err != nil {
-			return err
-		}
-		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialShipping, SecretSha256: digest(creds.shippingKey)}); err != nil {
-			return err
-		}
-		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialShippingRead, SecretSha256: digest(creds.shippingReadKey)}); err != nil {
-			return err
-		}
-		source, err := createTrafficSource(ctx, q, account.ID, req.Body.Name, slug(req.Body.Name)+".example.com")
-		creds.trafficSourceID = source.ExternalID
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create account: %w", err)
 	}
-	return gen.AdminCreateAccount201JSONResponse(toAccountCreated(account, creds)), nil
+	return gen.AdminCreateAccount201JSONResponse(created), nil
 }
 
 // AdminGetAccount returns an account and its dialect identifiers.

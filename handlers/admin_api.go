@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 )
 
@@ -47,15 +48,21 @@ var ingestAPI = withSchemes(withName(adminAPI, dialectIngest, []string{"/ingest/
 	"ingestKey": func(a *authenticator, ctx context.Context, req *http.Request, info *requestInfo) error {
 		return a.accountBySecret(ctx, req, "Bearer", credentialIngest, info)
 	},
-})
+}, provisionIngest)
 
 // inspectorAPI is the admin shape for the built-in receiver, which takes whole deliveries
 // (an event of up to 1 MiB in its envelope).
 var inspectorAPI = withName(adminAPI, dialectInspector, []string{"/inspector/"}, 2<<20)
 
-func withSchemes(api dialectAPI, schemes map[string]scheme) dialectAPI {
-	api.schemes = schemes
+func withSchemes(api dialectAPI, schemes map[string]scheme, provision func(context.Context, *db.Queries, db.Account, *gen.AccountCreated) error) dialectAPI {
+	api.schemes, api.provision = schemes, provision
 	return api
+}
+
+// provisionIngest gives an account the key its backend sends events with.
+func provisionIngest(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
+	out.Ingest = gen.IngestCredentials{Key: newSecret()}
+	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialIngest, SecretSha256: digest(out.Ingest.Key)})
 }
 
 func withName(api dialectAPI, name dialect, prefixes []string, maxBodyBytes int64) dialectAPI {

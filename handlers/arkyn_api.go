@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/webhookd/webhookd/db"
@@ -25,7 +26,8 @@ var arkynAPI = dialectAPI{
 	failure: func(c echo.Context, status int, message string) error {
 		return c.JSON(status, arkynError(arkynNameForStatus(status), message))
 	},
-	schemes: map[string]scheme{"arkynToken": (*authenticator).arkyn},
+	schemes:   map[string]scheme{"arkynToken": (*authenticator).arkyn},
+	provision: provisionArkyn,
 }
 
 // arkyn authenticates a session token from POST /user/auth. Arkyn's clients send
@@ -62,4 +64,19 @@ func arkynNameForStatus(status int) gen.ArkynErrorName {
 		return gen.ArkynErrorNameBadRequest
 	}
 	return gen.ArkynErrorNameServerError
+}
+
+// provisionArkyn gives an account a user (email and password for POST /user/auth) and one
+// traffic source, whose webhook comes with it.
+func provisionArkyn(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
+	email, password := arkynEmail(account.Name), newSecret()
+	if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialArkynPassword, PublicID: email, SecretSha256: digest(password)}); err != nil {
+		return err
+	}
+	source, err := createTrafficSource(ctx, q, account.ID, account.Name, slug(account.Name)+".example.com")
+	if err != nil {
+		return err
+	}
+	out.Arkyn = gen.ArkynCredentials{Email: email, Password: password, TrafficSourceId: uuid.MustParse(source.ExternalID)}
+	return nil
 }

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 )
 
@@ -33,6 +35,7 @@ var birdAPI = dialectAPI{
 			return a.accountBySecret(ctx, req, "AccessKey", credentialBird, info)
 		},
 	},
+	provision: provisionBird,
 }
 
 // Bird's error codes: the vendor documents the bodies but not their code values.
@@ -65,4 +68,14 @@ func birdNotFound(message string, details map[string]any) gen.ErrorDetailed {
 
 func birdUnauthorized() gen.ErrorDetailed {
 	return gen.ErrorDetailed{Code: birdCodeUnauthorized, Message: "a valid access key is required"}
+}
+
+// provisionBird gives an account one workspace (in an organization of its own) and an access key.
+func provisionBird(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
+	creds := gen.BirdCredentials{OrganizationId: uuid.New(), WorkspaceId: uuid.New(), AccessKey: newSecret()}
+	if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeBirdWorkspace, ExternalID: creds.WorkspaceId.String(), ParentID: creds.OrganizationId.String(), Name: account.Name}); err != nil {
+		return err
+	}
+	out.Bird = creds
+	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialBird, SecretSha256: digest(creds.AccessKey)})
 }

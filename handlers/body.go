@@ -25,7 +25,7 @@ func bodyLimit(d dialect) int64 { return apiOf(d).maxBodyBytes }
 var (
 	errBodyTooLarge  = errors.New("the request body is too large")
 	errBodyUnread    = errors.New("the request body could not be read")
-	errJSONMalformed = errors.New("Invalid request payload JSON format")
+	errJSONMalformed = errors.New("invalid request payload JSON format")
 	errJSONTooDeep   = fmt.Errorf("the JSON body nests deeper than %d levels", maxJSONDepth)
 	errJSONNul       = errors.New("strings must not contain the NUL character (\\u0000)")
 )

@@ -19,51 +19,6 @@ import (
 // Conversions between database rows and wire types live here, so that neither leaks into the
 // other's layer.
 
-// accountCredentials are the secrets issued when an account is created; only their digests
-// are stored.
-type accountCredentials struct {
-	projectID       string
-	managementID    string
-	managementToken string
-	organizationID  uuid.UUID
-	workspaceID     uuid.UUID
-	accessKey       string
-	ingestKey       string
-	projectSecret   string
-	soUsername      string
-	soPassword      string
-	soTicket        string
-	soBearer        string
-	shippingKey     string
-	shippingReadKey string
-	arkynEmail      string
-	arkynPassword   string
-	trafficSourceID string
-}
-
-func toAccountCreated(a db.Account, c accountCredentials) gen.AccountCreated {
-	return gen.AccountCreated{
-		Id:        a.ID,
-		Name:      a.Name,
-		Features:  gen.Features{ManagementApi: ptr(a.ManagementApi)},
-		CreatedAt: a.CreatedAt.UTC(),
-		UpdatedAt: a.UpdatedAt.UTC(),
-		Voucherify: gen.VoucherifyCredentials{
-			ProjectId: c.projectID, ManagementId: c.managementID, ManagementToken: c.managementToken,
-			WebhookSecret: c.projectSecret,
-		},
-		Ingest: gen.IngestCredentials{Key: c.ingestKey},
-		Bird: gen.BirdCredentials{
-			OrganizationId: c.organizationID, WorkspaceId: c.workspaceID, AccessKey: c.accessKey,
-		},
-		Superoffice: gen.SuperOfficeCredentials{Username: c.soUsername, Password: c.soPassword, Ticket: c.soTicket, BearerToken: c.soBearer},
-		Shipping:    gen.ShippingCredentials{ApiKey: c.shippingKey, ReadOnlyApiKey: c.shippingReadKey},
-		Arkyn: gen.ArkynCredentials{
-			Email: c.arkynEmail, Password: c.arkynPassword, TrafficSourceId: uuid.MustParse(c.trafficSourceID),
-		},
-	}
-}
-
 func toAccount(a db.Account, project, workspace db.Scope) gen.Account {
 	return gen.Account{
 		Id:         a.ID,

@@ -1,11 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
 )
 
 // dialectAPI is what the shared front door needs from one dialect: which paths are its own,
@@ -26,6 +30,9 @@ type dialectAPI struct {
 	encodings *encodings
 	// schemes authenticate the security schemes of openapi.yaml that the dialect uses.
 	schemes map[string]scheme
+	// provision gives a new account what the dialect needs (scopes, credentials) and writes
+	// the credentials, shown once, into out.
+	provision func(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error
 }
 
 // encodings convert a dialect's other request and response encodings to and from the JSON that

@@ -39,7 +39,7 @@ func (m metricsResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
 
 // GetMetrics renders every registered metric.
 func (m Metrics) GetMetrics(context.Context, gen.GetMetricsRequestObject) (gen.GetMetricsResponseObject, error) {
-	return metricsResponse{handler: m.handler}, nil
+	return metricsResponse(m), nil
 }
 
 // newMetrics registers the HTTP, queue and connection pool metrics with reg and returns the

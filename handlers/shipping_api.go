@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
 )
 
 // shippingAPI words errors as 2LM's Laravel backend does.
@@ -32,7 +33,8 @@ var shippingAPI = dialectAPI{
 		}
 		return c.JSON(status, shippingError(code, message, status))
 	},
-	schemes: map[string]scheme{"shippingApiKey": (*authenticator).shipping},
+	schemes:   map[string]scheme{"shippingApiKey": (*authenticator).shipping},
+	provision: provisionShipping,
 }
 
 // shipping authenticates an API key, counts the request against the key's budget (refused
@@ -60,5 +62,20 @@ func (a *authenticator) shipping(ctx context.Context, req *http.Request, info *r
 		return errReadOnly
 	}
 	info.account = &row.Account
+	return nil
+}
+
+// provisionShipping gives an account its one scope and two API keys, one read-only.
+func provisionShipping(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
+	creds := gen.ShippingCredentials{ApiKey: newSecret(), ReadOnlyApiKey: newSecret()}
+	if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeShipping, ExternalID: account.ID.String(), Name: account.Name}); err != nil {
+		return err
+	}
+	for kind, key := range map[string]string{credentialShipping: creds.ApiKey, credentialShippingRead: creds.ReadOnlyApiKey} {
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: kind, SecretSha256: digest(key)}); err != nil {
+			return err
+		}
+	}
+	out.Shipping = creds
 	return nil
 }

@@ -3,9 +3,12 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 )
 
@@ -33,6 +36,7 @@ var superOfficeAPI = dialectAPI{
 	// member names bind whatever their case.
 	encodings: &encodings{negotiate: negotiate, respond: respondIn, decode: transcodeRequest, canonical: canonicalMembers},
 	schemes:   map[string]scheme{"soBasic": soScheme("soBasic"), "soTicket": soScheme("soTicket"), "soBearer": soScheme("soBearer")},
+	provision: provisionSuperOffice,
 }
 
 func soScheme(name string) scheme {
@@ -63,4 +67,31 @@ func soErrorType(status int) gen.SoErrorErrorType {
 		return gen.SoErrorErrorTypeBadRequest
 	}
 	return gen.SoErrorErrorTypeServerError
+}
+
+// provisionSuperOffice gives an account one installation (its scope, with the associate id of
+// its user) and the user's password, ticket and bearer token.
+func provisionSuperOffice(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
+	creds := gen.SuperOfficeCredentials{
+		Username: "so_" + strings.ReplaceAll(slug(account.Name), "-", "_") + "_" + strings.ToLower(randomAlphanumeric(6)),
+		Password: newSecret(), Ticket: "7T:" + randomAlphanumeric(40), BearerToken: newSecret(),
+	}
+	associateID, err := q.NextSuperOfficeAssociateID(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeSuperOffice, ExternalID: account.ID.String(), ParentID: strconv.Itoa(int(associateID)), Name: creds.Username}); err != nil {
+		return err
+	}
+	for _, c := range []db.CreateCredentialParams{
+		{AccountID: account.ID, Kind: credentialSOTicket, SecretSha256: digest(creds.Ticket)},
+		{AccountID: account.ID, Kind: credentialSOBearer, SecretSha256: digest(creds.BearerToken)},
+		{AccountID: account.ID, Kind: credentialSOBasic, PublicID: creds.Username, SecretSha256: digest(creds.Password)},
+	} {
+		if err := q.CreateCredential(ctx, c); err != nil {
+			return err
+		}
+	}
+	out.Superoffice = creds
+	return nil
 }

@@ -140,7 +140,7 @@ func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.
 	}
 	if isJSON(req.Header.Get("Content-Type")) {
 		if err := checkJSON(body); errors.Is(err, errJSONMalformed) {
-			return []fieldError{{message: err.Error(), rule: "json"}}, nil
+			return []fieldError{{message: malformedJSON, rule: "json"}}, nil
 		} else if err != nil {
 			return []fieldError{{message: err.Error()}}, nil
 		}
@@ -286,7 +286,7 @@ func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.Reques
 		if reqErr != nil && reqErr.Parameter != nil {
 			*out = append(*out, fieldError{path: prefix, message: "is not a valid " + parameterType(reqErr.Parameter)})
 		} else {
-			*out = append(*out, fieldError{message: "Invalid request payload JSON format", rule: "json"})
+			*out = append(*out, fieldError{message: malformedJSON, rule: "json"})
 		}
 		return
 	}
@@ -390,6 +390,9 @@ func parameterType(p *openapi3.Parameter) string {
 	}
 	return "value"
 }
+
+// malformedJSON is how every dialect words a body that is not JSON (Voucherify's words).
+const malformedJSON = "Invalid request payload JSON format"
 
 // errUnauthenticated and errFeatureMissing are the expected outcomes of authentication;
 // anything else it returns is a failure of the credential store.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 )
 
@@ -26,6 +27,7 @@ var voucherifyAPI = dialectAPI{
 		"X-Management-Id":    func(*authenticator, context.Context, *http.Request, *requestInfo) error { return nil }, // checked with the token
 		"X-Management-Token": (*authenticator).voucherifyToken,
 	},
+	provision: provisionVoucherify,
 }
 
 // voucherifyToken authenticates X-Management-Id with X-Management-Token; an account without the
@@ -83,4 +85,22 @@ func voucherifyNotFound(requestID, resourceType, resourceID string) gen.Error {
 		ResourceId:   ptr(resourceID),
 		ResourceType: ptr(resourceType),
 	}
+}
+
+// provisionVoucherify gives an account one project, its management keys and the secret its
+// deliveries are signed with (kept as is: Voucherify signs with it in clear).
+func provisionVoucherify(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
+	creds := gen.VoucherifyCredentials{
+		ProjectId: "proj_" + randomAlphanumeric(8), ManagementId: "mgmt_" + randomAlphanumeric(20),
+		ManagementToken: newSecret(), WebhookSecret: newSecret(),
+	}
+	project, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeVoucherifyProject, ExternalID: creds.ProjectId, Name: account.Name})
+	if err != nil {
+		return err
+	}
+	if err := q.SetScopeSecret(ctx, db.SetScopeSecretParams{ID: project.ID, Secret: creds.WebhookSecret}); err != nil {
+		return err
+	}
+	out.Voucherify = creds
+	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialVoucherify, PublicID: creds.ManagementId, SecretSha256: digest(creds.ManagementToken)})
 }
