@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -28,6 +29,12 @@ var arkynAPI = dialectAPI{
 	},
 	schemes:   map[string]scheme{"arkynToken": (*authenticator).arkyn},
 	provision: provisionArkyn,
+	refused: func(c echo.Context, err error) (bool, error) {
+		if !errors.Is(err, errNoToken) {
+			return false, nil
+		}
+		return true, c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, "No token provided"))
+	},
 }
 
 // arkyn authenticates a session token from POST /user/auth. Arkyn's clients send

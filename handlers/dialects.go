@@ -30,6 +30,10 @@ type dialectAPI struct {
 	encodings *encodings
 	// schemes authenticate the security schemes of openapi.yaml that the dialect uses.
 	schemes map[string]scheme
+	// refused answers a caller whose credentials the dialect recognised but turned away for
+	// err (a missing feature, a read-only key, a spent budget…); handled is false for errors it
+	// does not know, which are server faults.
+	refused func(c echo.Context, err error) (handled bool, _ error)
 	// provision gives a new account what the dialect needs (scopes, credentials) and writes
 	// the credentials, shown once, into out.
 	provision func(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error

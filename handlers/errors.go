@@ -5,14 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
-
-	"github.com/webhookd/webhookd/gen"
 )
 
 // fieldError is one validation problem; path is "" for the request as a whole, a parameter's
@@ -42,24 +38,6 @@ func (r errorRenderer) invalid(c echo.Context, d dialect, fields []fieldError) e
 
 func (r errorRenderer) unauthorized(c echo.Context, d dialect) error {
 	return apiOf(d).unauthorized(c)
-}
-
-func (r errorRenderer) forbidden(c echo.Context) error {
-	return c.JSON(http.StatusForbidden, shippingError("forbidden", "This API key is read-only.", http.StatusForbidden))
-}
-
-func (r errorRenderer) rateLimited(c echo.Context, state *rateState) error {
-	retryAfter := max(1, int(time.Until(state.reset).Seconds()+0.999))
-	c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
-	var body gen.ShippingRateLimitError
-	body.Error.Code = "rate_limit_exceeded"
-	body.Error.Message = "Too many requests. Please try again later."
-	body.Error.RetryAfter = retryAfter
-	return c.JSON(http.StatusTooManyRequests, body)
-}
-
-func (r errorRenderer) paymentRequired(c echo.Context) error {
-	return c.JSON(http.StatusPaymentRequired, voucherifyPaymentRequired())
 }
 
 // HTTPErrorHandler renders errors returned by handlers and by Echo itself (unknown routes,

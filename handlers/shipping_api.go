@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,6 +38,25 @@ var shippingAPI = dialectAPI{
 	},
 	schemes:   map[string]scheme{"shippingApiKey": (*authenticator).shipping},
 	provision: provisionShipping,
+	refused: func(c echo.Context, err error) (bool, error) {
+		switch {
+		case errors.Is(err, errReadOnly):
+			return true, c.JSON(http.StatusForbidden, shippingError("forbidden", "This API key is read-only.", http.StatusForbidden))
+		case errors.Is(err, errRateLimited):
+			return true, shippingRateLimited(c, infoFrom(c.Request().Context()).rate)
+		}
+		return false, nil
+	},
+}
+
+func shippingRateLimited(c echo.Context, state *rateState) error {
+	retryAfter := max(1, int(time.Until(state.reset).Seconds()+0.999))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	var body gen.ShippingRateLimitError
+	body.Error.Code = "rate_limit_exceeded"
+	body.Error.Message = "Too many requests. Please try again later."
+	body.Error.RetryAfter = retryAfter
+	return c.JSON(http.StatusTooManyRequests, body)
 }
 
 // shipping authenticates an API key, counts the request against the key's budget (refused

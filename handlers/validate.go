@@ -197,19 +197,17 @@ func securityOf(route *routers.Route) openapi3.SecurityRequirements {
 func (v *validator) reject(c echo.Context, d dialect, err error) error {
 	var security *openapi3filter.SecurityRequirementsError
 	if errors.As(err, &security) {
+		refused := apiOf(d).refused
 		for _, e := range security.Errors {
-			switch {
-			case errors.Is(e, errFeatureMissing):
-				return v.errors.paymentRequired(c)
-			case errors.Is(e, errRateLimited):
-				return v.errors.rateLimited(c, infoFrom(c.Request().Context()).rate)
-			case errors.Is(e, errReadOnly):
-				return v.errors.forbidden(c)
-			case errors.Is(e, errNoToken):
-				return v.errors.invalid(c, d, []fieldError{{message: "No token provided"}})
-			case !errors.Is(e, errUnauthenticated) && !errors.Is(e, errNoToken):
-				return e // the credential store failed: a server fault
+			if errors.Is(e, errUnauthenticated) {
+				continue
 			}
+			if refused != nil {
+				if handled, err := refused(c, e); handled {
+					return err // a known caller the dialect turns away (402, 403, 429…)
+				}
+			}
+			return e // the credential store failed: a server fault
 		}
 		return v.errors.unauthorized(c, d)
 	}

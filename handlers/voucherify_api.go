@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -28,6 +29,12 @@ var voucherifyAPI = dialectAPI{
 		"X-Management-Token": (*authenticator).voucherifyToken,
 	},
 	provision: provisionVoucherify,
+	refused: func(c echo.Context, err error) (bool, error) {
+		if !errors.Is(err, errFeatureMissing) {
+			return false, nil
+		}
+		return true, c.JSON(http.StatusPaymentRequired, voucherifyPaymentRequired())
+	},
 }
 
 // voucherifyToken authenticates X-Management-Id with X-Management-Token; an account without the
