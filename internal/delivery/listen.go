@@ -36,8 +36,8 @@ func (e *Engine) listen(dsn string) *listener {
 	l.l = pq.NewDialListener(dbconn.ListenDialer(listenSettings), dsn, 100*time.Millisecond, 10*time.Second,
 		func(ev pq.ListenerEventType, err error) {
 			switch ev {
-			case pq.ListenerEventReconnected:
-				l.signal()
+			case pq.ListenerEventConnected, pq.ListenerEventReconnected:
+				l.signal() // notifications may have been missed while not connected
 			case pq.ListenerEventDisconnected, pq.ListenerEventConnectionAttemptFailed:
 				e.log.Warn("delivery notifications interrupted; polling", "error", err)
 			}
