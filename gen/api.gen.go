@@ -1098,6 +1098,12 @@ type IngestEvent struct {
 	Type string `json:"type"`
 }
 
+// IngestEventBatch defines model for IngestEventBatch.
+type IngestEventBatch struct {
+	// Events The events, each as `POST /ingest/v1/events` takes one.
+	Events []IngestEvent `json:"events"`
+}
+
 // IngestScope Deliver only to the subscriptions of one project, workspace or traffic source.
 type IngestScope struct {
 	ArkynTrafficSourceId *openapi_types.UUID `json:"arkynTrafficSourceId,omitempty"`
@@ -1114,6 +1120,15 @@ type IngestedEvent struct {
 	Duplicate  bool               `json:"duplicate"`
 	ExternalId string             `json:"externalId"`
 	Id         openapi_types.UUID `json:"id"`
+}
+
+// IngestedEventBatch defines model for IngestedEventBatch.
+type IngestedEventBatch struct {
+	// Deliveries How many deliveries the batch queued in all.
+	Deliveries int `json:"deliveries"`
+
+	// Events The outcome of each event, in the order sent.
+	Events []IngestedEvent `json:"events"`
 }
 
 // JsonPatch A JSON Patch document (RFC 6902).
@@ -2000,6 +2015,9 @@ type SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody = WebhookMe
 // SuperOfficePutWebhookJSONRequestBody defines body for SuperOfficePutWebhook for application/json ContentType.
 type SuperOfficePutWebhookJSONRequestBody = Webhook
 
+// IngestEventBatchJSONRequestBody defines body for IngestEventBatch for application/json ContentType.
+type IngestEventBatchJSONRequestBody = IngestEventBatch
+
 // IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
 type IngestEventJSONRequestBody = IngestEvent
 
@@ -2107,6 +2125,9 @@ type ServerInterface interface {
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
+	// IngestEventBatch Send a batch of events
+	// (POST /ingest/v1/event-batches)
+	IngestEventBatch(ctx echo.Context) error
 	// IngestEvent Send an event
 	// (POST /ingest/v1/events)
 	IngestEvent(ctx echo.Context) error
@@ -2617,6 +2638,15 @@ func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealth(ctx)
+	return err
+}
+
+// IngestEventBatch converts echo context to params.
+func (w *ServerInterfaceWrapper) IngestEventBatch(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IngestEventBatch(ctx)
 	return err
 }
 
@@ -3172,6 +3202,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
+	router.POST(options.BaseURL+"/ingest/v1/event-batches", wrapper.IngestEventBatch, options.OperationMiddlewares["ingestEventBatch"]...)
 	router.POST(options.BaseURL+"/ingest/v1/events", wrapper.IngestEvent, options.OperationMiddlewares["ingestEvent"]...)
 	router.GET(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyListWebhooks, options.OperationMiddlewares["voucherifyListWebhooks"]...)
 	router.POST(options.BaseURL+"/management/v1/projects/:projectId/webhooks", wrapper.VoucherifyCreateWebhook, options.OperationMiddlewares["voucherifyCreateWebhook"]...)
@@ -4768,6 +4799,86 @@ func (response GetHealth503JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatchRequestObject struct {
+	Body *IngestEventBatchJSONRequestBody
+}
+
+type IngestEventBatchResponseObject interface {
+	VisitIngestEventBatchResponse(w http.ResponseWriter) error
+}
+
+type IngestEventBatch202JSONResponse IngestedEventBatch
+
+func (response IngestEventBatch202JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatch400JSONResponse AdminError
+
+func (response IngestEventBatch400JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatch401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response IngestEventBatch401JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatch404JSONResponse AdminError
+
+func (response IngestEventBatch404JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatch413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response IngestEventBatch413JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7109,6 +7220,9 @@ type StrictServerInterface interface {
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// IngestEventBatch Send a batch of events
+	// (POST /ingest/v1/event-batches)
+	IngestEventBatch(ctx context.Context, request IngestEventBatchRequestObject) (IngestEventBatchResponseObject, error)
 	// IngestEvent Send an event
 	// (POST /ingest/v1/events)
 	IngestEvent(ctx context.Context, request IngestEventRequestObject) (IngestEventResponseObject, error)
@@ -8142,6 +8256,52 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	return nil
 }
 
+// IngestEventBatch operation middleware
+func (sh *strictHandler) IngestEventBatch(ctx echo.Context) error {
+	var request IngestEventBatchRequestObject
+
+	var body IngestEventBatchJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.IngestEventBatch(ctx.Request().Context(), request.(IngestEventBatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IngestEventBatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IngestEventBatchResponseObject); ok {
+		return validResponse.VisitIngestEventBatchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // IngestEvent operation middleware
 func (sh *strictHandler) IngestEvent(ctx echo.Context) error {
 	var request IngestEventRequestObject
@@ -9003,389 +9163,399 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cuM2sj/+Kvjyt1Vjb0iZutmWplLneG6JN3M7YzuTTTzHgkjIYkwBCgHZo5l11T7E7wm+f+yD7ZN8",
-	"Cw2ABG8SJXsy2cxUnZMdiyQujUaju9H96Y9OwGZzRgkV3Bl+dMh7PJvHBP59lFwt6VsynjJ2Jf++xvGC",
-	"yH8ECcGChEfCGTodv9Pz/LbX7p+2/WHXH/p+y/f9nx3XCSMesCR8PMWUkvg4dIbO4PBgv9/rdtq++Zfj",
-	"OpF80h/7ZH/cDrxOeDDxerg/8Aa43/b8oDvp4wMyCDttx3VEgieTKDhhiyQg0GS70+319w8OPfkPryf/",
-	"M5D/Mb8P8DhwXGcxD0tj7vin7f6wk4359tZ1HkVJqCd9shjzIInmImJ0NQHaba/TP213h/3usLff6vUG",
-	"3X5P0oBcEyrfIjMcxa2ICpLgANrTz55FsSAJd4a/vNOUGPRwZ7IfHHq9A0y83mF74I3JZOztH/Tbgd8e",
-	"HLS7Y8d1WHKJafQBy8aAEJNJG/cHvYGHD/ye1zsMO95gEA68cScIJ+ODCZl0ieM6nCTXUUCcoROoheHy",
-	"R4HFgjtDJ6JyeNfyRUFm8xgL+WYV/fSUe8N2Z9jttHy/3xvAlBdJ7AydqRBzPtzbu1GkbGnG2ts/HJPe",
-	"YZ94/QnGXq+73/UO/W7X65Bu2OnuH3b9UM7uhiVXfI71Go874QH2213vcD+UzIEPvMNOr+8dTroH7X5w",
-	"eIBJBxbvZBrN5xG9XLeAIRZY/q+e7FAkC+KaZb3AepJ9z+96ncFpe3/oSyZJF1Qul8N1Xxeaji39uSRn",
-	"8ZGmXtWjkMSk5pFaFfjzEt4QCQ6u5BtznATlFwwH3UwvFPc7rkPxTK7gmRoA0oRBL+XPkhmChMjZ/vuf",
-	"/3ej/8s4wqZWz/MP5JZKqZXnBc0DrYDNDF/wPd2MR2g4ZxEVzi0sJDu6JFQ8IRO8iEWVEHqaJCzhT+W+",
-	"Uhz6NF2ZgFGBA2EtiPnFEPud63xPcAgb7+Ot67xUVHJc53XC5iQREdFP3pDLiAuSkNAZ0kUc278ccc6C",
-	"CLaIenRiyOm4zolQe+fI7KdTnFwScZbo4Z4u5/KxpoPjmiUybek/S31oWsh94VuUWk8iNuf/ba3AGopx",
-	"LF/LGCsjl/OTd0ooBrGGgxlxMvq9SuCdAhUdDtJaSpxk5hRoKjlnH4RJVx4gKedUUvmjk/4h5993nSd6",
-	"QYcTHHPiOk9/PeMkAeK4zjOWzHCsxwZDdZ1ni7jwy3cJW8yPw/fwiX7E2YV++pokXAlY33XeYHoF/zhl",
-	"LBbRPGtEr+axFPAUx9mYXUcOqNDsrcUqvAv/WMMwqTi9uWnZ20jtIb6Yk4TJg5Gs5Kw6Ypd57U9EaWvD",
-	"dNvlHfM84sLaNb+slCz1u2LdJrgL29cLlxPB5nPYr5+TWUqCqdu+fQeE/iq/V8pv17l4HtErGKrizOeY",
-	"C6CMRSvn9auTU9R4UYeo73fRiVLz0BnF1ziK8ThWYod9PSi+HhRfD4q1B4W1NZ0TEk9WkBbPo73r9p7+",
-	"fK/bNirs1xPmE54wd1ygd/YKvSG/LUhukf64MvH3kwe3eRLxRZyn0AvCOb6UX6gOEab8RjIW6vg+evWD",
-	"HNoiCAjnysCGXTG1SfEGC/I8mkXCg/+CZU4si93RC8MRjmN2Q0I0Jwm6iWjIbtCEJUhMI46OXh+jK7Js",
-	"ScIHUzIDy16ouURUkEuSwFzs/t6QGY5oRC9X9BmTiUARRWJKULBIEkKF7nvDrjipmNrbKalqGhEacld2",
-	"e0aj94iTgNGQr+nw1nXmOMEzIjRpj4KALaiQO6XY7+mUIKweP+AoCmXTkXwwx2KaOQxw2oLrJOS3RQRC",
-	"RflJspFMpDiXzLhYROCgUCPjIpGkleN6nbBfSVA5ktcJu45CAkRY0Oi3BUFRSKiIJhFJEJvAg7n6vmaU",
-	"87T1VaP8S0KkePj/9jJf5556yvdeG7plA1V8f0JiElSs2yv4B45RwGYzjDiRlBckRHHEhRz1PN2+SDAU",
-	"0SBehMTwUQLbqIVeiSlJ0CQiccgRToAIFEkxR0LEFkJ+mpBwERA0x8uY4RDx6AMZonMQFy7s+XOnhbSG",
-	"jb5FfMpu5D7RraYU+21BkmVGsr9wNbEKhrKWLd33dSxkHEm1DBQ15JyICvACzyIazRYzZ9h2q3bUiuE0",
-	"4iMt1FDA6CS6XCTgN60Z+k3a1525Khu2NQnbLVlHXzNebr27ar/eVDZ9t7371nbCVg7SvLByZFYr29JT",
-	"E84eEEi9hPA5o1zfV4SziGrJB156RgVR/8TzeRwFsOZ7v3LlDLavOuAots82nFwt1VtaAZBvtK66vw7e",
-	"d/4bHrby6sBC67jOfuhP2pND4nVxv+318CHxBmGbeJ3J/qQdDMYHuO3Lc3wcJUDVbf3423jI3eLNRZX2",
-	"NSFYLBJFlxmm+JLMCBVH80hr9Lfay9xootZ5ohzOlsIhyVywHSQVaU4xv1A0l2MvXEHYY+/rsV+zRTAl",
-	"STRZytaz00GdFBenSXz1PPq+J5nntinvGY6CT2rPUhfdRGIqJbfyqfOWHDKw5CMcWgrmBlwZ0WscR2H+",
-	"6omFSjTCo4tEN+w6s1Qb07+hMQuXQ3McLdE5LMW5gyKOZhHnapc3J4OcinJN1FDC9BsywhFlAs2wCKYg",
-	"fVUjGUleMvGMLWi4IUGo9VmRIpSJiwk8tGmhVweGo57e25RfMrP2aIq5UkWlEDRzfK3O7VPGnkv1eMOp",
-	"CuuzbRZfnn9iiQRjKIZ27nWpJWtJPoKmpRqOaaaLC3xFONrZ76EfokcPURu9iB6Bth7RS8JlK7stJFsJ",
-	"GKUEbkNlW0HMOAkRnghokWhzIiPoGcULMWVJ9IFsyjiLwqdFiuae5/gHAakRlgNAY4ITOTh2RWDI6WF2",
-	"r8RVfaWd6L2KWIJuEkYvFUHkEXSvgiWbc+GOfYhmCylNCDLE0AqDFtTWKOR8KDuVI69p+yXTE5srpa2u",
-	"nebklISoJeexmiiK6HwhUIgFdhFGMxxL5YeEKApdSVfKkFx/uWcU1dQgM0o/Y8k4CkM1rc0E1qsbSpIa",
-	"avydLVDIQDixG72DNPWRsvtbGX2yMdwbeSS35ftDYxIzegmmC6YMrBR5KGek2FJ055iqhhyn+aFkMjul",
-	"Qdq5nMtNhSc7a8wYKGkrmcMgP+XK1j8ZgYHfIsGNgu+iG8yzQWZ0/gTHR4NT4pPuxrqTo70vT4qNzwTZ",
-	"1x3OhNVC0EgOEARWHIXd3/2yiZH3elyST8j7uTxeYLqPoiT8dCqFXuunwA9p+/etWBBJgFZIBI5iQ79m",
-	"LKKUiU1ZxIQDbX1QpidFjmbEXNBp4o1xtS5mK8VmUnKnq/X928mrly0r9qrn+5uYJWZujXZbudd1ftiq",
-	"rvU3e+UPVnlXm7aUfVTnQG3ekvzg1g4I2/YATwgOX9F4uXL9J2nj+dXPfNNKWcShx2i8zC96994X3fQ5",
-	"w0tY+JCpY28HZ2OAFxhFGN0kkSC7XyBL3KcNWuSIamP0bYVPzz76bbbo3Ttb8DkJoklEwkrfIgrYIg5h",
-	"NGOSDegL44lPcMAWWUO78y8EYxdx81PW4o1295OdE3c8cr84fkkfbqx9xtlXtaySYEEu4MUL8j4gJCw4",
-	"J04ZQzNMl0bJ4C30OiaYS5tjifAljiiKsVArkxCRLC9gzZxh+3A7ZSOdby03yTcQjBmZMRf44o0ciHek",
-	"BlK8VThR951oQUUUq4sbdS2aSOLzjS5e/6xMd0KSa5I8zZilMdNNcBQvktXyiUPrF+pnm9tO2IyIaUQv",
-	"0Q1cVyeMXkoVgi0SRPLHV/+eVdm1XVvU+RRewiKNat2Fx5ntZtx2dnRCerq375U8q3q1KPOjfAlm/0zZ",
-	"X3e3l1PCwD9UBlEaFyMPDvVX5kGkCCcJXracdzo5QL22SOKSl/HszfOW8+62aFBdRteEgisPPCd6VC1n",
-	"G4pmFKmlbfYKUnP8kk45trXhTJlyJZRDqpyh89QoN4jja2Ls04jmjGXHVe/roKTt/FEnrHZhH+HQ9NdC",
-	"jUakXXeWj0ZtL/aY0UkcBZvSSBAusp1YotJrdXsme5/AW0O0p9N2bMKknd8PWY7AQ4CsztmcqGgJPQw9",
-	"6fs0n8yUjYHUbeecv/Z0t/HRrpjuS5ZaQ8VLvBP2CawBM9MVer492+II7mfSdRp/p7+VI/aEvU5AbYu2",
-	"PltMrGQVqexoGCnxZyxUZqwazPHEO6PmN+8kokGJiOXR3R8d07giNYP6QWlSfQr1xFDqSD9Wu1Xy85jI",
-	"s5JQSa70+sNIvQKZtnVtr95d6ix/hHkUuOjk1WkUXBEhBekjdZcaJARitXCsIiZ+TCM4tFajt8CGtDIq",
-	"0Tz7uuDy7vm+HK7AUcxVEJkKk2gJCGa9kCqJfcXrOldkaV2+m5ar1L/smab1BUTMXHs+wX08GA/G3Z7f",
-	"GfR8PNjIfX7R8/2L4gCqjDAiFgnlUt0CpQVFOphShxJOQXEKWJKQABzDC1Kk/ie7aui1u4aUq10h+rg3",
-	"Z7M0ds2txL1S9fdwjBRJOyNUvEkj4TYi7VP170qO7tgc/XdpHZng4nmMaRaYY4JSMdLBXimbSxVoTpIJ",
-	"S2ZKWKSnfyvdAdrGuDDfXOhGcqunJ7lViASsSJFKG7D56knLN16kcW1gKekJFNdJhY9tqei8IaVr7Kol",
-	"69lL9hhTeDuioQl8hrAyFKm/L/qRuJ6dHaRLUe1nrui6as+EvV6nG/b74/3BYH/SgXfUh+qlQo/pQ+12",
-	"0QO8l61WWsmbKaEII9NnpXc6t1h3OFfPVgcH9fy2IXet3b/t2dmcINFE/juyb6VBGzJxNAVyaE16S959",
-	"yQR6tjnLplqaZtmb6QW5evb9j8/3498e9+Ini+Nn7+dPT0++w78PA6/sv8jOWdbL52NndT9ugppbxTi/",
-	"e4seLahW1np+NF4ZFQZeFcs5x0KQhJrA+rM3z4fSKrZcPJBzJB8oTsBoyrhAEEFR9ucYSwiyqCKaxT9k",
-	"GS1SXYSD2GQ2bBxycJ16cdYFr240jNKKZex8f4Gt6R7OLVN1vP/Q8Uk4Oeh0xt6gO+55vV6/7R3ifuj1",
-	"Jngyxv0gnByOndwi3Ky8lbz/8A5NaRJm26EcAlWg6+LThX6erQ39hBS27BZ/c32mGV3y/VhRn5aL0/Ro",
-	"J3npSHcrZTBNXlgbkXQcKgeEnZCw6qNHURLa31jpBFZCSYgF8UQErqpCVkk+vWBVV8/MezrfYG3CionR",
-	"+lh+UMg6WGnNyldfwav2RK3cg6YTzecirOrTsnnTLm/tVJlfnCzg1qKgTX97iLm+9cLmieBqHnmXjpuN",
-	"lTLnGrZ6DE0DO4XKd4JjOzNVZ3fnOW+bxTWrNsPvnxN6KabOsCNt81lEzd/tquwkmzzqbFk3mfAuW+Vx",
-	"5qjYZLcUPvtjbRgVkL+u4WN4qzCR+r2m71aa3sEU2t1uqxYa+Z12a67XT71hU7qavZsu3wq+V5n0azfx",
-	"LKL2r+3Pua3LU8kSJkrbV53hHx1CFzOgeikzpmCy2fZGpJEh9F33uwquSLWBj2sEEAwke79ySeSqHS3E",
-	"1LpRy89G5xp+XE0j15ljzm+Ykj+bSEnVvvX9mmEq5as8TmESPIqxGzREmKNRzg89NJ7e84XvdwP4Fv5J",
-	"Ri1n3YhVT7XDtDdgPTVLo4Ts6hGg6uwtOEn2JIuMlLGiLBxFn5azhviFlqfshiKIrmRUpW6Uvi7hV35c",
-	"n5KhZUY2Pp12JjtYn8S7kgHKA6qldd0OxAvFIvlpvGAJQXgMmexTguAtV5nBYkoSuGLFdFlJo/pNl0kV",
-	"s+Gta2G3qMo/s8JyLSMqvTB1HTuS5l0jHaPBFk91uHqOLE3LZA9/3HJB9fe1YzotZt8UFnFzreSuKrnm",
-	"uydshiNaTZPND/FtyWgf1vmBpW3WHd3NSJ4p03nCb3VIVhDP/r7f3UJ3LrbZbFoG2Sg/KQOuGgky4410",
-	"6zx7ZkoAxArJv40WUxHVjGdEQW/Ik0d2PXLRgob6AkZODv5xTWjIkgcchSxYzAgV6pKUT9mNgsq4v8HO",
-	"iJp/niqxCQ4qRi1KcZyTdtYTwQSOa0Id8+ekfE+35Oq+ymtY+AoWShNXD7t23S3YuDvLjjIwdNXKPlFv",
-	"IY2GiygT6t5fOx7zp+QDjmJ2yR8Choo6aNQHyjWkQFbYZAIJlYtYAeJpDIoa4dbk8F4rADeWYlWiqUSw",
-	"8lg2lk96QTMLobCJ167RUWmFohDtYMQpu5nE+IrsqtxauR6CoTDikubpR7nVqVoV7Wd2hs7//uJ7g3cf",
-	"23230779i9PMarAh6ooDtyxHnd1a0X2OHDmQuwr0mvLWTWHwUkYaMxYTTOXDDBOvUVs2al4FX2YAehUP",
-	"Myy9Rl3VtpOh7jVqR+HyNXo1Re6r6FXFpmT63hFldDljC27D+VVB/D19X/7tZMkFmdm/mIum7LcqKzCD",
-	"C/zYiPUM4GatzMzxY8WsNWp8I0wcwKFLP1Jw8j+QJa8WqiMbdH6ErshSB73B7yjAFG6k4DkJ0XjZ+Gy0",
-	"h5OOoup4TAHoG7WncUxLctG0YoiV96iXqfGuwUJVqzMKsos312iKy1+iQWEqpoOqIRZdiGUHJtwaSFJX",
-	"W7oV9viR+USb5GkTxixHTSzZIm5Rg7PwJo8ntZmOXujPLeBKZXSoI2O9XfaHmkrV8JX5UFPUYAP3/F3l",
-	"SoVQ0Q8AL2I+jyGGWmSB/2KKBaheXLtdLCy2h4BWB/fGcLt8B1Fzj3LGdXh0SSN6qffUSg909uatXTBj",
-	"9Ven5r1bnQOx+vWzJG4g/WRDVazzhMTRNUkquF6qV7O5eM4uG4s209iR+rSK6rpVXm3PbGUsYAPEaJSA",
-	"LZzlVcc6kK7hfod3jTKyrTMktsG9K5+eQIbQY+3VLtOPkvdCE38TGprEo+LmHYUJoPuOhgqly44A4Ar4",
-	"F43JhCl8ShTq5Vdh2DiEg8EsypzQUFGcL4I0WVGlDMjTWfVUuRC8AR5iCQcRRRRwVDR/tD6h8YUNYGYR",
-	"XNFwkM0fKbWtvVBcuNJi27xRf0lk7dhVW93szrodf39bU8NovqjZ7aSW1/X9zHG1nc1X7oLCGplJ2Y3m",
-	"mjDjyI3Xnu8qWlarhHI1X+NLkiJdVUxwM6UxFdN3URZT2ZLfPvAzMrFDbs0VWsU3Dzj6/vT0NVLERPLN",
-	"VqUFZ8UlFU3t6WKGqZcQHIL1r73nOmwxopdoJqWLbsC6MVAxM5WiuHqWxyq8l6NMH0IRVYws5VlF03lC",
-	"WNcOZfFjxm3gY8E2UoiznCRSFulwIdVZsohJq5mj4qpSdZ+yRCATgwePxvKfssOriIIPzEQWRsEUsQBi",
-	"nsN19ykbrw5GHIZifWj8b/UrZEdqlokZcXT8BEVcUm6y0L46kbDFOCZ8ypiAfmm4xxIIKzXzThgT6iJJ",
-	"jiANrTQxYnI92CJBfDGfyxELgmdwPpl4eefa8/HhYd/f7wSHfvegf9DzJ9XDt4JIi+M/UwDDaeja8ROl",
-	"42rLecEJnEwGO81UtZKq7yUROW7Pjy6ZXPhBPzxo+/jwIDjE3fbkcH/l8IRWR6pC7PTo5CsFIijdae3R",
-	"V3GhHQloQYmTV4qB66RQRY5DhYAZomKaAPIaRvCnIfv/8fLsTycAVnNSRl01dYuzDDMYrkFGISrx2DMr",
-	"IKUIq4+FfUn+gCsm0rzDK+R+HuO4aj9lIT+FzJGHKepvJKTJmyxR1pyVOavygDjq+R2LYKlDuOpc+J7g",
-	"WEzLukemyxvNG4pqLKw6P2uvsnUbVTpEOdirNIKrTZxNueCPq9THZEVgqCimvev2nvIZNPI/FSZ0VeP3",
-	"UbN5atweG7hKsBBJNF4I/VflhxV6X54oP5DlHsQbowkOBEePoiTUntaJ9puouPqdUWAuWkYuGs1jLKTm",
-	"chyO/v3Pf+22qrZAWsKycmjqDqPMydC53BMq9N81Np06tQgOpsagesARodckZnNS2X/V4QgpZ5FJNdW9",
-	"PURcmYZyjyhQmogjjCjz2Fw7iPT2EPpCV3a44ZU4D9icNItkPIFX0z33sY5M6vLYNvr0crmIL4IpcLvc",
-	"JzN41krN3hFiCRrxGW+xhRizBQ1HG0+oeL8rn9Yz+ImZ/EoGz09TWxxql2nHXH6ubIIYTStwuBnav5xf",
-	"GaZ2ht+vDCLEpcvzhr6XcZSEbzfyt9rxlLkCJA30cUVREqZCo3h1A2Srushxvmc3Co8pT8d0J4Df5LcF",
-	"Wahs7BrdY6HyGao4M1mQNIZK7rMpDlWKN3hXlafmoVSVACuHkhurx6pzRyqG6pqsxhKPtg2msdp1bZrZ",
-	"86vi579xRgF7okpZsZApTBQH2nnz7DHaH/id3Zz7uBC/mrBZ5fzY3D5IcajyzGbsWmUZz2MM7kT9Q8Dm",
-	"SyiMnAu6tUMD1YFd5kadc1K6CJg7+qsqWhRdq7nagGWZFWMulE4G9+7SQJrNxVIrkeUz1HXez+IsCMle",
-	"zkzJ0buHW1eZOI5fTaCMWWUgCNQDLo0vmhEu8GyOEjJPiGRXo82GWBBp7iERzSzurqzXAuys+1H51/p0",
-	"NdAGabKWPGI4aBG68M7xySt0uO+3kWLmvFFkCoL7nVP/cNhtD3v7rf5+52c7wLJBNFylpVhbiiY/hJvp",
-	"RdTrn5EP3f2zD4c/vXy7//qnxz5ZfjcbV96+KS6BTqEAUK7CWkVI6XJOTP/q22wllC/DAMOazWBae9fE",
-	"i7H62K1lp0eYE+f2XTl90pj0LFzq2hGwxoYpjFXNW06F7GHGNLU40nUyWIesirdrCoBbRoil4JvRmmJH",
-	"VWrQ6rlVXNeqguPWulWpak8kD88iSrjJaa/eD1KRghZrpPu1qeufb/55xAUvXdOJJLq8JBmVpdrGFqLx",
-	"tVwtKdKrxKJEs9akvH3ePEc4DBPC9fASEpDomqTI6byhg23NsMrnDNWntU0UXqQK2uFzAtW6MLftQ3Mw",
-	"cRSJXXs/jRdcrie/yNyEF+AmxJxHl1R+Y1UQbPJ2Vjm+9u0GDTZoJateH+DZHEeX1C7Na37KGsp+UjFf",
-	"ud8ILf+EEwqAEtkEV7xQ0U/+eVWn9gvrRlAx3ZgtcSyWFyIiSdXcc88rBph7XtH+PGEzBgTnAgdXVV0U",
-	"X1nZSt04C29UjLT4RgUxC69UkLPwRsVQEzIhSYLj2pHmX6gYaP6Fyi5ucBJWb68VL1V2VXyporuKn7QR",
-	"wls4rHlwSaiBV5ECtdRz1YvplerKt7jAiW5swQWbSSrLowPA7O0fM5qYnywKmJ8UBap/S5lbHclSo12M",
-	"TUp2y74MtozldBLWbwmL47Fk7ZUPaxq0f9b0sOZmfsmmlv6SMbj5KWNo88tlNBGtMY4xDcgFDsvPRIIp",
-	"x4FayFKvhkCB5CJ9T66p1YLje5P3w8avBnK4cePXMwaufhveuljZv3pFV62oe2s1rYB3+DT3mxlZlc1V",
-	"e7pzFTSls4MesXCZN17uV2G1ijxY+upf//r61cnpX/+KRnuZW3jvur2nfSp872Nao+52z+g1o6JWW6W6",
-	"VmusBkBRzR2ZcT1SeJrNVaOUeEoRvyfqbaLq34F0zemSpjhuRJvviPishPnu6cZ02fuY1jS9XUej70hG",
-	"mC0pJO2LIokKVXSVDarRVtRFkymgW2nqVFzcGA94QX2XxoXdjBowv7sZU5OYhC+gMdsSN4k1+QAF4wjg",
-	"WWaStsjTywZ9l2wwaODZivkY2wL6e9fQTSDJfBcfAYIrfP0CFyyRRmploEX1QqpgiTCCEwAnS3siMLaq",
-	"iaSJUFWFkwSOEV3MxsrFUkGnNSFEqcMgXU3XLKHq991G3K9Saj73wXN2dyFxtzNIkeEOZ5Ch4+c8g84+",
-	"qahNSdRA2lYUKs+QjkoFbiu2UEVN6lwDN9OLZ1ft7z88H8S/PW7Hc0BL656eTB9VNleF31F2d82jH7a+",
-	"LVYfb5SUYMo1HdX0ewTwSiBkZ1KqysbkNw9VGSSubyJRz+9ucQutZ1saRpX4yIP6l1PFm+Fd5CuPFbAu",
-	"7LJUeZw9MWXhhfwJxzG7gZersFhzpSDebZipn8UprJG+pfiQ2uiEYvJ7YVxl4hbKlWxL5ao6LJuSI1d+",
-	"ZXXVE1PNBfImcBCQuTx+4ea8wWFWIqfd8z3Q9ATKW1dtLVX4GnYYhMEJhnh0SdMDWbMYb6EXBitQoJhg",
-	"LtAhCqY4wYEgCX+o761mBFOOzh3t1CCIUXLuIEb1DRBcGp07V4TMczFj6WvKbCxevff7udTSnX/8cn7O",
-	"z89P3n08dG93/7JK1BXLRTTlp6w4Rl0cSaqYlhWfosu8uC4W0xl+XVUmY21sUMY4etj3wDMNHe64UJEM",
-	"U+P0t3VEk9txoUNmLCdC6VHm0yg9ylxBpUfa/139UEmnC4NYD5nYwRX4UXAS5IZTfJKNpvgkG0zxSak7",
-	"OaCCNzP9KT/dgjsz/anQ5LsVHF+TclZ3p1W+gcpfCje7TM1urRrZa5VMVrFzapL664HM6gRdfIOXHM0w",
-	"v6qJt9TLsNGk9R1Yc5ySwkWmHm16o1m4/bSG1GCj2utdB11Se5O56hryTgs6i+ix+r5dXl2zjMVDKf37",
-	"WpvcJjatCva06qxYF3eWckmTKenDM1vvsjl79ua5UlBvojg28i8dbQk1IRdV1jvcCvqlZNRtwB5PdYxg",
-	"PQzMBkudkzOVaCUbju4eAGpWDrHMh3FEr6oikKKEi9q0v2rBRN7Dg7VoJfOEXDd4sUBONSLdv25Ed/qu",
-	"Us2oArXROtdFPYKNCb2qGZz1phzIioZqg6vmJLlYhaDTrPemSDu5Gevp2WPXA7WGBWOo9yRVY/IAuQ03",
-	"bcj0dZAutsTOh8wTyFWpk4rbRpmknlgdTrGcE8gT122PCRKssVf266Hwux4KlSyXy4uvSNFVz8EALBJU",
-	"2mp2ipRg6FoFzICPeyGmhIooiMSyGCV3TitNMlZjgtUESEJaSFY8slJts4ohNQMYrAYVrCg3Ba8egSUP",
-	"Uki2pPPUSPiChBHWqcMvwDUjX04dM8VCPBuiFpoUmmxypaUtBoKasgauU4OwWyL6GNx2p7WwoGIzWNBG",
-	"rr474nBCHarmg00rV+nhwh8bjXfBSVItj94WcUdd2D4lemEeBQ0wU9OO8jifasJubq0qd3kFAHr5KNkY",
-	"DsuefuPx291UjfXUQtwoRA9yXfHsUZSEDzh6+j6ChC0OP57eRHHEQCidRDSY1ggZdZBuA7uyDlD5k2Gq",
-	"6Ns5SLC5IktPxUebm1WTdJS1oGrCB2kCiMIV0aGPlvyOeHZsS+ndOqevKEH69gDdQD0TKN4qpT+bICuh",
-	"CeiMdag2myCMzs6On6CdiJoER8U/uybOU985yjkYrwss0B3AYWoUwAwsZkvMl8zL3QRjxmIhBf5QhI2p",
-	"cws0wYcp7Y6zVdpE/pTV6djKZ0tomLJaibnU1xW1es3iSZYywcVcHncQzZNWjZG8APpkQDiPxjFBUoVW",
-	"CS0A40aEWmzLRwv1ZIZ7ezu/YO/Dkfez7w28d9+cn7d2v9G/vPvYcW93hoAT+M3uf+3s/fK/5+f83V93",
-	"/6vSoVsN4V6SctmtXxUqSXpU/ORlV3vecTiqzsFNX1l3TOaag5ebnogrMp3ctGBMjVdLrqxu4IEd7Czf",
-	"foiyDB4U4CRZotF7L0ux8uTugYTckQuYLFPyHn3/4uixd/L9Uae/b5htzMLlFtdq2bzc/JKUqVqcZtWh",
-	"UVFto7Ty89VJY9Wjq+rMypspHPqawiGZRDRSmru5F+ZonDAcBpDQozYibJKXRCjdT+7LhMyYUBKbJBXR",
-	"MaDF8afVIOhvAYPbbHZIFcJRXM6+4YLNORqTFHZBMKZS3LJi2EXbaK2/4mkze1HqAIXMBMjx0WMbol8e",
-	"QKBMkLrCH7joAccxaWnX9oN39qGxoQ237sT4PqsBvmV28GOIpFWQBLo1OPJDEMNmCcxt4Arg2ozdXlYq",
-	"mC8BBJmZVKRljo4t9MTgK0zxNbwnjTRIXtpqefM0qKFNHTFULVIYLIUAo4gKphL/IDrDDg/DcdyIKG/I",
-	"ZcQBz7JMmuyZYn4UUXR2+rhVl/m1dvZZgzkE2pWAkemLUv2ukc8nUywHWbxjldqsifqml0jLWyl7USqU",
-	"XcRZLoUmAVM8tb8BvSSOUQCeEHUaS30PJMs2HCB1m8a4e/Ldl6ZFqdNDoFGl7vKEcBFRFWUmGAL4ACUr",
-	"IjphUisFRcTKFOMtdKyI9PjNC6Ta4lUOkrVzOq3MFX+pg/jm8eISEg2x3EU0jAkvbLIH+l8PcsNzNXyH",
-	"1MXVdymuEAewWt3yVhvxTN8GltO/5MGib4Tuie11X9vxfC4gKT/U10k0w8kS/UCWLZRmVGYJn1YuZckI",
-	"Xef0vc1is+oS/IqukTSILBt1zaV2AUUgygd/pomM8g0LTiAHGgCzLICYQ2zlyYsTg9QiD2e58aW9VKkU",
-	"VphDm+EEGGPUmAcUJwm7QaFU4rRyUmmHPmOJMQ9dFE3Qki3QDVYvGgemUW5YgnBmixr0C/ecGvtiYoB8",
-	"M0vTBskwdSZTE1MSclTWia7Wm3e1MMZp3cD1SCTm5RUKYaH9an8lpjmwEAU+QThSPmnjoQwsVPiMJo5r",
-	"HpwYOEKwr1TihXY3aiZK30iRC6FbS9zCtfN1dIkFy9cZKTPaexIsLAO3jDmp005G4FMQURxrFk6ISCIS",
-	"PkSjCY5iaUygS6mQLOa56I8FWI4aWlJVnTbQkyuG9R0RR3Fs9GurAlN51xoniYnNvlSIKfkWKvTt/A4r",
-	"hLtLa8cIfQ1ZpoDNmA2/LUVFC8nTEH2LKNNDaVSyQJ5EzXq/mTKurz2sQPOII0HeC7QTYE68iHJCeSSi",
-	"a7K75YDU+mdD2lwXuF0njasX9Ta36ilowso1TysXA20yJIUiB6StSW5dJFVZCSsOM7snjQeX4mil0Fsa",
-	"GGStS7Ugd7Ju3zUgW4kqFtHMnfkm3rbSTXixT7DtXk0qzs8XJLkkKeRHczQjDQcyk5+juUJRevPsMTro",
-	"DvZ3lZvxrcGZhhoUCteDI4xmZDYmifJmwZckq11tPFs6XK5egr/aHDRcf/kGIDzLTocXK8JHT7TYqwiy",
-	"KjDCSSogX9RVqqrRavS4rLU5ySC0K677GvuK87qA5nx99ifkEicgCvVxxd2cJzo7783zkfIPFo4/ANmF",
-	"HBCuoplnOjAqYPSaJFwpUE7mbuWrjosTaTvFINJXyg0DFJAJCetLlOCIVyHOPdkYuku1F2KBXbglIiHC",
-	"MaOXBt1Eh9Y2MoehrRWOAoPud621ukkkTcgHylXWuibJ+MEQPbiJaMhuWkHMuHK8sCQkSQvCJUn4oJX3",
-	"4P5y5P2MvQ++N7h4983O+Xkr98PuN5VeWq37V+pHx2kZIDUuxYVyqNxGHvPTSkCgv24jWDNyrd1HFVxj",
-	"byZReVP1NnW1ASilh/gUWP6GoDnLHIBavT578/y/UPvbIwjHcFHn2xMN080S1P32lLEXmC6V68/aI2f0",
-	"irIbuWuOTHSg/s6B8ivWR6s2Re54/qNPxJUb4V0DReXuZRW2gM6+l0oM91gsIapRVxYlEKOVoTL69jF7",
-	"27pXAsAGQgOyItCIIgWbe/T6GHxSXMn6tSdruYJHA5IUTvDPUTLiHq4PVRNvCNa179cgvJL38xhrH5pZ",
-	"SpM5oXdu4Wowt8DVF+VbVb7Yorxjw8vQUnmWBsS1AQYrw67X1J+prsjhroJabRyvWoKbL/jIMOfgPZqb",
-	"d0a2eSG/RvLRQ4THXGXIwAMwc+SDmlS6zRDsG8XHbgBmX0UdVaqksqjBY7ag91fZgJS9GE1kbOGrW9eZ",
-	"CjHPF/WoAe7T03jA9S5MdRcodQg+cRTAeSqVmTFBCcHScKkGkVxVX6G0BlnVhBwtS4Mvk2VdFYXqNfy9",
-	"airUcNA9M+VJCY85zcCIqAUvV6N2nBIuUvurgYfCtjWsb9E8opf13ojGZvxan0vFeC0d920kps9NBHy1",
-	"eqj1dfDYymP+At5HOAxJ2EIvwDTnKCYTgdhCoPESjf7CSUwCMYJrEqnPfb3t/nrb/fW2++tt99fb7q+3",
-	"3V9vu5vddrvORXoyNxbha6RN+QY9UwAaOp2zD6rUiG3uIqwWN7qUqB7Jhrjz5KLn+xc62/5Cu2Vrq988",
-	"wmGKj3O+8P3OfoKT5CE6Vt8jnfuxosaNzrzt+b77H1jxxkBSFenl/m7VcMwIDMXrRvBFlsrqBftjchh0",
-	"D/r7k16nGm1Zb/8yx5YUE0UExSdKTm8QhXKUzUEsEip1ARM2Lo0IOIqiigpwdWwJd38j/XSE9PZagqqg",
-	"b8WRVPybFZPLEIXGBE1JPJeLNYGie+PF5aVcFpagBZVKr8DZOqmxqHD3BkWsjow7Vj7Wc87HFaWTi9Rm",
-	"L+bczRN2meCZnIVUgpa2kmyxqWUsdKvqPmbCYoP72t+Jms5qjJSG2xqGoCVNjrbOZsmU9WXUnuiNUFvj",
-	"SvWXYXFvumPseoQr9k5xK8zwXJWFl1oamCJzLKb8nAK6K5TxofoOJ7HR5/ay4gv8obFsAMFInrLgVc7T",
-	"+pymMWyWSIcSRPOEjWMyU04CWAo5hj/hRtkE+aegKpLEm0QkDu1lTgl6RZYZYqMi3n/KviiCLFUpnZwE",
-	"iyQSyxOp+Sk6FpJwqp1oWU04C7HfKtimIj4i+foUXBQGbmVYaj9bH4Xxdus65cSd7UYBubDNBmKyXkpj",
-	"ycrhV6VGqoXL5Zci1c8QPTgynyJpvak8ZMlKS6kyqHYVip7uG9RvUKfTPtMBTYWYw3DCWURXkERVygN9",
-	"dfT26aPvX7364eTi6MmL45cXp69+ePoSYjnTjlQKa0UvUGHK9KLeemY09r+9Pa1GPZXvQ8yoKke34CTZ",
-	"wwsxbdanql5XmxOfrbV6UVJaEm9npP5uXZHlKA01VC8rfDMoI6sVtt1GQzFQVbXgh9QajgEfAPUJRiT3",
-	"ugcwiAjOChx6jMbLhn0zSE+u8ORk6cSqVC4EHmIaptnO+fahlarmVccVksruQbNnuoMajPu0JhM837BK",
-	"n5a7o3Fe+IPcAMyLxSHcAg9NmDrMwMFrWaja4A/RDEeglKrwJrgIdUxa5GUkpotxK2AzA0Iapv8oHxyv",
-	"aOrw9vIF3+14Lj4n+IojTq5JgmN0TWjIEv4g/XKWK4PJW+f0CAVxpAAWIiGIul2WKjQwN+PENKLqyKEF",
-	"1X5rhWzIBYrEMFeBEF0RMucoEvycqm+hcKGYcjdDjIB1cJE6CsGJ7iJCFzPu2kYvB45TWtCYhRGRIz6n",
-	"/0BPdFf/QI8wh2jAKfoHSMasdfSPc/oPz/PS/5cfHkmJhnZS32EUkF30DzTaA1G3d90eyb9WwptCCzbw",
-	"AXRUX2wUmt8EDF1+UExORd9UZpiqrqE+5ctcxoHpN73t5nsfrZvv271///NfVVPNTpFS6U/oyt5cb8lY",
-	"dmNuiOB6S9FyHslZ6gcjN/vp6BJcP/pJ3SBAJiH50EWjVRAOULGxFpBCjbjz/EUmNR/rqEMY5nV7r2pH",
-	"8bUsoGVvrpsjeYih5+xStZ0dR3L2uuqip6ouwk8Z7rDI11a8Xdt9cY7n9CmUsE39BAFOIOcXU8k02lMF",
-	"XKS0hYc2s9q7CyVkTjBUxVVVMo2XYwT77vGURQHhaIZDKPmWQCa52eJpbT+5taKYUDE8p57V1RDh1PZQ",
-	"cX9g42vkZksf3lEuAXBS4VganCQElXgXctAB65eEYGacU4RGld67kavDwjMbyVzWEcQmE13cNHUhyAm/",
-	"Nn+0FKWlXFGEBm5syd6OTL618tGowCejAkRAQsCHQeQ9DkS8RHF0JU9OtFBBcFCcc6fn91xJYKsm+NA0",
-	"PNp1ZUfmPiQKVU1PBfZEKKaCS7tHBxRIo4uErSKpRxny9yjL+5dGO2fxQhAkj6EdvguXEVLKjnQZX/Wy",
-	"Ou4NziujRI5IXWPsjHq+j4rUVuO7iTjZfajZiKR4BIBZIZhcNMgdR6PXZ6cj2fg14WikrttHsgssDw5J",
-	"xvSWV0V9w8JDGEwLZQqRXmGoFB3j4EotbkH8XhLB0ajnd6ADRnXB56zKsxwS5L8HGaoADBkunyC3BdCH",
-	"cs9VCswlEbLp9gjoL+XwUKuByrNoH9SmWu6oI98vHlY6LSaFsoZWdYIUVVyec8SNdFq+Dq2EJZywhABy",
-	"byr0pYDMVzXNmu+hQouKveXRD6wWpb5VU5xRyYkl2snvSgUOEXLjyQt3s7n2Oh1U9Iiojuywp4gjNse/",
-	"LchDCGzi2oDJNGqIUoZ+riOe1uzOkddsN2Aw2UEW6A1ZBZTc5D8wm0LuR9hoo7QUt5edxTHU3JNKUSRS",
-	"lcGVQ5F9yN90lhc4Xxg10QCqZ/i6hY4EmjEu0CS6rqjWi60SvTO8RHwK/heabTlYXNUNJwLtSKqOyZLR",
-	"cLeFTKaf/Ch1FXElg8ZLMBKAcDhekBY6QqPXR6ePv4fNYKqgS31P77O05Hmn0zIoPJAzqCFjpLgYGRXW",
-	"XGxpMejpl7xFEsPZLvsIzcW9KpktKTY6k0JJx5k/1JHwCmfkJqJa6VNNcQTHzIJDz9z4GFVLsOksjWRo",
-	"u7YiOKjAGSmZ1IU8qb1fuVQ7f3rxHO08wQI/ZlQkGApiLGMyzJxewKHqEFCuEH3eulkFDNmBtD/VWz+Q",
-	"5Y+Swq8m//7nv9TL6YM9+294ay9tbhQNaRR/e+6IZEHOHZ09uojjXbnd5C7jciw7IxWQ8i1WF076r7Fs",
-	"QYdl/CJl9rtvYZ1HIISVOpDuppGCMhuhHRWqsET6ImUX9ouKxQE2Gn18qgrSpvBjtyOTs0DJJRORku40",
-	"YPIQbaFReiGeHTbAJOoSdDmH82Ok+WX00A6PixR7BBjKMkqLBl8TVyGNjJfGvs/rlHunhIuRuZhOyGTB",
-	"CdBpnkBZLmChmLH5GAdXph4l4ebgURbKSIUxWCRUmEejzNU3UueQPnlkB8ehIhHc33LjsMRBwji3M2Ae",
-	"FnUDC54l4qjn96A5FTilNRM2KTOw5PRibl+8dOVBmeKKgPKFdqyd8IAjOp/JDrR1xwkNeboAqlw9TXMP",
-	"Rwjq1YPIVGq8KjaQHhe2+pKk50wUGiGCQJ/BigJvnp6cooQtBJHjUptUK+BDLblTVVUwUEqys5CEKQ2M",
-	"Git1WFMRwIP/jkBBGnlvyEyVIdIL570hnEgGP6PRe8QVPP+u4jajnpIQQU2AXGXazDxzUdv3ZesZnD9F",
-	"U7ZI0FwJeRfAvSIV/1NUJbDCYEqW6k3FmGHWljkh1doXT1EteUG7gjFD0EwUaB2dT/GcPDT6sna2Z7Uv",
-	"Oh21FM9xgq9JLHsoO5ZDJoSCdZpytKN1vpY/2m0htRsUdxvw/tDmf7n0gPEPSwoGz1AZwvrW4e2pB2MM",
-	"0Xgh9InumlRwlqADFOIlVwrcmKc+09zMz52XTFvXsJ3ZdRSS8Nx5KI9J0MLked3z27IZtcGkrfWAF0rb",
-	"W412gTOVgSZPI3kI6pfVASWZCK5r1Wae6zallj7QuyJvwSlktkin0GOOxkxM0SjEAmtODLFQCu2OXMeS",
-	"jaS4hU/ZDdfv7tpkGYURD1gSPs7A2LSuDHH/KbjaOT2m84VQDG0y8AwwquJD7ZSRczb7KllIvQOSi+Xi",
-	"yhMZHChKCGGa8fM5BS9QZBl3Rs3awZImUQwoBjHmUyheLvkLcXIJr5qTf1cpiGC1xDHo8uc0t+UfquEI",
-	"GA64jpSimRActtAjJQsli8FEJf+SJHU37WRmjwsai3tOjbxxEbhrhmi/h36IHj00XNveV3/mlIdOX/+a",
-	"+nyHqI1eRI/UBIzdeU5HvXZ3pBUw1+xVPZwHPLOol5LqWVhgBPqh+kFBHkBA0zPvUG1cyc5S06BQ9ANF",
-	"wkWUcCgiovXHbgfF5JrEHIWEzN2UrkpFUYrTzD5RpAIEh6u+G3959vyc7ozOpRLh+1JLsB06Ui2iSuZV",
-	"dthCT9/P4yiIBBpJFWWk7F0l48AfcE2ScwpcqIRUqvxBxRpp2u1onYNrjES18Mxwvho9322h10ojVOv+",
-	"9PGLI6+z3zmnCblcxDhB5P1cnumgQ8sJ8VEWSHD2je8f+S46+6bjdw7V0XakeDwKtVGthqWoDxn0Whc+",
-	"py/Pnmvq6QUBi7cniaUAP9BvC7mzckXrTaEOdARrB+dlegvHEsSuScKjD5J7gBdgHzNKSWCgmlVKJmzq",
-	"JylsWws9zWN1aG1IcahUiIzVvsMSlFMAzmm15vSRmMzI272P8zRX83a0C5TWkHGK6Yz1H5DssFPG+jnN",
-	"2VIK5BgrmEsyA4ELPmEl+bT6IR+VfEKjj1HoGtfHhfx3VgHBBdXR1Rm0Sva6yia6lRpMDZqdlLvfrkKz",
-	"MzfUNnbeKAdBN3pogC2Q2o1tF3Vc1HPRoYva+y7qduCAjahUc1zUnvZmLupMD2cu6k3b+zMXHU67nZmL",
-	"2gfT3gx2Zqc3dZWMK6ZdE2GcIEMEUQG2P2H0MbU6Ne6M9rncjh4aBJVRlskm6aLP/XGUhJ6W+hAkyQWe",
-	"zbXyVPVOpFE/cw8zuqJv0Rhzst8r0BXaS9tH36Bz5/ycnjvoGzAX7b9Pvj/yOv39HbkKuxaRYR4hW4xj",
-	"FSsWSzNMnmKHoHyps035QdT9wBCZNI1RRgQrp27UUs5YveqQrKP0jyEa/fuf/9r7GIW3ezG75KOyGWlr",
-	"1srjocyv49BFp2aeLniTL+XqP1XrkmU+u+gp5EsAqaWRSd6LtJBkYr4MHy2PMqhc13jS5d4caU6xbZFd",
-	"12YcybLGbFEr+pNnTcKDMUlm8PTQ4d9viEiWsMhuSrbMDPJOsrXeKS/17kPZj5gmhJjEJ47aSJ07Pfm/",
-	"c5yIh3rHDJAqCG2jUEINyUTaohBSPUS55F/tGEpRLkZaQ0oXUDvJCibF6KOSEiJbGSkwbkdIlaQHbeFE",
-	"YBriJEzBGosbvI+4i/pyR7uo68P/ytF00FT+PJV2AZrCTOU/YAjK7Q6RmnqOy9RoKfWnfe/ytDK3DnK7",
-	"AdZqakCqIXHXtpbtnat2Z3prka1W6i7NieV///P/h01ka0iW1JPPZU9TzBFOQUPlC+XR65j+SArKKSfB",
-	"xQh9Y6QBm6AInAipVYDRE6XBphEoO+o0+qg129s9AwChNqKxVCQXFu8+mADv+67tDZVqQogg+CREo++F",
-	"mJ9q9d/TtyTKgtXee/OjkhCp8yVgMVskyjIagaIzco3uDKduwOYqsAjbFoM2ApTz2chxRUQ9q4eIMrOY",
-	"rXP6VB6FesegGxxZGlbb1/tnyqgUdGgEW9QDPWLUQsqxwlOYXhar9Bfj3HDPqfZ5uCiO6JUXswDHoHKA",
-	"cUQZ9VRh98wNol2FSm9b0Jho14UJ51DamjqvVfRWHAWEcmJdcb84Pi3daLM5oYo2LZZc7umP9maRKuyk",
-	"I4XSO27XAaUIrrfbLb/lQ0r4nFA8j5yh0235ra4uzAGxQukd7Z52qSjMV1aVe6fKH8kVUTcminek+m1d",
-	"fZltIMkvH8E9auqLVZtNAwYphS3z/4NlVLCwbAOaZ2i5YB9EPPV5PMwBpehKvGJKImnSXEIWFdA8tcKO",
-	"Q2fowMW1mtWRmr2ThiGbGqtSy9f4BOCjUFcL4PO0aobqoiIqByuFR5sQkCQFAOUjuRIiWZC0Kof6EuIf",
-	"lI6/NolCjVbXo7rNR5TpplNXpWys47fvOhmIKIK3VGYhvNG66v46eN/5b3jY0t+3AigEk1UlcLqTNvHD",
-	"QXA4PsD7g/5h76C73+m3e3530iHt0A8G40N8MKh7pGrB2Re6krs73V5//+DQk//wevI/A/kf8/sAjwPJ",
-	"/FLfUhNKw8CcAT4cHwT7YZ/0Jl2/0253/O6kR/rhfnAwPsSDdc/LOfBDZzJp4/6gN/Dwgd/zeodhxxsM",
-	"woE37gThZHwwIZMuKaTKD51xJzzAfrvrHe6HE6+H8YF32On1vcNJ96DdDw4PMOkU8radjt/Z99ptr9M9",
-	"bftDX/7fz47bgNki2eN+6E/ak0PidXG/7fXwIfEGYZt4ncn+pB0Mxge47TsmlisFCnR6ky7phO3AHw/w",
-	"4eSA7If9oDfu4s6g7U86k8GkG/hBB/dwf3xI2uFBsD/u496ge9g5aO+3+75TYPYsRMuujev4QTvskO6k",
-	"5/fb+52D7mFv0Mf744PgMBwQf9Je97xccHboDCaH5CDcD/rjHu4OOoftA39/0ie9sBt0xm3sr3sOsVFS",
-	"CWSgBJaKfDgNGGbl8/xe2ZYnzfOswMXQOTgd/jz7u//zry9/ffHdi+XfT99MX7497v18+uzqZedF5++/",
-	"/jh9+eTqw6snx/JQyOpSOJxdyGW6UNu7gFFRx4GZ3VhGjHdmlzNx0b166eMfw8MP/9OevzngpxWw5UOn",
-	"ET+t4EcnB/9eKgZdAH931jW8bjhS/G4nuEMluWsjJTMXX3ZGtuRa9Hy/rqNU6u/B4WaV7IHv2g2/y1X3",
-	"kV+2uw2/LNbosWOUoVS5Hf/6y7vbd3JzzaSJl2oYcHuRnscCX3KAEpDfOe9ke2WlZe+j/tdxeCsHelmH",
-	"658GOUjVRdLWeDwzoB7u5u5wlZLeqlYeviPC1hxyJ27TNTINfJ6F9XsNv0wrPG20ot8RsXo5pewzuRK1",
-	"peyzV8wOOg6hev3cgCUWk7uzsCSz4ixB/CZSqLEQYqDPy4cFN6nyiZOJ0FdvS/lDzfKr5Nf70B3DiEub",
-	"9UX+4G6mS4J3awsppIvjNVIf/7TM/LvJNkXtO8q2vczv00TMPeC2o6hoXbmIkhsCITQJF65yLqeC0Tij",
-	"alj/ecRF5lN3Sts4P6bv2Y1CD7GGgyEuCU1ZHPI0xQOuAbIMD7ibcmy+TvNUOz5kxkezxcwZtn0fkm70",
-	"X1VIhlVkGuWQdtLkg3lCriO24CkiVNXQ0lCr3PCsXP1DXw6qmPvzrnprbSAqTIHPVDSkYEC/pBBQAA+V",
-	"/QkkaWBDhAu1zC+4M2x3XFPEPXVGWAZeFjLa97tI47+hM5rGezk56CWnO1EKlCc1KK8XHgTeYNzHnq16",
-	"pRhhCiCq73flsqVz6KycQ7tiDoNsCoXhGG3Zk+q01/M7bW/Q8btewcqzh9Pxfbl6Zl+sG09KU7XZnKGt",
-	"H2totOMNLDL4QIFRmJasuudg2/nj7uQgGBCvHXaw1yP9iXeIB2MvtZpwf6wrtD7NyCL/PMnPUxW/PVIz",
-	"XUVsA9qnsMhJqKqrW+5SmOHN9IJcPfv+x+f78W+Pe/GTxfGz9/Onpyff4a6z0rJQ3dy+2+Bs0zJpCXAJ",
-	"Ffr1kZI6bGKJotafU/eSJLBmec/KF5xVlRkISot/ogS1hbpV7VU8IVILVy+bXFlIq1Xhpfp7V8HvxjFc",
-	"d+iUKbi8PcHXpi7hqIVe6uvliEPIW1g+vaz7HBh35WjvLKRT/IBqmppX904YDKLQfXN2z76o4PRxjKlB",
-	"GWs15tUTlmfUIsul+W2/vJPiOUsbM3+b/LQiP8JMdSw3SZf8Jqs3ornTdrZonaiSz56QmKQ1KesZTL2m",
-	"jIG3OXB7CFwgOvRAQ2qA4bCea/J9r9F+pKoRpSjNbzPY+zHEBhBBwjotI0PIKeroNoesB3Iuqx29NfD/",
-	"mGdjayoeT9gWsrHIbw0F4wmrl4p3ZVE18TuwZr4cQz1vvtE3ITiOs6oUmk8iygWO4zSrL1ZoZZij0XdP",
-	"SzEoI6uiKUSEjJcq4WTHVLZwSzGvuy4aL61w+PESEgVJCx2BSexC0LSrAhRVeP5I50Zk3YUMon50OYyK",
-	"W5bi1inQZtMz6ISdAASio3h6W4PbEtCpIp2rW+LYgIJOvqqI8yoJVfppvrSHgeK+3ViA19XvKEn1bBg6",
-	"RML8YY+k5dz+3ieYXTFj49nXKWuWQOK/sxS6b5FySURul28nVJ5nqnudSJE0g1vwhAQQXAqRk0YNNHV2",
-	"7JAXlTPgQrAp1ZtdnYatJps5G9N970cLHq7b3mpPVRR3KTFZ2kvLaegH+yS7KCNj84na31Runqx8z5d3",
-	"iMsdl81/u/22Vrn8DoITUp1uvFSh3xq8EBIWLqNrQk1Es61rNtpdG6iYVq916uTNPamT7qbH9Gc4iu7H",
-	"ijrNNPYvcwttrwRblnmToCJp7WfFxwhFo1QyQ1C8DweUVkwhvMhkR6OEzGNIzbUOtnOaQWZFSm1+fVYR",
-	"uh2FtyMVU7/TKHkNJ+ScXpG5sNN4dEYL5IkEUxJcmVB8nFZ5sTK4mmjJNvE+v4q8ZttVoKDf58bTpnLq",
-	"0Pl8h/SnkS+S81mSAvN+seJGLvBd5E1Wc2qFuxFe0rGfaVXRKeYpUqqrZMVGeR4gQIbn1E7nSIVZHHFB",
-	"qFS9JyxBo7SK1khnzAAegg4dHz2BfLfIpJCpWmZN5IU1+fvWw02RNhWHLe3c14yLl88LJdScXN0zJ1+1",
-	"bL/d2VyDr6widltZEU4OIZ8tIEfdRFr0VtWzu8Fc4anH8e/uCLv37QXzQKYoz6bbyyp3Ub+9XkPOXCGl",
-	"wkpkN/kRgnAxMrk3tfsNMtJhb7nnVEUOz1kiAMlE4WmI7B6y8/59hf+/wdaxJ/aJTNjUu6QobnuW3pni",
-	"DZZTycSm8S78I4eNn17G3tzc2BG3ewr6yF7N2813XGVNk1V+GRSSSUQjA80/13bN5zuiyxU8NyJA+l3l",
-	"pNlCBCwrDClUSn0c/4dLBpjHBgevxdWVIShbuLW1u9q13NHqchn2NJrjy4hiseZCb51r+V5rQdeY2BkC",
-	"RC4wpIQBu3o0aQ1PVaHMlMWu69Qqh3iXXk1ahboFqOmL2y7vTQ90oSLO3v3+AmE7z3S+/MKf1EX9XVPf",
-	"tLuJEV+NYIOpBrEpFmwB+bCcEwvR5pxqhJ46ADW9KdCRxqXo+H6Whgznv2kelAw7Lx9AK1YrB1LJ/eJN",
-	"cKtIu7q4/0Oc7nfYyHUT1bFUWWGZ39v6bhKGesLWxqBuLQVM8P0WigAo6iuMglcnp7yg9ZevoWxpsaOz",
-	"jNNoVOOaM/AqymKnZLfaLrCgsHLQlghLM8HA4cpf5JFHqME12tiA+AS2w+ff6HKZvirxX8CWl9y73YZP",
-	"w7BrLICjvDsfkChyMX6lgD4pJFYq958vRO+u0Xlrz55CLNwfIFbvyebReeucpCp2fc0dZqCqQUITD7g2",
-	"CRVEEEejnINxlBoocyymBVsIXCqr7jg1OKYzdP73lyPvZ+x98L3Bxbtvds7PW7kfdr/5S1W5p9Uxfrqy",
-	"q0j9iJGuu1Qz5oxMd4/zq4k0wxGgFOQo/FAnhBTqm48VPsOIZJ5qXUCSA4JWqmKPWbh8wLOo3ZzTetVe",
-	"vi9vteo553ErO6nz+3VVmaZieZXSZv0xrVIK8cc4ZvQyI4c20bdwMSdydcIv7wBSfFDgyo2ETaQSPlXE",
-	"5urgX6tk5IpDJh/Xu34h36Z+0C8tWFbRqoH+4FbrCDp25saKnVnr3rsne/w/3lq9+eLuiMFJ1YDVNuWL",
-	"LMhwRUKxSt60uVVbkwA8+RoQhXfePHuM9gd+Z4hGOARoMB2Xov45Y9fwr4DNFaAc/H1OlVW8q7A+ob0Z",
-	"SS4Bvtu0etAd7APeokb/0oa0jZFrgFkHDwHNaXQ88c7ojIVwueydRDQgI8TiEIxjTAu2d5wVBs7aanfW",
-	"OcjkCO++I0u61BGEzmgI82CqIX8mOYg/af8DCqeunMPlDNEOpho7DAvLRV8sHFZBnJVu8419eM02+984",
-	"o0BD2CbFdjyY/DdVEighFOfgeX756LC5M3QkX2h4J2fo7GktWL9kLhglweFtzZ7rPkDXHcjBc+88LWDs",
-	"FfPiQo7LUuZ0QXHnRDCIKdj8QvOF7NKMptrxpxAH/6x+TaD25/RrbnpiyE8GTT55zOgkjlT5xl6700iT",
-	"TcDPBwbAM1V894+gBqsDpNHpthD1pxPYIO8jDpVSTBSZqtmh7NFcnGRaPIYMU+wLFRWVEB3WeE4FviIG",
-	"SK3gvyHvAzIXmWcWIiVN3OSeHTNpF7svRk6uO2IWX69g/nBRkJ9GWJlp6jDI/whB9dkFx9kpypnCG5rO",
-	"e7mEolo4kSyN4lMkEpVyiL5m3PyH2WbP16fZ3M0wk+wbsoCvuG8oVGlOyIQkRNoEKexNyoAuSggNTdjR",
-	"GxKyQNUBH+1pqNTWrwru+i3U52STSRzRChCo74h4Ike1lmmhTtJUzOI1YC6OgtT9P09ePT79++unSH5i",
-	"Fzoq/j1m4dL+O4G58DkJvEUSf3vu2PM5d+xX9+Dd3C/F1vay7gpbpGggVW6FbAkUjg40kYWevT7O3rDZ",
-	"ZskFmWmRJddcDbQF9e1xzChp/cpXRJ5JAnRa/VZPl+5IP0PjBQ1jgnZeHJ/uugAWa9d/H0cUJ8vaNT6B",
-	"TjYUT/gaq8GVDJ30V7Pwe3/9P5oT/7q3DbHV3yuJbLg+qaP2lOBYTD/UbzI7zCYFxzagu5KePMUsDLHA",
-	"Y8xTd4ILOEFpyk4lnb+H/u9+BKjIxNSITEFqjIrVTNTr0dTRW0+7PN+EoMUchH/f72448oWFn1Q5BfuF",
-	"e5tLOvastAgsWpGbVCsqwamOh4pVNFZhHwQsgXJYWUlBUUC//G1BFuB2S7HgCzUzUKlkxjlVNTMiMcxh",
-	"tOdqY9Mwq1+brx2YAiJQPCMPFXw1VCAcL8+puhEbWSWpRlbkJR+hK7LcU2VoTCXnERYiicYLQfhIl8qx",
-	"Yk7BiXhODbC7Rjo3t226D5s6UVKoydRCoygcoRm+MpWMcByjKCSzOROqXiymkAAXy7Nxqcsr6Z2cXl0B",
-	"BBx8+4BbIbia/rpoSwuNAL19hChOEnbDVV2aCaYeW0BEjxSzGnzVtSowstKoK6y+Y+Ccu98JJkROXjGZ",
-	"jV+drgO0Z6pAOUPncIx7pD/e9w7H/dDrBT3sDcIO8fYn7cDHnXE36Kni4ToNBs8Avm/Y7vt+inqrBhmC",
-	"s+r1m+OX33ltH7YPIHORa+EBtpXv++3s3jYbaisD0NpgW9skawTj2NmQlrD+YY6ONgJhx3XChWqBaBxK",
-	"1yHvBUkoVrQtTrw5TtnGZCChRYi6y1bAjJd7jYSZ6M4wCdV8Py8e2AbLA7sxf/utWJAycTEBJd91dBkI",
-	"qUHI14eIsgIqP/JJODnodMbeoDvueb1ev+0dYrkXJngyxv0gnBxutCAwvZVmEgwlLQnVSGYgUzdNHxCt",
-	"ewbvVCcXJKuVrqkJ1CorXU9rlHR18m1Qjr5Ww3oOlXGtWGwUMDqJLjWmoS79ObWELIvDFMKzrFRlB6Bs",
-	"2UqMuKOG9bQi1UmJx18+OupkNjEVWeUphe/X8/y253dO/cNhtz3s7bf6+52fDb4hULVSKqaCthWzJY7F",
-	"8iLASdias4gKfoFDlUkVabjBqNc/Ix+6+4MPH366nO6//umxT5bfzcaSQCq4I8VCgOU0Zb2rsS6zwvIW",
-	"hCNAU+qZaslXMdWe1xmctnvDdnfYOWgd7PfyUy0COVpTeN/5+3v2vfif8FH8+uDD5Kr/w8+Hs/7bn+5p",
-	"ChzconLNLtTegeWz2o4juEoSTODYGW6SvJmBGL/Wm8AwnmTCN5rz4GSvkA5vrOIgusq8Cp2q2xImcFsj",
-	"bOid0TyGLtsjZYHc2eTz13g505mqcAY3dclYLaix13tofvIy4npyh//yzs3/uAoL8m05v8Ni6M19NK9T",
-	"mP36uLNqfIfcEq4SW+rz+4iwrhJZeUm1VgJZP6uLeLlftxMe97GbFG3eWBSp2E5PyCSiuciFEu3v+yJh",
-	"PaUrBWXXl2dCuzvs91sHh4MGZ4IlLVfgy96bwL/PNdtWBtohEIWFbKqzZpvrWBXY1JrRn0JgNtQIc2NY",
-	"rRZuLXJ1Ps3b0p1uTuZuqDnufUwhnBrFPeLNRe7mIZCGXSlDWkygaKICInUhVtiznE8W8X/kuWyKSN7/",
-	"uaxjKNcwiVubZp1E5Hq7Zc4FU36V+J9M4n9HxKcT91+3URYcunYPba3crke7KwSRrgrSqduq5/ScQk2K",
-	"c70Jzp2Rgg5KTRtTbB4nBIpf3ySREIS20PEELdkCikVDYc0wRDOWaJ8Xd03J/3OKY86yVAU73kd7hyO6",
-	"gudMQWUALjIlciJwqq2J6LGYEMjwqRV644qskiZ/BNVdUaGh6l67IDoiKA2Y+X1V+VVOj6aSPVsLI9af",
-	"XbW///B8EP/2uB3PQax3T0+mj3p/NLFuVvAukt0Avn1V6OuPiD+QQq8rODVQ6O2oi5WBVa/mhB69PkYh",
-	"CxYzfctXqNGEOSQFVF6Y68/l87srcWYMuc0e0QmDGIStCg1vkHpXjDRISdNt+Sl5Wk6DHD1D/CWexRn1",
-	"8jfZp9OIZ0Tfka/s1t1o2+3dw2L+/ejF81WLKZ9vtphmYH/2xVyziJJwtYuor5I8dZW0IozMVAeCSISF",
-	"mBIq4HozRAtOkge8cCnFCzcwEG1txgTL84AjvTDnNKtKKBU7NJLyZPQw+0FaynIuYyZUwnMIaJCYhuYv",
-	"MqosZJ1cLaEi26ldJnktANbLxWxMkrTqmZy50ihUge76qiQQtVZZla29aRk2awx5wqI5SVYWYFtRG669",
-	"WW24T1CTLb0MK1QI63v+gdf2T9ttVSGs5atCWqD+mOtvD/fH+17vcOCrktZQztrH4yAkk2z++rDl6Oj1",
-	"cVYh+wmbYaCW3DVz/YquyF2otFU3FsnowFa4Pe4E3bDnkf6kdjz6Gol8ObOdERUHohgQmE2tfzu9Lmtv",
-	"VI5T7t7czl1fvKywWTaIWJCdbROxIL9bDTYBReBX3T8VBm0XJIPi8vUAY2/IpbSEE2k+F6ICzI14WVgr",
-	"lHANIaSgXnKfPuAZVviOCcFSeLyBvltkkwlaUBFBiroOzgIhLXZr5bDy++bW8052rmHrnHzZclfciSvV",
-	"xJoFGrXvY5J/fmlyl+VYB2RWiLj7HBIiTeXbgBMCk9Vnc0IWw6TWKPVXJVowwP2sXtwsL3BD8q6MWApV",
-	"xxGv6FsHclKmwMeqw5Yka2wQsyQHtL7g8AqRq++f8qOpkLlSPZZj25MrVx+u+/S9TpS1g3QfcB3SSmZY",
-	"CkldmPFGStIJJLSPIWUECTlGtAPuCXhygEK85Lutahl6tBDTM07uVlJITirHRTBIZwgP/tvyEoGerEat",
-	"n16kf2/KQ3LkOeTk+3bJCbXa1rT0Lw5Z/m06/i6IXkV/Oz77cNx+GR3zY/qmHzw+3j++mv/04+O/DVpk",
-	"+bd20PlxefL2f+SL0xdvj5fH1G8FnZiOZ8/88Ke/xVtOWk1rhViCEvs4ViXWA5YkWZzOtnJp04jJSHnI",
-	"aoSL9p/ZY83EinVtcU9ipaI7tBNRTRm9p1iSbqnd+xAfWW6IpTCBcKqRDddt40X1cqHyDYzoAq6U+i5v",
-	"MWs0qec4wdck9rhYxgSNpIqtM4rjiF7xUUUCoY7ftwIbT3LDa1IxSZu8yt79HazdtA56PumgSSn0OUil",
-	"2pH0/zAW7+qL377ndyEmcj8rkZ1dDXC9qBda2a4KjGx3ur3+vnXca71caWhy3bnBz//3P//vRv+X6Xn2",
-	"eHuef3Da7mfjbXDdYCYCBiOwMOC3SY63PpV6pnnT01MGhbN20/2XpPu3bV22+56aouS9cIZQ69OZJ+Ra",
-	"/fs2s3ShMAoVF6mZO0mY4iw5iuxnDSOy/ZjkpjV8Djwt2NZmtREQFcJhvX1dKbnk1lRQMrCaP3lvsCDP",
-	"o1kkvOfKF1A9Iv3NXvmDWzfXyhsp8qlkmw1ayj4qtcaJ2Kwl+QHQpVkKsqZwSenvdJp//KM8AnEBkKMz",
-	"aN5AOn71bb9RxrX+9oQk1ySxksBz6dD6paN5VJkVAD6NSkaxvdBGENQ7N04M6qI8CM7ePNc5btL2RG8j",
-	"MWULgTAacY2zscMSY2/oHHtGyS7CKME0ZDOk3kMRP6eXhMojk4QP9a9cX/bf4CVHM8yvVHBBSphKNA49",
-	"g1worr2b7qSkG7HQKC639ngAEz64ko/mOAlI3FIZkxdWlZX1x4Uqt+KpYWwo5u9FLn1KD4sh1VpchPrh",
-	"Ofcyyaf0msRsThoCsed21hclgTeQY9vgR9QJb7/b/ONnLBlHYUhoczQU/WXJNvlijg3tl6li7+pzY5UR",
-	"tg0AamlHVcv7XBxwSd43wbet6g/gblOs1K/61Cfeko0gYfSXuaCb/4itpKOnm2+lmkDqV3TTzZFFT6/e",
-	"GZua1bkp/OGP6i/+iP66qe9/U39HxEY7eq2X7/iJCXGp5Fd0BPgYEAqdJqTnjiz99RVZPuAWPImB3O3V",
-	"gPpHq6usV4DMrg4cpxm4Y/XJKo1CSm4QJ0K+xVtoRE2dWTOOhzpK20A+nlNpEZpgbjElS2kiQkh5anFC",
-	"8QL4iCXK5FTYStotlFmcaJ4Qhau0ypDMhYDfmyGp7Lm7mpGlR9ofWPVIazFVjwrW5wbm6Vm+CDTSiLwN",
-	"bFE9Uo/QELLi78kmVQP6NHdZhrh/+IOuGKn91Sb9T7FJtz4rvxqzTQ7rfEw8OmlkzGbJrMIOaNEprbXx",
-	"1enm08ebPJdL4WDVoWCI3Sj3fUWswX0mQt5khXFXCjToeHMY3cJnK3VyFVONAAXoswX/NL2p3nzPwmf1",
-	"mYRrYxHLUNtWDOI6jbLAc6p0sCF8xNGMYFpX6qnA8s3qPS0WoEw2VRlPiFAenyKwHCi5aS2nypDIXADk",
-	"QzSiizgeoTDieBwTnmHV5QMlsQJIyumWKCbYdGMGYBIGa6Mn7y8/UA85f0mtBv84Q3+Dm07gHrHmTWdw",
-	"eLDf73U7bd/8a+NQED2vT6lT/QFEUFFbUqLozy+EfrfQPn3q1sswOGUNlBrf+5j++zi83UsRRL21eGSn",
-	"WaowwcE0RT0ls0ioTa/AI2NBEmkf69c0gGQQkLmoOHYfRUkohfCRGchGFdut9GUTWqmHVVuxXD3euFi5",
-	"/uw+wmUqrzkTKFNaNdEjik5enCAdmQY+c65TphQG3dDhM95iCzHWKH8WDukPZAnMkGFcus48xkKeJscW",
-	"IuCJApWVnKVnOszGeftuE9lWWMhVxdJT7iuWTW+wwRWuuvm7tdgGAL3QRoaU2FRpLzSgIwovErvsQ24j",
-	"A/RJfQRBmSDWhh5HSbgFeMHbbL9r9PRaabBZbJ8CKARfmmkkS6MoRLVFVN3lggsNKnei15hzNKLkvXiN",
-	"LwlItxEa4+AKYX5OR/PsR5PWId+FqJyHGmnAeKIUUAHA7UOWWIVCYeTMNuGBd4jUu7/EtMoqo0XymfS9",
-	"hFxHbMFX5sylBM4Nb4bfPyf0Ukyd4aEvB1VZ/+p+wwVzk3CGzotfj5YvH/vvX5z4y5c//s/7Fx9Y+8UH",
-	"5r+Mev7LJ1cfXp6+wZMnV/7fT/82ezl70VO2Wio+C6kiPa/d9jr903Z32O8Oe/utXm/Q7Wfgi85QBYO3",
-	"JK0THGh71QZzVnnhEHQ46OHOZD849HoHmHi9w/bAG5PJ2Ns/6LcDvz04aHcBWTK5xDT6kPHfZNLG/UFv",
-	"4OEDv+f1DsOONxiEA2/cCcLJ+GBCJl04lMrS180Qv7UT03UEmUkpLt8r56OkE+4N251ht9Py/X5v0CtH",
-	"K5oyUHpx9vYPx6R32Cdef4Kx1+vud71Dv9v1OqQbdrr7h10/lHOzRIYzdMad8AD77a53uB9OvB7GB95h",
-	"p9f3Difdg3Y/ODzApLPZCXKfQXpf9GmyLh7tXg6UTSLZGCUZgrn8wyhrSG80CEk7evmEhMMMC95kQkPp",
-	"v5spoedUpdJrXXMGVc14ndT/NLFqIDKOM4mR1+Y2ECwfnSu5gDkNzRSCaIZG/q5ObESXNKKXwB8Qz9YV",
-	"nv7Nu4Lq0vcgDjbY1/UL8VmD3CSP3O0yoXZKG4TB6NH+gSRWE/NV0m5bh/c9SjsdRoXX3RVrgbe5DpxC",
-	"LdprfHy3aKuHiDI0WSSQJ6iNWCn+QNYJhiJRbS3/HrFYX+qxWSxjvYaR1mIxsppgojQIwXBe9VL/ISKL",
-	"Prt8/HLZMVfnei0v3kGLa4xqmJd/68tk1wy/hQCwx4QnIBzH7IYDcKFgpvi03CBnb567Wg2caBWRTRA+",
-	"p5W7CtNQlZVCk4jEIUdxpEqWokwXQgtOQkBGtHMeLUjF1jn9O1ugAFMEEIkzbNqwu4qoLjo0XppLSFNj",
-	"TCy4bH9kXhkBnuOR8lXogVUF2jzMVxAaInXdoqqFc5TTec0dS5Lg5Tm1a7nO6vTgTxNqExKYZDHcJjVZ",
-	"DRGA7+VEzpI492a1Dqrz5z07uuW+9dF6gtxqhfR3CWj5Y+if5p4mQ2eOl1+V0W2E9krB9ymV0b2YXa6+",
-	"vrGbeZArdqT1EXChKjgGF1FyU0zNVlXH2EIEbEZamzhZn8uxNfWzyol8oe5Vt/Key1opQOWNOBw0tZ2T",
-	"9yRYyAb0vc6GkuRp4fNP4vW1XbZYCDKbi8eqmFrHLfpw98Gl2T1t+1ameGGQQ0fLLseF40T9/BiKYHUk",
-	"qfVmBk7tTvygg3vY648PidcLDwJvMO5jrzfoHnYO2vvtvt+7u9eSXa53XEpe/+qnLB9KsRIYfwwtV00p",
-	"ua6WW0coZgGOUUS5wDQgaGd0yZBgLEYC8yuULOgI0G0yXWe4twffTBkXw0P/0AdVWk+2fNF2TSjhqZSu",
-	"qzfasq65FeBlWZwcqZD19MI+SnKQIxOW5HFKW+iZvn1Top4l4Ie1usLhLKIVPT1N7+WloppiBLEbCrd8",
-	"hIaukWtKIS/q2BqSXCGZS8XWCqdXxdbKnWbYvygD8UVHr4+zQps7o02KbKiF090WSn7lu4Y6ei9zkVBW",
-	"v4WZ7YzqD/1///NfuV6B9cv92UVM35Kx7MuEXuJLQoWL3jw9OZU95Yu9j3Zh7Y8uYXmyx+qHtCQ8jAIB",
-	"Bgt3zRUrxzP7rj5jN6u+d3mknecvshKrOoqK1xOmLr8xR5Qs27rM4oBCJRWOEo5oxvQ2O6SIVyMXjQrw",
-	"sPBTGqRaXBoVY3P77vb/BQAA//8=",
+	"7P39cts4sjeO3woe/rYq9g4pU2+2pNTUOc7reCdvJ7YnszPyY0EkJHFMARqCsqNkXbUX8buC549zYXsl",
+	"30IDIME3iZKdZGaSqnNmY5HES6PR6G50f/qj5bH5glFCY24NPlrkPZ4vQgL/Po6uVvQdGc8YuxJ/X+Nw",
+	"ScQ/vIjgmPjHsTWwWm6r47hNp9k9a7qDtjtw3Ybrur9YtuUH3GOR/3iGKSXhiW8NrH7v6LDbabearv6X",
+	"ZVuBeNIdu+Rw3PScln80cTq423f6uNt0XK896eIj0vdbTcu24ghPJoF3ypaRR6DJZqvd6R4e9RzxD6cj",
+	"/tMX/9G/9/HYs2xrufALY265Z83uoJWO+fbWth4Fka8mfboccy8KFnHA6HoCNJtOq3vWbA+67UHnsNHp",
+	"9NvdjqABuSZUvEXmOAgbAY1JhD1oTz17FoQxibg1+PVCUaLfwa3JoddzOkeYOJ1es++MyWTsHB51m57b",
+	"7B8122PLtlg0xTT4gEVjQIjJpIm7/U7fwUdux+n0/JbT7/t9Z9zy/Mn4aEImbWLZFifRdeARa2B5cmG4",
+	"+DHG8ZJbAyugYnjX4sWYzBchjsWbZfRTU+4Mmq1Bu9Vw3W6nD1NeRqE1sGZxvOCDg4MbScqGYqyDw96Y",
+	"dHpd4nQnGDud9mHb6bntttMibb/VPuy1XV/M7oZFV3yB1RqPW/4Rdpttp3foC+bAR06v1ek6vUn7qNn1",
+	"ekeYtGDxTmfBYhHQ6aYF9HGMxf+qyQ7iaElsvayXWE2y67htp9U/ax4OXMEkyYKK5bK46utS0bGhPhfk",
+	"zD9S1Ct75JOQVDySqwJ/TuGNOMLelXhjgSOv+ILmoJvZpeR+y7YonosVPJcDQIow6JX4WTCDFxEx2//8",
+	"+/9t9X8pR5jU6jjukdhSCbWyvKB4oOGxueYLfqCacQj1FyygsXULC8mOp4TGT8gEL8O4TAg9jSIW8adi",
+	"X0kOfZqsjMdojL3YWBD9iyb2hW39QLAPG+/jrW29klSybOtNxBYkigOinrwl04DHJCK+NaDLMDR/Oeac",
+	"eQFsEfnoVJPTsq3TWO6dY72fznA0JfF5pIZ7tlqIx4oOlq2XSLel/iz0oWgh9oVrUGozidiC/7exAhso",
+	"xrF4LWWslFzWz84ZoRjEGvbmxErp9zqCd3JUtDhIayFxormVo6ngnEMQJm1xgCScU0rlj1byh5h/17ae",
+	"qAUdTHDIiW09/e2ckwiIY1vPWDTHoRobDNW2ni3D3C/PI7ZcnPjv4RP1iLNL9fQNibgUsK5tvcX0Cv5x",
+	"xlgYB4u0EbWaJ0LAUxymY7YtMaBcs7cGq/A2/GMDwyTi9OamYW4juYf4ckEiJg5Gspazqohd5LW/EKWN",
+	"DdNuFnfMi4DHxq75da1kqd4VmzbBXdi+WricxmyxgP36JZmlIJjazdsLIPQ3+b1WftvW5YuAXsFQJWe+",
+	"wDwGyhi0st68Pj1DtRd1gLpuG51KNQ+dU3yNgxCPQyl22LeD4ttB8e2g2HhQGFvTOiXhZA1p8SI4uG4e",
+	"qM8P2k2twn47YT7hCXPHBbowV+gt+X1JMov0x5WJn08e3GZJxJdhlkIvCed4Kr6QHSJM+Y1gLNRyXfT6",
+	"RzG0pecRzqWBDbtiZpLiLY7Ji2AexA78FyxzYljslloYjnAYshviowWJ0E1AfXaDJixC8Szg6PjNCboi",
+	"q4YgvDcjc7DsYzmXgMZkSiKYi9nfWzLHAQ3odE2fIZnEKKAonhHkLaOI0Fj1vWVXnJRM7d2MlDWNCPW5",
+	"Lbo9p8F7xInHqM83dHhrWwsc4TmJFWmPPY8taSx2Sr7fsxlBWD5+wFHgi6YD8WCB41nqMMBJC7YVkd+X",
+	"AQgV6SdJRzIR4lww43IZgINCjozHkSCtGNebiP1GvNKRvInYdeATIMKSBr8vCQp8QuNgEpAIsQk8WMjv",
+	"K0a5SFpfN8q/RUSIh//fQerrPJBP+cEbTbd0oJLvT0lIvJJ1ew3/wCHy2HyOESeC8jHxURjwWIx6kWxf",
+	"FDMUUC9c+kTzUQTbqIFexzMSoUlAQp8jHAERKBJijviILWPxaUT8pUfQAq9Chn3Egw9kgIYgLmzY80Or",
+	"gZSGjb5HfMZuxD5RrSYU+31JolVKsr9xObEShjKWLdn3VSykHUmVDBTU5JyAxuAFngc0mC/n1qBpl+2o",
+	"NcOpxUdKqCGP0UkwXUbgN60Y+k3S1525Kh22MQnTLVlFXz1ebry7br/elDZ9t737znTClg5Sv7B2ZEYr",
+	"u9JTEc4cEEi9iPAFo1zdV/jzgCrJB156RmMi/4kXizDwYM0PfuPSGWxedcBRbJ5tOLpaybeUAiDeaFy1",
+	"f+u/b/03PGxk1YGl0nGtQ9+dNCc94rRxt+l0cI84fb9JnNbkcNL0+uMj3HTFOT4OIqDqrn78XTzkdv7m",
+	"okz7mhAcLyNJlzmmeErmhMbHi0Bp9LfKy1xrosZ5Ih3OhsIhyJyzHQQVaUYxv5Q0F2PPXUGYY++qsV+z",
+	"pTcjUTBZidbT00GeFJdnUXj1IvihI5jnti7vaY6CTyrPUhvdBPFMSG7pU+cNMWRgyUfYNxTMLbgyoNc4",
+	"DPzs1RPzpWiER5eRati25ok2pn5DY+avBvo4WqEhLMXQQgFH84Bzucvrk0FMRbomKiih+/UZ4YiyGM1x",
+	"7M1A+spGUpK8YvEztqT+lgShxmd5ilAWX07goUkLtTowHPn03qb8ium1RzPMpSoqhKCe4xt5bp8x9kKo",
+	"x1tONTY+22XxxfkXr1DMGAqhnXtdasFago+gaaGGY5rq4jG+IhztHXbQj8Gjh6iHXgaPQFsP6JRw0cp+",
+	"A4lWPEYpgdtQ0ZYXMk58hCcxtEiUOZES9JziZTxjUfCBbMs4y9yneYpmnmf4BwGpERYDQGOCIzE4dkVg",
+	"yMlhdq/ElX0lnai9iliEbiJGp5Ig4gi6V8GSzjl3xz5A86WQJgRpYiiFQQlqYxRiPpSdiZFXtP2KqYkt",
+	"pNJW1U59cgpCVJLzRE4UBXSxjJGPY2wjjOY4FMoP8VHg24KulCGx/mLPSKrJQaaUfsaiceD7clrbCazX",
+	"N5REFdT4J1sin4FwYjdqBynqI2n3N1L6pGO4N/IIbsv2h8YkZHQKpgumDKwUcSinpNhRdGeYqoIcZ9mh",
+	"pDI7oUHSuZjLTYknO21MGyhJK6nDIDvl0tY/GYGB34KYawXfRjeYp4NM6fwJjo8ap8Qn3Y1VJ0fzUJwU",
+	"W58Joq87nAnrhaCWHCAIjDgKs7/7ZRMt79W4BJ+Q9wtxvMB0HwWR/+lUCrXWT4EfkvbvW7EgggANn8Q4",
+	"CDX96rGIVCa2ZREdDrTzQZmcFBmaEX1Bp4g3xuW6mKkU60mJnS7X9x+nr181jNirjutuY5boudXabcVe",
+	"N/lhy7pW3xwUP1jnXa3bUvpRlQO1fkvig1szIGzXAzwi2H9Nw9Xa9Z8kjWdXP/VNS2UR+w6j4Sq76O17",
+	"X3Td5xyvYOF9Jo+9PZyOAV5gFGF0EwUx2f8KWeI+bdA8R5Qbo+9KfHrm0W+yRefe2YIviBdMAuKX+haR",
+	"x5ahD6MZk3RAXxlPfIIDNs8ayp1/GTN2GdY/ZQ3eaLY/2TlxxyP3q+OX5OHW2meYflXJKhGOySW8eEne",
+	"e4T4OefEGWNojulKKxm8gd6EBHNhc6wQnuKAohDHcmUiEkerS1gza9Ds7aZsJPOt5CbxBoIxIz3mHF+8",
+	"FQNxjuVA8rcKp/K+Ey1pHITy4kZei0aC+Hyri9e/KtOdkuiaRE9TZqnNdBMchMtovXzi0Pql/NnktlM2",
+	"J/EsoFN0A9fVEaNToUKwZYRI9vjq3rMqu7FrgzqfwkuYp1Glu/Aktd20286MTkhO9+a9kmddrwZlfhIv",
+	"weyfSfvr7vZyQhj4h8wgSuJixMEh/0o9iBThKMKrhnWhkgPka8soLHgZz9++aFgXt3mDahpcEwquPPCc",
+	"qFE1rF0omlKkkrbpK0jO8Ws65djOhjNl0pVQDKmyBtZTrdwgjq+Jtk8DmjGWLVu+r4KSdvNHnbLKhX2E",
+	"fd1fA9UakXLdGT4aub3YY0YnYeBtS6OY8DjdiQUqvZG3Z6L3Cbw1QAcqbcckTNL5/ZDlGDwEyOicLYiM",
+	"llDDUJO+T/NJT1kbSO1mxvlrTncXH+2a6b5iiTWUv8Q7ZZ/AGtAzXaPnm7PNj+B+Jl2l8be6OzliT9mb",
+	"CNS2YOezRcdKlpHKjIYREn/OfGnGysGcTJxzqn9zTgPqFYhYHN390TGJK5IzqB6UItWnUE80pY7VY7lb",
+	"BT+PiTgrCRXkSq4/tNTLkWlX1/b63SXP8keYB56NTl+fBd4ViYUgfSTvUr2IQKwWDmXExE9JBIfSatQW",
+	"2JJWWiVapF/nXN4d1xXDjXEQchlEJsMkGjEEs14KlcS84rWtK7IyLt91y2XqX/pM0foSImauHZfgLu6P",
+	"++N2x231Oy7ub+U+v+y47mV+AGVGGImXEeVC3QKlBQUqmFKFEs5AcfJYFBEPHMNLkqf+J7tq6DTbmpTr",
+	"XSHquNdnszB29a3EvVL1czhG8qSdExq/TSLhtiLtU/nvUo5umRz9T2Ed6eDiRYhpGpijg1IxUsFeCZsL",
+	"FWhBogmL5lJYJKd/I9kBysa41N9cqkYyq6cmuVOIBKxInkpbsPn6SYs3XiZxbWApqQnk10mGj+2o6Lwl",
+	"hWvssiXrmEv2GFN4O6C+DnyGsDIUyL8vu0F8PT8/Spai3M9c0nXZnvE7nVbb73bHh/3+4aQF78gP5Uu5",
+	"HpOHyu2iBngvW62wkjczQhFGus9S73Rmse5wrp6vDw7quE1N7kq7f9ezsz5Bgon4d2DeSoM2pONocuRQ",
+	"mvSOvPuKxejZ9iybaGmKZW9ml+Tq2Q8/vTgMf3/cCZ8sT569Xzw9O32OPw8Dr+0/z85p1suXY2d5P66D",
+	"mhv5OL97ix7NqVbGen7UXhkZBl4Wy7nAcUwiqgPrz9++GAir2HDxQM6ReCA5AaMZ4zGCCIqiP0dbQpBF",
+	"FdA0/iHNaBHqIhzEOrNh65CD68SLsyl4dathFFYsZef7C2xN9nBmmcrj/QeWS/zJUas1dvrtccfpdLpN",
+	"p4e7vtOZ4MkYdz1/0htbmUW4WXsref/hHYrSxE+3QzEEKkfX5acL/TzfGPoJKWzpLf72+kw9umT7MaI+",
+	"DRen7tFM8lKR7kbKYJK8sDEi6cSXDggzIWHdR4+CyDe/MdIJjIQSH8fEiQNwVeWySrLpBeu6eqbfU/kG",
+	"GxNWdIzWx+KDXNbBWmtWvPoaXjUnauQe1J1oNhdhXZ+GzZt0eWumyvxqpQG3BgVN+ptDzPStFjZLBFvx",
+	"yEUybjaWypyt2eoxNA3s5EvfCQ7NzFSV3Z3lvF0WV6/aHL9/Qeg0nlmDlrDN5wHVfzfLspNM8sizZdNk",
+	"/Ltslcepo2Kb3ZL77I+1YWRA/qaGT+Ct3ESq95q6W6l7B5Nrd7etmmvkM+3WTK+fesMmdNV7N1m+NXwv",
+	"M+k3buJ5QM1fm19yWxenkiZMFLavPMM/WoQu50D1QmZMzmQz7Y1AIUOou+6LEq5ItIGPGwQQDCR9v3RJ",
+	"xKodL+OZcaOWnY3KNfy4nka2tcCc3zApf7aRkrJ94/sNw5TKV3GcsU7wyMduUB9hjkYZP/RAe3qHS9dt",
+	"e/At/JOMGtamEcueKodpbsBqahZGCdnVI0DVOVhyEh0IFhlJY0VaOJI+DWsD8XMtz9gNRRBdyahM3Sh8",
+	"XcCv/Lg5JUPJjHR8Ku1MdLA5iXctAxQHVEnrqh2Il5JFstN4ySKC8Bgy2WcEwVu2NIPjGYngihXTVSmN",
+	"qjddKlX0hjeuhe28Kv/MCMs1jKjkwtS2zEiai1o6Ro0tnuhw1RxZmJbOHv6444Kq7yvHdJbPvskt4vZa",
+	"yV1VcsV3T9gcB7ScJtsf4ruS0TysswNL2qw6uuuRPFWms4Tf6ZAsIZ75fbe9g+6cb7PetDSyUXZSGlw1",
+	"iMmc19Kts+yZKgEQKyT+1lpMSVQznhMJvSFOHtH1yEZL6qsLGDE5+Mc1oT6LHnDkM285JzSWl6R8xm4k",
+	"VMb9DXZO5PyzVAl1cFA+alGI44y0M57ELMZhRahj9pwU76mWbNVXcQ1zX8FCKeKqYVeuuwEbd2fZUQSG",
+	"LlvZJ/ItpNBwEWWxvPdXjsfsKfmAo5BN+UPAUJEHjfxAuoYkyAqbTCChchlKQDyFQVEh3Ooc3hsF4NZS",
+	"rEw0FQhWHMvW8kktaGoh5DbxxjU6LqxQ4KM9jDhlN5MQX5F9mVsr1iNmyA+4oHnyUWZ1ylZF+ZmtgfV/",
+	"f3Wd/sXHZtduNW//ZtWzGkyIuvzADctRZbeWdJ8hRwbkrgS9prh1Exi8hJHGjIUEU/EwxcSr1ZaJmlfC",
+	"lymAXsnDFEuvVleV7aSoe7Xakbh8tV5NkPtKepWxKam+d0wZXc3ZkptwfmUQf0/fF387XfGYzM1f9EVT",
+	"+luZFZjCBX6sxXoacLNSZmb4sWTWCjW+FiYO4NAlH0k4+R/JipcL1ZEJOj9CV2Slgt7gd+RhCjdS8Jz4",
+	"aLyqfTaaw0lGUXY8JgD0tdpTOKYFuahb0cTKetSL1LiosVDl6oyE7OL1NZr88hdokJuK7qBsiHkXYtGB",
+	"CbcGgtTllm6JPX6sP1EmedKENstRHUs2j1tU4yy8yeJJbaej5/qzc7hSKR2qyFhtl/2hplI2fGk+VBQ1",
+	"2MI9f1e5UiJU1APAi1gsQoihjtPA/3iGY1C9uHK7GFhsDwGtDu6N4Xb5DqLmHuWMbfFgSgM6VXtqrQc6",
+	"ffPWLJix/qsz/d6tyoFY//p5FNaQfqKhMtZ5QsLgmkQlXC/Uq/kifsGmtUWbbuxYflpGddUqL7dndjIW",
+	"sAZi1ErADs7ysmMdSFdzv8O7WhnZ1RkSmuDepU9PIUPosfJqF+lHyftYEX8bGurEo/zmHfkRoPuOBhKl",
+	"y4wA4BL4F43JhEl8SuSr5Zdh2NiHg0EvyoJQX1KcL70kWVGmDIjTWfZUuhC8Bh5iAQcRBRRwVBR/ND6h",
+	"8YU1YGYeXFFzkMkfCbWNvZBfuMJim7xRfUlk7Nh1W13vzqodf39bU8FovqzY7aSS19X9zEm5nc3X7oLc",
+	"GulJmY1mmtDjyIzXnO86WparhGI13+ApSZCuSia4ndKYiOm7KIuJbMluH/gZ6dghu+IKreSbBxz9cHb2",
+	"BkliIvFmo9SCM+KS8qb2bDnH1IkI9sH6V95zFbYY0CmaC+miGjBuDGTMTKkoLp/liQzv5SjVh1BAJSML",
+	"eVbSdJYQxrVDUfzocWv4WLCNJOIsJ5GQRSpcSHYWLUPSqOeouCpV3WcsipGOwYNHY/FP0eFVQMEHpiML",
+	"A2+GmAcxz/6m+5StVwcjDkMxPtT+t+oVMiM1i8QMODp5ggIuKDdZKl9dHLHlOCR8xlgM/VL/gEUQVqrn",
+	"HTEWy4skMYIktFLHiIn1YMsI8eViIUYcEzyH80nHy1vXjot7va572PJ6bvuoe9RxJ+XDN4JI8+M/lwDD",
+	"SejayROp4yrLeckJnEwaO01XtRKq75TEGW7Pji6aXLpe1z9qurh35PVwuznpHa4dXqzUkbIQOzU68UqO",
+	"CFJ32nj0lVxoBzG0IMXJa8nAVVKoJMehRMAMUD5NADk1I/iTkP0/vTz7ywmA9ZyUUldO3eAszQyaa5BW",
+	"iAo89swISMnD6uPYvCR/wCUTKd7hJXI/i3Fctp/SkJ9c5sjDBPU3iIXJG61Q2pyROSvzgDjquC2DYIlD",
+	"uOxc+IHgMJ4VdY9Ul9eaNxTVWBp1fjZeZas2ynSIYrBXYQRX2zibMsEfV4mPyYjAkFFMB9fNA+kzqOV/",
+	"yk3oqsLvI2fzVLs9tnCV4DiOgvEyVn+Vflii92WJ8iNZHUC8MZpgL+boURD5ytM6UX4TGVe/N/L0RcvI",
+	"RqNFiGOhuZz4o//8+3/3G2VbIClhWTo0eYdR5GToXOwJGfpva5tOnloEezNtUD3giNBrErIFKe2/7HCE",
+	"lLNAp5qq3h4iLk1DsUckKE3AEUaUOWyhHERqe8TqQld0uOWVOPfYgtSLZDyFV5M997GKTPLy2DT61HLZ",
+	"iC+9GXC72CdzeNZIzN4RYhEa8TlvsGU8Zkvqj7aeUP5+VzzdwOCPxNB2cQjyNTTgtmQKMdeK7arwnhkl",
+	"tR145ra8BcqcyM+6rqKM+ru5wRpS46+mzKlmi7VEyU5e2WJS/iiXZZYL2ERMV6fo2WkdBLHyRQDfOX6/",
+	"NrwSF8IKanqlxkHkv9vKE21GmmZKs9SwVCRFiZ+I0/ylFpCt7IrL+oHdSKSqLB0TGQEepd+XZCnz1Cu0",
+	"sqXM9Cjbs9GSJNFlQgLNsC+T38HvLH1YD4USCShClNwYPZadyEJllheIFT6KYNcwI6Nd26SZOb+LTdRP",
+	"9voOS5C+BMQawwGkaC8slzAsJ/86WcGWscfmYJiBuIB3bV30hkU+iWAltpQQmtdu64mBDD3LaPgPzugb",
+	"Tbo1uCc6RgjtvX32GB323dZ+ZuS56OiIzUt5hC1MNQ37Motxzq5lDvsixOCsVj94bLGCstuZkG4z8FSq",
+	"g8UdrTKaCtdMC0t9VUaLvOM+U3myuMIh5rHU+CGqQ5jf80W8UiZKUUOzrffzMA1xM7dEqkIrCcSNi3Ic",
+	"hq8nUCSvNMwIqk0XxhfMCY/xfIEisoiIYDRtK/k4JghTH8XB3JAQpdWAQCSofmR2v9LdNHBGkgooFBgO",
+	"Oqri8JPT16h36DaRFAhZk1uXm3dbZ25v0G4OOoeN7mHrFzN8t0asZakforLQUXYIN7PLoNM9Jx/ah+cf",
+	"ej+/enf45ufHLlk9n49L73Yll0CnUF4qU7+vJGB5tSC6f/ltuhLSU6Zhh/Vm0K1d1PGRrRcVlez0CHNi",
+	"3V4Uk3O1w4j5K1WZBNZYM4X22fCGVSK/mXZ8GBxpWyloSFoj3tbl5Q0T1zAf9Wh1Ka0yJXv93EqCAWQ5",
+	"e2PdygyBJ4KH5wElXCMmlO8HoaZDixUnZMWB8CLgMS9cAsdRMJ2SlMrCKGDL+idCJSkqjojMmhS3z9sX",
+	"CPt+RLgaXkQ8ElyTBJef13TfbhhW8ZyhSuMxicLzVEF7fEGgFhzmpvdBH0wcBfG+uZ/GSy7Wk1+mTuhL",
+	"cEJjzoMpFd8Y9SnrvK1LLa95u0aDNVpRN1xiR+H5AgdTahZ+1j+lDaU/yYjCzG+EFn/CEQW4knSCa14o",
+	"6Sf7vKxT84VNIyiZbshWOIxXl3FAorK5Z56XDDDzvKT9RcTmDAjOY+xdlXWRf2VtK1XjzL1RMtL8GyXE",
+	"zL1SQs7cGyVDjciERBEOK0eafaFkoNkXSru4wZFfvr3WvFTaVf6lku5KflKGHG9gv+LBlFAN3iMEaqHn",
+	"sheTC/u1b/EYR6qxJY/ZXFBZHB1QKsH8MaWJ/smggP5JUqD8t4S55ZEsNNrlWCf8N8xQA8MVk0zC+C1i",
+	"YTgWrL32YUWD5s+KHsbc9C/p1JJfUgbXP6UMrX+ZBpO4McYhph65xH7xWRxhyrEnF7LQqyaQJ7hIRWEo",
+	"ajXg+N7mfb/2q54Yblj79ZSBy9+Gty7X9i9fUTVRqt5aTyvgHT7L/KZHVmZzVZ7uXIbkqdyzR8xfZY2X",
+	"+1VYjRIihr7697+/eX169ve/o9FBeulwcN08UH4pfvAxqYB4e6D1mlFeqy1TXcs1Vg3PKeeO9LgeSbTW",
+	"+qpRQjypiN8T9bZR9e9Auvp0SRJot6LNcxJ/UcI8f7o1XQ4+JhVzbzfR6DlJCbMjhYR9kSdRrkaztEEV",
+	"lo+8xtTlmUtNnZJrQX2/klPfhXFhNiMHzO9uxlSkveFLaMy0xHXaVjb8RTsCeJr3pizy5CpLRSpohCN4",
+	"tmY+2raA/i5qugkEme/iI0AQIKJe4DGLhJFaGsZTvpAyFMcP4ATA0cqcCIytbCJJml1ZWa4Yh4gu52Pp",
+	"Yimh04YAtcRhkKymrZdQ9nuxFffLhK0vffCc311I3O0MkmS4wxmk6fglz6DzTypqExLVkLYlZfBTHK1C",
+	"+eSSLVRS8TzTwM3s8tlV84cPL/rh74+b4QKw+Npnp7NHpc2VocMU3V2L4MedYxHkx1ulvOhiYMcV/R4D",
+	"eBcI2bmQqqIx8c1DWWSLq3tu1HHbO8Q4qNkWhlEmPrIlI4pABPXQVLJ17XJIKmbRsyyKYzxj/qX4CYch",
+	"u4GXy5B+M4VGLrbEgUijYDZI30L0UWXsS/5OKTeuInFzxXB2pXJZlZ9tyZEp7rO+po6uFQRZOdjzyEIc",
+	"vxCXUeMwK5DT7PkeaHoKxdPLtpYsqw47DIIsY4Z4MKXJgaxYjDfQS41EGaOQYB6jHvJmOMJeTCL+UN1b",
+	"zQmmHA0t5dQgiFEytBCj6gYILo2G1hUhi0xEYvKaNBvzgR3dbiZxee9fvw6HfDg8vfjYs2/3/7ZO1OWL",
+	"kdTlp7T0SlWUUqKYFhWfvMs8vy4G02l+XVeEZWPkWco4atj3wDM1He44V+8OU+30N3VEnTl0qQKyDCdC",
+	"4VHq0yg8Sl1BhUfK/13+UEqnS10PAfL8vSvwo+DIywwn/yQdTf5JOpj8k0J3YkA5b2byU3a6OXdm8lOu",
+	"yYs1HF+R0Fh1p1W8gcpeCte7TE1vrWrZa6VMVrJzKiAjqmHyqgRdeINXHM0xv6qI5lXLsNWk1R1YfRSc",
+	"3EWmGm1yo5m7/TSGVGOjmutdBYxTeZO57hryTgu6JugsXcb8oZT8fa1Mbh35WAaqW3ZWbIpqTLikzpTU",
+	"4Zmud9GcPX/7QiqoN0EYavmXjLaAyZGJWez0dgIWKhh1W7DHUxWBWg0ytMVSZ+RMKRbOlqO7B/ijtUMs",
+	"8mEY0KuyCKQg4nFlUmm5YCLv4cFGLJxFRK5rvJgjpxyR6l81ojq9KFUzyiCTlM51WY2PpEOvKgZnvCkG",
+	"sqahyuCqBYku1+Ez1eu9Lo5TZsZqeubY1UCNYcEYqj1J5YhPQG7NTVsyfRVgkCmxswkZBDKhqqTirlEm",
+	"iSdWhVOsFgRQCFTbY4JiVtsr++1Q+KyHQinLZVAXShLA5XMwAPMEFbaamYAXM3QtA2bAx72MZ4TGgRfE",
+	"q3yU3JCWmmSswgSrCJCEpKO0NGmp2maU2qoHX1kOWVlSzAxePQZLHqSQaEllQRL/JfEDrBLTX4JrRryc",
+	"OGbyZZ62xMTUCVrp5ApLmw8E1UUzbKsCv7lA9DG47c4qQWfj7UBna7n67ojyClXO6g82qYumhgt/bDXe",
+	"JSdRuTx6l0e1tWH7FOiFeeDVQORNOsqiyMoJ25m1Kt3lJfD6xaNka7A1c/q1x292UzbWMwPPJRc9yFU9",
+	"vUdB5D/g6On7ANIBOfx4dhOEAQOhdBpQb1YhZORBuguozya47k+G2KNu5yB964qsHBkfrW9WdUpb2sKC",
+	"eOLoSJJoJGqNCn005HfA02NbSO/GkL6mBKnbA3QD1XKgNLCQ/myCjHQ5oDNWodpsgjA6Pz95gvYCqtNn",
+	"Jf/s6zhPdeco5qC9LrBAd4AeqlAAUyiiHRGFUi93HQQjg4UktEgelKjKLVAHfaiwO87XaRPZU1Yl+0uf",
+	"LaF+wmoF5pJfl1SC1osnWEoHF3Nx3EE0T1KTSPAC6JMe4TwYhwQJFVomBQFIIInlYhs+WqhWNDg42PsV",
+	"Ox+OnV9cp+9cfDccNva/U79cfGzZt3sDQKH8bv+/9g5+/b/DIb/4+/5/lTp0ywsEFKRceutXhnmTHBU/",
+	"O+nVnnPij8ozvJNXNh2Tmebg5bon4ppsMTspR1Th1RIrqxp4YAY7i7cfmhlJHo6iFRq9d9I0NUfsHkj3",
+	"HtmA+DMj79EPL48fO6c/HLe6h5rZxsxf7XCtls7Lzi5Jkar5aZYdGiW1XAorv1ifeFc+urLOjLyZ3KGv",
+	"KOyTSUADqbnre2GOxhHDvgcJPXIjwiZ5RWKp+4l9GZE5i6XEJlFJdAxocfxpOcT+O0B415sdUoVwEBaz",
+	"b3jMFhyNSQLqETMmc9TSUut522ijv+JpPXtR6AC5zATI8VFjG6BfH0CgjJe4wh/Y6AHHIWko1/aDC/PQ",
+	"2NKG23Ri/JBWmN8x9/wxRNJKwAvVGhz5PohhvQT6NnANLHLKbq9KFcxXALHNdCrSKkPHBnqi0Ttm+Bre",
+	"E0YaJC/ttLxZGlTQpooYstItDJZCgFFAYyYT/yA6wwwPU3mQG4nylkwDDmipRdKkzyTzo4Ci87PHjarM",
+	"r42zTxvM4BuvhSNNXhTqd4V8Pp1hMcj8HavQZnXUN50iJW+F7EWJULYRZ5kUmghM8cT+BmycMEQeeELk",
+	"aSz0PZAsu3CA0G1qozqKd1/pFoVOD4FGpbrLE8LjgMoos5ghyHaXsiKgEya0UlBEjEwx3kAnkkiP375E",
+	"si1e5iDZOKezUiSCVyqIbxEup5BoiMUuon5IeG6TPVD/epAZnq3AYYQuLr9LUKs4QCGrlnfaiOfqNrCY",
+	"/iUOFnUjdE9sr/rajeczAUnZob6JgjmOVuhHsmqgJKMyTfg0cikLRugmp+9tGptVleCXd40kQWTpqCsu",
+	"tXMYFUE2+DNJZJRZ2AlYRQaSAmaZg8iH2MrTl6caB0gczmLj69TtwsKUmEPbYS1oY1SbBxRHEbtBvlDi",
+	"lHJSaoc+Y5E2D20UTNCKLdENli9qB6ZWbliEcGqLamwVe0i1fTHRMNGppWlCsOgqpomJKQg5KupEV5vN",
+	"u0qQ7KQq5WacG/3yGoUw1365vxLTDBSNhDYBIA8zHsIzag6kNLFs/eBUg12CfSUTL5S7UTFR8kaCiwnd",
+	"GuIWrp2vgymOWbaKTZHR3hNvaRi4RURTlXYyAp9CHIShYuGIxFFA/IdoNMFBKIwJNBUKyXKRif5YguWo",
+	"gEtlTXMNbLpmWM9JfByGWr826nsVd612kujY7KnE48m2UKJvZ3dYLtxdWDta6CtAPAmbx0xwdyEqGkic",
+	"huh7RJkaSq2CGOIkqtf7zYxxde1hBJoHHMXkfYz2PMyJE1BOKA/i4Jrs7zgguf7pkLbXBW43SePyRb3N",
+	"rHoCmrB2zZO62ECbFEkhzwFJa4Jbl1FZVsKaw8zsSaENJihtCbCbAlfZ6FLNyZ2024saZCtQxSCavjPf",
+	"xttWuAnP9wm23etJyfn5kkRT8mY9MlJZiryCA5mLz9FCYnS9ffYYHbX7h/vSzfhOo5hDhROJ68ERRnMy",
+	"H5NIerPgS5JWRteeLRUuVy3BX28PSa++fAsAsUWnw8s14aOnSuyVBFnlGOE0EZAvq+qgVWg1alzG2pym",
+	"AO0l1321fcVZXUBxvjr7IzLFEYhCdVxxO+OJTs97/Xwk/YO54w8gnCEHhMto5rkKjPIYvSYRlwqUlbpb",
+	"+brj4lTYTiGI9LVyQwMFpELC+BJFOOBleIZPtgaGk+35OMY23BIRH+GQ0alGN1GhtbXMYWhrjaNAY0de",
+	"K61uEggT8oF0lTWuSTR+MEAPbgLqs5uGFzIuHS8AIdSAcEniP2hkPbi/Hju/YOeD6/QvL77bGw4bmR/2",
+	"vyv10irdv1Q/OkmKTMlxSS4UQ+Umrp2b1JkC/XUXwZqSa+M+KuEaczPFpTdV7xJXG0CeOojPgOVvCFqw",
+	"1AGo1Ovzty/+CzW/P4ZwDBu1vj9VIPAsQu3vzxh7ielKuv6MPXJOryi7EbvmWEcHqu8sKO5jfLRuU2SO",
+	"5z/6RGyxES5qKCp3L9qxAzD7vdT5uMdSHEGFurIsgBitDZVRt4/p28a9EgA2EOqRNYFGFElQ5uM3J+CT",
+	"4lLWbzxZi/VhapAkd4J/iYIk93B9KJt4SzBntAZ+MHm/CLHyoeml1JkTaufmrgYzC1x+Ub5TXZUdiofW",
+	"vAwtFP+pQVwTpLE07HpDdaPyei/2OiDf2vGqhWIGOR8Z5hy8Rwv9zsg0L8TXSDx6iPCYywwZeABmjnhQ",
+	"kUq3XX2EWvGxW5RKKKOOLIRTWjLjMVvS+6ubQYpejDoyNvfVrW3N4niRLRlTAdynpvGAq12Y6C5QSBN8",
+	"4siD81QoM2OCIoKF4VKOBLmuekdhDdKaHBlaFgZfJMumGh3la/i5KnZUcNA9M+VpAe07ycAIqAEvV6F2",
+	"nBEeJ/ZXDQ+FaWsY36JFQKfV3ojaZvxGn0vJeA0d910Qz17oCPhy9VDp6+CxFcf8JbyPsO8Tv4FegmnO",
+	"UUgmMWLLGI1XaPQ3TkLixSO4JhH63Lfb7m+33d9uu7/ddn+77f522/3ttrvebbdtXSYnc20RvkHaFG/Q",
+	"UwWgptM5/aBMjdjlLsJocatLifKRbIndTy47rnupsu0vlVu2srbSI+wn+DjDpeu2DiMcRQ/RifweqdyP",
+	"NRWUVOZtx3XtP2E9JQ1JlaeX/dlqLekRaIpXjeCrLMTW8Q7HpOe1j7qHk06rHG1Zbf8ixxYUE0kEySdS",
+	"Tm8RhXKcziFeRlToAjpsXBgRcBQFJfUFq9gS7v5G6ukIqe21AlVB3YojofjXK1WYIgqNCZqRcCEWawIl",
+	"HcfL6VQsC4vQkgqlN8bpOsmxyHD3GiXSjrU7VjxWc87GFSWTC+Rmz+fcLSI2jfBczEIoQStTSTbY1DAW",
+	"2mVVRVNhscV97WeiprUeI6XmtoYhKEmToa21XTJldZG+J2ojVFZQk/2lWNzb7hiz2uWavZPfCnO8EAq3",
+	"RB8CU2SB4xkfUkB3hSJRVN3hRCb63EFafIE/1JYNIBiJUxa8yllaD2kSw2aIdChOsojYOCRz6SSApRBj",
+	"+AtulG2Qf3KqIomcSUBC31zmhKBXZJUiNkri/Vn2RR5kqUzp5MRbRkG8OhWan6RjLgmn3ImWVhw0EPuN",
+	"coAy4iMQr8/ARaHhVgaF9tP1kRhvt7ZVTNzZbRSQC1tvIDrrpTAWmV9VenV+ztXCZfJLkexngB4c60+R",
+	"sN5kHrJgpZVQGWS7EkVP9Q3qN6jTSZ/JgGZxvIDh+POAriGJrMMI+uro3dNHP7x+/ePp5fGTlyevLs9e",
+	"//j0FcRyJh3JFNaSXqBKl+5FvvVMa+z/eHdWjnoq3oeYUVk9bclJdICX8axen7LYWmVOfLrW8kVBaUG8",
+	"vZH8u3FFVqMk1FC+LPHNoEixUtj2aw1FQ1VVgh9SYzgafADUJxiR2OsOwCAiOCuw7zAarmr2zSA9ucST",
+	"k6YTy0LMEHiIqZ9kO2fbh1bKmpcdl0gqswfFnskOqjHus4pM8GzDMn1a7I7aeeEPMgPQL+aHcAs8NGHy",
+	"MAMHr2GhKoPfR3McgFIqw5vgItTSaZHTIJ4txw2PzTUIqZ/8o3hwvKaJw9vJXL5n4rn4guArjji5JhEO",
+	"0TWhPov4g+TLeabIKm8M6THywkACLARxTOTtslChgbkZJ7oRWYsPLanyW0tkQx6jIB5k6luiK0IWHAUx",
+	"H1L5LZTFjGfcThEjYB1sJI9CcKLbiNDlnNum0cuB46QWNGZ+QMSIh/Rf6Inq6l/oEeYQDThD/wLJmLaO",
+	"/jWk/3IcJ/l/8eGxkGhoL/EdBh7ZR/9CowMQdQfXzZH4ay28KbRgAh9AR9WlbKH5bcDQxQf55FT0XWmG",
+	"qewaqp++ymQc6H6T225+8NG4+b49+M+//7dsqukpUigsC12Zm+sdGYtu9A0RXG9JWi4CMUv1YGSnPx1P",
+	"wfWjnlQNAmQSEg9tNFoH4QD1QCsBKeSIWy9eplLzsYo6hGFeNw/KdhTfyAJK9ma6ORaHGHrBprLt9DgS",
+	"s1eVKx1ZuRJ+SnGH42x9ytuN3efnOKRPoUBy4ifwcAQ5v5gKplGeKuAiqS08NJnV3F0oIguCoeayrMGq",
+	"vRwj2HePZyzwCEdz7EPJtwgyyfUWT2r7ia0VhITGgyF1jK4GCCe2h4z7AxtfITcb+vCedAmAkwqHwuAk",
+	"PqjE+5CDDli/xAczY0gRGpV670a2CgtPbSR9WUcQm0xU6dzEhQCFWPUfDUlpIVckoYEbG6K3Y51vLX00",
+	"MvBJqwABkBDwYRB5j704XKEwuBInJ1rKIDgocLrXcTu2ILBRcX6gGx7t26IjfR8S+LIuqgR7IhTTmAu7",
+	"RwUUCKOL+I08qUcp8vcozfsXRjtn4TImSBxDe3wfLiOElB3pqrPwsjzuNc4ro0SMSF5j7I06rovy1Jbj",
+	"uwk42X+o2IgkeASAWREzsWiQO45Gb87PRqLxa8LRSF63j0QXWBwcgozJLa+M+oaFhzCYBkoVIrXCUIc8",
+	"xN6VXNyc+J2SmKNRx21BB4yqcuJpDXExJMh/91JUARgyXD5BbgugD2WeyxSYKYlF080R0F/I4YFSA6Vn",
+	"0TyodS3mUUu8nz+sVFpMAmUNraoEKSq5POOIG6m0fBVaCUs4YREB5N5E6AsBma0MmzbfQbkWJXuLox9Y",
+	"LUh8q7o4o5QTK7SX3ZUSHMLn2pPn76dz7bRaKO8RkR2ZYU8BR2yBf1+ShxDYxJUBk2rUstCp6Oc64ElF",
+	"+Ax59XYDBhMdpIHekFVAyU32A70pxH6EjTZKCr076VkcQs09oRQFcaIy2GIoog/xm8ryAucLozoaQPYM",
+	"XzfQcYzmjMdoElyXVDzGRpnjOV4hPgP/C023HCyu7IaTGO0Jqo7JilF/v4F0pp/4KHEVcSmDxiswEoBw",
+	"OFySBjpGozfHZ49/gM2ga+wLfU/ts6SgfqvV0Cg8kDOoIGOEuBhpFVZfbCkx6KiXnGUUwtku+vD1xb0s",
+	"yC4oNjoXQknFmT9UkfASZ+QmoErpk01xBMfMkkPPXPsYZUuw6QyNZGC6tgI4qMAZKZjUhjypg9+4UDt/",
+	"fvkC7T3BMX7MaBxhKIixCskgdXoBh8pDQLpC1HlrpxUwRAfC/pRv/UhWPwkKv57859//K19OHhyYf8Nb",
+	"B0lzo2BAg/D7oRVHSzK0VPboMgz3xXYTu4yLseyNZEDK91heOKm/xqIFFZbxq5DZF9/DOo9ACEt1INlN",
+	"IwllNkJ7MlRhhdRFyj7sFxmLA2w0+vhUFqRN4MduRzpngZIpiwMp3anHxCHaQKPkQjw9bIBJ5CXoagHn",
+	"x0jxy+ihGR4XSPbwMJRlFBYNvia2RBoZr7R9n9UpD84Ij0f6YjoikyUnQKdFBGW5gIVCxhZj7F3pepSE",
+	"64NHWigjGcZgkFBiHo1SV99InkPq5BEdnPiSRHB/y7XDEnsR49zMgHmY1w0MeJaAo47bgeZk4JTSTNik",
+	"yMCC0/O5feHKFgdlgisCyhfaM3bCA47oYi46UNYdJ9TnyQKcCO1oRJPcw5FQb/alS1mq8bLYQHJcmOpL",
+	"lJwzga+FCAJ9BksKvH16eoYitoyJGJfcpEoBHyjJnaiqMQOlJD0LiZ/QQKuxQofVFQEc+O8IFKSR85bM",
+	"ZRkitXDOW8KJYPBzGrxHXMLz70tu0+op8RHUBMhUpk3NMxs1XVe0nsL5UzRjywgtpJC3AdwrkPE/eVUC",
+	"SwymaCXflIzpp23pE1Kuff4UVZIXtCsYMwTNBJ7S0fkML8hDrS8rZ3ta+6LVkkvxAkf4moSih6Jj2Wdx",
+	"LGGdZhztKZ2v4Y72G0juBsndGrzfN/lfLD1g/MOSgsEzkIawunV4d+bAGH00XsbqRLd1KjiL0BHy8YpL",
+	"BW7ME59pZuZD6xVT1jVsZ3Yd+MQfWg/FMQlamDivO25TNCM3mLC1HnCk7CgkVWqj0TZwpjTQxGkkDkH1",
+	"sjygBBPBda3czAvVptDS+2pXZC04icwWqBR6zNGYxTM08nGMFSf6OJYK7Z5Yx4KNJLmFz9gNV+/um2QZ",
+	"+QH3WOQ/TsHYlK4Mcf8JuNqQntDFMpYMrTPwNDCq5EPllBFz1vsqWgq9A5KLxeKKExkcKFIIYZry85CC",
+	"FygwjDutZu1hQZMgBBSDEPMZFC8X/IU4mcKr+uTflwoiWC1hCLr8kGa2/EM5nBiGA64jqWhGBPsN9EjK",
+	"QsFiMFHBvyRK3E17qdljg8ZiD6mWNzYCd80AHXbQj8Gjh5prm4fyz4zy0OqqXxOf7wD10MvgkY0ixuYK",
+	"70CW9RcaQtd2XVeZOHKO2jQd0lGn2R4pHS0p169G/ICnRvdKLEwaORiACil/kKgIEPP0zOnJvS04Xigj",
+	"FOqCoCC2EYVy/sJWAxWz3UIhuSYhRz4hCzshvdRipG41Nw8doSPB+auuz1+dvxjSvdFQ6BmuKxQJ0+cj",
+	"NCcqxWJphw309P0iDLwgRiOhxYykSSzFILgMrkk0pMCoUo4l+iEUtRHW355SS7iCUZS8wfTmkKPn+w30",
+	"RiqNkjWePn557LQOW0MakekyxBEi7xfi2Ac1W0yIj9JYg/PvXPfYtdH5dy231ZOn37HcBoGv7G45LEl9",
+	"SLJX6vKQvjp/oainFgSM4o4glsQEQb8vxebL1LXXtTzQMawdHKnJRR2LELsmEQ8+CO4BXoCtziglnkZz",
+	"llmbsO+fJMhuDfQ0C+ehFCbJxEJn0ob9HotQRkcY0nLl6iPRyZO3Bx8XSTrn7WgfKK1Q5STTaQeBR9Lz",
+	"UNrzQ5oxtyQOMpZImGQOMhncxlI4Kg1FPCq4jUYfA9/W3pFL8e+0SIIN2qWtkmyleLblprwVSk4F4J0Q",
+	"zd+vA7zTl9gmvN4og1I3eqixL5DcjU0btWzUsVHPRs1DG7VbcAYHVGhCNmrOOnMbtWa9uY06s+bh3Ea9",
+	"Wbs1t1HzaNaZw85sdWa2FIP5zGwSaz/JAEHggOlyGH1MDFMFTaPcMrejhxpkZZQmuwm6KNVgHES+ow4G",
+	"iKPkMZ4vlH5V9k6ggEEzD1O6ou/RGHNy2MnRFdpL2kffoaE1HNKhhb4Di9L8+/SHY6fVPdwTq7BvEBnm",
+	"4bPlOJThZKGw1IRM7oF+Jo8/6SqRVwgDpDM5RikRjLS7UUP6a9WqQz6PVFEGaPSff//vwcfAvz0I2ZSP",
+	"ipamqXxLp4i00E58G53pedrgcJ6K1X8q1yVNjrbRU0ipAFILO5S8j5Nak5H+0n+0Ok7RdG3tbBd7c6Q4",
+	"xTRX9m2TcQTLastGrujPjjEJB8YkmMFRQ4d/vyVxtIJFthOypZaSc5qu9V5xqfcfin7iWUSIzo3iqInk",
+	"udMR/7vAUfxQ7Zg+kjWjTaBKKDMZCXMVoq4HKJMfrHxHCRDGSClRyQIqP1rO6hh9lFIiTldGCIzbEZJV",
+	"60GhOI0x9XHkJ3iO+Q3eRdxGXbGjbdR24X/FaFpoJn6eCdMBzWCm4h8wBOmZh2BONcdVYtcU+lPueXFa",
+	"6YsJsd0AjjWxMeWQuG0a1ObOlbszudhIVyvxqGbE8n/+/f+HTWQqUYbUE89FTzPMEU5wRcULxdGrsP9A",
+	"CMoZJ97lCH2npQGboAD8DInhgNETqeQmQSp78jT6qJTf2wONESE3ojZmBBfmr0dYDA76fdNhKtQEH0F8",
+	"io9GP8Tx4kxZCI66SJFGrnLw6x+lhEj8Mx4L2TKSxtMIFJ2RrdVrOHU9tpCxR9g0KpSdIP3TWo5LIqpZ",
+	"PUSU6cVsDOlTcRSqHYNucGBoWE1X7Z8Zo0LQoRFsUQf0iFEDSd8LT5B8WSgzZLT/wx5S5RaxURjQKydk",
+	"Hg5B5QD7iTLqyNrvqadEeROl3rakIVHeDR3xIbU1eV7LAK8w8AjlxLgFf3lyVrj0ZgtCJW0aLJoeqI8O",
+	"5oGs/aSCiZJrcNsCpQhuwJsNt+FC1viCULwIrIHVbriNtqrdAeFEyTXugfK6SFhYVpaeJyskiRWRlyqS",
+	"d4T6bdyO6W0gyC8ewVVr4q6Vm01hCkmFLb0iAOMpZ4SZNjZPAXXBPgh44hZ5mMFSUcV64xkJhNUzhUQr",
+	"oHliqJ341sCCu205q2M5eyuJVNZlWIWWryAMwI0hbx/ALWqUFVV1R2SaVoKgNiEgSXIYy8diJeJoSZLC",
+	"HfJLCJGQOv7GPAs5WlWy6jYbdKaaTryZorGW27zrZCDoCN6SyYfwRuOq/Vv/feu/4WFDfd/woFZMWrjA",
+	"ak+axPX7Xm98hA/73V7nqH3Y6jY7bnvSIk3f9frjHj7qVz2S5eLMO1/B3a12p3t41HPEP5yO+E9f/Ef/",
+	"3sdjTzC/0LfkhJJIMauPe+Mj79Dvks6k7baazZbbnnRI1z/0jsY93N/0vJgmP7Amkybu9jt9Bx+5HafT",
+	"81tOv+/3nXHL8yfjowmZtEkum35gjVv+EXabbad36E+cDsZHTq/V6Tq9Sfuo2fV6R5i0cqndVsttHTrN",
+	"ptNqnzXdgSv+7xfLrsFsgejx0HcnzUmPOG3cbTod3CNO328SpzU5nDS9/vgIN11Lh3slWIJWZ9ImLb/p",
+	"ueM+7k2OyKHf9TrjNm71m+6kNelP2p7rtXAHd8c90vSPvMNxF3f67V7rqHnY7LpWjtnTKC6zfK7lek2/",
+	"RdqTjtttHraO2r1Ov4sPx0dez+8Td9Lc9LxYk3Zg9Sc9cuQfet1xB7f7rV7zyD2cdEnHb3utcRO7m55D",
+	"+JRQAhkogYU6IFYNhln7PLtXduVJ/TytgTGwjs4Gv8z/6f7y26vfXj5/ufrn2dvZq3cnnV/Onl29ar1s",
+	"/fO3n2avnlx9eP3kRBwKaekKi7NLsUyXcnvnYCyqODC1G4ug8tZ8Oo8v21evXPyT3/vwP83F2yN+VoJs",
+	"PrBq8dMafrQyCPGFetE5fHhrU8ObhiPE726C25eSuzKYMvUCpmdkQ6xFx3WrOkqk/gEcbkZVH/iuWfO7",
+	"TAEg8WWzXfPLfBkfM4wZqpmbIbK/XtxeiM01FyZeomHABUdyHsd4ygFtQHxnXYj2ikrLwUf1rxP/Vgx0",
+	"WgX9n8RBCNVF0FY7RVMsH25nrnmlkt4oVx6ek9jUHDInbt010g18mYV1OzW/TIpAbbWiz0m8fjmF7NPp",
+	"FJXV7tNX9A468aHA/ULjKebzv9PIJb3iLEL8JpDAshCFoM7Lhzk3qXSbk0msbudW4oeK5Zf5sfehO/oB",
+	"Fzbry+zBXU+XBO/WDlJI1c+rpT7+ZZn5s8k2Se07yraD1O9TR8w94KajKG9d2YiSGwJRNhGPbelcTgSj",
+	"dkZVsP6LgMepT90qbOPsmH5gNxJgxBgOhtAlNGOhz5MsELgGSJNA4PrKMvk6SWVtuZA8H8yXc2vQdF3I",
+	"y1F/lYEdlpFplAHjSfITFhG5DtiSJ6BRZUNLorEywzPS+XuuGFQ+PeiifGttISp0DdBENCR4Qb8mKFGA",
+	"IJX+CSSpYUP4S7nML7k1aLZsXec9cUYYBl4aVdp120hBxKFzmoSEWRl0Jqs9kQqUIzQop+MfeU5/3MWO",
+	"qXolMGISQ6rrtsWyJXNorZ1Ds2QO/XQKueFobdkR6rTTcVtNp99y207OyjOH03JdsXp6X2waT0JTudms",
+	"gakfK/S0ky0sMvhA4lXolozS6GDbueP25MjrE6fpt7DTId2J08P9sZNYTbg7VkVcn6ZkEX+eZucp6+Me",
+	"y5muI7bG9ZNw5cSXBdgNdynM8GZ2Sa6e/fDTi8Pw98ed8Mny5Nn7xdOz0+e4ba21LGQ3txdbnG1KJq0A",
+	"UaFEvz6WUodNDFHU+GvqXoIExizvWfmCs6o0SUFq8U+koDaAucq9iqdEaOHyZZ1OC5m3MgJVfW9LhN4w",
+	"hOsOlVUFl7en+FqXLhw10Ct1vRxwiIrzi6eXcZ8D4y4d7Z2FdAIxUE5T/erBKYNB5Lqvz+7pFyWcPg4x",
+	"1UBkjdq8esqyjJpnuSQF7tcLIZ7TzDL9t05hy/MjzFSFe5NkyW/SkiSKO01ni9KJSvnsCQlJUraymsHk",
+	"a9IYeJfBv4fABaJCDxTqBhgOm7km2/cG7UeoGkEC5PwuRcYfQ2wAiYlfpWWkIDp5Hd3kkM1Yz0W1o7Oh",
+	"QgDm6djqisdTtoNszPNbTcF4yqql4l1ZVE78DqyZrdhQzZtv1U0IDsO0cIXik4DyGIdhkvgXSkAzzNHo",
+	"+dNCDMrIKHoKESHjlcxJ2dPFL+xCWOy+jcYrI2J+vIJcQtJAx2AS2xBXbcsYRhnBP1LpE2l3PoOoH1Ux",
+	"o+SWJb91crTZ9gw6ZaeAkmhJnt7V4DYEdKJIZ0qbWCbmoJUtPGK9jnyZoZqt/qHRum+3FuBVJT4KUj0d",
+	"hgqR0H+YI2lYt5/7BDOLamw9+yplzRBI/DNLofsWKVMSZ3b5bkLlRaq6V4kUQTO4BY+IB/GnEDmp1UBd",
+	"iscMeZFpBTbEo1K12eVp2KizmdMx3fd+NBDk2s2d9lRJ/ZcCkyW9NKyafrBPsotSMtafqPlN6eZJK/x8",
+	"fYe42HHp/HfbbxuVy+cQnJDodOOVjA5X+IaQ0zANrgnVEc2mrllrd22hYhq9VqmTN/ekTtrbHtNf4Ci6",
+	"HyvqLNXYv84ttLsSbFjmdYKKhLWf1icjFI0SyQxB8S4cUEoxhfAinUCNIrIIIXvXONiGNEXVCqTa/Oa8",
+	"JHQ78G9HMqZ+r1Z+G47IkF6RRWxm+qikF0gl8WbEu9Kh+DgpBGMkedXRkk3ifXkVecO2KwFKv8+Np0zl",
+	"xKHz5Q7pTyNfBOezKMHu/WrFjVjgu8ibtCzVGncjvKRiP5PCozPMEzBVW8qKrfI8QIAMhtRM50iEWRjw",
+	"mFChek9YhEZJoa2RypgByAQVOj56Ailxgc4yk+XO6sgLY/L3rYfrOm4yDlvYuW8Yj1+9yFVZszKl0axs",
+	"YbPDZmt7Db600NhtadE4MYRstoAYdR1p0VlX8u4Gcwm5Hoaf3RF279sL5oF03Z5tt5dREaN6e72BnLlc",
+	"SoWR667zI2LC45HOvancb5C0DnvLHlIZObxgUQxgJxJyI07vIVvv35f4/2tsHXNin8iETbxLkuKmZ+lC",
+	"13cwnEo6No234R8Z+PzkMvbm5saMuD2Q6Ejmat5uv+NKy56s88sgn0wCGmj0/oWya77cEV0s8rkVAZLv",
+	"SifNlrHH0tqRscy6D8M/uWSAeWxx8BpcXRqCsoNbW7mrbcMdLS+XYU+jBZ4GFMcbLvQ2uZbvtVx0hYmd",
+	"gkRkAkMKMLHrR5OU+ZRFzHTl7KpOjYqJd+lVp1XIW4CKvrjp8t72QI9lxNnF5xcIu3mmsxUa/qIu6ud1",
+	"fdP2NkZ8OcgNpgrnJl/TBeTDakEM0JshVSA+VRhralOgYwVd0XLdNA0Zzn/dPCgZZl4+4FqsVw6EkvvV",
+	"m+BGHXd5cf+HON3vsJGrJqpiqdLaM5/b+q4ThnrKNsag7iwFdPD9DooAKOprjILXp2c8p/UXr6FMabGn",
+	"soyTaFTtmtMILNJip2S/3C4w0LIy6JcICzNBI+aKX8SRR6iGPtragPgEtsOX3+himb4p8V/Blhfcu9uG",
+	"T8KwKyyA46w7H5AoMjF+hYA+ISTWKvdfLkTvrtF5G8+eXCzcHyBW78n20XmbnKQydn3DHaYnC0ZCEw+4",
+	"MgklRBBHo4yDcZQYKAscz3K2ELhU1t1xKvxMa2D931+PnV+w88F1+pcX3+0Nh43MD/vf/a2sItT6GD9V",
+	"/DVO/IiBKs1UMeaUTHeP86uINMMBoBRkKPxQJYTkSqCPJT7DiKSealVjkgOCVqJij5m/esDTqN2M03rd",
+	"Xr4vb7XsOeNxKzqps/t1XSWnfAWWwmb9KSlkCvHHOGR0mpJDmeg7uJgjsTr+13cAST7IceVWwiaQCZ8y",
+	"YnN98K9RVXLNIZON6928kO8SP+jXFiwraVVDf7DLdQQVO3NjxM5sdO/dkz3+p7dWb766O2JwUtVgtW35",
+	"Ig0yXJNQLJM3TW5V1iQAT74BhMu9t88eo8O+2xqgEfYBGkzFpch/ztk1/MtjCwkoB38PqbSK9yUcKLQ3",
+	"J9EUEL51q0ft/iHgLSr0L2VImzC6Gru1/xDQnEYnE+eczpkPl8vOaUA9MkIs9ME4xjRne4dp7eC0rWZr",
+	"k4NMjPDuO7KgSx1D6IxCOfdmCvJnkoH4E/Y/oHCq4jpczBDtYaqww3BsuOjztcVKiLPWbb61D6/eZv8H",
+	"ZxRoCNsk344Dk/+uTAJFhOIMPM+vHy22sAaW4AsF72QNrAOlBauX9AWjIDi8rdhz0wfougU5ePadpwWM",
+	"vWZePBbjMpQ5VXPcOo0ZxBRsf6H5UnSpR1Pu+JOIg39VvyZQ+0v6Nbc9McQn/TqfPGZ0EgaywmOn2aql",
+	"yUbg5wMD4Jmsz/tHUIPlAVLrdFvG1acT2CDvAw7FVHQUmSzrIe3RTJxkUl+GDBLsCxkVFREV1jikMb4i",
+	"Gkgt578h7z2yiFPPLERK6rjJAzNm0qyHn4+c3HTELL9dwfzhoiA/jbDS01RhkH8KQfXFBcf5GcqYwlua",
+	"zgeZhKJKOJE0jeJTJBIVcoi+Zdz8yWyzF5vTbO5mmAn29ZnH19w35Ao5R2RCIiJsggT2JmFAG0WE+jrs",
+	"6C3xmSdLhY8OFFRq4zcJd/0OSniyySQMaAkI1HMSPxGj2si0UEppFs/DDWAuloTU/T9PXj8+++ebp0h8",
+	"YtZCyv89Zv7K/DuCufAF8ZxlFH4/tMz5DC3z1QN4N/NLvrWDtLvcFskbSKVbIV0CiaMDTaShZ29O0jdM",
+	"tlnxmMyVyBJrLgfagBL4OGSUNH7jayLPBAFajW6jo6p7JJ+h8ZL6IUF7L0/O9m0AizVLxI8DiqNV5Rqf",
+	"Qidbiid8jeXgCoZO8qte+IO//x/FiX8/2IXY8u+1RNZcH1VRe0ZwGM8+VG8yM8wmAcfWoLuCnjzBLPRx",
+	"jMeYJ+4EG3CCkpSdUjr/AP3f/QiQkYmJEZmA1GgVq56oV6OporeadnG+EUHLBQj/rtvecuRLAz+pdArm",
+	"C/c2l2TsaWkRWLQ8N8lWZIJTFQ/lqmg4UP2FrIVA8Fjkc7RcCIXCLBGTLxeOVdkMQfLfl2SZQjwnGDcK",
+	"xAy+H1JdeieNLy/W+Lhhy9CXRpIsVBPIsFUW6VIlA1VgM4KBEn9Ib2YMKpDYCFxvqiSsLSkHoXQN9DQZ",
+	"B5Qy8cl8wQQX6BTRUeCPBhDDBuCDYzJhERnSPbgNRwRHYUAiCEuAKpJiaGmVyOTGCZDb4K0HXEfTj/yl",
+	"ZDIyQMIyGKnii4pkalY24gyK83hXhPpQ1CYiXPxTV+yRAbGqWFYQIz/wYYbqKhDKL4lZDKn4GLJnpKdO",
+	"lgeluiFVJU22I6tDJpdlXOfFynqVVQbhCSwbXBc+AlfOXQy6+IbpUHxjhxEdnf/R8lW6C54DTN+g2XXd",
+	"BN1WduaDU+rN25NXz52mC9sEELjIdewAhpXrus30fjYiYv3FiBopUJbCNouC8TKWI/N09SprYPXGuEO6",
+	"40OnN+76TsfrYKfvt4hzOGl6Lm6N214HlL5Ct8a1MJ/zBlvGY6ntbYOiVSB4LZDI1pYrARzpZ5bBxDds",
+	"25lVMZ60bCthcoV/aVvkfUwiiiX58gtRHx9NuqPTvppb9dXSfR2qNh3RqNmXGoMYwi5rQvz8qlTcK+uK",
+	"BFJogdDMS0spRTOW9jaQpZoqJ9klVLtD1ztWG9WyLVWPQodo8F+bF43AH6DMWklBwlF8E0gpEmvJvBVA",
+	"vj8P6Fo7TVcPA5mtSu5BN2C+xjcsqVehisuCrGvcC+LbFkSGahll5KUsvpzAxi4hrHvRgA8HiLJcBQbk",
+	"En9y1GqNnX573HE6nW7T6WEhYiZ4MsZdz5/0xvdH6mM0gpGMkvJfukKEbYxJUDxbjFCX0VNnf+OegVql",
+	"HgCJiYWQBPMMlLajEEGpuqOg8UvVnRp6TpJzmtduUq0Gp6VvciXCUKFC2JDKEmFBPMiUpDFj3UXTSUX/",
+	"bDXlBP9JLM9DyStQk3m8GlIZADQyinSOjEQTPkJXZHUgq+7hKQ4oj9EoPdFGqnigkWIDd6ZDquvYqPNO",
+	"axSqD5M6QZ4xGrAN0Rxf6dqOQkNK1avBkGIK+f5hRLC/UgUnN+tNJv2VitQweDeK2A2XZfgmmDpsCQHM",
+	"Qn2rw84bdJo7qTOpbpEt13FnzeJzqUE7aSVfRCH5pGrHjorAWh3ANFtSS3Xd+f/54U8/3WH4BzkCpXeG",
+	"Lcif7AikhWi8zMmXgtCL00/NiB98TGpv3B7cGPiHpQ6lF2ANGqlnyGN0EkwVhLMqhj4zhCwL/QSxvOhD",
+	"Sg9A0bKRB3pHh9LTksxuKR5//WjJk1mHkKaFNiWcccdxm47bOnN7g3Zz0DlsdA9bv1iGZVMuFRNB2wjZ",
+	"Cofx6tLDkd9YsIDG/BL7MnE8UOjKQad7Tj60D/sfPvw8nR2++fmxS1bP52NBIBnLmkA/wXJGUxJfZuuM",
+	"mZnket0ODMRqsFbVTJXkK5lqx2n1z5qdQbM9aB01jg472anmcauNKbxv/fM9+yH+H/9R+Obow+Sq++Mv",
+	"vXn33c/3NAUOt8BizS7l3oHlM9oOA7BRYhbj0Bpsg1WR1mx4ozaBZjzBhG8V58HJXiId3hq10HwS4yBU",
+	"keJVW0LnqSnTSO2M+oZJukeKArm1zedv8GqugDngDK57A2W0IMdefSH1s5MS1xE7/NcLO/vjOujrd8V0",
+	"VoOht7+SepNUFaoOsy+Hs8os4TqxJT+/j4SyMpGVlVQbJZDxs4w7FPt1N+FxH7tJ0uatQZGS7fSETAKa",
+	"CdQs0P6+4yY2U7pUULZdcSY024Nut3HU69c4EwxpuQZO/94E/n2u2a4y0Iz4zC1kXZ013Vwn0iOlNKO/",
+	"hMCsqRFmxrBeLdxZ5Kr04XeFELaMzN1Sczz4mCBW1krzwNuL3O0zPjS7UoaUmEDBROZ/qLrzsGc5nyzD",
+	"P+W5rGtm3/+5rFJGNjCJXYkqEwXkerdlzuSOfJP4n0ziPyfxpxP337ZRmguzcQ/trNxuBvfN5cysi0mu",
+	"2qpDOqRQgmuoNsHQGkmkxMS0Ucov3GOxaxLdREEcE9pAJxO0Ykt0gyWMBPZ9NGeRvveyhU10HfhkSHHI",
+	"mXnZnIY3K+9wQNfwHBrJTQ04jboioIwF2BDAbDAhkOFTK/TaFVkmTf4IqrukQk3VvXJBVAB0Eh/8eVX5",
+	"dU6PupI9XQst1p9dNX/48KIf/v64GS5ArLfPTmePOn80sa5X8C6SXePbflPoq4+IP5BCrwpW1lDozSDT",
+	"tXHkrxeEHr85QT7zlnN1y5crSYk55ECWxgeqz8XzuytxegyZzR7QCYMYoSAODbx88MeSiMuZNBtuA6qC",
+	"q3lbA6vdcBvtbZAG8oGVCWnaDTchT8OqAUmgib/C8zClXjZw72wW8JToe+KV/aoAPrO9e1jMfx6/fLFu",
+	"McXz7RZTD+yvvpgbFlEQrnIR1VWSI6+S1kTN62KIEImwjGeExnC96aMlJ9EDnruU4rkbGAjt02OC5XnA",
+	"kVqYIU2LMAvFDo2EPBk9TH8QljIEP7JY4rv4AH6Nqa//IqMy9QrCCl4EPD6TgzuVY9uE9/lqOR+TKCny",
+	"KmYuNYoIjq3qImwQpF9ahLa5bdVZYwxZwqIFidbWm11TCre5XSncT1CCNrkMyxVE7TrukdN0z5pNWRC1",
+	"4cq6oaD+6OtvB3fHh06n13edfqvdcbqHR72+i8eeTybp/NVhy9HxmxPB9pJ8T9gcA7XErlmoV4QqVCws",
+	"WjUWwejAVrg5bnltv+OQ7qRyPOoaiXw9s50TGQciGRCYTa5/M7kua25VfVzs3szO3VyrNbdZtohYEJ3t",
+	"ErEgvluPrYVhHmvun3KDNuuvik/X4Km+JVNhCUfCfM5FBegb8aKwlkVRFGKiRLbLfPqAp6VR9nQIliw/",
+	"4Km7RTaZoCWNA0DkUcFZIKTj/Uo5LP2+mfW8k52r2TojX3bcFXfiSjmxeoFGzfuY5F9fmtxlOTbhtuYi",
+	"7r6EhEiQC7bgBE+DGJickMYwyTVK/FWREgxwP6sWN4VB2JK8ayOWfNkxZMPk+1aBnJRJrNXysCXBGlvE",
+	"LIkBbbRl14lcdf+UHU2JzBXqsRjbgVi56nDdp+8VLogZpPuAq5BWMsdCSKo61DdCkk4Av2cMGbIoFmNE",
+	"ezKsXDw5Qj5e8f1GuQw9Xsazc07uVkFRTCqb0iIGaQ3gwX8bXiLQk+Wo1dPL5O9teUiMPFMo4r5dcrFc",
+	"bWNa6heLrP4xGz/3gtfBP07OP5w0XwUn/IS+7XqPTw5PrhY///T4H/0GWf2j6bV+Wp2++x/x4uzlu5PV",
+	"CXUbXiuk4/kz1//5H+GOk5bTWiOWfHE+41AmYngsitI4nV3l0rYRkyoJo0K4KP+ZOdZUrBjXFvckVkq6",
+	"Q3sBVZRRe4pFyZbavw/xkabCGgoTCKcK2XDd1F5UJxMqX8OIzsFoyu+yFrMCz3yBI3xNQofHq5CgkVCx",
+	"FYBKGNArPirBS1Dx+0Zg42lmeHUKRCqTV9q7n8Ha/YHdoDmmq1zSAZYjmbHQ55WjAKlUOZLuH8biXX/x",
+	"23XcNsREHkrFKXs1wNWiXipluywwstlqd7qHxnGv9HKpoYl157pc0H/+/f+2+r9UzzPH23Hco7NmNx1v",
+	"jesGPREwGIGFAa5WcLzxqdAz9ZuOmjIonJWb7r8E3b9vWrYV4ntripL3sTWA0ubWIiLX8t+3qaULdeBo",
+	"fJmYuZOISc4So0h/Vqhpu49JbFrN58DTMdvZrNYCokQ4bLavSyWX2JoSOQ9W82fnLY7Ji2AexM4L6Qso",
+	"H5H65qD4wa2daeWtEPlUsM0WLaUfFVrjJN6uJfEB0KUe4oqicEHpb7Xqf/yTOAJxDn+s1a/fQDJ++W23",
+	"FsCM+vaURNckMjBvMugv6qXjRVCaFQA+jVJGMb3QWhBUOzdONci0OAjO375QOW7C9kTvgnjGljHCaMQV",
+	"rNgei7S9oSCFGCX7CKMIU5/NkXwPBXxIp4SKI5P4D9WvXF323+AVR3PMr2RwQUKYUvAxNYNMKK65m+6k",
+	"pGuxUCsut/J4ABPeuxKPFjjySNiQABGXRlG5zceFrC7nyGFsKebvRS59Sg+LJtVGGKjq4Vn3Msmn9JqE",
+	"bEFq1p3J7KyvSgJvIcd2gcuqEt5uu/7Hz1g0Dnyf0Prgb+rLgm3y1Rwbyi9Txt7l58Y6I2wXvPfCjiqX",
+	"95k44IK8rwPnX9YfoPsn0PDf9KlPvCVrIeCpLzNBN3+KraSip+tvpYpA6td0282RRk+v3xnbmtWZKfzh",
+	"j+qv/oj+tqnvf1M/J/FWO3qjl+/kiQ5xKeVXdAz4GBAKnSSkZ44s9fUVWT3gBjyJrjDQqahhFPhraxeV",
+	"YOqvDxynKZZ1+ckqjEJKbhAnsXiLN9CI6rL6ehwPVZS2RrgeUmER6mDueEZWwkSEkPLE4oRaTfARi6TJ",
+	"KaEklVsotTjRIiISRnKdIZkJAb83Q1Lac3c1IwuPlD+w7JHSYsoe5azPLczTcxUTrMGfVQGCGraoGqlD",
+	"qA9Z8fdkk8oBfZq7LE3cP/xBl4/U/maT/lls0p3Pym/GbJ3DOhsTj05rGbNpMmtsBrSolNbK+Opk86nj",
+	"TZzLhXCw8lAwxG6k+74k1uA+EyF1ZsomgQYdb181IPfZWp1cxlQjQAH6YsE/dW+qt9+z8Fl1JuHGWMRi",
+	"ZREjBnGTRpnjOQkMqwkfcDQnmFZVtsyxfL3ylsslKJN1VcZTojBl88ByoOQmpStLQyIzAZAP0Yguw3CE",
+	"/IDjcUh4ilWXDZTEEiApo1uikGDdjR6AThisjJ68v/xANeTsJbUc/OMU/Q1uOoF74g1vWv3e0WG30241",
+	"Xf2vrUNB1Lw+pU71BxBBeW1JiqK/vhD6bKF96tStlmFwymooNX7wMfn3iX97kACmOxvxyAzwXMAR1yDv",
+	"ZB7EXEPoognAXwr7mBtw48JSJou45Nh9FES+EMLHeiAGMNFa2fuahiszfVmHVqphVYXOqMfWlsV5TtVn",
+	"9xEuU3rNGUFV9rKJHlN0+vIUqcg08JlzlTIlMehyWNbqZ4lD+iNZATOkGJe2tQhxLE6TEwMR8FRi6AvO",
+	"UjMdpOPcCok5v5BV8RWAe67fTWBQ62MZyDIy+u/Gcpd6L7k2UqTEukp7roE8rHNxIwP0SXUEQZEgxoYe",
+	"B5G/A3jBu3S/q2IxldJgu9i+FwlcfdJImkaRi2oLqLzLBRcaFCpHbzDnaETJ+/gNnhKQbiOA3EeYD+lo",
+	"kf6o0zrEuxCV81AhDWhPlAQqgOpCkCVWolBoObNLeOAdIvXuLzGttKh6nnw6fS8i1wFb8rU5cwmBM8Ob",
+	"4/cvCJ3GM2vQc8WgSst93m+4YGYS1sB6+dvx6tVj9/3LU3f16qf/ef/yA2u+/MDcV0HHffXk6sOrs7d4",
+	"8uTK/efZP+av5i870lZLxGcuVaTjNJtOq3vWbA+67UHnsNHp9NvdFHzRGshg8IagdYQ9Za+aYM4yLxyC",
+	"Dvsd3Jocej2nc4SJ0+k1+86YTMbO4VG36bnN/lGzDciS0RTT4EPKf5NJE3f7nb6Dj9yO0+n5Laff9/vO",
+	"uOX5k/HRhEzacCgVpa+dFjhRTkzbislcSHHxXjEfJZlwZ9BsDdqthut2O/1OMVpRV71Ui3Nw2BuTTq9L",
+	"nO4EY6fTPmw7Pbfddlqk7bfah72264u5GSLDGljjln+E3Wbb6R36E6eD8ZHTa3W6Tm/SPmp2vd4RJq3t",
+	"TpD7DNL7qk+TTfFo93KgbBPJxihJEcxleReprCG10SAk7fjVE+IPUix4nQkN9VNuZoQOqUylV7rmXFbR",
+	"qZL6nyZWDUTGSSoxSgqm1BMsH60rsYAZDU3XvaqHRn5RJTaCKQ3oFPgD4tnasaN+c0Sf9yIOttjX1Qvx",
+	"RYPcBI/c7TKhckpbhMGo0f6BJFYd81XQbleH9z1KOxVGhTfdFSuBt70OnEAtmmt8crdoq4eIMjRZRpAn",
+	"aFSlAVkXMxTE5dby54jF+lqPTRVEVJeRNmIxsopgoiQIQXNe+VL/ISKLvrh8/HrZ8TmJt+DFO2hxtVEN",
+	"s/JPqn9Qf6oiVKVi+A0EgD06PAHhMGQ3HIALY6Z8xrBBzt++sJUaOFEqIpsgPKSluwpTX1bRRJOAhD5H",
+	"YSArtKNUF0JLTnxARjRzHg1IxcaQ/pMtkYcpAojEOdZtmF0FVBUdGq/0JaQuqRovuWh/pF8ZAZ7jsfRV",
+	"qIGVBdo8zFYQGiB53RKROROyJKPz6juWKMKrITVL18+r9OBPE2rjE5hkPtwmMVk1EYDvxUTOozDzZrkO",
+	"qvLnHTO65b710WqC3CqF9LMEtPwx9E99T5OiM4erb8roLkJ7reD7lMroQcim669vzGYeZIodKX0EXKgS",
+	"jsFGlNzkU7Nl1TG2jD02J41tnKwvxNjq+lnFRL5S96pdes9lrBSg8gYcDprKzsl74i1FA+peZ0tJ8jT3",
+	"+Sfx+pouWxzHZL6IH8tiai0778M9BJdm+6zpGpniuUEOLCW7LBuOE/nzYyiC1RKkVpsZOLU9cb0W7mCn",
+	"O+4Rp+MfeU5/3MVOp9/utY6ah82u27m715JNNzsuBa9/81MWD6VQCow/hpYrpxRdl8utYxQyD4cooDzG",
+	"1CNobzRlKGYsRDHmVyha0hGg26S6zuDgAL6ZMR4Pem7PBVVaTbZ40XZNKOGJlK4qr94wrrkl4GVRnBzL",
+	"kHVu1Lw1IUcmLMrilDbQM3X7JkU9k3Wsja6wPw9oSU9Pk3t5oagmGEHshurC2raWa1Ihz+vYCpJcIpkL",
+	"xdYIp5fF1oqdpti/KAXxRcdvTtJCm3ujbYpsyIVT3eZKfmW7hjp6rzKRUEa/uZntjaoP/f/8+38zvQLr",
+	"F/szi5i+I2PRlw69xFModv726emZ6AkvAjFP9XS0D2t/PIXlSR/LH/RbchQIMFi4ra9YOZ6bd/Upu4mx",
+	"MBhLyUhbL16mJVZVFBWvJkxVfmOGKGm2dZHFAYVKKBwFHNGU6U12SBCvRjYa5eBh4ackSDW/NDLG5vbi",
+	"9v8LAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -26,7 +26,7 @@ var maxBodyBytes = map[dialect]int64{
 	dialectShipping:   64 << 10,
 	dialectArkyn:      16 << 10,
 	dialectSO:         256 << 10, // Headers and Properties dictionaries, XML is verbose
-	dialectIngest:     1 << 20,   // event payloads
+	dialectIngest:     8 << 20,   // a batch of up to 5,000 events
 }
 
 const defaultMaxBodyBytes = 16 << 10

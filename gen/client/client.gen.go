@@ -1094,6 +1094,12 @@ type IngestEvent struct {
 	Type string `json:"type"`
 }
 
+// IngestEventBatch defines model for IngestEventBatch.
+type IngestEventBatch struct {
+	// Events The events, each as `POST /ingest/v1/events` takes one.
+	Events []IngestEvent `json:"events"`
+}
+
 // IngestScope Deliver only to the subscriptions of one project, workspace or traffic source.
 type IngestScope struct {
 	ArkynTrafficSourceId *openapi_types.UUID `json:"arkynTrafficSourceId,omitempty"`
@@ -1110,6 +1116,15 @@ type IngestedEvent struct {
 	Duplicate  bool               `json:"duplicate"`
 	ExternalId string             `json:"externalId"`
 	Id         openapi_types.UUID `json:"id"`
+}
+
+// IngestedEventBatch defines model for IngestedEventBatch.
+type IngestedEventBatch struct {
+	// Deliveries How many deliveries the batch queued in all.
+	Deliveries int `json:"deliveries"`
+
+	// Events The outcome of each event, in the order sent.
+	Events []IngestedEvent `json:"events"`
 }
 
 // JsonPatch A JSON Patch document (RFC 6902).
@@ -1996,6 +2011,9 @@ type SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody = WebhookMe
 // SuperOfficePutWebhookJSONRequestBody defines body for SuperOfficePutWebhook for application/json ContentType.
 type SuperOfficePutWebhookJSONRequestBody = Webhook
 
+// IngestEventBatchJSONRequestBody defines body for IngestEventBatch for application/json ContentType.
+type IngestEventBatchJSONRequestBody = IngestEventBatch
+
 // IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
 type IngestEventJSONRequestBody = IngestEvent
 
@@ -2452,6 +2470,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestEventBatchWithBody Send a batch of events
+	//
+	// Records up to 5,000 events of the account at once and queues their deliveries, each event
+	// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+	// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+	// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+	// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+	// may occur only once in a batch. The answer lists the events in the order sent.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+	IngestEventBatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestEventBatch Send a batch of events
+	//
+	// Records up to 5,000 events of the account at once and queues their deliveries, each event
+	// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+	// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+	// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+	// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+	// may occur only once in a batch. The answer lists the events in the order sent.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+	IngestEventBatch(ctx context.Context, body IngestEventBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IngestEventWithBody Send an event
 	//
@@ -3510,6 +3556,54 @@ func (c *Client) GetDocsScript(ctx context.Context, reqEditors ...RequestEditorF
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestEventBatchWithBody Send a batch of events
+//
+// Records up to 5,000 events of the account at once and queues their deliveries, each event
+// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+// may occur only once in a batch. The answer lists the events in the order sent.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+func (c *Client) IngestEventBatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestEventBatchRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestEventBatch Send a batch of events
+//
+// Records up to 5,000 events of the account at once and queues their deliveries, each event
+// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+// may occur only once in a batch. The answer lists the events in the order sent.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+func (c *Client) IngestEventBatch(ctx context.Context, body IngestEventBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestEventBatchRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5441,6 +5535,46 @@ func NewGetHealthRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewIngestEventBatchRequest calls the generic IngestEventBatch builder with application/json body
+func NewIngestEventBatchRequest(server string, body IngestEventBatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIngestEventBatchRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIngestEventBatchRequestWithBody constructs an http.Request for the IngestEventBatch method, with any body, and a specified content type
+func NewIngestEventBatchRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ingest/v1/event-batches")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewIngestEventRequest calls the generic IngestEvent builder with application/json body
 func NewIngestEventRequest(server string, body IngestEventJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7031,6 +7165,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
+
+	// IngestEventBatchWithBodyWithResponse Send a batch of events
+	//
+	// Records up to 5,000 events of the account at once and queues their deliveries, each event
+	// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+	// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+	// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+	// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+	// may occur only once in a batch. The answer lists the events in the order sent.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+	IngestEventBatchWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestEventBatchResponse, error)
+
+	// IngestEventBatchWithResponse Send a batch of events
+	//
+	// Records up to 5,000 events of the account at once and queues their deliveries, each event
+	// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+	// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+	// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+	// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+	// may occur only once in a batch. The answer lists the events in the order sent.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+	IngestEventBatchWithResponse(ctx context.Context, body IngestEventBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestEventBatchResponse, error)
 
 	// IngestEventWithBodyWithResponse Send an event
 	//
@@ -8811,6 +8973,75 @@ func (r GetHealthResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IngestEventBatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *IngestedEventBatch
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r IngestEventBatchResponse) GetJSON202() *IngestedEventBatch {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IngestEventBatchResponse) GetJSON400() *AdminError {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IngestEventBatchResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IngestEventBatchResponse) GetJSON404() *AdminError {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IngestEventBatchResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r IngestEventBatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IngestEventBatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IngestEventBatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IngestEventBatchResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11306,6 +11537,46 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 	return ParseGetHealthResponse(rsp)
 }
 
+// IngestEventBatchWithBodyWithResponse Send a batch of events
+//
+// Records up to 5,000 events of the account at once and queues their deliveries, each event
+// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+// may occur only once in a batch. The answer lists the events in the order sent.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+func (c *ClientWithResponses) IngestEventBatchWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestEventBatchResponse, error) {
+	rsp, err := c.IngestEventBatchWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestEventBatchResponse(rsp)
+}
+
+// IngestEventBatchWithResponse Send a batch of events
+//
+// Records up to 5,000 events of the account at once and queues their deliveries, each event
+// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+// may occur only once in a batch. The answer lists the events in the order sent.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+func (c *ClientWithResponses) IngestEventBatchWithResponse(ctx context.Context, body IngestEventBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestEventBatchResponse, error) {
+	rsp, err := c.IngestEventBatch(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestEventBatchResponse(rsp)
+}
+
 // IngestEventWithBodyWithResponse Send an event
 //
 // Records an event of the account and queues a delivery to every active subscription that
@@ -12925,6 +13196,60 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIngestEventBatchResponse parses an HTTP response from a IngestEventBatchWithResponse call
+func ParseIngestEventBatchResponse(rsp *http.Response) (*IngestEventBatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IngestEventBatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest IngestedEventBatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
