@@ -33,7 +33,7 @@ import (
 type Config struct {
 	// WorkerID names this instance in leases; default host name and process id.
 	WorkerID string
-	// Concurrency is how many calls are in flight at once (default 64). Calls wait on the
+	// Concurrency is how many calls are in flight at once (default 128). Calls wait on the
 	// network, not the CPU: more slots help slow targets and cost little.
 	Concurrency int
 	// Batch is how many deliveries one claim takes at most (default 64); claims and outcomes
@@ -92,7 +92,7 @@ func New(conn *sql.DB, cfg Config) *Engine {
 		cfg.WorkerID = host + ":" + strconv.Itoa(os.Getpid()) + ":" + uuid.NewString()[:8]
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 64
+		cfg.Concurrency = 128
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 64
