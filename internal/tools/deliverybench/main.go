@@ -194,4 +194,3 @@ func newReceiver(hold chan struct{}) *receiver {
 	}))
 	return r
 }
-
