@@ -36,11 +36,12 @@ type Config struct {
 	// Concurrency is how many calls are in flight at once (default 128). Calls wait on the
 	// network, not the CPU: more slots help slow targets and cost little.
 	Concurrency int
-	// Batch is how many deliveries one claim takes at most (default 64); claims and outcomes
+	// Batch is how many deliveries one claim takes at most (default 128); claims and outcomes
 	// are written one statement per batch.
 	Batch int
 	// PerTarget caps the calls in flight to one host (default 16), so that a slow or hanging
 	// target holds at most that many slots; it is also the keep-alive pool size per host.
+	// Claimed deliveries beyond it wait for the host, up to two batches.
 	PerTarget int
 	// PerAccount caps one tenant's calls in flight (default three quarters of Concurrency).
 	PerAccount int
@@ -95,7 +96,7 @@ func New(conn *sql.DB, cfg Config) *Engine {
 		cfg.Concurrency = 128
 	}
 	if cfg.Batch <= 0 {
-		cfg.Batch = 64
+		cfg.Batch = 128
 	}
 	if cfg.PerTarget <= 0 {
 		cfg.PerTarget = 16
@@ -143,7 +144,7 @@ func New(conn *sql.DB, cfg Config) *Engine {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
-	e.limits = newLimits(cfg.Concurrency, cfg.PerTarget, cfg.PerAccount, cfg.BreakAfter, e.scale(cfg.BreakFor))
+	e.limits = newLimits(cfg.Concurrency, cfg.PerTarget, cfg.PerAccount, cfg.Batch, cfg.BreakAfter, e.scale(cfg.BreakFor))
 	return e
 }
 

@@ -7,18 +7,20 @@ import (
 	"github.com/google/uuid"
 )
 
-// limits shares an engine's slots fairly: at most perTarget calls in flight to one host, at
-// most perAccount calls in flight or waiting for one tenant, and no calls to a host whose
-// breaker is open. Claimed deliveries a target has no room for wait in its queue (at most
-// perTarget of them), ready to go as soon as a call ends. The engine leaves full targets and
-// tenants out of its claims, so a hanging or failing target only delays its own deliveries.
+// limits shares an engine's call slots fairly: at most perTarget calls in flight to one host, at
+// most perAccount for one tenant, and no calls to a host whose breaker is open. Claimed
+// deliveries whose host has no free slot wait in its queue, ready to go the moment a call ends,
+// so that a busy host is fed without a claim per call. A host whose queue holds half a batch, or
+// whose breaker is open, and a tenant at its cap are left out of claims: a hanging or failing
+// target only delays its own deliveries.
 type limits struct {
 	mu                    sync.Mutex
 	total, perTarget      int
 	perAccount            int
+	batch                 int
 	breakAfter            int
 	cooldown, maxCooldown time.Duration
-	used                  int // calls in flight or queued
+	inFlight, queued      int
 	closing               bool
 	targets               map[string]*target
 	accounts              map[uuid.UUID]int
@@ -29,34 +31,34 @@ type target struct {
 	inFlight int
 	queue    []*call
 	// subs are the subscriptions seen delivering to this host; they are left out of claims
-	// while the host is full or its breaker is open.
+	// while the host is busy.
 	subs map[uuid.UUID]struct{}
 	// failures counts failed calls in a row; trips how often the breaker opened in a row.
 	failures, trips int
 	openUntil       time.Time
 }
 
-func newLimits(total, perTarget, perAccount, breakAfter int, cooldown time.Duration) *limits {
-	return &limits{total: total, perTarget: perTarget, perAccount: perAccount, breakAfter: breakAfter,
+func newLimits(total, perTarget, perAccount, batch, breakAfter int, cooldown time.Duration) *limits {
+	return &limits{total: total, perTarget: perTarget, perAccount: perAccount, batch: batch, breakAfter: breakAfter,
 		cooldown: cooldown, maxCooldown: 20 * cooldown,
 		targets: map[string]*target{}, accounts: map[uuid.UUID]int{}}
 }
 
-// free is how many more deliveries may be claimed.
+// free is how many call slots are free.
 func (l *limits) free() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.total - l.used
+	return l.total - l.inFlight
 }
 
-// busy returns the subscriptions and accounts that have no room now.
+// busy returns the subscriptions and accounts claims should leave out now.
 func (l *limits) busy(now time.Time) (subs, accounts []uuid.UUID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	subs, accounts = []uuid.UUID{}, []uuid.UUID{}
 	for host, t := range l.targets {
-		if room := l.room(t, now); room > 0 && t.inFlight+len(t.queue) < room+l.perTarget {
-			if t.inFlight == 0 && t.failures == 0 {
+		if !l.targetBusy(t, now) {
+			if t.inFlight == 0 && len(t.queue) == 0 && t.failures == 0 {
 				delete(l.targets, host) // nothing to remember
 			}
 			continue
@@ -71,6 +73,11 @@ func (l *limits) busy(now time.Time) (subs, accounts []uuid.UUID) {
 		}
 	}
 	return subs, accounts
+}
+
+// targetBusy tells whether claims should leave t out; the caller holds the lock.
+func (l *limits) targetBusy(t *target, now time.Time) bool {
+	return l.room(t, now) == 0 || len(t.queue) >= max(1, l.batch/2)
 }
 
 // room is how many calls a target may have in flight: none while its breaker is open, one to
@@ -96,35 +103,46 @@ func (l *limits) admit(c *call, now time.Time) (start, queued bool) {
 		l.targets[c.host] = t
 	}
 	t.subs[c.row.Subscription.ID] = struct{}{}
-	account := c.row.Subscription.AccountID
-	if l.closing || l.used >= l.total || l.accounts[account] >= l.perAccount {
-		return false, false
-	}
 	room := l.room(t, now)
 	switch {
-	case t.inFlight < room:
-		t.inFlight++
-	case room > 0 && len(t.queue) < l.perTarget:
+	case l.closing || room == 0:
+		return false, false
+	case t.inFlight < room && l.inFlight < l.total && l.accounts[c.row.Subscription.AccountID] < l.perAccount:
+		l.begin(t, c)
+		return true, false
+	// Queued calls start when one of the host's calls ends: a host with none in flight has
+	// nothing to wait for.
+	case t.inFlight > 0 && len(t.queue) < 2*l.batch && l.queued < 4*l.total:
 		t.queue = append(t.queue, c)
 		c.queuedAt = now
-		queued = true
-	default:
-		return false, false
+		l.queued++
+		return false, true
 	}
-	l.used++
-	l.accounts[account]++
-	return !queued, queued
+	return false, false
+}
+
+// begin counts c in flight; the caller holds the lock.
+func (l *limits) begin(t *target, c *call) {
+	t.inFlight++
+	l.inFlight++
+	l.accounts[c.row.Subscription.AccountID]++
 }
 
 // done gives back the slot of a finished call; ok tells whether the target answered sensibly
-// (nil when no call was made). It returns the queued calls to start now, and those to hand
-// back because the target's breaker opened.
-func (l *limits) done(c *call, ok *bool, now time.Time) (next, handBack []*call) {
+// (nil when no call was made). It returns the queued calls to start now, those to hand back
+// because the target's breaker opened, and whether a claim may now find more work.
+func (l *limits) done(c *call, ok *bool, now time.Time) (next, handBack []*call, wake bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.put(c)
 	t := l.targets[c.host]
+	account := c.row.Subscription.AccountID
+	wasBusy := l.targetBusy(t, now) || l.accounts[account] >= l.perAccount
+	wasFull := l.inFlight > l.total-max(1, l.total/4)
 	t.inFlight--
+	l.inFlight--
+	if l.accounts[account]--; l.accounts[account] <= 0 {
+		delete(l.accounts, account)
+	}
 	switch {
 	case ok == nil:
 	case *ok:
@@ -138,15 +156,23 @@ func (l *limits) done(c *call, ok *bool, now time.Time) (next, handBack []*call)
 	if now.Before(t.openUntil) || l.closing {
 		handBack = l.unqueue(t, len(t.queue))
 	}
-	for len(t.queue) > 0 && t.inFlight < l.room(t, now) {
-		next = append(next, t.queue[0])
+	// Queued calls go in order, as far as the host and the tenants have room.
+	for len(t.queue) > 0 && t.inFlight < l.room(t, now) && l.inFlight < l.total {
+		head := t.queue[0]
+		if l.accounts[head.row.Subscription.AccountID] >= l.perAccount {
+			break
+		}
 		t.queue = t.queue[1:]
-		t.inFlight++
+		l.queued--
+		l.begin(t, head)
+		next = append(next, head)
 	}
 	if t.inFlight == 0 && t.failures == 0 {
 		clear(t.subs) // forget subscriptions once the host is healthy and idle
 	}
-	return next, handBack
+	busyNow := l.targetBusy(t, now) || l.accounts[account] >= l.perAccount
+	wake = (wasBusy && !busyNow) || (wasFull && l.inFlight <= l.total-max(1, l.total/4))
+	return next, handBack, wake
 }
 
 // stale removes and returns queued calls that waited since before oldest (their leases must
@@ -176,17 +202,6 @@ func (l *limits) close() {
 func (l *limits) unqueue(t *target, n int) []*call {
 	out := append([]*call(nil), t.queue[:n]...)
 	t.queue = t.queue[n:]
-	for _, c := range out {
-		l.put(c)
-	}
+	l.queued -= n
 	return out
-}
-
-// put gives back c's share of the totals; the caller holds the lock.
-func (l *limits) put(c *call) {
-	l.used--
-	account := c.row.Subscription.AccountID
-	if l.accounts[account]--; l.accounts[account] <= 0 {
-		delete(l.accounts, account)
-	}
 }

@@ -15,34 +15,54 @@ func newCall(host string, sub, account uuid.UUID) *call {
 }
 
 func TestATargetGetsItsCapThenQueuesThenIsLeftOut(t *testing.T) {
-	l := newLimits(100, 2, 100, 3, time.Second)
+	l := newLimits(100, 2, 100, 4, 3, time.Second) // two in flight; busy from 2 queued; at most 8 queued
 	now := time.Now()
 	sub, acct := uuid.New(), uuid.New()
-	var got []string
-	for range 5 {
+	admit := func() string {
 		start, queued := l.admit(newCall("slow:443", sub, acct), now)
-		got = append(got, map[[2]bool]string{{true, false}: "start", {false, true}: "queue", {false, false}: "back"}[[2]bool{start, queued}])
+		return map[[2]bool]string{{true, false}: "start", {false, true}: "queue", {false, false}: "back"}[[2]bool{start, queued}]
 	}
-	if want := "start start queue queue back"; strings.Join(got, " ") != want {
+	var got []string
+	for range 3 {
+		got = append(got, admit())
+	}
+	if want := "start start queue"; strings.Join(got, " ") != want {
+		t.Errorf("admissions %s, want %s", strings.Join(got, " "), want)
+	}
+	if subs, _ := l.busy(now); len(subs) != 0 {
+		t.Error("a target with a short queue is left out of claims")
+	}
+	got = got[:0]
+	for range 9 {
+		got = append(got, admit())
+	}
+	if want := "queue queue queue queue queue queue queue back back"; strings.Join(got, " ") != want {
 		t.Errorf("admissions %s, want %s", strings.Join(got, " "), want)
 	}
 	subs, _ := l.busy(now)
 	if len(subs) != 1 || subs[0] != sub {
 		t.Errorf("busy subscriptions %v, want the slow target's", subs)
 	}
+	if l.free() != 98 {
+		t.Errorf("%d call slots free, want 98: queued deliveries hold none", l.free())
+	}
 	// Another target of the same tenant still gets in.
 	if start, _ := l.admit(newCall("fast:443", uuid.New(), acct), now); !start {
 		t.Error("a second target was held up by the first")
 	}
 	// A finished call starts a queued one at once.
-	next, back := l.done(newCall("slow:443", sub, acct), ptr(true), now)
+	next, back, _ := l.done(newCall("slow:443", sub, acct), ptr(true), now)
 	if len(next) != 1 || len(back) != 0 {
 		t.Errorf("after a call ended: %d started, %d handed back", len(next), len(back))
+	}
+	// Queued calls that waited too long go back.
+	if stale := l.stale(now.Add(time.Second)); len(stale) != 7 {
+		t.Errorf("%d stale calls, want the 7 still queued", len(stale))
 	}
 }
 
 func TestTheBreakerOpensBacksOffAndProbes(t *testing.T) {
-	l := newLimits(100, 10, 100, 3, time.Second)
+	l := newLimits(100, 10, 100, 4, 3, time.Second)
 	now := time.Now()
 	sub, acct := uuid.New(), uuid.New()
 	for range 6 {
@@ -50,7 +70,7 @@ func TestTheBreakerOpensBacksOffAndProbes(t *testing.T) {
 	}
 	var handedBack int
 	for range 3 {
-		_, back := l.done(newCall("down:443", sub, acct), ptr(false), now)
+		_, back, _ := l.done(newCall("down:443", sub, acct), ptr(false), now)
 		handedBack += len(back)
 	}
 	if handedBack != 0 {
@@ -83,7 +103,7 @@ func TestTheBreakerOpensBacksOffAndProbes(t *testing.T) {
 }
 
 func TestATenantIsCapped(t *testing.T) {
-	l := newLimits(100, 10, 3, 5, time.Second)
+	l := newLimits(100, 10, 3, 4, 5, time.Second)
 	acct := uuid.New()
 	for i := range 4 {
 		start, queued := l.admit(newCall("h"+string(rune('a'+i)), uuid.New(), acct), time.Now())

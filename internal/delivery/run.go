@@ -72,8 +72,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	}()
 	poll := time.NewTicker(e.cfg.PollInterval)
 	defer poll.Stop()
+	// A queued delivery goes back before its lease could run out during its call.
+	maxWait := (e.cfg.Lease - e.cfg.AttemptTimeout) / 2
 	due := true
 	for ctx.Err() == nil {
+		r.handBack(e.limits.stale(e.now().Add(-maxWait)))
 		// Claim once a quarter of the slots is free (or all are), so claims stay batches.
 		free := e.limits.free()
 		if due && free > 0 && (free >= max(1, e.cfg.Concurrency/4) || free == e.cfg.Concurrency) {
@@ -91,8 +94,6 @@ func (e *Engine) Run(ctx context.Context) error {
 			due = true
 		case <-poll.C:
 			due = true
-			// A queued delivery must not wait until its lease runs out.
-			r.handBack(e.limits.stale(e.now().Add(-e.cfg.Lease / 4)))
 		}
 	}
 	return nil
@@ -109,19 +110,24 @@ type runner struct {
 
 // start makes c's call, then starts the calls its target had queued.
 func (r *runner) start(c *call) {
+	if !c.queuedAt.IsZero() {
+		r.e.build(c, r.e.now()) // signed afresh: it may have waited a while
+	}
 	r.calls.Add(1)
 	go func() {
 		defer r.calls.Done()
 		r.e.attempt(r.work, c)
 		r.done <- c
-		next, back := r.e.limits.done(c, breakerOutcome(c), r.e.now())
+		next, back, wake := r.e.limits.done(c, breakerOutcome(c), r.e.now())
 		for _, n := range next {
 			r.start(n)
 		}
 		r.handBack(back)
-		select {
-		case r.freed <- struct{}{}:
-		default:
+		if wake {
+			select {
+			case r.freed <- struct{}{}:
+			default:
+			}
 		}
 	}()
 }
@@ -156,15 +162,7 @@ func (e *Engine) claim(ctx context.Context, r *runner, n int) (int, error) {
 			e.drop(row.DeliveryID, "the subscription is "+row.Subscription.Status)
 			continue
 		}
-		f, ok := formats.Lookup(row.Subscription.Dialect)
-		if !ok {
-			c.err = fmt.Errorf("dialect %q has no delivery format", row.Subscription.Dialect)
-		} else {
-			c.format = f
-			c.req, c.err = f.Request(format.Message{Event: row.Event, Subscription: row.Subscription, Scope: row.Scope,
-				DeliveryID: row.DeliveryID, Attempt: c.attempt, RequestID: c.reqID, Now: now},
-				format.Options{DiscordBaseURL: e.cfg.DiscordBaseURL, DiscordBotToken: e.cfg.DiscordBotToken})
-		}
+		e.build(c, now)
 		c.host = hostOf(c.req.URL)
 		switch start, queued := e.limits.admit(c, now); {
 		case start:
@@ -175,6 +173,20 @@ func (e *Engine) claim(ctx context.Context, r *runner, n int) (int, error) {
 	}
 	r.handBack(back)
 	return len(rows), nil
+}
+
+// build makes c's request in its dialect's format, signed at now.
+func (e *Engine) build(c *call, now time.Time) {
+	row := c.row
+	f, ok := formats.Lookup(row.Subscription.Dialect)
+	if !ok {
+		c.err = fmt.Errorf("dialect %q has no delivery format", row.Subscription.Dialect)
+		return
+	}
+	c.format, c.now = f, now
+	c.req, c.err = f.Request(format.Message{Event: row.Event, Subscription: row.Subscription, Scope: row.Scope,
+		DeliveryID: row.DeliveryID, Attempt: c.attempt, RequestID: c.reqID, Now: now},
+		format.Options{DiscordBaseURL: e.cfg.DiscordBaseURL, DiscordBotToken: e.cfg.DiscordBotToken})
 }
 
 // attempt makes one call for c and records its outcome in c.
