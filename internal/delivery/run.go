@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lib/pq"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/internal/delivery/format"
@@ -80,11 +82,15 @@ func (e *Engine) Run(ctx context.Context) error {
 		// Claim once a quarter of the slots is free (or all are), so claims stay batches.
 		free := e.limits.free()
 		if due && free > 0 && (free >= max(1, e.cfg.Concurrency/4) || free == e.cfg.Concurrency) {
-			n, err := e.claim(ctx, r, min(free, e.cfg.Batch))
+			asked := min(free, e.cfg.Batch)
+			n, err := e.claim(ctx, r, asked)
 			if err != nil && ctx.Err() == nil {
 				e.log.Error("claiming deliveries", "error", err)
 			}
-			due = err == nil && n > 0
+			if err == nil && n == asked {
+				continue // more may be due: claim again while there is room
+			}
+			due = false
 		}
 		select {
 		case <-ctx.Done():
@@ -279,6 +285,18 @@ func (e *Engine) finish(batch []*call) {
 		return
 	}
 	written, err := e.q.FinishDeliveries(ctx, p)
+	var refused *pq.Error
+	if errors.As(err, &refused) && len(p.Ids) > 1 {
+		// The server refused the batch (a delivery deleted with its subscription meanwhile
+		// breaks the attempt log's reference): write the outcomes one by one, so that the
+		// others are not sent again.
+		for _, c := range batch {
+			if !c.handBack {
+				e.finish([]*call{c})
+			}
+		}
+		return
+	}
 	if err != nil {
 		// Nothing of the batch was written: the deliveries stay leased and are sent again
 		// once their leases end (at-least-once).
