@@ -129,3 +129,34 @@ func TestANotificationWakesTheEngine(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestAFailingTargetIsLeftAloneWithoutSpendingAttempts(t *testing.T) {
+	env := apitest.New(t)
+	failing := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	healthy := newReceiver(t, nil)
+	b := env.CreateAccount(t, "failing")
+	shippingSubscription(t, env, b, failing.url("/b"))
+	const queued = 20
+	shippingEvents(t, env, b, queued)
+	a := env.CreateAccount(t, "healthy")
+	shippingSubscription(t, env, a, healthy.url("/a"))
+	shippingEvents(t, env, a, 50)
+	const perTarget, breakAfter = 4, 3
+	startEngine(t, env, delivery.Config{PerTarget: perTarget, BreakAfter: breakAfter, BreakFor: time.Hour, ScheduleScale: 1}, failing, healthy)
+
+	once(t, healthy.wait(t, 50, 20*time.Second), 50)
+	time.Sleep(300 * time.Millisecond) // room for calls the breaker should have held back
+	calls := len(failing.requests())
+	if calls < breakAfter || calls > breakAfter+perTarget-1 {
+		t.Errorf("the failing target got %d calls, want %d to %d before its breaker opened", calls, breakAfter, breakAfter+perTarget-1)
+	}
+	var attempts, untouched, pending int
+	if err := env.DB.QueryRow(`SELECT sum(attempts), count(*) FILTER (WHERE attempts = 0), count(*) FILTER (WHERE status = 'pending')
+		FROM deliveries WHERE account_id = $1`, b.Id).Scan(&attempts, &untouched, &pending); err != nil {
+		t.Fatal(err)
+	}
+	// Calls made are attempts on Shipping's schedule; the held-back deliveries spent none.
+	if attempts != calls || untouched != queued-calls || pending != queued {
+		t.Errorf("%d attempts, %d untouched, %d pending; want %d, %d, %d", attempts, untouched, pending, calls, queued-calls, queued)
+	}
+}
