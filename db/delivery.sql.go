@@ -14,66 +14,6 @@ import (
 	"github.com/lib/pq"
 )
 
-const claimDeliveries = `-- name: ClaimDeliveries :many
-UPDATE deliveries d
-SET lease_until = now() + make_interval(secs => $1::float8), leased_by = $2, updated_at = now()
-WHERE d.id IN (
-    SELECT id FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= now()
-      AND (lease_until IS NULL OR lease_until < now())
-    ORDER BY next_attempt_at
-    LIMIT $3
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at
-`
-
-type ClaimDeliveriesParams struct {
-	LeaseSeconds float64
-	Worker       string
-	MaxRows      int32
-}
-
-// ClaimDeliveries leases due deliveries to one worker. SKIP LOCKED lets instances claim side by
-// side; an expired lease (a worker that died) makes a row claimable again.
-func (q *Queries) ClaimDeliveries(ctx context.Context, arg ClaimDeliveriesParams) ([]Delivery, error) {
-	rows, err := q.db.QueryContext(ctx, claimDeliveries, arg.LeaseSeconds, arg.Worker, arg.MaxRows)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Delivery{}
-	for rows.Next() {
-		var i Delivery
-		if err := rows.Scan(
-			&i.ID,
-			&i.AccountID,
-			&i.EventID,
-			&i.SubscriptionID,
-			&i.Dialect,
-			&i.Status,
-			&i.Attempts,
-			&i.NextAttemptAt,
-			&i.LeaseUntil,
-			&i.LeasedBy,
-			&i.LastStatus,
-			&i.LastError,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const claimDeliveryBatch = `-- name: ClaimDeliveryBatch :many
 WITH claimed AS (
     UPDATE deliveries d
@@ -189,83 +129,6 @@ func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatch
 	return items, nil
 }
 
-const countEventDeliveries = `-- name: CountEventDeliveries :one
-SELECT count(*) FROM deliveries WHERE event_id = $1
-`
-
-// CountEventDeliveries counts the deliveries an event fanned out to.
-func (q *Queries) CountEventDeliveries(ctx context.Context, eventID uuid.UUID) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countEventDeliveries, eventID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const createDelivery = `-- name: CreateDelivery :exec
-INSERT INTO deliveries (account_id, event_id, subscription_id, dialect)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (event_id, subscription_id) DO NOTHING
-`
-
-type CreateDeliveryParams struct {
-	AccountID      uuid.UUID
-	EventID        uuid.UUID
-	SubscriptionID uuid.UUID
-	Dialect        string
-}
-
-// CreateDelivery queues one event for one subscription.
-func (q *Queries) CreateDelivery(ctx context.Context, arg CreateDeliveryParams) error {
-	_, err := q.db.ExecContext(ctx, createDelivery,
-		arg.AccountID,
-		arg.EventID,
-		arg.SubscriptionID,
-		arg.Dialect,
-	)
-	return err
-}
-
-const createEvent = `-- name: CreateEvent :one
-INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (account_id, external_id) DO NOTHING
-RETURNING id, account_id, external_id, type, data, attributes, scope_id, created_at
-`
-
-type CreateEventParams struct {
-	AccountID  uuid.UUID
-	ExternalID string
-	Type       string
-	Data       JSON
-	Attributes JSON
-	ScopeID    uuid.NullUUID
-}
-
-// CreateEvent records an event unless the account already sent one with this external id; no
-// row means it is a duplicate.
-func (q *Queries) CreateEvent(ctx context.Context, arg CreateEventParams) (Event, error) {
-	row := q.db.QueryRowContext(ctx, createEvent,
-		arg.AccountID,
-		arg.ExternalID,
-		arg.Type,
-		arg.Data,
-		arg.Attributes,
-		arg.ScopeID,
-	)
-	var i Event
-	err := row.Scan(
-		&i.ID,
-		&i.AccountID,
-		&i.ExternalID,
-		&i.Type,
-		&i.Data,
-		&i.Attributes,
-		&i.ScopeID,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
 const disableSubscription = `-- name: DisableSubscription :exec
 UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_timestamp()
 WHERE id = $1 AND status = 'active'
@@ -369,128 +232,6 @@ func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesPara
 		return nil, err
 	}
 	return items, nil
-}
-
-const finishDelivery = `-- name: FinishDelivery :execrows
-UPDATE deliveries
-SET status = $3, attempts = attempts + 1, next_attempt_at = $4, last_status = $5, last_error = $6,
-    lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = $1 AND leased_by = $2
-`
-
-type FinishDeliveryParams struct {
-	ID            uuid.UUID
-	LeasedBy      string
-	Status        string
-	NextAttemptAt time.Time
-	LastStatus    int32
-	LastError     string
-}
-
-// FinishDelivery records the outcome of an attempt, if this worker still holds the lease.
-// status 'pending' with a next_attempt_at schedules a retry.
-func (q *Queries) FinishDelivery(ctx context.Context, arg FinishDeliveryParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, finishDelivery,
-		arg.ID,
-		arg.LeasedBy,
-		arg.Status,
-		arg.NextAttemptAt,
-		arg.LastStatus,
-		arg.LastError,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
-}
-
-const getDeliveryContext = `-- name: GetDeliveryContext :one
-SELECT e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
-FROM deliveries d
-JOIN events e ON e.id = d.event_id
-JOIN subscriptions s ON s.id = d.subscription_id
-JOIN scopes sc ON sc.id = s.scope_id
-WHERE d.id = $1
-`
-
-type GetDeliveryContextRow struct {
-	Event        Event
-	Subscription Subscription
-	Scope        Scope
-}
-
-// GetDeliveryContext loads what sending a delivery needs: its event, subscription and scope.
-func (q *Queries) GetDeliveryContext(ctx context.Context, id uuid.UUID) (GetDeliveryContextRow, error) {
-	row := q.db.QueryRowContext(ctx, getDeliveryContext, id)
-	var i GetDeliveryContextRow
-	err := row.Scan(
-		&i.Event.ID,
-		&i.Event.AccountID,
-		&i.Event.ExternalID,
-		&i.Event.Type,
-		&i.Event.Data,
-		&i.Event.Attributes,
-		&i.Event.ScopeID,
-		&i.Event.CreatedAt,
-		&i.Subscription.ID,
-		&i.Subscription.AccountID,
-		&i.Subscription.ScopeID,
-		&i.Subscription.Dialect,
-		&i.Subscription.ExternalID,
-		&i.Subscription.Name,
-		&i.Subscription.Url,
-		pq.Array(&i.Subscription.Events),
-		&i.Subscription.Filters,
-		&i.Subscription.Status,
-		&i.Subscription.StatusReason,
-		&i.Subscription.Secret,
-		&i.Subscription.Headers,
-		&i.Subscription.Properties,
-		&i.Subscription.Service,
-		&i.Subscription.Template,
-		&i.Subscription.CreatedAt,
-		&i.Subscription.UpdatedAt,
-		&i.Subscription.LastError,
-		&i.Subscription.ErrorsEmail,
-		&i.Subscription.ConsecutiveFailures,
-		&i.Scope.ID,
-		&i.Scope.AccountID,
-		&i.Scope.Dialect,
-		&i.Scope.ExternalID,
-		&i.Scope.ParentID,
-		&i.Scope.Name,
-		&i.Scope.CreatedAt,
-		&i.Scope.Domain,
-		&i.Scope.UpdatedAt,
-		&i.Scope.Secret,
-	)
-	return i, err
-}
-
-const getEventByExternalID = `-- name: GetEventByExternalID :one
-SELECT id, account_id, external_id, type, data, attributes, scope_id, created_at FROM events WHERE account_id = $1 AND external_id = $2
-`
-
-type GetEventByExternalIDParams struct {
-	AccountID  uuid.UUID
-	ExternalID string
-}
-
-// GetEventByExternalID finds an account's event by the id its backend gave it.
-func (q *Queries) GetEventByExternalID(ctx context.Context, arg GetEventByExternalIDParams) (Event, error) {
-	row := q.db.QueryRowContext(ctx, getEventByExternalID, arg.AccountID, arg.ExternalID)
-	var i Event
-	err := row.Scan(
-		&i.ID,
-		&i.AccountID,
-		&i.ExternalID,
-		&i.Type,
-		&i.Data,
-		&i.Attributes,
-		&i.ScopeID,
-		&i.CreatedAt,
-	)
-	return i, err
 }
 
 const ingestEvents = `-- name: IngestEvents :many
@@ -884,33 +625,6 @@ func (q *Queries) NoteSubscriptionError(ctx context.Context, arg NoteSubscriptio
 	return err
 }
 
-const recordAttempt = `-- name: RecordAttempt :exec
-INSERT INTO delivery_attempts (delivery_id, attempt, request_id, status_code, error, duration_ms)
-VALUES ($1, $2, $3, $4, $5, $6)
-`
-
-type RecordAttemptParams struct {
-	DeliveryID uuid.UUID
-	Attempt    int32
-	RequestID  string
-	StatusCode int32
-	Error      string
-	DurationMs int32
-}
-
-// RecordAttempt logs one call made for a delivery.
-func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) error {
-	_, err := q.db.ExecContext(ctx, recordAttempt,
-		arg.DeliveryID,
-		arg.Attempt,
-		arg.RequestID,
-		arg.StatusCode,
-		arg.Error,
-		arg.DurationMs,
-	)
-	return err
-}
-
 const recordSubscriptionFailure = `-- name: RecordSubscriptionFailure :one
 UPDATE subscriptions SET consecutive_failures = consecutive_failures + 1, last_error = $2
 WHERE id = $1
@@ -930,16 +644,6 @@ func (q *Queries) RecordSubscriptionFailure(ctx context.Context, arg RecordSubsc
 	return consecutive_failures, err
 }
 
-const recordSubscriptionSuccess = `-- name: RecordSubscriptionSuccess :exec
-UPDATE subscriptions SET consecutive_failures = 0, last_error = '' WHERE id = $1 AND (consecutive_failures <> 0 OR last_error <> '')
-`
-
-// RecordSubscriptionSuccess clears a subscription's failure streak.
-func (q *Queries) RecordSubscriptionSuccess(ctx context.Context, id uuid.UUID) error {
-	_, err := q.db.ExecContext(ctx, recordSubscriptionSuccess, id)
-	return err
-}
-
 const releaseDeliveries = `-- name: ReleaseDeliveries :exec
 UPDATE deliveries SET lease_until = NULL, leased_by = '', updated_at = now()
 WHERE id = ANY($1::uuid[]) AND leased_by = $2
@@ -953,22 +657,6 @@ type ReleaseDeliveriesParams struct {
 // ReleaseDeliveries hands claimed deliveries back untouched.
 func (q *Queries) ReleaseDeliveries(ctx context.Context, arg ReleaseDeliveriesParams) error {
 	_, err := q.db.ExecContext(ctx, releaseDeliveries, pq.Array(arg.Ids), arg.Worker)
-	return err
-}
-
-const releaseDelivery = `-- name: ReleaseDelivery :exec
-UPDATE deliveries SET lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = $1 AND leased_by = $2
-`
-
-type ReleaseDeliveryParams struct {
-	ID       uuid.UUID
-	LeasedBy string
-}
-
-// ReleaseDelivery hands a claimed delivery back untouched (shutdown).
-func (q *Queries) ReleaseDelivery(ctx context.Context, arg ReleaseDeliveryParams) error {
-	_, err := q.db.ExecContext(ctx, releaseDelivery, arg.ID, arg.LeasedBy)
 	return err
 }
 

@@ -2,22 +2,6 @@
 -- SetScopeSecret stores the secret a scope signs its deliveries with (a Voucherify project's).
 UPDATE scopes SET secret = $2 WHERE id = $1;
 
--- name: CreateEvent :one
--- CreateEvent records an event unless the account already sent one with this external id; no
--- row means it is a duplicate.
-INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (account_id, external_id) DO NOTHING
-RETURNING *;
-
--- name: GetEventByExternalID :one
--- GetEventByExternalID finds an account's event by the id its backend gave it.
-SELECT * FROM events WHERE account_id = $1 AND external_id = $2;
-
--- name: CountEventDeliveries :one
--- CountEventDeliveries counts the deliveries an event fanned out to.
-SELECT count(*) FROM deliveries WHERE event_id = $1;
-
 -- name: ListActiveSubscriptions :many
 -- ListActiveSubscriptions returns the subscriptions an event of an account may match, narrowed
 -- to one scope when scope_id is given.
@@ -26,62 +10,10 @@ WHERE account_id = sqlc.arg(account_id) AND status = 'active'
   AND (sqlc.narg(scope_id)::uuid IS NULL OR scope_id = sqlc.narg(scope_id)::uuid)
 ORDER BY created_at, id;
 
--- name: CreateDelivery :exec
--- CreateDelivery queues one event for one subscription.
-INSERT INTO deliveries (account_id, event_id, subscription_id, dialect)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (event_id, subscription_id) DO NOTHING;
-
--- name: ClaimDeliveries :many
--- ClaimDeliveries leases due deliveries to one worker. SKIP LOCKED lets instances claim side by
--- side; an expired lease (a worker that died) makes a row claimable again.
-UPDATE deliveries d
-SET lease_until = now() + make_interval(secs => sqlc.arg(lease_seconds)::float8), leased_by = sqlc.arg(worker), updated_at = now()
-WHERE d.id IN (
-    SELECT id FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= now()
-      AND (lease_until IS NULL OR lease_until < now())
-    ORDER BY next_attempt_at
-    LIMIT sqlc.arg(max_rows)
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING d.*;
-
--- name: GetDeliveryContext :one
--- GetDeliveryContext loads what sending a delivery needs: its event, subscription and scope.
-SELECT sqlc.embed(e), sqlc.embed(s), sqlc.embed(sc)
-FROM deliveries d
-JOIN events e ON e.id = d.event_id
-JOIN subscriptions s ON s.id = d.subscription_id
-JOIN scopes sc ON sc.id = s.scope_id
-WHERE d.id = $1;
-
--- name: RecordAttempt :exec
--- RecordAttempt logs one call made for a delivery.
-INSERT INTO delivery_attempts (delivery_id, attempt, request_id, status_code, error, duration_ms)
-VALUES ($1, $2, $3, $4, $5, $6);
-
--- name: FinishDelivery :execrows
--- FinishDelivery records the outcome of an attempt, if this worker still holds the lease.
--- status 'pending' with a next_attempt_at schedules a retry.
-UPDATE deliveries
-SET status = $3, attempts = attempts + 1, next_attempt_at = $4, last_status = $5, last_error = $6,
-    lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = $1 AND leased_by = $2;
-
--- name: ReleaseDelivery :exec
--- ReleaseDelivery hands a claimed delivery back untouched (shutdown).
-UPDATE deliveries SET lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = $1 AND leased_by = $2;
-
 -- name: DropDelivery :exec
 -- DropDelivery ends a delivery whose subscription can no longer receive it.
 UPDATE deliveries SET status = 'dropped', lease_until = NULL, leased_by = '', last_error = $2, updated_at = now()
 WHERE id = $1;
-
--- name: RecordSubscriptionSuccess :exec
--- RecordSubscriptionSuccess clears a subscription's failure streak.
-UPDATE subscriptions SET consecutive_failures = 0, last_error = '' WHERE id = $1 AND (consecutive_failures <> 0 OR last_error <> '');
 
 -- name: RecordSubscriptionFailure :one
 -- RecordSubscriptionFailure remembers the last error and returns the failure streak.

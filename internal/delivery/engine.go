@@ -20,7 +20,6 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-
 	"time"
 
 	"github.com/google/uuid"
