@@ -2506,7 +2506,8 @@ type ClientInterface interface {
 	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
-	// the fan-out to one project, workspace or traffic source.
+	// the fan-out to one project, workspace or traffic source. A backend with many events sends
+	// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2520,7 +2521,8 @@ type ClientInterface interface {
 	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
-	// the fan-out to one project, workspace or traffic source.
+	// the fan-out to one project, workspace or traffic source. A backend with many events sends
+	// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3621,7 +3623,8 @@ func (c *Client) IngestEventBatch(ctx context.Context, body IngestEventBatchJSON
 // `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 // Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 // an id already sent answers with the first call's event and queues nothing. `scope` narrows
-// the fan-out to one project, workspace or traffic source.
+// the fan-out to one project, workspace or traffic source. A backend with many events sends
+// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3645,7 +3648,8 @@ func (c *Client) IngestEventWithBody(ctx context.Context, contentType string, bo
 // `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 // Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 // an id already sent answers with the first call's event and queues nothing. `scope` narrows
-// the fan-out to one project, workspace or traffic source.
+// the fan-out to one project, workspace or traffic source. A backend with many events sends
+// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7201,7 +7205,8 @@ type ClientWithResponsesInterface interface {
 	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
-	// the fan-out to one project, workspace or traffic source.
+	// the fan-out to one project, workspace or traffic source. A backend with many events sends
+	// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7215,7 +7220,8 @@ type ClientWithResponsesInterface interface {
 	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
-	// the fan-out to one project, workspace or traffic source.
+	// the fan-out to one project, workspace or traffic source. A backend with many events sends
+	// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11584,7 +11590,8 @@ func (c *ClientWithResponses) IngestEventBatchWithResponse(ctx context.Context, 
 // `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 // Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 // an id already sent answers with the first call's event and queues nothing. `scope` narrows
-// the fan-out to one project, workspace or traffic source.
+// the fan-out to one project, workspace or traffic source. A backend with many events sends
+// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11604,7 +11611,8 @@ func (c *ClientWithResponses) IngestEventWithBodyWithResponse(ctx context.Contex
 // `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 // Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 // an id already sent answers with the first call's event and queues nothing. `scope` narrows
-// the fan-out to one project, workspace or traffic source.
+// the fan-out to one project, workspace or traffic source. A backend with many events sends
+// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
