@@ -14,52 +14,107 @@ import (
 	"github.com/lib/pq"
 )
 
-const claimDeliveries = `-- name: ClaimDeliveries :many
-UPDATE deliveries d
-SET lease_until = now() + make_interval(secs => $1::float8), leased_by = $2, updated_at = now()
-WHERE d.id IN (
-    SELECT id FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= now()
-      AND (lease_until IS NULL OR lease_until < now())
-    ORDER BY next_attempt_at
-    LIMIT $3
-    FOR UPDATE SKIP LOCKED
+const claimDeliveryBatch = `-- name: ClaimDeliveryBatch :many
+WITH claimed AS (
+    UPDATE deliveries d
+    SET lease_until = now() + make_interval(secs => $1::float8), leased_by = $2, updated_at = now()
+    WHERE d.id IN (
+        SELECT id FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now()
+          AND (lease_until IS NULL OR lease_until < now())
+          AND subscription_id <> ALL($3::uuid[])
+          AND account_id <> ALL($4::uuid[])
+        ORDER BY next_attempt_at
+        LIMIT $5
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING d.id, d.event_id, d.subscription_id, d.attempts, d.created_at
 )
-RETURNING d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at
+SELECT c.id AS delivery_id, c.attempts, c.created_at AS first_queued_at, e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+FROM claimed c
+JOIN events e ON e.id = c.event_id
+JOIN subscriptions s ON s.id = c.subscription_id
+JOIN scopes sc ON sc.id = s.scope_id
 `
 
-type ClaimDeliveriesParams struct {
-	LeaseSeconds float64
-	Worker       string
-	MaxRows      int32
+type ClaimDeliveryBatchParams struct {
+	LeaseSeconds      float64
+	Worker            string
+	FullSubscriptions []uuid.UUID
+	FullAccounts      []uuid.UUID
+	MaxRows           int32
 }
 
-// ClaimDeliveries leases due deliveries to one worker. SKIP LOCKED lets instances claim side by
-// side; an expired lease (a worker that died) makes a row claimable again.
-func (q *Queries) ClaimDeliveries(ctx context.Context, arg ClaimDeliveriesParams) ([]Delivery, error) {
-	rows, err := q.db.QueryContext(ctx, claimDeliveries, arg.LeaseSeconds, arg.Worker, arg.MaxRows)
+type ClaimDeliveryBatchRow struct {
+	DeliveryID    uuid.UUID
+	Attempts      int32
+	FirstQueuedAt time.Time
+	Event         Event
+	Subscription  Subscription
+	Scope         Scope
+}
+
+// ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs,
+// skipping subscriptions and accounts the worker has no room for. SKIP LOCKED lets instances
+// claim side by side; an expired lease (a worker that died) makes a row claimable again.
+func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatchParams) ([]ClaimDeliveryBatchRow, error) {
+	rows, err := q.db.QueryContext(ctx, claimDeliveryBatch,
+		arg.LeaseSeconds,
+		arg.Worker,
+		pq.Array(arg.FullSubscriptions),
+		pq.Array(arg.FullAccounts),
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Delivery{}
+	items := []ClaimDeliveryBatchRow{}
 	for rows.Next() {
-		var i Delivery
+		var i ClaimDeliveryBatchRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.AccountID,
-			&i.EventID,
-			&i.SubscriptionID,
-			&i.Dialect,
-			&i.Status,
+			&i.DeliveryID,
 			&i.Attempts,
-			&i.NextAttemptAt,
-			&i.LeaseUntil,
-			&i.LeasedBy,
-			&i.LastStatus,
-			&i.LastError,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.FirstQueuedAt,
+			&i.Event.ID,
+			&i.Event.AccountID,
+			&i.Event.ExternalID,
+			&i.Event.Type,
+			&i.Event.Data,
+			&i.Event.Attributes,
+			&i.Event.ScopeID,
+			&i.Event.CreatedAt,
+			&i.Subscription.ID,
+			&i.Subscription.AccountID,
+			&i.Subscription.ScopeID,
+			&i.Subscription.Dialect,
+			&i.Subscription.ExternalID,
+			&i.Subscription.Name,
+			&i.Subscription.Url,
+			pq.Array(&i.Subscription.Events),
+			&i.Subscription.Filters,
+			&i.Subscription.Status,
+			&i.Subscription.StatusReason,
+			&i.Subscription.Secret,
+			&i.Subscription.Headers,
+			&i.Subscription.Properties,
+			&i.Subscription.Service,
+			&i.Subscription.Template,
+			&i.Subscription.CreatedAt,
+			&i.Subscription.UpdatedAt,
+			&i.Subscription.LastError,
+			&i.Subscription.ErrorsEmail,
+			&i.Subscription.ConsecutiveFailures,
+			&i.Scope.ID,
+			&i.Scope.AccountID,
+			&i.Scope.Dialect,
+			&i.Scope.ExternalID,
+			&i.Scope.ParentID,
+			&i.Scope.Name,
+			&i.Scope.CreatedAt,
+			&i.Scope.Domain,
+			&i.Scope.UpdatedAt,
+			&i.Scope.Secret,
 		); err != nil {
 			return nil, err
 		}
@@ -72,83 +127,6 @@ func (q *Queries) ClaimDeliveries(ctx context.Context, arg ClaimDeliveriesParams
 		return nil, err
 	}
 	return items, nil
-}
-
-const countEventDeliveries = `-- name: CountEventDeliveries :one
-SELECT count(*) FROM deliveries WHERE event_id = $1
-`
-
-// CountEventDeliveries counts the deliveries an event fanned out to.
-func (q *Queries) CountEventDeliveries(ctx context.Context, eventID uuid.UUID) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countEventDeliveries, eventID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const createDelivery = `-- name: CreateDelivery :exec
-INSERT INTO deliveries (account_id, event_id, subscription_id, dialect)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (event_id, subscription_id) DO NOTHING
-`
-
-type CreateDeliveryParams struct {
-	AccountID      uuid.UUID
-	EventID        uuid.UUID
-	SubscriptionID uuid.UUID
-	Dialect        string
-}
-
-// CreateDelivery queues one event for one subscription.
-func (q *Queries) CreateDelivery(ctx context.Context, arg CreateDeliveryParams) error {
-	_, err := q.db.ExecContext(ctx, createDelivery,
-		arg.AccountID,
-		arg.EventID,
-		arg.SubscriptionID,
-		arg.Dialect,
-	)
-	return err
-}
-
-const createEvent = `-- name: CreateEvent :one
-INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (account_id, external_id) DO NOTHING
-RETURNING id, account_id, external_id, type, data, attributes, scope_id, created_at
-`
-
-type CreateEventParams struct {
-	AccountID  uuid.UUID
-	ExternalID string
-	Type       string
-	Data       JSON
-	Attributes JSON
-	ScopeID    uuid.NullUUID
-}
-
-// CreateEvent records an event unless the account already sent one with this external id; no
-// row means it is a duplicate.
-func (q *Queries) CreateEvent(ctx context.Context, arg CreateEventParams) (Event, error) {
-	row := q.db.QueryRowContext(ctx, createEvent,
-		arg.AccountID,
-		arg.ExternalID,
-		arg.Type,
-		arg.Data,
-		arg.Attributes,
-		arg.ScopeID,
-	)
-	var i Event
-	err := row.Scan(
-		&i.ID,
-		&i.AccountID,
-		&i.ExternalID,
-		&i.Type,
-		&i.Data,
-		&i.Attributes,
-		&i.ScopeID,
-		&i.CreatedAt,
-	)
-	return i, err
 }
 
 const deliveryQueueStats = `-- name: DeliveryQueueStats :one
@@ -206,126 +184,163 @@ func (q *Queries) DropDelivery(ctx context.Context, arg DropDeliveryParams) erro
 	return err
 }
 
-const finishDelivery = `-- name: FinishDelivery :execrows
-UPDATE deliveries
-SET status = $3, attempts = attempts + 1, next_attempt_at = $4, last_status = $5, last_error = $6,
-    lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = $1 AND leased_by = $2
+const finishDeliveries = `-- name: FinishDeliveries :many
+WITH outcome AS (
+    SELECT unnest($2::uuid[]) AS id, unnest($3::text[]) AS status,
+           unnest($4::float8[]) AS next_attempt_at, unnest($5::int[]) AS status_code,
+           unnest($6::text[]) AS error, unnest($7::text[]) AS request_id,
+           unnest($8::int[]) AS duration_ms, unnest($9::int[]) AS attempt
+), logged AS (
+    INSERT INTO delivery_attempts (delivery_id, attempt, request_id, status_code, error, duration_ms)
+    SELECT o.id, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms
+    FROM outcome o JOIN deliveries d ON d.id = o.id
+), cleared AS (
+    UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
+    WHERE id = ANY($10::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
+)
+UPDATE deliveries d
+SET status = o.status, attempts = d.attempts + 1, next_attempt_at = to_timestamp(o.next_attempt_at),
+    last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
+FROM outcome o
+WHERE d.id = o.id AND d.leased_by = $1
+RETURNING d.id
 `
 
-type FinishDeliveryParams struct {
-	ID            uuid.UUID
-	LeasedBy      string
-	Status        string
-	NextAttemptAt time.Time
-	LastStatus    int32
-	LastError     string
+type FinishDeliveriesParams struct {
+	Worker                 string
+	Ids                    []uuid.UUID
+	Statuses               []string
+	NextAttemptAt          []float64
+	StatusCodes            []int32
+	Errors                 []string
+	RequestIds             []string
+	DurationsMs            []int32
+	AttemptNumbers         []int32
+	SucceededSubscriptions []uuid.UUID
 }
 
-// FinishDelivery records the outcome of an attempt, if this worker still holds the lease.
-// status 'pending' with a next_attempt_at schedules a retry.
-func (q *Queries) FinishDelivery(ctx context.Context, arg FinishDeliveryParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, finishDelivery,
-		arg.ID,
-		arg.LeasedBy,
-		arg.Status,
-		arg.NextAttemptAt,
-		arg.LastStatus,
-		arg.LastError,
+// FinishDeliveries records the attempts of a batch and their outcomes in one statement, for
+// the deliveries this worker still holds, and clears the failure streak of subscriptions that
+// were delivered to. It returns the deliveries whose outcome was written.
+func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesParams) ([]uuid.UUID, error) {
+	rows, err := q.db.QueryContext(ctx, finishDeliveries,
+		arg.Worker,
+		pq.Array(arg.Ids),
+		pq.Array(arg.Statuses),
+		pq.Array(arg.NextAttemptAt),
+		pq.Array(arg.StatusCodes),
+		pq.Array(arg.Errors),
+		pq.Array(arg.RequestIds),
+		pq.Array(arg.DurationsMs),
+		pq.Array(arg.AttemptNumbers),
+		pq.Array(arg.SucceededSubscriptions),
 	)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected()
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
-const getDeliveryContext = `-- name: GetDeliveryContext :one
-SELECT e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
-FROM deliveries d
-JOIN events e ON e.id = d.event_id
-JOIN subscriptions s ON s.id = d.subscription_id
-JOIN scopes sc ON sc.id = s.scope_id
-WHERE d.id = $1
+const ingestEvents = `-- name: IngestEvents :many
+WITH ev AS (
+    INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
+    SELECT $1::uuid, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
+    FROM (SELECT unnest($2::text[]) AS external_id, unnest($3::text[]) AS type,
+                 unnest($4::text[]) AS data, unnest($5::text[]) AS attributes,
+                 unnest($6::text[]) AS scope_id) AS i
+    ON CONFLICT (account_id, external_id) DO NOTHING
+    RETURNING id, external_id
+), queued AS (
+    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect)
+    SELECT $1::uuid, ev.id, s.id, s.dialect
+    FROM ev
+    JOIN (SELECT unnest($7::text[]) AS external_id,
+                 unnest($8::uuid[]) AS subscription_id) AS p
+      ON p.external_id = ev.external_id
+    JOIN subscriptions s ON s.id = p.subscription_id AND s.status = 'active'
+    ON CONFLICT (event_id, subscription_id) DO NOTHING
+    RETURNING event_id
+), woken AS (
+    SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
+)
+SELECT ev.id, ev.external_id,
+       (SELECT count(*) FROM queued q WHERE q.event_id = ev.id)::int AS deliveries,
+       (SELECT count(*) FROM woken)::int AS woken
+FROM ev
 `
 
-type GetDeliveryContextRow struct {
-	Event        Event
-	Subscription Subscription
-	Scope        Scope
+type IngestEventsParams struct {
+	AccountID           uuid.UUID
+	ExternalIds         []string
+	Types               []string
+	Datas               []string
+	Attributes          []string
+	ScopeIds            []string
+	PairExternalIds     []string
+	PairSubscriptionIds []uuid.UUID
 }
 
-// GetDeliveryContext loads what sending a delivery needs: its event, subscription and scope.
-func (q *Queries) GetDeliveryContext(ctx context.Context, id uuid.UUID) (GetDeliveryContextRow, error) {
-	row := q.db.QueryRowContext(ctx, getDeliveryContext, id)
-	var i GetDeliveryContextRow
-	err := row.Scan(
-		&i.Event.ID,
-		&i.Event.AccountID,
-		&i.Event.ExternalID,
-		&i.Event.Type,
-		&i.Event.Data,
-		&i.Event.Attributes,
-		&i.Event.ScopeID,
-		&i.Event.CreatedAt,
-		&i.Subscription.ID,
-		&i.Subscription.AccountID,
-		&i.Subscription.ScopeID,
-		&i.Subscription.Dialect,
-		&i.Subscription.ExternalID,
-		&i.Subscription.Name,
-		&i.Subscription.Url,
-		pq.Array(&i.Subscription.Events),
-		&i.Subscription.Filters,
-		&i.Subscription.Status,
-		&i.Subscription.StatusReason,
-		&i.Subscription.Secret,
-		&i.Subscription.Headers,
-		&i.Subscription.Properties,
-		&i.Subscription.Service,
-		&i.Subscription.Template,
-		&i.Subscription.CreatedAt,
-		&i.Subscription.UpdatedAt,
-		&i.Subscription.LastError,
-		&i.Subscription.ErrorsEmail,
-		&i.Subscription.ConsecutiveFailures,
-		&i.Scope.ID,
-		&i.Scope.AccountID,
-		&i.Scope.Dialect,
-		&i.Scope.ExternalID,
-		&i.Scope.ParentID,
-		&i.Scope.Name,
-		&i.Scope.CreatedAt,
-		&i.Scope.Domain,
-		&i.Scope.UpdatedAt,
-		&i.Scope.Secret,
-	)
-	return i, err
-}
-
-const getEventByExternalID = `-- name: GetEventByExternalID :one
-SELECT id, account_id, external_id, type, data, attributes, scope_id, created_at FROM events WHERE account_id = $1 AND external_id = $2
-`
-
-type GetEventByExternalIDParams struct {
-	AccountID  uuid.UUID
+type IngestEventsRow struct {
+	ID         uuid.UUID
 	ExternalID string
+	Deliveries int32
+	Woken      int32
 }
 
-// GetEventByExternalID finds an account's event by the id its backend gave it.
-func (q *Queries) GetEventByExternalID(ctx context.Context, arg GetEventByExternalIDParams) (Event, error) {
-	row := q.db.QueryRowContext(ctx, getEventByExternalID, arg.AccountID, arg.ExternalID)
-	var i Event
-	err := row.Scan(
-		&i.ID,
-		&i.AccountID,
-		&i.ExternalID,
-		&i.Type,
-		&i.Data,
-		&i.Attributes,
-		&i.ScopeID,
-		&i.CreatedAt,
+// IngestEvents records a batch of events and queues their deliveries in one statement: each
+// event with the subscriptions paired with its external id that are still active. Events the
+// account sent before are left out of the result (duplicates). Workers are woken by a
+// notification on webhookd_deliveries when anything was queued.
+func (q *Queries) IngestEvents(ctx context.Context, arg IngestEventsParams) ([]IngestEventsRow, error) {
+	rows, err := q.db.QueryContext(ctx, ingestEvents,
+		arg.AccountID,
+		pq.Array(arg.ExternalIds),
+		pq.Array(arg.Types),
+		pq.Array(arg.Datas),
+		pq.Array(arg.Attributes),
+		pq.Array(arg.ScopeIds),
+		pq.Array(arg.PairExternalIds),
+		pq.Array(arg.PairSubscriptionIds),
 	)
-	return i, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []IngestEventsRow{}
+	for rows.Next() {
+		var i IngestEventsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ExternalID,
+			&i.Deliveries,
+			&i.Woken,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listAccountDeliveries = `-- name: ListAccountDeliveries :many
@@ -509,6 +524,47 @@ func (q *Queries) ListDeliveryAttempts(ctx context.Context, deliveryIds []uuid.U
 	return items, nil
 }
 
+const listEventsByExternalID = `-- name: ListEventsByExternalID :many
+SELECT e.id, e.external_id, (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id)::int AS deliveries
+FROM events e
+WHERE e.account_id = $1 AND e.external_id = ANY($2::text[])
+`
+
+type ListEventsByExternalIDParams struct {
+	AccountID   uuid.UUID
+	ExternalIds []string
+}
+
+type ListEventsByExternalIDRow struct {
+	ID         uuid.UUID
+	ExternalID string
+	Deliveries int32
+}
+
+// ListEventsByExternalID finds an account's earlier events with their delivery counts.
+func (q *Queries) ListEventsByExternalID(ctx context.Context, arg ListEventsByExternalIDParams) ([]ListEventsByExternalIDRow, error) {
+	rows, err := q.db.QueryContext(ctx, listEventsByExternalID, arg.AccountID, pq.Array(arg.ExternalIds))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListEventsByExternalIDRow{}
+	for rows.Next() {
+		var i ListEventsByExternalIDRow
+		if err := rows.Scan(&i.ID, &i.ExternalID, &i.Deliveries); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listSubscriptionDeliveries = `-- name: ListSubscriptionDeliveries :many
 SELECT id, account_id, event_id, subscription_id, dialect, status, attempts, next_attempt_at, lease_until, leased_by, last_status, last_error, created_at, updated_at FROM deliveries
 WHERE subscription_id = $1
@@ -591,33 +647,6 @@ func (q *Queries) NoteSubscriptionError(ctx context.Context, arg NoteSubscriptio
 	return err
 }
 
-const recordAttempt = `-- name: RecordAttempt :exec
-INSERT INTO delivery_attempts (delivery_id, attempt, request_id, status_code, error, duration_ms)
-VALUES ($1, $2, $3, $4, $5, $6)
-`
-
-type RecordAttemptParams struct {
-	DeliveryID uuid.UUID
-	Attempt    int32
-	RequestID  string
-	StatusCode int32
-	Error      string
-	DurationMs int32
-}
-
-// RecordAttempt logs one call made for a delivery.
-func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) error {
-	_, err := q.db.ExecContext(ctx, recordAttempt,
-		arg.DeliveryID,
-		arg.Attempt,
-		arg.RequestID,
-		arg.StatusCode,
-		arg.Error,
-		arg.DurationMs,
-	)
-	return err
-}
-
 const recordSubscriptionFailure = `-- name: RecordSubscriptionFailure :one
 UPDATE subscriptions SET consecutive_failures = consecutive_failures + 1, last_error = $2
 WHERE id = $1
@@ -637,29 +666,19 @@ func (q *Queries) RecordSubscriptionFailure(ctx context.Context, arg RecordSubsc
 	return consecutive_failures, err
 }
 
-const recordSubscriptionSuccess = `-- name: RecordSubscriptionSuccess :exec
-UPDATE subscriptions SET consecutive_failures = 0, last_error = '' WHERE id = $1 AND (consecutive_failures <> 0 OR last_error <> '')
-`
-
-// RecordSubscriptionSuccess clears a subscription's failure streak.
-func (q *Queries) RecordSubscriptionSuccess(ctx context.Context, id uuid.UUID) error {
-	_, err := q.db.ExecContext(ctx, recordSubscriptionSuccess, id)
-	return err
-}
-
-const releaseDelivery = `-- name: ReleaseDelivery :exec
+const releaseDeliveries = `-- name: ReleaseDeliveries :exec
 UPDATE deliveries SET lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = $1 AND leased_by = $2
+WHERE id = ANY($1::uuid[]) AND leased_by = $2
 `
 
-type ReleaseDeliveryParams struct {
-	ID       uuid.UUID
-	LeasedBy string
+type ReleaseDeliveriesParams struct {
+	Ids    []uuid.UUID
+	Worker string
 }
 
-// ReleaseDelivery hands a claimed delivery back untouched (shutdown).
-func (q *Queries) ReleaseDelivery(ctx context.Context, arg ReleaseDeliveryParams) error {
-	_, err := q.db.ExecContext(ctx, releaseDelivery, arg.ID, arg.LeasedBy)
+// ReleaseDeliveries hands claimed deliveries back untouched.
+func (q *Queries) ReleaseDeliveries(ctx context.Context, arg ReleaseDeliveriesParams) error {
+	_, err := q.db.ExecContext(ctx, releaseDeliveries, pq.Array(arg.Ids), arg.Worker)
 	return err
 }
 

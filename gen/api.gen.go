@@ -1104,6 +1104,12 @@ type IngestEvent struct {
 	Type string `json:"type"`
 }
 
+// IngestEventBatch defines model for IngestEventBatch.
+type IngestEventBatch struct {
+	// Events The events, each as `POST /ingest/v1/events` takes one.
+	Events []IngestEvent `json:"events"`
+}
+
 // IngestScope Deliver only to the subscriptions of one project, workspace or traffic source.
 type IngestScope struct {
 	ArkynTrafficSourceId *openapi_types.UUID `json:"arkynTrafficSourceId,omitempty"`
@@ -1120,6 +1126,15 @@ type IngestedEvent struct {
 	Duplicate  bool               `json:"duplicate"`
 	ExternalId string             `json:"externalId"`
 	Id         openapi_types.UUID `json:"id"`
+}
+
+// IngestedEventBatch defines model for IngestedEventBatch.
+type IngestedEventBatch struct {
+	// Deliveries How many deliveries the batch queued in all.
+	Deliveries int `json:"deliveries"`
+
+	// Events The outcome of each event, in the order sent.
+	Events []IngestedEvent `json:"events"`
 }
 
 // InspectedRequest defines model for InspectedRequest.
@@ -2036,6 +2051,9 @@ type SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody = WebhookMe
 // SuperOfficePutWebhookJSONRequestBody defines body for SuperOfficePutWebhook for application/json ContentType.
 type SuperOfficePutWebhookJSONRequestBody = Webhook
 
+// IngestEventBatchJSONRequestBody defines body for IngestEventBatch for application/json ContentType.
+type IngestEventBatchJSONRequestBody = IngestEventBatch
+
 // IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
 type IngestEventJSONRequestBody = IngestEvent
 
@@ -2152,6 +2170,9 @@ type ServerInterface interface {
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
+	// IngestEventBatch Send a batch of events
+	// (POST /ingest/v1/event-batches)
+	IngestEventBatch(ctx echo.Context) error
 	// IngestEvent Send an event
 	// (POST /ingest/v1/events)
 	IngestEvent(ctx echo.Context) error
@@ -2705,6 +2726,15 @@ func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealth(ctx)
+	return err
+}
+
+// IngestEventBatch converts echo context to params.
+func (w *ServerInterfaceWrapper) IngestEventBatch(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IngestEventBatch(ctx)
 	return err
 }
 
@@ -3289,6 +3319,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
+	router.POST(options.BaseURL+"/ingest/v1/event-batches", wrapper.IngestEventBatch, options.OperationMiddlewares["ingestEventBatch"]...)
 	router.POST(options.BaseURL+"/ingest/v1/events", wrapper.IngestEvent, options.OperationMiddlewares["ingestEvent"]...)
 	router.GET(options.BaseURL+"/inspector/v1/requests", wrapper.InspectorListRequests, options.OperationMiddlewares["inspectorListRequests"]...)
 	router.POST(options.BaseURL+"/inspector/v1/requests", wrapper.InspectorReceive, options.OperationMiddlewares["inspectorReceive"]...)
@@ -4975,6 +5006,86 @@ func (response GetHealth503JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatchRequestObject struct {
+	Body *IngestEventBatchJSONRequestBody
+}
+
+type IngestEventBatchResponseObject interface {
+	VisitIngestEventBatchResponse(w http.ResponseWriter) error
+}
+
+type IngestEventBatch202JSONResponse IngestedEventBatch
+
+func (response IngestEventBatch202JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatch400JSONResponse AdminError
+
+func (response IngestEventBatch400JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatch401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response IngestEventBatch401JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatch404JSONResponse AdminError
+
+func (response IngestEventBatch404JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestEventBatch413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response IngestEventBatch413JSONResponse) VisitIngestEventBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7449,6 +7560,9 @@ type StrictServerInterface interface {
 	// GetHealth Health check
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// IngestEventBatch Send a batch of events
+	// (POST /ingest/v1/event-batches)
+	IngestEventBatch(ctx context.Context, request IngestEventBatchRequestObject) (IngestEventBatchResponseObject, error)
 	// IngestEvent Send an event
 	// (POST /ingest/v1/events)
 	IngestEvent(ctx context.Context, request IngestEventRequestObject) (IngestEventResponseObject, error)
@@ -8539,6 +8653,52 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	return nil
 }
 
+// IngestEventBatch operation middleware
+func (sh *strictHandler) IngestEventBatch(ctx echo.Context) error {
+	var request IngestEventBatchRequestObject
+
+	var body IngestEventBatchJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.IngestEventBatch(ctx.Request().Context(), request.(IngestEventBatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IngestEventBatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IngestEventBatchResponseObject); ok {
+		return validResponse.VisitIngestEventBatchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // IngestEvent operation middleware
 func (sh *strictHandler) IngestEvent(ctx echo.Context) error {
 	var request IngestEventRequestObject
@@ -9492,414 +9652,424 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts4sj/+Kvjyu1Wxd0iZutmWXFPnOHfvxIk3tidzUY4FkZDEMQVoCMqOknXVPsTvCb5/nAfbJ/kV",
-	"GgAJ3iRKdiZzSdU5s7FI4tJoNLob3Z/+ZHlsNmeU0Jhb/U8W+YBn85DAv4+j6yV9R0ZTxq7F3zc4XBDx",
-	"Dy8iOCb+cWz1rZbb6jhu02l2L5puv+32Xbfhuu5Plm35AfdY5D+ZYkpJeOJbfat3eLDf7bRbTVf/y7Kt",
-	"QDzpjlyyP2p6Tss/GDsd3O05PdxtOq7XHnfxAen5raZlW3GEx+PAO2eLyCPQZLPV7nT3Dw4d8Q+nI/7T",
-	"E//Rv/fwyLNsazH3C2NuuRfNbr+VjvnuzrYeB5GvJn2+GHEvCuZxwOhqAjSbTqt70Wz3u+1+Z7/R6fTa",
-	"3Y6gAbkhVLxFZjgIGwGNSYQ9aE89ex6EMYm41f/5vaJEr4Nb433v0OkcYOJ0Dps9Z0TGI2f/oNv03Gbv",
-	"oNkeWbbFogmmwUcsGgNCjMdN3O11eg4+cDtO59BvOb2e33NGLc8fjw7GZNwmlm1xEt0EHrH6licXhosf",
-	"YxwvuNW3AiqGdyNejMlsHuJYvFlGPzXlTr/Z6rdbDdftdnow5UUUWn1rGsdz3t/bu5WkbCjG2ts/HJHO",
-	"YZc43THGTqe933YO3XbbaZG232rvH7ZdX8zulkXXfI7VGo9a/gF2m23ncN8XzIEPnMNWp+scjtsHza53",
-	"eIBJCxbvfBrM5wGdrFtAH8dY/K+abD+OFsTWy3qF1SS7jtt2Wr2L5n7fFUySLKhYLourvq4UHRvqc0HO",
-	"/CNFvbJHPglJxSO5KvDnBN6II+xdizfmOPKKL2gOup1eSe63bIvimVjBSzkApAiDXoufBTN4ERGz/c+/",
-	"/99G/5dyhEmtjuMeiC2VUCvLC4oHGh6bab7ge6oZh1B/zgIaW3ewkOx4Qmj8lIzxIozLhNCzKGIRfyb2",
-	"leTQZ8nKeIzG2IuNBdG/aGK/t62XBPuw8T7d2dZrSSXLts4iNidRHBD15C2ZBDwmEfGtPl2EofnLMefM",
-	"C2CLyEfnmpyWbZ3Hcu8c6/10gaMJiS8jNdyL5Vw8VnSwbL1Eui31Z6EPRQuxL1yDUutJxOb8v40VWEMx",
-	"jsVrKWOl5LJ+cC4IxSDWsDcjVkq/NxG8k6OixUFaC4kTzawcTQXn7IMwaYsDJOGcUip/spI/xPy7tvVU",
-	"LWh/jENObOvZL5ecREAc23rOohkO1dhgqLb1fBHmfnkRscX8xP8An6hHnF2pp2ck4lLAurb1FtNr+McF",
-	"Y2EczNNG1GqeCAFPcZiO2bbEgHLN3hmswtvwjzUMk4jT29uGuY3kHuKLOYmYOBjJSs6qInaR1/5ElDY2",
-	"TLtZ3DGvAh4bu+bnlZKleles2wT3Yftq4XIes/kc9uuXZJaCYGo3794Dob/K75Xy27auXgX0GoYqOfMV",
-	"5jFQxqCVdfbm/ALVXtQ+6rptdC7VPHRJ8Q0OQjwKpdhhXw+KrwfF14Ni7UFhbE3rnITjFaTF82Dvprmn",
-	"Pt9rN7UK+/WE+YwnzD0X6L25Qm/JrwuSWaTfr0z87eTBXZZEfBFmKXRKOMcT8YXsEGHKbwVjoZbrojff",
-	"iaEtPI9wLg1s2BVTkxRvcUxeBbMgduC/YJkTw2K31MJwhMOQ3RIfzUmEbgPqs1s0ZhGKpwFHx2cn6Jos",
-	"G4Lw3pTMwLKP5VwCGpMJiWAuZn9vyQwHNKCTFX2GZByjgKJ4SpC3iCJCY9X3hl1xUjK1d1NS1jQi1Oe2",
-	"6PaSBh8QJx6jPl/T4Z1tzXGEZyRWpD32PLagsdgp+X4vpgRh+fgRR4Evmg7EgzmOp6nDACct2FZEfl0E",
-	"IFSknyQdyViIc8GMi0UADgo5Mh5HgrRiXGcR+4V4pSM5i9hN4BMgwoIGvy4ICnxC42AckAixMTyYy+8r",
-	"RjlPWl81yr9FRIiH/7uX+jr35FO+d6bplg5U8v05CYlXsm5v4B84RB6bzTDiRFA+Jj4KAx6LUc+T7Yti",
-	"hgLqhQufaD6KYBs10Jt4SiI0Dkjoc4QjIAJFQswRH7FFLD6NiL/wCJrjZciwj3jwkfTRAMSFDXt+YDWQ",
-	"0rDRt4hP2a3YJ6rVhGK/Lki0TEn2Ny4nVsJQxrIl+76KhbQjqZKBgpqcE9AYvMCzgAazxczqN+2yHbVi",
-	"OLX4SAk15DE6DiaLCPymFUO/Tfq6N1elwzYmYbolq+irx8uNd1ft19vSpu+3d9+ZTtjSQeoXVo7MaGVb",
-	"eirCmQMCqRcRPmeUq/sKfxZQJfnAS89oTOQ/8XweBh6s+d4vXDqDzasOOIrNsw1H10v5llIAxBuN6/Yv",
-	"vQ+t/4aHjaw6sFA6rrXvu+Pm+JA4bdxtOh18SJye3yROa7w/bnq90QFuuuIcHwURUHVbP/42HnI7f3NR",
-	"pn2NCY4XkaTLDFM8ITNC4+N5oDT6O+VlrjVR4zyRDmdD4RBkztkOgoo0o5hfSZqLseeuIMyxd9XYb9jC",
-	"m5IoGC9F6+npIE+Kq4sovH4VvOwI5rmry3uao+CTyrPURrdBPBWSW/rUeUMMGVjyMfYNBXMDrgzoDQ4D",
-	"P3v1xHwpGuHRVaQatq1Zoo2p39CI+cu+Po6WaABLMbBQwNEs4Fzu8vpkEFORrokKSuh+fUY4oixGMxx7",
-	"U5C+spGUJK9Z/JwtqL8hQajxWZ4ilMVXY3ho0kKtDgxHPn2wKb9meu3RFHOpigohqOd4Js/tC8ZeCfV4",
-	"w6nGxmfbLL44/+IlihlDIbTzoEstWEvwETQt1HBMU108xteEo539DvoueHyEmug0eAzaekAnhItWjlAr",
-	"+VGwR0D5nHgxi3YbSDTvMUoJXJOKTryQceIjPI6JfF3aGSmlLylexFMWBR/Jphy1yH2aJ3XmeYaxEKwB",
-	"wmIAaERwJAbHrgkMOTnlHpTqsq+kE7WJEYvQbcToRBJEnE0PKnHSOecu3/tothBihiBNDKVJKAlujELM",
-	"h7ILMfKKtl8zNbG51Oaq2qlPTkGISnKeyImigM4XMfJxjG2E0QyHQisiPgp8W9CVMiTWX2wmSTU5yJTS",
-	"z1k0CnxfTmszSfbmlpKogho/sgXyGUgtdqu2lqI+kg6BRkqfdAwPRh7Bbdn+0IiEjE7ApsGUgfkiTuuU",
-	"FFvK9AxTVZDjIjuUVJgnNEg6F3O5LXFxp41pyyVpJfUkZKdc2vpnIzDwWxBzrfnb6BbzdJApnT/DuVLj",
-	"+Pisu7HqSGnuiyNk4zNB9HWPM2G1ENSSAwSBEWBh9vewbKLlvRqX4BPyYS6OF5ju4yDyP5+uodb6GfBD",
-	"0v5DaxxEEKDhkxgHoaZfPRaRWsamLHKiFY434/GGxGLyi3rqZ0a5EYNi4/ER4iRG7549fvnmzXfnVyev",
-	"z8+ePbl48/ZbOF1QvIgoCmLE6MMqD/lhIKbOlYDyGFNxohgBVFtrEMkRmiES0VeailojXK69mmaEXm0h",
-	"AiXj/+P8zeuGEa3Wcd1NDDk9t1piqNjrOs91Wdfqm73iB6v80XVbSj+qcjnXb0l8cGeG0G2r2UQE+29o",
-	"uFy5/uOk8ezqp958qUVj32E0XGYXvf3gi677nOElLLzP5NbYwekY4AVGEUa3URCT3b8gSzyk1Z7niHL5",
-	"+a7EC2rqRCZbdB6cLYTADMYB8Uu9schji9CH0YxIOqC/GE98Bs0jzxrqAuQqZuwqrK9+GLzRbH+2c+Ke",
-	"ushfjl+Shxur5WH6VSWrRDgmV/DiFfngEeLnvDYXjKEZpkutZPAGOgsJ5sIYWyI8wQFFIY7lykQkjpZX",
-	"sGZWv3m4nbKRzLeSm8QbCMaM9JhzfPFWDMQ5lgPJ38OcyxtitKBxEMqrLnmRHAni842uqv+sTHdOohsS",
-	"PUuZpTbTjXEQLqLV8olD61fyZ5PbztmMxNOATtAtXPBHjE6ECsEWESLZ46v7wKrs2q4N6nwO92meRpV+",
-	"1JPUqNX+TDOeIzndmw9KnlW9GpT5XrwEs38uDdP7OxISwsA/ZM5VEkkkDg75V+papQhHEV42rPcqnUK+",
-	"tojCgvv18u2rhvX+Lm9QTYIbQsHHCS4lNaqGtQ1FU4pU0jZ9Bck5/pVOOba14UyZ9LEUg9CsvvVMKzeI",
-	"4xui7dOAZoxly5bvqzCu7Rx156xyYR9jX/fXQLVGpHyahvNKbi/2hNFxGHib0igmPE53YoFKZ/K+UfQ+",
-	"hrf6aE8lOpmESTp/GLIcg4cAGZ2zOZHxJWoYatIPaT7pKWsDqd3MeMXN6W7jvF4x3dcssYby157n7DNY",
-	"A3qmK/R8c7b5ETzMpKs0/lZ3Kw/1OTuLQG0Ltj5bdHRpGanM+CEh8WfMl2asHMzJ2Lmk+jfnPKBegYjF",
-	"0T0cHZNILDmD6kEpUn0O9URT6lg9lrtV8POIiLOSUEGu5F5IS70cmbb1+a/eXfIsf4x54Nno/M1F4F2T",
-	"WAjSx/KS2YsIRLfhUMaYfJ/EvCitRm2BDWmlVaJ5+nXOx91xXTHcGAchl2F3MrCkEUP475VQScy7b9u6",
-	"JksjXEG3XKb+pc8Ura8gxujGcQnu4t6oN2p33Fav4+LeRvcKVx3XvcoPoMwII/EiolyoW6C0oECFn6rg",
-	"yykoTh6LIuKBY3hB8tT/bHcwnWZbk3K1K0Qd9/psFsauvq55UKr+Fo6RPGlnhMZvk9jBjUj7TP67lKNb",
-	"Jkf/KKwjHY49DzFNQ5l0GC9GKjwuYXOhAs1JNGbRTAqL5PRvJDtA2RhX+psr1Uhm9dQkt4odgRXJU2kD",
-	"Nl89afHGaRIJCJaSmkB+nWTA3ZaKzltSuN8vW7KOuWRPMIW3A+rrUHEIxEOB/PuqG8Q3s8uDZCnK/cwl",
-	"XZftGb/TabX9bne03+vtj1vwjvxQvpTrMXmo3C5qgA+y1QoreTslFGGk+yz1TmcW6x7n6uXqqKmO29Tk",
-	"rrT7tz076xMkGIt/B+Z1PWhDOsAoRw6lSW/Ju69ZjJ5vzrKJlqZY9nZ6Ra6fv/z+1X7465NO+HRx8vzD",
-	"/NnF+Qv82zDwyv7z7JzmCX05dpaBAzoMvJGPjHyweNucamWs5yftlZGB82XRr3McxySiOhXh8u2rvrCK",
-	"DRcPZGmJB5ITMJoyHiMILSn6c7QlBHlnAU0DQ9IcIKEuwkGsc0E2jsW4Sbw468J9NxpGYcVSdn64UOBk",
-	"D2eWqTxDom+5xB8ftFojp9cedZxOp9t0DnHXdzpjPB7hruePD0dWZhFuV95KPnzci6I08dPtUIwNy9F1",
-	"8fliYi/XxsRC0l96i7+5PlOPLtl+jHBYw8WpezTT4lRugJFkmaR7rA3VOvGlA8JM4Vj10eMg8s1vjAQM",
-	"IwXHxzFx4gBcVbk8nGxCxqqunuv3VIbG2hQfHbz2qfggl6ex0poVr76BV82JGtkadSeazd5Y1adh8yZd",
-	"3pnJRT9baSSyQUGT/uYQM32rhc0SwVY88j4ZNxtJZc7WbPUEmgZ28qXvBIdmLq/Kh89y3jaLq1dthj+8",
-	"InQST61+S9jms4Dqv5tl+VwmeeTZsm4y/n22ypPUUbHJbsl99vvaMDKFYV3DJ/BWbiLVe03drdS9g8m1",
-	"u91WzTXyG+3WTK+fe8MmdNV7N1m+FXyvwRqyTE/Jh/gMT0iSwVCghkzslWpkTGa8dlZZMhS45itQRbe7",
-	"YsgSLmGt3JkF1Py1+SUlUXEqafxqgfhS7fhkEbqYAaMU0p9yVqZpIgUK/kNdz78vYeREgfm0RmbCQNL3",
-	"S5dEMNrxIp4al4DZ2aiE0k+raWRbc8z5LZMicxPBLts3vl8zTKkvFscZa1bPh5tQH2GOhhnXeV87pwcL",
-	"12178C38kwwb1roRy54qh2nKjGpqFkYJKfRDgE7aW3AS7QkWGUr7Shplkj4Naw3xcy1P2S1FEBDKqEzD",
-	"KXxdACn9tD69Rom5dHwqt1B0sD5TeyUDFAdUSeuqHYgXkkWy0zhlEUF4BHAFU4LgLVta7vGURHArjOmy",
-	"lEbVmy6VKnrDGzfZdt76eG5EEht2X3LHa1tm8M/7WmpRjS2eqJ3VHFmYlk4R/7TlgqrvK8d0kc+kyi3i",
-	"5orUfa0IxXdP2QwH5cfmFnrHtmQ09YvswJI2q7SNeiRP9f+c8rDNIVlCPPP7bnsLdT/fZr1plWtEGkG3",
-	"nrJTZM+C3mNbWospCcTGMyLxVcTJI7oe2mhBfXVnJCYH/7gh1GfRI4585i1mhMbyXpdP2a3EQ3m4wc6I",
-	"nH+WKqGOZ8oHWgpxnJF2xpOYxTisiM7MnpPiPdWSrfoqrmHuK1goRVw17Mp1N7AB7y07iujfZSv7VL6F",
-	"FOQxoiyWoQrKV5o9JR9xFLIJPwKgHHnQyA+kN0si6bDxGJJjF6FEPVRAIxXCrc7hvVYAbizFykRTgWDF",
-	"sWwsn9SCphZCbhOvXaPjwgoFPtrBiFN2Ow7xNdmVedJiPWKG/IALmicfZVanbFWUa9zqW//zs+v03n9q",
-	"du1W8+5vVj2rwcQhzA/cMHZVpnJJ9xlyZJAMSyCKils3wTpMGGnEWEgwFQ9T4MNabZnQiCV8maIkljxM",
-	"ARNrdVXZTgqtWKsdCb5Y69UEnrGkVxlOk+p7x5TR5YwtuInZWIbj+OxD8bfzJY/JzPxF342lv5VZgSkm",
-	"5KdarKdRVStlZoYfS2atSgPUAj4CsMHkI1kz4Duy5OVCdWhWFhiia7JUcXrwO/IwhUs0eE58NFrWPhvN",
-	"4SSjKDsekyoDtdpTYLUFuahb0cTKXgIUqfG+xkKVqzMbu2/yy38fP07e61n0ucJFhyB1uaVbYo8f60+U",
-	"SZ40oc1yVMeSzYNT1TgLb7OgYZvp6Ln+7Bx4WEqHKjJW22W/q6mUDV+aDxWVKza4UbivXCkRKuoBYH/M",
-	"5yGEfcdprkI8xTGoXly5XQzAvSOAJISrbrgQv4eoeUA5Y1s8mNCATtSeWuk0T9+8M6uirP7qQr93p9I2",
-	"Vr9+GYU1pJ9oqIx1npIwuCFRCdcL9Wo2j1+xSW3Rphs7lp+WUV21ysvtma2MBazRNrUSsIV/v+xYB9LV",
-	"3O/wrlZGtnWGhCaCe+nTc0hqeqK82kX6UfIhVsTfhIY6Vyq/eYd+BBDOw76EYjODFrhEd0YjMmYShBT5",
-	"avll5Dj24WDQizIn1JcU5wsvya+UWQ7idJY9lS4ErwF6WQC7RAEFTBzFH43PaHxhjYqaR9DUHGTyR0Jt",
-	"Yy/kF66w2CZvVN9rGTt21VbXu7Nqxz/c1lRYqacVu51U8rq6nzkpt7P5yl2QWyM9KbPRTBN6HJnxmvNd",
-	"Rcvf6s4vEdP3URYT2ZLdPvAz0uFOdsUVWsk3jzh6eXFxhiQxkXizUWrBGaFUeVN7uphh6kQE+2D9K++5",
-	"irQM6ATNhHRRDRg3BjLMp1QUl8/yREYkc5TqQyigkpGFPCtpOksI49qhKH70uDVGMNhGElaYk0jIIhXh",
-	"JDuLFiFp1HNUXJeq7lMWxUiHDcKjkfin6PA6oOAD08GQgTdFzIMwbX/dfcrGq4MRh6EYH2r/W/UKmcGl",
-	"RWIGHJ08RQEXlBsvlK8ujthiFBI+ZSyGfqm/xyKIhNXzjhiL5UWSGEESDarD2sR6sEWE+GI+FyOOCZ7B",
-	"+aRD/K0bx8WHh113v+Uduu2D7kHHHZcP34h7zY//UqJIJ9F2J0+ljqss5wUncDJpHDxdukyovhMSZ7g9",
-	"O7pofOV6Xf+g6eLDA+8Qt5vjw/2Vw4uVOlIWFahGJ17JEUHqTmuPvpIL7SCGFqQ4eSMZuEoKlaRllAiY",
-	"PspnNiCnZtJBkmXwh5dnfzoBsJqTUurKqRucpZlBcw3SClGBx54bASn52gk4Ni/JH3HJRIp3eInczwJZ",
-	"l+2nNEopl+xylEA7B7EweaMlSpszkn1l6hJHHbdlECxxCJedCy8JDuNpUfdIdXmteUPllIVRzGntVbZq",
-	"o0yHKManFUZwvYmzKRP8cZ34mIwIDBl4tXfT3JM+g1r+p9yEriv8PnI2z7TbYwNXCY7jKBgtYvVX6Ycl",
-	"el+WKN+R5R6ESKMx9mKOHgeRrzytY+U3kakAO0NPX7QMbTSchzgWmsuJP/zPv/93t1G2BZI6paVDk3cY",
-	"RU6GzsWekNkKtrbp5KlFsDfVBtUjjgi9ISGbk9L+yw5HyJIL/AS8GXo7QlyahmKPSBydgCOMKHPYXDmI",
-	"1PaI1YWu6HDDK3HusTmpF3x5Dq8me+5TFZnk5bFp9KnlshFfeFPgdrFPZvCskZi9Q8QiNOQz3mCLeMQW",
-	"1B9uPKH8/a54Ws3g53ryKxk8O01lcchdphxz2bmyMWI0KbNipyUdxPyKkMMz/GFlECEuXJ7X9L2Mgsh/",
-	"t5G/1QwBzVSZqaGPS4oSPxEa+asbIFvZRY71kt1KCKksHZOdAH6TXxdkIRPIK3SPhUzBKOPMaEGSGCqx",
-	"z6bYl1np4F2VnpojoSoBvA8lt0aPZeeOUAzlNVmFJR5sG0xjtGubNDPnV87PAEVK/MogSYAzKd20kE6E",
-	"OYqIR4KbCl3IQJupEuqJwV4MAMg5OwvDn5F4yspJCZVPyl0Fcrhbe6mMBpIR2LrSip6vLQlXh+YPcw1W",
-	"WMn7eDb+wRkFFJUyHdbAWNHBPWjn7fMnaL/ntnYztwq5sOaIzUqXhM1N/Qr7MmNyxm5kvvw8xOBlVj94",
-	"bL6EouiZ8PEaK6+zpwr3Q3O9fmW0yDNhpi5ocVeEmMdSVYdwDGE3z+bxUtkWxT1iWx9mYRqbZjJdqvsq",
-	"ocqNG24chm/GUMKwND4IaoEXxhfMCI/xbI4iMo+IkGLayBHsjzD1kdgCqdArrdUEUk71I5EElNKlQTqS",
-	"tEOheXBQLlXRrZPzN+hw320iue+ytjIUs3ebjtu6cA/77Wa/s9/o7rd+MuNuawRJljoQKstQZYdwO70K",
-	"Ot1L8rG9f/nx8IfX7/bPfnjikuWL2aj0UlZyCXQKxb8y1RVLIo2Xc6L7l9+mKyFdXBriWG8G3dr7Os6t",
-	"1RKikp0eY06su/fFRGDt6RGCXrYCa6yZQjtbeMMqOZKY9lgYHGlbKUBJWsHf1sX/DdvUsPv0aHWhszLt",
-	"ePXcSm7xoT9z3co0+KeCh2cBJVyjM5TvB6FfQ4sVh75ClcuzphD8vHB7G0fBZEJSKgttni3i2re1laRI",
-	"bpgLx2q6JsXt8/YVwr4fEa6Gp06/pDgCr+l3XTOs4jlDlRJnEoXnqYJ2+JxApT7MTbeBPpg4CuJdcz+N",
-	"FlysJ79KvcdX4D3GnAcTKr4xqofWeVsXwl7xdo0Ga7SirqbEjsKzOQ4m1CzLrX9KG0p/kqGAmd8ILf6E",
-	"IwrQKOkEV7xQ0k/2eVmn5gvrRlAy3ZAtcRgvr+KARGVzzzwvGWDmeUn784jNGBCcx9i7Lusi/8rKVqrG",
-	"mXujZKT5N0qImXulhJy5N0qGGpExiSIcVo40+0LJQLMvlHZxiyO/fHuteKm0q/xLJd2V/KRsU97AfsWD",
-	"CaEaKEgI1ELPZS8mN+0r3+IxjlRjCx6zmaCyODqgLIP5Y0oT/ZNBAf2TpED5bwlzyyNZaLSLkQYXaJgx",
-	"AoYPJZmE8VvEwnAkWHvlw4oGzZ8VPYy56V/SqSW/pAyuf0oZWv8yCcZxY4RDTD1yhf3iszjClGNPLmSh",
-	"V00gT3CRCp9Q1GrA8b3J+37tVz0x3LD26ykDl78Nb12t7F++ogrTVL21mlbAO3ya+U2PrMzmqjzduYyl",
-	"U0bpY+VMSI2Xh1VYjXIlhr7697+fvTm/+Pvf0XAvvS3Yu2nuKVcb3/uU1Ke829N6zTCv1ZapruUaq4YC",
-	"lXNHelyPJTJsfdUoIZ5UxB+Iepuo+vcgXX26JJmvG9HmBYm/KGFePNuYLnufknrGd+to9IKkhNmSQsK+",
-	"yJMoV0Fb2qAKN0jeP+ri2aWmTsl9nr4Yyanvwrgwm5ED5vc3Yyry1fAVNGZa4jrfKhu3oh0BPE1YUxZ5",
-	"cgelQgw0mhI8WzEfbVtAf+9rugkEme/jI0AQ2aFe4DGLhJFaGn9TvpAyhsYP4ATA0dKcCIytbCJJflxZ",
-	"bbQYh4guZiPpYimh05rIssRhkKymrZdQ9vt+I+6XmVZf+uC5vL+QuN8ZJMlwjzNI0/FLnkGXn1XUJiSq",
-	"IW2TcvKZe67UgZgtbl2yhUrq0WcauJ1ePb9uvvz4qhf++qQZzgH3r31xPn1c2lwZEk3R3TUPvts6iEB+",
-	"vFGuii48dlzR7zEAhYGQnQmpKhoT3xzJgl5cXVCjjtveIjhBzbYwjDLxkS1PUUQQqAeDkq2hl4NAMQus",
-	"ZREj4ynzr8RPOAzZLZG3SEVU4UxRk/cbAjik4StrpG8hbKgyaCWPiZAbV5G4ucI721K5rKLQpuTIFBJa",
-	"Xb9H1yWCdBrseWQujl8IqKhxmBXIafb8ADQ9h9L2ZVtLFr2HHQbRkTFDPJjQ5EBWLMYb6FSjXsYoJJjH",
-	"6BB5UxxhLyYRP1L3VjOCKUcDSzk1CGKUDCzEqLoBgkujgXVNyDwTSpi8Js3GfERGt5vJON7518+DAR8M",
-	"zt9/OrTvdv+2StTlC5/U5ae0zMtnuYlOmE7z66qCL2tDxlLGUcN+AJ6p6XDHudp6mGqnv6kj6pSfKxVJ",
-	"ZTgRCo9Sn0bhUeoKKjxS/u/yh1I6XenaC5Cg712DHwVHXmY4+SfpaPJP0sHknxS6EwPKeTOTn7LTzbkz",
-	"k59yTb5fwfEVmYhVd1rFG6jspXC9y9T01qqWvVbKZCU7pwLroRqSr0rQhbd4ydEM8+uK0BO1DBtNWt2B",
-	"1YevyV1kqtEmN5q5209jSDU2qrneVYg2lTeZq64h77Wgs4CeyO+bxdXVy5g/lJK/b5TJrUMWywB8y86K",
-	"deGICZfUmZI6PNP1Lpqzl29fSQX1NghDLf+S0RbANDLBhp3DrRCBCkbdBuzxTIWOVqMDbbDUGTlTCmKz",
-	"4egeALdo5RCLfBgG9LosAimIeFyZDVoumMgHeLAWxGYekZsaL+bIKUek+leNqE7flwe8lWAdKZ3rqhrY",
-	"SIdeVQzOeFMMZEVDlcFVcxJdrQJWqtd7XQCmzIzV9MyxJ/F4ybBgDNWepHKoJiC35qYNmb4K6ceU2NlM",
-	"CgIpTFVScdsok8QTq8IplnMC8AGq7RFBMavtlf16KPymh0Ipy2XgEkoyt+VzMADzBBW2mpk5FzN0IwNm",
-	"wMe9iKeExoEXxMt8lNyAlppkrMIEqwiQhGyhtAxqqdpmlPWqhztZjjVZUjgNXj0GSx6kkGhJpS8S/5T4",
-	"AVYZ5afgmhEvJ46ZfEmpDcEsdWZVOrnC0uYDQXWBDtuqwIouhmqD2+6iEi023gwttpar757wrFBRrf5g",
-	"kxpsarjwx0bjXXASlcujd3k4Whu2T4FemAdeDSjdpKMs/KucsJ1Zq9JdXgLlXzxKNkZJM6dfe/xmN2Vj",
-	"vTCAWHLRg1zV7nscRP4jjp59CCCPj8OPF7dBGDAQSucB9aYVQkYepNug8azD2f5sUDvqdg7yrq7J0pHx",
-	"0fpmVeeipS3MiSeOjiQvSMLNqNBHQ34HPD22hfRuDOgbSpC6PUC3UJkHyhAL6c/GyMhzAzpjFarNxgij",
-	"y8uTp2gnoDrvVfLPro7zVHeOYg7a6wILdA/MoAoFMMUQ2hIKKPVy14EeMlhIYoLk0YSq3AJ1YIMKu+Ny",
-	"lTaRPWVVlr702RLqJ6xWYC75dUnVab14kAyigou5OO4gmiepfyR4AfRJj3AejEKChAot85wA3Y/EcrEN",
-	"Hy1URurv7e38jJ2Px85PrtNz3n8zGDR2v1G/vP/Usu92+gAf+c3uf+3s/fw/gwF///fd/yp16JYXIyhI",
-	"ufTWrwysJjkqfnDSqz3nxB+Wp2Ynr6w7JjPNwct1T8QVCXB2UvqowqslVlY18MgMdhZvH6E0sQt5OIqW",
-	"aPjBSTPvHLF7IE97aANUz5R8QC9Pj5845y+PW919zWwj5i+3uFZL52Vnl6RI1fw0yw6NkroxhZWfr84l",
-	"LB9dWWdG3kzu0FcU9sk4oIHU3PW9MEejiGHfg4QeuRFhk7wmsdT9xL6MyIzFUmKTqCQ6BrQ4/qwcG/8d",
-	"QLPrzQ6pQjgIi9k3PGZzjkYkQeOIGZOZj2lZ97xttNZf8ayevSh0gFxmAuT4qLH10c+PIFDGS1zhj2z0",
-	"iOOQNJRr+9F789DY0IZbd2K8XJ9fuCZp/AlE0kqkCtUaHPk+iGG9BPo2cAWeccpur0sVzNeAjc10KtIy",
-	"Q8cGeqphN6b4Bt4TRhokL221vFkaVNCmihiyqi4MlkKAUUBjJhP/IDrDDA/DYViLKG/JJOAAc1okTfpM",
-	"Mj8KKLq8eNKoyvxaO/u0wQww8Uoc0eRFoX5XyOfzKRaDzN+xCm1WR33TCVLyVshelAhlG3GWSaGJwBRP",
-	"7G8AtQlD5IEnRJ7GQt8DybINBwjdpjYco3j3tW5R6PQQaFSquzwlPA6ojDKLGQJUCSkrAjpmQisFRcTI",
-	"FOMNdCKJ9OTtKZJt8TIHydo5XZRCCLxWQXzzcDGBREMsdhH1Q8Jzm+yR+tejzPBsheoidHH5XQI3xQHD",
-	"WLW81Ua8VLeBxfQvcbCoG6EHYnvV13Y8nwlIyg71LApmOFqi78iygZKMyjTh08ilLBih65y+d2lsVlWC",
-	"X941kgSRpaOuuNTOgUsE2eDPJJFRvGGgTGSwJGCWOWx7iK08Pz3XAD7icBYbX9hLpUphiTm0GXyENka1",
-	"eUBxFLFb5AslTiknpXbocxZp89BGwRgt2QLdYvmidmBq5YZFCKe2qAZFsQdU2xdjje+cWpomdoqumJqY",
-	"mIKQw6JOdL3evKtEt04qYK4HqNEvr1AIc+2X+ysxzWDISEwSwpH0SWsPpWcUC0hpYtn6wblGqQT7SiZe",
-	"KHejYqLkjQTQEro1xC1cO98EExyzbPmZIqN9IN7CMHCLUKQq7WQIPoU4CEPFwhGJo4D4R2g4xkEojAk0",
-	"EQrJYp6J/liA5agQR2X9dI1IumJYL0h8HIZavzYwJ4q7VjtJdGz2RALpZFso0bezOywX7i6sHS30FZKd",
-	"xLtjJiq7EBUNJE5D9C2iTA2lViULcRLV6/12yri69jACzQOOYvIhRjse5sQJKCeUB3FwQ3a3HJBc/3RI",
-	"m+sCd+ukcfmi3mVWPQFNWLnmSQ1uoE2KpJDngKQ1wa2LqCwrYcVhZvakYAITeLUEkU3hxax1qebkTtrt",
-	"+xpkK1DFIJq+M9/E21a4Cc/3Cbbdm3HJ+XlKoglJID/qg1wpOJCZ+BzNJbjW2+dP0EG7t78r3YzvNPw4",
-	"lCaRuB4cYTQjsxGJpDcLviRpFXbt2VLhctUS/M3mWPLqy7eAf1J0OpyuCB89V2KvJMgqxwjniYA8rSpg",
-	"VqHVqHEZa3OeIquXXPfV9hVndQHF+ersj8gERyAK1XHF7YwnOj3v9fOh9A/mjj/AXoYcEC6jmWcqMMpj",
-	"9IZEXCpQVupu5auOi3NhO4Ug0lfKDQ0UkAoJ40sU4YCXARE+3RjRTbbn4xjbcEtEfIRDRica3USF1tYy",
-	"h6GtFY4CDfp4o7S6cSBMyEfSVda4IdHoUR89ug2oz24bXsi4dLywyCdRA8Ilif+okfXg/nzs/ISdj67T",
-	"u3r/zc5g0Mj8sPtNqZdW6f6l+tFJUh1KjktyoRgqNwHp3KRAFOiv2wjWlFxr91EJ15ibKS69qXqXuNoA",
-	"q9RBfAosf0vQnKUOQKVeX7599V+o+e0xhGPYqPXtuUJvZxFqf3vB2CmmS+n6M/bIJb2m7FbsmmMdHai+",
-	"s6Aqj/HRqk2ROZ5/7xOxxUZ4X0NRuX+1jS0Q1R+kQMcD1tAIKtSVRQHEaGWojLp9TN827pUAsIFQj6wI",
-	"NKJIoikfn52AT4pLWb/2ZC0WdqlBktwJ/iUqiTzA9aFs4i3BnNEawL/kwzzEyoeml1JnTqidm7sazCxw",
-	"+UX5VgVRtqj6WfMytFC1pwZxTdzJ0rDrNWWJygu12KsQeGvHqxaqEOR8ZJhz8B7N9TtD07wQXyPx6Ajh",
-	"EZcZMvAAzBzxoCKVbjMYwFrxsRsgAZZRR1awKa118QQqqT9UwQtS9GLUkbG5r+5saxrH82ytlwrgPjWN",
-	"R1ztwkR3gQqY4BNHHpynQpkZERQRLAyXcmzRVWU3CmuQFtPI0LIw+CJZ1hXXKF/D36rURgUHPTBTnhdg",
-	"upMMjIAa8HIVascF4XFif9XwUJi2hvEtmgd0Uu2NqG3Gr/W5lIzX0HHfBfH0lY6AL1cPlb4OHltxzF/B",
-	"+wj7PvEb6BRMc45CMo4RW8RotETDv3ESEi8ewjWJ0Oe+3nZ/ve3+etv99bb7623319vur7fd9W67besq",
-	"OZlri/A10qZ4g54qADWdzukHZWrENncRRosbXUqUj2TDcgTkquO6Vyrb/kq5ZSuLIj3GfoKPM1i4bms/",
-	"wlF0hE7k90jlfqwofaQybzuua/8BCyFpSKo8vezfrEiSHoGmeNUI/pIV1Dre/ogceu2D7v640ypHW1bb",
-	"v8ixBcVEEkHyiZTTG0ShHKdziBcRFbqADhsXRgQcRUFJYcAqtoS7v6F6OkRqey1BVVC34kgo/vVqDKaI",
-	"QiOCpiSci8UaQy3G0WIyEcvCIrSgQumNcbpOciwy3L1GbbNj7Y4Vj9Wcs3FFyeQCudnzOXfziE0iPBOz",
-	"EErQ0lSSDTY1jIV2WTnQVFhscF/7G1HTWo2RUnNbwxCUpMnQ1tosmbK6ut5TtREqS5/J/lIs7k13jFmm",
-	"csXeyW+FGZ4LhVuiD4EpMsfxlA8ooLtCdSeq7nAiE31uLy2+wI+0ZQMIRuKUBa9yltYDmsSwGSIdKlPN",
-	"IzYKyUw6CWApxBj+hBtlE+SfnKpIImcckNA3lzkh6DVZpoiNknh/lH2RB1kqUzo58RZREC/PheYn6ZhL",
-	"wil3oqWlAg3EfqOOn4z4CMTrspyOhlvpF9pP10divN3ZVjFxZ7tRQC5svYHorJfCWGR+VenV+SVXC5fJ",
-	"L0Wynz56dKw/RcJ6k3nIgpWWQmWQ7UoUPdU3qN+gTid9JgOaxvEchuPPArqCJLKAIuirw3fPHr988+a7",
-	"86vjp6cnr68u3nz37DXEciYdyRTWkl6g8JjuRb71XGvs/3h3UY56Kt6HmFFZpXDBSbSHF/G0Xp+yqGFl",
-	"Tny61vJFQWlBvJ2h/LtxTZbDJNRQvizxzaC6sFLYdmsNRUNVVYIfUmM4GnwA1CcYkdjrDsAgIjgrsO8w",
-	"Gi5r9s0gPbnEk5OmE8sKyhB4iKmfZDtn24dWypqXHZdIKrMHxZ7JDqox7ouKTPBswzJ9WuyO2nnhjzID",
-	"0C/mh3AHPDRm8jADB69hoSqD30czHIBSKsOb4CLU0mmRkyCeLkYNj800CKmf/KN4cLyhicPbyVy+Z+K5",
-	"+Jzga444uSERDtENoT6L+KPky1mmOipvDOgx8sJAAiwEcUzk7bJQoYG5GSe6EVleEC2o8ltLZEMeoyDu",
-	"ZwpTomtC5hwFMR9Q+S3Us4yn3E4RI2AdbCSPQnCi24jQxYzbptHLgeOkFjRifkDEiAf0X+ip6upf6DHm",
-	"EA04Rf8CyZi2jv41oP9yHCf5f/HhsZBoaCfxHQYe2UX/QsM9EHV7N82h+GslvCm0YAIfQEfVNWih+U3A",
-	"0MUH+eRU9E1phqnsGsqWvs5kHOh+k9tuvvfJuPm+2/vPv/+3bKrpKVKoCAtdmZvrHRmJbvQNEVxvSVrO",
-	"AzFL9WBopz8dT8D1o55UDQJkEhIPbTRcBeEAhTwrASnkiFuvTlOp+URFHcIwb5p7ZTuKr2UBJXsz3RyL",
-	"Qwy9YhPZdnocidmrYpyOLMYJP6W4w3G25Obd2u7zcxzQZ1DZOPETeDiCnF9MBdMoTxVwkdQWjkxmNXcX",
-	"isicYCiWLIunai/HEPbdkykLPMLRDPtQ8i2CTHK9xZPafmJrBSGhcX9AHaOrPsKJ7SHj/sDGV8jNhj68",
-	"I10C4KTCoTA4iQ8q8S7koAPWL/HBzBhQhIal3ruhrcLCUxtJX9YRxMZjVfM2cSGICZ/pPxqS0kKuSEID",
-	"NzZEb8c631r6aGTgk1YBAiAh4MMg8gF7cbhEYXAtTk60kEFwULN1p+N2bEFgo1R8Xzc83LVFR/o+JPBl",
-	"qVcJ9kQopjEXdo8KKBBGF/EbeVIPU+TvYZr3L4x2zsJFTJA4hnb4LlxGCCk7VNWd5cvyuNc4r4wSMSJ5",
-	"jbEz7LguylNbju824GT3SLERSfAIALMiZmLRIHccDc8uL4ai8RvC0VBetw9FF1gcHIKMyS2vjPqGhYcw",
-	"mAZKFSK1wlBAPMTetVzcnPidkJijYcdtQQeMqjrgafFvMSTIf/dSVAEYMlw+QW4LoA9lnssUmAmJRdPN",
-	"IdBfyOG+UgOlZ9E8qHUR5WFLvJ8/rFRaTAJlDa2qBCkquTzjiBuqtHwVWglLOGYRAeTeROgLAZktdps2",
-	"30G5FiV7i6MfWC1IfKu6OKOUE0u0k92VEhzC59qT5++mc+20WijvEZEdmWFPAUdsjn9dkCMIbOLKgEk1",
-	"aohShn5uAp6Ucs+QV283YDDRQRroDVkFlNxmP9CbQuxH2GjDpEK7k57FIdTcE0pRECcqgy2GIvoQv6ks",
-	"L3C+MKqjAWTP8HUDHcdoxniMxsFNSRFnbFRunuEl4lPwv9B0y8Hiym44idGOoOqILBn1dxtIZ/qJjxJX",
-	"EZcyaLQEIwEIh8MFaaBjNDw7vnjyEjaDLo4v9D21z5JK+K1WQ6PwQM6ggowR4mKoVVh9saXEoKNechZR",
-	"CGe76MPXF/eykrqg2PBSCCUVZ36kIuElzshtQJXSJ5viCI6ZBYeeufYxypZg0xkaSd90bQVwUIEzUjCp",
-	"DXlSe79woXb+cPoK7TzFMX7CaBxhKIixDEk/dXoBh8pDQLpC1HlrpxUwRAfC/pRvfUeW3wsKvxn/59//",
-	"K19OHuyZf8Nbe0lzw6BPg/DbgRVHCzKwVPboIgx3xXYTu4yLsewMZUDKt1heOKm/RqIFFZbxs5DZ77+F",
-	"dR6CEJbqQLKbhhLKbIh2ZKjCEqmLlF3YLzIWB9ho+OmZLEibwI/dDXXOAiUTFgdSulOPiUO0gYbJhXh6",
-	"2ACTyEvQ5RzOj6Hil+GRGR4XSPbwMJRlFBYNviG2RBoZLbV9n9Up9y4Ij4f6Yjoi4wUnQKd5BGW5gIVC",
-	"xuYj7F3repSE64NHWihDGcZgkFBiHg1TV99QnkPq5BEdnPiSRHB/y7XDEnsR49zMgDnK6wYGPEvAUcft",
-	"QHMycEppJmxcZGDB6fncvnBpi4MywRUB5QvtGDvhEUd0PhMdKOuOE+rzZAFOhHY0pEnu4VCoN7vSpSzV",
-	"eFlsIDkuTPUlSs6ZwNdCBIE+gyUF3j47v0ARW8REjEtuUqWA95XkTlTVmIFSkp6FxE9ooNVYocPqigAO",
-	"/HcICtLQeUtmsgyRWjjnLeFEMPglDT4gLuH5dyW3afWU+AhqAmQq06bmmY2aritaT+H8KZqyRYTmUsjb",
-	"AO4VyPifvCqBJQZTtJRvSsb007b0CSnXPn+KKskL2hWMGYJmAk/p6HyK5+RI68vK2Z7Wvmi15FK8whG+",
-	"IaHooehY9lkcS1inKUc7SudruMPdBpK7QXK3Bu/3Tf4XSw8Y/7CkYPD0pSGsbh3eXTgwRh+NFrE60W2d",
-	"Cs4idIB8vORSgRvxxGeamfnAes2UdQ3bmd0EPvEH1pE4JkELE+d1x22KZuQGE7bWI46UHYWkSm002gbO",
-	"lAaaOI3EIahelgeUYCK4rpWbea7aFFp6T+2KrAUnkdkClUKPORqxeIqGPo6x4kQfx1Kh3RHrWLCRJLfw",
-	"Kbvl6t1dkyxDP+Aei/wnKRib0pUh7j8BVxvQEzpfxJKhdQaeBkaVfKicMmLOel9FC6F3QHKxWFxxIoMD",
-	"RQohTFN+HlDwAgWGcafVrB0saBKEgGIQYj6F4uWCvxAnE3hVn/y7UkEEqyUMQZcf0MyWP5LDiWE44DqS",
-	"imZEsN9Aj6UsFCwGExX8S6LE3bSTmj02aCz2gGp5YyNw1/TRfgd9Fzw+0lzb3Jd/ZpSHVlf9mvh8+6iJ",
-	"TsUvEucMMNJY1Ect8auclrZGB3TYabaHSi2z9Q5Wg3zEUzt7KdYiDRYMQGuUP0ggBAhzeu4cyu0smFzo",
-	"HxRKgaAgthElHEqLKK2y3UIhuSEhRz4hczuhtlRcpDo1M88ZoRbBkatuzF9fvhrQneFAqBauK3QH080j",
-	"lCUqJWFphw307MM8DLwgRkOhuAylFSwlH3gJbkg0oMCbUnQlKiHUsREG347SRLhCTpTswPR+kKPnuw10",
-	"JvVEyQ3PnpweO6391oBGZLIIcYTIh7k46UGzFhPiwzS84PIb1z12bXT5TcttHcoD71hyfuArU1sOS1If",
-	"8uqVhjygry9fKeqpBQE7uCOIJWFA0K8Lsd8ypex1+Q50DGsHp2hyN8cixG5IxIOPgnuAF2B3M0qJpwGc",
-	"ZaImbPWnCZhbAz3LIngoHUnyrVCTtC2/wyKUUQsGtFyf+kR0vuTd3qd5ksF5N9wFSisgOcl02ifgkfQI",
-	"lCb8gGYsLAl9jCX4JZmBGAZPsZSHSikRjwqeouGnwLe1Q+RK/Duti2CDQmmrvFopkW1pKd0JvaYC405I",
-	"429XYdzpe2sTUW+YAaYbHmm4CyR3Y9NGLRt1bHRoo+a+jdotOHYDKpQfGzWnnZmNWtPDmY060+b+zEaH",
-	"03ZrZqPmwbQzg53Z6kxtKfnyydgk1q6RPoJYAdPLMPyU2KIKjUZ5Yu6GRxpXZZjmtwm6KG1gFES+o84C",
-	"CJ3kMZ7NlUpV9k6gsEAzD1O6om/RCHOy38nRFdpL2kffoIE1GNCBhb4BI9L8+/zlsdPq7u+IVdg1iAzz",
-	"8NliFMoIslAYZ+JsOwSVTJ540jsibw36SCdvDFMiGJl2w4Z00apVhxQeqZX00fA///7fvU+Bf7cXsgkf",
-	"Fo1LU9+WfhBplJ34NrrQ87TBxzwRq/9MrkuaD22jZ5BFAaQWpif5ECflJSP9pf94eZwC6Nravy725lBx",
-	"immh7Nom4wiW1caMXNEfHGMSDoxJMIOjhg7/fkviaAmLbCdkS40j5zxd653iUu8eiX7iaUSITofiqInk",
-	"udMR/zvHUXykdkwPyTLRJjYlVJaMhIUKgdZ9lEkJVu6iBPtiqPSmZAGV6yxnaAw/SSkRpysjBMbdEMlC",
-	"9aBDnMeY+jjyEwjH/AbvIm6jrtjRNmq78L9iNC00FT9PhbWApjBT8Q8YgnTGQ/ymmuMyMWUK/SmPvDit",
-	"9F2E2G6AwJqYlXJI3DZtaHPnyt2Z3GWkq5U4UTNi+T///v9gE5l6kyH1xHPR0xRzhBMoUfFCcfQq0j8Q",
-	"gnLKiXc1RN9oacDGKADXQmIrYPRU6rVJXMqOPI0+KX33bk/DQsiNqO0XwYX5GxEWg09+1/SRCjXBRxCS",
-	"4qPhyzieXyijwFF3J9KuVT59/aOUEIlLxmMhW0TSXhqCojO0tUYNp67H5jLcCJt2hDINpEtay3FJRDWr",
-	"I0SZXszGgD4TR6HaMegWB4aG1XTV/pkyKgQdGsIWdUCPGDaQdLfwBLyXhTIpRrs87AFVnhAbhQG9dkLm",
-	"4RBUDjCZKKOOLPeeOkeUA1HqbQsaEuXQ0EEeUluT57WM6QoDj1BOjIvv05OLwj03mxMqadNg0WRPfbQ3",
-	"C2S5JxU/lNx82xYoRXDp3Wy4DRcSxeeE4nlg9a12w220VbkOiCDaE/+ZlIcCzJPYp5BgPwExOD47MdLa",
-	"cYyGez7zhLqE0Shitxzy5eVsg1i8IJQdiKhITKMTX0LyvGUshmp9ytkmhtFyXR0XoOACwPc4jWUYu3Zt",
-	"QjKliuNSMGWWZMj/8/TNk4sfz54h8YnpPCz8TbBv/j0jMQbHm0N+XQQ33w6siIwjwqcDC6nhfDuw3CO0",
-	"iMJvxZwHlvn5Xr49ccyZf2M0jcj424Flfpshp2oIZ5rNN7OXzkMGhoFdUJb0emevWFQ1N+mK0WsInj/I",
-	"TYwZCuKG7GAxE2ew1bdeMpk6jCcccMkggcV6L15KYgD2lMuOV7LWM6X0wmvCILsl4N6PeKxOULGbtYWa",
-	"AivITW263aUELbIWBCq8Cnh8rMcieF5HakIh3eyQXrJbmfSoB4+wJNWUhT5P4tLASknD0sCgtswVSILr",
-	"Wy6k8wSzxczqN10XIgXVX2XwK2VxVMNMenASMTWPyE3AFjxJYy8bWnI/lBmekWB06IpB5Tnm/drNCP47",
-	"ee0G9wFr9mQhx9k6/eV4+TpwP5yeu8vT5j8/nD5lt/D/z+eHr2f/vP3pl+ezNy8u49PWs+bpuev+eDEN",
-	"X12E16fvLuPT2Y+tn355/subdyftHy+e3VpGgvTPn2QsHAxI5sRa2JuRxnX7l96H1n/Dw4YaasODEkYL",
-	"TiJgmH3fHTfHh8Rp427T6eBD4vT8JnFa4/1x0+uNDnATRKnQ3kUHeewNazxu4m6v03PwgdtxOod+y+n1",
-	"/J4zann+eHQwJuM2yeEn9K1Ryz/AbrPtHO77Y6eD8YFz2Op0ncNx+6DZ9Q4PMGnlkvmtltvad5pNp9W+",
-	"aLp9V/zfT5ZtjQloLTkI92Mh9cH6UXAn9SaacJGgn2AgoQMz0IELhTC6ZpkLi7Mr8c2VpHkO8iI/9q4a",
-	"e2pw5mDIc/Wd7+7e32UF3sr8M7mTIZuqWhSycbLljwobLuBIlWWQyiAk/cizrSHm1pG7o2wUyS7aA1lk",
-	"VNSB75o1v8sU3zGjgCW/GxGmP78XmzcV1WLeydQMmQ3fWO/vbGvOyvLuZelDIf9ktIQUyIwSM+xFK7tC",
-	"HotHEEOV8LZUqRVYoHTLpHf/4BXNeVdN5zlPkfLBCxjw5L7jKAOSpqrwx1MSRMgPJpBBDZpVyVkgZ6VY",
-	"wkpSkHR99Q3kG2wJU76t2HlxtCB32c20OQOrWpR32Why1XROWDfvO5mNJWhakchqj5vE9Xve4egA7/e6",
-	"h52D9n6r2+y47XGLNH3X640O8UGv6pGsA2sGcwkdttXudPcPDh3xD6cj/tMT/9G/9/DIM+WyEQJu9fDh",
-	"6MDb97ukM267rWaz5bbHHdL1972D0SHurXtexL/5XYt5xRGbSHnp8kxAgq3OuE1aftNzRz18OD4g+37X",
-	"64zauNVruuPWuDdue67Xwh3cHR2Spn/g7Y+6uNNrH7YOmvvNrmvdFU4O5VEw6+Jbrtf0W6Q97rjd5n7r",
-	"oH3Y6XXx/ujAO/R7xB031z0vFpvvW73xITnw973uqIPbvdZh88DdH3dJx297rVETu+ueQ1x09pjLFPiy",
-	"ajDMyufZvbItT+rnaXGrvnVw0f9p9qP70y+vfzl9cbr88eLt9PW7k85PF8+vX7dOWz/+8v309dPrj2+e",
-	"nrSt7Q9rt/SwzlaLsWaTWXzVvn7t4u/9w4//bM7fHvCLkpIlfasWP63gR8teoSgUCr9Y6xpeNxwhfrcT",
-	"3H6Z8mFkSaTXe+kZ+UWUC9vqNNs1v8zX59tIM3miK9lrEpRoJ6UG5d4n9a8T/67SuDRJu8qWtOsbki9I",
-	"bGoORfOoBsV0A19mYd1OzS+T6o4bregLEq9ezoL1XTaU9BW9g058S3Q010DJeWCXNCRZrziLEL8NJGI8",
-	"hBeq8/Iodxkq78PJOFZhN0vxQ8XyS+CLh9Ad/YDjUUhOswd3PV1SWnGbSyFVGLeW+vinZebfTLZJat9T",
-	"tu2ltzt1xNwjbl4H5a2rvH8NrpATwaivnFa40NKb89pONGM4X91oD+RGy/i55KoBNGT6J5Ckhg3hL+Qy",
-	"n3Kr32ypnHvjysEw8NJ0ka7bRgr7FV3SJNbbysAuWu2xVKAcoUE5Hf/Ac3qjLnZM1SvBB5XgkF23LZYt",
-	"mUNr5RyaJXPopVPIDUdry45Qp52O22o6vZbbdnJWnjmcluuK1dP7Yt14EprKzWb1Tf1YwaKebGCRwQcS",
-	"iEq3pKHvLGXbuaP2+MDrEafpt7DTId2xc4h7IyexmnB3pKqzP0vJIv48z85TFr4/ljNdRWwN2CvrkBAf",
-	"xmJeisIMb6dX5Pr5y+9f7Ye/PumETxcnzz/Mn12cv8BgdlRbFrKbjXx7SiYt1zv3UlHU+HPqXuDn800Z",
-	"/ZDKF5xVpdmHUot/KgW1gbhZ7lU8J0ILly9rnAyA1JCpJep7W0LvhyEENah0abieOsc3uibxsIFeqyCy",
-	"gEO4u188vYyoDRh36WjvLaQT7KBymupX984ZDCLXfX12T78o4fRRiKlGGG3U5tVzttq1nOS2//xeiOc0",
-	"ZVz/rXPT8/wIM1V5XCRZ8tu01pi+OzScLUonKuWzpyQkST3qagaTr0lj4F2msA2EJxIVYKjgtMBwWM81",
-	"2b7XaD9C1QiSCg3v0pI3I4gAJDHxq7SMFB0vr6ObHLK+iENR7eisKf2DeTq2uuLxnG0hG/P8VlMwnrNq",
-	"qXhfFpUTvwdrZksxVfPmW3UTgsMwrUil+CSgPMZhmGT0hxKpFHM0fPGsEGk6NKqZQ9znaCmTTXd0VSu7",
-	"kO+ya6PR0kiFGy0BJIA00DGYxDYkTNkyOUGm5g1VXmTanc8gtleVwiq5ZclvnRxtNj2Dztk5wB9bkqe3",
-	"NbgNAZ0o0pmaZZYJJmxlK4pZbyJfQk9ky3rpMhx3GwvwqtpdBameDkMFQuo/zJE0rLvf+gQzq2VtPPsq",
-	"Zc0QSPw3lkIPLVImJM7s8u2EyqtUda8SKYJmEOsWEQ8SSyA/QquBusaeGdgq8wVtSDSharPL07BRZzOn",
-	"Y3ro/WhAw7abW+2pksJuBSZLemlYNf1gn2UXpWSsP1Hzm9LNk5bu++sd4mLHpfPfbr+tVS5fQHBCotON",
-	"ljLtSwEXQ7LiJLghVOctmbpmrd21gYpp9FqlTt4+kDppb3pMf4Gj6GGsqItUY/9rbqHtlWDDMq/eQGlQ",
-	"kbD208KjhKJhIpkh3sqFA0opphBepJFRUETmIcByGAfbgKZwmYFUm88uSxK0Av9uKDPndmolruOIDOg1",
-	"mcdmCq/KZoUcUW9KvGudcIeT4Ggje7uOlmwS78uryGu2XUkFlIfceMpUThw6X+6Q/jzyRXA+ixJQ/r+s",
-	"uBELfB95k9abXOFuhJdUhkdSUXyKeYKSbktZsVE2JwiQ/oCaSZuJMAsDHhMqVO8xi9AwqaA5VHmxgIWk",
-	"wtuHTyHXPdDp47KOaR15YUz+ofVwXaBVZlsJO/eM8fj1q1z5VCtT89TKVizdb7Y21+BLK4jelVaDFUPI",
-	"5gSKUdeRFp1VtWxvMZe1VMLwN3eEPfj2gnkgXZBv0+1llLqq3l5nkBmfS5w0QGx0FmRMeDzUGbaV+w3Q",
-	"aGBv2QMqI4fnLIoBxUxiacXpPWTrw4cS/3+NrWNO7DOZsIl3SVLc9Cy914WbDKeSjk3jbfhHpi5Ochl7",
-	"e3trRtzuSdhDczXvNt9xpfXMVvllkE/GAQ10WZ65smu+3BFdrN69EQGS70onzRaxx9Ki0LGE0wnDP7hk",
-	"gHlscPAaXF0agrKFW1u5q23DHS0vl2FPozmeBBTHay701rmW89C/4TIdnrwSApe59pjLHAPAq9gp+M6r",
-	"TOwU/clalYBnrx5NUr9bVicNuKRLVadGKeT79KrTKuQtQEVf3HR5b3qgxzLi7P1vLxC280xnSy/9SV3U",
-	"L+r6pu1NjPhy9DpMFYBdvlgbyIflnBhodgOq0PmqwFPVpkDHCpOq5bop2Aic/7p5UDJM9B0ArFqtHAgl",
-	"9y9vgt+mJri8uP9dnO732MhVE1WxVGlRud/a+q4ThnrO1sagbi0FdPD9FooAKOorjII35xc8p/UXr6FM",
-	"abGjsESSaFTtmtPQatJip2S33C4wYDAzsNYICzNBQ+GLX8SRR6jGNNzYgPgMtsOX3+himb4q8X+BLS+4",
-	"d7sNn4RhV2KEZNz5gDeVifErBPQJIbFSuf9yIXr3jc5be/bkYuF+B7F6TzePzlvnJJWx62vuMD1ZCRqa",
-	"eMSVSSiBADkaZhyMw8RAmeN4mrOFwKWy6o5TAWNbfet/fj52fsLOR9fpXb3/ZmcwaGR+2P3mb2WlHlfH",
-	"+Kmq7nHiRwxUzcWKMadkun+cX0WkGQ4AiyhD4SOVEJJUfJeR2yOJwjQkqadaFY/mgJOZqNgj5i8f8TRq",
-	"N+O0XrWXH8pbLXvOeNyKTursfl1VojFfWq2wWb9PKpRD/DEOGZ2k5FAm+hYu5kisjv/XO4AkH+S4ciNh",
-	"E8iETxmxuTr41ygXveKQycb1rl/Id4kf9K8WLCtpVUN/sMt1BBU7c2vEzqx17z2QPf6Ht1Zv/3J3xOCk",
-	"qsFqm/JFGmS4IqFYJm+a3KqsSYCXPoNqAjtvnz9B+z231UdD7AMAqIpLkf+csRv4l8fmEjYW/h5QaRXv",
-	"SpxvaG9GogmU7tCtHrR7+4CqrDA+lSFt4uNrUPbeEWA2Dk/GziWdMR8ul53zgHpkiFjog3GMac72hji5",
-	"hc5QVW01W+scZGKE99+RBV3qGEJnVPkSb6ogf8YZIF9h/wPWtqqax8UM0Q6mCiEUx4aLPl80tIQ4K93m",
-	"G/vw6m32f3BGgYawTfLtODD5b8okUETkRBK15+dPFptbfUvwhQJxtPrWntKCNQiiumAUBIe3FXuu+wDd",
-	"tCAHz773tICxV8yLx2JchjIn7wv61nnMIKZg8wvNU9GlHk2540/iCv9Z/ZpA7S/p19z0xBCf9Op88oTR",
-	"cRjI0s2dZquWJhuBnw8MgOey8P7vQQ2WB0it020RV59OYIN8CDhUSdNRZLJel7RHM3GSSeE40k+wL2RU",
-	"VERUWOOAxviaaCC1nP+GfPDIPE49sxApqeMm98yYSV1PSDScj5xcd8Qsvl7B/O6iID+PsNLTVGGQfwhB",
-	"9cUFx+UFypjCG5rOe5mEoko4kTSN4nMkEhVyiL5m3PzBbLNX69Ns7meYCfb1mcdX3DdMFzNMnaQKTIpD",
-	"nsDeJAxoo4hQX4cdvSU+89A4YjM03FOA6I1fZFGLd1Cbm43HYUBJKU75UzGqL4ZTngcAj2AufE48ZxGF",
-	"3w4scz45THJ493PBiYutkC6BxtFRRRlEC08kcZxzxYDOGQsDr6RM/yuJxy8bQUKOyrUyS41LC3EHVvIR",
-	"R2PGYhKhW7YIfTQmujxmyCZMfovRk6evwTxMpIUGFnJ45KFHnITjR1DXoo9GIRv10aMF5XhMnIAKVni0",
-	"0ly8y0KjZ3DcqzDSBXfLJWlwKAcRMkoav/AVMXZiqVuNbqOjCpQln6HRgvohQTunJxe7NhCJJFQjaBRQ",
-	"HC0rufkcOtlQEOMbLAdXMOmSXzWL7/39/6g99/e9bdhK/p3Hn8/WHlD7O6qi9pTgMJ5+rBYnZkBRUuxD",
-	"wwsLevIEnVFwyQjzxHFiAyJSkpxUSueX0P/9DzsZg5mYywkcj1Ym6x1qajRV9FbTLs43Imgxh2Ou67Y3",
-	"HPnCQIoqnYL5woPNJRl7WioNFq1QzQBakalcVTyUrwq2CuXBYxEU/UwLJ8c5nM9fF2QBDsaktk2uBhgq",
-	"lAAbUFkDLIj7mZozZpibaDqp0p+tkJxAP1A8I0cSqBvqLI+WAyrv/oZG4c2hEWPKh+iaLPdkWT08wQHl",
-	"MRriOI6C0SImfKgKAhrRteAuHVBdqEZVbtH3iqoPkzpBlKs82UDDwB+iGb7W9RpxGKLAJ7M5i2VVfEwh",
-	"1S8UWsBSFZFUOzm5pAOwO/j2ETeCjRX9VRG6BhpCNZohojiK2C2XdfbGmDpsAbFLQswqmFnbqDPNCqMu",
-	"sW9PgHPuf/sZETF5yWQmUneyDtCernVp9a3DEe6Q7mjfORx1fafjdbDT81vE2R83PRe3Rm2vA5qkrxJ+",
-	"8AyACvvNrusm+L5ykD645c7enrx+4TRd2D6AQUZuYgdQvFzXbaY31OlQGylU2Abb2iRZLcDK1oa0hPX3",
-	"M3Q0sRZbtuUvZAtEIW4K5SEmEcWStvmJ10dk25gMxDcIUXWtDOj4Yq8RPxXdKfqinO+XRT7bYHlgN2bv",
-	"+SULUhZfjcGcsS1V1kpoEOL1PqIsV38AucQfH7RaI6fXHnWcTqfbdA6x2AtjPB7hruePDzdaEJjeSoMQ",
-	"hpKUuKwlM5CuDqsOiMYDw5TKkwvS8goX8gRqrxYu4hUevD75VMVWcfjpGswrHQhJoeZMwVct/f0sEina",
-	"Sct1uSXVoU70968CrvMC+QPoUrQaVnMEwtn6NLACf2D1BzLI6Ko5sOyBChdJf4YfoTa7+CmH1QgPhXwd",
-	"WP1PA+BieE2K0oF1d1duJ0nkx5+Ls3hvWz846fGfFhUUb98bS11Y3rK2m4rjNS6LytlArINc1WpUzI0Q",
-	"HdVyEy16VmVi6FGoGCWpVUhq2igp4GfUC/8NEBwTdn0zHm8B4KipWZadkazAitwMrXzGKXkQ5mmzO3J5",
-	"bajYa+u6iTbEdpmlmIUxJGvR46Qc7QhqdhLqz1lAY2lwN9AZ/IEz6uYjmfAxJRHU0+OE5A6kcj1JTe+t",
-	"HOz9QsUy1QnSQ17nNpsajZVqM7DNxchkTJj6KVVs8lCsOcbOm5VLoyD10SpwZln5/fzN60Y9fadTtfL3",
-	"PuQ3ZvF7n1XJBlDrXnozZvK+OJRSUHQhjtQxy/c+JbUg7vZuDTy+0qNKbLhM1iLyGB0HEwUpLGvkGiU9",
-	"bYio0OdW8aRKxbJo2chLvOdR9awk01gyspAoEoNOhTSm5Z2lMO44btNxWxfuYb/d7Hf2G9391k8aXhgI",
-	"W6qqJ9p/I2RLHMbLKw9HfgP2Pb/CvkxkDhTab9DpXpKP7f3ex48/TKb7Zz88ccnyxWxk7iNzRaMJia+y",
-	"1S3NzGa9bnvGHgZkaDVTpY6XTLXjtHoXzU6/2e63DhoH+53sVPOb15jCh9aPH9jL+J/+4/Ds4OP4uvvd",
-	"T4ez7rsfHmgKHG4lxZpdyU0Cy2e0HQYQyRGzGIdWfxPshLSGwJnaBJrxpL4kOQ8kaMkp+taozeWTGAeh",
-	"ilyu2hI6b0oBXKmdUf9gTfdI8XRtbfL5GV7OFFAECMq6wstoQY69+oLkByclriN2+M+gfRk/rjrJ3xUP",
-	"cIOhN78iOUuq3FSHfZfDK2WWcJXYkp8/RIJTmcjKSqq1Esj4WcbBif26nfB4iN0kafPWoEjJdnpKxgHN",
-	"BA4WaP/Q9/jrKV0qKNuuOBOa7X632zg47NU4EwxpuQLe/cEE/kOu2bYy0IxAzC1kXR0r3Vwn9AaHga9U",
-	"oD+FwKyp+mXGsNpXsbXIVems7wqKY0bmbqg57n1KEBRrpR3gzUXu5hkIml0p07WoUTCW+QgBo5DJuoDi",
-	"h+NF+Ic8lxUxPsO5rFIY1jCJXYlyEgXkZrtlzuQyfJX4n03ivyDx5xP3X7dRmpuxdg9trdyuB5vN5XCs",
-	"ipGt2qoDOqBQEko5cfnAGkrkvsS0SbxnEUHshkS3URDHhDbQyRgt2QLdYglrgH1f1oOWDdnCJroJfDKg",
-	"OOQszRQ0w23VlWVAV/AcGspNDbiBukJdADc9awJqDSYEMnxuhV7fj5VJk9+D6i6pUFN1r1wQFZCbxKv+",
-	"tqr8KqdHXcmeroUW68+vmy8/vuqFvz5phnMQ6+2L8+njzu9NrOsVvI9k13irXxX66iPid6TQqwKKdRR6",
-	"oZitCBY9i9iMxFOyUOBu5MOccQlhKDPs+wkIlX8l2PpK3ytdgT9uqGqhlL5zpQvQXSlMmSEaGbGnaAfg",
-	"bAz5PISA6eGCzmSmzlBh2shIqCNjKOl1gTGO4vNl+RDUxYJsXGOg7AwT7U5mKcYRJCdKySD+5UeQejXc",
-	"PSrrCcIIrnwyj6fDAd0xLjT8BUGU3e5WjVF+Kf3nV/6CXOEJScZrI3EeQsjigJ4xHk8icv7PV4hRWaWS",
-	"exGekyM0nLAr/mt49feh2L2UeEDiOWMhkC/gceDxI/SCoWhB42AmA6LmERPm0IAqRik7Ml+Q+FSxUb3o",
-	"3nmIg4IANzhRhz/+X/Ty2asztJKU6GmBjjBwSHgMcTADXKL/iyBGeHVLE7yYkAFd/ZI7oNtEYmry5W5t",
-	"UrqVxs2ZIckrgwbezAk9PjtBPvMWMxUYlitgirm6IytZPvW5eH5/E0uPIXMUB3TMgFhBHBrVFeC2hERc",
-	"zqTZcBtQQ17N2+pb7YbbaG+CS5G/RUxI0264CXkaVg0AC038JZ6FKfWy63cxDXhK9B3xyu66xRTtPcBi",
-	"/nh8+mrVYornmy2mHtiffTHXLKIgXOUiqugjR0Yfrcix0KUzIXh1EU8JjSEizkcLDqEA2TgmnrsfhVRE",
-	"PSaswgLUwgxoWrJbmF1oKE774VH6A4T70xiNWCzRgHyASocIBa5eL5PkEIn6KuDxhRzcuRzbOnTY14vZ",
-	"iERJSWAxc6nvR6BUVpfsg5SO0pLFzU1rFBtjyBIWzUm0sjrxisLJzc0KJ3+GgsXJVXWufG7XcQ+cpnvR",
-	"bMpAoYYrq8yCcaIjJh3cHe07ncOe6/Ra7Y7T3T847Ll45PlknM5fqcIcHZ+dCLaX5HvKZnBIW2LXzNUr",
-	"wlAplqGtGotgdGAr3By1vLbfcUh3XDkedclL/jqznREZTyMZEJhNrn8zucxublSrXuzezM5dX9k3t1k2",
-	"iH8RnW0T5Cq+W43EhmEeK26Hc4M2q/WKT1dGeE0CDrUYcT6QVMerFIW1LKGj8DUlDmLm00c8LaSzo6P2",
-	"ZbEKT938s/EYCa0a8JtUPD8I6Xi3Ug7LW5nMet7LC6XZOiNfttwV9+JKObF6sVrNh5jkn1+a3Gc51qH8",
-	"5pI0voSESHAuNuAET0NemJyQhr3LNUq8yZESDBA9oRY3Bc3YkLwrg9x92XHAS/pWuT+USWTe8kh3wRob",
-	"hLmLAa31NK0Suep2ODuaEpkr1GMxtj2xctUZXs8+KBQZM6/rEVdZUGSGhZBUVctvhSQdA9rTCPKpUSzG",
-	"iHbAeQhPDpCPl7wk9B3aO17E00tO7ldvU0wqw0UwSKsPD/7b8OGCnixHrZ5eJX9vykNi5JmyIg/tMI/l",
-	"ahvTUr9YZPmP6eiFF7wJ/nFy+fGk+To44Sf0bdd7crJ/cj3/4fsn/+g1yPIfTa/1/fL83T/Fi9PTdyfL",
-	"E+o2vFZIR7Pnrv/DP8ItJy2ntUIs+eJ8xiGH+yCPRVEaRbetXNo0ySaQ/usK4aK82+ZYU7FiXCo+kFgp",
-	"6Q7tBFRRRu0pFiVbavchxEeaTmwoTCCcKmTDTVPfcTiZ7MoaRnQOdFV+l7WYVRrDKxzhGxI6PF6GBA2F",
-	"iq1cv2FAr/mwBF1DpXwaYcfnmeHVKSeqTF5p7/4G1u5LdotmmC5zeapYjmTKQp9XjgKkUuVIur8bi3d1",
-	"WEbXcdsQsbyvM2XMizuuFvVKKdtlYcvNVrvT3TeOe6WXSw1NrDvXxaX+8+//t9H/pXqeOd6O4x5cNLvp",
-	"eGtcBuqJgMEILAzgxoLjjU+FnqnfdNSUQeGs3HT/Jej+bdOyrRA/WFOUfIitPhTCt+YRuZH/vkstXaga",
-	"SOOrxMwdR0xylhhF+rNKm9p+TGLTaj4Hno7Z1ma1FhAlwmG9fV0quXL4Hj84b3FMXgWzIHZeSV9A+YjU",
-	"N3vFD+7sTCtvhcingm02aCn9qNAaJ/FmLYkPgC718HkUhQtKf6tV/+PvxRGIc2h1rV79BpLxy2+7teCI",
-	"1LfnJLohkYGQlMEKUi8dz4PSRFLwaZQyiumF1oKg2rlxrjPNxEFw+faVgkUQtid6F8RTtogRRkOuQOh2",
-	"WKTtDQVAxSjZRRhFmPpshuR7KOADOiFUHJnEP1K/chWKc4uXHM0wv5ahPwlhSqHq1AwygfLmbrqXkq7F",
-	"Qq2o+crjAUx471o8muPII2FDXi1fGSUI1x8XshahI4exoZh/ELn0OT0smlRrQcOqh2c9yCSf0RsSsjmp",
-	"WaUos7P+UhJ4Azm2DbhalfB22/U/fs6iUeD7hNaHClRfFmyTv8yxofwyZexdfm6sMsK2qQ5Q2FHl8j4T",
-	"pV+Q93WKP5T1B7UgkkICX/Wpz7wla+Elqi8zIXF/iK2kchvqb6WKNIc3dNPNkeY2rN4Zm5rVmSn87o/q",
-	"v/wR/XVTP/ymfkHijXb0Wi/fyVMd4lLKr+gYINUgUSHBMMocWerra7J8xA1EO12PolNR8SrwV1a6KqnA",
-	"sDqtg6bI5+UnqzAKKblFnMTiLd5AQwqlrQAoS47jSOVQaDz0ARUWoU61iKdkKUxESPhILE6o7AUfsUia",
-	"nBKOU7mFUosTzSMioThXGZKZBI0HMySlPXdfM7LwSPkDyx4pLabsUc763MA8vVQR+xoqXJWrqGGLqpE6",
-	"GqvmgWxSOaDPc5elifu7P+jyeRRfbdI/ik269Vn51Zitc1hnM1bQeS1jNk01j82AFpVwXhlfnWw+dbyJ",
-	"c7kQDlYeCobYrXTfl8QaPGSass4bWyfQoOPNa0zkPlupk8uYagTAkV8s+KfuTfXmexY+q87zXRuLWETb",
-	"MmIQ12mUOZ67nTKeEj7gaEYwraqDmmP5esVQFwtQJuuqjOcaUD6PRQxKblLotDQkMhMAeYSGdBGGQ+QH",
-	"HI9CwlN442ygpATRy+qWKCRYd6MHoNN5K6MnHy57Vw05e0ktB/8kBQyGm07gnnjNm1bv8GC/22m3mq7+",
-	"18ahIGpen1On+h2IoLy2JEXRn18I/WahferUrZZhcMpq9F2+9yn594l/t5eAzjtr0QIv0kR+mZSogPLJ",
-	"LIjlppd442FMImEfq9cU5rjnkXlccuw+DiJfCOFjPRADNmyl7H1Dw6UJLqBDK9WwqkJn1GNrw1JO5+qz",
-	"hwiXKb3mNOF3CylT56fnSEWmgc+cq5QpCc7Zt/iMN9giHilgaAO6/juyBGZIYdFtax7iWJwmJwaI9Lms",
-	"QyA4S820n45zI/za/EKuwq9NuC9Be62PNCKLDum/G4ttsGpzbaTg2nWV9lwDKqJQ50aXbGQAJqqOICgS",
-	"xNjQoyDyt4AWeZfud1VaqFIabBbbJ+FDwZemG0nTKHJRbQGVd7ngQoOy9ugMc46GlHyIz/CEgHQbohH2",
-	"rhHmAzqcpz/qtA7xLkTlHCkcEO2JkjAiUIsKssRKFAotZ7YJD7xHpN7DJaaVluDPk0+n70XkJmALvjJn",
-	"LiFwZngz/OEVoZN4avUPXTGo0uKwDxsumJmE1bdOfzlevn7ifjg9d5evv//nh9OPrHn6kbmvg477+un1",
-	"x9cXb/H46bX748U/Zq9npx1pqyXiM5cq0gE87u5Fs93vtvud/Uan02t3U2hUqy+DwRuC1hH2lL1q1v+Q",
-	"qA0QdNjr4NZ43zt0OgeYOJ3DZs8ZkfHI2T/oNj232TtotgH3NZpgGnxM+W88buJur9Nz8IHbcTqHfsvp",
-	"9fyeM2p5/nh0MCbjNhxKRelrp0VilBPTtmIyE1JcvFfMR0km3Ok3W/12q+G63U6vU4xW1DVS1eLs7R+O",
-	"SOewS5zuGGOn095vO4duu+20SNtvtfcP264v5maIDKtvjVr+AXabbedw3x87HYwPnMNWp+scjtsHza53",
-	"eIBJa7MT5CGD9P7Sp8m6eLQHOVA2iWRjlKRFb8QfWllDaqNBSNrx66fE76flg3QmNFQ9u50SOqAylV7p",
-	"mhJIhFdJ/c8TqwYi4ySVGFltbgPB8sm6FguY0dA0eEa9Ajbvq8RGMKEBnQB/QDxbO3bUb47o80HEwQb7",
-	"unohvmiQm+CR+10mVE5pgzAYNdrfkcSqY74K2m3r8H5AaafCqPC6u2Il8DbXgRMgVHONT+4XbXWEKEPj",
-	"RQR5gsqIFeIPZF3MUBCXW8u/RSzWX/XYVEFEdRlpLVIqqwgmSoIQNOeVL/XvIrLoi8vHvy47viDxBrx4",
-	"Dy2uNuZoVv5J9U+oX1WhKhXDbyAA7ElK6eAwZLccYEVjpnzGsEEu376ylRo4VioiGyOcIHxldxVAvYE8",
-	"HQck9DkKA1nPH6W6EFpw4gNuqZnzaACeNgb0R7ZAHqYIAExnWLdhdhVQVadytNSXkLosbbzgov2hfmUI",
-	"aKvH0lehBlYWaHOULTrZR/K6JSIzJmRJRufVdyxRhJcDGpF5KI4y0dSsSg/+PKE2PoFJ5sNtEpNVEwH4",
-	"XkzkMgozb5broCp/3jGjWx5aH60myJ1SSH+TgJbfh/6p72lS7PRw+VUZ3UZorxR8n1MZ3QvZZPX1Ta5E",
-	"WbYeV+JClXAM2SKFdlJRNog0mmZjEyfrKzG2un5WMZG/qHvVLr3nMlYKMLMDDgdNZefkA/EWogF1r7Oh",
-	"JHmW+/yzeH1Nly2OYzKbx09k/d2WnffhFmsq2oU59i0luywbjhP58xModNcSpFabGTi1PZY1Ip3u6JA4",
-	"Hf/Ac3qjLnbMOpH391qyyXrHpeD1r37K4qEUSoHx+9By5ZSim3K5dYxC5uEQBZTHmHoE7QwnDMWMhSjG",
-	"/BpFCzoEdJtU1+nv7cE3U8bj/qF76IIqrSZbvGi7IZTwREpXlahvGNfcEvCyKE6OZch6cmEfRBnIkTGL",
-	"sjilDfRc3b5JUc8i8MMaXUFJz5KeniX38kJRTTCC2C2FWz5CfVvLNamQ53VsVTBA1hkQiq0RTi/r8xY7",
-	"TZG5UQqxjY7PTtLa7DvDTUrgyIVT3eYK8mW7htLLrzORUEa/uZntDKsP/f/8+38zvQLrF/sz696/IyPR",
-	"lw69xBNCYxu9fXZ+IXrC80DMUz0dSozq4wksT/pY/qDfkqNAgMHCbX3FyvHMvKtP2U2MhcFYSkbaenWa",
-	"VuVXUVS8mjBV+Y0ZoqTZ1kUWBxQqoXAUcERTpjfZIUG8GtpomIOHhZ+SINX80sgYm5IhoNEiCGMnoMk0",
-	"VaRdZMMe44QIYmC9A5bCFoZkfwVTCIn+CkQMhAQKYnRNyFzV5g9xTGTJ6LTadBAbJaYDimZkxqJlA72h",
-	"yd1JRLJ7WWK7ii8ZHdASuYV8RvjuEcgZ7PuREEOBdGoySlDI2Bzu7GVtBFNRmeEligj2ptIgTXaurmN6",
-	"9/7u/w8AAP//",
+	"7L37cts4sjD+Kvj4bVXsHVKmbrYl19Q5zt07duKN7clclGNBJGRxTAEagrKtZF21D/F7gu+P82D7JL9C",
+	"AyDBm0TJzmQuqTpnNhZJoNHobnQ3+vLJ8th0xiihMbf6nyxyh6ezkMC/D6PrBX1PRhPGrsXfNzicE/EP",
+	"LyI4Jv5hbPWtltvqOG7TaXbPm26/7fZdt+G67k+WbfkB91jkP5tgSkl45Ft9q7e/t9vttFtNV//Lsq1A",
+	"POmOXLI7anpOy98bOx3c7Tk93G06rtced/Ee6fmtpmVbcYTH48A7Y/PIIzBks9XudHf39h3xD6cj/tMT",
+	"/9G/9/DIs2xrPvMLMLfc82a330phvr+3radB5KtFn81H3IuCWRwwuhwBzabT6p432/1uu9/ZbXQ6vXa3",
+	"I3BAbggVb5EpDsJGQGMSYQ/GU89eBmFMIm71f/6gMNHr4NZ419t3OnuYOJ39Zs8ZkfHI2d3rNj232dtr",
+	"tkeWbbHoCtPgIxaDASLG4ybu9jo9B++5Haez77ecXs/vOaOW549He2MybhPLtjiJbgKPWH3LkxvDxY8x",
+	"jufc6lsBFeDdiBdjMp2FOBZvluFPLbnTb7b67VbDdbudHix5HoVW35rE8Yz3d3ZuJSobirB2dvdHpLPf",
+	"JU53jLHTae+2nX233XZapO232rv7bdcXq7tl0TWfYbXHo5a/h91m29nf9QVx4D1nv9XpOvvj9l6z6+3v",
+	"YdKCzTubBLNZQK9WbaCPYyz+Vy22H0dzYuttvcRqkV3HbTut3nlzt+8KIkk2VGyXxdVclwqPDfW5QGf+",
+	"kcJe2SOfhKTikdwV+PMK3ogj7F2LN2Y48oovaAq6nVxK6rdsi+Kp2MELCQBSiEFvxM+CGLyIiNX+59//",
+	"b63/SynCxFbHcfcESyXYytKCooGGx6aaLviOGsYh1J+xgMbWPWwkO7wiNH5OxngexmVC6EUUsYi/EHwl",
+	"KfRFsjMeozH2YmND9C8a2R9s6zXBPjDep3vbeiOxZNnWacRmJIoDop68I1cBj0lEfKtP52Fo/nLIOfMC",
+	"YBH56Eyj07Kts1jyzqHmp3McXZH4IlLgni9m4rHCg2XrLdJjqT8LcyhcCL5wDUytRhGb8f82dmAFxjgW",
+	"r6WElaLL+sE5JxSDWMPelFgp/t5G8E4OixYHaS0kTjS1cjgVlLMLwqQtDpCEckqx/MlK/hDr79rWc7Wh",
+	"/TEOObGtF79ccBIBcmzrJYumOFSwAai29XIe5n55FbH57Mi/g0/UI84u1dNTEnEpYF3beofpNfzjnLEw",
+	"DmbpIGo3j4SApzhMYbYtAVBu2HuDVHgb/rGCYBJxenvbMNlI8hCfz0jExMFIllJWFbKLtPYnwrTBMO1m",
+	"kWOOAx4bXPPzUslSzRWrmOAhZF8tXM5iNpsBv35JYikIpnbz/gMg+qv8Xiq/bevyOKDXAKqkzGPMY8CM",
+	"gSvr9O3ZOaq9qX3UddvoTKp56ILiGxyEeBRKscO+HhRfD4qvB8XKg8JgTeuMhOMlqMWzYOemuaM+32k3",
+	"tQr79YT5jCfMAzfog7lD78ivc5LZpN+vTPzt5MF9FkV8HmYxdEI4x1fiCzkhwpTfCsJCLddFb78ToM09",
+	"j3AuDWzgiomJinc4JsfBNIgd+C9Y5sSw2C21MRzhMGS3xEczEqHbgPrsFo1ZhOJJwNHh6RG6JouGQLw3",
+	"IVOw7GO5loDG5IpEsBZzvndkigMa0Kslc4ZkHKOAonhCkDePIkJjNfeaU3FSsrT3E1I2NCLU57aY9oIG",
+	"d4gTj1Gfr5jw3rZmOMJTEivUHnoem9NYcEp+3vMJQVg+fsJR4IuhA/FghuNJ6jDAyQi2FZFf5wEIFekn",
+	"SSEZC3EuiHE+D8BBISHjcSRQK+A6jdgvxCuF5DRiN4FPAAlzGvw6JyjwCY2DcUAixMbwYCa/r4Byloy+",
+	"DMq/RUSIh/+7k/o6d+RTvnOq8ZYCKun+jITEK9m3t/APHCKPTacYcSIwHxMfhQGPBdSzhH1RzFBAvXDu",
+	"E01HEbBRA72NJyRC44CEPkc4AiRQJMQc8RGbx+LTiPhzj6AZXoQM+4gHH0kfDUBc2MDzA6uBlIaNvkV8",
+	"wm4Fn6hRE4z9OifRIkXZ37hcWAlBGduW8H0VCWlHUiUBBTUpJ6AxeIGnAQ2m86nVb9plHLUEnFp0pIQa",
+	"8hgdB1fzCPymFaDfJnM9mKpSsI1FmG7JKvxqeLnx7jJ+vS0d+mG8+950wpYCqV9YCpkxyqb4VIgzAQKp",
+	"FxE+Y5Sr+wp/GlAl+cBLz2hM5D/xbBYGHuz5zi9cOoPNqw44is2zDUfXC/mWUgDEG43r9i+9u9Z/w8NG",
+	"Vh2YKx3X2vXdcXO8T5w27jadDt4nTs9vEqc13h03vd5oDzddcY6PggiwuqkffxMPuZ2/uSjTvsYEx/NI",
+	"4mWKKb4iU0Ljw1mgNPp75WWutVDjPJEOZ0PhEGjO2Q4CizSjmF9KnAvYc1cQJuxdBfsNm3sTEgXjhRg9",
+	"PR3kSXF5HoXXx8HrjiCe+7q0pykKPqk8S210G8QTIbmlT503BMhAkk+xbyiYa1BlQG9wGPjZqyfmS9EI",
+	"jy4jNbBtTRNtTP2GRsxf9PVxtEAD2IqBhQKOpgHnksvro0EsRbomKjCh5/UZ4YiyGE1x7E1A+spBUpS8",
+	"YfFLNqf+mgihxmd5jFAWX47hoYkLtTsAjnz6aEt+w/TeownmUhUVQlCv8VSe2+eMHQv1eM2lxsZnm2y+",
+	"OP/iBYoZQyGM86hbLUhL0BEMLdRwTFNdPMbXhKOt3Q76Lnh6gPbRSfAUtPWAXhEuRjlAreRHQR4B5TPi",
+	"xSzabiAxvMcoJXBNKibxQsaJj/A4JvJ1aWekmL6geB5PWBR8JOtS1Dz3aR7VmecZwkKwBwgLANCI4EgA",
+	"x64JgJycco+KdTlXMoliYsQidBsxeiURIs6mR5U46Zpzl+99NJ0LMUOQRobSJJQEN6AQ66HsXEBeMfYb",
+	"phY2k9pc1Tj10SkQUYnOI7lQFNDZPEY+jrGNMJriUGhFxEeBbwu8UobE/gtmkliTQKaYfsmiUeD7clnr",
+	"SbK3t5REFdj4kc2Rz0BqsVvFWgr7SDoEGil+UhgeDT2C2rLzoREJGb0CmwZTBuaLOK1TVGwo0zNEVYGO",
+	"8ywoqTBPcJBMLtZyW+LiTgfTlksySupJyC65dPTPhmCgtyDmWvO30S3mKZApnj/DuVLj+Pis3Fh1pDR3",
+	"xRGy9pkg5nrAmbBcCGrJAYLACLAw53tcMtHyXsEl6ITczcTxAst9GkT+59M11F6/AHpIxn9sjYMIBDR8",
+	"EuMg1PirRyJSy1iXRI60wvF2PF4TWUx+UU/9zCg3Aig2Hh8gTmL0/sXT12/ffnd2efTm7PTFs/O3776F",
+	"0wXF84iiIEaMPq7ykAcDMXWuBJTHmIoTxQig2liDSI7QDJKIvtJU2Brhcu3VNCP0bgsRKAn/H2dv3zSM",
+	"aLWO665jyOm11RJDxVlXea7Lplbf7BQ/WOaPrjtS+lGVy7n+SOKDezOEblPNJiLYf0vDxdL9HyeDZ3c/",
+	"9eZLLRr7DqPhIrvp7UffdD3nFC9g430mWWMLpzDAC4wijG6jICbbf0GSeEyrPU8R5fLzfYkX1NSJTLLo",
+	"PDpZCIEZjAPil3pjkcfmoQ/QjEgK0F+MJj6D5pEnDXUBchkzdhnWVz8M2mi2P9s58UBd5C9HL8nDtdXy",
+	"MP2qklQiHJNLePGS3HmE+DmvzTljaIrpQisZvIFOQ4K5MMYWCF/hgKIQx3JnIhJHi0vYM6vf3N9M2UjW",
+	"W0lN4g0EMCMNc44u3glAnEMJSP4e5kzeEKM5jYNQXnXJi+RIIJ+vdVX9ZyW6MxLdkOhFSiy1iW6Mg3Ae",
+	"LZdPHEa/lD+b1HbGpiSeBPQK3cIFf8TolVAh2DxCJHt8dR9ZlV05tYGdz+E+zeOo0o96lBq12p9pxnMk",
+	"p3vzUdGzbFYDM9+Ll2D1L6Vh+nBHQoIY+IfMuUoiicTBIf9KXasU4SjCi4b1QaVTyNfmUVhwv168O25Y",
+	"H+7zBtVVcEMo+DjBpaSgalibYDTFSCVu01eQXONf6ZRjGxvOlEkfSzEIzepbL7Rygzi+Ido+DWjGWLZs",
+	"+b4K49rMUXfGKjf2Kfb1fA1UCyLl0zScV5K92DNGx2HgrYujmPA45cQClk7lfaOYfQxv9dGOSnQyEZNM",
+	"/jhoOQQPATImZzMi40sUGGrRj2k+6SVrA6ndzHjFzeVu4rxestw3LLGG8teeZ+wzWAN6pUv0fHO1eQge",
+	"Z9FVGn+ru5GH+oydRqC2BRufLTq6tAxVZvyQkPhT5kszVgJzNHYuqP7NOQuoV0BiEbrHw2MSiSVXUA2U",
+	"QtXnUE80pg7VY8mtgp5HRJyVhAp0JfdCWurl0LSpz385d8mz/CnmgWejs7fngXdNYiFIn8pLZi8iEN2G",
+	"Qxlj8n0S86K0GsUCa+JKq0Sz9Oucj7vjugLcGAchl2F3MrCkEUP476VQScy7b9u6JgsjXEGPXKb+pc8U",
+	"ri8hxujGcQnu4t6oN2p33Fav4+LeWvcKlx3XvcwDUGaEkXgeUS7ULVBaUKDCT1Xw5QQUJ49FEfHAMTwn",
+	"eex/tjuYTrOtUbncFaKOe302C2NXX9c8KlZ/C8dIHrVTQuN3SezgWqh9If9dStEtk6J/FNaRDseehZim",
+	"oUw6jBcjFR6XkLlQgWYkGrNoKoVFcvo3Eg5QNsal/uZSDZLZPbXIjWJHYEfyWFqDzJcvWrxxkkQCgqWk",
+	"FpDfJxlwt6Gi844U7vfLtqxjbtkzTOHtgPo6VBwC8VAg/77sBvHN9GIv2YpyP3PJ1GU843c6rbbf7Y52",
+	"e73dcQvekR/Kl3IzJg+V20UB+CisVtjJ2wmhCCM9Z6l3OrNZDzhXL5ZHTXXcpkZ3pd2/6dlZHyHBWPw7",
+	"MK/rQRvSAUY5dChNekPafcNi9HJ9kk20NEWyt5NLcv3y9ffHu+Gvzzrh8/nRy7vZi/OzV/i3IeCl8+fJ",
+	"Oc0T+nLkLAMHdBh4Ix8Z+WjxtjnVytjPT9orIwPny6JfZziOSUR1KsLFu+O+sIoNFw9kaYkHkhIwmjAe",
+	"IwgtKfpztCUEeWcBTQND0hwgoS7CQaxzQdaOxbhJvDirwn3XAqOwYyk5P14ocMLDmW0qz5DoWy7xx3ut",
+	"1sjptUcdp9PpNp193PWdzhiPR7jr+eP9kZXZhNult5KPH/eiME38lB2KsWE5vM4/X0zsxcqYWEj6S2/x",
+	"19dn6uElO48RDmu4OPWMZlqcyg0wkiyTdI+VoVpHvnRAmCkcyz56GkS++Y2RgGGk4Pg4Jk4cgKsql4eT",
+	"TchYNtVL/Z7K0FiZ4qOD1z4VH+TyNJZas+LVt/CquVAjW6PuQrPZG8vmNGzeZMp7M7noZyuNRDYwaOLf",
+	"BDEzt9rYLBJsRSMfErjZSCpztiarZzA0kJMvfSc4NHN5VT58lvI22Vy9a1N8d0zoVTyx+i1hm08Dqv9u",
+	"luVzmeiRZ8uqxfgPYZVnqaNiHW7Jffb7YhiZwrBq4CN4K7eQal5Tdyt172By427GqrlBfiNuzcz6uRk2",
+	"wavm3WT7ltC9LtaQJXpK7uJTfEWSDIYCNmRir1QjYzLltbPKElDgmq+AFT3uEpBluYSVcmcaUPPX5peU",
+	"RMWlpPGrBeRLteOTReh8CoRSSH/KWZmmiRSo8h/qev5DCSEnCsynFTITAEnfL90SQWiH83hiXAJmV6MS",
+	"Sj8tx5FtzTDnt0yKzHUEuxzf+H4FmFJfLMIZa1LPh5tQH2GOhhnXeV87pwdz12178C38kwwb1iqI5UyV",
+	"YJoyoxqbBSghhX4IpZN25pxEO4JEhtK+kkaZxE/DWoH83MgTdksRBIQyKtNwCl8XipR+Wp1eo8RcCp/K",
+	"LRQTrM7UXkoARYAqcV3FgXguSSS7jBMWEYRHUK5gQhC8ZUvLPZ6QCG6FMV2U4qia6VKpohneuMm289bH",
+	"SyOS2LD7kjte2zKDfz7UUotqsHiidlZTZGFZOkX804Ybqr6vhOk8n0mV28T1FamHWhGK7p6zKQ7Kj80N",
+	"9I5N0WjqF1nAkjGrtI16KE/1/5zysMkhWYI88/tuewN1Pz9mvWWVa0S6gm49ZadIngW9x7a0FlMSiI2n",
+	"RNZXESePmHpoozn11Z2RWBz844ZQn0VPOPKZN58SGst7XT5ht7IeyuMBOyVy/VmshDqeKR9oKcRxRtoZ",
+	"T2IW47AiOjN7Tor31Ei2mqu4h7mvYKMUchXYlftu1AZ8sOwoVv8u29nn8i2kSh4jymIZqqB8pdlT8glH",
+	"IbviB1AoRx408gPpzZKVdNh4DMmx81BWPVSFRiqEW53De6UAXFuKlYmmAsKKsKwtn9SGphZCjolX7tFh",
+	"YYcCH21hxCm7HYf4mmzLPGmxHzFDfsAFzpOPMrtTtivKNW71rf/52XV6Hz41u3aref83q57VYNYhzANu",
+	"GLsqU7lk+gw6MpUMS0oUFVk3qXWYENKIsZBgKh6mhQ9rjWWWRiyhy7RKYsnDtGBirakqx0lLK9YaRxZf",
+	"rPVqUp6xZFYZTpPqe4eU0cWUzblZs7GsjuOLu+JvZwsek6n5i74bS38rswLTmpCfapGerqpaKTMz9Fiy",
+	"atUaoFbhIyg2mHwkewZ8Rxa8XKgOzc4CQ3RNFipOD35HHqZwiQbPiY9Gi9pnowlOAkXZ8Zh0Gag1nipW",
+	"W5CLehSNrOwlQBEbH2psVLk6s7b7Jr/9D/Hj5L2eRZ8rXHQIVJdbuiX2+KH+RJnkyRDaLEd1LNl8caoa",
+	"Z+FttmjYejp6bj47VzwsxUMVGqvtst/VUsrAl+ZDReeKNW4UHipXSoSKegC1P2azEMK+4zRXIZ7gGFQv",
+	"rtwuRsG9AyhJCFfdcCH+AFHziHLGtnhwRQN6pXhqqdM8ffPe7Iqy/Ktz/d69SttY/vpFFNaQfmKgMtJ5",
+	"TsLghkQlVC/Uq+ksPmZXtUWbHuxQflqGdTUqL7dnNjIWsK62qZWADfz7Zcc6oK4mv8O7WhnZ1BkSmhXc",
+	"S5+eQVLTM+XVLuKPkrtYIX8dHOpcqTzzDv0ISjgP+7IUmxm0wGV1ZzQiYyaLkCJfbb+MHMc+HAx6U2aE",
+	"+hLjfO4l+ZUyy0GcznKm0o3gNYpeFopdooBCTRxFH43PaHxhXRU1X0FTU5BJHwm2DV7Ib1xhs03aqL7X",
+	"Mjh2Gatr7qzi+MdjTVUr9aSC20klrav7maNyO5sv5YLcHulFmYNmhtBwZOA117sMl7/VnV8iph+iLCay",
+	"Jcs+8DPS4U52xRVayTdPOHp9fn6KJDKReLNRasEZoVR5U3syn2LqRAT7YP0r77mKtAzoFZoK6aIGMG4M",
+	"ZJhPqSguX+WRjEjmKNWHUEAlIQt5VjJ0FhHGtUNR/Gi4dY1gsI1kWWFOIiGLVISTnCyah6RRz1FxXaq6",
+	"T1gUIx02CI9G4p9iwuuAgg9MB0MG3gQxD8K0/VX3KWvvDkYcQDE+1P636h0yg0uLyAw4OnqOAi4wN54r",
+	"X10csfkoJHzCWAzzUn+HRRAJq9cdMRbLiyQBQRINqsPaxH6weYT4fDYTEMcET+F80iH+1o3j4v39rrvb",
+	"8vbd9l53r+OOy8E34l7z8F/IKtJJtN3Rc6njKst5zgmcTLoOnm5dJlTfKxJnqD0LXTS+dL2uv9d08f6e",
+	"t4/bzfH+7lLwYqWOlEUFKujEKzkkSN1p5dFXcqEdxDCCFCdvJQFXSaGStIwSAdNH+cwG5NRMOkiyDP7w",
+	"8uxPJwCWU1KKXbl0g7I0MWiqQVohKtDYSyMgJd87AcfmJfkTLolI0Q4vkfvZQtZl/JRGKeWSXQ6S0s5B",
+	"LEzeaIHS4YxkX5m6xFHHbRkISxzCZefCa4LDeFLUPVJdXmve0DllbjRzWnmVrcYo0yGK8WkFCK7XcTZl",
+	"gj+uEx+TEYEhA692bpo70mdQy/+UW9B1hd9HruaFdnus4SrBcRwFo3ms/ir9sETvyyLlO7LYgRBpNMZe",
+	"zNHTIPKVp3Ws/CYyFWBr6OmLlqGNhrMQx0JzOfKH//n3/243ylgg6VNaCpq8wyhSMkwueEJmK9jappOn",
+	"FsHeRBtUTzgi9IaEbEZK5y87HCFLLvCT4s0w2wHi0jQUPCLr6AQcYUSZw2bKQaTYI1YXumLCNa/Eucdm",
+	"pF7w5Rm8mvDcpyo0yctj0+hT22UjPvcmQO2CT6bwrJGYvUPEIjTkU95g83jE5tQfrr2g/P2ueLqCwJ8K",
+	"0DZxCPIlOOC2JAqx1gp2VUW9GSW1HXgmW94DZo7kZ11XYUb93VxhDSn4qzFzpsliKVKyi1e2mJQ/ymWZ",
+	"pQI2FsvVWYV22uxC7HyxGPMU3y0Nr8SFsIKaXqlREPnv1/JEm8Gxmf47NSwViVHiJ+I0f6kFaCu74rJe",
+	"s1tZXCuLx0RGgEfp1zmZy9T6Cq1sLpNTyng2mpMkukxIoAn2Zb4++J2lD+tAKJFQ+IiSW2PGshNZqMzy",
+	"ArHCRxFsGmZkjGubODPX92EV9hNe32AL0pcAWSM4gBTuheUShuXoXyYr2Dz22BQMMxAX8K6tOxuxyCcR",
+	"7MSaEkLT2n09MZDBZzkOodAt8StDcKFYTukSIVkNcxQRjwQ3FZq2UcuoSmVIll8ML8m50gvgT0k8YeXk",
+	"CH11yh1REtyNfaDGAAkEtu7jo9drS8TVwfnjXLIWdvIhfrN/cEZPNUctqeCjQ8fQ1ruXz9Buz21tZwg6",
+	"FzQfsWnplrCZqb1jX+bjTtmNrMYwCzHcYagfPDZbQMv9THJCjZ3XuXmF28eZ3r8yXOSJMNN1tsgVIeax",
+	"NAQh2AdTJNShhbJcizxiW3fTMI18NIkutazUwcSN+Akchm/H0CCzNPoMOs0X4AumhMd4OkMRmUVEyB9t",
+	"QgvyR5j6SLBAenCUdgKDk0LNI+tUKJVel4BJklqFXsvBdFGC7+jsLdrfdZtI8l3WE9NyWx3HbTpu69zd",
+	"77eb/c5uo7vb+smM6q4RglvqnqpscpYF4XZyGXS6F+Rje/fi4/4Pb97vnv7wzCWLV9NR6ZW/pBKYFFrL",
+	"ZXp3lsSxL2ZEzy+/TXdCOlB1AW3NDHq0D3Vcp8slRCU5PcWcWPcfimnm2o8oBL0cBfZYE4V25fGGVXKs",
+	"M+0PMyjSttLyN5adnlJYduM0PB+GV0FDq9voldley9dWEiMC85n7VmYfPhc0PA0o4br2Rzk/COsNRqxQ",
+	"nCr0BCH4eSE2II6CqyuSYlnYimxeX1GoREWF5pDZkyL7vDtG2PcjwhV46vRLWm/wml79FWAVzxmqFGET",
+	"KTyPFbTFZwT6QGJuOqX0wcRREG+b/DSac7Gf/DK9m7iEuwnMeXBFxTdGb9o6b+s260verjFgjVHUxafg",
+	"KDyd4eCKmk3f9U/pQOlPMtA08xuhxZ9wRKHwTrrAJS+UzJN9Xjap+cIqCEqWG7IFDuPFZRyQqGztmecl",
+	"AGael4w/i9iUAcJ5jL3rsinyrywdpQrO3BslkObfKEFm7pUSdObeKAE1ImMSRTishDT7Qgmg2RdKp7jF",
+	"kV/OXkteKp0q/1LJdCU/KfueN7Bf8eCKUF2GSgjUwsxlLyZxHEvf4jGO1GBzHrOpwLI4OqDph/ljihP9",
+	"k4EB/ZPEQPlvCXHLI1lotPORLl3RMCNQDA9dsgjjt4iF4UiQ9tKHFQOaPyt8GGvTv6RLS35JCVz/lBK0",
+	"/uUqGMeNEQ4x9cgl9ovP4ghTjj25kYVZNYI8QUUqOEdhqwHH9zrv+7Vf9QS4Ye3XUwIufxveulw6v3xF",
+	"tT2qems5roB2+CTzm4aszOaqPN25jNRURulT5UxIjZfHVViNZjiGvvr3v5++PTv/+9/RcCe9i9q5ae4o",
+	"dyXf+ZR0P73f0XrNMK/Vlqmu5RqrLjQr1440XE9l3eH6qlGCPKmIPxL21lH1H4C6+nhJ8qrXws0rEn9R",
+	"xLx6sTZedj4l3bLvV+HoFUkRsyGGhH2RR1GuP7u0QVVVKnm7rVuzl5o6JbfF+totp74L48IcRgLMH27G",
+	"VGRD4ksYzLTEdTZfNipKOwJ4mg6pLPLkhlMFsOhaXfBsyXq0bQHzfajpJhBofoiPAEHckHqBxywSRmpp",
+	"dFf5RsoILT+AEwBHC3MhAFvZQpLsy7LOezEOEZ1PR9LFUoKnFXGLicMg2U1bb6Gc98Na1C/z+L70wXPx",
+	"cCHxsDNIouEBZ5DG45c8gy4+q6hNUFRD2p5q12bmrjB1IGZbp5ewUDLAew1fdoDbyeXL6+brj8e98Ndn",
+	"zXAGVSXb52eTp6XDldU5Krq7ZsF3G4eoyI/XyoTSbe0OK+Y9hDJ0IGSnQqqKwcQ3B7JdHFfhD6jjtjcI",
+	"fVGrLYBRJj6yzU+K9SnqFdnJdmjMFdgx2/dl65HGE+Zfip9wGLJbIm+RijWrMy1zPqxZHiQNjlohfQtB",
+	"aZUhUfmrxhxcReTm2jptiuWyflXroiPTpmp5dyjd9QqStbDnkZk4fiFcp8ZhVkCnOfMj4PSMeBEpc5si",
+	"Dk+AwyD2NmaIB1c0OZAVifEGOtE1VWMUEsxjtI+8CY6wF5OIH6h7qynBlKOBpZwaBDFKBhZiVN0AwaXR",
+	"wLomZJYJVE1ek2ZjPt6n283ks2/96+fBgA8GZx8+7dv3239bJurybXXq0lPaROiz3EQnRKfpdVk7oZUB",
+	"iSnhKLAfgWZqOtxxrnMjptrpb+qIOqHsUsXpGU6EwqPUp1F4lLqCCo+U/7v8oZROl7qzB5R/8K7Bj4Ij",
+	"LwNO/kkKTf5JCkz+SWE6AVDOm5n8lF1uzp2Z/JQb8sMSiq/Ic6260yreQGUvhetdpqa3VrXstVIiK+Gc",
+	"ikoi1QUfqwRdeIsXHE0xv64IPVHbsNai1R1Y/eJIuYtMBW1yo5m7/TRAqsGo5n5X1UuqvMlcdg35oA1d",
+	"EouYbmP+UEr+vlEmtw6ILSsPXXZWrAp2TaikzpLU4Znud9GcvXh3LBXU2yAMtfxLoC2UasmEsnb2N6o3",
+	"VTDq1iCPFyowubr21BpbnZEzpSWS1oTuEapiLQWxSIdhQK/LIpCCiMeVucblgoncwYOVJZJmEbmp8WIO",
+	"nRIiNb8aRE36oTzgraSSltK5LqvLZunQqwrgjDcFIEsGqgyumpHoclnZrnqz1y3vlVmxWp4JexKPl4AF",
+	"MFR7ksoLgQG6NTWtSfRVdaRMiZ3N0yGQIFclFTeNMkk8sSqcYjEjUJxCjT0iKGa1vbJfD4Xf9FAoJblM",
+	"MY6SugDyORiAeYQKW83My4wZupEBM+DjnscTQuPAC+JFPkpuQEtNMlZhglUESEIuWtpkt1RtM5rG1atq",
+	"Wl7JtKQtH7x6CJY8SCExkkqOJf4J8QOs6hWcgGtGvJw4ZvINy9Yslarz9tLFFbY2Hwiq27/YVkUl8mKo",
+	"NrjtzitrEcfr1SKu5ep7YPFf6NdXH9ikw58CF/5YC945J1G5PHqfL3ZsA/sU8IV54NUo1JxMlC0uLBds",
+	"Z/aqlMtLGkUUj5K1a/CZy68NvzlNGaznRpmfXPQgV50hnwaR/4SjF3cBZIly+PH8NggDBkLpLKDepELI",
+	"yIN0k1pPq6q4f7ZCTup2DrL6rsnCkfHR+mZVZzqmI8yIJ46OJLdKFjNSoY+G/A54emwL6d0Y0LeUIHV7",
+	"gG6h7xM0uRbSn42RkUUJeMYqVJuNEUYXF0fP0VZAdVa1pJ9tHeep7hzFGrTXBTboARWpKhTAtELVhoWm",
+	"Ui93ncJWBgnJijP5WlVVboE6RakK3HGxTJvInrKqBoT02RLqJ6RWIC75dUlPc715kAyigou5OO4gmifp",
+	"riVoAfRJj3AejEKChAotc8WgdiSJ5WYbPlrou9Xf2dn6GTsfD52fXKfnfPhmMGhsf6N++fCpZd9v9aE4",
+	"6Tfb/7W18/P/DAb8w9+3/6vUoVve6qIg5dJbv7JSSMlR8YOTXu05R/6wPPE/eWXVMZkZDl6ueyIuSSK0",
+	"k8ZaFV4tsbNqgCdmsLN4+8BMVPNwFC3Q8M5JsxcdwT1QBWBoQyGoCblDr08Onzlnrw9b3V1NbCPmLza4",
+	"VkvXZWe3pIjV/DLLDo2SrkSFnZ8tz8csh65sMiNvJnfoKwz7ZBzQQGru+l6Yo1HEsO9BQo9kRGCSNySW",
+	"up/gy4hMWSwlNolKomNAi+MvyjsvvIfC/5rZIVUIB2Ex+4bHbMbRiCS1XmLGZOqivBwos41W+ite1LMX",
+	"hQ6Qy0yAHB8FWx/9/AQCZbzEFf7ERk84DklDubaffDAPjTVtuFUnxuvV+YUrShI8g0haWQdFjQZHvg9i",
+	"WG+Bvg1cUi07Jbc3pQrmG6i8znQq0iKDxwZ6rou6TPANvCeMNEhe2mh7sziowE0VMmTPZgCWQoBRQGMm",
+	"E/8gOsMMD1PpsSuR8o5cBRyK6BZRkz6TxI8Cii7OnzWqMr9Wrj4dMFP2emmV2uRFoX5XyOezCRZA5u9Y",
+	"hTaro77pFVLyVshelAhlG3GWSaGJwBRP7G8omRSGyANPiDyNhb4HkmUTChC6Te1in+LdN3pEodNDoFGp",
+	"7vKc8DigMsosZgiKIEhZEdAxE1opKCJGphhvoCOJpGfvTpAci5c5SFau6by0QMUbFcQ3C+dXkGiIBRdR",
+	"PyQ8x2RP1L+eZMCzVc0goYvL75JiZhwqZKuRN2LEC3UbWEz/EgeLuhF6JLJXc21G85mApCyop1EwxdEC",
+	"fUcWDZRkVKYJn0YuZcEIXeX0vU9js6oS/PKukSSILIW64lI7V7okyAZ/JomMMjk/qWGSqVQCq8x1ToDY",
+	"yrOTM10eShzOgvF1Rn9hY0rMofVKcGhjVJsHFEcRu0W+UOKUclJqh75kkTYPbRSM0YLN0S2WL2oHplZu",
+	"WIRwaovqkjv2gGr7Yqyrh6eWplmZR/fjTUxMgchhUSe6Xm3eVdZOT/qrri5/pF9eohDmxi/3V2KaqVAk",
+	"K95AfRczHsIzWlGkOLFs/eBM10AF+0omXih3oyKi5I2kXCpMa4hbuHa+Ca5wzLLNjYqEdke8uWHgFgvd",
+	"qrSTIfgU4iAMFQlHJI4C4h+g4RgHoTAm0JVQSOazTPTHHCxHVc9WdufX9W6XgPWKxIdhqPVro+ZEkWu1",
+	"k0THZl/JMk3ZEUr07SyH5cLdhbWjhb6qkyirKTKz5r8QFQ0kTkP0LaJMgVKrT4o4ierNfjthXF17GIHm",
+	"AUcxuYvRloc5cQLKCeVBHNyQ7Q0BkvufgrS+LnC/ShqXb+p9ZteToglL9zzp8A64SSsp5CkgGU1Q6zwq",
+	"y0pYcpiZM6kilEnxvqTen6q5s9KlmpM76bQfaqCtgBUDafrOfB1vW+EmPD8n2HZvxyXn5wmJrsjp8oJZ",
+	"ZSnyqhzIVHyOZrJ027uXz9Beu7e7Ld2M73Vxe2h8I+t6cITRlExHJJLeLPiSpD3+tWdLhctVS/C363cq",
+	"UF++g/onRafDyZLw0TMl9kqCrHKEcJYIyJOq9ngVWo2Cy9ibs7Ruf8l1X21fcVYXUJSvzv6IXOEIRKE6",
+	"rrid8USn571+PpT+wdzxB5W9IQeEy2jmqQqM8hi9IRGXCpSVulv5suPiTNhOIYj0pXJDFwpIhYTxJYpw",
+	"wMvKXD5fu16gHM/HMbbhloj4CIeMXunqJiq0tpY5DGMtcRTokqI3SqsbB8KEfCJdZY0bEo2e9NGT24D6",
+	"7LbhhYxLxwtUlmpAuCTxnzSyHtyfD52fsPPRdXqXH77ZGgwamR+2vyn10irdv1Q/Okp6j0m4JBUKULlZ",
+	"7tBN2o+B/rqJYE3RtZKPSqjGZKa49KbqfeJqg0q4DuITIPlbgmYsdQAq9fri3fF/oea3hxCOYaPWt2eq",
+	"NwCLUPvbc8ZOMF1I15/BIxf0mrJbwTWHOjpQfWdBzyfjo2VMkTmef+8LsQUjfKihqDy8l8sG9fofpf3L",
+	"I3ZoCSrUlXmhiNHSUBl1+5i+bdwrQcEGQj2yJNCIIlmr+/D0CHxSXMr6lSdrsW1QDZTkTvAv0afmEa4P",
+	"5RDvCOaM1igrTe5mIVY+NL2VOnNCcW7uajCzweUX5Ru129mgp2zNy9BCT6gayDVrd5aGXa9oelXeBshe",
+	"Vt+5drxqocdFzkeGOQfv0Uy/MzTNC/E1Eo8OEB5xmSEDD8DMEQ8qUunWKwNYKz52jUqAZdiR/ZFKO6k8",
+	"gz79j9VOhRS9GHVkbO6re9uaxPEs20moonCfWsYTrrgw0V2gvyr4xJEH56lQZkYERQQLw6W8QOiypi6F",
+	"PUhbtWRwWQC+iJZVrVvK9/C3auRSQUGPTJRnhSLwSQZGQI3ychVqxznhcWJ/1fBQmLaG8S2aBfSq2htR",
+	"24xf6XMpgdfQcd8H8eRYR8CXq4dKXwePrTjmL+F9hH2f+A10AqY5RyEZx4jNYzRaoOHfOAmJFw/hmkTo",
+	"c19vu7/edn+97f562/31tvvrbffX2+56t922dZmczLVF+AppU7xBTxWAmk7n9IMyNWKTuwhjxLUuJcoh",
+	"WbOlA7nsuO6lyra/VG7ZypZbT7Gf1McZzF23tRvhKDpAR/J7pHI/ljTWUpm3Hde1/4BttnRJqjy+7N+s",
+	"BZeGQGO8CoK/ZH++jrc7Ivtee6+7O+60yqstK/YvUmxBMZFIkHQi5fQaUSiH6RrieUSFLqDDxoURAUdR",
+	"UNJ2soos4e5vqJ4OkWKvBagK6lYcCcW/XgfLtKLQiKAJCWdis8bQ6XM0v7oS28IiNKdC6Y1xuk8SFhnu",
+	"XqNz3qF2x4rHas3ZuKJkcYFk9nzO3SxiVxGeilUIJWhhKskGmRrGQrus2WwqLNa4r/2NsGktr5FSk60B",
+	"BCVpMri11kumrO7d+FwxQmVjPTlfWot7XY4xm6Au4Z08K0zxTCjcsvoQmCIzHE/4gEJ1V+gdRtUdTmRW",
+	"n9tJmy/wA23ZQAUjccqCVzmL6wFNYtgMkQ49a2YRG4VkKp0EsBUChj8ho6xT+SenKpLIGQck9M1tThB6",
+	"TRZpxUaJvD8KX+SLLJUpnZx48yiIF2dC85N4zCXhlDvR0kaURsV+o0ukjPgIxOuynY4ut9IvjJ/uj6zx",
+	"dm9bxcSdzaCAXNh6gOislwIsMr+q9Or8gquNy+SXIjlPHz051J8iYb3JPGRBSguhMshxZRU9NTeo36BO",
+	"J3MmAE3ieAbg+NOALkGJbM8J+urw/Yunr9++/e7s8vD5ydGby/O33714A7GcyUQyhbVkFmjepmeRb73U",
+	"Gvs/3p+XVz0V70PMqGyqN+ck2sHzeFJvTtmDrzInPt1r+aLAtEDe1lD+3bgmi2ESaihflvXNoHe1Uti2",
+	"a4GiS1VVFj+kBji6+ACoTwCR4HUHyiAiOCuw7zAaLmrOzSA9ucSTk6YTy/7cEHiIqZ9kO2fHh1HKhpcT",
+	"l0gqcwZFngkH1YD7vCITPDuwTJ8W3FE7L/xJBgD9Yh6Ee6ChMZOHGTh4DQtVGfw+muIAlFIZ3gQXoZZO",
+	"i7wK4sl81PDYVBch9ZN/FA+OtzRxeDuZy/dMPBefEXzNESc3JMIhuiHUZxF/knw5zfTe5Y0BPUReGMgC",
+	"C0EcE3m7LFRoIG7GiR5EtmhEc6r81rKyIY9REPczbU/RNSEzjoKYD6j8FrqlxhNupxUjYB9sJI9CcKLb",
+	"iND5lNum0cuB4qQWNGJ+QATEA/ov9FxN9S/0FHOIBpygf4FkTEdH/xrQfzmOk/y/+PBQSDS0lfgOA49s",
+	"o3+h4Q6Iup2b5lD8tbS8KYxgFj6Aiao7HMPw6xRDFx/kk1PRN6UZpnJqaIr7JpNxoOdNbrv5zifj5vt+",
+	"5z///t+ypaanSKHfMExlMtd7MhLT6BsiuN6SuJwFYpXqwdBOfzq8AtePelIFBMgkJB7aaLishAO0ia0s",
+	"SCEhbh2fpFLzmYo6BDBvmjtlHMVXkoCSvZlpDsUhho7ZlRw7PY7E6lVDU0c2NIWf0rrDcbZt6f3K6fNr",
+	"HNAX0Dc78RN4OIKcX0wF0ShPFVCR1BYOTGI1uQtFZEYwtOKWrXm1l2MIfPdswgKPcDTFPrR8iyCTXLN4",
+	"0ttPsFYQEhr3B9QxpuojnNgeMu4PbHxVudnQh7ekSwCcVDgUBifxQSXehhx0qPVLfDAzBhShYan3bmir",
+	"sPDURtKXdQSx8Vh1VE5cCNCfV//RkJgWckUiGqixIWY71PnW0kcjA5+0ChAACqE+DCJ32IvDBQqDa3Fy",
+	"orkMgoO+t1sdt2MLBEuKuBRnS18PPNy2xUT6PiTwZbtcWeyJUExjLuweFVAgjC7iN/KoHqaVv4dp3r8w",
+	"2jkL5zFB4hja4ttwGSGk7FA3I4aX5XGv67wySgRE8hpja9hxXZTHtoTvNuBk+0CREUnqEUDNipiJTYPc",
+	"cTQ8vTgfisFvCEdDed0+FFNgcXAINCa3vDLqGzYewmAaKFWI1A5De/oQe9dyc3Pi94rEHA07bgsmYFR1",
+	"mU9bywuQIP/dS6sKAMhw+QS5LVB9KPNcpsBckVgM3RwC/oUc7is1UHoWzYNat+getsT7+cNKpcUkpaxh",
+	"VJUgRSWVZxxxQ5WWr0IrYQvHLCJQuTcR+kJAZhsGp8N3UG5ESd7i6AdSCxLfqm7OKOXEAm1luVIWh/C5",
+	"9uT52+laO60WyntE5ERm2FPAEZvhX+fkAAKbuDJgUo1a9r8V89wEPIjVFmbQq9kNCExMkAZ6Q1YBJbfZ",
+	"DzRTCH4ERhsm/f+d9CwOoeeeUIqCOFEZbAGKmEP8prK8wPnCqI4GkDPD1w10GKMp4zEaBzcljbCx0f16",
+	"iheIT8D/QlOWg82V03ASoy2B1RFZMOpvN5DO9BMfJa4iLmXQaAFGAiAOh3PSQIdoeHp4/uw1MIMgLzaP",
+	"Qd9TfKZ3rtNqNXQVHsgZVCVjhLgYahVWX2wpMeiol5x5FMLZLubw9cW97NMvMDa8EEJJxZkfqEh4WWfk",
+	"NqBK6ZNDcQTHzJzDzFz7GOVIwHSGRtI3XVsBHFTgjBREakOe1M4vXKidP5wco63nOMbPGI0jDA0xFiHp",
+	"p04voFB5CEhXiDpv7bQDhphA2J/yre/I4nuB4bfj//z7f+XLyYMd8294aycZbhj0aRB+O7DiaE4Glsoe",
+	"nYfhtmA3wWVcwLI1lAEp32J54aT+GokRVFjGz0Jmf/gW9nkIQliqAwk3DWUpsyHakqEKC6QuUraBX2Qs",
+	"DpDR8NML2ZA2KT92P9Q5C5RcsTiQ0p16TByiDTRMLsTTwwaIRF6CLmZwfgwVvQwPzPC4QJKHh6Eto7Bo",
+	"8A2xZaWR0ULb91mdcuec8HioL6YjMp5zAniaRdCWC0goZGw2wt617kdJuD54pIUylGEMBgplzaNh6uob",
+	"ynNInTxigiNfogjub7l2WGIvYpybGTAHed3AKM8ScNRxOzCcDJxSmgkbFwlYUHo+ty9c2OKgTOqKgPKF",
+	"tgxOeMIRnU3FBMq644T6PNmAI6EdDWmSezgU6s22dClLNV42G0iOC1N9iZJzJvC1EEGgz2CJgXcvzs5R",
+	"xOYxEXBJJlUKeF9J7kRVjRkoJelZSPwEB1qNFTqs7gjgwH+HoCANnXdkKtsQqY1z3hFOBIFf0OAOcVme",
+	"f1tSm1ZPiY+gJ0CmM21qntmo6bpi9LScP0UTNo/QTAp5G4p7BTL+J69KYFmDKVrINyVh+ulY+oSUe58/",
+	"RZXkBe0KYIagmcBTOjqf4Bk50PqycranvS9aLbkVxzjCNyQUMxQdyz6LY1nWacLRltL5Gu5wu4EkN0jq",
+	"1sX7fZP+xdZDjX/YUjB4+tIQVrcO788dgNFHo3msTnRbp4KzCO0hHy+4VOBGPPGZZlY+sN4wZV0DO7Ob",
+	"wCf+wDoQxyRoYeK87rhNMYxkMGFrPeFI2VFIqtTGoG2gTGmgidNIHILqZXlACSKC61rJzDM1ptDSe4or",
+	"shacrMwWqBR6zNGIxRM09HGMFSX6OJYK7ZbYx4KNJKmFT9gtV+9um2gZ+gH3WOQ/S4uxKV0Z4v6T4moD",
+	"ekRn81gStM7A04VRJR0qp4xYs+araC70DkguFpsrTmRwoEghhGlKzwMKXqDAMO60mrWFBU6CEKoYhJhP",
+	"oHm5oC/EyRW8qk/+bakggtUShqDLD2iG5Q8kODGAA64jqWhGBPsN9FTKQkFisFBBvyRK3E1bqdljg8Zi",
+	"D6iWNzYCd00f7XbQd8HTA021zV35Z0Z5aHXVr4nPt4/20Unw1EYRY1PpGRvQEchkNkZd23VdZeIcqFJo",
+	"UEaNRX3UEh/KlScG67DTbA+V4mZrHlfLeMIllw+o1OsPjXjCABRL+YOslQCRUC+dfcnxgg+EikKhWwgK",
+	"YhtRwqH7iFI82y0UkhsScuQTMrOTDZG6jdS4puZRJDQnOJXVpfqbi+MB3RoOhPbhukK9MD1BQp+iUliW",
+	"TthAL+5mYeAFMRoK3WYoDWUpHMGRcEOiAQXyldIt0Rqh1Y2wCbeUssJVcUVJMUyzjISebzfQqVQlJcG8",
+	"eHZy6LR2WwMakat5iCNE7mZCGQDlWyyID9MIhItvXPfQtdHFNy23tS/PxEPJHIGvrHEJlsQ+pN4rJXpA",
+	"31wcK+ypDQFTuSOQJSuFoF/ngiUz3e51hw90CHsHB21yfccixG5IxIOPxJeEIQUAo5R4usazzOUEafA8",
+	"qffWQC+yRT6UGiVJW2hS2tzfYhHKaA4DWq5yfSI6pfJ+59MsSfK8H24DplWtOUl02m3gkfSUlFb+gGaM",
+	"MFkdGcv6mGQKkhqcyVJkKr1FPCo4k4afAt/WPpNL8e+0dYINOqetUm+l0LYlq94L1aeiDJ4Q2N8uK4On",
+	"r7bNonvDTO264YGuiIEkNzZt1LJRx0b7Nmru2qjdgpM5oEI/slFz0pnaqDXZn9qoM2nuTm20P2m3pjZq",
+	"7k06U+DMVmdiS+GYz9cmsfae9BGEE5iOiOGnxFxVBWuUs+Z+eKBLrwzTFDiBF6UwjILId9RxAdGVPMbT",
+	"mdK6yt4JVLnQzMMUr+hbNMKc7HZyeIXxkvHRN2hgDQZ0YKFvwM40/z57fei0urtbYhe2DSTDOnw2H4Uy",
+	"yCwU9puQ1PugtclDUTpQ5MVCH+n8jmGKBCMZb9iQXly165DlIxWXPhr+59//u/Mp8O93QnbFh0X701TJ",
+	"patE2m1Hvo3O9TptcENfid1/IfclTZm20QtItABUC+uU3MVJB8pIf+k/XRymNXZt7YIXvDlUlGIaMdu2",
+	"STiCZLW9I3f0B8dYhAMwCWJwFOjw73ckjhawyXaCttR+cs7Svd4qbvX2gZgnnkSE6IwpjppInjsd8b8z",
+	"HMUHimN6SHaSNstXQvPJSBixEIvdR5msYeVRSspjDJVqlWyg8q7lbJHhJykl4nRnhMC4HyLZyx7UjLMY",
+	"Ux9HflLlMc/gXcRt1BUcbaO2C/8roGmhifh5IgwKNIGVin8ACNJfDyGeao2LxNopzKec9uK00tcVgt2g",
+	"SGtieUqQuG2a2SbnSu5MrjvS3Ur8rBmx/J9//3/ARKZqZUg98VzMNMEc4aTaqHihCL1KBgiEoJxw4l0O",
+	"0TdaGrAxCsD7kJgTGD2Xqm8SurIlT6NPSiW+39GVIyQjahNHUGH+0oTF4LbfNt2oQk3wEUSt+Gj4Oo5n",
+	"58pucNT1ijR9ldtf/yglROK18VjI5pE0qYag6AxtrXTDqeuxmYxIwqapoawH6bXWclwiUa3qAFGmN7Mx",
+	"oC/EUag4Bt3iwNCwmq7inwmjQtChIbCoA3rEsIGkR4Yn9X1ZKPNmtFfEHlDlLLFRGNBrJ2QeDkHlAKuK",
+	"MurIjvCp/0T5GKXeNqchUT4PHQcitTV5XsuwrzDwCOXEuBs/OTovXIWzGaESNw0WXe2oj3amgewIpUKM",
+	"kstx2wKlCO7Fmw234UIu+YxQPAusvtVuuI226ugBQUY74j9X5dECsyQ8KiTYT+ocHJ4eGZnvOEbDHZ95",
+	"Ql3CaBSxWw4p9XK1QSxeEMoOBF0k1tORL6v2vGMshoZ+yh8nwGi5rg4dUBUFwD05iWWku/Z+Qr6lCvVS",
+	"lcwsSZD/5/nbZ+c/nr5A4hPTv1j4m2Df/HtKYgy+OYf8Og9uvh1YERlHhE8GFlLgfDuw3AM0j8JvxZoH",
+	"lvn5Tn48ccyZf2M0icj424FlfptBpxoIZ4bND7OTrkPGjoFdUJYXe28v2VS1Numt0XsIzkFIX4wZCuKG",
+	"nGA+FWew1bdeM5ldjK84lC6DHBfrg3gpCRPYUV49XklaL5TSC68Jg+yWwA1AxGN1ggpu1kZsWntBMrXp",
+	"mZcStEhaEMtwHPD4UMMiaF4Hc0Kv3SxIr9mtzIvUwCMsUTVhoc+T0DWwUtLINbC5LXMHkvj7lgsZP8F0",
+	"PrX6TdeFYEL1V1mFlrJQq2EmgzgJqppF5CZgc55kupeBllwhZcAzcpD2XQFUnmI+rGRGcPHJmzm4MljB",
+	"k4U0aOvkl8PFm8C9OzlzFyfNf96dPGe38P8vZ/tvpv+8/emXl9O3ry7ik9aL5smZ6/54PgmPz8Prk/cX",
+	"8cn0x9ZPv7z85e37o/aP5y9uLSOH+udPMlwOAJJpsxb2pqRx3f6ld9f6b3jYUKA2POhyNOckAoLZ9d1x",
+	"c7xPnDbuNp0O3idOz28SpzXeHTe93mgPN0GUCu1dTJAvz2GNx03c7XV6Dt5zO05n3285vZ7fc0Ytzx+P",
+	"9sZk3Ca5Egt9a9Ty97DbbDv7u/7Y6WC85+y3Ol1nf9zea3a9/T1MWrl8f6vltnadZtNptc+bbt8V//eT",
+	"ZVtjAlpLrsr7oZD6YP2oiij1FppQkcCfICChAzPQgQu9MrpmJwyLs0vxzaXEea4qRh72roI9NThzlcpz",
+	"LaDv7z/cZwXe0hQ1ycmQcFUtCtk4YfmDAsMFHKnODVIZhLwgebY1xNo6kjvKoEi4aAdkkdF0B75r1vwu",
+	"05/HDBSW9G4Eof78QTBvKqrFupOlGTIbvrE+3NvWjJWl5svuiEL+yYAKKZAZJWZkjFZ2hTwWjyDMKqFt",
+	"qVKreoLSLZOGB4DjNOeANf3rPC2mD27AgCdXIgeZOmqqUX88IUGE/OAKkqxBsyo5C+SqFElYSZaSbsG+",
+	"hnwDljDl2xLOi6M5uc8y0/oErNpV3mcDztXQOWHdfOhi1pagadMiqz1uEtfvefujPbzb6+539tq7rW6z",
+	"47bHLdL0Xa832sd7vapHslWsGe8ldNhWu9Pd3dt3xD+cjvhPT/xH/97DI8+Uy0aUuNXD+6M9b9fvks64",
+	"7baazZbbHndI19/19kb7uLfqebFEzu9azCuKWEfKS5dnUkfY6ozbpOU3PXfUw/vjPbLrd73OqI1bvaY7",
+	"bo1747bnei3cwd3RPmn6e97uqIs7vfZ+a6+52+y61n3h5FAeBbN1vuV6Tb9F2uOO223utvba+51eF++O",
+	"9rx9v0fccXPV82I/+r7VG++TPX/X6446uN1r7Tf33N1xl3T8ttcaNbG76jmETmePuUwPMKsGwSx9nuWV",
+	"TWlSP0/7X/WtvfP+T9Mf3Z9+efPLyauTxY/n7yZv3h91fjp/ef2mddL68ZfvJ2+eX398+/yobW1+WLul",
+	"h3W2oYw1vZrGl+3rNy7+3t//+M/m7N0ePy/patK3atHTEnq07CWKQqE3jLVq4FXgCPG7meD2y5QPI5Ei",
+	"vQFMz8gvolzYVqfZrvllvoXfWprJM93sXqOgRDspNSh3Pql/Hfn3lcalidpltqRd35B8RWJTcyiaRzUw",
+	"pgf4Mhvrdmp+mTSAXGtHX5F4+XYWrO8yUNJXNAcd+ZaYaKZrKedrv6RRy3rHWYT4bSCLykMEojovD3KX",
+	"ofLKnIxjFZmzED9UbL+sjfEYuqMfcDwKyUn24K6nS0orbn0ppHrn1lIf/7TE/JvJNontB8q2nfR2p46Y",
+	"e8LN66C8dZX3r8EVciIY9ZXTEhdaenNe24lmgPPVjfZIbrSMn0vuGlSPTP8ElNSwIfy53OYTbvWbLZWW",
+	"b1w5GAZeGqDTddtIlYdFFzQJB7cylRmt9lgqUI7QoJyOv+c5vVEXO6bqlZQQlfUju25bbFuyhtbSNTRL",
+	"1tBLl5ADR2vLjlCnnY7bajq9ltt2claeCU7LdcXuab5YBU+CU8lsVt/Uj1Xl1KM1LDL4QNaq0iPp6niW",
+	"su3cUXu85/WI0/Rb2OmQ7tjZx72Rk1hNuDtSDdxfpGgRf55l1yl74x/KlS5Dtq7pK1uVEB9gMS9FYYW3",
+	"k0ty/fL198e74a/POuHz+dHLu9mL87NXGMyOastCTrOWb0/JpMVq514qihp/Tt0L/Hy+KaMfU/mCs6o0",
+	"QVFq8c+loDaKcpZ7Fc+I0MLly7qUBlTdkNkn6ntbVucPQwhqUBnVcD11hm902+JhA71RQWQBh4h4v3h6",
+	"GVEbAHcptA8W0kl5oXKc6ld3zhgAkZu+PrmnX5RQ+ijEVBchbdSm1TO23LWcpL///EGI5zSrXP+t09fz",
+	"9AgrValeJNny27Qdmb47NJwtSicqpbPnJCRJy+pqApOvSWPgfab3DYQnEhVgqCpugeGwmmqyc6/QfoSq",
+	"ESRNHN6nXXFGEAFIYuJXaRlpAb28jm5SyOo+D0W1o7OiOxDmKWx1xeMZ20A25umtpmA8Y9VS8aEkKhf+",
+	"ANLMdmuqps136iYEh2HatErRSUB5jMMwSfoPZTFTzNHw1YtCpOnQaHgOcZ+jhcxH3dKNr+xCSsy2jUYL",
+	"I1tutIA6AqSBDsEktiGnypb5CzJ7b6hSJ9PpfAaxvapbVsktS551crhZ9ww6Y2dQIdmSNL2pwW0I6ESR",
+	"zrQ1s8x6w1a26Zj1NvJldYps5y/dqeN+bQFe1d6rINVTMFQgpP7DhKRh3f/WJ5jZUGvt1Vcpa4ZA4r+x",
+	"FHpskXJF4gyXbyZUjlPVvUqkCJxBrFtEPMg9gTQorQbqNnxmYKtMKbQhF4UqZpenYaMOM6cwPTY/GtVj",
+	"282NeKqk91uByJJZGlZNP9hn4aIUjfUXan5Tyjxpd7+/3iEuOC5d/2b8tlK5fAXBCYlON1rIzDBV2xjy",
+	"Ga+CG0J14pKpa9birjVUTGPWKnXy9pHUSXvdY/oLHEWPY0Wdpxr7X5OFNleCDcu8moHSoCJh7ae9SQlF",
+	"w0QyQ7yVCweUUkwhvEgXT0ERmYVQucM42AY0ragZSLX59KIkQSvw74cyc26rVm47jsiAXpNZbGb5qoRX",
+	"SCP1JsS71gl3OAmONhK862jJJvK+vIq8gu1KmqQ8JuMpUzlx6Hy5Q/rzyBdB+SxK6vb/ZcWN2OCHyJu0",
+	"JeUSdyO8pDI8kqbjE8yTQuq2lBVrZXOCAOkPqJm0mQizMOAxoUL1HrMIDZMmm0OVFwvlklR4+/A5pMMH",
+	"OsNctjqtIy+MxT+2Hq57uMpsK2HnnjIevznOdVi1Mm1RrWxT091ma30NvrTJ6H1pw1gBQjYnUEBdR1p0",
+	"lrW7vcVctlsJw9/cEfbo7AXrQLpn37rsZXTDqmavU8iMzyVOGnVudBZkTHg81Bm2lfwGBWuAt+wBlZHD",
+	"MxbFUOhMltuK03vI1t1dif+/BuuYC/tMJmziXZIYNz1LH3RvJ8OppGPTeBv+kWmdk1zG3t7emhG3O7Iy",
+	"ormb9+tzXGnLs2V+GeSTcUAD3blnpuyaL3dEFxt8r4WA5LvSRbN57LG0b3QsK+6E4R9cMsA61jh4Daou",
+	"DUHZwK2t3NW24Y6Wl8vA02iGrwKK4xUXeqtcy/nqwOEiBU9eCYHLXHvMZY4B1KvYKvjOq0zstECUtSwB",
+	"z14OTdLiWzYwDbjES9WkRrfkh8yq0yrkLUDFXNx0ea97oMcy4uzDby8QNvNMZ7sz/Uld1K/q+qbtdYz4",
+	"8gJ3mKoad/l+biAfFjNiFLwbUFXAr6q+qmIKdKjKVrVcNy02Aue/Hh6UDLP6DtS0Wq4cCCX3L2+C36Ym",
+	"uLy4/12c7g9g5KqFqliqtO/cb2191wlDPWMrY1A3lgI6+H4DRQAU9SVGwduzc57T+ovXUKa02FK1RJJo",
+	"VO2a09XXpMVOyXa5XWBUysxUvkZYmAm6Wr74RRx5hOqyh2sbEJ/BdvjyjC626asS/xdgeUG9mzF8EoZd",
+	"WSMk486HelOZGL9CQJ8QEkuV+y8XovfQ6LyVZ08uFu53EKv3fP3ovFVOUhm7vuIO05PNomGIJ1yZhLIQ",
+	"IEfDjINxmBgoMxxPcrYQuFSW3XGq2tlW3/qfnw+dn7Dz0XV6lx++2RoMGpkftr/5W1k3yOUxfqrxe5z4",
+	"EQPVlrEC5hRND4/zq4g0wwHUIspg+EAlhCRN4WXk9khWYRqS1FOt+ktzqJOZqNgj5i+e8DRqN+O0XsbL",
+	"j+WtljNnPG5FJ3WWX5d1ccx3Xysw6/dJE3OIP8Yho1cpOpSJvoGLORK74//1DiBJBzmqXEvYBDLhU0Zs",
+	"Lg/+NTpKLzlksnG9qzfyfeIH/asFy0pc1dAf7HIdQcXO3BqxMyvde49kj//hrdXbv9wdMTipapDaunSR",
+	"BhkuSSiWyZsmtSprEspLn0Jx6613L5+h3Z7b6qMh9qEAqIpLkf+cshv4l8dmsmws/D2g0irelqXAYbwp",
+	"ia6gu4ceda/d24WqyqrGpzKkzRL6um577wBqNg6Pxs4FnTIfLpeds4B6ZIhY6INxjGnO9oY4ubnOUFVj",
+	"NVurHGQCwodzZEGXOoTQGdXhxJuokj/jTCFfYf9DrW3VWI+LFaItTFWFUBwbLvp8X9ES5Cx1m6/tw6vH",
+	"7P/gjAIOgU3y4ziw+G/KJFBE5EIStefnTxabWX1L0IUq4mj1rR2lBesiiOqCUSAc3lbkueoDdNOCHDz7",
+	"wcsCwl6yLh4LuAxlTt4X9K2zmEFMwfoXmidiSg1NueNP1hX+s/o1Adtf0q+57okhPunV+eQZo+MwkN2d",
+	"O81WLU02Aj8fGAAvZW/+34MaLA+QWqfbPK4+ncAGuQs4NFLTUWSypZe0RzNxkklvOdJPal/IqKiIqLDG",
+	"AY3xNdGF1HL+G3LnkVmcemYhUlLHTe6YMZO65ZAYOB85ueqImX+9gvndRUF+HmGll6nCIP8QguqLC46L",
+	"c5Qxhdc0nXcyCUWV5UTSNIrPkUhUyCH6mnHzB7PNjlen2TzMMBPk6zOPL7lvmMynmDpJF5i0DnlS9iYh",
+	"QBtFhPo67Ogd8ZmHxhGbouGOKoje+EU2tXgP7bvZeBwGlJTWKX8uoPpidcrzBcAjWAufEc+ZR+G3A8tc",
+	"T64mObz7ucqJC1ZIt0DX0VFNGcQIzyRynDNFgM4pCwOvpJP/sazHLwdBQo7KvTK7kUsLcQt28glHY8Zi",
+	"EqFbNg99NCa6g2bIrpj8FqNnz9+AeZhIC11YyOGRh55wEo6fQF+LPhqFbNRHT+aU4zFxAipI4clSc/E+",
+	"Wxo9U8e9qka6oG65JQ0O7SBCRknjF74kxk5sdavRbXRUD7PkMzSaUz8kaOvk6HzbBiSRBGsEjQKKo0Ul",
+	"NZ/BJGsKYnyDJXAFky75VZP4zt//j+K5v+9sQlby73z9+WzvAcXfURW2JwSH8eRjtTgxA4qSZh+6vLDA",
+	"J0+qMwoqGWGeOE5sqIiUJCeV4vk1zP/ww07GYCbmclKORyuT9Q41BU0VvtWyi+uNCJrP4Jjruu01IZ8b",
+	"laJKl2C+8GhrSWBPW6XBphW6GcAoMpWrioZyXcEcaHFHlhZ78FjkczSfCdXJbISnrw2Twp+qDZhA+a9z",
+	"Mk+LWSfVfFS5Nvh+QHWDwTSSvtizDMShNAdlN75ABuiySLde66s24hEASvwBvZ0w6KhmI3Ayqsb3tsQc",
+	"BA020IsEDmjN5pPpjAkq0Mmww8Af9iFaD8osjsiYRWRAt+DeHxEchQGJIAADemUL0NJe2MndGtSog7ee",
+	"cJ03MPTnkshIHwkbaKhaTCuUqVXZiDOE0Qh714T60KQPKrf78KNAhAz9VS1Bgxj5gQ8rVJee0GRSrGJA",
+	"xceQJyRPHNkEneqBVC9YOY7sgZ1cC3KdASy7cleZvkewbXAx+hScVg8xXeNbppMODA4jOg/hk+WrxB48",
+	"hYKE/WbXdZM6vnIyH9xvp++O3rxymi6wCdQaIzexA9W6XNdtpjfRERH7LyBqpCXBVBW3KBjNYwmZp3t0",
+	"Wn1rf4Q7pDvadfZHXd/peB3s9PwWcXbHTc/FrVHb64B6W5jWuADnU95g83gk9dp16oUVEF6rHGZrzZ0A",
+	"ivQz22BWcmzbmV0xnrRsKyFyVelTKC0xiSiW6MtvRP1KcNLxns7VXGuulp5rV43piEHNuRQMAoRN9oT4",
+	"+V2puEHXHZak0AKhmZeWUopmfArrFGfVWDnKbqHiDtWN8lIxqmVbqr+WDkbhPzc/NAK/jzJ7JQUJR/Ft",
+	"IKVIrCXzWq0A/GlAl1qkuhsqyGzVWBimAUM9vmVJ/y3VQh9kXeNRatutgWTo/lWGXsriyzEwdgli3Q8N",
+	"+LCPKMv1mkAu8cd7rdbI6bVHHafT6TadfSxEzBiPR7jr+eP90eOh+hANAZJh0s5U98KwDZgExrMtl3Wz",
+	"YHX2Nx65JK3UAyAFsxB8YZ6B0krONgRRTQBK1Z0aek6SXZvXblKtBqet/HItT1Gh4+mAypanQdzPtNgz",
+	"o/rF0LpVYWYEnla6EttzIGmFUSIeDKgMdRoarciHRkoNH6JrstiRXYTxFQ4oj9EwPdGGqkWykUwEt8MD",
+	"qvvyqfNOaxRqDhM7QZ4wGsCGaIqvdQdroSGl6lV/QDGFygZhRLC/UG21V+tNJv6VitQwaDeK2C2XbYXH",
+	"mDpsDqHaQn2rQ84NdJhoWgADVP0lSVtdXw49FfJOKcwCAaZKXNl3V2vYQ8ghI+V50cZ5/iDdKVVksl1Q",
+	"HqzG/FY610Yq0BfRfj6rjrOh1rFU4TBtpNQsXqZs/PZVZT/fyfs7OW+lK4jNyB/svKWFIMfcMctnxItZ",
+	"JMSeEl/La73rl3R2rfxcHzV+tso72kpbobolnTeP9PfHAdc1F/gj+KlodcnyEQhn69PACvyB1R9I1e6y",
+	"ObDsgQrFTX+GH4Xcg59ydbDhoZCvA6v/aQBUDK9JUTqw7u/LfdCyqvbPxVV8sK0fnFTXSBs2i7cf3Kfm",
+	"w71gq3jCfJUjZQTilJOB2Ae5q9UVx9e0tGAaokXPsixXDYWK/5YqjMSmjZLmyBwF1AvnfiL/Pmt17IRc",
+	"347HGxTH1tgsy3xNdmBJ3qvWdOMUPQjzdNgtub02Ettq657UNphk23By4MTR3IEUVZy0+h9BP3RC/RkL",
+	"aKy9d6fwB87otk9kMu2ERNCrmBOSO5DK9SS1vHcS2IeF4Wc6P6WHvK4bY2o0hisH2FxAJuPt1U+pYpMv",
+	"c58j7LzLfiGjJ2H6g2WNL8BfIN5t1NN3OlU7/+BDfm0Sf/BZlTCA2vfSqCOT9sWhlDacEeJIHbN851PS",
+	"Z+t+59aodVx6VB2DP9RIM0ceo+PgSrVr4JAMbrRLtyFaVZ9bxZMqFctiZKPmwwOPqhclVVwkIQuJIuv7",
+	"qnQRRZeXWAnjjuM2Hbd17u73281+Z7fR3W39ZBm+vXJVPdH+GyFb4DBeXHo48hvA9/wS+7JITKA6KQSd",
+	"7gX52N7tffz4w9Vk9/SHZy5ZvJqOTD4ydzS6IvFltnO4WTVG79uOwcPgr1UrVep4yVI7Tqt33uz0m+1+",
+	"a6+xt9vJLjXPvMYS7lo/3rHX8T/9p+Hp3sfxdfe7n/an3fc/PNISOER8iT27lEwC22eMHQbgpYtZjEOr",
+	"v05dqrQ/06liAk14Ul+SlAcStOQUfWf0PfVJjINQZYVVsYTOSVfOQcUZ9Q/WlEeKp2trnc9P8WKqinCB",
+	"oKwrvIwRJOzVwSc/OClyHcHhP4P2Zfy47CR/XzzADYJeP/zkNOkgWJ1SV166MrOFy8SW/PwxksfLRFZW",
+	"Uq2UQMbPMsdA8OtmwuMxuEni5p2BkRJ2ek7GAc0kZRRw/9gxkqsxXSoo2644E5rtfrfb2Nvv1TgTDGm5",
+	"pHXOown8x9yzTWWgmd2R28i6OlbKXEfyTkapQH8KgVlT9cvAsNxXsbHIVaVC3hcUx4zMXVNz3PmUVKeu",
+	"ldKJ1xe562d3anKlDCkxgYKxzPUMGIUqIXNoLD2eh3/Ic1kh4zOcyyo9dAWR2JUV5KKA3Gy2zZk80a8S",
+	"/7NJ/Fck/nzi/isbpXmvK3loY+V2dSH/XH7ssvyjKlYd0AGFdpvKicsH1lBWRU5Mm8R7FhHEbkh0GwVx",
+	"TGgDHY3Rgs3RLZYlo7DvoymLdOSHLWyim8AnA4pDzsxwqzSVSd2PBnQJzaGhZGqoyay7/8pouBXJSgYR",
+	"Aho+t0Kv78fKpMnvQXWXWKipulduiEp2SnKBfltVfpnTo65kT/dCi/WX183XH4974a/PmuEMxHr7/Gzy",
+	"tPN7E+t6Bx8i2XUt+68KffUR8TtS6FVz6joKvVDMliTinEZsSuIJmavCueRuxrgsDy2rF/WTAp/+pSBr",
+	"HTbHL8EfN1R95krfudTNfS9Vvb4hGhl5PWgL4o0N+TyEGLfhnE5lFvRQ1QuUUeYHBijpdYEBR/H5ohwE",
+	"dbEgB9f15baGiXYnK0DEERR+kJJB/MuPIK19uH1QNhOEEVz6ZBZPhgO6ZVxo+HOCKLvdroJRfin955f+",
+	"nFziK5LAayNxHkI6yICeMh5fReTsn8eIURlSzr0Iz8gBGl6xS/5rePn3oeBeSjxA8YyxENAX8Djw+AF6",
+	"xVA0p3EwldFXs4gJc2hAFaGUHZmvSHyiyKhe5tQsxEFBgBuUqFNL/i96/eL4FC1FJXpewCMADsUkQhxM",
+	"oebj/0WQf7V8pCs8vyIDuvwld0A3yXLR6Mvd2qR4K81JMNO9lgYNvJ0Renh6hHzmzacqCi3XHB5zdUdW",
+	"sn3qc/H84SaWhiFzFAd0zABZQRwanavgtoREXK6k2XAbrhCkat1W32o33EZ7nZpf+VvEBDXthpugp2HV",
+	"KA6mkb/A0zDFXnb/zicBT5G+JV7ZXrWZYrxH2MwfD0+Ol22meL7eZmrA/uybuWITBeIqN1FFHzky+mhJ",
+	"/qpuSw6RsvN4QmgMEXE+mnMIBcjGMfHc/SiknmiYsAoLUBszoDJESgwtzC40FKf98CD9AVIpaYxGLJaV",
+	"Fn1oQwMRCly9XibJIez1OODxuQTuTMK2qvL+m/l0RCK9Wli51PcjUCqr2yFDumw2BkDVIW3a1jSgwXQ+",
+	"hX+XdayrhCGLWDQjUZKxWgZEGEyDuAIK17am+E6B4borgHp4LbJc/rBxVa2MFx0o1HXcPafpnjebMlCo",
+	"4coO/mCc6IhJB3dHu05nv+c6vVa743R39/Z7Lh55Phmn61eqMEeHp0eC7CX6nrMpHNKW4JqZekUYKsUW",
+	"/1WwCEIHssLNUctr+x2HdMeV8KhLXvLXWe2UyHgaSYBAbHL/m8lldnOdni/AvRnOrYr/MsRTllnWiH8R",
+	"k20S5Cq+W17lFsM6ltwO54A2ZDV8ujTC6yrg0Oca5wNJdbxKUVjL9oSqdrmsMZ359AlPmxRu6RQB2QjM",
+	"Uzf/bDxGQquG2pgqeQCEdLxdKYflrUxmPx/khdJknZEvG3LFg6hSLqxerFbzMRb555cmD9mOVR0Uchkh",
+	"X0JCJDXE1qAET5cTMykhDXuXe5R4kyMlGCB6Qm1uWpBsTfQuDXL35cSQrZ2fWyUaUSa7HpRHugvSWCPM",
+	"XQC00tO0TOSq2+EsNCUyV6jHArYdsXPV6WQv7lSFPjOJ7AlXKVdkioWQpD5UZL4VknQMlTRHUKsGxQJG",
+	"tCXTHsWTPeTjBS8JfYfxDufx5IKTh/UyF4vKplwLIK0+PPhvw4cLerKEWj29TP5el4YE5JmWbY/tMI/l",
+	"bhvLUr9YZPGPyeiVF7wN/nF08fGo+SY44kf0Xdd7drR7dD374ftn/+g1yOIfTa/1/eLs/T/Fi5OT90eL",
+	"I+o2vFZIR9OXrv/DP8INFy2XtUQs+eJ8xqFMFPZYFKVRdJvKpXWTbFSScIVwUd5tE9ZUrBiXio8kVkqm",
+	"Q1sBVZhRPMWihKW2H0N8pKVaDIUJhFOFbLhp6jsOJ5PKWcOIzhW0l99lLWaVxnCMI3xDQofHi5CgoVCx",
+	"les3DOg1H5ZULlP5pUbY8VkGvDqt2pXJK+3d38Dafc1uZSpmNikWS0gmLPR5JRQglSoh6f5uLN7lYRld",
+	"x21DxPKuzpQxL+642tRLpWyXhS03W+1Od9c47pVeLjU0se9cN+78z7//31r/l+p5Jrwdx907b3ZTeGtc",
+	"BuqFgMEIJAyNIwTFG58KPVO/6aglg8JZyXT/JfD+bdOyrRA/2lCU3MVWn87D0LZmEbmR/75PLV3oyEzj",
+	"y8TMHUdMUpaAIv1ZpU1tDpNgWk3nQNMx29is1gKiRDistq9LJVeudtoPzjsck+NgGsTOsfQFlEOkvtkp",
+	"fnBvZ0Z5J0Q+FWSzxkjpR4XROInXG0l8AHipV/tQYbig9Lda9T/+XhyBOFcJuNWrP0ACv/y2W6vUo/r2",
+	"jEQ3JDKqT2bqMKqXDmdBaSIp+DRKCcX0QmtBUO3cONOZZuIguHh3rGowCNsTvQ/iCZvHCKMhVwV+t1ik",
+	"7Q1V3JNRso0wijD12RTJ91DAB/SKUHFkEv9A/cpVKM4tXnA0xfxahv4kiCktA6xWkAmUN7npQUq6Fgu1",
+	"ouYrjwcw4b1r8WiGI4+EDXm1fGm0d159XMg+z44EY00x/yhy6XN6WDSqVhZkrQbPepRFvqA3JGQzUrMD",
+	"ZIaz/lISeA05tknh2irh7bbrf/ySRaPA9wmtX4ZZfVmwTf4yx4byy5SRd/m5scwI26TzUoGjyuV9Jkq/",
+	"IO/rNNYqmw/6bCVNmr7qU5+ZJWvVolZfZkLi/hCspHIb6rNSRZrDW7ouc6S5Dcs5Y12zOrOE3/1R/Zc/",
+	"or8y9eMz9SsSr8XRK718R891iEspvaJDqN8GiQpJDaPMkaW+viaLJ9won6d7fXUquokG/tIuoiXdrZan",
+	"ddC0q0z5ySqMQkpuESexeIs30JBC21AolCXhOFA5FLrXzIAKi1CnWsQTshAmIiR8JBYndE2Fj1gkTU5Z",
+	"6ly5hVKLE80iIsucLzMkMwkaj2ZISnvuoWZk4ZHyB5Y9UlpM2aOc9bmGeXqhIvZ1GxbVCqyGLaogdXSt",
+	"mkeySSVAn+cuSyP3d3/Q5fMovtqkfxSbdOOz8qsxW+ewzmasoLNaxmyaah6bAS0q4bwyvjphPnW8iXO5",
+	"EA5WHgqG2K1035fEGjxmmrLOG1sl0GDi9ft35T5bqpPLmGoEhSO/WPBP3Zvq9XkWPqvO810Zi1istmXE",
+	"IK7SKHM0JxsXaMQHHE0JplU95nMkX6/R/HwOymRdlfFMN+vJFz4GJTdpIl8aEpkJgDxAQzoPwyHyA45H",
+	"IeFpLeVsoKQsopfVLVFIsJ5GA6DTeSujJx8ve1eBnL2klsA/SwsGw00nUE+84k2rt7+32+20W01X/2vt",
+	"UBC1rs+pU/0ORFBeW5Ki6M8vhH6z0D516lbLMDhldfVdvvMp+feRf7+TNPRxVlYLNJo7yKRE1YSITIOY",
+	"6xYPaAzl2YV9zI12OMJSJrO45Nh9GkS+EMKHGhCjbNhS2fuWqobUZr+etP9YVeiMemyt2SbzTH32GOEy",
+	"pdecZvndQsrU2ckZUpFp4DPnKmVKFufM9VpRP8s6+d+RBRBDWhbdtmYhjsVpcmQUkT6TPZ4EZamV9lM4",
+	"16pfm9/IZfVrE+pLqr3WrzQiGzrqvxvzTWrV5sZIi2vXVdpzA+TbjhQZGQoTVUcQFBFiMPQoiPwNSou8",
+	"T/ldtW2slAbrxfYdJ+2UkkHSNIpcVFtA5V0uuNAin0QNdIo5R0NK7uJTfEVAug2hUQHCfECHs/RHndYh",
+	"3oWonANVB0R7omQZEejzCVliJQqFljObhAc+IFLv8RLT7DJ5nEefTt+LyE3A5nxpzlyC4Ax4U3x3TOhV",
+	"PLH6+64AqrTx/uOGC2YWYfWtk18OF2+euXcnZ+7izff/vDv5yJonH5n7Jui4b55ff3xz/g6Pn1+7P57/",
+	"Y/pmetKRtloiPnOpIh2ox909b7b73Xa/s9vodHrtbloa1erLYPCGwHWEPWWvms1GZNUGCDrsdXBrvOvt",
+	"O509TJzOfrPnjMh45OzudZue2+ztNdtQ9zW6wjT4mNLfeNzE3V6n5+A9t+N09v2W0+v5PWfU8vzxaG9M",
+	"xm04lIrS104b8Cknpm3FZCqkuHivmI+SLLjTb7b67VbDdbudXqcYraj7z6vN2dndH5HOfpc43THGTqe9",
+	"23b23XbbaZG232rv7rddX6zNEBlW3xq1/D3sNtvO/q4/djoY7zn7rU7X2R+395pdb38Pk9Z6J8hjBun9",
+	"pU+TVfFoj3KgrBPJxihJO+zI9oNSWUOK0SAk7fDNc+L3015FOhMa+vvdTggdUJlKr3RNWUiEV0n9zxOr",
+	"BiLjKJUYJQ396gmWT9a12MCMhqaLZ9RrYPOhSmwEVzSgV0AfEM/Wjh31myPmfBRxsAZfV2/EFw1yEzTy",
+	"sMuEyiWtEQajoP0dSaw65qvA3aYO70eUdiqMCq+6K1YCb30dOCmEau7x0cOirQ4QZWg8jyBP0OiaCLIu",
+	"ZiiIy63l3yIW6696bKogorqEtLJSKqsIJkqCEDTllW/17yKy6IvLx78uOb4i8Rq0+AAtrnbN0az8k+of",
+	"9EetCFWpAL+BoGBP0koHhyG75VBWNGbKZwwMcvHu2FZq4FipiGyMcFLhK8tVUOoN5Ok4IKHPURhcy3FS",
+	"XQjNOfGhbqmZ82gUPG0M6I9sjjxMERQwnWI9hjlVQFVTzNFCX0Lqlv/xnEPHRP3KEKqtHkpfhQKsLNDm",
+	"INvhso/kdUtEpkzIkozOq+9YoggvBjQis1AcZWKoaZUe/HlCbXwCi8yH2yQmq0YC0L1YyEUUZt4s10FV",
+	"/rxjRrc8tj5ajZB7pZD+JgEtvw/9U9/TpLXTw8VXZXQTob1U8H1OZXQnZFfLr29yLcqy/bgSF6osx5Bt",
+	"Umgn7WuDSFfTbKzjZD0WsNX1s4qF/EXdq3bpPZexU1AzO+Bw0FROTu6INxcDqHudNSXJi9znn8Xra7ps",
+	"cRyT6Sx+Jvvvtuy8D7fYU9EurLFvKdll2XCcyJ+fQaO7lkC1Ymag1PZY9oh0uqN94nT8Pc/pjbrYMftE",
+	"Ptxrya5WOy4FrX/1UxYPpVAKjN+HliuXFN2Uy61DFDIPh9ADG1OPoK3hFUMxYyGKMb9G0ZwO/3/KrmWn",
+	"dRiI/sose6XctrqrqnfVRZGQeAmQ2IAUlw6tRWNXdgB1UYmv4cP4EuQZP5N0wTZpdPycTnLG55C6Tcp1",
+	"5pMJPbPVtp3PprMppdK+s32i7R0V2hilA/MefY5FK1bCUjQINDcLXvbDyYJL1iNhL00hOfKiTalTOoYz",
+	"z75xqNeGvsNmUGTpOYC0jLy8S1SjRpD+UMGOvApxjRPybo7tDQPYZ8Altlk5Pfvz9kGTMjckiW1Y3Jwn",
+	"I/hR/RsLHJ44D9sx5CuhyXr5qqiEynA7PRvVp//0vz+/ClRa+n283GT/AVcOK5Reig2qtoLb5d29QxJ7",
+	"6frp79asUb3Y0PSk23wh/IpbAaTBYqtAsVrR5Fx9Wm6uLZraMtDSfxeXECpMwVdR2dMDc+p8YzEo6bR1",
+	"f4mTCpVLOHo6omnR58shKl7VFdQdeVi6FItUu1PDNTYDTYDVm9y1f6WK3fSVdqaiPWYR3WCIsAMO7l2Y",
+	"Dvt7mUI66O9FxChIgGzhFXHPbv2wEy2yZXRym5ZtZjEtFTTYaHMYw7WK3InBci+ztqt7UqtHNRC3YK3R",
+	"/vlPcUas18aFIckfNbVC2Gm9J86evRHyRKURBzAonrf8Qhp3bvAxPT4dfwIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

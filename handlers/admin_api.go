@@ -43,8 +43,8 @@ func (a *authenticator) admin(_ context.Context, req *http.Request, _ *requestIn
 	return nil
 }
 
-// ingestAPI is the admin shape for an account's backend, with room for event payloads.
-var ingestAPI = withSchemes(withName(adminAPI, dialectIngest, []string{"/ingest/"}, 1<<20), map[string]scheme{
+// ingestAPI is the admin shape for an account's backend, with room for a batch of 5,000 events.
+var ingestAPI = withSchemes(withName(adminAPI, dialectIngest, []string{"/ingest/"}, 8<<20), map[string]scheme{
 	"ingestKey": func(a *authenticator, ctx context.Context, req *http.Request, info *requestInfo) error {
 		return a.accountBySecret(ctx, req, "Bearer", credentialIngest, info)
 	},

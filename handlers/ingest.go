@@ -23,35 +23,98 @@ const credentialIngest = "ingest"
 // IngestEvent records an event and queues its deliveries.
 func (i Ingest) IngestEvent(ctx context.Context, req gen.IngestEventRequestObject) (gen.IngestEventResponseObject, error) {
 	account := accountFrom(ctx)
-	ev := delivery.Event{Type: req.Body.Type}
-	if req.Body.Id != nil {
-		ev.ExternalID = *req.Body.Id
-	}
-	if req.Body.Data != nil {
-		data, err := json.Marshal(*req.Body.Data)
-		if err != nil {
-			return nil, err
-		}
-		ev.Data = data
-	}
-	if req.Body.Attributes != nil {
-		ev.Attributes = *req.Body.Attributes
-	}
-	if sc := req.Body.Scope; sc != nil {
-		scope, err := i.scope(ctx, account.ID, sc)
-		var missing *ingestScopeMissing
-		if errors.As(err, &missing) {
-			return gen.IngestEvent404JSONResponse{Code: "not_found", Message: missing.Error()}, nil
-		} else if err != nil {
-			return nil, err
-		}
-		ev.ScopeID = uuid.NullUUID{UUID: scope.ID, Valid: true}
+	ev, err := i.event(ctx, account.ID, *req.Body, map[string]uuid.UUID{})
+	var missing *ingestScopeMissing
+	if errors.As(err, &missing) {
+		return gen.IngestEvent404JSONResponse{Code: "not_found", Message: missing.Error()}, nil
+	} else if err != nil {
+		return nil, err
 	}
 	out, err := delivery.Ingest(ctx, i.conn, account.ID, ev)
 	if err != nil {
 		return nil, err
 	}
 	return gen.IngestEvent202JSONResponse{Id: out.EventID, ExternalId: out.ExternalID, Deliveries: out.Deliveries, Duplicate: out.Duplicate}, nil
+}
+
+// IngestEventBatch records a batch of events and queues their deliveries, all or nothing.
+func (i Ingest) IngestEventBatch(ctx context.Context, req gen.IngestEventBatchRequestObject) (gen.IngestEventBatchResponseObject, error) {
+	account := accountFrom(ctx)
+	events := make([]delivery.Event, len(req.Body.Events))
+	scopes := map[string]uuid.UUID{}
+	seen := make(map[string]int, len(events))
+	for n, in := range req.Body.Events {
+		if in.Id != nil {
+			if _, dup := seen[*in.Id]; dup {
+				return gen.IngestEventBatch400JSONResponse{Code: "invalid_request", Message: fmt.Sprintf("events[%d].id: %s occurs twice in the batch", n, *in.Id)}, nil
+			}
+			seen[*in.Id] = n
+		}
+		ev, err := i.event(ctx, account.ID, in, scopes)
+		var missing *ingestScopeMissing
+		if errors.As(err, &missing) {
+			return gen.IngestEventBatch404JSONResponse{Code: "not_found", Message: fmt.Sprintf("events[%d].%s", n, missing.Error())}, nil
+		} else if err != nil {
+			return nil, err
+		}
+		events[n] = ev
+	}
+	out, err := delivery.IngestBatch(ctx, i.conn, account.ID, events)
+	if err != nil {
+		return nil, err
+	}
+	resp := gen.IngestEventBatch202JSONResponse{Events: make([]gen.IngestedEvent, len(out))}
+	for n, o := range out {
+		resp.Events[n] = gen.IngestedEvent{Id: o.EventID, ExternalId: o.ExternalID, Deliveries: o.Deliveries, Duplicate: o.Duplicate}
+		if !o.Duplicate {
+			resp.Deliveries += o.Deliveries
+		}
+	}
+	return resp, nil
+}
+
+// event turns one ingested event into the pipeline's; scopes caches resolved scopes.
+func (i Ingest) event(ctx context.Context, accountID uuid.UUID, in gen.IngestEvent, scopes map[string]uuid.UUID) (delivery.Event, error) {
+	ev := delivery.Event{Type: in.Type}
+	if in.Id != nil {
+		ev.ExternalID = *in.Id
+	}
+	if in.Data != nil {
+		data, err := json.Marshal(*in.Data)
+		if err != nil {
+			return ev, err
+		}
+		ev.Data = data
+	}
+	if in.Attributes != nil {
+		ev.Attributes = *in.Attributes
+	}
+	if sc := in.Scope; sc != nil {
+		key := scopeKey(sc)
+		id, ok := scopes[key]
+		if !ok {
+			scope, err := i.scope(ctx, accountID, sc)
+			if err != nil {
+				return ev, err
+			}
+			id, scopes[key] = scope.ID, scope.ID
+		}
+		ev.ScopeID = uuid.NullUUID{UUID: id, Valid: true}
+	}
+	return ev, nil
+}
+
+// scopeKey names the one member of an ingestion scope.
+func scopeKey(sc *gen.IngestScope) string {
+	switch {
+	case sc.VoucherifyProjectId != nil:
+		return "v:" + *sc.VoucherifyProjectId
+	case sc.BirdWorkspaceId != nil:
+		return "b:" + sc.BirdWorkspaceId.String()
+	case sc.ArkynTrafficSourceId != nil:
+		return "a:" + sc.ArkynTrafficSourceId.String()
+	}
+	return ""
 }
 
 type ingestScopeMissing struct{ what string }

@@ -2,22 +2,6 @@
 -- SetScopeSecret stores the secret a scope signs its deliveries with (a Voucherify project's).
 UPDATE scopes SET secret = $2 WHERE id = $1;
 
--- name: CreateEvent :one
--- CreateEvent records an event unless the account already sent one with this external id; no
--- row means it is a duplicate.
-INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (account_id, external_id) DO NOTHING
-RETURNING *;
-
--- name: GetEventByExternalID :one
--- GetEventByExternalID finds an account's event by the id its backend gave it.
-SELECT * FROM events WHERE account_id = $1 AND external_id = $2;
-
--- name: CountEventDeliveries :one
--- CountEventDeliveries counts the deliveries an event fanned out to.
-SELECT count(*) FROM deliveries WHERE event_id = $1;
-
 -- name: ListActiveSubscriptions :many
 -- ListActiveSubscriptions returns the subscriptions an event of an account may match, narrowed
 -- to one scope when scope_id is given.
@@ -26,62 +10,10 @@ WHERE account_id = sqlc.arg(account_id) AND status = 'active'
   AND (sqlc.narg(scope_id)::uuid IS NULL OR scope_id = sqlc.narg(scope_id)::uuid)
 ORDER BY created_at, id;
 
--- name: CreateDelivery :exec
--- CreateDelivery queues one event for one subscription.
-INSERT INTO deliveries (account_id, event_id, subscription_id, dialect)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (event_id, subscription_id) DO NOTHING;
-
--- name: ClaimDeliveries :many
--- ClaimDeliveries leases due deliveries to one worker. SKIP LOCKED lets instances claim side by
--- side; an expired lease (a worker that died) makes a row claimable again.
-UPDATE deliveries d
-SET lease_until = now() + make_interval(secs => sqlc.arg(lease_seconds)::float8), leased_by = sqlc.arg(worker), updated_at = now()
-WHERE d.id IN (
-    SELECT id FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= now()
-      AND (lease_until IS NULL OR lease_until < now())
-    ORDER BY next_attempt_at
-    LIMIT sqlc.arg(max_rows)
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING d.*;
-
--- name: GetDeliveryContext :one
--- GetDeliveryContext loads what sending a delivery needs: its event, subscription and scope.
-SELECT sqlc.embed(e), sqlc.embed(s), sqlc.embed(sc)
-FROM deliveries d
-JOIN events e ON e.id = d.event_id
-JOIN subscriptions s ON s.id = d.subscription_id
-JOIN scopes sc ON sc.id = s.scope_id
-WHERE d.id = $1;
-
--- name: RecordAttempt :exec
--- RecordAttempt logs one call made for a delivery.
-INSERT INTO delivery_attempts (delivery_id, attempt, request_id, status_code, error, duration_ms)
-VALUES ($1, $2, $3, $4, $5, $6);
-
--- name: FinishDelivery :execrows
--- FinishDelivery records the outcome of an attempt, if this worker still holds the lease.
--- status 'pending' with a next_attempt_at schedules a retry.
-UPDATE deliveries
-SET status = $3, attempts = attempts + 1, next_attempt_at = $4, last_status = $5, last_error = $6,
-    lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = $1 AND leased_by = $2;
-
--- name: ReleaseDelivery :exec
--- ReleaseDelivery hands a claimed delivery back untouched (shutdown).
-UPDATE deliveries SET lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = $1 AND leased_by = $2;
-
 -- name: DropDelivery :exec
 -- DropDelivery ends a delivery whose subscription can no longer receive it.
 UPDATE deliveries SET status = 'dropped', lease_until = NULL, leased_by = '', last_error = $2, updated_at = now()
 WHERE id = $1;
-
--- name: RecordSubscriptionSuccess :exec
--- RecordSubscriptionSuccess clears a subscription's failure streak.
-UPDATE subscriptions SET consecutive_failures = 0, last_error = '' WHERE id = $1 AND (consecutive_failures <> 0 OR last_error <> '');
 
 -- name: RecordSubscriptionFailure :one
 -- RecordSubscriptionFailure remembers the last error and returns the failure streak.
@@ -135,3 +67,94 @@ SELECT count(*)::bigint AS due,
 FROM deliveries
 WHERE status = 'pending' AND next_attempt_at <= now()
   AND (lease_until IS NULL OR lease_until < now());
+
+-- name: IngestEvents :many
+-- IngestEvents records a batch of events and queues their deliveries in one statement: each
+-- event with the subscriptions paired with its external id that are still active. Events the
+-- account sent before are left out of the result (duplicates). Workers are woken by a
+-- notification on webhookd_deliveries when anything was queued.
+WITH ev AS (
+    INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
+    SELECT sqlc.arg(account_id)::uuid, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
+    FROM (SELECT unnest(sqlc.arg(external_ids)::text[]) AS external_id, unnest(sqlc.arg(types)::text[]) AS type,
+                 unnest(sqlc.arg(datas)::text[]) AS data, unnest(sqlc.arg(attributes)::text[]) AS attributes,
+                 unnest(sqlc.arg(scope_ids)::text[]) AS scope_id) AS i
+    ON CONFLICT (account_id, external_id) DO NOTHING
+    RETURNING id, external_id
+), queued AS (
+    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect)
+    SELECT sqlc.arg(account_id)::uuid, ev.id, s.id, s.dialect
+    FROM ev
+    JOIN (SELECT unnest(sqlc.arg(pair_external_ids)::text[]) AS external_id,
+                 unnest(sqlc.arg(pair_subscription_ids)::uuid[]) AS subscription_id) AS p
+      ON p.external_id = ev.external_id
+    JOIN subscriptions s ON s.id = p.subscription_id AND s.status = 'active'
+    ON CONFLICT (event_id, subscription_id) DO NOTHING
+    RETURNING event_id
+), woken AS (
+    SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
+)
+SELECT ev.id, ev.external_id,
+       (SELECT count(*) FROM queued q WHERE q.event_id = ev.id)::int AS deliveries,
+       (SELECT count(*) FROM woken)::int AS woken
+FROM ev;
+
+-- name: ListEventsByExternalID :many
+-- ListEventsByExternalID finds an account's earlier events with their delivery counts.
+SELECT e.id, e.external_id, (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id)::int AS deliveries
+FROM events e
+WHERE e.account_id = sqlc.arg(account_id) AND e.external_id = ANY(sqlc.arg(external_ids)::text[]);
+
+-- name: ClaimDeliveryBatch :many
+-- ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs,
+-- skipping subscriptions and accounts the worker has no room for. SKIP LOCKED lets instances
+-- claim side by side; an expired lease (a worker that died) makes a row claimable again.
+WITH claimed AS (
+    UPDATE deliveries d
+    SET lease_until = now() + make_interval(secs => sqlc.arg(lease_seconds)::float8), leased_by = sqlc.arg(worker), updated_at = now()
+    WHERE d.id IN (
+        SELECT id FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now()
+          AND (lease_until IS NULL OR lease_until < now())
+          AND subscription_id <> ALL(sqlc.arg(full_subscriptions)::uuid[])
+          AND account_id <> ALL(sqlc.arg(full_accounts)::uuid[])
+        ORDER BY next_attempt_at
+        LIMIT sqlc.arg(max_rows)
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING d.id, d.event_id, d.subscription_id, d.attempts, d.created_at
+)
+SELECT c.id AS delivery_id, c.attempts, c.created_at AS first_queued_at, sqlc.embed(e), sqlc.embed(s), sqlc.embed(sc)
+FROM claimed c
+JOIN events e ON e.id = c.event_id
+JOIN subscriptions s ON s.id = c.subscription_id
+JOIN scopes sc ON sc.id = s.scope_id;
+
+-- name: ReleaseDeliveries :exec
+-- ReleaseDeliveries hands claimed deliveries back untouched.
+UPDATE deliveries SET lease_until = NULL, leased_by = '', updated_at = now()
+WHERE id = ANY(sqlc.arg(ids)::uuid[]) AND leased_by = sqlc.arg(worker);
+
+-- name: FinishDeliveries :many
+-- FinishDeliveries records the attempts of a batch and their outcomes in one statement, for
+-- the deliveries this worker still holds, and clears the failure streak of subscriptions that
+-- were delivered to. It returns the deliveries whose outcome was written.
+WITH outcome AS (
+    SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(statuses)::text[]) AS status,
+           unnest(sqlc.arg(next_attempt_at)::float8[]) AS next_attempt_at, unnest(sqlc.arg(status_codes)::int[]) AS status_code,
+           unnest(sqlc.arg(errors)::text[]) AS error, unnest(sqlc.arg(request_ids)::text[]) AS request_id,
+           unnest(sqlc.arg(durations_ms)::int[]) AS duration_ms, unnest(sqlc.arg(attempt_numbers)::int[]) AS attempt
+), logged AS (
+    INSERT INTO delivery_attempts (delivery_id, attempt, request_id, status_code, error, duration_ms)
+    SELECT o.id, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms
+    FROM outcome o JOIN deliveries d ON d.id = o.id
+), cleared AS (
+    UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
+    WHERE id = ANY(sqlc.arg(succeeded_subscriptions)::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
+)
+UPDATE deliveries d
+SET status = o.status, attempts = d.attempts + 1, next_attempt_at = to_timestamp(o.next_attempt_at),
+    last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
+FROM outcome o
+WHERE d.id = o.id AND d.leased_by = sqlc.arg(worker)
+RETURNING d.id;

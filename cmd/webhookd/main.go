@@ -92,7 +92,7 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	engine, err := deliveryEngine(conn, log, allowed, ops)
+	engine, err := deliveryEngine(conn, databaseURL, log, allowed, ops)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func run(log *slog.Logger) error {
 }
 
 // deliveryEngine configures the delivery engine from the environment.
-func deliveryEngine(conn *sql.DB, log *slog.Logger, allowed []netip.Prefix, ops operations) (*delivery.Engine, error) {
+func deliveryEngine(conn *sql.DB, databaseURL string, log *slog.Logger, allowed []netip.Prefix, ops operations) (*delivery.Engine, error) {
 	var err error
 	scale := 1.0
 	if v := os.Getenv("WEBHOOKS_RETRY_SCALE"); v != "" {
@@ -144,7 +144,12 @@ func deliveryEngine(conn *sql.DB, log *slog.Logger, allowed []netip.Prefix, ops 
 	}
 	cfg := delivery.Config{
 		WorkerID:        os.Getenv("WEBHOOKS_WORKER_ID"),
-		Concurrency:     envInt("WEBHOOKS_DELIVERY_CONCURRENCY", 16),
+		Concurrency:     envInt("WEBHOOKS_DELIVERY_CONCURRENCY", 0),
+		Batch:           envInt("WEBHOOKS_DELIVERY_BATCH", 0),
+		PerTarget:       envInt("WEBHOOKS_DELIVERY_PER_TARGET", 0),
+		PerAccount:      envInt("WEBHOOKS_DELIVERY_PER_ACCOUNT", 0),
+		BreakAfter:      envInt("WEBHOOKS_DELIVERY_BREAK_AFTER", 0),
+		ListenDSN:       databaseURL,
 		ScheduleScale:   scale,
 		Transport:       delivery.NewTransportAllowing(allowed, ops.exactTargets, nil),
 		DiscordBaseURL:  os.Getenv("WEBHOOKS_DISCORD_BASE_URL"),
@@ -152,7 +157,7 @@ func deliveryEngine(conn *sql.DB, log *slog.Logger, allowed []netip.Prefix, ops 
 		Logger:          log,
 		Metrics:         ops.delivery,
 	}
-	for name, d := range map[string]*time.Duration{"WEBHOOKS_DELIVERY_POLL": &cfg.PollInterval, "WEBHOOKS_DELIVERY_LEASE": &cfg.Lease, "WEBHOOKS_DELIVERY_TIMEOUT": &cfg.AttemptTimeout} {
+	for name, d := range map[string]*time.Duration{"WEBHOOKS_DELIVERY_POLL": &cfg.PollInterval, "WEBHOOKS_DELIVERY_LEASE": &cfg.Lease, "WEBHOOKS_DELIVERY_TIMEOUT": &cfg.AttemptTimeout, "WEBHOOKS_DELIVERY_BREAK_FOR": &cfg.BreakFor} {
 		if v := os.Getenv(name); v != "" {
 			if *d, err = time.ParseDuration(v); err != nil {
 				return nil, fmt.Errorf("%s=%q: %w", name, v, err)

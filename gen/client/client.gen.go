@@ -1100,6 +1100,12 @@ type IngestEvent struct {
 	Type string `json:"type"`
 }
 
+// IngestEventBatch defines model for IngestEventBatch.
+type IngestEventBatch struct {
+	// Events The events, each as `POST /ingest/v1/events` takes one.
+	Events []IngestEvent `json:"events"`
+}
+
 // IngestScope Deliver only to the subscriptions of one project, workspace or traffic source.
 type IngestScope struct {
 	ArkynTrafficSourceId *openapi_types.UUID `json:"arkynTrafficSourceId,omitempty"`
@@ -1116,6 +1122,15 @@ type IngestedEvent struct {
 	Duplicate  bool               `json:"duplicate"`
 	ExternalId string             `json:"externalId"`
 	Id         openapi_types.UUID `json:"id"`
+}
+
+// IngestedEventBatch defines model for IngestedEventBatch.
+type IngestedEventBatch struct {
+	// Deliveries How many deliveries the batch queued in all.
+	Deliveries int `json:"deliveries"`
+
+	// Events The outcome of each event, in the order sent.
+	Events []IngestedEvent `json:"events"`
 }
 
 // InspectedRequest defines model for InspectedRequest.
@@ -2032,6 +2047,9 @@ type SuperOfficePatchWebhookApplicationMergePatchPlusJSONRequestBody = WebhookMe
 // SuperOfficePutWebhookJSONRequestBody defines body for SuperOfficePutWebhook for application/json ContentType.
 type SuperOfficePutWebhookJSONRequestBody = Webhook
 
+// IngestEventBatchJSONRequestBody defines body for IngestEventBatch for application/json ContentType.
+type IngestEventBatchJSONRequestBody = IngestEventBatch
+
 // IngestEventJSONRequestBody defines body for IngestEvent for application/json ContentType.
 type IngestEventJSONRequestBody = IngestEvent
 
@@ -2506,6 +2524,34 @@ type ClientInterface interface {
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// IngestEventBatchWithBody Send a batch of events
+	//
+	// Records up to 5,000 events of the account at once and queues their deliveries, each event
+	// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+	// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+	// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+	// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+	// may occur only once in a batch. The answer lists the events in the order sent.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+	IngestEventBatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestEventBatch Send a batch of events
+	//
+	// Records up to 5,000 events of the account at once and queues their deliveries, each event
+	// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+	// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+	// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+	// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+	// may occur only once in a batch. The answer lists the events in the order sent.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+	IngestEventBatch(ctx context.Context, body IngestEventBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// IngestEventWithBody Send an event
 	//
 	// Records an event of the account and queues a delivery to every active subscription that
@@ -2513,7 +2559,8 @@ type ClientInterface interface {
 	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
-	// the fan-out to one project, workspace or traffic source.
+	// the fan-out to one project, workspace or traffic source. A backend with many events sends
+	// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2527,7 +2574,8 @@ type ClientInterface interface {
 	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
-	// the fan-out to one project, workspace or traffic source.
+	// the fan-out to one project, workspace or traffic source. A backend with many events sends
+	// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3647,6 +3695,54 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
+// IngestEventBatchWithBody Send a batch of events
+//
+// Records up to 5,000 events of the account at once and queues their deliveries, each event
+// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+// may occur only once in a batch. The answer lists the events in the order sent.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+func (c *Client) IngestEventBatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestEventBatchRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestEventBatch Send a batch of events
+//
+// Records up to 5,000 events of the account at once and queues their deliveries, each event
+// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+// may occur only once in a batch. The answer lists the events in the order sent.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+func (c *Client) IngestEventBatch(ctx context.Context, body IngestEventBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestEventBatchRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // IngestEventWithBody Send an event
 //
 // Records an event of the account and queues a delivery to every active subscription that
@@ -3654,7 +3750,8 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 // `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 // Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 // an id already sent answers with the first call's event and queues nothing. `scope` narrows
-// the fan-out to one project, workspace or traffic source.
+// the fan-out to one project, workspace or traffic source. A backend with many events sends
+// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3678,7 +3775,8 @@ func (c *Client) IngestEventWithBody(ctx context.Context, contentType string, bo
 // `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 // Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 // an id already sent answers with the first call's event and queues nothing. `scope` narrows
-// the fan-out to one project, workspace or traffic source.
+// the fan-out to one project, workspace or traffic source. A backend with many events sends
+// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5741,6 +5839,46 @@ func NewGetHealthRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewIngestEventBatchRequest calls the generic IngestEventBatch builder with application/json body
+func NewIngestEventBatchRequest(server string, body IngestEventBatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIngestEventBatchRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIngestEventBatchRequestWithBody constructs an http.Request for the IngestEventBatch method, with any body, and a specified content type
+func NewIngestEventBatchRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ingest/v1/event-batches")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewIngestEventRequest calls the generic IngestEvent builder with application/json body
 func NewIngestEventRequest(server string, body IngestEventJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7444,6 +7582,34 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
 
+	// IngestEventBatchWithBodyWithResponse Send a batch of events
+	//
+	// Records up to 5,000 events of the account at once and queues their deliveries, each event
+	// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+	// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+	// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+	// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+	// may occur only once in a batch. The answer lists the events in the order sent.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+	IngestEventBatchWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestEventBatchResponse, error)
+
+	// IngestEventBatchWithResponse Send a batch of events
+	//
+	// Records up to 5,000 events of the account at once and queues their deliveries, each event
+	// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+	// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+	// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+	// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+	// may occur only once in a batch. The answer lists the events in the order sent.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+	IngestEventBatchWithResponse(ctx context.Context, body IngestEventBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestEventBatchResponse, error)
+
 	// IngestEventWithBodyWithResponse Send an event
 	//
 	// Records an event of the account and queues a delivery to every active subscription that
@@ -7451,7 +7617,8 @@ type ClientWithResponsesInterface interface {
 	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
-	// the fan-out to one project, workspace or traffic source.
+	// the fan-out to one project, workspace or traffic source. A backend with many events sends
+	// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7465,7 +7632,8 @@ type ClientWithResponsesInterface interface {
 	// `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 	// Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 	// an id already sent answers with the first call's event and queues nothing. `scope` narrows
-	// the fan-out to one project, workspace or traffic source.
+	// the fan-out to one project, workspace or traffic source. A backend with many events sends
+	// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9363,6 +9531,75 @@ func (r GetHealthResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IngestEventBatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *IngestedEventBatch
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r IngestEventBatchResponse) GetJSON202() *IngestedEventBatch {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IngestEventBatchResponse) GetJSON400() *AdminError {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IngestEventBatchResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IngestEventBatchResponse) GetJSON404() *AdminError {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IngestEventBatchResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r IngestEventBatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IngestEventBatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IngestEventBatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IngestEventBatchResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12032,6 +12269,46 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 	return ParseGetHealthResponse(rsp)
 }
 
+// IngestEventBatchWithBodyWithResponse Send a batch of events
+//
+// Records up to 5,000 events of the account at once and queues their deliveries, each event
+// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+// may occur only once in a batch. The answer lists the events in the order sent.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+func (c *ClientWithResponses) IngestEventBatchWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestEventBatchResponse, error) {
+	rsp, err := c.IngestEventBatchWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestEventBatchResponse(rsp)
+}
+
+// IngestEventBatchWithResponse Send a batch of events
+//
+// Records up to 5,000 events of the account at once and queues their deliveries, each event
+// exactly as `POST /ingest/v1/events` would. The batch is all or nothing: it is recorded
+// whole or, on any error, not at all. Each event is idempotent by its `id`: one sent before
+// (in an earlier call or batch) answers with the first call's event, `duplicate: true`, and
+// queues nothing, so a backend may resend a batch whose answer it did not receive. An `id`
+// may occur only once in a batch. The answer lists the events in the order sent.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ingest/v1/event-batches (the `IngestEventBatch` operationId).
+func (c *ClientWithResponses) IngestEventBatchWithResponse(ctx context.Context, body IngestEventBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestEventBatchResponse, error) {
+	rsp, err := c.IngestEventBatch(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestEventBatchResponse(rsp)
+}
+
 // IngestEventWithBodyWithResponse Send an event
 //
 // Records an event of the account and queues a delivery to every active subscription that
@@ -12039,7 +12316,8 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 // `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 // Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 // an id already sent answers with the first call's event and queues nothing. `scope` narrows
-// the fan-out to one project, workspace or traffic source.
+// the fan-out to one project, workspace or traffic source. A backend with many events sends
+// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12059,7 +12337,8 @@ func (c *ClientWithResponses) IngestEventWithBodyWithResponse(ctx context.Contex
 // `event` and every `eventFilters` key/value against `attributes`; Arkyn webhooks with a
 // Discord channel receive every event of their traffic source. `id` makes the call idempotent:
 // an id already sent answers with the first call's event and queues nothing. `scope` narrows
-// the fan-out to one project, workspace or traffic source.
+// the fan-out to one project, workspace or traffic source. A backend with many events sends
+// them in batches of up to 5,000 to `POST /ingest/v1/event-batches` instead.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13788,6 +14067,60 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIngestEventBatchResponse parses an HTTP response from a IngestEventBatchWithResponse call
+func ParseIngestEventBatchResponse(rsp *http.Response) (*IngestEventBatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IngestEventBatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest IngestedEventBatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 

@@ -43,7 +43,6 @@ func BenchmarkSignedDeliveries(b *testing.B) {
 		}
 	}
 	engine := delivery.New(env.DB, delivery.Config{
-		Concurrency: 32, PollInterval: 5 * time.Millisecond,
 		Transport: delivery.NewTransport(loopback, nil),
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

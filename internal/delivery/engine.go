@@ -20,22 +20,41 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/internal/delivery/format"
 )
 
-// Config tunes an Engine; zero values take the defaults.
+// Config tunes an Engine; zero values take the defaults, which are the fast settings.
 type Config struct {
 	// WorkerID names this instance in leases; default host name and process id.
 	WorkerID string
-	// Concurrency is how many deliveries are in flight at once (default 16).
+	// Concurrency is how many calls are in flight at once (default 128). Calls wait on the
+	// network, not the CPU: more slots help slow targets and cost little.
 	Concurrency int
-	// PollInterval is how often an idle worker looks for due deliveries (default 500 ms).
+	// Batch is how many deliveries one claim takes at most (default 128); claims and outcomes
+	// are written one statement per batch.
+	Batch int
+	// PerTarget caps the calls in flight to one host (default 16), so that a slow or hanging
+	// target holds at most that many slots; it is also the keep-alive pool size per host.
+	// Claimed deliveries beyond it wait for the host, up to two batches.
+	PerTarget int
+	// PerAccount caps one tenant's calls in flight (default three quarters of Concurrency).
+	PerAccount int
+	// BreakAfter is how many failed calls in a row open a target's breaker (default 5); while
+	// it is open the target's deliveries wait, their attempts and retry schedule untouched.
+	BreakAfter int
+	// BreakFor is how long a breaker first stays open (default 30 s, scaled by ScheduleScale);
+	// it doubles each time a probe fails, up to 20 times as long.
+	BreakFor time.Duration
+	// PollInterval is how often the engine looks for due deliveries without being woken: new
+	// deliveries wake it through PostgreSQL notifications when ListenDSN is set (default 500 ms).
 	PollInterval time.Duration
+	// ListenDSN, when set, is where the engine listens for notifications of new deliveries.
+	ListenDSN string
 	// Lease is how long a claimed delivery stays this worker's (default one minute); it must
 	// exceed AttemptTimeout.
 	Lease time.Duration
@@ -65,6 +84,7 @@ type Engine struct {
 	client *http.Client
 	log    *slog.Logger
 	now    func() time.Time
+	limits *limits
 }
 
 // New returns an engine working on conn.
@@ -74,7 +94,22 @@ func New(conn *sql.DB, cfg Config) *Engine {
 		cfg.WorkerID = host + ":" + strconv.Itoa(os.Getpid()) + ":" + uuid.NewString()[:8]
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+		cfg.Concurrency = 128
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 128
+	}
+	if cfg.PerTarget <= 0 {
+		cfg.PerTarget = 16
+	}
+	if cfg.PerAccount <= 0 {
+		cfg.PerAccount = max(1, cfg.Concurrency*3/4)
+	}
+	if cfg.BreakAfter <= 0 {
+		cfg.BreakAfter = 5
+	}
+	if cfg.BreakFor <= 0 {
+		cfg.BreakFor = 30 * time.Second
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
@@ -101,215 +136,38 @@ func New(conn *sql.DB, cfg Config) *Engine {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Engine{
+	e := &Engine{
 		conn: conn, q: db.New(conn), cfg: cfg, log: log, now: time.Now,
 		client: &http.Client{
 			// No Client.Timeout: each attempt's context deadline (AttemptTimeout) bounds the call.
-			Transport: withAttemptTimeout(cfg.Transport, cfg.AttemptTimeout),
+			Transport: tuneTransport(cfg.Transport, cfg.AttemptTimeout, cfg.PerTarget),
 			// A redirect is an answer, not an instruction: following it could leave the guard's view.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
-}
-
-// Run delivers until ctx ends, then lets in-flight calls finish for up to DrainTimeout and
-// hands back whatever is still unfinished.
-func (e *Engine) Run(ctx context.Context) error {
-	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
-	slots := make(chan struct{}, e.cfg.Concurrency)
-	var wg sync.WaitGroup
-	defer func() {
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(e.cfg.DrainTimeout):
-			stopWork() // calls end with an error and their deliveries are handed back
-			<-done
-		}
-	}()
-	for ctx.Err() == nil {
-		free := e.cfg.Concurrency - len(slots)
-		var claimed []db.Delivery
-		if free > 0 {
-			var err error
-			claimed, err = e.q.ClaimDeliveries(ctx, db.ClaimDeliveriesParams{
-				LeaseSeconds: e.cfg.Lease.Seconds(), Worker: e.cfg.WorkerID, MaxRows: int32(free),
-			})
-			if err != nil && ctx.Err() == nil {
-				e.log.Error("claiming deliveries", "error", err)
-			}
-		}
-		for _, d := range claimed {
-			slots <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-slots; wg.Done() }()
-				e.process(work, d)
-			}()
-		}
-		if len(claimed) == free && free > 0 {
-			continue // there may be more due right now
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(e.cfg.PollInterval):
-		}
-	}
-	return nil
-}
-
-// outcomeTimeout bounds writing an attempt's outcome.
-const outcomeTimeout = 5 * time.Second
-
-// process makes one attempt at a claimed delivery and records what came of it. ctx ends the
-// call when the shutdown drain runs out; outcomes are written with a context of their own, so
-// that a call cut short still finishes or hands its delivery back at once.
-func (e *Engine) process(work context.Context, d db.Delivery) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(work), outcomeTimeout)
-	defer cancel()
-	c, err := e.q.GetDeliveryContext(ctx, d.ID)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return // deleted with its subscription
-		}
-		e.log.Error("loading delivery", "delivery", d.ID, "error", err)
-		e.release(d)
-		return
-	}
-	if c.Subscription.Status != "active" {
-		if err := e.q.DropDelivery(ctx, db.DropDeliveryParams{ID: d.ID, LastError: "the subscription is " + c.Subscription.Status}); err != nil {
-			e.log.Error("dropping delivery", "delivery", d.ID, "error", err)
-		}
-		e.cfg.Metrics.observe(c.Subscription.Dialect, OutcomeDropped, 0)
-		return
-	}
-	attempt := int(d.Attempts)
-	requestID := uuid.NewString()
-	now := e.now()
-	out, err := e.build(c, d.ID, attempt, requestID, now)
-	var status int
-	var retryAfter time.Duration
-	start := time.Now()
-	if err == nil {
-		status, retryAfter, err = e.send(work, out, d.ID)
-	}
-	elapsed := time.Since(start)
-	// The outcome writes get a fresh budget: the call may have used most of the first.
-	ctx, cancel = context.WithTimeout(context.WithoutCancel(work), outcomeTimeout)
-	defer cancel()
-	if err != nil && work.Err() != nil {
-		e.release(d) // shutting down: the call did not complete, another worker will redo it
-		return
-	}
-	if err == nil && (status < 200 || status > 299) {
-		err = fmt.Errorf("%s answered %d %s", targetName(out.url), status, http.StatusText(status))
-	}
-	errText := ""
-	if err != nil {
-		errText = err.Error()
-	}
-	if recErr := e.q.RecordAttempt(ctx, db.RecordAttemptParams{
-		DeliveryID: d.ID, Attempt: int32(attempt + 1), RequestID: requestID, StatusCode: int32(status),
-		Error: errText, DurationMs: int32(elapsed.Milliseconds()),
-	}); recErr != nil {
-		e.log.Error("recording attempt", "delivery", d.ID, "error", recErr)
-	}
-	if err == nil {
-		e.cfg.Metrics.observe(c.Subscription.Dialect, OutcomeSucceeded, elapsed)
-		e.finish(ctx, d, "succeeded", now, status, "")
-		if err := e.q.RecordSubscriptionSuccess(ctx, c.Subscription.ID); err != nil {
-			e.log.Error("recording success", "subscription", c.Subscription.ID, "error", err)
-		}
-		return
-	}
-	// Delays count from the answer, so that a Retry-After is honoured in full.
-	answered := e.now()
-	delay, retry := e.retryDelay(c.Subscription.Dialect, attempt+1, d.CreatedAt, answered)
-	if retry {
-		if retryAfter > delay {
-			delay = retryAfter
-		}
-		e.cfg.Metrics.observe(c.Subscription.Dialect, OutcomeRetry, elapsed)
-		e.finish(ctx, d, "pending", answered.Add(delay), status, errText)
-		if err := e.q.NoteSubscriptionError(ctx, db.NoteSubscriptionErrorParams{ID: c.Subscription.ID, LastError: errText}); err != nil {
-			e.log.Error("noting error", "subscription", c.Subscription.ID, "error", err)
-		}
-		return
-	}
-	e.cfg.Metrics.observe(c.Subscription.Dialect, OutcomeFailed, elapsed)
-	e.finish(ctx, d, "failed", now, status, errText)
-	e.giveUp(ctx, c.Subscription, attempt+1, errText)
-}
-
-func (e *Engine) finish(ctx context.Context, d db.Delivery, status string, next time.Time, code int, errText string) {
-	n, err := e.q.FinishDelivery(ctx, db.FinishDeliveryParams{
-		ID: d.ID, LeasedBy: e.cfg.WorkerID, Status: status, NextAttemptAt: next, LastStatus: int32(code), LastError: errText,
-	})
-	if err != nil {
-		e.log.Error("finishing delivery", "delivery", d.ID, "error", err)
-	} else if n == 0 {
-		// The lease ran out mid-call and another worker took the delivery over.
-		e.log.Warn("delivery lease lost", "delivery", d.ID)
-	}
-}
-
-func (e *Engine) release(d db.Delivery) {
-	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
-	defer cancel()
-	if err := e.q.ReleaseDelivery(ctx, db.ReleaseDeliveryParams{ID: d.ID, LeasedBy: e.cfg.WorkerID}); err != nil {
-		e.log.Error("handing back delivery", "delivery", d.ID, "error", err)
-	}
-}
-
-// giveUp applies the vendor's consequence of a delivery that exhausted its retries.
-func (e *Engine) giveUp(ctx context.Context, sub db.Subscription, attempts int, errText string) {
-	streak, err := e.q.RecordSubscriptionFailure(ctx, db.RecordSubscriptionFailureParams{ID: sub.ID, LastError: errText})
-	if err != nil {
-		e.log.Error("recording failure", "subscription", sub.ID, "error", err)
-		return
-	}
-	var status, reason string
-	switch sub.Dialect {
-	case DialectVoucherify:
-		status, reason = "inactive", fmt.Sprintf("deactivated after %d failed retries", attempts-1)
-	case DialectBird:
-		status, reason = "inactive", "deliveries kept failing for 8 hours; last error: "+errText
-	case DialectSuperOffice:
-		if streak >= superOfficeMaxFailures {
-			status, reason = "too_many_errors", fmt.Sprintf("%d deliveries in a row failed", streak)
-		}
-	}
-	if status == "" {
-		return
-	}
-	if err := e.q.DisableSubscription(ctx, db.DisableSubscriptionParams{ID: sub.ID, Status: status, StatusReason: reason}); err != nil {
-		e.log.Error("disabling subscription", "subscription", sub.ID, "error", err)
-		return
-	}
-	e.log.Info("subscription disabled", "subscription", sub.ID, "dialect", sub.Dialect, "reason", reason)
+	e.limits = newLimits(cfg.Concurrency, cfg.PerTarget, cfg.PerAccount, cfg.Batch, cfg.BreakAfter, e.scale(cfg.BreakFor))
+	return e
 }
 
 // send makes one call; it returns the status and any Retry-After the target asked for.
-func (e *Engine) send(ctx context.Context, out outgoing, id uuid.UUID) (int, time.Duration, error) {
+func (e *Engine) send(ctx context.Context, out format.Request, id uuid.UUID) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.AttemptTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, out.url, bytes.NewReader(out.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, out.URL, bytes.NewReader(out.Body))
 	if err != nil {
 		return 0, 0, fmt.Errorf("the target URL cannot be called: %w", err)
 	}
-	req.Header = out.header
+	req.Header = out.Header
 	resp, err := e.client.Do(req)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
-			return 0, 0, fmt.Errorf("%s did not answer within %s", targetName(out.url), e.cfg.AttemptTimeout)
+			return 0, 0, fmt.Errorf("%s did not answer within %s", targetName(out.URL), e.cfg.AttemptTimeout)
 		}
 		var refused *RefusedAddressError
 		if errors.As(err, &refused) {
 			e.log.Debug("target refused by the address guard", "delivery", id, "address", refused.Addr)
 		}
-		return 0, 0, fmt.Errorf("%s: %w", targetName(out.url), CallError(unwrapURLError(err)))
+		return 0, 0, fmt.Errorf("%s: %w", targetName(out.URL), CallError(unwrapURLError(err)))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -76,15 +76,17 @@ func NewTransportAllowing(allowed []netip.Prefix, exact []netip.AddrPort, rootCA
 	}
 }
 
-// withAttemptTimeout lets a response take as long as an attempt may: a transport's fixed
-// response-header timeout would otherwise cut attempts the operator allowed more time.
-func withAttemptTimeout(rt http.RoundTripper, attempt time.Duration) http.RoundTripper {
+// tuneTransport lets a response take as long as an attempt may (a transport's fixed
+// response-header timeout would otherwise cut attempts the operator allowed more time) and keeps
+// as many idle connections per host as calls may be in flight to it, so they are reused.
+func tuneTransport(rt http.RoundTripper, attempt time.Duration, perHost int) http.RoundTripper {
 	t, ok := rt.(*http.Transport)
 	if !ok {
 		return rt
 	}
 	t = t.Clone()
 	t.ResponseHeaderTimeout = attempt
+	t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, perHost)
 	return t
 }
 

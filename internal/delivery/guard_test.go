@@ -85,19 +85,3 @@ func TestTheResponseMayTakeAsLongAsTheAttempt(t *testing.T) {
 		t.Error("the default transport does not follow the default attempt timeout")
 	}
 }
-
-func TestMarshalLeavesTextAlone(t *testing.T) {
-	for in, want := range map[string]string{
-		"<a>&b":          `"<a>&b"`,
-		"x\u2028y\u2029": "\"x\u2028y\u2029\"",
-		"quote\"\\":      `"quote\"\\"`,
-		"ctl\x01":        `"ctl\u0001"`,
-		`\u2028`:         `"\\u2028"`,
-		"\\\u2028":       "\"\\\\\u2028\"",
-	} {
-		got, err := marshal(in)
-		if err != nil || string(got) != want {
-			t.Errorf("marshal(%q) = %s, %v; want %s", in, got, err, want)
-		}
-	}
-}

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/internal/delivery/format"
+	"github.com/webhookd/webhookd/internal/delivery/formats"
 )
+
+// NotifyChannel is the PostgreSQL channel ingestion notifies when it queues deliveries.
+const NotifyChannel = "webhookd_deliveries"
 
 // Event is what an account's backend reports.
 type Event struct {
@@ -26,7 +29,7 @@ type Event struct {
 	ScopeID uuid.NullUUID
 }
 
-// Ingested is the outcome of Ingest.
+// Ingested is the outcome of ingesting one event.
 type Ingested struct {
 	EventID    uuid.UUID
 	ExternalID string
@@ -35,91 +38,105 @@ type Ingested struct {
 	Duplicate bool
 }
 
-// Ingest records an event and queues one delivery per matching subscription, in one
-// transaction: an event is either fully fanned out or not recorded at all.
+// ErrDuplicateInBatch is a batch naming one external id twice.
+var ErrDuplicateInBatch = errors.New("an event id occurs twice in the batch")
+
+// Ingest records an event and queues one delivery per matching subscription, atomically: an
+// event is either fully fanned out or not recorded at all.
 func Ingest(ctx context.Context, conn *sql.DB, accountID uuid.UUID, ev Event) (Ingested, error) {
-	if ev.ExternalID == "" {
-		ev.ExternalID = uuid.NewString()
-	}
-	attributes, err := json.Marshal(nonNil(ev.Attributes))
+	out, err := IngestBatch(ctx, conn, accountID, []Event{ev})
 	if err != nil {
 		return Ingested{}, err
 	}
-	data := ev.Data
-	if len(data) == 0 {
-		data = json.RawMessage(`{}`)
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return Ingested{}, err
-	}
-	defer tx.Rollback()
-	q := db.New(tx)
-	row, err := q.CreateEvent(ctx, db.CreateEventParams{
-		AccountID: accountID, ExternalID: ev.ExternalID, Type: ev.Type, Data: db.JSON(data), Attributes: db.JSON(attributes), ScopeID: ev.ScopeID,
-	})
-	if errors.Is(err, sql.ErrNoRows) {
-		existing, err := q.GetEventByExternalID(ctx, db.GetEventByExternalIDParams{AccountID: accountID, ExternalID: ev.ExternalID})
-		if err != nil {
-			return Ingested{}, fmt.Errorf("duplicate event: %w", err)
-		}
-		n, err := q.CountEventDeliveries(ctx, existing.ID)
-		if err != nil {
-			return Ingested{}, err
-		}
-		return Ingested{EventID: existing.ID, ExternalID: existing.ExternalID, Deliveries: int(n), Duplicate: true}, tx.Commit()
-	}
-	if err != nil {
-		return Ingested{}, err
-	}
-	subs, err := q.ListActiveSubscriptions(ctx, db.ListActiveSubscriptionsParams{AccountID: accountID, ScopeID: ev.ScopeID})
-	if err != nil {
-		return Ingested{}, err
-	}
-	n := 0
-	for _, s := range subs {
-		// Arkyn webhooks hear only the events of their own traffic source.
-		if s.Dialect == DialectArkyn && (!ev.ScopeID.Valid || ev.ScopeID.UUID != s.ScopeID) {
-			continue
-		}
-		if !Matches(s, ev.Type, ev.Attributes) {
-			continue
-		}
-		if err := q.CreateDelivery(ctx, db.CreateDeliveryParams{AccountID: accountID, EventID: row.ID, SubscriptionID: s.ID, Dialect: s.Dialect}); err != nil {
-			return Ingested{}, err
-		}
-		n++
-	}
-	if err := tx.Commit(); err != nil {
-		return Ingested{}, err
-	}
-	return Ingested{EventID: row.ID, ExternalID: row.ExternalID, Deliveries: n}, nil
+	return out[0], nil
 }
 
-// Matches tells whether an active subscription wants an event.
-func Matches(s db.Subscription, eventType string, attributes map[string]string) bool {
-	switch s.Dialect {
-	case DialectBird:
-		// One event per subscription, and every filter must hold.
-		if len(s.Events) == 0 || s.Events[0] != eventType {
-			return false
+// IngestBatch records events and queues their deliveries in two round trips whatever their
+// number: one reads the account's active subscriptions, one statement writes every event and
+// delivery (all or nothing). Each event is idempotent by its external id; the results are in the
+// events' order.
+func IngestBatch(ctx context.Context, conn *sql.DB, accountID uuid.UUID, events []Event) ([]Ingested, error) {
+	q := db.New(conn)
+	subs, err := q.ListActiveSubscriptions(ctx, db.ListActiveSubscriptionsParams{AccountID: accountID})
+	if err != nil {
+		return nil, err
+	}
+	p := db.IngestEventsParams{AccountID: accountID, PairSubscriptionIds: []uuid.UUID{}, PairExternalIds: []string{}}
+	seen := make(map[string]bool, len(events))
+	for i := range events {
+		ev := &events[i]
+		if ev.ExternalID == "" {
+			ev.ExternalID = uuid.NewString()
 		}
-		var filters []struct{ Key, Value string }
-		if err := json.Unmarshal(s.Filters, &filters); err != nil {
-			return false
+		if seen[ev.ExternalID] {
+			return nil, fmt.Errorf("%w: %q", ErrDuplicateInBatch, ev.ExternalID)
 		}
-		for _, f := range filters {
-			if v, ok := attributes[f.Key]; !ok || v != f.Value {
-				return false
+		seen[ev.ExternalID] = true
+		attributes, err := json.Marshal(nonNil(ev.Attributes))
+		if err != nil {
+			return nil, err
+		}
+		data := ev.Data
+		if len(data) == 0 {
+			data = json.RawMessage(`{}`)
+		}
+		scope := ""
+		if ev.ScopeID.Valid {
+			scope = ev.ScopeID.UUID.String()
+		}
+		p.ExternalIds = append(p.ExternalIds, ev.ExternalID)
+		p.Types = append(p.Types, ev.Type)
+		p.Datas = append(p.Datas, string(data))
+		p.Attributes = append(p.Attributes, string(attributes))
+		p.ScopeIds = append(p.ScopeIds, scope)
+		for _, s := range subs {
+			if ev.ScopeID.Valid && s.ScopeID != ev.ScopeID.UUID {
+				continue
+			}
+			if Matches(s, ev.Type, ev.Attributes, ev.ScopeID) {
+				p.PairExternalIds = append(p.PairExternalIds, ev.ExternalID)
+				p.PairSubscriptionIds = append(p.PairSubscriptionIds, s.ID)
 			}
 		}
-		return true
-	case DialectArkyn:
-		// Every event of the traffic source goes to its Discord channel, when it has one.
-		return strings.HasPrefix(s.Url, DiscordURLPrefix)
-	default:
-		return slices.Contains(s.Events, eventType)
 	}
+	rows, err := q.IngestEvents(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	got := make(map[string]Ingested, len(rows))
+	for _, r := range rows {
+		got[r.ExternalID] = Ingested{EventID: r.ID, ExternalID: r.ExternalID, Deliveries: int(r.Deliveries)}
+	}
+	if len(got) < len(events) {
+		var dups []string
+		for _, ev := range events {
+			if _, ok := got[ev.ExternalID]; !ok {
+				dups = append(dups, ev.ExternalID)
+			}
+		}
+		earlier, err := q.ListEventsByExternalID(ctx, db.ListEventsByExternalIDParams{AccountID: accountID, ExternalIds: dups})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range earlier {
+			got[r.ExternalID] = Ingested{EventID: r.ID, ExternalID: r.ExternalID, Deliveries: int(r.Deliveries), Duplicate: true}
+		}
+	}
+	out := make([]Ingested, len(events))
+	for i, ev := range events {
+		r, ok := got[ev.ExternalID]
+		if !ok {
+			return nil, fmt.Errorf("event %q was neither recorded nor found", ev.ExternalID)
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// Matches tells whether an active subscription wants an event, by its dialect's rule.
+func Matches(s db.Subscription, eventType string, attributes map[string]string, scope uuid.NullUUID) bool {
+	f, ok := formats.Lookup(s.Dialect)
+	return ok && f.Matches(s, format.Event{Type: eventType, Attributes: attributes, ScopeID: scope})
 }
 
 func nonNil(m map[string]string) map[string]string {

@@ -51,3 +51,14 @@ func (m *Metrics) observe(dialect, outcome string, took time.Duration) {
 		m.duration.WithLabelValues(dialect, outcome).Observe(took.Seconds())
 	}
 }
+
+// outcomeOf names an attempt's outcome by the delivery status it leaves behind.
+func outcomeOf(status string) string {
+	switch status {
+	case "succeeded":
+		return OutcomeSucceeded
+	case "pending":
+		return OutcomeRetry
+	}
+	return OutcomeFailed
+}

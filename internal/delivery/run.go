@@ -1,0 +1,392 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lib/pq"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/internal/delivery/format"
+	"github.com/webhookd/webhookd/internal/delivery/formats"
+)
+
+// outcomeTimeout bounds writing a batch of outcomes.
+const outcomeTimeout = 5 * time.Second
+
+// call is one claimed delivery on its way through the engine.
+type call struct {
+	row     db.ClaimDeliveryBatchRow
+	format  format.Format
+	req     format.Request
+	host    string
+	attempt int
+	reqID   string
+	now     time.Time
+	// queuedAt is when it began waiting for its target.
+	queuedAt time.Time
+	// outcome
+	status     int
+	retryAfter time.Duration
+	err        error
+	elapsed    time.Duration
+	handBack   bool // the call did not complete (shutdown): release the delivery untouched
+}
+
+// Run delivers until ctx ends, then lets in-flight calls finish for up to DrainTimeout and
+// hands back whatever is still unfinished.
+//
+// It claims again as soon as there is room while work is due, and otherwise waits for a
+// notification of new deliveries, a freed slot, or the poll interval. Claims and outcomes are
+// one statement per batch.
+func (e *Engine) Run(ctx context.Context) error {
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var notify <-chan struct{}
+	if e.cfg.ListenDSN != "" {
+		l := e.listen(e.cfg.ListenDSN)
+		defer l.close()
+		notify = l.wake
+	}
+	r := &runner{e: e, work: work, done: make(chan *call, e.cfg.Concurrency), freed: make(chan struct{}, 1)}
+	finished := make(chan struct{})
+	go func() { defer close(finished); e.finishAll(r.done) }()
+	defer func() {
+		e.limits.close()
+		r.handBack(e.limits.stale(time.Time{}))
+		drained := make(chan struct{})
+		go func() { r.calls.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(e.cfg.DrainTimeout):
+			stopWork() // calls end with an error and their deliveries are handed back
+			<-drained
+		}
+		close(r.done)
+		<-finished
+	}()
+	poll := time.NewTicker(e.cfg.PollInterval)
+	defer poll.Stop()
+	// A queued delivery goes back before its lease could run out during its call.
+	maxWait := (e.cfg.Lease - e.cfg.AttemptTimeout) / 2
+	due := true
+	for ctx.Err() == nil {
+		r.handBack(e.limits.stale(e.now().Add(-maxWait)))
+		// Claim once a quarter of the slots is free (or all are), so claims stay batches.
+		free := e.limits.free()
+		if due && free > 0 && (free >= max(1, e.cfg.Concurrency/4) || free == e.cfg.Concurrency) {
+			asked := min(free, e.cfg.Batch)
+			n, err := e.claim(ctx, r, asked)
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("claiming deliveries", "error", err)
+			}
+			if err == nil && n == asked {
+				continue // more may be due: claim again while there is room
+			}
+			due = false
+		}
+		select {
+		case <-ctx.Done():
+		case <-r.freed:
+			due = true
+		case <-notify:
+			due = true
+		case <-poll.C:
+			due = true
+		}
+	}
+	return nil
+}
+
+// runner starts calls and passes their outcomes on.
+type runner struct {
+	e     *Engine
+	work  context.Context
+	calls sync.WaitGroup
+	done  chan *call
+	freed chan struct{}
+}
+
+// start makes c's call, then starts the calls its target had queued.
+func (r *runner) start(c *call) {
+	if !c.queuedAt.IsZero() {
+		r.e.build(c, r.e.now()) // signed afresh: it may have waited a while
+	}
+	r.calls.Add(1)
+	go func() {
+		defer r.calls.Done()
+		r.e.attempt(r.work, c)
+		r.done <- c
+		next, back, wake := r.e.limits.done(c, breakerOutcome(c), r.e.now())
+		for _, n := range next {
+			r.start(n)
+		}
+		r.handBack(back)
+		if wake {
+			select {
+			case r.freed <- struct{}{}:
+			default:
+			}
+		}
+	}()
+}
+
+func (r *runner) handBack(calls []*call) {
+	if len(calls) == 0 {
+		return
+	}
+	ids := make([]uuid.UUID, len(calls))
+	for i, c := range calls {
+		ids[i] = c.row.DeliveryID
+	}
+	r.e.release(ids)
+}
+
+// claim leases up to n due deliveries and starts or queues them; those of busy targets or
+// tenants are handed back. It returns how many it claimed.
+func (e *Engine) claim(ctx context.Context, r *runner, n int) (int, error) {
+	now := e.now()
+	subs, accounts := e.limits.busy(now)
+	rows, err := e.q.ClaimDeliveryBatch(ctx, db.ClaimDeliveryBatchParams{
+		LeaseSeconds: e.cfg.Lease.Seconds(), Worker: e.cfg.WorkerID, MaxRows: int32(n),
+		FullSubscriptions: subs, FullAccounts: accounts,
+	})
+	if err != nil {
+		return 0, err
+	}
+	var back []*call
+	for _, row := range rows {
+		c := &call{row: row, attempt: int(row.Attempts), reqID: uuid.NewString(), now: now}
+		if row.Subscription.Status != "active" {
+			e.drop(row.DeliveryID, "the subscription is "+row.Subscription.Status)
+			e.cfg.Metrics.observe(row.Subscription.Dialect, OutcomeDropped, 0)
+			continue
+		}
+		e.build(c, now)
+		c.host = hostOf(c.req.URL)
+		switch start, queued := e.limits.admit(c, now); {
+		case start:
+			r.start(c)
+		case !queued:
+			back = append(back, c)
+		}
+	}
+	r.handBack(back)
+	return len(rows), nil
+}
+
+// build makes c's request in its dialect's format, signed at now.
+func (e *Engine) build(c *call, now time.Time) {
+	row := c.row
+	f, ok := formats.Lookup(row.Subscription.Dialect)
+	if !ok {
+		c.err = fmt.Errorf("dialect %q has no delivery format", row.Subscription.Dialect)
+		return
+	}
+	c.format, c.now = f, now
+	c.req, c.err = f.Request(format.Message{Event: row.Event, Subscription: row.Subscription, Scope: row.Scope,
+		DeliveryID: row.DeliveryID, Attempt: c.attempt, RequestID: c.reqID, Now: now},
+		format.Options{DiscordBaseURL: e.cfg.DiscordBaseURL, DiscordBotToken: e.cfg.DiscordBotToken})
+}
+
+// attempt makes one call for c and records its outcome in c.
+func (e *Engine) attempt(work context.Context, c *call) {
+	if c.err != nil {
+		return
+	}
+	start := time.Now()
+	c.status, c.retryAfter, c.err = e.send(work, c.req, c.row.DeliveryID)
+	c.elapsed = time.Since(start)
+	if c.err != nil && work.Err() != nil {
+		c.handBack = true // shutting down: the call did not complete, another worker will redo it
+		return
+	}
+	if c.err == nil && (c.status < 200 || c.status > 299) {
+		c.err = fmt.Errorf("%s answered %d %s", targetName(c.req.URL), c.status, http.StatusText(c.status))
+	}
+}
+
+// breakerOutcome tells the breaker whether the target answered sensibly: a network failure, a
+// timeout, a 5xx or a 429 count against it; nil when no call was made.
+func breakerOutcome(c *call) *bool {
+	if c.handBack || c.format == nil || (c.err != nil && c.status == 0 && c.elapsed == 0) {
+		return nil
+	}
+	ok := c.status != 0 && c.status < 500 && c.status != http.StatusTooManyRequests
+	return &ok
+}
+
+// finishAll writes the outcomes arriving on done, as many per statement as are waiting.
+func (e *Engine) finishAll(done <-chan *call) {
+	batch := make([]*call, 0, e.cfg.Batch)
+	for c := range done {
+		batch = append(batch[:0], c)
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case c, ok := <-done:
+				if !ok {
+					break more
+				}
+				batch = append(batch, c)
+			default:
+				break more
+			}
+		}
+		e.finish(batch)
+	}
+}
+
+// finish records a batch of attempts and their outcomes, then applies what follows failures.
+func (e *Engine) finish(batch []*call) {
+	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
+	defer cancel()
+	p := db.FinishDeliveriesParams{Worker: e.cfg.WorkerID, SucceededSubscriptions: []uuid.UUID{}}
+	var handBack []uuid.UUID
+	var failed []*call
+	for _, c := range batch {
+		if c.handBack {
+			handBack = append(handBack, c.row.DeliveryID)
+			continue
+		}
+		status, next, errText := "succeeded", c.now, ""
+		if c.err != nil {
+			errText = c.err.Error()
+			failed = append(failed, c)
+			// Delays count from the answer, so that a Retry-After is honoured in full.
+			answered := e.now()
+			if delay, retry := e.retryDelay(c, answered); retry {
+				status, next = "pending", answered.Add(max(delay, c.retryAfter))
+			} else {
+				status = "failed"
+			}
+		} else {
+			p.SucceededSubscriptions = append(p.SucceededSubscriptions, c.row.Subscription.ID)
+		}
+		e.cfg.Metrics.observe(c.row.Subscription.Dialect, outcomeOf(status), c.elapsed)
+		p.Ids = append(p.Ids, c.row.DeliveryID)
+		p.Statuses = append(p.Statuses, status)
+		p.NextAttemptAt = append(p.NextAttemptAt, float64(next.UnixMicro())/1e6)
+		p.StatusCodes = append(p.StatusCodes, int32(c.status))
+		p.Errors = append(p.Errors, errText)
+		p.RequestIds = append(p.RequestIds, c.reqID)
+		p.DurationsMs = append(p.DurationsMs, int32(c.elapsed.Milliseconds()))
+		p.AttemptNumbers = append(p.AttemptNumbers, int32(c.attempt+1))
+	}
+	if len(handBack) > 0 {
+		e.release(handBack)
+	}
+	if len(p.Ids) == 0 {
+		return
+	}
+	written, err := e.q.FinishDeliveries(ctx, p)
+	var refused *pq.Error
+	if errors.As(err, &refused) && len(p.Ids) > 1 {
+		// The server refused the batch (a delivery deleted with its subscription meanwhile
+		// breaks the attempt log's reference): write the outcomes one by one, so that the
+		// others are not sent again.
+		for _, c := range batch {
+			if !c.handBack {
+				e.finish([]*call{c})
+			}
+		}
+		return
+	}
+	if err != nil {
+		// Nothing of the batch was written: the deliveries stay leased and are sent again
+		// once their leases end (at-least-once).
+		e.log.Error("finishing deliveries", "deliveries", len(p.Ids), "error", err)
+		return
+	}
+	if len(written) < len(p.Ids) {
+		// The lease ran out mid-call and another worker took the delivery over.
+		e.log.Warn("delivery leases lost", "deliveries", len(p.Ids)-len(written))
+	}
+	for _, c := range failed {
+		if p.Statuses[indexOf(p.Ids, c.row.DeliveryID)] == "pending" {
+			if err := e.q.NoteSubscriptionError(ctx, db.NoteSubscriptionErrorParams{ID: c.row.Subscription.ID, LastError: c.err.Error()}); err != nil {
+				e.log.Error("noting error", "subscription", c.row.Subscription.ID, "error", err)
+			}
+			continue
+		}
+		e.giveUp(ctx, c)
+	}
+}
+
+func indexOf(ids []uuid.UUID, id uuid.UUID) int {
+	for i, x := range ids {
+		if x == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// retryDelay is the dialect's wait before the next attempt, scaled, or false when it gives up.
+func (e *Engine) retryDelay(c *call, now time.Time) (time.Duration, bool) {
+	if c.format == nil {
+		return 0, false
+	}
+	elapsed := time.Duration(float64(now.Sub(c.row.FirstQueuedAt)) / e.cfg.ScheduleScale)
+	d, ok := c.format.Retry(c.attempt+1, elapsed)
+	return e.scale(d), ok
+}
+
+// giveUp applies the vendor's consequence of a delivery that exhausted its retries.
+func (e *Engine) giveUp(ctx context.Context, c *call) {
+	sub := c.row.Subscription
+	streak, err := e.q.RecordSubscriptionFailure(ctx, db.RecordSubscriptionFailureParams{ID: sub.ID, LastError: c.err.Error()})
+	if err != nil {
+		e.log.Error("recording failure", "subscription", sub.ID, "error", err)
+		return
+	}
+	if c.format == nil {
+		return
+	}
+	status, reason := c.format.GiveUp(c.attempt+1, int(streak), c.err.Error())
+	if status == "" {
+		return
+	}
+	if err := e.q.DisableSubscription(ctx, db.DisableSubscriptionParams{ID: sub.ID, Status: status, StatusReason: reason}); err != nil {
+		e.log.Error("disabling subscription", "subscription", sub.ID, "error", err)
+		return
+	}
+	e.log.Info("subscription disabled", "subscription", sub.ID, "dialect", sub.Dialect, "reason", reason)
+}
+
+func (e *Engine) drop(id uuid.UUID, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
+	defer cancel()
+	if err := e.q.DropDelivery(ctx, db.DropDeliveryParams{ID: id, LastError: reason}); err != nil {
+		e.log.Error("dropping delivery", "delivery", id, "error", err)
+	}
+}
+
+// release hands claimed deliveries back untouched.
+func (e *Engine) release(ids []uuid.UUID) {
+	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
+	defer cancel()
+	if err := e.q.ReleaseDeliveries(ctx, db.ReleaseDeliveriesParams{Ids: ids, Worker: e.cfg.WorkerID}); err != nil {
+		e.log.Error("handing back deliveries", "deliveries", len(ids), "error", err)
+	}
+}
+
+func (e *Engine) scale(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * e.cfg.ScheduleScale)
+}
+
+// hostOf is the target a request goes to, as the per-target cap and breaker count it.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}

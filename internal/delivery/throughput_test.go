@@ -1,0 +1,162 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/internal/apitest"
+	"github.com/webhookd/webhookd/internal/dbconn"
+	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/pgtest"
+)
+
+// shippingEvents ingests n Shipping events for a in one batch.
+func shippingEvents(t *testing.T, env *apitest.Env, a gen.AccountCreated, n int) {
+	t.Helper()
+	events := make([]delivery.Event, n)
+	for i := range events {
+		events[i] = delivery.Event{ExternalID: uuid.NewString(), Type: "shipment.created", Data: json.RawMessage(fmt.Sprintf(`{"i": %d}`, i))}
+	}
+	if _, err := delivery.IngestBatch(context.Background(), env.DB, a.Id, events); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func shippingSubscription(t *testing.T, env *apitest.Env, a gen.AccountCreated, url string) {
+	t.Helper()
+	do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a),
+		`{"name": "s", "url": "`+url+`", "events": ["shipment.created"], "secret": "shipping-secret"}`, 201)
+}
+
+// once fails the test unless every webhook-id arrived exactly once.
+func once(t *testing.T, got []received, want int) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[r.header.Get("Webhook-Id")]++
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", id, n)
+		}
+	}
+	if len(seen) != want || len(got) != want {
+		t.Errorf("%d distinct deliveries in %d requests, want %d", len(seen), len(got), want)
+	}
+}
+
+func TestAHangingTargetDelaysOnlyItsOwnDeliveries(t *testing.T) {
+	env := apitest.New(t)
+	release := make(chan struct{})
+	hanging := newReceiver(t, func(int, http.ResponseWriter) { <-release })
+	healthy := newReceiver(t, nil)
+	b := env.CreateAccount(t, "hanging")
+	shippingSubscription(t, env, b, hanging.url("/b"))
+	shippingEvents(t, env, b, 48) // queued first: the worst case for everyone else
+	a := env.CreateAccount(t, "healthy")
+	shippingSubscription(t, env, a, healthy.url("/a"))
+	const n = 300
+	shippingEvents(t, env, a, n)
+	startEngine(t, env, delivery.Config{}, hanging, healthy) // default slots, caps and 10 s attempts
+	t.Cleanup(func() { close(release) })                     // before the engine drains
+
+	once(t, healthy.wait(t, n, 30*time.Second), n)
+	// Every healthy delivery was made while the hanging target's calls were still open.
+	var finished int
+	if err := env.DB.QueryRow(`SELECT count(*) FROM delivery_attempts da JOIN deliveries d ON d.id = da.delivery_id WHERE d.account_id = $1`, b.Id).Scan(&finished); err != nil {
+		t.Fatal(err)
+	}
+	if finished != 0 {
+		t.Errorf("%d calls to the hanging target ended before the healthy tenant's deliveries were done", finished)
+	}
+	if got := len(hanging.requests()); got == 0 || got > 16 {
+		t.Errorf("the hanging target holds %d calls, want between 1 and its cap of 16", got)
+	}
+}
+
+func TestTwoEnginesDrainABacklogOnce(t *testing.T) {
+	env := apitest.New(t)
+	hooks := newReceiver(t, nil)
+	a := env.CreateAccount(t, "acme")
+	shippingSubscription(t, env, a, hooks.url("/s"))
+	const n = 1500
+	shippingEvents(t, env, a, n)
+	startEngine(t, env, delivery.Config{WorkerID: "one"}, hooks)
+	startEngine(t, env, delivery.Config{WorkerID: "two"}, hooks)
+	hooks.wait(t, n, 60*time.Second)
+	time.Sleep(300 * time.Millisecond) // room for a duplicate to show up
+	once(t, hooks.requests(), n)
+	var succeeded, attempts, logged int
+	if err := env.DB.QueryRow(`SELECT count(*) FILTER (WHERE status = 'succeeded' AND attempts = 1), sum(attempts),
+		(SELECT count(*) FROM delivery_attempts) FROM deliveries`).Scan(&succeeded, &attempts, &logged); err != nil {
+		t.Fatal(err)
+	}
+	if succeeded != n || attempts != n || logged != n {
+		t.Errorf("%d succeeded at the first attempt, %d attempts counted, %d logged; want %d", succeeded, attempts, logged, n)
+	}
+}
+
+func TestANotificationWakesTheEngine(t *testing.T) {
+	url := pgtest.NewURL(t)
+	conn, err := dbconn.Open(url, dbconn.Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	env := apitest.NewWithDB(t, conn)
+	hooks := newReceiver(t, nil)
+	a := env.CreateAccount(t, "acme")
+	shippingSubscription(t, env, a, hooks.url("/s"))
+	// Polling alone would take an hour.
+	startEngine(t, env, delivery.Config{PollInterval: time.Hour, ListenDSN: url}, hooks)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		time.Sleep(200 * time.Millisecond) // idle again between events
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ingest(t, env, a, fmt.Sprintf(`{"type": "shipment.created", "data": {"i": %d}}`, i))
+		}()
+		hooks.wait(t, i+1, 10*time.Second)
+	}
+	wg.Wait()
+}
+
+func TestAFailingTargetIsLeftAloneWithoutSpendingAttempts(t *testing.T) {
+	env := apitest.New(t)
+	failing := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	healthy := newReceiver(t, nil)
+	b := env.CreateAccount(t, "failing")
+	shippingSubscription(t, env, b, failing.url("/b"))
+	const queued = 20
+	shippingEvents(t, env, b, queued)
+	a := env.CreateAccount(t, "healthy")
+	shippingSubscription(t, env, a, healthy.url("/a"))
+	shippingEvents(t, env, a, 50)
+	const perTarget, breakAfter = 4, 3
+	startEngine(t, env, delivery.Config{PerTarget: perTarget, BreakAfter: breakAfter, BreakFor: time.Hour, ScheduleScale: 1}, failing, healthy)
+
+	once(t, healthy.wait(t, 50, 20*time.Second), 50)
+	time.Sleep(300 * time.Millisecond) // room for calls the breaker should have held back
+	calls := len(failing.requests())
+	if calls < breakAfter || calls > breakAfter+perTarget-1 {
+		t.Errorf("the failing target got %d calls, want %d to %d before its breaker opened", calls, breakAfter, breakAfter+perTarget-1)
+	}
+	var attempts, untouched, pending int
+	if err := env.DB.QueryRow(`SELECT sum(attempts), count(*) FILTER (WHERE attempts = 0), count(*) FILTER (WHERE status = 'pending')
+		FROM deliveries WHERE account_id = $1`, b.Id).Scan(&attempts, &untouched, &pending); err != nil {
+		t.Fatal(err)
+	}
+	// Calls made are attempts on Shipping's schedule; the held-back deliveries spent none.
+	if attempts != calls || untouched != queued-calls || pending != queued {
+		t.Errorf("%d attempts, %d untouched, %d pending; want %d, %d, %d", attempts, untouched, pending, calls, queued-calls, queued)
+	}
+}
