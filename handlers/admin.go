@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
@@ -16,7 +18,7 @@ import (
 
 // Admin manages accounts and issues their credentials.
 type Admin struct {
-	store
+	kit.Store
 }
 
 // Scope dialects as stored in the scopes table.
@@ -33,13 +35,13 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 		managementAPI = *f.ManagementApi
 	}
 	var created gen.AccountCreated
-	err := a.inTx(ctx, func(q *db.Queries) error {
+	err := a.InTx(ctx, func(q *db.Queries) error {
 		account, err := q.CreateAccount(ctx, db.CreateAccountParams{ID: uuid.New(), Name: req.Body.Name, ManagementApi: managementAPI})
 		if err != nil {
 			return err
 		}
 		created = gen.AccountCreated{
-			Id: account.ID, Name: account.Name, Features: gen.Features{ManagementApi: ptr(account.ManagementApi)},
+			Id: account.ID, Name: account.Name, Features: gen.Features{ManagementApi: kit.Ptr(account.ManagementApi)},
 			CreatedAt: account.CreatedAt.UTC(), UpdatedAt: account.UpdatedAt.UTC(),
 		}
 		for _, api := range dialectAPIs {
@@ -60,7 +62,7 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 
 // AdminGetAccount returns an account and its dialect identifiers.
 func (a Admin) AdminGetAccount(ctx context.Context, req gen.AdminGetAccountRequestObject) (gen.AdminGetAccountResponseObject, error) {
-	account, err := a.q.GetAccount(ctx, req.AccountId)
+	account, err := a.Q.GetAccount(ctx, req.AccountId)
 	if errors.Is(err, sql.ErrNoRows) {
 		return gen.AdminGetAccount404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
 	}
@@ -83,7 +85,7 @@ func (a Admin) AdminUpdateAccount(ctx context.Context, req gen.AdminUpdateAccoun
 	if f := req.Body.Features; f != nil && f.ManagementApi != nil {
 		params.ManagementApi = sql.NullBool{Bool: *f.ManagementApi, Valid: true}
 	}
-	account, err := a.q.UpdateAccount(ctx, params)
+	account, err := a.Q.UpdateAccount(ctx, params)
 	if errors.Is(err, sql.ErrNoRows) {
 		return gen.AdminUpdateAccount404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
 	}
@@ -98,22 +100,22 @@ func (a Admin) AdminUpdateAccount(ctx context.Context, req gen.AdminUpdateAccoun
 }
 
 func (a Admin) accountView(ctx context.Context, account db.Account) (gen.Account, error) {
-	projects, err := a.q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeVoucherifyProject})
+	projects, err := a.Q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeVoucherifyProject})
 	if err != nil {
 		return gen.Account{}, err
 	}
-	workspaces, err := a.q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeBirdWorkspace})
+	workspaces, err := a.Q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeBirdWorkspace})
 	if err != nil {
 		return gen.Account{}, err
 	}
 	if len(projects) == 0 || len(workspaces) == 0 {
 		return gen.Account{}, fmt.Errorf("account %s has no project or workspace", account.ID)
 	}
-	email, err := a.q.GetCredentialPublicID(ctx, db.GetCredentialPublicIDParams{AccountID: account.ID, Kind: credentialArkynPassword})
+	email, err := a.Q.GetCredentialPublicID(ctx, db.GetCredentialPublicIDParams{AccountID: account.ID, Kind: credentialArkynPassword})
 	if err != nil {
 		return gen.Account{}, fmt.Errorf("account %s arkyn user: %w", account.ID, err)
 	}
-	so, err := a.q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
+	so, err := a.Q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
 	if err != nil {
 		return gen.Account{}, fmt.Errorf("account %s SuperOffice user: %w", account.ID, err)
 	}
@@ -130,26 +132,5 @@ func accountNotFound() gen.AdminNotFoundJSONResponse {
 
 // arkynEmail makes a unique login for an account's Arkyn user.
 func arkynEmail(accountName string) string {
-	return slug(accountName) + "." + strings.ToLower(randomAlphanumeric(8)) + "@arkyn.example.com"
-}
-
-// slug reduces a name to lower-case letters, digits and dashes.
-func slug(name string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	s := strings.Trim(b.String(), "-")
-	if s == "" {
-		return "account"
-	}
-	if len(s) > 40 {
-		s = strings.TrimRight(s[:40], "-")
-	}
-	return s
+	return kit.Slug(accountName) + "." + strings.ToLower(kit.RandomAlphanumeric(8)) + "@arkyn.example.com"
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/webhookd/webhookd/db"
@@ -16,8 +18,8 @@ var adminAPI = dialectAPI{
 	name:         dialectAdmin,
 	pathPrefixes: []string{"/admin/"},
 	maxBodyBytes: 64 << 10,
-	invalid: func(c echo.Context, fields []fieldError) error {
-		return c.JSON(http.StatusBadRequest, gen.AdminError{Code: "invalid_request", Message: joinFields(fields)})
+	invalid: func(c echo.Context, fields []kit.FieldError) error {
+		return c.JSON(http.StatusBadRequest, gen.AdminError{Code: "invalid_request", Message: kit.JoinFields(fields)})
 	},
 	unauthorized: func(c echo.Context) error {
 		return c.JSON(http.StatusUnauthorized, gen.AdminError{Code: "unauthorized", Message: "a valid admin bearer token is required"})
@@ -35,17 +37,17 @@ var adminAPI = dialectAPI{
 	schemes: map[string]scheme{"adminToken": (*authenticator).admin},
 }
 
-func (a *authenticator) admin(_ context.Context, req *http.Request, _ *requestInfo) error {
-	token, ok := authorization(req, "Bearer")
-	if !ok || !equalDigest(digest(token), a.adminDigest) {
-		return errUnauthenticated
+func (a *authenticator) admin(_ context.Context, req *http.Request, _ *kit.RequestInfo) error {
+	token, ok := kit.Authorization(req, "Bearer")
+	if !ok || !kit.EqualDigest(kit.Digest(token), a.adminDigest) {
+		return kit.ErrUnauthenticated
 	}
 	return nil
 }
 
 // ingestAPI is the admin shape for an account's backend, with room for event payloads.
 var ingestAPI = withSchemes(withName(adminAPI, dialectIngest, []string{"/ingest/"}, 1<<20), map[string]scheme{
-	"ingestKey": func(a *authenticator, ctx context.Context, req *http.Request, info *requestInfo) error {
+	"ingestKey": func(a *authenticator, ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
 		return a.accountBySecret(ctx, req, "Bearer", credentialIngest, info)
 	},
 }, provisionIngest)
@@ -61,8 +63,8 @@ func withSchemes(api dialectAPI, schemes map[string]scheme, provision func(conte
 
 // provisionIngest gives an account the key its backend sends events with.
 func provisionIngest(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
-	out.Ingest = gen.IngestCredentials{Key: newSecret()}
-	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialIngest, SecretSha256: digest(out.Ingest.Key)})
+	out.Ingest = gen.IngestCredentials{Key: kit.NewSecret()}
+	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialIngest, SecretSha256: kit.Digest(out.Ingest.Key)})
 }
 
 func withName(api dialectAPI, name dialect, prefixes []string, maxBodyBytes int64) dialectAPI {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -18,8 +20,8 @@ var arkynAPI = dialectAPI{
 	name:         dialectArkyn,
 	pathPrefixes: []string{"/user/", "/traffic-source", "/webhooks/"},
 	maxBodyBytes: 16 << 10,
-	invalid: func(c echo.Context, fields []fieldError) error {
-		return c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, joinFields(fields)))
+	invalid: func(c echo.Context, fields []kit.FieldError) error {
+		return c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, kit.JoinFields(fields)))
 	},
 	unauthorized: func(c echo.Context) error {
 		return c.JSON(http.StatusUnauthorized, arkynError(gen.ArkynErrorNameUnauthorized, "Invalid token"))
@@ -30,7 +32,7 @@ var arkynAPI = dialectAPI{
 	schemes:   map[string]scheme{"arkynToken": (*authenticator).arkyn},
 	provision: provisionArkyn,
 	refused: func(c echo.Context, err error) (bool, error) {
-		if !errors.Is(err, errNoToken) {
+		if !errors.Is(err, kit.ErrNoToken) {
 			return false, nil
 		}
 		return true, c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, "No token provided"))
@@ -39,20 +41,20 @@ var arkynAPI = dialectAPI{
 
 // arkyn authenticates a session token from POST /user/auth. Arkyn's clients send
 // "Bearer <token>"; its backend also takes the bare token, and answers 400 when there is none.
-func (a *authenticator) arkyn(ctx context.Context, req *http.Request, info *requestInfo) error {
+func (a *authenticator) arkyn(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
 	header := strings.TrimSpace(req.Header.Get("Authorization"))
 	if header == "" {
-		return errNoToken
+		return kit.ErrNoToken
 	}
-	token, ok := authorization(req, "Bearer")
+	token, ok := kit.Authorization(req, "Bearer")
 	if !ok {
 		token = header
 	}
-	account, err := a.q.GetAccountBySessionToken(ctx, db.GetAccountBySessionTokenParams{Kind: credentialArkynToken, SecretSha256: digest(token)})
+	account, err := a.Q.GetAccountBySessionToken(ctx, db.GetAccountBySessionTokenParams{Kind: credentialArkynToken, SecretSha256: kit.Digest(token)})
 	if err != nil {
-		return credentialError(err)
+		return kit.CredentialError(err)
 	}
-	info.account = &account
+	info.Account = &account
 	return nil
 }
 
@@ -76,11 +78,11 @@ func arkynNameForStatus(status int) gen.ArkynErrorName {
 // provisionArkyn gives an account a user (email and password for POST /user/auth) and one
 // traffic source, whose webhook comes with it.
 func provisionArkyn(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
-	email, password := arkynEmail(account.Name), newSecret()
-	if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialArkynPassword, PublicID: email, SecretSha256: digest(password)}); err != nil {
+	email, password := arkynEmail(account.Name), kit.NewSecret()
+	if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialArkynPassword, PublicID: email, SecretSha256: kit.Digest(password)}); err != nil {
 		return err
 	}
-	source, err := createTrafficSource(ctx, q, account.ID, account.Name, slug(account.Name)+".example.com")
+	source, err := createTrafficSource(ctx, q, account.ID, account.Name, kit.Slug(account.Name)+".example.com")
 	if err != nil {
 		return err
 	}

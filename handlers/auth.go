@@ -2,11 +2,10 @@ package handlers
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
@@ -22,14 +21,14 @@ const (
 // authenticator implements every security scheme of openapi.yaml. On success it records the
 // caller's account in the request's requestInfo.
 type authenticator struct {
-	q             *db.Queries
+	Q             *db.Queries
 	adminDigest   []byte
 	shippingLimit *rateLimiter
 	schemes       map[string]scheme
 }
 
 // scheme authenticates one security scheme of openapi.yaml; each dialect declares its own.
-type scheme func(a *authenticator, ctx context.Context, req *http.Request, info *requestInfo) error
+type scheme func(a *authenticator, ctx context.Context, req *http.Request, info *kit.RequestInfo) error
 
 func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	f, ok := a.schemes[in.SecuritySchemeName]
@@ -37,7 +36,7 @@ func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.Aut
 		return fmt.Errorf("security scheme %q has no authenticator", in.SecuritySchemeName)
 	}
 	req := in.RequestValidationInput.Request
-	return f(a, ctx, req, infoFrom(req.Context()))
+	return f(a, ctx, req, kit.InfoFrom(req.Context()))
 }
 
 // schemesOf collects the security schemes every dialect declares.
@@ -52,52 +51,31 @@ func schemesOf(apis []dialectAPI) map[string]scheme {
 }
 
 // accountBySecret authenticates a bearer-style credential of one kind.
-func (a *authenticator) accountBySecret(ctx context.Context, req *http.Request, authScheme, kind string, info *requestInfo) error {
-	key, ok := authorization(req, authScheme)
+func (a *authenticator) accountBySecret(ctx context.Context, req *http.Request, authScheme, kind string, info *kit.RequestInfo) error {
+	key, ok := kit.Authorization(req, authScheme)
 	if !ok {
-		return errUnauthenticated
+		return kit.ErrUnauthenticated
 	}
-	account, err := a.q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: kind, SecretSha256: digest(key)})
+	account, err := a.Q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: kind, SecretSha256: kit.Digest(key)})
 	if err != nil {
-		return credentialError(err)
+		return kit.CredentialError(err)
 	}
-	info.account = &account
+	info.Account = &account
 	return nil
 }
 
 func (a *authenticator) voucherify(ctx context.Context, id, token string) (db.Account, error) {
 	if id == "" || token == "" {
-		return db.Account{}, errUnauthenticated
+		return db.Account{}, kit.ErrUnauthenticated
 	}
-	row, err := a.q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialVoucherify, PublicID: id})
+	row, err := a.Q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialVoucherify, PublicID: id})
 	if err != nil {
-		return db.Account{}, credentialError(err)
+		return db.Account{}, kit.CredentialError(err)
 	}
-	if !equalDigest(digest(token), row.SecretSha256) {
-		return db.Account{}, errUnauthenticated
+	if !kit.EqualDigest(kit.Digest(token), row.SecretSha256) {
+		return db.Account{}, kit.ErrUnauthenticated
 	}
 	return row.Account, nil
-}
-
-func credentialError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return errUnauthenticated
-	}
-	return fmt.Errorf("credential lookup: %w", err)
-}
-
-// authorization returns the credential of an "Authorization: <scheme> <credential>" header;
-// the scheme name is case-insensitive (RFC 9110 §11.1).
-func authorization(req *http.Request, scheme string) (string, bool) {
-	name, credential, ok := strings.Cut(strings.TrimSpace(req.Header.Get("Authorization")), " ")
-	if !ok || !strings.EqualFold(name, scheme) {
-		return "", false
-	}
-	credential = strings.TrimSpace(credential)
-	return credential, credential != ""
 }
 
 // superOffice authenticates one of SuperOffice's three schemes; a request carries one of them,
@@ -107,29 +85,29 @@ func (a *authenticator) superOffice(ctx context.Context, req *http.Request, sche
 	case "soBasic":
 		user, password, ok := req.BasicAuth()
 		if !ok {
-			return db.Account{}, errUnauthenticated
+			return db.Account{}, kit.ErrUnauthenticated
 		}
-		row, err := a.q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialSOBasic, PublicID: user})
+		row, err := a.Q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialSOBasic, PublicID: user})
 		if err != nil {
-			return db.Account{}, credentialError(err)
+			return db.Account{}, kit.CredentialError(err)
 		}
-		if !equalDigest(digest(password), row.SecretSha256) {
-			return db.Account{}, errUnauthenticated
+		if !kit.EqualDigest(kit.Digest(password), row.SecretSha256) {
+			return db.Account{}, kit.ErrUnauthenticated
 		}
 		return row.Account, nil
 	case "soTicket":
-		ticket, ok := authorization(req, "SOTicket")
+		ticket, ok := kit.Authorization(req, "SOTicket")
 		if !ok {
-			return db.Account{}, errUnauthenticated
+			return db.Account{}, kit.ErrUnauthenticated
 		}
-		account, err := a.q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOTicket, SecretSha256: digest(ticket)})
-		return account, credentialError(err)
+		account, err := a.Q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOTicket, SecretSha256: kit.Digest(ticket)})
+		return account, kit.CredentialError(err)
 	default:
-		token, ok := authorization(req, "Bearer")
+		token, ok := kit.Authorization(req, "Bearer")
 		if !ok {
-			return db.Account{}, errUnauthenticated
+			return db.Account{}, kit.ErrUnauthenticated
 		}
-		account, err := a.q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOBearer, SecretSha256: digest(token)})
-		return account, credentialError(err)
+		account, err := a.Q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOBearer, SecretSha256: kit.Digest(token)})
+		return account, kit.CredentialError(err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -17,7 +19,7 @@ var birdAPI = dialectAPI{
 	name:         dialectBird,
 	pathPrefixes: []string{"/workspaces/"},
 	maxBodyBytes: 64 << 10,
-	invalid: func(c echo.Context, fields []fieldError) error {
+	invalid: func(c echo.Context, fields []kit.FieldError) error {
 		return c.JSON(http.StatusUnprocessableEntity, birdValidation(fields))
 	},
 	unauthorized: func(c echo.Context) error { return c.JSON(http.StatusUnauthorized, birdUnauthorized()) },
@@ -31,7 +33,7 @@ var birdAPI = dialectAPI{
 		return c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
 	},
 	schemes: map[string]scheme{
-		"accessKey": func(a *authenticator, ctx context.Context, req *http.Request, info *requestInfo) error {
+		"accessKey": func(a *authenticator, ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
 			return a.accountBySecret(ctx, req, "AccessKey", credentialBird, info)
 		},
 	},
@@ -46,14 +48,14 @@ const (
 	birdCodeInternal       = "InternalError"
 )
 
-func birdValidation(fields []fieldError) gen.ErrorValidation {
+func birdValidation(fields []kit.FieldError) gen.ErrorValidation {
 	details := map[string][]string{}
 	for _, f := range fields {
-		path := f.path
+		path := f.Path
 		if path == "" {
 			path = "body"
 		}
-		details[path] = append(details[path], f.message)
+		details[path] = append(details[path], f.Message)
 	}
 	return gen.ErrorValidation{
 		Code:    birdCodeInvalidPayload,
@@ -72,10 +74,10 @@ func birdUnauthorized() gen.ErrorDetailed {
 
 // provisionBird gives an account one workspace (in an organization of its own) and an access key.
 func provisionBird(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
-	creds := gen.BirdCredentials{OrganizationId: uuid.New(), WorkspaceId: uuid.New(), AccessKey: newSecret()}
+	creds := gen.BirdCredentials{OrganizationId: uuid.New(), WorkspaceId: uuid.New(), AccessKey: kit.NewSecret()}
 	if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeBirdWorkspace, ExternalID: creds.WorkspaceId.String(), ParentID: creds.OrganizationId.String(), Name: account.Name}); err != nil {
 		return err
 	}
 	out.Bird = creds
-	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialBird, SecretSha256: digest(creds.AccessKey)})
+	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialBird, SecretSha256: kit.Digest(creds.AccessKey)})
 }

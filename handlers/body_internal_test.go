@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -139,7 +141,7 @@ func TestPageOffset(t *testing.T) {
 		{maxInt, 15, 25, 25},
 		{maxInt, 100, 1 << 40, 1<<31 - 1},
 	} {
-		if got := pageOffset(tt.page, tt.size, tt.total); got != tt.want {
+		if got := kit.PageOffset(tt.page, tt.size, tt.total); got != tt.want {
 			t.Errorf("pageOffset(%d, %d, %d) = %d, want %d", tt.page, tt.size, tt.total, got, tt.want)
 		}
 	}

@@ -2,12 +2,13 @@ package handlers
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/google/uuid"
 	"github.com/oapi-codegen/nullable"
@@ -23,7 +24,7 @@ func toAccount(a db.Account, project, workspace db.Scope) gen.Account {
 	return gen.Account{
 		Id:         a.ID,
 		Name:       a.Name,
-		Features:   gen.Features{ManagementApi: ptr(a.ManagementApi)},
+		Features:   gen.Features{ManagementApi: kit.Ptr(a.ManagementApi)},
 		CreatedAt:  a.CreatedAt.UTC(),
 		UpdatedAt:  a.UpdatedAt.UTC(),
 		Voucherify: gen.VoucherifyIdentity{ProjectId: project.ExternalID},
@@ -33,12 +34,6 @@ func toAccount(a db.Account, project, workspace db.Scope) gen.Account {
 		},
 	}
 }
-
-// Subscription statuses as stored in the core table.
-const (
-	statusActive   = "active"
-	statusInactive = "inactive"
-)
 
 func toVoucherifyWebhook(s db.Subscription) gen.ManagementProjectsWebhook {
 	events := make([]gen.ManagementProjectsWebhookEvent, len(s.Events))
@@ -51,27 +46,8 @@ func toVoucherifyWebhook(s db.Subscription) gen.ManagementProjectsWebhook {
 		CreatedAt: s.CreatedAt.UTC(),
 		TargetUrl: s.Url,
 		Events:    events,
-		Active:    s.Status == statusActive,
+		Active:    s.Status == kit.StatusActive,
 	}
-}
-
-// eventNames returns the distinct non-empty event names, in their first order: every dialect
-// stores an event once however often a request lists it.
-func eventNames[E ~string](events []E) []string {
-	out := make([]string, 0, len(events))
-	for _, e := range events {
-		if e != "" && !slices.Contains(out, string(e)) {
-			out = append(out, string(e))
-		}
-	}
-	return out
-}
-
-func activeStatus(active bool) string {
-	if active {
-		return statusActive
-	}
-	return statusInactive
 }
 
 // eventFilter is the stored form of a key/value filter, shared by every dialect that has them.
@@ -100,17 +76,17 @@ func toBirdSubscription(s db.Subscription, workspace db.Scope) (gen.WebhookSubsc
 		Service:        gen.WebhookService(s.Service),
 		Event:          event,
 		EventFilters:   &filters,
-		Template:       ptr(s.Template),
+		Template:       kit.Ptr(s.Template),
 		Url:            s.Url,
 		Status:         gen.WebhookSubscriptionStatus(birdStatus(s.Status)),
-		CreatedAt:      ptr(s.CreatedAt.UTC()),
-		UpdatedAt:      ptr(s.UpdatedAt.UTC()),
+		CreatedAt:      kit.Ptr(s.CreatedAt.UTC()),
+		UpdatedAt:      kit.Ptr(s.UpdatedAt.UTC()),
 	}
 	if s.Secret != "" {
-		out.SigningKey = ptr(s.Secret)
+		out.SigningKey = kit.Ptr(s.Secret)
 	}
 	if s.StatusReason != "" {
-		out.StatusReason = ptr(s.StatusReason)
+		out.StatusReason = kit.Ptr(s.StatusReason)
 	}
 	return out, nil
 }
@@ -118,10 +94,10 @@ func toBirdSubscription(s db.Subscription, workspace db.Scope) (gen.WebhookSubsc
 // birdStatus maps the core's statuses onto Bird's two: a subscription the delivery engine
 // stopped is inactive, and statusReason says why.
 func birdStatus(status string) string {
-	if status == statusActive {
-		return statusActive
+	if status == kit.StatusActive {
+		return kit.StatusActive
 	}
-	return statusInactive
+	return kit.StatusInactive
 }
 
 func birdFilters(filters []gen.WebhookEventFilter) []eventFilter {
@@ -162,13 +138,13 @@ func toShippingSubscription(s db.Subscription) gen.ShippingWebhookSubscription {
 	}
 	return gen.ShippingWebhookSubscription{
 		Id: s.ExternalID, Name: s.Name, Url: s.Url, Events: events, Secret: shippingMaskedSecret,
-		Active: s.Status == statusActive, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+		Active: s.Status == kit.StatusActive, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
 	}
 }
 
 func soState(status string) gen.WebhookState {
 	switch status {
-	case statusActive:
+	case kit.StatusActive:
 		return gen.WebhookStateActive
 	case statusTooManyErrors:
 		return gen.WebhookStateTooManyErrors
@@ -207,7 +183,7 @@ func toSuperOfficeWebhook(ctx context.Context, r db.Subscription, scope db.Scope
 		RegisteredAssociate: nullable.NewNullableWithValue(associate),
 		Updated:             nullable.NewNullableWithValue(r.UpdatedAt.UTC()),
 		UpdatedAssociate:    nullable.NewNullableWithValue(associate),
-		UnderscoreLinks:     nullable.NewNullableWithValue(map[string]string{"Self": infoFrom(ctx).baseURL + "/api/v1/Webhook/" + r.ExternalID}),
+		UnderscoreLinks:     nullable.NewNullableWithValue(map[string]string{"Self": kit.InfoFrom(ctx).BaseURL + "/api/v1/Webhook/" + r.ExternalID}),
 	}
 }
 
@@ -215,17 +191,9 @@ func toSuperOfficeWebhook(ctx context.Context, r db.Subscription, scope db.Scope
 func soAssociate(scope db.Scope) gen.Associate {
 	id, _ := strconv.Atoi(scope.ParentID)
 	return gen.Associate{
-		AssociateId: ptr(int32(id)), Name: ptr(scope.Name), PersonId: ptr(int32(0)), Rank: ptr(int32(0)),
-		Tooltip: ptr(scope.Name), Type: ptr(gen.InternalAssociate), GroupIdx: ptr(int32(0)),
-		FullName: ptr(scope.Name), FormalName: ptr(scope.Name), Deleted: ptr(false), EjUserId: ptr(int32(0)),
-		UserName: ptr(scope.Name),
+		AssociateId: kit.Ptr(int32(id)), Name: kit.Ptr(scope.Name), PersonId: kit.Ptr(int32(0)), Rank: kit.Ptr(int32(0)),
+		Tooltip: kit.Ptr(scope.Name), Type: kit.Ptr(gen.InternalAssociate), GroupIdx: kit.Ptr(int32(0)),
+		FullName: kit.Ptr(scope.Name), FormalName: kit.Ptr(scope.Name), Deleted: kit.Ptr(false), EjUserId: kit.Ptr(int32(0)),
+		UserName: kit.Ptr(scope.Name),
 	}
-}
-
-// nullString is SQL NULL for an absent member.
-func nullString(s *string) sql.NullString {
-	if s == nil {
-		return sql.NullString{}
-	}
-	return sql.NullString{String: *s, Valid: true}
 }

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
@@ -17,7 +19,7 @@ import (
 
 // AdminListDeliveries pages through an account's deliveries with their attempts.
 func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliveriesRequestObject) (gen.AdminListDeliveriesResponseObject, error) {
-	if _, err := a.q.GetAccount(ctx, req.AccountId); errors.Is(err, sql.ErrNoRows) {
+	if _, err := a.Q.GetAccount(ctx, req.AccountId); errors.Is(err, sql.ErrNoRows) {
 		return gen.AdminListDeliveries404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
 	} else if err != nil {
 		return nil, err
@@ -28,24 +30,24 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 	}
 	params := db.ListAccountDeliveriesParams{AccountID: req.AccountId, MaxRows: int32(limit + 1)}
 	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
-		c, err := decodePageToken(*req.Params.PageToken)
+		c, err := kit.DecodePageToken(*req.Params.PageToken)
 		if err != nil {
 			return gen.AdminListDeliveries400JSONResponse{AdminBadRequestJSONResponse: gen.AdminBadRequestJSONResponse{Code: "invalid_request", Message: "pageToken: is not a page token issued by this API"}}, nil
 		}
-		params.BeforeCreatedAt = sqlTime(c.createdAt)
-		params.BeforeID = uuid.NullUUID{UUID: c.id, Valid: true}
+		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
+		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
 	}
-	rows, err := a.q.ListAccountDeliveries(ctx, params)
+	rows, err := a.Q.ListAccountDeliveries(ctx, params)
 	if err != nil {
 		return nil, err
 	}
 	var list gen.DeliveryList
-	rows, list.NextPageToken = nextPage(rows, limit, func(r db.ListAccountDeliveriesRow) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.ListAccountDeliveriesRow) kit.PageCursor { return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID} })
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	attempts, err := a.q.ListDeliveryAttempts(ctx, ids)
+	attempts, err := a.Q.ListDeliveryAttempts(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +91,11 @@ func (b Bird) BirdListWebhookSubscriptionLogs(ctx context.Context, req gen.BirdL
 }
 
 func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsRequestObject) (gen.WebhookSubscriptionLogList, error) {
-	workspace, err := b.workspace(ctx, b.q, req.WorkspaceId)
+	workspace, err := b.workspace(ctx, b.Q, req.WorkspaceId)
 	if err != nil {
 		return gen.WebhookSubscriptionLogList{}, err
 	}
-	sub, err := b.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
+	sub, err := b.Q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
 	if err != nil {
 		return gen.WebhookSubscriptionLogList{}, missingSubscription(err, req.WebhookSubscriptionId)
 	}
@@ -106,19 +108,19 @@ func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsR
 		params.Status = sql.NullString{String: map[gen.WebhookExecutionStatus]string{"success": "succeeded", "failure": "failed", "pending": "pending"}[*s], Valid: true}
 	}
 	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
-		c, err := decodePageToken(*req.Params.PageToken)
+		c, err := kit.DecodePageToken(*req.Params.PageToken)
 		if err != nil {
-			return gen.WebhookSubscriptionLogList{}, &birdInvalid{[]fieldError{{path: "pageToken", message: "is not a page token issued by this API"}}}
+			return gen.WebhookSubscriptionLogList{}, &birdInvalid{[]kit.FieldError{{Path: "pageToken", Message: "is not a page token issued by this API"}}}
 		}
-		params.BeforeCreatedAt = sqlTime(c.createdAt)
-		params.BeforeID = uuid.NullUUID{UUID: c.id, Valid: true}
+		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
+		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
 	}
-	rows, err := b.q.ListSubscriptionDeliveries(ctx, params)
+	rows, err := b.Q.ListSubscriptionDeliveries(ctx, params)
 	if err != nil {
 		return gen.WebhookSubscriptionLogList{}, err
 	}
 	list := gen.WebhookSubscriptionLogList{Results: []gen.WebhookSubscriptionLog{}}
-	rows, list.NextPageToken = nextPage(rows, limit, func(r db.Delivery) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.Delivery) kit.PageCursor { return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID} })
 	for _, r := range rows {
 		status := gen.WebhookExecutionStatus("pending")
 		switch r.Status {
@@ -149,7 +151,7 @@ func (s SuperOffice) SuperOfficeSignalEvent(ctx context.Context, req gen.SuperOf
 
 // signal raises a custom event with values in its payload, for the installation's webhooks.
 func (s SuperOffice) signal(ctx context.Context, eventName string, primaryKey int32, values map[string]any) error {
-	scope, err := s.scope(ctx, s.q)
+	scope, err := s.scope(ctx, s.Q)
 	if err != nil {
 		return err
 	}
@@ -160,7 +162,7 @@ func (s SuperOffice) signal(ctx context.Context, eventName string, primaryKey in
 	if err != nil {
 		return err
 	}
-	_, err = delivery.Ingest(ctx, s.conn, scope.AccountID, delivery.Event{
+	_, err = delivery.Ingest(ctx, s.Conn, scope.AccountID, delivery.Event{
 		Type: eventName, Data: raw, ScopeID: uuid.NullUUID{UUID: scope.ID, Valid: true},
 	})
 	return err

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
@@ -21,7 +23,7 @@ type dialectAPI struct {
 	pathPrefixes []string
 	maxBodyBytes int64
 	// invalid answers a request that failed validation.
-	invalid func(c echo.Context, fields []fieldError) error
+	invalid func(c echo.Context, fields []kit.FieldError) error
 	// unauthorized answers a request without valid credentials.
 	unauthorized func(c echo.Context) error
 	// failure answers any other status (404, 405, 413, 5xx) with a generic message.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
@@ -15,14 +17,14 @@ import (
 
 // Ingest takes events from an account's own backend into the delivery pipeline.
 type Ingest struct {
-	store
+	kit.Store
 }
 
 const credentialIngest = "ingest"
 
 // IngestEvent records an event and queues its deliveries.
 func (i Ingest) IngestEvent(ctx context.Context, req gen.IngestEventRequestObject) (gen.IngestEventResponseObject, error) {
-	account := accountFrom(ctx)
+	account := kit.AccountFrom(ctx)
 	ev := delivery.Event{Type: req.Body.Type}
 	if req.Body.Id != nil {
 		ev.ExternalID = *req.Body.Id
@@ -47,7 +49,7 @@ func (i Ingest) IngestEvent(ctx context.Context, req gen.IngestEventRequestObjec
 		}
 		ev.ScopeID = uuid.NullUUID{UUID: scope.ID, Valid: true}
 	}
-	out, err := delivery.Ingest(ctx, i.conn, account.ID, ev)
+	out, err := delivery.Ingest(ctx, i.Conn, account.ID, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +73,8 @@ func (i Ingest) scope(ctx context.Context, accountID uuid.UUID, sc *gen.IngestSc
 	default:
 		return db.Scope{}, &ingestScopeMissing{"project, workspace or traffic source named"}
 	}
-	scope, err := i.q.GetScope(ctx, db.GetScopeParams{Dialect: dialect, ExternalID: id, AccountID: accountID})
-	if err := notFound(err, "scope"); errors.Is(err, errNotFound) {
+	scope, err := i.Q.GetScope(ctx, db.GetScopeParams{Dialect: dialect, ExternalID: id, AccountID: accountID})
+	if err := kit.NotFound(err, "scope"); errors.Is(err, kit.ErrNotFound) {
 		return db.Scope{}, &ingestScopeMissing{fmt.Sprintf("%s %s", what, id)}
 	} else if err != nil {
 		return db.Scope{}, err

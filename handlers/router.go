@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -59,16 +61,15 @@ func New(cfg Config) (*echo.Echo, error) {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
 	errs := errorRenderer{log: log}
-	st := newStore(cfg.DB)
-	st.targets = newTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets)
+	st := kit.NewStore(cfg.DB, kit.NewTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets))
 	shippingLimit := cfg.ShippingRateLimit
 	if shippingLimit.Requests == 0 {
 		shippingLimit = ShippingDefaultRateLimit
 	}
 	auth := &authenticator{
-		q:             st.q,
-		adminDigest:   digest(cfg.AdminToken),
-		shippingLimit: &rateLimiter{q: st.q, limit: shippingLimit, now: time.Now},
+		Q:             st.Q,
+		adminDigest:   kit.Digest(cfg.AdminToken),
+		shippingLimit: &rateLimiter{Q: st.Q, limit: shippingLimit, now: time.Now},
 		schemes:       schemesOf(dialectAPIs),
 	}
 	v, err := newValidator(spec, auth, errs)
@@ -104,13 +105,13 @@ func New(cfg Config) (*echo.Echo, error) {
 	server := &Server{
 		Docs:        docs,
 		Health:      Health{conn: cfg.DB},
-		Admin:       Admin{store: st},
-		Voucherify:  Voucherify{store: st},
-		Bird:        Bird{store: st},
-		Arkyn:       Arkyn{store: st},
-		Shipping:    Shipping{store: st},
-		Ingest:      Ingest{store: st},
-		SuperOffice: SuperOffice{store: st, tester: newTargetTester(targets)},
+		Admin:       Admin{Store: st},
+		Voucherify:  Voucherify{Store: st},
+		Bird:        Bird{Store: st},
+		Arkyn:       Arkyn{Store: st},
+		Shipping:    Shipping{Store: st},
+		Ingest:      Ingest{Store: st},
+		SuperOffice: SuperOffice{Store: st, tester: newTargetTester(targets)},
 		Metrics:     op.metrics,
 		Inspector:   op.inspector,
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/webhookd/webhookd/db"
@@ -18,9 +20,9 @@ var shippingAPI = dialectAPI{
 	name:         dialectShipping,
 	pathPrefixes: []string{"/v1/"},
 	maxBodyBytes: 64 << 10,
-	invalid: func(c echo.Context, fields []fieldError) error {
+	invalid: func(c echo.Context, fields []kit.FieldError) error {
 		for _, f := range fields {
-			if f.rule == "json" {
+			if f.Rule == "json" {
 				return c.JSON(http.StatusBadRequest, shippingError("bad_request", "The request body is not valid JSON.", http.StatusBadRequest))
 			}
 		}
@@ -30,7 +32,7 @@ var shippingAPI = dialectAPI{
 		return c.JSON(http.StatusUnauthorized, shippingError("unauthorized", "Invalid or missing API key.", http.StatusUnauthorized))
 	},
 	failure: func(c echo.Context, status int, message string) error {
-		code := keyForStatus(status)
+		code := kit.KeyForStatus(status)
 		if status >= 500 {
 			code, message = "server_error", "Something went wrong on our end."
 		}
@@ -40,17 +42,17 @@ var shippingAPI = dialectAPI{
 	provision: provisionShipping,
 	refused: func(c echo.Context, err error) (bool, error) {
 		switch {
-		case errors.Is(err, errReadOnly):
+		case errors.Is(err, kit.ErrReadOnly):
 			return true, c.JSON(http.StatusForbidden, shippingError("forbidden", "This API key is read-only.", http.StatusForbidden))
-		case errors.Is(err, errRateLimited):
-			return true, shippingRateLimited(c, infoFrom(c.Request().Context()).rate)
+		case errors.Is(err, kit.ErrRateLimited):
+			return true, shippingRateLimited(c, kit.InfoFrom(c.Request().Context()).Rate)
 		}
 		return false, nil
 	},
 }
 
-func shippingRateLimited(c echo.Context, state *rateState) error {
-	retryAfter := max(1, int(time.Until(state.reset).Seconds()+0.999))
+func shippingRateLimited(c echo.Context, state *kit.RateState) error {
+	retryAfter := max(1, int(time.Until(state.Reset).Seconds()+0.999))
 	c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	var body gen.ShippingRateLimitError
 	body.Error.Code = "rate_limit_exceeded"
@@ -61,40 +63,40 @@ func shippingRateLimited(c echo.Context, state *rateState) error {
 
 // shipping authenticates an API key, counts the request against the key's budget (refused
 // requests included, as the vendor counts them) and keeps read-only keys to reads.
-func (a *authenticator) shipping(ctx context.Context, req *http.Request, info *requestInfo) error {
-	key, ok := authorization(req, "Bearer")
+func (a *authenticator) shipping(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
+	key, ok := kit.Authorization(req, "Bearer")
 	if !ok {
-		return errUnauthenticated
+		return kit.ErrUnauthenticated
 	}
-	row, err := a.q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{
-		Kinds: []string{credentialShipping, credentialShippingRead}, SecretSha256: digest(key),
+	row, err := a.Q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{
+		Kinds: []string{credentialShipping, credentialShippingRead}, SecretSha256: kit.Digest(key),
 	})
 	if err != nil {
-		return credentialError(err)
+		return kit.CredentialError(err)
 	}
-	state, err := a.shippingLimit.hit(ctx, digest(key))
+	state, err := a.shippingLimit.hit(ctx, kit.Digest(key))
 	if err != nil {
 		return err
 	}
-	info.rate = &state
-	if state.exceeded {
-		return errRateLimited
+	info.Rate = &state
+	if state.Exceeded {
+		return kit.ErrRateLimited
 	}
 	if row.Kind == credentialShippingRead && req.Method != http.MethodGet && req.Method != http.MethodHead {
-		return errReadOnly
+		return kit.ErrReadOnly
 	}
-	info.account = &row.Account
+	info.Account = &row.Account
 	return nil
 }
 
 // provisionShipping gives an account its one scope and two API keys, one read-only.
 func provisionShipping(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
-	creds := gen.ShippingCredentials{ApiKey: newSecret(), ReadOnlyApiKey: newSecret()}
+	creds := gen.ShippingCredentials{ApiKey: kit.NewSecret(), ReadOnlyApiKey: kit.NewSecret()}
 	if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeShipping, ExternalID: account.ID.String(), Name: account.Name}); err != nil {
 		return err
 	}
 	for kind, key := range map[string]string{credentialShipping: creds.ApiKey, credentialShippingRead: creds.ReadOnlyApiKey} {
-		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: kind, SecretSha256: digest(key)}); err != nil {
+		if err := q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: kind, SecretSha256: kit.Digest(key)}); err != nil {
 			return err
 		}
 	}

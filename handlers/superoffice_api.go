@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/webhookd/webhookd/db"
@@ -17,13 +19,13 @@ var superOfficeAPI = dialectAPI{
 	name:         dialectSO,
 	pathPrefixes: []string{"/api/v1/"},
 	maxBodyBytes: 256 << 10, // Headers and Properties dictionaries; XML is verbose
-	invalid: func(c echo.Context, fields []fieldError) error {
+	invalid: func(c echo.Context, fields []kit.FieldError) error {
 		for _, f := range fields {
-			if f.path == "" && f.rule == "required" {
+			if f.Path == "" && f.Rule == "required" {
 				return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, "Entity to save is not in request body"))
 			}
 		}
-		return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, joinFields(fields)))
+		return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, kit.JoinFields(fields)))
 	},
 	unauthorized: func(c echo.Context) error {
 		c.Response().Header().Set("WWW-Authenticate", `Basic realm="SuperOffice"`)
@@ -40,12 +42,12 @@ var superOfficeAPI = dialectAPI{
 }
 
 func soScheme(name string) scheme {
-	return func(a *authenticator, ctx context.Context, req *http.Request, info *requestInfo) error {
+	return func(a *authenticator, ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
 		account, err := a.superOffice(ctx, req, name)
 		if err != nil {
 			return err
 		}
-		info.account = &account
+		info.Account = &account
 		return nil
 	}
 }
@@ -73,8 +75,8 @@ func soErrorType(status int) gen.SoErrorErrorType {
 // its user) and the user's password, ticket and bearer token.
 func provisionSuperOffice(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
 	creds := gen.SuperOfficeCredentials{
-		Username: "so_" + strings.ReplaceAll(slug(account.Name), "-", "_") + "_" + strings.ToLower(randomAlphanumeric(6)),
-		Password: newSecret(), Ticket: "7T:" + randomAlphanumeric(40), BearerToken: newSecret(),
+		Username: "so_" + strings.ReplaceAll(kit.Slug(account.Name), "-", "_") + "_" + strings.ToLower(kit.RandomAlphanumeric(6)),
+		Password: kit.NewSecret(), Ticket: "7T:" + kit.RandomAlphanumeric(40), BearerToken: kit.NewSecret(),
 	}
 	associateID, err := q.NextSuperOfficeAssociateID(ctx)
 	if err != nil {
@@ -84,9 +86,9 @@ func provisionSuperOffice(ctx context.Context, q *db.Queries, account db.Account
 		return err
 	}
 	for _, c := range []db.CreateCredentialParams{
-		{AccountID: account.ID, Kind: credentialSOTicket, SecretSha256: digest(creds.Ticket)},
-		{AccountID: account.ID, Kind: credentialSOBearer, SecretSha256: digest(creds.BearerToken)},
-		{AccountID: account.ID, Kind: credentialSOBasic, PublicID: creds.Username, SecretSha256: digest(creds.Password)},
+		{AccountID: account.ID, Kind: credentialSOTicket, SecretSha256: kit.Digest(creds.Ticket)},
+		{AccountID: account.ID, Kind: credentialSOBearer, SecretSha256: kit.Digest(creds.BearerToken)},
+		{AccountID: account.ID, Kind: credentialSOBasic, PublicID: creds.Username, SecretSha256: kit.Digest(creds.Password)},
 	} {
 		if err := q.CreateCredential(ctx, c); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/webhookd/webhookd/db"
@@ -17,20 +19,20 @@ var voucherifyAPI = dialectAPI{
 	name:         dialectVoucherify,
 	pathPrefixes: []string{"/management/"},
 	maxBodyBytes: 64 << 10,
-	invalid: func(c echo.Context, fields []fieldError) error {
-		return c.JSON(http.StatusBadRequest, voucherifyInvalidPayload(requestID(c), fields))
+	invalid: func(c echo.Context, fields []kit.FieldError) error {
+		return c.JSON(http.StatusBadRequest, voucherifyInvalidPayload(kit.RequestID(c), fields))
 	},
 	unauthorized: func(c echo.Context) error { return c.JSON(http.StatusUnauthorized, voucherifyUnauthorized()) },
 	failure: func(c echo.Context, status int, _ string) error {
-		return c.JSON(status, gen.Error{Code: status, Key: ptr(keyForStatus(status)), Message: http.StatusText(status), RequestId: ptr(requestID(c))})
+		return c.JSON(status, gen.Error{Code: status, Key: kit.Ptr(kit.KeyForStatus(status)), Message: http.StatusText(status), RequestId: kit.Ptr(kit.RequestID(c))})
 	},
 	schemes: map[string]scheme{
-		"X-Management-Id":    func(*authenticator, context.Context, *http.Request, *requestInfo) error { return nil }, // checked with the token
+		"X-Management-Id":    func(*authenticator, context.Context, *http.Request, *kit.RequestInfo) error { return nil }, // checked with the token
 		"X-Management-Token": (*authenticator).voucherifyToken,
 	},
 	provision: provisionVoucherify,
 	refused: func(c echo.Context, err error) (bool, error) {
-		if !errors.Is(err, errFeatureMissing) {
+		if !errors.Is(err, kit.ErrFeatureMissing) {
 			return false, nil
 		}
 		return true, c.JSON(http.StatusPaymentRequired, voucherifyPaymentRequired())
@@ -39,38 +41,38 @@ var voucherifyAPI = dialectAPI{
 
 // voucherifyToken authenticates X-Management-Id with X-Management-Token; an account without the
 // Management API feature is known but refused (402).
-func (a *authenticator) voucherifyToken(ctx context.Context, req *http.Request, info *requestInfo) error {
+func (a *authenticator) voucherifyToken(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
 	account, err := a.voucherify(ctx, req.Header.Get("X-Management-Id"), req.Header.Get("X-Management-Token"))
 	if err != nil {
 		return err
 	}
 	if !account.ManagementApi {
-		return errFeatureMissing
+		return kit.ErrFeatureMissing
 	}
-	info.account = &account
+	info.Account = &account
 	return nil
 }
 
-func voucherifyInvalidPayload(requestID string, fields []fieldError) gen.E400InvalidPayload {
+func voucherifyInvalidPayload(requestID string, fields []kit.FieldError) gen.E400InvalidPayload {
 	parts := make([]string, 0, len(fields))
 	for _, f := range fields {
-		if f.path == "" {
-			parts = append(parts, upperFirst(f.message))
+		if f.Path == "" {
+			parts = append(parts, kit.UpperFirst(f.Message))
 			continue
 		}
-		parts = append(parts, "Property ."+f.path+" "+f.message)
+		parts = append(parts, "Property ."+f.Path+" "+f.Message)
 	}
 	return gen.E400InvalidPayload{
-		Code:      ptr(http.StatusBadRequest),
-		Key:       ptr("invalid_payload"),
-		Message:   ptr("Invalid payload"),
-		Details:   ptr(strings.Join(parts, "; ")),
-		RequestId: ptr(requestID),
+		Code:      kit.Ptr(http.StatusBadRequest),
+		Key:       kit.Ptr("invalid_payload"),
+		Message:   kit.Ptr("Invalid payload"),
+		Details:   kit.Ptr(strings.Join(parts, "; ")),
+		RequestId: kit.Ptr(requestID),
 	}
 }
 
 func voucherifyUnauthorized() gen.Error {
-	return gen.Error{Code: http.StatusUnauthorized, Message: "Unauthorized", Key: ptr("unauthorized")}
+	return gen.Error{Code: http.StatusUnauthorized, Message: "Unauthorized", Key: kit.Ptr("unauthorized")}
 }
 
 func voucherifyPaymentRequired() gen.ErrorPaymentRequired {
@@ -85,12 +87,12 @@ func voucherifyPaymentRequired() gen.ErrorPaymentRequired {
 func voucherifyNotFound(requestID, resourceType, resourceID string) gen.Error {
 	return gen.Error{
 		Code:         http.StatusNotFound,
-		Key:          ptr("not_found"),
+		Key:          kit.Ptr("not_found"),
 		Message:      "Resource not found",
-		Details:      ptr("Cannot find " + resourceType + " with id " + resourceID),
-		RequestId:    ptr(requestID),
-		ResourceId:   ptr(resourceID),
-		ResourceType: ptr(resourceType),
+		Details:      kit.Ptr("Cannot find " + resourceType + " with id " + resourceID),
+		RequestId:    kit.Ptr(requestID),
+		ResourceId:   kit.Ptr(resourceID),
+		ResourceType: kit.Ptr(resourceType),
 	}
 }
 
@@ -98,8 +100,8 @@ func voucherifyNotFound(requestID, resourceType, resourceID string) gen.Error {
 // deliveries are signed with (kept as is: Voucherify signs with it in clear).
 func provisionVoucherify(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
 	creds := gen.VoucherifyCredentials{
-		ProjectId: "proj_" + randomAlphanumeric(8), ManagementId: "mgmt_" + randomAlphanumeric(20),
-		ManagementToken: newSecret(), WebhookSecret: newSecret(),
+		ProjectId: "proj_" + kit.RandomAlphanumeric(8), ManagementId: "mgmt_" + kit.RandomAlphanumeric(20),
+		ManagementToken: kit.NewSecret(), WebhookSecret: kit.NewSecret(),
 	}
 	project, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeVoucherifyProject, ExternalID: creds.ProjectId, Name: account.Name})
 	if err != nil {
@@ -109,5 +111,5 @@ func provisionVoucherify(ctx context.Context, q *db.Queries, account db.Account,
 		return err
 	}
 	out.Voucherify = creds
-	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialVoucherify, PublicID: creds.ManagementId, SecretSha256: digest(creds.ManagementToken)})
+	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialVoucherify, PublicID: creds.ManagementId, SecretSha256: kit.Digest(creds.ManagementToken)})
 }
