@@ -19,6 +19,8 @@ import (
 // Admin manages accounts and issues their credentials.
 type Admin struct {
 	kit.Store
+	// apis provision a new account in every dialect.
+	apis registry
 }
 
 // Scope dialects as stored in the scopes table.
@@ -44,12 +46,12 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 			Id: account.ID, Name: account.Name, Features: gen.Features{ManagementApi: kit.Ptr(account.ManagementApi)},
 			CreatedAt: account.CreatedAt.UTC(), UpdatedAt: account.UpdatedAt.UTC(),
 		}
-		for _, api := range dialectAPIs {
-			if api.provision == nil {
+		for _, api := range a.apis {
+			if api.Provision == nil {
 				continue
 			}
-			if err := api.provision(ctx, q, account, &created); err != nil {
-				return fmt.Errorf("%s: %w", api.name, err)
+			if err := api.Provision(ctx, q, account, &created); err != nil {
+				return fmt.Errorf("%s: %w", api.Name, err)
 			}
 		}
 		return nil

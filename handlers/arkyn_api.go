@@ -16,32 +16,34 @@ import (
 )
 
 // arkynAPI words errors as Arkyn's backend (@arkyn/server) renders them.
-var arkynAPI = dialectAPI{
-	name:         dialectArkyn,
-	pathPrefixes: []string{"/user/", "/traffic-source", "/webhooks/"},
-	maxBodyBytes: 16 << 10,
-	invalid: func(c echo.Context, fields []kit.FieldError) error {
-		return c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, kit.JoinFields(fields)))
-	},
-	unauthorized: func(c echo.Context) error {
-		return c.JSON(http.StatusUnauthorized, arkynError(gen.ArkynErrorNameUnauthorized, "Invalid token"))
-	},
-	failure: func(c echo.Context, status int, message string) error {
-		return c.JSON(status, arkynError(arkynNameForStatus(status), message))
-	},
-	schemes:   map[string]scheme{"arkynToken": (*authenticator).arkyn},
-	provision: provisionArkyn,
-	refused: func(c echo.Context, err error) (bool, error) {
-		if !errors.Is(err, kit.ErrNoToken) {
-			return false, nil
-		}
-		return true, c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, "No token provided"))
-	},
+func (a Arkyn) API() kit.API {
+	return kit.API{
+		Name:         dialectArkyn,
+		PathPrefixes: []string{"/user/", "/traffic-source", "/webhooks/"},
+		MaxBodyBytes: 16 << 10,
+		Invalid: func(c echo.Context, fields []kit.FieldError) error {
+			return c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, kit.JoinFields(fields)))
+		},
+		Unauthorized: func(c echo.Context) error {
+			return c.JSON(http.StatusUnauthorized, arkynError(gen.ArkynErrorNameUnauthorized, "Invalid token"))
+		},
+		Failure: func(c echo.Context, status int, message string) error {
+			return c.JSON(status, arkynError(arkynNameForStatus(status), message))
+		},
+		Schemes:   map[string]kit.Scheme{"arkynToken": a.token},
+		Provision: provisionArkyn,
+		Refused: func(c echo.Context, err error) (bool, error) {
+			if !errors.Is(err, kit.ErrNoToken) {
+				return false, nil
+			}
+			return true, c.JSON(http.StatusBadRequest, arkynError(gen.ArkynErrorNameBadRequest, "No token provided"))
+		},
+	}
 }
 
-// arkyn authenticates a session token from POST /user/auth. Arkyn's clients send
+// token authenticates a session token from POST /user/auth. Arkyn's clients send
 // "Bearer <token>"; its backend also takes the bare token, and answers 400 when there is none.
-func (a *authenticator) arkyn(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
+func (a Arkyn) token(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
 	header := strings.TrimSpace(req.Header.Get("Authorization"))
 	if header == "" {
 		return kit.ErrNoToken

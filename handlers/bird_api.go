@@ -15,29 +15,29 @@ import (
 )
 
 // birdAPI words errors as Bird's Notifications API does.
-var birdAPI = dialectAPI{
-	name:         dialectBird,
-	pathPrefixes: []string{"/workspaces/"},
-	maxBodyBytes: 64 << 10,
-	invalid: func(c echo.Context, fields []kit.FieldError) error {
-		return c.JSON(http.StatusUnprocessableEntity, birdValidation(fields))
-	},
-	unauthorized: func(c echo.Context) error { return c.JSON(http.StatusUnauthorized, birdUnauthorized()) },
-	failure: func(c echo.Context, status int, message string) error {
-		code := birdCodeInternal
-		if status == http.StatusNotFound {
-			code = birdCodeNotFound
-		} else if status < 500 {
-			code = strings.ReplaceAll(http.StatusText(status), " ", "")
-		}
-		return c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
-	},
-	schemes: map[string]scheme{
-		"accessKey": func(a *authenticator, ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
-			return a.accountBySecret(ctx, req, "AccessKey", credentialBird, info)
+func (b Bird) API() kit.API {
+	return kit.API{
+		Name:         dialectBird,
+		PathPrefixes: []string{"/workspaces/"},
+		MaxBodyBytes: 64 << 10,
+		Invalid: func(c echo.Context, fields []kit.FieldError) error {
+			return c.JSON(http.StatusUnprocessableEntity, birdValidation(fields))
 		},
-	},
-	provision: provisionBird,
+		Unauthorized: func(c echo.Context) error { return c.JSON(http.StatusUnauthorized, birdUnauthorized()) },
+		Failure: func(c echo.Context, status int, message string) error {
+			code := birdCodeInternal
+			if status == http.StatusNotFound {
+				code = birdCodeNotFound
+			} else if status < 500 {
+				code = strings.ReplaceAll(http.StatusText(status), " ", "")
+			}
+			return c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
+		},
+		Schemes: map[string]kit.Scheme{
+			"accessKey": kit.SecretScheme(b.Q, "AccessKey", credentialBird),
+		},
+		Provision: provisionBird,
+	}
 }
 
 // Bird's error codes: the vendor documents the bodies but not their code values.

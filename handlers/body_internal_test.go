@@ -164,7 +164,7 @@ func TestEchoPath(t *testing.T) {
 // capture buffer.
 func TestRespondInTurnsAPanicIntoA500(t *testing.T) {
 	e := echo.New()
-	e.HTTPErrorHandler = errorRenderer{log: slog.New(slog.NewTextHandler(io.Discard, nil))}.HTTPErrorHandler
+	e.HTTPErrorHandler = errorRenderer{log: slog.New(slog.NewTextHandler(io.Discard, nil)), apis: registry{adminAPI(nil), SuperOffice{}.API()}}.HTTPErrorHandler
 	for _, handler := range []echo.HandlerFunc{
 		func(echo.Context) error { panic("boom") },
 		func(c echo.Context) error { c.Response().WriteHeader(http.StatusOK); panic("after the header") },

@@ -42,7 +42,9 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 		return nil, err
 	}
 	var list gen.DeliveryList
-	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.ListAccountDeliveriesRow) kit.PageCursor { return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID} })
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.ListAccountDeliveriesRow) kit.PageCursor {
+		return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID}
+	})
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID

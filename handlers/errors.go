@@ -15,16 +15,17 @@ import (
 // errorRenderer writes the errors that arise outside a handler (validation, authentication,
 // routing, panics, unexpected failures) in the documented body of the dialect that was called.
 type errorRenderer struct {
-	log *slog.Logger
+	log  *slog.Logger
+	apis registry
 }
 
 func (r errorRenderer) invalid(c echo.Context, d dialect, fields []kit.FieldError) error {
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Path < fields[j].Path })
-	return apiOf(d).invalid(c, fields)
+	return r.apis.of(d).Invalid(c, fields)
 }
 
 func (r errorRenderer) unauthorized(c echo.Context, d dialect) error {
-	return apiOf(d).unauthorized(c)
+	return r.apis.of(d).Unauthorized(c)
 }
 
 // HTTPErrorHandler renders errors returned by handlers and by Echo itself (unknown routes,
@@ -35,7 +36,7 @@ func (r errorRenderer) HTTPErrorHandler(err error, c echo.Context) {
 	}
 	d := kit.InfoFrom(c.Request().Context()).Dialect
 	if d == "" {
-		d = dialectForPath(c.Request().URL.Path)
+		d = r.apis.forPath(c.Request().URL.Path)
 	}
 	status, message := http.StatusInternalServerError, "internal server error"
 	var he *echo.HTTPError
@@ -51,7 +52,7 @@ func (r errorRenderer) HTTPErrorHandler(err error, c echo.Context) {
 		_ = r.invalid(c, d, []kit.FieldError{{Message: message}})
 		return
 	}
-	if werr := apiOf(d).failure(c, status, message); werr != nil {
+	if werr := r.apis.of(d).Failure(c, status, message); werr != nil {
 		r.log.Error("writing error response", "error", werr)
 	}
 }

@@ -60,18 +60,24 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err := spec.Validate(context.Background(), openapi3.SetRegexCompiler(compileECMAPattern)); err != nil {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
-	errs := errorRenderer{log: log}
 	st := kit.NewStore(cfg.DB, kit.NewTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets))
 	shippingLimit := cfg.ShippingRateLimit
 	if shippingLimit.Requests == 0 {
 		shippingLimit = ShippingDefaultRateLimit
 	}
-	auth := &authenticator{
-		Q:             st.Q,
-		adminDigest:   kit.Digest(cfg.AdminToken),
-		shippingLimit: &rateLimiter{Q: st.Q, limit: shippingLimit, now: time.Now},
-		schemes:       schemesOf(dialectAPIs),
+	targets := cfg.TargetTransport
+	if targets == nil {
+		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
 	}
+	voucherify := Voucherify{Store: st}
+	bird := Bird{Store: st}
+	superOffice := SuperOffice{Store: st, tester: newTargetTester(targets)}
+	shipping := Shipping{Store: st, limit: &rateLimiter{Q: st.Q, limit: shippingLimit, now: time.Now}}
+	arkyn := Arkyn{Store: st}
+	admin := adminAPI(kit.Digest(cfg.AdminToken))
+	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), voucherify.API(), bird.API(), superOffice.API(), shipping.API(), arkyn.API()}
+	errs := errorRenderer{log: log, apis: apis}
+	auth := newAuthenticator(apis)
 	v, err := newValidator(spec, auth, errs)
 	if err != nil {
 		return nil, err
@@ -94,10 +100,6 @@ func New(cfg Config) (*echo.Echo, error) {
 		op.inspector.capture,
 		v.middleware,
 	)
-	targets := cfg.TargetTransport
-	if targets == nil {
-		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
-	}
 	docs, err := newDocs()
 	if err != nil {
 		return nil, err
@@ -105,13 +107,13 @@ func New(cfg Config) (*echo.Echo, error) {
 	server := &Server{
 		Docs:        docs,
 		Health:      Health{conn: cfg.DB},
-		Admin:       Admin{Store: st},
-		Voucherify:  Voucherify{Store: st},
-		Bird:        Bird{Store: st},
-		Arkyn:       Arkyn{Store: st},
-		Shipping:    Shipping{Store: st},
+		Admin:       Admin{Store: st, apis: apis},
+		Voucherify:  voucherify,
+		Bird:        bird,
+		Arkyn:       arkyn,
+		Shipping:    shipping,
 		Ingest:      Ingest{Store: st},
-		SuperOffice: SuperOffice{Store: st, tester: newTargetTester(targets)},
+		SuperOffice: superOffice,
 		Metrics:     op.metrics,
 		Inspector:   op.inspector,
 	}

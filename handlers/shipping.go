@@ -19,6 +19,7 @@ import (
 // Shipping implements 2LM Shipping Channels' webhook subscriptions.
 type Shipping struct {
 	kit.Store
+	limit *rateLimiter
 }
 
 const (

@@ -16,39 +16,41 @@ import (
 )
 
 // shippingAPI words errors as 2LM's Laravel backend does.
-var shippingAPI = dialectAPI{
-	name:         dialectShipping,
-	pathPrefixes: []string{"/v1/"},
-	maxBodyBytes: 64 << 10,
-	invalid: func(c echo.Context, fields []kit.FieldError) error {
-		for _, f := range fields {
-			if f.Rule == "json" {
-				return c.JSON(http.StatusBadRequest, shippingError("bad_request", "The request body is not valid JSON.", http.StatusBadRequest))
+func (s Shipping) API() kit.API {
+	return kit.API{
+		Name:         dialectShipping,
+		PathPrefixes: []string{"/v1/"},
+		MaxBodyBytes: 64 << 10,
+		Invalid: func(c echo.Context, fields []kit.FieldError) error {
+			for _, f := range fields {
+				if f.Rule == "json" {
+					return c.JSON(http.StatusBadRequest, shippingError("bad_request", "The request body is not valid JSON.", http.StatusBadRequest))
+				}
 			}
-		}
-		return c.JSON(http.StatusUnprocessableEntity, shippingInvalid(fields).Body)
-	},
-	unauthorized: func(c echo.Context) error {
-		return c.JSON(http.StatusUnauthorized, shippingError("unauthorized", "Invalid or missing API key.", http.StatusUnauthorized))
-	},
-	failure: func(c echo.Context, status int, message string) error {
-		code := kit.KeyForStatus(status)
-		if status >= 500 {
-			code, message = "server_error", "Something went wrong on our end."
-		}
-		return c.JSON(status, shippingError(code, message, status))
-	},
-	schemes:   map[string]scheme{"shippingApiKey": (*authenticator).shipping},
-	provision: provisionShipping,
-	refused: func(c echo.Context, err error) (bool, error) {
-		switch {
-		case errors.Is(err, kit.ErrReadOnly):
-			return true, c.JSON(http.StatusForbidden, shippingError("forbidden", "This API key is read-only.", http.StatusForbidden))
-		case errors.Is(err, kit.ErrRateLimited):
-			return true, shippingRateLimited(c, kit.InfoFrom(c.Request().Context()).Rate)
-		}
-		return false, nil
-	},
+			return c.JSON(http.StatusUnprocessableEntity, shippingInvalid(fields).Body)
+		},
+		Unauthorized: func(c echo.Context) error {
+			return c.JSON(http.StatusUnauthorized, shippingError("unauthorized", "Invalid or missing API key.", http.StatusUnauthorized))
+		},
+		Failure: func(c echo.Context, status int, message string) error {
+			code := kit.KeyForStatus(status)
+			if status >= 500 {
+				code, message = "server_error", "Something went wrong on our end."
+			}
+			return c.JSON(status, shippingError(code, message, status))
+		},
+		Schemes:   map[string]kit.Scheme{"shippingApiKey": s.apiKey},
+		Provision: provisionShipping,
+		Refused: func(c echo.Context, err error) (bool, error) {
+			switch {
+			case errors.Is(err, kit.ErrReadOnly):
+				return true, c.JSON(http.StatusForbidden, shippingError("forbidden", "This API key is read-only.", http.StatusForbidden))
+			case errors.Is(err, kit.ErrRateLimited):
+				return true, shippingRateLimited(c, kit.InfoFrom(c.Request().Context()).Rate)
+			}
+			return false, nil
+		},
+	}
 }
 
 func shippingRateLimited(c echo.Context, state *kit.RateState) error {
@@ -61,20 +63,20 @@ func shippingRateLimited(c echo.Context, state *kit.RateState) error {
 	return c.JSON(http.StatusTooManyRequests, body)
 }
 
-// shipping authenticates an API key, counts the request against the key's budget (refused
+// apiKey authenticates an API key, counts the request against the key's budget (refused
 // requests included, as the vendor counts them) and keeps read-only keys to reads.
-func (a *authenticator) shipping(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
+func (s Shipping) apiKey(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
 	key, ok := kit.Authorization(req, "Bearer")
 	if !ok {
 		return kit.ErrUnauthenticated
 	}
-	row, err := a.Q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{
+	row, err := s.Q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{
 		Kinds: []string{credentialShipping, credentialShippingRead}, SecretSha256: kit.Digest(key),
 	})
 	if err != nil {
 		return kit.CredentialError(err)
 	}
-	state, err := a.shippingLimit.hit(ctx, kit.Digest(key))
+	state, err := s.limit.hit(ctx, kit.Digest(key))
 	if err != nil {
 		return err
 	}

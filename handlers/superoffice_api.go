@@ -15,35 +15,37 @@ import (
 )
 
 // superOfficeAPI words errors as {Error, ErrorType}, in whatever encoding the client accepts.
-var superOfficeAPI = dialectAPI{
-	name:         dialectSO,
-	pathPrefixes: []string{"/api/v1/"},
-	maxBodyBytes: 256 << 10, // Headers and Properties dictionaries; XML is verbose
-	invalid: func(c echo.Context, fields []kit.FieldError) error {
-		for _, f := range fields {
-			if f.Path == "" && f.Rule == "required" {
-				return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, "Entity to save is not in request body"))
+func (s SuperOffice) API() kit.API {
+	return kit.API{
+		Name:         dialectSO,
+		PathPrefixes: []string{"/api/v1/"},
+		MaxBodyBytes: 256 << 10, // Headers and Properties dictionaries; XML is verbose
+		Invalid: func(c echo.Context, fields []kit.FieldError) error {
+			for _, f := range fields {
+				if f.Path == "" && f.Rule == "required" {
+					return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, "Entity to save is not in request body"))
+				}
 			}
-		}
-		return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, kit.JoinFields(fields)))
-	},
-	unauthorized: func(c echo.Context) error {
-		c.Response().Header().Set("WWW-Authenticate", `Basic realm="SuperOffice"`)
-		return c.JSON(http.StatusUnauthorized, soError(gen.SoErrorErrorTypeUnauthorized, "Authorization has been denied for this request."))
-	},
-	failure: func(c echo.Context, status int, message string) error {
-		return c.JSON(status, soError(soErrorType(status), message))
-	},
-	// NetServer takes JSON, text/json, XML and forms and answers as the client accepts;
-	// member names bind whatever their case.
-	encodings: &encodings{negotiate: negotiate, respond: respondIn, decode: transcodeRequest, canonical: canonicalMembers},
-	schemes:   map[string]scheme{"soBasic": soScheme("soBasic"), "soTicket": soScheme("soTicket"), "soBearer": soScheme("soBearer")},
-	provision: provisionSuperOffice,
+			return c.JSON(http.StatusBadRequest, soError(gen.SoErrorErrorTypeBadRequest, kit.JoinFields(fields)))
+		},
+		Unauthorized: func(c echo.Context) error {
+			c.Response().Header().Set("WWW-Authenticate", `Basic realm="SuperOffice"`)
+			return c.JSON(http.StatusUnauthorized, soError(gen.SoErrorErrorTypeUnauthorized, "Authorization has been denied for this request."))
+		},
+		Failure: func(c echo.Context, status int, message string) error {
+			return c.JSON(status, soError(soErrorType(status), message))
+		},
+		// NetServer takes JSON, text/json, XML and forms and answers as the client accepts;
+		// member names bind whatever their case.
+		Encodings: &kit.Encodings{Negotiate: negotiate, Respond: respondIn, Decode: transcodeRequest, Canonical: canonicalMembers},
+		Schemes:   map[string]kit.Scheme{"soBasic": s.scheme("soBasic"), "soTicket": s.scheme("soTicket"), "soBearer": s.scheme("soBearer")},
+		Provision: provisionSuperOffice,
+	}
 }
 
-func soScheme(name string) scheme {
-	return func(a *authenticator, ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
-		account, err := a.superOffice(ctx, req, name)
+func (s SuperOffice) scheme(name string) kit.Scheme {
+	return func(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
+		account, err := s.authenticate(ctx, req, name)
 		if err != nil {
 			return err
 		}
@@ -96,4 +98,38 @@ func provisionSuperOffice(ctx context.Context, q *db.Queries, account db.Account
 	}
 	out.Superoffice = creds
 	return nil
+}
+
+// superOffice authenticates one of SuperOffice's three schemes; a request carries one of them,
+// so the others fail as unauthenticated and kin-openapi tries the next.
+func (s SuperOffice) authenticate(ctx context.Context, req *http.Request, scheme string) (db.Account, error) {
+	switch scheme { // the three ways one dialect authenticates, not a switch on dialects
+	case "soBasic":
+		user, password, ok := req.BasicAuth()
+		if !ok {
+			return db.Account{}, kit.ErrUnauthenticated
+		}
+		row, err := s.Q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialSOBasic, PublicID: user})
+		if err != nil {
+			return db.Account{}, kit.CredentialError(err)
+		}
+		if !kit.EqualDigest(kit.Digest(password), row.SecretSha256) {
+			return db.Account{}, kit.ErrUnauthenticated
+		}
+		return row.Account, nil
+	case "soTicket":
+		ticket, ok := kit.Authorization(req, "SOTicket")
+		if !ok {
+			return db.Account{}, kit.ErrUnauthenticated
+		}
+		account, err := s.Q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOTicket, SecretSha256: kit.Digest(ticket)})
+		return account, kit.CredentialError(err)
+	default:
+		token, ok := kit.Authorization(req, "Bearer")
+		if !ok {
+			return db.Account{}, kit.ErrUnauthenticated
+		}
+		account, err := s.Q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOBearer, SecretSha256: kit.Digest(token)})
+		return account, kit.CredentialError(err)
+	}
 }

@@ -71,10 +71,10 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		info := &kit.RequestInfo{Dialect: operationDialect(route.Operation), RequestID: kit.RequestID(c), BaseURL: c.Scheme() + "://" + req.Host}
 		req = req.WithContext(kit.WithRequestInfo(req.Context(), info))
 		c.SetRequest(req)
-		if enc := apiOf(info.Dialect).encodings; enc != nil {
+		if enc := v.errors.apis.of(info.Dialect).Encodings; enc != nil {
 			// Everything between the client's encoding and the handler is JSON.
-			if mediaType := enc.negotiate(req.Header.Get("Accept")); mediaType != "application/json" {
-				return enc.respond(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, route, pathParams, info, next) })
+			if mediaType := enc.Negotiate(req.Header.Get("Accept")); mediaType != "application/json" {
+				return enc.Respond(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, route, pathParams, info, next) })
 			}
 		}
 		return v.validate(c, req, route, pathParams, info, next)
@@ -122,7 +122,7 @@ func (v *validator) validate(c echo.Context, req *http.Request, route *routers.R
 // admitBody reads the body within the dialect's limit, turns SuperOffice's other encodings
 // into JSON, and refuses JSON that no schema should be asked to judge.
 func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.Route, d dialect) ([]kit.FieldError, error) {
-	body, err := readBody(c.Response().Writer, req, bodyLimit(d))
+	body, err := readBody(c.Response().Writer, req, v.errors.apis.of(d).MaxBodyBytes)
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
@@ -130,9 +130,9 @@ func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.
 		return []kit.FieldError{{Message: errBodyUnread.Error(), Rule: "json"}}, nil
 	}
 	replaceBody(req, body)
-	enc := apiOf(d).encodings
+	enc := v.errors.apis.of(d).Encodings
 	if enc != nil {
-		if err := enc.decode(req, route); err != nil {
+		if err := enc.Decode(req, route); err != nil {
 			return []kit.FieldError{{Message: err.Error()}}, nil
 		}
 		if body, err = io.ReadAll(req.Body); err != nil {
@@ -147,8 +147,8 @@ func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.
 			return []kit.FieldError{{Message: err.Error()}}, nil
 		}
 	}
-	if enc != nil && enc.canonical != nil {
-		if err := enc.canonical(req, route); err != nil {
+	if enc != nil && enc.Canonical != nil {
+		if err := enc.Canonical(req, route); err != nil {
 			return []kit.FieldError{{Message: err.Error()}}, nil
 		}
 	}
@@ -199,7 +199,7 @@ func securityOf(route *routers.Route) openapi3.SecurityRequirements {
 func (v *validator) reject(c echo.Context, d dialect, err error) error {
 	var security *openapi3filter.SecurityRequirementsError
 	if errors.As(err, &security) {
-		refused := apiOf(d).refused
+		refused := v.errors.apis.of(d).Refused
 		for _, e := range security.Errors {
 			if errors.Is(e, kit.ErrUnauthenticated) {
 				continue

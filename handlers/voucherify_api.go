@@ -15,34 +15,36 @@ import (
 )
 
 // voucherifyAPI words errors as Voucherify's Management API does.
-var voucherifyAPI = dialectAPI{
-	name:         dialectVoucherify,
-	pathPrefixes: []string{"/management/"},
-	maxBodyBytes: 64 << 10,
-	invalid: func(c echo.Context, fields []kit.FieldError) error {
-		return c.JSON(http.StatusBadRequest, voucherifyInvalidPayload(kit.RequestID(c), fields))
-	},
-	unauthorized: func(c echo.Context) error { return c.JSON(http.StatusUnauthorized, voucherifyUnauthorized()) },
-	failure: func(c echo.Context, status int, _ string) error {
-		return c.JSON(status, gen.Error{Code: status, Key: kit.Ptr(kit.KeyForStatus(status)), Message: http.StatusText(status), RequestId: kit.Ptr(kit.RequestID(c))})
-	},
-	schemes: map[string]scheme{
-		"X-Management-Id":    func(*authenticator, context.Context, *http.Request, *kit.RequestInfo) error { return nil }, // checked with the token
-		"X-Management-Token": (*authenticator).voucherifyToken,
-	},
-	provision: provisionVoucherify,
-	refused: func(c echo.Context, err error) (bool, error) {
-		if !errors.Is(err, kit.ErrFeatureMissing) {
-			return false, nil
-		}
-		return true, c.JSON(http.StatusPaymentRequired, voucherifyPaymentRequired())
-	},
+func (v Voucherify) API() kit.API {
+	return kit.API{
+		Name:         dialectVoucherify,
+		PathPrefixes: []string{"/management/"},
+		MaxBodyBytes: 64 << 10,
+		Invalid: func(c echo.Context, fields []kit.FieldError) error {
+			return c.JSON(http.StatusBadRequest, voucherifyInvalidPayload(kit.RequestID(c), fields))
+		},
+		Unauthorized: func(c echo.Context) error { return c.JSON(http.StatusUnauthorized, voucherifyUnauthorized()) },
+		Failure: func(c echo.Context, status int, _ string) error {
+			return c.JSON(status, gen.Error{Code: status, Key: kit.Ptr(kit.KeyForStatus(status)), Message: http.StatusText(status), RequestId: kit.Ptr(kit.RequestID(c))})
+		},
+		Schemes: map[string]kit.Scheme{
+			"X-Management-Id":    func(context.Context, *http.Request, *kit.RequestInfo) error { return nil }, // checked with the token
+			"X-Management-Token": v.managementToken,
+		},
+		Provision: provisionVoucherify,
+		Refused: func(c echo.Context, err error) (bool, error) {
+			if !errors.Is(err, kit.ErrFeatureMissing) {
+				return false, nil
+			}
+			return true, c.JSON(http.StatusPaymentRequired, voucherifyPaymentRequired())
+		},
+	}
 }
 
-// voucherifyToken authenticates X-Management-Id with X-Management-Token; an account without the
+// managementToken authenticates X-Management-Id with X-Management-Token; an account without the
 // Management API feature is known but refused (402).
-func (a *authenticator) voucherifyToken(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
-	account, err := a.voucherify(ctx, req.Header.Get("X-Management-Id"), req.Header.Get("X-Management-Token"))
+func (v Voucherify) managementToken(ctx context.Context, req *http.Request, info *kit.RequestInfo) error {
+	account, err := v.credential(ctx, req.Header.Get("X-Management-Id"), req.Header.Get("X-Management-Token"))
 	if err != nil {
 		return err
 	}
@@ -112,4 +114,19 @@ func provisionVoucherify(ctx context.Context, q *db.Queries, account db.Account,
 	}
 	out.Voucherify = creds
 	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialVoucherify, PublicID: creds.ManagementId, SecretSha256: kit.Digest(creds.ManagementToken)})
+}
+
+// credential finds the account of a management id and token.
+func (v Voucherify) credential(ctx context.Context, id, token string) (db.Account, error) {
+	if id == "" || token == "" {
+		return db.Account{}, kit.ErrUnauthenticated
+	}
+	row, err := v.Q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialVoucherify, PublicID: id})
+	if err != nil {
+		return db.Account{}, kit.CredentialError(err)
+	}
+	if !kit.EqualDigest(kit.Digest(token), row.SecretSha256) {
+		return db.Account{}, kit.ErrUnauthenticated
+	}
+	return row.Account, nil
 }
