@@ -11,7 +11,6 @@ const (
 	dialectVoucherify dialect = "voucherify"
 	dialectBird       dialect = "bird"
 	dialectArkyn      dialect = "arkyn"
-	dialectShipping   dialect = "shipping"
 	dialectSO         dialect = "superoffice"
 	dialectIngest     dialect = "ingest"
 	dialectInspector  dialect = "inspector"

@@ -131,17 +131,6 @@ func toArkynWebhook(s db.Subscription, source db.Scope) gen.ArkynWebhook {
 	}
 }
 
-func toShippingSubscription(s db.Subscription) gen.ShippingWebhookSubscription {
-	events := make([]gen.ShippingWebhookEvent, len(s.Events))
-	for i, e := range s.Events {
-		events[i] = gen.ShippingWebhookEvent(e)
-	}
-	return gen.ShippingWebhookSubscription{
-		Id: s.ExternalID, Name: s.Name, Url: s.Url, Events: events, Secret: shippingMaskedSecret,
-		Active: s.Status == kit.StatusActive, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
-	}
-}
-
 func soState(status string) gen.WebhookState {
 	switch status {
 	case kit.StatusActive:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/handlers/kit"
+	"github.com/webhookd/webhookd/handlers/shipping"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -29,7 +30,7 @@ type Config struct {
 	AdminToken string
 	Logger     *slog.Logger
 	// ShippingRateLimit is each Shipping API key's budget; zero means the vendor's 100 an hour.
-	ShippingRateLimit RateLimit
+	ShippingRateLimit shipping.RateLimit
 	// TargetTransport carries calls to webhook targets (SuperOffice's POST /Test); nil means
 	// delivery.NewTransport(AllowedTargets, nil), which reaches only public addresses and these.
 	TargetTransport http.RoundTripper
@@ -61,10 +62,6 @@ func New(cfg Config) (*echo.Echo, error) {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
 	st := kit.NewStore(cfg.DB, kit.NewTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets))
-	shippingLimit := cfg.ShippingRateLimit
-	if shippingLimit.Requests == 0 {
-		shippingLimit = ShippingDefaultRateLimit
-	}
 	targets := cfg.TargetTransport
 	if targets == nil {
 		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
@@ -72,10 +69,10 @@ func New(cfg Config) (*echo.Echo, error) {
 	voucherify := Voucherify{Store: st}
 	bird := Bird{Store: st}
 	superOffice := SuperOffice{Store: st, tester: newTargetTester(targets)}
-	shipping := Shipping{Store: st, limit: &rateLimiter{Q: st.Q, limit: shippingLimit, now: time.Now}}
+	ship := shipping.New(st, cfg.ShippingRateLimit)
 	arkyn := Arkyn{Store: st}
 	admin := adminAPI(kit.Digest(cfg.AdminToken))
-	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), voucherify.API(), bird.API(), superOffice.API(), shipping.API(), arkyn.API()}
+	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), voucherify.API(), bird.API(), superOffice.API(), ship.API(), arkyn.API()}
 	errs := errorRenderer{log: log, apis: apis}
 	auth := newAuthenticator(apis)
 	v, err := newValidator(spec, auth, errs)
@@ -111,7 +108,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Voucherify:  voucherify,
 		Bird:        bird,
 		Arkyn:       arkyn,
-		Shipping:    shipping,
+		Shipping:    ship,
 		Ingest:      Ingest{Store: st},
 		SuperOffice: superOffice,
 		Metrics:     op.metrics,

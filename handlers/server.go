@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers/shipping"
 )
 
 // Server answers every operation of openapi.yaml.
@@ -14,7 +15,7 @@ type Server struct {
 	Voucherify
 	Bird
 	Arkyn
-	Shipping
+	shipping.Shipping
 	SuperOffice
 	Ingest
 	Metrics

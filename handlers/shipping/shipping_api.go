@@ -1,4 +1,4 @@
-package handlers
+package shipping
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // shippingAPI words errors as 2LM's Laravel backend does.
 func (s Shipping) API() kit.API {
 	return kit.API{
-		Name:         dialectShipping,
+		Name:         Dialect,
 		PathPrefixes: []string{"/v1/"},
 		MaxBodyBytes: 64 << 10,
 		Invalid: func(c echo.Context, fields []kit.FieldError) error {

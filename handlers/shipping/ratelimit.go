@@ -1,4 +1,4 @@
-package handlers
+package shipping
 
 import (
 	"context"
@@ -18,8 +18,8 @@ type RateLimit struct {
 	Window   time.Duration
 }
 
-// ShippingDefaultRateLimit is 2LM's documented limit for webhook management: 100 an hour per key.
-var ShippingDefaultRateLimit = RateLimit{Requests: 100, Window: time.Hour}
+// DefaultRateLimit is 2LM's documented limit for webhook management: 100 an hour per key.
+var DefaultRateLimit = RateLimit{Requests: 100, Window: time.Hour}
 
 // ParseRateLimit reads "100/1h" (requests per Go duration).
 func ParseRateLimit(s string) (RateLimit, error) {

@@ -1,4 +1,6 @@
-package handlers
+// Package shipping is 2LM Shipping Channels' webhook subscriptions API: Laravel-style bodies
+// and errors, API keys (one read-only) and per-key request budgets counted in PostgreSQL.
+package shipping
 
 import (
 	"context"
@@ -7,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/webhookd/webhookd/handlers/kit"
 
@@ -22,9 +25,20 @@ type Shipping struct {
 	limit *rateLimiter
 }
 
+// Dialect is the shipping tag of openapi.yaml.
+const Dialect kit.Dialect = "shipping"
+
+// New serves Shipping on st, with limit as each API key's request budget (zero: the vendor's).
+func New(st kit.Store, limit RateLimit) Shipping {
+	if limit.Requests == 0 {
+		limit = DefaultRateLimit
+	}
+	return Shipping{Store: st, limit: &rateLimiter{Q: st.Q, limit: limit, now: time.Now}}
+}
+
 const (
 	scopeShipping           = "shipping"
-	dialectShippingWebhook  = "shipping"
+	DialectWebhook          = "shipping"
 	credentialShipping      = "shipping"
 	credentialShippingRead  = "shipping_ro"
 	shippingDefaultPageSize = 15
@@ -46,7 +60,7 @@ func (s Shipping) ShippingCreateWebhookSubscription(ctx context.Context, req gen
 		secret = kit.NewSecret()
 	}
 	row, err := s.Q.CreateSubscription(ctx, db.CreateSubscriptionParams{
-		AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: dialectShippingWebhook,
+		AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: DialectWebhook,
 		ExternalID: "wh_" + kit.RandomAlphanumeric(24), Name: req.Body.Name, Url: req.Body.Url,
 		Events: kit.EventNames(req.Body.Events), Filters: db.JSON(`[]`),
 		Status: kit.ActiveStatus(req.Body.Active == nil || *req.Body.Active), Secret: secret,
@@ -173,7 +187,7 @@ func shippingSubscription(ctx context.Context, id string) db.GetScopedSubscripti
 	account := kit.AccountFrom(ctx)
 	return db.GetScopedSubscriptionParams{
 		ScopeDialect: scopeShipping, ScopeExternalID: account.ID.String(), AccountID: account.ID,
-		Dialect: dialectShippingWebhook, ExternalID: id,
+		Dialect: DialectWebhook, ExternalID: id,
 	}
 }
 
@@ -280,4 +294,15 @@ func laravelMessage(field string, f kit.FieldError) string {
 		return f.Message
 	}
 	return "The " + name + " " + f.Message + "."
+}
+
+func toShippingSubscription(s db.Subscription) gen.ShippingWebhookSubscription {
+	events := make([]gen.ShippingWebhookEvent, len(s.Events))
+	for i, e := range s.Events {
+		events[i] = gen.ShippingWebhookEvent(e)
+	}
+	return gen.ShippingWebhookSubscription{
+		Id: s.ExternalID, Name: s.Name, Url: s.Url, Events: events, Secret: shippingMaskedSecret,
+		Active: s.Status == kit.StatusActive, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
 }
