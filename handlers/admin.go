@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/webhookd/webhookd/handlers/kit"
+	"github.com/webhookd/webhookd/handlers/voucherify"
 
 	"github.com/google/uuid"
 
@@ -25,8 +26,7 @@ type Admin struct {
 
 // Scope dialects as stored in the scopes table.
 const (
-	scopeVoucherifyProject = "voucherify"
-	scopeBirdWorkspace     = "bird"
+	scopeBirdWorkspace = "bird"
 )
 
 // AdminCreateAccount creates an account with one scope per dialect and returns its secrets,
@@ -102,7 +102,7 @@ func (a Admin) AdminUpdateAccount(ctx context.Context, req gen.AdminUpdateAccoun
 }
 
 func (a Admin) accountView(ctx context.Context, account db.Account) (gen.Account, error) {
-	projects, err := a.Q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeVoucherifyProject})
+	projects, err := a.Q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: voucherify.ScopeDialect})
 	if err != nil {
 		return gen.Account{}, err
 	}

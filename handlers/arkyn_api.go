@@ -15,7 +15,7 @@ import (
 	"github.com/webhookd/webhookd/gen"
 )
 
-// arkynAPI words errors as Arkyn's backend (@arkyn/server) renders them.
+// API declares the dialect to the front door; errors are worded as Arkyn's backend (@arkyn/server) renders them.
 func (a Arkyn) API() kit.API {
 	return kit.API{
 		Name:         dialectArkyn,

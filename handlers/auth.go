@@ -11,8 +11,7 @@ import (
 
 // Credential kinds as stored in the credentials table.
 const (
-	credentialVoucherify = "voucherify"
-	credentialBird       = "bird"
+	credentialBird = "bird"
 )
 
 // authenticator implements every security scheme of openapi.yaml. On success it records the

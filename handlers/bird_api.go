@@ -14,7 +14,7 @@ import (
 	"github.com/webhookd/webhookd/gen"
 )
 
-// birdAPI words errors as Bird's Notifications API does.
+// API declares the dialect to the front door; errors are worded as Bird's Notifications API does.
 func (b Bird) API() kit.API {
 	return kit.API{
 		Name:         dialectBird,

@@ -6,12 +6,11 @@ import "github.com/webhookd/webhookd/handlers/kit"
 type dialect = kit.Dialect
 
 const (
-	dialectSystem     dialect = "system"
-	dialectAdmin      dialect = "admin"
-	dialectVoucherify dialect = "voucherify"
-	dialectBird       dialect = "bird"
-	dialectArkyn      dialect = "arkyn"
-	dialectSO         dialect = "superoffice"
-	dialectIngest     dialect = "ingest"
-	dialectInspector  dialect = "inspector"
+	dialectSystem    dialect = "system"
+	dialectAdmin     dialect = "admin"
+	dialectBird      dialect = "bird"
+	dialectArkyn     dialect = "arkyn"
+	dialectSO        dialect = "superoffice"
+	dialectIngest    dialect = "ingest"
+	dialectInspector dialect = "inspector"
 )

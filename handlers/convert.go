@@ -35,21 +35,6 @@ func toAccount(a db.Account, project, workspace db.Scope) gen.Account {
 	}
 }
 
-func toVoucherifyWebhook(s db.Subscription) gen.ManagementProjectsWebhook {
-	events := make([]gen.ManagementProjectsWebhookEvent, len(s.Events))
-	for i, e := range s.Events {
-		events[i] = gen.ManagementProjectsWebhookEvent(e)
-	}
-	return gen.ManagementProjectsWebhook{
-		Id:        s.ExternalID,
-		Object:    gen.ManagementProjectsWebhookObjectWebhook,
-		CreatedAt: s.CreatedAt.UTC(),
-		TargetUrl: s.Url,
-		Events:    events,
-		Active:    s.Status == kit.StatusActive,
-	}
-}
-
 // eventFilter is the stored form of a key/value filter, shared by every dialect that has them.
 type eventFilter struct {
 	Key   string `json:"key"`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/webhookd/webhookd/handlers/kit"
+	"github.com/webhookd/webhookd/handlers/voucherify"
 
 	"github.com/google/uuid"
 
@@ -65,7 +66,7 @@ func (i Ingest) scope(ctx context.Context, accountID uuid.UUID, sc *gen.IngestSc
 	var dialect, id, what string
 	switch {
 	case sc.VoucherifyProjectId != nil:
-		dialect, id, what = scopeVoucherifyProject, *sc.VoucherifyProjectId, "Voucherify project"
+		dialect, id, what = voucherify.ScopeDialect, *sc.VoucherifyProjectId, "Voucherify project"
 	case sc.BirdWorkspaceId != nil:
 		dialect, id, what = scopeBirdWorkspace, sc.BirdWorkspaceId.String(), "Bird workspace"
 	case sc.ArkynTrafficSourceId != nil:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/webhookd/webhookd/handlers/kit"
 	"github.com/webhookd/webhookd/handlers/shipping"
+	"github.com/webhookd/webhookd/handlers/voucherify"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -66,13 +67,13 @@ func New(cfg Config) (*echo.Echo, error) {
 	if targets == nil {
 		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
 	}
-	voucherify := Voucherify{Store: st}
+	vouch := voucherify.Voucherify{Store: st}
 	bird := Bird{Store: st}
 	superOffice := SuperOffice{Store: st, tester: newTargetTester(targets)}
 	ship := shipping.New(st, cfg.ShippingRateLimit)
 	arkyn := Arkyn{Store: st}
 	admin := adminAPI(kit.Digest(cfg.AdminToken))
-	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), voucherify.API(), bird.API(), superOffice.API(), ship.API(), arkyn.API()}
+	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), vouch.API(), bird.API(), superOffice.API(), ship.API(), arkyn.API()}
 	errs := errorRenderer{log: log, apis: apis}
 	auth := newAuthenticator(apis)
 	v, err := newValidator(spec, auth, errs)
@@ -105,7 +106,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Docs:        docs,
 		Health:      Health{conn: cfg.DB},
 		Admin:       Admin{Store: st, apis: apis},
-		Voucherify:  voucherify,
+		Voucherify:  vouch,
 		Bird:        bird,
 		Arkyn:       arkyn,
 		Shipping:    ship,

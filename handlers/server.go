@@ -5,6 +5,7 @@ package handlers
 import (
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/handlers/shipping"
+	"github.com/webhookd/webhookd/handlers/voucherify"
 )
 
 // Server answers every operation of openapi.yaml.
@@ -12,7 +13,7 @@ type Server struct {
 	Health
 	Docs
 	Admin
-	Voucherify
+	voucherify.Voucherify
 	Bird
 	Arkyn
 	shipping.Shipping

@@ -14,7 +14,7 @@ import (
 	"github.com/webhookd/webhookd/gen"
 )
 
-// superOfficeAPI words errors as {Error, ErrorType}, in whatever encoding the client accepts.
+// API declares the dialect to the front door: errors as {Error, ErrorType}, in whatever encoding the client accepts.
 func (s SuperOffice) API() kit.API {
 	return kit.API{
 		Name:         dialectSO,

@@ -15,7 +15,7 @@ import (
 	"github.com/webhookd/webhookd/gen"
 )
 
-// shippingAPI words errors as 2LM's Laravel backend does.
+// API declares the dialect to the front door; errors are worded as 2LM's Laravel backend does.
 func (s Shipping) API() kit.API {
 	return kit.API{
 		Name:         Dialect,

@@ -1,4 +1,7 @@
-package handlers
+// Package voucherify is Voucherify's Management API for project webhooks: X-Management-Id and
+// -Token, its error bodies (e_400_invalid_payload, 402 without the Management API feature), and
+// webhook ids shaped like its own.
+package voucherify
 
 import (
 	"context"
@@ -16,7 +19,15 @@ type Voucherify struct {
 	kit.Store
 }
 
-const dialectVoucherifyWebhook = "voucherify"
+const (
+	// Dialect is the voucherify tag of openapi.yaml.
+	Dialect kit.Dialect = "voucherify"
+	// ScopeDialect marks a Voucherify project in the scopes table.
+	ScopeDialect = "voucherify"
+	// dialectVoucherifyWebhook marks a webhook in the subscriptions table.
+	dialectVoucherifyWebhook = "voucherify"
+	credentialVoucherify     = "voucherify"
+)
 
 // VoucherifyCreateWebhook answers 200, as Voucherify does, with the new configuration.
 func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.VoucherifyCreateWebhookRequestObject) (gen.VoucherifyCreateWebhookResponseObject, error) {
@@ -32,7 +43,7 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 	}
 	active := req.Body.Active == nil || *req.Body.Active
 	row, err := v.Q.CreateScopedSubscription(ctx, db.CreateScopedSubscriptionParams{
-		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: req.ProjectId, AccountID: kit.AccountFrom(ctx).ID,
+		ScopeDialect: ScopeDialect, ScopeExternalID: req.ProjectId, AccountID: kit.AccountFrom(ctx).ID,
 		Dialect:    dialectVoucherifyWebhook,
 		ExternalID: "wh_" + kit.RandomAlphanumeric(24),
 		Url:        req.Body.TargetUrl,
@@ -55,7 +66,7 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 // paginate this list.
 func (v Voucherify) VoucherifyListWebhooks(ctx context.Context, req gen.VoucherifyListWebhooksRequestObject) (gen.VoucherifyListWebhooksResponseObject, error) {
 	rows, err := v.Q.ListScopedSubscriptions(ctx, db.ListScopedSubscriptionsParams{
-		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: req.ProjectId, AccountID: kit.AccountFrom(ctx).ID,
+		ScopeDialect: ScopeDialect, ScopeExternalID: req.ProjectId, AccountID: kit.AccountFrom(ctx).ID,
 	})
 	if err != nil {
 		return nil, err
@@ -137,7 +148,7 @@ func (v Voucherify) VoucherifyDeleteWebhook(ctx context.Context, req gen.Voucher
 // scoped names the caller's webhook of a project.
 func (v Voucherify) scoped(ctx context.Context, projectID, webhookID string) db.GetScopedSubscriptionParams {
 	return db.GetScopedSubscriptionParams{
-		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: projectID, AccountID: kit.AccountFrom(ctx).ID,
+		ScopeDialect: ScopeDialect, ScopeExternalID: projectID, AccountID: kit.AccountFrom(ctx).ID,
 		Dialect: dialectVoucherifyWebhook, ExternalID: webhookID,
 	}
 }
@@ -149,7 +160,7 @@ func (e *voucherifyMissing) Error() string { return *e.body.Details }
 
 // project finds the caller's project; another account's project is reported as missing.
 func (v Voucherify) project(ctx context.Context, projectID string) (db.Scope, error) {
-	scope, err := v.Q.GetScope(ctx, db.GetScopeParams{Dialect: scopeVoucherifyProject, ExternalID: projectID, AccountID: kit.AccountFrom(ctx).ID})
+	scope, err := v.Q.GetScope(ctx, db.GetScopeParams{Dialect: ScopeDialect, ExternalID: projectID, AccountID: kit.AccountFrom(ctx).ID})
 	if err := kit.NotFound(err, "project"); errors.Is(err, kit.ErrNotFound) {
 		return db.Scope{}, &voucherifyMissing{voucherifyNotFound(kit.RequestIDFrom(ctx), "project", projectID)}
 	} else if err != nil {
@@ -192,4 +203,19 @@ func checkVoucherifyWebhook(targets kit.TargetPolicy, targetURL string, events [
 		fields = append(fields, kit.FieldError{Path: "events", Message: "must list at least one event"})
 	}
 	return fields
+}
+
+func toVoucherifyWebhook(s db.Subscription) gen.ManagementProjectsWebhook {
+	events := make([]gen.ManagementProjectsWebhookEvent, len(s.Events))
+	for i, e := range s.Events {
+		events[i] = gen.ManagementProjectsWebhookEvent(e)
+	}
+	return gen.ManagementProjectsWebhook{
+		Id:        s.ExternalID,
+		Object:    gen.ManagementProjectsWebhookObjectWebhook,
+		CreatedAt: s.CreatedAt.UTC(),
+		TargetUrl: s.Url,
+		Events:    events,
+		Active:    s.Status == kit.StatusActive,
+	}
 }

@@ -1,4 +1,4 @@
-package handlers
+package voucherify
 
 import (
 	"context"
@@ -14,10 +14,10 @@ import (
 	"github.com/webhookd/webhookd/gen"
 )
 
-// voucherifyAPI words errors as Voucherify's Management API does.
+// API declares the dialect to the front door; errors are worded as Voucherify's Management API does.
 func (v Voucherify) API() kit.API {
 	return kit.API{
-		Name:         dialectVoucherify,
+		Name:         Dialect,
 		PathPrefixes: []string{"/management/"},
 		MaxBodyBytes: 64 << 10,
 		Invalid: func(c echo.Context, fields []kit.FieldError) error {
@@ -105,7 +105,7 @@ func provisionVoucherify(ctx context.Context, q *db.Queries, account db.Account,
 		ProjectId: "proj_" + kit.RandomAlphanumeric(8), ManagementId: "mgmt_" + kit.RandomAlphanumeric(20),
 		ManagementToken: kit.NewSecret(), WebhookSecret: kit.NewSecret(),
 	}
-	project, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeVoucherifyProject, ExternalID: creds.ProjectId, Name: account.Name})
+	project, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: ScopeDialect, ExternalID: creds.ProjectId, Name: account.Name})
 	if err != nil {
 		return err
 	}
