@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/webhookd/webhookd/handlers/kit"
-	"github.com/webhookd/webhookd/handlers/voucherify"
 
 	"github.com/google/uuid"
 
@@ -102,37 +99,21 @@ func (a Admin) AdminUpdateAccount(ctx context.Context, req gen.AdminUpdateAccoun
 }
 
 func (a Admin) accountView(ctx context.Context, account db.Account) (gen.Account, error) {
-	projects, err := a.Q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: voucherify.ScopeDialect})
-	if err != nil {
-		return gen.Account{}, err
+	view := gen.Account{
+		Id: account.ID, Name: account.Name, Features: gen.Features{ManagementApi: kit.Ptr(account.ManagementApi)},
+		CreatedAt: account.CreatedAt.UTC(), UpdatedAt: account.UpdatedAt.UTC(),
 	}
-	workspaces, err := a.Q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeBirdWorkspace})
-	if err != nil {
-		return gen.Account{}, err
+	for _, api := range a.apis {
+		if api.Identify == nil {
+			continue
+		}
+		if err := api.Identify(ctx, a.Q, account, &view); err != nil {
+			return gen.Account{}, fmt.Errorf("account %s in %s: %w", account.ID, api.Name, err)
+		}
 	}
-	if len(projects) == 0 || len(workspaces) == 0 {
-		return gen.Account{}, fmt.Errorf("account %s has no project or workspace", account.ID)
-	}
-	email, err := a.Q.GetCredentialPublicID(ctx, db.GetCredentialPublicIDParams{AccountID: account.ID, Kind: credentialArkynPassword})
-	if err != nil {
-		return gen.Account{}, fmt.Errorf("account %s arkyn user: %w", account.ID, err)
-	}
-	so, err := a.Q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
-	if err != nil {
-		return gen.Account{}, fmt.Errorf("account %s SuperOffice user: %w", account.ID, err)
-	}
-	view := toAccount(account, projects[0], workspaces[0])
-	view.Arkyn = gen.ArkynIdentity{Email: email, UserId: account.ID}
-	associateID, _ := strconv.Atoi(so.ParentID)
-	view.Superoffice = gen.SuperOfficeIdentity{Username: so.Name, AssociateId: int32(associateID)}
 	return view, nil
 }
 
 func accountNotFound() gen.AdminNotFoundJSONResponse {
 	return gen.AdminNotFoundJSONResponse{Code: "not_found", Message: "account not found"}
-}
-
-// arkynEmail makes a unique login for an account's Arkyn user.
-func arkynEmail(accountName string) string {
-	return kit.Slug(accountName) + "." + strings.ToLower(kit.RandomAlphanumeric(8)) + "@arkyn.example.com"
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -37,6 +38,7 @@ func (b Bird) API() kit.API {
 			"accessKey": kit.SecretScheme(b.Q, "AccessKey", credentialBird),
 		},
 		Provision: provisionBird,
+		Identify:  identifyBird,
 	}
 }
 
@@ -80,4 +82,17 @@ func provisionBird(ctx context.Context, q *db.Queries, account db.Account, out *
 	}
 	out.Bird = creds
 	return q.CreateCredential(ctx, db.CreateCredentialParams{AccountID: account.ID, Kind: credentialBird, SecretSha256: kit.Digest(creds.AccessKey)})
+}
+
+// identifyBird shows the account's workspace and its organization.
+func identifyBird(ctx context.Context, q *db.Queries, account db.Account, view *gen.Account) error {
+	workspaces, err := q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeBirdWorkspace})
+	if err != nil {
+		return err
+	}
+	if len(workspaces) == 0 {
+		return errors.New("no workspace")
+	}
+	view.Bird = gen.BirdIdentity{OrganizationId: uuid.MustParse(workspaces[0].ParentID), WorkspaceId: uuid.MustParse(workspaces[0].ExternalID)}
+	return nil
 }

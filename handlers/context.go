@@ -9,7 +9,6 @@ const (
 	dialectSystem    dialect = "system"
 	dialectAdmin     dialect = "admin"
 	dialectBird      dialect = "bird"
-	dialectArkyn     dialect = "arkyn"
 	dialectSO        dialect = "superoffice"
 	dialectIngest    dialect = "ingest"
 	dialectInspector dialect = "inspector"

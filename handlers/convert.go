@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/webhookd/webhookd/handlers/kit"
 
@@ -19,21 +18,6 @@ import (
 
 // Conversions between database rows and wire types live here, so that neither leaks into the
 // other's layer.
-
-func toAccount(a db.Account, project, workspace db.Scope) gen.Account {
-	return gen.Account{
-		Id:         a.ID,
-		Name:       a.Name,
-		Features:   gen.Features{ManagementApi: kit.Ptr(a.ManagementApi)},
-		CreatedAt:  a.CreatedAt.UTC(),
-		UpdatedAt:  a.UpdatedAt.UTC(),
-		Voucherify: gen.VoucherifyIdentity{ProjectId: project.ExternalID},
-		Bird: gen.BirdIdentity{
-			OrganizationId: uuid.MustParse(workspace.ParentID),
-			WorkspaceId:    uuid.MustParse(workspace.ExternalID),
-		},
-	}
-}
 
 // eventFilter is the stored form of a key/value filter, shared by every dialect that has them.
 type eventFilter struct {
@@ -96,24 +80,6 @@ func birdFilters(filters []gen.WebhookEventFilter) []eventFilter {
 		}
 	}
 	return out
-}
-
-func toArkynTrafficSource(s db.Scope) gen.ArkynTrafficSource {
-	return gen.ArkynTrafficSource{
-		Id: uuid.MustParse(s.ExternalID), Name: s.Name, TrafficDomain: s.Domain, UserId: s.AccountID,
-		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
-	}
-}
-
-func toArkynWebhook(s db.Subscription, source db.Scope) gen.ArkynWebhook {
-	channel := nullable.NewNullNullable[string]()
-	if id, ok := strings.CutPrefix(s.Url, discordURLPrefix); ok {
-		channel = nullable.NewNullableWithValue(id)
-	}
-	return gen.ArkynWebhook{
-		Id: s.ExternalID, DiscordChannelId: channel, TrafficSourceId: uuid.MustParse(source.ExternalID),
-		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
-	}
 }
 
 func soState(status string) gen.WebhookState {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/webhookd/webhookd/handlers/arkyn"
 	"github.com/webhookd/webhookd/handlers/kit"
 	"github.com/webhookd/webhookd/handlers/voucherify"
 
@@ -70,7 +71,7 @@ func (i Ingest) scope(ctx context.Context, accountID uuid.UUID, sc *gen.IngestSc
 	case sc.BirdWorkspaceId != nil:
 		dialect, id, what = scopeBirdWorkspace, sc.BirdWorkspaceId.String(), "Bird workspace"
 	case sc.ArkynTrafficSourceId != nil:
-		dialect, id, what = scopeArkynTrafficSource, sc.ArkynTrafficSourceId.String(), "Arkyn traffic source"
+		dialect, id, what = arkyn.ScopeDialect, sc.ArkynTrafficSourceId.String(), "Arkyn traffic source"
 	default:
 		return db.Scope{}, &ingestScopeMissing{"project, workspace or traffic source named"}
 	}

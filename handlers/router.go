@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/arkyn"
 	"github.com/webhookd/webhookd/handlers/kit"
 	"github.com/webhookd/webhookd/handlers/shipping"
 	"github.com/webhookd/webhookd/handlers/voucherify"
@@ -71,9 +72,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	bird := Bird{Store: st}
 	superOffice := SuperOffice{Store: st, tester: newTargetTester(targets)}
 	ship := shipping.New(st, cfg.ShippingRateLimit)
-	arkyn := Arkyn{Store: st}
+	ark := arkyn.Arkyn{Store: st}
 	admin := adminAPI(kit.Digest(cfg.AdminToken))
-	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), vouch.API(), bird.API(), superOffice.API(), ship.API(), arkyn.API()}
+	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), vouch.API(), bird.API(), superOffice.API(), ship.API(), ark.API()}
 	errs := errorRenderer{log: log, apis: apis}
 	auth := newAuthenticator(apis)
 	v, err := newValidator(spec, auth, errs)
@@ -108,7 +109,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Admin:       Admin{Store: st, apis: apis},
 		Voucherify:  vouch,
 		Bird:        bird,
-		Arkyn:       arkyn,
+		Arkyn:       ark,
 		Shipping:    ship,
 		Ingest:      Ingest{Store: st},
 		SuperOffice: superOffice,

@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers/arkyn"
 	"github.com/webhookd/webhookd/handlers/shipping"
 	"github.com/webhookd/webhookd/handlers/voucherify"
 )
@@ -15,7 +16,7 @@ type Server struct {
 	Admin
 	voucherify.Voucherify
 	Bird
-	Arkyn
+	arkyn.Arkyn
 	shipping.Shipping
 	SuperOffice
 	Ingest

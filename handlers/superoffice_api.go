@@ -40,6 +40,7 @@ func (s SuperOffice) API() kit.API {
 		Encodings: &kit.Encodings{Negotiate: negotiate, Respond: respondIn, Decode: transcodeRequest, Canonical: canonicalMembers},
 		Schemes:   map[string]kit.Scheme{"soBasic": s.scheme("soBasic"), "soTicket": s.scheme("soTicket"), "soBearer": s.scheme("soBearer")},
 		Provision: provisionSuperOffice,
+		Identify:  identifySuperOffice,
 	}
 }
 
@@ -132,4 +133,15 @@ func (s SuperOffice) authenticate(ctx context.Context, req *http.Request, scheme
 		account, err := s.Q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOBearer, SecretSha256: kit.Digest(token)})
 		return account, kit.CredentialError(err)
 	}
+}
+
+// identifySuperOffice shows the account's user and its associate id.
+func identifySuperOffice(ctx context.Context, q *db.Queries, account db.Account, view *gen.Account) error {
+	so, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
+	if err != nil {
+		return err
+	}
+	associateID, _ := strconv.Atoi(so.ParentID)
+	view.Superoffice = gen.SuperOfficeIdentity{Username: so.Name, AssociateId: int32(associateID)}
+	return nil
 }

@@ -37,6 +37,8 @@ type API struct {
 	// Provision gives a new account what the dialect needs (scopes, credentials) and writes
 	// the credentials, shown once, into out.
 	Provision func(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error
+	// Identify writes the account's non-secret identifiers in the dialect into view.
+	Identify func(ctx context.Context, q *db.Queries, account db.Account, view *gen.Account) error
 }
 
 // Scheme authenticates one security scheme of openapi.yaml: on success it records the

@@ -32,6 +32,7 @@ func (v Voucherify) API() kit.API {
 			"X-Management-Token": v.managementToken,
 		},
 		Provision: provisionVoucherify,
+		Identify:  identifyVoucherify,
 		Refused: func(c echo.Context, err error) (bool, error) {
 			if !errors.Is(err, kit.ErrFeatureMissing) {
 				return false, nil
@@ -129,4 +130,17 @@ func (v Voucherify) credential(ctx context.Context, id, token string) (db.Accoun
 		return db.Account{}, kit.ErrUnauthenticated
 	}
 	return row.Account, nil
+}
+
+// identifyVoucherify shows the account's project.
+func identifyVoucherify(ctx context.Context, q *db.Queries, account db.Account, view *gen.Account) error {
+	projects, err := q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: ScopeDialect})
+	if err != nil {
+		return err
+	}
+	if len(projects) == 0 {
+		return errors.New("no project")
+	}
+	view.Voucherify = gen.VoucherifyIdentity{ProjectId: projects[0].ExternalID}
+	return nil
 }

@@ -1,4 +1,6 @@
-package handlers
+// Package arkyn is Arkyn Logs' API: user authentication with session tokens, traffic sources,
+// and the one webhook of each traffic source, which posts to a Discord channel.
+package arkyn
 
 import (
 	"context"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oapi-codegen/nullable"
 	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/google/uuid"
@@ -23,8 +26,12 @@ type Arkyn struct {
 	kit.Store
 }
 
+// Dialect is the arkyn tag of openapi.yaml.
+const Dialect kit.Dialect = "arkyn"
+
 const (
-	scopeArkynTrafficSource = "arkyn"
+	// ScopeDialect marks a traffic source in the scopes table.
+	ScopeDialect            = "arkyn"
 	dialectArkynWebhook     = "arkyn"
 	credentialArkynPassword = "arkyn"
 	credentialArkynToken    = "arkyn_token"
@@ -103,7 +110,7 @@ func (a Arkyn) ArkynCreateTrafficSource(ctx context.Context, req gen.ArkynCreate
 
 func createTrafficSource(ctx context.Context, q *db.Queries, accountID uuid.UUID, name, domain string) (db.Scope, error) {
 	source, err := q.CreateScopeWithDomain(ctx, db.CreateScopeWithDomainParams{
-		AccountID: accountID, Dialect: scopeArkynTrafficSource, ExternalID: uuid.NewString(),
+		AccountID: accountID, Dialect: ScopeDialect, ExternalID: uuid.NewString(),
 		Name: name, Domain: strings.ToLower(strings.TrimSpace(domain)),
 	})
 	if err != nil {
@@ -127,12 +134,12 @@ func (a Arkyn) ArkynListTrafficSources(ctx context.Context, req gen.ArkynListTra
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
-	total, err := a.Q.CountScopes(ctx, db.CountScopesParams{AccountID: account.ID, Dialect: scopeArkynTrafficSource})
+	total, err := a.Q.CountScopes(ctx, db.CountScopesParams{AccountID: account.ID, Dialect: ScopeDialect})
 	if err != nil {
 		return nil, err
 	}
 	rows, err := a.Q.ListScopesPage(ctx, db.ListScopesPageParams{
-		AccountID: account.ID, Dialect: scopeArkynTrafficSource, Limit: int32(limit), Offset: kit.PageOffset(page, limit, total),
+		AccountID: account.ID, Dialect: ScopeDialect, Limit: int32(limit), Offset: kit.PageOffset(page, limit, total),
 	})
 	if err != nil {
 		return nil, err
@@ -208,7 +215,7 @@ func (e *arkynRefusal) Error() string { return e.body.Message }
 // webhook finds a traffic source and its webhook. Arkyn tells "not yours" (403) from "does not
 // exist" (404), so the lookup is not scoped to the caller's account.
 func (a Arkyn) webhook(ctx context.Context, q *db.Queries, trafficSourceID uuid.UUID, forUpdate bool) (db.Scope, db.Subscription, error) {
-	source, err := q.GetScopeAnyAccount(ctx, db.GetScopeAnyAccountParams{Dialect: scopeArkynTrafficSource, ExternalID: trafficSourceID.String()})
+	source, err := q.GetScopeAnyAccount(ctx, db.GetScopeAnyAccountParams{Dialect: ScopeDialect, ExternalID: trafficSourceID.String()})
 	if errors.Is(kit.NotFound(err, "traffic source"), kit.ErrNotFound) {
 		return db.Scope{}, db.Subscription{}, &arkynRefusal{body: arkynError(gen.ArkynErrorNameNotFound, arkynTrafficSourceAbsent)}
 	} else if err != nil {
@@ -231,4 +238,22 @@ func (a Arkyn) webhook(ctx context.Context, q *db.Queries, trafficSourceID uuid.
 		}
 	}
 	return source, hook, nil
+}
+
+func toArkynTrafficSource(s db.Scope) gen.ArkynTrafficSource {
+	return gen.ArkynTrafficSource{
+		Id: uuid.MustParse(s.ExternalID), Name: s.Name, TrafficDomain: s.Domain, UserId: s.AccountID,
+		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
+}
+
+func toArkynWebhook(s db.Subscription, source db.Scope) gen.ArkynWebhook {
+	channel := nullable.NewNullNullable[string]()
+	if id, ok := strings.CutPrefix(s.Url, discordURLPrefix); ok {
+		channel = nullable.NewNullableWithValue(id)
+	}
+	return gen.ArkynWebhook{
+		Id: s.ExternalID, DiscordChannelId: channel, TrafficSourceId: uuid.MustParse(source.ExternalID),
+		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
 }

@@ -1,4 +1,4 @@
-package handlers
+package arkyn
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // API declares the dialect to the front door; errors are worded as Arkyn's backend (@arkyn/server) renders them.
 func (a Arkyn) API() kit.API {
 	return kit.API{
-		Name:         dialectArkyn,
+		Name:         Dialect,
 		PathPrefixes: []string{"/user/", "/traffic-source", "/webhooks/"},
 		MaxBodyBytes: 16 << 10,
 		Invalid: func(c echo.Context, fields []kit.FieldError) error {
@@ -32,6 +32,7 @@ func (a Arkyn) API() kit.API {
 		},
 		Schemes:   map[string]kit.Scheme{"arkynToken": a.token},
 		Provision: provisionArkyn,
+		Identify:  identifyArkyn,
 		Refused: func(c echo.Context, err error) (bool, error) {
 			if !errors.Is(err, kit.ErrNoToken) {
 				return false, nil
@@ -90,4 +91,19 @@ func provisionArkyn(ctx context.Context, q *db.Queries, account db.Account, out 
 	}
 	out.Arkyn = gen.ArkynCredentials{Email: email, Password: password, TrafficSourceId: uuid.MustParse(source.ExternalID)}
 	return nil
+}
+
+// identifyArkyn shows the account's user.
+func identifyArkyn(ctx context.Context, q *db.Queries, account db.Account, view *gen.Account) error {
+	email, err := q.GetCredentialPublicID(ctx, db.GetCredentialPublicIDParams{AccountID: account.ID, Kind: credentialArkynPassword})
+	if err != nil {
+		return err
+	}
+	view.Arkyn = gen.ArkynIdentity{Email: email, UserId: account.ID}
+	return nil
+}
+
+// arkynEmail makes a unique login for an account's Arkyn user.
+func arkynEmail(accountName string) string {
+	return kit.Slug(accountName) + "." + strings.ToLower(kit.RandomAlphanumeric(8)) + "@arkyn.example.com"
 }
