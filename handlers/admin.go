@@ -22,9 +22,7 @@ type Admin struct {
 }
 
 // Scope dialects as stored in the scopes table.
-const (
-	scopeBirdWorkspace = "bird"
-)
+const ()
 
 // AdminCreateAccount creates an account with one scope per dialect and returns its secrets,
 // which are stored only as digests.

@@ -10,9 +10,7 @@ import (
 )
 
 // Credential kinds as stored in the credentials table.
-const (
-	credentialBird = "bird"
-)
+const ()
 
 // authenticator implements every security scheme of openapi.yaml. On success it records the
 // caller's account in the request's requestInfo.

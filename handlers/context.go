@@ -8,7 +8,6 @@ type dialect = kit.Dialect
 const (
 	dialectSystem    dialect = "system"
 	dialectAdmin     dialect = "admin"
-	dialectBird      dialect = "bird"
 	dialectSO        dialect = "superoffice"
 	dialectIngest    dialect = "ingest"
 	dialectInspector dialect = "inspector"

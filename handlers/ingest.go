@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/webhookd/webhookd/handlers/arkyn"
+	"github.com/webhookd/webhookd/handlers/bird"
 	"github.com/webhookd/webhookd/handlers/kit"
 	"github.com/webhookd/webhookd/handlers/voucherify"
 
@@ -69,7 +70,7 @@ func (i Ingest) scope(ctx context.Context, accountID uuid.UUID, sc *gen.IngestSc
 	case sc.VoucherifyProjectId != nil:
 		dialect, id, what = voucherify.ScopeDialect, *sc.VoucherifyProjectId, "Voucherify project"
 	case sc.BirdWorkspaceId != nil:
-		dialect, id, what = scopeBirdWorkspace, sc.BirdWorkspaceId.String(), "Bird workspace"
+		dialect, id, what = bird.ScopeDialect, sc.BirdWorkspaceId.String(), "Bird workspace"
 	case sc.ArkynTrafficSourceId != nil:
 		dialect, id, what = arkyn.ScopeDialect, sc.ArkynTrafficSourceId.String(), "Arkyn traffic source"
 	default:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/handlers/arkyn"
+	"github.com/webhookd/webhookd/handlers/bird"
 	"github.com/webhookd/webhookd/handlers/kit"
 	"github.com/webhookd/webhookd/handlers/shipping"
 	"github.com/webhookd/webhookd/handlers/voucherify"
@@ -69,12 +70,12 @@ func New(cfg Config) (*echo.Echo, error) {
 		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
 	}
 	vouch := voucherify.Voucherify{Store: st}
-	bird := Bird{Store: st}
+	brd := bird.Bird{Store: st}
 	superOffice := SuperOffice{Store: st, tester: newTargetTester(targets)}
 	ship := shipping.New(st, cfg.ShippingRateLimit)
 	ark := arkyn.Arkyn{Store: st}
 	admin := adminAPI(kit.Digest(cfg.AdminToken))
-	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), vouch.API(), bird.API(), superOffice.API(), ship.API(), ark.API()}
+	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), vouch.API(), brd.API(), superOffice.API(), ship.API(), ark.API()}
 	errs := errorRenderer{log: log, apis: apis}
 	auth := newAuthenticator(apis)
 	v, err := newValidator(spec, auth, errs)
@@ -108,7 +109,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Health:      Health{conn: cfg.DB},
 		Admin:       Admin{Store: st, apis: apis},
 		Voucherify:  vouch,
-		Bird:        bird,
+		Bird:        brd,
 		Arkyn:       ark,
 		Shipping:    ship,
 		Ingest:      Ingest{Store: st},

@@ -5,6 +5,7 @@ package handlers
 import (
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/handlers/arkyn"
+	"github.com/webhookd/webhookd/handlers/bird"
 	"github.com/webhookd/webhookd/handlers/shipping"
 	"github.com/webhookd/webhookd/handlers/voucherify"
 )
@@ -15,7 +16,7 @@ type Server struct {
 	Docs
 	Admin
 	voucherify.Voucherify
-	Bird
+	bird.Bird
 	arkyn.Arkyn
 	shipping.Shipping
 	SuperOffice

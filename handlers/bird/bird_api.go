@@ -1,4 +1,4 @@
-package handlers
+package bird
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // API declares the dialect to the front door; errors are worded as Bird's Notifications API does.
 func (b Bird) API() kit.API {
 	return kit.API{
-		Name:         dialectBird,
+		Name:         Dialect,
 		PathPrefixes: []string{"/workspaces/"},
 		MaxBodyBytes: 64 << 10,
 		Invalid: func(c echo.Context, fields []kit.FieldError) error {
@@ -77,7 +77,7 @@ func birdUnauthorized() gen.ErrorDetailed {
 // provisionBird gives an account one workspace (in an organization of its own) and an access key.
 func provisionBird(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error {
 	creds := gen.BirdCredentials{OrganizationId: uuid.New(), WorkspaceId: uuid.New(), AccessKey: kit.NewSecret()}
-	if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: scopeBirdWorkspace, ExternalID: creds.WorkspaceId.String(), ParentID: creds.OrganizationId.String(), Name: account.Name}); err != nil {
+	if _, err := q.CreateScope(ctx, db.CreateScopeParams{AccountID: account.ID, Dialect: ScopeDialect, ExternalID: creds.WorkspaceId.String(), ParentID: creds.OrganizationId.String(), Name: account.Name}); err != nil {
 		return err
 	}
 	out.Bird = creds
@@ -86,7 +86,7 @@ func provisionBird(ctx context.Context, q *db.Queries, account db.Account, out *
 
 // identifyBird shows the account's workspace and its organization.
 func identifyBird(ctx context.Context, q *db.Queries, account db.Account, view *gen.Account) error {
-	workspaces, err := q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeBirdWorkspace})
+	workspaces, err := q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: ScopeDialect})
 	if err != nil {
 		return err
 	}
