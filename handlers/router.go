@@ -16,6 +16,7 @@ import (
 	"github.com/webhookd/webhookd/handlers/bird"
 	"github.com/webhookd/webhookd/handlers/kit"
 	"github.com/webhookd/webhookd/handlers/shipping"
+	"github.com/webhookd/webhookd/handlers/superoffice"
 	"github.com/webhookd/webhookd/handlers/voucherify"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -71,7 +72,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	vouch := voucherify.Voucherify{Store: st}
 	brd := bird.Bird{Store: st}
-	superOffice := SuperOffice{Store: st, tester: newTargetTester(targets)}
+	superOffice := superoffice.New(st, targets)
 	ship := shipping.New(st, cfg.ShippingRateLimit)
 	ark := arkyn.Arkyn{Store: st}
 	admin := adminAPI(kit.Digest(cfg.AdminToken))

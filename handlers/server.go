@@ -7,6 +7,7 @@ import (
 	"github.com/webhookd/webhookd/handlers/arkyn"
 	"github.com/webhookd/webhookd/handlers/bird"
 	"github.com/webhookd/webhookd/handlers/shipping"
+	"github.com/webhookd/webhookd/handlers/superoffice"
 	"github.com/webhookd/webhookd/handlers/voucherify"
 )
 
@@ -19,7 +20,7 @@ type Server struct {
 	bird.Bird
 	arkyn.Arkyn
 	shipping.Shipping
-	SuperOffice
+	superoffice.SuperOffice
 	Ingest
 	Metrics
 	Inspector

@@ -18,7 +18,7 @@ import (
 )
 
 // UUIDFormat validates the spec's "uuid" strings, which kin-openapi leaves unchecked by default.
-var UUIDFormat = openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)
+var UUIDFormat = kit.UUIDFormat
 
 // validator checks every request against openapi.yaml before a handler runs: security first,
 // then parameters and body. Requests that match no operation are left to Echo's router.

@@ -101,3 +101,6 @@ func Deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// UUIDFormat validates the spec's "uuid" strings, which kin-openapi leaves unchecked by default.
+var UUIDFormat = openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)

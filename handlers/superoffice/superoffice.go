@@ -1,4 +1,7 @@
-package handlers
+// Package superoffice is SuperOffice's WebAPI Webhook agent: the REST routes and the agent's RPC
+// routes on one store, Basic, SOTicket and Bearer authentication, and bodies in JSON, text/json,
+// XML (DataContract style) or forms, answered in the encoding the client accepts.
+package superoffice
 
 import (
 	"context"
@@ -22,10 +25,19 @@ import (
 	"github.com/webhookd/webhookd/gen"
 )
 
+// Dialect is the superoffice tag of openapi.yaml.
+const Dialect kit.Dialect = "superoffice"
+
 // SuperOffice implements the SuperOffice WebAPI Webhook agent.
 type SuperOffice struct {
 	kit.Store
 	tester *targetTester
+}
+
+// New serves SuperOffice on st; its POST /Test calls targets through transport, which must
+// apply the delivery guard (delivery.NewTransport).
+func New(st kit.Store, transport http.RoundTripper) SuperOffice {
+	return SuperOffice{Store: st, tester: newTargetTester(transport)}
 }
 
 const (

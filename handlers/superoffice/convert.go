@@ -1,4 +1,4 @@
-package handlers
+package superoffice
 
 import (
 	"context"
@@ -6,16 +6,11 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/webhookd/webhookd/handlers/kit"
-
 	"github.com/oapi-codegen/nullable"
-
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers/kit"
 )
-
-// Conversions between database rows and wire types live here, so that neither leaks into the
-// other's layer.
 
 func soState(status string) gen.WebhookState {
 	switch status {

@@ -1,4 +1,4 @@
-package handlers
+package superoffice
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // API declares the dialect to the front door: errors as {Error, ErrorType}, in whatever encoding the client accepts.
 func (s SuperOffice) API() kit.API {
 	return kit.API{
-		Name:         dialectSO,
+		Name:         Dialect,
 		PathPrefixes: []string{"/api/v1/"},
 		MaxBodyBytes: 256 << 10, // Headers and Properties dictionaries; XML is verbose
 		Invalid: func(c echo.Context, fields []kit.FieldError) error {

@@ -1,10 +1,8 @@
-package handlers
+package kit
 
 import (
 	"net/netip"
 	"testing"
-
-	"github.com/webhookd/webhookd/handlers/kit"
 )
 
 func TestTargetPolicy(t *testing.T) {
@@ -33,11 +31,11 @@ func TestTargetPolicy(t *testing.T) {
 		{"crm-script-7", nil, true},
 		{"://bad", nil, true},
 	} {
-		if got := kit.NewTargetPolicy(tc.allowed, nil).Allows(tc.url); got != tc.want {
+		if got := NewTargetPolicy(tc.allowed, nil).Allows(tc.url); got != tc.want {
 			t.Errorf("allows(%q) with %v = %v, want %v", tc.url, tc.allowed, got, tc.want)
 		}
 	}
-	inspector := kit.NewTargetPolicy(nil, []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8080")})
+	inspector := NewTargetPolicy(nil, []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8080")})
 	for url, want := range map[string]bool{
 		"http://127.0.0.1:8080/inspector/v1/requests": true,
 		"http://127.0.0.1:8081/":                      false,
@@ -48,7 +46,7 @@ func TestTargetPolicy(t *testing.T) {
 			t.Errorf("with one exact address, allows(%q) = %v, want %v", url, got, want)
 		}
 	}
-	if !(kit.TargetPolicy{}).Allows("http://127.0.0.1/") {
+	if !(TargetPolicy{}).Allows("http://127.0.0.1/") {
 		t.Error("the zero policy refused a target")
 	}
 }
