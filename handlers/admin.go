@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/google/uuid"
 
@@ -16,14 +16,13 @@ import (
 
 // Admin manages accounts and issues their credentials.
 type Admin struct {
-	store
+	kit.Store
+	// apis provision a new account in every dialect.
+	apis registry
 }
 
 // Scope dialects as stored in the scopes table.
-const (
-	scopeVoucherifyProject = "voucherify"
-	scopeBirdWorkspace     = "bird"
-)
+const ()
 
 // AdminCreateAccount creates an account with one scope per dialect and returns its secrets,
 // which are stored only as digests.
@@ -33,21 +32,21 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 		managementAPI = *f.ManagementApi
 	}
 	var created gen.AccountCreated
-	err := a.inTx(ctx, func(q *db.Queries) error {
+	err := a.InTx(ctx, func(q *db.Queries) error {
 		account, err := q.CreateAccount(ctx, db.CreateAccountParams{ID: uuid.New(), Name: req.Body.Name, ManagementApi: managementAPI})
 		if err != nil {
 			return err
 		}
 		created = gen.AccountCreated{
-			Id: account.ID, Name: account.Name, Features: gen.Features{ManagementApi: ptr(account.ManagementApi)},
+			Id: account.ID, Name: account.Name, Features: gen.Features{ManagementApi: kit.Ptr(account.ManagementApi)},
 			CreatedAt: account.CreatedAt.UTC(), UpdatedAt: account.UpdatedAt.UTC(),
 		}
-		for _, api := range dialectAPIs {
-			if api.provision == nil {
+		for _, api := range a.apis {
+			if api.Provision == nil {
 				continue
 			}
-			if err := api.provision(ctx, q, account, &created); err != nil {
-				return fmt.Errorf("%s: %w", api.name, err)
+			if err := api.Provision(ctx, q, account, &created); err != nil {
+				return fmt.Errorf("%s: %w", api.Name, err)
 			}
 		}
 		return nil
@@ -60,7 +59,7 @@ func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccoun
 
 // AdminGetAccount returns an account and its dialect identifiers.
 func (a Admin) AdminGetAccount(ctx context.Context, req gen.AdminGetAccountRequestObject) (gen.AdminGetAccountResponseObject, error) {
-	account, err := a.q.GetAccount(ctx, req.AccountId)
+	account, err := a.Q.GetAccount(ctx, req.AccountId)
 	if errors.Is(err, sql.ErrNoRows) {
 		return gen.AdminGetAccount404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
 	}
@@ -83,7 +82,7 @@ func (a Admin) AdminUpdateAccount(ctx context.Context, req gen.AdminUpdateAccoun
 	if f := req.Body.Features; f != nil && f.ManagementApi != nil {
 		params.ManagementApi = sql.NullBool{Bool: *f.ManagementApi, Valid: true}
 	}
-	account, err := a.q.UpdateAccount(ctx, params)
+	account, err := a.Q.UpdateAccount(ctx, params)
 	if errors.Is(err, sql.ErrNoRows) {
 		return gen.AdminUpdateAccount404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
 	}
@@ -98,58 +97,21 @@ func (a Admin) AdminUpdateAccount(ctx context.Context, req gen.AdminUpdateAccoun
 }
 
 func (a Admin) accountView(ctx context.Context, account db.Account) (gen.Account, error) {
-	projects, err := a.q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeVoucherifyProject})
-	if err != nil {
-		return gen.Account{}, err
+	view := gen.Account{
+		Id: account.ID, Name: account.Name, Features: gen.Features{ManagementApi: kit.Ptr(account.ManagementApi)},
+		CreatedAt: account.CreatedAt.UTC(), UpdatedAt: account.UpdatedAt.UTC(),
 	}
-	workspaces, err := a.q.ListScopes(ctx, db.ListScopesParams{AccountID: account.ID, Dialect: scopeBirdWorkspace})
-	if err != nil {
-		return gen.Account{}, err
+	for _, api := range a.apis {
+		if api.Identify == nil {
+			continue
+		}
+		if err := api.Identify(ctx, a.Q, account, &view); err != nil {
+			return gen.Account{}, fmt.Errorf("account %s in %s: %w", account.ID, api.Name, err)
+		}
 	}
-	if len(projects) == 0 || len(workspaces) == 0 {
-		return gen.Account{}, fmt.Errorf("account %s has no project or workspace", account.ID)
-	}
-	email, err := a.q.GetCredentialPublicID(ctx, db.GetCredentialPublicIDParams{AccountID: account.ID, Kind: credentialArkynPassword})
-	if err != nil {
-		return gen.Account{}, fmt.Errorf("account %s arkyn user: %w", account.ID, err)
-	}
-	so, err := a.q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
-	if err != nil {
-		return gen.Account{}, fmt.Errorf("account %s SuperOffice user: %w", account.ID, err)
-	}
-	view := toAccount(account, projects[0], workspaces[0])
-	view.Arkyn = gen.ArkynIdentity{Email: email, UserId: account.ID}
-	associateID, _ := strconv.Atoi(so.ParentID)
-	view.Superoffice = gen.SuperOfficeIdentity{Username: so.Name, AssociateId: int32(associateID)}
 	return view, nil
 }
 
 func accountNotFound() gen.AdminNotFoundJSONResponse {
 	return gen.AdminNotFoundJSONResponse{Code: "not_found", Message: "account not found"}
-}
-
-// arkynEmail makes a unique login for an account's Arkyn user.
-func arkynEmail(accountName string) string {
-	return slug(accountName) + "." + strings.ToLower(randomAlphanumeric(8)) + "@arkyn.example.com"
-}
-
-// slug reduces a name to lower-case letters, digits and dashes.
-func slug(name string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	s := strings.Trim(b.String(), "-")
-	if s == "" {
-		return "account"
-	}
-	if len(s) > 40 {
-		s = strings.TrimRight(s[:40], "-")
-	}
-	return s
 }

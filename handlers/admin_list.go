@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
@@ -17,19 +19,19 @@ func (a Admin) AdminListAccounts(ctx context.Context, req gen.AdminListAccountsR
 	}
 	params := db.ListAccountsParams{MaxRows: int32(limit + 1)}
 	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
-		c, err := decodePageToken(*req.Params.PageToken)
+		c, err := kit.DecodePageToken(*req.Params.PageToken)
 		if err != nil {
 			return gen.AdminListAccounts400JSONResponse{AdminBadRequestJSONResponse: gen.AdminBadRequestJSONResponse{Code: "invalid_request", Message: "pageToken: is not a page token issued by this API"}}, nil
 		}
-		params.BeforeCreatedAt = sqlTime(c.createdAt)
-		params.BeforeID = uuid.NullUUID{UUID: c.id, Valid: true}
+		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
+		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
 	}
-	rows, err := a.q.ListAccounts(ctx, params)
+	rows, err := a.Q.ListAccounts(ctx, params)
 	if err != nil {
 		return nil, err
 	}
 	var list gen.AccountList
-	rows, list.NextPageToken = nextPage(rows, limit, func(r db.Account) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.Account) kit.PageCursor { return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID} })
 	list.Results = make([]gen.Account, len(rows))
 	for i, r := range rows {
 		if list.Results[i], err = a.accountView(ctx, r); err != nil {

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/webhookd/webhookd/handlers/superoffice"
 )
 
 var registerDecoders sync.Once
@@ -13,9 +14,9 @@ var registerDecoders sync.Once
 // that such bodies can be validated against the spec.
 func RegisterBodyDecoders() {
 	registerDecoders.Do(func() {
-		openapi3filter.RegisterBodyDecoder("application/xml", decodeXMLBody)
-		openapi3filter.RegisterBodyDecoder("text/xml", decodeXMLBody)
-		openapi3filter.RegisterBodyDecoder("text/json", decodeTextJSONBody)
+		openapi3filter.RegisterBodyDecoder("application/xml", superoffice.DecodeXMLBody)
+		openapi3filter.RegisterBodyDecoder("text/xml", superoffice.DecodeXMLBody)
+		openapi3filter.RegisterBodyDecoder("text/json", superoffice.DecodeTextJSONBody)
 		// The reference page and its script are text to the spec.
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/javascript", openapi3filter.FileBodyDecoder)

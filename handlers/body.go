@@ -17,10 +17,6 @@ import (
 // memory in validation.
 const maxJSONDepth = 32
 
-// bodyLimit is the largest body a client of that dialect has a reason to send, so that an
-// unauthenticated or hostile client cannot make the service buffer more.
-func bodyLimit(d dialect) int64 { return apiOf(d).maxBodyBytes }
-
 // Errors of reading and checking a request body, before any schema sees it.
 var (
 	errBodyTooLarge  = errors.New("the request body is too large")

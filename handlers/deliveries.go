@@ -3,21 +3,19 @@ package handlers
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"maps"
-	"time"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
-	"github.com/webhookd/webhookd/internal/delivery"
 )
 
 // AdminListDeliveries pages through an account's deliveries with their attempts.
 func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliveriesRequestObject) (gen.AdminListDeliveriesResponseObject, error) {
-	if _, err := a.q.GetAccount(ctx, req.AccountId); errors.Is(err, sql.ErrNoRows) {
+	if _, err := a.Q.GetAccount(ctx, req.AccountId); errors.Is(err, sql.ErrNoRows) {
 		return gen.AdminListDeliveries404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
 	} else if err != nil {
 		return nil, err
@@ -28,24 +26,26 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 	}
 	params := db.ListAccountDeliveriesParams{AccountID: req.AccountId, MaxRows: int32(limit + 1)}
 	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
-		c, err := decodePageToken(*req.Params.PageToken)
+		c, err := kit.DecodePageToken(*req.Params.PageToken)
 		if err != nil {
 			return gen.AdminListDeliveries400JSONResponse{AdminBadRequestJSONResponse: gen.AdminBadRequestJSONResponse{Code: "invalid_request", Message: "pageToken: is not a page token issued by this API"}}, nil
 		}
-		params.BeforeCreatedAt = sqlTime(c.createdAt)
-		params.BeforeID = uuid.NullUUID{UUID: c.id, Valid: true}
+		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
+		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
 	}
-	rows, err := a.q.ListAccountDeliveries(ctx, params)
+	rows, err := a.Q.ListAccountDeliveries(ctx, params)
 	if err != nil {
 		return nil, err
 	}
 	var list gen.DeliveryList
-	rows, list.NextPageToken = nextPage(rows, limit, func(r db.ListAccountDeliveriesRow) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.ListAccountDeliveriesRow) kit.PageCursor {
+		return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID}
+	})
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	attempts, err := a.q.ListDeliveryAttempts(ctx, ids)
+	attempts, err := a.Q.ListDeliveryAttempts(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -70,98 +70,4 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 		}
 	}
 	return gen.AdminListDeliveries200JSONResponse(list), nil
-}
-
-// birdLogRetention is how far back Bird's logs go.
-const birdLogRetention = 7 * 24 * time.Hour
-
-// BirdListWebhookSubscriptionLogs lists a subscription's deliveries of the last 7 days.
-func (b Bird) BirdListWebhookSubscriptionLogs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsRequestObject) (gen.BirdListWebhookSubscriptionLogsResponseObject, error) {
-	list, err := b.logs(ctx, req)
-	if nf, inv, err := birdOutcome(err); nf != nil {
-		return gen.BirdListWebhookSubscriptionLogs404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
-	} else if inv != nil {
-		return gen.BirdListWebhookSubscriptionLogs422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
-	} else if err != nil {
-		return nil, err
-	}
-	return gen.BirdListWebhookSubscriptionLogs200JSONResponse(list), nil
-}
-
-func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsRequestObject) (gen.WebhookSubscriptionLogList, error) {
-	workspace, err := b.workspace(ctx, b.q, req.WorkspaceId)
-	if err != nil {
-		return gen.WebhookSubscriptionLogList{}, err
-	}
-	sub, err := b.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
-	if err != nil {
-		return gen.WebhookSubscriptionLogList{}, missingSubscription(err, req.WebhookSubscriptionId)
-	}
-	limit := birdDefaultPageSize
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
-	}
-	params := db.ListSubscriptionDeliveriesParams{SubscriptionID: sub.ID, Since: time.Now().Add(-birdLogRetention), MaxRows: int32(limit + 1)}
-	if s := req.Params.ExecutionStatus; s != nil {
-		params.Status = sql.NullString{String: map[gen.WebhookExecutionStatus]string{"success": "succeeded", "failure": "failed", "pending": "pending"}[*s], Valid: true}
-	}
-	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
-		c, err := decodePageToken(*req.Params.PageToken)
-		if err != nil {
-			return gen.WebhookSubscriptionLogList{}, &birdInvalid{[]fieldError{{path: "pageToken", message: "is not a page token issued by this API"}}}
-		}
-		params.BeforeCreatedAt = sqlTime(c.createdAt)
-		params.BeforeID = uuid.NullUUID{UUID: c.id, Valid: true}
-	}
-	rows, err := b.q.ListSubscriptionDeliveries(ctx, params)
-	if err != nil {
-		return gen.WebhookSubscriptionLogList{}, err
-	}
-	list := gen.WebhookSubscriptionLogList{Results: []gen.WebhookSubscriptionLog{}}
-	rows, list.NextPageToken = nextPage(rows, limit, func(r db.Delivery) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
-	for _, r := range rows {
-		status := gen.WebhookExecutionStatus("pending")
-		switch r.Status {
-		case "succeeded":
-			status = "success"
-		case "failed", "dropped":
-			status = "failure"
-		}
-		list.Results = append(list.Results, gen.WebhookSubscriptionLog{
-			RequestId: r.ID.String(), AttemptCount: int(r.Attempts), HttpStatusCode: int(r.LastStatus),
-			ExecutionStatus: status, CreatedAt: r.CreatedAt.UTC(),
-		})
-	}
-	return list, nil
-}
-
-// SuperOfficeSignalEvent raises a custom event for the installation's webhooks.
-func (s SuperOffice) SuperOfficeSignalEvent(ctx context.Context, req gen.SuperOfficeSignalEventRequestObject) (gen.SuperOfficeSignalEventResponseObject, error) {
-	var values map[string]any
-	if req.Body != nil {
-		values = *req.Body // may be nil: a body of null
-	}
-	if err := s.signal(ctx, req.EventName, req.PrimaryKey, values); err != nil {
-		return nil, err
-	}
-	return gen.SuperOfficeSignalEvent204Response{}, nil
-}
-
-// signal raises a custom event with values in its payload, for the installation's webhooks.
-func (s SuperOffice) signal(ctx context.Context, eventName string, primaryKey int32, values map[string]any) error {
-	scope, err := s.scope(ctx, s.q)
-	if err != nil {
-		return err
-	}
-	data := map[string]any{}
-	maps.Copy(data, values)
-	data["PrimaryKey"] = primaryKey // Entity defaults to the event name's prefix
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	_, err = delivery.Ingest(ctx, s.conn, scope.AccountID, delivery.Event{
-		Type: eventName, Data: raw, ScopeID: uuid.NullUUID{UUID: scope.ID, Valid: true},
-	})
-	return err
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/webhookd/webhookd"
@@ -72,7 +74,7 @@ const docsPolicy = "default-src 'self' data: blob: 'unsafe-inline' 'unsafe-eval'
 // GetDocs serves the reference page.
 func (d Docs) GetDocs(context.Context, gen.GetDocsRequestObject) (gen.GetDocsResponseObject, error) {
 	return gen.GetDocs200TexthtmlResponse{Body: bytes.NewReader([]byte(docsPage)), ContentLength: int64(len(docsPage)),
-		Headers: gen.GetDocs200ResponseHeaders{ContentSecurityPolicy: ptr(docsPolicy)}}, nil
+		Headers: gen.GetDocs200ResponseHeaders{ContentSecurityPolicy: kit.Ptr(docsPolicy)}}, nil
 }
 
 // GetDocsScript serves Redoc's bundle.

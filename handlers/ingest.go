@@ -6,6 +6,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/webhookd/webhookd/handlers/arkyn"
+	"github.com/webhookd/webhookd/handlers/bird"
+	"github.com/webhookd/webhookd/handlers/kit"
+	"github.com/webhookd/webhookd/handlers/voucherify"
+
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
@@ -15,14 +20,14 @@ import (
 
 // Ingest takes events from an account's own backend into the delivery pipeline.
 type Ingest struct {
-	store
+	kit.Store
 }
 
 const credentialIngest = "ingest"
 
 // IngestEvent records an event and queues its deliveries.
 func (i Ingest) IngestEvent(ctx context.Context, req gen.IngestEventRequestObject) (gen.IngestEventResponseObject, error) {
-	account := accountFrom(ctx)
+	account := kit.AccountFrom(ctx)
 	ev, err := i.event(ctx, account.ID, *req.Body, map[string]uuid.UUID{})
 	var missing *ingestScopeMissing
 	if errors.As(err, &missing) {
@@ -30,7 +35,7 @@ func (i Ingest) IngestEvent(ctx context.Context, req gen.IngestEventRequestObjec
 	} else if err != nil {
 		return nil, err
 	}
-	out, err := delivery.Ingest(ctx, i.conn, account.ID, ev)
+	out, err := delivery.Ingest(ctx, i.Conn, account.ID, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +44,7 @@ func (i Ingest) IngestEvent(ctx context.Context, req gen.IngestEventRequestObjec
 
 // IngestEventBatch records a batch of events and queues their deliveries, all or nothing.
 func (i Ingest) IngestEventBatch(ctx context.Context, req gen.IngestEventBatchRequestObject) (gen.IngestEventBatchResponseObject, error) {
-	account := accountFrom(ctx)
+	account := kit.AccountFrom(ctx)
 	events := make([]delivery.Event, len(req.Body.Events))
 	scopes := map[string]uuid.UUID{}
 	seen := make(map[string]int, len(events))
@@ -59,7 +64,7 @@ func (i Ingest) IngestEventBatch(ctx context.Context, req gen.IngestEventBatchRe
 		}
 		events[n] = ev
 	}
-	out, err := delivery.IngestBatch(ctx, i.conn, account.ID, events)
+	out, err := delivery.IngestBatch(ctx, i.Conn, account.ID, events)
 	if err != nil {
 		return nil, err
 	}
@@ -126,16 +131,16 @@ func (i Ingest) scope(ctx context.Context, accountID uuid.UUID, sc *gen.IngestSc
 	var dialect, id, what string
 	switch {
 	case sc.VoucherifyProjectId != nil:
-		dialect, id, what = scopeVoucherifyProject, *sc.VoucherifyProjectId, "Voucherify project"
+		dialect, id, what = voucherify.ScopeDialect, *sc.VoucherifyProjectId, "Voucherify project"
 	case sc.BirdWorkspaceId != nil:
-		dialect, id, what = scopeBirdWorkspace, sc.BirdWorkspaceId.String(), "Bird workspace"
+		dialect, id, what = bird.ScopeDialect, sc.BirdWorkspaceId.String(), "Bird workspace"
 	case sc.ArkynTrafficSourceId != nil:
-		dialect, id, what = scopeArkynTrafficSource, sc.ArkynTrafficSourceId.String(), "Arkyn traffic source"
+		dialect, id, what = arkyn.ScopeDialect, sc.ArkynTrafficSourceId.String(), "Arkyn traffic source"
 	default:
 		return db.Scope{}, &ingestScopeMissing{"project, workspace or traffic source named"}
 	}
-	scope, err := i.q.GetScope(ctx, db.GetScopeParams{Dialect: dialect, ExternalID: id, AccountID: accountID})
-	if err := notFound(err, "scope"); errors.Is(err, errNotFound) {
+	scope, err := i.Q.GetScope(ctx, db.GetScopeParams{Dialect: dialect, ExternalID: id, AccountID: accountID})
+	if err := kit.NotFound(err, "scope"); errors.Is(err, kit.ErrNotFound) {
 		return db.Scope{}, &ingestScopeMissing{fmt.Sprintf("%s %s", what, id)}
 	} else if err != nil {
 		return db.Scope{}, err

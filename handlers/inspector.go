@@ -83,7 +83,7 @@ func (i Inspector) capture(next echo.HandlerFunc) echo.HandlerFunc {
 		if i.box == nil || req.Method != http.MethodPost || req.URL.Path != InspectorPath {
 			return next(c)
 		}
-		body, err := readBody(c.Response().Writer, req, bodyLimit(dialectInspector))
+		body, err := readBody(c.Response().Writer, req, inspectorMaxBody)
 		switch {
 		case errors.Is(err, errBodyTooLarge):
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,7 +46,7 @@ func (m Metrics) GetMetrics(context.Context, gen.GetMetricsRequestObject) (gen.G
 
 // newMetrics registers the HTTP, queue and connection pool metrics with reg and returns the
 // /metrics operation and the middleware that counts requests.
-func newMetrics(reg *prometheus.Registry, spec *openapi3.T, st store, log *slog.Logger) (Metrics, echo.MiddlewareFunc, error) {
+func newMetrics(reg *prometheus.Registry, spec *openapi3.T, st kit.Store, log *slog.Logger) (Metrics, echo.MiddlewareFunc, error) {
 	h := &httpMetrics{
 		operations: map[string]string{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -64,11 +66,11 @@ func newMetrics(reg *prometheus.Registry, spec *openapi3.T, st store, log *slog.
 			h.operations[method+" "+echoPath(path)] = strings.ToLower(id[:1]) + id[1:]
 		}
 	}
-	queue := &queueCollector{q: st.q, log: log,
+	queue := &queueCollector{q: st.Q, log: log,
 		depth: prometheus.NewDesc("webhookd_delivery_queue_depth", "Deliveries due now and not claimed.", nil, nil),
 		age:   prometheus.NewDesc("webhookd_delivery_queue_oldest_due_age_seconds", "How long the oldest delivery that is due and not claimed has been due (0 when none is).", nil, nil),
 	}
-	for _, c := range []prometheus.Collector{h.requests, h.duration, queue, collectors.NewDBStatsCollector(st.conn, "webhookd")} {
+	for _, c := range []prometheus.Collector{h.requests, h.duration, queue, collectors.NewDBStatsCollector(st.Conn, "webhookd")} {
 		if err := reg.Register(c); err != nil {
 			return Metrics{}, nil, fmt.Errorf("metrics: %w", err)
 		}

@@ -3,6 +3,8 @@ package handlers
 import (
 	"log/slog"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +26,7 @@ type operatorParts struct {
 	inspector     Inspector
 }
 
-func (o Operator) build(spec *openapi3.T, st store, log *slog.Logger) (operatorParts, error) {
+func (o Operator) build(spec *openapi3.T, st kit.Store, log *slog.Logger) (operatorParts, error) {
 	reg := o.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()

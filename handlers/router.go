@@ -12,6 +12,13 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/arkyn"
+	"github.com/webhookd/webhookd/handlers/bird"
+	"github.com/webhookd/webhookd/handlers/kit"
+	"github.com/webhookd/webhookd/handlers/shipping"
+	"github.com/webhookd/webhookd/handlers/superoffice"
+	"github.com/webhookd/webhookd/handlers/voucherify"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -27,7 +34,7 @@ type Config struct {
 	AdminToken string
 	Logger     *slog.Logger
 	// ShippingRateLimit is each Shipping API key's budget; zero means the vendor's 100 an hour.
-	ShippingRateLimit RateLimit
+	ShippingRateLimit shipping.RateLimit
 	// TargetTransport carries calls to webhook targets (SuperOffice's POST /Test); nil means
 	// delivery.NewTransport(AllowedTargets, nil), which reaches only public addresses and these.
 	TargetTransport http.RoundTripper
@@ -58,19 +65,20 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err := spec.Validate(context.Background(), openapi3.SetRegexCompiler(compileECMAPattern)); err != nil {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
-	errs := errorRenderer{log: log}
-	st := newStore(cfg.DB)
-	st.targets = newTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets)
-	shippingLimit := cfg.ShippingRateLimit
-	if shippingLimit.Requests == 0 {
-		shippingLimit = ShippingDefaultRateLimit
+	st := kit.NewStore(cfg.DB, kit.NewTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets))
+	targets := cfg.TargetTransport
+	if targets == nil {
+		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
 	}
-	auth := &authenticator{
-		q:             st.q,
-		adminDigest:   digest(cfg.AdminToken),
-		shippingLimit: &rateLimiter{q: st.q, limit: shippingLimit, now: time.Now},
-		schemes:       schemesOf(dialectAPIs),
-	}
+	vouch := voucherify.Voucherify{Store: st}
+	brd := bird.Bird{Store: st}
+	superOffice := superoffice.New(st, targets)
+	ship := shipping.New(st, cfg.ShippingRateLimit)
+	ark := arkyn.Arkyn{Store: st}
+	admin := adminAPI(kit.Digest(cfg.AdminToken))
+	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), vouch.API(), brd.API(), superOffice.API(), ship.API(), ark.API()}
+	errs := errorRenderer{log: log, apis: apis}
+	auth := newAuthenticator(apis)
 	v, err := newValidator(spec, auth, errs)
 	if err != nil {
 		return nil, err
@@ -93,10 +101,6 @@ func New(cfg Config) (*echo.Echo, error) {
 		op.inspector.capture,
 		v.middleware,
 	)
-	targets := cfg.TargetTransport
-	if targets == nil {
-		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
-	}
 	docs, err := newDocs()
 	if err != nil {
 		return nil, err
@@ -104,13 +108,13 @@ func New(cfg Config) (*echo.Echo, error) {
 	server := &Server{
 		Docs:        docs,
 		Health:      Health{conn: cfg.DB},
-		Admin:       Admin{store: st},
-		Voucherify:  Voucherify{store: st},
-		Bird:        Bird{store: st},
-		Arkyn:       Arkyn{store: st},
-		Shipping:    Shipping{store: st},
-		Ingest:      Ingest{store: st},
-		SuperOffice: SuperOffice{store: st, tester: newTargetTester(targets)},
+		Admin:       Admin{Store: st, apis: apis},
+		Voucherify:  vouch,
+		Bird:        brd,
+		Arkyn:       ark,
+		Shipping:    ship,
+		Ingest:      Ingest{Store: st},
+		SuperOffice: superOffice,
 		Metrics:     op.metrics,
 		Inspector:   op.inspector,
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
@@ -55,27 +57,27 @@ func storableText(s string) bool {
 }
 
 // unstorableParams reports the path parameters whose values are not storable text.
-func unstorableParams(pathParams map[string]string) []fieldError {
-	var fields []fieldError
+func unstorableParams(pathParams map[string]string) []kit.FieldError {
+	var fields []kit.FieldError
 	for name, value := range pathParams {
 		if !storableText(value) {
-			fields = append(fields, fieldError{path: name, message: "must be UTF-8 text without NUL characters"})
+			fields = append(fields, kit.FieldError{Path: name, Message: "must be UTF-8 text without NUL characters"})
 		}
 	}
 	return fields
 }
 
 // unstorableQuery reports the operation's query parameters whose values are not storable text.
-func unstorableQuery(c echo.Context, op *openapi3.Operation) []fieldError {
+func unstorableQuery(c echo.Context, op *openapi3.Operation) []kit.FieldError {
 	query := c.QueryParams()
-	var fields []fieldError
+	var fields []kit.FieldError
 	for _, p := range op.Parameters {
 		if p.Value == nil || p.Value.In != openapi3.ParameterInQuery {
 			continue
 		}
 		for _, v := range query[p.Value.Name] {
 			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-				fields = append(fields, fieldError{path: p.Value.Name, message: "must be UTF-8 text without NUL characters"})
+				fields = append(fields, kit.FieldError{Path: p.Value.Name, Message: "must be UTF-8 text without NUL characters"})
 				break
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -16,7 +18,7 @@ import (
 )
 
 // UUIDFormat validates the spec's "uuid" strings, which kin-openapi leaves unchecked by default.
-var UUIDFormat = openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)
+var UUIDFormat = kit.UUIDFormat
 
 // validator checks every request against openapi.yaml before a handler runs: security first,
 // then parameters and body. Requests that match no operation are left to Echo's router.
@@ -66,72 +68,72 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if !sameOperation(c, route, pathParams) {
 			return v.unrouted(c, routers.ErrPathNotFound)
 		}
-		info := &requestInfo{dialect: operationDialect(route.Operation), requestID: requestID(c), baseURL: c.Scheme() + "://" + req.Host}
-		req = req.WithContext(withRequestInfo(req.Context(), info))
+		info := &kit.RequestInfo{Dialect: operationDialect(route.Operation), RequestID: kit.RequestID(c), BaseURL: c.Scheme() + "://" + req.Host}
+		req = req.WithContext(kit.WithRequestInfo(req.Context(), info))
 		c.SetRequest(req)
-		if enc := apiOf(info.dialect).encodings; enc != nil {
+		if enc := v.errors.apis.of(info.Dialect).Encodings; enc != nil {
 			// Everything between the client's encoding and the handler is JSON.
-			if mediaType := enc.negotiate(req.Header.Get("Accept")); mediaType != "application/json" {
-				return enc.respond(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, route, pathParams, info, next) })
+			if mediaType := enc.Negotiate(req.Header.Get("Accept")); mediaType != "application/json" {
+				return enc.Respond(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, route, pathParams, info, next) })
 			}
 		}
 		return v.validate(c, req, route, pathParams, info, next)
 	}
 }
 
-func (v *validator) validate(c echo.Context, req *http.Request, route *routers.Route, pathParams map[string]string, info *requestInfo, next echo.HandlerFunc) error {
+func (v *validator) validate(c echo.Context, req *http.Request, route *routers.Route, pathParams map[string]string, info *kit.RequestInfo, next echo.HandlerFunc) error {
 	// kin-openapi reads the whole body before it authenticates: it gets the request without it.
 	bodiless := *req
 	bodiless.Body, bodiless.GetBody = http.NoBody, nil
 	authInput := &openapi3filter.RequestValidationInput{Request: &bodiless, PathParams: pathParams, Route: route, Options: v.authOptions}
 	err := openapi3filter.ValidateSecurityRequirements(req.Context(), authInput, securityOf(route))
-	v.setRateHeaders(c, info.rate)
+	v.setRateHeaders(c, info.Rate)
 	if err != nil {
 		if hasBody(req) {
 			c.Response().Header().Set("Connection", "close") // the unread body is not a request
 		}
-		return v.reject(c, info.dialect, err)
+		return v.reject(c, info.Dialect, err)
 	}
 	if route.Operation.RequestBody != nil {
-		fields, err := v.admitBody(c, req, route, info.dialect)
+		fields, err := v.admitBody(c, req, route, info.Dialect)
 		if err != nil {
 			return err
 		}
 		if len(fields) > 0 {
-			return v.errors.invalid(c, info.dialect, fields)
+			return v.errors.invalid(c, info.Dialect, fields)
 		}
 	}
 	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: authenticated(route), Options: v.options}
 	if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
-		return v.reject(c, info.dialect, err)
+		return v.reject(c, info.Dialect, err)
 	}
 	if fields := unstorableParams(pathParams); len(fields) > 0 {
 		if route.Operation.Responses.Status(http.StatusNotFound) != nil {
 			return echo.ErrNotFound // such an id names nothing
 		}
-		return v.errors.invalid(c, info.dialect, fields)
+		return v.errors.invalid(c, info.Dialect, fields)
 	}
 	if fields := unstorableQuery(c, route.Operation); len(fields) > 0 {
-		return v.errors.invalid(c, info.dialect, fields)
+		return v.errors.invalid(c, info.Dialect, fields)
 	}
 	return next(c)
 }
 
 // admitBody reads the body within the dialect's limit, turns SuperOffice's other encodings
 // into JSON, and refuses JSON that no schema should be asked to judge.
-func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.Route, d dialect) ([]fieldError, error) {
-	body, err := readBody(c.Response().Writer, req, bodyLimit(d))
+func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.Route, d dialect) ([]kit.FieldError, error) {
+	body, err := readBody(c.Response().Writer, req, v.errors.apis.of(d).MaxBodyBytes)
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	case err != nil:
-		return []fieldError{{message: errBodyUnread.Error(), rule: "json"}}, nil
+		return []kit.FieldError{{Message: errBodyUnread.Error(), Rule: "json"}}, nil
 	}
 	replaceBody(req, body)
-	enc := apiOf(d).encodings
+	enc := v.errors.apis.of(d).Encodings
 	if enc != nil {
-		if err := enc.decode(req, route); err != nil {
-			return []fieldError{{message: err.Error()}}, nil
+		if err := enc.Decode(req, route); err != nil {
+			return []kit.FieldError{{Message: err.Error()}}, nil
 		}
 		if body, err = io.ReadAll(req.Body); err != nil {
 			return nil, err
@@ -140,14 +142,14 @@ func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.
 	}
 	if isJSON(req.Header.Get("Content-Type")) {
 		if err := checkJSON(body); errors.Is(err, errJSONMalformed) {
-			return []fieldError{{message: malformedJSON, rule: "json"}}, nil
+			return []kit.FieldError{{Message: malformedJSON, Rule: "json"}}, nil
 		} else if err != nil {
-			return []fieldError{{message: err.Error()}}, nil
+			return []kit.FieldError{{Message: err.Error()}}, nil
 		}
 	}
-	if enc != nil && enc.canonical != nil {
-		if err := enc.canonical(req, route); err != nil {
-			return []fieldError{{message: err.Error()}}, nil
+	if enc != nil && enc.Canonical != nil {
+		if err := enc.Canonical(req, route); err != nil {
+			return []kit.FieldError{{Message: err.Error()}}, nil
 		}
 	}
 	return nil, nil
@@ -165,14 +167,14 @@ func (v *validator) unrouted(c echo.Context, err error) error {
 	return echo.ErrNotFound
 }
 
-func (v *validator) setRateHeaders(c echo.Context, r *rateState) {
+func (v *validator) setRateHeaders(c echo.Context, r *kit.RateState) {
 	if r == nil {
 		return
 	}
 	h := c.Response().Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(r.limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(r.remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(r.reset.Unix(), 10))
+	h.Set("X-RateLimit-Limit", strconv.Itoa(r.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(r.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(r.Reset.Unix(), 10))
 }
 
 // authenticated returns route without security requirements, for validating the rest of a
@@ -197,9 +199,9 @@ func securityOf(route *routers.Route) openapi3.SecurityRequirements {
 func (v *validator) reject(c echo.Context, d dialect, err error) error {
 	var security *openapi3filter.SecurityRequirementsError
 	if errors.As(err, &security) {
-		refused := apiOf(d).refused
+		refused := v.errors.apis.of(d).Refused
 		for _, e := range security.Errors {
-			if errors.Is(e, errUnauthenticated) {
+			if errors.Is(e, kit.ErrUnauthenticated) {
 				continue
 			}
 			if refused != nil {
@@ -211,7 +213,7 @@ func (v *validator) reject(c echo.Context, d dialect, err error) error {
 		}
 		return v.errors.unauthorized(c, d)
 	}
-	var fields []fieldError
+	var fields []kit.FieldError
 	collectFieldErrors(err, &fields)
 	return v.errors.invalid(c, d, fields)
 }
@@ -224,7 +226,7 @@ func operationDialect(op *openapi3.Operation) dialect {
 }
 
 // collectFieldErrors flattens kin-openapi's errors into one message per offending field.
-func collectFieldErrors(err error, out *[]fieldError) {
+func collectFieldErrors(err error, out *[]kit.FieldError) {
 	// A type assertion, not errors.As: As would also find a MultiError inside a RequestError
 	// and lose the parameter it is about.
 	if multi, ok := err.(openapi3.MultiError); ok {
@@ -244,21 +246,21 @@ func collectFieldErrors(err error, out *[]fieldError) {
 	}
 	switch inner := reqErr.Err; {
 	case inner == nil:
-		*out = append(*out, fieldError{path: prefix, message: reqErr.Reason})
+		*out = append(*out, kit.FieldError{Path: prefix, Message: reqErr.Reason})
 	case errors.Is(inner, openapi3filter.ErrInvalidRequired):
 		if reqErr.Parameter != nil {
-			*out = append(*out, fieldError{path: prefix, message: "is required", rule: "required"})
+			*out = append(*out, kit.FieldError{Path: prefix, Message: "is required", Rule: "required"})
 		} else {
-			*out = append(*out, fieldError{message: "request body is required", rule: "required"})
+			*out = append(*out, kit.FieldError{Message: "request body is required", Rule: "required"})
 		}
 	case errors.Is(inner, openapi3filter.ErrInvalidEmptyValue):
-		*out = append(*out, fieldError{path: prefix, message: "must not be empty"})
+		*out = append(*out, kit.FieldError{Path: prefix, Message: "must not be empty"})
 	default:
 		collectSchemaErrors(prefix, inner, reqErr, out)
 	}
 }
 
-func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.RequestError, out *[]fieldError) {
+func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.RequestError, out *[]kit.FieldError) {
 	if multi, ok := err.(openapi3.MultiError); ok {
 		for _, e := range multi {
 			collectSchemaErrors(prefix, e, reqErr, out)
@@ -276,27 +278,27 @@ func collectSchemaErrors(prefix string, err error, reqErr *openapi3filter.Reques
 			}
 		}
 		path, message := describeSchemaError(schemaErr)
-		*out = append(*out, fieldError{path: joinPath(prefix, path), message: message, rule: schemaErr.SchemaField, schema: schemaErr.Schema})
+		*out = append(*out, kit.FieldError{Path: joinPath(prefix, path), Message: message, Rule: schemaErr.SchemaField, Schema: schemaErr.Schema})
 		return
 	}
 	var parseErr *openapi3filter.ParseError
 	if errors.As(err, &parseErr) {
 		if reqErr != nil && reqErr.Parameter != nil {
-			*out = append(*out, fieldError{path: prefix, message: "is not a valid " + parameterType(reqErr.Parameter)})
+			*out = append(*out, kit.FieldError{Path: prefix, Message: "is not a valid " + parameterType(reqErr.Parameter)})
 		} else {
-			*out = append(*out, fieldError{message: malformedJSON, rule: "json"})
+			*out = append(*out, kit.FieldError{Message: malformedJSON, Rule: "json"})
 		}
 		return
 	}
 	if reqErr == nil {
-		*out = append(*out, fieldError{path: prefix, message: err.Error()})
+		*out = append(*out, kit.FieldError{Path: prefix, Message: err.Error()})
 		return
 	}
 	if strings.Contains(err.Error(), "Content-Type") || strings.Contains(reqErr.Reason, "Content-Type") {
-		*out = append(*out, fieldError{message: "the body must be sent as application/json"})
+		*out = append(*out, kit.FieldError{Message: "the body must be sent as application/json"})
 		return
 	}
-	*out = append(*out, fieldError{path: prefix, message: reqErr.Error()})
+	*out = append(*out, kit.FieldError{Path: prefix, Message: reqErr.Error()})
 }
 
 // describeSchemaError names the field a schema error is about and says what is wrong with it.
@@ -391,16 +393,3 @@ func parameterType(p *openapi3.Parameter) string {
 
 // malformedJSON is how every dialect words a body that is not JSON (Voucherify's words).
 const malformedJSON = "Invalid request payload JSON format"
-
-// errUnauthenticated and errFeatureMissing are the expected outcomes of authentication;
-// anything else it returns is a failure of the credential store.
-var (
-	errUnauthenticated = errors.New("unauthenticated")
-	errFeatureMissing  = errors.New("the account's plan does not include this API")
-	// errNoToken is an absent credential where the dialect answers that with 400, not 401.
-	errNoToken = errors.New("no token provided")
-	// errReadOnly is a read-only credential used for a write.
-	errReadOnly = errors.New("read-only credential")
-	// errRateLimited is a credential over its request budget.
-	errRateLimited = errors.New("rate limit exceeded")
-)

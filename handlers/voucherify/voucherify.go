@@ -1,9 +1,14 @@
-package handlers
+// Package voucherify is Voucherify's Management API for project webhooks: X-Management-Id and
+// -Token, its error bodies (e_400_invalid_payload, 402 without the Management API feature), and
+// webhook ids shaped like its own.
+package voucherify
 
 import (
 	"context"
 	"database/sql"
 	"errors"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
@@ -11,14 +16,22 @@ import (
 
 // Voucherify implements the Voucherify Management API's project webhooks.
 type Voucherify struct {
-	store
+	kit.Store
 }
 
-const dialectVoucherifyWebhook = "voucherify"
+const (
+	// Dialect is the voucherify tag of openapi.yaml.
+	Dialect kit.Dialect = "voucherify"
+	// ScopeDialect marks a Voucherify project in the scopes table.
+	ScopeDialect = "voucherify"
+	// dialectVoucherifyWebhook marks a webhook in the subscriptions table.
+	dialectVoucherifyWebhook = "voucherify"
+	credentialVoucherify     = "voucherify"
+)
 
 // VoucherifyCreateWebhook answers 200, as Voucherify does, with the new configuration.
 func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.VoucherifyCreateWebhookRequestObject) (gen.VoucherifyCreateWebhookResponseObject, error) {
-	if fields := checkVoucherifyWebhook(v.targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
+	if fields := checkVoucherifyWebhook(v.Targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
 		// An unknown or foreign project outranks what is wrong with the body.
 		if _, err := v.project(ctx, req.ProjectId); err != nil {
 			if body, ok := missing(err); ok {
@@ -26,22 +39,22 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 			}
 			return nil, err
 		}
-		return gen.VoucherifyCreateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(requestIDFrom(ctx), fields))}, nil
+		return gen.VoucherifyCreateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(kit.RequestIDFrom(ctx), fields))}, nil
 	}
 	active := req.Body.Active == nil || *req.Body.Active
-	row, err := v.q.CreateScopedSubscription(ctx, db.CreateScopedSubscriptionParams{
-		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: req.ProjectId, AccountID: accountFrom(ctx).ID,
+	row, err := v.Q.CreateScopedSubscription(ctx, db.CreateScopedSubscriptionParams{
+		ScopeDialect: ScopeDialect, ScopeExternalID: req.ProjectId, AccountID: kit.AccountFrom(ctx).ID,
 		Dialect:    dialectVoucherifyWebhook,
-		ExternalID: "wh_" + randomAlphanumeric(24),
+		ExternalID: "wh_" + kit.RandomAlphanumeric(24),
 		Url:        req.Body.TargetUrl,
-		Events:     eventNames(req.Body.Events),
+		Events:     kit.EventNames(req.Body.Events),
 		Filters:    db.JSON(`[]`),
-		Status:     activeStatus(active),
+		Status:     kit.ActiveStatus(active),
 		Headers:    db.JSON(`{}`),
 		Properties: db.JSON(`{}`),
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return gen.VoucherifyCreateWebhook404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(voucherifyNotFound(requestIDFrom(ctx), "project", req.ProjectId))}, nil
+		return gen.VoucherifyCreateWebhook404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(voucherifyNotFound(kit.RequestIDFrom(ctx), "project", req.ProjectId))}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -52,8 +65,8 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 // VoucherifyListWebhooks lists every webhook of the project, oldest first; Voucherify does not
 // paginate this list.
 func (v Voucherify) VoucherifyListWebhooks(ctx context.Context, req gen.VoucherifyListWebhooksRequestObject) (gen.VoucherifyListWebhooksResponseObject, error) {
-	rows, err := v.q.ListScopedSubscriptions(ctx, db.ListScopedSubscriptionsParams{
-		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: req.ProjectId, AccountID: accountFrom(ctx).ID,
+	rows, err := v.Q.ListScopedSubscriptions(ctx, db.ListScopedSubscriptionsParams{
+		ScopeDialect: ScopeDialect, ScopeExternalID: req.ProjectId, AccountID: kit.AccountFrom(ctx).ID,
 	})
 	if err != nil {
 		return nil, err
@@ -76,7 +89,7 @@ func (v Voucherify) VoucherifyListWebhooks(ctx context.Context, req gen.Voucheri
 
 // VoucherifyGetWebhook returns one webhook configuration.
 func (v Voucherify) VoucherifyGetWebhook(ctx context.Context, req gen.VoucherifyGetWebhookRequestObject) (gen.VoucherifyGetWebhookResponseObject, error) {
-	row, err := v.q.GetScopedSubscription(ctx, v.scoped(ctx, req.ProjectId, req.WebhookId))
+	row, err := v.Q.GetScopedSubscription(ctx, v.scoped(ctx, req.ProjectId, req.WebhookId))
 	if err != nil {
 		err = v.missingWebhook(ctx, err, req.ProjectId, req.WebhookId)
 	}
@@ -91,19 +104,19 @@ func (v Voucherify) VoucherifyGetWebhook(ctx context.Context, req gen.Voucherify
 
 // VoucherifyUpdateWebhook replaces target_url and events; active is kept when absent.
 func (v Voucherify) VoucherifyUpdateWebhook(ctx context.Context, req gen.VoucherifyUpdateWebhookRequestObject) (gen.VoucherifyUpdateWebhookResponseObject, error) {
-	if fields := checkVoucherifyWebhook(v.targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
-		return gen.VoucherifyUpdateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(requestIDFrom(ctx), fields))}, nil
+	if fields := checkVoucherifyWebhook(v.Targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
+		return gen.VoucherifyUpdateWebhook400JSONResponse{VoucherifyInvalidPayloadJSONResponse: gen.VoucherifyInvalidPayloadJSONResponse(voucherifyInvalidPayload(kit.RequestIDFrom(ctx), fields))}, nil
 	}
 	where := v.scoped(ctx, req.ProjectId, req.WebhookId)
 	params := db.ReplaceScopedSubscriptionTargetParams{
-		Url: req.Body.TargetUrl, Events: eventNames(req.Body.Events),
+		Url: req.Body.TargetUrl, Events: kit.EventNames(req.Body.Events),
 		ScopeDialect: where.ScopeDialect, ScopeExternalID: where.ScopeExternalID, AccountID: where.AccountID,
 		Dialect: where.Dialect, ExternalID: where.ExternalID,
 	}
 	if req.Body.Active != nil {
-		params.Status = sql.NullString{String: activeStatus(*req.Body.Active), Valid: true}
+		params.Status = sql.NullString{String: kit.ActiveStatus(*req.Body.Active), Valid: true}
 	}
-	updated, err := v.q.ReplaceScopedSubscriptionTarget(ctx, params)
+	updated, err := v.Q.ReplaceScopedSubscriptionTarget(ctx, params)
 	if err != nil {
 		err = v.missingWebhook(ctx, err, req.ProjectId, req.WebhookId)
 	}
@@ -119,7 +132,7 @@ func (v Voucherify) VoucherifyUpdateWebhook(ctx context.Context, req gen.Voucher
 // VoucherifyDeleteWebhook removes a webhook configuration.
 func (v Voucherify) VoucherifyDeleteWebhook(ctx context.Context, req gen.VoucherifyDeleteWebhookRequestObject) (gen.VoucherifyDeleteWebhookResponseObject, error) {
 	where := v.scoped(ctx, req.ProjectId, req.WebhookId)
-	n, err := v.q.DeleteScopedSubscription(ctx, db.DeleteScopedSubscriptionParams(where))
+	n, err := v.Q.DeleteScopedSubscription(ctx, db.DeleteScopedSubscriptionParams(where))
 	if err == nil && n == 0 {
 		err = v.missingWebhook(ctx, sql.ErrNoRows, req.ProjectId, req.WebhookId)
 	}
@@ -135,7 +148,7 @@ func (v Voucherify) VoucherifyDeleteWebhook(ctx context.Context, req gen.Voucher
 // scoped names the caller's webhook of a project.
 func (v Voucherify) scoped(ctx context.Context, projectID, webhookID string) db.GetScopedSubscriptionParams {
 	return db.GetScopedSubscriptionParams{
-		ScopeDialect: scopeVoucherifyProject, ScopeExternalID: projectID, AccountID: accountFrom(ctx).ID,
+		ScopeDialect: ScopeDialect, ScopeExternalID: projectID, AccountID: kit.AccountFrom(ctx).ID,
 		Dialect: dialectVoucherifyWebhook, ExternalID: webhookID,
 	}
 }
@@ -147,9 +160,9 @@ func (e *voucherifyMissing) Error() string { return *e.body.Details }
 
 // project finds the caller's project; another account's project is reported as missing.
 func (v Voucherify) project(ctx context.Context, projectID string) (db.Scope, error) {
-	scope, err := v.q.GetScope(ctx, db.GetScopeParams{Dialect: scopeVoucherifyProject, ExternalID: projectID, AccountID: accountFrom(ctx).ID})
-	if err := notFound(err, "project"); errors.Is(err, errNotFound) {
-		return db.Scope{}, &voucherifyMissing{voucherifyNotFound(requestIDFrom(ctx), "project", projectID)}
+	scope, err := v.Q.GetScope(ctx, db.GetScopeParams{Dialect: ScopeDialect, ExternalID: projectID, AccountID: kit.AccountFrom(ctx).ID})
+	if err := kit.NotFound(err, "project"); errors.Is(err, kit.ErrNotFound) {
+		return db.Scope{}, &voucherifyMissing{voucherifyNotFound(kit.RequestIDFrom(ctx), "project", projectID)}
 	} else if err != nil {
 		return db.Scope{}, err
 	}
@@ -159,13 +172,13 @@ func (v Voucherify) project(ctx context.Context, projectID string) (db.Scope, er
 // missingWebhook explains a statement that found no webhook: the project is not the caller's,
 // or it has no such webhook. It costs a query only on that path.
 func (v Voucherify) missingWebhook(ctx context.Context, err error, projectID, webhookID string) error {
-	if err := notFound(err, "webhook"); !errors.Is(err, errNotFound) {
+	if err := kit.NotFound(err, "webhook"); !errors.Is(err, kit.ErrNotFound) {
 		return err
 	}
 	if _, err := v.project(ctx, projectID); err != nil {
 		return err
 	}
-	return &voucherifyMissing{voucherifyNotFound(requestIDFrom(ctx), "webhook", webhookID)}
+	return &voucherifyMissing{voucherifyNotFound(kit.RequestIDFrom(ctx), "webhook", webhookID)}
 }
 
 // missing returns the 404 body when err says the project or webhook is not the caller's.
@@ -179,27 +192,30 @@ func missing(err error) (gen.Error, bool) {
 
 // checkVoucherifyWebhook applies the rules the schema cannot express: a webhook must be
 // deliverable somewhere and fire on something.
-func checkVoucherifyWebhook(targets targetPolicy, targetURL string, events []gen.ManagementProjectsWebhookEvent) []fieldError {
-	var fields []fieldError
-	if !absoluteURL(targetURL, "http", "https") {
-		fields = append(fields, fieldError{path: "target_url", message: "must be an absolute http or https URL"})
-	} else if !targets.allows(targetURL) {
-		fields = append(fields, fieldError{path: "target_url", message: targetRefusal})
+func checkVoucherifyWebhook(targets kit.TargetPolicy, targetURL string, events []gen.ManagementProjectsWebhookEvent) []kit.FieldError {
+	var fields []kit.FieldError
+	if !kit.AbsoluteURL(targetURL, "http", "https") {
+		fields = append(fields, kit.FieldError{Path: "target_url", Message: "must be an absolute http or https URL"})
+	} else if !targets.Allows(targetURL) {
+		fields = append(fields, kit.FieldError{Path: "target_url", Message: kit.TargetRefusal})
 	}
 	if len(events) == 0 {
-		fields = append(fields, fieldError{path: "events", message: "must list at least one event"})
+		fields = append(fields, kit.FieldError{Path: "events", Message: "must list at least one event"})
 	}
 	return fields
 }
 
-// updateParams starts from the stored row so that an update changes only what edit sets.
-func updateParams(row db.Subscription, edit func(*db.UpdateSubscriptionParams)) db.UpdateSubscriptionParams {
-	p := db.UpdateSubscriptionParams{
-		ID: row.ID, Name: row.Name, Url: row.Url, Events: row.Events, Filters: row.Filters,
-		Status: row.Status, StatusReason: row.StatusReason, Secret: row.Secret,
-		Headers: row.Headers, Properties: row.Properties, Template: row.Template,
-		LastError: row.LastError, ErrorsEmail: row.ErrorsEmail,
+func toVoucherifyWebhook(s db.Subscription) gen.ManagementProjectsWebhook {
+	events := make([]gen.ManagementProjectsWebhookEvent, len(s.Events))
+	for i, e := range s.Events {
+		events[i] = gen.ManagementProjectsWebhookEvent(e)
 	}
-	edit(&p)
-	return p
+	return gen.ManagementProjectsWebhook{
+		Id:        s.ExternalID,
+		Object:    gen.ManagementProjectsWebhookObjectWebhook,
+		CreatedAt: s.CreatedAt.UTC(),
+		TargetUrl: s.Url,
+		Events:    events,
+		Active:    s.Status == kit.StatusActive,
+	}
 }

@@ -1,4 +1,4 @@
-package handlers
+package superoffice
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers/kit"
 )
 
 // soWebhookSchema is the schema PUT /api/v1/Webhook/{id} validates its body with. A patched
@@ -42,7 +43,7 @@ func checkPatchedWebhook(patched []byte) error {
 		return &soInvalid{"the patched webhook is invalid: " + err.Error()}
 	}
 	err = schema.VisitJSON(v, openapi3.VisitAsRequest(), openapi3.MultiErrors(),
-		openapi3.WithStringFormatValidator("uuid", UUIDFormat))
+		openapi3.WithStringFormatValidator("uuid", kit.UUIDFormat))
 	if err == nil {
 		return nil
 	}

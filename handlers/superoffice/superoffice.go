@@ -1,4 +1,7 @@
-package handlers
+// Package superoffice is SuperOffice's WebAPI Webhook agent: the REST routes and the agent's RPC
+// routes on one store, Basic, SOTicket and Bearer authentication, and bodies in JSON, text/json,
+// XML (DataContract style) or forms, answered in the encoding the client accepts.
+package superoffice
 
 import (
 	"context"
@@ -12,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/oapi-codegen/nullable"
 	"golang.org/x/net/http/httpguts"
@@ -20,10 +25,19 @@ import (
 	"github.com/webhookd/webhookd/gen"
 )
 
+// Dialect is the superoffice tag of openapi.yaml.
+const Dialect kit.Dialect = "superoffice"
+
 // SuperOffice implements the SuperOffice WebAPI Webhook agent.
 type SuperOffice struct {
-	store
+	kit.Store
 	tester *targetTester
+}
+
+// New serves SuperOffice on st; its POST /Test calls targets through transport, which must
+// apply the delivery guard (delivery.NewTransport).
+func New(st kit.Store, transport http.RoundTripper) SuperOffice {
+	return SuperOffice{Store: st, tester: newTargetTester(transport)}
 }
 
 const (
@@ -53,7 +67,7 @@ func soNotFound(id int32) gen.SoNotFoundJSONResponse {
 // SuperOfficeGetAllWebhooks lists the account's webhooks, filtered in the database's order.
 func (s SuperOffice) SuperOfficeGetAllWebhooks(ctx context.Context, req gen.SuperOfficeGetAllWebhooksRequestObject) (gen.SuperOfficeGetAllWebhooksResponseObject, error) {
 	p := req.Params
-	list, err := s.list(ctx, soFilter{name: deref(p.NameFilter), event: deref(p.EventFilter), state: deref(p.StatusFilter)})
+	list, err := s.list(ctx, soFilter{name: kit.Deref(p.NameFilter), event: kit.Deref(p.EventFilter), state: kit.Deref(p.StatusFilter)})
 	if err != nil {
 		return nil, err
 	}
@@ -68,11 +82,11 @@ type soFilter struct {
 
 // list returns the installation's webhooks that pass f, in the database's order.
 func (s SuperOffice) list(ctx context.Context, f soFilter) (gen.WebhookWithLinksList, error) {
-	scope, err := s.scope(ctx, s.q)
+	scope, err := s.scope(ctx, s.Q)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.q.ListScopeSubscriptions(ctx, scope.ID)
+	rows, err := s.Q.ListScopeSubscriptions(ctx, scope.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +148,7 @@ func soBadRequest(inv *soInvalid) gen.SoBadRequestJSONResponse {
 // create checks an entity and stores it as a new webhook.
 func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.WebhookWithLinks, error) {
 	var out gen.WebhookWithLinks
-	err := s.inTx(ctx, func(q *db.Queries) error {
+	err := s.InTx(ctx, func(q *db.Queries) error {
 		scope, err := s.scope(ctx, q)
 		if err != nil {
 			return err
@@ -143,8 +157,8 @@ func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.Webho
 		if err != nil {
 			return err
 		}
-		if !s.targets.allows(fields.Url) {
-			return &soInvalid{"TargetUrl " + targetRefusal}
+		if !s.Targets.Allows(fields.Url) {
+			return &soInvalid{"TargetUrl " + kit.TargetRefusal}
 		}
 		id, err := q.NextSuperOfficeWebhookID(ctx)
 		if err != nil {
@@ -161,7 +175,7 @@ func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.Webho
 		}
 		// errors_email has no place in the insert: one update keeps CreateSubscription shared.
 		if fields.ErrorsEmail != "" {
-			if row, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) { p.ErrorsEmail = fields.ErrorsEmail })); err != nil {
+			if row, err = q.UpdateSubscription(ctx, kit.UpdateParams(row, func(p *db.UpdateSubscriptionParams) { p.ErrorsEmail = fields.ErrorsEmail })); err != nil {
 				return err
 			}
 		}
@@ -174,7 +188,7 @@ func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.Webho
 // SuperOfficeGetWebhook returns one webhook.
 func (s SuperOffice) SuperOfficeGetWebhook(ctx context.Context, req gen.SuperOfficeGetWebhookRequestObject) (gen.SuperOfficeGetWebhookResponseObject, error) {
 	w, _, err := s.find(ctx, req.Id)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, kit.ErrNotFound) {
 		return gen.SuperOfficeGetWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	} else if err != nil {
 		return nil, err
@@ -184,13 +198,13 @@ func (s SuperOffice) SuperOfficeGetWebhook(ctx context.Context, req gen.SuperOff
 
 // find returns one of the installation's webhooks, or errNotFound.
 func (s SuperOffice) find(ctx context.Context, id int32) (gen.WebhookWithLinks, db.Subscription, error) {
-	scope, err := s.scope(ctx, s.q)
+	scope, err := s.scope(ctx, s.Q)
 	if err != nil {
 		return gen.WebhookWithLinks{}, db.Subscription{}, err
 	}
-	row, err := s.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+	row, err := s.Q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
 	if err != nil {
-		return gen.WebhookWithLinks{}, db.Subscription{}, notFound(err, "webhook")
+		return gen.WebhookWithLinks{}, db.Subscription{}, kit.NotFound(err, "webhook")
 	}
 	return toSuperOfficeWebhook(ctx, row, scope), row, nil
 }
@@ -202,7 +216,7 @@ func (s SuperOffice) SuperOfficePutWebhook(ctx context.Context, req gen.SuperOff
 	switch {
 	case errors.As(err, &inv):
 		return gen.SuperOfficePutWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
-	case errors.Is(err, errNotFound):
+	case errors.Is(err, kit.ErrNotFound):
 		return gen.SuperOfficePutWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	case err != nil:
 		return nil, err
@@ -278,7 +292,7 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 	switch {
 	case errors.As(err, &inv):
 		return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
-	case errors.Is(err, errNotFound):
+	case errors.Is(err, kit.ErrNotFound):
 		return gen.SuperOfficePatchWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	case errors.Is(err, errPatchTestFailed):
 		return gen.SuperOfficePatchWebhook409JSONResponse{SoConflictJSONResponse: gen.SoConflictJSONResponse(soError(gen.SoErrorErrorTypeConflict, "A test operation of the patch failed"))}, nil
@@ -293,14 +307,14 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 // save locks a webhook, computes its next state from the current one and stores it.
 func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.Time, next func(gen.Webhook) (*gen.Webhook, error)) (gen.WebhookWithLinks, error) {
 	var out gen.WebhookWithLinks
-	err := s.inTx(ctx, func(q *db.Queries) error {
+	err := s.InTx(ctx, func(q *db.Queries) error {
 		scope, err := s.scope(ctx, q)
 		if err != nil {
 			return err
 		}
 		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
 		if err != nil {
-			return notFound(err, "webhook")
+			return kit.NotFound(err, "webhook")
 		}
 		if unmodifiedSince != nil && row.UpdatedAt.Truncate(time.Second).After(*unmodifiedSince) {
 			return errModifiedSince
@@ -313,10 +327,10 @@ func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.T
 		if err != nil {
 			return err
 		}
-		if !s.targets.allows(fields.Url) {
-			return &soInvalid{"TargetUrl " + targetRefusal}
+		if !s.Targets.Allows(fields.Url) {
+			return &soInvalid{"TargetUrl " + kit.TargetRefusal}
 		}
-		row, err = q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
+		row, err = q.UpdateSubscription(ctx, kit.UpdateParams(row, func(p *db.UpdateSubscriptionParams) {
 			p.Name, p.Url, p.Events, p.Secret = fields.Name, fields.Url, fields.Events, fields.Secret
 			p.Headers, p.Properties, p.ErrorsEmail = fields.Headers, fields.Properties, fields.ErrorsEmail
 			if p.Status != fields.Status {
@@ -335,7 +349,7 @@ func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.T
 // SuperOfficeDeleteWebhook removes a webhook.
 func (s SuperOffice) SuperOfficeDeleteWebhook(ctx context.Context, req gen.SuperOfficeDeleteWebhookRequestObject) (gen.SuperOfficeDeleteWebhookResponseObject, error) {
 	err := s.remove(ctx, req.Id)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, kit.ErrNotFound) {
 		return gen.SuperOfficeDeleteWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	} else if err != nil {
 		return nil, err
@@ -345,16 +359,16 @@ func (s SuperOffice) SuperOfficeDeleteWebhook(ctx context.Context, req gen.Super
 
 // remove deletes one of the installation's webhooks, or answers errNotFound.
 func (s SuperOffice) remove(ctx context.Context, id int32) error {
-	scope, err := s.scope(ctx, s.q)
+	scope, err := s.scope(ctx, s.Q)
 	if err != nil {
 		return err
 	}
-	n, err := s.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+	n, err := s.Q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("webhook %d: %w", id, errNotFound)
+		return fmt.Errorf("webhook %d: %w", id, kit.ErrNotFound)
 	}
 	return nil
 }
@@ -362,7 +376,7 @@ func (s SuperOffice) remove(ctx context.Context, id int32) error {
 // SuperOfficeGetLastError returns what delivering to the webhook last failed with.
 func (s SuperOffice) SuperOfficeGetLastError(ctx context.Context, req gen.SuperOfficeGetLastErrorRequestObject) (gen.SuperOfficeGetLastErrorResponseObject, error) {
 	_, row, err := s.find(ctx, req.Id)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, kit.ErrNotFound) {
 		return gen.SuperOfficeGetLastError404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	} else if err != nil {
 		return nil, err
@@ -388,13 +402,13 @@ func (s SuperOffice) test(ctx context.Context, entity *gen.Webhook) (gen.Webhook
 	if err != nil {
 		return gen.WebhookResult{}, err
 	}
-	ok, message := s.tester.test(ctx, fields, accountFrom(ctx))
+	ok, message := s.tester.test(ctx, fields, kit.AccountFrom(ctx))
 	return gen.WebhookResult{Success: ok, Message: message}, nil
 }
 
 // scope returns the account's SuperOffice installation, created with the account.
 func (s SuperOffice) scope(ctx context.Context, q *db.Queries) (db.Scope, error) {
-	account := accountFrom(ctx)
+	account := kit.AccountFrom(ctx)
 	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
 	if err != nil {
 		return db.Scope{}, fmt.Errorf("account %s has no SuperOffice scope: %w", account.ID, err)
@@ -419,13 +433,13 @@ func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
 	target, _ := nv(e.TargetUrl)
 	typ, _ := nv(e.Type)
 	email, _ := nv(e.ErrorsEmail)
-	f := soFields{Name: name, Url: strings.TrimSpace(target), Type: typ, ErrorsEmail: email, Status: statusActive}
+	f := soFields{Name: name, Url: strings.TrimSpace(target), Type: typ, ErrorsEmail: email, Status: kit.StatusActive}
 	if f.Type == "" {
 		f.Type = soTypeWebhook
 	}
 	switch {
 	case f.Type == soTypeWebhook:
-		if !absoluteURL(f.Url, "https") {
+		if !kit.AbsoluteURL(f.Url, "https") {
 			return soFields{}, &soInvalid{"TargetUrl must be an https URL"}
 		}
 	case f.Url == "":
@@ -435,7 +449,7 @@ func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
 	if len(events) == 0 {
 		return soFields{}, &soInvalid{"Events must name at least one event"}
 	}
-	f.Events = eventNames(events)
+	f.Events = kit.EventNames(events)
 	if state, ok := nv(e.State); ok {
 		switch state {
 		case gen.WebhookStateNullableActive:

@@ -1,4 +1,6 @@
-package handlers
+// Package arkyn is Arkyn Logs' API: user authentication with session tokens, traffic sources,
+// and the one webhook of each traffic source, which posts to a Discord channel.
+package arkyn
 
 import (
 	"context"
@@ -9,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oapi-codegen/nullable"
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/google/uuid"
 	"github.com/lib/pq"
 
@@ -18,11 +23,15 @@ import (
 
 // Arkyn implements Arkyn Logs' user authentication, traffic sources and their webhooks.
 type Arkyn struct {
-	store
+	kit.Store
 }
 
+// Dialect is the arkyn tag of openapi.yaml.
+const Dialect kit.Dialect = "arkyn"
+
 const (
-	scopeArkynTrafficSource = "arkyn"
+	// ScopeDialect marks a traffic source in the scopes table.
+	ScopeDialect            = "arkyn"
 	dialectArkynWebhook     = "arkyn"
 	credentialArkynPassword = "arkyn"
 	credentialArkynToken    = "arkyn_token"
@@ -46,26 +55,26 @@ func arkynError(name gen.ArkynErrorName, message string) gen.ArkynError {
 // emails and wrong passwords get the same answer.
 func (a Arkyn) ArkynAuthUser(ctx context.Context, req gen.ArkynAuthUserRequestObject) (gen.ArkynAuthUserResponseObject, error) {
 	invalid := gen.ArkynAuthUser404JSONResponse(arkynError(gen.ArkynErrorNameNotFound, "Invalid credentials"))
-	row, err := a.q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialArkynPassword, PublicID: strings.ToLower(strings.TrimSpace(req.Body.Email))})
-	if errors.Is(notFound(err, "arkyn user"), errNotFound) {
+	row, err := a.Q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialArkynPassword, PublicID: strings.ToLower(strings.TrimSpace(req.Body.Email))})
+	if errors.Is(kit.NotFound(err, "arkyn user"), kit.ErrNotFound) {
 		return invalid, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !equalDigest(digest(req.Body.Password), row.SecretSha256) {
+	if !kit.EqualDigest(kit.Digest(req.Body.Password), row.SecretSha256) {
 		return invalid, nil
 	}
 	token := newArkynToken(row.Account.ID, time.Now())
-	err = a.q.CreateExpiringCredential(ctx, db.CreateExpiringCredentialParams{
-		AccountID: row.Account.ID, Kind: credentialArkynToken, SecretSha256: digest(token),
-		ExpiresAt: sqlTime(time.Now().Add(arkynTokenLifetime)),
+	err = a.Q.CreateExpiringCredential(ctx, db.CreateExpiringCredentialParams{
+		AccountID: row.Account.ID, Kind: credentialArkynToken, SecretSha256: kit.Digest(token),
+		ExpiresAt: kit.SQLTime(time.Now().Add(arkynTokenLifetime)),
 	})
 	if err != nil {
 		return nil, err
 	}
 	// Expired tokens are swept here rather than by a background job: logins are rare and cheap.
-	if err := a.q.DeleteExpiredCredentials(ctx); err != nil {
+	if err := a.Q.DeleteExpiredCredentials(ctx); err != nil {
 		return nil, err
 	}
 	return gen.ArkynAuthUser200JSONResponse{Token: token}, nil
@@ -77,14 +86,14 @@ func newArkynToken(userID uuid.UUID, now time.Time) string {
 	enc := base64.RawURLEncoding
 	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 	claims, _ := json.Marshal(map[string]any{"userId": userID.String(), "iat": now.Unix(), "exp": now.Add(arkynTokenLifetime).Unix()})
-	return header + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString([]byte(newSecret())[:32])
+	return header + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString([]byte(kit.NewSecret())[:32])
 }
 
 // ArkynCreateTrafficSource creates a traffic source with its (disabled) webhook.
 func (a Arkyn) ArkynCreateTrafficSource(ctx context.Context, req gen.ArkynCreateTrafficSourceRequestObject) (gen.ArkynCreateTrafficSourceResponseObject, error) {
-	account := accountFrom(ctx)
+	account := kit.AccountFrom(ctx)
 	var source db.Scope
-	err := a.inTx(ctx, func(q *db.Queries) error {
+	err := a.InTx(ctx, func(q *db.Queries) error {
 		var err error
 		source, err = createTrafficSource(ctx, q, account.ID, req.Body.Name, req.Body.TrafficDomain)
 		return err
@@ -101,7 +110,7 @@ func (a Arkyn) ArkynCreateTrafficSource(ctx context.Context, req gen.ArkynCreate
 
 func createTrafficSource(ctx context.Context, q *db.Queries, accountID uuid.UUID, name, domain string) (db.Scope, error) {
 	source, err := q.CreateScopeWithDomain(ctx, db.CreateScopeWithDomainParams{
-		AccountID: accountID, Dialect: scopeArkynTrafficSource, ExternalID: uuid.NewString(),
+		AccountID: accountID, Dialect: ScopeDialect, ExternalID: uuid.NewString(),
 		Name: name, Domain: strings.ToLower(strings.TrimSpace(domain)),
 	})
 	if err != nil {
@@ -109,7 +118,7 @@ func createTrafficSource(ctx context.Context, q *db.Queries, accountID uuid.UUID
 	}
 	_, err = q.CreateSubscription(ctx, db.CreateSubscriptionParams{
 		AccountID: accountID, ScopeID: source.ID, Dialect: dialectArkynWebhook, ExternalID: uuid.NewString(),
-		Events: []string{}, Filters: db.JSON(`[]`), Status: statusInactive,
+		Events: []string{}, Filters: db.JSON(`[]`), Status: kit.StatusInactive,
 		Headers: db.JSON(`{}`), Properties: db.JSON(`{}`),
 	})
 	return source, err
@@ -117,7 +126,7 @@ func createTrafficSource(ctx context.Context, q *db.Queries, accountID uuid.UUID
 
 // ArkynListTrafficSources returns one page of the caller's traffic sources.
 func (a Arkyn) ArkynListTrafficSources(ctx context.Context, req gen.ArkynListTrafficSourcesRequestObject) (gen.ArkynListTrafficSourcesResponseObject, error) {
-	account := accountFrom(ctx)
+	account := kit.AccountFrom(ctx)
 	page, limit := 1, 10
 	if req.Params.Page != nil {
 		page = *req.Params.Page
@@ -125,12 +134,12 @@ func (a Arkyn) ArkynListTrafficSources(ctx context.Context, req gen.ArkynListTra
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
-	total, err := a.q.CountScopes(ctx, db.CountScopesParams{AccountID: account.ID, Dialect: scopeArkynTrafficSource})
+	total, err := a.Q.CountScopes(ctx, db.CountScopesParams{AccountID: account.ID, Dialect: ScopeDialect})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := a.q.ListScopesPage(ctx, db.ListScopesPageParams{
-		AccountID: account.ID, Dialect: scopeArkynTrafficSource, Limit: int32(limit), Offset: pageOffset(page, limit, total),
+	rows, err := a.Q.ListScopesPage(ctx, db.ListScopesPageParams{
+		AccountID: account.ID, Dialect: ScopeDialect, Limit: int32(limit), Offset: kit.PageOffset(page, limit, total),
 	})
 	if err != nil {
 		return nil, err
@@ -146,7 +155,7 @@ func (a Arkyn) ArkynListTrafficSources(ctx context.Context, req gen.ArkynListTra
 
 // ArkynGetWebhook returns the webhook of a traffic source the caller owns.
 func (a Arkyn) ArkynGetWebhook(ctx context.Context, req gen.ArkynGetWebhookRequestObject) (gen.ArkynGetWebhookResponseObject, error) {
-	source, hook, err := a.webhook(ctx, a.q, req.TrafficSourceId, false)
+	source, hook, err := a.webhook(ctx, a.Q, req.TrafficSourceId, false)
 	var refused *arkynRefusal
 	switch {
 	case errors.As(err, &refused) && refused.forbidden:
@@ -162,17 +171,17 @@ func (a Arkyn) ArkynGetWebhook(ctx context.Context, req gen.ArkynGetWebhookReque
 // ArkynUpdateWebhook sets or clears the Discord channel of a traffic source's webhook.
 func (a Arkyn) ArkynUpdateWebhook(ctx context.Context, req gen.ArkynUpdateWebhookRequestObject) (gen.ArkynUpdateWebhookResponseObject, error) {
 	var out gen.ArkynWebhook
-	err := a.inTx(ctx, func(q *db.Queries) error {
+	err := a.InTx(ctx, func(q *db.Queries) error {
 		source, hook, err := a.webhook(ctx, q, req.TrafficSourceId, true)
 		if err != nil {
 			return err
 		}
 		if req.Body.DiscordChannelId.IsSpecified() {
-			hook, err = q.UpdateSubscription(ctx, updateParams(hook, func(p *db.UpdateSubscriptionParams) {
+			hook, err = q.UpdateSubscription(ctx, kit.UpdateParams(hook, func(p *db.UpdateSubscriptionParams) {
 				if req.Body.DiscordChannelId.IsNull() {
-					p.Url, p.Status = "", statusInactive
+					p.Url, p.Status = "", kit.StatusInactive
 				} else {
-					p.Url, p.Status = discordURLPrefix+req.Body.DiscordChannelId.MustGet(), statusActive
+					p.Url, p.Status = discordURLPrefix+req.Body.DiscordChannelId.MustGet(), kit.StatusActive
 				}
 				p.StatusReason, p.LastError = "", ""
 			}))
@@ -206,13 +215,13 @@ func (e *arkynRefusal) Error() string { return e.body.Message }
 // webhook finds a traffic source and its webhook. Arkyn tells "not yours" (403) from "does not
 // exist" (404), so the lookup is not scoped to the caller's account.
 func (a Arkyn) webhook(ctx context.Context, q *db.Queries, trafficSourceID uuid.UUID, forUpdate bool) (db.Scope, db.Subscription, error) {
-	source, err := q.GetScopeAnyAccount(ctx, db.GetScopeAnyAccountParams{Dialect: scopeArkynTrafficSource, ExternalID: trafficSourceID.String()})
-	if errors.Is(notFound(err, "traffic source"), errNotFound) {
+	source, err := q.GetScopeAnyAccount(ctx, db.GetScopeAnyAccountParams{Dialect: ScopeDialect, ExternalID: trafficSourceID.String()})
+	if errors.Is(kit.NotFound(err, "traffic source"), kit.ErrNotFound) {
 		return db.Scope{}, db.Subscription{}, &arkynRefusal{body: arkynError(gen.ArkynErrorNameNotFound, arkynTrafficSourceAbsent)}
 	} else if err != nil {
 		return db.Scope{}, db.Subscription{}, err
 	}
-	if source.AccountID != accountFrom(ctx).ID {
+	if source.AccountID != kit.AccountFrom(ctx).ID {
 		return db.Scope{}, db.Subscription{}, &arkynRefusal{forbidden: true, body: arkynError(gen.ArkynErrorNameForbidden, arkynNotOwner)}
 	}
 	rows, err := q.ListScopeSubscriptions(ctx, source.ID)
@@ -229,4 +238,22 @@ func (a Arkyn) webhook(ctx context.Context, q *db.Queries, trafficSourceID uuid.
 		}
 	}
 	return source, hook, nil
+}
+
+func toArkynTrafficSource(s db.Scope) gen.ArkynTrafficSource {
+	return gen.ArkynTrafficSource{
+		Id: uuid.MustParse(s.ExternalID), Name: s.Name, TrafficDomain: s.Domain, UserId: s.AccountID,
+		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
+}
+
+func toArkynWebhook(s db.Subscription, source db.Scope) gen.ArkynWebhook {
+	channel := nullable.NewNullNullable[string]()
+	if id, ok := strings.CutPrefix(s.Url, discordURLPrefix); ok {
+		channel = nullable.NewNullableWithValue(id)
+	}
+	return gen.ArkynWebhook{
+		Id: s.ExternalID, DiscordChannelId: channel, TrafficSourceId: uuid.MustParse(source.ExternalID),
+		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
 }

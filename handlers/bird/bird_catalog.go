@@ -1,4 +1,4 @@
-package handlers
+package bird
 
 import "github.com/webhookd/webhookd/gen"
 

@@ -1,4 +1,4 @@
-package handlers
+package superoffice
 
 import (
 	"bytes"
@@ -241,7 +241,7 @@ func TestUntypedValuesRoundTripThroughXML(t *testing.T) {
 		if err := wellFormed(out); err != nil {
 			t.Fatalf("%s: %v\n%s", body, err, out)
 		}
-		v, err := decodeXMLBody(bytes.NewReader(out), nil, schema, nil)
+		v, err := DecodeXMLBody(bytes.NewReader(out), nil, schema, nil)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", body, err, out)
 		}

@@ -1,4 +1,4 @@
-package handlers
+package shipping
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/webhookd/webhookd/db"
 )
@@ -16,8 +18,8 @@ type RateLimit struct {
 	Window   time.Duration
 }
 
-// ShippingDefaultRateLimit is 2LM's documented limit for webhook management: 100 an hour per key.
-var ShippingDefaultRateLimit = RateLimit{Requests: 100, Window: time.Hour}
+// DefaultRateLimit is 2LM's documented limit for webhook management: 100 an hour per key.
+var DefaultRateLimit = RateLimit{Requests: 100, Window: time.Hour}
 
 // ParseRateLimit reads "100/1h" (requests per Go duration).
 func ParseRateLimit(s string) (RateLimit, error) {
@@ -33,38 +35,31 @@ func ParseRateLimit(s string) (RateLimit, error) {
 	return RateLimit{Requests: requests, Window: window}, nil
 }
 
-// rateState is where a key stands in its current window.
-type rateState struct {
-	limit, remaining int
-	reset            time.Time
-	exceeded         bool
-}
-
 // rateLimiter counts requests in fixed windows kept in PostgreSQL, so that every instance on
 // the database enforces one limit.
 type rateLimiter struct {
-	q     *db.Queries
+	Q     *db.Queries
 	limit RateLimit
 	now   func() time.Time
 }
 
-func (r *rateLimiter) hit(ctx context.Context, key []byte) (rateState, error) {
+func (r *rateLimiter) hit(ctx context.Context, key []byte) (kit.RateState, error) {
 	now := r.now()
 	start := now.Truncate(r.limit.Window)
-	hits, err := r.q.HitRateLimit(ctx, db.HitRateLimitParams{KeySha256: key, WindowStart: start})
+	hits, err := r.Q.HitRateLimit(ctx, db.HitRateLimitParams{KeySha256: key, WindowStart: start})
 	if err != nil {
-		return rateState{}, fmt.Errorf("rate limit: %w", err)
+		return kit.RateState{}, fmt.Errorf("rate Limit: %w", err)
 	}
 	if hits == 1 {
 		// A key's first request of a window sweeps every key's finished windows.
-		if err := r.q.DeleteOldRateLimitWindows(ctx, start.Add(-r.limit.Window)); err != nil {
-			return rateState{}, fmt.Errorf("rate limit: %w", err)
+		if err := r.Q.DeleteOldRateLimitWindows(ctx, start.Add(-r.limit.Window)); err != nil {
+			return kit.RateState{}, fmt.Errorf("rate Limit: %w", err)
 		}
 	}
-	return rateState{
-		limit:     r.limit.Requests,
-		remaining: max(0, r.limit.Requests-int(hits)),
-		reset:     start.Add(r.limit.Window),
-		exceeded:  int(hits) > r.limit.Requests,
+	return kit.RateState{
+		Limit:     r.limit.Requests,
+		Remaining: max(0, r.limit.Requests-int(hits)),
+		Reset:     start.Add(r.limit.Window),
+		Exceeded:  int(hits) > r.limit.Requests,
 	}, nil
 }

@@ -1,15 +1,17 @@
-package handlers
+// Package bird is Bird's Notifications API for webhook subscriptions: AccessKey authentication,
+// workspaces, per-service event catalogs with filters, opaque page tokens and delivery logs.
+package bird
 
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/google/uuid"
 
@@ -19,7 +21,7 @@ import (
 
 // Bird implements Bird's Notifications API webhook subscriptions.
 type Bird struct {
-	store
+	kit.Store
 }
 
 const (
@@ -35,12 +37,12 @@ type birdMissing struct{ body gen.ErrorDetailed }
 func (e *birdMissing) Error() string { return e.body.Message }
 
 // birdInvalid carries 422 details for input that the schema alone cannot judge.
-type birdInvalid struct{ fields []fieldError }
+type birdInvalid struct{ fields []kit.FieldError }
 
 func (e *birdInvalid) Error() string { return "invalid input" }
 
 // birdOutcome sorts an error into a 404 body, a 422 body, or an unexpected failure.
-func birdOutcome(err error) (notFound *gen.ErrorDetailed, invalid *gen.ErrorValidation, unexpected error) {
+func birdOutcome(err error) (missing *gen.ErrorDetailed, invalid *gen.ErrorValidation, unexpected error) {
 	var m *birdMissing
 	if errors.As(err, &m) {
 		return &m.body, nil, nil
@@ -56,18 +58,18 @@ func birdOutcome(err error) (notFound *gen.ErrorDetailed, invalid *gen.ErrorVali
 // BirdCreateWebhookSubscription answers 201 with the new subscription.
 func (b Bird) BirdCreateWebhookSubscription(ctx context.Context, req gen.BirdCreateWebhookSubscriptionRequestObject) (gen.BirdCreateWebhookSubscriptionResponseObject, error) {
 	var out gen.WebhookSubscription
-	err := b.inTx(ctx, func(q *db.Queries) error {
+	err := b.InTx(ctx, func(q *db.Queries) error {
 		workspace, err := b.workspace(ctx, q, req.WorkspaceId)
 		if err != nil {
 			return err
 		}
 		body := req.Body
-		if !b.targets.allows(body.Url) {
-			return &birdInvalid{[]fieldError{{path: "url", message: targetRefusal}}}
+		if !b.Targets.Allows(body.Url) {
+			return &birdInvalid{[]kit.FieldError{{Path: "url", Message: kit.TargetRefusal}}}
 		}
 		event, ok := lookupBirdEvent(body.Service, body.Event)
 		if !ok {
-			return &birdInvalid{[]fieldError{{path: "event", message: fmt.Sprintf("%q is not an event of service %q; GET /workspaces/{workspaceId}/available-webhooks lists them", body.Event, body.Service)}}}
+			return &birdInvalid{[]kit.FieldError{{Path: "event", Message: fmt.Sprintf("%q is not an event of service %q; GET /workspaces/{workspaceId}/available-webhooks lists them", body.Event, body.Service)}}}
 		}
 		var requested []gen.WebhookEventFilter
 		if body.EventFilters != nil {
@@ -86,12 +88,12 @@ func (b Bird) BirdCreateWebhookSubscription(ctx context.Context, req gen.BirdCre
 			Url:        body.Url,
 			Events:     []string{event.event},
 			Filters:    filters,
-			Status:     statusActive,
-			Secret:     deref(body.SigningKey),
+			Status:     kit.StatusActive,
+			Secret:     kit.Deref(body.SigningKey),
 			Headers:    db.JSON(`{}`),
 			Properties: db.JSON(`{}`),
 			Service:    string(body.Service),
-			Template:   deref(body.Template),
+			Template:   kit.Deref(body.Template),
 		})
 		if err != nil {
 			return err
@@ -125,7 +127,7 @@ func (b Bird) BirdListWebhookSubscriptions(ctx context.Context, req gen.BirdList
 }
 
 func (b Bird) list(ctx context.Context, req gen.BirdListWebhookSubscriptionsRequestObject) (gen.WebhookSubscriptionList, error) {
-	workspace, err := b.workspace(ctx, b.q, req.WorkspaceId)
+	workspace, err := b.workspace(ctx, b.Q, req.WorkspaceId)
 	if err != nil {
 		return gen.WebhookSubscriptionList{}, err
 	}
@@ -135,19 +137,19 @@ func (b Bird) list(ctx context.Context, req gen.BirdListWebhookSubscriptionsRequ
 	}
 	params := db.ListScopeSubscriptionsAfterParams{ScopeID: workspace.ID, MaxRows: int32(limit + 1)}
 	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
-		after, err := decodePageToken(*req.Params.PageToken)
+		after, err := kit.DecodePageToken(*req.Params.PageToken)
 		if err != nil {
-			return gen.WebhookSubscriptionList{}, &birdInvalid{[]fieldError{{path: "pageToken", message: "is not a page token issued by this API"}}}
+			return gen.WebhookSubscriptionList{}, &birdInvalid{[]kit.FieldError{{Path: "pageToken", Message: "is not a page token issued by this API"}}}
 		}
-		params.AfterCreatedAt = sql.NullTime{Time: after.createdAt, Valid: true}
-		params.AfterID = uuid.NullUUID{UUID: after.id, Valid: true}
+		params.AfterCreatedAt = sql.NullTime{Time: after.CreatedAt, Valid: true}
+		params.AfterID = uuid.NullUUID{UUID: after.ID, Valid: true}
 	}
-	rows, err := b.q.ListScopeSubscriptionsAfter(ctx, params)
+	rows, err := b.Q.ListScopeSubscriptionsAfter(ctx, params)
 	if err != nil {
 		return gen.WebhookSubscriptionList{}, err
 	}
 	list := gen.WebhookSubscriptionList{Results: make([]gen.WebhookSubscription, 0, min(len(rows), limit))}
-	rows, list.NextPageToken = nextPage(rows, limit, func(r db.Subscription) pageCursor { return pageCursor{r.CreatedAt, r.ID} })
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.Subscription) kit.PageCursor { return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID} })
 	for _, r := range rows {
 		s, err := toBirdSubscription(r, workspace)
 		if err != nil {
@@ -170,11 +172,11 @@ func (b Bird) BirdGetWebhookSubscription(ctx context.Context, req gen.BirdGetWeb
 }
 
 func (b Bird) get(ctx context.Context, workspaceID, subscriptionID uuid.UUID) (gen.WebhookSubscription, error) {
-	workspace, err := b.workspace(ctx, b.q, workspaceID)
+	workspace, err := b.workspace(ctx, b.Q, workspaceID)
 	if err != nil {
 		return gen.WebhookSubscription{}, err
 	}
-	row, err := b.q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: subscriptionID.String()})
+	row, err := b.Q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: subscriptionID.String()})
 	if err != nil {
 		return gen.WebhookSubscription{}, missingSubscription(err, subscriptionID)
 	}
@@ -185,7 +187,7 @@ func (b Bird) get(ctx context.Context, workspaceID, subscriptionID uuid.UUID) (g
 // removes every filter and an array replaces them.
 func (b Bird) BirdUpdateWebhookSubscription(ctx context.Context, req gen.BirdUpdateWebhookSubscriptionRequestObject) (gen.BirdUpdateWebhookSubscriptionResponseObject, error) {
 	var out gen.WebhookSubscription
-	err := b.inTx(ctx, func(q *db.Queries) error {
+	err := b.InTx(ctx, func(q *db.Queries) error {
 		workspace, err := b.workspace(ctx, q, req.WorkspaceId)
 		if err != nil {
 			return err
@@ -196,10 +198,10 @@ func (b Bird) BirdUpdateWebhookSubscription(ctx context.Context, req gen.BirdUpd
 		}
 		body := req.Body
 		if body == nil || (body.Template == nil && body.Url == nil && body.SigningKey == nil && body.Status == nil && !body.EventFilters.IsSpecified()) {
-			return &birdInvalid{[]fieldError{{message: "must have at least one property"}}}
+			return &birdInvalid{[]kit.FieldError{{Message: "must have at least one property"}}}
 		}
-		if body.Url != nil && !b.targets.allows(*body.Url) {
-			return &birdInvalid{[]fieldError{{path: "url", message: targetRefusal}}}
+		if body.Url != nil && !b.Targets.Allows(*body.Url) {
+			return &birdInvalid{[]kit.FieldError{{Path: "url", Message: kit.TargetRefusal}}}
 		}
 		filters := row.Filters
 		if body.EventFilters.IsSpecified() {
@@ -215,7 +217,7 @@ func (b Bird) BirdUpdateWebhookSubscription(ctx context.Context, req gen.BirdUpd
 				return err
 			}
 		}
-		updated, err := q.UpdateSubscription(ctx, updateParams(row, func(p *db.UpdateSubscriptionParams) {
+		updated, err := q.UpdateSubscription(ctx, kit.UpdateParams(row, func(p *db.UpdateSubscriptionParams) {
 			p.Filters = filters
 			if body.Url != nil {
 				p.Url = *body.Url
@@ -250,11 +252,11 @@ func (b Bird) BirdUpdateWebhookSubscription(ctx context.Context, req gen.BirdUpd
 // BirdDeleteWebhookSubscription removes a subscription.
 func (b Bird) BirdDeleteWebhookSubscription(ctx context.Context, req gen.BirdDeleteWebhookSubscriptionRequestObject) (gen.BirdDeleteWebhookSubscriptionResponseObject, error) {
 	err := func() error {
-		workspace, err := b.workspace(ctx, b.q, req.WorkspaceId)
+		workspace, err := b.workspace(ctx, b.Q, req.WorkspaceId)
 		if err != nil {
 			return err
 		}
-		n, err := b.q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
+		n, err := b.Q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
 		if err == nil && n == 0 {
 			err = sql.ErrNoRows
 		}
@@ -270,7 +272,7 @@ func (b Bird) BirdDeleteWebhookSubscription(ctx context.Context, req gen.BirdDel
 
 // BirdListAvailableWebhooks lists the catalog, optionally of one service.
 func (b Bird) BirdListAvailableWebhooks(ctx context.Context, req gen.BirdListAvailableWebhooksRequestObject) (gen.BirdListAvailableWebhooksResponseObject, error) {
-	if _, err := b.workspace(ctx, b.q, req.WorkspaceId); err != nil {
+	if _, err := b.workspace(ctx, b.Q, req.WorkspaceId); err != nil {
 		if nf, _, err := birdOutcome(err); nf != nil {
 			return gen.BirdListAvailableWebhooks404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
 		} else {
@@ -291,8 +293,8 @@ func (b Bird) BirdListAvailableWebhooks(ctx context.Context, req gen.BirdListAva
 
 // workspace finds the caller's workspace; another account's workspace is reported as missing.
 func (b Bird) workspace(ctx context.Context, q *db.Queries, id uuid.UUID) (db.Scope, error) {
-	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeBirdWorkspace, ExternalID: id.String(), AccountID: accountFrom(ctx).ID})
-	if err := notFound(err, "workspace"); errors.Is(err, errNotFound) {
+	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: ScopeDialect, ExternalID: id.String(), AccountID: kit.AccountFrom(ctx).ID})
+	if err := kit.NotFound(err, "workspace"); errors.Is(err, kit.ErrNotFound) {
 		return db.Scope{}, &birdMissing{birdNotFound("workspace not found", map[string]any{"workspaceId": id.String()})}
 	} else if err != nil {
 		return db.Scope{}, err
@@ -301,7 +303,7 @@ func (b Bird) workspace(ctx context.Context, q *db.Queries, id uuid.UUID) (db.Sc
 }
 
 func missingSubscription(err error, id uuid.UUID) error {
-	if err := notFound(err, "webhook subscription"); !errors.Is(err, errNotFound) {
+	if err := kit.NotFound(err, "webhook subscription"); !errors.Is(err, kit.ErrNotFound) {
 		return err
 	}
 	return &birdMissing{birdNotFound("webhook subscription not found", map[string]any{"webhookSubscriptionId": id.String()})}
@@ -311,16 +313,16 @@ func missingSubscription(err error, id uuid.UUID) error {
 // subscriptions sharing one event and filter set. It returns the filters in stored form:
 // deduplicated and sorted, so that equal sets compare equal.
 func (b Bird) checkFilters(ctx context.Context, q *db.Queries, scopeID, exceptID uuid.UUID, service string, event birdEvent, requested []gen.WebhookEventFilter) (db.JSON, error) {
-	var fields []fieldError
+	var fields []kit.FieldError
 	for i, f := range requested {
 		if !slices.Contains(event.filterKeys, f.Key) {
 			keys := make([]string, len(event.filterKeys))
 			for j, k := range event.filterKeys {
 				keys[j] = string(k)
 			}
-			fields = append(fields, fieldError{
-				path:    fmt.Sprintf("eventFilters[%d].key", i),
-				message: fmt.Sprintf("event %q can be filtered only by: %s", event.event, strings.Join(keys, ", ")),
+			fields = append(fields, kit.FieldError{
+				Path:    fmt.Sprintf("eventFilters[%d].key", i),
+				Message: fmt.Sprintf("event %q can be filtered only by: %s", event.event, strings.Join(keys, ", ")),
 			})
 		}
 	}
@@ -348,57 +350,9 @@ func (b Bird) checkFilters(ctx context.Context, q *db.Queries, scopeID, exceptID
 		return nil, err
 	}
 	if n >= birdMaxSameFilters {
-		return nil, &birdInvalid{[]fieldError{{path: "eventFilters", message: fmt.Sprintf("at most %d subscriptions of a workspace may share an event and filter combination", birdMaxSameFilters)}}}
+		return nil, &birdInvalid{[]kit.FieldError{{Path: "eventFilters", Message: fmt.Sprintf("at most %d subscriptions of a workspace may share an event and filter combination", birdMaxSameFilters)}}}
 	}
 	return stored, nil
-}
-
-// nextPage trims rows fetched with one extra row past limit and returns the token of the page
-// after them, or nil on the last page.
-func nextPage[T any](rows []T, limit int, cursorOf func(T) pageCursor) ([]T, *string) {
-	if len(rows) <= limit {
-		return rows, nil
-	}
-	return rows[:limit], ptr(encodePageToken(cursorOf(rows[limit-1])))
-}
-
-// pageCursor is the last row of a page; the next page starts after it.
-type pageCursor struct {
-	createdAt time.Time
-	id        uuid.UUID
-}
-
-func encodePageToken(c pageCursor) string {
-	raw := c.createdAt.UTC().Format(time.RFC3339Nano) + "|" + c.id.String()
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
-}
-
-func decodePageToken(token string) (pageCursor, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
-		return pageCursor{}, err
-	}
-	ts, id, ok := strings.Cut(string(raw), "|")
-	if !ok {
-		return pageCursor{}, errors.New("malformed page token")
-	}
-	createdAt, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		return pageCursor{}, err
-	}
-	uid, err := uuid.Parse(id)
-	if err != nil {
-		return pageCursor{}, err
-	}
-	return pageCursor{createdAt: createdAt, id: uid}, nil
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 func firstOf(s []string) string {
@@ -406,4 +360,67 @@ func firstOf(s []string) string {
 		return ""
 	}
 	return s[0]
+}
+
+// eventFilter is the stored form of a key/value filter, shared by every dialect that has them.
+type eventFilter struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+func toBirdSubscription(s db.Subscription, workspace db.Scope) (gen.WebhookSubscription, error) {
+	var stored []eventFilter
+	if err := json.Unmarshal(s.Filters, &stored); err != nil {
+		return gen.WebhookSubscription{}, fmt.Errorf("subscription %s filters: %w", s.ID, err)
+	}
+	filters := make([]gen.WebhookEventFilter, len(stored))
+	for i, f := range stored {
+		filters[i] = gen.WebhookEventFilter{Key: gen.WebhookEventFilterKey(f.Key), Value: f.Value}
+	}
+	event := ""
+	if len(s.Events) > 0 {
+		event = s.Events[0]
+	}
+	out := gen.WebhookSubscription{
+		Id:             uuid.MustParse(s.ExternalID),
+		OrganizationId: uuid.MustParse(workspace.ParentID),
+		WorkspaceId:    uuid.MustParse(workspace.ExternalID),
+		Service:        gen.WebhookService(s.Service),
+		Event:          event,
+		EventFilters:   &filters,
+		Template:       kit.Ptr(s.Template),
+		Url:            s.Url,
+		Status:         gen.WebhookSubscriptionStatus(birdStatus(s.Status)),
+		CreatedAt:      kit.Ptr(s.CreatedAt.UTC()),
+		UpdatedAt:      kit.Ptr(s.UpdatedAt.UTC()),
+	}
+	if s.Secret != "" {
+		out.SigningKey = kit.Ptr(s.Secret)
+	}
+	if s.StatusReason != "" {
+		out.StatusReason = kit.Ptr(s.StatusReason)
+	}
+	return out, nil
+}
+
+// birdStatus maps the core's statuses onto Bird's two: a subscription the delivery engine
+// stopped is inactive, and statusReason says why.
+func birdStatus(status string) string {
+	if status == kit.StatusActive {
+		return kit.StatusActive
+	}
+	return kit.StatusInactive
+}
+
+func birdFilters(filters []gen.WebhookEventFilter) []eventFilter {
+	out := make([]eventFilter, 0, len(filters))
+	seen := map[eventFilter]bool{}
+	for _, f := range filters {
+		ef := eventFilter{Key: string(f.Key), Value: f.Value}
+		if !seen[ef] {
+			seen[ef] = true
+			out = append(out, ef)
+		}
+	}
+	return out
 }

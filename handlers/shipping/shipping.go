@@ -1,4 +1,6 @@
-package handlers
+// Package shipping is 2LM Shipping Channels' webhook subscriptions API: Laravel-style bodies
+// and errors, API keys (one read-only) and per-key request budgets counted in PostgreSQL.
+package shipping
 
 import (
 	"context"
@@ -7,6 +9,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -16,12 +21,24 @@ import (
 
 // Shipping implements 2LM Shipping Channels' webhook subscriptions.
 type Shipping struct {
-	store
+	kit.Store
+	limit *rateLimiter
+}
+
+// Dialect is the shipping tag of openapi.yaml.
+const Dialect kit.Dialect = "shipping"
+
+// New serves Shipping on st, with limit as each API key's request budget (zero: the vendor's).
+func New(st kit.Store, limit RateLimit) Shipping {
+	if limit.Requests == 0 {
+		limit = DefaultRateLimit
+	}
+	return Shipping{Store: st, limit: &rateLimiter{Q: st.Q, limit: limit, now: time.Now}}
 }
 
 const (
 	scopeShipping           = "shipping"
-	dialectShippingWebhook  = "shipping"
+	DialectWebhook          = "shipping"
 	credentialShipping      = "shipping"
 	credentialShippingRead  = "shipping_ro"
 	shippingDefaultPageSize = 15
@@ -31,22 +48,22 @@ const (
 
 // ShippingCreateWebhookSubscription answers 201 with the new subscription.
 func (s Shipping) ShippingCreateWebhookSubscription(ctx context.Context, req gen.ShippingCreateWebhookSubscriptionRequestObject) (gen.ShippingCreateWebhookSubscriptionResponseObject, error) {
-	if fields := checkShippingURL(s.targets, &req.Body.Url); fields != nil {
+	if fields := checkShippingURL(s.Targets, &req.Body.Url); fields != nil {
 		return gen.ShippingCreateWebhookSubscription422JSONResponse{ShippingValidationFailedJSONResponse: shippingInvalid(fields)}, nil
 	}
 	scope, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
 	}
-	secret := deref(req.Body.Secret)
+	secret := kit.Deref(req.Body.Secret)
 	if secret == "" {
-		secret = newSecret()
+		secret = kit.NewSecret()
 	}
-	row, err := s.q.CreateSubscription(ctx, db.CreateSubscriptionParams{
-		AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: dialectShippingWebhook,
-		ExternalID: "wh_" + randomAlphanumeric(24), Name: req.Body.Name, Url: req.Body.Url,
-		Events: eventNames(req.Body.Events), Filters: db.JSON(`[]`),
-		Status: activeStatus(req.Body.Active == nil || *req.Body.Active), Secret: secret,
+	row, err := s.Q.CreateSubscription(ctx, db.CreateSubscriptionParams{
+		AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: DialectWebhook,
+		ExternalID: "wh_" + kit.RandomAlphanumeric(24), Name: req.Body.Name, Url: req.Body.Url,
+		Events: kit.EventNames(req.Body.Events), Filters: db.JSON(`[]`),
+		Status: kit.ActiveStatus(req.Body.Active == nil || *req.Body.Active), Secret: secret,
 		Headers: db.JSON(`{}`), Properties: db.JSON(`{}`),
 	})
 	if err != nil {
@@ -68,12 +85,12 @@ func (s Shipping) ShippingListWebhookSubscriptions(ctx context.Context, req gen.
 	if req.Params.PerPage != nil {
 		perPage = *req.Params.PerPage
 	}
-	total, err := s.q.CountScopeSubscriptions(ctx, scope.ID)
+	total, err := s.Q.CountScopeSubscriptions(ctx, scope.ID)
 	if err != nil {
 		return nil, err
 	}
-	offset := pageOffset(page, perPage, total)
-	rows, err := s.q.ListScopeSubscriptionsPage(ctx, db.ListScopeSubscriptionsPageParams{ScopeID: scope.ID, Limit: int32(perPage), Offset: offset})
+	offset := kit.PageOffset(page, perPage, total)
+	rows, err := s.Q.ListScopeSubscriptionsPage(ctx, db.ListScopeSubscriptionsPageParams{ScopeID: scope.ID, Limit: int32(perPage), Offset: offset})
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +100,7 @@ func (s Shipping) ShippingListWebhookSubscriptions(ctx context.Context, req gen.
 		list.Data[i] = toShippingSubscription(r)
 	}
 	lastPage := max(1, int((total+int64(perPage)-1)/int64(perPage)))
-	path := infoFrom(ctx).baseURL + "/v1/webhook-subscriptions"
+	path := kit.InfoFrom(ctx).BaseURL + "/v1/webhook-subscriptions"
 	pageURL := func(n int) string {
 		q := url.Values{"page": {fmt.Sprint(n)}}
 		if req.Params.PerPage != nil {
@@ -112,8 +129,8 @@ func (s Shipping) ShippingListWebhookSubscriptions(ctx context.Context, req gen.
 
 // ShippingGetWebhookSubscription returns one subscription.
 func (s Shipping) ShippingGetWebhookSubscription(ctx context.Context, req gen.ShippingGetWebhookSubscriptionRequestObject) (gen.ShippingGetWebhookSubscriptionResponseObject, error) {
-	row, err := s.q.GetScopedSubscription(ctx, shippingSubscription(ctx, req.Id))
-	if err := notFound(err, "webhook subscription"); errors.Is(err, errNotFound) {
+	row, err := s.Q.GetScopedSubscription(ctx, shippingSubscription(ctx, req.Id))
+	if err := kit.NotFound(err, "webhook subscription"); errors.Is(err, kit.ErrNotFound) {
 		return gen.ShippingGetWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
 	} else if err != nil {
 		return nil, err
@@ -124,27 +141,27 @@ func (s Shipping) ShippingGetWebhookSubscription(ctx context.Context, req gen.Sh
 // ShippingUpdateWebhookSubscription changes the members given; name is required and an absent
 // or empty secret keeps the current one.
 func (s Shipping) ShippingUpdateWebhookSubscription(ctx context.Context, req gen.ShippingUpdateWebhookSubscriptionRequestObject) (gen.ShippingUpdateWebhookSubscriptionResponseObject, error) {
-	if fields := checkShippingURL(s.targets, req.Body.Url); fields != nil {
+	if fields := checkShippingURL(s.Targets, req.Body.Url); fields != nil {
 		return gen.ShippingUpdateWebhookSubscription422JSONResponse{ShippingValidationFailedJSONResponse: shippingInvalid(fields)}, nil
 	}
 	where := shippingSubscription(ctx, req.Id)
 	body := req.Body
 	patch := db.PatchScopedSubscriptionParams{
-		Name: sql.NullString{String: body.Name, Valid: true}, Url: nullString(body.Url),
+		Name: sql.NullString{String: body.Name, Valid: true}, Url: kit.NullString(body.Url),
 		ScopeDialect: where.ScopeDialect, ScopeExternalID: where.ScopeExternalID, AccountID: where.AccountID,
 		Dialect: where.Dialect, ExternalID: where.ExternalID,
 	}
 	if body.Events != nil {
-		patch.Events = eventNames(*body.Events)
+		patch.Events = kit.EventNames(*body.Events)
 	}
 	if body.Secret != nil && *body.Secret != "" {
 		patch.Secret = sql.NullString{String: *body.Secret, Valid: true}
 	}
 	if body.Active != nil {
-		patch.Status = sql.NullString{String: activeStatus(*body.Active), Valid: true}
+		patch.Status = sql.NullString{String: kit.ActiveStatus(*body.Active), Valid: true}
 	}
-	updated, err := s.q.PatchScopedSubscription(ctx, patch)
-	if err := notFound(err, "webhook subscription"); errors.Is(err, errNotFound) {
+	updated, err := s.Q.PatchScopedSubscription(ctx, patch)
+	if err := kit.NotFound(err, "webhook subscription"); errors.Is(err, kit.ErrNotFound) {
 		return gen.ShippingUpdateWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
 	} else if err != nil {
 		return nil, err
@@ -154,7 +171,7 @@ func (s Shipping) ShippingUpdateWebhookSubscription(ctx context.Context, req gen
 
 // ShippingDeleteWebhookSubscription removes a subscription.
 func (s Shipping) ShippingDeleteWebhookSubscription(ctx context.Context, req gen.ShippingDeleteWebhookSubscriptionRequestObject) (gen.ShippingDeleteWebhookSubscriptionResponseObject, error) {
-	n, err := s.q.DeleteScopedSubscription(ctx, db.DeleteScopedSubscriptionParams(shippingSubscription(ctx, req.Id)))
+	n, err := s.Q.DeleteScopedSubscription(ctx, db.DeleteScopedSubscriptionParams(shippingSubscription(ctx, req.Id)))
 	if err != nil {
 		return nil, err
 	}
@@ -167,18 +184,18 @@ func (s Shipping) ShippingDeleteWebhookSubscription(ctx context.Context, req gen
 // shippingSubscription names a subscription of the caller's one Shipping scope, whose dialect
 // id is the account's id.
 func shippingSubscription(ctx context.Context, id string) db.GetScopedSubscriptionParams {
-	account := accountFrom(ctx)
+	account := kit.AccountFrom(ctx)
 	return db.GetScopedSubscriptionParams{
 		ScopeDialect: scopeShipping, ScopeExternalID: account.ID.String(), AccountID: account.ID,
-		Dialect: dialectShippingWebhook, ExternalID: id,
+		Dialect: DialectWebhook, ExternalID: id,
 	}
 }
 
-func (s Shipping) scope(ctx context.Context) (db.Scope, error) { return s.scopeWith(ctx, s.q) }
+func (s Shipping) scope(ctx context.Context) (db.Scope, error) { return s.scopeWith(ctx, s.Q) }
 
 // scopeWith returns the caller's one Shipping scope, created with the account.
 func (s Shipping) scopeWith(ctx context.Context, q *db.Queries) (db.Scope, error) {
-	account := accountFrom(ctx)
+	account := kit.AccountFrom(ctx)
 	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeShipping, ExternalID: account.ID.String(), AccountID: account.ID})
 	if err != nil {
 		return db.Scope{}, fmt.Errorf("account %s has no shipping scope: %w", account.ID, err)
@@ -186,15 +203,15 @@ func (s Shipping) scopeWith(ctx context.Context, q *db.Queries) (db.Scope, error
 	return scope, nil
 }
 
-func checkShippingURL(targets targetPolicy, raw *string) []fieldError {
+func checkShippingURL(targets kit.TargetPolicy, raw *string) []kit.FieldError {
 	if raw == nil {
 		return nil
 	}
-	if !absoluteURL(*raw, "http", "https") {
-		return []fieldError{{path: "url", message: "The url must be a valid URL."}}
+	if !kit.AbsoluteURL(*raw, "http", "https") {
+		return []kit.FieldError{{Path: "url", Message: "The url must be a valid URL."}}
 	}
-	if !targets.allows(*raw) {
-		return []fieldError{{path: "url", message: "The url " + targetRefusal + "."}}
+	if !targets.Allows(*raw) {
+		return []kit.FieldError{{Path: "url", Message: "The url " + kit.TargetRefusal + "."}}
 	}
 	return nil
 }
@@ -210,12 +227,12 @@ func shippingError(code string, message string, status int) gen.ShippingError {
 }
 
 // shippingInvalid renders problems the way Laravel does: dotted paths, "The x field …" messages.
-func shippingInvalid(fields []fieldError) gen.ShippingValidationFailedJSONResponse {
+func shippingInvalid(fields []kit.FieldError) gen.ShippingValidationFailedJSONResponse {
 	var body gen.ShippingValidationError
 	body.Error.Message = gen.TheGivenDataWasInvalid
 	body.Error.Errors = map[string][]string{}
 	for _, f := range fields {
-		key := laravelPath(f.path)
+		key := laravelPath(f.Path)
 		body.Error.Errors[key] = append(body.Error.Errors[key], laravelMessage(key, f))
 	}
 	return gen.ShippingValidationFailedJSONResponse{Body: body}
@@ -230,16 +247,16 @@ func laravelPath(path string) string {
 }
 
 // laravelMessage words a problem as Laravel's validator does.
-func laravelMessage(field string, f fieldError) string {
+func laravelMessage(field string, f kit.FieldError) string {
 	name := strings.ReplaceAll(field, "_", " ")
-	switch f.rule {
+	switch f.Rule {
 	case "required":
 		return "The " + name + " field is required."
 	case "enum":
 		return "The selected " + name + " is invalid."
 	case "type":
-		if f.schema != nil && f.schema.Type != nil && len(*f.schema.Type) > 0 {
-			switch t := (*f.schema.Type)[0]; t {
+		if f.Schema != nil && f.Schema.Type != nil && len(*f.Schema.Type) > 0 {
+			switch t := (*f.Schema.Type)[0]; t {
 			case "boolean":
 				return "The " + name + " field must be true or false."
 			case "array", "integer":
@@ -252,29 +269,40 @@ func laravelMessage(field string, f fieldError) string {
 		if field == "secret" {
 			return "The secret must be at least 8 characters."
 		}
-		if f.rule == "minLength" && f.schema != nil {
-			return fmt.Sprintf("The %s must be at least %d characters.", name, f.schema.MinLength)
+		if f.Rule == "minLength" && f.Schema != nil {
+			return fmt.Sprintf("The %s must be at least %d characters.", name, f.Schema.MinLength)
 		}
 		return "The " + name + " format is invalid."
 	case "maxLength":
-		if f.schema != nil && f.schema.MaxLength != nil {
-			return fmt.Sprintf("The %s may not be greater than %d characters.", name, *f.schema.MaxLength)
+		if f.Schema != nil && f.Schema.MaxLength != nil {
+			return fmt.Sprintf("The %s may not be greater than %d characters.", name, *f.Schema.MaxLength)
 		}
 	case "minItems":
-		if f.schema != nil {
-			return fmt.Sprintf("The %s must have at least %d items.", name, f.schema.MinItems)
+		if f.Schema != nil {
+			return fmt.Sprintf("The %s must have at least %d items.", name, f.Schema.MinItems)
 		}
 	case "minimum":
-		if f.schema != nil && f.schema.Min != nil {
-			return fmt.Sprintf("The %s must be at least %v.", name, *f.schema.Min)
+		if f.Schema != nil && f.Schema.Min != nil {
+			return fmt.Sprintf("The %s must be at least %v.", name, *f.Schema.Min)
 		}
 	case "maximum":
-		if f.schema != nil && f.schema.Max != nil {
-			return fmt.Sprintf("The %s may not be greater than %v.", name, *f.schema.Max)
+		if f.Schema != nil && f.Schema.Max != nil {
+			return fmt.Sprintf("The %s may not be greater than %v.", name, *f.Schema.Max)
 		}
 	}
-	if strings.HasPrefix(f.message, "The ") {
-		return f.message
+	if strings.HasPrefix(f.Message, "The ") {
+		return f.Message
 	}
-	return "The " + name + " " + f.message + "."
+	return "The " + name + " " + f.Message + "."
+}
+
+func toShippingSubscription(s db.Subscription) gen.ShippingWebhookSubscription {
+	events := make([]gen.ShippingWebhookEvent, len(s.Events))
+	for i, e := range s.Events {
+		events[i] = gen.ShippingWebhookEvent(e)
+	}
+	return gen.ShippingWebhookSubscription{
+		Id: s.ExternalID, Name: s.Name, Url: s.Url, Events: events, Secret: shippingMaskedSecret,
+		Active: s.Status == kit.StatusActive, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+	}
 }

@@ -1,4 +1,4 @@
-package handlers
+package superoffice
 
 import (
 	"bytes"
@@ -493,8 +493,8 @@ func xmlTypeName(schema *openapi3.Schema) string {
 	return xmlElementName(schema, "anyType")
 }
 
-// decodeXMLBody lets kin-openapi validate XML bodies (responses, in tests) against the schema.
-func decodeXMLBody(body io.Reader, _ http.Header, schema *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+// DecodeXMLBody lets kin-openapi validate XML bodies (responses, in tests) against the schema.
+func DecodeXMLBody(body io.Reader, _ http.Header, schema *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 	root, err := parseXML(body)
 	if err != nil {
 		return nil, err
@@ -506,7 +506,7 @@ func decodeXMLBody(body io.Reader, _ http.Header, schema *openapi3.SchemaRef, _ 
 	return xmlToValue(root, s, nil)
 }
 
-func decodeTextJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+func DecodeTextJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 	var v any
 	dec := json.NewDecoder(body)
 	dec.UseNumber()

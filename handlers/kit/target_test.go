@@ -1,4 +1,4 @@
-package handlers
+package kit
 
 import (
 	"net/netip"
@@ -31,22 +31,22 @@ func TestTargetPolicy(t *testing.T) {
 		{"crm-script-7", nil, true},
 		{"://bad", nil, true},
 	} {
-		if got := newTargetPolicy(tc.allowed, nil).allows(tc.url); got != tc.want {
+		if got := NewTargetPolicy(tc.allowed, nil).Allows(tc.url); got != tc.want {
 			t.Errorf("allows(%q) with %v = %v, want %v", tc.url, tc.allowed, got, tc.want)
 		}
 	}
-	inspector := newTargetPolicy(nil, []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8080")})
+	inspector := NewTargetPolicy(nil, []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8080")})
 	for url, want := range map[string]bool{
 		"http://127.0.0.1:8080/inspector/v1/requests": true,
 		"http://127.0.0.1:8081/":                      false,
 		"http://127.0.0.1/":                           false,
 		"https://127.0.0.1:8080/":                     true,
 	} {
-		if got := inspector.allows(url); got != want {
+		if got := inspector.Allows(url); got != want {
 			t.Errorf("with one exact address, allows(%q) = %v, want %v", url, got, want)
 		}
 	}
-	if !(targetPolicy{}).allows("http://127.0.0.1/") {
+	if !(TargetPolicy{}).Allows("http://127.0.0.1/") {
 		t.Error("the zero policy refused a target")
 	}
 }

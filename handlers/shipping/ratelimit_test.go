@@ -1,4 +1,4 @@
-package handlers
+package shipping
 
 import (
 	"testing"

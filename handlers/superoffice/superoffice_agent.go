@@ -1,8 +1,10 @@
-package handlers
+package superoffice
 
 import (
 	"context"
 	"errors"
+
+	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/webhookd/webhookd/gen"
 )
@@ -34,7 +36,7 @@ func (s SuperOffice) SuperOfficeAgentSaveWebhook(ctx context.Context, req gen.Su
 	switch {
 	case errors.As(err, &inv):
 		return gen.SuperOfficeAgentSaveWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
-	case errors.Is(err, errNotFound):
+	case errors.Is(err, kit.ErrNotFound):
 		return gen.SuperOfficeAgentSaveWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(id)}, nil
 	case err != nil:
 		return nil, err
@@ -45,7 +47,7 @@ func (s SuperOffice) SuperOfficeAgentSaveWebhook(ctx context.Context, req gen.Su
 // SuperOfficeAgentGetWebhook returns one webhook.
 func (s SuperOffice) SuperOfficeAgentGetWebhook(ctx context.Context, req gen.SuperOfficeAgentGetWebhookRequestObject) (gen.SuperOfficeAgentGetWebhookResponseObject, error) {
 	w, _, err := s.find(ctx, req.Params.WebhookId)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, kit.ErrNotFound) {
 		return gen.SuperOfficeAgentGetWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Params.WebhookId)}, nil
 	} else if err != nil {
 		return nil, err
@@ -92,7 +94,7 @@ func (s SuperOffice) SuperOfficeAgentTestWebhook(ctx context.Context, req gen.Su
 // SuperOfficeAgentSignalEvent raises a custom event for the installation's webhooks.
 func (s SuperOffice) SuperOfficeAgentSignalEvent(ctx context.Context, req gen.SuperOfficeAgentSignalEventRequestObject) (gen.SuperOfficeAgentSignalEventResponseObject, error) {
 	data, _ := nv(req.Body.Data)
-	if err := s.signal(ctx, req.Body.EventName, deref(req.Body.PrimaryKey), data); err != nil {
+	if err := s.signal(ctx, req.Body.EventName, kit.Deref(req.Body.PrimaryKey), data); err != nil {
 		return nil, err
 	}
 	return gen.SuperOfficeAgentSignalEvent204Response{}, nil
@@ -101,7 +103,7 @@ func (s SuperOffice) SuperOfficeAgentSignalEvent(ctx context.Context, req gen.Su
 // SuperOfficeAgentGetLastError returns what delivering to the webhook last failed with.
 func (s SuperOffice) SuperOfficeAgentGetLastError(ctx context.Context, req gen.SuperOfficeAgentGetLastErrorRequestObject) (gen.SuperOfficeAgentGetLastErrorResponseObject, error) {
 	_, row, err := s.find(ctx, req.Body.WebhookId)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, kit.ErrNotFound) {
 		return gen.SuperOfficeAgentGetLastError404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Body.WebhookId)}, nil
 	} else if err != nil {
 		return nil, err
@@ -112,7 +114,7 @@ func (s SuperOffice) SuperOfficeAgentGetLastError(ctx context.Context, req gen.S
 // SuperOfficeAgentDeleteWebhook removes a webhook.
 func (s SuperOffice) SuperOfficeAgentDeleteWebhook(ctx context.Context, req gen.SuperOfficeAgentDeleteWebhookRequestObject) (gen.SuperOfficeAgentDeleteWebhookResponseObject, error) {
 	err := s.remove(ctx, req.Params.WebhookId)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, kit.ErrNotFound) {
 		return gen.SuperOfficeAgentDeleteWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Params.WebhookId)}, nil
 	} else if err != nil {
 		return nil, err

@@ -1,0 +1,75 @@
+package bird
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers/kit"
+)
+
+// birdLogRetention is how far back Bird's logs go.
+const birdLogRetention = 7 * 24 * time.Hour
+
+// BirdListWebhookSubscriptionLogs lists a subscription's deliveries of the last 7 days.
+func (b Bird) BirdListWebhookSubscriptionLogs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsRequestObject) (gen.BirdListWebhookSubscriptionLogsResponseObject, error) {
+	list, err := b.logs(ctx, req)
+	if nf, inv, err := birdOutcome(err); nf != nil {
+		return gen.BirdListWebhookSubscriptionLogs404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+	} else if inv != nil {
+		return gen.BirdListWebhookSubscriptionLogs422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.BirdListWebhookSubscriptionLogs200JSONResponse(list), nil
+}
+
+func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsRequestObject) (gen.WebhookSubscriptionLogList, error) {
+	workspace, err := b.workspace(ctx, b.Q, req.WorkspaceId)
+	if err != nil {
+		return gen.WebhookSubscriptionLogList{}, err
+	}
+	sub, err := b.Q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
+	if err != nil {
+		return gen.WebhookSubscriptionLogList{}, missingSubscription(err, req.WebhookSubscriptionId)
+	}
+	limit := birdDefaultPageSize
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	params := db.ListSubscriptionDeliveriesParams{SubscriptionID: sub.ID, Since: time.Now().Add(-birdLogRetention), MaxRows: int32(limit + 1)}
+	if s := req.Params.ExecutionStatus; s != nil {
+		params.Status = sql.NullString{String: map[gen.WebhookExecutionStatus]string{"success": "succeeded", "failure": "failed", "pending": "pending"}[*s], Valid: true}
+	}
+	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
+		c, err := kit.DecodePageToken(*req.Params.PageToken)
+		if err != nil {
+			return gen.WebhookSubscriptionLogList{}, &birdInvalid{[]kit.FieldError{{Path: "pageToken", Message: "is not a page token issued by this API"}}}
+		}
+		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
+		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
+	}
+	rows, err := b.Q.ListSubscriptionDeliveries(ctx, params)
+	if err != nil {
+		return gen.WebhookSubscriptionLogList{}, err
+	}
+	list := gen.WebhookSubscriptionLogList{Results: []gen.WebhookSubscriptionLog{}}
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.Delivery) kit.PageCursor { return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID} })
+	for _, r := range rows {
+		status := gen.WebhookExecutionStatus("pending")
+		switch r.Status {
+		case "succeeded":
+			status = "success"
+		case "failed", "dropped":
+			status = "failure"
+		}
+		list.Results = append(list.Results, gen.WebhookSubscriptionLog{
+			RequestId: r.ID.String(), AttemptCount: int(r.Attempts), HttpStatusCode: int(r.LastStatus),
+			ExecutionStatus: status, CreatedAt: r.CreatedAt.UTC(),
+		})
+	}
+	return list, nil
+}

@@ -1,0 +1,51 @@
+package kit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/webhookd/webhookd/db"
+)
+
+// Authorization returns the credential of an "Authorization: <scheme> <credential>" header;
+// the scheme name is case-insensitive (RFC 9110 §11.1).
+func Authorization(req *http.Request, scheme string) (string, bool) {
+	name, credential, ok := strings.Cut(strings.TrimSpace(req.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(name, scheme) {
+		return "", false
+	}
+	credential = strings.TrimSpace(credential)
+	return credential, credential != ""
+}
+
+// CredentialError turns a credential lookup's sql.ErrNoRows into ErrUnauthenticated.
+func CredentialError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrUnauthenticated
+	}
+	return fmt.Errorf("credential lookup: %w", err)
+}
+
+// SecretScheme authenticates "Authorization: <authScheme> <secret>" against the credentials of
+// one kind.
+func SecretScheme(q *db.Queries, authScheme, kind string) Scheme {
+	return func(ctx context.Context, req *http.Request, info *RequestInfo) error {
+		key, ok := Authorization(req, authScheme)
+		if !ok {
+			return ErrUnauthenticated
+		}
+		account, err := q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: kind, SecretSha256: Digest(key)})
+		if err != nil {
+			return CredentialError(err)
+		}
+		info.Account = &account
+		return nil
+	}
+}
