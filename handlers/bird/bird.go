@@ -5,11 +5,9 @@ package bird
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/webhookd/webhookd/handlers/kit"
 
@@ -307,120 +305,4 @@ func missingSubscription(err error, id uuid.UUID) error {
 		return err
 	}
 	return &birdMissing{birdNotFound("webhook subscription not found", map[string]any{"webhookSubscriptionId": id.String()})}
-}
-
-// checkFilters accepts only the filter keys the event documents and enforces Bird's cap on
-// subscriptions sharing one event and filter set. It returns the filters in stored form:
-// deduplicated and sorted, so that equal sets compare equal.
-func (b Bird) checkFilters(ctx context.Context, q *db.Queries, scopeID, exceptID uuid.UUID, service string, event birdEvent, requested []gen.WebhookEventFilter) (db.JSON, error) {
-	var fields []kit.FieldError
-	for i, f := range requested {
-		if !slices.Contains(event.filterKeys, f.Key) {
-			keys := make([]string, len(event.filterKeys))
-			for j, k := range event.filterKeys {
-				keys[j] = string(k)
-			}
-			fields = append(fields, kit.FieldError{
-				Path:    fmt.Sprintf("eventFilters[%d].key", i),
-				Message: fmt.Sprintf("event %q can be filtered only by: %s", event.event, strings.Join(keys, ", ")),
-			})
-		}
-	}
-	if fields != nil {
-		return nil, &birdInvalid{fields}
-	}
-	filters := birdFilters(requested)
-	slices.SortFunc(filters, func(a, b eventFilter) int {
-		if c := strings.Compare(a.Key, b.Key); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
-	stored, err := json.Marshal(filters)
-	if err != nil {
-		return nil, err
-	}
-	if err := q.LockScope(ctx, scopeID); err != nil {
-		return nil, err
-	}
-	n, err := q.CountSameFilterSubscriptions(ctx, db.CountSameFilterSubscriptionsParams{
-		ScopeID: scopeID, Service: service, Events: []string{event.event}, Filters: stored, ExceptID: exceptID,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if n >= birdMaxSameFilters {
-		return nil, &birdInvalid{[]kit.FieldError{{Path: "eventFilters", Message: fmt.Sprintf("at most %d subscriptions of a workspace may share an event and filter combination", birdMaxSameFilters)}}}
-	}
-	return stored, nil
-}
-
-func firstOf(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
-}
-
-// eventFilter is the stored form of a key/value filter, shared by every dialect that has them.
-type eventFilter struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-func toBirdSubscription(s db.Subscription, workspace db.Scope) (gen.WebhookSubscription, error) {
-	var stored []eventFilter
-	if err := json.Unmarshal(s.Filters, &stored); err != nil {
-		return gen.WebhookSubscription{}, fmt.Errorf("subscription %s filters: %w", s.ID, err)
-	}
-	filters := make([]gen.WebhookEventFilter, len(stored))
-	for i, f := range stored {
-		filters[i] = gen.WebhookEventFilter{Key: gen.WebhookEventFilterKey(f.Key), Value: f.Value}
-	}
-	event := ""
-	if len(s.Events) > 0 {
-		event = s.Events[0]
-	}
-	out := gen.WebhookSubscription{
-		Id:             uuid.MustParse(s.ExternalID),
-		OrganizationId: uuid.MustParse(workspace.ParentID),
-		WorkspaceId:    uuid.MustParse(workspace.ExternalID),
-		Service:        gen.WebhookService(s.Service),
-		Event:          event,
-		EventFilters:   &filters,
-		Template:       kit.Ptr(s.Template),
-		Url:            s.Url,
-		Status:         gen.WebhookSubscriptionStatus(birdStatus(s.Status)),
-		CreatedAt:      kit.Ptr(s.CreatedAt.UTC()),
-		UpdatedAt:      kit.Ptr(s.UpdatedAt.UTC()),
-	}
-	if s.Secret != "" {
-		out.SigningKey = kit.Ptr(s.Secret)
-	}
-	if s.StatusReason != "" {
-		out.StatusReason = kit.Ptr(s.StatusReason)
-	}
-	return out, nil
-}
-
-// birdStatus maps the core's statuses onto Bird's two: a subscription the delivery engine
-// stopped is inactive, and statusReason says why.
-func birdStatus(status string) string {
-	if status == kit.StatusActive {
-		return kit.StatusActive
-	}
-	return kit.StatusInactive
-}
-
-func birdFilters(filters []gen.WebhookEventFilter) []eventFilter {
-	out := make([]eventFilter, 0, len(filters))
-	seen := map[eventFilter]bool{}
-	for _, f := range filters {
-		ef := eventFilter{Key: string(f.Key), Value: f.Value}
-		if !seen[ef] {
-			seen[ef] = true
-			out = append(out, ef)
-		}
-	}
-	return out
 }

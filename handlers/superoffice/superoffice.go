@@ -5,11 +5,9 @@ package superoffice
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,9 +15,7 @@ import (
 
 	"github.com/webhookd/webhookd/handlers/kit"
 
-	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/oapi-codegen/nullable"
-	"golang.org/x/net/http/httpguts"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
@@ -224,128 +220,6 @@ func (s SuperOffice) SuperOfficePutWebhook(ctx context.Context, req gen.SuperOff
 	return gen.SuperOfficePutWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
 }
 
-// errPatchTestFailed is a JSON Patch whose test operation did not hold (409).
-var errPatchTestFailed = errors.New("patch test failed")
-
-// errModifiedSince is an If-Unmodified-Since the webhook has changed after (412).
-var errModifiedSince = errors.New("modified since")
-
-// SuperOfficePatchWebhook applies a JSON Patch or a merge patch to the stored webhook.
-func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperOfficePatchWebhookRequestObject) (gen.SuperOfficePatchWebhookResponseObject, error) {
-	var unmodifiedSince *time.Time
-	if h := req.Params.IfUnmodifiedSince; h != nil {
-		t, err := http.ParseTime(*h)
-		if err != nil {
-			return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, "If-Unmodified-Since is not an HTTP date"))}, nil
-		}
-		unmodifiedSince = &t
-	}
-	apply := func(current gen.Webhook) (*gen.Webhook, error) {
-		doc, err := json.Marshal(current)
-		if err != nil {
-			return nil, err
-		}
-		var patched []byte
-		switch {
-		case req.ApplicationMergePatchPlusJSONBody != nil:
-			patch, err := json.Marshal(*req.ApplicationMergePatchPlusJSONBody)
-			if err != nil {
-				return nil, err
-			}
-			if patched, err = jsonpatch.MergePatch(doc, patch); err != nil {
-				return nil, &soInvalid{"the merge patch cannot be applied: " + err.Error()}
-			}
-		default:
-			ops := req.ApplicationJSONPatchPlusJSONBody
-			if ops == nil {
-				ops = (*gen.SuperOfficePatchWebhookApplicationJSONPatchPlusJSONRequestBody)(req.JSONBody)
-			}
-			if ops == nil {
-				return nil, &soInvalid{"Entity to save is not in request body"}
-			}
-			raw, err := json.Marshal(ops)
-			if err != nil {
-				return nil, err
-			}
-			patch, err := jsonpatch.DecodePatch(raw)
-			if err != nil {
-				return nil, &soInvalid{"the JSON Patch is invalid: " + err.Error()}
-			}
-			patched, err = patch.Apply(doc)
-			if errors.Is(err, jsonpatch.ErrTestFailed) {
-				return nil, errPatchTestFailed
-			} else if err != nil {
-				return nil, &soInvalid{"the JSON Patch cannot be applied: " + err.Error()}
-			}
-		}
-		if err := checkPatchedWebhook(patched); err != nil {
-			return nil, err
-		}
-		var next gen.Webhook
-		if err := json.Unmarshal(patched, &next); err != nil {
-			return nil, &soInvalid{"the patched webhook is invalid: " + err.Error()}
-		}
-		return &next, nil
-	}
-	out, err := s.save(ctx, req.Id, unmodifiedSince, apply)
-	var inv *soInvalid
-	switch {
-	case errors.As(err, &inv):
-		return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
-	case errors.Is(err, kit.ErrNotFound):
-		return gen.SuperOfficePatchWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
-	case errors.Is(err, errPatchTestFailed):
-		return gen.SuperOfficePatchWebhook409JSONResponse{SoConflictJSONResponse: gen.SoConflictJSONResponse(soError(gen.SoErrorErrorTypeConflict, "A test operation of the patch failed"))}, nil
-	case errors.Is(err, errModifiedSince):
-		return gen.SuperOfficePatchWebhook412JSONResponse{SoPreconditionFailedJSONResponse: gen.SoPreconditionFailedJSONResponse(soError(gen.SoErrorErrorTypePreconditionFailed, "The webhook was modified after If-Unmodified-Since"))}, nil
-	case err != nil:
-		return nil, err
-	}
-	return gen.SuperOfficePatchWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
-}
-
-// save locks a webhook, computes its next state from the current one and stores it.
-func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.Time, next func(gen.Webhook) (*gen.Webhook, error)) (gen.WebhookWithLinks, error) {
-	var out gen.WebhookWithLinks
-	err := s.InTx(ctx, func(q *db.Queries) error {
-		scope, err := s.scope(ctx, q)
-		if err != nil {
-			return err
-		}
-		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
-		if err != nil {
-			return kit.NotFound(err, "webhook")
-		}
-		if unmodifiedSince != nil && row.UpdatedAt.Truncate(time.Second).After(*unmodifiedSince) {
-			return errModifiedSince
-		}
-		entity, err := next(toSuperOfficeEntity(row))
-		if err != nil {
-			return err
-		}
-		fields, err := soEntity(entity, &row)
-		if err != nil {
-			return err
-		}
-		if !s.Targets.Allows(fields.Url) {
-			return &soInvalid{"TargetUrl " + kit.TargetRefusal}
-		}
-		row, err = q.UpdateSubscription(ctx, kit.UpdateParams(row, func(p *db.UpdateSubscriptionParams) {
-			p.Name, p.Url, p.Events, p.Secret = fields.Name, fields.Url, fields.Events, fields.Secret
-			p.Headers, p.Properties, p.ErrorsEmail = fields.Headers, fields.Properties, fields.ErrorsEmail
-			if p.Status != fields.Status {
-				p.Status, p.StatusReason = fields.Status, ""
-			}
-		}))
-		if err != nil {
-			return err
-		}
-		out = toSuperOfficeWebhook(ctx, row, scope)
-		return nil
-	})
-	return out, err
-}
-
 // SuperOfficeDeleteWebhook removes a webhook.
 func (s SuperOffice) SuperOfficeDeleteWebhook(ctx context.Context, req gen.SuperOfficeDeleteWebhookRequestObject) (gen.SuperOfficeDeleteWebhookResponseObject, error) {
 	err := s.remove(ctx, req.Id)
@@ -404,148 +278,4 @@ func (s SuperOffice) test(ctx context.Context, entity *gen.Webhook) (gen.Webhook
 	}
 	ok, message := s.tester.test(ctx, fields, kit.AccountFrom(ctx))
 	return gen.WebhookResult{Success: ok, Message: message}, nil
-}
-
-// scope returns the account's SuperOffice installation, created with the account.
-func (s SuperOffice) scope(ctx context.Context, q *db.Queries) (db.Scope, error) {
-	account := kit.AccountFrom(ctx)
-	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: scopeSuperOffice, ExternalID: account.ID.String(), AccountID: account.ID})
-	if err != nil {
-		return db.Scope{}, fmt.Errorf("account %s has no SuperOffice scope: %w", account.ID, err)
-	}
-	return scope, nil
-}
-
-// soFields is a webhook entity checked and converted to the core's columns.
-type soFields struct {
-	Name, Url, Secret, Status, Type, ErrorsEmail string
-	Events                                       []string
-	Headers, Properties                          db.JSON
-}
-
-// soEntity checks an entity; current, when given, supplies what a replacing entity may leave
-// out (Secret, Headers, Properties).
-func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
-	if e == nil {
-		return soFields{}, &soInvalid{"Entity to save is not in request body"}
-	}
-	name, _ := nv(e.Name)
-	target, _ := nv(e.TargetUrl)
-	typ, _ := nv(e.Type)
-	email, _ := nv(e.ErrorsEmail)
-	f := soFields{Name: name, Url: strings.TrimSpace(target), Type: typ, ErrorsEmail: email, Status: kit.StatusActive}
-	if f.Type == "" {
-		f.Type = soTypeWebhook
-	}
-	switch {
-	case f.Type == soTypeWebhook:
-		if !kit.AbsoluteURL(f.Url, "https") {
-			return soFields{}, &soInvalid{"TargetUrl must be an https URL"}
-		}
-	case f.Url == "":
-		return soFields{}, &soInvalid{"TargetUrl must name the CRM script"}
-	}
-	events, _ := nv(e.Events)
-	if len(events) == 0 {
-		return soFields{}, &soInvalid{"Events must name at least one event"}
-	}
-	f.Events = kit.EventNames(events)
-	if state, ok := nv(e.State); ok {
-		switch state {
-		case gen.WebhookStateNullableActive:
-		case gen.WebhookStateNullableStopped:
-			f.Status = statusStopped
-		case gen.WebhookStateNullableTooManyErrors:
-			f.Status = statusTooManyErrors
-		default:
-			return soFields{}, &soInvalid{"State must be Active, Stopped or TooManyErrors"}
-		}
-	}
-	if f.ErrorsEmail != "" {
-		if _, err := mail.ParseAddress(f.ErrorsEmail); err != nil {
-			return soFields{}, &soInvalid{"ErrorsEmail is not an email address"}
-		}
-	}
-	if secret, ok := nv(e.Secret); ok || current == nil {
-		f.Secret = secret
-	} else {
-		f.Secret = current.Secret
-	}
-	headers, ok := nv(e.Headers)
-	if !ok && current != nil {
-		_ = json.Unmarshal(current.Headers, &headers)
-	}
-	for name, value := range headers {
-		if !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
-			return soFields{}, &soInvalid{fmt.Sprintf("Headers: %q is not a valid HTTP header", name)}
-		}
-		if reservedHeader(name) {
-			return soFields{}, &soInvalid{fmt.Sprintf("Headers: %s is set by the sender and cannot be overridden", http.CanonicalHeaderKey(name))}
-		}
-	}
-	var err error
-	if f.Headers, err = json.Marshal(nonNilMap(headers)); err != nil {
-		return soFields{}, err
-	}
-	properties, ok := nv(e.Properties)
-	if !ok && current != nil {
-		_ = json.Unmarshal(current.Properties, &properties)
-	}
-	if f.Properties, err = json.Marshal(nonNilMap(properties)); err != nil {
-		return soFields{}, err
-	}
-	return f, nil
-}
-
-// nv returns a nullable member's value and whether it has one (neither absent nor null).
-func nv[T any](n nullable.Nullable[T]) (T, bool) {
-	v, err := n.Get()
-	return v, err == nil
-}
-
-func nonNilMap[V any](m map[string]V) map[string]V {
-	if m == nil {
-		return map[string]V{}
-	}
-	return m
-}
-
-// reservedHeader names the headers a delivery sets itself.
-func reservedHeader(name string) bool {
-	switch http.CanonicalHeaderKey(name) {
-	case "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "User-Agent",
-		"X-Superoffice-Event", "X-Superoffice-Eventid", "X-Superoffice-Signature", "X-Superoffice-Retry":
-		return true
-	}
-	return false
-}
-
-// selectMembers nulls every member that $select does not list (names are case-insensitive).
-func selectMembers[T any](w T, selectParam *string) T {
-	if selectParam == nil || strings.TrimSpace(*selectParam) == "" {
-		return w
-	}
-	keep := map[string]bool{}
-	for _, name := range strings.Split(*selectParam, ",") {
-		keep[strings.ToLower(strings.TrimSpace(name))] = true
-	}
-	raw, err := json.Marshal(w)
-	if err != nil {
-		return w
-	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &members); err != nil {
-		return w
-	}
-	for name := range members {
-		if !keep[strings.ToLower(name)] {
-			members[name] = json.RawMessage("null")
-		}
-	}
-	raw, _ = json.Marshal(members)
-	var out T
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return w
-	}
-	return out
 }

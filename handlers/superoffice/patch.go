@@ -1,0 +1,137 @@
+package superoffice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers/kit"
+)
+
+// errPatchTestFailed is a JSON Patch whose test operation did not hold (409).
+var errPatchTestFailed = errors.New("patch test failed")
+
+// errModifiedSince is an If-Unmodified-Since the webhook has changed after (412).
+var errModifiedSince = errors.New("modified since")
+
+// SuperOfficePatchWebhook applies a JSON Patch or a merge patch to the stored webhook.
+func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperOfficePatchWebhookRequestObject) (gen.SuperOfficePatchWebhookResponseObject, error) {
+	var unmodifiedSince *time.Time
+	if h := req.Params.IfUnmodifiedSince; h != nil {
+		t, err := http.ParseTime(*h)
+		if err != nil {
+			return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, "If-Unmodified-Since is not an HTTP date"))}, nil
+		}
+		unmodifiedSince = &t
+	}
+	apply := func(current gen.Webhook) (*gen.Webhook, error) {
+		doc, err := json.Marshal(current)
+		if err != nil {
+			return nil, err
+		}
+		var patched []byte
+		switch {
+		case req.ApplicationMergePatchPlusJSONBody != nil:
+			patch, err := json.Marshal(*req.ApplicationMergePatchPlusJSONBody)
+			if err != nil {
+				return nil, err
+			}
+			if patched, err = jsonpatch.MergePatch(doc, patch); err != nil {
+				return nil, &soInvalid{"the merge patch cannot be applied: " + err.Error()}
+			}
+		default:
+			ops := req.ApplicationJSONPatchPlusJSONBody
+			if ops == nil {
+				ops = (*gen.SuperOfficePatchWebhookApplicationJSONPatchPlusJSONRequestBody)(req.JSONBody)
+			}
+			if ops == nil {
+				return nil, &soInvalid{"Entity to save is not in request body"}
+			}
+			raw, err := json.Marshal(ops)
+			if err != nil {
+				return nil, err
+			}
+			patch, err := jsonpatch.DecodePatch(raw)
+			if err != nil {
+				return nil, &soInvalid{"the JSON Patch is invalid: " + err.Error()}
+			}
+			patched, err = patch.Apply(doc)
+			if errors.Is(err, jsonpatch.ErrTestFailed) {
+				return nil, errPatchTestFailed
+			} else if err != nil {
+				return nil, &soInvalid{"the JSON Patch cannot be applied: " + err.Error()}
+			}
+		}
+		if err := checkPatchedWebhook(patched); err != nil {
+			return nil, err
+		}
+		var next gen.Webhook
+		if err := json.Unmarshal(patched, &next); err != nil {
+			return nil, &soInvalid{"the patched webhook is invalid: " + err.Error()}
+		}
+		return &next, nil
+	}
+	out, err := s.save(ctx, req.Id, unmodifiedSince, apply)
+	var inv *soInvalid
+	switch {
+	case errors.As(err, &inv):
+		return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
+	case errors.Is(err, kit.ErrNotFound):
+		return gen.SuperOfficePatchWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
+	case errors.Is(err, errPatchTestFailed):
+		return gen.SuperOfficePatchWebhook409JSONResponse{SoConflictJSONResponse: gen.SoConflictJSONResponse(soError(gen.SoErrorErrorTypeConflict, "A test operation of the patch failed"))}, nil
+	case errors.Is(err, errModifiedSince):
+		return gen.SuperOfficePatchWebhook412JSONResponse{SoPreconditionFailedJSONResponse: gen.SoPreconditionFailedJSONResponse(soError(gen.SoErrorErrorTypePreconditionFailed, "The webhook was modified after If-Unmodified-Since"))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return gen.SuperOfficePatchWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
+}
+
+// save locks a webhook, computes its next state from the current one and stores it.
+func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.Time, next func(gen.Webhook) (*gen.Webhook, error)) (gen.WebhookWithLinks, error) {
+	var out gen.WebhookWithLinks
+	err := s.InTx(ctx, func(q *db.Queries) error {
+		scope, err := s.scope(ctx, q)
+		if err != nil {
+			return err
+		}
+		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+		if err != nil {
+			return kit.NotFound(err, "webhook")
+		}
+		if unmodifiedSince != nil && row.UpdatedAt.Truncate(time.Second).After(*unmodifiedSince) {
+			return errModifiedSince
+		}
+		entity, err := next(toSuperOfficeEntity(row))
+		if err != nil {
+			return err
+		}
+		fields, err := soEntity(entity, &row)
+		if err != nil {
+			return err
+		}
+		if !s.Targets.Allows(fields.Url) {
+			return &soInvalid{"TargetUrl " + kit.TargetRefusal}
+		}
+		row, err = q.UpdateSubscription(ctx, kit.UpdateParams(row, func(p *db.UpdateSubscriptionParams) {
+			p.Name, p.Url, p.Events, p.Secret = fields.Name, fields.Url, fields.Events, fields.Secret
+			p.Headers, p.Properties, p.ErrorsEmail = fields.Headers, fields.Properties, fields.ErrorsEmail
+			if p.Status != fields.Status {
+				p.Status, p.StatusReason = fields.Status, ""
+			}
+		}))
+		if err != nil {
+			return err
+		}
+		out = toSuperOfficeWebhook(ctx, row, scope)
+		return nil
+	})
+	return out, err
+}
