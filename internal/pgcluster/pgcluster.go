@@ -227,6 +227,23 @@ func findBinaries(ctx context.Context, log *slog.Logger) (string, error) {
 	return "", errors.New("PostgreSQL server binaries still not found after installing postgresql")
 }
 
+// StartScratch starts a throw-away cluster (fsync off) in a new temporary directory; stop
+// stops it and removes the directory. For tests and benchmarks, whose data does not matter.
+func StartScratch(ctx context.Context, name string) (c *Cluster, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "webhookd-"+name+"-")
+	if err != nil {
+		return nil, nil, err
+	}
+	// The directory must be enterable by the postgres user when this runs as root.
+	_ = os.Chmod(dir, 0o755)
+	c, err = Start(ctx, filepath.Join(dir, "pg"), Options{Ephemeral: true})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return c, func() { c.Stop(); os.RemoveAll(dir) }, nil
+}
+
 // BinDir is the directory of the PostgreSQL binaries a cluster would be started with (pgbench
 // and psql live there too); "" when none is installed.
 func BinDir() string { return lookBinaries() }

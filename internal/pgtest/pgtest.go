@@ -34,22 +34,14 @@ func Run(m *testing.M) int {
 	if os.Getenv("DATABASE_URL") != "" {
 		return m.Run()
 	}
-	dir, err := os.MkdirTemp("", "webhookd-pgtest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	// The temporary directory must be enterable by the postgres user when tests run as root.
-	_ = os.Chmod(dir, 0o755)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cluster, err := pgcluster.Start(ctx, dir+"/pg", pgcluster.Options{Ephemeral: true})
+	cluster, stop, err := pgcluster.StartScratch(ctx, "pgtest")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		return 1
 	}
-	defer cluster.Stop()
+	defer stop()
 	os.Setenv("DATABASE_URL", cluster.URL("postgres"))
 	return m.Run()
 }

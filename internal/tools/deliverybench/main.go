@@ -17,7 +17,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
-	"path/filepath"
 
 	"sync/atomic"
 	"time"
@@ -49,18 +48,12 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 func run(backlog, healthy, hanging int, bareFor time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	dir, err := os.MkdirTemp("", "webhookd-deliverybench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	_ = os.Chmod(dir, 0o755) // the postgres user enters it when this runs as root
 	// fsync off, as in the tests: the figures measure round trips and CPU, not the disk.
-	cluster, err := pgcluster.Start(ctx, filepath.Join(dir, "pg"), pgcluster.Options{Ephemeral: true})
+	cluster, stop, err := pgcluster.StartScratch(ctx, "deliverybench")
 	if err != nil {
 		return err
 	}
-	defer cluster.Stop()
+	defer stop()
 	if err := cluster.CreateDatabase(ctx, "bench"); err != nil {
 		return err
 	}
