@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/webhookd/webhookd/handlers/arkyn"
-	"github.com/webhookd/webhookd/handlers/bird"
 	"github.com/webhookd/webhookd/handlers/kit"
-	"github.com/webhookd/webhookd/handlers/voucherify"
 
 	"github.com/google/uuid"
 
@@ -21,6 +18,8 @@ import (
 // Ingest takes events from an account's own backend into the delivery pipeline.
 type Ingest struct {
 	kit.Store
+	// apis name the scopes an event may be narrowed to.
+	apis registry
 }
 
 const credentialIngest = "ingest"
@@ -95,10 +94,11 @@ func (i Ingest) event(ctx context.Context, accountID uuid.UUID, in gen.IngestEve
 		ev.Attributes = *in.Attributes
 	}
 	if sc := in.Scope; sc != nil {
-		key := scopeKey(sc)
+		ref := i.scopeRef(sc)
+		key := ref.Dialect + ":" + ref.ID
 		id, ok := scopes[key]
 		if !ok {
-			scope, err := i.scope(ctx, accountID, sc)
+			scope, err := i.scope(ctx, accountID, ref)
 			if err != nil {
 				return ev, err
 			}
@@ -109,17 +109,17 @@ func (i Ingest) event(ctx context.Context, accountID uuid.UUID, in gen.IngestEve
 	return ev, nil
 }
 
-// scopeKey names the one member of an ingestion scope.
-func scopeKey(sc *gen.IngestScope) string {
-	switch {
-	case sc.VoucherifyProjectId != nil:
-		return "v:" + *sc.VoucherifyProjectId
-	case sc.BirdWorkspaceId != nil:
-		return "b:" + sc.BirdWorkspaceId.String()
-	case sc.ArkynTrafficSourceId != nil:
-		return "a:" + sc.ArkynTrafficSourceId.String()
+// scopeRef asks the dialects which scope an ingestion scope names; the zero ScopeRef when none.
+func (i Ingest) scopeRef(sc *gen.IngestScope) kit.ScopeRef {
+	for _, api := range i.apis {
+		if api.EventScope == nil {
+			continue
+		}
+		if ref, ok := api.EventScope(sc); ok {
+			return ref
+		}
 	}
-	return ""
+	return kit.ScopeRef{}
 }
 
 type ingestScopeMissing struct{ what string }
@@ -127,21 +127,13 @@ type ingestScopeMissing struct{ what string }
 func (e *ingestScopeMissing) Error() string { return "scope: no " + e.what }
 
 // scope resolves the one member of an ingestion scope to the account's scope row.
-func (i Ingest) scope(ctx context.Context, accountID uuid.UUID, sc *gen.IngestScope) (db.Scope, error) {
-	var dialect, id, what string
-	switch {
-	case sc.VoucherifyProjectId != nil:
-		dialect, id, what = voucherify.ScopeDialect, *sc.VoucherifyProjectId, "Voucherify project"
-	case sc.BirdWorkspaceId != nil:
-		dialect, id, what = bird.ScopeDialect, sc.BirdWorkspaceId.String(), "Bird workspace"
-	case sc.ArkynTrafficSourceId != nil:
-		dialect, id, what = arkyn.ScopeDialect, sc.ArkynTrafficSourceId.String(), "Arkyn traffic source"
-	default:
+func (i Ingest) scope(ctx context.Context, accountID uuid.UUID, ref kit.ScopeRef) (db.Scope, error) {
+	if ref.ID == "" {
 		return db.Scope{}, &ingestScopeMissing{"project, workspace or traffic source named"}
 	}
-	scope, err := i.Q.GetScope(ctx, db.GetScopeParams{Dialect: dialect, ExternalID: id, AccountID: accountID})
+	scope, err := i.Q.GetScope(ctx, db.GetScopeParams{Dialect: ref.Dialect, ExternalID: ref.ID, AccountID: accountID})
 	if err := kit.NotFound(err, "scope"); errors.Is(err, kit.ErrNotFound) {
-		return db.Scope{}, &ingestScopeMissing{fmt.Sprintf("%s %s", what, id)}
+		return db.Scope{}, &ingestScopeMissing{fmt.Sprintf("%s %s", ref.What, ref.ID)}
 	} else if err != nil {
 		return db.Scope{}, err
 	}

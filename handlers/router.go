@@ -113,7 +113,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		Bird:        brd,
 		Arkyn:       ark,
 		Shipping:    ship,
-		Ingest:      Ingest{Store: st},
+		Ingest:      Ingest{Store: st, apis: apis},
 		SuperOffice: superOffice,
 		Metrics:     op.metrics,
 		Inspector:   op.inspector,

@@ -33,6 +33,12 @@ func (a Arkyn) API() kit.API {
 		Schemes:   map[string]kit.Scheme{"arkynToken": a.token},
 		Provision: provisionArkyn,
 		Identify:  identifyArkyn,
+		EventScope: func(sc *gen.IngestScope) (kit.ScopeRef, bool) {
+			if sc.ArkynTrafficSourceId == nil {
+				return kit.ScopeRef{}, false
+			}
+			return kit.ScopeRef{Dialect: ScopeDialect, ID: sc.ArkynTrafficSourceId.String(), What: "Arkyn traffic source"}, true
+		},
 		Refused: func(c echo.Context, err error) (bool, error) {
 			if !errors.Is(err, kit.ErrNoToken) {
 				return false, nil

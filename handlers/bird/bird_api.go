@@ -39,6 +39,12 @@ func (b Bird) API() kit.API {
 		},
 		Provision: provisionBird,
 		Identify:  identifyBird,
+		EventScope: func(sc *gen.IngestScope) (kit.ScopeRef, bool) {
+			if sc.BirdWorkspaceId == nil {
+				return kit.ScopeRef{}, false
+			}
+			return kit.ScopeRef{Dialect: ScopeDialect, ID: sc.BirdWorkspaceId.String(), What: "Bird workspace"}, true
+		},
 	}
 }
 

@@ -39,7 +39,14 @@ type API struct {
 	Provision func(ctx context.Context, q *db.Queries, account db.Account, out *gen.AccountCreated) error
 	// Identify writes the account's non-secret identifiers in the dialect into view.
 	Identify func(ctx context.Context, q *db.Queries, account db.Account, view *gen.Account) error
+	// EventScope returns the scope of this dialect that an ingested event is narrowed to, if sc
+	// names one.
+	EventScope func(sc *gen.IngestScope) (ScopeRef, bool)
 }
+
+// ScopeRef names a scope by its ids: Dialect as in the scopes table, ID the dialect's own, and
+// What how messages call it ("Bird workspace").
+type ScopeRef struct{ Dialect, ID, What string }
 
 // Scheme authenticates one security scheme of openapi.yaml: on success it records the
 // caller's account in info; ErrUnauthenticated lets the next scheme of the operation try.

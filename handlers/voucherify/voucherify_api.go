@@ -33,6 +33,12 @@ func (v Voucherify) API() kit.API {
 		},
 		Provision: provisionVoucherify,
 		Identify:  identifyVoucherify,
+		EventScope: func(sc *gen.IngestScope) (kit.ScopeRef, bool) {
+			if sc.VoucherifyProjectId == nil {
+				return kit.ScopeRef{}, false
+			}
+			return kit.ScopeRef{Dialect: ScopeDialect, ID: *sc.VoucherifyProjectId, What: "Voucherify project"}, true
+		},
 		Refused: func(c echo.Context, err error) (bool, error) {
 			if !errors.Is(err, kit.ErrFeatureMissing) {
 				return false, nil
