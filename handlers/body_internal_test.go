@@ -121,6 +121,9 @@ func FuzzECMAPattern(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, pattern string) {
+		if len(pattern) > 256 {
+			return // the spec's patterns are short; long ones only slow the search down
+		}
 		_, _ = compileECMAPattern(pattern)
 	})
 }
