@@ -10,6 +10,7 @@ import (
 )
 
 func TestAdminCreateGetUpdateAccount(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	created := env.CreateAccount(t, "acme")
 	if created.Name != "acme" || created.Features.ManagementApi == nil || !*created.Features.ManagementApi {
@@ -59,6 +60,7 @@ func TestAdminCreateGetUpdateAccount(t *testing.T) {
 }
 
 func TestAdminErrors(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	account := env.CreateAccount(t, "acme")
 	tests := []struct {

@@ -25,6 +25,7 @@ func arkynLogin(t *testing.T, env *apitest.Env, a gen.AccountCreated) http.Heade
 }
 
 func TestArkynLifecycle(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := arkynLogin(t, env, acme)
@@ -89,6 +90,7 @@ func TestArkynLifecycle(t *testing.T) {
 }
 
 func TestArkynErrors(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	globex := env.CreateAccount(t, "globex")

@@ -27,6 +27,7 @@ func createBirdSubscription(t *testing.T, env *apitest.Env, a gen.AccountCreated
 }
 
 func TestBirdSubscriptionLifecycle(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Bird(acme)
@@ -90,6 +91,7 @@ func TestBirdSubscriptionLifecycle(t *testing.T) {
 }
 
 func TestBirdListPagesVisitEverySubscriptionOnce(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Bird(acme)
@@ -149,6 +151,7 @@ func TestBirdListPagesVisitEverySubscriptionOnce(t *testing.T) {
 }
 
 func TestBirdAvailableWebhooks(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Bird(acme)
@@ -185,6 +188,7 @@ func TestBirdAvailableWebhooks(t *testing.T) {
 }
 
 func TestBirdErrors(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Bird(acme)
@@ -254,6 +258,7 @@ func TestBirdErrors(t *testing.T) {
 }
 
 func TestBirdAtMostFiveSubscriptionsShareEventAndFilters(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	body := `{"service": "channels", "event": "sms.outbound", "url": "https://hooks.example.com/%d", "eventFilters": [%s]}`
@@ -280,6 +285,7 @@ func TestBirdAtMostFiveSubscriptionsShareEventAndFilters(t *testing.T) {
 }
 
 func TestBirdTenantIsolation(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	globex := env.CreateAccount(t, "globex")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCheckJSON(t *testing.T) {
+	t.Parallel()
 	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	for _, tt := range []struct {
 		body string
@@ -83,6 +84,7 @@ func mustMarshal(t *testing.T, v any) []byte {
 }
 
 func TestECMAPatterns(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		pattern, value string
 		match          bool
@@ -129,6 +131,7 @@ func FuzzECMAPattern(f *testing.F) {
 }
 
 func TestPageOffset(t *testing.T) {
+	t.Parallel()
 	const maxInt = int(^uint(0) >> 1)
 	for _, tt := range []struct {
 		page, size int
@@ -150,6 +153,7 @@ func TestPageOffset(t *testing.T) {
 }
 
 func TestEchoPath(t *testing.T) {
+	t.Parallel()
 	for template, want := range map[string]string{
 		"/healthz":                                   "/healthz",
 		"/v1/webhook-subscriptions/{id}":             "/v1/webhook-subscriptions/:id",

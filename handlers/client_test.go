@@ -14,6 +14,7 @@ import (
 
 // The Go client generated from openapi.yaml drives a whole lifecycle of every dialect.
 func TestGeneratedClientDrivesEveryDialect(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	ctx := context.Background()
 	with := func(pairs ...string) client.RequestEditorFn {

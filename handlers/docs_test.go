@@ -17,6 +17,7 @@ import (
 )
 
 func TestServesItsOwnSpec(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	yaml := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/openapi.yaml"})
 	if yaml.Status != http.StatusOK || !bytes.Equal(yaml.Body, webhookd.OpenAPIYAML) || !strings.HasPrefix(yaml.Header.Get("Content-Type"), "application/yaml") {
@@ -43,6 +44,7 @@ func TestServesItsOwnSpec(t *testing.T) {
 // TestDocsPageListsEveryOperation renders /docs in headless Chromium, offline, and looks for
 // every operation of openapi.yaml in the rendered page.
 func TestDocsPageListsEveryOperation(t *testing.T) {
+	t.Parallel()
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
 		var err error

@@ -40,6 +40,7 @@ func (refuseEveryTarget) RoundTrip(*http.Request) (*http.Response, error) {
 // harness checks status and body against openapi.yaml) and none may be a 5xx. The generator is
 // seeded, so a failure repeats.
 func TestHostileInputOnEveryOperation(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, func(c *handlers.Config) { c.TargetTransport = refuseEveryTarget{} })
 	acme := env.CreateAccount(t, "acme")
 	other := env.CreateAccount(t, "other")

@@ -18,6 +18,7 @@ import (
 // A path that no operation of the spec names never reaches a handler, whatever Echo's router
 // would make of it: trailing slashes and dot segments answer 404 in the dialect's body.
 func TestUnroutedPathsNeverReachAHandler(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	for _, tt := range []struct {
@@ -61,6 +62,7 @@ func TestUnroutedPathsNeverReachAHandler(t *testing.T) {
 // A body that cannot be read to its announced end ends the connection: the bytes after it are
 // never taken for a request (request smuggling), and the failure is a 4xx, not a 500.
 func TestBrokenBodiesCloseTheConnection(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	addr := env.Server.Listener.Addr().String()
@@ -162,6 +164,7 @@ func TestHostileBodiesCostLittle(t *testing.T) {
 // NUL cannot be stored by PostgreSQL and huge page numbers overflow offsets: both are input
 // errors or empty pages, never a 500. A recovered panic never turns into a success.
 func TestUnstorableInputIsRefused(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	so := apitest.SuperOffice(acme)
@@ -203,6 +206,7 @@ func TestUnstorableInputIsRefused(t *testing.T) {
 // What the spec says is what is accepted: one JSON value and nothing after it, no null where the
 // schema does not allow one, and patterns with ECMA-262's meaning of \s.
 func TestOnlyWhatTheSpecAllowsIsAccepted(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	trailing := `{"target_url":"https://a.example.com/","events":["voucher.created"]}{"x":`

@@ -12,6 +12,7 @@ import (
 )
 
 func TestIngestEventBatch(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	a := env.CreateAccount(t, "acme")
 	ingestKey := apitest.Header("Authorization", "Bearer "+a.Ingest.Key)

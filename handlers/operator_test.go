@@ -11,6 +11,7 @@ import (
 )
 
 func TestListAccountsPages(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	for i := range 3 {
 		env.CreateAccount(t, fmt.Sprintf("acct-%d", i))
@@ -52,6 +53,7 @@ func TestListAccountsPages(t *testing.T) {
 }
 
 func TestInspectorRecordsRequestsAsReceived(t *testing.T) {
+	t.Parallel()
 	off := apitest.New(t)
 	if resp := off.Do(t, apitest.Request{Method: http.MethodPost, Path: handlers.InspectorPath, Body: `{}`}); resp.Status != http.StatusNotFound {
 		t.Errorf("POST to an inspector that is off: %d", resp.Status)
@@ -84,6 +86,7 @@ func TestInspectorRecordsRequestsAsReceived(t *testing.T) {
 }
 
 func TestInspectorKeepsTheLatestHundred(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, func(c *handlers.Config) { c.Inspector = true })
 	for i := range 105 {
 		env.Do(t, apitest.Request{Method: http.MethodPost, Path: handlers.InspectorPath, Body: fmt.Sprintf(`{"n":%d}`, i)})
@@ -96,6 +99,7 @@ func TestInspectorKeepsTheLatestHundred(t *testing.T) {
 }
 
 func TestMetricsAndRoot(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz"})
 	env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/admin/v1/accounts"}) // 401

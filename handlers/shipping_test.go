@@ -27,6 +27,7 @@ func createShipping(t *testing.T, env *apitest.Env, a gen.AccountCreated, body s
 }
 
 func TestShippingLifecycle(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Shipping(acme)
@@ -70,6 +71,7 @@ func TestShippingLifecycle(t *testing.T) {
 }
 
 func TestShippingListPages(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Shipping(acme)
@@ -113,6 +115,7 @@ func TestShippingListPages(t *testing.T) {
 }
 
 func TestShippingErrors(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	globex := env.CreateAccount(t, "globex")
@@ -171,6 +174,7 @@ func TestShippingErrors(t *testing.T) {
 }
 
 func TestShippingRateLimit(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, func(c *handlers.Config) { c.ShippingRateLimit = handlers.RateLimit{Requests: 3, Window: time.Hour} })
 	acme := env.CreateAccount(t, "acme")
 	globex := env.CreateAccount(t, "globex")

@@ -26,6 +26,7 @@ func loadSpec(t *testing.T) *openapi3.T {
 }
 
 func TestSpecOperationsAreComplete(t *testing.T) {
+	t.Parallel()
 	spec := loadSpec(t)
 	dialects := map[string]bool{}
 	for _, tag := range spec.Tags {
@@ -66,6 +67,7 @@ func TestSpecOperationsAreComplete(t *testing.T) {
 // Our operations keep every path, method, status code, security requirement and schema name
 // of the vendors' own documents.
 func TestSpecKeepsTheVendorsContracts(t *testing.T) {
+	t.Parallel()
 	spec := loadSpec(t)
 	for vendor, doc := range apitest.VendorDocs(t) {
 		for path, item := range doc.Paths.Map() {

@@ -22,6 +22,7 @@ import (
 // lifecycle through its WebhookAgent, unchanged; every response it gets is checked against
 // openapi.yaml on the way, and the REST routes see what it did.
 func TestSuperOfficeAgentNodeClient(t *testing.T) {
+	t.Parallel()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

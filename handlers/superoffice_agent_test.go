@@ -14,6 +14,7 @@ const soAgentPath = "/api/v1/Agents/Webhook/"
 // The agent methods and the REST routes work on the same webhooks, and the agent binds member
 // names case-insensitively, as NetServer does.
 func TestSuperOfficeAgentSharesTheRESTWebhooks(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)
@@ -110,6 +111,7 @@ func TestSuperOfficeAgentSharesTheRESTWebhooks(t *testing.T) {
 }
 
 func TestSuperOfficeAgentErrors(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	globex := env.CreateAccount(t, "globex")
@@ -165,6 +167,7 @@ func TestSuperOfficeAgentErrors(t *testing.T) {
 
 // The agent methods take and answer the encodings the REST routes do.
 func TestSuperOfficeAgentContentTypes(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	xh := apitest.SuperOffice(acme)

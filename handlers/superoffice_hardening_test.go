@@ -13,6 +13,7 @@ import (
 
 // A patch is held to the schema PUT validates its body with: it cannot store what PUT refuses.
 func TestSuperOfficePatchesAreValidatedAsPutIs(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)
@@ -53,6 +54,7 @@ func TestSuperOfficePatchesAreValidatedAsPutIs(t *testing.T) {
 
 // Any Properties make well-formed XML, and that XML posted back stores the same Properties.
 func TestSuperOfficeXMLCarriesAnyProperties(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)
@@ -91,6 +93,7 @@ func TestSuperOfficeXMLCarriesAnyProperties(t *testing.T) {
 
 // A deeply nested XML body is refused at once in SuperOffice's words.
 func TestSuperOfficeRefusesDeepXML(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	h := withContentType(apitest.SuperOffice(acme), "application/xml")

@@ -51,6 +51,7 @@ func soCreate(t *testing.T, env *apitest.Env, a gen.AccountCreated, body string)
 }
 
 func TestSuperOfficeLifecycle(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)
@@ -123,6 +124,7 @@ func TestSuperOfficeLifecycle(t *testing.T) {
 }
 
 func TestSuperOfficeListFiltersAndSelect(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)
@@ -163,6 +165,7 @@ func TestSuperOfficeListFiltersAndSelect(t *testing.T) {
 }
 
 func TestSuperOfficeAuthSchemes(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	globex := env.CreateAccount(t, "globex")
@@ -209,6 +212,7 @@ func TestSuperOfficeAuthSchemes(t *testing.T) {
 }
 
 func TestSuperOfficeContentTypes(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)
@@ -288,6 +292,7 @@ func TestSuperOfficeContentTypes(t *testing.T) {
 }
 
 func TestSuperOfficeErrors(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)
@@ -347,6 +352,7 @@ func TestSuperOfficeErrors(t *testing.T) {
 }
 
 func TestSuperOfficeTestCallsTheTarget(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var gotBody []byte
 	var gotHeader http.Header

@@ -10,6 +10,7 @@ import (
 )
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	if resp := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz"}); resp.Status != http.StatusOK || resp.Map(t)["status"] != "ok" {
 		t.Fatalf("healthz = %d %s", resp.Status, resp.Body)
@@ -27,6 +28,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestEveryResponseHasARequestID(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	a := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz"})
 	b := env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/healthz"})
@@ -61,6 +63,7 @@ func TestEveryResponseHasARequestID(t *testing.T) {
 // Whatever a client sends, the answer is documented and never a 500. Bodies that a dialect's
 // schema tolerates (Arkyn ignores unknown members) may succeed without changing anything.
 func TestOddInputNeverFailsTheServer(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	bodies := []string{``, `null`, `[]`, `"x"`, `42`, `{"a":`, "\x00\xff", `{"target_url": null, "events": null}`,

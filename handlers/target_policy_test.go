@@ -14,6 +14,7 @@ import (
 // registered or changed, in each dialect's validation error, unless the operator allows them.
 // (Bird's URL pattern already demands a host name; its check stands behind that.)
 func TestPrivateTargetsAreRefusedAtRegistration(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	a := env.CreateAccount(t, "acme")
 	vPath := webhooksPath(a)

@@ -16,6 +16,7 @@ func webhooksPath(a gen.AccountCreated) string {
 }
 
 func TestVoucherifyWebhookLifecycle(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Voucherify(acme)
@@ -91,6 +92,7 @@ func TestVoucherifyWebhookLifecycle(t *testing.T) {
 }
 
 func TestVoucherifyUpdatedAtMovesAndCreatedAtStays(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Voucherify(acme)
@@ -107,6 +109,7 @@ func TestVoucherifyUpdatedAtMovesAndCreatedAtStays(t *testing.T) {
 }
 
 func TestVoucherifyErrors(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Voucherify(acme)
@@ -170,6 +173,7 @@ func TestVoucherifyErrors(t *testing.T) {
 }
 
 func TestVoucherifyPaymentRequiredWithoutManagementAPI(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.Voucherify(acme)
@@ -208,6 +212,7 @@ func TestVoucherifyPaymentRequiredWithoutManagementAPI(t *testing.T) {
 }
 
 func TestVoucherifyTenantIsolation(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	acme := env.CreateAccount(t, "acme")
 	globex := env.CreateAccount(t, "globex")
