@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/internal/pgcluster"
 	"github.com/webhookd/webhookd/internal/pgtest"
 )
 
@@ -49,12 +49,10 @@ type instance struct {
 
 func start(t *testing.T, databaseURL string, env ...string) *instance {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := pgcluster.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	logs := &bytes.Buffer{}
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORT="+strconv.Itoa(port), "WEBHOOKS_ADMIN_TOKEN="+adminToken,

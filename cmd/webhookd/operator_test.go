@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webhookd/webhookd/internal/pgcluster"
 	"github.com/webhookd/webhookd/internal/pgtest"
 )
 
@@ -49,12 +49,10 @@ var exportLine = regexp.MustCompile(`export WEBHOOKS_ADMIN_TOKEN=(\S+) INGEST_KE
 
 func startDemo(t *testing.T, databaseURL, dataDir string) *demoRun {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := pgcluster.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	out := &syncBuffer{}
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORT="+strconv.Itoa(port), "WEBHOOKS_DATA_DIR="+dataDir,

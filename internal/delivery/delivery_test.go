@@ -570,21 +570,8 @@ func TestShutdownHandsBackWhatItCannotFinish(t *testing.T) {
 	transport := loopbackTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, hooks)
 	cfg := delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, DrainTimeout: 200 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = delivery.New(env.DB, cfg).Run(ctx) }()
-	hooks.wait(t, 1, 10*time.Second)
-	cancel() // SIGTERM: the call in flight cannot finish within the drain time
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after its drain time")
-	}
-	var status, leasedBy string
-	var attempts int
-	if err := env.DB.QueryRow("SELECT status, leased_by, attempts FROM deliveries").Scan(&status, &leasedBy, &attempts); err != nil {
-		t.Fatal(err)
-	}
+	// SIGTERM: the call in flight cannot finish within the drain time.
+	status, leasedBy, attempts := stopDuringFirstCall(t, env, cfg, hooks)
 	if status != "pending" || leasedBy != "" || attempts != 0 {
 		t.Fatalf("after shutdown: status %s, leased by %q, %d attempts; want it handed back untouched", status, leasedBy, attempts)
 	}
@@ -629,4 +616,24 @@ func TestAnAttemptTimesOut(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// stopDuringFirstCall runs an engine, stops it (as SIGTERM does) while its first call is in
+// flight, waits for Run to return after the drain, and reads the one delivery's state.
+func stopDuringFirstCall(t *testing.T, env *apitest.Env, cfg delivery.Config, hooks *receiver) (status, leasedBy string, attempts int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = delivery.New(env.DB, cfg).Run(ctx) }()
+	hooks.wait(t, 1, 10*time.Second)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its drain time")
+	}
+	if err := env.DB.QueryRow("SELECT status, leased_by, attempts FROM deliveries").Scan(&status, &leasedBy, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	return status, leasedBy, attempts
 }

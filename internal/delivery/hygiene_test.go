@@ -2,7 +2,6 @@ package delivery_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -62,21 +61,7 @@ func TestTheOutcomeOfACallCutByTheDrainIsWritten(t *testing.T) {
 
 	cfg := delivery.Config{Transport: loopbackTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, hooks),
 		PollInterval: 10 * time.Millisecond, DrainTimeout: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = delivery.New(env.DB, cfg).Run(ctx) }()
-	hooks.wait(t, 1, 10*time.Second)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after its drain time")
-	}
-	var status, leasedBy string
-	var attempts int
-	if err := env.DB.QueryRow("SELECT status, leased_by, attempts FROM deliveries").Scan(&status, &leasedBy, &attempts); err != nil {
-		t.Fatal(err)
-	}
+	status, leasedBy, attempts := stopDuringFirstCall(t, env, cfg, hooks)
 	if status != "succeeded" || leasedBy != "" || attempts != 1 {
 		t.Fatalf("after shutdown: status %s, leased by %q, %d attempts; want the answer recorded", status, leasedBy, attempts)
 	}

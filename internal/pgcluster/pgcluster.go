@@ -97,7 +97,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	}
 	port := opts.Port
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -301,7 +301,8 @@ func checkReachable(dir string) error {
 	}
 }
 
-func freePort() (int, error) {
+// FreePort returns a loopback TCP port that nothing listens on at the moment.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -136,7 +135,7 @@ type service struct {
 }
 
 func startService(ctx context.Context, binary, databaseURL string, connections int, dir string) (*service, error) {
-	port, err := freePort()
+	port, err := pgcluster.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -260,12 +259,3 @@ func attack(ctx context.Context, file, targets string, workers int, rate float64
 }
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
