@@ -60,7 +60,7 @@ func Open(dsn string, s Settings) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(c), nil
+	return sql.OpenDB(preparing{c}), nil
 }
 
 // NewConnector is Open for callers that build the pool themselves.
