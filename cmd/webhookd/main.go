@@ -105,6 +105,12 @@ func run(log *slog.Logger) error {
 		<-engineDone
 	}()
 
+	stopProfiling, err := startProfiling(os.Getenv("WEBHOOKS_PPROF_ADDR"), log)
+	if err != nil {
+		return err
+	}
+	defer stopProfiling()
+
 	server, err := newHTTPServer(api, log)
 	if err != nil {
 		return err
