@@ -95,9 +95,10 @@ WITH ev AS (
     SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT ev.id, ev.external_id,
-       (SELECT count(*) FROM queued q WHERE q.event_id = ev.id)::int AS deliveries,
+       COALESCE(q.deliveries, 0)::int AS deliveries,
        (SELECT count(*) FROM woken)::int AS woken
-FROM ev;
+FROM ev
+LEFT JOIN (SELECT event_id, count(*) AS deliveries FROM queued GROUP BY event_id) q ON q.event_id = ev.id;
 
 -- name: ListEventsByExternalID :many
 -- ListEventsByExternalID finds an account's earlier events with their delivery counts.
