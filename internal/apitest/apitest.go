@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -47,13 +48,22 @@ func New(t testing.TB, opts ...Option) *Env {
 	return NewWithDB(t, conn, opts...)
 }
 
+// testLog shows the server's warnings and errors with the test's output, which go test prints
+// only for a failing test (or with -v).
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
 // Option changes the configuration of a test server.
 type Option func(*handlers.Config)
 
 // NewWithDB starts the API on conn; health tests pass a database that does not answer.
 func NewWithDB(t testing.TB, conn *sql.DB, opts ...Option) *Env {
 	t.Helper()
-	cfg := handlers.Config{DB: conn, AdminToken: AdminToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := handlers.Config{DB: conn, AdminToken: AdminToken, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
