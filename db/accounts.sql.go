@@ -236,34 +236,8 @@ func (q *Queries) GetAccount(ctx context.Context, id uuid.UUID) (Account, error)
 	return i, err
 }
 
-const getAccountBySecret = `-- name: GetAccountBySecret :one
-SELECT a.id, a.name, a.management_api, a.created_at, a.updated_at
-FROM credentials c
-JOIN accounts a ON a.id = c.account_id
-WHERE c.kind = $1 AND c.secret_sha256 = $2
-`
-
-type GetAccountBySecretParams struct {
-	Kind         string
-	SecretSha256 []byte
-}
-
-// GetAccountBySecret authenticates a single-token credential by the digest of its secret.
-func (q *Queries) GetAccountBySecret(ctx context.Context, arg GetAccountBySecretParams) (Account, error) {
-	row := q.db.QueryRowContext(ctx, getAccountBySecret, arg.Kind, arg.SecretSha256)
-	var i Account
-	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.ManagementApi,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
 const getAccountBySessionToken = `-- name: GetAccountBySessionToken :one
-SELECT a.id, a.name, a.management_api, a.created_at, a.updated_at
+SELECT c.expires_at, a.id, a.name, a.management_api, a.created_at, a.updated_at
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
 WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now()
@@ -274,16 +248,23 @@ type GetAccountBySessionTokenParams struct {
 	SecretSha256 []byte
 }
 
-// GetAccountBySessionToken authenticates a session token that has not expired.
-func (q *Queries) GetAccountBySessionToken(ctx context.Context, arg GetAccountBySessionTokenParams) (Account, error) {
+type GetAccountBySessionTokenRow struct {
+	ExpiresAt sql.NullTime
+	Account   Account
+}
+
+// GetAccountBySessionToken authenticates a session token that has not expired, and tells
+// until when it is valid.
+func (q *Queries) GetAccountBySessionToken(ctx context.Context, arg GetAccountBySessionTokenParams) (GetAccountBySessionTokenRow, error) {
 	row := q.db.QueryRowContext(ctx, getAccountBySessionToken, arg.Kind, arg.SecretSha256)
-	var i Account
+	var i GetAccountBySessionTokenRow
 	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.ManagementApi,
-		&i.CreatedAt,
-		&i.UpdatedAt,
+		&i.ExpiresAt,
+		&i.Account.ID,
+		&i.Account.Name,
+		&i.Account.ManagementApi,
+		&i.Account.CreatedAt,
+		&i.Account.UpdatedAt,
 	)
 	return i, err
 }

@@ -21,9 +21,6 @@ type Admin struct {
 	apis registry
 }
 
-// Scope dialects as stored in the scopes table.
-const ()
-
 // AdminCreateAccount creates an account with one scope per dialect and returns its secrets,
 // which are stored only as digests.
 func (a Admin) AdminCreateAccount(ctx context.Context, req gen.AdminCreateAccountRequestObject) (gen.AdminCreateAccountResponseObject, error) {
@@ -89,6 +86,7 @@ func (a Admin) AdminUpdateAccount(ctx context.Context, req gen.AdminUpdateAccoun
 	if err != nil {
 		return nil, err
 	}
+	a.Credentials.Forget(account.ID) // its features take effect with the next request
 	view, err := a.accountView(ctx, account)
 	if err != nil {
 		return nil, err

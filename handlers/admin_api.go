@@ -50,9 +50,9 @@ func adminScheme(adminDigest []byte) kit.Scheme {
 }
 
 // ingestAPI is the admin shape for an account's backend, with room for a batch of 5,000 events.
-func ingestAPI(admin kit.API, q *db.Queries) kit.API {
+func ingestAPI(admin kit.API, credentials *kit.Credentials) kit.API {
 	api := withName(admin, dialectIngest, []string{"/ingest/"}, 8<<20)
-	api.Schemes = map[string]kit.Scheme{"ingestKey": kit.SecretScheme(q, "Bearer", credentialIngest)}
+	api.Schemes = map[string]kit.Scheme{"ingestKey": kit.SecretScheme(credentials, "Bearer", credentialIngest)}
 	api.Provision = provisionIngest
 	return api
 }

@@ -9,9 +9,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
-// Credential kinds as stored in the credentials table.
-const ()
-
 // authenticator implements every security scheme of openapi.yaml. On success it records the
 // caller's account in the request's requestInfo.
 type authenticator struct {

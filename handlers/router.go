@@ -76,7 +76,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	ship := shipping.New(st, cfg.ShippingRateLimit)
 	ark := arkyn.Arkyn{Store: st}
 	admin := adminAPI(kit.Digest(cfg.AdminToken))
-	apis := registry{admin, ingestAPI(admin, st.Q), inspectorAPI(admin), vouch.API(), brd.API(), superOffice.API(), ship.API(), ark.API()}
+	apis := registry{admin, ingestAPI(admin, st.Credentials), inspectorAPI(admin), vouch.API(), brd.API(), superOffice.API(), ship.API(), ark.API()}
 	errs := errorRenderer{log: log, apis: apis}
 	auth := newAuthenticator(apis)
 	v, err := newValidator(spec, auth, errs)

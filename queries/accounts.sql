@@ -22,13 +22,6 @@ RETURNING *;
 INSERT INTO credentials (account_id, kind, public_id, secret_sha256)
 VALUES ($1, $2, $3, $4);
 
--- name: GetAccountBySecret :one
--- GetAccountBySecret authenticates a single-token credential by the digest of its secret.
-SELECT a.*
-FROM credentials c
-JOIN accounts a ON a.id = c.account_id
-WHERE c.kind = $1 AND c.secret_sha256 = $2;
-
 -- name: GetCredentialByPublicID :one
 -- GetCredentialByPublicID finds a two-part credential by its public half; the caller compares
 -- the secret's digest in constant time.
@@ -61,8 +54,9 @@ INSERT INTO credentials (account_id, kind, secret_sha256, expires_at)
 VALUES ($1, $2, $3, $4);
 
 -- name: GetAccountBySessionToken :one
--- GetAccountBySessionToken authenticates a session token that has not expired.
-SELECT a.*
+-- GetAccountBySessionToken authenticates a session token that has not expired, and tells
+-- until when it is valid.
+SELECT c.expires_at, sqlc.embed(a)
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
 WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now();

@@ -59,9 +59,9 @@ func (a Arkyn) token(ctx context.Context, req *http.Request, info *kit.RequestIn
 	if !ok {
 		token = header
 	}
-	account, err := a.Q.GetAccountBySessionToken(ctx, db.GetAccountBySessionTokenParams{Kind: credentialArkynToken, SecretSha256: kit.Digest(token)})
+	account, err := a.Credentials.BySessionToken(ctx, credentialArkynToken, token)
 	if err != nil {
-		return kit.CredentialError(err)
+		return err
 	}
 	info.Account = &account
 	return nil

@@ -35,7 +35,7 @@ func (b Bird) API() kit.API {
 			return c.JSON(status, gen.ErrorDetailed{Code: code, Message: message})
 		},
 		Schemes: map[string]kit.Scheme{
-			"accessKey": kit.SecretScheme(b.Q, "AccessKey", credentialBird),
+			"accessKey": kit.SecretScheme(b.Credentials, "AccessKey", credentialBird),
 		},
 		Provision: provisionBird,
 		Identify:  identifyBird,

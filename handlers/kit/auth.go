@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/webhookd/webhookd/db"
 )
 
 // Authorization returns the credential of an "Authorization: <scheme> <credential>" header;
@@ -35,15 +33,15 @@ func CredentialError(err error) error {
 
 // SecretScheme authenticates "Authorization: <authScheme> <secret>" against the credentials of
 // one kind.
-func SecretScheme(q *db.Queries, authScheme, kind string) Scheme {
+func SecretScheme(credentials *Credentials, authScheme, kind string) Scheme {
 	return func(ctx context.Context, req *http.Request, info *RequestInfo) error {
 		key, ok := Authorization(req, authScheme)
 		if !ok {
 			return ErrUnauthenticated
 		}
-		account, err := q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: kind, SecretSha256: Digest(key)})
+		account, err := credentials.BySecret(ctx, kind, key)
 		if err != nil {
-			return CredentialError(err)
+			return err
 		}
 		info.Account = &account
 		return nil

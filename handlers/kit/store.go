@@ -14,13 +14,16 @@ import (
 type Store struct {
 	Conn *sql.DB
 	Q    *db.Queries
+	// Credentials tells whose a presented secret is; every security scheme asks it.
+	Credentials *Credentials
 	// Targets vets webhook URLs at registration.
 	Targets TargetPolicy
 }
 
 // NewStore returns the store of conn with targets as its registration policy.
 func NewStore(conn *sql.DB, targets TargetPolicy) Store {
-	return Store{Conn: conn, Q: db.New(conn), Targets: targets}
+	q := db.New(conn)
+	return Store{Conn: conn, Q: q, Credentials: NewCredentials(q), Targets: targets}
 }
 
 // InTx runs fn in one transaction, so that a failure leaves no partial write.

@@ -70,11 +70,9 @@ func (s Shipping) apiKey(ctx context.Context, req *http.Request, info *kit.Reque
 	if !ok {
 		return kit.ErrUnauthenticated
 	}
-	row, err := s.Q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{
-		Kinds: []string{credentialShipping, credentialShippingRead}, SecretSha256: kit.Digest(key),
-	})
+	kind, account, err := s.Credentials.KindBySecret(ctx, []string{credentialShipping, credentialShippingRead}, key)
 	if err != nil {
-		return kit.CredentialError(err)
+		return err
 	}
 	state, err := s.limit.hit(ctx, kit.Digest(key))
 	if err != nil {
@@ -84,10 +82,10 @@ func (s Shipping) apiKey(ctx context.Context, req *http.Request, info *kit.Reque
 	if state.Exceeded {
 		return kit.ErrRateLimited
 	}
-	if row.Kind == credentialShippingRead && req.Method != http.MethodGet && req.Method != http.MethodHead {
+	if kind == credentialShippingRead && req.Method != http.MethodGet && req.Method != http.MethodHead {
 		return kit.ErrReadOnly
 	}
-	info.Account = &row.Account
+	info.Account = &account
 	return nil
 }
 

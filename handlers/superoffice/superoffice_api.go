@@ -110,28 +110,19 @@ func (s SuperOffice) authenticate(ctx context.Context, req *http.Request, scheme
 		if !ok {
 			return db.Account{}, kit.ErrUnauthenticated
 		}
-		row, err := s.Q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialSOBasic, PublicID: user})
-		if err != nil {
-			return db.Account{}, kit.CredentialError(err)
-		}
-		if !kit.EqualDigest(kit.Digest(password), row.SecretSha256) {
-			return db.Account{}, kit.ErrUnauthenticated
-		}
-		return row.Account, nil
+		return s.Credentials.ByPublicID(ctx, credentialSOBasic, user, password)
 	case "soTicket":
 		ticket, ok := kit.Authorization(req, "SOTicket")
 		if !ok {
 			return db.Account{}, kit.ErrUnauthenticated
 		}
-		account, err := s.Q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOTicket, SecretSha256: kit.Digest(ticket)})
-		return account, kit.CredentialError(err)
+		return s.Credentials.BySecret(ctx, credentialSOTicket, ticket)
 	default:
 		token, ok := kit.Authorization(req, "Bearer")
 		if !ok {
 			return db.Account{}, kit.ErrUnauthenticated
 		}
-		account, err := s.Q.GetAccountBySecret(ctx, db.GetAccountBySecretParams{Kind: credentialSOBearer, SecretSha256: kit.Digest(token)})
-		return account, kit.CredentialError(err)
+		return s.Credentials.BySecret(ctx, credentialSOBearer, token)
 	}
 }
 

@@ -128,14 +128,7 @@ func (v Voucherify) credential(ctx context.Context, id, token string) (db.Accoun
 	if id == "" || token == "" {
 		return db.Account{}, kit.ErrUnauthenticated
 	}
-	row, err := v.Q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialVoucherify, PublicID: id})
-	if err != nil {
-		return db.Account{}, kit.CredentialError(err)
-	}
-	if !kit.EqualDigest(kit.Digest(token), row.SecretSha256) {
-		return db.Account{}, kit.ErrUnauthenticated
-	}
-	return row.Account, nil
+	return v.Credentials.ByPublicID(ctx, credentialVoucherify, id, token)
 }
 
 // identifyVoucherify shows the account's project.
