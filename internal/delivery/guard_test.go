@@ -14,6 +14,7 @@ import (
 )
 
 func TestAddrAllowed(t *testing.T) {
+	t.Parallel()
 	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	for _, tc := range []struct {
 		addr    string
@@ -45,6 +46,7 @@ func TestAddrAllowed(t *testing.T) {
 }
 
 func TestCallErrorHidesAddresses(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.ParseIP("10.0.0.7"), Port: 443},
 		Err: &RefusedAddressError{Addr: netip.MustParseAddr("10.0.0.7")}}
 	for _, tc := range []struct {
@@ -70,6 +72,7 @@ func TestCallErrorHidesAddresses(t *testing.T) {
 }
 
 func TestTheResponseMayTakeAsLongAsTheAttempt(t *testing.T) {
+	t.Parallel()
 	for _, attempt := range []time.Duration{2 * time.Second, 30 * time.Second, 2 * time.Minute} {
 		e := New(nil, Config{AttemptTimeout: attempt, Transport: NewTransport(nil, nil)})
 		tr := e.client.Transport.(*http.Transport)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestMatchesOnlyItsTrafficSourceWithAChannel(t *testing.T) {
+	t.Parallel()
 	source, other := uuid.New(), uuid.New()
 	withChannel := db.Subscription{ScopeID: source, Url: DiscordURLPrefix + "123"}
 	for _, c := range []struct {
@@ -34,6 +35,7 @@ func TestMatchesOnlyItsTrafficSourceWithAChannel(t *testing.T) {
 }
 
 func TestDiscordMessage(t *testing.T) {
+	t.Parallel()
 	ev := db.Event{Type: "request", Data: db.JSON(`{"method":"get","status":500,"level":"FATAL","pathname":"/x"}`), CreatedAt: time.Unix(1700000000, 0)}
 	r, err := Format{}.Request(format.Message{Event: ev, Subscription: db.Subscription{Url: DiscordURLPrefix + "42"}},
 		format.Options{DiscordBaseURL: "https://discord.test/api/", DiscordBotToken: "tok"})

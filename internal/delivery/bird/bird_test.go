@@ -9,6 +9,7 @@ import (
 )
 
 func TestRetryDoublesWithinTheWindow(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		failures int
 		elapsed  time.Duration
@@ -30,6 +31,7 @@ func TestRetryDoublesWithinTheWindow(t *testing.T) {
 }
 
 func TestMatchesItsEventAndEveryFilter(t *testing.T) {
+	t.Parallel()
 	s := db.Subscription{Events: []string{"sms.outbound"}, Filters: db.JSON(`[{"key":"channelId","value":"c1"}]`)}
 	for _, c := range []struct {
 		ev   format.Event
@@ -47,6 +49,7 @@ func TestMatchesItsEventAndEveryFilter(t *testing.T) {
 }
 
 func TestSignature(t *testing.T) {
+	t.Parallel()
 	// Independently: base64(HMAC-SHA256(key, "1700000000\nhttps://x/h\n" + sha256(body))).
 	const want = "8gOYhUwtM5TsXWI0r6Vjtb+/dmcgoQlWudxGJBJFBcs="
 	if got := Signature("key", "1700000000", "https://x/h", []byte(`{}`)); got != want {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRetryFollowsStandardWebhooks(t *testing.T) {
+	t.Parallel()
 	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 	for i, w := range want {
 		if got, ok := (Format{}).Retry(i+1, 0); got != w || !ok {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestRetryFollowsTheDocumentedSchedule(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		failures int
 		want     time.Duration
@@ -31,6 +32,7 @@ func TestRetryFollowsTheDocumentedSchedule(t *testing.T) {
 }
 
 func TestRequestIsSignedWithTheProjectSecret(t *testing.T) {
+	t.Parallel()
 	m := format.Message{
 		Event:        db.Event{ID: uuid.New(), Type: "voucher.created", Data: db.JSON(`{"code":"A<B"}`), CreatedAt: time.Unix(1700000000, 0)},
 		Subscription: db.Subscription{Url: "https://example.com/h", Secret: "unused"},
@@ -54,6 +56,7 @@ func TestRequestIsSignedWithTheProjectSecret(t *testing.T) {
 }
 
 func TestMatchesListedEvents(t *testing.T) {
+	t.Parallel()
 	s := db.Subscription{Events: []string{"voucher.created", "voucher.deleted"}}
 	for typ, want := range map[string]bool{"voucher.created": true, "voucher.deleted": true, "voucher.updated": false, "": false} {
 		if got := (Format{}).Matches(s, format.Event{Type: typ}); got != want {
