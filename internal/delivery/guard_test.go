@@ -38,6 +38,17 @@ func TestAddrAllowed(t *testing.T) {
 		{"::", nil, false},
 		{"100.64.0.1", nil, false},
 		{"224.0.0.1", nil, false},
+		{"192.0.0.8", nil, false},
+		{"198.18.0.1", nil, false},
+		{"240.0.0.1", nil, false},
+		{"192.0.2.1", nil, false},
+		{"198.51.100.1", nil, false},
+		{"203.0.113.1", nil, false},
+		{"2001:db8::1", nil, false},
+		{"64:ff9b:1::1", nil, false},
+		{"100::1", nil, false},
+		{"fec0::1", nil, false},
+		{"198.20.0.1", nil, true}, // just past the benchmarking range
 	} {
 		if got := AddrAllowed(netip.MustParseAddr(tc.addr), tc.allowed); got != tc.want {
 			t.Errorf("AddrAllowed(%s, %v) = %v, want %v", tc.addr, tc.allowed, got, tc.want)
