@@ -28,6 +28,7 @@ const (
 // TestFrozenAndStoppedDatabase freezes PostgreSQL with SIGSTOP, then stops it: /healthz must
 // answer 503 quickly, API calls must fail in bounded time, and the service must recover.
 func TestFrozenAndStoppedDatabase(t *testing.T) {
+	t.Parallel()
 	pg := newPrivateCluster(t)
 	in := start(t, pg.c.URL("webhookd"))
 	var a gen.AccountCreated

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -44,7 +45,7 @@ const adminToken = "instances-admin-token"
 type instance struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *bytes.Buffer
+	logs *syncBuffer
 }
 
 func start(t *testing.T, databaseURL string, env ...string) *instance {
@@ -53,7 +54,7 @@ func start(t *testing.T, databaseURL string, env ...string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
+	logs := &syncBuffer{}
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORT="+strconv.Itoa(port), "WEBHOOKS_ADMIN_TOKEN="+adminToken,
 		"WEBHOOKS_ALLOWED_TARGETS=127.0.0.0/8", "WEBHOOKS_DELIVERY_POLL=20ms", "WEBHOOKS_RETRY_SCALE=0.001")
@@ -72,16 +73,20 @@ func start(t *testing.T, databaseURL string, env ...string) *instance {
 			t.Logf("instance %s:\n%s", in.url, logs.String())
 		}
 	})
+	// Healthy only once it says it listens: another test's process on the same port (taken
+	// between FreePort and this start) must not pass for this one.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(in.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return in
+		if strings.Contains(logs.String(), `msg="webhookd listening"`) {
+			resp, err := http.Get(in.url + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return in
+				}
 			}
 		}
-		if time.Now().After(deadline) {
+		if strings.Contains(logs.String(), `msg="webhookd stopped"`) || time.Now().After(deadline) {
 			t.Fatalf("instance did not start:\n%s", logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -138,6 +143,7 @@ func setUp(t *testing.T, in *instance, target string) gen.AccountCreated {
 }
 
 func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewURL(t)
 	c := &counter{seen: map[string]int{}}
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -172,6 +178,7 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 }
 
 func TestADeliveryOfAKilledInstanceIsCompletedByAnother(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewURL(t)
 	arrived := make(chan string, 10)
 	release := make(chan struct{})

@@ -108,6 +108,7 @@ func (r *demoRun) get(t *testing.T, path, token string) (int, http.Header, strin
 }
 
 func TestRestartKeepsTheAdminTokenAndTheDemoAccount(t *testing.T) {
+	t.Parallel()
 	dbURL, dataDir := pgtest.NewURL(t), t.TempDir()
 	first := startDemo(t, dbURL, dataDir)
 	token := exportLine.FindStringSubmatch(first.out.String())[1]
@@ -133,6 +134,7 @@ func TestRestartKeepsTheAdminTokenAndTheDemoAccount(t *testing.T) {
 }
 
 func TestTheDemoDeliversToTheInspectorAndMetricsCountIt(t *testing.T) {
+	t.Parallel()
 	r := startDemo(t, pgtest.NewURL(t), t.TempDir())
 	m := exportLine.FindStringSubmatch(r.out.String())
 	token, ingestKey := m[1], m[2]
@@ -189,6 +191,7 @@ func TestTheDemoDeliversToTheInspectorAndMetricsCountIt(t *testing.T) {
 }
 
 func TestABadSettingStopsStartUpWithOneLineNamingIt(t *testing.T) {
+	t.Parallel()
 	for _, setting := range []string{"WEBHOOKS_SHIPPING_RATE_LIMIT=lots", "DATABASE_MAX_CONNS=twenty", "PORT=http", "WEBHOOKS_INSPECTOR=maybe"} {
 		cmd := exec.Command(binary)
 		cmd.Env = append(os.Environ(), "DATABASE_URL=postgres://127.0.0.1:1/none", setting)

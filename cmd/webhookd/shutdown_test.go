@@ -16,6 +16,7 @@ import (
 // TestSIGTERMWithASlowBodyExitsZero: a client that never finishes its body keeps its
 // connection busy; after the grace period the server closes it and the process exits 0.
 func TestSIGTERMWithASlowBodyExitsZero(t *testing.T) {
+	t.Parallel()
 	const grace = time.Second
 	in := start(t, pgtest.NewURL(t), "WEBHOOKS_SHUTDOWN_GRACE="+grace.String())
 	conn, err := net.Dial("tcp", strings.TrimPrefix(in.url, "http://"))
@@ -46,6 +47,7 @@ func TestSIGTERMWithASlowBodyExitsZero(t *testing.T) {
 // TestSlowHeadersAreCutOff: a connection that trickles its headers is closed after the read
 // header timeout (shortened here through WEBHOOKS_READ_HEADER_TIMEOUT).
 func TestSlowHeadersAreCutOff(t *testing.T) {
+	t.Parallel()
 	const timeout = time.Second
 	in := start(t, pgtest.NewURL(t), "WEBHOOKS_READ_HEADER_TIMEOUT="+timeout.String())
 	conn, err := net.Dial("tcp", strings.TrimPrefix(in.url, "http://"))

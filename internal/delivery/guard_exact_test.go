@@ -13,6 +13,7 @@ import (
 
 // An exact address opens that address and port only: the rest of loopback stays refused.
 func TestAnExactTargetOpensOnlyItsOwnPort(t *testing.T) {
+	t.Parallel()
 	ok := func(w http.ResponseWriter, _ *http.Request) {}
 	open, closed := httptest.NewServer(http.HandlerFunc(ok)), httptest.NewServer(http.HandlerFunc(ok))
 	defer open.Close()

@@ -14,6 +14,7 @@ import (
 )
 
 func TestAddrAllowed(t *testing.T) {
+	t.Parallel()
 	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	for _, tc := range []struct {
 		addr    string
@@ -37,6 +38,17 @@ func TestAddrAllowed(t *testing.T) {
 		{"::", nil, false},
 		{"100.64.0.1", nil, false},
 		{"224.0.0.1", nil, false},
+		{"192.0.0.8", nil, false},
+		{"198.18.0.1", nil, false},
+		{"240.0.0.1", nil, false},
+		{"192.0.2.1", nil, false},
+		{"198.51.100.1", nil, false},
+		{"203.0.113.1", nil, false},
+		{"2001:db8::1", nil, false},
+		{"64:ff9b:1::1", nil, false},
+		{"100::1", nil, false},
+		{"fec0::1", nil, false},
+		{"198.20.0.1", nil, true}, // just past the benchmarking range
 	} {
 		if got := AddrAllowed(netip.MustParseAddr(tc.addr), tc.allowed); got != tc.want {
 			t.Errorf("AddrAllowed(%s, %v) = %v, want %v", tc.addr, tc.allowed, got, tc.want)
@@ -45,6 +57,7 @@ func TestAddrAllowed(t *testing.T) {
 }
 
 func TestCallErrorHidesAddresses(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.ParseIP("10.0.0.7"), Port: 443},
 		Err: &RefusedAddressError{Addr: netip.MustParseAddr("10.0.0.7")}}
 	for _, tc := range []struct {
@@ -70,6 +83,7 @@ func TestCallErrorHidesAddresses(t *testing.T) {
 }
 
 func TestTheResponseMayTakeAsLongAsTheAttempt(t *testing.T) {
+	t.Parallel()
 	for _, attempt := range []time.Duration{2 * time.Second, 30 * time.Second, 2 * time.Minute} {
 		e := New(nil, Config{AttemptTimeout: attempt, Transport: NewTransport(nil, nil)})
 		tr := e.client.Transport.(*http.Transport)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestBodiesCarryTextAsIngested(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	hooks := newReceiver(t, nil)
 	startEngine(t, env, delivery.Config{}, hooks)
@@ -47,6 +48,7 @@ func TestBodiesCarryTextAsIngested(t *testing.T) {
 // A call whose answer arrived but whose body was still being read when the drain ran out is
 // recorded at once, not left leased until the lease ends.
 func TestTheOutcomeOfACallCutByTheDrainIsWritten(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	release := make(chan struct{})
 	hooks := newReceiver(t, func(n int, w http.ResponseWriter) {
@@ -60,7 +62,8 @@ func TestTheOutcomeOfACallCutByTheDrainIsWritten(t *testing.T) {
 	ingest(t, env, a, `{"type": "shipment.created"}`)
 
 	cfg := delivery.Config{Transport: loopbackTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, hooks),
-		PollInterval: 10 * time.Millisecond, DrainTimeout: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		// The drain must outlast the answer's headers, which arrive just after the call does.
+		PollInterval: 10 * time.Millisecond, DrainTimeout: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	status, leasedBy, attempts := stopDuringFirstCall(t, env, cfg, hooks)
 	if status != "succeeded" || leasedBy != "" || attempts != 1 {
 		t.Fatalf("after shutdown: status %s, leased by %q, %d attempts; want the answer recorded", status, leasedBy, attempts)

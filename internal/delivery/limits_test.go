@@ -15,6 +15,7 @@ func newCall(host string, sub, account uuid.UUID) *call {
 }
 
 func TestATargetGetsItsCapThenQueuesThenIsLeftOut(t *testing.T) {
+	t.Parallel()
 	l := newLimits(100, 2, 100, 4, 3, time.Second) // two in flight; busy from 2 queued; at most 8 queued
 	now := time.Now()
 	sub, acct := uuid.New(), uuid.New()
@@ -62,6 +63,7 @@ func TestATargetGetsItsCapThenQueuesThenIsLeftOut(t *testing.T) {
 }
 
 func TestTheBreakerOpensBacksOffAndProbes(t *testing.T) {
+	t.Parallel()
 	l := newLimits(100, 10, 100, 4, 3, time.Second)
 	now := time.Now()
 	sub, acct := uuid.New(), uuid.New()
@@ -103,6 +105,7 @@ func TestTheBreakerOpensBacksOffAndProbes(t *testing.T) {
 }
 
 func TestATenantIsCapped(t *testing.T) {
+	t.Parallel()
 	l := newLimits(100, 10, 3, 4, 5, time.Second)
 	acct := uuid.New()
 	for i := range 4 {

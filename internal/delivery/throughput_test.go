@@ -54,6 +54,7 @@ func once(t *testing.T, got []received, want int) {
 }
 
 func TestAHangingTargetDelaysOnlyItsOwnDeliveries(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	release := make(chan struct{})
 	hanging := newReceiver(t, func(int, http.ResponseWriter) { <-release })
@@ -65,8 +66,10 @@ func TestAHangingTargetDelaysOnlyItsOwnDeliveries(t *testing.T) {
 	shippingSubscription(t, env, a, healthy.url("/a"))
 	const n = 300
 	shippingEvents(t, env, a, n)
-	startEngine(t, env, delivery.Config{}, hanging, healthy) // default slots, caps and 10 s attempts
-	t.Cleanup(func() { close(release) })                     // before the engine drains
+	// Default slots and caps; attempts outlast the test, so that no hanging call can end
+	// however long the healthy deliveries take on a busy machine.
+	startEngine(t, env, delivery.Config{AttemptTimeout: time.Minute}, hanging, healthy)
+	t.Cleanup(func() { close(release) }) // before the engine drains
 
 	once(t, healthy.wait(t, n, 30*time.Second), n)
 	// Every healthy delivery was made while the hanging target's calls were still open.
@@ -83,6 +86,7 @@ func TestAHangingTargetDelaysOnlyItsOwnDeliveries(t *testing.T) {
 }
 
 func TestTwoEnginesDrainABacklogOnce(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	hooks := newReceiver(t, nil)
 	a := env.CreateAccount(t, "acme")
@@ -105,6 +109,7 @@ func TestTwoEnginesDrainABacklogOnce(t *testing.T) {
 }
 
 func TestANotificationWakesTheEngine(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewURL(t)
 	conn, err := dbconn.Open(url, dbconn.Defaults)
 	if err != nil {
@@ -131,6 +136,7 @@ func TestANotificationWakesTheEngine(t *testing.T) {
 }
 
 func TestAFailingTargetIsLeftAloneWithoutSpendingAttempts(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	failing := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
 	healthy := newReceiver(t, nil)

@@ -3,6 +3,7 @@ package format
 import "testing"
 
 func TestMarshalLeavesTextAlone(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"<a>&b":          `"<a>&b"`,
 		"x\u2028y\u2029": "\"x\u2028y\u2029\"",

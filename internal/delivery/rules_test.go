@@ -1,0 +1,142 @@
+package delivery
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/internal/delivery/bird"
+	"github.com/webhookd/webhookd/internal/delivery/format"
+	"github.com/webhookd/webhookd/internal/delivery/voucherify"
+)
+
+func TestRetryAfterIsReadInSecondsOrAsADateAndCapped(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, c := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 0},
+		{"120", 2 * time.Minute},
+		{"0", 0},
+		{"-5", 0},
+		{"soon", 0},
+		{"1.5", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"999999", 24 * time.Hour},
+		{now.Add(48 * time.Hour).Format(http.TimeFormat), 24 * time.Hour},
+	} {
+		if got := retryAfter(c.header, now); got != c.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", c.header, got, c.want)
+		}
+	}
+}
+
+// Errors and logs name a target by scheme and host: paths, queries and credentials may be secret.
+func TestTargetNameLeavesOutEverythingButSchemeAndHost(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"https://hooks.example.com/v1/abc?token=s3cret":   "https://hooks.example.com",
+		"https://user:pass@hooks.example.com:8443/h#frag": "https://hooks.example.com:8443",
+		"http://[2001:db8::1]:8080/x":                     "http://[2001:db8::1]:8080",
+		"https://bad host/%zz":                            "the target",
+	} {
+		if got := targetName(raw); got != want {
+			t.Errorf("targetName(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+// The breaker counts network failures, timeouts, 5xx and 429 against a target; other answers
+// for it; a call never made or cut by shutdown not at all.
+func TestBreakerOutcome(t *testing.T) {
+	t.Parallel()
+	f := voucherify.Format{}
+	failed := errors.New("failed")
+	for _, c := range []struct {
+		name string
+		c    call
+		want *bool
+	}{
+		{"200", call{format: f, status: 200, elapsed: time.Millisecond}, ptr(true)},
+		{"404", call{format: f, status: 404, err: failed, elapsed: time.Millisecond}, ptr(true)},
+		{"429", call{format: f, status: 429, err: failed, elapsed: time.Millisecond}, ptr(false)},
+		{"503", call{format: f, status: 503, err: failed, elapsed: time.Millisecond}, ptr(false)},
+		{"network error", call{format: f, err: failed, elapsed: time.Millisecond}, ptr(false)},
+		{"never sent", call{format: f, err: failed}, nil},
+		{"no format", call{err: failed}, nil},
+		{"handed back", call{format: f, handBack: true, err: failed, elapsed: time.Millisecond}, nil},
+	} {
+		got := breakerOutcome(&c.c)
+		if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
+			t.Errorf("%s: breakerOutcome = %v, want %v", c.name, deref(got), deref(c.want))
+		}
+	}
+}
+
+func deref(b *bool) any {
+	if b == nil {
+		return nil
+	}
+	return *b
+}
+
+// The engine runs a dialect's schedule on scaled time: elapsed time is unscaled before the
+// dialect's rule sees it, and the delay it returns is scaled.
+func TestRetryDelayScalesTheDialectsSchedule(t *testing.T) {
+	t.Parallel()
+	e := New(nil, Config{ScheduleScale: 1e-4})
+	first := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, c := range []struct {
+		name    string
+		format  format.Format
+		attempt int
+		after   time.Duration
+		want    time.Duration
+		retry   bool
+	}{
+		{"voucherify first", voucherify.Format{}, 0, 0, 6 * time.Millisecond, true},            // 1 min
+		{"voucherify last", voucherify.Format{}, 11, time.Hour, 8640 * time.Millisecond, true}, // 24 h
+		{"voucherify done", voucherify.Format{}, 12, time.Hour, 0, false},
+		{"bird in window", bird.Format{}, 0, 2800 * time.Millisecond, 3 * time.Millisecond, true}, // 7h47m + 30 s
+		{"bird past window", bird.Format{}, 0, 2900 * time.Millisecond, 0, false},                 // 8h3m
+	} {
+		cl := &call{format: c.format, attempt: c.attempt, row: db.ClaimDeliveryBatchRow{FirstQueuedAt: first}}
+		got, retry := e.retryDelay(cl, first.Add(c.after))
+		if got != c.want || retry != c.retry {
+			t.Errorf("%s: retryDelay = %v, %v; want %v, %v", c.name, got, retry, c.want, c.retry)
+		}
+	}
+}
+
+func TestParsePrefixes(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		list []string
+		want []netip.Prefix
+		ok   bool
+	}{
+		{nil, nil, true},
+		{[]string{""}, nil, true},
+		{[]string{"127.0.0.0/8", "", "::1/128"}, []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, true},
+		{[]string{"10.1.2.3/8"}, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, true}, // masked
+		{[]string{"127.0.0.1"}, nil, false},
+		{[]string{"127.0.0.0/8", "loopback"}, nil, false},
+	} {
+		got, err := ParsePrefixes(c.list)
+		if (err == nil) != c.ok || len(got) != len(c.want) {
+			t.Errorf("ParsePrefixes(%q) = %v, %v", c.list, got, err)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("ParsePrefixes(%q)[%d] = %v, want %v", c.list, i, got[i], c.want[i])
+			}
+		}
+	}
+}
