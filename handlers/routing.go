@@ -12,34 +12,81 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// sameOperation tells whether Echo routed the request to the operation the spec's router found,
-// with the same path parameters. Validation is only worth something if what was validated is
-// what runs: the two routers treat trailing slashes, dot segments and escapes differently.
-func sameOperation(c echo.Context, route *routers.Route, pathParams map[string]string) bool {
-	if c.Path() != echoPath(route.Path) {
-		return false
+// operation is one operation of the spec, prepared once for every request that runs it.
+type operation struct {
+	route *routers.Route
+	// checked is route without its security requirements, for validating the rest of a
+	// request whose caller is already authenticated.
+	checked  *routers.Route
+	security openapi3.SecurityRequirements
+	dialect  dialect
+}
+
+// operationTable finds the spec's operation from the route Echo matched. Echo is the only
+// router, so what is validated is what runs: two routers would differ on trailing slashes,
+// dot segments and escapes.
+type operationTable struct {
+	byRoute map[string]*operation // "PUT /management/v1/projects/:projectId/webhooks/:webhookId"
+	paths   map[string]bool       // every route path, to tell 405 from 404
+}
+
+func newOperationTable(spec *openapi3.T) operationTable {
+	t := operationTable{byRoute: map[string]*operation{}, paths: map[string]bool{}}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			route := &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+			security := spec.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			unsecured := *op
+			unsecured.Security = &openapi3.SecurityRequirements{}
+			checked := *route
+			checked.Operation = &unsecured
+			t.byRoute[method+" "+echoPath(path)] = &operation{route: route, checked: &checked, security: security, dialect: operationDialect(op)}
+			t.paths[echoPath(path)] = true
+		}
 	}
-	names, values := c.ParamNames(), c.ParamValues()
-	if len(names) != len(pathParams) {
-		return false
+	return t
+}
+
+// find returns the operation Echo routed the request to and its path parameters, decoded.
+// Echo lets a route's last parameter take the rest of the path, slashes and all, and leaves
+// parameters unset when the method is not allowed; so the parameters are read from the path
+// here, one whole non-empty segment each, or the request names nothing.
+func (t operationTable) find(c echo.Context) (*operation, map[string]string, error) {
+	req := c.Request()
+	path := req.URL.RawPath // what Echo matched
+	if path == "" {
+		path = req.URL.Path
 	}
-	for i, name := range names {
-		want, ok := pathParams[name]
-		if !ok || i >= len(values) {
-			return false
-		}
-		got, err := url.PathUnescape(values[i])
-		if err != nil {
-			return false
-		}
-		if unescaped, err := url.PathUnescape(want); err == nil {
-			want = unescaped
-		}
-		if got != want {
-			return false
-		}
+	template, segments := strings.Split(c.Path(), "/"), strings.Split(path, "/")
+	if len(template) != len(segments) {
+		return nil, nil, routers.ErrPathNotFound
 	}
-	return true
+	params := map[string]string{}
+	for i, seg := range template {
+		name, isParam := strings.CutPrefix(seg, ":")
+		if !isParam {
+			if seg != segments[i] {
+				return nil, nil, routers.ErrPathNotFound
+			}
+			continue
+		}
+		value, err := url.PathUnescape(segments[i])
+		if err != nil || value == "" {
+			return nil, nil, routers.ErrPathNotFound
+		}
+		params[name] = value
+	}
+	op, ok := t.byRoute[req.Method+" "+c.Path()]
+	if !ok {
+		if t.paths[c.Path()] {
+			return nil, nil, routers.ErrMethodNotAllowed
+		}
+		return nil, nil, routers.ErrPathNotFound
+	}
+	return op, params, nil
 }
 
 // echoPath turns an OpenAPI path template (/a/{id}) into the route Echo registers for it (/a/:id).
@@ -47,12 +94,9 @@ func echoPath(template string) string {
 	return strings.NewReplacer("{", ":", "}", "").Replace(template)
 }
 
-// storableText tells whether s (percent-decoded) can be a PostgreSQL text value: valid UTF-8
-// without NUL. Anything else cannot name a stored resource.
+// storableText tells whether s can be a PostgreSQL text value: valid UTF-8 without NUL.
+// Anything else cannot name a stored resource.
 func storableText(s string) bool {
-	if decoded, err := url.PathUnescape(s); err == nil {
-		s = decoded
-	}
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 

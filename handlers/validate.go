@@ -13,7 +13,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
 )
 
@@ -23,21 +22,15 @@ var UUIDFormat = kit.UUIDFormat
 // validator checks every request against openapi.yaml before a handler runs: security first,
 // then parameters and body. Requests that match no operation are left to Echo's router.
 type validator struct {
-	router routers.Router
+	operations operationTable
 	// authOptions authenticate; options validate everything else, once authentication passed.
 	authOptions, options *openapi3filter.Options
 	errors               errorRenderer
 }
 
 func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*validator, error) {
-	// Servers are dropped so that operations match whatever host the service is reached on.
-	spec.Servers = nil
-	router, err := gorillamux.NewRouter(spec)
-	if err != nil {
-		return nil, err
-	}
 	return &validator{
-		router:      router,
+		operations:  newOperationTable(spec),
 		authOptions: &openapi3filter.Options{AuthenticationFunc: auth.authenticate},
 		options: &openapi3filter.Options{
 			MultiError:         true,
@@ -54,39 +47,38 @@ func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*v
 	}, nil
 }
 
-// middleware admits a request to its handler only after, in this order: the spec's router and
-// Echo's agree on the operation and its path parameters; the caller is authenticated; the body
+// middleware admits a request to its handler only after, in this order: Echo routed it to an
+// operation of the spec; the caller is authenticated; the body
 // has been read within the dialect's size limit and is well-formed; and parameters and body
 // match the operation's schemas. Nothing about a body is parsed for an unauthenticated caller.
 func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		route, pathParams, err := v.router.FindRoute(req)
+		op, pathParams, err := v.operations.find(c)
 		if err != nil {
 			return v.unrouted(c, err)
 		}
-		if !sameOperation(c, route, pathParams) {
-			return v.unrouted(c, routers.ErrPathNotFound)
-		}
-		info := &kit.RequestInfo{Dialect: operationDialect(route.Operation), RequestID: kit.RequestID(c), BaseURL: c.Scheme() + "://" + req.Host}
+		route := op.route
+		info := &kit.RequestInfo{Dialect: op.dialect, RequestID: kit.RequestID(c), BaseURL: c.Scheme() + "://" + req.Host}
 		req = req.WithContext(kit.WithRequestInfo(req.Context(), info))
 		c.SetRequest(req)
 		if enc := v.errors.apis.of(info.Dialect).Encodings; enc != nil {
 			// Everything between the client's encoding and the handler is JSON.
 			if mediaType := enc.Negotiate(req.Header.Get("Accept")); mediaType != "application/json" {
-				return enc.Respond(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, route, pathParams, info, next) })
+				return enc.Respond(c, route, mediaType, func(c echo.Context) error { return v.validate(c, req, op, pathParams, info, next) })
 			}
 		}
-		return v.validate(c, req, route, pathParams, info, next)
+		return v.validate(c, req, op, pathParams, info, next)
 	}
 }
 
-func (v *validator) validate(c echo.Context, req *http.Request, route *routers.Route, pathParams map[string]string, info *kit.RequestInfo, next echo.HandlerFunc) error {
+func (v *validator) validate(c echo.Context, req *http.Request, op *operation, pathParams map[string]string, info *kit.RequestInfo, next echo.HandlerFunc) error {
+	route := op.route
 	// kin-openapi reads the whole body before it authenticates: it gets the request without it.
 	bodiless := *req
 	bodiless.Body, bodiless.GetBody = http.NoBody, nil
 	authInput := &openapi3filter.RequestValidationInput{Request: &bodiless, PathParams: pathParams, Route: route, Options: v.authOptions}
-	err := openapi3filter.ValidateSecurityRequirements(req.Context(), authInput, securityOf(route))
+	err := openapi3filter.ValidateSecurityRequirements(req.Context(), authInput, op.security)
 	v.setRateHeaders(c, info.Rate)
 	if err != nil {
 		if hasBody(req) {
@@ -103,7 +95,7 @@ func (v *validator) validate(c echo.Context, req *http.Request, route *routers.R
 			return v.errors.invalid(c, info.Dialect, fields)
 		}
 	}
-	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: authenticated(route), Options: v.options}
+	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: op.checked, Options: v.options}
 	if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
 		return v.reject(c, info.Dialect, err)
 	}
@@ -175,23 +167,6 @@ func (v *validator) setRateHeaders(c echo.Context, r *kit.RateState) {
 	h.Set("X-RateLimit-Limit", strconv.Itoa(r.Limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(r.Remaining))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(r.Reset.Unix(), 10))
-}
-
-// authenticated returns route without security requirements, for validating the rest of a
-// request whose caller is already authenticated.
-func authenticated(route *routers.Route) *routers.Route {
-	op := *route.Operation
-	op.Security = &openapi3.SecurityRequirements{}
-	r := *route
-	r.Operation = &op
-	return &r
-}
-
-func securityOf(route *routers.Route) openapi3.SecurityRequirements {
-	if route.Operation.Security != nil {
-		return *route.Operation.Security
-	}
-	return route.Spec.Security
 }
 
 // reject answers a request that failed validation. Authentication outranks every other
