@@ -22,16 +22,6 @@ FOR UPDATE;
 -- ListScopeSubscriptions returns every subscription of a scope in creation order.
 SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id;
 
--- name: ListScopeSubscriptionsAfter :many
--- ListScopeSubscriptionsAfter returns a page of a scope's subscriptions in creation order,
--- starting after the (created_at, id) cursor when one is given.
-SELECT * FROM subscriptions
-WHERE scope_id = sqlc.arg(scope_id)
-  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
-       OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
-ORDER BY created_at, id
-LIMIT sqlc.arg(max_rows);
-
 -- name: UpdateSubscription :one
 -- UpdateSubscription replaces the mutable members; created_at never changes.
 UPDATE subscriptions
@@ -46,17 +36,6 @@ RETURNING *;
 -- name: DeleteSubscription :execrows
 -- DeleteSubscription removes one subscription of a scope; zero rows means it was not found.
 DELETE FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3;
-
--- name: LockScope :exec
--- LockScope serialises writers of one scope until the transaction ends, for checks that span
--- several rows.
-SELECT pg_advisory_xact_lock(hashtextextended(sqlc.arg(scope_id)::uuid::text, 0));
-
--- name: CountSameFilterSubscriptions :one
--- CountSameFilterSubscriptions counts a scope's other subscriptions to the same service, events
--- and filters.
-SELECT count(*) FROM subscriptions
-WHERE scope_id = $1 AND service = $2 AND events = $3 AND filters = $4 AND id <> sqlc.arg(except_id);
 
 -- name: ListScopeSubscriptionsPage :many
 -- ListScopeSubscriptionsPage returns one offset page of a scope's subscriptions in creation order.
@@ -150,3 +129,104 @@ WHERE sc.id = s.scope_id
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
 RETURNING s.*;
+
+-- name: GetScopedSubscriptionWithScope :one
+-- GetScopedSubscriptionWithScope is GetScopedSubscription with the scope, for dialects that
+-- show the scope's members (Bird's organization, SuperOffice's associate) in every response.
+SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
+
+-- name: ListScopedSubscriptionsAfter :many
+-- ListScopedSubscriptionsAfter returns the account's scope's subscriptions with the scope, in
+-- creation order, after the (created_at, id) cursor when one is given and at most max_rows
+-- when given. No row: an empty scope, or none of the account's.
+SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (s.created_at, s.id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY s.created_at, s.id
+LIMIT sqlc.narg(max_rows);
+
+-- name: ListScopedSubscriptionDeliveries :many
+-- ListScopedSubscriptionDeliveries pages through the deliveries since a time, newest first,
+-- optionally of one status, of a subscription of the account's scope named by both dialect ids.
+-- No row: no deliveries, or no such subscription of the account.
+SELECT d.* FROM deliveries d
+JOIN subscriptions s ON s.id = d.subscription_id
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+  AND d.created_at >= sqlc.arg(since)
+  AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
+       OR (d.created_at, d.id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT sqlc.arg(max_rows);
+
+-- name: LockAccountScope :one
+-- LockAccountScope returns the account's scope with this dialect id and serialises its writers
+-- until the transaction ends (an advisory lock on the scope's id); no row means the account has
+-- no such scope. It is for checks that span rows (Bird's cap on subscriptions sharing a service,
+-- event and filters): a later statement of the transaction sees every earlier writer's rows.
+SELECT sc.* FROM scopes sc
+CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
+WHERE sc.dialect = sqlc.arg(dialect) AND sc.external_id = sqlc.arg(external_id)
+  AND sc.account_id = sqlc.arg(account_id);
+
+-- name: LockScopedSubscription :one
+-- LockScopedSubscription is GetScopedSubscriptionWithScope that also takes LockAccountScope's
+-- lock on the scope.
+SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
+
+-- name: CreateCappedSubscription :one
+-- CreateCappedSubscription inserts a subscription unless max_same subscriptions of its scope
+-- already share its service, events and filters; no row means the cap is reached. Run it under
+-- LockAccountScope.
+INSERT INTO subscriptions (
+    account_id, scope_id, dialect, external_id, url, events, filters, status, secret,
+    headers, properties, service, template
+)
+SELECT sqlc.arg(account_id), sqlc.arg(scope_id), sqlc.arg(dialect), sqlc.arg(external_id), sqlc.arg(url),
+       sqlc.arg(events)::text[], sqlc.arg(filters), sqlc.arg(status), sqlc.arg(secret), sqlc.arg(headers),
+       sqlc.arg(properties), sqlc.arg(service), sqlc.arg(template)
+WHERE (SELECT count(*) FROM subscriptions o
+       WHERE o.scope_id = sqlc.arg(scope_id) AND o.service = sqlc.arg(service)
+         AND o.events = sqlc.arg(events)::text[] AND o.filters = sqlc.arg(filters)) < sqlc.arg(max_same)::bigint
+RETURNING *;
+
+-- name: PatchCappedSubscription :one
+-- PatchCappedSubscription changes the members given (NULL keeps one) of a subscription of the
+-- account's scope in one statement, and returns it with its scope. New filters are refused
+-- (no row) when max_same other subscriptions of the scope share the service, events and those
+-- filters: run it under LockScopedSubscription when filters are given. Giving a status clears
+-- the status reason, and re-enabling starts the failure streak afresh.
+UPDATE subscriptions s
+SET url = COALESCE(sqlc.narg(url)::text, s.url),
+    template = COALESCE(sqlc.narg(template)::text, s.template),
+    secret = COALESCE(sqlc.narg(secret)::text, s.secret),
+    filters = COALESCE(sqlc.narg(filters)::jsonb, s.filters),
+    status = COALESCE(sqlc.narg(status)::text, s.status),
+    status_reason = CASE WHEN sqlc.narg(status)::text IS NULL THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN sqlc.narg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+  AND (sqlc.narg(filters)::jsonb IS NULL
+       OR (SELECT count(*) FROM subscriptions o
+           WHERE o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
+             AND o.filters = sqlc.narg(filters)::jsonb AND o.id <> s.id) < sqlc.arg(max_same)::bigint)
+RETURNING sqlc.embed(s), sqlc.embed(sc);
