@@ -255,6 +255,92 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 	return i, err
 }
 
+const createSuperOfficeWebhook = `-- name: CreateSuperOfficeWebhook :one
+INSERT INTO subscriptions AS s (
+    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+    headers, properties, service, errors_email
+)
+SELECT sc.account_id, sc.id, $1, nextval('superoffice_webhook_ids')::integer::text,
+       $2, $3, $4::text[], '[]', $5, $6,
+       $7, $8, $9, $10
+FROM scopes sc
+WHERE sc.dialect = $11 AND sc.external_id = $12
+  AND sc.account_id = $13
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures,
+    (SELECT name FROM scopes WHERE id = s.scope_id) AS scope_name,
+    (SELECT parent_id FROM scopes WHERE id = s.scope_id) AS scope_parent_id
+`
+
+type CreateSuperOfficeWebhookParams struct {
+	Dialect         string
+	Name            string
+	Url             string
+	Events          []string
+	Status          string
+	Secret          string
+	Headers         JSON
+	Properties      JSON
+	Service         string
+	ErrorsEmail     string
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+}
+
+type CreateSuperOfficeWebhookRow struct {
+	Subscription  Subscription
+	ScopeName     string
+	ScopeParentID string
+}
+
+// CreateSuperOfficeWebhook inserts a webhook into the account's scope under the next SuperOffice
+// webhook id, and returns it with its scope's name and parent id (the associate); no row means
+// the account has no such scope.
+func (q *Queries) CreateSuperOfficeWebhook(ctx context.Context, arg CreateSuperOfficeWebhookParams) (CreateSuperOfficeWebhookRow, error) {
+	row := q.db.QueryRowContext(ctx, createSuperOfficeWebhook,
+		arg.Dialect,
+		arg.Name,
+		arg.Url,
+		pq.Array(arg.Events),
+		arg.Status,
+		arg.Secret,
+		arg.Headers,
+		arg.Properties,
+		arg.Service,
+		arg.ErrorsEmail,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+	)
+	var i CreateSuperOfficeWebhookRow
+	err := row.Scan(
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.ScopeName,
+		&i.ScopeParentID,
+	)
+	return i, err
+}
+
 const deleteScopedSubscription = `-- name: DeleteScopedSubscription :execrows
 DELETE FROM subscriptions s
 USING scopes sc
@@ -281,25 +367,6 @@ func (q *Queries) DeleteScopedSubscription(ctx context.Context, arg DeleteScoped
 		arg.Dialect,
 		arg.ExternalID,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
-}
-
-const deleteSubscription = `-- name: DeleteSubscription :execrows
-DELETE FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
-`
-
-type DeleteSubscriptionParams struct {
-	ScopeID    uuid.UUID
-	Dialect    string
-	ExternalID string
-}
-
-// DeleteSubscription removes one subscription of a scope; zero rows means it was not found.
-func (q *Queries) DeleteSubscription(ctx context.Context, arg DeleteSubscriptionParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteSubscription, arg.ScopeID, arg.Dialect, arg.ExternalID)
 	if err != nil {
 		return 0, err
 	}
@@ -358,6 +425,76 @@ func (q *Queries) GetScopedSubscription(ctx context.Context, arg GetScopedSubscr
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+	)
+	return i, err
+}
+
+const getScopedSubscriptionForUpdate = `-- name: GetScopedSubscriptionForUpdate :one
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+  AND s.dialect = $4 AND s.external_id = $5
+FOR UPDATE OF s
+`
+
+type GetScopedSubscriptionForUpdateParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+}
+
+type GetScopedSubscriptionForUpdateRow struct {
+	Subscription Subscription
+	Scope        Scope
+}
+
+// GetScopedSubscriptionForUpdate is GetScopedSubscriptionWithScope that also locks the
+// subscription until the transaction ends, for a read-modify-write that cannot lose a
+// concurrent update.
+func (q *Queries) GetScopedSubscriptionForUpdate(ctx context.Context, arg GetScopedSubscriptionForUpdateParams) (GetScopedSubscriptionForUpdateRow, error) {
+	row := q.db.QueryRowContext(ctx, getScopedSubscriptionForUpdate,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i GetScopedSubscriptionForUpdateRow
+	err := row.Scan(
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.Scope.ID,
+		&i.Scope.AccountID,
+		&i.Scope.Dialect,
+		&i.Scope.ExternalID,
+		&i.Scope.ParentID,
+		&i.Scope.Name,
+		&i.Scope.CreatedAt,
+		&i.Scope.Domain,
+		&i.Scope.UpdatedAt,
+		&i.Scope.Secret,
 	)
 	return i, err
 }
@@ -426,46 +563,6 @@ func (q *Queries) GetScopedSubscriptionWithScope(ctx context.Context, arg GetSco
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
-	)
-	return i, err
-}
-
-const getSubscription = `-- name: GetSubscription :one
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
-`
-
-type GetSubscriptionParams struct {
-	ScopeID    uuid.UUID
-	Dialect    string
-	ExternalID string
-}
-
-// GetSubscription returns one subscription of a scope by its dialect id.
-func (q *Queries) GetSubscription(ctx context.Context, arg GetSubscriptionParams) (Subscription, error) {
-	row := q.db.QueryRowContext(ctx, getSubscription, arg.ScopeID, arg.Dialect, arg.ExternalID)
-	var i Subscription
-	err := row.Scan(
-		&i.ID,
-		&i.AccountID,
-		&i.ScopeID,
-		&i.Dialect,
-		&i.ExternalID,
-		&i.Name,
-		&i.Url,
-		pq.Array(&i.Events),
-		&i.Filters,
-		&i.Status,
-		&i.StatusReason,
-		&i.Secret,
-		&i.Headers,
-		&i.Properties,
-		&i.Service,
-		&i.Template,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.LastError,
-		&i.ErrorsEmail,
-		&i.ConsecutiveFailures,
 	)
 	return i, err
 }
@@ -952,18 +1049,6 @@ func (q *Queries) LockScopedSubscription(ctx context.Context, arg LockScopedSubs
 	return i, err
 }
 
-const nextSuperOfficeWebhookID = `-- name: NextSuperOfficeWebhookID :one
-SELECT nextval('superoffice_webhook_ids')::integer
-`
-
-// NextSuperOfficeWebhookID allocates a SuperOffice webhook id.
-func (q *Queries) NextSuperOfficeWebhookID(ctx context.Context) (int32, error) {
-	row := q.db.QueryRowContext(ctx, nextSuperOfficeWebhookID)
-	var column_1 int32
-	err := row.Scan(&column_1)
-	return column_1, err
-}
-
 const patchCappedSubscription = `-- name: PatchCappedSubscription :one
 UPDATE subscriptions s
 SET url = COALESCE($1::text, s.url),
@@ -1198,6 +1283,102 @@ func (q *Queries) ReplaceScopedSubscriptionTarget(ctx context.Context, arg Repla
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+	)
+	return i, err
+}
+
+const replaceSuperOfficeWebhook = `-- name: ReplaceSuperOfficeWebhook :one
+UPDATE subscriptions s
+SET name = $1, url = $2, events = $3::text[],
+    secret = COALESCE($4::text, s.secret),
+    headers = COALESCE($5::jsonb, s.headers),
+    properties = COALESCE($6::jsonb, s.properties),
+    errors_email = $7,
+    status = $8::text,
+    status_reason = CASE WHEN s.status = $8::text THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN $8::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = $9 AND sc.external_id = $10
+  AND sc.account_id = $11
+  AND s.dialect = $12 AND s.external_id = $13
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+`
+
+type ReplaceSuperOfficeWebhookParams struct {
+	Name            string
+	Url             string
+	Events          []string
+	Secret          sql.NullString
+	Headers         JSON
+	Properties      JSON
+	ErrorsEmail     string
+	Status          string
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+}
+
+type ReplaceSuperOfficeWebhookRow struct {
+	Subscription Subscription
+	Scope        Scope
+}
+
+// ReplaceSuperOfficeWebhook replaces a webhook of the account's scope in one statement and
+// returns it with its scope; a NULL secret, headers or properties keeps the stored one. A
+// changed status clears the status reason, and re-enabling starts the failure streak afresh.
+func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSuperOfficeWebhookParams) (ReplaceSuperOfficeWebhookRow, error) {
+	row := q.db.QueryRowContext(ctx, replaceSuperOfficeWebhook,
+		arg.Name,
+		arg.Url,
+		pq.Array(arg.Events),
+		arg.Secret,
+		arg.Headers,
+		arg.Properties,
+		arg.ErrorsEmail,
+		arg.Status,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i ReplaceSuperOfficeWebhookRow
+	err := row.Scan(
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.Scope.ID,
+		&i.Scope.AccountID,
+		&i.Scope.Dialect,
+		&i.Scope.ExternalID,
+		&i.Scope.ParentID,
+		&i.Scope.Name,
+		&i.Scope.CreatedAt,
+		&i.Scope.Domain,
+		&i.Scope.UpdatedAt,
+		&i.Scope.Secret,
 	)
 	return i, err
 }

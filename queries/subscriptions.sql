@@ -8,10 +8,6 @@ INSERT INTO subscriptions (
 )
 RETURNING *;
 
--- name: GetSubscription :one
--- GetSubscription returns one subscription of a scope by its dialect id.
-SELECT * FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3;
-
 -- name: GetSubscriptionForUpdate :one
 -- GetSubscriptionForUpdate locks the row so that a read-modify-write update cannot lose a
 -- concurrent one.
@@ -33,10 +29,6 @@ SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason =
 WHERE id = $1
 RETURNING *;
 
--- name: DeleteSubscription :execrows
--- DeleteSubscription removes one subscription of a scope; zero rows means it was not found.
-DELETE FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3;
-
 -- name: ListScopeSubscriptionsPage :many
 -- ListScopeSubscriptionsPage returns one offset page of a scope's subscriptions in creation order.
 SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3;
@@ -44,10 +36,6 @@ SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2
 -- name: CountScopeSubscriptions :one
 -- CountScopeSubscriptions counts a scope's subscriptions.
 SELECT count(*) FROM subscriptions WHERE scope_id = $1;
-
--- name: NextSuperOfficeWebhookID :one
--- NextSuperOfficeWebhookID allocates a SuperOffice webhook id.
-SELECT nextval('superoffice_webhook_ids')::integer;
 
 -- The Scoped queries find a subscription through its scope's dialect id and the caller's
 -- account in the same statement, so that an operation is one round trip. When they find
@@ -229,4 +217,54 @@ WHERE sc.id = s.scope_id
        OR (SELECT count(*) FROM subscriptions o
            WHERE o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
              AND o.filters = sqlc.narg(filters)::jsonb AND o.id <> s.id) < sqlc.arg(max_same)::bigint)
+RETURNING sqlc.embed(s), sqlc.embed(sc);
+
+-- name: GetScopedSubscriptionForUpdate :one
+-- GetScopedSubscriptionForUpdate is GetScopedSubscriptionWithScope that also locks the
+-- subscription until the transaction ends, for a read-modify-write that cannot lose a
+-- concurrent update.
+SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+FOR UPDATE OF s;
+
+-- name: CreateSuperOfficeWebhook :one
+-- CreateSuperOfficeWebhook inserts a webhook into the account's scope under the next SuperOffice
+-- webhook id, and returns it with its scope's name and parent id (the associate); no row means
+-- the account has no such scope.
+INSERT INTO subscriptions AS s (
+    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+    headers, properties, service, errors_email
+)
+SELECT sc.account_id, sc.id, sqlc.arg(dialect), nextval('superoffice_webhook_ids')::integer::text,
+       sqlc.arg(name), sqlc.arg(url), sqlc.arg(events)::text[], '[]', sqlc.arg(status), sqlc.arg(secret),
+       sqlc.arg(headers), sqlc.arg(properties), sqlc.arg(service), sqlc.arg(errors_email)
+FROM scopes sc
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+RETURNING sqlc.embed(s),
+    (SELECT name FROM scopes WHERE id = s.scope_id) AS scope_name,
+    (SELECT parent_id FROM scopes WHERE id = s.scope_id) AS scope_parent_id;
+
+-- name: ReplaceSuperOfficeWebhook :one
+-- ReplaceSuperOfficeWebhook replaces a webhook of the account's scope in one statement and
+-- returns it with its scope; a NULL secret, headers or properties keeps the stored one. A
+-- changed status clears the status reason, and re-enabling starts the failure streak afresh.
+UPDATE subscriptions s
+SET name = sqlc.arg(name), url = sqlc.arg(url), events = sqlc.arg(events)::text[],
+    secret = COALESCE(sqlc.narg(secret)::text, s.secret),
+    headers = COALESCE(sqlc.narg(headers)::jsonb, s.headers),
+    properties = COALESCE(sqlc.narg(properties)::jsonb, s.properties),
+    errors_email = sqlc.arg(errors_email),
+    status = sqlc.arg(status)::text,
+    status_reason = CASE WHEN s.status = sqlc.arg(status)::text THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN sqlc.arg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
 RETURNING sqlc.embed(s), sqlc.embed(sc);
