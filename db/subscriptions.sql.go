@@ -567,98 +567,6 @@ func (q *Queries) GetScopedSubscriptionWithScope(ctx context.Context, arg GetSco
 	return i, err
 }
 
-const getSubscriptionForUpdate = `-- name: GetSubscriptionForUpdate :one
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
-FOR UPDATE
-`
-
-type GetSubscriptionForUpdateParams struct {
-	ScopeID    uuid.UUID
-	Dialect    string
-	ExternalID string
-}
-
-// GetSubscriptionForUpdate locks the row so that a read-modify-write update cannot lose a
-// concurrent one.
-func (q *Queries) GetSubscriptionForUpdate(ctx context.Context, arg GetSubscriptionForUpdateParams) (Subscription, error) {
-	row := q.db.QueryRowContext(ctx, getSubscriptionForUpdate, arg.ScopeID, arg.Dialect, arg.ExternalID)
-	var i Subscription
-	err := row.Scan(
-		&i.ID,
-		&i.AccountID,
-		&i.ScopeID,
-		&i.Dialect,
-		&i.ExternalID,
-		&i.Name,
-		&i.Url,
-		pq.Array(&i.Events),
-		&i.Filters,
-		&i.Status,
-		&i.StatusReason,
-		&i.Secret,
-		&i.Headers,
-		&i.Properties,
-		&i.Service,
-		&i.Template,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.LastError,
-		&i.ErrorsEmail,
-		&i.ConsecutiveFailures,
-	)
-	return i, err
-}
-
-const listScopeSubscriptions = `-- name: ListScopeSubscriptions :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id
-`
-
-// ListScopeSubscriptions returns every subscription of a scope in creation order.
-func (q *Queries) ListScopeSubscriptions(ctx context.Context, scopeID uuid.UUID) ([]Subscription, error) {
-	rows, err := q.db.QueryContext(ctx, listScopeSubscriptions, scopeID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Subscription{}
-	for rows.Next() {
-		var i Subscription
-		if err := rows.Scan(
-			&i.ID,
-			&i.AccountID,
-			&i.ScopeID,
-			&i.Dialect,
-			&i.ExternalID,
-			&i.Name,
-			&i.Url,
-			pq.Array(&i.Events),
-			&i.Filters,
-			&i.Status,
-			&i.StatusReason,
-			&i.Secret,
-			&i.Headers,
-			&i.Properties,
-			&i.Service,
-			&i.Template,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.LastError,
-			&i.ErrorsEmail,
-			&i.ConsecutiveFailures,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listScopeSubscriptionsPage = `-- name: ListScopeSubscriptionsPage :many
 SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
 `
@@ -1383,49 +1291,38 @@ func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSupe
 	return i, err
 }
 
-const updateSubscription = `-- name: UpdateSubscription :one
-UPDATE subscriptions
-SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
-    secret = $8, headers = $9, properties = $10, template = $11, last_error = $12,
-    errors_email = $13, updated_at = clock_timestamp(),
-    -- Re-enabling a stopped subscription starts its failure streak afresh.
-    consecutive_failures = CASE WHEN $6 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
-WHERE id = $1
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+const setScopeWebhookTarget = `-- name: SetScopeWebhookTarget :one
+UPDATE subscriptions s
+SET url = $1, status = $2::text, status_reason = '', last_error = '',
+    consecutive_failures = CASE WHEN $2::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = $3 AND sc.external_id = $4
+  AND sc.account_id = $5
+  AND s.id = (SELECT f.id FROM subscriptions f WHERE f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
 `
 
-type UpdateSubscriptionParams struct {
-	ID           uuid.UUID
-	Name         string
-	Url          string
-	Events       []string
-	Filters      JSON
-	Status       string
-	StatusReason string
-	Secret       string
-	Headers      JSON
-	Properties   JSON
-	Template     string
-	LastError    string
-	ErrorsEmail  string
+type SetScopeWebhookTargetParams struct {
+	Url             string
+	Status          string
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
 }
 
-// UpdateSubscription replaces the mutable members; created_at never changes.
-func (q *Queries) UpdateSubscription(ctx context.Context, arg UpdateSubscriptionParams) (Subscription, error) {
-	row := q.db.QueryRowContext(ctx, updateSubscription,
-		arg.ID,
-		arg.Name,
+// SetScopeWebhookTarget points the first subscription of the account's scope (an Arkyn traffic
+// source's one webhook) at url with status, in one statement; the status reason and last error
+// are cleared, and re-enabling starts the failure streak afresh. No row: the account has no
+// such scope, or it has no subscription.
+func (q *Queries) SetScopeWebhookTarget(ctx context.Context, arg SetScopeWebhookTargetParams) (Subscription, error) {
+	row := q.db.QueryRowContext(ctx, setScopeWebhookTarget,
 		arg.Url,
-		pq.Array(arg.Events),
-		arg.Filters,
 		arg.Status,
-		arg.StatusReason,
-		arg.Secret,
-		arg.Headers,
-		arg.Properties,
-		arg.Template,
-		arg.LastError,
-		arg.ErrorsEmail,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
 	)
 	var i Subscription
 	err := row.Scan(

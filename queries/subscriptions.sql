@@ -8,27 +8,6 @@ INSERT INTO subscriptions (
 )
 RETURNING *;
 
--- name: GetSubscriptionForUpdate :one
--- GetSubscriptionForUpdate locks the row so that a read-modify-write update cannot lose a
--- concurrent one.
-SELECT * FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
-FOR UPDATE;
-
--- name: ListScopeSubscriptions :many
--- ListScopeSubscriptions returns every subscription of a scope in creation order.
-SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id;
-
--- name: UpdateSubscription :one
--- UpdateSubscription replaces the mutable members; created_at never changes.
-UPDATE subscriptions
-SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
-    secret = $8, headers = $9, properties = $10, template = $11, last_error = $12,
-    errors_email = $13, updated_at = clock_timestamp(),
-    -- Re-enabling a stopped subscription starts its failure streak afresh.
-    consecutive_failures = CASE WHEN $6 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
-WHERE id = $1
-RETURNING *;
-
 -- name: ListScopeSubscriptionsPage :many
 -- ListScopeSubscriptionsPage returns one offset page of a scope's subscriptions in creation order.
 SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3;
@@ -268,3 +247,19 @@ WHERE sc.id = s.scope_id
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
 RETURNING sqlc.embed(s), sqlc.embed(sc);
+
+-- name: SetScopeWebhookTarget :one
+-- SetScopeWebhookTarget points the first subscription of the account's scope (an Arkyn traffic
+-- source's one webhook) at url with status, in one statement; the status reason and last error
+-- are cleared, and re-enabling starts the failure streak afresh. No row: the account has no
+-- such scope, or it has no subscription.
+UPDATE subscriptions s
+SET url = sqlc.arg(url), status = sqlc.arg(status)::text, status_reason = '', last_error = '',
+    consecutive_failures = CASE WHEN sqlc.arg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.id = (SELECT f.id FROM subscriptions f WHERE f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
+RETURNING s.*;
