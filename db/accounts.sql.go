@@ -159,28 +159,42 @@ func (q *Queries) CreateScope(ctx context.Context, arg CreateScopeParams) (Scope
 	return i, err
 }
 
-const createScopeWithDomain = `-- name: CreateScopeWithDomain :one
-INSERT INTO scopes (account_id, dialect, external_id, name, domain)
-VALUES ($1, $2, $3, $4, $5)
+const createScopeWithWebhook = `-- name: CreateScopeWithWebhook :one
+WITH webhook AS (
+    INSERT INTO subscriptions (account_id, scope_id, dialect, external_id, url, status)
+    VALUES ($2, $1, $7, $8, '',
+            $9)
+)
+INSERT INTO scopes (id, account_id, dialect, external_id, name, domain)
+VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret
 `
 
-type CreateScopeWithDomainParams struct {
-	AccountID  uuid.UUID
-	Dialect    string
-	ExternalID string
-	Name       string
-	Domain     string
+type CreateScopeWithWebhookParams struct {
+	ID                uuid.UUID
+	AccountID         uuid.UUID
+	Dialect           string
+	ExternalID        string
+	Name              string
+	Domain            string
+	WebhookDialect    string
+	WebhookExternalID string
+	WebhookStatus     string
 }
 
-// CreateScopeWithDomain inserts a scope that has a domain (an Arkyn traffic source).
-func (q *Queries) CreateScopeWithDomain(ctx context.Context, arg CreateScopeWithDomainParams) (Scope, error) {
-	row := q.db.QueryRowContext(ctx, createScopeWithDomain,
+// CreateScopeWithWebhook inserts a scope that has a domain (an Arkyn traffic source) and its one
+// subscription, without a target, in one statement.
+func (q *Queries) CreateScopeWithWebhook(ctx context.Context, arg CreateScopeWithWebhookParams) (Scope, error) {
+	row := q.db.QueryRowContext(ctx, createScopeWithWebhook,
+		arg.ID,
 		arg.AccountID,
 		arg.Dialect,
 		arg.ExternalID,
 		arg.Name,
 		arg.Domain,
+		arg.WebhookDialect,
+		arg.WebhookExternalID,
+		arg.WebhookStatus,
 	)
 	var i Scope
 	err := row.Scan(
@@ -519,7 +533,7 @@ func (q *Queries) ListScopes(ctx context.Context, arg ListScopesParams) ([]Scope
 }
 
 const listScopesPage = `-- name: ListScopesPage :many
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE account_id = $1 AND dialect = $2
+SELECT scopes.id, scopes.account_id, scopes.dialect, scopes.external_id, scopes.parent_id, scopes.name, scopes.created_at, scopes.domain, scopes.updated_at, scopes.secret, count(*) OVER () AS total FROM scopes WHERE account_id = $1 AND dialect = $2
 ORDER BY created_at, id LIMIT $3 OFFSET $4
 `
 
@@ -530,8 +544,14 @@ type ListScopesPageParams struct {
 	Offset    int32
 }
 
-// ListScopesPage returns one page of an account's scopes of a dialect, oldest first.
-func (q *Queries) ListScopesPage(ctx context.Context, arg ListScopesPageParams) ([]Scope, error) {
+type ListScopesPageRow struct {
+	Scope Scope
+	Total int64
+}
+
+// ListScopesPage returns one page of an account's scopes of a dialect, oldest first, each with
+// the count of all of them (no row, no count: a page past the end needs CountScopes).
+func (q *Queries) ListScopesPage(ctx context.Context, arg ListScopesPageParams) ([]ListScopesPageRow, error) {
 	rows, err := q.db.QueryContext(ctx, listScopesPage,
 		arg.AccountID,
 		arg.Dialect,
@@ -542,20 +562,21 @@ func (q *Queries) ListScopesPage(ctx context.Context, arg ListScopesPageParams) 
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Scope{}
+	items := []ListScopesPageRow{}
 	for rows.Next() {
-		var i Scope
+		var i ListScopesPageRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.AccountID,
-			&i.Dialect,
-			&i.ExternalID,
-			&i.ParentID,
-			&i.Name,
-			&i.CreatedAt,
-			&i.Domain,
-			&i.UpdatedAt,
-			&i.Secret,
+			&i.Scope.ID,
+			&i.Scope.AccountID,
+			&i.Scope.Dialect,
+			&i.Scope.ExternalID,
+			&i.Scope.ParentID,
+			&i.Scope.Name,
+			&i.Scope.CreatedAt,
+			&i.Scope.Domain,
+			&i.Scope.UpdatedAt,
+			&i.Scope.Secret,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}

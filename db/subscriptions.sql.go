@@ -8,38 +8,11 @@ package db
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
 )
-
-const countSameFilterSubscriptions = `-- name: CountSameFilterSubscriptions :one
-SELECT count(*) FROM subscriptions
-WHERE scope_id = $1 AND service = $2 AND events = $3 AND filters = $4 AND id <> $5
-`
-
-type CountSameFilterSubscriptionsParams struct {
-	ScopeID  uuid.UUID
-	Service  string
-	Events   []string
-	Filters  JSON
-	ExceptID uuid.UUID
-}
-
-// CountSameFilterSubscriptions counts a scope's other subscriptions to the same service, events
-// and filters.
-func (q *Queries) CountSameFilterSubscriptions(ctx context.Context, arg CountSameFilterSubscriptionsParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countSameFilterSubscriptions,
-		arg.ScopeID,
-		arg.Service,
-		pq.Array(arg.Events),
-		arg.Filters,
-		arg.ExceptID,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
 
 const countScopeSubscriptions = `-- name: CountScopeSubscriptions :one
 SELECT count(*) FROM subscriptions WHERE scope_id = $1
@@ -51,6 +24,84 @@ func (q *Queries) CountScopeSubscriptions(ctx context.Context, scopeID uuid.UUID
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const createCappedSubscription = `-- name: CreateCappedSubscription :one
+INSERT INTO subscriptions (
+    account_id, scope_id, dialect, external_id, url, events, filters, status, secret,
+    headers, properties, service, template
+)
+SELECT $1, $2, $3, $4, $5,
+       $6::text[], $7, $8, $9, $10,
+       $11, $12, $13
+WHERE (SELECT count(*) FROM subscriptions o
+       WHERE o.scope_id = $2 AND o.service = $12
+         AND o.events = $6::text[] AND o.filters = $7) < $14::bigint
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+`
+
+type CreateCappedSubscriptionParams struct {
+	AccountID  uuid.UUID
+	ScopeID    uuid.UUID
+	Dialect    string
+	ExternalID string
+	Url        string
+	Events     []string
+	Filters    JSON
+	Status     string
+	Secret     string
+	Headers    JSON
+	Properties JSON
+	Service    string
+	Template   string
+	MaxSame    int64
+}
+
+// CreateCappedSubscription inserts a subscription unless max_same subscriptions of its scope
+// already share its service, events and filters; no row means the cap is reached. Run it under
+// LockAccountScope.
+func (q *Queries) CreateCappedSubscription(ctx context.Context, arg CreateCappedSubscriptionParams) (Subscription, error) {
+	row := q.db.QueryRowContext(ctx, createCappedSubscription,
+		arg.AccountID,
+		arg.ScopeID,
+		arg.Dialect,
+		arg.ExternalID,
+		arg.Url,
+		pq.Array(arg.Events),
+		arg.Filters,
+		arg.Status,
+		arg.Secret,
+		arg.Headers,
+		arg.Properties,
+		arg.Service,
+		arg.Template,
+		arg.MaxSame,
+	)
+	var i Subscription
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.ScopeID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.Name,
+		&i.Url,
+		pq.Array(&i.Events),
+		&i.Filters,
+		&i.Status,
+		&i.StatusReason,
+		&i.Secret,
+		&i.Headers,
+		&i.Properties,
+		&i.Service,
+		&i.Template,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
+	)
+	return i, err
 }
 
 const createScopedSubscription = `-- name: CreateScopedSubscription :one
@@ -204,6 +255,92 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 	return i, err
 }
 
+const createSuperOfficeWebhook = `-- name: CreateSuperOfficeWebhook :one
+INSERT INTO subscriptions AS s (
+    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+    headers, properties, service, errors_email
+)
+SELECT sc.account_id, sc.id, $1, nextval('superoffice_webhook_ids')::integer::text,
+       $2, $3, $4::text[], '[]', $5, $6,
+       $7, $8, $9, $10
+FROM scopes sc
+WHERE sc.dialect = $11 AND sc.external_id = $12
+  AND sc.account_id = $13
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures,
+    (SELECT name FROM scopes WHERE id = s.scope_id) AS scope_name,
+    (SELECT parent_id FROM scopes WHERE id = s.scope_id) AS scope_parent_id
+`
+
+type CreateSuperOfficeWebhookParams struct {
+	Dialect         string
+	Name            string
+	Url             string
+	Events          []string
+	Status          string
+	Secret          string
+	Headers         JSON
+	Properties      JSON
+	Service         string
+	ErrorsEmail     string
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+}
+
+type CreateSuperOfficeWebhookRow struct {
+	Subscription  Subscription
+	ScopeName     string
+	ScopeParentID string
+}
+
+// CreateSuperOfficeWebhook inserts a webhook into the account's scope under the next SuperOffice
+// webhook id, and returns it with its scope's name and parent id (the associate); no row means
+// the account has no such scope.
+func (q *Queries) CreateSuperOfficeWebhook(ctx context.Context, arg CreateSuperOfficeWebhookParams) (CreateSuperOfficeWebhookRow, error) {
+	row := q.db.QueryRowContext(ctx, createSuperOfficeWebhook,
+		arg.Dialect,
+		arg.Name,
+		arg.Url,
+		pq.Array(arg.Events),
+		arg.Status,
+		arg.Secret,
+		arg.Headers,
+		arg.Properties,
+		arg.Service,
+		arg.ErrorsEmail,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+	)
+	var i CreateSuperOfficeWebhookRow
+	err := row.Scan(
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.ScopeName,
+		&i.ScopeParentID,
+	)
+	return i, err
+}
+
 const deleteScopedSubscription = `-- name: DeleteScopedSubscription :execrows
 DELETE FROM subscriptions s
 USING scopes sc
@@ -230,25 +367,6 @@ func (q *Queries) DeleteScopedSubscription(ctx context.Context, arg DeleteScoped
 		arg.Dialect,
 		arg.ExternalID,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
-}
-
-const deleteSubscription = `-- name: DeleteSubscription :execrows
-DELETE FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
-`
-
-type DeleteSubscriptionParams struct {
-	ScopeID    uuid.UUID
-	Dialect    string
-	ExternalID string
-}
-
-// DeleteSubscription removes one subscription of a scope; zero rows means it was not found.
-func (q *Queries) DeleteSubscription(ctx context.Context, arg DeleteSubscriptionParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteSubscription, arg.ScopeID, arg.Dialect, arg.ExternalID)
 	if err != nil {
 		return 0, err
 	}
@@ -311,204 +429,142 @@ func (q *Queries) GetScopedSubscription(ctx context.Context, arg GetScopedSubscr
 	return i, err
 }
 
-const getSubscription = `-- name: GetSubscription :one
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
+const getScopedSubscriptionForUpdate = `-- name: GetScopedSubscriptionForUpdate :one
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+  AND s.dialect = $4 AND s.external_id = $5
+FOR UPDATE OF s
 `
 
-type GetSubscriptionParams struct {
-	ScopeID    uuid.UUID
-	Dialect    string
-	ExternalID string
+type GetScopedSubscriptionForUpdateParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
 }
 
-// GetSubscription returns one subscription of a scope by its dialect id.
-func (q *Queries) GetSubscription(ctx context.Context, arg GetSubscriptionParams) (Subscription, error) {
-	row := q.db.QueryRowContext(ctx, getSubscription, arg.ScopeID, arg.Dialect, arg.ExternalID)
-	var i Subscription
+type GetScopedSubscriptionForUpdateRow struct {
+	Subscription Subscription
+	Scope        Scope
+}
+
+// GetScopedSubscriptionForUpdate is GetScopedSubscriptionWithScope that also locks the
+// subscription until the transaction ends, for a read-modify-write that cannot lose a
+// concurrent update.
+func (q *Queries) GetScopedSubscriptionForUpdate(ctx context.Context, arg GetScopedSubscriptionForUpdateParams) (GetScopedSubscriptionForUpdateRow, error) {
+	row := q.db.QueryRowContext(ctx, getScopedSubscriptionForUpdate,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i GetScopedSubscriptionForUpdateRow
 	err := row.Scan(
-		&i.ID,
-		&i.AccountID,
-		&i.ScopeID,
-		&i.Dialect,
-		&i.ExternalID,
-		&i.Name,
-		&i.Url,
-		pq.Array(&i.Events),
-		&i.Filters,
-		&i.Status,
-		&i.StatusReason,
-		&i.Secret,
-		&i.Headers,
-		&i.Properties,
-		&i.Service,
-		&i.Template,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.LastError,
-		&i.ErrorsEmail,
-		&i.ConsecutiveFailures,
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.Scope.ID,
+		&i.Scope.AccountID,
+		&i.Scope.Dialect,
+		&i.Scope.ExternalID,
+		&i.Scope.ParentID,
+		&i.Scope.Name,
+		&i.Scope.CreatedAt,
+		&i.Scope.Domain,
+		&i.Scope.UpdatedAt,
+		&i.Scope.Secret,
 	)
 	return i, err
 }
 
-const getSubscriptionForUpdate = `-- name: GetSubscriptionForUpdate :one
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
-FOR UPDATE
+const getScopedSubscriptionWithScope = `-- name: GetScopedSubscriptionWithScope :one
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+  AND s.dialect = $4 AND s.external_id = $5
 `
 
-type GetSubscriptionForUpdateParams struct {
-	ScopeID    uuid.UUID
-	Dialect    string
-	ExternalID string
+type GetScopedSubscriptionWithScopeParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
 }
 
-// GetSubscriptionForUpdate locks the row so that a read-modify-write update cannot lose a
-// concurrent one.
-func (q *Queries) GetSubscriptionForUpdate(ctx context.Context, arg GetSubscriptionForUpdateParams) (Subscription, error) {
-	row := q.db.QueryRowContext(ctx, getSubscriptionForUpdate, arg.ScopeID, arg.Dialect, arg.ExternalID)
-	var i Subscription
+type GetScopedSubscriptionWithScopeRow struct {
+	Subscription Subscription
+	Scope        Scope
+}
+
+// GetScopedSubscriptionWithScope is GetScopedSubscription with the scope, for dialects that
+// show the scope's members (Bird's organization, SuperOffice's associate) in every response.
+func (q *Queries) GetScopedSubscriptionWithScope(ctx context.Context, arg GetScopedSubscriptionWithScopeParams) (GetScopedSubscriptionWithScopeRow, error) {
+	row := q.db.QueryRowContext(ctx, getScopedSubscriptionWithScope,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i GetScopedSubscriptionWithScopeRow
 	err := row.Scan(
-		&i.ID,
-		&i.AccountID,
-		&i.ScopeID,
-		&i.Dialect,
-		&i.ExternalID,
-		&i.Name,
-		&i.Url,
-		pq.Array(&i.Events),
-		&i.Filters,
-		&i.Status,
-		&i.StatusReason,
-		&i.Secret,
-		&i.Headers,
-		&i.Properties,
-		&i.Service,
-		&i.Template,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.LastError,
-		&i.ErrorsEmail,
-		&i.ConsecutiveFailures,
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.Scope.ID,
+		&i.Scope.AccountID,
+		&i.Scope.Dialect,
+		&i.Scope.ExternalID,
+		&i.Scope.ParentID,
+		&i.Scope.Name,
+		&i.Scope.CreatedAt,
+		&i.Scope.Domain,
+		&i.Scope.UpdatedAt,
+		&i.Scope.Secret,
 	)
 	return i, err
-}
-
-const listScopeSubscriptions = `-- name: ListScopeSubscriptions :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id
-`
-
-// ListScopeSubscriptions returns every subscription of a scope in creation order.
-func (q *Queries) ListScopeSubscriptions(ctx context.Context, scopeID uuid.UUID) ([]Subscription, error) {
-	rows, err := q.db.QueryContext(ctx, listScopeSubscriptions, scopeID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Subscription{}
-	for rows.Next() {
-		var i Subscription
-		if err := rows.Scan(
-			&i.ID,
-			&i.AccountID,
-			&i.ScopeID,
-			&i.Dialect,
-			&i.ExternalID,
-			&i.Name,
-			&i.Url,
-			pq.Array(&i.Events),
-			&i.Filters,
-			&i.Status,
-			&i.StatusReason,
-			&i.Secret,
-			&i.Headers,
-			&i.Properties,
-			&i.Service,
-			&i.Template,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.LastError,
-			&i.ErrorsEmail,
-			&i.ConsecutiveFailures,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listScopeSubscriptionsAfter = `-- name: ListScopeSubscriptionsAfter :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions
-WHERE scope_id = $1
-  AND ($2::timestamptz IS NULL
-       OR (created_at, id) > ($2::timestamptz, $3::uuid))
-ORDER BY created_at, id
-LIMIT $4
-`
-
-type ListScopeSubscriptionsAfterParams struct {
-	ScopeID        uuid.UUID
-	AfterCreatedAt sql.NullTime
-	AfterID        uuid.NullUUID
-	MaxRows        int32
-}
-
-// ListScopeSubscriptionsAfter returns a page of a scope's subscriptions in creation order,
-// starting after the (created_at, id) cursor when one is given.
-func (q *Queries) ListScopeSubscriptionsAfter(ctx context.Context, arg ListScopeSubscriptionsAfterParams) ([]Subscription, error) {
-	rows, err := q.db.QueryContext(ctx, listScopeSubscriptionsAfter,
-		arg.ScopeID,
-		arg.AfterCreatedAt,
-		arg.AfterID,
-		arg.MaxRows,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Subscription{}
-	for rows.Next() {
-		var i Subscription
-		if err := rows.Scan(
-			&i.ID,
-			&i.AccountID,
-			&i.ScopeID,
-			&i.Dialect,
-			&i.ExternalID,
-			&i.Name,
-			&i.Url,
-			pq.Array(&i.Events),
-			&i.Filters,
-			&i.Status,
-			&i.StatusReason,
-			&i.Secret,
-			&i.Headers,
-			&i.Properties,
-			&i.Service,
-			&i.Template,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.LastError,
-			&i.ErrorsEmail,
-			&i.ConsecutiveFailures,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const listScopeSubscriptionsPage = `-- name: ListScopeSubscriptionsPage :many
@@ -553,6 +609,86 @@ func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeS
 			&i.LastError,
 			&i.ErrorsEmail,
 			&i.ConsecutiveFailures,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listScopedSubscriptionDeliveries = `-- name: ListScopedSubscriptionDeliveries :many
+SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at FROM deliveries d
+JOIN subscriptions s ON s.id = d.subscription_id
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+  AND s.dialect = $4 AND s.external_id = $5
+  AND d.created_at >= $6
+  AND ($7::text IS NULL OR d.status = $7::text)
+  AND ($8::timestamptz IS NULL
+       OR (d.created_at, d.id) < ($8::timestamptz, $9::uuid))
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT $10
+`
+
+type ListScopedSubscriptionDeliveriesParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+	Since           time.Time
+	Status          sql.NullString
+	BeforeCreatedAt sql.NullTime
+	BeforeID        uuid.NullUUID
+	MaxRows         int32
+}
+
+// ListScopedSubscriptionDeliveries pages through the deliveries since a time, newest first,
+// optionally of one status, of a subscription of the account's scope named by both dialect ids.
+// No row: no deliveries, or no such subscription of the account.
+func (q *Queries) ListScopedSubscriptionDeliveries(ctx context.Context, arg ListScopedSubscriptionDeliveriesParams) ([]Delivery, error) {
+	rows, err := q.db.QueryContext(ctx, listScopedSubscriptionDeliveries,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+		arg.Since,
+		arg.Status,
+		arg.BeforeCreatedAt,
+		arg.BeforeID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Delivery{}
+	for rows.Next() {
+		var i Delivery
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.EventID,
+			&i.SubscriptionID,
+			&i.Dialect,
+			&i.Status,
+			&i.Attempts,
+			&i.NextAttemptAt,
+			&i.LeaseUntil,
+			&i.LeasedBy,
+			&i.LastStatus,
+			&i.LastError,
+			&i.CreatedAt,
+			&i.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -627,27 +763,295 @@ func (q *Queries) ListScopedSubscriptions(ctx context.Context, arg ListScopedSub
 	return items, nil
 }
 
-const lockScope = `-- name: LockScope :exec
-SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))
+const listScopedSubscriptionsAfter = `-- name: ListScopedSubscriptionsAfter :many
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+  AND ($4::timestamptz IS NULL
+       OR (s.created_at, s.id) > ($4::timestamptz, $5::uuid))
+ORDER BY s.created_at, s.id
+LIMIT $6
 `
 
-// LockScope serialises writers of one scope until the transaction ends, for checks that span
-// several rows.
-func (q *Queries) LockScope(ctx context.Context, scopeID uuid.UUID) error {
-	_, err := q.db.ExecContext(ctx, lockScope, scopeID)
-	return err
+type ListScopedSubscriptionsAfterParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	AfterCreatedAt  sql.NullTime
+	AfterID         uuid.NullUUID
+	MaxRows         sql.NullInt32
 }
 
-const nextSuperOfficeWebhookID = `-- name: NextSuperOfficeWebhookID :one
-SELECT nextval('superoffice_webhook_ids')::integer
+type ListScopedSubscriptionsAfterRow struct {
+	Subscription Subscription
+	Scope        Scope
+}
+
+// ListScopedSubscriptionsAfter returns the account's scope's subscriptions with the scope, in
+// creation order, after the (created_at, id) cursor when one is given and at most max_rows
+// when given. No row: an empty scope, or none of the account's.
+func (q *Queries) ListScopedSubscriptionsAfter(ctx context.Context, arg ListScopedSubscriptionsAfterParams) ([]ListScopedSubscriptionsAfterRow, error) {
+	rows, err := q.db.QueryContext(ctx, listScopedSubscriptionsAfter,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListScopedSubscriptionsAfterRow{}
+	for rows.Next() {
+		var i ListScopedSubscriptionsAfterRow
+		if err := rows.Scan(
+			&i.Subscription.ID,
+			&i.Subscription.AccountID,
+			&i.Subscription.ScopeID,
+			&i.Subscription.Dialect,
+			&i.Subscription.ExternalID,
+			&i.Subscription.Name,
+			&i.Subscription.Url,
+			pq.Array(&i.Subscription.Events),
+			&i.Subscription.Filters,
+			&i.Subscription.Status,
+			&i.Subscription.StatusReason,
+			&i.Subscription.Secret,
+			&i.Subscription.Headers,
+			&i.Subscription.Properties,
+			&i.Subscription.Service,
+			&i.Subscription.Template,
+			&i.Subscription.CreatedAt,
+			&i.Subscription.UpdatedAt,
+			&i.Subscription.LastError,
+			&i.Subscription.ErrorsEmail,
+			&i.Subscription.ConsecutiveFailures,
+			&i.Scope.ID,
+			&i.Scope.AccountID,
+			&i.Scope.Dialect,
+			&i.Scope.ExternalID,
+			&i.Scope.ParentID,
+			&i.Scope.Name,
+			&i.Scope.CreatedAt,
+			&i.Scope.Domain,
+			&i.Scope.UpdatedAt,
+			&i.Scope.Secret,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockAccountScope = `-- name: LockAccountScope :one
+SELECT sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM scopes sc
+CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
 `
 
-// NextSuperOfficeWebhookID allocates a SuperOffice webhook id.
-func (q *Queries) NextSuperOfficeWebhookID(ctx context.Context) (int32, error) {
-	row := q.db.QueryRowContext(ctx, nextSuperOfficeWebhookID)
-	var column_1 int32
-	err := row.Scan(&column_1)
-	return column_1, err
+type LockAccountScopeParams struct {
+	Dialect    string
+	ExternalID string
+	AccountID  uuid.UUID
+}
+
+// LockAccountScope returns the account's scope with this dialect id and serialises its writers
+// until the transaction ends (an advisory lock on the scope's id); no row means the account has
+// no such scope. It is for checks that span rows (Bird's cap on subscriptions sharing a service,
+// event and filters): a later statement of the transaction sees every earlier writer's rows.
+func (q *Queries) LockAccountScope(ctx context.Context, arg LockAccountScopeParams) (Scope, error) {
+	row := q.db.QueryRowContext(ctx, lockAccountScope, arg.Dialect, arg.ExternalID, arg.AccountID)
+	var i Scope
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.ParentID,
+		&i.Name,
+		&i.CreatedAt,
+		&i.Domain,
+		&i.UpdatedAt,
+		&i.Secret,
+	)
+	return i, err
+}
+
+const lockScopedSubscription = `-- name: LockScopedSubscription :one
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
+WHERE sc.dialect = $1 AND sc.external_id = $2
+  AND sc.account_id = $3
+  AND s.dialect = $4 AND s.external_id = $5
+`
+
+type LockScopedSubscriptionParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+}
+
+type LockScopedSubscriptionRow struct {
+	Subscription Subscription
+	Scope        Scope
+}
+
+// LockScopedSubscription is GetScopedSubscriptionWithScope that also takes LockAccountScope's
+// lock on the scope.
+func (q *Queries) LockScopedSubscription(ctx context.Context, arg LockScopedSubscriptionParams) (LockScopedSubscriptionRow, error) {
+	row := q.db.QueryRowContext(ctx, lockScopedSubscription,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i LockScopedSubscriptionRow
+	err := row.Scan(
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.Scope.ID,
+		&i.Scope.AccountID,
+		&i.Scope.Dialect,
+		&i.Scope.ExternalID,
+		&i.Scope.ParentID,
+		&i.Scope.Name,
+		&i.Scope.CreatedAt,
+		&i.Scope.Domain,
+		&i.Scope.UpdatedAt,
+		&i.Scope.Secret,
+	)
+	return i, err
+}
+
+const patchCappedSubscription = `-- name: PatchCappedSubscription :one
+UPDATE subscriptions s
+SET url = COALESCE($1::text, s.url),
+    template = COALESCE($2::text, s.template),
+    secret = COALESCE($3::text, s.secret),
+    filters = COALESCE($4::jsonb, s.filters),
+    status = COALESCE($5::text, s.status),
+    status_reason = CASE WHEN $5::text IS NULL THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN $5::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = $6 AND sc.external_id = $7
+  AND sc.account_id = $8
+  AND s.dialect = $9 AND s.external_id = $10
+  AND ($4::jsonb IS NULL
+       OR (SELECT count(*) FROM subscriptions o
+           WHERE o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
+             AND o.filters = $4::jsonb AND o.id <> s.id) < $11::bigint)
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+`
+
+type PatchCappedSubscriptionParams struct {
+	Url             sql.NullString
+	Template        sql.NullString
+	Secret          sql.NullString
+	Filters         JSON
+	Status          sql.NullString
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
+	MaxSame         int64
+}
+
+type PatchCappedSubscriptionRow struct {
+	Subscription Subscription
+	Scope        Scope
+}
+
+// PatchCappedSubscription changes the members given (NULL keeps one) of a subscription of the
+// account's scope in one statement, and returns it with its scope. New filters are refused
+// (no row) when max_same other subscriptions of the scope share the service, events and those
+// filters: run it under LockScopedSubscription when filters are given. Giving a status clears
+// the status reason, and re-enabling starts the failure streak afresh.
+func (q *Queries) PatchCappedSubscription(ctx context.Context, arg PatchCappedSubscriptionParams) (PatchCappedSubscriptionRow, error) {
+	row := q.db.QueryRowContext(ctx, patchCappedSubscription,
+		arg.Url,
+		arg.Template,
+		arg.Secret,
+		arg.Filters,
+		arg.Status,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+		arg.MaxSame,
+	)
+	var i PatchCappedSubscriptionRow
+	err := row.Scan(
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.Scope.ID,
+		&i.Scope.AccountID,
+		&i.Scope.Dialect,
+		&i.Scope.ExternalID,
+		&i.Scope.ParentID,
+		&i.Scope.Name,
+		&i.Scope.CreatedAt,
+		&i.Scope.Domain,
+		&i.Scope.UpdatedAt,
+		&i.Scope.Secret,
+	)
+	return i, err
 }
 
 const patchScopedSubscription = `-- name: PatchScopedSubscription :one
@@ -791,49 +1195,134 @@ func (q *Queries) ReplaceScopedSubscriptionTarget(ctx context.Context, arg Repla
 	return i, err
 }
 
-const updateSubscription = `-- name: UpdateSubscription :one
-UPDATE subscriptions
-SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
-    secret = $8, headers = $9, properties = $10, template = $11, last_error = $12,
-    errors_email = $13, updated_at = clock_timestamp(),
-    -- Re-enabling a stopped subscription starts its failure streak afresh.
-    consecutive_failures = CASE WHEN $6 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
-WHERE id = $1
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+const replaceSuperOfficeWebhook = `-- name: ReplaceSuperOfficeWebhook :one
+UPDATE subscriptions s
+SET name = $1, url = $2, events = $3::text[],
+    secret = COALESCE($4::text, s.secret),
+    headers = COALESCE($5::jsonb, s.headers),
+    properties = COALESCE($6::jsonb, s.properties),
+    errors_email = $7,
+    status = $8::text,
+    status_reason = CASE WHEN s.status = $8::text THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN $8::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = $9 AND sc.external_id = $10
+  AND sc.account_id = $11
+  AND s.dialect = $12 AND s.external_id = $13
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
 `
 
-type UpdateSubscriptionParams struct {
-	ID           uuid.UUID
-	Name         string
-	Url          string
-	Events       []string
-	Filters      JSON
-	Status       string
-	StatusReason string
-	Secret       string
-	Headers      JSON
-	Properties   JSON
-	Template     string
-	LastError    string
-	ErrorsEmail  string
+type ReplaceSuperOfficeWebhookParams struct {
+	Name            string
+	Url             string
+	Events          []string
+	Secret          sql.NullString
+	Headers         JSON
+	Properties      JSON
+	ErrorsEmail     string
+	Status          string
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+	Dialect         string
+	ExternalID      string
 }
 
-// UpdateSubscription replaces the mutable members; created_at never changes.
-func (q *Queries) UpdateSubscription(ctx context.Context, arg UpdateSubscriptionParams) (Subscription, error) {
-	row := q.db.QueryRowContext(ctx, updateSubscription,
-		arg.ID,
+type ReplaceSuperOfficeWebhookRow struct {
+	Subscription Subscription
+	Scope        Scope
+}
+
+// ReplaceSuperOfficeWebhook replaces a webhook of the account's scope in one statement and
+// returns it with its scope; a NULL secret, headers or properties keeps the stored one. A
+// changed status clears the status reason, and re-enabling starts the failure streak afresh.
+func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSuperOfficeWebhookParams) (ReplaceSuperOfficeWebhookRow, error) {
+	row := q.db.QueryRowContext(ctx, replaceSuperOfficeWebhook,
 		arg.Name,
 		arg.Url,
 		pq.Array(arg.Events),
-		arg.Filters,
-		arg.Status,
-		arg.StatusReason,
 		arg.Secret,
 		arg.Headers,
 		arg.Properties,
-		arg.Template,
-		arg.LastError,
 		arg.ErrorsEmail,
+		arg.Status,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
+		arg.Dialect,
+		arg.ExternalID,
+	)
+	var i ReplaceSuperOfficeWebhookRow
+	err := row.Scan(
+		&i.Subscription.ID,
+		&i.Subscription.AccountID,
+		&i.Subscription.ScopeID,
+		&i.Subscription.Dialect,
+		&i.Subscription.ExternalID,
+		&i.Subscription.Name,
+		&i.Subscription.Url,
+		pq.Array(&i.Subscription.Events),
+		&i.Subscription.Filters,
+		&i.Subscription.Status,
+		&i.Subscription.StatusReason,
+		&i.Subscription.Secret,
+		&i.Subscription.Headers,
+		&i.Subscription.Properties,
+		&i.Subscription.Service,
+		&i.Subscription.Template,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.LastError,
+		&i.Subscription.ErrorsEmail,
+		&i.Subscription.ConsecutiveFailures,
+		&i.Scope.ID,
+		&i.Scope.AccountID,
+		&i.Scope.Dialect,
+		&i.Scope.ExternalID,
+		&i.Scope.ParentID,
+		&i.Scope.Name,
+		&i.Scope.CreatedAt,
+		&i.Scope.Domain,
+		&i.Scope.UpdatedAt,
+		&i.Scope.Secret,
+	)
+	return i, err
+}
+
+const setScopeWebhookTarget = `-- name: SetScopeWebhookTarget :one
+UPDATE subscriptions s
+SET url = $1, status = $2::text, status_reason = '', last_error = '',
+    consecutive_failures = CASE WHEN $2::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = $3 AND sc.external_id = $4
+  AND sc.account_id = $5
+  AND s.id = (SELECT f.id FROM subscriptions f WHERE f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+`
+
+type SetScopeWebhookTargetParams struct {
+	Url             string
+	Status          string
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
+}
+
+// SetScopeWebhookTarget points the first subscription of the account's scope (an Arkyn traffic
+// source's one webhook) at url with status, in one statement; the status reason and last error
+// are cleared, and re-enabling starts the failure streak afresh. No row: the account has no
+// such scope, or it has no subscription.
+func (q *Queries) SetScopeWebhookTarget(ctx context.Context, arg SetScopeWebhookTargetParams) (Subscription, error) {
+	row := q.db.QueryRowContext(ctx, setScopeWebhookTarget,
+		arg.Url,
+		arg.Status,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
 	)
 	var i Subscription
 	err := row.Scan(

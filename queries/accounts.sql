@@ -65,10 +65,16 @@ WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now();
 -- DeleteExpiredCredentials forgets session tokens that can no longer be used.
 DELETE FROM credentials WHERE expires_at <= now();
 
--- name: CreateScopeWithDomain :one
--- CreateScopeWithDomain inserts a scope that has a domain (an Arkyn traffic source).
-INSERT INTO scopes (account_id, dialect, external_id, name, domain)
-VALUES ($1, $2, $3, $4, $5)
+-- name: CreateScopeWithWebhook :one
+-- CreateScopeWithWebhook inserts a scope that has a domain (an Arkyn traffic source) and its one
+-- subscription, without a target, in one statement.
+WITH webhook AS (
+    INSERT INTO subscriptions (account_id, scope_id, dialect, external_id, url, status)
+    VALUES (sqlc.arg(account_id), sqlc.arg(id), sqlc.arg(webhook_dialect), sqlc.arg(webhook_external_id), '',
+            sqlc.arg(webhook_status))
+)
+INSERT INTO scopes (id, account_id, dialect, external_id, name, domain)
+VALUES (sqlc.arg(id), sqlc.arg(account_id), sqlc.arg(dialect), sqlc.arg(external_id), sqlc.arg(name), sqlc.arg(domain))
 RETURNING *;
 
 -- name: GetScopeAnyAccount :one
@@ -77,8 +83,9 @@ RETURNING *;
 SELECT * FROM scopes WHERE dialect = $1 AND external_id = $2;
 
 -- name: ListScopesPage :many
--- ListScopesPage returns one page of an account's scopes of a dialect, oldest first.
-SELECT * FROM scopes WHERE account_id = $1 AND dialect = $2
+-- ListScopesPage returns one page of an account's scopes of a dialect, oldest first, each with
+-- the count of all of them (no row, no count: a page past the end needs CountScopes).
+SELECT sqlc.embed(scopes), count(*) OVER () AS total FROM scopes WHERE account_id = $1 AND dialect = $2
 ORDER BY created_at, id LIMIT $3 OFFSET $4;
 
 -- name: CountScopes :one

@@ -30,18 +30,6 @@ UPDATE subscriptions SET last_error = $2 WHERE id = $1;
 UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_timestamp()
 WHERE id = $1 AND status = 'active';
 
--- name: ListSubscriptionDeliveries :many
--- ListSubscriptionDeliveries pages through a subscription's deliveries since a time, newest
--- first, optionally of one status.
-SELECT * FROM deliveries
-WHERE subscription_id = sqlc.arg(subscription_id)
-  AND created_at >= sqlc.arg(since)
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
-  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
-ORDER BY created_at DESC, id DESC
-LIMIT sqlc.arg(max_rows);
-
 -- name: ListAccountDeliveries :many
 -- ListAccountDeliveries pages through an account's deliveries, newest first.
 SELECT d.*, e.type AS event_type, s.external_id AS subscription_external_id

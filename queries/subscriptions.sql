@@ -8,56 +8,6 @@ INSERT INTO subscriptions (
 )
 RETURNING *;
 
--- name: GetSubscription :one
--- GetSubscription returns one subscription of a scope by its dialect id.
-SELECT * FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3;
-
--- name: GetSubscriptionForUpdate :one
--- GetSubscriptionForUpdate locks the row so that a read-modify-write update cannot lose a
--- concurrent one.
-SELECT * FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3
-FOR UPDATE;
-
--- name: ListScopeSubscriptions :many
--- ListScopeSubscriptions returns every subscription of a scope in creation order.
-SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id;
-
--- name: ListScopeSubscriptionsAfter :many
--- ListScopeSubscriptionsAfter returns a page of a scope's subscriptions in creation order,
--- starting after the (created_at, id) cursor when one is given.
-SELECT * FROM subscriptions
-WHERE scope_id = sqlc.arg(scope_id)
-  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
-       OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
-ORDER BY created_at, id
-LIMIT sqlc.arg(max_rows);
-
--- name: UpdateSubscription :one
--- UpdateSubscription replaces the mutable members; created_at never changes.
-UPDATE subscriptions
-SET name = $2, url = $3, events = $4, filters = $5, status = $6, status_reason = $7,
-    secret = $8, headers = $9, properties = $10, template = $11, last_error = $12,
-    errors_email = $13, updated_at = clock_timestamp(),
-    -- Re-enabling a stopped subscription starts its failure streak afresh.
-    consecutive_failures = CASE WHEN $6 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
-WHERE id = $1
-RETURNING *;
-
--- name: DeleteSubscription :execrows
--- DeleteSubscription removes one subscription of a scope; zero rows means it was not found.
-DELETE FROM subscriptions WHERE scope_id = $1 AND dialect = $2 AND external_id = $3;
-
--- name: LockScope :exec
--- LockScope serialises writers of one scope until the transaction ends, for checks that span
--- several rows.
-SELECT pg_advisory_xact_lock(hashtextextended(sqlc.arg(scope_id)::uuid::text, 0));
-
--- name: CountSameFilterSubscriptions :one
--- CountSameFilterSubscriptions counts a scope's other subscriptions to the same service, events
--- and filters.
-SELECT count(*) FROM subscriptions
-WHERE scope_id = $1 AND service = $2 AND events = $3 AND filters = $4 AND id <> sqlc.arg(except_id);
-
 -- name: ListScopeSubscriptionsPage :many
 -- ListScopeSubscriptionsPage returns one offset page of a scope's subscriptions in creation order.
 SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3;
@@ -65,10 +15,6 @@ SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2
 -- name: CountScopeSubscriptions :one
 -- CountScopeSubscriptions counts a scope's subscriptions.
 SELECT count(*) FROM subscriptions WHERE scope_id = $1;
-
--- name: NextSuperOfficeWebhookID :one
--- NextSuperOfficeWebhookID allocates a SuperOffice webhook id.
-SELECT nextval('superoffice_webhook_ids')::integer;
 
 -- The Scoped queries find a subscription through its scope's dialect id and the caller's
 -- account in the same statement, so that an operation is one round trip. When they find
@@ -149,4 +95,171 @@ WHERE sc.id = s.scope_id
   AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+RETURNING s.*;
+
+-- name: GetScopedSubscriptionWithScope :one
+-- GetScopedSubscriptionWithScope is GetScopedSubscription with the scope, for dialects that
+-- show the scope's members (Bird's organization, SuperOffice's associate) in every response.
+SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
+
+-- name: ListScopedSubscriptionsAfter :many
+-- ListScopedSubscriptionsAfter returns the account's scope's subscriptions with the scope, in
+-- creation order, after the (created_at, id) cursor when one is given and at most max_rows
+-- when given. No row: an empty scope, or none of the account's.
+SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (s.created_at, s.id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY s.created_at, s.id
+LIMIT sqlc.narg(max_rows);
+
+-- name: ListScopedSubscriptionDeliveries :many
+-- ListScopedSubscriptionDeliveries pages through the deliveries since a time, newest first,
+-- optionally of one status, of a subscription of the account's scope named by both dialect ids.
+-- No row: no deliveries, or no such subscription of the account.
+SELECT d.* FROM deliveries d
+JOIN subscriptions s ON s.id = d.subscription_id
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+  AND d.created_at >= sqlc.arg(since)
+  AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
+       OR (d.created_at, d.id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT sqlc.arg(max_rows);
+
+-- name: LockAccountScope :one
+-- LockAccountScope returns the account's scope with this dialect id and serialises its writers
+-- until the transaction ends (an advisory lock on the scope's id); no row means the account has
+-- no such scope. It is for checks that span rows (Bird's cap on subscriptions sharing a service,
+-- event and filters): a later statement of the transaction sees every earlier writer's rows.
+SELECT sc.* FROM scopes sc
+CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
+WHERE sc.dialect = sqlc.arg(dialect) AND sc.external_id = sqlc.arg(external_id)
+  AND sc.account_id = sqlc.arg(account_id);
+
+-- name: LockScopedSubscription :one
+-- LockScopedSubscription is GetScopedSubscriptionWithScope that also takes LockAccountScope's
+-- lock on the scope.
+SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
+
+-- name: CreateCappedSubscription :one
+-- CreateCappedSubscription inserts a subscription unless max_same subscriptions of its scope
+-- already share its service, events and filters; no row means the cap is reached. Run it under
+-- LockAccountScope.
+INSERT INTO subscriptions (
+    account_id, scope_id, dialect, external_id, url, events, filters, status, secret,
+    headers, properties, service, template
+)
+SELECT sqlc.arg(account_id), sqlc.arg(scope_id), sqlc.arg(dialect), sqlc.arg(external_id), sqlc.arg(url),
+       sqlc.arg(events)::text[], sqlc.arg(filters), sqlc.arg(status), sqlc.arg(secret), sqlc.arg(headers),
+       sqlc.arg(properties), sqlc.arg(service), sqlc.arg(template)
+WHERE (SELECT count(*) FROM subscriptions o
+       WHERE o.scope_id = sqlc.arg(scope_id) AND o.service = sqlc.arg(service)
+         AND o.events = sqlc.arg(events)::text[] AND o.filters = sqlc.arg(filters)) < sqlc.arg(max_same)::bigint
+RETURNING *;
+
+-- name: PatchCappedSubscription :one
+-- PatchCappedSubscription changes the members given (NULL keeps one) of a subscription of the
+-- account's scope in one statement, and returns it with its scope. New filters are refused
+-- (no row) when max_same other subscriptions of the scope share the service, events and those
+-- filters: run it under LockScopedSubscription when filters are given. Giving a status clears
+-- the status reason, and re-enabling starts the failure streak afresh.
+UPDATE subscriptions s
+SET url = COALESCE(sqlc.narg(url)::text, s.url),
+    template = COALESCE(sqlc.narg(template)::text, s.template),
+    secret = COALESCE(sqlc.narg(secret)::text, s.secret),
+    filters = COALESCE(sqlc.narg(filters)::jsonb, s.filters),
+    status = COALESCE(sqlc.narg(status)::text, s.status),
+    status_reason = CASE WHEN sqlc.narg(status)::text IS NULL THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN sqlc.narg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+  AND (sqlc.narg(filters)::jsonb IS NULL
+       OR (SELECT count(*) FROM subscriptions o
+           WHERE o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
+             AND o.filters = sqlc.narg(filters)::jsonb AND o.id <> s.id) < sqlc.arg(max_same)::bigint)
+RETURNING sqlc.embed(s), sqlc.embed(sc);
+
+-- name: GetScopedSubscriptionForUpdate :one
+-- GetScopedSubscriptionForUpdate is GetScopedSubscriptionWithScope that also locks the
+-- subscription until the transaction ends, for a read-modify-write that cannot lose a
+-- concurrent update.
+SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
+JOIN scopes sc ON sc.id = s.scope_id
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+FOR UPDATE OF s;
+
+-- name: CreateSuperOfficeWebhook :one
+-- CreateSuperOfficeWebhook inserts a webhook into the account's scope under the next SuperOffice
+-- webhook id, and returns it with its scope's name and parent id (the associate); no row means
+-- the account has no such scope.
+INSERT INTO subscriptions AS s (
+    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+    headers, properties, service, errors_email
+)
+SELECT sc.account_id, sc.id, sqlc.arg(dialect), nextval('superoffice_webhook_ids')::integer::text,
+       sqlc.arg(name), sqlc.arg(url), sqlc.arg(events)::text[], '[]', sqlc.arg(status), sqlc.arg(secret),
+       sqlc.arg(headers), sqlc.arg(properties), sqlc.arg(service), sqlc.arg(errors_email)
+FROM scopes sc
+WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+RETURNING sqlc.embed(s),
+    (SELECT name FROM scopes WHERE id = s.scope_id) AS scope_name,
+    (SELECT parent_id FROM scopes WHERE id = s.scope_id) AS scope_parent_id;
+
+-- name: ReplaceSuperOfficeWebhook :one
+-- ReplaceSuperOfficeWebhook replaces a webhook of the account's scope in one statement and
+-- returns it with its scope; a NULL secret, headers or properties keeps the stored one. A
+-- changed status clears the status reason, and re-enabling starts the failure streak afresh.
+UPDATE subscriptions s
+SET name = sqlc.arg(name), url = sqlc.arg(url), events = sqlc.arg(events)::text[],
+    secret = COALESCE(sqlc.narg(secret)::text, s.secret),
+    headers = COALESCE(sqlc.narg(headers)::jsonb, s.headers),
+    properties = COALESCE(sqlc.narg(properties)::jsonb, s.properties),
+    errors_email = sqlc.arg(errors_email),
+    status = sqlc.arg(status)::text,
+    status_reason = CASE WHEN s.status = sqlc.arg(status)::text THEN s.status_reason ELSE '' END,
+    consecutive_failures = CASE WHEN sqlc.arg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
+RETURNING sqlc.embed(s), sqlc.embed(sc);
+
+-- name: SetScopeWebhookTarget :one
+-- SetScopeWebhookTarget points the first subscription of the account's scope (an Arkyn traffic
+-- source's one webhook) at url with status, in one statement; the status reason and last error
+-- are cleared, and re-enabling starts the failure streak afresh. No row: the account has no
+-- such scope, or it has no subscription.
+UPDATE subscriptions s
+SET url = sqlc.arg(url), status = sqlc.arg(status)::text, status_reason = '', last_error = '',
+    consecutive_failures = CASE WHEN sqlc.arg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
+    updated_at = clock_timestamp()
+FROM scopes sc
+WHERE sc.id = s.scope_id
+  AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+  AND sc.account_id = sqlc.arg(account_id)
+  AND s.id = (SELECT f.id FROM subscriptions f WHERE f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
 RETURNING s.*;

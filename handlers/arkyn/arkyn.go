@@ -4,10 +4,12 @@ package arkyn
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -91,13 +93,7 @@ func newArkynToken(userID uuid.UUID, now time.Time) string {
 
 // ArkynCreateTrafficSource creates a traffic source with its (disabled) webhook.
 func (a Arkyn) ArkynCreateTrafficSource(ctx context.Context, req gen.ArkynCreateTrafficSourceRequestObject) (gen.ArkynCreateTrafficSourceResponseObject, error) {
-	account := kit.AccountFrom(ctx)
-	var source db.Scope
-	err := a.InTx(ctx, func(q *db.Queries) error {
-		var err error
-		source, err = createTrafficSource(ctx, q, account.ID, req.Body.Name, req.Body.TrafficDomain)
-		return err
-	})
+	source, err := createTrafficSource(ctx, a.Q, kit.AccountFrom(ctx).ID, req.Body.Name, req.Body.TrafficDomain)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 		return gen.ArkynCreateTrafficSource409JSONResponse(arkynError(gen.ArkynErrorNameConflict, "Domain already registered")), nil
@@ -108,20 +104,13 @@ func (a Arkyn) ArkynCreateTrafficSource(ctx context.Context, req gen.ArkynCreate
 	return gen.ArkynCreateTrafficSource201JSONResponse(toArkynTrafficSource(source)), nil
 }
 
+// createTrafficSource stores a traffic source with its webhook, disabled, in one statement.
 func createTrafficSource(ctx context.Context, q *db.Queries, accountID uuid.UUID, name, domain string) (db.Scope, error) {
-	source, err := q.CreateScopeWithDomain(ctx, db.CreateScopeWithDomainParams{
-		AccountID: accountID, Dialect: ScopeDialect, ExternalID: uuid.NewString(),
+	return q.CreateScopeWithWebhook(ctx, db.CreateScopeWithWebhookParams{
+		ID: uuid.New(), AccountID: accountID, Dialect: ScopeDialect, ExternalID: uuid.NewString(),
 		Name: name, Domain: strings.ToLower(strings.TrimSpace(domain)),
+		WebhookDialect: dialectArkynWebhook, WebhookExternalID: uuid.NewString(), WebhookStatus: kit.StatusInactive,
 	})
-	if err != nil {
-		return db.Scope{}, err
-	}
-	_, err = q.CreateSubscription(ctx, db.CreateSubscriptionParams{
-		AccountID: accountID, ScopeID: source.ID, Dialect: dialectArkynWebhook, ExternalID: uuid.NewString(),
-		Events: []string{}, Filters: db.JSON(`[]`), Status: kit.StatusInactive,
-		Headers: db.JSON(`{}`), Properties: db.JSON(`{}`),
-	})
-	return source, err
 }
 
 // ArkynListTrafficSources returns one page of the caller's traffic sources.
@@ -134,19 +123,22 @@ func (a Arkyn) ArkynListTrafficSources(ctx context.Context, req gen.ArkynListTra
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
-	total, err := a.Q.CountScopes(ctx, db.CountScopesParams{AccountID: account.ID, Dialect: ScopeDialect})
-	if err != nil {
-		return nil, err
-	}
 	rows, err := a.Q.ListScopesPage(ctx, db.ListScopesPageParams{
-		AccountID: account.ID, Dialect: ScopeDialect, Limit: int32(limit), Offset: kit.PageOffset(page, limit, total),
+		AccountID: account.ID, Dialect: ScopeDialect, Limit: int32(limit), Offset: kit.PageOffset(page, limit, math.MaxInt32),
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Every row carries the count; a page past the end has no row to carry it.
+	var total int64
+	if len(rows) > 0 {
+		total = rows[0].Total
+	} else if total, err = a.Q.CountScopes(ctx, db.CountScopesParams{AccountID: account.ID, Dialect: ScopeDialect}); err != nil {
+		return nil, err
+	}
 	list := gen.ArkynTrafficSourceList{Data: make([]gen.ArkynTrafficSource, len(rows))}
 	for i, r := range rows {
-		list.Data[i] = toArkynTrafficSource(r)
+		list.Data[i] = toArkynTrafficSource(r.Scope)
 	}
 	list.Date = list.Data
 	list.Meta.Total, list.Meta.Page, list.Meta.Limit = int(total), page, limit
@@ -155,7 +147,7 @@ func (a Arkyn) ArkynListTrafficSources(ctx context.Context, req gen.ArkynListTra
 
 // ArkynGetWebhook returns the webhook of a traffic source the caller owns.
 func (a Arkyn) ArkynGetWebhook(ctx context.Context, req gen.ArkynGetWebhookRequestObject) (gen.ArkynGetWebhookResponseObject, error) {
-	source, hook, err := a.webhook(ctx, a.Q, req.TrafficSourceId, false)
+	hook, err := a.webhook(ctx, req.TrafficSourceId)
 	var refused *arkynRefusal
 	switch {
 	case errors.As(err, &refused) && refused.forbidden:
@@ -165,33 +157,29 @@ func (a Arkyn) ArkynGetWebhook(ctx context.Context, req gen.ArkynGetWebhookReque
 	case err != nil:
 		return nil, err
 	}
-	return gen.ArkynGetWebhook200JSONResponse(toArkynWebhook(hook, source)), nil
+	return gen.ArkynGetWebhook200JSONResponse(toArkynWebhook(hook, req.TrafficSourceId)), nil
 }
 
 // ArkynUpdateWebhook sets or clears the Discord channel of a traffic source's webhook.
 func (a Arkyn) ArkynUpdateWebhook(ctx context.Context, req gen.ArkynUpdateWebhookRequestObject) (gen.ArkynUpdateWebhookResponseObject, error) {
-	var out gen.ArkynWebhook
-	err := a.InTx(ctx, func(q *db.Queries) error {
-		source, hook, err := a.webhook(ctx, q, req.TrafficSourceId, true)
+	var hook db.Subscription
+	var err error
+	if channel := req.Body.DiscordChannelId; !channel.IsSpecified() {
+		hook, err = a.webhook(ctx, req.TrafficSourceId)
+	} else {
+		account := kit.AccountFrom(ctx)
+		target := db.SetScopeWebhookTargetParams{
+			Status:       kit.StatusInactive,
+			ScopeDialect: ScopeDialect, ScopeExternalID: req.TrafficSourceId.String(), AccountID: account.ID,
+		}
+		if !channel.IsNull() {
+			target.Url, target.Status = discordURLPrefix+channel.MustGet(), kit.StatusActive
+		}
+		hook, err = a.Q.SetScopeWebhookTarget(ctx, target)
 		if err != nil {
-			return err
+			err = a.refusal(ctx, err, req.TrafficSourceId)
 		}
-		if req.Body.DiscordChannelId.IsSpecified() {
-			hook, err = q.UpdateSubscription(ctx, kit.UpdateParams(hook, func(p *db.UpdateSubscriptionParams) {
-				if req.Body.DiscordChannelId.IsNull() {
-					p.Url, p.Status = "", kit.StatusInactive
-				} else {
-					p.Url, p.Status = discordURLPrefix+req.Body.DiscordChannelId.MustGet(), kit.StatusActive
-				}
-				p.StatusReason, p.LastError = "", ""
-			}))
-			if err != nil {
-				return err
-			}
-		}
-		out = toArkynWebhook(hook, source)
-		return nil
-	})
+	}
 	var refused *arkynRefusal
 	switch {
 	case errors.As(err, &refused) && refused.forbidden:
@@ -201,7 +189,7 @@ func (a Arkyn) ArkynUpdateWebhook(ctx context.Context, req gen.ArkynUpdateWebhoo
 	case err != nil:
 		return nil, err
 	}
-	return gen.ArkynUpdateWebhook200JSONResponse(out), nil
+	return gen.ArkynUpdateWebhook200JSONResponse(toArkynWebhook(hook, req.TrafficSourceId)), nil
 }
 
 // arkynRefusal is a 403 or 404 in Arkyn's words.
@@ -212,32 +200,37 @@ type arkynRefusal struct {
 
 func (e *arkynRefusal) Error() string { return e.body.Message }
 
-// webhook finds a traffic source and its webhook. Arkyn tells "not yours" (403) from "does not
-// exist" (404), so the lookup is not scoped to the caller's account.
-func (a Arkyn) webhook(ctx context.Context, q *db.Queries, trafficSourceID uuid.UUID, forUpdate bool) (db.Scope, db.Subscription, error) {
-	source, err := q.GetScopeAnyAccount(ctx, db.GetScopeAnyAccountParams{Dialect: ScopeDialect, ExternalID: trafficSourceID.String()})
-	if errors.Is(kit.NotFound(err, "traffic source"), kit.ErrNotFound) {
-		return db.Scope{}, db.Subscription{}, &arkynRefusal{body: arkynError(gen.ArkynErrorNameNotFound, arkynTrafficSourceAbsent)}
-	} else if err != nil {
-		return db.Scope{}, db.Subscription{}, err
+// webhook finds the webhook of a traffic source the caller owns, in one statement.
+func (a Arkyn) webhook(ctx context.Context, trafficSourceID uuid.UUID) (db.Subscription, error) {
+	rows, err := a.Q.ListScopedSubscriptions(ctx, db.ListScopedSubscriptionsParams{
+		ScopeDialect: ScopeDialect, ScopeExternalID: trafficSourceID.String(), AccountID: kit.AccountFrom(ctx).ID,
+	})
+	if err == nil && len(rows) == 0 {
+		err = sql.ErrNoRows
 	}
-	if source.AccountID != kit.AccountFrom(ctx).ID {
-		return db.Scope{}, db.Subscription{}, &arkynRefusal{forbidden: true, body: arkynError(gen.ArkynErrorNameForbidden, arkynNotOwner)}
-	}
-	rows, err := q.ListScopeSubscriptions(ctx, source.ID)
 	if err != nil {
-		return db.Scope{}, db.Subscription{}, err
+		return db.Subscription{}, a.refusal(ctx, err, trafficSourceID)
 	}
-	if len(rows) == 0 {
-		return db.Scope{}, db.Subscription{}, &arkynRefusal{body: arkynError(gen.ArkynErrorNameNotFound, arkynWebhookAbsent)}
+	return rows[0], nil
+}
+
+// refusal explains a statement that found no webhook of the caller's: Arkyn tells "not yours"
+// (403) from "does not exist" (404), so this look-up is not scoped to the caller's account. It
+// costs a query only on that path.
+func (a Arkyn) refusal(ctx context.Context, err error, trafficSourceID uuid.UUID) error {
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
 	}
-	hook := rows[0]
-	if forUpdate {
-		if hook, err = q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: source.ID, Dialect: dialectArkynWebhook, ExternalID: hook.ExternalID}); err != nil {
-			return db.Scope{}, db.Subscription{}, fmt.Errorf("lock webhook: %w", err)
-		}
+	source, err := a.Q.GetScopeAnyAccount(ctx, db.GetScopeAnyAccountParams{Dialect: ScopeDialect, ExternalID: trafficSourceID.String()})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &arkynRefusal{body: arkynError(gen.ArkynErrorNameNotFound, arkynTrafficSourceAbsent)}
+	case err != nil:
+		return fmt.Errorf("traffic source: %w", err)
+	case source.AccountID != kit.AccountFrom(ctx).ID:
+		return &arkynRefusal{forbidden: true, body: arkynError(gen.ArkynErrorNameForbidden, arkynNotOwner)}
 	}
-	return source, hook, nil
+	return &arkynRefusal{body: arkynError(gen.ArkynErrorNameNotFound, arkynWebhookAbsent)}
 }
 
 func toArkynTrafficSource(s db.Scope) gen.ArkynTrafficSource {
@@ -247,13 +240,13 @@ func toArkynTrafficSource(s db.Scope) gen.ArkynTrafficSource {
 	}
 }
 
-func toArkynWebhook(s db.Subscription, source db.Scope) gen.ArkynWebhook {
+func toArkynWebhook(s db.Subscription, trafficSourceID uuid.UUID) gen.ArkynWebhook {
 	channel := nullable.NewNullNullable[string]()
 	if id, ok := strings.CutPrefix(s.Url, discordURLPrefix); ok {
 		channel = nullable.NewNullableWithValue(id)
 	}
 	return gen.ArkynWebhook{
-		Id: s.ExternalID, DiscordChannelId: channel, TrafficSourceId: uuid.MustParse(source.ExternalID),
+		Id: s.ExternalID, DiscordChannelId: channel, TrafficSourceId: trafficSourceID,
 		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
 	}
 }

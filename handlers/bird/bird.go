@@ -55,34 +55,40 @@ func birdOutcome(err error) (missing *gen.ErrorDetailed, invalid *gen.ErrorValid
 
 // BirdCreateWebhookSubscription answers 201 with the new subscription.
 func (b Bird) BirdCreateWebhookSubscription(ctx context.Context, req gen.BirdCreateWebhookSubscriptionRequestObject) (gen.BirdCreateWebhookSubscriptionResponseObject, error) {
+	out, err := b.create(ctx, req)
+	if nf, inv, err := birdOutcome(err); nf != nil {
+		return gen.BirdCreateWebhookSubscription404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
+	} else if inv != nil {
+		return gen.BirdCreateWebhookSubscription422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return gen.BirdCreateWebhookSubscription201JSONResponse(out), nil
+}
+
+func (b Bird) create(ctx context.Context, req gen.BirdCreateWebhookSubscriptionRequestObject) (gen.WebhookSubscription, error) {
+	body := req.Body
+	event, filters, err := b.checkNew(body)
+	if err != nil {
+		// An unknown or foreign workspace outranks what is wrong with the body.
+		if _, werr := b.workspace(ctx, b.Q, req.WorkspaceId); werr != nil {
+			return gen.WebhookSubscription{}, werr
+		}
+		return gen.WebhookSubscription{}, err
+	}
 	var out gen.WebhookSubscription
-	err := b.InTx(ctx, func(q *db.Queries) error {
-		workspace, err := b.workspace(ctx, q, req.WorkspaceId)
+	// The cap on subscriptions sharing an event and filters spans rows: it is counted under the
+	// workspace's lock, held until the insert commits.
+	err = b.InTx(ctx, func(q *db.Queries) error {
+		workspace, err := q.LockAccountScope(ctx, db.LockAccountScopeParams{Dialect: ScopeDialect, ExternalID: req.WorkspaceId.String(), AccountID: kit.AccountFrom(ctx).ID})
 		if err != nil {
-			return err
+			return missingWorkspace(err, req.WorkspaceId)
 		}
-		body := req.Body
-		if !b.Targets.Allows(body.Url) {
-			return &birdInvalid{[]kit.FieldError{{Path: "url", Message: kit.TargetRefusal}}}
-		}
-		event, ok := lookupBirdEvent(body.Service, body.Event)
-		if !ok {
-			return &birdInvalid{[]kit.FieldError{{Path: "event", Message: fmt.Sprintf("%q is not an event of service %q; GET /workspaces/{workspaceId}/available-webhooks lists them", body.Event, body.Service)}}}
-		}
-		var requested []gen.WebhookEventFilter
-		if body.EventFilters != nil {
-			requested = *body.EventFilters
-		}
-		filters, err := b.checkFilters(ctx, q, workspace.ID, uuid.Nil, string(body.Service), event, requested)
-		if err != nil {
-			return err
-		}
-		id := uuid.New()
-		row, err := q.CreateSubscription(ctx, db.CreateSubscriptionParams{
+		row, err := q.CreateCappedSubscription(ctx, db.CreateCappedSubscriptionParams{
 			AccountID:  workspace.AccountID,
 			ScopeID:    workspace.ID,
 			Dialect:    dialectBirdSubscription,
-			ExternalID: id.String(),
+			ExternalID: uuid.NewString(),
 			Url:        body.Url,
 			Events:     []string{event.event},
 			Filters:    filters,
@@ -92,21 +98,35 @@ func (b Bird) BirdCreateWebhookSubscription(ctx context.Context, req gen.BirdCre
 			Properties: db.JSON(`{}`),
 			Service:    string(body.Service),
 			Template:   kit.Deref(body.Template),
+			MaxSame:    birdMaxSameFilters,
 		})
-		if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return crowded()
+		} else if err != nil {
 			return err
 		}
 		out, err = toBirdSubscription(row, workspace)
 		return err
 	})
-	if nf, inv, err := birdOutcome(err); nf != nil {
-		return gen.BirdCreateWebhookSubscription404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
-	} else if inv != nil {
-		return gen.BirdCreateWebhookSubscription422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
-	} else if err != nil {
-		return nil, err
+	return out, err
+}
+
+// checkNew applies the rules of a new subscription that the schema cannot express, and returns
+// its event and its filters in stored form.
+func (b Bird) checkNew(body *gen.BirdCreateWebhookSubscriptionJSONRequestBody) (birdEvent, db.JSON, error) {
+	if !b.Targets.Allows(body.Url) {
+		return birdEvent{}, nil, &birdInvalid{[]kit.FieldError{{Path: "url", Message: kit.TargetRefusal}}}
 	}
-	return gen.BirdCreateWebhookSubscription201JSONResponse(out), nil
+	event, ok := lookupBirdEvent(body.Service, body.Event)
+	if !ok {
+		return birdEvent{}, nil, &birdInvalid{[]kit.FieldError{{Path: "event", Message: fmt.Sprintf("%q is not an event of service %q; GET /workspaces/{workspaceId}/available-webhooks lists them", body.Event, body.Service)}}}
+	}
+	var requested []gen.WebhookEventFilter
+	if body.EventFilters != nil {
+		requested = *body.EventFilters
+	}
+	filters, err := storedFilters(event, requested)
+	return event, filters, err
 }
 
 // BirdListWebhookSubscriptions pages through a workspace's subscriptions in creation order.
@@ -125,31 +145,42 @@ func (b Bird) BirdListWebhookSubscriptions(ctx context.Context, req gen.BirdList
 }
 
 func (b Bird) list(ctx context.Context, req gen.BirdListWebhookSubscriptionsRequestObject) (gen.WebhookSubscriptionList, error) {
-	workspace, err := b.workspace(ctx, b.Q, req.WorkspaceId)
-	if err != nil {
-		return gen.WebhookSubscriptionList{}, err
-	}
 	limit := birdDefaultPageSize
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
-	params := db.ListScopeSubscriptionsAfterParams{ScopeID: workspace.ID, MaxRows: int32(limit + 1)}
+	params := db.ListScopedSubscriptionsAfterParams{
+		ScopeDialect: ScopeDialect, ScopeExternalID: req.WorkspaceId.String(), AccountID: kit.AccountFrom(ctx).ID,
+		MaxRows: sql.NullInt32{Int32: int32(limit + 1), Valid: true},
+	}
 	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
 		after, err := kit.DecodePageToken(*req.Params.PageToken)
 		if err != nil {
+			// An unknown or foreign workspace outranks a bad token.
+			if _, werr := b.workspace(ctx, b.Q, req.WorkspaceId); werr != nil {
+				return gen.WebhookSubscriptionList{}, werr
+			}
 			return gen.WebhookSubscriptionList{}, &birdInvalid{[]kit.FieldError{{Path: "pageToken", Message: "is not a page token issued by this API"}}}
 		}
 		params.AfterCreatedAt = sql.NullTime{Time: after.CreatedAt, Valid: true}
 		params.AfterID = uuid.NullUUID{UUID: after.ID, Valid: true}
 	}
-	rows, err := b.Q.ListScopeSubscriptionsAfter(ctx, params)
+	rows, err := b.Q.ListScopedSubscriptionsAfter(ctx, params)
 	if err != nil {
 		return gen.WebhookSubscriptionList{}, err
 	}
+	if len(rows) == 0 {
+		// An empty page, or none of the caller's workspaces.
+		if _, err := b.workspace(ctx, b.Q, req.WorkspaceId); err != nil {
+			return gen.WebhookSubscriptionList{}, err
+		}
+	}
 	list := gen.WebhookSubscriptionList{Results: make([]gen.WebhookSubscription, 0, min(len(rows), limit))}
-	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.Subscription) kit.PageCursor { return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID} })
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.ListScopedSubscriptionsAfterRow) kit.PageCursor {
+		return kit.PageCursor{CreatedAt: r.Subscription.CreatedAt, ID: r.Subscription.ID}
+	})
 	for _, r := range rows {
-		s, err := toBirdSubscription(r, workspace)
+		s, err := toBirdSubscription(r.Subscription, r.Scope)
 		if err != nil {
 			return gen.WebhookSubscriptionList{}, err
 		}
@@ -170,96 +201,19 @@ func (b Bird) BirdGetWebhookSubscription(ctx context.Context, req gen.BirdGetWeb
 }
 
 func (b Bird) get(ctx context.Context, workspaceID, subscriptionID uuid.UUID) (gen.WebhookSubscription, error) {
-	workspace, err := b.workspace(ctx, b.Q, workspaceID)
+	row, err := b.Q.GetScopedSubscriptionWithScope(ctx, scoped(ctx, workspaceID, subscriptionID))
 	if err != nil {
-		return gen.WebhookSubscription{}, err
+		return gen.WebhookSubscription{}, b.missing(ctx, b.Q, err, workspaceID, subscriptionID)
 	}
-	row, err := b.Q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: subscriptionID.String()})
-	if err != nil {
-		return gen.WebhookSubscription{}, missingSubscription(err, subscriptionID)
-	}
-	return toBirdSubscription(row, workspace)
-}
-
-// BirdUpdateWebhookSubscription changes the members that are present; eventFilters null
-// removes every filter and an array replaces them.
-func (b Bird) BirdUpdateWebhookSubscription(ctx context.Context, req gen.BirdUpdateWebhookSubscriptionRequestObject) (gen.BirdUpdateWebhookSubscriptionResponseObject, error) {
-	var out gen.WebhookSubscription
-	err := b.InTx(ctx, func(q *db.Queries) error {
-		workspace, err := b.workspace(ctx, q, req.WorkspaceId)
-		if err != nil {
-			return err
-		}
-		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
-		if err != nil {
-			return missingSubscription(err, req.WebhookSubscriptionId)
-		}
-		body := req.Body
-		if body == nil || (body.Template == nil && body.Url == nil && body.SigningKey == nil && body.Status == nil && !body.EventFilters.IsSpecified()) {
-			return &birdInvalid{[]kit.FieldError{{Message: "must have at least one property"}}}
-		}
-		if body.Url != nil && !b.Targets.Allows(*body.Url) {
-			return &birdInvalid{[]kit.FieldError{{Path: "url", Message: kit.TargetRefusal}}}
-		}
-		filters := row.Filters
-		if body.EventFilters.IsSpecified() {
-			var requested []gen.WebhookEventFilter
-			if !body.EventFilters.IsNull() {
-				requested = body.EventFilters.MustGet()
-			}
-			event, ok := lookupBirdEvent(gen.WebhookService(row.Service), firstOf(row.Events))
-			if !ok {
-				return fmt.Errorf("subscription %s has event %q outside the catalog", row.ID, firstOf(row.Events))
-			}
-			if filters, err = b.checkFilters(ctx, q, workspace.ID, row.ID, row.Service, event, requested); err != nil {
-				return err
-			}
-		}
-		updated, err := q.UpdateSubscription(ctx, kit.UpdateParams(row, func(p *db.UpdateSubscriptionParams) {
-			p.Filters = filters
-			if body.Url != nil {
-				p.Url = *body.Url
-			}
-			if body.Template != nil {
-				p.Template = *body.Template
-			}
-			if body.SigningKey != nil {
-				p.Secret = *body.SigningKey
-			}
-			if body.Status != nil {
-				p.Status = string(*body.Status)
-				p.StatusReason = ""
-			}
-		}))
-		if err != nil {
-			return err
-		}
-		out, err = toBirdSubscription(updated, workspace)
-		return err
-	})
-	if nf, inv, err := birdOutcome(err); nf != nil {
-		return gen.BirdUpdateWebhookSubscription404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
-	} else if inv != nil {
-		return gen.BirdUpdateWebhookSubscription422JSONResponse{ErrorResponseInvalidRequestJSONResponse: gen.ErrorResponseInvalidRequestJSONResponse(*inv)}, nil
-	} else if err != nil {
-		return nil, err
-	}
-	return gen.BirdUpdateWebhookSubscription200JSONResponse(out), nil
+	return toBirdSubscription(row.Subscription, row.Scope)
 }
 
 // BirdDeleteWebhookSubscription removes a subscription.
 func (b Bird) BirdDeleteWebhookSubscription(ctx context.Context, req gen.BirdDeleteWebhookSubscriptionRequestObject) (gen.BirdDeleteWebhookSubscriptionResponseObject, error) {
-	err := func() error {
-		workspace, err := b.workspace(ctx, b.Q, req.WorkspaceId)
-		if err != nil {
-			return err
-		}
-		n, err := b.Q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
-		if err == nil && n == 0 {
-			err = sql.ErrNoRows
-		}
-		return missingSubscription(err, req.WebhookSubscriptionId)
-	}()
+	n, err := b.Q.DeleteScopedSubscription(ctx, db.DeleteScopedSubscriptionParams(scoped(ctx, req.WorkspaceId, req.WebhookSubscriptionId)))
+	if err == nil && n == 0 {
+		err = b.missing(ctx, b.Q, sql.ErrNoRows, req.WorkspaceId, req.WebhookSubscriptionId)
+	}
 	if nf, _, err := birdOutcome(err); nf != nil {
 		return gen.BirdDeleteWebhookSubscription404JSONResponse{ErrorResponseNotFoundJSONResponse: gen.ErrorResponseNotFoundJSONResponse(*nf)}, nil
 	} else if err != nil {
@@ -289,20 +243,38 @@ func (b Bird) BirdListAvailableWebhooks(ctx context.Context, req gen.BirdListAva
 	return gen.BirdListAvailableWebhooks200JSONResponse{Results: results}, nil
 }
 
+// scoped names a subscription of the caller's workspace.
+func scoped(ctx context.Context, workspaceID, subscriptionID uuid.UUID) db.GetScopedSubscriptionWithScopeParams {
+	return db.GetScopedSubscriptionWithScopeParams{
+		ScopeDialect: ScopeDialect, ScopeExternalID: workspaceID.String(), AccountID: kit.AccountFrom(ctx).ID,
+		Dialect: dialectBirdSubscription, ExternalID: subscriptionID.String(),
+	}
+}
+
 // workspace finds the caller's workspace; another account's workspace is reported as missing.
 func (b Bird) workspace(ctx context.Context, q *db.Queries, id uuid.UUID) (db.Scope, error) {
 	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: ScopeDialect, ExternalID: id.String(), AccountID: kit.AccountFrom(ctx).ID})
-	if err := kit.NotFound(err, "workspace"); errors.Is(err, kit.ErrNotFound) {
-		return db.Scope{}, &birdMissing{birdNotFound("workspace not found", map[string]any{"workspaceId": id.String()})}
-	} else if err != nil {
-		return db.Scope{}, err
+	if err != nil {
+		return db.Scope{}, missingWorkspace(err, id)
 	}
 	return scope, nil
 }
 
-func missingSubscription(err error, id uuid.UUID) error {
-	if err := kit.NotFound(err, "webhook subscription"); !errors.Is(err, kit.ErrNotFound) {
+// missing explains a statement that found no subscription: the workspace is not the caller's,
+// or it has no such subscription. It costs a query only on that path.
+func (b Bird) missing(ctx context.Context, q *db.Queries, err error, workspaceID, subscriptionID uuid.UUID) error {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	return &birdMissing{birdNotFound("webhook subscription not found", map[string]any{"webhookSubscriptionId": id.String()})}
+	if _, err := b.workspace(ctx, q, workspaceID); err != nil {
+		return err
+	}
+	return &birdMissing{birdNotFound("webhook subscription not found", map[string]any{"webhookSubscriptionId": subscriptionID.String()})}
+}
+
+func missingWorkspace(err error, id uuid.UUID) error {
+	if err := kit.NotFound(err, "workspace"); !errors.Is(err, kit.ErrNotFound) {
+		return err
+	}
+	return &birdMissing{birdNotFound("workspace not found", map[string]any{"workspaceId": id.String()})}
 }

@@ -28,33 +28,45 @@ func (b Bird) BirdListWebhookSubscriptionLogs(ctx context.Context, req gen.BirdL
 }
 
 func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsRequestObject) (gen.WebhookSubscriptionLogList, error) {
-	workspace, err := b.workspace(ctx, b.Q, req.WorkspaceId)
-	if err != nil {
-		return gen.WebhookSubscriptionLogList{}, err
-	}
-	sub, err := b.Q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: workspace.ID, Dialect: dialectBirdSubscription, ExternalID: req.WebhookSubscriptionId.String()})
-	if err != nil {
-		return gen.WebhookSubscriptionLogList{}, missingSubscription(err, req.WebhookSubscriptionId)
+	where := scoped(ctx, req.WorkspaceId, req.WebhookSubscriptionId)
+	// exists says why there is nothing to list: a missing workspace or subscription.
+	exists := func() error {
+		if _, err := b.Q.GetScopedSubscription(ctx, db.GetScopedSubscriptionParams(where)); err != nil {
+			return b.missing(ctx, b.Q, err, req.WorkspaceId, req.WebhookSubscriptionId)
+		}
+		return nil
 	}
 	limit := birdDefaultPageSize
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
-	params := db.ListSubscriptionDeliveriesParams{SubscriptionID: sub.ID, Since: time.Now().Add(-birdLogRetention), MaxRows: int32(limit + 1)}
+	params := db.ListScopedSubscriptionDeliveriesParams{
+		ScopeDialect: where.ScopeDialect, ScopeExternalID: where.ScopeExternalID, AccountID: where.AccountID,
+		Dialect: where.Dialect, ExternalID: where.ExternalID,
+		Since: time.Now().Add(-birdLogRetention), MaxRows: int32(limit + 1),
+	}
 	if s := req.Params.ExecutionStatus; s != nil {
 		params.Status = sql.NullString{String: map[gen.WebhookExecutionStatus]string{"success": "succeeded", "failure": "failed", "pending": "pending"}[*s], Valid: true}
 	}
 	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
 		c, err := kit.DecodePageToken(*req.Params.PageToken)
 		if err != nil {
+			if err := exists(); err != nil {
+				return gen.WebhookSubscriptionLogList{}, err
+			}
 			return gen.WebhookSubscriptionLogList{}, &birdInvalid{[]kit.FieldError{{Path: "pageToken", Message: "is not a page token issued by this API"}}}
 		}
 		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
 		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
 	}
-	rows, err := b.Q.ListSubscriptionDeliveries(ctx, params)
+	rows, err := b.Q.ListScopedSubscriptionDeliveries(ctx, params)
 	if err != nil {
 		return gen.WebhookSubscriptionLogList{}, err
+	}
+	if len(rows) == 0 {
+		if err := exists(); err != nil {
+			return gen.WebhookSubscriptionLogList{}, err
+		}
 	}
 	list := gen.WebhookSubscriptionLogList{Results: []gen.WebhookSubscriptionLog{}}
 	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.Delivery) kit.PageCursor { return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID} })

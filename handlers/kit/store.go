@@ -65,18 +65,6 @@ func EventNames[E ~string](events []E) []string {
 	return out
 }
 
-// UpdateParams starts from the stored row so that an update changes only what edit sets.
-func UpdateParams(row db.Subscription, edit func(*db.UpdateSubscriptionParams)) db.UpdateSubscriptionParams {
-	p := db.UpdateSubscriptionParams{
-		ID: row.ID, Name: row.Name, Url: row.Url, Events: row.Events, Filters: row.Filters,
-		Status: row.Status, StatusReason: row.StatusReason, Secret: row.Secret,
-		Headers: row.Headers, Properties: row.Properties, Template: row.Template,
-		LastError: row.LastError, ErrorsEmail: row.ErrorsEmail,
-	}
-	edit(&p)
-	return p
-}
-
 // NullString is SQL NULL for an absent member.
 func NullString(s *string) sql.NullString {
 	if s == nil {

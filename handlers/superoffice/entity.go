@@ -27,14 +27,17 @@ func (s SuperOffice) scope(ctx context.Context, q *db.Queries) (db.Scope, error)
 
 // soFields is a webhook entity checked and converted to the core's columns.
 type soFields struct {
-	Name, Url, Secret, Status, Type, ErrorsEmail string
-	Events                                       []string
-	Headers, Properties                          db.JSON
+	Name, Url, Status, Type, ErrorsEmail string
+	Events                               []string
+	// Secret, Headers and Properties are nil where a replacing entity leaves them out: the
+	// stored ones stay.
+	Secret              *string
+	Headers, Properties db.JSON
 }
 
-// soEntity checks an entity; current, when given, supplies what a replacing entity may leave
-// out (Secret, Headers, Properties).
-func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
+// soEntity checks an entity. A replacing entity may leave out Secret, Headers and Properties,
+// which a new one has empty.
+func soEntity(e *gen.Webhook, replacing bool) (soFields, error) {
 	if e == nil {
 		return soFields{}, &soInvalid{"Entity to save is not in request body"}
 	}
@@ -75,15 +78,10 @@ func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
 			return soFields{}, &soInvalid{"ErrorsEmail is not an email address"}
 		}
 	}
-	if secret, ok := nv(e.Secret); ok || current == nil {
-		f.Secret = secret
-	} else {
-		f.Secret = current.Secret
+	if secret, ok := nv(e.Secret); ok || !replacing {
+		f.Secret = &secret
 	}
 	headers, ok := nv(e.Headers)
-	if !ok && current != nil {
-		_ = json.Unmarshal(current.Headers, &headers)
-	}
 	for name, value := range headers {
 		if !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
 			return soFields{}, &soInvalid{fmt.Sprintf("Headers: %q is not a valid HTTP header", name)}
@@ -93,15 +91,15 @@ func soEntity(e *gen.Webhook, current *db.Subscription) (soFields, error) {
 		}
 	}
 	var err error
-	if f.Headers, err = json.Marshal(nonNilMap(headers)); err != nil {
-		return soFields{}, err
+	if ok || !replacing {
+		if f.Headers, err = json.Marshal(nonNilMap(headers)); err != nil {
+			return soFields{}, err
+		}
 	}
-	properties, ok := nv(e.Properties)
-	if !ok && current != nil {
-		_ = json.Unmarshal(current.Properties, &properties)
-	}
-	if f.Properties, err = json.Marshal(nonNilMap(properties)); err != nil {
-		return soFields{}, err
+	if properties, ok := nv(e.Properties); ok || !replacing {
+		if f.Properties, err = json.Marshal(nonNilMap(properties)); err != nil {
+			return soFields{}, err
+		}
 	}
 	return f, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -77,7 +76,7 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 		}
 		return &next, nil
 	}
-	out, err := s.save(ctx, req.Id, unmodifiedSince, apply)
+	out, err := s.patch(ctx, req.Id, unmodifiedSince, apply)
 	var inv *soInvalid
 	switch {
 	case errors.As(err, &inv):
@@ -94,44 +93,69 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 	return gen.SuperOfficePatchWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
 }
 
-// save locks a webhook, computes its next state from the current one and stores it.
-func (s SuperOffice) save(ctx context.Context, id int32, unmodifiedSince *time.Time, next func(gen.Webhook) (*gen.Webhook, error)) (gen.WebhookWithLinks, error) {
-	var out gen.WebhookWithLinks
-	err := s.InTx(ctx, func(q *db.Queries) error {
-		scope, err := s.scope(ctx, q)
-		if err != nil {
-			return err
+// replace stores entity in place of a webhook, in one statement.
+func (s SuperOffice) replace(ctx context.Context, id int32, entity *gen.Webhook) (gen.WebhookWithLinks, error) {
+	where := webhookOf(ctx, id)
+	fields, err := s.checkReplacing(entity)
+	if err != nil {
+		// A missing webhook outranks what is wrong with the entity.
+		if _, gerr := s.Q.GetScopedSubscription(ctx, db.GetScopedSubscriptionParams(where)); gerr != nil {
+			return gen.WebhookWithLinks{}, kit.NotFound(gerr, "webhook")
 		}
-		row, err := q.GetSubscriptionForUpdate(ctx, db.GetSubscriptionForUpdateParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+		return gen.WebhookWithLinks{}, err
+	}
+	row, err := s.Q.ReplaceSuperOfficeWebhook(ctx, replaceParams(where, fields))
+	if err != nil {
+		return gen.WebhookWithLinks{}, kit.NotFound(err, "webhook")
+	}
+	return toSuperOfficeWebhook(ctx, row.Subscription, row.Scope), nil
+}
+
+// patch computes a webhook's next state from its current one and stores it.
+func (s SuperOffice) patch(ctx context.Context, id int32, unmodifiedSince *time.Time, next func(gen.Webhook) (*gen.Webhook, error)) (gen.WebhookWithLinks, error) {
+	where := webhookOf(ctx, id)
+	var out gen.WebhookWithLinks
+	// The patch applies to the stored document, so the row stays locked from read to write.
+	err := s.InTx(ctx, func(q *db.Queries) error {
+		current, err := q.GetScopedSubscriptionForUpdate(ctx, db.GetScopedSubscriptionForUpdateParams(where))
 		if err != nil {
 			return kit.NotFound(err, "webhook")
 		}
-		if unmodifiedSince != nil && row.UpdatedAt.Truncate(time.Second).After(*unmodifiedSince) {
+		if unmodifiedSince != nil && current.Subscription.UpdatedAt.Truncate(time.Second).After(*unmodifiedSince) {
 			return errModifiedSince
 		}
-		entity, err := next(toSuperOfficeEntity(row))
+		entity, err := next(toSuperOfficeEntity(current.Subscription))
 		if err != nil {
 			return err
 		}
-		fields, err := soEntity(entity, &row)
+		fields, err := s.checkReplacing(entity)
 		if err != nil {
 			return err
 		}
-		if !s.Targets.Allows(fields.Url) {
-			return &soInvalid{"TargetUrl " + kit.TargetRefusal}
-		}
-		row, err = q.UpdateSubscription(ctx, kit.UpdateParams(row, func(p *db.UpdateSubscriptionParams) {
-			p.Name, p.Url, p.Events, p.Secret = fields.Name, fields.Url, fields.Events, fields.Secret
-			p.Headers, p.Properties, p.ErrorsEmail = fields.Headers, fields.Properties, fields.ErrorsEmail
-			if p.Status != fields.Status {
-				p.Status, p.StatusReason = fields.Status, ""
-			}
-		}))
+		row, err := q.ReplaceSuperOfficeWebhook(ctx, replaceParams(where, fields))
 		if err != nil {
 			return err
 		}
-		out = toSuperOfficeWebhook(ctx, row, scope)
+		out = toSuperOfficeWebhook(ctx, row.Subscription, row.Scope)
 		return nil
 	})
 	return out, err
+}
+
+// checkReplacing checks an entity that replaces a webhook.
+func (s SuperOffice) checkReplacing(entity *gen.Webhook) (soFields, error) {
+	fields, err := soEntity(entity, true)
+	if err == nil && !s.Targets.Allows(fields.Url) {
+		err = &soInvalid{"TargetUrl " + kit.TargetRefusal}
+	}
+	return fields, err
+}
+
+func replaceParams(where db.GetScopedSubscriptionWithScopeParams, f soFields) db.ReplaceSuperOfficeWebhookParams {
+	return db.ReplaceSuperOfficeWebhookParams{
+		Name: f.Name, Url: f.Url, Events: f.Events, Secret: kit.NullString(f.Secret), Headers: f.Headers,
+		Properties: f.Properties, ErrorsEmail: f.ErrorsEmail, Status: f.Status,
+		ScopeDialect: where.ScopeDialect, ScopeExternalID: where.ScopeExternalID, AccountID: where.AccountID,
+		Dialect: where.Dialect, ExternalID: where.ExternalID,
+	}
 }

@@ -78,22 +78,21 @@ type soFilter struct {
 
 // list returns the installation's webhooks that pass f, in the database's order.
 func (s SuperOffice) list(ctx context.Context, f soFilter) (gen.WebhookWithLinksList, error) {
-	scope, err := s.scope(ctx, s.Q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.Q.ListScopeSubscriptions(ctx, scope.ID)
+	account := kit.AccountFrom(ctx)
+	rows, err := s.Q.ListScopedSubscriptionsAfter(ctx, db.ListScopedSubscriptionsAfterParams{
+		ScopeDialect: scopeSuperOffice, ScopeExternalID: account.ID.String(), AccountID: account.ID,
+	})
 	if err != nil {
 		return nil, err
 	}
 	list := gen.WebhookWithLinksList{}
-	for _, r := range rows {
-		switch {
+	for _, row := range rows {
+		switch r := row.Subscription; {
 		case f.name != "" && !strings.Contains(strings.ToLower(r.Name), strings.ToLower(f.name)):
 		case f.event != "" && !slices.Contains(r.Events, f.event):
 		case f.state != "" && f.state != gen.WebhookStateUnknown && soState(r.Status) != f.state:
 		default:
-			list = append(list, toSuperOfficeWebhook(ctx, r, scope))
+			list = append(list, toSuperOfficeWebhook(ctx, r, row.Scope))
 		}
 	}
 	return list, nil
@@ -143,42 +142,24 @@ func soBadRequest(inv *soInvalid) gen.SoBadRequestJSONResponse {
 
 // create checks an entity and stores it as a new webhook.
 func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.WebhookWithLinks, error) {
-	var out gen.WebhookWithLinks
-	err := s.InTx(ctx, func(q *db.Queries) error {
-		scope, err := s.scope(ctx, q)
-		if err != nil {
-			return err
-		}
-		fields, err := soEntity(entity, nil)
-		if err != nil {
-			return err
-		}
-		if !s.Targets.Allows(fields.Url) {
-			return &soInvalid{"TargetUrl " + kit.TargetRefusal}
-		}
-		id, err := q.NextSuperOfficeWebhookID(ctx)
-		if err != nil {
-			return err
-		}
-		row, err := q.CreateSubscription(ctx, db.CreateSubscriptionParams{
-			AccountID: scope.AccountID, ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook,
-			ExternalID: strconv.Itoa(int(id)), Name: fields.Name, Url: fields.Url, Events: fields.Events,
-			Filters: db.JSON(`[]`), Status: fields.Status, Secret: fields.Secret,
-			Headers: fields.Headers, Properties: fields.Properties, Service: fields.Type,
-		})
-		if err != nil {
-			return err
-		}
-		// errors_email has no place in the insert: one update keeps CreateSubscription shared.
-		if fields.ErrorsEmail != "" {
-			if row, err = q.UpdateSubscription(ctx, kit.UpdateParams(row, func(p *db.UpdateSubscriptionParams) { p.ErrorsEmail = fields.ErrorsEmail })); err != nil {
-				return err
-			}
-		}
-		out = toSuperOfficeWebhook(ctx, row, scope)
-		return nil
+	fields, err := soEntity(entity, false)
+	if err != nil {
+		return gen.WebhookWithLinks{}, err
+	}
+	if !s.Targets.Allows(fields.Url) {
+		return gen.WebhookWithLinks{}, &soInvalid{"TargetUrl " + kit.TargetRefusal}
+	}
+	account := kit.AccountFrom(ctx)
+	row, err := s.Q.CreateSuperOfficeWebhook(ctx, db.CreateSuperOfficeWebhookParams{
+		ScopeDialect: scopeSuperOffice, ScopeExternalID: account.ID.String(), AccountID: account.ID,
+		Dialect: dialectSuperOfficeWebhook, Name: fields.Name, Url: fields.Url, Events: fields.Events,
+		Status: fields.Status, Secret: kit.Deref(fields.Secret), Headers: fields.Headers, Properties: fields.Properties,
+		Service: fields.Type, ErrorsEmail: fields.ErrorsEmail,
 	})
-	return out, err
+	if err != nil {
+		return gen.WebhookWithLinks{}, fmt.Errorf("account %s: create webhook: %w", account.ID, err)
+	}
+	return toSuperOfficeWebhook(ctx, row.Subscription, db.Scope{Name: row.ScopeName, ParentID: row.ScopeParentID}), nil
 }
 
 // SuperOfficeGetWebhook returns one webhook.
@@ -192,22 +173,27 @@ func (s SuperOffice) SuperOfficeGetWebhook(ctx context.Context, req gen.SuperOff
 	return gen.SuperOfficeGetWebhook200JSONResponse(selectMembers(w, req.Params.Select)), nil
 }
 
-// find returns one of the installation's webhooks, or errNotFound.
+// find returns one of the installation's webhooks, or kit.ErrNotFound.
 func (s SuperOffice) find(ctx context.Context, id int32) (gen.WebhookWithLinks, db.Subscription, error) {
-	scope, err := s.scope(ctx, s.Q)
-	if err != nil {
-		return gen.WebhookWithLinks{}, db.Subscription{}, err
-	}
-	row, err := s.Q.GetSubscription(ctx, db.GetSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+	row, err := s.Q.GetScopedSubscriptionWithScope(ctx, webhookOf(ctx, id))
 	if err != nil {
 		return gen.WebhookWithLinks{}, db.Subscription{}, kit.NotFound(err, "webhook")
 	}
-	return toSuperOfficeWebhook(ctx, row, scope), row, nil
+	return toSuperOfficeWebhook(ctx, row.Subscription, row.Scope), row.Subscription, nil
+}
+
+// webhookOf names one of the webhooks of the caller's installation, the account's one scope.
+func webhookOf(ctx context.Context, id int32) db.GetScopedSubscriptionWithScopeParams {
+	account := kit.AccountFrom(ctx)
+	return db.GetScopedSubscriptionWithScopeParams{
+		ScopeDialect: scopeSuperOffice, ScopeExternalID: account.ID.String(), AccountID: account.ID,
+		Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id)),
+	}
 }
 
 // SuperOfficePutWebhook replaces a webhook with the entity in the body.
 func (s SuperOffice) SuperOfficePutWebhook(ctx context.Context, req gen.SuperOfficePutWebhookRequestObject) (gen.SuperOfficePutWebhookResponseObject, error) {
-	out, err := s.save(ctx, req.Id, nil, func(current gen.Webhook) (*gen.Webhook, error) { return req.Body, nil })
+	out, err := s.replace(ctx, req.Id, req.Body)
 	var inv *soInvalid
 	switch {
 	case errors.As(err, &inv):
@@ -231,13 +217,9 @@ func (s SuperOffice) SuperOfficeDeleteWebhook(ctx context.Context, req gen.Super
 	return gen.SuperOfficeDeleteWebhook204Response{}, nil
 }
 
-// remove deletes one of the installation's webhooks, or answers errNotFound.
+// remove deletes one of the installation's webhooks, or answers kit.ErrNotFound.
 func (s SuperOffice) remove(ctx context.Context, id int32) error {
-	scope, err := s.scope(ctx, s.Q)
-	if err != nil {
-		return err
-	}
-	n, err := s.Q.DeleteSubscription(ctx, db.DeleteSubscriptionParams{ScopeID: scope.ID, Dialect: dialectSuperOfficeWebhook, ExternalID: strconv.Itoa(int(id))})
+	n, err := s.Q.DeleteScopedSubscription(ctx, db.DeleteScopedSubscriptionParams(webhookOf(ctx, id)))
 	if err != nil {
 		return err
 	}
@@ -272,7 +254,7 @@ func (s SuperOffice) SuperOfficeTestWebhook(ctx context.Context, req gen.SuperOf
 
 // test checks an entity and calls its target with a test event.
 func (s SuperOffice) test(ctx context.Context, entity *gen.Webhook) (gen.WebhookResult, error) {
-	fields, err := soEntity(entity, nil)
+	fields, err := soEntity(entity, false)
 	if err != nil {
 		return gen.WebhookResult{}, err
 	}

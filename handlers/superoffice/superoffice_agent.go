@@ -30,7 +30,7 @@ func (s SuperOffice) SuperOfficeAgentSaveWebhook(ctx context.Context, req gen.Su
 	if id == 0 {
 		out, err = s.create(ctx, req.Body)
 	} else {
-		out, err = s.save(ctx, id, nil, func(gen.Webhook) (*gen.Webhook, error) { return req.Body, nil })
+		out, err = s.replace(ctx, id, req.Body)
 	}
 	var inv *soInvalid
 	switch {

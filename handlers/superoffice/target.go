@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/handlers/kit"
 	"github.com/webhookd/webhookd/internal/delivery"
 )
 
@@ -37,7 +38,7 @@ func newTargetTester(transport http.RoundTripper) *targetTester {
 // whether it answered 2xx.
 func (t *targetTester) test(ctx context.Context, f soFields, account db.Account) (bool, string) {
 	ev := db.Event{ID: uuid.New(), AccountID: account.ID, Type: "test", Data: db.JSON(`{"Entity": "webhook"}`), CreatedAt: time.Now()}
-	sub := db.Subscription{Name: f.Name, Url: f.Url, Secret: f.Secret, Headers: f.Headers, Properties: f.Properties}
+	sub := db.Subscription{Name: f.Name, Url: f.Url, Secret: kit.Deref(f.Secret), Headers: f.Headers, Properties: f.Properties}
 	header, body, err := delivery.SuperOfficeRequest(ev, sub, 0)
 	if err != nil {
 		return false, err.Error()
