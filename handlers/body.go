@@ -68,42 +68,34 @@ func isJSON(contentType string) bool {
 
 // checkJSON accepts exactly one JSON value, nested at most maxJSONDepth deep, whose strings
 // and member names hold no NUL (PostgreSQL's text and jsonb cannot store it). Encoding/json
-// would silently accept trailing data after the value and nest 10,000 levels deep.
+// would silently accept trailing data after the value and nest 10,000 levels deep. One pass
+// counts depth and finds escaped NULs without allocating; json.Valid judges the rest.
 func checkJSON(body []byte) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil // an absent body is the schema's business (required or not)
 	}
-	if !utf8.Valid(body) {
-		return errJSONMalformed
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return errJSONMalformed // io.EOF included: the value ended early
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			if t == '{' || t == '[' {
-				if depth++; depth > maxJSONDepth {
-					return errJSONTooDeep
-				}
-			} else {
-				depth--
-			}
-		case string:
-			if strings.IndexByte(t, 0) >= 0 {
+	depth, inString := 0, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case inString && c == '\\':
+			if i+5 < len(body) && string(body[i+1:i+6]) == "u0000" {
 				return errJSONNul
 			}
-		}
-		if depth == 0 {
-			break
+			i++ // the escaped character cannot end the string
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			if depth++; depth > maxJSONDepth {
+				return errJSONTooDeep
+			}
+		case c == '}' || c == ']':
+			depth--
 		}
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errJSONMalformed // data after the value
+	if !utf8.Valid(body) || !json.Valid(body) {
+		return errJSONMalformed
 	}
 	return nil
 }

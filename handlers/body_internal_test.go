@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/webhookd/webhookd/handlers/kit"
 )
@@ -56,7 +58,11 @@ func FuzzCheckJSON(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if checkJSON(body) != nil || len(bytes.TrimSpace(body)) == 0 {
+		err := checkJSON(body)
+		if want := checkJSONByTokens(body); (err == nil) != (want == nil) {
+			t.Fatalf("checkJSON(%q) = %v; reading token by token gives %v", body, err, want)
+		}
+		if err != nil || len(bytes.TrimSpace(body)) == 0 {
 			return
 		}
 		if !json.Valid(body) {
@@ -164,4 +170,47 @@ func TestEchoPath(t *testing.T) {
 			t.Errorf("echoPath(%q) = %q, want %q", template, got, want)
 		}
 	}
+}
+
+// checkJSONByTokens is the straightforward reading of checkJSON's contract, token by token,
+// kept to check the fast one against. It accepts exactly one JSON value, nested at most maxJSONDepth deep, whose strings
+// and member names hold no NUL (PostgreSQL's text and jsonb cannot store it). Encoding/json
+// would silently accept trailing data after the value and nest 10,000 levels deep.
+func checkJSONByTokens(body []byte) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil // an absent body is the schema's business (required or not)
+	}
+	if !utf8.Valid(body) {
+		return errJSONMalformed
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return errJSONMalformed // io.EOF included: the value ended early
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '{' || t == '[' {
+				if depth++; depth > maxJSONDepth {
+					return errJSONTooDeep
+				}
+			} else {
+				depth--
+			}
+		case string:
+			if strings.IndexByte(t, 0) >= 0 {
+				return errJSONNul
+			}
+		}
+		if depth == 0 {
+			break
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errJSONMalformed // data after the value
+	}
+	return nil
 }
