@@ -43,6 +43,9 @@ type Config struct {
 	// target although they are loopback or private.
 	AllowedExactTargets []netip.AddrPort
 	Operator
+	// checksOff leaves out everything validation does beyond routing and authentication; only
+	// a benchmark sets it (export_test.go), to measure what validation costs.
+	checksOff bool
 }
 
 // New assembles the API: request ids, logging, panic recovery, spec validation with
@@ -83,6 +86,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.checksOff = cfg.checksOff
 	op, err := cfg.Operator.build(spec, st, log)
 	if err != nil {
 		return nil, err
