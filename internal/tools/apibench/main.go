@@ -1,8 +1,9 @@
 // Command apibench measures the update API against the physical limit of its database, in one
-// run on one private PostgreSQL cluster: pgbench's prepared single-row UPDATE by primary key,
-// then Voucherify PUTs and GETs through the real webhookd binary driven by vegeta, all at the
-// same concurrency. It prints requests per second, latency percentiles and each ratio to
-// pgbench. The machine is shared and noisy: only the ratios compare between runs.
+// run on one private PostgreSQL cluster, all at the same concurrency: pgbench's prepared
+// single-row UPDATE by primary key; pgbench running the very statements Voucherify's PUT and
+// GET run; then those PUTs and GETs through the real webhookd binary, driven by vegeta. It
+// prints requests per second, latency percentiles and the ratios to pgbench. The machine is
+// shared and noisy: only the ratios compare between runs.
 package main
 
 import (
@@ -66,9 +67,19 @@ func run(binary string, connections int, duration time.Duration) error {
 		return err
 	}
 	defer service.stop()
-	targets, err := service.voucherifyTargets(ctx, 100)
+	fx, err := service.voucherifyFixture(ctx, 100)
 	if err != nil {
 		return err
+	}
+	targets := fx.targets
+	own := map[string]pgbenchResult{}
+	for _, method := range []string{http.MethodPut, http.MethodGet} {
+		r, err := pgbenchStatement(ctx, cluster.URL("bench"), method, fx, connections, duration)
+		if err != nil {
+			return fmt.Errorf("pgbench, the %s's statement: %w", method, err)
+		}
+		own[method] = r
+		fmt.Printf("%-34s %9.0f/s  latency avg %.2f ms  ratio to pgbench %.0f%%\n", "pgbench, the "+method+"'s own statement", r.rate, r.avgMs, 100*r.rate/limit.rate)
 	}
 	var put attackResult
 	for _, m := range []struct {
@@ -90,8 +101,8 @@ func run(binary string, connections int, duration time.Duration) error {
 		if m.method == http.MethodPut && m.rate == 0 {
 			put = r
 		}
-		fmt.Printf("%-34s %9.0f/s  p50 %.2f ms  p99 %.2f ms  success %.1f%%  ratio to pgbench %.0f%%\n",
-			m.name, r.Throughput, ms(r.Latencies.P50), ms(r.Latencies.P99), 100*r.Success, 100*r.Throughput/limit.rate)
+		fmt.Printf("%-34s %9.0f/s  p50 %.2f ms  p99 %.2f ms  success %.1f%%  ratio to pgbench %.0f%% (to its own statement %.0f%%)\n",
+			m.name, r.Throughput, ms(r.Latencies.P50), ms(r.Latencies.P99), 100*r.Success, 100*r.Throughput/limit.rate, 100*r.Throughput/own[m.method].rate)
 	}
 	return nil
 }
@@ -119,6 +130,11 @@ func pgbench(ctx context.Context, url string, connections int, duration time.Dur
 	if err != nil {
 		return pgbenchResult{}, fmt.Errorf("%v: %s", err, out)
 	}
+	return parsePgbench(out)
+}
+
+// parsePgbench reads the rate and average latency from pgbench's report.
+func parsePgbench(out []byte) (pgbenchResult, error) {
 	tps, lat := tpsLine.FindSubmatch(out), latencyLine.FindSubmatch(out)
 	if tps == nil || lat == nil {
 		return pgbenchResult{}, fmt.Errorf("unexpected output: %s", out)
@@ -171,31 +187,42 @@ func (s *service) stop() {
 	_ = s.cmd.Wait()
 }
 
-// voucherifyTargets creates an account and n webhooks, and returns vegeta targets (HTTP format)
-// that spread PUTs and GETs over them, as many clients of many webhooks would.
-func (s *service) voucherifyTargets(ctx context.Context, n int) (map[string]string, error) {
+// fixture is the account and webhooks the service is measured on.
+type fixture struct {
+	accountID, projectID string
+	hookIDs              []string
+	// targets are vegeta's, by method (HTTP format).
+	targets map[string]string
+}
+
+// voucherifyFixture creates an account and n webhooks, and vegeta targets that spread PUTs and
+// GETs over them, as many clients of many webhooks would.
+func (s *service) voucherifyFixture(ctx context.Context, n int) (fixture, error) {
 	var account struct {
+		Id         string
 		Voucherify struct{ ProjectId, ManagementId, ManagementToken string }
 	}
 	if err := s.call(ctx, http.MethodPost, "/admin/v1/accounts", http.Header{"Authorization": {"Bearer " + s.token}},
 		`{"name":"bench","features":{"managementApi":true}}`, &account); err != nil {
-		return nil, err
+		return fixture{}, err
 	}
 	v := account.Voucherify
 	auth := http.Header{"X-Management-Id": {v.ManagementId}, "X-Management-Token": {v.ManagementToken}}
 	path := "/management/v1/projects/" + v.ProjectId + "/webhooks"
+	fx := fixture{accountID: account.Id, projectID: v.ProjectId}
 	var put, get strings.Builder
-	body := `{"target_url":"https://example.com/hooks/b","events":["voucher.created","voucher.updated"]}`
 	for range n {
 		var hook struct{ Id string }
 		if err := s.call(ctx, http.MethodPost, path, auth, `{"target_url":"https://example.com/hooks/a","events":["voucher.created"]}`, &hook); err != nil {
-			return nil, err
+			return fixture{}, err
 		}
+		fx.hookIDs = append(fx.hookIDs, hook.Id)
 		fmt.Fprintf(&put, "PUT %s%s/%s\nX-Management-Id: %s\nX-Management-Token: %s\nContent-Type: application/json\n@BODY\n\n",
 			s.base, path, hook.Id, v.ManagementId, v.ManagementToken)
 		fmt.Fprintf(&get, "GET %s%s/%s\nX-Management-Id: %s\nX-Management-Token: %s\n\n", s.base, path, hook.Id, v.ManagementId, v.ManagementToken)
 	}
-	return map[string]string{http.MethodPut: put.String(), http.MethodGet: get.String(), "body": body}, nil
+	fx.targets = map[string]string{http.MethodPut: put.String(), http.MethodGet: get.String()}
+	return fx, nil
 }
 
 func (s *service) call(ctx context.Context, method, path string, header http.Header, body string, out any) error {
