@@ -192,7 +192,7 @@ func TestTheDemoDeliversToTheInspectorAndMetricsCountIt(t *testing.T) {
 
 func TestABadSettingStopsStartUpWithOneLineNamingIt(t *testing.T) {
 	t.Parallel()
-	for _, setting := range []string{"WEBHOOKS_SHIPPING_RATE_LIMIT=lots", "DATABASE_MAX_CONNS=twenty", "PORT=http", "WEBHOOKS_INSPECTOR=maybe"} {
+	for _, setting := range []string{"WEBHOOKS_SHIPPING_RATE_LIMIT=lots", "DATABASE_MAX_CONNS=twenty", "PORT=http", "WEBHOOKS_INSPECTOR=maybe", "WEBHOOKS_PPROF_ADDR=0.0.0.0:6060"} {
 		cmd := exec.Command(binary)
 		cmd.Env = append(os.Environ(), "DATABASE_URL=postgres://127.0.0.1:1/none", setting)
 		out, err := cmd.CombinedOutput()

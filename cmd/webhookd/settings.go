@@ -39,6 +39,11 @@ func checkSettings() error {
 	if _, err := inspectorOn(); err != nil {
 		return err
 	}
+	if v := os.Getenv("WEBHOOKS_PPROF_ADDR"); v != "" {
+		if err := checkProfilingAddr(v); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

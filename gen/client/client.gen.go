@@ -2200,7 +2200,7 @@ type ClientInterface interface {
 
 	// AdminUpdateAccountWithBody Update an account
 	//
-	// Renames the account or switches its features; absent members are left as they are.
+	// Renames the account or switches its features; absent members are left as they are. The change applies to the account's next request on the instance that answered, and within one second on every other instance (each trusts a verified credential that long).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2209,7 +2209,7 @@ type ClientInterface interface {
 
 	// AdminUpdateAccount Update an account
 	//
-	// Renames the account or switches its features; absent members are left as they are.
+	// Renames the account or switches its features; absent members are left as they are. The change applies to the account's next request on the instance that answered, and within one second on every other instance (each trusts a verified credential that long).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3011,7 +3011,7 @@ func (c *Client) AdminGetAccount(ctx context.Context, accountId AccountId, reqEd
 
 // AdminUpdateAccountWithBody Update an account
 //
-// Renames the account or switches its features; absent members are left as they are.
+// Renames the account or switches its features; absent members are left as they are. The change applies to the account's next request on the instance that answered, and within one second on every other instance (each trusts a verified credential that long).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3030,7 +3030,7 @@ func (c *Client) AdminUpdateAccountWithBody(ctx context.Context, accountId Accou
 
 // AdminUpdateAccount Update an account
 //
-// Renames the account or switches its features; absent members are left as they are.
+// Renames the account or switches its features; absent members are left as they are. The change applies to the account's next request on the instance that answered, and within one second on every other instance (each trusts a verified credential that long).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7234,7 +7234,7 @@ type ClientWithResponsesInterface interface {
 
 	// AdminUpdateAccountWithBodyWithResponse Update an account
 	//
-	// Renames the account or switches its features; absent members are left as they are.
+	// Renames the account or switches its features; absent members are left as they are. The change applies to the account's next request on the instance that answered, and within one second on every other instance (each trusts a verified credential that long).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7243,7 +7243,7 @@ type ClientWithResponsesInterface interface {
 
 	// AdminUpdateAccountWithResponse Update an account
 	//
-	// Renames the account or switches its features; absent members are left as they are.
+	// Renames the account or switches its features; absent members are left as they are. The change applies to the account's next request on the instance that answered, and within one second on every other instance (each trusts a verified credential that long).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11705,7 +11705,7 @@ func (c *ClientWithResponses) AdminGetAccountWithResponse(ctx context.Context, a
 
 // AdminUpdateAccountWithBodyWithResponse Update an account
 //
-// Renames the account or switches its features; absent members are left as they are.
+// Renames the account or switches its features; absent members are left as they are. The change applies to the account's next request on the instance that answered, and within one second on every other instance (each trusts a verified credential that long).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11720,7 +11720,7 @@ func (c *ClientWithResponses) AdminUpdateAccountWithBodyWithResponse(ctx context
 
 // AdminUpdateAccountWithResponse Update an account
 //
-// Renames the account or switches its features; absent members are left as they are.
+// Renames the account or switches its features; absent members are left as they are. The change applies to the account's next request on the instance that answered, and within one second on every other instance (each trusts a verified credential that long).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
