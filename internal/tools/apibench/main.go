@@ -1,7 +1,8 @@
 // Command apibench measures the update API against the physical limit of its database, in one
 // run on one private PostgreSQL cluster, all at the same concurrency: pgbench's prepared
 // single-row UPDATE by primary key; pgbench running the very statements Voucherify's PUT and
-// GET run; then those PUTs and GETs through the real webhookd binary, driven by vegeta. It
+// GET run; a bare Go HTTP server under the same PUTs; then those PUTs and GETs through the real
+// webhookd binary, driven by vegeta. It
 // prints requests per second, latency percentiles and the ratios to pgbench. The machine is
 // shared and noisy: only the ratios compare between runs.
 package main
@@ -81,6 +82,18 @@ func run(binary string, connections int, duration time.Duration) error {
 		own[method] = r
 		fmt.Printf("%-34s %9.0f/s  latency avg %.2f ms  ratio to pgbench %.0f%%\n", "pgbench, the "+method+"'s own statement", r.rate, r.avgMs, 100*r.rate/limit.rate)
 	}
+	bareBase, stopBare, err := startBare()
+	if err != nil {
+		return err
+	}
+	bare, err := attack(ctx, filepath.Join(dir, "targets-bare"), strings.ReplaceAll(targets[http.MethodPut], service.base, bareBase), connections, 0, duration)
+	stopBare()
+	if err != nil {
+		return fmt.Errorf("bare HTTP: %w", err)
+	}
+	fmt.Printf("%-34s %9.0f/s  p50 %.2f ms  p99 %.2f ms\n", "bare Go HTTP server, same PUTs", bare.Throughput, ms(bare.Latencies.P50), ms(bare.Latencies.P99))
+	fmt.Println()
+
 	var put attackResult
 	for _, m := range []struct {
 		name, method string
@@ -101,8 +114,11 @@ func run(binary string, connections int, duration time.Duration) error {
 		if m.method == http.MethodPut && m.rate == 0 {
 			put = r
 		}
-		fmt.Printf("%-34s %9.0f/s  p50 %.2f ms  p99 %.2f ms  success %.1f%%  ratio to pgbench %.0f%% (to its own statement %.0f%%)\n",
-			m.name, r.Throughput, ms(r.Latencies.P50), ms(r.Latencies.P99), 100*r.Success, 100*r.Throughput/limit.rate, 100*r.Throughput/own[m.method].rate)
+		// HTTP and the statement share the CPUs: their costs per request add up.
+		ceiling := 1 / (1/bare.Throughput + 1/own[m.method].rate)
+		fmt.Printf("%-34s %9.0f/s  p50 %.2f ms  p99 %.2f ms  success %.1f%%\n", m.name, r.Throughput, ms(r.Latencies.P50), ms(r.Latencies.P99), 100*r.Success)
+		fmt.Printf("%-34s ratio to pgbench %.0f%%, to its own statement %.0f%%, to bare HTTP plus its statement (%.0f/s) %.0f%%\n",
+			"", 100*r.Throughput/limit.rate, 100*r.Throughput/own[m.method].rate, ceiling, 100*r.Throughput/ceiling)
 	}
 	return nil
 }
