@@ -230,13 +230,19 @@ func findBinaries(ctx context.Context, log *slog.Logger) (string, error) {
 // StartScratch starts a throw-away cluster (fsync off) in a new temporary directory; stop
 // stops it and removes the directory. For tests and benchmarks, whose data does not matter.
 func StartScratch(ctx context.Context, name string) (c *Cluster, stop func(), err error) {
+	return StartScratchWith(ctx, name, Options{Ephemeral: true})
+}
+
+// StartScratchWith is StartScratch with the cluster's options: a benchmark of durable writes
+// leaves Ephemeral off.
+func StartScratchWith(ctx context.Context, name string, opts Options) (c *Cluster, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "webhookd-"+name+"-")
 	if err != nil {
 		return nil, nil, err
 	}
 	// The directory must be enterable by the postgres user when this runs as root.
 	_ = os.Chmod(dir, 0o755)
-	c, err = Start(ctx, filepath.Join(dir, "pg"), Options{Ephemeral: true})
+	c, err = Start(ctx, filepath.Join(dir, "pg"), opts)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, err

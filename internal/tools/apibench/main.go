@@ -31,18 +31,20 @@ func main() {
 	binary := flag.String("binary", "bin/webhookd", "the webhookd binary to measure")
 	connections := flag.Int("c", 8, "concurrency: pgbench clients, vegeta workers and the service's pool size")
 	duration := flag.Duration("d", 10*time.Second, "how long each measurement runs")
+	durable := flag.Bool("durable", false, "run PostgreSQL with fsync on, as in production: commits then wait for the disk")
 	flag.Parse()
-	if err := run(*binary, *connections, *duration); err != nil {
+	if err := run(*binary, *connections, *duration, *durable); err != nil {
 		fmt.Fprintln(os.Stderr, "apibench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary string, connections int, duration time.Duration) error {
+func run(binary string, connections int, duration time.Duration, durable bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	// fsync off, as in the tests: the figures measure round trips and CPU, not the disk.
-	cluster, stop, err := pgcluster.StartScratch(ctx, "apibench")
+	// fsync off by default, as in the tests: the figures then measure round trips and CPU, not
+	// the disk.
+	cluster, stop, err := pgcluster.StartScratchWith(ctx, "apibench", pgcluster.Options{Ephemeral: !durable})
 	if err != nil {
 		return err
 	}
@@ -55,7 +57,11 @@ func run(binary string, connections int, duration time.Duration) error {
 	if err := cluster.CreateDatabase(ctx, "bench"); err != nil {
 		return err
 	}
-	fmt.Printf("one PostgreSQL cluster, %d connections, %s per measurement\n\n", connections, duration)
+	fsync := "off"
+	if durable {
+		fsync = "on"
+	}
+	fmt.Printf("one PostgreSQL cluster (fsync %s), %d connections, %s per measurement\n\n", fsync, connections, duration)
 
 	limit, err := pgbench(ctx, cluster.URL("bench"), connections, duration)
 	if err != nil {
