@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 
 	"github.com/lib/pq"
 )
@@ -25,7 +26,12 @@ func (p preparing) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &preparedConn{pqConn: conn.(pqConn), stmts: map[string]driver.Stmt{}}, nil
+	pc, ok := conn.(pqConn)
+	if !ok {
+		_ = conn.Close()
+		return nil, fmt.Errorf("dbconn: the driver's connection (%T) lacks what preparing needs", conn)
+	}
+	return &preparedConn{pqConn: pc, stmts: map[string]driver.Stmt{}}, nil
 }
 
 // pqConn is what database/sql uses of a lib/pq connection; preparedConn passes it all on.
