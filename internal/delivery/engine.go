@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -149,6 +150,13 @@ func New(conn *sql.DB, cfg Config) *Engine {
 	return e
 }
 
+// headerTimeout reports the transport giving up on the response headers: the attempt's own
+// limit (tuneTransport sets it so), which may fire a moment before the attempt's deadline.
+func headerTimeout(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue) && ue.Timeout() && strings.Contains(ue.Err.Error(), "awaiting response headers")
+}
+
 // send makes one call; it returns the status and any Retry-After the target asked for.
 func (e *Engine) send(ctx context.Context, out format.Request, id uuid.UUID) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.AttemptTimeout)
@@ -160,7 +168,7 @@ func (e *Engine) send(ctx context.Context, out format.Request, id uuid.UUID) (in
 	req.Header = out.Header
 	resp, err := e.client.Do(req)
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
+		if ctx.Err() == context.DeadlineExceeded || headerTimeout(err) {
 			return 0, 0, fmt.Errorf("%s did not answer within %s", targetName(out.URL), e.cfg.AttemptTimeout)
 		}
 		var refused *RefusedAddressError

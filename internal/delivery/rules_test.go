@@ -1,9 +1,12 @@
 package delivery
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"testing"
 	"time"
 
@@ -138,5 +141,25 @@ func TestParsePrefixes(t *testing.T) {
 				t.Errorf("ParsePrefixes(%q)[%d] = %v, want %v", c.list, i, got[i], c.want[i])
 			}
 		}
+	}
+}
+
+// The transport's response-header timeout is the attempt's limit too; it is recognised as such.
+func TestAHeaderTimeoutIsATargetThatDidNotAnswer(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-hang }))
+	defer srv.Close()
+	defer close(hang)
+	client := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 50 * time.Millisecond}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, nil)
+	_, err := client.Do(req)
+	if err == nil || !headerTimeout(err) {
+		t.Fatalf("%v: not recognised as a response-header timeout", err)
+	}
+	if headerTimeout(context.DeadlineExceeded) || headerTimeout(&url.Error{Op: "Post", URL: srv.URL, Err: errors.New("connection refused")}) {
+		t.Fatal("other errors taken for a response-header timeout")
 	}
 }
