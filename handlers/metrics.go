@@ -6,12 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/webhookd/webhookd/handlers/kit"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -46,9 +44,9 @@ func (m Metrics) GetMetrics(context.Context, gen.GetMetricsRequestObject) (gen.G
 
 // newMetrics registers the HTTP, queue and connection pool metrics with reg and returns the
 // /metrics operation and the middleware that counts requests.
-func newMetrics(reg *prometheus.Registry, spec *openapi3.T, st kit.Store, log *slog.Logger) (Metrics, echo.MiddlewareFunc, error) {
+func newMetrics(reg *prometheus.Registry, operations operationTable, st kit.Store, log *slog.Logger) (Metrics, echo.MiddlewareFunc, error) {
 	h := &httpMetrics{
-		operations: map[string]string{},
+		operations: operations,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_http_requests_total",
 			Help: "HTTP requests by operation (operationId, or unmatched) and status.",
@@ -58,13 +56,6 @@ func newMetrics(reg *prometheus.Registry, spec *openapi3.T, st kit.Store, log *s
 			Help:    "HTTP request latency by operation and status.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation", "status"}),
-	}
-	for path, item := range spec.Paths.Map() {
-		for method, op := range item.Operations() {
-			// The embedded spec capitalises ids; openapi.yaml spells them from a lower-case letter.
-			id := op.OperationID
-			h.operations[method+" "+echoPath(path)] = strings.ToLower(id[:1]) + id[1:]
-		}
 	}
 	queue := &queueCollector{q: st.Q, log: log,
 		depth: prometheus.NewDesc("webhookd_delivery_queue_depth", "Deliveries due now and not claimed.", nil, nil),
@@ -80,7 +71,7 @@ func newMetrics(reg *prometheus.Registry, spec *openapi3.T, st kit.Store, log *s
 }
 
 type httpMetrics struct {
-	operations map[string]string // "GET /admin/v1/accounts/:accountId" -> operationId
+	operations operationTable
 	requests   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 }
@@ -91,9 +82,9 @@ func (h *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
-		op, ok := h.operations[c.Request().Method+" "+c.Path()]
-		if !ok {
-			op = "unmatched"
+		op := "unmatched"
+		if o, ok := h.operations.routed(c); ok {
+			op = o.id
 		}
 		status := strconv.Itoa(c.Response().Status)
 		h.requests.WithLabelValues(op, status).Inc()

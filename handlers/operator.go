@@ -5,7 +5,6 @@ import (
 
 	"github.com/webhookd/webhookd/handlers/kit"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -26,12 +25,12 @@ type operatorParts struct {
 	inspector     Inspector
 }
 
-func (o Operator) build(spec *openapi3.T, st kit.Store, log *slog.Logger) (operatorParts, error) {
+func (o Operator) build(operations operationTable, st kit.Store, log *slog.Logger) (operatorParts, error) {
 	reg := o.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	metrics, count, err := newMetrics(reg, spec, st, log)
+	metrics, count, err := newMetrics(reg, operations, st, log)
 	if err != nil {
 		return operatorParts{}, err
 	}

@@ -82,12 +82,10 @@ func New(cfg Config) (*echo.Echo, error) {
 	apis := registry{admin, ingestAPI(admin, st.Credentials), inspectorAPI(admin), vouch.API(), brd.API(), superOffice.API(), ship.API(), ark.API()}
 	errs := errorRenderer{log: log, apis: apis}
 	auth := newAuthenticator(apis)
-	v, err := newValidator(spec, auth, errs)
-	if err != nil {
-		return nil, err
-	}
+	operations := newOperationTable(spec)
+	v := newValidator(operations, auth, errs)
 	v.checksOff = cfg.checksOff
-	op, err := cfg.Operator.build(spec, st, log)
+	op, err := cfg.Operator.build(operations, st, log)
 	if err != nil {
 		return nil, err
 	}

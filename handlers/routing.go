@@ -14,6 +14,8 @@ import (
 
 // operation is one operation of the spec, prepared once for every request that runs it.
 type operation struct {
+	// id is the operationId as openapi.yaml spells it, for metrics.
+	id    string
 	route *routers.Route
 	// checked is route without its security requirements, for validating the rest of a
 	// request whose caller is already authenticated.
@@ -43,7 +45,9 @@ func newOperationTable(spec *openapi3.T) operationTable {
 			unsecured.Security = &openapi3.SecurityRequirements{}
 			checked := *route
 			checked.Operation = &unsecured
-			t.byRoute[method+" "+echoPath(path)] = &operation{route: route, checked: &checked, security: security, dialect: operationDialect(op)}
+			// The embedded spec capitalises ids; openapi.yaml spells them from a lower-case letter.
+			id := strings.ToLower(op.OperationID[:1]) + op.OperationID[1:]
+			t.byRoute[method+" "+echoPath(path)] = &operation{id: id, route: route, checked: &checked, security: security, dialect: operationDialect(op)}
 			t.paths[echoPath(path)] = true
 		}
 	}
@@ -79,7 +83,7 @@ func (t operationTable) find(c echo.Context) (*operation, map[string]string, err
 		}
 		params[name] = value
 	}
-	op, ok := t.byRoute[req.Method+" "+c.Path()]
+	op, ok := t.routed(c)
 	if !ok {
 		if t.paths[c.Path()] {
 			return nil, nil, routers.ErrMethodNotAllowed
@@ -87,6 +91,12 @@ func (t operationTable) find(c echo.Context) (*operation, map[string]string, err
 		return nil, nil, routers.ErrPathNotFound
 	}
 	return op, params, nil
+}
+
+// routed returns the operation of the route Echo matched, if it is one of the spec's.
+func (t operationTable) routed(c echo.Context) (*operation, bool) {
+	op, ok := t.byRoute[c.Request().Method+" "+c.Path()]
+	return op, ok
 }
 
 // echoPath turns an OpenAPI path template (/a/{id}) into the route Echo registers for it (/a/:id).

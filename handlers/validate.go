@@ -29,9 +29,9 @@ type validator struct {
 	checksOff            bool
 }
 
-func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*validator, error) {
+func newValidator(operations operationTable, auth *authenticator, errs errorRenderer) *validator {
 	return &validator{
-		operations:  newOperationTable(spec),
+		operations:  operations,
 		authOptions: &openapi3filter.Options{AuthenticationFunc: auth.authenticate},
 		options: &openapi3filter.Options{
 			MultiError:         true,
@@ -45,13 +45,13 @@ func newValidator(spec *openapi3.T, auth *authenticator, errs errorRenderer) (*v
 			},
 		},
 		errors: errs,
-	}, nil
+	}
 }
 
 // middleware admits a request to its handler only after, in this order: Echo routed it to an
-// operation of the spec; the caller is authenticated; the body
-// has been read within the dialect's size limit and is well-formed; and parameters and body
-// match the operation's schemas. Nothing about a body is parsed for an unauthenticated caller.
+// operation of the spec; the caller is authenticated; the body has been read within the
+// dialect's size limit and is well-formed; and parameters and body match the operation's
+// schemas. Nothing about a body is parsed for an unauthenticated caller.
 func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()

@@ -2,9 +2,6 @@ package kit
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -18,17 +15,6 @@ func Authorization(req *http.Request, scheme string) (string, bool) {
 	}
 	credential = strings.TrimSpace(credential)
 	return credential, credential != ""
-}
-
-// CredentialError turns a credential lookup's sql.ErrNoRows into ErrUnauthenticated.
-func CredentialError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrUnauthenticated
-	}
-	return fmt.Errorf("credential lookup: %w", err)
 }
 
 // SecretScheme authenticates "Authorization: <authScheme> <secret>" against the credentials of

@@ -3,6 +3,9 @@ package kit
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -63,50 +66,50 @@ func (c *Credentials) BySecret(ctx context.Context, kind, secret string) (db.Acc
 // KindBySecret returns which of kinds secret is, and the account that holds it.
 func (c *Credentials) KindBySecret(ctx context.Context, kinds []string, secret string) (string, db.Account, error) {
 	key := credentialKey{kinds: strings.Join(kinds, ","), digest: sha256.Sum256([]byte(secret))}
-	v, ok, generation := c.cached(key)
-	if ok {
-		return v.kind, v.account, nil
-	}
-	row, err := c.q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{Kinds: kinds, SecretSha256: key.digest[:]})
-	if err != nil {
-		return "", db.Account{}, CredentialError(err)
-	}
-	c.remember(generation, key, verified{kind: row.Kind, account: row.Account})
-	return row.Kind, row.Account, nil
+	v, err := c.verify(key, func() (verified, error) {
+		row, err := c.q.GetCredentialBySecret(ctx, db.GetCredentialBySecretParams{Kinds: kinds, SecretSha256: key.digest[:]})
+		return verified{kind: row.Kind, account: row.Account}, err
+	})
+	return v.kind, v.account, err
 }
 
 // ByPublicID returns the account of a two-part credential of kind: its public id and its
 // secret, compared in constant time.
 func (c *Credentials) ByPublicID(ctx context.Context, kind, publicID, secret string) (db.Account, error) {
 	key := credentialKey{kinds: kind, public: publicID, digest: sha256.Sum256([]byte(secret))}
-	v, ok, generation := c.cached(key)
-	if ok {
-		return v.account, nil
-	}
-	row, err := c.q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: kind, PublicID: publicID})
-	if err != nil {
-		return db.Account{}, CredentialError(err)
-	}
-	if !EqualDigest(key.digest[:], row.SecretSha256) {
-		return db.Account{}, ErrUnauthenticated
-	}
-	c.remember(generation, key, verified{kind: kind, account: row.Account})
-	return row.Account, nil
+	v, err := c.verify(key, func() (verified, error) {
+		row, err := c.q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: kind, PublicID: publicID})
+		if err == nil && !EqualDigest(key.digest[:], row.SecretSha256) {
+			err = sql.ErrNoRows // a wrong secret is no credential
+		}
+		return verified{kind: kind, account: row.Account}, err
+	})
+	return v.account, err
 }
 
 // BySessionToken returns the account of a session token of kind that has not expired.
 func (c *Credentials) BySessionToken(ctx context.Context, kind, token string) (db.Account, error) {
 	key := credentialKey{kinds: kind, digest: sha256.Sum256([]byte(token))}
+	v, err := c.verify(key, func() (verified, error) {
+		row, err := c.q.GetAccountBySessionToken(ctx, db.GetAccountBySessionTokenParams{Kind: kind, SecretSha256: key.digest[:]})
+		return verified{kind: kind, account: row.Account, until: row.ExpiresAt.Time}, err
+	})
+	return v.account, err
+}
+
+// verify answers for key from the cache, or from lookup, whose answer it remembers when the
+// credential checks out. No row from lookup means no such credential: ErrUnauthenticated.
+func (c *Credentials) verify(key credentialKey, lookup func() (verified, error)) (verified, error) {
 	v, ok, generation := c.cached(key)
 	if ok {
-		return v.account, nil
+		return v, nil
 	}
-	row, err := c.q.GetAccountBySessionToken(ctx, db.GetAccountBySessionTokenParams{Kind: kind, SecretSha256: key.digest[:]})
+	v, err := lookup()
 	if err != nil {
-		return db.Account{}, CredentialError(err)
+		return verified{}, credentialError(err)
 	}
-	c.remember(generation, key, verified{kind: kind, account: row.Account, until: row.ExpiresAt.Time})
-	return row.Account, nil
+	c.remember(generation, key, v)
+	return v, nil
 }
 
 // Forget drops what is cached about an account, after a change to it.
@@ -150,4 +153,15 @@ func (c *Credentials) remember(generation uint64, key credentialKey, v verified)
 		clear(c.entries)
 	}
 	c.entries[key] = v
+}
+
+// credentialError turns a credential lookup's sql.ErrNoRows into ErrUnauthenticated.
+func credentialError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrUnauthenticated
+	}
+	return fmt.Errorf("credential lookup: %w", err)
 }

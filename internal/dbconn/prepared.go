@@ -73,8 +73,13 @@ func (t preparedTx) Commit() error   { t.c.inTx = false; return t.Tx.Commit() }
 func (t preparedTx) Rollback() error { t.c.inTx = false; return t.Tx.Rollback() }
 
 // statement returns the connection's prepared statement for query, preparing it on first
-// use; nil when the connection already holds as many as it may.
-func (c *preparedConn) statement(ctx context.Context, query string) (driver.Stmt, error) {
+// use; nil when the query is better run as the driver would: it has no parameters (the simple
+// protocol is one round trip with nothing to plan twice), or the connection already holds as
+// many statements as it may.
+func (c *preparedConn) statement(ctx context.Context, query string, args []driver.NamedValue) (driver.Stmt, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
 	if st, ok := c.stmts[query]; ok {
 		return st, nil
 	}
@@ -90,39 +95,31 @@ func (c *preparedConn) statement(ctx context.Context, query string) (driver.Stmt
 }
 
 func (c *preparedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 { // the simple protocol: one round trip, nothing to plan twice
-		return c.pqConn.QueryContext(ctx, query, args)
-	}
-	st, err := c.statement(ctx, query)
-	if err != nil || st == nil {
-		if err == nil {
-			return c.pqConn.QueryContext(ctx, query, args)
-		}
+	st, err := c.statement(ctx, query, args)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
-	if c.stalePlan(query, err) {
-		return c.pqConn.QueryContext(ctx, query, args)
+	if st != nil {
+		rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
+		if !c.stalePlan(query, err) {
+			return rows, err
+		}
 	}
-	return rows, err
+	return c.pqConn.QueryContext(ctx, query, args)
 }
 
 func (c *preparedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if len(args) == 0 {
-		return c.pqConn.ExecContext(ctx, query, args)
-	}
-	st, err := c.statement(ctx, query)
-	if err != nil || st == nil {
-		if err == nil {
-			return c.pqConn.ExecContext(ctx, query, args)
-		}
+	st, err := c.statement(ctx, query, args)
+	if err != nil {
 		return nil, err
 	}
-	res, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
-	if c.stalePlan(query, err) {
-		return c.pqConn.ExecContext(ctx, query, args)
+	if st != nil {
+		res, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
+		if !c.stalePlan(query, err) {
+			return res, err
+		}
 	}
-	return res, err
+	return c.pqConn.ExecContext(ctx, query, args)
 }
 
 // stalePlan reports PostgreSQL refusing a prepared statement whose result columns changed

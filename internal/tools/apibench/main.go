@@ -147,16 +147,18 @@ func pgbench(ctx context.Context, url string, connections int, duration time.Dur
 		return pgbenchResult{}, err
 	}
 	defer os.Remove(script)
-	out, err := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(connections), "-j", strconv.Itoa(min(connections, 2)),
-		"-T", strconv.Itoa(int(duration.Seconds())), "-f", script, url).CombinedOutput()
+	return runPgbench(ctx, url, connections, duration, "-f", script)
+}
+
+// runPgbench runs pgbench's prepared mode at the given concurrency for duration with the
+// given scripts and variables, and reads the rate and average latency from its report.
+func runPgbench(ctx context.Context, url string, connections int, duration time.Duration, scripts ...string) (pgbenchResult, error) {
+	args := append([]string{"-n", "-M", "prepared", "-c", strconv.Itoa(connections), "-j", strconv.Itoa(min(connections, 2)),
+		"-T", strconv.Itoa(int(duration.Seconds()))}, scripts...)
+	out, err := exec.CommandContext(ctx, filepath.Join(pgcluster.BinDir(), "pgbench"), append(args, url)...).CombinedOutput()
 	if err != nil {
 		return pgbenchResult{}, fmt.Errorf("%v: %s", err, out)
 	}
-	return parsePgbench(out)
-}
-
-// parsePgbench reads the rate and average latency from pgbench's report.
-func parsePgbench(out []byte) (pgbenchResult, error) {
 	tps, lat := tpsLine.FindSubmatch(out), latencyLine.FindSubmatch(out)
 	if tps == nil || lat == nil {
 		return pgbenchResult{}, fmt.Errorf("unexpected output: %s", out)

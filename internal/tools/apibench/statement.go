@@ -6,14 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/webhookd/webhookd/internal/pgcluster"
 )
 
 // ownQueries are the statements Voucherify's PUT and GET run, as queries/subscriptions.sql
@@ -44,12 +40,11 @@ func pgbenchStatement(ctx context.Context, url, method string, fx fixture, conne
 		"url": "https://example.com/hooks/b", "events": "{voucher.created,voucher.updated}",
 		"scope_dialect": "voucherify", "scope_external_id": fx.projectID, "account_id": fx.accountID, "dialect": "voucherify",
 	}
-	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(connections), "-j", strconv.Itoa(min(connections, 2)), "-T", strconv.Itoa(int(duration.Seconds()))}
+	var args []string
 	for name, v := range values {
 		args = append(args, "-D", name+"="+v)
 	}
 	for i, id := range fx.hookIDs {
-		values["external_id"] = id
 		script := arg.ReplaceAllStringFunc(query, func(m string) string {
 			name := arg.FindStringSubmatch(m)[1]
 			if name == "external_id" {
@@ -63,11 +58,7 @@ func pgbenchStatement(ctx context.Context, url, method string, fx fixture, conne
 		}
 		args = append(args, "-f", file+"@1")
 	}
-	out, err := exec.CommandContext(ctx, filepath.Join(pgcluster.BinDir(), "pgbench"), append(args, url)...).CombinedOutput()
-	if err != nil {
-		return pgbenchResult{}, fmt.Errorf("%v: %s", err, out)
-	}
-	return parsePgbench(out)
+	return runPgbench(ctx, url, connections, duration, args...)
 }
 
 // namedQuery returns the SQL of one sqlc query of file, on one line, without its comments.
