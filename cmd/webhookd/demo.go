@@ -12,8 +12,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/inspector"
+
 	"github.com/webhookd/webhookd/gen"
-	"github.com/webhookd/webhookd/handlers"
 )
 
 // demo is what the first start creates, kept in the data directory so that later starts show the
@@ -169,7 +170,7 @@ Try it:
 The demo's Voucherify webhook for voucher.created targets the built-in inspector (%[2]s),
 so the event above is delivered on this machine; see the signed request as it was received:
   curl -s %[1]s%[3]s -H "Authorization: Bearer $WEBHOOKS_ADMIN_TOKEN"
-`, base, d.Inspector, handlers.InspectorPath)
+`, base, d.Inspector, inspector.Path)
 	}
 	fmt.Fprintln(out)
 }

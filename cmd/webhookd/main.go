@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/webhookd/webhookd/handlers/shipping"
+
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/dbconn"
@@ -82,9 +84,9 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	shippingLimit := handlers.ShippingDefaultRateLimit
+	shippingLimit := shipping.DefaultRateLimit
 	if v := os.Getenv("WEBHOOKS_SHIPPING_RATE_LIMIT"); v != "" {
-		if shippingLimit, err = handlers.ParseRateLimit(v); err != nil {
+		if shippingLimit, err = shipping.ParseRateLimit(v); err != nil {
 			return err
 		}
 	}

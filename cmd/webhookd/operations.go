@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/webhookd/webhookd/handlers/inspector"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -34,7 +36,7 @@ func newOperations(port string) (operations, error) {
 	}
 	n, _ := strconv.Atoi(port) // checked by checkSettings
 	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(n))
-	ops.inspectorURL = "http://" + addr.String() + handlers.InspectorPath
+	ops.inspectorURL = "http://" + addr.String() + inspector.Path
 	ops.exactTargets = []netip.AddrPort{addr}
 	return ops, nil
 }

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/handlers/shipping"
+
 	"github.com/webhookd/webhookd/internal/delivery"
 )
 
@@ -27,7 +28,7 @@ func checkSettings() error {
 		}
 	}
 	if v := os.Getenv("WEBHOOKS_SHIPPING_RATE_LIMIT"); v != "" {
-		if _, err := handlers.ParseRateLimit(v); err != nil {
+		if _, err := shipping.ParseRateLimit(v); err != nil {
 			return fmt.Errorf("%w: WEBHOOKS_SHIPPING_RATE_LIMIT=%s: want <requests>/<Go duration of 1s or more>, such as 100/1h", ErrSetting, v)
 		}
 	}

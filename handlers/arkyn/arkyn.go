@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
@@ -58,7 +56,7 @@ func arkynError(name gen.ArkynErrorName, message string) gen.ArkynError {
 func (a Arkyn) ArkynAuthUser(ctx context.Context, req gen.ArkynAuthUserRequestObject) (gen.ArkynAuthUserResponseObject, error) {
 	invalid := gen.ArkynAuthUser404JSONResponse(arkynError(gen.ArkynErrorNameNotFound, "Invalid credentials"))
 	row, err := a.Q.GetCredentialByPublicID(ctx, db.GetCredentialByPublicIDParams{Kind: credentialArkynPassword, PublicID: strings.ToLower(strings.TrimSpace(req.Body.Email))})
-	if errors.Is(kit.NotFound(err, "arkyn user"), kit.ErrNotFound) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return invalid, nil
 	}
 	if err != nil {
@@ -94,8 +92,7 @@ func newArkynToken(userID uuid.UUID, now time.Time) string {
 // ArkynCreateTrafficSource creates a traffic source with its (disabled) webhook.
 func (a Arkyn) ArkynCreateTrafficSource(ctx context.Context, req gen.ArkynCreateTrafficSourceRequestObject) (gen.ArkynCreateTrafficSourceResponseObject, error) {
 	source, err := createTrafficSource(ctx, a.Q, kit.AccountFrom(ctx).ID, req.Body.Name, req.Body.TrafficDomain)
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+	if db.IsUniqueViolation(err) {
 		return gen.ArkynCreateTrafficSource409JSONResponse(arkynError(gen.ArkynErrorNameConflict, "Domain already registered")), nil
 	}
 	if err != nil {
@@ -148,12 +145,12 @@ func (a Arkyn) ArkynListTrafficSources(ctx context.Context, req gen.ArkynListTra
 // ArkynGetWebhook returns the webhook of a traffic source the caller owns.
 func (a Arkyn) ArkynGetWebhook(ctx context.Context, req gen.ArkynGetWebhookRequestObject) (gen.ArkynGetWebhookResponseObject, error) {
 	hook, err := a.webhook(ctx, req.TrafficSourceId)
-	var refused *arkynRefusal
+	forbidden, missing := refused(err)
 	switch {
-	case errors.As(err, &refused) && refused.forbidden:
-		return gen.ArkynGetWebhook403JSONResponse{ArkynForbiddenJSONResponse: gen.ArkynForbiddenJSONResponse(refused.body)}, nil
-	case errors.As(err, &refused):
-		return gen.ArkynGetWebhook404JSONResponse{ArkynNotFoundJSONResponse: gen.ArkynNotFoundJSONResponse(refused.body)}, nil
+	case forbidden != nil:
+		return gen.ArkynGetWebhook403JSONResponse{ArkynForbiddenJSONResponse: gen.ArkynForbiddenJSONResponse(*forbidden)}, nil
+	case missing != nil:
+		return gen.ArkynGetWebhook404JSONResponse{ArkynNotFoundJSONResponse: gen.ArkynNotFoundJSONResponse(*missing)}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -180,25 +177,38 @@ func (a Arkyn) ArkynUpdateWebhook(ctx context.Context, req gen.ArkynUpdateWebhoo
 			err = a.refusal(ctx, err, req.TrafficSourceId)
 		}
 	}
-	var refused *arkynRefusal
+	forbidden, missing := refused(err)
 	switch {
-	case errors.As(err, &refused) && refused.forbidden:
-		return gen.ArkynUpdateWebhook403JSONResponse{ArkynForbiddenJSONResponse: gen.ArkynForbiddenJSONResponse(refused.body)}, nil
-	case errors.As(err, &refused):
-		return gen.ArkynUpdateWebhook404JSONResponse{ArkynNotFoundJSONResponse: gen.ArkynNotFoundJSONResponse(refused.body)}, nil
+	case forbidden != nil:
+		return gen.ArkynUpdateWebhook403JSONResponse{ArkynForbiddenJSONResponse: gen.ArkynForbiddenJSONResponse(*forbidden)}, nil
+	case missing != nil:
+		return gen.ArkynUpdateWebhook404JSONResponse{ArkynNotFoundJSONResponse: gen.ArkynNotFoundJSONResponse(*missing)}, nil
 	case err != nil:
 		return nil, err
 	}
 	return gen.ArkynUpdateWebhook200JSONResponse(toArkynWebhook(hook, req.TrafficSourceId)), nil
 }
 
-// arkynRefusal is a 403 or 404 in Arkyn's words.
-type arkynRefusal struct {
-	forbidden bool
-	body      gen.ArkynError
+// refused words a refusal as Arkyn does: a 403 or a 404 body, or neither for other errors.
+func refused(err error) (forbidden, missing *gen.ArkynError) {
+	var fb *kit.ForbiddenError
+	if errors.As(err, &fb) {
+		body := arkynError(gen.ArkynErrorNameForbidden, fb.Reason)
+		return &body, nil
+	}
+	var nf *kit.NotFoundError
+	if errors.As(err, &nf) {
+		message := arkynWebhookAbsent
+		if nf.What == whatTrafficSource {
+			message = arkynTrafficSourceAbsent
+		}
+		body := arkynError(gen.ArkynErrorNameNotFound, message)
+		return nil, &body
+	}
+	return nil, nil
 }
 
-func (e *arkynRefusal) Error() string { return e.body.Message }
+const whatTrafficSource = "traffic source"
 
 // webhook finds the webhook of a traffic source the caller owns, in one statement.
 func (a Arkyn) webhook(ctx context.Context, trafficSourceID uuid.UUID) (db.Subscription, error) {
@@ -222,15 +232,13 @@ func (a Arkyn) refusal(ctx context.Context, err error, trafficSourceID uuid.UUID
 		return err
 	}
 	source, err := a.Q.GetScopeAnyAccount(ctx, db.GetScopeAnyAccountParams{Dialect: ScopeDialect, ExternalID: trafficSourceID.String()})
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return &arkynRefusal{body: arkynError(gen.ArkynErrorNameNotFound, arkynTrafficSourceAbsent)}
-	case err != nil:
-		return fmt.Errorf("traffic source: %w", err)
-	case source.AccountID != kit.AccountFrom(ctx).ID:
-		return &arkynRefusal{forbidden: true, body: arkynError(gen.ArkynErrorNameForbidden, arkynNotOwner)}
+	if err != nil {
+		return kit.Found(err, whatTrafficSource, trafficSourceID.String())
 	}
-	return &arkynRefusal{body: arkynError(gen.ArkynErrorNameNotFound, arkynWebhookAbsent)}
+	if source.AccountID != kit.AccountFrom(ctx).ID {
+		return kit.Forbidden(arkynNotOwner)
+	}
+	return kit.NotFound("webhook", trafficSourceID.String())
 }
 
 func toArkynTrafficSource(s db.Scope) gen.ArkynTrafficSource {

@@ -29,29 +29,23 @@ const (
 	birdMaxSameFilters = 5
 )
 
-// birdMissing carries the 404 body for a workspace or subscription the caller cannot see.
-type birdMissing struct{ body gen.ErrorDetailed }
-
-func (e *birdMissing) Error() string { return e.body.Message }
-
-// birdInvalid carries 422 details for input that the schema alone cannot judge.
-type birdInvalid struct{ fields []kit.FieldError }
-
-func (e *birdInvalid) Error() string { return "invalid input" }
-
 // birdOutcome sorts an error into a 404 body, a 422 body, or an unexpected failure.
 func birdOutcome(err error) (missing *gen.ErrorDetailed, invalid *gen.ErrorValidation, unexpected error) {
-	var m *birdMissing
-	if errors.As(err, &m) {
-		return &m.body, nil, nil
+	var nf *kit.NotFoundError
+	if errors.As(err, &nf) {
+		body := birdNotFound(nf.What+" not found", map[string]any{idParam[nf.What]: nf.ID})
+		return &body, nil, nil
 	}
-	var inv *birdInvalid
+	var inv *kit.InvalidError
 	if errors.As(err, &inv) {
-		v := birdValidation(inv.fields)
+		v := birdValidation(inv.Fields)
 		return nil, &v, nil
 	}
 	return nil, nil, err
 }
+
+// idParam names the path parameter of each resource in a 404's details.
+var idParam = map[string]string{"workspace": "workspaceId", "webhook subscription": "webhookSubscriptionId"}
 
 // BirdCreateWebhookSubscription answers 201 with the new subscription.
 func (b Bird) BirdCreateWebhookSubscription(ctx context.Context, req gen.BirdCreateWebhookSubscriptionRequestObject) (gen.BirdCreateWebhookSubscriptionResponseObject, error) {
@@ -82,7 +76,7 @@ func (b Bird) create(ctx context.Context, req gen.BirdCreateWebhookSubscriptionR
 	err = b.InTx(ctx, func(q *db.Queries) error {
 		workspace, err := q.LockAccountScope(ctx, db.LockAccountScopeParams{Dialect: ScopeDialect, ExternalID: req.WorkspaceId.String(), AccountID: kit.AccountFrom(ctx).ID})
 		if err != nil {
-			return missingWorkspace(err, req.WorkspaceId)
+			return kit.Found(err, "workspace", req.WorkspaceId.String())
 		}
 		row, err := q.CreateCappedSubscription(ctx, db.CreateCappedSubscriptionParams{
 			AccountID:  workspace.AccountID,
@@ -115,11 +109,11 @@ func (b Bird) create(ctx context.Context, req gen.BirdCreateWebhookSubscriptionR
 // its event and its filters in stored form.
 func (b Bird) checkNew(body *gen.BirdCreateWebhookSubscriptionJSONRequestBody) (birdEvent, db.JSON, error) {
 	if !b.Targets.Allows(body.Url) {
-		return birdEvent{}, nil, &birdInvalid{[]kit.FieldError{{Path: "url", Message: kit.TargetRefusal}}}
+		return birdEvent{}, nil, kit.Invalid("url", kit.TargetRefusal)
 	}
 	event, ok := lookupBirdEvent(body.Service, body.Event)
 	if !ok {
-		return birdEvent{}, nil, &birdInvalid{[]kit.FieldError{{Path: "event", Message: fmt.Sprintf("%q is not an event of service %q; GET /workspaces/{workspaceId}/available-webhooks lists them", body.Event, body.Service)}}}
+		return birdEvent{}, nil, kit.Invalid("event", fmt.Sprintf("%q is not an event of service %q; GET /workspaces/{workspaceId}/available-webhooks lists them", body.Event, body.Service))
 	}
 	var requested []gen.WebhookEventFilter
 	if body.EventFilters != nil {
@@ -160,7 +154,7 @@ func (b Bird) list(ctx context.Context, req gen.BirdListWebhookSubscriptionsRequ
 			if _, werr := b.workspace(ctx, b.Q, req.WorkspaceId); werr != nil {
 				return gen.WebhookSubscriptionList{}, werr
 			}
-			return gen.WebhookSubscriptionList{}, &birdInvalid{[]kit.FieldError{{Path: "pageToken", Message: "is not a page token issued by this API"}}}
+			return gen.WebhookSubscriptionList{}, kit.Invalid("pageToken", "is not a page token issued by this API")
 		}
 		params.AfterCreatedAt = sql.NullTime{Time: after.CreatedAt, Valid: true}
 		params.AfterID = uuid.NullUUID{UUID: after.ID, Valid: true}
@@ -255,7 +249,7 @@ func scoped(ctx context.Context, workspaceID, subscriptionID uuid.UUID) db.GetSc
 func (b Bird) workspace(ctx context.Context, q *db.Queries, id uuid.UUID) (db.Scope, error) {
 	scope, err := q.GetScope(ctx, db.GetScopeParams{Dialect: ScopeDialect, ExternalID: id.String(), AccountID: kit.AccountFrom(ctx).ID})
 	if err != nil {
-		return db.Scope{}, missingWorkspace(err, id)
+		return db.Scope{}, kit.Found(err, "workspace", id.String())
 	}
 	return scope, nil
 }
@@ -269,12 +263,5 @@ func (b Bird) missing(ctx context.Context, q *db.Queries, err error, workspaceID
 	if _, err := b.workspace(ctx, q, workspaceID); err != nil {
 		return err
 	}
-	return &birdMissing{birdNotFound("webhook subscription not found", map[string]any{"webhookSubscriptionId": subscriptionID.String()})}
-}
-
-func missingWorkspace(err error, id uuid.UUID) error {
-	if err := kit.NotFound(err, "workspace"); !errors.Is(err, kit.ErrNotFound) {
-		return err
-	}
-	return &birdMissing{birdNotFound("workspace not found", map[string]any{"workspaceId": id.String()})}
+	return kit.NotFound("webhook subscription", subscriptionID.String())
 }

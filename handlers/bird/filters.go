@@ -29,7 +29,7 @@ func storedFilters(event birdEvent, requested []gen.WebhookEventFilter) (db.JSON
 		}
 	}
 	if fields != nil {
-		return nil, &birdInvalid{fields}
+		return nil, &kit.InvalidError{Fields: fields}
 	}
 	filters := birdFilters(requested)
 	slices.SortFunc(filters, func(a, b eventFilter) int {
@@ -43,7 +43,7 @@ func storedFilters(event birdEvent, requested []gen.WebhookEventFilter) (db.JSON
 
 // crowded is the 422 for a subscription that would exceed Bird's cap.
 func crowded() error {
-	return &birdInvalid{[]kit.FieldError{{Path: "eventFilters", Message: fmt.Sprintf("at most %d subscriptions of a workspace may share an event and filter combination", birdMaxSameFilters)}}}
+	return kit.Invalid("eventFilters", fmt.Sprintf("at most %d subscriptions of a workspace may share an event and filter combination", birdMaxSameFilters))
 }
 
 func firstOf(s []string) string {

@@ -54,7 +54,7 @@ func (b Bird) logs(ctx context.Context, req gen.BirdListWebhookSubscriptionLogsR
 			if err := exists(); err != nil {
 				return gen.WebhookSubscriptionLogList{}, err
 			}
-			return gen.WebhookSubscriptionLogList{}, &birdInvalid{[]kit.FieldError{{Path: "pageToken", Message: "is not a page token issued by this API"}}}
+			return gen.WebhookSubscriptionLogList{}, kit.Invalid("pageToken", "is not a page token issued by this API")
 		}
 		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
 		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}

@@ -89,10 +89,10 @@ func (b Bird) update(ctx context.Context, req gen.BirdUpdateWebhookSubscriptionR
 // checkPatch applies the rules of a change that the schema cannot express.
 func (b Bird) checkPatch(body *gen.BirdUpdateWebhookSubscriptionJSONRequestBody) error {
 	if body == nil || (body.Template == nil && body.Url == nil && body.SigningKey == nil && body.Status == nil && !body.EventFilters.IsSpecified()) {
-		return &birdInvalid{[]kit.FieldError{{Message: "must have at least one property"}}}
+		return kit.Invalid("", "must have at least one property")
 	}
 	if body.Url != nil && !b.Targets.Allows(*body.Url) {
-		return &birdInvalid{[]kit.FieldError{{Path: "url", Message: kit.TargetRefusal}}}
+		return kit.Invalid("url", kit.TargetRefusal)
 	}
 	return nil
 }

@@ -1,9 +1,7 @@
 package kit
 
 import (
-	"database/sql"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -11,11 +9,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// The expected outcomes that handlers and authentication report with errors.Is; anything
-// else they return is a server fault.
+// The refusals that authentication reports with errors.Is; anything else a security scheme
+// returns is a server fault.
 var (
-	// ErrNotFound: the resource does not exist or belongs to another account.
-	ErrNotFound = errors.New("not found")
 	// ErrUnauthenticated: no valid credential for the scheme.
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrFeatureMissing: the account's plan does not include this API.
@@ -27,17 +23,6 @@ var (
 	// ErrRateLimited: a credential over its request budget.
 	ErrRateLimited = errors.New("rate limit exceeded")
 )
-
-// NotFound turns sql.ErrNoRows into ErrNotFound and wraps anything else with what was sought.
-func NotFound(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
 
 // FieldError is one validation problem; Path is "" for the request as a whole, a parameter's
 // name, or a JSON path into the body such as "eventFilters[0].key".

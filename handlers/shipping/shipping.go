@@ -5,7 +5,6 @@ package shipping
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -130,7 +129,7 @@ func (s Shipping) ShippingListWebhookSubscriptions(ctx context.Context, req gen.
 // ShippingGetWebhookSubscription returns one subscription.
 func (s Shipping) ShippingGetWebhookSubscription(ctx context.Context, req gen.ShippingGetWebhookSubscriptionRequestObject) (gen.ShippingGetWebhookSubscriptionResponseObject, error) {
 	row, err := s.Q.GetScopedSubscription(ctx, shippingSubscription(ctx, req.Id))
-	if err := kit.NotFound(err, "webhook subscription"); errors.Is(err, kit.ErrNotFound) {
+	if err = kit.Found(err, "webhook subscription", req.Id); kit.IsNotFound(err) {
 		return gen.ShippingGetWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
 	} else if err != nil {
 		return nil, err
@@ -161,7 +160,7 @@ func (s Shipping) ShippingUpdateWebhookSubscription(ctx context.Context, req gen
 		patch.Status = sql.NullString{String: kit.ActiveStatus(*body.Active), Valid: true}
 	}
 	updated, err := s.Q.PatchScopedSubscription(ctx, patch)
-	if err := kit.NotFound(err, "webhook subscription"); errors.Is(err, kit.ErrNotFound) {
+	if err = kit.Found(err, "webhook subscription", req.Id); kit.IsNotFound(err) {
 		return gen.ShippingUpdateWebhookSubscription404JSONResponse{ShippingNotFoundJSONResponse: shippingNotFound()}, nil
 	} else if err != nil {
 		return nil, err

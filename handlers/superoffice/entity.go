@@ -39,7 +39,7 @@ type soFields struct {
 // which a new one has empty.
 func soEntity(e *gen.Webhook, replacing bool) (soFields, error) {
 	if e == nil {
-		return soFields{}, &soInvalid{"Entity to save is not in request body"}
+		return soFields{}, kit.Invalid("", "Entity to save is not in request body")
 	}
 	name, _ := nv(e.Name)
 	target, _ := nv(e.TargetUrl)
@@ -52,14 +52,14 @@ func soEntity(e *gen.Webhook, replacing bool) (soFields, error) {
 	switch {
 	case f.Type == soTypeWebhook:
 		if !kit.AbsoluteURL(f.Url, "https") {
-			return soFields{}, &soInvalid{"TargetUrl must be an https URL"}
+			return soFields{}, kit.Invalid("", "TargetUrl must be an https URL")
 		}
 	case f.Url == "":
-		return soFields{}, &soInvalid{"TargetUrl must name the CRM script"}
+		return soFields{}, kit.Invalid("", "TargetUrl must name the CRM script")
 	}
 	events, _ := nv(e.Events)
 	if len(events) == 0 {
-		return soFields{}, &soInvalid{"Events must name at least one event"}
+		return soFields{}, kit.Invalid("", "Events must name at least one event")
 	}
 	f.Events = kit.EventNames(events)
 	if state, ok := nv(e.State); ok {
@@ -70,12 +70,12 @@ func soEntity(e *gen.Webhook, replacing bool) (soFields, error) {
 		case gen.WebhookStateNullableTooManyErrors:
 			f.Status = statusTooManyErrors
 		default:
-			return soFields{}, &soInvalid{"State must be Active, Stopped or TooManyErrors"}
+			return soFields{}, kit.Invalid("", "State must be Active, Stopped or TooManyErrors")
 		}
 	}
 	if f.ErrorsEmail != "" {
 		if _, err := mail.ParseAddress(f.ErrorsEmail); err != nil {
-			return soFields{}, &soInvalid{"ErrorsEmail is not an email address"}
+			return soFields{}, kit.Invalid("", "ErrorsEmail is not an email address")
 		}
 	}
 	if secret, ok := nv(e.Secret); ok || !replacing {
@@ -84,10 +84,10 @@ func soEntity(e *gen.Webhook, replacing bool) (soFields, error) {
 	headers, ok := nv(e.Headers)
 	for name, value := range headers {
 		if !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
-			return soFields{}, &soInvalid{fmt.Sprintf("Headers: %q is not a valid HTTP header", name)}
+			return soFields{}, kit.Invalid("", fmt.Sprintf("Headers: %q is not a valid HTTP header", name))
 		}
 		if reservedHeader(name) {
-			return soFields{}, &soInvalid{fmt.Sprintf("Headers: %s is set by the sender and cannot be overridden", http.CanonicalHeaderKey(name))}
+			return soFields{}, kit.Invalid("", fmt.Sprintf("Headers: %s is set by the sender and cannot be overridden", http.CanonicalHeaderKey(name)))
 		}
 	}
 	var err error

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -42,7 +43,7 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 				return nil, err
 			}
 			if patched, err = jsonpatch.MergePatch(doc, patch); err != nil {
-				return nil, &soInvalid{"the merge patch cannot be applied: " + err.Error()}
+				return nil, kit.Invalid("", "the merge patch cannot be applied: "+err.Error())
 			}
 		default:
 			ops := req.ApplicationJSONPatchPlusJSONBody
@@ -50,7 +51,7 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 				ops = (*gen.SuperOfficePatchWebhookApplicationJSONPatchPlusJSONRequestBody)(req.JSONBody)
 			}
 			if ops == nil {
-				return nil, &soInvalid{"Entity to save is not in request body"}
+				return nil, kit.Invalid("", "Entity to save is not in request body")
 			}
 			raw, err := json.Marshal(ops)
 			if err != nil {
@@ -58,13 +59,13 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 			}
 			patch, err := jsonpatch.DecodePatch(raw)
 			if err != nil {
-				return nil, &soInvalid{"the JSON Patch is invalid: " + err.Error()}
+				return nil, kit.Invalid("", "the JSON Patch is invalid: "+err.Error())
 			}
 			patched, err = patch.Apply(doc)
 			if errors.Is(err, jsonpatch.ErrTestFailed) {
 				return nil, errPatchTestFailed
 			} else if err != nil {
-				return nil, &soInvalid{"the JSON Patch cannot be applied: " + err.Error()}
+				return nil, kit.Invalid("", "the JSON Patch cannot be applied: "+err.Error())
 			}
 		}
 		if err := checkPatchedWebhook(patched); err != nil {
@@ -72,16 +73,16 @@ func (s SuperOffice) SuperOfficePatchWebhook(ctx context.Context, req gen.SuperO
 		}
 		var next gen.Webhook
 		if err := json.Unmarshal(patched, &next); err != nil {
-			return nil, &soInvalid{"the patched webhook is invalid: " + err.Error()}
+			return nil, kit.Invalid("", "the patched webhook is invalid: "+err.Error())
 		}
 		return &next, nil
 	}
 	out, err := s.patch(ctx, req.Id, unmodifiedSince, apply)
-	var inv *soInvalid
+	var inv *kit.InvalidError
 	switch {
 	case errors.As(err, &inv):
 		return gen.SuperOfficePatchWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
-	case errors.Is(err, kit.ErrNotFound):
+	case kit.IsNotFound(err):
 		return gen.SuperOfficePatchWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	case errors.Is(err, errPatchTestFailed):
 		return gen.SuperOfficePatchWebhook409JSONResponse{SoConflictJSONResponse: gen.SoConflictJSONResponse(soError(gen.SoErrorErrorTypeConflict, "A test operation of the patch failed"))}, nil
@@ -100,13 +101,13 @@ func (s SuperOffice) replace(ctx context.Context, id int32, entity *gen.Webhook)
 	if err != nil {
 		// A missing webhook outranks what is wrong with the entity.
 		if _, gerr := s.Q.GetScopedSubscription(ctx, db.GetScopedSubscriptionParams(where)); gerr != nil {
-			return gen.WebhookWithLinks{}, kit.NotFound(gerr, "webhook")
+			return gen.WebhookWithLinks{}, kit.Found(gerr, "webhook", strconv.Itoa(int(id)))
 		}
 		return gen.WebhookWithLinks{}, err
 	}
 	row, err := s.Q.ReplaceSuperOfficeWebhook(ctx, replaceParams(where, fields))
 	if err != nil {
-		return gen.WebhookWithLinks{}, kit.NotFound(err, "webhook")
+		return gen.WebhookWithLinks{}, kit.Found(err, "webhook", strconv.Itoa(int(id)))
 	}
 	return toSuperOfficeWebhook(ctx, row.Subscription, row.Scope), nil
 }
@@ -119,7 +120,7 @@ func (s SuperOffice) patch(ctx context.Context, id int32, unmodifiedSince *time.
 	err := s.InTx(ctx, func(q *db.Queries) error {
 		current, err := q.GetScopedSubscriptionForUpdate(ctx, db.GetScopedSubscriptionForUpdateParams(where))
 		if err != nil {
-			return kit.NotFound(err, "webhook")
+			return kit.Found(err, "webhook", strconv.Itoa(int(id)))
 		}
 		if unmodifiedSince != nil && current.Subscription.UpdatedAt.Truncate(time.Second).After(*unmodifiedSince) {
 			return errModifiedSince
@@ -146,7 +147,7 @@ func (s SuperOffice) patch(ctx context.Context, id int32, unmodifiedSince *time.
 func (s SuperOffice) checkReplacing(entity *gen.Webhook) (soFields, error) {
 	fields, err := soEntity(entity, true)
 	if err == nil && !s.Targets.Allows(fields.Url) {
-		err = &soInvalid{"TargetUrl " + kit.TargetRefusal}
+		err = kit.Invalid("", "TargetUrl "+kit.TargetRefusal)
 	}
 	return fields, err
 }

@@ -47,11 +47,6 @@ const (
 	statusTooManyErrors       = "too_many_errors"
 )
 
-// soInvalid is a 400 in SuperOffice's words.
-type soInvalid struct{ message string }
-
-func (e *soInvalid) Error() string { return e.message }
-
 func soError(errorType gen.SoErrorErrorType, message string) gen.SoError {
 	return gen.SoError{Error: message, ErrorType: errorType}
 }
@@ -127,7 +122,7 @@ func soDefaultWebhook() gen.WebhookWithLinks {
 // SuperOfficePostWebhook creates a webhook; SuperOffice answers 200, not 201.
 func (s SuperOffice) SuperOfficePostWebhook(ctx context.Context, req gen.SuperOfficePostWebhookRequestObject) (gen.SuperOfficePostWebhookResponseObject, error) {
 	out, err := s.create(ctx, req.Body)
-	var inv *soInvalid
+	var inv *kit.InvalidError
 	if errors.As(err, &inv) {
 		return gen.SuperOfficePostWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
 	} else if err != nil {
@@ -136,8 +131,8 @@ func (s SuperOffice) SuperOfficePostWebhook(ctx context.Context, req gen.SuperOf
 	return gen.SuperOfficePostWebhook200JSONResponse(selectMembers(out, req.Params.Select)), nil
 }
 
-func soBadRequest(inv *soInvalid) gen.SoBadRequestJSONResponse {
-	return gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.message))
+func soBadRequest(inv *kit.InvalidError) gen.SoBadRequestJSONResponse {
+	return gen.SoBadRequestJSONResponse(soError(gen.SoErrorErrorTypeBadRequest, inv.Error()))
 }
 
 // create checks an entity and stores it as a new webhook.
@@ -147,7 +142,7 @@ func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.Webho
 		return gen.WebhookWithLinks{}, err
 	}
 	if !s.Targets.Allows(fields.Url) {
-		return gen.WebhookWithLinks{}, &soInvalid{"TargetUrl " + kit.TargetRefusal}
+		return gen.WebhookWithLinks{}, kit.Invalid("", "TargetUrl "+kit.TargetRefusal)
 	}
 	account := kit.AccountFrom(ctx)
 	row, err := s.Q.CreateSuperOfficeWebhook(ctx, db.CreateSuperOfficeWebhookParams{
@@ -165,7 +160,7 @@ func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.Webho
 // SuperOfficeGetWebhook returns one webhook.
 func (s SuperOffice) SuperOfficeGetWebhook(ctx context.Context, req gen.SuperOfficeGetWebhookRequestObject) (gen.SuperOfficeGetWebhookResponseObject, error) {
 	w, _, err := s.find(ctx, req.Id)
-	if errors.Is(err, kit.ErrNotFound) {
+	if kit.IsNotFound(err) {
 		return gen.SuperOfficeGetWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	} else if err != nil {
 		return nil, err
@@ -177,7 +172,7 @@ func (s SuperOffice) SuperOfficeGetWebhook(ctx context.Context, req gen.SuperOff
 func (s SuperOffice) find(ctx context.Context, id int32) (gen.WebhookWithLinks, db.Subscription, error) {
 	row, err := s.Q.GetScopedSubscriptionWithScope(ctx, webhookOf(ctx, id))
 	if err != nil {
-		return gen.WebhookWithLinks{}, db.Subscription{}, kit.NotFound(err, "webhook")
+		return gen.WebhookWithLinks{}, db.Subscription{}, kit.Found(err, "webhook", strconv.Itoa(int(id)))
 	}
 	return toSuperOfficeWebhook(ctx, row.Subscription, row.Scope), row.Subscription, nil
 }
@@ -194,11 +189,11 @@ func webhookOf(ctx context.Context, id int32) db.GetScopedSubscriptionWithScopeP
 // SuperOfficePutWebhook replaces a webhook with the entity in the body.
 func (s SuperOffice) SuperOfficePutWebhook(ctx context.Context, req gen.SuperOfficePutWebhookRequestObject) (gen.SuperOfficePutWebhookResponseObject, error) {
 	out, err := s.replace(ctx, req.Id, req.Body)
-	var inv *soInvalid
+	var inv *kit.InvalidError
 	switch {
 	case errors.As(err, &inv):
 		return gen.SuperOfficePutWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
-	case errors.Is(err, kit.ErrNotFound):
+	case kit.IsNotFound(err):
 		return gen.SuperOfficePutWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	case err != nil:
 		return nil, err
@@ -209,7 +204,7 @@ func (s SuperOffice) SuperOfficePutWebhook(ctx context.Context, req gen.SuperOff
 // SuperOfficeDeleteWebhook removes a webhook.
 func (s SuperOffice) SuperOfficeDeleteWebhook(ctx context.Context, req gen.SuperOfficeDeleteWebhookRequestObject) (gen.SuperOfficeDeleteWebhookResponseObject, error) {
 	err := s.remove(ctx, req.Id)
-	if errors.Is(err, kit.ErrNotFound) {
+	if kit.IsNotFound(err) {
 		return gen.SuperOfficeDeleteWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	} else if err != nil {
 		return nil, err
@@ -224,7 +219,7 @@ func (s SuperOffice) remove(ctx context.Context, id int32) error {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("webhook %d: %w", id, kit.ErrNotFound)
+		return kit.NotFound("webhook", strconv.Itoa(int(id)))
 	}
 	return nil
 }
@@ -232,7 +227,7 @@ func (s SuperOffice) remove(ctx context.Context, id int32) error {
 // SuperOfficeGetLastError returns what delivering to the webhook last failed with.
 func (s SuperOffice) SuperOfficeGetLastError(ctx context.Context, req gen.SuperOfficeGetLastErrorRequestObject) (gen.SuperOfficeGetLastErrorResponseObject, error) {
 	_, row, err := s.find(ctx, req.Id)
-	if errors.Is(err, kit.ErrNotFound) {
+	if kit.IsNotFound(err) {
 		return gen.SuperOfficeGetLastError404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Id)}, nil
 	} else if err != nil {
 		return nil, err
@@ -243,7 +238,7 @@ func (s SuperOffice) SuperOfficeGetLastError(ctx context.Context, req gen.SuperO
 // SuperOfficeTestWebhook calls the webhook's target with a test event; nothing is stored.
 func (s SuperOffice) SuperOfficeTestWebhook(ctx context.Context, req gen.SuperOfficeTestWebhookRequestObject) (gen.SuperOfficeTestWebhookResponseObject, error) {
 	result, err := s.test(ctx, req.Body)
-	var inv *soInvalid
+	var inv *kit.InvalidError
 	if errors.As(err, &inv) {
 		return gen.SuperOfficeTestWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
 	} else if err != nil {

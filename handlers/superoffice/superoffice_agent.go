@@ -32,11 +32,11 @@ func (s SuperOffice) SuperOfficeAgentSaveWebhook(ctx context.Context, req gen.Su
 	} else {
 		out, err = s.replace(ctx, id, req.Body)
 	}
-	var inv *soInvalid
+	var inv *kit.InvalidError
 	switch {
 	case errors.As(err, &inv):
 		return gen.SuperOfficeAgentSaveWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
-	case errors.Is(err, kit.ErrNotFound):
+	case kit.IsNotFound(err):
 		return gen.SuperOfficeAgentSaveWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(id)}, nil
 	case err != nil:
 		return nil, err
@@ -47,7 +47,7 @@ func (s SuperOffice) SuperOfficeAgentSaveWebhook(ctx context.Context, req gen.Su
 // SuperOfficeAgentGetWebhook returns one webhook.
 func (s SuperOffice) SuperOfficeAgentGetWebhook(ctx context.Context, req gen.SuperOfficeAgentGetWebhookRequestObject) (gen.SuperOfficeAgentGetWebhookResponseObject, error) {
 	w, _, err := s.find(ctx, req.Params.WebhookId)
-	if errors.Is(err, kit.ErrNotFound) {
+	if kit.IsNotFound(err) {
 		return gen.SuperOfficeAgentGetWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Params.WebhookId)}, nil
 	} else if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func (s SuperOffice) SuperOfficeAgentTestWebhook(ctx context.Context, req gen.Su
 		entity = req.Body.Webhook
 	}
 	result, err := s.test(ctx, entity)
-	var inv *soInvalid
+	var inv *kit.InvalidError
 	if errors.As(err, &inv) {
 		return gen.SuperOfficeAgentTestWebhook400JSONResponse{SoBadRequestJSONResponse: soBadRequest(inv)}, nil
 	} else if err != nil {
@@ -103,7 +103,7 @@ func (s SuperOffice) SuperOfficeAgentSignalEvent(ctx context.Context, req gen.Su
 // SuperOfficeAgentGetLastError returns what delivering to the webhook last failed with.
 func (s SuperOffice) SuperOfficeAgentGetLastError(ctx context.Context, req gen.SuperOfficeAgentGetLastErrorRequestObject) (gen.SuperOfficeAgentGetLastErrorResponseObject, error) {
 	_, row, err := s.find(ctx, req.Body.WebhookId)
-	if errors.Is(err, kit.ErrNotFound) {
+	if kit.IsNotFound(err) {
 		return gen.SuperOfficeAgentGetLastError404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Body.WebhookId)}, nil
 	} else if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (s SuperOffice) SuperOfficeAgentGetLastError(ctx context.Context, req gen.S
 // SuperOfficeAgentDeleteWebhook removes a webhook.
 func (s SuperOffice) SuperOfficeAgentDeleteWebhook(ctx context.Context, req gen.SuperOfficeAgentDeleteWebhookRequestObject) (gen.SuperOfficeAgentDeleteWebhookResponseObject, error) {
 	err := s.remove(ctx, req.Params.WebhookId)
-	if errors.Is(err, kit.ErrNotFound) {
+	if kit.IsNotFound(err) {
 		return gen.SuperOfficeAgentDeleteWebhook404JSONResponse{SoNotFoundJSONResponse: soNotFound(req.Params.WebhookId)}, nil
 	} else if err != nil {
 		return nil, err

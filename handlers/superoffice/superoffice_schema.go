@@ -40,7 +40,7 @@ func checkPatchedWebhook(patched []byte) error {
 	}
 	var v any
 	if err := json.Unmarshal(patched, &v); err != nil {
-		return &soInvalid{"the patched webhook is invalid: " + err.Error()}
+		return kit.Invalid("", "the patched webhook is invalid: "+err.Error())
 	}
 	err = schema.VisitJSON(v, openapi3.VisitAsRequest(), openapi3.MultiErrors(),
 		openapi3.WithStringFormatValidator("uuid", kit.UUIDFormat))
@@ -50,7 +50,7 @@ func checkPatchedWebhook(patched []byte) error {
 	var problems []string
 	schemaProblems(err, &problems)
 	sort.Strings(problems)
-	return &soInvalid{"the patched webhook is invalid: " + strings.Join(problems, "; ")}
+	return kit.Invalid("", "the patched webhook is invalid: "+strings.Join(problems, "; "))
 }
 
 // schemaProblems flattens kin-openapi's errors into "Member: reason" lines.

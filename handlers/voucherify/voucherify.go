@@ -34,7 +34,7 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 	if fields := checkVoucherifyWebhook(v.Targets, req.Body.TargetUrl, req.Body.Events); fields != nil {
 		// An unknown or foreign project outranks what is wrong with the body.
 		if _, err := v.project(ctx, req.ProjectId); err != nil {
-			if body, ok := missing(err); ok {
+			if body, ok := missing(ctx, err); ok {
 				return gen.VoucherifyCreateWebhook404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(body)}, nil
 			}
 			return nil, err
@@ -53,8 +53,8 @@ func (v Voucherify) VoucherifyCreateWebhook(ctx context.Context, req gen.Voucher
 		Headers:    db.JSON(`{}`),
 		Properties: db.JSON(`{}`),
 	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return gen.VoucherifyCreateWebhook404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(voucherifyNotFound(kit.RequestIDFrom(ctx), "project", req.ProjectId))}, nil
+	if body, ok := missing(ctx, kit.Found(err, "project", req.ProjectId)); ok {
+		return gen.VoucherifyCreateWebhook404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(body)}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (v Voucherify) VoucherifyListWebhooks(ctx context.Context, req gen.Voucheri
 	if len(rows) == 0 {
 		// Empty: an empty project, or none of the caller's.
 		if _, err := v.project(ctx, req.ProjectId); err != nil {
-			if body, ok := missing(err); ok {
+			if body, ok := missing(ctx, err); ok {
 				return gen.VoucherifyListWebhooks404JSONResponse{VoucherifyProjectNotFoundJSONResponse: gen.VoucherifyProjectNotFoundJSONResponse(body)}, nil
 			}
 			return nil, err
@@ -93,7 +93,7 @@ func (v Voucherify) VoucherifyGetWebhook(ctx context.Context, req gen.Voucherify
 	if err != nil {
 		err = v.missingWebhook(ctx, err, req.ProjectId, req.WebhookId)
 	}
-	if body, ok := missing(err); ok {
+	if body, ok := missing(ctx, err); ok {
 		return gen.VoucherifyGetWebhook404JSONResponse{VoucherifyWebhookNotFoundJSONResponse: gen.VoucherifyWebhookNotFoundJSONResponse(body)}, nil
 	}
 	if err != nil {
@@ -120,7 +120,7 @@ func (v Voucherify) VoucherifyUpdateWebhook(ctx context.Context, req gen.Voucher
 	if err != nil {
 		err = v.missingWebhook(ctx, err, req.ProjectId, req.WebhookId)
 	}
-	if body, ok := missing(err); ok {
+	if body, ok := missing(ctx, err); ok {
 		return gen.VoucherifyUpdateWebhook404JSONResponse{VoucherifyWebhookNotFoundJSONResponse: gen.VoucherifyWebhookNotFoundJSONResponse(body)}, nil
 	}
 	if err != nil {
@@ -136,7 +136,7 @@ func (v Voucherify) VoucherifyDeleteWebhook(ctx context.Context, req gen.Voucher
 	if err == nil && n == 0 {
 		err = v.missingWebhook(ctx, sql.ErrNoRows, req.ProjectId, req.WebhookId)
 	}
-	if body, ok := missing(err); ok {
+	if body, ok := missing(ctx, err); ok {
 		return gen.VoucherifyDeleteWebhook404JSONResponse{VoucherifyWebhookNotFoundJSONResponse: gen.VoucherifyWebhookNotFoundJSONResponse(body)}, nil
 	}
 	if err != nil {
@@ -153,39 +153,29 @@ func (v Voucherify) scoped(ctx context.Context, projectID, webhookID string) db.
 	}
 }
 
-// voucherifyMissing carries the 404 body for a project or webhook that the caller cannot see.
-type voucherifyMissing struct{ body gen.Error }
-
-func (e *voucherifyMissing) Error() string { return *e.body.Details }
-
 // project finds the caller's project; another account's project is reported as missing.
 func (v Voucherify) project(ctx context.Context, projectID string) (db.Scope, error) {
 	scope, err := v.Q.GetScope(ctx, db.GetScopeParams{Dialect: ScopeDialect, ExternalID: projectID, AccountID: kit.AccountFrom(ctx).ID})
-	if err := kit.NotFound(err, "project"); errors.Is(err, kit.ErrNotFound) {
-		return db.Scope{}, &voucherifyMissing{voucherifyNotFound(kit.RequestIDFrom(ctx), "project", projectID)}
-	} else if err != nil {
-		return db.Scope{}, err
-	}
-	return scope, nil
+	return scope, kit.Found(err, "project", projectID)
 }
 
 // missingWebhook explains a statement that found no webhook: the project is not the caller's,
 // or it has no such webhook. It costs a query only on that path.
 func (v Voucherify) missingWebhook(ctx context.Context, err error, projectID, webhookID string) error {
-	if err := kit.NotFound(err, "webhook"); !errors.Is(err, kit.ErrNotFound) {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	if _, err := v.project(ctx, projectID); err != nil {
 		return err
 	}
-	return &voucherifyMissing{voucherifyNotFound(kit.RequestIDFrom(ctx), "webhook", webhookID)}
+	return kit.NotFound("webhook", webhookID)
 }
 
 // missing returns the 404 body when err says the project or webhook is not the caller's.
-func missing(err error) (gen.Error, bool) {
-	var m *voucherifyMissing
-	if errors.As(err, &m) {
-		return m.body, true
+func missing(ctx context.Context, err error) (gen.Error, bool) {
+	var nf *kit.NotFoundError
+	if errors.As(err, &nf) {
+		return voucherifyNotFound(kit.RequestIDFrom(ctx), nf.What, nf.ID), true
 	}
 	return gen.Error{}, false
 }

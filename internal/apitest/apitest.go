@@ -19,6 +19,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/webhookd/webhookd/handlers/superoffice"
+
+	"github.com/webhookd/webhookd/handlers/kit"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -63,6 +67,7 @@ type Option func(*handlers.Config)
 // NewWithDB starts the API on conn; health tests pass a database that does not answer.
 func NewWithDB(t testing.TB, conn *sql.DB, opts ...Option) *Env {
 	t.Helper()
+	router := specRouter(t) // before any server runs: it registers decoders process-wide
 	cfg := handlers.Config{DB: conn, AdminToken: AdminToken, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	for _, opt := range opts {
 		opt(&cfg)
@@ -73,7 +78,7 @@ func NewWithDB(t testing.TB, conn *sql.DB, opts ...Option) *Env {
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Env{URL: srv.URL, Server: srv, DB: conn, router: specRouter(t)}
+	return &Env{URL: srv.URL, Server: srv, DB: conn, router: router}
 }
 
 // Request is one call to the API. Body is sent as is when it is a string or []byte and as
@@ -143,7 +148,7 @@ func (e *Env) validateResponse(req *http.Request, resp *Response) (*openapi3.Ope
 		Header: resp.Header,
 		Body:   io.NopCloser(bytes.NewReader(resp.Body)),
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", handlers.UUIDFormat)}},
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", kit.UUIDFormat)}},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
 		return route.Operation, fmt.Errorf("%s %s answered %d %s\nwhich openapi.yaml does not allow: %w", req.Method, req.URL.RequestURI(), resp.Status, resp.Body, err)
@@ -262,10 +267,9 @@ var (
 func specRouter(t testing.TB) routers.Router {
 	t.Helper()
 	specOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		path := filepath.Join(filepath.Dir(file), "..", "..", "openapi.yaml")
+		registerBodyDecoders()
 		loader := openapi3.NewLoader()
-		spec, specErr = loader.LoadFromFile(path)
+		spec, specErr = loader.LoadFromFile(specPath())
 		if specErr == nil {
 			specErr = spec.Validate(loader.Context)
 		}
@@ -284,3 +288,19 @@ func specRouter(t testing.TB) routers.Router {
 }
 
 type requestForValidation struct{ req *http.Request }
+
+// registerBodyDecoders teaches kin-openapi (process-wide) to read the response media types of
+// openapi.yaml that it does not know, so that every response can be checked against the spec.
+func registerBodyDecoders() {
+	openapi3filter.RegisterBodyDecoder("application/xml", superoffice.DecodeXMLBody)
+	openapi3filter.RegisterBodyDecoder("text/xml", superoffice.DecodeXMLBody)
+	openapi3filter.RegisterBodyDecoder("text/json", superoffice.DecodeTextJSONBody)
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/javascript", openapi3filter.FileBodyDecoder)
+}
+
+// specPath is openapi.yaml's place in the repository, whichever package's tests ask.
+func specPath() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "openapi.yaml")
+}
