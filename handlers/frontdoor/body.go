@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -35,7 +36,7 @@ func ReadBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, er
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
 	if err != nil {
-		w.Header().Set("Connection", "close")
+		leaveUnread(w)
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, ErrBodyTooLarge
@@ -43,6 +44,15 @@ func ReadBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, er
 		return nil, fmt.Errorf("%w: %v", errBodyUnread, err)
 	}
 	return body, nil
+}
+
+// leaveUnread answers on a connection whose request body will not be read to its end: the
+// response asks for the connection to be closed, and reading stops at once. Otherwise Go's server
+// would read up to 256 KiB more of the body after the response (from a slow client, for as long
+// as the read timeout allows) before it closes the connection.
+func leaveUnread(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
 // ReplaceBody gives req a body that can be read again, as validation and binding both do.

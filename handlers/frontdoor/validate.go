@@ -78,7 +78,7 @@ func (v *validator) validate(c echo.Context, req *http.Request, op *operation, p
 	v.setRateHeaders(c, info.Rate)
 	if err != nil {
 		if hasBody(req) {
-			c.Response().Header().Set("Connection", "close") // the unread body is not a request
+			leaveUnread(c.Response()) // the unread body is not a request
 		}
 		return v.reject(c, info.Dialect, err)
 	}
@@ -150,7 +150,7 @@ func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.
 // its path belongs to. Its body, if any, is never read, so the connection is not reused.
 func (v *validator) unrouted(c echo.Context, err error) error {
 	if hasBody(c.Request()) {
-		c.Response().Header().Set("Connection", "close")
+		leaveUnread(c.Response())
 	}
 	if errors.Is(err, routers.ErrMethodNotAllowed) {
 		return echo.ErrMethodNotAllowed
