@@ -92,8 +92,9 @@ func newArkynToken(userID uuid.UUID, now time.Time) string {
 // ArkynCreateTrafficSource creates a traffic source with its (disabled) webhook.
 func (a Arkyn) ArkynCreateTrafficSource(ctx context.Context, req gen.ArkynCreateTrafficSourceRequestObject) (gen.ArkynCreateTrafficSourceResponseObject, error) {
 	source, err := createTrafficSource(ctx, a.Q, kit.AccountFrom(ctx).ID, req.Body.Name, req.Body.TrafficDomain)
-	if db.IsUniqueViolation(err) {
-		return gen.ArkynCreateTrafficSource409JSONResponse(arkynError(gen.ArkynErrorNameConflict, "Domain already registered")), nil
+	var conflict *kit.ConflictError
+	if errors.As(err, &conflict) {
+		return gen.ArkynCreateTrafficSource409JSONResponse(arkynError(gen.ArkynErrorNameConflict, conflict.Reason)), nil
 	}
 	if err != nil {
 		return nil, err
@@ -102,12 +103,17 @@ func (a Arkyn) ArkynCreateTrafficSource(ctx context.Context, req gen.ArkynCreate
 }
 
 // createTrafficSource stores a traffic source with its webhook, disabled, in one statement.
+// A domain belongs to one traffic source.
 func createTrafficSource(ctx context.Context, q *db.Queries, accountID uuid.UUID, name, domain string) (db.Scope, error) {
-	return q.CreateScopeWithWebhook(ctx, db.CreateScopeWithWebhookParams{
+	source, err := q.CreateScopeWithWebhook(ctx, db.CreateScopeWithWebhookParams{
 		ID: uuid.New(), AccountID: accountID, Dialect: ScopeDialect, ExternalID: uuid.NewString(),
 		Name: name, Domain: strings.ToLower(strings.TrimSpace(domain)),
 		WebhookDialect: dialectArkynWebhook, WebhookExternalID: uuid.NewString(), WebhookStatus: kit.StatusInactive,
 	})
+	if db.IsUniqueViolation(err) {
+		return db.Scope{}, kit.Conflict("Domain already registered")
+	}
+	return source, err
 }
 
 // ArkynListTrafficSources returns one page of the caller's traffic sources.
