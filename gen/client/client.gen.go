@@ -8466,6 +8466,8 @@ type SuperOfficeAgentGetAllWebhooksResponse struct {
 	JSON400 *SoBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *SoUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8481,6 +8483,11 @@ func (r SuperOfficeAgentGetAllWebhooksResponse) GetJSON400() *SoBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SuperOfficeAgentGetAllWebhooksResponse) GetJSON401() *SoUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficeAgentGetAllWebhooksResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -8523,6 +8530,8 @@ type SuperOfficeAgentGetLastErrorResponse struct {
 	JSON401 *SoUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *SoNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8543,6 +8552,11 @@ func (r SuperOfficeAgentGetLastErrorResponse) GetJSON401() *SoUnauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SuperOfficeAgentGetLastErrorResponse) GetJSON404() *SoNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficeAgentGetLastErrorResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -8647,6 +8661,8 @@ type SuperOfficeAgentSaveWebhookResponse struct {
 	JSON401 *SoUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *SoNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8667,6 +8683,11 @@ func (r SuperOfficeAgentSaveWebhookResponse) GetJSON401() *SoUnauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SuperOfficeAgentSaveWebhookResponse) GetJSON404() *SoNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficeAgentSaveWebhookResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -8705,6 +8726,8 @@ type SuperOfficeAgentSignalEventResponse struct {
 	JSON400 *SoBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *SoUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -8715,6 +8738,11 @@ func (r SuperOfficeAgentSignalEventResponse) GetJSON400() *SoBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SuperOfficeAgentSignalEventResponse) GetJSON401() *SoUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficeAgentSignalEventResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -8755,6 +8783,8 @@ type SuperOfficeAgentTestWebhookResponse struct {
 	JSON400 *SoBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *SoUnauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *SoPayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8770,6 +8800,11 @@ func (r SuperOfficeAgentTestWebhookResponse) GetJSON400() *SoBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SuperOfficeAgentTestWebhookResponse) GetJSON401() *SoUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SuperOfficeAgentTestWebhookResponse) GetJSON413() *SoPayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -13304,6 +13339,13 @@ func ParseSuperOfficeAgentGetAllWebhooksResponse(rsp *http.Response) (*SuperOffi
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -13350,6 +13392,13 @@ func ParseSuperOfficeAgentGetLastErrorResponse(rsp *http.Response) (*SuperOffice
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -13445,6 +13494,13 @@ func ParseSuperOfficeAgentSaveWebhookResponse(rsp *http.Response) (*SuperOfficeA
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -13480,6 +13536,13 @@ func ParseSuperOfficeAgentSignalEventResponse(rsp *http.Response) (*SuperOfficeA
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -13520,6 +13583,13 @@ func ParseSuperOfficeAgentTestWebhookResponse(rsp *http.Response) (*SuperOfficeA
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest SoPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 

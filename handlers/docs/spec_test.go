@@ -1,12 +1,14 @@
 package docs_test
 
 import (
+	"net/http"
 	"slices"
 	"sort"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/internal/apitest"
 )
 
@@ -121,4 +123,21 @@ func hasExample(content openapi3.Content) bool {
 		}
 	}
 	return false
+}
+
+// Every operation that reads a body answers 413 beyond its dialect's limit, so every one
+// documents it; checked on the document the binary serves.
+func TestSpecDocuments413WhereverABodyIsRead(t *testing.T) {
+	t.Parallel()
+	spec, err := gen.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody != nil && op.Responses.Status(http.StatusRequestEntityTooLarge) == nil {
+				t.Errorf("%s %s takes a body but documents no 413", method, path)
+			}
+		}
+	}
 }

@@ -110,7 +110,7 @@ func (v *validator) validate(c echo.Context, req *http.Request, op *operation, p
 	return next(c)
 }
 
-// admitBody reads the body within the dialect's limit, turns SuperOffice's other encodings
+// admitBody reads the body within the dialect's limit, turns the dialect's other encodings
 // into JSON, and refuses JSON that no schema should be asked to judge.
 func (v *validator) admitBody(c echo.Context, req *http.Request, route *routers.Route, d dialect) ([]kit.FieldError, error) {
 	body, err := ReadBody(c.Response().Writer, req, v.errors.apis.of(d).MaxBodyBytes)

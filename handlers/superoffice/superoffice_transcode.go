@@ -163,6 +163,11 @@ func responseSchema(route *routers.Route, status int) *openapi3.SchemaRef {
 	}
 	r := route.Operation.Responses.Status(status)
 	if r == nil || r.Value == nil {
+		if status >= http.StatusBadRequest && route.Spec != nil && route.Spec.Components != nil {
+			// A failure the operation does not list is still SuperOffice's error, and reads
+			// in XML as the listed ones do.
+			return route.Spec.Components.Schemas["SoError"]
+		}
 		return nil
 	}
 	if mt := r.Value.Content.Get("application/json"); mt != nil {

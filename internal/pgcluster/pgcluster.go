@@ -34,6 +34,9 @@ type Options struct {
 	// Port is the loopback port to listen on; zero picks a free one. A restarted cluster
 	// keeps its clients' URLs by reusing its port.
 	Port int
+	// MaxConnections is PostgreSQL's max_connections; zero means 200, enough for one
+	// service or one package's tests. A cluster that several test binaries share needs more.
+	MaxConnections int
 }
 
 // Cluster is a running PostgreSQL server that this process started and owns.
@@ -101,8 +104,12 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	maxConns := opts.MaxConnections
+	if maxConns == 0 {
+		maxConns = 200
+	}
 	args := []string{"-D", dir, "-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"}
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=" + strconv.Itoa(maxConns)}
 	if opts.Ephemeral {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}

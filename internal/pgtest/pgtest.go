@@ -1,7 +1,8 @@
 // Package pgtest gives each test its own PostgreSQL database, cloned from a migrated template.
 //
-// With DATABASE_URL set, databases are created on that server; otherwise the test binary starts
-// a throw-away cluster of its own (see Main).
+// With DATABASE_URL set, databases are created on that server, which the test binaries of
+// several packages may share (go tool task test starts one for the whole run); otherwise the
+// test binary starts a throw-away cluster of its own (see Main).
 package pgtest
 
 import (
@@ -93,14 +94,20 @@ func NewURL(t testing.TB) string {
 	return withDatabase(serverURL, name)
 }
 
-// ensureTemplate creates the migrated template database once per migration set; an advisory
-// lock serialises the test binaries of several packages that race to create it.
+// ensureTemplate creates the migrated template database once per migration set.
 func ensureTemplate(ctx context.Context, admin *sql.DB, serverURL string) (string, error) {
 	digest, err := migrationsDigest()
 	if err != nil {
 		return "", err
 	}
-	name := "tmpl_" + digest
+	return buildTemplate(ctx, admin, serverURL, "tmpl_"+digest)
+}
+
+// buildTemplate creates the migrated database name unless it exists. The test binaries of
+// every package may share one server (go tool task test starts one for the whole run): an
+// advisory lock lets one of them build it while the others wait, and it gets its name only
+// once complete, so that none clones it half-migrated.
+func buildTemplate(ctx context.Context, admin *sql.DB, serverURL, name string) (string, error) {
 	conn, err := admin.Conn(ctx)
 	if err != nil {
 		return "", err
@@ -133,7 +140,6 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, serverURL string) (strin
 	if err != nil {
 		return "", err
 	}
-	// Renamed only once complete, so a half-migrated template is never cloned.
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", building, name)); err != nil {
 		return "", err
 	}
