@@ -24,7 +24,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/webhookd/webhookd/gen"
-	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/egress"
 )
 
 // Config is what the HTTP API needs from its host.
@@ -36,7 +36,7 @@ type Config struct {
 	// ShippingRateLimit is each Shipping API key's budget; zero means the vendor's 100 an hour.
 	ShippingRateLimit shipping.RateLimit
 	// TargetTransport carries calls to webhook targets (SuperOffice's POST /Test); nil means
-	// delivery.NewTransport(AllowedTargets, nil), which reaches only public addresses and these.
+	// the egress policy's transport, which reaches only public addresses and the allowed ones.
 	TargetTransport http.RoundTripper
 	AllowedTargets  []netip.Prefix
 	// AllowedExactTargets are single addresses (the built-in inspector) that webhooks may
@@ -71,7 +71,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	st := kit.NewStore(cfg.DB, kit.NewTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets))
 	targets := cfg.TargetTransport
 	if targets == nil {
-		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
+		targets = egress.Policy{Allowed: cfg.AllowedTargets, Exact: cfg.AllowedExactTargets}.Transport(nil)
 	}
 	vouch := voucherify.Voucherify{Store: st}
 	brd := bird.Bird{Store: st}

@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +21,9 @@ import (
 	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/delivery/arkyn"
+	"github.com/webhookd/webhookd/internal/delivery/formats"
+	"github.com/webhookd/webhookd/internal/egress"
 	"github.com/webhookd/webhookd/internal/pgcluster"
 )
 
@@ -70,7 +72,7 @@ func run(log *slog.Logger) error {
 		return err
 	}
 
-	allowed, err := delivery.ParsePrefixes(strings.Split(os.Getenv("WEBHOOKS_ALLOWED_TARGETS"), ","))
+	allowed, err := egress.ParsePrefixes(os.Getenv("WEBHOOKS_ALLOWED_TARGETS"))
 	if err != nil {
 		return err
 	}
@@ -149,19 +151,21 @@ func deliveryEngine(conn *sql.DB, databaseURL string, log *slog.Logger, allowed 
 		}
 	}
 	cfg := delivery.Config{
-		WorkerID:        os.Getenv("WEBHOOKS_WORKER_ID"),
-		Concurrency:     envInt("WEBHOOKS_DELIVERY_CONCURRENCY", 0),
-		Batch:           envInt("WEBHOOKS_DELIVERY_BATCH", 0),
-		PerTarget:       envInt("WEBHOOKS_DELIVERY_PER_TARGET", 0),
-		PerAccount:      envInt("WEBHOOKS_DELIVERY_PER_ACCOUNT", 0),
-		BreakAfter:      envInt("WEBHOOKS_DELIVERY_BREAK_AFTER", 0),
-		ListenDSN:       databaseURL,
-		ScheduleScale:   scale,
-		Transport:       delivery.NewTransportAllowing(allowed, ops.exactTargets, nil),
-		DiscordBaseURL:  os.Getenv("WEBHOOKS_DISCORD_BASE_URL"),
-		DiscordBotToken: os.Getenv("WEBHOOKS_DISCORD_BOT_TOKEN"),
-		Logger:          log,
-		Metrics:         ops.delivery,
+		WorkerID:      os.Getenv("WEBHOOKS_WORKER_ID"),
+		Concurrency:   envInt("WEBHOOKS_DELIVERY_CONCURRENCY", 0),
+		Batch:         envInt("WEBHOOKS_DELIVERY_BATCH", 0),
+		PerTarget:     envInt("WEBHOOKS_DELIVERY_PER_TARGET", 0),
+		PerAccount:    envInt("WEBHOOKS_DELIVERY_PER_ACCOUNT", 0),
+		BreakAfter:    envInt("WEBHOOKS_DELIVERY_BREAK_AFTER", 0),
+		ListenDSN:     databaseURL,
+		ScheduleScale: scale,
+		Transport:     egress.Policy{Allowed: allowed, Exact: ops.exactTargets}.Transport(nil),
+		Formats: formats.New(formats.Settings{Arkyn: arkyn.Settings{
+			DiscordBaseURL: os.Getenv("WEBHOOKS_DISCORD_BASE_URL"),
+			BotToken:       os.Getenv("WEBHOOKS_DISCORD_BOT_TOKEN"),
+		}}),
+		Logger:  log,
+		Metrics: ops.delivery,
 	}
 	for name, d := range map[string]*time.Duration{"WEBHOOKS_DELIVERY_POLL": &cfg.PollInterval, "WEBHOOKS_DELIVERY_LEASE": &cfg.Lease, "WEBHOOKS_DELIVERY_TIMEOUT": &cfg.AttemptTimeout, "WEBHOOKS_DELIVERY_BREAK_FOR": &cfg.BreakFor} {
 		if v := os.Getenv(name); v != "" {
@@ -170,5 +174,5 @@ func deliveryEngine(conn *sql.DB, databaseURL string, log *slog.Logger, allowed 
 			}
 		}
 	}
-	return delivery.New(conn, cfg), nil
+	return delivery.New(conn, cfg)
 }

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/webhookd/webhookd/handlers"
-	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/egress"
 )
 
 // ErrSetting marks a start-up failure caused by a setting's value.
@@ -32,7 +31,7 @@ func checkSettings() error {
 		}
 	}
 	if v := os.Getenv("WEBHOOKS_ALLOWED_TARGETS"); v != "" {
-		if _, err := delivery.ParsePrefixes(strings.Split(v, ",")); err != nil {
+		if _, err := egress.ParsePrefixes(v); err != nil {
 			return fmt.Errorf("%w: WEBHOOKS_ALLOWED_TARGETS: %v", ErrSetting, err)
 		}
 	}

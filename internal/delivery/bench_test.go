@@ -17,6 +17,7 @@ import (
 	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/apitest"
 	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/egress"
 )
 
 // BenchmarkSignedDeliveries measures signed Shipping deliveries per second (Standard Webhooks
@@ -42,10 +43,13 @@ func BenchmarkSignedDeliveries(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	engine := delivery.New(env.DB, delivery.Config{
-		Transport: delivery.NewTransport(loopback, nil),
+	engine, err := delivery.New(env.DB, delivery.Config{
+		Transport: egress.Policy{Allowed: loopback}.Transport(nil),
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	b.ResetTimer()
