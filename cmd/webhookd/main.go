@@ -49,7 +49,7 @@ func run(log *slog.Logger) error {
 	databaseURL := os.Getenv("DATABASE_URL")
 	if databaseURL == "" {
 		dir := filepath.Join(dataDir, "postgres")
-		cluster, err := pgcluster.Start(ctx, dir, pgcluster.Options{Logger: log})
+		cluster, err := pgcluster.Start(ctx, dir, pgcluster.Options{Logger: log, BinDir: os.Getenv("PG_BINDIR")})
 		if err != nil {
 			return fmt.Errorf("local PostgreSQL in WEBHOOKS_DATA_DIR=%s: %w", dataDir, err)
 		}

@@ -50,7 +50,7 @@ func run(backlog, healthy, hanging int, bareFor time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	// fsync off, as in the tests: the figures measure round trips and CPU, not the disk.
-	cluster, stop, err := pgcluster.StartScratch(ctx, "deliverybench")
+	cluster, stop, err := pgcluster.StartScratchWith(ctx, "deliverybench", pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR")})
 	if err != nil {
 		return err
 	}
