@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,7 +27,7 @@ import (
 	"github.com/webhookd/webhookd/handlers/superoffice"
 	"github.com/webhookd/webhookd/handlers/system"
 	"github.com/webhookd/webhookd/handlers/voucherify"
-	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/egress"
 )
 
 // RequestTimeout bounds the work of one request, database waits included. It outlasts the
@@ -43,14 +42,12 @@ type Config struct {
 	Logger     *slog.Logger
 	// ShippingRateLimit is each Shipping API key's budget; zero means the vendor's 100 an hour.
 	ShippingRateLimit shipping.RateLimit
+	// Egress is where webhooks may point: public addresses and the ones it allows (the
+	// operator's ranges, the built-in inspector).
+	Egress egress.Policy
 	// TargetTransport carries calls to webhook targets (SuperOffice's POST /Test); nil means
-	// delivery.NewTransportAllowing(AllowedTargets, AllowedExactTargets, nil), which reaches
-	// only public addresses and these.
+	// Egress's transport.
 	TargetTransport http.RoundTripper
-	AllowedTargets  []netip.Prefix
-	// AllowedExactTargets are single addresses (the built-in inspector) that webhooks may
-	// target although they are loopback or private.
-	AllowedExactTargets []netip.AddrPort
 	// RequestTimeout bounds each request's work; zero means RequestTimeout.
 	RequestTimeout time.Duration
 	Operator
@@ -101,9 +98,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	targets := cfg.TargetTransport
 	if targets == nil {
-		targets = delivery.NewTransportAllowing(cfg.AllowedTargets, cfg.AllowedExactTargets, nil)
+		targets = cfg.Egress.Transport(nil)
 	}
-	st := kit.NewStore(cfg.DB, kit.NewTargetPolicy(cfg.AllowedTargets, cfg.AllowedExactTargets))
+	st := kit.NewStore(cfg.DB, kit.NewTargetPolicy(cfg.Egress))
 	s := &Server{
 		Health:      system.NewHealth(cfg.DB),
 		Inspector:   inspector.New(cfg.Inspector),

@@ -140,7 +140,7 @@ func newPrivateCluster(t *testing.T) *privateCluster {
 		}
 		os.RemoveAll(dir)
 	})
-	pg.c, err = pgcluster.Start(context.Background(), pg.dir, pgcluster.Options{Ephemeral: true})
+	pg.c, err = pgcluster.Start(context.Background(), pg.dir, pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func newPrivateCluster(t *testing.T) *privateCluster {
 // restart starts the stopped cluster again on the same port, so clients' URLs stay valid.
 func (pg *privateCluster) restart(t *testing.T) {
 	t.Helper()
-	c, err := pgcluster.Start(context.Background(), pg.dir, pgcluster.Options{Ephemeral: true, Port: pg.c.Port()})
+	c, err := pgcluster.Start(context.Background(), pg.dir, pgcluster.Options{Ephemeral: true, Port: pg.c.Port(), BinDir: os.Getenv("PG_BINDIR")})
 	if err != nil {
 		t.Fatal(err)
 	}

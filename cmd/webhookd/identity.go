@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -8,11 +10,12 @@ import (
 	"strings"
 )
 
-// loadAdminToken returns WEBHOOKS_ADMIN_TOKEN or, when it is unset, the token generated on the first
-// start and kept in the data directory, so that a restart keeps the operator's credentials.
-func loadAdminToken(dataDir string) (token string, generated bool, err error) {
-	if t := os.Getenv("WEBHOOKS_ADMIN_TOKEN"); t != "" {
-		return t, false, nil
+// loadAdminToken returns configured (WEBHOOKS_ADMIN_TOKEN) or, when it is empty, the token
+// generated on the first start and kept in the data directory, so that a restart keeps the
+// operator's credentials.
+func loadAdminToken(dataDir, configured string) (token string, generated bool, err error) {
+	if configured != "" {
+		return configured, false, nil
 	}
 	path := filepath.Join(dataDir, "admin-token")
 	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
@@ -37,4 +40,10 @@ func writePrivate(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -5,53 +5,51 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
-
-	"github.com/webhookd/webhookd/handlers/shipping"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/delivery/formats"
+	"github.com/webhookd/webhookd/internal/egress"
 	"github.com/webhookd/webhookd/internal/pgcluster"
 )
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(log); err != nil {
+	s, err := parseSettings(os.Getenv)
+	if err == nil {
+		err = run(log, s)
+	}
+	if err != nil {
 		log.Error("webhookd stopped", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger) error {
+func run(log *slog.Logger, s Settings) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	stopWithParent()
-	if err := checkSettings(); err != nil {
-		return err
+	if s.StopWithParent {
+		stopWithParent()
 	}
 	log.Info("webhookd starting", "pid", os.Getpid())
 
-	port := envOr("PORT", "8080")
-	dataDir := envOr("WEBHOOKS_DATA_DIR", ".data")
-	databaseURL := os.Getenv("DATABASE_URL")
+	databaseURL := s.DatabaseURL
 	if databaseURL == "" {
-		dir := filepath.Join(dataDir, "postgres")
-		cluster, err := pgcluster.Start(ctx, dir, pgcluster.Options{Logger: log})
+		dir := filepath.Join(s.DataDir, "postgres")
+		cluster, err := pgcluster.Start(ctx, dir, pgcluster.Options{Logger: log, BinDir: s.PGBinDir})
 		if err != nil {
-			return fmt.Errorf("local PostgreSQL in WEBHOOKS_DATA_DIR=%s: %w", dataDir, err)
+			return fmt.Errorf("local PostgreSQL in WEBHOOKS_DATA_DIR=%s: %w", s.DataDir, err)
 		}
 		defer cluster.Stop()
 		if err := cluster.CreateDatabase(ctx, "webhookd"); err != nil {
@@ -65,36 +63,31 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	defer conn.Close()
-	conn.SetMaxOpenConns(envInt("DATABASE_MAX_CONNS", 20))
-	conn.SetMaxIdleConns(envInt("DATABASE_MAX_CONNS", 20))
+	conn.SetMaxOpenConns(s.DatabaseMaxConns)
+	conn.SetMaxIdleConns(s.DatabaseMaxConns)
 	conn.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.Migrate(ctx, conn); err != nil {
 		return err
 	}
 
-	allowed, err := delivery.ParsePrefixes(strings.Split(os.Getenv("WEBHOOKS_ALLOWED_TARGETS"), ","))
+	adminToken, demo, err := loadAdminToken(s.DataDir, s.AdminToken)
 	if err != nil {
 		return err
 	}
-	adminToken, demo, err := loadAdminToken(dataDir)
+	ops, err := newOperations(s.Port, s.Inspector)
 	if err != nil {
 		return err
 	}
-	ops, err := newOperations(port)
+	policy := egress.Policy{Allowed: s.AllowedTargets, Exact: ops.exactTargets}
+	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: s.ShippingRateLimit,
+		Egress: policy, Operator: ops.Operator})
 	if err != nil {
 		return err
 	}
-	shippingLimit := shipping.DefaultRateLimit
-	if v := os.Getenv("WEBHOOKS_SHIPPING_RATE_LIMIT"); v != "" {
-		if shippingLimit, err = shipping.ParseRateLimit(v); err != nil {
-			return err
-		}
-	}
-	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: shippingLimit, AllowedTargets: allowed, AllowedExactTargets: ops.exactTargets, Operator: ops.Operator})
-	if err != nil {
-		return err
-	}
-	engine, err := deliveryEngine(conn, databaseURL, log, allowed, ops)
+	cfg := s.deliveryConfig()
+	cfg.ListenDSN, cfg.Transport, cfg.Logger, cfg.Metrics = databaseURL, policy.Transport(nil), log, ops.delivery
+	cfg.Formats = formats.New(formats.Settings{Arkyn: s.arkynSettings()})
+	engine, err := delivery.New(conn, cfg)
 	if err != nil {
 		return err
 	}
@@ -107,17 +100,14 @@ func run(log *slog.Logger) error {
 		<-engineDone
 	}()
 
-	stopProfiling, err := startProfiling(os.Getenv("WEBHOOKS_PPROF_ADDR"), log)
+	stopProfiling, err := startProfiling(s.PprofAddr, log)
 	if err != nil {
 		return err
 	}
 	defer stopProfiling()
 
-	server, err := newHTTPServer(api, log)
-	if err != nil {
-		return err
-	}
-	listener, err := net.Listen("tcp", ":"+port)
+	server := newHTTPServer(api, log, s.ReadHeaderTimeout, s.ShutdownGrace)
+	listener, err := net.Listen("tcp", ":"+strconv.Itoa(s.Port))
 	if err != nil {
 		return err
 	}
@@ -126,8 +116,8 @@ func run(log *slog.Logger) error {
 	log.Info("webhookd listening", "addr", listener.Addr().String())
 
 	if demo {
-		base := "http://localhost:" + port
-		if err := runDemo(ctx, os.Stdout, base, adminToken, dataDir, ops.inspectorURL); err != nil {
+		base := "http://localhost:" + strconv.Itoa(s.Port)
+		if err := runDemo(ctx, os.Stdout, base, adminToken, s.DataDir, ops.inspectorURL); err != nil {
 			log.Error("creating the demo account", "error", err)
 		}
 	}
@@ -141,36 +131,13 @@ func run(log *slog.Logger) error {
 	return server.shutdown(log)
 }
 
-// deliveryEngine configures the delivery engine from the environment.
-func deliveryEngine(conn *sql.DB, databaseURL string, log *slog.Logger, allowed []netip.Prefix, ops operations) (*delivery.Engine, error) {
-	var err error
-	scale := 1.0
-	if v := os.Getenv("WEBHOOKS_RETRY_SCALE"); v != "" {
-		if scale, err = strconv.ParseFloat(v, 64); err != nil || scale <= 0 {
-			return nil, fmt.Errorf("WEBHOOKS_RETRY_SCALE=%q: want a positive number", v)
-		}
+// stopWithParent asks the kernel for SIGTERM when the parent process dies
+// (WEBHOOKS_STOP_WITH_PARENT, which `go tool task run` sets): killing go-task then stops the
+// service and its PostgreSQL in order instead of orphaning them.
+func stopWithParent() {
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0)
+	if os.Getppid() == 1 {
+		// The parent died before the request took effect.
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	}
-	cfg := delivery.Config{
-		WorkerID:        os.Getenv("WEBHOOKS_WORKER_ID"),
-		Concurrency:     envInt("WEBHOOKS_DELIVERY_CONCURRENCY", 0),
-		Batch:           envInt("WEBHOOKS_DELIVERY_BATCH", 0),
-		PerTarget:       envInt("WEBHOOKS_DELIVERY_PER_TARGET", 0),
-		PerAccount:      envInt("WEBHOOKS_DELIVERY_PER_ACCOUNT", 0),
-		BreakAfter:      envInt("WEBHOOKS_DELIVERY_BREAK_AFTER", 0),
-		ListenDSN:       databaseURL,
-		ScheduleScale:   scale,
-		Transport:       delivery.NewTransportAllowing(allowed, ops.exactTargets, nil),
-		DiscordBaseURL:  os.Getenv("WEBHOOKS_DISCORD_BASE_URL"),
-		DiscordBotToken: os.Getenv("WEBHOOKS_DISCORD_BOT_TOKEN"),
-		Logger:          log,
-		Metrics:         ops.delivery,
-	}
-	for name, d := range map[string]*time.Duration{"WEBHOOKS_DELIVERY_POLL": &cfg.PollInterval, "WEBHOOKS_DELIVERY_LEASE": &cfg.Lease, "WEBHOOKS_DELIVERY_TIMEOUT": &cfg.AttemptTimeout, "WEBHOOKS_DELIVERY_BREAK_FOR": &cfg.BreakFor} {
-		if v := os.Getenv(name); v != "" {
-			if *d, err = time.ParseDuration(v); err != nil {
-				return nil, fmt.Errorf("%s=%q: %w", name, v, err)
-			}
-		}
-	}
-	return delivery.New(conn, cfg), nil
 }

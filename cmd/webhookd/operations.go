@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/netip"
-	"strconv"
 
 	"github.com/webhookd/webhookd/handlers/inspector"
 
@@ -23,7 +22,7 @@ type operations struct {
 	exactTargets []netip.AddrPort
 }
 
-func newOperations(port string) (operations, error) {
+func newOperations(port int, inspectorOn bool) (operations, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m, err := delivery.NewMetrics(reg)
@@ -31,11 +30,10 @@ func newOperations(port string) (operations, error) {
 		return operations{}, err
 	}
 	ops := operations{Operator: handlers.Operator{Registry: reg}, delivery: m}
-	if ops.Inspector, err = inspectorOn(); err != nil || !ops.Inspector {
-		return ops, err
+	if ops.Inspector = inspectorOn; !inspectorOn {
+		return ops, nil
 	}
-	n, _ := strconv.Atoi(port) // checked by checkSettings
-	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(n))
+	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
 	ops.inspectorURL = "http://" + addr.String() + inspector.Path
 	ops.exactTargets = []netip.AddrPort{addr}
 	return ops, nil

@@ -192,9 +192,13 @@ func TestTheDemoDeliversToTheInspectorAndMetricsCountIt(t *testing.T) {
 
 func TestABadSettingStopsStartUpWithOneLineNamingIt(t *testing.T) {
 	t.Parallel()
-	for _, setting := range []string{"WEBHOOKS_SHIPPING_RATE_LIMIT=lots", "DATABASE_MAX_CONNS=twenty", "PORT=http", "WEBHOOKS_INSPECTOR=maybe", "WEBHOOKS_PPROF_ADDR=0.0.0.0:6060"} {
+	for _, setting := range []string{"WEBHOOKS_SHIPPING_RATE_LIMIT=lots", "DATABASE_MAX_CONNS=twenty", "PORT=http", "WEBHOOKS_INSPECTOR=maybe",
+		"WEBHOOKS_PPROF_ADDR=0.0.0.0:6060", "WEBHOOKS_DELIVERY_BATCH=abc", "WEBHOOKS_DELIVERY_PER_TARGET=0", "WEBHOOKS_DELIVERY_PER_ACCOUNT=-1",
+		"WEBHOOKS_DELIVERY_BREAK_AFTER=x", "WEBHOOKS_DELIVERY_POLL=-1s", "WEBHOOKS_RETRY_SCALE=fast"} {
+		// No DATABASE_URL: a setting is refused before the private PostgreSQL would start.
+		dataDir := t.TempDir()
 		cmd := exec.Command(binary)
-		cmd.Env = append(os.Environ(), "DATABASE_URL=postgres://127.0.0.1:1/none", setting)
+		cmd.Env = append(os.Environ(), "DATABASE_URL=", "WEBHOOKS_DATA_DIR="+dataDir, setting)
 		out, err := cmd.CombinedOutput()
 		if err == nil {
 			t.Errorf("%s: webhookd started", setting)
@@ -202,8 +206,11 @@ func TestABadSettingStopsStartUpWithOneLineNamingIt(t *testing.T) {
 		}
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		name, _, _ := strings.Cut(setting, "=")
-		if len(lines) != 1 || !strings.Contains(lines[0], name) {
-			t.Errorf("%s: webhookd said %q; want one line naming %s", setting, out, name)
+		if len(lines) != 1 || !strings.Contains(lines[0], name) || !strings.Contains(lines[0], "want ") {
+			t.Errorf("%s: webhookd said %q; want one line naming %s and what it wants", setting, out, name)
+		}
+		if entries, _ := os.ReadDir(dataDir); len(entries) != 0 {
+			t.Errorf("%s: webhookd wrote %v into its data directory before refusing the setting", setting, entries)
 		}
 	}
 }

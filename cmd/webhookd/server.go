@@ -13,8 +13,8 @@ import (
 	"github.com/webhookd/webhookd/handlers"
 )
 
-// Server limits. Each is set on purpose; the two an operator may need to tune come from the
-// environment (see README.md).
+// Server limits. Each is set on purpose; the two an operator may need to tune are settings
+// (WEBHOOKS_READ_HEADER_TIMEOUT and WEBHOOKS_SHUTDOWN_GRACE), these being their defaults.
 const (
 	// readHeaderTimeout: headers are small; a client that trickles them (slowloris) is cut off.
 	readHeaderTimeout = 10 * time.Second
@@ -39,15 +39,7 @@ type httpServer struct {
 	grace time.Duration
 }
 
-func newHTTPServer(h http.Handler, log *slog.Logger) (*httpServer, error) {
-	headerTimeout, err := envDuration("WEBHOOKS_READ_HEADER_TIMEOUT", readHeaderTimeout)
-	if err != nil {
-		return nil, err
-	}
-	grace, err := envDuration("WEBHOOKS_SHUTDOWN_GRACE", shutdownGrace)
-	if err != nil {
-		return nil, err
-	}
+func newHTTPServer(h http.Handler, log *slog.Logger, headerTimeout, grace time.Duration) *httpServer {
 	s := &httpServer{grace: grace}
 	s.Server = &http.Server{
 		Handler:           h,
@@ -66,7 +58,7 @@ func newHTTPServer(h http.Handler, log *slog.Logger) (*httpServer, error) {
 			}
 		},
 	}
-	return s, nil
+	return s
 }
 
 // shutdown stops accepting, lets in-flight requests finish for the grace period, then closes

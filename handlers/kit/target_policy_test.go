@@ -74,7 +74,7 @@ func TestPrivateTargetsAreRefusedAtRegistration(t *testing.T) {
 	}
 
 	// The operator's WEBHOOKS_ALLOWED_TARGETS lets them through.
-	allowed := apitest.New(t, func(c *handlers.Config) { c.AllowedTargets = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	allowed := apitest.New(t, func(c *handlers.Config) { c.Egress.Allowed = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
 	b := allowed.CreateAccount(t, "beta")
 	if resp := allowed.Do(t, apitest.Request{Method: http.MethodPost, Path: apitest.ShippingSubscriptionsPath, Header: apitest.Shipping(b),
 		Body: `{"name": "s", "url": "http://127.0.0.1:9/h", "events": ["shipment.created"]}`}); resp.Status != http.StatusCreated {

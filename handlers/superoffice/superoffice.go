@@ -31,7 +31,7 @@ type SuperOffice struct {
 }
 
 // New serves SuperOffice on st; its POST /Test calls targets through transport, which must
-// apply the delivery guard (delivery.NewTransport).
+// apply the egress policy (egress.Policy.Transport).
 func New(st kit.Store, transport http.RoundTripper) SuperOffice {
 	return SuperOffice{Store: st, tester: newTargetTester(transport)}
 }

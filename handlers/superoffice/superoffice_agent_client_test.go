@@ -43,7 +43,7 @@ func TestSuperOfficeAgentNodeClient(t *testing.T) {
 	defer target.Close()
 	env := apitest.New(t, func(c *handlers.Config) {
 		c.TargetTransport = target.Client().Transport
-		c.AllowedTargets = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the target runs on loopback
+		c.Egress.Allowed = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the target runs on loopback
 	})
 	acme := env.CreateAccount(t, "acme")
 	auth := apitest.SuperOffice(acme)

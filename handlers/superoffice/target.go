@@ -15,7 +15,8 @@ import (
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/handlers/kit"
-	"github.com/webhookd/webhookd/internal/delivery"
+	sodelivery "github.com/webhookd/webhookd/internal/delivery/superoffice"
+	"github.com/webhookd/webhookd/internal/egress"
 )
 
 // targetTester calls a webhook's target the way a delivery would, for SuperOffice's POST /Test.
@@ -23,8 +24,8 @@ type targetTester struct {
 	client *http.Client
 }
 
-// newTargetTester calls targets through transport, which must apply the delivery engine's
-// SSRF guard (delivery.NewTransport): a test call must not reach into the service's network.
+// newTargetTester calls targets through transport, which must apply the egress policy
+// (egress.Policy.Transport): a test call must not reach into the service's network.
 func newTargetTester(transport http.RoundTripper) *targetTester {
 	return &targetTester{client: &http.Client{
 		Transport: transport,
@@ -39,7 +40,7 @@ func newTargetTester(transport http.RoundTripper) *targetTester {
 func (t *targetTester) test(ctx context.Context, f soFields, account db.Account) (bool, string) {
 	ev := db.Event{ID: uuid.New(), AccountID: account.ID, Type: "test", Data: db.JSON(`{"Entity": "webhook"}`), CreatedAt: time.Now()}
 	sub := db.Subscription{Name: f.Name, Url: f.Url, Secret: kit.Deref(f.Secret), Headers: f.Headers, Properties: f.Properties}
-	header, body, err := delivery.SuperOfficeRequest(ev, sub, 0)
+	header, body, err := sodelivery.Request(ev, sub, 0)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -58,7 +59,7 @@ func (t *targetTester) test(ctx context.Context, f soFields, account db.Account)
 		if errors.As(err, &ue) {
 			err = ue.Err // without net/http's "Post <url>:" prefix
 		}
-		return false, "TargetUrl cannot be reached: " + delivery.CallError(err).Error()
+		return false, "TargetUrl cannot be reached: " + egress.CallError(err).Error()
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))

@@ -30,7 +30,7 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	_ = os.Chmod(dir, 0o755) // enterable by the postgres user when tests run as root
-	cluster, err = pgcluster.Start(context.Background(), dir+"/pg", pgcluster.Options{Ephemeral: true})
+	cluster, err = pgcluster.Start(context.Background(), dir+"/pg", pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

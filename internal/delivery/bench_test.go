@@ -17,13 +17,14 @@ import (
 	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/apitest"
 	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/egress"
 )
 
 // BenchmarkSignedDeliveries measures signed Shipping deliveries per second (Standard Webhooks
 // signature, PostgreSQL queue, one engine) to a loopback receiver.
 func BenchmarkSignedDeliveries(b *testing.B) {
 	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-	env := apitest.New(b, func(c *handlers.Config) { c.AllowedTargets = loopback }) // the receiver is on loopback
+	env := apitest.New(b, func(c *handlers.Config) { c.Egress.Allowed = loopback }) // the receiver is on loopback
 	var received atomic.Int64
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -42,10 +43,13 @@ func BenchmarkSignedDeliveries(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	engine := delivery.New(env.DB, delivery.Config{
-		Transport: delivery.NewTransport(loopback, nil),
+	engine, err := delivery.New(env.DB, delivery.Config{
+		Transport: egress.Policy{Allowed: loopback}.Transport(nil),
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	b.ResetTimer()

@@ -25,6 +25,9 @@ import (
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/internal/apitest"
 	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/delivery/arkyn"
+	"github.com/webhookd/webhookd/internal/delivery/formats"
+	"github.com/webhookd/webhookd/internal/egress"
 	"github.com/webhookd/webhookd/internal/pgtest"
 )
 
@@ -115,18 +118,29 @@ func startEngine(t *testing.T, env *apitest.Env, cfg delivery.Config, receivers 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = delivery.New(env.DB, cfg).Run(ctx) }()
+	engine := newEngine(t, env, cfg)
+	go func() { defer close(done); _ = engine.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 }
 
-// loopbackTransport is the engine's guarded transport, allowing allowed, trusting the receivers'
+// newEngine is delivery.New on the env's database; an invalid cfg fails the test.
+func newEngine(t *testing.T, env *apitest.Env, cfg delivery.Config) *delivery.Engine {
+	t.Helper()
+	e, err := delivery.New(env.DB, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// loopbackTransport is the egress policy's transport, allowing allowed, trusting the receivers'
 // certificates, and dialling example.com on the loopback interface.
 func loopbackTransport(allowed []netip.Prefix, receivers ...*receiver) *http.Transport {
 	pool := x509.NewCertPool()
 	for _, r := range receivers {
 		pool.AddCert(r.Certificate())
 	}
-	transport := delivery.NewTransport(allowed, pool)
+	transport := egress.Policy{Allowed: allowed}.Transport(pool)
 	dial := transport.DialContext
 	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if host, port, _ := net.SplitHostPort(addr); host == "example.com" {
@@ -186,7 +200,8 @@ func TestEachDialectIsDeliveredSignedAsItsVendorDoes(t *testing.T) {
 	env := apitest.New(t)
 	hooks := newReceiver(t, nil)
 	discord := newReceiver(t, nil)
-	startEngine(t, env, delivery.Config{DiscordBaseURL: discord.url("/api/v10"), DiscordBotToken: "bot-token"}, hooks, discord)
+	arkynSettings := arkyn.Settings{DiscordBaseURL: discord.url("/api/v10"), BotToken: "bot-token"}
+	startEngine(t, env, delivery.Config{Formats: formats.New(formats.Settings{Arkyn: arkynSettings})}, hooks, discord)
 	a := env.CreateAccount(t, "acme")
 
 	do(t, env, http.MethodPost, "/management/v1/projects/"+a.Voucherify.ProjectId+"/webhooks", apitest.Voucherify(a),

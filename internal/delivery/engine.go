@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,54 +28,157 @@ import (
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/internal/delivery/format"
+	"github.com/webhookd/webhookd/internal/delivery/formats"
+	"github.com/webhookd/webhookd/internal/egress"
 )
 
-// Config tunes an Engine; zero values take the defaults, which are the fast settings.
+// Defaults of Config, which DefaultConfig holds.
+const (
+	DefaultConcurrency  = 128
+	DefaultBatch        = 128
+	DefaultPerTarget    = 16
+	DefaultBreakAfter   = 5
+	DefaultBreakFor     = 30 * time.Second
+	DefaultPollInterval = 500 * time.Millisecond
+	// DefaultAttemptTimeout is Voucherify's documented limit for one call to a target.
+	DefaultAttemptTimeout = 10 * time.Second
+	DefaultDrainTimeout   = 15 * time.Second
+)
+
+// DefaultPerAccount is a tenant's default share of concurrency: three quarters of it.
+func DefaultPerAccount(concurrency int) int { return max(1, concurrency*3/4) }
+
+// DefaultLease is a claim's default length for attempts of the given limit: a minute, or twice
+// the limit when that is longer.
+func DefaultLease(attempt time.Duration) time.Duration { return max(time.Minute, 2*attempt) }
+
+// DefaultWorkerID names this process: host name, process id and a random suffix, so that a
+// restarted process with a reused pid does not take over its predecessor's leases.
+func DefaultWorkerID() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid()) + ":" + uuid.NewString()[:8]
+}
+
+// Config tunes an Engine. A zero field takes its default from DefaultConfig; a negative one
+// is an error, never replaced.
 type Config struct {
-	// WorkerID names this instance in leases; default host name and process id.
+	// WorkerID names this instance in leases; default DefaultWorkerID().
 	WorkerID string
-	// Concurrency is how many calls are in flight at once (default 128). Calls wait on the
-	// network, not the CPU: more slots help slow targets and cost little.
+	// Concurrency is how many calls are in flight at once. Calls wait on the network, not the
+	// CPU: more slots help slow targets and cost little.
 	Concurrency int
-	// Batch is how many deliveries one claim takes at most (default 128); claims and outcomes
-	// are written one statement per batch.
+	// Batch is how many deliveries one claim takes at most; claims and outcomes are written one
+	// statement per batch.
 	Batch int
-	// PerTarget caps the calls in flight to one host (default 16), so that a slow or hanging
-	// target holds at most that many slots; it is also the keep-alive pool size per host.
-	// Claimed deliveries beyond it wait for the host, up to two batches.
+	// PerTarget caps the calls in flight to one host, so that a slow or hanging target holds at
+	// most that many slots; it is also the keep-alive pool size per host. Claimed deliveries
+	// beyond it wait for the host, up to two batches.
 	PerTarget int
-	// PerAccount caps one tenant's calls in flight (default three quarters of Concurrency).
+	// PerAccount caps one tenant's calls in flight; default DefaultPerAccount(Concurrency).
 	PerAccount int
-	// BreakAfter is how many failed calls in a row open a target's breaker (default 5); while
-	// it is open the target's deliveries wait, their attempts and retry schedule untouched.
+	// BreakAfter is how many failed calls in a row open a target's breaker; while it is open
+	// the target's deliveries wait, their attempts and retry schedule untouched.
 	BreakAfter int
-	// BreakFor is how long a breaker first stays open (default 30 s, scaled by ScheduleScale);
-	// it doubles each time a probe fails, up to 20 times as long.
+	// BreakFor is how long a breaker first stays open (scaled by ScheduleScale); it doubles each
+	// time a probe fails, up to 20 times as long.
 	BreakFor time.Duration
 	// PollInterval is how often the engine looks for due deliveries without being woken: new
-	// deliveries wake it through PostgreSQL notifications when ListenDSN is set (default 500 ms).
+	// deliveries wake it through PostgreSQL notifications when ListenDSN is set.
 	PollInterval time.Duration
 	// ListenDSN, when set, is where the engine listens for notifications of new deliveries.
 	ListenDSN string
-	// Lease is how long a claimed delivery stays this worker's (default one minute); it must
-	// exceed AttemptTimeout.
+	// Lease is how long a claimed delivery stays this worker's; it must exceed AttemptTimeout.
+	// Default DefaultLease(AttemptTimeout).
 	Lease time.Duration
-	// AttemptTimeout bounds one call to a target (default 10 s, Voucherify's documented limit).
+	// AttemptTimeout bounds one call to a target.
 	AttemptTimeout time.Duration
-	// ScheduleScale multiplies every retry delay (default 1); tests shrink the schedules with it.
+	// ScheduleScale multiplies every retry delay; tests shrink the schedules with it.
 	ScheduleScale float64
 	// DrainTimeout is how long Run waits for in-flight calls after its context ends before it
-	// hands them back (default 15 s).
+	// hands them back.
 	DrainTimeout time.Duration
-	// Transport carries every call; default NewTransport(nil, nil), which refuses private targets.
-	// An *http.Transport is cloned with its response-header timeout set to AttemptTimeout.
+	// Transport carries every call; default the zero egress policy's, which refuses private
+	// targets. An *http.Transport is cloned with its response-header timeout set to
+	// AttemptTimeout.
 	Transport http.RoundTripper
-	// DiscordBaseURL and DiscordBotToken are where and as whom Arkyn messages are posted.
-	DiscordBaseURL  string
-	DiscordBotToken string
-	Logger          *slog.Logger
+	// Formats are the dialects' delivery formats with their settings; the zero Registry is
+	// formats.Default.
+	Formats formats.Registry
+	Logger  *slog.Logger
 	// Metrics counts attempts; nil counts nothing.
 	Metrics *Metrics
+}
+
+// DefaultConfig is the configuration that zero fields of a Config stand for.
+func DefaultConfig() Config {
+	return Config{
+		WorkerID:       DefaultWorkerID(),
+		Concurrency:    DefaultConcurrency,
+		Batch:          DefaultBatch,
+		PerTarget:      DefaultPerTarget,
+		PerAccount:     DefaultPerAccount(DefaultConcurrency),
+		BreakAfter:     DefaultBreakAfter,
+		BreakFor:       DefaultBreakFor,
+		PollInterval:   DefaultPollInterval,
+		Lease:          DefaultLease(DefaultAttemptTimeout),
+		AttemptTimeout: DefaultAttemptTimeout,
+		ScheduleScale:  1,
+		DrainTimeout:   DefaultDrainTimeout,
+		Transport:      egress.Policy{}.Transport(nil),
+		Formats:        formats.Default,
+		Logger:         slog.Default(),
+	}
+}
+
+// resolve fills zero fields with their defaults and refuses values that no default may
+// replace, naming the field.
+func (c Config) resolve() (Config, error) {
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"Concurrency", c.Concurrency}, {"Batch", c.Batch}, {"PerTarget", c.PerTarget}, {"PerAccount", c.PerAccount}, {"BreakAfter", c.BreakAfter}} {
+		if f.n < 0 {
+			return c, fmt.Errorf("delivery: Config.%s is %d: want a positive number, or zero for the default", f.name, f.n)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"BreakFor", c.BreakFor}, {"PollInterval", c.PollInterval}, {"Lease", c.Lease}, {"AttemptTimeout", c.AttemptTimeout}, {"DrainTimeout", c.DrainTimeout}} {
+		if f.d < 0 {
+			return c, fmt.Errorf("delivery: Config.%s is %s: want a positive duration, or zero for the default", f.name, f.d)
+		}
+	}
+	if c.ScheduleScale < 0 || math.IsNaN(c.ScheduleScale) || math.IsInf(c.ScheduleScale, 0) {
+		return c, fmt.Errorf("delivery: Config.ScheduleScale is %v: want a positive number, or zero for the default", c.ScheduleScale)
+	}
+	d := DefaultConfig()
+	orDefault(&c.WorkerID, d.WorkerID)
+	orDefault(&c.Concurrency, d.Concurrency)
+	orDefault(&c.Batch, d.Batch)
+	orDefault(&c.PerTarget, d.PerTarget)
+	orDefault(&c.PerAccount, DefaultPerAccount(c.Concurrency))
+	orDefault(&c.BreakAfter, d.BreakAfter)
+	orDefault(&c.BreakFor, d.BreakFor)
+	orDefault(&c.PollInterval, d.PollInterval)
+	orDefault(&c.AttemptTimeout, d.AttemptTimeout)
+	orDefault(&c.Lease, DefaultLease(c.AttemptTimeout))
+	orDefault(&c.ScheduleScale, d.ScheduleScale)
+	orDefault(&c.DrainTimeout, d.DrainTimeout)
+	orDefault(&c.Transport, d.Transport)
+	orDefault(&c.Logger, d.Logger)
+	if c.Lease <= c.AttemptTimeout {
+		return c, fmt.Errorf("delivery: Config.Lease (%s) must exceed AttemptTimeout (%s): a delivery would be claimed again while its call runs", c.Lease, c.AttemptTimeout)
+	}
+	return c, nil
+}
+
+// orDefault sets *v to def when it is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // Engine delivers queued events.
@@ -88,66 +192,38 @@ type Engine struct {
 	limits *limits
 }
 
-// New returns an engine working on conn.
-func New(conn *sql.DB, cfg Config) *Engine {
-	if cfg.WorkerID == "" {
-		host, _ := os.Hostname()
-		cfg.WorkerID = host + ":" + strconv.Itoa(os.Getpid()) + ":" + uuid.NewString()[:8]
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 128
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = 128
-	}
-	if cfg.PerTarget <= 0 {
-		cfg.PerTarget = 16
-	}
-	if cfg.PerAccount <= 0 {
-		cfg.PerAccount = max(1, cfg.Concurrency*3/4)
-	}
-	if cfg.BreakAfter <= 0 {
-		cfg.BreakAfter = 5
-	}
-	if cfg.BreakFor <= 0 {
-		cfg.BreakFor = 30 * time.Second
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 500 * time.Millisecond
-	}
-	if cfg.AttemptTimeout <= 0 {
-		cfg.AttemptTimeout = DefaultAttemptTimeout
-	}
-	if cfg.Lease <= cfg.AttemptTimeout {
-		cfg.Lease = max(time.Minute, 2*cfg.AttemptTimeout)
-	}
-	if cfg.ScheduleScale <= 0 {
-		cfg.ScheduleScale = 1
-	}
-	if cfg.DrainTimeout <= 0 {
-		cfg.DrainTimeout = 15 * time.Second
-	}
-	if cfg.Transport == nil {
-		cfg.Transport = NewTransport(nil, nil)
-	}
-	if cfg.DiscordBaseURL == "" {
-		cfg.DiscordBaseURL = "https://discord.com/api/v10"
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
+// New returns an engine working on conn, or an error naming the first field of cfg that is
+// out of range.
+func New(conn *sql.DB, cfg Config) (*Engine, error) {
+	cfg, err := cfg.resolve()
+	if err != nil {
+		return nil, err
 	}
 	e := &Engine{
-		conn: conn, q: db.New(conn), cfg: cfg, log: log, now: time.Now,
+		conn: conn, q: db.New(conn), cfg: cfg, log: cfg.Logger, now: time.Now,
 		client: &http.Client{
 			// No Client.Timeout: each attempt's context deadline (AttemptTimeout) bounds the call.
 			Transport: tuneTransport(cfg.Transport, cfg.AttemptTimeout, cfg.PerTarget),
-			// A redirect is an answer, not an instruction: following it could leave the guard's view.
+			// A redirect is an answer, not an instruction: following it could leave the policy's view.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
 	e.limits = newLimits(cfg.Concurrency, cfg.PerTarget, cfg.PerAccount, cfg.Batch, cfg.BreakAfter, e.scale(cfg.BreakFor))
-	return e
+	return e, nil
+}
+
+// tuneTransport lets a response take as long as an attempt may (a transport's fixed
+// response-header timeout would otherwise cut attempts the operator allowed more time) and keeps
+// as many idle connections per host as calls may be in flight to it, so they are reused.
+func tuneTransport(rt http.RoundTripper, attempt time.Duration, perHost int) http.RoundTripper {
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return rt
+	}
+	t = t.Clone()
+	t.ResponseHeaderTimeout = attempt
+	t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, perHost)
+	return t
 }
 
 // headerTimeout reports the transport giving up on the response headers: the attempt's own
@@ -171,11 +247,11 @@ func (e *Engine) send(ctx context.Context, out format.Request, id uuid.UUID) (in
 		if ctx.Err() == context.DeadlineExceeded || headerTimeout(err) {
 			return 0, 0, fmt.Errorf("%s did not answer within %s", targetName(out.URL), e.cfg.AttemptTimeout)
 		}
-		var refused *RefusedAddressError
+		var refused *egress.RefusedAddressError
 		if errors.As(err, &refused) {
-			e.log.Debug("target refused by the address guard", "delivery", id, "address", refused.Addr)
+			e.log.Debug("target refused by the egress policy", "delivery", id, "address", refused.Addr)
 		}
-		return 0, 0, fmt.Errorf("%s: %w", targetName(out.URL), CallError(unwrapURLError(err)))
+		return 0, 0, fmt.Errorf("%s: %w", targetName(out.URL), egress.CallError(unwrapURLError(err)))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

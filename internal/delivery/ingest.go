@@ -133,9 +133,10 @@ func IngestBatch(ctx context.Context, conn *sql.DB, accountID uuid.UUID, events 
 	return out, nil
 }
 
-// Matches tells whether an active subscription wants an event, by its dialect's rule.
+// Matches tells whether an active subscription wants an event, by its dialect's rule (which
+// depends on no setting).
 func Matches(s db.Subscription, eventType string, attributes map[string]string, scope uuid.NullUUID) bool {
-	f, ok := formats.Lookup(s.Dialect)
+	f, ok := formats.Default.Lookup(s.Dialect)
 	return ok && f.Matches(s, format.Event{Type: eventType, Attributes: attributes, ScopeID: scope})
 }
 

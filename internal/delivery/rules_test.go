@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"testing"
 	"time"
@@ -93,7 +92,10 @@ func deref(b *bool) any {
 // dialect's rule sees it, and the delay it returns is scaled.
 func TestRetryDelayScalesTheDialectsSchedule(t *testing.T) {
 	t.Parallel()
-	e := New(nil, Config{ScheduleScale: 1e-4})
+	e, err := New(nil, Config{ScheduleScale: 1e-4})
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, c := range []struct {
 		name    string
@@ -113,33 +115,6 @@ func TestRetryDelayScalesTheDialectsSchedule(t *testing.T) {
 		got, retry := e.retryDelay(cl, first.Add(c.after))
 		if got != c.want || retry != c.retry {
 			t.Errorf("%s: retryDelay = %v, %v; want %v, %v", c.name, got, retry, c.want, c.retry)
-		}
-	}
-}
-
-func TestParsePrefixes(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		list []string
-		want []netip.Prefix
-		ok   bool
-	}{
-		{nil, nil, true},
-		{[]string{""}, nil, true},
-		{[]string{"127.0.0.0/8", "", "::1/128"}, []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, true},
-		{[]string{"10.1.2.3/8"}, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, true}, // masked
-		{[]string{"127.0.0.1"}, nil, false},
-		{[]string{"127.0.0.0/8", "loopback"}, nil, false},
-	} {
-		got, err := ParsePrefixes(c.list)
-		if (err == nil) != c.ok || len(got) != len(c.want) {
-			t.Errorf("ParsePrefixes(%q) = %v, %v", c.list, got, err)
-			continue
-		}
-		for i := range got {
-			if got[i] != c.want[i] {
-				t.Errorf("ParsePrefixes(%q)[%d] = %v, want %v", c.list, i, got[i], c.want[i])
-			}
 		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/internal/delivery/format"
-	"github.com/webhookd/webhookd/internal/delivery/formats"
 )
 
 // outcomeTimeout bounds writing a batch of outcomes.
@@ -185,15 +184,14 @@ func (e *Engine) claim(ctx context.Context, r *runner, n int) (int, error) {
 // build makes c's request in its dialect's format, signed at now.
 func (e *Engine) build(c *call, now time.Time) {
 	row := c.row
-	f, ok := formats.Lookup(row.Subscription.Dialect)
+	f, ok := e.cfg.Formats.Lookup(row.Subscription.Dialect)
 	if !ok {
 		c.err = fmt.Errorf("dialect %q has no delivery format", row.Subscription.Dialect)
 		return
 	}
 	c.format, c.now = f, now
 	c.req, c.err = f.Request(format.Message{Event: row.Event, Subscription: row.Subscription, Scope: row.Scope,
-		DeliveryID: row.DeliveryID, Attempt: c.attempt, RequestID: c.reqID, Now: now},
-		format.Options{DiscordBaseURL: e.cfg.DiscordBaseURL, DiscordBotToken: e.cfg.DiscordBotToken})
+		DeliveryID: row.DeliveryID, Attempt: c.attempt, RequestID: c.reqID, Now: now})
 }
 
 // attempt makes one call for c and records its outcome in c.

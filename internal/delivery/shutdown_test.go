@@ -90,7 +90,8 @@ func stopDuringFirstCall(t *testing.T, env *apitest.Env, cfg delivery.Config, ho
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = delivery.New(env.DB, cfg).Run(ctx) }()
+	engine := newEngine(t, env, cfg)
+	go func() { defer close(done); _ = engine.Run(ctx) }()
 	hooks.wait(t, 1, 10*time.Second)
 	cancel()
 	select {

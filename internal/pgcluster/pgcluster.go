@@ -37,6 +37,9 @@ type Options struct {
 	// MaxConnections is PostgreSQL's max_connections; zero means 200, enough for one
 	// service or one package's tests. A cluster that several test binaries share needs more.
 	MaxConnections int
+	// BinDir is the directory of PostgreSQL's initdb and postgres (the service's PG_BINDIR);
+	// empty means the newest /usr/lib/postgresql/*/bin, else the postgres on PATH.
+	BinDir string
 }
 
 // Cluster is a running PostgreSQL server that this process started and owns.
@@ -59,7 +62,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	bin, err := findBinaries(ctx, log)
+	bin, err := findBinaries(ctx, opts.BinDir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -211,10 +214,10 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	}
 }
 
-// findBinaries returns the directory of the newest installed PostgreSQL server, installing
-// Debian's package when none is found and this process may.
-func findBinaries(ctx context.Context, log *slog.Logger) (string, error) {
-	if dir := lookBinaries(); dir != "" {
+// findBinaries returns configured, or else the directory of the newest installed PostgreSQL
+// server, installing Debian's package when none is found and this process may.
+func findBinaries(ctx context.Context, configured string, log *slog.Logger) (string, error) {
+	if dir := BinDir(configured); dir != "" {
 		return dir, nil
 	}
 	if os.Geteuid() != 0 {
@@ -228,20 +231,15 @@ func findBinaries(ctx context.Context, log *slog.Logger) (string, error) {
 			return "", fmt.Errorf("apt-get %s: %w\n%s", args[0], err, out)
 		}
 	}
-	if dir := lookBinaries(); dir != "" {
+	if dir := BinDir(""); dir != "" {
 		return dir, nil
 	}
 	return "", errors.New("PostgreSQL server binaries still not found after installing postgresql")
 }
 
-// StartScratch starts a throw-away cluster (fsync off) in a new temporary directory; stop
-// stops it and removes the directory. For tests and benchmarks, whose data does not matter.
-func StartScratch(ctx context.Context, name string) (c *Cluster, stop func(), err error) {
-	return StartScratchWith(ctx, name, Options{Ephemeral: true})
-}
-
-// StartScratchWith is StartScratch with the cluster's options: a benchmark of durable writes
-// leaves Ephemeral off.
+// StartScratchWith starts a throw-away cluster in a new temporary directory; stop stops it and
+// removes the directory. For tests and benchmarks, whose data does not matter: they usually set
+// Ephemeral (fsync off), which a benchmark of durable writes leaves off.
 func StartScratchWith(ctx context.Context, name string, opts Options) (c *Cluster, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "webhookd-"+name+"-")
 	if err != nil {
@@ -257,13 +255,11 @@ func StartScratchWith(ctx context.Context, name string, opts Options) (c *Cluste
 	return c, func() { c.Stop(); os.RemoveAll(dir) }, nil
 }
 
-// BinDir is the directory of the PostgreSQL binaries a cluster would be started with (pgbench
-// and psql live there too); "" when none is installed.
-func BinDir() string { return lookBinaries() }
-
-func lookBinaries() string {
-	if dir := os.Getenv("PG_BINDIR"); dir != "" {
-		return dir
+// BinDir is the directory of the PostgreSQL binaries a cluster with Options.BinDir configured
+// would be started with (pgbench and psql live there too); "" when none is installed.
+func BinDir(configured string) string {
+	if configured != "" {
+		return configured
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })

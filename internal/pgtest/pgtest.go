@@ -37,7 +37,7 @@ func Run(m *testing.M) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cluster, stop, err := pgcluster.StartScratch(ctx, "pgtest")
+	cluster, stop, err := pgcluster.StartScratchWith(ctx, "pgtest", pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		return 1

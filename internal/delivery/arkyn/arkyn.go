@@ -22,13 +22,24 @@ const DiscordURLPrefix = "discord://channels/"
 // Arkyn's embed colours by log level.
 var colours = map[string]int{"info": 0x0ea5e9, "warning": 0xfb923c, "fatal": 0xe11d48}
 
+// DefaultDiscordBaseURL is Discord's API, where Arkyn posts.
+const DefaultDiscordBaseURL = "https://discord.com/api/v10"
+
+// Settings are where and as which bot Arkyn's messages are posted.
+type Settings struct {
+	// DiscordBaseURL is Discord's API; empty means DefaultDiscordBaseURL.
+	DiscordBaseURL string
+	// BotToken authorises the posts as Arkyn's bot.
+	BotToken string
+}
+
 // Format is Arkyn's delivery format.
-type Format struct{}
+type Format struct{ Settings }
 
 func (Format) Name() string { return Name }
 
 // Request is the message Arkyn posts to the traffic source's Discord channel.
-func (Format) Request(m format.Message, o format.Options) (format.Request, error) {
+func (f Format) Request(m format.Message) (format.Request, error) {
 	ev := m.Event
 	channel := strings.TrimPrefix(m.Subscription.Url, DiscordURLPrefix)
 	var data struct {
@@ -59,8 +70,12 @@ func (Format) Request(m format.Message, o format.Options) (format.Request, error
 	header := http.Header{}
 	header.Set("Content-Type", "application/json")
 	header.Set("User-Agent", "webhookd/1")
-	header.Set("Authorization", "Bot "+o.DiscordBotToken)
-	return format.Request{URL: strings.TrimRight(o.DiscordBaseURL, "/") + "/channels/" + channel + "/messages", Header: header, Body: body}, nil
+	header.Set("Authorization", "Bot "+f.BotToken)
+	base := f.DiscordBaseURL
+	if base == "" {
+		base = DefaultDiscordBaseURL
+	}
+	return format.Request{URL: strings.TrimRight(base, "/") + "/channels/" + channel + "/messages", Header: header, Body: body}, nil
 }
 
 // Retry never retries.

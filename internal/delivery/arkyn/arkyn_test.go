@@ -37,8 +37,8 @@ func TestMatchesOnlyItsTrafficSourceWithAChannel(t *testing.T) {
 func TestDiscordMessage(t *testing.T) {
 	t.Parallel()
 	ev := db.Event{Type: "request", Data: db.JSON(`{"method":"get","status":500,"level":"FATAL","pathname":"/x"}`), CreatedAt: time.Unix(1700000000, 0)}
-	r, err := Format{}.Request(format.Message{Event: ev, Subscription: db.Subscription{Url: DiscordURLPrefix + "42"}},
-		format.Options{DiscordBaseURL: "https://discord.test/api/", DiscordBotToken: "tok"})
+	r, err := Format{Settings{DiscordBaseURL: "https://discord.test/api/", BotToken: "tok"}}.Request(
+		format.Message{Event: ev, Subscription: db.Subscription{Url: DiscordURLPrefix + "42"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +75,8 @@ func TestEmbedByLevelAndDescription(t *testing.T) {
 		{`{"method":"get","status":200}`, "HttpTraffic - GET - 200", "request", 0x0ea5e9},
 	} {
 		ev := db.Event{Type: "request", Data: db.JSON(c.data), CreatedAt: time.Unix(1700000000, 0)}
-		r, err := Format{}.Request(format.Message{Event: ev, Subscription: db.Subscription{Url: DiscordURLPrefix + "7"}},
-			format.Options{DiscordBaseURL: "https://discord.test/api", DiscordBotToken: "tok"})
+		r, err := Format{Settings{DiscordBaseURL: "https://discord.test/api", BotToken: "tok"}}.Request(
+			format.Message{Event: ev, Subscription: db.Subscription{Url: DiscordURLPrefix + "7"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,5 +96,13 @@ func TestEmbedByLevelAndDescription(t *testing.T) {
 		if r.URL != "https://discord.test/api/channels/7/messages" {
 			t.Errorf("URL %s", r.URL)
 		}
+	}
+}
+
+func TestUnsetDiscordBaseURLIsDiscordsAPI(t *testing.T) {
+	t.Parallel()
+	r, err := Format{}.Request(format.Message{Event: db.Event{Type: "request", Data: db.JSON(`{}`)}, Subscription: db.Subscription{Url: DiscordURLPrefix + "9"}})
+	if err != nil || r.URL != "https://discord.com/api/v10/channels/9/messages" {
+		t.Errorf("URL %q, %v", r.URL, err)
 	}
 }

@@ -24,7 +24,7 @@ type Format struct{}
 
 func (Format) Name() string { return Name }
 
-func (Format) Request(m format.Message, _ format.Options) (format.Request, error) {
+func (Format) Request(m format.Message) (format.Request, error) {
 	sub := m.Subscription
 	body, err := format.Marshal(map[string]any{"service": sub.Service, "event": m.Event.Type, "payload": json.RawMessage(m.Event.Data)})
 	if err != nil {

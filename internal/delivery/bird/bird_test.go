@@ -77,7 +77,7 @@ func TestRequestIsSignedOnlyWithAKey(t *testing.T) {
 			Subscription: db.Subscription{Service: "channels", Url: "https://example.com/hook?x=1", Secret: c.key},
 			DeliveryID:   uuid.New(), RequestID: "req-1", Now: time.Unix(1700000000, 0),
 		}
-		r, err := Format{}.Request(m, format.Options{})
+		r, err := Format{}.Request(m)
 		if err != nil {
 			t.Fatal(err)
 		}

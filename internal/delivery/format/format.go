@@ -16,8 +16,9 @@ import (
 type Format interface {
 	// Name is the dialect as subscriptions store it.
 	Name() string
-	// Request builds the call a delivery makes, signed as the vendor signs it.
-	Request(m Message, o Options) (Request, error)
+	// Request builds the call a delivery makes, signed as the vendor signs it. A format that
+	// needs settings of its own (Arkyn's Discord bot) carries them in its value.
+	Request(m Message) (Request, error)
 	// Retry returns the delay before the next attempt after failures failed attempts, elapsed
 	// after the first attempt, or false when the vendor gives up. Both are unscaled.
 	Retry(failures int, elapsed time.Duration) (time.Duration, bool)
@@ -39,13 +40,6 @@ type Message struct {
 	Attempt   int
 	RequestID string
 	Now       time.Time
-}
-
-// Options are an engine's settings some formats need.
-type Options struct {
-	// DiscordBaseURL and DiscordBotToken are where and as whom Arkyn messages are posted.
-	DiscordBaseURL  string
-	DiscordBotToken string
 }
 
 // Request is one call to make.

@@ -22,7 +22,7 @@ type Format struct{}
 
 func (Format) Name() string { return Name }
 
-func (Format) Request(m format.Message, _ format.Options) (format.Request, error) {
+func (Format) Request(m format.Message) (format.Request, error) {
 	ev := m.Event
 	body, err := format.Marshal(map[string]any{"type": ev.Type, "timestamp": ev.CreatedAt.UTC().Format(time.RFC3339Nano), "data": json.RawMessage(ev.Data)})
 	if err != nil {

@@ -50,7 +50,7 @@ func TestStandardWebhooksMessage(t *testing.T) {
 			Event:        db.Event{Type: "shipment.created", Data: db.JSON(`{"parcel": 7}`), CreatedAt: time.Unix(1700000000, 0)},
 			Subscription: db.Subscription{Url: "https://example.com/s", Secret: c.secret},
 			DeliveryID:   uuid.MustParse("0f8fad5b-d9cb-469f-a165-70867728950e"), Now: time.Unix(1700000005, 0),
-		}, format.Options{})
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

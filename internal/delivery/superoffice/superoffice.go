@@ -29,7 +29,7 @@ type Format struct{}
 
 func (Format) Name() string { return Name }
 
-func (Format) Request(m format.Message, _ format.Options) (format.Request, error) {
+func (Format) Request(m format.Message) (format.Request, error) {
 	header, body, err := Request(m.Event, m.Subscription, m.Attempt)
 	if err != nil {
 		return format.Request{}, err

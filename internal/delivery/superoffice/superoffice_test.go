@@ -33,7 +33,7 @@ func TestRequestCarriesNetServerHeaders(t *testing.T) {
 	t.Parallel()
 	ev := db.Event{ID: uuid.New(), Type: "contact.created", Data: db.JSON(`{"PrimaryKey": 7}`), CreatedAt: time.Unix(1700000000, 0)}
 	sub := db.Subscription{Url: "https://example.com/so", Secret: "s", Headers: db.JSON(`{"X-Custom":"1"}`), Properties: db.JSON(`{"tag":"t"}`)}
-	r, err := Format{}.Request(format.Message{Event: ev, Subscription: sub, Attempt: 2, DeliveryID: uuid.New(), Now: time.Now()}, format.Options{})
+	r, err := Format{}.Request(format.Message{Event: ev, Subscription: sub, Attempt: 2, DeliveryID: uuid.New(), Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}

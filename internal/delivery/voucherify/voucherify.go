@@ -24,7 +24,7 @@ type Format struct{}
 
 func (Format) Name() string { return Name }
 
-func (Format) Request(m format.Message, _ format.Options) (format.Request, error) {
+func (Format) Request(m format.Message) (format.Request, error) {
 	ev := m.Event
 	body, err := format.Marshal(map[string]any{
 		"id": ev.ID.String(), "project_id": m.Scope.ExternalID, "created_at": ev.CreatedAt.UTC().Format(time.RFC3339Nano),

@@ -40,7 +40,7 @@ func TestRequestIsSignedWithTheProjectSecret(t *testing.T) {
 		Scope:        db.Scope{ExternalID: "proj_1", Secret: "project-secret"},
 		DeliveryID:   uuid.New(), Now: time.Unix(1700000001, 0),
 	}
-	r, err := Format{}.Request(m, format.Options{})
+	r, err := Format{}.Request(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestEnvelopeAndSignature(t *testing.T) {
 			Subscription: db.Subscription{Url: "https://example.com/h"},
 			Scope:        db.Scope{ExternalID: c.project, Secret: c.secret},
 			DeliveryID:   uuid.New(), Now: time.Now(),
-		}, format.Options{})
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,7 +44,7 @@ func run(binary string, connections int, duration time.Duration, durable bool) e
 	defer cancel()
 	// fsync off by default, as in the tests: the figures then measure round trips and CPU, not
 	// the disk.
-	cluster, stop, err := pgcluster.StartScratchWith(ctx, "apibench", pgcluster.Options{Ephemeral: !durable})
+	cluster, stop, err := pgcluster.StartScratchWith(ctx, "apibench", pgcluster.Options{Ephemeral: !durable, BinDir: os.Getenv("PG_BINDIR")})
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ var (
 
 // pgbench runs the standard single-row UPDATE by primary key, prepared, on pgbench's own table.
 func pgbench(ctx context.Context, url string, connections int, duration time.Duration) (pgbenchResult, error) {
-	bin := filepath.Join(pgcluster.BinDir(), "pgbench")
+	bin := filepath.Join(pgcluster.BinDir(os.Getenv("PG_BINDIR")), "pgbench")
 	if out, err := exec.CommandContext(ctx, bin, "-i", "-q", "-s", "1", url).CombinedOutput(); err != nil {
 		return pgbenchResult{}, fmt.Errorf("init: %v: %s", err, out)
 	}
@@ -155,7 +155,7 @@ func pgbench(ctx context.Context, url string, connections int, duration time.Dur
 func runPgbench(ctx context.Context, url string, connections int, duration time.Duration, scripts ...string) (pgbenchResult, error) {
 	args := append([]string{"-n", "-M", "prepared", "-c", strconv.Itoa(connections), "-j", strconv.Itoa(min(connections, 2)),
 		"-T", strconv.Itoa(int(duration.Seconds()))}, scripts...)
-	out, err := exec.CommandContext(ctx, filepath.Join(pgcluster.BinDir(), "pgbench"), append(args, url)...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, filepath.Join(pgcluster.BinDir(os.Getenv("PG_BINDIR")), "pgbench"), append(args, url)...).CombinedOutput()
 	if err != nil {
 		return pgbenchResult{}, fmt.Errorf("%v: %s", err, out)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/webhookd/webhookd/handlers"
 	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/egress"
 	"github.com/webhookd/webhookd/internal/pgcluster"
 )
 
@@ -49,7 +50,7 @@ func run(backlog, healthy, hanging int, bareFor time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	// fsync off, as in the tests: the figures measure round trips and CPU, not the disk.
-	cluster, stop, err := pgcluster.StartScratch(ctx, "deliverybench")
+	cluster, stop, err := pgcluster.StartScratchWith(ctx, "deliverybench", pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR")})
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func run(backlog, healthy, hanging int, bareFor time.Duration) error {
 		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: quiet, AllowedTargets: loopback})
+	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: quiet, Egress: egress.Policy{Allowed: loopback}})
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,10 @@ func run(backlog, healthy, hanging int, bareFor time.Duration) error {
 	fmt.Printf("ingestion, batches of 1,000:  %8.0f events/s\n", batchRate)
 
 	// 3. The engine draining the backlog.
-	engineRate := drainRate(ctx, conn, dsn, quiet, drain, backlog)
+	engineRate, err := drainRate(ctx, conn, dsn, quiet, drain, backlog)
+	if err != nil {
+		return err
+	}
 	fmt.Printf("engine draining %d:       %8.0f deliveries/s = %.0f %% of the bare client\n", backlog, engineRate, 100*engineRate/bareRate)
 
 	// 4. Fairness: a healthy tenant alone, then while another tenant's target hangs, in
@@ -150,7 +154,7 @@ func healthyAlone(ctx context.Context, c *client, conn *sql.DB, dsn string, log 
 	if _, err := c.ingestBatches(ctx, a, n, 1000); err != nil {
 		return 0, err
 	}
-	return drainRate(ctx, conn, dsn, log, alone, n), nil
+	return drainRate(ctx, conn, dsn, log, alone, n)
 }
 
 // healthyBeside drains a healthy tenant's backlog of n queued after another tenant's hanging
@@ -176,14 +180,17 @@ func healthyBeside(ctx context.Context, c *client, conn *sql.DB, dsn string, log
 		return 0, 0, err
 	}
 	var held int64
-	rate := drainRate(ctx, conn, dsn, log, beside, n, func() { held = stuck.count.Load(); close(release) })
-	return rate, held, nil
+	rate, err := drainRate(ctx, conn, dsn, log, beside, n, func() { held = stuck.count.Load(); close(release) })
+	return rate, held, err
 }
 
 // drainRate runs an engine with default settings until r has received n more requests, and
 // returns deliveries per second. before runs ahead of the engine's shutdown.
-func drainRate(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger, r *receiver, n int, before ...func()) float64 {
-	engine := delivery.New(conn, delivery.Config{Transport: delivery.NewTransport(loopback, nil), ListenDSN: dsn, Logger: log})
+func drainRate(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger, r *receiver, n int, before ...func()) (float64, error) {
+	engine, err := delivery.New(conn, delivery.Config{Transport: egress.Policy{Allowed: loopback}.Transport(nil), ListenDSN: dsn, Logger: log})
+	if err != nil {
+		return 0, err
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	base := r.count.Load()
@@ -198,7 +205,7 @@ func drainRate(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger, 
 	}
 	stop()
 	<-done
-	return float64(n) / elapsed.Seconds()
+	return float64(n) / elapsed.Seconds(), nil
 }
 
 // receiver counts requests; with hold set, it answers only once hold is closed.

@@ -51,7 +51,7 @@ func run(args []string, maxConns int) int {
 	if os.Getenv("DATABASE_URL") == "" {
 		log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("cmd", "pgrun")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		cluster, stop, err := pgcluster.StartScratchWith(ctx, "tests", pgcluster.Options{Ephemeral: true, Logger: log, MaxConnections: maxConns})
+		cluster, stop, err := pgcluster.StartScratchWith(ctx, "tests", pgcluster.Options{Ephemeral: true, Logger: log, MaxConnections: maxConns, BinDir: os.Getenv("PG_BINDIR")})
 		cancel()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "pgrun:", err)
