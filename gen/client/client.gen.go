@@ -2584,7 +2584,8 @@ type ClientInterface interface {
 
 	// InspectorListRequests List received webhooks
 	//
-	// The requests the inspector received, newest first (at most 100).
+	// The requests the inspector received, newest first: at most 100, and the oldest go first
+	// once their bodies add up to more than 16 MiB.
 	//
 	// Corresponds with GET /inspector/v1/requests (the `InspectorListRequests` operationId).
 	InspectorListRequests(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3795,7 +3796,8 @@ func (c *Client) IngestEvent(ctx context.Context, body IngestEventJSONRequestBod
 
 // InspectorListRequests List received webhooks
 //
-// The requests the inspector received, newest first (at most 100).
+// The requests the inspector received, newest first: at most 100, and the oldest go first
+// once their bodies add up to more than 16 MiB.
 //
 // Corresponds with GET /inspector/v1/requests (the `InspectorListRequests` operationId).
 func (c *Client) InspectorListRequests(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7642,7 +7644,8 @@ type ClientWithResponsesInterface interface {
 
 	// InspectorListRequestsWithResponse List received webhooks
 	//
-	// The requests the inspector received, newest first (at most 100).
+	// The requests the inspector received, newest first: at most 100, and the oldest go first
+	// once their bodies add up to more than 16 MiB.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12388,7 +12391,8 @@ func (c *ClientWithResponses) IngestEventWithResponse(ctx context.Context, body 
 
 // InspectorListRequestsWithResponse List received webhooks
 //
-// The requests the inspector received, newest first (at most 100).
+// The requests the inspector received, newest first: at most 100, and the oldest go first
+// once their bodies add up to more than 16 MiB.
 //
 // Returns a wrapper object for the known response body format(s).
 //
