@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,7 +45,7 @@ func run(log *slog.Logger, s Settings) error {
 	if s.StopWithParent {
 		stopWithParent()
 	}
-	log.Info("webhookd starting", "pid", os.Getpid())
+	log.Info("webhookd starting", "pid", os.Getpid(), "role", s.Role)
 
 	databaseURL := s.DatabaseURL
 	if databaseURL == "" {
@@ -77,22 +78,33 @@ func run(log *slog.Logger, s Settings) error {
 		return err
 	}
 	policy := egress.Policy{Allowed: s.AllowedTargets, Exact: ops.exactTargets}
-	adminToken, demo, err := loadAdminToken(s.DataDir, s.AdminToken)
-	if err != nil {
-		return err
+	// A worker serves no API: it needs no admin token, so none is generated and no demo made.
+	var handler http.Handler
+	adminToken, demo := "", false
+	if s.Role.servesAPI() {
+		if adminToken, demo, err = loadAdminToken(s.DataDir, s.AdminToken); err != nil {
+			return err
+		}
+		handler, err = handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: s.ShippingRateLimit,
+			Egress: policy, Operator: ops.Operator})
+	} else {
+		handler, err = newOperatorHandler(conn, ops.Registry, log)
 	}
-	handler, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: s.ShippingRateLimit,
-		Egress: policy, Operator: ops.Operator})
 	if err != nil {
 		return err
 	}
 
-	// Jobs beside the HTTP server.
-	engine, err := newEngine(conn, databaseURL, s, ops, policy, log)
-	if err != nil {
-		return err
+	// Jobs beside the HTTP server. Upkeep jobs go in every role's list: each takes its turn
+	// across instances by itself, so it runs once however the instances are split.
+	var background []job
+	// The delivery engine runs only where the role delivers.
+	if s.Role.delivers() {
+		engine, err := newEngine(conn, databaseURL, s, ops, policy, log)
+		if err != nil {
+			return err
+		}
+		background = append(background, job{"delivery engine", engine.Run})
 	}
-	background := []job{{"delivery engine", engine.Run}}
 	running := startJobs(log, background)
 	// After the HTTP server has drained: in-flight deliveries finish or are handed back.
 	defer running.stop()
