@@ -5,9 +5,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -42,7 +45,7 @@ func run(log *slog.Logger, s Settings) error {
 	if s.StopWithParent {
 		stopWithParent()
 	}
-	log.Info("webhookd starting", "pid", os.Getpid())
+	log.Info("webhookd starting", "pid", os.Getpid(), "role", s.Role)
 
 	databaseURL := s.DatabaseURL
 	if databaseURL == "" {
@@ -70,35 +73,41 @@ func run(log *slog.Logger, s Settings) error {
 		return err
 	}
 
-	adminToken, demo, err := loadAdminToken(s.DataDir, s.AdminToken)
-	if err != nil {
-		return err
-	}
 	ops, err := newOperations(s.Port, s.Inspector)
 	if err != nil {
 		return err
 	}
 	policy := egress.Policy{Allowed: s.AllowedTargets, Exact: ops.exactTargets}
-	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: s.ShippingRateLimit,
-		Egress: policy, Operator: ops.Operator})
+	// A worker serves no API: it needs no admin token, so none is generated and no demo made.
+	var handler http.Handler
+	adminToken, demo := "", false
+	if s.Role.servesAPI() {
+		if adminToken, demo, err = loadAdminToken(s.DataDir, s.AdminToken); err != nil {
+			return err
+		}
+		handler, err = handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: s.ShippingRateLimit,
+			Egress: policy, Operator: ops.Operator})
+	} else {
+		handler, err = newOperatorHandler(conn, ops.Registry, log)
+	}
 	if err != nil {
 		return err
 	}
-	cfg := s.deliveryConfig()
-	cfg.ListenDSN, cfg.Transport, cfg.Logger, cfg.Metrics = databaseURL, policy.Transport(nil), log, ops.delivery
-	cfg.Formats = formats.New(formats.Settings{Arkyn: s.arkynSettings()})
-	engine, err := delivery.New(conn, cfg)
-	if err != nil {
-		return err
+
+	// Jobs beside the HTTP server. Upkeep jobs go in every role's list: each takes its turn
+	// across instances by itself, so it runs once however the instances are split.
+	var background []job
+	// The delivery engine runs only where the role delivers.
+	if s.Role.delivers() {
+		engine, err := newEngine(conn, databaseURL, s, ops, policy, log)
+		if err != nil {
+			return err
+		}
+		background = append(background, job{"delivery engine", engine.Run})
 	}
-	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
-	engineDone := make(chan error, 1)
-	go func() { engineDone <- engine.Run(engineCtx) }()
-	defer func() {
-		// After the HTTP server has drained: in-flight deliveries finish or are handed back.
-		stopEngine()
-		<-engineDone
-	}()
+	running := startJobs(log, background)
+	// After the HTTP server has drained: in-flight deliveries finish or are handed back.
+	defer running.stop()
 
 	stopProfiling, err := startProfiling(s.PprofAddr, log)
 	if err != nil {
@@ -106,7 +115,7 @@ func run(log *slog.Logger, s Settings) error {
 	}
 	defer stopProfiling()
 
-	server := newHTTPServer(api, log, s.ReadHeaderTimeout, s.ShutdownGrace)
+	server := newHTTPServer(handler, log, s.ReadHeaderTimeout, s.ShutdownGrace)
 	listener, err := net.Listen("tcp", ":"+strconv.Itoa(s.Port))
 	if err != nil {
 		return err
@@ -122,13 +131,24 @@ func run(log *slog.Logger, s Settings) error {
 		}
 	}
 
+	var failed error
 	select {
 	case err := <-served:
 		return err
+	case failed = <-running.failed:
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	return server.shutdown(log)
+	return errors.Join(failed, server.shutdown(log))
+}
+
+// newEngine builds the delivery engine. It shares the metrics registry and the egress policy
+// with the API, and listens for ingestion's notifications on a connection of its own.
+func newEngine(conn *sql.DB, databaseURL string, s Settings, ops operations, policy egress.Policy, log *slog.Logger) (*delivery.Engine, error) {
+	cfg := s.deliveryConfig()
+	cfg.ListenDSN, cfg.Transport, cfg.Logger, cfg.Metrics = databaseURL, policy.Transport(nil), log, ops.delivery
+	cfg.Formats = formats.New(formats.Settings{Arkyn: s.arkynSettings()})
+	return delivery.New(conn, cfg)
 }
 
 // stopWithParent asks the kernel for SIGTERM when the parent process dies

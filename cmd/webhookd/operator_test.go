@@ -194,7 +194,7 @@ func TestABadSettingStopsStartUpWithOneLineNamingIt(t *testing.T) {
 	t.Parallel()
 	for _, setting := range []string{"WEBHOOKS_SHIPPING_RATE_LIMIT=lots", "DATABASE_MAX_CONNS=twenty", "PORT=http", "WEBHOOKS_INSPECTOR=maybe",
 		"WEBHOOKS_PPROF_ADDR=0.0.0.0:6060", "WEBHOOKS_DELIVERY_BATCH=abc", "WEBHOOKS_DELIVERY_PER_TARGET=0", "WEBHOOKS_DELIVERY_PER_ACCOUNT=-1",
-		"WEBHOOKS_DELIVERY_BREAK_AFTER=x", "WEBHOOKS_DELIVERY_POLL=-1s", "WEBHOOKS_RETRY_SCALE=fast"} {
+		"WEBHOOKS_DELIVERY_BREAK_AFTER=x", "WEBHOOKS_DELIVERY_POLL=-1s", "WEBHOOKS_RETRY_SCALE=fast", "WEBHOOKS_ROLE=both"} {
 		// No DATABASE_URL: a setting is refused before the private PostgreSQL would start.
 		dataDir := t.TempDir()
 		cmd := exec.Command(binary)

@@ -36,6 +36,7 @@ type Settings struct {
 	Inspector        bool   `env:"WEBHOOKS_INSPECTOR"`
 	StopWithParent   bool   `env:"WEBHOOKS_STOP_WITH_PARENT"`
 	PGBinDir         string `env:"PG_BINDIR"` // empty: pgcluster looks for the newest
+	Role             Role   `env:"WEBHOOKS_ROLE"`
 
 	AllowedTargets []netip.Prefix `env:"WEBHOOKS_ALLOWED_TARGETS"`
 	RetryScale     float64        `env:"WEBHOOKS_RETRY_SCALE"`
@@ -73,6 +74,7 @@ func parseSettings(getenv func(string) string) (Settings, error) {
 		DataDir:          r.dataDir("WEBHOOKS_DATA_DIR", ".data"),
 		StopWithParent:   r.choice("WEBHOOKS_STOP_WITH_PARENT", "0", "1", "0") == "1",
 		PGBinDir:         r.binDir("PG_BINDIR"),
+		Role:             Role(r.choice("WEBHOOKS_ROLE", string(RoleAll), string(RoleAPI), string(RoleWorker), string(RoleAll))),
 
 		AllowedTargets: r.prefixes("WEBHOOKS_ALLOWED_TARGETS"),
 		RetryScale:     r.scale("WEBHOOKS_RETRY_SCALE", d.ScheduleScale),
@@ -94,11 +96,15 @@ func parseSettings(getenv func(string) string) (Settings, error) {
 	}
 	// Defaults that follow other settings.
 	// The inspector is on for a try-out, which `go tool task run` starts without an admin token.
+	// A worker serves no API, so it has no inspector to receive deliveries at.
 	inspector := "off"
-	if s.AdminToken == "" {
+	if s.AdminToken == "" && s.Role.servesAPI() {
 		inspector = "on"
 	}
 	s.Inspector = r.choice("WEBHOOKS_INSPECTOR", inspector, "on", "off") == "on"
+	if s.Inspector && !s.Role.servesAPI() {
+		r.fail("WEBHOOKS_INSPECTOR", true, "off with WEBHOOKS_ROLE=worker, which serves only /healthz and /metrics")
+	}
 	s.PerAccount = r.integer("WEBHOOKS_DELIVERY_PER_ACCOUNT", delivery.DefaultPerAccount(s.Concurrency), 1, math.MaxInt32)
 	s.Lease = r.duration("WEBHOOKS_DELIVERY_LEASE", delivery.DefaultLease(s.AttemptTimeout))
 	if r.err == nil && s.Lease <= s.AttemptTimeout {

@@ -51,6 +51,7 @@ func settingCases(t *testing.T) []settingCase {
 		{"WEBHOOKS_INSPECTOR", true, map[string]any{"on": true, "off": false}, []string{"maybe", "1", "ON"}, false},
 		{"WEBHOOKS_STOP_WITH_PARENT", false, map[string]any{"1": true, "0": false}, []string{"yes", "true", "2"}, false},
 		{"PG_BINDIR", "", map[string]any{bin: bin}, []string{"/nonexistent", t.TempDir()}, false},
+		{"WEBHOOKS_ROLE", RoleAll, map[string]any{"api": RoleAPI, "worker": RoleWorker, "all": RoleAll}, []string{"both", "API", " worker", "workers"}, false},
 		{"WEBHOOKS_ALLOWED_TARGETS", []netip.Prefix(nil), map[string]any{"127.0.0.0/8": prefixes("127.0.0.0/8"),
 			"10.1.2.3/8, fd00::/8": prefixes("10.0.0.0/8", "fd00::/8")}, []string{"127.0.0.1", "loopback", "10.0.0.0/8,x"}, false},
 		{"WEBHOOKS_RETRY_SCALE", 1.0, map[string]any{"0.001": 0.001, "2": 2.0}, []string{"fast", "0", "-1", "NaN", "Inf"}, false},
@@ -158,6 +159,18 @@ func TestDefaultsThatFollowOtherSettings(t *testing.T) {
 	s, err = parseSettings(env(map[string]string{"WEBHOOKS_ADMIN_TOKEN": "adm", "WEBHOOKS_INSPECTOR": "on"}))
 	if err != nil || !s.Inspector {
 		t.Errorf("WEBHOOKS_INSPECTOR=on with an admin token: %v, %v", s.Inspector, err)
+	}
+	// A worker has no inspector to turn on.
+	s, err = parseSettings(env(map[string]string{"WEBHOOKS_ROLE": "worker"}))
+	if err != nil || s.Inspector {
+		t.Errorf("WEBHOOKS_ROLE=worker without an admin token: inspector %v, %v; want off", s.Inspector, err)
+	}
+	_, err = parseSettings(env(map[string]string{"WEBHOOKS_ROLE": "worker", "WEBHOOKS_INSPECTOR": "on"}))
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOKS_INSPECTOR") || !strings.Contains(err.Error(), "WEBHOOKS_ROLE=worker") {
+		t.Errorf("WEBHOOKS_INSPECTOR=on with WEBHOOKS_ROLE=worker: %v; want it refused", err)
+	}
+	if s, err := parseSettings(env(map[string]string{"WEBHOOKS_ROLE": "api"})); err != nil || !s.Inspector {
+		t.Errorf("WEBHOOKS_ROLE=api without an admin token: inspector %v, %v; want on, as with all", s.Inspector, err)
 	}
 	for _, lease := range []string{"10s", "5s"} {
 		_, err := parseSettings(env(map[string]string{"WEBHOOKS_DELIVERY_LEASE": lease}))
