@@ -46,13 +46,18 @@ func ReadBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, er
 	return body, nil
 }
 
+// unreadGrace is how long the server may go on reading a body it refused: Go's server reads up
+// to 256 KiB of it after the response so that the client can finish sending and read the answer
+// (closing on unread bytes resets the connection, which can discard the answer). A client that
+// sends at once is done well within it; a slow one is cut off.
+const unreadGrace = 250 * time.Millisecond
+
 // leaveUnread answers on a connection whose request body will not be read to its end: the
-// response asks for the connection to be closed, and reading stops at once. Otherwise Go's server
-// would read up to 256 KiB more of the body after the response (from a slow client, for as long
-// as the read timeout allows) before it closes the connection.
+// response asks for the connection to be closed, and the server stops reading after
+// unreadGrace instead of for as long as its read timeout allows.
 func leaveUnread(w http.ResponseWriter) {
 	w.Header().Set("Connection", "close")
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(unreadGrace))
 }
 
 // ReplaceBody gives req a body that can be read again, as validation and binding both do.
