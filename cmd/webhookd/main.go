@@ -21,6 +21,7 @@ import (
 	"github.com/webhookd/webhookd/internal/delivery"
 	"github.com/webhookd/webhookd/internal/delivery/formats"
 	"github.com/webhookd/webhookd/internal/egress"
+	"github.com/webhookd/webhookd/internal/erasure"
 	"github.com/webhookd/webhookd/internal/pgcluster"
 )
 
@@ -91,13 +92,22 @@ func run(log *slog.Logger, s Settings) error {
 	if err != nil {
 		return err
 	}
+	erasureCfg := erasure.Defaults
+	erasureCfg.Logger = log
+	eraser, err := erasure.New(conn, erasureCfg)
+	if err != nil {
+		return err
+	}
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
-	engineDone := make(chan error, 1)
+	engineDone, erasureDone := make(chan error, 1), make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx) }()
+	go func() { erasureDone <- eraser.Run(engineCtx) }()
 	defer func() {
-		// After the HTTP server has drained: in-flight deliveries finish or are handed back.
+		// After the HTTP server has drained: in-flight deliveries finish or are handed back,
+		// and an erasure under way is handed back for another instance to continue.
 		stopEngine()
 		<-engineDone
+		<-erasureDone
 	}()
 
 	stopProfiling, err := startProfiling(s.PprofAddr, log)
