@@ -407,7 +407,9 @@ func (q *Queries) GetScope(ctx context.Context, arg GetScopeParams) (Scope, erro
 }
 
 const getScopeAnyAccount = `-- name: GetScopeAnyAccount :one
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE dialect = $1 AND external_id = $2
+SELECT s.id, s.account_id, s.dialect, s.external_id, s.parent_id, s.name, s.created_at, s.domain, s.updated_at, s.secret FROM scopes s
+WHERE s.dialect = $1 AND s.external_id = $2
+  AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.erasing_since IS NOT NULL)
 `
 
 type GetScopeAnyAccountParams struct {
@@ -416,7 +418,8 @@ type GetScopeAnyAccountParams struct {
 }
 
 // GetScopeAnyAccount finds a scope whoever owns it, for dialects that answer "not yours"
-// differently from "does not exist" (Arkyn's 403).
+// differently from "does not exist" (Arkyn's 403). A scope of an account being erased exists no
+// more.
 func (q *Queries) GetScopeAnyAccount(ctx context.Context, arg GetScopeAnyAccountParams) (Scope, error) {
 	row := q.db.QueryRowContext(ctx, getScopeAnyAccount, arg.Dialect, arg.ExternalID)
 	var i Scope

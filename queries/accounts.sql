@@ -79,8 +79,11 @@ RETURNING *;
 
 -- name: GetScopeAnyAccount :one
 -- GetScopeAnyAccount finds a scope whoever owns it, for dialects that answer "not yours"
--- differently from "does not exist" (Arkyn's 403).
-SELECT * FROM scopes WHERE dialect = $1 AND external_id = $2;
+-- differently from "does not exist" (Arkyn's 403). A scope of an account being erased exists no
+-- more.
+SELECT s.* FROM scopes s
+WHERE s.dialect = $1 AND s.external_id = $2
+  AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.erasing_since IS NOT NULL);
 
 -- name: ListScopesPage :many
 -- ListScopesPage returns one page of an account's scopes of a dialect, oldest first, each with

@@ -52,6 +52,12 @@ func TestDeleteAccountStopsItsCredentialsAndIDs(t *testing.T) {
 	other := apitest.NewWithDB(t, env.DB) // another instance on the same database
 	doomed, kept := env.CreateAccount(t, "doomed"), env.CreateAccount(t, "kept")
 	calls := credentialCalls(t, env, doomed)
+	// Arkyn tells another user's traffic source (403) from an unknown one (404).
+	foreignSource := apitest.Request{Method: http.MethodGet, Path: "/webhooks/" + doomed.Arkyn.TrafficSourceId.String(),
+		Header: apitest.ArkynLogin(t, env, kept)}
+	if resp := env.Do(t, foreignSource); resp.Status != http.StatusForbidden {
+		t.Fatalf("another user's traffic source: %d %s", resp.Status, resp.Body)
+	}
 	for _, c := range calls {
 		for _, instance := range []*apitest.Env{env, other} { // both now trust the credential
 			if resp := instance.Do(t, c.req); resp.Status != c.live {
@@ -99,6 +105,9 @@ func TestDeleteAccountStopsItsCredentialsAndIDs(t *testing.T) {
 		if resp := env.Do(t, req); resp.Status != http.StatusNotFound || resp.Map(t)["code"] != "not_found" {
 			t.Errorf("%s %s after delete: %d %s; want 404", req.Method, req.Path, resp.Status, resp.Body)
 		}
+	}
+	if resp := env.Do(t, foreignSource); resp.Status != http.StatusNotFound {
+		t.Errorf("the erased account's traffic source to another user: %d %s; want 404", resp.Status, resp.Body)
 	}
 	var list gen.AccountList
 	env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/admin/v1/accounts", Header: apitest.Admin()}).Decode(t, &list)
