@@ -51,7 +51,7 @@ func (q *Queries) CountScopes(ctx context.Context, arg CountScopesParams) (int64
 const createAccount = `-- name: CreateAccount :one
 INSERT INTO accounts (id, name, management_api)
 VALUES ($1, $2, $3)
-RETURNING id, name, management_api, created_at, updated_at
+RETURNING id, name, management_api, created_at, updated_at, erasing_since, erasure_lease_until
 `
 
 type CreateAccountParams struct {
@@ -70,6 +70,8 @@ func (q *Queries) CreateAccount(ctx context.Context, arg CreateAccountParams) (A
 		&i.ManagementApi,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ErasingSince,
+		&i.ErasureLeaseUntil,
 	)
 	return i, err
 }
@@ -233,10 +235,10 @@ func (q *Queries) DeleteOldRateLimitWindows(ctx context.Context, windowStart tim
 }
 
 const getAccount = `-- name: GetAccount :one
-SELECT id, name, management_api, created_at, updated_at FROM accounts WHERE id = $1
+SELECT id, name, management_api, created_at, updated_at, erasing_since, erasure_lease_until FROM accounts WHERE id = $1 AND erasing_since IS NULL
 `
 
-// GetAccount returns one tenant by id.
+// GetAccount returns one tenant by id; an account being erased is no longer found.
 func (q *Queries) GetAccount(ctx context.Context, id uuid.UUID) (Account, error) {
 	row := q.db.QueryRowContext(ctx, getAccount, id)
 	var i Account
@@ -246,15 +248,17 @@ func (q *Queries) GetAccount(ctx context.Context, id uuid.UUID) (Account, error)
 		&i.ManagementApi,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ErasingSince,
+		&i.ErasureLeaseUntil,
 	)
 	return i, err
 }
 
 const getAccountBySessionToken = `-- name: GetAccountBySessionToken :one
-SELECT c.expires_at, a.id, a.name, a.management_api, a.created_at, a.updated_at
+SELECT c.expires_at, a.id, a.name, a.management_api, a.created_at, a.updated_at, a.erasing_since, a.erasure_lease_until
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
-WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now()
+WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now() AND a.erasing_since IS NULL
 `
 
 type GetAccountBySessionTokenParams struct {
@@ -279,15 +283,17 @@ func (q *Queries) GetAccountBySessionToken(ctx context.Context, arg GetAccountBy
 		&i.Account.ManagementApi,
 		&i.Account.CreatedAt,
 		&i.Account.UpdatedAt,
+		&i.Account.ErasingSince,
+		&i.Account.ErasureLeaseUntil,
 	)
 	return i, err
 }
 
 const getCredentialByPublicID = `-- name: GetCredentialByPublicID :one
-SELECT c.secret_sha256, a.id, a.name, a.management_api, a.created_at, a.updated_at
+SELECT c.secret_sha256, a.id, a.name, a.management_api, a.created_at, a.updated_at, a.erasing_since, a.erasure_lease_until
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
-WHERE c.kind = $1 AND c.public_id = $2
+WHERE c.kind = $1 AND c.public_id = $2 AND a.erasing_since IS NULL
 `
 
 type GetCredentialByPublicIDParams struct {
@@ -301,7 +307,7 @@ type GetCredentialByPublicIDRow struct {
 }
 
 // GetCredentialByPublicID finds a two-part credential by its public half; the caller compares
-// the secret's digest in constant time.
+// the secret's digest in constant time. The credentials of an account being erased are none.
 func (q *Queries) GetCredentialByPublicID(ctx context.Context, arg GetCredentialByPublicIDParams) (GetCredentialByPublicIDRow, error) {
 	row := q.db.QueryRowContext(ctx, getCredentialByPublicID, arg.Kind, arg.PublicID)
 	var i GetCredentialByPublicIDRow
@@ -312,15 +318,18 @@ func (q *Queries) GetCredentialByPublicID(ctx context.Context, arg GetCredential
 		&i.Account.ManagementApi,
 		&i.Account.CreatedAt,
 		&i.Account.UpdatedAt,
+		&i.Account.ErasingSince,
+		&i.Account.ErasureLeaseUntil,
 	)
 	return i, err
 }
 
 const getCredentialBySecret = `-- name: GetCredentialBySecret :one
-SELECT c.kind, a.id, a.name, a.management_api, a.created_at, a.updated_at
+SELECT c.kind, a.id, a.name, a.management_api, a.created_at, a.updated_at, a.erasing_since, a.erasure_lease_until
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
 WHERE c.kind = ANY($1::text[]) AND c.secret_sha256 = $2
+  AND a.erasing_since IS NULL
 `
 
 type GetCredentialBySecretParams struct {
@@ -345,6 +354,8 @@ func (q *Queries) GetCredentialBySecret(ctx context.Context, arg GetCredentialBy
 		&i.Account.ManagementApi,
 		&i.Account.CreatedAt,
 		&i.Account.UpdatedAt,
+		&i.Account.ErasingSince,
+		&i.Account.ErasureLeaseUntil,
 	)
 	return i, err
 }
@@ -396,7 +407,9 @@ func (q *Queries) GetScope(ctx context.Context, arg GetScopeParams) (Scope, erro
 }
 
 const getScopeAnyAccount = `-- name: GetScopeAnyAccount :one
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE dialect = $1 AND external_id = $2
+SELECT s.id, s.account_id, s.dialect, s.external_id, s.parent_id, s.name, s.created_at, s.domain, s.updated_at, s.secret FROM scopes s
+WHERE s.dialect = $1 AND s.external_id = $2
+  AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.erasing_since IS NOT NULL)
 `
 
 type GetScopeAnyAccountParams struct {
@@ -405,7 +418,8 @@ type GetScopeAnyAccountParams struct {
 }
 
 // GetScopeAnyAccount finds a scope whoever owns it, for dialects that answer "not yours"
-// differently from "does not exist" (Arkyn's 403).
+// differently from "does not exist" (Arkyn's 403). A scope of an account being erased exists no
+// more.
 func (q *Queries) GetScopeAnyAccount(ctx context.Context, arg GetScopeAnyAccountParams) (Scope, error) {
 	row := q.db.QueryRowContext(ctx, getScopeAnyAccount, arg.Dialect, arg.ExternalID)
 	var i Scope
@@ -445,9 +459,10 @@ func (q *Queries) HitRateLimit(ctx context.Context, arg HitRateLimitParams) (int
 }
 
 const listAccounts = `-- name: ListAccounts :many
-SELECT id, name, management_api, created_at, updated_at FROM accounts
-WHERE $1::timestamptz IS NULL
-   OR (created_at, id) < ($1::timestamptz, $2::uuid)
+SELECT id, name, management_api, created_at, updated_at, erasing_since, erasure_lease_until FROM accounts
+WHERE erasing_since IS NULL
+  AND ($1::timestamptz IS NULL
+       OR (created_at, id) < ($1::timestamptz, $2::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT $3
 `
@@ -458,7 +473,7 @@ type ListAccountsParams struct {
 	MaxRows         int32
 }
 
-// ListAccounts pages through every tenant, newest first.
+// ListAccounts pages through every tenant not being erased, newest first.
 func (q *Queries) ListAccounts(ctx context.Context, arg ListAccountsParams) ([]Account, error) {
 	rows, err := q.db.QueryContext(ctx, listAccounts, arg.BeforeCreatedAt, arg.BeforeID, arg.MaxRows)
 	if err != nil {
@@ -474,6 +489,8 @@ func (q *Queries) ListAccounts(ctx context.Context, arg ListAccountsParams) ([]A
 			&i.ManagementApi,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ErasingSince,
+			&i.ErasureLeaseUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -608,8 +625,8 @@ UPDATE accounts
 SET name           = COALESCE($1, name),
     management_api = COALESCE($2, management_api),
     updated_at     = now()
-WHERE id = $3
-RETURNING id, name, management_api, created_at, updated_at
+WHERE id = $3 AND erasing_since IS NULL
+RETURNING id, name, management_api, created_at, updated_at, erasing_since, erasure_lease_until
 `
 
 type UpdateAccountParams struct {
@@ -628,6 +645,8 @@ func (q *Queries) UpdateAccount(ctx context.Context, arg UpdateAccountParams) (A
 		&i.ManagementApi,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ErasingSince,
+		&i.ErasureLeaseUntil,
 	)
 	return i, err
 }

@@ -14,6 +14,18 @@ import (
 	"github.com/lib/pq"
 )
 
+const accountIsLive = `-- name: AccountIsLive :one
+SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND erasing_since IS NULL)
+`
+
+// AccountIsLive tells whether an account exists and is not being erased.
+func (q *Queries) AccountIsLive(ctx context.Context, id uuid.UUID) (bool, error) {
+	row := q.db.QueryRowContext(ctx, accountIsLive, id)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const claimDeliveryBatch = `-- name: ClaimDeliveryBatch :many
 WITH claimed AS (
     UPDATE deliveries d
@@ -257,10 +269,12 @@ func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesPara
 }
 
 const ingestEvents = `-- name: IngestEvents :many
-WITH ev AS (
+WITH live AS (
+    SELECT id FROM accounts WHERE id = $1::uuid AND erasing_since IS NULL FOR SHARE
+), ev AS (
     INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
-    SELECT $1::uuid, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
-    FROM (SELECT unnest($2::text[]) AS external_id, unnest($3::text[]) AS type,
+    SELECT live.id, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
+    FROM live, (SELECT unnest($2::text[]) AS external_id, unnest($3::text[]) AS type,
                  unnest($4::text[]) AS data, unnest($5::text[]) AS attributes,
                  unnest($6::text[]) AS scope_id) AS i
     ON CONFLICT (account_id, external_id) DO NOTHING
@@ -306,7 +320,9 @@ type IngestEventsRow struct {
 // IngestEvents records a batch of events and queues their deliveries in one statement: each
 // event with the subscriptions paired with its external id that are still active. Events the
 // account sent before are left out of the result (duplicates). Workers are woken by a
-// notification on webhookd_deliveries when anything was queued.
+// notification on webhookd_deliveries when anything was queued. Nothing is recorded for an
+// account being erased: the share lock on its row makes the erasure mark wait for this
+// statement, or this statement see the mark, so the eraser never misses a row written here.
 func (q *Queries) IngestEvents(ctx context.Context, arg IngestEventsParams) ([]IngestEventsRow, error) {
 	rows, err := q.db.QueryContext(ctx, ingestEvents,
 		arg.AccountID,

@@ -12,11 +12,13 @@ import (
 )
 
 type Account struct {
-	ID            uuid.UUID
-	Name          string
-	ManagementApi bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	ID                uuid.UUID
+	Name              string
+	ManagementApi     bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	ErasingSince      sql.NullTime
+	ErasureLeaseUntil sql.NullTime
 }
 
 type Credential struct {

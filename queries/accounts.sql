@@ -5,8 +5,8 @@ VALUES ($1, $2, $3)
 RETURNING *;
 
 -- name: GetAccount :one
--- GetAccount returns one tenant by id.
-SELECT * FROM accounts WHERE id = $1;
+-- GetAccount returns one tenant by id; an account being erased is no longer found.
+SELECT * FROM accounts WHERE id = $1 AND erasing_since IS NULL;
 
 -- name: UpdateAccount :one
 -- UpdateAccount changes the members that are given and leaves the others as they are.
@@ -14,7 +14,7 @@ UPDATE accounts
 SET name           = COALESCE(sqlc.narg(name), name),
     management_api = COALESCE(sqlc.narg(management_api), management_api),
     updated_at     = now()
-WHERE id = sqlc.arg(id)
+WHERE id = sqlc.arg(id) AND erasing_since IS NULL
 RETURNING *;
 
 -- name: CreateCredential :exec
@@ -24,11 +24,11 @@ VALUES ($1, $2, $3, $4);
 
 -- name: GetCredentialByPublicID :one
 -- GetCredentialByPublicID finds a two-part credential by its public half; the caller compares
--- the secret's digest in constant time.
+-- the secret's digest in constant time. The credentials of an account being erased are none.
 SELECT c.secret_sha256, sqlc.embed(a)
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
-WHERE c.kind = $1 AND c.public_id = $2;
+WHERE c.kind = $1 AND c.public_id = $2 AND a.erasing_since IS NULL;
 
 -- name: GetCredentialPublicID :one
 -- GetCredentialPublicID returns the public half of an account's credential of one kind.
@@ -59,7 +59,7 @@ VALUES ($1, $2, $3, $4);
 SELECT c.expires_at, sqlc.embed(a)
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
-WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now();
+WHERE c.kind = $1 AND c.secret_sha256 = $2 AND c.expires_at > now() AND a.erasing_since IS NULL;
 
 -- name: DeleteExpiredCredentials :exec
 -- DeleteExpiredCredentials forgets session tokens that can no longer be used.
@@ -79,8 +79,11 @@ RETURNING *;
 
 -- name: GetScopeAnyAccount :one
 -- GetScopeAnyAccount finds a scope whoever owns it, for dialects that answer "not yours"
--- differently from "does not exist" (Arkyn's 403).
-SELECT * FROM scopes WHERE dialect = $1 AND external_id = $2;
+-- differently from "does not exist" (Arkyn's 403). A scope of an account being erased exists no
+-- more.
+SELECT s.* FROM scopes s
+WHERE s.dialect = $1 AND s.external_id = $2
+  AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.erasing_since IS NOT NULL);
 
 -- name: ListScopesPage :many
 -- ListScopesPage returns one page of an account's scopes of a dialect, oldest first, each with
@@ -113,7 +116,8 @@ DELETE FROM rate_limit_windows WHERE window_start < $1;
 SELECT c.kind, sqlc.embed(a)
 FROM credentials c
 JOIN accounts a ON a.id = c.account_id
-WHERE c.kind = ANY(sqlc.arg(kinds)::text[]) AND c.secret_sha256 = sqlc.arg(secret_sha256);
+WHERE c.kind = ANY(sqlc.arg(kinds)::text[]) AND c.secret_sha256 = sqlc.arg(secret_sha256)
+  AND a.erasing_since IS NULL;
 
 -- name: NextSuperOfficeAssociateID :one
 -- NextSuperOfficeAssociateID allocates the int32 id of an account's SuperOffice user.
@@ -121,9 +125,10 @@ SELECT nextval('superoffice_associate_ids')::integer;
 
 
 -- name: ListAccounts :many
--- ListAccounts pages through every tenant, newest first.
+-- ListAccounts pages through every tenant not being erased, newest first.
 SELECT * FROM accounts
-WHERE sqlc.narg(before_created_at)::timestamptz IS NULL
-   OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid)
+WHERE erasing_since IS NULL
+  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(max_rows);

@@ -60,11 +60,15 @@ WHERE status = 'pending' AND next_attempt_at <= now()
 -- IngestEvents records a batch of events and queues their deliveries in one statement: each
 -- event with the subscriptions paired with its external id that are still active. Events the
 -- account sent before are left out of the result (duplicates). Workers are woken by a
--- notification on webhookd_deliveries when anything was queued.
-WITH ev AS (
+-- notification on webhookd_deliveries when anything was queued. Nothing is recorded for an
+-- account being erased: the share lock on its row makes the erasure mark wait for this
+-- statement, or this statement see the mark, so the eraser never misses a row written here.
+WITH live AS (
+    SELECT id FROM accounts WHERE id = sqlc.arg(account_id)::uuid AND erasing_since IS NULL FOR SHARE
+), ev AS (
     INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
-    SELECT sqlc.arg(account_id)::uuid, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
-    FROM (SELECT unnest(sqlc.arg(external_ids)::text[]) AS external_id, unnest(sqlc.arg(types)::text[]) AS type,
+    SELECT live.id, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
+    FROM live, (SELECT unnest(sqlc.arg(external_ids)::text[]) AS external_id, unnest(sqlc.arg(types)::text[]) AS type,
                  unnest(sqlc.arg(datas)::text[]) AS data, unnest(sqlc.arg(attributes)::text[]) AS attributes,
                  unnest(sqlc.arg(scope_ids)::text[]) AS scope_id) AS i
     ON CONFLICT (account_id, external_id) DO NOTHING
@@ -87,6 +91,10 @@ SELECT ev.id, ev.external_id,
        (SELECT count(*) FROM woken)::int AS woken
 FROM ev
 LEFT JOIN (SELECT event_id, count(*) AS deliveries FROM queued GROUP BY event_id) q ON q.event_id = ev.id;
+
+-- name: AccountIsLive :one
+-- AccountIsLive tells whether an account exists and is not being erased.
+SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND erasing_since IS NULL);
 
 -- name: ListEventsByExternalID :many
 -- ListEventsByExternalID finds an account's earlier events with their delivery counts.

@@ -24,6 +24,7 @@ import (
 	"github.com/webhookd/webhookd/internal/delivery"
 	"github.com/webhookd/webhookd/internal/delivery/formats"
 	"github.com/webhookd/webhookd/internal/egress"
+	"github.com/webhookd/webhookd/internal/erasure"
 	"github.com/webhookd/webhookd/internal/pgcluster"
 )
 
@@ -97,6 +98,14 @@ func run(log *slog.Logger, s Settings) error {
 	// Jobs beside the HTTP server. Upkeep jobs go in every role's list: each takes its turn
 	// across instances by itself, so it runs once however the instances are split.
 	var background []job
+	erasureCfg := erasure.Defaults
+	erasureCfg.Logger = log
+	eraser, err := erasure.New(conn, erasureCfg)
+	if err != nil {
+		return err
+	}
+	// An erasure under way when the service stops is handed back for another instance.
+	background = append(background, job{"eraser", eraser.Run})
 	// The delivery engine runs only where the role delivers.
 	if s.Role.delivers() {
 		engine, err := newEngine(conn, databaseURL, s, ops, policy, log)

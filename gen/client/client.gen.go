@@ -21,6 +21,21 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AccountErasureStatus.
+const (
+	Erasing AccountErasureStatus = "erasing"
+)
+
+// Valid indicates whether the value is a known member of the AccountErasureStatus enum.
+func (e AccountErasureStatus) Valid() bool {
+	switch e {
+	case Erasing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AdminErrorCode.
 const (
 	AdminErrorCodeInternalError  AdminErrorCode = "internal_error"
@@ -785,6 +800,20 @@ type AccountCreated struct {
 	UpdatedAt   time.Time              `json:"updatedAt"`
 	Voucherify  VoucherifyCredentials  `json:"voucherify"`
 }
+
+// AccountErasure defines model for AccountErasure.
+type AccountErasure struct {
+	// ErasingSince When the erasure began.
+	ErasingSince time.Time          `json:"erasingSince"`
+	Id           openapi_types.UUID `json:"id"`
+	Name         string             `json:"name"`
+
+	// Status The account is being erased; it is gone once its rows are.
+	Status AccountErasureStatus `json:"status"`
+}
+
+// AccountErasureStatus The account is being erased; it is gone once its rows are.
+type AccountErasureStatus string
 
 // AccountList defines model for AccountList.
 type AccountList struct {
@@ -2191,6 +2220,25 @@ type ClientInterface interface {
 	// Corresponds with POST /admin/v1/accounts (the `AdminCreateAccount` operationId).
 	AdminCreateAccount(ctx context.Context, body AdminCreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AdminDeleteAccount Erase an account
+	//
+	// Erases the account and everything of it: credentials, projects, workspaces, traffic
+	// sources, subscriptions, events, deliveries and their attempts. The answer comes at once,
+	// while the data goes in the background, so it is `202`, not `204`.
+	//
+	// From this answer on, the account is gone to the API: this and every other admin operation
+	// on it answer `404`, it is no longer listed, and ingestion refuses its key. Every credential
+	// of the account is refused at once on the instance that answered and within one second on
+	// the others (each trusts a verified credential that long), with each dialect's own refusal.
+	//
+	// The events, deliveries and attempts go within seconds, in small batches. What requests
+	// could still be writing (subscriptions, scopes, credentials) goes a minute after this call,
+	// when no request that authenticated before it can still be running, and the account row
+	// last. An erasure that a restart interrupts is continued by whichever instance is running.
+	//
+	// Corresponds with DELETE /admin/v1/accounts/{accountId} (the `AdminDeleteAccount` operationId).
+	AdminDeleteAccount(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// AdminGetAccount Get an account
 	//
 	// The account with its dialect identifiers, without any secret.
@@ -2983,6 +3031,35 @@ func (c *Client) AdminCreateAccountWithBody(ctx context.Context, contentType str
 // Corresponds with POST /admin/v1/accounts (the `AdminCreateAccount` operationId).
 func (c *Client) AdminCreateAccount(ctx context.Context, body AdminCreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminCreateAccountRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminDeleteAccount Erase an account
+//
+// Erases the account and everything of it: credentials, projects, workspaces, traffic
+// sources, subscriptions, events, deliveries and their attempts. The answer comes at once,
+// while the data goes in the background, so it is `202`, not `204`.
+//
+// From this answer on, the account is gone to the API: this and every other admin operation
+// on it answer `404`, it is no longer listed, and ingestion refuses its key. Every credential
+// of the account is refused at once on the instance that answered and within one second on
+// the others (each trusts a verified credential that long), with each dialect's own refusal.
+//
+// The events, deliveries and attempts go within seconds, in small batches. What requests
+// could still be writing (subscriptions, scopes, credentials) goes a minute after this call,
+// when no request that authenticated before it can still be running, and the account row
+// last. An erasure that a restart interrupts is continued by whichever instance is running.
+//
+// Corresponds with DELETE /admin/v1/accounts/{accountId} (the `AdminDeleteAccount` operationId).
+func (c *Client) AdminDeleteAccount(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDeleteAccountRequest(c.Server, accountId)
 	if err != nil {
 		return nil, err
 	}
@@ -4629,6 +4706,40 @@ func NewAdminCreateAccountRequestWithBody(server string, contentType string, bod
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminDeleteAccountRequest constructs an http.Request for the AdminDeleteAccount method
+func NewAdminDeleteAccountRequest(server string, accountId AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -7225,6 +7336,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /admin/v1/accounts (the `AdminCreateAccount` operationId).
 	AdminCreateAccountWithResponse(ctx context.Context, body AdminCreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreateAccountResponse, error)
 
+	// AdminDeleteAccountWithResponse Erase an account
+	//
+	// Erases the account and everything of it: credentials, projects, workspaces, traffic
+	// sources, subscriptions, events, deliveries and their attempts. The answer comes at once,
+	// while the data goes in the background, so it is `202`, not `204`.
+	//
+	// From this answer on, the account is gone to the API: this and every other admin operation
+	// on it answer `404`, it is no longer listed, and ingestion refuses its key. Every credential
+	// of the account is refused at once on the instance that answered and within one second on
+	// the others (each trusts a verified credential that long), with each dialect's own refusal.
+	//
+	// The events, deliveries and attempts go within seconds, in small batches. What requests
+	// could still be writing (subscriptions, scopes, credentials) goes a minute after this call,
+	// when no request that authenticated before it can still be running, and the account row
+	// last. An erasure that a restart interrupts is continued by whichever instance is running.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/v1/accounts/{accountId} (the `AdminDeleteAccount` operationId).
+	AdminDeleteAccountWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminDeleteAccountResponse, error)
+
 	// AdminGetAccountWithResponse Get an account
 	//
 	// The account with its dialect identifiers, without any secret.
@@ -8158,6 +8290,68 @@ func (r AdminCreateAccountResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminCreateAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminDeleteAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *AccountErasure
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r AdminDeleteAccountResponse) GetJSON202() *AccountErasure {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminDeleteAccountResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminDeleteAccountResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminDeleteAccountResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDeleteAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDeleteAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDeleteAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDeleteAccountResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11726,6 +11920,33 @@ func (c *ClientWithResponses) AdminCreateAccountWithResponse(ctx context.Context
 	return ParseAdminCreateAccountResponse(rsp)
 }
 
+// AdminDeleteAccountWithResponse Erase an account
+//
+// Erases the account and everything of it: credentials, projects, workspaces, traffic
+// sources, subscriptions, events, deliveries and their attempts. The answer comes at once,
+// while the data goes in the background, so it is `202`, not `204`.
+//
+// From this answer on, the account is gone to the API: this and every other admin operation
+// on it answer `404`, it is no longer listed, and ingestion refuses its key. Every credential
+// of the account is refused at once on the instance that answered and within one second on
+// the others (each trusts a verified credential that long), with each dialect's own refusal.
+//
+// The events, deliveries and attempts go within seconds, in small batches. What requests
+// could still be writing (subscriptions, scopes, credentials) goes a minute after this call,
+// when no request that authenticated before it can still be running, and the account row
+// last. An erasure that a restart interrupts is continued by whichever instance is running.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/v1/accounts/{accountId} (the `AdminDeleteAccount` operationId).
+func (c *ClientWithResponses) AdminDeleteAccountWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminDeleteAccountResponse, error) {
+	rsp, err := c.AdminDeleteAccount(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDeleteAccountResponse(rsp)
+}
+
 // AdminGetAccountWithResponse Get an account
 //
 // The account with its dialect identifiers, without any secret.
@@ -13078,6 +13299,53 @@ func ParseAdminCreateAccountResponse(rsp *http.Response) (*AdminCreateAccountRes
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminDeleteAccountResponse parses an HTTP response from a AdminDeleteAccountWithResponse call
+func ParseAdminDeleteAccountResponse(rsp *http.Response) (*AdminDeleteAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDeleteAccountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest AccountErasure
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 

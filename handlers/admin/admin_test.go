@@ -80,6 +80,9 @@ func TestAdminErrors(t *testing.T) {
 		{"malformed id", apitest.Request{Method: http.MethodGet, Path: "/admin/v1/accounts/not-a-uuid", Header: apitest.Admin()}, 400, "invalid_request"},
 		{"unknown account", apitest.Request{Method: http.MethodGet, Path: "/admin/v1/accounts/7f1f1f8e-3a51-4a8e-9d1e-2f6f1c9b7a10", Header: apitest.Admin()}, 404, "not_found"},
 		{"patch unknown account", apitest.Request{Method: http.MethodPatch, Path: "/admin/v1/accounts/7f1f1f8e-3a51-4a8e-9d1e-2f6f1c9b7a10", Body: `{"name":"y"}`, Header: apitest.Admin()}, 404, "not_found"},
+		{"delete unknown account", apitest.Request{Method: http.MethodDelete, Path: "/admin/v1/accounts/7f1f1f8e-3a51-4a8e-9d1e-2f6f1c9b7a10", Header: apitest.Admin()}, 404, "not_found"},
+		{"delete without token", apitest.Request{Method: http.MethodDelete, Path: "/admin/v1/accounts/" + account.Id.String()}, 401, "unauthorized"},
+		{"delete malformed id", apitest.Request{Method: http.MethodDelete, Path: "/admin/v1/accounts/not-a-uuid", Header: apitest.Admin()}, 400, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,7 +34,9 @@ func (i Ingest) IngestEvent(ctx context.Context, req gen.IngestEventRequestObjec
 		return nil, err
 	}
 	out, err := delivery.Ingest(ctx, i.Conn, account.ID, ev)
-	if err != nil {
+	if errors.Is(err, delivery.ErrAccountErasing) {
+		return gen.IngestEvent401JSONResponse{AdminUnauthorizedJSONResponse: erasedAccount()}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return gen.IngestEvent202JSONResponse{Id: out.EventID, ExternalId: out.ExternalID, Deliveries: out.Deliveries, Duplicate: out.Duplicate}, nil
@@ -63,7 +65,9 @@ func (i Ingest) IngestEventBatch(ctx context.Context, req gen.IngestEventBatchRe
 		events[n] = ev
 	}
 	out, err := delivery.IngestBatch(ctx, i.Conn, account.ID, events)
-	if err != nil {
+	if errors.Is(err, delivery.ErrAccountErasing) {
+		return gen.IngestEventBatch401JSONResponse{AdminUnauthorizedJSONResponse: erasedAccount()}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	resp := gen.IngestEventBatch202JSONResponse{Events: make([]gen.IngestedEvent, len(out))}
@@ -119,6 +123,12 @@ func (i Ingest) scopeRef(sc *gen.IngestScope) kit.ScopeRef {
 		}
 	}
 	return kit.ScopeRef{}
+}
+
+// erasedAccount answers a key whose account's erasure began after the key was verified (a
+// request in flight, or another instance's cached answer): it is refused as a revoked key is.
+func erasedAccount() gen.AdminUnauthorizedJSONResponse {
+	return gen.AdminUnauthorizedJSONResponse{Code: "unauthorized", Message: "the account of this key is being erased"}
 }
 
 // scopeMissing words a scope that names nothing of the account's.

@@ -161,3 +161,36 @@ func TestTheCacheIsBounded(t *testing.T) {
 		t.Fatalf("%d entries; want at most %d", n, maxCachedCredentials)
 	}
 }
+
+// Once an account's erasure has begun, a lookup refuses its credentials: another instance
+// trusts its cached answer for the rest of the TTL at most.
+func TestAnErasingAccountsCredentialsAreRefusedOnceTheCacheExpires(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	lookups := func(c *Credentials) map[string]func() (db.Account, error) {
+		return map[string]func() (db.Account, error){
+			"token": func() (db.Account, error) { return c.BySecret(ctx, "token", "s3cret") },
+			"pair":  func() (db.Account, error) { return c.ByPublicID(ctx, "pair", "public", "private") },
+		}
+	}
+	for name, lookup := range lookups(f.c) {
+		if _, err := lookup(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if _, err := f.q.MarkAccountErasing(ctx, f.account.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, lookup := range lookups(NewCredentials(f.q)) {
+		if _, err := lookup(); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("%s, not cached: %v; want ErrUnauthenticated", name, err)
+		}
+	}
+	f.clock = f.clock.Add(CredentialTTL)
+	for name, lookup := range lookups(f.c) {
+		if _, err := lookup(); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("%s, cached a TTL ago: %v; want ErrUnauthenticated", name, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package superoffice
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 
 	"github.com/google/uuid"
@@ -16,7 +17,9 @@ func (s SuperOffice) SuperOfficeSignalEvent(ctx context.Context, req gen.SuperOf
 	if req.Body != nil {
 		values = *req.Body // may be nil: a body of null
 	}
-	if err := s.signal(ctx, req.EventName, req.PrimaryKey, values); err != nil {
+	if err := s.signal(ctx, req.EventName, req.PrimaryKey, values); errors.Is(err, delivery.ErrAccountErasing) {
+		return gen.SuperOfficeSignalEvent401JSONResponse{SoUnauthorizedJSONResponse: erasedAccount()}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return gen.SuperOfficeSignalEvent204Response{}, nil
@@ -39,4 +42,10 @@ func (s SuperOffice) signal(ctx context.Context, eventName string, primaryKey in
 		Type: eventName, Data: raw, ScopeID: uuid.NullUUID{UUID: scope.ID, Valid: true},
 	})
 	return err
+}
+
+// erasedAccount answers a caller whose account's erasure began after its credentials were
+// verified, as a refused credential is answered.
+func erasedAccount() gen.SoUnauthorizedJSONResponse {
+	return gen.SoUnauthorizedJSONResponse(soError(gen.SoErrorErrorTypeUnauthorized, "Authorization has been denied for this request."))
 }

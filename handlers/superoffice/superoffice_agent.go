@@ -7,6 +7,7 @@ import (
 	"github.com/webhookd/webhookd/handlers/kit"
 
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/internal/delivery"
 )
 
 // The Webhook agent (POST /api/v1/Agents/Webhook/<Method>) is SuperOffice's RPC style of the
@@ -94,7 +95,9 @@ func (s SuperOffice) SuperOfficeAgentTestWebhook(ctx context.Context, req gen.Su
 // SuperOfficeAgentSignalEvent raises a custom event for the installation's webhooks.
 func (s SuperOffice) SuperOfficeAgentSignalEvent(ctx context.Context, req gen.SuperOfficeAgentSignalEventRequestObject) (gen.SuperOfficeAgentSignalEventResponseObject, error) {
 	data, _ := nv(req.Body.Data)
-	if err := s.signal(ctx, req.Body.EventName, kit.Deref(req.Body.PrimaryKey), data); err != nil {
+	if err := s.signal(ctx, req.Body.EventName, kit.Deref(req.Body.PrimaryKey), data); errors.Is(err, delivery.ErrAccountErasing) {
+		return gen.SuperOfficeAgentSignalEvent401JSONResponse{SoUnauthorizedJSONResponse: erasedAccount()}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return gen.SuperOfficeAgentSignalEvent204Response{}, nil

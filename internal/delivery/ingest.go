@@ -41,6 +41,9 @@ type Ingested struct {
 // ErrDuplicateInBatch is a batch naming one external id twice.
 var ErrDuplicateInBatch = errors.New("an event id occurs twice in the batch")
 
+// ErrAccountErasing is ingestion for an account whose erasure has begun: nothing was stored.
+var ErrAccountErasing = errors.New("the account is being erased")
+
 // Ingest records an event and queues one delivery per matching subscription, atomically: an
 // event is either fully fanned out or not recorded at all.
 func Ingest(ctx context.Context, conn *sql.DB, accountID uuid.UUID, ev Event) (Ingested, error) {
@@ -54,7 +57,7 @@ func Ingest(ctx context.Context, conn *sql.DB, accountID uuid.UUID, ev Event) (I
 // IngestBatch records events and queues their deliveries in two round trips whatever their
 // number: one reads the account's active subscriptions, one statement writes every event and
 // delivery (all or nothing). Each event is idempotent by its external id; the results are in the
-// events' order.
+// events' order. For an account being erased it stores nothing and returns ErrAccountErasing.
 func IngestBatch(ctx context.Context, conn *sql.DB, accountID uuid.UUID, events []Event) ([]Ingested, error) {
 	q := db.New(conn)
 	subs, err := q.ListActiveSubscriptions(ctx, db.ListActiveSubscriptionsParams{AccountID: accountID})
@@ -107,6 +110,12 @@ func IngestBatch(ctx context.Context, conn *sql.DB, accountID uuid.UUID, events 
 	for _, r := range rows {
 		got[r.ExternalID] = Ingested{EventID: r.ID, ExternalID: r.ExternalID, Deliveries: int(r.Deliveries)}
 	}
+	if len(rows) == 0 {
+		// Every event a duplicate, or an account being erased, for which nothing is recorded.
+		if err := refuseErased(ctx, q, accountID, nil); err != nil {
+			return nil, err
+		}
+	}
 	if len(got) < len(events) {
 		var dups []string
 		for _, ev := range events {
@@ -126,11 +135,25 @@ func IngestBatch(ctx context.Context, conn *sql.DB, accountID uuid.UUID, events 
 	for i, ev := range events {
 		r, ok := got[ev.ExternalID]
 		if !ok {
-			return nil, fmt.Errorf("event %q was neither recorded nor found", ev.ExternalID)
+			// The eraser may have taken the duplicates since the statement ran.
+			return nil, refuseErased(ctx, q, accountID, fmt.Errorf("event %q was neither recorded nor found", ev.ExternalID))
 		}
 		out[i] = r
 	}
 	return out, nil
+}
+
+// refuseErased returns ErrAccountErasing when the account is being erased (or gone), and
+// otherwise err.
+func refuseErased(ctx context.Context, q *db.Queries, accountID uuid.UUID, err error) error {
+	live, lookupErr := q.AccountIsLive(ctx, accountID)
+	switch {
+	case lookupErr != nil:
+		return lookupErr
+	case !live:
+		return ErrAccountErasing
+	}
+	return err
 }
 
 // Matches tells whether an active subscription wants an event, by its dialect's rule (which

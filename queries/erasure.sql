@@ -1,0 +1,77 @@
+-- name: MarkAccountErasing :one
+-- MarkAccountErasing begins an account's erasure; no row means no such account, or one already
+-- being erased. It waits for ingestion statements that hold the account's row (IngestEvents).
+UPDATE accounts SET erasing_since = now(), updated_at = now()
+WHERE id = $1 AND erasing_since IS NULL
+RETURNING *;
+
+-- name: ListDueErasures :many
+-- ListDueErasures returns accounts being erased that no eraser holds, oldest mark first.
+SELECT id FROM accounts
+WHERE erasing_since IS NOT NULL AND (erasure_lease_until IS NULL OR erasure_lease_until < now())
+ORDER BY erasing_since, id
+LIMIT sqlc.arg(max_rows);
+
+-- name: ClaimErasure :one
+-- ClaimErasure takes an account to erase for lease_seconds, unless another eraser holds it (no
+-- row), and tells whether its grace period is over and when it ends. The claim names the
+-- account, so it locks one row and needs no SKIP LOCKED scan.
+UPDATE accounts
+SET erasure_lease_until = now() + make_interval(secs => sqlc.arg(lease_seconds)::float8)
+WHERE id = sqlc.arg(id) AND erasing_since IS NOT NULL
+  AND (erasure_lease_until IS NULL OR erasure_lease_until < now())
+RETURNING (erasing_since + make_interval(secs => sqlc.arg(grace_seconds)::float8) <= now())::bool AS grace_over,
+          (erasing_since + make_interval(secs => sqlc.arg(grace_seconds)::float8))::timestamptz AS grace_ends;
+
+-- name: ReleaseErasure :exec
+-- ReleaseErasure hands an account back: NULL to any eraser at once, a time to none before it.
+UPDATE accounts SET erasure_lease_until = sqlc.narg(until)::timestamptz
+WHERE id = sqlc.arg(id) AND erasing_since IS NOT NULL;
+
+-- The Erase statements each delete one batch of an account's rows and return how many went.
+-- They select the batch by account_id and the table's key, not by ctid, so that they work
+-- alike on plain and partitioned tables.
+
+-- name: EraseDeliveries :execrows
+-- EraseDeliveries deletes a batch of the account's deliveries with their attempts (which carry
+-- no account_id; a delivery has at most its vendor's retry schedule of them).
+WITH batch AS (
+    SELECT b.id FROM deliveries b WHERE b.account_id = sqlc.arg(account_id) LIMIT sqlc.arg(max_rows)
+), attempts AS (
+    DELETE FROM delivery_attempts a WHERE a.delivery_id IN (SELECT id FROM batch)
+)
+DELETE FROM deliveries t WHERE t.account_id = sqlc.arg(account_id) AND t.id IN (SELECT id FROM batch);
+
+-- name: EraseEvents :execrows
+DELETE FROM events t
+WHERE t.account_id = sqlc.arg(account_id)
+  AND t.id IN (SELECT b.id FROM events b WHERE b.account_id = sqlc.arg(account_id) LIMIT sqlc.arg(max_rows));
+
+-- name: EraseSubscriptions :execrows
+DELETE FROM subscriptions t
+WHERE t.account_id = sqlc.arg(account_id)
+  AND t.id IN (SELECT b.id FROM subscriptions b WHERE b.account_id = sqlc.arg(account_id) LIMIT sqlc.arg(max_rows));
+
+-- name: EraseScopes :execrows
+DELETE FROM scopes t
+WHERE t.account_id = sqlc.arg(account_id)
+  AND t.id IN (SELECT b.id FROM scopes b WHERE b.account_id = sqlc.arg(account_id) LIMIT sqlc.arg(max_rows));
+
+-- name: EraseRateLimitWindows :execrows
+-- EraseRateLimitWindows deletes a batch of the request counters of the account's keys, which
+-- are known only by their digests: it runs before the credentials go.
+DELETE FROM rate_limit_windows
+WHERE (key_sha256, window_start) IN (
+    SELECT w.key_sha256, w.window_start FROM rate_limit_windows w
+    JOIN credentials c ON c.secret_sha256 = w.key_sha256
+    WHERE c.account_id = sqlc.arg(account_id)
+    LIMIT sqlc.arg(max_rows));
+
+-- name: EraseCredentials :execrows
+DELETE FROM credentials t
+WHERE t.account_id = sqlc.arg(account_id)
+  AND t.id IN (SELECT b.id FROM credentials b WHERE b.account_id = sqlc.arg(account_id) LIMIT sqlc.arg(max_rows));
+
+-- name: DeleteErasedAccount :execrows
+-- DeleteErasedAccount removes the account row itself, once its other rows are gone.
+DELETE FROM accounts WHERE id = $1 AND erasing_since IS NOT NULL;
