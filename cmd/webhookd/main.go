@@ -22,6 +22,7 @@ import (
 	"github.com/webhookd/webhookd/internal/delivery/formats"
 	"github.com/webhookd/webhookd/internal/egress"
 	"github.com/webhookd/webhookd/internal/pgcluster"
+	"github.com/webhookd/webhookd/internal/retention"
 )
 
 func main() {
@@ -69,6 +70,14 @@ func run(log *slog.Logger, s Settings) error {
 	if err := db.Migrate(ctx, conn); err != nil {
 		return err
 	}
+	keeper, err := retention.New(conn, retention.Config{Retention: s.Retention, Logger: log})
+	if err != nil {
+		return err
+	}
+	// Ingestion finds the slices of history it writes to from the first request on.
+	if err := keeper.Prepare(ctx); err != nil {
+		return fmt.Errorf("creating the slices of history: %w", err)
+	}
 
 	adminToken, demo, err := loadAdminToken(s.DataDir, s.AdminToken)
 	if err != nil {
@@ -99,6 +108,12 @@ func run(log *slog.Logger, s Settings) error {
 		stopEngine()
 		<-engineDone
 	}()
+
+	// Every instance runs the history upkeep, whatever it serves; one at a time does it.
+	upkeepCtx, stopUpkeep := context.WithCancel(ctx)
+	upkeepDone := make(chan error, 1)
+	go func() { upkeepDone <- keeper.Run(upkeepCtx) }()
+	defer func() { stopUpkeep(); <-upkeepDone }()
 
 	stopProfiling, err := startProfiling(s.PprofAddr, log)
 	if err != nil {
