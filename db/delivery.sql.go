@@ -367,11 +367,17 @@ func (q *Queries) IngestEvents(ctx context.Context, arg IngestEventsParams) ([]I
 const listAccountDeliveries = `-- name: ListAccountDeliveries :many
 SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at, e.type AS event_type, s.external_id AS subscription_external_id
 FROM deliveries d
-JOIN events e ON e.account_id = d.account_id AND e.id = d.event_id AND e.slice_at = d.slice_at
+CROSS JOIN LATERAL (
+    SELECT x.type FROM events x
+    WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
+    OFFSET 0
+) e
 JOIN subscriptions s ON s.id = d.subscription_id
 WHERE d.account_id = $1
-  AND ($2::timestamptz IS NULL
-       OR (d.created_at, d.id) < ($2::timestamptz, $3::uuid))
+  -- Without a cursor, from the top: a bound the index can start from, where "cursor IS NULL OR"
+  -- would leave each slice's scan to skip every row newer than the cursor.
+  AND (d.created_at, d.id) < (COALESCE($2::timestamptz, 'infinity'),
+                              COALESCE($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT $4
 `
@@ -403,7 +409,9 @@ type ListAccountDeliveriesRow struct {
 	SubscriptionExternalID string
 }
 
-// ListAccountDeliveries pages through an account's deliveries, newest first.
+// ListAccountDeliveries pages through an account's deliveries, newest first. Each delivery's
+// event is looked up by its key in its own slice (a lateral look-up: as a join, the planner,
+// which counts a probe of every slice per row, may read all the account's events instead).
 func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeliveriesParams) ([]ListAccountDeliveriesRow, error) {
 	rows, err := q.db.QueryContext(ctx, listAccountDeliveries,
 		arg.AccountID,

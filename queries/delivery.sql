@@ -31,14 +31,22 @@ UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_tim
 WHERE id = $1 AND status = 'active';
 
 -- name: ListAccountDeliveries :many
--- ListAccountDeliveries pages through an account's deliveries, newest first.
+-- ListAccountDeliveries pages through an account's deliveries, newest first. Each delivery's
+-- event is looked up by its key in its own slice (a lateral look-up: as a join, the planner,
+-- which counts a probe of every slice per row, may read all the account's events instead).
 SELECT d.*, e.type AS event_type, s.external_id AS subscription_external_id
 FROM deliveries d
-JOIN events e ON e.account_id = d.account_id AND e.id = d.event_id AND e.slice_at = d.slice_at
+CROSS JOIN LATERAL (
+    SELECT x.type FROM events x
+    WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
+    OFFSET 0
+) e
 JOIN subscriptions s ON s.id = d.subscription_id
 WHERE d.account_id = sqlc.arg(account_id)
-  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
-       OR (d.created_at, d.id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
+  -- Without a cursor, from the top: a bound the index can start from, where "cursor IS NULL OR"
+  -- would leave each slice's scan to skip every row newer than the cursor.
+  AND (d.created_at, d.id) < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+                              COALESCE(sqlc.narg(before_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT sqlc.arg(max_rows);
 
