@@ -24,6 +24,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/webhookd/webhookd/db"
 )
 
@@ -88,10 +90,22 @@ func (k *Keeper) Interval() time.Duration {
 func (k *Keeper) ahead() time.Duration { return 2 * k.width }
 
 // Prepare creates the slices that ingestion needs now and soon. The service calls it before
-// it serves; it waits for another instance creating slices at the same time.
+// it serves. Another instance's upkeep may hold the tables for a moment (creating slices gives
+// up after a second of waiting for a lock): it tries again for up to half a minute.
 func (k *Keeper) Prepare(ctx context.Context) error {
-	_, err := ensure(ctx, k.conn, k.width, k.ahead())
-	return err
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := ensure(ctx, k.conn, k.width, k.ahead())
+		var pqErr *pq.Error
+		if err == nil || !errors.As(err, &pqErr) || (pqErr.Code != "55P03" && pqErr.Code != "57014") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // Cover creates the slice for the current time when there is none, as wide as the newest

@@ -365,3 +365,43 @@ func TestLeftoversAreDroppedAndIngestionCreatesAMissingSlice(t *testing.T) {
 		t.Errorf("the event was not stored")
 	}
 }
+
+// An instance starting while another holds history's tables (its upkeep detaching a slice)
+// waits for them rather than failing to start.
+func TestPrepareWaitsForTablesHeldByAnotherInstance(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := pgtest.New(t)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("LOCK TABLE events IN SHARE UPDATE EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(1500*time.Millisecond, func() { _ = tx.Rollback() })
+	k, err := retention.New(conn, retention.Config{Retention: testRetention, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Prepare(ctx); err != nil {
+		t.Fatalf("prepare while the tables were held: %v", err)
+	}
+	if !covered(t, conn, time.Now().Add(k.Width())) {
+		t.Errorf("no slice covers the next %s", k.Width())
+	}
+}
+
+func covered(t *testing.T, conn *sql.DB, at time.Time) bool {
+	t.Helper()
+	all, err := retention.List(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		if !at.Before(s.From) && at.Before(s.Until) && len(s.Partitions) == len(retention.Tables) {
+			return true
+		}
+	}
+	return false
+}
