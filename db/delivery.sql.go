@@ -30,8 +30,8 @@ const claimDeliveryBatch = `-- name: ClaimDeliveryBatch :many
 WITH claimed AS (
     UPDATE deliveries d
     SET lease_until = now() + make_interval(secs => $1::float8), leased_by = $2, updated_at = now()
-    WHERE d.id IN (
-        SELECT id FROM deliveries
+    WHERE (d.account_id, d.id, d.slice_at) IN (
+        SELECT account_id, id, slice_at FROM deliveries
         WHERE status = 'pending' AND next_attempt_at <= now()
           AND (lease_until IS NULL OR lease_until < now())
           AND subscription_id <> ALL($3::uuid[])
@@ -40,11 +40,11 @@ WITH claimed AS (
         LIMIT $5
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING d.id, d.event_id, d.subscription_id, d.attempts, d.created_at
+    RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts, d.created_at
 )
-SELECT c.id AS delivery_id, c.attempts, c.created_at AS first_queued_at, e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.created_at AS first_queued_at, e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, e.slice_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
 FROM claimed c
-JOIN events e ON e.id = c.event_id
+JOIN events e ON e.account_id = c.account_id AND e.id = c.event_id AND e.slice_at = c.slice_at
 JOIN subscriptions s ON s.id = c.subscription_id
 JOIN scopes sc ON sc.id = s.scope_id
 `
@@ -59,6 +59,8 @@ type ClaimDeliveryBatchParams struct {
 
 type ClaimDeliveryBatchRow struct {
 	DeliveryID    uuid.UUID
+	AccountID     uuid.UUID
+	SliceAt       time.Time
 	Attempts      int32
 	FirstQueuedAt time.Time
 	Event         Event
@@ -68,7 +70,8 @@ type ClaimDeliveryBatchRow struct {
 
 // ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs,
 // skipping subscriptions and accounts the worker has no room for. SKIP LOCKED lets instances
-// claim side by side; an expired lease (a worker that died) makes a row claimable again.
+// claim side by side; an expired lease (a worker that died) makes a row claimable again. Rows
+// are found by their whole key, so each look-up reaches one partition.
 func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatchParams) ([]ClaimDeliveryBatchRow, error) {
 	rows, err := q.db.QueryContext(ctx, claimDeliveryBatch,
 		arg.LeaseSeconds,
@@ -86,6 +89,8 @@ func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatch
 		var i ClaimDeliveryBatchRow
 		if err := rows.Scan(
 			&i.DeliveryID,
+			&i.AccountID,
+			&i.SliceAt,
 			&i.Attempts,
 			&i.FirstQueuedAt,
 			&i.Event.ID,
@@ -96,6 +101,7 @@ func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatch
 			&i.Event.Attributes,
 			&i.Event.ScopeID,
 			&i.Event.CreatedAt,
+			&i.Event.SliceAt,
 			&i.Subscription.ID,
 			&i.Subscription.AccountID,
 			&i.Subscription.ScopeID,
@@ -181,46 +187,56 @@ func (q *Queries) DisableSubscription(ctx context.Context, arg DisableSubscripti
 }
 
 const dropDelivery = `-- name: DropDelivery :exec
-UPDATE deliveries SET status = 'dropped', lease_until = NULL, leased_by = '', last_error = $2, updated_at = now()
-WHERE id = $1
+UPDATE deliveries SET status = 'dropped', lease_until = NULL, leased_by = '', last_error = $1, updated_at = now()
+WHERE account_id = $2 AND id = $3 AND slice_at = $4
 `
 
 type DropDeliveryParams struct {
-	ID        uuid.UUID
 	LastError string
+	AccountID uuid.UUID
+	ID        uuid.UUID
+	SliceAt   time.Time
 }
 
 // DropDelivery ends a delivery whose subscription can no longer receive it.
 func (q *Queries) DropDelivery(ctx context.Context, arg DropDeliveryParams) error {
-	_, err := q.db.ExecContext(ctx, dropDelivery, arg.ID, arg.LastError)
+	_, err := q.db.ExecContext(ctx, dropDelivery,
+		arg.LastError,
+		arg.AccountID,
+		arg.ID,
+		arg.SliceAt,
+	)
 	return err
 }
 
 const finishDeliveries = `-- name: FinishDeliveries :many
 WITH outcome AS (
-    SELECT unnest($2::uuid[]) AS id, unnest($3::text[]) AS status,
-           unnest($4::float8[]) AS next_attempt_at, unnest($5::int[]) AS status_code,
-           unnest($6::text[]) AS error, unnest($7::text[]) AS request_id,
-           unnest($8::int[]) AS duration_ms, unnest($9::int[]) AS attempt
+    SELECT unnest($2::uuid[]) AS id, unnest($3::uuid[]) AS account_id,
+           unnest($4::timestamptz[]) AS slice_at, unnest($5::text[]) AS status,
+           unnest($6::float8[]) AS next_attempt_at, unnest($7::int[]) AS status_code,
+           unnest($8::text[]) AS error, unnest($9::text[]) AS request_id,
+           unnest($10::int[]) AS duration_ms, unnest($11::int[]) AS attempt
 ), logged AS (
-    INSERT INTO delivery_attempts (delivery_id, attempt, request_id, status_code, error, duration_ms)
-    SELECT o.id, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms
-    FROM outcome o JOIN deliveries d ON d.id = o.id
+    INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id, status_code, error, duration_ms)
+    SELECT d.account_id, d.id, d.slice_at, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms
+    FROM outcome o JOIN deliveries d ON d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at
 ), cleared AS (
     UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
-    WHERE id = ANY($10::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
+    WHERE id = ANY($12::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
 )
 UPDATE deliveries d
 SET status = o.status, attempts = d.attempts + 1, next_attempt_at = to_timestamp(o.next_attempt_at),
     last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
 FROM outcome o
-WHERE d.id = o.id AND d.leased_by = $1
+WHERE d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = $1
 RETURNING d.id
 `
 
 type FinishDeliveriesParams struct {
 	Worker                 string
 	Ids                    []uuid.UUID
+	AccountIds             []uuid.UUID
+	SliceAts               []time.Time
 	Statuses               []string
 	NextAttemptAt          []float64
 	StatusCodes            []int32
@@ -238,6 +254,8 @@ func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesPara
 	rows, err := q.db.QueryContext(ctx, finishDeliveries,
 		arg.Worker,
 		pq.Array(arg.Ids),
+		pq.Array(arg.AccountIds),
+		pq.Array(arg.SliceAts),
 		pq.Array(arg.Statuses),
 		pq.Array(arg.NextAttemptAt),
 		pq.Array(arg.StatusCodes),
@@ -271,23 +289,24 @@ func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesPara
 const ingestEvents = `-- name: IngestEvents :many
 WITH live AS (
     SELECT id FROM accounts WHERE id = $1::uuid AND erasing_since IS NULL FOR SHARE
+), fresh AS (
+    SELECT new_event_keys($1::uuid, $2::text[]) AS external_id
 ), ev AS (
     INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
     SELECT live.id, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
     FROM live, (SELECT unnest($2::text[]) AS external_id, unnest($3::text[]) AS type,
                  unnest($4::text[]) AS data, unnest($5::text[]) AS attributes,
                  unnest($6::text[]) AS scope_id) AS i
-    ON CONFLICT (account_id, external_id) DO NOTHING
-    RETURNING id, external_id
+    WHERE i.external_id IN (SELECT external_id FROM fresh)
+    RETURNING id, external_id, slice_at
 ), queued AS (
-    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect)
-    SELECT $1::uuid, ev.id, s.id, s.dialect
+    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, slice_at)
+    SELECT $1::uuid, ev.id, s.id, s.dialect, ev.slice_at
     FROM ev
     JOIN (SELECT unnest($7::text[]) AS external_id,
                  unnest($8::uuid[]) AS subscription_id) AS p
       ON p.external_id = ev.external_id
     JOIN subscriptions s ON s.id = p.subscription_id AND s.status = 'active'
-    ON CONFLICT (event_id, subscription_id) DO NOTHING
     RETURNING event_id
 ), woken AS (
     SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
@@ -319,8 +338,9 @@ type IngestEventsRow struct {
 
 // IngestEvents records a batch of events and queues their deliveries in one statement: each
 // event with the subscriptions paired with its external id that are still active. Events the
-// account sent before are left out of the result (duplicates). Workers are woken by a
-// notification on webhookd_deliveries when anything was queued. Nothing is recorded for an
+// account sent before and still keeps are left out of the result (duplicates): new_event_keys
+// serialises ingestions of the same key and looks for it in every slice. Workers are woken by
+// a notification on webhookd_deliveries when anything was queued. Nothing is recorded for an
 // account being erased: the share lock on its row makes the erasure mark wait for this
 // statement, or this statement see the mark, so the eraser never misses a row written here.
 func (q *Queries) IngestEvents(ctx context.Context, arg IngestEventsParams) ([]IngestEventsRow, error) {
@@ -361,13 +381,19 @@ func (q *Queries) IngestEvents(ctx context.Context, arg IngestEventsParams) ([]I
 }
 
 const listAccountDeliveries = `-- name: ListAccountDeliveries :many
-SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, e.type AS event_type, s.external_id AS subscription_external_id
+SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at, e.type AS event_type, s.external_id AS subscription_external_id
 FROM deliveries d
-JOIN events e ON e.id = d.event_id
+CROSS JOIN LATERAL (
+    SELECT x.type FROM events x
+    WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
+    OFFSET 0
+) e
 JOIN subscriptions s ON s.id = d.subscription_id
 WHERE d.account_id = $1
-  AND ($2::timestamptz IS NULL
-       OR (d.created_at, d.id) < ($2::timestamptz, $3::uuid))
+  -- Without a cursor, from the top: a bound the index can start from, where "cursor IS NULL OR"
+  -- would leave each slice's scan to skip every row newer than the cursor.
+  AND (d.created_at, d.id) < (COALESCE($2::timestamptz, 'infinity'),
+                              COALESCE($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT $4
 `
@@ -394,11 +420,14 @@ type ListAccountDeliveriesRow struct {
 	LastError              string
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+	SliceAt                time.Time
 	EventType              string
 	SubscriptionExternalID string
 }
 
-// ListAccountDeliveries pages through an account's deliveries, newest first.
+// ListAccountDeliveries pages through an account's deliveries, newest first. Each delivery's
+// event is looked up by its key in its own slice (a lateral look-up: as a join, the planner,
+// which counts a probe of every slice per row, may read all the account's events instead).
 func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeliveriesParams) ([]ListAccountDeliveriesRow, error) {
 	rows, err := q.db.QueryContext(ctx, listAccountDeliveries,
 		arg.AccountID,
@@ -428,6 +457,7 @@ func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeli
 			&i.LastError,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SliceAt,
 			&i.EventType,
 			&i.SubscriptionExternalID,
 		); err != nil {
@@ -504,13 +534,19 @@ func (q *Queries) ListActiveSubscriptions(ctx context.Context, arg ListActiveSub
 }
 
 const listDeliveryAttempts = `-- name: ListDeliveryAttempts :many
-SELECT id, delivery_id, attempt, request_id, status_code, error, duration_ms, created_at FROM delivery_attempts WHERE delivery_id = ANY($1::uuid[])
+SELECT id, delivery_id, attempt, request_id, status_code, error, duration_ms, created_at, account_id, slice_at FROM delivery_attempts
+WHERE account_id = $1 AND delivery_id = ANY($2::uuid[])
 ORDER BY delivery_id, attempt
 `
 
-// ListDeliveryAttempts returns the attempts of some deliveries, in order.
-func (q *Queries) ListDeliveryAttempts(ctx context.Context, deliveryIds []uuid.UUID) ([]DeliveryAttempt, error) {
-	rows, err := q.db.QueryContext(ctx, listDeliveryAttempts, pq.Array(deliveryIds))
+type ListDeliveryAttemptsParams struct {
+	AccountID   uuid.UUID
+	DeliveryIds []uuid.UUID
+}
+
+// ListDeliveryAttempts returns the attempts of some of an account's deliveries, in order.
+func (q *Queries) ListDeliveryAttempts(ctx context.Context, arg ListDeliveryAttemptsParams) ([]DeliveryAttempt, error) {
+	rows, err := q.db.QueryContext(ctx, listDeliveryAttempts, arg.AccountID, pq.Array(arg.DeliveryIds))
 	if err != nil {
 		return nil, err
 	}
@@ -527,6 +563,8 @@ func (q *Queries) ListDeliveryAttempts(ctx context.Context, deliveryIds []uuid.U
 			&i.Error,
 			&i.DurationMs,
 			&i.CreatedAt,
+			&i.AccountID,
+			&i.SliceAt,
 		); err != nil {
 			return nil, err
 		}
@@ -542,7 +580,8 @@ func (q *Queries) ListDeliveryAttempts(ctx context.Context, deliveryIds []uuid.U
 }
 
 const listEventsByExternalID = `-- name: ListEventsByExternalID :many
-SELECT e.id, e.external_id, (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id)::int AS deliveries
+SELECT e.id, e.external_id,
+       (SELECT count(*) FROM deliveries d WHERE d.account_id = e.account_id AND d.event_id = e.id AND d.slice_at = e.slice_at)::int AS deliveries
 FROM events e
 WHERE e.account_id = $1 AND e.external_id = ANY($2::text[])
 `
@@ -617,18 +656,27 @@ func (q *Queries) RecordSubscriptionFailure(ctx context.Context, arg RecordSubsc
 }
 
 const releaseDeliveries = `-- name: ReleaseDeliveries :exec
-UPDATE deliveries SET lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = ANY($1::uuid[]) AND leased_by = $2
+UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
+FROM (SELECT unnest($2::uuid[]) AS id, unnest($3::uuid[]) AS account_id,
+             unnest($4::timestamptz[]) AS slice_at) AS k
+WHERE d.account_id = k.account_id AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = $1
 `
 
 type ReleaseDeliveriesParams struct {
-	Ids    []uuid.UUID
-	Worker string
+	Worker     string
+	Ids        []uuid.UUID
+	AccountIds []uuid.UUID
+	SliceAts   []time.Time
 }
 
 // ReleaseDeliveries hands claimed deliveries back untouched.
 func (q *Queries) ReleaseDeliveries(ctx context.Context, arg ReleaseDeliveriesParams) error {
-	_, err := q.db.ExecContext(ctx, releaseDeliveries, pq.Array(arg.Ids), arg.Worker)
+	_, err := q.db.ExecContext(ctx, releaseDeliveries,
+		arg.Worker,
+		pq.Array(arg.Ids),
+		pq.Array(arg.AccountIds),
+		pq.Array(arg.SliceAts),
+	)
 	return err
 }
 

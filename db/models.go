@@ -46,6 +46,7 @@ type Delivery struct {
 	LastError      string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	SliceAt        time.Time
 }
 
 type DeliveryAttempt struct {
@@ -57,6 +58,8 @@ type DeliveryAttempt struct {
 	Error      string
 	DurationMs int32
 	CreatedAt  time.Time
+	AccountID  uuid.UUID
+	SliceAt    time.Time
 }
 
 type Event struct {
@@ -68,6 +71,7 @@ type Event struct {
 	Attributes JSON
 	ScopeID    uuid.NullUUID
 	CreatedAt  time.Time
+	SliceAt    time.Time
 }
 
 type RateLimitWindow struct {

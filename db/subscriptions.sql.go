@@ -624,7 +624,7 @@ func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeS
 }
 
 const listScopedSubscriptionDeliveries = `-- name: ListScopedSubscriptionDeliveries :many
-SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at FROM deliveries d
+SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at FROM deliveries d
 JOIN subscriptions s ON s.id = d.subscription_id
 JOIN scopes sc ON sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
@@ -689,6 +689,7 @@ func (q *Queries) ListScopedSubscriptionDeliveries(ctx context.Context, arg List
 			&i.LastError,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SliceAt,
 		); err != nil {
 			return nil, err
 		}

@@ -12,8 +12,8 @@ ORDER BY created_at, id;
 
 -- name: DropDelivery :exec
 -- DropDelivery ends a delivery whose subscription can no longer receive it.
-UPDATE deliveries SET status = 'dropped', lease_until = NULL, leased_by = '', last_error = $2, updated_at = now()
-WHERE id = $1;
+UPDATE deliveries SET status = 'dropped', lease_until = NULL, leased_by = '', last_error = sqlc.arg(last_error), updated_at = now()
+WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id) AND slice_at = sqlc.arg(slice_at);
 
 -- name: RecordSubscriptionFailure :one
 -- RecordSubscriptionFailure remembers the last error and returns the failure streak.
@@ -31,20 +31,29 @@ UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_tim
 WHERE id = $1 AND status = 'active';
 
 -- name: ListAccountDeliveries :many
--- ListAccountDeliveries pages through an account's deliveries, newest first.
+-- ListAccountDeliveries pages through an account's deliveries, newest first. Each delivery's
+-- event is looked up by its key in its own slice (a lateral look-up: as a join, the planner,
+-- which counts a probe of every slice per row, may read all the account's events instead).
 SELECT d.*, e.type AS event_type, s.external_id AS subscription_external_id
 FROM deliveries d
-JOIN events e ON e.id = d.event_id
+CROSS JOIN LATERAL (
+    SELECT x.type FROM events x
+    WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
+    OFFSET 0
+) e
 JOIN subscriptions s ON s.id = d.subscription_id
 WHERE d.account_id = sqlc.arg(account_id)
-  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
-       OR (d.created_at, d.id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
+  -- Without a cursor, from the top: a bound the index can start from, where "cursor IS NULL OR"
+  -- would leave each slice's scan to skip every row newer than the cursor.
+  AND (d.created_at, d.id) < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+                              COALESCE(sqlc.narg(before_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT sqlc.arg(max_rows);
 
 -- name: ListDeliveryAttempts :many
--- ListDeliveryAttempts returns the attempts of some deliveries, in order.
-SELECT * FROM delivery_attempts WHERE delivery_id = ANY(sqlc.arg(delivery_ids)::uuid[])
+-- ListDeliveryAttempts returns the attempts of some of an account's deliveries, in order.
+SELECT * FROM delivery_attempts
+WHERE account_id = sqlc.arg(account_id) AND delivery_id = ANY(sqlc.arg(delivery_ids)::uuid[])
 ORDER BY delivery_id, attempt;
 
 -- name: DeliveryQueueStats :one
@@ -59,29 +68,31 @@ WHERE status = 'pending' AND next_attempt_at <= now()
 -- name: IngestEvents :many
 -- IngestEvents records a batch of events and queues their deliveries in one statement: each
 -- event with the subscriptions paired with its external id that are still active. Events the
--- account sent before are left out of the result (duplicates). Workers are woken by a
--- notification on webhookd_deliveries when anything was queued. Nothing is recorded for an
+-- account sent before and still keeps are left out of the result (duplicates): new_event_keys
+-- serialises ingestions of the same key and looks for it in every slice. Workers are woken by
+-- a notification on webhookd_deliveries when anything was queued. Nothing is recorded for an
 -- account being erased: the share lock on its row makes the erasure mark wait for this
 -- statement, or this statement see the mark, so the eraser never misses a row written here.
 WITH live AS (
     SELECT id FROM accounts WHERE id = sqlc.arg(account_id)::uuid AND erasing_since IS NULL FOR SHARE
+), fresh AS (
+    SELECT new_event_keys(sqlc.arg(account_id)::uuid, sqlc.arg(external_ids)::text[]) AS external_id
 ), ev AS (
     INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
     SELECT live.id, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
     FROM live, (SELECT unnest(sqlc.arg(external_ids)::text[]) AS external_id, unnest(sqlc.arg(types)::text[]) AS type,
                  unnest(sqlc.arg(datas)::text[]) AS data, unnest(sqlc.arg(attributes)::text[]) AS attributes,
                  unnest(sqlc.arg(scope_ids)::text[]) AS scope_id) AS i
-    ON CONFLICT (account_id, external_id) DO NOTHING
-    RETURNING id, external_id
+    WHERE i.external_id IN (SELECT external_id FROM fresh)
+    RETURNING id, external_id, slice_at
 ), queued AS (
-    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect)
-    SELECT sqlc.arg(account_id)::uuid, ev.id, s.id, s.dialect
+    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, slice_at)
+    SELECT sqlc.arg(account_id)::uuid, ev.id, s.id, s.dialect, ev.slice_at
     FROM ev
     JOIN (SELECT unnest(sqlc.arg(pair_external_ids)::text[]) AS external_id,
                  unnest(sqlc.arg(pair_subscription_ids)::uuid[]) AS subscription_id) AS p
       ON p.external_id = ev.external_id
     JOIN subscriptions s ON s.id = p.subscription_id AND s.status = 'active'
-    ON CONFLICT (event_id, subscription_id) DO NOTHING
     RETURNING event_id
 ), woken AS (
     SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
@@ -98,19 +109,21 @@ SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND erasing_since IS NULL);
 
 -- name: ListEventsByExternalID :many
 -- ListEventsByExternalID finds an account's earlier events with their delivery counts.
-SELECT e.id, e.external_id, (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id)::int AS deliveries
+SELECT e.id, e.external_id,
+       (SELECT count(*) FROM deliveries d WHERE d.account_id = e.account_id AND d.event_id = e.id AND d.slice_at = e.slice_at)::int AS deliveries
 FROM events e
 WHERE e.account_id = sqlc.arg(account_id) AND e.external_id = ANY(sqlc.arg(external_ids)::text[]);
 
 -- name: ClaimDeliveryBatch :many
 -- ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs,
 -- skipping subscriptions and accounts the worker has no room for. SKIP LOCKED lets instances
--- claim side by side; an expired lease (a worker that died) makes a row claimable again.
+-- claim side by side; an expired lease (a worker that died) makes a row claimable again. Rows
+-- are found by their whole key, so each look-up reaches one partition.
 WITH claimed AS (
     UPDATE deliveries d
     SET lease_until = now() + make_interval(secs => sqlc.arg(lease_seconds)::float8), leased_by = sqlc.arg(worker), updated_at = now()
-    WHERE d.id IN (
-        SELECT id FROM deliveries
+    WHERE (d.account_id, d.id, d.slice_at) IN (
+        SELECT account_id, id, slice_at FROM deliveries
         WHERE status = 'pending' AND next_attempt_at <= now()
           AND (lease_until IS NULL OR lease_until < now())
           AND subscription_id <> ALL(sqlc.arg(full_subscriptions)::uuid[])
@@ -119,32 +132,35 @@ WITH claimed AS (
         LIMIT sqlc.arg(max_rows)
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING d.id, d.event_id, d.subscription_id, d.attempts, d.created_at
+    RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts, d.created_at
 )
-SELECT c.id AS delivery_id, c.attempts, c.created_at AS first_queued_at, sqlc.embed(e), sqlc.embed(s), sqlc.embed(sc)
+SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.created_at AS first_queued_at, sqlc.embed(e), sqlc.embed(s), sqlc.embed(sc)
 FROM claimed c
-JOIN events e ON e.id = c.event_id
+JOIN events e ON e.account_id = c.account_id AND e.id = c.event_id AND e.slice_at = c.slice_at
 JOIN subscriptions s ON s.id = c.subscription_id
 JOIN scopes sc ON sc.id = s.scope_id;
 
 -- name: ReleaseDeliveries :exec
 -- ReleaseDeliveries hands claimed deliveries back untouched.
-UPDATE deliveries SET lease_until = NULL, leased_by = '', updated_at = now()
-WHERE id = ANY(sqlc.arg(ids)::uuid[]) AND leased_by = sqlc.arg(worker);
+UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
+FROM (SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(account_ids)::uuid[]) AS account_id,
+             unnest(sqlc.arg(slice_ats)::timestamptz[]) AS slice_at) AS k
+WHERE d.account_id = k.account_id AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = sqlc.arg(worker);
 
 -- name: FinishDeliveries :many
 -- FinishDeliveries records the attempts of a batch and their outcomes in one statement, for
 -- the deliveries this worker still holds, and clears the failure streak of subscriptions that
 -- were delivered to. It returns the deliveries whose outcome was written.
 WITH outcome AS (
-    SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(statuses)::text[]) AS status,
+    SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(account_ids)::uuid[]) AS account_id,
+           unnest(sqlc.arg(slice_ats)::timestamptz[]) AS slice_at, unnest(sqlc.arg(statuses)::text[]) AS status,
            unnest(sqlc.arg(next_attempt_at)::float8[]) AS next_attempt_at, unnest(sqlc.arg(status_codes)::int[]) AS status_code,
            unnest(sqlc.arg(errors)::text[]) AS error, unnest(sqlc.arg(request_ids)::text[]) AS request_id,
            unnest(sqlc.arg(durations_ms)::int[]) AS duration_ms, unnest(sqlc.arg(attempt_numbers)::int[]) AS attempt
 ), logged AS (
-    INSERT INTO delivery_attempts (delivery_id, attempt, request_id, status_code, error, duration_ms)
-    SELECT o.id, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms
-    FROM outcome o JOIN deliveries d ON d.id = o.id
+    INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id, status_code, error, duration_ms)
+    SELECT d.account_id, d.id, d.slice_at, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms
+    FROM outcome o JOIN deliveries d ON d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at
 ), cleared AS (
     UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
     WHERE id = ANY(sqlc.arg(succeeded_subscriptions)::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
@@ -153,5 +169,5 @@ UPDATE deliveries d
 SET status = o.status, attempts = d.attempts + 1, next_attempt_at = to_timestamp(o.next_attempt_at),
     last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
 FROM outcome o
-WHERE d.id = o.id AND d.leased_by = sqlc.arg(worker)
+WHERE d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = sqlc.arg(worker)
 RETURNING d.id;

@@ -26,6 +26,7 @@ import (
 	"github.com/webhookd/webhookd/internal/egress"
 	"github.com/webhookd/webhookd/internal/erasure"
 	"github.com/webhookd/webhookd/internal/pgcluster"
+	"github.com/webhookd/webhookd/internal/retention"
 )
 
 func main() {
@@ -73,6 +74,14 @@ func run(log *slog.Logger, s Settings) error {
 	if err := db.Migrate(ctx, conn); err != nil {
 		return err
 	}
+	keeper, err := retention.New(conn, retention.Config{Retention: s.Retention, Logger: log})
+	if err != nil {
+		return err
+	}
+	// Ingestion finds the slices of history it writes to from the first request on.
+	if err := keeper.Prepare(ctx); err != nil {
+		return fmt.Errorf("creating the slices of history: %w", err)
+	}
 
 	ops, err := newOperations(s.Port, s.Inspector)
 	if err != nil {
@@ -105,7 +114,7 @@ func run(log *slog.Logger, s Settings) error {
 		return err
 	}
 	// An erasure under way when the service stops is handed back for another instance.
-	background = append(background, job{"eraser", eraser.Run})
+	background = append(background, job{"eraser", eraser.Run}, job{"history upkeep", keeper.Run})
 	// The delivery engine runs only where the role delivers.
 	if s.Role.delivers() {
 		engine, err := newEngine(conn, databaseURL, s, ops, policy, log)

@@ -19,6 +19,7 @@ import (
 	"github.com/webhookd/webhookd/internal/delivery"
 	"github.com/webhookd/webhookd/internal/delivery/arkyn"
 	"github.com/webhookd/webhookd/internal/egress"
+	"github.com/webhookd/webhookd/internal/retention"
 )
 
 // ErrSetting marks a start-up failure caused by a setting's value.
@@ -50,6 +51,8 @@ type Settings struct {
 	Lease          time.Duration  `env:"WEBHOOKS_DELIVERY_LEASE"`
 	AttemptTimeout time.Duration  `env:"WEBHOOKS_DELIVERY_TIMEOUT"`
 	WorkerID       string         `env:"WEBHOOKS_WORKER_ID"`
+
+	Retention time.Duration `env:"WEBHOOKS_RETENTION"` // how long events, deliveries and attempts are kept
 
 	DiscordBaseURL    string             `env:"WEBHOOKS_DISCORD_BASE_URL"`
 	DiscordBotToken   string             `env:"WEBHOOKS_DISCORD_BOT_TOKEN"`
@@ -86,6 +89,8 @@ func parseSettings(getenv func(string) string) (Settings, error) {
 		Poll:           r.duration("WEBHOOKS_DELIVERY_POLL", d.PollInterval),
 		AttemptTimeout: r.duration("WEBHOOKS_DELIVERY_TIMEOUT", d.AttemptTimeout),
 		WorkerID:       r.text("WEBHOOKS_WORKER_ID", d.WorkerID),
+
+		Retention: r.duration("WEBHOOKS_RETENTION", retention.DefaultRetention),
 
 		DiscordBaseURL:  r.baseURL("WEBHOOKS_DISCORD_BASE_URL", arkyn.DefaultDiscordBaseURL),
 		DiscordBotToken: r.token("WEBHOOKS_DISCORD_BOT_TOKEN"),

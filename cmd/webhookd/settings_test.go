@@ -64,6 +64,7 @@ func settingCases(t *testing.T) []settingCase {
 		{"WEBHOOKS_DELIVERY_POLL", 500 * time.Millisecond, map[string]any{"20ms": 20 * time.Millisecond}, []string{"500", "0s", "-1ms"}, false},
 		{"WEBHOOKS_DELIVERY_LEASE", time.Minute, map[string]any{"2m": 2 * time.Minute}, []string{"60", "0s", "-1m", "10s"}, false},
 		{"WEBHOOKS_DELIVERY_TIMEOUT", 10 * time.Second, map[string]any{"1500ms": 1500 * time.Millisecond}, []string{"10", "0s", "-1s"}, false},
+		{"WEBHOOKS_RETENTION", 720 * time.Hour, map[string]any{"5m": 5 * time.Minute, "2160h": 2160 * time.Hour}, []string{"30d", "0s", "-1h", "720"}, false},
 		{"WEBHOOKS_WORKER_ID", func(v any) bool { return v.(string) != "" }, map[string]any{"one": "one", "host a:1": "host a:1"}, []string{"bad\nid"}, false},
 		{"WEBHOOKS_DISCORD_BASE_URL", "https://discord.com/api/v10", map[string]any{"http://127.0.0.1:9/api": "http://127.0.0.1:9/api"},
 			[]string{"discord.com/api", "ftp://discord.com", "https://u:p@discord.com", "https://"}, false},

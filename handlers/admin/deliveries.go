@@ -43,7 +43,7 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	attempts, err := a.Q.ListDeliveryAttempts(ctx, ids)
+	attempts, err := a.Q.ListDeliveryAttempts(ctx, db.ListDeliveryAttemptsParams{AccountID: req.AccountId, DeliveryIds: ids})
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,28 @@ func TestStatementTimeoutReachesTheServer(t *testing.T) {
 	}
 }
 
+func TestJITIsOffUnlessTheURLSaysSo(t *testing.T) {
+	for _, c := range []struct {
+		url, want string
+	}{
+		{cluster.URL("postgres"), "off"},
+		{cluster.URL("postgres") + "&jit=on", "on"},
+	} {
+		conn, err := dbconn.Open(c.url, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var got string
+		if err := conn.QueryRow("SHOW jit").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s: jit %s, want %s", c.url, got, c.want)
+		}
+	}
+}
+
 // TestSlowStatementIsCancelledByTheServer: a live server cancels a slow statement before the
 // connection's own I/O timeout, so the caller reads PostgreSQL's error and keeps the connection.
 func TestSlowStatementIsCancelledByTheServer(t *testing.T) {

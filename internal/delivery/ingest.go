@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
+	"github.com/lib/pq"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/internal/delivery/format"
 	"github.com/webhookd/webhookd/internal/delivery/formats"
+	"github.com/webhookd/webhookd/internal/retention"
 )
 
 // NotifyChannel is the PostgreSQL channel ingestion notifies when it queues deliveries.
@@ -56,8 +59,9 @@ func Ingest(ctx context.Context, conn *sql.DB, accountID uuid.UUID, ev Event) (I
 
 // IngestBatch records events and queues their deliveries in two round trips whatever their
 // number: one reads the account's active subscriptions, one statement writes every event and
-// delivery (all or nothing). Each event is idempotent by its external id; the results are in the
-// events' order. For an account being erased it stores nothing and returns ErrAccountErasing.
+// delivery (all or nothing). Each event is idempotent by its external id for as long as it is
+// kept; the results are in the events' order. Duplicates cost one more round trip, to read the
+// earlier events. For an account being erased it stores nothing and returns ErrAccountErasing.
 func IngestBatch(ctx context.Context, conn *sql.DB, accountID uuid.UUID, events []Event) ([]Ingested, error) {
 	q := db.New(conn)
 	subs, err := q.ListActiveSubscriptions(ctx, db.ListActiveSubscriptionsParams{AccountID: accountID})
@@ -103,6 +107,14 @@ func IngestBatch(ctx context.Context, conn *sql.DB, accountID uuid.UUID, events 
 		}
 	}
 	rows, err := q.IngestEvents(ctx, p)
+	if noSlice(err) {
+		// The upkeep has not created the current time's slice (see internal/retention):
+		// create it and try again; the statement wrote nothing.
+		if err := retention.Cover(ctx, conn); err != nil {
+			return nil, fmt.Errorf("creating the current slice of history: %w", err)
+		}
+		rows, err = q.IngestEvents(ctx, p)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +173,12 @@ func refuseErased(ctx context.Context, q *db.Queries, accountID uuid.UUID, err e
 func Matches(s db.Subscription, eventType string, attributes map[string]string, scope uuid.NullUUID) bool {
 	f, ok := formats.Default.Lookup(s.Dialect)
 	return ok && f.Matches(s, format.Event{Type: eventType, Attributes: attributes, ScopeID: scope})
+}
+
+// noSlice tells whether err is PostgreSQL finding no partition for a row.
+func noSlice(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23514" && strings.HasPrefix(pqErr.Message, "no partition of relation")
 }
 
 func nonNil(m map[string]string) map[string]string {

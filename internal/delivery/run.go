@@ -141,11 +141,24 @@ func (r *runner) handBack(calls []*call) {
 	if len(calls) == 0 {
 		return
 	}
-	ids := make([]uuid.UUID, len(calls))
-	for i, c := range calls {
-		ids[i] = c.row.DeliveryID
+	var k keys
+	for _, c := range calls {
+		k.add(c.row)
 	}
-	r.e.release(ids)
+	r.e.release(k)
+}
+
+// keys are claimed deliveries' primary keys: each statement that writes a delivery reaches
+// the one partition (time slice) that holds it.
+type keys struct {
+	ids, accounts []uuid.UUID
+	slices        []time.Time
+}
+
+func (k *keys) add(row db.ClaimDeliveryBatchRow) {
+	k.ids = append(k.ids, row.DeliveryID)
+	k.accounts = append(k.accounts, row.AccountID)
+	k.slices = append(k.slices, row.SliceAt)
 }
 
 // claim leases up to n due deliveries and starts or queues them; those of busy targets or
@@ -164,7 +177,7 @@ func (e *Engine) claim(ctx context.Context, r *runner, n int) (int, error) {
 	for _, row := range rows {
 		c := &call{row: row, attempt: int(row.Attempts), reqID: uuid.NewString(), now: now}
 		if row.Subscription.Status != "active" {
-			e.drop(row.DeliveryID, "the subscription is "+row.Subscription.Status)
+			e.drop(row, "the subscription is "+row.Subscription.Status)
 			e.cfg.Metrics.observe(row.Subscription.Dialect, OutcomeDropped, 0)
 			continue
 		}
@@ -247,13 +260,14 @@ func (e *Engine) finish(batch []*call) {
 	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
 	defer cancel()
 	p := db.FinishDeliveriesParams{Worker: e.cfg.WorkerID, SucceededSubscriptions: []uuid.UUID{}}
-	var handBack []uuid.UUID
+	var handBack, done keys
 	var failed []*call
 	for _, c := range batch {
 		if c.handBack {
-			handBack = append(handBack, c.row.DeliveryID)
+			handBack.add(c.row)
 			continue
 		}
+		done.add(c.row)
 		status, next, errText := "succeeded", c.now, ""
 		if c.err != nil {
 			errText = c.err.Error()
@@ -269,7 +283,6 @@ func (e *Engine) finish(batch []*call) {
 			p.SucceededSubscriptions = append(p.SucceededSubscriptions, c.row.Subscription.ID)
 		}
 		e.cfg.Metrics.observe(c.row.Subscription.Dialect, outcomeOf(status), c.elapsed)
-		p.Ids = append(p.Ids, c.row.DeliveryID)
 		p.Statuses = append(p.Statuses, status)
 		p.NextAttemptAt = append(p.NextAttemptAt, float64(next.UnixMicro())/1e6)
 		p.StatusCodes = append(p.StatusCodes, int32(c.status))
@@ -278,18 +291,19 @@ func (e *Engine) finish(batch []*call) {
 		p.DurationsMs = append(p.DurationsMs, int32(c.elapsed.Milliseconds()))
 		p.AttemptNumbers = append(p.AttemptNumbers, int32(c.attempt+1))
 	}
-	if len(handBack) > 0 {
+	if len(handBack.ids) > 0 {
 		e.release(handBack)
 	}
-	if len(p.Ids) == 0 {
+	if len(done.ids) == 0 {
 		return
 	}
+	p.Ids, p.AccountIds, p.SliceAts = done.ids, done.accounts, done.slices
 	written, err := e.q.FinishDeliveries(ctx, p)
 	var refused *pq.Error
 	if errors.As(err, &refused) && len(p.Ids) > 1 {
-		// The server refused the batch (a delivery deleted with its subscription meanwhile
-		// breaks the attempt log's reference): write the outcomes one by one, so that the
-		// others are not sent again.
+		// The server refused the batch (a delivery deleted with its account, or moved to
+		// another slice by the retention upkeep, after the statement began): write the
+		// outcomes one by one, so that the others are not sent again.
 		for _, c := range batch {
 			if !c.handBack {
 				e.finish([]*call{c})
@@ -359,20 +373,20 @@ func (e *Engine) giveUp(ctx context.Context, c *call) {
 	e.log.Info("subscription disabled", "subscription", sub.ID, "dialect", sub.Dialect, "reason", reason)
 }
 
-func (e *Engine) drop(id uuid.UUID, reason string) {
+func (e *Engine) drop(row db.ClaimDeliveryBatchRow, reason string) {
 	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
 	defer cancel()
-	if err := e.q.DropDelivery(ctx, db.DropDeliveryParams{ID: id, LastError: reason}); err != nil {
-		e.log.Error("dropping delivery", "delivery", id, "error", err)
+	if err := e.q.DropDelivery(ctx, db.DropDeliveryParams{AccountID: row.AccountID, ID: row.DeliveryID, SliceAt: row.SliceAt, LastError: reason}); err != nil {
+		e.log.Error("dropping delivery", "delivery", row.DeliveryID, "error", err)
 	}
 }
 
 // release hands claimed deliveries back untouched.
-func (e *Engine) release(ids []uuid.UUID) {
+func (e *Engine) release(k keys) {
 	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
 	defer cancel()
-	if err := e.q.ReleaseDeliveries(ctx, db.ReleaseDeliveriesParams{Ids: ids, Worker: e.cfg.WorkerID}); err != nil {
-		e.log.Error("handing back deliveries", "deliveries", len(ids), "error", err)
+	if err := e.q.ReleaseDeliveries(ctx, db.ReleaseDeliveriesParams{Ids: k.ids, AccountIds: k.accounts, SliceAts: k.slices, Worker: e.cfg.WorkerID}); err != nil {
+		e.log.Error("handing back deliveries", "deliveries", len(k.ids), "error", err)
 	}
 }
 

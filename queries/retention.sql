@@ -1,0 +1,32 @@
+-- name: MovePendingForward :one
+-- MovePendingForward moves events that still have a pending delivery in a slice before cutoff
+-- into the current slice, together with all their deliveries and those deliveries' attempts,
+-- so that expiring the slice drops nothing pending and an event never lives apart from its
+-- deliveries. At most max_rows pending deliveries are taken; locked reports how many were, so
+-- that the caller knows whether more may remain. An event with a delivery under lease (in
+-- flight) stays for a later run: the engine finds what it claimed by its whole key.
+WITH pending AS (
+    SELECT d.account_id, d.event_id, d.slice_at FROM deliveries d
+    WHERE d.slice_at < sqlc.arg(cutoff) AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())
+    LIMIT sqlc.arg(max_rows)
+    FOR UPDATE SKIP LOCKED
+), family AS (
+    SELECT DISTINCT p.account_id, p.event_id, p.slice_at FROM pending p
+    WHERE NOT EXISTS (SELECT 1 FROM deliveries x
+                      WHERE x.account_id = p.account_id AND x.event_id = p.event_id AND x.slice_at = p.slice_at
+                        AND x.status = 'pending' AND x.lease_until >= now())
+), moved_events AS (
+    UPDATE events e SET slice_at = now() FROM family f
+    WHERE e.account_id = f.account_id AND e.id = f.event_id AND e.slice_at = f.slice_at
+    RETURNING e.id
+), moved_deliveries AS (
+    UPDATE deliveries d SET slice_at = now() FROM family f
+    WHERE d.account_id = f.account_id AND d.event_id = f.event_id AND d.slice_at = f.slice_at
+    RETURNING d.account_id, d.id, f.slice_at AS old_slice_at
+), moved_attempts AS (
+    UPDATE delivery_attempts a SET slice_at = now() FROM moved_deliveries m
+    WHERE a.account_id = m.account_id AND a.delivery_id = m.id AND a.slice_at = m.old_slice_at
+    RETURNING a.id
+)
+SELECT (SELECT count(*) FROM pending)::int AS locked, (SELECT count(*) FROM moved_events)::int AS events,
+       (SELECT count(*) FROM moved_deliveries)::int AS deliveries, (SELECT count(*) FROM moved_attempts)::int AS attempts;
