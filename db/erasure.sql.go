@@ -78,11 +78,12 @@ func (q *Queries) EraseCredentials(ctx context.Context, arg EraseCredentialsPara
 const eraseDeliveries = `-- name: EraseDeliveries :execrows
 
 WITH batch AS (
-    SELECT b.id FROM deliveries b WHERE b.account_id = $1 LIMIT $2
+    SELECT b.id, b.slice_at FROM deliveries b WHERE b.account_id = $1 LIMIT $2
 ), attempts AS (
-    DELETE FROM delivery_attempts a WHERE a.delivery_id IN (SELECT id FROM batch)
+    DELETE FROM delivery_attempts a
+    WHERE a.account_id = $1 AND (a.delivery_id, a.slice_at) IN (SELECT id, slice_at FROM batch)
 )
-DELETE FROM deliveries t WHERE t.account_id = $1 AND t.id IN (SELECT id FROM batch)
+DELETE FROM deliveries t WHERE t.account_id = $1 AND (t.id, t.slice_at) IN (SELECT id, slice_at FROM batch)
 `
 
 type EraseDeliveriesParams struct {
@@ -93,8 +94,8 @@ type EraseDeliveriesParams struct {
 // The Erase statements each delete one batch of an account's rows and return how many went.
 // They select the batch by account_id and the table's key, not by ctid, so that they work
 // alike on plain and partitioned tables.
-// EraseDeliveries deletes a batch of the account's deliveries with their attempts (which carry
-// no account_id; a delivery has at most its vendor's retry schedule of them).
+// EraseDeliveries deletes a batch of the account's deliveries with their attempts (a delivery
+// has at most its vendor's retry schedule of them).
 func (q *Queries) EraseDeliveries(ctx context.Context, arg EraseDeliveriesParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, eraseDeliveries, arg.AccountID, arg.MaxRows)
 	if err != nil {

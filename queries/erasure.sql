@@ -33,14 +33,15 @@ WHERE id = sqlc.arg(id) AND erasing_since IS NOT NULL;
 -- alike on plain and partitioned tables.
 
 -- name: EraseDeliveries :execrows
--- EraseDeliveries deletes a batch of the account's deliveries with their attempts (which carry
--- no account_id; a delivery has at most its vendor's retry schedule of them).
+-- EraseDeliveries deletes a batch of the account's deliveries with their attempts (a delivery
+-- has at most its vendor's retry schedule of them).
 WITH batch AS (
-    SELECT b.id FROM deliveries b WHERE b.account_id = sqlc.arg(account_id) LIMIT sqlc.arg(max_rows)
+    SELECT b.id, b.slice_at FROM deliveries b WHERE b.account_id = sqlc.arg(account_id) LIMIT sqlc.arg(max_rows)
 ), attempts AS (
-    DELETE FROM delivery_attempts a WHERE a.delivery_id IN (SELECT id FROM batch)
+    DELETE FROM delivery_attempts a
+    WHERE a.account_id = sqlc.arg(account_id) AND (a.delivery_id, a.slice_at) IN (SELECT id, slice_at FROM batch)
 )
-DELETE FROM deliveries t WHERE t.account_id = sqlc.arg(account_id) AND t.id IN (SELECT id FROM batch);
+DELETE FROM deliveries t WHERE t.account_id = sqlc.arg(account_id) AND (t.id, t.slice_at) IN (SELECT id, slice_at FROM batch);
 
 -- name: EraseEvents :execrows
 DELETE FROM events t

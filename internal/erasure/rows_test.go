@@ -20,7 +20,6 @@ import (
 // neither kind fails the tests.
 var withoutAccountID = map[string]func(tenant) (string, any){
 	"accounts":           func(tn tenant) (string, any) { return "id = $1", tn.Id },
-	"delivery_attempts":  func(tn tenant) (string, any) { return "delivery_id = ANY($1)", pq.Array(tn.deliveryIDs) },
 	"rate_limit_windows": func(tn tenant) (string, any) { return "key_sha256 = ANY($1)", pq.Array(tn.digests) },
 	"goose_db_version":   nil,
 }
@@ -61,8 +60,8 @@ func populate(t *testing.T, env *apitest.Env, name string) tenant {
 		d := sha256.Sum256([]byte(secret))
 		tn.digests = append(tn.digests, d[:])
 	}
-	rows, err := env.DB.Query(`INSERT INTO delivery_attempts (delivery_id, attempt, request_id)
-		SELECT id, 1, 'req' FROM deliveries WHERE account_id = $1 RETURNING delivery_id`, a.Id)
+	rows, err := env.DB.Query(`INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id)
+		SELECT account_id, id, slice_at, 1, 'req' FROM deliveries WHERE account_id = $1 RETURNING delivery_id`, a.Id)
 	if err != nil {
 		t.Fatal(err)
 	}

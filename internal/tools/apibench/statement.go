@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/tools/sqlfile"
 )
 
 // ownQueries are the statements Voucherify's PUT and GET run, as queries/subscriptions.sql
@@ -26,7 +27,7 @@ var (
 // One script per webhook, picked at random, names it literally (pgbench variables cannot be
 // text drawn at random).
 func pgbenchStatement(ctx context.Context, url, method string, fx fixture, connections int, duration time.Duration) (pgbenchResult, error) {
-	query, err := namedQuery(filepath.Join("queries", "subscriptions.sql"), ownQueries[method])
+	query, err := sqlfile.Named(filepath.Join("queries", "subscriptions.sql"), ownQueries[method])
 	if err != nil {
 		return pgbenchResult{}, err
 	}
@@ -59,32 +60,4 @@ func pgbenchStatement(ctx context.Context, url, method string, fx fixture, conne
 		args = append(args, "-f", file+"@1")
 	}
 	return runPgbench(ctx, url, connections, duration, args...)
-}
-
-// namedQuery returns the SQL of one sqlc query of file, on one line, without its comments.
-func namedQuery(file, name string) (string, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return "", fmt.Errorf("%w (run from the repository's root)", err)
-	}
-	defer f.Close()
-	var sql []string
-	in := false
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "-- name: ") {
-			if in {
-				break
-			}
-			in = strings.HasPrefix(line, "-- name: "+name+" ")
-			continue
-		}
-		if in && line != "" && !strings.HasPrefix(line, "--") {
-			sql = append(sql, line)
-		}
-	}
-	if len(sql) == 0 {
-		return "", fmt.Errorf("%s: no query %s", file, name)
-	}
-	return strings.TrimSuffix(strings.Join(sql, " "), ";") + ";", nil
 }

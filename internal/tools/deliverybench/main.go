@@ -27,6 +27,7 @@ import (
 	"github.com/webhookd/webhookd/internal/delivery"
 	"github.com/webhookd/webhookd/internal/egress"
 	"github.com/webhookd/webhookd/internal/pgcluster"
+	"github.com/webhookd/webhookd/internal/retention"
 )
 
 func main() {
@@ -34,8 +35,9 @@ func main() {
 	healthy := flag.Int("healthy", 10000, "the healthy tenant's events in the fairness runs")
 	hanging := flag.Int("hanging", 48, "deliveries to the hanging target")
 	bare := flag.Duration("bare", 3*time.Second, "how long the bare client sends")
+	history := flag.Int("history", 0, "then measure the engine, single ingestion and the Voucherify PUT again beside this many settled deliveries (0: not)")
 	flag.Parse()
-	if err := run(*backlog, *healthy, *hanging, *bare); err != nil {
+	if err := run(*backlog, *healthy, *hanging, *bare, *history); err != nil {
 		fmt.Fprintln(os.Stderr, "deliverybench:", err)
 		os.Exit(1)
 	}
@@ -46,8 +48,9 @@ const rounds = 3
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
-func run(backlog, healthy, hanging int, bareFor time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+func run(backlog, healthy, hanging int, bareFor time.Duration, history int) error {
+	// Loading a history of 10⁷ deliveries takes minutes of its own.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute+time.Duration(history/1000)*100*time.Millisecond)
 	defer cancel()
 	// fsync off, as in the tests: the figures measure round trips and CPU, not the disk.
 	cluster, stop, err := pgcluster.StartScratchWith(ctx, "deliverybench", pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR")})
@@ -67,6 +70,13 @@ func run(backlog, healthy, hanging int, bareFor time.Duration) error {
 	conn.SetMaxOpenConns(20) // the service's default pool
 	conn.SetMaxIdleConns(20)
 	if err := db.Migrate(ctx, conn); err != nil {
+		return err
+	}
+	keeper, err := retention.New(conn, retention.Config{})
+	if err != nil {
+		return err
+	}
+	if err := keeper.Prepare(ctx); err != nil {
 		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -140,7 +150,11 @@ func run(backlog, healthy, hanging int, bareFor time.Duration) error {
 	fmt.Printf("healthy tenant alone:         %8.0f deliveries/s (mean of %d rounds)\n", aloneRate, rounds)
 	fmt.Printf("healthy beside a hanging one: %8.0f deliveries/s = %.0f %% (%d deliveries hang, %d calls held)\n",
 		besideRate, 100*besideRate/aloneRate, hanging, held)
-	return nil
+	if history == 0 {
+		return nil
+	}
+	fmt.Println()
+	return runHistory(ctx, conn, dsn, quiet, history, backlog, 10*time.Second)
 }
 
 // healthyAlone drains a healthy tenant's backlog of n; it returns deliveries per second.

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/internal/egress"
+	"github.com/webhookd/webhookd/internal/retention"
+	"github.com/webhookd/webhookd/internal/tools/sqlfile"
+)
+
+// historyDays is how far back the loaded history reaches: the default retention's slices.
+const historyDays = 30
+
+// rates are the three figures measured on an empty history and again beside a large one.
+type rates struct{ drain, single, put float64 }
+
+// runHistory measures the engine draining a backlog, single-event ingestion and the Voucherify
+// PUT on an empty history, then loads n settled deliveries (half as many events, one attempt
+// each) into the retention's daily slices of the last 30 days and measures them again, on the
+// same cluster. It prints each ratio (with history ÷ empty) and the claim statement's plan.
+func runHistory(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger, n, backlog int, d time.Duration) error {
+	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, Egress: egress.Policy{Allowed: loopback}})
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	c := &client{base: srv.URL, http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+
+	fmt.Printf("history: %d settled deliveries (%d events, %d attempts) across %d daily slices\n", n, n/2, n, historyDays)
+	empty, err := measureHistoryRound(ctx, c, conn, dsn, log, "empty", backlog, d)
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	if err := loadHistory(ctx, conn, c, n); err != nil {
+		return fmt.Errorf("loading history: %w", err)
+	}
+	fmt.Printf("history loaded and analysed in %s\n", time.Since(began).Round(time.Second))
+	full, err := measureHistoryRound(ctx, c, conn, dsn, log, "history", backlog, d)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-34s %12s %12s %8s\n", "", "empty", "history", "ratio")
+	for _, r := range []struct {
+		name string
+		e, h float64
+		unit string
+	}{
+		{fmt.Sprintf("engine draining %d", backlog), empty.drain, full.drain, "deliveries/s"},
+		{"ingestion, one per request", empty.single, full.single, "events/s"},
+		{"Voucherify PUT", empty.put, full.put, "requests/s"},
+	} {
+		fmt.Printf("%-34s %12.0f %12.0f %8.2f  %s\n", r.name, r.e, r.h, r.h/r.e, r.unit)
+	}
+	return explainClaim(ctx, conn)
+}
+
+// measureHistoryRound measures the three rates on fresh accounts.
+func measureHistoryRound(ctx context.Context, c *client, conn *sql.DB, dsn string, log *slog.Logger, round string, backlog int, d time.Duration) (rates, error) {
+	var r rates
+	drain := newReceiver(nil)
+	defer drain.Close()
+	a, err := c.account(ctx, "drain-"+round, drain.URL+"/hook")
+	if err != nil {
+		return r, err
+	}
+	if _, err := c.ingestBatches(ctx, a, backlog, 1000); err != nil {
+		return r, err
+	}
+	if r.drain, err = drainRate(ctx, conn, dsn, log, drain, backlog); err != nil {
+		return r, err
+	}
+	single, err := c.account(ctx, "single-"+round, drain.URL+"/single")
+	if err != nil {
+		return r, err
+	}
+	if r.single, err = c.ingestSingly(ctx, single, 3000, 8); err != nil {
+		return r, err
+	}
+	// Their deliveries are settled, so that they are no backlog of the next measurement.
+	if _, err := conn.ExecContext(ctx, `UPDATE deliveries SET status = 'succeeded' WHERE account_id = $1`, single.Id); err != nil {
+		return r, err
+	}
+	if r.put, err = c.putRate(ctx, "put-"+round, 100, 8, d); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// putRate creates an account with hooks Voucherify webhooks and replaces them from workers
+// clients for d; it returns requests per second.
+func (c *client) putRate(ctx context.Context, name string, hooks, workers int, d time.Duration) (float64, error) {
+	var a gen.AccountCreated
+	if err := c.do(ctx, "/admin/v1/accounts", adminToken, map[string]any{"name": name}, http.StatusCreated, &a); err != nil {
+		return 0, err
+	}
+	v := a.Voucherify
+	path := "/management/v1/projects/" + v.ProjectId + "/webhooks"
+	send := func(method, url, body string, want int, out any) error {
+		req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("X-Management-Id", v.ManagementId)
+		req.Header.Set("X-Management-Token", v.ManagementToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("%s %s: %d", method, url, resp.StatusCode)
+		}
+		if out != nil {
+			return json.NewDecoder(resp.Body).Decode(out)
+		}
+		return nil
+	}
+	ids := make([]string, hooks)
+	for i := range ids {
+		var hook struct{ Id string }
+		if err := send(http.MethodPost, c.base+path, `{"target_url":"https://example.com/a","events":["voucher.created"]}`, http.StatusOK, &hook); err != nil {
+			return 0, err
+		}
+		ids[i] = hook.Id
+	}
+	var done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; time.Now().Before(deadline); i += workers {
+				body := `{"target_url":"https://example.com/b","events":["voucher.created","voucher.updated"]}`
+				if err := send(http.MethodPut, c.base+path+"/"+ids[i%len(ids)], body, http.StatusOK, nil); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(done.Load()) / time.Since(start).Seconds(), firstErr
+}
+
+// historySlices replaces the empty catch-up slice by the daily slices of the last 30 days.
+func historySlices(ctx context.Context, conn *sql.DB) error {
+	today, err := startOfToday(ctx, conn)
+	if err != nil {
+		return err
+	}
+	slices, err := retention.List(ctx, conn)
+	if err != nil {
+		return err
+	}
+	for _, s := range slices {
+		if !s.From.IsZero() {
+			continue
+		}
+		for _, table := range retention.Tables { // the catch-up slice, empty in a new database
+			if name, ok := s.Partitions[table]; ok {
+				if _, err := conn.ExecContext(ctx, `DROP TABLE `+pq.QuoteIdentifier(name)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for day := historyDays; day >= 1; day-- {
+		from := today.Add(-time.Duration(day) * 24 * time.Hour)
+		for _, table := range retention.Tables {
+			name := pq.QuoteIdentifier(fmt.Sprintf("%s_%s", table, from.Format("20060102_150405")))
+			stmt := fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)`, name, table,
+				pq.QuoteLiteral(from.Format(time.RFC3339)), pq.QuoteLiteral(from.Add(24*time.Hour).Format(time.RFC3339)))
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loadHistory fills the slices of the last 30 days with n settled deliveries of ten accounts,
+// half as many events, each delivered to its account's two subscriptions with one attempt;
+// then it analyses the tables.
+func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
+	today, err := startOfToday(ctx, conn)
+	if err != nil {
+		return err
+	}
+	// Ten accounts, each with two subscriptions that every one of its events was delivered to.
+	var accounts []string
+	for i := range 10 {
+		a, err := c.account(ctx, fmt.Sprintf("history-%d", i), "https://example.com/history")
+		if err != nil {
+			return err
+		}
+		if err := c.do(ctx, "/v1/webhook-subscriptions", a.Shipping.ApiKey,
+			map[string]any{"name": "second", "url": "https://example.com/history2", "events": []string{"shipment.created"}}, http.StatusCreated, nil); err != nil {
+			return err
+		}
+		accounts = append(accounts, a.Id.String())
+	}
+	perDay := n / 2 / historyDays
+	for day := historyDays; day >= 1; day-- {
+		from := today.Add(-time.Duration(day) * 24 * time.Hour)
+		_, err := conn.ExecContext(ctx, historyDay, pq.Array(accounts), from, perDay)
+		if err != nil {
+			return fmt.Errorf("day %d: %w", day, err)
+		}
+	}
+	for _, table := range retention.Tables {
+		if _, err := conn.ExecContext(ctx, `VACUUM ANALYZE `+table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func startOfToday(ctx context.Context, conn *sql.DB) (time.Time, error) {
+	var now time.Time
+	err := conn.QueryRowContext(ctx, `SELECT now()`).Scan(&now)
+	return now.UTC().Truncate(24 * time.Hour), err
+}
+
+// historyDay fills one day's slice with $3 events of the accounts $1, spread over the day from
+// $2, each delivered (succeeded) to both of its account's subscriptions with one attempt.
+const historyDay = `
+WITH ev AS (
+    INSERT INTO events (account_id, external_id, type, data, created_at, slice_at)
+    SELECT acc, 'history-' || $2::timestamptz::date || '-' || g, 'shipment.created',
+           '{"parcel": 1, "carrier": "PostNL", "status": "delivered"}', t, t
+    FROM generate_series(1, $3::int) AS g,
+         LATERAL (SELECT ($1::uuid[])[1 + g % array_length($1::uuid[], 1)] AS acc,
+                         $2::timestamptz + (g * interval '86399 seconds') / $3::int AS t) AS x
+    RETURNING account_id, id, slice_at
+), dl AS (
+    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, status, attempts, last_status,
+                            created_at, updated_at, next_attempt_at, slice_at)
+    SELECT ev.account_id, ev.id, s.id, s.dialect, 'succeeded', 1, 200, ev.slice_at, ev.slice_at, ev.slice_at, ev.slice_at
+    FROM ev JOIN subscriptions s ON s.account_id = ev.account_id
+    RETURNING account_id, id, slice_at
+)
+INSERT INTO delivery_attempts (account_id, delivery_id, attempt, request_id, status_code, duration_ms, created_at, slice_at)
+SELECT account_id, id, 0, 'v-history', 200, 12, slice_at, slice_at FROM dl`
+
+// explainClaim prints the plan of the engine's claim with the history in place, executed and
+// rolled back.
+func explainClaim(ctx context.Context, conn *sql.DB) error {
+	claim, err := sqlfile.Named("queries/delivery.sql", "ClaimDeliveryBatch")
+	if err != nil {
+		return err
+	}
+	claim, err = sqlfile.Bind(claim, map[string]string{"lease_seconds": "60", "worker": "'deliverybench'",
+		"full_subscriptions": "'{}'", "full_accounts": "'{}'", "max_rows": "128"})
+	if err != nil {
+		return err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+strings.TrimSuffix(claim, ";"))
+	if err != nil {
+		return fmt.Errorf("explain: %w", err)
+	}
+	defer rows.Close()
+	fmt.Println("\nthe claim statement with the history in place (EXPLAIN ANALYZE, rolled back):")
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return err
+		}
+		fmt.Println("  " + line)
+	}
+	return rows.Err()
+}
