@@ -6,16 +6,16 @@ import (
 	"time"
 )
 
-func TestWidthIsAThirtiethOfTheRetentionWithinAMinuteAndADay(t *testing.T) {
+func TestWidthIsAnEighthOfTheRetentionWithinAMinuteAndAWeek(t *testing.T) {
 	t.Parallel()
 	for retention, want := range map[time.Duration]time.Duration{
 		time.Second:          time.Minute,
 		5 * time.Minute:      time.Minute,
-		time.Hour:            2 * time.Minute,
-		100 * time.Minute:    3 * time.Minute, // 3m20s in whole minutes
-		24 * time.Hour:       48 * time.Minute,
-		DefaultRetention:     24 * time.Hour,
-		365 * 24 * time.Hour: 24 * time.Hour,
+		time.Hour:            7 * time.Minute, // 7m30s in whole minutes
+		100 * time.Minute:    12 * time.Minute,
+		24 * time.Hour:       3 * time.Hour,
+		DefaultRetention:     90 * time.Hour,
+		365 * 24 * time.Hour: 7 * 24 * time.Hour,
 	} {
 		if got := Width(retention); got != want {
 			t.Errorf("Width(%s) = %s, want %s", retention, got, want)

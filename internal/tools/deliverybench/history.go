@@ -22,16 +22,25 @@ import (
 	"github.com/webhookd/webhookd/internal/tools/sqlfile"
 )
 
-// historyDays is how far back the loaded history reaches: the default retention's slices.
-const historyDays = 30
+// pastSlices are the slices of the default retention before the current one, oldest first:
+// what a service as old as its retention keeps.
+func pastSlices(now time.Time) []time.Time {
+	w := retention.Width(retention.DefaultRetention)
+	current := time.Unix(0, now.UnixNano()-now.UnixNano()%int64(w)).UTC() // the slices' grid
+	var out []time.Time
+	for from := current.Add(-retention.DefaultRetention).Add(w - 1).Truncate(time.Nanosecond); from.Before(current); from = from.Add(w) {
+		out = append(out, time.Unix(0, from.UnixNano()-from.UnixNano()%int64(w)).UTC())
+	}
+	return out
+}
 
 // rates are the three figures measured on an empty history and again beside a large one.
 type rates struct{ drain, single, put float64 }
 
 // runHistory measures the engine draining a backlog, single-event ingestion and the Voucherify
-// PUT on an empty history, then loads n settled deliveries (half as many events, one attempt
-// each) into the retention's daily slices of the last 30 days and measures them again, on the
-// same cluster. It prints each ratio (with history ÷ empty) and the claim statement's plan.
+// PUT on a new database, again beside the 30 empty daily slices of a month-old service, and
+// again once n settled deliveries (half as many events, one attempt each) fill those slices,
+// all on the same cluster. It prints the ratios and the claim statement's plan.
 func runHistory(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger, n, backlog int, d time.Duration) error {
 	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, Egress: egress.Policy{Allowed: loopback}})
 	if err != nil {
@@ -41,7 +50,18 @@ func runHistory(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger,
 	defer srv.Close()
 	c := &client{base: srv.URL, http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 
-	fmt.Printf("history: %d settled deliveries (%d events, %d attempts) across %d daily slices\n", n, n/2, n, historyDays)
+	fmt.Printf("history: %d settled deliveries (%d events, %d attempts) in the slices of %s before the current one, %s wide\n",
+		n, n/2, n, retention.DefaultRetention, retention.Width(retention.DefaultRetention))
+	// A new database has only the current slice and two ahead; a service as old as its
+	// retention has the past ones too, which every statement that cannot prune them plans and
+	// locks. The slices and the rows in them are measured apart.
+	fresh, err := measureHistoryRound(ctx, c, conn, dsn, log, "fresh", backlog, d)
+	if err != nil {
+		return err
+	}
+	if err := historySlices(ctx, conn); err != nil {
+		return err
+	}
 	empty, err := measureHistoryRound(ctx, c, conn, dsn, log, "empty", backlog, d)
 	if err != nil {
 		return err
@@ -50,22 +70,22 @@ func runHistory(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger,
 	if err := loadHistory(ctx, conn, c, n); err != nil {
 		return fmt.Errorf("loading history: %w", err)
 	}
-	fmt.Printf("history loaded and analysed in %s\n", time.Since(began).Round(time.Second))
+	fmt.Printf("history loaded and analysed in %s\n\n", time.Since(began).Round(time.Second))
 	full, err := measureHistoryRound(ctx, c, conn, dsn, log, "history", backlog, d)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%-34s %12s %12s %8s\n", "", "empty", "history", "ratio")
+	fmt.Printf("%-30s %10s %10s %10s %13s %13s\n", "", "new", "aged empty", "aged full", "full ÷ empty", "aged ÷ new")
 	for _, r := range []struct {
-		name string
-		e, h float64
-		unit string
+		name    string
+		f, e, h float64
+		unit    string
 	}{
-		{fmt.Sprintf("engine draining %d", backlog), empty.drain, full.drain, "deliveries/s"},
-		{"ingestion, one per request", empty.single, full.single, "events/s"},
-		{"Voucherify PUT", empty.put, full.put, "requests/s"},
+		{fmt.Sprintf("engine draining %d", backlog), fresh.drain, empty.drain, full.drain, "deliveries/s"},
+		{"ingestion, one per request", fresh.single, empty.single, full.single, "events/s"},
+		{"Voucherify PUT", fresh.put, empty.put, full.put, "requests/s"},
 	} {
-		fmt.Printf("%-34s %12.0f %12.0f %8.2f  %s\n", r.name, r.e, r.h, r.h/r.e, r.unit)
+		fmt.Printf("%-30s %10.0f %10.0f %10.0f %13.2f %13.2f  %s\n", r.name, r.f, r.e, r.h, r.h/r.e, r.e/r.f, r.unit)
 	}
 	return explainClaim(ctx, conn)
 }
@@ -164,7 +184,7 @@ func (c *client) putRate(ctx context.Context, name string, hooks, workers int, d
 
 // historySlices replaces the empty catch-up slice by the daily slices of the last 30 days.
 func historySlices(ctx context.Context, conn *sql.DB) error {
-	today, err := startOfToday(ctx, conn)
+	now, err := dbNow(ctx, conn)
 	if err != nil {
 		return err
 	}
@@ -184,12 +204,12 @@ func historySlices(ctx context.Context, conn *sql.DB) error {
 			}
 		}
 	}
-	for day := historyDays; day >= 1; day-- {
-		from := today.Add(-time.Duration(day) * 24 * time.Hour)
+	w := retention.Width(retention.DefaultRetention)
+	for _, from := range pastSlices(now) {
 		for _, table := range retention.Tables {
 			name := pq.QuoteIdentifier(fmt.Sprintf("%s_%s", table, from.Format("20060102_150405")))
 			stmt := fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)`, name, table,
-				pq.QuoteLiteral(from.Format(time.RFC3339)), pq.QuoteLiteral(from.Add(24*time.Hour).Format(time.RFC3339)))
+				pq.QuoteLiteral(from.Format(time.RFC3339)), pq.QuoteLiteral(from.Add(w).Format(time.RFC3339)))
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return err
 			}
@@ -202,7 +222,7 @@ func historySlices(ctx context.Context, conn *sql.DB) error {
 // half as many events, each delivered to its account's two subscriptions with one attempt;
 // then it analyses the tables.
 func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
-	today, err := startOfToday(ctx, conn)
+	now, err := dbNow(ctx, conn)
 	if err != nil {
 		return err
 	}
@@ -219,12 +239,12 @@ func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
 		}
 		accounts = append(accounts, a.Id.String())
 	}
-	perDay := n / 2 / historyDays
-	for day := historyDays; day >= 1; day-- {
-		from := today.Add(-time.Duration(day) * 24 * time.Hour)
-		_, err := conn.ExecContext(ctx, historyDay, pq.Array(accounts), from, perDay)
+	past := pastSlices(now)
+	w := retention.Width(retention.DefaultRetention)
+	for _, from := range past {
+		_, err := conn.ExecContext(ctx, historySlice, pq.Array(accounts), from, n/2/len(past), w.Seconds()-1)
 		if err != nil {
-			return fmt.Errorf("day %d: %w", day, err)
+			return fmt.Errorf("slice from %s: %w", from, err)
 		}
 	}
 	for _, table := range retention.Tables {
@@ -235,22 +255,22 @@ func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
 	return nil
 }
 
-func startOfToday(ctx context.Context, conn *sql.DB) (time.Time, error) {
+func dbNow(ctx context.Context, conn *sql.DB) (time.Time, error) {
 	var now time.Time
 	err := conn.QueryRowContext(ctx, `SELECT now()`).Scan(&now)
-	return now.UTC().Truncate(24 * time.Hour), err
+	return now.UTC(), err
 }
 
-// historyDay fills one day's slice with $3 events of the accounts $1, spread over the day from
-// $2, each delivered (succeeded) to both of its account's subscriptions with one attempt.
-const historyDay = `
+// historySlice fills one slice with $3 events of the accounts $1, spread over the $4 seconds
+// from $2, each delivered (succeeded) to both of its account's subscriptions with one attempt.
+const historySlice = `
 WITH ev AS (
     INSERT INTO events (account_id, external_id, type, data, created_at, slice_at)
-    SELECT acc, 'history-' || $2::timestamptz::date || '-' || g, 'shipment.created',
+    SELECT acc, 'history-' || extract(epoch FROM $2::timestamptz)::bigint || '-' || g, 'shipment.created',
            '{"parcel": 1, "carrier": "PostNL", "status": "delivered"}', t, t
     FROM generate_series(1, $3::int) AS g,
          LATERAL (SELECT ($1::uuid[])[1 + g % array_length($1::uuid[], 1)] AS acc,
-                         $2::timestamptz + (g * interval '86399 seconds') / $3::int AS t) AS x
+                         $2::timestamptz + make_interval(secs => g * $4::float8 / $3::int) AS t) AS x
     RETURNING account_id, id, slice_at
 ), dl AS (
     INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, status, attempts, last_status,
