@@ -207,13 +207,6 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 	if err != nil {
 		return r, err
 	}
-	// Dropping a slice briefly locks the tables its partitions reference (accounts, scopes,
-	// subscriptions), which ingestion also locks: the upkeep gives up long before PostgreSQL's
-	// deadlock check (1 s) would pick a request as the victim, and tries again next time.
-	if _, err := conn.ExecContext(ctx, "SET lock_timeout = '100ms'"); err != nil {
-		return r, err
-	}
-	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "RESET lock_timeout") }()
 	for _, s := range all {
 		if s.Until.After(now.Add(-k.retention)) {
 			break // sorted by Until: the rest are younger

@@ -198,7 +198,7 @@ func literal(t time.Time) string { return pq.QuoteLiteral(t.UTC().Format(time.RF
 // drop detaches and drops the partitions of an expired slice. DETACH … CONCURRENTLY waits for
 // queries using a partition instead of blocking the parent table's queries, and cannot run in
 // a transaction; one interrupted is finished (FINALIZE) by the next upkeep.
-func drop(ctx context.Context, conn queryer, s Slice) error {
+func drop(ctx context.Context, conn *sql.Conn, s Slice) error {
 	for _, table := range Tables {
 		name, ok := s.Partitions[table]
 		if !ok {
@@ -211,11 +211,35 @@ func drop(ctx context.Context, conn queryer, s Slice) error {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s DETACH PARTITION %s %s", table, pq.QuoteIdentifier(name), how)); err != nil {
 			return fmt.Errorf("detaching %s: %w", name, err)
 		}
-		if _, err := conn.ExecContext(ctx, "DROP TABLE "+pq.QuoteIdentifier(name)); err != nil {
-			return fmt.Errorf("dropping %s: %w", name, err)
+		if err := dropDetached(ctx, conn, name); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// dropDetached drops a partition detached from its table. Dropping it removes its foreign
+// keys' triggers from the tables it references, which takes those tables whole for a moment.
+// Taking all three first, while holding nothing, in the order ingestion takes them (the
+// account, then scopes and subscriptions), waits its turn instead of meeting a request halfway;
+// against a request that takes them in another order, it gives up after half a second, before
+// PostgreSQL's deadlock check (1 s) could pick the request, and tries again at the next upkeep.
+func dropDetached(ctx context.Context, conn *sql.Conn, name string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, stmt := range []string{
+		"SET LOCAL lock_timeout = '500ms'",
+		"LOCK TABLE accounts, scopes, subscriptions IN ACCESS EXCLUSIVE MODE",
+		"DROP TABLE " + pq.QuoteIdentifier(name),
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("dropping %s: %w", name, err)
+		}
+	}
+	return tx.Commit()
 }
 
 // hasPending tells whether a delivery of the slice is still pending (leased, or not yet
@@ -235,7 +259,7 @@ func hasPending(ctx context.Context, conn interface {
 
 // dropLeftovers drops partitions detached from their table and left behind (the upkeep
 // stopped between detaching and dropping one), which List no longer sees.
-func dropLeftovers(ctx context.Context, conn queryer) error {
+func dropLeftovers(ctx context.Context, conn *sql.Conn) error {
 	rows, err := conn.QueryContext(ctx, `
 		SELECT c.relname FROM pg_class c
 		WHERE c.relkind = 'r' AND NOT c.relispartition
@@ -258,8 +282,8 @@ func dropLeftovers(ctx context.Context, conn queryer) error {
 		return err
 	}
 	for _, name := range names {
-		if _, err := conn.ExecContext(ctx, "DROP TABLE "+pq.QuoteIdentifier(name)); err != nil {
-			return fmt.Errorf("dropping detached %s: %w", name, err)
+		if err := dropDetached(ctx, conn, name); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -67,7 +67,13 @@ func runHistory(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger,
 		return err
 	}
 	began := time.Now()
-	if err := loadHistory(ctx, conn, c, n); err != nil {
+	// Loading runs statements far longer than the service's timeouts allow: a plain connection.
+	loader, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return err
+	}
+	defer loader.Close()
+	if err := loadHistory(ctx, loader, c, n); err != nil {
 		return fmt.Errorf("loading history: %w", err)
 	}
 	fmt.Printf("history loaded and analysed in %s\n\n", time.Since(began).Round(time.Second))
@@ -241,10 +247,17 @@ func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
 	}
 	past := pastSlices(now)
 	w := retention.Width(retention.DefaultRetention)
+	// Each slice in parts of at most 100,000 events, spread over the slice's width.
+	perSlice := n / 2 / len(past)
 	for _, from := range past {
-		_, err := conn.ExecContext(ctx, historySlice, pq.Array(accounts), from, n/2/len(past), w.Seconds()-1)
-		if err != nil {
-			return fmt.Errorf("slice from %s: %w", from, err)
+		for done := 0; done < perSlice; {
+			part := min(perSlice-done, 100_000)
+			span := w.Seconds() * float64(part) / float64(perSlice)
+			start := from.Add(time.Duration(float64(w) * float64(done) / float64(perSlice)))
+			if _, err := conn.ExecContext(ctx, historySlice, pq.Array(accounts), start, part, span-1); err != nil {
+				return fmt.Errorf("slice from %s: %w", from, err)
+			}
+			done += part
 		}
 	}
 	for _, table := range retention.Tables {
@@ -266,7 +279,7 @@ func dbNow(ctx context.Context, conn *sql.DB) (time.Time, error) {
 const historySlice = `
 WITH ev AS (
     INSERT INTO events (account_id, external_id, type, data, created_at, slice_at)
-    SELECT acc, 'history-' || extract(epoch FROM $2::timestamptz)::bigint || '-' || g, 'shipment.created',
+    SELECT acc, 'history-' || extract(epoch FROM $2::timestamptz)::numeric || '-' || g, 'shipment.created',
            '{"parcel": 1, "carrier": "PostNL", "status": "delivered"}', t, t
     FROM generate_series(1, $3::int) AS g,
          LATERAL (SELECT ($1::uuid[])[1 + g % array_length($1::uuid[], 1)] AS acc,
