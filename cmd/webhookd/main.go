@@ -20,6 +20,7 @@ import (
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/handlers/system"
 	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/delivery"
 	"github.com/webhookd/webhookd/internal/delivery/formats"
@@ -98,7 +99,7 @@ func run(log *slog.Logger, s Settings) error {
 		handler, err = handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, ShippingRateLimit: s.ShippingRateLimit,
 			Egress: policy, Operator: ops.Operator})
 	} else {
-		handler, err = newOperatorHandler(conn, ops.Registry, log)
+		handler, err = system.NewStandalone(conn, ops.Registry, log)
 	}
 	if err != nil {
 		return err

@@ -120,3 +120,9 @@ func (r registry) owns(spec *openapi3.T) error {
 	}
 	return nil
 }
+
+// ErrorHandler renders errors in the words of apis (the first for paths none claims), for a
+// server that routes only some operations of the spec by hand and so has no FrontDoor.
+func ErrorHandler(log *slog.Logger, apis ...kit.API) echo.HTTPErrorHandler {
+	return errorRenderer{log: log, apis: registry(apis)}.HTTPErrorHandler
+}
