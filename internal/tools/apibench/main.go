@@ -11,10 +11,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/internal/pgcluster"
+	"github.com/webhookd/webhookd/internal/tools/process"
 )
 
 func main() {
@@ -92,7 +91,7 @@ func run(binary string, connections int, duration time.Duration, durable bool) e
 	if err != nil {
 		return err
 	}
-	bare, err := attack(ctx, filepath.Join(dir, "targets-bare"), strings.ReplaceAll(targets[http.MethodPut], service.base, bareBase), connections, 0, duration)
+	bare, err := attack(ctx, filepath.Join(dir, "targets-bare"), strings.ReplaceAll(targets[http.MethodPut], service.Base, bareBase), connections, 0, duration)
 	stopBare()
 	if err != nil {
 		return fmt.Errorf("bare HTTP: %w", err)
@@ -168,48 +167,24 @@ func runPgbench(ctx context.Context, url string, connections int, duration time.
 	return pgbenchResult{rate: rate, avgMs: avg}, nil
 }
 
+// service is the webhookd under measurement, with its admin token.
 type service struct {
-	cmd   *exec.Cmd
-	base  string
+	*process.Service
 	token string
 }
 
 func startService(ctx context.Context, binary, databaseURL string, connections int, dir string) (*service, error) {
-	port, err := pgcluster.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	s := &service{base: fmt.Sprintf("http://127.0.0.1:%d", port), token: "apibench-admin-token"}
-	s.cmd = exec.CommandContext(ctx, binary)
-	s.cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "DATABASE_URL="+databaseURL,
-		"WEBHOOKS_ADMIN_TOKEN="+s.token, "DATABASE_MAX_CONNS="+strconv.Itoa(connections))
 	logFile, err := os.Create(filepath.Join(dir, "webhookd.log"))
 	if err != nil {
 		return nil, err
 	}
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", binary, err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, errors.New("webhookd did not become healthy in 30 s")
-		}
-	}
+	s := &service{token: "apibench-admin-token"}
+	s.Service, err = process.Start(ctx, binary, []string{"DATABASE_URL=" + databaseURL,
+		"WEBHOOKS_ADMIN_TOKEN=" + s.token, "DATABASE_MAX_CONNS=" + strconv.Itoa(connections)}, logFile)
+	return s, err
 }
 
-func (s *service) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	_ = s.cmd.Wait()
-}
+func (s *service) stop() { s.Stop() }
 
 // fixture is the account and webhooks the service is measured on.
 type fixture struct {
@@ -226,7 +201,7 @@ func (s *service) voucherifyFixture(ctx context.Context, n int) (fixture, error)
 		Id         string
 		Voucherify struct{ ProjectId, ManagementId, ManagementToken string }
 	}
-	if err := s.call(ctx, http.MethodPost, "/admin/v1/accounts", http.Header{"Authorization": {"Bearer " + s.token}},
+	if err := s.Call(ctx, http.MethodPost, "/admin/v1/accounts", http.Header{"Authorization": {"Bearer " + s.token}},
 		`{"name":"bench","features":{"managementApi":true}}`, &account); err != nil {
 		return fixture{}, err
 	}
@@ -237,35 +212,16 @@ func (s *service) voucherifyFixture(ctx context.Context, n int) (fixture, error)
 	var put, get strings.Builder
 	for range n {
 		var hook struct{ Id string }
-		if err := s.call(ctx, http.MethodPost, path, auth, `{"target_url":"https://example.com/hooks/a","events":["voucher.created"]}`, &hook); err != nil {
+		if err := s.Call(ctx, http.MethodPost, path, auth, `{"target_url":"https://example.com/hooks/a","events":["voucher.created"]}`, &hook); err != nil {
 			return fixture{}, err
 		}
 		fx.hookIDs = append(fx.hookIDs, hook.Id)
 		fmt.Fprintf(&put, "PUT %s%s/%s\nX-Management-Id: %s\nX-Management-Token: %s\nContent-Type: application/json\n@BODY\n\n",
-			s.base, path, hook.Id, v.ManagementId, v.ManagementToken)
-		fmt.Fprintf(&get, "GET %s%s/%s\nX-Management-Id: %s\nX-Management-Token: %s\n\n", s.base, path, hook.Id, v.ManagementId, v.ManagementToken)
+			s.Base, path, hook.Id, v.ManagementId, v.ManagementToken)
+		fmt.Fprintf(&get, "GET %s%s/%s\nX-Management-Id: %s\nX-Management-Token: %s\n\n", s.Base, path, hook.Id, v.ManagementId, v.ManagementToken)
 	}
 	fx.targets = map[string]string{http.MethodPut: put.String(), http.MethodGet: get.String()}
 	return fx, nil
-}
-
-func (s *service) call(ctx context.Context, method, path string, header http.Header, body string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, s.base+path, strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header = header.Clone()
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	return json.Unmarshal(b, out)
 }
 
 // attackResult is the part of `vegeta report -type=json` that is printed.

@@ -93,7 +93,7 @@ func (l *load) calls(ctx context.Context, perSecond int) {
 
 func (l *load) do(ctx context.Context, method, path string, header http.Header, body string) {
 	began := time.Now()
-	err := l.svc.call(ctx, method, path, header, body, nil)
+	err := l.svc.Call(ctx, method, path, header, body, nil)
 	took := time.Since(began)
 	if ctx.Err() != nil {
 		return // cut short by the end of the soak

@@ -61,7 +61,7 @@ func (p *probe) sample(ctx context.Context, now time.Time, recv *receiver, l *lo
 	if err := p.db.QueryRowContext(ctx, `SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()`).Scan(&s.conns); err != nil {
 		return s, err
 	}
-	rss, err := residentMiB(p.svc.cmd.Process.Pid)
+	rss, err := residentMiB(p.svc.Cmd.Process.Pid)
 	if err != nil {
 		return s, err
 	}
@@ -96,11 +96,11 @@ func residentMiB(pid int) (float64, error) {
 
 // goroutines reads go_goroutines from the service's /metrics.
 func (p *probe) goroutines(ctx context.Context) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.svc.base+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.svc.Base+"/metrics", nil)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := p.svc.http.Do(req)
+	resp, err := p.svc.HTTP.Do(req)
 	if err != nil {
 		return 0, err
 	}
