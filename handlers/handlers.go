@@ -100,7 +100,15 @@ func New(cfg Config) (*echo.Echo, error) {
 	if targets == nil {
 		targets = cfg.Egress.Transport(nil)
 	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	st := kit.NewStore(cfg.DB, kit.NewTargetPolicy(cfg.Egress))
+	var err error
+	if st.Audit, err = kit.NewAuditor(log, reg); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		Health:      system.NewHealth(cfg.DB),
 		Inspector:   inspector.New(cfg.Inspector),
@@ -128,10 +136,6 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	if s.Docs, err = docs.New(); err != nil {
 		return nil, err
-	}
-	reg := cfg.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
 	}
 	var countRequests echo.MiddlewareFunc
 	if s.Metrics, countRequests, err = system.NewMetrics(reg, door.OperationID, st, log); err != nil {

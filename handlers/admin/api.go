@@ -50,11 +50,12 @@ func failureCode(status int) gen.AdminErrorCode {
 }
 
 func tokenScheme(adminDigest []byte) kit.Scheme {
-	return func(_ context.Context, req *http.Request, _ *kit.RequestInfo) error {
+	return func(_ context.Context, req *http.Request, info *kit.RequestInfo) error {
 		token, ok := kit.Authorization(req, "Bearer")
 		if !ok || !kit.EqualDigest(kit.Digest(token), adminDigest) {
 			return kit.ErrUnauthenticated
 		}
+		info.Caller = "admin"
 		return nil
 	}
 }

@@ -21,6 +21,9 @@ type RequestInfo struct {
 	BaseURL string
 	// Account is set by authentication; nil for operations without security.
 	Account *db.Account
+	// Caller names who authenticated, for the audit log: "admin", "portal:<session id>", or
+	// the dialect's credential kind.
+	Caller string
 	// Rate is the caller's rate-limit window, for dialects that limit requests.
 	Rate *RateState
 }

@@ -18,6 +18,8 @@ type Store struct {
 	Credentials *Credentials
 	// Targets vets webhook URLs at registration.
 	Targets TargetPolicy
+	// Audit records the actions that steer deliveries or grant access.
+	Audit *Auditor
 }
 
 // NewStore returns the store of conn with targets as its registration policy.
