@@ -49,7 +49,7 @@ func profiled(ctx context.Context, conn *sql.DB, label string, measure func() (f
 			return 0, err
 		}
 		if printed == 0 {
-			fmt.Printf("  %s: %.0f/s; %.1f statements and %.2f ms of database time per operation\n",
+			fmt.Printf("  %s: %.0f/s; %.2f statements and %.3f ms of database time per operation\n",
 				label, rate, float64(allCalls)/float64(max(ops, 1)), allTime/float64(max(ops, 1)))
 		}
 		if printed < 5 {
