@@ -2333,9 +2333,10 @@ type ClientInterface interface {
 	// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
 	// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
 	// unless `force` is true, which stops the secret that window kept at once and opens a new
-	// window for the secret being replaced. A secret set through a vendor's own operation
-	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces the
-	// current one at once, as the vendor's contract says, and ends any window.
+	// window for the secret being replaced. A vendor's own operation that changes the secret
+	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+	// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+	// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
 	//
 	// Audited as `rotate_secret`, with the subscription's id and never the secret.
 	//
@@ -2376,9 +2377,10 @@ type ClientInterface interface {
 	// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
 	// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
 	// unless `force` is true, which stops the secret that window kept at once and opens a new
-	// window for the secret being replaced. A secret set through a vendor's own operation
-	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces the
-	// current one at once, as the vendor's contract says, and ends any window.
+	// window for the secret being replaced. A vendor's own operation that changes the secret
+	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+	// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+	// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
 	//
 	// Audited as `rotate_secret`, with the subscription's id and never the secret.
 	//
@@ -3290,9 +3292,10 @@ func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, p
 // only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
 // (`previousValidUntil` is null). Rotating again while a window is open answers `409`
 // unless `force` is true, which stops the secret that window kept at once and opens a new
-// window for the secret being replaced. A secret set through a vendor's own operation
-// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces the
-// current one at once, as the vendor's contract says, and ends any window.
+// window for the secret being replaced. A vendor's own operation that changes the secret
+// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
 //
 // Audited as `rotate_secret`, with the subscription's id and never the secret.
 //
@@ -3343,9 +3346,10 @@ func (c *Client) AdminRotateSecretWithBody(ctx context.Context, accountId Accoun
 // only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
 // (`previousValidUntil` is null). Rotating again while a window is open answers `409`
 // unless `force` is true, which stops the secret that window kept at once and opens a new
-// window for the secret being replaced. A secret set through a vendor's own operation
-// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces the
-// current one at once, as the vendor's contract says, and ends any window.
+// window for the secret being replaced. A vendor's own operation that changes the secret
+// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
 //
 // Audited as `rotate_secret`, with the subscription's id and never the secret.
 //
@@ -7701,9 +7705,10 @@ type ClientWithResponsesInterface interface {
 	// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
 	// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
 	// unless `force` is true, which stops the secret that window kept at once and opens a new
-	// window for the secret being replaced. A secret set through a vendor's own operation
-	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces the
-	// current one at once, as the vendor's contract says, and ends any window.
+	// window for the secret being replaced. A vendor's own operation that changes the secret
+	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+	// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+	// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
 	//
 	// Audited as `rotate_secret`, with the subscription's id and never the secret.
 	//
@@ -7744,9 +7749,10 @@ type ClientWithResponsesInterface interface {
 	// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
 	// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
 	// unless `force` is true, which stops the secret that window kept at once and opens a new
-	// window for the secret being replaced. A secret set through a vendor's own operation
-	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces the
-	// current one at once, as the vendor's contract says, and ends any window.
+	// window for the secret being replaced. A vendor's own operation that changes the secret
+	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+	// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+	// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
 	//
 	// Audited as `rotate_secret`, with the subscription's id and never the secret.
 	//
@@ -12477,9 +12483,10 @@ func (c *ClientWithResponses) AdminListDeliveriesWithResponse(ctx context.Contex
 // only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
 // (`previousValidUntil` is null). Rotating again while a window is open answers `409`
 // unless `force` is true, which stops the secret that window kept at once and opens a new
-// window for the secret being replaced. A secret set through a vendor's own operation
-// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces the
-// current one at once, as the vendor's contract says, and ends any window.
+// window for the secret being replaced. A vendor's own operation that changes the secret
+// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
 //
 // Audited as `rotate_secret`, with the subscription's id and never the secret.
 //
@@ -12526,9 +12533,10 @@ func (c *ClientWithResponses) AdminRotateSecretWithBodyWithResponse(ctx context.
 // only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
 // (`previousValidUntil` is null). Rotating again while a window is open answers `409`
 // unless `force` is true, which stops the secret that window kept at once and opens a new
-// window for the secret being replaced. A secret set through a vendor's own operation
-// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces the
-// current one at once, as the vendor's contract says, and ends any window.
+// window for the secret being replaced. A vendor's own operation that changes the secret
+// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
 //
 // Audited as `rotate_secret`, with the subscription's id and never the secret.
 //
