@@ -37,7 +37,7 @@ SELECT $1, $2, $3, $4, $5,
 WHERE (SELECT count(*) FROM subscriptions o
        WHERE o.scope_id = $2 AND o.service = $12
          AND o.events = $6::text[] AND o.filters = $7) < $14::bigint
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 `
 
 type CreateCappedSubscriptionParams struct {
@@ -100,6 +100,8 @@ func (q *Queries) CreateCappedSubscription(ctx context.Context, arg CreateCapped
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -115,7 +117,7 @@ SELECT sc.account_id, sc.id, $1, $2, $3, $4,
 FROM scopes sc
 WHERE sc.dialect = $13 AND sc.external_id = $14
   AND sc.account_id = $15
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 `
 
 type CreateScopedSubscriptionParams struct {
@@ -179,6 +181,8 @@ func (q *Queries) CreateScopedSubscription(ctx context.Context, arg CreateScoped
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -190,7 +194,7 @@ INSERT INTO subscriptions (
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
 )
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 `
 
 type CreateSubscriptionParams struct {
@@ -251,6 +255,8 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -266,7 +272,7 @@ SELECT sc.account_id, sc.id, $1, nextval('superoffice_webhook_ids')::integer::te
 FROM scopes sc
 WHERE sc.dialect = $11 AND sc.external_id = $12
   AND sc.account_id = $13
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures,
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until,
     (SELECT name FROM scopes WHERE id = s.scope_id) AS scope_name,
     (SELECT parent_id FROM scopes WHERE id = s.scope_id) AS scope_parent_id
 `
@@ -335,6 +341,8 @@ func (q *Queries) CreateSuperOfficeWebhook(ctx context.Context, arg CreateSuperO
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.ScopeName,
 		&i.ScopeParentID,
 	)
@@ -375,7 +383,7 @@ func (q *Queries) DeleteScopedSubscription(ctx context.Context, arg DeleteScoped
 
 const getScopedSubscription = `-- name: GetScopedSubscription :one
 
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -425,12 +433,14 @@ func (q *Queries) GetScopedSubscription(ctx context.Context, arg GetScopedSubscr
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const getScopedSubscriptionForUpdate = `-- name: GetScopedSubscriptionForUpdate :one
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -485,6 +495,8 @@ func (q *Queries) GetScopedSubscriptionForUpdate(ctx context.Context, arg GetSco
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -495,12 +507,14 @@ func (q *Queries) GetScopedSubscriptionForUpdate(ctx context.Context, arg GetSco
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const getScopedSubscriptionWithScope = `-- name: GetScopedSubscriptionWithScope :one
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -553,6 +567,8 @@ func (q *Queries) GetScopedSubscriptionWithScope(ctx context.Context, arg GetSco
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -563,12 +579,14 @@ func (q *Queries) GetScopedSubscriptionWithScope(ctx context.Context, arg GetSco
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const listScopeSubscriptionsPage = `-- name: ListScopeSubscriptionsPage :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
 `
 
 type ListScopeSubscriptionsPageParams struct {
@@ -609,6 +627,8 @@ func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeS
 			&i.LastError,
 			&i.ErrorsEmail,
 			&i.ConsecutiveFailures,
+			&i.PreviousSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -705,7 +725,7 @@ func (q *Queries) ListScopedSubscriptionDeliveries(ctx context.Context, arg List
 }
 
 const listScopedSubscriptions = `-- name: ListScopedSubscriptions :many
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -750,6 +770,8 @@ func (q *Queries) ListScopedSubscriptions(ctx context.Context, arg ListScopedSub
 			&i.LastError,
 			&i.ErrorsEmail,
 			&i.ConsecutiveFailures,
+			&i.PreviousSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -765,7 +787,7 @@ func (q *Queries) ListScopedSubscriptions(ctx context.Context, arg ListScopedSub
 }
 
 const listScopedSubscriptionsAfter = `-- name: ListScopedSubscriptionsAfter :many
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -830,6 +852,8 @@ func (q *Queries) ListScopedSubscriptionsAfter(ctx context.Context, arg ListScop
 			&i.Subscription.LastError,
 			&i.Subscription.ErrorsEmail,
 			&i.Subscription.ConsecutiveFailures,
+			&i.Subscription.PreviousSecret,
+			&i.Subscription.PreviousSecretUntil,
 			&i.Scope.ID,
 			&i.Scope.AccountID,
 			&i.Scope.Dialect,
@@ -840,6 +864,8 @@ func (q *Queries) ListScopedSubscriptionsAfter(ctx context.Context, arg ListScop
 			&i.Scope.Domain,
 			&i.Scope.UpdatedAt,
 			&i.Scope.Secret,
+			&i.Scope.PreviousSecret,
+			&i.Scope.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -855,7 +881,7 @@ func (q *Queries) ListScopedSubscriptionsAfter(ctx context.Context, arg ListScop
 }
 
 const lockAccountScope = `-- name: LockAccountScope :one
-SELECT sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM scopes sc
+SELECT sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM scopes sc
 CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -885,12 +911,14 @@ func (q *Queries) LockAccountScope(ctx context.Context, arg LockAccountScopePara
 		&i.Domain,
 		&i.UpdatedAt,
 		&i.Secret,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const lockScopedSubscription = `-- name: LockScopedSubscription :one
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.id = s.scope_id
 CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
 WHERE sc.dialect = $1 AND sc.external_id = $2
@@ -944,6 +972,8 @@ func (q *Queries) LockScopedSubscription(ctx context.Context, arg LockScopedSubs
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -954,6 +984,8 @@ func (q *Queries) LockScopedSubscription(ctx context.Context, arg LockScopedSubs
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -963,6 +995,8 @@ UPDATE subscriptions s
 SET url = COALESCE($1::text, s.url),
     template = COALESCE($2::text, s.template),
     secret = COALESCE($3::text, s.secret),
+    previous_secret = CASE WHEN COALESCE($3::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE($3::text, s.secret) = s.secret THEN s.previous_secret_until END,
     filters = COALESCE($4::jsonb, s.filters),
     status = COALESCE($5::text, s.status),
     status_reason = CASE WHEN $5::text IS NULL THEN s.status_reason ELSE '' END,
@@ -977,7 +1011,7 @@ WHERE sc.id = s.scope_id
        OR (SELECT count(*) FROM subscriptions o
            WHERE o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
              AND o.filters = $4::jsonb AND o.id <> s.id) < $11::bigint)
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
 `
 
 type PatchCappedSubscriptionParams struct {
@@ -1003,7 +1037,8 @@ type PatchCappedSubscriptionRow struct {
 // account's scope in one statement, and returns it with its scope. New filters are refused
 // (no row) when max_same other subscriptions of the scope share the service, events and those
 // filters: run it under LockScopedSubscription when filters are given. Giving a status clears
-// the status reason, and re-enabling starts the failure streak afresh.
+// the status reason, and re-enabling starts the failure streak afresh. A changed secret replaces
+// the old one at once, ending a rotation's overlap window.
 func (q *Queries) PatchCappedSubscription(ctx context.Context, arg PatchCappedSubscriptionParams) (PatchCappedSubscriptionRow, error) {
 	row := q.db.QueryRowContext(ctx, patchCappedSubscription,
 		arg.Url,
@@ -1041,6 +1076,8 @@ func (q *Queries) PatchCappedSubscription(ctx context.Context, arg PatchCappedSu
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -1051,6 +1088,8 @@ func (q *Queries) PatchCappedSubscription(ctx context.Context, arg PatchCappedSu
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -1061,6 +1100,8 @@ SET name = COALESCE($1::text, s.name),
     url = COALESCE($2::text, s.url),
     events = COALESCE($3::text[], s.events),
     secret = COALESCE($4::text, s.secret),
+    previous_secret = CASE WHEN COALESCE($4::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE($4::text, s.secret) = s.secret THEN s.previous_secret_until END,
     status = COALESCE($5::text, s.status),
     status_reason = CASE WHEN $5::text IS NULL THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN $5::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
@@ -1070,7 +1111,7 @@ WHERE sc.id = s.scope_id
   AND sc.dialect = $6 AND sc.external_id = $7
   AND sc.account_id = $8
   AND s.dialect = $9 AND s.external_id = $10
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 
 type PatchScopedSubscriptionParams struct {
@@ -1088,7 +1129,8 @@ type PatchScopedSubscriptionParams struct {
 
 // PatchScopedSubscription changes the members given (NULL keeps one) of a subscription of the
 // account's scope in one atomic statement. Giving a status clears the status reason, and
-// re-enabling starts the failure streak afresh.
+// re-enabling starts the failure streak afresh. A changed secret replaces the old one at once,
+// ending a rotation's overlap window.
 func (q *Queries) PatchScopedSubscription(ctx context.Context, arg PatchScopedSubscriptionParams) (Subscription, error) {
 	row := q.db.QueryRowContext(ctx, patchScopedSubscription,
 		arg.Name,
@@ -1125,6 +1167,8 @@ func (q *Queries) PatchScopedSubscription(ctx context.Context, arg PatchScopedSu
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -1141,7 +1185,7 @@ WHERE sc.id = s.scope_id
   AND sc.dialect = $4 AND sc.external_id = $5
   AND sc.account_id = $6
   AND s.dialect = $7 AND s.external_id = $8
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 
 type ReplaceScopedSubscriptionTargetParams struct {
@@ -1192,6 +1236,8 @@ func (q *Queries) ReplaceScopedSubscriptionTarget(ctx context.Context, arg Repla
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -1200,6 +1246,8 @@ const replaceSuperOfficeWebhook = `-- name: ReplaceSuperOfficeWebhook :one
 UPDATE subscriptions s
 SET name = $1, url = $2, events = $3::text[],
     secret = COALESCE($4::text, s.secret),
+    previous_secret = CASE WHEN COALESCE($4::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE($4::text, s.secret) = s.secret THEN s.previous_secret_until END,
     headers = COALESCE($5::jsonb, s.headers),
     properties = COALESCE($6::jsonb, s.properties),
     errors_email = $7,
@@ -1212,7 +1260,7 @@ WHERE sc.id = s.scope_id
   AND sc.dialect = $9 AND sc.external_id = $10
   AND sc.account_id = $11
   AND s.dialect = $12 AND s.external_id = $13
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
 `
 
 type ReplaceSuperOfficeWebhookParams struct {
@@ -1239,6 +1287,7 @@ type ReplaceSuperOfficeWebhookRow struct {
 // ReplaceSuperOfficeWebhook replaces a webhook of the account's scope in one statement and
 // returns it with its scope; a NULL secret, headers or properties keeps the stored one. A
 // changed status clears the status reason, and re-enabling starts the failure streak afresh.
+// A changed secret replaces the old one at once, ending a rotation's overlap window.
 func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSuperOfficeWebhookParams) (ReplaceSuperOfficeWebhookRow, error) {
 	row := q.db.QueryRowContext(ctx, replaceSuperOfficeWebhook,
 		arg.Name,
@@ -1278,6 +1327,8 @@ func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSupe
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -1288,6 +1339,8 @@ func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSupe
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -1302,7 +1355,7 @@ WHERE sc.id = s.scope_id
   AND sc.dialect = $3 AND sc.external_id = $4
   AND sc.account_id = $5
   AND s.id = (SELECT f.id FROM subscriptions f WHERE f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 
 type SetScopeWebhookTargetParams struct {
@@ -1348,6 +1401,8 @@ func (q *Queries) SetScopeWebhookTarget(ctx context.Context, arg SetScopeWebhook
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
