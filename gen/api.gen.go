@@ -42,6 +42,7 @@ func (e AccountErasureStatus) Valid() bool {
 
 // Defines values for AdminErrorCode.
 const (
+	AdminErrorCodeConflict       AdminErrorCode = "conflict"
 	AdminErrorCodeInternalError  AdminErrorCode = "internal_error"
 	AdminErrorCodeInvalidRequest AdminErrorCode = "invalid_request"
 	AdminErrorCodeNotFound       AdminErrorCode = "not_found"
@@ -51,6 +52,8 @@ const (
 // Valid indicates whether the value is a known member of the AdminErrorCode enum.
 func (e AdminErrorCode) Valid() bool {
 	switch e {
+	case AdminErrorCodeConflict:
+		return true
 	case AdminErrorCodeInternalError:
 		return true
 	case AdminErrorCodeInvalidRequest:
@@ -123,25 +126,25 @@ func (e AssociateType) Valid() bool {
 
 // Defines values for DeliveryDialect.
 const (
-	Arkyn       DeliveryDialect = "arkyn"
-	Bird        DeliveryDialect = "bird"
-	Shipping    DeliveryDialect = "shipping"
-	Superoffice DeliveryDialect = "superoffice"
-	Voucherify  DeliveryDialect = "voucherify"
+	DeliveryDialectArkyn       DeliveryDialect = "arkyn"
+	DeliveryDialectBird        DeliveryDialect = "bird"
+	DeliveryDialectShipping    DeliveryDialect = "shipping"
+	DeliveryDialectSuperoffice DeliveryDialect = "superoffice"
+	DeliveryDialectVoucherify  DeliveryDialect = "voucherify"
 )
 
 // Valid indicates whether the value is a known member of the DeliveryDialect enum.
 func (e DeliveryDialect) Valid() bool {
 	switch e {
-	case Arkyn:
+	case DeliveryDialectArkyn:
 		return true
-	case Bird:
+	case DeliveryDialectBird:
 		return true
-	case Shipping:
+	case DeliveryDialectShipping:
 		return true
-	case Superoffice:
+	case DeliveryDialectSuperoffice:
 		return true
-	case Voucherify:
+	case DeliveryDialectVoucherify:
 		return true
 	default:
 		return false
@@ -613,6 +616,54 @@ func (e SoErrorErrorType) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionSummaryDialect.
+const (
+	SubscriptionSummaryDialectArkyn       SubscriptionSummaryDialect = "arkyn"
+	SubscriptionSummaryDialectBird        SubscriptionSummaryDialect = "bird"
+	SubscriptionSummaryDialectShipping    SubscriptionSummaryDialect = "shipping"
+	SubscriptionSummaryDialectSuperoffice SubscriptionSummaryDialect = "superoffice"
+	SubscriptionSummaryDialectVoucherify  SubscriptionSummaryDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryDialect enum.
+func (e SubscriptionSummaryDialect) Valid() bool {
+	switch e {
+	case SubscriptionSummaryDialectArkyn:
+		return true
+	case SubscriptionSummaryDialectBird:
+		return true
+	case SubscriptionSummaryDialectShipping:
+		return true
+	case SubscriptionSummaryDialectSuperoffice:
+		return true
+	case SubscriptionSummaryDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionSummaryState.
+const (
+	SubscriptionSummaryStateActive   SubscriptionSummaryState = "active"
+	SubscriptionSummaryStateDisabled SubscriptionSummaryState = "disabled"
+	SubscriptionSummaryStateFailing  SubscriptionSummaryState = "failing"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryState enum.
+func (e SubscriptionSummaryState) Valid() bool {
+	switch e {
+	case SubscriptionSummaryStateActive:
+		return true
+	case SubscriptionSummaryStateDisabled:
+		return true
+	case SubscriptionSummaryStateFailing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventFilterKey.
 const (
 	ChannelId        WebhookEventFilterKey = "channelId"
@@ -1044,6 +1095,27 @@ type DeliveryList struct {
 	Results       []Delivery `json:"results"`
 }
 
+// DeliveryStats defines model for DeliveryStats.
+type DeliveryStats struct {
+	// Minutes Sixty entries, one per minute, oldest first; the last is the current minute, so far.
+	Minutes []DeliveryStatsMinute `json:"minutes"`
+}
+
+// DeliveryStatsMinute defines model for DeliveryStatsMinute.
+type DeliveryStatsMinute struct {
+	Failed int `json:"failed"`
+
+	// Minute The minute's start.
+	Minute time.Time `json:"minute"`
+
+	// P50Ms The median duration of the minute's attempts, in milliseconds.
+	P50Ms float64 `json:"p50Ms"`
+
+	// P99Ms The 99th percentile of the minute's attempt durations, in milliseconds.
+	P99Ms     float64 `json:"p99Ms"`
+	Succeeded int     `json:"succeeded"`
+}
+
 // Error Error details
 type Error struct {
 	// Code Error's HTTP status code.
@@ -1298,6 +1370,33 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// PortalSession defines model for PortalSession.
+type PortalSession struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	ExpiresAt time.Time          `json:"expiresAt"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// RevokedAt When the session was revoked; absent while it was not.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+
+	// Token Sent as `Authorization: Bearer <token>`. Only in the response that opened the session.
+	Token *string `json:"token,omitempty"`
+
+	// Url The console, signed in with this session (the token is in the fragment). Only in the response that opened the session.
+	Url *string `json:"url,omitempty"`
+}
+
+// PortalSessionCreate defines model for PortalSessionCreate.
+type PortalSessionCreate struct {
+	// TtlSeconds How long the session lasts, in seconds (5 minutes to 7 days).
+	TtlSeconds *int `json:"ttlSeconds,omitempty"`
+}
+
+// PortalSessionList defines model for PortalSessionList.
+type PortalSessionList struct {
+	Results []PortalSession `json:"results"`
+}
+
 // ShippingCredentials defines model for ShippingCredentials.
 type ShippingCredentials struct {
 	// ApiKey Sent as `Authorization: Bearer <apiKey>`. Shown only once.
@@ -1434,6 +1533,44 @@ type SoError struct {
 
 // SoErrorErrorType defines model for SoError.ErrorType.
 type SoErrorErrorType string
+
+// SubscriptionSummary defines model for SubscriptionSummary.
+type SubscriptionSummary struct {
+	// ConsecutiveFailures Deliveries that failed in a row since the last one that succeeded.
+	ConsecutiveFailures int                        `json:"consecutiveFailures"`
+	CreatedAt           time.Time                  `json:"createdAt"`
+	Dialect             SubscriptionSummaryDialect `json:"dialect"`
+	Events              []string                   `json:"events"`
+
+	// ExternalId The subscription's id in its dialect (`wh_…`, a UUID, an integer).
+	ExternalId string `json:"externalId"`
+
+	// Id The subscription's id in this service, for the admin operations on it.
+	Id        openapi_types.UUID `json:"id"`
+	LastError string             `json:"lastError"`
+	Name      string             `json:"name"`
+
+	// State `failing`: active, with `consecutiveFailures` above 0.
+	State SubscriptionSummaryState `json:"state"`
+
+	// StatusReason Why a disabled subscription was stopped, when the delivery engine stopped it.
+	StatusReason string    `json:"statusReason"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+
+	// Url Where deliveries go (an Arkyn webhook's is its Discord channel, `discord://channels/<id>`, or empty without one).
+	Url string `json:"url"`
+}
+
+// SubscriptionSummaryDialect defines model for SubscriptionSummary.Dialect.
+type SubscriptionSummaryDialect string
+
+// SubscriptionSummaryState `failing`: active, with `consecutiveFailures` above 0.
+type SubscriptionSummaryState string
+
+// SubscriptionSummaryList defines model for SubscriptionSummaryList.
+type SubscriptionSummaryList struct {
+	Results []SubscriptionSummary `json:"results"`
+}
 
 // SuperOfficeCredentials defines model for SuperOfficeCredentials.
 type SuperOfficeCredentials struct {
@@ -1802,11 +1939,20 @@ type AdminAccount = Account
 // AdminBadRequest defines model for AdminBadRequest.
 type AdminBadRequest = AdminError
 
+// AdminConflict defines model for AdminConflict.
+type AdminConflict = AdminError
+
 // AdminNotFound defines model for AdminNotFound.
 type AdminNotFound = AdminError
 
 // AdminPayloadTooLarge defines model for AdminPayloadTooLarge.
 type AdminPayloadTooLarge = AdminError
+
+// AdminSubscriptionNotFound defines model for AdminSubscriptionNotFound.
+type AdminSubscriptionNotFound = AdminError
+
+// AdminSubscriptionSummary defines model for AdminSubscriptionSummary.
+type AdminSubscriptionSummary = SubscriptionSummary
 
 // AdminUnauthorized defines model for AdminUnauthorized.
 type AdminUnauthorized = AdminError
@@ -2044,6 +2190,9 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// AdminCreatePortalSessionJSONRequestBody defines body for AdminCreatePortalSession for application/json ContentType.
+type AdminCreatePortalSessionJSONRequestBody = PortalSessionCreate
+
 // SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
 type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
 
@@ -2139,6 +2288,27 @@ type ServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
+	// AdminDeliveryStats Delivery statistics of the last hour
+	// (GET /admin/v1/accounts/{accountId}/delivery-stats)
+	AdminDeliveryStats(ctx echo.Context, accountId AccountId) error
+	// AdminListPortalSessions List portal sessions
+	// (GET /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminListPortalSessions(ctx echo.Context, accountId AccountId) error
+	// AdminCreatePortalSession Open a portal session
+	// (POST /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminCreatePortalSession(ctx echo.Context, accountId AccountId) error
+	// AdminRevokePortalSession Revoke a portal session
+	// (DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId})
+	AdminRevokePortalSession(ctx echo.Context, accountId AccountId, sessionId openapi_types.UUID) error
+	// AdminListSubscriptions List subscriptions
+	// (GET /admin/v1/accounts/{accountId}/subscriptions)
+	AdminListSubscriptions(ctx echo.Context, accountId AccountId) error
+	// AdminDisableSubscription Disable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable)
+	AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
+	// AdminEnableSubscription Enable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable)
+	AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error
@@ -2416,6 +2586,142 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminListDeliveries(ctx, accountId, params)
+	return err
+}
+
+// AdminDeliveryStats converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminDeliveryStats(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminDeliveryStats(ctx, accountId)
+	return err
+}
+
+// AdminListPortalSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListPortalSessions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListPortalSessions(ctx, accountId)
+	return err
+}
+
+// AdminCreatePortalSession converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminCreatePortalSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminCreatePortalSession(ctx, accountId)
+	return err
+}
+
+// AdminRevokePortalSession converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminRevokePortalSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminRevokePortalSession(ctx, accountId, sessionId)
+	return err
+}
+
+// AdminListSubscriptions converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListSubscriptions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListSubscriptions(ctx, accountId)
+	return err
+}
+
+// AdminDisableSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminDisableSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminDisableSubscription(ctx, accountId, subscriptionUuid)
+	return err
+}
+
+// AdminEnableSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminEnableSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminEnableSubscription(ctx, accountId, subscriptionUuid)
 	return err
 }
 
@@ -3347,6 +3653,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/delivery-stats", wrapper.AdminDeliveryStats, options.OperationMiddlewares["adminDeliveryStats"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions", wrapper.AdminListPortalSessions, options.OperationMiddlewares["adminListPortalSessions"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions", wrapper.AdminCreatePortalSession, options.OperationMiddlewares["adminCreatePortalSession"]...)
+	router.DELETE(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions/:sessionId", wrapper.AdminRevokePortalSession, options.OperationMiddlewares["adminRevokePortalSession"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions", wrapper.AdminListSubscriptions, options.OperationMiddlewares["adminListSubscriptions"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/disable", wrapper.AdminDisableSubscription, options.OperationMiddlewares["adminDisableSubscription"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/enable", wrapper.AdminEnableSubscription, options.OperationMiddlewares["adminEnableSubscription"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/CreateDefaultWebhook", wrapper.SuperOfficeAgentCreateDefaultWebhook, options.OperationMiddlewares["superOfficeAgentCreateDefaultWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/DeleteWebhook", wrapper.SuperOfficeAgentDeleteWebhook, options.OperationMiddlewares["superOfficeAgentDeleteWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetAllWebhooks", wrapper.SuperOfficeAgentGetAllWebhooks, options.OperationMiddlewares["superOfficeAgentGetAllWebhooks"]...)
@@ -3404,9 +3717,15 @@ type AdminAccountJSONResponse Account
 
 type AdminBadRequestJSONResponse AdminError
 
+type AdminConflictJSONResponse AdminError
+
 type AdminNotFoundJSONResponse AdminError
 
 type AdminPayloadTooLargeJSONResponse AdminError
+
+type AdminSubscriptionNotFoundJSONResponse AdminError
+
+type AdminSubscriptionSummaryJSONResponse SubscriptionSummary
 
 type AdminUnauthorizedJSONResponse AdminError
 
@@ -3938,6 +4257,490 @@ func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStatsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminDeliveryStatsResponseObject interface {
+	VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error
+}
+
+type AdminDeliveryStats200JSONResponse DeliveryStats
+
+func (response AdminDeliveryStats200JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminDeliveryStats400JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminDeliveryStats401JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminDeliveryStats404JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessionsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminListPortalSessionsResponseObject interface {
+	VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error
+}
+
+type AdminListPortalSessions200JSONResponse PortalSessionList
+
+func (response AdminListPortalSessions200JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListPortalSessions400JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListPortalSessions401JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListPortalSessions404JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSessionRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	Body      *AdminCreatePortalSessionJSONRequestBody
+}
+
+type AdminCreatePortalSessionResponseObject interface {
+	VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error
+}
+
+type AdminCreatePortalSession201JSONResponse PortalSession
+
+func (response AdminCreatePortalSession201JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminCreatePortalSession400JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminCreatePortalSession401JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminCreatePortalSession404JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminCreatePortalSession413JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSessionRequestObject struct {
+	AccountId AccountId          `json:"accountId"`
+	SessionId openapi_types.UUID `json:"sessionId"`
+}
+
+type AdminRevokePortalSessionResponseObject interface {
+	VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error
+}
+
+type AdminRevokePortalSession204Response struct {
+}
+
+func (response AdminRevokePortalSession204Response) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminRevokePortalSession400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminRevokePortalSession400JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSession401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminRevokePortalSession401JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSession404JSONResponse AdminError
+
+func (response AdminRevokePortalSession404JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptionsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminListSubscriptionsResponseObject interface {
+	VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type AdminListSubscriptions200JSONResponse SubscriptionSummaryList
+
+func (response AdminListSubscriptions200JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListSubscriptions400JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListSubscriptions401JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListSubscriptions404JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscriptionRequestObject struct {
+	AccountId        AccountId          `json:"accountId"`
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+}
+
+type AdminDisableSubscriptionResponseObject interface {
+	VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminDisableSubscription200JSONResponse struct {
+	AdminSubscriptionSummaryJSONResponse
+}
+
+func (response AdminDisableSubscription200JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminDisableSubscription400JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminDisableSubscription401JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription404JSONResponse struct {
+	AdminSubscriptionNotFoundJSONResponse
+}
+
+func (response AdminDisableSubscription404JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscriptionRequestObject struct {
+	AccountId        AccountId          `json:"accountId"`
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+}
+
+type AdminEnableSubscriptionResponseObject interface {
+	VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminEnableSubscription200JSONResponse struct {
+	AdminSubscriptionSummaryJSONResponse
+}
+
+func (response AdminEnableSubscription200JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminEnableSubscription400JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminEnableSubscription401JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription404JSONResponse struct {
+	AdminSubscriptionNotFoundJSONResponse
+}
+
+func (response AdminEnableSubscription404JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminEnableSubscription409JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7683,6 +8486,27 @@ type StrictServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
+	// AdminDeliveryStats Delivery statistics of the last hour
+	// (GET /admin/v1/accounts/{accountId}/delivery-stats)
+	AdminDeliveryStats(ctx context.Context, request AdminDeliveryStatsRequestObject) (AdminDeliveryStatsResponseObject, error)
+	// AdminListPortalSessions List portal sessions
+	// (GET /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminListPortalSessions(ctx context.Context, request AdminListPortalSessionsRequestObject) (AdminListPortalSessionsResponseObject, error)
+	// AdminCreatePortalSession Open a portal session
+	// (POST /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminCreatePortalSession(ctx context.Context, request AdminCreatePortalSessionRequestObject) (AdminCreatePortalSessionResponseObject, error)
+	// AdminRevokePortalSession Revoke a portal session
+	// (DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId})
+	AdminRevokePortalSession(ctx context.Context, request AdminRevokePortalSessionRequestObject) (AdminRevokePortalSessionResponseObject, error)
+	// AdminListSubscriptions List subscriptions
+	// (GET /admin/v1/accounts/{accountId}/subscriptions)
+	AdminListSubscriptions(ctx context.Context, request AdminListSubscriptionsRequestObject) (AdminListSubscriptionsResponseObject, error)
+	// AdminDisableSubscription Disable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable)
+	AdminDisableSubscription(ctx context.Context, request AdminDisableSubscriptionRequestObject) (AdminDisableSubscriptionResponseObject, error)
+	// AdminEnableSubscription Enable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable)
+	AdminEnableSubscription(ctx context.Context, request AdminEnableSubscriptionRequestObject) (AdminEnableSubscriptionResponseObject, error)
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, request SuperOfficeAgentCreateDefaultWebhookRequestObject) (SuperOfficeAgentCreateDefaultWebhookResponseObject, error)
@@ -8059,6 +8883,210 @@ func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId Account
 		return err
 	} else if validResponse, ok := response.(AdminListDeliveriesResponseObject); ok {
 		return validResponse.VisitAdminListDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminDeliveryStats operation middleware
+func (sh *strictHandler) AdminDeliveryStats(ctx echo.Context, accountId AccountId) error {
+	var request AdminDeliveryStatsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDeliveryStats(ctx.Request().Context(), request.(AdminDeliveryStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDeliveryStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminDeliveryStatsResponseObject); ok {
+		return validResponse.VisitAdminDeliveryStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListPortalSessions operation middleware
+func (sh *strictHandler) AdminListPortalSessions(ctx echo.Context, accountId AccountId) error {
+	var request AdminListPortalSessionsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListPortalSessions(ctx.Request().Context(), request.(AdminListPortalSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListPortalSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListPortalSessionsResponseObject); ok {
+		return validResponse.VisitAdminListPortalSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminCreatePortalSession operation middleware
+func (sh *strictHandler) AdminCreatePortalSession(ctx echo.Context, accountId AccountId) error {
+	var request AdminCreatePortalSessionRequestObject
+
+	request.AccountId = accountId
+
+	var body AdminCreatePortalSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminCreatePortalSession(ctx.Request().Context(), request.(AdminCreatePortalSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminCreatePortalSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminCreatePortalSessionResponseObject); ok {
+		return validResponse.VisitAdminCreatePortalSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminRevokePortalSession operation middleware
+func (sh *strictHandler) AdminRevokePortalSession(ctx echo.Context, accountId AccountId, sessionId openapi_types.UUID) error {
+	var request AdminRevokePortalSessionRequestObject
+
+	request.AccountId = accountId
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRevokePortalSession(ctx.Request().Context(), request.(AdminRevokePortalSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRevokePortalSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminRevokePortalSessionResponseObject); ok {
+		return validResponse.VisitAdminRevokePortalSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListSubscriptions operation middleware
+func (sh *strictHandler) AdminListSubscriptions(ctx echo.Context, accountId AccountId) error {
+	var request AdminListSubscriptionsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListSubscriptions(ctx.Request().Context(), request.(AdminListSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListSubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListSubscriptionsResponseObject); ok {
+		return validResponse.VisitAdminListSubscriptionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminDisableSubscription operation middleware
+func (sh *strictHandler) AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+	var request AdminDisableSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDisableSubscription(ctx.Request().Context(), request.(AdminDisableSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDisableSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminDisableSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminDisableSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminEnableSubscription operation middleware
+func (sh *strictHandler) AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+	var request AdminEnableSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminEnableSubscription(ctx.Request().Context(), request.(AdminEnableSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminEnableSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminEnableSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminEnableSubscriptionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9863,436 +10891,486 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cuM2tjD+Kvj4TVXbE0qmNi9ype51b4knvU3bPZ1J1NeCSMhiTAEKQdmt9LhqHuL3BN8f98HmSX6F",
-	"cwAS3CTKdieZSVfdm2mLJHBwcHA2nOWT44v5QnDGE+kMPznsI50vIgb/PomvVvw9m8yEuFJ/X9NoydQ/",
-	"/JjRhAUniTN0ul633/I6rc7gvOMNe97Q89qe5/3guE4QSl/EwZMZ5ZxFp4EzdI4OD/YH/V6345l/Oa4T",
-	"qieDicf2Jx2/1Q0Opq0+HRy1juig0/L83nRAD9hR0O04rpPEdDoN/TOxjH0GQ3a6vf5g/+Cwpf7R6qv/",
-	"HKn/mN+P6MR3XGe5CEowd73zzmDYzWC+vXWdx2Ec6EWfLSfSj8NFEgq+HgGdTqs7OO/0hoPesL/f7veP",
-	"eoO+wgG7Zly9xeY0jNohT1hMfRhPP3seRgmLpTP88YPGxFGfdqf7/mGrf0BZq3/YOWpN2HTS2j8YdHyv",
-	"c3TQ6U0c1xHxJeXhL1QNBoiYTjt0cNQ/atEDr9/qHwbd1tFRcNSadP1gOjmYsmmPOa4jWXwd+swZOj5u",
-	"jFQ/JjRZSmfohFyBd61eTNh8EdFEvVmFP73k/rDTHfa6bc8b9I9gycs4cobOLEkWcri3d4OobGvC2ts/",
-	"nLD+4YC1BlNKW/3efq916PV6rS7rBd3e/mHPC9TqbkR8JRdU7/GkGxxQr9NrHe4HijjoQeuw2x+0Dqe9",
-	"g87APzygrAubdzYLF4uQX27awIAmVP2vXuwwiZfMNdt6QfUiBy2v1+oenXf2h54iknRD1XY5Us91ofHY",
-	"1p8rdBYfaexVPQpYxGoe4a7An5fwRhJT/0q9saCxX37BUNDN7AKp33EdTudqB98hAEQjhrxSPyti8GOm",
-	"Vvuvf/6/rf4vowgbW/2Wd6COVIqtPC1oGmj7Ym7oQu7pYVqMBwsR8sS5hY0UJ5eMJ0/ZlC6jpIoJPYtj",
-	"Ectn6lwhhT5Ld8YXPKF+Ym2I+cUg+4PrfMtoAAfv063rvEIsOa7zJhYLFich00/esstQJixmgTPkyyiy",
-	"fzmRUvghHBF8dGbQ6bjOWYJn58Scp3MaX7LkXazBPV8t1GONB8c1W2TG0n+W5tC4UOfCszC1GUViIf/b",
-	"2oENGJNUvZYRVoYu5/vWOeMU2Br158zJ8Pc6hncKWHQkcGvFceK5U8Cpopx9YCY9JUBSyqnE8icn/UOt",
-	"f+A6T/WGDqc0ksx1nv30TrIYkOM6z0U8p5GGDUB1nefLqPDLN7FYLk6Dj/CJfiTFhX76hsUSGaznOm8p",
-	"v4J/nAsRJeEiG0Tv5qli8JxGGcyuowAqDHtrkYrswT82EEzKTm9u2vYxwjMklwsWCyUY2VrKqkN2mdb+",
-	"gzBtHZhep3xiXoQysU7Nj2s5S/2p2HQI7kP29czlLBGLBZzX35JYSoyp17n9AIj+wr/X8m/XuXgR8isA",
-	"FSnzBZUJYMbClfPm9dk5abypQzLweuQM1TzyjtNrGkZ0EiHbEV8ExRdB8UVQbBQU1tF0zlg0XYNaugj3",
-	"rjt7+vO9XseosF8kzGeUMPfcoA/2Dr1lPy9ZbpN+vzzx1+MHt3kUyWWUx9BLJiW9VF/ghIRyeaMIi3Q9",
-	"j7z+ToG29H0mJRrYcCpmNire0oS9COdh0oL/gmXOLIvd0RsjCY0iccMCsmAxuQl5IG7IVMQkmYWSnLw5",
-	"JVds1VaI92dsDpZ9gmsJecIuWQxrsed7y+Y05CG/XDNnxKYJCTlJZoz4yzhmPNFzbzmVZBVLez9jVUMT",
-	"xgPpqmnf8fAjkcwXPJAbJrx1nQWN6ZwlGrUnvi+WPFEnpTjv+YwRio8fSRIGauhQPVjQZJY5DGg6guvE",
-	"7OdlCEwF/SQZJFPFzhUxLpchOCgQMpnECrUKrjex+In5lZC8icV1GDBAwpKHPy8ZCQPGk3AaspiIKTxY",
-	"4Pc1UC7S0ddB+aeYKfbwf/cyX+cePpV7bwzeMkCR7s9YxPyKfXsN/6AR8cV8TolkCvMJC0gUykRBvUiP",
-	"L0kECbkfLQNm6CiGY9Qmr5MZi8k0ZFEgCY0BCZwoNscCIpaJ+jRmwdJnZEFXkaABkeEvbEhGwC5cOPMj",
-	"p020hk2+JnImbtQ50aOmGPt5yeJVhrI/SVxYBUFZ25ae+zoSMo6kWgIKG1JOyBPwAs9DHs6Xc2fYcatO",
-	"1BpwGtGRZmrEF3waXi5j8JvWgH6TznVvqsrAthZhuyXr8Gvglda7687rTeXQ9zu7720nbCWQ5oW1kFmj",
-	"3BWfGnE2QMD1YiYXgkt9XxHMQ645H3jpBU8Y/pMuFlHow57v/STRGWxfdYAotmUbja9W+JZWANQb7ave",
-	"T0cfu/8ND9t5dWCpdVxnP/Cmnekha/XooNPq00PWOgo6rNWd7k87/tHkgHY8JccnYQxYvasf/y4ecrd4",
-	"c1GlfU0ZTZYx4mVOOb1kc8aTk0WoNfpb7WVutFBLnqDD2VI4FJoLtoPCIs8p5heIcwV74QrChn2gYb8W",
-	"S3/G4nC6UqNn0gElxcV5HF29CL/tK+K5bUp7hqLgk1pZ6pKbMJkpzo0+ddlWIANJPqaBpWBuQZUhv6ZR",
-	"GOSvnkSArBEeXcR6YNeZp9qY/o1MRLAaGnG0IiPYipFDQknmoZR4ypujQS0FXRM1mDDzBoJJwkVC5jTx",
-	"Z8B9cZAMJa9E8lwsebAlQrj1WREjXCQXU3ho40LvDoCDTx9sya+E2XsyoxJV0TBwiYhJmEjCYiqXMYNn",
-	"E3a55Nnq36BEPxfihVKct0RCYn12F7JQkjFZkUQIEsE4D0oEiugUhcHQSkGnPNPSE3rFJNnZ75PvwsfH",
-	"5JC8DB+DHh/ySybVKMekm/6oCCfkcsH8RMS7baKG9wXnDC5Q1SR+JCQLCJ0mDF9HCyTD9DtOl8lMxOEv",
-	"bFtaWxY+LaI69zxHcgT2gFAFAJkwGivgxBUDkFP596BYx7nSSfTxVqR4Ewt+iQhRUutBeVG25sK1/JDM",
-	"l4oBMWKQoXUMzdstKNR6uDhXkNeM/UrohS1Qz6sbpzk6FSJq0XmKCyUhXywTEtCEuoSSOY2UvsQCc8S5",
-	"IGr/1WFCrCGQGaafi3gSBgEuazse9/qGs7gGG38XSxII4GfiRh8tjX2CroJ2hp8MhgdDj6K2/HxkwiLB",
-	"L8HaoVyAYaPkeIaKO3L7HFHVoOM8D0rG5lMcpJOrtdxUOL+zwYxNk46S+RjyS64c/bMhOBUpGnqX3FCZ",
-	"AZnh+TPIlQbi47OexjqR0tlXImRrmaDmuodMWM8EDecARmCFXtjzPSyZGH6v4VJ0wj4ulHiB5T4O4+Dz",
-	"6Rp6r58BPaTjP7TGwRQC2gFLaBgZ/DUjEdQytiWRU6NwvJ5Ot0SWwC+aKaY55UYBJabTYyJZQt4/e/zt",
-	"69ffnV2cvjp78+zJ+eu3X4N0Icky5iRMiOAPqzwUwSBCy5WQy4RyJVGs0Ko7axCpCM0hiZnLTo2tCa3W",
-	"Xm0Dw+y2YoFI+H85e/2qbcWx9T1vGxPPrK0RGyrPusmnXTW1/mav/ME6T3XTkbKP6pzRzUdSH9zawXV3",
-	"1WxiRoPXPFqt3f9pOnh+9zM/P2rRNGgJHq3ym9578E03c87pCjY+EHg0dmgGA7wgOKHkJg4TtvsHJImH",
-	"tOeLFFHNP99X+Edtncgmi/6Dk4VimOE0ZEGln5b4YhkFAM2EZQD9wWjiM2geRdLQVyMXiRAXUXP1w6KN",
-	"Tu+zyYl76iJ/OHpJH26tlkfZV7WkEtOEXcCLF+yjz1hQ8NqcC0HmlK+MkiHb5E3EqFTG2IrQSxpyEtEE",
-	"dyZmSby6gD1zhp3Duykb6XprqUm9QQBmYmAu0MVbBUjrBAEp3tCc4d0xWfIkjPASDK+YY4V8udUl9n8q",
-	"0Z2x+JrFzzJiaUx0UxpGy3g9f5Iw+gX+bFPbmZizZBbyS3IDV/+x4JdKhRDLmLC8+Bo8sCq7cWoLO5/D",
-	"fVrEUa0f9TQzao0/0470SKV750HRs25WCzN/Uy/B6p+jYXp/R0KKGPgHZmOlMUZKcOBfmWuVExrHdNV2",
-	"PuhEC3xtGUcl9+u7ty/azofbokF1GV4zDj5OcClpqNrOXTCaYaQWt9krBNf4R5Jy4s6GMxfoYymHpzlD",
-	"55lRboik18zYpyHPGcuOi+/rAK+7OerORO3GPqaBma9NGkGkfZqW8wqPl3gi+DQK/W1xlDCZZCexhKU3",
-	"eBOpZp/CW0Oyp1OgbMSkkz8MWk7AQ0CsycWCYeSJBkMv+iHNJ7NkYyD1OjmvuL3cuziv1yz3lUitIetC",
-	"VC/xM1gDZqVr9Hx7tUUIHmbRdRp/d3AnD/WZeBOD2hbeWbaYuNMqVNmRRYrjz0WAZiwCczptvePmt9ZZ",
-	"yP0SEsvQPRwe0xgtXEE9UBpVn0M9MZg60Y/xtOIlvpKVjCt0pfdChusV0HRXn//604Wy/DGVoe+Ss9fn",
-	"oX/FEsVIH+Mlsx8ziHujEUaf/C2NhtFajT4CW+LKqESL7OuCj7vveQrchIaRxIA8DDlpJxAYfKFUEvvu",
-	"23Wu2MoKVzAjV6l/2TON6wuIPrpueYwO6NHkaNLre92jvkePtrpXuOh73kURgCojjCXLmEulboHSQkId",
-	"mKrDMmegOPkijpkPjuElK2L/s93B9Ds9g8r1rhAt7o1sVsauua55UKz+Go6RImrnjCdv06jCrVD7DP9d",
-	"SdFdm6L/rqwjE6i9iCjPgpxMgC8lOnAuJXOlAi1YPBXxHJlFKv3b6QnQNsaF+eZCD5LbPb3IO8WOwI4U",
-	"sbQFma9ftHrjZRojCJaSXkBxnzAU746KzltWut+v2rK+vWVPKIe3Qx6YIHII0SMh/n0xCJPr+buDdCuq",
-	"/cwVU1edmaDf7/aCwWCyf3S0P+3CO/ghvlSYMX2o3S4awAc5aqWdvJkxTigxc1Z6p3ObdQ+5+m591FTf",
-	"6xh019r9d5WdzRESTtW/Q/u6HrQhE2BUQIfWpO9Iu69EQp5vT7KplqZJ9mZ2wa6ef/u3F/vRz0/60dPl",
-	"6fOPi2fnZ9/QX4eA185fJOcsg+i3I2cMHDAB4u1iZOSDReIWVCtrPz8ZrwyG1FfFxS5okrCYmySFd29f",
-	"DJVVbLl4IH9LPUBKoGQmZEIgtKTszzGWEGSkhTwLDMmyg5S6CILYZIlsHYtxnXpxNgUCbwVGaccycn64",
-	"IOH0DOe2qTp3Yuh4LJgedLuT1lFv0m/1+4NO65AOglZ/SqcTOvCD6eHEyW3CzdpbyYePe9GYZkF2HMqx",
-	"YQW8Lj9fTOy7jTGxkA6Y3eJvr880w0t+Hisc1nJxmhnthDmdNWClX6aJIBtDtU4DdEDYyR3rPnocxoH9",
-	"jZWaYSXnBDRhrSQEV1UhQyefqrFuqufmPZ27sTH5xwSvfSo/KGRwrLVm1auv4VV7oVYeR9OF5vM61s1p",
-	"2bzplLd22tGPThaJbGHQxr8NYm5uvbF5JLiaRj6kcIsJKnOuIasnMDSQU4C+ExrZWb46Uz5PeXfZXLNr",
-	"c/rxBeOXycwZdpVtPg+5+btTlellowdly6bFBPc5Kk8yR8U2p6Xw2e/rwGAKw6aBT+GtwkLqz5q+W2l6",
-	"B1MY925HtTDIr3Rac7N+7gOb4tWc3XT71tD9M0zoKdM9i6kSL+gurc/zNglBE3ZJwQPQDJn35tf6onRN",
-	"HriSkROmJKSCkQXH+mbmUnBGBPcZRJ/H4gZSlRXojC/namf00i201TAVews1RG4ecWswbwpo5NHO2cfk",
-	"Db1kae5IaemYbI0KfMLmsnGmXwoKXLCWFmPGXQMylrDYyPHnIbd/7fyWMqC8lCxyuIR8VPg+pYRQTjwr",
-	"2Pe2cRrqkiw6MOJDBTmnquOnDYQFgGTvV26JOuIny2RmXb8WTjAm+X5ajyPXWVApbwQKq21EKo5vfb8B",
-	"TNTUy3AmhtSLgT48IFSSce7SYmiuBUZLz+v58C38k43bziaIcaZaMG1uXY/NEpRQ1mAM5az2lpLFe4pE",
-	"xmjZojmM+Gk7G5BfGHkmbjiBUFzBMQGq9HWpcOynzYlNWsBk8Gl+mWPetdnzawmgDFAtrutOIF3KCnHz",
-	"UsSM0AmUkJgxAm+56DNJZiyG+3jKV5U4qj90GVcxB96KIXCLdt9zK4bbsrjT23XXscOuPjRSSBsc8VTh",
-	"r6fI0rJM2v6nO26o/r4WpvNiDlthE7dXYe+rD2i6eyrmNKwWm3fQ+O6KRlstyAOWjlmn5zVDeWZ5FZSH",
-	"uwjJCuTZ3w96dzC0imM2W1a1RmSqGjdTdsrkWdJ7XMdoMRUh8HTOsOaNkjxq6rFLljzQt3VqcfCPa8YD",
-	"ET+SJBD+cs54gjfqciZusEbNwwE7Z7j+PFYiE0lWDHFV7DjH7awniUhoVBMXm5eT6j09kqvnKu9h4SvY",
-	"KI1cDXbtvlv1Gu/NO8oV2at29im+RXQZasJFgkEi2kudl5KPJInEpTyG4kUoaPAD9CNidSMxnUJa8jLC",
-	"SpS6+EsNc2sivDcywK25WBVrKiGsDMvW/ElvaGYhFA7xxj06Ke1QGJAdSiQXN9OIXrFdzFBX+5EIEoRS",
-	"4Tz9KLc7VbuiLyWcofM/P3qtow+fOgO327n9k9PMarBrQxYBt9wMOke8YvocOnLVJSvKRpWPblp/MiWk",
-	"iRARo1w9zIpRNhrLLldZQZdZ5cqKh1kRy0ZT1Y6TlbtsNA4WxGz0aloys2JWDGTK9L0TLvhqLpbSrqNZ",
-	"VVvz2cfyb2crmbC5/Yu5lcx+q7ICszqdnxqRnql0W8szc/RYsWrdrqFRMSooAJl+hH0cvmOrGlfL2O72",
-	"MCZXbKUjJOF34lMO15fwnAVksmosG21wUiiqxGPa+aHReLqAcIkvmlEMsvLXL2VsfGiwUdXqzNbum+L2",
-	"38ePU/Q3l73dcMWkUF1t6VbY4yfmE22Sp0MYs5w0sWSLBcMayMKbfCG37XT0wnxuoaBbhoc6NNbbZb+r",
-	"pVSBj+ZDTTeRLe5y7stXKpiKfgBVVxaLCALukyxLJJnRBFQvqd0uVhHEYygTCUEGEIpwD1bzgHzGdWR4",
-	"yUN+qc/U2uuK7M1bu1PN+q/OzXu3OmFm/evv4qgB91MDVZHOUxaF1yyuoHqlXs0XyQtx2Zi1mcFO8NMq",
-	"rOtRZbU9cydjgZoKqEYJuMPNSpVYB9Q1PO/wrlFG7uoMieyq+pVPz+BO4on2apfxx9nHRCN/GxzWXb6M",
-	"gxjKao+HWB7PDheRWHGbTNhUYGFYEujtx5h9GuTuYBaMB4hxufTTzFbML1HSGWeq3AjZoBBpqQApCTnc",
-	"B2n6aH9G44uaSrXFqqaGgmz6sC6W0rNQ3LjSZtu0UX+jaJ3YdUfdnM66E/9wR1PXr31Zc9pZLa3r+5nT",
-	"YM1dYd0pKOyRWZQ9aG4IA0cOXnu963D5a935pWz6Pspiylvyxwd+JibQzK25Qqv45pEk356fvyGITKLe",
-	"bFdacFYQW9HUni3nlLdiRgOw/rX3XMe4hvySzBV30QNYNwYYYFXJiqtXeYqx4JJk+hAJORKy4mcVQ+cR",
-	"YV07lNmPgdvUbQbbCEs9SxYrXqRjy3CyeBmxdjNHxVWl6j4TcUJMwCY8mqh/qgmvQg4+MBOGGvozInwI",
-	"kA823adsvTuUSADF+tD43+p3yA7rLSMzlOT0KQmlwtx0qX11SSyWk4jJmRAJzMuDPRFDDLJZdyxEghdJ",
-	"CoI0DtcEFKr9EMuYyOVioSBOGJ2DfDLJFc51y6OHhwNvv+sfer2DwUHfm1aDb0UcF+F/h5W90zjH06eo",
-	"42rLeSkZSCZTgdC0k1Oq7yVLctSehy6eXnj+IDjoePTwwD+kvc70cH8teIlWR6riMTV06pUCElB32ij6",
-	"Ki60wwRGQHbyGgm4jgtVJMRUMJghKeaUkFbDdI80v+Pfnp/9xzGA9ZSUYReXblGWIQZDNcQoRCUae24F",
-	"pBTjnGhiX5I/kkhEmnZkBd/PFxevOk9ZfFghzeg4LbcdJsrkjVckG85Ks8akMUn6XtdCWOoQrpIL3zIa",
-	"JbOy7pHp8kbzhm42S6vB1sarbD1GlQ5RjgwsQXC1jbMpF/xxlfqYrAgMDHnbu+7soc+gkf+psKCrGr8P",
-	"ruaZcXts4SqhSRKHk2Wi/6r8sELvyyPlO7bag+B0MqV+IsnjMA60p3Wq/SaYhLEz9s1Fy9gl40VEE6W5",
-	"nAbjf/3zf3fbVUcg7R1bCRreYZQpGSZXZwLzRFxj06HUYtSfGYPqkSSMX7NILFjl/FXCEfITwyAtmw2z",
-	"HROJpqE6I1jBKJSEEi5aYqEdRPp4JPpCV0245ZW49MWCNQt7PYNX0zP3qQ5NeHlsG316u1wil/4MqF2d",
-	"kzk8a6dm75iImIzlXLbFMpmIJQ/GWy+oeL+rnm4g8McKtLs4BOUaHEgXiUKttea46nLqgrPGDjz7WN4C",
-	"Zk7xs4GnMaP/7mywhjT89Zg5M2SxFin5xWtbDPmPdlnmqUBM1XJNPqebNSBRO18ugz2nH9eGV9JSWEFD",
-	"r9QkjIP3W3mi7bDkXE+kBpYKYpQFKTstXmoB2qquuJxvxQ2WNcvjMeUR4FH6ecmWWNSgRitbYlpQ1ZmN",
-	"lyyNLlMcaEYDrJQAfmf0YR0rJRJKTnF2Y81YJZGVyowXiDU+ivCuYUbWuK6NM3t9HzZhPz3rd9iC7CVA",
-	"1gQEkMa9slyiqBr963iFWCa+mINhBuwC3nVNtykRByyGndiSQxhau23GBnL4rMYhlBhmQW0ILpQpqlwi",
-	"pAlSSWLms/C6RtO2qkjVqQzp8svhJQVXegn8OUtmopocoddRtSMKwb2zD9QaIIXANb2VzHpdRFwTnD/M",
-	"JWtpJ+/jN/uLFPyNOVFraieZ0DGy8/b5E7J/5HV3cwRdCJqPxbxyS8TC1t5pgJnQc3GNdTAWEYU7DP2D",
-	"LxYrtUn5tJAGO2+yIku3jwuzf1W4KBJhrhNw+VREVCZoCEKwD+VEqUMrbbmWz4jrfJxHWeSjTXSZZaUF",
-	"k7TiJ2gUvZ5C09LK6DPo/l+CL5wzmdD5gsRsETPFf4wJrcifUB4QdQQywVHZnQ0khZ4HK4Rold4U30nT",
-	"iZVeK8F00Yzv9Ow1Odz3OgTPXd4T0/W6/ZbXaXndc+9w2OsM+/vtwX73hy1TcirdU7WN5/Ig3Mwuwv7g",
-	"Hfult//ul8PvX73ff/P9E4+tvplPKq/8kUpgUmj3l+unWhHHvlowMz9+m+0EOlBN6XJzGMxoH5q4Ttdz",
-	"iFpyekwlc24/lBP8jR9RMXocBfbYEIVx5cm2UyHWhfGHWRTpOlnhIcfNpBTFDqmW58PyKhhoTWvDKttr",
-	"/doqYkRgPnvfquzDp4qG5yFn0lRdqT4PynqDEWsUpxo9QTF+WYoNSOLw8pJlWFa2olg2VxRqUVGjOeT2",
-	"pHx83r4gNAhiJjV4WvqlTU9kQ6/+BrDKcoZrRdhGiixihezIBYPenFTaTikjmCQJk137PE2WUu2nvMju",
-	"Ji7gboJKGV5y9Y3VL7jJ26b1/Zq3GwzYYBR98alOFJ0vaHjJ7Ub85qdsoOwnDDTN/cZ4+Scacyh5lC1w",
-	"zQsV8+SfV01qv7AJgorlRmJFo2R1kYQsrlp77nkFgLnnFeMvYjEXgHCZUP+qaoriK2tHqYOz8EYFpMU3",
-	"KpBZeKUCnYU3KkCN2ZTFMY1qIc2/UAFo/oXKKW5oHFQfrzUvVU5VfKliuoqftH0v2zSoeXDJuCkAphhq",
-	"aeaqF9M4jrVvyYTGerClTMRcYVmJDmi3Yv+Y4cT8ZGHA/IQYqP4tJW4UyUqjXU5M0ZC2HYFieejSRVi/",
-	"xSKKJoq01z6sGdD+WePDWpv5JVta+ktG4OanjKDNL5fhNGlPaES5zy5oUH6WxJRL6uNGlmY1CPIVFeng",
-	"HI2tNojvbd4PGr/qK3Cjxq9nBFz9Nrx1sXZ+fEU3nKp7az2ugHbkLPebgazK5qqV7hIjNbVR+lg7EzLj",
-	"5WEVVqsNkaWv/vnPb16fnf/5z2S8l91F7V139rS7Uu59SjvS3u4ZvWZc1GqrVNdqjdWU+MW1EwPXY6z4",
-	"3Fw1SpGHivgDYW8bVf8eqGuOlzSveivcfMOS3xQx3zzbGi97n9IO5rebcPQNyxBzRwwp+6KIokLPfLRB",
-	"dT0wvN027fIrTZ2K22Jz7VZQ35VxYQ+DAMv7mzE12ZD0AgazLXGTzZePijKOAJmlQ2qLPL3h1AEspkoa",
-	"PFuzHmNbwHwfGroJFJrv4yMgEDekX5CJiJWRWhndVb2RGKEVhCABaLyyFwKwVS0kzb6s6nmY0Ijw5XyC",
-	"LpYKPG2IW0wdBuluumYLcd4PW1E/5vH91oLn3f2ZxP1kEKLhHjLI4PG3lEHvPiurTVHUgNu+Ma7N3F1h",
-	"5kDMt7OvOELpAO8NfPkBbmYXz6863/7y4ij6+UknWkA9z9752exx5XBVFabK7q5F+N2dQ1Tw460yoUxD",
-	"wZOaeU+gACAw2bniqmow9c0xNuqTOvyB9L3eHUJf9GpLYFSxj3zbmYoKUo2K7OR7YxYK7NiNE/OVYJOZ",
-	"CC7UTzSKxA3DW6RytfBcs6IPW5YHyYKjNnDfUlBabUhU8aqxAFcZuYWGWnfFclWnsG3RkWsQtr4vl+k3",
-	"Bsla1PfZQolfCNdpIMxK6LRnfgCcnjE/ZlVuUyLhCZwwiL1NBJHhJU8FsiYx2SYvTTXbhESMyoQcEn9G",
-	"Y+onLJbH+t5qziiXZORopwYjgrORQwTXN0BwaTRyrhhb5AJV09fQbCzG+wwGuXz2nX/8OBrJ0ejsw6dD",
-	"93b3T+tYXbGhUVN6yto3fZab6JToDL2ua+S0MSAxIxwN9gPQTEOHOy30zKTcOP1tHdEklF3oOD3LiVB6",
-	"lPk0So8yV1DpkfZ/Vz9E7nRheqpA+Qf/CvwoNPZz4BSfZNAUn2TAFJ+UplMAFbyZ6U/55RbcmelPhSE/",
-	"rKH4mjzXujut8g1U/lK42WVqdmvVyF6rJLKKk1NTSaS+TGIdo4tu6EqSOZVXNaEnehu2WrS+A2teHKlw",
-	"kamhTW80C7efFkgNDqq933X1kmpvMtddQ95rQ9fEImbbWBRK6d/X2uQ2AbFVhbmrZMWmYNeUSposSQvP",
-	"bL/L5uy7ty9QQb0Jo8jwvxTaUqmWXChr//BO9aZKRt0W5PFMBybX157aYqtzfKayRNKW0D1AVay1IJbp",
-	"MAr5VVUEUhjLpDbXuJoxsY/wYGOJpEXMrhu8WEAnQqTn14PoST9UB7xVVNLSOtdFfdksE3pVA5z1pgJk",
-	"zUC1wVULFl+sK9vVbPam5b1yK9bLs2FP4/FSsACGek9SdSEwQLehpi2Jvq6OlM2xC/WIIUGujiveNcok",
-	"9cTqcIrVgkFxCj32hJFENPbKfhEKv6pQqCS5XDGOiroA+BwMwCJCla1m52UmglxjwAz4uJfJjPEk9MNk",
-	"VYySG/FKk0zUmGA1AZKQi5a1N65U26x2fc2qmlZXMq1oiAivnoAlD1xIjaSTY1nwkgUh1fUKXoJrRr2c",
-	"OmaKreK2LJVq8vayxZW2thgIahrvuE5NDfhyqDa47c5raxEn29UibuTqu2fxX+iU2BzYtLeiBhf+2Are",
-	"pWRxNT96Xyx27MLxKeGLytBvUKg5nShfXBgX7Ob2qvKUV7ToKIuSrWvw2ctvDL89TRWs51aZn0L0oNQ9",
-	"OR+HcfBIkmcfQ8gSlfDj+U0YhQKY0lnI/VkNk0FBepdaT5uquH+2Qk76dg6y+q7YqoXx0eZm1WQ6ZiMs",
-	"mK9ER5pbhcWMdOijxb9DmYltxb3bI/6aM6JvD8gNdNyC9uKK+4spsbIoAc9Uh2qLKaHk3bvTp2Qn5Car",
-	"Guln18R56jtHtQbjdYENukdFqhoFMKtQdcdCU5mXu0lhK4uEsOJMsVZVnVugSVGq0ul4t06byEtZXQMC",
-	"fbaMBymplYgLv67oJm82D5JBdHCxVOIOonnSvmaKFkCf9JmU4SRiRKnQmCsGtSNZgptt+Wih49lwb2/n",
-	"R9r65aT1g9c6an34ajRq736lf/nwqeve7gyhOOlXu/+1s/fj/4xG8sOfd/+r0qFb3WSkxOWyW7+qUkip",
-	"qPi+lV3ttU6DcXXif/rKJjGZGw5ebioR1yQRumlLsxqvltpZPcAjO9hZvX1sJ6r5NI5XZPyxlWUvttTp",
-	"gSoAYxcKQc3YR/Lty5MnrbNvT7qDfUNsExGs7nCtlq3LzW9JGavFZVYJjYp+UKWdX6zPx6yGrmoyK2+m",
-	"IPQ1hgM2DXmImru5F5ZkEgsa+JDQgwcRDskrlqDup85lzOYiQY7N4oroGNDi5LPqzgvvofC/OeyQKkTD",
-	"qJx9IxOxkGTC0loviRCYuoiXA1W20UZ/xbNm9qLSAQqZCZDjo2Ebkh8fQaCMn7rCH7nkkaQRa2vX9qMP",
-	"ttDY0obbJDG+3ZxfuKEkwROIpMU6KHo0EPkBsGGzBeY2cE217IzcXlUqmK+g8rowqUirHB7b5Kkp6jKj",
-	"1/CeMtIgeelO25vHQQ1u6pCB3bIBWA4BRiFPBCb+QXSGHR6m02M3IuUtuwwlFNEtoyZ7hsRPQk7enT+p",
-	"bca0cfXZgLmy12ur1KYvKvW7hj+fzagCsnjHqrRZE/XNL4nmt4r3kpQpu0SKXApNDKZ4an9DyaQoIj54",
-	"QlAaK30POMtdKEDpNo2Lfap3X5kRlU4PgUaVustTJpOQY5RZIggUQUBeEfKpUFopKCJWpphsk1NE0pO3",
-	"LwmOJascJBvXdF5ZoOKVDuJbRMtLSDSk6hTxIGKycMge6X89yoHn6ppBShfH79JiZhIqZOuR73QQ3+nb",
-	"wHL6lxIs+kbogchez3U3ms8FJOVBfROHcxqvyHds1SZpRmWW8GnlUpaM0E1O39ssNqsuwa/oGkmDyDKo",
-	"ay61C6VLwnzwZ5rIiMn5aQ2TXKUSWGWhcwLEVp69PDPloUybNpPRX9qYCnNouxIcxhg15gGncSxuSKCU",
-	"OK2cVNqhz0VszEOXhFOyEktyQ/FF48A0yo2ICc1sUVNyxx1xY19MTfXwzNK0K/OYTsipiakQOS7rRFeb",
-	"zbva2ulpZ9vN5Y/My2sUwsL41f5KynMVirDiDdR3seMhfKsVRYYTxzUPzkwNVLCvMPFCuxs1EaVvZH34",
-	"1LQWu4Vr5+vwkiYi39yoTGgfmb+0DNxyoVuddjIGn0ISRpEm4ZglcciCYzKe0jBSxgS5VArJcpGL/liC",
-	"5ajr2S5jcHPperdrwPqGJSdRZPRrq+ZE+dQaJ4mJzb7EMk35ESr07fwJK4S7K2vHMH1dJxGrKQq75r9i",
-	"FW2ipCH5mnChQWnUJ0VJomaz38yE1NceVqB5KEnCPiZkx6eStUIuGZdhEl6z3TsChPufgbS9LnC7iRtX",
-	"b+ptbtfToglr9zztrQ+4ySopFCkgHU1R6zKuykpYI8zsmXQRyrR4X1rvT9fc2ehSLfCdbNoPDdBWwoqF",
-	"NHNnvo23rXQTXpwTbLvX0wr5+ZLFl+zN+oJZVSnyuhzIXH1OFli67e3zJ+Sgd7S/i27G96a4PTS+wboe",
-	"klAyZ/MJi9GbBV8qNUjvi/Fs6XC5eg7+evtOBfrLt1D/pOx0eLkmfPRMs72KIKsCIZylDPJlXXu8Gq1G",
-	"w2XtzVlWt7/iuq+xrzivC2jK17I/Zpc0BlaoxZV0c57oTN6b52P0DxbEH1T2hhwQidHMcx0Y5Qt+zWKJ",
-	"CpSTuVvlOnFxpmynCFj6Wr5hCgVkTML6ksQ0lFVlLp9uXS8QxwtoQl24JWIBoZHgl6a6iQ6tbWQOw1hr",
-	"HAWmpOi11uqmoTIhH6GrrH3N4smjIXl0E/JA3LT9SEh0vEBlqTaES7LgUTvvwf3xpPUDbf3itY4uPny1",
-	"Mxq1cz/sflXppdW6f6V+dJr2HkO4kAoVqNIud+il7cdAf70LY83QtfEcVVCNfZiSypuq96mrDSrhtoic",
-	"AcnfMLIQmQNQq9fv3r74L9L5+gTCMVzS/fpM9wYQMel9fS7ES8pX6Pqzzsg7fsXFjTo1JyY6UH/nQM8n",
-	"66N1hyInnn/vC3HVQfjQQFG5fy+XO9Trf5D2Lw/YoSWsUVeWpSJGa0Nl9O1j9rZ1rwQFGxj32ZpAI06w",
-	"VvfJm1PwSUnk9Rsla7ltUAOUFCT4b9Gn5gGuD3GIt4xKwRuUlWYfFxHVPjSzlSZzQp/cwtVgboOrL8rv",
-	"1G7nDj1lG16GlnpCNUCuXbuzMux6Q9Or6jZA7rr6zo3jVUs9Lgo+MioleI8W5p2xbV6or4l6dEzoRGKG",
-	"DDwAM0c9qEml264MYKP42C0qAVZhB/sjVXZSeQJ9+h+qnQorezGa8NjCV7euM0uSRb6TUE3hPr2MR1Kf",
-	"wlR3gf6q4BMnPshTpcxMGIkZVYZLdYHQdU1dSnuQtWrJ4bIEfBktm1q3VO/hr9XIpYaCHpgoz0pF4NMM",
-	"jJBb5eVq1I5zJpPU/mrgobBtDetbsgj5Zb03orEZv9HnUgGvpeO+D5PZCxMBX60ean0dPLZKzF/A+4QG",
-	"AQva5CWY5pJEbJoQsUzIZEXGf5IsYn4yhmsSpc99ue3+ctv95bb7y233l9vuL7fdX267m912u85FKpkb",
-	"s/AN3KZ8g54pAA2dztkHVWrEXe4irBG3upSohmTLlg7sou95Fzrb/kK7ZWtbbj2mQVofZ7T0vO5+TOP4",
-	"mJzi90TnfqxprKUzb/ue5/4bttkyJamK+HJ/tRZcBgKD8ToI/pD9+fr+/oQd+r2Dwf60362utqyPf5li",
-	"S4oJIgHpBPn0FlEoJ9kakmXMlS5gwsaVEQGiKKxoO1lHlnD3N9ZPx0QfrxWoCvpWnCjFv1kHy6yi0ISR",
-	"GYsWarOm0Olzsry8VNsiYrLkSulNaLZPCAuGuzfonHdi3LHqsV5zPq4oXVyIh72Yc7eIxWVM52oVSgla",
-	"2UqyRaaWsdCrajabMYst7mt/JWw662ukNDzWAILmNDncOtslU9b3bnyqD0JtYz2cL6vFve2JsZugrjk7",
-	"xaMwpwulcGP1ITBFFjSZyRGH6q7QO4zrO5zYrj63lzVfkMfGsoEKRkrKglc5j+sRT2PYLJYOPWsWsZhE",
-	"bI5OAtgKBcN/4EHZpvJPQVVkcWsasiiwtzlF6BVbZRUbEXn/LueiWGSpSumUzF/GYbI6U5of4rGQhFPt",
-	"RMsaUVoV+60ukRjxEarXsZ2OKbcyLI2f7Q/WeLt1nXLizt2ggFzYZoCYrJcSLJhfVXl1/k7qjcvllxKc",
-	"Z0genZhPibLeMA9ZkdJKqQw4LlbR03OD+g3qdDpnCtAsSRYATjAP+RqUYHtO0FfH7589/vb16+/OLk6e",
-	"vjx9dXH++rtnryCWM50IU1grZoHmbWYWfOu50dj/8v68uuqpeh9iRrGp3lKyeI8uk1mzObEHX21OfLbX",
-	"+KLCtELezhj/bl+x1TgNNcSXsb4Z9K7WCttum7xlU+BNO+O+1xnvQupUobkqi6lcgmktyYRdLnmjBZgC",
-	"V7UlE7k1hSlZAEoXrENxiBYUTyQgYWjQEjxa7TabW0BSc4X/J0tCxq7eEK5IeZDmSOfHh1GqhseJK/ib",
-	"PYMm6vTcNYD7vCZ/PD8wJl2rM9U4m/xRDgDzYhGEW6C8qUARCG5hy67VboKAzGkIqiwGRcH1qWOSKS/D",
-	"ZLactH0xN6VLg/QfZXHzmqdu8lbuyj4XBSYXjF5JItk1i2lErhkPRCwfpV/Ocx17ZXvET4gfhViWIUwS",
-	"hnfSSvGGIyEkM4NgY0ey5NrbjfUQZULCZJhrlkquGFtIEiZyxPFb6LGazKSb1ZmAfXAJClBwvbuE8eVc",
-	"urapLIHiUHeaiCBkCuIR/wd5qqf6B3lMJcQQzsg/gJ9mo5N/jPg/Wq1W+v/qwxPFB8lO6nEMfbZL/kHG",
-	"e8Ag9647Y/XX2qKoMIJdLgEmqu+LDMNvU0JdfVBMaSVfVeal4tTQSvdVLk/BzJvekcu9T9Z9+e3ev/75",
-	"v1VLzWRPqUsxTGUfrvdsoqYx90pwKYa4XIRqlfrB2M1+OrkEh5F+UgcE8CSiHrpkvK7wAzSXrS1jgRB3",
-	"X7zMuOYTHasIYF539qpOlNxIApr35qY5UaKPvBCXOHYmxNTqdRvUFrZBhZ+yasVJvtnp7cbpi2sc8WfQ",
-	"bTv1Lvg0hkxhyhXRaP8WUBHqGMc2sdqni8RswSg08MaGvsY3MoZz92QmQp9JMqcBNIqLIf/cHPG0I6A6",
-	"WmHEeDIc8ZY11ZDQ1GLBaEHwDOh6z5YWvYOOBHBt0UiZqSwARXoXMtehQjALwDgZcULGlT6/sauDyTPL",
-	"ylzxMSKmU92HOXU8QFdf80cbMa34CiIaqLGtZjsxWdro2cFwKaM4hIBCqCpD2EfqJ9GKROGVkpxkiaFz",
-	"0C13p+/1XYVgpIgLJVuGZuDxrqsmMrcoYYBNdrFEFOOUJ1JZSzoMQZlqLGgXUT3O6oWPs2oBytSXIlom",
-	"jCgxtCN34QpDcdmxaWEML6O4N9VhBWcKIrz8UAqQR4rYRvhuQsl2jzUZsbSKAVS6SITaNMg4J+M3787H",
-	"avBrJskYL+nHagqqBIdCY3o3jLHisPEQPNMmmUKkdxia2kfUv8LNLbDfS5ZIMu57XZhAcN2bPmtID5pc",
-	"mEBjQ1OLAECGKyvIiIGaRbnnmDhzyRIC+iDgX/HhoVYe0R9pC2rT2HvcVe8XhZVOpkkLYMOoOq2KI5Xn",
-	"3HdjncyvAzJhC6ciZlDvN2X6ikHm2wxnw/dJYUQkbyX6gdTC1CNrWjoin1iRnfypxJISgTT+v2A3W2u/",
-	"2yVFPwpOZAdLhZKIBf15yY4hHEpqsyfTw7FrrprnOpRhorcwh15z3IDA1ARZeDjkInB2k//AHAp1HuGg",
-	"jek1DeG2pZXJ4gg69SmlKExSlcFVoKg51G86NwxcNoKbGAKcGb5uk5OEzIVMyDS8rmifTa2e2XO6InIG",
-	"XhueHTnYXJxGsoTsKKxO2ErwYLdNTH6g+ih1MEnkQZMVGAmAOBotWZuckPGbk/Mn38JhUOQllgnoe/qc",
-	"mZ3rd7ttU7sHMg11oRnFLsZGhTXXYZoNtvRLrWUcgWxXcwTmuh+7+yuMjd8ppqSj0491/DxWJ7kJuVb6",
-	"cChJQMwsJcwsjWcSR4JDZ2kkQ9shFoKgAhemIlIXsqv2fpJK7fz+5Quy85Qm9IngSUyhjcYqYsPMVQYU",
-	"ikIAHSha3rpZ3ww1gbJa8a3v2OpvCsOvp//65//iy+mDPftveGsvHW4cDnkYfT1yknjJRo7OOV1G0a46",
-	"buqUSQXLzhjDWL6meE2l/5qoEXQwx4+KZ3/4GvZ5DEwY1YH0NI2xANqY7GCAw4ro65ddOC8YwQNkNP70",
-	"DNvYpkXLbscm04GzS5GEyN25L5QQbZNxeo2eCRsgErw6XS1Afow1vYyP7aC6EMnDp9DMUVk09Jq5WJ9k",
-	"sjJegbxOuXfOZDI219kxmOaAp0UMzbyAhCIhFhPqX5kulkwawYMWyhiDHywUYqWkceYgHKMc0pJHTXAa",
-	"IIrg1lcaNyf1YyGlnTdzXNQNrKIuoSR9rw/DYbiV1kzEtEzAitKLGYHRylWCMq1GAsoX2bFOwiNJ+GKu",
-	"JtDWnWQ8kOkGnCrtaMzTjMWxUm920RGNajy2KEjFha2+xKmcCQPDRAjoMxQx8PbZ2TmJxTJhCi48pFoB",
-	"H2rOnaqqiQClJJOFLEhxYNRYpcOaPgIt+O8YFKRx6y2bY/MivXGtt0wyReDvePiRSCzqv4vUZtRTFhDo",
-	"JJDrZ5uZZy7peJ4aPWsCwMlMLGOyQCbvQkmwEKOGiqoExcpN8QrfjLXPKB3LSEjc+6IU1ZwXtCuAGUJt",
-	"Ql/r6HJGF+zY6MvaRZ91zOh2cSte0Jhes0jNUHZHByJJsBjUTJIdrfO1vfFum+BpQOo2Jf8Dm/7V1kNn",
-	"ANhSMHiGaAjru4r35y2AMSCTZaIlumsSyEVMDkhAVxIVuIlMPa25lY+cV0Jb13CcxXUYsGDkHCsxCVqY",
-	"ktd9r6OGwQOmbK1Hkmg7iqBKbQ3aA8pEA01JIyUE9csooBQRwSUvHuaFHlNp6Uf6VOQtOKznFurEeyrJ",
-	"RCQzMg5oQjUlBjRBhXZH7WPJRkJqkTNxI/W7uzZaxkEofREHT7ISblpXhmyBtCTbiJ/yxTJBgjZ5e6ac",
-	"KtKhdsqoNZtzFS+V3gEpyWpzlUQGBwoyIcozeh5x8AKFlnFn1KwdqnASRlD7IKJyBi3PFX0RyS7hVSP5",
-	"d1FBBKslikCXH/HckT9GcBIAB1xHqGjGjAZt8hh5oSIxWKiiXxan7qadzOxxQWNxR9zwG5eAu2ZI9vvk",
-	"u/DxsaHazj7+mVMeugP9a+opHpJD8jJ87JJYiDl6xkZ8AjxZTMnA9TxPmzjHuoAaFF8T8ZB01Ye48tRg",
-	"Hfc7vbFW3FxzxvUywH0ci3jEUa8/saIQQ1As8QessADxU89bh3ji1TlQKgqHHiMkTFzCmYSeJVrx7HVJ",
-	"xK5ZJEnA2MJNNwR1G9S45rYoUpoTSGV9Ff/q3YsR3xmPlPbheUq9sD1BSp/iyCwrJ2yTZx8XUeiHCRkr",
-	"3WaMhjIyR3AkXLN4xIF8kbulWiM0yFE24Y5WVqQuyYgUI8yRQejlbpu8QVUSCebZk5cnre5+d8RjdrmM",
-	"aEzYx4VSBkD5VguS4yxu4d1XnnfiueTdV12ve4gy8QQPRxhoaxzBQuxDwr5Wokf81bsXGnt6Q8BU7itk",
-	"YX0R8vNSHclcj3zTF4ScwN6BoE0v/URMxDWLZfgLC5AwkAEIzplvKkNjBihwg6dplbg2eZYvDaLVKCRt",
-	"pUkZc39HxCSnOYx4tcr1iZlEzNu9T4s0NfR2vAuY1hXqkOiM28BnmZREK3/Ec0YY1lSmWFWTzYFTgzMZ",
-	"WabWW9SjkjNp/CkMXOMzuVD/zhouuKBzujphF5m2i0f1Vqk+NcXzFMP+el3xPHMhbpfqG+cq3o2PTR0N",
-	"gqex45KuS/ouOXRJZ98lvS5I5pAr/cglnVl/7pLu7HDukv6ssz93yeGs1527pHMw68/hZHb7MxeZYzHL",
-	"myXGezIkEIRgOyLGn1JzVZe50c6a2/GxKdgyzhLnFF60wjAJ46ClxQXEZMqEzhda66p6J9RFRnMPM7yS",
-	"r8mESrbfL+AVxkvHJ1+RkTMa8ZFDvgI70/777NuTVnewv6N2YddCMqwjEMtJhKFpkbLfFKc+BK0NhSI6",
-	"UPBiYUhMVsg4Q4KVwjduoxdX7zrkBqHiMiTjf/3zf/c+hcHtXiQu5bhsf9oqObpK0G47DVxybtbpghv6",
-	"Uu3+M9yXLNHaJc8gPQNQraxT9jFJ+1bG5svg8eokq8zrGhe8OptjTSm2EbPr2oSjSNbYO7ij37esRbQA",
-	"JkUMLQ06/PstS+IVbLKboi2zn1pn2V7vlLd691jNk8xixkyelSQdgnKnr/53QePkWJ+YI4L9p+2il9Cy",
-	"MlZGLERwD0ku11h7lNKiGmOtWqUbqL1rBVtk/Am5RJLtjGIYt2OCHfBBzThLKA9oHKS1IYsHfECkSwbq",
-	"RLuk58H/Kmi6ZKZ+nimDgsxgpeofAAL66yEwVK9xlVo7pfm0015JK3NdoY4blHZNLU8ESbq2mW2fXDyd",
-	"6XVHtlupnzXHlv/1z/8PDpGtWllcTz1XM82oJDStUapeKEOvUwhCxShnkvkXY/KV4QZiSkLwPqTmBCVP",
-	"UfVNA152UBp90irx7Z6pN4EH0Zg4igqLlyYiAbf9ru1GVWpCQCDWJSDjb5Nkca7thpa+XkHTV7v9zY/I",
-	"IVKvjS8isYzRpBqDojN2jdINUtcXC4xjorapoa0H9FobPo5I1Ks6JlyYzWyP+DMlCvWJITc0tDSsjqfP",
-	"z0xwxejIGI5oC/SIcZugR0amVYFFhNk2xivijrh2lrgkCvlVKxI+jUDlAKuKC97CPvKZ/0T7GFFvW/KI",
-	"aZ+HiR5BbQ3lNQaLRaHPuGTW3fjL0/PSVbhYMI64aYv4ck9/tDcPsY+UDkxKL8ddB5QiuBfvtL22Bxno",
-	"C8bpInSGTq/ttXu6DwiEJu2p/1xWRwss0qCqiNEgrY5w8ubUypenCRnvBcJX6hIlk1jcSEjEx9WGiXpB",
-	"KTsQdJFaT6cB1vp5K0QCbQC1P06B0fU8Ezqg6xCAe3KWYHy88X5ClqYOENP1zxwkyP/z9PWT87+/eUbU",
-	"J7Z/sfQ3o4H995wlFHxzLfbzMrz+euTEbBozORs5RIPz9cjxjskyjr5Wax459ud7xfGUmLP/pmQWs+nX",
-	"I8f+NodOPRDNDVscZi9bB0acgV1QlU17667ZVL029NaYPQTnICQ9JoKESRsnWM6VDHaGzrcCc5LppYSC",
-	"Z5AZ43xQL6VhAnvaqydrSeuZVnrhNWWQ3TC4AYhloiWoOs3GiM0qNuChtj3zyEHLpAWxDC9CmZwYWBTN",
-	"mxBQ6NCbB+lbcYPZlAZ4QhFVMxEFMg14Aysli3cDm9uxdyCN2u96kCcUzpdzZ9jxPAhB1H9V1XWpCtAa",
-	"5/KO01CsRcyuQ7GUaX58FWjpFVIOPCtz6dBTQBUp5sPGwwguPryZgyuDDWeylDztvPzpZPUq9D6+PPNW",
-	"Lzt//fjyqbiB/3++OHw1/+vNDz89n7/+5l3ysvus8/LM8/5+PotenEdXL9+/S17O/9794afnP71+f9r7",
-	"+/mzG8fKvP7xEwbZAUCYbOtQf87aV72fjj52/xsetjWobR96Iy0li4Fg9gNv2pkeslaPDjqtPj1kraOg",
-	"w1rd6f604x9NDmgHWKnS3tUExaIeznTaoYOj/lGLHnj9Vv8w6LaOjoKj1qTrB9PJwZRNe6xQmGHoTLrB",
-	"AfU6vdbhfjBt9Sk9aB12+4PW4bR30Bn4hweUdQtVApyu191vdTqtbu+84w099X8/OK4zZaC1FGrDnyiu",
-	"D9aPrqPSbKEpFSn8KQJSOrAAHbjUYWNg989wpLhQ31wgzgu1NIqwDzTsmcFZqG9eaBx9e/vhNs/w1ia2",
-	"4UmGNK16Viim6ZE/Lh24UBLd7wGVQcgmQtnWVmvr4+mogiI9RXvAi6xWPfBdp+F3ua4+dngx0rsVuvrj",
-	"B3V4M1at1p0uzeLZ8I3z4dZ1FqIqoR97Kir+hwEVyJAFZ3ZkjFF2FT9WjyDMKqVtVKl1FUJ0y2ThAeA4",
-	"LThgbf+6zErwgxswlOmVyHGu+ppu75/MWBiTILyE1GzQrCpkAa5Kk4ST5jaZxu1b8Dc4EjZ/W3PyknjJ",
-	"bvOHaXsC1k0ub/Nh6nroArPu3HcxW3PQrNWR05t2mBcc+YeTA7p/NDjsH/T2u4NO3+tNu6wTeP7R5JAe",
-	"HNU9wgazdryX0mG7vf5g/+Cwpf7R6qv/HKn/mN+P6MS3+bIVW+4c0cPJgb8fDFh/2vO6nU7X6037bBDs",
-	"+weTQ3q06Xm5sM7vms1ritiGy6PLM60+7PSnPdYNOr43OaKH0wO2Hwz8/qRHu0cdb9qdHk17vud3aZ8O",
-	"JoesExz4+5MB7R/1DrsHnf3OwHNuS5JDexTshvuO53eCLutN+96gs9896B32jwZ0f3LgHwZHzJt2Nj0v",
-	"d7EfOkfTQ3YQ7PuDSZ/2jrqHnQNvfzpg/aDndycd6m16DqHTeTGX6xzmNCCYtc/zZ+WuNGmeZ12zhs7B",
-	"+fCH+d+9H3569dPLb16u/n7+dvbq/Wn/h/PnV6+6L7t//+lvs1dPr355/fS059xdWHuVwjrfhsaZX86T",
-	"i97VK4/+LTj85a+dxdsDeV7RC2XoNKKnNfTouGsUhVJHGWfTwJvAUez3bow7qFI+rPSL7AYwk5G/iXLh",
-	"Ov1Or+GXxcZ/W2kmT0yLfIOCCu2k0qDc+6T/dRrcouISsaqylc9iavKIbCSD0oG3T+BdG9ooT69LpGsF",
-	"CbqZiwqdMNLNB6np+wPp2h5ZNRmqJcajq+NHMBzBF3CZjH4Rd8RvZmGE+TLQEv9SoFMXLlaof3UZiyUP",
-	"oHQIxn+Ou1537MJd27jr9TEA+XlaLUTPIribw0AoySXE86VenKF53wRm6KAciOK3L7o5+HGy6EjopITX",
-	"fSQS/JLFcOvPAn17mmYT6egjIO8rtmpr726Gdn2LzvJRwuhE0wgyFeFCLhPKTTZHenFsPAIhRg9jYAtR",
-	"YIP3Ta1Ikh24N0viJdzDpsGrFiDazyX45a52Qdh5GzrQDyCjGF2QhlCWtz51418KA5qOt4GbbTmnUUQm",
-	"WC+/Td6jLwajYEYc66iZ2vOQegLXpQWqAy+qdG0K3kXKofoCTbvgYYt9GkVAaFBvNh9png8wmrCpsnHC",
-	"BJJOUzDiJecYM4Ckne5XLG5GPKISY49NlhcOrPT2hMYJNk+LlwolkNLKk5Av0UMMUWqK+rL9VSSA09Vq",
-	"80/h4NvafE4L7m6pBSuwtY6SKsL6t7OQK2WgznK9h0mtS7Olk28vX54htuvkS0XK3W8jVbx+wy/TnrVb",
-	"iRPg9uuliVvth7Sl8Dq3o9vc5/gNS2rJsinizQD/kbv1DUs27VXBUVsFSvaKOQyngaMmWphi/cXiYlmC",
-	"i9lxERN5E2LXEghW16bVcSFuBqOr2DTRQZwr9QMKdMz3s6Me81mvUN7UcNu1csytFWQ52Zx+vJVEq6FV",
-	"rBT1ED6RIJR0ErGXeYO0mY8EvZPbcz/dSb6RW+Q/9uT9ajo7YvueOvtepijV3g3lE9MtzaroNSzeG8GB",
-	"SLl4qnjXXw1lEWGNL4dsRe/L9dDDXA/l7m9w16CWcvYnoKSBbyxY4ja/lM6w09VFaqyrdMtxmdkPA69H",
-	"dLF08o6naU5Ork6x05uiY6A1mByyVj848FtHkwFt2S6FVKnDasoDr6e2LV1Dd+0aOhVrOMqWUADHeIFa",
-	"A9aftvpet9M66nq9VsF7aYPT9Ty1e+ZcbIInxSkeNmdo+310HfHTLZRf+AArN5qRTK1Yo0Z7k970wD9i",
-	"rU7Qpa0+G0xbh/Ro0kq9gXQwcVwnMpFMiBb151l+nS5cOZ7gStchO9XBoXEXCwAW29CCFd7MLtjV82//",
-	"9mI/+vlJP3q6PH3+cfHs/OwbCu60eo8ZTrPVnZXmSavNl1YZK/oPVevh/iqwefRDaoogqyoT79E79RQZ",
-	"tVWiuvq27IwpkwFfNoWloAYVZlXq713sVRNFEKynK4VA2MUZvTZN/Mdt8koHR4cSMr2CsvSyohEB7kpo",
-	"782k02J71Tg1r+6dCQCiMH1zcs++qKD0SUS5KcndbkyrZ2L9lWla1uXHD4o9Z9VSzN+mLEuRHmGlOoWZ",
-	"pVt+kzXnNDEx1iWC1okq6Qx9GBsJDF9Dy+V9rhNciJ4YDJzX9SfBytlMNfm5N2g/StUI05ZG77MecROI",
-	"bGcJC+q0jKycbFFHtylkc9ejstrR39Arj8oMtqbs8UzcgTcW6a0hYzwT9VzxviSKC78HaeZ7F9bT5lt9",
-	"w0+jKGvhqOkELNUoSovZRFjam0oy/uZZKYNinHa21PkMkxXWWdgxbSDdUqrnrksmKysLfLKC+jisTU7A",
-	"fnchV9jFvDzMSh/rkgDZdIEAP7ruHVnhbywenQJutpVBZ+IM+gU4SNN3NbgtBp0q0rkmn45dfd/Jt+B0",
-	"XscBVl3K98E0fatut2bgdc0uS1w9A0MH+Js/bEjazu2vLcHs9pJbr75OWbMYkvz1uVATv8CZ2OgUuC8z",
-	"umRJjj/cjR29yJT+OmaksA3R3zHzIRsTEoONAmna2dqpHphk70J2JtdsAuVouwkbyGB66JNsVWHvde50",
-	"Git6qJbIM52l7TT0oH2W85ehsflC7W8qj13WJff3L/5/X2c1w9zdTupGhfYbCPRL9cjJCrOsdXcBqA1w",
-	"GV4zbq7Abf220bncQq21Zq1TYW8eSIV1t1UNfgPx9zCW23lmJfzxdG91hO6ueFvegPoDlAXocnZjdQdn",
-	"nIxTng6xyx6INq0MQ6iuKURGYraIoAqWJRJHPKtpHaKq/uZdRbJzGNyOMQt9p1GdGBqzEb9ii8SumKGL",
-	"R0BJBn/G/CuTvE7TezSrWEoTzdxG3m+vlm84dhVtyh7y4GnzPHUi/Xbi/fPwF0X5Ik475/zbsJvfj6xX",
-	"pHEfTpW1k17jHIWXpLnp1rb6jMq0CYqLXGarmgrAeoYjbpdOSNkgxKFxpe5PRUzGaYPssa5OAbfkOsJr",
-	"/BSK0oSmzgu2KW/CaazFP7Tub/qvY86zssrfCJm8elHoju7kWpo7+Ybk+53u9lZDZYPw28pm7wqEfGa+",
-	"groJn+mva1V/QyW2Soui38Jt93s5mIABYjr1bnswrR6Y9QfzDVS2KRQ+sOrUmSoGCZPJ2FTIqD2pUHAO",
-	"TqU74pj5sxBxAoVKMWrFitfsfvxYcc/R4NDZC/tMBnfqRUOM2x60D6ajo+U8M7Hlsgf/yDXMSy+db25u",
-	"7IyZPaxsbO/m7fZntbLR6Tr/EwnYNOSh6de30LbUb6cWpNDLZXQH9Sf9rnLRYpn4AtsBQjFFrJgXRX9Y",
-	"ngIY2ELYW+ehMkjnDo5/7dB3LYc9Xr8DNyALehlymmy48tzkfC/2BYhWGXh4aQaXCuZOAYOjoVLVTul2",
-	"oc4hkJWGdNal3rvrocEi32Gsw9tDiXipm5RZvv17zGoSKvGepGYuaV8KbKtEJBiT9+HXZyV3893nuzn+",
-	"vpz4D8YFvmnqg3e3cTlUl7alXFe3LfZ/Bf6wWjCr1O2I69K9dZXV9aEgJ7pgZdfzsjJjoDmY4UE9sevu",
-	"QTXL9WqFUqz/8A6Dm8xhgKENvwu94B4HuW6hOtos61P7R9MFTNrdHRQBUPHXmBOvz85lwV4oX7fZ3GJH",
-	"VxFL43WNI9HUXUUvAWe71RaFVSM71/OCUGVgmD45Opw+YWkC1tamx2ewOn77g6626Yv6/wc48op673bg",
-	"00D12upgucsHqDSZi4IshTwqJrFWuf/tghjvG7+4UfYUogV/B9GMT7ePX9zkmMXo/g03rv5SJmKOIuKR",
-	"1CYhlgCWZJxzao5TA2VBk1nBFgJnzLobWd01wxk6//PjSesH2vrFax1dfPhqZzRq537Y/epPVd2j10dB",
-	"YlQq/vNaN3aCTsE1MGdoun8kZE0sHg2hCmEOw8c6ZcacUx3bPsH6i2OWecdj5rPwGjLh3EzFnohg9Uhm",
-	"cc05R/m6s/xQHnKcOeerKzvG8+d1XdfnYrfW0mH9G640ERihTSPBLzN0aBP9Dm7tWO3OH9CnjXRQoMqt",
-	"mE24vtSDHR6dcte1QiYf+bx5I9+nHtQ/Wjgx4qqB/lCTXq0jfW6sSJ+N7r0Hssf/7a3Vmz9cAA04qRqQ",
-	"2rZ0kQVTrskPx/RWm1q1NQmNJd5AW4udt8+fkP0jrzskYxpA6W8dRYP/nItr+JcvFlgwHv4ecbSKd7EJ",
-	"CIw3Z/El9PUyox70jvahn4Ku7q0Nabt5junYcnQM1ZrHp9PWOz4XAVxot6BMxZiIKADjmPKC7Q1RfUuT",
-	"w6vH6nQ3OcgUhPc/kSVd6gQCfXRvM3+mi/1NcyX8lf0PXTZ0S10ZQto75bo2OE0sF32xD3kFcta6zbf2",
-	"4TU77H+RggMO4ZgUx2nB4r+q4kAxw4Wkas+PnxyxcIaOogtdvtkZOntaCzblj/XVpEI4vK3Jc9MH5LoL",
-	"WYruvZcFhL1mXTJRcFnKHN4XDJ2zREAcw/ZXoS/VlAaaascfdhT4T/VrArZ/S7/mHWKgvKMmnzwRfBqF",
-	"PgLX6TbSZGPw84EB8Bx46e9CDUYB0ki6LZN66QQ2yMdQQkUoE/OGzTzRHs1FdaZdZdkwLWWCkVgx00GY",
-	"I57QK2ZKqBb8N+yjzxZJ5pmFuE4T5blnR3iaZoNq4GKc5yYRs/xyBfO7i9n8PMzKLFMHbX4J1mzCON6d",
-	"k5wpvKXpvJdLnKotuJIlfXyOhKlSrtSXzKJ/M9vsxeakoPsZZop8A+HLNfcNs+Wc8lba/y3rQJIWBkoJ",
-	"0CUx44EJO3rLAuGTaSzmZLynW6G0f8J2Vu9FDJEJ0yjkrLJDyVMF1W/WoaTY+iOGtcgF81vLOPp65Njr",
-	"KXQjgXc/VyMRdRSyLTCVhnQ7JjXCE0RO60wTYOuNiEJ/Vd7ZF9iJBwchio/iXmGgkq7MAxbiDuzkI0mm",
-	"QiQsJjdQKnPKTO/sSFwK/JaSJ09fgXmYcgtTeqklY588kiyaPoJyq0MyicRkSB4tuaRT1gq5IoVHa83F",
-	"23xTlFwHl7ruKIq6cUvaEhpBRYKz9k9yTYyd2upue9Du6+6l6WdksuRBxMjOy9PzXReQxFKsMTIJOY1X",
-	"tdR8BpNsyYjpNUXgSiZd+qsh8b0//x995v68dxeywr+LnWfyXYf0+Y7rsD1jNEpmv9SzEzugKG3zZRoL",
-	"KHzKtC6zopIJlpiEj1yoGZWmUlXi+VuY//7CDmMwU3M5LVhklMlmQk1DU4dvvezyemNGlgsQcwOvtyXk",
-	"S6uWVuUS7BcebC0p7FmTVNi0Uh8jGAUTz+poqNAPtKUr9q4rh+GLOJBkuVCqk90ClxSqHJvSxgrlPy/Z",
-	"MmtjkdY70gXt4PsRN62Fsxj8crdSYIdoDmIf3hADdEVsmq4OddnmGABlwYjfzAT0UnUJOBlXKOSxtjSF",
-	"oME2eZbCAU1ZAzZfCEUFJnV3HAbjoa5ZqX6FCsIjvgP3/oTROApZDAEYChQAbTd1QqZ3a1DFD956JE3G",
-	"wThYIpGxIVE2EPbqG3GNMr0qqIxNoVQ24wG054WeLQH8qBCBob+6gHWYkCAMYIX60hNKF6tVjLj6GHKT",
-	"UOLAJkF/RRgoV8U7CqUWXHqPdb4y3GGTOtP3FLYNLkYfg9PqPqZrciNMuoJdudhkMHxyAp1MROdQsnHY",
-	"GXheWsEfJwvA/fbm7emrb1odD44JVGNj10kL6pl5ntfJbqJjpvZfQdTOiqbpOndxOFkmCJlvunM7Q+dw",
-	"QvtsMNlvHU4GQavv92nrKOiy1v6043u0O+n5fVBvS9NaF+ByLttimUxQr92moloJ4Y0Khm5bQRooMsht",
-	"g13rsufmdsV60nWdlMh1LVSltCQs5hTRV9yI5rXy0PGezdXZaq5uWt5aj9lSg9pzaRgUCHfZExYUd6Xm",
-	"Bt30VkSmZVXXt8px4gbYJtk25WsNVk7zW6hPh+5DfaEPquM6urOmCUaRP3Y+tMNgSHJ7hYxEkuQmRC6S",
-	"GM68Va3vYB7ytRap6YMOPJsAqDgNGOrJjUg7b87A84e8rv0g1f+2QDJUrK9CLxfJxRQOdgVivQ9t+HBI",
-	"uCh0mSIeC6YH3e6kddSb9Fv9/qDTOqSKxUzpdEIHfjA9nDwcqk/IGCAZp43MTccIq2EEYFw3TdUdTUH0",
-	"K1GMsr/9wEV7UQ+AtM9S8IUtA9FKzrcC0+1/KtWdBnpOmtFb1G4yrYZmTXwLzc5Jqdf5iGOz8zAZ5prr",
-	"2lH9amjTpDjfiCOrBaa25xhpRXCmHow4hjqNrV4XYyulRo7JFVvtAWESeklDLhMyziTa+Bh78FrJRHA7",
-	"POKmI6+Wd0aj0HPY2AmLhNGGY0jm9Er760FDytSr4YhTDnUYopjRYIXaVQO9yca/VpHaFu3GsbiR2B1j",
-	"SnlLLCFUW6lvTci5TU5STQtggLrILG2oH+DQc8XvtMKsEGCrxLUd942GPYYcMladi23J83vpTpkik+9/",
-	"dm815tfSue6kAv0m2s9n1XHuqHWsVThsGykzi9cpG79+3d3PJ3l/J/IWXUFiwf7N5C0vBTkWxKxcMD8R",
-	"sWJ7pu3P2ssZ85LJrsXPjagJ8nXwh1YTdC9r1yOiQL1yKfCtERfYgUKJpYkIoKB9EGg2DV1OIYios09e",
-	"ho+r2bCG40UoTb0I+QD+Ll5fHH4CTN75NHLCYOQMR6giXnRGjjvSIb3Zz/Cj4p/wU6HiODxUfHrkDD+N",
-	"4DTAa8iSR87tbbUvG+uX/1hexQfX+b6V6SwtCHtNljG8fe9Odx9u1fFMZiLQuVZWQE81Oal9QOqor+2+",
-	"pcUG0zDDwtZlyxooTB8tUIUQmy5Wt4BWICTkfrQMUj76WeuQp+T6ejq9Qxlyg82qDNp0B9bkzxqNOcnQ",
-	"Q6jMht3B7XWJ2lZXI0u6YNrtYk+x1GHdh1RXOuJpMH+sND8eLETIE+MFfAN/0JyO/AiTcmcshi5wkrGC",
-	"YFt70N8isPcL58/1jsyUBVPzxtaMLJcQHHMFGcbt658yBanYUKBA2EXX/wqjMGH643UtRsDvoN5tN9Ob",
-	"+nU7f29lYWsSv7fMSw+A3vfK6CWb9pVwy1r7KHZkGirufUo7dd7u3VhVpStF3gvwq1rp6sQXfBpe6sYY",
-	"EpLKsc+J1ga0cAPJVr6NydiyGtmqHXFPUfWsoo4MErLiKFhJWaedaLq8oJoZ91tep+V1z73DYa8z7O+3",
-	"B/vdHxzLR1it8qdWRDsSKxolqwufxkEbzr28oAGWqQl1z4qwP3jHfuntH/3yy/eXs/033z/x2Oqb+cQ+",
-	"R/aOxpcsuVjmatfYdWvMvu1ZZxj8vnqlWq2vWGq/1T067/SHnd6we9A+2O/nl1o8vNYSPnb//lF8m/w1",
-	"eBy9OfhlejX47ofD+eD99w+0BAmRY2rPLvCQwPZZY0chePsSkdDIGW5TUyvrhPVGHwJDeKgvIeUBB62Q",
-	"om+tzukBS2gY6eyyuiNhctu1k1GfjOaCNTsjZena3ebzN3Q11wXEgFE2ZV7WCAh7fRDL960MuS11wn8E",
-	"7cv6cZ0kf18W4BZBbx/G8ibtQVyfmlddsDO3hevYFn7+EEnoVSwrz6k2ciDrZ8xVUOf1bszjIU4T4uat",
-	"hZGK4/SUTUOeS+4o4f6hYy03Y7qSUfY8JRM6veFg0D44PGogEyxuuaZJ0YMx/Ifcs7vyQDtLpLCRTXWs",
-	"7HCd4t2OVoH+IxhmQ9UvB8N6n8edWa4uOfK+pDjmeO6WmuPep7Qmd6PUULo9y90+S9SQKxdEswkSTjFn",
-	"NBQcqo2oMyvldBn9W8pljYzPIJd1mukGInFrK9HFIbu+2zbn8k2/cPzPxvG/YcnnY/dfjlGWP7vxDN1Z",
-	"ud3cvqCQZ7suj6nuqJq++mPtxJUjZ4wVnVPTJvWexYyIaxbfxGGSMN4mp1OyEktyQ7H0FA0C9GObHv2L",
-	"WFyHARtxGklhh21lKVH6njXka2iOjPFQQz1p0xQao+o2JD1ZRAho+NwKvblnq+ImvwfVHbHQUHWv3RCd",
-	"NJXmFP26qvw6p0dTzp7thWHrz6863/7y4ij6+UknWgBb752fzR73f29s3ezgfTi7qeD/RaGvFxG/I4Ve",
-	"twFvotArxWxNQs+bWMxZMmNLXYCXfVwIiQWqsQrSMC0UGlwosjbhd/IC/HFj3dGv8p0L00b5Qtf9G5OJ",
-	"lR9EdiBu2eLPY4iVGy/5HLOpx7ruIEarH1ugZNcFFhzl56tqEPTFAg5u6tTtjFPtDitJJDEUkEDOoP4V",
-	"xJAeP949rpoJwhEuArZIZuMR37EuNIIlI1zc7NbBiF+i//wiWLILeslSeF2i5CGklYz4GyGTy5id/fUF",
-	"ERxD06Uf0wU7JuNLcSF/ji7+PFanlzMfULwQIgL0hTIJfXlMvhEkXvIknGMU1yIWyhwacU0oVSLzG5a8",
-	"1GTULANrEdGwxMAtSjQpKv+XfPvsxRuyFpXkaQmPADgUpYhoOIfakf+XQB7X+pEu6fKSjfj6l7wRv0u2",
-	"jEFf4dYmw1tlboOdNrY2+OD1gvGTN6ckEP5yrqPZCm34qdR3ZBXbpz9Xz+9vYhkYcqI45FMByAqTyOrX",
-	"BbclLJa4kk7ba3uKkep1O0On1/bavW1qhxVvEVPU9Npeip6206DImEH+is6jDHv5/TufhTJD+o56ZXfT",
-	"ZqrxHmAz/37y8sW6zVTPt9tMA9h/+mZu2ESFuNpN1FFMLYxiWpMHaxrAQ8TtMpkxnkBkXUCWEkIB8vFQ",
-	"snA/CiksBiaqwwL0xow4hlqpoZXZRcZK2o+Psx8gJZMnZCISrNgYQAsdiFCQ+vUqTg7hsy9CmZwjcGcI",
-	"26YK/q+W8wmLzWph5ajvx6BU1jeehrTbfAyArmfacZ15yMP5cg7/rurTVwtDHrFkweI087UKiCich0kN",
-	"FJ7rzOlHDYbnbQDq/jXNCnnI1lW1Nl5MoNCg5R20Ot55p4OBQm3P834wIZkm8rJFB5P9Vv/wyGsddXv9",
-	"1mD/4PDIoxM/YNNs/VoVluTkzakie0TfUzEHIe2oU7PQryhDxXEdbQ1sgkUROpAV7Uy6fi/ot9hgWguP",
-	"vuRlf5zVzhnG0yABArHh/nfSy+zONl1n4PTmTm5d/JfFnvKHZYv4FzXZXYJl1Xfrq+VSWMea2+EC0Bav",
-	"hk/XRnhdhhI6itNiQKqJVykza4zP1DXQsVZ17tNHMmvNuGNSDbCJma9v/sV0SpRWDTU2dRICMOlkt5YP",
-	"461Mbj/v5YUyZJ3jL3c8FfeiSlxYs1itzkMs8j+fm9xnOzZ1YihklvwWHCKtRbYFJfimLJlNCVn4PO5R",
-	"6k2ONWOA6Am9uVlhsy3RuzZYPsCJIeu7OLdOWOICuydUR8wr0tgiXF4BtNHTtI7l6tvhPDQVPFepxwq2",
-	"PbVz9Wlpzz7qSn92MtojqVO32JwqJskDqOx8ozjpFCpyTqDmDUkUjGQH0yfVkwMS0JXcbVfz0JNlMnsn",
-	"2f16v6tF5VO3FZDOEB78t+XDBT0ZodZPL9K/t6UhBXmuadxDO8wT3G1rWfoXh63+Mpt844evw7+cvvvl",
-	"tPMqPJWn/O3Af3K6f3q1+P5vT/5y1Garv3T87t9WZ+//ql6cvXx/ujrlXtvvRnwyf+4F3/8luuOicVlr",
-	"2FKg5DONMOHYF3GcRdHdlS9tm6yjk41rmIv2btuwZmzFulR8ILZSMR3ZCbnGjD5TIk6P1O5DsI+s5Iul",
-	"MAFzquEN1x1zx9HKpYQ2MKILhfHxu7zFrNMYXtCYXrOoJZNVxMhYqdja9RuF/EqOKyqg6TxVK+z4LAde",
-	"kwb12uRFe/dXsHa/FTeY0plPrqUIyUxEgayFArhSLSSD343Fuz4sY9DyehCxvG8yZeyLO6k39UIr21Vh",
-	"y51urz/Yt8S91stRQ1P7Lk3r0H/98/9t9X+ZnmfD2295B+edQQZvg8tAsxAwGIGEoQGFonjrU6Vnmjdb",
-	"esmgcNYeuv9SeP+647hORB9sKM4+Js6QL6PIdRYxu8Z/32aWLnST5slFauZOY4GUpaDIftZpU3eHSR1a",
-	"Q+dA04m4s1ltGEQFc9hsX1dyrkINtu9bb2nCXoTzMGm9QF9ANUT6m73yB7dubpS3iuVzRTZbjJR9VBpN",
-	"smS7kdQHgJdmNRQ1hktKf7fb/OO/KRFICxWFu0fNB0jhx28HjUpG6m/PWHzNYquKZa6eo37pZBFWJqSC",
-	"T6OSUGwvtGEE9c6NM5NppgTBu7cvdC0HZXuS92EyE8uEUDKWulDwjoiNvaGLhArOdgklMeWBmBN8j4Ry",
-	"xC8ZVyKTBcf6V6lDcW7oSpI5lVcY+pMiprKcsF5BLlDePk33UtINW2gUNV8rHsCE96/UowWNfRa18Wr5",
-	"wmowvVlcYKfpFoKxJZt/EL70OT0sBlUbC7vWg+c8yCKf8WsWiQVr2Ekyd7L+UBx4Cz52lwK4dczb6zX/",
-	"+LmIJ2EQMN68nLP+smSb/GHEhvbLVJF3tdxYZ4TdpYNT6URV8/tclH6J3zdp0FU1H/TrSps9fdGnPvOR",
-	"bFTTWn+ZC4n7tzhKOreh+VGqSXN4zbc9HFluw/qTsa1ZnVvC715U/+FF9JdD/fCH+huWbHWiN3r5Tp+a",
-	"EJdKeiUnUAcOEhXSWkg5kaW/vmKrR9Iqw2d6hvVrupKGwdpupBVdstandfCsO021ZFVGIWc3RLJEvSXb",
-	"ZMyh/SgU3EI4jnUOhelZM+LKIjSpFsmMrZSJCAkfqcUJ3VfhIxGjyYkl07VbKLM4ySJmWC59nSGZS9B4",
-	"MEMS7bn7mpGlR9ofWPVIazFVjwrW5xbm6TsdsW/aueiWYg1sUQ1py9SqeSCbFAH6PHdZBrm/e0FXzKP4",
-	"YpP+u9ikd5aVX4zZJsI6n7FCzhoZs1mqeWIHtOiE89r46vTwafGm5HIpHKw6FIyIG3TfV8QaPGSasskb",
-	"28TQYOLt+4AVPlurk2NMNYEClL9Z8E/Tm+rtzyx8Vp/nuzEWsVxty4pB3KRRFmgOGyAYxIeSzBnldb3q",
-	"CyTfrGH9cgnKZFOV8cw0/SkWUAYlN21GXxkSmQuAPCZjvoyiMQlCSScRk1lN5nygJBbRy+uWJGLUTGMA",
-	"MOm8tdGTD5e9q0HOX1Ij8E+ywsNw0wnUk2x40zk6PNgf9Hvdjmf+tXUoiF7X59SpfgcsqKgtISv6z2dC",
-	"v1pon5a69TwMpKyp4iv3PqX/Pg1u99LGQK2N1QKtJhGYlKibGbF5mMi0/O0Uyrwr+1habXWUpcwWSYXY",
-	"fRzGgWLCJwYQq2zYWt77muvG1nbfn6yPWV3ojH7sbNlu80x/9hDhMpXXnHb53VLK1NnLM6Ij08BnLnXK",
-	"FBbnLPRs0T9jvf3v2AqIISuv7jqLiCZKmpxaxajPsFeUoiy90mEG51b1a4sbua5+bUp9abXX5pVGsDGk",
-	"+bu9vEut2sIYWZHupkp7YYBi+5LyQYbCRPURBGWEWAd6EsbBHUqLvM/Ou27/WMsNtovte5G2ZUoHydIo",
-	"ClFtIce7XHChxQGL2+QNlZKMOfuYvKGXDLjbGBoeECpHfLzIfjRpHepdiMo51nVAjCcKy4hAv1DIEqtQ",
-	"KAyfuUt44D0i9R4uMc2t4sdF9Jn0vZhdh2Ip1+bMpQjOgTenH18wfpnMnOGhp4CqbOD/sOGCuUU4Q+fl",
-	"TyerV0+8jy/PvNWrv/3148tfROflL8J7Ffa9V0+vfnl1/pZOn155fz//y/zV/GUfbbWUfRZSRfpQj3tw",
-	"3ukNB71hf7/d7x/1BllpVGeIweBtheuY+tpetZuWYNUGCDo86tPudN8/bPUPKGv1DztHrQmbTlr7B4OO",
-	"73WODjo9qPsaX1Ie/pLR33TaoYOj/lGLHnj9Vv8w6LaOjoKj1qTrB9PJwZRNeyCUytzXzRr5aSem6yRs",
-	"rri4eq+cj5IuuD/sdIe9btvzBv2jfjla0fSx15uzt384Yf3DAWsNppS2+r39XuvQ6/VaXdYLur39w54X",
-	"qLVZLMMZOpNucEC9Tq91uB9MW31KD1qH3f6gdTjtHXQG/uEBZd3tJMhDBun9oaXJpni0/5+9q91t24ai",
-	"r3KRXykgO0W6Ypnzy+iyIUDWDd2KYYALmLZphwhFGhRdzxgC7Gn2YHuSgveSFPXVWE3SGkj+yrJIitTR",
-	"1b2H5zzIC6UPk00rXjr1kI0hBWvgHzSkpI3f/sgXo9LzKOyERp/A7TVXE0Vb6X2sSUIiRRfqPw5XDSHj",
-	"skSMFmPA/YDln6MbN4GVCC2IZ+xnhPOhCzbESgm1wvWBfLZXduCPDVybDwIHPZ7r7on4piQ3t0buV0zo",
-	"HFIPGozv7QEh1j6fr+7efWnC+wHRztOo2F21Yg94/WPgKISazvHl/dhW56A0LDcG9wkm7ouIdVaDsO1f",
-	"y1+Di/VUX5ueRLTvQrpTKVV3kIkiCSGsvPapPghm0TfHx6e7HH/mtsdavEcUt7fmaBX/KPxDn9UOqkpH",
-	"94eAgj3RSodJqbcFyopa7XPG+IC8f3eV+TBw6UNEvQQWFb6qTxVKvSGeLgWXiwKkuKHrlLEQbAq+QN3S",
-	"dM9jIng6nKi/9AbmTAEKmOYsXCNtSihvrjnbhSIknYTfaui8GE6ZotrqmHIVvmNtRJvzqlPmCKjcYniu",
-	"HZZUYt5QYzGG7SbK8LV0rzJ3qbwrDn4cqs2C4yDrdJv4yRpuAq57N5D3RlbObI9B/f75Qcpueeh4tPuG",
-	"3PqA9KsQWg4j/gx1mlI7Xe6eg9EvAe3PAt9jBqMnUq8+X76pWZRV/bhiCpXkGKpmh1m0wRUmqGkO+yRZ",
-	"r1zf9s2zuoE80fRq1lrnSmYKNbNFgS+azsb533y+cRfwdZ2eSHJR+/ujZH3TlC2zludr+4Z8fE+zeg63",
-	"6amYNcY4OvLYdZTh64QOv0Gju1N3q/3DjCv11ZI8IgevZ2d88N3i+/ngh9lrNkh9Iu+ftdSruxOXbq0/",
-	"5ymbLyVJgHEYUS4NyXxsx60xSD1nEr20mZpzOJ6uNFitJVhW3IDZqCmq25SxzujkBP9zrQs7Ont59hJD",
-	"aT/YZqHtI1e8iCgdKu/RL5lZNmMFokEoc5PgZRNOxkRZjwV7YSqSI0ttqjqlQ/jJV98I6rXBPGzSFFp6",
-	"trR0EevyLlCNGkF6q4KteRZwjQLyeoztDQPIZ8AFtgmdnnx+m42WytxQSmzD+LfL0lD+eNrHAocmzjdb",
-	"M+SrNo0Wzm8rTKik3drIjqfdL/3///2v0iou/WZ7qVn/n3zm2grUS7biymbw7uL3P1xLbC3cOP2vU9Ko",
-	"Hq9wesqf6UA4i3oBqMFSZKHEWrA8rdWXy831RWNfWnp6evULBIYpeBZV0X1juvY3Vm5Kudu6ucRRhcoF",
-	"HA0d0XLRp8shKl5NM5jW5GHxUCSp1qeGODYtXYDZRkg7ECoO0zPtTIbPWMG5uxksPAE79y2Mm/29TCFu",
-	"9PciYggSICzccL4m13+QzHKyni5dq0Vin3u85FtuyCljT/PpF9lECQU5z7XZZcTe8YqJBWyvteTokpva",
-	"6Q7hVxXrMoZXcYJ0Y12vtJqoFkyEhebFi3O8PlssjIM4QQlTrThIrdfIByDfhTQIytkOjOsgfexGVAge",
-	"qbcfbj8FAAD//w==",
+	"7P37duM2si+OvwoOz16r7Qkl62pb8so6x31LPOnbbtvTk0R9LIiELMYUoBCU1UqP15qH+D3B74/9YPMk",
+	"34UqAAQpUhfbnWQmWWvvTFskcSkUClWFqk999gIxnQnOeCq9/mePfaLTWczg36fJzZJ/YKOJEDfq71sa",
+	"z5n6R5AwmrLwNPX6XqvR6tQazVqze9Fs9NuNfqNRbzQaP3i+F0YyEEn4bEI5Z/FZ6PW93vHRYbfTbjUb",
+	"5l+e70XqSXfUYIejZlBrhUfjWod2e7Ue7TZrjaA97tIj1gtbTc/30oSOx1FwLuZJwKDJZqvd6R4eHdfU",
+	"P2od9Z+e+o/5vUdHged781m4MuZW46LZ7beyMd/d+d7TKAn1pM/nIxkk0SyNBF9PgGaz1upeNNv9brvf",
+	"Oax3Or12t6NowG4ZV2+xKY3iesRTltAA2tPPXkZxyhLp9X/8qCnR69DW+DA4rnWOKKt1jpu92oiNR7XD",
+	"o24zaDR7R832yPM9kVxTHv1CVWNAiPG4Sbu9Tq9GjxqdWuc4bNV6vbBXG7WCcDw6GrNxm3m+J1lyGwXM",
+	"63sBLoxUP6Y0nUuv70VcDe9WvZiy6SymqXqzjH56yp1+s9Vvt+qNRrfTgynPk9jre5M0ncn+wcECSVnX",
+	"jHVweDxineMuq3XHlNY67cN27bjRbtdarB222ofH7UaoZrcQyY2cUb3Go1Z4RBvNdu34MFTMQY9qx61O",
+	"t3Y8bh81u8HxEWUtWLzzSTSbRfx60wKGNKXqf/Vk+2kyZ75Z1iuqJ9mtNdq1Vu+iedhvKCaxC6qWy5O6",
+	"rytNx7r+XJGz+EhTr+xRyGJW8QhXBf68hjfShAY36o0ZTYLVFwwHLSZXyP2e73E6VSt4iQMgmjDkjfpZ",
+	"MUOQMDXbf/3z/7/T/2Uc4VKrU2scqS1lqZXnBc0D9UBMDV/IA91MjfFwJiKeenewkOL0mvH0ORvTeZyW",
+	"CaEXSSIS+ULtK+TQF3ZlAsFTGqTOgphfDLE/+t63jIaw8T7f+d4bpJLne+8SMWNJGjH95D27jmTKEhZ6",
+	"fT6PY/eXUylFEMEWwUfnhpye752nuHdOzX66oMk1Sy8TPdyL5Uw91nTwfLNEpi3950ofmhZqXzQcSm0m",
+	"kZjJ/+uswAaKSapeyxgrI5f399oF4xTEGg2mzMvo9zaBdwpU9CRIayVxkqlXoKninEMQJm11gFjOKaXy",
+	"Z8/+oebf9b3nekH7YxpL5nsvfrqULAHi+N5LkUxprMcGQ/W9l/O48Ms3iZjPzsJP8Il+JMWVfvqOJRIF",
+	"bMP33lN+A/+4ECJOo1nWiF7NMyXgOY2zMfueGlCh2TuHVWQb/rGBYaw4XSzq7jbCPSTnM5YIdTCytZxV",
+	"RexVXvsPorSzYdrN1R3zKpKps2t+XCtZqnfFpk3wELavFi7nqZjNYL/+lsyyIpjazbuPQOg/5fda+e17",
+	"V68ifgNDRc58RWUKlHFo5b17e35Btl7UPuk22uQc1TxyyektjWI6ilHsiD8Pij8Pij8Pio0HhbM1vXMW",
+	"j9eQls6ig9vmgf78oN00KuyfJ8wXPGEeuEAf3RV6z36es9wi/X5l4q8nD+7yJJLzOE+h10xKeq2+wA4J",
+	"5XKhGIu0Gg3y9js1tHkQMCnRwIZdMXFJ8Z6m7FU0jdIa/Bcsc+ZY7J5eGEloHIsFC8mMJWQR8VAsyFgk",
+	"JJ1Ekpy+OyM3bFlXhA8mbAqWfYpziXjKrlkCc3H7e8+mNOIRv17TZ8zGKYk4SSeMBPMkYTzVfe/YlWQl",
+	"U/swYWVNE8ZD6atuL3n0iUgWCB7KDR3e+d6MJnTKUk3a0yAQc56qnVLs92LCCMXHTySJQtV0pB7MaDrJ",
+	"HAbUtuB7Cft5HoFQQT9JNpKxEueKGefzCBwUODKZJoq0alzvEvETC0pH8i4Rt1HIgAhzHv08ZyQKGU+j",
+	"ccQSIsbwYIbfV4xyZltfN8r/SpgSD//7IPN1HuBTefDO0C0bKPL9OYtZULJub+EfNCaBmE4pkUxRPmUh",
+	"iSOZqlHP7PYlqSARD+J5yAwfJbCN6uRtOmEJGUcsDiWhCRCBEyXmWEjEPFWfJiycB4zM6DIWNCQy+oX1",
+	"yQDEhQ97fuDVidawyddETsRC7RPdqqXYz3OWLDOS/ZfEiZUwlLNsdt9XsZBxJFUyULQl50Q8BS/wNOLR",
+	"dD71+k2/bEetGc5WfKSFGgkEH0fX8wT8phVDX9i+HsxV2bCdSbhuySr6mvFK5911+3VR2vTD9u4H1wlb",
+	"OkjzwtqROa3cl56acO6AQOolTM4El/q+IpxGXEs+8NILnjL8J53N4iiANT/4SaIz2L3qgKPYPdtocrPE",
+	"t7QCoN6o37R/6n1q/V94WM+rA3Ot43qHYWPcHB+zWpt2m7UOPWa1Xthktdb4cNwMeqMj2myoc3wUJUDV",
+	"+/rx7+Mh94s3F2Xa15jRdJ4gXaaU02s2ZTw9nUVao7/TXuatJuqcJ+hwdhQOReaC7aCoyHOK+RXSXI29",
+	"cAXhjr2rx34r5sGEJdF4qVrPTgc8Ka4ukvjmVfRtRzHP3ba8ZzgKPqk8S32yiNKJktzoU5d1NWRgyac0",
+	"dBTMHbgy4rc0jsL81ZMIUTTCo6tEN+x7U6uN6d/ISITLvjmOlmQASzHwSCTJNJISd/n2ZFBTQddEBSVM",
+	"v6FgknCRkilNgwlIX2wkI8kzwcdxFOxKkMD5rEgR+8wlheobrjGtPJ1QNTbyHO8mib5qUcdtyOLoliUk",
+	"FV+GLGaAEjjFaAOg3T+RVguU6mDPCPVGpC/FnIc7Eoo7nxUJxUV6NYaHLqU0G8O64dNHI8IbYTYJUB90",
+	"9ij0iUhIlErCEirnCYNnI3Y95ydqNSiZiSSlMZFMykhwn1C+tO2M5il8KxY8o9U7VJQuhHil7JEdSZY6",
+	"n91ntymFI12SVAgSQzuPykRqL6uNC00ru4fyzPhJ6Q2TZO+wQ76Lnp6QY/I6egrmUcSvmVStnJCW/VEx",
+	"XsTljAWpSPbrRDUfCM4Z3EurToJYSBYSOk4Zvo6GXUZpV8v41TjU1YS+EJvmutCKYxXr8lKuLqfR+Xw6",
+	"pclyZ6UEL6dzBOKSBXP1+0saxXhMN7Y61sOIokHj5Y1+Vul6Yp/QcwbnZ8dGanRYb9QKmmHtiLbHtc6o",
+	"y2rHwWFYa4ybtDVqB52wq9qNM0+2l6kB51RNDgMOUOxonwVeZb9nFAhREnFQdtznr5fBpZFzcrgz3YFP",
+	"ypauYl/mOIZKEoEE56E6ZBYZM1xyOk8nIol+YbtulHnh0+JmyT3PSXQCQotQNQAyYjSBw+2GwR63evij",
+	"iinsy3ai1Qy1XRaJ4NcnRCQ+WUwYGrxEaSYUSRcEbKYEOmc+2v056f9EZo1CSz5J2K24UcZyQtinmZoK",
+	"klud9o+qcTnaRD74qE+mc6VmMWJIrS0pzevOKBS1uLhQU6ho+43QM5yhNVvVzvaLpQhRuVhnOFES8dk8",
+	"JSFNqU8omdJYWYUsdIXcPJ2osw2phoPMKP1SJKMoDHFau4n/twvOkgpqfC/mJBQg5cVCn3Sa+gRVpnpG",
+	"n2wMj0Yexcv5/siIxYJfg0+HcgHuG2WtZKS450GYY6oKclzkh5IdfpYGtnM1l0XJFV/WmPHc2FYyT2p+",
+	"yqWtfzECW31Qj94nCyqzQWZ0/gJq3hba3BfdjVUaXvNQaXQ7q2iqrwecOOuFoJEcIAicADO3v8dlEyP4",
+	"9biKEv9plIRfTvXXa/0C+MG2/9gGAFMEqIcspVFs6Lcdi6DSvyuLnBn9/+14vCOxBH6xnc6eszXUoMR4",
+	"fEIkS8mHF0+/ffv2u/Orszfn7148u3j7/ms4XUg6T7hSowR/XNWkOAwi9LkScaWxBWh0mwDSe2sQ9gjN",
+	"EYmZkA5NrREtNyZdf4FZbSUCkfH/ev72Td2J1u00Grs4sszcthJDq71uurkr61p/c7D6wbr7uG1byj6q",
+	"unLbviX1wZ0bQnxfzSZhNHzL4+Xa9R/bxvOrn91moo5Ow5rg8TK/6O1HX3TT55QuYeFDgVtjj2ZjgBeU",
+	"pk4WSZSy/T8gSzymq6PIEeXy80PJLZCrE7ls0Xl0tlACMxpHLCy9jSKBmMchjGbEsgH9wXjiC2geRdbQ",
+	"F8BXqRBX8fbqh8MbzfYXOyceqIv84fjFPtxZLY+zrypZJaEpu4IXr9ingLGw4BO6EIJMKV8aJUPWybuY",
+	"UamMsSWh1zTiJKYprkzC0mR5BWvm9ZvH91M27HwruUm9QWDMxIy5wBfv1UBqpziQ4j30OUbIkDlPoxiv",
+	"+jGQJlHElzuF6vynMt05S25Z8iJjlq2Zboxe5rVMJ6H1K/zZ5bZzMWXpJOLXZAEBTong10qFEPOEsPzx",
+	"1X1kVXZj1w51voRztkijSi/tWWbUGm+pG89mT/fmo5JnXa8OZf6mXoLZv0TD9OGOBEsY+AfmnNobCHVw",
+	"4F+Za5UTmiR0Wfc+an8/vjZP4hX36+X7V3Xv413RoLqObhkHHye4lPSo6t59KJpRpJK22SsE5/hHOuXE",
+	"vQ1nLtDHshqE6/W9F0a5IZLeMmOfRjxnLHs+vq/DWO/nqDsXlQv7lIamvzrZakTap+k4r3B7iXvGP6RM",
+	"ptlOXKHSO4y3UL2P4a0+OdCJni5hbOePQ5ZT8BAQp/PsWgeHoSf9mOaTmbIxkNrNnFfcne59nNdrpvtG",
+	"5GJJ3Hvfc/EFrAEz0zV6vjvb4ggeZ9JVGn+rey8P9bl4l4DaFt37bDH31GWkcuMnlcSfihDNWBzM2bh2",
+	"yc1vtfOIBytEXB3d49HRRqLiDKoHpUn1JdQTQ6lT/Rh3K0bgqLOScUUuey9kpF6BTPf1+a/fXXiWP6Uy",
+	"Cnxy/vYiCm5YqgTpU7zCDhIG0b00xhi7v9mYP63V6C2wI62MSjTLvi74uDuNhhpuSqNYYtgxBtbVU0h/",
+	"uFIqiXuz7ns3bOlED5mWy9S/7Jmm9RXEWtzWGox2aW/UG7U7jVav06C9ne4VrjqNxlVxAGVGGEvnCZdK",
+	"3QKlhUQ6/F4Hn09AcQpEkrAAHMNzVqT+F7uD6TTbhpTrXSH6uDdnszJ2zXXNo1L113CMFEk7ZTx9b2On",
+	"dyLtC/x3KUe3XI7+XllHJhBxFlOehXKaNAZKdHiwZXOlAs1YMhbJFIWFPf3rdgdoG+PKfHOlG8mtnp7k",
+	"vSJTYEWKVNqBzddPWr3x2kZCg6WkJ1BcJww4vqei856t3O+XLVnHXbJnlMPbEQ9NqgyGl0b491U3Sm+n",
+	"l0d2Kcr9zCVdl+2ZsNNptcNud3TY6x2OW/AOfogvFXq0D7XbRQ/wUbbaykouJowTakNqS73TucV6wLl6",
+	"uT4mq9NoGnJX2v33PTu3J0g0Vv+O3Ot60IZMgFGBHFqTvifvvhEpebk7y1otTbPsYnLFbl5++7dXh/HP",
+	"zzrx8/nZy0+zFxfn39Bfh4HX9l9k5yxP8rdjZwwcMGkw9WKg8qPlGxRUK2c9PxuvDCYOlUX/z2iassRG",
+	"1F6+f9VXVrHj4oEQTvUAOYGSiZApgdCSVX+OE1Cf0ohngSFZDqRSF+EgNrlwO8di3FovzhZx/dsPY2XF",
+	"MnZ+vPhpu4dzy1SeIdb3GiwcH7Vao1qvPerUOp1us3ZMu2GtM6bjEe0G4fh45OUWYbH2VvLx4140pVmY",
+	"bYfV2LACXedfLuL2cmPELSQ9Z7f4u+sz29El348TbOu4OE2Pblqwzo1yksxtutvGUK2zEB0Qbgrbuo+e",
+	"RknofuNEqjspiCFNWS2NwFVVyEPMJ6St6+qleU9nqG1McTTBa59XHxTy1NZHi89Y8hZedSfqhK9vO9F8",
+	"9tq6Ph2b13Z55yZX/uhlkcgOBV36u0PM9a0X1i8kCiCPfLTjFiNU5nzDVs+gaWCnEH0nNHaxDDQeSJ7z",
+	"7rO4ZtWm9NMrxq/TiddvKdt8GnHzd7Msn9UlD54tmyYTPmSrPMscFbvslsJnv68NgxlFmxo+g7cKE6ne",
+	"a/puZds7mEK799uqhUZ+pd2a6/VLb1hLV7N37fKt4fsXmI23yvcsoep4QXdpNZqFyeYbsWsKHoDtiPlg",
+	"ea0vStegXagzcsTUCanGyMITfTNzLTgjggcMos8TsQBABjV0xudTtTJ66g7ZKoSKu4R6RH6ecGsob2CC",
+	"8mTn7FP6jl4zmzuyMnWElEAFPmVTuXU+sx0KXLCuTMa0u2bICNSzUeJPI+7+2vwtz4DVqWSRwyvER4Xv",
+	"s2WE1TzQgn3vGqdOQnKkMah0jMTHEs62WuTnDTwGY8reL10dtdtP5+nEuYktbGZENfi8nly+N6NSLgSe",
+	"W7ucrti+8/2GYaLSvjrO1HB9MeaHh4RKMszdX/TNDcFg3mi0A/gW/smGdW/TiLGnymG6gruamiujBByX",
+	"IeD3HcwlSw4UtwyzBHBDn7q3gfiFlidiwQlE5QqOuVArX68gZX/enOOkz5psfFp05uR4JVzIWgZYHVAl",
+	"ras2I53LkpPntUgYoSPAzJkwAm/56D5JIdEwkoTyZSmNqjddJmDM3nfCCfyiCfjSCed2jO9nmQRwI7A+",
+	"bqWbbrHFre5fzZEr0zI4JZ/vuaD6+8oxXRTT2QqLuLs2+1DVQPPdczGlUfkJeg/l775kdDWE/MBsm1Uq",
+	"33Ykz4ywgh5xn/OyhHju9932PWyuYpvbTatcOTIw7tvpPavsuaIC+Z5RaEqi4emUIciXOnlU10OfzHmo",
+	"L+7U5OAft4yHInkiSSiC+ZTxFC/X5UQsEJTr8QY7ZTj/PFViE1RWjHZV4jgn7ZwnqUhpXBEimz8n1Xu6",
+	"JV/3tbqGha9goTRx9bAr190BqH2w7FgtQVG2skUwGC5SjBfRDuv8KflEklhcyxNAa8ODBj9AlyLCuYnx",
+	"GDKU5zFC72q0qwrhts3hvVEA7izFykTTCsFWx7KzfNILmhkLhU28cY1OV1YoCskeJZKLxTimN2wfk9XV",
+	"eqSChJFUNLcf5VanbFX0/YTX9/7fj41a7+PnZtdvNe/+y9vOgHDBcIsDdzwOOl28pPscOXJwuiU4eatb",
+	"1wLuWkYaCREzytXDDH13q7ZcfN4SvsygekseZqi9W3VV2U6G77tVO4gAvNWrFiO4pFeMacr0vVMu+HIq",
+	"5tIFDi4DE37xafW386VM2dT9xVxQZr+VWYEZMPHnrVjPQHtXyswcP5bMWten2Qp9DxBv7UdYuOY7tqzw",
+	"ugzd8jZDcsOWOlgSficB5XCTCc9ZSEbLrc9Gdzh2FGXHoy11s1V7GjF9RS6aVgyx8jcxq9T4uMVClasz",
+	"O3tyisv/EJdO0fW86viG2yZF6nJLt8QePzWfaJPcNmHMcrKNJVtESNziLFzkkSt309EL/fkFBMuMDlVk",
+	"rLbLfldTKRs+mg8V5ZN2uNZ5qFwpESr6AQCwzGYxxN6nWcJIOqEpqF5Su10c1NcTwMWFeAOISniAqHlE",
+	"OeN7MrrmEb/We2rtzUX25p1bmmv9VxfmvTudO7P+9csk3kL6qYbKWOc54ieWcL1Sr6az9JW43lq0mcZO",
+	"8dMyqutWZbk9cy9jgRrIZ6ME3OOSpexYB9Jtud/hXaOM3NcZErtlREqfnsP1xDPt4F6lH2efUk38XWhY",
+	"dQ8zDBOoIzDsIx6oGzkiscQAGbGx0MBgGotzieH7NMxdx8wYD5Hich7YJFdMNVGnM/ZUuhByC+TlFcRl",
+	"EnG4GtL8Uf+Cxhc10NxFGGfDQS5/OHdMdi8UF25lsV3eqL5cdHbsuq1udmfVjn+8rakBu19X7HZWyev6",
+	"quYsXHNtWLULCmtkJuU2mmvCjCM3Xne+62j5a13/WTH9EGXRNKIYq0RVnEZ8npYYIN559CldEsbTJGLS",
+	"J4IzqOiA7/tExCEkr0WJTE9AEChmJZHMBWmbt6UgY5psfZbnxvwa2thIAzORjTTQ7a1QYmxzm1aZdmq/",
+	"WRVC+OyJJDKlSbr9Pfqs23hdYZBNWRhRTgxrGueW7cnIECg+MY3iOHKKT2S9i/kodrrm8+lI+xZ7vaqu",
+	"e710ohY6UHpxzKq6tmO79xiyA2HzdtbkrzhFkJBmVmXrb8/X/HzhZ2LiLv2KG+WSb55I8u3FxTuCAoWo",
+	"N+ulXgwnprPobprMp5TXEkZD8IDpGyQd8h3xazJVJ6xuwLk1w3jDUnWkfJZnmBohSWYTkIjjCgGe52rT",
+	"BRGRXb2VsSqO2xRrAP8A1neQLFG8oUMtsbNkHrP6ds66m1LzdSKSlJj4ZXg0Uv9UHd5EHPzAJio7CiZE",
+	"BCCKwk13ijuvDiUShuJ8aPZK9Qq5Ue6rxIwkOXuuJOhcsvFc+6vTBHaQnAiRQr88PBAJhOSbeSdCpHiZ",
+	"qkZgw9JNfK1aDzFPiJzPZmrEKaNT0NFMrpF3W2vQ4+Nu47AVHDfaR92jTmNcPnwnAL84/kss52HDfs+e",
+	"o52nvUdzyUA7M4CcpoasMv+uWZrj9vzokvFVI+iGR80GPT4Kjmm7OT4+XDu8VKvkZeHJenTqlQIR0H7Y",
+	"qP6VBHVEKbSA4uQtMnCVFCrJDysRMH1STLEitS2zn2y607+9PPuPEwDrOSmjLk7d4SzDDIZriDEKVnjs",
+	"pROfVQz7o6kbKPJEIhNp3pElcj9fUaRsP2XhkoWsuxNbYyNKCQP7MGvOBZOGHEpJOo2WQzB7KVJ2LnzL",
+	"aJxOVvW3zJ411ieUsJs7VTU3hnPoNsp0iNVA2ZUR3OzicM0FQN1YP6sThYQRoAe3zQP0m23lgy1M6KbC",
+	"94mzeWFcfzu4C2maJtHI2AzlH5bYPnmifMeWB5CrQcY0SCV5GiWhvm0Ya98h5iTtDQNz2Tj0yXAW01Rp",
+	"Lmfh8F///J/9etkWsAXjS4eG93irnAydqz2BaVO+8WvgqcVoMDFOhSeSMH7LYjFjpf2XHY6QrhuFtqgD",
+	"9HZCJLpH1B5BQK9IEkq4qImZdpLq7ZHqoAbV4Y5hITIQM7ZdFPg5vGr33OcqMmEAhev40MvlEzkPJsDt",
+	"ap9M4VndKu1DIhIylFNZF/N0JOY8HO48oWKMg3q6gcGfqqHdxyku19BA+sgUaq4V21UX+xCcbW34utvy",
+	"Dihzhp91G5oy+u/mBmtYj7+aMueGLdYSJT95bUaj/NFu+zwXiDE6CjB72M+qjqmVX0WFn9JPa6ON6Upo",
+	"zZae2VGUhB92uo1xo/RzhRC3sFSQoiy04rR4sQtkK7vm9b4VC0T5y9PRygjwqv48Z3PE+KjQyuaYJVe2",
+	"Z5M5sxGWSgJNaIjAIXD3gn7cE6VEAgIbZwunx7ITOV9r5L5u7zKXqtOu79LMnd/HTdS3e/0eS5C9BMQa",
+	"wQGkaa8slzguJ/86WSHmaSCmYJiBuIB3fVNiUiQhS2AldpQQhtfuthMDOXqW0xAQt1lYGYYOqF2lU4Ss",
+	"WSpJwgIW3VZo2g6oWpXKYKe/GmJVuE5aGf6UpRNRzo5Q4LDcGYvDvfc9gNOAHYFvCiqa+fpIuG1o/jiB",
+	"Bisr+RDf8V+l4O/MjloDJWbCJ8ne+5fPyGGv0drPMXTB0ZqIaemSiJmrvdMQgQGm4hZhYWYxhXs8/UMg",
+	"Zku1SPksqS1W3iQJr9zAz8z6ldGiyIS58v+ruwK84WAIQsAb5USpQ0ttua7uEd/7NI2z6F+X6TLLSh9M",
+	"0okhonH8dgyVyksjMK9oSV3ci2jKZEqnM5KwWcKU/DEmtGJ/QnlI1BbIDo7SkqxwUuh+EDBHq/QGi8pm",
+	"1yu9VoLpogXf2flbcnzYaBLcd3lPTKvR6tQazVqjddE47reb/c5hvXvY+mHHDLVS91Rltdn8EBaTq6jT",
+	"vWS/tA8vfzn++5sPh+/+/qzBlt9MR6VhL8gl0CnU+M0VUS/J5VjOrGcdv81WAh2oBsnfbAbT2sdtXKfr",
+	"JUQlOz2lknl3H1fxLowfUQl6bAXW2DCFceXJuldyrAvjD3M40vcyHK6srplvSow5ng/Hq2BGa+oZl9le",
+	"6+dWEidlyrbZdSuzD58rHp5GnEkDQlS+H5T1Bi1WKE4VeoIS/HIlPiZNoutrllFZ2Ypivr2iUEmKCs0h",
+	"tyar2+f9K0LDMGFSD0+ffrYGkNzSq79hWKvnDNeKsEsUWaQK2ZMzBgW5qXSdUuZgkiRK9939NJpLtZ7y",
+	"KrubuIK7CSpldM3VN3XNsOoM3+LtUIf2rnl7iwa3aEVf/qsdRaczGl1zp2H7U9ZQ9hMGW+d+Y3z1J5pw",
+	"QADLJrjmhZJ+8s/LOnVf2DSCkunGYknjdHmVRiwpm3vueckAc89L2p8lYiqA4DKlwU1ZF8VX1rZSNc7C",
+	"GyUjLb5RQszCKyXkLLxRMtSEjVmS0LhypPkXSgaaf6G0iwVNwvLtteal0q6KL5V0V/KTtu9lnYYVD64Z",
+	"N3h4SqCu9Fz2or2FXvsWhAbga3OZiqmisjo6oPqQ+2NGE/OTQwHzE1Kg/DfL3HgkK412PjIYOnX3/tzx",
+	"0NlJOL8lIo5HirXXPqxo0P1Z08OZm/klm5r9JWNw81PG0OaX62ic1kc0pjxgVzRcfZYmlEsa4EKu9GoI",
+	"FCgu0gFqmlp1OL53eT/c+tVADTfe+vWMgcvfhreu1vaPr+j6a1VvracV8I6c5H4zIyuzuSpPd4nRytoo",
+	"faqdCZnx8rgKq1OVy9FX//KXd2/PL/7yFzI8yO6iDm6bB9pdKQ8+2zL0dwdGrxkWtdoy1bVcYzWI1zh3",
+	"Ysb1FAHQt1eNLPFQEX8k6u2i6j+AdNvTxWIL7ESbb1j6mxLmmxc70+Xgs/7XWXi3iUbfsIww96SQsi+K",
+	"JMpPD2MWDDwe3m5D+qwYl5s6JbfF5tqtoL4r48JtBgcsH27GVGQE0ytozLXETUZrPirKOAJklhJsyoib",
+	"G04dwGJAA+HZmvkY2wL6+7ilm0CR+SE+AgJxQ/oFmYpEGaml0V3lC4kRWmEEJwBNlu5EYGxlE7EZyGUl",
+	"QFMaEwzzq6DThmA/6zCwq+mbJcR+P+7E/ZjL+lsfPJcPFxIPO4OQDA84gwwdf8sz6PKLilpLoi2k7Tvj",
+	"2szdFWYORIBXvkjim1fRt50yl6Ft4IMZX76BxeTq5U3z219e9eKfnzXjGcDbti/OJ0/Lm4Ma7OdYgv1R",
+	"8vFRb5RfAP5Dl4M/Tddgk+li8uBi1u+fEDqCS8vFJIoZiVKDLLp9yHU1RlG6G0YRecvjpXFm20BLOC7E",
+	"jHEWupMoz0JJKgRoILgUMfMJOl5UJxrjJ5KWLHtpvtoyRv4l9Fox9P6Dh1d+PWv4YVOaRI4X74U0maax",
+	"rhWXOyzbh1jWoXh7Gwt9e2HIE1Opg+N1TDrZ6+oQdkhKPCIhXcp9HYIQTdVxd9joHOsYC/yhrf4qOavW",
+	"z/dxbvHy2/khV3hlSIyrfvBZ9N29Y9fw453ShE3h3dOKfk8BKBf4darULdWY+uYEC9pKHRdFOo32PWLi",
+	"9GxXhrGOfBVAV2w7MLp8DekCEJ1bYDiPmJ5ORHilfqJxLBaY61BSVSNX1O/jjthZWdTkBrVsJVq1Mlay",
+	"GINQGNcqcQuFJ+9L5bKKmruSI1dIc339SlOXEzKZaRCwmdLLIY5vCy13hZxuz49A03MWJKzsPkWJxISl",
+	"sMMgKD8VcNRYTV2zmKyT1wb1PSUxozIlxySY0IQGKUvkib7QnjLKJRl42tvJiOBs4BHB9dUw3CYPvBvG",
+	"ZrkIdvsa+pOKgYDdbg7sZe8fPw4GcjA4//j52L/b/68yqVJV+G9bfsrKHH6REBXLdIZf1xU83BipnDGO",
+	"HvYj8MyWN3G0UFuacnMb6BqPJtv6SgfwOt7FlUeZs3PlUeYjXnmkL8bKH6J0ujK1xwAbKbgBBytNgtxw",
+	"ik+y0RSfZIMpPlnpTg2ocM1hf8pPt3DPYX8qNPlxDcdXgEBUXXavXk3no0W2NBDsdfZWKk0pk5XsnAqY",
+	"rWo44SpBFy/oUpIplTcVMWl6GXaatFbbt0cOLEQ46NHaUIdCWIQzpC02qrveVWCClSEO6+ITHrSga4KU",
+	"s2UsHkr271vtizOR8mUFLMrOik1R8JZLtpmSPjzXmWmX71+hgrqI4tjIPzvaFRyzXIx75/heYIwr3p4d",
+	"2OOFzlioBmbcYalzcqYUP3DH0T0CZOTaIa7yYRzxm7LQxCiRaSUQR7lgYp/gwUb8wFnCbrd4sUBOHJHu",
+	"XzeiO/1YHglbAjOpda6rakxJE5NZMTjnTTWQNQ1VRl3OWHK1DtNyu963xb7MzVhPzx27DdS1w4IxVLuY",
+	"y1EygdyGm3Zk+iqQRVdiF3xjkDlbJRXvG35mr2h0nNVyhk4S3faIkVRsfV3z56Hwqx4KpSyXQ6oqAc3B",
+	"52AAFgmqbDU3YTsV5BYj6eDya55OGE+jIEqXxfDZAS81yUSFCVYROQ1Jqgtw8iaiLEz6LlfWdjvI73KY",
+	"75LCwfDqKVjyFFErLrnOmmfhaxZGVIP5vAbXjHrZOmaKJVV3xBE3Cb3Z5FaWthghbgrU+Z4rVc7n0ykt",
+	"Q/YKBJcsmKvNpKZbniT83E2BoaY2Od4RJmJBZMQDlqG9CK69yjbepzxD5veH8LWjOZ/PedodiIrsDReT",
+	"q3/983+GPqHk8vLsuY8VH4FE+/Vto9gr+9K3AwAA59ttTcNpxLNsa0nUKbFNiYBNsGRri7uUyPKhYqSI",
+	"Xw/7+ojy8VJjWMKVQ0JH4paRhutNsOaSbgjxjzEy7GMluNl7RnXRuKKYWcKlNzaQP0UXVBqYs6w2QYZy",
+	"xvh1xJkFQoseCWOs4lD5AGURnMS0a0H2KCcA1mxkr2ICCdxWwF72yVAjNvcPDvRv8gC99lGoPfaQnoKu",
+	"PJOyLzjbr++Kg5ZL36swflME2M0tjl8qmbbBPis9/FZF4ePcyJTJ2Afdy5TXt1rNu4OrlotHu7jc5nrm",
+	"gdVMoAr89oO1deP1cOGPncY7l4rzynTID8XqLSgbV+hFZRRsUXnGdpSvloIT9nNrtWHNq3Fn6c6g4u70",
+	"tx6/203ZWC8c3NJCKojEXGQAbXgiyYtPEUB+SPjxYhHFkQBF8jziwaRCMUTj5z7gtZsqVH0xZFodagUQ",
+	"DTdsWcNkNxMmZ2ArshZmLFDqvk2Ux8NZ57E4Orc6uI2ppTTu+oC/5YzoUBCygGrCI4a9qq4cSAygM9V5",
+	"d2KsdQuyF3EDkYP8s2+SdnQAmZqD8ZTDAj0AYrfCaM8gd++JnJvdTG6D1OuKZ/ywAL5bdeBug7K7sjsu",
+	"11mAectIA3rhPRvjoWW1FebCr22pZV2h1tqUCYPMXp0pJpWJAqHZtmaz4gXwAQRMymgUMzJOxBQT/wEM",
+	"n6W42M69GlRz7h8c7P1Ia7+c1n5o1Hq1j18NBvX9r/QvHz+3/Lu9PlRb+Gr//+wd/Pj/BgP58S/7/6f0",
+	"Eq68gOIq7KQNvypTqe1R8fdaFqdVOwuH5ShO9pVNx2SuOXh52xNxDSKEb8s1V9xEqJXVDTxxM9fU2yeu",
+	"chfQJFmS4adaZunU1O4BSKehDyrehH0i374+fVY7//a01T00zDYS4fIeoRDZvPz8kqxStTjNskOjpNbt",
+	"ysrP1oNrlI+urDMnCbpw6GsKh2wc8Qi9LSbIT5JRImgYQHY2bkTYJG9Yiva62pcJm4oUJTZLSkKdQS2V",
+	"L8pLyaHKbjY75H3TKF5NpVYWhCQjZoH7UiEQhwIvdMv8WRt9zC+28/EpHaCQZgoGpB5bn/z4BKKeA3t9",
+	"+cQnTySNWV1fRz756B4aO/rdNp0Y324Gi9iAL/UM0qIQ1E63Bkd+CGLYLIGJ4FhT/idjtzelCuYbKCUl",
+	"TF75MkfHOnluEPom9BbeGzEyh0z0ey1vngYVtKkiBigJQIaIQ7R4xFOBKA4QauvG+musk41Eec+uIwlV",
+	"QVZJkz1D5icRJ5cXzyqjNTfOPmswV8dnbdkN+6JSvyvk8/mEqkEW42KUNmtS+Pg10fJWyV5ihTIgG7v5",
+	"0Am4T63PFPAv45gE4L3G01g7agBqcmcOOE+3mLXRidS7b0yLSqeHqPFS3eU5k2nEMWUgFQQQrVBWRHws",
+	"lFYKioiT9i/r5AyJ9Oz9a4JtyTKn9sY5XZSijb3RGRmzeH4NDi6qdhEPYyYLm+yJ8YPkhudrAEili+N3",
+	"FplWQskf3fK9NuKljuBYzeVXB4t2UTwS2+u+7sfzuejy/FDfJdGUJkvyHVvWiYXHyNA7HGCMFSN000Xd",
+	"XRZoX4XWUHRn24yAbNQVgUgFHLoon8ljUSkQackC0uVg52CWhVJwkChz/vrcYH2aEtQGnmllYUrMod3w",
+	"1IwxaswDTpNELEiolDitnJTaoS9FYsxDn0RjshRzsqD4orl0MsqNSAjNbFGDn+gPuLEvxqYcUmZpujCL",
+	"6Kd1TExFyOGqTnSz2byrLAZlAHm2wLI0L69RCAvtl98xUZ6Dm0T4QgDrc73OgVNbL6OJ55sH56aoA9hX",
+	"mEWrr4g0E9k3shrjqltH3IK39Da6pqnIV2tdZbRP4CW1Bu6ql13nEA/Bp5BGcaxZOGFpErHwhIAfXhkT",
+	"5FopJPNZLmJvDpajdrLPE3Bz6QIea4b1DUtP49jo1w6A2OquNU4Sk2h3jZib+RZK9O38DivkLiprxwh9",
+	"neyA0NjCLWKmREWdqNOQfE240EPZqvCjOom2630xEVJfVTtZg5EkKfuUkr2ASlaLuGRcRml0y/bvOSBc",
+	"/2xIu+sCd5ukcfmi3uVW3SJgrV1zI4+RNhksVpEDbGuKW+dJWYrpmsPM7UkjilskZgverAEUN7pUC3In",
+	"6/bjFmRboYpDNHMVsYu3beWWodgn2HZvxyXn52uWXLN369FPy/CONLbbVH1OZojD+/7lM3LU7h3uo5vx",
+	"g6nWBZU8EaRNEkqmbDpiCXqz4EulBul1MZ4tHeJcLcHf7l56TX/5Hm5cVp0Or9eE/J9rsVcSGFtghHMr",
+	"IF9X1fuu0Gr0uJy1Oc8KkZVc8W7tK87rAprz9dmfsGuagCg0d39+zhOdnffm+RD9g4XjD0oVQUKvxAyU",
+	"qb7PCwS/ZYlEBcrL3K1y3XFxrmynGET6WrlhUJ8yIeF8SRIayTLM8uc7gz9jeyFNqQ+3RCwkFBLKdPqc",
+	"TofYyhyGttY4Cgw+/K3W6saRMiGfoKusfsuS0ZM+ebKIeCgW9SAWEh0vABNah+AGFj6p5z24P57WfqC1",
+	"Xxq13tXHr/YGg3ruh/2vSr20Wvcv1Y/ObDFlHJeOBIkSJl3s6oatpwz6630Ea0aujfuohGvczVQedfDB",
+	"utqgrEGNyAmw/IKRmcgcgFq9vnz/6v+Q5tenOj6h9fW5vuMXCWl/fSHEa8qX6Ppz9sglv+FioXbNqQlR",
+	"0N95UMTW+Wjdpsgdz7/3ifhqI3zcQlF5eHHK+yQuP0Y9y0csOVkVxzNfQaRcG96obx+zt517JUDfYiY0",
+	"qzw4lBMsvHL67gx8UhJl/caTdbUO6hYkKZzgv0XhzUe4PlwfRLRSI4R9msVU+9DMUppsN71zC1eDuQUu",
+	"vyi/V/3Qe0cfbbwMXSlyuwVxXSD20iCiDVV8y+ua+uuKdWydY7BStK/gI6NSgvdoZt4ZuuaF+pqoRxab",
+	"QPAsOlI9qEh/3i32aKuchh1ij8qogwVfS0tDPhNz/nj1IdmqF2MbGVv46s73Jmk6y5dGrUBh1tPACn3p",
+	"XFrdBUAUwCdOAjhPlTIzYiRhVBku5bGs66pUrqxBVnsyR8uVwa+SZRPIQvka/lqVKSs46JGZ8nyloo8N",
+	"A424gxVcoXZcMJla+2sLD4VrazjfklnEr6u9EVub8Rt9LiXjdXTcD1E6eWWylsrVQ62vg8dWHfNX8D6h",
+	"YcjCOnkNprkkMRunRMxTMlqS4X9JFrMgHcI1idLn/rzt/vO2+8/b7j9vu/+87f7ztvvP2+7tbrt978qe",
+	"zFuL8A3SZvUGPVMAtnQ6Zx+UqRH3uYtwWtzpUqJ8JDvW52JXnUbjSiOkXGm3bGX91Kc0tGCHg3mj0TpM",
+	"aJKckDP8nuh8vTVVUjVaQmcVc+zfoWaqwRct0sv/1eqpmhEYileN4A9ZbLkTHI7YcdA+6h6OO63y0hl6",
+	"+69y7IpigkRAPkE5vUMUymk2h3SecKULmLBxZUTAURSV1BCvYku4+xvqp0Oit9cSVAV9K06U4r9dOfIM",
+	"BW7EyITFM7VYYyjbPppfX6tlEQmZc6X0pjRbJxwLhrtvUQb51Lhj1WM953xckZ1chJu9mCc9S8R1Qqdq",
+	"FkoJWrpKssOmjrHQLkt7zYTFDve1vxI1vfW4VltuaxiCljQ52nq7JcBXF+J+rjdCZZVk7C8rrLLrjnEr",
+	"2q/ZO8WtMKUzpXAjYhyYIjOaTuSAA1Q/FILl+g4ncaGED7JKWvLEWDaAOqdOWfAq52k94DaGzRHpUIBw",
+	"lohRzKYGU5SmMIb/wI2yS3p3QVVkSW0csTh0l9kS9IYtM/htJN6/y74oAuOVKZ2SBfMkSpfnSvNDOhaS",
+	"cMqdaFlVcaf8klPyGyM+IvU61kY0WcL9lfaz9UFczjvfW03cud8oIBd2u4GYrJeVsWB+VenV+aXUC5fL",
+	"LyXYT588OTWfEmW9IXaEYqWlUhmwXUQ+1X2D+g3qtO3TDmiSpjMYTjiN+BqSYPY/6KvDDy+efvv27Xfn",
+	"V6fPX5+9ubp4+92LNxDLaTvCFNaSXqASr+kF33ppNPa/frgoh7AHgGIxNhWS55IlB3SeTrbrEwsqV+KY",
+	"ZGuNLypKK+LtDfHv+g1bDm2oIb6MmJTqTaOw7dfJezYG2bQ37DSaw31InSpUymcJlXMwrSUZses532oC",
+	"syIod4Fui5m8wqTnhPJQTDHpuURBxoYMvPETqSm7N0zxSiojMXDDwW3zQI9dHnzW/zoL7w6wnZpuRw59",
+	"MlRj+Nc//2e4Xydnqb75kJhCFqWSiAU3ZOgTyvEK2aF8aEuUDzuNztAn7BMN0hgKwlJO5hhUAEAhoWBy",
+	"DbENdnNkAb8BmACr1/iQ3DhaEgYgDBbRQgtN43eEZFyEZNi4OAYrpBKDmDvzNBhAoBEDkynxXQM0YgLH",
+	"Pw1rimj72/UtIOO8xDmXZYir8zLBWFI1d5Nvnm8fWilrHjsuOXzcHrTEsUJxi3FfVCT35xvGjHgl8LZO",
+	"9X+SG4B5sTiEOxALY6EBbVKKCDFafmsfTkimNAI7AyPW4G7bM5mu11E6mY/qgZiaIgGh/ceqLvCW2zuM",
+	"Wi6eIheiJ2eM3kgiFXfSmNwyHopEPrFfOifQ6bszWR/wUxLEEeIcRWnKMGBAWUUgr4RkphEsoU7mXF9F",
+	"IMAwsHkfNToDMXPD2AxgQAYcv30iUb/0M+AmWAefoHYD9yI+YXw+lb7rx5DAcajYjkQYMTXiAf8Hea67",
+	"+gd5SiUEeE7IP+Cwy1on/xjwf9RqNfv/6sNTAKLZc1Fq9sk/yNDKq6H6ay3KOLTgYlmcEAmVtR10G6w+",
+	"b2Q9jaUgw1wreUGaaw7G7aoNr3OLBqPdpfaR+qCYvky+Ks1Bxq6fRklI3uRyUky/Nh5CHnx2YiPuDpTk",
+	"LqFcpmfgtG8sPjt25e7VD2ykujF3iHABikszi9Qs9QN1VpifTq/BOaifVA0CRBxBzKPhOpAPJUCHlZAl",
+	"OOLWq9eZEH6m41JhmLfNg7INKjdylBbluW4QV+eVuMa2M4VFzT5NqCJZTYp5EjD4KSszoh+ew7Oz8G5j",
+	"98U5DvgLONusJymgCWSFU66YRvsygYtQnzxxmdXdrCRhM6bsMkx6z/xgQ9jGzyYiCpgkUxpChecEsAaM",
+	"xLClvNVOjWLG0/6A15yu+oRa69RihElTqMWxmPbQaQRuTBqPRTJlIRhN+4BSAGoDC8EQHXBChqX+3aGv",
+	"EwcyK9pc5zIixmNMT8mcTGrC78wfdb3paTpBQgM31lVvpyYjH714Ob0GVRBEfbP6TBzdsKJGs9dpdHxF",
+	"YOSIK3VU9U3Dw31fdWRuzKIQ5RNCODJOeSqVZaxDTpRZzsJ6kdTDrNDPMEOG4ISOpIjnKSPqVNuT+3Bd",
+	"pYT2EENB9cuoPRj0dsGZGhFedCn9q0GK1MbxLSLJ9k80GzGLWAGoJqlQiwboAmT47vJiqBq/ZZIMMSBj",
+	"qLqg6hxSZLRxAJgXAAsPgVJ1kulXeoVnMeUkpsENLm5B/F6zFHTMFnQg+IomCIqkUlmDDHcChgzXk5D9",
+	"BJiCueeYJHXNUgLqKNBfyeG+NhTQ9+ye+1bdban3i2efTpyyBSqgVZ1Cx5HLc67aoQZu0MG3sIRjkTDA",
+	"47dCXwnInGxzmu+QQovI3kqTAFaLrPfd1GJHObEke/ldifAhoTS+3nDfUe1bLVL0mWFHbmBcJImY0Z/n",
+	"7ARC36Q2cTObC+LYoZ/bSEapXsIcec12AwZTHWSpAJB3wtki/4HZFBaKcEhvaQQ3a7XsLI6hxLbSsaLU",
+	"wcmjPFR9qN90HiC45wQ38SLYM3xdJ6cpmQqZknF0ywrrAWOzCwYOVjkBDx3PthwsLnYjWUr2FFVHbCl4",
+	"uF8nJhdUfWSdiRJl0GgJNgcQjsZzVienZPju9OLZt7AZDGybUh/1PjMr12m16ganCbJKNaiQEhdDoxGb",
+	"q08tBmv6pdo8ieFsV31YEwsSJYFiw0sllHQmwonOlUAkmkXEtQ6JTUkCx8xcQs/SeKGxJdh0jkbSd52f",
+	"ERxU4K5WTOpDJt3BT1JpsX9//YrsPacpfSZ4mlCof7eMWT9ziwKH4iGAzjKLeWcL3qkOlPmMb33Hln9T",
+	"FH47/tc//wdftg8O3L/hrQPb3DDq8yj+euClyZwNPJ1fPI/jfbXd1C6Taix7QwxZ+prilaT+a6Ra0IE7",
+	"PyqZ/fFrWOchCGFUB+xuGiJA6ZDsYTDLkuirtn3YLxitBWw0/Ax/+MSCit4NTVYLZ9cijVC680CoQ7RO",
+	"hjZkIjtsgEnwmnw5g/NjqPlleOIGUEbIHgGFKuzKQKK3zEdHwmhp3RM5nfLggsl0aEIXEvAMAJ1mCVTh",
+	"BRaKhZiNaHBjys8zaQ4eNHiGGOjikBBRsYaZM3iI55A+eVQHZyGSCG74pXFp0yARUro5UiclPg8nF6vT",
+	"6EBzGFqnNRMxXmVgxenF7M946auD0iLPgPJF9pyd8EQSPpuqDrSxKBkPpV2AM6UdDbnNTh0q9WYfLx1Q",
+	"jccSQva4cNWXxJ4zUWiECAF9hiIF3r84vyCJgJJZocBNqhXwvpbcWWUxAUpJdhay0NLAqLFKhzV1fmrw",
+	"3yEoSMPaezbFqqN64WrvmWSKwS959MlU8NpHbjPqKQsJVPpxg2AcR69Pmo2Gaj0r0sPJRMwTMkMh7wP8",
+	"W4QRYkVVgiJKV7LENxPtsrJtmRMS1754imrJC9oVjBnCqqJA6+hyQmfsxOjL+jomq2jVauFSvKIJvWWx",
+	"6mH16iEUaYrAXxNJ9rTOV28M9+sEdwNytynJE7r8b+E+YUnB4OmjIazvpT5c1GCMIRnNU32i+wYsQCS6",
+	"eBoqcCNpveq5mQ+8N0Jb17CdxW0UsnDgnahjErQwdV53Gk3VDG4wZWs9kUTbUQRVaqfRNnAmGmjoSjw1",
+	"L+MBpZgILvRxM890m0pL7+ldkbfgtLtQgyxQSUYinZBhSFOqOTGkKSq0UG9vxUZCbpETsZD63X2XLAZ8",
+	"9VkG16d1ZcgMsfB7A37GZ/MUGdrkaBq4c+RD7eNRczb7Kplz7aeFxVUnMvhjUAhRB/Z3wMGpFDnGnVGz",
+	"9qiiCSDqEhlTOSGAFxEKJWugmKA9+fdRQQSrJY5Blx/w3JY/weGkE12VMJWoaCaMhnXyFGWhYjGYqOJf",
+	"lmQAyZnZ44PG4g+4kTc+Ahn3yWGHfBc9PTFc2zzEP3PKQ6urf7W3An1yTF5HT32SCDFFR9uAj0AmizHp",
+	"+o1GQ5s4JxosD4D2RNInLfUhztwarMNOsz3Uiptv9rieBlwVJCIZcNTrT52I0wgUS/wB0TQgVu5l7Rh3",
+	"vNoHSkXhUAOMRKlPOJNQU0wrnu0WidktiyUJGZv5dkFQt0GNa+oeRUpzglNZh128uXw14HvDgdI+Gg2l",
+	"XrieIKVPcRSWpR3WyYtPszgKopQMlW4zREMZhSM4Em5ZMuDAvijdrNYIBeyUTbinlRWp4TeRY4TZMjh6",
+	"uV8n71CVRIZ58ez1aa112BrwhF3PYwr3Aom+xSBqQnKYxahcftVonDZ8cvlVq9E6xjPxFDdHFGprHIeF",
+	"1AdwBq1ED/iby1eaenpBwFTuKGIhlgz5ea62ZGZQRVndLnIKawcHrb3gFQkRtyyR0S8sRMZAASA4Z4Gp",
+	"3IDZviANMhD2OnmRh4HRahSyttKkjLm/JxKS0xwGvFzl+sxM0u3dweeZTQO+G+4DpTUaITKdcRsELDsl",
+	"0cof8JwRhjUPKCKosilIavBNo8jUeot6tOJMGn6OQt/4TK7Uv7OCSD7onL5Ozkah7eNWvVOqTwVQohLY",
+	"X68DSjTBDy4s4zCHbjg8MZgpBHdj0yctn3R8cuyT5qFP2i04mbGkqE+ak87UJ63J8dQnnUnzcOqT40m7",
+	"NfVJ82jSmcLObHUmPgrHYkY/S433pE8g4MR1RAw/W3NVQxppZ83d8MSA8wyzJElFF60wjKIkrOnjAuJv",
+	"ZUqnM611lb0TaUDZ3MOMruRrMqKSHXYKdIX2bPvkKzLwBgM+8MhXYGe6f59/e1prdQ/31CrsO0SGeYRi",
+	"PooxDDFW9puS1MegteGhiA4UvKfoE5MBNMyI4KRrDuvoxdWrDnlgqLj0yfBf//yfg89ReHcQi2s5XLU/",
+	"XZUcXSVot52FPrkw8/TBDX2tVv8FrkuWVO+TF5CKA6RW1in7lNqC84n5Mny6PM1QmH3jgld7c6g5xTVi",
+	"9n2XcRTLGnsHV/TvNWcSNRiTYoaaHjr8+z1LkyUssm/JltlPtfNsrfdWl3r/RPWTThLGTE6dJE2C505H",
+	"/e+MJumJ3jE9UzzCATi1dSSGEK3fJ7m8cu1RsgAqQ61a2QXU3rWCLTL8jFIizVZGCYy7oamgrNSM85Ty",
+	"kCahxQEtbvAukT6BIsE+aTfgf9VoWmSifp4og4JMYKbqHzAE9NdDELAtD2CsnZX+tNNenVbmukJtN4Dx",
+	"tZYnDkn6rpnt7lzcnfa6I1st62fNieV//fP/B5vIVa0cqaeeq54mVBJq8WjVC6uj1+kikRKUE8mCqyH5",
+	"ykgDMSYReB+sOUFtJQIT3LSHp9FnrRLfZeUIYCMaE0dxYfHSRKTgtt933ahKTQgJxDWFZPhtms4utN1Q",
+	"09craPpqt7/5ESWE9doEIhbzBE2qISg6Q98o3XDqBmKGMWvUNTW09YBeayPHkYh6VieEC7OY9QF/oY5C",
+	"vWPIgkaOhtVs6P0zEVwJOjKELVoDPWJYJ+iRkRYBWsSYWWW8Iv6Aa2eJT+KI39RiEdAYVA6wqrjgtZkS",
+	"q0HmP9E+RtTb5jxm2udhIoVQW8PzGgMD4yhgXDLnqv312cXKzbqYMY60qYvk+kB/dDCNsM6jDkKzd+2+",
+	"B0oRXLM36416A9AGZozTWeT1vXa9UW/rOl0Qhnag/nNdHnwwswF0MaOhRcI4fXfmYCPQlAwPQhEodYmS",
+	"USIWEkAXcLZRql5Qyg7EcFjr6SxEXKf3QqRQplf749QwWo2GiUTQmBPgnpykmAthvJ+QkauDATXWnYcM",
+	"+b+ev3128f27F0R94voXV/5mNHT/nrKUgm+uxn6eR7dfD7yEjRMmJwOP6OF8PfAaJ2SexF+rOQ889/OD",
+	"YnvqmHP/pmSSsPHXA8/9NkdO3RDNNVts5iCbB0YXgl1Qljl9569ZVD039NaYNQTnICS4pgKCfqADU/7I",
+	"+1Zg/jm9lgBuB1lQ3kf10mqUVCVrvdBKL7ymDLIFgxuARKb6BHWr/GToHLipXc88StBV1oLQiFeRTE/N",
+	"WBTPm3Bfr//j55KK95A5awZPKJJqIuJQ2uBGsFKy2EawuT13BWyGRqvhlMFv5mrgN8swfMqC8Ya5HHMb",
+	"djdL2G0k5tJiIZQNzV4h5YbnZKkdN5xS/JZjPm7cjODiw5s5uDLYsCdXEuW91z+dLt9EjU+vzxvL183/",
+	"/vT6uVjA/7+cHb+Z/vfih59eTt9+c5m+br1ovj5vNL6/mMSvLuKb1x8u09fT71s//PTyp7cfztrfX7xY",
+	"eE6W/Y+fdX0qNSBMrPZoMGX1m/ZPvU+t/wsP63qo9QBqF84lS4BhDsPGuDk+ZrU27TZrHXrMar2wyWqt",
+	"8eG4GfRGR7QJohQqZPU/rwC4eONxk3Z7nV6NHjU6tc5x2Kr1emGvNmoF4Xh0NGZjCELMAX14o1Z4RBvN",
+	"du34MBzXOpQe1Y5bnW7teNw+anaD4yPKWgVECK/VaB3Wms1aq33RbPQb6v9+8HxvzEBrKdQBOFVSH6wf",
+	"jZmz3UQtFyn6FQqCFaupdN1aKZ4UV+qbK6R5ATelOPauHrtTgyyPZQ//vrpI4ptX0bcdxZ53eYG3NokR",
+	"dzKk5FWLQjG2W/5kZcNFkujaHqgMQuYYnm11NbcO7o6yUdhddACyyCmlB981t/wuV3XPDSVHfnfClH/8",
+	"qDZvJqrVvO3UHJkN33gfIZK2DLwBax4r+YcBFSiQBWduZIxRdpU8Vo8gzMryNqrUGnES3TJZeAA4TgsO",
+	"WNe/LrNyC6YEm6HJSQ5pD6ImoPkoIWF0DWn4oFmVnAU4K80Sns1jeyrC5Y7yDbaEK9/W7Lw0mbO7/Gba",
+	"nYF1Eeq7fEqCbrogrJsPnczOEjQra+W1x03WCHvB8eiIHva6x52j9mGr2+w02uMWa4aNoDc6pke9qkdY",
+	"AN6N91I6bKvd6R4eHdfUP2od9Z+e+o/5vUdHgSuXnTwCr0ePR0fBYdhlnXG70Wo2W432uMO64WFwNDqm",
+	"vU3PV0GUftdiXnPELlIeXZ4WadrrjNusFTaDxqhHj8dH7DDsBp1Rm7Z6zca4Ne6N20EjaNEO7Y6OWTM8",
+	"Cg5HXdrptY9bR83DZrfh3a2cHKZ4JDAjBoV7jaAZtlh73Gl0m4eto/Zxp9elh6Oj4Djssca4uek57F8a",
+	"vuXx0gSae73xMTsKD4PuqEPbvdZx86hxOO6yTtgOWqMmbWx6DpHY+WMuVyXO24Jh1j7P75X78qR5nlVI",
+	"63tHF/0fpt83fvjpzU+vv3m9/P7i/eTNh7PODxcvb960Xre+/+lvkzfPb355+/ys7d3/sG6UHtb5kkPe",
+	"9HqaXrVv3jTo38LjX/67OXt/JC9K6t70va34aQ0/ev4aRWGlepC3qeFNw1Hi936COyxTPpxUm+wGMDsj",
+	"fxPlwvc6zfaWXxYL8+6kmSBdILjBnsdF7aTUoHTTblBxiVkZROmLhJqcMZfIoHTg7RN41/ouye11ifSd",
+	"IEE/c1GhE0b6+SA1fX8gfdcjqzpDtcR4dHX8CIYjBAIuk9Ev4g/4YhLFmK4T0pSSa4FOXbhYocHNdSLm",
+	"PASYGIz/HLYaraEPd23DVqODAcgvLTKM7kVwP0eBSJJriOezXpy+ed8EZuignHx92wGH+rZudCRUzcLr",
+	"PhILfs0SuPU3GUVZ5piOPgL2vmHLuvbuZmTXt+gsHyWMTjRNIIP+F3GZUm6SQ+zFsfEIRBg9jIEtRA0b",
+	"vG9qRpLswb1ZmszhHtYGrzoD0X4uwa/3tQvCTQPRgX4wMorRBTaEcnXprRv/Wpih6XgbuNmWUxrHZIS1",
+	"EerkA/piMApmwBEzz9QZgEwWuC4tcB14UaXvcvA+cg7VF2jaBQ9LHNA4BkYDbOF8pHk+wGjExsrGiVJI",
+	"MLbDSOacY8wAsrZdr0QsBjymEmOPTUYfNqz09pQmKRbKS+aKJJC+zNOIz9FDDFFqivuy9VUsgN1VavPP",
+	"YeO72nxOC27tqAWrYWsdxSrC+rfziCtloMpyfYBJrWH4bOe7ny8vkNpV50tJeuVvc6o0Olt+aWvK73Sc",
+	"gLRff5r45X5I9xRe53b0t/c5fsPSSrbclvCmgf+U1fI/F5N2i0v4DUs3LWDBe1s2vuwVs0POQk91NDPV",
+	"GoroclnWi2EDkRC5iLBsDUSwa3vrpBBMgyFXbJzqyM6l+gFPecwpdEMh82nPgG9rRPDaw82vPN1yB7b9",
+	"eKdjroKBESrsMRwluhL867yVup3jBF2Wu4tEHP12vpL/2O34qynySO0HKvIHmfZUeWGURyZw1K2iK7F4",
+	"mQQbwop2q41X3xdlYWJb3xi52t+fd0aPc2eUu9TBVQMw7exPIMkWDrNwjsv8Wnr9ZkujFDn36443MzMq",
+	"uo020Wj55JLb3CcvB1TttcfoLah1R8es1gmPglpv1KU1189gNT2E0+422mrZ7Bxaa+fQLJlDL5tCYTjG",
+	"NVTrss641mm0mrVeq9GuFVya7nBajYZaPbMvNo3H0hQ3m9d3nUEaSP5sB40YPkDoTtOSAQs2unVj1B4f",
+	"BT1Wa4YtWuuw7rh2THujmnUR0u7I873YhDchWdSf5/l5+nAPeYozXUdsq5hD5TYWwlhc6wtmuJhcsZuX",
+	"3/7t1WH887NO/Hx+9vLT7MXF+TcUfGzVbjTsZqeLLC2TlptvsjJRVP8DaY9w0xW6gvsx1cetD7BlTbHO",
+	"jofYMvMWuFGVh40sDFYpfoynyRJi7rRxv+fUwRhw9Yr6zic/zyOWmm/x5PuFJULu98nEHFiWsTF5EgIK",
+	"M8t+ysKIcszi7PXSieo1UNpjbEotRQkxEgkcVdMojiPt4SB7YOzPRIzJC43MdNLz3K8P+KkzZx0Whk4j",
+	"FuIdazqhXAdFhnQpCaNJHLGE7On4L8wNtTScsDgk89mAa28UfK6marNL1F4K5zHbzxR3MU/XORig5XNY",
+	"0Qefb7AquQNOrxAw41gDTOJ5P08L/oZGLxNOs25DHQIN35v1evpfmZzqN9RuMc01q5tr5ZvrNG17rWar",
+	"3sm12WzdS1gh5Uqk1Xn0KV063B2HVl/7IwktQyeAiIlkGgV5CTAR8+RXl2QFKKstRZlWuZuNRgFTS5bF",
+	"dmnozCjR+XF9ImaM+wNuAKowxRkQqjBpfI+6OFbo9A/V9qdLYtJ69BcgXaq1+3fumjzCvk4XolJt3UKP",
+	"0mNeeaWVvQJKUCvosua4TWvHo6Ow1mGH41qPNka1ZtAK26wz7tLDkad4rrTP1uY+WxfNZqHPo7DJWqrP",
+	"zqgb1DrhIasdj49orTfKVC8gICxaSY/txu6aTm59qtSdiwzXTP6HujRBoynspcf3ipWG/7ydQc4qYkPX",
+	"lIwKM2QnjAVOZcGjJRaczJiYxSzDWg0ElyJmRq0Y8Oz1wgWTjsOmkIFPhjm5OSR7kIuXv/zI37cMeCZC",
+	"91GPMUlmAENj77VwADppFbJrI7ku3GjA99x4IwsFZhJudNDR/gkZApRMJHMzt/lQui+OdBgn9BqzqTFD",
+	"X4dMQ546F5iOjrVfkluWQEauob9BLUuj2BF5RGDaqN6KlgKEkqmAbFPUijbERuX23oMcf+lCfCvmWHwl",
+	"q0KexueoInr9I2V33lMqZNFQD49+UgcPInvbYf7aUtv3Uh0QsZjJq597f/3U/ltj1In/enM8fdMS77rJ",
+	"+VF62bz90P70/eEvp43Rs1b4ojP+5nglUcDW1HA8GgeaF/83dPL1rl3cd402SG0nxhvG5dtNGLD6n27W",
+	"ldNAiWRCC+fBvVytBf3u4LP+16Z4Cp1oagWRiV3IbiLMHUQ/W1b3Lt8Ak9r6NQNuwxTq5L2SXAgLtYpS",
+	"mnV6jSD3FiqqMyRUkgWL40rRBi2XiLac2OhU1YsuYqf+tsy5g2Djhklzog1cYerZ1RgeOnjaXgHDUR0f",
+	"Y623bH8HowaPXrgSAfBG2NYLMR8TqsvxRKGvFp6Lskf13TYNrvw22+YBWlSpB34FV9hB6Z7RdJL52+3u",
+	"84q3VS7JN9Rw2cauy+lPG9JycsmOxegcXrxucc13LdcR/TCC8qw8lP0BNyh2PhmOERdjSPaorqQ8mqcg",
+	"M6DGuevH056pPhmqUwwKOd6ylxoLbggp0umETW3+K6BCDfWtYzgke1JXaE4niZhf5273nwAMqI/VnCL9",
+	"h0h0dacBt54lxq8jzhB7T5rMe0BgQMvTwvkZkLqTQso0kXQpyWKy1OE3WAIcGg2jcL25ep5bti9rra6S",
+	"+DFuA2CjFV37H5UOlbKE03gLXzroUh3WG7WCZlg7ou2xMklZ7Tg4DGuNcZO2Ru2gE3ZZ4RrA6EUrStE2",
+	"1zx6g+rrAPVPzbhesYCx520VNZvX1VYVNYd0YMiXLcf6C6/uynJATLy7EHIq62KejkCwF1dhy9ssWI5j",
+	"ejQ6DLpKq1XLQZujWi84DmtH7HDcpZ1RO2iF91mOBjnjOCSCWAHE1FRYXRCz0VdXxBEhN8qk1EvnQh+c",
+	"oJONYVmrB46tavmPs0XZtPywVDu5SnIlXfHUW+swcUXJH+5ySBYE6a/rVc31fvDZ/fNyHoV3B5qV8Sb8",
+	"MVURtyssLLA3jEIbFJA/6m+VJGSL/SplpTDsh+ksVe6ncyhpCxElaRERVJ302Sms/U7mkAex4AJegRvE",
+	"AFpYHcRgwSAcFryD6GdDC33i5/CbDKjGOfYz3PeNMmBViQE/fXemYTWi1MIL2RstU71IWbhYElikDiYQ",
+	"JFpnuFMzRF+2OojB9woTnKjRIpYQR07COcvVh7C4ZZZKMDggqxrcaQFliMYJo6HS6FCcOm4uJCmm8inR",
+	"Wn1bht/mSqnfO9yqRLD93sWVO+THvCJCshbAku9l+G8UQYz/KYFw1K/pDURy2Q2R3y4olsAX4efNApsk",
+	"UENiopngSKQBd0VShk6lhm4EkkViWiuMTvHhfh8rU+gqE7hLEfeMUZMcAVGsqEMSmSaM3hCIylcWTMLk",
+	"ZL28GvA8gBkIqxPXSsvkUhSD2beg0iFeSpfmFQ1PXgJ1FkkbSwuJJfAmymUDBWPDCCwKjoaFAR8BFwtd",
+	"M93KTcRPDR04eFwWdEb1FPEkQ9PTtGQMRegZJWelzHvB/xR5KyJPtdDbsoVngo/jqFAg7X6CEtdiSzlZ",
+	"Wm0DbxWeYyCm/hGEYbmSwtTxjy+byoFw8YVQ6vp7X3HgOIpj8FDoakOAtXJOb5mpAFInb/RlVSQB3jlc",
+	"jU51RACMu3S0D3YP2Gqq5ctnXj04FzCIQvfbWy7ZFyWRbKOY8hvCAOitvjUzn4v1OAm2NBSyU1Zxyfxt",
+	"SjsVOQtmqusWMLvkC0tyC4TjZA6v4zNMXNrIYPga+txNDRlExoowSAvRMnWBYchi2Mw1+b43RDerszsK",
+	"zTFtxpAKJUd1BEZVFHFWL3yr89nUA18Jb/64raPeHhFUZmPbVn6ei3sIzyK/bSk5z0W1dvhQFsWJP4A1",
+	"v2HpaRwbbLpq3nyvYT1oHNtC+YZP4BYojm1BrDjFHE1Jht+8WIFNHeo3LIjpaInFVfY0tK70V/Dd931d",
+	"sE7n9I4wgIrVySnk5/hQIMBHMG6MDhjqOiBZd/qmHf8sO+GLW6dAm13dBefinIFPDnn6vvfqjoC2PlzQ",
+	"3RCpXmm3NGZ1XdPM8703FsXe63tvkxArt2FgtP0ddcld7nk0HfJEsVuo5ObHDkOjepo/3JHUvbtf+wTT",
+	"Q9dusx1nv87ZZq/if3UptM2F9LnYeBv9UGF0zdKcfLifOHqVuY+rhJGiNkA+JiwACHaoBmCsE35tsu8y",
+	"fFesrAGXPZRrMYHnaH0bMZCN6bF3cnZs9tvNe+1GO7Y1e9H2Uve2zJD7IvsvI+P2E3W/Kd12mUv/93/8",
+	"/772aka5++3UjQrtN4DuZfXIEdbB1UjpWBDkOrq1UXI5/XarfbmDWuv0WqXCLh5JhfV3VQ1+g+PvcSy3",
+	"i8xK+OPp3moL3V/xdrwB1RsoQ+XjbJFZPABnbmU6hKA24GjTyjDg85nqgyRhsxhK3zlH4oDrOFUop4il",
+	"Hi9LKhxE4d1QezS3Kg5FEzbgcP3qlMnRFWOgDkswYcGNqVhBbZ68UyFpG83cJd5vr5Zv2HZ6oNnx/Lgb",
+	"T5vn1on02x3vX0a+KM4XCdHX7f8+4ub3c9Yr1niIpIquOY3BhFvjHIWXTFA/17b6hEoiAkhYDH2UMjsV",
+	"UgHR0x9wt16KFYMAPsVNiAeWlYCCD7okDaBg6Oi04XOoRBWZ4k5A8a0kjTP5x9b91ZigGSh0oKzyd0Km",
+	"b14p3rGz8foe1PqsA6YiGPhZcQyvf9hs7W41OJNaYzTYIeTLcahRbyNnKtx2yBgLKqGkBJQ4/MMazEgB",
+	"JMk9NuYFk5t18HdQzqpQ7cQpTmlKl6RMpkNTFqdyp0KVSdiVPt5rYnFnCEBAVBoHpK316VPJPccWm86d",
+	"2BcyuK0XDSnuetA+ogst5zwzgJKyDf/wPUtBNxdjsciFd2E5c3c173bfqw4t1uxV1yEesnHEIywmJchM",
+	"21K/nVpgRy/n8T3UH/td6aTFPIWAGO2KTrFMZhz/YWUKUGCHw97ZD6Xh4fdw/GuHvu847DFWAaQBmdHr",
+	"iNN0w5XnJud7IX8Rijea4eGlGVwqmDsFDPiG8nR7K7cLVQ6BrB6st67ehr9+NFjZP0o0pmUkkS5VnTLH",
+	"t/+AXk1aI96TVPQl3UuBXZWIFDPyPv76ouR+vvsPUTp5FfEb+Tt04j+aFPhmWx+8v4vLobyeNeW6pPXl",
+	"+1du8WCUD8sZc+pbD7iu160/h83p1EXUimGdnOpMr1ajkeXSguZgmgf1xI2PghK269UKpVj/4R0Gi8xh",
+	"gKENvwu94AEbuWqiOl/Ccu8fThcwWNv3UARAxV9jTrw9v5AFe2H1us2VFnu6dKDN/jWORBO0jF4CzvbL",
+	"LQqnML61LLTR0vr0SWsWBi4zZRZ1eWfT4wtYHb/9RlfL9Kf6/wfY8op777fhLRBlZUnA3OUDlJfNRUGu",
+	"hDwqIbFWuf/tghgfGr+48ewpRAv+DqIZn+8ev7jJMVuSMVByCs9lKqZ4RDyR2iTEut+SDHNOzWFF7L/t",
+	"fu2N7Azrm3t97//9eFr7gdZ+adR6Vx+/2hsM6rkf9r/6r5KcAH99FCRGpeI/4bSLJKEjMU8rxpyR6eGR",
+	"kBWxeDSC0qM5Cp/oHG2zT3VQ9Aij94cs844nLGDRLSBd+5mKPRLh8onM4ppzjvJ1e/mxPOTYcx67YMUx",
+	"nt+vNAzBz0Xj7A7SUFqTU4x+AtV9dbP+DWeaCozQprHg1xk5tIl+D7d2olbnD+jTRj4ocOVOwiZaj0fi",
+	"hkdb6br2kMlHPm9eyA/Wg/pHCydGWm2hP1TUVNCRPgsn0meje++R7PF/e2t18YcLoAEn1RastitfZMGU",
+	"a+o/IHy9y63amvzr+ds35J36iOy9f/mMHPYarT4Z0hDq/esoGvznVCCuSSBmS/W/+PeAo1UMkCS6vSlL",
+	"rhmZZa0etXuH+3Vyakr6a0PabhQLddRp9E6gRPvwbFy75FMRwoV2DWrTDAGCJTGIua7tDVF9c4PRr9tq",
+	"tjY5yNQIH74jV3SpUwj0ASx6oAFC7o3dMetUvlSX0AiJjKCsBeXk24uLd0TNJHPRY+3/TN0qIc5at/nO",
+	"PrztNvtfpeBAQ9gmxXZqMPmvyiRQwnAiVu358bMnZl7fU3yha7Z7fe9Aa8Gm5rm+mlQEh7c1e276gNy2",
+	"AHDCf/C0gLHXzEumalyOMneuETx0Sv09Ug9eqy7NaModf8BB8j/VrwnU/i39mveIgdomM/RcZGmhSpNt",
+	"baXJJuDnAwPgJYJf/x7UYDxAtjrd5mn16QQ2yKdIQhk4E/MGYZTaHs1FdUJRZMBN7ttSRRiJlTAdhDng",
+	"Kb1hBsi94L9hnxCF1XhmIa7TRHkeuBGeBr9UNVyM89x0xMz/vIL53cVsfhlhZaapgzb/DNbcRnBcXpCc",
+	"Kbyj6XyQS5yqBHDPkj6+RMLUSq7Un5lF/2a22avNSUEPM8wU+4YikGvuGybzKeW1hNEQEB4SNmYJg6Kw",
+	"pvCXZUCfJIyHJuzoPQtFgEgmwwMxY5zOorrirGGdfAAYbTEexxFnq0z8DUufq1FtZNqUfUoPJuk03lDO",
+	"yhvMG4128L+ev3128f27F0R9Aj8xfFD8eyTCpft3AnORMxbU5kn89cBz5zPw3FcP4N3cL8XWDrLuCluk",
+	"aCCVboVsCUwlMbTDYOLPkDi1c82AtXcijoLl6sq+MiDyULlIydEMGtgCroOFuAcr+USSsRApS8gC6uOO",
+	"mdKtADZUXAv8lpJnz9+AeWilhSmtVpNJQJ5IFo+fQI3lPhnFYtQnT+Zc0jGrRVyxwpO15iJaKVmQ3buz",
+	"jBbuBlnKlE21cFbcjUtSBzBUGgvO6j/JNTF2aqlb9W6942t9znxGRnMexozsvT672PcRHj7D6iGjiNNk",
+	"WcnN59DJjoKY3lIc3IpJZ381LH7wl/+l99xfDu7DVvi3xvgtJ7LZ30kVtSeMxunkl2px4gYUGSxWw2xA",
+	"T2kRkxSXjLCuLHzkA1ioTaUqpfO30P/DDzuMwbTmsi1IZpTJ7Q41PZpKKHac9up8E0bmMzjmuo32jiOf",
+	"OyCqpVNwX3i0udixQ3oaVD6ARStyE7aCiWdVPIQgWEqjgluLmi7TvQ4OIxBJKMl8plSnrt9oNExJqwJ4",
+	"sqlnrkj+85zN0WKLEgdMSxeshO8H3EH10zH4hdHJIYpDNAdhqHAnGccIow1BL31dqz2BgbJwwBcTETMi",
+	"EoBvp3yJhzwWlKcQNFgnL+w4CKBvs+lMKC4wqbvDKBz2dU1a9SuUDR/wPbj3t+W6Aj0UGNq+dULauzWA",
+	"jYa3nkiTcTAM58hkGTIawHhokulZQTl8CvXxGQ/JlCo7GEpnUE0IDP3VKPNRSsIIq2LoS0+AGFOzGHD1",
+	"MeQm4YkDiwSg0tBQrnR/HEl9cNmyZfAX3GGTKtP3DJYNLkafgtPqgdU1TLqCW67cZDB89kKdTESnUJK1",
+	"3+w2Gr4BYXaA4M/fvT97802t2YBtAri+7DatAYJto9FoZjfRCVPrr0ZUzwqD6TqWSTTCQmafPQ2jBlM+",
+	"HtEO644Oa8ejbljrBB1a64UtVjscN4OGhmz2yrp1LsBzcMU7geOuEHyrgsCtnau6sXmhfIhby7bt51bF",
+	"edLyPcvkutZxAYy5uBDb18JEx3vWV3Onvlq2pr1us6YadfvSY1BDuM+asLC4KhU36Ah6aoSWKSOUk5Yo",
+	"RXM+hV3KUxuqnJWWSYj4LY2j8Epv1FyxBBzgj82P9Sjsk9xaoSCRJF1EKEVSI5kfr5LChQ7S0NmNhBIY",
+	"KnYDhnq6EIaKcgKeP5R19V+7EIUMxIxtX4VCE7bxsQ4f9gkXCIsJlY9mNGCkwcLxUas1qvXao06t0+k2",
+	"a8dUiZgxHY9oNwjHx6PHI/UpGcJIhgiypsYzS8RPUPogG5OieEKVUUykmCeBjkJUR7GuOfXI1WJQD4C0",
+	"z5XgC/cMtOU1HXUHvy1Xd7bQc2xGb1G7ybQapzBnKkguYzeH+plOaDrgCwrnaNonGVJqHvU0h5qaQ7LN",
+	"sMDU8pwgr0DNwNFywDHUCX3YOIqhk1Ijh+SGLQ+AMRHPVaZkmJ1ow5M8AqlWW+iAFwFItUah+3CpExUZ",
+	"ow7bkEwBYxaKhSkNKVOv+gNOOeAwaFhmiXlTG/Uml/5aRao7vJskYiGhXgYZU16DGowC1Ldt2LlOTq2m",
+	"BWOAMrJGwDAeyqwUh1aYFQFclTgVFTqs0bCHkEPGynOxnfP8QbpTpsjkZNLD1ZhfS+e6lwr0m2g/X1TH",
+	"uafWsVbhcG2kzCxep2z8rktA7Xjy/k7OW3QFiRn7Nztv+UqQY+GYlTMWpCJRYk+Lr/XVdc1LJrsWPzdH",
+	"TZgvrNtXZjvA4DUbjaySt67NdC3wrQEHyxaPpZEIobBAGGoxnZXdbh6S19HTcjGsx/EqkgYv4hHqEgnO",
+	"KusSjUDIe58HXhQOvP4AVcSr5sDzBzqkN/sZflTyE34qlB2Ch0pOD7z+5wHsBngNRfLAu7sr92VfgDz+",
+	"cXUWH33v77VMZ6lB2Gs6T+Dtxrg17o3bAdbU6Y6OWTM8Cg5HXerW0xm3WStsBo1Rjx6Pj9hh2A06ozZt",
+	"9ZpwuTJl6USEOtfKCegpZye1Dsgd1YWIdrTYoBtmRNi6bFkzCh1HznRZdkVNH9EtFGUkiXgQz0MrR78o",
+	"ULll17fj8T3q7xpqlmXQ2hVYkz9rNOY0Iw+hMmt2D5fXJ2pZfU0s6YNptw+bmFqHdQdSXamFzR+xRGl+",
+	"PJyJiKfGC/gO/qDFoguX718RjY5PJGOFg23tRn+Pg31YOH9W2iqnLBjMG1czclxCsM3VyDBuX/+UKUjF",
+	"qmIFxi66/pcYhQnd5+oX2JtEXc8F/A7q3fp2elOnauUfrCzszOIPPvOc6olo0pRFL7m8rw63KeX0mk0Z",
+	"B6VeH9fy4LP+11l4Z2vTVh55r8Cv6qSrk0DwcXQ9NyWixwLzP6024BYeXL2NycSyatnBjnjgUfWiBEcG",
+	"GVlJFERS1mknmi+vqBbGnVqjWWu0LhrH/Xaz3zmsdw9bP+TKs5Wq/NaKqMdiSeN0eRXQJKzDvpdXNESY",
+	"mkjX0Ys63Uv2S/uw98svf7+eHL77+7MGW34zHbn7yF3R5JqlV/niZC5ujVm3Ynk6M1Ot1pdMtVNr9S6a",
+	"nX6z3W8d1Y8OOz9sKglopvCp9f0n8W363+HT+N3RL+Ob7nc/HE+7H/7+SFOQEDmm1uwKNwksn9N2HIG3",
+	"LxUpjb3+Lphar+1GeKc3gWE81JeQ80CClpyiBl4lhdTBlEaxzi6r2hImt107GfXO2P5gzfbI6una2uXz",
+	"d3Q51QBiICi3FV5OCzj26iCWv9cy4tbUDv8RtC/nx3Un+YfVA9xh6N3DWN4Zybamjn45YGduCdeJLfz8",
+	"MZLQy0RWXlJtlEDOz5iroPbr/YTHY+wmpM17hyIl2+k5G0c8l9yxQvvHjrXcTOlSQdluqDOh2e53u/Wj",
+	"494WZ4IjLdcUTn00gf+Ya3ZfGehmiRQWclsdK9tcZ3i3o1Wg/wiBuaXqlxvDep/HvUWuhhz5sKI45mTu",
+	"jprjwWeLyb1VaijdXeTuniVq2JULosUEicaYM6qrmsGelXI8j/8tz2VNjC9wLus00w1M4lci0SURu73f",
+	"MufyTf+U+F9M4n/D0i8n7v/cRln+7MY9dG/ldnP5gkKe7bo8pqqtOuADfjFhZKiduHLgDRHR2Zo21nuW",
+	"MCgSukiiNGW8Ts7GZCnmZEEReoqGIfqxsSFf2US3Ufj/sXety23bXv5VMPp/qL0jytTNunh2dt3cqqzt",
+	"uJGTtDvqmJAISVyTgEpQtpVOZvos+2EfrE+ygwOAN5ESKcuJW2cmHxzxdnA7OAB+5/cjI4pdzuKwrSgl",
+	"Sp2zOnRDn9NSndaaUOW2pKdYJ4RqeOyAXp+zZXmTpxC6y1ooGLrnNohKmgpzir5uKL9p06OoZ4/aQrv1",
+	"1zf1nz6f9dzfX9TdBbj15tVw/mPrqbl13YIP8eyawf97QJ8/RTyhgF42eaGAXgRmGxJ6Ln3mkWBOloqA",
+	"l9wvGJcE1ZIFqR8ShdrXoltr+B2/hv04Syn6Zd5zbasedK14/yw0juUHoQPALcf8swVYOWtJPZlNbSne",
+	"QYlWP4mZEh0XxOxYv77KNkEdLMiXa566AyuM7iSTROADgYT0DOIvpZpsHZ5kfQngCNc2WQRza0QP4oLM",
+	"S4IouzvMs1E+KffPr+0lucYzEtpbRWI+hLSSEb1kPJj5ZPjzGWJUQtP5xMcLcoKsGbvmv7vX/2aJ0UvJ",
+	"BKp4wZgL1efwwJnwE/SGIX9JA8eTKK6Fz8RyaERVR8maMt+Q4Fx1o2IZWAsXO2sOPNYTdYrKv9BPr84u",
+	"0caqRC/X6hEMB1IKFzsecEf+C0Ee1+Y3zfByRkZ0803miO6SLaOrL3VqE9VbZm5DPG1sI/jg3YLQ08sB",
+	"stlk6Sk0W+KMDE4j5RlZRvOpx8X1hy+xtA2JqdihUwaV5QRuTK8LTkuIL0WiK/WaWTOFI1XlrvQrzZpZ",
+	"a5bhDkufIoZV06yZYfXUKgVIxnTlr7DnRrWXbL+rucOjSj8Qtxxua0zxvj005q+n52ebGlNcL9eY2rB/",
+	"emNuaURRcbmNqFBMhkQxbciDhTRJjbhdBnNCA0DW2WjJAQqQxEPx1PkopLBom7CCBaiGGVEJtRKvFssu",
+	"ZInZ3jqJfoCUTBqgMQskY6MNEjqAUODq9kydfP9mRc8cHlxJ44bStm0M/hdLb0x8XVoouYz3fQgq84Wn",
+	"Ie02iQFQfKb1asVzqOMtPfg7S6cv14ZkxaIF8cPM1ywjXMdzghwrzGrFw/fKDNPcYtTDOc1Secixo2q1",
+	"eNFAobZhdoy6eVWvS6BQzTTN/9aQTI28NHB7fGy0uj3T6DWaLaN93On2TDye2GQalV+FwhydXg5Et5fV",
+	"95J5MElXxKhZqFvEQqVSrajVwDZbREeHboXr48akabcM0p7m2qMOecnzKa1HJJ5GdkDobLL96+Fhdr2M",
+	"6gyM3sTIzcN/xdxTcrCUwL+Ij+0ClhXPbWbLxVCODafDKaNjvhoe3YjwmjkcFMVxGpCq8SrrzlriMxUH",
+	"uuSqTjz6A4+kGQ90qoEUMZuok382nSIRVQPHpkpCACcdHOb6YXkqk2jPB+1C6W6d8C87jooH9UpZsGJY",
+	"rfo+CvnP9yYPaY5tSgypzJJv4SFCLrISPWGiacniPSGCz8s2CneTfeUYAD2hGjciNitZvRvB8rb8MGR9",
+	"p7+tEpYok+oJ2Yh50TVKwOWFQVt3mja5XHU6nLQmw+eK8FjYdiRaLj8t7dW9YvqLJ6P9wFXqFvGwcJLU",
+	"BmbnO+FJp8DIOQbOGxQIG9GBTJ8UVzrIxit+WMv2oafLYP6Bk4dpv4tCJVO3hZGVPlz4z9geLsTJ0mp1",
+	"9Tr8f9k+JCxPiMbte8M8kK0dK5b6pUJWb+fjNxPnnfN28OHzoH7hDPiAvm9PXgyOBzeLXz6+eNurkdXb",
+	"+qTxcTX89LO4cX7+abAaULM2abh07L027V/eujsWWhZrg1uyxfyMXZlwPGG+H6HodvVLZZN1VLJxjnNR",
+	"u9txWyO3EjtU3JNbyfgcOnCoqhk1ppgfDqnDfbiPiPIlFjCBc8rxDbd1fcZhJFJCCyyiU8T48rnkilml",
+	"MZxhH98S1+DByiXIEiG22vp1HXrDrQwGNJWnGoMdDxPmFRGoV0teud79Cqvdn9idTOlMJtdiacmcuTbP",
+	"tQK8Uq4l7Sez4t0My2gbZhMQy8c6UyZ+cMdVo16rYDsLtlxvNFvt49h0r+JyGaGJdudaOvSvP/+31L8o",
+	"zovb2zLMzlW9Hdlb4DBQFwQWjNCFQYBC9PjYoyLO1HcaqsgQcOYOuv8Q9f7v9Uq14uK9vYqS+6DSp0vX",
+	"rVYWPrmVf3+JVrqgJk2D63CZO/WZ7FnCiuhnlTa1u01i0Op+Dn06YDsvq7WDyHAO29fXmZ4rxcH2i/Ee",
+	"B+TM8ZzAOJN7AdkWqWeO1h/4Uk285b1w+VR0mxJvih5aexsnQbk3iQegXopxKKoaXgv6G43iD38UUyBO",
+	"MQo3esVfENovn20XooxUzw6Jf0v8GItlgs9R3XS6cDITUmFPI7OjxHehtSPI39wY6kwzMRF8eH+muBzE",
+	"2hN9coI5WwYII4srouAD5uv1hiIJZZQcIox8TG3mIXkfcviIzggVUyaxT9SvXEFx7vCKIw/zGwn9CSsm",
+	"k05YlSABlI+PpgcF6dotFELN504PsISf3IhLC+xPiFuTR8vXMYHp7dOFVJo2pBkl3fxe/NJj7rDoqtpK",
+	"7JpvXmUvhXxFb4nLFqSgkmRiZD0rD1zCj+1CgJvnvM1m8YdfM3/s2Dahxemc1ZNra5NnM22ofZms7p09",
+	"b2xahO2i4LQ2orL9fQKlv+bviwh0ZX0P9LpCsafv8dQjD8lCnNbqyQQk7m8xlFRuQ/GhlJPm8I6WHRxR",
+	"bsPmkVF2WZ0owpOfqp/9FP19UO9/UL8hQakRvXWXb/BSQ1wy+ys6BR44SFQIuZASU5Z6+oasfuAxGj6t",
+	"GdbKUSV17I1qpBkqWZvTOmikTpM9s4pFISV3iJNA3MVryKIgPwqEW9KOE5VDoTVrRlSsCHWqRTAnK7FE",
+	"hISPcMUJ6qvwEPPlklNSpqttoWjFiRY+kXTpmxaSiQSNvS0k5XruocvItUtqPzDrkopisi6lVp8llqcf",
+	"FGJfy7koSbECa1FlqaG5ava0JpUGPc5Zlq7cJz/RpfMovq9J/y5r0p3nyu+L2SKTdTJjBQ0LLWajVPMg",
+	"DmhRCee5+Opw8KnpTczLa3CwbCgYYndy+z4Da7DPNGWdN7bNocGHy+uApR7bGJNLTDUCAspvBv4pelJd",
+	"fszCY/l5vluxiOtsWzEM4raIMtXnpACCrniHI49gmqdVn+ryxQTrl0sIJouGjEMt+pMmUIYgNxSjz4RE",
+	"JgCQJ8iiS9e1kO1wPHYJjziZk0BJSaKXjC2RS7D+jDZAp/Pmoif3l72rTE4eUkvjX0TEw3DSCb0n2HJn",
+	"pdftHLdbzUbd1H+VhoKocj1mTPUEXFA6WpKu6J/vhL4atE/Nuvk+DGZZzeLLj/4I/x7YX45CYSBjK1tg",
+	"TCRCJiUqMSPiOQEP6W+nQPMu1sc8JqsjVspkEWRMuz86vi2c8Kk2JEYbttH3vqNK2Dqu+xPpmOVBZ9Tl",
+	"Skm5zaF6bB9wmcxjzjj97lrK1PB8iBQyDfbMuUqZkuScKc0W9bPk2/8vsoLOENGrVysLFwdiNhnEyKiH",
+	"UitK9CxV0n5kZyn+2nRDbuKvDXtfyPZanGlECkPq/9eWu3DVpt4RkXQXDdpTL0jLl6wPZCAmykcQrFdI",
+	"bECPHd/egVrkUzTelfxjrjcoh+07C2WZwpdEaRQpVJtD5VkubKH5NvFr6BJzjixK7oNLPCPg3SwQPECY",
+	"j6i1iH7UaR3iXkDlnCgeEL0TJWlEQC8UssQyAgrtZ3aBBz4Aqbe/xLRqlj9OV59O3/PJrcOWfGPOXFjB",
+	"CfM8fH9G6CyYV/pdUxiVKeC/X7hgohCVfuX8f05XFy/M+/Ohubr4+PP9+WdWP//MzAunZV68vPl8cfUe",
+	"T1/emL9evfUuvPOWXKuF7jOVKtICPu72Vb3Zbzf7reNaq9VrtiNq1EpfgsFroq59PFHr1bhoiWRtANBh",
+	"r4Ub0+NJ12h1MDFa3XrPGJPp2DjutOsTs97r1JvA++rPMHU+R/1vOq3jdq/VM3DHbBmtrt0wej27Z4wb",
+	"E3s67kzJtAmT0rr3rUZCfmoTs1oJiCe8uLhvPR8lLHCrX2/0m42aabZbvdY6WlHr2KvGOTrujkmr2yZG",
+	"e4qx0WoeN42u2WwaDdK0G83jbtO0RdliLqPSr4wbdgeb9abRPbanRgvjjtFttNpGd9rs1NuTbgeTRrkZ",
+	"ZJ8gvWc9m2zDo+1lQimDZGOUREo9UsZQBmtIDTSApJ1evCR2P9I80pnQoBN4Nyd0RGUqvYo1JZEIz/P6",
+	"j4NVA5cxiDxGhjBgMcfyR+VGNGAiQtPkGcWEcH7LcxvOjDp0Bv0D8GzNwFC/GeKbe3EHJcZ1fkN8U5Cb",
+	"6CMPO0zILVIJGIyy9gl5rCLLV1F3u25479HbKRgV3nZWrBxe+Rg4JEKNt/HgYWirE0QZmi59yBOMqS+C",
+	"rwsYcoLs1fLXwGI912lTgYiKdqStTKksB0wUghB0z8tu6ieBLPrm/vH5dsc3JCjRFx8QxRXmHE36Pxn+",
+	"gc5qDlQlx/waAsKeUEoHuy6740ArGjC1ZwwD5MP7s6oKA6cqRGRThEOGr+SoAqo38KdTh7g2R65zI98T",
+	"xUJoyYkNvKXxnMcY4WltRH9lSzTBFAGBqYf1O+KfcqgS1xyv9CGkvAnWaqC8qG+xgG31VO5VKMOygDYn",
+	"SaXMPpLHLT7xmPAliZhXn7H4Pl6NqE8WrpjKxKu8vDj4caA2NoFCpuE24ZJVVwL0e1GQD76buDM7BlX5",
+	"80Yc3bLveDS/Qr6ogPSrAFqeRvypz2ki7nR39T0Y3cVpb3R8jxmMHrlstvn4JiVRltTjCrdQJR1DUuyw",
+	"GsrgOr5m06yV2WQ9E7YV3WcVBXmm26vVzHOuWEsBZ7bDYaLJ/Ti5J5OleIE61ynpSV6lHn+UXd/4li0O",
+	"AuItghdSx7dRTe/hrmsqVtfK2K8o31WpwnQif34BQncNUdVqMENPbU6lRqTRHneJ0bI7E6M3bmMjrhP5",
+	"8F1LNtu+cSn6+vd9yvVJyZUO42lEubJI/m223zpFLptgF7S0MZ0QdGDNGAoYc1GA+Q3yl9QCdpso1ukf",
+	"HcEzc8aDftfsmhBKq8KuH7TdEkp46KX1yXuol4wDPMYcvIE+5paEl+vu5FRC1sMDe8dPUI5MmZ/kKa2h",
+	"1+r0Tbp65sM+bOxTIOmZ8aVX4bm8CFRDjiB2R7WseVX7NRmQp2NsJRggdQZEYBuD00ud3/WPRszcKKLY",
+	"RqeXg0hQ/sAqI4EjG059NiXIl/w0SDhfJJBQse+mSnZg5U/6f/35f4mvQtdf/15crP8TGYtvaeglnhEa",
+	"VNH7V8Mr8SW8cEQ51VVLclSfzqB5osvyB32XtAIBBwuv6iNWjr34WX3U3YQtDGzJsLRxdo40whQpFBXP",
+	"r5i8/MZEpUTZ1utdHFioRMCxxiMadfp4dwgZr6wqslL0sPBTCFJNN43E2GSYgMZLxw0Mh4bFVEg7vwpj",
+	"jBMiKgPrEbASa2FI9lc0hZDor0jEwEkgJ0A3hCyk6j9ycUCk9HSkWu3E5HMPpuSO+FIpo6D49GF1RB2K",
+	"POIxf1WV6B3FmMjR3Zy5BFRy43K6NfSOhucyPkn6CckbK6xidEQzfCKyGeGHJ/B+bNu+cHGO3DBllCCX",
+	"sQXgAaTuQjwI8vAK+cJAudgNvYLWSP3y25f/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
