@@ -74,6 +74,15 @@ type Event struct {
 	SliceAt    time.Time
 }
 
+type PortalSession struct {
+	AccountID   uuid.UUID
+	ID          uuid.UUID
+	TokenSha256 []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	RevokedAt   sql.NullTime
+}
+
 type RateLimitWindow struct {
 	KeySha256   []byte
 	WindowStart time.Time

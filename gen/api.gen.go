@@ -126,25 +126,25 @@ func (e AssociateType) Valid() bool {
 
 // Defines values for DeliveryDialect.
 const (
-	Arkyn       DeliveryDialect = "arkyn"
-	Bird        DeliveryDialect = "bird"
-	Shipping    DeliveryDialect = "shipping"
-	Superoffice DeliveryDialect = "superoffice"
-	Voucherify  DeliveryDialect = "voucherify"
+	DeliveryDialectArkyn       DeliveryDialect = "arkyn"
+	DeliveryDialectBird        DeliveryDialect = "bird"
+	DeliveryDialectShipping    DeliveryDialect = "shipping"
+	DeliveryDialectSuperoffice DeliveryDialect = "superoffice"
+	DeliveryDialectVoucherify  DeliveryDialect = "voucherify"
 )
 
 // Valid indicates whether the value is a known member of the DeliveryDialect enum.
 func (e DeliveryDialect) Valid() bool {
 	switch e {
-	case Arkyn:
+	case DeliveryDialectArkyn:
 		return true
-	case Bird:
+	case DeliveryDialectBird:
 		return true
-	case Shipping:
+	case DeliveryDialectShipping:
 		return true
-	case Superoffice:
+	case DeliveryDialectSuperoffice:
 		return true
-	case Voucherify:
+	case DeliveryDialectVoucherify:
 		return true
 	default:
 		return false
@@ -616,6 +616,54 @@ func (e SoErrorErrorType) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionSummaryDialect.
+const (
+	SubscriptionSummaryDialectArkyn       SubscriptionSummaryDialect = "arkyn"
+	SubscriptionSummaryDialectBird        SubscriptionSummaryDialect = "bird"
+	SubscriptionSummaryDialectShipping    SubscriptionSummaryDialect = "shipping"
+	SubscriptionSummaryDialectSuperoffice SubscriptionSummaryDialect = "superoffice"
+	SubscriptionSummaryDialectVoucherify  SubscriptionSummaryDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryDialect enum.
+func (e SubscriptionSummaryDialect) Valid() bool {
+	switch e {
+	case SubscriptionSummaryDialectArkyn:
+		return true
+	case SubscriptionSummaryDialectBird:
+		return true
+	case SubscriptionSummaryDialectShipping:
+		return true
+	case SubscriptionSummaryDialectSuperoffice:
+		return true
+	case SubscriptionSummaryDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionSummaryState.
+const (
+	SubscriptionSummaryStateActive   SubscriptionSummaryState = "active"
+	SubscriptionSummaryStateDisabled SubscriptionSummaryState = "disabled"
+	SubscriptionSummaryStateFailing  SubscriptionSummaryState = "failing"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryState enum.
+func (e SubscriptionSummaryState) Valid() bool {
+	switch e {
+	case SubscriptionSummaryStateActive:
+		return true
+	case SubscriptionSummaryStateDisabled:
+		return true
+	case SubscriptionSummaryStateFailing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventFilterKey.
 const (
 	ChannelId        WebhookEventFilterKey = "channelId"
@@ -1047,6 +1095,27 @@ type DeliveryList struct {
 	Results       []Delivery `json:"results"`
 }
 
+// DeliveryStats defines model for DeliveryStats.
+type DeliveryStats struct {
+	// Minutes Sixty entries, one per minute, oldest first; the last is the current minute, so far.
+	Minutes []DeliveryStatsMinute `json:"minutes"`
+}
+
+// DeliveryStatsMinute defines model for DeliveryStatsMinute.
+type DeliveryStatsMinute struct {
+	Failed int `json:"failed"`
+
+	// Minute The minute's start.
+	Minute time.Time `json:"minute"`
+
+	// P50Ms The median duration of the minute's attempts, in milliseconds.
+	P50Ms float64 `json:"p50Ms"`
+
+	// P99Ms The 99th percentile of the minute's attempt durations, in milliseconds.
+	P99Ms     float64 `json:"p99Ms"`
+	Succeeded int     `json:"succeeded"`
+}
+
 // Error Error details
 type Error struct {
 	// Code Error's HTTP status code.
@@ -1301,6 +1370,33 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// PortalSession defines model for PortalSession.
+type PortalSession struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	ExpiresAt time.Time          `json:"expiresAt"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// RevokedAt When the session was revoked; absent while it was not.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+
+	// Token Sent as `Authorization: Bearer <token>`. Only in the response that opened the session.
+	Token *string `json:"token,omitempty"`
+
+	// Url The console, signed in with this session (the token is in the fragment). Only in the response that opened the session.
+	Url *string `json:"url,omitempty"`
+}
+
+// PortalSessionCreate defines model for PortalSessionCreate.
+type PortalSessionCreate struct {
+	// TtlSeconds How long the session lasts, in seconds (5 minutes to 7 days).
+	TtlSeconds *int `json:"ttlSeconds,omitempty"`
+}
+
+// PortalSessionList defines model for PortalSessionList.
+type PortalSessionList struct {
+	Results []PortalSession `json:"results"`
+}
+
 // RotatedSecret defines model for RotatedSecret.
 type RotatedSecret struct {
 	// PreviousValidUntil Until when the replaced secret still signs beside the new one; null when it stopped at once or there was none.
@@ -1458,6 +1554,44 @@ type SoError struct {
 
 // SoErrorErrorType defines model for SoError.ErrorType.
 type SoErrorErrorType string
+
+// SubscriptionSummary defines model for SubscriptionSummary.
+type SubscriptionSummary struct {
+	// ConsecutiveFailures Deliveries that failed in a row since the last one that succeeded.
+	ConsecutiveFailures int                        `json:"consecutiveFailures"`
+	CreatedAt           time.Time                  `json:"createdAt"`
+	Dialect             SubscriptionSummaryDialect `json:"dialect"`
+	Events              []string                   `json:"events"`
+
+	// ExternalId The subscription's id in its dialect (`wh_…`, a UUID, an integer).
+	ExternalId string `json:"externalId"`
+
+	// Id The subscription's id in this service, for the admin operations on it.
+	Id        openapi_types.UUID `json:"id"`
+	LastError string             `json:"lastError"`
+	Name      string             `json:"name"`
+
+	// State `failing`: active, with `consecutiveFailures` above 0.
+	State SubscriptionSummaryState `json:"state"`
+
+	// StatusReason Why a disabled subscription was stopped, when the delivery engine stopped it.
+	StatusReason string    `json:"statusReason"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+
+	// Url Where deliveries go (an Arkyn webhook's is its Discord channel, `discord://channels/<id>`, or empty without one).
+	Url string `json:"url"`
+}
+
+// SubscriptionSummaryDialect defines model for SubscriptionSummary.Dialect.
+type SubscriptionSummaryDialect string
+
+// SubscriptionSummaryState `failing`: active, with `consecutiveFailures` above 0.
+type SubscriptionSummaryState string
+
+// SubscriptionSummaryList defines model for SubscriptionSummaryList.
+type SubscriptionSummaryList struct {
+	Results []SubscriptionSummary `json:"results"`
+}
 
 // SuperOfficeCredentials defines model for SuperOfficeCredentials.
 type SuperOfficeCredentials struct {
@@ -1835,6 +1969,12 @@ type AdminNotFound = AdminError
 // AdminPayloadTooLarge defines model for AdminPayloadTooLarge.
 type AdminPayloadTooLarge = AdminError
 
+// AdminSubscriptionNotFound defines model for AdminSubscriptionNotFound.
+type AdminSubscriptionNotFound = AdminError
+
+// AdminSubscriptionSummary defines model for AdminSubscriptionSummary.
+type AdminSubscriptionSummary = SubscriptionSummary
+
 // AdminUnauthorized defines model for AdminUnauthorized.
 type AdminUnauthorized = AdminError
 
@@ -2071,6 +2211,9 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// AdminCreatePortalSessionJSONRequestBody defines body for AdminCreatePortalSession for application/json ContentType.
+type AdminCreatePortalSessionJSONRequestBody = PortalSessionCreate
+
 // AdminRotateSecretJSONRequestBody defines body for AdminRotateSecret for application/json ContentType.
 type AdminRotateSecretJSONRequestBody = SecretRotation
 
@@ -2169,6 +2312,27 @@ type ServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
+	// AdminDeliveryStats Delivery statistics of the last hour
+	// (GET /admin/v1/accounts/{accountId}/delivery-stats)
+	AdminDeliveryStats(ctx echo.Context, accountId AccountId) error
+	// AdminListPortalSessions List portal sessions
+	// (GET /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminListPortalSessions(ctx echo.Context, accountId AccountId) error
+	// AdminCreatePortalSession Open a portal session
+	// (POST /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminCreatePortalSession(ctx echo.Context, accountId AccountId) error
+	// AdminRevokePortalSession Revoke a portal session
+	// (DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId})
+	AdminRevokePortalSession(ctx echo.Context, accountId AccountId, sessionId openapi_types.UUID) error
+	// AdminListSubscriptions List subscriptions
+	// (GET /admin/v1/accounts/{accountId}/subscriptions)
+	AdminListSubscriptions(ctx echo.Context, accountId AccountId) error
+	// AdminDisableSubscription Disable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable)
+	AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
+	// AdminEnableSubscription Enable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable)
+	AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
 	// AdminRotateSecret Rotate a subscription's signing secret
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret)
 	AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
@@ -2449,6 +2613,142 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminListDeliveries(ctx, accountId, params)
+	return err
+}
+
+// AdminDeliveryStats converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminDeliveryStats(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminDeliveryStats(ctx, accountId)
+	return err
+}
+
+// AdminListPortalSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListPortalSessions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListPortalSessions(ctx, accountId)
+	return err
+}
+
+// AdminCreatePortalSession converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminCreatePortalSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminCreatePortalSession(ctx, accountId)
+	return err
+}
+
+// AdminRevokePortalSession converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminRevokePortalSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminRevokePortalSession(ctx, accountId, sessionId)
+	return err
+}
+
+// AdminListSubscriptions converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListSubscriptions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListSubscriptions(ctx, accountId)
+	return err
+}
+
+// AdminDisableSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminDisableSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminDisableSubscription(ctx, accountId, subscriptionUuid)
+	return err
+}
+
+// AdminEnableSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminEnableSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminEnableSubscription(ctx, accountId, subscriptionUuid)
 	return err
 }
 
@@ -3404,6 +3704,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/delivery-stats", wrapper.AdminDeliveryStats, options.OperationMiddlewares["adminDeliveryStats"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions", wrapper.AdminListPortalSessions, options.OperationMiddlewares["adminListPortalSessions"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions", wrapper.AdminCreatePortalSession, options.OperationMiddlewares["adminCreatePortalSession"]...)
+	router.DELETE(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions/:sessionId", wrapper.AdminRevokePortalSession, options.OperationMiddlewares["adminRevokePortalSession"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions", wrapper.AdminListSubscriptions, options.OperationMiddlewares["adminListSubscriptions"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/disable", wrapper.AdminDisableSubscription, options.OperationMiddlewares["adminDisableSubscription"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/enable", wrapper.AdminEnableSubscription, options.OperationMiddlewares["adminEnableSubscription"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/rotate-secret", wrapper.AdminRotateSecret, options.OperationMiddlewares["adminRotateSecret"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/CreateDefaultWebhook", wrapper.SuperOfficeAgentCreateDefaultWebhook, options.OperationMiddlewares["superOfficeAgentCreateDefaultWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/DeleteWebhook", wrapper.SuperOfficeAgentDeleteWebhook, options.OperationMiddlewares["superOfficeAgentDeleteWebhook"]...)
@@ -3467,6 +3774,10 @@ type AdminConflictJSONResponse AdminError
 type AdminNotFoundJSONResponse AdminError
 
 type AdminPayloadTooLargeJSONResponse AdminError
+
+type AdminSubscriptionNotFoundJSONResponse AdminError
+
+type AdminSubscriptionSummaryJSONResponse SubscriptionSummary
 
 type AdminUnauthorizedJSONResponse AdminError
 
@@ -4002,6 +4313,490 @@ func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesRespo
 	return err
 }
 
+type AdminDeliveryStatsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminDeliveryStatsResponseObject interface {
+	VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error
+}
+
+type AdminDeliveryStats200JSONResponse DeliveryStats
+
+func (response AdminDeliveryStats200JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminDeliveryStats400JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminDeliveryStats401JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminDeliveryStats404JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessionsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminListPortalSessionsResponseObject interface {
+	VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error
+}
+
+type AdminListPortalSessions200JSONResponse PortalSessionList
+
+func (response AdminListPortalSessions200JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListPortalSessions400JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListPortalSessions401JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListPortalSessions404JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSessionRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	Body      *AdminCreatePortalSessionJSONRequestBody
+}
+
+type AdminCreatePortalSessionResponseObject interface {
+	VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error
+}
+
+type AdminCreatePortalSession201JSONResponse PortalSession
+
+func (response AdminCreatePortalSession201JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminCreatePortalSession400JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminCreatePortalSession401JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminCreatePortalSession404JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminCreatePortalSession413JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSessionRequestObject struct {
+	AccountId AccountId          `json:"accountId"`
+	SessionId openapi_types.UUID `json:"sessionId"`
+}
+
+type AdminRevokePortalSessionResponseObject interface {
+	VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error
+}
+
+type AdminRevokePortalSession204Response struct {
+}
+
+func (response AdminRevokePortalSession204Response) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminRevokePortalSession400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminRevokePortalSession400JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSession401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminRevokePortalSession401JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSession404JSONResponse AdminError
+
+func (response AdminRevokePortalSession404JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptionsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminListSubscriptionsResponseObject interface {
+	VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type AdminListSubscriptions200JSONResponse SubscriptionSummaryList
+
+func (response AdminListSubscriptions200JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListSubscriptions400JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListSubscriptions401JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListSubscriptions404JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscriptionRequestObject struct {
+	AccountId        AccountId          `json:"accountId"`
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+}
+
+type AdminDisableSubscriptionResponseObject interface {
+	VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminDisableSubscription200JSONResponse struct {
+	AdminSubscriptionSummaryJSONResponse
+}
+
+func (response AdminDisableSubscription200JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminDisableSubscription400JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminDisableSubscription401JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription404JSONResponse struct {
+	AdminSubscriptionNotFoundJSONResponse
+}
+
+func (response AdminDisableSubscription404JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscriptionRequestObject struct {
+	AccountId        AccountId          `json:"accountId"`
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+}
+
+type AdminEnableSubscriptionResponseObject interface {
+	VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminEnableSubscription200JSONResponse struct {
+	AdminSubscriptionSummaryJSONResponse
+}
+
+func (response AdminEnableSubscription200JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminEnableSubscription400JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminEnableSubscription401JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription404JSONResponse struct {
+	AdminSubscriptionNotFoundJSONResponse
+}
+
+func (response AdminEnableSubscription404JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminEnableSubscription409JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AdminRotateSecretRequestObject struct {
 	AccountId        AccountId          `json:"accountId"`
 	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
@@ -4054,7 +4849,9 @@ func (response AdminRotateSecret401JSONResponse) VisitAdminRotateSecretResponse(
 	return err
 }
 
-type AdminRotateSecret404JSONResponse AdminError
+type AdminRotateSecret404JSONResponse struct {
+	AdminSubscriptionNotFoundJSONResponse
+}
 
 func (response AdminRotateSecret404JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
 
@@ -7839,6 +8636,27 @@ type StrictServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
+	// AdminDeliveryStats Delivery statistics of the last hour
+	// (GET /admin/v1/accounts/{accountId}/delivery-stats)
+	AdminDeliveryStats(ctx context.Context, request AdminDeliveryStatsRequestObject) (AdminDeliveryStatsResponseObject, error)
+	// AdminListPortalSessions List portal sessions
+	// (GET /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminListPortalSessions(ctx context.Context, request AdminListPortalSessionsRequestObject) (AdminListPortalSessionsResponseObject, error)
+	// AdminCreatePortalSession Open a portal session
+	// (POST /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminCreatePortalSession(ctx context.Context, request AdminCreatePortalSessionRequestObject) (AdminCreatePortalSessionResponseObject, error)
+	// AdminRevokePortalSession Revoke a portal session
+	// (DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId})
+	AdminRevokePortalSession(ctx context.Context, request AdminRevokePortalSessionRequestObject) (AdminRevokePortalSessionResponseObject, error)
+	// AdminListSubscriptions List subscriptions
+	// (GET /admin/v1/accounts/{accountId}/subscriptions)
+	AdminListSubscriptions(ctx context.Context, request AdminListSubscriptionsRequestObject) (AdminListSubscriptionsResponseObject, error)
+	// AdminDisableSubscription Disable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable)
+	AdminDisableSubscription(ctx context.Context, request AdminDisableSubscriptionRequestObject) (AdminDisableSubscriptionResponseObject, error)
+	// AdminEnableSubscription Enable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable)
+	AdminEnableSubscription(ctx context.Context, request AdminEnableSubscriptionRequestObject) (AdminEnableSubscriptionResponseObject, error)
 	// AdminRotateSecret Rotate a subscription's signing secret
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret)
 	AdminRotateSecret(ctx context.Context, request AdminRotateSecretRequestObject) (AdminRotateSecretResponseObject, error)
@@ -8218,6 +9036,210 @@ func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId Account
 		return err
 	} else if validResponse, ok := response.(AdminListDeliveriesResponseObject); ok {
 		return validResponse.VisitAdminListDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminDeliveryStats operation middleware
+func (sh *strictHandler) AdminDeliveryStats(ctx echo.Context, accountId AccountId) error {
+	var request AdminDeliveryStatsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDeliveryStats(ctx.Request().Context(), request.(AdminDeliveryStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDeliveryStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminDeliveryStatsResponseObject); ok {
+		return validResponse.VisitAdminDeliveryStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListPortalSessions operation middleware
+func (sh *strictHandler) AdminListPortalSessions(ctx echo.Context, accountId AccountId) error {
+	var request AdminListPortalSessionsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListPortalSessions(ctx.Request().Context(), request.(AdminListPortalSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListPortalSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListPortalSessionsResponseObject); ok {
+		return validResponse.VisitAdminListPortalSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminCreatePortalSession operation middleware
+func (sh *strictHandler) AdminCreatePortalSession(ctx echo.Context, accountId AccountId) error {
+	var request AdminCreatePortalSessionRequestObject
+
+	request.AccountId = accountId
+
+	var body AdminCreatePortalSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminCreatePortalSession(ctx.Request().Context(), request.(AdminCreatePortalSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminCreatePortalSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminCreatePortalSessionResponseObject); ok {
+		return validResponse.VisitAdminCreatePortalSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminRevokePortalSession operation middleware
+func (sh *strictHandler) AdminRevokePortalSession(ctx echo.Context, accountId AccountId, sessionId openapi_types.UUID) error {
+	var request AdminRevokePortalSessionRequestObject
+
+	request.AccountId = accountId
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRevokePortalSession(ctx.Request().Context(), request.(AdminRevokePortalSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRevokePortalSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminRevokePortalSessionResponseObject); ok {
+		return validResponse.VisitAdminRevokePortalSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListSubscriptions operation middleware
+func (sh *strictHandler) AdminListSubscriptions(ctx echo.Context, accountId AccountId) error {
+	var request AdminListSubscriptionsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListSubscriptions(ctx.Request().Context(), request.(AdminListSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListSubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListSubscriptionsResponseObject); ok {
+		return validResponse.VisitAdminListSubscriptionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminDisableSubscription operation middleware
+func (sh *strictHandler) AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+	var request AdminDisableSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDisableSubscription(ctx.Request().Context(), request.(AdminDisableSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDisableSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminDisableSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminDisableSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminEnableSubscription operation middleware
+func (sh *strictHandler) AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+	var request AdminEnableSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminEnableSubscription(ctx.Request().Context(), request.(AdminEnableSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminEnableSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminEnableSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminEnableSubscriptionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10071,467 +11093,515 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37ciM3kigOvwpOnY1oaVykeNWFCsdZ9c3WuG/bkqY9NntFsAoUyyoCdKEoNd2jiH2I7wm+P/bB5kl+",
-	"gUwAhbrxIqltz9gRu54WqwpIJBKJvOdnLxCzueCMp9IbfPbYJzqbxwz+fZJcL/kHNp4Kca3+vqHxgql/",
-	"BAmjKQtPUm/gdVqdXqPVbrT75+3WoNsatFrNVqv1g+d7YSQDkYTPppRzFp+G3sA7OjzY7/e6nXbL/Mvz",
-	"vUg96Y9bbH/cDhqd8GDS6NH+UeOI9tuNVtCd9OkBOwo7bc/30oROJlFwJhZJwGDIdqfb6+8fHDbUPxo9",
-	"9Z8j9R/z+xEdB57vLeZhCeZO67zdH3QymO/ufO9plIR60WeLsQySaJ5Ggq9GQLvd6PTP291Bvzvo7Td7",
-	"vaNuv6dwwG4YV2+xGY3iZsRTltAAxtPPXkZxyhLpDX78qDFx1KOdyX5w2OgdUNboHbaPGmM2GTf2D/rt",
-	"oNU+Omh3x57vieSK8ugXqgYDREwmbdo/6h016EGr1+gdhp3G0VF41Bh3gnAyPpiwSZd5vidZchMFzBt4",
-	"AW6MVD+mNF1Ib+BFXIF3o15M2Wwe01S9WYU/veTeoN0ZdDvNVqvfO4IlL5LYG3jTNJ3Lwd7eLaKyqQlr",
-	"b/9wzHqHfdboTyht9Lr73cZhq9ttdFg37HT3D7utUK3uViTXck71Ho874QFttbuNw/1QEQc9aBx2ev3G",
-	"4aR70O4HhweUdWDzzqbRfB7xq3UbGNKUqv/Vix2kyYL5ZlsvqV5kv9HqNjpH5+39QUsRid1QtV2e1HNd",
-	"ajw29ecKncVHGntVj0IWs5pHuCvw5xW8kSY0uFZvzGkSlF8wFHQ7vUTq93yP05nawQsEgGjEkDfqZ0UM",
-	"QcLUav/5P///rf4vowgXW71G60AdKYutPC1oGmgGYmboQu7pYRqMh3MR8dS7g40UJ1eMp8/ZhC7itIoJ",
-	"vUgSkcgX6lwhhb6wOxMIntIgdTbE/GKQ/dH3vmU0hIP3+c733iCWPN97l4g5S9KI6Sfv2VUkU5aw0Bvw",
-	"RRy7v5xIKYIIjgg+OjPo9HzvLMWzc2LO0zlNrlh6kWhwz5dz9VjjwfPNFpmx9J+lOTQu1LloOZhajyIx",
-	"l//p7MAajEmqXssIK0OX933jnHEKbI0GM+Zl+HubwDsFLHoSuLXiOMnMK+BUUc4+MJOuukAs5VRi+bNn",
-	"/1Dr7/vec72hgwmNJfO9Fz9dSJYAcnzvpUhmNNawAai+93IRF375JhGL+Wn4CT7Rj6S41E/fsUQig235",
-	"3nvKr+Ef50LEaTTPBtG7eaoYPKdxBrPvKYAKw945pCK78I81BGPZ6e1t0z1GeIbkYs4SoS5GtpKy6pBd",
-	"prV/I0w7B6bbLp+YV5FMnVPz40rOUn8q1h2Ch5B9PXM5S8V8Duf1tySWEmPqtu8+AqL/5N8r+bfvXb6K",
-	"+DWAipT5isoUMOPgynv39uycbLypA9JvdckZinnkgtMbGsV0HCPbEX9eFH9eFH9eFGsvCudoemcsnqxA",
-	"LZ1HezftPf35XrdtRNg/b5gveMM8cIM+ujv0nv28YLlN+v3yxF+PH9zlUSQXcR5Dr5mU9Ep9gRMSyuWt",
-	"IizSabXI2+8UaIsgYFKigg2nYuqi4j1N2atoFqUN+C9o5szR2D29MZLQOBa3LCRzlpDbiIfilkxEQtJp",
-	"JMnJu1NyzZZNhfhgymag2ae4loin7IolsBZ3vvdsRiMe8asVc8ZskpKIk3TKSLBIEsZTPfeWU0lWsbQP",
-	"U1Y1NGE8lL6a9oJHn4hkgeChXDPhne/NaUJnLNWoPQkCseCpOinFec+njFB8/ESSKFRDR+rBnKbTzGBA",
-	"7Qi+l7CfFxEwFbSTZJBMFDtXxLhYRGCgQMhkmijUKrjeJeInFlRC8i4RN1HIAAkLHv28YCQKGU+jScQS",
-	"IibwYI7f10A5t6OvgvI/EqbYw//dy2yde/hU7r0zeMsARbo/YzELKvbtLfyDxiQQsxklkinMpywkcSRT",
-	"BfXcHl+SChLxIF6EzNBRAseoSd6mU5aQScTiUBKaABI4UWyOhUQsUvVpwsJFwMicLmNBQyKjX9iADIFd",
-	"+HDmh16TaAmbfE3kVNyqc6JHtRj7ecGSZYay/5C4sAqCcrbNnvs6EjKGpFoCijaknIinYAWeRTyaLWbe",
-	"oO1XnagV4GxER5qpkUDwSXS1SMBuWgP6rZ3rwVSVge0swjVL1uHXwCudd1ed19vKoR92dj+4RthKIM0L",
-	"KyFzRrkvPjXiXICA6yVMzgWX2l8RziKuOR9Y6QVPGf6TzudxFMCe7/0k0RjsujrgKnbvNppcL/EtLQCo",
-	"N5rX3Z+OPnX+Ex428+LAQsu43n7YmrQnh6zRpf12o0cPWeMobLNGZ7I/aQdH4wPabql7fBwlgNX72vHv",
-	"YyH3i56LKulrwmi6SBAvM8rpFZsxnp7MIy3R32kr80YLde4TNDg7AodCc0F3UFjkOcH8EnGuYC+4IFzY",
-	"+xr2G7EIpiyJJks1enY74E1xeZ7E16+ib3uKeO42pT1DUfBJ7V3qk9sonSrOjTZ12VQgA0k+paEjYG5B",
-	"lRG/oXEU5l1PIkTWCI8uEz2w782sNKZ/I2MRLgfmOlqSIWzF0CORJLNISjzlm6NBLQVNEzWYMPOGgknC",
-	"RUpmNA2mwH1xkAwlzwSfxFGwLUIC57MiRuwzFxUoQbCbSCwkSURKNRvVslYkiZgzThY8jWJiaaqXnYdj",
-	"IlmqRM2AqSuZ8ZBEKeHi9sugTuEioWEUpNKICyD+P5FEqhs/w+Abkb4UCx5uiUHufFbEIBfp5QQeuijU",
-	"9A0bik8fbeVvhDk9ZEolCvNR6BORkCiVhCVULhIGz8bsasGz1b9DmehciFdK9dgSCanz2X0OlpIt0iVJ",
-	"hSAxjPOotKCOraJMGFqpOJRnek5Kr5kkO/s98l309JgcktfRU9CEIn7FpBrlmHTsj4qEIi7nLEhFstsk",
-	"avhAcM7ABa0mCWIhWUjoJGX4OupwGaYvOF2kU5FEv7BtaW1R+LSI6tzzHMkR2ANCFQBkzGiigBPXDEC2",
-	"EsSjYh3nspNoBqlI8TYR/AoRou79R+XmDqfKBzYMyGyhWDgjBhlaStO3owOFWg8X5wrymrHfCL2wOUrK",
-	"deNsjk6FiFp0nuJCScTni5SENKU+oWRGYyVxstAccS6I2n91mBBrCGSG6ZciGUdhiMvajse9veUsqcHG",
-	"38WChAL4mbjVR0tjnyC3bWb4yWB4NPQoasvPR8YsFvwK9EXKBaiGShLKUHFPbp8jqhp0nOdBydi8xYGd",
-	"XK3ltsJ9kA1mtEI7SmalyS+5cvQvhmB7pWjofXJLZQZkhucvcK9scH180dNYd6W099UVsvWdoOZ6wJ2w",
-	"mgkazgGMwAleced7XDIx/F7DpeiEfZqr6wWW+zRKwi8na+i9fgH0YMd/bImDKQQ0Q5bSKDb424xEUMrY",
-	"lkROjcDxdjLZElkCv9hMMM0JNyDKTyYorn948fTbt2+/O7s8fXP27sWz87fvv4bbhaSLhCv5XfDHFR6K",
-	"YBCh75WIy5TyAOV2E5x2bwnCXqE5JDHjLtbYGtNq6dXVM8xuKxaIhP/Xs7dvmk4kYK/V2kZJNmvbiA2V",
-	"Z13nFaiaWn+zV/5gla1/05Gyj+rM+ZuPpD64c8MT7yvZJIyGb3m8XLn/Ezt4fvczTwlK0TRsCB4v85ve",
-	"ffRNN3PO6BI2PhR4NHZoBgO8IDih5DaJUrb7BySJx9TnixRRzT8/VFiYXZnIJYveo5OFYpjRJGJhpaWb",
-	"BGIRhwDNmGUA/cFo4gtIHkXS0M6ly1SIy3hz8cOhjXb3i90TD5RF/nD0Yh9uLZbH2Ve1pJLQlF3Ci5fs",
-	"U8BYWLDanAtBZpQvjZAhm+RdzKhUytiS0CsacRLTFHcmYWmyvIQ98wbtw/sJG3a9tdSk3iAAMzEwF+ji",
-	"vQKkcYKAFH1cZ+h91/ZhcCOi4ThRyJdbhQH8uxLdGUtuWPIiI5aNiW5Co3iRrOZPEka/xJ9dajsTM5ZO",
-	"I35FbiF4IhH8SokQYpEQlr+++o8syq6d2sHOlzCfFnFUa0c9zZRaY890Y2Xs7d5+VPSsmtXBzN/US7D6",
-	"l6iYPtyQYBED/8B8NhulpS4O/CszrXJCk4Qum95HnaqCry2SuGR+vXj/qul9vCsqVFfRDeNg4wSTkoaq",
-	"6d0HoxlGanGbvUJwjX+kW07cW3HmAm0s5QA/b+C9MMINkfSGGf004jll2fPxfR0idz9D3Zmo3dinNDTz",
-	"NclGEGmbpmO8wuMl7ulbTZlMs5NYwtI79OWq2Sfw1oDs6SQyFzF28sdBywlYCIgzuZgzjN3RYOhFP6b6",
-	"ZJZsFKRuO2cVd5d7H+P1iuW+EVYbchyieolfQBswK10h57urLULwOIuuk/g7/XtZqM/EuwTEtujed4uJ",
-	"3K1ClRubpTj+TISoxiIwp5PGBTe/Nc4iHpSQWIbu8fBoo9xwBfVAaVR9CfHEYOpEP8bTik58dVcyrtBl",
-	"/UKG6xXQdF+b/+rThXf5UyqjwCdnb8+j4JqlipE+RSdzkDCIHKQxxu/8zcYTaalGH4EtcWVEonn2dcHG",
-	"3Wu1FLgpjWKJIY0YtNNMIbT6Uokkru/b967Z0glXMCNXiX/ZM43rS4jfumm0GO3To/HRuNtrdY56LXq0",
-	"lV/hstdqXRYBqFLCWLpIuFTiFggtJNKhvTqwdQqCUyCShAVgGF6wIva/mA+m1+4aVK42hejr3tzNStk1",
-	"7ppHxeqvYRgponbGePrexmVuhdoX+O9Kiu64FP13pR2ZUPd5THkWJmZCpCnRoYeWzJUINGfJRCQzZBb2",
-	"9m/aE6B1jEvzzaUeJLd7epH3ih2BHSliaQsyX71o9cZrG2UJmpJeQHGfMJjxnoLOe1by71dtWc/dsmeU",
-	"w9sRD00YPgQ5kgj/vuxH6c3s4sBuRbWduWLqqjMT9nqdbtjvj/ePjvYnHXgHP8SXCjPah9rsogF8lKNW",
-	"2snbKeOE2mi8Sut0brMecK9erI6a6rXaBt21ev99787NERJN1L8j110P0pAJMCqgQ0vS96TdNyIlL7cn",
-	"WSulaZK9nV6y65ff/u3Vfvzzs178fHH68tP8xfnZN/TXIeCV8xfJOcvB+u3IGQMHTIh9sxgZ+WixzAXR",
-	"ytnPz8Yqg0kJVZHFc5qmLOEmzePi/auB0oodEw9kwKkHSAmUTIVMCYSWlO05biAujXgWGJLlVylxES5i",
-	"k2ezdSzGjbXibBIPvDEYpR3LyPnxgoTtGc5tU3X2ycBrsXBy0OmMG0fdca/R6/XbjUPaDxu9CZ2MaT8I",
-	"J4djL7cJtyu9ko8f96IxzcLsOJRjwwp4XXy5mNiLtTGxkFCZefG3l2c2w0t+Hicc1jFxmhndlEOdd+Ek",
-	"sNpUmrWhWqchGiDc9JhVHz2NktD9xklucdKbQpqyRhqBqaqQ45RPdlk11Uvzns5+WZs+ZYLXPpcfFHJg",
-	"Vmqz6tW38Kq7UCcTZtOF5jNjVs3p6Lx2yjs3cetHL4tEdjDo4t8FMTe33tg8EnxNIx8t3GKMwpxvyOoZ",
-	"DA3kFKLthMZunrSuNZCnvPtsrtm1Gf30ivGrdOoNOko3n0Xc/N2uypVz0YN3y7rFhA85Ks8yQ8U2p6Xw",
-	"2e/rwGAKw7qBT+GtwkLqz5r2rWzqgymMe7+jWhjkVzqtuVm/9IG1eDVn127fCrp/gQk9ZbpnCVXXC5pL",
-	"6zPlTULQmF1RsABshswH82vtKF2RSa/uyDFTN6SCkYXH2jNzJTgjggcMos8TcQvJ3gp0xhcztTN66Q7a",
-	"apiKu4UaIj+PuBWYNyVI8mjn7FP6jl4xmztSWjqmq6MAn7KZ3DhX0oICDtbSYsy4K0DGIiBrOf4s4u6v",
-	"7d/yDigvJYscLiEfBb7PlhDKiWcF/d5VTp1kx0jXt9ExEh8rKNtKkZ/X0BjAlL1fuTvqtJ8s0qnjiS0c",
-	"ZsyY/rwaXb43p1LeCry3trldcXzn+zVgotBehjM1VF+M+eEhoZKMcv6LgfEQDBetVjeAb+GfbNT01kGM",
-	"M9WC6TLuemyWoIQaESOoDba3kCzZU9QyQiUXNWPET9Nbg/zCyFNxywlE5QqOuVClr0tVeD+vz3HSd00G",
-	"n2adOT5eW4pgJQGUAarFdd1hpAtZcfO8FgkjdAz1OKaMwFs+mk/SKUvANU/5shJH9YcuYzDm7DvhBH5R",
-	"BXzphHM7yvezjAO4EVgfN5JNNzjiVvavp8jSskwNhM/33FD9fS1M58V0tsImbi/NPlQ00HT3XMxoVH2D",
-	"3kP4uy8aXQkhD5gds07k2wzlmRJWkCPuc19WIM/9vt+9h85VHHOzZVULR6ZE9GZyT5k8SyKQ7xmBpiIa",
-	"ns4YFhBSN4+aeuSTBQ+1404tDv5xw3gokieShCJYzBjHggZQ+gcL/jwesDOG689jJTZBZcVoV8WOc9zO",
-	"eZKKlMY1IbL5e1K9p0fy9VzlPSx8BRulkavBrt13p/jlg3lHubx91c4+x7eIrulNuEgxXkQbrPO35BNJ",
-	"YnElj6ESFF40+AGaFLFUlJhMIEN5EWNZT11Jp4a5bXJ5r2WAW3OxKtZUQlgZlq35k97QTFkoHOK1e3RS",
-	"2qEoJDuUSC5uJzG9ZruYrK72IxUkjKTCuf0otztVu6L9E97A++8fW42jj5/bfb/TvvsPbzMFwi20WQTc",
-	"sTjodPGK6XPoyJXqrKjBVT66tpinJaSxEDGjXD3MKntuNJZb+7OCLrMyoBUPs4qgG01VO05WO3SjcbC6",
-	"6Eav2vqjFbNiTFMm751wwZczsZBuUdKqQqUvPpV/O1vKlM3cX4yDMvutSgvMip5+3oj0TNngWp6Zo8eK",
-	"VeveFxtV9oJqmvYjbIrxHVvWWF1GbuuMEblmSx0sCb+TgHLwZMJzFpLxcuO70QXHQlF1Pdo2GhuNp6sx",
-	"l/iiGcUgK++JKWPj4wYbVS3ObG3JKW7/Q0w6RdNz2fAN3iaF6mpNt0IfPzGfaJXcDmHUcrKJJlusvrbB",
-	"XXibr4q3nYxemM8vVMfL8FCHxnq97He1lCrwUX2oac2yhVvnoXylgqnoB1CAZT6PIfY+zRJG0ilNQfSS",
-	"2uziVJQ8hpqbEG8AUQkPYDWPyGd8T0ZXPOJX+kyt9Fxkb965bX9Wf3Vu3rvTuTOrX79I4g24nxqoinSe",
-	"szi6YUkF1SvxajZPX4mrjVmbGewEP63Cuh5VVusz91IWqCkna4SAezhZqq51QN2G5x3eNcLIfY0hsdui",
-	"oPLpGbgnnmkDdxl/nH1KNfK3wWGdH2YUJlCjfDTAWoNu5IjE8uVkzCYCq+ySUG8/hu/TMOeOmTMeIsbl",
-	"IrBJrphqom5nnKlyI+QGVV1L1VxJxME1pOmj+QWVL2rK/hZLxBoKcunD8THZs1DcuNJmu7RR71x0Tuyq",
-	"o25OZ92Jf7yjqYsBv6457ayW1rWr5jRc4TasOwWFPTKLcgfNDWHgyMHrrncVLn8t959l0w8RFi1vyR8f",
-	"+JmYmDO/xptW8c0TSb49P39HEJlEvdms1OCceLaiqj1dzChvJIyGoP1r67kOd434FZkp7qIHcDwGGGtV",
-	"yYqrV3mKYeGSZPIQiTgSsuJnFUPnEeG4Hcrsx8BtimCDboR1syVLFC/SYWY4WbKIWXMzQ8V1peg+FUlK",
-	"TOwmPBqrf6oJryMONjATkRoFUyICiJUP1/lTtt4dSiSA4nxo7G/1O+RG+JaRGUly+pxEUmFustC2ujQR",
-	"i3HM5FSIFObl4Z5IIBzZrDsRIkVHkoLAhuSa2EK1H2KRELmYzxXEKaMzuJ9MnoV302jRw8N+a78THLa6",
-	"B/2DXmtSDb4TfFyE/wLLpNuQx9PnKONqzXkhGdxMphih6c2nRN8rluaoPQ9dMrlsBf3woN2ihwfBIe22",
-	"J4f7K8FLtThSFZqpoVOvFJCAstPaq6/CoR2lMAKyk7dIwHVcqCI3poLBDEgxvYQ0Nsz8sKke//L87N+O",
-	"AaympAy7uHSHsgwxGKohRiAq0dhLJzalGPJEU9dJ/kQiEWnakRV8P1+pveo8ZaFihYyjY1u7PEqVypss",
-	"STack3GN+WOS9FodB2HWIFx1L3zLaJxOy7JHJssbyRtaAy2cbmVrXdl6jCoZohwkWILgehtjUy7449ra",
-	"mJwIDIx+27tp76HNYCP7U2FB1zV2H1zNC2P22MJUQtM0icaLVP9V+WGF3JdHyndsuQdx6mRCg1SSp1ES",
-	"akvrRNtNMB9jZxQYR8vIJ6N5TFMluZyGo3/+z//uNquOgG3EWwka+jDKlAyTqzOBKSO+0enw1mI0mBqF",
-	"6okkjN+wWMxZ5fxVlyOkKkahraANsx0TiaqhOiNYzCiShBIuGmKuDUT6eKTaoasm3NIlLgMxZ5tFwJ7B",
-	"q/bMfa5DEzqPXaVPb5dP5CKYArWrczKDZ02r9o6ISMhIzmRTLNKxWPBwtPWCiv5d9XQNgT9VoN3HIChX",
-	"4ED6SBRqrTXHVVdWF5xtbMBzj+UdYOYUP+u3NGb03+012pCGvx4zZ4YsViIlv3itiyH/0SbLPBWIiVqu",
-	"Se30s24uaufLFbFn9NPKSEtaCivY0Co1jpLww1aWaDdCOddgagNNBTHKQstOi04tQFuVi8v7VtxihbM8",
-	"Hi2PAIvSzwu2wPoGNVLZAjOEqs5ssmA2ukxxoCkNsWgC2J3RhnWshEioPsXZrTNj1Y2sRGZ0INbYKKL7",
-	"hhk54/ouztz1fVyHfXvW77EF2UuArDFcQBr3SnOJ42r0r+IVYpEGYgaKGbALeNc3rbtEErIEdmJLDmFo",
-	"7W4zNpDDZzUOodowC2tDcKFiUeUSIWOQSpKwgEU3NZK2U1CqTmSwyy+HlxRM6SXwZyydimpyhMZR1YYo",
-	"BPfeNlBnAAuBbxpVmfX6iLhNcP44TtbSTj7EbvZXKfg7c6JWlFEyoWNk5/3LZ2T/qNXZzRF0IX4+EbPK",
-	"LRFzV3qnISZFz8QNlsSYxxR8GPqHQMyXapPyGSIb7LxJkCx5H+dm/6pwUSTCXFvl8qmIqUxREYRgH8qJ",
-	"EoeWWnMtnxHf+zSLs8hHl+gyzUpfTNKJn6Bx/HYCHWAro88uaUW/wfNoxmRKZ3OSsHnCFP8xKrQif0J5",
-	"SNQRyC6OylZ3cFPoebBYiBbpTR0em1ms5FoJqotmfKdnb8nhfqtN8NzlLTGdVqfXaLUbrc5563DQbQ96",
-	"+83+fueHLbNzKs1TtV388iDcTi+jXv+C/dLdv/jl8Ps3H/bfff+sxZbfzMaVLn+kEpgUeifmmtNWxLEv",
-	"58zMj99mO4EGVFPF3BwGM9rHTUynqzlELTk9pZJ5dx/Luf7GjqgYPY4Ce2yIwpjyZNOruNaFsYc5FOl7",
-	"WQ0iz89uKYrtZh3Lh2NVMNCaPpFVutfqtVXEiMB87r5V6YfPFQ3PIs6kKcBSfR6U9gYj1ghONXKCYvyy",
-	"FBuQJtHVFcuwrHRFsdhcUKhFRY3kkNuT8vF5/4rQMEyY1ODp28/2P5EbWvXXgFW+Z7gWhF2kyCJWyI6c",
-	"M2h0SqVrlDIXkyRRuuuep/FCqv2Ul5lv4hJ8E1TK6Iqrb5zmy5u8HeqwxhVvbzDgBqNox6c6UXQ2p9EV",
-	"dwa2P2UDZT9hoGnuN8bLP9GEQ/WjbIErXqiYJ/+8alL3hXUQVCw3Fksap8vLNGJJ1dpzzysAzD2vGH+e",
-	"iJkAhMuUBtdVUxRfWTlKHZyFNyogLb5RgczCKxXoLLxRAWrCJixJaFwLaf6FCkDzL1ROcUuTsPp4rXip",
-	"cqriSxXTVfyk9XvZpGHNgyvGTS0wxVBLM1e9aOM4Vr4lU5rowRYyFTOFZXV1QOcV98cMJ+YnBwPmJ8RA",
-	"9W+WuPFKVhLtYmzqhzTdCBTHQmcX4fyWiDgeK9Je+bBmQPdnjQ9nbeaXbGn2l4zAzU8ZQZtfrqJJ2hzT",
-	"mPKAXdKw/CxNKJc0wI0szWoQFCgq0sE5GltNuL63eT/c+NVAgRtv/HpGwNVvw1uXK+fHV3Tvqbq3VuMK",
-	"aEdOc78ZyKp0rtrbXWKkplZKn2pjQqa8PK7A6nQkcuTVv/zl3duz87/8hYz2Ml/U3k17T5sr5d5n2973",
-	"bs/INaOiVFslulZLrKbaL66dGLieYvHnzUUjizwUxB8Je9uI+g9A3eZ4sXnVW+HmG5b+poj55sXWeNn7",
-	"bNvB363D0TcsQ8w9MaT0iyKK8svDmAVTGgy925A6KCbVqk6Ft9i43Qriu1Iu3GEQYPlwNaYmG5JewmCu",
-	"Jm6y+fJRUcYQILN0SK2RWw+nDmAxBdPg2Yr1GN0C5vu4oZlAofkhNgICcUP6BZmKRCmpldFd1RuJEVph",
-	"BDcATZbuQgC2qoXY7Muq9ocpjQlfzMZoYqnA05q4RWswsLvpmy3EeT9uRf2Yx/dbXzwXD2cSD7uDEA0P",
-	"uIMMHn/LO+jii7Jai6INuO07Y9rM+QozAyKUlj1P4utX0be9KpOhHeCDgS8/wO308uV1+9tfXh3FPz9r",
-	"x3Mo7dk9P5s+rRzuvUiVUHbGgoRVeBFMw3po9nHB06r6H/BzZvLV9vaQSBiTyDSKY6J0LknGTEY63Iyz",
-	"WyI4c9OLo9TGyNMUSxVh2ENiCiGiR7zSmLs2BVnaJZaZjwIGn+dCZdTM60Nl9MB+FbKqWA7iGhC/fcIR",
-	"tP/P3QSVHnfcVrCAkdtpFCPODYAk0ZM/kaaLFBa05j7ugLHq6y2MUnLN5qnZlWorpbhhSUznuk9VDsTD",
-	"fV1Tvug+jUV+IqxbZSnomrG5JDp7qJJ4WgCvhECYDLgZ/RTN1FW03+od6vgH/KFV5YfdjDJ8MhFxLG6t",
-	"x8NG9Sh6SRYxk8ckoTwUM13VdmwctE6gSrvV6d2jelNVTbiyVXoefXfvSDL8eKuERdMC9KRm3hMo2Qmy",
-	"0EwJP2ow9c0xttaUOkqJ9Frde0So6dWWwPi4An01JXfYZmWx8t1sCyWx3Fan+drN6VSEl+onqsiHobO3",
-	"XN8/117s45ZVfLIYxjVCUil2tDZysRgRUICrjNxCC7z7Yrmqt9+26Mi19FvdSc90CIScShoEbK6kZIiq",
-	"20DmLKHTnfkRcHpWw5pODMdUJwxC5FMBjNLKzZrEZJO8NvWnUxIzKlNySIIpTWiQskQea/fyjFEuydDT",
-	"tkem2OvQI4JrRy34doee4si5eHL7Glp3imF5/X6u7MTOP34cDuVwePbx86F/t/sfVVylrgXZpvSUNVz7",
-	"IgEjlugMva5qvbY2bjgjHA32I9DMhn4xWuhyS7nxzbmqnMn7vNThtI6tr/QoMz2WHmUW29Ij7aaqfojc",
-	"6dJ0QYIqLcE1mDtpEuTAKT7JoCk+yYApPilNpwAqOB3sT/nlFrwO9qfCkB9XUHxNOnqd67ksguVjNzaL",
-	"ecicyxuZVSqJrOLk1BT8qS9sWsfo4lu6lGRG5XVNhJjehq0WrV3Vm9cwK8QbWJFf70YhSMEBaYOD6u53",
-	"XVmz2oCDVdECD9rQFSHD2TYWLyX79422jJm49apS+lV3xbqYdEslmyxJX57ZfpfF+4v3r1BAvVVKquZ/",
-	"FtpSRaVcxHnv8F5l4Uq2ly3I44XOH6gvEbfFVuf4TGUlsy2he4TidStBLNNhHPHrqkDBKJFpbUmAasbE",
-	"PsGDtWYEpUNv8GIBnQiRnl8Poif9WB2XWlHwTstcl/XV7UyEZA1wzpsKkBUD1cZAzllyuaq63mazb1qF",
-	"L7divTwXdhs2a8ECGOoNvtX1+gDdhpq2JPq6cm8uxy5UEIc81jqueN9gMOsw0VFPyzmDGjJ67DEjqdjY",
-	"efLnpfCrXgqVJJermVNRvkNbxZQCWESo0tXc9OlUkBuMawNX1CKdMp5GQZQui8GsQ16pkokaFawmjhlS",
-	"RrOG5JVim9Ngc7Piw9UFhytamMKrJ6DJAxdSI+kcdha+ZmFEdVmR12CaUS9bw0yxueOWFY1Nem22uNLW",
-	"FuO1Tass36vp2lDOqACz3XltyfB0u5LhG5n6HlijG3qbbg6s7YaqwYU/toJ3IVlSzY8+FGuS+3B8Svii",
-	"Mgo2qKduJ8rXAMcF+7m9qjzlFU11ylfJ1qUy3eVvDL87TRWs5041roIHSOouuk+jJHwiyYtPESRzS/jx",
-	"/DaKIwFM6SziwbSGyeBFep+SbOv6LnyxemvaiQ7Jt9ds2cA0BhMAYRKSsxHmLFBXh02BxJpjOkLZ4d+R",
-	"zK5txb2bQ/6WM6KdfOQWeuSNGc6qpnKSnQHPVGdUiAmh5OLi9DnZibgpfoD0s2vCsXVogFqDsbrABj2g",
-	"cFyNAJgVkrtnPbjMyr1J/TmHhLAwVLGkXJ1ZYJPacaXTcbFKmsjfsrpUC9psGQ8tqZWIC7+2DQR13zUr",
-	"nyQMcrZ0DoBU1x0E3dlOhIoWQJ4MmJTROGZEidCY0gklXlmKm+3YaKFH4WBvb+dH2vjlpPFDq3HU+PjV",
-	"cNjc/Ur/8vFzx7/bGUAN4a92/9/O3o//PRzKj3/Z/X+VBt3qtkAlLpc556sqltmr4vtG5oFvnIaj6voc",
-	"9pV112RuOHh50xtxRa6vb5sQrvAs6gGeuDkJ6u1jN580oEmyJKNPjSzJuKFODxTrGPlQr23KPpFvX588",
-	"a5x9e9Lp7xtiG4twWVrKMRnRcBZx9A8jeCPjcJUkStffeNnC/fyeldFexEPVrVLR4q0iCmFlXnU1dFWT",
-	"OflvBalAb0HIJhGPULQ38R2SjBNBwwAS8/Ckwil6w1IUDtXBTdhMpMjSWVIR5QZinnxR3UHlA4Q4GG4A",
-	"KX/UDamwBAK+7jGzNZtSITAFGb0HVcrTWoPGi80USiUkFDKMIFdPwzYgPz6BgLfA2sqf+OSJpDFratv3",
-	"k4/urbKlkrfuSvl2fZ7wmtIizyAiHusZ6dFAJgiBT5stMO7CFVXvM3J7UymBvoEOCsKkFC5zeGyS56Y4",
-	"05TewHtKi4MkxHttbx4HNbipQwY2wAdgOQQKRjwVmMALUVZumKdOc1+LlPfsKpJQDLuMmuwZEj+JOLk4",
-	"f3b/oJ9swFz5+pXVpu2LNlanSuuhSRbiZJ2wStw12Rv8imiGrJgzsVzbJ1LkUuES0NWtgg6lz+KYBGAq",
-	"wetaCYTAWe5DAUr42bhor3r3jRlRCf0QMFgp3DxnMo04RoumgkAxE+QVEZ8IJbaCpOJkfMomOUUkPXv/",
-	"muBYssqCsnZN55WFZt7oYNx5vLiChGGqThEPYyYLh+yJ/teTHHi+rv2lhHX8zhYllFDpXo98r4N4od2F",
-	"5TROdbFol9Ejkb2e6340nwsszIP6LolmNFmS79iySWxmdJa47eREl7TUdVbhuyzGsi5Rt2g7scGgGdQ1",
-	"Xu9CCaIoH8RtE5KxyIatRZSrOASrLHRAgRjps9dnpsyb6bxoAr9KG1OhL21XSsdoq0Z/4DRJxC0JlZSn",
-	"hZNKRfWlSIz+6JNoQpZiQW4pvmgsnEa4EQmhmbJqSmf5Q24UkInpApCpom6FLdPc3OqgCpGjskx0vV7/",
-	"q+2BYJtVry9jZl5eIRAWxq82aFKeqzSGlaugTpMbMBE4LWUynHi+eXBmahmDAoYJVNoeqYnIvpG11lTT",
-	"OuwW/NI30RVNRb5JWZnQPrFg4WjA5YLVOn1sBEYHCNU1QZhpErHwmIwmNIqVtkGulECymOfCQxagWuq6",
-	"1IsE7GC6bvUKsL5h6UkcG/naqR1TPrXGimJyLK6w3Fp+hAp5O3/CCmkrSh0yTF/XO8WqqMLt3aFYRZOo",
-	"25B8TbjQoGzU70jdRJvNfjsVUvtFnISRSJKUfUrJTkAla0RcMi6jNLphu/cECPc/A2l7WeBuHTeu3tS7",
-	"3K7b4icr99zwY8RNVhGlSAF2NEWti6Qqu2jFZebOpIvJ2iKctm6nrp211uZa4DvZtB83QFsJKw7SjFN9",
-	"G3NcyVVenBN0u7eTivvzNUuu2LvVhe+qSl3osj4z9TmZYwnG9y+fkYPu0f4u2iE/mCYVEPGP9XkkoWTG",
-	"ZmOWoLkLvlRikN4XY/rS8XT1HPzt9h1H9JfvoY5R2ejwekV86ZlmexVRWAVCOLMM8nVdm8saqUbD5ezN",
-	"WdZ/o8IfuLExOS8LaMrXd3/CrmgCrFBfV9LPmaqz+948H6EBsXD9QYV+yOWSGO4805FTgeA3LJEoQHmZ",
-	"PVauui7OlO4UA0tfyTdMwY+MSThfkoRGsqpc7fOt637ieCFNqQ9uJBYSCqkMukqRjr3dSB2GsVYYCkxp",
-	"4Bst1U0ipUI+QVNZ84Yl4ycD8gSzOJpBLCQaXqBCXBPiKVn4pJk38f540viBNn5pNY4uP361Mxw2cz/s",
-	"flVpxtWyf6V8dGp7CCJcSIUKVOmWLW3ZNoIgv96HsWboWnuOKqjGPUxppSvrgzW1QUXrBpFTIPlbRuYi",
-	"MwBq8fri/av/R9pfn0C8hk86X5/p/CWRkO7X50K8pnyJpj/njFzway5u1ak5MeGD+jsPerc5H606FLnr",
-	"+fe+EF8dhI8bCCoP78l0j74bj9LG6RE7LUU14sqiVIxsZSyNdk9mbzuOJyi8wnjAVkQicYI190/enYJN",
-	"SiKvX3uzltt/bYCSwg3+W/SbegT/Ig7xnlEp+Abl4dmneUy1Dc1spUmt0Ce34DvMbXC1J/1ebbPu0Rt6",
-	"Q29pqbfbBsh1a/BWxmWvaV5X3c7LX1WnfeOA1lKvmoKNjEoJ1qO5eWfkqhfqa6IeHesEQSJQaAA1Rz2o",
-	"ybXbrpznRgG0W1T0rMIO9jmr7Ij0TCz447VFYmUrxiY8tvDVne9N03Se7whWU4BTL+OJ1KfQyi7QJxls",
-	"4iSA+1QJM2NGEkaV4lJd6HdVc6bSHmQtl3K4LAFfRsu6FkzVe/hrNWSqoaBHJsqzUjMHm6IRcadMZI3Y",
-	"cc5kavWvDSwUrq7hfEvmEb+qt0ZsrMavtblUwOvIuB+idPrKhMhXi4daXgeLrbrmL+F9QsOQhU3yGlRz",
-	"SWI2SYlYpGS8JKP/kCxmQToCN4mS5/70dv/p7f7T2/2nt/tPb/ef3u4/vd2bebt979LezBuz8DXcpuxB",
-	"zwSADY3O2QdVYsR9fBHOiFs5Jaoh2bI1C7vstVqXOh3/Uptla1vnPaWhrXM1XLRanf2EJskxOcXviU4O",
-	"WdEgT6fmVlS7+Vdol2dKyxXx5f9qrfQMBAbjdRD8Ifts9oL9MTsMugf9/UmvU101XR//MsWWBBNEAtIJ",
-	"8uktolBOsjWki4QrWcDElSslAq6iqKJ9bB1Zgu9vpJ+OiD5eSxAVtFecKMF/s060WcmhMSNTFs/VZk2g",
-	"Y+94cXWltkUkZMGV0JvSbJ8QFoyH36AD5okxx6rHes35uCK7uAgPezEpb56Iq4TO1CqUELR0hWSHTB1l",
-	"oVvVNDpjFlv4a38lbHqri6hseKwBBM1pcrj1tsu2rO/B+lwfhNoGmThfVlN/2xPjNjNecXaKR2FG50rg",
-	"xvJEoIrMaTqVQw5VmqEHINc+nMStIrmXNVGRx0azgRJH6pYFq3Ie10NuY9gclg69p+aJGMdshkYC2AoF",
-	"w7/hQdmmNFBBVGRJYxKxOHS32SL0mi2zyquIvH+Vc1GswlQldEoWLJIoXZ4pyQ/xWMjSqTaiZQ1lnc4b",
-	"TrdXjPiI1OvYFsvUYxmUxs/2B4vA3fleObPnflBAsuxmgJislxIsmIBV6Tq/kHrjcgmoBOcZkCcn5lPy",
-	"RBcgRFJaKpEBx8Uye3puEL9BnLZzWoCmaToHcMJZxFegBNvsgrw6+vDi6bdv3353dnny/PXpm8vzt9+9",
-	"eAOxnHYizHGtmAWaMJpZ8K2XRmL/64fz6urF6n2IGcXmmAvJkj26SKebzYm9NGuT5rO9xhcVphXydkb4",
-	"d/OaLUc21BBfxgJo0INeC2y7TfKeTYA37Yx6rfZoF4uV5psks4TKBajWkozZ1YJvtABTAau2piJ3pjA1",
-	"DUDognUoDtGA6ooEbhgaNgSPl7ubzS0g67nC/pNlKWN3fghXpDy0SdT58WGUquFx4gr+5s6gidqeuw3g",
-	"Pq9JMM8PjFnZ6kxtnG7+JAeAebEIwh1Q3kTgFQhmYUev1WaCkMxoBKIsBkWB+9Qz2ZZXUTpdjJuBmJkS",
-	"xKH9R/m6ecutmbyRc9nnosDknNFrSSS7YQmNyQ3joUjkE/vlLNd5WzaH/IQEcYR1G6I0ZeiTVoI3HAkh",
-	"mRkEG7SSBdfWbiyYKFMSpYNc02NdwzVK5ZDjt9ArOZ1KPytEAfvgE7xAwfTuE8YXM+m7qrIEikPZaSzC",
-	"iCmIh/wf5Lme6h/kKZUQQzgl/wB+mo1O/jHk/2g0Gvb/1Ycnig+SHWtxjAK2S/5BRnvAIPdu2iP118qq",
-	"qTCCW08BJqrvbw7Db9MKQX1QzHklX1UmruLU0BL7TS5PwcxrfeRy77PjL7/b++f//G/VUrO7p9RtHKZy",
-	"D9cHNlbTGL8SOMUQl/NIrVI/GPnZTydXYDDST+qAAJ5E1EOfjFZVhoAm0bV1LhDizqvXGdd8pmMVAcyb",
-	"9l7ViZJrSUDz3tw0J+rqI6/EFY6dXWJq9bqdcQPbGcNPWdXxNN+0+G7t9MU1DvkL6JpvrQsBTSCVmHJF",
-	"NNq+BVSEMsaxS6zu6SIJmzMK1Z+xMbexjYzg3D2biihgksxoCA0fE0hQN0fcdvZURyuKGU8HQ95wphoQ",
-	"ajUWjBYEy4Cu2+5I0TtoSADTFo2VmspCEKR3IbUdSgizEJSTISdkVGnzG/k6mDzTrIyLjxExmeh+6tbw",
-	"AN25zR9NxLTiK4hooMammu3EpHGjZQfDpYzgEAEKoewMYZ9okMZLEkfX6uYkCwydg67XO71Wz1cIRoq4",
-	"VHfLwAw82vXVRMaLEoXYLBtrSDFOeSqVtqTDEJSqxsJmEdWjrO7/KCsnACWqRbxIGVHX0I7cBReG4rIj",
-	"04ocXsbr3pSPFZwpiND5oQSgFiliG+G7jSTbPdZkxGyZAyiFkQq1aZBdT0bvLs5HavAbJskInfQjNQWF",
-	"wt6RzHzDGCsOG4/VtUkmEOkdnseUk5gG17i5BfZ7xVJJRr1WByYQkNKTLLXECzZCJclFKTQoNcUKAGRw",
-	"WUFGDBQ1yj3HxJkrlhKQBwH/ig8PtPCI9kj3ojYN+kcd9X7xstLJNLZCNoyq06o4UnnOfDfS2f46IBO2",
-	"cCISBgWBLdNXDDLfLjwbvkcKIyJ5q6sfSC2yFlnTmhX5xJLs5E8l1pwIpbH/hbvZWnudDinaUXAiN1gK",
-	"StHTnxfsGMKhpFZ7Mjkcu1+reW4iGaV6C3PoNccNCExNkIWHQy4ClHV3PzCHQp1HOGgjekMj8LY0srs4",
-	"ho6bSiiKUisy+AoUNYf6TeeGgclGcBNDgDPD101ykpKZkCmZRDcVbfCp0/t+RpdETsFqw7MjB5uL00iW",
-	"kh2F1TFbCh7uNonJD1QfWQOTRB40XoKSAIij8YI1yQkZvTs5f/YtHAZFXmKRgrynz5nZuV6n0zTFfSDT",
-	"UFeiUexiZERY4w7TbLChX2oskhjudjVHaNz9kDwHGBtdKKako9OPdfw8li+5jbgW+nAoCR0ZlAqiZpbG",
-	"MokjwaFzJJKBaxCL4KICE6YiUh+yq/Z+kkrs/P71K7LznKb0meBpQqEdzjJmg8xUBhSKlwAaUPR962f9",
-	"b9QESmvFt75jy78pDL+d/PN//hdftg/23L/hrT073Cga8Cj+euilyYINPZ1zuojjXXXc1CmTCpadEYax",
-	"fE3RTaX/GqsRdDDHj4pnf/wa9nkETBjFAXuaRlghbUR2MMBhSbT7ZRfOC0bwABmNPr/AdtS2qtndyGQ6",
-	"cHYl0gi5Ow+EukSbZGTd6NllA0SCrtPlHO6PkaaX0bEbVBcheQQUmrIqjYbeMB8LmIyXxiqQlyn3zplM",
-	"R8adnYBqDniaJ9CUD0goFmI+psG16UbLpLl4UEMZ6WIoGQqxlNIoMxCOcn0d1ASnIaIIvL7SmDlpkAgp",
-	"3byZ46Js4FR9iSTptXowHIZbaclETMoErCi9mBEYL311UdpqJCB8kR3nJDyRhM9nagKt3UnGQ2k34FRJ",
-	"RyNuMxZHSrzZRUM0ivHYw8BeF674kth7JgoNEyEgz1DEwPsXZ+ckEYuUKbjwkGoBfKA5txVVUwFCSXYX",
-	"stDiwIixSoY1jQYa8N8RCEijxns2wyZkeuMa75lkisAvePSJSKz6v4vUZsRTFhJoNZDrS52pZz5pt1pq",
-	"9KxLACdTsUjIHJm8DzXDIowaKooSFEs7JUt8M9E2IzuWuSFx74u3qOa8IF0BzBBqEwVaRpdTOmfHRl7W",
-	"JvqspUang1vxiib0hsVqhrI5OhRpitWippLsaJmv2RrtNgmeBqRu0xMgdOlfbT20DoAtBYVngIqw9lV8",
-	"OG8AjCEZL1J9o/smgVwk5ICEdClRgBtLa2nNrXzovRFau4bjLG6ikIVD71hdkyCFqfu612qrYfCAKV3r",
-	"iSRajyIoUjuDdoEyUUFTt5G6BPXLeEEpIgInLx7muR5TSelH+lTkNTgs+BbpxHsqyVikUzIKaUo1JYY0",
-	"RYF2R+1jSUdCapFTcSv1u7suWkZhJAORhM+yGm9aVoZsAVuzbchP+XyRIkGbvD1TbxXpUBtl1JrNuUoW",
-	"Su6AlGTswYTmGc2EKM/oecjBChQ5yp0Rs3aowkkUQ+2DmMopgRoCoVC85gpeNTf/LgqIoLXEMcjyQ547",
-	"8scITgrggOkIBc2E0bBJniIvVCQGC1X0yxJrbtrJ1B4fJBZ/yA2/8QmYawZkv0e+i54eG6pt7+OfOeGh",
-	"09e/WkvxgByS19FTnyRCzNAyNuRj4MliQvp+q9XSKs6xrrAG1dlEMiAd9SGu3Cqso167O9KCm2/OeNZU",
-	"CE75kKNcf+JEIUYgWOIPWGEB4qdeNg7xxKtzoEQUDk1ISJT6hDOZYlMtEDy7HRKzGxZLEjI29+2GoGyD",
-	"EtfMvYqU5AS3snbFv7l4NeQ7o6GSPlotJV64liAlT3FklpUTNsmLT/M4CqKUjJRsM0JFGZkjGBJuWDLk",
-	"QL7I3azUCB10lE64o4UVqWs2IsUIc2QQernbJO9QlESCefHs9Umjs98Z8oRdLWKaEPZproQBEL7VguQo",
-	"i1u4+KrVOmn55OKrTqtziHfiCR6OKNTaOIKF2IeEfS1ED/mbi1cae3pDQFXuKWRhfRHy80IdyUyhirLG",
-	"IeQE9g4uWuv0EwkRNyyR0S8sRMJABiA4Z4EpHY0ZoMANntsyck3yIl8aRItRSNpKkjLq/o5ISE5yGPJq",
-	"keszM4mYd3uf5zY19G60C5jWJeyQ6IzZIGDZLYla/pDnlDAsukyx7CabAacGYzKyTC23qEclY9LocxT6",
-	"xmZyqf6ddWTwQeb0dcIuMm0fj+qdEn1qqusphv31qup6xiHu1vIb5SrejchOuEhQ/S/1XLPiUq41m2k2",
-	"BhdHNWQNzj6lo+xb3Q0NpHwo2kHw6LdBMOr4pOeTQ5+09311EmcRV8KYT9rT3swnnenhzCe9aXt/5pPD",
-	"abcz80n7YNqbAQSd3tRHTlxMKWcpSF24jwMCQQ+u4WP02arHuqyONg7djY5NgZhRlqin9kELKOMoCRv6",
-	"eoIYUJnS2VxLeVXvRLrqae5hto/kazKmku33CvsI49nxyVdk6A2HfOiRr0Cvdf8++/ak0env76hd3125",
-	"qRU7qoQ/sGbVgrh+Q+FRKBbjGGPuYqWYqivoEMRRvO3RMoQekwEx6S6jDNtObuKoieZpTc6Q9IQS2YCM",
-	"/vk//7v3OQrv9mJxJUdlxdrVNdAGhArpaeiTc4NQH+zrV4rSXiABZBnkPnkBeSeAF6V2s0+pbaybmC/D",
-	"p8uTrCaxb3wLiumMNFW62tmu7xKpOotGkUPS+b7hLKIBMCmqa2jQ4d/vWZosgZp8i7ZMMWycZUS1U6ap",
-	"YxAgtyGN3GHPRm+8qaEHNUE6TRgzCWqStAle2D31v3OapMf69B8RbMDvlhOFnr2J0v4h9H1Ackna2hRn",
-	"q5GMtExqCUSbJQtK3Ogzstc023nFae9GkAWg5bOzlPKQJmFWVHPVIRovFSQgR0utiERoKx9ZJ43dihLf",
-	"6xPpk75idD7ptvB/O2SqfpsqjY5MjcVO/RtWgz4TCM7V6FpajbMM+lQnzOxYaBQLgvq7VvtHkKTvmjpc",
-	"boZ7Xl5NZuvOXY3//J//H5x3V7x1bh71XM00pZJQW0hWvVCG3jT1VJfVVLLgckS+MhxSTEgEFqCG1gDt",
-	"5pAdIwho3+ieNmXIvc/6X6fh3V7Onrn32f3zYqFYCozHGgjEaFcBjQaYyt6xta0/tWea6K6jmnCa5DWj",
-	"HBqe5vDuoBdNuEha5le1kzdtH01ynN1qL4/9yZxXbafbxc0DyURG/CpmWPkb/DRmTE0kZKe+eG/NfeUX",
-	"WVXGdQroKvCRJ9KZPuv6CjoguHCAoYw0dzHknea6nD6RwGTwIAE7xRNpVLJMe9XrS8DqIn1z2HUGidNR",
-	"17EPUPIcdVkbwaap6rPWce/2TAEZvICMzUIhpegFFSn44XZdv4iS+0MCwWshGX2bpvNzbQhoaH8p2rL0",
-	"Dpsf8Wa0ZthAxGKR4GJGoLmMfKNFgxgdiDkGJlLXdqDNAeiGMrISnki9qmPCheEMzSF/oShIc3JySyNH",
-	"ZWq3NF+fCq4ueDKCq6kBisGoSdDEKm0dcBFj+pwxc/pDrq2fPokjft2IRUBj0CHATMIFb8yVOBFkBlHt",
-	"NEBFbMFjpo2YJhwM1S8UwDH6M44CxiVzgl1en56XYlvEnHHETVMkV3v6o71ZhJ3jdKShjXbxPdByINCl",
-	"3Ww1W1BSYs44nUfewOs2W82u7vwDsYZ76j9X1eE/cxslGTMa2nInJ+9OnQIYNCWjvVAESv+hZJyIWwmV",
-	"NXC1WWthiKKy5pDTEIt3vRcihcaf2sCuwOi0WiYWSBcWAX/DNMWEF+POgLRrHfGpCxp6SJD/5/nbZ+d/",
-	"f/eCqE9ch0Hpb0ZD9+8ZSykY2xvs50V08/XQS9gkYXI69IgG5+uh1zomiyT+Wq156Lmf7xXHU+Kd+zcl",
-	"04RNvh567rc5dOqBaG7Y4jB72TowhBQU/ar0+Dt/xabqtaH51ewhWPshizkVUNEcJljMlOwJfaexyAC9",
-	"klDBEFLdvI/qpfLdVktaL7QWC6/5it0xcOklMtWSozrNxiqVlWDBQ+262jSXLJEWBCe9imR6YmBRNG9i",
-	"uqF1frmhNqRHG+AJRVRNRRxKG8EKZocsgBWMaJ67AzYNp9NyWmm3c32021WFmqoiLke5QgI2ttLeXKbg",
-	"RRVo1iecA89JRTxstVrl0OaPaw8j2OzR1Q4+wDVnslQNwXv908nyTdT69PqstXzd/q9Pr5+LW/j/l/PD",
-	"N7P/uv3hp5ezt99cpK87L9qvz1qtv59P41fn8fXrDxfp69nfOz/89PKntx9Ou38/f3HrOaUUfvyMUbMA",
-	"EGbPezSYseZ196ejT53/hIdNDWozgG5oC8kSIJj9sDVpTw5Zo0v77UaPHrLGUdhmjc5kf9IOjsYHtA2s",
-	"VIkbaoJilR5vMmnT/lHvqEEPWr1G7zDsNI6OwqPGuBOEk/HBhE26rFBpZeCNO+EBbbW7jcP9cNLoUXrQ",
-	"OOz0+o3DSfeg3Q8ODyjrFMp+eJ1WZ7/Rbjc63fN2a9BS//eD53sThtJYvhvEieL6YF7QhZE2W6ilIoU/",
-	"RUBKoBIgUJV66vTdjjmeFJfqm0vEeaE4ThH2voY9E/EKDQvg35fnSXz9Kvq2p8jzLs/wVmaq4kmGvMt6",
-	"Vigm9sgflw5cJInu8IKaBaQH4t3WVGvr4emogsKeoj3gRU5zLviuveF3uT5ebr4A0rsTi/7jR3V4M1at",
-	"1m2X5vBs+Mb7eOd7c1FVoQO7qCr+hxFSyJCV1uCEuhnNSfFj9QjiJi1to4ivy4qinTWL9wFPSMGj4jrM",
-	"ZNZ0A+z6kbQ+zuNcOUUIg4Lho4SE0RXUWgDJquIuwFVpkvBssuJTES635G9wJFz+tuLkpcmC3eUP0/YE",
-	"rNva3uXzTvTQBWbdfuhituagWXMzrztps1Z4FByOD+j+Uf+wd9Dd7/TbvVZ30mHtsBUcjQ/pwVHdI2wp",
-	"7QZwKhm20+319w8OG+ofjZ76z5H6j/n9iI4Dly87ySLeET0cHwT7YZ/1Jt1Wp93utLqTHuuH+8HB+JAe",
-	"rXterpT1u2bzmiK24fLow7DlxL3epMs6YTtojY/o4eSA7Yf9oDfu0s5RuzXpTI4m3aAVdGiP9seHrB0e",
-	"BPvjPu0ddQ87B+39dr/l3ZVuDm3pQmLEtAyvFbTDDutOeq1+e79z0D3sHfXp/vggOAyPWGvSXvcczi8N",
-	"3/J4aVI9vKPJITsI94P+uEe7R53D9kFrf9JnvbAbdMZt2lr3HHIh8tdcrlegtwHBrHyePyv3pUnzPOuT",
-	"N/AOzgc/zP7e+uGnNz+9/ub18u/n76dvPpz2fjh/ef2m87rz95/+Nn3z/PqXt89Pu979L+tW5WWdbzzl",
-	"za5m6WX3+k2L/i08/OW/2vP3B/K8ornRwNuInlbQo+evEBRKPaS8dQOvA0ex3/sx7rBK+HDyqTKXfnZH",
-	"/ibChe/12t0Nvyy2+txKMkG8QLSSvY+L0kmlQukaS1FwiVlVHdoXCTWJgS6SQehAdzKYagcuyq3/U/pO",
-	"1K+fmajQCCP9fNSpdtBJ3/UUqMlQLDGeBh0QhvFFgYDoELSL+EOeWRtDmlJyJdDZAJ5SGlxfJWLBQ6gF",
-	"hAHdo06rM/LBeT7qtHqYUfDSlv/Rswju5zAQSXIFAbrWijMw75tIKx1lB2k5buQKBztOFu4MvdPQf09i",
-	"wa9YApZhFupwCJseqMMJgbyv2bKpXQUZ2nVYDMuH/aMRTSPIlHiMuEwpN+lZNhLEWAS0iwMj1YgCG6xv",
-	"akWS7IC5OU0WEFhho9EdQLSdS/CrXW2CcBOxdOQuQEYxXMjGRJe33rqXroQBTQfQQaiKnNE4JmNsgNEk",
-	"H9AWg2FtQ46FEU0zCcglg/iHAtWBFVX6LgXvIuVQ7aS2ZugIo4WA0KCAdD51JB8xOGYTpeNEKWSRWzCS",
-	"BecYBISkbfcrEbdDHlOJyQQmbRMHVnJ7SpMU2yUmC4USyFHnacQXaCGGsFNFfdn+KhLA6Wql+edw8F1p",
-	"PicFd7aUghXYWkaxgrD+7SziShio01wfoFLrWot28u3vlxeI7br7pSKH9re5VVq9Db+0Xaq3uk6A26++",
-	"TfxqO6R7C68yO/qb2xy/YWktWW6KeDPAv+VufcPSdXtVMNRWgZK9Yg7Daeipieam+0axWmCWsWZ2XCRE",
-	"3kbYhgiyT7RqdVwIhMNwSTZJdVT2Uv2AFzom8LphzPk0dqhXbLjtynvMr73Icnez/XirG62GVrH022PY",
-	"RMJI0nHMXucV0s1sJGid3J77IfSbmUX+bU/eryazI7YfKLPvZYJSrW8oX2nCkayKVsOi3wgOhOXiVvCu",
-	"dw1lIZ4bO4dcQe9P99DjuIdy/hvcNSiOnv0JKNnANhYucJtfS2/Q7uiqU44r3TFcZvpDv9UluvsBueA2",
-	"b9HLFR73uhM0DDT640PW6IUHQeNo3KcN16RghTosj95vddW22TV0Vq6hXbGGo2wJBXCMFajRZ71Jo9fq",
-	"tBtHnVa3UbBeuuB0Wi21e+ZcrIPH4hQPmzdw7T66McDpFsIvfIClWM1IpvizEaNb4+7kIDhijXbYoY0e",
-	"608ah/Ro3LDWQNofe74Xmwg7RIv68yy/Th9cjie40lXItjI4dOJjIcDiKlqwwtvpJbt++e3fXu3HPz/r",
-	"xc8Xpy8/zV+cn31DwZxWbzHDabbyWWmetFzvtMpY0b+pWA/+q9Dl0Y8pKa6/q7YLxkPWdk9oKrm7OyHU",
-	"XEpZAtUGQ7IzikKbRZqLdBQ3ipWxW5+MigDDBxk+d+3NMKfpNLsYip95RenKJeU1NWRBIK90Mr43TfPR",
-	"oQfxilh2J7rSLsPC+jPIUVTOAvlMSGY65LYXfyH2UecojnTA4xlaY0Y2E4Yc7vdaLR8E75Aud8uFt+WQ",
-	"g0EEFAYj6GdxelZBBBMRRuaaWFhUFZx3wcals8sjMFQ5Pk70fO7ofHG10nwyKtqhTD6ynIpbNDVKnTTq",
-	"1Bka8lBg3hQHC0ssrq5Y2CQn5Cq6YZyMdBwp5hnr1OZ8IhXMtoiZJDtZzPIhScWQd/p9pf8kNMAyibkg",
-	"dxOJ1+n3d48tchR6KUkoD8XMIENMyH4PEkXC6CoCC9GQz2jIwMqWz1Nxd1sWckd2CskjuyalGSkKRUcT",
-	"V4j5C84AAx2qy68UraTTRCyu0Oltq/nDaZeGlGgcFwCwhcuzNI5C2QprRMjlbmBVDcHZsU12uqXSRoSC",
-	"PU7TI0sgTBYNrzq2FCKhjcgHBQcveBphXhj0lwDqgzBWkFV1h2I350xDnitjYCP33QhUV/xNWDEcNVcT",
-	"nYtUL2FARr3WERqpn2PUehYaC6lIFeHthtjcqNzM+FgVmszKQeiQtI2BuruDzeOZfbJNPLNPJFNcPWUQ",
-	"FD9eQvtnGjCTwy3N6jAA9Bjsorqav9oRqBQagXavaVsr80hJZ06MdClAWropm08kqQ+XRn5SygJyX8nz",
-	"mfow6kFVKHM+tjqDU0c0l5I2pMhYq6m+f6PJBo0yyOLVuNjvIGd+LoRl430xmUSfbIT2zsr8L78eE/qF",
-	"WgTg+Lu5EPDietXoThC3zkh8rIjwIf+AnE1HzUioIKCuyCAKWWgT/0xwdCTtUaQQQL0sh6jr1Qy5hcwN",
-	"a3dOR7N4iw5Ia6TbzVTstPHiDPnOKi612yTvDQOGang6BJ8a+KCujZPgDjxlyHWg9WgikoDBaCCiGNZv",
-	"oXJFDD3iNZtb6DCOaQ7p92rhQ65fMm3l9PemuzcmWqib1O4fBC3Z6gXYmwNTuJwBhtzlbFhBw9zCpQNo",
-	"U6e0LOBeGrvEijoQYq32DeKuZJ6qAluVhS614ARpoJQvNR6Os6o9OjEeS5aBg2/Id/JXBYKsRCksfQN0",
-	"szQ83TTfM6DvOixB55go6j1ZhJB6DoXR4Fq9tDhwjnNe/A0dQSZDaK2HCKiJaff/Q0ybQFnqH5lmgmNr",
-	"OrWJWLhAH4hubjAi4pDJ1JAPF7ee031fDw0myzvfA6EsP5OR1AzXzB0wsBJrOVcn9EzFInFnyJ9Ub9Dd",
-	"V9qx0Vi826m8bnQmR/Qg6LXZYdgd79MW1jcGGa0ITE5yWweNEqQdWLZQgnHX3uvcqS0svNtsa5TYUrfu",
-	"EiGQsZxXPaWhkrmc3pgOlst8zRsopuZguhscha1xmx1MerQTHLL9cT88mrRoO+iy/vggPJq0aTfos4Px",
-	"UdiedGk/OGBH43bYnfTpQXCExlo8K2HOelY1d2aH6OVsOY8JzcabiYcl1CexxlXpKEc7TvynEnhRgVmo",
-	"lWXZfYrYotTJeAM/NUj6v601ZAsK5MYq4m4n1oBXzy4n8NApbJ5TzUFSmmiryuauEwU6Gs8qduKN0NUV",
-	"TGKGSIDo1W95K0MuZkNj/GhDzD0TfBJHWLT9V3JeGIZdvFQMv5Lmmqj0aFTWW8UYpudoPnA6E1abO86U",
-	"mGZsDbqfALQewGJ6+nsfW5THMaQa6wLRkJxzRm+YqQHbJG+0mqjkOnqDrWHyV6BzZQPcldA+mIfaHivV",
-	"O2he3TsTAERh+s2pNvuiwh46jik3nRibG5/hM7E6sN5W8/7x453/2SmSbf421biLpAYr1ZUrmd3yW4ty",
-	"mznlhJquojOMdFlLYPgaSlqmijCmUkaoMGG9FN12CHzh66kmP/caH5li45HtZG9gwJ6EGKcX1vmisi5i",
-	"G9kaa5vdl51TvdUNSG+pzGDb9No4E/e4M4r0tqH5/EzU284fSqK48AeQ5jcsPYljY7Opp833Og+ExrE1",
-	"khk6gXiGOLY1zGPs6Kg0g29elArnjPQbtozNeIlGgB1dXEn6pQp/u77SobPin+MllEVnTXICUR4+6J8+",
-	"lmPD0gYjXQk2my4UeN/Cn1U6R/HoFHCzrafiTJxBm1gPafq+uovDoK2E4TbPH3hu01UPu5DaZ2+TEIvt",
-	"o3vN/n6CjYDvtmbgeaRkLXfLgogFQ5c/MX+4kDS9u1/7BtOga+fclquvc+k5DEn++lxoEwHsTKyVvh7K",
-	"jK5YmuMP92NHrzLXcB0zUtgGz0TCAijCB/UgjWFbae2iUAgHa6uCMAztlhWbwHu0uQkbyGB67JPsNN/s",
-	"tu91Gi1sK86inaXpPb4Wvvn5y9C4+ULdbyqPHdTl0T2ffu/X/+/rrGaYu99JXSvQfgPpoFaOHC+xuKZu",
-	"KgslYdE0pr3grny70bncQqx1Zq0TYW8fSYT1txUNfoPr73E0t/NMS/jjyd7qCN1f8HasAfUHKEvj5uw2",
-	"03ig7pvl6eAxacHVpoVhcISY/hOZk8G5Eoc8a2UYoaj+7qKixmUU3o2w+OjORuXBacKGHJwyTqHkXcd9",
-	"HUxZcG1qllIbbe3UyN5EMneR99uL5WuOnQY0u54f9+Bp9dwakX676/3L8Bcod5bYhun/Muzm93PXK9J4",
-	"CKeKrjiNQYVbYRyFl6TJh9C6+pRK2/vaRy6zVSldYD2DIXcr5lo2CNmK1lWF9TehMqYuSgy5FNoZOXoO",
-	"tcgjU94bML4Rp3EW/9iyv4IJhgG3vdLK3wmZvnmlaMeuxht40O2lCUn4oOBnVUS9wX67s73W4CxqhdJg",
-	"QcjXLVVQb8Jnasx2SBgmOAqaXPxhFWbEAKLkHgfznMn1Mvg7KGheKAvrtCcxNV5TJtORKVRce1Khzwic",
-	"Sn/IsT7MXCQp9KfC3CYnq7fz6VOFn2ODQ+cu7Asp3NaKhhh3LWgf0YSWM54Zp6vsaieTxaCTmnB7e+vW",
-	"VdnDhnbubt5tf1YdXKw4q65BPGSTiEfo9hZkrnWp304ssNDLRXwP8cd+V7losUgDMWPGFJ1io5Q4/sPy",
-	"FMDAFpe9cx4qU7nuYfjXBn3fMdhjkgZwAzKnVxGn6RqX5zrje7EdbLzMwEOnGTgVjE8BU+ihQcFOybtQ",
-	"ZxDIOgJ5qwo0+quhwd6OUaKLIEQS8VI3KXNs+w+Y1ZTdQj9JzVzSdQpsK0SkmLn58ddnJfez3X+I0umr",
-	"iF/L36ER/9G4wDeb2uD9bUwO1R3NKNdNzS7ev3LbRyF/WM6Z0+FsyHXHtrqGmvpQkBMdG9pptZw4QiU5",
-	"mOFBPHHjGaGJ0WqxQgnWf3iDwW1mMMDQht+FXPCAg1y3UJ2TaKn3DycLmOJM9xAEQMRfoU68PTuXBX2h",
-	"7G5zucWODoK3Wd3GkGjabaGVgLPdao3CaY2Ya3VMqFIwTHt0XXQhZbZMz9aqxxfQOn77g6626U/x/w9w",
-	"5BX13u/A23IGtTXkc84H6MOTi4IshTwqJrFSuP/tghgfGr+49u4pRAv+DqIZn28fv7jOMFuRKF1xCy9k",
-	"KmZ4RTyRWiXE2GRJRjmj5qgmj9lOv9Ijq5slewPvv388afxAG7+0GkeXH7/aGQ6buR92v/qPivxmf3UU",
-	"JEal4j9vdD9/OhaLtAbmDE0Pj4SsicWjEfSqyGH4uJAdq6Okx9ilY8Qy67hO2ZPQGNGK2GMRLp/ILK45",
-	"ZyhfdZYfy0KOM+cD6UuG8fx5pWEIdi4aZz5Ig2mNTjH+CUT38mH9G640FRihTWPBrzJ0aBX9HmbtRO3O",
-	"H9CmjXRQoMqtmE20uiCoGx5tuevKSyYf+bx+Iz9YC+ofLZwYcbWB/FBThE9H+tw6kT5rzXuPpI//y2ur",
-	"t3+4ABowUm1AatvSRRZMuaKKIBZBc6lVa5PQT/gddDPeef/yGdk/anUGZERDaIyoo2jwnzNxA/8KxBz7",
-	"dsLfQ45a8S72fobxZiy5YmSejXrQPdqHNrq6N6FWpN2e6aZR99Ex9PQanU4aF3wmQnBoN6CY6QiSUpVy",
-	"THlB94aovoWp9KbHanfWGcgUhA8/kSVZ6gQCfSDJFPtEQ0uISa6ZqtL/obkyOuCIjKA4IuW6EgRNHRM9",
-	"pthn4lYFclaazbe24W122P8qBQccwjEpjtOAxX9VxYEShguxYs+Pnz0x9waeogvd5MsbeHtaCjZNsrRr",
-	"UiEc3tbkue4DctOBWlb+g5cFhL1iXTJVcDnCHPoLBt5ZKiCOYXtX6Gs1pYGm2vCHyfr/rnZNwPZvade8",
-	"RwzUJimlZyKfT9rZSJJNwM4HCsBL4KW/CzEYL5CNbrdFWn87gQ7yKZJQTMPEvEEYpdZHc1Gd0EUHmvgM",
-	"bMFbjMRKmA7CHPKUXjPTaKdgv2GfAjbPSj5gXKeJ8txzIzzd8kDFOM91V8ziTxfM7y5m88swK7NMHbT5",
-	"Z7DmJozj4pzkVOEtVee9XOJUbVneLOnjSyRMlXKl/sws+hfTzV6tTwp6mGKmyDcUgVzhb5guZpQ3EkZD",
-	"6Cee9am15aMtAfokYTw0YUfvWSgCMknEjIz2dMPc5k/Y7P+DSCAyYRJHnFX2sX2uoPrN+tgWG8QmsBY5",
-	"Z0FjkcRfDz13PYWetfDul2o3ez51t8DUo9a169QIzxA5jTNNgI13Io6CZXlnX2G/ZhyEKD6Ke4WBSrp+",
-	"M5bOhJ18IslEiJQl5BYaqkyYkq2iVJJYXAn8lpJnz9+Aemi5hSnQ3ZBJQJ5IFk+eQFOeARnHYjwgTxZc",
-	"0glrRFyRwpOV6uJdvnVurs9vXQ9dRd24JU2sGxgLzpo/yRUxdmqrO81+s+c75QbVZ2S84GHMyM7r0/Nd",
-	"H5DELNYYGUecJstaaj6DSbZkxPSGInAllc7+akh87y//R5+5v+zdh6zw72J/4nxvan2+kzpsTxmN0+kv",
-	"9ezEDSgytYds+0mFT2m7dykqGWMjEvjIh8riNpWqEs/fwvwPv+wwBtOqy7astREmN7vUNDR1+NbLLq83",
-	"YWQxh2uu3+puCfnCqbheuQT3hUdbi4Ud0tO4MOEhpW7XMAomntXREDa7UhIVeC0auq/TqnIYgUhCSRZz",
-	"JTr1/VarZVrjF3phucUJf16wRdbs1KmFDJUe4fshZ59okGJynI7BL0AnR8gOUR0EUMEnGcdY6wmCXga6",
-	"uVcCgLJwyG+nImZEJD4BI+MSL3nsQEYhaLBJXlg41LdRyGZzoajApO6OonA00J1N1K9Q13bId8DvTxhN",
-	"4oglEIChQAHQdq0R0vrWoGwbvPVEmoyDUbhAImMDqP448rGMh0aZXhWUHKXQUI3xkMyo0oOl+ifViMDQ",
-	"X93mLEpJGIWwQu30hAZXahVDrj6G3CS8cWCT1DpwoFyvN6wwa92CtrEb+LBJnep7CtsGjtGnYLR6iOqa",
-	"3gqTruD2tzIZDJ+9UCcT0Rk09hi0+62W7fPoVCU7e/f+9M03jTaWCISa/ewmbUC1uVar1c480QlT+68g",
-	"amal9XU3hCQaL1KELJhSzlkMSz4c0x7rj/cbh+N+2OgFPdo4CjussT9pBy3aGXeDHoi3pWkdB7icyaZY",
-	"pGOUa7epu19C+EZFB7ftMwYUmS/45nZE6fq5XXGedHzPErnumKOEFqwIf1q1EZt3VEDDezZXe6u5OrYJ",
-	"mh6zoQZ159IwKBDusycsLO5KjQcda1IbpuX0YHSqVuMGuCrZNk2ODFZOK2v2RfyGxlF4qQ9qrnIfAvhj",
-	"+2MzCgckt1fISCRJbyPkIqnhzI9X2O9cB2no7EZCCYCK04Cint4Kg0U5Bcsf8rrmr10VEfoabl4SUSO2",
-	"9bEJHw4IF4Ve5KTFwslBpzNuHHXHvUav1283DqliMRM6GdN+EE4Ox4+H6hMyAkhGWGRNwaNLxDttRQHj",
-	"2FeUYFtRvPrVVezWVHy86ogoB0DaZyn4wr0DUUvON4zXTaIrxZ0N5Byb0VuUbjKpJuuVoESiXMZuqRTr",
-	"kN9SuEfTgdMbIFc8Gbsm6DrL+XatWS0wtT3HSCuCM/VgyDHUaeR0RB05KTVyRK7Zcg8rsUPxX5mSUXaj",
-	"jY6xTr6TTATe4SE3hfL1fWckCj2Hi52oSBhNOIZkRq+1vR4kpEy8Ggw55VCHIU4YDZcoXW0gN7n41yJS",
-	"06HdJBG3EnuoTihviAWEaivxbRNybpITK2kBDNA9yzAYxkMceqb4nRaYFQJckTgVNTKskbBHkEPGqnOx",
-	"nfv8QbJTJsjku+Q/WIz5tWSue4lAv4n080VlnHtKHSsFDldHytTiVcLG77oe8ZY37+/kvkVTkJizf7H7",
-	"lpeCHAvXrJyzIBWJYnumOfRK54x5yWTX4ufmqgnz3RKzBj3tVivrqqGr1V8JfAubCuhraSxC6PsShppN",
-	"zwQ2euakvU9eR0+r2bCG41UkTb0I+Qj2Ll7fQnAMTN77PPSicOgNhigiXraHnj/UIb3Zz/Cj4p/wU6Ev",
-	"HTxUfHroDT4P4TTAa8iSh97dXbUtG7vc/VhexUff+76RySxZSxH1dmvSmRxNugH2GeyPD1k7PAj2x33q",
-	"9hicdFknbAet8RE9nByw/bAf9MZd2jlqg3NlxtKpCHWulRPQU01Oah+QOuo7AG6pscE0zLCwVdmyBgrT",
-	"bR1EIcSm77QbIREP4kVo+egX7VZnyfXtZHKPZnUGm1UZtHYHVuTPGok5zdBDqMyG3cHt9YnaVt+0APJB",
-	"tcMy+dQarHuQ6kqH3AbzJ0ry4+FcRDw1VsB38EepLvrF+1dQe18dc8lY4WJbedDfI7APC+fPOk3mhAVT",
-	"88aVjByTEBxzBRnG7eufMgGp2HayQNhF0/8SozBh+uNVjWjB7qDebW4mN/Xqdv7BwsLWJP7gOy8rsa9V",
-	"mqroJZf21eWWNYBW7Ehf13Lvs/7XaXi3d+tUla688l6BXdVJVyeB4JPoSrdPlbZzj5UG9OUGN1vZG5Ox",
-	"ZTWyUzvigVfVi4o6MkjIiqNgJWWddqLp8pJqZtxrtNqNVue8dTjotge9/WZ/v/OD59gIq0V+q0U0Y7Gk",
-	"cbq8DGgSNuHcy0saYpmaSHc2jXr9C/ZLd//ol1++v5ruv/v+WYstv5mN3XPk7mhyxdLLRa52jVu3xuzb",
-	"nnOGwe6rV6rF+oql9hqdo/N2b9DuDjoHzYP9Xn6pxcPrLOFT5++fxLfpf4VP43cHv0yu+9/9cDjrf/j+",
-	"kZYgIXJM7dklHhLYPmfsOAJrXypSGnuDbWpqZf3S3+lDYAgP5SWkPOCgFbeoKa8CHRtZSqNYZ5fVHQmT",
-	"266NjPpkbH6xZmekfLt2tvn8HV3OdAExYJSbMi9nBIS9Pojl+0aG3IY64T+C9OX8uOom/1C+wB2C3j6M",
-	"5Z3hbF59al51wc7cFq5iW/j5YyShV7GsPKday4GcnzFXQZ3X+zGPxzhNiJv3DkYqjtNzNol4LrmjhPvH",
-	"jrVcj+lKRtltqTuh3R30+82Dw6MN7gSHW65oZf1oDP8x9+y+PNDNEils5KYyVna4TtG3o0WgfwuGuaHo",
-	"l4Nhtc3j3ixXlxz5UBIcczx3S8lx77Otyb1RaijdnuVunyVqyJULotkEiSaYMxoJ6OEJZ1bKySL+l7yX",
-	"NTK+wL2s00zXEIlfW4kuidjN/bY5l2/6J8f/Yhz/G5Z+OXb/5zHK8mfXnqF7C7fr2xcU8mxX5THVHdUh",
-	"H/LzKSMjbcSVQw87eWeqjbWeJYyIG5bcJlGaMt4kpxOyFAtyS7H0FA1DtGPjQL7SiW6ikA05jbHjunFa",
-	"ZilR2s8a8RU0R0Z4qKGedMwmWUfddUlPDhECGr60QG/8bFXc5PcguiMWNhTdazdEJ03ZnKJfV5RfZfTY",
-	"lLNne2HY+svr9re/vDqKf37WjufA1rvnZ9Onvd8bWzc7+BDObir4/ynQ118RvyOBHrd8I4FeCWYrEnre",
-	"JWLG0ilb6AK87NNcSCxQjVWQBrZQaHipyNqE38lLsMeNdEe/yncuQ01Bl7ru34iMnfwgsgNxyw5/HkGs",
-	"3GjBZ5hNPdJ1BzFa/dgBJXMXOHCUny+rQdCOBRzc1KnbGVnpDitJpAkUkEDOoP4VJpAeP9o9rpoJwhEu",
-	"QzZPp6Mh33EcGuGCES5ud+tgxC/Rfn4ZLtglvWIWXp+o+xDSSob8nZDpVcLO/usVERxD02WQ0Dk7JqMr",
-	"cSl/ji//MlKnl7MAUDwXIgb0RTKNAnlMvhEkWfA0mmEU1zwRSh0ack0oVVfmNyx9rcloswyseUyjEgN3",
-	"KNGkqPxf8u2LV+/ISlSS5yU8YqN6kZIgptEMakf+XwJ5XKtHuqKLKzbkq19qDfl9smUM+gpemwxvlbkN",
-	"btrYyuCDt3PGT96dklAEi5mOZsv5yMAbiT6yiu3Tn6vnD1exDAy5qzjiEwHIitLY6dcF3hKWSFxJu9lq",
-	"thQj1ev2Bl632Wp2t6kdVvQiWtR0my2Lnqa3QZExg/wlncUZ9vL7dz6NZIb0HfXK7rrNVOM9wmb+/eT1",
-	"q1WbqZ5vt5kGsH/3zVyziQpxtZuoo5gaGMW0Ig8W0iRNxO0inTKeQmRdSBYSQgHy8VCy4B+FFBYDE9Vh",
-	"AXpjhhxDrdTQSu0iI3Xbj46zHyAlk6dkLFKs2BhCCx2IUJD69SpODuGzryKZniNwZwjbugr+bxazMUvM",
-	"amHlKO8nIFTWN56GtNt8DICuZ9r2vVnEo9liBv+u6tNXC0MesWTOEpv5WgVEHM2itAaKlu/N6CcNRqu1",
-	"BqiH1zQr5CE7rmqtvJhAoX6jddBot87bbQwUarZarR9MSKaJvGzQ/ni/0Ts8ajWOOt1eo79/cHjUouMg",
-	"ZJNs/VoUluTk3akie0TfczGDS9pTp2auX1GKiud7WhtYB4sidCAr2h53gm7Ya7D+pBYe7eRlf5zVzhjG",
-	"0yABArHh/retM7u9TdcZOL25k1sX/+Wwp/xh2SL+RU12n2BZ9d3qarkU1rHCO1wA2uHV8OnKCK+rSEJH",
-	"cVoMSDXxKmVmjfGZugY61qrOffpEZq0Zd0yqATYxC7TnX0wmREnVUGNTJyEAk053a/kwemVy+/kgK5Qh",
-	"6xx/ueepeBBV4sI2i9VqP8Yi//25yUO2Y10nhkJmyW/BIWwtsi0oITBlyVxKyMLncY+sNTnRjAGiJ/Tm",
-	"ZoXNtkTvymD5ECeGrO/i3DphiQvsnlAdMa9IY4tweQXQWkvTKparvcN5aCp4rhKPFWx7aufq09JefNKV",
-	"/txktCdSp26xGVVMkodQ2flWcdIJVOQcQ80bkioYyQ6mT6onBySkS7nbrOahJ4t0eiHZw3q/q0XlU7cV",
-	"kN4AHvynY8MFORmh1k8v7d/b0pCCPNc07rEN5inutrMs/YvHln+djr8JorfRX08vfjltv4lO5Sl/3w+e",
-	"ne6fXs+//9uzvx412fL/Y+9qd9vGsfatEP7zpoDlyJYcfwQvFtl+zKabpJ24bWaADGraohxtZNKQ5CTu",
-	"IMBcy/7YC5srWfCQlKgvW3KcNrMJ0B+pLEokRR6eQz7ned63p50vq9HFz/zGq9OL49UxNVvTjk8n83em",
-	"88t7f8tGi2atMUsOX5+xLxKOpywIEhTdtnapbrKOTDYuMS5yd1uva2JWtEPFHZmVgtehPY/KnpFzigXx",
-	"lHq1C/ORUL5oDhMYpxLbcNNWZxxGKiW0QhCdIcYX5dIRs0xjOMEBviG+EUYrn6Axd7Hl1q/v0etwXMCA",
-	"JvNUNdjxKFW9KgL1MuQV8e53iHb/wW5FSmc6uRaLmlwx3wlLawFWqbQm3ScT8a6HZXQN0wLE8oHKlNEP",
-	"7kL5Ub9KZ7sIttzuWHb3QFvupV8uPDT+3UMlHfrnH/+u9S/x8/T62obZ+9TuJvWtcBioGgIBIwxhEKDg",
-	"I14ryv1MdachmwwOZ+mk+xvv9/9vN5oNH+/sUZTcRY0hXfp+s7EIyI34+z6JdEFNmkZf4zDXDZgYWbwW",
-	"yWWZNrV9nfikVeMcxnTEtg6rlYEoMA6b4+tCy5XhYPvFOMcROfHmXmSciL2A4hrJMvv5AvfN1FPOucmn",
-	"fNjUeFJSKPe0kET1nsQLQL9U41CUPZxz+jud6oW/8CUQZxiFO4PqD4jrL8p2K1FGyrIjEtyQQGOxTPE5",
-	"ypuOFl5hQirsaRQOFH0XWhmC8s2Nkco04wvB5/MTyeXAY0904UVXbBkhjMahJAreY4GKNyRJKKPkFcIo",
-	"wNRhcyTuQ154SWeE8iWTOIfyaiihOLd4FaI5Dq8F9CfumEI6YdmCFFBen00PctKVWaiEmi9dHiCEn17z",
-	"nxY4mBK/JY6Wv2oC05uXC6E0bYhq1DTzO7FLj7nDorpqI7FrefUaO2nkW3pDfLYgFZUkUzPrWVngGnZs",
-	"GwLcMuNtWtULv2PBxHMcQqvTOcuSudjk2Swbcl+maHgXrxvrgrBtFJxyM6rY3qdQ+jl7X0Wgq+h9oNcV",
-	"iz29+FOPPCUrcVrLkilI3F9iKsnchupTqSTN4QOtOzmS3Ib1M6NuWJ1qwpNfqp/9Ev0yqXc/qX8iUa0Z",
-	"vXGX7/iNgrgUjld0BDxwkKgQcyGllixZ+pqs/i/UaPiUZphdokrqOWvVSAtUstanddBEnaZ4ZeVBISW3",
-	"KCQRvytsoTEF+VEg3BL1OJQ5FEqz5pLyiFClWkRXZMVDREj4iCNOUF+FQiwQIaegTJfbQknEiRYBEXTp",
-	"6wLJVILGzgJJEc89NIzM/ST3A4t+kl5M0U+Z6LNGePpZIvaVnIuUFKsQi8qaGoqrZkcxqajQ45xlqc59",
-	"8gtdNo/iJSb9q8SkW6+VL8FslcU6nbGCRpWC2STVPNIBLTLhvBRfHU8+ubzxdTkHByuGgiF2K7bvC7AG",
-	"u0xTVnljmwwavLi+Dlim2FqfXGCqERBQ/jDwT9WT6vpzFoqV5/luxCLm2bY0DOImjzIz5oQAgup4L0Rz",
-	"gmmZVn1myFcTrF8uwZms6jKOlOhPlkAZnNxYjL4QEpkCQB6iMV36/hg5XognPgkTTuY0UFKQ6KV9S+QT",
-	"rF6jKqDSeUvRk7vL3pVVTh9Si8q/ToiH4aQTRk+04c7GoN876NpWp22qv2pDQWS7HtOnegImKOstCVP0",
-	"v2+Evhu0T6665TYMVlnF4hvu/x7/fezc78fCQMZGtkBNJEIkJUoxIzL3ojCmv3WB5p3Hx6Emq8MjZbKI",
-	"Cpbdv3uBw43wkaqIRhu21vZ+oFLYWtf9SXTMyqAz8udGTbnNkSy2C7hM4TGnTr+bS5kanY6QRKbBnnko",
-	"U6YEOWdGs0VeFnz7/yQrGAwJvXqzsfBxxFeTY42MeiS0ovjIki0dJvWsxV+b/ZDr+Gvj0RezvVZnGhHC",
-	"kOr/reU2XLWZZyQk3VWd9swDsvIl+YkMxETlCIJ8h2gTeuIFzhbUIhfJfJfyj6XWoB627ySWZYofkqRR",
-	"ZFBtHhVnubCFFjgkaKGPOAzRmJK76COeEbBuYxA8QDi8pONFclGldfB7AZVzKHlA1E6UoBEBvVDIEitw",
-	"KJSd2QYe+ACk3u4S05pF9jjbfSp9LyA3HluGa3Pm4g5OVW+O704InUVXjWHf5JUqFPDfLVww1YjGsHH6",
-	"r6PV2Wvz7nRkrs6+/Hx3+o21T78x88yzzbM319/OPp1j9821+eun9/Oz+aktYrXYfGZSRWzg4+5+alvD",
-	"rjW0D1q2PbC6CTVqYyjA4C3e1wGeynhVFy0RrA0AOhzYuOMeTPuG3cPEsPvtgTEh7sQ46HXbU7M96LUt",
-	"4H0NZph635Lx57pt3B3YAwP3TNuw+07HGAycgTHpTB130nOJa8GilLe+zUTIT25iNhsRmXMrzu/L56PE",
-	"DbaH7c7Q6rRMs2sP7DxaUenYy4+zf9CfELvfJUbXxdiwrQPL6JuWZXSI5XSsg75lOrxtmsloDBuTjtPD",
-	"Ztsy+geOa9gY94x+x+4afdfqtbvTfg+TTr0VZJcgvWe9mmzCo+1kQamDZGOUJEo9QsZQOGtITjSApB2d",
-	"vSHOMNE8UpnQoBN4e0XoJRWp9NLXFEQiYZnVfxysGpiM48RiFAgDVjMsvzeu+QdMeWiKPKOaEM5vZWbD",
-	"m1GPzmB8AJ7Nigx5zeDv3Ik5qDGvyz/EDwW58THysMOE0ibVgMHI2j4hi1UlfOV9t+2G9w6tnYRR4U1n",
-	"xdLg1feBYyJU/RsfPwxtdYgoQ+4ygDxBTX0RbF3EkBcVR8vfA4v1XJdNCSKqOpA2MqWyEjBRDEJQI6/4",
-	"Uz8JZNEPt4/Pdzj+RKIaY/EBXlxlztG0/RPuH+islkBVSqrfQkDYE0vpYN9ntyHQikZM7hnDBPl8ftKU",
-	"bqArXUTmIhwzfKVnFVC9gT11PeI7IfK9a/GcxBdCy5A4wFuq5zxqhKetS/orW6IppggITOdYPUN/lUel",
-	"uOZkpQ4hxU0Qq4HyorplDGyrR2KvQlasCGhzmFbKHCJx3BKQOeO2JOXzqjOWIMCrSxqQhc+XMv6oeZkf",
-	"/DhQG4dAI7NwmzhkVZ0A45435HPgp+4s9kFl/ryho1t27Y+Wd8i9dEi/C6Dlafif6pwm4U73Vy/O6DZG",
-	"e63he0xndN9ns/XHNxmJsrQeV7yFKugY0mKHzVgG1wsUm2arzibrCa9b1X1W3pBnur3aLDzn0r4UcGZ7",
-	"ISw0pS8nd2S65A+Q5zo1LcnbTPFH2fXVt2xxFJH5InotdHw7zewebl5TsZlr47AhbVejCcuJuPwahO46",
-	"vKvlZIaRarlCI9LoTvrEsJ3e1BhMutjQdSIfvmvJZps3LvlYf9mnzC9KvjAYT8PLFU0Kbort1hHy2RT7",
-	"oKWN6ZSgvfGMoYgxH0U4vEbBko6B3SbxdYb7+1DmioXRsG/2TXClZWPzB203hJIwttLq5D3WS8YRnuAQ",
-	"rIE65haEl3lzciQg6/GBvRekKEdcFqR5SlvonTx9E6aeBbAPq70KJD0L3vQ2PpfnjmrMEcRuqZI1byq7",
-	"JhzyrI8tBQOEzgB3bDU4vdD5zb80YeZGCcU2Ovp4nAjK743rSOCIDydfmxHkS78aJJzPUkgo7b2Zlu2N",
-	"yxf9P//4T+qtMPTz79PF+i/IhL9LQS/xjNCoic7fjj7xN+GFx9spfx0LjuqjGXye5GdxQd0laoGAgyVs",
-	"qiPWEM/1s/pkuPG6MKhLQU07J6dIIUyRRFGF5R1Tlt+Y6pQk2zo/xIGFijscOR7RZNDrwyFmvBo30ThD",
-	"DwuXYpBq9tMIjE1BFdBk6fmR4dG4mRJpFzRhjoWE8M7AagaseCwMyf6SphAS/SWJGBgJ5EXompCFUP1H",
-	"Po6IkJ5OVKs9TT53zyW3JBBKGRXFp181L6lH0ZzMWbBqCvSOZEwM0e0V8wmo5Opyui30gcbnMgFJ2wnB",
-	"G8trxeglLbCJyGEkfHUIz8eOE3AT54kNU0YJ8hlbAB5A6C7oTtAcr1DAKyiC3dgqKI3U+9/u/xsAAP//",
+	"7P35ciM3si+Ovwpu3RPR0rhIcZVEKhz3qjdbM73dlnr6zJh9RLAKFMsqAnShKDXdo4h5iN8T/P44DzZP",
+	"8g1kAijUxkVS2z5jR5zjabGqsCQSiUQun/ziBWK+EJzxVHrDLx77TOeLmMG/T5PrFf/IJjMhrtXfNzRe",
+	"MvWPIGE0ZeFp6g29TqvTa7TajXb/ot0adlvDVqvZarX+7vleGMlAJOGzGeWcxWehN/QGx0eH/V63026Z",
+	"f3m+F6kn/UmLHU7aQaMTHk0bPdofNAa03260gu60T4/YIOy0Pd9LEzqdRsG5WCYBgybbnW6vf3h03FD/",
+	"aPTUfwbqP+b3AZ0Enu8tF2FpzJ3WRbs/7GRjvrvzvadREupJny8nMkiiRRoJvp4A7Xaj079od4f97rB3",
+	"2Oz1Bt1+T9GA3TCu3mJzGsXNiKcsoQG0p5+9jOKUJdIb/vBJU2LQo53pYXDc6B1R1ugdtweNCZtOGodH",
+	"/XbQag+O2t2J53siuaI8+pmqxoAQ02mb9ge9QYMetXqN3nHYaQwG4aAx6QThdHI0ZdMu83xPsuQmCpg3",
+	"9AJcGKl+TGm6lN7Qi7ga3o16MWXzRUxT9WYV/fSUe8N2Z9jtNFutfm8AU14msTf0Zmm6kMODg1skZVMz",
+	"1sHh8YT1jvus0Z9S2uh1D7uN41a32+iwbtjpHh53W6Ga3a1IruWC6jWedMIj2mp3G8eHoWIOetQ47vT6",
+	"jeNp96jdD46PKOvA4p3PosUi4lebFjCkKVX/qyc7TJMl882yXlI9yX6j1W10Bhftw2FLMYldULVcntR9",
+	"XWo6NvXnipzFR5p6VY9CFrOaR7gq8OcVvJEmNLhWbyxoEpRfMBx0O7tE7vd8j9O5WsEPOACiCUPeqJ8V",
+	"MwQJU7P91z///zv9X8YRLrV6jdaR2lKWWnle0DzQDMTc8IU80M00GA8XIuKpdwcLKU6vGE+fsyldxmmV",
+	"EHqRJCKRL9S+Qg59YVcmEDylQeosiPnFEPuT733PaAgb78ud771BKnm+9y4RC5akEdNP3rOrSKYsYaE3",
+	"5Ms4dn85lVIEEWwRfHRuyOn53nmKe+fU7KcLmlyx9EOih3uxWqjHmg6eb5bItKX/LPWhaaH2Rcuh1GYS",
+	"iYX8v84KbKCYpOq1jLEycnn/2bhgnIJYo8GceRn93ibwToGKngRprSROMvcKNFWccwjCpKsOEMs5lVT+",
+	"4tk/1Pz7vvdcL+hwSmPJfO/Fjx8kS4A4vvdSJHMa67HBUH3v5TIu/PJdIpaLs/AzfKIfSXGpn75jiUQB",
+	"2/K995Rfwz8uhIjTaJE1olfzTAl4TuNszL6nBlRo9s5hFdmFf2xgGCtOb2+b7jbCPSSXC5YIdTCytZxV",
+	"R+wyr/0bUdrZMN12ece8imTq7Jof1kqW+l2xaRM8hO3rhct5KhYL2K+/JrOUBFO3ffcJCP2H/F4rv33v",
+	"8lXEr2GoyJmvqEyBMg6tvHdvzy/I1os6JP1Wl5yjmkc+cHpDo5hOYhQ74o+D4o+D4o+DYuNB4WxN75zF",
+	"0zWkpYvo4KZ9oD8/6LaNCvvHCfMVT5gHLtAnd4Xes5+WLLdIv12Z+MvJg7s8ieQyzlPoNZOSXqkvsENC",
+	"ubxVjEU6rRZ5+xc1tGUQMCnxgg27YuaS4j1N2atoHqUN+C/czJlzY/f0wkhC41jcspAsWEJuIx6KWzIV",
+	"CUlnkSSn787INVs1FeGDGZvDzT7FuUQ8ZVcsgbm4/b1ncxrxiF+t6TNm05REnKQzRoJlkjCe6r537Eqy",
+	"iql9nLGqpgnjofRVtx949JlIFggeyg0d3vnegiZ0zlJN2tMgEEueqp1S7PdixgjFx08kiULVdKQeLGg6",
+	"ywwG1Lbgewn7aRmBUEE7STaSqRLnihmXywgMFDgymSaKtGpc7xLxIwsqR/IuETdRyIAISx79tGQkChlP",
+	"o2nEEiKm8GCB39eMcmFbXzfK/0iYEg//+yCzdR7gU3nwztAtGyjy/TmLWVCxbm/hHzQmgZjPKZFMUT5l",
+	"IYkjmapRL+z2JakgEQ/iZcgMHyWwjZrkbTpjCZlGLA4loQkQgRMl5lhIxDJVnyYsXAaMLOgqFjQkMvqZ",
+	"DckIxIUPe37kNYnWsMm3RM7ErdonulVLsZ+WLFllJPsPiROrYChn2ey+r2MhY0iqZaBoS86JeApW4HnE",
+	"o/ly7g3bftWOWjOcrfhICzUSCD6NrpYJ2E1rhn5r+3owV2XDdibhmiXr6GvGK5131+3X28qmH7Z3P7pG",
+	"2MpBmhfWjsxp5b701IRzBwRSL2FyIbjU/opwHnEt+cBKL3jK8J90sYijANb84EeJxmDX1QFHsXu20eR6",
+	"hW9pBUC90bzu/jj43Pm/8LCZVweWWsf1DsPWtD09Zo0u7bcbPXrMGoOwzRqd6eG0HQwmR7TdUuf4JEqA",
+	"qve149/HQu4XPRdV2teU0XSZIF3mlNMrNmc8PV1EWqO/01bmrSbqnCdocHYUDkXmwt1BUZHnFPNLpLka",
+	"e8EF4Y69r8d+I5bBjCXRdKVaz04HPCkuL5L4+lX0fU8xz922vGc4Cj6pPUt9chulMyW50aYum2rIwJJP",
+	"aegomDtwZcRvaByFedeTCFE0wqPLRDfse3OrjenfyESEq6E5jlZkBEsx8kgkyTySEnf59mRQU0HTRA0l",
+	"TL+hYJJwkZI5TYMZSF9sJCPJM8GncRTsShAutDOxiiSBadOlheoc/JhWoM6oGhx5js5Jon0t6rwNWRzd",
+	"sISkAqQf6mNvF4zv1NsiYTeRWEqSiJRqqa1Vu0gSsWCcLHkaxcSycC/bfidEslRptgFTI2I8JFFKuLj9",
+	"OitlJiGBeY2CAheOJ9IqplLpGtnavRHpS7Hk4c5rl31WJCYX6eUUHrrU1DsLWAmfPhoR3gizb4Ef4BoR",
+	"hT4RCYlSSVhC5TJh8GzCrpb8RK0GJQuRpDQmkkkZCe4Tyle2nckyhW/FLc9o9Q51twshXqkr0o4kS53P",
+	"7iMAlA6UrkgqBImhnUdlIiVeFEtD0+oqRnl2H0vpNZNk77BH/hI9PSHH5HX0FG5sEb9iUrVyQjr2R8V4",
+	"EZcLFqQi2W8S1XwgOGfgKledBLGQLCR0mjJ8He+aGaVdxecX41BXOftKbJrrQuuydazLK7m6mkbny/mc",
+	"Jqud9ST0l+cIxCULlur3lzSKUXNobaVphBHFO5aXt0OwWmsY+4zGPDjSezZ4pMcGk07QDhtHtDtt9CZ9",
+	"1jgODsNGa9qmnUk36IV91W6cGde9TDM5p2pyGAOBYkebUdC7/p5RIERFEESVBpL3eIOVJWd3cWe6A59U",
+	"LV3NvsxxDJXqAJEp5aE69m4zZvjA6TKdiST6me26UZaFT4ubJfc8J9EJCC1C1QDIhNEEjttrBnvcXg0e",
+	"VUxhX7YTrfmo7XKbCH51QkTik9sZwzu4OqDxbqi2Elsogc6Zj6aInPR/IrNGoSWfJOxGXKv7e0LY54Wa",
+	"CpJb6R+PqgQ6Gkc+HmpI5kul+TFiSK0vd5rXnVEoanFxoaZQ0/YboWe4wAt2XTvbL5YiRO1ineFEScQX",
+	"y5SENKU+oWROY3VRZaEr5JbpTJ1tSDUcZEbplyKZRGGI09pN/L+95SypocbfxJKEAqS8uNUnnaY+QZWp",
+	"mdEnG8OjkUfxcr4/MmGx4FdgZqJcgEVJXaAyUtzzIMwxVQ05LvJDyQ4/SwPbOSjTFV7HrDFjTLKtZMbd",
+	"/JQrW/9qBLb6oB69T26pzAaZ0fkrqHlbaHNfdTfWaXjtQ6XR7ayiqb4ecOKsF4JGcoAgcGLe3P4el02M",
+	"4NfjKkr8p1ESfj3VX6/1C+AH2/5jXwCYIkAzZCmNYkO/7VgElf5dWeTM6P9vp9MdiSXwi+109txdA67k",
+	"0yleuz++ePr927d/Ob88e3P+7sWzi7fvv4XThaTLhCs1SvDHVU2KwyBCnysRVxpbgJduE9N6bw3CHqE5",
+	"IjETZaKpNaHVl0nXXmBWW4lAZPw/n79903QCiHut1i62NTO3rcRQuddNzsSqrvU3B+UP1rkIt20p+6jO",
+	"C7h9S+qDOzeq+b6aTcJo+JbHq7XrP7WN51c/c7Cijk7DhuDxKr/o3UdfdNPnnK5g4UOBW2OPZmOAF5Sm",
+	"Tm6TKGX7v0OWeExTR5EjquXnxwrHlKsTuWzRe3S2UAIzmkYsrHSQkUAs4xBGM2HZgH5nPPEVNI8ia2if",
+	"9GUqxGW8vfrh8Ea7+9XOiQfqIr87frEPd1bL4+yrWlZJaMou4cVL9jlgLCzYhC6EIHPKV0bJkE3yLmZU",
+	"qsvYitArGnES0xRXJmFpsrqENfOG7eP7KRt2vrXcpN4gMGZixlzgi/dqII1THEjRNX6OQTvazwPRB+gA",
+	"ShTx5U7RQ/+uTHfOkhuWvMiYZWumm6KVeS3TSWj9En92ue1czFk6i/gVuYWYq0TwK6VCiGVCWP746j+y",
+	"Kruxa4c6X8M4W6RRrZX2LLvUGmupG2JnT/f2o5JnXa8OZf6qXoLZv8SL6cMNCZYw8A9Mg7UeCHVw4F+Z",
+	"aZUTmiR01fQ+aXs/vrZM4pL59cP7V03v013xQnUV3TAONk4wKelRNb37UDSjSC1ts1cIzvH3dMqJe1+c",
+	"uUAbSzku2Bt6L4xyQyS9YeZ+GvHcZdnz8X0dWXs/Q925qF3YpzQ0/TXJViPSNk3HeIXbS9wzJCNlMs12",
+	"YolK7zAERPU+hbeG5EDnnrqEsZ0/DllOwUJAnM4ztw4OQ0/6Ma9PZsrmgtRt56zi7nTvY7xeM903Ihfd",
+	"4vp9z8VXuA2Yma7R893ZFkfwOJOu0/g7/XtZqM/FuwTUtujeZ4vxU1eRyg3pVBJ/LkK8xuJgzqaND9z8",
+	"1jiPeFAiYnl0j0dHGxyLM6gflCbV11BPDKVO9WPcrRiBo85KxhW5rF/ISL0Cme5r81+/u/Asf0plFPjk",
+	"/O1FFFyzVAnSp+jCDhIGAcc0xrC/v9owRK3V6C2wI62MSrTIvi7YuHutlhpuSqNYYiQ0xvo1U8jIuFQq",
+	"ietZ971rtnKih0zLVepf9kzT+hJiLW4aLUb7dDAZTLq9VmfQa9HBTn6Fy16rdVkcQNUljKXLhEulboHS",
+	"QiKdEaDj4WegOAUiSVgAhuElK1L/q/lgeu2uIeV6U4g+7s3ZrC67xl3zqFT9JQwjRdLOGU/f23DunUj7",
+	"Av9dydEdl6P/pm5HJhBxEVOeRZeazApKdMSyZXOlAi1YMhXJHIWFPf2bdgfoO8al+eZSN5JbPT3Je0Wm",
+	"wIoUqbQDm6+ftHrjtQ3OhpuSnkBxnTAG+p6KzntW8u9XLVnPXbJnlMPbEQ9N9g6Gl0b492U/Sm/mH47s",
+	"UlTbmSu6rtozYa/X6Yb9/uRwMDicduAd/BBfKvRoH2qzix7go2y10krezhgn1IbUVlqnc4v1gHP1w/qY",
+	"rF6rbchde++/79m5PUGiqfp35LrrQRsyAUYFcmhN+p68+0ak5OXuLGu1NM2yt7NLdv3y+7++Oox/etaL",
+	"ny/PXn5evLg4/47+Mgy8tv8iO2epm78eO2PggMnMaRYDlR8tBaKgWjnr+cVYZTCXqSohYUHTlCU2ovbD",
+	"+1dDdSt2TDwQwqkeICdQMhMyJRBaUrbnOAH1KY14FhiSpWUqdREOYpOet3Msxo214mwR17/9MEorlrHz",
+	"48VP2z2cW6bqpLWh12Lh9KjTmTQG3Umv0ev1241j2g8bvSmdTmg/CKfHEy+3CLdrvZKPH/eiKc3CbDuU",
+	"Y8MKdF1+vYjbDxsjbiEPO/Pi767PbEeXfD9OsK1j4jQ9upnKOl3LyXu3GXgbQ7XOQjRAuFl16z56GiWh",
+	"+40Tqe5kRYY0ZY00AlNVITUynyO3rquX5j2dNLcx69IEr30pPyikzq2PFl+w5C286k7UCV/fdqL5hLp1",
+	"fTp3XtvlnZvv+YOXRSI7FHTp7w4x17deWL+QKIA88smOW0xQmfMNWz2DpoGdQrSd0NiFV9AQJXnOu8/i",
+	"mlWb08+vGL9KZ96wo+7m84ibv9tVKbYuefBs2TSZ8CFb5VlmqNhltxQ++21tGMwo2tTwGbxVmEj9XtO+",
+	"lW19MIV277dVC438Qrs11+vX3rCWrmbv2uVbw/cvMBuvzPcsoep4QXNpPcCGyeabsCsKFoDtiPlgea0d",
+	"pWsAONQZOWHqhFRjZOGJ9sxcCc6I4AGD6PNE3AJGhBo648u5Whk9dYdsNULFXUI9Ij9PuDWUN8hFebJz",
+	"9jl9R6+YzR0pTR1RLlCBT9lcbp1ibYcCDtbSZEy7a4aM2EEbJf484u6v7V/zDChPJYscLhEfFb4vlhHK",
+	"eaCF+717OXWSliMNi6VjJD5VcLbVIr9s4DEYU/Z+5eqo3X66TGeOJ7awmRFo4ct6cvnegkp5K/Dc2uV0",
+	"xfad7zcME5X28jhTw/XFmB8eEirJOOe/GBoPwWjZanUD+Bb+ycZNb9OIsafaYbqCu56apVECtMwYIAUP",
+	"lpIlB4pbxlkCuKFP09tA/ELLM3HLCUTlCo65UKWvS+DdXzbnOOmzJhufFp05OV6LYLKWAcoDqqV13Wak",
+	"S1lx8rwWCSN0AjA+M0bgLR/NJykkGkaSUL6qpFH9pssEjNn7TjiBX7wCvnTCuZ3L97NMArgRWJ+20k23",
+	"2OJW96/nyNK0DHTKl3suqP6+dkwXxXS2wiLurs0+VDXQfPdczGlUfYLeQ/m7LxldDSE/MNtmncq3Hcmz",
+	"S1hBj7jPeVlBPPf7fvced65im9tNq1o5Msjy2+k9ZfYsqUC+ZxSaimh4OmeIO6ZOHtX12CdLHmrHnZoc",
+	"/OOG8VAkTyQJRbCcM47AJIAYhjhhjzfYOcP556kSm6CyYrSrEsc5aec8SUVK45oQ2fw5qd7TLfm6r/Ia",
+	"Fr6ChdLE1cOuXXcHM/fBsqNcFaNqZYvwNFykGC+iDdb5U/KJJLG4kicAIIcHDX6AJkVEmBPTKWQoL2NE",
+	"A9YAXDXCbZvDe6MA3FmKVYmmEsHKY9lZPukFzS4LhU28cY1OSysUhWSPEsnF7TSm12wfk9XVeqSChJFU",
+	"NLcf5VanalW0f8Ibev/1Q6sx+PSl3fc77bv/8La7QLj4vMWBOxYHnS5e0X2OHDmE3wrovvLWtRjAlpEm",
+	"QsSMcvUwAwTeqi0XMriCLzP04IqHGZDwVl3VtpNBDm/VDoISb/WqhS2u6BVjmjJ975QLvpqLpXSxjKvw",
+	"jV98Lv92vpIpm7u/GAdl9lvVLTDDSv6yFesZtPFamZnjx4pZ65I5WwECAgiv/Qhr6fyFrWqsLmO34s6Y",
+	"XLOVDpaE30lAOXgy4TkLyWS19dnoDseOoup4tNV3tmpPg7iX5KJpxRAr74kpU+PTFgtVrc7sbMkpLv9D",
+	"TDpF03PZ8A3eJkXq6ptuxX381Hyir+S2CXMtJ9vcZIugjVuchbd5MM3ddPRCf34BVDOjQx0Z6+9lv6mp",
+	"VA0frw81FZ12cOs8VK5UCBX9AABYFosYYu/TLGEkndEUVC+pzS4OEO0JQPVCvAFEJTxA1DyinPE9GV3x",
+	"iF/pPbXWc5G9eedWC1v/1YV5707nzqx//UMSbyH9VENVrPMcER0ruF6pV/NF+kpcbS3aTGOn+GkV1XWr",
+	"svo+c6/LAjUo1EYJuIeTpepYB9Jtud/hXaOM3NcYEruVTSqfnoN74pk2cJfpx9nnVBN/FxrW+WHGYQKl",
+	"DcZDhCh1I0ckVj0gEzYVGhhMo4OuMHyfhjl3zILxECkul4FNcsVUE3U6Y0+VCyG3AIMugUCTiINrSPNH",
+	"8ytevqhBCy8iSxsOcvnD8THZvVBcuNJiu7xR71x0duy6rW52Z92Of7ytqTHEX9fsdlbL69pVcxaucRvW",
+	"7YLCGplJuY3mmjDjyI3Xne86Wv5S7j8rph+iLJpGFGNVqIrziC/TiguIdx59TleE8TSJmPSJ4AyKTOD7",
+	"PhFxCMlrUSLTExAEillJJHNB2uZtKciUJluf5bkxv4Y2NtLATGQjDXR7JUpMbW5TmWnn9puyEMJnTySR",
+	"KU3S7f3oi37rdc2FbM7CiHJiWNMYt2xPRoZAPYx5FMeRUw8j610sJ7HTNV/OJ9q2OBjUdT0YpDO10IHS",
+	"i2NW17Ud273HkB0Im7ezJn/NKYKENLOqWn97vubnCz8TE3fp13iUK755Isn3FxfvCAoUot5sVloxnJjO",
+	"orlptpxT3kgYDcECpj1IOuQ74ldkrk5Y3YDjNcN4w0p1pHqWZ5gaIUl2JyARxxUCPM9y0wURkbneqlgV",
+	"x23qR4B9AEtOSJYo3tChlthZsoxZcztj3XXl9XUmkpSY+GV4NFH/VB1eRxzswCYqOwpmRAQgisJNPsWd",
+	"V4cSCUNxPjR7pX6F3Cj3MjEjSc6eKwm6lGy61PbqNIEdJGdCpNAvDw9EAiH5Zt6JECk6U9UIbFi6ia9V",
+	"6yGWCZHLxUKNOGV0DjqayTXybhotenzcbx12guNW96h/1GtNq4fvBOAXx/8BK4zYsN+z53jP09ajpWSg",
+	"nRlATlPWVl3/rlia4/b86JLpZSvoh0ftFj0+Co5ptz09Plw7vFSr5FXhyXp06pUCEfD+sFH9qwjqiFJo",
+	"AcXJW2TgOilUkR9WIWCGpJhiRRpbZj/ZdKf/8fLs304ArOekjLo4dYezDDMYriHmUlDisZdOfFYx7I+m",
+	"bqDIE4lMpHlHVsj9fJGTqv2UhUsWsu5ObNmPKCUM7odZcy6YNORQStJrdRyCWadI1bnwPaNxOivrb9l9",
+	"1tw+oare0in0uTGcQ7dRpUOUA2VLI7jexeCaC4C6tnZWJwoJI0APbtoHaDfbygZbmNB1je0TZ/PCmP52",
+	"MBfSNE2iibkzVH9YcffJE+UvbHUAuRpkSoNUkqdREmpvw1TbDjEnaW8cGGfj2CfjRUxTpbmcheN//fO/",
+	"95tVW8DWsK8cGvrxypwMnas9gWlTvrFr4KnFaDAzRoUnkjB+w2KxYJX9Vx2OkK4bhbaoA/R2QiSaR9Qe",
+	"QUCvSBJKuGiIhTaS6u2R6qAG1eGOYSEyEAu2XRT4Obxq99yXOjJhAIVr+NDL5RO5DGbA7WqfzOFZ0yrt",
+	"YyISMpZz2RTLdCKWPBzvPKFijIN6uoHBn6qh3ccoLtfQQPrIFGquNdtVF/sQnG198XW35R1Q5gw/67c0",
+	"ZfTf7Q23YT3+esqcG7ZYS5T85PU1GuWPNtvnuUBM0VCA2cN+VghNrXwZFX5OP6+NNqal0JotLbOTKAk/",
+	"7uSNcaP0c7UZt7ipIEVZaMVp0bELZKty83rfi1tE+cvT0coIsKr+tGRLxPio0cqWmCVXtWeTJbMRlkoC",
+	"zWiIwCHge0E77olSIgGBjbNbp8eqEzlfa+S+Zu8qk6rTru/SzJ3fp03Ut3v9HkuQvQTEmsABpGmvbi5x",
+	"XE3+dbJCLNNAzOFiBuIC3vVN1UuRhCyBldhRQhheu9tODOToWU1DQNxmYW0YOqB2VU4RsmapJAkLWHRT",
+	"o2k7oGp1KoOdfjnEquBOKg1/ztKZqGZHqLlYbYzF4d7bD+A0YEfgmxqPZr4+Em4bmj9OoEFpJR9iO/6z",
+	"FPyd2VFroMRM+CTZe//yGTkctDr7OYYuGFoTMa9cErFwtXcaIjDAXNwgLMwipuDH0z8EYrFSi5TPktpi",
+	"5U2ScMkDvzDrV0WLIhO+cv125V0B1nC4CELAG+VEqUMrfXMt7xHf+zyPs+hfl+mym5U+mKQTQ0Tj+O0U",
+	"iqdXRmBe0opSvRfRnMmUzhckYYuEKfljrtCK/QnlIVFbIDs4KqvEwkmh+0HAHK3SGywqm12v9FoJVxct",
+	"+M7O35Ljw1ab4L7LW2I6rU6v0Wo3Wp2L1vGw2x72Dpv9w87fd8xQqzRP1RbAzQ/hdnYZ9fof2M/dww8/",
+	"H//nm4+H7/7zWYutvptPKsNekEugUyg7nKvrXpHLsVpYyzp+m60EGlANkr/ZDKa1T9uYTtdLiFp2ekol",
+	"8+4+lfEujB1RCXpsBdbYMIUx5cmmV3GsC2MPczjS9zIcrqyumW9KjDmWD8eqYEZrSixX3b3Wz60iTsqU",
+	"bbPrVnU/fK54eB5xJg0IUfV+ULc3aLFGcarRE5Tgl6X4mDSJrq5YRmV1VxTL7RWFWlLUaA65NSlvn/ev",
+	"CA3DhEk9PH362RpAckur/oZhlc8ZrhVhlyiySBWyJxcMaoRT6RqlzMEkSZTuu/tpspRqPeVl5pu4BN8E",
+	"lTK64uqbpmZYdYZv8XaoQ3vXvL1Fg1u0op3/akfR+YJGV9xp2P6UNZT9hMHWud8YL/9EEw4IYNkE17xQ",
+	"0U/+eVWn7gubRlAx3VisaJyuLtOIJVVzzz2vGGDueUX7i0TMBRBcpjS4ruqi+MraVurGWXijYqTFNyqI",
+	"WXilgpyFNyqGmrApSxIa1440/0LFQPMvVHZxS5Owenuteamyq+JLFd1V/KTv97JJw5oHV4wbPDwlUEs9",
+	"V71ovdBr34LQAHxtKVMxV1RWRwdUH3J/zGhifnIoYH5CClT/Zpkbj2Sl0S4nBkOn6frPHQudnYTzWyLi",
+	"eKJYe+3DmgbdnzU9nLmZX7Kp2V8yBjc/ZQxtfrmKpmlzQmPKA3ZJw/KzNKFc0gAXstSrIVCguEgHqGlq",
+	"NeH43uX9cOtXAzXceOvXMwaufhveulzbP76i66/VvbWeVsA7cpb7zYys6s5Ve7pLjFbWl9Kn2piQXV4e",
+	"V2F1qnI5+uqf/vTu7fnFn/5ExgeZL+rgpn2gzZXy4IutjH93YPSacVGrrVJdqzVWg3iNcydmXE8RAH17",
+	"1cgSDxXxR6LeLqr+A0i3PV0stsBOtPmOpb8qYb57sTNdDr7of52Fd5to9B3LCHNPCqn7RZFE+elhzIKB",
+	"x0PvNqTPimn1VafCW2zcbgX1XV0u3GZwwPLh15iajGB6CY25N3GT0ZqPijKGAJmlBJsy4sbDqQNYDGgg",
+	"PFszH3O3gP4+bWkmUGR+iI2AQNyQfkGmIlGX1MroruqFxAitMIITgCYrdyIwtqqJ2AzkqhKgKY0JhvnV",
+	"0GlDsJ81GNjV9M0SYr+fduJ+zGX9tQ+eDw8XEg87g5AMDziDDB1/zTPow1cVtZZEW0jbd8a0mfMVZgZE",
+	"gFe+SOLrV9H3vSqToW3goxlfvoHb2eXL6/b3P78axD89a8cLgLftXpzPnlY3BzXYz7EE+6Pk46PeKL8C",
+	"/IcuB3+arsEm08XkwcSs3z8hdAJOy9tZFDMSpQZZdPuQ63qMonQ3jCLylscrY8y2gZZwXIgF4yx0J1Gd",
+	"hZLUCNBAcCli5hM0vKhONMZPJC1Z9tJ8tWWM/EvolWLo/QcPr9o9a/hhU5pEjhfvhTSZprGuFZc7LLuH",
+	"WNah6L2NhfZeGPLEVOrgeB2TTvb6OoQdkhKPSEhXcl+HIERzddwdtnrHOsYCf+iqvyrOqvXzfRwvXn47",
+	"P8SF916kaqnOWZCwioEtEnYTiaWESlgfeFoFjgU/Z74g7YgLFW0TppSOKI6BWyWZMBnpOFTObongzMXe",
+	"iFKbQKY4keuwEIB+wr2MoTKVm3kjPoe0UyxvKjUYfJ6LoVM9b2Z/3bBfRawqkiOtgfC7Z+NORRLkPRKV",
+	"oTi4rGAa1/IQMMr0AEmiO38iTYlFrPbAfVyByG4YWMIoJddskZpVqXZfiBuWxHRRtTGPD3sbdyZ0hKCO",
+	"loOuGVtIolNrK5mnBeOVECGXDa5+07aqAjS24wyfTEUci1vrCrXhfopfkmXM5AlJKA/FXEO+T0zkhhPB",
+	"1m51eveANqwCTC27qxbRX+4dYoof75TNb+pjn9b0ewp41nCszNWtSDWmvjnButNShy+SXqt7j9BVPdvS",
+	"MD6tIV8NHh3bDjMyX+q9gBfp1gHPFzZIZyK8VD9RxT6YklRR/CZXe/PTjhB3WXDzhttTKai8NqS5GCpU",
+	"GFeZuIX6sPelclXh213Jkat3u77MrCmfC4ADNAjYQl2fIdx2i8toiZxuz49A0/Ma0XRqJKbaYZA7kwoQ",
+	"lPZCrVlMNslrU5whJTGjMiXHJJjRhAYpS+SJjjuZM8olGXnaKcGUeB15RHAdwQFBHyNPSeRcool9Dc2+",
+	"xXjdfj+HybT3jx9GIzkanX/6cuzf7f9HlVSpq8+5LT9l1Ui/SiSZZTrDr+vqkm5MKMgYRw/7EXhmS4c5",
+	"LZSAp9w47V0bjwFFuNRx9o4ToPQo80mUHmWunNIj7b+ufojS6dKUCAQIs+Aa/CA0CXLDKT7JRlN8kg2m",
+	"+KTUnRpQwRtpf8pPt+COtD8Vmvy0huNrsFrqYlLKKlg+qGvLe7yNOtnq5lHJZBU7pwYNrx71u07Qxbd0",
+	"Jcmcyuua0FG9DDtNWt+utwf4LAQiWZVfr0YheskZ0hYb1V3vOszP2kikdWFED1rQNbkE2TIWDyX79402",
+	"mZuElqo6M1VnxaZkFcsl20xJH57rrCkf3r9CBfVWXVK1/LOjLcEN5lJResf3wkwtGWV3YI8XOrGoHj91",
+	"h6XOyZlKmM8dR/cIyK5rh1jmwzji11URxFEi01q8nGrBxD7Dg41mBHWH3uLFAjlxRLp/3Yju9FN1wHoF",
+	"GqzWuS7roV9N6HTN4Jw31UDWNFQbHL1gyeU66Nntet8WojY3Yz09d+w2nt4OC8ZQ7wmqBrMFchtu2pHp",
+	"67BQXYldMGFDgnudVLxvlKj1pOpwyNUCbZm67Qkjqdjaq/rHofCLHgqVLJcDlKvAttJWMXUBLBJU3dVc",
+	"XIVUkBsMeAUf9TKdMZ5GQZSuilHuI155JRM1V7CaBAfIJb8FX0wiqrIZ7nLVp7dD5q9G46+o7w2vnsJN",
+	"niK4zAeuwS1Y+JqFEdWYW6/BNKNetoaZYuXjHeH+Td59NrnS0hYTOUwdSd9zpcr5cj6nVQB8geCSBUu1",
+	"mdR0q3P5n7uZajTVtfvRlZ+IWyIjHrAMlElw7fyxYXnViWy/PSC+Ha/z+dTE3fHiyN74dnb5r3/+99gn",
+	"lHz4cPbcx8KsQKL95rbJJrV9aSce4DT6dlvTcB7xDBRBEnVKbFPJYxN64NoaTBWyfKwYKeJX46E+onz0",
+	"PY4ruHJM6ETcMNJyrQn2uqQbQphyDOD8VItB+J5RXduxKGZWEJuCDeRP0VsqjTMpKyGSgREyfhVxZt1N",
+	"0SNBAdYcKh/BheXkj14Jskc5AUx1I3sVE0jgtgJEuk/GGlh9eHCgf5MHaLWPQm2xhywyNOUZZA3B2X5z",
+	"V7jCXJZtzeU3RRzs3OL4lZJpG4jCysOvLAofx3FaJWMf4j6tKUNXTo8FV8vFo8UXbOOeeWDRoSi4rjLI",
+	"1A32/O0FfGGGC3/sNN6lVJxXpUN+LBZZQtlYoheVUbBFgSjbUb6oEU7Yz63VhjWvh4emO2P/u9Pfevxu",
+	"N1VjvXDghQtee4mQAYCt8kSSF58jQOaR8OPFbRRHAhTJ84gHsxrFEC8/98GY3lRI7qsBSOuISEBSuWar",
+	"BuakmmhWgy6TtbBggVL3LZ4FHs463czRudXBba5aSuNujvhbzoiO2CK3UPR7wrBX1ZWDXAN0pjo9Vky1",
+	"bkH2Im6QrJB/9k1unY7zVHMwlnJYoAcgYddc2jNk7HsCXGeeyW0AtV3xjB8WMLLrDtxtwLBLu+PDuhtg",
+	"/makcffQz8Z4aFmtxFz4ta2IrgtJ2ztlwiABXyd0SnVFgQwKW1pd8QLYAAImZTSJGZkmYo74HFCzgqW4",
+	"2I5fDYquDw8O9n6gjZ9PG39vNQaNT9+MRs39b/Qvn750/Lu9IRRF+Wb//+wd/PBfo5H89Kf9/1PphKuu",
+	"c1pGh7VRklUqtT0q/rORhVM2zsJxNdiafWXTMZlrDl7e9kRcA9zi26rqa6JBdANP3ART9faJq9wFNElW",
+	"ZPy5kd10Gmr3APLa2AcVb8Y+k+9fnz5rnH9/2ukfGmabiHBVmsoJGcMNAGN6cHhjEyQjq3XXwomRTdzP",
+	"r1mZ7EU6VJ0qFTWrKyLH1oLkVI+uqjMHzKCgFeglCNk04hGaY0ywriSTRNAwAJQF3Kmwi96wFC/0auMm",
+	"bC5SFOksqUhZAL1VvqguCYk6vZEGgN9A3TA4yyAQnzRhFoAzFQLxZNDjW2Xw2miEfrGdEVApCYV0cbhh",
+	"6rENyQ9PIHshsP7NJz55ImnMmtpf+eSTe6rsaJjbdKR8vxn0ZQNO3DNIb0RwSt0a6AQhyGmzBCbEY00Z",
+	"r4zd3lRqoG+gJJww+BCrHB2b5LlB2pzRG3hvwsgSECXutbx5GtTQpo4YoEUAGSIOWR8RTwWisUDIvJuz",
+	"ozGLNhLlPbuKJFT3KZMme4bMTyJOPlw8u3+gZtZgrh7X2vI59kUbX1l166FJFpZqA2eUumtScfkV0QJZ",
+	"CWdipTYglLu4BgnYV61RFXBs45gEYN7G41pbcgAydmcOOE+3mLVRmtS7b0yLSumH7I9K5eY5k2nEMfUn",
+	"FQSQ6VBWRHwqlNoKmooD3yGb5AyJ9Oz9a4JtySqr98Y5XVSiBr7RmVWLeHkFFjCqdhEPYyYLm+yJMZTk",
+	"hudrIFelrON3FmFaQuku3fK9NuIHHeJRxuRQB4u2YTwS2+u+7sfzuSyR/FDfJdGcJivyF7ZqEgtzk6Hw",
+	"OAA3pVvqJk/eXZYwU4e6UrR328yebNQ1kUoFPMkon5Fn0WUQMc0CS+bgI2GWhZKOkPB2/vrcYPaaUvIm",
+	"WLe0MBX3pd1wEc1t1dwfOE0ScUtCpeVp5aTyovpSJOb+6JNoSlZiSW4pvmi8Uka5EQmh2WXV4KD6I24u",
+	"IFNT1iy7irpwqWjIde6gipDjsk50vfn+V1vUzQBrbYFJa15eoxAW2q92QlGeg41FGFIA3XTN0oFTIzOj",
+	"ieebB+emOAtcwDAbXvuQNBPZN2wdF+jWEbdgTr2Jrmgq8lWXy4z2Gcyo9gZcNsNrLIAxGB0gvcIEzqdJ",
+	"xMITAoZ6ddsgV0ohWS5yIX1LuFpqK/wyATuYLsSzZljfsfQ0jo1+7QABlnetsaKYhNkrxM7Nt1Chb+d3",
+	"WCEHWV2HjNDXSUsIcS/cYoRKVDSJOg3Jt4QLPZStCriqk2i73m9nQmpftpP9G0mSss8p2QuoZI2IS8Zl",
+	"lEY3bP+eA8L1z4a0uy5wt0kaVy/qXW7VLZLd2jU38hhpk8HbFTnAtqa4dZlUpYqvOczcnnRlAIuobkHY",
+	"NRDqRptrQe5k3X7agmwlqjhEM76KXcxxJTdEsU+4272dVpyfr1lyxd6tRzGuwi3TGI1z9TlZIJ72+5fP",
+	"yFF3cLiPdsiPpuoeZGkh2KIklMzZfMISNHfBl0oN0utiTF86Brpegr/dvYSi/vI9uGTKRofXa3ICzrXY",
+	"q4icLTDCuRWQr+vq9tdoNXpcztqcZwUFK3zAWxuT87qA5nx99ifsiiYgCo1z0M+ZqrPz3jwfowGxcPxB",
+	"yTFIzJeYojLXDr9A8BuWSFSgvMweK9cdF+fq7hSDSF8rNwx6WyYknC9JQiNZVXvg+c4g7theSFPqgxuJ",
+	"hYRC+plOg9X5Eltdh6GtNYYCU+fhRmt100hdIZ+gqax5w5LJkyF5gpl3zSAWEg0vAPfbhOgHFj5p5k28",
+	"P5w2/k4bP7cag8tP3+yNRs3cD/vfVJpxte5fqR+d2aLoOC4dKhIlTLoY9C1bFx301/sI1oxcG/dRBde4",
+	"m6k6LOGjNbVBeZIGkTNg+VtGFiIzAGr1+sP7V/+HtL891QEMnW/PdRCASEj32wshXlO+QtOfs0c+8Gsu",
+	"btWuOTUxDPo7D4pROx+t2xS54/m3PhFfbYRPWygqDy8yex8AgseoS/uIpWPrAn2WJWTZtfGP2j2Zve04",
+	"ngBFj5nYreroUU6wgNLpuzOwSUmU9RtP1nI94y1IUjjBf40Cuo/gX1wfZVSq9cM+L2KqbWhmKU06nN65",
+	"Bd9hboGrPen3qgN87/Ckjd7SUrHqLYjrFlSojDLaUI27uj6xv67oztZJCKXimwUbGZUSrEcL887YvV6o",
+	"r4l6ZDFGBM/CJ9WDmvzo3YKTtkp62CE4qYo6WLi5ssTrM7Hkj1fnlZWtGNvI2MJXd743S9NFvsRxDZq6",
+	"ngZW2kyX0uouAIYCNnESwHmqlJkJIwmj6uJSHey6rtpsaQ2yGrI5WpYGXybLJrCU6jX8pSrM1nDQIzPl",
+	"eakyl40TjbiD+V2jdlwwmdr71xYWCveu4XxLFhG/qrdGbH2N32hzqRivo+N+jNLZK5PWVK0ean0dLLbq",
+	"mL+E9wkNQxY2yWu4mksSs2lKxDIlkxUZ/4dkMQvSMbhJlD73h7f7D2/3H97uP7zdf3i7//B2/+Ht3s7b",
+	"7XuX9mTeWoRvkDZlD3qmAGxpdM4+qFIj7uOLcFrcySlRPZId6+yxy16rdakhVC61Wba2DvJTGlrQ0tGy",
+	"1eocJjRJTsgZfk90Qt+aascaTqECoex/Qu1jgxNcpJf/i9VFNiMwFK8bwe+yaHovOJyw46B71D+c9jrV",
+	"JXD09i9zbEkxQSIgn6Cc3iEK5TSbQ7pMuNIFTFy5ukTAUWSKPZOs3Vq2BN/fWD8dE729VqAqaK84UYq/",
+	"01Q18LRxE2uYuAkjMxYv1GIpqR2yyfLqSi2LSMiSK6U3pdk64VgwHn6LcuanxhyrHus55+OK7OQi3OzF",
+	"ROpFIq4SOlezUErQylWSHTZ1LgvdqrzYTFjs4K/9hajprQe+2nJbwxC0pMnR1tstQ76+oP5zvRFqq51j",
+	"f1mBpF13DMk+Xbd3ilthThdK4UZIObiKLGg6kyMOJTegoDPXPpzEhQQ/yCriyRNzswFYOnXKglU5T+sR",
+	"tzFsjkiHQqKLRExiNjfYwDSFMfwbbpRd8r8LqiJLGtOIxaG7zJag12yVwegj8f6n7Isicl6V0ilZsEyi",
+	"dHWuND+kYyFLp9qIRoNALMF05pRRy3JICEZ8ROp1rHFq0oiHpfaz9UHgzjvfK2f23G8UkCy73UBM1ktp",
+	"LJiAVek6/yD1wuUSUAn2MyRPTs2n5IkGjUVWWimVAdtFaFTdN6jfoE7bPu2AZmm6gOGE84ivIQnCA4C+",
+	"Ov744un3b9/+5fzy9PnrszeXF2//8uINxHLajjDHtaIXqKhtesG3XhqN/c8fL6pLUQDQuJiaSudLyZID",
+	"ukxn2/WJhdFrgU6ytcYXFaUV8fbG+Hfzmq3GNtQQX0bQSvWmUdj2m+Q9m4Js2hv3Wu3xPgJMp7keWELl",
+	"Eq7WkkzY1ZJvNYFFEVy/QLfbhbzErGiEB8as6AoFGRsyMOVPpKbs3jhFl1RGYuCGg5v2gR67PPii/3UW",
+	"3h1gOw3djhz7ZKzG8K9//vd4v0nOUu35kJhjFqUIYawbGBLK0YXsUD7UWL2SjHut3tgn7DMN0hgKO1NO",
+	"lhhUAEgioWByDbENBntkgfsBuQCrUPmQ/ThZEQYoDRbyQgtNY3eEbF3Me9u4OAZMpBakmDvzNCBBoBED",
+	"kynx3QC4YgLHPw0bimj72/UtICW9wjiXpZCr8zLBWFI1d5OQnm8fWqlqHjuuOHzcHrTEsUJxi3Ff1GT/",
+	"5xvGlHkl8LbGAniSG4B5sTiEOxALU6ERb1KKEDJafmsbTkjmNIJ7BkasgW/bM6mwV1E6W06agZibYh+h",
+	"/UdZF3jLrQ+jkYunyIXoyQWj15JIxZ00JjeMhyKRT+yXzgl0+u5MNkf8lARxhEBIUZoyDBhQtyKQV0Iy",
+	"0wgBXzhZcu2KQARiYPMhanQGgwZB0aNUjjh++0SifulnyE6wDj5B7Qb8Ij5hfDmXvmvHkMBxqNhORBgx",
+	"NeIR/wd5rrv6B3lKJQR4zsg/4LDLWif/GPF/NBoN+//qw1NAqtlzYWz2yT/I2MqrsfprLQw5tOCCXZwQ",
+	"CRXyHfibKQgaI+tpLAUZ51rJC9JcczBuV214nVs0GO0uNczUB8X8ZvJNZZIydv00SkLyJpeTYvq18RDy",
+	"4IsTG3F3oCR3BeUyPQOnfW0B3LErd69+ZBPVjfEhggMUl2YRqVnqB+qsMD+dXoFxUD+pGwSIOIKgSON1",
+	"KCBKgI5rMU1wxJ1XrzMh/EzHpcIwb9oHVRtUbuQoLcpz3SDwzitxhW1nCouafZpQRbKGFMskYPBTVi5I",
+	"PzyHZ2fh3cbui3Mc8RdwtllLUkATSBunXDGNtmUCF6E+eeIyq7tZScIWjEJ1BirJOLODjWEbP5uJKGCS",
+	"zGkIldoTACMwEsOW5Fc7NYoZT4cj3nC6GhJqb6cWREyagkvOjWkPjUZgxqTxVCRzFsKlaR9gDEBtYCFc",
+	"REeckHGlfXfs68SB7BZt3LmMiOkU01MyI5Oa8DvzR1NveprOkNDAjU3V26lJ2UcrXk6vQRUEYeGsPhNH",
+	"16yo0ez1Wj1fERg54lIdVUPT8HjfVx0Zj1kUonxCjEfGKU+luhnrkBN1LWdhs0jqcVawa5xBR0AJCREv",
+	"U0bUqbYn98FdpYT2GENB9cuoPRh4d8GZGhE6upT+1SJFauP4biPJ9k80GzELaQGwJ6lQiwZICmT87sPF",
+	"WDV+wyQZY0DGWHVBofBGJLM4AMwLgIXH6hck06/0Ci9iyklMg2tc3IL4vWIp6Jgd6EDwkiYIiqRSWYMM",
+	"mAKGDO5JyH4C0MHcc0ySumIpAXUU6K/k8FBfFND27J77Vt3tqPeLZ59OnLIVLKBVnULHkctzptqxRnbQ",
+	"wbewhFORMADst0JfCcicbHOa75FCi8jeSpMAVous9V1bkAjKiRXZy+9KxBcJpbH1hvuOat/pkKLNDDty",
+	"A+OgVAz9aclOIPRN6itudueCOHbo5yaSUaqXMEdes92AwVQHWSoA5J1A2RX3A7MpLFbhmN7QCDxrjews",
+	"jqFUvtKxotQB0qM8VH2o33QeIJjnBDfxItgzfN0kpymZC5mSaXTDCusBY7MLBgZWOQMLHc+2HCwudiNZ",
+	"SvYUVSdsJXi43yQmF1R9ZI2JEmXQZAV3DiAcjZesSU7J+N3pxbPvYTMYXDelPup9Zlau1+k0DZATZJVq",
+	"1CElLsZGIzauTy0GG/qlxjKJ4WxXfdgrFiRKAsXGH5RQ0pkIJzpXAqFqbiOudUhsSkLFJHWjUT1LY4XG",
+	"lmDTORrJ0DV+RnBQgblaMakPmXQHP0qlxf7n61dk7zlN6TPB04RCHctVzIaZWRQ4FA8BNJZZUDxbuFJ1",
+	"oK7P+NZf2OqvisJvp//653/jy/bBgfs3vHVgmxtHQx7F3468NFmykafzi5dxvK+2m9plUo1lb4whS99S",
+	"dEnqvyaqBR2484OS2Z++hXUegxBGdcDupjEimI7JHgazrIh2te3DfsFoLWCj8Rf4wycWdfRubLJaOLsS",
+	"aYTSnQdCHaJNMrYhE9lhA0yCbvLVAs6PseaX8YkbQBkhewQ0juF8IJLeMB8NCZOVNU/kdMqDCybTsQld",
+	"SMAyAHRaJFBNG1goFmIxocE1oWGYMCmZNAcPXnjGGvgmIyHCZo0zY/A4V3dJdXAWIonAwy+NSZsGiZDS",
+	"zZE6qbB5OLlYvVYPmsPQOq2ZiGmZgRWnF7M/45WvDkqLPAPKF9lzdsITSfhirjrQl0XJeCjtApwp7WjM",
+	"bXbqWKk3++h0QDUeawzZ48JVXxJ7zkShESIE9BmKFHj/4vyCJAJK34UCN6lWwIdacmcVAgUoJdlZyEJL",
+	"A6PGKh3WFAJqwH/HoCCNG+/ZHKsH64VrvGeSKQb/wKPPphLfPnKbUU9ZSKAUkBsE4xh6fdJutVTrWRUf",
+	"TmZimZAFCnkf8OEijBArqhIUYbySFb6ZaJOVbcuckLj2xVNUS17QrmDMEFYVBVpHlzO6YCdGX9bumKzk",
+	"VaeDS/GKJvSGxaqHsushFGmKyGAzSfa0ztdsjfebBHcDcrep2RO6/G/xQGFJ4cIzxIuw9kt9vGjAGEMy",
+	"Wab6RPcNWIBIdBFEVOAm0lrVczMfeW+Evl3DdhY3UcjCkXeijknQwtR53Wu1VTO4wdRd64kk+h5FUKV2",
+	"Gu0CZ+IFDU2Jp+ZlPKAUE4FDHzfzQreptPSB3hX5G5w2F2qQBSrJRKQzMg5pSjUnhjRFhRbqZpbuSMgt",
+	"ciZupX533yWLQWd9luH5aV0ZMkMsPt+In/HFMkWGNjmaBg8d+VDbeNSczb5KllzbaXWNRLT2aCFEHVzg",
+	"EQejUuRc7oyatUcVTQByl8iYyhkBvIhQKFkDRUHtyb+PCiLcWuIYdPkRz235ExxOOtPVRVOJimbCaNgk",
+	"T1EWKhaDiSr+ZUmGoJxde3zQWPwRN/LGR6TjITnskb9ET08M17YP8c+c8tDp61+tV2BIjsnr6KlPEiHm",
+	"aGgb8QnIZDElfb/VaukrzolG0wMkPpEMSUd9iDO3F9Zxr90da8XNN3s8K/oHu3zEUa8/dSJOI1As8QdE",
+	"04BYuZeNY9zxah8oFYVDkTASpT7hTKZY9BIUz26HxOyGxZKEjC18uyCo26DGNXePIqU5wamswy7efHg1",
+	"4nvjkdI+Wi2lXriWIKVPcRSWlR02yYvPizgKopSMlW4zxosyCkcwJNywZMSBfVG6Wa0RKtypO+GeVlak",
+	"xudEjhFmy+Do5X6TvENVEhnmxbPXp43OYWfEE3a1jCn4BRLtxSBqQnKcxah8+KbVOm355MM3nVbnGM/E",
+	"U9wcUahv4zgspD6AM2glesTffHilqacXBK7KPUUsxJIhPy3VlswuVFFW2IucwtrBQWsdvCIh4oYlMvqZ",
+	"hcgYKAAE5ywwpR0w2xekQYbS3iQv8jAwWo1C1laalLnu74mE5DSHEa9Wub4wk3R7d/BlYdOA78b7QGkN",
+	"V4hMZ8wGActOSbzlj3juEoZFEShCrLI5SGqwTaPI1HqLelQyJo2/RKFvbCaX6t9ZxSQfdE5fJ2ej0PZx",
+	"q94p1acGSVEJ7G/XISma4AcXt3GcQzcck71wmeD1v1QT1apLudKpphgoHBzVI2tw9jkdZ9/qaqWg5QNA",
+	"C8Gt3wbFqOOTnk+OfdI+9NVO1HWIfdKe9eY+6cyO5z7pzdqHc58cz7qduU/aR7PeHEbQ6c18lMRF+ACW",
+	"gtaF6zgkEODiGj7GX+z1WEMoaePQ3fjEgAGNs6RMtQ5aQZlESdjQxxPE+8qUzhday6t6J9IIt7mH2TqS",
+	"b8mESnbYK6wjtGfbJ9+QkTca8ZFHvoF7rfv3+fenjU7/cE+t+v7aRa1YUaX8gTWrdoibFxQehWI5iTG+",
+	"MlYXU3UEHYM6iqc9WobQATMkJrVpnFHbyUMdN9E8rdkZEtxQIxuS8b/++d8HX6Lw7iAWV3Jcvli7dw20",
+	"AeGF9Cz0yYUhqA/29SvFaS+QATK0AJ+8gBwjoIu6drPP6ZlNSTZfhk9Xpxn+tG98C0rojDVXurezfd9l",
+	"UrUXzUUOWec/G84kGjAmxXUNPXT493uWJivgJt+SLbsYNs4zptor89QJKJC7sEZus2etN97U8IPqIJ0l",
+	"jJlkREnaBA/snvrfBU3SE737B6YshwMdayt0jCHNYUhyCfnaFGeRZ8ZaJ7UMos2ShUvc+AuK1zRbeSVp",
+	"78amhLzSz85TykOahBmA6rpNNFmpkYAeLfVFJEJb+dg6aexSlORen0ifQMF1n3Rb+L8dMlO/zdSNjsyM",
+	"xU79G2aDPhMIxLY1HMyNszz0mU6O2rOjUSIIsJbt7R+HJH3X1OFKM1zz8mwyW3fuaPzXP/9/sN9d9dY5",
+	"edRz1dOMSkItaLB6oTx6U3RbHVYzyYLLMfnGSEgxJRFYgBr6BmgXh+xtFRqSs2cefHH//LBUIgXaYw0c",
+	"xHhfDRoNMJW13WtLc2tHN9FVwTXjNMlrRjkUJM/R3SEvmnCRtcyvaiVv2j6a5Di71V4e+5PZr9pOt4+L",
+	"B5qJjPhVzBDlHfw0pk3NJGSvHqi55rzyi6IqkzoFchXkyBPpdJ9VZYc7ILhwsJiKli6GvdNcFfInEoQM",
+	"biQQp7gjzZUsu73q+SVgdZG+2ew6W8ipeO/YB6itPWKiFTVXfdF33LusAAkcQMZmoYhS9IKKFPxw+65f",
+	"ROn9IYFAxZCMv0/TxYU2BDS0vxRtWXqFzY94MlozbCBisUxwMmO4uYx9c4sGNToQCwxCpa7tQJsD0A1l",
+	"dCXckXpWJ4QLIxmaI/5CcZCW5OSWRs6Vqd3Scn0muDrgyRiOpgZcDMZNgiZWaTHfRYypksbM6Y+4tn76",
+	"JI74dSMWAY3hDgFmEi54Y6HUiSAziGqnAV7Eljxm2ohpQv/w+oUKOEb6xlHAuGRO7Mzrs4tSqIxYMI60",
+	"aYrk6kB/dDCPsLKrjiq1wTO+B7cciJtpN1vNFsCHLBini8gbet1mq9nVlfkgrvRA/eeqOppoYSNiY0ZD",
+	"C21z+u7MATuhKRkfhCJQ9x9KJom4lYCigrPNSv9DUJY1h5yFCNT2XogUCnNrA7saRqfVMqFFGkQG/A2z",
+	"FJObjDsDUux1dK8Gr/SQIf/X87fPLv727gVRn7gOg9LfjIbu33OWUjC2N9hPy+jm25GXsGnC5GzkET2c",
+	"b0de64Qsk/hbNeeR535+UGxPqXfu35TMEjb9duS53+bIqRuiuWaLzRxk88BwYbjoV0Eh3PlrFlXPDc2v",
+	"Zg3B2g8Z66mAKD7owBQ8874XCChBrySgVUJao/dJvVQ+22pZ64W+xcJrvhJ3DFx6iUy15ujW9crgdnBT",
+	"u642LSVLrAWxTq8imZ6asSieN/H73vCH4pC+F7eYCm8GTyiSaibiUNpoZTA7ZMHKYETz3BWwKVedFiR5",
+	"RvPl3Bu2Wy2IH9d/VYFyVUXXjnOgETaO1p5cBtykamjWJ5wbnpN2etxSgypyzKeNmxFs9uhqBx/ghj1Z",
+	"Qr7wXv94unoTtT6/Pm+tXrf/3+fXz8Ut/P/LxfGb+f+7/fuPL+dvv/uQvu68aL8+b7X+djGLX13E168/",
+	"fkhfz//W+fuPL398+/Gs+7eLF7eeA5vxwxddkU4NCJESPBrMWfO6++Pgc+f/wsOmHmozgGqlS8kSYJjD",
+	"sDVtT49Zo0v77UaPHrPGIGyzRmd6OG0Hg8kRbYMohZp4wy8lRCZvOm3T/qA3aNCjVq/ROw47jcEgHDQm",
+	"nSCcTo6mbApRxTnkHm/SCY9oq91tHB+G00aP0qPGcafXbxxPu0ftfnB8RFmnAPHidVqdw0a73eh0L9qt",
+	"YUv9398935sy1MbylT9OldQH84IGwdpuopaLFP0KJQCL9ZP6bnUkT4pL9c0l0rwAhFQce1+P3ak6mC9O",
+	"Af++vEji61fR9z3Fnnd5gbc2Kxl3MuTY1otCMbVb/qS04SJJdDUfvFlAKiiebU01tx7ujqpR2F10ALLI",
+	"KZ4J37W3/C5XZ9PNDUF+d/IOfvikNm8mqtW87dQcmQ3feJ8gNL4KjQWrnCv5hxFSKJDVrcEJdTM3JyWP",
+	"1SOIm7S8jSq+hpBFO2sW7wOekIJHxXWYyazAiim6aGhykoPOhDAoaD5KSBhdAa4GaFYVZwHOSrOEZxNT",
+	"n4pwtaN8gy3hyrc1Oy9Nluwuv5l2Z2Bddv4un2Okmy4I6/ZDJ7OzBM0K2XndaZu1wkFwPDmih4P+ce+o",
+	"e9jpt3ut7rTD2mErGEyO6dGg7pHi0XwAp9JhO91e//DouKH+0eip/wzUf8zvAzoJXLnsJAZ5A3o8OQoO",
+	"wz7rTbutTrvdaXWnPdYPD4OjyTEdbHpeRkX7TYt5zRG7SHn0YVjoeK837bJO2A5akwE9nh6xw7Af9CZd",
+	"2hm0W9POdDDtBq2gQ3u0Pzlm7fAoOJz0aW/QPe4ctQ/b/ZZ3Vzo5TLlYYEbM8vBaQTvssO601+q3DztH",
+	"3ePeoE8PJ0fBcThgrWl703PYvzR8y+OVyRzxBtNjdhQeBv1Jj3YHneP2Uetw2me9sBt0Jm3a2vQcUivy",
+	"x1yuLqS3BcOsfZ7fK/flSfM8q4k49I4uhn+f/6319x/f/Pj6u9erv128n735eNb7+8XL6zed152//fjX",
+	"2Zvn1z+/fX7W9e5/WLcqD+t8kTFvfjVPL7vXb1r0r+Hxz/+vvXh/JC8qClkNva34aQ0/ev4aRaFUL8zb",
+	"1PCm4Sjxez/BHVYpH07uXObSz87IX0W58L1eu7vll8VS3DtpJkgXiFay53FRO6m8ULrGUlRcYlaFOfwi",
+	"oSYJ1CUyKB3oTgZT7dAlufV/St+J+vUzExUaYaSfjzrVDjrpu54C1RmqJcbToAPCML4oEBAdgnYRf8Qz",
+	"a2NIU0quBDobwFNKg+urRCx5CLhPGNA97rQ6Yx+c5+NOq4cZBS8t1JPuRXA/R4FIkisI0LVWnKF530Ra",
+	"6Si7fEXrEYeK1m64M9TJQ/89iQW/YglYhk2KYJYKqsMJgb2v2aqpXQUZ2XVYDMuH/aMRTRPIwHlGXKaU",
+	"m2wvGwliLALaxYGRakQNG6xvakaS7IG5OU2WEFhho9GdgWg7l+BX+9oE4eZ16chdGBnFcCEbE11eeute",
+	"uhJmaDqADkJV5JzGMZlgsZMm+Yi2GAxrG3EEwTSFQyA1DeIfClwHVlTpuxy8j5xDtZPamqEjjBYCRgOw",
+	"8HzqSD5icMKm6o4TpYAYYIeRLDnHICBkbbteibgd8ZhKTCYwKbrYsNLbU5qkWBozWSqSAB4BTyO+RAsx",
+	"hJ0q7svWV7EAdlerzT+Hje9q8zktuLOjFqyGrXUUqwjr384jrpSBupvrA67UGlfTdr77+fICqV13vlTk",
+	"S/86p0qrt+WXb0T6Usm63Y4TkPbrTxO/2g7pnsLrzI7+9jbH71hay5bbEt408O+yWv6XYhZ+cQm/Y+mm",
+	"BSxYb6vGl71idshZ6KmOFqb8ShEuMktjM2wgEiJvI6xDBSkp+r51UoiOwxhKNk11qPZK/YCnPCYJu7HN",
+	"eRwDAKw2Injt4ebXnm65A9t+vNMxV8PAiP33GIaSMJJ0ErPX+VvqdoYTNFnuLhJx9NvZSv5tt+Mvpsgj",
+	"tR+oyB9k2lOtwygPNeKoW0VTYtGZBBvCinarjdf7i7K4z609Rq7294fP6HF8RjmnDq4aoONnfwJJtjCY",
+	"hUtc5tfSG7Y7GnbM8a871szsUtFvdYkuf0E+cJvM6OWQ573uFK0Fjf7kmDV64VHQGEz6tOHaGaymh/j4",
+	"/VZXLZudQ2ftHNoVcxhkUygMx5iGGn3WmzZ6rU67Mei0uo2CSdMdTqfVUqtn9sWm8Via4mbzhq4xSFeG",
+	"ONtBI4YPEIvXtGTQv41u3Zp0p0fBgDXaYYc2eqw/bRzTwaRhTYS0P/F8LzZhd0gW9ed5fp4++CFPcabr",
+	"iG0VcyjFyEIYi3v7ghnezi7Z9cvv//rqMP7pWS9+vjx7+Xnx4uL8Owo2tnozGnazkyNLy6TVZk9WJoqa",
+	"vyPtETxdoSu4H1N93PoAWzUU6+x4iK0ya4EbTXzYykLNleLHeJqsIBZUX+73nMI2I65eUd/55KdlxFLz",
+	"LZ58P7NEyP0hmZkDyzI2ZkNDoGt2s5+zMKIcgzwHg3Smeg2U9hib2mlRQoxEAkPVPIrjSFs4yB5c9hci",
+	"xmykVnZ10vPcb474qTNnHRaGRiMWoo81nVGug3VDupKE0SSOWEL2dPwXJntbGs5YHJLlYsS1NQo+V1O1",
+	"AXdqL4XLmO1nirtYpusMDNDyOazog883WJXcAadXCJhxqhFj8bxfpgV7Q2uQCadFv6UOgZbvLQYD/a9M",
+	"Tg1bareY5tr1zXXyzfXatr1Ou9Ps5dpsd+4lrJByFdLqPPqcrhzujkOrr/2ehJahE2A+RTKNgrwEmIll",
+	"8otLsgI23ZaiTKvc7VarAJInq2K7NBZulOiE1yERC8b9ETeIc4hZAJBziAKxR11gOjT6h2r70xUxeXr6",
+	"C5Au9dr9O3dNHmFfp7eiVm3dQo/SYy690sleASWoE/RZe9qljePJUdjoscNpY0Bbk0Y76IRd1pv26eHE",
+	"UzxX2Wdnc5+di3a70OdR2GYd1Wdv0g8avfCQNY6nR7QxmGSqFxAQFq2ix25rd00ntz516s5FBlQo/01N",
+	"mqDRFPbS41vFKsN/3i4gCR3B3htKRoUZVBvGAqeyYNESt5wsmFjELANPDgSXImZGrRjx7PWCg0nHYVOA",
+	"1CDjnNwckz1Irs07P/L+lhHPRKjOLjBZo4ArZf1aOACdhQ7p8pFcF2404ntuvJHF9jMZbTroaP+EjAEb",
+	"KpK5mdsMJN0XRzpME3qF8AgIuaFDpgF4ggvEl8BiTskNSyDF3tDfwBCmUeyIPCIwD1xvRUsBQslcQPo4",
+	"akUbYqNye+9Bhr/0VnwvllhNyYrGNI3PUUX0hkfq3nlPqZBFQz08+kkdPAjVb4f5S0tt30t1QMTtQl7+",
+	"NPjz5+5fW5Ne/Ofr4/mbjnjXT86P0g/tm4/dz387/Pm0NXnWCV/0pt8dlxIFbJEcx6JxoHnxf0Mn3+7a",
+	"xX3XaIPUdmK8YVy+3YQBa/5hZi2dBkokE1o4D+5lai3odwdf9L82xVPozHEriEzsQuaJMD6IYbasri/f",
+	"IA3bglQjbsMUmuS9klw6nbEEO5x1eoVVKyz2W29MqCS3LI5rRRu0XCHacmKjV1cAvgiG/Osy5w6CjRsm",
+	"zYk2MIWpZ5dTeOgA5HsFUFZ1fEy13rK9D0YNHq1wFQLgjbCtF2I+ZlTX14pCXy08F1WPmrttGlz5bbbN",
+	"A7SoSgt8CSjcgd1f0HSW2dvt7vOK3iqX5BuKMm1zr8vpTxvScnKZs8XoHF50t7jXdy3XEc40gnrLPJTD",
+	"ETewlD4ZTxHoZkz2qC6NPlmmIDNimrKcHU9bpoZkrE4xqMx6w15qcMcxYBCkMza3edkA8zbWXsdwTPak",
+	"LrmezhKxvMp5958Arq+PCZeR/kMkOgFzxK1lifGriDME05QGSgMgVfDmafE5DerkSQEqgEi6kuR2ttLh",
+	"N1jTHxoNo3D9dfU8t2xf97ZaJvFjeANgoxVN+5+UDpWyhNN4C1s66FI9Nph0gnbYOKLdqbqSssZxcBg2",
+	"WtM27Uy6QS/ss4IbwOhFJaVoGzeP3qDaHaD+qRnXK1Yk97ytombzulpZUXNIBxf5quVY7/Dql5YDYuLd",
+	"hZBz2RTLdAKCvbgKW3qzYDmO6dHkMOgrrVYtB21PGoPgOGwcscNpn/Ym3aAT3mc5WuSM45AIYmQQUySl",
+	"vCBmo5dXxBEh1+pKqZfOhfw4QSMbwzp1Dxxb3fIfZ4uyaflhqXYyleRqNOOpt9Zg4oqS351zSBYE6S9r",
+	"Vd0I66BZGT3hj6mKuF1hpZC9cRTaoID8UX+jJCG73a9TVgrDfpjOUmd+Ooca1RBRkhYhftVJn53C2u5k",
+	"DnkQCy6CHZhBDNCK1UEM2BLi28E7CGc4tpA/fg6QzYC9nGM/gF8h86rEiJ++O9NwL1Fq8cKsR8uUI1M3",
+	"XKzxLVIH5AsSrTMguQXCqVsdxAD2hQlO1GgRK4gjJ+GS5Qq+WCBCSyUYHJBVDe60ABtG44TRUGl0KE4d",
+	"MxeSFFP5lGit95bht65Iun/0Y4Vg+62LK3fIj+kiQrIW0M/vdfHfKIIY/0MC4ahf02uI5LIbIr9dUCyB",
+	"LcLPXwtskkADiYnXBEcijbgrkjL4NzV0I5AsAtlaYXSKD/eHWGpGl43BXYpAhoya5AiIYkUdksg0YfSa",
+	"QFS+usEkTM7Wy6sRzyMSgrA6cW9pmVyKYrj23VLpEC+lK/OKrjdQgV0YSRtLC4kl8CbKZQMFY8MILAqO",
+	"hoUBGwEXeOtMhZWbCIgcOvUdcFnQGDVQxJMMr56mJXNRhJ5RctbKvBf8D5FXEnmqhcGWLTwTfBpHhYqH",
+	"9xOUuBa/iJzMIXB9fXFpbhxWbka8Xm76ZFwcMHyQbdZfV7K+R4AyY0oGkDIs3RVdaZyAwvyzkaN+lKF3",
+	"GRy2dMQT02wB8EwDk481ypn2Po0t/C05Puy1WhhfFdLVvm/rxCQsYKpfOeKQBQUJASaQPwPnsjIJrNxo",
+	"vzaGI/QyOu+CFVmXlIggO83xNKL/cU8XiYBTIodAj+eKKUKgNE0MoZAaKd6pVTbioUCwZA5pVbG4ugLR",
+	"S66iG8bJWIPHYXEBXc8gj54MvS1jdXhlQIXHIFs7/b6SlgkNsA5uDtnSwG91+v39E0scqAZGsLiiIYaY",
+	"ksMeoMOG0VUEaWEjPqchg9S6PDitu9qyABi7V0CM3TdOVeQotFWaEwRBS50Ghhqfj18pXjHCX2TV5vA5",
+	"ZIIgZF4cFwZgnW4ZdmuhVk12brmArVhKR3B2Yn3V6tg0MHCQhKf5kSWAjYfZlhpQDuAPTUg3VJT9wNMI",
+	"XdB8GcfIfYBdB7HoOPqcKqFHnqtdYuE6Xdi5wjWkgEEnDcXNvQanMCRwxiKUMkJVZnh4gD9cgWlpmM2F",
+	"4sviEqvwCFkZeRIqNSA63/5wexBDn+wCYugTyZRUTxkgYU5WatWh6owu3CDN7BD17QQ8WyhUYEWgFHQE",
+	"YQmat3WyDnLSuQOMWEJFzOmUTySpx0hEeVKC/nVfycuZeuzEYRV+YR5QMRunhjEsIbVKkYlWlLQzeqPZ",
+	"BpOuUMSrdoEeq1zOaQGLEc+L6TT6bGEZ99aCPvv1lNAv1BIA29/P4T4W56tad5AbNQz5Y8FAjvhHlGwa",
+	"KkdC2RB1RAYRhPJqtG+DiBhJuxUpoCauyriUejYjbkfmYlk6u6NZPEWHpDXWRoWKlTb+4RHfWyel9pvk",
+	"vRHA6NzFOwQ144NiVk5VC5ApI67RFcdTkQQMw26UimJEvx2Vq2LoFsEebBLLAbxIhzupPc/1S1BoJ/t+",
+	"wtQADbqqOklz971CHVzM/nMHMOKuZMOyOeYULm1Ai5esdQH30NgnVtUBXEW1bgC2JPNcFdhSTHSlFSfA",
+	"fqd8pelwkpXq0tUwouzyNeJ7+aMCh6xUKax3BXyzMjJdB6Hboe87IkEDyyruPV2GUG8CqiHCsXppaeBs",
+	"56K1IFNkMoLWe/uhXY358ZAIJuAs9Q/HnyzQGgZ8atGXcYI+WiENRbRPVLMPF7ee7yQ9YtOQknjne6CU",
+	"5XsympqRmrkNBlmgWs/VKL46Utj2kN+p3rB72GrBDQuRUG5n8rrRmQ7oUdBrs+OwOzmkLSxgDzpacTA5",
+	"zW3TaJQi7YxlF38GtP9eAybvkMG5y7JGia1l7k4RLC/lYgozGiqdK9uBLpXLcs0bKqHmULobDMLWpM2O",
+	"pj3aCY7Z4aQfDqYt2g66rD85CgfTNu0GfXY0GYTtaZf2gyM2mLTD7rRPj4IBRgnhXslHclT1nXmeejnH",
+	"42OOZuvFxM0S6p1Y45JyLkd7ThSmUnjxAoOBjtZrrpgtSh2YawCnAE2/+Xsyl3zNuLPNthYjB4uy2ogB",
+	"aaRvpfGlsnYxhnQ+x1u5/hHYvNpDpLQfc4WHLSEx6hgLU+rvfXVdnyoGibit3Q5At+f0hpl6yk3yRt++",
+	"lLpEb1hYTg12TkIYd+VoHyya9L/rltW8enAuYBCF7rffmdkXFWmEk5jya8KgukRz661xLtaDVNpC+8hf",
+	"Wf1687cplF9kNZiprgLL7JLfWpJbFGIHtm0dnyFqzEYGw9dQgTEVuRGWPMJ7CNYeQnsXlinazDX5vjek",
+	"livpGIXGR2LGkAoyYSb9pS6F+6MpS7idCQ9qL3oVueWfto2StPZ5KrOxbSuNz8U9RHGR37aUw+ei3jX3",
+	"UBbFiT+ANb9j6WkcG1NIPW++15iqNI6t7cnwCYTgxjHwoK+L3GqF+7sXpSJUY/2GLQk1WeHdek8XKpN+",
+	"qVrmPgTMZYV0J5i9xprkFMBRfLjW+VjaEFMzxrqqctadTnPAP6tU+eLWKdBm11iNc3HOICAKefq+VwJH",
+	"QFs9DBxnWPfTG3qSxqyJ1z+1+97YmqDe0HubhGq4vodZ6fZ3dOTtolppOuSJYrdQRditHYYuJWT+cEcC",
+	"O/aXPcH00HXM0o6zXxfpZE2yv7gU2kYrOxcbVbKHCqMrlubkw/3E0assdq9OGClqg8E/YQEUtITaqsZe",
+	"rC7DolBUCusUQ6Qt5VpM4Dna3EYMZGN67J2cHZvDbvteu9GObc1etL00vce/3G6//zIybj9R95vKbZfF",
+	"U/72j//f1l7NKHe/nbpRof0OoNWtHjlZYZwZFpTD8spocdLOZVe/3Wpf7qDWOr3WqbC3j6TC+ruqBr/C",
+	"8fc4N7eL7Jbw+9O91Ra6v+LtWAPqN1BWEoGz2+zGAzUUrUwHR0QLjjatDIN/IZ2x5DaSLLPdO0fiiGvT",
+	"N03B2I3ugXK92Ci8G+twsq1K7dOEjTj4Opyi4/uOVziYseDa1P+lFqTQqTe/jWbuEu/XV8s3bDs90Ox4",
+	"ftyNp6/n1oj06x3vX0e+QOnAhOhch/854ua3c9Yr1niIpIquOI3hCrfGOAovGUQFru/qMyqJCMBRF/oo",
+	"ZXYqSw2iZzjibvVpKwYB+dt6gLCWLVSZ1QW+AYJU+/jGz6Guf2RK5QPFt5I0zuQfW/dXY4JmwBuubuXv",
+	"hEzfvFK8Y2fjDT2h7vBNKGgBF/ysIq83PGx3dr81OJNac2mwQ8jXAFaj3kbO1JjtkDFMzBGN41/DbPdb",
+	"2ZhAASTJPTbmBZObdfB3Eb+SxRLLWIfyQxJnZaZTJtOxKfpdu1Mv4C21K30MKk/YQiQpZH8gJLCDkN/5",
+	"/LnCz7HFpnMn9pUu3NaKhhR3LWif0ISWM54ZX6bsaieTpaALhHF7m8utAyPIgbuad7vvVYcWa/aqaxAP",
+	"2TTiEXqTBVnou9SvpxbY0ctlfA/1x35XOWmxTCEbSZuiIZM7oHH8u5UpQIEdDntnP1Tm5t/D8K8N+r5j",
+	"sMdEEZAGZEGvIk7TDS7PTcb3AngUj1fZ8NBpBk4F41PAbPuUfU7JXsm7UGcQ4JklfV2xU3/9aEAlmkaJ",
+	"LigSSaRLXafMse0/oFeDKYV+kpq+pOsU2FWJSBEO6dMvL0ruZ7v/GKWzVxG/lr9BI/6jSYHvtrXB+7uY",
+	"HJo5lQEC+CcAvw5HH/nw/hXo4Dn5sFpkodPjkxFHBV3qz2FzYhSgxFB93BTkVIdcdlotJzxPaQ6meVBP",
+	"3DBBpY5sUCuUYv27NxjcZgYDDG34TegFD9jIdRPVYBWWe393uoApdHYPRQBU/DXXibfnF7JwXyi721xp",
+	"sadjyy30mjEkmoxxtBJwtl99owC1DprLbhb60tL5/FlrFqZWScpsyaudrx5f4dbx6290tUx/qP+/gy2v",
+	"uPd+G95WAam5AZzmnQ9q6+WjIEshj0pIrFXuf70gxofGL248ewrRgr+BaMbnu8cvbjLMVuQfV5zCS5mK",
+	"OR4RT6S+EsplMAPzUs6oOa5JD7bdr/XILmiaskR9/V8/nDb+Ths/txqDy0/f7I1GzdwP+9/8R0XasL8+",
+	"ChKjUvGfcNpFktCJWKY1Y87I9PBIyJpYPBpJ0NBdCp8Ukk51lPQEoRPGLLOO60w4CeAvVsWeiHD1RGZx",
+	"zTlD+bq9/FgWcuw5DxxZMozn9ysNQ7Bz0TjzQRpKa3KKyY+gupc3619xpqnACG0aC36VkUNf0e9h1k7U",
+	"6vwObdrIBwWu3EnYROvBYN3waCtd1x4y+cjnzQv50VpQf2/hxEirLfSHmoKWOtLn1on02Wjee6T7+P/4",
+	"2+rt7y6ABoxUW7DarnyRBVOuKb6JtQNdbtW3yT+fv31D3qmPyN77l8/I4aDVGZIxDcOxT8Y6igb/ORcI",
+	"KhuIxUr9L/494ngrBjxY3d6cJVeMLLJWj7qDw/0mOdUgs+YinSXzmpzjXmtwQigf8fHZtPGBz0UIDu0G",
+	"FAYeQ65nYsoVuXdviOpbmgKJuq12Z5OBTI3w4TuypEudQqAP5G4CDbDewdQds8ZRMhnMIZER1BSlXAMs",
+	"0NQx0WPmeqZuVRBnrdl8Zxvedpv9z1JwoCFsk2I7DZj8N1USKGE4Eav2/PDFEwtv6Cm+gJVIZ97QO9Ba",
+	"sH7JuCYVweFtzZ6bPiA3HUD79B88LWDsNfOSqRqXo8yda/hUjWd4j9SD16pLM5pqwx/mwP+72jWB2r+m",
+	"XfMeMVDb5Jmei3ySaWcrTTYBOx9cAF5i5bHfghqMB8hWp9syrT+d4A7yOZKAUWFi3iCMUt9Hc1GdMhW6",
+	"aNXQ1onGSKyE6SDMEU/pNTNV9Ar2G/YZS+AYyyzEdZoozwM3wtNF3SnGeW46YpZ/uGB+czGbX0dYmWnq",
+	"oM0/gjW3ERwfLkjuKrzj1fkglzhVWz0vS/r4GglTpVypPzKL/ofdzV5tTgp62MVMsW8oArnG3zBbzilv",
+	"JIyGAK+ZsClLmLoT2KrrlgF9kjAemrCj9ywUAcLIjg/EgnG6iJqKs8ZN8hFqmInpNI44KzPxdyx9rka1",
+	"kWlT9jk9mKXzeEMtcQ8B3P7X87fPLv727gVRnyCKGz4o/j0R4cr9O4G5yAULGssk/nbkufMZee6rB/Bu",
+	"7pdiawdZd4UtUrwgVW6FbAlMGXcNCadaeIbEaZxrBmy8E3EUrMor+8pU8IOy0UqOZnWZbLU7RKSElXwi",
+	"yVSIlCXkVizjkEyZ0q2gZou4EvgtJc+ev4HroZUWpq59QyYBeSJZPH2iLpF0SCaxmAzJkyWXdMoaEVes",
+	"8GTtdRFvKVmQ3buzjBbuBlnJlM21cFbcjUvSRDi+WHDW/FGuibFTS91p9ps930HxU5+RyZKHMSN7r88u",
+	"9n2szZcBJZNJxGmyquXmc+hkR0FMbygOrnSls78aFj/40//Se+5PB/dhK/xbF1iqJrLZ30kdtWeMxuns",
+	"53px4gYUGUgfw2xAT2nhqhWXTKi0hhMfKrXYVKpKOn8P/T/8sMMYTHtdttXgjTK53aGmR1NbBw+nXZ5v",
+	"wshyAcdcv9XdceRLp4JN5RTcFx5tLnbskJ4GZSdh0YrchK1g4lkdDyECudKowGvRmMBFey0cRiCSUJLl",
+	"QqlOfb/Vapl64oXKVS7m309LtsQbW5TkIIYBQBG+H3GnpIKOwS+MTo5RHOJ1EIYKPsk4xhpmEPQyREg9",
+	"ksBAWTjitzMRMyISqJ1H+QoPeR8pB0GDTfLCjoNA6TM2XwjFBSZ1dxyF4yGCr8GvABc74nvg97e10gM9",
+	"FBjavjVCWt8aoKHBW0+kyTgYh0tksgyWHmA8NMn0rADJk5IJDa4ZD8mcqnsw1C2lmhAY+qtL/EUpCSMs",
+	"SaqdnoDvrmYx4upjyE3CEwcWCSp6QUNIXN0OArdat6A0+crgwyZ1V98zWDZwjD4Fo9UDS5uadAVnh9kK",
+	"S1+8UCcT0bliO2/Y7rdavqmA5VThO3/3/uzNd402Iu9BUSV2kzYAxK3VarUzT3TC1PqrETWzquxKeaRp",
+	"mkQTrCL/xdMY9jDl4wntsf7ksHE86YeNXtCjjUHYYY3DaTto6XpZXlW3jgM8Vytqp8pEJYJvheXX2bmk",
+	"/v/H3rUtt41r2V9B6Ty0MyXKpO6Sa2rGnVs7x07csdNJd6tLgkRQ5pgE1CRlW0ml6nzLPMyHnS+ZwgZA",
+	"ghQpkbKcuDupyoMj3jZuCxvA3muRZYYWLxnKtWGrnmoV7UqzXos7eW0IajAZJaxsQ0A1mdOW05sNiGHZ",
+	"TWy0Sccx+ngwNRI17M5Ubrwn37IqfaupvtWV7zT4S/VvSRu4Cbu0CbGzrVJwgi6onhVoKQLeFFoKFE3t",
+	"KVRovbhWTnI1Kl16gz3XHsuBmlKqFAb+bv3RcO0hSrWVAJIQRbeuQJFIIfP+ZCwvZZCGzG5EGIGp4jOw",
+	"UI9umarF8Ap2/gTWNb60Cmg4YwtSXgJUVqz5RwMeHCLKBDMmyE4Du7VJbKfXbE6NQWvaNtrtjmX0MYcY",
+	"BztT3JnZTn+6v6o+RhOwZCJI1rg9knm9rtnEazzAfFGMQrYMZjIKkU/FUvB7z5SJwg+AtM+14At9DhSr",
+	"ZA5Bibsjns13d0r4OXFGb9a7SbyaRIKAu0SpjN01htMRvcUwj0ZDjXI/LTmTkqxJyWMkXGC8eY5EX2GU",
+	"8AsjKkKdxB62sGKipdSEE3RNVoeC4Bw4dcMITZIZbXKUln+Rbgse0az6i/Qo5Df02nGzHaMBwxD5IPAD",
+	"1MXcQ0rcq+GIYgo8DFITKxR5U1v9Jr3+pYvU0PpuELDbEMRKkYOpwZYQqs3dtzLduYGOY08LbPDBa5QA",
+	"Q6gdJjqo0mHmFaC7xBEr8GGVhz2BHDKSn4utzef38p0SRyaFSfd3Y76Uz7WTC/RVvJ8H9XF29Do2Ohz6",
+	"GilZFm9yNh61/nbFmfeRzLdiK4gtyF9svqVrQY6ZaTZckFnEAg57Er7CjYcz6iaVXSseV1ONXUeU3Maq",
+	"14nujWWaiViFJIGfM3GX4OqX09KU2SCnYtsSpn0WEBFEZHXRmftjPgxLO07dUPFF7EEUmlFSKAo9BZCv",
+	"fRrVXHtUG46Eizi2RrX6SIb0Jj/Djxw/4aeM5jNc5Dg9qg0/jWA0wG0Ckke1z5/z97IvAY9/Xy/FH/Xa",
+	"ByPxWRKlDn636TSdgdOaCUHjzrRPLLs36047WBczdlqkaVszczrAfadHunZn1p62cHNgweGKT6IrZstc",
+	"Ky2gJ7878XYQvaNYBbriig0+QxSEbcqWVVbIOHLhConarGsqHsilM29pxzj6oLTncXd94zjVlPtBsVfV",
+	"Zl4GbdwCG/JnlcccJdWDcJi89kA0bx3xZq0rZZ06LO0E+zyON6zbkOqKY83CKQm450ftBXNppHYBz+E/",
+	"a7zo796eIilNiEJCMhPbxoH+Vhh7v3D+RFc85SwozhvdM9K2hGCYc8tE3L78KXGQspLumY6d3fpfiShM",
+	"+HxKPDI+SZTqY7DvwO9tlPOb2kUtf29noXIXv/ecl1DsyyVNXvSS3vf55OZjiufEJxScejldh4ef5F8n",
+	"9ufDW41VOnfKO4V9VS1dHc0Yddz5UnTKMBbEib0BObnBzLZ+GpPAMn+zxh1xz6nqeQ6PjOjIHFEEk7JM",
+	"O5H9cowlGLcN0zLM5qXZH7asYbvb6HSbv6W08XNd/ngV0fDYCnvRajzDgd2AcR+OsS1oamDM3F6N3Xbn",
+	"HfnY6g4+fvwwv+qef3hqktVLf6qPI71FgzmJxmlleJ23RrXboTaGYd9XllS69TlFbRvNwaXVHlqtYbPX",
+	"6HXb6aJmB69WhLvmr3fsp+hn+0fvvPfRue7887e+33n/YU9FCCFyjLfZWAwSaD7t3Z4Lu30Ri7BXG1bh",
+	"1DqLB8K5HASq4wl/SfQ8QNCcWVTRq4AQIomw68nssqIhoXLb5SajHBnlJ9ZkjKzPrs0qj5/jlS8JxAAo",
+	"y4KX9gZhe3EQywcjqVyDj/DfwfvSftw0k79fn8C1Dl09jOVcIVutODUvn7Az1YSbYEs8vo8k9DzISiPV",
+	"VgTSfha5Cny87gYe+xhNom7eajWSM5yeEcelqeSOtbrfd6zl9prOBcqWyecEqzXsdBq9/qDEnKChJbl+",
+	"8dMvp13vz6dt79ny5MXd4vnlxUvc2ifg77PNdsVAPUsk05BlfaxkcJ2Isx3pAv0tALOk65eyYfOex86Q",
+	"KylH3q85jinMreg5Hn6KOblLpYbi6pBbPUtUdVfKkIQJ5DoiZ1RKysOYDUNn6f0l52VZGQ8wL8s00y2d",
+	"pF7IRBe45Ga3Zk7lm35H/AdD/Jckeji4/z6MkvzZrWNoZ+d2u3xBJs92Ux5T0VAd0RG9vCJoIjdxw1FN",
+	"CGQnS5t49ywgiN2Q4DZwo4jQBjpx0Iot0S0W1FPYtsU+tnhRna+JblybjCj2hJC5OrRMUqLkOatLN/Q5",
+	"NBGDGvikPeIkQrXbkp60TgjV8NAOvTpny0OTx+C6i1oo6boXNohMmopzir6sK79p06MssidtoWD9xbX1",
+	"08fTgffnU8tbAKy3Li+ufmw/NlhXLXgfZFcM/t8d+uIp4hE59KLJSzn03DHbkNBzHjCfRFdkKQl4yd2C",
+	"hYKgWrAgDWOiUHvMu7UKvwvHsB83kYp+ufeMbdmDxpL3b4KmWn4QOoC4ZQ2fJxArN1lSX2RTTyTvoIhW",
+	"P9JMSY4LNDvWr6/yTZAHC+LliqfuYBJ7d4JJIgqAQEIgA//LDiA9fvLkKO9LEI4wtskiupqM6IF2oGEv",
+	"CaLs9kmRjeJJsX8+tpdkjOcktreO+HwIaSUjes7CaB6Qi59PEaMiND2cBXhBjtBkzsbhn974PyZ89FIy",
+	"gypeMOZB9blh5M7CI/SSoWBJI9cXUVyLgPHl0IjKjpI3Zb4k0ZnsRuUysBYedtcAXOuJKkXlH+in56fn",
+	"aGNVomdr9Sj031mEZh52feCO/AeCPK7Nb5rj5ZyM6OabzBHdJVtGVV/m1Capt9zcBj1tbGPwwZsFocfn",
+	"J8hms6Uvo9lSZ2RwGinOyHKaTz7Or99/iaVsSE3FLnUYVJYbeZpeF5yWkECoRteshtkwOZDKcteGtVbD",
+	"bLSqcIdlTxHjqmk1zLh6GrUSJGOq8lfY95LaS7ff5ZUbJpV+wG95sq0x+fv20Ji/Hp+dbmpMfr1aYyrD",
+	"/u6NuaURecUVNqKMYjJEFNOGPFhIk1QRt8voitAIIutstAwhFCAdDxVmzkchhUXZhGVYgGyYERWhVvzV",
+	"fNmFJny2nxwlP0BKJo3QlEWCsdEGCR2IUAjl7XlIDuGzp24YXQrjLoRt2xj8Xy/9KQlUaaHkwt8PwKks",
+	"Fp6GtNt0DIDkM7XqNd+lrr/04e88nb5CG9IVixYkiDNf84zwXN+NCqww6zUf30kzTHOLUffnNMvkIWtH",
+	"1XLxogKFOobZMyzz0rJEoFDDNM3fVEimirw0cGfaNdr9gWkMmq220en2+gMTT2c2cZLyS1c4RMfnJ7zb",
+	"i+p7xnyYpGt81CzkLXyhUqvX5Gpgmy28o0O3wta0OWvZbYN0nEJ75CEv+XZK6xMRTyM6IHQ20f5WfJht",
+	"VVGdgdGbGrlF8V8aPKUHS4X4F/6xXYJl+XOb2XIxlGPD6XDGaA2r4dGNEV5zNwRFcZwNSFXxKutgLeIz",
+	"JQe64KpOPfpDmEgzHqhUAyFiNpMn/8xxEPeqgWNTJiEASEdPCnFYnMqk2vNeu1CqW6fwZcdRca9eKQpW",
+	"LlbL2kch//5ocp/m2KbEkMks+RoIEXORVegJM0VLpveEJHxetFG8mxxIYIDoCdm4CbFZxerdGCxviw9D",
+	"1nf22zJhiTKhnpAfMc+7RoVweW7Q1p2mTZArT4fT1uRgLnePuW2HvOWK09Ke30mmPz0Z7YdQpm4RH3OQ",
+	"pDYwO99yJHWAkXMKnDco4jaiA5E+ya/0kI1X4ZNGPoYeL6OrdyG5n/Y7L1Q6dZsbWRvChf/W9nDBTxZW",
+	"y6vj+P9V+xC3PCUat+8N80i0tlYs+UuNrF5dTV/O3Dfuq5N3H0+s1+5JeELfdmZPT7on14sPvzx9NWiQ",
+	"1Str1vxldfH+Z37j1dn7k9UJNRuzpken/gvT/vDK27HQolgbYMnm8zP2RMLxjAVBEkW3Ky5VTdaRycYF",
+	"4CJ3t3VbE1jRDhX3BCs5n0MHLpU1I8cUC+Ih9WQf8JFQvmgOE4BTATbcWOqMw0ilhJZYRGeI8cVz6RWz",
+	"TGM4xQG+IZ4RRiuPoAl3seXWr+fS63CSw4Am81S1sOOLlHllBOrlklesd7/AavcnditSOtPJtVhYcsU8",
+	"Oyy0AlCp0JLOo1nxbg7L6BhmCyKWuypTRj+4C2WjjqWznRe2bDVb7U5Xm+6lXy48NN7uoZIO/fe//rfS",
+	"v8TP0+1tG2bv0uok9pY4DFQFgQUjdGEQoOA9XnuU+5nqTkMWGRzOwkH3X7ze/9Oq1Wse3turKLmLakO6",
+	"9Lx6bRGQG/H352SlC2rSNBrHy1wnYKJncSuSn2Xa1O428UGr+jn06YjtvKxWAJEDDtvX17nIleFg+2C8",
+	"xRE5dX03Mk7FXkC+RfKZw/UHPtdTb3nLIZ/yblPhTclDa28LSVTtTfwBqJdyHIqyhtec/maz/MO/8CkQ",
+	"ZxiFm4PyL4jtF892SlFGymcvSHBDAo3FMsXnKG86Xri5Camwp5HbUfRdaAUExZsbFyrTjE8E796eSi4H",
+	"vvZE793oii0jhNEklETBByxQ6w1JEsooeYIwCjC1mY/EfcgNR3ROKJ8yiX0kfw1lKM4tXoXIx+G1CP2J",
+	"KyaXTliWIBUor4+meznpChZKRc0XTg+whJ9d80sLHMyI1xBHy2NNYHr7dCGUpg1hRkWY3wsuPeQOi6qq",
+	"rcSuxebV9lLI5/SGeGxBSipJpkbWN4XAFXBsFwLcIvA2W+UffsGCqWvbhJanc5ZPrq1NvplpQ+7L5HXv",
+	"/Hlj0yJsFwWntRGVj/epKP01vC8j0JX3PdDrisWevvtTDzwkS3FayydTIXF/iaEkcxvKD6WCNIc3tOrg",
+	"SHIbNo+MqsvqVBEe/VT9zU/R3wf1/gf1SxJVGtFbd/lOnqkQl9z+io6BBw4SFWIupNSUJZ++JqsfQo2G",
+	"T2mGtQtUSV17oxppjkrW5rQOmqjT5M+sfFFIyS0KScTvChtoQkF+FAi3hB1HModCadaMKF8RqlSL6Iqs",
+	"+BIREj7iFSeor8JDLBBLTkGZLreFkhUnWgRE0KVvWkimEjT2tpAU67n7LiPXLsn9wLxL0ovJu5RZfVZY",
+	"nr6TEftKzkVKipVYi0pLDcVVs6c1qTDoYc6yVOU++okum0fxfU36V1mT7jxXfl/Mlpms0xkr6KLUYjZJ",
+	"NY/0gBaZcF4YXx0PPjm98Xl5LRwsPxQMsVuxfZ8Ta7DPNGWVN7YN0ODD1XXAMo9t9MlFTDUCAsqvFvxT",
+	"9qS6+piFx4rzfLfGIq6zbWkxiNs8ykyfEwIIquLdEPkE0yKt+kyXLydYv1yCM1nWZbxQoj9ZAmVwcmMx",
+	"+tyQyFQA5BGa0KXnTZDthnjqkTDhZE4HSgoSvbRviTyC1WeUASqdtzB6cn/Zu9Lk9CG1MP5pQjwMJ53Q",
+	"e6Itd9YG/V630241LVP9VTkURJbrIX2qRwBBWW9JQNHfH4S+WGifnHWLMQxmWcXiGx5+iv8+sT8fxsJA",
+	"xla2QE0kQiQlSjEj4rtRGNPfOkDzztfHoSarw1fKZBHlTLs/uoHNQfhYGaLRhm3E3jdUClvruj+JjllR",
+	"6Iy8XKsot3khH9tHuEzuMadOv7uWMnVxdoFkZBrsmYcyZUqQc2Y0W+TPgm//n2QFnSGhV6/XFh6O+Gxy",
+	"opFRXwitKN6zZEmHiZ2V+GuzDbmJvzbufTHba3mmESEMqf7fWO7CVZt5R0LSXdZpz7wgK1+yPpCBmKg4",
+	"gmC9QrQBPXUDewdqkffJeJfyj4VoUC227zSWZYpfkqRRZKLaXCrOcmELLbBJ0EDnOAzRhJK76BzPCaDb",
+	"BAQPEA5HdLJIflRpHfxeiMo5kjwgaidK0IiAXihkieU4FApndgkPvEek3v4S0+p5eJytPpW+F5Ably3D",
+	"jTlzcQWnzPPx3Smh8+iqNuyb3KhcAf/9hgumClEb1s7+53j1+ql5d3Zhrl7/8vPd2UdmnX1k5mu3bb5+",
+	"dv3x9eVb7Dy7Nn+9fOW/9s/aYq0Ww2cmVaQNfNydS6s17LSG7W6j3R60Ogk1am0ogsEbvK4DPJPrVV20",
+	"RLA2QNDhoI2bTnfWN9o9TIx23xoYU+JMjW6vY81Ma9CzWsD7GswxdT8m/c9xLNwZtAcG7plto923m8Zg",
+	"YA+MaXNmO9OeQ5wWTErr6FtPhPzkJma9FhGfozi/bz0fJS5we2g1h61mwzQ77UF7PVpR6djLxjns9qek",
+	"3e8Qo+NgbLRb3ZbRN1sto0ladrPV7bdMm5dNg4zasDZt2j1sWi2j37Udo41xz+g32x2j77R6VmfW72HS",
+	"rDaD7DNI75ueTbbFo+1lQqkSycYoSZR6hIyhcNaQHGgQknb8+hmxh4nmkcqEBp3A2ytCR1Sk0ktfUxCJ",
+	"hEWo/zCxagAZJwli5AgDlgOWT7Vr3oApD02RZ5QTwvmjCDbcOXXpHPoHxLO1IkP+ZvBv7gUOKozr4ob4",
+	"qkFuvI/c7zChsEgVwmCktY8IscosX3nd7brhvUe0k2FUeNtZsQS86j5wTISqt/HJ/aKtjhBlyFkGkCeo",
+	"qS8C1kUMuVH+avlLxGJ9q9OmDCIq25G2MqWygmCiOAhB9bz8pn4UkUVfHR+/3e74kkQV+uI9vLjSnKNp",
+	"/BPuH+isFoSqFJjfQEDYE0vpYM9jtyHQikZM7hnDAHn39rQu3UBHuojMQThm+EqPKqB6Azx1XOLZIfLc",
+	"a/GexBdCy5DYwFuq5zxqhKeNEf2VLdEMUwQEpj5W79A/5VIprjldqUNIcROs1UB5Ud0yAbbVY7FXIQ3L",
+	"C7Q5SitlDpE4bgmIzziWpHxedcYSBHg1ogFZeHwq46/yi/zghwm1sQkUMhtuEy9ZVSVAv+cFeRd4qTvz",
+	"fVCZP2/o0S379keLK+SzdEi/SEDL4/A/1TlNwp3urb47o7uA9kbge0hn9NBj883HNxmJsrQeV7yFKugY",
+	"0mKH9VgG1w0Um2ajyibrKbet7D4rL8g3ur1azz3n0loKOLPdECaawo+TOzJb8hfIc52KSPI88/iD7Prq",
+	"W7Y4ioi/iJ4KHd9mPbuHu66pWF8r47AmsatWh+lE/PwUhO6avKrlYIae2nKERqTRmfaJ0bZ7M2Mw7WBD",
+	"14m8/64lm2/fuOR9/fs+5fqk5AnAeBxerihScJOPW8fIYzPsgZY2pjOCDiZzhiLGPBTh8BoFSzoBdpvE",
+	"1xkeHsIzVyyMhn2zb4IrLQu7ftB2QygJY5RWJ++xXjKO8BSHgAbqmFsQXq7DybEIWY8P7N0gRTnisCDN",
+	"U9pAL+Tpm4B6FsA+rPYpkPTM+dLz+FyeO6oxRxC7pUrWvK5wTTjkWR9bCgYInQHu2Grh9ELnd/2jCTM3",
+	"Sii20fH5SSIofzCpIoEjGk5+NiPIl/40SDi/TkVCad/NlOxgUjzp//tf/5f6KnT99e/pYv3vyZR/S4Ve",
+	"4jmhUR29fX5xyb+EFy4vp7w6ERzVx3NonuSy+EHdJaxAwMES1tURa4h9/aw+6W7cFga25FjaPD1DKsIU",
+	"ySiqsLhiivIbU5WSZFuvd3FgoeIOxxqPaNLp9e4QM15N6miSoYeFn+Ig1WzTiBibHBPQdOl6keHSuJgy",
+	"0i6owxgLCeGVgdUIWPG1MCT7S5pCSPSXJGIAEsiN0DUhC6H6jzwcESE9nahWu5p87oFDbkkglDJKik8/",
+	"qY+oS5FPfBas6iJ6RzImhuj2inkEVHJ1Od0GekPjc5mApHFC8MZyqxgd0RxMRDYj4ZMjeD+27YBDnCs2",
+	"TBklyGNsAfEAQndBd4J8vEIBN1AsdmNUUBqpn//4/P8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -120,7 +120,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	// The first words the errors of paths that belong to no dialect.
 	apis := []kit.API{
-		system.API(), admin.API(cfg.AdminToken), ingest.API(st.Credentials), inspector.API(),
+		system.API(), admin.API(cfg.AdminToken, st.Q), ingest.API(st.Credentials), inspector.API(),
 		s.Voucherify.API(), s.Bird.API(), s.SuperOffice.API(), s.Shipping.API(), s.Arkyn.API(),
 	}
 	s.Admin = admin.Admin{Store: st, APIs: apis}

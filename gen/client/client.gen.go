@@ -122,25 +122,25 @@ func (e AssociateType) Valid() bool {
 
 // Defines values for DeliveryDialect.
 const (
-	Arkyn       DeliveryDialect = "arkyn"
-	Bird        DeliveryDialect = "bird"
-	Shipping    DeliveryDialect = "shipping"
-	Superoffice DeliveryDialect = "superoffice"
-	Voucherify  DeliveryDialect = "voucherify"
+	DeliveryDialectArkyn       DeliveryDialect = "arkyn"
+	DeliveryDialectBird        DeliveryDialect = "bird"
+	DeliveryDialectShipping    DeliveryDialect = "shipping"
+	DeliveryDialectSuperoffice DeliveryDialect = "superoffice"
+	DeliveryDialectVoucherify  DeliveryDialect = "voucherify"
 )
 
 // Valid indicates whether the value is a known member of the DeliveryDialect enum.
 func (e DeliveryDialect) Valid() bool {
 	switch e {
-	case Arkyn:
+	case DeliveryDialectArkyn:
 		return true
-	case Bird:
+	case DeliveryDialectBird:
 		return true
-	case Shipping:
+	case DeliveryDialectShipping:
 		return true
-	case Superoffice:
+	case DeliveryDialectSuperoffice:
 		return true
-	case Voucherify:
+	case DeliveryDialectVoucherify:
 		return true
 	default:
 		return false
@@ -612,6 +612,54 @@ func (e SoErrorErrorType) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionSummaryDialect.
+const (
+	SubscriptionSummaryDialectArkyn       SubscriptionSummaryDialect = "arkyn"
+	SubscriptionSummaryDialectBird        SubscriptionSummaryDialect = "bird"
+	SubscriptionSummaryDialectShipping    SubscriptionSummaryDialect = "shipping"
+	SubscriptionSummaryDialectSuperoffice SubscriptionSummaryDialect = "superoffice"
+	SubscriptionSummaryDialectVoucherify  SubscriptionSummaryDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryDialect enum.
+func (e SubscriptionSummaryDialect) Valid() bool {
+	switch e {
+	case SubscriptionSummaryDialectArkyn:
+		return true
+	case SubscriptionSummaryDialectBird:
+		return true
+	case SubscriptionSummaryDialectShipping:
+		return true
+	case SubscriptionSummaryDialectSuperoffice:
+		return true
+	case SubscriptionSummaryDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionSummaryState.
+const (
+	SubscriptionSummaryStateActive   SubscriptionSummaryState = "active"
+	SubscriptionSummaryStateDisabled SubscriptionSummaryState = "disabled"
+	SubscriptionSummaryStateFailing  SubscriptionSummaryState = "failing"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryState enum.
+func (e SubscriptionSummaryState) Valid() bool {
+	switch e {
+	case SubscriptionSummaryStateActive:
+		return true
+	case SubscriptionSummaryStateDisabled:
+		return true
+	case SubscriptionSummaryStateFailing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventFilterKey.
 const (
 	ChannelId        WebhookEventFilterKey = "channelId"
@@ -1043,6 +1091,27 @@ type DeliveryList struct {
 	Results       []Delivery `json:"results"`
 }
 
+// DeliveryStats defines model for DeliveryStats.
+type DeliveryStats struct {
+	// Minutes Sixty entries, one per minute, oldest first; the last is the current minute, so far.
+	Minutes []DeliveryStatsMinute `json:"minutes"`
+}
+
+// DeliveryStatsMinute defines model for DeliveryStatsMinute.
+type DeliveryStatsMinute struct {
+	Failed int `json:"failed"`
+
+	// Minute The minute's start.
+	Minute time.Time `json:"minute"`
+
+	// P50Ms The median duration of the minute's attempts, in milliseconds.
+	P50Ms float64 `json:"p50Ms"`
+
+	// P99Ms The 99th percentile of the minute's attempt durations, in milliseconds.
+	P99Ms     float64 `json:"p99Ms"`
+	Succeeded int     `json:"succeeded"`
+}
+
 // Error Error details
 type Error struct {
 	// Code Error's HTTP status code.
@@ -1297,6 +1366,33 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// PortalSession defines model for PortalSession.
+type PortalSession struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	ExpiresAt time.Time          `json:"expiresAt"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// RevokedAt When the session was revoked; absent while it was not.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+
+	// Token Sent as `Authorization: Bearer <token>`. Only in the response that opened the session.
+	Token *string `json:"token,omitempty"`
+
+	// Url The console, signed in with this session (the token is in the fragment). Only in the response that opened the session.
+	Url *string `json:"url,omitempty"`
+}
+
+// PortalSessionCreate defines model for PortalSessionCreate.
+type PortalSessionCreate struct {
+	// TtlSeconds How long the session lasts, in seconds (5 minutes to 7 days).
+	TtlSeconds *int `json:"ttlSeconds,omitempty"`
+}
+
+// PortalSessionList defines model for PortalSessionList.
+type PortalSessionList struct {
+	Results []PortalSession `json:"results"`
+}
+
 // RotatedSecret defines model for RotatedSecret.
 type RotatedSecret struct {
 	// PreviousValidUntil Until when the replaced secret still signs beside the new one; null when it stopped at once or there was none.
@@ -1454,6 +1550,44 @@ type SoError struct {
 
 // SoErrorErrorType defines model for SoError.ErrorType.
 type SoErrorErrorType string
+
+// SubscriptionSummary defines model for SubscriptionSummary.
+type SubscriptionSummary struct {
+	// ConsecutiveFailures Deliveries that failed in a row since the last one that succeeded.
+	ConsecutiveFailures int                        `json:"consecutiveFailures"`
+	CreatedAt           time.Time                  `json:"createdAt"`
+	Dialect             SubscriptionSummaryDialect `json:"dialect"`
+	Events              []string                   `json:"events"`
+
+	// ExternalId The subscription's id in its dialect (`wh_…`, a UUID, an integer).
+	ExternalId string `json:"externalId"`
+
+	// Id The subscription's id in this service, for the admin operations on it.
+	Id        openapi_types.UUID `json:"id"`
+	LastError string             `json:"lastError"`
+	Name      string             `json:"name"`
+
+	// State `failing`: active, with `consecutiveFailures` above 0.
+	State SubscriptionSummaryState `json:"state"`
+
+	// StatusReason Why a disabled subscription was stopped, when the delivery engine stopped it.
+	StatusReason string    `json:"statusReason"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+
+	// Url Where deliveries go (an Arkyn webhook's is its Discord channel, `discord://channels/<id>`, or empty without one).
+	Url string `json:"url"`
+}
+
+// SubscriptionSummaryDialect defines model for SubscriptionSummary.Dialect.
+type SubscriptionSummaryDialect string
+
+// SubscriptionSummaryState `failing`: active, with `consecutiveFailures` above 0.
+type SubscriptionSummaryState string
+
+// SubscriptionSummaryList defines model for SubscriptionSummaryList.
+type SubscriptionSummaryList struct {
+	Results []SubscriptionSummary `json:"results"`
+}
 
 // SuperOfficeCredentials defines model for SuperOfficeCredentials.
 type SuperOfficeCredentials struct {
@@ -1831,6 +1965,12 @@ type AdminNotFound = AdminError
 // AdminPayloadTooLarge defines model for AdminPayloadTooLarge.
 type AdminPayloadTooLarge = AdminError
 
+// AdminSubscriptionNotFound defines model for AdminSubscriptionNotFound.
+type AdminSubscriptionNotFound = AdminError
+
+// AdminSubscriptionSummary defines model for AdminSubscriptionSummary.
+type AdminSubscriptionSummary = SubscriptionSummary
+
 // AdminUnauthorized defines model for AdminUnauthorized.
 type AdminUnauthorized = AdminError
 
@@ -2067,6 +2207,9 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// AdminCreatePortalSessionJSONRequestBody defines body for AdminCreatePortalSession for application/json ContentType.
+type AdminCreatePortalSessionJSONRequestBody = PortalSessionCreate
+
 // AdminRotateSecretJSONRequestBody defines body for AdminRotateSecret for application/json ContentType.
 type AdminRotateSecretJSONRequestBody = SecretRotation
 
@@ -2300,6 +2443,95 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminDeliveryStats Delivery statistics of the last hour
+	//
+	// The account's delivery attempts of the last 60 minutes, one entry per minute (the current
+	// one last, quiet minutes with zeros): how many succeeded and failed, and the median and
+	// 99th percentile of their durations in milliseconds (interpolated; 0 without attempts).
+	// Attempts of events ingested more than three days earlier (retries of a delivery held up
+	// longer than any vendor's schedule) are left out.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
+	AdminDeliveryStats(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListPortalSessions List portal sessions
+	//
+	// The account's newest 100 portal sessions, newest first, without their tokens: open,
+	// revoked and expired ones (a session is deleted a day after it expires).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/portal-sessions (the `AdminListPortalSessions` operationId).
+	AdminListPortalSessions(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreatePortalSessionWithBody Open a portal session
+	//
+	// Opens a short-lived session that lets the account's own people into the console and the
+	// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+	// statistics), and nothing of any other account. The token is shown only in this response
+	// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+	// fragment, which browsers do not send to servers. A session works until it expires or is
+	// revoked, and not a moment longer.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+	AdminCreatePortalSessionWithBody(ctx context.Context, accountId AccountId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreatePortalSession Open a portal session
+	//
+	// Opens a short-lived session that lets the account's own people into the console and the
+	// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+	// statistics), and nothing of any other account. The token is shown only in this response
+	// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+	// fragment, which browsers do not send to servers. A session works until it expires or is
+	// revoked, and not a moment longer.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+	AdminCreatePortalSession(ctx context.Context, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRevokePortalSession Revoke a portal session
+	//
+	// Ends the session at once, on every instance: its token is refused (`401`) from this
+	// answer on. Revoking a revoked or expired session again answers `204` as well.
+	//
+	// Corresponds with DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId} (the `AdminRevokePortalSession` operationId).
+	AdminRevokePortalSession(ctx context.Context, accountId AccountId, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListSubscriptions List subscriptions
+	//
+	// Every subscription of the account in every dialect, oldest first, with where it stands:
+	// `active`, `failing` (active, but its latest deliveries failed: `consecutiveFailures` of
+	// them in a row) or `disabled` (stopped through its dialect's API, by this API, or by the
+	// delivery engine as its vendor does after repeated failures; `statusReason` says why
+	// when the engine did).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/subscriptions (the `AdminListSubscriptions` operationId).
+	AdminListSubscriptions(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminDisableSubscription Disable a subscription
+	//
+	// Stops an active subscription in its vendor's own stopped state (Voucherify and Shipping
+	// `active: false`, Bird and Arkyn `inactive`, SuperOffice `State: Stopped`), as its dialect's
+	// API shows it. Events ingested from then on are not delivered to it, and its pending
+	// deliveries are dropped when they come due, exactly as when its vendor's API stops it. A
+	// subscription already disabled keeps its state and reason.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
+	AdminDisableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminEnableSubscription Enable a subscription
+	//
+	// Makes a disabled subscription active again, as its vendor's own re-enable does (Voucherify
+	// and Shipping `active: true`, Bird `status: active`, SuperOffice `State: Active`): its
+	// status reason is cleared and its failure streak starts afresh. Events ingested from then on
+	// are delivered to it; deliveries dropped while it was disabled stay dropped. An active
+	// subscription is left as it is. An Arkyn webhook without a Discord channel has nowhere to
+	// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
+	AdminEnableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminRotateSecretWithBody Rotate a subscription's signing secret
 	//
@@ -3250,6 +3482,175 @@ func (c *Client) AdminUpdateAccount(ctx context.Context, accountId AccountId, bo
 // Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminListDeliveriesRequest(c.Server, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminDeliveryStats Delivery statistics of the last hour
+//
+// The account's delivery attempts of the last 60 minutes, one entry per minute (the current
+// one last, quiet minutes with zeros): how many succeeded and failed, and the median and
+// 99th percentile of their durations in milliseconds (interpolated; 0 without attempts).
+// Attempts of events ingested more than three days earlier (retries of a delivery held up
+// longer than any vendor's schedule) are left out.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
+func (c *Client) AdminDeliveryStats(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDeliveryStatsRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListPortalSessions List portal sessions
+//
+// The account's newest 100 portal sessions, newest first, without their tokens: open,
+// revoked and expired ones (a session is deleted a day after it expires).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/portal-sessions (the `AdminListPortalSessions` operationId).
+func (c *Client) AdminListPortalSessions(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListPortalSessionsRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreatePortalSessionWithBody Open a portal session
+//
+// Opens a short-lived session that lets the account's own people into the console and the
+// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+// statistics), and nothing of any other account. The token is shown only in this response
+// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+// fragment, which browsers do not send to servers. A session works until it expires or is
+// revoked, and not a moment longer.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+func (c *Client) AdminCreatePortalSessionWithBody(ctx context.Context, accountId AccountId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreatePortalSessionRequestWithBody(c.Server, accountId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreatePortalSession Open a portal session
+//
+// Opens a short-lived session that lets the account's own people into the console and the
+// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+// statistics), and nothing of any other account. The token is shown only in this response
+// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+// fragment, which browsers do not send to servers. A session works until it expires or is
+// revoked, and not a moment longer.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+func (c *Client) AdminCreatePortalSession(ctx context.Context, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreatePortalSessionRequest(c.Server, accountId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRevokePortalSession Revoke a portal session
+//
+// Ends the session at once, on every instance: its token is refused (`401`) from this
+// answer on. Revoking a revoked or expired session again answers `204` as well.
+//
+// Corresponds with DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId} (the `AdminRevokePortalSession` operationId).
+func (c *Client) AdminRevokePortalSession(ctx context.Context, accountId AccountId, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRevokePortalSessionRequest(c.Server, accountId, sessionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListSubscriptions List subscriptions
+//
+// Every subscription of the account in every dialect, oldest first, with where it stands:
+// `active`, `failing` (active, but its latest deliveries failed: `consecutiveFailures` of
+// them in a row) or `disabled` (stopped through its dialect's API, by this API, or by the
+// delivery engine as its vendor does after repeated failures; `statusReason` says why
+// when the engine did).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/subscriptions (the `AdminListSubscriptions` operationId).
+func (c *Client) AdminListSubscriptions(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListSubscriptionsRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminDisableSubscription Disable a subscription
+//
+// Stops an active subscription in its vendor's own stopped state (Voucherify and Shipping
+// `active: false`, Bird and Arkyn `inactive`, SuperOffice `State: Stopped`), as its dialect's
+// API shows it. Events ingested from then on are not delivered to it, and its pending
+// deliveries are dropped when they come due, exactly as when its vendor's API stops it. A
+// subscription already disabled keeps its state and reason.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
+func (c *Client) AdminDisableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDisableSubscriptionRequest(c.Server, accountId, subscriptionUuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminEnableSubscription Enable a subscription
+//
+// Makes a disabled subscription active again, as its vendor's own re-enable does (Voucherify
+// and Shipping `active: true`, Bird `status: active`, SuperOffice `State: Active`): its
+// status reason is cleared and its failure streak starts afresh. Events ingested from then on
+// are delivered to it; deliveries dropped while it was disabled stay dropped. An active
+// subscription is left as it is. An Arkyn webhook without a Discord channel has nowhere to
+// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
+func (c *Client) AdminEnableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminEnableSubscriptionRequest(c.Server, accountId, subscriptionUuid)
 	if err != nil {
 		return nil, err
 	}
@@ -5117,6 +5518,278 @@ func NewAdminListDeliveriesRequest(server string, accountId AccountId, params *A
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminDeliveryStatsRequest constructs an http.Request for the AdminDeliveryStats method
+func NewAdminDeliveryStatsRequest(server string, accountId AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/delivery-stats", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListPortalSessionsRequest constructs an http.Request for the AdminListPortalSessions method
+func NewAdminListPortalSessionsRequest(server string, accountId AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/portal-sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminCreatePortalSessionRequest calls the generic AdminCreatePortalSession builder with application/json body
+func NewAdminCreatePortalSessionRequest(server string, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminCreatePortalSessionRequestWithBody(server, accountId, "application/json", bodyReader)
+}
+
+// NewAdminCreatePortalSessionRequestWithBody constructs an http.Request for the AdminCreatePortalSession method, with any body, and a specified content type
+func NewAdminCreatePortalSessionRequestWithBody(server string, accountId AccountId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/portal-sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminRevokePortalSessionRequest constructs an http.Request for the AdminRevokePortalSession method
+func NewAdminRevokePortalSessionRequest(server string, accountId AccountId, sessionId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sessionId", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/portal-sessions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListSubscriptionsRequest constructs an http.Request for the AdminListSubscriptions method
+func NewAdminListSubscriptionsRequest(server string, accountId AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminDisableSubscriptionRequest constructs an http.Request for the AdminDisableSubscription method
+func NewAdminDisableSubscriptionRequest(server string, accountId AccountId, subscriptionUuid openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/disable", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminEnableSubscriptionRequest constructs an http.Request for the AdminEnableSubscription method
+func NewAdminEnableSubscriptionRequest(server string, accountId AccountId, subscriptionUuid openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/enable", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7673,6 +8346,107 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveriesWithResponse(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*AdminListDeliveriesResponse, error)
 
+	// AdminDeliveryStatsWithResponse Delivery statistics of the last hour
+	//
+	// The account's delivery attempts of the last 60 minutes, one entry per minute (the current
+	// one last, quiet minutes with zeros): how many succeeded and failed, and the median and
+	// 99th percentile of their durations in milliseconds (interpolated; 0 without attempts).
+	// Attempts of events ingested more than three days earlier (retries of a delivery held up
+	// longer than any vendor's schedule) are left out.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
+	AdminDeliveryStatsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminDeliveryStatsResponse, error)
+
+	// AdminListPortalSessionsWithResponse List portal sessions
+	//
+	// The account's newest 100 portal sessions, newest first, without their tokens: open,
+	// revoked and expired ones (a session is deleted a day after it expires).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/portal-sessions (the `AdminListPortalSessions` operationId).
+	AdminListPortalSessionsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminListPortalSessionsResponse, error)
+
+	// AdminCreatePortalSessionWithBodyWithResponse Open a portal session
+	//
+	// Opens a short-lived session that lets the account's own people into the console and the
+	// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+	// statistics), and nothing of any other account. The token is shown only in this response
+	// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+	// fragment, which browsers do not send to servers. A session works until it expires or is
+	// revoked, and not a moment longer.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+	AdminCreatePortalSessionWithBodyWithResponse(ctx context.Context, accountId AccountId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreatePortalSessionResponse, error)
+
+	// AdminCreatePortalSessionWithResponse Open a portal session
+	//
+	// Opens a short-lived session that lets the account's own people into the console and the
+	// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+	// statistics), and nothing of any other account. The token is shown only in this response
+	// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+	// fragment, which browsers do not send to servers. A session works until it expires or is
+	// revoked, and not a moment longer.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+	AdminCreatePortalSessionWithResponse(ctx context.Context, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreatePortalSessionResponse, error)
+
+	// AdminRevokePortalSessionWithResponse Revoke a portal session
+	//
+	// Ends the session at once, on every instance: its token is refused (`401`) from this
+	// answer on. Revoking a revoked or expired session again answers `204` as well.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId} (the `AdminRevokePortalSession` operationId).
+	AdminRevokePortalSessionWithResponse(ctx context.Context, accountId AccountId, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminRevokePortalSessionResponse, error)
+
+	// AdminListSubscriptionsWithResponse List subscriptions
+	//
+	// Every subscription of the account in every dialect, oldest first, with where it stands:
+	// `active`, `failing` (active, but its latest deliveries failed: `consecutiveFailures` of
+	// them in a row) or `disabled` (stopped through its dialect's API, by this API, or by the
+	// delivery engine as its vendor does after repeated failures; `statusReason` says why
+	// when the engine did).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/subscriptions (the `AdminListSubscriptions` operationId).
+	AdminListSubscriptionsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminListSubscriptionsResponse, error)
+
+	// AdminDisableSubscriptionWithResponse Disable a subscription
+	//
+	// Stops an active subscription in its vendor's own stopped state (Voucherify and Shipping
+	// `active: false`, Bird and Arkyn `inactive`, SuperOffice `State: Stopped`), as its dialect's
+	// API shows it. Events ingested from then on are not delivered to it, and its pending
+	// deliveries are dropped when they come due, exactly as when its vendor's API stops it. A
+	// subscription already disabled keeps its state and reason.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
+	AdminDisableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminDisableSubscriptionResponse, error)
+
+	// AdminEnableSubscriptionWithResponse Enable a subscription
+	//
+	// Makes a disabled subscription active again, as its vendor's own re-enable does (Voucherify
+	// and Shipping `active: true`, Bird `status: active`, SuperOffice `State: Active`): its
+	// status reason is cleared and its failure streak starts afresh. Events ingested from then on
+	// are delivered to it; deliveries dropped while it was disabled stay dropped. An active
+	// subscription is left as it is. An Arkyn webhook without a Discord channel has nowhere to
+	// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
+	AdminEnableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminEnableSubscriptionResponse, error)
+
 	// AdminRotateSecretWithBodyWithResponse Rotate a subscription's signing secret
 	//
 	// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
@@ -8919,6 +9693,447 @@ func (r AdminListDeliveriesResponse) ContentType() string {
 	return ""
 }
 
+type AdminDeliveryStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryStats
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminDeliveryStatsResponse) GetJSON200() *DeliveryStats {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminDeliveryStatsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminDeliveryStatsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminDeliveryStatsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDeliveryStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDeliveryStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDeliveryStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDeliveryStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListPortalSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PortalSessionList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListPortalSessionsResponse) GetJSON200() *PortalSessionList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListPortalSessionsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListPortalSessionsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListPortalSessionsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListPortalSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListPortalSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListPortalSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListPortalSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminCreatePortalSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PortalSession
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON201() *PortalSession {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminCreatePortalSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminCreatePortalSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminCreatePortalSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminCreatePortalSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminRevokePortalSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminError
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminRevokePortalSessionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRevokePortalSessionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRevokePortalSessionResponse) GetJSON404() *AdminError {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRevokePortalSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRevokePortalSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRevokePortalSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRevokePortalSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListSubscriptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SubscriptionSummaryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListSubscriptionsResponse) GetJSON200() *SubscriptionSummaryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListSubscriptionsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListSubscriptionsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListSubscriptionsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListSubscriptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListSubscriptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListSubscriptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListSubscriptionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminDisableSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminSubscriptionSummary
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminSubscriptionNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminDisableSubscriptionResponse) GetJSON200() *AdminSubscriptionSummary {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminDisableSubscriptionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminDisableSubscriptionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminDisableSubscriptionResponse) GetJSON404() *AdminSubscriptionNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDisableSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDisableSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDisableSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDisableSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminEnableSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminSubscriptionSummary
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminSubscriptionNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON200() *AdminSubscriptionSummary {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON404() *AdminSubscriptionNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminEnableSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminEnableSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminEnableSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminEnableSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type AdminRotateSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8929,7 +10144,7 @@ type AdminRotateSecretResponse struct {
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *AdminUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *AdminError
+	JSON404 *AdminSubscriptionNotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *AdminConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8952,7 +10167,7 @@ func (r AdminRotateSecretResponse) GetJSON401() *AdminUnauthorized {
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r AdminRotateSecretResponse) GetJSON404() *AdminError {
+func (r AdminRotateSecretResponse) GetJSON404() *AdminSubscriptionNotFound {
 	return r.JSON404
 }
 
@@ -12451,6 +13666,155 @@ func (c *ClientWithResponses) AdminListDeliveriesWithResponse(ctx context.Contex
 	return ParseAdminListDeliveriesResponse(rsp)
 }
 
+// AdminDeliveryStatsWithResponse Delivery statistics of the last hour
+//
+// The account's delivery attempts of the last 60 minutes, one entry per minute (the current
+// one last, quiet minutes with zeros): how many succeeded and failed, and the median and
+// 99th percentile of their durations in milliseconds (interpolated; 0 without attempts).
+// Attempts of events ingested more than three days earlier (retries of a delivery held up
+// longer than any vendor's schedule) are left out.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
+func (c *ClientWithResponses) AdminDeliveryStatsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminDeliveryStatsResponse, error) {
+	rsp, err := c.AdminDeliveryStats(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDeliveryStatsResponse(rsp)
+}
+
+// AdminListPortalSessionsWithResponse List portal sessions
+//
+// The account's newest 100 portal sessions, newest first, without their tokens: open,
+// revoked and expired ones (a session is deleted a day after it expires).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/portal-sessions (the `AdminListPortalSessions` operationId).
+func (c *ClientWithResponses) AdminListPortalSessionsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminListPortalSessionsResponse, error) {
+	rsp, err := c.AdminListPortalSessions(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListPortalSessionsResponse(rsp)
+}
+
+// AdminCreatePortalSessionWithBodyWithResponse Open a portal session
+//
+// Opens a short-lived session that lets the account's own people into the console and the
+// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+// statistics), and nothing of any other account. The token is shown only in this response
+// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+// fragment, which browsers do not send to servers. A session works until it expires or is
+// revoked, and not a moment longer.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+func (c *ClientWithResponses) AdminCreatePortalSessionWithBodyWithResponse(ctx context.Context, accountId AccountId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreatePortalSessionResponse, error) {
+	rsp, err := c.AdminCreatePortalSessionWithBody(ctx, accountId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreatePortalSessionResponse(rsp)
+}
+
+// AdminCreatePortalSessionWithResponse Open a portal session
+//
+// Opens a short-lived session that lets the account's own people into the console and the
+// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+// statistics), and nothing of any other account. The token is shown only in this response
+// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+// fragment, which browsers do not send to servers. A session works until it expires or is
+// revoked, and not a moment longer.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+func (c *ClientWithResponses) AdminCreatePortalSessionWithResponse(ctx context.Context, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreatePortalSessionResponse, error) {
+	rsp, err := c.AdminCreatePortalSession(ctx, accountId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreatePortalSessionResponse(rsp)
+}
+
+// AdminRevokePortalSessionWithResponse Revoke a portal session
+//
+// Ends the session at once, on every instance: its token is refused (`401`) from this
+// answer on. Revoking a revoked or expired session again answers `204` as well.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId} (the `AdminRevokePortalSession` operationId).
+func (c *ClientWithResponses) AdminRevokePortalSessionWithResponse(ctx context.Context, accountId AccountId, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminRevokePortalSessionResponse, error) {
+	rsp, err := c.AdminRevokePortalSession(ctx, accountId, sessionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRevokePortalSessionResponse(rsp)
+}
+
+// AdminListSubscriptionsWithResponse List subscriptions
+//
+// Every subscription of the account in every dialect, oldest first, with where it stands:
+// `active`, `failing` (active, but its latest deliveries failed: `consecutiveFailures` of
+// them in a row) or `disabled` (stopped through its dialect's API, by this API, or by the
+// delivery engine as its vendor does after repeated failures; `statusReason` says why
+// when the engine did).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/subscriptions (the `AdminListSubscriptions` operationId).
+func (c *ClientWithResponses) AdminListSubscriptionsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminListSubscriptionsResponse, error) {
+	rsp, err := c.AdminListSubscriptions(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListSubscriptionsResponse(rsp)
+}
+
+// AdminDisableSubscriptionWithResponse Disable a subscription
+//
+// Stops an active subscription in its vendor's own stopped state (Voucherify and Shipping
+// `active: false`, Bird and Arkyn `inactive`, SuperOffice `State: Stopped`), as its dialect's
+// API shows it. Events ingested from then on are not delivered to it, and its pending
+// deliveries are dropped when they come due, exactly as when its vendor's API stops it. A
+// subscription already disabled keeps its state and reason.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
+func (c *ClientWithResponses) AdminDisableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminDisableSubscriptionResponse, error) {
+	rsp, err := c.AdminDisableSubscription(ctx, accountId, subscriptionUuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDisableSubscriptionResponse(rsp)
+}
+
+// AdminEnableSubscriptionWithResponse Enable a subscription
+//
+// Makes a disabled subscription active again, as its vendor's own re-enable does (Voucherify
+// and Shipping `active: true`, Bird `status: active`, SuperOffice `State: Active`): its
+// status reason is cleared and its failure streak starts afresh. Events ingested from then on
+// are delivered to it; deliveries dropped while it was disabled stay dropped. An active
+// subscription is left as it is. An Arkyn webhook without a Discord channel has nowhere to
+// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
+func (c *ClientWithResponses) AdminEnableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminEnableSubscriptionResponse, error) {
+	rsp, err := c.AdminEnableSubscription(ctx, accountId, subscriptionUuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminEnableSubscriptionResponse(rsp)
+}
+
 // AdminRotateSecretWithBodyWithResponse Rotate a subscription's signing secret
 //
 // Replaces the secret that signs the subscription's deliveries, and keeps the secret it
@@ -14044,6 +15408,345 @@ func ParseAdminListDeliveriesResponse(rsp *http.Response) (*AdminListDeliveriesR
 	return response, nil
 }
 
+// ParseAdminDeliveryStatsResponse parses an HTTP response from a AdminDeliveryStatsWithResponse call
+func ParseAdminDeliveryStatsResponse(rsp *http.Response) (*AdminDeliveryStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDeliveryStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListPortalSessionsResponse parses an HTTP response from a AdminListPortalSessionsWithResponse call
+func ParseAdminListPortalSessionsResponse(rsp *http.Response) (*AdminListPortalSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListPortalSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PortalSessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminCreatePortalSessionResponse parses an HTTP response from a AdminCreatePortalSessionWithResponse call
+func ParseAdminCreatePortalSessionResponse(rsp *http.Response) (*AdminCreatePortalSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminCreatePortalSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PortalSession
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminRevokePortalSessionResponse parses an HTTP response from a AdminRevokePortalSessionWithResponse call
+func ParseAdminRevokePortalSessionResponse(rsp *http.Response) (*AdminRevokePortalSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRevokePortalSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListSubscriptionsResponse parses an HTTP response from a AdminListSubscriptionsWithResponse call
+func ParseAdminListSubscriptionsResponse(rsp *http.Response) (*AdminListSubscriptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListSubscriptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SubscriptionSummaryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminDisableSubscriptionResponse parses an HTTP response from a AdminDisableSubscriptionWithResponse call
+func ParseAdminDisableSubscriptionResponse(rsp *http.Response) (*AdminDisableSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDisableSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminSubscriptionSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminSubscriptionNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminEnableSubscriptionResponse parses an HTTP response from a AdminEnableSubscriptionWithResponse call
+func ParseAdminEnableSubscriptionResponse(rsp *http.Response) (*AdminEnableSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminEnableSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminSubscriptionSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminSubscriptionNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseAdminRotateSecretResponse parses an HTTP response from a AdminRotateSecretWithResponse call
 func ParseAdminRotateSecretResponse(rsp *http.Response) (*AdminRotateSecretResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14080,7 +15783,7 @@ func ParseAdminRotateSecretResponse(rsp *http.Response) (*AdminRotateSecretRespo
 		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest AdminError
+		var dest AdminSubscriptionNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
