@@ -152,7 +152,7 @@ SET status = CASE WHEN s.status = 'active' THEN COALESCE($1::jsonb ->> s.dialect
 FROM accounts a
 WHERE a.id = s.account_id AND a.erasing_since IS NULL
   AND s.account_id = $2 AND s.id = $3
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 
 type DisableAccountSubscriptionParams struct {
@@ -191,6 +191,8 @@ func (q *Queries) DisableAccountSubscription(ctx context.Context, arg DisableAcc
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -204,7 +206,7 @@ SET status = CASE WHEN s.url = '' THEN s.status ELSE 'active' END,
 FROM accounts a
 WHERE a.id = s.account_id AND a.erasing_since IS NULL
   AND s.account_id = $1 AND s.id = $2
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 
 type EnableAccountSubscriptionParams struct {
@@ -242,6 +244,8 @@ func (q *Queries) EnableAccountSubscription(ctx context.Context, arg EnableAccou
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -299,7 +303,7 @@ func (q *Queries) GetPortalSessionByToken(ctx context.Context, tokenSha256 []byt
 
 const listAccountSubscriptions = `-- name: ListAccountSubscriptions :many
 
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until FROM subscriptions
 WHERE account_id = $1
 ORDER BY created_at, id
 `
@@ -338,6 +342,8 @@ func (q *Queries) ListAccountSubscriptions(ctx context.Context, accountID uuid.U
 			&i.LastError,
 			&i.ErrorsEmail,
 			&i.ConsecutiveFailures,
+			&i.PreviousSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
