@@ -2193,6 +2193,12 @@ type ServerInterface interface {
 	// SuperOfficeGetLastError Last error
 	// (GET /api/v1/Webhook/{id}/LastError)
 	SuperOfficeGetLastError(ctx echo.Context, id SoWebhookId) error
+	// GetConsole Console
+	// (GET /console)
+	GetConsole(ctx echo.Context) error
+	// GetConsoleAsset Console file
+	// (GET /console/{asset})
+	GetConsoleAsset(ctx echo.Context, asset string) error
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx echo.Context) error
@@ -2747,6 +2753,31 @@ func (w *ServerInterfaceWrapper) SuperOfficeGetLastError(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SuperOfficeGetLastError(ctx, id)
+	return err
+}
+
+// GetConsole converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConsole(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConsole(ctx)
+	return err
+}
+
+// GetConsoleAsset converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConsoleAsset(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "asset" -------------
+	var asset string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "asset", ctx.Param("asset"), &asset, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter asset: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConsoleAsset(ctx, asset)
 	return err
 }
 
@@ -3365,6 +3396,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/Webhook/:id/LastError", wrapper.SuperOfficeGetLastError, options.OperationMiddlewares["superOfficeGetLastError"]...)
 	router.POST(options.BaseURL+"/api/v1/Webhook/Test", wrapper.SuperOfficeTestWebhook, options.OperationMiddlewares["superOfficeTestWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/Webhook/default", wrapper.SuperOfficeDefaultWebhook, options.OperationMiddlewares["superOfficeDefaultWebhook"]...)
+	router.GET(options.BaseURL+"/console", wrapper.GetConsole, options.OperationMiddlewares["getConsole"]...)
+	router.GET(options.BaseURL+"/console/:asset", wrapper.GetConsoleAsset, options.OperationMiddlewares["getConsoleAsset"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
@@ -5092,6 +5125,118 @@ func (response SuperOfficeGetLastError404JSONResponse) VisitSuperOfficeGetLastEr
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsoleRequestObject struct {
+}
+
+type GetConsoleResponseObject interface {
+	VisitGetConsoleResponse(w http.ResponseWriter) error
+}
+
+type GetConsole200ResponseHeaders struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	ReferrerPolicy        string
+	XContentTypeOptions   string
+}
+
+type GetConsole200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetConsole200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsole200TexthtmlResponse) VisitGetConsoleResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	w.Header().Set("Referrer-Policy", fmt.Sprint(response.Headers.ReferrerPolicy))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAssetRequestObject struct {
+	Asset string `json:"asset"`
+}
+
+type GetConsoleAssetResponseObject interface {
+	VisitGetConsoleAssetResponse(w http.ResponseWriter) error
+}
+
+type GetConsoleAsset200ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type GetConsoleAsset200ApplicationjavascriptResponse struct {
+	Body          io.Reader
+	Headers       GetConsoleAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsoleAsset200ApplicationjavascriptResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAsset200TextcssResponse struct {
+	Body          io.Reader
+	Headers       GetConsoleAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsoleAsset200TextcssResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/css")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAsset400JSONResponse AdminError
+
+func (response GetConsoleAsset400JSONResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7737,6 +7882,12 @@ type StrictServerInterface interface {
 	// SuperOfficeGetLastError Last error
 	// (GET /api/v1/Webhook/{id}/LastError)
 	SuperOfficeGetLastError(ctx context.Context, request SuperOfficeGetLastErrorRequestObject) (SuperOfficeGetLastErrorResponseObject, error)
+	// GetConsole Console
+	// (GET /console)
+	GetConsole(ctx context.Context, request GetConsoleRequestObject) (GetConsoleResponseObject, error)
+	// GetConsoleAsset Console file
+	// (GET /console/{asset})
+	GetConsoleAsset(ctx context.Context, request GetConsoleAssetRequestObject) (GetConsoleAssetResponseObject, error)
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
@@ -8789,6 +8940,54 @@ func (sh *strictHandler) SuperOfficeGetLastError(ctx echo.Context, id SoWebhookI
 		return err
 	} else if validResponse, ok := response.(SuperOfficeGetLastErrorResponseObject); ok {
 		return validResponse.VisitSuperOfficeGetLastErrorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetConsole operation middleware
+func (sh *strictHandler) GetConsole(ctx echo.Context) error {
+	var request GetConsoleRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConsole(ctx.Request().Context(), request.(GetConsoleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConsole")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetConsoleResponseObject); ok {
+		return validResponse.VisitGetConsoleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetConsoleAsset operation middleware
+func (sh *strictHandler) GetConsoleAsset(ctx echo.Context, asset string) error {
+	var request GetConsoleAssetRequestObject
+
+	request.Asset = asset
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConsoleAsset(ctx.Request().Context(), request.(GetConsoleAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConsoleAsset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetConsoleAssetResponseObject); ok {
+		return validResponse.VisitGetConsoleAssetResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9863,436 +10062,456 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cuM2tjD+Kvj4TVXbE0qmNi9ype51b4knvU3bPZ1J1NeCSMhiTAEKQdmt9LhqHuL3BN8f98HmSX6F",
-	"cwAS3CTKdieZSVfdm2mLJHBwcHA2nOWT44v5QnDGE+kMPznsI50vIgb/PomvVvw9m8yEuFJ/X9NoydQ/",
-	"/JjRhAUniTN0ul633/I6rc7gvOMNe97Q89qe5/3guE4QSl/EwZMZ5ZxFp4EzdI4OD/YH/V6345l/Oa4T",
-	"qieDicf2Jx2/1Q0Opq0+HRy1juig0/L83nRAD9hR0O04rpPEdDoN/TOxjH0GQ3a6vf5g/+Cwpf7R6qv/",
-	"HKn/mN+P6MR3XGe5CEowd73zzmDYzWC+vXWdx2Ec6EWfLSfSj8NFEgq+HgGdTqs7OO/0hoPesL/f7veP",
-	"eoO+wgG7Zly9xeY0jNohT1hMfRhPP3seRgmLpTP88YPGxFGfdqf7/mGrf0BZq3/YOWpN2HTS2j8YdHyv",
-	"c3TQ6U0c1xHxJeXhL1QNBoiYTjt0cNQ/atEDr9/qHwbd1tFRcNSadP1gOjmYsmmPOa4jWXwd+swZOj5u",
-	"jFQ/JjRZSmfohFyBd61eTNh8EdFEvVmFP73k/rDTHfa6bc8b9I9gycs4cobOLEkWcri3d4OobGvC2ts/",
-	"nLD+4YC1BlNKW/3efq916PV6rS7rBd3e/mHPC9TqbkR8JRdU7/GkGxxQr9NrHe4HijjoQeuw2x+0Dqe9",
-	"g87APzygrAubdzYLF4uQX27awIAmVP2vXuwwiZfMNdt6QfUiBy2v1+oenXf2h54iknRD1XY5Us91ofHY",
-	"1p8rdBYfaexVPQpYxGoe4a7An5fwRhJT/0q9saCxX37BUNDN7AKp33EdTudqB98hAEQjhrxSPyti8GOm",
-	"Vvuvf/6/rf4vowgbW/2Wd6COVIqtPC1oGmj7Ym7oQu7pYVqMBwsR8sS5hY0UJ5eMJ0/ZlC6jpIoJPYtj",
-	"Ectn6lwhhT5Ld8YXPKF+Ym2I+cUg+4PrfMtoAAfv063rvEIsOa7zJhYLFich00/esstQJixmgTPkyyiy",
-	"fzmRUvghHBF8dGbQ6bjOWYJn58Scp3MaX7LkXazBPV8t1GONB8c1W2TG0n+W5tC4UOfCszC1GUViIf/b",
-	"2oENGJNUvZYRVoYu5/vWOeMU2Br158zJ8Pc6hncKWHQkcGvFceK5U8Cpopx9YCY9JUBSyqnE8icn/UOt",
-	"f+A6T/WGDqc0ksx1nv30TrIYkOM6z0U8p5GGDUB1nefLqPDLN7FYLk6Dj/CJfiTFhX76hsUSGaznOm8p",
-	"v4J/nAsRJeEiG0Tv5qli8JxGGcyuowAqDHtrkYrswT82EEzKTm9u2vYxwjMklwsWCyUY2VrKqkN2mdb+",
-	"gzBtHZhep3xiXoQysU7Nj2s5S/2p2HQI7kP29czlLBGLBZzX35JYSoyp17n9AIj+wr/X8m/XuXgR8isA",
-	"FSnzBZUJYMbClfPm9dk5abypQzLweuQM1TzyjtNrGkZ0EiHbEV8ExRdB8UVQbBQU1tF0zlg0XYNaugj3",
-	"rjt7+vO9XseosF8kzGeUMPfcoA/2Dr1lPy9ZbpN+vzzx1+MHt3kUyWWUx9BLJiW9VF/ghIRyeaMIi3Q9",
-	"j7z+ToG29H0mJRrYcCpmNire0oS9COdh0oL/gmXOLIvd0RsjCY0iccMCsmAxuQl5IG7IVMQkmYWSnLw5",
-	"JVds1VaI92dsDpZ9gmsJecIuWQxrsed7y+Y05CG/XDNnxKYJCTlJZoz4yzhmPNFzbzmVZBVLez9jVUMT",
-	"xgPpqmnf8fAjkcwXPJAbJrx1nQWN6ZwlGrUnvi+WPFEnpTjv+YwRio8fSRIGauhQPVjQZJY5DGg6guvE",
-	"7OdlCEwF/SQZJFPFzhUxLpchOCgQMpnECrUKrjex+In5lZC8icV1GDBAwpKHPy8ZCQPGk3AaspiIKTxY",
-	"4Pc1UC7S0ddB+aeYKfbwf/cyX+cePpV7bwzeMkCR7s9YxPyKfXsN/6AR8cV8TolkCvMJC0gUykRBvUiP",
-	"L0kECbkfLQNm6CiGY9Qmr5MZi8k0ZFEgCY0BCZwoNscCIpaJ+jRmwdJnZEFXkaABkeEvbEhGwC5cOPMj",
-	"p020hk2+JnImbtQ50aOmGPt5yeJVhrI/SVxYBUFZ25ae+zoSMo6kWgIKG1JOyBPwAs9DHs6Xc2fYcatO",
-	"1BpwGtGRZmrEF3waXi5j8JvWgH6TznVvqsrAthZhuyXr8Gvglda7687rTeXQ9zu7720nbCWQ5oW1kFmj",
-	"3BWfGnE2QMD1YiYXgkt9XxHMQ645H3jpBU8Y/pMuFlHow57v/STRGWxfdYAotmUbja9W+JZWANQb7ave",
-	"T0cfu/8ND9t5dWCpdVxnP/Cmnekha/XooNPq00PWOgo6rNWd7k87/tHkgHY8JccnYQxYvasf/y4ecrd4",
-	"c1GlfU0ZTZYx4mVOOb1kc8aTk0WoNfpb7WVutFBLnqDD2VI4FJoLtoPCIs8p5heIcwV74QrChn2gYb8W",
-	"S3/G4nC6UqNn0gElxcV5HF29CL/tK+K5bUp7hqLgk1pZ6pKbMJkpzo0+ddlWIANJPqaBpWBuQZUhv6ZR",
-	"GOSvnkSArBEeXcR6YNeZp9qY/o1MRLAaGnG0IiPYipFDQknmoZR4ypujQS0FXRM1mDDzBoJJwkVC5jTx",
-	"Z8B9cZAMJa9E8lwsebAlQrj1WREjXCQXU3ho40LvDoCDTx9sya+E2XsyoxJV0TBwiYhJmEjCYiqXMYNn",
-	"E3a55Nnq36BEPxfihVKct0RCYn12F7JQkjFZkUQIEsE4D0oEiugUhcHQSkGnPNPSE3rFJNnZ75PvwsfH",
-	"5JC8DB+DHh/ySybVKMekm/6oCCfkcsH8RMS7baKG9wXnDC5Q1SR+JCQLCJ0mDF9HCyTD9DtOl8lMxOEv",
-	"bFtaWxY+LaI69zxHcgT2gFAFAJkwGivgxBUDkFP596BYx7nSSfTxVqR4Ewt+iQhRUutBeVG25sK1/JDM",
-	"l4oBMWKQoXUMzdstKNR6uDhXkNeM/UrohS1Qz6sbpzk6FSJq0XmKCyUhXywTEtCEuoSSOY2UvsQCc8S5",
-	"IGr/1WFCrCGQGaafi3gSBgEuazse9/qGs7gGG38XSxII4GfiRh8tjX2CroJ2hp8MhgdDj6K2/HxkwiLB",
-	"L8HaoVyAYaPkeIaKO3L7HFHVoOM8D0rG5lMcpJOrtdxUOL+zwYxNk46S+RjyS64c/bMhOBUpGnqX3FCZ",
-	"AZnh+TPIlQbi47OexjqR0tlXImRrmaDmuodMWM8EDecARmCFXtjzPSyZGH6v4VJ0wj4ulHiB5T4O4+Dz",
-	"6Rp6r58BPaTjP7TGwRQC2gFLaBgZ/DUjEdQytiWRU6NwvJ5Ot0SWwC+aKaY55UYBJabTYyJZQt4/e/zt",
-	"69ffnV2cvjp78+zJ+eu3X4N0Icky5iRMiOAPqzwUwSBCy5WQy4RyJVGs0Ko7axCpCM0hiZnLTo2tCa3W",
-	"Xm0Dw+y2YoFI+H85e/2qbcWx9T1vGxPPrK0RGyrPusmnXTW1/mav/ME6T3XTkbKP6pzRzUdSH9zawXV3",
-	"1WxiRoPXPFqt3f9pOnh+9zM/P2rRNGgJHq3ym9578E03c87pCjY+EHg0dmgGA7wgOKHkJg4TtvsHJImH",
-	"tOeLFFHNP99X+Edtncgmi/6Dk4VimOE0ZEGln5b4YhkFAM2EZQD9wWjiM2geRdLQVyMXiRAXUXP1w6KN",
-	"Tu+zyYl76iJ/OHpJH26tlkfZV7WkEtOEXcCLF+yjz1hQ8NqcC0HmlK+MkiHb5E3EqFTG2IrQSxpyEtEE",
-	"dyZmSby6gD1zhp3Duykb6XprqUm9QQBmYmAu0MVbBUjrBAEp3tCc4d0xWfIkjPASDK+YY4V8udUl9n8q",
-	"0Z2x+JrFzzJiaUx0UxpGy3g9f5Iw+gX+bFPbmZizZBbyS3IDV/+x4JdKhRDLmLC8+Bo8sCq7cWoLO5/D",
-	"fVrEUa0f9TQzao0/0470SKV750HRs25WCzN/Uy/B6p+jYXp/R0KKGPgHZmOlMUZKcOBfmWuVExrHdNV2",
-	"PuhEC3xtGUcl9+u7ty/azofbokF1GV4zDj5OcClpqNrOXTCaYaQWt9krBNf4R5Jy4s6GMxfoYymHpzlD",
-	"55lRboik18zYpyHPGcuOi+/rAK+7OerORO3GPqaBma9NGkGkfZqW8wqPl3gi+DQK/W1xlDCZZCexhKU3",
-	"eBOpZp/CW0Oyp1OgbMSkkz8MWk7AQ0CsycWCYeSJBkMv+iHNJ7NkYyD1OjmvuL3cuziv1yz3lUitIetC",
-	"VC/xM1gDZqVr9Hx7tUUIHmbRdRp/d3AnD/WZeBOD2hbeWbaYuNMqVNmRRYrjz0WAZiwCczptvePmt9ZZ",
-	"yP0SEsvQPRwe0xgtXEE9UBpVn0M9MZg60Y/xtOIlvpKVjCt0pfdChusV0HRXn//604Wy/DGVoe+Ss9fn",
-	"oX/FEsVIH+Mlsx8ziHujEUaf/C2NhtFajT4CW+LKqESL7OuCj7vveQrchIaRxIA8DDlpJxAYfKFUEvvu",
-	"23Wu2MoKVzAjV6l/2TON6wuIPrpueYwO6NHkaNLre92jvkePtrpXuOh73kURgCojjCXLmEulboHSQkId",
-	"mKrDMmegOPkijpkPjuElK2L/s93B9Ds9g8r1rhAt7o1sVsauua55UKz+Go6RImrnjCdv06jCrVD7DP9d",
-	"SdFdm6L/rqwjE6i9iCjPgpxMgC8lOnAuJXOlAi1YPBXxHJlFKv3b6QnQNsaF+eZCD5LbPb3IO8WOwI4U",
-	"sbQFma9ftHrjZRojCJaSXkBxnzAU746KzltWut+v2rK+vWVPKIe3Qx6YIHII0SMh/n0xCJPr+buDdCuq",
-	"/cwVU1edmaDf7/aCwWCyf3S0P+3CO/ghvlSYMX2o3S4awAc5aqWdvJkxTigxc1Z6p3ObdQ+5+m591FTf",
-	"6xh019r9d5WdzRESTtW/Q/u6HrQhE2BUQIfWpO9Iu69EQp5vT7KplqZJ9mZ2wa6ef/u3F/vRz0/60dPl",
-	"6fOPi2fnZ9/QX4eA185fJOcsg+i3I2cMHDAB4u1iZOSDReIWVCtrPz8ZrwyG1FfFxS5okrCYmySFd29f",
-	"DJVVbLl4IH9LPUBKoGQmZEIgtKTszzGWEGSkhTwLDMmyg5S6CILYZIlsHYtxnXpxNgUCbwVGaccycn64",
-	"IOH0DOe2qTp3Yuh4LJgedLuT1lFv0m/1+4NO65AOglZ/SqcTOvCD6eHEyW3CzdpbyYePe9GYZkF2HMqx",
-	"YQW8Lj9fTOy7jTGxkA6Y3eJvr880w0t+Hisc1nJxmhnthDmdNWClX6aJIBtDtU4DdEDYyR3rPnocxoH9",
-	"jZWaYSXnBDRhrSQEV1UhQyefqrFuqufmPZ27sTH5xwSvfSo/KGRwrLVm1auv4VV7oVYeR9OF5vM61s1p",
-	"2bzplLd22tGPThaJbGHQxr8NYm5uvbF5JLiaRj6kcIsJKnOuIasnMDSQU4C+ExrZWb46Uz5PeXfZXLNr",
-	"c/rxBeOXycwZdpVtPg+5+btTlellowdly6bFBPc5Kk8yR8U2p6Xw2e/rwGAKw6aBT+GtwkLqz5q+W2l6",
-	"B1MY925HtTDIr3Rac7N+7gOb4tWc3XT71tD9M0zoKdM9i6kSL+gurc/zNglBE3ZJwQPQDJn35tf6onRN",
-	"HriSkROmJKSCkQXH+mbmUnBGBPcZRJ/H4gZSlRXojC/namf00i201TAVews1RG4ecWswbwpo5NHO2cfk",
-	"Db1kae5IaemYbI0KfMLmsnGmXwoKXLCWFmPGXQMylrDYyPHnIbd/7fyWMqC8lCxyuIR8VPg+pYRQTjwr",
-	"2Pe2cRrqkiw6MOJDBTmnquOnDYQFgGTvV26JOuIny2RmXb8WTjAm+X5ajyPXWVApbwQKq21EKo5vfb8B",
-	"TNTUy3AmhtSLgT48IFSSce7SYmiuBUZLz+v58C38k43bziaIcaZaMG1uXY/NEpRQ1mAM5az2lpLFe4pE",
-	"xmjZojmM+Gk7G5BfGHkmbjiBUFzBMQGq9HWpcOynzYlNWsBk8Gl+mWPetdnzawmgDFAtrutOIF3KCnHz",
-	"UsSM0AmUkJgxAm+56DNJZiyG+3jKV5U4qj90GVcxB96KIXCLdt9zK4bbsrjT23XXscOuPjRSSBsc8VTh",
-	"r6fI0rJM2v6nO26o/r4WpvNiDlthE7dXYe+rD2i6eyrmNKwWm3fQ+O6KRlstyAOWjlmn5zVDeWZ5FZSH",
-	"uwjJCuTZ3w96dzC0imM2W1a1RmSqGjdTdsrkWdJ7XMdoMRUh8HTOsOaNkjxq6rFLljzQt3VqcfCPa8YD",
-	"ET+SJBD+cs54gjfqciZusEbNwwE7Z7j+PFYiE0lWDHFV7DjH7awniUhoVBMXm5eT6j09kqvnKu9h4SvY",
-	"KI1cDXbtvlv1Gu/NO8oV2at29im+RXQZasJFgkEi2kudl5KPJInEpTyG4kUoaPAD9CNidSMxnUJa8jLC",
-	"SpS6+EsNc2sivDcywK25WBVrKiGsDMvW/ElvaGYhFA7xxj06Ke1QGJAdSiQXN9OIXrFdzFBX+5EIEoRS",
-	"4Tz9KLc7VbuiLyWcofM/P3qtow+fOgO327n9k9PMarBrQxYBt9wMOke8YvocOnLVJSvKRpWPblp/MiWk",
-	"iRARo1w9zIpRNhrLLldZQZdZ5cqKh1kRy0ZT1Y6TlbtsNA4WxGz0aloys2JWDGTK9L0TLvhqLpbSrqNZ",
-	"VVvz2cfyb2crmbC5/Yu5lcx+q7ICszqdnxqRnql0W8szc/RYsWrdrqFRMSooAJl+hH0cvmOrGlfL2O72",
-	"MCZXbKUjJOF34lMO15fwnAVksmosG21wUiiqxGPa+aHReLqAcIkvmlEMsvLXL2VsfGiwUdXqzNbum+L2",
-	"38ePU/Q3l73dcMWkUF1t6VbY4yfmE22Sp0MYs5w0sWSLBcMayMKbfCG37XT0wnxuoaBbhoc6NNbbZb+r",
-	"pVSBj+ZDTTeRLe5y7stXKpiKfgBVVxaLCALukyxLJJnRBFQvqd0uVhHEYygTCUEGEIpwD1bzgHzGdWR4",
-	"yUN+qc/U2uuK7M1bu1PN+q/OzXu3OmFm/evv4qgB91MDVZHOUxaF1yyuoHqlXs0XyQtx2Zi1mcFO8NMq",
-	"rOtRZbU9cydjgZoKqEYJuMPNSpVYB9Q1PO/wrlFG7uoMieyq+pVPz+BO4on2apfxx9nHRCN/GxzWXb6M",
-	"gxjKao+HWB7PDheRWHGbTNhUYGFYEujtx5h9GuTuYBaMB4hxufTTzFbML1HSGWeq3AjZoBBpqQApCTnc",
-	"B2n6aH9G44uaSrXFqqaGgmz6sC6W0rNQ3LjSZtu0UX+jaJ3YdUfdnM66E/9wR1PXr31Zc9pZLa3r+5nT",
-	"YM1dYd0pKOyRWZQ9aG4IA0cOXnu963D5a935pWz6Pspiylvyxwd+JibQzK25Qqv45pEk356fvyGITKLe",
-	"bFdacFYQW9HUni3nlLdiRgOw/rX3XMe4hvySzBV30QNYNwYYYFXJiqtXeYqx4JJk+hAJORKy4mcVQ+cR",
-	"YV07lNmPgdvUbQbbCEs9SxYrXqRjy3CyeBmxdjNHxVWl6j4TcUJMwCY8mqh/qgmvQg4+MBOGGvozInwI",
-	"kA823adsvTuUSADF+tD43+p3yA7rLSMzlOT0KQmlwtx0qX11SSyWk4jJmRAJzMuDPRFDDLJZdyxEghdJ",
-	"CoI0DtcEFKr9EMuYyOVioSBOGJ2DfDLJFc51y6OHhwNvv+sfer2DwUHfm1aDb0UcF+F/h5W90zjH06eo",
-	"42rLeSkZSCZTgdC0k1Oq7yVLctSehy6eXnj+IDjoePTwwD+kvc70cH8teIlWR6riMTV06pUCElB32ij6",
-	"Ki60wwRGQHbyGgm4jgtVJMRUMJghKeaUkFbDdI80v+Pfnp/9xzGA9ZSUYReXblGWIQZDNcQoRCUae24F",
-	"pBTjnGhiX5I/kkhEmnZkBd/PFxevOk9ZfFghzeg4LbcdJsrkjVckG85Ks8akMUn6XtdCWOoQrpIL3zIa",
-	"JbOy7pHp8kbzhm42S6vB1sarbD1GlQ5RjgwsQXC1jbMpF/xxlfqYrAgMDHnbu+7soc+gkf+psKCrGr8P",
-	"ruaZcXts4SqhSRKHk2Wi/6r8sELvyyPlO7bag+B0MqV+IsnjMA60p3Wq/SaYhLEz9s1Fy9gl40VEE6W5",
-	"nAbjf/3zf3fbVUcg7R1bCRreYZQpGSZXZwLzRFxj06HUYtSfGYPqkSSMX7NILFjl/FXCEfITwyAtmw2z",
-	"HROJpqE6I1jBKJSEEi5aYqEdRPp4JPpCV0245ZW49MWCNQt7PYNX0zP3qQ5NeHlsG316u1wil/4MqF2d",
-	"kzk8a6dm75iImIzlXLbFMpmIJQ/GWy+oeL+rnm4g8McKtLs4BOUaHEgXiUKttea46nLqgrPGDjz7WN4C",
-	"Zk7xs4GnMaP/7mywhjT89Zg5M2SxFin5xWtbDPmPdlnmqUBM1XJNPqebNSBRO18ugz2nH9eGV9JSWEFD",
-	"r9QkjIP3W3mi7bDkXE+kBpYKYpQFKTstXmoB2qquuJxvxQ2WNcvjMeUR4FH6ecmWWNSgRitbYlpQ1ZmN",
-	"lyyNLlMcaEYDrJQAfmf0YR0rJRJKTnF2Y81YJZGVyowXiDU+ivCuYUbWuK6NM3t9HzZhPz3rd9iC7CVA",
-	"1gQEkMa9slyiqBr963iFWCa+mINhBuwC3nVNtykRByyGndiSQxhau23GBnL4rMYhlBhmQW0ILpQpqlwi",
-	"pAlSSWLms/C6RtO2qkjVqQzp8svhJQVXegn8OUtmopocoddRtSMKwb2zD9QaIIXANb2VzHpdRFwTnD/M",
-	"JWtpJ+/jN/uLFPyNOVFraieZ0DGy8/b5E7J/5HV3cwRdCJqPxbxyS8TC1t5pgJnQc3GNdTAWEYU7DP2D",
-	"LxYrtUn5tJAGO2+yIku3jwuzf1W4KBJhrhNw+VREVCZoCEKwD+VEqUMrbbmWz4jrfJxHWeSjTXSZZaUF",
-	"k7TiJ2gUvZ5C09LK6DPo/l+CL5wzmdD5gsRsETPFf4wJrcifUB4QdQQywVHZnQ0khZ4HK4Rold4U30nT",
-	"iZVeK8F00Yzv9Ow1Odz3OgTPXd4T0/W6/ZbXaXndc+9w2OsM+/vtwX73hy1TcirdU7WN5/Ig3Mwuwv7g",
-	"Hfult//ul8PvX73ff/P9E4+tvplPKq/8kUpgUmj3l+unWhHHvlowMz9+m+0EOlBN6XJzGMxoH5q4Ttdz",
-	"iFpyekwlc24/lBP8jR9RMXocBfbYEIVx5cm2UyHWhfGHWRTpOlnhIcfNpBTFDqmW58PyKhhoTWvDKttr",
-	"/doqYkRgPnvfquzDp4qG5yFn0lRdqT4PynqDEWsUpxo9QTF+WYoNSOLw8pJlWFa2olg2VxRqUVGjOeT2",
-	"pHx83r4gNAhiJjV4WvqlTU9kQ6/+BrDKcoZrRdhGiixihezIBYPenFTaTikjmCQJk137PE2WUu2nvMju",
-	"Ji7gboJKGV5y9Y3VL7jJ26b1/Zq3GwzYYBR98alOFJ0vaHjJ7Ub85qdsoOwnDDTN/cZ4+Scacyh5lC1w",
-	"zQsV8+SfV01qv7AJgorlRmJFo2R1kYQsrlp77nkFgLnnFeMvYjEXgHCZUP+qaoriK2tHqYOz8EYFpMU3",
-	"KpBZeKUCnYU3KkCN2ZTFMY1qIc2/UAFo/oXKKW5oHFQfrzUvVU5VfKliuoqftH0v2zSoeXDJuCkAphhq",
-	"aeaqF9M4jrVvyYTGerClTMRcYVmJDmi3Yv+Y4cT8ZGHA/IQYqP4tJW4UyUqjXU5M0ZC2HYFieejSRVi/",
-	"xSKKJoq01z6sGdD+WePDWpv5JVta+ktG4OanjKDNL5fhNGlPaES5zy5oUH6WxJRL6uNGlmY1CPIVFeng",
-	"HI2tNojvbd4PGr/qK3Cjxq9nBFz9Nrx1sXZ+fEU3nKp7az2ugHbkLPebgazK5qqV7hIjNbVR+lg7EzLj",
-	"5WEVVqsNkaWv/vnPb16fnf/5z2S8l91F7V139rS7Uu59SjvS3u4ZvWZc1GqrVNdqjdWU+MW1EwPXY6z4",
-	"3Fw1SpGHivgDYW8bVf8eqGuOlzSveivcfMOS3xQx3zzbGi97n9IO5rebcPQNyxBzRwwp+6KIokLPfLRB",
-	"dT0wvN027fIrTZ2K22Jz7VZQ35VxYQ+DAMv7mzE12ZD0AgazLXGTzZePijKOAJmlQ2qLPL3h1AEspkoa",
-	"PFuzHmNbwHwfGroJFJrv4yMgEDekX5CJiJWRWhndVb2RGKEVhCABaLyyFwKwVS0kzb6s6nmY0Ijw5XyC",
-	"LpYKPG2IW0wdBuluumYLcd4PW1E/5vH91oLn3f2ZxP1kEKLhHjLI4PG3lEHvPiurTVHUgNu+Ma7N3F1h",
-	"5kDMt7OvOELpAO8NfPkBbmYXz6863/7y4ij6+UknWkA9z9752exx5XBVFabK7q5F+N2dQ1Tw460yoUxD",
-	"wZOaeU+gACAw2bniqmow9c0xNuqTOvyB9L3eHUJf9GpLYFSxj3zbmYoKUo2K7OR7YxYK7NiNE/OVYJOZ",
-	"CC7UTzSKxA3DW6RytfBcs6IPW5YHyYKjNnDfUlBabUhU8aqxAFcZuYWGWnfFclWnsG3RkWsQtr4vl+k3",
-	"Bsla1PfZQolfCNdpIMxK6LRnfgCcnjE/ZlVuUyLhCZwwiL1NBJHhJU8FsiYx2SYvTTXbhESMyoQcEn9G",
-	"Y+onLJbH+t5qziiXZORopwYjgrORQwTXN0BwaTRyrhhb5AJV09fQbCzG+wwGuXz2nX/8OBrJ0ejsw6dD",
-	"93b3T+tYXbGhUVN6yto3fZab6JToDL2ua+S0MSAxIxwN9gPQTEOHOy30zKTcOP1tHdEklF3oOD3LiVB6",
-	"lPk0So8yV1DpkfZ/Vz9E7nRheqpA+Qf/CvwoNPZz4BSfZNAUn2TAFJ+UplMAFbyZ6U/55RbcmelPhSE/",
-	"rKH4mjzXujut8g1U/lK42WVqdmvVyF6rJLKKk1NTSaS+TGIdo4tu6EqSOZVXNaEnehu2WrS+A2teHKlw",
-	"kamhTW80C7efFkgNDqq933X1kmpvMtddQ95rQ9fEImbbWBRK6d/X2uQ2AbFVhbmrZMWmYNeUSposSQvP",
-	"bL/L5uy7ty9QQb0Jo8jwvxTaUqmWXChr//BO9aZKRt0W5PFMBybX157aYqtzfKayRNKW0D1AVay1IJbp",
-	"MAr5VVUEUhjLpDbXuJoxsY/wYGOJpEXMrhu8WEAnQqTn14PoST9UB7xVVNLSOtdFfdksE3pVA5z1pgJk",
-	"zUC1wVULFl+sK9vVbPam5b1yK9bLs2FP4/FSsACGek9SdSEwQLehpi2Jvq6OlM2xC/WIIUGujiveNcok",
-	"9cTqcIrVgkFxCj32hJFENPbKfhEKv6pQqCS5XDGOiroA+BwMwCJCla1m52UmglxjwAz4uJfJjPEk9MNk",
-	"VYySG/FKk0zUmGA1AZKQi5a1N65U26x2fc2qmlZXMq1oiAivnoAlD1xIjaSTY1nwkgUh1fUKXoJrRr2c",
-	"OmaKreK2LJVq8vayxZW2thgIahrvuE5NDfhyqDa47c5raxEn29UibuTqu2fxX+iU2BzYtLeiBhf+2Are",
-	"pWRxNT96Xyx27MLxKeGLytBvUKg5nShfXBgX7Ob2qvKUV7ToKIuSrWvw2ctvDL89TRWs51aZn0L0oNQ9",
-	"OR+HcfBIkmcfQ8gSlfDj+U0YhQKY0lnI/VkNk0FBepdaT5uquH+2Qk76dg6y+q7YqoXx0eZm1WQ6ZiMs",
-	"mK9ER5pbhcWMdOijxb9DmYltxb3bI/6aM6JvD8gNdNyC9uKK+4spsbIoAc9Uh2qLKaHk3bvTp2Qn5Car",
-	"Guln18R56jtHtQbjdYENukdFqhoFMKtQdcdCU5mXu0lhK4uEsOJMsVZVnVugSVGq0ul4t06byEtZXQMC",
-	"fbaMBymplYgLv67oJm82D5JBdHCxVOIOonnSvmaKFkCf9JmU4SRiRKnQmCsGtSNZgptt+Wih49lwb2/n",
-	"R9r65aT1g9c6an34ajRq736lf/nwqeve7gyhOOlXu/+1s/fj/4xG8sOfd/+r0qFb3WSkxOWyW7+qUkip",
-	"qPi+lV3ttU6DcXXif/rKJjGZGw5ebioR1yQRumlLsxqvltpZPcAjO9hZvX1sJ6r5NI5XZPyxlWUvttTp",
-	"gSoAYxcKQc3YR/Lty5MnrbNvT7qDfUNsExGs7nCtlq3LzW9JGavFZVYJjYp+UKWdX6zPx6yGrmoyK2+m",
-	"IPQ1hgM2DXmImru5F5ZkEgsa+JDQgwcRDskrlqDup85lzOYiQY7N4oroGNDi5LPqzgvvofC/OeyQKkTD",
-	"qJx9IxOxkGTC0loviRCYuoiXA1W20UZ/xbNm9qLSAQqZCZDjo2Ebkh8fQaCMn7rCH7nkkaQRa2vX9qMP",
-	"ttDY0obbJDG+3ZxfuKEkwROIpMU6KHo0EPkBsGGzBeY2cE217IzcXlUqmK+g8rowqUirHB7b5Kkp6jKj",
-	"1/CeMtIgeelO25vHQQ1u6pCB3bIBWA4BRiFPBCb+QXSGHR6m02M3IuUtuwwlFNEtoyZ7hsRPQk7enT+p",
-	"bca0cfXZgLmy12ur1KYvKvW7hj+fzagCsnjHqrRZE/XNL4nmt4r3kpQpu0SKXApNDKZ4an9DyaQoIj54",
-	"QlAaK30POMtdKEDpNo2Lfap3X5kRlU4PgUaVustTJpOQY5RZIggUQUBeEfKpUFopKCJWpphsk1NE0pO3",
-	"LwmOJascJBvXdF5ZoOKVDuJbRMtLSDSk6hTxIGKycMge6X89yoHn6ppBShfH79JiZhIqZOuR73QQ3+nb",
-	"wHL6lxIs+kbogchez3U3ms8FJOVBfROHcxqvyHds1SZpRmWW8GnlUpaM0E1O39ssNqsuwa/oGkmDyDKo",
-	"ay61C6VLwnzwZ5rIiMn5aQ2TXKUSWGWhcwLEVp69PDPloUybNpPRX9qYCnNouxIcxhg15gGncSxuSKCU",
-	"OK2cVNqhz0VszEOXhFOyEktyQ/FF48A0yo2ICc1sUVNyxx1xY19MTfXwzNK0K/OYTsipiakQOS7rRFeb",
-	"zbva2ulpZ9vN5Y/My2sUwsL41f5KynMVirDiDdR3seMhfKsVRYYTxzUPzkwNVLCvMPFCuxs1EaVvZH34",
-	"1LQWu4Vr5+vwkiYi39yoTGgfmb+0DNxyoVuddjIGn0ISRpEm4ZglcciCYzKe0jBSxgS5VArJcpGL/liC",
-	"5ajr2S5jcHPperdrwPqGJSdRZPRrq+ZE+dQaJ4mJzb7EMk35ESr07fwJK4S7K2vHMH1dJxGrKQq75r9i",
-	"FW2ipCH5mnChQWnUJ0VJomaz38yE1NceVqB5KEnCPiZkx6eStUIuGZdhEl6z3TsChPufgbS9LnC7iRtX",
-	"b+ptbtfToglr9zztrQ+4ySopFCkgHU1R6zKuykpYI8zsmXQRyrR4X1rvT9fc2ehSLfCdbNoPDdBWwoqF",
-	"NHNnvo23rXQTXpwTbLvX0wr5+ZLFl+zN+oJZVSnyuhzIXH1OFli67e3zJ+Sgd7S/i27G96a4PTS+wboe",
-	"klAyZ/MJi9GbBV8qNUjvi/Fs6XC5eg7+evtOBfrLt1D/pOx0eLkmfPRMs72KIKsCIZylDPJlXXu8Gq1G",
-	"w2XtzVlWt7/iuq+xrzivC2jK17I/Zpc0BlaoxZV0c57oTN6b52P0DxbEH1T2hhwQidHMcx0Y5Qt+zWKJ",
-	"CpSTuVvlOnFxpmynCFj6Wr5hCgVkTML6ksQ0lFVlLp9uXS8QxwtoQl24JWIBoZHgl6a6iQ6tbWQOw1hr",
-	"HAWmpOi11uqmoTIhH6GrrH3N4smjIXl0E/JA3LT9SEh0vEBlqTaES7LgUTvvwf3xpPUDbf3itY4uPny1",
-	"Mxq1cz/sflXppdW6f6V+dJr2HkO4kAoVqNIud+il7cdAf70LY83QtfEcVVCNfZiSypuq96mrDSrhtoic",
-	"AcnfMLIQmQNQq9fv3r74L9L5+gTCMVzS/fpM9wYQMel9fS7ES8pX6Pqzzsg7fsXFjTo1JyY6UH/nQM8n",
-	"66N1hyInnn/vC3HVQfjQQFG5fy+XO9Trf5D2Lw/YoSWsUVeWpSJGa0Nl9O1j9rZ1rwQFGxj32ZpAI06w",
-	"VvfJm1PwSUnk9Rsla7ltUAOUFCT4b9Gn5gGuD3GIt4xKwRuUlWYfFxHVPjSzlSZzQp/cwtVgboOrL8rv",
-	"1G7nDj1lG16GlnpCNUCuXbuzMux6Q9Or6jZA7rr6zo3jVUs9Lgo+MioleI8W5p2xbV6or4l6dEzoRGKG",
-	"DDwAM0c9qEml264MYKP42C0qAVZhB/sjVXZSeQJ9+h+qnQorezGa8NjCV7euM0uSRb6TUE3hPr2MR1Kf",
-	"wlR3gf6q4BMnPshTpcxMGIkZVYZLdYHQdU1dSnuQtWrJ4bIEfBktm1q3VO/hr9XIpYaCHpgoz0pF4NMM",
-	"jJBb5eVq1I5zJpPU/mrgobBtDetbsgj5Zb03orEZv9HnUgGvpeO+D5PZCxMBX60ean0dPLZKzF/A+4QG",
-	"AQva5CWY5pJEbJoQsUzIZEXGf5IsYn4yhmsSpc99ue3+ctv95bb7y233l9vuL7fdX267m912u85FKpkb",
-	"s/AN3KZ8g54pAA2dztkHVWrEXe4irBG3upSohmTLlg7sou95Fzrb/kK7ZWtbbj2mQVofZ7T0vO5+TOP4",
-	"mJzi90TnfqxprKUzb/ue5/4bttkyJamK+HJ/tRZcBgKD8ToI/pD9+fr+/oQd+r2Dwf60362utqyPf5li",
-	"S4oJIgHpBPn0FlEoJ9kakmXMlS5gwsaVEQGiKKxoO1lHlnD3N9ZPx0QfrxWoCvpWnCjFv1kHy6yi0ISR",
-	"GYsWarOm0Olzsry8VNsiYrLkSulNaLZPCAuGuzfonHdi3LHqsV5zPq4oXVyIh72Yc7eIxWVM52oVSgla",
-	"2UqyRaaWsdCrajabMYst7mt/JWw662ukNDzWAILmNDncOtslU9b3bnyqD0JtYz2cL6vFve2JsZugrjk7",
-	"xaMwpwulcGP1ITBFFjSZyRGH6q7QO4zrO5zYrj63lzVfkMfGsoEKRkrKglc5j+sRT2PYLJYOPWsWsZhE",
-	"bI5OAtgKBcN/4EHZpvJPQVVkcWsasiiwtzlF6BVbZRUbEXn/LueiWGSpSumUzF/GYbI6U5of4rGQhFPt",
-	"RMsaUVoV+60ukRjxEarXsZ2OKbcyLI2f7Q/WeLt1nXLizt2ggFzYZoCYrJcSLJhfVXl1/k7qjcvllxKc",
-	"Z0genZhPibLeMA9ZkdJKqQw4LlbR03OD+g3qdDpnCtAsSRYATjAP+RqUYHtO0FfH7589/vb16+/OLk6e",
-	"vjx9dXH++rtnryCWM50IU1grZoHmbWYWfOu50dj/8v68uuqpeh9iRrGp3lKyeI8uk1mzObEHX21OfLbX",
-	"+KLCtELezhj/bl+x1TgNNcSXsb4Z9K7WCttum7xlU+BNO+O+1xnvQupUobkqi6lcgmktyYRdLnmjBZgC",
-	"V7UlE7k1hSlZAEoXrENxiBYUTyQgYWjQEjxa7TabW0BSc4X/J0tCxq7eEK5IeZDmSOfHh1GqhseJK/ib",
-	"PYMm6vTcNYD7vCZ/PD8wJl2rM9U4m/xRDgDzYhGEW6C8qUARCG5hy67VboKAzGkIqiwGRcH1qWOSKS/D",
-	"ZLactH0xN6VLg/QfZXHzmqdu8lbuyj4XBSYXjF5JItk1i2lErhkPRCwfpV/Ocx17ZXvET4gfhViWIUwS",
-	"hnfSSvGGIyEkM4NgY0ey5NrbjfUQZULCZJhrlkquGFtIEiZyxPFb6LGazKSb1ZmAfXAJClBwvbuE8eVc",
-	"urapLIHiUHeaiCBkCuIR/wd5qqf6B3lMJcQQzsg/gJ9mo5N/jPg/Wq1W+v/qwxPFB8lO6nEMfbZL/kHG",
-	"e8Ag9647Y/XX2qKoMIJdLgEmqu+LDMNvU0JdfVBMaSVfVeal4tTQSvdVLk/BzJvekcu9T9Z9+e3ev/75",
-	"v1VLzWRPqUsxTGUfrvdsoqYx90pwKYa4XIRqlfrB2M1+OrkEh5F+UgcE8CSiHrpkvK7wAzSXrS1jgRB3",
-	"X7zMuOYTHasIYF539qpOlNxIApr35qY5UaKPvBCXOHYmxNTqdRvUFrZBhZ+yasVJvtnp7cbpi2sc8WfQ",
-	"bTv1Lvg0hkxhyhXRaP8WUBHqGMc2sdqni8RswSg08MaGvsY3MoZz92QmQp9JMqcBNIqLIf/cHPG0I6A6",
-	"WmHEeDIc8ZY11ZDQ1GLBaEHwDOh6z5YWvYOOBHBt0UiZqSwARXoXMtehQjALwDgZcULGlT6/sauDyTPL",
-	"ylzxMSKmU92HOXU8QFdf80cbMa34CiIaqLGtZjsxWdro2cFwKaM4hIBCqCpD2EfqJ9GKROGVkpxkiaFz",
-	"0C13p+/1XYVgpIgLJVuGZuDxrqsmMrcoYYBNdrFEFOOUJ1JZSzoMQZlqLGgXUT3O6oWPs2oBytSXIlom",
-	"jCgxtCN34QpDcdmxaWEML6O4N9VhBWcKIrz8UAqQR4rYRvhuQsl2jzUZsbSKAVS6SITaNMg4J+M3787H",
-	"avBrJskYL+nHagqqBIdCY3o3jLHisPEQPNMmmUKkdxia2kfUv8LNLbDfS5ZIMu57XZhAcN2bPmtID5pc",
-	"mEBjQ1OLAECGKyvIiIGaRbnnmDhzyRIC+iDgX/HhoVYe0R9pC2rT2HvcVe8XhZVOpkkLYMOoOq2KI5Xn",
-	"3HdjncyvAzJhC6ciZlDvN2X6ikHm2wxnw/dJYUQkbyX6gdTC1CNrWjoin1iRnfypxJISgTT+v2A3W2u/",
-	"2yVFPwpOZAdLhZKIBf15yY4hHEpqsyfTw7FrrprnOpRhorcwh15z3IDA1ARZeDjkInB2k//AHAp1HuGg",
-	"jek1DeG2pZXJ4gg69SmlKExSlcFVoKg51G86NwxcNoKbGAKcGb5uk5OEzIVMyDS8rmifTa2e2XO6InIG",
-	"XhueHTnYXJxGsoTsKKxO2ErwYLdNTH6g+ih1MEnkQZMVGAmAOBotWZuckPGbk/Mn38JhUOQllgnoe/qc",
-	"mZ3rd7ttU7sHMg11oRnFLsZGhTXXYZoNtvRLrWUcgWxXcwTmuh+7+yuMjd8ppqSj0491/DxWJ7kJuVb6",
-	"cChJQMwsJcwsjWcSR4JDZ2kkQ9shFoKgAhemIlIXsqv2fpJK7fz+5Quy85Qm9IngSUyhjcYqYsPMVQYU",
-	"ikIAHSha3rpZ3ww1gbJa8a3v2OpvCsOvp//65//iy+mDPftveGsvHW4cDnkYfT1yknjJRo7OOV1G0a46",
-	"buqUSQXLzhjDWL6meE2l/5qoEXQwx4+KZ3/4GvZ5DEwY1YH0NI2xANqY7GCAw4ro65ddOC8YwQNkNP70",
-	"DNvYpkXLbscm04GzS5GEyN25L5QQbZNxeo2eCRsgErw6XS1Afow1vYyP7aC6EMnDp9DMUVk09Jq5WJ9k",
-	"sjJegbxOuXfOZDI219kxmOaAp0UMzbyAhCIhFhPqX5kulkwawYMWyhiDHywUYqWkceYgHKMc0pJHTXAa",
-	"IIrg1lcaNyf1YyGlnTdzXNQNrKIuoSR9rw/DYbiV1kzEtEzAitKLGYHRylWCMq1GAsoX2bFOwiNJ+GKu",
-	"JtDWnWQ8kOkGnCrtaMzTjMWxUm920RGNajy2KEjFha2+xKmcCQPDRAjoMxQx8PbZ2TmJxTJhCi48pFoB",
-	"H2rOnaqqiQClJJOFLEhxYNRYpcOaPgIt+O8YFKRx6y2bY/MivXGtt0wyReDvePiRSCzqv4vUZtRTFhDo",
-	"JJDrZ5uZZy7peJ4aPWsCwMlMLGOyQCbvQkmwEKOGiqoExcpN8QrfjLXPKB3LSEjc+6IU1ZwXtCuAGUJt",
-	"Ql/r6HJGF+zY6MvaRZ91zOh2cSte0Jhes0jNUHZHByJJsBjUTJIdrfO1vfFum+BpQOo2Jf8Dm/7V1kNn",
-	"ANhSMHiGaAjru4r35y2AMSCTZaIlumsSyEVMDkhAVxIVuIlMPa25lY+cV0Jb13CcxXUYsGDkHCsxCVqY",
-	"ktd9r6OGwQOmbK1Hkmg7iqBKbQ3aA8pEA01JIyUE9csooBQRwSUvHuaFHlNp6Uf6VOQtOKznFurEeyrJ",
-	"RCQzMg5oQjUlBjRBhXZH7WPJRkJqkTNxI/W7uzZaxkEofREHT7ISblpXhmyBtCTbiJ/yxTJBgjZ5e6ac",
-	"KtKhdsqoNZtzFS+V3gEpyWpzlUQGBwoyIcozeh5x8AKFlnFn1KwdqnASRlD7IKJyBi3PFX0RyS7hVSP5",
-	"d1FBBKslikCXH/HckT9GcBIAB1xHqGjGjAZt8hh5oSIxWKiiXxan7qadzOxxQWNxR9zwG5eAu2ZI9vvk",
-	"u/DxsaHazj7+mVMeugP9a+opHpJD8jJ87JJYiDl6xkZ8AjxZTMnA9TxPmzjHuoAaFF8T8ZB01Ye48tRg",
-	"Hfc7vbFW3FxzxvUywH0ci3jEUa8/saIQQ1As8QessADxU89bh3ji1TlQKgqHHiMkTFzCmYSeJVrx7HVJ",
-	"xK5ZJEnA2MJNNwR1G9S45rYoUpoTSGV9Ff/q3YsR3xmPlPbheUq9sD1BSp/iyCwrJ2yTZx8XUeiHCRkr",
-	"3WaMhjIyR3AkXLN4xIF8kbulWiM0yFE24Y5WVqQuyYgUI8yRQejlbpu8QVUSCebZk5cnre5+d8RjdrmM",
-	"aEzYx4VSBkD5VguS4yxu4d1XnnfiueTdV12ve4gy8QQPRxhoaxzBQuxDwr5Wokf81bsXGnt6Q8BU7itk",
-	"YX0R8vNSHclcj3zTF4ScwN6BoE0v/URMxDWLZfgLC5AwkAEIzplvKkNjBihwg6dplbg2eZYvDaLVKCRt",
-	"pUkZc39HxCSnOYx4tcr1iZlEzNu9T4s0NfR2vAuY1hXqkOiM28BnmZREK3/Ec0YY1lSmWFWTzYFTgzMZ",
-	"WabWW9SjkjNp/CkMXOMzuVD/zhouuKBzujphF5m2i0f1Vqk+NcXzFMP+el3xPHMhbpfqG+cq3o2PTR0N",
-	"gqex45KuS/ouOXRJZ98lvS5I5pAr/cglnVl/7pLu7HDukv6ssz93yeGs1527pHMw68/hZHb7MxeZYzHL",
-	"myXGezIkEIRgOyLGn1JzVZe50c6a2/GxKdgyzhLnFF60wjAJ46ClxQXEZMqEzhda66p6J9RFRnMPM7yS",
-	"r8mESrbfL+AVxkvHJ1+RkTMa8ZFDvgI70/777NuTVnewv6N2YddCMqwjEMtJhKFpkbLfFKc+BK0NhSI6",
-	"UPBiYUhMVsg4Q4KVwjduoxdX7zrkBqHiMiTjf/3zf/c+hcHtXiQu5bhsf9oqObpK0G47DVxybtbpghv6",
-	"Uu3+M9yXLNHaJc8gPQNQraxT9jFJ+1bG5svg8eokq8zrGhe8OptjTSm2EbPr2oSjSNbYO7ij37esRbQA",
-	"JkUMLQ06/PstS+IVbLKboi2zn1pn2V7vlLd691jNk8xixkyelSQdgnKnr/53QePkWJ+YI4L9p+2il9Cy",
-	"MlZGLERwD0ku11h7lNKiGmOtWqUbqL1rBVtk/Am5RJLtjGIYt2OCHfBBzThLKA9oHKS1IYsHfECkSwbq",
-	"RLuk58H/Kmi6ZKZ+nimDgsxgpeofAAL66yEwVK9xlVo7pfm0015JK3NdoY4blHZNLU8ESbq2mW2fXDyd",
-	"6XVHtlupnzXHlv/1z/8PDpGtWllcTz1XM82oJDStUapeKEOvUwhCxShnkvkXY/KV4QZiSkLwPqTmBCVP",
-	"UfVNA152UBp90irx7Z6pN4EH0Zg4igqLlyYiAbf9ru1GVWpCQCDWJSDjb5Nkca7thpa+XkHTV7v9zY/I",
-	"IVKvjS8isYzRpBqDojN2jdINUtcXC4xjorapoa0H9FobPo5I1Ks6JlyYzWyP+DMlCvWJITc0tDSsjqfP",
-	"z0xwxejIGI5oC/SIcZugR0amVYFFhNk2xivijrh2lrgkCvlVKxI+jUDlAKuKC97CPvKZ/0T7GFFvW/KI",
-	"aZ+HiR5BbQ3lNQaLRaHPuGTW3fjL0/PSVbhYMI64aYv4ck9/tDcPsY+UDkxKL8ddB5QiuBfvtL22Bxno",
-	"C8bpInSGTq/ttXu6DwiEJu2p/1xWRwss0qCqiNEgrY5w8ubUypenCRnvBcJX6hIlk1jcSEjEx9WGiXpB",
-	"KTsQdJFaT6cB1vp5K0QCbQC1P06B0fU8Ezqg6xCAe3KWYHy88X5ClqYOENP1zxwkyP/z9PWT87+/eUbU",
-	"J7Z/sfQ3o4H995wlFHxzLfbzMrz+euTEbBozORs5RIPz9cjxjskyjr5Wax459ud7xfGUmLP/pmQWs+nX",
-	"I8f+NodOPRDNDVscZi9bB0acgV1QlU17667ZVL029NaYPQTnICQ9JoKESRsnWM6VDHaGzrcCc5LppYSC",
-	"Z5AZ43xQL6VhAnvaqydrSeuZVnrhNWWQ3TC4AYhloiWoOs3GiM0qNuChtj3zyEHLpAWxDC9CmZwYWBTN",
-	"mxBQ6NCbB+lbcYPZlAZ4QhFVMxEFMg14Aysli3cDm9uxdyCN2u96kCcUzpdzZ9jxPAhB1H9V1XWpCtAa",
-	"5/KO01CsRcyuQ7GUaX58FWjpFVIOPCtz6dBTQBUp5sPGwwguPryZgyuDDWeylDztvPzpZPUq9D6+PPNW",
-	"Lzt//fjyqbiB/3++OHw1/+vNDz89n7/+5l3ysvus8/LM8/5+PotenEdXL9+/S17O/9794afnP71+f9r7",
-	"+/mzG8fKvP7xEwbZAUCYbOtQf87aV72fjj52/xsetjWobR96Iy0li4Fg9gNv2pkeslaPDjqtPj1kraOg",
-	"w1rd6f604x9NDmgHWKnS3tUExaIeznTaoYOj/lGLHnj9Vv8w6LaOjoKj1qTrB9PJwZRNe6xQmGHoTLrB",
-	"AfU6vdbhfjBt9Sk9aB12+4PW4bR30Bn4hweUdQtVApyu191vdTqtbu+84w099X8/OK4zZaC1FGrDnyiu",
-	"D9aPrqPSbKEpFSn8KQJSOrAAHbjUYWNg989wpLhQ31wgzgu1NIqwDzTsmcFZqG9eaBx9e/vhNs/w1ia2",
-	"4UmGNK16Viim6ZE/Lh24UBLd7wGVQcgmQtnWVmvr4+mogiI9RXvAi6xWPfBdp+F3ua4+dngx0rsVuvrj",
-	"B3V4M1at1p0uzeLZ8I3z4dZ1FqIqoR97Kir+hwEVyJAFZ3ZkjFF2FT9WjyDMKqVtVKl1FUJ0y2ThAeA4",
-	"LThgbf+6zErwgxswlOmVyHGu+ppu75/MWBiTILyE1GzQrCpkAa5Kk4ST5jaZxu1b8Dc4EjZ/W3PyknjJ",
-	"bvOHaXsC1k0ub/Nh6nroArPu3HcxW3PQrNWR05t2mBcc+YeTA7p/NDjsH/T2u4NO3+tNu6wTeP7R5JAe",
-	"HNU9wgazdryX0mG7vf5g/+Cwpf7R6qv/HKn/mN+P6MS3+bIVW+4c0cPJgb8fDFh/2vO6nU7X6037bBDs",
-	"+weTQ3q06Xm5sM7vms1ritiGy6PLM60+7PSnPdYNOr43OaKH0wO2Hwz8/qRHu0cdb9qdHk17vud3aZ8O",
-	"JoesExz4+5MB7R/1DrsHnf3OwHNuS5JDexTshvuO53eCLutN+96gs9896B32jwZ0f3LgHwZHzJt2Nj0v",
-	"d7EfOkfTQ3YQ7PuDSZ/2jrqHnQNvfzpg/aDndycd6m16DqHTeTGX6xzmNCCYtc/zZ+WuNGmeZ12zhs7B",
-	"+fCH+d+9H3569dPLb16u/n7+dvbq/Wn/h/PnV6+6L7t//+lvs1dPr355/fS059xdWHuVwjrfhsaZX86T",
-	"i97VK4/+LTj85a+dxdsDeV7RC2XoNKKnNfTouGsUhVJHGWfTwJvAUez3bow7qFI+rPSL7AYwk5G/iXLh",
-	"Ov1Or+GXxcZ/W2kmT0yLfIOCCu2k0qDc+6T/dRrcouISsaqylc9iavKIbCSD0oG3T+BdG9ooT69LpGsF",
-	"CbqZiwqdMNLNB6np+wPp2h5ZNRmqJcajq+NHMBzBF3CZjH4Rd8RvZmGE+TLQEv9SoFMXLlaof3UZiyUP",
-	"oHQIxn+Ou1537MJd27jr9TEA+XlaLUTPIribw0AoySXE86VenKF53wRm6KAciOK3L7o5+HGy6EjopITX",
-	"fSQS/JLFcOvPAn17mmYT6egjIO8rtmpr726Gdn2LzvJRwuhE0wgyFeFCLhPKTTZHenFsPAIhRg9jYAtR",
-	"YIP3Ta1Ikh24N0viJdzDpsGrFiDazyX45a52Qdh5GzrQDyCjGF2QhlCWtz51418KA5qOt4GbbTmnUUQm",
-	"WC+/Td6jLwajYEYc66iZ2vOQegLXpQWqAy+qdG0K3kXKofoCTbvgYYt9GkVAaFBvNh9png8wmrCpsnHC",
-	"BJJOUzDiJecYM4Ckne5XLG5GPKISY49NlhcOrPT2hMYJNk+LlwolkNLKk5Av0UMMUWqK+rL9VSSA09Vq",
-	"80/h4NvafE4L7m6pBSuwtY6SKsL6t7OQK2WgznK9h0mtS7Olk28vX54htuvkS0XK3W8jVbx+wy/TnrVb",
-	"iRPg9uuliVvth7Sl8Dq3o9vc5/gNS2rJsinizQD/kbv1DUs27VXBUVsFSvaKOQyngaMmWphi/cXiYlmC",
-	"i9lxERN5E2LXEghW16bVcSFuBqOr2DTRQZwr9QMKdMz3s6Me81mvUN7UcNu1csytFWQ52Zx+vJVEq6FV",
-	"rBT1ED6RIJR0ErGXeYO0mY8EvZPbcz/dSb6RW+Q/9uT9ajo7YvueOvtepijV3g3lE9MtzaroNSzeG8GB",
-	"SLl4qnjXXw1lEWGNL4dsRe/L9dDDXA/l7m9w16CWcvYnoKSBbyxY4ja/lM6w09VFaqyrdMtxmdkPA69H",
-	"dLF08o6naU5Ork6x05uiY6A1mByyVj848FtHkwFt2S6FVKnDasoDr6e2LV1Dd+0aOhVrOMqWUADHeIFa",
-	"A9aftvpet9M66nq9VsF7aYPT9Ty1e+ZcbIInxSkeNmdo+310HfHTLZRf+AArN5qRTK1Yo0Z7k970wD9i",
-	"rU7Qpa0+G0xbh/Ro0kq9gXQwcVwnMpFMiBb151l+nS5cOZ7gStchO9XBoXEXCwAW29CCFd7MLtjV82//",
-	"9mI/+vlJP3q6PH3+cfHs/OwbCu60eo8ZTrPVnZXmSavNl1YZK/oPVevh/iqwefRDaoogqyoT79E79RQZ",
-	"tVWiuvq27IwpkwFfNoWloAYVZlXq713sVRNFEKynK4VA2MUZvTZN/Mdt8koHR4cSMr2CsvSyohEB7kpo",
-	"782k02J71Tg1r+6dCQCiMH1zcs++qKD0SUS5KcndbkyrZ2L9lWla1uXHD4o9Z9VSzN+mLEuRHmGlOoWZ",
-	"pVt+kzXnNDEx1iWC1okq6Qx9GBsJDF9Dy+V9rhNciJ4YDJzX9SfBytlMNfm5N2g/StUI05ZG77MecROI",
-	"bGcJC+q0jKycbFFHtylkc9ejstrR39Arj8oMtqbs8UzcgTcW6a0hYzwT9VzxviSKC78HaeZ7F9bT5lt9",
-	"w0+jKGvhqOkELNUoSovZRFjam0oy/uZZKYNinHa21PkMkxXWWdgxbSDdUqrnrksmKysLfLKC+jisTU7A",
-	"fnchV9jFvDzMSh/rkgDZdIEAP7ruHVnhbywenQJutpVBZ+IM+gU4SNN3NbgtBp0q0rkmn45dfd/Jt+B0",
-	"XscBVl3K98E0fatut2bgdc0uS1w9A0MH+Js/bEjazu2vLcHs9pJbr75OWbMYkvz1uVATv8CZ2OgUuC8z",
-	"umRJjj/cjR29yJT+OmaksA3R3zHzIRsTEoONAmna2dqpHphk70J2JtdsAuVouwkbyGB66JNsVWHvde50",
-	"Git6qJbIM52l7TT0oH2W85ehsflC7W8qj13WJff3L/5/X2c1w9zdTupGhfYbCPRL9cjJCrOsdXcBqA1w",
-	"GV4zbq7Abf220bncQq21Zq1TYW8eSIV1t1UNfgPx9zCW23lmJfzxdG91hO6ueFvegPoDlAXocnZjdQdn",
-	"nIxTng6xyx6INq0MQ6iuKURGYraIoAqWJRJHPKtpHaKq/uZdRbJzGNyOMQt9p1GdGBqzEb9ii8SumKGL",
-	"R0BJBn/G/CuTvE7TezSrWEoTzdxG3m+vlm84dhVtyh7y4GnzPHUi/Xbi/fPwF0X5Ik475/zbsJvfj6xX",
-	"pHEfTpW1k17jHIWXpLnp1rb6jMq0CYqLXGarmgrAeoYjbpdOSNkgxKFxpe5PRUzGaYPssa5OAbfkOsJr",
-	"/BSK0oSmzgu2KW/CaazFP7Tub/qvY86zssrfCJm8elHoju7kWpo7+Ybk+53u9lZDZYPw28pm7wqEfGa+",
-	"groJn+mva1V/QyW2Soui38Jt93s5mIABYjr1bnswrR6Y9QfzDVS2KRQ+sOrUmSoGCZPJ2FTIqD2pUHAO",
-	"TqU74pj5sxBxAoVKMWrFitfsfvxYcc/R4NDZC/tMBnfqRUOM2x60D6ajo+U8M7Hlsgf/yDXMSy+db25u",
-	"7IyZPaxsbO/m7fZntbLR6Tr/EwnYNOSh6de30LbUb6cWpNDLZXQH9Sf9rnLRYpn4AtsBQjFFrJgXRX9Y",
-	"ngIY2ELYW+ehMkjnDo5/7dB3LYc9Xr8DNyALehlymmy48tzkfC/2BYhWGXh4aQaXCuZOAYOjoVLVTul2",
-	"oc4hkJWGdNal3rvrocEi32Gsw9tDiXipm5RZvv17zGoSKvGepGYuaV8KbKtEJBiT9+HXZyV3893nuzn+",
-	"vpz4D8YFvmnqg3e3cTlUl7alXFe3LfZ/Bf6wWjCr1O2I69K9dZXV9aEgJ7pgZdfzsjJjoDmY4UE9sevu",
-	"QTXL9WqFUqz/8A6Dm8xhgKENvwu94B4HuW6hOtos61P7R9MFTNrdHRQBUPHXmBOvz85lwV4oX7fZ3GJH",
-	"VxFL43WNI9HUXUUvAWe71RaFVSM71/OCUGVgmD45Opw+YWkC1tamx2ewOn77g6626Yv6/wc48op673bg",
-	"00D12upgucsHqDSZi4IshTwqJrFWuf/tghjvG7+4UfYUogV/B9GMT7ePX9zkmMXo/g03rv5SJmKOIuKR",
-	"1CYhlgCWZJxzao5TA2VBk1nBFgJnzLobWd01wxk6//PjSesH2vrFax1dfPhqZzRq537Y/epPVd2j10dB",
-	"YlQq/vNaN3aCTsE1MGdoun8kZE0sHg2hCmEOw8c6ZcacUx3bPsH6i2OWecdj5rPwGjLh3EzFnohg9Uhm",
-	"cc05R/m6s/xQHnKcOeerKzvG8+d1XdfnYrfW0mH9G640ERihTSPBLzN0aBP9Dm7tWO3OH9CnjXRQoMqt",
-	"mE24vtSDHR6dcte1QiYf+bx5I9+nHtQ/Wjgx4qqB/lCTXq0jfW6sSJ+N7r0Hssf/7a3Vmz9cAA04qRqQ",
-	"2rZ0kQVTrskPx/RWm1q1NQmNJd5AW4udt8+fkP0jrzskYxpA6W8dRYP/nItr+JcvFlgwHv4ecbSKd7EJ",
-	"CIw3Z/El9PUyox70jvahn4Ku7q0Nabt5junYcnQM1ZrHp9PWOz4XAVxot6BMxZiIKADjmPKC7Q1RfUuT",
-	"w6vH6nQ3OcgUhPc/kSVd6gQCfXRvM3+mi/1NcyX8lf0PXTZ0S10ZQto75bo2OE0sF32xD3kFcta6zbf2",
-	"4TU77H+RggMO4ZgUx2nB4r+q4kAxw4Wkas+PnxyxcIaOogtdvtkZOntaCzblj/XVpEI4vK3Jc9MH5LoL",
-	"WYruvZcFhL1mXTJRcFnKHN4XDJ2zREAcw/ZXoS/VlAaaascfdhT4T/VrArZ/S7/mHWKgvKMmnzwRfBqF",
-	"PgLX6TbSZGPw84EB8Bx46e9CDUYB0ki6LZN66QQ2yMdQQkUoE/OGzTzRHs1FdaZdZdkwLWWCkVgx00GY",
-	"I57QK2ZKqBb8N+yjzxZJ5pmFuE4T5blnR3iaZoNq4GKc5yYRs/xyBfO7i9n8PMzKLFMHbX4J1mzCON6d",
-	"k5wpvKXpvJdLnKotuJIlfXyOhKlSrtSXzKJ/M9vsxeakoPsZZop8A+HLNfcNs+Wc8lba/y3rQJIWBkoJ",
-	"0CUx44EJO3rLAuGTaSzmZLynW6G0f8J2Vu9FDJEJ0yjkrLJDyVMF1W/WoaTY+iOGtcgF81vLOPp65Njr",
-	"KXQjgXc/VyMRdRSyLTCVhnQ7JjXCE0RO60wTYOuNiEJ/Vd7ZF9iJBwchio/iXmGgkq7MAxbiDuzkI0mm",
-	"QiQsJjdQKnPKTO/sSFwK/JaSJ09fgXmYcgtTeqklY588kiyaPoJyq0MyicRkSB4tuaRT1gq5IoVHa83F",
-	"23xTlFwHl7ruKIq6cUvaEhpBRYKz9k9yTYyd2upue9Du6+6l6WdksuRBxMjOy9PzXReQxFKsMTIJOY1X",
-	"tdR8BpNsyYjpNUXgSiZd+qsh8b0//x995v68dxeywr+LnWfyXYf0+Y7rsD1jNEpmv9SzEzugKG3zZRoL",
-	"KHzKtC6zopIJlpiEj1yoGZWmUlXi+VuY//7CDmMwU3M5LVhklMlmQk1DU4dvvezyemNGlgsQcwOvtyXk",
-	"S6uWVuUS7BcebC0p7FmTVNi0Uh8jGAUTz+poqNAPtKUr9q4rh+GLOJBkuVCqk90ClxSqHJvSxgrlPy/Z",
-	"MmtjkdY70gXt4PsRN62Fsxj8crdSYIdoDmIf3hADdEVsmq4OddnmGABlwYjfzAT0UnUJOBlXKOSxtjSF",
-	"oME2eZbCAU1ZAzZfCEUFJnV3HAbjoa5ZqX6FCsIjvgP3/oTROApZDAEYChQAbTd1QqZ3a1DFD956JE3G",
-	"wThYIpGxIVE2EPbqG3GNMr0qqIxNoVQ24wG054WeLQH8qBCBob+6gHWYkCAMYIX60hNKF6tVjLj6GHKT",
-	"UOLAJkF/RRgoV8U7CqUWXHqPdb4y3GGTOtP3FLYNLkYfg9PqPqZrciNMuoJdudhkMHxyAp1MROdQsnHY",
-	"GXheWsEfJwvA/fbm7emrb1odD44JVGNj10kL6pl5ntfJbqJjpvZfQdTOiqbpOndxOFkmCJlvunM7Q+dw",
-	"QvtsMNlvHU4GQavv92nrKOiy1v6043u0O+n5fVBvS9NaF+ByLttimUxQr92moloJ4Y0Khm5bQRooMsht",
-	"g13rsufmdsV60nWdlMh1LVSltCQs5hTRV9yI5rXy0PGezdXZaq5uWt5aj9lSg9pzaRgUCHfZExYUd6Xm",
-	"Bt30VkSmZVXXt8px4gbYJtk25WsNVk7zW6hPh+5DfaEPquM6urOmCUaRP3Y+tMNgSHJ7hYxEkuQmRC6S",
-	"GM68Va3vYB7ytRap6YMOPJsAqDgNGOrJjUg7b87A84e8rv0g1f+2QDJUrK9CLxfJxRQOdgVivQ9t+HBI",
-	"uCh0mSIeC6YH3e6kddSb9Fv9/qDTOqSKxUzpdEIHfjA9nDwcqk/IGCAZp43MTccIq2EEYFw3TdUdTUH0",
-	"K1GMsr/9wEV7UQ+AtM9S8IUtA9FKzrcC0+1/KtWdBnpOmtFb1G4yrYZmTXwLzc5Jqdf5iGOz8zAZ5prr",
-	"2lH9amjTpDjfiCOrBaa25xhpRXCmHow4hjqNrV4XYyulRo7JFVvtAWESeklDLhMyziTa+Bh78FrJRHA7",
-	"POKmI6+Wd0aj0HPY2AmLhNGGY0jm9Er760FDytSr4YhTDnUYopjRYIXaVQO9yca/VpHaFu3GsbiR2B1j",
-	"SnlLLCFUW6lvTci5TU5STQtggLrILG2oH+DQc8XvtMKsEGCrxLUd942GPYYcMladi23J83vpTpkik+9/",
-	"dm815tfSue6kAv0m2s9n1XHuqHWsVThsGykzi9cpG79+3d3PJ3l/J/IWXUFiwf7N5C0vBTkWxKxcMD8R",
-	"sWJ7pu3P2ssZ85LJrsXPjagJ8nXwh1YTdC9r1yOiQL1yKfCtERfYgUKJpYkIoKB9EGg2DV1OIYios09e",
-	"ho+r2bCG40UoTb0I+QD+Ll5fHH4CTN75NHLCYOQMR6giXnRGjjvSIb3Zz/Cj4p/wU6HiODxUfHrkDD+N",
-	"4DTAa8iSR87tbbUvG+uX/1hexQfX+b6V6SwtCHtNljG8fe9Odx9u1fFMZiLQuVZWQE81Oal9QOqor+2+",
-	"pcUG0zDDwtZlyxooTB8tUIUQmy5Wt4BWICTkfrQMUj76WeuQp+T6ejq9Qxlyg82qDNp0B9bkzxqNOcnQ",
-	"Q6jMht3B7XWJ2lZXI0u6YNrtYk+x1GHdh1RXOuJpMH+sND8eLETIE+MFfAN/0JyO/AiTcmcshi5wkrGC",
-	"YFt70N8isPcL58/1jsyUBVPzxtaMLJcQHHMFGcbt658yBanYUKBA2EXX/wqjMGH643UtRsDvoN5tN9Ob",
-	"+nU7f29lYWsSv7fMSw+A3vfK6CWb9pVwy1r7KHZkGirufUo7dd7u3VhVpStF3gvwq1rp6sQXfBpe6sYY",
-	"EpLKsc+J1ga0cAPJVr6NydiyGtmqHXFPUfWsoo4MErLiKFhJWaedaLq8oJoZ91tep+V1z73DYa8z7O+3",
-	"B/vdHxzLR1it8qdWRDsSKxolqwufxkEbzr28oAGWqQl1z4qwP3jHfuntH/3yy/eXs/033z/x2Oqb+cQ+",
-	"R/aOxpcsuVjmatfYdWvMvu1ZZxj8vnqlWq2vWGq/1T067/SHnd6we9A+2O/nl1o8vNYSPnb//lF8m/w1",
-	"eBy9OfhlejX47ofD+eD99w+0BAmRY2rPLvCQwPZZY0chePsSkdDIGW5TUyvrhPVGHwJDeKgvIeUBB62Q",
-	"om+tzukBS2gY6eyyuiNhctu1k1GfjOaCNTsjZena3ebzN3Q11wXEgFE2ZV7WCAh7fRDL960MuS11wn8E",
-	"7cv6cZ0kf18W4BZBbx/G8ibtQVyfmlddsDO3hevYFn7+EEnoVSwrz6k2ciDrZ8xVUOf1bszjIU4T4uat",
-	"hZGK4/SUTUOeS+4o4f6hYy03Y7qSUfY8JRM6veFg0D44PGogEyxuuaZJ0YMx/Ifcs7vyQDtLpLCRTXWs",
-	"7HCd4t2OVoH+IxhmQ9UvB8N6n8edWa4uOfK+pDjmeO6WmuPep7Qmd6PUULo9y90+S9SQKxdEswkSTjFn",
-	"NBQcqo2oMyvldBn9W8pljYzPIJd1mukGInFrK9HFIbu+2zbn8k2/cPzPxvG/YcnnY/dfjlGWP7vxDN1Z",
-	"ud3cvqCQZ7suj6nuqJq++mPtxJUjZ4wVnVPTJvWexYyIaxbfxGGSMN4mp1OyEktyQ7H0FA0C9GObHv2L",
-	"WFyHARtxGklhh21lKVH6njXka2iOjPFQQz1p0xQao+o2JD1ZRAho+NwKvblnq+ImvwfVHbHQUHWv3RCd",
-	"NJXmFP26qvw6p0dTzp7thWHrz6863/7y4ij6+UknWgBb752fzR73f29s3ezgfTi7qeD/RaGvFxG/I4Ve",
-	"twFvotArxWxNQs+bWMxZMmNLXYCXfVwIiQWqsQrSMC0UGlwosjbhd/IC/HFj3dGv8p0L00b5Qtf9G5OJ",
-	"lR9EdiBu2eLPY4iVGy/5HLOpx7ruIEarH1ugZNcFFhzl56tqEPTFAg5u6tTtjFPtDitJJDEUkEDOoP4V",
-	"xJAeP949rpoJwhEuArZIZuMR37EuNIIlI1zc7NbBiF+i//wiWLILeslSeF2i5CGklYz4GyGTy5id/fUF",
-	"ERxD06Uf0wU7JuNLcSF/ji7+PFanlzMfULwQIgL0hTIJfXlMvhEkXvIknGMU1yIWyhwacU0oVSLzG5a8",
-	"1GTULANrEdGwxMAtSjQpKv+XfPvsxRuyFpXkaQmPADgUpYhoOIfakf+XQB7X+pEu6fKSjfj6l7wRv0u2",
-	"jEFf4dYmw1tlboOdNrY2+OD1gvGTN6ckEP5yrqPZCm34qdR3ZBXbpz9Xz+9vYhkYcqI45FMByAqTyOrX",
-	"BbclLJa4kk7ba3uKkep1O0On1/bavW1qhxVvEVPU9Npeip6206DImEH+is6jDHv5/TufhTJD+o56ZXfT",
-	"ZqrxHmAz/37y8sW6zVTPt9tMA9h/+mZu2ESFuNpN1FFMLYxiWpMHaxrAQ8TtMpkxnkBkXUCWEkIB8vFQ",
-	"snA/CiksBiaqwwL0xow4hlqpoZXZRcZK2o+Psx8gJZMnZCISrNgYQAsdiFCQ+vUqTg7hsy9CmZwjcGcI",
-	"26YK/q+W8wmLzWph5ajvx6BU1jeehrTbfAyArmfacZ15yMP5cg7/rurTVwtDHrFkweI087UKiCich0kN",
-	"FJ7rzOlHDYbnbQDq/jXNCnnI1lW1Nl5MoNCg5R20Ot55p4OBQm3P834wIZkm8rJFB5P9Vv/wyGsddXv9",
-	"1mD/4PDIoxM/YNNs/VoVluTkzakie0TfUzEHIe2oU7PQryhDxXEdbQ1sgkUROpAV7Uy6fi/ot9hgWguP",
-	"vuRlf5zVzhnG0yABArHh/nfSy+zONl1n4PTmTm5d/JfFnvKHZYv4FzXZXYJl1Xfrq+VSWMea2+EC0Bav",
-	"hk/XRnhdhhI6itNiQKqJVykza4zP1DXQsVZ17tNHMmvNuGNSDbCJma9v/sV0SpRWDTU2dRICMOlkt5YP",
-	"461Mbj/v5YUyZJ3jL3c8FfeiSlxYs1itzkMs8j+fm9xnOzZ1YihklvwWHCKtRbYFJfimLJlNCVn4PO5R",
-	"6k2ONWOA6Am9uVlhsy3RuzZYPsCJIeu7OLdOWOICuydUR8wr0tgiXF4BtNHTtI7l6tvhPDQVPFepxwq2",
-	"PbVz9Wlpzz7qSn92MtojqVO32JwqJskDqOx8ozjpFCpyTqDmDUkUjGQH0yfVkwMS0JXcbVfz0JNlMnsn",
-	"2f16v6tF5VO3FZDOEB78t+XDBT0ZodZPL9K/t6UhBXmuadxDO8wT3G1rWfoXh63+Mpt844evw7+cvvvl",
-	"tPMqPJWn/O3Af3K6f3q1+P5vT/5y1Garv3T87t9WZ+//ql6cvXx/ujrlXtvvRnwyf+4F3/8luuOicVlr",
-	"2FKg5DONMOHYF3GcRdHdlS9tm6yjk41rmIv2btuwZmzFulR8ILZSMR3ZCbnGjD5TIk6P1O5DsI+s5Iul",
-	"MAFzquEN1x1zx9HKpYQ2MKILhfHxu7zFrNMYXtCYXrOoJZNVxMhYqdja9RuF/EqOKyqg6TxVK+z4LAde",
-	"kwb12uRFe/dXsHa/FTeY0plPrqUIyUxEgayFArhSLSSD343Fuz4sY9DyehCxvG8yZeyLO6k39UIr21Vh",
-	"y51urz/Yt8S91stRQ1P7Lk3r0H/98/9t9X+ZnmfD2295B+edQQZvg8tAsxAwGIGEoQGFonjrU6Vnmjdb",
-	"esmgcNYeuv9SeP+647hORB9sKM4+Js6QL6PIdRYxu8Z/32aWLnST5slFauZOY4GUpaDIftZpU3eHSR1a",
-	"Q+dA04m4s1ltGEQFc9hsX1dyrkINtu9bb2nCXoTzMGm9QF9ANUT6m73yB7dubpS3iuVzRTZbjJR9VBpN",
-	"smS7kdQHgJdmNRQ1hktKf7fb/OO/KRFICxWFu0fNB0jhx28HjUpG6m/PWHzNYquKZa6eo37pZBFWJqSC",
-	"T6OSUGwvtGEE9c6NM5NppgTBu7cvdC0HZXuS92EyE8uEUDKWulDwjoiNvaGLhArOdgklMeWBmBN8j4Ry",
-	"xC8ZVyKTBcf6V6lDcW7oSpI5lVcY+pMiprKcsF5BLlDePk33UtINW2gUNV8rHsCE96/UowWNfRa18Wr5",
-	"wmowvVlcYKfpFoKxJZt/EL70OT0sBlUbC7vWg+c8yCKf8WsWiQVr2Ekyd7L+UBx4Cz52lwK4dczb6zX/",
-	"+LmIJ2EQMN68nLP+smSb/GHEhvbLVJF3tdxYZ4TdpYNT6URV8/tclH6J3zdp0FU1H/TrSps9fdGnPvOR",
-	"bFTTWn+ZC4n7tzhKOreh+VGqSXN4zbc9HFluw/qTsa1ZnVvC715U/+FF9JdD/fCH+huWbHWiN3r5Tp+a",
-	"EJdKeiUnUAcOEhXSWkg5kaW/vmKrR9Iqw2d6hvVrupKGwdpupBVdstandfCsO021ZFVGIWc3RLJEvSXb",
-	"ZMyh/SgU3EI4jnUOhelZM+LKIjSpFsmMrZSJCAkfqcUJ3VfhIxGjyYkl07VbKLM4ySJmWC59nSGZS9B4",
-	"MEMS7bn7mpGlR9ofWPVIazFVjwrW5xbm6TsdsW/aueiWYg1sUQ1py9SqeSCbFAH6PHdZBrm/e0FXzKP4",
-	"YpP+u9ikd5aVX4zZJsI6n7FCzhoZs1mqeWIHtOiE89r46vTwafGm5HIpHKw6FIyIG3TfV8QaPGSasskb",
-	"28TQYOLt+4AVPlurk2NMNYEClL9Z8E/Tm+rtzyx8Vp/nuzEWsVxty4pB3KRRFmgOGyAYxIeSzBnldb3q",
-	"CyTfrGH9cgnKZFOV8cw0/SkWUAYlN21GXxkSmQuAPCZjvoyiMQlCSScRk1lN5nygJBbRy+uWJGLUTGMA",
-	"MOm8tdGTD5e9q0HOX1Ij8E+ywsNw0wnUk2x40zk6PNgf9Hvdjmf+tXUoiF7X59SpfgcsqKgtISv6z2dC",
-	"v1pon5a69TwMpKyp4iv3PqX/Pg1u99LGQK2N1QKtJhGYlKibGbF5mMi0/O0Uyrwr+1habXWUpcwWSYXY",
-	"fRzGgWLCJwYQq2zYWt77muvG1nbfn6yPWV3ojH7sbNlu80x/9hDhMpXXnHb53VLK1NnLM6Ij08BnLnXK",
-	"FBbnLPRs0T9jvf3v2AqIISuv7jqLiCZKmpxaxajPsFeUoiy90mEG51b1a4sbua5+bUp9abXX5pVGsDGk",
-	"+bu9vEut2sIYWZHupkp7YYBi+5LyQYbCRPURBGWEWAd6EsbBHUqLvM/Ou27/WMsNtovte5G2ZUoHydIo",
-	"ClFtIce7XHChxQGL2+QNlZKMOfuYvKGXDLjbGBoeECpHfLzIfjRpHepdiMo51nVAjCcKy4hAv1DIEqtQ",
-	"KAyfuUt44D0i9R4uMc2t4sdF9Jn0vZhdh2Ip1+bMpQjOgTenH18wfpnMnOGhp4CqbOD/sOGCuUU4Q+fl",
-	"TyerV0+8jy/PvNWrv/3148tfROflL8J7Ffa9V0+vfnl1/pZOn155fz//y/zV/GUfbbWUfRZSRfpQj3tw",
-	"3ukNB71hf7/d7x/1BllpVGeIweBtheuY+tpetZuWYNUGCDo86tPudN8/bPUPKGv1DztHrQmbTlr7B4OO",
-	"73WODjo9qPsaX1Ie/pLR33TaoYOj/lGLHnj9Vv8w6LaOjoKj1qTrB9PJwZRNeyCUytzXzRr5aSem6yRs",
-	"rri4eq+cj5IuuD/sdIe9btvzBv2jfjla0fSx15uzt384Yf3DAWsNppS2+r39XuvQ6/VaXdYLur39w54X",
-	"qLVZLMMZOpNucEC9Tq91uB9MW31KD1qH3f6gdTjtHXQG/uEBZd3tJMhDBun9oaXJpni0/5+9q91t24ai",
-	"r3KRXykgO0W6Ypnzy+iyIUDWDd2KYYALmLZphwhFGhRdzxgC7Gn2YHuSgveSFPXVWE3SGkj+yrJIitTR",
-	"1b2H5zzIC6UPk00rXjr1kI0hBWvgHzSkpI3f/sgXo9LzKOyERp/A7TVXE0Vb6X2sSUIiRRfqPw5XDSHj",
-	"skSMFmPA/YDln6MbN4GVCC2IZ+xnhPOhCzbESgm1wvWBfLZXduCPDVybDwIHPZ7r7on4piQ3t0buV0zo",
-	"HFIPGozv7QEh1j6fr+7efWnC+wHRztOo2F21Yg94/WPgKISazvHl/dhW56A0LDcG9wkm7ouIdVaDsO1f",
-	"y1+Di/VUX5ueRLTvQrpTKVV3kIkiCSGsvPapPghm0TfHx6e7HH/mtsdavEcUt7fmaBX/KPxDn9UOqkpH",
-	"94eAgj3RSodJqbcFyopa7XPG+IC8f3eV+TBw6UNEvQQWFb6qTxVKvSGeLgWXiwKkuKHrlLEQbAq+QN3S",
-	"dM9jIng6nKi/9AbmTAEKmOYsXCNtSihvrjnbhSIknYTfaui8GE6ZotrqmHIVvmNtRJvzqlPmCKjcYniu",
-	"HZZUYt5QYzGG7SbK8LV0rzJ3qbwrDn4cqs2C4yDrdJv4yRpuAq57N5D3RlbObI9B/f75Qcpueeh4tPuG",
-	"3PqA9KsQWg4j/gx1mlI7Xe6eg9EvAe3PAt9jBqMnUq8+X76pWZRV/bhiCpXkGKpmh1m0wRUmqGkO+yRZ",
-	"r1zf9s2zuoE80fRq1lrnSmYKNbNFgS+azsb533y+cRfwdZ2eSHJR+/ujZH3TlC2zludr+4Z8fE+zeg63",
-	"6amYNcY4OvLYdZTh64QOv0Gju1N3q/3DjCv11ZI8IgevZ2d88N3i+/ngh9lrNkh9Iu+ftdSruxOXbq0/",
-	"5ymbLyVJgHEYUS4NyXxsx60xSD1nEr20mZpzOJ6uNFitJVhW3IDZqCmq25SxzujkBP9zrQs7Ont59hJD",
-	"aT/YZqHtI1e8iCgdKu/RL5lZNmMFokEoc5PgZRNOxkRZjwV7YSqSI0ttqjqlQ/jJV98I6rXBPGzSFFp6",
-	"trR0EevyLlCNGkF6q4KteRZwjQLyeoztDQPIZ8AFtgmdnnx+m42WytxQSmzD+LfL0lD+eNrHAocmzjdb",
-	"M+SrNo0Wzm8rTKik3drIjqfdL/3///2v0iou/WZ7qVn/n3zm2grUS7biymbw7uL3P1xLbC3cOP2vU9Ko",
-	"Hq9wesqf6UA4i3oBqMFSZKHEWrA8rdWXy831RWNfWnp6evULBIYpeBZV0X1juvY3Vm5Kudu6ucRRhcoF",
-	"HA0d0XLRp8shKl5NM5jW5GHxUCSp1qeGODYtXYDZRkg7ECoO0zPtTIbPWMG5uxksPAE79y2Mm/29TCFu",
-	"9PciYggSICzccL4m13+QzHKyni5dq0Vin3u85FtuyCljT/PpF9lECQU5z7XZZcTe8YqJBWyvteTokpva",
-	"6Q7hVxXrMoZXcYJ0Y12vtJqoFkyEhebFi3O8PlssjIM4QQlTrThIrdfIByDfhTQIytkOjOsgfexGVAge",
-	"qbcfbj8FAAD//w==",
+	"7L37cuM2sjD+Kvh4tmrsDSlTN1/kSp3juWW8mduOPTvZRPNZEAlZjClAIUh7lFlX7UP8nuD74zzYPsmv",
+	"0A2QIEXqYnuS7CZV52THIgk0Go1G3/uzE4jZXHDGU+kMPjvsE53NYwb/PkmuFvwDG0+FuFJ/X9M4Y+of",
+	"QcJoysKT1Bk4Hb/T8/y21+6ft/1B1x/4fsv3/e8d1wkjGYgkfDKlnLP4NHQGztHhwX6/1+20ffMvx3Ui",
+	"9aQ/9tn+uB14nfBg4vVo/8g7ov225wfdSZ8esKOw03ZcJ03oZBIFZyJLAgZDtjvdXn//4NBT//B66j9H",
+	"6j/m9yM6DhzXyebhEswd/7zdH3QKmG9vXedxlIR60WfZWAZJNE8jwVcjoN32Ov3zdnfQ7w56+61e76jb",
+	"7ykcsGvG1VtsRqO4FfGUJTSA8fSz51GcskQ6gx8+akwc9Whnsh8cer0DyrzeYfvIG7PJ2Ns/6LcDv310",
+	"0O6OHdcRySXl0c9UDQaImEzatH/UO/Logd/zeodhxzs6Co+8cScIJ+ODCZt0meM6kiXXUcCcgRPgxkj1",
+	"Y0rTTDoDJ+IKvGv1Yspm85im6s06/Okl9wbtzqDbafl+v3cES86S2Bk40zSdy8He3g2isqUJa2//cMx6",
+	"h33m9SeUer3uftc79Ltdr8O6Yae7f9j1Q7W6G5FcyTnVezzuhAfUb3e9w/1QEQc98A47vb53OOketPvB",
+	"4QFlHdi8s2k0n0f8ct0GhjSl6n/1YgdpkjHXbOsF1Yvse37X6xydt/cHviKSfEPVdjlSz3Wh8djSnyt0",
+	"Vh9p7NU9ClnMGh7hrsCfl/BGmtDgSr0xp0mw/IKhoJvpBVK/4zqcztQOvkcAiEYMea1+VsQQJEyt9l//",
+	"/H9b/V9BETa2ep5/oI5Ujq0yLWgaaAViZuhC7ulhPMbDuYh46tzCRoqTS8bTp2xCszitY0LPkkQk8pk6",
+	"V0ihz/KdCQRPaZBaG2J+Mcj+6DovGA3h4H2+dZ3XiCXHdd4mYs6SNGL6yTt2GcmUJSx0BjyLY/uXEylF",
+	"EMERwUdnBp2O65yleHZOzHk6p8klS98nGtzzxVw91nhwXLNFZiz959IcGhfqXPgWptajSMzl/1g7sAZj",
+	"kqrXCsIq0OV8550zToGt0WDGnAJ/bxJ4p4JFRwK3VhwnmTkVnCrK2Qdm0lUXSE45tVj+7OR/qPX3Xeep",
+	"3tDBhMaSuc6zH99LlgByXOe5SGY01rABqK7zPIsrv3yTiGx+Gn6CT/QjKS7007cskchgfdd5R/kV/ONc",
+	"iDiN5sUgejdPFYPnNC5gdh0FUGXYW4tUZBf+sYZgcnZ6c9OyjxGeIZnNWSLUxchWUlYTspdp7T8I09aB",
+	"6baXT8zLSKbWqflhJWdpPhXrDsF9yL6ZuZylYj6H8/prEssSY+q2bz8Cov/g3yv5t+tcvIz4FYCKlPmS",
+	"yhQwY+HKefvm7JxsvKkD0ve75AzFPPKe02saxXQcI9sRf1wUf1wUf1wUay8K62g6ZyyerEAtnUd71+09",
+	"/flet21E2D9umC94w9xzgz7aO/SO/ZSx0ib9dnniL8cPbssokllcxtArJiW9VF/ghIRyeaMIi3R8n7z5",
+	"VoGWBQGTEhVsOBXTAhVPBJciZk9oMGVPBE8TEYNuziyd3XmciBvJEkkSdk3jSBGGS6Qg6ZSmhBLObsg4",
+	"4jRZPJIkwAFJJEkmWUhoSgQPWMtxnYT9lEVwLlDVl8GUzcAEwHg2U7vIhRcoSNR+pYgImSYRvwQ8aFjf",
+	"ijgKFstQnk9ZPnuScUkEjxckSiURN5zgm5JQHhKZLmImXZLS+Eq/lqrVRJJoywy8FlDORUrGjEwSOmOh",
+	"S2Q2nkUpmYhkJgmLJbuZsoQRkRAkNJhtTCUj79+9VEvWu+0MnBClME8mAXnEBWePjjVM+JNk8UT9pEAr",
+	"/RLNLq2/SUhTOjhWC+UsKH+rJvayJMrHV3B6aOoqflNL8SgPmExFIvXvK3dneSdeizMeTSYrKCWlV4yk",
+	"U0ZGiqoYTz1F2CNCJbmMrhnflB4kzFNLDu/YhCUJSzagh0eSxIpPwbYmyGjUXvOQcEFGMBJLRhsTaaKn",
+	"rgfsO+8dTdnLaBalHvx3GbZ3BgYax+KGhWTOEnIT8VDcqF1DWjx5e0qu2EJBtbQZEU/ZJUuW5nvHZjTi",
+	"CpLmOWM2SUnEYXuCLEkYT/XcW04lWc3SPkxZ3dCE8VC6atr3PPpEJAsED+WaCW9dZ04VwaaaXZ0Egch4",
+	"qm6fuu2m+PiRJFGoho7UgzlNp4URjuYjrNprdXLAppZlERj9ljb5bSJ+ZEEtJG8TcR2FSP4Zj37KGIlC",
+	"xtNoErGEiAk8mOP3DVDO89FXQfmnhKkr97/2Cv/BHj6Ve28N3gpA8S45YzELavbtDfyDxiQQsxklkinM",
+	"pywkcSRTBfU8vxIVt4x4EGchM3SUwNXUIm/SKUvIJGJxKAlNAAmcKNGBhURkqfo0YWEWMDKni1jQkMjo",
+	"ZzYgQ7iCXbhHh06LaK2VfE3kVNyoc6JHzTH2U8aSRYGyP0lc2GrOld+lTSRkjLONBBRtSDkRT8GzMot4",
+	"NFOco+3WnagV4GxER1pQUJxuEl1mCfgiGkC/yee6N1UVYFuLsE39Tfg18Err3VXn9aZ26Pud3Q+2Y6MW",
+	"SPPCSsisUe6KT404GyDgegmTc8Gl9gGGs4hrzgeeL7xRwXcyn8dRAHu+96NEB4vtPgTx1pYXaXK1wLe0",
+	"UK3eaF11fzz61PkfeNgqi9iZ1hud/dCftCeHzOvSftvr0UPmHYVt5nUm+5N2cDQ+oG1fycbjKAGs3tU3",
+	"dhevk1v1BtZpNBNG0yxBvMwop5dsxnh6Mo+0lnyrPTcbLdS6T9CJYwnxCs0VfVxhkZeU3QvEuYK94taz",
+	"Ye9r2K9FFkxZEk1AziluB7wpLs6T+Opl9KKniOd2U9ozFAWfNN6lLrmJ0qni3Oinki0FMpDkYxpaStsW",
+	"VBlxUCPK7lwRImuERxdaSFP8M9dw9G9kLMLFwFxHCzKErRg6SuWYRVLiKd8cDWopaO5rwISZNxRMEqUR",
+	"zGgaTIH74iAFSl6L9LnIeLglQrj1WRUjXKQXE3ho40LvDoCDTx9sya+F2XsypRJF0Sh0lZaj1BuWUJkl",
+	"DJ6N2WXGi9W/xRv9XIiXShndEgmp9dldyELdjKnS5ASJYZwHJQJFdIrCYGgloFNeSOlK25FkZ79Hvo0e",
+	"H5ND8ip6DHJ8xC+ZVKMck07+oyKciMs5C1KR7LaIVlSUPqc0tUiSIBagO09Shq+jVl9g+j2nWToVSfQz",
+	"25bWssqnVVSXnpdIjsAeEKoAIGNGEwWcuGIAcn7/PSjWca58En28FSneJIJfIkLUrfWgvKhYcyXUZUBm",
+	"mQSLgEGGljE0b7egUOvh4lxB3jD2a6EXNkc5r2mczdGpENGIzlNcKIn4PEvBjOASSmY0VvISC80R54Ko",
+	"/VeHCbGGQBaYfi6ScRSGuKzteNybG86SBmz8XWQkFMDPxI0+Whr7BM1vrQI/BQwPhh5FbeX5yJjFgl+C",
+	"tkO5AMVG3eMFKu7I7UtE1YCO8zIoBZvPcZBPrtZyU+NQKgYzOk0+SmFjKC+5dvQvhuD8StHQu+SGygLI",
+	"As9f4F7Z4Pr4oqex6Upp76srZOs7Qc11jzthNRM0nAMYgRXOZM/3sGRi+L2GS9EJ+zRX1wss93GUhF9O",
+	"1tB7/QzoIR//oSUOphDQCllKo9jgbzMSQSljWxI5NQLHG7TbboEsgV9sJpiWhBsFlJhMjolkKfnw7PGL",
+	"N2++Pbs4fX329tmT8zfvvobbhaRZwkmUEsEfVniogkGEvlciLlMKTgkrXPHOEkR+hZaQxEwAgcbWmNZL",
+	"r7aCYXZbsUAk/L+cvXndsmJDe76/jYpn1rYRG1qedWq7zGps2nVT62/2lj9YZanedKTioyZj9OYjqQ9u",
+	"7YDVu0o2CaPhGx4vVu7/JB+8vPuFnR+laBp6gseL8qZ3H3zTzZwzuoCND7X/a4cWMMALghNKbpIoZbu/",
+	"Q5J4SH2+ShH1/PNDjX3Ulolssug9OFkohhlNIhbW2mlJILI4JMYpagD6ndHEF5A8qqShXSMXqRAX8ebi",
+	"h0Ub7e4XuyfuKYv87uglf7i1WB4XXzWSSkJTdgEvXrBPAWNhxWpzLgSZUb7I3d4t8jZmVCplbEHoJY04",
+	"iWmKO5OwNFlcwJ45g/bh3YSNfL2N1KTeIAAzMTBX6OKdAsQ7QUCqHpoz9B2TjKdRjE4wdDEnCvlyKyf2",
+	"fyrRnbHkmiXPCmLZmOgmNIqzZDV/kjD6Bf5sU9uZmLF0GvFLcgOu/0TwSyVCiCwhrHx99R9YlF07tYWd",
+	"L2E+reKo0Y56Wii1xp5pR3rkt3v7QdGzalYLM3/D+K5I8OeomN7fkJAjBv6BGY553J66OPCvwrTKCU0S",
+	"umg5H3XyEr6WJfGS+RXCrD7eVhUqCDECGyeYlDRULecuGC0w0ojb4hWCa/w93XLizoozF2hjWQ75dAbO",
+	"MyPcEEmvmdFPI15Slh0X39dBk3cz1J2Jxo19TPNwsRbZCCJt07SMV3i8xBPBJ3EUbIujlMm0OIlLWHqL",
+	"nkg1+wTeGpA9nVZoIyaf/GHQcgIWAmJNLuYMI080GHrRD6k+mSUbBanbLlnF7eXexXi9YrmvRa4NWQ5R",
+	"vcQvoA2Yla6Q8+3VViF4mEU3Sfyd/p0s1GfibQJiW3Tnu8XEctehyo4sUhx/JkJUYxGY04n3npvfvLOI",
+	"B0tIXIbu4fCYx2jhCpqB0qj6EuKJwdSJfoynFZ346q5kXKEr9wsZrldB011t/qtPF97lj6mMApecvTmP",
+	"giuWKkb6GJ3MQcIg7o3GGH3ytzwaRks1+ghsiSsjEs2Lrys27p7vK3BTGsUSA/Iw5KSVQrD9hRJJbN+3",
+	"61yxhRWuYEauE/+KZxrXFxB9dO35jPbp0fho3O35naOeT4+28itc9Hz/ogpAnRLG0izhUolbILSQSAem",
+	"6rDMKQhOgUgSFoBhOGNV7H8xH0yv3TWoXG0K0de9uZuVsmvcNQ+K1V/CMFJF7Yzx9F0eVbgVap+ZtIMa",
+	"iu7YFP13pR2ZQO15THkR5GQCfCnRgXM5mSsRaM6SiUhmyCzy27+VnwCtY1yYby70IKXd04u8U+wI7EgV",
+	"S1uQ+epFqzde5TGCoCnpBVT3CUPx7ijovGNL/v26LevZW/YEs1ImEQ9NEDmE6JEI/77oR+n17P1BvhX1",
+	"duaaqevOTNjrdbphvz/ePzran3TgHfwQX6rMmD/UZhcN4IMctaWdvJkyTigxc9Zap0ubdY979f3qqKme",
+	"3zbobtT773p3bo6QaKL+HdnuepCGTIBRBR1akr4j7b4WKXm+PcnmUpom2ZvpBbt6/uJvL/fjn5704qfZ",
+	"6fNP82fnZ9/QX4aAV85fJeciK+/XI2cMHDAB4q1qZOSDReJWRCtrPz8bqwyG1NfFxc5pmrKEmySF9+9e",
+	"DpRWbJl4ICdSPUBKoGQqZEogtGTZnmM0IcjyjHgRGFJkBylxES5ikyWydSzGdW7FWRcIvBUYSztWkPPD",
+	"BQnnZ7i0TfW5EwPHZ+HkoNMZe0fdcc/r9fpt75D2Q683oZMx7Qfh5HDslDbhZqVX8uHjXjSmWVgch+XY",
+	"sApesy8XE/t+bUwspNgWXvzt5ZnN8FKexwqHtUycZkY7YU5nDVgpzXkiyNpQrdMQDRB2cseqjx5HSWh/",
+	"Y6VmWMk5IU2Zl0Zgqqpk6JRTNVZN9dy8p3M31ib/mOC1z8sPKhkcK7VZ9eobeNVeqJXHselCy3kdq+a0",
+	"dN58yls77egHp4hEtjBo498GsTS33tgyElxNI0WOqxijMOcasnoCQwM5hWg7obGdOa+rT5Qp7y6ba3Zt",
+	"Rj+9ZPwynTqDjtLNZxE3f7frMr1s9ODdsm4x4X2OypPCULHNaal89ts6MJjCsG7gU3irspDms6Z9K5v6",
+	"YCrj3u2oVgb5hU5radYvfWBzvJqzm2/fCrp/hgk9y3TPEqquFzSXNud5m4SgMbukYAHYDJn35tfaUboi",
+	"D1zdkWOmbkgFIwuPtWfmUnAGVSkg+jwRN5CqDPUadI6/Xnp9fn/TFmqI3DLiVmDeFKUpo52zT+lbesny",
+	"3JGlpWOyNQrwKZvJjTP9clDAwbq0GDPuCpCxLMxajj+LuP1r+9e8A5aXUkQOLyEfBb6i2MNy4llFv7eV",
+	"00iXOdKBER9ryDkXHT+vISwApHi/dkvUET/J0qnlfq2cYEzy/bwaR64zp1LeCLystrlScXzr+zVgoqS+",
+	"DGdqSL0a6MNDQiUZlZwWA+MWGGa+3w3gW/gngwIeqyHGmRrBtLl1MzaXoISyBiMoEbeXSZbsKRIZoWaL",
+	"6jDip+WsQX5l5Km44VifxtTQWfp6qRjz5/WJTfqCKeDT/LLEvBuz51cSwDJAjbhuOoE0kzXXzSuRMELH",
+	"UEJiygi85aLNJIUiPJEklC9qcdR86AquYg68FUPgVvW+51YMt6Vx595117HDrj5uJJBucMRzgb+ZIpeW",
+	"ZdL2P99xQ/X3jTCdV3PYKpu4vQh7X3lA091TMaNR/bV5B4nvrmi0xYIyYPmYTXLeZigvNK+K8HCXS7IG",
+	"efb3/e4dFK3qmJstq14iMpXCNxN2lslzSe5xHSPF1ITA0xnDmjfq5lFTj1yS8VB769Ti4B/XjIcieSRJ",
+	"KIJsxniKHnU5FTdYo+bhgJ0xXH8ZK7GJJKuGuCp2XOJ21pNUpDRuiIst35PqPT2Sq+da3sPKV7BRGrka",
+	"7MZ9t2qg3pt3LHc5qNvZp/gW0aXdCRcpBoloK3X5lnwkSSwu5TEUL8KLBj9AOyJWNxKTCaQlZzFWd9XF",
+	"XxqY2yaX91oGuDUXq2NNSwhbhmVr/qQ3tNAQKod47R6dLO1QFJIdSiQXN5OYXrFdzFBX+5EKEkZS4Tz/",
+	"qLQ7dbuinRLOwPm/P/je0cfP7b7bad/+ydlMa7DrrVYBt8wMOke8ZvoSOkoVW2vKRi0f3byma05IYyFi",
+	"Rrl6WBR43WgsuwRsDV0W1WBrHhaFYTeaqnGcooTsRuNgkdmNXs3L0NbMioFMhbx3wgVfzEQm7dq0dfVq",
+	"n31a/u1sIVM2s38xXsnitzotsKh9+3kj0jPVoxt5Zokea1atW6BsVIwKiqrmH2FvlG/ZosHUMrI7qIzI",
+	"FVvoCEn4nQSUg/sSnrOQjBcb3402ODkUdddj3k1lo/F0Ue4lvmhGMcgqu1+WsfFxg42qF2e2Nt9Ut/8+",
+	"dpyqvXnZ2g0uJoXqek23Rh8/MZ9olTwfwqjlZBNNtlowbIO78KZcyG07Gb0yn1sp6FbgoQmNzXrZb2op",
+	"deCj+tDQoWcLX859+UoNU9EPoOrKfG5K8+ZZIlhzOGFEarOLVQTxGMpEQpABhCLcg9U8IJ9xHRld8ohf",
+	"6jO10l1RvHlrd39a/dW5ee9WJ8ysfv19Em/A/dRAdaTzlMXRNUtqqF6JV7N5+lJcbszazGAn+Gkd1vWo",
+	"sl6fuZOyQE0FVCME3MGzUnetA+o2PO/wrhFG7moMie1OFbVPz8An8URbtZfxx9mnVCN/Gxw2OV9GYQKl",
+	"6kcDLI9nh4tIrGJPxmwisDAsCfX2Y8w+DUs+mDnjIWJcZkGe2Yr5Jep2xplqN0JuUIh0qQApiTj4gzR9",
+	"tL6g8kVNpdpqVVNDQTZ9WI6l/CxUN25ps23aaPYoWid21VE3p7PpxD/c0dT1a181nHbWSOvaP3MarvAV",
+	"Np2Cyh6ZRdmDloYwcJTgtde7Cpe/lM8vZ9P3ERZz3lI+PvAzMYFmboMLreabR5K8OD9/SxCZRL3ZqtXg",
+	"rCC2qqo9zWaUewmjIWj/2nquY1wjfklmirvoASyPAQZY1bLi+lWeYiy4JIU8RCKOhKz4Wc3QZURYbodl",
+	"9mPgNnWbQTfCUs+SJYoX6dgynCzJYtbazFBxVSu6T0WSEhOwCY/G6p9qwquIgw3MhKFGwZSIAALkw3X+",
+	"lK13hxIJoFgfGvtb8w7ZYb3LyIwkOX2qG05MMm2rSxORjWMmp0KkMC8P90QCMchm3YkQKTqSFAR5HK4J",
+	"KFT7IbKEyGw+VxCnjM7KPR2uPZ8eHvb9/U5w6HcP+gc9f1IPvhVxXIX/PVb2zuMcT5+ijKs1Z2iioahB",
+	"VyA0LRqV6HvJ0hK1l6FLJhd+0A8P2j49PAgOabc9OdxfCV6qxZG6eEwNnXqlggSUndZefTUO7SiFEZCd",
+	"vEECbuJCNQkxNQxmQKo5JcTbMN0jz+/4t+dn/3EMYDUlFdjFpVuUZYjBUA0xAtESjT23AlKqcU40tZ3k",
+	"jyQSkaYdWcP3y8XF685TER9WSTM6zsttR6lSeZMFKYaz0qwxaUySnt+xEJYbhOvuhReMxul0WfYoZHkj",
+	"eUOHqMxqWrfWla3HqJMhliMDlyC42sbYVAr+uMptTFYEBoa87V2399BmsJH9qbKgqwa7D67mmTF7bGEq",
+	"oWmaROMs1X/Vflgj95WR8i1b7EFwOpnQIJXkcZSE2tI60XYTTMLYGQXG0TJyyWge01RJLqfh6F///N/d",
+	"Vt0RyPsx14KGPoxlSobJ1ZnAPBHX6HR4azEaTI1C9UgSxq9ZLOasdv66yxHyE6MwL5sNsx1D5x7FS6JU",
+	"VzCKJKGEC0/MtYFIH49UO3TVhFu6xGUg5myzsNczeDU/c5+b0ITOY1vp09vlEpkFU6B2dU5m8KyVq70j",
+	"IhIykjPZElk6FhkPR1svqOrfVU/XEPhjBdpdDIJyBQ6ki0Sh1tpwXHU5dcHZxgY8+1jeAmZO8bO+rzGj",
+	"/26v0YY0/M2YOTNksRIp5cVrXczqNFalAjFRyzX5nG7RgETt/HIZ7Bn9tDK8ki6FFWxolRpHSfhhK0u0",
+	"HZZc6om0gaaCGGVhzk6rTi1AW52Ly3khbrCsWRmPOY8Ai9JPGcuwqEGDVJZhWlDdmU0ylkeXKQ40pSFW",
+	"SgC7M9qwjpUQCSWnOLuxZqy7kZXIjA7EBhtFdNcwI2tc18aZvb6P67Cfn/U7bEHxEiBrDBeQxr3SXOK4",
+	"Hv2reIXI0kDMQDEDdgHvuqbblEhClsBObMkhDK3dbsYGSvisxyGUGGZhYwgulCmqXSKkCVJJEhaw6LpB",
+	"0raqSDWJDPnyl8NLKqb0JfBnLJ2KenKEXkf1higE9842UGuAHALX9FYy63URcZvg/GGcrEs7eR+72V+k",
+	"4G/NiVpRO8mEjpGdd8+fkP0jv7NbIuhK0HwiZrVbIua29E5DzISeiWusgzGPKfgw9A+BmC/UJpXTQjbY",
+	"eZMVueR9nJv9q8NFlQhL3bWXT0VMZYqKIAT7UE6UOLTQmuvyGXGdT7O4iHy0ia7QrPTFJK34CRrHbybQ",
+	"CLg2+uyC1rTIO49mTKZ0NicJmydM8R+jQivyh+6S6ggUF0dtdza4KfQ8WCFEi/Sm+E6eTqzkWgmqi2Z8",
+	"p2dvyOG+3yZ47sqWmI7f6Xl+2/M75/7hoNse9PZb/f3O91um5NSapxobz5VBuJleRL3+e/Zzd//9z4ff",
+	"vf6w//a7Jz5bfDMb17r8kUpgUmj3V+pRXBPHvpgzMz9+W+wEGlBN6XJzGMxoHzcxna7mEI3k9JhK5tx+",
+	"XE7wN3ZExehxFNhjQxTGlCfLfUf1tS6MPcyiSNcpCg85bnFLUew6bFk+LKuCgda0NqzTvVavrSZGBOaz",
+	"961OP3yqaHgWcSZN1ZX686C0NxixQXBqkBMU45dLsQFpEl1esgLLSlcU2eaCQiMqGiSH0p4sH593LwkN",
+	"w4RJDZ6+/fKmJ3JDq/4asJbvGa4FYRspsooVsiPnDHpzUmkbpczFJEmU7trnaZxJtZ/yovBNXIBvgkoZ",
+	"XXL1jdWDe5O3Qx3WuOLtDQbcYBTt+FQnis7mNLrk1sD5T8VAxU8YaFr6jfHln2jCoeRRscAVL9TMU35e",
+	"N6n9wjoIapYbiwWN08VFGrGkbu2l5zUAlp7XjD9PxEwAwmVKg6u6KaqvrBylCc7KGzWQVt+oQWbllRp0",
+	"Vt6oARX7QNO4EdLyCzWAll+oneKGJmH98VrxUu1U1Zdqpqv5Sev3skXDhgeXjJsCYIqhLs1c92Iex7Hy",
+	"LZnSRA+WyVTMFJbV1QHtVuwfC5yYnywMmJ8QA/W/5cSNV7KSaLOxKRrSsiNQLAtdvgjrt0TE8ViR9sqH",
+	"DQPaP2t8WGszvxRLy38pCNz8VBC0+eUymqStMY0pD9gFDZefpQnlEvvF18xqEBQoKtLBORpbLbi+t3k/",
+	"3PjVQIEbb/x6QcD1b8NbFyvnx1d0w6mmt1bjCmhHTku/GcjqdK7G211ipKZWSh9rY0KhvDyswGq1IbLk",
+	"1T//+e2bs/M//5mM9gpf1N51e0+bK+Xe57wj7e2ekWtGVam2TnStl1hNiV9cOzFwPcaKz5uLRjnyUBB/",
+	"IOxtI+rfA3Wb4yXPq94KN9+w9FdFzDfPtsbL3ue8g/ntOhx9wwrE3BFDSr+ooqjSMx91UF0PDL3bpl1+",
+	"rapT4y02breK+K6UC3sYBFjeX41pyIakFzCYrYmbbL5yVJQxBMgiHVJr5LmHUwewmCpp8GzFeoxuAfN9",
+	"3NBMoNB8HxsBgbgh/YJMRaKU1NrorvqNxAitMIIbgCYLeyEAW91C8uzLup6HKY0Jz2ZjNLHU4GlN3GJu",
+	"MMh30zVbiPN+3Ir6MY/v17543t+fSdzvDkI03OMOMnj8Ne+g91+U1eYo2oDbvjWmzZKvsDAgltvZ1xyh",
+	"fIAPBr7yADfTi+dX7Rc/vzyKf3rSjudQz7N7fjZ9XDtcXYWpZXPXPPr2ziEq+PFWmVCmoeBJw7wnUAAQ",
+	"mOxMcVU1mPrmGBv1SR3+QHp+9w6hL3q1S2DUsY9y25maClIbFdkp98asFNixGyeWK8GmUxFeqJ9oHIsb",
+	"hl6k5WrhpWZFH7csD1IER63hvktBaY0hUVVXYwWuZeRWGmrdFct1ncK2RUepQdjqvlym3xgka9EgYHN1",
+	"/UK4zgaX2RI67ZkfAKdnLEhYndmUSHgCJwxib1NBZHTJ8wtZk5hskVemmm1KYkZlSg5JMKUJDVKWyGPt",
+	"t5oxyiUZOtqowYjgbOgQwbUHCJxGQ+eKsXkpUDV/DdXGarxPv1/KZ9/5xw/DoRwOzz5+PnRvd/+0itVV",
+	"GxptSk9F+6Yv4onOic7Q66pGTmsDEgvC0WA/AM1saHCnlZ6ZlBujvy0jmoSyCx2nZxkRlh4VNo2lR4Up",
+	"aOmRtn/XP0TudGF6qkD5h+AK7Cg0CUrgVJ8U0FSfFMBUnyxNpwCqWDPzn8rLrZgz858qQ35cQfENea5N",
+	"Pq1lD1TZKbyZM7XwWm2kr9USWc3Jaagk0lwmsYnRxTd0IcmMyquG0BO9DVstWvvANi+OVHFkamhzj2bF",
+	"+2mBtMFBtfe7qV5SoydzlRvyXhu6Ihax2MbqpZT/fa1VbhMQW1eYu+6uWBfsmlPJJkvSl2ex38vq7Pt3",
+	"L1FAvYni2PC/HNqlUi2lUNbe4Z3qTS0pdVuQxzMdmNxce2qLrS7xmdoSSVtC9wBVsVaCuEyHccSv6iKQ",
+	"okSmjbnG9YyJfYIHa0skzRN2vcGLFXQiRHp+PYie9GN9wFtNJS0tc100l80yoVcNwFlvKkBWDNQYXDVn",
+	"ycWqsl2bzb5pea/SivXybNjzeLwcLICh2ZJUXwgM0G2oaUuib6ojZXPsSj1iSJBr4op3jTLJLbE6nGIx",
+	"Z1CcQo89ZiQVG1tl/7gUftFLoZbkSsU4auoC4HNQAKsIVbqanZeZCnKNATNg487SKeNpFETpoholN+S1",
+	"KploUMEaAiQhF61ob1wrtlnt+jaralpfybSmISK8egKaPHAhNZJOjmXhKxZGVNcreAWmGfVybpiptorb",
+	"slSqydsrFre0tdVAUNN4x3UaasAvh2qD2e68sRZxul0t4o1Mffcs/gudEjcHNu+tqMGFP7aCN5MsqedH",
+	"H6rFjl04Pkv4ojIKNijUnE9ULi6MC3ZLe1V7ymtadCxfJVvX4LOXvzH89jR1sJ5bZX4q0YNS9+R8HCXh",
+	"I0mefYogS1TCj+c3URwJYEpnEQ+mDUwGL9K71HpaV8X9ixVy0t45yOq7YgsP46ONZ9VkOhYjzFmgro48",
+	"twqLGenQR4t/R7K4thX3bg35G86I9h6QG+i4Be3FFfcXE2JlUQKeqQ7VFhNCyfv3p0/JTsRNVjXSz66J",
+	"89Q+R7UGY3WBDbpHRaoGAbCoUHXHQlOFlXuTwlYWCWHFmWqtqiazwCZFqZZOx/tV0kT5ltU1INBmy3iY",
+	"k9oSceHXNd3kzeZBMogOLpbquoNonryvmaIFkCcDJmU0jhlRIjTmikHtSJbiZls2Wuh4Ntjb2/mBej+f",
+	"eN/73pH38avhsLX7lf7l4+eOe7szgOKkX+3+987eD/93OJQf/7z737UG3fomI0tcrvD61ZVCyq+K77zC",
+	"teedhqP6xP/8lXXXZGk4eHnTG3FFEqGbtzRrsGqpndUDPLKDndXbx3aiWkCTZEFGn7wie9FTpweqAIxc",
+	"KAQ1ZZ/Ii1cnT7yzFyed/r4htrEIF3dwqxXrcstbsozV6jLrLo2aflBLOz9fnY9ZD13dZFbeTOXS1xgO",
+	"2STiEUruxi8syTgRNAwgoQcPIhyS1yxF2U+dy4TNRIocmyU10TEgxcln9Z0XPkDhf3PYIVWIRvFy9o1M",
+	"xVySMctrvaRCYOoiOgfqdKO19opnm+mLSgaoZCZAjo+GbUB+eASBMkFuCn/kkkeSxqylTduPPtqXxpY6",
+	"3Lob48X6/MI1JQmeQCQt1kHRo8GVHwIbNltgvIErqmUX5Pa6VsB8DZXXhUlFWpTw2CJPTVGXKb2G95SS",
+	"BslLd9reMg4acNOEDOyWDcByCDCKeCow8Q+iM+zwMJ0euxYp79hlJKGI7jJqimdI/CTi5P35k8ZmTGtX",
+	"XwxYKnu9skpt/qISvxv489mUKiCrPlYlzZqob35JNL9VvJfkTNklUpRSaBJQxXP9G0omxTEJwBKCt7GS",
+	"94Cz3IUClGyzcbFP9e5rM6KS6SHQqFZ2ecpkGnGMMksFgSIIyCsiPhFKKgVBxMoUky1yikh68u4VwbFk",
+	"nYFk7ZrOawtUvNZBfPM4u4REQ6pOEQ9jJiuH7JH+16MSeK6uGaRkcfwuL2YmoUK2HvlOB/G99gYup3+p",
+	"i0V7hB6I7PVcd6P5UkBSGdS3STSjyYJ8yxYtkmdUFgmfVi7lkhK6zuh7W8RmNSX4VU0jeRBZAXWDU7tS",
+	"uiQqB3/miYyYnJ/XMClVKoFVVjonQGzl2aszUx7KtGkzGf1LG1OjDm1XgsMoo0Y94DRJxA0JlRCnhZNa",
+	"PfS5SIx66JJoQhYiIzcUXzQGTCPciITQQhc1JXfcITf6xcRUDy80Tbsyj+mEnKuYCpGjZZnoar1611g7",
+	"Pe9su778kXl5hUBYGb/eXkl5qUIRVryB+i52PERgtaIocOK45sGZqYEK+hUmXmhzoyai/I2iD5+a1mK3",
+	"4Ha+ji5pKsrNjZYJ7RMLMkvBXS50q9NORmBTSKM41iScsDSJWHhMRhMaxUqZIJdKIMnmpeiPDDRHXc82",
+	"S8DMpevdrgDrG5aexLGRr62aE8un1hhJTGz2JZZpKo9QI2+XT1gl3F1pO4bp6zqJWE1R2DX/FatoEXUb",
+	"kq8JFxqUjfqkqJtos9lvpkJqt4cVaB5JkrJPKdkJqGRexCXjMkqja7Z7R4Bw/wuQtpcFbtdx4/pNvS3t",
+	"el40YeWe5731ATdFJYUqBeSjKWrNkrqshBWXmT2TLkKZF+/L6/3pmjtrTaoVvlNM+3EDtC1hxUKa8Zlv",
+	"Y21b8oRX5wTd7s2k5v58xZJL9nZ1way6FHldDmSmPidzLN327vkTctA92t9FM+MHU9weGt9gXQ9JKJmx",
+	"2ZglaM2CL5UYpPfFWLZ0uFwzB3+zfacC/eU7qH+ybHR4tSJ89EyzvZogqwohnOUM8lVTe7wGqUbDZe3N",
+	"WVG3v8bdt7GtuCwLaMrXd3/CLmkCrFBfV9ItWaKL+948H6F9sHL9QWVvyAGRGM0804FRgeDXLJEoQDmF",
+	"uVWuui7OlO4UA0tfyTdMoYCCSVhfkoRGsq7M5dOt6wXieCFNqQteIhYSGgt+aaqb6NDajdRhGGuFocCU",
+	"FL3WUt0kUirkIzSVta5ZMn40II9uIh6Km1YQC4mGF6gs1YJwSRY+apUtuD+ceN9T72ffO7r4+NXOcNgq",
+	"/bD7Va2VVsv+tfLRad57DOFCKlSgSrvcoZ+3HwP59S6MtUDX2nNUQzX2YUprPVUfclMbVML1iJwCyd8w",
+	"MheFAVCL1+/fvfxv0v76BMIxXNL5+kz3BhAJ6X59LsQryhdo+rPOyHt+xcWNOjUnJjpQf+dAzyfro1WH",
+	"onQ9/9YX4qqD8HEDQeX+vVzuUK//Qdq/PGCHlqhBXMmWihitDJXR3sfibcuvBAUbGA/YikAjTrBW98nb",
+	"U7BJSeT1a2/W5bZBG6CkcoP/Gn1qHsB9iEO8Y1QKvkFZafZpHlNtQzNbaTIn9MmtuAZLG1zvKL9Tu507",
+	"9JTd0Bm61BNqA+TatTtrw67XNL2qbwPkrqrvvHG86lKPi4qNjEoJ1qO5eWdkqxfqa6IeHRM6lpghAw9A",
+	"zVEPGlLptisDuFF87BaVAOuwg/2RajupPIE+/Q/VToUtWzE24bGVr25dZ5qm83InoYbCfXoZj6Q+hbns",
+	"Av1VwSZOArhPlTAzZiRhVCku9QVCVzV1WdqDolVLCZdLwC+jZV3rlvo9/KUauTRQ0AMT5dlSEfg8AyPi",
+	"Vnm5BrHjnMk01782sFDYuob1LZlH/LLZGrGxGr/W5lIDryXjfojS6UsTAV8vHmp5HSy26pq/gPcJDUMW",
+	"tsgrUM0lidkkJSJLyXhBRn+SLGZBOgI3iZLn/vB2/+Ht/sPb/Ye3+w9v9x/e7j+83Zt5u13nIr+ZN2bh",
+	"a7jNsge9EAA2NDoXH9SJEXfxRVgjbuWUqIdky5YO7KLn+xc62/5Cm2UbW249pmFeH2eY+X5nP6FJckxO",
+	"8Xuicz9WNNbSmbc933f/DdtsmZJUVXy5v1gLLgOBwXgTBL/L/ny9YH/MDoPuQX9/0uvUV1vWx3+ZYpcE",
+	"E0QC0gny6S2iUE6KNaRZwpUsYMLGlRIBV1FU03ayiSzB9zfST0dEH68FiAraK06U4L9ZB8uiotCYkSmL",
+	"52qzJtDpc5xdXqptEQnJuBJ6U1rsE8KC4e4bdM47MeZY9VivuRxXlC8uwsNezbmbJ+IyoTO1CiUELWwh",
+	"2SJTS1no1jWbLZjFFv7aXwibzuoaKRseawBBc5oSbp3tkimbezc+1QehsbEezlfU4t72xNhNUFecnepR",
+	"mNG5Erix+hCoInOaTuWQQ3VX6B3GtQ8nsavP7RXNF+Sx0WyggpG6ZcGqXMb1kOcxbBZLh54180SMYzZD",
+	"IwFshYLhP/CgbFP5pyIqssSbRCwO7W3OEXrFFkXFRkTev8u5qBZZqhM6JQuyJEoXZ0ryQzxWknDqjWhF",
+	"I0qrYr/VJRIjPiL1OrbTMeVWBkvjF/uDNd5uXWc5ceduUEAu7GaAmKyXJVgwv6rWdf5e6o0r5ZcSnGdA",
+	"Hp2YT4nS3jAPWZHSQokMOC5W0dNzg/gN4nQ+Zw7QNE3nAE44i/gKlGB7TpBXRx+ePX7x5s23ZxcnT1+d",
+	"vr44f/Pts9cQy5lPhCmsNbNA8zYzC7713Ejsf/lwXl/1VL0PMaPYVC+TLNmjWTrdbE7swdeYE1/sNb6o",
+	"MK2QtzPCv1tXbDHKQw3xZaxvBr2rtcC22yLv2AR4086o57dHu5A6VWmuyhIqM1CtJRmzy4xvtABT4Kqx",
+	"ZCK3pjAlC0DognUoDuFB8UQCNwwNPcHjxe5mcwtIaq6x/xRJyNjVG8IVKQ/zHOny+DBK3fA4cQ1/s2fQ",
+	"RJ2fuw3gPm/IHy8PjEnX6kxtnE3+qASAebEKwi1Q3kTgFQhmYUuv1WaCkMxoBKIsBkWB+9QxyZSXUTrN",
+	"xq1AzEzp0jD/x/J184bnZnKv5LIvRYHJOaNXkkh2zRIak2vGQ5HIR/mXs1LHXtka8hMSxBGWZYjSlKFP",
+	"WgnecCSEZGYQbOxIMq6t3VgPUaYkSgelZqnkirG5JFEqhxy/hR6r6VS6RZ0J2AeX4AUKpneXMJ7NpGur",
+	"yhIoDmWnsQgjpiAe8n+Qp3qqf5DHVEIM4ZT8A/hpMTr5x5D/w/O8/P/VhyeKD5Kd3OIYBWyX/IOM9oBB",
+	"7l23R+qvlUVRYQS7XAJM1NwXGYbfpoS6+qCa0kq+qs1Lxamhle7rUp6CmTf3kcu9z5a//HbvX//837ql",
+	"FnfPUpdimMo+XB/YWE1j/ErgFENcziO1Sv1g5BY/nVyCwUg/aQICeBJRD10yWlX4AZrLNpaxQIg7L18V",
+	"XPOJjlUEMK/be3UnSq4lAc17S9OcqKuPvBSXOHZxianV6zaoHrZBhZ+KasVpudnp7drpq2sc8mfQbTu3",
+	"LgQ0gUxhyhXRaPsWUBHKGMc2sdqniyRszig08MaGvsY2MoJz92QqooBJMqMhNIpLIP/cHPG8I6A6WlHM",
+	"eDoYcs+aakBorrFgtCBYBnS9Z0uK3kFDApi2aKzUVBaCIL0LmetQIZiFoJwMOSGjWpvfyNXB5IVmZVx8",
+	"jIjJRPdhzg0P0NXX/NFCTCu+gogGamyp2U5MljZadjBcyggOEaAQqsoQ9okGabwgcXSlbk6SYegcdMvd",
+	"6fk9VyEYKeJC3S0DM/Bo11UTGS9KFGKTXSwRxTjlqVTakg5DUKoaC1tVVI+KeuGjolqAUvWliLOUEXUN",
+	"7chdcGEoLjsyLYzhZbzuTXVYwZmCCJ0fSgDySRXbCN9NJNnusSYjllcxgEoXqVCbBhnnZPT2/flIDX7N",
+	"JBmhk36kpqDq4lBozH3DGCsOGw/BMy1SCER6h6GpfUyDK9zcCvu9ZKkko57fgQkE173pi4b0IMlFKTQ2",
+	"NLUIAGRwWUFGDNQsKj3HxJlLlhKQBwH/ig8PtPCI9kj7ojaNvUcd9X71stLJNHkBbBhVp1VxpPKS+W6k",
+	"k/l1QCZs4UQkDOr95kxfMchym+Fi+B6pjIjkra5+ILUot8ialo7IJxZkp3wqsaREKI39L9wt1trrdEjV",
+	"joIT2cFSkSRiTn/K2DGEQ0mt9hRyOHbNVfNcRzJK9RaW0GuOGxCYmqAID4dcBM5uyh+YQ6HOIxy0Eb2m",
+	"EXhbvOIujqFTnxKKojQXGVwFippD/aZzw8BkI7iJIcCZ4esWOUnJTMiUTKLrmvbZ1OqZPaMLIqdgteHF",
+	"kYPNxWkkS8mOwuqYLQQPd1vE5Aeqj3IDk0QeNF6AkgCIo3HGWuSEjN6enD95AYdBkZfIUpD39DkzO9fr",
+	"dFqmdg9kGupCM4pdjIwIa9xhmg16+iUvS2K429UcoXH3Y3d/hbHRe8WUdHT6sY6fx+okNxHXQh8OJQlc",
+	"M5mEmaWxTOJIcOgsiWRgG8QiuKjAhKmI1IXsqr0fpRI7v3v1kuw8pSl9IniaUGijsYjZoDCVAYXiJYAG",
+	"FH3fukXfDDWB0lrxrW/Z4m8Kw28m//rn/+LL+YM9+294ay8fbhQNeBR/PXTSJGNDR+ecZnG8q46bOmVS",
+	"wbIzwjCWrym6qfRfYzWCDub4QfHsj1/DPo+ACaM4kJ+mERZAG5EdDHBYEO1+2YXzghE8QEajz8+wjW1e",
+	"tOx2ZDIdOLsUaYTcnQdCXaItMsrd6MVlA0SCrtPFHO6PkaaX0bEdVBcheQQUmjkqjYZeMxfrk4wXxipQ",
+	"lin3zplMR8adnYBqDniaJ9DMC0goFmI+psGV6WLJpLl4UEMZYfCDhUKslDQqDIQjvIf0zaMmOA0RReD1",
+	"lcbMSYNESGnnzRxXZQOrqEskSc/vwXAYbqUlEzFZJmBF6dWMwHjhqosyr0YCwhfZsU7CI0n4fKYm0Nqd",
+	"ZDyU+QacKuloxPOMxZESb3bREI1iPLYoyK8LW3xJ8nsmCg0TISDPUMTAu2dn5yQRWcoUXHhItQA+0Jw7",
+	"F1VTAUJJcReyMMeBEWOVDGv6CHjw3xEISCPvHZth8yK9cd47Jpki8Pc8+kQkFvXfRWoz4ikLCXQSKPWz",
+	"LdQzl7R9X41eNAHgZCqyhMyRybtQEizCqKGqKEGxclOywDcTbTPKxzI3JO599RbVnBekK4AZQm2iQMvo",
+	"ckrn7NjIy9pEX3TM6HRwK17ShF6zWM2wbI4ORZpiMaipJDta5mv5o90WwdOA1G1K/oc2/auth84AsKWg",
+	"8AxQEda+ig/nHsAYknGW6hvdNQnkIiEHJKQLiQLcWOaW1tLKh85robVrOM7iOgpZOHSO1TUJUpi6r3t+",
+	"Ww2DB0zpWo8k0XoUQZHaGrQLlIkKmrqN1CWoX8YLShEROHnxMM/1mEpKP9KnoqzBYT23SCfeU0nGIp2S",
+	"UUhTqikxpCkKtDtqH5d0JKQWORU3Ur+7a6NlFEYyEEn4pCjhpmVlyBbIS7IN+SmfZykStMnbM+VUkQ61",
+	"UUat2ZyrJFNyB6Qkq81VNzIYUJAJUV7Q85CDFSiylDsjZu1QhZMohtoHMZVTaHmu6ItIdgmvmpt/FwVE",
+	"0FriGGT5IS8d+WMEJwVwwHSEgmbCaNgij5EXKhKDhSr6ZUlubtop1B4XJBZ3yA2/cQmYawZkv0e+jR4f",
+	"G6pt7+OfJeGh09e/5pbiATkkr6LHLkmEmKFlbMjHwJPFhPRd3/e1inOsC6hB8TWRDEhHfYgrzxXWUa/d",
+	"HWnBzTVnXC8DzMeJSIYc5foTKwoxAsESf8AKCxA/9dw7xBOvzoESUTj0GCFR6hLOJPQs0YJnt0Nids1i",
+	"SULG5m6+ISjboMQ1s68iJTnBraxd8a/fvxzyndFQSR++r8QL2xKk5CmOzLJ2whZ59mkeR0GUkpGSbUao",
+	"KCNzBEPCNUuGHMgXuVsuNUKDHKUT7mhhReqSjEgxwhwZhF7utshbFCWRYJ49eXXidfY7Q56wyyymCWGf",
+	"5koYAOFbLUiOiriF91/5/onvkvdfdfzOId6JJ3g4olBr4wgWYh8S9rUQPeSv37/U2NMbAqpyTyEL64uQ",
+	"nzJ1JEs98k1fEHICewcXbe70EwkR1yyR0c8sRMJABiA4Z4GpDI0ZoMANnuZV4lrkWbk0iBajkLSVJGXU",
+	"/R2RkJLkMOT1ItdnZhIxb/c+z/PU0NvRLmBaV6hDojNmg4AVtyRq+UNeUsKwpjLFqppsBpwajMnIMrXc",
+	"oh4tGZNGn6PQNTaTC/XvouGCCzKnqxN2kWm7eFRvlejTUDxPMeyvVxXPMw5xu1TfqFTxbnRs6mgQPI1t",
+	"l3Rc0nPJoUva+y7pduBmjriSj1zSnvZmLulMD2cu6U3b+zOXHE67nZlL2gfT3gxOZqc3dZE5VrO8WWqs",
+	"JwMCQQi2IWL0OVdXdZkbbay5HR2bgi2jInFO4UULDOMoCT19XUBMpkzpbK6lrrp3Il1ktPSwwCv5moyp",
+	"ZPu9Cl5hvHx88hUZOsMhHzrkK9Az7b/PXpx4nf7+jtqFXQvJsI5QZOMYQ9Nipb8pTn0IUhteimhAQcfC",
+	"gJiskFGBBCuFb9RCK67edcgNQsFlQEb/+uf/7n2Owtu9WFzK0bL+aYvkaCpBve00dMm5WacLZuhLtfvP",
+	"cF+KRGuXPIP0DEC10k7ZpzTvW5mYL8PHi5OiMq9rTPDqbI40pdhKzK5rE44iWaPv4I5+51mL8AAmRQye",
+	"Bh3+/Y6lyQI22c3RVuhP3lmx1zvLW717rOZJpwljJs9KkjbBe6en/ndOk/RYn5gjgv2n7aKX0LIyUUos",
+	"RHAPSCnXWFuU8qIaIy1a5RuorWsVXWT0GblEWuyMYhi3I4Id8EHMOEspD2kS5rUhqwe8T6RL+upEu6Tr",
+	"w/8qaDpkqn6eKoWCTGGl6h8AAtrrITBUr3GRaztL82mjvbqtjLtCHTco7ZprngiSdG012z65eDpzd0ex",
+	"W7mdtcSW//XP/w8OkS1aWVxPPVczTakkNK9Rql5Yhl6nEESKUU4lCy5G5CvDDcSERGB9yNUJSp6i6JsH",
+	"vOzgbfRZi8S3e6beBB5Eo+IoKqw6TUQKZvtd24yqxISQQKxLSEYv0nR+rvUGT7tXUPXVZn/zI3KI3GoT",
+	"iFhkCapUIxB0Rq4RuuHWDcQc45iorWpo7QGt1oaPIxL1qo4JF2YzW0P+TF2F+sSQGxpZElbb1+dnKrhi",
+	"dGQER9QDOWLUImiRkXlVYBFjto2xirhDro0lLokjfuXFIqAxiBygVXHBPewjX9hPtI0R5baMx0zbPEz0",
+	"CEpreF9jsFgcBYxLZvnGX52eL7nCxZxxxE1LJJd7+qO9WYR9pHRgUu4cdx0QisAv3m75LR8y0OeM03nk",
+	"DJxuy291dR8QCE3aU/+5rI8WmOdBVTGjYV4d4eTtqZUvT1My2gtFoMQlSsaJuJGQiI+rjVL1ghJ2IOgi",
+	"155OQ6z1806IFNoAanucAqPj+yZ0QNchAPPkNMX4eGP9hCxNHSCm6585SJD/5+mbJ+d/f/uMqE9s++LS",
+	"34yG9t8zllKwzXnspyy6/nroJGySMDkdOkSD8/XQ8Y9JlsRfqzUPHfvzvep46pqz/6ZkmrDJ10PH/raE",
+	"Tj0QLQ1bHWavWAdGnIFeUJdNe+uu2FS9NrTWmD0E4yAkPaaCRGkLJ8hm6g52Bs4LgTnJ9FJCwTPIjHE+",
+	"qpfyMIE9bdWTjaT1TAu98JpSyG4YeAASmeobVJ1mo8QWFRvwUNuWeeSgy6QFsQwvI5meGFgUzZsQUOjQ",
+	"WwbphbjBbEoDPKGIqqmIQ5kHvIGWUsS7gc7t2DuQR+13fMgTimbZzBm0fR9CEPVfdXVd6gK0RqW84zwU",
+	"a56w60hkMs+PrwMtdyGVwLMylw59BVSVYj6uPYxg4kPPHLgM1pzJpeRp59WPJ4vXkf/p1Zm/eNX+66dX",
+	"T8UN/P/z+eHr2V9vvv/x+ezNN+/TV51n7Vdnvv/382n88jy+evXhffpq9vfO9z8+//HNh9Pu38+f3ThW",
+	"5vUPnzHIDgDCZFuHBjPWuur+ePSp8z/wsKVBbQXQGymTLAGC2Q/9SXtyyLwu7be9Hj1k3lHYZl5nsj9p",
+	"B0fjA9oGVqqkdzVBtaiHM5m0af+od+TRA7/n9Q7Djnd0FB55404QTsYHEzbpskphhoEz7oQH1G93vcP9",
+	"cOL1KD3wDju9vnc46R60+8HhAWWdSpUAp+N39r122+t0z9v+wFf/973jOhMGUkulNvyJ4vqg/eg6Kpst",
+	"NKcihT9FQEoGFiADL3XY6Nv9MxwpLtQ3F4jzSi2NKux9DXuhcFbqm1caR9/efrwtM7yViW14kiFNq5kV",
+	"ikl+5I+XDlwkie73gMIgZBPh3dZSa+vh6aiDIj9Fe8CLrFY98F17w+9KXX3s8GKkdyt09YeP6vAWrFqt",
+	"O1+axbPhG+fjrevMRV1CP/ZUVPwPAyqQIQvO7MgYI+wqfqweQZhVTtsoUusqhGiWKcIDwHBaMcDa9nVZ",
+	"lOAHM2Akc5fIcan6mm7vn05ZlJAwuoTUbJCsau4CXJUmCSfPbTKN27fgb3AkbP624uSlScZuy4dpewLW",
+	"TS5vy2HqeugKs27fdzFbc9Ci1ZHTnbSZHx4Fh+MDun/UP+wddPc7/XbP7046rB36wdH4kB4cNT3CBrN2",
+	"vJeSYTvdXn//4NBT//B66j9H6j/m9yM6Dmy+bMWWO0f0cHwQ7Id91pt0/U673fG7kx7rh/vBwfiQHq17",
+	"vlxY5zfN5jVFbMPl0eSZVx92epMu64TtwB8f0cPJAdsP+0Fv3KWdo7Y/6UyOJt3ADzq0R/vjQ9YOD4L9",
+	"cZ/2jrqHnYP2frvvO7dLN4e2KNgN9x0/aIcd1p30/H57v3PQPewd9en++CA4DI+YP2mve77cxX7gHE0O",
+	"2UG4H/THPdo96hy2D/z9SZ/1wm7QGbepv+45hE6Xr7lS5zBnA4JZ+bx8Vu5Kk+Z50TVr4BycD76f/d3/",
+	"/sfXP7765tXi7+fvpq8/nPa+P39+9brzqvP3H/82ff306uc3T0+7zt0va7/2si63oXFml7P0onv12qd/",
+	"Cw9//mt7/u5Antf0Qhk4G9HTCnp03BWCwlJHGWfdwOvAUez3bow7rBM+rPSLwgNY3JG/inDhOr12d8Mv",
+	"q43/tpJMnpgW+QYFNdJJrUK591n/6zS8RcElZnVlK58l1OQR2UgGoQO9T2BdG9goz90l0rWCBN3CRIVG",
+	"GOmWg9S0/0C6tkVWTYZiibHo6vgRDEcIBDiT0S7iDvnNNIoxXwZa4l8KNOqCY4UGV5eJyHgIpUMw/nPU",
+	"8TsjF3xto47fwwDk53m1ED2L4G4JA5EklxDPl1txBuZ9E5ihg3Igit92dHOw4xTRkdBJCd19JBb8kiXg",
+	"9Weh9p7m2UQ6+gjI+4otWtq6W6Bde9FZOUoYjWgaQaYiXMRlSrnJ5sgdx8YiEGH0MAa2EAU2WN/UiiTZ",
+	"Ab9ZmmTgh82DVy1AtJ1L8MtdbYKw8zZ0oB9ARjG6IA+hXN763Ix/KQxoOt4GPNtyRuOYjLFefot8QFsM",
+	"RsEMOdZRM7XnIfUE3KUVqgMrqnRtCt5FyqHagaZN8LDFAY1jIDSoN1uONC8HGI3ZROk4UQpJpzkYScY5",
+	"xgwgaef7lYibIY+pxNhjk+WFAyu5PaVJis3TkkyhBFJaeRrxDC3EEKWmqK/YX0UCOF2jNP8UDr4tzZek",
+	"4M6WUrACW8souSCsfzuLuBIGmjTXe6jUujRbPvn298szxHbT/VKTcvfr3Cp+b8Mv8561W10nwO1X3yZu",
+	"vR3SvoVXmR3dzW2O37C0kSw3RbwZ4D9yt75h6bq9qhhq60ApXjGH4TR01ERzU6y/WlysSHAxOy4SIm8i",
+	"7FoCwepatTquxM1gdBWbpDqIc6F+wAsd8/3sqMdy1iuUNzXcduU95jZeZKW7Of94qxutgVaxUtRD2ETC",
+	"SNJxzF6VFdLNbCRondye++lO8huZRf5jT94vJrMjtu8ps+8VglKjb6icmG5JVlWrYdVvBAci5+K54N3s",
+	"GioiwjZ2DtmC3h/uoYdxD5X8N7hrUEu5+BNQsoFtLMxwm19JZ9Du6CI1livdMlwW+kPf7xJdLJ2853ma",
+	"k1OqU+x0J2gY8PrjQ+b1woPAOxr3qWebFHKhDqsp9/2u2rZ8DZ2Va2jXrOGoWEIFHGMF8vqsN/F6fqft",
+	"HXX8rlexXtrgdHxf7Z45F+vgyXGKh80Z2HYfXUf8dAvhFz7Ayo1mJFMr1ojR/rg7OQiOmNcOO9Trsf7E",
+	"O6RHYy+3BtL+2HGd2EQyIVrUn2fldbrgcjzBla5Cdi6DQ+MuFgIstqIFK7yZXrCr5y/+9nI//ulJL36a",
+	"nT7/NH92fvYNBXNas8UMp9nKZ6V50mK906pgRf+hYj34r0KbRz+kpAh3VW3iPVqnniKjtkpU13vLzphS",
+	"GfBlU1gKalBhVqX+3sVeNXEMwXq6UgiEXZzRa9PEf9Qir3VwdCQh0ytcvr2saESAuxbaezPpvNhePU7N",
+	"q3tnAoCoTL85uRdf1FD6OKbclORubUyrZ2K1yzQv6/LDR8Wei2op5m9TlqVKj7BSncLM8i2/KZpzmpgY",
+	"y4mgZaJaOkMbxloCw9dQc/lQ6gQXoSUGA+d1/UnQctZTTXnuNdKPEjWivKXRh6JH3Bgi21nKwiYpoygn",
+	"W5XRbQpZ3/VoWezoremVR2UB26bs8UzcgTdW6W1DxngmmrnifUkUF34P0iz3LmymzXfaw0/juGjhqOkE",
+	"NNU4zovZxFjam0oy+ubZUgbFKO9sqfMZxguss7Bj2kC6S6meuy4ZL6ws8PEC6uOwFjkB/d2FXGEX8/Iw",
+	"K32kSwIU04UC7Oi6d2SNvbF6dCq42fYOOhNn0C/AQZq+q8JtMehckC41+XTs6vtOuQWn8yYJsepSuQ+m",
+	"6Vt1uzUDb2p2ucTVCzB0gL/5w4ak5dz+0jeY3V5y69U3CWsWQ5K/PBfaxC5wJtYaBe7LjC5ZWuIPd2NH",
+	"Lwuhv4kZKWxD9HfCAsjGhMRgI0CadrZ2qgcm2buQnck1m8B7tLUJGyhgeuiTbFVh77bvdBpreqgukWc+",
+	"S8vZ0IL2Rc5fgcbNF2p/U3vsii65v/3r/7d1VgvM3e2krhVov4FAv1yOHC8wy1p3F4DaAJfRNePGBW7L",
+	"txudyy3EWmvWJhH25oFEWHdb0eBXuP4eRnM7L7SE35/srY7Q3QVvyxrQfICKAF3Obqzu4IyTUc7TIXbZ",
+	"h6tNC8MQqmsKkZGEzWOogmVdiUNe1LSOUFR/+74m2TkKb0eYhb6zUZ0YmrAhv2Lz1K6YoYtHQEmGYMqC",
+	"K5O8TnM/mlUsZRPJ3Ebery+Wrzl2NW3KHvLgafU8NyL9etf7l+EvivJFknfO+bdhN7+du16Rxn04VdFO",
+	"eoVxFF6SxtOtdfUplXkTFBe5zFY1FYD1DIbcLp2Qs0GIQ+NK3J+IhIzyBtkjXZ0CvOQ6wmv0FIrSRKbO",
+	"C7Yp34TTWIt/aNnf9F/HnGellb8VMn39stId3Sm1NHfKDcn3253ttYbaBuG3tc3eFQjlzHwF9SZ8preq",
+	"Vf0NldgqLY5/DbPdb+VgAgaI6dS77cG0emA2H8y3UNmmUvjAqlNnqhikTKYjUyGj8aRCwTk4le6QY+bP",
+	"XCQpFCrFqBUrXrPz6VONn2ODQ2cv7Asp3LkVDTFuW9A+mo6OlvHMxJbLLvyj1DAvdzrf3NzYGTN7WNnY",
+	"3s3b7c9qbaPTVfYnErJJxCPTr2+udalfTyzIoZdZfAfxJ/+udtEiSwOB7QChmCJWzIvj3y1PAQxscdlb",
+	"56E2SOcOhn9t0Hctgz2634EbkDm9jDhN17g81xnfq30B4kUBHjrNwKlgfAoYHA2VqnaWvAtNBoGiNKSz",
+	"KvXeXQ0NFvmOEh3eHknES9OkzLLt32NWk1CJfpKGuaTtFNhWiEgxJu/jL89K7ma7L3dz/G0Z8R+MC3yz",
+	"qQ3e3cbkUF/alnJd3bba/xX4w2LOrFK3Q65L9zZVVteHgpzogpUd3y/KjIHkYIYH8cSuuwfVLFeLFUqw",
+	"/t0bDG4KgwGGNvwm5IJ7HOSmhepos6JP7e9NFjBpd3cQBEDEX6FOvDk7lxV9YdndZnOLHV1FLI/XNYZE",
+	"U3cVrQSc7dZrFFaN7FLPC0KVgmH65Ohw+pTlCVhbqx5fQOv49Q+62qY/xP/fwZFX1Hu3A58HqjdWBys5",
+	"H6DSZCkKcinkUTGJlcL9rxfEeN/4xbV3TyVa8DcQzfh0+/jFdYZZjO5f43ENMpmKGV4Rj6RWCbEEsCSj",
+	"klFzlCsoc5pOK7oQGGNWeWR11wxn4PzfH06876n3s+8dXXz8amc4bJV+2P3qT3Xdo1dHQWJUKv7zWjd2",
+	"gk7BDTAXaLp/JGRDLB6NoAphCcPHOmXGnFMd2z7G+osjVljHExaw6Boy4dxCxB6LcPFIFnHNJUP5qrP8",
+	"UBZynLlkq1s2jJfP66quz9VurUuH9W+40lRghDaNBb8s0KFV9DuYtRO1O79DmzbSQYUqt2I20epSD3Z4",
+	"dM5dV14y5cjn9Rv5Ibeg/t7CiRFXG8gPDenVOtLnxor0WWveeyB9/N9eW7353QXQgJFqA1Lbli6KYMoV",
+	"+eGY3mpTq9YmobHEW2hrsfPu+ROyf+R3BmREQyj9raNo8J8zcQ3/CsQcC8bD30OOWvEuNgGB8WYsuYS+",
+	"XmbUg+7RPvRT0NW9tSJtN88xHVuOjqFa8+h04r3nMxGCQ9uDMhUjIuIQlGPKK7o3RPVlJodXj9XurDOQ",
+	"KQjvfyKXZKkTCPTRvc2CqS72NymV8Ff6P3TZ0C11ZQRp75Tr2uA0tUz01T7kNchZaTbf2oa32WH/ixQc",
+	"cAjHpDqOB4v/qo4DJQwXkos9P3x2xNwZOIoudPlmZ+DsaSnYlD/WrkmFcHhbk+e6D8h1B7IU3XsvCwh7",
+	"xbpkquCyhDn0Fwycs1RAHMP2rtBXakoDTb3hDzsK/KfaNQHbv6Zd8w4xUP7RJp88EXwSRwEC1+5sJMkm",
+	"YOcDBeA58NLfhBiMF8hGt1uWNt9OoIN8iiRUhDIxb9jME/XRUlRn3lWWDfJSJhiJlTAdhDnkKb1ipoRq",
+	"xX7DPgVsnhaWWYjrNFGee3aEp2k2qAauxnmuu2KyP1wwv7mYzS/DrMwyddDmH8GamzCO9+ekpApvqTrv",
+	"lRKnGguuFEkfXyJhailX6o/Mon8z3ezl+qSg+ylminwDwaXAjW1wOeg3IKzA9FXR1Tax97sLxcFZSCZY",
+	"DZORccRpshhU6nKViikOuW4UpGudyNzgFyUYKYOFNPN2RLG4JDsmsKlahkh31YCeg2h87RJJsMTndSSj",
+	"ccx2dbEiXYvlkcxLhBUtEdVAkvFQ/W8grtUP4MfCWMwh162DEpHqQCvGsecRD4muxoUpH9A+J0lLPbum",
+	"IkvKxZXmLNFlIyH12njQABHzvr83PzoiMU0ZDxYtcppihVQiJpM44qajMA2L7n6Af9PldypkmtfMhPol",
+	"umvji/NXL4mcsjjWM8U04uTZGZmJMItNNU1sQK3eU7yHCzJRRKQggOdcDPk4i6BoJptDmVTMYEGnnzT9",
+	"M61OnY8k0e17QB3PGZckO1jWacgTxkOG4lNedJ4l5Aaqc3LGwryd8iSh2NOT8XAuIp5KbG2pXoIKqakQ",
+	"cTBVKxPJkGPzPui0O05ostCF5KyybdCiNq8A+/7dy0cyn8RIWkBaJFFkpNCk6EG3VlPECZaG0TtoKpOM",
+	"BmRkztZ/QffYr3U3Gqjziv1ksXkTgWZD9lmREFB/POTFEPqJGcTUVCka1HT27VnmIklpTCT2layfjmKw",
+	"jx4LMDLkQCjYjRq8uNAOVyMlpeNHkoz0oGepSOglG6mzMhPoxCg4gO7QRMY0wSIA2DcxgnJ+S32xgAFC",
+	"a6w6wfUblj7RXOo307QIGRmEVn09dPDkDB0ik+DroaM3bY/O560fq+2K8MutOhg9ZC+ic2zXqeB7VBQr",
+	"0x3d1AhPFHV70IdexE03n35/T+8LfGM+uXWdJ7gh3pm+B723Io6CxYaj6ZdvXQcOU8KSDb83rxcDfOcZ",
+	"UM4Xc+a9wbtn3TivxRmPJhMTI17E8uRUWNuKyWz7ZyolS29XXKmaepBsFONAzTFnuNDG34w3arpfWytO",
+	"yokCYUuxj15TBKx6dhBO+/SwT4rDkEnGsesri3dSerlLPuv+IznT1+XGnsVQehJeOia3a4jWxWMcSLls",
+	"ylqUAYGelp/JRPDUm9BZFC8GBDfFyyKXSMqlJ1kSTdbPWntUJlH8JQ7Ivekyl4G3kOEzLMNS9utC+TZH",
+	"N/290CKR4zq6jaEzcICaB6bPM9qH1cVhaojHsbhhoXFX/zB0DNtz1T8j889QzMw/ryN2I/NXgILyP0Fu",
+	"Kj6ftwIph87HrQo1qyt2pTphRFo0d2MkBO507YGHZ3Wnfm0ofI6lguWqsWRDwALNT21TrALj2QyqsQGO",
+	"HVdj2HE1fh03x656mOPWcXPMwkeAV+djTa1JxclCEcgV7GuazSj38qbQRVvCvFpozpaUdKBluvGCvGOh",
+	"CJCNjfZ0f8TWj9jj9oMt3NaytqcKql9NAqjewQmsRc5Z4GVJ/PXQsddTufPh3S95oxdbUHejN9/G5ZFe",
+	"YntOrS4o3cJcOdDaGct1gmC/AzupqFmINJfQJywNMLA0FpdCqyPkydPX4DPKTQimHqsnk4A8kiyePIIe",
+	"DAMyjsV4QB5lXNIJ8yKuSOHRSh9S5YYutXVsuqcVdeOWtCR0h40FZ+pgNCfeqK3utPqtnquvavMZGWc8",
+	"jBnZeXV6vrvVRa2o+Qyv2we6potfDYnv/fn/6DP35727kBX+XeWK5Vak+nwnTdieMhqn05+b2YmdZZD3",
+	"/jXdxhQ+Zd6sRVHJGOvOw0cuFJLN6yvU4vkFzH9/CxgmZuUXZ17F1FiYN7ubNDRN+NbLXl5vwkg2B9tX",
+	"3+9ufe8XBXZrl2C/8GBryWGHmhVKaMBNW2puCqNgNYomGsLeJnvX7T2wxHi6jceqGnmBSEJJsjlJBem7",
+	"vu+bTsiV1iem34lC+U8Zy4redrmdRhuO4PshZ59okGLFDJ2YW4FOjpAdoo0BQIVAxRh6GWtbzUD3ckkA",
+	"UBYO+c1UgC7gEog8WKDlDxvOUMgkapFnORzq2yhks7lQVGDq+YyicDTQhezVr9BWZMh3IBiYMJrEEUvA",
+	"QKNAAdB288iEPOAObGrw1iNp0pBHYYZExgZEySTYwHvINcr0qsAORKF/DuMhmdGFNqjBjwoRmA+ou9pE",
+	"KQmjEFaoIyGhn4laxZCrj6FgAd44sEnQdB0GKrX2iSOpLy69x9pgAYGtpMkfdgrbBtGSj8GTfR9/Vnoj",
+	"TA6z3c7EpDV/dkJdYYDOoI77oN33/bytlyWJn719d/r6G6/twzGBEs3sOvWgyLHv++0iPDVhav8VRK2i",
+	"krIufp1E4yxFyHQfb1jy4Zj2WH+87x2O+6HXC3rUOwo7zNuftAOfdsbdoAc276VprahYOZMtkaVjNHZv",
+	"U2Z5CeEbdRHYtq0MUGRY2ga7AH7XLe2K9aTjOjmR6wYJSmhJWcIpoq+6EZsX0MZonGKu9lZzdfKeN3pM",
+	"Tw1qz6VhUCDcZU9YWN2VhrBa03AdmZbVcsuyauMG2H6abXpaGKychtvqqQjgD+2PrSgckNJeISORJL2J",
+	"kIukhjM/rF4J1gitIlMCoOI04L1Lb0Tejn8K4QDI61oPUhJ8CyRDG6s69HKRXkzgYNcg1v/Ygg8HSmUu",
+	"t54lPgsnB53O2Dvqjnter9dve4dUsZgJnYxpPwgnh+OHQ/UJGQEkI6y8rODRbeSsLnKAcWwjR7CLHF79",
+	"6irWJu8H7uSBcgDUglmKyLbvQNSSy/2BdU/QWnFnAzknL/NTlW4KqYYWrrRUkFIZH9sxB46BIb+hcI+m",
+	"A6v/sFtK9VVDn+k+o2XXXlEgWG3PMdKK4Ew9GHLMfxhZDfBGVp69HJErtthDYxO9pBGXKRkVN9romJwk",
+	"VwtuVRiAkNEhfxpJhQui7zsjUeg5bOxEVcJowTEkM3qlg3hAQirEq8GQUw7F2eKE0XCB0tUGcpONfy0i",
+	"tSzaTRJxI7Fl3oRyT2SQv6nEt03IuUVOckkLYIBmKYbBMB7i0DPF77TArBBgi8SpaJBhjYQ9gsISrL5A",
+	"k3Wf30t2KgSZclPke4sxv5TMdScR6FeRfr6ojHNHqWOlwGHrSIVavErY+OWbcXy5m/c3ct+iKUjM2b/Z",
+	"fcuXMp8q16ycsyAViWJ7phfoyogt85IpuYOfm6umEpUyUGo71MZu+37Rw1PEoXrlUuBbQy6wLZ26lsYi",
+	"hC5XYajZ9ExgX09O2vvkVfS4ng1rOF5G0hSRkw9g7+LNHaPGwOSdz0MnCofOYIgi4kUbnDaY51f8DD8q",
+	"/gk/VdoQoWuIpnToDD4P4TTAa8iSh87tbb0tG5sa/bC8io+u851XyCwe5MKlWQJv37v99cdbdTzTqQh1",
+	"AQYryr+enNQ+IHU0N3zaUmODaZhhYatK6BgoTHNdEIUQmy6WvIP+gCTiQZyFOR/9os2JcnJ9A57MbXsT",
+	"GWzWldXJd2BFUR0jMacFegiVxbA7uL0uUdvqamRJF1S7XStUTJKO34P6N3TI8wzfREl+OiLJWAHfwh+0",
+	"JCM/wko9U5ZAa2jJWOViW3nQ3yGw98vxLTWUL4QFUwjTlowskxAccwUZJvPqnwoBqdplrELYVdP/AmPB",
+	"YPrjVX0Hwe6g3m1tJjf1mnb+3sLC1iR+7zsvPwB632tTGmzaV5db0e9TsSPTZX3vc96+/3bvxmo1U3vl",
+	"vQS7qlXDigSCT6LLzATuTXToSi4N6MsNbrZlb0zBltXIVkG5e15Vz2qKSyIhK46C7VW0J13T5QXVzLjn",
+	"+W3P75z7h4Nue9Dbb/X3O987lo2wXuTPtYhWLBY0ThcXAU3CFkYiXtAQa1dGupFd1Ou/Zz93949+/vm7",
+	"y+n+2++e+GzxzWxsnyN7R5NLll5kpYKWdjFLs2971hkGu69eqRbra5ba8zpH5+3eoN0ddA5aB/u98lKr",
+	"h9dawqfO3z+JF+lfw8fx24OfJ1f9b78/nPU/fPdAS5CQTqL27AIPCWyfNXYcgbUvFSmNncE2hXaL9rhv",
+	"9SEwhIfyElIecNCaW9TUXMRQ5JRGsS450XQkTMErbWTUJ2Pzi7U4I8u3a2ebz9/SxUxXFQZGuSnzskZA",
+	"2Jsj27/zCuR66oT/ANKX9eOqm/zD8gVuEfT2se1vDWdzmut11FfxL23hKraFnz9EZao6llXmVGs5kPUz",
+	"JjBDOM+dmMdDnCbEzTsLIzXH6SmbRLyU8b2E+4dOwFqP6VpG2fXVndDuDvr91sHh0QZ3gsUtV3QufTCG",
+	"/5B7dlceaKeOVzZyUxmrOFyn6NvRItB/BMPcUPQrwbDa5nFnlqvrEH5YEhxLPHdLyXHvc96oZ6N6MXR7",
+	"lrt96RhDrlwQzSZINMFCMpHgUIJQnVkpJ1n8b3kva2R8gXtZ155ZQyRuY3nqJGLXd9vmUhGaPzj+F+P4",
+	"37D0y7H7P45RUVRn7Rm6s3C7vqdZpfjOquIGTUfVJA6OtBFXDp0RtnnJVZvcepYwIq5ZcpNEacp4i5xO",
+	"yEJk5IZiPVoahmjHxoFcpRNdRyEbchpLYYdtFXUStJ814itojozwUEOTmZhNwI6HUXVrKiFYRAho+NIC",
+	"vfGz1XGT34LojljYUHRv3BBdSSEvNPDLivKrjB6bcvZiLwxbf37VfvHzy6P4pyfteA5svXt+Nn3c+62x",
+	"dbOD9+Hspq3XHwJ98xXxGxLoccs3EuiVYLYioedtImYsnbJMd+Vgn+ZCYtcaLI06yLsHhBeKrE34nbwA",
+	"e9xIt/mufeci1BR0oYuBj8jYyg8iOxC3bPHnEcTKjTI+wxJLI12MHKPVjy1QCneBBcfy80U9CNqxgIOb",
+	"1PudUS7dYXm5NIGqcsgZ1L/CBGpmjXaP62aCcISLkM3T6WjIdyyHRpgxwsXNbhOM+CXazy/CjF3QS5bD",
+	"6xJ1H0JayZC/FTK9TNjZX18SwTE0XQYJnbNjMroUF/Kn+OLPI3V6OcPkzLkQMaAvkmkUyGPyjSBJxtNo",
+	"hlFc80QodWjINaE05GC/0mS0WQYWVBVYSiQtKNGkqPwXefHs5VuyEpXk6RIedRGClAQxjWZQUP6/CORx",
+	"rR7pkmaXbMhXv+QP+V2yZQz6Kl6bAm+1uQ122tjK4IM3c8ZP3p7mqbVLPjLwRqKPrGb79Ofq+f1VLAND",
+	"6SqO+EQAsqI0tpr4greEJRJX0m75LV8xUr1uZ+B0W36ru01B4aoXMUdNt+UXmcfOBpWHDfIXdBYX2Cvv",
+	"37ldxILsqFd2122mGu8BNvPvJ69ertpM9Xy7zTSA/adv5ppNVIhr3EQdxeRhFNOKPFhIkzQRt1k6ZTyF",
+	"yLqQZBJCAcrxULLiH4UUFgMT1WEBemOGHEOtoHpMJFMyUrf96Lj4AVIyeUrGIsUy7iH01YQIBalfr+Pk",
+	"ED77MpLpOQJ3hrCta+v1OpuNWWJWCytHeR8T/lHgr2tsBWm35RgA3eSg7TqziEezbAb/rmve3QhDGbFQ",
+	"ScdkvtYBEUezKG2AwnedGf2kwfD9NUDdv9BxJQ/ZclVr5cUECvU9/8Br++ftNgYKtXzf/96EZJrIS4/2",
+	"x/te7/DI94463Z7X3z84PPLpOAjZpFi/FoUlOXl7qsge0fdUzOCShiTyuX5FKSqO62htYB0sitCBrGh7",
+	"3Am6Yc9j/UkjPNrJy34/q50xjKdBAgRiw/1v587s9jatKOH0lk5uU/yXxZ7Kh2WL+Bc12V2CZdV3q1to",
+	"UFjHCu9wBWiLV8OnKyO8LiOpuBih1YBUE6+yzKwxPlM3RsJqR6VPH8miX/uOSTXAzsaB9vyLyYQoqTrG",
+	"6l+QhABMOt1t5MPolSnt572sUIasS/zljqfiXlSJC9ssVqv9EIv8z+cm99mOde3ZKpklvwaHyAsUb0EJ",
+	"galVbFNCET6Pe5RbkxPNGCB6Qm9uUe14S/SuDJYPcWLI+q7OrROWdJW+hoh5RRpbhMsrgNZamlaxXO0d",
+	"LkNTw3OVeKxg21M715yW9uyTLv9dqQCJqVtsRhWT5CG0e7lRnHQCxfPGWAcOi87tYPqkenJAQrqQu616",
+	"HnqSpdP3kiX3YpxqUeXUbQWkM4AH/2PZcEFORqj104v8721pSEFe6iT90AbzFHfbWpb+xWGLv0zH3wTR",
+	"m+gvp+9/Pm2/jk7lKX/XD56c7p9ezb/725O/HLXY4i/toPO3xdmHv6oXp68+nC5Oud8KOjEfz5774Xd/",
+	"ie+4aFzWCrakCzNiwnEgkqSIorsrX9o2WUcnGzcwF23dtmEt2IrlVHwgtlIzHdmJuMaMPlMiyY/U7kOw",
+	"j6LkiyUwAXNq4A3XbePj8EopoRso0ZVuWfhdWWPWaQwvKRTr9LBg3kiJ2Nr0G0f8So5qyiLrPFUr7Pis",
+	"BJ67voeaUXlR3/0FtN0X4gZTOsvJtVgrlUxFHMpGKIArNULS/81ovKvDMvqe34WI5X2TKWM77qTe1Ast",
+	"bNeFLbc73V5/37rutVyOEpradyzp6wycf/3z/231f4WcZ8Pb8/yD83a/gHcDZ6BZCCiMQMLQlU5RvPWp",
+	"kjPNm55eMgicjYfuvxXev247rhPTBxuKs0+pM+BZHLvOPGHX+O/bQtMNsiRhPL3I1dxJIpCyFBTFzzpt",
+	"6u4wqUNr6BxoOhV3VqsNg6hhDuv161rOVanB9p33jqbsZTSLUu8l2gJW13pc/gDKRhY/vlMsnyuy2WKk",
+	"4qOl0SRLtxtJfaArUW5SWF1jeEno73Q2//hv6gqklTYjnaPNB8jhx2/7G9WR19+eQbFnq7R9qci7fulk",
+	"HtUmpIJNo5ZQbCu0YQTNxo0zk2mmLoL3717qWg5K9yQfonQqspRQMpK6e8iOSIy+oTsHCM52/3/2rnW3",
+	"cdwKvwrhP50FJEe25PiSX+7M7CJtkp1OZrpYIIuatihHtUQaojyJZxGgT9MH65MUPCR1ly0l9kx2k3+J",
+	"deFF5OE55He+D2EUYeqyEClCc5/f0CWhYskk7pn6lSsozh3echRivpLQn6RjKjVGVAtyQPnsbHqSk67N",
+	"QiPUfO3yACH8YiUurXG0IEFXHi3/S4leifVj/3LBbfGHKavR0swfxC4dc4dFd9VetYf66nUO0sj39AsJ",
+	"2Jo0lJfPzawXZYFb2LHHqGLUGW/Lbv7wjyya+65LaHONF/VkKTZ5McuG2pepGt7V68auIOwxsq6lGVVt",
+	"73Mo/ZK9b6LaW1UeiPgmCrCv/tSRp2QjoRv1ZA4S94eYSiq3oflUqklz+Jm2nRxpbsPumdE2rM414dkv",
+	"1S9+iX6d1Ief1D+RuNWM3rvLd/5OQ1wqxyuaAg8cJCokXEi5JUs9vSLbv/AMDZ8WEnZqmP99dyftf4V0",
+	"7u60DppKVlavrCIopOQOcRKLu3gXzURVZpJwS9bjTOVQaCHLGyoiQp1qEd+SrQgRIeEjiTh9rh9ikQw5",
+	"JWW62hZKI060joikS98VSOYSNA4WSMp47qlhZOmS2g+suqS8mKpLheizRXj6WSH2tcaj0hluEIuqmpqa",
+	"q+ZAMams0HHOsnTnPvuFrphH8RqT/lFi0kevla/BbJPFOp+xgq4bBbNpqnmcBbSohPNafHUy+dTyJtbl",
+	"EhysGgqG2J3cvq/AGhwyTVnnje0zaFBwe3HgwmM7fXKJqUZAQPndwD9NT6rbz1l4rD7Pdy8Wscy2lcEg",
+	"7vMoC2NOCiDojvc5CgmW+PYKr7Aw5He6iDJVqzPpbDbgTDZ1Ga+16E+RQBmcXMWLx6shkTkA5Bma0U0Q",
+	"zLQSKk85mfNASUmil/ctUUCwLkZXQKfz1qInD5e9q6qcP6SWlX+bEg/DSSeMnnjPnZ3xaHg6cOx+z9J/",
+	"tYaCqHYd06d6Biao6C1JU/TnN0LfDNqnVt16GwarrGbx5Se/J3+fuw8niTCQuZctMCMSIZMSlZgRCf2Y",
+	"J/S3UsFZxMc8I6sjImWyjiuW3b/6kSuM8FRXJEMbtkd8DwSISU73J9Uxq4POqMudlhr81+qxQ8BlKo85",
+	"s/S7pZSp68trpJBpsGfOVcqUJOcsaLaonyXf/t/JFgZDSq9udNYBjsVqcp4ho76WWlFiZKmWTtJ6tuKv",
+	"LX7IXfy1yehL2F6bM41ItXj9f3fzGK7awjtSku6mTnvhBUX5kvJEBmKiegRBuUMyE3ruR+4jqEV+See7",
+	"0oSvtQbtsH0XiSxT8pI0jaKAavOpPMuFLbTIJVEXfcCcoxkl9/EHvCRg3WYgeIAwv6GzdfqjTusQ9wIq",
+	"50zxgOidKJqqsEOWWIVDoe3MY+CBT0DqHS4xzaiyx8Xu0+l7Efnisw3fmTOXdHCueiG+vyB0Gd92JiNL",
+	"VKrCzzw0XDDXiM6kc/nv6fbqrXV/eW1tr/75j/vLr6x3+ZVZV75jXb1bfb369BF771bWr5/+Fl6Fl46M",
+	"1RLzWUgVcYCPe/CpZ08G9sQ57TrO2B6k1KidiQSDd0VfR1JSNW9EuWRtANDh2MF973QxMp0hJqYz6o3N",
+	"OfHm5ulw0FtYvfGwZwPva7TEVAmgw/jzvB4ejJ2xiYeWYzojt2+Ox+7YnPcXrjcfesSzYVEqW18jFfJT",
+	"m5hGJyahsOLivnI+StJgZ9LrT+x+17IGztgpoxXVVO2qj3NyOpoTZzQg5sDD2HTsU9scWbZt9ont9u3T",
+	"kW25om0Zk9GZdOZ9d4itnm2OTl3PdDAemqO+MzBHnj3sDRajISb9divIIUF6L3o12YdHO8iC0gbJxihJ",
+	"lXqkjKF01pCaaABJm169I+4k1TzSmdCgE3h3S+gNlan0yteURCK8zuofB6sGJuM8tRgVwoDNDMvvnZX4",
+	"gDkPTZNnNBPC+a3ObPhL6tMljA/As9mxqX4zRZkHMQct5nX9h/iuIDcxRp52mFDbpBYwGFXbZ2SxmoSv",
+	"ou8eu+F9QGunYFR431mxMnjtfeCECDX7jc+fhrY6Q5QhbxNBnmBGfRFsXcyQH1dHy98Ci/VSl00FImo6",
+	"kPYypbIaMFECQtAjr/pTPwtk0Xe3jy93OP5E4hZj8QleXGPO0bz9k+4f6KzWQFVqqt9FQNiTSOngIGB3",
+	"HGhFY6b2jGGCfP54YSg30FMuIvMQThi+8rMKqN7Anno+CVyOAn8l35P6QmjDiQu8pdmcxwzhafeG/so2",
+	"aIEpAgLTEOt3ZIvyqRLXnG/1IaS8CWI1UF7Ut8yAbXUq9ypUxaqANmd5pcwJksctEQmZsCU5n1efsUQR",
+	"3t7QiKwDsZSJV4V1fvBxoDYugUYW4TZJyKo7Aca9aMjnKMjdWe2Dqvx5M4tuObQ/Wt8hD8oh/SaAlufh",
+	"f+pzmpQ7Pdi+OqOPMdo7Dd8xndGTgC13H98UJMryelzJFqqkY8iLHRqJDK4faTbNbptN1gtRt6b7rKIh",
+	"L3R71ag858p8KeDM9jksNLWFk3uy2IgXqHOdlpbkfeHxo+z6ZrdscRyTcB2/lTq+faO4h1vWVDRKbZx0",
+	"lO3qGLCcyJ/fgtBdX3S1mswwUm1PakSag/mImI47XJjj+QCbWZ3Ip+9asuX+jUsx1l/3KcuLUiANxvPw",
+	"cmWToi/VdmuKArbAAWhpY7og6M1syVDMWIBizFco2tAZsNukvs7k5ASeuWU8noyskQWutGps+aDtC6GE",
+	"J1Zan7wnesk4xnPMwRroY25JeFk2J1MJWU8O7P0oRznisSjPU9pFP6rTN2nqWQT7sJmiQNKzoqT3ybm8",
+	"cFQTjiB2R7WsuaHtmnTIiz62EgyQOgPCsc3A6aXOb7nQlJkbpRTbaPrhPBWUfzNrI4EjP5wqtiDIly8a",
+	"JJyvckioTLmFlr2Z1S/6//vPf3OlwtAvl5cV6/+FzEVZGnqJl4TGBvr4/vqTKAmvfdFOdXUmOaqnS/g8",
+	"6WX5g75L1gIBBws39BErx2H2rD4dbqIuDOpSUdP+xSXSCFOkUFS8vmPq8htznZJmW5eHOLBQCYejxCOa",
+	"DvrscEgYr2YGmhXoYeGnBKRa/DQSY1NRBTTf+EFs+jRppkLaRQbMMU6I6AysZ8BWxMKQ7K9oCiHRX5GI",
+	"gZFAfoxWhKyl6j8KcEyk9HSqWu1n5HPfeOSORFIpo6H49A/GDfUpCknIoq0h0TuKMZGju1sWEFDJzcrp",
+	"dtHPNDmXiUjeTkjeWFErRm9ohU1ELiP8hzN4P3bdSJg4X26YMkpQwNga8ABSdyHrBIV4iyJRQRnsJlZB",
+	"a6Q+/Pbw/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
