@@ -81,10 +81,9 @@ export function openRecover(ctx, sub, reload) {
       const body = { since: fromLocalInput(since.value) };
       if (until.value) body.until = fromLocalInput(until.value);
       const r = await api.recoverSubscription(ctx.accountId, sub.id, body);
-      if (r.more) {
-        submit.disabled = false;
-        submit.textContent = 'Recover the rest';
-      }
+      // Recovering is idempotent: the button stays, for the rest or for another try.
+      submit.disabled = false;
+      submit.textContent = r.more ? 'Recover the rest' : 'Recover again';
       if (reload) reload().catch(ctx.report);
       return h('p', { class: 'notice' }, h('span', { testid: 'recover-queued' }, String(r.queued)), ' deliveries queued again.',
         r.more ? h('span', { testid: 'recover-more' }, ' More remain: recover again for the rest.') : null);

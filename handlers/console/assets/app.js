@@ -178,8 +178,8 @@ async function render(message) {
     events: sub ? (ctx) => views.eventView(ctx, sub) : views.eventsView,
     portal: views.portalView,
   }[tab];
-  if (!view) {
-    replace(current.main, views.errorBox(new Error(`The console has no page ${tab}.`)));
+  if (!view || (tab === 'portal' && s.tenant)) {
+    replace(current.main, views.errorBox(new Error(`The console has no page ${tab} here.`)));
     return;
   }
   return run(current, view);
