@@ -25,7 +25,12 @@ import (
 // makes, every uncaught exception and every Content-Security-Policy violation, and fails the
 // test at its end when the page asked anything of another host or broke.
 type browser struct {
-	t    *testing.T
+	t *testing.T
+	*tab
+}
+
+// tab is the browser's state, shared by the subtests that drive it (see with).
+type tab struct {
 	ctx  context.Context
 	base string
 	dir  string
@@ -35,6 +40,9 @@ type browser struct {
 	requests   []string
 	exceptions []string
 }
+
+// with is the same tab, failing t instead: for subtests that share one browser.
+func (b *browser) with(t *testing.T) *browser { return &browser{t: t, tab: b.tab} }
 
 // waitFor bounds every wait of a step; polling pages refresh every few seconds.
 const waitFor = 30 * time.Second
@@ -68,7 +76,7 @@ func screenshotDir(t *testing.T) string {
 // does not answer, so the page is as offline as a machine without a network.
 func newBrowser(t *testing.T, env *apitest.Env) *browser {
 	t.Helper()
-	b := &browser{t: t, base: env.URL, dir: screenshotDir(t)}
+	b := &browser{t: t, tab: &tab{base: env.URL, dir: screenshotDir(t)}}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox,
@@ -100,7 +108,7 @@ func newBrowser(t *testing.T, env *apitest.Env) *browser {
 	return b
 }
 
-func (b *browser) listen(ev any) {
+func (b *tab) listen(ev any) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch ev := ev.(type) {
