@@ -196,12 +196,12 @@ func (b *browser) click(sel string) {
 	}
 }
 
-// text is the visible text of the first element sel matches.
+// text is the text of the first element sel matches, as written (before CSS changes its case).
 func (b *browser) text(sel string) string {
 	b.t.Helper()
 	b.see(sel)
 	var s string
-	b.eval(fmt.Sprintf(`document.querySelector(%q).innerText`, sel), &s)
+	b.eval(fmt.Sprintf(`document.querySelector(%q).textContent.trim()`, sel), &s)
 	return s
 }
 

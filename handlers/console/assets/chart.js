@@ -13,6 +13,9 @@ function niceMax(v) {
   return 10 * p;
 }
 
+// round shows an axis value without a needless fraction (2.5, 5, 10).
+const round = (v) => String(Number(v.toFixed(1)));
+
 function hhmm(iso) {
   const d = new Date(iso);
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
@@ -36,8 +39,8 @@ export function statsChart(minutes) {
     const y = pad.top + plotH - f * plotH;
     svg.append(s('line', { x1: pad.left, x2: W - pad.right, y1: y, y2: y, class: 'grid' }));
     if (f !== 0 && f !== 0.5 && f !== 1) continue; // labels where the numbers are round
-    svg.append(s('text', { x: pad.left - 6, y: y + 4, class: 'axis', 'text-anchor': 'end' }, String(Math.round(countMax * f))));
-    svg.append(s('text', { x: W - pad.right + 6, y: y + 4, class: 'axis', 'text-anchor': 'start' }, `${Math.round(msMax * f)} ms`));
+    svg.append(s('text', { x: pad.left - 6, y: y + 4, class: 'axis', 'text-anchor': 'end' }, round(countMax * f)));
+    svg.append(s('text', { x: W - pad.right + 6, y: y + 4, class: 'axis', 'text-anchor': 'start' }, `${round(msMax * f)} ms`));
   }
   minutes.forEach((m, i) => {
     if (i % 10 === 0 || i === minutes.length - 1) {
@@ -56,12 +59,13 @@ export function statsChart(minutes) {
     g.append(s('rect', { x: x(i), width: slot, y: pad.top, height: plotH, class: 'hover' }));
     svg.append(g);
   });
-  // Latency lines over minutes with attempts.
+  // Latency lines over minutes with attempts, with a dot on each, so that one minute shows too.
   for (const [key, cls, testid] of [['p50Ms', 'line-p50', 'p50-line'], ['p99Ms', 'line-p99', 'p99-line']]) {
     const pts = minutes
-      .map((m, i) => ((m.succeeded || 0) + (m.failed || 0) > 0 ? `${(x(i) + slot / 2).toFixed(1)},${yMs(m[key] || 0).toFixed(1)}` : null))
+      .map((m, i) => ((m.succeeded || 0) + (m.failed || 0) > 0 ? [x(i) + slot / 2, yMs(m[key] || 0)] : null))
       .filter(Boolean);
-    svg.append(s('polyline', { points: pts.join(' '), class: cls, testid }));
+    svg.append(s('polyline', { points: pts.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' '), class: cls, testid }));
+    for (const [px, py] of pts) svg.append(s('circle', { cx: px.toFixed(1), cy: py.toFixed(1), r: 2.5, class: `dot ${cls}` }));
   }
   return svg;
 }
