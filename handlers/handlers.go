@@ -18,6 +18,7 @@ import (
 	"github.com/webhookd/webhookd/handlers/admin"
 	"github.com/webhookd/webhookd/handlers/arkyn"
 	"github.com/webhookd/webhookd/handlers/bird"
+	"github.com/webhookd/webhookd/handlers/console"
 	"github.com/webhookd/webhookd/handlers/docs"
 	"github.com/webhookd/webhookd/handlers/frontdoor"
 	"github.com/webhookd/webhookd/handlers/ingest"
@@ -70,6 +71,7 @@ type Server struct {
 	system.Health
 	system.Metrics
 	docs.Docs
+	console.Console
 	admin.Admin
 	ingest.Ingest
 	inspector.Inspector

@@ -2901,6 +2901,33 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/Webhook/{id}/LastError (the `SuperOfficeGetLastError` operationId).
 	SuperOfficeGetLastError(ctx context.Context, id SoWebhookId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetConsole Console
+	//
+	// A console for operators and tenants, served from the binary: the account's subscriptions
+	// across dialects with their state, the delivery log (filtered, newest first, refreshing
+	// every 3 s while visible), each attempt's request and answer, resend, recover, test event,
+	// secret rotation, enable and disable, and a chart of the last hour's deliveries per minute
+	// by outcome with p50/p99 latency. It works offline and loads nothing from another host.
+	//
+	// The page is one HTML shell with plain ES modules and a style sheet, no framework and no
+	// build step, so that it calls only this document's public JSON operations (a page
+	// rendered on the server would need private fragment endpoints) and needs no toolchain or
+	// vendored library. The credential travels in the URL's fragment, which never reaches a
+	// server's log or a `Referer`: `/console#token=<admin token>` opens the accounts list;
+	// `/console#account=<accountId>&token=<portal session token>` opens that one account. The
+	// page keeps the token in the tab's `sessionStorage`, removes it from the address bar and
+	// sends it as `Authorization: Bearer …`.
+	//
+	// Corresponds with GET /console (the `GetConsole` operationId).
+	GetConsole(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetConsoleAsset Console file
+	//
+	// A script module or the style sheet of `/console`, served from the binary.
+	//
+	// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+	GetConsoleAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDocs API reference
 	//
 	// A human-readable reference of every operation, rendered by Redoc from `/openapi.json`. Works offline.
@@ -4339,6 +4366,53 @@ func (c *Client) SuperOfficePutWebhook(ctx context.Context, id SoWebhookId, para
 // Corresponds with GET /api/v1/Webhook/{id}/LastError (the `SuperOfficeGetLastError` operationId).
 func (c *Client) SuperOfficeGetLastError(ctx context.Context, id SoWebhookId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSuperOfficeGetLastErrorRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetConsole Console
+//
+// A console for operators and tenants, served from the binary: the account's subscriptions
+// across dialects with their state, the delivery log (filtered, newest first, refreshing
+// every 3 s while visible), each attempt's request and answer, resend, recover, test event,
+// secret rotation, enable and disable, and a chart of the last hour's deliveries per minute
+// by outcome with p50/p99 latency. It works offline and loads nothing from another host.
+//
+// The page is one HTML shell with plain ES modules and a style sheet, no framework and no
+// build step, so that it calls only this document's public JSON operations (a page
+// rendered on the server would need private fragment endpoints) and needs no toolchain or
+// vendored library. The credential travels in the URL's fragment, which never reaches a
+// server's log or a `Referer`: `/console#token=<admin token>` opens the accounts list;
+// `/console#account=<accountId>&token=<portal session token>` opens that one account. The
+// page keeps the token in the tab's `sessionStorage`, removes it from the address bar and
+// sends it as `Authorization: Bearer …`.
+//
+// Corresponds with GET /console (the `GetConsole` operationId).
+func (c *Client) GetConsole(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConsoleRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetConsoleAsset Console file
+//
+// A script module or the style sheet of `/console`, served from the binary.
+//
+// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+func (c *Client) GetConsoleAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConsoleAssetRequest(c.Server, asset)
 	if err != nil {
 		return nil, err
 	}
@@ -6824,6 +6898,67 @@ func NewSuperOfficeGetLastErrorRequest(server string, id SoWebhookId) (*http.Req
 	return req, nil
 }
 
+// NewGetConsoleRequest constructs an http.Request for the GetConsole method
+func NewGetConsoleRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetConsoleAssetRequest constructs an http.Request for the GetConsoleAsset method
+func NewGetConsoleAssetRequest(server string, asset string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "asset", asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetDocsRequest constructs an http.Request for the GetDocs method
 func NewGetDocsRequest(server string) (*http.Request, error) {
 	var err error
@@ -8830,6 +8965,37 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/Webhook/{id}/LastError (the `SuperOfficeGetLastError` operationId).
 	SuperOfficeGetLastErrorWithResponse(ctx context.Context, id SoWebhookId, reqEditors ...RequestEditorFn) (*SuperOfficeGetLastErrorResponse, error)
+
+	// GetConsoleWithResponse Console
+	//
+	// A console for operators and tenants, served from the binary: the account's subscriptions
+	// across dialects with their state, the delivery log (filtered, newest first, refreshing
+	// every 3 s while visible), each attempt's request and answer, resend, recover, test event,
+	// secret rotation, enable and disable, and a chart of the last hour's deliveries per minute
+	// by outcome with p50/p99 latency. It works offline and loads nothing from another host.
+	//
+	// The page is one HTML shell with plain ES modules and a style sheet, no framework and no
+	// build step, so that it calls only this document's public JSON operations (a page
+	// rendered on the server would need private fragment endpoints) and needs no toolchain or
+	// vendored library. The credential travels in the URL's fragment, which never reaches a
+	// server's log or a `Referer`: `/console#token=<admin token>` opens the accounts list;
+	// `/console#account=<accountId>&token=<portal session token>` opens that one account. The
+	// page keeps the token in the tab's `sessionStorage`, removes it from the address bar and
+	// sends it as `Authorization: Bearer …`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console (the `GetConsole` operationId).
+	GetConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConsoleResponse, error)
+
+	// GetConsoleAssetWithResponse Console file
+	//
+	// A script module or the style sheet of `/console`, served from the binary.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+	GetConsoleAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetConsoleAssetResponse, error)
 
 	// GetDocsWithResponse API reference
 	//
@@ -11299,6 +11465,99 @@ func (r SuperOfficeGetLastErrorResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SuperOfficeGetLastErrorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConsoleResponse200Headers the declared response headers of an HTTP 200 response for GetConsole
+type GetConsoleResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	ReferrerPolicy        string
+	XContentTypeOptions   string
+}
+
+type GetConsoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConsoleResponse200Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConsoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConsoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConsoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConsoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConsoleAssetResponse200Headers the declared response headers of an HTTP 200 response for GetConsoleAsset
+type GetConsoleAssetResponse200Headers struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type GetConsoleAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConsoleAssetResponse200Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetConsoleAssetResponse) GetJSON400() *AdminError {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConsoleAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConsoleAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConsoleAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConsoleAssetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14391,6 +14650,49 @@ func (c *ClientWithResponses) SuperOfficeGetLastErrorWithResponse(ctx context.Co
 	return ParseSuperOfficeGetLastErrorResponse(rsp)
 }
 
+// GetConsoleWithResponse Console
+//
+// A console for operators and tenants, served from the binary: the account's subscriptions
+// across dialects with their state, the delivery log (filtered, newest first, refreshing
+// every 3 s while visible), each attempt's request and answer, resend, recover, test event,
+// secret rotation, enable and disable, and a chart of the last hour's deliveries per minute
+// by outcome with p50/p99 latency. It works offline and loads nothing from another host.
+//
+// The page is one HTML shell with plain ES modules and a style sheet, no framework and no
+// build step, so that it calls only this document's public JSON operations (a page
+// rendered on the server would need private fragment endpoints) and needs no toolchain or
+// vendored library. The credential travels in the URL's fragment, which never reaches a
+// server's log or a `Referer`: `/console#token=<admin token>` opens the accounts list;
+// `/console#account=<accountId>&token=<portal session token>` opens that one account. The
+// page keeps the token in the tab's `sessionStorage`, removes it from the address bar and
+// sends it as `Authorization: Bearer …`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console (the `GetConsole` operationId).
+func (c *ClientWithResponses) GetConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConsoleResponse, error) {
+	rsp, err := c.GetConsole(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConsoleResponse(rsp)
+}
+
+// GetConsoleAssetWithResponse Console file
+//
+// A script module or the style sheet of `/console`, served from the binary.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+func (c *ClientWithResponses) GetConsoleAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetConsoleAssetResponse, error) {
+	rsp, err := c.GetConsoleAsset(ctx, asset, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConsoleAssetResponse(rsp)
+}
+
 // GetDocsWithResponse API reference
 //
 // A human-readable reference of every operation, rendered by Redoc from `/openapi.json`. Works offline.
@@ -16640,6 +16942,102 @@ func ParseSuperOfficeGetLastErrorResponse(rsp *http.Response) (*SuperOfficeGetLa
 		}
 		response.JSON404 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetConsoleResponse parses an HTTP response from a GetConsoleWithResponse call
+func ParseGetConsoleResponse(rsp *http.Response) (*GetConsoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConsoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConsoleResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("Referrer-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Referrer-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ReferrerPolicy = value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetConsoleAssetResponse parses an HTTP response from a GetConsoleAssetWithResponse call
+func ParseGetConsoleAssetResponse(rsp *http.Response) (*GetConsoleAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConsoleAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConsoleAssetResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
