@@ -49,7 +49,7 @@ func (a Admin) AdminCreatePortalSession(ctx context.Context, req gen.AdminCreate
 		slog.String("session_id", row.ID.String()), slog.Time("expires_at", row.ExpiresAt.UTC()))
 	session := toPortalSession(row)
 	session.Token = &token
-	session.Url = kit.Ptr(kit.InfoFrom(ctx).BaseURL + "/console#token=" + token)
+	session.Url = kit.Ptr(kit.InfoFrom(ctx).BaseURL + "/console#account=" + req.AccountId.String() + "&token=" + token)
 	return gen.AdminCreatePortalSession201JSONResponse(session), nil
 }
 

@@ -29,7 +29,7 @@ func TestPortalSessionLifecycle(t *testing.T) {
 	if !regexp.MustCompile(`^wps_[A-Za-z0-9_-]{43}$`).MatchString(*s.Token) {
 		t.Errorf("token %q is not wps_ and 32 bytes in base64url", *s.Token)
 	}
-	if want := env.URL + "/console#token=" + *s.Token; *s.Url != want {
+	if want := env.URL + "/console#account=" + acme.Id.String() + "&token=" + *s.Token; *s.Url != want {
 		t.Errorf("url = %q, want %q", *s.Url, want)
 	}
 	if d := s.ExpiresAt.Sub(s.CreatedAt); d != 2*time.Hour {
