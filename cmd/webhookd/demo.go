@@ -59,21 +59,23 @@ func runDemo(ctx context.Context, out io.Writer, base, adminToken, dataDir, insp
 			return fmt.Errorf("WEBHOOKS_DATA_DIR: storing the demo account: %w", err)
 		}
 	}
-	printDemo(out, base, adminToken, dataDir, d, reused, portalLink(ctx, base, adminToken, d.Account.Id.String()))
+	portal, err := portalLink(ctx, base, adminToken, d.Account.Id.String())
+	if err != nil {
+		return err
+	}
+	printDemo(out, base, adminToken, dataDir, d, reused, portal)
 	return nil
 }
 
-// portalLink opens a portal session for the demo account, for the console as its tenant sees
-// it; empty where the service offers no portal sessions.
-func portalLink(ctx context.Context, base, adminToken, accountID string) string {
+// portalLink opens a portal session for the demo account, for the console as its tenant sees it.
+func portalLink(ctx context.Context, base, adminToken, accountID string) (string, error) {
 	var session struct {
 		URL string `json:"url"`
 	}
-	status, err := call(ctx, base, adminToken, http.MethodPost, "/admin/v1/accounts/"+accountID+"/portal-sessions", map[string]any{}, &session, nil)
-	if err != nil || status != http.StatusCreated {
-		return ""
+	if _, err := call(ctx, base, adminToken, http.MethodPost, "/admin/v1/accounts/"+accountID+"/portal-sessions", map[string]any{}, &session, []int{http.StatusCreated}); err != nil {
+		return "", fmt.Errorf("opening the demo's portal session: %w", err)
 	}
-	return session.URL
+	return session.URL, nil
 }
 
 // pointDemoHook replaces the demo's Voucherify webhook by one to inspectorURL (none when empty).
@@ -179,12 +181,10 @@ Try it:
 		a.Shipping.ApiKey, a.Shipping.ReadOnlyApiKey, a.Arkyn.Email, a.Arkyn.Password, a.Arkyn.TrafficSourceId,
 		a.Superoffice.Username, a.Superoffice.Password, a.Superoffice.Ticket, a.Superoffice.BearerToken,
 		a.Ingest.Key, a.Voucherify.WebhookSecret, os.Getpid(), state, dataDir)
-	if portal != "" {
-		fmt.Fprintf(out, `
+	fmt.Fprintf(out, `
 The demo account's own console (a portal session, valid for an hour from this start):
   %s
 `, portal)
-	}
 	if d.Inspector != "" {
 		fmt.Fprintf(out, `
 The demo's Voucherify webhook for voucher.created targets the built-in inspector (%[2]s),
