@@ -1,0 +1,93 @@
+package delivery_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/apitest"
+	"github.com/webhookd/webhookd/internal/delivery"
+)
+
+// The engine's statements per delivery stay those of its batches: a claim and an outcome
+// statement per batch, and one more per failed attempt (the subscription's last error). The
+// attempt log, however much it records, rides in the outcome statement. (Idle polls add a
+// claim every PollInterval.)
+func TestRoundTripsPerDelivery(t *testing.T) {
+	t.Parallel()
+	const events = 200
+	for _, c := range []struct {
+		name string
+		fail bool // the first attempt of each delivery fails
+		max  float64
+	}{{"all succeed", false, 0.2}, {"first attempts fail", true, 1.2}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			env := apitest.New(t)
+			failed := map[string]bool{}
+			hooks := newReceiver(t, nil)
+			hooks.respond = func(n int, w http.ResponseWriter) {}
+			if c.fail {
+				hooks.respond = func(n int, w http.ResponseWriter) {
+					got := hooks.requests()[n-1]
+					id := got.header.Get("Webhook-Id")
+					hooks.mu.Lock()
+					first := !failed[id]
+					failed[id] = true
+					hooks.mu.Unlock()
+					if first {
+						w.WriteHeader(http.StatusServiceUnavailable)
+					}
+				}
+			}
+			a := env.CreateAccount(t, "acme")
+			do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a),
+				`{"name": "s", "url": "`+hooks.url("/s")+`", "events": ["shipment.created"]}`, 201)
+			batch := `{"events": [`
+			for i := range events {
+				if i > 0 {
+					batch += ","
+				}
+				batch += `{"type": "shipment.created"}`
+			}
+			do(t, env, http.MethodPost, "/ingest/v1/event-batches", apitest.Header("Authorization", "Bearer "+a.Ingest.Key), batch+`]}`, 202)
+			engine := newEngine(t, env, delivery.Config{
+				Transport:    loopbackTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, hooks),
+				PollInterval: 200 * time.Millisecond, ScheduleScale: 1e-6, BreakAfter: 1 << 20,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			})
+			statements := delivery.CountStatements(engine)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); _ = engine.Run(ctx) }()
+			want := events
+			if c.fail {
+				want *= 2
+			}
+			hooks.wait(t, want, 30*time.Second)
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				var unsettled int
+				if err := env.DB.QueryRow(`SELECT count(*) FROM deliveries WHERE status <> 'succeeded'`).Scan(&unsettled); err != nil {
+					t.Fatal(err)
+				}
+				if unsettled == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d deliveries unsettled", unsettled)
+				}
+			}
+			cancel()
+			<-done
+			per := float64(statements.Load()) / events
+			t.Logf("%s: %d statements for %d deliveries (%d calls): %.3f per delivery", c.name, statements.Load(), events, want, per)
+			if per > c.max {
+				t.Errorf("%.3f statements per delivery, want at most %.2f", per, c.max)
+			}
+		})
+	}
+}
