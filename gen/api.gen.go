@@ -42,6 +42,7 @@ func (e AccountErasureStatus) Valid() bool {
 
 // Defines values for AdminErrorCode.
 const (
+	AdminErrorCodeConflict       AdminErrorCode = "conflict"
 	AdminErrorCodeInternalError  AdminErrorCode = "internal_error"
 	AdminErrorCodeInvalidRequest AdminErrorCode = "invalid_request"
 	AdminErrorCodeNotFound       AdminErrorCode = "not_found"
@@ -51,6 +52,8 @@ const (
 // Valid indicates whether the value is a known member of the AdminErrorCode enum.
 func (e AdminErrorCode) Valid() bool {
 	switch e {
+	case AdminErrorCodeConflict:
+		return true
 	case AdminErrorCodeInternalError:
 		return true
 	case AdminErrorCodeInvalidRequest:
@@ -123,25 +126,25 @@ func (e AssociateType) Valid() bool {
 
 // Defines values for DeliveryDialect.
 const (
-	Arkyn       DeliveryDialect = "arkyn"
-	Bird        DeliveryDialect = "bird"
-	Shipping    DeliveryDialect = "shipping"
-	Superoffice DeliveryDialect = "superoffice"
-	Voucherify  DeliveryDialect = "voucherify"
+	DeliveryDialectArkyn       DeliveryDialect = "arkyn"
+	DeliveryDialectBird        DeliveryDialect = "bird"
+	DeliveryDialectShipping    DeliveryDialect = "shipping"
+	DeliveryDialectSuperoffice DeliveryDialect = "superoffice"
+	DeliveryDialectVoucherify  DeliveryDialect = "voucherify"
 )
 
 // Valid indicates whether the value is a known member of the DeliveryDialect enum.
 func (e DeliveryDialect) Valid() bool {
 	switch e {
-	case Arkyn:
+	case DeliveryDialectArkyn:
 		return true
-	case Bird:
+	case DeliveryDialectBird:
 		return true
-	case Shipping:
+	case DeliveryDialectShipping:
 		return true
-	case Superoffice:
+	case DeliveryDialectSuperoffice:
 		return true
-	case Voucherify:
+	case DeliveryDialectVoucherify:
 		return true
 	default:
 		return false
@@ -166,6 +169,84 @@ func (e DeliveryStatus) Valid() bool {
 	case DeliveryStatusPending:
 		return true
 	case DeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryAttemptErrorClass.
+const (
+	Blocked    DeliveryAttemptErrorClass = "blocked"
+	Connection DeliveryAttemptErrorClass = "connection"
+	HttpStatus DeliveryAttemptErrorClass = "http_status"
+	None       DeliveryAttemptErrorClass = "none"
+	Other      DeliveryAttemptErrorClass = "other"
+	Timeout    DeliveryAttemptErrorClass = "timeout"
+	Tls        DeliveryAttemptErrorClass = "tls"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptErrorClass enum.
+func (e DeliveryAttemptErrorClass) Valid() bool {
+	switch e {
+	case Blocked:
+		return true
+	case Connection:
+		return true
+	case HttpStatus:
+		return true
+	case None:
+		return true
+	case Other:
+		return true
+	case Timeout:
+		return true
+	case Tls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryAttemptTrigger.
+const (
+	Manual    DeliveryAttemptTrigger = "manual"
+	Scheduled DeliveryAttemptTrigger = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptTrigger enum.
+func (e DeliveryAttemptTrigger) Valid() bool {
+	switch e {
+	case Manual:
+		return true
+	case Scheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventScopeDialect.
+const (
+	EventScopeDialectArkyn       EventScopeDialect = "arkyn"
+	EventScopeDialectBird        EventScopeDialect = "bird"
+	EventScopeDialectShipping    EventScopeDialect = "shipping"
+	EventScopeDialectSuperoffice EventScopeDialect = "superoffice"
+	EventScopeDialectVoucherify  EventScopeDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the EventScopeDialect enum.
+func (e EventScopeDialect) Valid() bool {
+	switch e {
+	case EventScopeDialectArkyn:
+		return true
+	case EventScopeDialectBird:
+		return true
+	case EventScopeDialectShipping:
+		return true
+	case EventScopeDialectSuperoffice:
+		return true
+	case EventScopeDialectVoucherify:
 		return true
 	default:
 		return false
@@ -766,6 +847,57 @@ func (e WebhookSubscriptionStatus) Valid() bool {
 	}
 }
 
+// Defines values for AdminListDeliveriesParamsStatus.
+const (
+	AdminListDeliveriesParamsStatusDropped   AdminListDeliveriesParamsStatus = "dropped"
+	AdminListDeliveriesParamsStatusFailed    AdminListDeliveriesParamsStatus = "failed"
+	AdminListDeliveriesParamsStatusPending   AdminListDeliveriesParamsStatus = "pending"
+	AdminListDeliveriesParamsStatusSucceeded AdminListDeliveriesParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsStatus enum.
+func (e AdminListDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsStatusDropped:
+		return true
+	case AdminListDeliveriesParamsStatusFailed:
+		return true
+	case AdminListDeliveriesParamsStatusPending:
+		return true
+	case AdminListDeliveriesParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminListDeliveriesParamsDialect.
+const (
+	AdminListDeliveriesParamsDialectArkyn       AdminListDeliveriesParamsDialect = "arkyn"
+	AdminListDeliveriesParamsDialectBird        AdminListDeliveriesParamsDialect = "bird"
+	AdminListDeliveriesParamsDialectShipping    AdminListDeliveriesParamsDialect = "shipping"
+	AdminListDeliveriesParamsDialectSuperoffice AdminListDeliveriesParamsDialect = "superoffice"
+	AdminListDeliveriesParamsDialectVoucherify  AdminListDeliveriesParamsDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsDialect enum.
+func (e AdminListDeliveriesParamsDialect) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsDialectArkyn:
+		return true
+	case AdminListDeliveriesParamsDialectBird:
+		return true
+	case AdminListDeliveriesParamsDialectShipping:
+		return true
+	case AdminListDeliveriesParamsDialectSuperoffice:
+		return true
+	case AdminListDeliveriesParamsDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
 // Account defines model for Account.
 type Account struct {
 	Arkyn     ArkynIdentity `json:"arkyn"`
@@ -947,6 +1079,30 @@ type Associate struct {
 // AssociateType defines model for Associate.Type.
 type AssociateType string
 
+// AttemptRequest The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+type AttemptRequest struct {
+	// BodyBytes The size of the body sent.
+	BodyBytes int `json:"bodyBytes"`
+
+	// Headers Each header as sent, several values joined with ", ", signatures included;
+	// credentials (Authorization, Cookie, Proxy-Authorization and headers named like
+	// tokens, keys, secrets or passwords) read "[redacted]".
+	Headers map[string]string `json:"headers"`
+	Url     string            `json:"url"`
+}
+
+// AttemptResponse The answer the target gave; absent when none came.
+type AttemptResponse struct {
+	// Body The first 4096 bytes of the answer's body, invalid UTF-8 replaced with U+FFFD.
+	Body string `json:"body"`
+
+	// BodyTruncated True when the body was longer than what is kept.
+	BodyTruncated bool `json:"bodyTruncated"`
+
+	// Headers Each header as received, several values joined with ", "; Set-Cookie and credentials read "[redacted]".
+	Headers map[string]string `json:"headers"`
+}
+
 // AvailableWebhook defines model for AvailableWebhook.
 type AvailableWebhook struct {
 	Description string `json:"description"`
@@ -1018,8 +1174,11 @@ type Delivery struct {
 	Status DeliveryStatus `json:"status"`
 
 	// SubscriptionId The subscription's id in its dialect.
-	SubscriptionId string    `json:"subscriptionId"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	SubscriptionId string `json:"subscriptionId"`
+
+	// SubscriptionUuid The subscription's own id, which the subscription operations of this API take.
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	UpdatedAt        time.Time          `json:"updatedAt"`
 }
 
 // DeliveryDialect defines model for Delivery.Dialect.
@@ -1030,13 +1189,40 @@ type DeliveryStatus string
 
 // DeliveryAttempt defines model for DeliveryAttempt.
 type DeliveryAttempt struct {
+	// Attempt Counts from 1 over the delivery's life, manual and recovered attempts included.
 	Attempt    int       `json:"attempt"`
 	CreatedAt  time.Time `json:"createdAt"`
 	DurationMs int       `json:"durationMs"`
 	Error      string    `json:"error"`
-	RequestId  string    `json:"requestId"`
-	StatusCode int       `json:"statusCode"`
+
+	// ErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+	// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+	// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+	// `blocked` (the target's address is one deliveries may not reach), `other`.
+	ErrorClass DeliveryAttemptErrorClass `json:"errorClass"`
+
+	// Request The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+	Request   *AttemptRequest `json:"request,omitempty"`
+	RequestId string          `json:"requestId"`
+
+	// Response The answer the target gave; absent when none came.
+	Response *AttemptResponse `json:"response,omitempty"`
+
+	// StatusCode The answer's status; 0 when no answer came.
+	StatusCode int `json:"statusCode"`
+
+	// Trigger `manual`: an attempt asked for by resend, outside the retry schedule.
+	Trigger DeliveryAttemptTrigger `json:"trigger"`
 }
+
+// DeliveryAttemptErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+// `blocked` (the target's address is one deliveries may not reach), `other`.
+type DeliveryAttemptErrorClass string
+
+// DeliveryAttemptTrigger `manual`: an attempt asked for by resend, outside the retry schedule.
+type DeliveryAttemptTrigger string
 
 // DeliveryList defines model for DeliveryList.
 type DeliveryList struct {
@@ -1094,6 +1280,38 @@ type ErrorPaymentRequired struct {
 	// Message A human-readable message providing a short description of the error.
 	Message string `json:"message"`
 }
+
+// EventList defines model for EventList.
+type EventList struct {
+	NextPageToken *string       `json:"nextPageToken,omitempty"`
+	Results       []EventRecord `json:"results"`
+}
+
+// EventRecord defines model for EventRecord.
+type EventRecord struct {
+	Attributes map[string]string `json:"attributes"`
+	CreatedAt  time.Time         `json:"createdAt"`
+
+	// Data The payload, as ingested.
+	Data map[string]interface{} `json:"data"`
+
+	// ExternalId The id it was ingested with (made up when none was given; `test_…` for test events).
+	ExternalId string             `json:"externalId"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Scope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+	Scope *EventScope `json:"scope,omitempty"`
+	Type  string      `json:"type"`
+}
+
+// EventScope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+type EventScope struct {
+	Dialect EventScopeDialect `json:"dialect"`
+	Id      string            `json:"id"`
+}
+
+// EventScopeDialect defines model for EventScope.Dialect.
+type EventScopeDialect string
 
 // Features What the account's plan includes.
 type Features struct {
@@ -1298,6 +1516,24 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// RecoverRequest defines model for RecoverRequest.
+type RecoverRequest struct {
+	// Since Deliveries created at or after this time.
+	Since time.Time `json:"since"`
+
+	// Until Deliveries created before this time (after `since`); default now and later.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// RecoverResult defines model for RecoverResult.
+type RecoverResult struct {
+	// More True when more remain to recover; call again.
+	More bool `json:"more"`
+
+	// Queued How many deliveries this call queued again.
+	Queued int `json:"queued"`
+}
+
 // ShippingCredentials defines model for ShippingCredentials.
 type ShippingCredentials struct {
 	// ApiKey Sent as `Authorization: Bearer <apiKey>`. Shown only once.
@@ -1458,6 +1694,18 @@ type SuperOfficeIdentity struct {
 
 // Template Used for Bird's Exit APIs for Twilio and Sinch.
 type Template = string
+
+// TestEventQueued defines model for TestEventQueued.
+type TestEventQueued struct {
+	DeliveryId openapi_types.UUID `json:"deliveryId"`
+	EventId    openapi_types.UUID `json:"eventId"`
+}
+
+// TestEventRequest defines model for TestEventRequest.
+type TestEventRequest struct {
+	// EventType The event's type; one the subscription receives.
+	EventType *string `json:"eventType,omitempty"`
+}
 
 // UpdateWebhookSubscription defines model for UpdateWebhookSubscription.
 type UpdateWebhookSubscription struct {
@@ -1778,14 +2026,29 @@ type ErrorValidation struct {
 // AccountId defines model for AccountId.
 type AccountId = openapi_types.UUID
 
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = openapi_types.UUID
+
+// EventId defines model for EventId.
+type EventId = openapi_types.UUID
+
 // ProjectId Example: proj_TrlkLiH4
 type ProjectId = ParameterProjectId
+
+// Since defines model for Since.
+type Since = time.Time
 
 // SoSelect defines model for SoSelect.
 type SoSelect = string
 
 // SoWebhookId defines model for SoWebhookId.
 type SoWebhookId = int32
+
+// SubscriptionUuid defines model for SubscriptionUuid.
+type SubscriptionUuid = openapi_types.UUID
+
+// Until defines model for Until.
+type Until = time.Time
 
 // WebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type WebhookId = ParameterWebhookId
@@ -1801,6 +2064,9 @@ type AdminAccount = Account
 
 // AdminBadRequest defines model for AdminBadRequest.
 type AdminBadRequest = AdminError
+
+// AdminConflict defines model for AdminConflict.
+type AdminConflict = AdminError
 
 // AdminNotFound defines model for AdminNotFound.
 type AdminNotFound = AdminError
@@ -1914,10 +2180,52 @@ type AdminListAccountsParams struct {
 
 // AdminListDeliveriesParams defines parameters for AdminListDeliveries.
 type AdminListDeliveriesParams struct {
+	// Status Only deliveries with this status.
+	Status *AdminListDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Dialect Only deliveries to subscriptions of this dialect.
+	Dialect *AdminListDeliveriesParamsDialect `form:"dialect,omitempty" json:"dialect,omitempty"`
+
+	// SubscriptionUuid Only deliveries to this subscription (its `subscriptionUuid`).
+	SubscriptionUuid *openapi_types.UUID `form:"subscriptionUuid,omitempty" json:"subscriptionUuid,omitempty"`
+
+	// EventType Only deliveries of events of this type.
+	EventType *string `form:"eventType,omitempty" json:"eventType,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
 	// Limit How many deliveries a page holds.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// PageToken The `nextPageToken` of the previous page.
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// AdminListDeliveriesParamsStatus defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsStatus string
+
+// AdminListDeliveriesParamsDialect defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsDialect string
+
+// AdminListEventsParams defines parameters for AdminListEvents.
+type AdminListEventsParams struct {
+	// Type Only events of this type.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit How many events a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
@@ -2044,6 +2352,12 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// AdminRecoverSubscriptionJSONRequestBody defines body for AdminRecoverSubscription for application/json ContentType.
+type AdminRecoverSubscriptionJSONRequestBody = RecoverRequest
+
+// AdminSendTestEventJSONRequestBody defines body for AdminSendTestEvent for application/json ContentType.
+type AdminSendTestEventJSONRequestBody = TestEventRequest
+
 // SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
 type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
 
@@ -2139,6 +2453,24 @@ type ServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
+	// AdminGetDelivery Get a delivery
+	// (GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId})
+	AdminGetDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error
+	// AdminResendDelivery Resend a delivery
+	// (POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend)
+	AdminResendDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error
+	// AdminListEvents List events
+	// (GET /admin/v1/accounts/{accountId}/events)
+	AdminListEvents(ctx echo.Context, accountId AccountId, params AdminListEventsParams) error
+	// AdminGetEvent Get an event
+	// (GET /admin/v1/accounts/{accountId}/events/{eventId})
+	AdminGetEvent(ctx echo.Context, accountId AccountId, eventId EventId) error
+	// AdminRecoverSubscription Recover failed deliveries
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover)
+	AdminRecoverSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
+	// AdminSendTestEvent Send a test event
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test)
+	AdminSendTestEvent(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error
@@ -2400,6 +2732,48 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params AdminListDeliveriesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "dialect" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dialect", ctx.QueryParams(), &params.Dialect, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dialect: %s", err))
+	}
+
+	// ------------- Optional query parameter "subscriptionUuid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subscriptionUuid", ctx.QueryParams(), &params.SubscriptionUuid, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// ------------- Optional query parameter "eventType" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "eventType", ctx.QueryParams(), &params.EventType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter eventType: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -2416,6 +2790,179 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminListDeliveries(ctx, accountId, params)
+	return err
+}
+
+// AdminGetDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminGetDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "deliveryId" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deliveryId", ctx.Param("deliveryId"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deliveryId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminGetDelivery(ctx, accountId, deliveryId)
+	return err
+}
+
+// AdminResendDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminResendDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "deliveryId" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deliveryId", ctx.Param("deliveryId"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deliveryId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminResendDelivery(ctx, accountId, deliveryId)
+	return err
+}
+
+// AdminListEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListEventsParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", ctx.QueryParams(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListEvents(ctx, accountId, params)
+	return err
+}
+
+// AdminGetEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminGetEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "eventId" -------------
+	var eventId EventId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "eventId", ctx.Param("eventId"), &eventId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter eventId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminGetEvent(ctx, accountId, eventId)
+	return err
+}
+
+// AdminRecoverSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminRecoverSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid SubscriptionUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminRecoverSubscription(ctx, accountId, subscriptionUuid)
+	return err
+}
+
+// AdminSendTestEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminSendTestEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid SubscriptionUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminSendTestEvent(ctx, accountId, subscriptionUuid)
 	return err
 }
 
@@ -3347,6 +3894,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries/:deliveryId", wrapper.AdminGetDelivery, options.OperationMiddlewares["adminGetDelivery"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries/:deliveryId/resend", wrapper.AdminResendDelivery, options.OperationMiddlewares["adminResendDelivery"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/events", wrapper.AdminListEvents, options.OperationMiddlewares["adminListEvents"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/events/:eventId", wrapper.AdminGetEvent, options.OperationMiddlewares["adminGetEvent"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/recover", wrapper.AdminRecoverSubscription, options.OperationMiddlewares["adminRecoverSubscription"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/test", wrapper.AdminSendTestEvent, options.OperationMiddlewares["adminSendTestEvent"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/CreateDefaultWebhook", wrapper.SuperOfficeAgentCreateDefaultWebhook, options.OperationMiddlewares["superOfficeAgentCreateDefaultWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/DeleteWebhook", wrapper.SuperOfficeAgentDeleteWebhook, options.OperationMiddlewares["superOfficeAgentDeleteWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetAllWebhooks", wrapper.SuperOfficeAgentGetAllWebhooks, options.OperationMiddlewares["superOfficeAgentGetAllWebhooks"]...)
@@ -3403,6 +3956,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 type AdminAccountJSONResponse Account
 
 type AdminBadRequestJSONResponse AdminError
+
+type AdminConflictJSONResponse AdminError
 
 type AdminNotFoundJSONResponse AdminError
 
@@ -3938,6 +4493,472 @@ func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDeliveryRequestObject struct {
+	AccountId  AccountId  `json:"accountId"`
+	DeliveryId DeliveryId `json:"deliveryId"`
+}
+
+type AdminGetDeliveryResponseObject interface {
+	VisitAdminGetDeliveryResponse(w http.ResponseWriter) error
+}
+
+type AdminGetDelivery200JSONResponse Delivery
+
+func (response AdminGetDelivery200JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminGetDelivery400JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminGetDelivery401JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminGetDelivery404JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDeliveryRequestObject struct {
+	AccountId  AccountId  `json:"accountId"`
+	DeliveryId DeliveryId `json:"deliveryId"`
+}
+
+type AdminResendDeliveryResponseObject interface {
+	VisitAdminResendDeliveryResponse(w http.ResponseWriter) error
+}
+
+type AdminResendDelivery202JSONResponse Delivery
+
+func (response AdminResendDelivery202JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminResendDelivery400JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminResendDelivery401JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminResendDelivery404JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminResendDelivery409JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEventsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	Params    AdminListEventsParams
+}
+
+type AdminListEventsResponseObject interface {
+	VisitAdminListEventsResponse(w http.ResponseWriter) error
+}
+
+type AdminListEvents200JSONResponse EventList
+
+func (response AdminListEvents200JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListEvents400JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListEvents401JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListEvents404JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEventRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	EventId   EventId   `json:"eventId"`
+}
+
+type AdminGetEventResponseObject interface {
+	VisitAdminGetEventResponse(w http.ResponseWriter) error
+}
+
+type AdminGetEvent200JSONResponse EventRecord
+
+func (response AdminGetEvent200JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminGetEvent400JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminGetEvent401JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminGetEvent404JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscriptionRequestObject struct {
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
+	Body             *AdminRecoverSubscriptionJSONRequestBody
+}
+
+type AdminRecoverSubscriptionResponseObject interface {
+	VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminRecoverSubscription202JSONResponse RecoverResult
+
+func (response AdminRecoverSubscription202JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminRecoverSubscription400JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminRecoverSubscription401JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminRecoverSubscription404JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminRecoverSubscription409JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminRecoverSubscription413JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEventRequestObject struct {
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
+	Body             *AdminSendTestEventJSONRequestBody
+}
+
+type AdminSendTestEventResponseObject interface {
+	VisitAdminSendTestEventResponse(w http.ResponseWriter) error
+}
+
+type AdminSendTestEvent202JSONResponse TestEventQueued
+
+func (response AdminSendTestEvent202JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminSendTestEvent400JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminSendTestEvent401JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminSendTestEvent404JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminSendTestEvent409JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminSendTestEvent413JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7683,6 +8704,24 @@ type StrictServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
+	// AdminGetDelivery Get a delivery
+	// (GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId})
+	AdminGetDelivery(ctx context.Context, request AdminGetDeliveryRequestObject) (AdminGetDeliveryResponseObject, error)
+	// AdminResendDelivery Resend a delivery
+	// (POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend)
+	AdminResendDelivery(ctx context.Context, request AdminResendDeliveryRequestObject) (AdminResendDeliveryResponseObject, error)
+	// AdminListEvents List events
+	// (GET /admin/v1/accounts/{accountId}/events)
+	AdminListEvents(ctx context.Context, request AdminListEventsRequestObject) (AdminListEventsResponseObject, error)
+	// AdminGetEvent Get an event
+	// (GET /admin/v1/accounts/{accountId}/events/{eventId})
+	AdminGetEvent(ctx context.Context, request AdminGetEventRequestObject) (AdminGetEventResponseObject, error)
+	// AdminRecoverSubscription Recover failed deliveries
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover)
+	AdminRecoverSubscription(ctx context.Context, request AdminRecoverSubscriptionRequestObject) (AdminRecoverSubscriptionResponseObject, error)
+	// AdminSendTestEvent Send a test event
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test)
+	AdminSendTestEvent(ctx context.Context, request AdminSendTestEventRequestObject) (AdminSendTestEventResponseObject, error)
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, request SuperOfficeAgentCreateDefaultWebhookRequestObject) (SuperOfficeAgentCreateDefaultWebhookResponseObject, error)
@@ -8059,6 +9098,211 @@ func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId Account
 		return err
 	} else if validResponse, ok := response.(AdminListDeliveriesResponseObject); ok {
 		return validResponse.VisitAdminListDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminGetDelivery operation middleware
+func (sh *strictHandler) AdminGetDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error {
+	var request AdminGetDeliveryRequestObject
+
+	request.AccountId = accountId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminGetDelivery(ctx.Request().Context(), request.(AdminGetDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminGetDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminGetDeliveryResponseObject); ok {
+		return validResponse.VisitAdminGetDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminResendDelivery operation middleware
+func (sh *strictHandler) AdminResendDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error {
+	var request AdminResendDeliveryRequestObject
+
+	request.AccountId = accountId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminResendDelivery(ctx.Request().Context(), request.(AdminResendDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminResendDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminResendDeliveryResponseObject); ok {
+		return validResponse.VisitAdminResendDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListEvents operation middleware
+func (sh *strictHandler) AdminListEvents(ctx echo.Context, accountId AccountId, params AdminListEventsParams) error {
+	var request AdminListEventsRequestObject
+
+	request.AccountId = accountId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListEvents(ctx.Request().Context(), request.(AdminListEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListEventsResponseObject); ok {
+		return validResponse.VisitAdminListEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminGetEvent operation middleware
+func (sh *strictHandler) AdminGetEvent(ctx echo.Context, accountId AccountId, eventId EventId) error {
+	var request AdminGetEventRequestObject
+
+	request.AccountId = accountId
+	request.EventId = eventId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminGetEvent(ctx.Request().Context(), request.(AdminGetEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminGetEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminGetEventResponseObject); ok {
+		return validResponse.VisitAdminGetEventResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminRecoverSubscription operation middleware
+func (sh *strictHandler) AdminRecoverSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
+	var request AdminRecoverSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	var body AdminRecoverSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRecoverSubscription(ctx.Request().Context(), request.(AdminRecoverSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRecoverSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminRecoverSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminRecoverSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminSendTestEvent operation middleware
+func (sh *strictHandler) AdminSendTestEvent(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
+	var request AdminSendTestEventRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	var body AdminSendTestEventJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminSendTestEvent(ctx.Request().Context(), request.(AdminSendTestEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminSendTestEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminSendTestEventResponseObject); ok {
+		return validResponse.VisitAdminSendTestEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9863,436 +11107,489 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cuM2tjD+Kvj4TVXbE0qmNi9ype51b4knvU3bPZ1J1NeCSMhiTAEKQdmt9LhqHuL3BN8f98HmSX6F",
-	"cwAS3CTKdieZSVfdm2mLJHBwcHA2nOWT44v5QnDGE+kMPznsI50vIgb/PomvVvw9m8yEuFJ/X9NoydQ/",
-	"/JjRhAUniTN0ul633/I6rc7gvOMNe97Q89qe5/3guE4QSl/EwZMZ5ZxFp4EzdI4OD/YH/V6345l/Oa4T",
-	"qieDicf2Jx2/1Q0Opq0+HRy1juig0/L83nRAD9hR0O04rpPEdDoN/TOxjH0GQ3a6vf5g/+Cwpf7R6qv/",
-	"HKn/mN+P6MR3XGe5CEowd73zzmDYzWC+vXWdx2Ec6EWfLSfSj8NFEgq+HgGdTqs7OO/0hoPesL/f7veP",
-	"eoO+wgG7Zly9xeY0jNohT1hMfRhPP3seRgmLpTP88YPGxFGfdqf7/mGrf0BZq3/YOWpN2HTS2j8YdHyv",
-	"c3TQ6U0c1xHxJeXhL1QNBoiYTjt0cNQ/atEDr9/qHwbd1tFRcNSadP1gOjmYsmmPOa4jWXwd+swZOj5u",
-	"jFQ/JjRZSmfohFyBd61eTNh8EdFEvVmFP73k/rDTHfa6bc8b9I9gycs4cobOLEkWcri3d4OobGvC2ts/",
-	"nLD+4YC1BlNKW/3efq916PV6rS7rBd3e/mHPC9TqbkR8JRdU7/GkGxxQr9NrHe4HijjoQeuw2x+0Dqe9",
-	"g87APzygrAubdzYLF4uQX27awIAmVP2vXuwwiZfMNdt6QfUiBy2v1+oenXf2h54iknRD1XY5Us91ofHY",
-	"1p8rdBYfaexVPQpYxGoe4a7An5fwRhJT/0q9saCxX37BUNDN7AKp33EdTudqB98hAEQjhrxSPyti8GOm",
-	"Vvuvf/6/rf4vowgbW/2Wd6COVIqtPC1oGmj7Ym7oQu7pYVqMBwsR8sS5hY0UJ5eMJ0/ZlC6jpIoJPYtj",
-	"Ectn6lwhhT5Ld8YXPKF+Ym2I+cUg+4PrfMtoAAfv063rvEIsOa7zJhYLFich00/esstQJixmgTPkyyiy",
-	"fzmRUvghHBF8dGbQ6bjOWYJn58Scp3MaX7LkXazBPV8t1GONB8c1W2TG0n+W5tC4UOfCszC1GUViIf/b",
-	"2oENGJNUvZYRVoYu5/vWOeMU2Br158zJ8Pc6hncKWHQkcGvFceK5U8Cpopx9YCY9JUBSyqnE8icn/UOt",
-	"f+A6T/WGDqc0ksx1nv30TrIYkOM6z0U8p5GGDUB1nefLqPDLN7FYLk6Dj/CJfiTFhX76hsUSGaznOm8p",
-	"v4J/nAsRJeEiG0Tv5qli8JxGGcyuowAqDHtrkYrswT82EEzKTm9u2vYxwjMklwsWCyUY2VrKqkN2mdb+",
-	"gzBtHZhep3xiXoQysU7Nj2s5S/2p2HQI7kP29czlLBGLBZzX35JYSoyp17n9AIj+wr/X8m/XuXgR8isA",
-	"FSnzBZUJYMbClfPm9dk5abypQzLweuQM1TzyjtNrGkZ0EiHbEV8ExRdB8UVQbBQU1tF0zlg0XYNaugj3",
-	"rjt7+vO9XseosF8kzGeUMPfcoA/2Dr1lPy9ZbpN+vzzx1+MHt3kUyWWUx9BLJiW9VF/ghIRyeaMIi3Q9",
-	"j7z+ToG29H0mJRrYcCpmNire0oS9COdh0oL/gmXOLIvd0RsjCY0iccMCsmAxuQl5IG7IVMQkmYWSnLw5",
-	"JVds1VaI92dsDpZ9gmsJecIuWQxrsed7y+Y05CG/XDNnxKYJCTlJZoz4yzhmPNFzbzmVZBVLez9jVUMT",
-	"xgPpqmnf8fAjkcwXPJAbJrx1nQWN6ZwlGrUnvi+WPFEnpTjv+YwRio8fSRIGauhQPVjQZJY5DGg6guvE",
-	"7OdlCEwF/SQZJFPFzhUxLpchOCgQMpnECrUKrjex+In5lZC8icV1GDBAwpKHPy8ZCQPGk3AaspiIKTxY",
-	"4Pc1UC7S0ddB+aeYKfbwf/cyX+cePpV7bwzeMkCR7s9YxPyKfXsN/6AR8cV8TolkCvMJC0gUykRBvUiP",
-	"L0kECbkfLQNm6CiGY9Qmr5MZi8k0ZFEgCY0BCZwoNscCIpaJ+jRmwdJnZEFXkaABkeEvbEhGwC5cOPMj",
-	"p020hk2+JnImbtQ50aOmGPt5yeJVhrI/SVxYBUFZ25ae+zoSMo6kWgIKG1JOyBPwAs9DHs6Xc2fYcatO",
-	"1BpwGtGRZmrEF3waXi5j8JvWgH6TznVvqsrAthZhuyXr8Gvglda7687rTeXQ9zu7720nbCWQ5oW1kFmj",
-	"3BWfGnE2QMD1YiYXgkt9XxHMQ645H3jpBU8Y/pMuFlHow57v/STRGWxfdYAotmUbja9W+JZWANQb7ave",
-	"T0cfu/8ND9t5dWCpdVxnP/Cmnekha/XooNPq00PWOgo6rNWd7k87/tHkgHY8JccnYQxYvasf/y4ecrd4",
-	"c1GlfU0ZTZYx4mVOOb1kc8aTk0WoNfpb7WVutFBLnqDD2VI4FJoLtoPCIs8p5heIcwV74QrChn2gYb8W",
-	"S3/G4nC6UqNn0gElxcV5HF29CL/tK+K5bUp7hqLgk1pZ6pKbMJkpzo0+ddlWIANJPqaBpWBuQZUhv6ZR",
-	"GOSvnkSArBEeXcR6YNeZp9qY/o1MRLAaGnG0IiPYipFDQknmoZR4ypujQS0FXRM1mDDzBoJJwkVC5jTx",
-	"Z8B9cZAMJa9E8lwsebAlQrj1WREjXCQXU3ho40LvDoCDTx9sya+E2XsyoxJV0TBwiYhJmEjCYiqXMYNn",
-	"E3a55Nnq36BEPxfihVKct0RCYn12F7JQkjFZkUQIEsE4D0oEiugUhcHQSkGnPNPSE3rFJNnZ75PvwsfH",
-	"5JC8DB+DHh/ySybVKMekm/6oCCfkcsH8RMS7baKG9wXnDC5Q1SR+JCQLCJ0mDF9HCyTD9DtOl8lMxOEv",
-	"bFtaWxY+LaI69zxHcgT2gFAFAJkwGivgxBUDkFP596BYx7nSSfTxVqR4Ewt+iQhRUutBeVG25sK1/JDM",
-	"l4oBMWKQoXUMzdstKNR6uDhXkNeM/UrohS1Qz6sbpzk6FSJq0XmKCyUhXywTEtCEuoSSOY2UvsQCc8S5",
-	"IGr/1WFCrCGQGaafi3gSBgEuazse9/qGs7gGG38XSxII4GfiRh8tjX2CroJ2hp8MhgdDj6K2/HxkwiLB",
-	"L8HaoVyAYaPkeIaKO3L7HFHVoOM8D0rG5lMcpJOrtdxUOL+zwYxNk46S+RjyS64c/bMhOBUpGnqX3FCZ",
-	"AZnh+TPIlQbi47OexjqR0tlXImRrmaDmuodMWM8EDecARmCFXtjzPSyZGH6v4VJ0wj4ulHiB5T4O4+Dz",
-	"6Rp6r58BPaTjP7TGwRQC2gFLaBgZ/DUjEdQytiWRU6NwvJ5Ot0SWwC+aKaY55UYBJabTYyJZQt4/e/zt",
-	"69ffnV2cvjp78+zJ+eu3X4N0Icky5iRMiOAPqzwUwSBCy5WQy4RyJVGs0Ko7axCpCM0hiZnLTo2tCa3W",
-	"Xm0Dw+y2YoFI+H85e/2qbcWx9T1vGxPPrK0RGyrPusmnXTW1/mav/ME6T3XTkbKP6pzRzUdSH9zawXV3",
-	"1WxiRoPXPFqt3f9pOnh+9zM/P2rRNGgJHq3ym9578E03c87pCjY+EHg0dmgGA7wgOKHkJg4TtvsHJImH",
-	"tOeLFFHNP99X+Edtncgmi/6Dk4VimOE0ZEGln5b4YhkFAM2EZQD9wWjiM2geRdLQVyMXiRAXUXP1w6KN",
-	"Tu+zyYl76iJ/OHpJH26tlkfZV7WkEtOEXcCLF+yjz1hQ8NqcC0HmlK+MkiHb5E3EqFTG2IrQSxpyEtEE",
-	"dyZmSby6gD1zhp3Duykb6XprqUm9QQBmYmAu0MVbBUjrBAEp3tCc4d0xWfIkjPASDK+YY4V8udUl9n8q",
-	"0Z2x+JrFzzJiaUx0UxpGy3g9f5Iw+gX+bFPbmZizZBbyS3IDV/+x4JdKhRDLmLC8+Bo8sCq7cWoLO5/D",
-	"fVrEUa0f9TQzao0/0470SKV750HRs25WCzN/Uy/B6p+jYXp/R0KKGPgHZmOlMUZKcOBfmWuVExrHdNV2",
-	"PuhEC3xtGUcl9+u7ty/azofbokF1GV4zDj5OcClpqNrOXTCaYaQWt9krBNf4R5Jy4s6GMxfoYymHpzlD",
-	"55lRboik18zYpyHPGcuOi+/rAK+7OerORO3GPqaBma9NGkGkfZqW8wqPl3gi+DQK/W1xlDCZZCexhKU3",
-	"eBOpZp/CW0Oyp1OgbMSkkz8MWk7AQ0CsycWCYeSJBkMv+iHNJ7NkYyD1OjmvuL3cuziv1yz3lUitIetC",
-	"VC/xM1gDZqVr9Hx7tUUIHmbRdRp/d3AnD/WZeBOD2hbeWbaYuNMqVNmRRYrjz0WAZiwCczptvePmt9ZZ",
-	"yP0SEsvQPRwe0xgtXEE9UBpVn0M9MZg60Y/xtOIlvpKVjCt0pfdChusV0HRXn//604Wy/DGVoe+Ss9fn",
-	"oX/FEsVIH+Mlsx8ziHujEUaf/C2NhtFajT4CW+LKqESL7OuCj7vveQrchIaRxIA8DDlpJxAYfKFUEvvu",
-	"23Wu2MoKVzAjV6l/2TON6wuIPrpueYwO6NHkaNLre92jvkePtrpXuOh73kURgCojjCXLmEulboHSQkId",
-	"mKrDMmegOPkijpkPjuElK2L/s93B9Ds9g8r1rhAt7o1sVsauua55UKz+Go6RImrnjCdv06jCrVD7DP9d",
-	"SdFdm6L/rqwjE6i9iCjPgpxMgC8lOnAuJXOlAi1YPBXxHJlFKv3b6QnQNsaF+eZCD5LbPb3IO8WOwI4U",
-	"sbQFma9ftHrjZRojCJaSXkBxnzAU746KzltWut+v2rK+vWVPKIe3Qx6YIHII0SMh/n0xCJPr+buDdCuq",
-	"/cwVU1edmaDf7/aCwWCyf3S0P+3CO/ghvlSYMX2o3S4awAc5aqWdvJkxTigxc1Z6p3ObdQ+5+m591FTf",
-	"6xh019r9d5WdzRESTtW/Q/u6HrQhE2BUQIfWpO9Iu69EQp5vT7KplqZJ9mZ2wa6ef/u3F/vRz0/60dPl",
-	"6fOPi2fnZ9/QX4eA185fJOcsg+i3I2cMHDAB4u1iZOSDReIWVCtrPz8ZrwyG1FfFxS5okrCYmySFd29f",
-	"DJVVbLl4IH9LPUBKoGQmZEIgtKTszzGWEGSkhTwLDMmyg5S6CILYZIlsHYtxnXpxNgUCbwVGaccycn64",
-	"IOH0DOe2qTp3Yuh4LJgedLuT1lFv0m/1+4NO65AOglZ/SqcTOvCD6eHEyW3CzdpbyYePe9GYZkF2HMqx",
-	"YQW8Lj9fTOy7jTGxkA6Y3eJvr880w0t+Hisc1nJxmhnthDmdNWClX6aJIBtDtU4DdEDYyR3rPnocxoH9",
-	"jZWaYSXnBDRhrSQEV1UhQyefqrFuqufmPZ27sTH5xwSvfSo/KGRwrLVm1auv4VV7oVYeR9OF5vM61s1p",
-	"2bzplLd22tGPThaJbGHQxr8NYm5uvbF5JLiaRj6kcIsJKnOuIasnMDSQU4C+ExrZWb46Uz5PeXfZXLNr",
-	"c/rxBeOXycwZdpVtPg+5+btTlellowdly6bFBPc5Kk8yR8U2p6Xw2e/rwGAKw6aBT+GtwkLqz5q+W2l6",
-	"B1MY925HtTDIr3Rac7N+7gOb4tWc3XT71tD9M0zoKdM9i6kSL+gurc/zNglBE3ZJwQPQDJn35tf6onRN",
-	"HriSkROmJKSCkQXH+mbmUnBGBPcZRJ/H4gZSlRXojC/namf00i201TAVews1RG4ecWswbwpo5NHO2cfk",
-	"Db1kae5IaemYbI0KfMLmsnGmXwoKXLCWFmPGXQMylrDYyPHnIbd/7fyWMqC8lCxyuIR8VPg+pYRQTjwr",
-	"2Pe2cRrqkiw6MOJDBTmnquOnDYQFgGTvV26JOuIny2RmXb8WTjAm+X5ajyPXWVApbwQKq21EKo5vfb8B",
-	"TNTUy3AmhtSLgT48IFSSce7SYmiuBUZLz+v58C38k43bziaIcaZaMG1uXY/NEpRQ1mAM5az2lpLFe4pE",
-	"xmjZojmM+Gk7G5BfGHkmbjiBUFzBMQGq9HWpcOynzYlNWsBk8Gl+mWPetdnzawmgDFAtrutOIF3KCnHz",
-	"UsSM0AmUkJgxAm+56DNJZiyG+3jKV5U4qj90GVcxB96KIXCLdt9zK4bbsrjT23XXscOuPjRSSBsc8VTh",
-	"r6fI0rJM2v6nO26o/r4WpvNiDlthE7dXYe+rD2i6eyrmNKwWm3fQ+O6KRlstyAOWjlmn5zVDeWZ5FZSH",
-	"uwjJCuTZ3w96dzC0imM2W1a1RmSqGjdTdsrkWdJ7XMdoMRUh8HTOsOaNkjxq6rFLljzQt3VqcfCPa8YD",
-	"ET+SJBD+cs54gjfqciZusEbNwwE7Z7j+PFYiE0lWDHFV7DjH7awniUhoVBMXm5eT6j09kqvnKu9h4SvY",
-	"KI1cDXbtvlv1Gu/NO8oV2at29im+RXQZasJFgkEi2kudl5KPJInEpTyG4kUoaPAD9CNidSMxnUJa8jLC",
-	"SpS6+EsNc2sivDcywK25WBVrKiGsDMvW/ElvaGYhFA7xxj06Ke1QGJAdSiQXN9OIXrFdzFBX+5EIEoRS",
-	"4Tz9KLc7VbuiLyWcofM/P3qtow+fOgO327n9k9PMarBrQxYBt9wMOke8YvocOnLVJSvKRpWPblp/MiWk",
-	"iRARo1w9zIpRNhrLLldZQZdZ5cqKh1kRy0ZT1Y6TlbtsNA4WxGz0aloys2JWDGTK9L0TLvhqLpbSrqNZ",
-	"VVvz2cfyb2crmbC5/Yu5lcx+q7ICszqdnxqRnql0W8szc/RYsWrdrqFRMSooAJl+hH0cvmOrGlfL2O72",
-	"MCZXbKUjJOF34lMO15fwnAVksmosG21wUiiqxGPa+aHReLqAcIkvmlEMsvLXL2VsfGiwUdXqzNbum+L2",
-	"38ePU/Q3l73dcMWkUF1t6VbY4yfmE22Sp0MYs5w0sWSLBcMayMKbfCG37XT0wnxuoaBbhoc6NNbbZb+r",
-	"pVSBj+ZDTTeRLe5y7stXKpiKfgBVVxaLCALukyxLJJnRBFQvqd0uVhHEYygTCUEGEIpwD1bzgHzGdWR4",
-	"yUN+qc/U2uuK7M1bu1PN+q/OzXu3OmFm/evv4qgB91MDVZHOUxaF1yyuoHqlXs0XyQtx2Zi1mcFO8NMq",
-	"rOtRZbU9cydjgZoKqEYJuMPNSpVYB9Q1PO/wrlFG7uoMieyq+pVPz+BO4on2apfxx9nHRCN/GxzWXb6M",
-	"gxjKao+HWB7PDheRWHGbTNhUYGFYEujtx5h9GuTuYBaMB4hxufTTzFbML1HSGWeq3AjZoBBpqQApCTnc",
-	"B2n6aH9G44uaSrXFqqaGgmz6sC6W0rNQ3LjSZtu0UX+jaJ3YdUfdnM66E/9wR1PXr31Zc9pZLa3r+5nT",
-	"YM1dYd0pKOyRWZQ9aG4IA0cOXnu963D5a935pWz6Pspiylvyxwd+JibQzK25Qqv45pEk356fvyGITKLe",
-	"bFdacFYQW9HUni3nlLdiRgOw/rX3XMe4hvySzBV30QNYNwYYYFXJiqtXeYqx4JJk+hAJORKy4mcVQ+cR",
-	"YV07lNmPgdvUbQbbCEs9SxYrXqRjy3CyeBmxdjNHxVWl6j4TcUJMwCY8mqh/qgmvQg4+MBOGGvozInwI",
-	"kA823adsvTuUSADF+tD43+p3yA7rLSMzlOT0KQmlwtx0qX11SSyWk4jJmRAJzMuDPRFDDLJZdyxEghdJ",
-	"CoI0DtcEFKr9EMuYyOVioSBOGJ2DfDLJFc51y6OHhwNvv+sfer2DwUHfm1aDb0UcF+F/h5W90zjH06eo",
-	"42rLeSkZSCZTgdC0k1Oq7yVLctSehy6eXnj+IDjoePTwwD+kvc70cH8teIlWR6riMTV06pUCElB32ij6",
-	"Ki60wwRGQHbyGgm4jgtVJMRUMJghKeaUkFbDdI80v+Pfnp/9xzGA9ZSUYReXblGWIQZDNcQoRCUae24F",
-	"pBTjnGhiX5I/kkhEmnZkBd/PFxevOk9ZfFghzeg4LbcdJsrkjVckG85Ks8akMUn6XtdCWOoQrpIL3zIa",
-	"JbOy7pHp8kbzhm42S6vB1sarbD1GlQ5RjgwsQXC1jbMpF/xxlfqYrAgMDHnbu+7soc+gkf+psKCrGr8P",
-	"ruaZcXts4SqhSRKHk2Wi/6r8sELvyyPlO7bag+B0MqV+IsnjMA60p3Wq/SaYhLEz9s1Fy9gl40VEE6W5",
-	"nAbjf/3zf3fbVUcg7R1bCRreYZQpGSZXZwLzRFxj06HUYtSfGYPqkSSMX7NILFjl/FXCEfITwyAtmw2z",
-	"HROJpqE6I1jBKJSEEi5aYqEdRPp4JPpCV0245ZW49MWCNQt7PYNX0zP3qQ5NeHlsG316u1wil/4MqF2d",
-	"kzk8a6dm75iImIzlXLbFMpmIJQ/GWy+oeL+rnm4g8McKtLs4BOUaHEgXiUKttea46nLqgrPGDjz7WN4C",
-	"Zk7xs4GnMaP/7mywhjT89Zg5M2SxFin5xWtbDPmPdlnmqUBM1XJNPqebNSBRO18ugz2nH9eGV9JSWEFD",
-	"r9QkjIP3W3mi7bDkXE+kBpYKYpQFKTstXmoB2qquuJxvxQ2WNcvjMeUR4FH6ecmWWNSgRitbYlpQ1ZmN",
-	"lyyNLlMcaEYDrJQAfmf0YR0rJRJKTnF2Y81YJZGVyowXiDU+ivCuYUbWuK6NM3t9HzZhPz3rd9iC7CVA",
-	"1gQEkMa9slyiqBr963iFWCa+mINhBuwC3nVNtykRByyGndiSQxhau23GBnL4rMYhlBhmQW0ILpQpqlwi",
-	"pAlSSWLms/C6RtO2qkjVqQzp8svhJQVXegn8OUtmopocoddRtSMKwb2zD9QaIIXANb2VzHpdRFwTnD/M",
-	"JWtpJ+/jN/uLFPyNOVFraieZ0DGy8/b5E7J/5HV3cwRdCJqPxbxyS8TC1t5pgJnQc3GNdTAWEYU7DP2D",
-	"LxYrtUn5tJAGO2+yIku3jwuzf1W4KBJhrhNw+VREVCZoCEKwD+VEqUMrbbmWz4jrfJxHWeSjTXSZZaUF",
-	"k7TiJ2gUvZ5C09LK6DPo/l+CL5wzmdD5gsRsETPFf4wJrcifUB4QdQQywVHZnQ0khZ4HK4Rold4U30nT",
-	"iZVeK8F00Yzv9Ow1Odz3OgTPXd4T0/W6/ZbXaXndc+9w2OsM+/vtwX73hy1TcirdU7WN5/Ig3Mwuwv7g",
-	"Hfult//ul8PvX73ff/P9E4+tvplPKq/8kUpgUmj3l+unWhHHvlowMz9+m+0EOlBN6XJzGMxoH5q4Ttdz",
-	"iFpyekwlc24/lBP8jR9RMXocBfbYEIVx5cm2UyHWhfGHWRTpOlnhIcfNpBTFDqmW58PyKhhoTWvDKttr",
-	"/doqYkRgPnvfquzDp4qG5yFn0lRdqT4PynqDEWsUpxo9QTF+WYoNSOLw8pJlWFa2olg2VxRqUVGjOeT2",
-	"pHx83r4gNAhiJjV4WvqlTU9kQ6/+BrDKcoZrRdhGiixihezIBYPenFTaTikjmCQJk137PE2WUu2nvMju",
-	"Ji7gboJKGV5y9Y3VL7jJ26b1/Zq3GwzYYBR98alOFJ0vaHjJ7Ub85qdsoOwnDDTN/cZ4+Scacyh5lC1w",
-	"zQsV8+SfV01qv7AJgorlRmJFo2R1kYQsrlp77nkFgLnnFeMvYjEXgHCZUP+qaoriK2tHqYOz8EYFpMU3",
-	"KpBZeKUCnYU3KkCN2ZTFMY1qIc2/UAFo/oXKKW5oHFQfrzUvVU5VfKliuoqftH0v2zSoeXDJuCkAphhq",
-	"aeaqF9M4jrVvyYTGerClTMRcYVmJDmi3Yv+Y4cT8ZGHA/IQYqP4tJW4UyUqjXU5M0ZC2HYFieejSRVi/",
-	"xSKKJoq01z6sGdD+WePDWpv5JVta+ktG4OanjKDNL5fhNGlPaES5zy5oUH6WxJRL6uNGlmY1CPIVFeng",
-	"HI2tNojvbd4PGr/qK3Cjxq9nBFz9Nrx1sXZ+fEU3nKp7az2ugHbkLPebgazK5qqV7hIjNbVR+lg7EzLj",
-	"5WEVVqsNkaWv/vnPb16fnf/5z2S8l91F7V139rS7Uu59SjvS3u4ZvWZc1GqrVNdqjdWU+MW1EwPXY6z4",
-	"3Fw1SpGHivgDYW8bVf8eqGuOlzSveivcfMOS3xQx3zzbGi97n9IO5rebcPQNyxBzRwwp+6KIokLPfLRB",
-	"dT0wvN027fIrTZ2K22Jz7VZQ35VxYQ+DAMv7mzE12ZD0AgazLXGTzZePijKOAJmlQ2qLPL3h1AEspkoa",
-	"PFuzHmNbwHwfGroJFJrv4yMgEDekX5CJiJWRWhndVb2RGKEVhCABaLyyFwKwVS0kzb6s6nmY0Ijw5XyC",
-	"LpYKPG2IW0wdBuluumYLcd4PW1E/5vH91oLn3f2ZxP1kEKLhHjLI4PG3lEHvPiurTVHUgNu+Ma7N3F1h",
-	"5kDMt7OvOELpAO8NfPkBbmYXz6863/7y4ij6+UknWkA9z9752exx5XBVFabK7q5F+N2dQ1Tw460yoUxD",
-	"wZOaeU+gACAw2bniqmow9c0xNuqTOvyB9L3eHUJf9GpLYFSxj3zbmYoKUo2K7OR7YxYK7NiNE/OVYJOZ",
-	"CC7UTzSKxA3DW6RytfBcs6IPW5YHyYKjNnDfUlBabUhU8aqxAFcZuYWGWnfFclWnsG3RkWsQtr4vl+k3",
-	"Bsla1PfZQolfCNdpIMxK6LRnfgCcnjE/ZlVuUyLhCZwwiL1NBJHhJU8FsiYx2SYvTTXbhESMyoQcEn9G",
-	"Y+onLJbH+t5qziiXZORopwYjgrORQwTXN0BwaTRyrhhb5AJV09fQbCzG+wwGuXz2nX/8OBrJ0ejsw6dD",
-	"93b3T+tYXbGhUVN6yto3fZab6JToDL2ua+S0MSAxIxwN9gPQTEOHOy30zKTcOP1tHdEklF3oOD3LiVB6",
-	"lPk0So8yV1DpkfZ/Vz9E7nRheqpA+Qf/CvwoNPZz4BSfZNAUn2TAFJ+UplMAFbyZ6U/55RbcmelPhSE/",
-	"rKH4mjzXujut8g1U/lK42WVqdmvVyF6rJLKKk1NTSaS+TGIdo4tu6EqSOZVXNaEnehu2WrS+A2teHKlw",
-	"kamhTW80C7efFkgNDqq933X1kmpvMtddQ95rQ9fEImbbWBRK6d/X2uQ2AbFVhbmrZMWmYNeUSposSQvP",
-	"bL/L5uy7ty9QQb0Jo8jwvxTaUqmWXChr//BO9aZKRt0W5PFMBybX157aYqtzfKayRNKW0D1AVay1IJbp",
-	"MAr5VVUEUhjLpDbXuJoxsY/wYGOJpEXMrhu8WEAnQqTn14PoST9UB7xVVNLSOtdFfdksE3pVA5z1pgJk",
-	"zUC1wVULFl+sK9vVbPam5b1yK9bLs2FP4/FSsACGek9SdSEwQLehpi2Jvq6OlM2xC/WIIUGujiveNcok",
-	"9cTqcIrVgkFxCj32hJFENPbKfhEKv6pQqCS5XDGOiroA+BwMwCJCla1m52UmglxjwAz4uJfJjPEk9MNk",
-	"VYySG/FKk0zUmGA1AZKQi5a1N65U26x2fc2qmlZXMq1oiAivnoAlD1xIjaSTY1nwkgUh1fUKXoJrRr2c",
-	"OmaKreK2LJVq8vayxZW2thgIahrvuE5NDfhyqDa47c5raxEn29UibuTqu2fxX+iU2BzYtLeiBhf+2Are",
-	"pWRxNT96Xyx27MLxKeGLytBvUKg5nShfXBgX7Ob2qvKUV7ToKIuSrWvw2ctvDL89TRWs51aZn0L0oNQ9",
-	"OR+HcfBIkmcfQ8gSlfDj+U0YhQKY0lnI/VkNk0FBepdaT5uquH+2Qk76dg6y+q7YqoXx0eZm1WQ6ZiMs",
-	"mK9ER5pbhcWMdOijxb9DmYltxb3bI/6aM6JvD8gNdNyC9uKK+4spsbIoAc9Uh2qLKaHk3bvTp2Qn5Car",
-	"Guln18R56jtHtQbjdYENukdFqhoFMKtQdcdCU5mXu0lhK4uEsOJMsVZVnVugSVGq0ul4t06byEtZXQMC",
-	"fbaMBymplYgLv67oJm82D5JBdHCxVOIOonnSvmaKFkCf9JmU4SRiRKnQmCsGtSNZgptt+Wih49lwb2/n",
-	"R9r65aT1g9c6an34ajRq736lf/nwqeve7gyhOOlXu/+1s/fj/4xG8sOfd/+r0qFb3WSkxOWyW7+qUkip",
-	"qPi+lV3ttU6DcXXif/rKJjGZGw5ebioR1yQRumlLsxqvltpZPcAjO9hZvX1sJ6r5NI5XZPyxlWUvttTp",
-	"gSoAYxcKQc3YR/Lty5MnrbNvT7qDfUNsExGs7nCtlq3LzW9JGavFZVYJjYp+UKWdX6zPx6yGrmoyK2+m",
-	"IPQ1hgM2DXmImru5F5ZkEgsa+JDQgwcRDskrlqDup85lzOYiQY7N4oroGNDi5LPqzgvvofC/OeyQKkTD",
-	"qJx9IxOxkGTC0loviRCYuoiXA1W20UZ/xbNm9qLSAQqZCZDjo2Ebkh8fQaCMn7rCH7nkkaQRa2vX9qMP",
-	"ttDY0obbJDG+3ZxfuKEkwROIpMU6KHo0EPkBsGGzBeY2cE217IzcXlUqmK+g8rowqUirHB7b5Kkp6jKj",
-	"1/CeMtIgeelO25vHQQ1u6pCB3bIBWA4BRiFPBCb+QXSGHR6m02M3IuUtuwwlFNEtoyZ7hsRPQk7enT+p",
-	"bca0cfXZgLmy12ur1KYvKvW7hj+fzagCsnjHqrRZE/XNL4nmt4r3kpQpu0SKXApNDKZ4an9DyaQoIj54",
-	"QlAaK30POMtdKEDpNo2Lfap3X5kRlU4PgUaVustTJpOQY5RZIggUQUBeEfKpUFopKCJWpphsk1NE0pO3",
-	"LwmOJascJBvXdF5ZoOKVDuJbRMtLSDSk6hTxIGKycMge6X89yoHn6ppBShfH79JiZhIqZOuR73QQ3+nb",
-	"wHL6lxIs+kbogchez3U3ms8FJOVBfROHcxqvyHds1SZpRmWW8GnlUpaM0E1O39ssNqsuwa/oGkmDyDKo",
-	"ay61C6VLwnzwZ5rIiMn5aQ2TXKUSWGWhcwLEVp69PDPloUybNpPRX9qYCnNouxIcxhg15gGncSxuSKCU",
-	"OK2cVNqhz0VszEOXhFOyEktyQ/FF48A0yo2ICc1sUVNyxx1xY19MTfXwzNK0K/OYTsipiakQOS7rRFeb",
-	"zbva2ulpZ9vN5Y/My2sUwsL41f5KynMVirDiDdR3seMhfKsVRYYTxzUPzkwNVLCvMPFCuxs1EaVvZH34",
-	"1LQWu4Vr5+vwkiYi39yoTGgfmb+0DNxyoVuddjIGn0ISRpEm4ZglcciCYzKe0jBSxgS5VArJcpGL/liC",
-	"5ajr2S5jcHPperdrwPqGJSdRZPRrq+ZE+dQaJ4mJzb7EMk35ESr07fwJK4S7K2vHMH1dJxGrKQq75r9i",
-	"FW2ipCH5mnChQWnUJ0VJomaz38yE1NceVqB5KEnCPiZkx6eStUIuGZdhEl6z3TsChPufgbS9LnC7iRtX",
-	"b+ptbtfToglr9zztrQ+4ySopFCkgHU1R6zKuykpYI8zsmXQRyrR4X1rvT9fc2ehSLfCdbNoPDdBWwoqF",
-	"NHNnvo23rXQTXpwTbLvX0wr5+ZLFl+zN+oJZVSnyuhzIXH1OFli67e3zJ+Sgd7S/i27G96a4PTS+wboe",
-	"klAyZ/MJi9GbBV8qNUjvi/Fs6XC5eg7+evtOBfrLt1D/pOx0eLkmfPRMs72KIKsCIZylDPJlXXu8Gq1G",
-	"w2XtzVlWt7/iuq+xrzivC2jK17I/Zpc0BlaoxZV0c57oTN6b52P0DxbEH1T2hhwQidHMcx0Y5Qt+zWKJ",
-	"CpSTuVvlOnFxpmynCFj6Wr5hCgVkTML6ksQ0lFVlLp9uXS8QxwtoQl24JWIBoZHgl6a6iQ6tbWQOw1hr",
-	"HAWmpOi11uqmoTIhH6GrrH3N4smjIXl0E/JA3LT9SEh0vEBlqTaES7LgUTvvwf3xpPUDbf3itY4uPny1",
-	"Mxq1cz/sflXppdW6f6V+dJr2HkO4kAoVqNIud+il7cdAf70LY83QtfEcVVCNfZiSypuq96mrDSrhtoic",
-	"AcnfMLIQmQNQq9fv3r74L9L5+gTCMVzS/fpM9wYQMel9fS7ES8pX6Pqzzsg7fsXFjTo1JyY6UH/nQM8n",
-	"66N1hyInnn/vC3HVQfjQQFG5fy+XO9Trf5D2Lw/YoSWsUVeWpSJGa0Nl9O1j9rZ1rwQFGxj32ZpAI06w",
-	"VvfJm1PwSUnk9Rsla7ltUAOUFCT4b9Gn5gGuD3GIt4xKwRuUlWYfFxHVPjSzlSZzQp/cwtVgboOrL8rv",
-	"1G7nDj1lG16GlnpCNUCuXbuzMux6Q9Or6jZA7rr6zo3jVUs9Lgo+MioleI8W5p2xbV6or4l6dEzoRGKG",
-	"DDwAM0c9qEml264MYKP42C0qAVZhB/sjVXZSeQJ9+h+qnQorezGa8NjCV7euM0uSRb6TUE3hPr2MR1Kf",
-	"wlR3gf6q4BMnPshTpcxMGIkZVYZLdYHQdU1dSnuQtWrJ4bIEfBktm1q3VO/hr9XIpYaCHpgoz0pF4NMM",
-	"jJBb5eVq1I5zJpPU/mrgobBtDetbsgj5Zb03orEZv9HnUgGvpeO+D5PZCxMBX60ean0dPLZKzF/A+4QG",
-	"AQva5CWY5pJEbJoQsUzIZEXGf5IsYn4yhmsSpc99ue3+ctv95bb7y233l9vuL7fdX267m912u85FKpkb",
-	"s/AN3KZ8g54pAA2dztkHVWrEXe4irBG3upSohmTLlg7sou95Fzrb/kK7ZWtbbj2mQVofZ7T0vO5+TOP4",
-	"mJzi90TnfqxprKUzb/ue5/4bttkyJamK+HJ/tRZcBgKD8ToI/pD9+fr+/oQd+r2Dwf60362utqyPf5li",
-	"S4oJIgHpBPn0FlEoJ9kakmXMlS5gwsaVEQGiKKxoO1lHlnD3N9ZPx0QfrxWoCvpWnCjFv1kHy6yi0ISR",
-	"GYsWarOm0Olzsry8VNsiYrLkSulNaLZPCAuGuzfonHdi3LHqsV5zPq4oXVyIh72Yc7eIxWVM52oVSgla",
-	"2UqyRaaWsdCrajabMYst7mt/JWw662ukNDzWAILmNDncOtslU9b3bnyqD0JtYz2cL6vFve2JsZugrjk7",
-	"xaMwpwulcGP1ITBFFjSZyRGH6q7QO4zrO5zYrj63lzVfkMfGsoEKRkrKglc5j+sRT2PYLJYOPWsWsZhE",
-	"bI5OAtgKBcN/4EHZpvJPQVVkcWsasiiwtzlF6BVbZRUbEXn/LueiWGSpSumUzF/GYbI6U5of4rGQhFPt",
-	"RMsaUVoV+60ukRjxEarXsZ2OKbcyLI2f7Q/WeLt1nXLizt2ggFzYZoCYrJcSLJhfVXl1/k7qjcvllxKc",
-	"Z0genZhPibLeMA9ZkdJKqQw4LlbR03OD+g3qdDpnCtAsSRYATjAP+RqUYHtO0FfH7589/vb16+/OLk6e",
-	"vjx9dXH++rtnryCWM50IU1grZoHmbWYWfOu50dj/8v68uuqpeh9iRrGp3lKyeI8uk1mzObEHX21OfLbX",
-	"+KLCtELezhj/bl+x1TgNNcSXsb4Z9K7WCttum7xlU+BNO+O+1xnvQupUobkqi6lcgmktyYRdLnmjBZgC",
-	"V7UlE7k1hSlZAEoXrENxiBYUTyQgYWjQEjxa7TabW0BSc4X/J0tCxq7eEK5IeZDmSOfHh1GqhseJK/ib",
-	"PYMm6vTcNYD7vCZ/PD8wJl2rM9U4m/xRDgDzYhGEW6C8qUARCG5hy67VboKAzGkIqiwGRcH1qWOSKS/D",
-	"ZLactH0xN6VLg/QfZXHzmqdu8lbuyj4XBSYXjF5JItk1i2lErhkPRCwfpV/Ocx17ZXvET4gfhViWIUwS",
-	"hnfSSvGGIyEkM4NgY0ey5NrbjfUQZULCZJhrlkquGFtIEiZyxPFb6LGazKSb1ZmAfXAJClBwvbuE8eVc",
-	"urapLIHiUHeaiCBkCuIR/wd5qqf6B3lMJcQQzsg/gJ9mo5N/jPg/Wq1W+v/qwxPFB8lO6nEMfbZL/kHG",
-	"e8Ag9647Y/XX2qKoMIJdLgEmqu+LDMNvU0JdfVBMaSVfVeal4tTQSvdVLk/BzJvekcu9T9Z9+e3ev/75",
-	"v1VLzWRPqUsxTGUfrvdsoqYx90pwKYa4XIRqlfrB2M1+OrkEh5F+UgcE8CSiHrpkvK7wAzSXrS1jgRB3",
-	"X7zMuOYTHasIYF539qpOlNxIApr35qY5UaKPvBCXOHYmxNTqdRvUFrZBhZ+yasVJvtnp7cbpi2sc8WfQ",
-	"bTv1Lvg0hkxhyhXRaP8WUBHqGMc2sdqni8RswSg08MaGvsY3MoZz92QmQp9JMqcBNIqLIf/cHPG0I6A6",
-	"WmHEeDIc8ZY11ZDQ1GLBaEHwDOh6z5YWvYOOBHBt0UiZqSwARXoXMtehQjALwDgZcULGlT6/sauDyTPL",
-	"ylzxMSKmU92HOXU8QFdf80cbMa34CiIaqLGtZjsxWdro2cFwKaM4hIBCqCpD2EfqJ9GKROGVkpxkiaFz",
-	"0C13p+/1XYVgpIgLJVuGZuDxrqsmMrcoYYBNdrFEFOOUJ1JZSzoMQZlqLGgXUT3O6oWPs2oBytSXIlom",
-	"jCgxtCN34QpDcdmxaWEML6O4N9VhBWcKIrz8UAqQR4rYRvhuQsl2jzUZsbSKAVS6SITaNMg4J+M3787H",
-	"avBrJskYL+nHagqqBIdCY3o3jLHisPEQPNMmmUKkdxia2kfUv8LNLbDfS5ZIMu57XZhAcN2bPmtID5pc",
-	"mEBjQ1OLAECGKyvIiIGaRbnnmDhzyRIC+iDgX/HhoVYe0R9pC2rT2HvcVe8XhZVOpkkLYMOoOq2KI5Xn",
-	"3HdjncyvAzJhC6ciZlDvN2X6ikHm2wxnw/dJYUQkbyX6gdTC1CNrWjoin1iRnfypxJISgTT+v2A3W2u/",
-	"2yVFPwpOZAdLhZKIBf15yY4hHEpqsyfTw7FrrprnOpRhorcwh15z3IDA1ARZeDjkInB2k//AHAp1HuGg",
-	"jek1DeG2pZXJ4gg69SmlKExSlcFVoKg51G86NwxcNoKbGAKcGb5uk5OEzIVMyDS8rmifTa2e2XO6InIG",
-	"XhueHTnYXJxGsoTsKKxO2ErwYLdNTH6g+ih1MEnkQZMVGAmAOBotWZuckPGbk/Mn38JhUOQllgnoe/qc",
-	"mZ3rd7ttU7sHMg11oRnFLsZGhTXXYZoNtvRLrWUcgWxXcwTmuh+7+yuMjd8ppqSj0491/DxWJ7kJuVb6",
-	"cChJQMwsJcwsjWcSR4JDZ2kkQ9shFoKgAhemIlIXsqv2fpJK7fz+5Quy85Qm9IngSUyhjcYqYsPMVQYU",
-	"ikIAHSha3rpZ3ww1gbJa8a3v2OpvCsOvp//65//iy+mDPftveGsvHW4cDnkYfT1yknjJRo7OOV1G0a46",
-	"buqUSQXLzhjDWL6meE2l/5qoEXQwx4+KZ3/4GvZ5DEwY1YH0NI2xANqY7GCAw4ro65ddOC8YwQNkNP70",
-	"DNvYpkXLbscm04GzS5GEyN25L5QQbZNxeo2eCRsgErw6XS1Afow1vYyP7aC6EMnDp9DMUVk09Jq5WJ9k",
-	"sjJegbxOuXfOZDI219kxmOaAp0UMzbyAhCIhFhPqX5kulkwawYMWyhiDHywUYqWkceYgHKMc0pJHTXAa",
-	"IIrg1lcaNyf1YyGlnTdzXNQNrKIuoSR9rw/DYbiV1kzEtEzAitKLGYHRylWCMq1GAsoX2bFOwiNJ+GKu",
-	"JtDWnWQ8kOkGnCrtaMzTjMWxUm920RGNajy2KEjFha2+xKmcCQPDRAjoMxQx8PbZ2TmJxTJhCi48pFoB",
-	"H2rOnaqqiQClJJOFLEhxYNRYpcOaPgIt+O8YFKRx6y2bY/MivXGtt0wyReDvePiRSCzqv4vUZtRTFhDo",
-	"JJDrZ5uZZy7peJ4aPWsCwMlMLGOyQCbvQkmwEKOGiqoExcpN8QrfjLXPKB3LSEjc+6IU1ZwXtCuAGUJt",
-	"Ql/r6HJGF+zY6MvaRZ91zOh2cSte0Jhes0jNUHZHByJJsBjUTJIdrfO1vfFum+BpQOo2Jf8Dm/7V1kNn",
-	"ANhSMHiGaAjru4r35y2AMSCTZaIlumsSyEVMDkhAVxIVuIlMPa25lY+cV0Jb13CcxXUYsGDkHCsxCVqY",
-	"ktd9r6OGwQOmbK1Hkmg7iqBKbQ3aA8pEA01JIyUE9csooBQRwSUvHuaFHlNp6Uf6VOQtOKznFurEeyrJ",
-	"RCQzMg5oQjUlBjRBhXZH7WPJRkJqkTNxI/W7uzZaxkEofREHT7ISblpXhmyBtCTbiJ/yxTJBgjZ5e6ac",
-	"KtKhdsqoNZtzFS+V3gEpyWpzlUQGBwoyIcozeh5x8AKFlnFn1KwdqnASRlD7IKJyBi3PFX0RyS7hVSP5",
-	"d1FBBKslikCXH/HckT9GcBIAB1xHqGjGjAZt8hh5oSIxWKiiXxan7qadzOxxQWNxR9zwG5eAu2ZI9vvk",
-	"u/DxsaHazj7+mVMeugP9a+opHpJD8jJ87JJYiDl6xkZ8AjxZTMnA9TxPmzjHuoAaFF8T8ZB01Ye48tRg",
-	"Hfc7vbFW3FxzxvUywH0ci3jEUa8/saIQQ1As8QessADxU89bh3ji1TlQKgqHHiMkTFzCmYSeJVrx7HVJ",
-	"xK5ZJEnA2MJNNwR1G9S45rYoUpoTSGV9Ff/q3YsR3xmPlPbheUq9sD1BSp/iyCwrJ2yTZx8XUeiHCRkr",
-	"3WaMhjIyR3AkXLN4xIF8kbulWiM0yFE24Y5WVqQuyYgUI8yRQejlbpu8QVUSCebZk5cnre5+d8RjdrmM",
-	"aEzYx4VSBkD5VguS4yxu4d1XnnfiueTdV12ve4gy8QQPRxhoaxzBQuxDwr5Wokf81bsXGnt6Q8BU7itk",
-	"YX0R8vNSHclcj3zTF4ScwN6BoE0v/URMxDWLZfgLC5AwkAEIzplvKkNjBihwg6dplbg2eZYvDaLVKCRt",
-	"pUkZc39HxCSnOYx4tcr1iZlEzNu9T4s0NfR2vAuY1hXqkOiM28BnmZREK3/Ec0YY1lSmWFWTzYFTgzMZ",
-	"WabWW9SjkjNp/CkMXOMzuVD/zhouuKBzujphF5m2i0f1Vqk+NcXzFMP+el3xPHMhbpfqG+cq3o2PTR0N",
-	"gqex45KuS/ouOXRJZ98lvS5I5pAr/cglnVl/7pLu7HDukv6ssz93yeGs1527pHMw68/hZHb7MxeZYzHL",
-	"myXGezIkEIRgOyLGn1JzVZe50c6a2/GxKdgyzhLnFF60wjAJ46ClxQXEZMqEzhda66p6J9RFRnMPM7yS",
-	"r8mESrbfL+AVxkvHJ1+RkTMa8ZFDvgI70/777NuTVnewv6N2YddCMqwjEMtJhKFpkbLfFKc+BK0NhSI6",
-	"UPBiYUhMVsg4Q4KVwjduoxdX7zrkBqHiMiTjf/3zf/c+hcHtXiQu5bhsf9oqObpK0G47DVxybtbpghv6",
-	"Uu3+M9yXLNHaJc8gPQNQraxT9jFJ+1bG5svg8eokq8zrGhe8OptjTSm2EbPr2oSjSNbYO7ij37esRbQA",
-	"JkUMLQ06/PstS+IVbLKboi2zn1pn2V7vlLd691jNk8xixkyelSQdgnKnr/53QePkWJ+YI4L9p+2il9Cy",
-	"MlZGLERwD0ku11h7lNKiGmOtWqUbqL1rBVtk/Am5RJLtjGIYt2OCHfBBzThLKA9oHKS1IYsHfECkSwbq",
-	"RLuk58H/Kmi6ZKZ+nimDgsxgpeofAAL66yEwVK9xlVo7pfm0015JK3NdoY4blHZNLU8ESbq2mW2fXDyd",
-	"6XVHtlupnzXHlv/1z/8PDpGtWllcTz1XM82oJDStUapeKEOvUwhCxShnkvkXY/KV4QZiSkLwPqTmBCVP",
-	"UfVNA152UBp90irx7Z6pN4EH0Zg4igqLlyYiAbf9ru1GVWpCQCDWJSDjb5Nkca7thpa+XkHTV7v9zY/I",
-	"IVKvjS8isYzRpBqDojN2jdINUtcXC4xjorapoa0H9FobPo5I1Ks6JlyYzWyP+DMlCvWJITc0tDSsjqfP",
-	"z0xwxejIGI5oC/SIcZugR0amVYFFhNk2xivijrh2lrgkCvlVKxI+jUDlAKuKC97CPvKZ/0T7GFFvW/KI",
-	"aZ+HiR5BbQ3lNQaLRaHPuGTW3fjL0/PSVbhYMI64aYv4ck9/tDcPsY+UDkxKL8ddB5QiuBfvtL22Bxno",
-	"C8bpInSGTq/ttXu6DwiEJu2p/1xWRwss0qCqiNEgrY5w8ubUypenCRnvBcJX6hIlk1jcSEjEx9WGiXpB",
-	"KTsQdJFaT6cB1vp5K0QCbQC1P06B0fU8Ezqg6xCAe3KWYHy88X5ClqYOENP1zxwkyP/z9PWT87+/eUbU",
-	"J7Z/sfQ3o4H995wlFHxzLfbzMrz+euTEbBozORs5RIPz9cjxjskyjr5Wax459ud7xfGUmLP/pmQWs+nX",
-	"I8f+NodOPRDNDVscZi9bB0acgV1QlU17667ZVL029NaYPQTnICQ9JoKESRsnWM6VDHaGzrcCc5LppYSC",
-	"Z5AZ43xQL6VhAnvaqydrSeuZVnrhNWWQ3TC4AYhloiWoOs3GiM0qNuChtj3zyEHLpAWxDC9CmZwYWBTN",
-	"mxBQ6NCbB+lbcYPZlAZ4QhFVMxEFMg14Aysli3cDm9uxdyCN2u96kCcUzpdzZ9jxPAhB1H9V1XWpCtAa",
-	"5/KO01CsRcyuQ7GUaX58FWjpFVIOPCtz6dBTQBUp5sPGwwguPryZgyuDDWeylDztvPzpZPUq9D6+PPNW",
-	"Lzt//fjyqbiB/3++OHw1/+vNDz89n7/+5l3ysvus8/LM8/5+PotenEdXL9+/S17O/9794afnP71+f9r7",
-	"+/mzG8fKvP7xEwbZAUCYbOtQf87aV72fjj52/xsetjWobR96Iy0li4Fg9gNv2pkeslaPDjqtPj1kraOg",
-	"w1rd6f604x9NDmgHWKnS3tUExaIeznTaoYOj/lGLHnj9Vv8w6LaOjoKj1qTrB9PJwZRNe6xQmGHoTLrB",
-	"AfU6vdbhfjBt9Sk9aB12+4PW4bR30Bn4hweUdQtVApyu191vdTqtbu+84w099X8/OK4zZaC1FGrDnyiu",
-	"D9aPrqPSbKEpFSn8KQJSOrAAHbjUYWNg989wpLhQ31wgzgu1NIqwDzTsmcFZqG9eaBx9e/vhNs/w1ia2",
-	"4UmGNK16Viim6ZE/Lh24UBLd7wGVQcgmQtnWVmvr4+mogiI9RXvAi6xWPfBdp+F3ua4+dngx0rsVuvrj",
-	"B3V4M1at1p0uzeLZ8I3z4dZ1FqIqoR97Kir+hwEVyJAFZ3ZkjFF2FT9WjyDMKqVtVKl1FUJ0y2ThAeA4",
-	"LThgbf+6zErwgxswlOmVyHGu+ppu75/MWBiTILyE1GzQrCpkAa5Kk4ST5jaZxu1b8Dc4EjZ/W3PyknjJ",
-	"bvOHaXsC1k0ub/Nh6nroArPu3HcxW3PQrNWR05t2mBcc+YeTA7p/NDjsH/T2u4NO3+tNu6wTeP7R5JAe",
-	"HNU9wgazdryX0mG7vf5g/+Cwpf7R6qv/HKn/mN+P6MS3+bIVW+4c0cPJgb8fDFh/2vO6nU7X6037bBDs",
-	"+weTQ3q06Xm5sM7vms1ritiGy6PLM60+7PSnPdYNOr43OaKH0wO2Hwz8/qRHu0cdb9qdHk17vud3aZ8O",
-	"JoesExz4+5MB7R/1DrsHnf3OwHNuS5JDexTshvuO53eCLutN+96gs9896B32jwZ0f3LgHwZHzJt2Nj0v",
-	"d7EfOkfTQ3YQ7PuDSZ/2jrqHnQNvfzpg/aDndycd6m16DqHTeTGX6xzmNCCYtc/zZ+WuNGmeZ12zhs7B",
-	"+fCH+d+9H3569dPLb16u/n7+dvbq/Wn/h/PnV6+6L7t//+lvs1dPr355/fS059xdWHuVwjrfhsaZX86T",
-	"i97VK4/+LTj85a+dxdsDeV7RC2XoNKKnNfTouGsUhVJHGWfTwJvAUez3bow7qFI+rPSL7AYwk5G/iXLh",
-	"Ov1Or+GXxcZ/W2kmT0yLfIOCCu2k0qDc+6T/dRrcouISsaqylc9iavKIbCSD0oG3T+BdG9ooT69LpGsF",
-	"CbqZiwqdMNLNB6np+wPp2h5ZNRmqJcajq+NHMBzBF3CZjH4Rd8RvZmGE+TLQEv9SoFMXLlaof3UZiyUP",
-	"oHQIxn+Ou1537MJd27jr9TEA+XlaLUTPIribw0AoySXE86VenKF53wRm6KAciOK3L7o5+HGy6EjopITX",
-	"fSQS/JLFcOvPAn17mmYT6egjIO8rtmpr726Gdn2LzvJRwuhE0wgyFeFCLhPKTTZHenFsPAIhRg9jYAtR",
-	"YIP3Ta1Ikh24N0viJdzDpsGrFiDazyX45a52Qdh5GzrQDyCjGF2QhlCWtz51418KA5qOt4GbbTmnUUQm",
-	"WC+/Td6jLwajYEYc66iZ2vOQegLXpQWqAy+qdG0K3kXKofoCTbvgYYt9GkVAaFBvNh9png8wmrCpsnHC",
-	"BJJOUzDiJecYM4Ckne5XLG5GPKISY49NlhcOrPT2hMYJNk+LlwolkNLKk5Av0UMMUWqK+rL9VSSA09Vq",
-	"80/h4NvafE4L7m6pBSuwtY6SKsL6t7OQK2WgznK9h0mtS7Olk28vX54htuvkS0XK3W8jVbx+wy/TnrVb",
-	"iRPg9uuliVvth7Sl8Dq3o9vc5/gNS2rJsinizQD/kbv1DUs27VXBUVsFSvaKOQyngaMmWphi/cXiYlmC",
-	"i9lxERN5E2LXEghW16bVcSFuBqOr2DTRQZwr9QMKdMz3s6Me81mvUN7UcNu1csytFWQ52Zx+vJVEq6FV",
-	"rBT1ED6RIJR0ErGXeYO0mY8EvZPbcz/dSb6RW+Q/9uT9ajo7YvueOvtepijV3g3lE9MtzaroNSzeG8GB",
-	"SLl4qnjXXw1lEWGNL4dsRe/L9dDDXA/l7m9w16CWcvYnoKSBbyxY4ja/lM6w09VFaqyrdMtxmdkPA69H",
-	"dLF08o6naU5Ork6x05uiY6A1mByyVj848FtHkwFt2S6FVKnDasoDr6e2LV1Dd+0aOhVrOMqWUADHeIFa",
-	"A9aftvpet9M66nq9VsF7aYPT9Ty1e+ZcbIInxSkeNmdo+310HfHTLZRf+AArN5qRTK1Yo0Z7k970wD9i",
-	"rU7Qpa0+G0xbh/Ro0kq9gXQwcVwnMpFMiBb151l+nS5cOZ7gStchO9XBoXEXCwAW29CCFd7MLtjV82//",
-	"9mI/+vlJP3q6PH3+cfHs/OwbCu60eo8ZTrPVnZXmSavNl1YZK/oPVevh/iqwefRDaoogqyoT79E79RQZ",
-	"tVWiuvq27IwpkwFfNoWloAYVZlXq713sVRNFEKynK4VA2MUZvTZN/Mdt8koHR4cSMr2CsvSyohEB7kpo",
-	"782k02J71Tg1r+6dCQCiMH1zcs++qKD0SUS5KcndbkyrZ2L9lWla1uXHD4o9Z9VSzN+mLEuRHmGlOoWZ",
-	"pVt+kzXnNDEx1iWC1okq6Qx9GBsJDF9Dy+V9rhNciJ4YDJzX9SfBytlMNfm5N2g/StUI05ZG77MecROI",
-	"bGcJC+q0jKycbFFHtylkc9ejstrR39Arj8oMtqbs8UzcgTcW6a0hYzwT9VzxviSKC78HaeZ7F9bT5lt9",
-	"w0+jKGvhqOkELNUoSovZRFjam0oy/uZZKYNinHa21PkMkxXWWdgxbSDdUqrnrksmKysLfLKC+jisTU7A",
-	"fnchV9jFvDzMSh/rkgDZdIEAP7ruHVnhbywenQJutpVBZ+IM+gU4SNN3NbgtBp0q0rkmn45dfd/Jt+B0",
-	"XscBVl3K98E0fatut2bgdc0uS1w9A0MH+Js/bEjazu2vLcHs9pJbr75OWbMYkvz1uVATv8CZ2OgUuC8z",
-	"umRJjj/cjR29yJT+OmaksA3R3zHzIRsTEoONAmna2dqpHphk70J2JtdsAuVouwkbyGB66JNsVWHvde50",
-	"Git6qJbIM52l7TT0oH2W85ehsflC7W8qj13WJff3L/5/X2c1w9zdTupGhfYbCPRL9cjJCrOsdXcBqA1w",
-	"GV4zbq7Abf220bncQq21Zq1TYW8eSIV1t1UNfgPx9zCW23lmJfzxdG91hO6ueFvegPoDlAXocnZjdQdn",
-	"nIxTng6xyx6INq0MQ6iuKURGYraIoAqWJRJHPKtpHaKq/uZdRbJzGNyOMQt9p1GdGBqzEb9ii8SumKGL",
-	"R0BJBn/G/CuTvE7TezSrWEoTzdxG3m+vlm84dhVtyh7y4GnzPHUi/Xbi/fPwF0X5Ik475/zbsJvfj6xX",
-	"pHEfTpW1k17jHIWXpLnp1rb6jMq0CYqLXGarmgrAeoYjbpdOSNkgxKFxpe5PRUzGaYPssa5OAbfkOsJr",
-	"/BSK0oSmzgu2KW/CaazFP7Tub/qvY86zssrfCJm8elHoju7kWpo7+Ybk+53u9lZDZYPw28pm7wqEfGa+",
-	"groJn+mva1V/QyW2Soui38Jt93s5mIABYjr1bnswrR6Y9QfzDVS2KRQ+sOrUmSoGCZPJ2FTIqD2pUHAO",
-	"TqU74pj5sxBxAoVKMWrFitfsfvxYcc/R4NDZC/tMBnfqRUOM2x60D6ajo+U8M7Hlsgf/yDXMSy+db25u",
-	"7IyZPaxsbO/m7fZntbLR6Tr/EwnYNOSh6de30LbUb6cWpNDLZXQH9Sf9rnLRYpn4AtsBQjFFrJgXRX9Y",
-	"ngIY2ELYW+ehMkjnDo5/7dB3LYc9Xr8DNyALehlymmy48tzkfC/2BYhWGXh4aQaXCuZOAYOjoVLVTul2",
-	"oc4hkJWGdNal3rvrocEi32Gsw9tDiXipm5RZvv17zGoSKvGepGYuaV8KbKtEJBiT9+HXZyV3893nuzn+",
-	"vpz4D8YFvmnqg3e3cTlUl7alXFe3LfZ/Bf6wWjCr1O2I69K9dZXV9aEgJ7pgZdfzsjJjoDmY4UE9sevu",
-	"QTXL9WqFUqz/8A6Dm8xhgKENvwu94B4HuW6hOtos61P7R9MFTNrdHRQBUPHXmBOvz85lwV4oX7fZ3GJH",
-	"VxFL43WNI9HUXUUvAWe71RaFVSM71/OCUGVgmD45Opw+YWkC1tamx2ewOn77g6626Yv6/wc48op673bg",
-	"00D12upgucsHqDSZi4IshTwqJrFWuf/tghjvG7+4UfYUogV/B9GMT7ePX9zkmMXo/g03rv5SJmKOIuKR",
-	"1CYhlgCWZJxzao5TA2VBk1nBFgJnzLobWd01wxk6//PjSesH2vrFax1dfPhqZzRq537Y/epPVd2j10dB",
-	"YlQq/vNaN3aCTsE1MGdoun8kZE0sHg2hCmEOw8c6ZcacUx3bPsH6i2OWecdj5rPwGjLh3EzFnohg9Uhm",
-	"cc05R/m6s/xQHnKcOeerKzvG8+d1XdfnYrfW0mH9G640ERihTSPBLzN0aBP9Dm7tWO3OH9CnjXRQoMqt",
-	"mE24vtSDHR6dcte1QiYf+bx5I9+nHtQ/Wjgx4qqB/lCTXq0jfW6sSJ+N7r0Hssf/7a3Vmz9cAA04qRqQ",
-	"2rZ0kQVTrskPx/RWm1q1NQmNJd5AW4udt8+fkP0jrzskYxpA6W8dRYP/nItr+JcvFlgwHv4ecbSKd7EJ",
-	"CIw3Z/El9PUyox70jvahn4Ku7q0Nabt5junYcnQM1ZrHp9PWOz4XAVxot6BMxZiIKADjmPKC7Q1RfUuT",
-	"w6vH6nQ3OcgUhPc/kSVd6gQCfXRvM3+mi/1NcyX8lf0PXTZ0S10ZQto75bo2OE0sF32xD3kFcta6zbf2",
-	"4TU77H+RggMO4ZgUx2nB4r+q4kAxw4Wkas+PnxyxcIaOogtdvtkZOntaCzblj/XVpEI4vK3Jc9MH5LoL",
-	"WYruvZcFhL1mXTJRcFnKHN4XDJ2zREAcw/ZXoS/VlAaaascfdhT4T/VrArZ/S7/mHWKgvKMmnzwRfBqF",
-	"PgLX6TbSZGPw84EB8Bx46e9CDUYB0ki6LZN66QQ2yMdQQkUoE/OGzTzRHs1FdaZdZdkwLWWCkVgx00GY",
-	"I57QK2ZKqBb8N+yjzxZJ5pmFuE4T5blnR3iaZoNq4GKc5yYRs/xyBfO7i9n8PMzKLFMHbX4J1mzCON6d",
-	"k5wpvKXpvJdLnKotuJIlfXyOhKlSrtSXzKJ/M9vsxeakoPsZZop8A+HLNfcNs+Wc8lba/y3rQJIWBkoJ",
-	"0CUx44EJO3rLAuGTaSzmZLynW6G0f8J2Vu9FDJEJ0yjkrLJDyVMF1W/WoaTY+iOGtcgF81vLOPp65Njr",
-	"KXQjgXc/VyMRdRSyLTCVhnQ7JjXCE0RO60wTYOuNiEJ/Vd7ZF9iJBwchio/iXmGgkq7MAxbiDuzkI0mm",
-	"QiQsJjdQKnPKTO/sSFwK/JaSJ09fgXmYcgtTeqklY588kiyaPoJyq0MyicRkSB4tuaRT1gq5IoVHa83F",
-	"23xTlFwHl7ruKIq6cUvaEhpBRYKz9k9yTYyd2upue9Du6+6l6WdksuRBxMjOy9PzXReQxFKsMTIJOY1X",
-	"tdR8BpNsyYjpNUXgSiZd+qsh8b0//x995v68dxeywr+LnWfyXYf0+Y7rsD1jNEpmv9SzEzugKG3zZRoL",
-	"KHzKtC6zopIJlpiEj1yoGZWmUlXi+VuY//7CDmMwU3M5LVhklMlmQk1DU4dvvezyemNGlgsQcwOvtyXk",
-	"S6uWVuUS7BcebC0p7FmTVNi0Uh8jGAUTz+poqNAPtKUr9q4rh+GLOJBkuVCqk90ClxSqHJvSxgrlPy/Z",
-	"MmtjkdY70gXt4PsRN62Fsxj8crdSYIdoDmIf3hADdEVsmq4OddnmGABlwYjfzAT0UnUJOBlXKOSxtjSF",
-	"oME2eZbCAU1ZAzZfCEUFJnV3HAbjoa5ZqX6FCsIjvgP3/oTROApZDAEYChQAbTd1QqZ3a1DFD956JE3G",
-	"wThYIpGxIVE2EPbqG3GNMr0qqIxNoVQ24wG054WeLQH8qBCBob+6gHWYkCAMYIX60hNKF6tVjLj6GHKT",
-	"UOLAJkF/RRgoV8U7CqUWXHqPdb4y3GGTOtP3FLYNLkYfg9PqPqZrciNMuoJdudhkMHxyAp1MROdQsnHY",
-	"GXheWsEfJwvA/fbm7emrb1odD44JVGNj10kL6pl5ntfJbqJjpvZfQdTOiqbpOndxOFkmCJlvunM7Q+dw",
-	"QvtsMNlvHU4GQavv92nrKOiy1v6043u0O+n5fVBvS9NaF+ByLttimUxQr92moloJ4Y0Khm5bQRooMsht",
-	"g13rsufmdsV60nWdlMh1LVSltCQs5hTRV9yI5rXy0PGezdXZaq5uWt5aj9lSg9pzaRgUCHfZExYUd6Xm",
-	"Bt30VkSmZVXXt8px4gbYJtk25WsNVk7zW6hPh+5DfaEPquM6urOmCUaRP3Y+tMNgSHJ7hYxEkuQmRC6S",
-	"GM68Va3vYB7ytRap6YMOPJsAqDgNGOrJjUg7b87A84e8rv0g1f+2QDJUrK9CLxfJxRQOdgVivQ9t+HBI",
-	"uCh0mSIeC6YH3e6kddSb9Fv9/qDTOqSKxUzpdEIHfjA9nDwcqk/IGCAZp43MTccIq2EEYFw3TdUdTUH0",
-	"K1GMsr/9wEV7UQ+AtM9S8IUtA9FKzrcC0+1/KtWdBnpOmtFb1G4yrYZmTXwLzc5Jqdf5iGOz8zAZ5prr",
-	"2lH9amjTpDjfiCOrBaa25xhpRXCmHow4hjqNrV4XYyulRo7JFVvtAWESeklDLhMyziTa+Bh78FrJRHA7",
-	"POKmI6+Wd0aj0HPY2AmLhNGGY0jm9Er760FDytSr4YhTDnUYopjRYIXaVQO9yca/VpHaFu3GsbiR2B1j",
-	"SnlLLCFUW6lvTci5TU5STQtggLrILG2oH+DQc8XvtMKsEGCrxLUd942GPYYcMladi23J83vpTpkik+9/",
-	"dm815tfSue6kAv0m2s9n1XHuqHWsVThsGykzi9cpG79+3d3PJ3l/J/IWXUFiwf7N5C0vBTkWxKxcMD8R",
-	"sWJ7pu3P2ssZ85LJrsXPjagJ8nXwh1YTdC9r1yOiQL1yKfCtERfYgUKJpYkIoKB9EGg2DV1OIYios09e",
-	"ho+r2bCG40UoTb0I+QD+Ll5fHH4CTN75NHLCYOQMR6giXnRGjjvSIb3Zz/Cj4p/wU6HiODxUfHrkDD+N",
-	"4DTAa8iSR87tbbUvG+uX/1hexQfX+b6V6SwtCHtNljG8fe9Odx9u1fFMZiLQuVZWQE81Oal9QOqor+2+",
-	"pcUG0zDDwtZlyxooTB8tUIUQmy5Wt4BWICTkfrQMUj76WeuQp+T6ejq9Qxlyg82qDNp0B9bkzxqNOcnQ",
-	"Q6jMht3B7XWJ2lZXI0u6YNrtYk+x1GHdh1RXOuJpMH+sND8eLETIE+MFfAN/0JyO/AiTcmcshi5wkrGC",
-	"YFt70N8isPcL58/1jsyUBVPzxtaMLJcQHHMFGcbt658yBanYUKBA2EXX/wqjMGH643UtRsDvoN5tN9Ob",
-	"+nU7f29lYWsSv7fMSw+A3vfK6CWb9pVwy1r7KHZkGirufUo7dd7u3VhVpStF3gvwq1rp6sQXfBpe6sYY",
-	"EpLKsc+J1ga0cAPJVr6NydiyGtmqHXFPUfWsoo4MErLiKFhJWaedaLq8oJoZ91tep+V1z73DYa8z7O+3",
-	"B/vdHxzLR1it8qdWRDsSKxolqwufxkEbzr28oAGWqQl1z4qwP3jHfuntH/3yy/eXs/033z/x2Oqb+cQ+",
-	"R/aOxpcsuVjmatfYdWvMvu1ZZxj8vnqlWq2vWGq/1T067/SHnd6we9A+2O/nl1o8vNYSPnb//lF8m/w1",
-	"eBy9OfhlejX47ofD+eD99w+0BAmRY2rPLvCQwPZZY0chePsSkdDIGW5TUyvrhPVGHwJDeKgvIeUBB62Q",
-	"om+tzukBS2gY6eyyuiNhctu1k1GfjOaCNTsjZena3ebzN3Q11wXEgFE2ZV7WCAh7fRDL960MuS11wn8E",
-	"7cv6cZ0kf18W4BZBbx/G8ibtQVyfmlddsDO3hevYFn7+EEnoVSwrz6k2ciDrZ8xVUOf1bszjIU4T4uat",
-	"hZGK4/SUTUOeS+4o4f6hYy03Y7qSUfY8JRM6veFg0D44PGogEyxuuaZJ0YMx/Ifcs7vyQDtLpLCRTXWs",
-	"7HCd4t2OVoH+IxhmQ9UvB8N6n8edWa4uOfK+pDjmeO6WmuPep7Qmd6PUULo9y90+S9SQKxdEswkSTjFn",
-	"NBQcqo2oMyvldBn9W8pljYzPIJd1mukGInFrK9HFIbu+2zbn8k2/cPzPxvG/YcnnY/dfjlGWP7vxDN1Z",
-	"ud3cvqCQZ7suj6nuqJq++mPtxJUjZ4wVnVPTJvWexYyIaxbfxGGSMN4mp1OyEktyQ7H0FA0C9GObHv2L",
-	"WFyHARtxGklhh21lKVH6njXka2iOjPFQQz1p0xQao+o2JD1ZRAho+NwKvblnq+ImvwfVHbHQUHWv3RCd",
-	"NJXmFP26qvw6p0dTzp7thWHrz6863/7y4ij6+UknWgBb752fzR73f29s3ezgfTi7qeD/RaGvFxG/I4Ve",
-	"twFvotArxWxNQs+bWMxZMmNLXYCXfVwIiQWqsQrSMC0UGlwosjbhd/IC/HFj3dGv8p0L00b5Qtf9G5OJ",
-	"lR9EdiBu2eLPY4iVGy/5HLOpx7ruIEarH1ugZNcFFhzl56tqEPTFAg5u6tTtjFPtDitJJDEUkEDOoP4V",
-	"xJAeP949rpoJwhEuArZIZuMR37EuNIIlI1zc7NbBiF+i//wiWLILeslSeF2i5CGklYz4GyGTy5id/fUF",
-	"ERxD06Uf0wU7JuNLcSF/ji7+PFanlzMfULwQIgL0hTIJfXlMvhEkXvIknGMU1yIWyhwacU0oVSLzG5a8",
-	"1GTULANrEdGwxMAtSjQpKv+XfPvsxRuyFpXkaQmPADgUpYhoOIfakf+XQB7X+pEu6fKSjfj6l7wRv0u2",
-	"jEFf4dYmw1tlboOdNrY2+OD1gvGTN6ckEP5yrqPZCm34qdR3ZBXbpz9Xz+9vYhkYcqI45FMByAqTyOrX",
-	"BbclLJa4kk7ba3uKkep1O0On1/bavW1qhxVvEVPU9Npeip6206DImEH+is6jDHv5/TufhTJD+o56ZXfT",
-	"ZqrxHmAz/37y8sW6zVTPt9tMA9h/+mZu2ESFuNpN1FFMLYxiWpMHaxrAQ8TtMpkxnkBkXUCWEkIB8vFQ",
-	"snA/CiksBiaqwwL0xow4hlqpoZXZRcZK2o+Psx8gJZMnZCISrNgYQAsdiFCQ+vUqTg7hsy9CmZwjcGcI",
-	"26YK/q+W8wmLzWph5ajvx6BU1jeehrTbfAyArmfacZ15yMP5cg7/rurTVwtDHrFkweI087UKiCich0kN",
-	"FJ7rzOlHDYbnbQDq/jXNCnnI1lW1Nl5MoNCg5R20Ot55p4OBQm3P834wIZkm8rJFB5P9Vv/wyGsddXv9",
-	"1mD/4PDIoxM/YNNs/VoVluTkzakie0TfUzEHIe2oU7PQryhDxXEdbQ1sgkUROpAV7Uy6fi/ot9hgWguP",
-	"vuRlf5zVzhnG0yABArHh/nfSy+zONl1n4PTmTm5d/JfFnvKHZYv4FzXZXYJl1Xfrq+VSWMea2+EC0Bav",
-	"hk/XRnhdhhI6itNiQKqJVykza4zP1DXQsVZ17tNHMmvNuGNSDbCJma9v/sV0SpRWDTU2dRICMOlkt5YP",
-	"461Mbj/v5YUyZJ3jL3c8FfeiSlxYs1itzkMs8j+fm9xnOzZ1YihklvwWHCKtRbYFJfimLJlNCVn4PO5R",
-	"6k2ONWOA6Am9uVlhsy3RuzZYPsCJIeu7OLdOWOICuydUR8wr0tgiXF4BtNHTtI7l6tvhPDQVPFepxwq2",
-	"PbVz9Wlpzz7qSn92MtojqVO32JwqJskDqOx8ozjpFCpyTqDmDUkUjGQH0yfVkwMS0JXcbVfz0JNlMnsn",
-	"2f16v6tF5VO3FZDOEB78t+XDBT0ZodZPL9K/t6UhBXmuadxDO8wT3G1rWfoXh63+Mpt844evw7+cvvvl",
-	"tPMqPJWn/O3Af3K6f3q1+P5vT/5y1Garv3T87t9WZ+//ql6cvXx/ujrlXtvvRnwyf+4F3/8luuOicVlr",
-	"2FKg5DONMOHYF3GcRdHdlS9tm6yjk41rmIv2btuwZmzFulR8ILZSMR3ZCbnGjD5TIk6P1O5DsI+s5Iul",
-	"MAFzquEN1x1zx9HKpYQ2MKILhfHxu7zFrNMYXtCYXrOoJZNVxMhYqdja9RuF/EqOKyqg6TxVK+z4LAde",
-	"kwb12uRFe/dXsHa/FTeY0plPrqUIyUxEgayFArhSLSSD343Fuz4sY9DyehCxvG8yZeyLO6k39UIr21Vh",
-	"y51urz/Yt8S91stRQ1P7Lk3r0H/98/9t9X+ZnmfD2295B+edQQZvg8tAsxAwGIGEoQGFonjrU6Vnmjdb",
-	"esmgcNYeuv9SeP+647hORB9sKM4+Js6QL6PIdRYxu8Z/32aWLnST5slFauZOY4GUpaDIftZpU3eHSR1a",
-	"Q+dA04m4s1ltGEQFc9hsX1dyrkINtu9bb2nCXoTzMGm9QF9ANUT6m73yB7dubpS3iuVzRTZbjJR9VBpN",
-	"smS7kdQHgJdmNRQ1hktKf7fb/OO/KRFICxWFu0fNB0jhx28HjUpG6m/PWHzNYquKZa6eo37pZBFWJqSC",
-	"T6OSUGwvtGEE9c6NM5NppgTBu7cvdC0HZXuS92EyE8uEUDKWulDwjoiNvaGLhArOdgklMeWBmBN8j4Ry",
-	"xC8ZVyKTBcf6V6lDcW7oSpI5lVcY+pMiprKcsF5BLlDePk33UtINW2gUNV8rHsCE96/UowWNfRa18Wr5",
-	"wmowvVlcYKfpFoKxJZt/EL70OT0sBlUbC7vWg+c8yCKf8WsWiQVr2Ekyd7L+UBx4Cz52lwK4dczb6zX/",
-	"+LmIJ2EQMN68nLP+smSb/GHEhvbLVJF3tdxYZ4TdpYNT6URV8/tclH6J3zdp0FU1H/TrSps9fdGnPvOR",
-	"bFTTWn+ZC4n7tzhKOreh+VGqSXN4zbc9HFluw/qTsa1ZnVvC715U/+FF9JdD/fCH+huWbHWiN3r5Tp+a",
-	"EJdKeiUnUAcOEhXSWkg5kaW/vmKrR9Iqw2d6hvVrupKGwdpupBVdstandfCsO021ZFVGIWc3RLJEvSXb",
-	"ZMyh/SgU3EI4jnUOhelZM+LKIjSpFsmMrZSJCAkfqcUJ3VfhIxGjyYkl07VbKLM4ySJmWC59nSGZS9B4",
-	"MEMS7bn7mpGlR9ofWPVIazFVjwrW5xbm6TsdsW/aueiWYg1sUQ1py9SqeSCbFAH6PHdZBrm/e0FXzKP4",
-	"YpP+u9ikd5aVX4zZJsI6n7FCzhoZs1mqeWIHtOiE89r46vTwafGm5HIpHKw6FIyIG3TfV8QaPGSasskb",
-	"28TQYOLt+4AVPlurk2NMNYEClL9Z8E/Tm+rtzyx8Vp/nuzEWsVxty4pB3KRRFmgOGyAYxIeSzBnldb3q",
-	"CyTfrGH9cgnKZFOV8cw0/SkWUAYlN21GXxkSmQuAPCZjvoyiMQlCSScRk1lN5nygJBbRy+uWJGLUTGMA",
-	"MOm8tdGTD5e9q0HOX1Ij8E+ywsNw0wnUk2x40zk6PNgf9Hvdjmf+tXUoiF7X59SpfgcsqKgtISv6z2dC",
-	"v1pon5a69TwMpKyp4iv3PqX/Pg1u99LGQK2N1QKtJhGYlKibGbF5mMi0/O0Uyrwr+1habXWUpcwWSYXY",
-	"fRzGgWLCJwYQq2zYWt77muvG1nbfn6yPWV3ojH7sbNlu80x/9hDhMpXXnHb53VLK1NnLM6Ij08BnLnXK",
-	"FBbnLPRs0T9jvf3v2AqIISuv7jqLiCZKmpxaxajPsFeUoiy90mEG51b1a4sbua5+bUp9abXX5pVGsDGk",
-	"+bu9vEut2sIYWZHupkp7YYBi+5LyQYbCRPURBGWEWAd6EsbBHUqLvM/Ou27/WMsNtovte5G2ZUoHydIo",
-	"ClFtIce7XHChxQGL2+QNlZKMOfuYvKGXDLjbGBoeECpHfLzIfjRpHepdiMo51nVAjCcKy4hAv1DIEqtQ",
-	"KAyfuUt44D0i9R4uMc2t4sdF9Jn0vZhdh2Ip1+bMpQjOgTenH18wfpnMnOGhp4CqbOD/sOGCuUU4Q+fl",
-	"TyerV0+8jy/PvNWrv/3148tfROflL8J7Ffa9V0+vfnl1/pZOn155fz//y/zV/GUfbbWUfRZSRfpQj3tw",
-	"3ukNB71hf7/d7x/1BllpVGeIweBtheuY+tpetZuWYNUGCDo86tPudN8/bPUPKGv1DztHrQmbTlr7B4OO",
-	"73WODjo9qPsaX1Ie/pLR33TaoYOj/lGLHnj9Vv8w6LaOjoKj1qTrB9PJwZRNeyCUytzXzRr5aSem6yRs",
-	"rri4eq+cj5IuuD/sdIe9btvzBv2jfjla0fSx15uzt384Yf3DAWsNppS2+r39XuvQ6/VaXdYLur39w54X",
-	"qLVZLMMZOpNucEC9Tq91uB9MW31KD1qH3f6gdTjtHXQG/uEBZd3tJMhDBun9oaXJpni0/5+9q91t24ai",
-	"r3KRXykgO0W6Ypnzy+iyIUDWDd2KYYALmLZphwhFGhRdzxgC7Gn2YHuSgveSFPXVWE3SGkj+yrJIitTR",
-	"1b2H5zzIC6UPk00rXjr1kI0hBWvgHzSkpI3f/sgXo9LzKOyERp/A7TVXE0Vb6X2sSUIiRRfqPw5XDSHj",
-	"skSMFmPA/YDln6MbN4GVCC2IZ+xnhPOhCzbESgm1wvWBfLZXduCPDVybDwIHPZ7r7on4piQ3t0buV0zo",
-	"HFIPGozv7QEh1j6fr+7efWnC+wHRztOo2F21Yg94/WPgKISazvHl/dhW56A0LDcG9wkm7ouIdVaDsO1f",
-	"y1+Di/VUX5ueRLTvQrpTKVV3kIkiCSGsvPapPghm0TfHx6e7HH/mtsdavEcUt7fmaBX/KPxDn9UOqkpH",
-	"94eAgj3RSodJqbcFyopa7XPG+IC8f3eV+TBw6UNEvQQWFb6qTxVKvSGeLgWXiwKkuKHrlLEQbAq+QN3S",
-	"dM9jIng6nKi/9AbmTAEKmOYsXCNtSihvrjnbhSIknYTfaui8GE6ZotrqmHIVvmNtRJvzqlPmCKjcYniu",
-	"HZZUYt5QYzGG7SbK8LV0rzJ3qbwrDn4cqs2C4yDrdJv4yRpuAq57N5D3RlbObI9B/f75Qcpueeh4tPuG",
-	"3PqA9KsQWg4j/gx1mlI7Xe6eg9EvAe3PAt9jBqMnUq8+X76pWZRV/bhiCpXkGKpmh1m0wRUmqGkO+yRZ",
-	"r1zf9s2zuoE80fRq1lrnSmYKNbNFgS+azsb533y+cRfwdZ2eSHJR+/ujZH3TlC2zludr+4Z8fE+zeg63",
-	"6amYNcY4OvLYdZTh64QOv0Gju1N3q/3DjCv11ZI8IgevZ2d88N3i+/ngh9lrNkh9Iu+ftdSruxOXbq0/",
-	"5ymbLyVJgHEYUS4NyXxsx60xSD1nEr20mZpzOJ6uNFitJVhW3IDZqCmq25SxzujkBP9zrQs7Ont59hJD",
-	"aT/YZqHtI1e8iCgdKu/RL5lZNmMFokEoc5PgZRNOxkRZjwV7YSqSI0ttqjqlQ/jJV98I6rXBPGzSFFp6",
-	"trR0EevyLlCNGkF6q4KteRZwjQLyeoztDQPIZ8AFtgmdnnx+m42WytxQSmzD+LfL0lD+eNrHAocmzjdb",
-	"M+SrNo0Wzm8rTKik3drIjqfdL/3///2v0iou/WZ7qVn/n3zm2grUS7biymbw7uL3P1xLbC3cOP2vU9Ko",
-	"Hq9wesqf6UA4i3oBqMFSZKHEWrA8rdWXy831RWNfWnp6evULBIYpeBZV0X1juvY3Vm5Kudu6ucRRhcoF",
-	"HA0d0XLRp8shKl5NM5jW5GHxUCSp1qeGODYtXYDZRkg7ECoO0zPtTIbPWMG5uxksPAE79y2Mm/29TCFu",
-	"9PciYggSICzccL4m13+QzHKyni5dq0Vin3u85FtuyCljT/PpF9lECQU5z7XZZcTe8YqJBWyvteTokpva",
-	"6Q7hVxXrMoZXcYJ0Y12vtJqoFkyEhebFi3O8PlssjIM4QQlTrThIrdfIByDfhTQIytkOjOsgfexGVAge",
-	"qbcfbj8FAAD//w==",
+	"7L3rcuM2sgD8Kjj8tmrsDSXr6otcqXM8M57Em7nt2N7ZJJpjQSRkMaYAhYCsUWZdtQ/xPcH34zzYPslX",
+	"6AZIkCJ1sT25V52THYsk0Gg0Gn3vT14gJlPBGVfS633y2Ec6mcYM/n2S3Cz4ezYcC3Gj/76l8YzpfwQJ",
+	"o4qFJ8rrea1Gq1NrNGvN7kWz0Ws3eo1GvdFofOf5XhjJQCThszHlnMVnodfzjg4P9ruddqvZsP/yfC/S",
+	"T7rDBtsfNoNaKzwY1Tq0e1Q7ot1mrRG0R116wI7CVtPzPZXQ0SgKzsUsCRgM2Wy1O939g8Oa/keto/9z",
+	"pP9jfz+iw8Dzvdk0XIK51bhodnutDOa7O997GiWhWfT5bCiDJJqqSPDVCGg2a63uRbPd67Z7nf16p3PU",
+	"7nY0Dtgt4/otNqFRXI+4YgkNYDzz7EUUK5ZIr/f9B4OJow5tjfaDw1rngLJa57B5VBuy0bC2f9BtBo3m",
+	"0UGzPfR8TyTXlEc/UT0YIGI0atLuUeeoRg8anVrnMGzVjo7Co9qwFYSj4cGIjdrM8z3JktsoYF7PC3Bj",
+	"pP5RUTWTXs+LuAbvVr+o2GQaU6XfLMOfWXKn12z12q16o9HtHMGSZ0ns9byxUlPZ29ubIyrrhrD29g+H",
+	"rHPYZbXuiNJap73frh022u1ai7XDVnv/sN0I9ermIrmRU2r2eNgKD2ij2a4d7oeaOOhB7bDV6dYOR+2D",
+	"Zjc4PKCsBZt3Po6m04hfr9vAkCqq/9cstqeSGfPttl5Rs8hurdGutY4umvu9hiaSdEP1dnnSzHVl8Fg3",
+	"n2t0Fh8Z7JU9ClnMKh7hrsCf1/CGSmhwo9+Y0iRYfsFS0Hx8hdTv+R6nE72DlwgAMYghr/XPmhiChOnV",
+	"/uff/99W/5dRhIutTq1xoI9Uiq08LRgaqAdiYulC7plhaoyHUxFx5d3BRoqTa8bVczais1iVMaHTJBGJ",
+	"PNXnCin0NN2ZQHBFA+VsiP3FIvuD733NaAgH79Od771GLHm+9zYRU5aoiJkn79h1JBVLWOj1+CyO3V9O",
+	"pBRBBEcEH51bdHq+d67w7JzY83RBk2umLhMD7sViqh8bPHi+3SI7lvlzaQ6DC30uGg6m1qNITOX/ODuw",
+	"BmOS6tcywsrQ5f2zdsE4BbZGgwnzMvy9SeCdAhY9Cdxac5xk4hVwqilnH5hJW18gKeWUYvmTl/6h19/1",
+	"vedmQ3sjGkvme6c/XEqWAHJ874VIJjQ2sAGovvdiFhd++SoRs+lZ+BE+MY+kuDJP37JEIoNt+N47ym/g",
+	"HxdCxCqaZoOY3TzTDJ7TOIPZ9zRAhWHvHFKRbfjHGoJJ2el8XnePEZ4hOZuyROiLka2krCpkL9Pa7wjT",
+	"zoFpN5dPzMtIKufUfL+Ss1SfinWH4CFkX81czpWYTuG8/pLEssSY2s27D4DoP/n3Sv7te1cvI34DoCJl",
+	"vqRSAWYcXHlv35xfkI03tUe6jTY5RzGPXHJ6S6OYDmNkO+LPi+LPi+LPi2LtReEcTe+cxaMVqKXTaO+2",
+	"uWc+32s3rQj75w3zGW+YB27QB3eH3rEfZyy3Sb9envjz8YO7PIrkLM5j6BWTkl7rL3BCQrmca8IirUaD",
+	"vPlGgzYLAiYlKthwKsYuKt5RxV5Gk0jV4L+gmTNHY/fMxkhC41jMWUimLCHziIdiTkYiIWocSXLy9ozc",
+	"sEVdIz4Yswlo9grXEnHFrlkCa3Hne8cmNOIRv14xZ8xGikScqDEjwSxJGFdm7i2nkqxkae/HrGxowngo",
+	"fT3tJY8+EskCwUO5ZsI735vShE6YMqg9CQIx40qflOK8F2NGKD5+IkkU6qEj/WBK1TgzGNB0BN9L2I+z",
+	"CJgK2kkySEaanWtinM0iMFAgZFIlGrUarucsjm5ZsqgCJTTPV8ESZmM8DBg4s1WQgGUHwCA7gygc+IQL",
+	"BTs0YB/xDjkLByRSZE4lifg1k4qFZB6p8W4F4MzM9zCo3ybiBxaUwv02EbdRyADKGY9+nDEShYyraBSx",
+	"hIgRPJji9xUwTtPRV0H5l4RpDvv/7GXm4j18KvfeWtLLAAXWEfGALYP8hscLMh9TRKPhmYQqIhJCR4qZ",
+	"Q62iCUsh/nHGkkUGsoSRS5GoL46a/rYUk+finMUsKDmNb+AfNCaBmEwokUyfJw1YHEmlETlNmTJRgkQ8",
+	"iGchs9whAeZYJ2/UmCVkFLE4lIQmsC+c6MuLhUTMlP40YeEsYGRKF7GgIZHRT6xH+nAJ+MDJ+16dGL2J",
+	"fEnkWMw19zOjVqHkLxIXVsImcut3rtCyM2DNg5VHMdqQmCOuwLY/iXg0mU28XtMv45OugfZS038pVNJ5",
+	"64kkYs5JFPqESss99K4AoiJg2ANZGHZQsZriew88qJdcaWFhM4ofspEACllD7DMY9B7EvmKrN2IbRgwg",
+	"geCj6HqWgKehApHzdK4HM5EMbGcRLp1U0a6Ft0AtlaQ8Lx36YRTw3nVblAJpX1gJmTPKffFpEOcCBHJC",
+	"wuRUcGk8fOEk4kZWAL+W4IrhP+l0GkcB7PneDxLdJ65zEIRXVxqkyc0C3zIis36jftP+4ehj63/gYT0v",
+	"QM+MVujth41Rc3TIam3abdY69JDVjsImq7VG+6NmcDQ8oM2GlnyHUQJYva/n6z4+Jb/o6yvTV0aMqlmC",
+	"eJlQTq/ZhHF1Mo2MDnxn/DIbLdSRwNBF44joGs0FbVtjkedU2SvEuYa94LRzYe8a2G/FLBizJBot9OiZ",
+	"MICCwdVFEt+8jL7uaOK525T2LEXBJ5XSpw+ik74V0Qsl6xpkIMmnNHRUsi2oMuK3NMZrJHPWihCvHXh0",
+	"lZiBfW+S6i/mNzIU4aJnr/oF6cNW9D0SSTKJpMRTvjka9FLQmFeBCTtvKJgEaXNCVTAG7ouDZCh5Jvgo",
+	"joJtERJGkg5jVoqRwA7pokIV7lu9dusUPiaM69HI0kujKJHq8+DGQimBXKy4BUrxE0mklpgyLL0W6oWY",
+	"8XBLLHHnsyKWuFBXI3joosnQMGwaPn20xb8W9oSQMZUoIGhxRyQkUpKwhMpZwuDZkF3PeLb6tyhTXgjx",
+	"UivkWyJBOZ/d5/Bo+UEtiBKCxDDOo5KDPpqaFmForSNQnmn/it4wSXb2O+Sb6OkxOSSvoqdgH0AtLRL8",
+	"mLTSHzUJRVxOWaBEslsnevhAcM4CS/BBLKRWSow6woxlI8P0JaczNRZJ9BPbltZmhU+LqM49z5EcgT0g",
+	"VANAhowmGjhxwwDkVEp4VKzjXOkkhglqUpwngl8jQvTd/qgc2+FG+XCfHpnMNJtmxCLDSGLmBnSg0Ovh",
+	"4kJDXjH2a2EWNkVpuGqczdGpEVGJzjNcKIn4dKZISBX1CSUTGmupkoX2iHNB9P7rw4RYQyAzTL8QyTAK",
+	"Q1zWdjzuzZyzpAIb34oZCQXwM61foVqC2CfIbesZfjIYHg09mtry85EhiwW/Bn2bcgGqtZZ2MlTck9vn",
+	"iKoCHRd5UDI2n+IgnVyvZV7iVMsGs1p1Okpmu8wvuXT0z4bg9Eox0Pugn6ZAZnj+DPfKBtfHZz2NVVdK",
+	"c19fIVvfCXquB9wJq5mg5RzACJyQLne+xyUTy+8NXJpO2Mepvl5guU+jJPx8sobZ61Ogh3T8x5Y4mEZA",
+	"PWSKRrHF32YkglLGtiRyZgWON6PRlsgS+MVmgmlOuNFAidHomEimyPvTp1+/efPN+dXZ6/O3p88u3rz7",
+	"Em4XomYJJ5Eigj+u8FAEgwhzr0RcKsoDlNttyOa9JYj0Cs0hidkgCoOtIS2XXl1Vw+62ZoFI+H87f/O6",
+	"7sTHdhqNbRRhu7aN2NDyrOt8ZWVTm2/2lj9Y5QHbdKTsoyon1+Yj6Q/u3KDd+0o2CaPhGx4vVu7/KB08",
+	"v/uZ/xClaBrWBI8X+U1vP/qm2zkndAEbHwo8Gjs0gwFeEJxQMk8ixXb/gCTxmPp8kSLK+ef7EiuyKxO5",
+	"ZNF5dLLQDDMaRSwstWaTQMziEKAZsgygPxhNfAbJo0gaxjl3pYS4ijcXPxzaaLY/2z3xQFnkD0cv6cOt",
+	"xfI4+6qSVBKq2BW8eMU+BoyFBavNhRBkQvnCChmyTt7GjEqtjC0IvaYRJzFVuDMJU8niCvbM6zUP7yds",
+	"pOutpCb9BgGYiYW5QBfvNCC1EwSk6Mc6x5gUAp5JdBVi6EqikS+3Co75vRLdOUtuWXKaEcvGRDeiUTxL",
+	"VvMnCaNf4c8utZ2LCVPjiF+TOYQUJYJfaxFCzBLC8tdX95FF2bVTO9j5HObTIo4q7ahnmVJr7ZluBFl6",
+	"uzcfFT2rZnUw8w/9Eqz+BSqmDzckpIiBf2CWZxq7mAY+ycy0yglNErqoex9MAhe+NkviJfPr5buXde/D",
+	"XVGhuo5uGQcbp4mVgrfr3n0wmmGkErfZKwTX+Ee65cS9FWcu0MayHPbq9bxTK9wQSW+Z1U8jnlOWPR/f",
+	"N4Gj9zPUnYvKjX1KQztfnWwEkbFpOsYrPF7inv5TxaTKTuISlt6iv1bPPoK3emTPpFa6iEknfxy0nICF",
+	"gDiTiynD+BwDhln0Y6pPdslWQWo3c1Zxd7n3MV6vWO5rkWpDjkPULPEzaAN2pSvkfHe1RQgeZ9FVEn+r",
+	"ey8L9bl4m4DYFt37brHx7GWocuOvNMefiBDVWATmbFS75Pa32rkJ38whcRm6x8NjGsmGK6gGyqDqc4gn",
+	"FlMn5jGeVnTi67uScY2u1C9kuV4BTfe1+a8+XXiXP6UyCnxy/uYiCm4YxOM+RSdzkDCIDqQxxuj8I40Z",
+	"MlKNOQJb4sqKRNPs64KNu9NoaHAVjWKJYYsYmFNXkHBwpUUS1/ftezds4YQr2JHLxL/smcH1FcRo3dYa",
+	"jHbp0fBo2O40WkedBj3ayq9w1Wk0rooAlClhTM0SLrW4BUILiUy0tgkMHoPgFIgkYQEYhmesiP3P5oPp",
+	"NNsWlatNIea6t3ezVnatu+ZRsfpzGEaKqJ0wrt6lsZdbofYU/11K0S2Xor/V2pFNAJnGlGehYDbEnBIT",
+	"XpiSuRaBpiwZiWSCzCK9/evpCTA6xpX95soMkts9s8h7xY7AjhSxtAWZr160fuNVGkkJmpJZQHGfMGDx",
+	"noLOO7bk3y/bso67Zc8oh7cjHtrMCoxMi/Dvq26kbieXB+lWlNuZS6YuOzNhp9Nqh93ucP/oaH/Ugnfw",
+	"Q3ypMGP60JhdDICPctSWdnI+ZpzQNBqv1Dqd26wH3KuXq6OmOo2mRXel3n/fu3NzhEQj/e/IddeDNGQD",
+	"jAroMJL0PWn3tVDkxfYkm0pphmTn4yt28+Lrf7zcj3981omfz85efJyeXpx/RX8eAl45f5Gcs8zEX46c",
+	"MXDAhtHXi5GRjxavXBCtnP38ZK0ymHhQFj08pUqxhNtUjst3L3taK3ZMPJAXqh8gJVAyFlIRCC1Ztuc4",
+	"sbiKRjwLDMmyDrW4CBexzVPaOhbjNrXibBASvDkYSzuWkfPjBQmnZzi3TeUZJj2vwcLRQas1rB21h51a",
+	"p9Nt1g5pN6x1RnQ0pN0gHB0OvdwmzFd6JR8/7sVgmoXZcViODSvgdfb5YmIv18bEQppx5sXfXp7ZDC/5",
+	"eZxwWMfEaWd0E3FNboWT1p2my6wN1ToL0QDhpsCs+uhplITuN04Cy2a5Y/mEllVTvbDvmQyXtSlSNnjt",
+	"0/KDQp7LSm1Wv/oGXnUX6mS7bLrQfPbLqjkdnTed8s5NzvreyyKRHQy6+HdBzM1tNjaPBN/QyIcUbjFE",
+	"Yc63ZPUMhgZyCtF2QmO3eoCpwJGnvPtsrt21Cf34kvFrNfZ6La2bTyJu/26W5cO56MG7Zd1iwocclWeZ",
+	"oWKb01L47Nd1YDCFYd3AZ/BWYSHVZ834Vjb1wRTGvd9RLQzyM53W3Kyf+8CmeLVnN92+FXR/igk9y3TP",
+	"Eqqvl4o8+rR+hE0IGrJrChaAzZD5YH5tHKUr6kvoO3LI9A2pYWThsfHMXAvOiOABg+jzRMwhWV6Dzvhs",
+	"onfGLN1BWwVTcbfQQOTnEbcC87YwTx7tnH1Ub+k1S3NHlpaO6f4owCs2kRvnQ6aggIN1aTF23BUgY2mc",
+	"tRx/EnH31+YveQcsLyWLHF5CPgp8n1JCWE48K+j3rnLqJDRGpuqTiZH4UELZqRT5aQ2NAUzZ+6W7o0/7",
+	"yUyNHU9s4TBjVvSn1ejyvSmVci7w3trmdsXxne/XgIlC+zKcylJ9MeaHh4RKMsj5L3rWQ9CfNRrtAL6F",
+	"fzKouLAaYpypEkyXcVdjcwlKqLExgIp5ezPJkj1NLYMsd9Tip+6tQX5h5LGYcwJRuYJjLtTS10u1qT+t",
+	"z3Gy1SBS+AzrzPHxynIDKwlgGaBKXFcdRjqTJTfPK5EwQodQz2TMCLzlo/lEjVkCrnnKF6U4qj50GYOx",
+	"Z98JJ/CLKuALJ5zbUb6fZRzAjcD6sJFsusERT2X/aopcWpatc/Dpnhtqvq+E6aKYzlbYxO2l2YeKBobu",
+	"nosJjcpv0HsIf/dFoysh5AFLx6wS+TZDeaaEFeSI+9yXJchzv++276FzFcfcbFnlwpEtnL6Z3LNMnksi",
+	"kO9ZgaYkGp5OGBZg0jePnnrgkxkPjeNOLw7+cct4KJInkoQimE0YV+hcl2Mxx4JJjwfshOH681iJbVBZ",
+	"MdpVs+Mct3OeKKFoXBEim78n9XtmJN/MtbyHha9gowxyDdiV++6UhH0w71hu+lC2s8/xLWIq3RMuFMaL",
+	"GIN1/pZ8IkksruUxVNLCiwY/QJMiltoSoxFkKM9iLHZrquVUMLdNLu+1DHBrLlbGmpYQtgzL1vzJbGim",
+	"LBQO8do9OlnaoSgkO5RILuajmN6wXUxW1/uhBDFVRtKPcrtTtivGP+H1vP/9vlE7+vCp2fVbzbu/eJsp",
+	"EG752SLgjsXBpIuXTJ9DR66AbUkNs+Wjm5a4TQlpKETMKNcPs3q3G43lVsQtocusOG7Jw6xO7kZTVY6T",
+	"VdTdaBysubvRq2lV3pJZMaYpk/dOuOCLiZhJt1RvWfne04/Lv50vpGIT9xfroMx+K9MCs1LAnzYiPaXY",
+	"ZKocNa/aTUUlkVoh2aFD+N+RSAjF74GhXWdV4GxyCJlr+fmGTRWcL8PquHVGDhmZ0BAzAfM0PBTh4ulC",
+	"sQqDjIx+Ypa3gntMA1Qv3TEnbrrcxFCyk/kJT2kwJjiMxYFPJLtlCY1NIBP5QUTcqj19z4f/l9E1R3OD",
+	"jQMJj/vcCT4jOznt0yfPhLiJmE/eJuLjopYPraM8NEBIkBRCEkc3rM9B7ZQ+uWEL6dvSUxrZVnGSu5CC",
+	"Sfre9wkLaaBY+KHv1fvcK6EH8MSuMyDolzLE+s5mfVhFYpmKXmJhg6AlvCux+O41vWXHxJCaQzgUSwsu",
+	"k0v5wFDJiXQaR/tkqEG0VIMTPpEmytp6Xi8vXtQOScKmMQ3sfl5+8eLFi+el6p/++CKZ8cBa+gsAJDOW",
+	"KpJIqHOqzwpPA7ugjmIk4Yw4Uzj899EJOGEBi25ZuAERH5NzpmpIlkCBLvWWUZW3To7LU41XRGEpAdmC",
+	"/5VyXW65JegwXas2qjAINXXTj7Cd1TdsUcGIBm7TqwEcQoxhg99JQDlEW8BzzR4XG8vvLjgpFGUifNoA",
+	"a6PxTB+FpX2xo1hk5WloGRubbFS5yrW1tbm4/Q8xOxfdY8vOOfCIa1SXW+NKbIYn9hNjNkyHsKZDsom1",
+	"rVgFcgN5fZ6vzrmdHaEwn1+o0pnhoQqN1bajX9VSysBHE0dFU7UtXM8P5SslTMU8gCJR02kM+UEqS2pT",
+	"+rrQ6qE0pmGnsu0x1FWGmCiInHoAq3lEPuN7Wg6K+LU5Uyu9q9mbd27DvtVfXdj3Mvll1euXSbwB99MD",
+	"lZGOrf9ewjlQznkprjdmbXYwIyKVYd0K2OU2l3sZNKgtGW4VlXs4gstUD5ZVo1973uFdqzDd12Abu82F",
+	"Sp+egwv1mXHCLeOPs4/KIH8bHFb5igdhAt1FBr3lkqISG49kdbKzXgGYYkTDnMt4yniIGJezIE3Ex3Q4",
+	"fTvjTKUbITeoLr1UVZpEHNzXhj5K7yj5kPLm83Fka8G6eEmD/Y1o7pTA3MBp9GhGK2rLzRfLZ5fUVM/a",
+	"IGRk7Ljr0yNbpK8lmnRJuDpOw2EsqziSZSJVjGl5s56Jmb5TRomYkCYRt0YBc1pYxNGI+WRC+YzGIP8n",
+	"LNDvQYcDo/lb3bZc/b4PhzK12V9VMD1WeeThybOYSlkWX0IVuYk42GRNUQLUBHEh+hD2yEArmQOyY3DA",
+	"wl2fDDSgYqYGZIcLq6lGvM/17/p5lpAzIDsJG82kVq6gegSYPVLjfhhhAHbCpIhv4VsVywHZUWPW52PK",
+	"QzmmN8x+E+g9BLsjM3mw+ouxUtMrJLYB2aHcQoQVJTGp8uPHXb/PB8NYBDcsxAmMYv1EEhqGCZMSyphx",
+	"5jYdsOWbEkaDsZ4MBh2gscByJo0ivW+IFYxTMOvXP0MDXgdIfacgHJ7vwXilTMsJOF+pDeQNVtmHZ2FV",
+	"bEtqdthoXPN6yuXt5VFlszBFm2fymDSsncJuiTVWlDhLkuj6uqwYyQAP26AHdQsMaVJ5Y5IphwugKx76",
+	"RMyUtE0PoNAK1NgOZ3HuGrG/QZwxDL3ee2wZRgami+UcYnJnzh7N3BF2WcAq9vVzBS+lAtxD1MhU6igY",
+	"WiDxwkbM+xWxQCXfPJHk64uLt4aSiH6znG6caPyio2A8m1BeSxgNwXdhfP8mWSfi12Si5Q4zgBPvgJHi",
+	"pUJa+SrPkOEDHzGaEok48nawVC4PnUeEEzSxfKos3LZNB1hNsLOHBL5ri3XgZImh9w1s3TelSv1YJIrY",
+	"zBN4NNT/1BPa28Lm02j5RQSQ6ReuiwbZencokQCK86G1VVbvkJuftIzMSJKz55rLzyQbzYynUSViNoyZ",
+	"HAuhYF4e7okEkqnsuhMhFIbBaAjShCLLSvV+iFlC5Gw61RArRifAcmyWqHdba9DDw25jvxUcNtoH3YNO",
+	"Y1QOvpM6VYT/Ehu5pAkbZ89R+zU2NX3JAjWYUsq237ZWiq+ZylF7HrpkdNUIuuFBs0EPD4JD2m6ODvdX",
+	"gqeMolLmGzHQ6VcKSECtaq0AWhKOFykYAdnJGyTgKi5UktlbwmB6pJgcS2ob5q2miaq/eX72u2MAqykp",
+	"wy4u3aEsSwyWaojVQZZpTGs4P9fdDJO9Y4FIwoddz844ZepQEg1nxre4sUtlaZL7aDYm2qh8UvTlL/MY",
+	"U7IAGoTZNn31sr3K2vqVMyut5Jd0+yM7ExoyMps6bjb9ElS9OiYDpW+Y//z7/wZYzgNKyIA1crf+gGg7",
+	"GYgp24ggzuHNdAs+baLQO6gw3/k2hMjZ/3WyqTN9KUJNOrqftcHyiwGxkEsnFY1j0/3A2nIBxcaK6+sr",
+	"1TG+mFZaxSiXz2W4Kw0hKsZfpRaSqNym/sIJwS/RvFWuTSfcNuaSkSUCYr7pVBnqs4yYQmGF47QNUwR0",
+	"mixINpxTWApVNEk6jVaZ37XsxH/NaKzGyxwlMwfajYG+wDOnVflancuMUYbZ5VyoJQhutvFX5WLcb1I3",
+	"lRNojuxh77a5hwd9IxdWYUE3Fa4jXM2p9Zxs4W25J+POI+UbttgDdzcZ0UBJ8jRKQnMgR8b1gmnnO4PA",
+	"xpMNfDKYxlRpnnYWDv7z7//bLeW/92Pvtk9ryuZT25MWbxkNxpYtPJGE8VsWiykrnb9MioaKLFGYNgqC",
+	"2Y414wGhI1KmZmskCSVc1MTU+JjM8VAmbrUO9oOtIn834vBIDkssvgJNaEZzTbJmu3wiZ8EYqF2fkwk8",
+	"q6eW84HmwwM5kXUxU0Mx49hC8yHpn/B0DYE/1aDdx6coV+BA+kgUeq0Vx9U0kBKcbewDdI/lHWDmDD/r",
+	"NgxmzN/NNXKZgb8aM+l9uhIp+cUbow3yH+P1zFOBGIEtc/lGBmPqUuOfCf24MqGMLkVPb+jY0rfw+62c",
+	"2W4iZq418gYmjTMjx6XstBgXYy27y/T0tZhjIec8HvPyyY8zNkPLY4X6NsNCCGxd7FMUkjENsTYcCD3o",
+	"BjvW2iYU2eVs7sxYHgmVl2/vJ3iuFRYdnLnr+7AO++lZv8cWOBZ4CBSDC8jgPuKExnE5+lfxCjFTgZiA",
+	"BQfYBbzr2w7PIglZkkZNbsEhLK3dbcYGcvgsxyE0VWFhZaZhdWwfBNQ5AW2l6sgG4XPp8quUvtQbvwT+",
+	"hKmxKCdH6IFbrhUjuPd2WToDpBD4tuduIcBuE5w/TpzW0k4+RIP/mxT8rT1RK6rF2gwZsvPuxTOyf9Ro",
+	"7eYIupAmnIhJ6ZaIqSu90xBrP03ELVb+g2hQjWv8IRBTrXCpfCL8Bjtv68AsBTBN7f6V4aJIhC/dsIfl",
+	"UxFTraDr5+B8pJxocWhhTFzLZ8T3Pk7iLMHLJbpMszIXk3RCMGkcvxl5ve8rkmyuaFk4eTRhUtHJlCRs",
+	"Co4sZW1tmvzBxayPQHZxlHbtdhuPY01EI9LbcqNpASUt10pQXQzjOzt/Qw73G02C5y5vsm01Wp1ao1lr",
+	"tC4ah712s9fZr3f3W99tWYSg1I5d2ZA8D8J8fBV1upfsp/b+5U+H/3z9fv/tP5812OKrybA0ahCpBCaF",
+	"FvtOVbHSVmiLaRo4j99mO4GeFtusyR4GO9qHTXwsqzlEJTk9pZJ5dx+WS5pZhwOE+MMosMeWKKzNX9a9",
+	"kmtdWMO5Q5G+l5Va9fzslsKGwK6J1LEqWGjJ+xSzS4d09dpKwkxhPnffyvTD55qGJxFn0taZLD8PWnuD",
+	"ESsEpwo5QTN+uRReaJy+WcsexkMx21xQqERFheSQ25Pl4/PuZRqwAOCZ2y9t8yg3dP+tAWv5nuFGEHaR",
+	"IotYITtyyuKYQTUBxyhlLyZJIrXrnqfhTOr9lFeZE/MKnJhUyuia62/qhmD1Hb7B26HJ3lrx9gYDbjCK",
+	"CUrSJ4pOpjS65s7A6U/ZQNlPtmu38xu23s7/RBMORV6zBa54oWSe/POySd0X1kFQstxYLGisFlcqYknZ",
+	"2nPPSwDMPS8Zf5qIiQCES0WDm7Ipiq+sHKUKzsIbJZAW3yhBZuGVEnQW3igBNWEjliQ0roQ0/0IJoPkX",
+	"SqeY0yQsP14rXiqdqvhSyXQlPxn9XtZpWPHgmnFb8lgz1KWZy15MQ0FXviUVTcxgM6nERGNZXx3QYNL9",
+	"McOJ/cnBgP0JMVD+W0rceCVriXY2tGUS624Qq2OhSxfh/JaIOB5q0l75sGJA92eDD2dt9pdsaekvGYHb",
+	"nzKCtr9cRyNVH9KY8oBd0XD5mUoolzTAjVya1SIo0FRk4nsNtupwfW/zfrjxq4EGN9749YyAy9+Gt65W",
+	"zo+vmBa7VW+txhXQjhznfrOQlelclbe7xGQPo5Q+NcaETHl5XIHVabzqyKt//evbN+cXf/0rGexlvqi9",
+	"2+aeMVfKvU9Ta/m727NyzaAo1ZaJruUSq21qgmsnFq6nmHK3uWiUIg8F8UfC3jai/gNQtzle0qjPrXDz",
+	"FVO/KGK+Ot0aL3ufzL/Owrt1OPqKZYi5J4a0flFEUX55GNxkKyBjGAxUSBGjclWnxFts3W4F8V0rF+4w",
+	"CLB8uBpTUfSFXsFgriZui5bkwyetIUBmgeE2Kdl6OE2km60LDc9WrMfqFjDfhw3NBBrND7EREAgwNC9I",
+	"JTDPvSwMtHwjMZQzjOAGoMnCXQjAVraQtMhMWZd3RWPCZ5MhmlhK8LSmMk1qMEh3Mw0awXk/bEX9WK7k",
+	"l754Lh/OJB52ByEaHnAHWTz+knfQ5WdltSmKNuC2b61pM+crzAyI0EHjIolvXkZfd8pMhukA7y18+QHm",
+	"46sXN82vf3p5FP/4rBlPoYNB++J8/LR0uHeYEeS4b7ZwdsvyWrDPM3+YLShIoYGT7XITSTATb14dFnq7",
+	"bjRRmp9n5iA7OOkAYB3sHhPDQgkXczBYp+1u7+HKkZU1XVO8SmDXRQPiRCQrna4TLMMyoREnSti8rWMS",
+	"0DjGkI9yUyF6HTf1VUYSBzS+yuK4VYzWTOLjKspWX1apedmIOo2+uXfgE368VYq+bcx/UjHvCRTSh6t7",
+	"ou9qPZj+5hgb3kubFtRptO8RUGVWuwTGKvRVFMJkmxWrHdIVhWpHTsXKfEcVNRbhlf6JxrGYM/RNLnfd",
+	"yjX9/bBlbc0s5G4NqS3FRFcG2hUd2AW4lpFbaEx9XyyXddzeFh25Rtur+1unpZlogv0fpmqLk7uETnfm",
+	"R8DpOdQvKjtaWNkIThikfigBBZZSMc+QmKyTV7YrjCIxo1KRQxKMaUIDxRJ5bLyhE0a5JH3PmMoYEZz1",
+	"PSK4uQiAs/e9G8amuTyJ9DU0RhSjyLrdXDG4nX993+/Lfv/8w6dD/273L2Vcpaox8Kb0lLVB/izxDSnR",
+	"WXpd1RB5bZhrRjgG7EegmQ3dODSfdx5Qbl1JuXxJM+iVif50TFNLjzJL2dKjzMC49Mh4VcofIne6sr1J",
+	"oXZicAPWOZoEOXCKTzJoik8yYIpPlqbTABVs5OlP+eUWjOTpT4UhP6yg+IoCLFWe0mVhJR9qsJkkmPlC",
+	"N7IClBJZycmpKMNZ3W6gitHFc7qQZAIpv/UVBQ+2WvRGZd3cysIF97iBNvWTF3zqDkgbHFR3v6uKDVf6",
+	"x1c5tx+0oSsiXLNtLF5K6d+3xpBjw6zLGlyV3RXrQqhTKtlkSebyzPZ72Uhy+e4lCqjzKI4t/0uhXapz",
+	"mguQ7hzeq1jzkqlgC/I4NeHu1YWbt9jqHJ8prS+8JXSPUFJ6JYjLdBhH/KYsri1KpKosglPOmNhHeLC2",
+	"vvA0YbcbvFhAJ0Jk5jeDmEk/lIdRlpShNjLXVXXNaRvQVwGc86YGZMVAlSF7U5Zcrap5vdnsm9bGzq3Y",
+	"LM+FPY3yTMECGKrtk+VVtAHdlpq2JPqqIswuxy709TGFScq54n1jl1L7vgnSWUwZVE0zYw8ZUWJjW/+f",
+	"l8LPeimUklyuSlxZyV94DgpgEaFQmdQpC6AEucUwLPCczNSYcRUFkVoUYy/dKriOgCoqVLCKsFvIcJxD",
+	"0kQiymJs73Jt7zdrCVLeBuRtAto86HkvbHzEa6FOQJMHLqRHMrUZWPiKhRE1FapegWlGv5waZoot17fs",
+	"M2LTxrPFLW1tMbzYNrD1vYpeassJAGC2u6hs5KO2a+SzkanvgZ1zouCmTLivAvb8zQV8YcGFP7aCdyZZ",
+	"Us6P3hc7BflwfJbwRWUUbNDlKJ0o35kHF+zn9qr0lJe0uly+SrYuYO8uf2P43WnKYL1w6k8WYlKlKcf0",
+	"NErCJ5Kcfowg91jCjxfzKI4EMKXziAfjCiZzYfPt/p6a3EtThxbblFS8V2OetJydM2M5QgzE93P25Go+",
+	"VufB6mmPIZlvqVagDf29T+7m0mpQkLlPEdh13eg+W4VX43OHXN0btqhh1oONl7D5y9kIUxboqzvNmMQq",
+	"pyag2bk/I5mJTfr2rPf5G86I8QmSuS3WD7PqqZzcaKBzahIwxIhQcnl59pzsRNwWVUFq3LXR2yaSQK/B",
+	"Wr3ggDygVG2FAJ6Vrr1nBdrMy7BJxVuHhLDGY7GIbZVZZpNqtcvku0qay0s5pgQU2swZD1NSWyIu/Dpt",
+	"q266UafyYcIgxcukDEgtbkCMXtqfXdMCyPMBkzIaxgyLS0IGKDS+YAo327GRQ+f23t7ezve09tNJ7btG",
+	"7aj24Yt+v777hfnlw6eWf7fTg84qX+z+987e9//b78sPf93971KDenmz1GUPauqHL6uXkl7V/6xlDvva",
+	"WTgor/uTvrJOTMkNBy9vKpGsSA3209bsFVZFp1jJEzeFQb997Lp0A5okCzL4WMtykmtpH4uBD0VKxuwj",
+	"+frVybPa+dcnre6+24fjHm7NbF1+fkuWsVpcZtkdVdLXemnnp6uzrMuhK5vMyYYrCF0GwyEbRTxCzclG",
+	"e0gyTAQNA5rW0cFD8poplL3RXz8RCjk2S0pi3kCKlqflbSPfQ9dCe9ghAZBG8XJOnVRiKsmQpaXelBDo",
+	"5EfnTJluutZedLqZvq5lsEK+EYQTGNh65PsnEP4WpK6IJz55ImnM6sa18OSDe2lsqUOvuzG+fnDTjWcQ",
+	"H49l0MxocOWHwIbtFlhv7IpWXxm5vS4V8F9D2zhhEwwXOTzWyXNb021Mb+E9rSRDSuK9tjePgwrcVCHD",
+	"9BnRwHIIG4y4EpjOCzFXbtCnSXpfi5R37DqS0F1jGTXZMyR+EnFyefGsMlZn7eqzAXM9u1YWlk1f1OpP",
+	"BX8+H1MNZNHHrbUJm8vBr4nht5r3Zs2FfCJFLjEuAVNIav+AiolxDLVo7W2s5T3gLPehAC3bbNwFQL/7",
+	"2o6oVQgIHyyVXZ4zqSJuqmQJAqVNkFdEfCS0VAqCiJP/KevkDJH07N0rgmPJMgPV2jWVayWvTWjuNJ5d",
+	"Q/ow1aeIh7GNfUoP2RPzryc58GzNcy2L43dpLVMJ7b3MyPc6iJfGG7uc1KkvFuOReySyN3Pdj+ZzYYZ5",
+	"UN8m0YQmC/INW9RJmiedpXE7GdJLRoB1Rve7LOKyKm23aJpKQ0MzqCuCCgoFiaJ8SHeanowlN9LKRLn6",
+	"Q7DKQttHiJg+f3Vuq0PadvOF7mbZxpSoQ9sV1rHKqFUPOE0SMSehFuKMcFKqh74QiVUPfRKNyELMyJzi",
+	"i9aAbIUbkRCa6aK2kJbf51a/GNm2Qpmm6dbbwiKFjoqpETlYlolu1qt3lU2VbGWGDYqa2ZdXCISF8cvt",
+	"xZTn6o5hHSuo2uTGowROH80MJ55vH5zbGuugX2E6lTH3GiJK30jLscO0DrsFt/9tdE2VyHdmXia0jyyY",
+	"OQrucvlyk0w2AJuCiuLYkHDCVBKx8JgMTO39AXR4I7NpLvpmBpqjaXQxS8DMaBphrADrK6ZO4tjK1yub",
+	"GVojic24uEajU36EEnk7f8IKSSxa27FM35RJxmLKwm0GpllFnejbkHxJuDCgbNTkVd9Em80+Hwtp3E5O",
+	"+kgkiWIfFdkJqGS1iEvGZaSiW7Z7T4Bw/zOQtpcF7tZx4/JNvcvteloKZeWeW36MuMnqoxQpIB1NU+ss",
+	"Kcs1WnGZuTOZGtRp7d603K+ppLXWpF3gO9m0HzZA2xJWHKTZmIVtrG1LkQjFOUG3ezMquT9fseSavV1d",
+	"Bq+s8IUp8jPRn5MpFmR89+IZOWgf7e+imfG97XoFXXuxWo8klEzYZMgStGbBl1oMMvtiLVsmXLGag7/Z",
+	"voWZ+bIqYP/VivDdc8P2SoLcCoRwnjLIV1W9/SukGgOXszfnWUOvEnfrxrbivCxgKN/c/Qm7pgmwQnNd",
+	"ST9nic7ue/u80GvE/gw8Se+rxGjyiQlMCwS/ZYlEAcrLzK1y1XVxrnWnuOjJqJLwXCbhfEkSGsmy4rXP",
+	"t64CiuOFVFEfvHQsJDQW/NrWLDKhzRupwzDWCkOBrSh+a6S6UaRVyCdoKqvfsmT4pEeezCMeink9iIVE",
+	"wwvUi6tDuCoLn9TzFtzvT2rf0dpPjdrR1Ycvdvr9eu6H3S9KrbRG9i+Vj87SxukIF1KhBlW6RUzTfisK",
+	"5Nf7MNYMXWvPUQnVuIdJlXoK36emNiiEXyNyDCQ/Z2QqMgOgEa8v3738b9L88gTCYXzS+vLcNA0TCWl/",
+	"eSHEK8oXaPpzzsglv+Firk/NiY3ONN950LDa+WjVochdz7/2hfj6IHzYQFB5eJPHe9R5f5S+kI/YurGq",
+	"U9tsqTTZylAl433M3nb8SlCGhfGArQj04qZH1cnbM7BJSeT1a2/W5X6iG6CkcIP/Eg0sH8F9iEO8Y1QK",
+	"vkFXCfZxGlNjQ7NbaTNXzMktuAZzG1weqHCvPpzbduXb3Bm61Cx2A+S6FXlLw97XdMMt7w/qr6ravnG8",
+	"8FIbjYKNjEoJ1qOpfWfgqhf6a6Ifpb3STZMBUHP0g4pUxu2Ke24Un7xFfc8y7GDj1NLehdCp8NFaoLJl",
+	"K8YmPLbw1R12uTtf0yUO9sEsY7lXnNPwPoD7VAszQ4YN+Kp6Kq7qeLe0B1nbthwul4BfRsu67hjle/hz",
+	"9YqpoKBHJsrzpdYOaQZMxJ2ikRVixwWTKtW/NrBQuLqG8y2ZRvy62hqxsRq/1uZSAq8j476P1PilzUAo",
+	"Fw+NvA4WW33NX8H7hIYhC+vkFajmksRspIiYKTJckMFfJItZoAbgJtHy3J/e7j+93X96u//0dv/p7f7T",
+	"2/2nt3szb7fvXaU388YsfA23WfagZwLAhkbn7IMyMeI+vghnxK2cEuWQbNmohV11Go0rU+3gyphlKztu",
+	"PqVhWvWqP2s0WvsJTZJjcobfE5N7s6Kvpsl87jQa/m+wy6YtNFfEl/+zdeC0EFiMV0Hwh2zP2wn2h+ww",
+	"aB9090edVnkNdXP8lyl2ufckIAHpBPn0FlEoJ9ka1CzhWhawYeNaiYCrKCrpOl1FluD7G5inA2KO1wJE",
+	"BeMVJ1rw36yBdVbRacjImMVTvVkjaPQ9nF1f620RCZlxLfQqmu0TwoLh7hs0zj2x5lj92Kw5H1eULi7C",
+	"w17MeZwm4jqhE70KLQQtXCHZIVNHWWiXNSnNmMUW/tqfCZve6ho1Gx5rAMFwmhxuve2SWatbNz83B6Gy",
+	"ry7Ol1XY3/bEuD3QV5yd4lGY0KkWuLH6E6giU6rGss+hZjN0BOTGh5O4NSX3spYq8thqNlBBSt+yYFXO",
+	"47rP0xg2h6VDJ6ppIoYxm6CRALZCw/A7PCjbVF4qiIosqY0iFofuNqcIvWGLrA4rIu+3ci6KRa7KhE7J",
+	"glkSqcW5lvwQj4UknHIjWtZe1unD4fR+xYiPSL+OTbJsuZve0vjZ/mCNvTvfW07cuR8UkIu8GSA262UJ",
+	"FsyvKnWdX0qzcbn8XoLz9MiTE/sp0dob5oFrUlpokQHHxSqGZm4Qv0GcTudMARorNQVwwknEV6AEm+6C",
+	"vDp4f/r06zdvvjm/Onn+6uz11cWbb05fQyxnOhGmEJfMAi0Z7Sz41gsrsf/t/UV5LWP9PsSMYqvMmWTJ",
+	"Hp2p8WZzYmfNypoE2V7jixrTGnk7A/y7fsMWgzTUEF/G+nKYzYoC226dvGMj4E07g06jOdiF1KlCy2SW",
+	"UDkD1VqSIbue8Y0WYAuMVZas5M4UtmQECF2wDs0halC8ksANQ8Oa4PFid7O5BSSVl9h/siRwzZITDFek",
+	"PExz1PPjwyhlw+PEJfzNncEQdXruNoD7oiJ/Pz8wJr3rM7VxNv+THAD2xSIId0B5I4FXIJiFHb3WmAlC",
+	"MqERiLIYFAXuU88mU15Hajwb1gMxsQWJw/Qfy9fNG56ayWs5l30uCkxOGb2RRLJbltCY3DIeikQ+Sb+c",
+	"5Ppwy3qfn5AgjrAsRqQUQ5+0FrzhSAjJ7CDYrpXMuLF2Yz1KqUikerkWyOSGsakkkZJ9jt9C52Q1ln5W",
+	"5wP2wSd4gYLp3SeMzybSd1VlCRSHstNQhBHTEPf5v8hzM9W/yFMqIYZwTP4F/DQbnfyrz/9Vq9XS/9cf",
+	"nmg+SHZSi2MUsF3yLzLYAwa5d9sc6L9WFqWFEdxyFTBRdbdzGH6bxgj6g2JKK/miNC8Vp4YG2a9zeQp2",
+	"3tRHLvc+Of7yu73//Pv/ypaa3T1LvcdhKvdwvWdDPY31K4FTDHE5jfQqzYOBn/10cg0GI/OkCgjgSUQ/",
+	"9MlgVeENaBldWUYEIW69fJVxzWcmVhHAvG3ulZ0ouZYEDO/NTXOirz7yUlzj2NklpldvmhvXsLkx/JTV",
+	"IFf5FsZ3a6cvrrHPT6GHfmpdCGgCmcKUa6Ix9i2gIpQxjl1idU8XSdiUUWjLj226rW1kAOfu2VhEAZNk",
+	"QkMoYZ1A/rk94mmfT320ophx1evzmjNVj9BUY8FoQbAMmCrujhS9g4YEMG3RWKupLARBehcy16FCMwtB",
+	"OelzQgalNr+Bb4LJM83KuvgYEaOR6a6eGh6gV7f9o46Y1nwFEQ3UWNezndgsbbTsYLiUFRwiQCFU9SHs",
+	"Iw1UvCBxdKNvTjLD0Dkom7HTaXR8jWCkiCt9t/TswINdX09kvShRiK2zsUQX45QrqbUlE4agVTUW1ouo",
+	"HmRdAAZZtQCt6ksRzxQj+hrakbvgwtBcdmAbk8PLeN3b6ryCMw0ROj+0ANQgRWwjfPNIst1jQ0YsrWIA",
+	"lS6U0JsGGedk8PbyYqAHv2WSDNBJP9BTUH1xaDSmvmGMFYeNh+CZOskEIrPD05hyEtPgBje3wH6vmZJk",
+	"0Gm0YAIBKT3Jwki8YCPUklykoL68rUUAIIPLCjJioGZU7jkmzlwzRUAeBPxrPtwzwiPaI92L2rbrH7T0",
+	"+8XLyiTTpAXIYVSTVsWRynPmu4FJ5jcBmbCFI5EwqLecMn3NIPPNw7PhO6QwIpK3vvqB1KLUImsbtSKf",
+	"WJCd/KnEkhKhtPa/cDdba6fVIkU7Ck7kBktFkogp/XHGjiEcShq1J5PDsRe2nuc2kpEyW5hDrz1uQGB6",
+	"giw8HHIROJvnP7CHAsvYUEUG9JZG4G2pZXdxDP03tVAUqVRk8DUoeg79m8kNA5ON4DaGAGeGr+vkRJGJ",
+	"kIqMotuSpvjU6YQ/oQsix2C14dmRg83FaSRTZEdjdcgWgoe7dWLzAyl0EzAGJok8aLgAJQEQR+MZq5MT",
+	"Mnh7cvHsazgMmrzETIG8Z86Z3blOq1W3tZMg09AUmtHsYmBFWOsOM2ywZl6qzZIY7nY9R2jd/ZA8Bxgb",
+	"XGqmZKLTj038PFYnmUfcCH04lCRwzcwkzCytZRJHgkPnSCQ91yAWwUUFJkxNpD5kV+39ILXY+c9XL8nO",
+	"c6roM8FVQqE5ziJmvcxUBhSKlwAaUMx962fdcPQEWmvFt75hi39oDL8Z/eff/4cvpw/23L/hrb10uEHU",
+	"41H8Zd9TyYz1PZNzOovjXX3c9CmTGpadAYaxfEnRTWX+GuoRTDDH95pnf/gS9nkATBjFgfQ0DbAA3YDs",
+	"YIDDwrbJ2IXzghE8QEaDT6fYnDotGnc3sJkOnF0LFSF354HQl2idDFI3enbZAJGg63QxhftjYOhlcOwG",
+	"1UVIHgGFFq1ao6G3zMf6JMOFtQrkZcq9CybVwLqzE1DNAU/TBFr0YdMPIaZDGtzY3rRM2osHNZQBBj84",
+	"KMRKSYPMQDjAe8jcPHqCsxBRBF5fac2cNEiElG7ezHFRNnCKukSSdBodGA7DrYxkIkbLBKwpvZgRGC98",
+	"fVGm1UhA+CI7zkl4IgmfTvQERruTjIcy3YAzLR0NeJqxONDizS4aolGMxxYR6XXhii9Jes9EoWUiBOQZ",
+	"ihh4d3p+QRIxU0zDhYfUCOA9w7lTUVUJEEqyu5CFKQ6sGKtlWNvHoQb/HYCANKi9g+YpkMsKG1d7xyTT",
+	"BH7Jo49EYlOFXaQ2K56ykEAnh1yX6kw980mz0dCjZ00YOBmLWUKmyOR9KAkWYdRQUZSgWLkpWeCbibEZ",
+	"pWPZGxL3vniLGs4L0hXADKE2UWBkdDmmU3Zs5WVjos86lrRauBUvaUJvWaxnWDZHh0IpLAY1lmTHyHz1",
+	"xmC3TvA0IHXblguhS/9666EzA2wpKDw9VISNr+L9RQ1gDMlwpsyN7tsEcpGQAxLShUQBbihTS2tu5X3v",
+	"tTDaNRxncRuFLOx7x/qaBClM39edRlMPgwdM61pPJDF6FEGR2hm0DZSJCpq+jfQlaF7GCwo68ETpYZ6a",
+	"MbWUfmRORV6Dw3pukUm8p5IMhRqTQUgVNZQYUoUC7Y7exyUdCalFjsVcmnd3XbQMwkgGIgmfZSXcjKwM",
+	"2QJpSbY+P+PTmUKCtnl7tpwt0qExyug123OVzLTcASnJenP1jQwGFGRClGf03OdgBYoc5c6KWTtU4ySK",
+	"ofZBTOUYej9p+iKSXcOr9ubfRQFRYSMikOX7PHfkjxEcBeCA6QgFzYTRsE6eIi/UJAYL1fTLktTctJOp",
+	"PT5ILH6fW37jEzDX9Mh+h3wTPT22VNvcxz9zwkOra35NLcU9ckheRU99kggxQctYnw+BJ4sR6fqNRsOo",
+	"OMemgBoUXxNJj7T0h7jyVGEddJrtgRHcfHvGzTLAfJyIpM9Rrj9xohAjECzxB6ywAPFTL2qHeOL1OdAi",
+	"Csc2WJHyCWfStOQCwbPdIjG7ZbEkIWNTP90QlG1Q4pq4V5GWnOBWNq7415cv+3xn0NfSR6OhxQvXEqTl",
+	"KY7MsnTCOjn9OI2jIFJkoGWbASrKyBzBkHDLkj4H8kXulkqN0KBI64Q7RliRpiQjUoywRwahl7t18hZF",
+	"SSSY02evTmqt/VafJ+x6FtOEsI9TLQyA8K0XJAdZ3MLlF43GScMnl1+0Gq1DvBNP8HBEodHGESzEPiTs",
+	"GyG6z19fvjTYMxsCqnJHIwvri5AfZ/pIZgpVlPVlISewd3DRpk4/kRBxyxIZ/cRCJAxkAIJzFtjK3JgB",
+	"Ctwg65VWJ6f50iBGjELS1pKUVfd3REJykkOfl4tcn5hNxLzb+zRNU0PvBruAaVOhDonOmg0Clt2SqOX3",
+	"eU4Jw5rWFKtqsglwajAmI8s0cot+tGRMGnyKQt/aTK70v7OGFz7InL5J2EWm7eNRvdOiT0XxPM2wv1xV",
+	"PM86xN1SfYNcxbvBsa2jYTrhNX3S8knHJ4c+ae77pN2CmzniWj7ySXPcmfikNT6c+KQzbu5PfHI4brcm",
+	"PmkejDsTOJmtzthH5ljM8mbKWk96BIIQXEPE4FOqrpoyN8ZYczc4tgVbBlninMaLERiGURLWzHUBMZlS",
+	"0cnUSF1l70SmyGjuYYZX8iUZUsn2OwW8wnjp+OQL0vf6fd73yBegZ7p/n399Umt193f0Luw6SIZ1hGI2",
+	"jDE0Ldb6m+bUhyC14aWIBhR0LPSIzQoZZEhwUvgGdbTiml2H3CAUXHpk8J9//9/epyi824vFtRws65+u",
+	"SI6mEtTbzkKfXNh1+mCGvta7f4r7kiVa++QU0jMA1Vo7ZR9V2o02sV+GTxcnWWVk35rg9dkcGEpxlZhd",
+	"3yUcTbJW38Ed/WfNWUQNYNLEUDOgw7/fMZUsYJP9FG2Z/lQ7z/Z6Z3mrd4/1PGqcMGbzrCRpErx3Ovp/",
+	"pzRRx+bEHBHsKu8WvYRGtIlWYiGCu0dyucbGopQW1RgY0SrdQGNdK+gig0/IJVS2M5ph3A0gmN2IGeeK",
+	"8pAmYVobsnjAu0T6pKtPtE/aDfhfDU2LjPXPY61QkDGsVP8DQEB7PQSG2nrOqbazNJ8x2uvbyror9HGD",
+	"0q6p5okgSd9Vs92Ti6czdXdku5XaWXNs+T///n/hELmilcP19HM905hKQtMapfqFZehNCkGkGeVYsuBq",
+	"QL6w3ECMSATWh1SdoOQ5ir5pwMsO3kafjEh8t2frTeBBtCqOpsKi00QoMNvvumZULSaEBGJdQjL4Wqnp",
+	"hdEbasa9gqqvMfvbH5FDpFabQMRilqBKNQBBZ+BboRtu3UBMMY6JuqqG0R7Qam35OCLRrOqYcGE3s97n",
+	"p/oqNCeGzGnkSFjNhjk/Y8E1oyMDOKI1kCMGdYIWGZlWBRYxZttYq4jf58ZY4pM44je1WAQ0BpEDtCou",
+	"eA06/AeZ/cTYGFFum/GYGZuHjR5BaQ3vawwWi6OAcckc3/irs4slV7iYMo64qYvkes98tDeJsI+XCUxK",
+	"neO+B0IR+MWb9Ua9ARnoU8bpNPJ6XrveqLdNHxYITdrT/7kujxaYpkFVMaNhWh3h5O2Zky9PFRnshSLQ",
+	"4hIlw0TMJSTi42ojBa1vecAg6CLVns5CrPXzTggFbRiNPU6D0Wo0bOiAqUMA5smxwvh4a/2ELE0TIGbq",
+	"n3lIkP/1/M2zi2/fnhL9iWtfXPqb0dD9e8IUBdtcjf04i26/7HsJGyVMjvseMeB82fcax2SWxF/qNfc9",
+	"9/O94nj6mnP/pmScsNGXfc/9NodOMxDNDVscZi9bB0acgV5Qlk1756/YVLM2tNbYPQTjICQ9KkEiVccJ",
+	"ZhN9B0MfXcxJptcSCp5BZoz3Qb+UhgnsGauerCStUyP0wmtaIZsz8AAkUpkbVJ9mq8RmFRvwULuWeeSg",
+	"y6QFsQwvI6lOLCya5m0IKPTdrmgQbIEnFFE1FnEo04A30FKyeDfQuT13B9Ko/VYD8oSiyWzi9ZqmxL/5",
+	"q6yuS1mA1iCXd5yGYk0TdhuJmUzz48tAS11IOfCczKXDhgaqSDEf1h5GMPGhZw5cBmvO5FLytPfqh5PF",
+	"66jx8dV5Y/Gq+fePr56LOfz/i+nh68nf59/98GLy5qtL9ap12nx13mh8ezGOX17EN6/eX6pXk29b3/3w",
+	"4oc378/a316czj0n8/r7TxhkBwBhsq1Hgwmr37R/OPrY+h94WDeg1gPoTTWTLAGC2Q8bo+bokNXatNus",
+	"deghqx2FTVZrjfZHzeBoeECbwEq19K4nKBb18EajJu0edY5q9KDRqXUOw1bt6Cg8qg1bQTgaHozYqM0K",
+	"hRl63rAVHtBGs1073A9HtQ6lB7XDVqdbOxy1D5rd4PCAslahSoDXarT2a81mrdW+aDZ6Df1/33m+N2Ig",
+	"tRRqw59org/aj6mjstlCUyrS+NMEpGVgATLwUoeTrtu/xJPiSn9zhTgv1NIowt41sGcKZ6G+eaEd/N3d",
+	"h7s8w1uZ2IYnGdK0qlmhGKVH/njpwEWSmH4PTltyvNvqem0dPB1lUKSnaA94kdMqCb5rbvhdrquSG16M",
+	"9O6Ern7/QR/ejFXrdadLc3g2fON9uPO9qShL6Meelpr/YUAFMmTBmRsZY4VdzY/1IwizSmkbRWpThRDN",
+	"Mll4ABhOCwZY174usxL8YAaMZOoSOc5VX4OoCRg+SkgYXUNqNkhWJXcBrsqQhJfmNj0V4WJL/gZHwuVv",
+	"K06eSmbsLn+Ytidg02T0Lh+mboYuMOvmQxezNQfNWk157VGTNcKj4HB4QPePuoedg/Z+q9vsNNqjFmuG",
+	"jeBoeEgPjqoeYYNfN95Ly7Ctdqe7f3BY0/+odfR/jvR/7O9HdBi4fNmJLfeO6OHwINgPu6wzajdazWar",
+	"0R51WDfcDw6Gh/Ro3fPlwjq/ajZvKGIbLo8mz7T6sNcZtVkrbAaN4RE9HB2w/bAbdIZt2jpqNkat0dGo",
+	"HTSCFu3Q7vCQNcODYH/YpZ2j9mHroLnf7Da8u6Wbw1gUkBgxittrBM2wxdqjTqPb3G8dtA87R126PzwI",
+	"DsMj1hg11z2H80vDNzxe2Mhw72h0yA7C/aA77ND2UeuwedDYH3VZJ2wHrWGTNtY9h9Dp/DWX69zmbUAw",
+	"K5/nz8p9adI+z7qW9byDi953k28b3/3w+odXX71afHvxbvz6/Vnnu4sXN69br1rf/vCP8evnNz+9eX7W",
+	"9u5/WTdKL+t8Gxpvcj1RV+2b1w36j/Dwp783p+8O5EVJL5SetxE9raBHz18hKCx1lPHWDbwOHM1+78e4",
+	"wzLhw0m/yDyA2R35iwgXvtdptjf8sth4cSvJBPECwQ3pfVyUTkoVyr1P5l9n4Z1pMcfKylaeJtTmEblI",
+	"BqEDvU9gXeu5KE/dJdJ3ggT9zESFRhjp54PUjP9A+q5FVk+GYom16Jr4EQxHCAQ4k9Eu4vf5fBzFmC8T",
+	"UkXJtUCjLjhWaHBznYgZD6F0CMZ/DlqN1sAHX9ug1ehgAPKLtFqImUVwP4eBSJJriOdLrTg9+74NzDBB",
+	"ORDF7zq6OdhxsuhI6KSE7j4SC37NEvD6s9B4T9NsIhN9BOR9wxZ1Y93N0G686CwfJYxGNIMgWxEu4lJR",
+	"brM5UsextQhEGD2MgS1Egw3WN70iSXbAb6aSGfhh0+BVBxBj5xL8eteYINy8DRPoB5BRjC5IQyiXtz41",
+	"418LC5qJtwHPtpzQOCZDrJdfJ+/RFoNRMH2OddRs7XlIPQF3aYHqwIoqfZeCd5FyqHGgGRM8bHFA4xgI",
+	"DerN5iPN8wFGQzbSOk6kIOk0BSOZcY4xA0ja6X4lYt7nMZUYe2yzvHBgLbcrmihsnpbMNEogpZWriM/Q",
+	"QgxRapr6sv3VJIDTVUrzz+Hgu9J8TgpubSkFa7CNjJIKwua384hrYaBKc32ASm1Ks6WTb3+/nCK2q+6X",
+	"kpS7X+ZWaXQ2/DLtGbzVdQLcfvVt4pfbId1beJXZ0d/c5vgVU5VkuSni7QC/y936iql1e1Uw1JaBkr1i",
+	"D8NZ6OmJprZYf7G4WJbgYndcJETOI+xaAsHqRrU6LsTNYHQVGykTxLnQP+CFjvl+btRjPusVyptabrvy",
+	"HvMrL7Lc3Zx+vNWNVkGrWCnqMWwiYSTpMGav8grpZjYStE5uz/1MJ/+NzCK/25P3s8nsiO0Hyux7maBU",
+	"6RvKJ6Y7klXRalj0G8GBSLm4lcF80xMKgsQwRMz20LmObhknO1oYQyF0gvH5YxGHu5Wix8tIqiyWbJ1b",
+	"CbrbOIswMVKRraRb5b1Jmx1lR8JWcLUNhXxsN8RCqC8/ss30wwRLzpc1v18HnRLLGTgY4moMtRXQmsel",
+	"4DrmAmOly9tZHBORKZJwX9ARrW6oxg5k1Lg/Xc6icLBbifXCm7kFre1Kvg5EW041Q6seogqWrN14hf9u",
+	"k7bhay9PFG83ePGSqyj2lheZ+k1dHei34TklO2nEIgaGI1/Y/fV7VHMuT2R0UH48+xNQtYE5OZwhf3sl",
+	"vV6zZeo6OdEnjq0/U7m7jTYx/QXIJU8zAz3z+bOYSmnGuEoZmVP122uP0MxW6w4PWa0THgS1o2GX1lwD",
+	"XaoiYW3ybqPte6b4sMZuMGbhLIaL01l0a+WimyWLPsrWXISfC84KgFvra63LOqNap9Fq1o5ajXat4DVw",
+	"AYdjWgr4h7SmuVwHebpdhtH28myV3Vr764aqaMZc0pFs5War1DaG7dFBcMRqzbBFax3WHdUO6dGwltrm",
+	"aXfo+V5s4woRgfrP8+Lq9Vk8wZWu2pZUI3bvNZclwwrn4yt28+Lrf7zcj3981omfz85efJyeXpx/RduF",
+	"14GD97zWqBHs0zarHQ6bYa0z6tLaUXAA6xq2aSfosv2Rt9LyjQBu5Xs2EsJivfM545u/fvfz59cOwWkd",
+	"uuLVY6qH2wioe59s+KkxNpdKq284y8JUC6ZMtCJiqBNSf4/MIf9ZS6qwqzuX7176aRArFm1wM+kTFtIA",
+	"7KoQMS2jnxjmzVwLRXbwwKTf+0a6TaQincbRPhkuFLPB2pgiseuTsZgT7M6liILaJFrv1GDZYqUmIFi/",
+	"MKfVHvWvmJWDF96DrzgUXy/GjL8Des/7pD/rFYfFqR/9ogMHoggXT/UmeL2mnnqcFap/hripXdjiaAX8",
+	"+N6lZEkNisI48Z17TS8t/1tDj5u8vtqQV9vv0oB0zf2b/ss3X3RO57Ovvh6eTN//9NOb52c3wYvDy07j",
+	"RfvbcDi7bT1vv/p4c9163bz80hkljdn3el7z4KjbaWn5J22FU43fvVTgv7uXWGBJzWI4jfsshndmcZPP",
+	"xRyrN0HRKcZpFmq5KrjSh/EvkhkPsHy3KWZZvY9ZpKrvOTHHenH7Gjl3jyzVNMvpfGOp5rdDpf8YHrxv",
+	"vWgHw6//fqiaN5cN2RHfXf948+M/Ws8bqjtpz/7WmBx9+/cmPV1Jpe3m/sOodEMZsIRKP/U9cdM3Nqp7",
+	"ENcS+ovkVJA1J5TPaPxAQdPRzh8kZupxJoyrX0jOdA7KZnJmJzgaNWm3VTsIG6zWGR7S2hFrtWvdbtgc",
+	"NShs9GcROBHS5nfePcTNKldQKqLYWIPUL/07djKkq35cKXK9reR5Kjg+RObcA8k/RAPAzwNrVUjoK3pj",
+	"fCcpIYUzRriY+yA6ov9WWaMm2UlPlm/y1Xxi7JJEJMRYMHfrfX6mjJPEJvKA/z8QSWjzF23DoQFys0EP",
+	"vCP2dTFTMgqZqfiskkWf20u0Ts5GWoaFSmq+Qw62N0hIJFOQ64T/K7FsI1Q7G5lCUjtcEM7m2agmbd2u",
+	"AYCxDm10I9k3jwklCLPTP83K1jaHG/z9kIU8p0lI0I9ia4YXu1dm6H8iy+s12TzinUGnceTUHesRxiEl",
+	"LjLm8mr7NsjfYbVkv61v/ccZm2FF/T/l+T/l+T+sPJ+TwZq/fRnsQaetKL0B2raV3lw/2B9BdvMJslJ9",
+	"7R67QlyabGmiByYC2svXf1Ne7MbRhl89E3wUR4Va+2sFQrzVVsuE6yU1lrZLrHRd20bibkgjhEOykOwo",
+	"lrUaTwtC5v3YK1IZTbPGTTzOW/gZ1W/HxWgrpv7pXvz9JGwqlUTDmbKdKDe5FqmiWXcV7/ztu7PXX2Ff",
+	"ZMUSTmM4NVAVtQaNobaJ0YSwWoxoKvW0RSVJiemeFD1pW3mM4HSvdxfZklp/uorAVcQsT/x53UQ4rSn7",
+	"tM4/hHVqy24EN9mdKgoVns2j6vDSU9PC/YGnHjvBF9Sy7Cx6ga2v5/W8oOltdzaV8HreF+3mvk3Te6zz",
+	"abnfRNbFTA0N1Wx3yN6BfaEyalq/Uv9dx94yQ0E/q1HMFEza6HjlgtD2PhXl9Lu9hAXiFnunfEaQz4v6",
+	"QbWF7O9aNLcGpKLt5oljUMIKmGgLG7hBU+Z0kYj3+fcDqYWmgU8GMy0UDXZ9IuKwNNiREqjigdav1PiE",
+	"oW9WQeAzCGTuc2up2s3qbjcbUKpxCq2I47hHBvrqgAtFJTOGt4lJo0mgpixkIkGbYlguNErJDMxxwmi4",
+	"sLpKLkfImgLN51AHHhD2I2LPlgbkbA7mrkI9vLyRizzIxgXk4+7vg8KftT77Oroe5/mpLKaOtC5arYxX",
+	"ws7mWWlj3z7egqeZxWQN7zeIh34EI56mktSAYp93WvcBXIuDZey4LLZwzhJmiQvJ7/eu5v5sId5mP5Yr",
+	"zN1LV17Lw5Uxqv46GDgKBTK9Hi1zxWQ9W+HfFIkELm6YFghvqWcBo5ALjEvweJHWtC1cDMaQOaHKt5X1",
+	"qCQzOaNxnZyBPwRTK/ucToRtJmoUYZ6rA2iaqZhUEf01av6QMpqaAU1ZOwh+7/MdrBK/VOQOeK3pUd8j",
+	"g06j4XYx8QmLJXPCjYyIqydTS3zbDCPNV7bSXl0TwAD9Guv5fJ/fh9GfMx5eMOnIzPdl8WJ0YvvOZymC",
+	"q0yrWzDCFEKHh38Wnp15Fzc3+m5pcL7Psv+OkK4SyFPHddEa+if7fyz2f44G0sxGWcX2S9uVYU7/czSy",
+	"mR+Bu5dy23MGWwkv23a80LkXe9GY733NT0dRHEOJU9NfEYrVndNbZluo1clrIzdGEvpjlOjOTg1XgLsU",
+	"2oer1LZFeflm2Vf3zgUAUZh+84OTfVFiKBrGlN8QBpVy6xsT+blYXWgqbYb5/Qd972Y9Ju3ftpllkapg",
+	"pabxE0u3fJ6iPK0k6KQEraIzzPxeS2D4GtrhbRM+LC0aYf46lhs3XfshN3Q91eTnXmOH16wrCq1l2MKg",
+	"hL7ZsG5FWGUJfm87kXhFSb40HwnarXglputl03Cn3Glhy63Oqcxg25Svnot7MNUivW3IUc9FteHjoSSK",
+	"C38AaX7F1Ekc2+K+1bT5ztRF04KlbaZl6QTye+M4bQEaKyxyIcngq9OluvODNJfRVIEfLrA73Y7pTSD9",
+	"pQY5uz4ZLpxLdbiAqB1WJyeQ9exDhyUfu5lgL6+BaaSWTRcKqD6Cf5ZJX8WjU8DNtpamc3HOwByPNH1f",
+	"Ic5h0KlMBBIItvrRYhyNWd10cfV873XaBsjreW+SEHvVous6/f0E5NRtJB+DhzxScgp8nmIyMExZdPuH",
+	"C0ndu/u5bzADuvFabLn6Kl+Hw5Dkz8+FNpG1zsVaQeuhzOiaqRx/uB87epkFbFQxI41tsANqLY0r007J",
+	"apVa3xSFAvnYmsyHnjbcsAm8R+ubsIEMpsc+ydm12Ws373UaU9hWnMV0lrq3Yd2Bz3L+MjRuvlD3m9Jj",
+	"B/0AsCXlr/76/3Wd1Qxz9zupawXar6A8aipHDhfYmwqbY2BHNaxnYMxMrny70bncQqx1Zq0SYeePJML6",
+	"24oGv8D19zia20WmJfzxZG99hO4veDvWgOoDlJU15myeaTzQDybl6eD2asDVZoRhKHBsLY8kYdMYegc7",
+	"V2Kfmzgf6EeNvbIvS1pEReHdAOO+dzbqrkkT1uc3bKrcPoOm5R4EFAVjFtzYll80rT7ktJjcRDJ3kffL",
+	"i+Vrjp0BNLueH/fgGfU8NSL9ctf75+EvmvJFQkz06m+H3fx67npNGg/hVNE1p/GpDb2pMI7CS9LWBzO6",
+	"+phKIoJglmCxMEm27EQHrKfX527DuZQNgouJa3F/JBKCfbmgY5bp6Qe1xUy00uA5tPKMbHdMwPhGnMZZ",
+	"/GPL/s9tUCB0itJa+Vsh1euXmnbS1diwozrE04OCn3UX83r7zdb2WoOzqBVKQwpCvp+ZhnoTPtNZEWsM",
+	"RjtoWhXHv4TZ7tdyMAEDS46LTQ/mBZPrZfC30A+00C7O6e5te7+BY9P2Faw8qdCmG06l3+fYL2EqEiX1",
+	"dY+1/pwqt62PH0v8HBscOndhn0nhTq1oiHHXgvYBTWg545mtyC3b8A/fSzHopJXM5/NcihEYQfbc3bzb",
+	"/qw6uFhxVl2DeMhGEY+wG6cgU6NL/XJiQQq9CZnZEgHVoTZ60WKmAjFh1hStsM94HP9heQpgYIvL3jkP",
+	"pcHA9zD8G4O+7xjsTeFAzQ3IlF5HnKo1Ls91xveSBJIUPHSagVPB+hRMTgn7qMjOknehyiCQNdT3VjUs",
+	"81dDAyLRKEpMUfBI2nDdFTX0Hj6rbUODfpKVFRtLJttEiFBYyfTDz89K7me7fx+p8cuI38hfoRH/0bjA",
+	"V5va4P1tTA71nMiQxjpx6DsoobevlsFz/GExzcKmBsd9jgK6NJ/D4XQaS9sYdnJi2vy3Gg3i5CLdstAO",
+	"D+KJ261ciyNrxAotWP/hDQbzzGCAoQ2/CrngAQe5aqE2LH3+S9kKfmlZwDYruYcgACL+CnXizfmFLOgL",
+	"y+42l1vsmAjRNGvIGhLRRBgZKwFnu+UaBYh1MFymWRilpfXxo63eYdKIFUvbVmytenwGreOXP+h6m/4U",
+	"//8AR15T7/0OfJpkXNlTOed8gP78uSjIpZBHzSRWCve/XBDjQ+MX1949hWjBX0E04/Pt4xfXGWZLUiBK",
+	"buGZVGKCV8QTaVRCOQvGYF7KGTUHqYIypWpc0IXAGLPKIzulSrFEf/2/35/UvqO1nxq1o6sPX+z0+/Xc",
+	"D7tf/GWTGuj5KEiMSs1SGPR1QodipipgztD08EjIilg8GkHv9hyGj03VVntOTXbCELvWD1hmHbepDSSy",
+	"jauhaZcIF09kFtecM5SvOsuPZSHHmXO2umXDeP680jAEOxeNMx+kxbRBpxj+AKL78mH9B65UCYzQplBf",
+	"NkVHllG7rVk70bvzB7RpIx0UqHIrZhOtbpDnhken3HXlJZOPfF6/ke9TC+ofLZwYcbWB/FDRlMpE+syd",
+	"SJ+15r1H0sd/89rq/A8XQIOVLteT2rZ0kQVTruiqhU2BXGo12uTfzt+8Jm/1R2Tn3YtnZP+o0eqRAQ3D",
+	"gU8GJooG/zkRt/CvQEwX+n/x7z5HrXgXYnFwvAlLrhmZZqMetI/2d+vkxGasGkU6PShGyZWk0zg6JpT3",
+	"+eBsVLvkExGCQ7sGpYkGkFqvlWPKC7o3RPXNbOcjM1aztc5ApiF8+IlckqVOINAH6gwBDrBF+siFGfR/",
+	"LpRpTBYSyEEnO5STry8u3hK9ksxEj2XvMnGrBDkrzeZb2/A2O+x/k4IDDuGYFMepweK/KONACcOFpGLP",
+	"9588MYUqflLBTqix1/P2jBRsXrKuSY1weNuQ57oPyG0LKvz4D14WEPaKdUml4XKEOfQX9Lxzhb2etneF",
+	"vtJTWmjKDX9AQfL3atcEbP+Sds17xEBtkj16LvKpo62NJNkE7HygALzARmK/BjEYL5CNbreZqr6dQAf5",
+	"GEnoo2tj3iCM0uijuahOqUTCQiI466UNIDESK2EmCLPPFb1hpsNz0X7DPgZsqjLLLMR12ijPPTfC08fm",
+	"tzBwMc5z3RUz+9MF86uL2fw8zMou0wRt/hmsuQnjuLwgOVV4S9V5L5c4VVnrM0v6+BwJU0u5Un9mFv3G",
+	"dLOX65OCHqaYafINRSBX+BvGswnltYTREEqmJGzEEgZd9W071ZQAfZIwHtqwo3csFAEZJWJCBntiyjid",
+	"RnVNWYM6eS8SiEwYxRFny0T8FVPPNVRriTarrr26JKmpB/5fz988u/j27SkpFgavLhSOfyewFjllQW2W",
+	"xF/2PXc9fS9XLhzezf2yqqJ4/ogUFaTSo5BtgV6lxl5J+fFzQ4C1tyKOgsXyzr5kpsowFAaFokSwVxio",
+	"ZKpug4a4Azv5RJKREIolZC5mcUhGTMtWkZIkFtcCv6Xk2fPXoB6m3MKWza3JJCBPJItHT6BUZY8MYzHs",
+	"kSczLumI1SKuSeHJSnURtZQsyO7tWYYL94AspGITw5w1deOW1KWiPKSx4Kz+g1wRY6e3ulXv1ju+kefs",
+	"Z2Q442HMyM6rs4tdH5DEUqwxMow4TRaV1HwOk2zJiOktReCWVLr0V0vie3/9L3Pm/rp3H7LCv+veCiTb",
+	"851UYXvMaKzGP1WzEzegSAurgGBDbIBPmRXqoYoOsTE/fORDPfg0laoUz1/D/A+/7DAGMyvEZ0vGW2Fy",
+	"s0vNQFOFb7Ps5fUmjMymcM11G+0tIZ85dfJLl+C+8GhrSWG3bUnMphWpCUfBxLMqGsICtlqiAq9FbQiK",
+	"9spyGFh5bTbVolMXqlG69cuzsrlUEcENyk31NauD2SJopjImfN/n7CMNFCbHmRj8AnRygOwQ1UEAFXyS",
+	"caylNVOPskeiXF+aPp+PRcyISHwCRsYFXvI+Yg6CBuvkNIVDfxuFbDIVmgps6u4gCk0vGyjaPGQjkbA+",
+	"3wG/P2E0iSNTklODAqDtpkbI1LeG5df0W0+kzTgYhDMkMtaDEp4DH8t45KtsQhlOSoY0uGE8JBOq9WBT",
+	"JB8RgaG/OKVGQRiFsELj9KyTEw6r6HP9MeQm4Y0Dm6TXgQMhcs04cSTNxZXWwYe/wIdNqlTfM9g2cIw+",
+	"BaPVQ1RXNRenaSH/fDE34383yUR0Ao3ue81uo+Hb6t5LpcdrTewDAmWM2a2qQUHPRqPRzDzRCdP7D318",
+	"sqZjpsdfRc3lwyHtsO5wv3Y47Ia1TtChtaOwxWr7o2bQoK1hO+iAeLs0bauqTPI21ciXEP5zlRV1qk72",
+	"2n5uV5wnLd9LiTwtQpqrL13ciM37nKDhPZurudVcWUFrM2ZND+rOZWDQINxnT1hY3JXKJhT6JkqbaWmm",
+	"WeSWJTX0tti9FCtn+S00pyPitzSOwivbP8n3JkxKEOzNtn7f/FCPwh7J7RUyEknUPEIuoixn3ua+g3J4",
+	"KzVSaKgbmduOAKg4DSjqai4sFuUYLH/I6+qPUjZwCySnDQmK6OVCXY3gYJcgtvGhDh/2CBfkaZSEZK5V",
+	"tikNGGmwcHTQag1rR+1hp9bpdJu1Q6pZzIiOhrQbhKPD4eOh+oQMAJIBFlnT8EwT8QMLlO/ApDGeUK0U",
+	"EylmScDS1iXm7q8/ciFElAMg7bOiDiLegWnHBUfcwW/LxZ0N5Jw0o7co3WRSDc1VlM1l7OYqpaoxVX0+",
+	"p3CPqh75R9qqws9F9euhz00PqdwIMqsFprfnGGlFcKYf9DmGOqENG6EYOCk1ckBu2GIPCBNrMUtFBtmN",
+	"NjgmJ8nNgjvJROAd7vPnkdS4IOa+sxKFmcPFTlQkjDocQzJJOxKChJSJV70+pxzqMJhC5BLzptbKTS7+",
+	"jYhUd2g3ScRc9jl8S3lNzCBUW4tvm5BznZykkhbA4Paz0UIXDj3R/M4IzBoBrkisRIUMayXsAeSQsfJc",
+	"bOc+f5DslAkyG7aO2FSM+blkrnuJQL+I9PNZZZx7Sh2ra/S6vTsL9XrLhY2fv2Dv57t5fyX3LZqCxJT9",
+	"xu7b5a4khWtWTlmgRKLZnmFfqxux2Zdsdi1+bq+aMN91rafVdtMOo+FbWdn23LgW+Fafg2aL19JQhJqo",
+	"aRgaNg0dlyCIqLlPXkVPy9mwgeNlJG29CPkI9i6eJ1S3w1bWezwK+16vjyLiVbPv+X0T0pv9DD9q/gk/",
+	"FfpZwUPNp/te71MfTgO8hiy5793deStaaX6/vIoPvvfPWiazuH1Mv/cao9boaNQOsIVod3jImuFBsD/s",
+	"Urd96KjNWmEzaAyP6OHogO2H3aAzbNPWUROcKxOmxiI0uVZOQE85Oel9QOqo7nG0pcYG0zDLwlZly1oo",
+	"TBw5ikKITewMAJjJ+gbWf4YC5im5vhmN7tGcy2KzLIM23YEV+bNWYlYZegiV2bA7uL0+0dvqG2RJH1Q7",
+	"06c5NVh3INWVpq0JhizRkh8PpyLiyloB38IftNik4fLdSzJm+ngLIhkrXGwrD/o7BPZh4fxZB7qcsFDV",
+	"CM9IRXDMNWQYt29+8qrb1eUJu2j6X2AUJkx/7N7rqSfR9MwDu4N+t76Z3NSp2vkHCwtbk/iD7zy3mQqo",
+	"NGXRSy7t68ttQjm9ZhPGQag317Xc+2T+dRbe7c2dqtKlV95LsKs66eokEHwUXZtm2RKSyrFHpZEG3IZS",
+	"y96YjC3rkZ3aEQ+8qk5L6sggIWuOgpWUTdqJocsraphxp9Zo1hqti8Zhr93sdfbr3f3Wd55jIywX+VMt",
+	"oh6LBY3V4iqgSViHcy+vaIhlauDMzMdXUad7yX5q7x/99NM/r8f7b//5rMEWX02G7jlydzS5Zuoq3yDb",
+	"rVtj923POcNg9zUrNWJ9yVI7tdbRRbPTa7Z7rYP6wX4nv9Ti4XWW8LH17Ufxtfp7+DR+e/DT6Kb7zXeH",
+	"k+77fz7SEiREjuk9u8JDAtvnjB1HYO1TQtHY621TU+tVehDemkNgCQ/lJaQ84KAlt6gtr6IgdVDRKDbZ",
+	"ZVVHImu55p6MzS/W7Iws366tbT5/SxcTU0AMGOWmzMsZAWGvDmL5Zy1DLjSa/x6kL+fHVTf5++UL3CHo",
+	"7cNY3lrOtqIjU3nBztwWrmJb+PljJKGXsaw8p1rLgZyfMVdBn9f7MY/HOE2Im3cORkqO03M2inguuWMJ",
+	"948da7ke06WMst3Qd0Kz3et26/8/e1e63DaupV8Fpfuj7SlRpjZrcU3N+GZrZWzHHTlJ95RumZAISRyT",
+	"gJqgbCtdqbrPMj/mwe6TTOEA4CZSImU57Y5dlR+OuB1sBwfAd76v0+0VmBNi3pLcvP3589mx+/urlvt6",
+	"OXh7v3hzNXyHm/t0+Ptss119YDxLJNWQRWOsaHAN5NmOCoF+CIdZMPRL2LB5z2Nnl6soR76sBY4Jn1sy",
+	"cjz6I+TkLpQaisu73PJZorq7UoaUm0DOVOaMOowC24gYs5xPl+5fcl5WlfEI87JKM93SSaq5THS+Q253",
+	"a+ZEvumLx380j/+OBI/n7l+GUZQ/u3UM7RzcbpcvSOXZbspjyhuqIzqiV3OCLLWJy0cVS4mG6qVNuHvm",
+	"E8RuiX/nO0FAaA0NpmjFlugOS+opbNtyH1u+qCrWRLeOTUYUu5zFYVtRSpQ6Z3Xohj6HLDmogU/aJVPY",
+	"x5Ooui1JT7FOCNXw2AG9PmfL8iZPIXSXtVAwdM9tEJU0FeYUfd9QftOmR1HPHrWFdutvb+o/fz3rub+/",
+	"qrsLcOvNq+H8762n5tZ1Cz7Es2sG/5eAPn+KeEIBvWzyQgG9CMw2JPRc+swjwZwsFQEvuV8wLgmqJQtS",
+	"PyQKta9Ft9bwO34N+3GWUvTLvOfaVj3oWvH+WWgcyw9CB4BbjvlnC7By1pJ6MpvaUryDEq1+EjMlOi6I",
+	"2bF+fZVtgjpYkC/XPHUHVhjdSSaJwAcCCekZxF+2D+nx1uFJ1pcAjnBtk0Uwt0b0IHagYS8JouzuMM9G",
+	"+aTcP7+2l+Qaz0hobxWJ+RDSSkb0kvFg5pPhL2eIUQlN5xMfL8gJsmbsmv/uXv+bJUYvJROo4gVjLlSf",
+	"wwNnwk/QO4b8JQ0cT6K4Fj4Ty6ERVR0la8p8R4Jz1Y2KZWAtXOysOfBYT9QpKn9DP785u0QbqxK9XqtH",
+	"MBxIKVzseMAd+TcEeVyb3zTDyxkZ0c03mSO6S7aMrr7UqU1Ub5m5DfG0sY3ggw8LQk8vB8hmk6Wn0GyJ",
+	"MzI4jZRnZBnNpx4X1x++xNI2JKZih04ZVJYTuDG9LjgtIT6XJanXzJopHKkqd6VfadbMWrMMd1j6FDGs",
+	"mmbNDKunVilAMqYrf4U9N6q9ZPtdzR0eVfqBuOVwW2OK9+2hMX87PT/b1JjiernG1Ib96I25pRFFxeU2",
+	"okIxGRLFtCEPFtIkNeJ2GcwJDQBZZ6MlByhAEg/FU+ejkMKibcIKFqAaZkQl1Eq8Wiy7kCVme+sk+gFS",
+	"MmmAxiyQjI02SOgAQoGr27M8OcBnzxweXEnjhtK2bQz+F0tvTHxdWii5jPd9CCrzhach7TaJAVB8pvVq",
+	"xXOo4y09+DtLpy/XhmTFogXxw8zXLCNcx3OCHCvMasXD98oM09xi1MM5zVJ5yLGjarV40UChtmF2jLp5",
+	"Va9LoFDNNM3/1pBMjbw0cHt8bLS6PdPoNZoto33c6fZMPJ7YZBqVX4XCHJ1eDkS3l9X3mnkwSVfEqFmo",
+	"W8RCpVKtqNXANltER4duhevjxqRptwzSnubaow55yfMprUcknkZ2QOhssv3r4WF2vYzqDIzexMjNw3/F",
+	"3FNysJTAv4iP7QKWFc9tZsvFUI4Np8Mpo2O+Gh7diPCaORwUxXEakKrxKuvOWuIzFQe65KpOPPoTj6QZ",
+	"D3SqgRQxm6iTfzadIhFVA8emSkIAJx0c5vpheSqTaM8H7ULpbp3wLzuOigf1SlmwYlit+j4K+eN7k4c0",
+	"xzYlhlRmyZ/hIUIushI9YaJpyeI9IYLPyzYKd5N95RgAPaEaNyI2K1m9G8HytvwwZH2nv60SliiT6gnZ",
+	"iHnRNUrA5YVBW3eaNrlcdTqctCbD54rwWNh2JFouPy3tzb1i+osno/3EVeoW8bBwktQGZuc74UmnwMg5",
+	"Bs4bFAgb0YFMnxRXOsjGK35Yy/ahp8tg/omTh2m/i0IlU7eFkZU+XPjP2B4uxMnSanX1Ovx/2T4kLE+I",
+	"xu17wzyQrR0rlvqlQlbv5+N3E+eD837w6eugfuEM+IB+bE9eDY4HN4tfP79636uR1fv6pPF5Nfzyi7hx",
+	"fv5lsBpQszZpuHTsvTXtX9+7OxZaFmuDW7LF/IxdmXA8Yb4foeh29Utlk3VUsnGOc1G723FbI7cSO1Tc",
+	"k1vJ+Bw6cKiqGTWmmB8OqcN9uI+I8iUWMIFzyvENt3V9xmEkUkILLKJTxPjyueSKWaUxnGEf3xLX4MHK",
+	"JcgSIbba+nUdesOtDAY0lacagx0PE+YVEahXS1653v0Oq92f2Z1M6Uwm12JpyZy5Ns+1ArxSriXtJ7Pi",
+	"3QzLaBtmExDLxzpTJn5wx1WjXqtgOwu2XG80W+3j2HSv4nIZoYl251o69F///N9S/6I4L25vyzA7V/V2",
+	"ZG+Bw0BdEFgwQhcGAQrR42OPijhT32moIkPAmTvo/kPU+7/XK9WKi/f2Kkrug0qfLl23Wln45Fb+/S1a",
+	"6YKaNA2uw2Xu1GeyZwkrop9V2tTuNolBq/s59OmA7bys1g4iwzlsX19neq4UB9uvxkcckDPHcwLjTO4F",
+	"ZFuknjlaf+BbNfGWj8LlU9FtSrwpemjtbZwE5d4kHoB6KcahqGp4LehvNIo//FlMgTjFKNzoFX9BaL98",
+	"tl2IMlI9OyT+LfFjLJYJPkd10+nCyUxIhT2NzI4S34XWjiB/c2OoM83ERPDp45nichBrT/TFCeZsGSCM",
+	"LK6Igg+Yr9cbiiSUUXKIMPIxtZmH5H3I4SM6I1RMmcQ+Ub9yBcW5wyuOPMxvJPQnrJhMOmFVggRQPj6a",
+	"HhSka7dQCDWfOz3AEn5yIy4tsD8hbk0eLV/HBKa3TxdSadqQZpR083vxS4+5w6Kraiuxa755lb0U8g29",
+	"JS5bkIJKkomR9aw8cAk/tgsBbp7zNpvFH37L/LFj24QWp3NWT66tTZ7NtKH2ZbK6d/a8sWkRtouC09qI",
+	"yvb3CZT+mr8vItCV9T3Q6wrFnl7iqUcekoU4rdWTCUjcX2IoqdyG4kMpJ83hAy07OKLchs0jo+yyOlGE",
+	"Jz9VP/sp+mVQ739QvyNBqRG9dZdv8FpDXDL7KzoFHjhIVAi5kBJTlnr6hqx+4jEaPq0Z1spRJXXsjWqk",
+	"GSpZm9M6aKROkz2zikUhJXeIk0DcxWvIoiA/CoRb0o4TlUOhNWtGVKwIdapFMCcrsUSEhI9wxQnqq/AQ",
+	"8+WSU1Kmq22haMWJFj6RdOmbFpKJBI29LSTleu6hy8i1S2o/MOuSimKyLqVWnyWWp58UYl/LuShJsQJr",
+	"UWWpoblq9rQmlQY9zlmWrtwnP9Gl8yhe1qR/lTXpznPly2K2yGSdzFhBw0KL2SjVPIgDWlTCeS6+Ohx8",
+	"anoT8/IaHCwbCobYndy+z8Aa7DNNWeeNbXNo8OHyOmCpxzbG5BJTjYCA8k8D/xQ9qS4/ZuGx/DzfrVjE",
+	"dbatGAZxW0SZ6nNSAEFXvMORRzDN06pPdfligvXLJQSTRUPGoRb9SRMoQ5AbitFnQiITAMgTZNGl61rI",
+	"djgeu4RHnMxJoKQk0UvGlsglWH9GG6DTeXPRk/vL3lUmJw+ppfGvIuJhOOmE3hNsubPS63aO261mo27q",
+	"v0pDQVS5HjOmegIuKB0tSVf04zuh7wbtU7Nuvg+DWVaz+PKjP8K/B/a3o1AYyNjKFhgTiZBJiUrMiHhO",
+	"wEP62ynQvIv1MY/J6oiVMlkEGdPu3x3fFk74VBsSow3b6Hs/UCVsHdf9iXTM8qAz6nKlpNzmUD22D7hM",
+	"5jFnnH53LWVqeD5ECpkGe+ZcpUxJcs6UZov6WfLt/xdZQWeI6NWrlYWLAzGbDGJk1EOpFSV6lippP7Kz",
+	"FH9tuiE38deGvS9key3ONCKFIfX/a8tduGpT74hIuosG7akXpOVL1gcyEBPlIwjWKyQ2oMeOb+9ALfIl",
+	"Gu9K/jHXG5TD9p2FskzhS6I0ihSqzaHyLBe20Hyb+DV0iTlHFiX3wSWeEfBuFggeIMxH1FpEP+q0DnEv",
+	"oHJOFA+I3omSNCKgFwpZYhkBhfYzu8ADH4DU219iWjXLH6erT6fv+eTWYUu+MWcurOCEeR6+PyN0Fswr",
+	"/a4pjMoU8N8vXDBRiEq/cv4/p6uLV+b9+dBcXXz+5f78K6uff2XmhdMyL17ffL24+oinr2/M367eexfe",
+	"eUuu1UL3mUoVaQEfd/uq3uy3m/3Wca3V6jXbETVqpS/B4DVR1z6eqPVqXLREsjYA6LDXwo3p8aRrtDqY",
+	"GK1uvWeMyXRsHHfa9YlZ73XqTeB99WeYOl+j/jed1nG71+oZuGO2jFbXbhi9nt0zxo2JPR13pmTahElp",
+	"3ftWIyE/tYlZrQTEE15c3LeejxIWuNWvN/rNRs00261eax2tqHXsVeMcHXfHpNVtE6M9xdhoNY+bRtds",
+	"No0GadqN5nG3adqibDGXUelXxg27g8160+ge21OjhXHH6DZabaM7bXbq7Um3g0mj3AyyT5Des55NtuHR",
+	"9jKhlEGyMUoipR4pYyiDNaQGGkDSTi9eE7sfaR7pTGjQCbybEzqiMpVexZqSSITnef3HwaqByxhEHiND",
+	"GLCYY/mjciMaMBGhafKMYkI4/8hzG86MOnQG/QPwbM3AUL8Z4pt7cQclxnV+Q/ypIDfRRx52mJBbpBIw",
+	"GGXtE/JYRZavou523fDeo7dTMCq87axYObzyMXBIhBpv48HD0FYniDI0XfqQJxhTXwRfFzDkBNmr5e+B",
+	"xXqu06YCERXtSFuZUlkOmCgEIeiel93UTwJZ9Kf7x+fbHd+RoERffEAUV5hzNOn/ZPgHOqs5UJUc82sI",
+	"CHtCKR3suuyOA61owNSeMQyQTx/PqioMnKoQkU0RDhm+kqMKqN7An04d4tocuc6NfE8UC6ElJzbwlsZz",
+	"HmOEp7UR/Y0t0QRTBASmHtbviH/KoUpcc7zSh5DyJlirgfKivsUCttVTuVehDMsC2pwklTL7SB63+MRj",
+	"wpckYl59xuL7eDWiPlm4YioTr/Ly4uDHgdrYBAqZhtuES1ZdCdDvRUE++W7izuwYVOXPG3F0y77j0fwK",
+	"+aYC0u8CaHka8ac+p4m4093VSzC6i9Pe6PgeMxg9ctls8/FNSqIsqccVbqFKOoak2GE1lMF1fM2mWSuz",
+	"yXombCu6zyoK8ky3V6uZ51yxlgLObIfDRJP7cXJPJkvxAnWuU9KTvEk9/ii7vvEtWxwExFsEr6SOb6Oa",
+	"3sNd11SsrpWxX1G+q1KF6UT+/AqE7hqiqtVghp7anEqNSKM97hKjZXcmRm/cxkZcJ/Lhu5Zstn3jUvT1",
+	"l33K9UnJlQ7jaUS5skj+bbbfOkUum2AXtLQxnRB0YM0YChhzUYD5DfKX1AJ2myjW6R8dwTNzxoN+1+ya",
+	"EEqrwq4ftN0SSnjopfXJe6iXjAM8xhy8gT7mloSX6+7kVELWwwN7x09QjkyZn+QpraG36vRNunrmwz5s",
+	"7FMg6ZnxpTfhubwIVEOOIHZHtax5Vfs1GZCnY2wlGCB1BkRgG4PTS53f9Y9GzNwoothGp5eDSFD+wCoj",
+	"gSMbTn02JciX/DRIOF8kkFCx76ZKdmDlT/r/+uf/Jb4KXX/9e3Gx/i9kLL6loZd4RmhQRR/fDK/El/DC",
+	"EeVUVy3JUX06g+aJLssf9F3SCgQcLLyqj1g59uJn9VF3E7YwsCXD0sbZOdIIU6RQVDy/YvLyGxOVEmVb",
+	"r3dxYKESAccaj2jU6ePdIWS8sqrIStHDwk8hSDXdNBJjk2ECGi8dNzAcGhZTIe38KowxToioDKxHwEqs",
+	"hSHZX9EUQqK/IhEDJ4GcAN0QspCq/8jFAZHS05FqtROTzz2YkjviS6WMguLTh9URdSjyiMf8VVWidxRj",
+	"Ikd3c+YSUMmNy+nW0Acansv4JOknJG+ssIrREc3wichmhB+ewPuxbfvCxTlyw5RRglzGFoAHkLoL8SDI",
+	"wyvkCwPlYjf0Cloj9ds/vv1/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
