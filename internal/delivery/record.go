@@ -71,7 +71,8 @@ func classify(err error) string {
 	case errors.As(err, &refused) || errors.Is(err, egress.ErrTargetNotAllowed):
 		return ClassBlocked
 	case errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
-		errors.As(err, &invalid) || errors.As(err, &record) || strings.Contains(err.Error(), "tls: "):
+		errors.As(err, &invalid) || errors.As(err, &record) || strings.Contains(err.Error(), "tls: ") ||
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"): // net/http's own words for a plain-HTTP target
 		return ClassTLS
 	case errors.As(err, &dnsErr) || errors.As(err, &opErr) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
