@@ -443,9 +443,8 @@ WHERE d.account_id = $1
   AND ($6::text IS NULL OR d.status = $6::text)
   AND ($7::text IS NULL OR d.dialect = $7::text)
   AND ($8::uuid IS NULL OR d.subscription_id = $8::uuid)
-  AND ($9::text IS NULL OR e.type = $9::text)
 ORDER BY d.created_at DESC, d.id DESC
-LIMIT $10
+LIMIT $9
 `
 
 type ListAccountDeliveriesParams struct {
@@ -457,7 +456,6 @@ type ListAccountDeliveriesParams struct {
 	Status          sql.NullString
 	Dialect         sql.NullString
 	SubscriptionID  uuid.NullUUID
-	EventType       sql.NullString
 	MaxRows         int32
 }
 
@@ -469,7 +467,7 @@ type ListAccountDeliveriesRow struct {
 }
 
 // ListAccountDeliveries pages through an account's deliveries, newest first, narrowed by the
-// filters that are given. Each delivery's event is looked up by its key in its own slice (a
+// filters that are given (but the event type's: ListAccountDeliveriesOfType). Each delivery's event is looked up by its key in its own slice (a
 // lateral look-up: as a join, the planner, which counts a probe of every slice per row, may
 // read all the account's events instead). Absent filters fold away when the statement is
 // planned with its values, so the account's, a subscription's or the unsucceeded deliveries'
@@ -484,7 +482,6 @@ func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeli
 		arg.Status,
 		arg.Dialect,
 		arg.SubscriptionID,
-		arg.EventType,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -494,6 +491,110 @@ func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeli
 	items := []ListAccountDeliveriesRow{}
 	for rows.Next() {
 		var i ListAccountDeliveriesRow
+		if err := rows.Scan(
+			&i.Delivery.ID,
+			&i.Delivery.AccountID,
+			&i.Delivery.EventID,
+			&i.Delivery.SubscriptionID,
+			&i.Delivery.Dialect,
+			&i.Delivery.Status,
+			&i.Delivery.Attempts,
+			&i.Delivery.NextAttemptAt,
+			&i.Delivery.LeaseUntil,
+			&i.Delivery.LeasedBy,
+			&i.Delivery.LastStatus,
+			&i.Delivery.LastError,
+			&i.Delivery.CreatedAt,
+			&i.Delivery.UpdatedAt,
+			&i.Delivery.SliceAt,
+			&i.Delivery.Manual,
+			&i.Delivery.ResumeAt,
+			&i.Delivery.ScheduleBase,
+			&i.Delivery.ScheduleStart,
+			&i.EventType,
+			&i.SubscriptionExternalID,
+			&i.SubscriptionStatus,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAccountDeliveriesOfType = `-- name: ListAccountDeliveriesOfType :many
+SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at, d.manual, d.resume_at, d.schedule_base, d.schedule_start, e.type AS event_type, s.external_id AS subscription_external_id, s.status AS subscription_status
+FROM deliveries d
+CROSS JOIN LATERAL (
+    SELECT x.type FROM events x
+    WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
+    OFFSET 0
+) e
+JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
+WHERE d.account_id = $1
+  AND EXISTS (SELECT 1 FROM events t
+              WHERE t.account_id = d.account_id AND t.id = d.event_id AND t.slice_at = d.slice_at AND t.type = $2)
+  AND (d.created_at, d.id) < (COALESCE($3::timestamptz, 'infinity'),
+                              COALESCE($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  AND d.created_at >= COALESCE($5::timestamptz, '-infinity')
+  AND d.created_at < COALESCE($6::timestamptz, 'infinity')
+  AND ($7::text IS NULL OR d.status = $7::text)
+  AND ($8::text IS NULL OR d.dialect = $8::text)
+  AND ($9::uuid IS NULL OR d.subscription_id = $9::uuid)
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT $10
+`
+
+type ListAccountDeliveriesOfTypeParams struct {
+	AccountID       uuid.UUID
+	EventType       string
+	BeforeCreatedAt sql.NullTime
+	BeforeID        uuid.NullUUID
+	Since           sql.NullTime
+	Until           sql.NullTime
+	Status          sql.NullString
+	Dialect         sql.NullString
+	SubscriptionID  uuid.NullUUID
+	MaxRows         int32
+}
+
+type ListAccountDeliveriesOfTypeRow struct {
+	Delivery               Delivery
+	EventType              string
+	SubscriptionExternalID string
+	SubscriptionStatus     string
+}
+
+// ListAccountDeliveriesOfType is ListAccountDeliveries of the events of one type. The type is a
+// semi-join of its own (under the other filters' "IS NULL OR" it could not be one), so that
+// the planner finds a rare type's deliveries from its events (events_type), and a common
+// one's by a probe of each delivery's event as it scans.
+func (q *Queries) ListAccountDeliveriesOfType(ctx context.Context, arg ListAccountDeliveriesOfTypeParams) ([]ListAccountDeliveriesOfTypeRow, error) {
+	rows, err := q.db.QueryContext(ctx, listAccountDeliveriesOfType,
+		arg.AccountID,
+		arg.EventType,
+		arg.BeforeCreatedAt,
+		arg.BeforeID,
+		arg.Since,
+		arg.Until,
+		arg.Status,
+		arg.Dialect,
+		arg.SubscriptionID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAccountDeliveriesOfTypeRow{}
+	for rows.Next() {
+		var i ListAccountDeliveriesOfTypeRow
 		if err := rows.Scan(
 			&i.Delivery.ID,
 			&i.Delivery.AccountID,

@@ -32,7 +32,7 @@ WHERE id = $1 AND status = 'active';
 
 -- name: ListAccountDeliveries :many
 -- ListAccountDeliveries pages through an account's deliveries, newest first, narrowed by the
--- filters that are given. Each delivery's event is looked up by its key in its own slice (a
+-- filters that are given (but the event type's: ListAccountDeliveriesOfType). Each delivery's event is looked up by its key in its own slice (a
 -- lateral look-up: as a join, the planner, which counts a probe of every slice per row, may
 -- read all the account's events instead). Absent filters fold away when the statement is
 -- planned with its values, so the account's, a subscription's or the unsucceeded deliveries'
@@ -55,7 +55,32 @@ WHERE d.account_id = sqlc.arg(account_id)
   AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status)::text)
   AND (sqlc.narg(dialect)::text IS NULL OR d.dialect = sqlc.narg(dialect)::text)
   AND (sqlc.narg(subscription_id)::uuid IS NULL OR d.subscription_id = sqlc.narg(subscription_id)::uuid)
-  AND (sqlc.narg(event_type)::text IS NULL OR e.type = sqlc.narg(event_type)::text)
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT sqlc.arg(max_rows);
+
+-- name: ListAccountDeliveriesOfType :many
+-- ListAccountDeliveriesOfType is ListAccountDeliveries of the events of one type. The type is a
+-- semi-join of its own (under the other filters' "IS NULL OR" it could not be one), so that
+-- the planner finds a rare type's deliveries from its events (events_type), and a common
+-- one's by a probe of each delivery's event as it scans.
+SELECT sqlc.embed(d), e.type AS event_type, s.external_id AS subscription_external_id, s.status AS subscription_status
+FROM deliveries d
+CROSS JOIN LATERAL (
+    SELECT x.type FROM events x
+    WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
+    OFFSET 0
+) e
+JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
+WHERE d.account_id = sqlc.arg(account_id)
+  AND EXISTS (SELECT 1 FROM events t
+              WHERE t.account_id = d.account_id AND t.id = d.event_id AND t.slice_at = d.slice_at AND t.type = sqlc.arg(event_type))
+  AND (d.created_at, d.id) < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+                              COALESCE(sqlc.narg(before_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  AND d.created_at >= COALESCE(sqlc.narg(since)::timestamptz, '-infinity')
+  AND d.created_at < COALESCE(sqlc.narg(until)::timestamptz, 'infinity')
+  AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(dialect)::text IS NULL OR d.dialect = sqlc.narg(dialect)::text)
+  AND (sqlc.narg(subscription_id)::uuid IS NULL OR d.subscription_id = sqlc.narg(subscription_id)::uuid)
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT sqlc.arg(max_rows);
 

@@ -44,10 +44,13 @@ CREATE INDEX deliveries_subscription ON deliveries (account_id, subscription_id,
 -- Deliveries not (yet) delivered, for the listing's status filter: most deliveries succeed,
 -- so this stays small, and a delivery that succeeds leaves it.
 CREATE INDEX deliveries_unsucceeded ON deliveries (account_id, created_at, id) WHERE status <> 'succeeded';
--- An account's events, newest first.
+-- An account's events, newest first, and those of one type (for the deliveries of a rare
+-- type too, which the deliveries' indexes would find only by reading past the others).
 CREATE INDEX events_account ON events (account_id, created_at, id);
+CREATE INDEX events_type ON events (account_id, type, created_at, id);
 
 -- +goose Down
+DROP INDEX events_type;
 DROP INDEX events_account;
 DROP INDEX deliveries_unsucceeded;
 DROP INDEX deliveries_subscription;

@@ -27,8 +27,7 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 	limit := pageLimit(q.Limit)
 	params := db.ListAccountDeliveriesParams{
 		AccountID: req.AccountId, MaxRows: int32(limit + 1),
-		Since: nullTime(q.Since), Until: nullTime(q.Until),
-		Status: nullString(q.Status), Dialect: nullString(q.Dialect), EventType: nullString(q.EventType),
+		Since: nullTime(q.Since), Until: nullTime(q.Until), Status: nullString(q.Status), Dialect: nullString(q.Dialect),
 	}
 	if q.SubscriptionUuid != nil {
 		params.SubscriptionID = uuid.NullUUID{UUID: *q.SubscriptionUuid, Valid: true}
@@ -41,7 +40,7 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
 		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
 	}
-	rows, err := a.Q.ListAccountDeliveries(ctx, params)
+	rows, err := a.listDeliveries(ctx, params, q.EventType)
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +52,22 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 		return nil, err
 	}
 	return gen.AdminListDeliveries200JSONResponse(list), nil
+}
+
+// listDeliveries runs the listing's statement, or its variant for one event type.
+func (a Admin) listDeliveries(ctx context.Context, p db.ListAccountDeliveriesParams, eventType *string) ([]deliveryRow, error) {
+	if eventType == nil {
+		return a.Q.ListAccountDeliveries(ctx, p)
+	}
+	typed, err := a.Q.ListAccountDeliveriesOfType(ctx, db.ListAccountDeliveriesOfTypeParams{
+		AccountID: p.AccountID, EventType: *eventType, BeforeCreatedAt: p.BeforeCreatedAt, BeforeID: p.BeforeID,
+		Since: p.Since, Until: p.Until, Status: p.Status, Dialect: p.Dialect, SubscriptionID: p.SubscriptionID, MaxRows: p.MaxRows,
+	})
+	rows := make([]deliveryRow, len(typed))
+	for i, r := range typed {
+		rows[i] = deliveryRow(r)
+	}
+	return rows, err
 }
 
 // withAttempts shows deliveries of an account with their attempts, read in one statement.
