@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/internal/apitest"
+	"github.com/webhookd/webhookd/internal/dbconn"
+	"github.com/webhookd/webhookd/internal/pgtest"
 	"github.com/webhookd/webhookd/internal/retention"
 	"github.com/webhookd/webhookd/internal/tools/sqlfile"
 )
@@ -29,7 +32,13 @@ func TestListPlans(t *testing.T) {
 		t.Skip("set -list.plans to load a history and print the listing statements' plans")
 	}
 	ctx := context.Background()
-	env := apitest.New(t)
+	url := pgtest.NewURL(t)
+	service, err := dbconn.Open(url, dbconn.Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer service.Close()
+	env := apitest.NewWithDB(t, service)
 	acme := env.CreateAccount(t, "acme")
 	for _, hook := range []string{"a", "b"} {
 		if resp := env.Do(t, apitest.Request{Method: http.MethodPost, Path: apitest.ShippingSubscriptionsPath, Header: apitest.Shipping(acme),
@@ -37,18 +46,29 @@ func TestListPlans(t *testing.T) {
 			t.Fatalf("subscription: %d %s", resp.Status, resp.Body)
 		}
 	}
+	// Loading and explaining run longer than the service's statements may: a plain connection.
+	plain, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	loader, err := plain.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loader.Close()
 	// A month-old service's slices (on the upkeep's grid, in place of the empty catch-up
 	// slice), the rows spread over them.
 	began := time.Now()
 	now := time.Now().UTC()
-	current, err := retention.List(ctx, env.DB)
+	current, err := retention.List(ctx, loader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range current {
 		for table, name := range s.Partitions {
 			if s.From.IsZero() {
-				if _, err := env.DB.ExecContext(ctx, `DROP TABLE `+pq.QuoteIdentifier(name)); err != nil {
+				if _, err := loader.ExecContext(ctx, `DROP TABLE `+pq.QuoteIdentifier(name)); err != nil {
 					t.Fatalf("%s: %v", table, err)
 				}
 			}
@@ -61,7 +81,7 @@ func TestListPlans(t *testing.T) {
 		slices = append(slices, from)
 		for _, table := range retention.Tables {
 			name := pq.QuoteIdentifier(fmt.Sprintf("%s_plans_%s", table, from.Format("20060102_150405")))
-			if _, err := env.DB.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)`, name, table,
+			if _, err := loader.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)`, name, table,
 				pq.QuoteLiteral(from.Format(time.RFC3339)), pq.QuoteLiteral(from.Add(w).Format(time.RFC3339)))); err != nil {
 				t.Fatal(err)
 			}
@@ -73,18 +93,18 @@ func TestListPlans(t *testing.T) {
 			part := min(perSlice-done, 50_000)
 			start := from.Add(time.Duration(float64(w) * float64(done) / float64(perSlice)))
 			span := w.Seconds() * float64(part) / float64(perSlice)
-			if _, err := env.DB.ExecContext(ctx, loadPart, acme.Id, start, part, span-1); err != nil {
+			if _, err := loader.ExecContext(ctx, loadPart, acme.Id, start, part, span-1); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	for _, table := range retention.Tables {
-		if _, err := env.DB.ExecContext(ctx, `VACUUM ANALYZE `+table); err != nil {
+		if _, err := loader.ExecContext(ctx, `VACUUM ANALYZE `+table); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var deliveries, attempts, events, partitions int
-	if err := env.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM deliveries), (SELECT count(*) FROM delivery_attempts),
+	if err := loader.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM deliveries), (SELECT count(*) FROM delivery_attempts),
 		(SELECT count(*) FROM events), (SELECT count(*) FROM pg_inherits WHERE inhparent = 'deliveries'::regclass)`).Scan(&deliveries, &attempts, &events, &partitions); err != nil {
 		t.Fatal(err)
 	}
@@ -92,14 +112,14 @@ func TestListPlans(t *testing.T) {
 		deliveries, attempts, events, partitions, time.Since(began).Round(time.Second))
 
 	var sub, failedID, eventID, newest string
-	if err := env.DB.QueryRowContext(ctx, `SELECT subscription_id, id, event_id FROM deliveries WHERE status = 'failed' LIMIT 1`).Scan(&sub, &failedID, &eventID); err != nil {
+	if err := loader.QueryRowContext(ctx, `SELECT subscription_id, id, event_id FROM deliveries WHERE status = 'failed' LIMIT 1`).Scan(&sub, &failedID, &eventID); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.DB.QueryRowContext(ctx, `SELECT max(created_at)::text FROM deliveries`).Scan(&newest); err != nil {
+	if err := loader.QueryRowContext(ctx, `SELECT max(created_at)::text FROM deliveries`).Scan(&newest); err != nil {
 		t.Fatal(err)
 	}
 	var page string
-	if err := env.DB.QueryRowContext(ctx, `SELECT quote_literal(array_agg(id)::text) || '::uuid[]' FROM (SELECT id FROM deliveries ORDER BY created_at DESC, id DESC LIMIT 20) x`).Scan(&page); err != nil {
+	if err := loader.QueryRowContext(ctx, `SELECT quote_literal(array_agg(id)::text) || '::uuid[]' FROM (SELECT id FROM deliveries ORDER BY created_at DESC, id DESC LIMIT 20) x`).Scan(&page); err != nil {
 		t.Fatal(err)
 	}
 	lit := pq.QuoteLiteral
@@ -142,7 +162,7 @@ func TestListPlans(t *testing.T) {
 		{"recover a subscription's last day (rolled back)", "record.sql", "RecoverSubscriptionDeliveries", map[string]string{"account_id": account,
 			"subscription_id": lit(sub), "since": dayAfter, "until": "NULL", "max_rows": "10000"}},
 	} {
-		explain(t, env, c.name, c.file, c.query, c.values)
+		explain(t, loader, c.name, c.file, c.query, c.values)
 	}
 
 	// The same first pages through the API.
@@ -159,7 +179,7 @@ func TestListPlans(t *testing.T) {
 }
 
 // explain prints the plan of one statement of queries/file with values, executed and rolled back.
-func explain(t *testing.T, env *apitest.Env, name, file, query string, values map[string]string) {
+func explain(t *testing.T, conn *sql.Conn, name, file, query string, values map[string]string) {
 	t.Helper()
 	stmt, err := sqlfile.Named("../../queries/"+file, query)
 	if err != nil {
@@ -168,7 +188,7 @@ func explain(t *testing.T, env *apitest.Env, name, file, query string, values ma
 	if stmt, err = sqlfile.Bind(stmt, values); err != nil {
 		t.Fatal(err)
 	}
-	tx, err := env.DB.Begin()
+	tx, err := conn.BeginTx(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
