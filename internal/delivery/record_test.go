@@ -158,7 +158,7 @@ func TestAttemptsRecordWhatWasSentAndAnswered(t *testing.T) {
 func TestAttemptsClassifyTheirFailures(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	hanging := newReceiver(t, func(int, http.ResponseWriter) { time.Sleep(time.Second) }) // past the attempt's 300 ms
+	hanging := newReceiver(t, func(int, http.ResponseWriter) { time.Sleep(3 * time.Second) }) // past the attempt's limit
 	refusing := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusForbidden) })
 	plain := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})) // no TLS at all
 	t.Cleanup(plain.Close)
@@ -182,7 +182,7 @@ func TestAttemptsClassifyTheirFailures(t *testing.T) {
 		}
 		return dial(ctx, network, addr)
 	}
-	startEngine(t, env, delivery.Config{Transport: transport, AttemptTimeout: 300 * time.Millisecond, ScheduleScale: 1e-6}, hanging, refusing)
+	startEngine(t, env, delivery.Config{Transport: transport, AttemptTimeout: time.Second, ScheduleScale: 1e-6}, hanging, refusing)
 	a := env.CreateAccount(t, "acme")
 	_, plainPort, _ := net.SplitHostPort(plain.Listener.Addr().String())
 	want := map[string]gen.DeliveryAttemptErrorClass{
