@@ -175,6 +175,84 @@ func (e DeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryAttemptErrorClass.
+const (
+	Blocked    DeliveryAttemptErrorClass = "blocked"
+	Connection DeliveryAttemptErrorClass = "connection"
+	HttpStatus DeliveryAttemptErrorClass = "http_status"
+	None       DeliveryAttemptErrorClass = "none"
+	Other      DeliveryAttemptErrorClass = "other"
+	Timeout    DeliveryAttemptErrorClass = "timeout"
+	Tls        DeliveryAttemptErrorClass = "tls"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptErrorClass enum.
+func (e DeliveryAttemptErrorClass) Valid() bool {
+	switch e {
+	case Blocked:
+		return true
+	case Connection:
+		return true
+	case HttpStatus:
+		return true
+	case None:
+		return true
+	case Other:
+		return true
+	case Timeout:
+		return true
+	case Tls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryAttemptTrigger.
+const (
+	Manual    DeliveryAttemptTrigger = "manual"
+	Scheduled DeliveryAttemptTrigger = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptTrigger enum.
+func (e DeliveryAttemptTrigger) Valid() bool {
+	switch e {
+	case Manual:
+		return true
+	case Scheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventScopeDialect.
+const (
+	EventScopeDialectArkyn       EventScopeDialect = "arkyn"
+	EventScopeDialectBird        EventScopeDialect = "bird"
+	EventScopeDialectShipping    EventScopeDialect = "shipping"
+	EventScopeDialectSuperoffice EventScopeDialect = "superoffice"
+	EventScopeDialectVoucherify  EventScopeDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the EventScopeDialect enum.
+func (e EventScopeDialect) Valid() bool {
+	switch e {
+	case EventScopeDialectArkyn:
+		return true
+	case EventScopeDialectBird:
+		return true
+	case EventScopeDialectShipping:
+		return true
+	case EventScopeDialectSuperoffice:
+		return true
+	case EventScopeDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok          HealthStatus = "ok"
@@ -817,6 +895,57 @@ func (e WebhookSubscriptionStatus) Valid() bool {
 	}
 }
 
+// Defines values for AdminListDeliveriesParamsStatus.
+const (
+	AdminListDeliveriesParamsStatusDropped   AdminListDeliveriesParamsStatus = "dropped"
+	AdminListDeliveriesParamsStatusFailed    AdminListDeliveriesParamsStatus = "failed"
+	AdminListDeliveriesParamsStatusPending   AdminListDeliveriesParamsStatus = "pending"
+	AdminListDeliveriesParamsStatusSucceeded AdminListDeliveriesParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsStatus enum.
+func (e AdminListDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsStatusDropped:
+		return true
+	case AdminListDeliveriesParamsStatusFailed:
+		return true
+	case AdminListDeliveriesParamsStatusPending:
+		return true
+	case AdminListDeliveriesParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminListDeliveriesParamsDialect.
+const (
+	AdminListDeliveriesParamsDialectArkyn       AdminListDeliveriesParamsDialect = "arkyn"
+	AdminListDeliveriesParamsDialectBird        AdminListDeliveriesParamsDialect = "bird"
+	AdminListDeliveriesParamsDialectShipping    AdminListDeliveriesParamsDialect = "shipping"
+	AdminListDeliveriesParamsDialectSuperoffice AdminListDeliveriesParamsDialect = "superoffice"
+	AdminListDeliveriesParamsDialectVoucherify  AdminListDeliveriesParamsDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsDialect enum.
+func (e AdminListDeliveriesParamsDialect) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsDialectArkyn:
+		return true
+	case AdminListDeliveriesParamsDialectBird:
+		return true
+	case AdminListDeliveriesParamsDialectShipping:
+		return true
+	case AdminListDeliveriesParamsDialectSuperoffice:
+		return true
+	case AdminListDeliveriesParamsDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
 // Account defines model for Account.
 type Account struct {
 	Arkyn     ArkynIdentity `json:"arkyn"`
@@ -998,6 +1127,30 @@ type Associate struct {
 // AssociateType defines model for Associate.Type.
 type AssociateType string
 
+// AttemptRequest The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+type AttemptRequest struct {
+	// BodyBytes The size of the body sent.
+	BodyBytes int `json:"bodyBytes"`
+
+	// Headers Each header as sent, several values joined with ", ", signatures included;
+	// credentials (Authorization, Cookie, Proxy-Authorization and headers named like
+	// tokens, keys, secrets or passwords) read "[redacted]".
+	Headers map[string]string `json:"headers"`
+	Url     string            `json:"url"`
+}
+
+// AttemptResponse The answer the target gave; absent when none came.
+type AttemptResponse struct {
+	// Body The first 4096 bytes of the answer's body, invalid UTF-8 replaced with U+FFFD.
+	Body string `json:"body"`
+
+	// BodyTruncated True when the body was longer than what is kept.
+	BodyTruncated bool `json:"bodyTruncated"`
+
+	// Headers Each header as received, several values joined with ", "; Set-Cookie and credentials read "[redacted]".
+	Headers map[string]string `json:"headers"`
+}
+
 // AvailableWebhook defines model for AvailableWebhook.
 type AvailableWebhook struct {
 	Description string `json:"description"`
@@ -1069,8 +1222,11 @@ type Delivery struct {
 	Status DeliveryStatus `json:"status"`
 
 	// SubscriptionId The subscription's id in its dialect.
-	SubscriptionId string    `json:"subscriptionId"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	SubscriptionId string `json:"subscriptionId"`
+
+	// SubscriptionUuid The subscription's own id, which the subscription operations of this API take.
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	UpdatedAt        time.Time          `json:"updatedAt"`
 }
 
 // DeliveryDialect defines model for Delivery.Dialect.
@@ -1081,13 +1237,40 @@ type DeliveryStatus string
 
 // DeliveryAttempt defines model for DeliveryAttempt.
 type DeliveryAttempt struct {
+	// Attempt Counts from 1 over the delivery's life, manual and recovered attempts included.
 	Attempt    int       `json:"attempt"`
 	CreatedAt  time.Time `json:"createdAt"`
 	DurationMs int       `json:"durationMs"`
 	Error      string    `json:"error"`
-	RequestId  string    `json:"requestId"`
-	StatusCode int       `json:"statusCode"`
+
+	// ErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+	// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+	// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+	// `blocked` (the target's address is one deliveries may not reach), `other`.
+	ErrorClass DeliveryAttemptErrorClass `json:"errorClass"`
+
+	// Request The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+	Request   *AttemptRequest `json:"request,omitempty"`
+	RequestId string          `json:"requestId"`
+
+	// Response The answer the target gave; absent when none came.
+	Response *AttemptResponse `json:"response,omitempty"`
+
+	// StatusCode The answer's status; 0 when no answer came.
+	StatusCode int `json:"statusCode"`
+
+	// Trigger `manual`: an attempt asked for by resend, outside the retry schedule.
+	Trigger DeliveryAttemptTrigger `json:"trigger"`
 }
+
+// DeliveryAttemptErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+// `blocked` (the target's address is one deliveries may not reach), `other`.
+type DeliveryAttemptErrorClass string
+
+// DeliveryAttemptTrigger `manual`: an attempt asked for by resend, outside the retry schedule.
+type DeliveryAttemptTrigger string
 
 // DeliveryList defines model for DeliveryList.
 type DeliveryList struct {
@@ -1166,6 +1349,38 @@ type ErrorPaymentRequired struct {
 	// Message A human-readable message providing a short description of the error.
 	Message string `json:"message"`
 }
+
+// EventList defines model for EventList.
+type EventList struct {
+	NextPageToken *string       `json:"nextPageToken,omitempty"`
+	Results       []EventRecord `json:"results"`
+}
+
+// EventRecord defines model for EventRecord.
+type EventRecord struct {
+	Attributes map[string]string `json:"attributes"`
+	CreatedAt  time.Time         `json:"createdAt"`
+
+	// Data The payload, as ingested.
+	Data map[string]interface{} `json:"data"`
+
+	// ExternalId The id it was ingested with (made up when none was given; `test_…` for test events).
+	ExternalId string             `json:"externalId"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Scope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+	Scope *EventScope `json:"scope,omitempty"`
+	Type  string      `json:"type"`
+}
+
+// EventScope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+type EventScope struct {
+	Dialect EventScopeDialect `json:"dialect"`
+	Id      string            `json:"id"`
+}
+
+// EventScopeDialect defines model for EventScope.Dialect.
+type EventScopeDialect string
 
 // Features What the account's plan includes.
 type Features struct {
@@ -1397,6 +1612,24 @@ type PortalSessionList struct {
 	Results []PortalSession `json:"results"`
 }
 
+// RecoverRequest defines model for RecoverRequest.
+type RecoverRequest struct {
+	// Since Deliveries created at or after this time.
+	Since time.Time `json:"since"`
+
+	// Until Deliveries created before this time (after `since`); default now and later.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// RecoverResult defines model for RecoverResult.
+type RecoverResult struct {
+	// More True when more remain to recover; call again.
+	More bool `json:"more"`
+
+	// Queued How many deliveries this call queued again.
+	Queued int `json:"queued"`
+}
+
 // RotatedSecret defines model for RotatedSecret.
 type RotatedSecret struct {
 	// PreviousValidUntil Until when the replaced secret still signs beside the new one; null when it stopped at once or there was none.
@@ -1616,6 +1849,18 @@ type SuperOfficeIdentity struct {
 
 // Template Used for Bird's Exit APIs for Twilio and Sinch.
 type Template = string
+
+// TestEventQueued defines model for TestEventQueued.
+type TestEventQueued struct {
+	DeliveryId openapi_types.UUID `json:"deliveryId"`
+	EventId    openapi_types.UUID `json:"eventId"`
+}
+
+// TestEventRequest defines model for TestEventRequest.
+type TestEventRequest struct {
+	// EventType The event's type; one the subscription receives.
+	EventType *string `json:"eventType,omitempty"`
+}
 
 // UpdateWebhookSubscription defines model for UpdateWebhookSubscription.
 type UpdateWebhookSubscription struct {
@@ -1936,14 +2181,29 @@ type ErrorValidation struct {
 // AccountId defines model for AccountId.
 type AccountId = openapi_types.UUID
 
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = openapi_types.UUID
+
+// EventId defines model for EventId.
+type EventId = openapi_types.UUID
+
 // ProjectId Example: proj_TrlkLiH4
 type ProjectId = ParameterProjectId
+
+// Since defines model for Since.
+type Since = time.Time
 
 // SoSelect defines model for SoSelect.
 type SoSelect = string
 
 // SoWebhookId defines model for SoWebhookId.
 type SoWebhookId = int32
+
+// SubscriptionUuid defines model for SubscriptionUuid.
+type SubscriptionUuid = openapi_types.UUID
+
+// Until defines model for Until.
+type Until = time.Time
 
 // WebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type WebhookId = ParameterWebhookId
@@ -2081,10 +2341,52 @@ type AdminListAccountsParams struct {
 
 // AdminListDeliveriesParams defines parameters for AdminListDeliveries.
 type AdminListDeliveriesParams struct {
+	// Status Only deliveries with this status.
+	Status *AdminListDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Dialect Only deliveries to subscriptions of this dialect.
+	Dialect *AdminListDeliveriesParamsDialect `form:"dialect,omitempty" json:"dialect,omitempty"`
+
+	// SubscriptionUuid Only deliveries to this subscription (its `subscriptionUuid`).
+	SubscriptionUuid *openapi_types.UUID `form:"subscriptionUuid,omitempty" json:"subscriptionUuid,omitempty"`
+
+	// EventType Only deliveries of events of this type.
+	EventType *string `form:"eventType,omitempty" json:"eventType,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
 	// Limit How many deliveries a page holds.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// PageToken The `nextPageToken` of the previous page.
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// AdminListDeliveriesParamsStatus defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsStatus string
+
+// AdminListDeliveriesParamsDialect defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsDialect string
+
+// AdminListEventsParams defines parameters for AdminListEvents.
+type AdminListEventsParams struct {
+	// Type Only events of this type.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit How many events a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
@@ -2214,8 +2516,14 @@ type AdminUpdateAccountJSONRequestBody = AccountUpdate
 // AdminCreatePortalSessionJSONRequestBody defines body for AdminCreatePortalSession for application/json ContentType.
 type AdminCreatePortalSessionJSONRequestBody = PortalSessionCreate
 
+// AdminRecoverSubscriptionJSONRequestBody defines body for AdminRecoverSubscription for application/json ContentType.
+type AdminRecoverSubscriptionJSONRequestBody = RecoverRequest
+
 // AdminRotateSecretJSONRequestBody defines body for AdminRotateSecret for application/json ContentType.
 type AdminRotateSecretJSONRequestBody = SecretRotation
+
+// AdminSendTestEventJSONRequestBody defines body for AdminSendTestEvent for application/json ContentType.
+type AdminSendTestEventJSONRequestBody = TestEventRequest
 
 // SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
 type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
@@ -2312,9 +2620,21 @@ type ServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
+	// AdminGetDelivery Get a delivery
+	// (GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId})
+	AdminGetDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error
+	// AdminResendDelivery Resend a delivery
+	// (POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend)
+	AdminResendDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error
 	// AdminDeliveryStats Delivery statistics of the last hour
 	// (GET /admin/v1/accounts/{accountId}/delivery-stats)
 	AdminDeliveryStats(ctx echo.Context, accountId AccountId) error
+	// AdminListEvents List events
+	// (GET /admin/v1/accounts/{accountId}/events)
+	AdminListEvents(ctx echo.Context, accountId AccountId, params AdminListEventsParams) error
+	// AdminGetEvent Get an event
+	// (GET /admin/v1/accounts/{accountId}/events/{eventId})
+	AdminGetEvent(ctx echo.Context, accountId AccountId, eventId EventId) error
 	// AdminListPortalSessions List portal sessions
 	// (GET /admin/v1/accounts/{accountId}/portal-sessions)
 	AdminListPortalSessions(ctx echo.Context, accountId AccountId) error
@@ -2329,13 +2649,19 @@ type ServerInterface interface {
 	AdminListSubscriptions(ctx echo.Context, accountId AccountId) error
 	// AdminDisableSubscription Disable a subscription
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable)
-	AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
+	AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
 	// AdminEnableSubscription Enable a subscription
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable)
-	AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
+	AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
+	// AdminRecoverSubscription Recover failed deliveries
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover)
+	AdminRecoverSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
 	// AdminRotateSecret Rotate a subscription's signing secret
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret)
-	AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
+	AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
+	// AdminSendTestEvent Send a test event
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test)
+	AdminSendTestEvent(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error
@@ -2603,6 +2929,48 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params AdminListDeliveriesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "dialect" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dialect", ctx.QueryParams(), &params.Dialect, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dialect: %s", err))
+	}
+
+	// ------------- Optional query parameter "subscriptionUuid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subscriptionUuid", ctx.QueryParams(), &params.SubscriptionUuid, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// ------------- Optional query parameter "eventType" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "eventType", ctx.QueryParams(), &params.EventType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter eventType: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -2622,6 +2990,54 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 	return err
 }
 
+// AdminGetDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminGetDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "deliveryId" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deliveryId", ctx.Param("deliveryId"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deliveryId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminGetDelivery(ctx, accountId, deliveryId)
+	return err
+}
+
+// AdminResendDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminResendDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "deliveryId" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deliveryId", ctx.Param("deliveryId"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deliveryId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminResendDelivery(ctx, accountId, deliveryId)
+	return err
+}
+
 // AdminDeliveryStats converts echo context to params.
 func (w *ServerInterfaceWrapper) AdminDeliveryStats(ctx echo.Context) error {
 	var err error
@@ -2635,6 +3051,83 @@ func (w *ServerInterfaceWrapper) AdminDeliveryStats(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminDeliveryStats(ctx, accountId)
+	return err
+}
+
+// AdminListEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListEventsParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", ctx.QueryParams(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListEvents(ctx, accountId, params)
+	return err
+}
+
+// AdminGetEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminGetEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "eventId" -------------
+	var eventId EventId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "eventId", ctx.Param("eventId"), &eventId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter eventId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminGetEvent(ctx, accountId, eventId)
 	return err
 }
 
@@ -2722,7 +3215,7 @@ func (w *ServerInterfaceWrapper) AdminDisableSubscription(ctx echo.Context) erro
 	}
 
 	// ------------- Path parameter "subscriptionUuid" -------------
-	var subscriptionUuid openapi_types.UUID
+	var subscriptionUuid SubscriptionUuid
 
 	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -2746,7 +3239,7 @@ func (w *ServerInterfaceWrapper) AdminEnableSubscription(ctx echo.Context) error
 	}
 
 	// ------------- Path parameter "subscriptionUuid" -------------
-	var subscriptionUuid openapi_types.UUID
+	var subscriptionUuid SubscriptionUuid
 
 	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -2755,6 +3248,30 @@ func (w *ServerInterfaceWrapper) AdminEnableSubscription(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminEnableSubscription(ctx, accountId, subscriptionUuid)
+	return err
+}
+
+// AdminRecoverSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminRecoverSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid SubscriptionUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminRecoverSubscription(ctx, accountId, subscriptionUuid)
 	return err
 }
 
@@ -2770,7 +3287,7 @@ func (w *ServerInterfaceWrapper) AdminRotateSecret(ctx echo.Context) error {
 	}
 
 	// ------------- Path parameter "subscriptionUuid" -------------
-	var subscriptionUuid openapi_types.UUID
+	var subscriptionUuid SubscriptionUuid
 
 	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -2779,6 +3296,30 @@ func (w *ServerInterfaceWrapper) AdminRotateSecret(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminRotateSecret(ctx, accountId, subscriptionUuid)
+	return err
+}
+
+// AdminSendTestEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminSendTestEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid SubscriptionUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminSendTestEvent(ctx, accountId, subscriptionUuid)
 	return err
 }
 
@@ -3735,14 +4276,20 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries/:deliveryId", wrapper.AdminGetDelivery, options.OperationMiddlewares["adminGetDelivery"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries/:deliveryId/resend", wrapper.AdminResendDelivery, options.OperationMiddlewares["adminResendDelivery"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/delivery-stats", wrapper.AdminDeliveryStats, options.OperationMiddlewares["adminDeliveryStats"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/events", wrapper.AdminListEvents, options.OperationMiddlewares["adminListEvents"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/events/:eventId", wrapper.AdminGetEvent, options.OperationMiddlewares["adminGetEvent"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions", wrapper.AdminListPortalSessions, options.OperationMiddlewares["adminListPortalSessions"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions", wrapper.AdminCreatePortalSession, options.OperationMiddlewares["adminCreatePortalSession"]...)
 	router.DELETE(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions/:sessionId", wrapper.AdminRevokePortalSession, options.OperationMiddlewares["adminRevokePortalSession"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions", wrapper.AdminListSubscriptions, options.OperationMiddlewares["adminListSubscriptions"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/disable", wrapper.AdminDisableSubscription, options.OperationMiddlewares["adminDisableSubscription"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/enable", wrapper.AdminEnableSubscription, options.OperationMiddlewares["adminEnableSubscription"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/recover", wrapper.AdminRecoverSubscription, options.OperationMiddlewares["adminRecoverSubscription"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/rotate-secret", wrapper.AdminRotateSecret, options.OperationMiddlewares["adminRotateSecret"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/test", wrapper.AdminSendTestEvent, options.OperationMiddlewares["adminSendTestEvent"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/CreateDefaultWebhook", wrapper.SuperOfficeAgentCreateDefaultWebhook, options.OperationMiddlewares["superOfficeAgentCreateDefaultWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/DeleteWebhook", wrapper.SuperOfficeAgentDeleteWebhook, options.OperationMiddlewares["superOfficeAgentDeleteWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetAllWebhooks", wrapper.SuperOfficeAgentGetAllWebhooks, options.OperationMiddlewares["superOfficeAgentGetAllWebhooks"]...)
@@ -4346,6 +4893,150 @@ func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesRespo
 	return err
 }
 
+type AdminGetDeliveryRequestObject struct {
+	AccountId  AccountId  `json:"accountId"`
+	DeliveryId DeliveryId `json:"deliveryId"`
+}
+
+type AdminGetDeliveryResponseObject interface {
+	VisitAdminGetDeliveryResponse(w http.ResponseWriter) error
+}
+
+type AdminGetDelivery200JSONResponse Delivery
+
+func (response AdminGetDelivery200JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminGetDelivery400JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminGetDelivery401JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminGetDelivery404JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDeliveryRequestObject struct {
+	AccountId  AccountId  `json:"accountId"`
+	DeliveryId DeliveryId `json:"deliveryId"`
+}
+
+type AdminResendDeliveryResponseObject interface {
+	VisitAdminResendDeliveryResponse(w http.ResponseWriter) error
+}
+
+type AdminResendDelivery202JSONResponse Delivery
+
+func (response AdminResendDelivery202JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminResendDelivery400JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminResendDelivery401JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminResendDelivery404JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminResendDelivery409JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AdminDeliveryStatsRequestObject struct {
 	AccountId AccountId `json:"accountId"`
 }
@@ -4399,6 +5090,136 @@ func (response AdminDeliveryStats401JSONResponse) VisitAdminDeliveryStatsRespons
 type AdminDeliveryStats404JSONResponse struct{ AdminNotFoundJSONResponse }
 
 func (response AdminDeliveryStats404JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEventsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	Params    AdminListEventsParams
+}
+
+type AdminListEventsResponseObject interface {
+	VisitAdminListEventsResponse(w http.ResponseWriter) error
+}
+
+type AdminListEvents200JSONResponse EventList
+
+func (response AdminListEvents200JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListEvents400JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListEvents401JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListEvents404JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEventRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	EventId   EventId   `json:"eventId"`
+}
+
+type AdminGetEventResponseObject interface {
+	VisitAdminGetEventResponse(w http.ResponseWriter) error
+}
+
+type AdminGetEvent200JSONResponse EventRecord
+
+func (response AdminGetEvent200JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminGetEvent400JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminGetEvent401JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminGetEvent404JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4679,8 +5500,8 @@ func (response AdminListSubscriptions404JSONResponse) VisitAdminListSubscription
 }
 
 type AdminDisableSubscriptionRequestObject struct {
-	AccountId        AccountId          `json:"accountId"`
-	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
 }
 
 type AdminDisableSubscriptionResponseObject interface {
@@ -4748,8 +5569,8 @@ func (response AdminDisableSubscription404JSONResponse) VisitAdminDisableSubscri
 }
 
 type AdminEnableSubscriptionRequestObject struct {
-	AccountId        AccountId          `json:"accountId"`
-	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
 }
 
 type AdminEnableSubscriptionResponseObject interface {
@@ -4830,9 +5651,105 @@ func (response AdminEnableSubscription409JSONResponse) VisitAdminEnableSubscript
 	return err
 }
 
+type AdminRecoverSubscriptionRequestObject struct {
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
+	Body             *AdminRecoverSubscriptionJSONRequestBody
+}
+
+type AdminRecoverSubscriptionResponseObject interface {
+	VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminRecoverSubscription202JSONResponse RecoverResult
+
+func (response AdminRecoverSubscription202JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminRecoverSubscription400JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminRecoverSubscription401JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminRecoverSubscription404JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminRecoverSubscription409JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminRecoverSubscription413JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AdminRotateSecretRequestObject struct {
-	AccountId        AccountId          `json:"accountId"`
-	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
 	Body             *AdminRotateSecretJSONRequestBody
 }
 
@@ -4917,6 +5834,102 @@ type AdminRotateSecret413JSONResponse struct {
 }
 
 func (response AdminRotateSecret413JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEventRequestObject struct {
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
+	Body             *AdminSendTestEventJSONRequestBody
+}
+
+type AdminSendTestEventResponseObject interface {
+	VisitAdminSendTestEventResponse(w http.ResponseWriter) error
+}
+
+type AdminSendTestEvent202JSONResponse TestEventQueued
+
+func (response AdminSendTestEvent202JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminSendTestEvent400JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminSendTestEvent401JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminSendTestEvent404JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminSendTestEvent409JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminSendTestEvent413JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8781,9 +9794,21 @@ type StrictServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
+	// AdminGetDelivery Get a delivery
+	// (GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId})
+	AdminGetDelivery(ctx context.Context, request AdminGetDeliveryRequestObject) (AdminGetDeliveryResponseObject, error)
+	// AdminResendDelivery Resend a delivery
+	// (POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend)
+	AdminResendDelivery(ctx context.Context, request AdminResendDeliveryRequestObject) (AdminResendDeliveryResponseObject, error)
 	// AdminDeliveryStats Delivery statistics of the last hour
 	// (GET /admin/v1/accounts/{accountId}/delivery-stats)
 	AdminDeliveryStats(ctx context.Context, request AdminDeliveryStatsRequestObject) (AdminDeliveryStatsResponseObject, error)
+	// AdminListEvents List events
+	// (GET /admin/v1/accounts/{accountId}/events)
+	AdminListEvents(ctx context.Context, request AdminListEventsRequestObject) (AdminListEventsResponseObject, error)
+	// AdminGetEvent Get an event
+	// (GET /admin/v1/accounts/{accountId}/events/{eventId})
+	AdminGetEvent(ctx context.Context, request AdminGetEventRequestObject) (AdminGetEventResponseObject, error)
 	// AdminListPortalSessions List portal sessions
 	// (GET /admin/v1/accounts/{accountId}/portal-sessions)
 	AdminListPortalSessions(ctx context.Context, request AdminListPortalSessionsRequestObject) (AdminListPortalSessionsResponseObject, error)
@@ -8802,9 +9827,15 @@ type StrictServerInterface interface {
 	// AdminEnableSubscription Enable a subscription
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable)
 	AdminEnableSubscription(ctx context.Context, request AdminEnableSubscriptionRequestObject) (AdminEnableSubscriptionResponseObject, error)
+	// AdminRecoverSubscription Recover failed deliveries
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover)
+	AdminRecoverSubscription(ctx context.Context, request AdminRecoverSubscriptionRequestObject) (AdminRecoverSubscriptionResponseObject, error)
 	// AdminRotateSecret Rotate a subscription's signing secret
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret)
 	AdminRotateSecret(ctx context.Context, request AdminRotateSecretRequestObject) (AdminRotateSecretResponseObject, error)
+	// AdminSendTestEvent Send a test event
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test)
+	AdminSendTestEvent(ctx context.Context, request AdminSendTestEventRequestObject) (AdminSendTestEventResponseObject, error)
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, request SuperOfficeAgentCreateDefaultWebhookRequestObject) (SuperOfficeAgentCreateDefaultWebhookResponseObject, error)
@@ -9193,6 +10224,58 @@ func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId Account
 	return nil
 }
 
+// AdminGetDelivery operation middleware
+func (sh *strictHandler) AdminGetDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error {
+	var request AdminGetDeliveryRequestObject
+
+	request.AccountId = accountId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminGetDelivery(ctx.Request().Context(), request.(AdminGetDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminGetDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminGetDeliveryResponseObject); ok {
+		return validResponse.VisitAdminGetDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminResendDelivery operation middleware
+func (sh *strictHandler) AdminResendDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error {
+	var request AdminResendDeliveryRequestObject
+
+	request.AccountId = accountId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminResendDelivery(ctx.Request().Context(), request.(AdminResendDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminResendDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminResendDeliveryResponseObject); ok {
+		return validResponse.VisitAdminResendDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // AdminDeliveryStats operation middleware
 func (sh *strictHandler) AdminDeliveryStats(ctx echo.Context, accountId AccountId) error {
 	var request AdminDeliveryStatsRequestObject
@@ -9212,6 +10295,58 @@ func (sh *strictHandler) AdminDeliveryStats(ctx echo.Context, accountId AccountI
 		return err
 	} else if validResponse, ok := response.(AdminDeliveryStatsResponseObject); ok {
 		return validResponse.VisitAdminDeliveryStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListEvents operation middleware
+func (sh *strictHandler) AdminListEvents(ctx echo.Context, accountId AccountId, params AdminListEventsParams) error {
+	var request AdminListEventsRequestObject
+
+	request.AccountId = accountId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListEvents(ctx.Request().Context(), request.(AdminListEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListEventsResponseObject); ok {
+		return validResponse.VisitAdminListEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminGetEvent operation middleware
+func (sh *strictHandler) AdminGetEvent(ctx echo.Context, accountId AccountId, eventId EventId) error {
+	var request AdminGetEventRequestObject
+
+	request.AccountId = accountId
+	request.EventId = eventId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminGetEvent(ctx.Request().Context(), request.(AdminGetEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminGetEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminGetEventResponseObject); ok {
+		return validResponse.VisitAdminGetEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9346,7 +10481,7 @@ func (sh *strictHandler) AdminListSubscriptions(ctx echo.Context, accountId Acco
 }
 
 // AdminDisableSubscription operation middleware
-func (sh *strictHandler) AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+func (sh *strictHandler) AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
 	var request AdminDisableSubscriptionRequestObject
 
 	request.AccountId = accountId
@@ -9372,7 +10507,7 @@ func (sh *strictHandler) AdminDisableSubscription(ctx echo.Context, accountId Ac
 }
 
 // AdminEnableSubscription operation middleware
-func (sh *strictHandler) AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+func (sh *strictHandler) AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
 	var request AdminEnableSubscriptionRequestObject
 
 	request.AccountId = accountId
@@ -9397,8 +10532,57 @@ func (sh *strictHandler) AdminEnableSubscription(ctx echo.Context, accountId Acc
 	return nil
 }
 
+// AdminRecoverSubscription operation middleware
+func (sh *strictHandler) AdminRecoverSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
+	var request AdminRecoverSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	var body AdminRecoverSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRecoverSubscription(ctx.Request().Context(), request.(AdminRecoverSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRecoverSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminRecoverSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminRecoverSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // AdminRotateSecret operation middleware
-func (sh *strictHandler) AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+func (sh *strictHandler) AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
 	var request AdminRotateSecretRequestObject
 
 	request.AccountId = accountId
@@ -9440,6 +10624,58 @@ func (sh *strictHandler) AdminRotateSecret(ctx echo.Context, accountId AccountId
 		return err
 	} else if validResponse, ok := response.(AdminRotateSecretResponseObject); ok {
 		return validResponse.VisitAdminRotateSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminSendTestEvent operation middleware
+func (sh *strictHandler) AdminSendTestEvent(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
+	var request AdminSendTestEventRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	var body AdminSendTestEventJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminSendTestEvent(ctx.Request().Context(), request.(AdminSendTestEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminSendTestEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminSendTestEventResponseObject); ok {
+		return validResponse.VisitAdminSendTestEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11292,536 +12528,589 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35ciM3sjf6Krj8JqKl4yLFVRKpcHyfenNrprevJU3P2OwjglUgWVYRoAtFqekeRcxD3Ce4f5wHmye5",
-	"gUwAhdq4SGrbM3bEOZ4WqwpLIpHIDb/8UvPFfCE444msDb7U2Gc6X0QM/n0aX6/4RzaeCXGt/r6h0ZKp",
-	"f/gxowkLTpPaoNZutrv1Zqve6l20moNOc9BsNprN5vc1rxaE0hdx8GxGOWfRWVAb1PrHR4e9bqfdapp/",
-	"1bxaqJ70xk12OG759XZwNKl3aa9f79Neq970O5MePWL9oN2qebUkppNJ6J+LZewzaLLV7nR7h0fHdfWP",
-	"elf9p6/+Y37v07Ff82rLRVAYc7t50eoN2umY7+682tMwDvSkz5dj6cfhIgkFX0+AVqve7l20OoNeZ9A9",
-	"bHS7/U6vq2jAbhhXb7E5DaNGyBMWUx/a089ehlHCYlkb/PBJU6Lfpe3JoX9c7x5RVu8et/r1MZuM64dH",
-	"vZbfbPWPWp1xzauJeEp5+DNVjQEhJpMW7fW7/To9anbr3eOgXe/3g3593PaDyfhowiYdVvNqksU3oc9q",
-	"g5qPCyPVjwlNlrI2qIVcDe9GvZiw+SKiiXqzjH56yt1Bqz3otBvNZq/bhykv46g2qM2SZCEHBwe3SMqG",
-	"ZqyDw+Mx6x73WL03obTe7Rx26sfNTqfeZp2g3Tk87jQDNbtbEV/LBdVrPG4HR7TZ6tSPDwPFHPSoftzu",
-	"9urHk85Rq+cfH1HWhsU7n4WLRcinmxYwoAlV/6snO0jiJfPMsl5RPclevdmpt/sXrcNBUzGJXVC1XDWp",
-	"+7rSdGzozxU584809coeBSxiFY9wVeDPKbyRxNS/Vm8saOwXXzAcdDu7Qu6veTVO52oFL3EARBOGvFU/",
-	"K2bwY6Zm+69//n87/V/KES61uvXmkdpSllpZXtA80PDF3PCFPNDN1BkPFiLkSe0OFlKcThlPnrMJXUZJ",
-	"mRB6Eccili/UvkIOfWFXxhc8oX7iLIj5xRD7k1d7xWgAG+/LnVd7i1SqebX3sViwOAmZfvKBTUOZsJgF",
-	"tQFfRpH7y6mUwg9hi+Cjc0POmlc7T3DvnJr9dEHjKUsuYz3ci9VCPdZ0qHlmiUxb+s9CH5oWal80HUpt",
-	"JpFYyP/jrMAGikmqXksZKyVX7W/1C8YpiDXqz1ktpd+7GN7JUbEmQVoriRPPazmaKs45BGHSUQeI5ZxS",
-	"Kn+p2T/U/Hte7ble0MGERpJ5tRc/XkoWA3G82ksRz2mkxwZD9Wovl1Hul+9isVycBZ/hE/1Iiiv99D2L",
-	"JQrYplf7QPk1/ONCiCgJF2kjejXPlIDnNErH7NXUgHLN3jmsIjvwjw0MY8Xp7W3D3Ua4h+RywWKhDka2",
-	"lrOqiF3ktf8gSjsbptMq7pjXoUycXfPDWslSvSs2bYKHsH21cDlPxGIB+/XXZJaCYOq07j4Bof+Q32vl",
-	"t1e7eh3yaxgqcuZrKhOgjEOr2vt35xdk60UdkF6zQ85RzSOXnN7QMKLjCMWO+OOg+OOg+OOg2HhQOFuz",
-	"ds6iyRrS0kV4cNM60J8fdFpGhf3jhPmKJ8wDF+iTu0If2E9Lllmk365M/OXkwV2WRHIZZSn0hklJp+oL",
-	"7JBQLm8VY5F2s0ne/UUNben7TEo0sGFXzFJSPBNciog9o/6MPRM8iUUEtjlzbPba01jcShZLErMbGoWK",
-	"MTwiBUlmNCGUcHZLxiGn8eqJJD42SEJJlpIFhCZEcJ81al4tZj8tQ9gXaOpLf8bm4AJgfDlXq8hF3Vcj",
-	"UeuVICFkEod8CnTQY30votBfFUd5MWO293jJJRE8WpEwkUTccoJvSkJ5QGSyipj0SEKja/1aomYTSqI9",
-	"M/CaTzkXCRkzMonpnAUekcvxPEzIRMRzSVgk2e2MxYyImCCjQW9jKhm5/PBaTVmvdm1QC1ALq8vYJ0+4",
-	"4OzJiR4T/iRZNFE/qaFlfgnnU+dvEtCEDk7URDnzs9+qjuvLOLTtq3HW0dWV/qamUqfcZzIRsdS/r12d",
-	"4kq8Fec8nEzWcEpCrxlJZoyMFFcxntQVY48IlWQa3jC+LT9I6KeUHT6wCYtjFm/BD08kiZScgmWNUdCo",
-	"teYB4YKMoCUWj7Zm0lh3XT6wv9U/0IS9DudhUof/Fsf2wYyBRpG4ZQFZsJjchjwQt2rVkBdP35+Ra7ZS",
-	"oyosRsgTNmVxob8PbE5DrkZS3WfEJgkJOSyPv4xjxhPd945dSVYytY8zVtY0YTyQnur2koefiWS+4IHc",
-	"0OGdV1tQxbCJFlenvi+WPFGnT9lyU3z8RJIwUE2H6sGCJrPUCUdtC+vWWu0c8KktlyE4/QqL/D4WPzK/",
-	"dCTvY3ETBsj+Sx7+tGQkDBhPwknIYiIm8GCB31eMcmFbXzfKP8VMHbn/6yCNHxzgU3nw3tAtHSieJecs",
-	"Yn7Jur2Df9CI+GI+p0QyRfmEBSQKZaJGvbBHopKWIfejZcAMH8VwNDXIu2TGYjIJWRRIQmMgAidKdWAB",
-	"EctEfRqzYOkzsqCrSNCAyPBnNiBDOII9OEeHtQbRViv5lsiZuFX7RLdqKfbTksWrlGR/kjix9ZLLnqVV",
-	"LGScs5UMFG7JOSFPILIyD3k4V5Kj5ZXtqDXD2YqPtKKgJN0knC5jiEVUDP3W9vVgrkqH7UzCdfVX0deM",
-	"Vzrvrtuvt6VNP2zvfnQDG6WDNC+sHZnTyn3pqQnnDgikXszkQnCpY4DBPORa8kHkC09UiJ0sFlHow5of",
-	"/CgxwOKGD0G9dfVFGl+v8C2tVKs3GtedH/uf2/8HHjayKvZS2421w6A5aU2OWb1De616lx6zej9osXp7",
-	"cjhp+f3xEW01lW48DmOg6n1jY/eJOnn5aGCZRTNhNFnGSJc55XTK5ownp4tQW8l3OnKz1USd8wSDOI4S",
-	"r8ics8cVFXnG2L1Cmqux58J67th7euw3YunPWBxOQM9JTwc8Ka4u4uj6dfiqq5jnblveMxwFn1SepR65",
-	"DZOZktwYp5INNWRgyac0cIy2Hbgy5GBGZMO5IkDRCI+utJKm5Ke1cPRvZCyC1cAcRysyhKUY1pTJMQ+l",
-	"xF2+PRnUVNDdV0EJ028gmCTKIpjTxJ+B9MVGUpI8E3wShf6uBOFCB+jLSOKbNl1aqM4hN8AK1BlVgyPP",
-	"MeBPdPxSnbcBi8IbFpNEgPRDfezdgvGdelvE7CYUS0likVAttbVqF0oiFoyTJU/CiFgW7qbb74RIBnaT",
-	"z9SIlOIdJoSL26+zUmYSEpjXKChgxCsTVSumUuka6dq9FclLseTBzmuXfpYnJhfJ1QQeutTUOwtYCZ8+",
-	"GhHeCrNvgR/AjAgDT1moyjRlMZXLmMGzMZsu+YlaDUoWIk5oRCSTMhTcI5SvbDvjZWKM6JRW71F3uxDi",
-	"NY2nbEeSJc5n9xEASgdKlM0uSATtPCoTKfGiWBqaVqYY5ak9puxaSfYOu+Qv4dMTckzehE/BYgv5lEnV",
-	"yglp2x8V44VcLpifiHi/QbRJqix3ZZOHkviRAC/JJGH4OvpvUkq7is8vxqGucvaV2DTThdZlq1iXl3J1",
-	"OY3Ol/M5jVc760mYg5IhEJfMX6rfX9IwQs2huZWmEYQUbaxa1rfHKj3M7DM6yOFI79qErC7rj9t+K6gf",
-	"0c6k3h33WP3YPwzqzUmLtscdvxv0VLtRGrCqpZrJOVWTw7wiFDvaNYkZKx8YBUKUJBaVaSDZLBLwXGZ8",
-	"me5Md+CTsqWr2JcZjqFSHSAyoTxQx95tygyXnC6TmYjDn9muG2WZ+zS/WTLPMxKdgNAiVA2AjBmN4bi9",
-	"ZrDHrWnwqGIK+7KdaM1HbZfbWPDpCRGxR9A/qfaWUpYoks732UIJdM48dEVkpP8TmTYKLXkkZjfiWtnv",
-	"MWGfF2oqSG6lfzyqEuhoHNkcwwGZLyW4Yg2ptXGned0ZhaIWFxdqChVtvxV6hgs0sKva2X6xFCEqF+sM",
-	"J0pCvlgm4L/1CCVzGilDlQWukFsmM3W2IdVwkCmlX4p4HAYBTms38f/ulrO4ghp/F0sSCJDy4lafdJr6",
-	"BFWmRkqfdAyPRh7Fy9n+yJhFgk/BzUS5AI+SMqBSUtzzIMwwVQU5LrJDSQ8/SwPbOSjTJZH8tDHjTLKt",
-	"pM7d7JRLW/9qBLb6oB69R26pTAeZ0vkrqHlbaHNfdTdWaXitQ6XR7ayiqb4ecOKsF4JGcoAgcPJI3f4e",
-	"l02M4Nfjykv8p2EcfD3VX6/1C+AH2/5jGwBMEaARsISGkaHfdiyCSv+uLHJm9P93GDDbgVgCv9hOZ8/Y",
-	"GmCSTyZodn988fTVu3d/Ob86e3v+/sWzi3cfvoXThSTLmCs1SvDHVU3ywyBCnyshVxqbj0a3yRO/twZh",
-	"j9AMkZjJ3NLUGtNyY9L1F5jVViIQGf/P5+/eNpyk/G6zuYtvzcxtKzFU7HXm5iqUBBPLutbfHBQ/WBci",
-	"3Lal9KOqKOD2LakP7tybAvfVbGJGg3c8Wq1d/4ltPLv6aYAVdXQa1AWPVtlF7zz6ops+53QFCx/oxIM9",
-	"mo4BXlCaOrmNw4Tt/w5Z4jFdHXmOKJefH0sCU65O5LJF99HZQgnMcBKyoDRARnyxjAJislHMgH5nPPEV",
-	"NI88a+iY9FUixFW0vfrh8Ear89XOiQfqIr87frEPd1bLo/SrSlaJacKu4MUr9tlnLMj5hC6EIHPKVzbf",
-	"qEHeR4xKZYytCJ3SkJOIJrgyMUvi1RWsWW3QOr6fsmHnW8lN6g0CYyZmzDm++KAGUj/FgeRD4+eYtKPj",
-	"PJB9gAGgWBFf7pQ99J/KdOcsvmHxi5RZtma6CXqZ1zKdhNav8GeX287FnCWzkE/JLeRcxYJPlQohljFh",
-	"2eOr98iq7MauHep8DedsnkaVXtqz1Kg13lI3xc6e7q1HJc+6Xh3K/BUTa0PBX6Jh+nBHgiUM/AOvltsI",
-	"hDo48K/UtcoJjWO6atQ+aX8/vraMo4L7FfJbP93lDSrI7QQfJ7iU9KgatftQNKVIJW3TVwjO8fd0yol7",
-	"G85coI+lmGtfG9ReGOWGSHrDjH0a8oyxXPPwfZ2tfj9H3bmoXNin1ObpNshWI9I+Tcd5hdtL3DMlI2Ey",
-	"SXdigUrvMQVE9T6BtwbkQN/ndgljO38cspyCh4A4nadhHRyGnvRjmk9mysZA6rQyXnF3uvdxXq+Z7luR",
-	"yW5x477n4itYA2ama/R8d7b5ETzOpKs0/nbvXh7qc/E+BrUtvPfZYuLUZaRyUzqVxJ+LAM1YHMzZpH7J",
-	"zW/185D7BSIWR/d4dLTJsTiD6kFpUn0N9cRQ6lQ/xt2KGTjqrGRckcvGhYzUy5Hpvj7/9bsLz/KnVIa+",
-	"R87fXYT+NUuUIH2KIWw/ZpBwTCNM+/urTUPUWo3eAjvSyqhEi/TrnI+722yq4SY0jCRmQmOuXyOBW05X",
-	"SiVxI+te7ZqtnOwh03KZ+pc+07S+glyLm3qT0R7tj/vjTrfZ7nebtL9TXOGq22xe5QdQZoSxZBlzqdQt",
-	"UFpIqG8E6Hz4GShOvohj5oNjeMny1P9qMZhuq2NIud4Voo97czYrY9eEax6Vqr+EYyRP2jnjyQebzr0T",
-	"aV+Y+14lHN12OfrvyjoyiYiLiPI0u9TcrKBEZyxbNlcq0ILFExHPUVjY079hd4C2Ma7MN1e6kczq6Une",
-	"KzMFViRPpR3YfP2k1RtvbHI2WEp6Avl1whzoeyo6H1ghvl+2ZF13yZ7hdcBJyANzewfTS0P8+6oXJjfz",
-	"yyO7FOV+5pKuy/ZM0O22O0GvNz7s9w8nbXgHP8SXcj3ah9rtogf4KFutsJK3M8YJtSm1pd7pzGI94Fy9",
-	"XJ+T1W22DLkr7f77np3bEyScqH+HbrgetCGTYJQjh9ak78m7b0VCXu7OslZL0yx7O7ti1y9f/fX1YfTT",
-	"s270fHn28vPixcX5d/SXYeC1/efZOb0O/euxMyYOmJs5jXyi8qNdgcipVs56fjFeGbzLVHYhYUGThMU2",
-	"o/byw+uBsoodFw+kcKoHyAmUzIRMCKSWFP05TkJ9QkOeJoak1zKVuggHsbmet3Muxo314myR17/9MAor",
-	"lrLz4+VP2z2cWabyS2uDWpMFk6N2e1zvd8bderfba9WPaS+odyd0MqY9P5gcj2uZRbhdG5V8/LwXTWkW",
-	"pNuhmBuWo+vy62XcXm7MuAVsgzSKv7s+sx1dsv04ybaOi9P06N5U1te1HCwJewNvY6rWWYAOCPdW3bqP",
-	"noZx4H7jZKo7tyIDmrB6EoKrKnc1MntHbl1XL817+tLcxluXJnntS/FB7urc+mzxBYvfwavuRJ309W0n",
-	"mr1Qt65Px+a1Xd659z1/qKWZyA4FXfq7Q8z0rRfWy10UQB5JwQXEGJU5z7DVM2ga2ClA3wmNXMgSDfuT",
-	"5bz7LK5ZtTn9/JrxaTKrDdrKNp+H3PzdKrti65IHz5ZNkwkeslWepY6KXXZL7rPf1obBG0WbGj6Dt3IT",
-	"qd5rOraybQwm1+79tmqukV9ot2Z6/dob1tLV7F27fGv4/gXexivyPYupOl7QXVoNsGFu843ZlIIHYDti",
-	"Plhe60DpGgAOdUaOmToh1RhZcKIjM1PBGcABQfZ5LG4BIwKAcjS4ip56ObBK1RLqEXlZwq2hvEEDy5Kd",
-	"s8/Jezpl9u5IYeqIcoEKfMLmcusr1nYoEGAtTMa0u2bIiMe1UeLPQ+7+2vo1z4DiVNLM4QLxUeFLUXaK",
-	"90Bz9r1rnDqXlkMNNadzJD6VcLbVIr9s4DEYU/p+6eqo3X66TGZOJDa3mRFo4ct6cnm1BZXyVuC5tcvp",
-	"iu07328YJirtxXEmhuvzOT88IFSSUSZ+MTARguGy2ez48C38kwGI0voRY0+Vw3QFdzU1C6MEaJkRwHQe",
-	"LCWLDxS3jNIL4IY+jdoG4udanolbjhhhBses8HUBEP/L5jtO+qxJx6dFZ0aOVyKYrGWA4oAqaV21GelS",
-	"lpw8b0TMCB0DjM+MEXjLQ/dJAhcNQ0koX5XSqHrTpQLG7H0nncDLm4AvnXRux/h+lkoANwPr01a66RZb",
-	"3Or+1RxZmJaBTvlyzwXV31eO6SJ/nS23iLtrsw9VDTTfPRdzGpafoPdQ/u5LRldDyA7Mtlml8m1H8tQI",
-	"y+kR9zkvS4jnft/r3MPmyre53bTKlSNTrWE7vafIngUVyKsZhaYkG57OGeKOqZNHdT3yyJIHOnCnJgf/",
-	"uGE8EPETSQLhL+eMIzAJIIYhTtjjDXbOcP5ZqkQmqSyf7arEcUbaOU8SkdCoIkU2e06q93RLnu6ruIa5",
-	"r2ChNHH1sCvX3cGhfrDsKFaaKVvZPDwNFwnmi2iHdfaUfCJJJKbyBADk8KDBD9CliAhzYjKBG8rLCBG2",
-	"NQBXhXDb5vDeKAB3lmJloqlAsOJYdpZPekFTYyG3iTeu0WlhhcKA7FEiubidRPSa7eNldbUeiSBBKBXN",
-	"7UeZ1SlbFR2fqA1q//1Ds97/9KXV89qtuz/VtjMgXMzr/MAdj4O+Ll7SfYYcGdTsEui+4ta1uNqWkcZC",
-	"RIxy9TAF2d6qLReGu4QvU0TukocpOPdWXVW2k8J4b9UOAn1v9aqFAi/pFXOaUn3vlAu+mouldPHByzDD",
-	"X3wu/na+kgmbu7+YAGX6W5kVmOKPf9mK9QyCf6XMzPBjyax1GaqtAAEB2Np+hPWp/sJWFV6XkVvFakSu",
-	"2UonS8LvxKccIpnwnAVkvNr6bHSHY0dRdjzailZbtacLIxTkomnFECsbiSlS49MWC1Wuzuzsyckv/0Nc",
-	"OnnXc9HxDdEmRepyS7fEHj81n2iT3DZhzHKyjSWbB23c4iy8zYJp7qaj5/rzcqCaKR2qyFhtl/2mplI2",
-	"fDQfKqqk7RDWeahcKREq+gEAsCwWBh7dXhhB3PeYEandLg4Q7QlA9UK+AWQlPEDUPKKc8WoynPKQT/We",
-	"Whu5SN+8cyvwrf/qwrx3p+/OrH/9Mo62kH6qoTLWeY6IjiVcr9Sr+SJ5LaZbizbT2Cl+WkZ13aost2fu",
-	"ZSxQg0JtlIB7BFnKjnUg3Zb7Hd41ysh9nSGRWy2o9Ok5hCeeaQd3kX6cfU408XehYVUcZhTEUC5kNECI",
-	"UjdzRGIlETJmE6GBwTQ66ArT92mQCccsGA+Q4nLp20uueNVEnc7YU+lCyC3AoAsg0CTkEBrS/NH4isYX",
-	"NWjheWRpw0EufzgxJrsX8gtXWGyXN6qDi86OXbfVze6s2vGPtzU1hvibit3OKnldh2rOgjVhw6pdkFsj",
-	"Mym30UwTZhyZ8brzXUfLXyr8Z8X0Q5RF04hirBJVcR7yZVJigNTOw8/JijCexCGTHhGcQZEJfN8jIgrg",
-	"8loYy+QEBIFiVhLKTJK2eVsKMqHx1md5ZsxvoI2NNDAT2UgD3V6BEhN7t6nItHP7TVEI4bMnksiExsn2",
-	"cfRFr/mmwiCbsyCknBjWNM4t25ORIVAPYx5GUejUw0h7F8tx5HTNl/Ox9i32+1Vd9/vJTC20r/TiiFV1",
-	"bcd27zGkB8Lm7azJX3GKICHNrMrW356v2fnCz8TkXXoVEeWSb55I8uri4j1BgULUm41SL4aT05l3N82W",
-	"c8rrMaMBeMB0BEmnfId8SubqhNUNOFEzzDcsVUfKZ3mGVyMkSW0CEnJcIcDzLDadExFp6K2MVXHcpn4E",
-	"+Aew5IRkseINnWqJncXLiDW2c9Zdl5qvMxEnxOQvw6Ox+qfq8Drk4Ac2WdmhPyPCB1EUbIop7rw6lEgY",
-	"ivOh2SvVK+RmuReJGUpy9lwXvpostb86iWEHyZkQCfTLgwMRQ0q+mXcsRILBVDUCm5Zu8mvVeohlTORy",
-	"sVAjThidZ2tL3dSb9Pi41zxs+8fNzlHvqNuclA/fScDPj/8SK4zYtN+z52jnae8RFPNS3KABOU2paGX+",
-	"TVmS4fbs6OLJVdPvBUetJj0+8o9ppzU5Plw7vESr5GXpyXp06pUcEdB+2Kj+lSR1hAm0gOLkHTJwlRQq",
-	"uR9WImAGJH/FitS3vP1krzv928uz/zgBsJ6TUuri1B3OMsxguIYYo6DAYy+d/Kx82h9N3ESRJxKZSPOO",
-	"LJH72SInZfspTZfM3bo7sWU/woQwsA/T5lwwabhDKUm32XYIZoMiZefCK0ajZFbU31J71lifUKly6RTP",
-	"3ZjOodso0yGKibKFEVzv4nDNJEBdWz+rk4WEGaAHN60D9Jtt5YPNTei6wveJs3lhXH87uAtpksTh2NgM",
-	"5R+W2D5ZovyFrQ7grgaZUD+R5GkYBzraMNG+Q7yTtDfyTbBx5JHRIqKJ0lzOgtG//vk/+42yLWAyDcqH",
-	"hnG8IidD52pP4LUpz/g18NRi1J8Zp8ITSRi/YZFYsNL+yw5HuK4bBraoA/R2AhUElSwJEw3oFUpCCRd1",
-	"sdBOUr09Ep3UoDrcMS1E+mLBtssCP4dX7Z77UkUmTKBwHR96uTwil/4MuF3tkzk8a1ilfURETEZyLhti",
-	"mYzFkgejnSeUz3FQTzcw+FM1tPs4xeUaGkgPmULNtWK76mIfgrOtDV93W94BZc7ws15TU0b/3dpgDevx",
-	"V1Pm3LDFWqJkJ6/NaKfiaZ4LxAQdBXh72EsLoamVL6LCz+nntdnGtJBas6VndhzGwcedojFuln6mNuMW",
-	"lgpSlAVWnOYDu0C2sjBv7ZW4RZS/LB2tjACv6k9LtkSMjwqtbIm35Mr2bLxkNsNSSaAZDRA4BGIv6Mc9",
-	"UUokILBxduv0WHYiZ2uN3NftXeZSddr1XJq58/u0ifp2r99jCdKXgFhjOIA07ZXlEkXl5F8nK8Qy8cUc",
-	"DDMQF/CuZ6peijhgMazEjhLC8NrddmIgQ89yGgLiNgsq09ABtat0inBrlkoSM5+FNxWatgOqVqUy2OkX",
-	"U6xy4aTC8OcsmYlydoSai+XOWBzuveMATgN2BJ6p8Wjm6yHhtqH54yQaFFbyIb7jP0vB35sdtQZKzKRP",
-	"kr0PL5+Rw36zvZ9h6JyjNRbz0iURC1d7pwECA8zFDcLCLCIKcTz9gy8WK7VI2VtSW6y8uSRciMAvzPqV",
-	"0SLPhK/duF1xV4A3HAxBSHijnCh1aKUt1+Ie8Wqf51Ga/esyXWpZ6YNJOjlENIreTWqDHyoyMK9oSane",
-	"i3DOZELnCxKzRcyU/DEmtGJ/qHKttkB6cJRWiYWTQveDgDlapTdYVPZ2vdJrJZguWvCdnb8jx4fNFsF9",
-	"l/XEtJvtbr3ZqjfbF83jQac16B42eoft73e8oVbqnqosgJsdwu3sKuz2LtnPncPLn4//9vbj4fu/PWuy",
-	"1XfzcWnaC3IJdAplhx3IidI6GauF9azjt+lKoAPVIPmbzWBa+7SN63S9hKhkp6dUstrdpyLehfEjKkGP",
-	"rcAaG6YwrjyZrX+uj3Vh/GEOR3q1FIcrrWvmmRJjjufD8SqY0ZoSy2W21/q5leRJmbJtdt3K7MPniofn",
-	"IWfSgBCV7wdlvUGLFYpThZ6gBL8s5MckcTidspTKylYUy+0VhUpSVGgOmTUpbp8PrwkNgphJPTx9+tka",
-	"QHJLr/6GYRXPGa4VYZcoMk8VsicXDGqEU+k6pczBJEmY7Lv7abyUaj3lVRqbuILYBJUynHL1TUMzrDrD",
-	"t3g70Km9a97eosEtWtHBf7Wj6HxBwyl3GrY/pQ2lP2GydeY3xos/0ZgDAlg6wTUvlPSTfV7WqfvCphGU",
-	"TDcSKxolq6skZHHZ3DPPSwaYeV7S/iIWcwEElwn1r8u6yL+ytpWqcebeKBlp/o0SYuZeKSFn7o2SocZs",
-	"wuKYRpUjzb5QMtDsC6Vd3NI4KN9ea14q7Sr/Ukl3JT9p+142aFDxYMq4wcNTArXQc9mLNgq99i1IDcDX",
-	"ljIRc0VldXRA9SH3x5Qm5ieHAuYnpED5b5a58UhWGu1ybDB0Gm783PHQ2Uk4v8UiisaKtdc+rGjQ/VnT",
-	"w5mb+SWdmv0lZXDzU8rQ5pdpOEkaYxpR7rMrGhSfJTHlkvq4kIVeDYF8xUU6QU1TqwHH9y7vB1u/6qvh",
-	"Rlu/njJw+dvw1tXa/vEVXX+t6q31tALekbPMb2ZkZTZX5ekuMVtZG6VPtTMhNV4eV2F1qnI5+up//df7",
-	"d+cX//VfZHSQxqIObloH2l0pD77Yyvh3B0avGeW12jLVtVxjNYjXOHdixvUUAdC3V40s8VARfyTq7aLq",
-	"P4B029PFYgvsRJvvWPKrEua7FzvT5eCL/tdZcLeJRt+xlDD3pJCyL/Ikyk4PcxYMPB5Gt+H6rJiUmzol",
-	"0WITdsup78q4cJvBAcuHmzEVN4LpFTTmWuLmRms2K8o4AmR6JdiUETcRTp3AYkAD4dma+RjbAvr7tKWb",
-	"QJH5IT4CAnlD+gWZiFgZqaXZXeULiRlaQQgnAI1X7kRgbGUTsTeQy0qAJjQimOZXQacNyX7WYWBX0zNL",
-	"iP1+2on78S7rr33wXD5cSDzsDEIyPOAMMnT8Nc+gy68qai2JtpC2741rMxMrTB2IAK98EUfXr8NX3TKX",
-	"oW3goxlftoHb2dXL69arn1/3o5+etaIFwNt2Ls5nT8ubgxrs51iC/VHu46PeKL8C/IcuB3+arMEm08Xk",
-	"wcWs3z8hdAxBy9tZGDESJgZZdPuU62qMomQ3jCLyjkcr48y2iZZwXIgF4yxwJ1F+CyWuEKC+4FJEzCPo",
-	"eFGdaIyfUFqy7CXZasuY+RfTqWLo/QcPrzw8a/hh0zWJDC/eC2kySSJdKy5zWHYOsaxDPnobCR29MOSJ",
-	"qNTJ8Tonnez1dAo7XEo8IgFdyX2dghDO1XF32Owe6xwL/KGj/io5q9bP93GieNnt/JAQ3geRqKU6Z37M",
-	"Sga2iNlNKJYSKmFd8qQMHAt+TmNBOhAXKNrGTCkdYRQBt0oyZjLUeaic3RLBmYu9ESb2ApniRK7TQgD6",
-	"CfcypsqUbuaN+BzSTrG4qdRg8Hkmh071vJn9dcNeGbHKSI60BsLvfht3ImI/G5EoTcXBZQXXuJaHgFGm",
-	"B0hi3fkTaUosYrUH7uEKhHbDwBKGCblmi8SsSnn4QtywOKKLso15fNjduDOhIwR1tBx0zdhCEn21tpR5",
-	"mjBeCRly6eCqN22zLEFjO87wyEREkbi1oVCb7qf4JV5GTJ6QmPJAzDXk+9hkbjgZbK1mu3sPaMMywNRi",
-	"uGoR/uXeKab48U63+U197NOKfk8BzxqOlbmyilRj6psTrDstdfoi6TY790hd1bMtDOPTGvJV4NGx7TAj",
-	"s6Xec3iRbh3wbGGDZCaCK/UTVeyDV5JKit9kam9+2hHiLk1u3mA9FZLKK1Oa86lCuXEViZurD3tfKpcV",
-	"vt2VHJl6t+vLzJryuQA4QH2fLZT5DOm2WxijBXK6PT8CTc8rRNOpkZhqh8HdmUSAoLQGtWYx2SBvTHGG",
-	"hESMyoQcE39GY+onLJYnOu9kziiXZFjTQQmmxOuwRgTXGRyQ9DGsKYmcuWhiX0O3bz5ft9fLYDLt/eOH",
-	"4VAOh+efvhx7d/t/KpMqVfU5t+WntBrpV8kks0xn+HVdXdKNFwpSxtHDfgSe2TJgTnMl4Ck3QXvXx2NA",
-	"Ea50nr0TBCg8SmMShUdpKKfwSMevyx+idLoyJQIBwsy/hjgIjf3McPJP0tHkn6SDyT8pdKcGlItG2p+y",
-	"082FI+1PuSY/reH4CqyWqpyUogqWTera0o63WSdbWR6lTFaycyrQ8KpRv6sEXXRLV5LMqbyuSB3Vy7DT",
-	"pLV1vT3AZy4Ryar8ejVy2UvOkLbYqO56V2F+VmYirUsjetCCrrlLkC5j/lCyf99ol7m50FJWZ6bsrNh0",
-	"WcVyyTZT0ofnOm/K5YfXqKDeKiNVyz872gLcYOYqSvf4XpipBafsDuzxQl8sqsZP3WGpM3KmFOZzx9E9",
-	"ArLr2iEW+TAK+XVZBnEYy6QSL6dcMLHP8GCjG0HZ0Fu8mCMnjkj3rxvRnX4qT1gvQYPVOtdVNfSrSZ2u",
-	"GJzzphrImoYqk6MXLL5aBz27Xe/bQtRmZqyn547d5tPbYcEYqiNB5WC2QG7DTTsyfRUWqiuxcy5suOBe",
-	"JRXvmyVqI6k6HXK1QF+mbnvMSCK2jqr+cSj8oodCKctlAOVKsK20V0wZgHmCKlvNxVVIBLnBhFeIUS+T",
-	"GeNJ6IfJKp/lPuSlJpmoMMEqLjjAXfJbiMXEouw2w12m+vR2yPzlaPwl9b3h1VOw5CmCy1xyDW7Bgjcs",
-	"CKnG3HoDrhn1snXM5Csf7wj3b+7dp5MrLG3+IoepI+nVXKlyvpzPaRkAny+4ZP5SbSY13fK7/M/dm2o0",
-	"0bX7MZQfi1siQ+6zFJRJcB38sWl55RfZfntAfDua89mribvjxZG90e3s6l///J+RRyi5vDx77mFhViDR",
-	"fmPbyyaVfekgHuA0enZb02Ae8hQUQRJ1SmxTyWMTeuDaGkwlsnykGCnk09FAH1Eexh5HJVw5InQsbhhp",
-	"ut4Eay7phhCmHBM4P1ViEH5gVNd2zIuZFeSmYAPZU/SWShNMSkuIpGCEjE9Dzmy4KXwkKMCKQ+UjhLCc",
-	"+6NTQfYoJ4CpbmSvYgIJ3JaDSPfISAOrDw4O9G/yAL32YaA99nCLDF15BllDcLbf2BWuMHPLtsL4TRAH",
-	"O7M4Xqlk2gaisPTwK4rCxwmclsnYh4RPK8rQFa/HQqjl4tHyC7YJzzyw6FDoX5c5ZKoGe/7uAr4ww4U/",
-	"dhrvUirOK9MhP+aLLKFsLNCLytDfokCU7Shb1Agn7GXWasOaV8ND052x/93pbz1+t5uysV448MK5qL1E",
-	"yADAVnkiyYvPISDzSPjx4jaMQgGK5HnI/VmFYojGz30wpjcVkvtqANI6IxKQVK7Zqo53Uk02q0GXSVtY",
-	"MF+p+xbPAg9nfd3M0bnVwW1MLaVxN4b8HWdEZ2yRWyj6PWbYq+rKQa4BOlN9PVZMtG5B9kJukKyQf/bN",
-	"3Tqd56nmYDzlsEAPQMKuMNpTZOx7AlynkcltALVd8Ywf5jCyqw7cbcCwC7vjcp0FmLWMNO4extkYDyyr",
-	"FZgLv7YV0XUhaWtTxgwu4OsLnVKZKHCDwpZWV7wAPgCfSRmOI0YmsZgjPgfUrGAJLrYTV4Oi64ODg70f",
-	"aP3n0/r3zXq//umb4bCx/43+5dOXtne3N4CiKN/s/++9gx/+eziUn/5r/3+XBuHK65wW0WFtlmSZSm2P",
-	"ir/V03TK+lkwKgdbs69sOiYzzcHL256Ia4BbPFtVfU02iG7giXvBVL194ip3Po3jFRl9rqeWTl3tHkBe",
-	"G3mg4s3YZ/Lqzemz+vmr03bv0DDbWASrwlROyAgsAMzpweGNTJKMLNddcydGOnEvu2ZFsufpUHaqlNSs",
-	"LskcWwuSUz66ss4cMIOcVqCXIGCTkIfojjHJupKMY0EDH1AWcKfCLnrLEjTo1caN2VwkKNJZXHJlAfRW",
-	"+aK8JCTq9EYaAH4DddPgLINAftKYWQDORAjEk8GIb5nDa6MT+sV2TkClJOSui4OFqcc2ID88gdsLvo1v",
-	"PvHIE0kj1tDxyief3FNlR8fcpiPl1WbQlw04cc/geiOCU+rWQCcIQE6bJTApHmvKeKXs9rZUA30LJeGE",
-	"wYdYZejYIM8N0uaM3sB7Y0aWgChxr+XN0qCCNlXEAC0CyBByuPUR8kQgGgukzLt3djRm0UaifGDTUEJ1",
-	"nyJp0mfI/CTk5PLi2f0TNdMGM/W41pbPsS/a/Moyq4fGaVqqTZxR6q65isunRAtkJZyJldqAUO7iGsTg",
-	"X7VOVcCxjSLig3sbj2vtyQHI2J054DzZYtZGaVLvvjUtKqUfbn+UKjfPmUxCjld/EkEAmQ5lRcgnQqmt",
-	"oKk48B2yQc6QSM8+vCHYlizzem+c00UpauBbfbNqES2n4AGjahfxIGIyt8meGEdJZnieBnJVyjp+ZxGm",
-	"JZTu0i3fayNe6hSPIiaHOli0D+OR2F73dT+ez9wSyQ71fRzOabwif2GrBrEwNykKjwNwU7BSN0Xy7tIL",
-	"M1WoK3l/t73Zk466IlMphycZZm/kWXQZREyzwJIZ+EiYZa6kI1x4O39zbjB7TSl5k6xbWJgSe2k3XERj",
-	"rRr7gdM4FrckUFqeVk5KDdWXIjb2o0fCCVmJJbml+KKJShnlRsSEpsaqwUH1htwYIBNT1iw1RV24VHTk",
-	"OjaoIuSoqBNdb7b/Kou6GWCtLTBpzctrFMJc++VBKMozsLEIQwqgm65b2ndqZKY0qXnmwbkpzgIGGN6G",
-	"1zEkzUT2DVvHBbp1xC24U2/CKU1EtupykdE+gxvVWsBFN7zGAhiB0wGuV5jE+SQOWXBCwFGvrA0yVQrJ",
-	"cpFJ6VuCaam98MsY/GC6EM+aYX3HktMoMvq1AwRY3LXGi2IuzE4ROzfbQom+nd1huTvIyhwyQl9fWkKI",
-	"e+EWI1SiokHUaUi+JVzooWxVwFWdRNv1fjsTUseyndu/oSQJ+5yQPZ9KVg+5ZFyGSXjD9u85IFz/dEi7",
-	"6wJ3m6Rx+aLeZVbdItmtXXMjj5E2KbxdngNsa4pbl3HZVfE1h5nbk64MYBHVLQi7BkLd6HPNyZ20209b",
-	"kK1AFYdoJlaxizuuEIbI9wm23btJyfn5hsVT9n49inEZbpnGaJyrz8kC8bQ/vHxGjjr9w330Q340Vffg",
-	"lhaCLUpCyZzNxyxGdxd8qdQgvS7G9aVzoKsl+LvdSyjqLz9ASKbodHiz5k7AuRZ7JZmzOUY4twLyTVXd",
-	"/gqtRo/LWZvztKBgSQx4a2dyVhfQnK/P/phNaQyi0AQHvYyrOj3vzfMROhBzxx+UHIOL+RKvqMx1wM8X",
-	"/IbFEhWoWuqPleuOi3NlO0Ug0tfKDYPelgoJ50sS01CW1R54vjOIO7YX0IR6EEZiAaFw/Uxfg9X3JbYy",
-	"h6GtNY4CU+fhRmt1k1CZkE/QVda4YfH4yYA8wZt3DT8SEh0vAPfbgOwHFjxpZF28P5zWv6f1n5v1/tWn",
-	"b/aGw0bmh/1vSt24Wvcv1Y/ObFF0HJdOFQljJl0M+qatiw76630Ea0qujfuohGvczVSelvDRutqgPEmd",
-	"yBmw/C0jC5E6ALV6ffnh9f8mrW9PdQJD+9tznQQgYtL59kKIN5Sv0PXn7JFLfs3Frdo1pyaHQX9Xg2LU",
-	"zkfrNkXmeP6tT8RTG+HTForKw4vM3geA4DHq0j5i6diqRJ9lAVl2bf6jDk+mbzuBJ0DRYyZ3qzx7lBMs",
-	"oHT6/gx8UhJl/caTtVjPeAuS5E7wX6OA7iPEF9dnGRVq/bDPi4hqH5pZSnMdTu/cXOwws8DlkfR71QG+",
-	"d3rSxmhpoVj1FsR1CyqUZhltqMZdXp/YW1d0Z+tLCIXimzkfGZUSvEcL887INS/U10Q9shgjgqfpk+pB",
-	"xf3o3ZKTtrr0sENyUhl1sHBzaYnXZ2LJH6/OKyt6MbaRsbmv7rzaLEkW2RLHFWjqehpYaTNZSqu7ABgK",
-	"+MSJD+epUmbGjMSMKsOlPNl1XbXZwhqkNWQztCwMvkiWTWAp5Wv4S1WYreCgR2bK80JlLpsnGnIH87tC",
-	"7bhgMrH21xYeCtfWcL4li5BPq70RW5vxG30uJeN1dNyPYTJ7ba41lauHWl8Hj6065q/gfUKDgAUN8gZM",
-	"c0kiNkmIWCZkvCKjP0kWMT8ZQZhE6XN/RLv/iHb/Ee3+I9r9R7T7j2j3H9Hu7aLdXu3Knsxbi/AN0qYY",
-	"QU8VgC2dzukHZWrEfWIRTos7BSXKR7JjnT121W02rzSEypV2y1bWQX5KAwtaOlw2m+3DmMbxCTnD74m+",
-	"0Lem2rGGUyhBKPt3qH1scILz9PJ+sbrIZgSG4lUj+F0WTe/6h2N27HeOeoeTbru8BI7e/kWOLSgmSATk",
-	"E5TTO2ShnKZzSJYxV7qAyStXRgQcRabYM0nbrWRLiP2N9NMR0dtrBaqCjooTpfg7TZUDT5swsYaJGzMy",
-	"Y9FCLZaS2gEbL6dTtSwiJkuulN6EpuuEY8F8+C3KmZ8ad6x6rOeczSuykwtxs+cvUi9iMY3pXM1CKUEr",
-	"V0l22NQxFjpl92JTYbFDvPYXomZtPfDVltsahqAlTYa2td1uyFcX1H+uN0JltXPsLy2QtOuOIemn6/ZO",
-	"fivM6UIp3AgpB6bIgiYzOeRQcgMKOnMdw4ldSPCDtCKePDGWDcDSqVMWvMpZWg+5zWFzRDoUEl3EYhyx",
-	"ucEGpgmM4T9wo+xy/zunKrK4PglZFLjLbAl6zVYpjD4S799lX+SR88qUTsn8ZRwmq3Ol+SEdc7d0yp1o",
-	"1PfFElxnThk1p3Q/ZnyE6nWscWquEQ8K7afrg8Cdd16teLPnfqOAy7LbDcTceimMBS9glYbOL6VeuMwF",
-	"VIL9DMiTU/MpeaJBY5GVVkplwHYRGlX3Deo3qNO2TzugWZIsYDjBPORrSILwAKCvjj6+ePrq3bu/nF+d",
-	"Pn9z9vbq4t1fXryFXE7bEd5xLekFKmqbXvCtl0Zj//PHi/JSFAA0Liam0vlSsviALpPZdn1iYfRKoJN0",
-	"rfFFRWlFvL0R/t24ZquRTTXElxG0Ur1pFLb9BvnAJiCb9kbdZmu0jwDTSaYHFlO5BNNakjGbLvlWE1jk",
-	"wfVzdLtdyCu8FY3wwHgrukRBxoYMTPkTqSm7N0owJJWSGLjh4KZ1oMcuD77of50FdwfYTl23I0ceGakx",
-	"/Ouf/zPab5CzREc+JN4xCxOEMNYNDAjlGEJ2KB9orF5JRt1md+QR9pn6SQSFnSknS0wqACSRQDC5htgG",
-	"gz20wP2AXIBVqDy4/TheEQYoDRbyQgtN43eE27p4723j4hgwkUqQYu7M04AEgUYMTKbEdx3gigkc/zSo",
-	"K6Ltb9e3gCvpJc659Aq5Oi9jzCVVczcX0rPtQytlzWPHJYeP24OWOFYobjHui4rb/9mG8cq8EnhbYwE8",
-	"yQzAvJgfwh2IhYnQiDcJRQgZLb+1DycgcxqCnYEZaxDbrpmrsNMwmS3HDV/MTbGPwP6jqAu84zaGUc/k",
-	"U2RS9OSC0WtJpOJOGpEbxgMRyyf2S+cEOn1/JhtDfkr8KEQgpDBJGCYMKKsI5JWQzDRCIBZOllyHIhCB",
-	"GNh8gBqdwaBBUPQwkUOO3z6RqF96KbITrINHULuBuIhHGF/Opef6MSRwHCq2YxGETI14yP9Bnuuu/kGe",
-	"UgkJnjPyDzjs0tbJP4b8H/V63f6/+vAUkGr2XBibffIPMrLyaqT+WgtDDi24YBcnREKFfAf+ZgKCxsh6",
-	"GklBRplWsoI00xyM21Ub3mQWDUa7Sw0z9UH+fjP5pvSSMnb9NIwD8jZzJ8X0a/Mh5MEXJzfi7kBJ7hLK",
-	"pXoGTvvaArhjV+5e/cjGqhsTQ4QAKC7NIlSz1A/UWWF+Op2Cc1A/qRoEiDiCoEijdSggSoCOKjFNcMTt",
-	"129SIfxM56XCMG9aB2UbVG7kKC3KM90g8M5rMcW2U4VFzT6JqSJZXYpl7DP4KS0XpB+ew7Oz4G5j9/k5",
-	"DvkLONusJ8mnMVwbp1wxjfZlAhehPnniMqu7WUnMFoxCdQYqySj1g41gGz+bidBnksxpAJXaYwAjMBLD",
-	"luRXOzWMGE8GQ153uhoQaq1TCyImTcElx2LaQ6cRuDFpNBHxnAVgNO0DjAGoDSwAQ3TICRmV+ndHnr44",
-	"kFrRJpzLiJhM8HpK6mRSE35v/mjoTU+TGRIauLGhejs1V/bRi5fRa1AFQVg4q89E4TXLazR73WbXUwRG",
-	"jrhSR9XANDza91RHJmIWBiifEOORccoTqSxjnXKizHIWNPKkHqUFu0YpdASUkBDRMmFEnWp7ch/CVUpo",
-	"jzAVVL+M2oOBdxecqRFhoEvpX02SpzaO7zaUbP9EsxGzkBYAe5IItWiApEBG7y8vRqrxGybJCBMyRqoL",
-	"CoU3QpnmAeC9AFh4rH5BUv1Kr/AiopxE1L/Gxc2J3ylLQMdsQweCFzRBUCSVyuqnwBQwZAhPwu0nAB3M",
-	"PMdLUlOWEFBHgf5KDg+0oYC+Z/fct+puW72fP/v0xSlbwQJa1VfoOHJ5xlU70sgOOvkWlnAiYgaA/Vbo",
-	"KwGZkW1O812SaxHZW2kSwGqh9b5rDxJBObEie9ldifgigTS+3mDfUe3bbZL3mWFHbmIclIqhPy3ZCaS+",
-	"SW3ipjYX5LFDPzehDBO9hBnymu0GDKY6SK8CwL0TKLvifmA2hcUqHNEbGkJkrZ6exRGUylc6Vpg4QHqU",
-	"B6oP9Zu+BwjuOcFNvgj2DF83yGlC5kImZBLesNx6wNjsgoGDVc7AQ8fTLQeLi91IlpA9RdUxWwke7DeI",
-	"uQuqPrLORIkyaLwCmwMIR6Mla5BTMnp/evHsFWwGg+um1Ee9z8zKddvthgFyglulGnVIiYuR0YhN6FOL",
-	"wbp+qb6MIzjbVR/WxIKLkkCx0aUSSvomwom+K4FQNbch1zokNiWhYpKyaFTP0nihsSXYdI5GMnCdnyEc",
-	"VOCuVkzqwU26gx+l0mL/9uY12XtOE/pM8CSmUMdyFbFB6hYFDsVDAJ1lFhTPFq5UHSjzGd/6C1v9VVH4",
-	"3eRf//wffNk+OHD/hrcObHOjcMDD6NthLYmXbFjT94uXUbSvtpvaZVKNZW+EKUvfUgxJ6r/GqgWduPOD",
-	"ktmfvoV1HoEQRnXA7qYRIpiOyB4ms6yIDrXtw37BbC1go9EX+MMjFnX0bmRutXA2FUmI0p37Qh2iDTKy",
-	"KRPpYQNMgmHy1QLOj5Hml9GJm0AZInv4NIrgfCCS3jAPHQnjlXVPZHTKgwsmk5FJXYjBMwB0WsRQTRtY",
-	"KBJiMab+NaFBEDMpmTQHDxo8Iw18k5IQYbNGqTN4lKm7pDo4C5BEEOGXxqVN/VhI6d6ROinxeTh3sbrN",
-	"LjSHqXVaMxGTIgMrTs/f/oxWnjooLfIMKF9kz9kJTyThi7nqQBuLkvFA2gU4U9rRiNvbqSOl3uxj0AHV",
-	"eKwxZI8LV32J7TkTBkaIENBnKFLgw4vzCxILKH0XCNykWgEfaMmdVggUoJSkZyELLA2MGqt0WFMIqA7/",
-	"HYGCNKp/YHOsHqwXrv6BSaYY/JKHn00lvn3kNqOesoBAKSA3CcZx9Hqk1Wyq1tMqPpzMxDImCxTyHuDD",
-	"hZghllclKMJ4xSt8M9YuK9uWOSFx7fOnqJa8oF3BmCGtKvS1ji5ndMFOjL6swzFpyat2G5fiNY3pDYtU",
-	"D8XQQyCSBJHBZpLsaZ2v0RztNwjuBuRuU7MncPnf4oHCkoLBM0BDWMelPl7UYYwBGS8TfaJ7BixAxLoI",
-	"IipwY2m96pmZD2tvhbauYTuLmzBgwbB2oo5J0MLUed1ttlQzuMGUrfVEEm1HEVSpnUY7wJlooKEr8dS8",
-	"jAeUYiII6ONmXug2lZbe17sia8Fpd6EGWaCSjEUyI6OAJlRzYkATVGihbmbBRkJukTNxK/W7+y5ZDDrr",
-	"sxTPT+vKcDPE4vMN+RlfLBNkaHNH0+ChIx9qH4+as9lX8ZJrP62ukYjeHi2EqIMLPOTgVAod486oWXtU",
-	"0QQgd4mMqJwRwIsIhJI1UBTUnvz7qCCC1RJFoMsPeWbLn+BwkpmuLppIVDRjRoMGeYqyULEYTFTxL4tT",
-	"BOXU7PFAY/GG3MgbD5GOB+SwS/4SPj0xXNs6xD8zykO7p3+1UYEBOSZvwqceiYWYo6NtyMcgk8WE9Lxm",
-	"s6lNnBONpgdIfCIekLb6EGduDdZRt9UZacXNM3s8LfoHu3zIUa8/dTJOQ1As8QdE04BcuZf1Y9zxah8o",
-	"FYVDkTASJh7hTCZY9BIUz06bROyGRZIEjC08uyCo26DGNXePIqU5wams0y7eXr4e8r3RUGkfzaZSL1xP",
-	"kNKnOArL0g4b5MXnRRT6YUJGSrcZoaGMwhEcCTcsHnJgX5RuVmuECnfKJtzTyorU+JzIMcJsGRy93G+Q",
-	"96hKIsO8ePbmtN4+bA95zKbLiEJcINZRDKImJEdpjsrlN83madMjl9+0m+1jPBNPcXOEgbbGcVhIfQBn",
-	"0Er0kL+9fK2ppxcETOWuIhZiyZCflmpLpgZVmBb2IqewdnDQ2gCviIm4YbEMf2YBMgYKAME5801pB7zt",
-	"C9IgRWlvkBdZGBitRiFrK03KmPt7IiYZzWHIy1WuL8xcur07+LKw14DvRvtAaQ1XiExn3AY+S09JtPKH",
-	"PGOEYVEEihCrbA6SGnzTKDK13qIeFZxJoy9h4BmfyZX6d1oxyQOd09OXs1Foe7hV75TqU4GkqAT2t+uQ",
-	"FE3yg4vbOMqgG47IXrCM0fwv1ES16lKmdKopBgoHR/nI6px9Tkbpt7paKWj5ANBCcOu3QDFqe6TrkWOP",
-	"tA49tRN1HWKPtGbduUfas+O5R7qz1uHcI8ezTnvukdbRrDuHEbS7Mw8lcR4+gCWgdeE6DggkuLiOj9EX",
-	"ax5rCCXtHLobnRgwoFF6KVOtg1ZQxmEc1PXxBPm+MqHzhdbyyt4JNcJt5mG6juRbMqaSHXZz6wjt2fbJ",
-	"N2RYGw75sEa+AbvW/fv81Wm93TvcU6u+v3ZRS1ZUKX/gzaoc4uYFhUeBWI4jzK+MlGGqjqBjUEfxtEfP",
-	"EAZgBsRcbRql1HbuoY4a6J7W7AwX3FAjG5DRv/75PwdfwuDuIBJTOSoa1q6tgT4gNEjPAo9cGIJ64F+f",
-	"Kk57gQyQogV45AXcMQK6KLObfU7O7JVk82XwdHWa4k97JraghM5Ic6Vrne17LpOqvWgMOWSdv9WdSdRh",
-	"TIrr6nro8O8PLIlXwE2eJVtqGNbPU6baK/LUCSiQu7BGZrOnrdffVvCD6iCZxYyZy4iStAge2F31vwsa",
-	"Jyd69/dNWQ4HOtZW6BjBNYcByVzI1644izwz0jqpZRDtlswZcaMvKF6TdOWVpL0bmRLySj87TygPaByk",
-	"AKrrNtF4pUYCerTUhkiIvvKRDdLYpSjIvR6RHoGC6x7pNPF/22Smfpspi47MjMdO/RtmgzETSMS2NRyM",
-	"xVkc+kxfjtqzo1EiCLCWrfWPQ5Ke6+pwpRmueXE2qa87czT+65//L+x3V711Th71XPU0o5JQCxqsXiiO",
-	"3hTdVofVTDL/akS+MRJSTEgIHqC6tgDt4pC9rVJDMv7Mgy/un5dLJVKgPVbHQYz21aDRAVNa272yNLcO",
-	"dBNdFVwzToO8YZRDQfIM3R3yogsXWcv8qlbypuWhS46zWx3lsT+Z/ar9dPu4eKCZyJBPI4Yo7xCnMW1q",
-	"JiF71UDNFeeVlxdVqdTJkSsnR55Ip/u0KjvYgBDCwWIqWroY9k4yVcifSBAyuJFAnOKONCZZar3q+cXg",
-	"dZGe2ez6tpBT8d7xD1Bbe8RkK2qu+qJt3Lu0AAkcQMZnoYiSj4KKBOJw+25cROn9AYFExYCMXiXJ4kI7",
-	"Auo6Xoq+LL3C5kc8Ga0b1heRWMY4mRFYLiPPWNGgRvtigUmo1PUdaHcAhqGMroQ7Us/qhHBhJENjyF8o",
-	"DtKSnNzS0DGZWk0t12eCqwOejOBoqoNhMGoQdLFKi/kuIrwqadyc3pBr76dHopBf1yPh0whsCHCTcMHr",
-	"C6VO+KlDVAcN0BBb8ohpJ6ZJ/UPzCxVwzPSNQp9xyZzcmTdnF4VUGbFgHGnTEPH0QH90MA+xsqvOKrXJ",
-	"M14NrBzIm2k1mo0mwIcsGKeLsDaodRrNRkdX5oO80gP1n2l5NtHCZsRGjAYW2ub0/ZkDdkITMjoIhK/s",
-	"H0rGsbiVgKKCs01L/0NSlnWHnAUI1PZBiAQKc2sHuxpGu9k0qUUaRAbiDbMELzeZcAZcsdfZvRq8soYM",
-	"+f88f/fs4u/vXxD1iRswKPzNaOD+PWcJBWd7nf20DG++HdZiNomZnA1rRA/n22GteUKWcfStmvOw5n5+",
-	"kG9PqXfu35TMYjb5dlhzv82QUzdEM83mmzlI54HpwmDol0Eh3HlrFlXPDd2vZg3B2w831hMBWXzQgSl4",
-	"VnslEFCCTiWgVcK1xton9VLxbKtkrRfaioXXPCXuGIT0YplozdGt65XC7eCmdkNtWkoWWAtynV6HMjk1",
-	"Y1E8b/L3a4Mf8kN6JW7xKrwZPKFIqpmIAmmzlcHtkCYrgxOt5q6AvXLVbsIlz3C+nNcGrWYT8sf1X2Wg",
-	"XGXZtaMMaITNo7UnlwE3KRuajQlnhudcOz1uqkHlOebTxs0IPnsMtUMMcMOeLCBf1N78eLp6GzY/vzlv",
-	"rt60/u/nN8/FLfz/y8Xx2/n/vf3+x5fzd99dJm/aL1pvzpvNv1/MotcX0fWbj5fJm/nf29//+PLHdx/P",
-	"On+/eHFbc2AzfviiK9KpASFSQo36c9a47vzY/9z+P/CwoYfa8KFa6VKyGBjmMGhOWpNjVu/QXqvepces",
-	"3g9arN6eHE5afn98RFsgSqEm3uBLAZGpNpm0aK/f7dfpUbNb7x4H7Xq/H/Tr47YfTMZHEzaBrOIMck9t",
-	"3A6OaLPVqR8fBpN6l9Kj+nG726sfTzpHrZ5/fERZOwfxUms324f1Vqve7ly0moOm+r/va15twlAby1b+",
-	"OFVSH9wLGgRru4laLlL0y5UAzNdP6rnVkWpSXKlvrpDmOSCk/Nh7euxO1cFscQr499VFHF2/Dl91FXve",
-	"ZQXe2lvJuJPhjm21KBQTu+VPChsulERX80HLAq6C4tnWUHPr4u4oG4XdRQcgi5zimfBda8vvMnU23bsh",
-	"yO/OvYMfPqnNm4pqNW87NUdmwze1T5AaX4bGglXOlfzDDCkUyMpqcFLdjOWk5LF6BHmTlrdRxdcQsuhn",
-	"TfN9IBKSi6i4ATOZFlgxRRcNTU4y0JmQBgXNhzEJwingaoBmVXIW4Kw0S9TsxdSnIljtKN9gS7jybc3O",
-	"S+Ilu8tupt0ZWJedv8veMdJN54R166GT2VmCpoXsap1JizWDvn88PqKH/d5x96hz2O61us3OpM1aQdPv",
-	"j4/pUb/qkeLRbAKn0mHbnW7v8Oi4rv5R76r/9NV/zO99OvZduexcDKr16fH4yD8Meqw76TTbrVa72Zl0",
-	"WS849I/Gx7S/6XkRFe03LeY1R+wi5TGGYaHja91Jh7WDlt8c9+nx5IgdBj2/O+7Qdr/VnLQn/UnHb/pt",
-	"2qW98TFrBUf+4bhHu/3OcfuoddjqNWt3hZPDlIsFZsRbHrWm3wrarDPpNnutw/ZR57jb79HD8ZF/HPRZ",
-	"c9La9Bz2Lw3e8Whlbo7U+pNjdhQc+r1xl3b67ePWUfNw0mPdoOO3xy3a3PQcrlZkj7lMXcjaFgyz9nl2",
-	"r9yXJ83ztCbioHZ0Mfh+/vfm9z++/fHNd29Wf7/4MHv78az7/cXL67ftN+2///jX2dvn1z+/e37Wqd3/",
-	"sG6WHtbZImO1+XSeXHWu3zbpX4Pjn/9va/HhSF6UFLIa1LbipzX8WPPWKAqFemG1TQ1vGo4Sv/cT3EGZ",
-	"8uHcnUtD+ukZ+asoF16t2+ps+WW+FPdOmgnSBbKV7Hmc105KDUrXWYqKS8TKMIdfxNRcAnWJDEoHhpPB",
-	"VTtwSW7jn9Jzsn691EWFThjpZbNOdYBOem6kQHWGaomJNOiEMMwv8gVkh6BfxBvy1NsY0ISSqcBgA0RK",
-	"qX89jcWSB4D7hAndo3azPfIgeD5qN7t4o+ClhXrSvQjuZSgQSjKFBF3rxRmY902mlc6yy1a0HnKoaO2m",
-	"O0OdPIzfk0jwKYvBM2yuCKZXQXU6IbD3NVs1dKggJbtOi2HZtH90omkCGTjPkMuEcnPby2aCGI+ADnFg",
-	"phpRwwbvm5qRJHvgbk7iJSRW2Gx0ZyDazyX4dF+7INx7XTpzF0ZGMV3I5kQXl96Gl6bCDE0n0EGqipzT",
-	"KCJjLHbSIB/RF4NpbUOOIJimcAhcTYP8hxzXgRdVei4H7yPnUB2ktm7oELOFgNEALDx7dSSbMThmE2Xj",
-	"hAkgBthhxEvOMQkIWduuVyxuhzyiEi8TmCu62LDS2xMaJ1gaM14qkgAeAU9CvkQPMaSdKu5L11exAHZX",
-	"qc0/h43vavMZLbi9oxashq11FKsI69/OQ66UgSrL9QEmtcbVtJ3vfr68QGpXnS8l96V/nVOl2d3yy7ci",
-	"ealk3W7HCUj79aeJV+6HdE/hdW5Hb3uf43csqWTLbQlvGvhPWS3vS/4Wfn4Jv2PJpgXMeW/Lxpe+YnbI",
-	"WVBTHS1M+ZU8XGR6jc2wgYiJvA2xDhVcSdH21kkuOw5zKNkk0anaK/UDnvJ4SdjNbc7iGABgtRHBaw83",
-	"r/J0yxzY9uOdjrkKBkbsv8dwlAShpOOIvclaqds5TtBlubtIxNFv5yv5j92Ov5gij9R+oCJ/kGpPlQGj",
-	"LNSIo27lXYn5YBJsCCvarTZeHS9K8z63jhi52t8fMaPHiRllgjq4aoCOn/4JJNnCYRYscZnfyNqg1daw",
-	"Y0583fFmpkZFr9khuvwFueT2MmMtgzxf60zQW1DvjY9ZvRsc+fX+uEfrrp/BanqIj99rdtSy2Tm0186h",
-	"VTKHfjqF3HCMa6jeY91Jvdtst+r9drNTz7k03eG0m021emZfbBqPpSluttrAdQbpyhBnO2jE8AFi8ZqW",
-	"DPq30a2b487kyO+zeito03qX9Sb1Y9of162LkPbGNa8WmbQ7JIv68zw7Tw/ikKc403XEtoo5lGJkAYzF",
-	"tb5ghrezK3b98tVfXx9GPz3rRs+XZy8/L15cnH9HwcdW7UbDbnYKZGmZtNocyUpFUeN3pD1CpCtwBfdj",
-	"qo9bH2CrumKdHQ+xVeotcLOJD5tpqrlS/BhP4hXkgmrjfs8pbDPk6hX1nUd+WoYsMd/iyfczi4XcH5CZ",
-	"ObAsY+NtaEh0TS37OQtCyjHJs99PZqpXX2mPkamdFsbESCRwVM3DKAq1h4PsgbG/EBHeRmqmppOe535j",
-	"yE+dOeu0MHQasQBjrMmMcp2sG9CVJIzGUchisqfzv/Cyt6XhjEUBWS6GXHuj4HM1VZtwp/ZSsIzYfqq4",
-	"i2WyzsEALZ/Dij74fINVyRxweoWAGScaMRbP+2WS8zc0+6lwWvSa6hBoerVFv6//lcqpQVPtFtNcq7q5",
-	"dra5bsu21261G91Mm632vYQVUq5EWp2Hn5OVw91RYPW135PQMnQCzKdQJqGflQAzsYx/cUmWw6bbUpRp",
-	"lbvVbOZA8mRZbpfGwg1jfeF1QMSCcW/IDeIcYhYA5ByiQOxRF5gOnf6B2v50Rcw9Pf0FSJdq7f69uyaP",
-	"sK+TW1Gptm6hR+kxF15pp6+AEtT2e6w16dD68fgoqHfZ4aTep81xveW3gw7rTnr0cFxTPFfaZ3tzn+2L",
-	"VivX51HQYm3VZ3fc8+vd4JDVjydHtN4fp6oXEBAWraTHTnN3TSezPlXqzkUKVCj/Q12aoNHk9tLje8VK",
-	"03/eLeASOoK915WMClKoNswFTmTOoyVuOVkwsYhYCp7sCy5FxIxaMeTp67kAk87DpgCpQUYZuTkie3C5",
-	"Nhv8yMZbhjwVofp2gbk1CrhSNq6FA9C30OG6fCjXpRsN+Z6bb2Sx/cyNNp10tH9CRoANFcrMzO0NJN0X",
-	"RzpMYjpFeASE3NAp0wA8wQXiS2Axp/iGxXDF3tDfwBAmYeSIPCLwHrjeipYChJK5gOvjqBVtyI3K7L0H",
-	"Of6SW/FKLLGakhWNSRKdo4pYGxwpu/OeUiHNhnp49pM6eBCq3w7zl5baXi3RCRG3C3n1U//Pnzt/bY67",
-	"0Z+vj+dv2+J9Lz4/Si5bNx87n/9++PNpc/ysHbzoTr47LlwUsEVyHI/GgebF/6V5/9v+uB0c+l1Wb1nR",
-	"fhwcsXqTtsZtvxMoAxthcWBY3+46qPuu6gY572SFw7g8u2191vjDMVs4P5QQJzR3gtzLOZvTCA++6H9t",
-	"ysDQd82t6DLZDmnswkQtBumyutF/g01sS1gNuU1saJAPStbpC5AFoOK00ynWubBocd0RoZLcsiiqFIbQ",
-	"cokwzAiablXJ+Dx88q/LnDuIQm6YNCMMwXmmnl1N4KEDqV/LwbiqA2eiNZ3tozZq8Oi3KxEAb4VtPZcl",
-	"MqO6IlcYeGrhuSh71Nht0+DKb7NtHqB3lfrsC9DiDlD/giaz1ENvd18tH99ySb6hjNM2lmBG49pwkSdz",
-	"1zafz8PzARrX4NdyHQFQQ6jQzAM5GHIDZOmR0QShcUZkj+pi6uNlAjIjognLeP60L2tARurcg1quN+yl",
-	"hoMcAWpBMmNze5MbgOFGOk4ZjMie1EXak1ksltNMPsATQAL28IpmqP8Qsb6yOeTWF8X4NOQM4TelAd8A",
-	"EBa0VS2ip8GpPMmBCxBJV5LczlY6YQeKUGCjQRisN3DPM8v2de3bIokfI34AGy0fDPiktK6ExZxGW3jf",
-	"Qfvqsv647beC+hHtTJSmw+rH/mFQb05atD3u+N2gx3KBA6NJFdSobQJDeoPqAIL6p2bcWr6Gea22VZ5t",
-	"VrsrqnYO6cD0L1uO9SGyXmE5IIveXQg5lw2xTMYg2POrsGX8C5bjmB6ND/2e0oPVctDWuN73j4P6ETuc",
-	"9Gh33PHbwX2Wo0nOOA6JIKoGMWVVigtiNnpxRRwRcq2MUL10LkjICbrlGFa2e+DYqpb/OF2UTcsPS7WT",
-	"cyVT1RlPvbUuFleU/O7CSTInSH9ZP+xGIAjNyhg7f0xVxO0Ka4vsjcLAphFkj/obJQnZ7X6VspIb9sN0",
-	"liqH1TlUtYYclCQPCqxO+vQU1p4qc8iDWHAx78BxYqBZrA5i4JkQEQ/eQQDEkQUJ8jIQbgYe5hz7AcQL",
-	"mVUlhvz0/ZkGiAkTizBmY2CmgJmycLEquEgcWDC4mp1Czy0QgN3qIAbiL4hxokaLWEHmOQmWLFMixkIX",
-	"WirB4ICsanCnOaAxGsWMBkqjQ3HqOMaQpHj5T4nW6vgafuuKpPvnS5YItt+6uHKH/JhBJSRrDi/9Xob/",
-	"RhHE+B8SCEf9hl5D7pfdENntgmIJfBFe1iyw1wrqSEw0ExyJNOSuSEoB49TQjUCymGVrhdEpPtwfYHEa",
-	"XWgGdylCHzJqrlNA3ivqkEQmMaPXBPL4lQUTMzlbL6+GPIthCMLqxLXSUrkURmD23VLpEC+hK/OKrlBQ",
-	"gnYYSpt9C1dR4E2UywY8xiYeWNwcDSQDPgIu0OpMhJWbCKEcOBUhcFnQGdVXxJMMTU/TkjEUoWeUnJUy",
-	"7wX/Q+QVRJ5qob9lC88En0Rhrkbi/QQlrsUvIiczmF1fX1wai8PKzZBXy02PjPIDhg/SzfrrStYPCGlm",
-	"XMkAa4bFvsKpRhbIzT8dOepHKd6XQW5Lhjw2zeYg0jSU+Ujjoul41cgC5pLjw26ziRlZAV3te7ayTMx8",
-	"pvqVQw73puAKgUn9T+G8rEwCLzf6r43jCOOSzrvgRdZFKEK4z+bEJjFiuafLSsApkcGsx3PFlC1QmiYm",
-	"XUiNLe9UNxvyQCC8MoeLWJGYTkH0kml4wzgZabg5LEegKyBk8Zaht2WkDq8U2vAYZGu711PSMqY+Vs7N",
-	"YGEawK52r7d/YokD9cMIlmM0xBATctgFPNkgnIZwkWzI5zRgcBkvC2frrrbMQczu5TBm900YFjkKfZXm",
-	"BEGYU6eBgUb041PFK0b4i7Q+HT6HuyMIshdFuQHYMF2K9pqrbpOeWy7EKxbfEZyd2Oi2OjYNcBxc29P8",
-	"yGJA08P7mRqCDgATTRI41KC95EmIQWu+jCLkPkC7g+x1HH1GldAjz1Q7sQCfLlBdzgzJodZJQ3Fj1+AU",
-	"BgTOWARfRnDLFEEPEItLUDANs7ngfWkmYxmCIStiVUJtB8Tz2x9sD3vokV1gDz0imZLqCQPszPFKrTrU",
-	"qdGlHqSZHeLEnUBkC4UKrAgUjw4hkUHztr7eg5x07kApFnAUMzrlE0mqURVRnhTAgt1XsnKmGm1xUIZ4",
-	"mIVgTMepgQ8L2K5SpKIVJe2M3mi2wWtaKOJVu0CPVeaWag69Ec+LyST8bIEc99bCRHvVlNAvVBIA29/P",
-	"IEXm56tad7AeNXD5YwFHDvlHlGwaXEdCoRF1RPohJP9qfHCDoRhKuxUp4CyuikiWejZDbkfmol86u6OR",
-	"P0UHpDnSToWSlTbx4SHfWyel9hvkgxHAGNxFG4Ka8UH5K6cOBsiUIdd4jKOJiH2GiTpKRTGi347KVTF0",
-	"i+APNlfRAe5IJ0ipPc/1S1CaJ/1+zNQADR6rOkkz9l6uci7eF3QHMOSuZMNCO+YULmxAi7CsdQH30Ngn",
-	"VtUBJEa1bgDPJLNc5dviTXSlFSdAi6d8pelwkhb30vUzwtT4GvK97FGBQ1aqFFbIAr5ZGZmu09bt0Pcd",
-	"kaChaBX3ni4DqFAB9RPhWL2yNHC2c95bkCoyKUGro/3QrkYJeUjOE3CW+ocTTxboDQM+tXjNOEEPvZCG",
-	"IjomqtmHi9ua51yTxKbhEuOdVwOlLNuT0dSM1MxsMLg3qvVcjfurc4ttD9mdWht0DptNsLAQO+V2Jq/r",
-	"7UmfHvndFjsOOuND2sSS96Cj5QeT0dw2jUYp0s5YdolnQPsfNMTyDnc+d1nWMLbVz90pguelWH5hRgOl",
-	"c6U70KVyUa7VBkqoOZTu+P2gOW6xo0mXtv1jdjjuBf1Jk7b8DuuNj4L+pEU7fo8djftBa9KhPf+I9cet",
-	"oDPp0SO/j1lCuFeymRxlfaeRp24m8PiYo9l6MXGzBHonVoSkHONoz8nbVAovGjCYGmmj5orZwsQBxgY4",
-	"C9D0G78nd8nXzDvb7GsxcjAvq40YkEb6ljpfSqsdYxLoc7TK9Y/A5uURIqX9GBMetoTEPGUsZam/95S5",
-	"PlEMEnJb7R2gcc/pDTMVmBvkrba+lLpEb1hQvEzsnIQw7tLRPlg06X9XLat59eBcwCBy3W+/M9MvSi4e",
-	"jiPKrwmDehSNrbfGuVgPa2lL8yN/pRXvzd+mtH6e1WCmum4ss0t+a0lucYsdoLd1fIY4MxsZDF9DBcbU",
-	"8EYg8xDtEKxWhP4uLGy0mWuyfW+4jK6kYxiYGIkZQyLImJkLM1WXvj+aQobbufCgWmOt5Db6p22zJK1/",
-	"nsp0bNtK43NxD1Gc57ct5fC5qA7NPZRFceIPYM3vWHIaRcYVUs2bHzQKK40i63syfAIpuFEEPOjpsrha",
-	"4f7uRaFs1Ui/YYtIjVdoW+/p0mbSK9TX3IeEubT07hjvu7EGOQU4FQ/MOg+LIeJljpGuw5x2py9G4J9l",
-	"qnx+6+Ros2uuxrk4Z5AQhTx9X5PAEdBWD4PAGVYKrQ1qkkasgeaf2n1vbRXR2qD2Lg7UcL0a3mO3v2Mg",
-	"bxfVStMhSxS7hUrSbu0wdPEh84c7Etixv+wJpoeuc5Z2nP26TCfrkv3FpdA2Wtm52KiSPVQYTVmSkQ/3",
-	"E0ev09y9KmGkqA0O/5j5UAITqrEaf7EyhkWuDBVWNoZMW8q1mMBztLGNGEjH9Ng7OT02B53WvXajHdua",
-	"vWh7adQe37jdfv+lZNx+ou43pdsuzaf87R//v629mlLufjt1o0L7HYCxWz1yvMI8MyxBhwWZ0eOkg8uu",
-	"frvVvtxBrXV6rVJhbx9JhfV2VQ1+hePvcSy3i9RK+P3p3moL3V/xdrwB1RsoLaLA2W1q8UDVRSvTIRDR",
-	"hKNNK8MQX0hmLL4NJUt9986ROOTa9U0TcHZjeKBYYTYM7kY6nWyr4vw0ZkMOsQ6nTPm+ExX2Z8y/NhWD",
-	"qYU1dCrUb6OZu8T79dXyDdtODzQ9nh9342nz3DqRfr3j/evIFyg2GBN91+HfR9z8ds56xRoPkVThlNMI",
-	"TLg1zlF4yWAwcG2rz6gkwodAXeChlNmpkDWInsGQu/WqrRgErHAbAcLqt1CXVpcEB9BSHeMbPacJHZk8",
-	"fl0FeStJ40z+sXV/NSZoBqLhyip/L2Ty9rXiHTub2qAmlA3fgBIYYOCnNXxrg8NWe3erwZnUGqPBDiFb",
-	"NViNehs5U+G2Q8YwOUc0in4Nt91vZWMCBZAk99iYF0xu1sHfh3wq80WZsXLlZRylhakTJpORKRNeuVMv",
-	"4C21Kz1MKo/ZQsQJ3P5AEGEHU7/9+XNJnGOLTedO7CsZ3NaLhhR3PWif0IWWcZ6ZWKbs6CCTpaALnXF7",
-	"m7lbB06QA3c173bfqw4t1uxV1yEesEnIQ4wmC7LQttSvpxbY0ctldA/1x35XOmmxTOA2knZFw01un0bR",
-	"71amAAV2OOyd/VB6N/8ejn/t0Pcchz1eFAFpQBZ0GnKabAh5bnK+5+CmeLRKh4dBMwgqmJgC3rZP2OeE",
-	"7BWiC1UOAZ560teVR/XWjwZUokkY6xIkoUS6VHXKHN/+A3o1KFQYJ6noS7pBgV2ViAQBlD798qLkfr77",
-	"j2Eyex3ya/kbdOI/mhT4blsfvLeLy6GRURkggX8MgO1w9JHLD69BB8/Ih9UiTZ0enQw5KuhSfw6bE7MA",
-	"Jabq46Ygpzrlst1sOul5SnMwzYN64qYJKnVkg1qhFOvfvcPgNnUYYGrDb0IveMBGrpqoBquw3Pu70wVM",
-	"abR7KAKg4q8xJ96dX8icvVAMt7nSYk/nllvoNeNINDfG0UvA2X65RQFqHTSXWhbaaGl//qw1C1PdJGG2",
-	"SNbOpsdXsDp+/Y2ulukP9f93sOUV995vw9u6IRUWwGk2+KC2XjYLspDyqITEWuX+10tifGj+4sazJ5ct",
-	"+BvIZny+e/7iJsdsyf3jklN4KRMxxyPiidQmoVz6M3AvZZyao4rrwbb7tRHZBU0SFquv//uH0/r3tP5z",
-	"s96/+vTN3nDYyPyw/82fSq4Ne+uzIDErFf8Jp10oCR2LZVIx5pRMD8+ErMjFo6EEDd2l8Enu0qnOkh4j",
-	"dMKIpd5xfRNOAviLVbHHIlg9kWlec8ZRvm4vP5aHHHvOAkcWHOPZ/UqDAPxcNEpjkIbSmpxi/COo7sXN",
-	"+lecaSIwQ5tGgk9TcmgT/R5u7Vitzu/Qp418kOPKnYRNuB4M1k2PttJ17SGTzXzevJAfrQf195ZOjLTa",
-	"Qn+oKIGpM31unUyfje69R7LH/+2t1dvfXQINOKm2YLVd+SJNplxTrhOrDbrcqq3JP5+/e0veq4/I3oeX",
-	"z8hhv9kekBENgpFHRjqLBv85Fwgq64vFSv0v/j3kaBUDHqxub87iKSOLtNWjTv9wv0FONcisMaTTy7zm",
-	"znG32T8hlA/56GxSv+RzEUBAuw6lhEdw1zM2BY5c2xuy+pampKJuq9Xe5CBTI3z4jizoUqeQ6AN3N4EG",
-	"WCFh4o5Z4yiZG8wBkSFUIaVcAyzQxHHR4831VN0qIc5at/nOPrztNvufpeBAQ9gm+XbqMPlvyiRQzHAi",
-	"Vu354UtNLGqDmuILWIlkVhvUDrQWrF8yoUlFcHhbs+emD8hNG9A+vQdPCxh7zbxkosblKHPnGj5V4xne",
-	"4+rBG9WlGU254w/vwP+n+jWB2r+mX/MeOVDb3DM9F9lLpu2tNNkY/HxgALzEWmW/BTUYD5CtTrdlUn06",
-	"gQ3yOZSAUWFy3iCNUtujmaxOmQhd5mpgK0tjJlbMdBLmkCf0mpm6ezn/DfuMRXOMZxbyOk2W54Gb4emi",
-	"7uTzPDcdMcs/QjC/uZzNryOszDR10uYfyZrbCI7LC5IxhXc0nQ8yF6cq6+2llz6+xoWpwl2pP24W/ZvZ",
-	"Zq83Xwp6mGGm2FfXk1oTcjDVzyYi1raRiBGgMGGc8kR6WNksBY0l45DTWOP2pVXiMsCaQ079WEgLoS2t",
-	"wy+MMVMGcWZsFY5ITMmeSWzKl6GMGeDYAmY2Ol87RGooqZtQhuOI7XsZcKwnkujTC6aC5plqSDIeqP/1",
-	"xY36AeJYmIs55BqqJNYINZ6Gk4UWNNwtXvmggJCYFOp/Zmvdp9V/4eq1iaABIRa95sGi34eSKNxfNchZ",
-	"oqvFickkgnokPCBKAEoLHwj0pxyL482ERMwwVFenDKC0OCOvLt68JnLGokj3FNGQkxfnZC4CQHzECchk",
-	"FTH1npI9XJCJYiI1Al2NbsjHyzAKiEzYIoXNDDHoJw3QWShJIPzlHAMPi+U4Cn00x51qgXtYZX/IY8YD",
-	"huoTMYX6WExuxTIKCGcsIIs4vFHmtKm5RxgPFiLkiTSAlwwIQhIhIn+mZibiIUdcLBaQKBzH1EBz+jEL",
-	"lA5HI5LE9IZF0lx/u/zw+okk+cJ+CEIVKzZSZFL8oManLH0xRU/D6AObsJjFowEZ2VptWHkNUQSxVCL8",
-	"ooEENf6Ys1ckJNSfDPmoUO5NN2IgZLEJt76bxirMlnIq7Y5qXE6niOKQA6Ok4F1uocP/n72vW24bR8J9",
-	"FSz3Is6WKFN/tiTX1DkeJ5PxrON4YmeS2VHKgkhQ5poiNARlW0mlap/lXOyD7ZOcQjdAghSpH1vOZCap",
-	"yoVD8acBNLobQPf3kYSOAI0MX3qe8JiO2VDOlQlX+GGpBaCeFzMhyIjGitER4McQYmx4qCwsjH+foAEk",
-	"//vPf4dlgesLlhwpK7XSjyXsLtm9SiZh0YFNgeMqXQRb2E9/e/bq6OLXs+dEPpJ1Zstd+D+jnvl/NGSQ",
-	"WvXdwMKZM7CIiN3vBpYatF06ndb/LQaW+eAuPpm7VHz5iHvz3A0LFzLxCl62uMdSvjZH+eSEpGNIPVKo",
-	"kvINR1K77SMeJTEPqzyfun9XjQs8ox/5VLOOcEDsc+UH7TMeBu58zbepmz/VLJhMMYvXfF7fnr3gna1F",
-	"uZhPmf0qY79a9p5Tfh4Fvq9zxLNcnlQLU288FwmbqEhQD/tHKgRLPi1xqUp7UG2IhhrMDK70G+ncH1b5",
-	"1/qSmXIoRdgw7KM3FAUrzh2U05w97E5aGOLPIhd2Slm4k9DxU/JRARynRl8RPj0Pmfwf3HRAPq1Q2hpO",
-	"Y1eIxa2seV4QOTPIR+LzKLF9OgnCeZ/goNizoEYEjYQtWBz4q79aOlX8IHyMCfJgvUxj4A1i+BnCsJQR",
-	"AgbRDQ0D71KFRDlaQNDmPm5QqHoucByaFy4M+S3z9HH1bwNLm72a/DPQf3p8ov+8CditSG9xkY9I/Rfi",
-	"puzxad0VYmC93x4HoWEA1XY3ZkLgSJdOePitbNavTIVPeykzufJdoiJhgaaztipXgUWzCSCqQR9bNdXD",
-	"Vk31r1VLe1f+mPatVUt7Fh6CfrXeVzAJetwVS8zX1WxCIztm1IPoN4aQJ3KhsRh9p2ZJRgcqphvNyWvm",
-	"cRfN2HBXxiEoPY+GdfLWDG5LTdszKdUfFgEUfXAMbRFT5tqzOPxuYJntKfh8uPcxPXo2BGUevdob5990",
-	"oonAIQqUa4uMrDUlzUaYehhJqc2cJ2mE7rPExcTSkI+5Wo6Qo2encGaUbiFYas/TFrFLnggW+k+IRxPa",
-	"J6OQj/rkySwS1Gd2EElVeLL0DKngoQ/PjrO+qPLTUrtxSOqI0R3yiMmJUV14I4e6We/U2zUD2ls+Rkaz",
-	"yAsZ2Xl5fPF0I0cttfkc3e2W3HR2Vav47j/+pubcP3bvo1b4/6JVzHWynt9xVW9fMRomVx+qzYlZZaBx",
-	"PrWyQX+KlMNGasmIivQ0tQb0jSm+Qmk//wjff/gOGBZmpY4Tk52tvqV3mNfzTUqaSnJsbPZie2NGZlPY",
-	"++o4rY39fkZrWdoE84attSWVHTArgL0eBq2oTfgWRKOo0iGkJdq9aezCTow9gtO3pRh5Lo89QWZTknDS",
-	"qTmOg5s4okhnawKB/z5jMzzGCeIc7whsHMHzg8jgWVOFuQXpxBDNIe4xgKiQqBiGSGwMezV9xNmGfabY",
-	"Y94gur3isBYAQm0azXHnr4Y9B5VEdfI8lYMAHzKbTLnUAo3nMwy8YR8RmeEqcEgMoh1IBiaMxmHAYtig",
-	"AaJbKdrTNDMhTbiDPTW464nQZchDb4ZKlnFVwbJedZlqFewDUTKi7jWLPDKhc7WhBhdlR2A9oOL9DhLi",
-	"BR60UGVCAumTbMUgkg8DYAF6HBgkoPmFF2Hnqvcgm0OaK5ju4kBiK6k6DzuGYYNsye/hJPsh51nJLdc1",
-	"zMYMS2lXP1qeQhigE6l2Vr/RcZyapsU1IvHzs9fHpy/sBsJxA9Mqu0lsQHZ2HKeRpafGTI6/lKguZq7L",
-	"mMeQUogmSRyMZglKpoitoMndEW2zzmjP7o46nt1229TueU1m7/kN11EkulbZZ42s2ByB7EZ0pQsdvhbA",
-	"d3PDkQCNzGNlZ1PZ6rdquVExfmnWrFTJrT5QRBbocYsDAd3kjFr+vttjdsNrUrvNOr7dpb2R7bgNr8la",
-	"fpt2RiobJ/tWY6NvNfW39tQ7bflS81tKBinCfcaEecVRqUirRf4XbbQ0K0fOWqIVzR00bjB6aa8ce5uu",
-	"U1HA3xrv64HXJ7mxQkMiSHIboBVJtGXe7roSdiPUEpkSEBU/A6d3yS3XvSiuIB0AbV19KwjkG3SycPmU",
-	"lXVvxJNLpPwv6VjnfR0e7MslM8Dlw3kEUN44zPP3m82R3WuN2na73WnYXSpNjE/9Ee24nt8dba+rD8kQ",
-	"JBki8rKUR9Ex1QyZZI/H1PcDlwg+i121FpeuWG15bxlHHeMAwIJZyMg2fSCukqUJysIdfLY83Fkjzklh",
-	"forRTRbVZLxkMiTKwfgs0B4MolsKfjTpGzxceR7KHI9l7mgvAwiWw3OAusIjJn8YRFj/gIktKMXQqLMX",
-	"Q3LN5ru42QREGyIhw8yjDQ/ynJAqbKGDqEgJqSIK9Q2zd4KiYtRhGpIJsH7Cbo2MkLLwqj+IaATgbIoo",
-	"VyCYwsq4yex/FSLVDd2NY34rBhE8SyObz6B+U4Zv66hznRymkRbIMIGoURkYFnn46om0dypglh1ghsQJ",
-	"r4hhdYQ9BGAJVg7QZPjzB8VOWSCTs0kPD2M+V8x1rxDoD4l+HjXGuWfUsTTgMNdI2bJ4WbDx+bk/Hs/z",
-	"fiH+FreC+JT9yfxttFD5VHCzYsrchMfS7CnzJZZmbOmbNOQOPq5dTSErJSPDbDhOxmCnmKHGHO9CAi/l",
-	"lkbcA45Fz1NmesJjhpUFjT3yMvi+3AwrOU4CoUHkxBb2u6K8osZQ/Y3LphEYeevjwAq8gdUfYIh42YBD",
-	"G6zzyy7DRWk/4ZKyvupc0MOjIZrQgdX/OIDZALehSR5Ynz6V72VfgD3+bbEV72vWOzuLWTL6Pnm34zf9",
-	"nt9yHbdJpc3qsoa37+6NOrTda3Wb+429Rsdp+y3W9BquM+rRrr/P9ryO2x61aLPXgCOfCUuuuKcAGIws",
-	"/3J1kuOA2nGYmAxNLYOhacMVG3yGaRO2DEJHS6GKSzEUwt6sGdR+JIjccOaldvRRuZBSdX0FJ5nLuYjy",
-	"+XCBSDeKvDJYnXQEloDq6Ig5ybqHUJG9dgeHt0bksNY03WYNlnZPjVQxQZpOG/BvaEpkPoJcIJ2RpHcB",
-	"z+A/C2RJb16fEMVXTgRjBce2dKK/RmEfVuObTpF8sKCBMM3IyNgSgmkuJcNiXnUpC5AK07vog4pb/3PM",
-	"BYPP5xjl05NElR4I+w7y3vp6cVO7auQfHCxsrOIP9nkZ75Za0pSVNJi6L53bhEZ0DEkX0hwpdy12P6q/",
-	"jr1Pu7cG1UypyzuBfVUDw4q4PPKD8Uwn7mmWzDQaUM4NPNviaUxmluWbDUC5B7qq5yXgkqjI0qIgvYo6",
-	"SVd6eUmVMW7bTsN2mhdOt99q9Nt79c5e81+WsUdYHvKnq4h6yOc0TOaXLo29OmYiXlIPsSthztxeXQbt",
-	"zhv2obXX+/Dh3fhq7+zdkcPmLyYjcx6ZIxqPWXI5ywFammCWetx2jTkM+76qpSqsL2lq2272LhrtfqPV",
-	"b+7X9/fa+aYWJ6/RhLvmr3f8x+Rn7/vwbP+Df93557+6k87bd1tqgoByEjlmlzhJYPiMd4cB7PYlPKGh",
-	"1d8EaPdlOhHO1CTQiofxEmoeWNASL6oxFzEVOaFBqCAnqqaEBrxSm4xqZqzvWLM5suhdm5s8fkbnE4Uq",
-	"DIZyXeNlvAFlr85sf2dnnWvLGf4bRF/GxWWe/O2iAzcUevPc9jNt2axqvI5yFP/cEC4zW/j4NpCpykxW",
-	"3lKttEDGZSxghnSeexmPbcwm7JvXRo+UTKdnzA+iXMX3Qt9vuwBrdU+XGsqWI31Co9XvdOr73d4aPsGw",
-	"luz6hx9/OdkLfz9qh89mxz/cTZ9fnL+grW0a/G2O2X1toFk6XhjIdWOsbHId49mOCoH+EgZzzdAvJ8Py",
-	"PY97m1yFQ/h2IXDM2dwNI8fdjylRz1p4MXRzk7s5dIxW14gTZSZI4COQTMCBLx/mrBD+LPxT+mXVGY/g",
-	"lxX2zAolqVXCU8cBu7nfMOdAaL5Z/Eez+C9Y8njm/ts0ykB1Vs6hewe3qznNCuA7y8ANqqaqLhwcqk1c",
-	"MbCGSPOSLm3S3bOYEX7D4ts4SBIW1cmxT+Z8Rm4p4tFSz8N9bHxRTa6JbgKPDSIaCm6mbWU4CeqcNYiW",
-	"6BwZ4qQGkpmQ+bCPh1l1K5AQDCWEbnjsgF6fs5VZky8hdMdeWDN0rxwQhaSQAg183lB+2abHupY9Gwtt",
-	"1n+4bvz44aQX/n7UCKdg1lsX51fft780s65H8CGWXdN6fQvoq13EFxTQ45CvFdDLwGxJQc9ZzCcsuWIz",
-	"xcrB7qZcIGsNQqP2U/YA71KqtU6/E5ewHzdUNN+l91x6SoMuFRj4kIyM+iCyA3nLhn0eQq7ccBZNEGJp",
-	"qMDIMVv9wBAlOy4w5Fj8fV4ugjpYwJfr0vudYRrdIbxcEgOqHFoG+ZcXA2bW8OlB2ZcgHeHSY9PkajiI",
-	"dowDDW/GSMRvn1bJiE/i/vmlN2OXdMxSeWtE+kMoKxlEZ1wk45id/3xCeISp6cKN6ZQdkOGYX4rfw8t/",
-	"DOXsjRgWZ045D6H7ApEErjggLziJZ1ESTDCLaxpzuRwaREpRKmqwXyo1Wq8CC1AFFgpJM03UJSp/Jz8+",
-	"PzkjS7uSPFvoRwVCkBA3pMEEAOX/TqCOa/mbxnQ2ZoNo+U3OILpPtYzuvsKpTdZvpbUNZtnY0uSDV1MW",
-	"HZ4dp6W1C2dkcBqJZ2Qlw6cel78/fImlZci54iDyOXRWkIQGiS+clrBYYEsadafuSEOq2m31rVbdqbc2",
-	"ARQuniKmXdOqO1nlsbUG8rDu/DmdhFnv5cfvwgSxIDvylqerBlO+bwuD+evhy5Nlgyl/32wwtWB/9cFc",
-	"MYiy4yoHUWUx2ZjFtKQOFsokdcbtLLliUQKZdR6ZCUgFyOdDicL5KJSwaJmoSgtQAzOIMNUK0GMCkZCh",
-	"9PbDg+wClGRGCRnxBGHcPeDVhAwFoW4vs+SQPnsSiOQChTtH2VbRep3OJiMW69ZCyzHex4J/DPjLiK2g",
-	"7DafA6BIDho1axJEwWQ2gb/LyLsrZch3LCDp6MrXMiHCYBIkFVI4NWtC75QYjrNCqIcDHRfqkI2jarV4",
-	"0YlCHdvZtxvORaOBiUJ1x3H+pVMydealTTujPbvd7Tl2r9lq2529/W7PoSPXY37WfhUKC3J4dizVHrvv",
-	"GZ+Ak4Yi8qm6RS5UrJqlVgOrZJGKDmpFG6Om2/LaNuv4lfKoQ1729bR2wjCfBhUQlA3Hv5EeZjc2oaKE",
-	"2ZubuVX5X4Z5yk+WDfJf5Mfukywrn1tOoUGhHUtOhwtCG7YaHl2a4TUOhLRihBYTUnW+yqKxxvxMRYyE",
-	"aEe5R5+IjK99R5caILOxq07+ue8TGVWHiP4FRQhgpJOnlXYYT2Vy4/mgXSit1jn7cs9Z8SCtxIatl6vV",
-	"2EYj//rW5CHDsYqerVBZ8kdYiBSgeANNcDVWsakJWfo8jlG6mxwrwwDZE2pwM7TjDbt3abK8hx+Gqu/i",
-	"t1XBkkLpq8iYl6qxQbq8FGjlTtMyk6tOh/PSlNhcGR5L2XblyFWXpT2/U/DfBQRILN1iEyqNZOQB3cut",
-	"tKQ+gOeNEAcOQed2sHxS/rJPPDoXT+vlNvRwlly9ESx+kOGUjcqXbkshrT788H+NPVyIk1Fq9etl+v9N",
-	"dUhKnmOS3vaGeYKjbTRLXbHY/Ker0Qs3eBX8dPzmw3HjNDgWx9Hrjnt0vHd8PX33y9FPvTqb/9Rwm7/M",
-	"z9/+LG+8evn2eH4cOXW3GUajyQ+O9+6n8J6NxmYtMUsKmBELjl0ex1kW3X3t0qbFOqrYuMK4qN1tU9bM",
-	"rBiHilsyKyWfIztBpHpGzSkep1Pq6TbMRwb5YgRMYJwqbMNNQ59x2LmS0DUW0QW2LHwuv2JWZQwnFMA6",
-	"bQTMG8oQW239hkF0LYYlsMiqTtVIOz7PiVdbzaGml7y43v0Mq90f+S2WdOaLaxErlVzx0BOVUoBVqpSk",
-	"88WseJenZXRspwUZy3u6UsY8uBNqUC9VsF2WttxottqdPcPdq7gcIzQ57gjpa/Wt//3n/230L4vzTHnb",
-	"trN/0ehk8q5xGKgbAgtGUGFgpZMabzwq40x9p62aDAFn5aT7P7Lfv2tYNSukW3tVxO4Sqx/NwrBmTWN2",
-	"g39/yla67iyOWZRcpstcP+aoWVKK7LIqm7q/THLSaj0HnU74vZfV2kCUGIfV6+tSy1XAYHtnv6YJOwkm",
-	"QWKf4F7AcqzHxQcANjK7+Fqa/EiqzQZvyh5aeJtgyWZvkg8oJMp1gNVVDy8E/c3m+g//Il0gLdCMNHvr",
-	"vyCVH5/trIUjr549B7BnA9o+B/KubjqcBqUFqbCnUaoo5i60NgTVmxvnutJMOoI3r08UloNce5K3QXLF",
-	"ZwmhZCgUe8gOj/V6QzEH8Ig9JZTENPL4hChA80AMojGLpMtk3oG6KlQqzi2dCzKh4hpTf9KOKeUYUS3I",
-	"Jcqbs+lBQbo2C2tlzVe6B1jCu9fypymNXRbW8Wj5UpFeSf+x2l2IlvzDRjE2NPNbsUuPucOiu2ol20O1",
-	"eNZWGvk8umEhn7I16eVzM+urssAb2LH7sGJUGW+ntf7DP/B4FHgei9bneFFPLqxNvhq3ofZlytS73G8s",
-	"W4Tdh9Z1YUaV2/tclv6CvV+Htbfse0DimzLAfounHnlKrkV0o57MpcT9KaaSqm1YfypVlDm8ijadHFlt",
-	"w/KZsemyOteEL95Vf/Uu+tuk3v6kfsGSjWb0yl2+42c6xaVUX8kh4MBBoUKKhZRzWerpazZ/IgwYPk0k",
-	"3K5A/g+8pbD/JdS5y8s6ooyystyzykVhxG6JYIm8S9TJUIoyRMAtlONA1VBoIstBJFeEutQiuWJzuUSE",
-	"go90xRkI/RCPccmJkOlqWyhbcZJpzBAufdlCMlegsbWFJK7nHrqMXPhJ7QeW/aSimLKfCqvPDZanb1TG",
-	"vuZ4VDzDa6xFlaS2xqrZ0poUBXqcsyzduV+8oyvWUXxbk/5Z1qT39pXfFrPrOOt8xQo5X2sxm5WaJ2ZC",
-	"iyo4r8yvTiefcm/SLy+kg5WnghF+i9v3JbkG2yxT1nVjqwwafHhzcuDCY0tjcsypJgBA+Ycl/6x7Ur35",
-	"nIXHqut8V+YiLqJtGTmIqyLKgs4hAYLu+ECQCaOY314SFRZUfmmIiKVaVt+azSCYXDdkPNekP0UAZQhy",
-	"FS6eKE+JzCVAHpBhNAvDoWZCFRkmcz5REkH08rElCRnVn9EC6HLeyuzJ7VXvKpHzh9Qo/FEGPAwnnaA9",
-	"yYo7rV53f6/TbjUbjv5r41QQ1a7HjKm+ABNUjJbQFP31jdBnS+1TXrfahoGX1Si+Yvdj+vex92k3JQay",
-	"V6IFGiQRWJSoyIzYJEhECn+LDM5yfSwMWh25UmbTpMTtfh/EnjTCh1oQAzZsBfkeEBCzHO9PxmNWlTqj",
-	"frY25OA/V49tI12m9JjThN9dKJk6f3lOVGYa7JkLVTKF4JwFzhZ1GfH2/8nmoAwZvHrNmoY0kd7k2ACj",
-	"PkeuKKlZqqX9TM6N8GuLA7kMvzbVvhTtdX2kEWSL1/+vz+6DVVt4RwbSvW7QXnhBkb5kcSIDMFF1BsFi",
-	"hxgTehTE3j2gRd5m811xwldag81y+05SWqb0JVkZRSGrLYjwLBe20GKPxXVyRoUgw4jdJWd0zMC6DYHw",
-	"gFAxiIbT7KIu65D3QlbOgcIB0TtRUcbCDlViJQGFtjP3SQ98QKbe9grTamX2uNh9unwvZjcBn4mlNXNp",
-	"B+fEm9C7ExaNkyur33WkUCVx5rbTBXONsPrWy38fzk+PnLuX58789Jef715+4I2XH7hzGrSd02fXH04v",
-	"XlP/2bXz68VPk9PJyzau1VLzWSgVaQMed+ei0ep3Wv32Xr3d7rU6GTSq1cdk8Lrs6xgpVfNGVCBqAyQd",
-	"9tq06e+5Xbu9T5nd7jZ69oj5I3tvv9NwnUZvv9EC3Nd4TCNFgA765/sN2um1ezbdd9p2u+s17V7P69mj",
-	"puv5o32f+S1wSovWt5YR+alNzJqVsIm04vK+xXqUtMHtfqPZbzXrjtNp99qL2YpqqtbV4OzudUes3e0w",
-	"u+NTardbey2767RadpO1vGZrr9tyPNk2w2RYfWvU9Pap02jZ3T3Pt9uU7tvdZrtjd/3WfqPjdvcpa27m",
-	"QbaZpPdVe5NV+WhbcSibZLLxiGVMPUhjiMEaURMNUtIOT58xr59xHulKaOAJvL1i0SDCUnoVayKQiKiy",
-	"+o+TqwYm4zizGCXEgOsZlo/WtRzAXISmwTPWI8J5X2U2gnEURGPQD8hnayW2umbLb27FHGwwr6sH4g9N",
-	"cpM68rDDhMombZAGo6T9gizWOstX2Xf33fDeorVTaVR01VmxMnibx8ApEKo5xscPy7Y6IBEn/iyGOkGD",
-	"fRFsXcJJkJSvlj9HLtbX6jZVEtG6irQSKZVXJBOlSQha88qH+ovILPrD7ePXq44vWLKBLj4gilsbczRv",
-	"/zD8A57VilSVCvHrBAB7UiodGob8VgCsaMLVnjFMkDevT2oqDPRViMh9QlOEr/ysAqg3sKd+wEJPkDC4",
-	"xvdksRCZCeYBbqlZ82gAntYH0a98RlwaEQAwnVD9DvNTQaTINUdzfQiJN8FaDZgX9S1DQFs9xL0KJVhZ",
-	"os1BnimzT/C4JWYTLm1JLubVZyxxTOeDKGbTULoy+apJVRz8OKk2HoNGFtNt0iWr7gTQe9mQN3GYu7M8",
-	"BlX187aZ3bLteLS6Qz6pgPSzJLR8GfGnPqfJsNPD+bdg9D5Ge6nhe8xgdDfk4+XHNwWKsjwfV7qFinAM",
-	"ebLDWkqDG8QaTbO+ySbriZRt3X1W2ZCvdHu1VnrOZYwUYGYHAhxN5cfZHXNn8gXqXGdDS/K88Pij7Pqa",
-	"W7Y0Sdhkmhwhj2+zVtzDXeRUrC20sW8p22XVwJ3g5SMgumvKrlaTGTS15SNHpN0ZdZnd9vZduzfqUNvk",
-	"iXz4riUfr964lLr+bZ9y0SmFaDC+jCgXmxTflNutQxJyl4bApU0jl5Gd4ZiThPOQJFRck3gWDQHdJot1",
-	"+ru78MwVF0m/63QdCKVVYxcP2m5YxERqpfXJe8qXTBM6ogKsgT7mRsDLRXNyiCnr6YF9EOcgR3we53FK",
-	"6+QHdfqGpp7HsA9rfAooPUu+9Dw9l5eBaooRxG8jTWte03YNA/JijK0IA5BnQAa2Rjo98vwufjRD5iYZ",
-	"xDY5PDvOCOV3hptQ4ODAqc8WCPnynwYK59NcJpTx3ULLdobVTv9///lv7qug+ovfM8n637KR/JZOvaRj",
-	"FiU18vr5+YX8Ep0Gsp3q1yFiVB+OYXiyn/GCvgulIIDBImr6iFXQiXlWn6mblIWDLCWSNk9eEp1hSlQW",
-	"lajumKr6xlynZNXWiyoOKFQy4FjAEc2U3lSHFPFqWCPDAjwsXEqTVItDgzk2JSKQ0SwIEzuI0maqTLu4",
-	"BnNMMCY7g+oZMJdrYSj2VzCFUOivQMTASJAgIdeMTZH1n4Q0YUg9nbFWBwZ97o7PblmMTBlrkk8/rQ2i",
-	"ICITNuHxvIbZOwoxUZDbKx4yYMk16XTr5FWUnsvELG8nEDdWSsWjQVRiE4nHmXh6AO+nnhdLExfghimP",
-	"GAk5n0I+APIumEHQhM5JLAXExW5qFTRH6qf3n/5/AAAA//8=",
+	"7L3pcuM4sjD6Krj8TkTZpylZqxc5Or7PtXV5prYp213T3arPgkjIYpsC1ARpl7rGEfMQ9wnuj/Ng8yQ3",
+	"kAmAIEVqsV3ds3TEOT1lkQQSiUQi9/ziBWI2F5zxVHqDLx77TGfzmMG/T5LrBf/IxlMhrtXfNzTOmPpH",
+	"kDCasvAk9QZep9XpNVrtRrt/3m4Nuq1Bq9VstVo/er4XRjIQSfhsSjln8WnoDbyjw4P9fq/babfMvzzf",
+	"i9ST/rjF9sftoNEJDyaNHu0fNY5ov91oBd1Jnx6wo7DT9nwvTehkEgVnIksCBkO2O91ef//gsKH+0eip",
+	"/xyp/5jfj+g48Hwvm4dLMHda5+3+oJPDfHfne0+jJNSLPsvGMkiieRoJvhoB7Xaj0z9vdwf97qC33+z1",
+	"jrr9nsIBu2FcvcVmNIqbEU9ZQgMYTz97GcUpS6Q3+OmTxsRRj3Ym+8Fho3dAWaN32D5qjNlk3Ng/6LeD",
+	"VvvooN0de74nkivKo1+pGgwQMZm0af+od9SgB61eo3cYdhpHR+FRY9wJwsn4YMImXeb5nmTJTRQwb+AF",
+	"uDFS/ZjSNJPewIu4Au9GvZiy2TymqXqzCn96yb1BuzPodpqtVr93BEvOktgbeNM0ncvB3t4torKpCWtv",
+	"/3DMeod91uhPKG30uvvdxmGr2210WDfsdPcPu61Qre5WJNdyTvUejzvhAW21u43D/VARBz1oHHZ6/cbh",
+	"pHvQ7geHB5R1YPPOptF8HvGrdRsY0pSq/9WLHaRJxnyzrZdUL7LfaHUbnaPz9v6gpYjEbqjaLk/quS41",
+	"Hpv6c4XO8iONvapHIYtZzSPcFfjzCt5IExpcqzfmNAmWXzAUdDu9ROr3fI/TmdrBCwSAaMSQt+pnRQxB",
+	"wtRq//H3/2+r/8spwsVWr9E6UEfKYqtIC5oGmoGYGbqQe3qYBuPhXEQ89e5gI8XJFePpczahWZxWMaEX",
+	"SSIS+UKdK6TQF3ZnAsFTGqTOhphfDLI/+d4rRkM4eF/ufO8tYsnzvfeJmLMkjZh+8oFdRTJlCQu9Ac/i",
+	"2P3lREoRRHBE8NGZQafne2cpnp0Tc57OaXLF0otEg3u+mKvHGg+eb7bIjKX/XJpD40Kdi5aDqfUoEnP5",
+	"f5wdWIMxSdVrOWHl6PL+2jhnnAJbo8GMeTn+3iXwTgmLngRurThOMvNKOFWUsw/MpKsuEEs5lVj+4tk/",
+	"1Pr7vvdcb+hgQmPJfO/FzxeSJYAc33spkhmNNWwAqu+9zOLSL98lIpufhp/hE/1Iikv99D1LJDLYlu99",
+	"oPwa/nEuRJxG83wQvZunisFzGucw+54CqDTsnUMqsgv/WEMwlp3e3jbdY4RnSGZzlgh1MbKVlFWH7GVa",
+	"+zfCtHNguu3lE/M6kqlzan5ayVnqT8W6Q/AQsq9nLmepmM/hvP6exLLEmLrtu0+A6D/490r+7XuXryN+",
+	"DaAiZb6mMgXMOLjy3r87Oycbb+qA9FtdcoZiHrng9IZGMR3HyHbEHxfFHxfFHxfF2ovCOZreGYsnK1BL",
+	"59HeTXtPf77XbRsR9o8b5iveMA/coE/uDn1gv2SssEn/vDzxt+MHd0UUySwuYugNk5JeqS9wQkK5vFWE",
+	"RTqtFnn3ZwVaFgRMSlSw4VRMc1Q8E1yKmD2jwZQ9EzxNRAy6OXN0du9pIm4lSyRJ2A2NI0UYPpGCpFOa",
+	"Eko4uyXjiNNk8USSAAckkSSZZCGhKRE8YE3P9xL2SxbBuUBVXwZTNgMTAOPZTO0iF41AQaL2K0VEyDSJ",
+	"+BXgQcP6XsRRsFiG8nzK7OxJxiURPF6QKJVE3HKCb0pCeUhkuoiZ9ElK42v9WqpWE0miLTPwWkA5FykZ",
+	"MzJJ6IyFPpHZeBalZCKSmSQslux2yhJGREKQ0GC2MZWMXHx4rZasd9sbeCFKYQ2ZBOQJF5w9OdYw4U+S",
+	"xRP1kwKt8Es0u3L+JiFN6eBYLZSzoPitmriRJZEdX8HZQFNX/ptaSoPygMlUJFL/vnJ3lnfirTjj0WSy",
+	"glJSes1IOmVkpKiK8bShCHtEqCRX0Q3jm9KDhHkqyeEDm7AkYckG9PBEkljxKdjWBBmN2mseEi7ICEZi",
+	"yWhjIk301NWA/bXxgabsdTSL0gb8dxm2DwYGGsfiloVkzhJyG/FQ3KpdQ1o8eX9KrtlCQbW0GRFP2RVL",
+	"lub7wGY04gqS+jljNklJxGF7gixJGE/13FtOJVnF0j5OWdXQhPFQ+mraCx59JpIFgodyzYR3vjenimBT",
+	"za5OgkBkPFW3T9V2U3z8RJIoVENH6sGcptPcCEftCKv2Wp0csKllWQRGv6VNfs7i6IYlizpQQv18FSxh",
+	"PsbDgIF7sA4SsJYCGGRnFIUjnyiuBmeTfUa57DQckSglt1SSiF8xmbKQ3EbpdLcGcKbnexjU7xPxMwsq",
+	"4X6fiJsoRA6S8eiXjJEoZDyNJhFLiJjAgzl+XwPj3I6+Csr/SpiSWv7XXu6C2cOncu+9Ib0cULiOIx6w",
+	"ZZDfqWvkVt2ICo1aDoHrLyF0kjJ9qNNoxizEv2QsWeQgSxi5Eonqzm2obysxeSbOWMyCitP4Dv5BYxKI",
+	"2YwSydR5UoDFkUwVIudW0FF3YMSDOAuZ4Q4JCBxN8i6dsoRMIhaHktAE9oUTJRCykIgsVZ8mLMwCRuZ0",
+	"EQsaEhn9ygZkCIKVD9LR0GsSbYsg3xI5FbeK++lR61DyXxIXtvo+shJS3RkwJvfaoxhtSMwRT8FfNot4",
+	"NFP3Qduv4pOu0+NC0X8lVNJ56wmKKVHoqztScwa1K4CoCBj2SJaGHdWspvzeAw/qBU+jeFOKH7OJAApZ",
+	"Q+wZDHoPYl+x1RuxDS1aK9lgEl1lCXjvahB5a+d6MBPJwXYW4dJJHe0aeEvUUkvKt5VDP4wCPrquwEog",
+	"zQsrIXNGuS8+NeJcgEBOSJicCy611zycRVzLCuArRhkUvI3zeRwFsOd7P0t0SboOd1AIXQ2LJtcLfEur",
+	"oeqN5nX356PPnf8DD5tFpTTTlhZvP2xN2pND1ujSfrvRo4escRS2WaMz2Z+0g6PxAW23lDY5jhLA6n29",
+	"yffx0/pl/3mVDWDCaJoliJcZ5fSKzRhPT+aRtivdaV/nRgt1JDB0ezpqr0JzyYKlsMgL5qFLxLmCveQI",
+	"d2Hva9hvRBZMWRJNQDPIhQEUDC7Pk/j6dfSqp4jnblPaMxQFn9RKnz6ITupWRM+ubCqQgSSf0tAxc2xB",
+	"lREHxbsYACFCvHbg0aVWa9TdZG0C+jcyFuFiYK76BRnCVgw9paTPIinxlG+OBrUUNJDXYMLMGwomQdqc",
+	"0TSYAvfFQXKUPBN8EkfBtggJI0nHMavESGCGdFGRlu5btXYTaHFMGFejkaWXJlEiU+CAXOgYmq1mhPAd",
+	"y8GnVGGDPMeYHKJDDJTwpO97kgqYDFWmd3PGt5ptnrCbSGSSJCKl+prQ2lckiZgzTuDWJfbM9PLzfkwk",
+	"A9NGwBRESjeOUsLF7dchDbMICafFSJtgZ3sire4oleCYE8tbkb4UGQ+3JBbufFZGJhfp5QQeutjURxlo",
+	"F58+GhLeCsMogB5ATlJSn0jAesQSKrOEwbMxu8r4sdoNSuYiSWlMJJMyEtwnlC/sOOMsNXauHFfvURA/",
+	"F+I1Ta7YlihLnc/uw3GU0JUuSCoEiWGcRyUixc8UScPQSrGiPDeZpPSaSbKz3yN/jp4ek0PyJnoKRhVU",
+	"bSPBj0nH/qgIL+JyzoJUJLtNoq1GnAWGSwSxAEOm1uGYNrHmmHYlrd+MQgts6uuQaWEKLTzXkS6vpOpq",
+	"HJ1lsxlNFlsLZhgmVkAQlyzI1O8vaRSjqNLaSLQJI4oKs1c0v7NaJ1BuK/EGXs/GTPbY0bgTtMPGAe1O",
+	"Gr1xnzUOg/2w0Zq0aWfcDXphX40b5z5lLxeFzqhaHIb+IdvR3gMMKvvAKCCiIvavSuQpBnqBc6HgbnBX",
+	"ugWdVG1dzbksUAyV6gKRKeWhuvZuc2K44DRLpyKJfmXbHpSs9Gn5sBSeFzg6AaZFqAKAjBlN4Lq9ZnDG",
+	"rS7yqGwK57KTaFFLHZfbRPCrYyISn6ALQZ0tJZ1RRF0QsLli6Jz5aOoqcP8nMh8URvJJwm7ENQvV2Ozz",
+	"XC0F0a3kj0eVOh2JoxgGPCCzTIK3xKBaa5Oa1h0oUJ46V0uoGfut0Cuco0ZfN87mm6UQUbtZp7hQEvF5",
+	"loKLxSeUzGisNGMWukwuS6fqbkOsIZA5pl+KZByFIS5rO/b/7pazpAYbP4iMhAK4vLjVN53GPkGRqZnj",
+	"J4fh0dCjaLk4HxmzWPArsBlSLsA8qDS2HBX3vAgLRFWDjvMiKPnlZ3FgJwdhuiLYJh/MWAbtKLn/pbjk",
+	"ytG/GoKtPKih98HGZoHM8fwVxLwNpLmvehrrJLz2vpLothbR1FwPuHFWM0HDOYAROKHe7nyPSyaG8Wu4",
+	"yhz/aZSEX0/013v9AujBjv/YCgBTCGiGLKVRbPC3GYmg0L8tiZwa+f8d+rS3QJbALzaT2Qu6Bqjkkwmq",
+	"3R9fPH317t2fzy5P3569f/Hs/N2Hb+F2IWmWcCVGCf64okkZDCL0vRJxJbEFqHSbVI57SxD2Ci0giZng",
+	"So2tMa1WJl17gdltxQKR8P909u5t08mb6bVa2xjzzNo2YkPLs07dcKIKf3/V1PqbveUPVnnxNx0p/6jO",
+	"Ub/5SOqDOzeZ576STcJo+I7Hi5X7P7GDF3c/j4FAGZ2GDcHjRXHTu4++6WbOGV3Axoc6NmiH5jDAC0pS",
+	"J7dJlLLd/0CSeExTR5kiqvnnxwpPmCsTuWTRe3SyUAwzmkQsrPTIkUBkcUhMwJgB6D+MJr6C5FEmDR1g",
+	"cJkKcRlvLn44tNHufrV74oGyyH8cvdiHW4vlcf5VLakkNGWX8OIl+xwwFpZsQudCkBnlCxsS2CTvY0al",
+	"UsYWhF7RiJOYprgzCUuTxSXsmTdoH95P2LDrraUm9QYBmImBuUQXHxQgjRMEpOyLP8O4Ou3ngXAHdAAl",
+	"CvlyqwC/f1eiO2PJDUte5MSyMdFN0Mq8kugkjH6JP7vUdiZmLJ1G/IrcQlhkIviVEiFElhBWvL76jyzK",
+	"rp3awc7XMM6WcVRrpT3NlVpjLXWjYO3t3n5U9Kya1cHM9xj7Hgn+EhXThxsSLGLgH1j9wXogbPCmzE2r",
+	"nNAkoYum90nb+/G1LImXzK8Qgv7prqxQQfg12Dh1vCe83fTug9EcI7W4zV8huMb/pFtO3Ftx5gJtLMvp",
+	"MN7Ae2GEGyLpDTP6acQLyrLn4/s6oeR+hrozUbuxT6kNpW+SjSDSNk3HeIXHS9wzBiRlMs1P4hKW3mPM",
+	"iZp9Am8NyJ4uueAixk7+OGg5AQsBcSbP3ToIhl70Y6pPZslGQeq2C1Zxd7n3MV6vWO5bUYhucf2+Z+Ir",
+	"aANmpSvkfHe1ZQgeZ9F1En+nfy8L9Zl4n4DYFt37bjF+6ipUuTGkiuPPRIhqLAJzOmlccPNb40yHoBeQ",
+	"uAzd4+HRRuPiCuqB0qj6GuKJwdSJfoynFSNw1F3JuEKX9QsZrldC031t/qtPF97lT6mMAp+cvTuPgmsG",
+	"OQVP0YUdJAwinGmMcYbf27hHLdXoI7AlroxINM+/Ltm4e62WAjelUSwx9BqDC5spJCJeKpHE9az73jVb",
+	"ONFDZuQq8S9/pnF9CbEWN40Wo316ND4ad3utzlGvRY+28itc9lqtyzIAVUoYS7OESyVugdBCIp1xopMb",
+	"piA4BSJJWACG4YyVsf/VfDC9dtegcrUpRF/35m5Wyq5x1zwqVn8Lw0gZtTPG0w82fnwr1L4wKZkVFN1x",
+	"KfoHpR2ZQMR5THkezmrSZCjRIdKWzJUINGfJRCQzZBb29m/aE6B1jEvzzaUepLB7epH3ikyBHSljaQsy",
+	"X71o9cYbGw0OmpJeQHmfMOj6noLOB7bk36/asp67Zc8wY3cS8dBkh2F4aYR/X/aj9GZ2cWC3otrOXDF1",
+	"1ZkJe71ON+z3x/tHR/uTDryDH+JLpRntQ2120QA+ylFb2snbKeOE2pDaSut0YbMecK9erI7J6rXaBt21",
+	"ev99787NERJN1L8j110P0pAJMCqhQ0vS96TdtyIlL7cnWSulaZK9nV6y65evvn+9H//yrBc/z05ffp6/",
+	"OD/7jv42BLxy/jI55xULfj9yxsABkwrULAcqP1rORUm0cvbzi7HKYPJUVQbEnKYpS2xE7cWH1wOlFTsm",
+	"HgjhVA+QEiiZCpkSCC1Ztuc4AfUpjXgeGJJnTitxES5ik2u5dSzGjbXibBDXvzkYSzuWk/PjxU/bM1zY",
+	"puosuYHXYuHkoNMZN466416j1+u3G4e0HzZ6EzoZ034QTg7HXmETbld6JR8/7kVjmoX5cViODSvhNft6",
+	"EbcXayNuofxI7sXfXp7ZDC/FeZxgW8fEaWZ0iwno/DCn3ItN+VsbqnUaogHCTeNb9dHTKAndb5xI9c3y",
+	"X4tJeaumemne01l6a9M8TfDal+UHpVy91dHic5a8g1fdhTrh65sutJjBt2pOR+e1U965CaY/eXkksoNB",
+	"F/8uiIW59cb6pUQBpJG8/ocYozDnG7J6BkMDOYVoO6GxW1VIV+YqUt59Ntfs2ox+fs34VTr1Bh2lm88i",
+	"bv5uV+X0uujBu2XdYsKHHJVnuaFim9NS+uyf68BgRtG6gU/hrdJC6s+a9q1s6oMpjXu/o1oa5Dc6rYVZ",
+	"v/aBtXg1Z9du3wq6f4HZeMt0zxKqrpeaWiC2Bo7J5huzKwoWgM2Q+WB+rR2lK2rkqDtyzNQNqWBk4bH2",
+	"zFwJzqBiF0SfJ+IWCn5ALStd/0gvvbr2Ud0Waoj8IuJWYN4U7CuinbPP6Xt6xWzuyNLSsWQJCvApm8mN",
+	"c7otKOBgXVqMGXcFyFgyby3Hn0Xc/bX9e94By0vJI4eXkI8CX14IazkPtKTfu8qpk7Qc6WqQOkbiUwVl",
+	"WynyyxoaA5jy9yt3R532kyydOp7Y0mHGyg5fVqPL9+ZUyluB99Y2tyuO73y/BkwU2pfhTA3Vl2N+eEio",
+	"JKOC/2JgPATDrNXqBvAt/JNB1ZjVEONMtWC6jLsem0tQQp2gEVTS3cskS/YUtYzyBHCDn6a3Bvmlkafi",
+	"lmMZP1NqcOnrpZ4VX9bnOJmKNhY+zToLfLy2ZMpKAlgGqBbXdYeRZrLi5nkjEkboGGoyTRmBt3w0n6SQ",
+	"aBhJQvmiEkf1hy5nMObsO+EEflkFfOmEczvK97OcA7gRWJ82kk03OOJW9q+nyKVlmVotX+65ofr7WpjO",
+	"y+lspU3cXpp9qGig6e65mNGo+ga9h/B3XzS6EkIRMDtmnci3GcpzJawkR9znvqxAnvt9v3sPnas85mbL",
+	"qhaOTEOVzeSeZfJcEoF8zwg0FdHwdMawiJy6edTUI59kPNSOO7U4+McN46FInkgSiiCbMY6FSaCqGRZ9",
+	"ezxgZwzXX8RKbILKytGuih0XuJ3zJBUpjWtCZIv3pHpPj+TruZb3sPQVbJRGrga7dt+dUvEP5h3LzaCq",
+	"drZcnoaLFONFtMG6eEs+kSQWV/IYqgHiRYMfoEkRywWKyQQylLMYi+Dril81zG2Ty3stA9yai1WxpiWE",
+	"LcOyNX/SG5orC6VDvHaPTpZ2KArJDiWSi9tJTK/ZLiarq/1IBdGVkuxHhd2p2hXtn/AG3v/9qdU4+vSl",
+	"3fc77bv/8jZTINyy9GXAHYuDThevmL6AjkJh+4o6jMtH15a+t4Q0FiJmlKuHeR38jcZyK+VX0GVeNL/i",
+	"YV4/f6OpasfJK+1vNA7W4t/oVVutv2JWjGnK5b0TLvhiJjLplvCvKuv/4vPyb2cLmbKZ+4txUOa/VWmB",
+	"eYuALxuRXpqy2Tx11Lx6NxWF8s8p2aFj+N+JSAjF74GhXeWVLG296FslP1+zeQrnS7M6bpyRY0ZmNMRM",
+	"wCINj0W4eLpIWY1BRka/MsNbwT2mAGpW7pgTN11tYqjYyeKEL2gwJTiMwYFPJLthCY11IBP5WUTcqD1D",
+	"z4f/l9EVR3ODiQMJj4fcCT4jOwXt0yfPhLiOmE/eJ+LzolEMraM81EBIkBRCEkfXbMhB7ZQ+uWYL6Zvy",
+	"eQrZRnGSu5CCSYbeTwkLaZCy8NPQaw65V0EP4IldZ0BQL+WI9Z3N+rSKxHIVvcLCBkFLeFdiUf4resOO",
+	"iSY1h3AolkddJpfqgaEaHem1jvbJWIFoizLBhE+kjrI2nteL85eNQ5KweUwDs58X37x8+fJ5pfqnPj5P",
+	"Mh4YS38JgCRjVpFEQr2l6qxwG9gFtWAjCWfEmcLhv49OwAkLWHQDtfnXEfExOWNpA8kS6/s71FtFVd46",
+	"Oa5INV4ZhZUEZBoB1cp1heVWoEN3s9yoSirUBbcfYZvLP7NFDSMauc0wR3AIMYYNficB5RBtAc8Ve1xs",
+	"LL+74FgoqkR42xhzo/F0f6WlfTGjGGQVaWgZG5tsVLXKtbW1ubz9DzE7l91jy8458IgrVFdb4ypshifm",
+	"E202tEMY0yHZxNpWrmS7gbx+W6wwvJ0doTSfX6o0nOOhDo31tqN/qqVUgY8mjppmq1u4nh/KVyqYin4A",
+	"RaLmc9NlxSa1YfuYhKEkpp/paJpjqA0PMVEQOfUAVvOIfMb3lBwU8St9plZ6V/M379xGvqu/Ojfv5fLL",
+	"qtcvkngD7qcGqiId08OignOgnPNaXG3M2sxgWkSqwroRsKttLvcyaFDT9sAoKvdwBFepHizvqLH2vMO7",
+	"RmG6r8E2dpsOVj49AxfqM+2EW8YfZ59TjfxtcFjnKx6FCXQdGw2WyyJLbEiW1/rP+51gihENCy7jOeMh",
+	"YlxmgU3Ex3Q4dTvjTJUbITeokL9UGZ9EHNzXmj4q7yj5kBYNt9PI1LMuFEk1wf5aNHcq0m7gNHo0oxU1",
+	"LTPKLQAq+kLkrVxyMnbc9fbIlulriSZdEq6P03AYyyqOZJhIHWNa3qxnIlN3yiQRM9Im4kYrYE4bnjia",
+	"MJ/MKM9orBtBBeo96NKiNX+j21ar3/fhULq/xJsapsdqjzw8eRZTKaviS2hKriMONlldlAA1QVyIOoQD",
+	"MlJK5ojsaBywcNcnIwWoyNIR2eHCaKoRH3L1u3qeJ+SMyE7CJplUyhVUjwCzhzXuhxEGYCdMivgGvk1j",
+	"OSI76ZQN+ZTyUE7pNTPfBGoPwe7IdB6s+mKapvNLJLYR2aHcQIQVJTGp8vPnXX/IR+NYBNcsxAm0Yv1E",
+	"EhqGCZMSyphx5jZOMeWbEkaDqZoMBh2hsSBv5sVh3xArGKeg169+hsb8DpDqTkE4PN+D8SqZlhNwvlIb",
+	"KBqs8g9Pw7rYFmt22Ghc/brl8ubyqLNZPJEEXzwmLWOnMFtijBUVzpIkurqqKkYywsM2GkDdAk2aVF7r",
+	"ZMrxAuiKhz4RWSpN4xYotAJ9AsIsLlwj5jeIM4ah13uPDcPIwXSxXEBM4cyZo1k4wi4LWMW+fqvgJSvA",
+	"PUSNNIMoXl6hRM4inlXaLs+iz+mCMJ6q0+bD6ZuzhOD7PhFxCKn3USLTY9hYdT+oc+qmmJm3pSATmmws",
+	"5RdgfgNjrMWBWchaHOjxljAxsZnZy2dgZr9ZPlv4DM9Wkm4eBTjvt97UmGpmLIwoJ4Y0jSHQzmQuNGi4",
+	"N4viOHIa7uWzi2wcO1PzbDbWntGjo7qpj47SqdroQGnMMaub2sJ2bxhyUXG9H1ajv0a+RESaVVXtv5W8",
+	"S8ZGSD4yWSN+TTxcxTdPJHl1fv5ec1Oi3qzmnU5GStlZNs1mlDcSRkPw3+n4F52wFvErMlOytx7AifnB",
+	"bIlKRaV6laco9MBdqq0FJOK4Q2CtXx66xCLywKEqUkW4TbstsBxihy4JsocpWIOTJZrnb+Dvua40bE1F",
+	"khKTfQWPxuqfakIjMZmcMiXDiwBYUbguImrr3aFEAijOh+as1O+Qm6O3jMxIktPnurPuJNPe9jSBEySn",
+	"QqQwLw/3RAIJhWbdiRAphoIpCGxSnREn1H6ILCEym88VxCmjs2Lz2ptGix4e9lv7neCw1T3oH/Rak2rw",
+	"nfTBMvwX2JDNJi2dPkcLkLYrQ7dgRQ26nDjj4VxEaBi6YmmB2ovQJZPLVtAPD9otengQHNJue3K4vxK8",
+	"VCvrVf5BDZ16pYQEtCysVcIqQlKjFEZAdvIOCbiOC1Vkt1cwmAEpJ4iTxoa52zZZ+1+en/3bMYDVlJRj",
+	"F5fuUJYhBkM1xOjhyzSmtPzfSj6FyT6wQCThg0RUd5wqk0ASjY2MurFbcWmS+2j3OuKuelKMZ1nmMbps",
+	"BzT6NO12m1V75bacqWJWUVjZtZfszGjISDZ3XM23pvH2MRml6ob5x9//Z4QlbaCMEljkd5sPiDiVgZiz",
+	"jQjiDN60W/BlE6OWgwr9nW/C6Jz9X6efOdNXIlSXZPDzdpZ+OSgc8kllSuNYdwAx/gxAsfZk+OpKdQyQ",
+	"uiVmOdLraxmvK8PoyjGI1koYVfuVXjppKBXWp7TQbhtuG33JyAoBsdg8sgr1eVZYqbjIsW2nGAGdJguS",
+	"D+f2zAEzhSS9Vqcq9qDqxL9iNE6nyxwlN4mbjRHXmN1i3Lfr7Q56jCrMLucDLkFwvY3PtpDncW1dtU6y",
+	"BbKHvZv2Hh70jdy4pQVd17hPcTUvjPdwC4/jPRl3ESl/Zos9CPkgExqkkjyNklAfyIl2P2LphZ1RYGIq",
+	"Rz4ZzWOaKp52Go7+8ff/2a3kv/dj76bfumXz1v6qxFtGg6lhC08kYfyGxWLOKuevkqKhKlEU2t51MNux",
+	"YjwgdESprlscSUIJFw0x135WfTxSHbvdBBvaVtHvG3F4JIclFl+DJjQlu24JvV0+kVkwBWpX52QGz5pW",
+	"ux8pPjySM9kUWToWGcdW2A9JgYanawj8qQLtPn51uQIH0keiUGutOa66p6HgbGMLmXss7wAzp/hZv6Ux",
+	"o/9ur5HLNPz1mLH36UqkFBev7W3If7Tnv0gFYoIWxaUbGRwKS82vZvTzyqRKupRBsKFzV93CH7cK6HCT",
+	"kd/nfYc3CmE91XKcZafl2DDj3Vimp1fiFouZF/FYlE9+yViG1vca9S3DYiBsXfxfFJIpDbE+Igg96Ao+",
+	"VtomFJrm7NaZsToasCjf3k/wXCssOjhz1/dpHfbtWb/HFjheKAiWhAtI4z7ihMZxNfpX8QqRpYGYgQUH",
+	"2AW8C7ZV6B2YhCyxkcNbcAhDa3ebsYECPqtxCI2FWFibbVsf3wpBpU5QZ6U6skEIqV1+ndJnI1KWwJ+x",
+	"dCqqyRF62VdrxQjuvd32zgAWAt/0zi8FmW6C88eJVVzayYdo8H+Sgr83J2pFxWSTJUZ2Prx8RvaPWp3d",
+	"AkGXPDKJmFVuiZi70jsNsf7ZTNxg9UuIiFa4xh8CMVcKV1osBrHBzptaSEtBfHOzf1W4KBPhazf0Z/lU",
+	"gNsMLEbggKecKHFooU1cy2fE9z7P4jzJ0SW6XLPSF5N0wpBpHL+beIOfahLNLmlVSkU0YzKlszlJ2Byc",
+	"uamxtSnyhzALdQTyi8PW+9XuAFTe1E2h58G6oFqkNyV3bRExJddKUF004zs9e0cO91ttgueuaLLttDq9",
+	"RqvdaHXOW4eDbnvQ22/29zs/blmIo9KOHYH2NomUFDNxl1YE4XZ6GfX6F+zX7v7Fr4d/fftx//1fn7XY",
+	"4rvZuDJyFqkEJp3QLE6dynqV7QAXc+uCw2/znUBPi2lYZg6DGe3TJj6W1RyilpyeUsm8u0/LZf2MwwHS",
+	"XGAU2GNDFMbmL5texbUujOHcoUjfy8sN5+2bfdNJ2TGROlYFAy35aDG7dEhXr60i1Np0p7b7VqUfPlc0",
+	"PIs4k6bWavV5UNobjFgjONXICYrxy6UQWx34kLetYjwU2eaCQi0qaiSHwp4sH58Pr23QDoCnbz/b6lRu",
+	"6P5bA9byPcO1IOwiRZaxQnbknMUxg4oajlHKXEySROmue57GmVT7KS9zJ+YlODGplNEVV980NcGqO3yD",
+	"t0Odwbji7Q0G3GAUHZinThSdzWl0xZ2B7U/5QPlPmFNa+I3x5Z9owqHQcb7AFS9UzFN8XjWp+8I6CCqW",
+	"G4sFjdPFZRqxpGrthecVABaeV4w/T8RMAMJlSoPrqinKr6wcpQ7O0hsVkJbfqEBm6ZUKdJbeqAA1YROW",
+	"JDSuhbT4QgWgxRcqp7ilSVh9vFa8VDlV+aWK6Sp+0vq9bNKw5sEV46bst2KoSzNXvWjDVVa+BTFE+Fom",
+	"UzFTWFZXBzRZdX/McWJ+cjBgfkIMVP9miRuvZCXRZmNTKrTpBto4Fjq7COe3RMTxWJH2yoc1A7o/a3w4",
+	"azO/5Euzv+QEbn7KCdr8chVN0uaYxpQH7JKGy8/ShHJJA9zIpVkNggJFRTrGXWOrCdf3Nu+HG78aKHDj",
+	"jV/PCbj6bXjrcuX8+IpuM1331mpcAe3IaeE3A1mVzlV7u0tMeNJK6VNtTMiVl8cVWJ3mw468+t///f7d",
+	"2fl//zcZ7eW+qL2b9p42V8q9L3Nj+bvbM3LNqCzVVomu1RKraeyDaycGrqeYdrq5aGSRh4L4I2FvG1H/",
+	"AajbHC828nkr3HzH0t8VMd+92Bove1/0v07Du3U4+o7liLknhpR+UUZRcXkY3GSqgGMYDFQJEpNqVafC",
+	"W2zcbiXxXSkX7jAIsHy4GlNT+IhewmCuJm4K9xTDJ40hQObJESYx33g4daSbqY0Oz1asx+gWMN+nDc0E",
+	"Cs0PsREQCDDUL8hUYK2HqjDQ6o3EUM4wghuAJgt3IQBb1UJsoaUKsNUjgvHANXhaExVsDQZ2N23QCM77",
+	"aSvqx5I9v/fFc/FwJvGwOwjR8IA7yODx97yDLr4qq7Uo2oDbvjemzYKvMDcgQheZ8yS+fh296lWZDO0A",
+	"Hw18xQFup5cvr9uvfn19FP/yrB3PoYtH9/xs+rR6OJGkND5jUuoc8geXHUO5UX6FKocJuxHXBpiaEswS",
+	"VwImZv2+U4olipmJoeNii9yM+lKs6XalWMk7Hi+MMdtGZMN1IeaMs9BdRKVDrNLKpntrSREzLN6Dnkdd",
+	"yjSSFi2YTQftcKAvJ4YIJ/RKEfTug8Grds8aelgXr1egxXsV1E/TWLfELlyW3X3sXlf23sZCey8MemIq",
+	"dRaNTl4hO32d6wJ1DQ5ISBcYODmjn6OZuu72W71DHWOBP3TVXxV31er1Po4Xr3icH+LC+4Dpso5fd4t9",
+	"kNWF0p/njnJTbZdCd0PTAi6S4D/a/GBC4/ONJrLJ63oOsoOTjgDW0e4x0eRCuLgFT5btBX8PH6+sLXhu",
+	"8SqBNJfy70SyMhpjhjXKZlQdUmGSmo9JQOMYY8GqfQgYjrBpEEMkcUAdxFAet04C05P4uIrK1YtU7cYZ",
+	"1PpaXv08YTeRyCS0kb6o3lv4Ofcw2oJXWD+MyDSKY+CBkoyZTTPl7JYIztzClVFqKxsoKuSByV5OTIsd",
+	"Xk+Ja4tbSrvEZVatgMHnhchMNfN6pqoH9quQVYVyxDUgfvsyMRORBEU/V2WAF24rOFz0LQsFvjWAJNGT",
+	"P5HkNuKhuCXYKpH7uAORZcOwhVEKNcXMrlQTtCL7mM6r2P3hfm8tv4eJsCOCpaBrxuaS6JovlcTTAngl",
+	"xF3mwNVfBa2qsJ/NKMMnExHH4tY62G0QqaKXJIuZPCYJ5aGY6X5pYxMP5MRFtlud3j36AlR1G1l2gs6j",
+	"P987cBk/3qrMVMJoqOSTk5p5T6AZFAgrM6Vrq8HUN8fkNonUBa5T23ut7j0CovVql8D4tAJ9NcXc2WYN",
+	"F8Z0RbOFiVN1vdgVMJ2K8FL9RBX5YEZsRedYCUXZ79WUwa0is+ZGWMppqg2ULwegleBaRq7twf8wLCc0",
+	"ZZdQyfmSfda+h23RATUMLkGeqDoOKEmCqJKXF6UJ9jCbp1tcsEvodGd+BJye1bCmE8Mx1QmD1M1UAKO0",
+	"ZhpNYrJJ3pjOhimJGZUpOSTBlCY0SFkij3U004xRLsnQ064uptjr0COCa3kNBLChpzhyIc/RvobOhHIU",
+	"eL9fKGi887efhkM5HJ59+nLo3+3+VxVXMUv/3nrLt6Mn+PnrxSdaojP0qm4JSO0iIU2pTgfTHe/Wpqnk",
+	"hKPBfgSa2TAMgxZrJwWUm1CQQs0PPeilzt5wXEtLj3JP19Kj3EG49EhHRVQ/RO50afrrQ/3v4Bq8azQJ",
+	"CuCUn+TQlJ/kwJSfLE2nACr5uO1PxeWWnNz2p9KQn1ZQfE0RwbpIp2URrBgquKF1yMYybaTPVhJZxcmp",
+	"KSVf3zKrjtHFt3QhyQzK1jRXFO3aatEblSZ2u2OUwtusyK93oxQT54C0wUF197uuYUZtfNuq4LQHbeiK",
+	"DJV8G8uXkv37RjtiTJpUVZPWqrtiXQqUpZJNlqQvz1U2uosPr1FAvVVKquZ/FtqlWv2FBKfe4b0ajiyZ",
+	"+rcgjxc6Xa2++cgWW13gM5U9MraE7hHaoqwEcZkO44hfV8WlR4lMaws5VjMm9hkerDUjKB16gxdL6ESI",
+	"9Px6ED3pp+o0iIpWKlrmuqzvm2IC8muAc95UgKwYqDbkfs6Sy1V9WzabfdP+LoUV6+W5sNssDQsWwFDv",
+	"X6zuBAPoNtS0JdHXNRJxOXbJMaKL61VzxfvGHlv/vA6yXczRQq7HHjOSio199X9cCr/ppVBJcoVKx1Vt",
+	"K9AqphTAMkKhur5T1icV5AbDqCHyIUunjKdREKWLcu6E28nBEVBFjQpWkzYDFQpuwcOXiKocGVNsp9zm",
+	"ZFVbu+pWdu8T0OZBz3tp4hvfivQENHmKtc0uuK6txMI3LIyorrL6Bkwz6mVrmHmPWvO5EK+1WWarXnmm",
+	"7Eu+uKWtLacH4SdqIJernGWzGa2qDB0ILlmQqcP0EguPypXeFqBjDPzEAJFE3BJwhuQ1AQXXLkUb7Pl4",
+	"9Ve/boXoLdX5dQVd1hUyJjuj2ymUbvEJJRcXp899AoU3AEWryrdsOJd2DUMBcd8eaxrOomJxYwXVRhWN",
+	"V5e1XtnAuIKXjxQhRfxqNNBXlI8e7VEFVY4IHYsbRlquNcGqS3og7PGFYcGfaotjf2BUCl7FZhYQ8YQD",
+	"FG9RqAaDzqS8/2ZeJZvxq4gz626K0uaj1IOuuVQ+ggvLcehdCai2Cw3JDO99AkV0FbWV+ov5ZKS7kg32",
+	"9vRvcg+t9lGoLfaQm4imPFOvRXC229y2ZnUhd7tG+U2xiVRhc/xKzrRJUerKy2+ZFT6OO76Kxz7EKV/T",
+	"w3056RpcLeePFrWyiXvmgR17o+C6yiBTB+zZu3P4woALf2wFbyYV5VXJkB/LHYqRNy7hi8oo2KC7sp2o",
+	"2BEYF+wX9mrNntf3LaFbN85zl78x/O40VbCeO30vSl57qctAP42S8IkkLz5HUO9Jwo/nt1EcCRAkzyIe",
+	"TGsEw3NT4+QvNpqhslzDYptWDvdqCGzL6DszViNEQ3y/OJpCr4n62kNq2mMtV5V6FJh0y/vUy1laDSqf",
+	"92k+s64L/lfrLKPjnKE+0jVbNDDT3MSom5pR+QhzFih1y1apQeFIJ5E6Oo8SnIyqqzSe5pC/44zoOExy",
+	"a5oEwqxqKqceFdA51UnvYqJlO7ITcVPIEqlx12TM6uhttQbjqYAD8oAWOTVGk7xlzj073+Se4U067bjX",
+	"I35Yap5TJ/Bs0iVnmXxXaeBFzVSX3UU/J+OhJbUl4sKvZ8bpSXQzPqPTJwzKaug0balURMiLItpNCbQA",
+	"NpiASRmNY4ZNLaDqDjTcZClutuPXnKbpXA729nZ+oo1fTxo/thpHjU/fDIfN3W/0L5++dPy7nQF0dP1m",
+	"93/v7P30f4dD+em/d/93pRM0z3xeKVbk8dNVKo29qv/ayIOkG6fhqLrWqn1lnZhSGA5e3lQiWVGOyTeV",
+	"Ec5WROPoAZ64aePq7WNXuA5okizI6HMj1zQbtn/myAcRe8o+k1dvTp41zl6ddPr7bv/PpaUckxFoYBhT",
+	"heCNTJCSrNYdStdTvnC/uGfLaC/joeoSy6mjXgCZry59VQ1d1WROiZKSVKa3IGSTiEdoDjMh+JKME0HD",
+	"gNripniK3rIUDSoYKzkTKbJ0llQkIoHeIF9Ar/8ancpwA6jKQt0wREsgEB82Zrb+dioEBliix73K4LjW",
+	"CfBiMyOsEtJKRSBAw9ewDchPTyAnKbD+5Sc+eSJpzJraX/zkk3urbGkYXXelvHpwN9BnkLSMtan1aCAT",
+	"hMCnzRaYEJsVPchzcntbqQG8hX72wlR9WRTw2CTPTaHtKb2B98aMZFAn5l7bW8RBDW7qkKEboCpgOeRy",
+	"RTwVWGMJEmHcTDxdiWwtUj6wq0hC289l1OTPkPhJxMnF+bP7B8rmAxaaia/seGNftPGtVVonTfKwYBu4",
+	"pNQNk2DPr4hmyIo5512PoUGJW60kAfu2NWpDGfs4hiY55rrWljSoGL81BZylG6zaCE3q3bdmRKVjQE5X",
+	"pXDznMk04rp0sSBQbxJ5RcQnQomtIKk4RXlkk5wikp59eENwLFnldVi7pmq15a3Ol5zH2RVYIKk6RTyM",
+	"Tdy5PWRPjKGqAJ5pxqaEdfzONpiQ0Hdcj3yvg3ihQ2yWK+2oi0XbkB6J7PVc96P5Qu5XEdT3STSjyYL8",
+	"mS2axBavymtrOWWrlqwE6zypd3kaXF0tpbK/webr5VDXRIqVqsRGxTxbWzMK6yDacrGForCwyoLDTKex",
+	"nr05MyX7pY76LrVdzzemQl/artqp0VaN/sBpkohbEiopTwsnlYrqS5EY/dEn0YQsREZuKb5ovIJGuBEJ",
+	"obmyaqob+0NuFJCJ6Xecq6JuEWQ0pDs6qELkaFkmul6v/9V2ezbl8jaoNG1eXiEQlsavdgJSXigGjcWF",
+	"oZSu6xawmrharsWJ55sHZ6b5GyhgWONC+/A0Edk3bJ84mNZht2DOvomuaCqS02pvg1nYZzBjWw142Q2i",
+	"K3yMwOgA6S0mcSFNIhYek5FuCjiC1vMkmxdCKjNQLbUXJEvADqk7dK4A6zuWnsSxka8d81VVo3okeJMG",
+	"f4VWqeIIFfJ28YSVKgsodcgwfZ2KiB1uhNulXLGKJlG3IfmWcKFBaW7CgNVNtNnst1MhdSyBk9MfSZKy",
+	"zynZCahkjYhLxmWURjds954A4f7nIG0vC9yt48bVm3pX2HVbn3Llnht+jLjJi1aWKcCOpqg1S6oKQKy4",
+	"zNyZdGMg21DF9mDR5Y3X2rxLfCef9tMGaFvCioM04yvaxhy35AYqzwm63btJxf35hiVX7P3q2uRV1Qh1",
+	"5dWZ+pzMsUr+h5fPyEH3aH8X7ZAfTTtuyJLDEqqSUDJjszFL0NwFXyoxSO+LMX3pGPR6Dv5u+97q+su6",
+	"ZMk3K3IyzjTbq4hcLhHCmWWQb5wmTptINRouZ2/O8k7jFT74jY3JRVlAU76++xN2RRNghcY56xdM1fl9",
+	"b56XmqCan4EnqX2VmCI00w7XQPAblkgUoLzcHitXXRdnSneKy66OOgnPZRLOlyShkazqKPJ869YMOF5I",
+	"U+qDG4+FhEL6n05u1/kqG6nDMNYKQ4Fp83SjpbpJpFTIJ2gqa96wZPxkQJ5g5mMziIVEwwsU8W5C9AkL",
+	"nzSLJt6fTho/0savrcbR5advdobDZuGH3W8qzbha9q+Uj05DCyfApUN1ooRJt7OEbQSbgvx6H8aao2vt",
+	"OaqgGvcwVYeFfLSmNuhO1iByCiR/y8hc5AZALV5ffHj9v0n72xMdQNL59kwHYYiEdL89F+IN5Qs0/Tln",
+	"5IJfc3GrTs2JiSHR33m+V/xo1aEoXM//7Avx1UH4tIGgch8H4MPLihitcVNdxH7kuBUf4DCrzjhZZnDZ",
+	"Ur3olfGn2j2Zv+04nqA2JjOxc9XRu1w3zz55fwo2KYm8fu3NKpYu4w1QUrrB7zCLVN93m4ir+u3f17+4",
+	"OsprqdUf+zyPqbahma006Yj65JZ8h4UNro5kcH2cqxZiAyoeFB621lvqe7fFpicbINdtk1IZ5VUiseIc",
+	"OemYo20Cv1a00to4CWSpt2HJRkalBOvR3LwzctUL9TVRj2zlIN35DdQc9aAmP3274LCNkk62CA6rwo64",
+	"quygyGbz9JnIeFqdV3Gvqk9LVoxNeGzpqztsv3+2pn097INexnITeyhxBDZxEsB9qoSZMSMJo0pxqQ42",
+	"XtWKf2kP8n7yBVwuAb+MlnUlkKr38Ldq4FlDQY9MlGdL/fZsnG7EnUr+NWLHOZOp1b82sFC4uobzLZlH",
+	"/KreGrGxGr/W5lIBryPjfozS6WuTVlYtHmp5HSy26pq/hPcJDUMWNskbUM0lidkkJSJLyXhBRv8lWcyC",
+	"dARuEiXP/eHt/sPb/Ye3+w9v9x/e7j+83X94uzfzdvvepb2ZN2bha7jNsgc9FwA2NDrnH1SJEffxRTgj",
+	"buWUqIZky+6Z7LLXal3qEjaX2iy7vNEgrgzIUxraUsTDrNXq7Cc0SY7JKX5PdELlkrQTWF1Cl7OoqBAH",
+	"UzyReOFqzV59V9M7UzfnX29AMH6qeSJuIjDcQxFHPYBTaBtkpkrV0jaINtW/y/jyl1NuktREk+Ojsakk",
+	"dx1xsAWjFw0ZjAjApFFd8sSpQpRDYDBeB8EGaKBEApjOh9ZGXYsKLe9cVtvfIklOn2sb2iQzEmsisnHM",
+	"5FQIuAUpD/dEQiaR9ihPGUmEULeclmKVwKt9lqam9IKILCE6r5ekjM6Kjd9uGi16eNgL9sfsMOge9Pcn",
+	"vU51Yyt9/JcpdkkwQSQgnSCf3iIK5SRfQ5olXMkCJq5cKRFwFZkW7iQft5Yswfc30k9HRB+vBYgK2itO",
+	"lODvDFVdTt64iXWZvjEjUxbP1WYprh2ycXZ1pbZFJCTjSuhNab5PCAvGw9cc8CIRanOseqzXXIwrsouL",
+	"8LCXE9nnibhK6EytQglBC1dIdsjUURa6VXnJObPYwl/7G2HTW114bMNjDSBoTlPArbddhYJSiTunOP1z",
+	"fRBMfmfNecnbnm17Ykj+6aqzUz4KMzpXAjeW9ANVZE7TqRxyaKQDbdq59uEkbqH/vbzPpTw2mg2UBVS3",
+	"LFiVi7gechvD5rB0aA88T8Q4ZjNT8ZumAMO/4UHZJv++JCqypDGJWBy622wRes0WeXMMRN6/yrkoVy6s",
+	"EjolC7IkShdnSvJDPJaydKqNaDQIRAamM6c5Yp5DQjDiI1KvY+dik8Y9WBo/3x8snHrne8uZPfeDApKV",
+	"NwPEZL0swYIJWJWu8wupN66QAExwngF5cmI+JU900V4kpYUSGXBcLE2r5wbxG8RpO6cFaJqmcwAnnEV8",
+	"BUqwPAPIq6OPL56+evfuz2eXJ8/fnL69PH/35xdvIZbTToQ5xhWzQJ98Mwu+9dJI7H/6eF7dYAbaB4gJ",
+	"GYGGvZdJluzRLJ1uNmcEjchrC83ke40vKkwr5O2M8O/mNVuMbKghvoxFQzHdFQW23Sb5wCbAm3ZGvVZ7",
+	"tIsFvtPCDCyhMgPVWpIxu8r4RguYl1tmlPB2O5eXmJWO5ZkxK71CQMaBTPOBJ1JjdmeUoksqRzFQw95N",
+	"e0/DLve+6H+dhnd7OE5DjyNHPhkpGP7x9/8Z7TbJaao9HxJzzKIUS0jrAQaEcnQhO5gPda1kSUa9Vm/k",
+	"E/aZBmkM7dopJxkGFUDGcSiYXIFs01khsu04oHIE9pbzIftxvCAMqmTYkiOaaRq7I2TrYt7b2s0xxVxq",
+	"i0RzZ52mSBNIxEBkin03oFw0geufhg2FtN3N5hZQEqDCOJen8Kv7MsFYUrV2UxCgOD6MUjU8Tlxx+bgz",
+	"aI5jmeIGcJ/XVF8oDowlCxTD27gWw5MCAObFMgh3wBYmQlccSimW8NH8W9twQjKjEegZGLEGvm3PpMJe",
+	"Rek0GzcDMTMtfEL7j2VZ4B23PoxGIZ6iEKIn54xeSyIVddKY3DAeikQ+sV86N9DJ+1PZHPITEsQRFqKK",
+	"0pRhwIDSioBfCcnMIAR84STj2hWBFaCBzAco0ZkaQFiUPkrlkOO3TyTKl35eWQv2wSco3YBfxCeMZzPp",
+	"u3YMCRSHgu1YhBFTEA/538hzPdXfyFMqIcBzSv4Gl10+OvnbkP+t0WjY/1cfnkCloB23jNAu+RsZWX41",
+	"Un+tLAMPI7jFRo6JFDNWKD80AUZjeD2NpSCjwihFRloYDuB2xYY3hU0DaLfpTKg+KOc3k28qk5Rx6qdR",
+	"EpK3hZwUM6+Nh5B7X5zYiLs9xbkrMJfLGbjsa1tAH6dyz+pHNlbTGB8iOEBxa+aRWqV+oO4K89PJFRgH",
+	"9ZM6IIDFESxKNVpVhUUx0FFtTRmEuPP6Tc6En+m4VADzpr1XdUDlWorSrLwwDRY+ei2ucOxcYFGrTxOq",
+	"UNaQIksCBj/lTcD0wzN4dhrerZ2+vMYhfwF3m7UkBTSBtHHKFdFoWyZQEcqTxy6xuoeVJGzOKHTHoJKM",
+	"cjvYCI7xs6mIAibJjIbQKiaBYgSGY5h+5hBqHMWMp4MhbzhTDQi12qkt4iZNGzVHY9pBoxGYMWk8EcmM",
+	"haA07UIZAxAbWAiK6JATMqq07458nTiQa9HGncuImEwwPSU3MqkFvzd/NPWhp+kUEQ3U2FSznZiUfbTi",
+	"FeQaFEGwLJ+VZ+LompUlmp1eq+crBCNFXKqramAGHu36aiLjMYtC5E9YY5NxylOpNGMdcqLUchY2y6ge",
+	"5W34RnnpCGjhIeIsZUTdajtyF9xVimmPMBRUv4zSgymvLzhTEKGjS8lfLVLGNsJ3G0m2e6zJiNmSFlD2",
+	"JBVq06CSAhm9vzgfqcFvmCQjDMgYqSkoND6JZB4HgHkBsPHYfYTk8pXe4XlMOYlpcI2bW2K/VywFGbMD",
+	"Ewi+JAmCIKlE1iAvTAEgg3sSsp+g6GPhOSZJXbGUgDgK+Fd8eKAVBbQ9u/e+FXc76v3y3acTp2wHERhV",
+	"p9BxpPKCqXakKzvo4FvYwolIGDRMsExfMcgCb3OG75HSiEjeSpIAUous9V1bkAjyiQXZKZ5KrC8SSmPr",
+	"DXcd0b7TIWWbGU7kBsZBqx76S8aOIfRNahU317kgjh3muYlklOotLKDXHDcgMDVBngoAeSfQ9sb9wBwK",
+	"WytyRG9oBJ61Rn4XK8UAkyGj1ClkSHmo5lC/6TxAMM8JbuJFcGb4uklOUjITMiWT6IaV9gNgsxsGBlY5",
+	"BQsdz48cbC5OI1lKdhRWx2wheLjbJCYXlELXLm1MlMiDxgvQOQBxNM5Yk5yQ0fuT82ev4DCYunpKfNTn",
+	"zOxcr9NpmkJakFWqqw4pdjEyErFxfWo22NAvNbIkhrtdzWFVLEiUBIyNLhRT0pkIxzpXAkvV3EZcy5A4",
+	"lISOVUqjUTNLY4XGkeDQORLJwDV+RnBRgblaEakPmXR7P0slxf71zWuy85ym9JngaUKhO+0iZoPcLAoU",
+	"ipcAGstsUULbjlZNoNRnfOvPbPG9wvC7yT/+/j/4sn2w5/4Nb+3Z4UbRgEfxt0MvTTI29HR+cRbHu+q4",
+	"qVMmFSw7IwxZ+paiS1L/NVYj6MCdnxTP/vQt7PMImDCKA/Y0jbCC7IjsYDDLwrSj24XzgtFaQEajL/CH",
+	"T2zV17uRyWrh7EqkEXJ3Hgh1iTbJyIZM5JcNEAm6yRdzuD9Gml5Gx24AZYTkEdA4hvuBSHrDfDQkjBfW",
+	"PFGQKffOmUxHJnQhAcsA4GmeQI98bK4nxHxMg2tCwzBhUjJpLh5UeEa68E2OQiybNcqNwaNC3ys1wWmI",
+	"KAIPvzQmbRokQko3R+q4wubh5GL1Wj0YDkPrtGQiJssErCi9nP0ZL3x1UdrKMyB8kR3nJDyRhM9nagKt",
+	"LErGQ2k34FRJRyNus1NHSrzZRacDivHY48leF674kth7JgoNEyEgz1DEwIcXZ+ckEdDQMhR4SLUAPtCc",
+	"O+/7KUAoye9CFlocGDFWybCmEVMD/jsCAWnU+ABNCiFvGTau8YFJpgj8gkefTX/NXaQ2I56ykEArJjcI",
+	"xjH0+qTdaqnR8y5KnExFlpA5Mnkf6sNFGCFWFiUolvFKFvhmok1WdixzQ+Lel29RzXlBugKYIawqCrSM",
+	"Lqd0zo6NvKzdMXnLsU4Ht+I1TegNi9UMy66HUKQpVgabSrKjZb5ma7TbJHgakLpNz6TQpX9bjxW2FBSe",
+	"ASrC2i/18bwBMIZknKX6RvdNsQCR6NamKMCNpbWqF1Y+9N4KrV3DcRY3UcjCoXesrkmQwtR93Wu11TB4",
+	"wJSu9UQSrUcRFKmdQbtAmaigoSnxxLyMFxR0uozsYZ7rMZWUfqRPRVGD0+ZCXWSBSjIW6ZSMQppSTYkh",
+	"TVGghW64SzoSUoucilup39110WKq4z7L6/lpWRkyQ2x9viE/5fMsRYI2OZqmHj3SobbxqDWbc5VkXNtp",
+	"dY9KtPZoJkSdusxDDkalyFHujJi1QxVOoOQxkTGVU+ixquiLSAatfu3Nv4sCYooNP0GWH/LCkT9GcNKp",
+	"7hmcShQ0E0bDJnmKvFCRGCxU0S9L8grWudrjg8TiD7nhNz5Wmh6Q/R75c/T02FBtex//LAgPnb7+1XoF",
+	"BuSQvIme+iQRYoaGtiEfA08WE9L3W62WVnGOdTU9qMQnkgHpqA9x5VZhHfXa3ZEW3HxzxvOmi3DKhxzl",
+	"+hMn4jQCwRJ/wGoaECv3snGIJ16dAyWicGw3G6U+4Uzq1rcgeHY7JGY3LJYkZGzu2w1B2QYlrpl7FSnJ",
+	"CW5lHXbx9uL1kO+Mhkr6aLWUeOFagpQ8xZFZVk7YJC8+z+MoiFIyUrLNCBVlZI5gSLhhyZAD+SJ3s1Ij",
+	"dBhUOuGOFlakrs+JFCPMkUHo5W6TvEdREgnmxbM3J43OfmfIE3aVxRT8Aon2YhC1IDnKY1Quvmm1Tlo+",
+	"ufim0+oc4p14gocjCrU2jmAh9qE4gxaih/ztxWuNPb0hoCr3FLKwlgz5JVNHMleooryxGjmBvYOL1jp4",
+	"RULEDUtk9CsLkTCQAQjOWWBaa2C2L3CDvEp+k7woloHRYhSStpKkjLq/IxJSkByGvFrk+sJM0u3d3pe5",
+	"TQO+G+0CpnW5QiQ6YzYIWH5LopY/5AUlDJtSUCyxymbAqcE2jSxTyy3q0ZIxafQlCn1jM7lU/847Vvkg",
+	"c/o6ORuZto9H9U6JPjWVFBXD/nZVJUUT/ODWbRwVqhuOyE6YJaj+L/WkteJSoXWtacYKF0c1ZA3OPqej",
+	"/FvdLRakfCjQottbt0Ew6vik55NDn7T3fXUSdXdxn7SnvZlPOtPDmU960/b+zCeH025n5pP2wbQ3Awg6",
+	"vamPnLhcPoClIHXhPg4IBLi4ho/RF6se6xJK2jh0Nzo2xYBGeVKm2gctoIyjJGzo6wnifWVKZ3Mt5VW9",
+	"E+kKt4WH+T6Sb8mYSrbfK+0jjGfHJ9+QoTcc8qFHvgG91v377NVJo9Pf31G7vrtyUyt2VAl/YM2qBXH9",
+	"hsKjUGTjGOMrY6WYqivoEMRRvO3RMoQOmAExqU2jHNtOHuqoieZpTc6Q4IYS2YCM/vH3/9n7EoV3e7G4",
+	"kqNlxdrVNdAGhArpaeiTc4NQH+zrV4rSXiAB5NUCfPICcowAL0rtZp/TU5uSbL4Mny5O8vrfvvEtKKYz",
+	"0lTpame7vkuk6iwaRQ5J568NZxENgElRXUODDv/+wNJkAdTkW7TlimHjLCeqnWWaOgYBchvSKBz2fPTG",
+	"2xp6UBOk04Qxk4woSZvghd1T/zunSXqsT/+RaYvilI61HVJGkOYwIIWEfG2Ks5VnRlomtQSizZIlJW70",
+	"Bdlrmu+84rR3I8j40PLZWUp5SJMwL6C66hCNFwoSkKOlVkQitJWPrJPGbsUS3+sT6ZO+YnQ+6bbwfztk",
+	"qn6bKo2OTI3FTv0bVoM+EwjEtj00jMa5DPpUJ0ftWGgUC4Jay1b7R5Ck75o6XG6Ge768mtzWXbga//H3",
+	"/xfOuyveOjePeq5mmlJJqC0arF5Yht40PVeX1VSy4HJEvjEcUkxIBBaghtYA7eaQnY1CQwr2zL0v7p8X",
+	"mWIpMB5rIBCjXQU0GmAqe+vXtkbXjm6iu7JrwmmSN4xyaAhfwLuDXjThImmZX9VO3rR9NMlxdqu9PPYn",
+	"c161nW4XNw8kExnxq5hhlXfw05gxNZGQnfpCzTX3lV9mVTnXKaGrxEeeSGf6vCs+6IDgwsFmNpq7GPJO",
+	"C13gn0hgMniQgJ3iiTQqWa696vUlYHWRvjnsOlsoH9G1D1Db+8VEK2qq+qJ13Lu8AQxcQMZmoZBS9oKK",
+	"FPxwu65fRMn9IYFAxZCMXqXp/FwbAhraX4q2LL3D5ke8Ga0ZNhCxyBJczAg0l5FvtGgQowMxxyBU6toO",
+	"tDkA3VBGVsITqVd1TLgwnKE55C8UBWlOTm5p5KhM7Zbm61PB1QVPRnA1NUAxGDUJmlilrfkuYkyVNGZO",
+	"f8i19dMnccSvG7EIaAw6BJhJuOCNuRIngtwgqp0GqIhlPGbaiGlC/1D9QgEcI33jKGBcMid25s3p+VKo",
+	"jJgzjrhpiuRqT3+0N4uws66OKrXBM74HWg7EzbSbrWYLyofMGafzyBt43War2dWdESGudE/956o6mmhu",
+	"I2JjRkNb2ubk/alT7ISmZLQXikDpP5SME3EroYoKrjZK1QtKe4GgLGsOOQ2xUNsHIVJojK4N7AqMTqtl",
+	"Qot0ERnwN0xTTG4y7gxIsdfRvbp4pYcE+f88f/fs/If3L4j6xHUYLP3NaOj+PWMpBWN7g/2SRTffDr2E",
+	"TRImp0OPaHC+HXqtY5Il8bdqzUPP/XyvPJ4S79y/KZkmbPLt0HO/LaBTD0QLw5aH2cvXgeHCoOhXlUK4",
+	"81dsql4bml/NHoK1HzLWUwFRfDCBaTjnvRJYUIJeSahWCWmN3if10vLdVktaL7QWC6/5it0xcOklMtWS",
+	"o9tXLS+3g4fadbVpLrlEWhDr9DqS6YmBRdG8id/3Bj+VQXolbjEV3gBPKKJqKuJQ2mhlMDvkwcpgRPPc",
+	"HbApV50WJHlGs2zmDdq6gYv+q6ooV1V07ahQNMLG0dqbyxQ3qQLN+oQL4Dlpp4ctBVSZYj6tPYxgs0dX",
+	"O/gA15zJpcoX3pufTxZvo9bnN2etxZv2Xz6/eS5u4f9fzg/fzv5y++PPL2fvvrtI33RetN+ctVo/nE/j",
+	"1+fx9ZuPF+mb2Q+dH39++fO7j6fdH85f3HpO2YyfvuiOgAogrJTg0WDGmtfdn48+d/4PPGxqUJsBdIvN",
+	"JEuAYPbD1qQ9OWSNLu23Gz16yBpHYZs1OpP9STs4Gh/QNrBS6Ek4+LJUkcmbTNq0f9Q7atCDVq/ROww7",
+	"jaOj8Kgx7gThZHwwYROIKi5U7vHGnfCAttrdxuF+OGn0KD1oHHZ6/cbhpHvQ7geHB5R1SiVevE6rs99o",
+	"txud7nm7NWip//vR870JQ2ms2PnjRHF9MC/oIlibLdRSkcJfqQVjuX9V3+1O5Ulxqb65RJyXCiGVYe9r",
+	"2J2uj8XmFPDvy/Mkvn4dveop8rwrMryVWcl4kiHHtp4Viok98sdLBy6SRHfzQc0CUkHxbmuqtfXwdFRB",
+	"YU/RHvAip3kpfNfe8LtCn1M3NwTp3ck7+OmTOrw5q1brtktzeDZ8432C0PiqaizYZV7xP4yQQoastAYn",
+	"1M1oToofq0cQN2lpG0V8XUIW7ax5vA94QkoeFddhJvMGK6bppcHJcaF0JoRBwfBRQsLoCupqgGRVcRfg",
+	"qjRJeDYx9akIF1vyNzgSLn9bcfLSJGN3xcO0PQHrtv93xRwjPXSJWbcfupitOWjeSNDrTtqsFR4Fh+MD",
+	"un/UP+wddPc7/Xav1Z10WDtsBUfjQ3pwVPdI0WgxgFPJsJ1ur79/cNhQ/2j01H+O1H/M70d0HLh82UkM",
+	"8o7o4fgg2A/7rDfptjrtdqfVnfRYP9wPDsaH9Gjd8+WqaP/UbF5TxDZcHn0YtnS815t0WSdsB63xET2c",
+	"HLD9sB/0xl3aOWq3Jp3J0aQbtIIO7dH++JC1w4Ngf9ynvaPuYeegvd/ut7y7pZvDtOsFYsQsD68VtMMO",
+	"6056rX57v3PQPewd9en++CA4DI9Ya9Je9xzOLw3f8XhhMke8o8khOwj3g/64R7tHncP2QWt/0me9sBt0",
+	"xm3aWvccUiuK11yhL6e3AcGsfF48K/elSfM870k58A7OBz/Ofmj9+PPbn99892bxw/mH6duPp70fz19e",
+	"v+286fzw8/fTt8+vf333/LTr3f+yblVe1sUmY97sapZedq/ftuj34eGvf2nPPxzI84pGVgNvI3paQY+e",
+	"v0JQWOoX5q0beB04iv3ej3GHVcKHkzuXu/TzO/J3ES58r9fubvhluRX6VpIJ4gWilex9XJZOKhVK11iq",
+	"G4iyqprDLxJqkkBdJIPQge5kMNUOXJRb/6f0nahfPzdRoRFG+sWoU+2gk77rKVCToVhiPA06IAzjiwIB",
+	"0SFoF/GHPLc2hjSl5EqgswE8pTS4vkpExkOo+4QB3aNOqzPywXk+6rR6mFHw0pZ60rMI7hcwEElyBQG6",
+	"1oozMO+bSCsdZVfsKD7k0FHcDXeGPnnovyex4FcsAcuwSRHMU0F1OCGQ9zVbNLWrIEe7DothxbB/NKJp",
+	"BJlynhGXKeUm28tGghiLgHZxYKQaUWCD9U2tSJIdMDenSQaBFTYa3QFE27kEv9rVJgg3r0tH7gJkFMOF",
+	"bEz08tZb99KVMKDpADoIVZEzGsdkjM1OmuQj2mIwrG3IsQimaRwCqWkQ/1CiOrCiSt+l4F2kHKqd1NYM",
+	"HWG0EBAaFAsvpo4UIwbHbKJ0nCiFigEWjCTjHIOAkLTtfiXidshjKjGZwKTo4sBKbk9pkmJrzCRTKIF6",
+	"BDyNeIYWYgg7VdSX768iAZyuVpp/DgffleYLUnBnSylYga1lFCsI69/OIq6EgTrN9QEqta6raSff/n55",
+	"gdiuu18q8qV/n1ul1dvwy7cifal43XbXCXD71beJX22HdG/hVWZHf3Ob43csrSXLTRFvBvh32S3/SzkL",
+	"v7yF37F03QaWrLdV8OWvmBNyGnpqorlpv1IuF5mnsRkyEAmRtxH2oYKUFK1vHZei4zCGkk1SHaq9UD/g",
+	"LY9Jwm5sc7GOARSsNix45eXm195uhQvbfrzVNVdDwFj77zEMJWEk6Thmb4pa6maGEzRZbs8SEfrNbCX/",
+	"tsfxNxPkEdsPFOT3cump1mFULDXiiFtlU2LZmQQHwrJ2I5j5ussfhIKiy910RbuKbhgnO0pCQ8l0hlk4",
+	"UxGHu7XyyOtIpnnE6DpfE/QrcxahQ5UiUxu9zqVj29flR8LU5DYt4nxsIMdC6BiCMUye74UJNhH5VFG3",
+	"aB10qVjOs8NAdm29rYFWP64E17EhaNNd0fji2I102Zv7go5odYOBdiBvrhxbM9qtxXrpzcKC1hTMXA+i",
+	"KZCdo1UNUQcLvKqbG1Y69Tra0biqUNXayxNl3g1evOBpFHvLi7TOVFcx+tdwp5IdGziI6R/IF3b/+d2s",
+	"BT8oMjpoKJH/CajawMYcZsjf3khv0O7oSn1OSIrjAMj18H6rS3THGHLBbf6vpz9/FlMp9RiXlpE5fRy8",
+	"7gRtb43++JA1euFB0Dga92nDtdpZvQm7TfRbXd/T5eQVdoMpC7MYLk5n0Z2Vi25XLPooX3MZfi44KwFu",
+	"TLKNPutNGr1Wp9046rS6jZIrwQUcjmkl4J9slwq5DnK7XZrRDopsld0Yo+yG+mnOXOxIpha/0XRb4+7k",
+	"IDhijXbYoY0e608ah/Ro3LAGe9ofe74XmyBYRKD686y8enUWT3Clq7bFqsnuveayZFjh7fSSXb989f3r",
+	"/fiXZ734eXb68vP8xfnZd7Rbeh04+MDrTFrBPu2yxuG4HTZ6kz5tHAUHsK5xl/aCPtufeCvN4QjgVg5p",
+	"LSEs1nukc775z++T/p1URnBvh67M9Zg64zZS694XE/WszdKVIuw7zvLo6JLRE+2NGBSFR2JAbqH0AUTJ",
+	"QqmQiw+vfRs7jfVa3CIaCQtpABZYyCmQ0a8MU+auREp28BTZ730t8iYyJb3W0T4ZL1Jm0hkwO2rXJ1Nx",
+	"S7AJY0pSKEuklFEFlqlJrUPa1Qu3tN73/h0zwvHCe/C9hzLt+ZTxD3AIit7rr3rvYQ+CR7/9wNUowsVT",
+	"tQneoK2mnub9SJ4hbhrnpgZmCT++dyFZ0oB6UE4k6F7bs1XeG+ibk1eXGzJw850NnlZXQtt//e6b3ovb",
+	"7LtX45P5x19/fff89Dp4eXjRa73s/hCOs5vO8+6bz9dXnbfti2+dUWxWizfw2gdH/V5HCUW241k9fves",
+	"FnB3L1nBkJrBsI0QLQeC5hGWz8Ut1oGD8nWM0zwoc1UYpg/jnycZD7BLg65ZXL+PeUyr7znRyWpx+wo5",
+	"d48s6rSr6XxjUedfh0q/Hx987LzsBuNXfzlM29cXLdkTP179cv3L953nrbQ/62Z/as2OfvhLm75YSaXd",
+	"9v7DqHRDwbCCSr8MPXE91IarexDXEvrL5FQSQGeUZzR+oPTpqOwPkj3VODPG099J+HQOymbCZy84mrRp",
+	"v9M4CFus0Rsf0sYR63Qb/X7YnrQobPRXkUIR0vaP3j1k0DqnkRVRTFSC9WD/p7kjLCoeV7Rcb1V5bqXJ",
+	"hwiie6AjhGgq+G1grYsofUOvtZfFUleYMcLFrQ/yJLp/U2P+JDv2uPk6DdMn2oJJREK0rXO3OeSnqXan",
+	"mDwgCB8IRBKatF/TbG6ELG40wOqk+nWRpTY3LlGX8JCbm7VJTidKsIXKir5DDqYvVEgkSyFVCv9XYlVY",
+	"qH440YXldrggnN3mo+oyFmYNAIzxh6PDybx5TChBmJ3emUbgNjUdIFwAqhLc0iQk6HEx/SLKnYtz9D+R",
+	"1fXbTF2BnVGvdeTUIRwQxiE9M9KG9XpLOAjlYb24v61r/peMZdhN5Q8h/w8h/z9WyC8IZu1/fcHsQaet",
+	"LNIB2rYV6VyP2X+CQOcTZKXq2j12JTubq6njDGZiBpXM/qX83a2jDb96Jvgkjkp9Vu4nJeJVt1pQ3Fh8",
+	"WzQUZW7pAV/koYZuKZL9Vl6nRgkYjKfJAgpJ6MjAHacr/lCp+fCdopCIpeZblJ9+ZYmQuwMwBoJLz8pm",
+	"WEpVi2cmLHDGwohyrBBxdJRO1awB42kUMw1ilBBzBUOU6yyK40iHR5IdiBScixhLmbXyuCu9TiV4nDhr",
+	"1r5TjDhlIRrD0ynlutJHSBeSMJrEEUvIjk4ex0qxFodTFockmw+5DmWFz9VSbba+I72ZqB+RpauiE2Hk",
+	"M9jRB1s8YVcKEpDeISBb7eMfoEc0S0vBiq2j3Jcy77eU1NPyvfnRkf5XrtkOWormzXDt+uE6xeF6bTte",
+	"p91p9gpjtjv38pAg5io42ln0OV041B2HNtjjP0lBNXgCjSmSaRQUOcBUZMlv7hFhthN4LQfTx7UQ8G2O",
+	"7k6qttIeaF3/uhjQsyLRW/ch3yT0ZouAi/RfJ9bCFIj/I87i3yedPU2TaIys/stm+YEhTWneONA7e//h",
+	"9O130G7xc8oSTmM4NVAEvgE9T7eJYIekAwztrAw5iCpStu2elEMKtroY4HSv95ubCqJ/+MzrfebMMMrf",
+	"43bQpS/XOcqxVn/VNeHWB6EphS4X+lF9RD5Qz8MFMYCqbIrKD6gXmBrD3sAL2t52BzYV3sD7ptveN5nN",
+	"j3VoDUucyabI0rEmpe1O3gewqdYmmqhXmv956QpMk9Vv6h3QBRc3OnOlVoMbKpda4Gq3WqWeh7KqVI9u",
+	"bRwlun75gIg54/6QmwaC2IICOghiU48d6vYZxBxOUKPpgpiyy/oLuTrk+r27TY+gaaW3ojakcoOjrGFe",
+	"eqWTv4JWoqDP2pMubRyOD8JGj+1PGke0NW60g07YZb1Jn+6PgRQq5+ysn7NTMHnBnAdhm3XUnL1xP2j0",
+	"wn3WOJwc0MbROLfSAQJh0ypm7La2D3gr7E/d7X2e952U/6YZanDvls7S4yc5Vfre3s2hpwD27m8orTHM",
+	"O+9habeiQqZTXedMzGOW98IOBJciZsbQM+T566V8YV1Wj0KHFDIqsNIRRt+XclmL6bNDniu1ulikKQIO",
+	"bcJsmjICoJsKQPeDSK6qHjPkO275GNuq0RQo1jVkdo/JCFp9RbKwcquv6Lk44mGS0CvsdoEdVHQFPOgj",
+	"wgW2C4EcCqj5Cx0TDP5NV8k0ih2WRwSW9ddH0WKAUG2a1SnXa0rdFM7eg/K40lvxSmTo37CsMU3jMzTa",
+	"eYODTqt1X66QF7d5eDEbdfGUfIW/Ndf2vVSrhbdzefnL0Z8+d79vjXvxn64PZ2874n0/OTtIL9o3H7uf",
+	"f9j/9aQ1ftYJX/Qm3x0u1X00fbMKrjJNi/9L0/63R+NOuB/0WKNtWftheMAaLdoed4Ju2GP9CXY5ArC+",
+	"3Rao++7qGj7vCPEAl2+PbcCaf+TZLd0fiokTWrpB7uVtKEmEe1/0v9YV1NCtAyzrMsUr8lRUk4Q6yLfV",
+	"LeZgWk1PTJmKIbd1Kprkg+J1up71Ut/pfFKMr8ib//VGSv+7ZXG8Ih5BDbfMDAuMplctEi93w/59iXML",
+	"VsgNkRaYIdqEuEgvJ/DQ93SJYG/glbryqgtnsq2uCMCji7eCAbwVdvRS/PsUcqgjSaLQVxvPRdWj5naH",
+	"Bnd+k2PzMH1tmW6WOsVHoTVrzmk6dXILzenzyunK2yQZbqAJFiSuNXVZC6FB5fIsvJxv67pgNF/HfrZR",
+	"ShRHCOVgyE1fUh9Do6DN2A7+5kOHK8UzYgoeAEcaRGfUgIzUvceCTL3/Unf3HEETCkjQNYX5oc/fSKed",
+	"hyOyI1MMGkuniciuCuUdnkBjZx8rbkf6D5HoCtxDbr2DjF9FnGE3VWl6qUD8FeqqtkGraTt6XOoVQSRd",
+	"SHI7Xej6KwqdetAwWpNTfFbYtq+r3y6j+DES0KST7mtNv59Klq3V6VsgffXY0bgTtMPGAe1OlKTDGofB",
+	"fthoTdq0M+4GvbDPHjPGRB9QHTGi/qkJ18aQ4PbiOxuUTVsXBeWgDlT/qu1YHfjTX9oOnVmdb0TBCFje",
+	"hQ3jrWA7DunBeD/oKzlYbQdtjxtHwWHYOGD7kz7tjbtBJ7zPdrTIKUeQCDZJwb6ZlRtiDvryjjgs5Fop",
+	"oXrr3J4vx+gohcC9AXkgbHXbf5hvyrrth63ayrji8oYzvPVWmlhcVvIf5/SQJUb62/o+1vb10KT8lYO1",
+	"z8oBa/Vmo7NUzCUW9kjLnZbVfZvfhdpeZK5aOJxuI0EwX5h+N1YSMD2vsM0gvINdJUe285Jf6Itneu6c",
+	"4TzQRkQWL/QhP3l/qrvuRKlt22YDDLTqwZSeCYE8SsbNe61Bvfu8n5+OD7SSgOmbaALRzV2+gHJ+JMyY",
+	"bzs6Upn3g7RYAuAArQq4k1L3NhonjIYLYpiaY55ClGJFZcXg6uOO8Ft3m+9fhKqCvfyzMw0X5McMtkG0",
+	"lprQ30v9XssIMM7+n4cPYOoGzcmySLTIHEAv94sisq2Y2NCpAyAyO3xB6f85Y8h74Snlx7AF245tJUs4",
+	"wYe7YHlA63Em9VnBro6MmkqRUNJLJ1HINGH0mkCJQiXNJ0xOV3ONIS+2ZwSWcexqLDl3iGKTF+0gL6UL",
+	"8wo2qa1q5BhJW1gMqmzCm8gdTV8cGxZpWwJp3zPoy1ygBpYKy72wO3RIAsoV1xszndGBhpkjhTzJUA0z",
+	"IxmlCWZG/lXLeV7wPxjPEuP5ncKScS9+E26VsEDcsOSfh139JWOZTcQq50A9cRKzsLM0nsSRe4C1fkUi",
+	"PuQ/jWTEA7BagJNGCR1Fc0deXowS4B+YRWYDhtHdZQLteQalA4fcZHztNsmJbVkFLZDnLIFirQMymomE",
+	"oRMqyRjKE7qaLXYNg4LA6l1cbnPIT5y4cC1O6Jj/QqleE7OtPwezKyDsF8Se8bZxdgvOtRJ7KiaLkQfl",
+	"igH5LLGN+zqqlEb3NrqaFmN0ZLmCa+e84/h2YGdLQc775vEW6phejOU8m1QgfIRkOEUlNhHJPO917gO4",
+	"zOJK7bGqmpfSiQ1xIfn9u6eLfE1nzya5JrBJy11JvxJjd/tM/vOw9w/Y4dK4oqDLJQQbyOhKN5opMfwc",
+	"UajZ5e0fTSPPdMgTM2ypY6biYCIhI90mU/u7R7Z/Ojnc77VamGMT0sUusFTdWi1gal7F6ynXFWVNJdi8",
+	"u6OV48BLhv4vw8IxrsF5F7xQaZZwfTsVYhsw4mFHSc1PsAh5oRG5lsU1kYKOjEFb0sf6tUKa5pRyyEOB",
+	"acocErNjcXUF4qqujTnS3UfxIsAg2lL7fZgti5XAn3e6PQR5tNPvKwkzoYHa/ONia2TTv7HT7+8eW+RA",
+	"wjZJKA/FzCBDTMh+D9qLh9FVBHXFh3xGQwa12Yvdzd3dlqWO4zulluO7JowDKQp9HUbqxq7XzgAD3eBV",
+	"10jSArOC13yCB0kaUlK3dREA6+bPm38XJTdH1nc7fhNoYCk4O7b3tVI1TB9RqOKu6ZEl0FwVZQDdkRTk",
+	"HxOQ/z2NoxDyC0De4FkcI/VBZD5kEiD0BfVLQ24asWsQNR7dvqUlA0qpiak0GDcWGVzCgIBcgb34sddx",
+	"3lAVGthXNEU2xOb2cs1z06oa2rLl1sVqQbq96+5g8y64PtmmC65PJFM8MGXQSnm8ULs+pwHT5aTRdaZW",
+	"h21Dj8EzjkwFdkQhhEUQCKVpW1d7Rko6czrrLrXVLejhSiqubbKL/GSpd7z7SpHP1DffHVQ1wC125M3h",
+	"1EV5l1p9S5GzVlOH4UaTDVbtRhavxgV8LApNC0rNfPG+mEyiz7avb13DYWwy79djQr9QiwAcf7fQOLi8",
+	"XjW60/qXnDxqH+Eh/4icTfdaU69iAG4QQTqnRHXGKaVhjiLVas1SY2O9miG3kLnNkJ3T0SzfogPSGmlz",
+	"aMVOm/iSId9ZxaV2m+SDYcCowqDdhRr4IgnRyHnMiOIpQ67b844mIglyHcuyfguVK2LoEcGfZDqTQPc7",
+	"HWAJZT70S4pZOt+PmQLQtOdWN2nBRmY1I5wIy8f//+x9+3LbONbnq+DTt1WxZ0hZV9uSa2rXnaTT7nES",
+	"j+10eqaVNSESsjmmAA1B2VZSqZpn2T++B5sn2cI5AAlSpC62nLg7qeqqdihecD03nPP72Q0YcFuyeSfv",
+	"zr1UC89twJRwX9sCttLYJqmpA8S8at6ArU/mV5VySZSGhqNrzdfNAwnJl9jFA9Byhhv4Rr9QB6wGfCuv",
+	"KrDJypQ6OTx//hPSZ8+MTNeFyGnTty2RoJnJ1eo9nAZhguvUQ7V6kY6BtZ1z5l8YWIZMNqDVHim8V5NG",
+	"PcQVhZUF3mdmwguM48M6Ten7sYMOnp+YEdFBBr18uLitORZqPr4aPMrPTg2MsvyXjKVmpGZugwGNgLZz",
+	"NQ28rhZNv5DfqbV+e7fRAAcGqbRur+S12xr16J7fabL9oD3cpYhlgTZasTE5y21Za5QhbbVlnfNQeP+p",
+	"ZtxfgwJgnWkNY5kA31y+ixCtzlltKUgQFyTbgfYoz8u1Wl8JNWuk234vaAybbG/UoS1/n+0Ou0Fv1KBN",
+	"v826w72gN2rStt9le8Ne0By1adffY71hM2iPunTP76HjiXslHzUo+3YWAenkEhc22ZrVgxLYaL0TK460",
+	"Ledoy8r7VgYvOjCYWp1m3ajFFiapINbsRmDp17+lEPNXDmVoOViU1UYMSCN9HyGukWgkpqcSzlCOkExL",
+	"yUwkGQnCtNwhE5wBWNA6QgvH3ikcmdD5tPm8PR7NHFIeBdfoR2OapAYjlWQqpzSqkyOw/JDObcDpWGid",
+	"ZMrLuR19IlF4zbKaDPU01tMDTV2KHeThHgStNOBbaGYVG4bxBG3eg/vXsMLK2w5hkWQWcLGuEVUfS+aC",
+	"1Po1Uj9lvLi6WgCedm6XBrUH/D5R7TPGg3MmraLT+xoRYnSIyEs2LdkiPKY1BGzawlzAulg7pP6gURaK",
+	"CbX+NlPsXwnJAPIOnxyqpTQUN5jFv/lod4ZvuDrs1JqQV/cZw79hSxeVx6anz0U8pu+B80fVNmcI0ZRh",
+	"i1Qplkmo1AoA7MkdHVLaweqkFxju1RdBf5QnTTGYX4wNw5qVWEAH3qGJUzlKYo+U5QHFDAGZUAlUNd4Z",
+	"vWH6Jq9O3uiwnvLD6U1ZebvlYkG7S1v78Kp3/LtqBs2tO2cCGlH4/Oq7KXuiBOBhGFF+TRhPwmRWX3nl",
+	"n4nF9PlS/EBl6JulJMW5plQ2//4BGKDnVxX0tK8Pi9Mpv02H3Kwwm9No0TpDPsulCwxvQ8/4vUkFgdh9",
+	"iAEuAE0hWBgAgS65fNXkv70EP0fJszAwVQGmDYlQulNXclchuOibV611CHnSbtVKIGc+rFq+kybLUJm1",
+	"bVVheybuIWmL621FMXsmqrPVHrpEseMPWJqvWHIYRSbGXr02T+FsSsIRhznUMOsEasOiCNago6F+dCTn",
+	"1ctzYr5sZF9KxpZcsXEfKNogaLulpBbGOX0qmRtyybgMlcW2DZUcmaYdIjQWq5NDoG10IF7oEDaeJDOs",
+	"Mvbe8Wsubnn2OV2xi/8ss++KW6cwNusmEZ+JMwaZ+rim72smWgI6NZTALPkROqIMRRqxOsYV1e57Q8cs",
+	"/e1tDNilTg0RNdPrmFW3jjmkxyE/KAvMy6wZDrHa6xC7JWWG5CNrMN10nUy/Zu8XpeCnZ31fXAqtYoCd",
+	"iaXW10OF0SVLcvLhfuLoOCsqqRJGarThJFn5gVyXeaR+q/Jo8SheN+SZJInqcQIlYModBzGBerS+ihjI",
+	"2rTpnZypzX67ea/dmLZtwV5Mv1KvbT5quvr+y4Zx9Y7az5Ruu6zQ5+mr/6e1V7ORu99OXWrQvmKAWGjs",
+	"yOEMSy/iULWFXLOZo48ydCDLtm9X2pdrmLXWV6tM2NsNmbDOuqbBV1B/m/HczjMv4duzvdUWur/hbUUD",
+	"qjcQuvz6/DnzeK4YJ14q0+GEuwGqTRvDcHBtYpvZobClEgdcn6nSBE5R8dy5aKrvfAqDz56u7ciOnr2f",
+	"MM9E51mfxGqfJiFTF2I24HCIDo3EBm1b6Ub+FfOvJbCnQyGV1tSnL8/OSSymCZOrWOb24H19s3zJttMN",
+	"zdTzZjeeds/TINLXU++PI1/Uyhcx0UW4vx9x83R0vVoaD5FU4SWn0UuDjlkRHIWbDDiYOfG6opIIHzJA",
+	"AgelzNuzEjEDdyuH8fPOJ62o/8pmWvT0B1yTZ+LpjRGDcIiVphZ4L807MH9IJOEoTAFFvRc0oZ4pbdVn",
+	"bitJGqvzm7b9XxgwX0izUl75iZDJm2O1dtLeGGTQOtB8gIN/ko5Qrb/bbK3vNVidWuA0pE1wSPZFh6hW",
+	"ryJnOgswwtNkVhpFXyNs91Q2JozA3MHFqhvznMnlNvhJyC9lwRv2zsEdfhdHnjmU9uDoFJuyYKeew11q",
+	"VzpY4RmziYgTKIiGbNUwyTAVWnd3JeccK2w6u2OP5HCnUTQccTuC9gFDaLngmUmSkW2dvZCOoI3pdnub",
+	"A32AIMiOPZuf19+r1lgs2Kt2QDxgo5CHmKYkyET7Ul/PLEhbryuQ1hyA6sol1WkxTaBAX4ei4SDQp1H0",
+	"zcoUGIE1lL21H0pBo+4R+NcBfccK2GPVNkgDMqGXIafJkiPPZcH3EuKHtHl4aAaHCuZMQXNBsLuEbM2d",
+	"LlQFBHgWSbcXbQkNxKLWgEk0CmNGhIYs1Yja5R9lVmz/AV818Kh4TlLxLWkfCqxrRCSI7Pnhy4uS+8Xu",
+	"34fJ1XHIr+UTDOJvTAq8WjUG76wTcqjnTIY0m4ojshJ5d3oMNnhOPswmWWKWdzDgaKBL/ThsTkwvl1gD",
+	"hpuCHOpc/lajYeV9K8vBvB7MEzv/XJkjS8wKZVh/8wGD2yxggKkNT8IueMBGruqoqfK//Vqxgq9tC+Am",
+	"JvQehgCY+Avcibdn57LgL8wft9nSYkvnoKaYwCaQaECUMErA2Xa5RwFmHbwu8yy009K6uzOkwprdMMG6",
+	"CMEDubbr8Qhex9ff6Gqavpv/38CWV6v3fhs+JQer8AAO84cPauvlsyDnUh6VkFho3H+9JMaH5i8u1T2F",
+	"bMEnkM34Yv38xWWB2ZIiixItPJWJGKOKeCa1Syin/hWEl3JBTa8CQDn9/MIT2QlNEharp//vb4fuP6j7",
+	"seH2Lj78eWswqOcubP/5f9Wc5Y5UPgsSs1KzIgmlTuhQTJOKNmfD9PBMyIpcPBpKsNDtET4ooBno+och",
+	"4ph5LIuOm+IJSPdPTeyhCGbPZJbXnAuUL9rLm4qQ45fziOZzgfH8fqVBEGINQ3YGaUZaD6cY/hNM9/nN",
+	"+gv2NBGYoU0jwS+z4chIr9YNa8dqdr7BmDaug8KqXEvYhItZCuz06FS6LlQy+czn5RP5Po2gfmvpxDhW",
+	"K9gPTrmNoDN9bq1Mn6XhvQ354797b/X2m0uggSDVCktt3XWRJVOC8qSJfzW/VN9BIoG9WrU3+fPZ2zfk",
+	"RD1Etk5/fE52e41Wn3g0CDyHeDqLBv8cC2Q78MVkpv6P/x5w9IqBqEC/b8ziS0Ym2Vv32r3d7To5NFhf",
+	"2pHOUCIMmEWn0TsglA+4dzRy3/GxCOBA2wVKYQ9ABGLDhW773pDVh9kS2buarWUBMtXCh+/IOVvqEBJ9",
+	"ABQAxgCpu0Z2mzWoqYHGCAhA+pEtyjVyD02sED1ComTmVsngLAybrx3DW22z/ywFhzGEbVJ8jwud/3OZ",
+	"BIoZdiQ1e377VBOTWr8GxcwOGpf92o62gvVN5mhSDTjcrZfnsgfITQtg6J0HdwsW9oJ+yUS1yzLmzjSu",
+	"v4b4vkfpwWv1SdOa8sAfgqv8UeOaMNpfM655jxyoVUpKz0S+nrS1kiUbQ5wPHIAfQZY+CTMYFchK2m2a",
+	"VGsn8EHuQgngRybnDdIotT+ay+qUidD8q30yZgBDqzOxYqaTMAc8oddMc7kW4zfsDtkcTWQW8jpNlueO",
+	"neFpw7kV8zyXqZjp9yOYJ5ez+TjCynRTJ21+T9ZcRXC8Oyc5V3hN13knVzhVSQSdFX08RsHUXK3U98qi",
+	"35lvdry8KOhhjplavprodMGRg6HlHYlY+0YiRniahHHKE+kg5W7G4ECGIaexBoTN6ItzoEEDTv1YyJRV",
+	"RqYBvzDGTBkEQEnRdyJxSbZMYlORHz1mAAoPNDIYfG0TqTEKb0IZDiPAtbFQF59JorUXdAXdM/UiyXig",
+	"/g8w0I6FZ+EMuMbAijX0mWOwagCrB7knsOSDAvRuYgLXsHyvxDTOASUDBv045NOEQem1OUGDgZh0GzuT",
+	"Xg+4+rg/A7ggpDEWo1EERHk8IEoAZjjyMP4UsXTIlZAIRonm6iXAyAjOyE/nr4+JvGJRpL8U0ZCTl2dk",
+	"LAKAEsYOyGQWMXWfkj1ckJFaRKoFmiZ5wIfTMAqITNgkw2MO8dBPGgTNUJJA+NMxHjxMpsMo9NEdt2is",
+	"tyg0cMBjxgOG5hMxDNIsJrdiGgWEMxaQSRzeKHfakEETxoOJCHkiDZIygwEhiRCRf6V6JuIBR8BFFpAo",
+	"HMbUYD77MQuUDUcjksT0hkXSlL+9Oz1+JkmRcRrRDWO1jNQwqfWg2qc8fXGJkQbvlI1YzGKvT7yURBgp",
+	"gRGeFjm84YpGqNXAltZeQVSogwH35niI9UsMTha+wiYe1iC4eY7R0s9RDfhssXsPOCyUDBXSZuAmCR0C",
+	"zCW+9CwRMb1kntorY6GBKVMJQIMgZlKSIY011TjgWiJ2pXeoJSzMf5+gACT/+ff/eGWG6yuWPNdSaqke",
+	"S9hdsnOVjKOiApsA+WrqBNdwnP7rxdvn538/eUnUI9lgtv25fzMa2P9GQQapVX8Z1HDnDGpExv5fBjU9",
+	"aTt0Mqn/Uw5q9oM7+GTuUvHlQxHMcjfMXciaV9CyxRhLuW+O7VMbkl5C6pGGK1ZveK5Wt/tc8CQWUZXm",
+	"0/fv6HmBZ8wjn53ac5wQ90zrQfdERKE/W/Ft+ubPTg02U8ziFZ83t2cv+NU1TTmfTZj7NqNlXfSeN+KM",
+	"h6ORyRHPcnnSVZhq45lM2FhbgmbaP1EpWfJ5gUrVqweXDTEYtpnAVXoj3ftelX6tL9gph6oJa5p99IZi",
+	"w4p7B9tp7x52pyQMGU25D5FSFm0l9HKbfNLI+anQ14hpLyOm/gU3HZDPSxatg9vYl3I+lDXLN0TtDPKJ",
+	"jARP3BEdh9GsT3BS3GnoEEm5dCWLw9Hyr5ZulVEYPcYGefC6TG3gNWz4KcKwlDFVh/yGRmFwoU2iHF81",
+	"rOY+Bih0PRcoDkNYHEXilgXmuPq3Qc2IPUf9GZo/AzE2f96E7Famt/hIlKn/CXZT9vik7ks5qH3YHDm2",
+	"JQB1uBszIXCmSzc8/Fa265emwqejlIlc9S5ZkbBA011blavA+HQMiGowxjVHj3DN0eNbc9LRVT+mY1tz",
+	"0pGFh2Bcax8qKK4D4csF4utqOqbcjRkNwPqNweThPnQWre9ULCnrQNt0wxk5ZYHwUYx5O8oOwdYL7tXJ",
+	"e9u4LRVtL1SrvpoFUNTBMfRFTpjvTuPoL4Oa3Z+Czod7H1OjZ1NQptGrtXH+Tccs0SDxygoELFStckIJ",
+	"Oij0Df8JzKRazUIkqYU+YomPiaWRuBTaHSHPX7yBM6M0hFDTMU9Xxj55Jlk0ekYCmtA+GUZi2CfPplzS",
+	"EXNDrpbCs4VnSAUNfXhylI1FlZ5WqxunpI7kD5HgTG2M6sIbNdWterfecSzOCPUYGU55EDGy9frofHst",
+	"Ra1W8xmq2w2p6eyqWeI7f/ovvef+tHOfZYX/LkrF3CCb/R1XjfYVo1Fy9bFanNhVBgZA2iw2GE+ZQXrS",
+	"hA6pTE9THeAVT/EVSsf5J/j+wyNgWJiVkZ1BsnOtXzMR5tV0k25N1Xjrbs/3N2ZkOoHYV7fRXlvvZ3zr",
+	"pV2wb9hYX9K2A2aFMhpw0oqrCd+CaBRVawg5QndumjsQiXGHcPq2ECMPAZ+nE5II0gXGP42rbMwWdHtz",
+	"DBMa9NkczGSEVhA4gucH3KIe1oW5hdZJD8UhxhigqZCoGEXK0texmj4SOECcKQ5YMOC3VwJ8AQdIk/kM",
+	"I38OjhxUEtXJy7Qd6tkwYOOJUKvA4Pl4YeD1EeofrgI50YBvQTIwYTSOQk17qJoCTdtOMxPShDtEfVZ3",
+	"PZOmDNkLprjIMuJYcOvzTIYQB6JkSP1rxgMypjMdUIOLaiCwHhA/qYYgCAPooc6EBAZW1YsBVw8DYAFq",
+	"HJgk1Q98EQ6ufg/SBFnY2TpgAYmtpOo87AimDbIlf4CT7IecZyW3wtQwFzGktWWoEQboWC27Wr/ZbTSc",
+	"mmbAsSzxs5PTozev3CbyPIQBpN4mLlAGNBqNZpaeGjM1/6pFdTn1fcYChrjpNEnicDhNsGWaZRa6vD+k",
+	"HdYd7rr7w27gdvwOdXtBi7m7o6bfoK1h2+9AzHvus1ZWrBzLupgmQwx2r8OjPzfgX4q60SLx67ed3KxY",
+	"v7ScWrrIU6JHdpewmFMcvuJEhCuDY2M2Tvat5lrfaplv7ep3uuql9rd0G1QT7jMnLCjOSkVaLRKLGaFl",
+	"6J5y0rIEbXuN2UtH5ShY10/FBv7W/FAPgz7JzRUKEkmS2xClSGIk82b9SohGaBeZEmgqfgZO75JbYUZR",
+	"XkE6AMq6+kYAxtcYZOmLAti9Hl4ukosRbOySgW18qMODfeUyAw8LnEcAl1qDBaO9Vmvo9trDjtvpdJvu",
+	"PlUiZkRHQ9r1g9H+cHNDfUg8aImHyMuqPZrnz7HapEY8pqNR6BMpprGvfXGlinXIe8OQ6WgHABZMBTg6",
+	"6kD0kpUIyswdfLbc3FnBzklhforWTWbV0ByRRQ7GZ45PZ8BvKejRpG8RPOZJ4XOk8rmjvQwgWE3PAa4V",
+	"wZn6YcCx/gETW7AVnlVnLz1yzWY7GGwCBieZEC/TaN5BnqBdmy10wIv87Nqi0N+wRycsLow6bEMyBgp+",
+	"iNYoCykzr/oDTjmAs2myZ4lgCkvtJnv8tYlUt9ZuHItbOeDwLOWumEL9pjLfVlnOdXKYWlrQBqAONgKG",
+	"8QBfPVbyThvMagBskzgRFTassbA9AJZg5QBNlj5/kO2UGTI5mfRwM+ZL2Vz3MoG+ivXzqDbOPa2OxWwe",
+	"lo9UZPYoNza+PLXH42neJ6JvMRQkJux3pm/5XOVTQc3KCfMTESuxp8WXXJixZW4ykDv4uFE1hayUjGW5",
+	"2Whk1KiacvBS4F3IDKnV0lAEQN4bBFpMj0XMsLKguUtehz+Ui2HdjuNQGhA5uYF4F88v1Biqv9FtGoKQ",
+	"r30a1MJgUOsP0ES8aMKhDdb5ZZfhopKfcElLX8OkhEdDNKGDWv/TAHYD3IYieVD7/Lk8lo3ETL/N9+KD",
+	"U/vVzWyWjBdW3d0YtUa9Udtv+C2qZNY+awZ7/u6wSzu99n5rr7nb7DY6ozZrBU2/MezR/dEe2w26fmfY",
+	"pq1eE458xiy5EoEGYLCy/MuXk5oHXB2HiU3917ao/9b02OAzzIiwRRA6phW6uBRNIRxNx+KMJSH3o2mQ",
+	"ytFHpTpKl+tbOMlcTDuUz4cLM9qyoAxWJ52BBaA6xmJOsuEhVGav3cLpdYiaVsfwODvg2m1bqWKStBod",
+	"wL+hKSPaEHKBTEaSiQKewD/mWPjenR4DgaLa5pKxgmJbuNFPsbEPq/FNt0jeWDBAmLZlZIWEYJurlmEx",
+	"r76UGUiF7V3UQcXQ/wxzweDzB7ZeT08SdXogxB3UvfXV7KZO1cw/2FhYe4k/WOdlhI7apSkrabDXvlJu",
+	"Y8rpJSRdKHGk1bXc+aT/Ogo+79xaVDOlKu8Y4qoWhhXxBR+Fl1OTuGfol1NrQCs30GzzpzGZWFZvtgDl",
+	"HqiqXpaAS+JCVhIF6VX0SbpelxdUC+OO22i6jdZ5Y7/fbvY7u/XubusfNStGWG7yp15EPRIzGiWzC5/G",
+	"QR0zES9ogNiVsGdury7CTvcd+9je7X38+Ovl1e7Jr88bbPZqPLT3kT2j8SVLLqY5QEsbzNLM2461hyHu",
+	"q3uqzfqSrnbcVu+82ek32/3WXn1vt5PvanHzWl24a/39TvyU/C34ITrZ+zi67v71H/vj7vtfN9QFCeUk",
+	"as4ucJPA9FnvjkKI9iUioVGtvw7Q7ut0I5zoTWAWHtpLuPJAgpZoUYO5iKnICQ0jDTlRtSUM4JUOMuqd",
+	"sbpizfbIvHZtrfP4CZ2NNaowCMpVhZf1Bmx7dWb7r242uK7a4b+B9WVdXKTJ388rcGtBr5/bfmIk2wIi",
+	"2HIU/9wULhJb+PgmkKnKRFZeUi2VQNZlLGCGdJ57CY9N7CYcm1NrREq20ws2Cnmu4ntu7DddgLV8pEsF",
+	"ZbuhdEKz3e9263v7vRV0giUt2fWPP/1yvBv963knejE9+vFu8vL87BVtb1Lgb3LO7isD7dLxwkSuamNl",
+	"m+sIz3a0CfSHEJgrmn65NiyOedxb5GocwvdzhmNO5q5pOe58Sol6VsKLoeuL3PWhY8xy5YJoMUHCEQLJ",
+	"hIIDBKHas1KOptHvUi/rwXgEvayxZ5YsEqcSnjoO2c39pjkHQvNd4j+axH/FkscT99+3UQaqs3QP3du4",
+	"Xc5pVgDfWQRuULVVTeGgp4O4clDzkOYldW3S6FnMiLhh8W0cJgnjdXI0IjMxJbcU8WhpEGAcG1/kKJ/o",
+	"JgzYgNNICjttK8NJ0OesIV+w5oiHmxpIZiI2gjgeZtUtQUKwFiEMw2Mb9OacrUyaPAXTHUdhRdO9ckI0",
+	"kkIKNPBlTflFQY9VJXs2F0as/3jd/OnjcS/61/NmNAGx3j4/u/qh89TEupnBh0h2Q+v13aCvVhFPyKDH",
+	"KV/JoFeG2YKCnpNYjFlyxaaalYPdTYRE1hqERu2n7AHBhVrWJv1OXkA8ztM036X3XAR6BV1oMHCPDK36",
+	"ILIFecuWfPYgV86b8jFCLHkajByz1Q+spmTHBVY75n+flTdBHyzgy03p/ZaXWncIL5fEgCqHkkH9FcSA",
+	"meVtH5R9CdIRLgI2Sa68Ad+yDjSCKSNc3G5XtRGfxPj5RTBlF/SSpe11iNKHUFYy4CdCJpcxO/vbMREc",
+	"U9OlH9MJOyDepbiQ/4ou/uSp3csZFmdOhIhg+EKZhL48IK8Eiac8CceYxTWJhXKHBlwvlIoa7Nd6Ga1W",
+	"gQWoAnOFpNlKNCUq/01+enl8QhYOJXkxN44ahCAhfkTDMQDK/zeBOq7Fb7qk00s24Itvagz4faplzPAV",
+	"Tm2ycSutbbDLxhYmH7ydMH54cpSW1s6dkcFpJJ6RlUyfflz9/nAXy7Qhp4pDPhIwWGESWSS+cFrCYok9",
+	"adYb9YYSpLrftX6tXW/U2+sAChdPEdOhadcbWeVxbQXkYTP4MzqOstHLz9+5DWJBttQt28smU71vA5P5",
+	"98PXx4smU/2+3mSahv3RJ3PJJKqBq5xEncXkYhbTgjpYKJM0GbfT5IrxBDLrAjKVkAqQz4eShfNRKGEx",
+	"baI6LUBPzIBjqhWgx4QyIZ7S9t5BdgFKMnlChiJBGPcAeDUhQ0Hq28skOaTPHocyOcfGnWHbltF6vZmO",
+	"hyw2vYWeo72PBf9o8JcRW0HZbT4HQJMcNJ3aOOTheDqGv8vIuyvbkB9YQNIxla9ljYjCcZhUtKLh1Mb0",
+	"Tjej0VjSqIcDHRfqkK2jau28mEShrtvYc5uN82YTE4XqjUbjHyYl02ReurQ73HU7+72G22u1O253d2+/",
+	"16BDP2CjrP/aFJbk8ORILXscvhdiDEoaisgn+hblqNScmvYGlrVFLXRYVrQ5bPntoOOy7qiyPfqQl307",
+	"vR0zzKfBBQiLDee/mR5mN9ehooTdm9u5VflflnjKb5Y18l/Ux+6TLKueW0yhQaEfC06HC422ZDU8ujDD",
+	"6zKUSooRWkxINfkq88Ia8zM1MRKiHeUefSYzvvYtU2qAzMa+PvkXoxFRVnWE6F9QhABCOtmulMN4KpOb",
+	"zwdFocyyzsmXe+6KB61K7NhquVrNTXTyjy9NHjIdy+jZCpUlX0NCpADFa6wE32AV2yshS5/HOUqjybEW",
+	"DJA9oSc3Qztec3gXJssH+GGo+i5+WxcsaZS+iox5tTTWSJdXDVoaaVokcvXpcL41JTJXmceqbTtq5qrL",
+	"0l7eafjvAgIklm6xMVVCkgdA93KrJOkIwPOGiAOHoHNbWD6pftkjAZ3J7Xq5DD2cJlfvJIsfJDhVp/Kl",
+	"26qRtT788H+sGC7Yydhq/etF+u9115BqeY5JetMB8wRn2+qWvlJjs5+vhq/88G3489G7j0fNN+GRPOKn",
+	"Xf/50e7R9eTXX57/3Kuz2c9Nv/XL7Oz939SNV6/fH82OeKPutyI+HP/YCH79Obpnp7FbC8SSBmbEgmNf",
+	"xHGWRXdfubRusY4uNq4QLjq6bbc1EyvWoeKGxErJ58hWyPXI6D0l4nRLbW9CfGSQL5bBBMKpQjbcNM0Z",
+	"h5srCV3BiS6wZeFzeY9ZlzEcUwDrdBEwz1Mmtg79RiG/ll4JLLKuU7XSjs9yzXOWc6gZlxf93S/g7f4k",
+	"brGkM19ci1ip5EpEgaxsBUilypZ0n4zHuzgto+s22pCxvGsqZeyDO6kn9UIb22Vpy81Wu9PdtdS9tsvR",
+	"QlPzjpC+tX7tP//+f2v9l9l5dns7bmPvvNnN2rvCYaDpCDiMsISBlU6teOtRZWeaO13dZTA4Kzfd/1bj",
+	"/pdmzalFdGOv4uwuqfX5NIqc2iRmN/j358zT9adxzHhykbq5o1jgylKtyC7rsqn7t0ltWrPOYU0n4t5u",
+	"tREQJcJhuX9dKrkKGGy/uqc0YcfhOEzcY4wFLMZ6nH8AYCOzi6dK5HO1bNZ4U/bQ3NskS9Z7k3pAI1Gu",
+	"AqyuR3jO6G+1Vn/4F6UCaYFmpNVb/QVp+/HZ7ko48vrZMwB7tqDtcyDv+qbDSVhakAoxjdKFYkehjSCo",
+	"Dm6cmUozpQjenR5rLAfle5L3YXIlpgmhxJOaPWRLxMbf0MwBgrNtQklMeSDGRAOah3LALxlXKpMFB/qq",
+	"1Kk4t3QmyZjKa0z9SQemlGNE9yCXKG/vpgcZ6UYsrJQ1X6kewIX3r9VPExr7LKrj0fKFJr1S+mO5upBt",
+	"9YeLzVhTzG9ELj1mhMUM1VK2h+rm1TbSyZf8hkViwlakl8/trG9KAq8hx+7DilElvBvt1R/+UcTDMAgY",
+	"X53jRT8555t8M2pDx2XKlne53ljkhN2H1nVuR5XL+1yW/py8X4W1t+x7QOKbMsB+t6ceeUuuRHSjn8yl",
+	"xP0utpKubVh9K1WUObzl626OrLZh8c5Y163OdeHJq+pvXkV/39Sb39SvWLLWjl4a5Tt6YVJcStcrOQQc",
+	"OChUSLGQcipLP33NZs+kBcNniIQ7Fcj/YbAQ9r+EOndxWQfPKCvLNatyCjm7JZIl6i5ZJ55qioeAW9iO",
+	"A11DYYgsB1x5hKbUIrliM+UiQsFH6nGG0jwkYnQ5ETJdh4Uyj5NMYoZw6YscyVyBxsYcSfTnHupGzv2k",
+	"44FlP2krpuyngve5hnv6TmfsG45HzTO8gi+qW+oarJoN+aTYoMc5yzKD++QVXbGO4rtP+nvxSe+tK787",
+	"s6so63zFCjlbyZnNSs0TO6FFF5xX5lenm0+rN6WX59LBylPBiLjF8H1JrsEmy5RN3dgygQYfXp8cuPDY",
+	"Qpscc6oJAFB+teSfVU+q19+z8Fh1ne/SXMR5tC0rB3GZRVlYc0iAYAY+lGTMKOa3l1iFhSW/0ETEUq1a",
+	"vzadgjG5qsl4Zkh/igDKYORqXDxZnhKZS4A8IB6fRpFnmFBlhsmcT5REEL28bUkiRs1nTANMOW9l9uTm",
+	"qnd1k/OH1Nj45xnwMJx0wupJltxZ6+3v7XY77VazYf5aOxVE9+sxbaonIIKK1hKKoj++EPpiqX1a61bL",
+	"MNCyBsVX7nxK/z4KPu+kxEDuUrRAiyQCixI1mREbh4lM4W+RwVn5x9Ki1VGeMpskJWr3hzAOlBA+NA2x",
+	"YMOWkO8BATHL8f5kPGZVqTP659qaHPxn+rFNpMuUHnPa8LtzJVNnr8+IzkyDmLnUJVMIzlngbNGXEW//",
+	"r2wGiyGDV3dqk4gmSpscWWDUZ8gVpVaW7mk/a+da+LXFiVyEX5uuvhTtdXWkEWSLN/+uT++DVVt4RwbS",
+	"varRXnhBkb5kfiMDMFF1BsH8gFgbehjGwT2gRd5n+11zwldKg/Vy+45TWqb0JVkZRSGrLeR4lgshtDhg",
+	"cZ2cUCmJx9ldckIvGUg3DwgPCJUD7k2yi6asQ90LWTkHGgfERKJ4xsIOVWIlBoWRM/dJD3xApt7mCtOc",
+	"MnlcHD5Tvhezm1BM5cKauXSAc80b07tjxi+Tq1p/v6EaVWJnbjpdMNeJWr/2+p+HszfPG3evzxqzN7/8",
+	"7e71R9F8/VE03oSdxpsX1x/fnJ/S0Yvrxt/Pfx6/Gb/uoK+Wis9CqUgH8Li75812v9vud3brnU6v3c2g",
+	"UWt9TAavq7GOkVI1L0QlojZA0mGvQ1ujXX/f7exR5nb2mz13yEZDd3ev2/Qbzd5esw24r/El5ZoAHdbf",
+	"aNSk3V6n59K9Rsft7Actt9cLeu6w5Qej4d6IjdqglOalr5MR+ekgplNL2FhJcXXffD1K2uFOv9nqt1v1",
+	"RqPb6XXmsxX1Vq3rydnZ3R+yzn6Xud0RpW6nvdt29xvtttti7aDV3t1vNwLVN0tk1Pq1YSvYo41m293f",
+	"DUZuh9I9d7/V6br7o/Zes+vv71HWWk+DbDJJ75vWJsvy0TaiUNbJZBOcZUw9SGOIxhrRGw1S0g7fvGBB",
+	"P+M8MpXQwBN4e8X4gGMpvbY1EUhEVkn9x8lVA5FxlEmMEmLA1QTLp9q1msCchWbAM1YjwvlQJTbCSx7y",
+	"S1gfkM/WTlx9zVXf3Ig4WGNfV0/EV01yU2vkYYcJlV1aIw1Gt/YJSaxV3Fc1dvcNeG9Q2uk0KrrsrFgL",
+	"vPVt4BQI1Z7jo4dlWx0QLshoGkOdoMW+CLIuESRMyr3lL5GL9a2qTZ1EtOpCWoqUKiqSidIkBLPyyqf6",
+	"SWQWfXX5+O0ux1csWWMtPsCKWxlzNC//0PwDntWKVJWK5tcJAPakVDo0isStBFjRROiYMWyQd6fHjjYD",
+	"R9pEFCNCU4Sv/K4CqDeQp6OQRYEkUXiN78lsITKVLADcUrvm0QI8rQ/438WU+JQTADAdU/MO+1Mh1+Sa",
+	"w5k5hMSbwFcD5kVziwdoq4cYq9ANK0u0OcgzZfYJHrfEbCyULMnZvOaMJY7pbMBjNomUKlOvGlfZwY+T",
+	"ahMw6GQx3SZ1Wc0gwLpXHXkXR7k7y21QXT/v2tktm7ZHqwfkszZIv0hCy9OwP805TYadHs2+G6P3EdoL",
+	"Bd9jGqM7kbhcfHxToCjL83GlIVSEY8iTHTopDW4YGzTN+jpB1mPVtlXjrKoj32h41Sk957JmCjCzQwmK",
+	"pvLj7I75U/UCfa6zpiR5WXj8UaK+dsiWJgkbT5LnyOPbcoox3HlORWeuj/2all01B9QJXn4ORHctNdR6",
+	"M8NKbY+QI9LtDveZ2wn2fLc37FLX5ol8eNRSXC4PXKq1/j1OOa+UIhQYT8PKxS7FN+Vy65BEwqcRcGlT",
+	"7jOy5V0KkggRkYTKaxJPuQfoNpmt09/ZgWeuhEz6+439BpjSurPzB203jDOZSmlz8p7yJdOEDqkEaWCO",
+	"uRHwcl6cHGLKenpgH8Y5yJGRiPM4pXXyoz59Q1EvYojDWp8CSs+SL71Mz+WVoZpiBIlbbmjNHSPX0CAv",
+	"2tiaMAB5BpRha6XTI8/v/EczZG6SQWyTw5OjjFB+y1uHAgcnTn+2QMiX/zRQOL/JZUJZ3y30bMurVvr/",
+	"+ff/5L4KS3/+ezZZ/3s2VN8yqZf0kvHEIacvz87Vl+gkVP3Uv3qIUX14CdOT/YwXzF3YCgIYLNIxR6yS",
+	"ju2z+my5qbYIaEtJS1vHr4nJMCU6i0pWD0xVfWNuULJq6/klDihUyuCYwxHNFr29HFLEK88hXgEeFi6l",
+	"SarFqcEcm5ImkOE0jBI35Gk3daZd7MAek4ypwaBmB8yULwzF/hqmEAr9NYgYCAkSJuSasQmy/pOIJgyp",
+	"pzPW6tCiz90asVsWI1PGiuTT286Ah5yM2VjEMwezdzRioiS3VyJiwJJr0+nWyVuensvELC8nEDdWtUrw",
+	"AS+RiSQQTG4fwPtpEMRKxIUYMBWckUiICeQDIO+CbQSN6YzEqoHo7KZSwXCkfv7w+f8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -171,6 +171,84 @@ func (e DeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryAttemptErrorClass.
+const (
+	Blocked    DeliveryAttemptErrorClass = "blocked"
+	Connection DeliveryAttemptErrorClass = "connection"
+	HttpStatus DeliveryAttemptErrorClass = "http_status"
+	None       DeliveryAttemptErrorClass = "none"
+	Other      DeliveryAttemptErrorClass = "other"
+	Timeout    DeliveryAttemptErrorClass = "timeout"
+	Tls        DeliveryAttemptErrorClass = "tls"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptErrorClass enum.
+func (e DeliveryAttemptErrorClass) Valid() bool {
+	switch e {
+	case Blocked:
+		return true
+	case Connection:
+		return true
+	case HttpStatus:
+		return true
+	case None:
+		return true
+	case Other:
+		return true
+	case Timeout:
+		return true
+	case Tls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryAttemptTrigger.
+const (
+	Manual    DeliveryAttemptTrigger = "manual"
+	Scheduled DeliveryAttemptTrigger = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptTrigger enum.
+func (e DeliveryAttemptTrigger) Valid() bool {
+	switch e {
+	case Manual:
+		return true
+	case Scheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventScopeDialect.
+const (
+	EventScopeDialectArkyn       EventScopeDialect = "arkyn"
+	EventScopeDialectBird        EventScopeDialect = "bird"
+	EventScopeDialectShipping    EventScopeDialect = "shipping"
+	EventScopeDialectSuperoffice EventScopeDialect = "superoffice"
+	EventScopeDialectVoucherify  EventScopeDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the EventScopeDialect enum.
+func (e EventScopeDialect) Valid() bool {
+	switch e {
+	case EventScopeDialectArkyn:
+		return true
+	case EventScopeDialectBird:
+		return true
+	case EventScopeDialectShipping:
+		return true
+	case EventScopeDialectSuperoffice:
+		return true
+	case EventScopeDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok          HealthStatus = "ok"
@@ -813,6 +891,57 @@ func (e WebhookSubscriptionStatus) Valid() bool {
 	}
 }
 
+// Defines values for AdminListDeliveriesParamsStatus.
+const (
+	AdminListDeliveriesParamsStatusDropped   AdminListDeliveriesParamsStatus = "dropped"
+	AdminListDeliveriesParamsStatusFailed    AdminListDeliveriesParamsStatus = "failed"
+	AdminListDeliveriesParamsStatusPending   AdminListDeliveriesParamsStatus = "pending"
+	AdminListDeliveriesParamsStatusSucceeded AdminListDeliveriesParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsStatus enum.
+func (e AdminListDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsStatusDropped:
+		return true
+	case AdminListDeliveriesParamsStatusFailed:
+		return true
+	case AdminListDeliveriesParamsStatusPending:
+		return true
+	case AdminListDeliveriesParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminListDeliveriesParamsDialect.
+const (
+	AdminListDeliveriesParamsDialectArkyn       AdminListDeliveriesParamsDialect = "arkyn"
+	AdminListDeliveriesParamsDialectBird        AdminListDeliveriesParamsDialect = "bird"
+	AdminListDeliveriesParamsDialectShipping    AdminListDeliveriesParamsDialect = "shipping"
+	AdminListDeliveriesParamsDialectSuperoffice AdminListDeliveriesParamsDialect = "superoffice"
+	AdminListDeliveriesParamsDialectVoucherify  AdminListDeliveriesParamsDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsDialect enum.
+func (e AdminListDeliveriesParamsDialect) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsDialectArkyn:
+		return true
+	case AdminListDeliveriesParamsDialectBird:
+		return true
+	case AdminListDeliveriesParamsDialectShipping:
+		return true
+	case AdminListDeliveriesParamsDialectSuperoffice:
+		return true
+	case AdminListDeliveriesParamsDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
 // Account defines model for Account.
 type Account struct {
 	Arkyn     ArkynIdentity `json:"arkyn"`
@@ -994,6 +1123,30 @@ type Associate struct {
 // AssociateType defines model for Associate.Type.
 type AssociateType string
 
+// AttemptRequest The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+type AttemptRequest struct {
+	// BodyBytes The size of the body sent.
+	BodyBytes int `json:"bodyBytes"`
+
+	// Headers Each header as sent, several values joined with ", ", signatures included;
+	// credentials (Authorization, Cookie, Proxy-Authorization and headers named like
+	// tokens, keys, secrets or passwords) read "[redacted]".
+	Headers map[string]string `json:"headers"`
+	Url     string            `json:"url"`
+}
+
+// AttemptResponse The answer the target gave; absent when none came.
+type AttemptResponse struct {
+	// Body The first 4096 bytes of the answer's body, invalid UTF-8 replaced with U+FFFD.
+	Body string `json:"body"`
+
+	// BodyTruncated True when the body was longer than what is kept.
+	BodyTruncated bool `json:"bodyTruncated"`
+
+	// Headers Each header as received, several values joined with ", "; Set-Cookie and credentials read "[redacted]".
+	Headers map[string]string `json:"headers"`
+}
+
 // AvailableWebhook defines model for AvailableWebhook.
 type AvailableWebhook struct {
 	Description string `json:"description"`
@@ -1065,8 +1218,11 @@ type Delivery struct {
 	Status DeliveryStatus `json:"status"`
 
 	// SubscriptionId The subscription's id in its dialect.
-	SubscriptionId string    `json:"subscriptionId"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	SubscriptionId string `json:"subscriptionId"`
+
+	// SubscriptionUuid The subscription's own id, which the subscription operations of this API take.
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	UpdatedAt        time.Time          `json:"updatedAt"`
 }
 
 // DeliveryDialect defines model for Delivery.Dialect.
@@ -1077,13 +1233,40 @@ type DeliveryStatus string
 
 // DeliveryAttempt defines model for DeliveryAttempt.
 type DeliveryAttempt struct {
+	// Attempt Counts from 1 over the delivery's life, manual and recovered attempts included.
 	Attempt    int       `json:"attempt"`
 	CreatedAt  time.Time `json:"createdAt"`
 	DurationMs int       `json:"durationMs"`
 	Error      string    `json:"error"`
-	RequestId  string    `json:"requestId"`
-	StatusCode int       `json:"statusCode"`
+
+	// ErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+	// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+	// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+	// `blocked` (the target's address is one deliveries may not reach), `other`.
+	ErrorClass DeliveryAttemptErrorClass `json:"errorClass"`
+
+	// Request The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+	Request   *AttemptRequest `json:"request,omitempty"`
+	RequestId string          `json:"requestId"`
+
+	// Response The answer the target gave; absent when none came.
+	Response *AttemptResponse `json:"response,omitempty"`
+
+	// StatusCode The answer's status; 0 when no answer came.
+	StatusCode int `json:"statusCode"`
+
+	// Trigger `manual`: an attempt asked for by resend, outside the retry schedule.
+	Trigger DeliveryAttemptTrigger `json:"trigger"`
 }
+
+// DeliveryAttemptErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+// `blocked` (the target's address is one deliveries may not reach), `other`.
+type DeliveryAttemptErrorClass string
+
+// DeliveryAttemptTrigger `manual`: an attempt asked for by resend, outside the retry schedule.
+type DeliveryAttemptTrigger string
 
 // DeliveryList defines model for DeliveryList.
 type DeliveryList struct {
@@ -1162,6 +1345,38 @@ type ErrorPaymentRequired struct {
 	// Message A human-readable message providing a short description of the error.
 	Message string `json:"message"`
 }
+
+// EventList defines model for EventList.
+type EventList struct {
+	NextPageToken *string       `json:"nextPageToken,omitempty"`
+	Results       []EventRecord `json:"results"`
+}
+
+// EventRecord defines model for EventRecord.
+type EventRecord struct {
+	Attributes map[string]string `json:"attributes"`
+	CreatedAt  time.Time         `json:"createdAt"`
+
+	// Data The payload, as ingested.
+	Data map[string]interface{} `json:"data"`
+
+	// ExternalId The id it was ingested with (made up when none was given; `test_…` for test events).
+	ExternalId string             `json:"externalId"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Scope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+	Scope *EventScope `json:"scope,omitempty"`
+	Type  string      `json:"type"`
+}
+
+// EventScope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+type EventScope struct {
+	Dialect EventScopeDialect `json:"dialect"`
+	Id      string            `json:"id"`
+}
+
+// EventScopeDialect defines model for EventScope.Dialect.
+type EventScopeDialect string
 
 // Features What the account's plan includes.
 type Features struct {
@@ -1393,6 +1608,24 @@ type PortalSessionList struct {
 	Results []PortalSession `json:"results"`
 }
 
+// RecoverRequest defines model for RecoverRequest.
+type RecoverRequest struct {
+	// Since Deliveries created at or after this time.
+	Since time.Time `json:"since"`
+
+	// Until Deliveries created before this time (after `since`); default now and later.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// RecoverResult defines model for RecoverResult.
+type RecoverResult struct {
+	// More True when more remain to recover; call again.
+	More bool `json:"more"`
+
+	// Queued How many deliveries this call queued again.
+	Queued int `json:"queued"`
+}
+
 // RotatedSecret defines model for RotatedSecret.
 type RotatedSecret struct {
 	// PreviousValidUntil Until when the replaced secret still signs beside the new one; null when it stopped at once or there was none.
@@ -1612,6 +1845,18 @@ type SuperOfficeIdentity struct {
 
 // Template Used for Bird's Exit APIs for Twilio and Sinch.
 type Template = string
+
+// TestEventQueued defines model for TestEventQueued.
+type TestEventQueued struct {
+	DeliveryId openapi_types.UUID `json:"deliveryId"`
+	EventId    openapi_types.UUID `json:"eventId"`
+}
+
+// TestEventRequest defines model for TestEventRequest.
+type TestEventRequest struct {
+	// EventType The event's type; one the subscription receives.
+	EventType *string `json:"eventType,omitempty"`
+}
 
 // UpdateWebhookSubscription defines model for UpdateWebhookSubscription.
 type UpdateWebhookSubscription struct {
@@ -1932,14 +2177,29 @@ type ErrorValidation struct {
 // AccountId defines model for AccountId.
 type AccountId = openapi_types.UUID
 
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = openapi_types.UUID
+
+// EventId defines model for EventId.
+type EventId = openapi_types.UUID
+
 // ProjectId Example: proj_TrlkLiH4
 type ProjectId = ParameterProjectId
+
+// Since defines model for Since.
+type Since = time.Time
 
 // SoSelect defines model for SoSelect.
 type SoSelect = string
 
 // SoWebhookId defines model for SoWebhookId.
 type SoWebhookId = int32
+
+// SubscriptionUuid defines model for SubscriptionUuid.
+type SubscriptionUuid = openapi_types.UUID
+
+// Until defines model for Until.
+type Until = time.Time
 
 // WebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type WebhookId = ParameterWebhookId
@@ -2077,10 +2337,52 @@ type AdminListAccountsParams struct {
 
 // AdminListDeliveriesParams defines parameters for AdminListDeliveries.
 type AdminListDeliveriesParams struct {
+	// Status Only deliveries with this status.
+	Status *AdminListDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Dialect Only deliveries to subscriptions of this dialect.
+	Dialect *AdminListDeliveriesParamsDialect `form:"dialect,omitempty" json:"dialect,omitempty"`
+
+	// SubscriptionUuid Only deliveries to this subscription (its `subscriptionUuid`).
+	SubscriptionUuid *openapi_types.UUID `form:"subscriptionUuid,omitempty" json:"subscriptionUuid,omitempty"`
+
+	// EventType Only deliveries of events of this type.
+	EventType *string `form:"eventType,omitempty" json:"eventType,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
 	// Limit How many deliveries a page holds.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// PageToken The `nextPageToken` of the previous page.
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// AdminListDeliveriesParamsStatus defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsStatus string
+
+// AdminListDeliveriesParamsDialect defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsDialect string
+
+// AdminListEventsParams defines parameters for AdminListEvents.
+type AdminListEventsParams struct {
+	// Type Only events of this type.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit How many events a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
@@ -2210,8 +2512,14 @@ type AdminUpdateAccountJSONRequestBody = AccountUpdate
 // AdminCreatePortalSessionJSONRequestBody defines body for AdminCreatePortalSession for application/json ContentType.
 type AdminCreatePortalSessionJSONRequestBody = PortalSessionCreate
 
+// AdminRecoverSubscriptionJSONRequestBody defines body for AdminRecoverSubscription for application/json ContentType.
+type AdminRecoverSubscriptionJSONRequestBody = RecoverRequest
+
 // AdminRotateSecretJSONRequestBody defines body for AdminRotateSecret for application/json ContentType.
 type AdminRotateSecretJSONRequestBody = SecretRotation
+
+// AdminSendTestEventJSONRequestBody defines body for AdminSendTestEvent for application/json ContentType.
+type AdminSendTestEventJSONRequestBody = TestEventRequest
 
 // SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
 type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
@@ -2439,10 +2747,32 @@ type ClientInterface interface {
 
 	// AdminListDeliveries List deliveries
 	//
-	// The account's deliveries of every dialect, newest first, each with its attempts.
+	// The account's deliveries of every dialect, newest first, each with its attempts, narrowed
+	// by the filters given (all of them must hold).
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetDelivery Get a delivery
+	//
+	// One delivery of the account with every attempt: what each sent (URL, headers with
+	// credentials redacted, body size) and got (status, headers, the first 4096 bytes of the
+	// body), how long it took and what kind of failure it was.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId} (the `AdminGetDelivery` operationId).
+	AdminGetDelivery(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminResendDelivery Resend a delivery
+	//
+	// Makes the delivery due now, whatever its status (succeeded, failed, dropped or pending).
+	// Its next attempt is recorded with trigger `manual`: one attempt outside the retry
+	// schedule. If it fails, a delivery that had settled settles again as `failed` (no new
+	// schedule) and a pending one continues its schedule; a manual attempt's failure does not
+	// count toward disabling the subscription. The delivery's subscription must be active
+	// (`409` otherwise: enable it first).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend (the `AdminResendDelivery` operationId).
+	AdminResendDelivery(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminDeliveryStats Delivery statistics of the last hour
 	//
@@ -2454,6 +2784,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
 	AdminDeliveryStats(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListEvents List events
+	//
+	// The events the account ingested (test events included), newest first.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/events (the `AdminListEvents` operationId).
+	AdminListEvents(ctx context.Context, accountId AccountId, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetEvent Get an event
+	//
+	// One event the account ingested, with its data as ingested.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/events/{eventId} (the `AdminGetEvent` operationId).
+	AdminGetEvent(ctx context.Context, accountId AccountId, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminListPortalSessions List portal sessions
 	//
@@ -2519,7 +2863,7 @@ type ClientInterface interface {
 	// subscription already disabled keeps its state and reason.
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
-	AdminDisableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminDisableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminEnableSubscription Enable a subscription
 	//
@@ -2531,7 +2875,33 @@ type ClientInterface interface {
 	// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
-	AdminEnableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminEnableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRecoverSubscriptionWithBody Recover failed deliveries
+	//
+	// Queues again the subscription's `failed` and `dropped` deliveries created in
+	// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+	// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+	// A delivery already queued is no longer failed, so calling again queues nothing new. The
+	// subscription must be active (`409` otherwise: enable it first).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+	AdminRecoverSubscriptionWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRecoverSubscription Recover failed deliveries
+	//
+	// Queues again the subscription's `failed` and `dropped` deliveries created in
+	// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+	// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+	// A delivery already queued is no longer failed, so calling again queues nothing new. The
+	// subscription must be active (`409` otherwise: enable it first).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+	AdminRecoverSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminRotateSecretWithBody Rotate a subscription's signing secret
 	//
@@ -2575,7 +2945,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-	AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminRotateSecret Rotate a subscription's signing secret
 	//
@@ -2619,7 +2989,35 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-	AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSendTestEventWithBody Send a test event
+	//
+	// Records an event with a small example payload and queues its delivery to this
+	// subscription only, in the subscription's own format, signed as usual. It is listed
+	// among the events and deliveries like any other. Its type is `eventType` when given
+	// (which the subscription must receive: `400` otherwise), else the first event type the
+	// subscription receives, else `webhook.test`. The subscription must be active (`409`
+	// otherwise: enable it first).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+	AdminSendTestEventWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSendTestEvent Send a test event
+	//
+	// Records an event with a small example payload and queues its delivery to this
+	// subscription only, in the subscription's own format, signed as usual. It is listed
+	// among the events and deliveries like any other. Its type is `eventType` when given
+	// (which the subscription must receive: `400` otherwise), else the first event type the
+	// subscription receives, else `webhook.test`. The subscription must be active (`409`
+	// otherwise: enable it first).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+	AdminSendTestEvent(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	//
@@ -3504,11 +3902,53 @@ func (c *Client) AdminUpdateAccount(ctx context.Context, accountId AccountId, bo
 
 // AdminListDeliveries List deliveries
 //
-// The account's deliveries of every dialect, newest first, each with its attempts.
+// The account's deliveries of every dialect, newest first, each with its attempts, narrowed
+// by the filters given (all of them must hold).
 //
 // Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminListDeliveriesRequest(c.Server, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetDelivery Get a delivery
+//
+// One delivery of the account with every attempt: what each sent (URL, headers with
+// credentials redacted, body size) and got (status, headers, the first 4096 bytes of the
+// body), how long it took and what kind of failure it was.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId} (the `AdminGetDelivery` operationId).
+func (c *Client) AdminGetDelivery(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetDeliveryRequest(c.Server, accountId, deliveryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminResendDelivery Resend a delivery
+//
+// Makes the delivery due now, whatever its status (succeeded, failed, dropped or pending).
+// Its next attempt is recorded with trigger `manual`: one attempt outside the retry
+// schedule. If it fails, a delivery that had settled settles again as `failed` (no new
+// schedule) and a pending one continues its schedule; a manual attempt's failure does not
+// count toward disabling the subscription. The delivery's subscription must be active
+// (`409` otherwise: enable it first).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend (the `AdminResendDelivery` operationId).
+func (c *Client) AdminResendDelivery(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminResendDeliveryRequest(c.Server, accountId, deliveryId)
 	if err != nil {
 		return nil, err
 	}
@@ -3530,6 +3970,40 @@ func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, p
 // Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
 func (c *Client) AdminDeliveryStats(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminDeliveryStatsRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListEvents List events
+//
+// The events the account ingested (test events included), newest first.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/events (the `AdminListEvents` operationId).
+func (c *Client) AdminListEvents(ctx context.Context, accountId AccountId, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListEventsRequest(c.Server, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetEvent Get an event
+//
+// One event the account ingested, with its data as ingested.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/events/{eventId} (the `AdminGetEvent` operationId).
+func (c *Client) AdminGetEvent(ctx context.Context, accountId AccountId, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetEventRequest(c.Server, accountId, eventId)
 	if err != nil {
 		return nil, err
 	}
@@ -3654,7 +4128,7 @@ func (c *Client) AdminListSubscriptions(ctx context.Context, accountId AccountId
 // subscription already disabled keeps its state and reason.
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
-func (c *Client) AdminDisableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) AdminDisableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminDisableSubscriptionRequest(c.Server, accountId, subscriptionUuid)
 	if err != nil {
 		return nil, err
@@ -3676,8 +4150,54 @@ func (c *Client) AdminDisableSubscription(ctx context.Context, accountId Account
 // deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
-func (c *Client) AdminEnableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) AdminEnableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminEnableSubscriptionRequest(c.Server, accountId, subscriptionUuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRecoverSubscriptionWithBody Recover failed deliveries
+//
+// Queues again the subscription's `failed` and `dropped` deliveries created in
+// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+// A delivery already queued is no longer failed, so calling again queues nothing new. The
+// subscription must be active (`409` otherwise: enable it first).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+func (c *Client) AdminRecoverSubscriptionWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRecoverSubscriptionRequestWithBody(c.Server, accountId, subscriptionUuid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRecoverSubscription Recover failed deliveries
+//
+// Queues again the subscription's `failed` and `dropped` deliveries created in
+// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+// A delivery already queued is no longer failed, so calling again queues nothing new. The
+// subscription must be active (`409` otherwise: enable it first).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+func (c *Client) AdminRecoverSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRecoverSubscriptionRequest(c.Server, accountId, subscriptionUuid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3730,7 +4250,7 @@ func (c *Client) AdminEnableSubscription(ctx context.Context, accountId AccountI
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-func (c *Client) AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminRotateSecretRequestWithBody(c.Server, accountId, subscriptionUuid, contentType, body)
 	if err != nil {
 		return nil, err
@@ -3784,8 +4304,56 @@ func (c *Client) AdminRotateSecretWithBody(ctx context.Context, accountId Accoun
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-func (c *Client) AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminRotateSecretRequest(c.Server, accountId, subscriptionUuid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSendTestEventWithBody Send a test event
+//
+// Records an event with a small example payload and queues its delivery to this
+// subscription only, in the subscription's own format, signed as usual. It is listed
+// among the events and deliveries like any other. Its type is `eventType` when given
+// (which the subscription must receive: `400` otherwise), else the first event type the
+// subscription receives, else `webhook.test`. The subscription must be active (`409`
+// otherwise: enable it first).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+func (c *Client) AdminSendTestEventWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSendTestEventRequestWithBody(c.Server, accountId, subscriptionUuid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSendTestEvent Send a test event
+//
+// Records an event with a small example payload and queues its delivery to this
+// subscription only, in the subscription's own format, signed as usual. It is listed
+// among the events and deliveries like any other. Its type is `eventType` when given
+// (which the subscription must receive: `400` otherwise), else the first event type the
+// subscription receives, else `webhook.test`. The subscription must be active (`409`
+// otherwise: enable it first).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+func (c *Client) AdminSendTestEvent(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSendTestEventRequest(c.Server, accountId, subscriptionUuid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5561,6 +6129,78 @@ func NewAdminListDeliveriesRequest(server string, accountId AccountId, params *A
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Dialect != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dialect", *params.Dialect, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SubscriptionUuid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "subscriptionUuid", *params.SubscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EventType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "eventType", *params.EventType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -5599,6 +6239,88 @@ func NewAdminListDeliveriesRequest(server string, accountId AccountId, params *A
 	return req, nil
 }
 
+// NewAdminGetDeliveryRequest constructs an http.Request for the AdminGetDelivery method
+func NewAdminGetDeliveryRequest(server string, accountId AccountId, deliveryId DeliveryId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "deliveryId", deliveryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/deliveries/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminResendDeliveryRequest constructs an http.Request for the AdminResendDelivery method
+func NewAdminResendDeliveryRequest(server string, accountId AccountId, deliveryId DeliveryId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "deliveryId", deliveryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/deliveries/%s/resend", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewAdminDeliveryStatsRequest constructs an http.Request for the AdminDeliveryStats method
 func NewAdminDeliveryStatsRequest(server string, accountId AccountId) (*http.Request, error) {
 	var err error
@@ -5616,6 +6338,156 @@ func NewAdminDeliveryStatsRequest(server string, accountId AccountId) (*http.Req
 	}
 
 	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/delivery-stats", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListEventsRequest constructs an http.Request for the AdminListEvents method
+func NewAdminListEventsRequest(server string, accountId AccountId, params *AdminListEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminGetEventRequest constructs an http.Request for the AdminGetEvent method
+func NewAdminGetEventRequest(server string, accountId AccountId, eventId EventId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/events/%s", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -5790,7 +6662,7 @@ func NewAdminListSubscriptionsRequest(server string, accountId AccountId) (*http
 }
 
 // NewAdminDisableSubscriptionRequest constructs an http.Request for the AdminDisableSubscription method
-func NewAdminDisableSubscriptionRequest(server string, accountId AccountId, subscriptionUuid openapi_types.UUID) (*http.Request, error) {
+func NewAdminDisableSubscriptionRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5831,7 +6703,7 @@ func NewAdminDisableSubscriptionRequest(server string, accountId AccountId, subs
 }
 
 // NewAdminEnableSubscriptionRequest constructs an http.Request for the AdminEnableSubscription method
-func NewAdminEnableSubscriptionRequest(server string, accountId AccountId, subscriptionUuid openapi_types.UUID) (*http.Request, error) {
+func NewAdminEnableSubscriptionRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5871,8 +6743,62 @@ func NewAdminEnableSubscriptionRequest(server string, accountId AccountId, subsc
 	return req, nil
 }
 
+// NewAdminRecoverSubscriptionRequest calls the generic AdminRecoverSubscription builder with application/json body
+func NewAdminRecoverSubscriptionRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminRecoverSubscriptionRequestWithBody(server, accountId, subscriptionUuid, "application/json", bodyReader)
+}
+
+// NewAdminRecoverSubscriptionRequestWithBody constructs an http.Request for the AdminRecoverSubscription method, with any body, and a specified content type
+func NewAdminRecoverSubscriptionRequestWithBody(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/recover", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewAdminRotateSecretRequest calls the generic AdminRotateSecret builder with application/json body
-func NewAdminRotateSecretRequest(server string, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody) (*http.Request, error) {
+func NewAdminRotateSecretRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -5883,7 +6809,7 @@ func NewAdminRotateSecretRequest(server string, accountId AccountId, subscriptio
 }
 
 // NewAdminRotateSecretRequestWithBody constructs an http.Request for the AdminRotateSecret method, with any body, and a specified content type
-func NewAdminRotateSecretRequestWithBody(server string, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewAdminRotateSecretRequestWithBody(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5906,6 +6832,60 @@ func NewAdminRotateSecretRequestWithBody(server string, accountId AccountId, sub
 	}
 
 	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/rotate-secret", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminSendTestEventRequest calls the generic AdminSendTestEvent builder with application/json body
+func NewAdminSendTestEventRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminSendTestEventRequestWithBody(server, accountId, subscriptionUuid, "application/json", bodyReader)
+}
+
+// NewAdminSendTestEventRequestWithBody constructs an http.Request for the AdminSendTestEvent method, with any body, and a specified content type
+func NewAdminSendTestEventRequestWithBody(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/test", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -8474,12 +9454,38 @@ type ClientWithResponsesInterface interface {
 
 	// AdminListDeliveriesWithResponse List deliveries
 	//
-	// The account's deliveries of every dialect, newest first, each with its attempts.
+	// The account's deliveries of every dialect, newest first, each with its attempts, narrowed
+	// by the filters given (all of them must hold).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveriesWithResponse(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*AdminListDeliveriesResponse, error)
+
+	// AdminGetDeliveryWithResponse Get a delivery
+	//
+	// One delivery of the account with every attempt: what each sent (URL, headers with
+	// credentials redacted, body size) and got (status, headers, the first 4096 bytes of the
+	// body), how long it took and what kind of failure it was.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId} (the `AdminGetDelivery` operationId).
+	AdminGetDeliveryWithResponse(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*AdminGetDeliveryResponse, error)
+
+	// AdminResendDeliveryWithResponse Resend a delivery
+	//
+	// Makes the delivery due now, whatever its status (succeeded, failed, dropped or pending).
+	// Its next attempt is recorded with trigger `manual`: one attempt outside the retry
+	// schedule. If it fails, a delivery that had settled settles again as `failed` (no new
+	// schedule) and a pending one continues its schedule; a manual attempt's failure does not
+	// count toward disabling the subscription. The delivery's subscription must be active
+	// (`409` otherwise: enable it first).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend (the `AdminResendDelivery` operationId).
+	AdminResendDeliveryWithResponse(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*AdminResendDeliveryResponse, error)
 
 	// AdminDeliveryStatsWithResponse Delivery statistics of the last hour
 	//
@@ -8493,6 +9499,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
 	AdminDeliveryStatsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminDeliveryStatsResponse, error)
+
+	// AdminListEventsWithResponse List events
+	//
+	// The events the account ingested (test events included), newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/events (the `AdminListEvents` operationId).
+	AdminListEventsWithResponse(ctx context.Context, accountId AccountId, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*AdminListEventsResponse, error)
+
+	// AdminGetEventWithResponse Get an event
+	//
+	// One event the account ingested, with its data as ingested.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/events/{eventId} (the `AdminGetEvent` operationId).
+	AdminGetEventWithResponse(ctx context.Context, accountId AccountId, eventId EventId, reqEditors ...RequestEditorFn) (*AdminGetEventResponse, error)
 
 	// AdminListPortalSessionsWithResponse List portal sessions
 	//
@@ -8566,7 +9590,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
-	AdminDisableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminDisableSubscriptionResponse, error)
+	AdminDisableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*AdminDisableSubscriptionResponse, error)
 
 	// AdminEnableSubscriptionWithResponse Enable a subscription
 	//
@@ -8580,7 +9604,33 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
-	AdminEnableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminEnableSubscriptionResponse, error)
+	AdminEnableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*AdminEnableSubscriptionResponse, error)
+
+	// AdminRecoverSubscriptionWithBodyWithResponse Recover failed deliveries
+	//
+	// Queues again the subscription's `failed` and `dropped` deliveries created in
+	// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+	// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+	// A delivery already queued is no longer failed, so calling again queues nothing new. The
+	// subscription must be active (`409` otherwise: enable it first).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+	AdminRecoverSubscriptionWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRecoverSubscriptionResponse, error)
+
+	// AdminRecoverSubscriptionWithResponse Recover failed deliveries
+	//
+	// Queues again the subscription's `failed` and `dropped` deliveries created in
+	// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+	// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+	// A delivery already queued is no longer failed, so calling again queues nothing new. The
+	// subscription must be active (`409` otherwise: enable it first).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+	AdminRecoverSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRecoverSubscriptionResponse, error)
 
 	// AdminRotateSecretWithBodyWithResponse Rotate a subscription's signing secret
 	//
@@ -8624,7 +9674,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-	AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
+	AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
 
 	// AdminRotateSecretWithResponse Rotate a subscription's signing secret
 	//
@@ -8668,7 +9718,35 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-	AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
+	AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
+
+	// AdminSendTestEventWithBodyWithResponse Send a test event
+	//
+	// Records an event with a small example payload and queues its delivery to this
+	// subscription only, in the subscription's own format, signed as usual. It is listed
+	// among the events and deliveries like any other. Its type is `eventType` when given
+	// (which the subscription must receive: `400` otherwise), else the first event type the
+	// subscription receives, else `webhook.test`. The subscription must be active (`409`
+	// otherwise: enable it first).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+	AdminSendTestEventWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSendTestEventResponse, error)
+
+	// AdminSendTestEventWithResponse Send a test event
+	//
+	// Records an event with a small example payload and queues its delivery to this
+	// subscription only, in the subscription's own format, signed as usual. It is listed
+	// among the events and deliveries like any other. Its type is `eventType` when given
+	// (which the subscription must receive: `400` otherwise), else the first event type the
+	// subscription receives, else `webhook.test`. The subscription must be active (`409`
+	// otherwise: enable it first).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+	AdminSendTestEventWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSendTestEventResponse, error)
 
 	// SuperOfficeAgentCreateDefaultWebhookWithResponse Agent: create default webhook
 	//
@@ -9859,6 +10937,137 @@ func (r AdminListDeliveriesResponse) ContentType() string {
 	return ""
 }
 
+type AdminGetDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Delivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminGetDeliveryResponse) GetJSON200() *Delivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminGetDeliveryResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetDeliveryResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetDeliveryResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminResendDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Delivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON202() *Delivery {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminResendDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminResendDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminResendDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminResendDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type AdminDeliveryStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9915,6 +11124,130 @@ func (r AdminDeliveryStatsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminDeliveryStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListEventsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListEventsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListEventsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminGetEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventRecord
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminGetEventResponse) GetJSON200() *EventRecord {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminGetEventResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetEventResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetEventResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10300,6 +11633,82 @@ func (r AdminEnableSubscriptionResponse) ContentType() string {
 	return ""
 }
 
+type AdminRecoverSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *RecoverResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON202() *RecoverResult {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRecoverSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRecoverSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRecoverSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRecoverSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type AdminRotateSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10370,6 +11779,82 @@ func (r AdminRotateSecretResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminRotateSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminSendTestEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *TestEventQueued
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON202() *TestEventQueued {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminSendTestEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminSendTestEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminSendTestEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminSendTestEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13912,7 +15397,8 @@ func (c *ClientWithResponses) AdminUpdateAccountWithResponse(ctx context.Context
 
 // AdminListDeliveriesWithResponse List deliveries
 //
-// The account's deliveries of every dialect, newest first, each with its attempts.
+// The account's deliveries of every dialect, newest first, each with its attempts, narrowed
+// by the filters given (all of them must hold).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13923,6 +15409,43 @@ func (c *ClientWithResponses) AdminListDeliveriesWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseAdminListDeliveriesResponse(rsp)
+}
+
+// AdminGetDeliveryWithResponse Get a delivery
+//
+// One delivery of the account with every attempt: what each sent (URL, headers with
+// credentials redacted, body size) and got (status, headers, the first 4096 bytes of the
+// body), how long it took and what kind of failure it was.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId} (the `AdminGetDelivery` operationId).
+func (c *ClientWithResponses) AdminGetDeliveryWithResponse(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*AdminGetDeliveryResponse, error) {
+	rsp, err := c.AdminGetDelivery(ctx, accountId, deliveryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetDeliveryResponse(rsp)
+}
+
+// AdminResendDeliveryWithResponse Resend a delivery
+//
+// Makes the delivery due now, whatever its status (succeeded, failed, dropped or pending).
+// Its next attempt is recorded with trigger `manual`: one attempt outside the retry
+// schedule. If it fails, a delivery that had settled settles again as `failed` (no new
+// schedule) and a pending one continues its schedule; a manual attempt's failure does not
+// count toward disabling the subscription. The delivery's subscription must be active
+// (`409` otherwise: enable it first).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend (the `AdminResendDelivery` operationId).
+func (c *ClientWithResponses) AdminResendDeliveryWithResponse(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*AdminResendDeliveryResponse, error) {
+	rsp, err := c.AdminResendDelivery(ctx, accountId, deliveryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminResendDeliveryResponse(rsp)
 }
 
 // AdminDeliveryStatsWithResponse Delivery statistics of the last hour
@@ -13942,6 +15465,36 @@ func (c *ClientWithResponses) AdminDeliveryStatsWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseAdminDeliveryStatsResponse(rsp)
+}
+
+// AdminListEventsWithResponse List events
+//
+// The events the account ingested (test events included), newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/events (the `AdminListEvents` operationId).
+func (c *ClientWithResponses) AdminListEventsWithResponse(ctx context.Context, accountId AccountId, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*AdminListEventsResponse, error) {
+	rsp, err := c.AdminListEvents(ctx, accountId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListEventsResponse(rsp)
+}
+
+// AdminGetEventWithResponse Get an event
+//
+// One event the account ingested, with its data as ingested.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/events/{eventId} (the `AdminGetEvent` operationId).
+func (c *ClientWithResponses) AdminGetEventWithResponse(ctx context.Context, accountId AccountId, eventId EventId, reqEditors ...RequestEditorFn) (*AdminGetEventResponse, error) {
+	rsp, err := c.AdminGetEvent(ctx, accountId, eventId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetEventResponse(rsp)
 }
 
 // AdminListPortalSessionsWithResponse List portal sessions
@@ -14046,7 +15599,7 @@ func (c *ClientWithResponses) AdminListSubscriptionsWithResponse(ctx context.Con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
-func (c *ClientWithResponses) AdminDisableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminDisableSubscriptionResponse, error) {
+func (c *ClientWithResponses) AdminDisableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*AdminDisableSubscriptionResponse, error) {
 	rsp, err := c.AdminDisableSubscription(ctx, accountId, subscriptionUuid, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14066,12 +15619,50 @@ func (c *ClientWithResponses) AdminDisableSubscriptionWithResponse(ctx context.C
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
-func (c *ClientWithResponses) AdminEnableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminEnableSubscriptionResponse, error) {
+func (c *ClientWithResponses) AdminEnableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*AdminEnableSubscriptionResponse, error) {
 	rsp, err := c.AdminEnableSubscription(ctx, accountId, subscriptionUuid, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseAdminEnableSubscriptionResponse(rsp)
+}
+
+// AdminRecoverSubscriptionWithBodyWithResponse Recover failed deliveries
+//
+// Queues again the subscription's `failed` and `dropped` deliveries created in
+// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+// A delivery already queued is no longer failed, so calling again queues nothing new. The
+// subscription must be active (`409` otherwise: enable it first).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+func (c *ClientWithResponses) AdminRecoverSubscriptionWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRecoverSubscriptionResponse, error) {
+	rsp, err := c.AdminRecoverSubscriptionWithBody(ctx, accountId, subscriptionUuid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRecoverSubscriptionResponse(rsp)
+}
+
+// AdminRecoverSubscriptionWithResponse Recover failed deliveries
+//
+// Queues again the subscription's `failed` and `dropped` deliveries created in
+// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+// A delivery already queued is no longer failed, so calling again queues nothing new. The
+// subscription must be active (`409` otherwise: enable it first).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+func (c *ClientWithResponses) AdminRecoverSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRecoverSubscriptionResponse, error) {
+	rsp, err := c.AdminRecoverSubscription(ctx, accountId, subscriptionUuid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRecoverSubscriptionResponse(rsp)
 }
 
 // AdminRotateSecretWithBodyWithResponse Rotate a subscription's signing secret
@@ -14116,7 +15707,7 @@ func (c *ClientWithResponses) AdminEnableSubscriptionWithResponse(ctx context.Co
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-func (c *ClientWithResponses) AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
+func (c *ClientWithResponses) AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
 	rsp, err := c.AdminRotateSecretWithBody(ctx, accountId, subscriptionUuid, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14166,12 +15757,52 @@ func (c *ClientWithResponses) AdminRotateSecretWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-func (c *ClientWithResponses) AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
+func (c *ClientWithResponses) AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
 	rsp, err := c.AdminRotateSecret(ctx, accountId, subscriptionUuid, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseAdminRotateSecretResponse(rsp)
+}
+
+// AdminSendTestEventWithBodyWithResponse Send a test event
+//
+// Records an event with a small example payload and queues its delivery to this
+// subscription only, in the subscription's own format, signed as usual. It is listed
+// among the events and deliveries like any other. Its type is `eventType` when given
+// (which the subscription must receive: `400` otherwise), else the first event type the
+// subscription receives, else `webhook.test`. The subscription must be active (`409`
+// otherwise: enable it first).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+func (c *ClientWithResponses) AdminSendTestEventWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSendTestEventResponse, error) {
+	rsp, err := c.AdminSendTestEventWithBody(ctx, accountId, subscriptionUuid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSendTestEventResponse(rsp)
+}
+
+// AdminSendTestEventWithResponse Send a test event
+//
+// Records an event with a small example payload and queues its delivery to this
+// subscription only, in the subscription's own format, signed as usual. It is listed
+// among the events and deliveries like any other. Its type is `eventType` when given
+// (which the subscription must receive: `400` otherwise), else the first event type the
+// subscription receives, else `webhook.test`. The subscription must be active (`409`
+// otherwise: enable it first).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+func (c *ClientWithResponses) AdminSendTestEventWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSendTestEventResponse, error) {
+	rsp, err := c.AdminSendTestEvent(ctx, accountId, subscriptionUuid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSendTestEventResponse(rsp)
 }
 
 // SuperOfficeAgentCreateDefaultWebhookWithResponse Agent: create default webhook
@@ -15710,6 +17341,107 @@ func ParseAdminListDeliveriesResponse(rsp *http.Response) (*AdminListDeliveriesR
 	return response, nil
 }
 
+// ParseAdminGetDeliveryResponse parses an HTTP response from a AdminGetDeliveryWithResponse call
+func ParseAdminGetDeliveryResponse(rsp *http.Response) (*AdminGetDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Delivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminResendDeliveryResponse parses an HTTP response from a AdminResendDeliveryWithResponse call
+func ParseAdminResendDeliveryResponse(rsp *http.Response) (*AdminResendDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminResendDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Delivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseAdminDeliveryStatsResponse parses an HTTP response from a AdminDeliveryStatsWithResponse call
 func ParseAdminDeliveryStatsResponse(rsp *http.Response) (*AdminDeliveryStatsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15726,6 +17458,100 @@ func ParseAdminDeliveryStatsResponse(rsp *http.Response) (*AdminDeliveryStatsRes
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest DeliveryStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListEventsResponse parses an HTTP response from a AdminListEventsWithResponse call
+func ParseAdminListEventsResponse(rsp *http.Response) (*AdminListEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminGetEventResponse parses an HTTP response from a AdminGetEventWithResponse call
+func ParseAdminGetEventResponse(rsp *http.Response) (*AdminGetEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventRecord
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16049,6 +17875,67 @@ func ParseAdminEnableSubscriptionResponse(rsp *http.Response) (*AdminEnableSubsc
 	return response, nil
 }
 
+// ParseAdminRecoverSubscriptionResponse parses an HTTP response from a AdminRecoverSubscriptionWithResponse call
+func ParseAdminRecoverSubscriptionResponse(rsp *http.Response) (*AdminRecoverSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRecoverSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest RecoverResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseAdminRotateSecretResponse parses an HTTP response from a AdminRotateSecretWithResponse call
 func ParseAdminRotateSecretResponse(rsp *http.Response) (*AdminRotateSecretResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16086,6 +17973,67 @@ func ParseAdminRotateSecretResponse(rsp *http.Response) (*AdminRotateSecretRespo
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest AdminSubscriptionNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminSendTestEventResponse parses an HTTP response from a AdminSendTestEventWithResponse call
+func ParseAdminSendTestEventResponse(rsp *http.Response) (*AdminSendTestEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminSendTestEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest TestEventQueued
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

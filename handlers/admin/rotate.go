@@ -110,8 +110,3 @@ func (a Admin) signing(dialect string) *kit.Signing {
 	}
 	return nil
 }
-
-func conflict(message string) gen.AdminConflictJSONResponse {
-	return gen.AdminConflictJSONResponse{Code: "conflict", Message: message}
-}
-

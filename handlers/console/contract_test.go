@@ -4,40 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/webhookd/webhookd/internal/apitest"
 )
-
-// awaiting is what the console calls that openapi.yaml does not offer yet, by the part of the
-// service that brings it. Flows that need one of these skip; TestConsoleCallsOnlyTheSpec fails
-// once it is offered, so that it leaves this list and its flows run.
-var awaiting = map[string]string{
-	"adminListDeliveries?status": "delivery filters (status, dialect, subscriptionUuid, eventType, since, until)",
-	"adminGetDelivery":           "the delivery record",
-	"adminResendDelivery":        "the delivery record",
-	"adminListEvents":            "the delivery record",
-	"adminGetEvent":              "the delivery record",
-	"adminRecoverSubscription":   "the delivery record",
-	"adminSendTestEvent":         "the delivery record",
-}
-
-// needs skips the test until openapi.yaml offers everything it names.
-func needs(t *testing.T, names ...string) {
-	t.Helper()
-	var missing []string
-	for _, n := range names {
-		if _, ok := awaiting[n]; ok {
-			missing = append(missing, n+" ("+awaiting[n]+")")
-		}
-	}
-	if len(missing) > 0 {
-		t.Skipf("runs once openapi.yaml offers %s", strings.Join(missing, ", "))
-	}
-}
 
 // consoleOperation is one line of api.js's operations table.
 type consoleOperation struct{ id, method, path string }
@@ -58,26 +30,8 @@ func consoleOperations(t *testing.T) []consoleOperation {
 	return ops
 }
 
-// offered tells whether openapi.yaml has what an awaiting entry names.
-func offered(spec *openapi3.T, name string) bool {
-	if scheme := spec.Components.SecuritySchemes[name]; scheme != nil {
-		return true
-	}
-	id, param, _ := strings.Cut(name, "?")
-	for _, item := range spec.Paths.Map() {
-		for _, op := range item.Operations() {
-			if op.OperationID != id {
-				continue
-			}
-			return param == "" || op.Parameters.GetByInAndName(openapi3.ParameterInQuery, param) != nil
-		}
-	}
-	return false
-}
-
 // Every operation the console calls is openapi.yaml's, by the same id, method and path: the
-// page uses the public API and nothing else. What the spec does not have yet is listed in
-// awaiting, and leaves it as soon as the spec offers it.
+// page uses the public API and nothing else.
 func TestConsoleCallsOnlyTheSpec(t *testing.T) {
 	t.Parallel()
 	spec := apitest.Spec(t)
@@ -87,19 +41,13 @@ func TestConsoleCallsOnlyTheSpec(t *testing.T) {
 		if item != nil {
 			specOp = item.GetOperation(op.method)
 		}
-		_, waits := awaiting[op.id]
 		switch {
-		case specOp == nil && !waits:
+		case specOp == nil:
 			t.Errorf("api.js calls %s %s (%s), which openapi.yaml does not have", op.method, op.path, op.id)
 		case specOp != nil && specOp.OperationID != op.id:
 			t.Errorf("api.js names %s %s %s; openapi.yaml calls it %s", op.method, op.path, op.id, specOp.OperationID)
 		case specOp != nil && specOp.Tags[0] != "admin":
 			t.Errorf("api.js calls %s, which is not an admin operation", op.id)
-		}
-	}
-	for name, what := range awaiting {
-		if offered(spec, name) {
-			t.Errorf("openapi.yaml offers %s (%s) now: delete it from awaiting in contract_test.go, and the console's tests of it run", name, what)
 		}
 	}
 }
