@@ -15,9 +15,12 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/handlers"
+	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/egress"
+	"github.com/webhookd/webhookd/internal/pgcluster"
 	"github.com/webhookd/webhookd/internal/retention"
 	"github.com/webhookd/webhookd/internal/tools/sqlfile"
 )
@@ -34,71 +37,157 @@ func pastSlices(now time.Time) []time.Time {
 	return out
 }
 
-// rates are the three figures measured on an empty history and again beside a large one.
-type rates struct{ drain, single, put float64 }
+// rates are the three figures measured on an empty history and again beside a large one,
+// with the database time each operation took.
+type rates struct{ drain, single, put, drainDB, singleDB, putDB float64 }
+
+func (r rates) plus(o rates) rates {
+	return rates{r.drain + o.drain, r.single + o.single, r.put + o.put, r.drainDB + o.drainDB, r.singleDB + o.singleDB, r.putDB + o.putDB}
+}
+
+func (r rates) over(n float64) rates {
+	return rates{r.drain / n, r.single / n, r.put / n, r.drainDB / n, r.singleDB / n, r.putDB / n}
+}
+
+// historyRounds is how many times each of the two aged databases is measured, alternately.
+const historyRounds = 3
+
+// historyDB is one database of the comparison with its own API in front of it.
+type historyDB struct {
+	conn *sql.DB
+	dsn  string
+	c    *client
+	srv  *httptest.Server
+}
+
+func openHistoryDB(ctx context.Context, cluster *pgcluster.Cluster, name string, log *slog.Logger) (*historyDB, error) {
+	if err := cluster.CreateDatabase(ctx, name); err != nil {
+		return nil, err
+	}
+	h := &historyDB{dsn: cluster.URL(name)}
+	conn, err := dbconn.Open(h.dsn, dbconn.Defaults)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetMaxOpenConns(20) // the service's default pool
+	conn.SetMaxIdleConns(20)
+	h.conn = conn
+	if err := db.Migrate(ctx, conn); err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE EXTENSION pg_stat_statements`); err != nil {
+		return nil, err
+	}
+	keeper, err := retention.New(conn, retention.Config{})
+	if err != nil {
+		return nil, err
+	}
+	if err := keeper.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, Egress: egress.Policy{Allowed: loopback}})
+	if err != nil {
+		return nil, err
+	}
+	h.srv = httptest.NewServer(api)
+	h.c = &client{base: h.srv.URL, http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	return h, nil
+}
+
+func (h *historyDB) Close() {
+	h.srv.Close()
+	h.conn.Close()
+}
 
 // runHistory measures the engine draining a backlog, single-event ingestion and the Voucherify
-// PUT on a new database, again beside the 30 empty daily slices of a month-old service, and
-// again once n settled deliveries (half as many events, one attempt each) fill those slices,
-// all on the same cluster. It prints the ratios and the claim statement's plan.
-func runHistory(ctx context.Context, conn *sql.DB, dsn string, log *slog.Logger, n, backlog int, d time.Duration) error {
-	api, err := handlers.New(handlers.Config{DB: conn, AdminToken: adminToken, Logger: log, Egress: egress.Policy{Allowed: loopback}})
+// PUT on a new database; then on two databases of the same cluster aged by the slices of a
+// month-old service, one empty and one holding n settled deliveries (half as many events, one
+// attempt each), measured in alternating rounds so that the shared machine's noise falls on
+// both alike. It prints the ratios, the database time per operation, and the claim's plan.
+func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logger, n, backlog int, d time.Duration) error {
+	empty, err := openHistoryDB(ctx, cluster, "history_empty", log)
 	if err != nil {
 		return err
 	}
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	c := &client{base: srv.URL, http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	defer empty.Close()
+	full, err := openHistoryDB(ctx, cluster, "history_full", log)
+	if err != nil {
+		return err
+	}
+	defer full.Close()
 
 	fmt.Printf("history: %d settled deliveries (%d events, %d attempts) in the slices of %s before the current one, %s wide\n",
 		n, n/2, n, retention.DefaultRetention, retention.Width(retention.DefaultRetention))
 	// A new database has only the current slice and two ahead; a service as old as its
 	// retention has the past ones too, which every statement that cannot prune them plans and
 	// locks. The slices and the rows in them are measured apart.
-	fresh, err := measureHistoryRound(ctx, c, conn, dsn, log, "fresh", backlog, d)
+	fresh, err := measureHistoryRound(ctx, empty, log, "new database", backlog, d, true)
 	if err != nil {
 		return err
 	}
-	if err := historySlices(ctx, conn); err != nil {
-		return err
-	}
-	empty, err := measureHistoryRound(ctx, c, conn, dsn, log, "empty", backlog, d)
-	if err != nil {
-		return err
+	for _, h := range []*historyDB{empty, full} {
+		if err := historySlices(ctx, h.conn); err != nil {
+			return err
+		}
 	}
 	began := time.Now()
 	// Loading runs statements far longer than the service's timeouts allow: a plain connection.
-	loader, err := sql.Open("postgres", dsn)
+	loader, err := sql.Open("postgres", full.dsn)
 	if err != nil {
 		return err
 	}
 	defer loader.Close()
-	if err := loadHistory(ctx, loader, c, n); err != nil {
+	if err := loadHistory(ctx, loader, full.c, n); err != nil {
 		return fmt.Errorf("loading history: %w", err)
 	}
 	fmt.Printf("history loaded and analysed in %s\n\n", time.Since(began).Round(time.Second))
-	full, err := measureHistoryRound(ctx, c, conn, dsn, log, "history", backlog, d)
-	if err != nil {
-		return err
+
+	var sumEmpty, sumFull rates
+	for round := range historyRounds {
+		last := round == historyRounds-1
+		order := []bool{false, true}
+		if round%2 == 1 {
+			order = []bool{true, false}
+		}
+		for _, withHistory := range order {
+			if withHistory {
+				r, err := measureHistoryRound(ctx, full, log, fmt.Sprintf("aged, full (round %d)", round+1), backlog, d, last)
+				if err != nil {
+					return err
+				}
+				sumFull = sumFull.plus(r)
+				continue
+			}
+			r, err := measureHistoryRound(ctx, empty, log, fmt.Sprintf("aged, empty (round %d)", round+1), backlog, d, last)
+			if err != nil {
+				return err
+			}
+			sumEmpty = sumEmpty.plus(r)
+		}
 	}
-	fmt.Printf("%-30s %10s %10s %10s %13s %13s\n", "", "new", "aged empty", "aged full", "full ÷ empty", "aged ÷ new")
+	e, f := sumEmpty.over(historyRounds), sumFull.over(historyRounds)
+	fmt.Printf("\nmeans of %d alternating rounds:\n", historyRounds)
+	fmt.Printf("%-30s %10s %10s %10s %13s %13s %22s\n", "", "new", "aged empty", "aged full", "full ÷ empty", "aged ÷ new", "db ms/op empty → full")
 	for _, r := range []struct {
-		name    string
-		f, e, h float64
-		unit    string
+		name     string
+		n, e, h  float64
+		dbE, dbF float64
+		unit     string
 	}{
-		{fmt.Sprintf("engine draining %d", backlog), fresh.drain, empty.drain, full.drain, "deliveries/s"},
-		{"ingestion, one per request", fresh.single, empty.single, full.single, "events/s"},
-		{"Voucherify PUT", fresh.put, empty.put, full.put, "requests/s"},
+		{fmt.Sprintf("engine draining %d", backlog), fresh.drain, e.drain, f.drain, e.drainDB, f.drainDB, "deliveries/s"},
+		{"ingestion, one per request", fresh.single, e.single, f.single, e.singleDB, f.singleDB, "events/s"},
+		{"Voucherify PUT", fresh.put, e.put, f.put, e.putDB, f.putDB, "requests/s"},
 	} {
-		fmt.Printf("%-30s %10.0f %10.0f %10.0f %13.2f %13.2f  %s\n", r.name, r.f, r.e, r.h, r.h/r.e, r.e/r.f, r.unit)
+		fmt.Printf("%-30s %10.0f %10.0f %10.0f %13.2f %13.2f %10.3f → %.3f  %s\n", r.name, r.n, r.e, r.h, r.h/r.e, r.e/r.n, r.dbE, r.dbF, r.unit)
 	}
-	return explainClaim(ctx, conn)
+	return explainClaim(ctx, full.conn)
 }
 
-// measureHistoryRound measures the three rates on fresh accounts.
-func measureHistoryRound(ctx context.Context, c *client, conn *sql.DB, dsn string, log *slog.Logger, round string, backlog int, d time.Duration) (rates, error) {
+// measureHistoryRound measures the three rates on fresh accounts of h; detail prints where
+// the database's time went.
+func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, round string, backlog int, d time.Duration, detail bool) (rates, error) {
 	var r rates
+	c, conn := h.c, h.conn
 	drain := newReceiver(nil)
 	defer drain.Close()
 	a, err := c.account(ctx, "drain-"+round, drain.URL+"/hook")
@@ -108,9 +197,11 @@ func measureHistoryRound(ctx context.Context, c *client, conn *sql.DB, dsn strin
 	if _, err := c.ingestBatches(ctx, a, backlog, 1000); err != nil {
 		return r, err
 	}
-	fmt.Printf("%s history:\n", round)
-	if r.drain, err = profiled(ctx, conn, "drain", func() (float64, int, error) {
-		rate, err := drainRate(ctx, conn, dsn, log, drain, backlog)
+	if detail {
+		fmt.Printf("%s:\n", round)
+	}
+	if r.drain, r.drainDB, err = profiled(ctx, conn, "drain", detail, func() (float64, int, error) {
+		rate, err := drainRate(ctx, conn, h.dsn, log, drain, backlog)
 		return rate, backlog, err
 	}); err != nil {
 		return r, err
@@ -119,7 +210,7 @@ func measureHistoryRound(ctx context.Context, c *client, conn *sql.DB, dsn strin
 	if err != nil {
 		return r, err
 	}
-	if r.single, err = profiled(ctx, conn, "single ingestion", func() (float64, int, error) {
+	if r.single, r.singleDB, err = profiled(ctx, conn, "single ingestion", detail, func() (float64, int, error) {
 		rate, err := c.ingestSingly(ctx, single, 3000, 8)
 		return rate, 3000, err
 	}); err != nil {
@@ -129,7 +220,7 @@ func measureHistoryRound(ctx context.Context, c *client, conn *sql.DB, dsn strin
 	if _, err := conn.ExecContext(ctx, `UPDATE deliveries SET status = 'succeeded' WHERE account_id = $1`, single.Id); err != nil {
 		return r, err
 	}
-	if r.put, err = profiled(ctx, conn, "Voucherify PUT", func() (float64, int, error) {
+	if r.put, r.putDB, err = profiled(ctx, conn, "Voucherify PUT", detail, func() (float64, int, error) {
 		rate, err := c.putRate(ctx, "put-"+round, 100, 8, d)
 		return rate, int(rate * d.Seconds()), err
 	}); err != nil {

@@ -157,7 +157,7 @@ func run(backlog, healthy, hanging int, bareFor time.Duration, history int) erro
 		return nil
 	}
 	fmt.Println()
-	return runHistory(ctx, conn, dsn, quiet, history, backlog, 10*time.Second)
+	return runHistory(ctx, cluster, quiet, history, backlog, 10*time.Second)
 }
 
 // healthyAlone drains a healthy tenant's backlog of n; it returns deliveries per second.

@@ -20,25 +20,28 @@ var benchSettings = map[string]string{
 	"track_activity_query_size":         "4096",
 }
 
-// profiled runs measure with pg_stat_statements reset before it and prints the statements that
-// took most of the database's time during it, with the round trips per operation (ops is how
-// many operations measure performed).
-func profiled(ctx context.Context, conn *sql.DB, label string, measure func() (float64, int, error)) (float64, error) {
+// profiled runs measure with pg_stat_statements reset before it and returns its rate and the
+// database time per operation (ops is how many operations measure performed); detail prints
+// the statements that took most of that time, with the round trips per operation.
+func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, measure func() (float64, int, error)) (rate, dbMsPerOp float64, _ error) {
 	if _, err := conn.ExecContext(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	rate, ops, err := measure()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	// Nested statements (a function's, a foreign key's check) are listed too, marked ↳; the
+	// totals count the statements the service sent.
 	rows, err := conn.QueryContext(ctx, `
-		SELECT calls, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, query,
-		       sum(calls) OVER (), sum(total_exec_time + total_plan_time) OVER ()
+		SELECT calls, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, query, toplevel,
+		       sum(calls) FILTER (WHERE toplevel) OVER (), sum(total_exec_time + total_plan_time) FILTER (WHERE toplevel) OVER ()
 		FROM pg_stat_statements
-		WHERE query NOT LIKE '%pg_stat_statements%' AND toplevel
+		WHERE query NOT LIKE '%pg_stat_statements%'
+		  AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 		ORDER BY total_exec_time + total_plan_time DESC`)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer rows.Close()
 	printed := 0
@@ -46,21 +49,30 @@ func profiled(ctx context.Context, conn *sql.DB, label string, measure func() (f
 		var calls, hit, read, allCalls int64
 		var exec, plan, allTime float64
 		var query string
-		if err := rows.Scan(&calls, &exec, &plan, &hit, &read, &query, &allCalls, &allTime); err != nil {
-			return 0, err
+		var toplevel bool
+		if err := rows.Scan(&calls, &exec, &plan, &hit, &read, &query, &toplevel, &allCalls, &allTime); err != nil {
+			return 0, 0, err
+		}
+		dbMsPerOp = allTime / float64(max(ops, 1))
+		if !detail {
+			break
 		}
 		if printed == 0 {
 			fmt.Printf("  %s: %.0f/s; %.2f statements and %.3f ms of database time per operation\n",
 				label, rate, float64(allCalls)/float64(max(ops, 1)), allTime/float64(max(ops, 1)))
 		}
-		if printed < 5 {
-			fmt.Printf("    %5.1f%% %8d calls %8.3f ms exec %6.3f ms plan %7.1f hit %6.1f read  %s\n",
+		if printed < 7 {
+			nested := "  "
+			if !toplevel {
+				nested = "↳ "
+			}
+			fmt.Printf("    %5.1f%% %8d calls %8.3f ms exec %6.3f ms plan %7.1f hit %6.1f read  %s%s\n",
 				100*(exec+plan)/allTime, calls, exec/float64(calls), plan/float64(calls),
-				float64(hit)/float64(calls), float64(read)/float64(calls), oneLine(query, 90))
+				float64(hit)/float64(calls), float64(read)/float64(calls), nested, oneLine(query, 90))
 		}
 		printed++
 	}
-	return rate, rows.Err()
+	return rate, dbMsPerOp, rows.Err()
 }
 
 func oneLine(q string, n int) string {
