@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +42,9 @@ type Options struct {
 	// BinDir is the directory of PostgreSQL's initdb and postgres (the service's PG_BINDIR);
 	// empty means the newest /usr/lib/postgresql/*/bin, else the postgres on PATH.
 	BinDir string
+	// Settings are further server settings (name → value), such as shared_buffers or
+	// shared_preload_libraries.
+	Settings map[string]string
 }
 
 // Cluster is a running PostgreSQL server that this process started and owns.
@@ -115,6 +120,9 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=" + strconv.Itoa(maxConns)}
 	if opts.Ephemeral {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	for _, name := range slices.Sorted(maps.Keys(opts.Settings)) {
+		args = append(args, "-c", name+"="+opts.Settings[name])
 	}
 	logFile, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
