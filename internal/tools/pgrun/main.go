@@ -32,7 +32,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: pgrun [-max-connections N] [-citus WORKERS] [--] command [args...]")
 		flag.PrintDefaults()
 	}
+	installed := flag.Bool("citus-installed", false, "only tell, by the exit status, whether the Citus extension is installed")
 	flag.Parse()
+	if *installed {
+		if !pgcluster.CitusInstalled(os.Getenv("PG_BINDIR")) {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if flag.NArg() == 0 {
 		flag.Usage()
 		os.Exit(2)
