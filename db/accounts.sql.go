@@ -125,7 +125,7 @@ func (q *Queries) CreateExpiringCredential(ctx context.Context, arg CreateExpiri
 const createScope = `-- name: CreateScope :one
 INSERT INTO scopes (account_id, dialect, external_id, parent_id, name)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret
+RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret, previous_secret, previous_secret_until
 `
 
 type CreateScopeParams struct {
@@ -157,6 +157,8 @@ func (q *Queries) CreateScope(ctx context.Context, arg CreateScopeParams) (Scope
 		&i.Domain,
 		&i.UpdatedAt,
 		&i.Secret,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -165,13 +167,13 @@ const createScopeWithWebhook = `-- name: CreateScopeWithWebhook :one
 WITH scope AS (
     INSERT INTO scopes (id, account_id, dialect, external_id, name, domain)
     VALUES ($1, $2, $3, $4, $5, $6)
-    RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret
+    RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret, previous_secret, previous_secret_until
 ), webhook AS (
     INSERT INTO subscriptions (account_id, scope_id, dialect, external_id, url, status)
     SELECT scope.account_id, scope.id, $7, $8, '', $9
     FROM scope
 )
-SELECT scope.id, scope.account_id, scope.dialect, scope.external_id, scope.parent_id, scope.name, scope.created_at, scope.domain, scope.updated_at, scope.secret FROM scope
+SELECT scope.id, scope.account_id, scope.dialect, scope.external_id, scope.parent_id, scope.name, scope.created_at, scope.domain, scope.updated_at, scope.secret, scope.previous_secret, scope.previous_secret_until FROM scope
 `
 
 type CreateScopeWithWebhookParams struct {
@@ -187,16 +189,18 @@ type CreateScopeWithWebhookParams struct {
 }
 
 type CreateScopeWithWebhookRow struct {
-	ID         uuid.UUID
-	AccountID  uuid.UUID
-	Dialect    string
-	ExternalID string
-	ParentID   string
-	Name       string
-	CreatedAt  time.Time
-	Domain     string
-	UpdatedAt  time.Time
-	Secret     string
+	ID                  uuid.UUID
+	AccountID           uuid.UUID
+	Dialect             string
+	ExternalID          string
+	ParentID            string
+	Name                string
+	CreatedAt           time.Time
+	Domain              string
+	UpdatedAt           time.Time
+	Secret              string
+	PreviousSecret      string
+	PreviousSecretUntil sql.NullTime
 }
 
 // CreateScopeWithWebhook inserts a scope that has a domain (an Arkyn traffic source) and its one
@@ -226,6 +230,8 @@ func (q *Queries) CreateScopeWithWebhook(ctx context.Context, arg CreateScopeWit
 		&i.Domain,
 		&i.UpdatedAt,
 		&i.Secret,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -394,7 +400,7 @@ func (q *Queries) GetCredentialPublicID(ctx context.Context, arg GetCredentialPu
 }
 
 const getScope = `-- name: GetScope :one
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE dialect = $1 AND external_id = $2 AND account_id = $3
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret, previous_secret, previous_secret_until FROM scopes WHERE dialect = $1 AND external_id = $2 AND account_id = $3
 `
 
 type GetScopeParams struct {
@@ -418,12 +424,14 @@ func (q *Queries) GetScope(ctx context.Context, arg GetScopeParams) (Scope, erro
 		&i.Domain,
 		&i.UpdatedAt,
 		&i.Secret,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const getScopeAnyAccount = `-- name: GetScopeAnyAccount :one
-SELECT s.id, s.account_id, s.dialect, s.external_id, s.parent_id, s.name, s.created_at, s.domain, s.updated_at, s.secret FROM scopes s
+SELECT s.id, s.account_id, s.dialect, s.external_id, s.parent_id, s.name, s.created_at, s.domain, s.updated_at, s.secret, s.previous_secret, s.previous_secret_until FROM scopes s
 WHERE s.dialect = $1 AND s.external_id = $2
   AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.erasing_since IS NOT NULL)
 `
@@ -450,6 +458,8 @@ func (q *Queries) GetScopeAnyAccount(ctx context.Context, arg GetScopeAnyAccount
 		&i.Domain,
 		&i.UpdatedAt,
 		&i.Secret,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -522,7 +532,7 @@ func (q *Queries) ListAccounts(ctx context.Context, arg ListAccountsParams) ([]A
 }
 
 const listScopes = `-- name: ListScopes :many
-SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id
+SELECT id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret, previous_secret, previous_secret_until FROM scopes WHERE account_id = $1 AND dialect = $2 ORDER BY created_at, id
 `
 
 type ListScopesParams struct {
@@ -551,6 +561,8 @@ func (q *Queries) ListScopes(ctx context.Context, arg ListScopesParams) ([]Scope
 			&i.Domain,
 			&i.UpdatedAt,
 			&i.Secret,
+			&i.PreviousSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -566,7 +578,7 @@ func (q *Queries) ListScopes(ctx context.Context, arg ListScopesParams) ([]Scope
 }
 
 const listScopesPage = `-- name: ListScopesPage :many
-SELECT scopes.id, scopes.account_id, scopes.dialect, scopes.external_id, scopes.parent_id, scopes.name, scopes.created_at, scopes.domain, scopes.updated_at, scopes.secret, count(*) OVER () AS total FROM scopes WHERE account_id = $1 AND dialect = $2
+SELECT scopes.id, scopes.account_id, scopes.dialect, scopes.external_id, scopes.parent_id, scopes.name, scopes.created_at, scopes.domain, scopes.updated_at, scopes.secret, scopes.previous_secret, scopes.previous_secret_until, count(*) OVER () AS total FROM scopes WHERE account_id = $1 AND dialect = $2
 ORDER BY created_at, id LIMIT $3 OFFSET $4
 `
 
@@ -609,6 +621,8 @@ func (q *Queries) ListScopesPage(ctx context.Context, arg ListScopesPageParams) 
 			&i.Scope.Domain,
 			&i.Scope.UpdatedAt,
 			&i.Scope.Secret,
+			&i.Scope.PreviousSecret,
+			&i.Scope.PreviousSecretUntil,
 			&i.Total,
 		); err != nil {
 			return nil, err

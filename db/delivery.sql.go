@@ -42,7 +42,7 @@ WITH claimed AS (
     )
     RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts, d.created_at
 )
-SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.created_at AS first_queued_at, e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, e.slice_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.created_at AS first_queued_at, e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, e.slice_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
 FROM claimed c
 JOIN events e ON e.account_id = c.account_id AND e.id = c.event_id AND e.slice_at = c.slice_at
 JOIN subscriptions s ON s.id = c.subscription_id
@@ -123,6 +123,8 @@ func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatch
 			&i.Subscription.LastError,
 			&i.Subscription.ErrorsEmail,
 			&i.Subscription.ConsecutiveFailures,
+			&i.Subscription.PreviousSecret,
+			&i.Subscription.PreviousSecretUntil,
 			&i.Scope.ID,
 			&i.Scope.AccountID,
 			&i.Scope.Dialect,
@@ -133,6 +135,8 @@ func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatch
 			&i.Scope.Domain,
 			&i.Scope.UpdatedAt,
 			&i.Scope.Secret,
+			&i.Scope.PreviousSecret,
+			&i.Scope.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -475,7 +479,7 @@ func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeli
 }
 
 const listActiveSubscriptions = `-- name: ListActiveSubscriptions :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until FROM subscriptions
 WHERE account_id = $1 AND status = 'active'
   AND ($2::uuid IS NULL OR scope_id = $2::uuid)
 ORDER BY created_at, id
@@ -519,6 +523,8 @@ func (q *Queries) ListActiveSubscriptions(ctx context.Context, arg ListActiveSub
 			&i.LastError,
 			&i.ErrorsEmail,
 			&i.ConsecutiveFailures,
+			&i.PreviousSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}

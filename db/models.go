@@ -81,16 +81,18 @@ type RateLimitWindow struct {
 }
 
 type Scope struct {
-	ID         uuid.UUID
-	AccountID  uuid.UUID
-	Dialect    string
-	ExternalID string
-	ParentID   string
-	Name       string
-	CreatedAt  time.Time
-	Domain     string
-	UpdatedAt  time.Time
-	Secret     string
+	ID                  uuid.UUID
+	AccountID           uuid.UUID
+	Dialect             string
+	ExternalID          string
+	ParentID            string
+	Name                string
+	CreatedAt           time.Time
+	Domain              string
+	UpdatedAt           time.Time
+	Secret              string
+	PreviousSecret      string
+	PreviousSecretUntil sql.NullTime
 }
 
 type Subscription struct {
@@ -115,4 +117,6 @@ type Subscription struct {
 	LastError           string
 	ErrorsEmail         string
 	ConsecutiveFailures int32
+	PreviousSecret      string
+	PreviousSecretUntil sql.NullTime
 }

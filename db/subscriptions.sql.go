@@ -37,7 +37,7 @@ SELECT $1, $2, $3, $4, $5,
 WHERE (SELECT count(*) FROM subscriptions o
        WHERE o.account_id = $1 AND o.scope_id = $2 AND o.service = $12
          AND o.events = $6::text[] AND o.filters = $7) < $14::bigint
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 `
 
 type CreateCappedSubscriptionParams struct {
@@ -100,6 +100,8 @@ func (q *Queries) CreateCappedSubscription(ctx context.Context, arg CreateCapped
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -115,7 +117,7 @@ SELECT sc.account_id, sc.id, $1, $2, $3, $4,
 FROM scopes sc
 WHERE sc.dialect = $13 AND sc.external_id = $14
   AND sc.account_id = $15
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 `
 
 type CreateScopedSubscriptionParams struct {
@@ -179,6 +181,8 @@ func (q *Queries) CreateScopedSubscription(ctx context.Context, arg CreateScoped
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -190,7 +194,7 @@ INSERT INTO subscriptions (
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
 )
-RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 `
 
 type CreateSubscriptionParams struct {
@@ -251,6 +255,8 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -269,9 +275,9 @@ WITH sc AS (
            $5, $6, $7::text[], '[]', $8, $9,
            $10, $11, $12, $13
     FROM sc
-    RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures
+    RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 )
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.name AS scope_name, sc.parent_id AS scope_parent_id
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.name AS scope_name, sc.parent_id AS scope_parent_id
 FROM created s JOIN sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 `
 
@@ -313,6 +319,8 @@ type CreateSuperOfficeWebhookRow struct {
 	LastError           string
 	ErrorsEmail         string
 	ConsecutiveFailures int32
+	PreviousSecret      string
+	PreviousSecretUntil sql.NullTime
 	ScopeName           string
 	ScopeParentID       string
 }
@@ -360,6 +368,8 @@ func (q *Queries) CreateSuperOfficeWebhook(ctx context.Context, arg CreateSuperO
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 		&i.ScopeName,
 		&i.ScopeParentID,
 	)
@@ -400,7 +410,7 @@ func (q *Queries) DeleteScopedSubscription(ctx context.Context, arg DeleteScoped
 
 const getScopedSubscription = `-- name: GetScopedSubscription :one
 
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -450,12 +460,14 @@ func (q *Queries) GetScopedSubscription(ctx context.Context, arg GetScopedSubscr
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const getScopedSubscriptionForUpdate = `-- name: GetScopedSubscriptionForUpdate :one
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -510,6 +522,8 @@ func (q *Queries) GetScopedSubscriptionForUpdate(ctx context.Context, arg GetSco
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -520,12 +534,14 @@ func (q *Queries) GetScopedSubscriptionForUpdate(ctx context.Context, arg GetSco
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const getScopedSubscriptionWithScope = `-- name: GetScopedSubscriptionWithScope :one
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -578,6 +594,8 @@ func (q *Queries) GetScopedSubscriptionWithScope(ctx context.Context, arg GetSco
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -588,12 +606,14 @@ func (q *Queries) GetScopedSubscriptionWithScope(ctx context.Context, arg GetSco
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const listScopeSubscriptionsPage = `-- name: ListScopeSubscriptionsPage :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
 `
 
 type ListScopeSubscriptionsPageParams struct {
@@ -634,6 +654,8 @@ func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeS
 			&i.LastError,
 			&i.ErrorsEmail,
 			&i.ConsecutiveFailures,
+			&i.PreviousSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -730,7 +752,7 @@ func (q *Queries) ListScopedSubscriptionDeliveries(ctx context.Context, arg List
 }
 
 const listScopedSubscriptions = `-- name: ListScopedSubscriptions :many
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -775,6 +797,8 @@ func (q *Queries) ListScopedSubscriptions(ctx context.Context, arg ListScopedSub
 			&i.LastError,
 			&i.ErrorsEmail,
 			&i.ConsecutiveFailures,
+			&i.PreviousSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -790,7 +814,7 @@ func (q *Queries) ListScopedSubscriptions(ctx context.Context, arg ListScopedSub
 }
 
 const listScopedSubscriptionsAfter = `-- name: ListScopedSubscriptionsAfter :many
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -855,6 +879,8 @@ func (q *Queries) ListScopedSubscriptionsAfter(ctx context.Context, arg ListScop
 			&i.Subscription.LastError,
 			&i.Subscription.ErrorsEmail,
 			&i.Subscription.ConsecutiveFailures,
+			&i.Subscription.PreviousSecret,
+			&i.Subscription.PreviousSecretUntil,
 			&i.Scope.ID,
 			&i.Scope.AccountID,
 			&i.Scope.Dialect,
@@ -865,6 +891,8 @@ func (q *Queries) ListScopedSubscriptionsAfter(ctx context.Context, arg ListScop
 			&i.Scope.Domain,
 			&i.Scope.UpdatedAt,
 			&i.Scope.Secret,
+			&i.Scope.PreviousSecret,
+			&i.Scope.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -880,7 +908,7 @@ func (q *Queries) ListScopedSubscriptionsAfter(ctx context.Context, arg ListScop
 }
 
 const lockAccountScope = `-- name: LockAccountScope :one
-SELECT sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM scopes sc
+SELECT sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM scopes sc
 CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -910,12 +938,14 @@ func (q *Queries) LockAccountScope(ctx context.Context, arg LockAccountScopePara
 		&i.Domain,
 		&i.UpdatedAt,
 		&i.Secret,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const lockScopedSubscription = `-- name: LockScopedSubscription :one
-SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret FROM subscriptions s
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
 JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
 WHERE sc.dialect = $1 AND sc.external_id = $2
@@ -969,6 +999,8 @@ func (q *Queries) LockScopedSubscription(ctx context.Context, arg LockScopedSubs
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -979,6 +1011,8 @@ func (q *Queries) LockScopedSubscription(ctx context.Context, arg LockScopedSubs
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -988,6 +1022,8 @@ UPDATE subscriptions s
 SET url = COALESCE($1::text, s.url),
     template = COALESCE($2::text, s.template),
     secret = COALESCE($3::text, s.secret),
+    previous_secret = CASE WHEN COALESCE($3::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE($3::text, s.secret) = s.secret THEN s.previous_secret_until END,
     filters = COALESCE($4::jsonb, s.filters),
     status = COALESCE($5::text, s.status),
     status_reason = CASE WHEN $5::text IS NULL THEN s.status_reason ELSE '' END,
@@ -1002,7 +1038,7 @@ WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
        OR (SELECT count(*) FROM subscriptions o
            WHERE o.account_id = s.account_id AND o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
              AND o.filters = $4::jsonb AND o.id <> s.id) < $11::bigint)
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
 `
 
 type PatchCappedSubscriptionParams struct {
@@ -1028,7 +1064,8 @@ type PatchCappedSubscriptionRow struct {
 // account's scope in one statement, and returns it with its scope. New filters are refused
 // (no row) when max_same other subscriptions of the scope share the service, events and those
 // filters: run it under LockScopedSubscription when filters are given. Giving a status clears
-// the status reason, and re-enabling starts the failure streak afresh.
+// the status reason, and re-enabling starts the failure streak afresh. A changed secret replaces
+// the old one at once, ending a rotation's overlap window.
 func (q *Queries) PatchCappedSubscription(ctx context.Context, arg PatchCappedSubscriptionParams) (PatchCappedSubscriptionRow, error) {
 	row := q.db.QueryRowContext(ctx, patchCappedSubscription,
 		arg.Url,
@@ -1066,6 +1103,8 @@ func (q *Queries) PatchCappedSubscription(ctx context.Context, arg PatchCappedSu
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -1076,6 +1115,8 @@ func (q *Queries) PatchCappedSubscription(ctx context.Context, arg PatchCappedSu
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -1086,6 +1127,8 @@ SET name = COALESCE($1::text, s.name),
     url = COALESCE($2::text, s.url),
     events = COALESCE($3::text[], s.events),
     secret = COALESCE($4::text, s.secret),
+    previous_secret = CASE WHEN COALESCE($4::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE($4::text, s.secret) = s.secret THEN s.previous_secret_until END,
     status = COALESCE($5::text, s.status),
     status_reason = CASE WHEN $5::text IS NULL THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN $5::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
@@ -1095,7 +1138,7 @@ WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $6 AND sc.external_id = $7
   AND sc.account_id = $8
   AND s.dialect = $9 AND s.external_id = $10
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 
 type PatchScopedSubscriptionParams struct {
@@ -1113,7 +1156,8 @@ type PatchScopedSubscriptionParams struct {
 
 // PatchScopedSubscription changes the members given (NULL keeps one) of a subscription of the
 // account's scope in one atomic statement. Giving a status clears the status reason, and
-// re-enabling starts the failure streak afresh.
+// re-enabling starts the failure streak afresh. A changed secret replaces the old one at once,
+// ending a rotation's overlap window.
 func (q *Queries) PatchScopedSubscription(ctx context.Context, arg PatchScopedSubscriptionParams) (Subscription, error) {
 	row := q.db.QueryRowContext(ctx, patchScopedSubscription,
 		arg.Name,
@@ -1150,6 +1194,8 @@ func (q *Queries) PatchScopedSubscription(ctx context.Context, arg PatchScopedSu
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -1166,7 +1212,7 @@ WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $4 AND sc.external_id = $5
   AND sc.account_id = $6
   AND s.dialect = $7 AND s.external_id = $8
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 
 type ReplaceScopedSubscriptionTargetParams struct {
@@ -1217,6 +1263,8 @@ func (q *Queries) ReplaceScopedSubscriptionTarget(ctx context.Context, arg Repla
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -1225,6 +1273,8 @@ const replaceSuperOfficeWebhook = `-- name: ReplaceSuperOfficeWebhook :one
 UPDATE subscriptions s
 SET name = $1, url = $2, events = $3::text[],
     secret = COALESCE($4::text, s.secret),
+    previous_secret = CASE WHEN COALESCE($4::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE($4::text, s.secret) = s.secret THEN s.previous_secret_until END,
     headers = COALESCE($5::jsonb, s.headers),
     properties = COALESCE($6::jsonb, s.properties),
     errors_email = $7,
@@ -1237,7 +1287,7 @@ WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $9 AND sc.external_id = $10
   AND sc.account_id = $11
   AND s.dialect = $12 AND s.external_id = $13
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
 `
 
 type ReplaceSuperOfficeWebhookParams struct {
@@ -1264,6 +1314,7 @@ type ReplaceSuperOfficeWebhookRow struct {
 // ReplaceSuperOfficeWebhook replaces a webhook of the account's scope in one statement and
 // returns it with its scope; a NULL secret, headers or properties keeps the stored one. A
 // changed status clears the status reason, and re-enabling starts the failure streak afresh.
+// A changed secret replaces the old one at once, ending a rotation's overlap window.
 func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSuperOfficeWebhookParams) (ReplaceSuperOfficeWebhookRow, error) {
 	row := q.db.QueryRowContext(ctx, replaceSuperOfficeWebhook,
 		arg.Name,
@@ -1303,6 +1354,8 @@ func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSupe
 		&i.Subscription.LastError,
 		&i.Subscription.ErrorsEmail,
 		&i.Subscription.ConsecutiveFailures,
+		&i.Subscription.PreviousSecret,
+		&i.Subscription.PreviousSecretUntil,
 		&i.Scope.ID,
 		&i.Scope.AccountID,
 		&i.Scope.Dialect,
@@ -1313,6 +1366,8 @@ func (q *Queries) ReplaceSuperOfficeWebhook(ctx context.Context, arg ReplaceSupe
 		&i.Scope.Domain,
 		&i.Scope.UpdatedAt,
 		&i.Scope.Secret,
+		&i.Scope.PreviousSecret,
+		&i.Scope.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -1327,7 +1382,7 @@ WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $3 AND sc.external_id = $4
   AND sc.account_id = $5
   AND s.id = (SELECT f.id FROM subscriptions f WHERE f.account_id = sc.account_id AND f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures
+RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 
 type SetScopeWebhookTargetParams struct {
@@ -1373,6 +1428,8 @@ func (q *Queries) SetScopeWebhookTarget(ctx context.Context, arg SetScopeWebhook
 		&i.LastError,
 		&i.ErrorsEmail,
 		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }

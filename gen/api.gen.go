@@ -42,6 +42,7 @@ func (e AccountErasureStatus) Valid() bool {
 
 // Defines values for AdminErrorCode.
 const (
+	AdminErrorCodeConflict       AdminErrorCode = "conflict"
 	AdminErrorCodeInternalError  AdminErrorCode = "internal_error"
 	AdminErrorCodeInvalidRequest AdminErrorCode = "invalid_request"
 	AdminErrorCodeNotFound       AdminErrorCode = "not_found"
@@ -51,6 +52,8 @@ const (
 // Valid indicates whether the value is a known member of the AdminErrorCode enum.
 func (e AdminErrorCode) Valid() bool {
 	switch e {
+	case AdminErrorCodeConflict:
+		return true
 	case AdminErrorCodeInternalError:
 		return true
 	case AdminErrorCodeInvalidRequest:
@@ -1298,6 +1301,27 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// RotatedSecret defines model for RotatedSecret.
+type RotatedSecret struct {
+	// PreviousValidUntil Until when the replaced secret still signs beside the new one; null when it stopped at once or there was none.
+	PreviousValidUntil nullable.Nullable[time.Time] `json:"previousValidUntil"`
+
+	// Secret The new secret. Shown only here.
+	Secret string `json:"secret"`
+}
+
+// SecretRotation defines model for SecretRotation.
+type SecretRotation struct {
+	// Force Rotate even while the previous rotation's window is open, stopping the secret it kept at once.
+	Force *bool `json:"force,omitempty"`
+
+	// OverlapSeconds How long the secret being replaced keeps signing beside the new one; 0 stops it at once.
+	OverlapSeconds *int `json:"overlapSeconds,omitempty"`
+
+	// Secret The new secret, following the dialect's own rules; random when absent.
+	Secret *string `json:"secret,omitempty"`
+}
+
 // ShippingCredentials defines model for ShippingCredentials.
 type ShippingCredentials struct {
 	// ApiKey Sent as `Authorization: Bearer <apiKey>`. Shown only once.
@@ -1486,7 +1510,7 @@ type VoucherifyCredentials struct {
 	ManagementToken string `json:"managementToken"`
 	ProjectId       string `json:"projectId"`
 
-	// WebhookSecret The project's webhook secret; deliveries carry `x-voucherify-signature`, its hex HMAC-SHA256 of the body. Shown only once.
+	// WebhookSecret The project's webhook secret; deliveries carry `x-voucherify-signature`, its hex HMAC-SHA256 of the body. Shown only once; `adminRotateSecret` replaces it.
 	WebhookSecret string `json:"webhookSecret"`
 }
 
@@ -1802,6 +1826,9 @@ type AdminAccount = Account
 // AdminBadRequest defines model for AdminBadRequest.
 type AdminBadRequest = AdminError
 
+// AdminConflict defines model for AdminConflict.
+type AdminConflict = AdminError
+
 // AdminNotFound defines model for AdminNotFound.
 type AdminNotFound = AdminError
 
@@ -2044,6 +2071,9 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// AdminRotateSecretJSONRequestBody defines body for AdminRotateSecret for application/json ContentType.
+type AdminRotateSecretJSONRequestBody = SecretRotation
+
 // SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
 type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
 
@@ -2139,6 +2169,9 @@ type ServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
+	// AdminRotateSecret Rotate a subscription's signing secret
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret)
+	AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error
@@ -2416,6 +2449,30 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminListDeliveries(ctx, accountId, params)
+	return err
+}
+
+// AdminRotateSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminRotateSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminRotateSecret(ctx, accountId, subscriptionUuid)
 	return err
 }
 
@@ -3347,6 +3404,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/rotate-secret", wrapper.AdminRotateSecret, options.OperationMiddlewares["adminRotateSecret"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/CreateDefaultWebhook", wrapper.SuperOfficeAgentCreateDefaultWebhook, options.OperationMiddlewares["superOfficeAgentCreateDefaultWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/DeleteWebhook", wrapper.SuperOfficeAgentDeleteWebhook, options.OperationMiddlewares["superOfficeAgentDeleteWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetAllWebhooks", wrapper.SuperOfficeAgentGetAllWebhooks, options.OperationMiddlewares["superOfficeAgentGetAllWebhooks"]...)
@@ -3403,6 +3461,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 type AdminAccountJSONResponse Account
 
 type AdminBadRequestJSONResponse AdminError
+
+type AdminConflictJSONResponse AdminError
 
 type AdminNotFoundJSONResponse AdminError
 
@@ -3938,6 +3998,102 @@ func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateSecretRequestObject struct {
+	AccountId        AccountId          `json:"accountId"`
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	Body             *AdminRotateSecretJSONRequestBody
+}
+
+type AdminRotateSecretResponseObject interface {
+	VisitAdminRotateSecretResponse(w http.ResponseWriter) error
+}
+
+type AdminRotateSecret200JSONResponse RotatedSecret
+
+func (response AdminRotateSecret200JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateSecret400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminRotateSecret400JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateSecret401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminRotateSecret401JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateSecret404JSONResponse AdminError
+
+func (response AdminRotateSecret404JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateSecret409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminRotateSecret409JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateSecret413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminRotateSecret413JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7683,6 +7839,9 @@ type StrictServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
+	// AdminRotateSecret Rotate a subscription's signing secret
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret)
+	AdminRotateSecret(ctx context.Context, request AdminRotateSecretRequestObject) (AdminRotateSecretResponseObject, error)
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, request SuperOfficeAgentCreateDefaultWebhookRequestObject) (SuperOfficeAgentCreateDefaultWebhookResponseObject, error)
@@ -8059,6 +8218,55 @@ func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId Account
 		return err
 	} else if validResponse, ok := response.(AdminListDeliveriesResponseObject); ok {
 		return validResponse.VisitAdminListDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminRotateSecret operation middleware
+func (sh *strictHandler) AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+	var request AdminRotateSecretRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	var body AdminRotateSecretJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRotateSecret(ctx.Request().Context(), request.(AdminRotateSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRotateSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminRotateSecretResponseObject); ok {
+		return validResponse.VisitAdminRotateSecretResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9863,436 +10071,467 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cuM2tjD+Kvj4TVXbE0qmNi9ype51b4knvU3bPZ1J1NeCSMhiTAEKQdmt9LhqHuL3BN8f98HmSX6F",
-	"cwAS3CTKdieZSVfdm2mLJHBwcHA2nOWT44v5QnDGE+kMPznsI50vIgb/PomvVvw9m8yEuFJ/X9NoydQ/",
-	"/JjRhAUniTN0ul633/I6rc7gvOMNe97Q89qe5/3guE4QSl/EwZMZ5ZxFp4EzdI4OD/YH/V6345l/Oa4T",
-	"qieDicf2Jx2/1Q0Opq0+HRy1juig0/L83nRAD9hR0O04rpPEdDoN/TOxjH0GQ3a6vf5g/+Cwpf7R6qv/",
-	"HKn/mN+P6MR3XGe5CEowd73zzmDYzWC+vXWdx2Ec6EWfLSfSj8NFEgq+HgGdTqs7OO/0hoPesL/f7veP",
-	"eoO+wgG7Zly9xeY0jNohT1hMfRhPP3seRgmLpTP88YPGxFGfdqf7/mGrf0BZq3/YOWpN2HTS2j8YdHyv",
-	"c3TQ6U0c1xHxJeXhL1QNBoiYTjt0cNQ/atEDr9/qHwbd1tFRcNSadP1gOjmYsmmPOa4jWXwd+swZOj5u",
-	"jFQ/JjRZSmfohFyBd61eTNh8EdFEvVmFP73k/rDTHfa6bc8b9I9gycs4cobOLEkWcri3d4OobGvC2ts/",
-	"nLD+4YC1BlNKW/3efq916PV6rS7rBd3e/mHPC9TqbkR8JRdU7/GkGxxQr9NrHe4HijjoQeuw2x+0Dqe9",
-	"g87APzygrAubdzYLF4uQX27awIAmVP2vXuwwiZfMNdt6QfUiBy2v1+oenXf2h54iknRD1XY5Us91ofHY",
-	"1p8rdBYfaexVPQpYxGoe4a7An5fwRhJT/0q9saCxX37BUNDN7AKp33EdTudqB98hAEQjhrxSPyti8GOm",
-	"Vvuvf/6/rf4vowgbW/2Wd6COVIqtPC1oGmj7Ym7oQu7pYVqMBwsR8sS5hY0UJ5eMJ0/ZlC6jpIoJPYtj",
-	"Ectn6lwhhT5Ld8YXPKF+Ym2I+cUg+4PrfMtoAAfv063rvEIsOa7zJhYLFich00/esstQJixmgTPkyyiy",
-	"fzmRUvghHBF8dGbQ6bjOWYJn58Scp3MaX7LkXazBPV8t1GONB8c1W2TG0n+W5tC4UOfCszC1GUViIf/b",
-	"2oENGJNUvZYRVoYu5/vWOeMU2Br158zJ8Pc6hncKWHQkcGvFceK5U8Cpopx9YCY9JUBSyqnE8icn/UOt",
-	"f+A6T/WGDqc0ksx1nv30TrIYkOM6z0U8p5GGDUB1nefLqPDLN7FYLk6Dj/CJfiTFhX76hsUSGaznOm8p",
-	"v4J/nAsRJeEiG0Tv5qli8JxGGcyuowAqDHtrkYrswT82EEzKTm9u2vYxwjMklwsWCyUY2VrKqkN2mdb+",
-	"gzBtHZhep3xiXoQysU7Nj2s5S/2p2HQI7kP29czlLBGLBZzX35JYSoyp17n9AIj+wr/X8m/XuXgR8isA",
-	"FSnzBZUJYMbClfPm9dk5abypQzLweuQM1TzyjtNrGkZ0EiHbEV8ExRdB8UVQbBQU1tF0zlg0XYNaugj3",
-	"rjt7+vO9XseosF8kzGeUMPfcoA/2Dr1lPy9ZbpN+vzzx1+MHt3kUyWWUx9BLJiW9VF/ghIRyeaMIi3Q9",
-	"j7z+ToG29H0mJRrYcCpmNire0oS9COdh0oL/gmXOLIvd0RsjCY0iccMCsmAxuQl5IG7IVMQkmYWSnLw5",
-	"JVds1VaI92dsDpZ9gmsJecIuWQxrsed7y+Y05CG/XDNnxKYJCTlJZoz4yzhmPNFzbzmVZBVLez9jVUMT",
-	"xgPpqmnf8fAjkcwXPJAbJrx1nQWN6ZwlGrUnvi+WPFEnpTjv+YwRio8fSRIGauhQPVjQZJY5DGg6guvE",
-	"7OdlCEwF/SQZJFPFzhUxLpchOCgQMpnECrUKrjex+In5lZC8icV1GDBAwpKHPy8ZCQPGk3AaspiIKTxY",
-	"4Pc1UC7S0ddB+aeYKfbwf/cyX+cePpV7bwzeMkCR7s9YxPyKfXsN/6AR8cV8TolkCvMJC0gUykRBvUiP",
-	"L0kECbkfLQNm6CiGY9Qmr5MZi8k0ZFEgCY0BCZwoNscCIpaJ+jRmwdJnZEFXkaABkeEvbEhGwC5cOPMj",
-	"p020hk2+JnImbtQ50aOmGPt5yeJVhrI/SVxYBUFZ25ae+zoSMo6kWgIKG1JOyBPwAs9DHs6Xc2fYcatO",
-	"1BpwGtGRZmrEF3waXi5j8JvWgH6TznVvqsrAthZhuyXr8Gvglda7687rTeXQ9zu7720nbCWQ5oW1kFmj",
-	"3BWfGnE2QMD1YiYXgkt9XxHMQ645H3jpBU8Y/pMuFlHow57v/STRGWxfdYAotmUbja9W+JZWANQb7ave",
-	"T0cfu/8ND9t5dWCpdVxnP/Cmnekha/XooNPq00PWOgo6rNWd7k87/tHkgHY8JccnYQxYvasf/y4ecrd4",
-	"c1GlfU0ZTZYx4mVOOb1kc8aTk0WoNfpb7WVutFBLnqDD2VI4FJoLtoPCIs8p5heIcwV74QrChn2gYb8W",
-	"S3/G4nC6UqNn0gElxcV5HF29CL/tK+K5bUp7hqLgk1pZ6pKbMJkpzo0+ddlWIANJPqaBpWBuQZUhv6ZR",
-	"GOSvnkSArBEeXcR6YNeZp9qY/o1MRLAaGnG0IiPYipFDQknmoZR4ypujQS0FXRM1mDDzBoJJwkVC5jTx",
-	"Z8B9cZAMJa9E8lwsebAlQrj1WREjXCQXU3ho40LvDoCDTx9sya+E2XsyoxJV0TBwiYhJmEjCYiqXMYNn",
-	"E3a55Nnq36BEPxfihVKct0RCYn12F7JQkjFZkUQIEsE4D0oEiugUhcHQSkGnPNPSE3rFJNnZ75PvwsfH",
-	"5JC8DB+DHh/ySybVKMekm/6oCCfkcsH8RMS7baKG9wXnDC5Q1SR+JCQLCJ0mDF9HCyTD9DtOl8lMxOEv",
-	"bFtaWxY+LaI69zxHcgT2gFAFAJkwGivgxBUDkFP596BYx7nSSfTxVqR4Ewt+iQhRUutBeVG25sK1/JDM",
-	"l4oBMWKQoXUMzdstKNR6uDhXkNeM/UrohS1Qz6sbpzk6FSJq0XmKCyUhXywTEtCEuoSSOY2UvsQCc8S5",
-	"IGr/1WFCrCGQGaafi3gSBgEuazse9/qGs7gGG38XSxII4GfiRh8tjX2CroJ2hp8MhgdDj6K2/HxkwiLB",
-	"L8HaoVyAYaPkeIaKO3L7HFHVoOM8D0rG5lMcpJOrtdxUOL+zwYxNk46S+RjyS64c/bMhOBUpGnqX3FCZ",
-	"AZnh+TPIlQbi47OexjqR0tlXImRrmaDmuodMWM8EDecARmCFXtjzPSyZGH6v4VJ0wj4ulHiB5T4O4+Dz",
-	"6Rp6r58BPaTjP7TGwRQC2gFLaBgZ/DUjEdQytiWRU6NwvJ5Ot0SWwC+aKaY55UYBJabTYyJZQt4/e/zt",
-	"69ffnV2cvjp78+zJ+eu3X4N0Icky5iRMiOAPqzwUwSBCy5WQy4RyJVGs0Ko7axCpCM0hiZnLTo2tCa3W",
-	"Xm0Dw+y2YoFI+H85e/2qbcWx9T1vGxPPrK0RGyrPusmnXTW1/mav/ME6T3XTkbKP6pzRzUdSH9zawXV3",
-	"1WxiRoPXPFqt3f9pOnh+9zM/P2rRNGgJHq3ym9578E03c87pCjY+EHg0dmgGA7wgOKHkJg4TtvsHJImH",
-	"tOeLFFHNP99X+Edtncgmi/6Dk4VimOE0ZEGln5b4YhkFAM2EZQD9wWjiM2geRdLQVyMXiRAXUXP1w6KN",
-	"Tu+zyYl76iJ/OHpJH26tlkfZV7WkEtOEXcCLF+yjz1hQ8NqcC0HmlK+MkiHb5E3EqFTG2IrQSxpyEtEE",
-	"dyZmSby6gD1zhp3Duykb6XprqUm9QQBmYmAu0MVbBUjrBAEp3tCc4d0xWfIkjPASDK+YY4V8udUl9n8q",
-	"0Z2x+JrFzzJiaUx0UxpGy3g9f5Iw+gX+bFPbmZizZBbyS3IDV/+x4JdKhRDLmLC8+Bo8sCq7cWoLO5/D",
-	"fVrEUa0f9TQzao0/0470SKV750HRs25WCzN/Uy/B6p+jYXp/R0KKGPgHZmOlMUZKcOBfmWuVExrHdNV2",
-	"PuhEC3xtGUcl9+u7ty/azofbokF1GV4zDj5OcClpqNrOXTCaYaQWt9krBNf4R5Jy4s6GMxfoYymHpzlD",
-	"55lRboik18zYpyHPGcuOi+/rAK+7OerORO3GPqaBma9NGkGkfZqW8wqPl3gi+DQK/W1xlDCZZCexhKU3",
-	"eBOpZp/CW0Oyp1OgbMSkkz8MWk7AQ0CsycWCYeSJBkMv+iHNJ7NkYyD1OjmvuL3cuziv1yz3lUitIetC",
-	"VC/xM1gDZqVr9Hx7tUUIHmbRdRp/d3AnD/WZeBOD2hbeWbaYuNMqVNmRRYrjz0WAZiwCczptvePmt9ZZ",
-	"yP0SEsvQPRwe0xgtXEE9UBpVn0M9MZg60Y/xtOIlvpKVjCt0pfdChusV0HRXn//604Wy/DGVoe+Ss9fn",
-	"oX/FEsVIH+Mlsx8ziHujEUaf/C2NhtFajT4CW+LKqESL7OuCj7vveQrchIaRxIA8DDlpJxAYfKFUEvvu",
-	"23Wu2MoKVzAjV6l/2TON6wuIPrpueYwO6NHkaNLre92jvkePtrpXuOh73kURgCojjCXLmEulboHSQkId",
-	"mKrDMmegOPkijpkPjuElK2L/s93B9Ds9g8r1rhAt7o1sVsauua55UKz+Go6RImrnjCdv06jCrVD7DP9d",
-	"SdFdm6L/rqwjE6i9iCjPgpxMgC8lOnAuJXOlAi1YPBXxHJlFKv3b6QnQNsaF+eZCD5LbPb3IO8WOwI4U",
-	"sbQFma9ftHrjZRojCJaSXkBxnzAU746KzltWut+v2rK+vWVPKIe3Qx6YIHII0SMh/n0xCJPr+buDdCuq",
-	"/cwVU1edmaDf7/aCwWCyf3S0P+3CO/ghvlSYMX2o3S4awAc5aqWdvJkxTigxc1Z6p3ObdQ+5+m591FTf",
-	"6xh019r9d5WdzRESTtW/Q/u6HrQhE2BUQIfWpO9Iu69EQp5vT7KplqZJ9mZ2wa6ef/u3F/vRz0/60dPl",
-	"6fOPi2fnZ9/QX4eA185fJOcsg+i3I2cMHDAB4u1iZOSDReIWVCtrPz8ZrwyG1FfFxS5okrCYmySFd29f",
-	"DJVVbLl4IH9LPUBKoGQmZEIgtKTszzGWEGSkhTwLDMmyg5S6CILYZIlsHYtxnXpxNgUCbwVGaccycn64",
-	"IOH0DOe2qTp3Yuh4LJgedLuT1lFv0m/1+4NO65AOglZ/SqcTOvCD6eHEyW3CzdpbyYePe9GYZkF2HMqx",
-	"YQW8Lj9fTOy7jTGxkA6Y3eJvr880w0t+Hisc1nJxmhnthDmdNWClX6aJIBtDtU4DdEDYyR3rPnocxoH9",
-	"jZWaYSXnBDRhrSQEV1UhQyefqrFuqufmPZ27sTH5xwSvfSo/KGRwrLVm1auv4VV7oVYeR9OF5vM61s1p",
-	"2bzplLd22tGPThaJbGHQxr8NYm5uvbF5JLiaRj6kcIsJKnOuIasnMDSQU4C+ExrZWb46Uz5PeXfZXLNr",
-	"c/rxBeOXycwZdpVtPg+5+btTlellowdly6bFBPc5Kk8yR8U2p6Xw2e/rwGAKw6aBT+GtwkLqz5q+W2l6",
-	"B1MY925HtTDIr3Rac7N+7gOb4tWc3XT71tD9M0zoKdM9i6kSL+gurc/zNglBE3ZJwQPQDJn35tf6onRN",
-	"HriSkROmJKSCkQXH+mbmUnBGBPcZRJ/H4gZSlRXojC/namf00i201TAVews1RG4ecWswbwpo5NHO2cfk",
-	"Db1kae5IaemYbI0KfMLmsnGmXwoKXLCWFmPGXQMylrDYyPHnIbd/7fyWMqC8lCxyuIR8VPg+pYRQTjwr",
-	"2Pe2cRrqkiw6MOJDBTmnquOnDYQFgGTvV26JOuIny2RmXb8WTjAm+X5ajyPXWVApbwQKq21EKo5vfb8B",
-	"TNTUy3AmhtSLgT48IFSSce7SYmiuBUZLz+v58C38k43bziaIcaZaMG1uXY/NEpRQ1mAM5az2lpLFe4pE",
-	"xmjZojmM+Gk7G5BfGHkmbjiBUFzBMQGq9HWpcOynzYlNWsBk8Gl+mWPetdnzawmgDFAtrutOIF3KCnHz",
-	"UsSM0AmUkJgxAm+56DNJZiyG+3jKV5U4qj90GVcxB96KIXCLdt9zK4bbsrjT23XXscOuPjRSSBsc8VTh",
-	"r6fI0rJM2v6nO26o/r4WpvNiDlthE7dXYe+rD2i6eyrmNKwWm3fQ+O6KRlstyAOWjlmn5zVDeWZ5FZSH",
-	"uwjJCuTZ3w96dzC0imM2W1a1RmSqGjdTdsrkWdJ7XMdoMRUh8HTOsOaNkjxq6rFLljzQt3VqcfCPa8YD",
-	"ET+SJBD+cs54gjfqciZusEbNwwE7Z7j+PFYiE0lWDHFV7DjH7awniUhoVBMXm5eT6j09kqvnKu9h4SvY",
-	"KI1cDXbtvlv1Gu/NO8oV2at29im+RXQZasJFgkEi2kudl5KPJInEpTyG4kUoaPAD9CNidSMxnUJa8jLC",
-	"SpS6+EsNc2sivDcywK25WBVrKiGsDMvW/ElvaGYhFA7xxj06Ke1QGJAdSiQXN9OIXrFdzFBX+5EIEoRS",
-	"4Tz9KLc7VbuiLyWcofM/P3qtow+fOgO327n9k9PMarBrQxYBt9wMOke8YvocOnLVJSvKRpWPblp/MiWk",
-	"iRARo1w9zIpRNhrLLldZQZdZ5cqKh1kRy0ZT1Y6TlbtsNA4WxGz0aloys2JWDGTK9L0TLvhqLpbSrqNZ",
-	"VVvz2cfyb2crmbC5/Yu5lcx+q7ICszqdnxqRnql0W8szc/RYsWrdrqFRMSooAJl+hH0cvmOrGlfL2O72",
-	"MCZXbKUjJOF34lMO15fwnAVksmosG21wUiiqxGPa+aHReLqAcIkvmlEMsvLXL2VsfGiwUdXqzNbum+L2",
-	"38ePU/Q3l73dcMWkUF1t6VbY4yfmE22Sp0MYs5w0sWSLBcMayMKbfCG37XT0wnxuoaBbhoc6NNbbZb+r",
-	"pVSBj+ZDTTeRLe5y7stXKpiKfgBVVxaLCALukyxLJJnRBFQvqd0uVhHEYygTCUEGEIpwD1bzgHzGdWR4",
-	"yUN+qc/U2uuK7M1bu1PN+q/OzXu3OmFm/evv4qgB91MDVZHOUxaF1yyuoHqlXs0XyQtx2Zi1mcFO8NMq",
-	"rOtRZbU9cydjgZoKqEYJuMPNSpVYB9Q1PO/wrlFG7uoMieyq+pVPz+BO4on2apfxx9nHRCN/GxzWXb6M",
-	"gxjKao+HWB7PDheRWHGbTNhUYGFYEujtx5h9GuTuYBaMB4hxufTTzFbML1HSGWeq3AjZoBBpqQApCTnc",
-	"B2n6aH9G44uaSrXFqqaGgmz6sC6W0rNQ3LjSZtu0UX+jaJ3YdUfdnM66E/9wR1PXr31Zc9pZLa3r+5nT",
-	"YM1dYd0pKOyRWZQ9aG4IA0cOXnu963D5a935pWz6Pspiylvyxwd+JibQzK25Qqv45pEk356fvyGITKLe",
-	"bFdacFYQW9HUni3nlLdiRgOw/rX3XMe4hvySzBV30QNYNwYYYFXJiqtXeYqx4JJk+hAJORKy4mcVQ+cR",
-	"YV07lNmPgdvUbQbbCEs9SxYrXqRjy3CyeBmxdjNHxVWl6j4TcUJMwCY8mqh/qgmvQg4+MBOGGvozInwI",
-	"kA823adsvTuUSADF+tD43+p3yA7rLSMzlOT0KQmlwtx0qX11SSyWk4jJmRAJzMuDPRFDDLJZdyxEghdJ",
-	"CoI0DtcEFKr9EMuYyOVioSBOGJ2DfDLJFc51y6OHhwNvv+sfer2DwUHfm1aDb0UcF+F/h5W90zjH06eo",
-	"42rLeSkZSCZTgdC0k1Oq7yVLctSehy6eXnj+IDjoePTwwD+kvc70cH8teIlWR6riMTV06pUCElB32ij6",
-	"Ki60wwRGQHbyGgm4jgtVJMRUMJghKeaUkFbDdI80v+Pfnp/9xzGA9ZSUYReXblGWIQZDNcQoRCUae24F",
-	"pBTjnGhiX5I/kkhEmnZkBd/PFxevOk9ZfFghzeg4LbcdJsrkjVckG85Ks8akMUn6XtdCWOoQrpIL3zIa",
-	"JbOy7pHp8kbzhm42S6vB1sarbD1GlQ5RjgwsQXC1jbMpF/xxlfqYrAgMDHnbu+7soc+gkf+psKCrGr8P",
-	"ruaZcXts4SqhSRKHk2Wi/6r8sELvyyPlO7bag+B0MqV+IsnjMA60p3Wq/SaYhLEz9s1Fy9gl40VEE6W5",
-	"nAbjf/3zf3fbVUcg7R1bCRreYZQpGSZXZwLzRFxj06HUYtSfGYPqkSSMX7NILFjl/FXCEfITwyAtmw2z",
-	"HROJpqE6I1jBKJSEEi5aYqEdRPp4JPpCV0245ZW49MWCNQt7PYNX0zP3qQ5NeHlsG316u1wil/4MqF2d",
-	"kzk8a6dm75iImIzlXLbFMpmIJQ/GWy+oeL+rnm4g8McKtLs4BOUaHEgXiUKttea46nLqgrPGDjz7WN4C",
-	"Zk7xs4GnMaP/7mywhjT89Zg5M2SxFin5xWtbDPmPdlnmqUBM1XJNPqebNSBRO18ugz2nH9eGV9JSWEFD",
-	"r9QkjIP3W3mi7bDkXE+kBpYKYpQFKTstXmoB2qquuJxvxQ2WNcvjMeUR4FH6ecmWWNSgRitbYlpQ1ZmN",
-	"lyyNLlMcaEYDrJQAfmf0YR0rJRJKTnF2Y81YJZGVyowXiDU+ivCuYUbWuK6NM3t9HzZhPz3rd9iC7CVA",
-	"1gQEkMa9slyiqBr963iFWCa+mINhBuwC3nVNtykRByyGndiSQxhau23GBnL4rMYhlBhmQW0ILpQpqlwi",
-	"pAlSSWLms/C6RtO2qkjVqQzp8svhJQVXegn8OUtmopocoddRtSMKwb2zD9QaIIXANb2VzHpdRFwTnD/M",
-	"JWtpJ+/jN/uLFPyNOVFraieZ0DGy8/b5E7J/5HV3cwRdCJqPxbxyS8TC1t5pgJnQc3GNdTAWEYU7DP2D",
-	"LxYrtUn5tJAGO2+yIku3jwuzf1W4KBJhrhNw+VREVCZoCEKwD+VEqUMrbbmWz4jrfJxHWeSjTXSZZaUF",
-	"k7TiJ2gUvZ5C09LK6DPo/l+CL5wzmdD5gsRsETPFf4wJrcifUB4QdQQywVHZnQ0khZ4HK4Rold4U30nT",
-	"iZVeK8F00Yzv9Ow1Odz3OgTPXd4T0/W6/ZbXaXndc+9w2OsM+/vtwX73hy1TcirdU7WN5/Ig3Mwuwv7g",
-	"Hfult//ul8PvX73ff/P9E4+tvplPKq/8kUpgUmj3l+unWhHHvlowMz9+m+0EOlBN6XJzGMxoH5q4Ttdz",
-	"iFpyekwlc24/lBP8jR9RMXocBfbYEIVx5cm2UyHWhfGHWRTpOlnhIcfNpBTFDqmW58PyKhhoTWvDKttr",
-	"/doqYkRgPnvfquzDp4qG5yFn0lRdqT4PynqDEWsUpxo9QTF+WYoNSOLw8pJlWFa2olg2VxRqUVGjOeT2",
-	"pHx83r4gNAhiJjV4WvqlTU9kQ6/+BrDKcoZrRdhGiixihezIBYPenFTaTikjmCQJk137PE2WUu2nvMju",
-	"Ji7gboJKGV5y9Y3VL7jJ26b1/Zq3GwzYYBR98alOFJ0vaHjJ7Ub85qdsoOwnDDTN/cZ4+Scacyh5lC1w",
-	"zQsV8+SfV01qv7AJgorlRmJFo2R1kYQsrlp77nkFgLnnFeMvYjEXgHCZUP+qaoriK2tHqYOz8EYFpMU3",
-	"KpBZeKUCnYU3KkCN2ZTFMY1qIc2/UAFo/oXKKW5oHFQfrzUvVU5VfKliuoqftH0v2zSoeXDJuCkAphhq",
-	"aeaqF9M4jrVvyYTGerClTMRcYVmJDmi3Yv+Y4cT8ZGHA/IQYqP4tJW4UyUqjXU5M0ZC2HYFieejSRVi/",
-	"xSKKJoq01z6sGdD+WePDWpv5JVta+ktG4OanjKDNL5fhNGlPaES5zy5oUH6WxJRL6uNGlmY1CPIVFeng",
-	"HI2tNojvbd4PGr/qK3Cjxq9nBFz9Nrx1sXZ+fEU3nKp7az2ugHbkLPebgazK5qqV7hIjNbVR+lg7EzLj",
-	"5WEVVqsNkaWv/vnPb16fnf/5z2S8l91F7V139rS7Uu59SjvS3u4ZvWZc1GqrVNdqjdWU+MW1EwPXY6z4",
-	"3Fw1SpGHivgDYW8bVf8eqGuOlzSveivcfMOS3xQx3zzbGi97n9IO5rebcPQNyxBzRwwp+6KIokLPfLRB",
-	"dT0wvN027fIrTZ2K22Jz7VZQ35VxYQ+DAMv7mzE12ZD0AgazLXGTzZePijKOAJmlQ2qLPL3h1AEspkoa",
-	"PFuzHmNbwHwfGroJFJrv4yMgEDekX5CJiJWRWhndVb2RGKEVhCABaLyyFwKwVS0kzb6s6nmY0Ijw5XyC",
-	"LpYKPG2IW0wdBuluumYLcd4PW1E/5vH91oLn3f2ZxP1kEKLhHjLI4PG3lEHvPiurTVHUgNu+Ma7N3F1h",
-	"5kDMt7OvOELpAO8NfPkBbmYXz6863/7y4ij6+UknWkA9z9752exx5XBVFabK7q5F+N2dQ1Tw460yoUxD",
-	"wZOaeU+gACAw2bniqmow9c0xNuqTOvyB9L3eHUJf9GpLYFSxj3zbmYoKUo2K7OR7YxYK7NiNE/OVYJOZ",
-	"CC7UTzSKxA3DW6RytfBcs6IPW5YHyYKjNnDfUlBabUhU8aqxAFcZuYWGWnfFclWnsG3RkWsQtr4vl+k3",
-	"Bsla1PfZQolfCNdpIMxK6LRnfgCcnjE/ZlVuUyLhCZwwiL1NBJHhJU8FsiYx2SYvTTXbhESMyoQcEn9G",
-	"Y+onLJbH+t5qziiXZORopwYjgrORQwTXN0BwaTRyrhhb5AJV09fQbCzG+wwGuXz2nX/8OBrJ0ejsw6dD",
-	"93b3T+tYXbGhUVN6yto3fZab6JToDL2ua+S0MSAxIxwN9gPQTEOHOy30zKTcOP1tHdEklF3oOD3LiVB6",
-	"lPk0So8yV1DpkfZ/Vz9E7nRheqpA+Qf/CvwoNPZz4BSfZNAUn2TAFJ+UplMAFbyZ6U/55RbcmelPhSE/",
-	"rKH4mjzXujut8g1U/lK42WVqdmvVyF6rJLKKk1NTSaS+TGIdo4tu6EqSOZVXNaEnehu2WrS+A2teHKlw",
-	"kamhTW80C7efFkgNDqq933X1kmpvMtddQ95rQ9fEImbbWBRK6d/X2uQ2AbFVhbmrZMWmYNeUSposSQvP",
-	"bL/L5uy7ty9QQb0Jo8jwvxTaUqmWXChr//BO9aZKRt0W5PFMBybX157aYqtzfKayRNKW0D1AVay1IJbp",
-	"MAr5VVUEUhjLpDbXuJoxsY/wYGOJpEXMrhu8WEAnQqTn14PoST9UB7xVVNLSOtdFfdksE3pVA5z1pgJk",
-	"zUC1wVULFl+sK9vVbPam5b1yK9bLs2FP4/FSsACGek9SdSEwQLehpi2Jvq6OlM2xC/WIIUGujiveNcok",
-	"9cTqcIrVgkFxCj32hJFENPbKfhEKv6pQqCS5XDGOiroA+BwMwCJCla1m52UmglxjwAz4uJfJjPEk9MNk",
-	"VYySG/FKk0zUmGA1AZKQi5a1N65U26x2fc2qmlZXMq1oiAivnoAlD1xIjaSTY1nwkgUh1fUKXoJrRr2c",
-	"OmaKreK2LJVq8vayxZW2thgIahrvuE5NDfhyqDa47c5raxEn29UibuTqu2fxX+iU2BzYtLeiBhf+2Are",
-	"pWRxNT96Xyx27MLxKeGLytBvUKg5nShfXBgX7Ob2qvKUV7ToKIuSrWvw2ctvDL89TRWs51aZn0L0oNQ9",
-	"OR+HcfBIkmcfQ8gSlfDj+U0YhQKY0lnI/VkNk0FBepdaT5uquH+2Qk76dg6y+q7YqoXx0eZm1WQ6ZiMs",
-	"mK9ER5pbhcWMdOijxb9DmYltxb3bI/6aM6JvD8gNdNyC9uKK+4spsbIoAc9Uh2qLKaHk3bvTp2Qn5Car",
-	"Guln18R56jtHtQbjdYENukdFqhoFMKtQdcdCU5mXu0lhK4uEsOJMsVZVnVugSVGq0ul4t06byEtZXQMC",
-	"fbaMBymplYgLv67oJm82D5JBdHCxVOIOonnSvmaKFkCf9JmU4SRiRKnQmCsGtSNZgptt+Wih49lwb2/n",
-	"R9r65aT1g9c6an34ajRq736lf/nwqeve7gyhOOlXu/+1s/fj/4xG8sOfd/+r0qFb3WSkxOWyW7+qUkip",
-	"qPi+lV3ttU6DcXXif/rKJjGZGw5ebioR1yQRumlLsxqvltpZPcAjO9hZvX1sJ6r5NI5XZPyxlWUvttTp",
-	"gSoAYxcKQc3YR/Lty5MnrbNvT7qDfUNsExGs7nCtlq3LzW9JGavFZVYJjYp+UKWdX6zPx6yGrmoyK2+m",
-	"IPQ1hgM2DXmImru5F5ZkEgsa+JDQgwcRDskrlqDup85lzOYiQY7N4oroGNDi5LPqzgvvofC/OeyQKkTD",
-	"qJx9IxOxkGTC0loviRCYuoiXA1W20UZ/xbNm9qLSAQqZCZDjo2Ebkh8fQaCMn7rCH7nkkaQRa2vX9qMP",
-	"ttDY0obbJDG+3ZxfuKEkwROIpMU6KHo0EPkBsGGzBeY2cE217IzcXlUqmK+g8rowqUirHB7b5Kkp6jKj",
-	"1/CeMtIgeelO25vHQQ1u6pCB3bIBWA4BRiFPBCb+QXSGHR6m02M3IuUtuwwlFNEtoyZ7hsRPQk7enT+p",
-	"bca0cfXZgLmy12ur1KYvKvW7hj+fzagCsnjHqrRZE/XNL4nmt4r3kpQpu0SKXApNDKZ4an9DyaQoIj54",
-	"QlAaK30POMtdKEDpNo2Lfap3X5kRlU4PgUaVustTJpOQY5RZIggUQUBeEfKpUFopKCJWpphsk1NE0pO3",
-	"LwmOJascJBvXdF5ZoOKVDuJbRMtLSDSk6hTxIGKycMge6X89yoHn6ppBShfH79JiZhIqZOuR73QQ3+nb",
-	"wHL6lxIs+kbogchez3U3ms8FJOVBfROHcxqvyHds1SZpRmWW8GnlUpaM0E1O39ssNqsuwa/oGkmDyDKo",
-	"ay61C6VLwnzwZ5rIiMn5aQ2TXKUSWGWhcwLEVp69PDPloUybNpPRX9qYCnNouxIcxhg15gGncSxuSKCU",
-	"OK2cVNqhz0VszEOXhFOyEktyQ/FF48A0yo2ICc1sUVNyxx1xY19MTfXwzNK0K/OYTsipiakQOS7rRFeb",
-	"zbva2ulpZ9vN5Y/My2sUwsL41f5KynMVirDiDdR3seMhfKsVRYYTxzUPzkwNVLCvMPFCuxs1EaVvZH34",
-	"1LQWu4Vr5+vwkiYi39yoTGgfmb+0DNxyoVuddjIGn0ISRpEm4ZglcciCYzKe0jBSxgS5VArJcpGL/liC",
-	"5ajr2S5jcHPperdrwPqGJSdRZPRrq+ZE+dQaJ4mJzb7EMk35ESr07fwJK4S7K2vHMH1dJxGrKQq75r9i",
-	"FW2ipCH5mnChQWnUJ0VJomaz38yE1NceVqB5KEnCPiZkx6eStUIuGZdhEl6z3TsChPufgbS9LnC7iRtX",
-	"b+ptbtfToglr9zztrQ+4ySopFCkgHU1R6zKuykpYI8zsmXQRyrR4X1rvT9fc2ehSLfCdbNoPDdBWwoqF",
-	"NHNnvo23rXQTXpwTbLvX0wr5+ZLFl+zN+oJZVSnyuhzIXH1OFli67e3zJ+Sgd7S/i27G96a4PTS+wboe",
-	"klAyZ/MJi9GbBV8qNUjvi/Fs6XC5eg7+evtOBfrLt1D/pOx0eLkmfPRMs72KIKsCIZylDPJlXXu8Gq1G",
-	"w2XtzVlWt7/iuq+xrzivC2jK17I/Zpc0BlaoxZV0c57oTN6b52P0DxbEH1T2hhwQidHMcx0Y5Qt+zWKJ",
-	"CpSTuVvlOnFxpmynCFj6Wr5hCgVkTML6ksQ0lFVlLp9uXS8QxwtoQl24JWIBoZHgl6a6iQ6tbWQOw1hr",
-	"HAWmpOi11uqmoTIhH6GrrH3N4smjIXl0E/JA3LT9SEh0vEBlqTaES7LgUTvvwf3xpPUDbf3itY4uPny1",
-	"Mxq1cz/sflXppdW6f6V+dJr2HkO4kAoVqNIud+il7cdAf70LY83QtfEcVVCNfZiSypuq96mrDSrhtoic",
-	"AcnfMLIQmQNQq9fv3r74L9L5+gTCMVzS/fpM9wYQMel9fS7ES8pX6Pqzzsg7fsXFjTo1JyY6UH/nQM8n",
-	"66N1hyInnn/vC3HVQfjQQFG5fy+XO9Trf5D2Lw/YoSWsUVeWpSJGa0Nl9O1j9rZ1rwQFGxj32ZpAI06w",
-	"VvfJm1PwSUnk9Rsla7ltUAOUFCT4b9Gn5gGuD3GIt4xKwRuUlWYfFxHVPjSzlSZzQp/cwtVgboOrL8rv",
-	"1G7nDj1lG16GlnpCNUCuXbuzMux6Q9Or6jZA7rr6zo3jVUs9Lgo+MioleI8W5p2xbV6or4l6dEzoRGKG",
-	"DDwAM0c9qEml264MYKP42C0qAVZhB/sjVXZSeQJ9+h+qnQorezGa8NjCV7euM0uSRb6TUE3hPr2MR1Kf",
-	"wlR3gf6q4BMnPshTpcxMGIkZVYZLdYHQdU1dSnuQtWrJ4bIEfBktm1q3VO/hr9XIpYaCHpgoz0pF4NMM",
-	"jJBb5eVq1I5zJpPU/mrgobBtDetbsgj5Zb03orEZv9HnUgGvpeO+D5PZCxMBX60ean0dPLZKzF/A+4QG",
-	"AQva5CWY5pJEbJoQsUzIZEXGf5IsYn4yhmsSpc99ue3+ctv95bb7y233l9vuL7fdX267m912u85FKpkb",
-	"s/AN3KZ8g54pAA2dztkHVWrEXe4irBG3upSohmTLlg7sou95Fzrb/kK7ZWtbbj2mQVofZ7T0vO5+TOP4",
-	"mJzi90TnfqxprKUzb/ue5/4bttkyJamK+HJ/tRZcBgKD8ToI/pD9+fr+/oQd+r2Dwf60362utqyPf5li",
-	"S4oJIgHpBPn0FlEoJ9kakmXMlS5gwsaVEQGiKKxoO1lHlnD3N9ZPx0QfrxWoCvpWnCjFv1kHy6yi0ISR",
-	"GYsWarOm0Olzsry8VNsiYrLkSulNaLZPCAuGuzfonHdi3LHqsV5zPq4oXVyIh72Yc7eIxWVM52oVSgla",
-	"2UqyRaaWsdCrajabMYst7mt/JWw662ukNDzWAILmNDncOtslU9b3bnyqD0JtYz2cL6vFve2JsZugrjk7",
-	"xaMwpwulcGP1ITBFFjSZyRGH6q7QO4zrO5zYrj63lzVfkMfGsoEKRkrKglc5j+sRT2PYLJYOPWsWsZhE",
-	"bI5OAtgKBcN/4EHZpvJPQVVkcWsasiiwtzlF6BVbZRUbEXn/LueiWGSpSumUzF/GYbI6U5of4rGQhFPt",
-	"RMsaUVoV+60ukRjxEarXsZ2OKbcyLI2f7Q/WeLt1nXLizt2ggFzYZoCYrJcSLJhfVXl1/k7qjcvllxKc",
-	"Z0genZhPibLeMA9ZkdJKqQw4LlbR03OD+g3qdDpnCtAsSRYATjAP+RqUYHtO0FfH7589/vb16+/OLk6e",
-	"vjx9dXH++rtnryCWM50IU1grZoHmbWYWfOu50dj/8v68uuqpeh9iRrGp3lKyeI8uk1mzObEHX21OfLbX",
-	"+KLCtELezhj/bl+x1TgNNcSXsb4Z9K7WCttum7xlU+BNO+O+1xnvQupUobkqi6lcgmktyYRdLnmjBZgC",
-	"V7UlE7k1hSlZAEoXrENxiBYUTyQgYWjQEjxa7TabW0BSc4X/J0tCxq7eEK5IeZDmSOfHh1GqhseJK/ib",
-	"PYMm6vTcNYD7vCZ/PD8wJl2rM9U4m/xRDgDzYhGEW6C8qUARCG5hy67VboKAzGkIqiwGRcH1qWOSKS/D",
-	"ZLactH0xN6VLg/QfZXHzmqdu8lbuyj4XBSYXjF5JItk1i2lErhkPRCwfpV/Ocx17ZXvET4gfhViWIUwS",
-	"hnfSSvGGIyEkM4NgY0ey5NrbjfUQZULCZJhrlkquGFtIEiZyxPFb6LGazKSb1ZmAfXAJClBwvbuE8eVc",
-	"urapLIHiUHeaiCBkCuIR/wd5qqf6B3lMJcQQzsg/gJ9mo5N/jPg/Wq1W+v/qwxPFB8lO6nEMfbZL/kHG",
-	"e8Ag9647Y/XX2qKoMIJdLgEmqu+LDMNvU0JdfVBMaSVfVeal4tTQSvdVLk/BzJvekcu9T9Z9+e3ev/75",
-	"v1VLzWRPqUsxTGUfrvdsoqYx90pwKYa4XIRqlfrB2M1+OrkEh5F+UgcE8CSiHrpkvK7wAzSXrS1jgRB3",
-	"X7zMuOYTHasIYF539qpOlNxIApr35qY5UaKPvBCXOHYmxNTqdRvUFrZBhZ+yasVJvtnp7cbpi2sc8WfQ",
-	"bTv1Lvg0hkxhyhXRaP8WUBHqGMc2sdqni8RswSg08MaGvsY3MoZz92QmQp9JMqcBNIqLIf/cHPG0I6A6",
-	"WmHEeDIc8ZY11ZDQ1GLBaEHwDOh6z5YWvYOOBHBt0UiZqSwARXoXMtehQjALwDgZcULGlT6/sauDyTPL",
-	"ylzxMSKmU92HOXU8QFdf80cbMa34CiIaqLGtZjsxWdro2cFwKaM4hIBCqCpD2EfqJ9GKROGVkpxkiaFz",
-	"0C13p+/1XYVgpIgLJVuGZuDxrqsmMrcoYYBNdrFEFOOUJ1JZSzoMQZlqLGgXUT3O6oWPs2oBytSXIlom",
-	"jCgxtCN34QpDcdmxaWEML6O4N9VhBWcKIrz8UAqQR4rYRvhuQsl2jzUZsbSKAVS6SITaNMg4J+M3787H",
-	"avBrJskYL+nHagqqBIdCY3o3jLHisPEQPNMmmUKkdxia2kfUv8LNLbDfS5ZIMu57XZhAcN2bPmtID5pc",
-	"mEBjQ1OLAECGKyvIiIGaRbnnmDhzyRIC+iDgX/HhoVYe0R9pC2rT2HvcVe8XhZVOpkkLYMOoOq2KI5Xn",
-	"3HdjncyvAzJhC6ciZlDvN2X6ikHm2wxnw/dJYUQkbyX6gdTC1CNrWjoin1iRnfypxJISgTT+v2A3W2u/",
-	"2yVFPwpOZAdLhZKIBf15yY4hHEpqsyfTw7FrrprnOpRhorcwh15z3IDA1ARZeDjkInB2k//AHAp1HuGg",
-	"jek1DeG2pZXJ4gg69SmlKExSlcFVoKg51G86NwxcNoKbGAKcGb5uk5OEzIVMyDS8rmifTa2e2XO6InIG",
-	"XhueHTnYXJxGsoTsKKxO2ErwYLdNTH6g+ih1MEnkQZMVGAmAOBotWZuckPGbk/Mn38JhUOQllgnoe/qc",
-	"mZ3rd7ttU7sHMg11oRnFLsZGhTXXYZoNtvRLrWUcgWxXcwTmuh+7+yuMjd8ppqSj0491/DxWJ7kJuVb6",
-	"cChJQMwsJcwsjWcSR4JDZ2kkQ9shFoKgAhemIlIXsqv2fpJK7fz+5Quy85Qm9IngSUyhjcYqYsPMVQYU",
-	"ikIAHSha3rpZ3ww1gbJa8a3v2OpvCsOvp//65//iy+mDPftveGsvHW4cDnkYfT1yknjJRo7OOV1G0a46",
-	"buqUSQXLzhjDWL6meE2l/5qoEXQwx4+KZ3/4GvZ5DEwY1YH0NI2xANqY7GCAw4ro65ddOC8YwQNkNP70",
-	"DNvYpkXLbscm04GzS5GEyN25L5QQbZNxeo2eCRsgErw6XS1Afow1vYyP7aC6EMnDp9DMUVk09Jq5WJ9k",
-	"sjJegbxOuXfOZDI219kxmOaAp0UMzbyAhCIhFhPqX5kulkwawYMWyhiDHywUYqWkceYgHKMc0pJHTXAa",
-	"IIrg1lcaNyf1YyGlnTdzXNQNrKIuoSR9rw/DYbiV1kzEtEzAitKLGYHRylWCMq1GAsoX2bFOwiNJ+GKu",
-	"JtDWnWQ8kOkGnCrtaMzTjMWxUm920RGNajy2KEjFha2+xKmcCQPDRAjoMxQx8PbZ2TmJxTJhCi48pFoB",
-	"H2rOnaqqiQClJJOFLEhxYNRYpcOaPgIt+O8YFKRx6y2bY/MivXGtt0wyReDvePiRSCzqv4vUZtRTFhDo",
-	"JJDrZ5uZZy7peJ4aPWsCwMlMLGOyQCbvQkmwEKOGiqoExcpN8QrfjLXPKB3LSEjc+6IU1ZwXtCuAGUJt",
-	"Ql/r6HJGF+zY6MvaRZ91zOh2cSte0Jhes0jNUHZHByJJsBjUTJIdrfO1vfFum+BpQOo2Jf8Dm/7V1kNn",
-	"ANhSMHiGaAjru4r35y2AMSCTZaIlumsSyEVMDkhAVxIVuIlMPa25lY+cV0Jb13CcxXUYsGDkHCsxCVqY",
-	"ktd9r6OGwQOmbK1Hkmg7iqBKbQ3aA8pEA01JIyUE9csooBQRwSUvHuaFHlNp6Uf6VOQtOKznFurEeyrJ",
-	"RCQzMg5oQjUlBjRBhXZH7WPJRkJqkTNxI/W7uzZaxkEofREHT7ISblpXhmyBtCTbiJ/yxTJBgjZ5e6ac",
-	"KtKhdsqoNZtzFS+V3gEpyWpzlUQGBwoyIcozeh5x8AKFlnFn1KwdqnASRlD7IKJyBi3PFX0RyS7hVSP5",
-	"d1FBBKslikCXH/HckT9GcBIAB1xHqGjGjAZt8hh5oSIxWKiiXxan7qadzOxxQWNxR9zwG5eAu2ZI9vvk",
-	"u/DxsaHazj7+mVMeugP9a+opHpJD8jJ87JJYiDl6xkZ8AjxZTMnA9TxPmzjHuoAaFF8T8ZB01Ye48tRg",
-	"Hfc7vbFW3FxzxvUywH0ci3jEUa8/saIQQ1As8QessADxU89bh3ji1TlQKgqHHiMkTFzCmYSeJVrx7HVJ",
-	"xK5ZJEnA2MJNNwR1G9S45rYoUpoTSGV9Ff/q3YsR3xmPlPbheUq9sD1BSp/iyCwrJ2yTZx8XUeiHCRkr",
-	"3WaMhjIyR3AkXLN4xIF8kbulWiM0yFE24Y5WVqQuyYgUI8yRQejlbpu8QVUSCebZk5cnre5+d8RjdrmM",
-	"aEzYx4VSBkD5VguS4yxu4d1XnnfiueTdV12ve4gy8QQPRxhoaxzBQuxDwr5Wokf81bsXGnt6Q8BU7itk",
-	"YX0R8vNSHclcj3zTF4ScwN6BoE0v/URMxDWLZfgLC5AwkAEIzplvKkNjBihwg6dplbg2eZYvDaLVKCRt",
-	"pUkZc39HxCSnOYx4tcr1iZlEzNu9T4s0NfR2vAuY1hXqkOiM28BnmZREK3/Ec0YY1lSmWFWTzYFTgzMZ",
-	"WabWW9SjkjNp/CkMXOMzuVD/zhouuKBzujphF5m2i0f1Vqk+NcXzFMP+el3xPHMhbpfqG+cq3o2PTR0N",
-	"gqex45KuS/ouOXRJZ98lvS5I5pAr/cglnVl/7pLu7HDukv6ssz93yeGs1527pHMw68/hZHb7MxeZYzHL",
-	"myXGezIkEIRgOyLGn1JzVZe50c6a2/GxKdgyzhLnFF60wjAJ46ClxQXEZMqEzhda66p6J9RFRnMPM7yS",
-	"r8mESrbfL+AVxkvHJ1+RkTMa8ZFDvgI70/777NuTVnewv6N2YddCMqwjEMtJhKFpkbLfFKc+BK0NhSI6",
-	"UPBiYUhMVsg4Q4KVwjduoxdX7zrkBqHiMiTjf/3zf/c+hcHtXiQu5bhsf9oqObpK0G47DVxybtbpghv6",
-	"Uu3+M9yXLNHaJc8gPQNQraxT9jFJ+1bG5svg8eokq8zrGhe8OptjTSm2EbPr2oSjSNbYO7ij37esRbQA",
-	"JkUMLQ06/PstS+IVbLKboi2zn1pn2V7vlLd691jNk8xixkyelSQdgnKnr/53QePkWJ+YI4L9p+2il9Cy",
-	"MlZGLERwD0ku11h7lNKiGmOtWqUbqL1rBVtk/Am5RJLtjGIYt2OCHfBBzThLKA9oHKS1IYsHfECkSwbq",
-	"RLuk58H/Kmi6ZKZ+nimDgsxgpeofAAL66yEwVK9xlVo7pfm0015JK3NdoY4blHZNLU8ESbq2mW2fXDyd",
-	"6XVHtlupnzXHlv/1z/8PDpGtWllcTz1XM82oJDStUapeKEOvUwhCxShnkvkXY/KV4QZiSkLwPqTmBCVP",
-	"UfVNA152UBp90irx7Z6pN4EH0Zg4igqLlyYiAbf9ru1GVWpCQCDWJSDjb5Nkca7thpa+XkHTV7v9zY/I",
-	"IVKvjS8isYzRpBqDojN2jdINUtcXC4xjorapoa0H9FobPo5I1Ks6JlyYzWyP+DMlCvWJITc0tDSsjqfP",
-	"z0xwxejIGI5oC/SIcZugR0amVYFFhNk2xivijrh2lrgkCvlVKxI+jUDlAKuKC97CPvKZ/0T7GFFvW/KI",
-	"aZ+HiR5BbQ3lNQaLRaHPuGTW3fjL0/PSVbhYMI64aYv4ck9/tDcPsY+UDkxKL8ddB5QiuBfvtL22Bxno",
-	"C8bpInSGTq/ttXu6DwiEJu2p/1xWRwss0qCqiNEgrY5w8ubUypenCRnvBcJX6hIlk1jcSEjEx9WGiXpB",
-	"KTsQdJFaT6cB1vp5K0QCbQC1P06B0fU8Ezqg6xCAe3KWYHy88X5ClqYOENP1zxwkyP/z9PWT87+/eUbU",
-	"J7Z/sfQ3o4H995wlFHxzLfbzMrz+euTEbBozORs5RIPz9cjxjskyjr5Wax459ud7xfGUmLP/pmQWs+nX",
-	"I8f+NodOPRDNDVscZi9bB0acgV1QlU17667ZVL029NaYPQTnICQ9JoKESRsnWM6VDHaGzrcCc5LppYSC",
-	"Z5AZ43xQL6VhAnvaqydrSeuZVnrhNWWQ3TC4AYhloiWoOs3GiM0qNuChtj3zyEHLpAWxDC9CmZwYWBTN",
-	"mxBQ6NCbB+lbcYPZlAZ4QhFVMxEFMg14Aysli3cDm9uxdyCN2u96kCcUzpdzZ9jxPAhB1H9V1XWpCtAa",
-	"5/KO01CsRcyuQ7GUaX58FWjpFVIOPCtz6dBTQBUp5sPGwwguPryZgyuDDWeylDztvPzpZPUq9D6+PPNW",
-	"Lzt//fjyqbiB/3++OHw1/+vNDz89n7/+5l3ysvus8/LM8/5+PotenEdXL9+/S17O/9794afnP71+f9r7",
-	"+/mzG8fKvP7xEwbZAUCYbOtQf87aV72fjj52/xsetjWobR96Iy0li4Fg9gNv2pkeslaPDjqtPj1kraOg",
-	"w1rd6f604x9NDmgHWKnS3tUExaIeznTaoYOj/lGLHnj9Vv8w6LaOjoKj1qTrB9PJwZRNe6xQmGHoTLrB",
-	"AfU6vdbhfjBt9Sk9aB12+4PW4bR30Bn4hweUdQtVApyu191vdTqtbu+84w099X8/OK4zZaC1FGrDnyiu",
-	"D9aPrqPSbKEpFSn8KQJSOrAAHbjUYWNg989wpLhQ31wgzgu1NIqwDzTsmcFZqG9eaBx9e/vhNs/w1ia2",
-	"4UmGNK16Viim6ZE/Lh24UBLd7wGVQcgmQtnWVmvr4+mogiI9RXvAi6xWPfBdp+F3ua4+dngx0rsVuvrj",
-	"B3V4M1at1p0uzeLZ8I3z4dZ1FqIqoR97Kir+hwEVyJAFZ3ZkjFF2FT9WjyDMKqVtVKl1FUJ0y2ThAeA4",
-	"LThgbf+6zErwgxswlOmVyHGu+ppu75/MWBiTILyE1GzQrCpkAa5Kk4ST5jaZxu1b8Dc4EjZ/W3PyknjJ",
-	"bvOHaXsC1k0ub/Nh6nroArPu3HcxW3PQrNWR05t2mBcc+YeTA7p/NDjsH/T2u4NO3+tNu6wTeP7R5JAe",
-	"HNU9wgazdryX0mG7vf5g/+Cwpf7R6qv/HKn/mN+P6MS3+bIVW+4c0cPJgb8fDFh/2vO6nU7X6037bBDs",
-	"+weTQ3q06Xm5sM7vms1ritiGy6PLM60+7PSnPdYNOr43OaKH0wO2Hwz8/qRHu0cdb9qdHk17vud3aZ8O",
-	"JoesExz4+5MB7R/1DrsHnf3OwHNuS5JDexTshvuO53eCLutN+96gs9896B32jwZ0f3LgHwZHzJt2Nj0v",
-	"d7EfOkfTQ3YQ7PuDSZ/2jrqHnQNvfzpg/aDndycd6m16DqHTeTGX6xzmNCCYtc/zZ+WuNGmeZ12zhs7B",
-	"+fCH+d+9H3569dPLb16u/n7+dvbq/Wn/h/PnV6+6L7t//+lvs1dPr355/fS059xdWHuVwjrfhsaZX86T",
-	"i97VK4/+LTj85a+dxdsDeV7RC2XoNKKnNfTouGsUhVJHGWfTwJvAUez3bow7qFI+rPSL7AYwk5G/iXLh",
-	"Ov1Or+GXxcZ/W2kmT0yLfIOCCu2k0qDc+6T/dRrcouISsaqylc9iavKIbCSD0oG3T+BdG9ooT69LpGsF",
-	"CbqZiwqdMNLNB6np+wPp2h5ZNRmqJcajq+NHMBzBF3CZjH4Rd8RvZmGE+TLQEv9SoFMXLlaof3UZiyUP",
-	"oHQIxn+Ou1537MJd27jr9TEA+XlaLUTPIribw0AoySXE86VenKF53wRm6KAciOK3L7o5+HGy6EjopITX",
-	"fSQS/JLFcOvPAn17mmYT6egjIO8rtmpr726Gdn2LzvJRwuhE0wgyFeFCLhPKTTZHenFsPAIhRg9jYAtR",
-	"YIP3Ta1Ikh24N0viJdzDpsGrFiDazyX45a52Qdh5GzrQDyCjGF2QhlCWtz51418KA5qOt4GbbTmnUUQm",
-	"WC+/Td6jLwajYEYc66iZ2vOQegLXpQWqAy+qdG0K3kXKofoCTbvgYYt9GkVAaFBvNh9png8wmrCpsnHC",
-	"BJJOUzDiJecYM4Ckne5XLG5GPKISY49NlhcOrPT2hMYJNk+LlwolkNLKk5Av0UMMUWqK+rL9VSSA09Vq",
-	"80/h4NvafE4L7m6pBSuwtY6SKsL6t7OQK2WgznK9h0mtS7Olk28vX54htuvkS0XK3W8jVbx+wy/TnrVb",
-	"iRPg9uuliVvth7Sl8Dq3o9vc5/gNS2rJsinizQD/kbv1DUs27VXBUVsFSvaKOQyngaMmWphi/cXiYlmC",
-	"i9lxERN5E2LXEghW16bVcSFuBqOr2DTRQZwr9QMKdMz3s6Me81mvUN7UcNu1csytFWQ52Zx+vJVEq6FV",
-	"rBT1ED6RIJR0ErGXeYO0mY8EvZPbcz/dSb6RW+Q/9uT9ajo7YvueOvtepijV3g3lE9MtzaroNSzeG8GB",
-	"SLl4qnjXXw1lEWGNL4dsRe/L9dDDXA/l7m9w16CWcvYnoKSBbyxY4ja/lM6w09VFaqyrdMtxmdkPA69H",
-	"dLF08o6naU5Ork6x05uiY6A1mByyVj848FtHkwFt2S6FVKnDasoDr6e2LV1Dd+0aOhVrOMqWUADHeIFa",
-	"A9aftvpet9M66nq9VsF7aYPT9Ty1e+ZcbIInxSkeNmdo+310HfHTLZRf+AArN5qRTK1Yo0Z7k970wD9i",
-	"rU7Qpa0+G0xbh/Ro0kq9gXQwcVwnMpFMiBb151l+nS5cOZ7gStchO9XBoXEXCwAW29CCFd7MLtjV82//",
-	"9mI/+vlJP3q6PH3+cfHs/OwbCu60eo8ZTrPVnZXmSavNl1YZK/oPVevh/iqwefRDaoogqyoT79E79RQZ",
-	"tVWiuvq27IwpkwFfNoWloAYVZlXq713sVRNFEKynK4VA2MUZvTZN/Mdt8koHR4cSMr2CsvSyohEB7kpo",
-	"782k02J71Tg1r+6dCQCiMH1zcs++qKD0SUS5KcndbkyrZ2L9lWla1uXHD4o9Z9VSzN+mLEuRHmGlOoWZ",
-	"pVt+kzXnNDEx1iWC1okq6Qx9GBsJDF9Dy+V9rhNciJ4YDJzX9SfBytlMNfm5N2g/StUI05ZG77MecROI",
-	"bGcJC+q0jKycbFFHtylkc9ejstrR39Arj8oMtqbs8UzcgTcW6a0hYzwT9VzxviSKC78HaeZ7F9bT5lt9",
-	"w0+jKGvhqOkELNUoSovZRFjam0oy/uZZKYNinHa21PkMkxXWWdgxbSDdUqrnrksmKysLfLKC+jisTU7A",
-	"fnchV9jFvDzMSh/rkgDZdIEAP7ruHVnhbywenQJutpVBZ+IM+gU4SNN3NbgtBp0q0rkmn45dfd/Jt+B0",
-	"XscBVl3K98E0fatut2bgdc0uS1w9A0MH+Js/bEjazu2vLcHs9pJbr75OWbMYkvz1uVATv8CZ2OgUuC8z",
-	"umRJjj/cjR29yJT+OmaksA3R3zHzIRsTEoONAmna2dqpHphk70J2JtdsAuVouwkbyGB66JNsVWHvde50",
-	"Git6qJbIM52l7TT0oH2W85ehsflC7W8qj13WJff3L/5/X2c1w9zdTupGhfYbCPRL9cjJCrOsdXcBqA1w",
-	"GV4zbq7Abf220bncQq21Zq1TYW8eSIV1t1UNfgPx9zCW23lmJfzxdG91hO6ueFvegPoDlAXocnZjdQdn",
-	"nIxTng6xyx6INq0MQ6iuKURGYraIoAqWJRJHPKtpHaKq/uZdRbJzGNyOMQt9p1GdGBqzEb9ii8SumKGL",
-	"R0BJBn/G/CuTvE7TezSrWEoTzdxG3m+vlm84dhVtyh7y4GnzPHUi/Xbi/fPwF0X5Ik475/zbsJvfj6xX",
-	"pHEfTpW1k17jHIWXpLnp1rb6jMq0CYqLXGarmgrAeoYjbpdOSNkgxKFxpe5PRUzGaYPssa5OAbfkOsJr",
-	"/BSK0oSmzgu2KW/CaazFP7Tub/qvY86zssrfCJm8elHoju7kWpo7+Ybk+53u9lZDZYPw28pm7wqEfGa+",
-	"groJn+mva1V/QyW2Soui38Jt93s5mIABYjr1bnswrR6Y9QfzDVS2KRQ+sOrUmSoGCZPJ2FTIqD2pUHAO",
-	"TqU74pj5sxBxAoVKMWrFitfsfvxYcc/R4NDZC/tMBnfqRUOM2x60D6ajo+U8M7Hlsgf/yDXMSy+db25u",
-	"7IyZPaxsbO/m7fZntbLR6Tr/EwnYNOSh6de30LbUb6cWpNDLZXQH9Sf9rnLRYpn4AtsBQjFFrJgXRX9Y",
-	"ngIY2ELYW+ehMkjnDo5/7dB3LYc9Xr8DNyALehlymmy48tzkfC/2BYhWGXh4aQaXCuZOAYOjoVLVTul2",
-	"oc4hkJWGdNal3rvrocEi32Gsw9tDiXipm5RZvv17zGoSKvGepGYuaV8KbKtEJBiT9+HXZyV3893nuzn+",
-	"vpz4D8YFvmnqg3e3cTlUl7alXFe3LfZ/Bf6wWjCr1O2I69K9dZXV9aEgJ7pgZdfzsjJjoDmY4UE9sevu",
-	"QTXL9WqFUqz/8A6Dm8xhgKENvwu94B4HuW6hOtos61P7R9MFTNrdHRQBUPHXmBOvz85lwV4oX7fZ3GJH",
-	"VxFL43WNI9HUXUUvAWe71RaFVSM71/OCUGVgmD45Opw+YWkC1tamx2ewOn77g6626Yv6/wc48op673bg",
-	"00D12upgucsHqDSZi4IshTwqJrFWuf/tghjvG7+4UfYUogV/B9GMT7ePX9zkmMXo/g03rv5SJmKOIuKR",
-	"1CYhlgCWZJxzao5TA2VBk1nBFgJnzLobWd01wxk6//PjSesH2vrFax1dfPhqZzRq537Y/epPVd2j10dB",
-	"YlQq/vNaN3aCTsE1MGdoun8kZE0sHg2hCmEOw8c6ZcacUx3bPsH6i2OWecdj5rPwGjLh3EzFnohg9Uhm",
-	"cc05R/m6s/xQHnKcOeerKzvG8+d1XdfnYrfW0mH9G640ERihTSPBLzN0aBP9Dm7tWO3OH9CnjXRQoMqt",
-	"mE24vtSDHR6dcte1QiYf+bx5I9+nHtQ/Wjgx4qqB/lCTXq0jfW6sSJ+N7r0Hssf/7a3Vmz9cAA04qRqQ",
-	"2rZ0kQVTrskPx/RWm1q1NQmNJd5AW4udt8+fkP0jrzskYxpA6W8dRYP/nItr+JcvFlgwHv4ecbSKd7EJ",
-	"CIw3Z/El9PUyox70jvahn4Ku7q0Nabt5junYcnQM1ZrHp9PWOz4XAVxot6BMxZiIKADjmPKC7Q1RfUuT",
-	"w6vH6nQ3OcgUhPc/kSVd6gQCfXRvM3+mi/1NcyX8lf0PXTZ0S10ZQto75bo2OE0sF32xD3kFcta6zbf2",
-	"4TU77H+RggMO4ZgUx2nB4r+q4kAxw4Wkas+PnxyxcIaOogtdvtkZOntaCzblj/XVpEI4vK3Jc9MH5LoL",
-	"WYruvZcFhL1mXTJRcFnKHN4XDJ2zREAcw/ZXoS/VlAaaascfdhT4T/VrArZ/S7/mHWKgvKMmnzwRfBqF",
-	"PgLX6TbSZGPw84EB8Bx46e9CDUYB0ki6LZN66QQ2yMdQQkUoE/OGzTzRHs1FdaZdZdkwLWWCkVgx00GY",
-	"I57QK2ZKqBb8N+yjzxZJ5pmFuE4T5blnR3iaZoNq4GKc5yYRs/xyBfO7i9n8PMzKLFMHbX4J1mzCON6d",
-	"k5wpvKXpvJdLnKotuJIlfXyOhKlSrtSXzKJ/M9vsxeakoPsZZop8A+HLNfcNs+Wc8lba/y3rQJIWBkoJ",
-	"0CUx44EJO3rLAuGTaSzmZLynW6G0f8J2Vu9FDJEJ0yjkrLJDyVMF1W/WoaTY+iOGtcgF81vLOPp65Njr",
-	"KXQjgXc/VyMRdRSyLTCVhnQ7JjXCE0RO60wTYOuNiEJ/Vd7ZF9iJBwchio/iXmGgkq7MAxbiDuzkI0mm",
-	"QiQsJjdQKnPKTO/sSFwK/JaSJ09fgXmYcgtTeqklY588kiyaPoJyq0MyicRkSB4tuaRT1gq5IoVHa83F",
-	"23xTlFwHl7ruKIq6cUvaEhpBRYKz9k9yTYyd2upue9Du6+6l6WdksuRBxMjOy9PzXReQxFKsMTIJOY1X",
-	"tdR8BpNsyYjpNUXgSiZd+qsh8b0//x995v68dxeywr+LnWfyXYf0+Y7rsD1jNEpmv9SzEzugKG3zZRoL",
-	"KHzKtC6zopIJlpiEj1yoGZWmUlXi+VuY//7CDmMwU3M5LVhklMlmQk1DU4dvvezyemNGlgsQcwOvtyXk",
-	"S6uWVuUS7BcebC0p7FmTVNi0Uh8jGAUTz+poqNAPtKUr9q4rh+GLOJBkuVCqk90ClxSqHJvSxgrlPy/Z",
-	"MmtjkdY70gXt4PsRN62Fsxj8crdSYIdoDmIf3hADdEVsmq4OddnmGABlwYjfzAT0UnUJOBlXKOSxtjSF",
-	"oME2eZbCAU1ZAzZfCEUFJnV3HAbjoa5ZqX6FCsIjvgP3/oTROApZDAEYChQAbTd1QqZ3a1DFD956JE3G",
-	"wThYIpGxIVE2EPbqG3GNMr0qqIxNoVQ24wG054WeLQH8qBCBob+6gHWYkCAMYIX60hNKF6tVjLj6GHKT",
-	"UOLAJkF/RRgoV8U7CqUWXHqPdb4y3GGTOtP3FLYNLkYfg9PqPqZrciNMuoJdudhkMHxyAp1MROdQsnHY",
-	"GXheWsEfJwvA/fbm7emrb1odD44JVGNj10kL6pl5ntfJbqJjpvZfQdTOiqbpOndxOFkmCJlvunM7Q+dw",
-	"QvtsMNlvHU4GQavv92nrKOiy1v6043u0O+n5fVBvS9NaF+ByLttimUxQr92moloJ4Y0Khm5bQRooMsht",
-	"g13rsufmdsV60nWdlMh1LVSltCQs5hTRV9yI5rXy0PGezdXZaq5uWt5aj9lSg9pzaRgUCHfZExYUd6Xm",
-	"Bt30VkSmZVXXt8px4gbYJtk25WsNVk7zW6hPh+5DfaEPquM6urOmCUaRP3Y+tMNgSHJ7hYxEkuQmRC6S",
-	"GM68Va3vYB7ytRap6YMOPJsAqDgNGOrJjUg7b87A84e8rv0g1f+2QDJUrK9CLxfJxRQOdgVivQ9t+HBI",
-	"uCh0mSIeC6YH3e6kddSb9Fv9/qDTOqSKxUzpdEIHfjA9nDwcqk/IGCAZp43MTccIq2EEYFw3TdUdTUH0",
-	"K1GMsr/9wEV7UQ+AtM9S8IUtA9FKzrcC0+1/KtWdBnpOmtFb1G4yrYZmTXwLzc5Jqdf5iGOz8zAZ5prr",
-	"2lH9amjTpDjfiCOrBaa25xhpRXCmHow4hjqNrV4XYyulRo7JFVvtAWESeklDLhMyziTa+Bh78FrJRHA7",
-	"POKmI6+Wd0aj0HPY2AmLhNGGY0jm9Er760FDytSr4YhTDnUYopjRYIXaVQO9yca/VpHaFu3GsbiR2B1j",
-	"SnlLLCFUW6lvTci5TU5STQtggLrILG2oH+DQc8XvtMKsEGCrxLUd942GPYYcMladi23J83vpTpkik+9/",
-	"dm815tfSue6kAv0m2s9n1XHuqHWsVThsGykzi9cpG79+3d3PJ3l/J/IWXUFiwf7N5C0vBTkWxKxcMD8R",
-	"sWJ7pu3P2ssZ85LJrsXPjagJ8nXwh1YTdC9r1yOiQL1yKfCtERfYgUKJpYkIoKB9EGg2DV1OIYios09e",
-	"ho+r2bCG40UoTb0I+QD+Ll5fHH4CTN75NHLCYOQMR6giXnRGjjvSIb3Zz/Cj4p/wU6HiODxUfHrkDD+N",
-	"4DTAa8iSR87tbbUvG+uX/1hexQfX+b6V6SwtCHtNljG8fe9Odx9u1fFMZiLQuVZWQE81Oal9QOqor+2+",
-	"pcUG0zDDwtZlyxooTB8tUIUQmy5Wt4BWICTkfrQMUj76WeuQp+T6ejq9Qxlyg82qDNp0B9bkzxqNOcnQ",
-	"Q6jMht3B7XWJ2lZXI0u6YNrtYk+x1GHdh1RXOuJpMH+sND8eLETIE+MFfAN/0JyO/AiTcmcshi5wkrGC",
-	"YFt70N8isPcL58/1jsyUBVPzxtaMLJcQHHMFGcbt658yBanYUKBA2EXX/wqjMGH643UtRsDvoN5tN9Ob",
-	"+nU7f29lYWsSv7fMSw+A3vfK6CWb9pVwy1r7KHZkGirufUo7dd7u3VhVpStF3gvwq1rp6sQXfBpe6sYY",
-	"EpLKsc+J1ga0cAPJVr6NydiyGtmqHXFPUfWsoo4MErLiKFhJWaedaLq8oJoZ91tep+V1z73DYa8z7O+3",
-	"B/vdHxzLR1it8qdWRDsSKxolqwufxkEbzr28oAGWqQl1z4qwP3jHfuntH/3yy/eXs/033z/x2Oqb+cQ+",
-	"R/aOxpcsuVjmatfYdWvMvu1ZZxj8vnqlWq2vWGq/1T067/SHnd6we9A+2O/nl1o8vNYSPnb//lF8m/w1",
-	"eBy9OfhlejX47ofD+eD99w+0BAmRY2rPLvCQwPZZY0chePsSkdDIGW5TUyvrhPVGHwJDeKgvIeUBB62Q",
-	"om+tzukBS2gY6eyyuiNhctu1k1GfjOaCNTsjZena3ebzN3Q11wXEgFE2ZV7WCAh7fRDL960MuS11wn8E",
-	"7cv6cZ0kf18W4BZBbx/G8ibtQVyfmlddsDO3hevYFn7+EEnoVSwrz6k2ciDrZ8xVUOf1bszjIU4T4uat",
-	"hZGK4/SUTUOeS+4o4f6hYy03Y7qSUfY8JRM6veFg0D44PGogEyxuuaZJ0YMx/Ifcs7vyQDtLpLCRTXWs",
-	"7HCd4t2OVoH+IxhmQ9UvB8N6n8edWa4uOfK+pDjmeO6WmuPep7Qmd6PUULo9y90+S9SQKxdEswkSTjFn",
-	"NBQcqo2oMyvldBn9W8pljYzPIJd1mukGInFrK9HFIbu+2zbn8k2/cPzPxvG/YcnnY/dfjlGWP7vxDN1Z",
-	"ud3cvqCQZ7suj6nuqJq++mPtxJUjZ4wVnVPTJvWexYyIaxbfxGGSMN4mp1OyEktyQ7H0FA0C9GObHv2L",
-	"WFyHARtxGklhh21lKVH6njXka2iOjPFQQz1p0xQao+o2JD1ZRAho+NwKvblnq+ImvwfVHbHQUHWv3RCd",
-	"NJXmFP26qvw6p0dTzp7thWHrz6863/7y4ij6+UknWgBb752fzR73f29s3ezgfTi7qeD/RaGvFxG/I4Ve",
-	"twFvotArxWxNQs+bWMxZMmNLXYCXfVwIiQWqsQrSMC0UGlwosjbhd/IC/HFj3dGv8p0L00b5Qtf9G5OJ",
-	"lR9EdiBu2eLPY4iVGy/5HLOpx7ruIEarH1ugZNcFFhzl56tqEPTFAg5u6tTtjFPtDitJJDEUkEDOoP4V",
-	"xJAeP949rpoJwhEuArZIZuMR37EuNIIlI1zc7NbBiF+i//wiWLILeslSeF2i5CGklYz4GyGTy5id/fUF",
-	"ERxD06Uf0wU7JuNLcSF/ji7+PFanlzMfULwQIgL0hTIJfXlMvhEkXvIknGMU1yIWyhwacU0oVSLzG5a8",
-	"1GTULANrEdGwxMAtSjQpKv+XfPvsxRuyFpXkaQmPADgUpYhoOIfakf+XQB7X+pEu6fKSjfj6l7wRv0u2",
-	"jEFf4dYmw1tlboOdNrY2+OD1gvGTN6ckEP5yrqPZCm34qdR3ZBXbpz9Xz+9vYhkYcqI45FMByAqTyOrX",
-	"BbclLJa4kk7ba3uKkep1O0On1/bavW1qhxVvEVPU9Npeip6206DImEH+is6jDHv5/TufhTJD+o56ZXfT",
-	"ZqrxHmAz/37y8sW6zVTPt9tMA9h/+mZu2ESFuNpN1FFMLYxiWpMHaxrAQ8TtMpkxnkBkXUCWEkIB8vFQ",
-	"snA/CiksBiaqwwL0xow4hlqpoZXZRcZK2o+Psx8gJZMnZCISrNgYQAsdiFCQ+vUqTg7hsy9CmZwjcGcI",
-	"26YK/q+W8wmLzWph5ajvx6BU1jeehrTbfAyArmfacZ15yMP5cg7/rurTVwtDHrFkweI087UKiCich0kN",
-	"FJ7rzOlHDYbnbQDq/jXNCnnI1lW1Nl5MoNCg5R20Ot55p4OBQm3P834wIZkm8rJFB5P9Vv/wyGsddXv9",
-	"1mD/4PDIoxM/YNNs/VoVluTkzakie0TfUzEHIe2oU7PQryhDxXEdbQ1sgkUROpAV7Uy6fi/ot9hgWguP",
-	"vuRlf5zVzhnG0yABArHh/nfSy+zONl1n4PTmTm5d/JfFnvKHZYv4FzXZXYJl1Xfrq+VSWMea2+EC0Bav",
-	"hk/XRnhdhhI6itNiQKqJVykza4zP1DXQsVZ17tNHMmvNuGNSDbCJma9v/sV0SpRWDTU2dRICMOlkt5YP",
-	"461Mbj/v5YUyZJ3jL3c8FfeiSlxYs1itzkMs8j+fm9xnOzZ1YihklvwWHCKtRbYFJfimLJlNCVn4PO5R",
-	"6k2ONWOA6Am9uVlhsy3RuzZYPsCJIeu7OLdOWOICuydUR8wr0tgiXF4BtNHTtI7l6tvhPDQVPFepxwq2",
-	"PbVz9Wlpzz7qSn92MtojqVO32JwqJskDqOx8ozjpFCpyTqDmDUkUjGQH0yfVkwMS0JXcbVfz0JNlMnsn",
-	"2f16v6tF5VO3FZDOEB78t+XDBT0ZodZPL9K/t6UhBXmuadxDO8wT3G1rWfoXh63+Mpt844evw7+cvvvl",
-	"tPMqPJWn/O3Af3K6f3q1+P5vT/5y1Garv3T87t9WZ+//ql6cvXx/ujrlXtvvRnwyf+4F3/8luuOicVlr",
-	"2FKg5DONMOHYF3GcRdHdlS9tm6yjk41rmIv2btuwZmzFulR8ILZSMR3ZCbnGjD5TIk6P1O5DsI+s5Iul",
-	"MAFzquEN1x1zx9HKpYQ2MKILhfHxu7zFrNMYXtCYXrOoJZNVxMhYqdja9RuF/EqOKyqg6TxVK+z4LAde",
-	"kwb12uRFe/dXsHa/FTeY0plPrqUIyUxEgayFArhSLSSD343Fuz4sY9DyehCxvG8yZeyLO6k39UIr21Vh",
-	"y51urz/Yt8S91stRQ1P7Lk3r0H/98/9t9X+ZnmfD2295B+edQQZvg8tAsxAwGIGEoQGFonjrU6Vnmjdb",
-	"esmgcNYeuv9SeP+647hORB9sKM4+Js6QL6PIdRYxu8Z/32aWLnST5slFauZOY4GUpaDIftZpU3eHSR1a",
-	"Q+dA04m4s1ltGEQFc9hsX1dyrkINtu9bb2nCXoTzMGm9QF9ANUT6m73yB7dubpS3iuVzRTZbjJR9VBpN",
-	"smS7kdQHgJdmNRQ1hktKf7fb/OO/KRFICxWFu0fNB0jhx28HjUpG6m/PWHzNYquKZa6eo37pZBFWJqSC",
-	"T6OSUGwvtGEE9c6NM5NppgTBu7cvdC0HZXuS92EyE8uEUDKWulDwjoiNvaGLhArOdgklMeWBmBN8j4Ry",
-	"xC8ZVyKTBcf6V6lDcW7oSpI5lVcY+pMiprKcsF5BLlDePk33UtINW2gUNV8rHsCE96/UowWNfRa18Wr5",
-	"wmowvVlcYKfpFoKxJZt/EL70OT0sBlUbC7vWg+c8yCKf8WsWiQVr2Ekyd7L+UBx4Cz52lwK4dczb6zX/",
-	"+LmIJ2EQMN68nLP+smSb/GHEhvbLVJF3tdxYZ4TdpYNT6URV8/tclH6J3zdp0FU1H/TrSps9fdGnPvOR",
-	"bFTTWn+ZC4n7tzhKOreh+VGqSXN4zbc9HFluw/qTsa1ZnVvC715U/+FF9JdD/fCH+huWbHWiN3r5Tp+a",
-	"EJdKeiUnUAcOEhXSWkg5kaW/vmKrR9Iqw2d6hvVrupKGwdpupBVdstandfCsO021ZFVGIWc3RLJEvSXb",
-	"ZMyh/SgU3EI4jnUOhelZM+LKIjSpFsmMrZSJCAkfqcUJ3VfhIxGjyYkl07VbKLM4ySJmWC59nSGZS9B4",
-	"MEMS7bn7mpGlR9ofWPVIazFVjwrW5xbm6TsdsW/aueiWYg1sUQ1py9SqeSCbFAH6PHdZBrm/e0FXzKP4",
-	"YpP+u9ikd5aVX4zZJsI6n7FCzhoZs1mqeWIHtOiE89r46vTwafGm5HIpHKw6FIyIG3TfV8QaPGSasskb",
-	"28TQYOLt+4AVPlurk2NMNYEClL9Z8E/Tm+rtzyx8Vp/nuzEWsVxty4pB3KRRFmgOGyAYxIeSzBnldb3q",
-	"CyTfrGH9cgnKZFOV8cw0/SkWUAYlN21GXxkSmQuAPCZjvoyiMQlCSScRk1lN5nygJBbRy+uWJGLUTGMA",
-	"MOm8tdGTD5e9q0HOX1Ij8E+ywsNw0wnUk2x40zk6PNgf9Hvdjmf+tXUoiF7X59SpfgcsqKgtISv6z2dC",
-	"v1pon5a69TwMpKyp4iv3PqX/Pg1u99LGQK2N1QKtJhGYlKibGbF5mMi0/O0Uyrwr+1habXWUpcwWSYXY",
-	"fRzGgWLCJwYQq2zYWt77muvG1nbfn6yPWV3ojH7sbNlu80x/9hDhMpXXnHb53VLK1NnLM6Ij08BnLnXK",
-	"FBbnLPRs0T9jvf3v2AqIISuv7jqLiCZKmpxaxajPsFeUoiy90mEG51b1a4sbua5+bUp9abXX5pVGsDGk",
-	"+bu9vEut2sIYWZHupkp7YYBi+5LyQYbCRPURBGWEWAd6EsbBHUqLvM/Ou27/WMsNtovte5G2ZUoHydIo",
-	"ClFtIce7XHChxQGL2+QNlZKMOfuYvKGXDLjbGBoeECpHfLzIfjRpHepdiMo51nVAjCcKy4hAv1DIEqtQ",
-	"KAyfuUt44D0i9R4uMc2t4sdF9Jn0vZhdh2Ip1+bMpQjOgTenH18wfpnMnOGhp4CqbOD/sOGCuUU4Q+fl",
-	"TyerV0+8jy/PvNWrv/3148tfROflL8J7Ffa9V0+vfnl1/pZOn155fz//y/zV/GUfbbWUfRZSRfpQj3tw",
-	"3ukNB71hf7/d7x/1BllpVGeIweBtheuY+tpetZuWYNUGCDo86tPudN8/bPUPKGv1DztHrQmbTlr7B4OO",
-	"73WODjo9qPsaX1Ie/pLR33TaoYOj/lGLHnj9Vv8w6LaOjoKj1qTrB9PJwZRNeyCUytzXzRr5aSem6yRs",
-	"rri4eq+cj5IuuD/sdIe9btvzBv2jfjla0fSx15uzt384Yf3DAWsNppS2+r39XuvQ6/VaXdYLur39w54X",
-	"qLVZLMMZOpNucEC9Tq91uB9MW31KD1qH3f6gdTjtHXQG/uEBZd3tJMhDBun9oaXJpni0/5+9q91t24ai",
-	"r3KRXykgO0W6Ypnzy+iyIUDWDd2KYYALmLZphwhFGhRdzxgC7Gn2YHuSgveSFPXVWE3SGkj+yrJIitTR",
-	"1b2H5zzIC6UPk00rXjr1kI0hBWvgHzSkpI3f/sgXo9LzKOyERp/A7TVXE0Vb6X2sSUIiRRfqPw5XDSHj",
-	"skSMFmPA/YDln6MbN4GVCC2IZ+xnhPOhCzbESgm1wvWBfLZXduCPDVybDwIHPZ7r7on4piQ3t0buV0zo",
-	"HFIPGozv7QEh1j6fr+7efWnC+wHRztOo2F21Yg94/WPgKISazvHl/dhW56A0LDcG9wkm7ouIdVaDsO1f",
-	"y1+Di/VUX5ueRLTvQrpTKVV3kIkiCSGsvPapPghm0TfHx6e7HH/mtsdavEcUt7fmaBX/KPxDn9UOqkpH",
-	"94eAgj3RSodJqbcFyopa7XPG+IC8f3eV+TBw6UNEvQQWFb6qTxVKvSGeLgWXiwKkuKHrlLEQbAq+QN3S",
-	"dM9jIng6nKi/9AbmTAEKmOYsXCNtSihvrjnbhSIknYTfaui8GE6ZotrqmHIVvmNtRJvzqlPmCKjcYniu",
-	"HZZUYt5QYzGG7SbK8LV0rzJ3qbwrDn4cqs2C4yDrdJv4yRpuAq57N5D3RlbObI9B/f75Qcpueeh4tPuG",
-	"3PqA9KsQWg4j/gx1mlI7Xe6eg9EvAe3PAt9jBqMnUq8+X76pWZRV/bhiCpXkGKpmh1m0wRUmqGkO+yRZ",
-	"r1zf9s2zuoE80fRq1lrnSmYKNbNFgS+azsb533y+cRfwdZ2eSHJR+/ujZH3TlC2zludr+4Z8fE+zeg63",
-	"6amYNcY4OvLYdZTh64QOv0Gju1N3q/3DjCv11ZI8IgevZ2d88N3i+/ngh9lrNkh9Iu+ftdSruxOXbq0/",
-	"5ymbLyVJgHEYUS4NyXxsx60xSD1nEr20mZpzOJ6uNFitJVhW3IDZqCmq25SxzujkBP9zrQs7Ont59hJD",
-	"aT/YZqHtI1e8iCgdKu/RL5lZNmMFokEoc5PgZRNOxkRZjwV7YSqSI0ttqjqlQ/jJV98I6rXBPGzSFFp6",
-	"trR0EevyLlCNGkF6q4KteRZwjQLyeoztDQPIZ8AFtgmdnnx+m42WytxQSmzD+LfL0lD+eNrHAocmzjdb",
-	"M+SrNo0Wzm8rTKik3drIjqfdL/3///2v0iou/WZ7qVn/n3zm2grUS7biymbw7uL3P1xLbC3cOP2vU9Ko",
-	"Hq9wesqf6UA4i3oBqMFSZKHEWrA8rdWXy831RWNfWnp6evULBIYpeBZV0X1juvY3Vm5Kudu6ucRRhcoF",
-	"HA0d0XLRp8shKl5NM5jW5GHxUCSp1qeGODYtXYDZRkg7ECoO0zPtTIbPWMG5uxksPAE79y2Mm/29TCFu",
-	"9PciYggSICzccL4m13+QzHKyni5dq0Vin3u85FtuyCljT/PpF9lECQU5z7XZZcTe8YqJBWyvteTokpva",
-	"6Q7hVxXrMoZXcYJ0Y12vtJqoFkyEhebFi3O8PlssjIM4QQlTrThIrdfIByDfhTQIytkOjOsgfexGVAge",
-	"qbcfbj8FAAD//w==",
+	"7P37ciM3kigOvwpOnY1oaVykeNWFCsdZ9c3WuG/bkqY9NntFsAoUyyoCdKEoNd2jiH2I7wm+P/bB5kl+",
+	"gUwAhbrxIqltz9gRu54WqwpIJBKJvOdnLxCzueCMp9IbfPbYJzqbxwz+fZJcL/kHNp4Kca3+vqHxgql/",
+	"BAmjKQtPUm/gdVqdXqPVbrT75+3WoNsatFrNVqv1g+d7YSQDkYTPppRzFp+G3sA7OjzY7/e6nXbL/Mvz",
+	"vUg96Y9bbH/cDhqd8GDS6NH+UeOI9tuNVtCd9OkBOwo7bc/30oROJlFwJhZJwGDIdqfb6+8fHDbUPxo9",
+	"9Z8j9R/z+xEdB57vLeZhCeZO67zdH3QymO/ufO9plIR60WeLsQySaJ5Ggq9GQLvd6PTP291Bvzvo7Td7",
+	"vaNuv6dwwG4YV2+xGY3iZsRTltAAxtPPXkZxyhLpDX78qDFx1KOdyX5w2OgdUNboHbaPGmM2GTf2D/rt",
+	"oNU+Omh3x57vieSK8ugXqgYDREwmbdo/6h016EGr1+gdhp3G0VF41Bh3gnAyPpiwSZd5vidZchMFzBt4",
+	"AW6MVD+mNF1Ib+BFXIF3o15M2Wwe01S9WYU/veTeoN0ZdDvNVqvfO4IlL5LYG3jTNJ3Lwd7eLaKyqQlr",
+	"b/9wzHqHfdboTyht9Lr73cZhq9ttdFg37HT3D7utUK3uViTXck71Ho874QFttbuNw/1QEQc9aBx2ev3G",
+	"4aR70O4HhweUdWDzzqbRfB7xq3UbGNKUqv/Vix2kyYL5ZlsvqV5kv9HqNjpH5+39QUsRid1QtV2e1HNd",
+	"ajw29ecKncVHGntVj0IWs5pHuCvw5xW8kSY0uFZvzGkSlF8wFHQ7vUTq93yP05nawQsEgGjEkDfqZ0UM",
+	"QcLUav/5P///rf4vowgXW71G60AdKYutPC1oGmgGYmboQu7pYRqMh3MR8dS7g40UJ1eMp8/ZhC7itIoJ",
+	"vUgSkcgX6lwhhb6wOxMIntIgdTbE/GKQ/dH3vmU0hIP3+c733iCWPN97l4g5S9KI6Sfv2VUkU5aw0Bvw",
+	"RRy7v5xIKYIIjgg+OjPo9HzvLMWzc2LO0zlNrlh6kWhwz5dz9VjjwfPNFpmx9J+lOTQu1LloOZhajyIx",
+	"l//p7MAajEmqXssIK0OX933jnHEKbI0GM+Zl+HubwDsFLHoSuLXiOMnMK+BUUc4+MJOuukAs5VRi+bNn",
+	"/1Dr7/vec72hgwmNJfO9Fz9dSJYAcnzvpUhmNNawAai+93IRF375JhGL+Wn4CT7Rj6S41E/fsUQig235",
+	"3nvKr+Ef50LEaTTPBtG7eaoYPKdxBrPvKYAKw945pCK78I81BGPZ6e1t0z1GeIbkYs4SoS5GtpKy6pBd",
+	"prV/I0w7B6bbLp+YV5FMnVPz40rOUn8q1h2Ch5B9PXM5S8V8Duf1tySWEmPqtu8+AqL/5N8r+bfvXb6K",
+	"+DWAipT5isoUMOPgynv39uycbLypA9JvdckZinnkgtMbGsV0HCPbEX9eFH9eFH9eFGsvCudoemcsnqxA",
+	"LZ1HezftPf35XrdtRNg/b5gveMM8cIM+ujv0nv28YLlN+v3yxF+PH9zlUSQXcR5Dr5mU9Ep9gRMSyuWt",
+	"IizSabXI2+8UaIsgYFKigg2nYuqi4j1N2atoFqUN+C9o5szR2D29MZLQOBa3LCRzlpDbiIfilkxEQtJp",
+	"JMnJu1NyzZZNhfhgymag2ae4loin7IolsBZ3vvdsRiMe8asVc8ZskpKIk3TKSLBIEsZTPfeWU0lWsbQP",
+	"U1Y1NGE8lL6a9oJHn4hkgeChXDPhne/NaUJnLNWoPQkCseCpOinFec+njFB8/ESSKFRDR+rBnKbTzGBA",
+	"7Qi+l7CfFxEwFbSTZJBMFDtXxLhYRGCgQMhkmijUKrjeJeInFlRC8i4RN1HIAAkLHv28YCQKGU+jScQS",
+	"IibwYI7f10A5t6OvgvI/EqbYw//dy2yde/hU7r0zeMsARbo/YzELKvbtLfyDxiQQsxklkinMpywkcSRT",
+	"BfXcHl+SChLxIF6EzNBRAseoSd6mU5aQScTiUBKaABI4UWyOhUQsUvVpwsJFwMicLmNBQyKjX9iADIFd",
+	"+HDmh16TaAmbfE3kVNyqc6JHtRj7ecGSZYay/5C4sAqCcrbNnvs6EjKGpFoCijaknIinYAWeRTyaLWbe",
+	"oO1XnagV4GxER5qpkUDwSXS1SMBuWgP6rZ3rwVSVge0swjVL1uHXwCudd1ed19vKoR92dj+4RthKIM0L",
+	"KyFzRrkvPjXiXICA6yVMzgWX2l8RziKuOR9Y6QVPGf6TzudxFMCe7/0k0RjsujrgKnbvNppcL/EtLQCo",
+	"N5rX3Z+OPnX+Ex428+LAQsu43n7YmrQnh6zRpf12o0cPWeMobLNGZ7I/aQdH4wPabql7fBwlgNX72vHv",
+	"YyH3i56LKulrwmi6SBAvM8rpFZsxnp7MIy3R32kr80YLde4TNDg7AodCc0F3UFjkOcH8EnGuYC+4IFzY",
+	"+xr2G7EIpiyJJks1enY74E1xeZ7E16+ib3uKeO42pT1DUfBJ7V3qk9sonSrOjTZ12VQgA0k+paEjYG5B",
+	"lRG/oXEU5l1PIkTWCI8uEz2w782sNKZ/I2MRLgfmOlqSIWzF0CORJLNISjzlm6NBLQVNEzWYMPOGgknC",
+	"RUpmNA2mwH1xkAwlzwSfxFGwLUIC57MiRuwzFxUoQbCbSCwkSURKNRvVslYkiZgzThY8jWJiaaqXnYdj",
+	"IlmqRM2AqSuZ8ZBEKeHi9sugTuEioWEUpNKICyD+P5FEqhs/w+Abkb4UCx5uiUHufFbEIBfp5QQeuijU",
+	"9A0bik8fbeVvhDk9ZEolCvNR6BORkCiVhCVULhIGz8bsasGz1b9DmehciFdK9dgSCanz2X0OlpIt0iVJ",
+	"hSAxjPOotKCOraJMGFqpOJRnek5Kr5kkO/s98l309JgcktfRU9CEIn7FpBrlmHTsj4qEIi7nLEhFstsk",
+	"avhAcM7ABa0mCWIhWUjoJGX4OupwGaYvOF2kU5FEv7BtaW1R+LSI6tzzHMkR2ANCFQBkzGiigBPXDEC2",
+	"EsSjYh3nspNoBqlI8TYR/AoRou79R+XmDqfKBzYMyGyhWDgjBhlaStO3owOFWg8X5wrymrHfCL2wOUrK",
+	"deNsjk6FiFp0nuJCScTni5SENKU+oWRGYyVxstAccS6I2n91mBBrCGSG6ZciGUdhiMvajse9veUsqcHG",
+	"38WChAL4mbjVR0tjnyC3bWb4yWB4NPQoasvPR8YsFvwK9EXKBaiGShLKUHFPbp8jqhp0nOdBydi8xYGd",
+	"XK3ltsJ9kA1mtEI7SmalyS+5cvQvhmB7pWjofXJLZQZkhucvcK9scH180dNYd6W099UVsvWdoOZ6wJ2w",
+	"mgkazgGMwAleced7XDIx/F7DpeiEfZqr6wWW+zRKwi8na+i9fgH0YMd/bImDKQQ0Q5bSKDb424xEUMrY",
+	"lkROjcDxdjLZElkCv9hMMM0JNyDKTyYorn948fTbt2+/O7s8fXP27sWz87fvv4bbhaSLhCv5XfDHFR6K",
+	"YBCh75WIy5TyAOV2E5x2bwnCXqE5JDHjLtbYGtNq6dXVM8xuKxaIhP/Xs7dvmk4kYK/V2kZJNmvbiA2V",
+	"Z13nFaiaWn+zV/5gla1/05Gyj+rM+ZuPpD64c8MT7yvZJIyGb3m8XLn/Ezt4fvczTwlK0TRsCB4v85ve",
+	"ffRNN3PO6BI2PhR4NHZoBgO8IDih5DaJUrb7BySJx9TnixRRzT8/VFiYXZnIJYveo5OFYpjRJGJhpaWb",
+	"BGIRhwDNmGUA/cFo4gtIHkXS0M6ly1SIy3hz8cOhjXb3i90TD5RF/nD0Yh9uLZbH2Ve1pJLQlF3Ci5fs",
+	"U8BYWLDanAtBZpQvjZAhm+RdzKhUytiS0CsacRLTFHcmYWmyvIQ98wbtw/sJG3a9tdSk3iAAMzEwF+ji",
+	"vQKkcYKAFH1cZ+h91/ZhcCOi4ThRyJdbhQH8uxLdGUtuWPIiI5aNiW5Co3iRrOZPEka/xJ9dajsTM5ZO",
+	"I35FbiF4IhH8SokQYpEQlr+++o8syq6d2sHOlzCfFnFUa0c9zZRaY890Y2Xs7d5+VPSsmtXBzN/US7D6",
+	"l6iYPtyQYBED/8B8NhulpS4O/CszrXJCk4Qum95HnaqCry2SuGR+vXj/qul9vCsqVFfRDeNg4wSTkoaq",
+	"6d0HoxlGanGbvUJwjX+kW07cW3HmAm0s5QA/b+C9MMINkfSGGf004jll2fPxfR0idz9D3Zmo3dinNDTz",
+	"NclGEGmbpmO8wuMl7ulbTZlMs5NYwtI79OWq2Sfw1oDs6SQyFzF28sdBywlYCIgzuZgzjN3RYOhFP6b6",
+	"ZJZsFKRuO2cVd5d7H+P1iuW+EVYbchyieolfQBswK10h57urLULwOIuuk/g7/XtZqM/EuwTEtujed4uJ",
+	"3K1ClRubpTj+TISoxiIwp5PGBTe/Nc4iHpSQWIbu8fBoo9xwBfVAaVR9CfHEYOpEP8bTik58dVcyrtBl",
+	"/UKG6xXQdF+b/+rThXf5UyqjwCdnb8+j4JqlipE+RSdzkDCIHKQxxu/8zcYTaalGH4EtcWVEonn2dcHG",
+	"3Wu1FLgpjWKJIY0YtNNMIbT6Uokkru/b967Z0glXMCNXiX/ZM43rS4jfumm0GO3To/HRuNtrdY56LXq0",
+	"lV/hstdqXRYBqFLCWLpIuFTiFggtJNKhvTqwdQqCUyCShAVgGF6wIva/mA+m1+4aVK42hejr3tzNStk1",
+	"7ppHxeqvYRgponbGePrexmVuhdoX+O9Kiu64FP13pR2ZUPd5THkWJmZCpCnRoYeWzJUINGfJRCQzZBb2",
+	"9m/aE6B1jEvzzaUeJLd7epH3ih2BHSliaQsyX71o9cZrG2UJmpJeQHGfMJjxnoLOe1by71dtWc/dsmeU",
+	"w9sRD00YPgQ5kgj/vuxH6c3s4sBuRbWduWLqqjMT9nqdbtjvj/ePjvYnHXgHP8SXCjPah9rsogF8lKNW",
+	"2snbKeOE2mi8Sut0brMecK9erI6a6rXaBt21ev99787NERJN1L8j110P0pAJMCqgQ0vS96TdNyIlL7cn",
+	"WSulaZK9nV6y65ff/u3Vfvzzs178fHH68tP8xfnZN/TXIeCV8xfJOcvB+u3IGQMHTIh9sxgZ+WixzAXR",
+	"ytnPz8Yqg0kJVZHFc5qmLOEmzePi/auB0oodEw9kwKkHSAmUTIVMCYSWlO05biAujXgWGJLlVylxES5i",
+	"k2ezdSzGjbXibBIPvDEYpR3LyPnxgoTtGc5tU3X2ycBrsXBy0OmMG0fdca/R6/XbjUPaDxu9CZ2MaT8I",
+	"J4djL7cJtyu9ko8f96IxzcLsOJRjwwp4XXy5mNiLtTGxkFCZefG3l2c2w0t+Hicc1jFxmhndlEOdd+Ek",
+	"sNpUmrWhWqchGiDc9JhVHz2NktD9xklucdKbQpqyRhqBqaqQ45RPdlk11Uvzns5+WZs+ZYLXPpcfFHJg",
+	"Vmqz6tW38Kq7UCcTZtOF5jNjVs3p6Lx2yjs3cetHL4tEdjDo4t8FMTe33tg8EnxNIx8t3GKMwpxvyOoZ",
+	"DA3kFKLthMZunrSuNZCnvPtsrtm1Gf30ivGrdOoNOko3n0Xc/N2uypVz0YN3y7rFhA85Ks8yQ8U2p6Xw",
+	"2e/rwGAKw7qBT+GtwkLqz5r2rWzqgymMe7+jWhjkVzqtuVm/9IG1eDVn127fCrp/gQk9ZbpnCVXXC5pL",
+	"6zPlTULQmF1RsABshswH82vtKF2RSa/uyDFTN6SCkYXH2jNzJTgjggcMos8TcQvJ3gp0xhcztTN66Q7a",
+	"apiKu4UaIj+PuBWYNyVI8mjn7FP6jl4xmztSWjqmq6MAn7KZ3DhX0oICDtbSYsy4K0DGIiBrOf4s4u6v",
+	"7d/yDigvJYscLiEfBb7PlhDKiWcF/d5VTp1kx0jXt9ExEh8rKNtKkZ/X0BjAlL1fuTvqtJ8s0qnjiS0c",
+	"ZsyY/rwaXb43p1LeCry3trldcXzn+zVgotBehjM1VF+M+eEhoZKMcv6LgfEQDBetVjeAb+GfbNT01kGM",
+	"M9WC6TLuemyWoIQaESOoDba3kCzZU9QyQiUXNWPET9Nbg/zCyFNxywlE5QqOuVClr0tVeD+vz3HSd00G",
+	"n2adOT5eW4pgJQGUAarFdd1hpAtZcfO8FgkjdAz1OKaMwFs+mk/SKUvANU/5shJH9YcuYzDm7DvhBH5R",
+	"BXzphHM7yvezjAO4EVgfN5JNNzjiVvavp8jSskwNhM/33FD9fS1M58V0tsImbi/NPlQ00HT3XMxoVH2D",
+	"3kP4uy8aXQkhD5gds07k2wzlmRJWkCPuc19WIM/9vt+9h85VHHOzZVULR6ZE9GZyT5k8SyKQ7xmBpiIa",
+	"ns4YFhBSN4+aeuSTBQ+1404tDv5xw3gokieShCJYzBjHggZQ+gcL/jwesDOG689jJTZBZcVoV8WOc9zO",
+	"eZKKlMY1IbL5e1K9p0fy9VzlPSx8BRulkavBrt13p/jlg3lHubx91c4+x7eIrulNuEgxXkQbrPO35BNJ",
+	"YnElj6ESFF40+AGaFLFUlJhMIEN5EWNZT11Jp4a5bXJ5r2WAW3OxKtZUQlgZlq35k97QTFkoHOK1e3RS",
+	"2qEoJDuUSC5uJzG9ZruYrK72IxUkjKTCuf0otztVu6L9E97A++8fW42jj5/bfb/TvvsPbzMFwi20WQTc",
+	"sTjodPGK6XPoyJXqrKjBVT66tpinJaSxEDGjXD3MKntuNJZb+7OCLrMyoBUPs4qgG01VO05WO3SjcbC6",
+	"6Eav2vqjFbNiTFMm751wwZczsZBuUdKqQqUvPpV/O1vKlM3cX4yDMvutSgvMip5+3oj0TNngWp6Zo8eK",
+	"VeveFxtV9oJqmvYjbIrxHVvWWF1GbuuMEblmSx0sCb+TgHLwZMJzFpLxcuO70QXHQlF1Pdo2GhuNp6sx",
+	"l/iiGcUgK++JKWPj4wYbVS3ObG3JKW7/Q0w6RdNz2fAN3iaF6mpNt0IfPzGfaJXcDmHUcrKJJlusvrbB",
+	"XXibr4q3nYxemM8vVMfL8FCHxnq97He1lCrwUX2oac2yhVvnoXylgqnoB1CAZT6PIfY+zRJG0ilNQfSS",
+	"2uziVJQ8hpqbEG8AUQkPYDWPyGd8T0ZXPOJX+kyt9Fxkb965bX9Wf3Vu3rvTuTOrX79I4g24nxqoinSe",
+	"szi6YUkF1SvxajZPX4mrjVmbGewEP63Cuh5VVusz91IWqCkna4SAezhZqq51QN2G5x3eNcLIfY0hsdui",
+	"oPLpGbgnnmkDdxl/nH1KNfK3wWGdH2YUJlCjfDTAWoNu5IjE8uVkzCYCq+ySUG8/hu/TMOeOmTMeIsbl",
+	"IrBJrphqom5nnKlyI+QGVV1L1VxJxME1pOmj+QWVL2rK/hZLxBoKcunD8THZs1DcuNJmu7RR71x0Tuyq",
+	"o25OZ92Jf7yjqYsBv6457ayW1rWr5jRc4TasOwWFPTKLcgfNDWHgyMHrrncVLn8t959l0w8RFi1vyR8f",
+	"+JmYmDO/xptW8c0TSb49P39HEJlEvdms1OCceLaiqj1dzChvJIyGoP1r67kOd434FZkp7qIHcDwGGGtV",
+	"yYqrV3mKYeGSZPIQiTgSsuJnFUPnEeG4Hcrsx8BtimCDboR1syVLFC/SYWY4WbKIWXMzQ8V1peg+FUlK",
+	"TOwmPBqrf6oJryMONjATkRoFUyICiJUP1/lTtt4dSiSA4nxo7G/1O+RG+JaRGUly+pxEUmFustC2ujQR",
+	"i3HM5FSIFObl4Z5IIBzZrDsRIkVHkoLAhuSa2EK1H2KRELmYzxXEKaMzuJ9MnoV302jRw8N+a78THLa6",
+	"B/2DXmtSDb4TfFyE/wLLpNuQx9PnKONqzXkhGdxMphih6c2nRN8rluaoPQ9dMrlsBf3woN2ihwfBIe22",
+	"J4f7K8FLtThSFZqpoVOvFJCAstPaq6/CoR2lMAKyk7dIwHVcqCI3poLBDEgxvYQ0Nsz8sKke//L87N+O",
+	"AaympAy7uHSHsgwxGKohRiAq0dhLJzalGPJEU9dJ/kQiEWnakRV8P1+pveo8ZaFihYyjY1u7PEqVypss",
+	"STack3GN+WOS9FodB2HWIFx1L3zLaJxOy7JHJssbyRtaAy2cbmVrXdl6jCoZohwkWILgehtjUy7449ra",
+	"mJwIDIx+27tp76HNYCP7U2FB1zV2H1zNC2P22MJUQtM0icaLVP9V+WGF3JdHyndsuQdx6mRCg1SSp1ES",
+	"akvrRNtNMB9jZxQYR8vIJ6N5TFMluZyGo3/+z//uNquOgG3EWwka+jDKlAyTqzOBKSO+0enw1mI0mBqF",
+	"6okkjN+wWMxZ5fxVlyOkKkahraANsx0TiaqhOiNYzCiShBIuGmKuDUT6eKTaoasm3NIlLgMxZ5tFwJ7B",
+	"q/bMfa5DEzqPXaVPb5dP5CKYArWrczKDZ02r9o6ISMhIzmRTLNKxWPBwtPWCiv5d9XQNgT9VoN3HIChX",
+	"4ED6SBRqrTXHVVdWF5xtbMBzj+UdYOYUP+u3NGb03+012pCGvx4zZ4YsViIlv3itiyH/0SbLPBWIiVqu",
+	"Se30s24uaufLFbFn9NPKSEtaCivY0Co1jpLww1aWaDdCOddgagNNBTHKQstOi04tQFuVi8v7VtxihbM8",
+	"Hi2PAIvSzwu2wPoGNVLZAjOEqs5ssmA2ukxxoCkNsWgC2J3RhnWshEioPsXZrTNj1Y2sRGZ0INbYKKL7",
+	"hhk54/ouztz1fVyHfXvW77EF2UuArDFcQBr3SnOJ42r0r+IVYpEGYgaKGbALeNc3rbtEErIEdmJLDmFo",
+	"7W4zNpDDZzUOodowC2tDcKFiUeUSIWOQSpKwgEU3NZK2U1CqTmSwyy+HlxRM6SXwZyydimpyhMZR1YYo",
+	"BPfeNlBnAAuBbxpVmfX6iLhNcP44TtbSTj7EbvZXKfg7c6JWlFEyoWNk5/3LZ2T/qNXZzRF0IX4+EbPK",
+	"LRFzV3qnISZFz8QNlsSYxxR8GPqHQMyXapPyGSIb7LxJkCx5H+dm/6pwUSTCXFvl8qmIqUxREYRgH8qJ",
+	"EoeWWnMtnxHf+zSLs8hHl+gyzUpfTNKJn6Bx/HYCHWAro88uaUW/wfNoxmRKZ3OSsHnCFP8xKrQif0J5",
+	"SNQRyC6OylZ3cFPoebBYiBbpTR0em1ms5FoJqotmfKdnb8nhfqtN8NzlLTGdVqfXaLUbrc5563DQbQ96",
+	"+83+fueHLbNzKs1TtV388iDcTi+jXv+C/dLdv/jl8Ps3H/bfff+sxZbfzMaVLn+kEpgUeifmmtNWxLEv",
+	"58zMj99mO4EGVFPF3BwGM9rHTUynqzlELTk9pZJ5dx/Luf7GjqgYPY4Ce2yIwpjyZNOruNaFsYc5FOl7",
+	"WQ0iz89uKYrtZh3Lh2NVMNCaPpFVutfqtVXEiMB87r5V6YfPFQ3PIs6kKcBSfR6U9gYj1ghONXKCYvyy",
+	"FBuQJtHVFcuwrHRFsdhcUKhFRY3kkNuT8vF5/4rQMEyY1ODp28/2P5EbWvXXgFW+Z7gWhF2kyCJWyI6c",
+	"M2h0SqVrlDIXkyRRuuuep/FCqv2Ul5lv4hJ8E1TK6Iqrb5zmy5u8HeqwxhVvbzDgBqNox6c6UXQ2p9EV",
+	"dwa2P2UDZT9hoGnuN8bLP9GEQ/WjbIErXqiYJ/+8alL3hXUQVCw3Fksap8vLNGJJ1dpzzysAzD2vGH+e",
+	"iJkAhMuUBtdVUxRfWTlKHZyFNyogLb5RgczCKxXoLLxRAWrCJixJaFwLaf6FCkDzL1ROcUuTsPp4rXip",
+	"cqriSxXTVfyk9XvZpGHNgyvGTS0wxVBLM1e9aOM4Vr4lU5rowRYyFTOFZXV1QOcV98cMJ+YnBwPmJ8RA",
+	"9W+WuPFKVhLtYmzqhzTdCBTHQmcX4fyWiDgeK9Je+bBmQPdnjQ9nbeaXbGn2l4zAzU8ZQZtfrqJJ2hzT",
+	"mPKAXdKw/CxNKJc0wI0szWoQFCgq0sE5GltNuL63eT/c+NVAgRtv/HpGwNVvw1uXK+fHV3Tvqbq3VuMK",
+	"aEdOc78ZyKp0rtrbXWKkplZKn2pjQqa8PK7A6nQkcuTVv/zl3duz87/8hYz2Ml/U3k17T5sr5d5n2973",
+	"bs/INaOiVFslulZLrKbaL66dGLieYvHnzUUjizwUxB8Je9uI+g9A3eZ4sXnVW+HmG5b+poj55sXWeNn7",
+	"bNvB363D0TcsQ8w9MaT0iyKK8svDmAVTGgy925A6KCbVqk6Ft9i43Qriu1Iu3GEQYPlwNaYmG5JewmCu",
+	"Jm6y+fJRUcYQILN0SK2RWw+nDmAxBdPg2Yr1GN0C5vu4oZlAofkhNgICcUP6BZmKRCmpldFd1RuJEVph",
+	"BDcATZbuQgC2qoXY7Muq9ocpjQlfzMZoYqnA05q4RWswsLvpmy3EeT9uRf2Yx/dbXzwXD2cSD7uDEA0P",
+	"uIMMHn/LO+jii7Jai6INuO07Y9rM+QozAyKUlj1P4utX0be9KpOhHeCDgS8/wO308uV1+9tfXh3FPz9r",
+	"x3Mo7dk9P5s+rRzuvUiVUHbGgoRVeBFMw3po9nHB06r6H/BzZvLV9vaQSBiTyDSKY6J0LknGTEY63Iyz",
+	"WyI4c9OLo9TGyNMUSxVh2ENiCiGiR7zSmLs2BVnaJZaZjwIGn+dCZdTM60Nl9MB+FbKqWA7iGhC/fcIR",
+	"tP/P3QSVHnfcVrCAkdtpFCPODYAk0ZM/kaaLFBa05j7ugLHq6y2MUnLN5qnZlWorpbhhSUznuk9VDsTD",
+	"fV1Tvug+jUV+IqxbZSnomrG5JDp7qJJ4WgCvhECYDLgZ/RTN1FW03+od6vgH/KFV5YfdjDJ8MhFxLG6t",
+	"x8NG9Sh6SRYxk8ckoTwUM13VdmwctE6gSrvV6d2jelNVTbiyVXoefXfvSDL8eKuERdMC9KRm3hMo2Qmy",
+	"0EwJP2ow9c0xttaUOkqJ9Frde0So6dWWwPi4An01JXfYZmWx8t1sCyWx3Fan+drN6VSEl+onqsiHobO3",
+	"XN8/117s45ZVfLIYxjVCUil2tDZysRgRUICrjNxCC7z7Yrmqt9+26Mi19FvdSc90CIScShoEbK6kZIiq",
+	"20DmLKHTnfkRcHpWw5pODMdUJwxC5FMBjNLKzZrEZJO8NvWnUxIzKlNySIIpTWiQskQea/fyjFEuydDT",
+	"tkem2OvQI4JrRy34doee4si5eHL7Glp3imF5/X6u7MTOP34cDuVwePbx86F/t/sfVVylrgXZpvSUNVz7",
+	"IgEjlugMva5qvbY2bjgjHA32I9DMhn4xWuhyS7nxzbmqnMn7vNThtI6tr/QoMz2WHmUW29Ij7aaqfojc",
+	"6dJ0QYIqLcE1mDtpEuTAKT7JoCk+yYApPilNpwAqOB3sT/nlFrwO9qfCkB9XUHxNOnqd67ksguVjNzaL",
+	"ecicyxuZVSqJrOLk1BT8qS9sWsfo4lu6lGRG5XVNhJjehq0WrV3Vm9cwK8QbWJFf70YhSMEBaYOD6u53",
+	"XVmz2oCDVdECD9rQFSHD2TYWLyX79422jJm49apS+lV3xbqYdEslmyxJX57ZfpfF+4v3r1BAvVVKquZ/",
+	"FtpSRaVcxHnv8F5l4Uq2ly3I44XOH6gvEbfFVuf4TGUlsy2he4TidStBLNNhHPHrqkDBKJFpbUmAasbE",
+	"PsGDtWYEpUNv8GIBnQiRnl8Poif9WB2XWlHwTstcl/XV7UyEZA1wzpsKkBUD1cZAzllyuaq63mazb1qF",
+	"L7divTwXdhs2a8ECGOoNvtX1+gDdhpq2JPq6cm8uxy5UEIc81jqueN9gMOsw0VFPyzmDGjJ67DEjqdjY",
+	"efLnpfCrXgqVJJermVNRvkNbxZQCWESo0tXc9OlUkBuMawNX1CKdMp5GQZQui8GsQ16pkokaFawmjhlS",
+	"RrOG5JVim9Ngc7Piw9UFhytamMKrJ6DJAxdSI+kcdha+ZmFEdVmR12CaUS9bw0yxueOWFY1Nem22uNLW",
+	"FuO1Tass36vp2lDOqACz3XltyfB0u5LhG5n6HlijG3qbbg6s7YaqwYU/toJ3IVlSzY8+FGuS+3B8Svii",
+	"Mgo2qKduJ8rXAMcF+7m9qjzlFU11ylfJ1qUy3eVvDL87TRWs5041roIHSOouuk+jJHwiyYtPESRzS/jx",
+	"/DaKIwFM6SziwbSGyeBFep+SbOv6LnyxemvaiQ7Jt9ds2cA0BhMAYRKSsxHmLFBXh02BxJpjOkLZ4d+R",
+	"zK5txb2bQ/6WM6KdfOQWeuSNGc6qpnKSnQHPVGdUiAmh5OLi9DnZibgpfoD0s2vCsXVogFqDsbrABj2g",
+	"cFyNAJgVkrtnPbjMyr1J/TmHhLAwVLGkXJ1ZYJPacaXTcbFKmsjfsrpUC9psGQ8tqZWIC7+2DQR13zUr",
+	"nyQMcrZ0DoBU1x0E3dlOhIoWQJ4MmJTROGZEidCY0gklXlmKm+3YaKFH4WBvb+dH2vjlpPFDq3HU+PjV",
+	"cNjc/Ur/8vFzx7/bGUAN4a92/9/O3o//PRzKj3/Z/X+VBt3qtkAlLpc556sqltmr4vtG5oFvnIaj6voc",
+	"9pV112RuOHh50xtxRa6vb5sQrvAs6gGeuDkJ6u1jN580oEmyJKNPjSzJuKFODxTrGPlQr23KPpFvX588",
+	"a5x9e9Lp7xtiG4twWVrKMRnRcBZx9A8jeCPjcJUkStffeNnC/fyeldFexEPVrVLR4q0iCmFlXnU1dFWT",
+	"OflvBalAb0HIJhGPULQ38R2SjBNBwwAS8/Ckwil6w1IUDtXBTdhMpMjSWVIR5QZinnxR3UHlA4Q4GG4A",
+	"KX/UDamwBAK+7jGzNZtSITAFGb0HVcrTWoPGi80USiUkFDKMIFdPwzYgPz6BgLfA2sqf+OSJpDFratv3",
+	"k4/urbKlkrfuSvl2fZ7wmtIizyAiHusZ6dFAJgiBT5stMO7CFVXvM3J7UymBvoEOCsKkFC5zeGyS56Y4",
+	"05TewHtKi4MkxHttbx4HNbipQwY2wAdgOQQKRjwVmMALUVZumKdOc1+LlPfsKpJQDLuMmuwZEj+JOLk4",
+	"f3b/oJ9swFz5+pXVpu2LNlanSuuhSRbiZJ2wStw12Rv8imiGrJgzsVzbJ1LkUuES0NWtgg6lz+KYBGAq",
+	"wetaCYTAWe5DAUr42bhor3r3jRlRCf0QMFgp3DxnMo04RoumgkAxE+QVEZ8IJbaCpOJkfMomOUUkPXv/",
+	"muBYssqCsnZN55WFZt7oYNx5vLiChGGqThEPYyYLh+yJ/teTHHi+rv2lhHX8zhYllFDpXo98r4N4od2F",
+	"5TROdbFol9Ejkb2e6340nwsszIP6LolmNFmS79iySWxmdJa47eREl7TUdVbhuyzGsi5Rt2g7scGgGdQ1",
+	"Xu9CCaIoH8RtE5KxyIatRZSrOASrLHRAgRjps9dnpsyb6bxoAr9KG1OhL21XSsdoq0Z/4DRJxC0JlZSn",
+	"hZNKRfWlSIz+6JNoQpZiQW4pvmgsnEa4EQmhmbJqSmf5Q24UkInpApCpom6FLdPc3OqgCpGjskx0vV7/",
+	"q+2BYJtVry9jZl5eIRAWxq82aFKeqzSGlaugTpMbMBE4LWUynHi+eXBmahmDAoYJVNoeqYnIvpG11lTT",
+	"OuwW/NI30RVNRb5JWZnQPrFg4WjA5YLVOn1sBEYHCNU1QZhpErHwmIwmNIqVtkGulECymOfCQxagWuq6",
+	"1IsE7GC6bvUKsL5h6UkcG/naqR1TPrXGimJyLK6w3Fp+hAp5O3/CCmkrSh0yTF/XO8WqqMLt3aFYRZOo",
+	"25B8TbjQoGzU70jdRJvNfjsVUvtFnISRSJKUfUrJTkAla0RcMi6jNLphu/cECPc/A2l7WeBuHTeu3tS7",
+	"3K7b4icr99zwY8RNVhGlSAF2NEWti6Qqu2jFZebOpIvJ2iKctm6nrp211uZa4DvZtB83QFsJKw7SjFN9",
+	"G3NcyVVenBN0u7eTivvzNUuu2LvVhe+qSl3osj4z9TmZYwnG9y+fkYPu0f4u2iE/mCYVEPGP9XkkoWTG",
+	"ZmOWoLkLvlRikN4XY/rS8XT1HPzt9h1H9JfvoY5R2ejwekV86ZlmexVRWAVCOLMM8nVdm8saqUbD5ezN",
+	"WdZ/o8IfuLExOS8LaMrXd3/CrmgCrFBfV9LPmaqz+948H6EBsXD9QYV+yOWSGO4805FTgeA3LJEoQHmZ",
+	"PVauui7OlO4UA0tfyTdMwY+MSThfkoRGsqpc7fOt637ieCFNqQ9uJBYSCqkMukqRjr3dSB2GsVYYCkxp",
+	"4Bst1U0ipUI+QVNZ84Yl4ycD8gSzOJpBLCQaXqBCXBPiKVn4pJk38f540viBNn5pNY4uP361Mxw2cz/s",
+	"flVpxtWyf6V8dGp7CCJcSIUKVOmWLW3ZNoIgv96HsWboWnuOKqjGPUxppSvrgzW1QUXrBpFTIPlbRuYi",
+	"MwBq8fri/av/R9pfn0C8hk86X5/p/CWRkO7X50K8pnyJpj/njFzway5u1ak5MeGD+jsPerc5H606FLnr",
+	"+fe+EF8dhI8bCCoP78l0j74bj9LG6RE7LUU14sqiVIxsZSyNdk9mbzuOJyi8wnjAVkQicYI190/enYJN",
+	"SiKvX3uzltt/bYCSwg3+W/SbegT/Ig7xnlEp+Abl4dmneUy1Dc1spUmt0Ce34DvMbXC1J/1ebbPu0Rt6",
+	"Q29pqbfbBsh1a/BWxmWvaV5X3c7LX1WnfeOA1lKvmoKNjEoJ1qO5eWfkqhfqa6IeHesEQSJQaAA1Rz2o",
+	"ybXbrpznRgG0W1T0rMIO9jmr7Ij0TCz447VFYmUrxiY8tvDVne9N03Se7whWU4BTL+OJ1KfQyi7QJxls",
+	"4iSA+1QJM2NGEkaV4lJd6HdVc6bSHmQtl3K4LAFfRsu6FkzVe/hrNWSqoaBHJsqzUjMHm6IRcadMZI3Y",
+	"cc5kavWvDSwUrq7hfEvmEb+qt0ZsrMavtblUwOvIuB+idPrKhMhXi4daXgeLrbrmL+F9QsOQhU3yGlRz",
+	"SWI2SYlYpGS8JKP/kCxmQToCN4mS5/70dv/p7f7T2/2nt/tPb/ef3u4/vd2bebt979LezBuz8DXcpuxB",
+	"zwSADY3O2QdVYsR9fBHOiFs5Jaoh2bI1C7vstVqXOh3/Uptla1vnPaWhrXM1XLRanf2EJskxOcXviU4O",
+	"WdEgT6fmVlS7+Vdol2dKyxXx5f9qrfQMBAbjdRD8Ifts9oL9MTsMugf9/UmvU101XR//MsWWBBNEAtIJ",
+	"8uktolBOsjWki4QrWcDElSslAq6iqKJ9bB1Zgu9vpJ+OiD5eSxAVtFecKMF/s060WcmhMSNTFs/VZk2g",
+	"Y+94cXWltkUkZMGV0JvSbJ8QFoyH36AD5okxx6rHes35uCK7uAgPezEpb56Iq4TO1CqUELR0hWSHTB1l",
+	"oVvVNDpjFlv4a38lbHqri6hseKwBBM1pcrj1tsu2rO/B+lwfhNoGmThfVlN/2xPjNjNecXaKR2FG50rg",
+	"xvJEoIrMaTqVQw5VmqEHINc+nMStIrmXNVGRx0azgRJH6pYFq3Ie10NuY9gclg69p+aJGMdshkYC2AoF",
+	"w7/hQdmmNFBBVGRJYxKxOHS32SL0mi2zyquIvH+Vc1GswlQldEoWLJIoXZ4pyQ/xWMjSqTaiZQ1lnc4b",
+	"TrdXjPiI1OvYFsvUYxmUxs/2B4vA3fleObPnflBAsuxmgJislxIsmIBV6Tq/kHrjcgmoBOcZkCcn5lPy",
+	"RBcgRFJaKpEBx8Uye3puEL9BnLZzWoCmaToHcMJZxFegBNvsgrw6+vDi6bdv3353dnny/PXpm8vzt9+9",
+	"eAOxnHYizHGtmAWaMJpZ8K2XRmL/64fz6urF6n2IGcXmmAvJkj26SKebzYm9NGuT5rO9xhcVphXydkb4",
+	"d/OaLUc21BBfxgJo0INeC2y7TfKeTYA37Yx6rfZoF4uV5psks4TKBajWkozZ1YJvtABTAau2piJ3pjA1",
+	"DUDognUoDtGA6ooEbhgaNgSPl7ubzS0g67nC/pNlKWN3fghXpDy0SdT58WGUquFx4gr+5s6gidqeuw3g",
+	"Pq9JMM8PjFnZ6kxtnG7+JAeAebEIwh1Q3kTgFQhmYUev1WaCkMxoBKIsBkWB+9Qz2ZZXUTpdjJuBmJkS",
+	"xKH9R/m6ecutmbyRc9nnosDknNFrSSS7YQmNyQ3joUjkE/vlLNd5WzaH/IQEcYR1G6I0ZeiTVoI3HAkh",
+	"mRkEG7SSBdfWbiyYKFMSpYNc02NdwzVK5ZDjt9ArOZ1KPytEAfvgE7xAwfTuE8YXM+m7qrIEikPZaSzC",
+	"iCmIh/wf5Lme6h/kKZUQQzgl/wB+mo1O/jHk/2g0Gvb/1Ycnig+SHWtxjAK2S/5BRnvAIPdu2iP118qq",
+	"qTCCW08BJqrvbw7Db9MKQX1QzHklX1UmruLU0BL7TS5PwcxrfeRy77PjL7/b++f//G/VUrO7p9RtHKZy",
+	"D9cHNlbTGL8SOMUQl/NIrVI/GPnZTydXYDDST+qAAJ5E1EOfjFZVhoAm0bV1LhDizqvXGdd8pmMVAcyb",
+	"9l7ViZJrSUDz3tw0J+rqI6/EFY6dXWJq9bqdcQPbGcNPWdXxNN+0+G7t9MU1DvkL6JpvrQsBTSCVmHJF",
+	"NNq+BVSEMsaxS6zu6SIJmzMK1Z+xMbexjYzg3D2biihgksxoCA0fE0hQN0fcdvZURyuKGU8HQ95wphoQ",
+	"ajUWjBYEy4Cu2+5I0TtoSADTFo2VmspCEKR3IbUdSgizEJSTISdkVGnzG/k6mDzTrIyLjxExmeh+6tbw",
+	"AN25zR9NxLTiK4hooMammu3EpHGjZQfDpYzgEAEKoewMYZ9okMZLEkfX6uYkCwydg67XO71Wz1cIRoq4",
+	"VHfLwAw82vXVRMaLEoXYLBtrSDFOeSqVtqTDEJSqxsJmEdWjrO7/KCsnACWqRbxIGVHX0I7cBReG4rIj",
+	"04ocXsbr3pSPFZwpiND5oQSgFiliG+G7jSTbPdZkxGyZAyiFkQq1aZBdT0bvLs5HavAbJskInfQjNQWF",
+	"wt6RzHzDGCsOG4/VtUkmEOkdnseUk5gG17i5BfZ7xVJJRr1WByYQkNKTLLXECzZCJclFKTQoNcUKAGRw",
+	"WUFGDBQ1yj3HxJkrlhKQBwH/ig8PtPCI9kj3ojYN+kcd9X7xstLJNLZCNoyq06o4UnnOfDfS2f46IBO2",
+	"cCISBgWBLdNXDDLfLjwbvkcKIyJ5q6sfSC2yFlnTmhX5xJLs5E8l1pwIpbH/hbvZWnudDinaUXAiN1gK",
+	"StHTnxfsGMKhpFZ7Mjkcu1+reW4iGaV6C3PoNccNCExNkIWHQy4ClHV3PzCHQp1HOGgjekMj8LY0srs4",
+	"ho6bSiiKUisy+AoUNYf6TeeGgclGcBNDgDPD101ykpKZkCmZRDcVbfCp0/t+RpdETsFqw7MjB5uL00iW",
+	"kh2F1TFbCh7uNonJD1QfWQOTRB40XoKSAIij8YI1yQkZvTs5f/YtHAZFXmKRgrynz5nZuV6n0zTFfSDT",
+	"UFeiUexiZERY4w7TbLChX2oskhjudjVHaNz9kDwHGBtdKKako9OPdfw8li+5jbgW+nAoCR0ZlAqiZpbG",
+	"MokjwaFzJJKBaxCL4KICE6YiUh+yq/Z+kkrs/P71K7LznKb0meBpQqEdzjJmg8xUBhSKlwAaUPR962f9",
+	"b9QESmvFt75jy78pDL+d/PN//hdftg/23L/hrT073Cga8Cj+euilyYINPZ1zuojjXXXc1CmTCpadEYax",
+	"fE3RTaX/GqsRdDDHj4pnf/wa9nkETBjFAXuaRlghbUR2MMBhSbT7ZRfOC0bwABmNPr/AdtS2qtndyGQ6",
+	"cHYl0gi5Ow+EukSbZGTd6NllA0SCrtPlHO6PkaaX0bEbVBcheQQUmrIqjYbeMB8LmIyXxiqQlyn3zplM",
+	"R8adnYBqDniaJ9CUD0goFmI+psG16UbLpLl4UEMZ6WIoGQqxlNIoMxCOcn0d1ASnIaIIvL7SmDlpkAgp",
+	"3byZ46Js4FR9iSTptXowHIZbaclETMoErCi9mBEYL311UdpqJCB8kR3nJDyRhM9nagKt3UnGQ2k34FRJ",
+	"RyNuMxZHSrzZRUM0ivHYw8BeF674kth7JgoNEyEgz1DEwPsXZ+ckEYuUKbjwkGoBfKA5txVVUwFCSXYX",
+	"stDiwIixSoY1jQYa8N8RCEijxns2wyZkeuMa75lkisAvePSJSKz6v4vUZsRTFhJoNZDrS52pZz5pt1pq",
+	"9KxLACdTsUjIHJm8DzXDIowaKooSFEs7JUt8M9E2IzuWuSFx74u3qOa8IF0BzBBqEwVaRpdTOmfHRl7W",
+	"JvqspUang1vxiib0hsVqhrI5OhRpitWippLsaJmv2RrtNgmeBqRu0xMgdOlfbT20DoAtBYVngIqw9lV8",
+	"OG8AjCEZL1J9o/smgVwk5ICEdClRgBtLa2nNrXzovRFau4bjLG6ikIVD71hdkyCFqfu612qrYfCAKV3r",
+	"iSRajyIoUjuDdoEyUUFTt5G6BPXLeEEpIgInLx7muR5TSelH+lTkNTgs+BbpxHsqyVikUzIKaUo1JYY0",
+	"RYF2R+1jSUdCapFTcSv1u7suWkZhJAORhM+yGm9aVoZsAVuzbchP+XyRIkGbvD1TbxXpUBtl1JrNuUoW",
+	"Su6AlGTswYTmGc2EKM/oecjBChQ5yp0Rs3aowkkUQ+2DmMopgRoCoVC85gpeNTf/LgqIoLXEMcjyQ547",
+	"8scITgrggOkIBc2E0bBJniIvVCQGC1X0yxJrbtrJ1B4fJBZ/yA2/8QmYawZkv0e+i54eG6pt7+OfOeGh",
+	"09e/WkvxgByS19FTnyRCzNAyNuRj4MliQvp+q9XSKs6xrrAG1dlEMiAd9SGu3Cqso167O9KCm2/OeNZU",
+	"CE75kKNcf+JEIUYgWOIPWGEB4qdeNg7xxKtzoEQUDk1ISJT6hDOZYlMtEDy7HRKzGxZLEjI29+2GoGyD",
+	"EtfMvYqU5AS3snbFv7l4NeQ7o6GSPlotJV64liAlT3FklpUTNsmLT/M4CqKUjJRsM0JFGZkjGBJuWDLk",
+	"QL7I3azUCB10lE64o4UVqWs2IsUIc2QQernbJO9QlESCefHs9Umjs98Z8oRdLWKaEPZproQBEL7VguQo",
+	"i1u4+KrVOmn55OKrTqtziHfiCR6OKNTaOIKF2IeEfS1ED/mbi1cae3pDQFXuKWRhfRHy80IdyUyhirLG",
+	"IeQE9g4uWuv0EwkRNyyR0S8sRMJABiA4Z4EpHY0ZoMANntsyck3yIl8aRItRSNpKkjLq/o5ISE5yGPJq",
+	"keszM4mYd3uf5zY19G60C5jWJeyQ6IzZIGDZLYla/pDnlDAsukyx7CabAacGYzKyTC23qEclY9LocxT6",
+	"xmZyqf6ddWTwQeb0dcIuMm0fj+qdEn1qqusphv31qup6xiHu1vIb5SrejchOuEhQ/S/1XLPiUq41m2k2",
+	"BhdHNWQNzj6lo+xb3Q0NpHwo2kHw6LdBMOr4pOeTQ5+09311EmcRV8KYT9rT3swnnenhzCe9aXt/5pPD",
+	"abcz80n7YNqbAQSd3tRHTlxMKWcpSF24jwMCQQ+u4WP02arHuqyONg7djY5NgZhRlqin9kELKOMoCRv6",
+	"eoIYUJnS2VxLeVXvRLrqae5hto/kazKmku33CvsI49nxyVdk6A2HfOiRr0Cvdf8++/ak0env76hd3125",
+	"qRU7qoQ/sGbVgrh+Q+FRKBbjGGPuYqWYqivoEMRRvO3RMoQekwEx6S6jDNtObuKoieZpTc6Q9IQS2YCM",
+	"/vk//7v3OQrv9mJxJUdlxdrVNdAGhArpaeiTc4NQH+zrV4rSXiABZBnkPnkBeSeAF6V2s0+pbaybmC/D",
+	"p8uTrCaxb3wLiumMNFW62tmu7xKpOotGkUPS+b7hLKIBMCmqa2jQ4d/vWZosgZp8i7ZMMWycZUS1U6ap",
+	"YxAgtyGN3GHPRm+8qaEHNUE6TRgzCWqStAle2D31v3OapMf69B8RbMDvlhOFnr2J0v4h9H1Ackna2hRn",
+	"q5GMtExqCUSbJQtK3Ogzstc023nFae9GkAWg5bOzlPKQJmFWVHPVIRovFSQgR0utiERoKx9ZJ43dihLf",
+	"6xPpk75idD7ptvB/O2SqfpsqjY5MjcVO/RtWgz4TCM7V6FpajbMM+lQnzOxYaBQLgvq7VvtHkKTvmjpc",
+	"boZ7Xl5NZuvOXY3//J//H5x3V7x1bh71XM00pZJQW0hWvVCG3jT1VJfVVLLgckS+MhxSTEgEFqCG1gDt",
+	"5pAdIwho3+ieNmXIvc/6X6fh3V7Onrn32f3zYqFYCozHGgjEaFcBjQaYyt6xta0/tWea6K6jmnCa5DWj",
+	"HBqe5vDuoBdNuEha5le1kzdtH01ynN1qL4/9yZxXbafbxc0DyURG/CpmWPkb/DRmTE0kZKe+eG/NfeUX",
+	"WVXGdQroKvCRJ9KZPuv6CjoguHCAoYw0dzHknea6nD6RwGTwIAE7xRNpVLJMe9XrS8DqIn1z2HUGidNR",
+	"17EPUPIcdVkbwaap6rPWce/2TAEZvICMzUIhpegFFSn44XZdv4iS+0MCwWshGX2bpvNzbQhoaH8p2rL0",
+	"Dpsf8Wa0ZthAxGKR4GJGoLmMfKNFgxgdiDkGJlLXdqDNAeiGMrISnki9qmPCheEMzSF/oShIc3JySyNH",
+	"ZWq3NF+fCq4ueDKCq6kBisGoSdDEKm0dcBFj+pwxc/pDrq2fPokjft2IRUBj0CHATMIFb8yVOBFkBlHt",
+	"NEBFbMFjpo2YJhwM1S8UwDH6M44CxiVzgl1en56XYlvEnHHETVMkV3v6o71ZhJ3jdKShjXbxPdByINCl",
+	"3Ww1W1BSYs44nUfewOs2W82u7vwDsYZ76j9X1eE/cxslGTMa2nInJ+9OnQIYNCWjvVAESv+hZJyIWwmV",
+	"NXC1WWthiKKy5pDTEIt3vRcihcaf2sCuwOi0WiYWSBcWAX/DNMWEF+POgLRrHfGpCxp6SJD/5/nbZ+d/",
+	"f/eCqE9ch0Hpb0ZD9+8ZSykY2xvs50V08/XQS9gkYXI69IgG5+uh1zomiyT+Wq156Lmf7xXHU+Kd+zcl",
+	"04RNvh567rc5dOqBaG7Y4jB72TowhBQU/ar0+Dt/xabqtaH51ewhWPshizkVUNEcJljMlOwJfaexyAC9",
+	"klDBEFLdvI/qpfLdVktaL7QWC6/5it0xcOklMtWSozrNxiqVlWDBQ+262jSXLJEWBCe9imR6YmBRNG9i",
+	"uqF1frmhNqRHG+AJRVRNRRxKG8EKZocsgBWMaJ67AzYNp9NyWmm3c32021WFmqoiLke5QgI2ttLeXKbg",
+	"RRVo1iecA89JRTxstVrl0OaPaw8j2OzR1Q4+wDVnslQNwXv908nyTdT69PqstXzd/q9Pr5+LW/j/l/PD",
+	"N7P/uv3hp5ezt99cpK87L9qvz1qtv59P41fn8fXrDxfp69nfOz/89PKntx9Ou38/f3HrOaUUfvyMUbMA",
+	"EGbPezSYseZ196ejT53/hIdNDWozgG5oC8kSIJj9sDVpTw5Zo0v77UaPHrLGUdhmjc5kf9IOjsYHtA2s",
+	"VIkbaoJilR5vMmnT/lHvqEEPWr1G7zDsNI6OwqPGuBOEk/HBhE26rFBpZeCNO+EBbbW7jcP9cNLoUXrQ",
+	"OOz0+o3DSfeg3Q8ODyjrFMp+eJ1WZ7/Rbjc63fN2a9BS//eD53sThtJYvhvEieL6YF7QhZE2W6ilIoU/",
+	"RUBKoBIgUJV66vTdjjmeFJfqm0vEeaE4ThH2voY9E/EKDQvg35fnSXz9Kvq2p8jzLs/wVmaq4kmGvMt6",
+	"Vigm9sgflw5cJInu8IKaBaQH4t3WVGvr4emogsKeoj3gRU5zLviuveF3uT5ebr4A0rsTi/7jR3V4M1at",
+	"1m2X5vBs+Mb7eOd7c1FVoQO7qCr+hxFSyJCV1uCEuhnNSfFj9QjiJi1to4ivy4qinTWL9wFPSMGj4jrM",
+	"ZNZ0A+z6kbQ+zuNcOUUIg4Lho4SE0RXUWgDJquIuwFVpkvBssuJTES635G9wJFz+tuLkpcmC3eUP0/YE",
+	"rNva3uXzTvTQBWbdfuhituagWXMzrztps1Z4FByOD+j+Uf+wd9Dd7/TbvVZ30mHtsBUcjQ/pwVHdI2wp",
+	"7QZwKhm20+319w8OG+ofjZ76z5H6j/n9iI4Dly87ySLeET0cHwT7YZ/1Jt1Wp93utLqTHuuH+8HB+JAe",
+	"rXterpT1u2bzmiK24fLow7DlxL3epMs6YTtojY/o4eSA7Yf9oDfu0s5RuzXpTI4m3aAVdGiP9seHrB0e",
+	"BPvjPu0ddQ87B+39dr/l3ZVuDm3pQmLEtAyvFbTDDutOeq1+e79z0D3sHfXp/vggOAyPWGvSXvcczi8N",
+	"3/J4aVI9vKPJITsI94P+uEe7R53D9kFrf9JnvbAbdMZt2lr3HHIh8tdcrlegtwHBrHyePyv3pUnzPOuT",
+	"N/AOzgc/zP7e+uGnNz+9/ub18u/n76dvPpz2fjh/ef2m87rz95/+Nn3z/PqXt89Pu979L+tW5WWdbzzl",
+	"za5m6WX3+k2L/i08/OW/2vP3B/K8ornRwNuInlbQo+evEBRKPaS8dQOvA0ex3/sx7rBK+HDyqTKXfnZH",
+	"/ibChe/12t0Nvyy2+txKMkG8QLSSvY+L0kmlQukaS1FwiVlVHdoXCTWJgS6SQehAdzKYagcuyq3/U/pO",
+	"1K+fmajQCCP9fNSpdtBJ3/UUqMlQLDGeBh0QhvFFgYDoELSL+EOeWRtDmlJyJdDZAJ5SGlxfJWLBQ6gF",
+	"hAHdo06rM/LBeT7qtHqYUfDSlv/Rswju5zAQSXIFAbrWijMw75tIKx1lB2k5buQKBztOFu4MvdPQf09i",
+	"wa9YApZhFupwCJseqMMJgbyv2bKpXQUZ2nVYDMuH/aMRTSPIlHiMuEwpN+lZNhLEWAS0iwMj1YgCG6xv",
+	"akWS7IC5OU0WEFhho9EdQLSdS/CrXW2CcBOxdOQuQEYxXMjGRJe33rqXroQBTQfQQaiKnNE4JmNsgNEk",
+	"H9AWg2FtQ46FEU0zCcglg/iHAtWBFVX6LgXvIuVQ7aS2ZugIo4WA0KCAdD51JB8xOGYTpeNEKWSRWzCS",
+	"BecYBISkbfcrEbdDHlOJyQQmbRMHVnJ7SpMU2yUmC4USyFHnacQXaCGGsFNFfdn+KhLA6Wql+edw8F1p",
+	"PicFd7aUghXYWkaxgrD+7SziShio01wfoFLrWot28u3vlxeI7br7pSKH9re5VVq9Db+0Xaq3uk6A26++",
+	"TfxqO6R7C68yO/qb2xy/YWktWW6KeDPAv+VufcPSdXtVMNRWgZK9Yg7Daeipieam+0axWmCWsWZ2XCRE",
+	"3kbYhgiyT7RqdVwIhMNwSTZJdVT2Uv2AFzom8LphzPk0dqhXbLjtynvMr73Icnez/XirG62GVrH022PY",
+	"RMJI0nHMXucV0s1sJGid3J77IfSbmUX+bU/eryazI7YfKLPvZYJSrW8oX2nCkayKVsOi3wgOhOXiVvCu",
+	"dw1lIZ4bO4dcQe9P99DjuIdy/hvcNSiOnv0JKNnANhYucJtfS2/Q7uiqU44r3TFcZvpDv9UluvsBueA2",
+	"b9HLFR73uhM0DDT640PW6IUHQeNo3KcN16RghTosj95vddW22TV0Vq6hXbGGo2wJBXCMFajRZ71Jo9fq",
+	"tBtHnVa3UbBeuuB0Wi21e+ZcrIPH4hQPmzdw7T66McDpFsIvfIClWM1IpvizEaNb4+7kIDhijXbYoY0e",
+	"608ah/Ro3LDWQNofe74Xmwg7RIv68yy/Th9cjie40lXItjI4dOJjIcDiKlqwwtvpJbt++e3fXu3HPz/r",
+	"xc8Xpy8/zV+cn31DwZxWbzHDabbyWWmetFzvtMpY0b+pWA/+q9Dl0Y8pKa6/q7YLxkPWdk9oKrm7OyHU",
+	"XEpZAtUGQ7IzikKbRZqLdBQ3ipWxW5+MigDDBxk+d+3NMKfpNLsYip95RenKJeU1NWRBIK90Mr43TfPR",
+	"oQfxilh2J7rSLsPC+jPIUVTOAvlMSGY65LYXfyH2UecojnTA4xlaY0Y2E4Yc7vdaLR8E75Aud8uFt+WQ",
+	"g0EEFAYj6GdxelZBBBMRRuaaWFhUFZx3wcals8sjMFQ5Pk70fO7ofHG10nwyKtqhTD6ynIpbNDVKnTTq",
+	"1Bka8lBg3hQHC0ssrq5Y2CQn5Cq6YZyMdBwp5hnr1OZ8IhXMtoiZJDtZzPIhScWQd/p9pf8kNMAyibkg",
+	"dxOJ1+n3d48tchR6KUkoD8XMIENMyH4PEkXC6CoCC9GQz2jIwMqWz1Nxd1sWckd2CskjuyalGSkKRUcT",
+	"V4j5C84AAx2qy68UraTTRCyu0Oltq/nDaZeGlGgcFwCwhcuzNI5C2QprRMjlbmBVDcHZsU12uqXSRoSC",
+	"PU7TI0sgTBYNrzq2FCKhjcgHBQcveBphXhj0lwDqgzBWkFV1h2I350xDnitjYCP33QhUV/xNWDEcNVcT",
+	"nYtUL2FARr3WERqpn2PUehYaC6lIFeHthtjcqNzM+FgVmszKQeiQtI2BuruDzeOZfbJNPLNPJFNcPWUQ",
+	"FD9eQvtnGjCTwy3N6jAA9Bjsorqav9oRqBQagXavaVsr80hJZ06MdClAWropm08kqQ+XRn5SygJyX8nz",
+	"mfow6kFVKHM+tjqDU0c0l5I2pMhYq6m+f6PJBo0yyOLVuNjvIGd+LoRl430xmUSfbIT2zsr8L78eE/qF",
+	"WgTg+Lu5EPDietXoThC3zkh8rIjwIf+AnE1HzUioIKCuyCAKWWgT/0xwdCTtUaQQQL0sh6jr1Qy5hcwN",
+	"a3dOR7N4iw5Ia6TbzVTstPHiDPnOKi612yTvDQOGang6BJ8a+KCujZPgDjxlyHWg9WgikoDBaCCiGNZv",
+	"oXJFDD3iNZtb6DCOaQ7p92rhQ65fMm3l9PemuzcmWqib1O4fBC3Z6gXYmwNTuJwBhtzlbFhBw9zCpQNo",
+	"U6e0LOBeGrvEijoQYq32DeKuZJ6qAluVhS614ARpoJQvNR6Os6o9OjEeS5aBg2/Id/JXBYKsRCksfQN0",
+	"szQ83TTfM6DvOixB55go6j1ZhJB6DoXR4Fq9tDhwjnNe/A0dQSZDaK2HCKiJaff/Q0ybQFnqH5lmgmNr",
+	"OrWJWLhAH4hubjAi4pDJ1JAPF7ee031fDw0myzvfA6EsP5OR1AzXzB0wsBJrOVcn9EzFInFnyJ9Ub9Dd",
+	"V9qx0Vi826m8bnQmR/Qg6LXZYdgd79MW1jcGGa0ITE5yWweNEqQdWLZQgnHX3uvcqS0svNtsa5TYUrfu",
+	"EiGQsZxXPaWhkrmc3pgOlst8zRsopuZguhscha1xmx1MerQTHLL9cT88mrRoO+iy/vggPJq0aTfos4Px",
+	"UdiedGk/OGBH43bYnfTpQXCExlo8K2HOelY1d2aH6OVsOY8JzcabiYcl1CexxlXpKEc7TvynEnhRgVmo",
+	"lWXZfYrYotTJeAM/NUj6v601ZAsK5MYq4m4n1oBXzy4n8NApbJ5TzUFSmmiryuauEwU6Gs8qduKN0NUV",
+	"TGKGSIDo1W95K0MuZkNj/GhDzD0TfBJHWLT9V3JeGIZdvFQMv5Lmmqj0aFTWW8UYpudoPnA6E1abO86U",
+	"mGZsDbqfALQewGJ6+nsfW5THMaQa6wLRkJxzRm+YqQHbJG+0mqjkOnqDrWHyV6BzZQPcldA+mIfaHivV",
+	"O2he3TsTAERh+s2pNvuiwh46jik3nRibG5/hM7E6sN5W8/7x453/2SmSbf421biLpAYr1ZUrmd3yW4ty",
+	"mznlhJquojOMdFlLYPgaSlqmijCmUkaoMGG9FN12CHzh66kmP/caH5li45HtZG9gwJ6EGKcX1vmisi5i",
+	"G9kaa5vdl51TvdUNSG+pzGDb9No4E/e4M4r0tqH5/EzU284fSqK48AeQ5jcsPYljY7Opp833Og+ExrE1",
+	"khk6gXiGOLY1zGPs6Kg0g29elArnjPQbtozNeIlGgB1dXEn6pQp/u77SobPin+MllEVnTXICUR4+6J8+",
+	"lmPD0gYjXQk2my4UeN/Cn1U6R/HoFHCzrafiTJxBm1gPafq+uovDoK2E4TbPH3hu01UPu5DaZ2+TEIvt",
+	"o3vN/n6CjYDvtmbgeaRkLXfLgogFQ5c/MX+4kDS9u1/7BtOga+fclquvc+k5DEn++lxoEwHsTKyVvh7K",
+	"jK5YmuMP92NHrzLXcB0zUtgGz0TCAijCB/UgjWFbae2iUAgHa6uCMAztlhWbwHu0uQkbyGB67JPsNN/s",
+	"tu91Gi1sK86inaXpPb4Wvvn5y9C4+ULdbyqPHdTl0T2ffu/X/+/rrGaYu99JXSvQfgPpoFaOHC+xuKZu",
+	"KgslYdE0pr3grny70bncQqx1Zq0TYW8fSYT1txUNfoPr73E0t/NMS/jjyd7qCN1f8HasAfUHKEvj5uw2",
+	"03ig7pvl6eAxacHVpoVhcISY/hOZk8G5Eoc8a2UYoaj+7qKixmUU3o2w+OjORuXBacKGHJwyTqHkXcd9",
+	"HUxZcG1qllIbbe3UyN5EMneR99uL5WuOnQY0u54f9+Bp9dwakX676/3L8Bcod5bYhun/Muzm93PXK9J4",
+	"CKeKrjiNQYVbYRyFl6TJh9C6+pRK2/vaRy6zVSldYD2DIXcr5lo2CNmK1lWF9TehMqYuSgy5FNoZOXoO",
+	"tcgjU94bML4Rp3EW/9iyv4IJhgG3vdLK3wmZvnmlaMeuxht40O2lCUn4oOBnVUS9wX67s73W4CxqhdJg",
+	"QcjXLVVQb8Jnasx2SBgmOAqaXPxhFWbEAKLkHgfznMn1Mvg7KGheKAvrtCcxNV5TJtORKVRce1Khzwic",
+	"Sn/IsT7MXCQp9KfC3CYnq7fz6VOFn2ODQ+cu7Asp3NaKhhh3LWgf0YSWM54Zp6vsaieTxaCTmnB7e+vW",
+	"VdnDhnbubt5tf1YdXKw4q65BPGSTiEfo9hZkrnWp304ssNDLRXwP8cd+V7losUgDMWPGFJ1io5Q4/sPy",
+	"FMDAFpe9cx4qU7nuYfjXBn3fMdhjkgZwAzKnVxGn6RqX5zrje7EdbLzMwEOnGTgVjE8BU+ihQcFOybtQ",
+	"ZxDIOgJ5qwo0+quhwd6OUaKLIEQS8VI3KXNs+w+Y1ZTdQj9JzVzSdQpsK0SkmLn58ddnJfez3X+I0umr",
+	"iF/L36ER/9G4wDeb2uD9bUwO1R3NKNdNzS7ev3LbRyF/WM6Z0+FsyHXHtrqGmvpQkBMdG9pptZw4QiU5",
+	"mOFBPHHjGaGJ0WqxQgnWf3iDwW1mMMDQht+FXPCAg1y3UJ2TaKn3DycLmOJM9xAEQMRfoU68PTuXBX2h",
+	"7G5zucWODoK3Wd3GkGjabaGVgLPdao3CaY2Ya3VMqFIwTHt0XXQhZbZMz9aqxxfQOn77g6626U/x/w9w",
+	"5BX13u/A23IGtTXkc84H6MOTi4IshTwqJrFSuP/tghgfGr+49u4pRAv+DqIZn28fv7jOMFuRKF1xCy9k",
+	"KmZ4RTyRWiXE2GRJRjmj5qgmj9lOv9Ijq5slewPvv388afxAG7+0GkeXH7/aGQ6buR92v/qPivxmf3UU",
+	"JEal4j9vdD9/OhaLtAbmDE0Pj4SsicWjEfSqyGH4uJAdq6Okx9ilY8Qy67hO2ZPQGNGK2GMRLp/ILK45",
+	"ZyhfdZYfy0KOM+cD6UuG8fx5pWEIdi4aZz5Ig2mNTjH+CUT38mH9G640FRihTWPBrzJ0aBX9HmbtRO3O",
+	"H9CmjXRQoMqtmE20uiCoGx5tuevKSyYf+bx+Iz9YC+ofLZwYcbWB/FBThE9H+tw6kT5rzXuPpI//y2ur",
+	"t3+4ABowUm1AatvSRRZMuaKKIBZBc6lVa5PQT/gddDPeef/yGdk/anUGZERDaIyoo2jwnzNxA/8KxBz7",
+	"dsLfQ45a8S72fobxZiy5YmSejXrQPdqHNrq6N6FWpN2e6aZR99Ex9PQanU4aF3wmQnBoN6CY6QiSUpVy",
+	"THlB94aovoWp9KbHanfWGcgUhA8/kSVZ6gQCfSDJFPtEQ0uISa6ZqtL/obkyOuCIjKA4IuW6EgRNHRM9",
+	"pthn4lYFclaazbe24W122P8qBQccwjEpjtOAxX9VxYEShguxYs+Pnz0x9waeogvd5MsbeHtaCjZNsrRr",
+	"UiEc3tbkue4DctOBWlb+g5cFhL1iXTJVcDnCHPoLBt5ZKiCOYXtX6Gs1pYGm2vCHyfr/rnZNwPZvade8",
+	"RwzUJimlZyKfT9rZSJJNwM4HCsBL4KW/CzEYL5CNbrdFWn87gQ7yKZJQTMPEvEEYpdZHc1Gd0EUHmvgM",
+	"bMFbjMRKmA7CHPKUXjPTaKdgv2GfAjbPSj5gXKeJ8txzIzzd8kDFOM91V8ziTxfM7y5m88swK7NMHbT5",
+	"Z7DmJozj4pzkVOEtVee9XOJUbVneLOnjSyRMlXKl/sws+hfTzV6tTwp6mGKmyDcUgVzhb5guZpQ3EkZD",
+	"6Cee9am15aMtAfokYTw0YUfvWSgCMknEjIz2dMPc5k/Y7P+DSCAyYRJHnFX2sX2uoPrN+tgWG8QmsBY5",
+	"Z0FjkcRfDz13PYWetfDul2o3ez51t8DUo9a169QIzxA5jTNNgI13Io6CZXlnX2G/ZhyEKD6Ke4WBSrp+",
+	"M5bOhJ18IslEiJQl5BYaqkyYkq2iVJJYXAn8lpJnz9+Aemi5hSnQ3ZBJQJ5IFk+eQFOeARnHYjwgTxZc",
+	"0glrRFyRwpOV6uJdvnVurs9vXQ9dRd24JU2sGxgLzpo/yRUxdmqrO81+s+c75QbVZ2S84GHMyM7r0/Nd",
+	"H5DELNYYGUecJstaaj6DSbZkxPSGInAllc7+akh87y//R5+5v+zdh6zw72J/4nxvan2+kzpsTxmN0+kv",
+	"9ezEDSgytYds+0mFT2m7dykqGWMjEvjIh8riNpWqEs/fwvwPv+wwBtOqy7astREmN7vUNDR1+NbLLq83",
+	"YWQxh2uu3+puCfnCqbheuQT3hUdbi4Ud0tO4MOEhpW7XMAomntXREDa7UhIVeC0auq/TqnIYgUhCSRZz",
+	"JTr1/VarZVrjF3phucUJf16wRdbs1KmFDJUe4fshZ59okGJynI7BL0AnR8gOUR0EUMEnGcdY6wmCXga6",
+	"uVcCgLJwyG+nImZEJD4BI+MSL3nsQEYhaLBJXlg41LdRyGZzoajApO6OonA00J1N1K9Q13bId8DvTxhN",
+	"4oglEIChQAHQdq0R0vrWoGwbvPVEmoyDUbhAImMDqP448rGMh0aZXhWUHKXQUI3xkMyo0oOl+ifViMDQ",
+	"X93mLEpJGIWwQu30hAZXahVDrj6G3CS8cWCT1DpwoFyvN6wwa92CtrEb+LBJnep7CtsGjtGnYLR6iOqa",
+	"3gqTruD2tzIZDJ+9UCcT0Rk09hi0+62W7fPoVCU7e/f+9M03jTaWCISa/ewmbUC1uVar1c480QlT+68g",
+	"amal9XU3hCQaL1KELJhSzlkMSz4c0x7rj/cbh+N+2OgFPdo4CjussT9pBy3aGXeDHoi3pWkdB7icyaZY",
+	"pGOUa7epu19C+EZFB7ftMwYUmS/45nZE6fq5XXGedHzPErnumKOEFqwIf1q1EZt3VEDDezZXe6u5OrYJ",
+	"mh6zoQZ159IwKBDusycsLO5KjQcda1IbpuX0YHSqVuMGuCrZNk2ODFZOK2v2RfyGxlF4qQ9qrnIfAvhj",
+	"+2MzCgckt1fISCRJbyPkIqnhzI9X2O9cB2no7EZCCYCK04Cint4Kg0U5Bcsf8rrmr10VEfoabl4SUSO2",
+	"9bEJHw4IF4Ve5KTFwslBpzNuHHXHvUav1283DqliMRM6GdN+EE4Ox4+H6hMyAkhGWGRNwaNLxDttRQHj",
+	"2FeUYFtRvPrVVezWVHy86ogoB0DaZyn4wr0DUUvON4zXTaIrxZ0N5Byb0VuUbjKpJuuVoESiXMZuqRTr",
+	"kN9SuEfTgdMbIFc8Gbsm6DrL+XatWS0wtT3HSCuCM/VgyDHUaeR0RB05KTVyRK7Zcg8rsUPxX5mSUXaj",
+	"jY6xTr6TTATe4SE3hfL1fWckCj2Hi52oSBhNOIZkRq+1vR4kpEy8Ggw55VCHIU4YDZcoXW0gN7n41yJS",
+	"06HdJBG3EnuoTihviAWEaivxbRNybpITK2kBDNA9yzAYxkMceqb4nRaYFQJckTgVNTKskbBHkEPGqnOx",
+	"nfv8QbJTJsjku+Q/WIz5tWSue4lAv4n080VlnHtKHSsFDldHytTiVcLG77oe8ZY37+/kvkVTkJizf7H7",
+	"lpeCHAvXrJyzIBWJYnumOfRK54x5yWTX4ufmqgnz3RKzBj3tVivrqqGr1V8JfAubCuhraSxC6PsShppN",
+	"zwQ2euakvU9eR0+r2bCG41UkTb0I+Qj2Ll7fQnAMTN77PPSicOgNhigiXraHnj/UIb3Zz/Cj4p/wU6Ev",
+	"HTxUfHroDT4P4TTAa8iSh97dXbUtG7vc/VhexUff+76RySxZSxH1dmvSmRxNugH2GeyPD1k7PAj2x33q",
+	"9hicdFknbAet8RE9nByw/bAf9MZd2jlqg3NlxtKpCHWulRPQU01Oah+QOuo7AG6pscE0zLCwVdmyBgrT",
+	"bR1EIcSm77QbIREP4kVo+egX7VZnyfXtZHKPZnUGm1UZtHYHVuTPGok5zdBDqMyG3cHt9YnaVt+0APJB",
+	"tcMy+dQarHuQ6kqH3AbzJ0ry4+FcRDw1VsB38EepLvrF+1dQe18dc8lY4WJbedDfI7APC+fPOk3mhAVT",
+	"88aVjByTEBxzBRnG7eufMgGp2HayQNhF0/8SozBh+uNVjWjB7qDebW4mN/Xqdv7BwsLWJP7gOy8rsa9V",
+	"mqroJZf21eWWNYBW7Ehf13Lvs/7XaXi3d+tUla688l6BXdVJVyeB4JPoSrdPlbZzj5UG9OUGN1vZG5Ox",
+	"ZTWyUzvigVfVi4o6MkjIiqNgJWWddqLp8pJqZtxrtNqNVue8dTjotge9/WZ/v/OD59gIq0V+q0U0Y7Gk",
+	"cbq8DGgSNuHcy0saYpmaSHc2jXr9C/ZLd//ol1++v5ruv/v+WYstv5mN3XPk7mhyxdLLRa52jVu3xuzb",
+	"nnOGwe6rV6rF+oql9hqdo/N2b9DuDjoHzYP9Xn6pxcPrLOFT5++fxLfpf4VP43cHv0yu+9/9cDjrf/j+",
+	"kZYgIXJM7dklHhLYPmfsOAJrXypSGnuDbWpqZf3S3+lDYAgP5SWkPOCgFbeoKa8CHRtZSqNYZ5fVHQmT",
+	"266NjPpkbH6xZmekfLt2tvn8HV3OdAExYJSbMi9nBIS9Pojl+0aG3IY64T+C9OX8uOom/1C+wB2C3j6M",
+	"5Z3hbF59al51wc7cFq5iW/j5YyShV7GsPKday4GcnzFXQZ3X+zGPxzhNiJv3DkYqjtNzNol4LrmjhPvH",
+	"jrVcj+lKRtltqTuh3R30+82Dw6MN7gSHW65oZf1oDP8x9+y+PNDNEils5KYyVna4TtG3o0WgfwuGuaHo",
+	"l4Nhtc3j3ixXlxz5UBIcczx3S8lx77Otyb1RaijdnuVunyVqyJULotkEiSaYMxoJ6OEJZ1bKySL+l7yX",
+	"NTK+wL2s00zXEIlfW4kuidjN/bY5l2/6J8f/Yhz/G5Z+OXb/5zHK8mfXnqF7C7fr2xcU8mxX5THVHdUh",
+	"H/LzKSMjbcSVQw87eWeqjbWeJYyIG5bcJlGaMt4kpxOyFAtyS7H0FA1DtGPjQL7SiW6ikA05jbHjunFa",
+	"ZilR2s8a8RU0R0Z4qKGedMwmWUfddUlPDhECGr60QG/8bFXc5PcguiMWNhTdazdEJ03ZnKJfV5RfZfTY",
+	"lLNne2HY+svr9re/vDqKf37WjufA1rvnZ9Onvd8bWzc7+BDObir4/ynQ118RvyOBHrd8I4FeCWYrEnre",
+	"JWLG0ilb6AK87NNcSCxQjVWQBrZQaHipyNqE38lLsMeNdEe/yncuQ01Bl7ru34iMnfwgsgNxyw5/HkGs",
+	"3GjBZ5hNPdJ1BzFa/dgBJXMXOHCUny+rQdCOBRzc1KnbGVnpDitJpAkUkEDOoP4VJpAeP9o9rpoJwhEu",
+	"QzZPp6Mh33EcGuGCES5ud+tgxC/Rfn4ZLtglvWIWXp+o+xDSSob8nZDpVcLO/usVERxD02WQ0Dk7JqMr",
+	"cSl/ji//MlKnl7MAUDwXIgb0RTKNAnlMvhEkWfA0mmEU1zwRSh0ack0oVVfmNyx9rcloswyseUyjEgN3",
+	"KNGkqPxf8u2LV+/ISlSS5yU8YqN6kZIgptEMakf+XwJ5XKtHuqKLKzbkq19qDfl9smUM+gpemwxvlbkN",
+	"btrYyuCDt3PGT96dklAEi5mOZsv5yMAbiT6yiu3Tn6vnD1exDAy5qzjiEwHIitLY6dcF3hKWSFxJu9lq",
+	"thQj1ev2Bl632Wp2t6kdVvQiWtR0my2Lnqa3QZExg/wlncUZ9vL7dz6NZIb0HfXK7rrNVOM9wmb+/eT1",
+	"q1WbqZ5vt5kGsH/3zVyziQpxtZuoo5gaGMW0Ig8W0iRNxO0inTKeQmRdSBYSQgHy8VCy4B+FFBYDE9Vh",
+	"AXpjhhxDrdTQSu0iI3Xbj46zHyAlk6dkLFKs2BhCCx2IUJD69SpODuGzryKZniNwZwjbugr+bxazMUvM",
+	"amHlKO8nIFTWN56GtNt8DICuZ9r2vVnEo9liBv+u6tNXC0MesWTOEpv5WgVEHM2itAaKlu/N6CcNRqu1",
+	"BqiH1zQr5CE7rmqtvJhAoX6jddBot87bbQwUarZarR9MSKaJvGzQ/ni/0Ts8ajWOOt1eo79/cHjUouMg",
+	"ZJNs/VoUluTk3akie0TfczGDS9pTp2auX1GKiud7WhtYB4sidCAr2h53gm7Ya7D+pBYe7eRlf5zVzhjG",
+	"0yABArHh/retM7u9TdcZOL25k1sX/+Wwp/xh2SL+RU12n2BZ9d3qarkU1rHCO1wA2uHV8OnKCK+rSEJH",
+	"cVoMSDXxKmVmjfGZugY61qrOffpEZq0Zd0yqATYxC7TnX0wmREnVUGNTJyEAk053a/kwemVy+/kgK5Qh",
+	"6xx/ueepeBBV4sI2i9VqP8Yi//25yUO2Y10nhkJmyW/BIWwtsi0oITBlyVxKyMLncY+sNTnRjAGiJ/Tm",
+	"ZoXNtkTvymD5ECeGrO/i3DphiQvsnlAdMa9IY4tweQXQWkvTKparvcN5aCp4rhKPFWx7aufq09JefNKV",
+	"/txktCdSp26xGVVMkodQ2flWcdIJVOQcQ80bkioYyQ6mT6onBySkS7nbrOahJ4t0eiHZw3q/q0XlU7cV",
+	"kN4AHvynY8MFORmh1k8v7d/b0pCCPNc07rEN5inutrMs/YvHln+djr8JorfRX08vfjltv4lO5Sl/3w+e",
+	"ne6fXs+//9uzvx412fL/Y+9qd9vGsfatEP7zpoDlyJYcfwQvFtl+zKabpJ24bWaADGraohxtZNKQ5CTu",
+	"IMBcy/7YC5srWfCQlKgvW3KcNrMJ0B+pLEokRR6eQz7ned63p50vq9HFz/zGq9OL49UxNVvTjk8n83em",
+	"88t7f8tGi2atMUsOX5+xLxKOpywIEhTdtnapbrKOTDYuMS5yd1uva2JWtEPFHZmVgtehPY/KnpFzigXx",
+	"lHq1C/ORUL5oDhMYpxLbcNNWZxxGKiW0QhCdIcYX5dIRs0xjOMEBviG+EUYrn6Axd7Hl1q/v0etwXMCA",
+	"JvNUNdjxKFW9KgL1MuQV8e53iHb/wW5FSmc6uRaLmlwx3wlLawFWqbQm3ScT8a6HZXQN0wLE8oHKlNEP",
+	"7kL5Ub9KZ7sIttzuWHb3QFvupV8uPDT+3UMlHfrnH/+u9S/x8/T62obZ+9TuJvWtcBioGgIBIwxhEKDg",
+	"I14ryv1MdachmwwOZ+mk+xvv9/9vN5oNH+/sUZTcRY0hXfp+s7EIyI34+z6JdEFNmkZf4zDXDZgYWbwW",
+	"yWWZNrV9nfikVeMcxnTEtg6rlYEoMA6b4+tCy5XhYPvFOMcROfHmXmSciL2A4hrJMvv5AvfN1FPOucmn",
+	"fNjUeFJSKPe0kET1nsQLQL9U41CUPZxz+jud6oW/8CUQZxiFO4PqD4jrL8p2K1FGyrIjEtyQQGOxTPE5",
+	"ypuOFl5hQirsaRQOFH0XWhmC8s2Nkco04wvB5/MTyeXAY0904UVXbBkhjMahJAreY4GKNyRJKKPkFcIo",
+	"wNRhcyTuQ154SWeE8iWTOIfyaiihOLd4FaI5Dq8F9CfumEI6YdmCFFBen00PctKVWaiEmi9dHiCEn17z",
+	"nxY4mBK/JY6Wv2oC05uXC6E0bYhq1DTzO7FLj7nDorpqI7FrefUaO2nkW3pDfLYgFZUkUzPrWVngGnZs",
+	"GwLcMuNtWtULv2PBxHMcQqvTOcuSudjk2Swbcl+maHgXrxvrgrBtFJxyM6rY3qdQ+jl7X0Wgq+h9oNcV",
+	"iz29+FOPPCUrcVrLkilI3F9iKsnchupTqSTN4QOtOzmS3Ib1M6NuWJ1qwpNfqp/9Ev0yqXc/qX8iUa0Z",
+	"vXGX7/iNgrgUjld0BDxwkKgQcyGllixZ+pqs/i/UaPiUZphdokrqOWvVSAtUstanddBEnaZ4ZeVBISW3",
+	"KCQRvytsoTEF+VEg3BL1OJQ5FEqz5pLyiFClWkRXZMVDREj4iCNOUF+FQiwQIaegTJfbQknEiRYBEXTp",
+	"6wLJVILGzgJJEc89NIzM/ST3A4t+kl5M0U+Z6LNGePpZIvaVnIuUFKsQi8qaGoqrZkcxqajQ45xlqc59",
+	"8gtdNo/iJSb9q8SkW6+VL8FslcU6nbGCRpWC2STVPNIBLTLhvBRfHU8+ubzxdTkHByuGgiF2K7bvC7AG",
+	"u0xTVnljmwwavLi+Dlim2FqfXGCqERBQ/jDwT9WT6vpzFoqV5/luxCLm2bY0DOImjzIz5oQAgup4L0Rz",
+	"gmmZVn1myFcTrF8uwZms6jKOlOhPlkAZnNxYjL4QEpkCQB6iMV36/hg5XognPgkTTuY0UFKQ6KV9S+QT",
+	"rF6jKqDSeUvRk7vL3pVVTh9Si8q/ToiH4aQTRk+04c7GoN876NpWp22qv2pDQWS7HtOnegImKOstCVP0",
+	"v2+Evhu0T6665TYMVlnF4hvu/x7/fezc78fCQMZGtkBNJEIkJUoxIzL3ojCmv3WB5p3Hx6Emq8MjZbKI",
+	"Cpbdv3uBw43wkaqIRhu21vZ+oFLYWtf9SXTMyqAz8udGTbnNkSy2C7hM4TGnTr+bS5kanY6QRKbBnnko",
+	"U6YEOWdGs0VeFnz7/yQrGAwJvXqzsfBxxFeTY42MeiS0ovjIki0dJvWsxV+b/ZDr+Gvj0RezvVZnGhHC",
+	"kOr/reU2XLWZZyQk3VWd9swDsvIl+YkMxETlCIJ8h2gTeuIFzhbUIhfJfJfyj6XWoB627ySWZYofkqRR",
+	"ZFBtHhVnubCFFjgkaKGPOAzRmJK76COeEbBuYxA8QDi8pONFclGldfB7AZVzKHlA1E6UoBEBvVDIEitw",
+	"KJSd2QYe+ACk3u4S05pF9jjbfSp9LyA3HluGa3Pm4g5OVW+O704InUVXjWHf5JUqFPDfLVww1YjGsHH6",
+	"r6PV2Wvz7nRkrs6+/Hx3+o21T78x88yzzbM319/OPp1j9821+eun9/Oz+aktYrXYfGZSRWzg4+5+alvD",
+	"rjW0D1q2PbC6CTVqYyjA4C3e1wGeynhVFy0RrA0AOhzYuOMeTPuG3cPEsPvtgTEh7sQ46HXbU7M96LUt",
+	"4H0NZph635Lx57pt3B3YAwP3TNuw+07HGAycgTHpTB130nOJa8GilLe+zUTIT25iNhsRmXMrzu/L56PE",
+	"DbaH7c7Q6rRMs2sP7DxaUenYy4+zf9CfELvfJUbXxdiwrQPL6JuWZXSI5XSsg75lOrxtmsloDBuTjtPD",
+	"Ztsy+geOa9gY94x+x+4afdfqtbvTfg+TTr0VZJcgvWe9mmzCo+1kQamDZGOUJEo9QsZQOGtITjSApB2d",
+	"vSHOMNE8UpnQoBN4e0XoJRWp9NLXFEQiYZnVfxysGpiM48RiFAgDVjMsvzeu+QdMeWiKPKOaEM5vZWbD",
+	"m1GPzmB8AJ7Nigx5zeDv3Ik5qDGvyz/EDwW58THysMOE0ibVgMHI2j4hi1UlfOV9t+2G9w6tnYRR4U1n",
+	"xdLg1feBYyJU/RsfPwxtdYgoQ+4ygDxBTX0RbF3EkBcVR8vfA4v1XJdNCSKqOpA2MqWyEjBRDEJQI6/4",
+	"Uz8JZNEPt4/Pdzj+RKIaY/EBXlxlztG0/RPuH+islkBVSqrfQkDYE0vpYN9ntyHQikZM7hnDBPl8ftKU",
+	"bqArXUTmIhwzfKVnFVC9gT11PeI7IfK9a/GcxBdCy5A4wFuq5zxqhKetS/orW6IppggITOdYPUN/lUel",
+	"uOZkpQ4hxU0Qq4HyorplDGyrR2KvQlasCGhzmFbKHCJx3BKQOeO2JOXzqjOWIMCrSxqQhc+XMv6oeZkf",
+	"/DhQG4dAI7NwmzhkVZ0A45435HPgp+4s9kFl/ryho1t27Y+Wd8i9dEi/C6Dlafif6pwm4U73Vy/O6DZG",
+	"e63he0xndN9ns/XHNxmJsrQeV7yFKugY0mKHzVgG1wsUm2arzibrCa9b1X1W3pBnur3aLDzn0r4UcGZ7",
+	"ISw0pS8nd2S65A+Q5zo1LcnbTPFH2fXVt2xxFJH5InotdHw7zewebl5TsZlr47AhbVejCcuJuPwahO46",
+	"vKvlZIaRarlCI9LoTvrEsJ3e1BhMutjQdSIfvmvJZps3LvlYf9mnzC9KvjAYT8PLFU0Kbort1hHy2RT7",
+	"oKWN6ZSgvfGMoYgxH0U4vEbBko6B3SbxdYb7+1DmioXRsG/2TXClZWPzB203hJIwttLq5D3WS8YRnuAQ",
+	"rIE65haEl3lzciQg6/GBvRekKEdcFqR5SlvonTx9E6aeBbAPq70KJD0L3vQ2PpfnjmrMEcRuqZI1byq7",
+	"JhzyrI8tBQOEzgB3bDU4vdD5zb80YeZGCcU2Ovp4nAjK743rSOCIDydfmxHkS78aJJzPUkgo7b2Zlu2N",
+	"yxf9P//4T+qtMPTz79PF+i/IhL9LQS/xjNCoic7fjj7xN+GFx9spfx0LjuqjGXye5GdxQd0laoGAgyVs",
+	"qiPWEM/1s/pkuPG6MKhLQU07J6dIIUyRRFGF5R1Tlt+Y6pQk2zo/xIGFijscOR7RZNDrwyFmvBo30ThD",
+	"DwuXYpBq9tMIjE1BFdBk6fmR4dG4mRJpFzRhjoWE8M7AagaseCwMyf6SphAS/SWJGBgJ5EXompCFUP1H",
+	"Po6IkJ5OVKs9TT53zyW3JBBKGRXFp181L6lH0ZzMWbBqCvSOZEwM0e0V8wmo5Opyui30gcbnMgFJ2wnB",
+	"G8trxeglLbCJyGEkfHUIz8eOE3AT54kNU0YJ8hlbAB5A6C7oTtAcr1DAKyiC3dgqKI3U+9/u/xsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

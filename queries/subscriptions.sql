@@ -80,12 +80,15 @@ WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
 -- name: PatchScopedSubscription :one
 -- PatchScopedSubscription changes the members given (NULL keeps one) of a subscription of the
 -- account's scope in one atomic statement. Giving a status clears the status reason, and
--- re-enabling starts the failure streak afresh.
+-- re-enabling starts the failure streak afresh. A changed secret replaces the old one at once,
+-- ending a rotation's overlap window.
 UPDATE subscriptions s
 SET name = COALESCE(sqlc.narg(name)::text, s.name),
     url = COALESCE(sqlc.narg(url)::text, s.url),
     events = COALESCE(sqlc.narg(events)::text[], s.events),
     secret = COALESCE(sqlc.narg(secret)::text, s.secret),
+    previous_secret = CASE WHEN COALESCE(sqlc.narg(secret)::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE(sqlc.narg(secret)::text, s.secret) = s.secret THEN s.previous_secret_until END,
     status = COALESCE(sqlc.narg(status)::text, s.status),
     status_reason = CASE WHEN sqlc.narg(status)::text IS NULL THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN sqlc.narg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
@@ -177,11 +180,14 @@ RETURNING *;
 -- account's scope in one statement, and returns it with its scope. New filters are refused
 -- (no row) when max_same other subscriptions of the scope share the service, events and those
 -- filters: run it under LockScopedSubscription when filters are given. Giving a status clears
--- the status reason, and re-enabling starts the failure streak afresh.
+-- the status reason, and re-enabling starts the failure streak afresh. A changed secret replaces
+-- the old one at once, ending a rotation's overlap window.
 UPDATE subscriptions s
 SET url = COALESCE(sqlc.narg(url)::text, s.url),
     template = COALESCE(sqlc.narg(template)::text, s.template),
     secret = COALESCE(sqlc.narg(secret)::text, s.secret),
+    previous_secret = CASE WHEN COALESCE(sqlc.narg(secret)::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE(sqlc.narg(secret)::text, s.secret) = s.secret THEN s.previous_secret_until END,
     filters = COALESCE(sqlc.narg(filters)::jsonb, s.filters),
     status = COALESCE(sqlc.narg(status)::text, s.status),
     status_reason = CASE WHEN sqlc.narg(status)::text IS NULL THEN s.status_reason ELSE '' END,
@@ -236,9 +242,12 @@ FROM created s JOIN sc ON sc.account_id = s.account_id AND sc.id = s.scope_id;
 -- ReplaceSuperOfficeWebhook replaces a webhook of the account's scope in one statement and
 -- returns it with its scope; a NULL secret, headers or properties keeps the stored one. A
 -- changed status clears the status reason, and re-enabling starts the failure streak afresh.
+-- A changed secret replaces the old one at once, ending a rotation's overlap window.
 UPDATE subscriptions s
 SET name = sqlc.arg(name), url = sqlc.arg(url), events = sqlc.arg(events)::text[],
     secret = COALESCE(sqlc.narg(secret)::text, s.secret),
+    previous_secret = CASE WHEN COALESCE(sqlc.narg(secret)::text, s.secret) = s.secret THEN s.previous_secret ELSE '' END,
+    previous_secret_until = CASE WHEN COALESCE(sqlc.narg(secret)::text, s.secret) = s.secret THEN s.previous_secret_until END,
     headers = COALESCE(sqlc.narg(headers)::jsonb, s.headers),
     properties = COALESCE(sqlc.narg(properties)::jsonb, s.properties),
     errors_email = sqlc.arg(errors_email),

@@ -38,6 +38,7 @@ func (e AccountErasureStatus) Valid() bool {
 
 // Defines values for AdminErrorCode.
 const (
+	AdminErrorCodeConflict       AdminErrorCode = "conflict"
 	AdminErrorCodeInternalError  AdminErrorCode = "internal_error"
 	AdminErrorCodeInvalidRequest AdminErrorCode = "invalid_request"
 	AdminErrorCodeNotFound       AdminErrorCode = "not_found"
@@ -47,6 +48,8 @@ const (
 // Valid indicates whether the value is a known member of the AdminErrorCode enum.
 func (e AdminErrorCode) Valid() bool {
 	switch e {
+	case AdminErrorCodeConflict:
+		return true
 	case AdminErrorCodeInternalError:
 		return true
 	case AdminErrorCodeInvalidRequest:
@@ -1294,6 +1297,27 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// RotatedSecret defines model for RotatedSecret.
+type RotatedSecret struct {
+	// PreviousValidUntil Until when the replaced secret still signs beside the new one; null when it stopped at once or there was none.
+	PreviousValidUntil nullable.Nullable[time.Time] `json:"previousValidUntil"`
+
+	// Secret The new secret. Shown only here.
+	Secret string `json:"secret"`
+}
+
+// SecretRotation defines model for SecretRotation.
+type SecretRotation struct {
+	// Force Rotate even while the previous rotation's window is open, stopping the secret it kept at once.
+	Force *bool `json:"force,omitempty"`
+
+	// OverlapSeconds How long the secret being replaced keeps signing beside the new one; 0 stops it at once.
+	OverlapSeconds *int `json:"overlapSeconds,omitempty"`
+
+	// Secret The new secret, following the dialect's own rules; random when absent.
+	Secret *string `json:"secret,omitempty"`
+}
+
 // ShippingCredentials defines model for ShippingCredentials.
 type ShippingCredentials struct {
 	// ApiKey Sent as `Authorization: Bearer <apiKey>`. Shown only once.
@@ -1482,7 +1506,7 @@ type VoucherifyCredentials struct {
 	ManagementToken string `json:"managementToken"`
 	ProjectId       string `json:"projectId"`
 
-	// WebhookSecret The project's webhook secret; deliveries carry `x-voucherify-signature`, its hex HMAC-SHA256 of the body. Shown only once.
+	// WebhookSecret The project's webhook secret; deliveries carry `x-voucherify-signature`, its hex HMAC-SHA256 of the body. Shown only once; `adminRotateSecret` replaces it.
 	WebhookSecret string `json:"webhookSecret"`
 }
 
@@ -1798,6 +1822,9 @@ type AdminAccount = Account
 // AdminBadRequest defines model for AdminBadRequest.
 type AdminBadRequest = AdminError
 
+// AdminConflict defines model for AdminConflict.
+type AdminConflict = AdminError
+
 // AdminNotFound defines model for AdminNotFound.
 type AdminNotFound = AdminError
 
@@ -2040,6 +2067,9 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// AdminRotateSecretJSONRequestBody defines body for AdminRotateSecret for application/json ContentType.
+type AdminRotateSecretJSONRequestBody = SecretRotation
+
 // SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
 type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
 
@@ -2270,6 +2300,94 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRotateSecretWithBody Rotate a subscription's signing secret
+	//
+	// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
+	// replaces signing beside it for `overlapSeconds` (default 86400, one day), so that receivers
+	// can switch to the new secret without refusing a delivery. The new secret is returned in
+	// this response only (Bird's and SuperOffice's own responses show theirs, as those vendors
+	// do) and never logged. A given `secret` must follow the dialect's own rules (Shipping: 8 to
+	// 255 characters; SuperOffice: at most 255); without one a random secret of 64 hex digits is
+	// made.
+	//
+	// - Voucherify: the secret is the project's (`webhookSecret`), which signs every webhook of
+	//   the project: rotating it through one webhook rotates it for all the project's webhooks.
+	// - Bird: a subscription without a `signingKey` gets one; nothing was signed before, so there
+	//   is no window and `previousValidUntil` is null. The same holds for a SuperOffice webhook
+	//   without a `Secret`.
+	// - Arkyn: deliveries are Discord messages, which are not signed: `409`.
+	//
+	// During the window:
+	// - Standard Webhooks (Shipping's signature, and the `webhook-signature` every HTTP delivery
+	//   carries): `webhook-signature` lists both signatures, `v1,<new> v1,<previous>`, separated
+	//   by a space as the standard allows; a receiver holding either secret verifies.
+	// - Single-value signature headers (Voucherify's `x-voucherify-signature`, Bird's
+	//   `messagebird-signature`, SuperOffice's `X-SuperOffice-Signature`): the vendor's header
+	//   keeps the signature by the previous secret, so receivers that have not switched keep
+	//   verifying, and the same name with the suffix `-Next` (`x-voucherify-signature-next`,
+	//   `messagebird-signature-next`, `X-SuperOffice-Signature-Next`) carries the signature by the
+	//   new secret. After the window only the vendor's header remains, signed by the new secret.
+	//
+	// Which secrets sign is decided as each attempt is signed: a retry after the window carries
+	// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
+	// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
+	// unless `force` is true, which stops the secret that window kept at once and opens a new
+	// window for the secret being replaced. A vendor's own operation that changes the secret
+	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+	// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+	// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
+	//
+	// Audited as `rotate_secret`, with the subscription's id and never the secret.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
+	AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRotateSecret Rotate a subscription's signing secret
+	//
+	// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
+	// replaces signing beside it for `overlapSeconds` (default 86400, one day), so that receivers
+	// can switch to the new secret without refusing a delivery. The new secret is returned in
+	// this response only (Bird's and SuperOffice's own responses show theirs, as those vendors
+	// do) and never logged. A given `secret` must follow the dialect's own rules (Shipping: 8 to
+	// 255 characters; SuperOffice: at most 255); without one a random secret of 64 hex digits is
+	// made.
+	//
+	// - Voucherify: the secret is the project's (`webhookSecret`), which signs every webhook of
+	//   the project: rotating it through one webhook rotates it for all the project's webhooks.
+	// - Bird: a subscription without a `signingKey` gets one; nothing was signed before, so there
+	//   is no window and `previousValidUntil` is null. The same holds for a SuperOffice webhook
+	//   without a `Secret`.
+	// - Arkyn: deliveries are Discord messages, which are not signed: `409`.
+	//
+	// During the window:
+	// - Standard Webhooks (Shipping's signature, and the `webhook-signature` every HTTP delivery
+	//   carries): `webhook-signature` lists both signatures, `v1,<new> v1,<previous>`, separated
+	//   by a space as the standard allows; a receiver holding either secret verifies.
+	// - Single-value signature headers (Voucherify's `x-voucherify-signature`, Bird's
+	//   `messagebird-signature`, SuperOffice's `X-SuperOffice-Signature`): the vendor's header
+	//   keeps the signature by the previous secret, so receivers that have not switched keep
+	//   verifying, and the same name with the suffix `-Next` (`x-voucherify-signature-next`,
+	//   `messagebird-signature-next`, `X-SuperOffice-Signature-Next`) carries the signature by the
+	//   new secret. After the window only the vendor's header remains, signed by the new secret.
+	//
+	// Which secrets sign is decided as each attempt is signed: a retry after the window carries
+	// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
+	// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
+	// unless `force` is true, which stops the secret that window kept at once and opens a new
+	// window for the secret being replaced. A vendor's own operation that changes the secret
+	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+	// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+	// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
+	//
+	// Audited as `rotate_secret`, with the subscription's id and never the secret.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
+	AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	//
@@ -3132,6 +3250,114 @@ func (c *Client) AdminUpdateAccount(ctx context.Context, accountId AccountId, bo
 // Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminListDeliveriesRequest(c.Server, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRotateSecretWithBody Rotate a subscription's signing secret
+//
+// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
+// replaces signing beside it for `overlapSeconds` (default 86400, one day), so that receivers
+// can switch to the new secret without refusing a delivery. The new secret is returned in
+// this response only (Bird's and SuperOffice's own responses show theirs, as those vendors
+// do) and never logged. A given `secret` must follow the dialect's own rules (Shipping: 8 to
+// 255 characters; SuperOffice: at most 255); without one a random secret of 64 hex digits is
+// made.
+//
+//   - Voucherify: the secret is the project's (`webhookSecret`), which signs every webhook of
+//     the project: rotating it through one webhook rotates it for all the project's webhooks.
+//   - Bird: a subscription without a `signingKey` gets one; nothing was signed before, so there
+//     is no window and `previousValidUntil` is null. The same holds for a SuperOffice webhook
+//     without a `Secret`.
+//   - Arkyn: deliveries are Discord messages, which are not signed: `409`.
+//
+// During the window:
+//   - Standard Webhooks (Shipping's signature, and the `webhook-signature` every HTTP delivery
+//     carries): `webhook-signature` lists both signatures, `v1,<new> v1,<previous>`, separated
+//     by a space as the standard allows; a receiver holding either secret verifies.
+//   - Single-value signature headers (Voucherify's `x-voucherify-signature`, Bird's
+//     `messagebird-signature`, SuperOffice's `X-SuperOffice-Signature`): the vendor's header
+//     keeps the signature by the previous secret, so receivers that have not switched keep
+//     verifying, and the same name with the suffix `-Next` (`x-voucherify-signature-next`,
+//     `messagebird-signature-next`, `X-SuperOffice-Signature-Next`) carries the signature by the
+//     new secret. After the window only the vendor's header remains, signed by the new secret.
+//
+// Which secrets sign is decided as each attempt is signed: a retry after the window carries
+// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
+// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
+// unless `force` is true, which stops the secret that window kept at once and opens a new
+// window for the secret being replaced. A vendor's own operation that changes the secret
+// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
+//
+// Audited as `rotate_secret`, with the subscription's id and never the secret.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
+func (c *Client) AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRotateSecretRequestWithBody(c.Server, accountId, subscriptionUuid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRotateSecret Rotate a subscription's signing secret
+//
+// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
+// replaces signing beside it for `overlapSeconds` (default 86400, one day), so that receivers
+// can switch to the new secret without refusing a delivery. The new secret is returned in
+// this response only (Bird's and SuperOffice's own responses show theirs, as those vendors
+// do) and never logged. A given `secret` must follow the dialect's own rules (Shipping: 8 to
+// 255 characters; SuperOffice: at most 255); without one a random secret of 64 hex digits is
+// made.
+//
+//   - Voucherify: the secret is the project's (`webhookSecret`), which signs every webhook of
+//     the project: rotating it through one webhook rotates it for all the project's webhooks.
+//   - Bird: a subscription without a `signingKey` gets one; nothing was signed before, so there
+//     is no window and `previousValidUntil` is null. The same holds for a SuperOffice webhook
+//     without a `Secret`.
+//   - Arkyn: deliveries are Discord messages, which are not signed: `409`.
+//
+// During the window:
+//   - Standard Webhooks (Shipping's signature, and the `webhook-signature` every HTTP delivery
+//     carries): `webhook-signature` lists both signatures, `v1,<new> v1,<previous>`, separated
+//     by a space as the standard allows; a receiver holding either secret verifies.
+//   - Single-value signature headers (Voucherify's `x-voucherify-signature`, Bird's
+//     `messagebird-signature`, SuperOffice's `X-SuperOffice-Signature`): the vendor's header
+//     keeps the signature by the previous secret, so receivers that have not switched keep
+//     verifying, and the same name with the suffix `-Next` (`x-voucherify-signature-next`,
+//     `messagebird-signature-next`, `X-SuperOffice-Signature-Next`) carries the signature by the
+//     new secret. After the window only the vendor's header remains, signed by the new secret.
+//
+// Which secrets sign is decided as each attempt is signed: a retry after the window carries
+// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
+// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
+// unless `force` is true, which stops the secret that window kept at once and opens a new
+// window for the secret being replaced. A vendor's own operation that changes the secret
+// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
+//
+// Audited as `rotate_secret`, with the subscription's id and never the secret.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
+func (c *Client) AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRotateSecretRequest(c.Server, accountId, subscriptionUuid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4894,6 +5120,60 @@ func NewAdminListDeliveriesRequest(server string, accountId AccountId, params *A
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewAdminRotateSecretRequest calls the generic AdminRotateSecret builder with application/json body
+func NewAdminRotateSecretRequest(server string, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminRotateSecretRequestWithBody(server, accountId, subscriptionUuid, "application/json", bodyReader)
+}
+
+// NewAdminRotateSecretRequestWithBody constructs an http.Request for the AdminRotateSecret method, with any body, and a specified content type
+func NewAdminRotateSecretRequestWithBody(server string, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/rotate-secret", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7393,6 +7673,94 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveriesWithResponse(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*AdminListDeliveriesResponse, error)
 
+	// AdminRotateSecretWithBodyWithResponse Rotate a subscription's signing secret
+	//
+	// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
+	// replaces signing beside it for `overlapSeconds` (default 86400, one day), so that receivers
+	// can switch to the new secret without refusing a delivery. The new secret is returned in
+	// this response only (Bird's and SuperOffice's own responses show theirs, as those vendors
+	// do) and never logged. A given `secret` must follow the dialect's own rules (Shipping: 8 to
+	// 255 characters; SuperOffice: at most 255); without one a random secret of 64 hex digits is
+	// made.
+	//
+	// - Voucherify: the secret is the project's (`webhookSecret`), which signs every webhook of
+	//   the project: rotating it through one webhook rotates it for all the project's webhooks.
+	// - Bird: a subscription without a `signingKey` gets one; nothing was signed before, so there
+	//   is no window and `previousValidUntil` is null. The same holds for a SuperOffice webhook
+	//   without a `Secret`.
+	// - Arkyn: deliveries are Discord messages, which are not signed: `409`.
+	//
+	// During the window:
+	// - Standard Webhooks (Shipping's signature, and the `webhook-signature` every HTTP delivery
+	//   carries): `webhook-signature` lists both signatures, `v1,<new> v1,<previous>`, separated
+	//   by a space as the standard allows; a receiver holding either secret verifies.
+	// - Single-value signature headers (Voucherify's `x-voucherify-signature`, Bird's
+	//   `messagebird-signature`, SuperOffice's `X-SuperOffice-Signature`): the vendor's header
+	//   keeps the signature by the previous secret, so receivers that have not switched keep
+	//   verifying, and the same name with the suffix `-Next` (`x-voucherify-signature-next`,
+	//   `messagebird-signature-next`, `X-SuperOffice-Signature-Next`) carries the signature by the
+	//   new secret. After the window only the vendor's header remains, signed by the new secret.
+	//
+	// Which secrets sign is decided as each attempt is signed: a retry after the window carries
+	// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
+	// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
+	// unless `force` is true, which stops the secret that window kept at once and opens a new
+	// window for the secret being replaced. A vendor's own operation that changes the secret
+	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+	// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+	// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
+	//
+	// Audited as `rotate_secret`, with the subscription's id and never the secret.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
+	AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
+
+	// AdminRotateSecretWithResponse Rotate a subscription's signing secret
+	//
+	// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
+	// replaces signing beside it for `overlapSeconds` (default 86400, one day), so that receivers
+	// can switch to the new secret without refusing a delivery. The new secret is returned in
+	// this response only (Bird's and SuperOffice's own responses show theirs, as those vendors
+	// do) and never logged. A given `secret` must follow the dialect's own rules (Shipping: 8 to
+	// 255 characters; SuperOffice: at most 255); without one a random secret of 64 hex digits is
+	// made.
+	//
+	// - Voucherify: the secret is the project's (`webhookSecret`), which signs every webhook of
+	//   the project: rotating it through one webhook rotates it for all the project's webhooks.
+	// - Bird: a subscription without a `signingKey` gets one; nothing was signed before, so there
+	//   is no window and `previousValidUntil` is null. The same holds for a SuperOffice webhook
+	//   without a `Secret`.
+	// - Arkyn: deliveries are Discord messages, which are not signed: `409`.
+	//
+	// During the window:
+	// - Standard Webhooks (Shipping's signature, and the `webhook-signature` every HTTP delivery
+	//   carries): `webhook-signature` lists both signatures, `v1,<new> v1,<previous>`, separated
+	//   by a space as the standard allows; a receiver holding either secret verifies.
+	// - Single-value signature headers (Voucherify's `x-voucherify-signature`, Bird's
+	//   `messagebird-signature`, SuperOffice's `X-SuperOffice-Signature`): the vendor's header
+	//   keeps the signature by the previous secret, so receivers that have not switched keep
+	//   verifying, and the same name with the suffix `-Next` (`x-voucherify-signature-next`,
+	//   `messagebird-signature-next`, `X-SuperOffice-Signature-Next`) carries the signature by the
+	//   new secret. After the window only the vendor's header remains, signed by the new secret.
+	//
+	// Which secrets sign is decided as each attempt is signed: a retry after the window carries
+	// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
+	// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
+	// unless `force` is true, which stops the secret that window kept at once and opens a new
+	// window for the secret being replaced. A vendor's own operation that changes the secret
+	// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+	// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+	// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
+	//
+	// Audited as `rotate_secret`, with the subscription's id and never the secret.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
+	AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
+
 	// SuperOfficeAgentCreateDefaultWebhookWithResponse Agent: create default webhook
 	//
 	// Sets default values into a new Webhook, to fill in and pass to `SaveWebhook`. Nothing is saved.
@@ -8545,6 +8913,82 @@ func (r AdminListDeliveriesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminListDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminRotateSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RotatedSecret
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminError
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminRotateSecretResponse) GetJSON200() *RotatedSecret {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminRotateSecretResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRotateSecretResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRotateSecretResponse) GetJSON404() *AdminError {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminRotateSecretResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminRotateSecretResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRotateSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRotateSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRotateSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRotateSecretResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12007,6 +12451,106 @@ func (c *ClientWithResponses) AdminListDeliveriesWithResponse(ctx context.Contex
 	return ParseAdminListDeliveriesResponse(rsp)
 }
 
+// AdminRotateSecretWithBodyWithResponse Rotate a subscription's signing secret
+//
+// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
+// replaces signing beside it for `overlapSeconds` (default 86400, one day), so that receivers
+// can switch to the new secret without refusing a delivery. The new secret is returned in
+// this response only (Bird's and SuperOffice's own responses show theirs, as those vendors
+// do) and never logged. A given `secret` must follow the dialect's own rules (Shipping: 8 to
+// 255 characters; SuperOffice: at most 255); without one a random secret of 64 hex digits is
+// made.
+//
+//   - Voucherify: the secret is the project's (`webhookSecret`), which signs every webhook of
+//     the project: rotating it through one webhook rotates it for all the project's webhooks.
+//   - Bird: a subscription without a `signingKey` gets one; nothing was signed before, so there
+//     is no window and `previousValidUntil` is null. The same holds for a SuperOffice webhook
+//     without a `Secret`.
+//   - Arkyn: deliveries are Discord messages, which are not signed: `409`.
+//
+// During the window:
+//   - Standard Webhooks (Shipping's signature, and the `webhook-signature` every HTTP delivery
+//     carries): `webhook-signature` lists both signatures, `v1,<new> v1,<previous>`, separated
+//     by a space as the standard allows; a receiver holding either secret verifies.
+//   - Single-value signature headers (Voucherify's `x-voucherify-signature`, Bird's
+//     `messagebird-signature`, SuperOffice's `X-SuperOffice-Signature`): the vendor's header
+//     keeps the signature by the previous secret, so receivers that have not switched keep
+//     verifying, and the same name with the suffix `-Next` (`x-voucherify-signature-next`,
+//     `messagebird-signature-next`, `X-SuperOffice-Signature-Next`) carries the signature by the
+//     new secret. After the window only the vendor's header remains, signed by the new secret.
+//
+// Which secrets sign is decided as each attempt is signed: a retry after the window carries
+// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
+// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
+// unless `force` is true, which stops the secret that window kept at once and opens a new
+// window for the secret being replaced. A vendor's own operation that changes the secret
+// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
+//
+// Audited as `rotate_secret`, with the subscription's id and never the secret.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
+func (c *ClientWithResponses) AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
+	rsp, err := c.AdminRotateSecretWithBody(ctx, accountId, subscriptionUuid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRotateSecretResponse(rsp)
+}
+
+// AdminRotateSecretWithResponse Rotate a subscription's signing secret
+//
+// Replaces the secret that signs the subscription's deliveries, and keeps the secret it
+// replaces signing beside it for `overlapSeconds` (default 86400, one day), so that receivers
+// can switch to the new secret without refusing a delivery. The new secret is returned in
+// this response only (Bird's and SuperOffice's own responses show theirs, as those vendors
+// do) and never logged. A given `secret` must follow the dialect's own rules (Shipping: 8 to
+// 255 characters; SuperOffice: at most 255); without one a random secret of 64 hex digits is
+// made.
+//
+//   - Voucherify: the secret is the project's (`webhookSecret`), which signs every webhook of
+//     the project: rotating it through one webhook rotates it for all the project's webhooks.
+//   - Bird: a subscription without a `signingKey` gets one; nothing was signed before, so there
+//     is no window and `previousValidUntil` is null. The same holds for a SuperOffice webhook
+//     without a `Secret`.
+//   - Arkyn: deliveries are Discord messages, which are not signed: `409`.
+//
+// During the window:
+//   - Standard Webhooks (Shipping's signature, and the `webhook-signature` every HTTP delivery
+//     carries): `webhook-signature` lists both signatures, `v1,<new> v1,<previous>`, separated
+//     by a space as the standard allows; a receiver holding either secret verifies.
+//   - Single-value signature headers (Voucherify's `x-voucherify-signature`, Bird's
+//     `messagebird-signature`, SuperOffice's `X-SuperOffice-Signature`): the vendor's header
+//     keeps the signature by the previous secret, so receivers that have not switched keep
+//     verifying, and the same name with the suffix `-Next` (`x-voucherify-signature-next`,
+//     `messagebird-signature-next`, `X-SuperOffice-Signature-Next`) carries the signature by the
+//     new secret. After the window only the vendor's header remains, signed by the new secret.
+//
+// Which secrets sign is decided as each attempt is signed: a retry after the window carries
+// only the new secret's signatures. `overlapSeconds: 0` stops the previous secret at once
+// (`previousValidUntil` is null). Rotating again while a window is open answers `409`
+// unless `force` is true, which stops the secret that window kept at once and opens a new
+// window for the secret being replaced. A vendor's own operation that changes the secret
+// (Shipping's `PUT` `secret`, SuperOffice's `Secret`, Bird's `signingKey`) replaces it at
+// once, as the vendor's contract says, and ends any window; one that leaves it as it is
+// (a SuperOffice `PUT` or `PATCH` carrying the current `Secret`) keeps the window.
+//
+// Audited as `rotate_secret`, with the subscription's id and never the secret.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
+func (c *ClientWithResponses) AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
+	rsp, err := c.AdminRotateSecret(ctx, accountId, subscriptionUuid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRotateSecretResponse(rsp)
+}
+
 // SuperOfficeAgentCreateDefaultWebhookWithResponse Agent: create default webhook
 //
 // Sets default values into a new Webhook, to fill in and pass to `SaveWebhook`. Nothing is saved.
@@ -13494,6 +14038,67 @@ func ParseAdminListDeliveriesResponse(rsp *http.Response) (*AdminListDeliveriesR
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminRotateSecretResponse parses an HTTP response from a AdminRotateSecretWithResponse call
+func ParseAdminRotateSecretResponse(rsp *http.Response) (*AdminRotateSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRotateSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RotatedSecret
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 

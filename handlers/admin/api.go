@@ -43,6 +43,8 @@ func failureCode(status int) gen.AdminErrorCode {
 	switch {
 	case status == http.StatusNotFound:
 		return "not_found"
+	case status == http.StatusConflict:
+		return "conflict"
 	case status < 500:
 		return "invalid_request"
 	}

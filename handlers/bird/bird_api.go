@@ -39,6 +39,8 @@ func (b Bird) API() kit.API {
 		},
 		Provision: provisionBird,
 		Identify:  identifyBird,
+		// A subscription's signingKey signs messagebird-signature; Bird sets no rule for it.
+		Signing: &kit.Signing{Check: kit.AnySecret, New: kit.NewSecret},
 		EventScope: func(sc *gen.IngestScope) (kit.ScopeRef, bool) {
 			if sc.BirdWorkspaceId == nil {
 				return kit.ScopeRef{}, false

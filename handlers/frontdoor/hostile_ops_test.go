@@ -99,6 +99,22 @@ func knownIDs(t *testing.T, env *apitest.Env, acme, other gen.AccountCreated) ma
 	sub := apitest.CreateBirdSubscription(t, env, acme, `{"service":"channels","event":"sms.outbound","url":"https://hooks.example.com/b"}`)
 	ship := apitest.CreateShipping(t, env, acme, `{"name":"n","url":"https://hooks.example.com/s","events":["tracking_parcel.created"]}`)
 	soID := apitest.CreateSuperOfficeWebhook(t, env, acme, `{"Name":"n","Events":["sale.changed"],"TargetUrl":"https://hooks.example.com/so"}`)
+	// The admin operations name other's subscriptions by their internal ids: a signed one and
+	// its Arkyn webhook, which is not.
+	apitest.CreateShipping(t, env, other, `{"name":"n","url":"https://hooks.example.com/s","events":["tracking_parcel.created"]}`)
+	var subscriptionUUIDs []string
+	rows, err := env.DB.Query(`SELECT id::text FROM subscriptions WHERE account_id = $1 AND dialect IN ('shipping', 'arkyn')`, other.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		subscriptionUUIDs = append(subscriptionUUIDs, id)
+	}
 	return map[string][]string{
 		// Not acme's: erased, it would answer every later operation with 401 and reach no handler.
 		"accountId":             {other.Id.String()},
@@ -110,6 +126,7 @@ func knownIDs(t *testing.T, env *apitest.Env, acme, other gen.AccountCreated) ma
 		"trafficSourceId":       {acme.Arkyn.TrafficSourceId.String(), other.Arkyn.TrafficSourceId.String()},
 		"eventName":             {"contact.created", "sale.changed"},
 		"primaryKey":            {"1", "42"},
+		"subscriptionUuid":      subscriptionUUIDs,
 	}
 }
 

@@ -42,6 +42,8 @@ type API struct {
 	// EventScope returns the scope of this dialect that an ingested event is narrowed to, if sc
 	// names one.
 	EventScope func(sc *gen.IngestScope) (ScopeRef, bool)
+	// Signing, for a dialect that signs its deliveries, gives its secrets' rules.
+	Signing *Signing
 }
 
 // ScopeRef names a scope by its ids: Dialect as in the scopes table, ID the dialect's own, and

@@ -41,6 +41,8 @@ func (s Shipping) API() kit.API {
 		},
 		Schemes:   map[string]kit.Scheme{"shippingApiKey": s.apiKey},
 		Provision: provisionShipping,
+		// A subscription's secret signs its Standard Webhooks messages.
+		Signing: &kit.Signing{Check: checkSecret, New: kit.NewSecret},
 		Refused: func(c echo.Context, err error) (bool, error) {
 			switch {
 			case errors.Is(err, kit.ErrReadOnly):

@@ -165,6 +165,7 @@ func createdSubscription(r db.CreateSuperOfficeWebhookRow) db.Subscription {
 		StatusReason: r.StatusReason, Secret: r.Secret, Headers: r.Headers, Properties: r.Properties,
 		Service: r.Service, Template: r.Template, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		LastError: r.LastError, ErrorsEmail: r.ErrorsEmail, ConsecutiveFailures: r.ConsecutiveFailures,
+		PreviousSecret: r.PreviousSecret, PreviousSecretUntil: r.PreviousSecretUntil,
 	}
 }
 

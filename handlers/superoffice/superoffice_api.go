@@ -41,6 +41,8 @@ func (s SuperOffice) API() kit.API {
 		Schemes:   map[string]kit.Scheme{"soBasic": s.scheme("soBasic"), "soTicket": s.scheme("soTicket"), "soBearer": s.scheme("soBearer")},
 		Provision: provisionSuperOffice,
 		Identify:  identifySuperOffice,
+		// A webhook's Secret signs X-SuperOffice-Signature.
+		Signing: &kit.Signing{Check: checkSecret, New: kit.NewSecret},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/handlers/kit"
+	"github.com/webhookd/webhookd/internal/delivery/format"
 	sodelivery "github.com/webhookd/webhookd/internal/delivery/superoffice"
 	"github.com/webhookd/webhookd/internal/egress"
 )
@@ -40,7 +41,7 @@ func newTargetTester(transport http.RoundTripper) *targetTester {
 func (t *targetTester) test(ctx context.Context, f soFields, account db.Account) (bool, string) {
 	ev := db.Event{ID: uuid.New(), AccountID: account.ID, Type: "test", Data: db.JSON(`{"Entity": "webhook"}`), CreatedAt: time.Now()}
 	sub := db.Subscription{Name: f.Name, Url: f.Url, Secret: kit.Deref(f.Secret), Headers: f.Headers, Properties: f.Properties}
-	header, body, err := sodelivery.Request(ev, sub, 0)
+	header, body, err := sodelivery.Request(ev, sub, 0, format.Secrets{Current: sub.Secret})
 	if err != nil {
 		return false, err.Error()
 	}

@@ -33,6 +33,8 @@ func (v Voucherify) API() kit.API {
 		},
 		Provision: provisionVoucherify,
 		Identify:  identifyVoucherify,
+		// The project's webhook secret signs every webhook of the project.
+		Signing: &kit.Signing{Check: kit.AnySecret, New: kit.NewSecret, ScopeHeld: true},
 		EventScope: func(sc *gen.IngestScope) (kit.ScopeRef, bool) {
 			if sc.VoucherifyProjectId == nil {
 				return kit.ScopeRef{}, false

@@ -120,6 +120,10 @@ func Cover(ctx context.Context, conn *sql.DB) error {
 	return err
 }
 
+// ErrPostponed is an upkeep that gave way to requests holding the tables it needed; the next
+// upkeep does what it left.
+var ErrPostponed = errors.New("postponed")
+
 // Run does the upkeep every Interval until ctx ends.
 func (k *Keeper) Run(ctx context.Context) error {
 	tick := time.NewTicker(k.Interval())
@@ -127,6 +131,8 @@ func (k *Keeper) Run(ctx context.Context) error {
 	for {
 		r, err := k.Upkeep(ctx)
 		switch {
+		case errors.Is(err, ErrPostponed):
+			k.log.Info("history upkeep postponed: requests held the tables a slice's drop needs; the next upkeep tries again", "detail", err)
 		case err != nil && ctx.Err() == nil:
 			k.log.Error("history upkeep", "error", err)
 		case r.Created > 0 || r.Dropped > 0 || r.MovedEvents > 0 || r.Kept > 0:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"database/sql"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -261,5 +262,36 @@ func TestUpkeepRunsOnceAcrossInstances(t *testing.T) {
 	}
 	if dropped != 1 || hasSlice(t, conn, old) {
 		t.Errorf("instances dropped %d slices together (%+v), want the expired one once", dropped, reports)
+	}
+}
+
+// An expired slice whose drop meets a request holding the tables it needs is left for the next
+// upkeep, which drops it: the upkeep says it was postponed rather than failing.
+func TestADropThatMeetsHeldTablesIsPostponed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := apitest.New(t)
+	k := newKeeper(t, env.DB)
+	old := expiredSlice(t, env.DB, k)
+
+	held, err := env.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback()
+	if _, err := held.Exec("LOCK TABLE subscriptions IN ROW EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Upkeep(ctx); !errors.Is(err, retention.ErrPostponed) {
+		t.Fatalf("upkeep while subscriptions are held = %v; want ErrPostponed", err)
+	}
+	if err := held.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := k.Upkeep(ctx); err != nil {
+		t.Fatalf("next upkeep: %+v, %v", r, err)
+	}
+	if hasSlice(t, env.DB, old) || count(t, env.DB, `SELECT count(*) FROM pg_class WHERE relname LIKE '%\_`+old.UTC().Format("20060102_150405")+`'`) != 0 {
+		t.Errorf("the expired slice is still there after the next upkeep")
 	}
 }

@@ -3,6 +3,7 @@ package retention
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -245,6 +246,9 @@ func dropDetached(ctx context.Context, conn *sql.Conn, name string) error {
 		"DROP TABLE " + pq.QuoteIdentifier(name),
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			if pqErr, ok := errors.AsType[*pq.Error](err); ok && pqErr.Code == "55P03" {
+				return fmt.Errorf("dropping %s: %w (%v)", name, ErrPostponed, err)
+			}
 			return fmt.Errorf("dropping %s: %w", name, err)
 		}
 	}

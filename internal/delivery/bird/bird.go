@@ -1,5 +1,6 @@
 // Package bird delivers events as Bird's webhooks: signed with messagebird-signature when the
-// subscription has a key, retried with doubling delays for eight hours, then deactivated.
+// subscription has a key (during a rotation's window, by the previous key, and
+// messagebird-signature-next by the new one), retried with doubling delays for eight hours, then deactivated.
 package bird
 
 import (
@@ -31,13 +32,14 @@ func (Format) Request(m format.Message) (format.Request, error) {
 		return format.Request{}, err
 	}
 	r := format.JSONRequest(sub.Url, body)
-	if sub.Secret != "" {
+	secrets := m.SubscriptionSecrets()
+	if secrets.Current != "" {
 		ts := strconv.FormatInt(m.Now.Unix(), 10)
 		r.Header.Set("messagebird-request-timestamp", ts)
 		r.Header.Set("messagebird-request-id", m.RequestID)
-		r.Header.Set("messagebird-signature", Signature(sub.Secret, ts, sub.Url, body))
+		format.SignHeader(r.Header, "messagebird-signature", secrets, func(key string) string { return Signature(key, ts, sub.Url, body) })
 	}
-	return r, format.SignStandard(&r, m, sub.Secret)
+	return r, format.SignStandard(&r, m, secrets)
 }
 
 // Retry doubles from 30 s, capped at an hour, while the next attempt falls within the window.

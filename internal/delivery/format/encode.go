@@ -73,24 +73,56 @@ func JSONRequest(url string, body []byte) Request {
 	return Request{URL: url, Header: h, Body: body}
 }
 
-// SignStandard makes an HTTP delivery also a Standard Webhooks message, signed with secret, so
-// receivers can verify it with any Standard Webhooks library: the library's secret is "whsec_"
-// + base64 of that secret.
-func SignStandard(r *Request, m Message, secret string) error {
+// NextSuffix ends the name of the header that carries the current secret's signature beside a
+// vendor's single-value signature header during a rotation's window.
+const NextSuffix = "-Next"
+
+// SignHeader sets the vendor's signature header name to sign's signature with the current
+// secret. During a rotation's window name keeps the previous secret's signature, so receivers
+// that have not switched keep verifying, and name + "-Next" carries the current secret's; after
+// the window only name remains, signed with the current secret. Without a secret nothing is set.
+func SignHeader(h http.Header, name string, s Secrets, sign func(key string) string) {
+	switch {
+	case s.Current == "":
+	case s.Previous == "":
+		h.Set(name, sign(s.Current))
+	default:
+		h.Set(name, sign(s.Previous))
+		h.Set(name+NextSuffix, sign(s.Current))
+	}
+}
+
+// SignStandard makes an HTTP delivery also a Standard Webhooks message, signed with the current
+// secret, so receivers can verify it with any Standard Webhooks library: the library's secret is
+// "whsec_" + base64 of that secret. During a rotation's window webhook-signature carries both
+// signatures, "v1,<current> v1,<previous>", space-separated as the standard allows: a receiver
+// holding either secret verifies.
+func SignStandard(r *Request, m Message, s Secrets) error {
 	messageID := "msg_" + m.DeliveryID.String()
 	r.Header.Set("webhook-id", messageID)
 	r.Header.Set("webhook-timestamp", strconv.FormatInt(m.Now.Unix(), 10))
-	if secret == "" {
+	if s.Current == "" {
 		return nil
 	}
-	wh, err := standardwebhooks.NewWebhookRaw([]byte(secret))
+	sig, err := standardSignature(s.Current, messageID, m, r.Body)
 	if err != nil {
 		return err
 	}
-	sig, err := wh.Sign(messageID, m.Now, r.Body)
-	if err != nil {
-		return err
+	if s.Previous != "" {
+		previous, err := standardSignature(s.Previous, messageID, m, r.Body)
+		if err != nil {
+			return err
+		}
+		sig += " " + previous
 	}
 	r.Header.Set("webhook-signature", sig)
 	return nil
+}
+
+func standardSignature(secret, messageID string, m Message, body []byte) (string, error) {
+	wh, err := standardwebhooks.NewWebhookRaw([]byte(secret))
+	if err != nil {
+		return "", err
+	}
+	return wh.Sign(messageID, m.Now, body)
 }

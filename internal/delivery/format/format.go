@@ -4,6 +4,7 @@
 package format
 
 import (
+	"database/sql"
 	"net/http"
 	"time"
 
@@ -40,6 +41,38 @@ type Message struct {
 	Attempt   int
 	RequestID string
 	Now       time.Time
+}
+
+// Secrets are what a delivery is signed with: the current secret and, while a rotation's
+// overlap window is open, the previous one, which keeps signing beside it until the window ends.
+// Each format decides how its scheme carries the two.
+type Secrets struct {
+	Current string
+	// Previous is "" outside a window.
+	Previous string
+}
+
+// SubscriptionSecrets are the subscription's own secrets as they sign at m.Now.
+func (m Message) SubscriptionSecrets() Secrets {
+	s := m.Subscription
+	return secretsAt(s.Secret, s.PreviousSecret, s.PreviousSecretUntil, m.Now)
+}
+
+// ScopeSecrets are the secrets of the subscription's scope (a Voucherify project's, which
+// signs all the project's webhooks) as they sign at m.Now.
+func (m Message) ScopeSecrets() Secrets {
+	sc := m.Scope
+	return secretsAt(sc.Secret, sc.PreviousSecret, sc.PreviousSecretUntil, m.Now)
+}
+
+// secretsAt keeps previous while its window is open at now. The window is decided at signing
+// time, so a retry after the window ends is signed with the current secret only.
+func secretsAt(current, previous string, until sql.NullTime, now time.Time) Secrets {
+	s := Secrets{Current: current}
+	if current != "" && previous != "" && until.Valid && now.Before(until.Time) {
+		s.Previous = previous
+	}
+	return s
 }
 
 // Request is one call to make.

@@ -1,11 +1,17 @@
 package format
 
 import (
+	"database/sql"
+	"encoding/base64"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/webhookd/webhookd/db"
 )
 
 func TestFromSchedule(t *testing.T) {
@@ -53,7 +59,7 @@ func TestSignStandard(t *testing.T) {
 		{"", ""},
 	} {
 		r := JSONRequest("https://example.com/h", []byte(`{"test": 2432232314}`))
-		if err := SignStandard(&r, m, c.secret); err != nil {
+		if err := SignStandard(&r, m, Secrets{Current: c.secret}); err != nil {
 			t.Fatal(err)
 		}
 		if got := r.Header.Get("webhook-signature"); got != c.signature {
@@ -62,5 +68,81 @@ func TestSignStandard(t *testing.T) {
 		if r.Header.Get("webhook-id") != "msg_0f8fad5b-d9cb-469f-a165-70867728950e" || r.Header.Get("webhook-timestamp") != "1614265330" {
 			t.Errorf("secret %q: headers %v", c.secret, r.Header)
 		}
+	}
+}
+
+// A rotation's previous secret signs only while its window is open at signing time, and only
+// beside a current secret.
+func TestSecretsFollowTheWindow(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1700000000, 0)
+	open := sql.NullTime{Time: now.Add(time.Second), Valid: true}
+	for _, c := range []struct {
+		name string
+		sub  db.Subscription
+		want Secrets
+	}{
+		{"no rotation", db.Subscription{Secret: "new"}, Secrets{Current: "new"}},
+		{"window open", db.Subscription{Secret: "new", PreviousSecret: "old", PreviousSecretUntil: open}, Secrets{Current: "new", Previous: "old"}},
+		{"window ended", db.Subscription{Secret: "new", PreviousSecret: "old", PreviousSecretUntil: sql.NullTime{Time: now, Valid: true}}, Secrets{Current: "new"}},
+		{"no current secret", db.Subscription{PreviousSecret: "old", PreviousSecretUntil: open}, Secrets{}},
+	} {
+		m := Message{Subscription: c.sub, Scope: db.Scope{Secret: c.sub.Secret, PreviousSecret: c.sub.PreviousSecret, PreviousSecretUntil: c.sub.PreviousSecretUntil}, Now: now}
+		if got := m.SubscriptionSecrets(); got != c.want {
+			t.Errorf("%s: SubscriptionSecrets = %+v, want %+v", c.name, got, c.want)
+		}
+		if got := m.ScopeSecrets(); got != c.want {
+			t.Errorf("%s: ScopeSecrets = %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+// A single-value header keeps the previous secret's signature during the window and the
+// -Next header carries the current one's; outside the window only the vendor's header is set.
+func TestSignHeader(t *testing.T) {
+	t.Parallel()
+	sign := func(key string) string { return "sig(" + key + ")" }
+	for _, c := range []struct {
+		secrets Secrets
+		vendor  string
+		next    string
+	}{
+		{Secrets{Current: "new"}, "sig(new)", ""},
+		{Secrets{Current: "new", Previous: "old"}, "sig(old)", "sig(new)"},
+		{Secrets{}, "", ""},
+	} {
+		h := http.Header{}
+		SignHeader(h, "x-vendor-signature", c.secrets, sign)
+		if h.Get("X-Vendor-Signature") != c.vendor || h.Get("X-Vendor-Signature-Next") != c.next || len(h) > 2 {
+			t.Errorf("%+v: headers %v, want %q and next %q", c.secrets, h, c.vendor, c.next)
+		}
+	}
+}
+
+// During a window webhook-signature lists both signatures, new first; a Standard Webhooks
+// receiver holding either secret verifies the message.
+func TestSignStandardDuringAWindow(t *testing.T) {
+	t.Parallel()
+	m := Message{DeliveryID: uuid.MustParse("0f8fad5b-d9cb-469f-a165-70867728950e"), Now: time.Now()}
+	r := JSONRequest("https://example.com/h", []byte(`{"test": 2432232314}`))
+	if err := SignStandard(&r, m, Secrets{Current: "new-secret", Previous: "old-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	sigs := strings.Split(r.Header.Get("webhook-signature"), " ")
+	if len(sigs) != 2 || !strings.HasPrefix(sigs[0], "v1,") || !strings.HasPrefix(sigs[1], "v1,") {
+		t.Fatalf("webhook-signature = %q, want two v1 signatures", r.Header.Get("webhook-signature"))
+	}
+	for _, secret := range []string{"new-secret", "old-secret"} {
+		wh, err := standardwebhooks.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString([]byte(secret)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wh.Verify(r.Body, r.Header); err != nil {
+			t.Errorf("%s does not verify: %v", secret, err)
+		}
+	}
+	wh, _ := standardwebhooks.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString([]byte("other-secret")))
+	if wh.Verify(r.Body, r.Header) == nil {
+		t.Error("a third secret verifies")
 	}
 }

@@ -1,5 +1,6 @@
-// Package shipping delivers events as 2LM Shipping's Standard Webhooks messages, retried on
-// the Standard Webhooks schedule.
+// Package shipping delivers events as 2LM Shipping's Standard Webhooks messages (during a
+// rotation's window signed by both secrets, "v1,<new> v1,<old>"), retried on the Standard
+// Webhooks schedule.
 package shipping
 
 import (
@@ -29,7 +30,7 @@ func (Format) Request(m format.Message) (format.Request, error) {
 		return format.Request{}, err
 	}
 	r := format.JSONRequest(m.Subscription.Url, body)
-	return r, format.SignStandard(&r, m, m.Subscription.Secret)
+	return r, format.SignStandard(&r, m, m.SubscriptionSecrets())
 }
 
 func (Format) Retry(failures int, _ time.Duration) (time.Duration, bool) {

@@ -30,12 +30,13 @@ type Format struct{}
 func (Format) Name() string { return Name }
 
 func (Format) Request(m format.Message) (format.Request, error) {
-	header, body, err := Request(m.Event, m.Subscription, m.Attempt)
+	secrets := m.SubscriptionSecrets()
+	header, body, err := Request(m.Event, m.Subscription, m.Attempt, secrets)
 	if err != nil {
 		return format.Request{}, err
 	}
 	r := format.Request{URL: m.Subscription.Url, Header: header, Body: body}
-	return r, format.SignStandard(&r, m, m.Subscription.Secret)
+	return r, format.SignStandard(&r, m, secrets)
 }
 
 func (Format) Retry(failures int, _ time.Duration) (time.Duration, bool) {
@@ -54,8 +55,10 @@ func (Format) Matches(s db.Subscription, ev format.Event) bool {
 }
 
 // Request is what NetServer sends for an event: its body, the webhook's Headers and the
-// X-SuperOffice-* headers (signed when the webhook has a Secret). attempt counts from 0.
-func Request(ev db.Event, sub db.Subscription, attempt int) (http.Header, []byte, error) {
+// X-SuperOffice-* headers, X-SuperOffice-Signature signed with secrets (during a rotation's
+// window by the previous Secret, and X-SuperOffice-Signature-Next by the new one). attempt
+// counts from 0.
+func Request(ev db.Event, sub db.Subscription, attempt int, secrets format.Secrets) (http.Header, []byte, error) {
 	body, err := payload(ev, sub)
 	if err != nil {
 		return nil, nil, err
@@ -71,9 +74,7 @@ func Request(ev db.Event, sub db.Subscription, attempt int) (http.Header, []byte
 	header.Set("X-SuperOffice-Event", ev.Type)
 	header.Set("X-SuperOffice-EventId", ev.ID.String())
 	header.Set("X-SuperOffice-Retry", strconv.Itoa(attempt))
-	if sub.Secret != "" {
-		header.Set("X-SuperOffice-Signature", format.Base64HMAC(sub.Secret, body))
-	}
+	format.SignHeader(header, "X-SuperOffice-Signature", secrets, func(key string) string { return format.Base64HMAC(key, body) })
 	return header, body, nil
 }
 

@@ -80,7 +80,7 @@ func TestPayloadAndSignature(t *testing.T) {
 	} {
 		ev := db.Event{ID: id, AccountID: account, Type: c.typ, Data: db.JSON(c.data), CreatedAt: time.Unix(1700000000, 0)}
 		sub := db.Subscription{Name: "so", Secret: c.secret, Properties: db.JSON(c.properties)}
-		header, body, err := Request(ev, sub, 0)
+		header, body, err := Request(ev, sub, 0, format.Secrets{Current: c.secret})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,5 +1,6 @@
 // Package voucherify delivers events as Voucherify's webhooks: signed with the project's
-// secret, retried twelve times over about two days, then the webhook is deactivated.
+// secret (during a rotation's window, x-voucherify-signature by the previous secret and
+// x-voucherify-signature-next by the new one), retried twelve times over about two days, then the webhook is deactivated.
 package voucherify
 
 import (
@@ -34,8 +35,9 @@ func (Format) Request(m format.Message) (format.Request, error) {
 		return format.Request{}, err
 	}
 	r := format.JSONRequest(m.Subscription.Url, body)
-	r.Header.Set("x-voucherify-signature", format.HexHMAC(m.Scope.Secret, body))
-	return r, format.SignStandard(&r, m, m.Scope.Secret)
+	secrets := m.ScopeSecrets()
+	format.SignHeader(r.Header, "x-voucherify-signature", secrets, func(key string) string { return format.HexHMAC(key, body) })
+	return r, format.SignStandard(&r, m, secrets)
 }
 
 func (Format) Retry(failures int, _ time.Duration) (time.Duration, bool) {

@@ -108,21 +108,31 @@ func measureHistoryRound(ctx context.Context, c *client, conn *sql.DB, dsn strin
 	if _, err := c.ingestBatches(ctx, a, backlog, 1000); err != nil {
 		return r, err
 	}
-	if r.drain, err = drainRate(ctx, conn, dsn, log, drain, backlog); err != nil {
+	fmt.Printf("%s history:\n", round)
+	if r.drain, err = profiled(ctx, conn, "drain", func() (float64, int, error) {
+		rate, err := drainRate(ctx, conn, dsn, log, drain, backlog)
+		return rate, backlog, err
+	}); err != nil {
 		return r, err
 	}
 	single, err := c.account(ctx, "single-"+round, drain.URL+"/single")
 	if err != nil {
 		return r, err
 	}
-	if r.single, err = c.ingestSingly(ctx, single, 3000, 8); err != nil {
+	if r.single, err = profiled(ctx, conn, "single ingestion", func() (float64, int, error) {
+		rate, err := c.ingestSingly(ctx, single, 3000, 8)
+		return rate, 3000, err
+	}); err != nil {
 		return r, err
 	}
 	// Their deliveries are settled, so that they are no backlog of the next measurement.
 	if _, err := conn.ExecContext(ctx, `UPDATE deliveries SET status = 'succeeded' WHERE account_id = $1`, single.Id); err != nil {
 		return r, err
 	}
-	if r.put, err = c.putRate(ctx, "put-"+round, 100, 8, d); err != nil {
+	if r.put, err = profiled(ctx, conn, "Voucherify PUT", func() (float64, int, error) {
+		rate, err := c.putRate(ctx, "put-"+round, 100, 8, d)
+		return rate, int(rate * d.Seconds()), err
+	}); err != nil {
 		return r, err
 	}
 	return r, nil
@@ -265,7 +275,9 @@ func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
 			return err
 		}
 	}
-	return nil
+	// The load's dirty pages are written now rather than by a checkpoint during the measurement.
+	_, err = conn.ExecContext(ctx, `CHECKPOINT`)
+	return err
 }
 
 func dbNow(ctx context.Context, conn *sql.DB) (time.Time, error) {

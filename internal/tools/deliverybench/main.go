@@ -53,7 +53,7 @@ func run(backlog, healthy, hanging int, bareFor time.Duration, history int) erro
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute+time.Duration(history/1000)*100*time.Millisecond)
 	defer cancel()
 	// fsync off, as in the tests: the figures measure round trips and CPU, not the disk.
-	cluster, stop, err := pgcluster.StartScratchWith(ctx, "deliverybench", pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR")})
+	cluster, stop, err := pgcluster.StartScratchWith(ctx, "deliverybench", pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR"), Settings: benchSettings})
 	if err != nil {
 		return err
 	}
@@ -70,6 +70,9 @@ func run(backlog, healthy, hanging int, bareFor time.Duration, history int) erro
 	conn.SetMaxOpenConns(20) // the service's default pool
 	conn.SetMaxIdleConns(20)
 	if err := db.Migrate(ctx, conn); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE EXTENSION pg_stat_statements`); err != nil {
 		return err
 	}
 	keeper, err := retention.New(conn, retention.Config{})

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// benchSettings size the cluster as a server holding 10⁷ rows would be: the default 128 MB of
+// shared buffers leaves the history's indexes to the OS cache, which measures the page copies,
+// not the service. pg_stat_statements says where each measurement's time went.
+var benchSettings = map[string]string{
+	"shared_buffers":            "2GB",
+	"shared_preload_libraries":  "pg_stat_statements",
+	"pg_stat_statements.track":  "all",
+	"pg_stat_statements.max":    "1000",
+	"pg_stat_statements.save":   "off",
+	"track_activity_query_size": "4096",
+}
+
+// profiled runs measure with pg_stat_statements reset before it and prints the statements that
+// took most of the database's time during it, with the round trips per operation (ops is how
+// many operations measure performed).
+func profiled(ctx context.Context, conn *sql.DB, label string, measure func() (float64, int, error)) (float64, error) {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+		return 0, err
+	}
+	rate, ops, err := measure()
+	if err != nil {
+		return 0, err
+	}
+	rows, err := conn.QueryContext(ctx, `
+		SELECT calls, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, query,
+		       sum(calls) OVER (), sum(total_exec_time + total_plan_time) OVER ()
+		FROM pg_stat_statements
+		WHERE query NOT LIKE '%pg_stat_statements%' AND toplevel
+		ORDER BY total_exec_time + total_plan_time DESC`)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	printed := 0
+	for rows.Next() {
+		var calls, hit, read, allCalls int64
+		var exec, plan, allTime float64
+		var query string
+		if err := rows.Scan(&calls, &exec, &plan, &hit, &read, &query, &allCalls, &allTime); err != nil {
+			return 0, err
+		}
+		if printed == 0 {
+			fmt.Printf("  %s: %.0f/s; %.2f statements and %.3f ms of database time per operation\n",
+				label, rate, float64(allCalls)/float64(max(ops, 1)), allTime/float64(max(ops, 1)))
+		}
+		if printed < 5 {
+			fmt.Printf("    %5.1f%% %8d calls %8.3f ms exec %6.3f ms plan %7.1f hit %6.1f read  %s\n",
+				100*(exec+plan)/allTime, calls, exec/float64(calls), plan/float64(calls),
+				float64(hit)/float64(calls), float64(read)/float64(calls), oneLine(query, 90))
+		}
+		printed++
+	}
+	return rate, rows.Err()
+}
+
+func oneLine(q string, n int) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > n {
+		q = q[:n] + "…"
+	}
+	return q
+}
