@@ -174,7 +174,7 @@ func (q *Queries) DeliveryQueueStats(ctx context.Context) (DeliveryQueueStatsRow
 }
 
 const disableSubscription = `-- name: DisableSubscription :exec
-UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_timestamp()
+UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = statement_timestamp()
 WHERE id = $1 AND status = 'active'
 `
 
@@ -310,10 +310,11 @@ WITH live AS (
     JOIN (SELECT unnest($7::text[]) AS external_id,
                  unnest($8::uuid[]) AS subscription_id) AS p
       ON p.external_id = ev.external_id
-    JOIN subscriptions s ON s.id = p.subscription_id AND s.status = 'active'
+    JOIN subscriptions s ON s.account_id = $1::uuid AND s.id = p.subscription_id AND s.status = 'active'
     RETURNING event_id
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
+    -- As text: Citus keeps a part's result between steps, and a void column cannot be kept.
+    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT ev.id, ev.external_id,
        COALESCE(q.deliveries, 0)::int AS deliveries,

@@ -27,7 +27,7 @@ UPDATE subscriptions SET last_error = $2 WHERE id = $1;
 
 -- name: DisableSubscription :exec
 -- DisableSubscription stops a failing subscription, as its vendor does.
-UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_timestamp()
+UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = statement_timestamp()
 WHERE id = $1 AND status = 'active';
 
 -- name: ListAccountDeliveries :many
@@ -92,10 +92,11 @@ WITH live AS (
     JOIN (SELECT unnest(sqlc.arg(pair_external_ids)::text[]) AS external_id,
                  unnest(sqlc.arg(pair_subscription_ids)::uuid[]) AS subscription_id) AS p
       ON p.external_id = ev.external_id
-    JOIN subscriptions s ON s.id = p.subscription_id AND s.status = 'active'
+    JOIN subscriptions s ON s.account_id = sqlc.arg(account_id)::uuid AND s.id = p.subscription_id AND s.status = 'active'
     RETURNING event_id
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
+    -- As text: Citus keeps a part's result between steps, and a void column cannot be kept.
+    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT ev.id, ev.external_id,
        COALESCE(q.deliveries, 0)::int AS deliveries,
