@@ -40,9 +40,11 @@ WITH claimed AS (
         LIMIT $5
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts, d.created_at
+    RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts,
+              COALESCE(d.schedule_start, d.created_at) AS schedule_start, d.schedule_base, d.manual, d.resume_at
 )
-SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.created_at AS first_queued_at, e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, e.slice_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
+SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.schedule_start, c.schedule_base, c.manual, c.resume_at,
+       e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, e.slice_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
 FROM claimed c
 JOIN events e ON e.account_id = c.account_id AND e.id = c.event_id AND e.slice_at = c.slice_at
 JOIN subscriptions s ON s.id = c.subscription_id
@@ -62,13 +64,17 @@ type ClaimDeliveryBatchRow struct {
 	AccountID     uuid.UUID
 	SliceAt       time.Time
 	Attempts      int32
-	FirstQueuedAt time.Time
+	ScheduleStart time.Time
+	ScheduleBase  int32
+	Manual        bool
+	ResumeAt      sql.NullTime
 	Event         Event
 	Subscription  Subscription
 	Scope         Scope
 }
 
-// ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs,
+// ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs
+// (and what their retry rules count: the current schedule's start and the attempts before it),
 // skipping subscriptions and accounts the worker has no room for. SKIP LOCKED lets instances
 // claim side by side; an expired lease (a worker that died) makes a row claimable again. Rows
 // are found by their whole key, so each look-up reaches one partition.
@@ -92,7 +98,10 @@ func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatch
 			&i.AccountID,
 			&i.SliceAt,
 			&i.Attempts,
-			&i.FirstQueuedAt,
+			&i.ScheduleStart,
+			&i.ScheduleBase,
+			&i.Manual,
+			&i.ResumeAt,
 			&i.Event.ID,
 			&i.Event.AccountID,
 			&i.Event.ExternalID,
@@ -219,18 +228,34 @@ WITH outcome AS (
            unnest($4::timestamptz[]) AS slice_at, unnest($5::text[]) AS status,
            unnest($6::float8[]) AS next_attempt_at, unnest($7::int[]) AS status_code,
            unnest($8::text[]) AS error, unnest($9::text[]) AS request_id,
-           unnest($10::int[]) AS duration_ms, unnest($11::int[]) AS attempt
+           unnest($10::int[]) AS duration_ms, unnest($11::int[]) AS attempt,
+           unnest($12::bool[]) AS manual, unnest($13::text[]) AS error_class,
+           -- '' for no request made, no answer received
+           unnest($14::text[]) AS request_url, unnest($15::text[]) AS request_headers,
+           unnest($16::int[]) AS request_body_bytes,
+           unnest($17::text[]) AS response_headers, unnest($18::bytea[]) AS response_body,
+           unnest($19::bool[]) AS response_truncated
 ), logged AS (
-    INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id, status_code, error, duration_ms)
-    SELECT d.account_id, d.id, d.slice_at, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms
+    INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id, status_code, error, duration_ms,
+                                   trigger, error_class, request_url, request_headers, request_body_bytes,
+                                   response_headers, response_body, response_truncated)
+    SELECT d.account_id, d.id, d.slice_at, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms,
+           CASE WHEN o.manual THEN 'manual' ELSE 'scheduled' END, o.error_class, NULLIF(o.request_url, ''),
+           COALESCE(NULLIF(o.request_headers, ''), '{}')::jsonb, o.request_body_bytes,
+           NULLIF(o.response_headers, '')::jsonb, CASE WHEN o.response_headers <> '' THEN o.response_body END, o.response_truncated
     FROM outcome o JOIN deliveries d ON d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at
 ), cleared AS (
     UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
-    WHERE id = ANY($12::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
+    WHERE id = ANY($20::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
 )
 UPDATE deliveries d
-SET status = o.status, attempts = d.attempts + 1, next_attempt_at = to_timestamp(o.next_attempt_at),
-    last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
+SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status END,
+    next_attempt_at = CASE WHEN d.manual AND NOT o.manual THEN d.next_attempt_at ELSE to_timestamp(o.next_attempt_at) END,
+    resume_at = CASE WHEN d.manual AND NOT o.manual AND o.status = 'pending' THEN to_timestamp(o.next_attempt_at) END,
+    manual = d.manual AND NOT o.manual,
+    -- A manual attempt is outside the schedule: the schedule's count of failures stays.
+    schedule_base = d.schedule_base + o.manual::int,
+    attempts = d.attempts + 1, last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
 FROM outcome o
 WHERE d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = $1
 RETURNING d.id
@@ -248,12 +273,23 @@ type FinishDeliveriesParams struct {
 	RequestIds             []string
 	DurationsMs            []int32
 	AttemptNumbers         []int32
+	Manuals                []bool
+	ErrorClasses           []string
+	RequestUrls            []string
+	RequestHeaders         []string
+	RequestBodyBytes       []int32
+	ResponseHeaders        []string
+	ResponseBodies         [][]byte
+	ResponseTruncated      []bool
 	SucceededSubscriptions []uuid.UUID
 }
 
-// FinishDeliveries records the attempts of a batch and their outcomes in one statement, for
-// the deliveries this worker still holds, and clears the failure streak of subscriptions that
-// were delivered to. It returns the deliveries whose outcome was written.
+// FinishDeliveries records the attempts of a batch (what each sent and got) and their outcomes
+// in one statement, for the deliveries this worker still holds, and clears the failure streak
+// of subscriptions that were delivered to. It returns the deliveries whose outcome was written.
+// A resend that came while a scheduled attempt was in flight (manual is set and the attempt
+// was not manual) keeps the delivery due for its manual attempt, which resumes the schedule's
+// outcome: pending until the schedule's next attempt, or settled again.
 func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesParams) ([]uuid.UUID, error) {
 	rows, err := q.db.QueryContext(ctx, finishDeliveries,
 		arg.Worker,
@@ -267,6 +303,14 @@ func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesPara
 		pq.Array(arg.RequestIds),
 		pq.Array(arg.DurationsMs),
 		pq.Array(arg.AttemptNumbers),
+		pq.Array(arg.Manuals),
+		pq.Array(arg.ErrorClasses),
+		pq.Array(arg.RequestUrls),
+		pq.Array(arg.RequestHeaders),
+		pq.Array(arg.RequestBodyBytes),
+		pq.Array(arg.ResponseHeaders),
+		pq.Array(arg.ResponseBodies),
+		pq.Array(arg.ResponseTruncated),
 		pq.Array(arg.SucceededSubscriptions),
 	)
 	if err != nil {
@@ -386,58 +430,63 @@ func (q *Queries) IngestEvents(ctx context.Context, arg IngestEventsParams) ([]I
 }
 
 const listAccountDeliveries = `-- name: ListAccountDeliveries :many
-SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at, e.type AS event_type, s.external_id AS subscription_external_id
+SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at, d.manual, d.resume_at, d.schedule_base, d.schedule_start, e.type AS event_type, s.external_id AS subscription_external_id, s.status AS subscription_status
 FROM deliveries d
 CROSS JOIN LATERAL (
     SELECT x.type FROM events x
     WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
     OFFSET 0
 ) e
-JOIN subscriptions s ON s.id = d.subscription_id
+JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
 WHERE d.account_id = $1
   -- Without a cursor, from the top: a bound the index can start from, where "cursor IS NULL OR"
   -- would leave each slice's scan to skip every row newer than the cursor.
   AND (d.created_at, d.id) < (COALESCE($2::timestamptz, 'infinity'),
                               COALESCE($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  AND d.created_at >= COALESCE($4::timestamptz, '-infinity')
+  AND d.created_at < COALESCE($5::timestamptz, 'infinity')
+  AND ($6::text IS NULL OR d.status = $6::text)
+  AND ($7::text IS NULL OR d.dialect = $7::text)
+  AND ($8::uuid IS NULL OR d.subscription_id = $8::uuid)
 ORDER BY d.created_at DESC, d.id DESC
-LIMIT $4
+LIMIT $9
 `
 
 type ListAccountDeliveriesParams struct {
 	AccountID       uuid.UUID
 	BeforeCreatedAt sql.NullTime
 	BeforeID        uuid.NullUUID
+	Since           sql.NullTime
+	Until           sql.NullTime
+	Status          sql.NullString
+	Dialect         sql.NullString
+	SubscriptionID  uuid.NullUUID
 	MaxRows         int32
 }
 
 type ListAccountDeliveriesRow struct {
-	ID                     uuid.UUID
-	AccountID              uuid.UUID
-	EventID                uuid.UUID
-	SubscriptionID         uuid.UUID
-	Dialect                string
-	Status                 string
-	Attempts               int32
-	NextAttemptAt          time.Time
-	LeaseUntil             sql.NullTime
-	LeasedBy               string
-	LastStatus             int32
-	LastError              string
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	SliceAt                time.Time
+	Delivery               Delivery
 	EventType              string
 	SubscriptionExternalID string
+	SubscriptionStatus     string
 }
 
-// ListAccountDeliveries pages through an account's deliveries, newest first. Each delivery's
-// event is looked up by its key in its own slice (a lateral look-up: as a join, the planner,
-// which counts a probe of every slice per row, may read all the account's events instead).
+// ListAccountDeliveries pages through an account's deliveries, newest first, narrowed by the
+// filters that are given (but the event type's: ListAccountDeliveriesOfType). Each delivery's event is looked up by its key in its own slice (a
+// lateral look-up: as a join, the planner, which counts a probe of every slice per row, may
+// read all the account's events instead). Absent filters fold away when the statement is
+// planned with its values, so the account's, a subscription's or the unsucceeded deliveries'
+// index leads the scan.
 func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeliveriesParams) ([]ListAccountDeliveriesRow, error) {
 	rows, err := q.db.QueryContext(ctx, listAccountDeliveries,
 		arg.AccountID,
 		arg.BeforeCreatedAt,
 		arg.BeforeID,
+		arg.Since,
+		arg.Until,
+		arg.Status,
+		arg.Dialect,
+		arg.SubscriptionID,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -448,23 +497,132 @@ func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeli
 	for rows.Next() {
 		var i ListAccountDeliveriesRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.AccountID,
-			&i.EventID,
-			&i.SubscriptionID,
-			&i.Dialect,
-			&i.Status,
-			&i.Attempts,
-			&i.NextAttemptAt,
-			&i.LeaseUntil,
-			&i.LeasedBy,
-			&i.LastStatus,
-			&i.LastError,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.SliceAt,
+			&i.Delivery.ID,
+			&i.Delivery.AccountID,
+			&i.Delivery.EventID,
+			&i.Delivery.SubscriptionID,
+			&i.Delivery.Dialect,
+			&i.Delivery.Status,
+			&i.Delivery.Attempts,
+			&i.Delivery.NextAttemptAt,
+			&i.Delivery.LeaseUntil,
+			&i.Delivery.LeasedBy,
+			&i.Delivery.LastStatus,
+			&i.Delivery.LastError,
+			&i.Delivery.CreatedAt,
+			&i.Delivery.UpdatedAt,
+			&i.Delivery.SliceAt,
+			&i.Delivery.Manual,
+			&i.Delivery.ResumeAt,
+			&i.Delivery.ScheduleBase,
+			&i.Delivery.ScheduleStart,
 			&i.EventType,
 			&i.SubscriptionExternalID,
+			&i.SubscriptionStatus,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAccountDeliveriesOfType = `-- name: ListAccountDeliveriesOfType :many
+SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at, d.manual, d.resume_at, d.schedule_base, d.schedule_start, e.type AS event_type, s.external_id AS subscription_external_id, s.status AS subscription_status
+FROM deliveries d
+CROSS JOIN LATERAL (
+    SELECT x.type FROM events x
+    WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
+    OFFSET 0
+) e
+JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
+WHERE d.account_id = $1
+  AND EXISTS (SELECT 1 FROM events t
+              WHERE t.account_id = d.account_id AND t.id = d.event_id AND t.slice_at = d.slice_at AND t.type = $2)
+  AND (d.created_at, d.id) < (COALESCE($3::timestamptz, 'infinity'),
+                              COALESCE($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  AND d.created_at >= COALESCE($5::timestamptz, '-infinity')
+  AND d.created_at < COALESCE($6::timestamptz, 'infinity')
+  AND ($7::text IS NULL OR d.status = $7::text)
+  AND ($8::text IS NULL OR d.dialect = $8::text)
+  AND ($9::uuid IS NULL OR d.subscription_id = $9::uuid)
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT $10
+`
+
+type ListAccountDeliveriesOfTypeParams struct {
+	AccountID       uuid.UUID
+	EventType       string
+	BeforeCreatedAt sql.NullTime
+	BeforeID        uuid.NullUUID
+	Since           sql.NullTime
+	Until           sql.NullTime
+	Status          sql.NullString
+	Dialect         sql.NullString
+	SubscriptionID  uuid.NullUUID
+	MaxRows         int32
+}
+
+type ListAccountDeliveriesOfTypeRow struct {
+	Delivery               Delivery
+	EventType              string
+	SubscriptionExternalID string
+	SubscriptionStatus     string
+}
+
+// ListAccountDeliveriesOfType is ListAccountDeliveries of the events of one type. The type is a
+// semi-join of its own (under the other filters' "IS NULL OR" it could not be one), so that
+// the planner finds a rare type's deliveries from its events (events_type), and a common
+// one's by a probe of each delivery's event as it scans.
+func (q *Queries) ListAccountDeliveriesOfType(ctx context.Context, arg ListAccountDeliveriesOfTypeParams) ([]ListAccountDeliveriesOfTypeRow, error) {
+	rows, err := q.db.QueryContext(ctx, listAccountDeliveriesOfType,
+		arg.AccountID,
+		arg.EventType,
+		arg.BeforeCreatedAt,
+		arg.BeforeID,
+		arg.Since,
+		arg.Until,
+		arg.Status,
+		arg.Dialect,
+		arg.SubscriptionID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAccountDeliveriesOfTypeRow{}
+	for rows.Next() {
+		var i ListAccountDeliveriesOfTypeRow
+		if err := rows.Scan(
+			&i.Delivery.ID,
+			&i.Delivery.AccountID,
+			&i.Delivery.EventID,
+			&i.Delivery.SubscriptionID,
+			&i.Delivery.Dialect,
+			&i.Delivery.Status,
+			&i.Delivery.Attempts,
+			&i.Delivery.NextAttemptAt,
+			&i.Delivery.LeaseUntil,
+			&i.Delivery.LeasedBy,
+			&i.Delivery.LastStatus,
+			&i.Delivery.LastError,
+			&i.Delivery.CreatedAt,
+			&i.Delivery.UpdatedAt,
+			&i.Delivery.SliceAt,
+			&i.Delivery.Manual,
+			&i.Delivery.ResumeAt,
+			&i.Delivery.ScheduleBase,
+			&i.Delivery.ScheduleStart,
+			&i.EventType,
+			&i.SubscriptionExternalID,
+			&i.SubscriptionStatus,
 		); err != nil {
 			return nil, err
 		}
@@ -541,7 +699,7 @@ func (q *Queries) ListActiveSubscriptions(ctx context.Context, arg ListActiveSub
 }
 
 const listDeliveryAttempts = `-- name: ListDeliveryAttempts :many
-SELECT id, delivery_id, attempt, request_id, status_code, error, duration_ms, created_at, account_id, slice_at FROM delivery_attempts
+SELECT id, delivery_id, attempt, request_id, status_code, error, duration_ms, created_at, account_id, slice_at, trigger, request_url, request_headers, request_body_bytes, response_headers, response_body, response_truncated, error_class FROM delivery_attempts
 WHERE account_id = $1 AND delivery_id = ANY($2::uuid[])
 ORDER BY delivery_id, attempt
 `
@@ -551,7 +709,8 @@ type ListDeliveryAttemptsParams struct {
 	DeliveryIds []uuid.UUID
 }
 
-// ListDeliveryAttempts returns the attempts of some of an account's deliveries, in order.
+// ListDeliveryAttempts returns the attempts of some of an account's deliveries, in order: one
+// look-up of the ids in each slice's index.
 func (q *Queries) ListDeliveryAttempts(ctx context.Context, arg ListDeliveryAttemptsParams) ([]DeliveryAttempt, error) {
 	rows, err := q.db.QueryContext(ctx, listDeliveryAttempts, arg.AccountID, pq.Array(arg.DeliveryIds))
 	if err != nil {
@@ -572,6 +731,14 @@ func (q *Queries) ListDeliveryAttempts(ctx context.Context, arg ListDeliveryAtte
 			&i.CreatedAt,
 			&i.AccountID,
 			&i.SliceAt,
+			&i.Trigger,
+			&i.RequestUrl,
+			&i.RequestHeaders,
+			&i.RequestBodyBytes,
+			&i.ResponseHeaders,
+			&i.ResponseBody,
+			&i.ResponseTruncated,
+			&i.ErrorClass,
 		); err != nil {
 			return nil, err
 		}

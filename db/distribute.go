@@ -13,9 +13,10 @@ import (
 // shares are reference tables (a copy on every node). Nothing else about the schema changes,
 // except what Citus requires of a distributed table's keys (below).
 
-// ReferenceTables are copied to every node. Authentication finds an account from a secret alone,
-// before any account is known, so accounts and credentials cannot be split by account.
-var ReferenceTables = []string{"accounts", "credentials"}
+// ReferenceTables are copied to every node. Authentication finds an account from a secret or a
+// portal session's token alone, before any account is known, so accounts, credentials and
+// portal sessions cannot be split by account.
+var ReferenceTables = []string{"accounts", "credentials", "portal_sessions"}
 
 // TenantTables are distributed by account_id, co-located with one another, parents first.
 var TenantTables = []string{"scopes", "subscriptions", "events", "deliveries", "delivery_attempts"}

@@ -47,19 +47,31 @@ type Delivery struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	SliceAt        time.Time
+	Manual         bool
+	ResumeAt       sql.NullTime
+	ScheduleBase   int32
+	ScheduleStart  sql.NullTime
 }
 
 type DeliveryAttempt struct {
-	ID         uuid.UUID
-	DeliveryID uuid.UUID
-	Attempt    int32
-	RequestID  string
-	StatusCode int32
-	Error      string
-	DurationMs int32
-	CreatedAt  time.Time
-	AccountID  uuid.UUID
-	SliceAt    time.Time
+	ID                uuid.UUID
+	DeliveryID        uuid.UUID
+	Attempt           int32
+	RequestID         string
+	StatusCode        int32
+	Error             string
+	DurationMs        int32
+	CreatedAt         time.Time
+	AccountID         uuid.UUID
+	SliceAt           time.Time
+	Trigger           string
+	RequestUrl        sql.NullString
+	RequestHeaders    JSON
+	RequestBodyBytes  int32
+	ResponseHeaders   JSON
+	ResponseBody      []byte
+	ResponseTruncated bool
+	ErrorClass        sql.NullString
 }
 
 type Event struct {
@@ -72,6 +84,15 @@ type Event struct {
 	ScopeID    uuid.NullUUID
 	CreatedAt  time.Time
 	SliceAt    time.Time
+}
+
+type PortalSession struct {
+	AccountID   uuid.UUID
+	ID          uuid.UUID
+	TokenSha256 []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	RevokedAt   sql.NullTime
 }
 
 type RateLimitWindow struct {

@@ -8,10 +8,40 @@ package db
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
 )
+
+const forgetRetiredScopeSecrets = `-- name: ForgetRetiredScopeSecrets :execrows
+UPDATE scopes SET previous_secret = '', previous_secret_until = NULL
+WHERE previous_secret_until < $1::timestamptz
+`
+
+// ForgetRetiredScopeSecrets is ForgetRetiredSubscriptionSecrets for projects' secrets.
+func (q *Queries) ForgetRetiredScopeSecrets(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.ExecContext(ctx, forgetRetiredScopeSecrets, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const forgetRetiredSubscriptionSecrets = `-- name: ForgetRetiredSubscriptionSecrets :execrows
+UPDATE subscriptions SET previous_secret = '', previous_secret_until = NULL
+WHERE previous_secret_until < $1::timestamptz
+`
+
+// ForgetRetiredSubscriptionSecrets erases the secrets whose overlap window closed before
+// $1: they sign nothing any more and need not be kept.
+func (q *Queries) ForgetRetiredSubscriptionSecrets(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.ExecContext(ctx, forgetRetiredSubscriptionSecrets, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
 
 const getSubscriptionForRotation = `-- name: GetSubscriptionForRotation :one
 SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s

@@ -671,11 +671,11 @@ func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeS
 }
 
 const listScopedSubscriptionDeliveries = `-- name: ListScopedSubscriptionDeliveries :many
-SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at FROM deliveries d
+SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at, d.manual, d.resume_at, d.schedule_base, d.schedule_start FROM deliveries d
 JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
 JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
-WHERE sc.dialect = $1 AND sc.external_id = $2
-  AND sc.account_id = $3
+WHERE d.account_id = $1 AND sc.dialect = $2 AND sc.external_id = $3
+  AND sc.account_id = $1
   AND s.dialect = $4 AND s.external_id = $5
   AND d.created_at >= $6
   AND ($7::text IS NULL OR d.status = $7::text)
@@ -686,9 +686,9 @@ LIMIT $10
 `
 
 type ListScopedSubscriptionDeliveriesParams struct {
+	AccountID       uuid.UUID
 	ScopeDialect    string
 	ScopeExternalID string
-	AccountID       uuid.UUID
 	Dialect         string
 	ExternalID      string
 	Since           time.Time
@@ -703,9 +703,9 @@ type ListScopedSubscriptionDeliveriesParams struct {
 // No row: no deliveries, or no such subscription of the account.
 func (q *Queries) ListScopedSubscriptionDeliveries(ctx context.Context, arg ListScopedSubscriptionDeliveriesParams) ([]Delivery, error) {
 	rows, err := q.db.QueryContext(ctx, listScopedSubscriptionDeliveries,
+		arg.AccountID,
 		arg.ScopeDialect,
 		arg.ScopeExternalID,
-		arg.AccountID,
 		arg.Dialect,
 		arg.ExternalID,
 		arg.Since,
@@ -737,6 +737,10 @@ func (q *Queries) ListScopedSubscriptionDeliveries(ctx context.Context, arg List
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.SliceAt,
+			&i.Manual,
+			&i.ResumeAt,
+			&i.ScheduleBase,
+			&i.ScheduleStart,
 		); err != nil {
 			return nil, err
 		}

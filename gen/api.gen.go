@@ -126,25 +126,25 @@ func (e AssociateType) Valid() bool {
 
 // Defines values for DeliveryDialect.
 const (
-	Arkyn       DeliveryDialect = "arkyn"
-	Bird        DeliveryDialect = "bird"
-	Shipping    DeliveryDialect = "shipping"
-	Superoffice DeliveryDialect = "superoffice"
-	Voucherify  DeliveryDialect = "voucherify"
+	DeliveryDialectArkyn       DeliveryDialect = "arkyn"
+	DeliveryDialectBird        DeliveryDialect = "bird"
+	DeliveryDialectShipping    DeliveryDialect = "shipping"
+	DeliveryDialectSuperoffice DeliveryDialect = "superoffice"
+	DeliveryDialectVoucherify  DeliveryDialect = "voucherify"
 )
 
 // Valid indicates whether the value is a known member of the DeliveryDialect enum.
 func (e DeliveryDialect) Valid() bool {
 	switch e {
-	case Arkyn:
+	case DeliveryDialectArkyn:
 		return true
-	case Bird:
+	case DeliveryDialectBird:
 		return true
-	case Shipping:
+	case DeliveryDialectShipping:
 		return true
-	case Superoffice:
+	case DeliveryDialectSuperoffice:
 		return true
-	case Voucherify:
+	case DeliveryDialectVoucherify:
 		return true
 	default:
 		return false
@@ -169,6 +169,84 @@ func (e DeliveryStatus) Valid() bool {
 	case DeliveryStatusPending:
 		return true
 	case DeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryAttemptErrorClass.
+const (
+	Blocked    DeliveryAttemptErrorClass = "blocked"
+	Connection DeliveryAttemptErrorClass = "connection"
+	HttpStatus DeliveryAttemptErrorClass = "http_status"
+	None       DeliveryAttemptErrorClass = "none"
+	Other      DeliveryAttemptErrorClass = "other"
+	Timeout    DeliveryAttemptErrorClass = "timeout"
+	Tls        DeliveryAttemptErrorClass = "tls"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptErrorClass enum.
+func (e DeliveryAttemptErrorClass) Valid() bool {
+	switch e {
+	case Blocked:
+		return true
+	case Connection:
+		return true
+	case HttpStatus:
+		return true
+	case None:
+		return true
+	case Other:
+		return true
+	case Timeout:
+		return true
+	case Tls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryAttemptTrigger.
+const (
+	Manual    DeliveryAttemptTrigger = "manual"
+	Scheduled DeliveryAttemptTrigger = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptTrigger enum.
+func (e DeliveryAttemptTrigger) Valid() bool {
+	switch e {
+	case Manual:
+		return true
+	case Scheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventScopeDialect.
+const (
+	EventScopeDialectArkyn       EventScopeDialect = "arkyn"
+	EventScopeDialectBird        EventScopeDialect = "bird"
+	EventScopeDialectShipping    EventScopeDialect = "shipping"
+	EventScopeDialectSuperoffice EventScopeDialect = "superoffice"
+	EventScopeDialectVoucherify  EventScopeDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the EventScopeDialect enum.
+func (e EventScopeDialect) Valid() bool {
+	switch e {
+	case EventScopeDialectArkyn:
+		return true
+	case EventScopeDialectBird:
+		return true
+	case EventScopeDialectShipping:
+		return true
+	case EventScopeDialectSuperoffice:
+		return true
+	case EventScopeDialectVoucherify:
 		return true
 	default:
 		return false
@@ -616,6 +694,54 @@ func (e SoErrorErrorType) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionSummaryDialect.
+const (
+	SubscriptionSummaryDialectArkyn       SubscriptionSummaryDialect = "arkyn"
+	SubscriptionSummaryDialectBird        SubscriptionSummaryDialect = "bird"
+	SubscriptionSummaryDialectShipping    SubscriptionSummaryDialect = "shipping"
+	SubscriptionSummaryDialectSuperoffice SubscriptionSummaryDialect = "superoffice"
+	SubscriptionSummaryDialectVoucherify  SubscriptionSummaryDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryDialect enum.
+func (e SubscriptionSummaryDialect) Valid() bool {
+	switch e {
+	case SubscriptionSummaryDialectArkyn:
+		return true
+	case SubscriptionSummaryDialectBird:
+		return true
+	case SubscriptionSummaryDialectShipping:
+		return true
+	case SubscriptionSummaryDialectSuperoffice:
+		return true
+	case SubscriptionSummaryDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionSummaryState.
+const (
+	SubscriptionSummaryStateActive   SubscriptionSummaryState = "active"
+	SubscriptionSummaryStateDisabled SubscriptionSummaryState = "disabled"
+	SubscriptionSummaryStateFailing  SubscriptionSummaryState = "failing"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryState enum.
+func (e SubscriptionSummaryState) Valid() bool {
+	switch e {
+	case SubscriptionSummaryStateActive:
+		return true
+	case SubscriptionSummaryStateDisabled:
+		return true
+	case SubscriptionSummaryStateFailing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventFilterKey.
 const (
 	ChannelId        WebhookEventFilterKey = "channelId"
@@ -763,6 +889,57 @@ func (e WebhookSubscriptionStatus) Valid() bool {
 	case WebhookSubscriptionStatusActive:
 		return true
 	case WebhookSubscriptionStatusInactive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminListDeliveriesParamsStatus.
+const (
+	AdminListDeliveriesParamsStatusDropped   AdminListDeliveriesParamsStatus = "dropped"
+	AdminListDeliveriesParamsStatusFailed    AdminListDeliveriesParamsStatus = "failed"
+	AdminListDeliveriesParamsStatusPending   AdminListDeliveriesParamsStatus = "pending"
+	AdminListDeliveriesParamsStatusSucceeded AdminListDeliveriesParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsStatus enum.
+func (e AdminListDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsStatusDropped:
+		return true
+	case AdminListDeliveriesParamsStatusFailed:
+		return true
+	case AdminListDeliveriesParamsStatusPending:
+		return true
+	case AdminListDeliveriesParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminListDeliveriesParamsDialect.
+const (
+	AdminListDeliveriesParamsDialectArkyn       AdminListDeliveriesParamsDialect = "arkyn"
+	AdminListDeliveriesParamsDialectBird        AdminListDeliveriesParamsDialect = "bird"
+	AdminListDeliveriesParamsDialectShipping    AdminListDeliveriesParamsDialect = "shipping"
+	AdminListDeliveriesParamsDialectSuperoffice AdminListDeliveriesParamsDialect = "superoffice"
+	AdminListDeliveriesParamsDialectVoucherify  AdminListDeliveriesParamsDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsDialect enum.
+func (e AdminListDeliveriesParamsDialect) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsDialectArkyn:
+		return true
+	case AdminListDeliveriesParamsDialectBird:
+		return true
+	case AdminListDeliveriesParamsDialectShipping:
+		return true
+	case AdminListDeliveriesParamsDialectSuperoffice:
+		return true
+	case AdminListDeliveriesParamsDialectVoucherify:
 		return true
 	default:
 		return false
@@ -950,6 +1127,30 @@ type Associate struct {
 // AssociateType defines model for Associate.Type.
 type AssociateType string
 
+// AttemptRequest The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+type AttemptRequest struct {
+	// BodyBytes The size of the body sent.
+	BodyBytes int `json:"bodyBytes"`
+
+	// Headers Each header as sent, several values joined with ", ", signatures included;
+	// credentials (Authorization, Cookie, Proxy-Authorization and headers named like
+	// tokens, keys, secrets or passwords) read "[redacted]".
+	Headers map[string]string `json:"headers"`
+	Url     string            `json:"url"`
+}
+
+// AttemptResponse The answer the target gave; absent when none came.
+type AttemptResponse struct {
+	// Body The first 4096 bytes of the answer's body, invalid UTF-8 replaced with U+FFFD.
+	Body string `json:"body"`
+
+	// BodyTruncated True when the body was longer than what is kept.
+	BodyTruncated bool `json:"bodyTruncated"`
+
+	// Headers Each header as received, several values joined with ", "; Set-Cookie and credentials read "[redacted]".
+	Headers map[string]string `json:"headers"`
+}
+
 // AvailableWebhook defines model for AvailableWebhook.
 type AvailableWebhook struct {
 	Description string `json:"description"`
@@ -1021,8 +1222,11 @@ type Delivery struct {
 	Status DeliveryStatus `json:"status"`
 
 	// SubscriptionId The subscription's id in its dialect.
-	SubscriptionId string    `json:"subscriptionId"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	SubscriptionId string `json:"subscriptionId"`
+
+	// SubscriptionUuid The subscription's own id, which the subscription operations of this API take.
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	UpdatedAt        time.Time          `json:"updatedAt"`
 }
 
 // DeliveryDialect defines model for Delivery.Dialect.
@@ -1033,18 +1237,66 @@ type DeliveryStatus string
 
 // DeliveryAttempt defines model for DeliveryAttempt.
 type DeliveryAttempt struct {
+	// Attempt Counts from 1 over the delivery's life, manual and recovered attempts included.
 	Attempt    int       `json:"attempt"`
 	CreatedAt  time.Time `json:"createdAt"`
 	DurationMs int       `json:"durationMs"`
 	Error      string    `json:"error"`
-	RequestId  string    `json:"requestId"`
-	StatusCode int       `json:"statusCode"`
+
+	// ErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+	// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+	// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+	// `blocked` (the target's address is one deliveries may not reach), `other`.
+	ErrorClass DeliveryAttemptErrorClass `json:"errorClass"`
+
+	// Request The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+	Request   *AttemptRequest `json:"request,omitempty"`
+	RequestId string          `json:"requestId"`
+
+	// Response The answer the target gave; absent when none came.
+	Response *AttemptResponse `json:"response,omitempty"`
+
+	// StatusCode The answer's status; 0 when no answer came.
+	StatusCode int `json:"statusCode"`
+
+	// Trigger `manual`: an attempt asked for by resend, outside the retry schedule.
+	Trigger DeliveryAttemptTrigger `json:"trigger"`
 }
+
+// DeliveryAttemptErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+// `blocked` (the target's address is one deliveries may not reach), `other`.
+type DeliveryAttemptErrorClass string
+
+// DeliveryAttemptTrigger `manual`: an attempt asked for by resend, outside the retry schedule.
+type DeliveryAttemptTrigger string
 
 // DeliveryList defines model for DeliveryList.
 type DeliveryList struct {
 	NextPageToken *string    `json:"nextPageToken,omitempty"`
 	Results       []Delivery `json:"results"`
+}
+
+// DeliveryStats defines model for DeliveryStats.
+type DeliveryStats struct {
+	// Minutes Sixty entries, one per minute, oldest first; the last is the current minute, so far.
+	Minutes []DeliveryStatsMinute `json:"minutes"`
+}
+
+// DeliveryStatsMinute defines model for DeliveryStatsMinute.
+type DeliveryStatsMinute struct {
+	Failed int `json:"failed"`
+
+	// Minute The minute's start.
+	Minute time.Time `json:"minute"`
+
+	// P50Ms The median duration of the minute's attempts, in milliseconds.
+	P50Ms float64 `json:"p50Ms"`
+
+	// P99Ms The 99th percentile of the minute's attempt durations, in milliseconds.
+	P99Ms     float64 `json:"p99Ms"`
+	Succeeded int     `json:"succeeded"`
 }
 
 // Error Error details
@@ -1097,6 +1349,38 @@ type ErrorPaymentRequired struct {
 	// Message A human-readable message providing a short description of the error.
 	Message string `json:"message"`
 }
+
+// EventList defines model for EventList.
+type EventList struct {
+	NextPageToken *string       `json:"nextPageToken,omitempty"`
+	Results       []EventRecord `json:"results"`
+}
+
+// EventRecord defines model for EventRecord.
+type EventRecord struct {
+	Attributes map[string]string `json:"attributes"`
+	CreatedAt  time.Time         `json:"createdAt"`
+
+	// Data The payload, as ingested.
+	Data map[string]interface{} `json:"data"`
+
+	// ExternalId The id it was ingested with (made up when none was given; `test_…` for test events).
+	ExternalId string             `json:"externalId"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Scope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+	Scope *EventScope `json:"scope,omitempty"`
+	Type  string      `json:"type"`
+}
+
+// EventScope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+type EventScope struct {
+	Dialect EventScopeDialect `json:"dialect"`
+	Id      string            `json:"id"`
+}
+
+// EventScopeDialect defines model for EventScope.Dialect.
+type EventScopeDialect string
 
 // Features What the account's plan includes.
 type Features struct {
@@ -1301,6 +1585,51 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// PortalSession defines model for PortalSession.
+type PortalSession struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	ExpiresAt time.Time          `json:"expiresAt"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// RevokedAt When the session was revoked; absent while it was not.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+
+	// Token Sent as `Authorization: Bearer <token>`. Only in the response that opened the session.
+	Token *string `json:"token,omitempty"`
+
+	// Url The console, signed in with this session (the token is in the fragment). Only in the response that opened the session.
+	Url *string `json:"url,omitempty"`
+}
+
+// PortalSessionCreate defines model for PortalSessionCreate.
+type PortalSessionCreate struct {
+	// TtlSeconds How long the session lasts, in seconds (5 minutes to 7 days).
+	TtlSeconds *int `json:"ttlSeconds,omitempty"`
+}
+
+// PortalSessionList defines model for PortalSessionList.
+type PortalSessionList struct {
+	Results []PortalSession `json:"results"`
+}
+
+// RecoverRequest defines model for RecoverRequest.
+type RecoverRequest struct {
+	// Since Deliveries created at or after this time.
+	Since time.Time `json:"since"`
+
+	// Until Deliveries created before this time (after `since`); default now and later.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// RecoverResult defines model for RecoverResult.
+type RecoverResult struct {
+	// More True when more remain to recover; call again.
+	More bool `json:"more"`
+
+	// Queued How many deliveries this call queued again.
+	Queued int `json:"queued"`
+}
+
 // RotatedSecret defines model for RotatedSecret.
 type RotatedSecret struct {
 	// PreviousValidUntil Until when the replaced secret still signs beside the new one; null when it stopped at once or there was none.
@@ -1459,6 +1788,44 @@ type SoError struct {
 // SoErrorErrorType defines model for SoError.ErrorType.
 type SoErrorErrorType string
 
+// SubscriptionSummary defines model for SubscriptionSummary.
+type SubscriptionSummary struct {
+	// ConsecutiveFailures Deliveries that failed in a row since the last one that succeeded.
+	ConsecutiveFailures int                        `json:"consecutiveFailures"`
+	CreatedAt           time.Time                  `json:"createdAt"`
+	Dialect             SubscriptionSummaryDialect `json:"dialect"`
+	Events              []string                   `json:"events"`
+
+	// ExternalId The subscription's id in its dialect (`wh_…`, a UUID, an integer).
+	ExternalId string `json:"externalId"`
+
+	// Id The subscription's id in this service, for the admin operations on it.
+	Id        openapi_types.UUID `json:"id"`
+	LastError string             `json:"lastError"`
+	Name      string             `json:"name"`
+
+	// State `failing`: active, with `consecutiveFailures` above 0.
+	State SubscriptionSummaryState `json:"state"`
+
+	// StatusReason Why a disabled subscription was stopped, when the delivery engine stopped it.
+	StatusReason string    `json:"statusReason"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+
+	// Url Where deliveries go (an Arkyn webhook's is its Discord channel, `discord://channels/<id>`, or empty without one).
+	Url string `json:"url"`
+}
+
+// SubscriptionSummaryDialect defines model for SubscriptionSummary.Dialect.
+type SubscriptionSummaryDialect string
+
+// SubscriptionSummaryState `failing`: active, with `consecutiveFailures` above 0.
+type SubscriptionSummaryState string
+
+// SubscriptionSummaryList defines model for SubscriptionSummaryList.
+type SubscriptionSummaryList struct {
+	Results []SubscriptionSummary `json:"results"`
+}
+
 // SuperOfficeCredentials defines model for SuperOfficeCredentials.
 type SuperOfficeCredentials struct {
 	// BearerToken Sent as `Authorization: Bearer <token>`. Shown only once.
@@ -1482,6 +1849,18 @@ type SuperOfficeIdentity struct {
 
 // Template Used for Bird's Exit APIs for Twilio and Sinch.
 type Template = string
+
+// TestEventQueued defines model for TestEventQueued.
+type TestEventQueued struct {
+	DeliveryId openapi_types.UUID `json:"deliveryId"`
+	EventId    openapi_types.UUID `json:"eventId"`
+}
+
+// TestEventRequest defines model for TestEventRequest.
+type TestEventRequest struct {
+	// EventType The event's type; one the subscription receives.
+	EventType *string `json:"eventType,omitempty"`
+}
 
 // UpdateWebhookSubscription defines model for UpdateWebhookSubscription.
 type UpdateWebhookSubscription struct {
@@ -1802,14 +2181,29 @@ type ErrorValidation struct {
 // AccountId defines model for AccountId.
 type AccountId = openapi_types.UUID
 
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = openapi_types.UUID
+
+// EventId defines model for EventId.
+type EventId = openapi_types.UUID
+
 // ProjectId Example: proj_TrlkLiH4
 type ProjectId = ParameterProjectId
+
+// Since defines model for Since.
+type Since = time.Time
 
 // SoSelect defines model for SoSelect.
 type SoSelect = string
 
 // SoWebhookId defines model for SoWebhookId.
 type SoWebhookId = int32
+
+// SubscriptionUuid defines model for SubscriptionUuid.
+type SubscriptionUuid = openapi_types.UUID
+
+// Until defines model for Until.
+type Until = time.Time
 
 // WebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type WebhookId = ParameterWebhookId
@@ -1834,6 +2228,12 @@ type AdminNotFound = AdminError
 
 // AdminPayloadTooLarge defines model for AdminPayloadTooLarge.
 type AdminPayloadTooLarge = AdminError
+
+// AdminSubscriptionNotFound defines model for AdminSubscriptionNotFound.
+type AdminSubscriptionNotFound = AdminError
+
+// AdminSubscriptionSummary defines model for AdminSubscriptionSummary.
+type AdminSubscriptionSummary = SubscriptionSummary
 
 // AdminUnauthorized defines model for AdminUnauthorized.
 type AdminUnauthorized = AdminError
@@ -1941,10 +2341,52 @@ type AdminListAccountsParams struct {
 
 // AdminListDeliveriesParams defines parameters for AdminListDeliveries.
 type AdminListDeliveriesParams struct {
+	// Status Only deliveries with this status.
+	Status *AdminListDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Dialect Only deliveries to subscriptions of this dialect.
+	Dialect *AdminListDeliveriesParamsDialect `form:"dialect,omitempty" json:"dialect,omitempty"`
+
+	// SubscriptionUuid Only deliveries to this subscription (its `subscriptionUuid`).
+	SubscriptionUuid *openapi_types.UUID `form:"subscriptionUuid,omitempty" json:"subscriptionUuid,omitempty"`
+
+	// EventType Only deliveries of events of this type.
+	EventType *string `form:"eventType,omitempty" json:"eventType,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
 	// Limit How many deliveries a page holds.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// PageToken The `nextPageToken` of the previous page.
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// AdminListDeliveriesParamsStatus defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsStatus string
+
+// AdminListDeliveriesParamsDialect defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsDialect string
+
+// AdminListEventsParams defines parameters for AdminListEvents.
+type AdminListEventsParams struct {
+	// Type Only events of this type.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit How many events a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
@@ -2071,8 +2513,17 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// AdminCreatePortalSessionJSONRequestBody defines body for AdminCreatePortalSession for application/json ContentType.
+type AdminCreatePortalSessionJSONRequestBody = PortalSessionCreate
+
+// AdminRecoverSubscriptionJSONRequestBody defines body for AdminRecoverSubscription for application/json ContentType.
+type AdminRecoverSubscriptionJSONRequestBody = RecoverRequest
+
 // AdminRotateSecretJSONRequestBody defines body for AdminRotateSecret for application/json ContentType.
 type AdminRotateSecretJSONRequestBody = SecretRotation
+
+// AdminSendTestEventJSONRequestBody defines body for AdminSendTestEvent for application/json ContentType.
+type AdminSendTestEventJSONRequestBody = TestEventRequest
 
 // SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
 type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
@@ -2169,9 +2620,48 @@ type ServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx echo.Context, accountId AccountId, params AdminListDeliveriesParams) error
+	// AdminGetDelivery Get a delivery
+	// (GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId})
+	AdminGetDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error
+	// AdminResendDelivery Resend a delivery
+	// (POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend)
+	AdminResendDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error
+	// AdminDeliveryStats Delivery statistics of the last hour
+	// (GET /admin/v1/accounts/{accountId}/delivery-stats)
+	AdminDeliveryStats(ctx echo.Context, accountId AccountId) error
+	// AdminListEvents List events
+	// (GET /admin/v1/accounts/{accountId}/events)
+	AdminListEvents(ctx echo.Context, accountId AccountId, params AdminListEventsParams) error
+	// AdminGetEvent Get an event
+	// (GET /admin/v1/accounts/{accountId}/events/{eventId})
+	AdminGetEvent(ctx echo.Context, accountId AccountId, eventId EventId) error
+	// AdminListPortalSessions List portal sessions
+	// (GET /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminListPortalSessions(ctx echo.Context, accountId AccountId) error
+	// AdminCreatePortalSession Open a portal session
+	// (POST /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminCreatePortalSession(ctx echo.Context, accountId AccountId) error
+	// AdminRevokePortalSession Revoke a portal session
+	// (DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId})
+	AdminRevokePortalSession(ctx echo.Context, accountId AccountId, sessionId openapi_types.UUID) error
+	// AdminListSubscriptions List subscriptions
+	// (GET /admin/v1/accounts/{accountId}/subscriptions)
+	AdminListSubscriptions(ctx echo.Context, accountId AccountId) error
+	// AdminDisableSubscription Disable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable)
+	AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
+	// AdminEnableSubscription Enable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable)
+	AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
+	// AdminRecoverSubscription Recover failed deliveries
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover)
+	AdminRecoverSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
 	// AdminRotateSecret Rotate a subscription's signing secret
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret)
-	AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error
+	AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
+	// AdminSendTestEvent Send a test event
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test)
+	AdminSendTestEvent(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx echo.Context) error
@@ -2226,6 +2716,12 @@ type ServerInterface interface {
 	// SuperOfficeGetLastError Last error
 	// (GET /api/v1/Webhook/{id}/LastError)
 	SuperOfficeGetLastError(ctx echo.Context, id SoWebhookId) error
+	// GetConsole Console
+	// (GET /console)
+	GetConsole(ctx echo.Context) error
+	// GetConsoleAsset Console file
+	// (GET /console/{asset})
+	GetConsoleAsset(ctx echo.Context, asset string) error
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx echo.Context) error
@@ -2433,6 +2929,48 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params AdminListDeliveriesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "dialect" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dialect", ctx.QueryParams(), &params.Dialect, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dialect: %s", err))
+	}
+
+	// ------------- Optional query parameter "subscriptionUuid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subscriptionUuid", ctx.QueryParams(), &params.SubscriptionUuid, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// ------------- Optional query parameter "eventType" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "eventType", ctx.QueryParams(), &params.EventType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter eventType: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -2452,6 +2990,291 @@ func (w *ServerInterfaceWrapper) AdminListDeliveries(ctx echo.Context) error {
 	return err
 }
 
+// AdminGetDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminGetDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "deliveryId" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deliveryId", ctx.Param("deliveryId"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deliveryId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminGetDelivery(ctx, accountId, deliveryId)
+	return err
+}
+
+// AdminResendDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminResendDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "deliveryId" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deliveryId", ctx.Param("deliveryId"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deliveryId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminResendDelivery(ctx, accountId, deliveryId)
+	return err
+}
+
+// AdminDeliveryStats converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminDeliveryStats(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminDeliveryStats(ctx, accountId)
+	return err
+}
+
+// AdminListEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListEventsParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", ctx.QueryParams(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageToken: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListEvents(ctx, accountId, params)
+	return err
+}
+
+// AdminGetEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminGetEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "eventId" -------------
+	var eventId EventId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "eventId", ctx.Param("eventId"), &eventId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter eventId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminGetEvent(ctx, accountId, eventId)
+	return err
+}
+
+// AdminListPortalSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListPortalSessions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListPortalSessions(ctx, accountId)
+	return err
+}
+
+// AdminCreatePortalSession converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminCreatePortalSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminCreatePortalSession(ctx, accountId)
+	return err
+}
+
+// AdminRevokePortalSession converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminRevokePortalSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminRevokePortalSession(ctx, accountId, sessionId)
+	return err
+}
+
+// AdminListSubscriptions converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminListSubscriptions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminListSubscriptions(ctx, accountId)
+	return err
+}
+
+// AdminDisableSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminDisableSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid SubscriptionUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminDisableSubscription(ctx, accountId, subscriptionUuid)
+	return err
+}
+
+// AdminEnableSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminEnableSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid SubscriptionUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminEnableSubscription(ctx, accountId, subscriptionUuid)
+	return err
+}
+
+// AdminRecoverSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminRecoverSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid SubscriptionUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminRecoverSubscription(ctx, accountId, subscriptionUuid)
+	return err
+}
+
 // AdminRotateSecret converts echo context to params.
 func (w *ServerInterfaceWrapper) AdminRotateSecret(ctx echo.Context) error {
 	var err error
@@ -2464,7 +3287,7 @@ func (w *ServerInterfaceWrapper) AdminRotateSecret(ctx echo.Context) error {
 	}
 
 	// ------------- Path parameter "subscriptionUuid" -------------
-	var subscriptionUuid openapi_types.UUID
+	var subscriptionUuid SubscriptionUuid
 
 	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -2473,6 +3296,30 @@ func (w *ServerInterfaceWrapper) AdminRotateSecret(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminRotateSecret(ctx, accountId, subscriptionUuid)
+	return err
+}
+
+// AdminSendTestEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminSendTestEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// ------------- Path parameter "subscriptionUuid" -------------
+	var subscriptionUuid SubscriptionUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionUuid", ctx.Param("subscriptionUuid"), &subscriptionUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subscriptionUuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminSendTestEvent(ctx, accountId, subscriptionUuid)
 	return err
 }
 
@@ -2804,6 +3651,31 @@ func (w *ServerInterfaceWrapper) SuperOfficeGetLastError(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SuperOfficeGetLastError(ctx, id)
+	return err
+}
+
+// GetConsole converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConsole(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConsole(ctx)
+	return err
+}
+
+// GetConsoleAsset converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConsoleAsset(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "asset" -------------
+	var asset string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "asset", ctx.Param("asset"), &asset, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter asset: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConsoleAsset(ctx, asset)
 	return err
 }
 
@@ -3404,7 +4276,20 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminGetAccount, options.OperationMiddlewares["adminGetAccount"]...)
 	router.PATCH(options.BaseURL+"/admin/v1/accounts/:accountId", wrapper.AdminUpdateAccount, options.OperationMiddlewares["adminUpdateAccount"]...)
 	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries", wrapper.AdminListDeliveries, options.OperationMiddlewares["adminListDeliveries"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries/:deliveryId", wrapper.AdminGetDelivery, options.OperationMiddlewares["adminGetDelivery"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/deliveries/:deliveryId/resend", wrapper.AdminResendDelivery, options.OperationMiddlewares["adminResendDelivery"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/delivery-stats", wrapper.AdminDeliveryStats, options.OperationMiddlewares["adminDeliveryStats"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/events", wrapper.AdminListEvents, options.OperationMiddlewares["adminListEvents"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/events/:eventId", wrapper.AdminGetEvent, options.OperationMiddlewares["adminGetEvent"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions", wrapper.AdminListPortalSessions, options.OperationMiddlewares["adminListPortalSessions"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions", wrapper.AdminCreatePortalSession, options.OperationMiddlewares["adminCreatePortalSession"]...)
+	router.DELETE(options.BaseURL+"/admin/v1/accounts/:accountId/portal-sessions/:sessionId", wrapper.AdminRevokePortalSession, options.OperationMiddlewares["adminRevokePortalSession"]...)
+	router.GET(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions", wrapper.AdminListSubscriptions, options.OperationMiddlewares["adminListSubscriptions"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/disable", wrapper.AdminDisableSubscription, options.OperationMiddlewares["adminDisableSubscription"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/enable", wrapper.AdminEnableSubscription, options.OperationMiddlewares["adminEnableSubscription"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/recover", wrapper.AdminRecoverSubscription, options.OperationMiddlewares["adminRecoverSubscription"]...)
 	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/rotate-secret", wrapper.AdminRotateSecret, options.OperationMiddlewares["adminRotateSecret"]...)
+	router.POST(options.BaseURL+"/admin/v1/accounts/:accountId/subscriptions/:subscriptionUuid/test", wrapper.AdminSendTestEvent, options.OperationMiddlewares["adminSendTestEvent"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/CreateDefaultWebhook", wrapper.SuperOfficeAgentCreateDefaultWebhook, options.OperationMiddlewares["superOfficeAgentCreateDefaultWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/DeleteWebhook", wrapper.SuperOfficeAgentDeleteWebhook, options.OperationMiddlewares["superOfficeAgentDeleteWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/Agents/Webhook/GetAllWebhooks", wrapper.SuperOfficeAgentGetAllWebhooks, options.OperationMiddlewares["superOfficeAgentGetAllWebhooks"]...)
@@ -3423,6 +4308,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/Webhook/:id/LastError", wrapper.SuperOfficeGetLastError, options.OperationMiddlewares["superOfficeGetLastError"]...)
 	router.POST(options.BaseURL+"/api/v1/Webhook/Test", wrapper.SuperOfficeTestWebhook, options.OperationMiddlewares["superOfficeTestWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/Webhook/default", wrapper.SuperOfficeDefaultWebhook, options.OperationMiddlewares["superOfficeDefaultWebhook"]...)
+	router.GET(options.BaseURL+"/console", wrapper.GetConsole, options.OperationMiddlewares["getConsole"]...)
+	router.GET(options.BaseURL+"/console/:asset", wrapper.GetConsoleAsset, options.OperationMiddlewares["getConsoleAsset"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
@@ -3467,6 +4354,10 @@ type AdminConflictJSONResponse AdminError
 type AdminNotFoundJSONResponse AdminError
 
 type AdminPayloadTooLargeJSONResponse AdminError
+
+type AdminSubscriptionNotFoundJSONResponse AdminError
+
+type AdminSubscriptionSummaryJSONResponse SubscriptionSummary
 
 type AdminUnauthorizedJSONResponse AdminError
 
@@ -4002,9 +4893,863 @@ func (response AdminListDeliveries404JSONResponse) VisitAdminListDeliveriesRespo
 	return err
 }
 
+type AdminGetDeliveryRequestObject struct {
+	AccountId  AccountId  `json:"accountId"`
+	DeliveryId DeliveryId `json:"deliveryId"`
+}
+
+type AdminGetDeliveryResponseObject interface {
+	VisitAdminGetDeliveryResponse(w http.ResponseWriter) error
+}
+
+type AdminGetDelivery200JSONResponse Delivery
+
+func (response AdminGetDelivery200JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminGetDelivery400JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminGetDelivery401JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetDelivery404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminGetDelivery404JSONResponse) VisitAdminGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDeliveryRequestObject struct {
+	AccountId  AccountId  `json:"accountId"`
+	DeliveryId DeliveryId `json:"deliveryId"`
+}
+
+type AdminResendDeliveryResponseObject interface {
+	VisitAdminResendDeliveryResponse(w http.ResponseWriter) error
+}
+
+type AdminResendDelivery202JSONResponse Delivery
+
+func (response AdminResendDelivery202JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminResendDelivery400JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminResendDelivery401JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminResendDelivery404JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResendDelivery409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminResendDelivery409JSONResponse) VisitAdminResendDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStatsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminDeliveryStatsResponseObject interface {
+	VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error
+}
+
+type AdminDeliveryStats200JSONResponse DeliveryStats
+
+func (response AdminDeliveryStats200JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminDeliveryStats400JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminDeliveryStats401JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeliveryStats404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminDeliveryStats404JSONResponse) VisitAdminDeliveryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEventsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	Params    AdminListEventsParams
+}
+
+type AdminListEventsResponseObject interface {
+	VisitAdminListEventsResponse(w http.ResponseWriter) error
+}
+
+type AdminListEvents200JSONResponse EventList
+
+func (response AdminListEvents200JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListEvents400JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListEvents401JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListEvents404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListEvents404JSONResponse) VisitAdminListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEventRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	EventId   EventId   `json:"eventId"`
+}
+
+type AdminGetEventResponseObject interface {
+	VisitAdminGetEventResponse(w http.ResponseWriter) error
+}
+
+type AdminGetEvent200JSONResponse EventRecord
+
+func (response AdminGetEvent200JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminGetEvent400JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminGetEvent401JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetEvent404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminGetEvent404JSONResponse) VisitAdminGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessionsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminListPortalSessionsResponseObject interface {
+	VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error
+}
+
+type AdminListPortalSessions200JSONResponse PortalSessionList
+
+func (response AdminListPortalSessions200JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListPortalSessions400JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListPortalSessions401JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPortalSessions404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListPortalSessions404JSONResponse) VisitAdminListPortalSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSessionRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	Body      *AdminCreatePortalSessionJSONRequestBody
+}
+
+type AdminCreatePortalSessionResponseObject interface {
+	VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error
+}
+
+type AdminCreatePortalSession201JSONResponse PortalSession
+
+func (response AdminCreatePortalSession201JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminCreatePortalSession400JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminCreatePortalSession401JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminCreatePortalSession404JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreatePortalSession413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminCreatePortalSession413JSONResponse) VisitAdminCreatePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSessionRequestObject struct {
+	AccountId AccountId          `json:"accountId"`
+	SessionId openapi_types.UUID `json:"sessionId"`
+}
+
+type AdminRevokePortalSessionResponseObject interface {
+	VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error
+}
+
+type AdminRevokePortalSession204Response struct {
+}
+
+func (response AdminRevokePortalSession204Response) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminRevokePortalSession400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminRevokePortalSession400JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSession401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminRevokePortalSession401JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRevokePortalSession404JSONResponse AdminError
+
+func (response AdminRevokePortalSession404JSONResponse) VisitAdminRevokePortalSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptionsRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+}
+
+type AdminListSubscriptionsResponseObject interface {
+	VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type AdminListSubscriptions200JSONResponse SubscriptionSummaryList
+
+func (response AdminListSubscriptions200JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminListSubscriptions400JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminListSubscriptions401JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListSubscriptions404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminListSubscriptions404JSONResponse) VisitAdminListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscriptionRequestObject struct {
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
+}
+
+type AdminDisableSubscriptionResponseObject interface {
+	VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminDisableSubscription200JSONResponse struct {
+	AdminSubscriptionSummaryJSONResponse
+}
+
+func (response AdminDisableSubscription200JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminDisableSubscription400JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminDisableSubscription401JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDisableSubscription404JSONResponse struct {
+	AdminSubscriptionNotFoundJSONResponse
+}
+
+func (response AdminDisableSubscription404JSONResponse) VisitAdminDisableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscriptionRequestObject struct {
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
+}
+
+type AdminEnableSubscriptionResponseObject interface {
+	VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminEnableSubscription200JSONResponse struct {
+	AdminSubscriptionSummaryJSONResponse
+}
+
+func (response AdminEnableSubscription200JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminEnableSubscription400JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminEnableSubscription401JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription404JSONResponse struct {
+	AdminSubscriptionNotFoundJSONResponse
+}
+
+func (response AdminEnableSubscription404JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminEnableSubscription409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminEnableSubscription409JSONResponse) VisitAdminEnableSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscriptionRequestObject struct {
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
+	Body             *AdminRecoverSubscriptionJSONRequestBody
+}
+
+type AdminRecoverSubscriptionResponseObject interface {
+	VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type AdminRecoverSubscription202JSONResponse RecoverResult
+
+func (response AdminRecoverSubscription202JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminRecoverSubscription400JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminRecoverSubscription401JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminRecoverSubscription404JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminRecoverSubscription409JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRecoverSubscription413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminRecoverSubscription413JSONResponse) VisitAdminRecoverSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AdminRotateSecretRequestObject struct {
-	AccountId        AccountId          `json:"accountId"`
-	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
 	Body             *AdminRotateSecretJSONRequestBody
 }
 
@@ -4054,7 +5799,9 @@ func (response AdminRotateSecret401JSONResponse) VisitAdminRotateSecretResponse(
 	return err
 }
 
-type AdminRotateSecret404JSONResponse AdminError
+type AdminRotateSecret404JSONResponse struct {
+	AdminSubscriptionNotFoundJSONResponse
+}
 
 func (response AdminRotateSecret404JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
 
@@ -4087,6 +5834,102 @@ type AdminRotateSecret413JSONResponse struct {
 }
 
 func (response AdminRotateSecret413JSONResponse) VisitAdminRotateSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEventRequestObject struct {
+	AccountId        AccountId        `json:"accountId"`
+	SubscriptionUuid SubscriptionUuid `json:"subscriptionUuid"`
+	Body             *AdminSendTestEventJSONRequestBody
+}
+
+type AdminSendTestEventResponseObject interface {
+	VisitAdminSendTestEventResponse(w http.ResponseWriter) error
+}
+
+type AdminSendTestEvent202JSONResponse TestEventQueued
+
+func (response AdminSendTestEvent202JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent400JSONResponse struct{ AdminBadRequestJSONResponse }
+
+func (response AdminSendTestEvent400JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent401JSONResponse struct{ AdminUnauthorizedJSONResponse }
+
+func (response AdminSendTestEvent401JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent404JSONResponse struct{ AdminNotFoundJSONResponse }
+
+func (response AdminSendTestEvent404JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent409JSONResponse struct{ AdminConflictJSONResponse }
+
+func (response AdminSendTestEvent409JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSendTestEvent413JSONResponse struct {
+	AdminPayloadTooLargeJSONResponse
+}
+
+func (response AdminSendTestEvent413JSONResponse) VisitAdminSendTestEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5248,6 +7091,118 @@ func (response SuperOfficeGetLastError404JSONResponse) VisitSuperOfficeGetLastEr
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConsoleRequestObject struct {
+}
+
+type GetConsoleResponseObject interface {
+	VisitGetConsoleResponse(w http.ResponseWriter) error
+}
+
+type GetConsole200ResponseHeaders struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	ReferrerPolicy        string
+	XContentTypeOptions   string
+}
+
+type GetConsole200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetConsole200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsole200TexthtmlResponse) VisitGetConsoleResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
+	w.Header().Set("Referrer-Policy", fmt.Sprint(response.Headers.ReferrerPolicy))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAssetRequestObject struct {
+	Asset string `json:"asset"`
+}
+
+type GetConsoleAssetResponseObject interface {
+	VisitGetConsoleAssetResponse(w http.ResponseWriter) error
+}
+
+type GetConsoleAsset200ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type GetConsoleAsset200ApplicationjavascriptResponse struct {
+	Body          io.Reader
+	Headers       GetConsoleAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsoleAsset200ApplicationjavascriptResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAsset200TextcssResponse struct {
+	Body          io.Reader
+	Headers       GetConsoleAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetConsoleAsset200TextcssResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/css")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetConsoleAsset400JSONResponse AdminError
+
+func (response GetConsoleAsset400JSONResponse) VisitGetConsoleAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7839,9 +9794,48 @@ type StrictServerInterface interface {
 	// AdminListDeliveries List deliveries
 	// (GET /admin/v1/accounts/{accountId}/deliveries)
 	AdminListDeliveries(ctx context.Context, request AdminListDeliveriesRequestObject) (AdminListDeliveriesResponseObject, error)
+	// AdminGetDelivery Get a delivery
+	// (GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId})
+	AdminGetDelivery(ctx context.Context, request AdminGetDeliveryRequestObject) (AdminGetDeliveryResponseObject, error)
+	// AdminResendDelivery Resend a delivery
+	// (POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend)
+	AdminResendDelivery(ctx context.Context, request AdminResendDeliveryRequestObject) (AdminResendDeliveryResponseObject, error)
+	// AdminDeliveryStats Delivery statistics of the last hour
+	// (GET /admin/v1/accounts/{accountId}/delivery-stats)
+	AdminDeliveryStats(ctx context.Context, request AdminDeliveryStatsRequestObject) (AdminDeliveryStatsResponseObject, error)
+	// AdminListEvents List events
+	// (GET /admin/v1/accounts/{accountId}/events)
+	AdminListEvents(ctx context.Context, request AdminListEventsRequestObject) (AdminListEventsResponseObject, error)
+	// AdminGetEvent Get an event
+	// (GET /admin/v1/accounts/{accountId}/events/{eventId})
+	AdminGetEvent(ctx context.Context, request AdminGetEventRequestObject) (AdminGetEventResponseObject, error)
+	// AdminListPortalSessions List portal sessions
+	// (GET /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminListPortalSessions(ctx context.Context, request AdminListPortalSessionsRequestObject) (AdminListPortalSessionsResponseObject, error)
+	// AdminCreatePortalSession Open a portal session
+	// (POST /admin/v1/accounts/{accountId}/portal-sessions)
+	AdminCreatePortalSession(ctx context.Context, request AdminCreatePortalSessionRequestObject) (AdminCreatePortalSessionResponseObject, error)
+	// AdminRevokePortalSession Revoke a portal session
+	// (DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId})
+	AdminRevokePortalSession(ctx context.Context, request AdminRevokePortalSessionRequestObject) (AdminRevokePortalSessionResponseObject, error)
+	// AdminListSubscriptions List subscriptions
+	// (GET /admin/v1/accounts/{accountId}/subscriptions)
+	AdminListSubscriptions(ctx context.Context, request AdminListSubscriptionsRequestObject) (AdminListSubscriptionsResponseObject, error)
+	// AdminDisableSubscription Disable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable)
+	AdminDisableSubscription(ctx context.Context, request AdminDisableSubscriptionRequestObject) (AdminDisableSubscriptionResponseObject, error)
+	// AdminEnableSubscription Enable a subscription
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable)
+	AdminEnableSubscription(ctx context.Context, request AdminEnableSubscriptionRequestObject) (AdminEnableSubscriptionResponseObject, error)
+	// AdminRecoverSubscription Recover failed deliveries
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover)
+	AdminRecoverSubscription(ctx context.Context, request AdminRecoverSubscriptionRequestObject) (AdminRecoverSubscriptionResponseObject, error)
 	// AdminRotateSecret Rotate a subscription's signing secret
 	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret)
 	AdminRotateSecret(ctx context.Context, request AdminRotateSecretRequestObject) (AdminRotateSecretResponseObject, error)
+	// AdminSendTestEvent Send a test event
+	// (POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test)
+	AdminSendTestEvent(ctx context.Context, request AdminSendTestEventRequestObject) (AdminSendTestEventResponseObject, error)
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	// (POST /api/v1/Agents/Webhook/CreateDefaultWebhook)
 	SuperOfficeAgentCreateDefaultWebhook(ctx context.Context, request SuperOfficeAgentCreateDefaultWebhookRequestObject) (SuperOfficeAgentCreateDefaultWebhookResponseObject, error)
@@ -7896,6 +9890,12 @@ type StrictServerInterface interface {
 	// SuperOfficeGetLastError Last error
 	// (GET /api/v1/Webhook/{id}/LastError)
 	SuperOfficeGetLastError(ctx context.Context, request SuperOfficeGetLastErrorRequestObject) (SuperOfficeGetLastErrorResponseObject, error)
+	// GetConsole Console
+	// (GET /console)
+	GetConsole(ctx context.Context, request GetConsoleRequestObject) (GetConsoleResponseObject, error)
+	// GetConsoleAsset Console file
+	// (GET /console/{asset})
+	GetConsoleAsset(ctx context.Context, request GetConsoleAssetRequestObject) (GetConsoleAssetResponseObject, error)
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
@@ -8224,8 +10224,365 @@ func (sh *strictHandler) AdminListDeliveries(ctx echo.Context, accountId Account
 	return nil
 }
 
+// AdminGetDelivery operation middleware
+func (sh *strictHandler) AdminGetDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error {
+	var request AdminGetDeliveryRequestObject
+
+	request.AccountId = accountId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminGetDelivery(ctx.Request().Context(), request.(AdminGetDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminGetDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminGetDeliveryResponseObject); ok {
+		return validResponse.VisitAdminGetDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminResendDelivery operation middleware
+func (sh *strictHandler) AdminResendDelivery(ctx echo.Context, accountId AccountId, deliveryId DeliveryId) error {
+	var request AdminResendDeliveryRequestObject
+
+	request.AccountId = accountId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminResendDelivery(ctx.Request().Context(), request.(AdminResendDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminResendDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminResendDeliveryResponseObject); ok {
+		return validResponse.VisitAdminResendDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminDeliveryStats operation middleware
+func (sh *strictHandler) AdminDeliveryStats(ctx echo.Context, accountId AccountId) error {
+	var request AdminDeliveryStatsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDeliveryStats(ctx.Request().Context(), request.(AdminDeliveryStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDeliveryStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminDeliveryStatsResponseObject); ok {
+		return validResponse.VisitAdminDeliveryStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListEvents operation middleware
+func (sh *strictHandler) AdminListEvents(ctx echo.Context, accountId AccountId, params AdminListEventsParams) error {
+	var request AdminListEventsRequestObject
+
+	request.AccountId = accountId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListEvents(ctx.Request().Context(), request.(AdminListEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListEventsResponseObject); ok {
+		return validResponse.VisitAdminListEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminGetEvent operation middleware
+func (sh *strictHandler) AdminGetEvent(ctx echo.Context, accountId AccountId, eventId EventId) error {
+	var request AdminGetEventRequestObject
+
+	request.AccountId = accountId
+	request.EventId = eventId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminGetEvent(ctx.Request().Context(), request.(AdminGetEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminGetEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminGetEventResponseObject); ok {
+		return validResponse.VisitAdminGetEventResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListPortalSessions operation middleware
+func (sh *strictHandler) AdminListPortalSessions(ctx echo.Context, accountId AccountId) error {
+	var request AdminListPortalSessionsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListPortalSessions(ctx.Request().Context(), request.(AdminListPortalSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListPortalSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListPortalSessionsResponseObject); ok {
+		return validResponse.VisitAdminListPortalSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminCreatePortalSession operation middleware
+func (sh *strictHandler) AdminCreatePortalSession(ctx echo.Context, accountId AccountId) error {
+	var request AdminCreatePortalSessionRequestObject
+
+	request.AccountId = accountId
+
+	var body AdminCreatePortalSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminCreatePortalSession(ctx.Request().Context(), request.(AdminCreatePortalSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminCreatePortalSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminCreatePortalSessionResponseObject); ok {
+		return validResponse.VisitAdminCreatePortalSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminRevokePortalSession operation middleware
+func (sh *strictHandler) AdminRevokePortalSession(ctx echo.Context, accountId AccountId, sessionId openapi_types.UUID) error {
+	var request AdminRevokePortalSessionRequestObject
+
+	request.AccountId = accountId
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRevokePortalSession(ctx.Request().Context(), request.(AdminRevokePortalSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRevokePortalSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminRevokePortalSessionResponseObject); ok {
+		return validResponse.VisitAdminRevokePortalSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminListSubscriptions operation middleware
+func (sh *strictHandler) AdminListSubscriptions(ctx echo.Context, accountId AccountId) error {
+	var request AdminListSubscriptionsRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListSubscriptions(ctx.Request().Context(), request.(AdminListSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListSubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminListSubscriptionsResponseObject); ok {
+		return validResponse.VisitAdminListSubscriptionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminDisableSubscription operation middleware
+func (sh *strictHandler) AdminDisableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
+	var request AdminDisableSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDisableSubscription(ctx.Request().Context(), request.(AdminDisableSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDisableSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminDisableSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminDisableSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminEnableSubscription operation middleware
+func (sh *strictHandler) AdminEnableSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
+	var request AdminEnableSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminEnableSubscription(ctx.Request().Context(), request.(AdminEnableSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminEnableSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminEnableSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminEnableSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminRecoverSubscription operation middleware
+func (sh *strictHandler) AdminRecoverSubscription(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
+	var request AdminRecoverSubscriptionRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	var body AdminRecoverSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRecoverSubscription(ctx.Request().Context(), request.(AdminRecoverSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRecoverSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminRecoverSubscriptionResponseObject); ok {
+		return validResponse.VisitAdminRecoverSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // AdminRotateSecret operation middleware
-func (sh *strictHandler) AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid openapi_types.UUID) error {
+func (sh *strictHandler) AdminRotateSecret(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
 	var request AdminRotateSecretRequestObject
 
 	request.AccountId = accountId
@@ -8267,6 +10624,58 @@ func (sh *strictHandler) AdminRotateSecret(ctx echo.Context, accountId AccountId
 		return err
 	} else if validResponse, ok := response.(AdminRotateSecretResponseObject); ok {
 		return validResponse.VisitAdminRotateSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminSendTestEvent operation middleware
+func (sh *strictHandler) AdminSendTestEvent(ctx echo.Context, accountId AccountId, subscriptionUuid SubscriptionUuid) error {
+	var request AdminSendTestEventRequestObject
+
+	request.AccountId = accountId
+	request.SubscriptionUuid = subscriptionUuid
+
+	var body AdminSendTestEventJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminSendTestEvent(ctx.Request().Context(), request.(AdminSendTestEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminSendTestEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminSendTestEventResponseObject); ok {
+		return validResponse.VisitAdminSendTestEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8997,6 +11406,54 @@ func (sh *strictHandler) SuperOfficeGetLastError(ctx echo.Context, id SoWebhookI
 		return err
 	} else if validResponse, ok := response.(SuperOfficeGetLastErrorResponseObject); ok {
 		return validResponse.VisitSuperOfficeGetLastErrorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetConsole operation middleware
+func (sh *strictHandler) GetConsole(ctx echo.Context) error {
+	var request GetConsoleRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConsole(ctx.Request().Context(), request.(GetConsoleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConsole")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetConsoleResponseObject); ok {
+		return validResponse.VisitGetConsoleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetConsoleAsset operation middleware
+func (sh *strictHandler) GetConsoleAsset(ctx echo.Context, asset string) error {
+	var request GetConsoleAssetRequestObject
+
+	request.Asset = asset
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConsoleAsset(ctx.Request().Context(), request.(GetConsoleAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConsoleAsset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetConsoleAssetResponseObject); ok {
+		return validResponse.VisitGetConsoleAssetResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10071,467 +12528,589 @@ func (sh *strictHandler) BirdListWebhookSubscriptionLogs(ctx echo.Context, works
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37ciM3kigOvwpOnY1oaVykeNWFCsdZ9c3WuG/bkqY9NntFsAoUyyoCdKEoNd2jiH2I7wm+P/bB5kl+",
-	"gUwAhbrxIqltz9gRu54WqwpIJBKJvOdnLxCzueCMp9IbfPbYJzqbxwz+fZJcL/kHNp4Kca3+vqHxgql/",
-	"BAmjKQtPUm/gdVqdXqPVbrT75+3WoNsatFrNVqv1g+d7YSQDkYTPppRzFp+G3sA7OjzY7/e6nXbL/Mvz",
-	"vUg96Y9bbH/cDhqd8GDS6NH+UeOI9tuNVtCd9OkBOwo7bc/30oROJlFwJhZJwGDIdqfb6+8fHDbUPxo9",
-	"9Z8j9R/z+xEdB57vLeZhCeZO67zdH3QymO/ufO9plIR60WeLsQySaJ5Ggq9GQLvd6PTP291Bvzvo7Td7",
-	"vaNuv6dwwG4YV2+xGY3iZsRTltAAxtPPXkZxyhLpDX78qDFx1KOdyX5w2OgdUNboHbaPGmM2GTf2D/rt",
-	"oNU+Omh3x57vieSK8ugXqgYDREwmbdo/6h016EGr1+gdhp3G0VF41Bh3gnAyPpiwSZd5vidZchMFzBt4",
-	"AW6MVD+mNF1Ib+BFXIF3o15M2Wwe01S9WYU/veTeoN0ZdDvNVqvfO4IlL5LYG3jTNJ3Lwd7eLaKyqQlr",
-	"b/9wzHqHfdboTyht9Lr73cZhq9ttdFg37HT3D7utUK3uViTXck71Ho874QFttbuNw/1QEQc9aBx2ev3G",
-	"4aR70O4HhweUdWDzzqbRfB7xq3UbGNKUqv/Vix2kyYL5ZlsvqV5kv9HqNjpH5+39QUsRid1QtV2e1HNd",
-	"ajw29ecKncVHGntVj0IWs5pHuCvw5xW8kSY0uFZvzGkSlF8wFHQ7vUTq93yP05nawQsEgGjEkDfqZ0UM",
-	"QcLUav/5P///rf4vowgXW71G60AdKYutPC1oGmgGYmboQu7pYRqMh3MR8dS7g40UJ1eMp8/ZhC7itIoJ",
-	"vUgSkcgX6lwhhb6wOxMIntIgdTbE/GKQ/dH3vmU0hIP3+c733iCWPN97l4g5S9KI6Sfv2VUkU5aw0Bvw",
-	"RRy7v5xIKYIIjgg+OjPo9HzvLMWzc2LO0zlNrlh6kWhwz5dz9VjjwfPNFpmx9J+lOTQu1LloOZhajyIx",
-	"l//p7MAajEmqXssIK0OX933jnHEKbI0GM+Zl+HubwDsFLHoSuLXiOMnMK+BUUc4+MJOuukAs5VRi+bNn",
-	"/1Dr7/vec72hgwmNJfO9Fz9dSJYAcnzvpUhmNNawAai+93IRF375JhGL+Wn4CT7Rj6S41E/fsUQig235",
-	"3nvKr+Ef50LEaTTPBtG7eaoYPKdxBrPvKYAKw945pCK78I81BGPZ6e1t0z1GeIbkYs4SoS5GtpKy6pBd",
-	"prV/I0w7B6bbLp+YV5FMnVPz40rOUn8q1h2Ch5B9PXM5S8V8Duf1tySWEmPqtu8+AqL/5N8r+bfvXb6K",
-	"+DWAipT5isoUMOPgynv39uycbLypA9JvdckZinnkgtMbGsV0HCPbEX9eFH9eFH9eFGsvCudoemcsnqxA",
-	"LZ1HezftPf35XrdtRNg/b5gveMM8cIM+ujv0nv28YLlN+v3yxF+PH9zlUSQXcR5Dr5mU9Ep9gRMSyuWt",
-	"IizSabXI2+8UaIsgYFKigg2nYuqi4j1N2atoFqUN+C9o5szR2D29MZLQOBa3LCRzlpDbiIfilkxEQtJp",
-	"JMnJu1NyzZZNhfhgymag2ae4loin7IolsBZ3vvdsRiMe8asVc8ZskpKIk3TKSLBIEsZTPfeWU0lWsbQP",
-	"U1Y1NGE8lL6a9oJHn4hkgeChXDPhne/NaUJnLNWoPQkCseCpOinFec+njFB8/ESSKFRDR+rBnKbTzGBA",
-	"7Qi+l7CfFxEwFbSTZJBMFDtXxLhYRGCgQMhkmijUKrjeJeInFlRC8i4RN1HIAAkLHv28YCQKGU+jScQS",
-	"IibwYI7f10A5t6OvgvI/EqbYw//dy2yde/hU7r0zeMsARbo/YzELKvbtLfyDxiQQsxklkinMpywkcSRT",
-	"BfXcHl+SChLxIF6EzNBRAseoSd6mU5aQScTiUBKaABI4UWyOhUQsUvVpwsJFwMicLmNBQyKjX9iADIFd",
-	"+HDmh16TaAmbfE3kVNyqc6JHtRj7ecGSZYay/5C4sAqCcrbNnvs6EjKGpFoCijaknIinYAWeRTyaLWbe",
-	"oO1XnagV4GxER5qpkUDwSXS1SMBuWgP6rZ3rwVSVge0swjVL1uHXwCudd1ed19vKoR92dj+4RthKIM0L",
-	"KyFzRrkvPjXiXICA6yVMzgWX2l8RziKuOR9Y6QVPGf6TzudxFMCe7/0k0RjsujrgKnbvNppcL/EtLQCo",
-	"N5rX3Z+OPnX+Ex428+LAQsu43n7YmrQnh6zRpf12o0cPWeMobLNGZ7I/aQdH4wPabql7fBwlgNX72vHv",
-	"YyH3i56LKulrwmi6SBAvM8rpFZsxnp7MIy3R32kr80YLde4TNDg7AodCc0F3UFjkOcH8EnGuYC+4IFzY",
-	"+xr2G7EIpiyJJks1enY74E1xeZ7E16+ib3uKeO42pT1DUfBJ7V3qk9sonSrOjTZ12VQgA0k+paEjYG5B",
-	"lRG/oXEU5l1PIkTWCI8uEz2w782sNKZ/I2MRLgfmOlqSIWzF0CORJLNISjzlm6NBLQVNEzWYMPOGgknC",
-	"RUpmNA2mwH1xkAwlzwSfxFGwLUIC57MiRuwzFxUoQbCbSCwkSURKNRvVslYkiZgzThY8jWJiaaqXnYdj",
-	"IlmqRM2AqSuZ8ZBEKeHi9sugTuEioWEUpNKICyD+P5FEqhs/w+Abkb4UCx5uiUHufFbEIBfp5QQeuijU",
-	"9A0bik8fbeVvhDk9ZEolCvNR6BORkCiVhCVULhIGz8bsasGz1b9DmehciFdK9dgSCanz2X0OlpIt0iVJ",
-	"hSAxjPOotKCOraJMGFqpOJRnek5Kr5kkO/s98l309JgcktfRU9CEIn7FpBrlmHTsj4qEIi7nLEhFstsk",
-	"avhAcM7ABa0mCWIhWUjoJGX4OupwGaYvOF2kU5FEv7BtaW1R+LSI6tzzHMkR2ANCFQBkzGiigBPXDEC2",
-	"EsSjYh3nspNoBqlI8TYR/AoRou79R+XmDqfKBzYMyGyhWDgjBhlaStO3owOFWg8X5wrymrHfCL2wOUrK",
-	"deNsjk6FiFp0nuJCScTni5SENKU+oWRGYyVxstAccS6I2n91mBBrCGSG6ZciGUdhiMvajse9veUsqcHG",
-	"38WChAL4mbjVR0tjnyC3bWb4yWB4NPQoasvPR8YsFvwK9EXKBaiGShLKUHFPbp8jqhp0nOdBydi8xYGd",
-	"XK3ltsJ9kA1mtEI7SmalyS+5cvQvhmB7pWjofXJLZQZkhucvcK9scH180dNYd6W099UVsvWdoOZ6wJ2w",
-	"mgkazgGMwAleced7XDIx/F7DpeiEfZqr6wWW+zRKwi8na+i9fgH0YMd/bImDKQQ0Q5bSKDb424xEUMrY",
-	"lkROjcDxdjLZElkCv9hMMM0JNyDKTyYorn948fTbt2+/O7s8fXP27sWz87fvv4bbhaSLhCv5XfDHFR6K",
-	"YBCh75WIy5TyAOV2E5x2bwnCXqE5JDHjLtbYGtNq6dXVM8xuKxaIhP/Xs7dvmk4kYK/V2kZJNmvbiA2V",
-	"Z13nFaiaWn+zV/5gla1/05Gyj+rM+ZuPpD64c8MT7yvZJIyGb3m8XLn/Ezt4fvczTwlK0TRsCB4v85ve",
-	"ffRNN3PO6BI2PhR4NHZoBgO8IDih5DaJUrb7BySJx9TnixRRzT8/VFiYXZnIJYveo5OFYpjRJGJhpaWb",
-	"BGIRhwDNmGUA/cFo4gtIHkXS0M6ly1SIy3hz8cOhjXb3i90TD5RF/nD0Yh9uLZbH2Ve1pJLQlF3Ci5fs",
-	"U8BYWLDanAtBZpQvjZAhm+RdzKhUytiS0CsacRLTFHcmYWmyvIQ98wbtw/sJG3a9tdSk3iAAMzEwF+ji",
-	"vQKkcYKAFH1cZ+h91/ZhcCOi4ThRyJdbhQH8uxLdGUtuWPIiI5aNiW5Co3iRrOZPEka/xJ9dajsTM5ZO",
-	"I35FbiF4IhH8SokQYpEQlr+++o8syq6d2sHOlzCfFnFUa0c9zZRaY890Y2Xs7d5+VPSsmtXBzN/US7D6",
-	"l6iYPtyQYBED/8B8NhulpS4O/CszrXJCk4Qum95HnaqCry2SuGR+vXj/qul9vCsqVFfRDeNg4wSTkoaq",
-	"6d0HoxlGanGbvUJwjX+kW07cW3HmAm0s5QA/b+C9MMINkfSGGf004jll2fPxfR0idz9D3Zmo3dinNDTz",
-	"NclGEGmbpmO8wuMl7ulbTZlMs5NYwtI79OWq2Sfw1oDs6SQyFzF28sdBywlYCIgzuZgzjN3RYOhFP6b6",
-	"ZJZsFKRuO2cVd5d7H+P1iuW+EVYbchyieolfQBswK10h57urLULwOIuuk/g7/XtZqM/EuwTEtujed4uJ",
-	"3K1ClRubpTj+TISoxiIwp5PGBTe/Nc4iHpSQWIbu8fBoo9xwBfVAaVR9CfHEYOpEP8bTik58dVcyrtBl",
-	"/UKG6xXQdF+b/+rThXf5UyqjwCdnb8+j4JqlipE+RSdzkDCIHKQxxu/8zcYTaalGH4EtcWVEonn2dcHG",
-	"3Wu1FLgpjWKJIY0YtNNMIbT6Uokkru/b967Z0glXMCNXiX/ZM43rS4jfumm0GO3To/HRuNtrdY56LXq0",
-	"lV/hstdqXRYBqFLCWLpIuFTiFggtJNKhvTqwdQqCUyCShAVgGF6wIva/mA+m1+4aVK42hejr3tzNStk1",
-	"7ppHxeqvYRgponbGePrexmVuhdoX+O9Kiu64FP13pR2ZUPd5THkWJmZCpCnRoYeWzJUINGfJRCQzZBb2",
-	"9m/aE6B1jEvzzaUeJLd7epH3ih2BHSliaQsyX71o9cZrG2UJmpJeQHGfMJjxnoLOe1by71dtWc/dsmeU",
-	"w9sRD00YPgQ5kgj/vuxH6c3s4sBuRbWduWLqqjMT9nqdbtjvj/ePjvYnHXgHP8SXCjPah9rsogF8lKNW",
-	"2snbKeOE2mi8Sut0brMecK9erI6a6rXaBt21ev99787NERJN1L8j110P0pAJMCqgQ0vS96TdNyIlL7cn",
-	"WSulaZK9nV6y65ff/u3Vfvzzs178fHH68tP8xfnZN/TXIeCV8xfJOcvB+u3IGQMHTIh9sxgZ+WixzAXR",
-	"ytnPz8Yqg0kJVZHFc5qmLOEmzePi/auB0oodEw9kwKkHSAmUTIVMCYSWlO05biAujXgWGJLlVylxES5i",
-	"k2ezdSzGjbXibBIPvDEYpR3LyPnxgoTtGc5tU3X2ycBrsXBy0OmMG0fdca/R6/XbjUPaDxu9CZ2MaT8I",
-	"J4djL7cJtyu9ko8f96IxzcLsOJRjwwp4XXy5mNiLtTGxkFCZefG3l2c2w0t+Hicc1jFxmhndlEOdd+Ek",
-	"sNpUmrWhWqchGiDc9JhVHz2NktD9xklucdKbQpqyRhqBqaqQ45RPdlk11Uvzns5+WZs+ZYLXPpcfFHJg",
-	"Vmqz6tW38Kq7UCcTZtOF5jNjVs3p6Lx2yjs3cetHL4tEdjDo4t8FMTe33tg8EnxNIx8t3GKMwpxvyOoZ",
-	"DA3kFKLthMZunrSuNZCnvPtsrtm1Gf30ivGrdOoNOko3n0Xc/N2uypVz0YN3y7rFhA85Ks8yQ8U2p6Xw",
-	"2e/rwGAKw7qBT+GtwkLqz5r2rWzqgymMe7+jWhjkVzqtuVm/9IG1eDVn127fCrp/gQk9ZbpnCVXXC5pL",
-	"6zPlTULQmF1RsABshswH82vtKF2RSa/uyDFTN6SCkYXH2jNzJTgjggcMos8TcQvJ3gp0xhcztTN66Q7a",
-	"apiKu4UaIj+PuBWYNyVI8mjn7FP6jl4xmztSWjqmq6MAn7KZ3DhX0oICDtbSYsy4K0DGIiBrOf4s4u6v",
-	"7d/yDigvJYscLiEfBb7PlhDKiWcF/d5VTp1kx0jXt9ExEh8rKNtKkZ/X0BjAlL1fuTvqtJ8s0qnjiS0c",
-	"ZsyY/rwaXb43p1LeCry3trldcXzn+zVgotBehjM1VF+M+eEhoZKMcv6LgfEQDBetVjeAb+GfbNT01kGM",
-	"M9WC6TLuemyWoIQaESOoDba3kCzZU9QyQiUXNWPET9Nbg/zCyFNxywlE5QqOuVClr0tVeD+vz3HSd00G",
-	"n2adOT5eW4pgJQGUAarFdd1hpAtZcfO8FgkjdAz1OKaMwFs+mk/SKUvANU/5shJH9YcuYzDm7DvhBH5R",
-	"BXzphHM7yvezjAO4EVgfN5JNNzjiVvavp8jSskwNhM/33FD9fS1M58V0tsImbi/NPlQ00HT3XMxoVH2D",
-	"3kP4uy8aXQkhD5gds07k2wzlmRJWkCPuc19WIM/9vt+9h85VHHOzZVULR6ZE9GZyT5k8SyKQ7xmBpiIa",
-	"ns4YFhBSN4+aeuSTBQ+1404tDv5xw3gokieShCJYzBjHggZQ+gcL/jwesDOG689jJTZBZcVoV8WOc9zO",
-	"eZKKlMY1IbL5e1K9p0fy9VzlPSx8BRulkavBrt13p/jlg3lHubx91c4+x7eIrulNuEgxXkQbrPO35BNJ",
-	"YnElj6ESFF40+AGaFLFUlJhMIEN5EWNZT11Jp4a5bXJ5r2WAW3OxKtZUQlgZlq35k97QTFkoHOK1e3RS",
-	"2qEoJDuUSC5uJzG9ZruYrK72IxUkjKTCuf0otztVu6L9E97A++8fW42jj5/bfb/TvvsPbzMFwi20WQTc",
-	"sTjodPGK6XPoyJXqrKjBVT66tpinJaSxEDGjXD3MKntuNJZb+7OCLrMyoBUPs4qgG01VO05WO3SjcbC6",
-	"6Eav2vqjFbNiTFMm751wwZczsZBuUdKqQqUvPpV/O1vKlM3cX4yDMvutSgvMip5+3oj0TNngWp6Zo8eK",
-	"VeveFxtV9oJqmvYjbIrxHVvWWF1GbuuMEblmSx0sCb+TgHLwZMJzFpLxcuO70QXHQlF1Pdo2GhuNp6sx",
-	"l/iiGcUgK++JKWPj4wYbVS3ObG3JKW7/Q0w6RdNz2fAN3iaF6mpNt0IfPzGfaJXcDmHUcrKJJlusvrbB",
-	"XXibr4q3nYxemM8vVMfL8FCHxnq97He1lCrwUX2oac2yhVvnoXylgqnoB1CAZT6PIfY+zRJG0ilNQfSS",
-	"2uziVJQ8hpqbEG8AUQkPYDWPyGd8T0ZXPOJX+kyt9Fxkb965bX9Wf3Vu3rvTuTOrX79I4g24nxqoinSe",
-	"szi6YUkF1SvxajZPX4mrjVmbGewEP63Cuh5VVusz91IWqCkna4SAezhZqq51QN2G5x3eNcLIfY0hsdui",
-	"oPLpGbgnnmkDdxl/nH1KNfK3wWGdH2YUJlCjfDTAWoNu5IjE8uVkzCYCq+ySUG8/hu/TMOeOmTMeIsbl",
-	"IrBJrphqom5nnKlyI+QGVV1L1VxJxME1pOmj+QWVL2rK/hZLxBoKcunD8THZs1DcuNJmu7RR71x0Tuyq",
-	"o25OZ92Jf7yjqYsBv6457ayW1rWr5jRc4TasOwWFPTKLcgfNDWHgyMHrrncVLn8t959l0w8RFi1vyR8f",
-	"+JmYmDO/xptW8c0TSb49P39HEJlEvdms1OCceLaiqj1dzChvJIyGoP1r67kOd434FZkp7qIHcDwGGGtV",
-	"yYqrV3mKYeGSZPIQiTgSsuJnFUPnEeG4Hcrsx8BtimCDboR1syVLFC/SYWY4WbKIWXMzQ8V1peg+FUlK",
-	"TOwmPBqrf6oJryMONjATkRoFUyICiJUP1/lTtt4dSiSA4nxo7G/1O+RG+JaRGUly+pxEUmFustC2ujQR",
-	"i3HM5FSIFObl4Z5IIBzZrDsRIkVHkoLAhuSa2EK1H2KRELmYzxXEKaMzuJ9MnoV302jRw8N+a78THLa6",
-	"B/2DXmtSDb4TfFyE/wLLpNuQx9PnKONqzXkhGdxMphih6c2nRN8rluaoPQ9dMrlsBf3woN2ihwfBIe22",
-	"J4f7K8FLtThSFZqpoVOvFJCAstPaq6/CoR2lMAKyk7dIwHVcqCI3poLBDEgxvYQ0Nsz8sKke//L87N+O",
-	"AaympAy7uHSHsgwxGKohRiAq0dhLJzalGPJEU9dJ/kQiEWnakRV8P1+pveo8ZaFihYyjY1u7PEqVypss",
-	"STack3GN+WOS9FodB2HWIFx1L3zLaJxOy7JHJssbyRtaAy2cbmVrXdl6jCoZohwkWILgehtjUy7449ra",
-	"mJwIDIx+27tp76HNYCP7U2FB1zV2H1zNC2P22MJUQtM0icaLVP9V+WGF3JdHyndsuQdx6mRCg1SSp1ES",
-	"akvrRNtNMB9jZxQYR8vIJ6N5TFMluZyGo3/+z//uNquOgG3EWwka+jDKlAyTqzOBKSO+0enw1mI0mBqF",
-	"6okkjN+wWMxZ5fxVlyOkKkahraANsx0TiaqhOiNYzCiShBIuGmKuDUT6eKTaoasm3NIlLgMxZ5tFwJ7B",
-	"q/bMfa5DEzqPXaVPb5dP5CKYArWrczKDZ02r9o6ISMhIzmRTLNKxWPBwtPWCiv5d9XQNgT9VoN3HIChX",
-	"4ED6SBRqrTXHVVdWF5xtbMBzj+UdYOYUP+u3NGb03+012pCGvx4zZ4YsViIlv3itiyH/0SbLPBWIiVqu",
-	"Se30s24uaufLFbFn9NPKSEtaCivY0Co1jpLww1aWaDdCOddgagNNBTHKQstOi04tQFuVi8v7VtxihbM8",
-	"Hi2PAIvSzwu2wPoGNVLZAjOEqs5ssmA2ukxxoCkNsWgC2J3RhnWshEioPsXZrTNj1Y2sRGZ0INbYKKL7",
-	"hhk54/ouztz1fVyHfXvW77EF2UuArDFcQBr3SnOJ42r0r+IVYpEGYgaKGbALeNc3rbtEErIEdmJLDmFo",
-	"7W4zNpDDZzUOodowC2tDcKFiUeUSIWOQSpKwgEU3NZK2U1CqTmSwyy+HlxRM6SXwZyydimpyhMZR1YYo",
-	"BPfeNlBnAAuBbxpVmfX6iLhNcP44TtbSTj7EbvZXKfg7c6JWlFEyoWNk5/3LZ2T/qNXZzRF0IX4+EbPK",
-	"LRFzV3qnISZFz8QNlsSYxxR8GPqHQMyXapPyGSIb7LxJkCx5H+dm/6pwUSTCXFvl8qmIqUxREYRgH8qJ",
-	"EoeWWnMtnxHf+zSLs8hHl+gyzUpfTNKJn6Bx/HYCHWAro88uaUW/wfNoxmRKZ3OSsHnCFP8xKrQif0J5",
-	"SNQRyC6OylZ3cFPoebBYiBbpTR0em1ms5FoJqotmfKdnb8nhfqtN8NzlLTGdVqfXaLUbrc5563DQbQ96",
-	"+83+fueHLbNzKs1TtV388iDcTi+jXv+C/dLdv/jl8Ps3H/bfff+sxZbfzMaVLn+kEpgUeifmmtNWxLEv",
-	"58zMj99mO4EGVFPF3BwGM9rHTUynqzlELTk9pZJ5dx/Luf7GjqgYPY4Ce2yIwpjyZNOruNaFsYc5FOl7",
-	"WQ0iz89uKYrtZh3Lh2NVMNCaPpFVutfqtVXEiMB87r5V6YfPFQ3PIs6kKcBSfR6U9gYj1ghONXKCYvyy",
-	"FBuQJtHVFcuwrHRFsdhcUKhFRY3kkNuT8vF5/4rQMEyY1ODp28/2P5EbWvXXgFW+Z7gWhF2kyCJWyI6c",
-	"M2h0SqVrlDIXkyRRuuuep/FCqv2Ul5lv4hJ8E1TK6Iqrb5zmy5u8HeqwxhVvbzDgBqNox6c6UXQ2p9EV",
-	"dwa2P2UDZT9hoGnuN8bLP9GEQ/WjbIErXqiYJ/+8alL3hXUQVCw3Fksap8vLNGJJ1dpzzysAzD2vGH+e",
-	"iJkAhMuUBtdVUxRfWTlKHZyFNyogLb5RgczCKxXoLLxRAWrCJixJaFwLaf6FCkDzL1ROcUuTsPp4rXip",
-	"cqriSxXTVfyk9XvZpGHNgyvGTS0wxVBLM1e9aOM4Vr4lU5rowRYyFTOFZXV1QOcV98cMJ+YnBwPmJ8RA",
-	"9W+WuPFKVhLtYmzqhzTdCBTHQmcX4fyWiDgeK9Je+bBmQPdnjQ9nbeaXbGn2l4zAzU8ZQZtfrqJJ2hzT",
-	"mPKAXdKw/CxNKJc0wI0szWoQFCgq0sE5GltNuL63eT/c+NVAgRtv/HpGwNVvw1uXK+fHV3Tvqbq3VuMK",
-	"aEdOc78ZyKp0rtrbXWKkplZKn2pjQqa8PK7A6nQkcuTVv/zl3duz87/8hYz2Ml/U3k17T5sr5d5n2973",
-	"bs/INaOiVFslulZLrKbaL66dGLieYvHnzUUjizwUxB8Je9uI+g9A3eZ4sXnVW+HmG5b+poj55sXWeNn7",
-	"bNvB363D0TcsQ8w9MaT0iyKK8svDmAVTGgy925A6KCbVqk6Ft9i43Qriu1Iu3GEQYPlwNaYmG5JewmCu",
-	"Jm6y+fJRUcYQILN0SK2RWw+nDmAxBdPg2Yr1GN0C5vu4oZlAofkhNgICcUP6BZmKRCmpldFd1RuJEVph",
-	"BDcATZbuQgC2qoXY7Muq9ocpjQlfzMZoYqnA05q4RWswsLvpmy3EeT9uRf2Yx/dbXzwXD2cSD7uDEA0P",
-	"uIMMHn/LO+jii7Jai6INuO07Y9rM+QozAyKUlj1P4utX0be9KpOhHeCDgS8/wO308uV1+9tfXh3FPz9r",
-	"x3Mo7dk9P5s+rRzuvUiVUHbGgoRVeBFMw3po9nHB06r6H/BzZvLV9vaQSBiTyDSKY6J0LknGTEY63Iyz",
-	"WyI4c9OLo9TGyNMUSxVh2ENiCiGiR7zSmLs2BVnaJZaZjwIGn+dCZdTM60Nl9MB+FbKqWA7iGhC/fcIR",
-	"tP/P3QSVHnfcVrCAkdtpFCPODYAk0ZM/kaaLFBa05j7ugLHq6y2MUnLN5qnZlWorpbhhSUznuk9VDsTD",
-	"fV1Tvug+jUV+IqxbZSnomrG5JDp7qJJ4WgCvhECYDLgZ/RTN1FW03+od6vgH/KFV5YfdjDJ8MhFxLG6t",
-	"x8NG9Sh6SRYxk8ckoTwUM13VdmwctE6gSrvV6d2jelNVTbiyVXoefXfvSDL8eKuERdMC9KRm3hMo2Qmy",
-	"0EwJP2ow9c0xttaUOkqJ9Frde0So6dWWwPi4An01JXfYZmWx8t1sCyWx3Fan+drN6VSEl+onqsiHobO3",
-	"XN8/117s45ZVfLIYxjVCUil2tDZysRgRUICrjNxCC7z7Yrmqt9+26Mi19FvdSc90CIScShoEbK6kZIiq",
-	"20DmLKHTnfkRcHpWw5pODMdUJwxC5FMBjNLKzZrEZJO8NvWnUxIzKlNySIIpTWiQskQea/fyjFEuydDT",
-	"tkem2OvQI4JrRy34doee4si5eHL7Glp3imF5/X6u7MTOP34cDuVwePbx86F/t/sfVVylrgXZpvSUNVz7",
-	"IgEjlugMva5qvbY2bjgjHA32I9DMhn4xWuhyS7nxzbmqnMn7vNThtI6tr/QoMz2WHmUW29Ij7aaqfojc",
-	"6dJ0QYIqLcE1mDtpEuTAKT7JoCk+yYApPilNpwAqOB3sT/nlFrwO9qfCkB9XUHxNOnqd67ksguVjNzaL",
-	"ecicyxuZVSqJrOLk1BT8qS9sWsfo4lu6lGRG5XVNhJjehq0WrV3Vm9cwK8QbWJFf70YhSMEBaYOD6u53",
-	"XVmz2oCDVdECD9rQFSHD2TYWLyX79422jJm49apS+lV3xbqYdEslmyxJX57ZfpfF+4v3r1BAvVVKquZ/",
-	"FtpSRaVcxHnv8F5l4Uq2ly3I44XOH6gvEbfFVuf4TGUlsy2he4TidStBLNNhHPHrqkDBKJFpbUmAasbE",
-	"PsGDtWYEpUNv8GIBnQiRnl8Poif9WB2XWlHwTstcl/XV7UyEZA1wzpsKkBUD1cZAzllyuaq63mazb1qF",
-	"L7divTwXdhs2a8ECGOoNvtX1+gDdhpq2JPq6cm8uxy5UEIc81jqueN9gMOsw0VFPyzmDGjJ67DEjqdjY",
-	"efLnpfCrXgqVJJermVNRvkNbxZQCWESo0tXc9OlUkBuMawNX1CKdMp5GQZQui8GsQ16pkokaFawmjhlS",
-	"RrOG5JVim9Ngc7Piw9UFhytamMKrJ6DJAxdSI+kcdha+ZmFEdVmR12CaUS9bw0yxueOWFY1Nem22uNLW",
-	"FuO1Tass36vp2lDOqACz3XltyfB0u5LhG5n6HlijG3qbbg6s7YaqwYU/toJ3IVlSzY8+FGuS+3B8Svii",
-	"Mgo2qKduJ8rXAMcF+7m9qjzlFU11ylfJ1qUy3eVvDL87TRWs5041roIHSOouuk+jJHwiyYtPESRzS/jx",
-	"/DaKIwFM6SziwbSGyeBFep+SbOv6LnyxemvaiQ7Jt9ds2cA0BhMAYRKSsxHmLFBXh02BxJpjOkLZ4d+R",
-	"zK5txb2bQ/6WM6KdfOQWeuSNGc6qpnKSnQHPVGdUiAmh5OLi9DnZibgpfoD0s2vCsXVogFqDsbrABj2g",
-	"cFyNAJgVkrtnPbjMyr1J/TmHhLAwVLGkXJ1ZYJPacaXTcbFKmsjfsrpUC9psGQ8tqZWIC7+2DQR13zUr",
-	"nyQMcrZ0DoBU1x0E3dlOhIoWQJ4MmJTROGZEidCY0gklXlmKm+3YaKFH4WBvb+dH2vjlpPFDq3HU+PjV",
-	"cNjc/Ur/8vFzx7/bGUAN4a92/9/O3o//PRzKj3/Z/X+VBt3qtkAlLpc556sqltmr4vtG5oFvnIaj6voc",
-	"9pV112RuOHh50xtxRa6vb5sQrvAs6gGeuDkJ6u1jN580oEmyJKNPjSzJuKFODxTrGPlQr23KPpFvX588",
-	"a5x9e9Lp7xtiG4twWVrKMRnRcBZx9A8jeCPjcJUkStffeNnC/fyeldFexEPVrVLR4q0iCmFlXnU1dFWT",
-	"OflvBalAb0HIJhGPULQ38R2SjBNBwwAS8/Ckwil6w1IUDtXBTdhMpMjSWVIR5QZinnxR3UHlA4Q4GG4A",
-	"KX/UDamwBAK+7jGzNZtSITAFGb0HVcrTWoPGi80USiUkFDKMIFdPwzYgPz6BgLfA2sqf+OSJpDFratv3",
-	"k4/urbKlkrfuSvl2fZ7wmtIizyAiHusZ6dFAJgiBT5stMO7CFVXvM3J7UymBvoEOCsKkFC5zeGyS56Y4",
-	"05TewHtKi4MkxHttbx4HNbipQwY2wAdgOQQKRjwVmMALUVZumKdOc1+LlPfsKpJQDLuMmuwZEj+JOLk4",
-	"f3b/oJ9swFz5+pXVpu2LNlanSuuhSRbiZJ2wStw12Rv8imiGrJgzsVzbJ1LkUuES0NWtgg6lz+KYBGAq",
-	"wetaCYTAWe5DAUr42bhor3r3jRlRCf0QMFgp3DxnMo04RoumgkAxE+QVEZ8IJbaCpOJkfMomOUUkPXv/",
-	"muBYssqCsnZN55WFZt7oYNx5vLiChGGqThEPYyYLh+yJ/teTHHi+rv2lhHX8zhYllFDpXo98r4N4od2F",
-	"5TROdbFol9Ejkb2e6340nwsszIP6LolmNFmS79iySWxmdJa47eREl7TUdVbhuyzGsi5Rt2g7scGgGdQ1",
-	"Xu9CCaIoH8RtE5KxyIatRZSrOASrLHRAgRjps9dnpsyb6bxoAr9KG1OhL21XSsdoq0Z/4DRJxC0JlZSn",
-	"hZNKRfWlSIz+6JNoQpZiQW4pvmgsnEa4EQmhmbJqSmf5Q24UkInpApCpom6FLdPc3OqgCpGjskx0vV7/",
-	"q+2BYJtVry9jZl5eIRAWxq82aFKeqzSGlaugTpMbMBE4LWUynHi+eXBmahmDAoYJVNoeqYnIvpG11lTT",
-	"OuwW/NI30RVNRb5JWZnQPrFg4WjA5YLVOn1sBEYHCNU1QZhpErHwmIwmNIqVtkGulECymOfCQxagWuq6",
-	"1IsE7GC6bvUKsL5h6UkcG/naqR1TPrXGimJyLK6w3Fp+hAp5O3/CCmkrSh0yTF/XO8WqqMLt3aFYRZOo",
-	"25B8TbjQoGzU70jdRJvNfjsVUvtFnISRSJKUfUrJTkAla0RcMi6jNLphu/cECPc/A2l7WeBuHTeu3tS7",
-	"3K7b4icr99zwY8RNVhGlSAF2NEWti6Qqu2jFZebOpIvJ2iKctm6nrp211uZa4DvZtB83QFsJKw7SjFN9",
-	"G3NcyVVenBN0u7eTivvzNUuu2LvVhe+qSl3osj4z9TmZYwnG9y+fkYPu0f4u2iE/mCYVEPGP9XkkoWTG",
-	"ZmOWoLkLvlRikN4XY/rS8XT1HPzt9h1H9JfvoY5R2ejwekV86ZlmexVRWAVCOLMM8nVdm8saqUbD5ezN",
-	"WdZ/o8IfuLExOS8LaMrXd3/CrmgCrFBfV9LPmaqz+948H6EBsXD9QYV+yOWSGO4805FTgeA3LJEoQHmZ",
-	"PVauui7OlO4UA0tfyTdMwY+MSThfkoRGsqpc7fOt637ieCFNqQ9uJBYSCqkMukqRjr3dSB2GsVYYCkxp",
-	"4Bst1U0ipUI+QVNZ84Yl4ycD8gSzOJpBLCQaXqBCXBPiKVn4pJk38f540viBNn5pNY4uP361Mxw2cz/s",
-	"flVpxtWyf6V8dGp7CCJcSIUKVOmWLW3ZNoIgv96HsWboWnuOKqjGPUxppSvrgzW1QUXrBpFTIPlbRuYi",
-	"MwBq8fri/av/R9pfn0C8hk86X5/p/CWRkO7X50K8pnyJpj/njFzway5u1ak5MeGD+jsPerc5H606FLnr",
-	"+fe+EF8dhI8bCCoP78l0j74bj9LG6RE7LUU14sqiVIxsZSyNdk9mbzuOJyi8wnjAVkQicYI190/enYJN",
-	"SiKvX3uzltt/bYCSwg3+W/SbegT/Ig7xnlEp+Abl4dmneUy1Dc1spUmt0Ce34DvMbXC1J/1ebbPu0Rt6",
-	"Q29pqbfbBsh1a/BWxmWvaV5X3c7LX1WnfeOA1lKvmoKNjEoJ1qO5eWfkqhfqa6IeHesEQSJQaAA1Rz2o",
-	"ybXbrpznRgG0W1T0rMIO9jmr7Ij0TCz447VFYmUrxiY8tvDVne9N03Se7whWU4BTL+OJ1KfQyi7QJxls",
-	"4iSA+1QJM2NGEkaV4lJd6HdVc6bSHmQtl3K4LAFfRsu6FkzVe/hrNWSqoaBHJsqzUjMHm6IRcadMZI3Y",
-	"cc5kavWvDSwUrq7hfEvmEb+qt0ZsrMavtblUwOvIuB+idPrKhMhXi4daXgeLrbrmL+F9QsOQhU3yGlRz",
-	"SWI2SYlYpGS8JKP/kCxmQToCN4mS5/70dv/p7f7T2/2nt/tPb/ef3u4/vd2bebt979LezBuz8DXcpuxB",
-	"zwSADY3O2QdVYsR9fBHOiFs5Jaoh2bI1C7vstVqXOh3/Uptla1vnPaWhrXM1XLRanf2EJskxOcXviU4O",
-	"WdEgT6fmVlS7+Vdol2dKyxXx5f9qrfQMBAbjdRD8Ifts9oL9MTsMugf9/UmvU101XR//MsWWBBNEAtIJ",
-	"8uktolBOsjWki4QrWcDElSslAq6iqKJ9bB1Zgu9vpJ+OiD5eSxAVtFecKMF/s060WcmhMSNTFs/VZk2g",
-	"Y+94cXWltkUkZMGV0JvSbJ8QFoyH36AD5okxx6rHes35uCK7uAgPezEpb56Iq4TO1CqUELR0hWSHTB1l",
-	"oVvVNDpjFlv4a38lbHqri6hseKwBBM1pcrj1tsu2rO/B+lwfhNoGmThfVlN/2xPjNjNecXaKR2FG50rg",
-	"xvJEoIrMaTqVQw5VmqEHINc+nMStIrmXNVGRx0azgRJH6pYFq3Ie10NuY9gclg69p+aJGMdshkYC2AoF",
-	"w7/hQdmmNFBBVGRJYxKxOHS32SL0mi2zyquIvH+Vc1GswlQldEoWLJIoXZ4pyQ/xWMjSqTaiZQ1lnc4b",
-	"TrdXjPiI1OvYFsvUYxmUxs/2B4vA3fleObPnflBAsuxmgJislxIsmIBV6Tq/kHrjcgmoBOcZkCcn5lPy",
-	"RBcgRFJaKpEBx8Uye3puEL9BnLZzWoCmaToHcMJZxFegBNvsgrw6+vDi6bdv3353dnny/PXpm8vzt9+9",
-	"eAOxnHYizHGtmAWaMJpZ8K2XRmL/64fz6urF6n2IGcXmmAvJkj26SKebzYm9NGuT5rO9xhcVphXydkb4",
-	"d/OaLUc21BBfxgJo0INeC2y7TfKeTYA37Yx6rfZoF4uV5psks4TKBajWkozZ1YJvtABTAau2piJ3pjA1",
-	"DUDognUoDtGA6ooEbhgaNgSPl7ubzS0g67nC/pNlKWN3fghXpDy0SdT58WGUquFx4gr+5s6gidqeuw3g",
-	"Pq9JMM8PjFnZ6kxtnG7+JAeAebEIwh1Q3kTgFQhmYUev1WaCkMxoBKIsBkWB+9Qz2ZZXUTpdjJuBmJkS",
-	"xKH9R/m6ecutmbyRc9nnosDknNFrSSS7YQmNyQ3joUjkE/vlLNd5WzaH/IQEcYR1G6I0ZeiTVoI3HAkh",
-	"mRkEG7SSBdfWbiyYKFMSpYNc02NdwzVK5ZDjt9ArOZ1KPytEAfvgE7xAwfTuE8YXM+m7qrIEikPZaSzC",
-	"iCmIh/wf5Lme6h/kKZUQQzgl/wB+mo1O/jHk/2g0Gvb/1Ycnig+SHWtxjAK2S/5BRnvAIPdu2iP118qq",
-	"qTCCW08BJqrvbw7Db9MKQX1QzHklX1UmruLU0BL7TS5PwcxrfeRy77PjL7/b++f//G/VUrO7p9RtHKZy",
-	"D9cHNlbTGL8SOMUQl/NIrVI/GPnZTydXYDDST+qAAJ5E1EOfjFZVhoAm0bV1LhDizqvXGdd8pmMVAcyb",
-	"9l7ViZJrSUDz3tw0J+rqI6/EFY6dXWJq9bqdcQPbGcNPWdXxNN+0+G7t9MU1DvkL6JpvrQsBTSCVmHJF",
-	"NNq+BVSEMsaxS6zu6SIJmzMK1Z+xMbexjYzg3D2biihgksxoCA0fE0hQN0fcdvZURyuKGU8HQ95wphoQ",
-	"ajUWjBYEy4Cu2+5I0TtoSADTFo2VmspCEKR3IbUdSgizEJSTISdkVGnzG/k6mDzTrIyLjxExmeh+6tbw",
-	"AN25zR9NxLTiK4hooMammu3EpHGjZQfDpYzgEAEKoewMYZ9okMZLEkfX6uYkCwydg67XO71Wz1cIRoq4",
-	"VHfLwAw82vXVRMaLEoXYLBtrSDFOeSqVtqTDEJSqxsJmEdWjrO7/KCsnACWqRbxIGVHX0I7cBReG4rIj",
-	"04ocXsbr3pSPFZwpiND5oQSgFiliG+G7jSTbPdZkxGyZAyiFkQq1aZBdT0bvLs5HavAbJskInfQjNQWF",
-	"wt6RzHzDGCsOG4/VtUkmEOkdnseUk5gG17i5BfZ7xVJJRr1WByYQkNKTLLXECzZCJclFKTQoNcUKAGRw",
-	"WUFGDBQ1yj3HxJkrlhKQBwH/ig8PtPCI9kj3ojYN+kcd9X7xstLJNLZCNoyq06o4UnnOfDfS2f46IBO2",
-	"cCISBgWBLdNXDDLfLjwbvkcKIyJ5q6sfSC2yFlnTmhX5xJLs5E8l1pwIpbH/hbvZWnudDinaUXAiN1gK",
-	"StHTnxfsGMKhpFZ7Mjkcu1+reW4iGaV6C3PoNccNCExNkIWHQy4ClHV3PzCHQp1HOGgjekMj8LY0srs4",
-	"ho6bSiiKUisy+AoUNYf6TeeGgclGcBNDgDPD101ykpKZkCmZRDcVbfCp0/t+RpdETsFqw7MjB5uL00iW",
-	"kh2F1TFbCh7uNonJD1QfWQOTRB40XoKSAIij8YI1yQkZvTs5f/YtHAZFXmKRgrynz5nZuV6n0zTFfSDT",
-	"UFeiUexiZERY4w7TbLChX2oskhjudjVHaNz9kDwHGBtdKKako9OPdfw8li+5jbgW+nAoCR0ZlAqiZpbG",
-	"MokjwaFzJJKBaxCL4KICE6YiUh+yq/Z+kkrs/P71K7LznKb0meBpQqEdzjJmg8xUBhSKlwAaUPR962f9",
-	"b9QESmvFt75jy78pDL+d/PN//hdftg/23L/hrT073Cga8Cj+euilyYINPZ1zuojjXXXc1CmTCpadEYax",
-	"fE3RTaX/GqsRdDDHj4pnf/wa9nkETBjFAXuaRlghbUR2MMBhSbT7ZRfOC0bwABmNPr/AdtS2qtndyGQ6",
-	"cHYl0gi5Ow+EukSbZGTd6NllA0SCrtPlHO6PkaaX0bEbVBcheQQUmrIqjYbeMB8LmIyXxiqQlyn3zplM",
-	"R8adnYBqDniaJ9CUD0goFmI+psG16UbLpLl4UEMZ6WIoGQqxlNIoMxCOcn0d1ASnIaIIvL7SmDlpkAgp",
-	"3byZ46Js4FR9iSTptXowHIZbaclETMoErCi9mBEYL311UdpqJCB8kR3nJDyRhM9nagKt3UnGQ2k34FRJ",
-	"RyNuMxZHSrzZRUM0ivHYw8BeF674kth7JgoNEyEgz1DEwPsXZ+ckEYuUKbjwkGoBfKA5txVVUwFCSXYX",
-	"stDiwIixSoY1jQYa8N8RCEijxns2wyZkeuMa75lkisAvePSJSKz6v4vUZsRTFhJoNZDrS52pZz5pt1pq",
-	"9KxLACdTsUjIHJm8DzXDIowaKooSFEs7JUt8M9E2IzuWuSFx74u3qOa8IF0BzBBqEwVaRpdTOmfHRl7W",
-	"JvqspUang1vxiib0hsVqhrI5OhRpitWippLsaJmv2RrtNgmeBqRu0xMgdOlfbT20DoAtBYVngIqw9lV8",
-	"OG8AjCEZL1J9o/smgVwk5ICEdClRgBtLa2nNrXzovRFau4bjLG6ikIVD71hdkyCFqfu612qrYfCAKV3r",
-	"iSRajyIoUjuDdoEyUUFTt5G6BPXLeEEpIgInLx7muR5TSelH+lTkNTgs+BbpxHsqyVikUzIKaUo1JYY0",
-	"RYF2R+1jSUdCapFTcSv1u7suWkZhJAORhM+yGm9aVoZsAVuzbchP+XyRIkGbvD1TbxXpUBtl1JrNuUoW",
-	"Su6AlGTswYTmGc2EKM/oecjBChQ5yp0Rs3aowkkUQ+2DmMopgRoCoVC85gpeNTf/LgqIoLXEMcjyQ547",
-	"8scITgrggOkIBc2E0bBJniIvVCQGC1X0yxJrbtrJ1B4fJBZ/yA2/8QmYawZkv0e+i54eG6pt7+OfOeGh",
-	"09e/WkvxgByS19FTnyRCzNAyNuRj4MliQvp+q9XSKs6xrrAG1dlEMiAd9SGu3Cqso167O9KCm2/OeNZU",
-	"CE75kKNcf+JEIUYgWOIPWGEB4qdeNg7xxKtzoEQUDk1ISJT6hDOZYlMtEDy7HRKzGxZLEjI29+2GoGyD",
-	"EtfMvYqU5AS3snbFv7l4NeQ7o6GSPlotJV64liAlT3FklpUTNsmLT/M4CqKUjJRsM0JFGZkjGBJuWDLk",
-	"QL7I3azUCB10lE64o4UVqWs2IsUIc2QQernbJO9QlESCefHs9Umjs98Z8oRdLWKaEPZproQBEL7VguQo",
-	"i1u4+KrVOmn55OKrTqtziHfiCR6OKNTaOIKF2IeEfS1ED/mbi1cae3pDQFXuKWRhfRHy80IdyUyhirLG",
-	"IeQE9g4uWuv0EwkRNyyR0S8sRMJABiA4Z4EpHY0ZoMANntsyck3yIl8aRItRSNpKkjLq/o5ISE5yGPJq",
-	"keszM4mYd3uf5zY19G60C5jWJeyQ6IzZIGDZLYla/pDnlDAsukyx7CabAacGYzKyTC23qEclY9LocxT6",
-	"xmZyqf6ddWTwQeb0dcIuMm0fj+qdEn1qqusphv31qup6xiHu1vIb5SrejchOuEhQ/S/1XLPiUq41m2k2",
-	"BhdHNWQNzj6lo+xb3Q0NpHwo2kHw6LdBMOr4pOeTQ5+09311EmcRV8KYT9rT3swnnenhzCe9aXt/5pPD",
-	"abcz80n7YNqbAQSd3tRHTlxMKWcpSF24jwMCQQ+u4WP02arHuqyONg7djY5NgZhRlqin9kELKOMoCRv6",
-	"eoIYUJnS2VxLeVXvRLrqae5hto/kazKmku33CvsI49nxyVdk6A2HfOiRr0Cvdf8++/ak0env76hd3125",
-	"qRU7qoQ/sGbVgrh+Q+FRKBbjGGPuYqWYqivoEMRRvO3RMoQekwEx6S6jDNtObuKoieZpTc6Q9IQS2YCM",
-	"/vk//7v3OQrv9mJxJUdlxdrVNdAGhArpaeiTc4NQH+zrV4rSXiABZBnkPnkBeSeAF6V2s0+pbaybmC/D",
-	"p8uTrCaxb3wLiumMNFW62tmu7xKpOotGkUPS+b7hLKIBMCmqa2jQ4d/vWZosgZp8i7ZMMWycZUS1U6ap",
-	"YxAgtyGN3GHPRm+8qaEHNUE6TRgzCWqStAle2D31v3OapMf69B8RbMDvlhOFnr2J0v4h9H1Ackna2hRn",
-	"q5GMtExqCUSbJQtK3Ogzstc023nFae9GkAWg5bOzlPKQJmFWVHPVIRovFSQgR0utiERoKx9ZJ43dihLf",
-	"6xPpk75idD7ptvB/O2SqfpsqjY5MjcVO/RtWgz4TCM7V6FpajbMM+lQnzOxYaBQLgvq7VvtHkKTvmjpc",
-	"boZ7Xl5NZuvOXY3//J//H5x3V7x1bh71XM00pZJQW0hWvVCG3jT1VJfVVLLgckS+MhxSTEgEFqCG1gDt",
-	"5pAdIwho3+ieNmXIvc/6X6fh3V7Onrn32f3zYqFYCozHGgjEaFcBjQaYyt6xta0/tWea6K6jmnCa5DWj",
-	"HBqe5vDuoBdNuEha5le1kzdtH01ynN1qL4/9yZxXbafbxc0DyURG/CpmWPkb/DRmTE0kZKe+eG/NfeUX",
-	"WVXGdQroKvCRJ9KZPuv6CjoguHCAoYw0dzHknea6nD6RwGTwIAE7xRNpVLJMe9XrS8DqIn1z2HUGidNR",
-	"17EPUPIcdVkbwaap6rPWce/2TAEZvICMzUIhpegFFSn44XZdv4iS+0MCwWshGX2bpvNzbQhoaH8p2rL0",
-	"Dpsf8Wa0ZthAxGKR4GJGoLmMfKNFgxgdiDkGJlLXdqDNAeiGMrISnki9qmPCheEMzSF/oShIc3JySyNH",
-	"ZWq3NF+fCq4ueDKCq6kBisGoSdDEKm0dcBFj+pwxc/pDrq2fPokjft2IRUBj0CHATMIFb8yVOBFkBlHt",
-	"NEBFbMFjpo2YJhwM1S8UwDH6M44CxiVzgl1en56XYlvEnHHETVMkV3v6o71ZhJ3jdKShjXbxPdByINCl",
-	"3Ww1W1BSYs44nUfewOs2W82u7vwDsYZ76j9X1eE/cxslGTMa2nInJ+9OnQIYNCWjvVAESv+hZJyIWwmV",
-	"NXC1WWthiKKy5pDTEIt3vRcihcaf2sCuwOi0WiYWSBcWAX/DNMWEF+POgLRrHfGpCxp6SJD/5/nbZ+d/",
-	"f/eCqE9ch0Hpb0ZD9+8ZSykY2xvs50V08/XQS9gkYXI69IgG5+uh1zomiyT+Wq156Lmf7xXHU+Kd+zcl",
-	"04RNvh567rc5dOqBaG7Y4jB72TowhBQU/ar0+Dt/xabqtaH51ewhWPshizkVUNEcJljMlOwJfaexyAC9",
-	"klDBEFLdvI/qpfLdVktaL7QWC6/5it0xcOklMtWSozrNxiqVlWDBQ+262jSXLJEWBCe9imR6YmBRNG9i",
-	"uqF1frmhNqRHG+AJRVRNRRxKG8EKZocsgBWMaJ67AzYNp9NyWmm3c32021WFmqoiLke5QgI2ttLeXKbg",
-	"RRVo1iecA89JRTxstVrl0OaPaw8j2OzR1Q4+wDVnslQNwXv908nyTdT69PqstXzd/q9Pr5+LW/j/l/PD",
-	"N7P/uv3hp5ezt99cpK87L9qvz1qtv59P41fn8fXrDxfp69nfOz/89PKntx9Ou38/f3HrOaUUfvyMUbMA",
-	"EGbPezSYseZ196ejT53/hIdNDWozgG5oC8kSIJj9sDVpTw5Zo0v77UaPHrLGUdhmjc5kf9IOjsYHtA2s",
-	"VIkbaoJilR5vMmnT/lHvqEEPWr1G7zDsNI6OwqPGuBOEk/HBhE26rFBpZeCNO+EBbbW7jcP9cNLoUXrQ",
-	"OOz0+o3DSfeg3Q8ODyjrFMp+eJ1WZ7/Rbjc63fN2a9BS//eD53sThtJYvhvEieL6YF7QhZE2W6ilIoU/",
-	"RUBKoBIgUJV66vTdjjmeFJfqm0vEeaE4ThH2voY9E/EKDQvg35fnSXz9Kvq2p8jzLs/wVmaq4kmGvMt6",
-	"Vigm9sgflw5cJInu8IKaBaQH4t3WVGvr4emogsKeoj3gRU5zLviuveF3uT5ebr4A0rsTi/7jR3V4M1at",
-	"1m2X5vBs+Mb7eOd7c1FVoQO7qCr+hxFSyJCV1uCEuhnNSfFj9QjiJi1to4ivy4qinTWL9wFPSMGj4jrM",
-	"ZNZ0A+z6kbQ+zuNcOUUIg4Lho4SE0RXUWgDJquIuwFVpkvBssuJTES635G9wJFz+tuLkpcmC3eUP0/YE",
-	"rNva3uXzTvTQBWbdfuhituagWXMzrztps1Z4FByOD+j+Uf+wd9Dd7/TbvVZ30mHtsBUcjQ/pwVHdI2wp",
-	"7QZwKhm20+319w8OG+ofjZ76z5H6j/n9iI4Dly87ySLeET0cHwT7YZ/1Jt1Wp93utLqTHuuH+8HB+JAe",
-	"rXterpT1u2bzmiK24fLow7DlxL3epMs6YTtojY/o4eSA7Yf9oDfu0s5RuzXpTI4m3aAVdGiP9seHrB0e",
-	"BPvjPu0ddQ87B+39dr/l3ZVuDm3pQmLEtAyvFbTDDutOeq1+e79z0D3sHfXp/vggOAyPWGvSXvcczi8N",
-	"3/J4aVI9vKPJITsI94P+uEe7R53D9kFrf9JnvbAbdMZt2lr3HHIh8tdcrlegtwHBrHyePyv3pUnzPOuT",
-	"N/AOzgc/zP7e+uGnNz+9/ub18u/n76dvPpz2fjh/ef2m87rz95/+Nn3z/PqXt89Pu979L+tW5WWdbzzl",
-	"za5m6WX3+k2L/i08/OW/2vP3B/K8ornRwNuInlbQo+evEBRKPaS8dQOvA0ex3/sx7rBK+HDyqTKXfnZH",
-	"/ibChe/12t0Nvyy2+txKMkG8QLSSvY+L0kmlQukaS1FwiVlVHdoXCTWJgS6SQehAdzKYagcuyq3/U/pO",
-	"1K+fmajQCCP9fNSpdtBJ3/UUqMlQLDGeBh0QhvFFgYDoELSL+EOeWRtDmlJyJdDZAJ5SGlxfJWLBQ6gF",
-	"hAHdo06rM/LBeT7qtHqYUfDSlv/Rswju5zAQSXIFAbrWijMw75tIKx1lB2k5buQKBztOFu4MvdPQf09i",
-	"wa9YApZhFupwCJseqMMJgbyv2bKpXQUZ2nVYDMuH/aMRTSPIlHiMuEwpN+lZNhLEWAS0iwMj1YgCG6xv",
-	"akWS7IC5OU0WEFhho9EdQLSdS/CrXW2CcBOxdOQuQEYxXMjGRJe33rqXroQBTQfQQaiKnNE4JmNsgNEk",
-	"H9AWg2FtQ46FEU0zCcglg/iHAtWBFVX6LgXvIuVQ7aS2ZugIo4WA0KCAdD51JB8xOGYTpeNEKWSRWzCS",
-	"BecYBISkbfcrEbdDHlOJyQQmbRMHVnJ7SpMU2yUmC4USyFHnacQXaCGGsFNFfdn+KhLA6Wql+edw8F1p",
-	"PicFd7aUghXYWkaxgrD+7SziShio01wfoFLrWot28u3vlxeI7br7pSKH9re5VVq9Db+0Xaq3uk6A26++",
-	"TfxqO6R7C68yO/qb2xy/YWktWW6KeDPAv+VufcPSdXtVMNRWgZK9Yg7Daeipieam+0axWmCWsWZ2XCRE",
-	"3kbYhgiyT7RqdVwIhMNwSTZJdVT2Uv2AFzom8LphzPk0dqhXbLjtynvMr73Icnez/XirG62GVrH022PY",
-	"RMJI0nHMXucV0s1sJGid3J77IfSbmUX+bU/eryazI7YfKLPvZYJSrW8oX2nCkayKVsOi3wgOhOXiVvCu",
-	"dw1lIZ4bO4dcQe9P99DjuIdy/hvcNSiOnv0JKNnANhYucJtfS2/Q7uiqU44r3TFcZvpDv9UluvsBueA2",
-	"b9HLFR73uhM0DDT640PW6IUHQeNo3KcN16RghTosj95vddW22TV0Vq6hXbGGo2wJBXCMFajRZ71Jo9fq",
-	"tBtHnVa3UbBeuuB0Wi21e+ZcrIPH4hQPmzdw7T66McDpFsIvfIClWM1IpvizEaNb4+7kIDhijXbYoY0e",
-	"608ah/Ro3LDWQNofe74Xmwg7RIv68yy/Th9cjie40lXItjI4dOJjIcDiKlqwwtvpJbt++e3fXu3HPz/r",
-	"xc8Xpy8/zV+cn31DwZxWbzHDabbyWWmetFzvtMpY0b+pWA/+q9Dl0Y8pKa6/q7YLxkPWdk9oKrm7OyHU",
-	"XEpZAtUGQ7IzikKbRZqLdBQ3ipWxW5+MigDDBxk+d+3NMKfpNLsYip95RenKJeU1NWRBIK90Mr43TfPR",
-	"oQfxilh2J7rSLsPC+jPIUVTOAvlMSGY65LYXfyH2UecojnTA4xlaY0Y2E4Yc7vdaLR8E75Aud8uFt+WQ",
-	"g0EEFAYj6GdxelZBBBMRRuaaWFhUFZx3wcals8sjMFQ5Pk70fO7ofHG10nwyKtqhTD6ynIpbNDVKnTTq",
-	"1Bka8lBg3hQHC0ssrq5Y2CQn5Cq6YZyMdBwp5hnr1OZ8IhXMtoiZJDtZzPIhScWQd/p9pf8kNMAyibkg",
-	"dxOJ1+n3d48tchR6KUkoD8XMIENMyH4PEkXC6CoCC9GQz2jIwMqWz1Nxd1sWckd2CskjuyalGSkKRUcT",
-	"V4j5C84AAx2qy68UraTTRCyu0Oltq/nDaZeGlGgcFwCwhcuzNI5C2QprRMjlbmBVDcHZsU12uqXSRoSC",
-	"PU7TI0sgTBYNrzq2FCKhjcgHBQcveBphXhj0lwDqgzBWkFV1h2I350xDnitjYCP33QhUV/xNWDEcNVcT",
-	"nYtUL2FARr3WERqpn2PUehYaC6lIFeHthtjcqNzM+FgVmszKQeiQtI2BuruDzeOZfbJNPLNPJFNcPWUQ",
-	"FD9eQvtnGjCTwy3N6jAA9Bjsorqav9oRqBQagXavaVsr80hJZ06MdClAWropm08kqQ+XRn5SygJyX8nz",
-	"mfow6kFVKHM+tjqDU0c0l5I2pMhYq6m+f6PJBo0yyOLVuNjvIGd+LoRl430xmUSfbIT2zsr8L78eE/qF",
-	"WgTg+Lu5EPDietXoThC3zkh8rIjwIf+AnE1HzUioIKCuyCAKWWgT/0xwdCTtUaQQQL0sh6jr1Qy5hcwN",
-	"a3dOR7N4iw5Ia6TbzVTstPHiDPnOKi612yTvDQOGang6BJ8a+KCujZPgDjxlyHWg9WgikoDBaCCiGNZv",
-	"oXJFDD3iNZtb6DCOaQ7p92rhQ65fMm3l9PemuzcmWqib1O4fBC3Z6gXYmwNTuJwBhtzlbFhBw9zCpQNo",
-	"U6e0LOBeGrvEijoQYq32DeKuZJ6qAluVhS614ARpoJQvNR6Os6o9OjEeS5aBg2/Id/JXBYKsRCksfQN0",
-	"szQ83TTfM6DvOixB55go6j1ZhJB6DoXR4Fq9tDhwjnNe/A0dQSZDaK2HCKiJaff/Q0ybQFnqH5lmgmNr",
-	"OrWJWLhAH4hubjAi4pDJ1JAPF7ee031fDw0myzvfA6EsP5OR1AzXzB0wsBJrOVcn9EzFInFnyJ9Ub9Dd",
-	"V9qx0Vi826m8bnQmR/Qg6LXZYdgd79MW1jcGGa0ITE5yWweNEqQdWLZQgnHX3uvcqS0svNtsa5TYUrfu",
-	"EiGQsZxXPaWhkrmc3pgOlst8zRsopuZguhscha1xmx1MerQTHLL9cT88mrRoO+iy/vggPJq0aTfos4Px",
-	"UdiedGk/OGBH43bYnfTpQXCExlo8K2HOelY1d2aH6OVsOY8JzcabiYcl1CexxlXpKEc7TvynEnhRgVmo",
-	"lWXZfYrYotTJeAM/NUj6v601ZAsK5MYq4m4n1oBXzy4n8NApbJ5TzUFSmmiryuauEwU6Gs8qduKN0NUV",
-	"TGKGSIDo1W95K0MuZkNj/GhDzD0TfBJHWLT9V3JeGIZdvFQMv5Lmmqj0aFTWW8UYpudoPnA6E1abO86U",
-	"mGZsDbqfALQewGJ6+nsfW5THMaQa6wLRkJxzRm+YqQHbJG+0mqjkOnqDrWHyV6BzZQPcldA+mIfaHivV",
-	"O2he3TsTAERh+s2pNvuiwh46jik3nRibG5/hM7E6sN5W8/7x453/2SmSbf421biLpAYr1ZUrmd3yW4ty",
-	"mznlhJquojOMdFlLYPgaSlqmijCmUkaoMGG9FN12CHzh66kmP/caH5li45HtZG9gwJ6EGKcX1vmisi5i",
-	"G9kaa5vdl51TvdUNSG+pzGDb9No4E/e4M4r0tqH5/EzU284fSqK48AeQ5jcsPYljY7Opp833Og+ExrE1",
-	"khk6gXiGOLY1zGPs6Kg0g29elArnjPQbtozNeIlGgB1dXEn6pQp/u77SobPin+MllEVnTXICUR4+6J8+",
-	"lmPD0gYjXQk2my4UeN/Cn1U6R/HoFHCzrafiTJxBm1gPafq+uovDoK2E4TbPH3hu01UPu5DaZ2+TEIvt",
-	"o3vN/n6CjYDvtmbgeaRkLXfLgogFQ5c/MX+4kDS9u1/7BtOga+fclquvc+k5DEn++lxoEwHsTKyVvh7K",
-	"jK5YmuMP92NHrzLXcB0zUtgGz0TCAijCB/UgjWFbae2iUAgHa6uCMAztlhWbwHu0uQkbyGB67JPsNN/s",
-	"tu91Gi1sK86inaXpPb4Wvvn5y9C4+ULdbyqPHdTl0T2ffu/X/+/rrGaYu99JXSvQfgPpoFaOHC+xuKZu",
-	"KgslYdE0pr3grny70bncQqx1Zq0TYW8fSYT1txUNfoPr73E0t/NMS/jjyd7qCN1f8HasAfUHKEvj5uw2",
-	"03ig7pvl6eAxacHVpoVhcISY/hOZk8G5Eoc8a2UYoaj+7qKixmUU3o2w+OjORuXBacKGHJwyTqHkXcd9",
-	"HUxZcG1qllIbbe3UyN5EMneR99uL5WuOnQY0u54f9+Bp9dwakX676/3L8Bcod5bYhun/Muzm93PXK9J4",
-	"CKeKrjiNQYVbYRyFl6TJh9C6+pRK2/vaRy6zVSldYD2DIXcr5lo2CNmK1lWF9TehMqYuSgy5FNoZOXoO",
-	"tcgjU94bML4Rp3EW/9iyv4IJhgG3vdLK3wmZvnmlaMeuxht40O2lCUn4oOBnVUS9wX67s73W4CxqhdJg",
-	"QcjXLVVQb8Jnasx2SBgmOAqaXPxhFWbEAKLkHgfznMn1Mvg7KGheKAvrtCcxNV5TJtORKVRce1Khzwic",
-	"Sn/IsT7MXCQp9KfC3CYnq7fz6VOFn2ODQ+cu7Asp3NaKhhh3LWgf0YSWM54Zp6vsaieTxaCTmnB7e+vW",
-	"VdnDhnbubt5tf1YdXKw4q65BPGSTiEfo9hZkrnWp304ssNDLRXwP8cd+V7losUgDMWPGFJ1io5Q4/sPy",
-	"FMDAFpe9cx4qU7nuYfjXBn3fMdhjkgZwAzKnVxGn6RqX5zrje7EdbLzMwEOnGTgVjE8BU+ihQcFOybtQ",
-	"ZxDIOgJ5qwo0+quhwd6OUaKLIEQS8VI3KXNs+w+Y1ZTdQj9JzVzSdQpsK0SkmLn58ddnJfez3X+I0umr",
-	"iF/L36ER/9G4wDeb2uD9bUwO1R3NKNdNzS7ev3LbRyF/WM6Z0+FsyHXHtrqGmvpQkBMdG9pptZw4QiU5",
-	"mOFBPHHjGaGJ0WqxQgnWf3iDwW1mMMDQht+FXPCAg1y3UJ2TaKn3DycLmOJM9xAEQMRfoU68PTuXBX2h",
-	"7G5zucWODoK3Wd3GkGjabaGVgLPdao3CaY2Ya3VMqFIwTHt0XXQhZbZMz9aqxxfQOn77g6626U/x/w9w",
-	"5BX13u/A23IGtTXkc84H6MOTi4IshTwqJrFSuP/tghgfGr+49u4pRAv+DqIZn28fv7jOMFuRKF1xCy9k",
-	"KmZ4RTyRWiXE2GRJRjmj5qgmj9lOv9Ijq5slewPvv388afxAG7+0GkeXH7/aGQ6buR92v/qPivxmf3UU",
-	"JEal4j9vdD9/OhaLtAbmDE0Pj4SsicWjEfSqyGH4uJAdq6Okx9ilY8Qy67hO2ZPQGNGK2GMRLp/ILK45",
-	"ZyhfdZYfy0KOM+cD6UuG8fx5pWEIdi4aZz5Ig2mNTjH+CUT38mH9G640FRihTWPBrzJ0aBX9HmbtRO3O",
-	"H9CmjXRQoMqtmE20uiCoGx5tuevKSyYf+bx+Iz9YC+ofLZwYcbWB/FBThE9H+tw6kT5rzXuPpI//y2ur",
-	"t3+4ABowUm1AatvSRRZMuaKKIBZBc6lVa5PQT/gddDPeef/yGdk/anUGZERDaIyoo2jwnzNxA/8KxBz7",
-	"dsLfQ45a8S72fobxZiy5YmSejXrQPdqHNrq6N6FWpN2e6aZR99Ex9PQanU4aF3wmQnBoN6CY6QiSUpVy",
-	"THlB94aovoWp9KbHanfWGcgUhA8/kSVZ6gQCfSDJFPtEQ0uISa6ZqtL/obkyOuCIjKA4IuW6EgRNHRM9",
-	"pthn4lYFclaazbe24W122P8qBQccwjEpjtOAxX9VxYEShguxYs+Pnz0x9waeogvd5MsbeHtaCjZNsrRr",
-	"UiEc3tbkue4DctOBWlb+g5cFhL1iXTJVcDnCHPoLBt5ZKiCOYXtX6Gs1pYGm2vCHyfr/rnZNwPZvade8",
-	"RwzUJimlZyKfT9rZSJJNwM4HCsBL4KW/CzEYL5CNbrdFWn87gQ7yKZJQTMPEvEEYpdZHc1Gd0EUHmvgM",
-	"bMFbjMRKmA7CHPKUXjPTaKdgv2GfAjbPSj5gXKeJ8txzIzzd8kDFOM91V8ziTxfM7y5m88swK7NMHbT5",
-	"Z7DmJozj4pzkVOEtVee9XOJUbVneLOnjSyRMlXKl/sws+hfTzV6tTwp6mGKmyDcUgVzhb5guZpQ3EkZD",
-	"6Cee9am15aMtAfokYTw0YUfvWSgCMknEjIz2dMPc5k/Y7P+DSCAyYRJHnFX2sX2uoPrN+tgWG8QmsBY5",
-	"Z0FjkcRfDz13PYWetfDul2o3ez51t8DUo9a169QIzxA5jTNNgI13Io6CZXlnX2G/ZhyEKD6Ke4WBSrp+",
-	"M5bOhJ18IslEiJQl5BYaqkyYkq2iVJJYXAn8lpJnz9+Aemi5hSnQ3ZBJQJ5IFk+eQFOeARnHYjwgTxZc",
-	"0glrRFyRwpOV6uJdvnVurs9vXQ9dRd24JU2sGxgLzpo/yRUxdmqrO81+s+c75QbVZ2S84GHMyM7r0/Nd",
-	"H5DELNYYGUecJstaaj6DSbZkxPSGInAllc7+akh87y//R5+5v+zdh6zw72J/4nxvan2+kzpsTxmN0+kv",
-	"9ezEDSgytYds+0mFT2m7dykqGWMjEvjIh8riNpWqEs/fwvwPv+wwBtOqy7astREmN7vUNDR1+NbLLq83",
-	"YWQxh2uu3+puCfnCqbheuQT3hUdbi4Ud0tO4MOEhpW7XMAomntXREDa7UhIVeC0auq/TqnIYgUhCSRZz",
-	"JTr1/VarZVrjF3phucUJf16wRdbs1KmFDJUe4fshZ59okGJynI7BL0AnR8gOUR0EUMEnGcdY6wmCXga6",
-	"uVcCgLJwyG+nImZEJD4BI+MSL3nsQEYhaLBJXlg41LdRyGZzoajApO6OonA00J1N1K9Q13bId8DvTxhN",
-	"4oglEIChQAHQdq0R0vrWoGwbvPVEmoyDUbhAImMDqP448rGMh0aZXhWUHKXQUI3xkMyo0oOl+ifViMDQ",
-	"X93mLEpJGIWwQu30hAZXahVDrj6G3CS8cWCT1DpwoFyvN6wwa92CtrEb+LBJnep7CtsGjtGnYLR6iOqa",
-	"3gqTruD2tzIZDJ+9UCcT0Rk09hi0+62W7fPoVCU7e/f+9M03jTaWCISa/ewmbUC1uVar1c480QlT+68g",
-	"amal9XU3hCQaL1KELJhSzlkMSz4c0x7rj/cbh+N+2OgFPdo4CjussT9pBy3aGXeDHoi3pWkdB7icyaZY",
-	"pGOUa7epu19C+EZFB7ftMwYUmS/45nZE6fq5XXGedHzPErnumKOEFqwIf1q1EZt3VEDDezZXe6u5OrYJ",
-	"mh6zoQZ159IwKBDusycsLO5KjQcda1IbpuX0YHSqVuMGuCrZNk2ODFZOK2v2RfyGxlF4qQ9qrnIfAvhj",
-	"+2MzCgckt1fISCRJbyPkIqnhzI9X2O9cB2no7EZCCYCK04Cint4Kg0U5Bcsf8rrmr10VEfoabl4SUSO2",
-	"9bEJHw4IF4Ve5KTFwslBpzNuHHXHvUav1283DqliMRM6GdN+EE4Ox4+H6hMyAkhGWGRNwaNLxDttRQHj",
-	"2FeUYFtRvPrVVezWVHy86ogoB0DaZyn4wr0DUUvON4zXTaIrxZ0N5Byb0VuUbjKpJuuVoESiXMZuqRTr",
-	"kN9SuEfTgdMbIFc8Gbsm6DrL+XatWS0wtT3HSCuCM/VgyDHUaeR0RB05KTVyRK7Zcg8rsUPxX5mSUXaj",
-	"jY6xTr6TTATe4SE3hfL1fWckCj2Hi52oSBhNOIZkRq+1vR4kpEy8Ggw55VCHIU4YDZcoXW0gN7n41yJS",
-	"06HdJBG3EnuoTihviAWEaivxbRNybpITK2kBDNA9yzAYxkMceqb4nRaYFQJckTgVNTKskbBHkEPGqnOx",
-	"nfv8QbJTJsjku+Q/WIz5tWSue4lAv4n080VlnHtKHSsFDldHytTiVcLG77oe8ZY37+/kvkVTkJizf7H7",
-	"lpeCHAvXrJyzIBWJYnumOfRK54x5yWTX4ufmqgnz3RKzBj3tVivrqqGr1V8JfAubCuhraSxC6PsShppN",
-	"zwQ2euakvU9eR0+r2bCG41UkTb0I+Qj2Ll7fQnAMTN77PPSicOgNhigiXraHnj/UIb3Zz/Cj4p/wU6Ev",
-	"HTxUfHroDT4P4TTAa8iSh97dXbUtG7vc/VhexUff+76RySxZSxH1dmvSmRxNugH2GeyPD1k7PAj2x33q",
-	"9hicdFknbAet8RE9nByw/bAf9MZd2jlqg3NlxtKpCHWulRPQU01Oah+QOuo7AG6pscE0zLCwVdmyBgrT",
-	"bR1EIcSm77QbIREP4kVo+egX7VZnyfXtZHKPZnUGm1UZtHYHVuTPGok5zdBDqMyG3cHt9YnaVt+0APJB",
-	"tcMy+dQarHuQ6kqH3AbzJ0ry4+FcRDw1VsB38EepLvrF+1dQe18dc8lY4WJbedDfI7APC+fPOk3mhAVT",
-	"88aVjByTEBxzBRnG7eufMgGp2HayQNhF0/8SozBh+uNVjWjB7qDebW4mN/Xqdv7BwsLWJP7gOy8rsa9V",
-	"mqroJZf21eWWNYBW7Ehf13Lvs/7XaXi3d+tUla688l6BXdVJVyeB4JPoSrdPlbZzj5UG9OUGN1vZG5Ox",
-	"ZTWyUzvigVfVi4o6MkjIiqNgJWWddqLp8pJqZtxrtNqNVue8dTjotge9/WZ/v/OD59gIq0V+q0U0Y7Gk",
-	"cbq8DGgSNuHcy0saYpmaSHc2jXr9C/ZLd//ol1++v5ruv/v+WYstv5mN3XPk7mhyxdLLRa52jVu3xuzb",
-	"nnOGwe6rV6rF+oql9hqdo/N2b9DuDjoHzYP9Xn6pxcPrLOFT5++fxLfpf4VP43cHv0yu+9/9cDjrf/j+",
-	"kZYgIXJM7dklHhLYPmfsOAJrXypSGnuDbWpqZf3S3+lDYAgP5SWkPOCgFbeoKa8CHRtZSqNYZ5fVHQmT",
-	"266NjPpkbH6xZmekfLt2tvn8HV3OdAExYJSbMi9nBIS9Pojl+0aG3IY64T+C9OX8uOom/1C+wB2C3j6M",
-	"5Z3hbF59al51wc7cFq5iW/j5YyShV7GsPKday4GcnzFXQZ3X+zGPxzhNiJv3DkYqjtNzNol4LrmjhPvH",
-	"jrVcj+lKRtltqTuh3R30+82Dw6MN7gSHW65oZf1oDP8x9+y+PNDNEils5KYyVna4TtG3o0WgfwuGuaHo",
-	"l4Nhtc3j3ixXlxz5UBIcczx3S8lx77Otyb1RaijdnuVunyVqyJULotkEiSaYMxoJ6OEJZ1bKySL+l7yX",
-	"NTK+wL2s00zXEIlfW4kuidjN/bY5l2/6J8f/Yhz/G5Z+OXb/5zHK8mfXnqF7C7fr2xcU8mxX5THVHdUh",
-	"H/LzKSMjbcSVQw87eWeqjbWeJYyIG5bcJlGaMt4kpxOyFAtyS7H0FA1DtGPjQL7SiW6ikA05jbHjunFa",
-	"ZilR2s8a8RU0R0Z4qKGedMwmWUfddUlPDhECGr60QG/8bFXc5PcguiMWNhTdazdEJ03ZnKJfV5RfZfTY",
-	"lLNne2HY+svr9re/vDqKf37WjufA1rvnZ9Onvd8bWzc7+BDObir4/ynQ118RvyOBHrd8I4FeCWYrEnre",
-	"JWLG0ilb6AK87NNcSCxQjVWQBrZQaHipyNqE38lLsMeNdEe/yncuQ01Bl7ru34iMnfwgsgNxyw5/HkGs",
-	"3GjBZ5hNPdJ1BzFa/dgBJXMXOHCUny+rQdCOBRzc1KnbGVnpDitJpAkUkEDOoP4VJpAeP9o9rpoJwhEu",
-	"QzZPp6Mh33EcGuGCES5ud+tgxC/Rfn4ZLtglvWIWXp+o+xDSSob8nZDpVcLO/usVERxD02WQ0Dk7JqMr",
-	"cSl/ji//MlKnl7MAUDwXIgb0RTKNAnlMvhEkWfA0mmEU1zwRSh0ack0oVVfmNyx9rcloswyseUyjEgN3",
-	"KNGkqPxf8u2LV+/ISlSS5yU8YqN6kZIgptEMakf+XwJ5XKtHuqKLKzbkq19qDfl9smUM+gpemwxvlbkN",
-	"btrYyuCDt3PGT96dklAEi5mOZsv5yMAbiT6yiu3Tn6vnD1exDAy5qzjiEwHIitLY6dcF3hKWSFxJu9lq",
-	"thQj1ev2Bl632Wp2t6kdVvQiWtR0my2Lnqa3QZExg/wlncUZ9vL7dz6NZIb0HfXK7rrNVOM9wmb+/eT1",
-	"q1WbqZ5vt5kGsH/3zVyziQpxtZuoo5gaGMW0Ig8W0iRNxO0inTKeQmRdSBYSQgHy8VCy4B+FFBYDE9Vh",
-	"AXpjhhxDrdTQSu0iI3Xbj46zHyAlk6dkLFKs2BhCCx2IUJD69SpODuGzryKZniNwZwjbugr+bxazMUvM",
-	"amHlKO8nIFTWN56GtNt8DICuZ9r2vVnEo9liBv+u6tNXC0MesWTOEpv5WgVEHM2itAaKlu/N6CcNRqu1",
-	"BqiH1zQr5CE7rmqtvJhAoX6jddBot87bbQwUarZarR9MSKaJvGzQ/ni/0Ts8ajWOOt1eo79/cHjUouMg",
-	"ZJNs/VoUluTk3akie0TfczGDS9pTp2auX1GKiud7WhtYB4sidCAr2h53gm7Ya7D+pBYe7eRlf5zVzhjG",
-	"0yABArHh/retM7u9TdcZOL25k1sX/+Wwp/xh2SL+RU12n2BZ9d3qarkU1rHCO1wA2uHV8OnKCK+rSEJH",
-	"cVoMSDXxKmVmjfGZugY61qrOffpEZq0Zd0yqATYxC7TnX0wmREnVUGNTJyEAk053a/kwemVy+/kgK5Qh",
-	"6xx/ueepeBBV4sI2i9VqP8Yi//25yUO2Y10nhkJmyW/BIWwtsi0oITBlyVxKyMLncY+sNTnRjAGiJ/Tm",
-	"ZoXNtkTvymD5ECeGrO/i3DphiQvsnlAdMa9IY4tweQXQWkvTKparvcN5aCp4rhKPFWx7aufq09JefNKV",
-	"/txktCdSp26xGVVMkodQ2flWcdIJVOQcQ80bkioYyQ6mT6onBySkS7nbrOahJ4t0eiHZw3q/q0XlU7cV",
-	"kN4AHvynY8MFORmh1k8v7d/b0pCCPNc07rEN5inutrMs/YvHln+djr8JorfRX08vfjltv4lO5Sl/3w+e",
-	"ne6fXs+//9uzvx412fL/Y+9qd9vGsfatEP7zpoDlyJYcfwQvFtl+zKabpJ24bWaADGraohxtZNKQ5CTu",
-	"IMBcy/7YC5srWfCQlKgvW3KcNrMJ0B+pLEokRR6eQz7ned63p50vq9HFz/zGq9OL49UxNVvTjk8n83em",
-	"88t7f8tGi2atMUsOX5+xLxKOpywIEhTdtnapbrKOTDYuMS5yd1uva2JWtEPFHZmVgtehPY/KnpFzigXx",
-	"lHq1C/ORUL5oDhMYpxLbcNNWZxxGKiW0QhCdIcYX5dIRs0xjOMEBviG+EUYrn6Axd7Hl1q/v0etwXMCA",
-	"JvNUNdjxKFW9KgL1MuQV8e53iHb/wW5FSmc6uRaLmlwx3wlLawFWqbQm3ScT8a6HZXQN0wLE8oHKlNEP",
-	"7kL5Ub9KZ7sIttzuWHb3QFvupV8uPDT+3UMlHfrnH/+u9S/x8/T62obZ+9TuJvWtcBioGgIBIwxhEKDg",
-	"I14ryv1MdachmwwOZ+mk+xvv9/9vN5oNH+/sUZTcRY0hXfp+s7EIyI34+z6JdEFNmkZf4zDXDZgYWbwW",
-	"yWWZNrV9nfikVeMcxnTEtg6rlYEoMA6b4+tCy5XhYPvFOMcROfHmXmSciL2A4hrJMvv5AvfN1FPOucmn",
-	"fNjUeFJSKPe0kET1nsQLQL9U41CUPZxz+jud6oW/8CUQZxiFO4PqD4jrL8p2K1FGyrIjEtyQQGOxTPE5",
-	"ypuOFl5hQirsaRQOFH0XWhmC8s2Nkco04wvB5/MTyeXAY0904UVXbBkhjMahJAreY4GKNyRJKKPkFcIo",
-	"wNRhcyTuQ154SWeE8iWTOIfyaiihOLd4FaI5Dq8F9CfumEI6YdmCFFBen00PctKVWaiEmi9dHiCEn17z",
-	"nxY4mBK/JY6Wv2oC05uXC6E0bYhq1DTzO7FLj7nDorpqI7FrefUaO2nkW3pDfLYgFZUkUzPrWVngGnZs",
-	"GwLcMuNtWtULv2PBxHMcQqvTOcuSudjk2Swbcl+maHgXrxvrgrBtFJxyM6rY3qdQ+jl7X0Wgq+h9oNcV",
-	"iz29+FOPPCUrcVrLkilI3F9iKsnchupTqSTN4QOtOzmS3Ib1M6NuWJ1qwpNfqp/9Ev0yqXc/qX8iUa0Z",
-	"vXGX7/iNgrgUjld0BDxwkKgQcyGllixZ+pqs/i/UaPiUZphdokrqOWvVSAtUstanddBEnaZ4ZeVBISW3",
-	"KCQRvytsoTEF+VEg3BL1OJQ5FEqz5pLyiFClWkRXZMVDREj4iCNOUF+FQiwQIaegTJfbQknEiRYBEXTp",
-	"6wLJVILGzgJJEc89NIzM/ST3A4t+kl5M0U+Z6LNGePpZIvaVnIuUFKsQi8qaGoqrZkcxqajQ45xlqc59",
-	"8gtdNo/iJSb9q8SkW6+VL8FslcU6nbGCRpWC2STVPNIBLTLhvBRfHU8+ubzxdTkHByuGgiF2K7bvC7AG",
-	"u0xTVnljmwwavLi+Dlim2FqfXGCqERBQ/jDwT9WT6vpzFoqV5/luxCLm2bY0DOImjzIz5oQAgup4L0Rz",
-	"gmmZVn1myFcTrF8uwZms6jKOlOhPlkAZnNxYjL4QEpkCQB6iMV36/hg5XognPgkTTuY0UFKQ6KV9S+QT",
-	"rF6jKqDSeUvRk7vL3pVVTh9Si8q/ToiH4aQTRk+04c7GoN876NpWp22qv2pDQWS7HtOnegImKOstCVP0",
-	"v2+Evhu0T6665TYMVlnF4hvu/x7/fezc78fCQMZGtkBNJEIkJUoxIzL3ojCmv3WB5p3Hx6Emq8MjZbKI",
-	"Cpbdv3uBw43wkaqIRhu21vZ+oFLYWtf9SXTMyqAz8udGTbnNkSy2C7hM4TGnTr+bS5kanY6QRKbBnnko",
-	"U6YEOWdGs0VeFnz7/yQrGAwJvXqzsfBxxFeTY42MeiS0ovjIki0dJvWsxV+b/ZDr+Gvj0RezvVZnGhHC",
-	"kOr/reU2XLWZZyQk3VWd9swDsvIl+YkMxETlCIJ8h2gTeuIFzhbUIhfJfJfyj6XWoB627ySWZYofkqRR",
-	"ZFBtHhVnubCFFjgkaKGPOAzRmJK76COeEbBuYxA8QDi8pONFclGldfB7AZVzKHlA1E6UoBEBvVDIEitw",
-	"KJSd2QYe+ACk3u4S05pF9jjbfSp9LyA3HluGa3Pm4g5OVW+O704InUVXjWHf5JUqFPDfLVww1YjGsHH6",
-	"r6PV2Wvz7nRkrs6+/Hx3+o21T78x88yzzbM319/OPp1j9821+eun9/Oz+aktYrXYfGZSRWzg4+5+alvD",
-	"rjW0D1q2PbC6CTVqYyjA4C3e1wGeynhVFy0RrA0AOhzYuOMeTPuG3cPEsPvtgTEh7sQ46HXbU7M96LUt",
-	"4H0NZph635Lx57pt3B3YAwP3TNuw+07HGAycgTHpTB130nOJa8GilLe+zUTIT25iNhsRmXMrzu/L56PE",
-	"DbaH7c7Q6rRMs2sP7DxaUenYy4+zf9CfELvfJUbXxdiwrQPL6JuWZXSI5XSsg75lOrxtmsloDBuTjtPD",
-	"Ztsy+geOa9gY94x+x+4afdfqtbvTfg+TTr0VZJcgvWe9mmzCo+1kQamDZGOUJEo9QsZQOGtITjSApB2d",
-	"vSHOMNE8UpnQoBN4e0XoJRWp9NLXFEQiYZnVfxysGpiM48RiFAgDVjMsvzeu+QdMeWiKPKOaEM5vZWbD",
-	"m1GPzmB8AJ7Nigx5zeDv3Ik5qDGvyz/EDwW58THysMOE0ibVgMHI2j4hi1UlfOV9t+2G9w6tnYRR4U1n",
-	"xdLg1feBYyJU/RsfPwxtdYgoQ+4ygDxBTX0RbF3EkBcVR8vfA4v1XJdNCSKqOpA2MqWyEjBRDEJQI6/4",
-	"Uz8JZNEPt4/Pdzj+RKIaY/EBXlxlztG0/RPuH+islkBVSqrfQkDYE0vpYN9ntyHQikZM7hnDBPl8ftKU",
-	"bqArXUTmIhwzfKVnFVC9gT11PeI7IfK9a/GcxBdCy5A4wFuq5zxqhKetS/orW6IppggITOdYPUN/lUel",
-	"uOZkpQ4hxU0Qq4HyorplDGyrR2KvQlasCGhzmFbKHCJx3BKQOeO2JOXzqjOWIMCrSxqQhc+XMv6oeZkf",
-	"/DhQG4dAI7NwmzhkVZ0A45435HPgp+4s9kFl/ryho1t27Y+Wd8i9dEi/C6Dlafif6pwm4U73Vy/O6DZG",
-	"e63he0xndN9ns/XHNxmJsrQeV7yFKugY0mKHzVgG1wsUm2arzibrCa9b1X1W3pBnur3aLDzn0r4UcGZ7",
-	"ISw0pS8nd2S65A+Q5zo1LcnbTPFH2fXVt2xxFJH5InotdHw7zewebl5TsZlr47AhbVejCcuJuPwahO46",
-	"vKvlZIaRarlCI9LoTvrEsJ3e1BhMutjQdSIfvmvJZps3LvlYf9mnzC9KvjAYT8PLFU0Kbort1hHy2RT7",
-	"oKWN6ZSgvfGMoYgxH0U4vEbBko6B3SbxdYb7+1DmioXRsG/2TXClZWPzB203hJIwttLq5D3WS8YRnuAQ",
-	"rIE65haEl3lzciQg6/GBvRekKEdcFqR5SlvonTx9E6aeBbAPq70KJD0L3vQ2PpfnjmrMEcRuqZI1byq7",
-	"JhzyrI8tBQOEzgB3bDU4vdD5zb80YeZGCcU2Ovp4nAjK743rSOCIDydfmxHkS78aJJzPUkgo7b2Zlu2N",
-	"yxf9P//4T+qtMPTz79PF+i/IhL9LQS/xjNCoic7fjj7xN+GFx9spfx0LjuqjGXye5GdxQd0laoGAgyVs",
-	"qiPWEM/1s/pkuPG6MKhLQU07J6dIIUyRRFGF5R1Tlt+Y6pQk2zo/xIGFijscOR7RZNDrwyFmvBo30ThD",
-	"DwuXYpBq9tMIjE1BFdBk6fmR4dG4mRJpFzRhjoWE8M7AagaseCwMyf6SphAS/SWJGBgJ5EXompCFUP1H",
-	"Po6IkJ5OVKs9TT53zyW3JBBKGRXFp181L6lH0ZzMWbBqCvSOZEwM0e0V8wmo5Opyui30gcbnMgFJ2wnB",
-	"G8trxeglLbCJyGEkfHUIz8eOE3AT54kNU0YJ8hlbAB5A6C7oTtAcr1DAKyiC3dgqKI3U+9/u/xsAAP//",
+	"7L3pcuM4sjD6Krj8TkTZpylZqxc5Or7PtXV5prYp213T3arPgkjIYpsC1ARpl7rGEfMQ9wnuj/Ng8yQ3",
+	"kAmAIEVqsV3ds3TEOT1lkQQSiUQi9/ziBWI2F5zxVHqDLx77TGfzmMG/T5LrBf/IxlMhrtXfNzTOmPpH",
+	"kDCasvAk9QZep9XpNVrtRrt/3m4Nuq1Bq9VstVo/er4XRjIQSfhsSjln8WnoDbyjw4P9fq/babfMvzzf",
+	"i9ST/rjF9sftoNEJDyaNHu0fNY5ov91oBd1Jnx6wo7DT9nwvTehkEgVnIksCBkO2O91ef//gsKH+0eip",
+	"/xyp/5jfj+g48Hwvm4dLMHda5+3+oJPDfHfne0+jJNSLPsvGMkiieRoJvhoB7Xaj0z9vdwf97qC33+z1",
+	"jrr9nsIBu2FcvcVmNIqbEU9ZQgMYTz97GcUpS6Q3+OmTxsRRj3Ym+8Fho3dAWaN32D5qjNlk3Ng/6LeD",
+	"VvvooN0de74nkivKo1+pGgwQMZm0af+od9SgB61eo3cYdhpHR+FRY9wJwsn4YMImXeb5nmTJTRQwb+AF",
+	"uDFS/ZjSNJPewIu4Au9GvZiy2TymqXqzCn96yb1BuzPodpqtVr93BEvOktgbeNM0ncvB3t4torKpCWtv",
+	"/3DMeod91uhPKG30uvvdxmGr2210WDfsdPcPu61Qre5WJNdyTvUejzvhAW21u43D/VARBz1oHHZ6/cbh",
+	"pHvQ7geHB5R1YPPOptF8HvGrdRsY0pSq/9WLHaRJxnyzrZdUL7LfaHUbnaPz9v6gpYjEbqjaLk/quS41",
+	"Hpv6c4XO8iONvapHIYtZzSPcFfjzCt5IExpcqzfmNAmWXzAUdDu9ROr3fI/TmdrBCwSAaMSQt+pnRQxB",
+	"wtRq//H3/2+r/8spwsVWr9E6UEfKYqtIC5oGmoGYGbqQe3qYBuPhXEQ89e5gI8XJFePpczahWZxWMaEX",
+	"SSIS+UKdK6TQF3ZnAsFTGqTOhphfDLI/+d4rRkM4eF/ufO8tYsnzvfeJmLMkjZh+8oFdRTJlCQu9Ac/i",
+	"2P3lREoRRHBE8NGZQafne2cpnp0Tc57OaXLF0otEg3u+mKvHGg+eb7bIjKX/XJpD40Kdi5aDqfUoEnP5",
+	"f5wdWIMxSdVrOWHl6PL+2jhnnAJbo8GMeTn+3iXwTgmLngRurThOMvNKOFWUsw/MpKsuEEs5lVj+4tk/",
+	"1Pr7vvdcb+hgQmPJfO/FzxeSJYAc33spkhmNNWwAqu+9zOLSL98lIpufhp/hE/1Iikv99D1LJDLYlu99",
+	"oPwa/nEuRJxG83wQvZunisFzGucw+54CqDTsnUMqsgv/WEMwlp3e3jbdY4RnSGZzlgh1MbKVlFWH7GVa",
+	"+zfCtHNguu3lE/M6kqlzan5ayVnqT8W6Q/AQsq9nLmepmM/hvP6exLLEmLrtu0+A6D/490r+7XuXryN+",
+	"DaAiZb6mMgXMOLjy3r87Oycbb+qA9FtdcoZiHrng9IZGMR3HyHbEHxfFHxfFHxfF2ovCOZreGYsnK1BL",
+	"59HeTXtPf77XbRsR9o8b5iveMA/coE/uDn1gv2SssEn/vDzxt+MHd0UUySwuYugNk5JeqS9wQkK5vFWE",
+	"RTqtFnn3ZwVaFgRMSlSw4VRMc1Q8E1yKmD2jwZQ9EzxNRAy6OXN0du9pIm4lSyRJ2A2NI0UYPpGCpFOa",
+	"Eko4uyXjiNNk8USSAAckkSSZZCGhKRE8YE3P9xL2SxbBuUBVXwZTNgMTAOPZTO0iF41AQaL2K0VEyDSJ",
+	"+BXgQcP6XsRRsFiG8nzK7OxJxiURPF6QKJVE3HKCb0pCeUhkuoiZ9ElK42v9WqpWE0miLTPwWkA5FykZ",
+	"MzJJ6IyFPpHZeBalZCKSmSQslux2yhJGREKQ0GC2MZWMXHx4rZasd9sbeCFKYQ2ZBOQJF5w9OdYw4U+S",
+	"xRP1kwKt8Es0u3L+JiFN6eBYLZSzoPitmriRJZEdX8HZQFNX/ptaSoPygMlUJFL/vnJ3lnfirTjj0WSy",
+	"glJSes1IOmVkpKiK8bShCHtEqCRX0Q3jm9KDhHkqyeEDm7AkYckG9PBEkljxKdjWBBmN2mseEi7ICEZi",
+	"yWhjIk301NWA/bXxgabsdTSL0gb8dxm2DwYGGsfiloVkzhJyG/FQ3KpdQ1o8eX9KrtlCQbW0GRFP2RVL",
+	"lub7wGY04gqS+jljNklJxGF7gixJGE/13FtOJVnF0j5OWdXQhPFQ+mraCx59JpIFgodyzYR3vjenimBT",
+	"za5OgkBkPFW3T9V2U3z8RJIoVENH6sGcptPcCEftCKv2Wp0csKllWQRGv6VNfs7i6IYlizpQQv18FSxh",
+	"PsbDgIF7sA4SsJYCGGRnFIUjnyiuBmeTfUa57DQckSglt1SSiF8xmbKQ3EbpdLcGcKbnexjU7xPxMwsq",
+	"4X6fiJsoRA6S8eiXjJEoZDyNJhFLiJjAgzl+XwPj3I6+Csr/SpiSWv7XXu6C2cOncu+9Ib0cULiOIx6w",
+	"ZZDfqWvkVt2ICo1aDoHrLyF0kjJ9qNNoxizEv2QsWeQgSxi5Eonqzm2obysxeSbOWMyCitP4Dv5BYxKI",
+	"2YwSydR5UoDFkUwVIudW0FF3YMSDOAuZ4Q4JCBxN8i6dsoRMIhaHktAE9oUTJRCykIgsVZ8mLMwCRuZ0",
+	"EQsaEhn9ygZkCIKVD9LR0GsSbYsg3xI5FbeK++lR61DyXxIXtvo+shJS3RkwJvfaoxhtSMwRT8FfNot4",
+	"NFP3Qduv4pOu0+NC0X8lVNJ56wmKKVHoqztScwa1K4CoCBj2SJaGHdWspvzeAw/qBU+jeFOKH7OJAApZ",
+	"Q+wZDHoPYl+x1RuxDS1aK9lgEl1lCXjvahB5a+d6MBPJwXYW4dJJHe0aeEvUUkvKt5VDP4wCPrquwEog",
+	"zQsrIXNGuS8+NeJcgEBOSJicCy611zycRVzLCuArRhkUvI3zeRwFsOd7P0t0SboOd1AIXQ2LJtcLfEur",
+	"oeqN5nX356PPnf8DD5tFpTTTlhZvP2xN2pND1ujSfrvRo4escRS2WaMz2Z+0g6PxAW23lDY5jhLA6n29",
+	"yffx0/pl/3mVDWDCaJoliJcZ5fSKzRhPT+aRtivdaV/nRgt1JDB0ezpqr0JzyYKlsMgL5qFLxLmCveQI",
+	"d2Hva9hvRBZMWRJNQDPIhQEUDC7Pk/j6dfSqp4jnblPaMxQFn9RKnz6ITupWRM+ubCqQgSSf0tAxc2xB",
+	"lREHxbsYACFCvHbg0aVWa9TdZG0C+jcyFuFiYK76BRnCVgw9paTPIinxlG+OBrUUNJDXYMLMGwomQdqc",
+	"0TSYAvfFQXKUPBN8EkfBtggJI0nHMavESGCGdFGRlu5btXYTaHFMGFejkaWXJlEiU+CAXOgYmq1mhPAd",
+	"y8GnVGGDPMeYHKJDDJTwpO97kgqYDFWmd3PGt5ptnrCbSGSSJCKl+prQ2lckiZgzTuDWJfbM9PLzfkwk",
+	"A9NGwBRESjeOUsLF7dchDbMICafFSJtgZ3sire4oleCYE8tbkb4UGQ+3JBbufFZGJhfp5QQeutjURxlo",
+	"F58+GhLeCsMogB5ATlJSn0jAesQSKrOEwbMxu8r4sdoNSuYiSWlMJJMyEtwnlC/sOOMsNXauHFfvURA/",
+	"F+I1Ta7YlihLnc/uw3GU0JUuSCoEiWGcRyUixc8UScPQSrGiPDeZpPSaSbKz3yN/jp4ek0PyJnoKRhVU",
+	"bSPBj0nH/qgIL+JyzoJUJLtNoq1GnAWGSwSxAEOm1uGYNrHmmHYlrd+MQgts6uuQaWEKLTzXkS6vpOpq",
+	"HJ1lsxlNFlsLZhgmVkAQlyzI1O8vaRSjqNLaSLQJI4oKs1c0v7NaJ1BuK/EGXs/GTPbY0bgTtMPGAe1O",
+	"Gr1xnzUOg/2w0Zq0aWfcDXphX40b5z5lLxeFzqhaHIb+IdvR3gMMKvvAKCCiIvavSuQpBnqBc6HgbnBX",
+	"ugWdVG1dzbksUAyV6gKRKeWhuvZuc2K44DRLpyKJfmXbHpSs9Gn5sBSeFzg6AaZFqAKAjBlN4Lq9ZnDG",
+	"rS7yqGwK57KTaFFLHZfbRPCrYyISn6ALQZ0tJZ1RRF0QsLli6Jz5aOoqcP8nMh8URvJJwm7ENQvV2Ozz",
+	"XC0F0a3kj0eVOh2JoxgGPCCzTIK3xKBaa5Oa1h0oUJ46V0uoGfut0Cuco0ZfN87mm6UQUbtZp7hQEvF5",
+	"loKLxSeUzGisNGMWukwuS6fqbkOsIZA5pl+KZByFIS5rO/b/7pazpAYbP4iMhAK4vLjVN53GPkGRqZnj",
+	"J4fh0dCjaLk4HxmzWPArsBlSLsA8qDS2HBX3vAgLRFWDjvMiKPnlZ3FgJwdhuiLYJh/MWAbtKLn/pbjk",
+	"ytG/GoKtPKih98HGZoHM8fwVxLwNpLmvehrrJLz2vpLothbR1FwPuHFWM0HDOYAROKHe7nyPSyaG8Wu4",
+	"yhz/aZSEX0/013v9AujBjv/YCgBTCGiGLKVRbPC3GYmg0L8tiZwa+f8d+rS3QJbALzaT2Qu6Bqjkkwmq",
+	"3R9fPH317t2fzy5P3569f/Hs/N2Hb+F2IWmWcCVGCf64okkZDCL0vRJxJbEFqHSbVI57SxD2Ci0giZng",
+	"So2tMa1WJl17gdltxQKR8P909u5t08mb6bVa2xjzzNo2YkPLs07dcKIKf3/V1PqbveUPVnnxNx0p/6jO",
+	"Ub/5SOqDOzeZ576STcJo+I7Hi5X7P7GDF3c/j4FAGZ2GDcHjRXHTu4++6WbOGV3Axoc6NmiH5jDAC0pS",
+	"J7dJlLLd/0CSeExTR5kiqvnnxwpPmCsTuWTRe3SyUAwzmkQsrPTIkUBkcUhMwJgB6D+MJr6C5FEmDR1g",
+	"cJkKcRlvLn44tNHufrV74oGyyH8cvdiHW4vlcf5VLakkNGWX8OIl+xwwFpZsQudCkBnlCxsS2CTvY0al",
+	"UsYWhF7RiJOYprgzCUuTxSXsmTdoH95P2LDrraUm9QYBmImBuUQXHxQgjRMEpOyLP8O4Ou3ngXAHdAAl",
+	"CvlyqwC/f1eiO2PJDUte5MSyMdFN0Mq8kugkjH6JP7vUdiZmLJ1G/IrcQlhkIviVEiFElhBWvL76jyzK",
+	"rp3awc7XMM6WcVRrpT3NlVpjLXWjYO3t3n5U9Kya1cHM9xj7Hgn+EhXThxsSLGLgH1j9wXogbPCmzE2r",
+	"nNAkoYum90nb+/G1LImXzK8Qgv7prqxQQfg12Dh1vCe83fTug9EcI7W4zV8huMb/pFtO3Ftx5gJtLMvp",
+	"MN7Ae2GEGyLpDTP6acQLyrLn4/s6oeR+hrozUbuxT6kNpW+SjSDSNk3HeIXHS9wzBiRlMs1P4hKW3mPM",
+	"iZp9Am8NyJ4uueAixk7+OGg5AQsBcSbP3ToIhl70Y6pPZslGQeq2C1Zxd7n3MV6vWO5bUYhucf2+Z+Ir",
+	"aANmpSvkfHe1ZQgeZ9F1En+nfy8L9Zl4n4DYFt37bjF+6ipUuTGkiuPPRIhqLAJzOmlccPNb40yHoBeQ",
+	"uAzd4+HRRuPiCuqB0qj6GuKJwdSJfoynFSNw1F3JuEKX9QsZrldC031t/qtPF97lT6mMAp+cvTuPgmsG",
+	"OQVP0YUdJAwinGmMcYbf27hHLdXoI7AlroxINM+/Ltm4e62WAjelUSwx9BqDC5spJCJeKpHE9az73jVb",
+	"ONFDZuQq8S9/pnF9CbEWN40Wo316ND4ad3utzlGvRY+28itc9lqtyzIAVUoYS7OESyVugdBCIp1xopMb",
+	"piA4BSJJWACG4YyVsf/VfDC9dtegcrUpRF/35m5Wyq5x1zwqVn8Lw0gZtTPG0w82fnwr1L4wKZkVFN1x",
+	"KfoHpR2ZQMR5THkezmrSZCjRIdKWzJUINGfJRCQzZBb29m/aE6B1jEvzzaUepLB7epH3ikyBHSljaQsy",
+	"X71o9cYbGw0OmpJeQHmfMOj6noLOB7bk36/asp67Zc8wY3cS8dBkh2F4aYR/X/aj9GZ2cWC3otrOXDF1",
+	"1ZkJe71ON+z3x/tHR/uTDryDH+JLpRntQ2120QA+ylFb2snbKeOE2pDaSut0YbMecK9erI7J6rXaBt21",
+	"ev99787NERJN1L8j110P0pAJMCqhQ0vS96TdtyIlL7cnWSulaZK9nV6y65evvn+9H//yrBc/z05ffp6/",
+	"OD/7jv42BLxy/jI55xULfj9yxsABkwrULAcqP1rORUm0cvbzi7HKYPJUVQbEnKYpS2xE7cWH1wOlFTsm",
+	"HgjhVA+QEiiZCpkSCC1Ztuc4AfUpjXgeGJJnTitxES5ik2u5dSzGjbXibBDXvzkYSzuWk/PjxU/bM1zY",
+	"puosuYHXYuHkoNMZN466416j1+u3G4e0HzZ6EzoZ034QTg7HXmETbld6JR8/7kVjmoX5cViODSvhNft6",
+	"EbcXayNuofxI7sXfXp7ZDC/FeZxgW8fEaWZ0iwno/DCn3ItN+VsbqnUaogHCTeNb9dHTKAndb5xI9c3y",
+	"X4tJeaumemne01l6a9M8TfDal+UHpVy91dHic5a8g1fdhTrh65sutJjBt2pOR+e1U965CaY/eXkksoNB",
+	"F/8uiIW59cb6pUQBpJG8/ocYozDnG7J6BkMDOYVoO6GxW1VIV+YqUt59Ntfs2ox+fs34VTr1Bh2lm88i",
+	"bv5uV+X0uujBu2XdYsKHHJVnuaFim9NS+uyf68BgRtG6gU/hrdJC6s+a9q1s6oMpjXu/o1oa5Dc6rYVZ",
+	"v/aBtXg1Z9du3wq6f4HZeMt0zxKqrpeaWiC2Bo7J5huzKwoWgM2Q+WB+rR2lK2rkqDtyzNQNqWBk4bH2",
+	"zFwJzqBiF0SfJ+IWCn5ALStd/0gvvbr2Ud0Waoj8IuJWYN4U7CuinbPP6Xt6xWzuyNLSsWQJCvApm8mN",
+	"c7otKOBgXVqMGXcFyFgyby3Hn0Xc/bX9e94By0vJI4eXkI8CX14IazkPtKTfu8qpk7Qc6WqQOkbiUwVl",
+	"WynyyxoaA5jy9yt3R532kyydOp7Y0mHGyg5fVqPL9+ZUyluB99Y2tyuO73y/BkwU2pfhTA3Vl2N+eEio",
+	"JKOC/2JgPATDrNXqBvAt/JNB1ZjVEONMtWC6jLsem0tQQp2gEVTS3cskS/YUtYzyBHCDn6a3Bvmlkafi",
+	"lmMZP1NqcOnrpZ4VX9bnOJmKNhY+zToLfLy2ZMpKAlgGqBbXdYeRZrLi5nkjEkboGGoyTRmBt3w0n6SQ",
+	"aBhJQvmiEkf1hy5nMObsO+EEflkFfOmEczvK97OcA7gRWJ82kk03OOJW9q+nyKVlmVotX+65ofr7WpjO",
+	"y+lspU3cXpp9qGig6e65mNGo+ga9h/B3XzS6EkIRMDtmnci3GcpzJawkR9znvqxAnvt9v3sPnas85mbL",
+	"qhaOTEOVzeSeZfJcEoF8zwg0FdHwdMawiJy6edTUI59kPNSOO7U4+McN46FInkgSiiCbMY6FSaCqGRZ9",
+	"ezxgZwzXX8RKbILKytGuih0XuJ3zJBUpjWtCZIv3pHpPj+TruZb3sPQVbJRGrga7dt+dUvEP5h3LzaCq",
+	"drZcnoaLFONFtMG6eEs+kSQWV/IYqgHiRYMfoEkRywWKyQQylLMYi+Dril81zG2Ty3stA9yai1WxpiWE",
+	"LcOyNX/SG5orC6VDvHaPTpZ2KArJDiWSi9tJTK/ZLiarq/1IBdGVkuxHhd2p2hXtn/AG3v/9qdU4+vSl",
+	"3fc77bv/8jZTINyy9GXAHYuDThevmL6AjkJh+4o6jMtH15a+t4Q0FiJmlKuHeR38jcZyK+VX0GVeNL/i",
+	"YV4/f6OpasfJK+1vNA7W4t/oVVutv2JWjGnK5b0TLvhiJjLplvCvKuv/4vPyb2cLmbKZ+4txUOa/VWmB",
+	"eYuALxuRXpqy2Tx11Lx6NxWF8s8p2aFj+N+JSAjF74GhXeWVLG296FslP1+zeQrnS7M6bpyRY0ZmNMRM",
+	"wCINj0W4eLpIWY1BRka/MsNbwT2mAGpW7pgTN11tYqjYyeKEL2gwJTiMwYFPJLthCY11IBP5WUTcqD1D",
+	"z4f/l9EVR3ODiQMJj4fcCT4jOwXt0yfPhLiOmE/eJ+LzolEMraM81EBIkBRCEkfXbMhB7ZQ+uWYL6Zvy",
+	"eQrZRnGSu5CCSYbeTwkLaZCy8NPQaw65V0EP4IldZ0BQL+WI9Z3N+rSKxHIVvcLCBkFLeFdiUf4resOO",
+	"iSY1h3AolkddJpfqgaEaHem1jvbJWIFoizLBhE+kjrI2nteL85eNQ5KweUwDs58X37x8+fJ5pfqnPj5P",
+	"Mh4YS38JgCRjVpFEQr2l6qxwG9gFtWAjCWfEmcLhv49OwAkLWHQDtfnXEfExOWNpA8kS6/s71FtFVd46",
+	"Oa5INV4ZhZUEZBoB1cp1heVWoEN3s9yoSirUBbcfYZvLP7NFDSMauc0wR3AIMYYNficB5RBtAc8Ve1xs",
+	"LL+74FgoqkR42xhzo/F0f6WlfTGjGGQVaWgZG5tsVLXKtbW1ubz9DzE7l91jy8458IgrVFdb4ypshifm",
+	"E202tEMY0yHZxNpWrmS7gbx+W6wwvJ0doTSfX6o0nOOhDo31tqN/qqVUgY8mjppmq1u4nh/KVyqYin4A",
+	"RaLmc9NlxSa1YfuYhKEkpp/paJpjqA0PMVEQOfUAVvOIfMb3lBwU8St9plZ6V/M379xGvqu/Ojfv5fLL",
+	"qtcvkngD7qcGqiId08OignOgnPNaXG3M2sxgWkSqwroRsKttLvcyaFDT9sAoKvdwBFepHizvqLH2vMO7",
+	"RmG6r8E2dpsOVj49AxfqM+2EW8YfZ59TjfxtcFjnKx6FCXQdGw2WyyJLbEiW1/rP+51gihENCy7jOeMh",
+	"YlxmgU3Ex3Q4dTvjTJUbITeokL9UGZ9EHNzXmj4q7yj5kBYNt9PI1LMuFEk1wf5aNHcq0m7gNHo0oxU1",
+	"LTPKLQAq+kLkrVxyMnbc9fbIlulriSZdEq6P03AYyyqOZJhIHWNa3qxnIlN3yiQRM9Im4kYrYE4bnjia",
+	"MJ/MKM9orBtBBeo96NKiNX+j21ar3/fhULq/xJsapsdqjzw8eRZTKaviS2hKriMONlldlAA1QVyIOoQD",
+	"MlJK5ojsaBywcNcnIwWoyNIR2eHCaKoRH3L1u3qeJ+SMyE7CJplUyhVUjwCzhzXuhxEGYCdMivgGvk1j",
+	"OSI76ZQN+ZTyUE7pNTPfBGoPwe7IdB6s+mKapvNLJLYR2aHcQIQVJTGp8vPnXX/IR+NYBNcsxAm0Yv1E",
+	"EhqGCZMSyphx5jZOMeWbEkaDqZoMBh2hsSBv5sVh3xArGKeg169+hsb8DpDqTkE4PN+D8SqZlhNwvlIb",
+	"KBqs8g9Pw7rYFmt22Ghc/brl8ubyqLNZPJEEXzwmLWOnMFtijBUVzpIkurqqKkYywsM2GkDdAk2aVF7r",
+	"ZMrxAuiKhz4RWSpN4xYotAJ9AsIsLlwj5jeIM4ah13uPDcPIwXSxXEBM4cyZo1k4wi4LWMW+fqvgJSvA",
+	"PUSNNIMoXl6hRM4inlXaLs+iz+mCMJ6q0+bD6ZuzhOD7PhFxCKn3USLTY9hYdT+oc+qmmJm3pSATmmws",
+	"5RdgfgNjrMWBWchaHOjxljAxsZnZy2dgZr9ZPlv4DM9Wkm4eBTjvt97UmGpmLIwoJ4Y0jSHQzmQuNGi4",
+	"N4viOHIa7uWzi2wcO1PzbDbWntGjo7qpj47SqdroQGnMMaub2sJ2bxhyUXG9H1ajv0a+RESaVVXtv5W8",
+	"S8ZGSD4yWSN+TTxcxTdPJHl1fv5ec1Oi3qzmnU5GStlZNs1mlDcSRkPw3+n4F52wFvErMlOytx7AifnB",
+	"bIlKRaV6laco9MBdqq0FJOK4Q2CtXx66xCLywKEqUkW4TbstsBxihy4JsocpWIOTJZrnb+Dvua40bE1F",
+	"khKTfQWPxuqfakIjMZmcMiXDiwBYUbguImrr3aFEAijOh+as1O+Qm6O3jMxIktPnurPuJNPe9jSBEySn",
+	"QqQwLw/3RAIJhWbdiRAphoIpCGxSnREn1H6ILCEym88VxCmjs2Lz2ptGix4e9lv7neCw1T3oH/Rak2rw",
+	"nfTBMvwX2JDNJi2dPkcLkLYrQ7dgRQ26nDjj4VxEaBi6YmmB2ovQJZPLVtAPD9otengQHNJue3K4vxK8",
+	"VCvrVf5BDZ16pYQEtCysVcIqQlKjFEZAdvIOCbiOC1Vkt1cwmAEpJ4iTxoa52zZZ+1+en/3bMYDVlJRj",
+	"F5fuUJYhBkM1xOjhyzSmtPzfSj6FyT6wQCThg0RUd5wqk0ASjY2MurFbcWmS+2j3OuKuelKMZ1nmMbps",
+	"BzT6NO12m1V75bacqWJWUVjZtZfszGjISDZ3XM23pvH2MRml6ob5x9//Z4QlbaCMEljkd5sPiDiVgZiz",
+	"jQjiDN60W/BlE6OWgwr9nW/C6Jz9X6efOdNXIlSXZPDzdpZ+OSgc8kllSuNYdwAx/gxAsfZk+OpKdQyQ",
+	"uiVmOdLraxmvK8PoyjGI1koYVfuVXjppKBXWp7TQbhtuG33JyAoBsdg8sgr1eVZYqbjIsW2nGAGdJguS",
+	"D+f2zAEzhSS9Vqcq9qDqxL9iNE6nyxwlN4mbjRHXmN1i3Lfr7Q56jCrMLucDLkFwvY3PtpDncW1dtU6y",
+	"BbKHvZv2Hh70jdy4pQVd17hPcTUvjPdwC4/jPRl3ESl/Zos9CPkgExqkkjyNklAfyIl2P2LphZ1RYGIq",
+	"Rz4ZzWOaKp52Go7+8ff/2a3kv/dj76bfumXz1v6qxFtGg6lhC08kYfyGxWLOKuevkqKhKlEU2t51MNux",
+	"YjwgdESprlscSUIJFw0x135WfTxSHbvdBBvaVtHvG3F4JIclFl+DJjQlu24JvV0+kVkwBWpX52QGz5pW",
+	"ux8pPjySM9kUWToWGcdW2A9JgYanawj8qQLtPn51uQIH0keiUGutOa66p6HgbGMLmXss7wAzp/hZv6Ux",
+	"o/9ur5HLNPz1mLH36UqkFBev7W3If7Tnv0gFYoIWxaUbGRwKS82vZvTzyqRKupRBsKFzV93CH7cK6HCT",
+	"kd/nfYc3CmE91XKcZafl2DDj3Vimp1fiFouZF/FYlE9+yViG1vca9S3DYiBsXfxfFJIpDbE+Igg96Ao+",
+	"VtomFJrm7NaZsToasCjf3k/wXCssOjhz1/dpHfbtWb/HFjheKAiWhAtI4z7ihMZxNfpX8QqRpYGYgQUH",
+	"2AW8C7ZV6B2YhCyxkcNbcAhDa3ebsYECPqtxCI2FWFibbVsf3wpBpU5QZ6U6skEIqV1+ndJnI1KWwJ+x",
+	"dCqqyRF62VdrxQjuvd32zgAWAt/0zi8FmW6C88eJVVzayYdo8H+Sgr83J2pFxWSTJUZ2Prx8RvaPWp3d",
+	"AkGXPDKJmFVuiZi70jsNsf7ZTNxg9UuIiFa4xh8CMVcKV1osBrHBzptaSEtBfHOzf1W4KBPhazf0Z/lU",
+	"gNsMLEbggKecKHFooU1cy2fE9z7P4jzJ0SW6XLPSF5N0wpBpHL+beIOfahLNLmlVSkU0YzKlszlJ2Byc",
+	"uamxtSnyhzALdQTyi8PW+9XuAFTe1E2h58G6oFqkNyV3bRExJddKUF004zs9e0cO91ttgueuaLLttDq9",
+	"RqvdaHXOW4eDbnvQ22/29zs/blmIo9KOHYH2NomUFDNxl1YE4XZ6GfX6F+zX7v7Fr4d/fftx//1fn7XY",
+	"4rvZuDJyFqkEJp3QLE6dynqV7QAXc+uCw2/znUBPi2lYZg6DGe3TJj6W1RyilpyeUsm8u0/LZf2MwwHS",
+	"XGAU2GNDFMbmL5texbUujOHcoUjfy8sN5+2bfdNJ2TGROlYFAy35aDG7dEhXr60i1Np0p7b7VqUfPlc0",
+	"PIs4k6bWavV5UNobjFgjONXICYrxy6UQWx34kLetYjwU2eaCQi0qaiSHwp4sH58Pr23QDoCnbz/b6lRu",
+	"6P5bA9byPcO1IOwiRZaxQnbknMUxg4oajlHKXEySROmue57GmVT7KS9zJ+YlODGplNEVV980NcGqO3yD",
+	"t0Odwbji7Q0G3GAUHZinThSdzWl0xZ2B7U/5QPlPmFNa+I3x5Z9owqHQcb7AFS9UzFN8XjWp+8I6CCqW",
+	"G4sFjdPFZRqxpGrthecVABaeV4w/T8RMAMJlSoPrqinKr6wcpQ7O0hsVkJbfqEBm6ZUKdJbeqAA1YROW",
+	"JDSuhbT4QgWgxRcqp7ilSVh9vFa8VDlV+aWK6Sp+0vq9bNKw5sEV46bst2KoSzNXvWjDVVa+BTFE+Fom",
+	"UzFTWFZXBzRZdX/McWJ+cjBgfkIMVP9miRuvZCXRZmNTKrTpBto4Fjq7COe3RMTxWJH2yoc1A7o/a3w4",
+	"azO/5Euzv+QEbn7KCdr8chVN0uaYxpQH7JKGy8/ShHJJA9zIpVkNggJFRTrGXWOrCdf3Nu+HG78aKHDj",
+	"jV/PCbj6bXjrcuX8+IpuM1331mpcAe3IaeE3A1mVzlV7u0tMeNJK6VNtTMiVl8cVWJ3mw468+t///f7d",
+	"2fl//zcZ7eW+qL2b9p42V8q9L3Nj+bvbM3LNqCzVVomu1RKraeyDaycGrqeYdrq5aGSRh4L4I2FvG1H/",
+	"AajbHC828nkr3HzH0t8VMd+92Bove1/0v07Du3U4+o7liLknhpR+UUZRcXkY3GSqgGMYDFQJEpNqVafC",
+	"W2zcbiXxXSkX7jAIsHy4GlNT+IhewmCuJm4K9xTDJ40hQObJESYx33g4daSbqY0Oz1asx+gWMN+nDc0E",
+	"Cs0PsREQCDDUL8hUYK2HqjDQ6o3EUM4wghuAJgt3IQBb1UJsoaUKsNUjgvHANXhaExVsDQZ2N23QCM77",
+	"aSvqx5I9v/fFc/FwJvGwOwjR8IA7yODx97yDLr4qq7Uo2oDbvjemzYKvMDcgQheZ8yS+fh296lWZDO0A",
+	"Hw18xQFup5cvr9uvfn19FP/yrB3PoYtH9/xs+rR6OJGkND5jUuoc8geXHUO5UX6FKocJuxHXBpiaEswS",
+	"VwImZv2+U4olipmJoeNii9yM+lKs6XalWMk7Hi+MMdtGZMN1IeaMs9BdRKVDrNLKpntrSREzLN6Dnkdd",
+	"yjSSFi2YTQftcKAvJ4YIJ/RKEfTug8Grds8aelgXr1egxXsV1E/TWLfELlyW3X3sXlf23sZCey8MemIq",
+	"dRaNTl4hO32d6wJ1DQ5ISBcYODmjn6OZuu72W71DHWOBP3TVXxV31er1Po4Xr3icH+LC+4Dpso5fd4t9",
+	"kNWF0p/njnJTbZdCd0PTAi6S4D/a/GBC4/ONJrLJ63oOsoOTjgDW0e4x0eRCuLgFT5btBX8PH6+sLXhu",
+	"8SqBNJfy70SyMhpjhjXKZlQdUmGSmo9JQOMYY8GqfQgYjrBpEEMkcUAdxFAet04C05P4uIrK1YtU7cYZ",
+	"1PpaXv08YTeRyCS0kb6o3lv4Ofcw2oJXWD+MyDSKY+CBkoyZTTPl7JYIztzClVFqKxsoKuSByV5OTIsd",
+	"Xk+Ja4tbSrvEZVatgMHnhchMNfN6pqoH9quQVYVyxDUgfvsyMRORBEU/V2WAF24rOFz0LQsFvjWAJNGT",
+	"P5HkNuKhuCXYKpH7uAORZcOwhVEKNcXMrlQTtCL7mM6r2P3hfm8tv4eJsCOCpaBrxuaS6JovlcTTAngl",
+	"xF3mwNVfBa2qsJ/NKMMnExHH4tY62G0QqaKXJIuZPCYJ5aGY6X5pYxMP5MRFtlud3j36AlR1G1l2gs6j",
+	"P987cBk/3qrMVMJoqOSTk5p5T6AZFAgrM6Vrq8HUN8fkNonUBa5T23ut7j0CovVql8D4tAJ9NcXc2WYN",
+	"F8Z0RbOFiVN1vdgVMJ2K8FL9RBX5YEZsRedYCUXZ79WUwa0is+ZGWMppqg2ULwegleBaRq7twf8wLCc0",
+	"ZZdQyfmSfda+h23RATUMLkGeqDoOKEmCqJKXF6UJ9jCbp1tcsEvodGd+BJye1bCmE8Mx1QmD1M1UAKO0",
+	"ZhpNYrJJ3pjOhimJGZUpOSTBlCY0SFkij3U004xRLsnQ064uptjr0COCa3kNBLChpzhyIc/RvobOhHIU",
+	"eL9fKGi887efhkM5HJ59+nLo3+3+VxVXMUv/3nrLt6Mn+PnrxSdaojP0qm4JSO0iIU2pTgfTHe/Wpqnk",
+	"hKPBfgSa2TAMgxZrJwWUm1CQQs0PPeilzt5wXEtLj3JP19Kj3EG49EhHRVQ/RO50afrrQ/3v4Bq8azQJ",
+	"CuCUn+TQlJ/kwJSfLE2nACr5uO1PxeWWnNz2p9KQn1ZQfE0RwbpIp2URrBgquKF1yMYybaTPVhJZxcmp",
+	"KSVf3zKrjtHFt3QhyQzK1jRXFO3aatEblSZ2u2OUwtusyK93oxQT54C0wUF197uuYUZtfNuq4LQHbeiK",
+	"DJV8G8uXkv37RjtiTJpUVZPWqrtiXQqUpZJNlqQvz1U2uosPr1FAvVVKquZ/FtqlWv2FBKfe4b0ajiyZ",
+	"+rcgjxc6Xa2++cgWW13gM5U9MraE7hHaoqwEcZkO44hfV8WlR4lMaws5VjMm9hkerDUjKB16gxdL6ESI",
+	"9Px6ED3pp+o0iIpWKlrmuqzvm2IC8muAc95UgKwYqDbkfs6Sy1V9WzabfdP+LoUV6+W5sNssDQsWwFDv",
+	"X6zuBAPoNtS0JdHXNRJxOXbJMaKL61VzxfvGHlv/vA6yXczRQq7HHjOSio199X9cCr/ppVBJcoVKx1Vt",
+	"K9AqphTAMkKhur5T1icV5AbDqCHyIUunjKdREKWLcu6E28nBEVBFjQpWkzYDFQpuwcOXiKocGVNsp9zm",
+	"ZFVbu+pWdu8T0OZBz3tp4hvfivQENHmKtc0uuK6txMI3LIyorrL6Bkwz6mVrmHmPWvO5EK+1WWarXnmm",
+	"7Eu+uKWtLacH4SdqIJernGWzGa2qDB0ILlmQqcP0EguPypXeFqBjDPzEAJFE3BJwhuQ1AQXXLkUb7Pl4",
+	"9Ve/boXoLdX5dQVd1hUyJjuj2ymUbvEJJRcXp899AoU3AEWryrdsOJd2DUMBcd8eaxrOomJxYwXVRhWN",
+	"V5e1XtnAuIKXjxQhRfxqNNBXlI8e7VEFVY4IHYsbRlquNcGqS3og7PGFYcGfaotjf2BUCl7FZhYQ8YQD",
+	"FG9RqAaDzqS8/2ZeJZvxq4gz626K0uaj1IOuuVQ+ggvLcehdCai2Cw3JDO99AkV0FbWV+ov5ZKS7kg32",
+	"9vRvcg+t9lGoLfaQm4imPFOvRXC229y2ZnUhd7tG+U2xiVRhc/xKzrRJUerKy2+ZFT6OO76Kxz7EKV/T",
+	"w3056RpcLeePFrWyiXvmgR17o+C6yiBTB+zZu3P4woALf2wFbyYV5VXJkB/LHYqRNy7hi8oo2KC7sp2o",
+	"2BEYF+wX9mrNntf3LaFbN85zl78x/O40VbCeO30vSl57qctAP42S8IkkLz5HUO9Jwo/nt1EcCRAkzyIe",
+	"TGsEw3NT4+QvNpqhslzDYptWDvdqCGzL6DszViNEQ3y/OJpCr4n62kNq2mMtV5V6FJh0y/vUy1laDSqf",
+	"92k+s64L/lfrLKPjnKE+0jVbNDDT3MSom5pR+QhzFih1y1apQeFIJ5E6Oo8SnIyqqzSe5pC/44zoOExy",
+	"a5oEwqxqKqceFdA51UnvYqJlO7ITcVPIEqlx12TM6uhttQbjqYAD8oAWOTVGk7xlzj073+Se4U067bjX",
+	"I35Yap5TJ/Bs0iVnmXxXaeBFzVSX3UU/J+OhJbUl4sKvZ8bpSXQzPqPTJwzKaug0balURMiLItpNCbQA",
+	"NpiASRmNY4ZNLaDqDjTcZClutuPXnKbpXA729nZ+oo1fTxo/thpHjU/fDIfN3W/0L5++dPy7nQF0dP1m",
+	"93/v7P30f4dD+em/d/93pRM0z3xeKVbk8dNVKo29qv/ayIOkG6fhqLrWqn1lnZhSGA5e3lQiWVGOyTeV",
+	"Ec5WROPoAZ64aePq7WNXuA5okizI6HMj1zQbtn/myAcRe8o+k1dvTp41zl6ddPr7bv/PpaUckxFoYBhT",
+	"heCNTJCSrNYdStdTvnC/uGfLaC/joeoSy6mjXgCZry59VQ1d1WROiZKSVKa3IGSTiEdoDjMh+JKME0HD",
+	"gNripniK3rIUDSoYKzkTKbJ0llQkIoHeIF9Ar/8ancpwA6jKQt0wREsgEB82Zrb+dioEBliix73K4LjW",
+	"CfBiMyOsEtJKRSBAw9ewDchPTyAnKbD+5Sc+eSJpzJraX/zkk3urbGkYXXelvHpwN9BnkLSMtan1aCAT",
+	"hMCnzRaYEJsVPchzcntbqQG8hX72wlR9WRTw2CTPTaHtKb2B98aMZFAn5l7bW8RBDW7qkKEboCpgOeRy",
+	"RTwVWGMJEmHcTDxdiWwtUj6wq0hC289l1OTPkPhJxMnF+bP7B8rmAxaaia/seGNftPGtVVonTfKwYBu4",
+	"pNQNk2DPr4hmyIo5512PoUGJW60kAfu2NWpDGfs4hiY55rrWljSoGL81BZylG6zaCE3q3bdmRKVjQE5X",
+	"pXDznMk04rp0sSBQbxJ5RcQnQomtIKk4RXlkk5wikp59eENwLFnldVi7pmq15a3Ol5zH2RVYIKk6RTyM",
+	"Tdy5PWRPjKGqAJ5pxqaEdfzONpiQ0Hdcj3yvg3ihQ2yWK+2oi0XbkB6J7PVc96P5Qu5XEdT3STSjyYL8",
+	"mS2axBavymtrOWWrlqwE6zypd3kaXF0tpbK/webr5VDXRIqVqsRGxTxbWzMK6yDacrGForCwyoLDTKex",
+	"nr05MyX7pY76LrVdzzemQl/artqp0VaN/sBpkohbEiopTwsnlYrqS5EY/dEn0YQsREZuKb5ovIJGuBEJ",
+	"obmyaqob+0NuFJCJ6Xecq6JuEWQ0pDs6qELkaFkmul6v/9V2ezbl8jaoNG1eXiEQlsavdgJSXigGjcWF",
+	"oZSu6xawmrharsWJ55sHZ6b5GyhgWONC+/A0Edk3bJ84mNZht2DOvomuaCqS02pvg1nYZzBjWw142Q2i",
+	"K3yMwOgA6S0mcSFNIhYek5FuCjiC1vMkmxdCKjNQLbUXJEvADqk7dK4A6zuWnsSxka8d81VVo3okeJMG",
+	"f4VWqeIIFfJ28YSVKgsodcgwfZ2KiB1uhNulXLGKJlG3IfmWcKFBaW7CgNVNtNnst1MhdSyBk9MfSZKy",
+	"zynZCahkjYhLxmWURjds954A4f7nIG0vC9yt48bVm3pX2HVbn3Llnht+jLjJi1aWKcCOpqg1S6oKQKy4",
+	"zNyZdGMg21DF9mDR5Y3X2rxLfCef9tMGaFvCioM04yvaxhy35AYqzwm63btJxf35hiVX7P3q2uRV1Qh1",
+	"5dWZ+pzMsUr+h5fPyEH3aH8X7ZAfTTtuyJLDEqqSUDJjszFL0NwFXyoxSO+LMX3pGPR6Dv5u+97q+su6",
+	"ZMk3K3IyzjTbq4hcLhHCmWWQb5wmTptINRouZ2/O8k7jFT74jY3JRVlAU76++xN2RRNghcY56xdM1fl9",
+	"b56XmqCan4EnqX2VmCI00w7XQPAblkgUoLzcHitXXRdnSneKy66OOgnPZRLOlyShkazqKPJ869YMOF5I",
+	"U+qDG4+FhEL6n05u1/kqG6nDMNYKQ4Fp83SjpbpJpFTIJ2gqa96wZPxkQJ5g5mMziIVEwwsU8W5C9AkL",
+	"nzSLJt6fTho/0savrcbR5advdobDZuGH3W8qzbha9q+Uj05DCyfApUN1ooRJt7OEbQSbgvx6H8aao2vt",
+	"OaqgGvcwVYeFfLSmNuhO1iByCiR/y8hc5AZALV5ffHj9v0n72xMdQNL59kwHYYiEdL89F+IN5Qs0/Tln",
+	"5IJfc3GrTs2JiSHR33m+V/xo1aEoXM//7Avx1UH4tIGgch8H4MPLihitcVNdxH7kuBUf4DCrzjhZZnDZ",
+	"Ur3olfGn2j2Zv+04nqA2JjOxc9XRu1w3zz55fwo2KYm8fu3NKpYu4w1QUrrB7zCLVN93m4ir+u3f17+4",
+	"OsprqdUf+zyPqbahma006Yj65JZ8h4UNro5kcH2cqxZiAyoeFB621lvqe7fFpicbINdtk1IZ5VUiseIc",
+	"OemYo20Cv1a00to4CWSpt2HJRkalBOvR3LwzctUL9TVRj2zlIN35DdQc9aAmP3274LCNkk62CA6rwo64",
+	"quygyGbz9JnIeFqdV3Gvqk9LVoxNeGzpqztsv3+2pn097INexnITeyhxBDZxEsB9qoSZMSMJo0pxqQ42",
+	"XtWKf2kP8n7yBVwuAb+MlnUlkKr38Ldq4FlDQY9MlGdL/fZsnG7EnUr+NWLHOZOp1b82sFC4uobzLZlH",
+	"/KreGrGxGr/W5lIBryPjfozS6WuTVlYtHmp5HSy26pq/hPcJDUMWNskbUM0lidkkJSJLyXhBRv8lWcyC",
+	"dARuEiXP/eHt/sPb/Ye3+w9v9x/e7j+83X94uzfzdvvepb2ZN2bha7jNsgc9FwA2NDrnH1SJEffxRTgj",
+	"buWUqIZky+6Z7LLXal3qEjaX2iy7vNEgrgzIUxraUsTDrNXq7Cc0SY7JKX5PdELlkrQTWF1Cl7OoqBAH",
+	"UzyReOFqzV59V9M7UzfnX29AMH6qeSJuIjDcQxFHPYBTaBtkpkrV0jaINtW/y/jyl1NuktREk+Ojsakk",
+	"dx1xsAWjFw0ZjAjApFFd8sSpQpRDYDBeB8EGaKBEApjOh9ZGXYsKLe9cVtvfIklOn2sb2iQzEmsisnHM",
+	"5FQIuAUpD/dEQiaR9ihPGUmEULeclmKVwKt9lqam9IKILCE6r5ekjM6Kjd9uGi16eNgL9sfsMOge9Pcn",
+	"vU51Yyt9/JcpdkkwQSQgnSCf3iIK5SRfQ5olXMkCJq5cKRFwFZkW7iQft5Yswfc30k9HRB+vBYgK2itO",
+	"lODvDFVdTt64iXWZvjEjUxbP1WYprh2ycXZ1pbZFJCTjSuhNab5PCAvGw9cc8CIRanOseqzXXIwrsouL",
+	"8LCXE9nnibhK6EytQglBC1dIdsjUURa6VXnJObPYwl/7G2HTW114bMNjDSBoTlPArbddhYJSiTunOP1z",
+	"fRBMfmfNecnbnm17Ykj+6aqzUz4KMzpXAjeW9ANVZE7TqRxyaKQDbdq59uEkbqH/vbzPpTw2mg2UBVS3",
+	"LFiVi7gechvD5rB0aA88T8Q4ZjNT8ZumAMO/4UHZJv++JCqypDGJWBy622wRes0WeXMMRN6/yrkoVy6s",
+	"EjolC7IkShdnSvJDPJaydKqNaDQIRAamM6c5Yp5DQjDiI1KvY+dik8Y9WBo/3x8snHrne8uZPfeDApKV",
+	"NwPEZL0swYIJWJWu8wupN66QAExwngF5cmI+JU900V4kpYUSGXBcLE2r5wbxG8RpO6cFaJqmcwAnnEV8",
+	"BUqwPAPIq6OPL56+evfuz2eXJ8/fnL69PH/35xdvIZbTToQ5xhWzQJ98Mwu+9dJI7H/6eF7dYAbaB4gJ",
+	"GYGGvZdJluzRLJ1uNmcEjchrC83ke40vKkwr5O2M8O/mNVuMbKghvoxFQzHdFQW23Sb5wCbAm3ZGvVZ7",
+	"tIsFvtPCDCyhMgPVWpIxu8r4RguYl1tmlPB2O5eXmJWO5ZkxK71CQMaBTPOBJ1JjdmeUoksqRzFQw95N",
+	"e0/DLve+6H+dhnd7OE5DjyNHPhkpGP7x9/8Z7TbJaao9HxJzzKIUS0jrAQaEcnQhO5gPda1kSUa9Vm/k",
+	"E/aZBmkM7dopJxkGFUDGcSiYXIFs01khsu04oHIE9pbzIftxvCAMqmTYkiOaaRq7I2TrYt7b2s0xxVxq",
+	"i0RzZ52mSBNIxEBkin03oFw0geufhg2FtN3N5hZQEqDCOJen8Kv7MsFYUrV2UxCgOD6MUjU8Tlxx+bgz",
+	"aI5jmeIGcJ/XVF8oDowlCxTD27gWw5MCAObFMgh3wBYmQlccSimW8NH8W9twQjKjEegZGLEGvm3PpMJe",
+	"Rek0GzcDMTMtfEL7j2VZ4B23PoxGIZ6iEKIn54xeSyIVddKY3DAeikQ+sV86N9DJ+1PZHPITEsQRFqKK",
+	"0pRhwIDSioBfCcnMIAR84STj2hWBFaCBzAco0ZkaQFiUPkrlkOO3TyTKl35eWQv2wSco3YBfxCeMZzPp",
+	"u3YMCRSHgu1YhBFTEA/538hzPdXfyFMqIcBzSv4Gl10+OvnbkP+t0WjY/1cfnkCloB23jNAu+RsZWX41",
+	"Un+tLAMPI7jFRo6JFDNWKD80AUZjeD2NpSCjwihFRloYDuB2xYY3hU0DaLfpTKg+KOc3k28qk5Rx6qdR",
+	"EpK3hZwUM6+Nh5B7X5zYiLs9xbkrMJfLGbjsa1tAH6dyz+pHNlbTGB8iOEBxa+aRWqV+oO4K89PJFRgH",
+	"9ZM6IIDFESxKNVpVhUUx0FFtTRmEuPP6Tc6En+m4VADzpr1XdUDlWorSrLwwDRY+ei2ucOxcYFGrTxOq",
+	"UNaQIksCBj/lTcD0wzN4dhrerZ2+vMYhfwF3m7UkBTSBtHHKFdFoWyZQEcqTxy6xuoeVJGzOKHTHoJKM",
+	"cjvYCI7xs6mIAibJjIbQKiaBYgSGY5h+5hBqHMWMp4MhbzhTDQi12qkt4iZNGzVHY9pBoxGYMWk8EcmM",
+	"haA07UIZAxAbWAiK6JATMqq07458nTiQa9HGncuImEwwPSU3MqkFvzd/NPWhp+kUEQ3U2FSznZiUfbTi",
+	"FeQaFEGwLJ+VZ+LompUlmp1eq+crBCNFXKqramAGHu36aiLjMYtC5E9YY5NxylOpNGMdcqLUchY2y6ge",
+	"5W34RnnpCGjhIeIsZUTdajtyF9xVimmPMBRUv4zSgymvLzhTEKGjS8lfLVLGNsJ3G0m2e6zJiNmSFlD2",
+	"JBVq06CSAhm9vzgfqcFvmCQjDMgYqSkoND6JZB4HgHkBsPHYfYTk8pXe4XlMOYlpcI2bW2K/VywFGbMD",
+	"Ewi+JAmCIKlE1iAvTAEgg3sSsp+g6GPhOSZJXbGUgDgK+Fd8eKAVBbQ9u/e+FXc76v3y3acTp2wHERhV",
+	"p9BxpPKCqXakKzvo4FvYwolIGDRMsExfMcgCb3OG75HSiEjeSpIAUous9V1bkAjyiQXZKZ5KrC8SSmPr",
+	"DXcd0b7TIWWbGU7kBsZBqx76S8aOIfRNahU317kgjh3muYlklOotLKDXHDcgMDVBngoAeSfQ9sb9wBwK",
+	"WytyRG9oBJ61Rn4XK8UAkyGj1ClkSHmo5lC/6TxAMM8JbuJFcGb4uklOUjITMiWT6IaV9gNgsxsGBlY5",
+	"BQsdz48cbC5OI1lKdhRWx2wheLjbJCYXlELXLm1MlMiDxgvQOQBxNM5Yk5yQ0fuT82ev4DCYunpKfNTn",
+	"zOxcr9NpmkJakFWqqw4pdjEyErFxfWo22NAvNbIkhrtdzWFVLEiUBIyNLhRT0pkIxzpXAkvV3EZcy5A4",
+	"lISOVUqjUTNLY4XGkeDQORLJwDV+RnBRgblaEakPmXR7P0slxf71zWuy85ym9JngaUKhO+0iZoPcLAoU",
+	"ipcAGstsUULbjlZNoNRnfOvPbPG9wvC7yT/+/j/4sn2w5/4Nb+3Z4UbRgEfxt0MvTTI29HR+cRbHu+q4",
+	"qVMmFSw7IwxZ+paiS1L/NVYj6MCdnxTP/vQt7PMImDCKA/Y0jbCC7IjsYDDLwrSj24XzgtFaQEajL/CH",
+	"T2zV17uRyWrh7EqkEXJ3Hgh1iTbJyIZM5JcNEAm6yRdzuD9Gml5Gx24AZYTkEdA4hvuBSHrDfDQkjBfW",
+	"PFGQKffOmUxHJnQhAcsA4GmeQI98bK4nxHxMg2tCwzBhUjJpLh5UeEa68E2OQiybNcqNwaNC3ys1wWmI",
+	"KAIPvzQmbRokQko3R+q4wubh5GL1Wj0YDkPrtGQiJssErCi9nP0ZL3x1UdrKMyB8kR3nJDyRhM9nagKt",
+	"LErGQ2k34FRJRyNus1NHSrzZRacDivHY48leF674kth7JgoNEyEgz1DEwIcXZ+ckEdDQMhR4SLUAPtCc",
+	"O+/7KUAoye9CFlocGDFWybCmEVMD/jsCAWnU+ABNCiFvGTau8YFJpgj8gkefTX/NXaQ2I56ykEArJjcI",
+	"xjH0+qTdaqnR8y5KnExFlpA5Mnkf6sNFGCFWFiUolvFKFvhmok1WdixzQ+Lel29RzXlBugKYIawqCrSM",
+	"Lqd0zo6NvKzdMXnLsU4Ht+I1TegNi9UMy66HUKQpVgabSrKjZb5ma7TbJHgakLpNz6TQpX9bjxW2FBSe",
+	"ASrC2i/18bwBMIZknKX6RvdNsQCR6NamKMCNpbWqF1Y+9N4KrV3DcRY3UcjCoXesrkmQwtR93Wu11TB4",
+	"wJSu9UQSrUcRFKmdQbtAmaigoSnxxLyMFxR0uozsYZ7rMZWUfqRPRVGD0+ZCXWSBSjIW6ZSMQppSTYkh",
+	"TVGghW64SzoSUoucilup39110WKq4z7L6/lpWRkyQ2x9viE/5fMsRYI2OZqmHj3SobbxqDWbc5VkXNtp",
+	"dY9KtPZoJkSdusxDDkalyFHujJi1QxVOoOQxkTGVU+ixquiLSAatfu3Nv4sCYooNP0GWH/LCkT9GcNKp",
+	"7hmcShQ0E0bDJnmKvFCRGCxU0S9L8grWudrjg8TiD7nhNz5Wmh6Q/R75c/T02FBtex//LAgPnb7+1XoF",
+	"BuSQvIme+iQRYoaGtiEfA08WE9L3W62WVnGOdTU9qMQnkgHpqA9x5VZhHfXa3ZEW3HxzxvOmi3DKhxzl",
+	"+hMn4jQCwRJ/wGoaECv3snGIJ16dAyWicGw3G6U+4Uzq1rcgeHY7JGY3LJYkZGzu2w1B2QYlrpl7FSnJ",
+	"CW5lHXbx9uL1kO+Mhkr6aLWUeOFagpQ8xZFZVk7YJC8+z+MoiFIyUrLNCBVlZI5gSLhhyZAD+SJ3s1Ij",
+	"dBhUOuGOFlakrs+JFCPMkUHo5W6TvEdREgnmxbM3J43OfmfIE3aVxRT8Aon2YhC1IDnKY1Quvmm1Tlo+",
+	"ufim0+oc4p14gocjCrU2jmAh9qE4gxaih/ztxWuNPb0hoCr3FLKwlgz5JVNHMleooryxGjmBvYOL1jp4",
+	"RULEDUtk9CsLkTCQAQjOWWBaa2C2L3CDvEp+k7woloHRYhSStpKkjLq/IxJSkByGvFrk+sJM0u3d3pe5",
+	"TQO+G+0CpnW5QiQ6YzYIWH5LopY/5AUlDJtSUCyxymbAqcE2jSxTyy3q0ZIxafQlCn1jM7lU/847Vvkg",
+	"c/o6ORuZto9H9U6JPjWVFBXD/nZVJUUT/ODWbRwVqhuOyE6YJaj+L/WkteJSoXWtacYKF0c1ZA3OPqej",
+	"/FvdLRakfCjQottbt0Ew6vik55NDn7T3fXUSdXdxn7SnvZlPOtPDmU960/b+zCeH025n5pP2wbQ3Awg6",
+	"vamPnLhcPoClIHXhPg4IBLi4ho/RF6se6xJK2jh0Nzo2xYBGeVKm2gctoIyjJGzo6wnifWVKZ3Mt5VW9",
+	"E+kKt4WH+T6Sb8mYSrbfK+0jjGfHJ9+QoTcc8qFHvgG91v377NVJo9Pf31G7vrtyUyt2VAl/YM2qBXH9",
+	"hsKjUGTjGOMrY6WYqivoEMRRvO3RMoQOmAExqU2jHNtOHuqoieZpTc6Q4IYS2YCM/vH3/9n7EoV3e7G4",
+	"kqNlxdrVNdAGhArpaeiTc4NQH+zrV4rSXiAB5NUCfPICcowAL0rtZp/TU5uSbL4Mny5O8vrfvvEtKKYz",
+	"0lTpame7vkuk6iwaRQ5J568NZxENgElRXUODDv/+wNJkAdTkW7TlimHjLCeqnWWaOgYBchvSKBz2fPTG",
+	"2xp6UBOk04Qxk4woSZvghd1T/zunSXqsT/+RaYvilI61HVJGkOYwIIWEfG2Ks5VnRlomtQSizZIlJW70",
+	"Bdlrmu+84rR3I8j40PLZWUp5SJMwL6C66hCNFwoSkKOlVkQitJWPrJPGbsUS3+sT6ZO+YnQ+6bbwfztk",
+	"qn6bKo2OTI3FTv0bVoM+EwjEtj00jMa5DPpUJ0ftWGgUC4Jay1b7R5Ck75o6XG6Ge768mtzWXbga//H3",
+	"/xfOuyveOjePeq5mmlJJqC0arF5Yht40PVeX1VSy4HJEvjEcUkxIBBaghtYA7eaQnY1CQwr2zL0v7p8X",
+	"mWIpMB5rIBCjXQU0GmAqe+vXtkbXjm6iu7JrwmmSN4xyaAhfwLuDXjThImmZX9VO3rR9NMlxdqu9PPYn",
+	"c161nW4XNw8kExnxq5hhlXfw05gxNZGQnfpCzTX3lV9mVTnXKaGrxEeeSGf6vCs+6IDgwsFmNpq7GPJO",
+	"C13gn0hgMniQgJ3iiTQqWa696vUlYHWRvjnsOlsoH9G1D1Db+8VEK2qq+qJ13Lu8AQxcQMZmoZBS9oKK",
+	"FPxwu65fRMn9IYFAxZCMXqXp/FwbAhraX4q2LL3D5ke8Ga0ZNhCxyBJczAg0l5FvtGgQowMxxyBU6toO",
+	"tDkA3VBGVsITqVd1TLgwnKE55C8UBWlOTm5p5KhM7Zbm61PB1QVPRnA1NUAxGDUJmlilrfkuYkyVNGZO",
+	"f8i19dMnccSvG7EIaAw6BJhJuOCNuRIngtwgqp0GqIhlPGbaiGlC/1D9QgEcI33jKGBcMid25s3p+VKo",
+	"jJgzjrhpiuRqT3+0N4uws66OKrXBM74HWg7EzbSbrWYLyofMGafzyBt43War2dWdESGudE/956o6mmhu",
+	"I2JjRkNb2ubk/alT7ISmZLQXikDpP5SME3EroYoKrjZK1QtKe4GgLGsOOQ2xUNsHIVJojK4N7AqMTqtl",
+	"Qot0ERnwN0xTTG4y7gxIsdfRvbp4pYcE+f88f/fs/If3L4j6xHUYLP3NaOj+PWMpBWN7g/2SRTffDr2E",
+	"TRImp0OPaHC+HXqtY5Il8bdqzUPP/XyvPJ4S79y/KZkmbPLt0HO/LaBTD0QLw5aH2cvXgeHCoOhXlUK4",
+	"81dsql4bml/NHoK1HzLWUwFRfDCBaTjnvRJYUIJeSahWCWmN3if10vLdVktaL7QWC6/5it0xcOklMtWS",
+	"o9tXLS+3g4fadbVpLrlEWhDr9DqS6YmBRdG8id/3Bj+VQXolbjEV3gBPKKJqKuJQ2mhlMDvkwcpgRPPc",
+	"HbApV50WJHlGs2zmDdq6gYv+q6ooV1V07ahQNMLG0dqbyxQ3qQLN+oQL4Dlpp4ctBVSZYj6tPYxgs0dX",
+	"O/gA15zJpcoX3pufTxZvo9bnN2etxZv2Xz6/eS5u4f9fzg/fzv5y++PPL2fvvrtI33RetN+ctVo/nE/j",
+	"1+fx9ZuPF+mb2Q+dH39++fO7j6fdH85f3HpO2YyfvuiOgAogrJTg0WDGmtfdn48+d/4PPGxqUJsBdIvN",
+	"JEuAYPbD1qQ9OWSNLu23Gz16yBpHYZs1OpP9STs4Gh/QNrBS6Ek4+LJUkcmbTNq0f9Q7atCDVq/ROww7",
+	"jaOj8Kgx7gThZHwwYROIKi5U7vHGnfCAttrdxuF+OGn0KD1oHHZ6/cbhpHvQ7geHB5R1SiVevE6rs99o",
+	"txud7nm7NWip//vR870JQ2ms2PnjRHF9MC/oIlibLdRSkcJfqQVjuX9V3+1O5Ulxqb65RJyXCiGVYe9r",
+	"2J2uj8XmFPDvy/Mkvn4dveop8rwrMryVWcl4kiHHtp4Viok98sdLBy6SRHfzQc0CUkHxbmuqtfXwdFRB",
+	"YU/RHvAip3kpfNfe8LtCn1M3NwTp3ck7+OmTOrw5q1brtktzeDZ8432C0PiqaizYZV7xP4yQQoastAYn",
+	"1M1oToofq0cQN2lpG0V8XUIW7ax5vA94QkoeFddhJvMGK6bppcHJcaF0JoRBwfBRQsLoCupqgGRVcRfg",
+	"qjRJeDYx9akIF1vyNzgSLn9bcfLSJGN3xcO0PQHrtv93xRwjPXSJWbcfupitOWjeSNDrTtqsFR4Fh+MD",
+	"un/UP+wddPc7/Xav1Z10WDtsBUfjQ3pwVPdI0WgxgFPJsJ1ur79/cNhQ/2j01H+O1H/M70d0HLh82UkM",
+	"8o7o4fgg2A/7rDfptjrtdqfVnfRYP9wPDsaH9Gjd8+WqaP/UbF5TxDZcHn0YtnS815t0WSdsB63xET2c",
+	"HLD9sB/0xl3aOWq3Jp3J0aQbtIIO7dH++JC1w4Ngf9ynvaPuYeegvd/ut7y7pZvDtOsFYsQsD68VtMMO",
+	"6056rX57v3PQPewd9en++CA4DI9Ya9Je9xzOLw3f8XhhMke8o8khOwj3g/64R7tHncP2QWt/0me9sBt0",
+	"xm3aWvccUiuK11yhL6e3AcGsfF48K/elSfM870k58A7OBz/Ofmj9+PPbn99892bxw/mH6duPp70fz19e",
+	"v+286fzw8/fTt8+vf333/LTr3f+yblVe1sUmY97sapZedq/ftuj34eGvf2nPPxzI84pGVgNvI3paQY+e",
+	"v0JQWOoX5q0beB04iv3ej3GHVcKHkzuXu/TzO/J3ES58r9fubvhluRX6VpIJ4gWilex9XJZOKhVK11iq",
+	"G4iyqprDLxJqkkBdJIPQge5kMNUOXJRb/6f0nahfPzdRoRFG+sWoU+2gk77rKVCToVhiPA06IAzjiwIB",
+	"0SFoF/GHPLc2hjSl5EqgswE8pTS4vkpExkOo+4QB3aNOqzPywXk+6rR6mFHw0pZ60rMI7hcwEElyBQG6",
+	"1oozMO+bSCsdZVfsKD7k0FHcDXeGPnnovyex4FcsAcuwSRHMU0F1OCGQ9zVbNLWrIEe7DothxbB/NKJp",
+	"BJlynhGXKeUm28tGghiLgHZxYKQaUWCD9U2tSJIdMDenSQaBFTYa3QFE27kEv9rVJgg3r0tH7gJkFMOF",
+	"bEz08tZb99KVMKDpADoIVZEzGsdkjM1OmuQj2mIwrG3IsQimaRwCqWkQ/1CiOrCiSt+l4F2kHKqd1NYM",
+	"HWG0EBAaFAsvpo4UIwbHbKJ0nCiFigEWjCTjHIOAkLTtfiXidshjKjGZwKTo4sBKbk9pkmJrzCRTKIF6",
+	"BDyNeIYWYgg7VdSX768iAZyuVpp/DgffleYLUnBnSylYga1lFCsI69/OIq6EgTrN9QEqta6raSff/n55",
+	"gdiuu18q8qV/n1ul1dvwy7cifal43XbXCXD71beJX22HdG/hVWZHf3Ob43csrSXLTRFvBvh32S3/SzkL",
+	"v7yF37F03QaWrLdV8OWvmBNyGnpqorlpv1IuF5mnsRkyEAmRtxH2oYKUFK1vHZei4zCGkk1SHaq9UD/g",
+	"LY9Jwm5sc7GOARSsNix45eXm195uhQvbfrzVNVdDwFj77zEMJWEk6Thmb4pa6maGEzRZbs8SEfrNbCX/",
+	"tsfxNxPkEdsPFOT3cump1mFULDXiiFtlU2LZmQQHwrJ2I5j5ussfhIKiy910RbuKbhgnO0pCQ8l0hlk4",
+	"UxGHu7XyyOtIpnnE6DpfE/QrcxahQ5UiUxu9zqVj29flR8LU5DYt4nxsIMdC6BiCMUye74UJNhH5VFG3",
+	"aB10qVjOs8NAdm29rYFWP64E17EhaNNd0fji2I102Zv7go5odYOBdiBvrhxbM9qtxXrpzcKC1hTMXA+i",
+	"KZCdo1UNUQcLvKqbG1Y69Tra0biqUNXayxNl3g1evOBpFHvLi7TOVFcx+tdwp5IdGziI6R/IF3b/+d2s",
+	"BT8oMjpoKJH/CajawMYcZsjf3khv0O7oSn1OSIrjAMj18H6rS3THGHLBbf6vpz9/FlMp9RiXlpE5fRy8",
+	"7gRtb43++JA1euFB0Dga92nDtdpZvQm7TfRbXd/T5eQVdoMpC7MYLk5n0Z2Vi25XLPooX3MZfi44KwFu",
+	"TLKNPutNGr1Wp9046rS6jZIrwQUcjmkl4J9slwq5DnK7XZrRDopsld0Yo+yG+mnOXOxIpha/0XRb4+7k",
+	"IDhijXbYoY0e608ah/Ro3LAGe9ofe74XmyBYRKD686y8enUWT3Clq7bFqsnuveayZFjh7fSSXb989f3r",
+	"/fiXZ734eXb68vP8xfnZd7Rbeh04+MDrTFrBPu2yxuG4HTZ6kz5tHAUHsK5xl/aCPtufeCvN4QjgVg5p",
+	"LSEs1nukc775z++T/p1URnBvh67M9Zg64zZS694XE/WszdKVIuw7zvLo6JLRE+2NGBSFR2JAbqH0AUTJ",
+	"QqmQiw+vfRs7jfVa3CIaCQtpABZYyCmQ0a8MU+auREp28BTZ730t8iYyJb3W0T4ZL1Jm0hkwO2rXJ1Nx",
+	"S7AJY0pSKEuklFEFlqlJrUPa1Qu3tN73/h0zwvHCe/C9hzLt+ZTxD3AIit7rr3rvYQ+CR7/9wNUowsVT",
+	"tQneoK2mnub9SJ4hbhrnpgZmCT++dyFZ0oB6UE4k6F7bs1XeG+ibk1eXGzJw850NnlZXQtt//e6b3ovb",
+	"7LtX45P5x19/fff89Dp4eXjRa73s/hCOs5vO8+6bz9dXnbfti2+dUWxWizfw2gdH/V5HCUW241k9fves",
+	"FnB3L1nBkJrBsI0QLQeC5hGWz8Ut1oGD8nWM0zwoc1UYpg/jnycZD7BLg65ZXL+PeUyr7znRyWpx+wo5",
+	"d48s6rSr6XxjUedfh0q/Hx987LzsBuNXfzlM29cXLdkTP179cv3L953nrbQ/62Z/as2OfvhLm75YSaXd",
+	"9v7DqHRDwbCCSr8MPXE91IarexDXEvrL5FQSQGeUZzR+oPTpqOwPkj3VODPG099J+HQOymbCZy84mrRp",
+	"v9M4CFus0Rsf0sYR63Qb/X7YnrQobPRXkUIR0vaP3j1k0DqnkRVRTFSC9WD/p7kjLCoeV7Rcb1V5bqXJ",
+	"hwiie6AjhGgq+G1grYsofUOvtZfFUleYMcLFrQ/yJLp/U2P+JDv2uPk6DdMn2oJJREK0rXO3OeSnqXan",
+	"mDwgCB8IRBKatF/TbG6ELG40wOqk+nWRpTY3LlGX8JCbm7VJTidKsIXKir5DDqYvVEgkSyFVCv9XYlVY",
+	"qH440YXldrggnN3mo+oyFmYNAIzxh6PDybx5TChBmJ3emUbgNjUdIFwAqhLc0iQk6HEx/SLKnYtz9D+R",
+	"1fXbTF2BnVGvdeTUIRwQxiE9M9KG9XpLOAjlYb24v61r/peMZdhN5Q8h/w8h/z9WyC8IZu1/fcHsQaet",
+	"LNIB2rYV6VyP2X+CQOcTZKXq2j12JTubq6njDGZiBpXM/qX83a2jDb96Jvgkjkp9Vu4nJeJVt1pQ3Fh8",
+	"WzQUZW7pAV/koYZuKZL9Vl6nRgkYjKfJAgpJ6MjAHacr/lCp+fCdopCIpeZblJ9+ZYmQuwMwBoJLz8pm",
+	"WEpVi2cmLHDGwohyrBBxdJRO1awB42kUMw1ilBBzBUOU6yyK40iHR5IdiBScixhLmbXyuCu9TiV4nDhr",
+	"1r5TjDhlIRrD0ynlutJHSBeSMJrEEUvIjk4ex0qxFodTFockmw+5DmWFz9VSbba+I72ZqB+RpauiE2Hk",
+	"M9jRB1s8YVcKEpDeISBb7eMfoEc0S0vBiq2j3Jcy77eU1NPyvfnRkf5XrtkOWormzXDt+uE6xeF6bTte",
+	"p91p9gpjtjv38pAg5io42ln0OV041B2HNtjjP0lBNXgCjSmSaRQUOcBUZMlv7hFhthN4LQfTx7UQ8G2O",
+	"7k6qttIeaF3/uhjQsyLRW/ch3yT0ZouAi/RfJ9bCFIj/I87i3yedPU2TaIys/stm+YEhTWneONA7e//h",
+	"9O130G7xc8oSTmM4NVAEvgE9T7eJYIekAwztrAw5iCpStu2elEMKtroY4HSv95ubCqJ/+MzrfebMMMrf",
+	"43bQpS/XOcqxVn/VNeHWB6EphS4X+lF9RD5Qz8MFMYCqbIrKD6gXmBrD3sAL2t52BzYV3sD7ptveN5nN",
+	"j3VoDUucyabI0rEmpe1O3gewqdYmmqhXmv956QpMk9Vv6h3QBRc3OnOlVoMbKpda4Gq3WqWeh7KqVI9u",
+	"bRwlun75gIg54/6QmwaC2IICOghiU48d6vYZxBxOUKPpgpiyy/oLuTrk+r27TY+gaaW3ojakcoOjrGFe",
+	"eqWTv4JWoqDP2pMubRyOD8JGj+1PGke0NW60g07YZb1Jn+6PgRQq5+ysn7NTMHnBnAdhm3XUnL1xP2j0",
+	"wn3WOJwc0MbROLfSAQJh0ypm7La2D3gr7E/d7X2e952U/6YZanDvls7S4yc5Vfre3s2hpwD27m8orTHM",
+	"O+9habeiQqZTXedMzGOW98IOBJciZsbQM+T566V8YV1Wj0KHFDIqsNIRRt+XclmL6bNDniu1ulikKQIO",
+	"bcJsmjICoJsKQPeDSK6qHjPkO275GNuq0RQo1jVkdo/JCFp9RbKwcquv6Lk44mGS0CvsdoEdVHQFPOgj",
+	"wgW2C4EcCqj5Cx0TDP5NV8k0ih2WRwSW9ddH0WKAUG2a1SnXa0rdFM7eg/K40lvxSmTo37CsMU3jMzTa",
+	"eYODTqt1X66QF7d5eDEbdfGUfIW/Ndf2vVSrhbdzefnL0Z8+d79vjXvxn64PZ2874n0/OTtIL9o3H7uf",
+	"f9j/9aQ1ftYJX/Qm3x0u1X00fbMKrjJNi/9L0/63R+NOuB/0WKNtWftheMAaLdoed4Ju2GP9CXY5ArC+",
+	"3Rao++7qGj7vCPEAl2+PbcCaf+TZLd0fiokTWrpB7uVtKEmEe1/0v9YV1NCtAyzrMsUr8lRUk4Q6yLfV",
+	"LeZgWk1PTJmKIbd1Kprkg+J1up71Ut/pfFKMr8ib//VGSv+7ZXG8Ih5BDbfMDAuMplctEi93w/59iXML",
+	"VsgNkRaYIdqEuEgvJ/DQ93SJYG/glbryqgtnsq2uCMCji7eCAbwVdvRS/PsUcqgjSaLQVxvPRdWj5naH",
+	"Bnd+k2PzMH1tmW6WOsVHoTVrzmk6dXILzenzyunK2yQZbqAJFiSuNXVZC6FB5fIsvJxv67pgNF/HfrZR",
+	"ShRHCOVgyE1fUh9Do6DN2A7+5kOHK8UzYgoeAEcaRGfUgIzUvceCTL3/Unf3HEETCkjQNYX5oc/fSKed",
+	"hyOyI1MMGkuniciuCuUdnkBjZx8rbkf6D5HoCtxDbr2DjF9FnGE3VWl6qUD8FeqqtkGraTt6XOoVQSRd",
+	"SHI7Xej6KwqdetAwWpNTfFbYtq+r3y6j+DES0KST7mtNv59Klq3V6VsgffXY0bgTtMPGAe1OlKTDGofB",
+	"fthoTdq0M+4GvbDPHjPGRB9QHTGi/qkJ18aQ4PbiOxuUTVsXBeWgDlT/qu1YHfjTX9oOnVmdb0TBCFje",
+	"hQ3jrWA7DunBeD/oKzlYbQdtjxtHwWHYOGD7kz7tjbtBJ7zPdrTIKUeQCDZJwb6ZlRtiDvryjjgs5Fop",
+	"oXrr3J4vx+gohcC9AXkgbHXbf5hvyrrth63ayrji8oYzvPVWmlhcVvIf5/SQJUb62/o+1vb10KT8lYO1",
+	"z8oBa/Vmo7NUzCUW9kjLnZbVfZvfhdpeZK5aOJxuI0EwX5h+N1YSMD2vsM0gvINdJUe285Jf6Itneu6c",
+	"4TzQRkQWL/QhP3l/qrvuRKlt22YDDLTqwZSeCYE8SsbNe61Bvfu8n5+OD7SSgOmbaALRzV2+gHJ+JMyY",
+	"bzs6Upn3g7RYAuAArQq4k1L3NhonjIYLYpiaY55ClGJFZcXg6uOO8Ft3m+9fhKqCvfyzMw0X5McMtkG0",
+	"lprQ30v9XssIMM7+n4cPYOoGzcmySLTIHEAv94sisq2Y2NCpAyAyO3xB6f85Y8h74Snlx7AF245tJUs4",
+	"wYe7YHlA63Em9VnBro6MmkqRUNJLJ1HINGH0mkCJQiXNJ0xOV3ONIS+2ZwSWcexqLDl3iGKTF+0gL6UL",
+	"8wo2qa1q5BhJW1gMqmzCm8gdTV8cGxZpWwJp3zPoy1ygBpYKy72wO3RIAsoV1xszndGBhpkjhTzJUA0z",
+	"IxmlCWZG/lXLeV7wPxjPEuP5ncKScS9+E26VsEDcsOSfh139JWOZTcQq50A9cRKzsLM0nsSRe4C1fkUi",
+	"PuQ/jWTEA7BagJNGCR1Fc0deXowS4B+YRWYDhtHdZQLteQalA4fcZHztNsmJbVkFLZDnLIFirQMymomE",
+	"oRMqyRjKE7qaLXYNg4LA6l1cbnPIT5y4cC1O6Jj/QqleE7OtPwezKyDsF8Se8bZxdgvOtRJ7KiaLkQfl",
+	"igH5LLGN+zqqlEb3NrqaFmN0ZLmCa+e84/h2YGdLQc775vEW6phejOU8m1QgfIRkOEUlNhHJPO917gO4",
+	"zOJK7bGqmpfSiQ1xIfn9u6eLfE1nzya5JrBJy11JvxJjd/tM/vOw9w/Y4dK4oqDLJQQbyOhKN5opMfwc",
+	"UajZ5e0fTSPPdMgTM2ypY6biYCIhI90mU/u7R7Z/Ojnc77VamGMT0sUusFTdWi1gal7F6ynXFWVNJdi8",
+	"u6OV48BLhv4vw8IxrsF5F7xQaZZwfTsVYhsw4mFHSc1PsAh5oRG5lsU1kYKOjEFb0sf6tUKa5pRyyEOB",
+	"acocErNjcXUF4qqujTnS3UfxIsAg2lL7fZgti5XAn3e6PQR5tNPvKwkzoYHa/ONia2TTv7HT7+8eW+RA",
+	"wjZJKA/FzCBDTMh+D9qLh9FVBHXFh3xGQwa12Yvdzd3dlqWO4zulluO7JowDKQp9HUbqxq7XzgAD3eBV",
+	"10jSArOC13yCB0kaUlK3dREA6+bPm38XJTdH1nc7fhNoYCk4O7b3tVI1TB9RqOKu6ZEl0FwVZQDdkRTk",
+	"HxOQ/z2NoxDyC0De4FkcI/VBZD5kEiD0BfVLQ24asWsQNR7dvqUlA0qpiak0GDcWGVzCgIBcgb34sddx",
+	"3lAVGthXNEU2xOb2cs1z06oa2rLl1sVqQbq96+5g8y64PtmmC65PJFM8MGXQSnm8ULs+pwHT5aTRdaZW",
+	"h21Dj8EzjkwFdkQhhEUQCKVpW1d7Rko6czrrLrXVLejhSiqubbKL/GSpd7z7SpHP1DffHVQ1wC125M3h",
+	"1EV5l1p9S5GzVlOH4UaTDVbtRhavxgV8LApNC0rNfPG+mEyiz7avb13DYWwy79djQr9QiwAcf7fQOLi8",
+	"XjW60/qXnDxqH+Eh/4icTfdaU69iAG4QQTqnRHXGKaVhjiLVas1SY2O9miG3kLnNkJ3T0SzfogPSGmlz",
+	"aMVOm/iSId9ZxaV2m+SDYcCowqDdhRr4IgnRyHnMiOIpQ67b844mIglyHcuyfguVK2LoEcGfZDqTQPc7",
+	"HWAJZT70S4pZOt+PmQLQtOdWN2nBRmY1I5wIy8f//+x9+3LbONbnq+DTt1WxZ0hZV9uSa2rXnaTT7nES",
+	"j+10eqaVNSESsjmmAA1B2VZSqZpn2T++B5sn2cI5AAlSpC62nLg7qeqqdihecD03nPP72Q0YcFuyeSfv",
+	"zr1UC89twJRwX9sCttLYJqmpA8S8at6ArU/mV5VySZSGhqNrzdfNAwnJl9jFA9Byhhv4Rr9QB6wGfCuv",
+	"KrDJypQ6OTx//hPSZ8+MTNeFyGnTty2RoJnJ1eo9nAZhguvUQ7V6kY6BtZ1z5l8YWIZMNqDVHim8V5NG",
+	"PcQVhZUF3mdmwguM48M6Ten7sYMOnp+YEdFBBr18uLitORZqPr4aPMrPTg2MsvyXjKVmpGZugwGNgLZz",
+	"NQ28rhZNv5DfqbV+e7fRAAcGqbRur+S12xr16J7fabL9oD3cpYhlgTZasTE5y21Za5QhbbVlnfNQeP+p",
+	"ZtxfgwJgnWkNY5kA31y+ixCtzlltKUgQFyTbgfYoz8u1Wl8JNWuk234vaAybbG/UoS1/n+0Ou0Fv1KBN",
+	"v826w72gN2rStt9le8Ne0By1adffY71hM2iPunTP76HjiXslHzUo+3YWAenkEhc22ZrVgxLYaL0TK460",
+	"Ledoy8r7VgYvOjCYWp1m3ajFFiapINbsRmDp17+lEPNXDmVoOViU1UYMSCN9HyGukWgkpqcSzlCOkExL",
+	"yUwkGQnCtNwhE5wBWNA6QgvH3ikcmdD5tPm8PR7NHFIeBdfoR2OapAYjlWQqpzSqkyOw/JDObcDpWGid",
+	"ZMrLuR19IlF4zbKaDPU01tMDTV2KHeThHgStNOBbaGYVG4bxBG3eg/vXsMLK2w5hkWQWcLGuEVUfS+aC",
+	"1Po1Uj9lvLi6WgCedm6XBrUH/D5R7TPGg3MmraLT+xoRYnSIyEs2LdkiPKY1BGzawlzAulg7pP6gURaK",
+	"CbX+NlPsXwnJAPIOnxyqpTQUN5jFv/lod4ZvuDrs1JqQV/cZw79hSxeVx6anz0U8pu+B80fVNmcI0ZRh",
+	"i1Qplkmo1AoA7MkdHVLaweqkFxju1RdBf5QnTTGYX4wNw5qVWEAH3qGJUzlKYo+U5QHFDAGZUAlUNd4Z",
+	"vWH6Jq9O3uiwnvLD6U1ZebvlYkG7S1v78Kp3/LtqBs2tO2cCGlH4/Oq7KXuiBOBhGFF+TRhPwmRWX3nl",
+	"n4nF9PlS/EBl6JulJMW5plQ2//4BGKDnVxX0tK8Pi9Mpv02H3Kwwm9No0TpDPsulCwxvQ8/4vUkFgdh9",
+	"iAEuAE0hWBgAgS65fNXkv70EP0fJszAwVQGmDYlQulNXclchuOibV611CHnSbtVKIGc+rFq+kybLUJm1",
+	"bVVheybuIWmL621FMXsmqrPVHrpEseMPWJqvWHIYRSbGXr02T+FsSsIRhznUMOsEasOiCNago6F+dCTn",
+	"1ctzYr5sZF9KxpZcsXEfKNogaLulpBbGOX0qmRtyybgMlcW2DZUcmaYdIjQWq5NDoG10IF7oEDaeJDOs",
+	"Mvbe8Wsubnn2OV2xi/8ss++KW6cwNusmEZ+JMwaZ+rim72smWgI6NZTALPkROqIMRRqxOsYV1e57Q8cs",
+	"/e1tDNilTg0RNdPrmFW3jjmkxyE/KAvMy6wZDrHa6xC7JWWG5CNrMN10nUy/Zu8XpeCnZ31fXAqtYoCd",
+	"iaXW10OF0SVLcvLhfuLoOCsqqRJGarThJFn5gVyXeaR+q/Jo8SheN+SZJInqcQIlYModBzGBerS+ihjI",
+	"2rTpnZypzX67ea/dmLZtwV5Mv1KvbT5quvr+y4Zx9Y7az5Ruu6zQ5+mr/6e1V7ORu99OXWrQvmKAWGjs",
+	"yOEMSy/iULWFXLOZo48ydCDLtm9X2pdrmLXWV6tM2NsNmbDOuqbBV1B/m/HczjMv4duzvdUWur/hbUUD",
+	"qjcQuvz6/DnzeK4YJ14q0+GEuwGqTRvDcHBtYpvZobClEgdcn6nSBE5R8dy5aKrvfAqDz56u7ciOnr2f",
+	"MM9E51mfxGqfJiFTF2I24HCIDo3EBm1b6Ub+FfOvJbCnQyGV1tSnL8/OSSymCZOrWOb24H19s3zJttMN",
+	"zdTzZjeeds/TINLXU++PI1/Uyhcx0UW4vx9x83R0vVoaD5FU4SWn0UuDjlkRHIWbDDiYOfG6opIIHzJA",
+	"AgelzNuzEjEDdyuH8fPOJ62o/8pmWvT0B1yTZ+LpjRGDcIiVphZ4L807MH9IJOEoTAFFvRc0oZ4pbdVn",
+	"bitJGqvzm7b9XxgwX0izUl75iZDJm2O1dtLeGGTQOtB8gIN/ko5Qrb/bbK3vNVidWuA0pE1wSPZFh6hW",
+	"ryJnOgswwtNkVhpFXyNs91Q2JozA3MHFqhvznMnlNvhJyC9lwRv2zsEdfhdHnjmU9uDoFJuyYKeew11q",
+	"VzpY4RmziYgTKIiGbNUwyTAVWnd3JeccK2w6u2OP5HCnUTQccTuC9gFDaLngmUmSkW2dvZCOoI3pdnub",
+	"A32AIMiOPZuf19+r1lgs2Kt2QDxgo5CHmKYkyET7Ul/PLEhbryuQ1hyA6sol1WkxTaBAX4ei4SDQp1H0",
+	"zcoUGIE1lL21H0pBo+4R+NcBfccK2GPVNkgDMqGXIafJkiPPZcH3EuKHtHl4aAaHCuZMQXNBsLuEbM2d",
+	"LlQFBHgWSbcXbQkNxKLWgEk0CmNGhIYs1Yja5R9lVmz/AV818Kh4TlLxLWkfCqxrRCSI7Pnhy4uS+8Xu",
+	"34fJ1XHIr+UTDOJvTAq8WjUG76wTcqjnTIY0m4ojshJ5d3oMNnhOPswmWWKWdzDgaKBL/ThsTkwvl1gD",
+	"hpuCHOpc/lajYeV9K8vBvB7MEzv/XJkjS8wKZVh/8wGD2yxggKkNT8IueMBGruqoqfK//Vqxgq9tC+Am",
+	"JvQehgCY+Avcibdn57LgL8wft9nSYkvnoKaYwCaQaECUMErA2Xa5RwFmHbwu8yy009K6uzOkwprdMMG6",
+	"CMEDubbr8Qhex9ff6Gqavpv/38CWV6v3fhs+JQer8AAO84cPauvlsyDnUh6VkFho3H+9JMaH5i8u1T2F",
+	"bMEnkM34Yv38xWWB2ZIiixItPJWJGKOKeCa1Syin/hWEl3JBTa8CQDn9/MIT2QlNEharp//vb4fuP6j7",
+	"seH2Lj78eWswqOcubP/5f9Wc5Y5UPgsSs1KzIgmlTuhQTJOKNmfD9PBMyIpcPBpKsNDtET4ooBno+och",
+	"4ph5LIuOm+IJSPdPTeyhCGbPZJbXnAuUL9rLm4qQ45fziOZzgfH8fqVBEGINQ3YGaUZaD6cY/hNM9/nN",
+	"+gv2NBGYoU0jwS+z4chIr9YNa8dqdr7BmDaug8KqXEvYhItZCuz06FS6LlQy+czn5RP5Po2gfmvpxDhW",
+	"K9gPTrmNoDN9bq1Mn6XhvQ354797b/X2m0uggSDVCktt3XWRJVOC8qSJfzW/VN9BIoG9WrU3+fPZ2zfk",
+	"RD1Etk5/fE52e41Wn3g0CDyHeDqLBv8cC2Q78MVkpv6P/x5w9IqBqEC/b8ziS0Ym2Vv32r3d7To5NFhf",
+	"2pHOUCIMmEWn0TsglA+4dzRy3/GxCOBA2wVKYQ9ABGLDhW773pDVh9kS2buarWUBMtXCh+/IOVvqEBJ9",
+	"ABQAxgCpu0Z2mzWoqYHGCAhA+pEtyjVyD02sED1ComTmVsngLAybrx3DW22z/ywFhzGEbVJ8jwud/3OZ",
+	"BIoZdiQ1e377VBOTWr8GxcwOGpf92o62gvVN5mhSDTjcrZfnsgfITQtg6J0HdwsW9oJ+yUS1yzLmzjSu",
+	"v4b4vkfpwWv1SdOa8sAfgqv8UeOaMNpfM655jxyoVUpKz0S+nrS1kiUbQ5wPHIAfQZY+CTMYFchK2m2a",
+	"VGsn8EHuQgngRybnDdIotT+ay+qUidD8q30yZgBDqzOxYqaTMAc8oddMc7kW4zfsDtkcTWQW8jpNlueO",
+	"neFpw7kV8zyXqZjp9yOYJ5ez+TjCynRTJ21+T9ZcRXC8Oyc5V3hN13knVzhVSQSdFX08RsHUXK3U98qi",
+	"35lvdry8KOhhjplavprodMGRg6HlHYlY+0YiRniahHHKE+kg5W7G4ECGIaexBoTN6ItzoEEDTv1YyJRV",
+	"RqYBvzDGTBkEQEnRdyJxSbZMYlORHz1mAAoPNDIYfG0TqTEKb0IZDiPAtbFQF59JorUXdAXdM/UiyXig",
+	"/g8w0I6FZ+EMuMbAijX0mWOwagCrB7knsOSDAvRuYgLXsHyvxDTOASUDBv045NOEQem1OUGDgZh0GzuT",
+	"Xg+4+rg/A7ggpDEWo1EERHk8IEoAZjjyMP4UsXTIlZAIRonm6iXAyAjOyE/nr4+JvGJRpL8U0ZCTl2dk",
+	"LAKAEsYOyGQWMXWfkj1ckJFaRKoFmiZ5wIfTMAqITNgkw2MO8dBPGgTNUJJA+NMxHjxMpsMo9NEdt2is",
+	"tyg0cMBjxgOG5hMxDNIsJrdiGgWEMxaQSRzeKHfakEETxoOJCHkiDZIygwEhiRCRf6V6JuIBR8BFFpAo",
+	"HMbUYD77MQuUDUcjksT0hkXSlL+9Oz1+JkmRcRrRDWO1jNQwqfWg2qc8fXGJkQbvlI1YzGKvT7yURBgp",
+	"gRGeFjm84YpGqNXAltZeQVSogwH35niI9UsMTha+wiYe1iC4eY7R0s9RDfhssXsPOCyUDBXSZuAmCR0C",
+	"zCW+9CwRMb1kntorY6GBKVMJQIMgZlKSIY011TjgWiJ2pXeoJSzMf5+gACT/+ff/eGWG6yuWPNdSaqke",
+	"S9hdsnOVjKOiApsA+WrqBNdwnP7rxdvn538/eUnUI9lgtv25fzMa2P9GQQapVX8Z1HDnDGpExv5fBjU9",
+	"aTt0Mqn/Uw5q9oM7+GTuUvHlQxHMcjfMXciaV9CyxRhLuW+O7VMbkl5C6pGGK1ZveK5Wt/tc8CQWUZXm",
+	"0/fv6HmBZ8wjn53ac5wQ90zrQfdERKE/W/Ft+ubPTg02U8ziFZ83t2cv+NU1TTmfTZj7NqNlXfSeN+KM",
+	"h6ORyRHPcnnSVZhq45lM2FhbgmbaP1EpWfJ5gUrVqweXDTEYtpnAVXoj3ftelX6tL9gph6oJa5p99IZi",
+	"w4p7B9tp7x52pyQMGU25D5FSFm0l9HKbfNLI+anQ14hpLyOm/gU3HZDPSxatg9vYl3I+lDXLN0TtDPKJ",
+	"jARP3BEdh9GsT3BS3GnoEEm5dCWLw9Hyr5ZulVEYPcYGefC6TG3gNWz4KcKwlDFVh/yGRmFwoU2iHF81",
+	"rOY+Bih0PRcoDkNYHEXilgXmuPq3Qc2IPUf9GZo/AzE2f96E7Famt/hIlKn/CXZT9vik7ks5qH3YHDm2",
+	"JQB1uBszIXCmSzc8/Fa265emwqejlIlc9S5ZkbBA011blavA+HQMiGowxjVHj3DN0eNbc9LRVT+mY1tz",
+	"0pGFh2Bcax8qKK4D4csF4utqOqbcjRkNwPqNweThPnQWre9ULCnrQNt0wxk5ZYHwUYx5O8oOwdYL7tXJ",
+	"e9u4LRVtL1SrvpoFUNTBMfRFTpjvTuPoL4Oa3Z+Czod7H1OjZ1NQptGrtXH+Tccs0SDxygoELFStckIJ",
+	"Oij0Df8JzKRazUIkqYU+YomPiaWRuBTaHSHPX7yBM6M0hFDTMU9Xxj55Jlk0ekYCmtA+GUZi2CfPplzS",
+	"EXNDrpbCs4VnSAUNfXhylI1FlZ5WqxunpI7kD5HgTG2M6sIbNdWterfecSzOCPUYGU55EDGy9frofHst",
+	"Ra1W8xmq2w2p6eyqWeI7f/ovvef+tHOfZYX/LkrF3CCb/R1XjfYVo1Fy9bFanNhVBgZA2iw2GE+ZQXrS",
+	"hA6pTE9THeAVT/EVSsf5J/j+wyNgWJiVkZ1BsnOtXzMR5tV0k25N1Xjrbs/3N2ZkOoHYV7fRXlvvZ3zr",
+	"pV2wb9hYX9K2A2aFMhpw0oqrCd+CaBRVawg5QndumjsQiXGHcPq2ECMPAZ+nE5II0gXGP42rbMwWdHtz",
+	"DBMa9NkczGSEVhA4gucH3KIe1oW5hdZJD8UhxhigqZCoGEXK0texmj4SOECcKQ5YMOC3VwJ8AQdIk/kM",
+	"I38OjhxUEtXJy7Qd6tkwYOOJUKvA4Pl4YeD1EeofrgI50YBvQTIwYTSOQk17qJoCTdtOMxPShDtEfVZ3",
+	"PZOmDNkLprjIMuJYcOvzTIYQB6JkSP1rxgMypjMdUIOLaiCwHhA/qYYgCAPooc6EBAZW1YsBVw8DYAFq",
+	"HJgk1Q98EQ6ufg/SBFnY2TpgAYmtpOo87AimDbIlf4CT7IecZyW3wtQwFzGktWWoEQboWC27Wr/ZbTSc",
+	"mmbAsSzxs5PTozev3CbyPIQBpN4mLlAGNBqNZpaeGjM1/6pFdTn1fcYChrjpNEnicDhNsGWaZRa6vD+k",
+	"HdYd7rr7w27gdvwOdXtBi7m7o6bfoK1h2+9AzHvus1ZWrBzLupgmQwx2r8OjPzfgX4q60SLx67ed3KxY",
+	"v7ScWrrIU6JHdpewmFMcvuJEhCuDY2M2Tvat5lrfaplv7ep3uuql9rd0G1QT7jMnLCjOSkVaLRKLGaFl",
+	"6J5y0rIEbXuN2UtH5ShY10/FBv7W/FAPgz7JzRUKEkmS2xClSGIk82b9SohGaBeZEmgqfgZO75JbYUZR",
+	"XkE6AMq6+kYAxtcYZOmLAti9Hl4ukosRbOySgW18qMODfeUyAw8LnEcAl1qDBaO9Vmvo9trDjtvpdJvu",
+	"PlUiZkRHQ9r1g9H+cHNDfUg8aImHyMuqPZrnz7HapEY8pqNR6BMpprGvfXGlinXIe8OQ6WgHABZMBTg6",
+	"6kD0kpUIyswdfLbc3FnBzklhforWTWbV0ByRRQ7GZ45PZ8BvKejRpG8RPOZJ4XOk8rmjvQwgWE3PAa4V",
+	"wZn6YcCx/gETW7AVnlVnLz1yzWY7GGwCBieZEC/TaN5BnqBdmy10wIv87Nqi0N+wRycsLow6bEMyBgp+",
+	"iNYoCykzr/oDTjmAs2myZ4lgCkvtJnv8tYlUt9ZuHItbOeDwLOWumEL9pjLfVlnOdXKYWlrQBqAONgKG",
+	"8QBfPVbyThvMagBskzgRFTassbA9AJZg5QBNlj5/kO2UGTI5mfRwM+ZL2Vz3MoG+ivXzqDbOPa2OxWwe",
+	"lo9UZPYoNza+PLXH42neJ6JvMRQkJux3pm/5XOVTQc3KCfMTESuxp8WXXJixZW4ykDv4uFE1hayUjGW5",
+	"2Whk1KiacvBS4F3IDKnV0lAEQN4bBFpMj0XMsLKguUtehz+Ui2HdjuNQGhA5uYF4F88v1Biqv9FtGoKQ",
+	"r30a1MJgUOsP0ES8aMKhDdb5ZZfhopKfcElLX8OkhEdDNKGDWv/TAHYD3IYieVD7/Lk8lo3ETL/N9+KD",
+	"U/vVzWyWjBdW3d0YtUa9Udtv+C2qZNY+awZ7/u6wSzu99n5rr7nb7DY6ozZrBU2/MezR/dEe2w26fmfY",
+	"pq1eE458xiy5EoEGYLCy/MuXk5oHXB2HiU3917ao/9b02OAzzIiwRRA6phW6uBRNIRxNx+KMJSH3o2mQ",
+	"ytFHpTpKl+tbOMlcTDuUz4cLM9qyoAxWJ52BBaA6xmJOsuEhVGav3cLpdYiaVsfwODvg2m1bqWKStBod",
+	"wL+hKSPaEHKBTEaSiQKewD/mWPjenR4DgaLa5pKxgmJbuNFPsbEPq/FNt0jeWDBAmLZlZIWEYJurlmEx",
+	"r76UGUiF7V3UQcXQ/wxzweDzB7ZeT08SdXogxB3UvfXV7KZO1cw/2FhYe4k/WOdlhI7apSkrabDXvlJu",
+	"Y8rpJSRdKHGk1bXc+aT/Ogo+79xaVDOlKu8Y4qoWhhXxBR+Fl1OTuGfol1NrQCs30GzzpzGZWFZvtgDl",
+	"HqiqXpaAS+JCVhIF6VX0SbpelxdUC+OO22i6jdZ5Y7/fbvY7u/XubusfNStGWG7yp15EPRIzGiWzC5/G",
+	"QR0zES9ogNiVsGdury7CTvcd+9je7X38+Ovl1e7Jr88bbPZqPLT3kT2j8SVLLqY5QEsbzNLM2461hyHu",
+	"q3uqzfqSrnbcVu+82ek32/3WXn1vt5PvanHzWl24a/39TvyU/C34ITrZ+zi67v71H/vj7vtfN9QFCeUk",
+	"as4ucJPA9FnvjkKI9iUioVGtvw7Q7ut0I5zoTWAWHtpLuPJAgpZoUYO5iKnICQ0jDTlRtSUM4JUOMuqd",
+	"sbpizfbIvHZtrfP4CZ2NNaowCMpVhZf1Bmx7dWb7r242uK7a4b+B9WVdXKTJ388rcGtBr5/bfmIk2wIi",
+	"2HIU/9wULhJb+PgmkKnKRFZeUi2VQNZlLGCGdJ57CY9N7CYcm1NrREq20ws2Cnmu4ntu7DddgLV8pEsF",
+	"ZbuhdEKz3e9263v7vRV0giUt2fWPP/1yvBv963knejE9+vFu8vL87BVtb1Lgb3LO7isD7dLxwkSuamNl",
+	"m+sIz3a0CfSHEJgrmn65NiyOedxb5GocwvdzhmNO5q5pOe58Sol6VsKLoeuL3PWhY8xy5YJoMUHCEQLJ",
+	"hIIDBKHas1KOptHvUi/rwXgEvayxZ5YsEqcSnjoO2c39pjkHQvNd4j+axH/FkscT99+3UQaqs3QP3du4",
+	"Xc5pVgDfWQRuULVVTeGgp4O4clDzkOYldW3S6FnMiLhh8W0cJgnjdXI0IjMxJbcU8WhpEGAcG1/kKJ/o",
+	"JgzYgNNICjttK8NJ0OesIV+w5oiHmxpIZiI2gjgeZtUtQUKwFiEMw2Mb9OacrUyaPAXTHUdhRdO9ckI0",
+	"kkIKNPBlTflFQY9VJXs2F0as/3jd/OnjcS/61/NmNAGx3j4/u/qh89TEupnBh0h2Q+v13aCvVhFPyKDH",
+	"KV/JoFeG2YKCnpNYjFlyxaaalYPdTYRE1hqERu2n7AHBhVrWJv1OXkA8ztM036X3XAR6BV1oMHCPDK36",
+	"ILIFecuWfPYgV86b8jFCLHkajByz1Q+spmTHBVY75n+flTdBHyzgy03p/ZaXWncIL5fEgCqHkkH9FcSA",
+	"meVtH5R9CdIRLgI2Sa68Ad+yDjSCKSNc3G5XtRGfxPj5RTBlF/SSpe11iNKHUFYy4CdCJpcxO/vbMREc",
+	"U9OlH9MJOyDepbiQ/4ou/uSp3csZFmdOhIhg+EKZhL48IK8Eiac8CceYxTWJhXKHBlwvlIoa7Nd6Ga1W",
+	"gQWoAnOFpNlKNCUq/01+enl8QhYOJXkxN44ahCAhfkTDMQDK/zeBOq7Fb7qk00s24Itvagz4faplzPAV",
+	"Tm2ycSutbbDLxhYmH7ydMH54cpSW1s6dkcFpJJ6RlUyfflz9/nAXy7Qhp4pDPhIwWGESWSS+cFrCYok9",
+	"adYb9YYSpLrftX6tXW/U2+sAChdPEdOhadcbWeVxbQXkYTP4MzqOstHLz9+5DWJBttQt28smU71vA5P5",
+	"98PXx4smU/2+3mSahv3RJ3PJJKqBq5xEncXkYhbTgjpYKJM0GbfT5IrxBDLrAjKVkAqQz4eShfNRKGEx",
+	"baI6LUBPzIBjqhWgx4QyIZ7S9t5BdgFKMnlChiJBGPcAeDUhQ0Hq28skOaTPHocyOcfGnWHbltF6vZmO",
+	"hyw2vYWeo72PBf9o8JcRW0HZbT4HQJMcNJ3aOOTheDqGv8vIuyvbkB9YQNIxla9ljYjCcZhUtKLh1Mb0",
+	"Tjej0VjSqIcDHRfqkK2jau28mEShrtvYc5uN82YTE4XqjUbjHyYl02ReurQ73HU7+72G22u1O253d2+/",
+	"16BDP2CjrP/aFJbk8ORILXscvhdiDEoaisgn+hblqNScmvYGlrVFLXRYVrQ5bPntoOOy7qiyPfqQl307",
+	"vR0zzKfBBQiLDee/mR5mN9ehooTdm9u5VflflnjKb5Y18l/Ux+6TLKueW0yhQaEfC06HC422ZDU8ujDD",
+	"6zKUSooRWkxINfkq88Ia8zM1MRKiHeUefSYzvvYtU2qAzMa+PvkXoxFRVnWE6F9QhABCOtmulMN4KpOb",
+	"zwdFocyyzsmXe+6KB61K7NhquVrNTXTyjy9NHjIdy+jZCpUlX0NCpADFa6wE32AV2yshS5/HOUqjybEW",
+	"DJA9oSc3Qztec3gXJssH+GGo+i5+WxcsaZS+iox5tTTWSJdXDVoaaVokcvXpcL41JTJXmceqbTtq5qrL",
+	"0l7eafjvAgIklm6xMVVCkgdA93KrJOkIwPOGiAOHoHNbWD6pftkjAZ3J7Xq5DD2cJlfvJIsfJDhVp/Kl",
+	"26qRtT788H+sGC7Yydhq/etF+u9115BqeY5JetMB8wRn2+qWvlJjs5+vhq/88G3489G7j0fNN+GRPOKn",
+	"Xf/50e7R9eTXX57/3Kuz2c9Nv/XL7Oz939SNV6/fH82OeKPutyI+HP/YCH79Obpnp7FbC8SSBmbEgmNf",
+	"xHGWRXdfubRusY4uNq4QLjq6bbc1EyvWoeKGxErJ58hWyPXI6D0l4nRLbW9CfGSQL5bBBMKpQjbcNM0Z",
+	"h5srCV3BiS6wZeFzeY9ZlzEcUwDrdBEwz1Mmtg79RiG/ll4JLLKuU7XSjs9yzXOWc6gZlxf93S/g7f4k",
+	"brGkM19ci1ip5EpEgaxsBUilypZ0n4zHuzgto+s22pCxvGsqZeyDO6kn9UIb22Vpy81Wu9PdtdS9tsvR",
+	"QlPzjpC+tX7tP//+f2v9l9l5dns7bmPvvNnN2rvCYaDpCDiMsISBlU6teOtRZWeaO13dZTA4Kzfd/1bj",
+	"/pdmzalFdGOv4uwuqfX5NIqc2iRmN/j358zT9adxzHhykbq5o1jgylKtyC7rsqn7t0ltWrPOYU0n4t5u",
+	"tREQJcJhuX9dKrkKGGy/uqc0YcfhOEzcY4wFLMZ6nH8AYCOzi6dK5HO1bNZ4U/bQ3NskS9Z7k3pAI1Gu",
+	"AqyuR3jO6G+1Vn/4F6UCaYFmpNVb/QVp+/HZ7ko48vrZMwB7tqDtcyDv+qbDSVhakAoxjdKFYkehjSCo",
+	"Dm6cmUozpQjenR5rLAfle5L3YXIlpgmhxJOaPWRLxMbf0MwBgrNtQklMeSDGRAOah3LALxlXKpMFB/qq",
+	"1Kk4t3QmyZjKa0z9SQemlGNE9yCXKG/vpgcZ6UYsrJQ1X6kewIX3r9VPExr7LKrj0fKFJr1S+mO5upBt",
+	"9YeLzVhTzG9ELj1mhMUM1VK2h+rm1TbSyZf8hkViwlakl8/trG9KAq8hx+7DilElvBvt1R/+UcTDMAgY",
+	"X53jRT8555t8M2pDx2XKlne53ljkhN2H1nVuR5XL+1yW/py8X4W1t+x7QOKbMsB+t6ceeUuuRHSjn8yl",
+	"xP0utpKubVh9K1WUObzl626OrLZh8c5Y163OdeHJq+pvXkV/39Sb39SvWLLWjl4a5Tt6YVJcStcrOQQc",
+	"OChUSLGQcipLP33NZs+kBcNniIQ7Fcj/YbAQ9r+EOndxWQfPKCvLNatyCjm7JZIl6i5ZJ55qioeAW9iO",
+	"A11DYYgsB1x5hKbUIrliM+UiQsFH6nGG0jwkYnQ5ETJdh4Uyj5NMYoZw6YscyVyBxsYcSfTnHupGzv2k",
+	"44FlP2krpuyngve5hnv6TmfsG45HzTO8gi+qW+oarJoN+aTYoMc5yzKD++QVXbGO4rtP+nvxSe+tK787",
+	"s6so63zFCjlbyZnNSs0TO6FFF5xX5lenm0+rN6WX59LBylPBiLjF8H1JrsEmy5RN3dgygQYfXp8cuPDY",
+	"Qpscc6oJAFB+teSfVU+q19+z8Fh1ne/SXMR5tC0rB3GZRVlYc0iAYAY+lGTMKOa3l1iFhSW/0ETEUq1a",
+	"vzadgjG5qsl4Zkh/igDKYORqXDxZnhKZS4A8IB6fRpFnmFBlhsmcT5REEL28bUkiRs1nTANMOW9l9uTm",
+	"qnd1k/OH1Nj45xnwMJx0wupJltxZ6+3v7XY77VazYf5aOxVE9+sxbaonIIKK1hKKoj++EPpiqX1a61bL",
+	"MNCyBsVX7nxK/z4KPu+kxEDuUrRAiyQCixI1mREbh4lM4W+RwVn5x9Ki1VGeMpskJWr3hzAOlBA+NA2x",
+	"YMOWkO8BATHL8f5kPGZVqTP659qaHPxn+rFNpMuUHnPa8LtzJVNnr8+IzkyDmLnUJVMIzlngbNGXEW//",
+	"r2wGiyGDV3dqk4gmSpscWWDUZ8gVpVaW7mk/a+da+LXFiVyEX5uuvhTtdXWkEWSLN/+uT++DVVt4RwbS",
+	"varRXnhBkb5kfiMDMFF1BsH8gFgbehjGwT2gRd5n+11zwldKg/Vy+45TWqb0JVkZRSGrLeR4lgshtDhg",
+	"cZ2cUCmJx9ldckIvGUg3DwgPCJUD7k2yi6asQ90LWTkHGgfERKJ4xsIOVWIlBoWRM/dJD3xApt7mCtOc",
+	"MnlcHD5Tvhezm1BM5cKauXSAc80b07tjxi+Tq1p/v6EaVWJnbjpdMNeJWr/2+p+HszfPG3evzxqzN7/8",
+	"7e71R9F8/VE03oSdxpsX1x/fnJ/S0Yvrxt/Pfx6/Gb/uoK+Wis9CqUgH8Li75812v9vud3brnU6v3c2g",
+	"UWt9TAavq7GOkVI1L0QlojZA0mGvQ1ujXX/f7exR5nb2mz13yEZDd3ev2/Qbzd5esw24r/El5ZoAHdbf",
+	"aNSk3V6n59K9Rsft7Actt9cLeu6w5Qej4d6IjdqglOalr5MR+ekgplNL2FhJcXXffD1K2uFOv9nqt1v1",
+	"RqPb6XXmsxX1Vq3rydnZ3R+yzn6Xud0RpW6nvdt29xvtttti7aDV3t1vNwLVN0tk1Pq1YSvYo41m293f",
+	"DUZuh9I9d7/V6br7o/Zes+vv71HWWk+DbDJJ75vWJsvy0TaiUNbJZBOcZUw9SGOIxhrRGw1S0g7fvGBB",
+	"P+M8MpXQwBN4e8X4gGMpvbY1EUhEVkn9x8lVA5FxlEmMEmLA1QTLp9q1msCchWbAM1YjwvlQJTbCSx7y",
+	"S1gfkM/WTlx9zVXf3Ig4WGNfV0/EV01yU2vkYYcJlV1aIw1Gt/YJSaxV3Fc1dvcNeG9Q2uk0KrrsrFgL",
+	"vPVt4BQI1Z7jo4dlWx0QLshoGkOdoMW+CLIuESRMyr3lL5GL9a2qTZ1EtOpCWoqUKiqSidIkBLPyyqf6",
+	"SWQWfXX5+O0ux1csWWMtPsCKWxlzNC//0PwDntWKVJWK5tcJAPakVDo0isStBFjRROiYMWyQd6fHjjYD",
+	"R9pEFCNCU4Sv/K4CqDeQp6OQRYEkUXiN78lsITKVLADcUrvm0QI8rQ/438WU+JQTADAdU/MO+1Mh1+Sa",
+	"w5k5hMSbwFcD5kVziwdoq4cYq9ANK0u0OcgzZfYJHrfEbCyULMnZvOaMJY7pbMBjNomUKlOvGlfZwY+T",
+	"ahMw6GQx3SZ1Wc0gwLpXHXkXR7k7y21QXT/v2tktm7ZHqwfkszZIv0hCy9OwP805TYadHs2+G6P3EdoL",
+	"Bd9jGqM7kbhcfHxToCjL83GlIVSEY8iTHTopDW4YGzTN+jpB1mPVtlXjrKoj32h41Sk957JmCjCzQwmK",
+	"pvLj7I75U/UCfa6zpiR5WXj8UaK+dsiWJgkbT5LnyOPbcoox3HlORWeuj/2all01B9QJXn4ORHctNdR6",
+	"M8NKbY+QI9LtDveZ2wn2fLc37FLX5ol8eNRSXC4PXKq1/j1OOa+UIhQYT8PKxS7FN+Vy65BEwqcRcGlT",
+	"7jOy5V0KkggRkYTKaxJPuQfoNpmt09/ZgWeuhEz6+439BpjSurPzB203jDOZSmlz8p7yJdOEDqkEaWCO",
+	"uRHwcl6cHGLKenpgH8Y5yJGRiPM4pXXyoz59Q1EvYojDWp8CSs+SL71Mz+WVoZpiBIlbbmjNHSPX0CAv",
+	"2tiaMAB5BpRha6XTI8/v/EczZG6SQWyTw5OjjFB+y1uHAgcnTn+2QMiX/zRQOL/JZUJZ3y30bMurVvr/",
+	"+ff/5L4KS3/+ezZZ/3s2VN8yqZf0kvHEIacvz87Vl+gkVP3Uv3qIUX14CdOT/YwXzF3YCgIYLNIxR6yS",
+	"ju2z+my5qbYIaEtJS1vHr4nJMCU6i0pWD0xVfWNuULJq6/klDihUyuCYwxHNFr29HFLEK88hXgEeFi6l",
+	"SarFqcEcm5ImkOE0jBI35Gk3daZd7MAek4ypwaBmB8yULwzF/hqmEAr9NYgYCAkSJuSasQmy/pOIJgyp",
+	"pzPW6tCiz90asVsWI1PGiuTT286Ah5yM2VjEMwezdzRioiS3VyJiwJJr0+nWyVuensvELC8nEDdWtUrw",
+	"AS+RiSQQTG4fwPtpEMRKxIUYMBWckUiICeQDIO+CbQSN6YzEqoHo7KZSwXCkfv7w+f8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -18,6 +18,7 @@ import (
 	"github.com/webhookd/webhookd/handlers/admin"
 	"github.com/webhookd/webhookd/handlers/arkyn"
 	"github.com/webhookd/webhookd/handlers/bird"
+	"github.com/webhookd/webhookd/handlers/console"
 	"github.com/webhookd/webhookd/handlers/docs"
 	"github.com/webhookd/webhookd/handlers/frontdoor"
 	"github.com/webhookd/webhookd/handlers/ingest"
@@ -70,6 +71,7 @@ type Server struct {
 	system.Health
 	system.Metrics
 	docs.Docs
+	console.Console
 	admin.Admin
 	ingest.Ingest
 	inspector.Inspector
@@ -120,7 +122,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	// The first words the errors of paths that belong to no dialect.
 	apis := []kit.API{
-		system.API(), admin.API(cfg.AdminToken), ingest.API(st.Credentials), inspector.API(),
+		system.API(), admin.API(cfg.AdminToken, st.Q), ingest.API(st.Credentials), inspector.API(),
 		s.Voucherify.API(), s.Bird.API(), s.SuperOffice.API(), s.Shipping.API(), s.Arkyn.API(),
 	}
 	s.Admin = admin.Admin{Store: st, APIs: apis}

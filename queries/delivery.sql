@@ -31,27 +31,62 @@ UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = statement
 WHERE id = $1 AND status = 'active';
 
 -- name: ListAccountDeliveries :many
--- ListAccountDeliveries pages through an account's deliveries, newest first. Each delivery's
--- event is looked up by its key in its own slice (a lateral look-up: as a join, the planner,
--- which counts a probe of every slice per row, may read all the account's events instead).
-SELECT d.*, e.type AS event_type, s.external_id AS subscription_external_id
+-- ListAccountDeliveries pages through an account's deliveries, newest first, narrowed by the
+-- filters that are given (but the event type's: ListAccountDeliveriesOfType). Each delivery's event is looked up by its key in its own slice (a
+-- lateral look-up: as a join, the planner, which counts a probe of every slice per row, may
+-- read all the account's events instead). Absent filters fold away when the statement is
+-- planned with its values, so the account's, a subscription's or the unsucceeded deliveries'
+-- index leads the scan.
+SELECT sqlc.embed(d), e.type AS event_type, s.external_id AS subscription_external_id, s.status AS subscription_status
 FROM deliveries d
 CROSS JOIN LATERAL (
     SELECT x.type FROM events x
     WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
     OFFSET 0
 ) e
-JOIN subscriptions s ON s.id = d.subscription_id
+JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
 WHERE d.account_id = sqlc.arg(account_id)
   -- Without a cursor, from the top: a bound the index can start from, where "cursor IS NULL OR"
   -- would leave each slice's scan to skip every row newer than the cursor.
   AND (d.created_at, d.id) < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
                               COALESCE(sqlc.narg(before_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  AND d.created_at >= COALESCE(sqlc.narg(since)::timestamptz, '-infinity')
+  AND d.created_at < COALESCE(sqlc.narg(until)::timestamptz, 'infinity')
+  AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(dialect)::text IS NULL OR d.dialect = sqlc.narg(dialect)::text)
+  AND (sqlc.narg(subscription_id)::uuid IS NULL OR d.subscription_id = sqlc.narg(subscription_id)::uuid)
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT sqlc.arg(max_rows);
+
+-- name: ListAccountDeliveriesOfType :many
+-- ListAccountDeliveriesOfType is ListAccountDeliveries of the events of one type. The type is a
+-- semi-join of its own (under the other filters' "IS NULL OR" it could not be one), so that
+-- the planner finds a rare type's deliveries from its events (events_type), and a common
+-- one's by a probe of each delivery's event as it scans.
+SELECT sqlc.embed(d), e.type AS event_type, s.external_id AS subscription_external_id, s.status AS subscription_status
+FROM deliveries d
+CROSS JOIN LATERAL (
+    SELECT x.type FROM events x
+    WHERE x.account_id = d.account_id AND x.id = d.event_id AND x.slice_at = d.slice_at
+    OFFSET 0
+) e
+JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
+WHERE d.account_id = sqlc.arg(account_id)
+  AND EXISTS (SELECT 1 FROM events t
+              WHERE t.account_id = d.account_id AND t.id = d.event_id AND t.slice_at = d.slice_at AND t.type = sqlc.arg(event_type))
+  AND (d.created_at, d.id) < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+                              COALESCE(sqlc.narg(before_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  AND d.created_at >= COALESCE(sqlc.narg(since)::timestamptz, '-infinity')
+  AND d.created_at < COALESCE(sqlc.narg(until)::timestamptz, 'infinity')
+  AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(dialect)::text IS NULL OR d.dialect = sqlc.narg(dialect)::text)
+  AND (sqlc.narg(subscription_id)::uuid IS NULL OR d.subscription_id = sqlc.narg(subscription_id)::uuid)
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT sqlc.arg(max_rows);
 
 -- name: ListDeliveryAttempts :many
--- ListDeliveryAttempts returns the attempts of some of an account's deliveries, in order.
+-- ListDeliveryAttempts returns the attempts of some of an account's deliveries, in order: one
+-- look-up of the ids in each slice's index.
 SELECT * FROM delivery_attempts
 WHERE account_id = sqlc.arg(account_id) AND delivery_id = ANY(sqlc.arg(delivery_ids)::uuid[])
 ORDER BY delivery_id, attempt;
@@ -116,7 +151,8 @@ FROM events e
 WHERE e.account_id = sqlc.arg(account_id) AND e.external_id = ANY(sqlc.arg(external_ids)::text[]);
 
 -- name: ClaimDeliveryBatch :many
--- ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs,
+-- ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs
+-- (and what their retry rules count: the current schedule's start and the attempts before it),
 -- skipping subscriptions and accounts the worker has no room for. SKIP LOCKED lets instances
 -- claim side by side; an expired lease (a worker that died) makes a row claimable again. Rows
 -- are found by their whole key, so each look-up reaches one partition.
@@ -133,9 +169,11 @@ WITH claimed AS (
         LIMIT sqlc.arg(max_rows)
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts, d.created_at
+    RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts,
+              COALESCE(d.schedule_start, d.created_at) AS schedule_start, d.schedule_base, d.manual, d.resume_at
 )
-SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.created_at AS first_queued_at, sqlc.embed(e), sqlc.embed(s), sqlc.embed(sc)
+SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.schedule_start, c.schedule_base, c.manual, c.resume_at,
+       sqlc.embed(e), sqlc.embed(s), sqlc.embed(sc)
 FROM claimed c
 JOIN events e ON e.account_id = c.account_id AND e.id = c.event_id AND e.slice_at = c.slice_at
 JOIN subscriptions s ON s.id = c.subscription_id
@@ -149,26 +187,45 @@ FROM (SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(account_ids)::
 WHERE d.account_id = k.account_id AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = sqlc.arg(worker);
 
 -- name: FinishDeliveries :many
--- FinishDeliveries records the attempts of a batch and their outcomes in one statement, for
--- the deliveries this worker still holds, and clears the failure streak of subscriptions that
--- were delivered to. It returns the deliveries whose outcome was written.
+-- FinishDeliveries records the attempts of a batch (what each sent and got) and their outcomes
+-- in one statement, for the deliveries this worker still holds, and clears the failure streak
+-- of subscriptions that were delivered to. It returns the deliveries whose outcome was written.
+-- A resend that came while a scheduled attempt was in flight (manual is set and the attempt
+-- was not manual) keeps the delivery due for its manual attempt, which resumes the schedule's
+-- outcome: pending until the schedule's next attempt, or settled again.
 WITH outcome AS (
     SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(account_ids)::uuid[]) AS account_id,
            unnest(sqlc.arg(slice_ats)::timestamptz[]) AS slice_at, unnest(sqlc.arg(statuses)::text[]) AS status,
            unnest(sqlc.arg(next_attempt_at)::float8[]) AS next_attempt_at, unnest(sqlc.arg(status_codes)::int[]) AS status_code,
            unnest(sqlc.arg(errors)::text[]) AS error, unnest(sqlc.arg(request_ids)::text[]) AS request_id,
-           unnest(sqlc.arg(durations_ms)::int[]) AS duration_ms, unnest(sqlc.arg(attempt_numbers)::int[]) AS attempt
+           unnest(sqlc.arg(durations_ms)::int[]) AS duration_ms, unnest(sqlc.arg(attempt_numbers)::int[]) AS attempt,
+           unnest(sqlc.arg(manuals)::bool[]) AS manual, unnest(sqlc.arg(error_classes)::text[]) AS error_class,
+           -- '' for no request made, no answer received
+           unnest(sqlc.arg(request_urls)::text[]) AS request_url, unnest(sqlc.arg(request_headers)::text[]) AS request_headers,
+           unnest(sqlc.arg(request_body_bytes)::int[]) AS request_body_bytes,
+           unnest(sqlc.arg(response_headers)::text[]) AS response_headers, unnest(sqlc.arg(response_bodies)::bytea[]) AS response_body,
+           unnest(sqlc.arg(response_truncated)::bool[]) AS response_truncated
 ), logged AS (
-    INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id, status_code, error, duration_ms)
-    SELECT d.account_id, d.id, d.slice_at, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms
+    INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id, status_code, error, duration_ms,
+                                   trigger, error_class, request_url, request_headers, request_body_bytes,
+                                   response_headers, response_body, response_truncated)
+    SELECT d.account_id, d.id, d.slice_at, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms,
+           CASE WHEN o.manual THEN 'manual' ELSE 'scheduled' END, o.error_class, NULLIF(o.request_url, ''),
+           COALESCE(NULLIF(o.request_headers, ''), '{}')::jsonb, o.request_body_bytes,
+           NULLIF(o.response_headers, '')::jsonb, CASE WHEN o.response_headers <> '' THEN o.response_body END, o.response_truncated
     FROM outcome o JOIN deliveries d ON d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at
 ), cleared AS (
     UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
     WHERE id = ANY(sqlc.arg(succeeded_subscriptions)::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
 )
 UPDATE deliveries d
-SET status = o.status, attempts = d.attempts + 1, next_attempt_at = to_timestamp(o.next_attempt_at),
-    last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
+SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status END,
+    next_attempt_at = CASE WHEN d.manual AND NOT o.manual THEN d.next_attempt_at ELSE to_timestamp(o.next_attempt_at) END,
+    resume_at = CASE WHEN d.manual AND NOT o.manual AND o.status = 'pending' THEN to_timestamp(o.next_attempt_at) END,
+    manual = d.manual AND NOT o.manual,
+    -- A manual attempt is outside the schedule: the schedule's count of failures stays.
+    schedule_base = d.schedule_base + o.manual::int,
+    attempts = d.attempts + 1, last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
 FROM outcome o
 WHERE d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = sqlc.arg(worker)
 RETURNING d.id;

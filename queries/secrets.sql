@@ -32,3 +32,14 @@ SET previous_secret = CASE WHEN sqlc.arg(overlap_seconds)::int > 0 AND sc.secret
 WHERE sc.account_id = sqlc.arg(account_id) AND sc.id = sqlc.arg(id)
   AND (sqlc.arg(force)::bool OR sc.previous_secret_until IS NULL OR sc.previous_secret_until <= clock_timestamp())
 RETURNING sc.previous_secret_until;
+
+-- name: ForgetRetiredSubscriptionSecrets :execrows
+-- ForgetRetiredSubscriptionSecrets erases the secrets whose overlap window closed before
+-- $1: they sign nothing any more and need not be kept.
+UPDATE subscriptions SET previous_secret = '', previous_secret_until = NULL
+WHERE previous_secret_until < sqlc.arg(before)::timestamptz;
+
+-- name: ForgetRetiredScopeSecrets :execrows
+-- ForgetRetiredScopeSecrets is ForgetRetiredSubscriptionSecrets for projects' secrets.
+UPDATE scopes SET previous_secret = '', previous_secret_until = NULL
+WHERE previous_secret_until < sqlc.arg(before)::timestamptz;

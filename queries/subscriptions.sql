@@ -129,7 +129,7 @@ LIMIT sqlc.narg(max_rows);
 SELECT d.* FROM deliveries d
 JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
 JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
-WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
+WHERE d.account_id = sqlc.arg(account_id) AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
   AND d.created_at >= sqlc.arg(since)

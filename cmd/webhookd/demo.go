@@ -59,8 +59,23 @@ func runDemo(ctx context.Context, out io.Writer, base, adminToken, dataDir, insp
 			return fmt.Errorf("WEBHOOKS_DATA_DIR: storing the demo account: %w", err)
 		}
 	}
-	printDemo(out, base, adminToken, dataDir, d, reused)
+	portal, err := portalLink(ctx, base, adminToken, d.Account.Id.String())
+	if err != nil {
+		return err
+	}
+	printDemo(out, base, adminToken, dataDir, d, reused, portal)
 	return nil
+}
+
+// portalLink opens a portal session for the demo account, for the console as its tenant sees it.
+func portalLink(ctx context.Context, base, adminToken, accountID string) (string, error) {
+	var session struct {
+		URL string `json:"url"`
+	}
+	if _, err := call(ctx, base, adminToken, http.MethodPost, "/admin/v1/accounts/"+accountID+"/portal-sessions", map[string]any{}, &session, []int{http.StatusCreated}); err != nil {
+		return "", fmt.Errorf("opening the demo's portal session: %w", err)
+	}
+	return session.URL, nil
 }
 
 // pointDemoHook replaces the demo's Voucherify webhook by one to inspectorURL (none when empty).
@@ -130,7 +145,7 @@ func call(ctx context.Context, base, adminToken, method, path string, body, into
 	return resp.StatusCode, nil
 }
 
-func printDemo(out io.Writer, base, adminToken, dataDir string, d demo, reused bool) {
+func printDemo(out io.Writer, base, adminToken, dataDir string, d demo, reused bool, portal string) {
 	a := d.Account
 	state := "created on the first start"
 	if reused {
@@ -138,6 +153,7 @@ func printDemo(out io.Writer, base, adminToken, dataDir string, d demo, reused b
 	}
 	fmt.Fprintf(out, `
 webhookd is running on %[1]s (pid %[20]d; stop it with Ctrl-C or kill -TERM %[20]d)
+Console:   %[1]s/console#token=%[2]s
 Reference: %[1]s/docs   Metrics: %[1]s/metrics
 Admin token and demo account (%[21]s) are kept in %[22]s.
 
@@ -165,6 +181,10 @@ Try it:
 		a.Shipping.ApiKey, a.Shipping.ReadOnlyApiKey, a.Arkyn.Email, a.Arkyn.Password, a.Arkyn.TrafficSourceId,
 		a.Superoffice.Username, a.Superoffice.Password, a.Superoffice.Ticket, a.Superoffice.BearerToken,
 		a.Ingest.Key, a.Voucherify.WebhookSecret, os.Getpid(), state, dataDir)
+	fmt.Fprintf(out, `
+The demo account's own console (a portal session, valid for an hour from this start):
+  %s
+`, portal)
 	if d.Inspector != "" {
 		fmt.Fprintf(out, `
 The demo's Voucherify webhook for voucher.created targets the built-in inspector (%[2]s),

@@ -121,6 +121,17 @@ func TestRestartKeepsTheAdminTokenAndTheDemoAccount(t *testing.T) {
 	if !strings.Contains(second.out.String(), "created on an earlier start") {
 		t.Error("the second start did not say it reused the demo account")
 	}
+	// The console's link carries the admin token in its fragment, which the browser keeps.
+	if !strings.Contains(second.out.String(), "Console:   "+strings.Replace(second.url, "127.0.0.1", "localhost", 1)+"/console#token="+token+"\n") {
+		t.Errorf("no console link with the admin token in:\n%s", second.out.String())
+	}
+	// And the demo account's portal link opens that account alone.
+	if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(strings.Replace(second.url, "127.0.0.1", "localhost", 1)) + `/console#account=[0-9a-f-]{36}&token=wps_[A-Za-z0-9_-]{43}$`).MatchString(second.out.String()) {
+		t.Errorf("no portal link for the demo account in:\n%s", second.out.String())
+	}
+	if status, header, _ := second.get(t, "/console", ""); status != http.StatusOK || !strings.Contains(header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("GET /console: %d, policy %q", status, header.Get("Content-Security-Policy"))
+	}
 	status, _, body := second.get(t, "/admin/v1/accounts", token)
 	var list struct {
 		Results []struct{ Name string }

@@ -14,8 +14,12 @@ ALTER TABLE subscriptions
     ADD COLUMN previous_secret text NOT NULL DEFAULT '',
     ADD COLUMN previous_secret_until timestamptz,
     ADD CONSTRAINT subscriptions_previous_secret_window CHECK ((previous_secret = '') = (previous_secret_until IS NULL));
+-- The upkeep forgets a retired secret once its window has closed; few rows are ever in one.
+CREATE INDEX scopes_secret_window ON scopes (previous_secret_until) WHERE previous_secret_until IS NOT NULL;
+CREATE INDEX subscriptions_secret_window ON subscriptions (previous_secret_until) WHERE previous_secret_until IS NOT NULL;
 
 -- +goose Down
+DROP INDEX subscriptions_secret_window, scopes_secret_window;
 ALTER TABLE subscriptions
     DROP CONSTRAINT subscriptions_previous_secret_window,
     DROP COLUMN previous_secret_until,

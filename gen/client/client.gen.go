@@ -122,25 +122,25 @@ func (e AssociateType) Valid() bool {
 
 // Defines values for DeliveryDialect.
 const (
-	Arkyn       DeliveryDialect = "arkyn"
-	Bird        DeliveryDialect = "bird"
-	Shipping    DeliveryDialect = "shipping"
-	Superoffice DeliveryDialect = "superoffice"
-	Voucherify  DeliveryDialect = "voucherify"
+	DeliveryDialectArkyn       DeliveryDialect = "arkyn"
+	DeliveryDialectBird        DeliveryDialect = "bird"
+	DeliveryDialectShipping    DeliveryDialect = "shipping"
+	DeliveryDialectSuperoffice DeliveryDialect = "superoffice"
+	DeliveryDialectVoucherify  DeliveryDialect = "voucherify"
 )
 
 // Valid indicates whether the value is a known member of the DeliveryDialect enum.
 func (e DeliveryDialect) Valid() bool {
 	switch e {
-	case Arkyn:
+	case DeliveryDialectArkyn:
 		return true
-	case Bird:
+	case DeliveryDialectBird:
 		return true
-	case Shipping:
+	case DeliveryDialectShipping:
 		return true
-	case Superoffice:
+	case DeliveryDialectSuperoffice:
 		return true
-	case Voucherify:
+	case DeliveryDialectVoucherify:
 		return true
 	default:
 		return false
@@ -165,6 +165,84 @@ func (e DeliveryStatus) Valid() bool {
 	case DeliveryStatusPending:
 		return true
 	case DeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryAttemptErrorClass.
+const (
+	Blocked    DeliveryAttemptErrorClass = "blocked"
+	Connection DeliveryAttemptErrorClass = "connection"
+	HttpStatus DeliveryAttemptErrorClass = "http_status"
+	None       DeliveryAttemptErrorClass = "none"
+	Other      DeliveryAttemptErrorClass = "other"
+	Timeout    DeliveryAttemptErrorClass = "timeout"
+	Tls        DeliveryAttemptErrorClass = "tls"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptErrorClass enum.
+func (e DeliveryAttemptErrorClass) Valid() bool {
+	switch e {
+	case Blocked:
+		return true
+	case Connection:
+		return true
+	case HttpStatus:
+		return true
+	case None:
+		return true
+	case Other:
+		return true
+	case Timeout:
+		return true
+	case Tls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryAttemptTrigger.
+const (
+	Manual    DeliveryAttemptTrigger = "manual"
+	Scheduled DeliveryAttemptTrigger = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptTrigger enum.
+func (e DeliveryAttemptTrigger) Valid() bool {
+	switch e {
+	case Manual:
+		return true
+	case Scheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventScopeDialect.
+const (
+	EventScopeDialectArkyn       EventScopeDialect = "arkyn"
+	EventScopeDialectBird        EventScopeDialect = "bird"
+	EventScopeDialectShipping    EventScopeDialect = "shipping"
+	EventScopeDialectSuperoffice EventScopeDialect = "superoffice"
+	EventScopeDialectVoucherify  EventScopeDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the EventScopeDialect enum.
+func (e EventScopeDialect) Valid() bool {
+	switch e {
+	case EventScopeDialectArkyn:
+		return true
+	case EventScopeDialectBird:
+		return true
+	case EventScopeDialectShipping:
+		return true
+	case EventScopeDialectSuperoffice:
+		return true
+	case EventScopeDialectVoucherify:
 		return true
 	default:
 		return false
@@ -612,6 +690,54 @@ func (e SoErrorErrorType) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionSummaryDialect.
+const (
+	SubscriptionSummaryDialectArkyn       SubscriptionSummaryDialect = "arkyn"
+	SubscriptionSummaryDialectBird        SubscriptionSummaryDialect = "bird"
+	SubscriptionSummaryDialectShipping    SubscriptionSummaryDialect = "shipping"
+	SubscriptionSummaryDialectSuperoffice SubscriptionSummaryDialect = "superoffice"
+	SubscriptionSummaryDialectVoucherify  SubscriptionSummaryDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryDialect enum.
+func (e SubscriptionSummaryDialect) Valid() bool {
+	switch e {
+	case SubscriptionSummaryDialectArkyn:
+		return true
+	case SubscriptionSummaryDialectBird:
+		return true
+	case SubscriptionSummaryDialectShipping:
+		return true
+	case SubscriptionSummaryDialectSuperoffice:
+		return true
+	case SubscriptionSummaryDialectVoucherify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionSummaryState.
+const (
+	SubscriptionSummaryStateActive   SubscriptionSummaryState = "active"
+	SubscriptionSummaryStateDisabled SubscriptionSummaryState = "disabled"
+	SubscriptionSummaryStateFailing  SubscriptionSummaryState = "failing"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionSummaryState enum.
+func (e SubscriptionSummaryState) Valid() bool {
+	switch e {
+	case SubscriptionSummaryStateActive:
+		return true
+	case SubscriptionSummaryStateDisabled:
+		return true
+	case SubscriptionSummaryStateFailing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventFilterKey.
 const (
 	ChannelId        WebhookEventFilterKey = "channelId"
@@ -759,6 +885,57 @@ func (e WebhookSubscriptionStatus) Valid() bool {
 	case WebhookSubscriptionStatusActive:
 		return true
 	case WebhookSubscriptionStatusInactive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminListDeliveriesParamsStatus.
+const (
+	AdminListDeliveriesParamsStatusDropped   AdminListDeliveriesParamsStatus = "dropped"
+	AdminListDeliveriesParamsStatusFailed    AdminListDeliveriesParamsStatus = "failed"
+	AdminListDeliveriesParamsStatusPending   AdminListDeliveriesParamsStatus = "pending"
+	AdminListDeliveriesParamsStatusSucceeded AdminListDeliveriesParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsStatus enum.
+func (e AdminListDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsStatusDropped:
+		return true
+	case AdminListDeliveriesParamsStatusFailed:
+		return true
+	case AdminListDeliveriesParamsStatusPending:
+		return true
+	case AdminListDeliveriesParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminListDeliveriesParamsDialect.
+const (
+	AdminListDeliveriesParamsDialectArkyn       AdminListDeliveriesParamsDialect = "arkyn"
+	AdminListDeliveriesParamsDialectBird        AdminListDeliveriesParamsDialect = "bird"
+	AdminListDeliveriesParamsDialectShipping    AdminListDeliveriesParamsDialect = "shipping"
+	AdminListDeliveriesParamsDialectSuperoffice AdminListDeliveriesParamsDialect = "superoffice"
+	AdminListDeliveriesParamsDialectVoucherify  AdminListDeliveriesParamsDialect = "voucherify"
+)
+
+// Valid indicates whether the value is a known member of the AdminListDeliveriesParamsDialect enum.
+func (e AdminListDeliveriesParamsDialect) Valid() bool {
+	switch e {
+	case AdminListDeliveriesParamsDialectArkyn:
+		return true
+	case AdminListDeliveriesParamsDialectBird:
+		return true
+	case AdminListDeliveriesParamsDialectShipping:
+		return true
+	case AdminListDeliveriesParamsDialectSuperoffice:
+		return true
+	case AdminListDeliveriesParamsDialectVoucherify:
 		return true
 	default:
 		return false
@@ -946,6 +1123,30 @@ type Associate struct {
 // AssociateType defines model for Associate.Type.
 type AssociateType string
 
+// AttemptRequest The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+type AttemptRequest struct {
+	// BodyBytes The size of the body sent.
+	BodyBytes int `json:"bodyBytes"`
+
+	// Headers Each header as sent, several values joined with ", ", signatures included;
+	// credentials (Authorization, Cookie, Proxy-Authorization and headers named like
+	// tokens, keys, secrets or passwords) read "[redacted]".
+	Headers map[string]string `json:"headers"`
+	Url     string            `json:"url"`
+}
+
+// AttemptResponse The answer the target gave; absent when none came.
+type AttemptResponse struct {
+	// Body The first 4096 bytes of the answer's body, invalid UTF-8 replaced with U+FFFD.
+	Body string `json:"body"`
+
+	// BodyTruncated True when the body was longer than what is kept.
+	BodyTruncated bool `json:"bodyTruncated"`
+
+	// Headers Each header as received, several values joined with ", "; Set-Cookie and credentials read "[redacted]".
+	Headers map[string]string `json:"headers"`
+}
+
 // AvailableWebhook defines model for AvailableWebhook.
 type AvailableWebhook struct {
 	Description string `json:"description"`
@@ -1017,8 +1218,11 @@ type Delivery struct {
 	Status DeliveryStatus `json:"status"`
 
 	// SubscriptionId The subscription's id in its dialect.
-	SubscriptionId string    `json:"subscriptionId"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	SubscriptionId string `json:"subscriptionId"`
+
+	// SubscriptionUuid The subscription's own id, which the subscription operations of this API take.
+	SubscriptionUuid openapi_types.UUID `json:"subscriptionUuid"`
+	UpdatedAt        time.Time          `json:"updatedAt"`
 }
 
 // DeliveryDialect defines model for Delivery.Dialect.
@@ -1029,18 +1233,66 @@ type DeliveryStatus string
 
 // DeliveryAttempt defines model for DeliveryAttempt.
 type DeliveryAttempt struct {
+	// Attempt Counts from 1 over the delivery's life, manual and recovered attempts included.
 	Attempt    int       `json:"attempt"`
 	CreatedAt  time.Time `json:"createdAt"`
 	DurationMs int       `json:"durationMs"`
 	Error      string    `json:"error"`
-	RequestId  string    `json:"requestId"`
-	StatusCode int       `json:"statusCode"`
+
+	// ErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+	// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+	// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+	// `blocked` (the target's address is one deliveries may not reach), `other`.
+	ErrorClass DeliveryAttemptErrorClass `json:"errorClass"`
+
+	// Request The request as sent (absent for attempts logged before requests were kept, or when none could be made).
+	Request   *AttemptRequest `json:"request,omitempty"`
+	RequestId string          `json:"requestId"`
+
+	// Response The answer the target gave; absent when none came.
+	Response *AttemptResponse `json:"response,omitempty"`
+
+	// StatusCode The answer's status; 0 when no answer came.
+	StatusCode int `json:"statusCode"`
+
+	// Trigger `manual`: an attempt asked for by resend, outside the retry schedule.
+	Trigger DeliveryAttemptTrigger `json:"trigger"`
 }
+
+// DeliveryAttemptErrorClass What kind of failure the attempt was: `none` (delivered), `timeout` (no answer in
+// time), `connection` (refused, reset, or the name did not resolve), `tls` (the
+// handshake or the certificate failed), `http_status` (an answer other than 2xx),
+// `blocked` (the target's address is one deliveries may not reach), `other`.
+type DeliveryAttemptErrorClass string
+
+// DeliveryAttemptTrigger `manual`: an attempt asked for by resend, outside the retry schedule.
+type DeliveryAttemptTrigger string
 
 // DeliveryList defines model for DeliveryList.
 type DeliveryList struct {
 	NextPageToken *string    `json:"nextPageToken,omitempty"`
 	Results       []Delivery `json:"results"`
+}
+
+// DeliveryStats defines model for DeliveryStats.
+type DeliveryStats struct {
+	// Minutes Sixty entries, one per minute, oldest first; the last is the current minute, so far.
+	Minutes []DeliveryStatsMinute `json:"minutes"`
+}
+
+// DeliveryStatsMinute defines model for DeliveryStatsMinute.
+type DeliveryStatsMinute struct {
+	Failed int `json:"failed"`
+
+	// Minute The minute's start.
+	Minute time.Time `json:"minute"`
+
+	// P50Ms The median duration of the minute's attempts, in milliseconds.
+	P50Ms float64 `json:"p50Ms"`
+
+	// P99Ms The 99th percentile of the minute's attempt durations, in milliseconds.
+	P99Ms     float64 `json:"p99Ms"`
+	Succeeded int     `json:"succeeded"`
 }
 
 // Error Error details
@@ -1093,6 +1345,38 @@ type ErrorPaymentRequired struct {
 	// Message A human-readable message providing a short description of the error.
 	Message string `json:"message"`
 }
+
+// EventList defines model for EventList.
+type EventList struct {
+	NextPageToken *string       `json:"nextPageToken,omitempty"`
+	Results       []EventRecord `json:"results"`
+}
+
+// EventRecord defines model for EventRecord.
+type EventRecord struct {
+	Attributes map[string]string `json:"attributes"`
+	CreatedAt  time.Time         `json:"createdAt"`
+
+	// Data The payload, as ingested.
+	Data map[string]interface{} `json:"data"`
+
+	// ExternalId The id it was ingested with (made up when none was given; `test_…` for test events).
+	ExternalId string             `json:"externalId"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Scope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+	Scope *EventScope `json:"scope,omitempty"`
+	Type  string      `json:"type"`
+}
+
+// EventScope The project, workspace, traffic source or installation the event was sent to, by its dialect id.
+type EventScope struct {
+	Dialect EventScopeDialect `json:"dialect"`
+	Id      string            `json:"id"`
+}
+
+// EventScopeDialect defines model for EventScope.Dialect.
+type EventScopeDialect string
 
 // Features What the account's plan includes.
 type Features struct {
@@ -1297,6 +1581,51 @@ type ParameterProjectId = string
 // ParameterWebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type ParameterWebhookId = string
 
+// PortalSession defines model for PortalSession.
+type PortalSession struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	ExpiresAt time.Time          `json:"expiresAt"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// RevokedAt When the session was revoked; absent while it was not.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+
+	// Token Sent as `Authorization: Bearer <token>`. Only in the response that opened the session.
+	Token *string `json:"token,omitempty"`
+
+	// Url The console, signed in with this session (the token is in the fragment). Only in the response that opened the session.
+	Url *string `json:"url,omitempty"`
+}
+
+// PortalSessionCreate defines model for PortalSessionCreate.
+type PortalSessionCreate struct {
+	// TtlSeconds How long the session lasts, in seconds (5 minutes to 7 days).
+	TtlSeconds *int `json:"ttlSeconds,omitempty"`
+}
+
+// PortalSessionList defines model for PortalSessionList.
+type PortalSessionList struct {
+	Results []PortalSession `json:"results"`
+}
+
+// RecoverRequest defines model for RecoverRequest.
+type RecoverRequest struct {
+	// Since Deliveries created at or after this time.
+	Since time.Time `json:"since"`
+
+	// Until Deliveries created before this time (after `since`); default now and later.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// RecoverResult defines model for RecoverResult.
+type RecoverResult struct {
+	// More True when more remain to recover; call again.
+	More bool `json:"more"`
+
+	// Queued How many deliveries this call queued again.
+	Queued int `json:"queued"`
+}
+
 // RotatedSecret defines model for RotatedSecret.
 type RotatedSecret struct {
 	// PreviousValidUntil Until when the replaced secret still signs beside the new one; null when it stopped at once or there was none.
@@ -1455,6 +1784,44 @@ type SoError struct {
 // SoErrorErrorType defines model for SoError.ErrorType.
 type SoErrorErrorType string
 
+// SubscriptionSummary defines model for SubscriptionSummary.
+type SubscriptionSummary struct {
+	// ConsecutiveFailures Deliveries that failed in a row since the last one that succeeded.
+	ConsecutiveFailures int                        `json:"consecutiveFailures"`
+	CreatedAt           time.Time                  `json:"createdAt"`
+	Dialect             SubscriptionSummaryDialect `json:"dialect"`
+	Events              []string                   `json:"events"`
+
+	// ExternalId The subscription's id in its dialect (`wh_…`, a UUID, an integer).
+	ExternalId string `json:"externalId"`
+
+	// Id The subscription's id in this service, for the admin operations on it.
+	Id        openapi_types.UUID `json:"id"`
+	LastError string             `json:"lastError"`
+	Name      string             `json:"name"`
+
+	// State `failing`: active, with `consecutiveFailures` above 0.
+	State SubscriptionSummaryState `json:"state"`
+
+	// StatusReason Why a disabled subscription was stopped, when the delivery engine stopped it.
+	StatusReason string    `json:"statusReason"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+
+	// Url Where deliveries go (an Arkyn webhook's is its Discord channel, `discord://channels/<id>`, or empty without one).
+	Url string `json:"url"`
+}
+
+// SubscriptionSummaryDialect defines model for SubscriptionSummary.Dialect.
+type SubscriptionSummaryDialect string
+
+// SubscriptionSummaryState `failing`: active, with `consecutiveFailures` above 0.
+type SubscriptionSummaryState string
+
+// SubscriptionSummaryList defines model for SubscriptionSummaryList.
+type SubscriptionSummaryList struct {
+	Results []SubscriptionSummary `json:"results"`
+}
+
 // SuperOfficeCredentials defines model for SuperOfficeCredentials.
 type SuperOfficeCredentials struct {
 	// BearerToken Sent as `Authorization: Bearer <token>`. Shown only once.
@@ -1478,6 +1845,18 @@ type SuperOfficeIdentity struct {
 
 // Template Used for Bird's Exit APIs for Twilio and Sinch.
 type Template = string
+
+// TestEventQueued defines model for TestEventQueued.
+type TestEventQueued struct {
+	DeliveryId openapi_types.UUID `json:"deliveryId"`
+	EventId    openapi_types.UUID `json:"eventId"`
+}
+
+// TestEventRequest defines model for TestEventRequest.
+type TestEventRequest struct {
+	// EventType The event's type; one the subscription receives.
+	EventType *string `json:"eventType,omitempty"`
+}
 
 // UpdateWebhookSubscription defines model for UpdateWebhookSubscription.
 type UpdateWebhookSubscription struct {
@@ -1798,14 +2177,29 @@ type ErrorValidation struct {
 // AccountId defines model for AccountId.
 type AccountId = openapi_types.UUID
 
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = openapi_types.UUID
+
+// EventId defines model for EventId.
+type EventId = openapi_types.UUID
+
 // ProjectId Example: proj_TrlkLiH4
 type ProjectId = ParameterProjectId
+
+// Since defines model for Since.
+type Since = time.Time
 
 // SoSelect defines model for SoSelect.
 type SoSelect = string
 
 // SoWebhookId defines model for SoWebhookId.
 type SoWebhookId = int32
+
+// SubscriptionUuid defines model for SubscriptionUuid.
+type SubscriptionUuid = openapi_types.UUID
+
+// Until defines model for Until.
+type Until = time.Time
 
 // WebhookId Example: wh_Fk1HzL9lqC1lpuIFxp3TShB4
 type WebhookId = ParameterWebhookId
@@ -1830,6 +2224,12 @@ type AdminNotFound = AdminError
 
 // AdminPayloadTooLarge defines model for AdminPayloadTooLarge.
 type AdminPayloadTooLarge = AdminError
+
+// AdminSubscriptionNotFound defines model for AdminSubscriptionNotFound.
+type AdminSubscriptionNotFound = AdminError
+
+// AdminSubscriptionSummary defines model for AdminSubscriptionSummary.
+type AdminSubscriptionSummary = SubscriptionSummary
 
 // AdminUnauthorized defines model for AdminUnauthorized.
 type AdminUnauthorized = AdminError
@@ -1937,10 +2337,52 @@ type AdminListAccountsParams struct {
 
 // AdminListDeliveriesParams defines parameters for AdminListDeliveries.
 type AdminListDeliveriesParams struct {
+	// Status Only deliveries with this status.
+	Status *AdminListDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Dialect Only deliveries to subscriptions of this dialect.
+	Dialect *AdminListDeliveriesParamsDialect `form:"dialect,omitempty" json:"dialect,omitempty"`
+
+	// SubscriptionUuid Only deliveries to this subscription (its `subscriptionUuid`).
+	SubscriptionUuid *openapi_types.UUID `form:"subscriptionUuid,omitempty" json:"subscriptionUuid,omitempty"`
+
+	// EventType Only deliveries of events of this type.
+	EventType *string `form:"eventType,omitempty" json:"eventType,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
 	// Limit How many deliveries a page holds.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// PageToken The `nextPageToken` of the previous page.
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// AdminListDeliveriesParamsStatus defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsStatus string
+
+// AdminListDeliveriesParamsDialect defines parameters for AdminListDeliveries.
+type AdminListDeliveriesParamsDialect string
+
+// AdminListEventsParams defines parameters for AdminListEvents.
+type AdminListEventsParams struct {
+	// Type Only events of this type.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Since Only what was created at or after this time.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only what was created before this time.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit How many events a page holds.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// PageToken The `nextPageToken` of the previous page (with the same filters).
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
@@ -2067,8 +2509,17 @@ type AdminCreateAccountJSONRequestBody = AccountCreate
 // AdminUpdateAccountJSONRequestBody defines body for AdminUpdateAccount for application/json ContentType.
 type AdminUpdateAccountJSONRequestBody = AccountUpdate
 
+// AdminCreatePortalSessionJSONRequestBody defines body for AdminCreatePortalSession for application/json ContentType.
+type AdminCreatePortalSessionJSONRequestBody = PortalSessionCreate
+
+// AdminRecoverSubscriptionJSONRequestBody defines body for AdminRecoverSubscription for application/json ContentType.
+type AdminRecoverSubscriptionJSONRequestBody = RecoverRequest
+
 // AdminRotateSecretJSONRequestBody defines body for AdminRotateSecret for application/json ContentType.
 type AdminRotateSecretJSONRequestBody = SecretRotation
+
+// AdminSendTestEventJSONRequestBody defines body for AdminSendTestEvent for application/json ContentType.
+type AdminSendTestEventJSONRequestBody = TestEventRequest
 
 // SuperOfficeAgentGetAllWebhooksJSONRequestBody defines body for SuperOfficeAgentGetAllWebhooks for application/json ContentType.
 type SuperOfficeAgentGetAllWebhooksJSONRequestBody = WebhookGetAllWebhooksRequest
@@ -2296,10 +2747,161 @@ type ClientInterface interface {
 
 	// AdminListDeliveries List deliveries
 	//
-	// The account's deliveries of every dialect, newest first, each with its attempts.
+	// The account's deliveries of every dialect, newest first, each with its attempts, narrowed
+	// by the filters given (all of them must hold).
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetDelivery Get a delivery
+	//
+	// One delivery of the account with every attempt: what each sent (URL, headers with
+	// credentials redacted, body size) and got (status, headers, the first 4096 bytes of the
+	// body), how long it took and what kind of failure it was.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId} (the `AdminGetDelivery` operationId).
+	AdminGetDelivery(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminResendDelivery Resend a delivery
+	//
+	// Makes the delivery due now, whatever its status (succeeded, failed, dropped or pending).
+	// Its next attempt is recorded with trigger `manual`: one attempt outside the retry
+	// schedule. If it fails, a delivery that had settled settles again as `failed` (no new
+	// schedule) and a pending one continues its schedule; a manual attempt's failure does not
+	// count toward disabling the subscription. The delivery's subscription must be active
+	// (`409` otherwise: enable it first).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend (the `AdminResendDelivery` operationId).
+	AdminResendDelivery(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminDeliveryStats Delivery statistics of the last hour
+	//
+	// The account's delivery attempts of the last 60 minutes, one entry per minute (the current
+	// one last, quiet minutes with zeros): how many succeeded and failed, and the median and
+	// 99th percentile of their durations in milliseconds (interpolated; 0 without attempts).
+	// Attempts of events ingested more than three days earlier (retries of a delivery held up
+	// longer than any vendor's schedule) are left out.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
+	AdminDeliveryStats(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListEvents List events
+	//
+	// The events the account ingested (test events included), newest first.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/events (the `AdminListEvents` operationId).
+	AdminListEvents(ctx context.Context, accountId AccountId, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetEvent Get an event
+	//
+	// One event the account ingested, with its data as ingested.
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/events/{eventId} (the `AdminGetEvent` operationId).
+	AdminGetEvent(ctx context.Context, accountId AccountId, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListPortalSessions List portal sessions
+	//
+	// The account's newest 100 portal sessions, newest first, without their tokens: open,
+	// revoked and expired ones (a session is deleted a day after it expires).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/portal-sessions (the `AdminListPortalSessions` operationId).
+	AdminListPortalSessions(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreatePortalSessionWithBody Open a portal session
+	//
+	// Opens a short-lived session that lets the account's own people into the console and the
+	// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+	// statistics), and nothing of any other account. The token is shown only in this response
+	// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+	// fragment, which browsers do not send to servers. A session works until it expires or is
+	// revoked, and not a moment longer.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+	AdminCreatePortalSessionWithBody(ctx context.Context, accountId AccountId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreatePortalSession Open a portal session
+	//
+	// Opens a short-lived session that lets the account's own people into the console and the
+	// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+	// statistics), and nothing of any other account. The token is shown only in this response
+	// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+	// fragment, which browsers do not send to servers. A session works until it expires or is
+	// revoked, and not a moment longer.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+	AdminCreatePortalSession(ctx context.Context, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRevokePortalSession Revoke a portal session
+	//
+	// Ends the session at once, on every instance: its token is refused (`401`) from this
+	// answer on. Revoking a revoked or expired session again answers `204` as well.
+	//
+	// Corresponds with DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId} (the `AdminRevokePortalSession` operationId).
+	AdminRevokePortalSession(ctx context.Context, accountId AccountId, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListSubscriptions List subscriptions
+	//
+	// Every subscription of the account in every dialect, oldest first, with where it stands:
+	// `active`, `failing` (active, but its latest deliveries failed: `consecutiveFailures` of
+	// them in a row) or `disabled` (stopped through its dialect's API, by this API, or by the
+	// delivery engine as its vendor does after repeated failures; `statusReason` says why
+	// when the engine did).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/subscriptions (the `AdminListSubscriptions` operationId).
+	AdminListSubscriptions(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminDisableSubscription Disable a subscription
+	//
+	// Stops an active subscription in its vendor's own stopped state (Voucherify and Shipping
+	// `active: false`, Bird and Arkyn `inactive`, SuperOffice `State: Stopped`), as its dialect's
+	// API shows it. Events ingested from then on are not delivered to it, and its pending
+	// deliveries are dropped when they come due, exactly as when its vendor's API stops it. A
+	// subscription already disabled keeps its state and reason.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
+	AdminDisableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminEnableSubscription Enable a subscription
+	//
+	// Makes a disabled subscription active again, as its vendor's own re-enable does (Voucherify
+	// and Shipping `active: true`, Bird `status: active`, SuperOffice `State: Active`): its
+	// status reason is cleared and its failure streak starts afresh. Events ingested from then on
+	// are delivered to it; deliveries dropped while it was disabled stay dropped. An active
+	// subscription is left as it is. An Arkyn webhook without a Discord channel has nowhere to
+	// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
+	AdminEnableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRecoverSubscriptionWithBody Recover failed deliveries
+	//
+	// Queues again the subscription's `failed` and `dropped` deliveries created in
+	// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+	// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+	// A delivery already queued is no longer failed, so calling again queues nothing new. The
+	// subscription must be active (`409` otherwise: enable it first).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+	AdminRecoverSubscriptionWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRecoverSubscription Recover failed deliveries
+	//
+	// Queues again the subscription's `failed` and `dropped` deliveries created in
+	// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+	// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+	// A delivery already queued is no longer failed, so calling again queues nothing new. The
+	// subscription must be active (`409` otherwise: enable it first).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+	AdminRecoverSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminRotateSecretWithBody Rotate a subscription's signing secret
 	//
@@ -2343,7 +2945,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-	AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminRotateSecret Rotate a subscription's signing secret
 	//
@@ -2387,7 +2989,35 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-	AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSendTestEventWithBody Send a test event
+	//
+	// Records an event with a small example payload and queues its delivery to this
+	// subscription only, in the subscription's own format, signed as usual. It is listed
+	// among the events and deliveries like any other. Its type is `eventType` when given
+	// (which the subscription must receive: `400` otherwise), else the first event type the
+	// subscription receives, else `webhook.test`. The subscription must be active (`409`
+	// otherwise: enable it first).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+	AdminSendTestEventWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSendTestEvent Send a test event
+	//
+	// Records an event with a small example payload and queues its delivery to this
+	// subscription only, in the subscription's own format, signed as usual. It is listed
+	// among the events and deliveries like any other. Its type is `eventType` when given
+	// (which the subscription must receive: `400` otherwise), else the first event type the
+	// subscription receives, else `webhook.test`. The subscription must be active (`409`
+	// otherwise: enable it first).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+	AdminSendTestEvent(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SuperOfficeAgentCreateDefaultWebhook Agent: create default webhook
 	//
@@ -2668,6 +3298,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/Webhook/{id}/LastError (the `SuperOfficeGetLastError` operationId).
 	SuperOfficeGetLastError(ctx context.Context, id SoWebhookId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetConsole Console
+	//
+	// A console for operators and tenants, served from the binary: the account's subscriptions
+	// across dialects with their state, the delivery log (filtered, newest first, refreshing
+	// every 3 s while visible), each attempt's request and answer, resend, recover, test event,
+	// secret rotation, enable and disable, and a chart of the last hour's deliveries per minute
+	// by outcome with p50/p99 latency. It works offline and loads nothing from another host.
+	//
+	// The page is one HTML shell with plain ES modules and a style sheet, no framework and no
+	// build step, so that it calls only this document's public JSON operations (a page
+	// rendered on the server would need private fragment endpoints) and needs no toolchain or
+	// vendored library. The credential travels in the URL's fragment, which never reaches a
+	// server's log or a `Referer`: `/console#token=<admin token>` opens the accounts list;
+	// `/console#account=<accountId>&token=<portal session token>` opens that one account. The
+	// page keeps the token in the tab's `sessionStorage`, removes it from the address bar and
+	// sends it as `Authorization: Bearer …`.
+	//
+	// Corresponds with GET /console (the `GetConsole` operationId).
+	GetConsole(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetConsoleAsset Console file
+	//
+	// A script module or the style sheet of `/console`, served from the binary.
+	//
+	// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+	GetConsoleAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDocs API reference
 	//
@@ -3245,11 +3902,302 @@ func (c *Client) AdminUpdateAccount(ctx context.Context, accountId AccountId, bo
 
 // AdminListDeliveries List deliveries
 //
-// The account's deliveries of every dialect, newest first, each with its attempts.
+// The account's deliveries of every dialect, newest first, each with its attempts, narrowed
+// by the filters given (all of them must hold).
 //
 // Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminListDeliveriesRequest(c.Server, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetDelivery Get a delivery
+//
+// One delivery of the account with every attempt: what each sent (URL, headers with
+// credentials redacted, body size) and got (status, headers, the first 4096 bytes of the
+// body), how long it took and what kind of failure it was.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId} (the `AdminGetDelivery` operationId).
+func (c *Client) AdminGetDelivery(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetDeliveryRequest(c.Server, accountId, deliveryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminResendDelivery Resend a delivery
+//
+// Makes the delivery due now, whatever its status (succeeded, failed, dropped or pending).
+// Its next attempt is recorded with trigger `manual`: one attempt outside the retry
+// schedule. If it fails, a delivery that had settled settles again as `failed` (no new
+// schedule) and a pending one continues its schedule; a manual attempt's failure does not
+// count toward disabling the subscription. The delivery's subscription must be active
+// (`409` otherwise: enable it first).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend (the `AdminResendDelivery` operationId).
+func (c *Client) AdminResendDelivery(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminResendDeliveryRequest(c.Server, accountId, deliveryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminDeliveryStats Delivery statistics of the last hour
+//
+// The account's delivery attempts of the last 60 minutes, one entry per minute (the current
+// one last, quiet minutes with zeros): how many succeeded and failed, and the median and
+// 99th percentile of their durations in milliseconds (interpolated; 0 without attempts).
+// Attempts of events ingested more than three days earlier (retries of a delivery held up
+// longer than any vendor's schedule) are left out.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
+func (c *Client) AdminDeliveryStats(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDeliveryStatsRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListEvents List events
+//
+// The events the account ingested (test events included), newest first.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/events (the `AdminListEvents` operationId).
+func (c *Client) AdminListEvents(ctx context.Context, accountId AccountId, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListEventsRequest(c.Server, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetEvent Get an event
+//
+// One event the account ingested, with its data as ingested.
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/events/{eventId} (the `AdminGetEvent` operationId).
+func (c *Client) AdminGetEvent(ctx context.Context, accountId AccountId, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetEventRequest(c.Server, accountId, eventId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListPortalSessions List portal sessions
+//
+// The account's newest 100 portal sessions, newest first, without their tokens: open,
+// revoked and expired ones (a session is deleted a day after it expires).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/portal-sessions (the `AdminListPortalSessions` operationId).
+func (c *Client) AdminListPortalSessions(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListPortalSessionsRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreatePortalSessionWithBody Open a portal session
+//
+// Opens a short-lived session that lets the account's own people into the console and the
+// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+// statistics), and nothing of any other account. The token is shown only in this response
+// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+// fragment, which browsers do not send to servers. A session works until it expires or is
+// revoked, and not a moment longer.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+func (c *Client) AdminCreatePortalSessionWithBody(ctx context.Context, accountId AccountId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreatePortalSessionRequestWithBody(c.Server, accountId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreatePortalSession Open a portal session
+//
+// Opens a short-lived session that lets the account's own people into the console and the
+// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+// statistics), and nothing of any other account. The token is shown only in this response
+// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+// fragment, which browsers do not send to servers. A session works until it expires or is
+// revoked, and not a moment longer.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+func (c *Client) AdminCreatePortalSession(ctx context.Context, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreatePortalSessionRequest(c.Server, accountId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRevokePortalSession Revoke a portal session
+//
+// Ends the session at once, on every instance: its token is refused (`401`) from this
+// answer on. Revoking a revoked or expired session again answers `204` as well.
+//
+// Corresponds with DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId} (the `AdminRevokePortalSession` operationId).
+func (c *Client) AdminRevokePortalSession(ctx context.Context, accountId AccountId, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRevokePortalSessionRequest(c.Server, accountId, sessionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListSubscriptions List subscriptions
+//
+// Every subscription of the account in every dialect, oldest first, with where it stands:
+// `active`, `failing` (active, but its latest deliveries failed: `consecutiveFailures` of
+// them in a row) or `disabled` (stopped through its dialect's API, by this API, or by the
+// delivery engine as its vendor does after repeated failures; `statusReason` says why
+// when the engine did).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/subscriptions (the `AdminListSubscriptions` operationId).
+func (c *Client) AdminListSubscriptions(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListSubscriptionsRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminDisableSubscription Disable a subscription
+//
+// Stops an active subscription in its vendor's own stopped state (Voucherify and Shipping
+// `active: false`, Bird and Arkyn `inactive`, SuperOffice `State: Stopped`), as its dialect's
+// API shows it. Events ingested from then on are not delivered to it, and its pending
+// deliveries are dropped when they come due, exactly as when its vendor's API stops it. A
+// subscription already disabled keeps its state and reason.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
+func (c *Client) AdminDisableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDisableSubscriptionRequest(c.Server, accountId, subscriptionUuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminEnableSubscription Enable a subscription
+//
+// Makes a disabled subscription active again, as its vendor's own re-enable does (Voucherify
+// and Shipping `active: true`, Bird `status: active`, SuperOffice `State: Active`): its
+// status reason is cleared and its failure streak starts afresh. Events ingested from then on
+// are delivered to it; deliveries dropped while it was disabled stay dropped. An active
+// subscription is left as it is. An Arkyn webhook without a Discord channel has nowhere to
+// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
+func (c *Client) AdminEnableSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminEnableSubscriptionRequest(c.Server, accountId, subscriptionUuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRecoverSubscriptionWithBody Recover failed deliveries
+//
+// Queues again the subscription's `failed` and `dropped` deliveries created in
+// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+// A delivery already queued is no longer failed, so calling again queues nothing new. The
+// subscription must be active (`409` otherwise: enable it first).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+func (c *Client) AdminRecoverSubscriptionWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRecoverSubscriptionRequestWithBody(c.Server, accountId, subscriptionUuid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRecoverSubscription Recover failed deliveries
+//
+// Queues again the subscription's `failed` and `dropped` deliveries created in
+// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+// A delivery already queued is no longer failed, so calling again queues nothing new. The
+// subscription must be active (`409` otherwise: enable it first).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+func (c *Client) AdminRecoverSubscription(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRecoverSubscriptionRequest(c.Server, accountId, subscriptionUuid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3302,7 +4250,7 @@ func (c *Client) AdminListDeliveries(ctx context.Context, accountId AccountId, p
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-func (c *Client) AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) AdminRotateSecretWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminRotateSecretRequestWithBody(c.Server, accountId, subscriptionUuid, contentType, body)
 	if err != nil {
 		return nil, err
@@ -3356,8 +4304,56 @@ func (c *Client) AdminRotateSecretWithBody(ctx context.Context, accountId Accoun
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-func (c *Client) AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) AdminRotateSecret(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminRotateSecretRequest(c.Server, accountId, subscriptionUuid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSendTestEventWithBody Send a test event
+//
+// Records an event with a small example payload and queues its delivery to this
+// subscription only, in the subscription's own format, signed as usual. It is listed
+// among the events and deliveries like any other. Its type is `eventType` when given
+// (which the subscription must receive: `400` otherwise), else the first event type the
+// subscription receives, else `webhook.test`. The subscription must be active (`409`
+// otherwise: enable it first).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+func (c *Client) AdminSendTestEventWithBody(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSendTestEventRequestWithBody(c.Server, accountId, subscriptionUuid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSendTestEvent Send a test event
+//
+// Records an event with a small example payload and queues its delivery to this
+// subscription only, in the subscription's own format, signed as usual. It is listed
+// among the events and deliveries like any other. Its type is `eventType` when given
+// (which the subscription must receive: `400` otherwise), else the first event type the
+// subscription receives, else `webhook.test`. The subscription must be active (`409`
+// otherwise: enable it first).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+func (c *Client) AdminSendTestEvent(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSendTestEventRequest(c.Server, accountId, subscriptionUuid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3938,6 +4934,53 @@ func (c *Client) SuperOfficePutWebhook(ctx context.Context, id SoWebhookId, para
 // Corresponds with GET /api/v1/Webhook/{id}/LastError (the `SuperOfficeGetLastError` operationId).
 func (c *Client) SuperOfficeGetLastError(ctx context.Context, id SoWebhookId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSuperOfficeGetLastErrorRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetConsole Console
+//
+// A console for operators and tenants, served from the binary: the account's subscriptions
+// across dialects with their state, the delivery log (filtered, newest first, refreshing
+// every 3 s while visible), each attempt's request and answer, resend, recover, test event,
+// secret rotation, enable and disable, and a chart of the last hour's deliveries per minute
+// by outcome with p50/p99 latency. It works offline and loads nothing from another host.
+//
+// The page is one HTML shell with plain ES modules and a style sheet, no framework and no
+// build step, so that it calls only this document's public JSON operations (a page
+// rendered on the server would need private fragment endpoints) and needs no toolchain or
+// vendored library. The credential travels in the URL's fragment, which never reaches a
+// server's log or a `Referer`: `/console#token=<admin token>` opens the accounts list;
+// `/console#account=<accountId>&token=<portal session token>` opens that one account. The
+// page keeps the token in the tab's `sessionStorage`, removes it from the address bar and
+// sends it as `Authorization: Bearer …`.
+//
+// Corresponds with GET /console (the `GetConsole` operationId).
+func (c *Client) GetConsole(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConsoleRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetConsoleAsset Console file
+//
+// A script module or the style sheet of `/console`, served from the binary.
+//
+// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+func (c *Client) GetConsoleAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConsoleAssetRequest(c.Server, asset)
 	if err != nil {
 		return nil, err
 	}
@@ -5086,6 +6129,78 @@ func NewAdminListDeliveriesRequest(server string, accountId AccountId, params *A
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Dialect != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dialect", *params.Dialect, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SubscriptionUuid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "subscriptionUuid", *params.SubscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EventType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "eventType", *params.EventType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -5124,8 +6239,566 @@ func NewAdminListDeliveriesRequest(server string, accountId AccountId, params *A
 	return req, nil
 }
 
+// NewAdminGetDeliveryRequest constructs an http.Request for the AdminGetDelivery method
+func NewAdminGetDeliveryRequest(server string, accountId AccountId, deliveryId DeliveryId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "deliveryId", deliveryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/deliveries/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminResendDeliveryRequest constructs an http.Request for the AdminResendDelivery method
+func NewAdminResendDeliveryRequest(server string, accountId AccountId, deliveryId DeliveryId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "deliveryId", deliveryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/deliveries/%s/resend", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminDeliveryStatsRequest constructs an http.Request for the AdminDeliveryStats method
+func NewAdminDeliveryStatsRequest(server string, accountId AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/delivery-stats", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListEventsRequest constructs an http.Request for the AdminListEvents method
+func NewAdminListEventsRequest(server string, accountId AccountId, params *AdminListEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminGetEventRequest constructs an http.Request for the AdminGetEvent method
+func NewAdminGetEventRequest(server string, accountId AccountId, eventId EventId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/events/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListPortalSessionsRequest constructs an http.Request for the AdminListPortalSessions method
+func NewAdminListPortalSessionsRequest(server string, accountId AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/portal-sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminCreatePortalSessionRequest calls the generic AdminCreatePortalSession builder with application/json body
+func NewAdminCreatePortalSessionRequest(server string, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminCreatePortalSessionRequestWithBody(server, accountId, "application/json", bodyReader)
+}
+
+// NewAdminCreatePortalSessionRequestWithBody constructs an http.Request for the AdminCreatePortalSession method, with any body, and a specified content type
+func NewAdminCreatePortalSessionRequestWithBody(server string, accountId AccountId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/portal-sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminRevokePortalSessionRequest constructs an http.Request for the AdminRevokePortalSession method
+func NewAdminRevokePortalSessionRequest(server string, accountId AccountId, sessionId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sessionId", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/portal-sessions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListSubscriptionsRequest constructs an http.Request for the AdminListSubscriptions method
+func NewAdminListSubscriptionsRequest(server string, accountId AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminDisableSubscriptionRequest constructs an http.Request for the AdminDisableSubscription method
+func NewAdminDisableSubscriptionRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/disable", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminEnableSubscriptionRequest constructs an http.Request for the AdminEnableSubscription method
+func NewAdminEnableSubscriptionRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/enable", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminRecoverSubscriptionRequest calls the generic AdminRecoverSubscription builder with application/json body
+func NewAdminRecoverSubscriptionRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminRecoverSubscriptionRequestWithBody(server, accountId, subscriptionUuid, "application/json", bodyReader)
+}
+
+// NewAdminRecoverSubscriptionRequestWithBody constructs an http.Request for the AdminRecoverSubscription method, with any body, and a specified content type
+func NewAdminRecoverSubscriptionRequestWithBody(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/recover", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewAdminRotateSecretRequest calls the generic AdminRotateSecret builder with application/json body
-func NewAdminRotateSecretRequest(server string, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody) (*http.Request, error) {
+func NewAdminRotateSecretRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -5136,7 +6809,7 @@ func NewAdminRotateSecretRequest(server string, accountId AccountId, subscriptio
 }
 
 // NewAdminRotateSecretRequestWithBody constructs an http.Request for the AdminRotateSecret method, with any body, and a specified content type
-func NewAdminRotateSecretRequestWithBody(server string, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+func NewAdminRotateSecretRequestWithBody(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5159,6 +6832,60 @@ func NewAdminRotateSecretRequestWithBody(server string, accountId AccountId, sub
 	}
 
 	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/rotate-secret", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminSendTestEventRequest calls the generic AdminSendTestEvent builder with application/json body
+func NewAdminSendTestEventRequest(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminSendTestEventRequestWithBody(server, accountId, subscriptionUuid, "application/json", bodyReader)
+}
+
+// NewAdminSendTestEventRequestWithBody constructs an http.Request for the AdminSendTestEvent method, with any body, and a specified content type
+func NewAdminSendTestEventRequestWithBody(server string, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "accountId", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subscriptionUuid", subscriptionUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/accounts/%s/subscriptions/%s/test", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6134,6 +7861,67 @@ func NewSuperOfficeGetLastErrorRequest(server string, id SoWebhookId) (*http.Req
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/Webhook/%s/LastError", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetConsoleRequest constructs an http.Request for the GetConsole method
+func NewGetConsoleRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetConsoleAssetRequest constructs an http.Request for the GetConsoleAsset method
+func NewGetConsoleAssetRequest(server string, asset string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "asset", asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -7666,12 +9454,183 @@ type ClientWithResponsesInterface interface {
 
 	// AdminListDeliveriesWithResponse List deliveries
 	//
-	// The account's deliveries of every dialect, newest first, each with its attempts.
+	// The account's deliveries of every dialect, newest first, each with its attempts, narrowed
+	// by the filters given (all of them must hold).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries (the `AdminListDeliveries` operationId).
 	AdminListDeliveriesWithResponse(ctx context.Context, accountId AccountId, params *AdminListDeliveriesParams, reqEditors ...RequestEditorFn) (*AdminListDeliveriesResponse, error)
+
+	// AdminGetDeliveryWithResponse Get a delivery
+	//
+	// One delivery of the account with every attempt: what each sent (URL, headers with
+	// credentials redacted, body size) and got (status, headers, the first 4096 bytes of the
+	// body), how long it took and what kind of failure it was.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId} (the `AdminGetDelivery` operationId).
+	AdminGetDeliveryWithResponse(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*AdminGetDeliveryResponse, error)
+
+	// AdminResendDeliveryWithResponse Resend a delivery
+	//
+	// Makes the delivery due now, whatever its status (succeeded, failed, dropped or pending).
+	// Its next attempt is recorded with trigger `manual`: one attempt outside the retry
+	// schedule. If it fails, a delivery that had settled settles again as `failed` (no new
+	// schedule) and a pending one continues its schedule; a manual attempt's failure does not
+	// count toward disabling the subscription. The delivery's subscription must be active
+	// (`409` otherwise: enable it first).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend (the `AdminResendDelivery` operationId).
+	AdminResendDeliveryWithResponse(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*AdminResendDeliveryResponse, error)
+
+	// AdminDeliveryStatsWithResponse Delivery statistics of the last hour
+	//
+	// The account's delivery attempts of the last 60 minutes, one entry per minute (the current
+	// one last, quiet minutes with zeros): how many succeeded and failed, and the median and
+	// 99th percentile of their durations in milliseconds (interpolated; 0 without attempts).
+	// Attempts of events ingested more than three days earlier (retries of a delivery held up
+	// longer than any vendor's schedule) are left out.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
+	AdminDeliveryStatsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminDeliveryStatsResponse, error)
+
+	// AdminListEventsWithResponse List events
+	//
+	// The events the account ingested (test events included), newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/events (the `AdminListEvents` operationId).
+	AdminListEventsWithResponse(ctx context.Context, accountId AccountId, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*AdminListEventsResponse, error)
+
+	// AdminGetEventWithResponse Get an event
+	//
+	// One event the account ingested, with its data as ingested.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/events/{eventId} (the `AdminGetEvent` operationId).
+	AdminGetEventWithResponse(ctx context.Context, accountId AccountId, eventId EventId, reqEditors ...RequestEditorFn) (*AdminGetEventResponse, error)
+
+	// AdminListPortalSessionsWithResponse List portal sessions
+	//
+	// The account's newest 100 portal sessions, newest first, without their tokens: open,
+	// revoked and expired ones (a session is deleted a day after it expires).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/portal-sessions (the `AdminListPortalSessions` operationId).
+	AdminListPortalSessionsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminListPortalSessionsResponse, error)
+
+	// AdminCreatePortalSessionWithBodyWithResponse Open a portal session
+	//
+	// Opens a short-lived session that lets the account's own people into the console and the
+	// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+	// statistics), and nothing of any other account. The token is shown only in this response
+	// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+	// fragment, which browsers do not send to servers. A session works until it expires or is
+	// revoked, and not a moment longer.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+	AdminCreatePortalSessionWithBodyWithResponse(ctx context.Context, accountId AccountId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreatePortalSessionResponse, error)
+
+	// AdminCreatePortalSessionWithResponse Open a portal session
+	//
+	// Opens a short-lived session that lets the account's own people into the console and the
+	// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+	// statistics), and nothing of any other account. The token is shown only in this response
+	// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+	// fragment, which browsers do not send to servers. A session works until it expires or is
+	// revoked, and not a moment longer.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+	AdminCreatePortalSessionWithResponse(ctx context.Context, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreatePortalSessionResponse, error)
+
+	// AdminRevokePortalSessionWithResponse Revoke a portal session
+	//
+	// Ends the session at once, on every instance: its token is refused (`401`) from this
+	// answer on. Revoking a revoked or expired session again answers `204` as well.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId} (the `AdminRevokePortalSession` operationId).
+	AdminRevokePortalSessionWithResponse(ctx context.Context, accountId AccountId, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminRevokePortalSessionResponse, error)
+
+	// AdminListSubscriptionsWithResponse List subscriptions
+	//
+	// Every subscription of the account in every dialect, oldest first, with where it stands:
+	// `active`, `failing` (active, but its latest deliveries failed: `consecutiveFailures` of
+	// them in a row) or `disabled` (stopped through its dialect's API, by this API, or by the
+	// delivery engine as its vendor does after repeated failures; `statusReason` says why
+	// when the engine did).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/accounts/{accountId}/subscriptions (the `AdminListSubscriptions` operationId).
+	AdminListSubscriptionsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminListSubscriptionsResponse, error)
+
+	// AdminDisableSubscriptionWithResponse Disable a subscription
+	//
+	// Stops an active subscription in its vendor's own stopped state (Voucherify and Shipping
+	// `active: false`, Bird and Arkyn `inactive`, SuperOffice `State: Stopped`), as its dialect's
+	// API shows it. Events ingested from then on are not delivered to it, and its pending
+	// deliveries are dropped when they come due, exactly as when its vendor's API stops it. A
+	// subscription already disabled keeps its state and reason.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
+	AdminDisableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*AdminDisableSubscriptionResponse, error)
+
+	// AdminEnableSubscriptionWithResponse Enable a subscription
+	//
+	// Makes a disabled subscription active again, as its vendor's own re-enable does (Voucherify
+	// and Shipping `active: true`, Bird `status: active`, SuperOffice `State: Active`): its
+	// status reason is cleared and its failure streak starts afresh. Events ingested from then on
+	// are delivered to it; deliveries dropped while it was disabled stay dropped. An active
+	// subscription is left as it is. An Arkyn webhook without a Discord channel has nowhere to
+	// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
+	AdminEnableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*AdminEnableSubscriptionResponse, error)
+
+	// AdminRecoverSubscriptionWithBodyWithResponse Recover failed deliveries
+	//
+	// Queues again the subscription's `failed` and `dropped` deliveries created in
+	// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+	// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+	// A delivery already queued is no longer failed, so calling again queues nothing new. The
+	// subscription must be active (`409` otherwise: enable it first).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+	AdminRecoverSubscriptionWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRecoverSubscriptionResponse, error)
+
+	// AdminRecoverSubscriptionWithResponse Recover failed deliveries
+	//
+	// Queues again the subscription's `failed` and `dropped` deliveries created in
+	// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+	// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+	// A delivery already queued is no longer failed, so calling again queues nothing new. The
+	// subscription must be active (`409` otherwise: enable it first).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+	AdminRecoverSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRecoverSubscriptionResponse, error)
 
 	// AdminRotateSecretWithBodyWithResponse Rotate a subscription's signing secret
 	//
@@ -7715,7 +9674,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-	AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
+	AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
 
 	// AdminRotateSecretWithResponse Rotate a subscription's signing secret
 	//
@@ -7759,7 +9718,35 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-	AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
+	AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error)
+
+	// AdminSendTestEventWithBodyWithResponse Send a test event
+	//
+	// Records an event with a small example payload and queues its delivery to this
+	// subscription only, in the subscription's own format, signed as usual. It is listed
+	// among the events and deliveries like any other. Its type is `eventType` when given
+	// (which the subscription must receive: `400` otherwise), else the first event type the
+	// subscription receives, else `webhook.test`. The subscription must be active (`409`
+	// otherwise: enable it first).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+	AdminSendTestEventWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSendTestEventResponse, error)
+
+	// AdminSendTestEventWithResponse Send a test event
+	//
+	// Records an event with a small example payload and queues its delivery to this
+	// subscription only, in the subscription's own format, signed as usual. It is listed
+	// among the events and deliveries like any other. Its type is `eventType` when given
+	// (which the subscription must receive: `400` otherwise), else the first event type the
+	// subscription receives, else `webhook.test`. The subscription must be active (`409`
+	// otherwise: enable it first).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+	AdminSendTestEventWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSendTestEventResponse, error)
 
 	// SuperOfficeAgentCreateDefaultWebhookWithResponse Agent: create default webhook
 	//
@@ -8056,6 +10043,37 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/Webhook/{id}/LastError (the `SuperOfficeGetLastError` operationId).
 	SuperOfficeGetLastErrorWithResponse(ctx context.Context, id SoWebhookId, reqEditors ...RequestEditorFn) (*SuperOfficeGetLastErrorResponse, error)
+
+	// GetConsoleWithResponse Console
+	//
+	// A console for operators and tenants, served from the binary: the account's subscriptions
+	// across dialects with their state, the delivery log (filtered, newest first, refreshing
+	// every 3 s while visible), each attempt's request and answer, resend, recover, test event,
+	// secret rotation, enable and disable, and a chart of the last hour's deliveries per minute
+	// by outcome with p50/p99 latency. It works offline and loads nothing from another host.
+	//
+	// The page is one HTML shell with plain ES modules and a style sheet, no framework and no
+	// build step, so that it calls only this document's public JSON operations (a page
+	// rendered on the server would need private fragment endpoints) and needs no toolchain or
+	// vendored library. The credential travels in the URL's fragment, which never reaches a
+	// server's log or a `Referer`: `/console#token=<admin token>` opens the accounts list;
+	// `/console#account=<accountId>&token=<portal session token>` opens that one account. The
+	// page keeps the token in the tab's `sessionStorage`, removes it from the address bar and
+	// sends it as `Authorization: Bearer …`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console (the `GetConsole` operationId).
+	GetConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConsoleResponse, error)
+
+	// GetConsoleAssetWithResponse Console file
+	//
+	// A script module or the style sheet of `/console`, served from the binary.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+	GetConsoleAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetConsoleAssetResponse, error)
 
 	// GetDocsWithResponse API reference
 	//
@@ -8919,6 +10937,778 @@ func (r AdminListDeliveriesResponse) ContentType() string {
 	return ""
 }
 
+type AdminGetDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Delivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminGetDeliveryResponse) GetJSON200() *Delivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminGetDeliveryResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetDeliveryResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetDeliveryResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminResendDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Delivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON202() *Delivery {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminResendDeliveryResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminResendDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminResendDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminResendDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminResendDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminDeliveryStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryStats
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminDeliveryStatsResponse) GetJSON200() *DeliveryStats {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminDeliveryStatsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminDeliveryStatsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminDeliveryStatsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDeliveryStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDeliveryStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDeliveryStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDeliveryStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListEventsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListEventsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListEventsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminGetEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventRecord
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminGetEventResponse) GetJSON200() *EventRecord {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminGetEventResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetEventResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetEventResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListPortalSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PortalSessionList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListPortalSessionsResponse) GetJSON200() *PortalSessionList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListPortalSessionsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListPortalSessionsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListPortalSessionsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListPortalSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListPortalSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListPortalSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListPortalSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminCreatePortalSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PortalSession
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON201() *PortalSession {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminCreatePortalSessionResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminCreatePortalSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminCreatePortalSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminCreatePortalSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminCreatePortalSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminRevokePortalSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminError
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminRevokePortalSessionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRevokePortalSessionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRevokePortalSessionResponse) GetJSON404() *AdminError {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRevokePortalSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRevokePortalSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRevokePortalSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRevokePortalSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListSubscriptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SubscriptionSummaryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListSubscriptionsResponse) GetJSON200() *SubscriptionSummaryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListSubscriptionsResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListSubscriptionsResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListSubscriptionsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListSubscriptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListSubscriptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListSubscriptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListSubscriptionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminDisableSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminSubscriptionSummary
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminSubscriptionNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminDisableSubscriptionResponse) GetJSON200() *AdminSubscriptionSummary {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminDisableSubscriptionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminDisableSubscriptionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminDisableSubscriptionResponse) GetJSON404() *AdminSubscriptionNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDisableSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDisableSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDisableSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDisableSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminEnableSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminSubscriptionSummary
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminSubscriptionNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON200() *AdminSubscriptionSummary {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON404() *AdminSubscriptionNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminEnableSubscriptionResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminEnableSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminEnableSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminEnableSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminEnableSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminRecoverSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *RecoverResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON202() *RecoverResult {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminRecoverSubscriptionResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRecoverSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRecoverSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRecoverSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRecoverSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type AdminRotateSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8929,7 +11719,7 @@ type AdminRotateSecretResponse struct {
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *AdminUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *AdminError
+	JSON404 *AdminSubscriptionNotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *AdminConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8952,7 +11742,7 @@ func (r AdminRotateSecretResponse) GetJSON401() *AdminUnauthorized {
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r AdminRotateSecretResponse) GetJSON404() *AdminError {
+func (r AdminRotateSecretResponse) GetJSON404() *AdminSubscriptionNotFound {
 	return r.JSON404
 }
 
@@ -8989,6 +11779,82 @@ func (r AdminRotateSecretResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminRotateSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminSendTestEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *TestEventQueued
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AdminUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AdminConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *AdminPayloadTooLarge
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON202() *TestEventQueued {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON400() *AdminBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON401() *AdminUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON409() *AdminConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminSendTestEventResponse) GetJSON413() *AdminPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminSendTestEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminSendTestEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminSendTestEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminSendTestEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10084,6 +12950,99 @@ func (r SuperOfficeGetLastErrorResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SuperOfficeGetLastErrorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConsoleResponse200Headers the declared response headers of an HTTP 200 response for GetConsole
+type GetConsoleResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	ReferrerPolicy        string
+	XContentTypeOptions   string
+}
+
+type GetConsoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConsoleResponse200Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConsoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConsoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConsoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConsoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConsoleAssetResponse200Headers the declared response headers of an HTTP 200 response for GetConsoleAsset
+type GetConsoleAssetResponse200Headers struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type GetConsoleAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AdminError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConsoleAssetResponse200Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetConsoleAssetResponse) GetJSON400() *AdminError {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConsoleAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConsoleAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConsoleAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConsoleAssetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12438,7 +15397,8 @@ func (c *ClientWithResponses) AdminUpdateAccountWithResponse(ctx context.Context
 
 // AdminListDeliveriesWithResponse List deliveries
 //
-// The account's deliveries of every dialect, newest first, each with its attempts.
+// The account's deliveries of every dialect, newest first, each with its attempts, narrowed
+// by the filters given (all of them must hold).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12449,6 +15409,260 @@ func (c *ClientWithResponses) AdminListDeliveriesWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseAdminListDeliveriesResponse(rsp)
+}
+
+// AdminGetDeliveryWithResponse Get a delivery
+//
+// One delivery of the account with every attempt: what each sent (URL, headers with
+// credentials redacted, body size) and got (status, headers, the first 4096 bytes of the
+// body), how long it took and what kind of failure it was.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/deliveries/{deliveryId} (the `AdminGetDelivery` operationId).
+func (c *ClientWithResponses) AdminGetDeliveryWithResponse(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*AdminGetDeliveryResponse, error) {
+	rsp, err := c.AdminGetDelivery(ctx, accountId, deliveryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetDeliveryResponse(rsp)
+}
+
+// AdminResendDeliveryWithResponse Resend a delivery
+//
+// Makes the delivery due now, whatever its status (succeeded, failed, dropped or pending).
+// Its next attempt is recorded with trigger `manual`: one attempt outside the retry
+// schedule. If it fails, a delivery that had settled settles again as `failed` (no new
+// schedule) and a pending one continues its schedule; a manual attempt's failure does not
+// count toward disabling the subscription. The delivery's subscription must be active
+// (`409` otherwise: enable it first).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/deliveries/{deliveryId}/resend (the `AdminResendDelivery` operationId).
+func (c *ClientWithResponses) AdminResendDeliveryWithResponse(ctx context.Context, accountId AccountId, deliveryId DeliveryId, reqEditors ...RequestEditorFn) (*AdminResendDeliveryResponse, error) {
+	rsp, err := c.AdminResendDelivery(ctx, accountId, deliveryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminResendDeliveryResponse(rsp)
+}
+
+// AdminDeliveryStatsWithResponse Delivery statistics of the last hour
+//
+// The account's delivery attempts of the last 60 minutes, one entry per minute (the current
+// one last, quiet minutes with zeros): how many succeeded and failed, and the median and
+// 99th percentile of their durations in milliseconds (interpolated; 0 without attempts).
+// Attempts of events ingested more than three days earlier (retries of a delivery held up
+// longer than any vendor's schedule) are left out.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/delivery-stats (the `AdminDeliveryStats` operationId).
+func (c *ClientWithResponses) AdminDeliveryStatsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminDeliveryStatsResponse, error) {
+	rsp, err := c.AdminDeliveryStats(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDeliveryStatsResponse(rsp)
+}
+
+// AdminListEventsWithResponse List events
+//
+// The events the account ingested (test events included), newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/events (the `AdminListEvents` operationId).
+func (c *ClientWithResponses) AdminListEventsWithResponse(ctx context.Context, accountId AccountId, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*AdminListEventsResponse, error) {
+	rsp, err := c.AdminListEvents(ctx, accountId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListEventsResponse(rsp)
+}
+
+// AdminGetEventWithResponse Get an event
+//
+// One event the account ingested, with its data as ingested.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/events/{eventId} (the `AdminGetEvent` operationId).
+func (c *ClientWithResponses) AdminGetEventWithResponse(ctx context.Context, accountId AccountId, eventId EventId, reqEditors ...RequestEditorFn) (*AdminGetEventResponse, error) {
+	rsp, err := c.AdminGetEvent(ctx, accountId, eventId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetEventResponse(rsp)
+}
+
+// AdminListPortalSessionsWithResponse List portal sessions
+//
+// The account's newest 100 portal sessions, newest first, without their tokens: open,
+// revoked and expired ones (a session is deleted a day after it expires).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/portal-sessions (the `AdminListPortalSessions` operationId).
+func (c *ClientWithResponses) AdminListPortalSessionsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminListPortalSessionsResponse, error) {
+	rsp, err := c.AdminListPortalSessions(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListPortalSessionsResponse(rsp)
+}
+
+// AdminCreatePortalSessionWithBodyWithResponse Open a portal session
+//
+// Opens a short-lived session that lets the account's own people into the console and the
+// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+// statistics), and nothing of any other account. The token is shown only in this response
+// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+// fragment, which browsers do not send to servers. A session works until it expires or is
+// revoked, and not a moment longer.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+func (c *ClientWithResponses) AdminCreatePortalSessionWithBodyWithResponse(ctx context.Context, accountId AccountId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreatePortalSessionResponse, error) {
+	rsp, err := c.AdminCreatePortalSessionWithBody(ctx, accountId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreatePortalSessionResponse(rsp)
+}
+
+// AdminCreatePortalSessionWithResponse Open a portal session
+//
+// Opens a short-lived session that lets the account's own people into the console and the
+// account's admin operations that accept `portalSession` (its subscriptions, deliveries and
+// statistics), and nothing of any other account. The token is shown only in this response
+// (the service keeps its SHA-256 digest); `url` is the console with the token in the
+// fragment, which browsers do not send to servers. A session works until it expires or is
+// revoked, and not a moment longer.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/portal-sessions (the `AdminCreatePortalSession` operationId).
+func (c *ClientWithResponses) AdminCreatePortalSessionWithResponse(ctx context.Context, accountId AccountId, body AdminCreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreatePortalSessionResponse, error) {
+	rsp, err := c.AdminCreatePortalSession(ctx, accountId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreatePortalSessionResponse(rsp)
+}
+
+// AdminRevokePortalSessionWithResponse Revoke a portal session
+//
+// Ends the session at once, on every instance: its token is refused (`401`) from this
+// answer on. Revoking a revoked or expired session again answers `204` as well.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/v1/accounts/{accountId}/portal-sessions/{sessionId} (the `AdminRevokePortalSession` operationId).
+func (c *ClientWithResponses) AdminRevokePortalSessionWithResponse(ctx context.Context, accountId AccountId, sessionId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminRevokePortalSessionResponse, error) {
+	rsp, err := c.AdminRevokePortalSession(ctx, accountId, sessionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRevokePortalSessionResponse(rsp)
+}
+
+// AdminListSubscriptionsWithResponse List subscriptions
+//
+// Every subscription of the account in every dialect, oldest first, with where it stands:
+// `active`, `failing` (active, but its latest deliveries failed: `consecutiveFailures` of
+// them in a row) or `disabled` (stopped through its dialect's API, by this API, or by the
+// delivery engine as its vendor does after repeated failures; `statusReason` says why
+// when the engine did).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/accounts/{accountId}/subscriptions (the `AdminListSubscriptions` operationId).
+func (c *ClientWithResponses) AdminListSubscriptionsWithResponse(ctx context.Context, accountId AccountId, reqEditors ...RequestEditorFn) (*AdminListSubscriptionsResponse, error) {
+	rsp, err := c.AdminListSubscriptions(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListSubscriptionsResponse(rsp)
+}
+
+// AdminDisableSubscriptionWithResponse Disable a subscription
+//
+// Stops an active subscription in its vendor's own stopped state (Voucherify and Shipping
+// `active: false`, Bird and Arkyn `inactive`, SuperOffice `State: Stopped`), as its dialect's
+// API shows it. Events ingested from then on are not delivered to it, and its pending
+// deliveries are dropped when they come due, exactly as when its vendor's API stops it. A
+// subscription already disabled keeps its state and reason.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/disable (the `AdminDisableSubscription` operationId).
+func (c *ClientWithResponses) AdminDisableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*AdminDisableSubscriptionResponse, error) {
+	rsp, err := c.AdminDisableSubscription(ctx, accountId, subscriptionUuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDisableSubscriptionResponse(rsp)
+}
+
+// AdminEnableSubscriptionWithResponse Enable a subscription
+//
+// Makes a disabled subscription active again, as its vendor's own re-enable does (Voucherify
+// and Shipping `active: true`, Bird `status: active`, SuperOffice `State: Active`): its
+// status reason is cleared and its failure streak starts afresh. Events ingested from then on
+// are delivered to it; deliveries dropped while it was disabled stay dropped. An active
+// subscription is left as it is. An Arkyn webhook without a Discord channel has nowhere to
+// deliver to and cannot be enabled (`409`): set its channel through Arkyn's API.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/enable (the `AdminEnableSubscription` operationId).
+func (c *ClientWithResponses) AdminEnableSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, reqEditors ...RequestEditorFn) (*AdminEnableSubscriptionResponse, error) {
+	rsp, err := c.AdminEnableSubscription(ctx, accountId, subscriptionUuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminEnableSubscriptionResponse(rsp)
+}
+
+// AdminRecoverSubscriptionWithBodyWithResponse Recover failed deliveries
+//
+// Queues again the subscription's `failed` and `dropped` deliveries created in
+// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+// A delivery already queued is no longer failed, so calling again queues nothing new. The
+// subscription must be active (`409` otherwise: enable it first).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+func (c *ClientWithResponses) AdminRecoverSubscriptionWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRecoverSubscriptionResponse, error) {
+	rsp, err := c.AdminRecoverSubscriptionWithBody(ctx, accountId, subscriptionUuid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRecoverSubscriptionResponse(rsp)
+}
+
+// AdminRecoverSubscriptionWithResponse Recover failed deliveries
+//
+// Queues again the subscription's `failed` and `dropped` deliveries created in
+// [`since`, `until`), oldest first, each with a fresh retry schedule (its attempt numbers
+// continue). At most 10,000 per call: `more` is true when others remain, so call again.
+// A delivery already queued is no longer failed, so calling again queues nothing new. The
+// subscription must be active (`409` otherwise: enable it first).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/recover (the `AdminRecoverSubscription` operationId).
+func (c *ClientWithResponses) AdminRecoverSubscriptionWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRecoverSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRecoverSubscriptionResponse, error) {
+	rsp, err := c.AdminRecoverSubscription(ctx, accountId, subscriptionUuid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRecoverSubscriptionResponse(rsp)
 }
 
 // AdminRotateSecretWithBodyWithResponse Rotate a subscription's signing secret
@@ -12493,7 +15707,7 @@ func (c *ClientWithResponses) AdminListDeliveriesWithResponse(ctx context.Contex
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-func (c *ClientWithResponses) AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
+func (c *ClientWithResponses) AdminRotateSecretWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
 	rsp, err := c.AdminRotateSecretWithBody(ctx, accountId, subscriptionUuid, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -12543,12 +15757,52 @@ func (c *ClientWithResponses) AdminRotateSecretWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/rotate-secret (the `AdminRotateSecret` operationId).
-func (c *ClientWithResponses) AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid openapi_types.UUID, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
+func (c *ClientWithResponses) AdminRotateSecretWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateSecretResponse, error) {
 	rsp, err := c.AdminRotateSecret(ctx, accountId, subscriptionUuid, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseAdminRotateSecretResponse(rsp)
+}
+
+// AdminSendTestEventWithBodyWithResponse Send a test event
+//
+// Records an event with a small example payload and queues its delivery to this
+// subscription only, in the subscription's own format, signed as usual. It is listed
+// among the events and deliveries like any other. Its type is `eventType` when given
+// (which the subscription must receive: `400` otherwise), else the first event type the
+// subscription receives, else `webhook.test`. The subscription must be active (`409`
+// otherwise: enable it first).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+func (c *ClientWithResponses) AdminSendTestEventWithBodyWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSendTestEventResponse, error) {
+	rsp, err := c.AdminSendTestEventWithBody(ctx, accountId, subscriptionUuid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSendTestEventResponse(rsp)
+}
+
+// AdminSendTestEventWithResponse Send a test event
+//
+// Records an event with a small example payload and queues its delivery to this
+// subscription only, in the subscription's own format, signed as usual. It is listed
+// among the events and deliveries like any other. Its type is `eventType` when given
+// (which the subscription must receive: `400` otherwise), else the first event type the
+// subscription receives, else `webhook.test`. The subscription must be active (`409`
+// otherwise: enable it first).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/accounts/{accountId}/subscriptions/{subscriptionUuid}/test (the `AdminSendTestEvent` operationId).
+func (c *ClientWithResponses) AdminSendTestEventWithResponse(ctx context.Context, accountId AccountId, subscriptionUuid SubscriptionUuid, body AdminSendTestEventJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSendTestEventResponse, error) {
+	rsp, err := c.AdminSendTestEvent(ctx, accountId, subscriptionUuid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSendTestEventResponse(rsp)
 }
 
 // SuperOfficeAgentCreateDefaultWebhookWithResponse Agent: create default webhook
@@ -13025,6 +16279,49 @@ func (c *ClientWithResponses) SuperOfficeGetLastErrorWithResponse(ctx context.Co
 		return nil, err
 	}
 	return ParseSuperOfficeGetLastErrorResponse(rsp)
+}
+
+// GetConsoleWithResponse Console
+//
+// A console for operators and tenants, served from the binary: the account's subscriptions
+// across dialects with their state, the delivery log (filtered, newest first, refreshing
+// every 3 s while visible), each attempt's request and answer, resend, recover, test event,
+// secret rotation, enable and disable, and a chart of the last hour's deliveries per minute
+// by outcome with p50/p99 latency. It works offline and loads nothing from another host.
+//
+// The page is one HTML shell with plain ES modules and a style sheet, no framework and no
+// build step, so that it calls only this document's public JSON operations (a page
+// rendered on the server would need private fragment endpoints) and needs no toolchain or
+// vendored library. The credential travels in the URL's fragment, which never reaches a
+// server's log or a `Referer`: `/console#token=<admin token>` opens the accounts list;
+// `/console#account=<accountId>&token=<portal session token>` opens that one account. The
+// page keeps the token in the tab's `sessionStorage`, removes it from the address bar and
+// sends it as `Authorization: Bearer …`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console (the `GetConsole` operationId).
+func (c *ClientWithResponses) GetConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConsoleResponse, error) {
+	rsp, err := c.GetConsole(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConsoleResponse(rsp)
+}
+
+// GetConsoleAssetWithResponse Console file
+//
+// A script module or the style sheet of `/console`, served from the binary.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+func (c *ClientWithResponses) GetConsoleAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetConsoleAssetResponse, error) {
+	rsp, err := c.GetConsoleAsset(ctx, asset, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConsoleAssetResponse(rsp)
 }
 
 // GetDocsWithResponse API reference
@@ -14044,6 +17341,601 @@ func ParseAdminListDeliveriesResponse(rsp *http.Response) (*AdminListDeliveriesR
 	return response, nil
 }
 
+// ParseAdminGetDeliveryResponse parses an HTTP response from a AdminGetDeliveryWithResponse call
+func ParseAdminGetDeliveryResponse(rsp *http.Response) (*AdminGetDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Delivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminResendDeliveryResponse parses an HTTP response from a AdminResendDeliveryWithResponse call
+func ParseAdminResendDeliveryResponse(rsp *http.Response) (*AdminResendDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminResendDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Delivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminDeliveryStatsResponse parses an HTTP response from a AdminDeliveryStatsWithResponse call
+func ParseAdminDeliveryStatsResponse(rsp *http.Response) (*AdminDeliveryStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDeliveryStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListEventsResponse parses an HTTP response from a AdminListEventsWithResponse call
+func ParseAdminListEventsResponse(rsp *http.Response) (*AdminListEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminGetEventResponse parses an HTTP response from a AdminGetEventWithResponse call
+func ParseAdminGetEventResponse(rsp *http.Response) (*AdminGetEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListPortalSessionsResponse parses an HTTP response from a AdminListPortalSessionsWithResponse call
+func ParseAdminListPortalSessionsResponse(rsp *http.Response) (*AdminListPortalSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListPortalSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PortalSessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminCreatePortalSessionResponse parses an HTTP response from a AdminCreatePortalSessionWithResponse call
+func ParseAdminCreatePortalSessionResponse(rsp *http.Response) (*AdminCreatePortalSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminCreatePortalSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PortalSession
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminRevokePortalSessionResponse parses an HTTP response from a AdminRevokePortalSessionWithResponse call
+func ParseAdminRevokePortalSessionResponse(rsp *http.Response) (*AdminRevokePortalSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRevokePortalSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListSubscriptionsResponse parses an HTTP response from a AdminListSubscriptionsWithResponse call
+func ParseAdminListSubscriptionsResponse(rsp *http.Response) (*AdminListSubscriptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListSubscriptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SubscriptionSummaryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminDisableSubscriptionResponse parses an HTTP response from a AdminDisableSubscriptionWithResponse call
+func ParseAdminDisableSubscriptionResponse(rsp *http.Response) (*AdminDisableSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDisableSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminSubscriptionSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminSubscriptionNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminEnableSubscriptionResponse parses an HTTP response from a AdminEnableSubscriptionWithResponse call
+func ParseAdminEnableSubscriptionResponse(rsp *http.Response) (*AdminEnableSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminEnableSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminSubscriptionSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminSubscriptionNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminRecoverSubscriptionResponse parses an HTTP response from a AdminRecoverSubscriptionWithResponse call
+func ParseAdminRecoverSubscriptionResponse(rsp *http.Response) (*AdminRecoverSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRecoverSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest RecoverResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseAdminRotateSecretResponse parses an HTTP response from a AdminRotateSecretWithResponse call
 func ParseAdminRotateSecretResponse(rsp *http.Response) (*AdminRotateSecretResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14080,7 +17972,68 @@ func ParseAdminRotateSecretResponse(rsp *http.Response) (*AdminRotateSecretRespo
 		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest AdminError
+		var dest AdminSubscriptionNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest AdminConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest AdminPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminSendTestEventResponse parses an HTTP response from a AdminSendTestEventWithResponse call
+func ParseAdminSendTestEventResponse(rsp *http.Response) (*AdminSendTestEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminSendTestEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest TestEventQueued
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AdminUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14937,6 +18890,102 @@ func ParseSuperOfficeGetLastErrorResponse(rsp *http.Response) (*SuperOfficeGetLa
 		}
 		response.JSON404 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetConsoleResponse parses an HTTP response from a GetConsoleWithResponse call
+func ParseGetConsoleResponse(rsp *http.Response) (*GetConsoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConsoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConsoleResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("Referrer-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Referrer-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ReferrerPolicy = value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetConsoleAssetResponse parses an HTTP response from a GetConsoleAssetWithResponse call
+func ParseGetConsoleAssetResponse(rsp *http.Response) (*GetConsoleAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConsoleAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConsoleAssetResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

@@ -2,70 +2,133 @@ package admin
 
 import (
 	"context"
-
-	"github.com/webhookd/webhookd/handlers/kit"
+	"database/sql"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers/kit"
 )
 
-// AdminListDeliveries pages through an account's deliveries with their attempts.
+// AdminListDeliveries pages through an account's deliveries with their attempts, narrowed by
+// the filters given.
 func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliveriesRequestObject) (gen.AdminListDeliveriesResponseObject, error) {
+	q := req.Params
+	if msg := checkWindow(q.Since, q.Until); msg != "" {
+		return gen.AdminListDeliveries400JSONResponse{AdminBadRequestJSONResponse: badRequest(msg)}, nil
+	}
 	if _, err := a.account(ctx, req.AccountId); kit.IsNotFound(err) {
 		return gen.AdminListDeliveries404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
 	} else if err != nil {
 		return nil, err
 	}
-	limit := 20
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
+	limit := pageLimit(q.Limit)
+	params := db.ListAccountDeliveriesParams{
+		AccountID: req.AccountId, MaxRows: int32(limit + 1),
+		Since: nullTime(q.Since), Until: nullTime(q.Until), Status: nullString(q.Status), Dialect: nullString(q.Dialect),
 	}
-	params := db.ListAccountDeliveriesParams{AccountID: req.AccountId, MaxRows: int32(limit + 1)}
-	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
-		c, err := kit.DecodePageToken(*req.Params.PageToken)
+	if q.SubscriptionUuid != nil {
+		params.SubscriptionID = uuid.NullUUID{UUID: *q.SubscriptionUuid, Valid: true}
+	}
+	if q.PageToken != nil && *q.PageToken != "" {
+		c, err := kit.DecodePageToken(*q.PageToken)
 		if err != nil {
-			return gen.AdminListDeliveries400JSONResponse{AdminBadRequestJSONResponse: gen.AdminBadRequestJSONResponse{Code: "invalid_request", Message: "pageToken: is not a page token issued by this API"}}, nil
+			return gen.AdminListDeliveries400JSONResponse{AdminBadRequestJSONResponse: badPageToken()}, nil
 		}
 		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
 		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
 	}
-	rows, err := a.Q.ListAccountDeliveries(ctx, params)
+	rows, err := a.listDeliveries(ctx, params, q.EventType)
 	if err != nil {
 		return nil, err
 	}
 	var list gen.DeliveryList
-	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r db.ListAccountDeliveriesRow) kit.PageCursor {
-		return kit.PageCursor{CreatedAt: r.CreatedAt, ID: r.ID}
+	rows, list.NextPageToken = kit.NextPage(rows, limit, func(r deliveryRow) kit.PageCursor {
+		return kit.PageCursor{CreatedAt: r.Delivery.CreatedAt, ID: r.Delivery.ID}
 	})
+	if list.Results, err = a.withAttempts(ctx, req.AccountId, rows); err != nil {
+		return nil, err
+	}
+	return gen.AdminListDeliveries200JSONResponse(list), nil
+}
+
+// listDeliveries runs the listing's statement, or its variant for one event type.
+func (a Admin) listDeliveries(ctx context.Context, p db.ListAccountDeliveriesParams, eventType *string) ([]deliveryRow, error) {
+	if eventType == nil {
+		return a.Q.ListAccountDeliveries(ctx, p)
+	}
+	typed, err := a.Q.ListAccountDeliveriesOfType(ctx, db.ListAccountDeliveriesOfTypeParams{
+		AccountID: p.AccountID, EventType: *eventType, BeforeCreatedAt: p.BeforeCreatedAt, BeforeID: p.BeforeID,
+		Since: p.Since, Until: p.Until, Status: p.Status, Dialect: p.Dialect, SubscriptionID: p.SubscriptionID, MaxRows: p.MaxRows,
+	})
+	rows := make([]deliveryRow, len(typed))
+	for i, r := range typed {
+		rows[i] = deliveryRow(r)
+	}
+	return rows, err
+}
+
+// withAttempts shows deliveries of an account with their attempts, read in one statement.
+func (a Admin) withAttempts(ctx context.Context, account uuid.UUID, rows []deliveryRow) ([]gen.Delivery, error) {
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
-		ids[i] = r.ID
+		ids[i] = r.Delivery.ID
 	}
-	attempts, err := a.Q.ListDeliveryAttempts(ctx, db.ListDeliveryAttemptsParams{AccountID: req.AccountId, DeliveryIds: ids})
+	attempts, err := a.Q.ListDeliveryAttempts(ctx, db.ListDeliveryAttemptsParams{AccountID: account, DeliveryIds: ids})
 	if err != nil {
 		return nil, err
 	}
-	byDelivery := map[uuid.UUID][]gen.DeliveryAttempt{}
-	for _, at := range attempts {
-		byDelivery[at.DeliveryID] = append(byDelivery[at.DeliveryID], gen.DeliveryAttempt{
-			Attempt: int(at.Attempt), RequestId: at.RequestID, StatusCode: int(at.StatusCode), Error: at.Error,
-			DurationMs: int(at.DurationMs), CreatedAt: at.CreatedAt.UTC(),
-		})
-	}
-	list.Results = make([]gen.Delivery, len(rows))
+	by := attemptsByDelivery(attempts)
+	out := make([]gen.Delivery, len(rows))
 	for i, r := range rows {
-		log := byDelivery[r.ID]
-		if log == nil {
-			log = []gen.DeliveryAttempt{}
-		}
-		list.Results[i] = gen.Delivery{
-			Id: r.ID, Dialect: gen.DeliveryDialect(r.Dialect), SubscriptionId: r.SubscriptionExternalID, EventId: r.EventID,
-			EventType: r.EventType, Status: gen.DeliveryStatus(r.Status), Attempts: int(r.Attempts),
-			NextAttemptAt: r.NextAttemptAt.UTC(), LastStatusCode: int(r.LastStatus), LastError: r.LastError,
-			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), AttemptLog: log,
-		}
+		out[i] = deliveryView(r, by[r.Delivery.ID])
 	}
-	return gen.AdminListDeliveries200JSONResponse(list), nil
+	return out, nil
+}
+
+// checkWindow refuses a time window that ends before it begins.
+func checkWindow(since, until *time.Time) string {
+	if since != nil && until != nil && !until.After(*since) {
+		return "until: must be after since"
+	}
+	return ""
+}
+
+func pageLimit(limit *int) int {
+	if limit == nil {
+		return 20
+	}
+	return *limit
+}
+
+func nullTime(t *time.Time) sql.NullTime {
+	if t == nil {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: *t, Valid: true}
+}
+
+func nullString[S ~string](s *S) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: string(*s), Valid: true}
+}
+
+func badRequest(msg string) gen.AdminBadRequestJSONResponse {
+	return gen.AdminBadRequestJSONResponse{Code: "invalid_request", Message: msg}
+}
+
+func badPageToken() gen.AdminBadRequestJSONResponse {
+	return badRequest("pageToken: is not a page token issued by this API")
+}
+
+func notFound(what string) gen.AdminNotFoundJSONResponse {
+	return gen.AdminNotFoundJSONResponse{Code: "not_found", Message: what + " not found"}
+}
+
+func conflict(msg string) gen.AdminConflictJSONResponse {
+	return gen.AdminConflictJSONResponse{Code: "conflict", Message: msg}
 }

@@ -25,7 +25,7 @@ func (a Admin) AdminRotateSecret(ctx context.Context, req gen.AdminRotateSecretR
 	where := db.GetSubscriptionForRotationParams{AccountID: req.AccountId, ID: req.SubscriptionUuid}
 	row, err := a.Q.GetSubscriptionForRotation(ctx, where)
 	if errors.Is(err, sql.ErrNoRows) {
-		return gen.AdminRotateSecret404JSONResponse(subscriptionNotFound()), nil
+		return gen.AdminRotateSecret404JSONResponse{AdminSubscriptionNotFoundJSONResponse: subscriptionNotFound()}, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("subscription %s: %w", req.SubscriptionUuid, err)
 	}
@@ -84,7 +84,7 @@ func (a Admin) AdminRotateSecret(ctx context.Context, req gen.AdminRotateSecretR
 func (a Admin) refusedRotation(ctx context.Context, where db.GetSubscriptionForRotationParams, scopeHeld bool) (gen.AdminRotateSecretResponseObject, error) {
 	row, err := a.Q.GetSubscriptionForRotation(ctx, where)
 	if errors.Is(err, sql.ErrNoRows) {
-		return gen.AdminRotateSecret404JSONResponse(subscriptionNotFound()), nil
+		return gen.AdminRotateSecret404JSONResponse{AdminSubscriptionNotFoundJSONResponse: subscriptionNotFound()}, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("subscription %s: %w", where.ID, err)
 	}
@@ -109,12 +109,4 @@ func (a Admin) signing(dialect string) *kit.Signing {
 		}
 	}
 	return nil
-}
-
-func conflict(message string) gen.AdminConflictJSONResponse {
-	return gen.AdminConflictJSONResponse{Code: "conflict", Message: message}
-}
-
-func subscriptionNotFound() gen.AdminError {
-	return gen.AdminError{Code: "not_found", Message: "subscription not found"}
 }

@@ -1,6 +1,7 @@
 package frontdoor
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -32,6 +33,13 @@ func (r errorRenderer) unauthorized(c echo.Context, d dialect) error {
 // wrong methods, oversized bodies, panics). Unexpected errors are logged and never shown.
 func (r errorRenderer) HTTPErrorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away (a browser leaving a page): nobody reads an answer, and it is
+		// no fault of the service.
+		r.log.Info("request abandoned by the client", "method", c.Request().Method,
+			"path", c.Request().URL.Path, "request_id", kit.RequestID(c))
 		return
 	}
 	d := kit.InfoFrom(c.Request().Context()).Dialect

@@ -178,6 +178,10 @@ func (v *validator) reject(c echo.Context, d dialect, err error) error {
 			if errors.Is(e, kit.ErrUnauthenticated) {
 				continue
 			}
+			if errors.Is(e, kit.ErrOtherAccount) {
+				// Exactly what an unknown account gets, whatever the operation.
+				return v.errors.apis.of(d).Failure(c, http.StatusNotFound, "account not found")
+			}
 			if refused != nil {
 				if handled, err := refused(c, e); handled {
 					return err // a known caller the dialect turns away (402, 403, 429…)

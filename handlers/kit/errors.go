@@ -22,6 +22,9 @@ var (
 	ErrReadOnly = errors.New("read-only credential")
 	// ErrRateLimited: a credential over its request budget.
 	ErrRateLimited = errors.New("rate limit exceeded")
+	// ErrOtherAccount: a credential of one account (a portal session) used on a path that names
+	// another. It is answered as an unknown account is, so that other tenants cannot be probed.
+	ErrOtherAccount = errors.New("the path names another account than the caller's")
 )
 
 // FieldError is one validation problem; Path is "" for the request as a whole, a parameter's

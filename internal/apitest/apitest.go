@@ -297,6 +297,7 @@ func registerBodyDecoders() {
 	openapi3filter.RegisterBodyDecoder("text/json", superoffice.DecodeTextJSONBody)
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
 	openapi3filter.RegisterBodyDecoder("application/javascript", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.FileBodyDecoder)
 }
 
 // specPath is openapi.yaml's place in the repository, whichever package's tests ask.

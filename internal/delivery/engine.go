@@ -14,7 +14,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -233,29 +232,31 @@ func headerTimeout(err error) bool {
 	return errors.As(err, &ue) && ue.Timeout() && strings.Contains(ue.Err.Error(), "awaiting response headers")
 }
 
-// send makes one call; it returns the status and any Retry-After the target asked for.
-func (e *Engine) send(ctx context.Context, out format.Request, id uuid.UUID) (int, time.Duration, error) {
+// send makes one call; it returns the target's answer and any Retry-After it asked for, or
+// the error and its class when no answer came.
+func (e *Engine) send(ctx context.Context, out format.Request, id uuid.UUID) (answer, time.Duration, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.AttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, out.URL, bytes.NewReader(out.Body))
 	if err != nil {
-		return 0, 0, fmt.Errorf("the target URL cannot be called: %w", err)
+		return answer{}, 0, ClassOther, fmt.Errorf("the target URL cannot be called: %w", err)
 	}
 	req.Header = out.Header
 	resp, err := e.client.Do(req)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded || headerTimeout(err) {
-			return 0, 0, fmt.Errorf("%s did not answer within %s", targetName(out.URL), e.cfg.AttemptTimeout)
+			return answer{}, 0, ClassTimeout, fmt.Errorf("%s did not answer within %s", targetName(out.URL), e.cfg.AttemptTimeout)
 		}
 		var refused *egress.RefusedAddressError
 		if errors.As(err, &refused) {
 			e.log.Debug("target refused by the egress policy", "delivery", id, "address", refused.Addr)
 		}
-		return 0, 0, fmt.Errorf("%s: %w", targetName(out.URL), egress.CallError(unwrapURLError(err)))
+		return answer{}, 0, classify(err), fmt.Errorf("%s: %w", targetName(out.URL), egress.CallError(unwrapURLError(err)))
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, retryAfter(resp.Header.Get("Retry-After"), e.now()), nil
+	a := answer{status: resp.StatusCode, header: resp.Header}
+	a.body, a.truncated = readBody(resp.Body)
+	return a, retryAfter(resp.Header.Get("Retry-After"), e.now()), "", nil
 }
 
 // retryAfter reads Retry-After in seconds or as an HTTP date; it is capped at a day.

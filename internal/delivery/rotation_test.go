@@ -56,7 +56,7 @@ func birdSigned(key, url string, r received) string {
 }
 
 // subscriptionUUID is the internal id of the account's one subscription of dialect.
-func subscriptionUUID(t *testing.T, env *apitest.Env, a gen.AccountCreated, dialect string) uuid.UUID {
+func dialectSubscriptionUUID(t *testing.T, env *apitest.Env, a gen.AccountCreated, dialect string) uuid.UUID {
 	t.Helper()
 	var id uuid.UUID
 	if err := env.DB.QueryRow(`SELECT id FROM subscriptions WHERE account_id = $1 AND dialect = $2`, a.Id, dialect).Scan(&id); err != nil {
@@ -108,7 +108,7 @@ func TestRotatedSecretsSignDuringTheWindowThenOnlyTheNew(t *testing.T) {
 	dialects := []string{"voucherify", "bird", "superoffice", "shipping"}
 	ids := map[string]uuid.UUID{}
 	for _, d := range dialects {
-		ids[d] = subscriptionUUID(t, env, a, d)
+		ids[d] = dialectSubscriptionUUID(t, env, a, d)
 	}
 	old := map[string]string{"voucherify": a.Voucherify.WebhookSecret, "bird": "bird-key-0", "superoffice": "so-secret-0", "shipping": "shipping-secret-0"}
 	sendEvents := func() {
@@ -222,7 +222,7 @@ func TestRotationGivesABirdSubscriptionItsFirstKey(t *testing.T) {
 	a := env.CreateAccount(t, "acme")
 	do(t, env, http.MethodPost, apitest.BirdSubscriptionsPath(a), apitest.Bird(a),
 		`{"service": "channels", "event": "sms.outbound", "url": "`+hooks.url("/bird")+`"}`, 201)
-	r := rotate(t, env, a, subscriptionUUID(t, env, a, "bird"), `{}`)
+	r := rotate(t, env, a, dialectSubscriptionUUID(t, env, a, "bird"), `{}`)
 	if !r.PreviousValidUntil.IsNull() || len(r.Secret) != 64 {
 		t.Fatalf("first key = %+v, want a random key and no window", r)
 	}

@@ -65,10 +65,10 @@ func TestBreakerOutcome(t *testing.T) {
 		c    call
 		want *bool
 	}{
-		{"200", call{format: f, status: 200, elapsed: time.Millisecond}, ptr(true)},
-		{"404", call{format: f, status: 404, err: failed, elapsed: time.Millisecond}, ptr(true)},
-		{"429", call{format: f, status: 429, err: failed, elapsed: time.Millisecond}, ptr(false)},
-		{"503", call{format: f, status: 503, err: failed, elapsed: time.Millisecond}, ptr(false)},
+		{"200", call{format: f, answer: answer{status: 200}, elapsed: time.Millisecond}, ptr(true)},
+		{"404", call{format: f, answer: answer{status: 404}, err: failed, elapsed: time.Millisecond}, ptr(true)},
+		{"429", call{format: f, answer: answer{status: 429}, err: failed, elapsed: time.Millisecond}, ptr(false)},
+		{"503", call{format: f, answer: answer{status: 503}, err: failed, elapsed: time.Millisecond}, ptr(false)},
 		{"network error", call{format: f, err: failed, elapsed: time.Millisecond}, ptr(false)},
 		{"never sent", call{format: f, err: failed}, nil},
 		{"no format", call{err: failed}, nil},
@@ -111,7 +111,7 @@ func TestRetryDelayScalesTheDialectsSchedule(t *testing.T) {
 		{"bird in window", bird.Format{}, 0, 2800 * time.Millisecond, 3 * time.Millisecond, true}, // 7h47m + 30 s
 		{"bird past window", bird.Format{}, 0, 2900 * time.Millisecond, 0, false},                 // 8h3m
 	} {
-		cl := &call{format: c.format, attempt: c.attempt, row: db.ClaimDeliveryBatchRow{FirstQueuedAt: first}}
+		cl := &call{format: c.format, attempt: c.attempt, row: db.ClaimDeliveryBatchRow{ScheduleStart: first}}
 		got, retry := e.retryDelay(cl, first.Add(c.after))
 		if got != c.want || retry != c.retry {
 			t.Errorf("%s: retryDelay = %v, %v; want %v, %v", c.name, got, retry, c.want, c.retry)

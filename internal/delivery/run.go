@@ -32,12 +32,21 @@ type call struct {
 	// queuedAt is when it began waiting for its target.
 	queuedAt time.Time
 	// outcome
-	status     int
+	answer     answer
+	answered   bool
 	retryAfter time.Duration
 	err        error
+	class      string // the kind of failure, as the attempt log keeps it
 	elapsed    time.Duration
 	handBack   bool // the call did not complete (shutdown): release the delivery untouched
 }
+
+// manual tells whether the call is one an operator asked for (resend), outside the schedule.
+func (c *call) manual() bool { return c.row.Manual }
+
+// failures counts the failed attempts of the delivery's current schedule once this one
+// failed: manual attempts and those of the schedules before a recovery are not the schedule's.
+func (c *call) failures() int { return c.attempt + 1 - int(c.row.ScheduleBase) }
 
 // Run delivers until ctx ends, then lets in-flight calls finish for up to DrainTimeout and
 // hands back whatever is still unfinished.
@@ -210,27 +219,34 @@ func (e *Engine) build(c *call, now time.Time) {
 // attempt makes one call for c and records its outcome in c.
 func (e *Engine) attempt(work context.Context, c *call) {
 	if c.err != nil {
+		c.class = ClassOther // no request could be made
 		return
 	}
 	start := time.Now()
-	c.status, c.retryAfter, c.err = e.send(work, c.req, c.row.DeliveryID)
+	c.answer, c.retryAfter, c.class, c.err = e.send(work, c.req, c.row.DeliveryID)
+	c.answered = c.err == nil
 	c.elapsed = time.Since(start)
 	if c.err != nil && work.Err() != nil {
 		c.handBack = true // shutting down: the call did not complete, another worker will redo it
 		return
 	}
-	if c.err == nil && (c.status < 200 || c.status > 299) {
-		c.err = fmt.Errorf("%s answered %d %s", targetName(c.req.URL), c.status, http.StatusText(c.status))
+	if status := c.answer.status; c.err == nil && (status < 200 || status > 299) {
+		c.err = fmt.Errorf("%s answered %d %s", targetName(c.req.URL), status, http.StatusText(status))
+		c.class = ClassHTTPStatus
+	}
+	if c.err == nil {
+		c.class = ClassNone
 	}
 }
 
 // breakerOutcome tells the breaker whether the target answered sensibly: a network failure, a
 // timeout, a 5xx or a 429 count against it; nil when no call was made.
 func breakerOutcome(c *call) *bool {
-	if c.handBack || c.format == nil || (c.err != nil && c.status == 0 && c.elapsed == 0) {
+	status := c.answer.status
+	if c.handBack || c.format == nil || (c.err != nil && status == 0 && c.elapsed == 0) {
 		return nil
 	}
-	ok := c.status != 0 && c.status < 500 && c.status != http.StatusTooManyRequests
+	ok := status != 0 && status < 500 && status != http.StatusTooManyRequests
 	return &ok
 }
 
@@ -274,9 +290,15 @@ func (e *Engine) finish(batch []*call) {
 			failed = append(failed, c)
 			// Delays count from the answer, so that a Retry-After is honoured in full.
 			answered := e.now()
-			if delay, retry := e.retryDelay(c, answered); retry {
+			switch delay, retry := e.retryDelay(c, answered); {
+			case c.manual() && c.row.ResumeAt.Valid:
+				// A pending delivery resent: its schedule goes on where it was.
+				status, next = "pending", c.row.ResumeAt.Time
+			case c.manual():
+				status = "failed" // it had settled: it settles again, without a new schedule
+			case retry:
 				status, next = "pending", answered.Add(max(delay, c.retryAfter))
-			} else {
+			default:
 				status = "failed"
 			}
 		} else {
@@ -285,11 +307,12 @@ func (e *Engine) finish(batch []*call) {
 		e.cfg.Metrics.observe(c.row.Subscription.Dialect, outcomeOf(status), c.elapsed)
 		p.Statuses = append(p.Statuses, status)
 		p.NextAttemptAt = append(p.NextAttemptAt, float64(next.UnixMicro())/1e6)
-		p.StatusCodes = append(p.StatusCodes, int32(c.status))
+		p.StatusCodes = append(p.StatusCodes, int32(c.answer.status))
 		p.Errors = append(p.Errors, errText)
 		p.RequestIds = append(p.RequestIds, c.reqID)
 		p.DurationsMs = append(p.DurationsMs, int32(c.elapsed.Milliseconds()))
 		p.AttemptNumbers = append(p.AttemptNumbers, int32(c.attempt+1))
+		record(&p, c)
 	}
 	if len(handBack.ids) > 0 {
 		e.release(handBack)
@@ -322,7 +345,8 @@ func (e *Engine) finish(batch []*call) {
 		e.log.Warn("delivery leases lost", "deliveries", len(p.Ids)-len(written))
 	}
 	for _, c := range failed {
-		if p.Statuses[indexOf(p.Ids, c.row.DeliveryID)] == "pending" {
+		// A manual attempt's failure does not count toward disabling the subscription.
+		if c.manual() || p.Statuses[indexOf(p.Ids, c.row.DeliveryID)] == "pending" {
 			if err := e.q.NoteSubscriptionError(ctx, db.NoteSubscriptionErrorParams{ID: c.row.Subscription.ID, LastError: c.err.Error()}); err != nil {
 				e.log.Error("noting error", "subscription", c.row.Subscription.ID, "error", err)
 			}
@@ -330,6 +354,29 @@ func (e *Engine) finish(batch []*call) {
 		}
 		e.giveUp(ctx, c)
 	}
+}
+
+// record adds what c sent and got to the batch's attempt log.
+func record(p *db.FinishDeliveriesParams, c *call) {
+	url, reqHeader, respHeader := "", "", ""
+	if c.req.URL != "" && c.format != nil {
+		url, reqHeader = loggedURL(c.req.URL), headerJSON(c.req.Header)
+	}
+	if c.answered {
+		respHeader = headerJSON(c.answer.header)
+	}
+	body := c.answer.body
+	if body == nil {
+		body = []byte{}
+	}
+	p.Manuals = append(p.Manuals, c.manual())
+	p.ErrorClasses = append(p.ErrorClasses, c.class)
+	p.RequestUrls = append(p.RequestUrls, url)
+	p.RequestHeaders = append(p.RequestHeaders, reqHeader)
+	p.RequestBodyBytes = append(p.RequestBodyBytes, int32(len(c.req.Body)))
+	p.ResponseHeaders = append(p.ResponseHeaders, respHeader)
+	p.ResponseBodies = append(p.ResponseBodies, body)
+	p.ResponseTruncated = append(p.ResponseTruncated, c.answer.truncated)
 }
 
 func indexOf(ids []uuid.UUID, id uuid.UUID) int {
@@ -346,8 +393,8 @@ func (e *Engine) retryDelay(c *call, now time.Time) (time.Duration, bool) {
 	if c.format == nil {
 		return 0, false
 	}
-	elapsed := time.Duration(float64(now.Sub(c.row.FirstQueuedAt)) / e.cfg.ScheduleScale)
-	d, ok := c.format.Retry(c.attempt+1, elapsed)
+	elapsed := time.Duration(float64(now.Sub(c.row.ScheduleStart)) / e.cfg.ScheduleScale)
+	d, ok := c.format.Retry(c.failures(), elapsed)
 	return e.scale(d), ok
 }
 
@@ -362,7 +409,7 @@ func (e *Engine) giveUp(ctx context.Context, c *call) {
 	if c.format == nil {
 		return
 	}
-	status, reason := c.format.GiveUp(c.attempt+1, int(streak), c.err.Error())
+	status, reason := c.format.GiveUp(c.failures(), int(streak), c.err.Error())
 	if status == "" {
 		return
 	}

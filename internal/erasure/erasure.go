@@ -126,8 +126,9 @@ var immediate = []step{
 	}},
 }
 
-// afterGrace are the tables requests in flight may still write to; rate-limit windows are
-// found through the credentials' digests, so they go first.
+// afterGrace are the tables requests in flight may still write to (an operator's request
+// may open a portal session); rate-limit windows are found through the credentials' digests,
+// so they go first.
 var afterGrace = []step{
 	{"subscriptions", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
 		return q.EraseSubscriptions(ctx, db.EraseSubscriptionsParams{AccountID: a, MaxRows: n})
@@ -140,6 +141,9 @@ var afterGrace = []step{
 	}},
 	{"rate_limit_windows", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
 		return q.EraseRateLimitWindows(ctx, db.EraseRateLimitWindowsParams{AccountID: a, MaxRows: n})
+	}},
+	{"portal_sessions", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
+		return q.ErasePortalSessions(ctx, db.ErasePortalSessionsParams{AccountID: a, MaxRows: n})
 	}},
 	{"credentials", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
 		return q.EraseCredentials(ctx, db.EraseCredentialsParams{AccountID: a, MaxRows: n})

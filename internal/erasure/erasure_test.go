@@ -110,7 +110,8 @@ func TestErasureWaitsForTheGracePeriodBeforeTheRest(t *testing.T) {
 	eraseAll(t, e)
 	counts := rowsOf(t, env.DB, doomed)
 	for table, n := range counts {
-		waits := table == "subscriptions" || table == "scopes" || table == "credentials" || table == "rate_limit_windows" || table == "accounts"
+		waits := table == "subscriptions" || table == "scopes" || table == "credentials" || table == "rate_limit_windows" ||
+			table == "portal_sessions" || table == "accounts"
 		if waits != (n > 0) {
 			t.Errorf("%s: %d rows within the grace period", table, n)
 		}

@@ -33,7 +33,7 @@ type tenant struct {
 }
 
 // populate gives an account rows in every table through the API: subscriptions of every
-// dialect, an Arkyn session and traffic source, Shipping's request counter, ingested events
+// dialect, an Arkyn session and traffic source, a portal session, Shipping's request counter, ingested events
 // with their deliveries, and (standing in for the delivery engine) an attempt per delivery.
 func populate(t *testing.T, env *apitest.Env, name string) tenant {
 	t.Helper()
@@ -52,6 +52,8 @@ func populate(t *testing.T, env *apitest.Env, name string) tenant {
 	arkyn := apitest.ArkynLogin(t, env, a)
 	created(env.Do(t, apitest.Request{Method: http.MethodPost, Path: "/traffic-source", Header: arkyn,
 		Body: `{"name": "site", "trafficDomain": "shop.` + name + `.example.net"}`}))
+	created(env.Do(t, apitest.Request{Method: http.MethodPost, Path: "/admin/v1/accounts/" + a.Id.String() + "/portal-sessions",
+		Header: apitest.Admin()}))
 	created(env.Do(t, apitest.Request{Method: http.MethodPost, Path: "/ingest/v1/event-batches", Header: ingestKey(a),
 		Body: `{"events": [{"type": "voucher.created"}, {"type": "voucher.created"}, {"type": "voucher.created"}]}`}))
 

@@ -135,9 +135,10 @@ func (k *Keeper) Run(ctx context.Context) error {
 			k.log.Info("history upkeep postponed: requests held the tables a slice's drop needs; the next upkeep tries again", "detail", err)
 		case err != nil && ctx.Err() == nil:
 			k.log.Error("history upkeep", "error", err)
-		case r.Created > 0 || r.Dropped > 0 || r.MovedEvents > 0 || r.Kept > 0:
+		case r.Created > 0 || r.Dropped > 0 || r.MovedEvents > 0 || r.Kept > 0 || r.PortalSessions > 0 || r.RetiredSecrets > 0:
 			k.log.Info("history upkeep", "created", r.Created, "dropped", r.Dropped, "kept", r.Kept,
-				"moved_events", r.MovedEvents, "moved_deliveries", r.MovedDeliveries, "moved_attempts", r.MovedAttempts)
+				"moved_events", r.MovedEvents, "moved_deliveries", r.MovedDeliveries, "moved_attempts", r.MovedAttempts,
+				"expired_portal_sessions", r.PortalSessions, "retired_secrets", r.RetiredSecrets)
 		}
 		select {
 		case <-ctx.Done():
@@ -157,11 +158,20 @@ type Report struct {
 	Kept int
 	// Rows moved forward out of expiring slices.
 	MovedEvents, MovedDeliveries, MovedAttempts int
+	// PortalSessions counts the long-expired portal sessions deleted.
+	PortalSessions int
+	// RetiredSecrets counts the secrets forgotten once their rotation's window closed.
+	RetiredSecrets int
 }
 
 // moveBatch bounds the pending deliveries one statement moves forward, so that a backlog
 // held up by a target that is down moves in statements of bounded length.
 const moveBatch = 5000
+
+// PortalSessionsKept is how long a portal session stays listed after it expires; the upkeep
+// deletes it then. The upkeep is the service's one periodic job that runs once across
+// instances, so it does this small chore too.
+const PortalSessionsKept = 24 * time.Hour
 
 // Upkeep creates the slices ahead, moves pending deliveries out of slices about to expire and
 // drops the expired ones, unless another instance is doing so.
@@ -208,6 +218,23 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 		if m.Locked < moveBatch || m.Deliveries == 0 {
 			break
 		}
+	}
+	for {
+		n, err := q.DeleteExpiredPortalSessions(ctx, db.DeleteExpiredPortalSessionsParams{Before: now.Add(-PortalSessionsKept), MaxRows: moveBatch})
+		if err != nil {
+			return r, fmt.Errorf("deleting expired portal sessions: %w", err)
+		}
+		r.PortalSessions += int(n)
+		if n < moveBatch {
+			break
+		}
+	}
+	for _, forget := range []func(context.Context, time.Time) (int64, error){q.ForgetRetiredSubscriptionSecrets, q.ForgetRetiredScopeSecrets} {
+		n, err := forget(ctx, now)
+		if err != nil {
+			return r, fmt.Errorf("forgetting retired secrets: %w", err)
+		}
+		r.RetiredSecrets += int(n)
 	}
 	all, err := List(ctx, conn)
 	if err != nil {

@@ -295,3 +295,34 @@ func TestADropThatMeetsHeldTablesIsPostponed(t *testing.T) {
 		t.Errorf("the expired slice is still there after the next upkeep")
 	}
 }
+
+// A secret that a rotation kept signing is forgotten by the first upkeep after its window
+// closed, and kept while the window is open.
+func TestRetiredSecretsAreForgotten(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := apitest.New(t)
+	k := newKeeper(t, env.DB)
+	a := env.CreateAccount(t, "acme")
+	apitest.CreateShipping(t, env, a, `{"name": "closed", "url": "https://example.com/a", "events": ["shipment.created"]}`)
+	apitest.CreateShipping(t, env, a, `{"name": "open", "url": "https://example.com/b", "events": ["shipment.created"]}`)
+	if _, err := env.DB.Exec(`UPDATE subscriptions SET previous_secret = 'retired-secret',
+		previous_secret_until = CASE WHEN name = 'closed' THEN now() - interval '1 second' ELSE now() + interval '1 hour' END
+		WHERE account_id = $1 AND dialect = 'shipping'`, a.Id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.DB.Exec(`UPDATE scopes SET previous_secret = 'retired-secret', previous_secret_until = now() - interval '1 second'
+		WHERE account_id = $1 AND dialect = 'voucherify'`, a.Id); err != nil {
+		t.Fatal(err)
+	}
+	r, err := k.Upkeep(ctx)
+	if err != nil || r.RetiredSecrets != 2 {
+		t.Fatalf("upkeep = %+v, %v; want the closed window's subscription secret and the project's forgotten", r, err)
+	}
+	if n := count(t, env.DB, `SELECT count(*) FROM subscriptions WHERE account_id = $1 AND previous_secret <> ''`, a.Id); n != 1 {
+		t.Errorf("%d subscriptions keep a previous secret; want the open window's only", n)
+	}
+	if n := count(t, env.DB, `SELECT count(*) FROM scopes WHERE account_id = $1 AND previous_secret <> ''`, a.Id); n != 0 {
+		t.Errorf("%d scopes keep a retired secret", n)
+	}
+}

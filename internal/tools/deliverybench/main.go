@@ -50,7 +50,7 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
 func run(backlog, healthy, hanging int, bareFor time.Duration, history int) error {
 	// Loading a history of 10⁷ deliveries takes minutes of its own.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute+time.Duration(history/1000)*100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute+time.Duration(history/1000)*300*time.Millisecond)
 	defer cancel()
 	// fsync off, as in the tests: the figures measure round trips and CPU, not the disk.
 	cluster, stop, err := pgcluster.StartScratchWith(ctx, "deliverybench", pgcluster.Options{Ephemeral: true, BinDir: os.Getenv("PG_BINDIR"), Settings: benchSettings})

@@ -11,12 +11,13 @@ import (
 // shared buffers leaves the history's indexes to the OS cache, which measures the page copies,
 // not the service. pg_stat_statements says where each measurement's time went.
 var benchSettings = map[string]string{
-	"shared_buffers":            "2GB",
-	"shared_preload_libraries":  "pg_stat_statements",
-	"pg_stat_statements.track":  "all",
-	"pg_stat_statements.max":    "1000",
-	"pg_stat_statements.save":   "off",
-	"track_activity_query_size": "4096",
+	"shared_buffers":                    "2GB",
+	"shared_preload_libraries":          "pg_stat_statements",
+	"pg_stat_statements.track":          "all",
+	"pg_stat_statements.track_planning": "on",
+	"pg_stat_statements.max":            "1000",
+	"pg_stat_statements.save":           "off",
+	"track_activity_query_size":         "4096",
 }
 
 // profiled runs measure with pg_stat_statements reset before it and prints the statements that

@@ -1,0 +1,100 @@
+package delivery_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/apitest"
+	"github.com/webhookd/webhookd/internal/delivery"
+)
+
+// The engine's statements per delivery stay those of its batches: a claim and an outcome
+// statement per batch, and one more per failed attempt (the subscription's last error). The
+// attempt log, however much it records, rides in the outcome statement.
+func TestRoundTripsPerDelivery(t *testing.T) {
+	t.Parallel()
+	const events = 200
+	for _, c := range []struct {
+		name string
+		fail bool // the first attempt of each delivery fails
+	}{{"all succeed", false}, {"first attempts fail", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			env := apitest.New(t)
+			failed := map[string]bool{}
+			hooks := newReceiver(t, nil)
+			hooks.respond = func(n int, w http.ResponseWriter) {}
+			if c.fail {
+				hooks.respond = func(n int, w http.ResponseWriter) {
+					got := hooks.requests()[n-1]
+					id := got.header.Get("Webhook-Id")
+					hooks.mu.Lock()
+					first := !failed[id]
+					failed[id] = true
+					hooks.mu.Unlock()
+					if first {
+						w.WriteHeader(http.StatusServiceUnavailable)
+					}
+				}
+			}
+			a := env.CreateAccount(t, "acme")
+			do(t, env, http.MethodPost, "/v1/webhook-subscriptions", apitest.Shipping(a),
+				`{"name": "s", "url": "`+hooks.url("/s")+`", "events": ["shipment.created"]}`, 201)
+			batch := `{"events": [`
+			for i := range events {
+				if i > 0 {
+					batch += ","
+				}
+				batch += `{"type": "shipment.created"}`
+			}
+			do(t, env, http.MethodPost, "/ingest/v1/event-batches", apitest.Header("Authorization", "Bearer "+a.Ingest.Key), batch+`]}`, 202)
+			engine := newEngine(t, env, delivery.Config{
+				Transport:    loopbackTransport([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, hooks),
+				PollInterval: 200 * time.Millisecond, ScheduleScale: 1e-6, BreakAfter: 1 << 20,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			})
+			statements := delivery.CountStatements(engine)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); _ = engine.Run(ctx) }()
+			want := events
+			if c.fail {
+				want *= 2
+			}
+			hooks.wait(t, want, 30*time.Second)
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				var unsettled int
+				if err := env.DB.QueryRow(`SELECT count(*) FROM deliveries WHERE status <> 'succeeded'`).Scan(&unsettled); err != nil {
+					t.Fatal(err)
+				}
+				if unsettled == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d deliveries unsettled", unsettled)
+				}
+			}
+			cancel()
+			<-done
+			claims, finishes, all := statements.Count("ClaimDeliveryBatch"), statements.Count("FinishDeliveries"), statements.Count("")
+			notes, releases := statements.Count("NoteSubscriptionError"), statements.Count("ReleaseDeliveries")
+			t.Logf("%s: %d statements for %d deliveries (%d calls): %d claims (idle polls included), %d outcome statements, %d last errors, %d hand-backs; %.3f per delivery",
+				c.name, all, events, want, claims, finishes, notes, releases, float64(all)/events)
+			// What happens per attempt is exact: nothing more for a success, the subscription's last
+			// error for a failure that will be retried. Batches depend on timing (and so do
+			// hand-backs of calls queued behind a busy target): at most one outcome statement per call.
+			if notes != want-events || all != claims+finishes+notes+releases {
+				t.Errorf("%d statements besides claims, outcomes and hand-backs, %d of them last errors; want only %d last errors",
+					all-claims-finishes-releases, notes, want-events)
+			}
+			if finishes > want {
+				t.Errorf("%d outcome statements for %d calls", finishes, want)
+			}
+		})
+	}
+}
