@@ -27,8 +27,9 @@ var OwnTables = map[string]string{
 	"rate_limit_windows": "key_sha256",
 }
 
-// LocalTables stay on the coordinator only.
-var LocalTables = []string{"goose_db_version"}
+// LocalTables stay on the coordinator only: the migrations' own, and the delivery engine's
+// wake-ups, which only statements of their own read and write (see 00011_delivery_wakeups.sql).
+var LocalTables = []string{"goose_db_version", "delivery_wakeups"}
 
 // globalKeys are unique keys that do not include account_id, which Citus refuses on a table
 // distributed by it: each becomes unique per account. The ids they cover are made by the

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
@@ -131,6 +132,15 @@ func TestHotStatementsAreRoutedToOneWorker(t *testing.T) {
 		"ListActiveSubscriptions": {db.HotStatements["listActiveSubscriptions"], []any{account, uuid.NullUUID{}}},
 		"IngestEvents": {db.HotStatements["ingestEvents"], []any{account, pq.Array([]string{"e"}), pq.Array([]string{"t"}), pq.Array([]string{"{}"}),
 			pq.Array([]string{"{}"}), pq.Array([]string{""}), pq.Array([]string{"e"}), pq.Array([]uuid.UUID{uuid.New()})}},
+		// The engine's claim and outcome statements name one account: FOR UPDATE SKIP LOCKED is
+		// allowed because the claim is routed to one node whole.
+		"ClaimDeliveryBatch": {db.HotStatements["claimDeliveryBatch"], []any{account, 60.0, "w", pq.Array([]uuid.UUID{}), 16, 7.5}},
+		"FinishDeliveries": {db.HotStatements["finishDeliveries"], []any{account, "w", pq.Array([]uuid.UUID{uuid.New()}),
+			pq.Array([]time.Time{time.Now()}), pq.Array([]string{"pending"}), pq.Array([]float64{1e9}), pq.Array([]int32{500}),
+			pq.Array([]string{"e"}), pq.Array([]string{"r"}), pq.Array([]int32{1}), pq.Array([]int32{1}), pq.Array([]bool{false}),
+			pq.Array([]string{"http_status"}), pq.Array([]string{""}), pq.Array([]string{""}), pq.Array([]int32{0}),
+			pq.Array([]string{""}), pq.Array([][]byte{{}}), pq.Array([]bool{false}), pq.Array([]uuid.UUID{}),
+			pq.Array([]time.Time{time.Now()}), pq.Array([]bool{false})}},
 	}
 	taskCount := regexp.MustCompile(`Task Count: (\d+)`)
 	for name, s := range statements {
@@ -147,6 +157,21 @@ func TestHotStatementsAreRoutedToOneWorker(t *testing.T) {
 		}
 		t.Logf("%s:\n%s", name, plan)
 	}
+}
+
+// The engine's look for due accounts reads and writes only the coordinator's wake-ups: no
+// step of its plan goes to a worker.
+func TestTheLookForDueAccountsStaysOnTheCoordinator(t *testing.T) {
+	conn := distributedDB(t)
+	plan := explain(t, conn, db.HotStatements["takeDueAccounts"], pq.Array([]uuid.UUID{uuid.New()}), pq.Array([]time.Time{time.Now()}),
+		pq.Array([]bool{false}), pq.Array([]uuid.UUID{}), 128, 8)
+	if strings.Contains(plan, "Citus") || strings.Contains(plan, "Task") {
+		t.Errorf("the look for due accounts has a distributed plan:\n%s", plan)
+	}
+	if !strings.Contains(plan, "delivery_wakeups") {
+		t.Errorf("the plan does not read the wake-ups:\n%s", plan)
+	}
+	t.Logf("TakeDueAccounts:\n%s", plan)
 }
 
 func explain(t *testing.T, conn *sql.DB, query string, args ...any) string {

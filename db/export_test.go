@@ -7,4 +7,7 @@ var HotStatements = map[string]string{
 	"replaceScopedSubscriptionTarget": replaceScopedSubscriptionTarget,
 	"listActiveSubscriptions":         listActiveSubscriptions,
 	"ingestEvents":                    ingestEvents,
+	"claimDeliveryBatch":              claimDeliveryBatch,
+	"finishDeliveries":                finishDeliveries,
+	"takeDueAccounts":                 takeDueAccounts,
 }

@@ -145,6 +145,11 @@ var afterGrace = []step{
 	{"portal_sessions", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
 		return q.ErasePortalSessions(ctx, db.ErasePortalSessionsParams{AccountID: a, MaxRows: n})
 	}},
+	// Few per account (the engine's wake-ups), and the engine may add one until the deliveries
+	// are gone.
+	{"delivery_wakeups", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
+		return q.DeleteAccountWakeups(ctx, a)
+	}},
 	{"credentials", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
 		return q.EraseCredentials(ctx, db.EraseCredentialsParams{AccountID: a, MaxRows: n})
 	}},
