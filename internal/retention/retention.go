@@ -204,9 +204,17 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 	if err := conn.QueryRowContext(ctx, "SELECT now()").Scan(&now); err != nil {
 		return r, err
 	}
+	// The delivery engine finds due deliveries through their accounts' wake-ups, which their
+	// writers add; this is the safety net under them (and wakes what was queued before they
+	// existed). It reads every account's due deliveries, so it runs here, once across instances.
+	q := db.New(conn)
+	woken, err := q.WakeAccountsWithDueDeliveries(ctx)
+	if err != nil {
+		return r, fmt.Errorf("waking accounts with due deliveries: %w", err)
+	}
+	r.Woken = int(woken)
 	// Pending rows leave a slice one width before it expires, so that a delivery in flight has
 	// that long to finish before its slice is due.
-	q := db.New(conn)
 	for {
 		m, err := q.MovePendingForward(ctx, db.MovePendingForwardParams{Cutoff: now.Add(-k.retention + k.width), MaxRows: moveBatch})
 		if err != nil {
@@ -221,14 +229,6 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 			break
 		}
 	}
-	// The delivery engine finds due deliveries through their accounts' wake-ups, which their
-	// writers add; this is the safety net under them (and wakes what was queued before they
-	// existed). It reads every account's due deliveries, so it runs here, once across instances.
-	woken, err := q.WakeAccountsWithDueDeliveries(ctx)
-	if err != nil {
-		return r, fmt.Errorf("waking accounts with due deliveries: %w", err)
-	}
-	r.Woken = int(woken)
 	for {
 		n, err := q.DeleteExpiredPortalSessions(ctx, db.DeleteExpiredPortalSessionsParams{Before: now.Add(-PortalSessionsKept), MaxRows: moveBatch})
 		if err != nil {
