@@ -164,14 +164,16 @@ func (q *Queries) CreateScope(ctx context.Context, arg CreateScopeParams) (Scope
 }
 
 const createScopeWithWebhook = `-- name: CreateScopeWithWebhook :one
-WITH webhook AS (
+WITH scope AS (
+    INSERT INTO scopes (id, account_id, dialect, external_id, name, domain)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret, previous_secret, previous_secret_until
+), webhook AS (
     INSERT INTO subscriptions (account_id, scope_id, dialect, external_id, url, status)
-    VALUES ($2, $1, $7, $8, '',
-            $9)
+    SELECT scope.account_id, scope.id, $7, $8, '', $9
+    FROM scope
 )
-INSERT INTO scopes (id, account_id, dialect, external_id, name, domain)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, account_id, dialect, external_id, parent_id, name, created_at, domain, updated_at, secret, previous_secret, previous_secret_until
+SELECT scope.id, scope.account_id, scope.dialect, scope.external_id, scope.parent_id, scope.name, scope.created_at, scope.domain, scope.updated_at, scope.secret, scope.previous_secret, scope.previous_secret_until FROM scope
 `
 
 type CreateScopeWithWebhookParams struct {
@@ -186,9 +188,25 @@ type CreateScopeWithWebhookParams struct {
 	WebhookStatus     string
 }
 
+type CreateScopeWithWebhookRow struct {
+	ID                  uuid.UUID
+	AccountID           uuid.UUID
+	Dialect             string
+	ExternalID          string
+	ParentID            string
+	Name                string
+	CreatedAt           time.Time
+	Domain              string
+	UpdatedAt           time.Time
+	Secret              string
+	PreviousSecret      string
+	PreviousSecretUntil sql.NullTime
+}
+
 // CreateScopeWithWebhook inserts a scope that has a domain (an Arkyn traffic source) and its one
-// subscription, without a target, in one statement.
-func (q *Queries) CreateScopeWithWebhook(ctx context.Context, arg CreateScopeWithWebhookParams) (Scope, error) {
+// subscription, without a target, in one statement. The scope is inserted first: a distributed
+// database runs a statement's parts in order, and the subscription references the scope.
+func (q *Queries) CreateScopeWithWebhook(ctx context.Context, arg CreateScopeWithWebhookParams) (CreateScopeWithWebhookRow, error) {
 	row := q.db.QueryRowContext(ctx, createScopeWithWebhook,
 		arg.ID,
 		arg.AccountID,
@@ -200,7 +218,7 @@ func (q *Queries) CreateScopeWithWebhook(ctx context.Context, arg CreateScopeWit
 		arg.WebhookExternalID,
 		arg.WebhookStatus,
 	)
-	var i Scope
+	var i CreateScopeWithWebhookRow
 	err := row.Scan(
 		&i.ID,
 		&i.AccountID,

@@ -29,34 +29,40 @@ func (q *Queries) AccountIsLive(ctx context.Context, id uuid.UUID) (bool, error)
 const claimDeliveryBatch = `-- name: ClaimDeliveryBatch :many
 WITH claimed AS (
     UPDATE deliveries d
-    SET lease_until = now() + make_interval(secs => $1::float8), leased_by = $2, updated_at = now()
-    WHERE (d.account_id, d.id, d.slice_at) IN (
-        SELECT account_id, id, slice_at FROM deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now()
+    SET lease_until = now() + make_interval(secs => $2::float8), leased_by = $3, updated_at = now()
+    WHERE d.account_id = $1 AND (d.id, d.slice_at) IN (
+        SELECT id, slice_at FROM deliveries
+        WHERE account_id = $1 AND status = 'pending' AND next_attempt_at <= now()
           AND (lease_until IS NULL OR lease_until < now())
-          AND subscription_id <> ALL($3::uuid[])
-          AND account_id <> ALL($4::uuid[])
+          AND subscription_id <> ALL($4::uuid[])
         ORDER BY next_attempt_at
         LIMIT $5
         FOR UPDATE SKIP LOCKED
     )
     RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts,
               COALESCE(d.schedule_start, d.created_at) AS schedule_start, d.schedule_base, d.manual, d.resume_at
+), covered AS (
+    INSERT INTO delivery_wakeups (account_id, due_at, planned)
+    SELECT $1, to_timestamp(ceil(extract(epoch FROM now() + make_interval(secs => $2::float8))
+                                                 / $6::float8) * $6::float8), true
+    WHERE EXISTS (SELECT 1 FROM claimed)
+    ON CONFLICT (account_id, due_at) WHERE planned DO NOTHING
 )
 SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.schedule_start, c.schedule_base, c.manual, c.resume_at,
        e.id, e.account_id, e.external_id, e.type, e.data, e.attributes, e.scope_id, e.created_at, e.slice_at, s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
 FROM claimed c
-JOIN events e ON e.account_id = c.account_id AND e.id = c.event_id AND e.slice_at = c.slice_at
-JOIN subscriptions s ON s.id = c.subscription_id
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN events e ON e.account_id = $1 AND e.id = c.event_id AND e.slice_at = c.slice_at
+JOIN subscriptions s ON s.account_id = $1 AND s.id = c.subscription_id
+JOIN scopes sc ON sc.account_id = $1 AND sc.id = s.scope_id
 `
 
 type ClaimDeliveryBatchParams struct {
+	AccountID         uuid.UUID
 	LeaseSeconds      float64
 	Worker            string
 	FullSubscriptions []uuid.UUID
-	FullAccounts      []uuid.UUID
 	MaxRows           int32
+	CoverGrid         float64
 }
 
 type ClaimDeliveryBatchRow struct {
@@ -73,18 +79,22 @@ type ClaimDeliveryBatchRow struct {
 	Scope         Scope
 }
 
-// ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs
-// (and what their retry rules count: the current schedule's start and the attempts before it),
-// skipping subscriptions and accounts the worker has no room for. SKIP LOCKED lets instances
-// claim side by side; an expired lease (a worker that died) makes a row claimable again. Rows
-// are found by their whole key, so each look-up reaches one partition.
+// ClaimDeliveryBatch leases due deliveries of one account to one worker together with what
+// sending them needs (and what their retry rules count: the current schedule's start and the
+// attempts before it), skipping subscriptions the worker has no room for. SKIP LOCKED lets
+// instances claim side by side; an expired lease (a worker that died) makes a row claimable
+// again, and a planned wake-up at the lease's end (rounded up to cover_grid seconds) makes
+// sure the account is looked at then. Every table is read by the account named as a constant,
+// so that Citus routes the whole statement to the account's node (where FOR UPDATE is allowed);
+// rows are found by their whole key, so each look-up reaches one partition.
 func (q *Queries) ClaimDeliveryBatch(ctx context.Context, arg ClaimDeliveryBatchParams) ([]ClaimDeliveryBatchRow, error) {
 	rows, err := q.db.QueryContext(ctx, claimDeliveryBatch,
+		arg.AccountID,
 		arg.LeaseSeconds,
 		arg.Worker,
 		pq.Array(arg.FullSubscriptions),
-		pq.Array(arg.FullAccounts),
 		arg.MaxRows,
+		arg.CoverGrid,
 	)
 	if err != nil {
 		return nil, err
@@ -183,19 +193,25 @@ func (q *Queries) DeliveryQueueStats(ctx context.Context) (DeliveryQueueStatsRow
 }
 
 const disableSubscription = `-- name: DisableSubscription :exec
-UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_timestamp()
-WHERE id = $1 AND status = 'active'
+UPDATE subscriptions SET status = $1, status_reason = $2, updated_at = statement_timestamp()
+WHERE account_id = $3 AND id = $4 AND status = 'active'
 `
 
 type DisableSubscriptionParams struct {
-	ID           uuid.UUID
 	Status       string
 	StatusReason string
+	AccountID    uuid.UUID
+	ID           uuid.UUID
 }
 
 // DisableSubscription stops a failing subscription, as its vendor does.
 func (q *Queries) DisableSubscription(ctx context.Context, arg DisableSubscriptionParams) error {
-	_, err := q.db.ExecContext(ctx, disableSubscription, arg.ID, arg.Status, arg.StatusReason)
+	_, err := q.db.ExecContext(ctx, disableSubscription,
+		arg.Status,
+		arg.StatusReason,
+		arg.AccountID,
+		arg.ID,
+	)
 	return err
 }
 
@@ -224,7 +240,7 @@ func (q *Queries) DropDelivery(ctx context.Context, arg DropDeliveryParams) erro
 
 const finishDeliveries = `-- name: FinishDeliveries :many
 WITH outcome AS (
-    SELECT unnest($2::uuid[]) AS id, unnest($3::uuid[]) AS account_id,
+    SELECT unnest($3::uuid[]) AS id,
            unnest($4::timestamptz[]) AS slice_at, unnest($5::text[]) AS status,
            unnest($6::float8[]) AS next_attempt_at, unnest($7::int[]) AS status_code,
            unnest($8::text[]) AS error, unnest($9::text[]) AS request_id,
@@ -243,10 +259,21 @@ WITH outcome AS (
            CASE WHEN o.manual THEN 'manual' ELSE 'scheduled' END, o.error_class, NULLIF(o.request_url, ''),
            COALESCE(NULLIF(o.request_headers, ''), '{}')::jsonb, o.request_body_bytes,
            NULLIF(o.response_headers, '')::jsonb, CASE WHEN o.response_headers <> '' THEN o.response_body END, o.response_truncated
-    FROM outcome o JOIN deliveries d ON d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at
+    FROM outcome o JOIN deliveries d ON d.account_id = $1 AND d.id = o.id AND d.slice_at = o.slice_at
 ), cleared AS (
     UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
-    WHERE id = ANY($20::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
+    WHERE account_id = $1 AND id = ANY($20::uuid[])
+      AND (consecutive_failures <> 0 OR last_error <> '')
+), wakeups AS (
+    INSERT INTO delivery_wakeups (account_id, due_at, planned)
+    SELECT $1, w.due_at, w.planned
+    FROM (SELECT unnest($21::timestamptz[]) AS due_at, unnest($22::bool[]) AS planned
+          UNION ALL
+          -- A resend that came during the attempt: its manual attempt is due now.
+          SELECT now(), false
+          WHERE EXISTS (SELECT 1 FROM outcome o JOIN deliveries x ON x.account_id = $1 AND x.id = o.id AND x.slice_at = o.slice_at
+                        WHERE x.manual AND NOT o.manual)) w
+    ON CONFLICT (account_id, due_at) WHERE planned DO NOTHING
 )
 UPDATE deliveries d
 SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status END,
@@ -257,14 +284,14 @@ SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status EN
     schedule_base = d.schedule_base + o.manual::int,
     attempts = d.attempts + 1, last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
 FROM outcome o
-WHERE d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = $1
+WHERE d.account_id = $1 AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = $2
 RETURNING d.id
 `
 
 type FinishDeliveriesParams struct {
+	AccountID              uuid.UUID
 	Worker                 string
 	Ids                    []uuid.UUID
-	AccountIds             []uuid.UUID
 	SliceAts               []time.Time
 	Statuses               []string
 	NextAttemptAt          []float64
@@ -282,19 +309,23 @@ type FinishDeliveriesParams struct {
 	ResponseBodies         [][]byte
 	ResponseTruncated      []bool
 	SucceededSubscriptions []uuid.UUID
+	WakeAts                []time.Time
+	WakePlanned            []bool
 }
 
-// FinishDeliveries records the attempts of a batch (what each sent and got) and their outcomes
-// in one statement, for the deliveries this worker still holds, and clears the failure streak
-// of subscriptions that were delivered to. It returns the deliveries whose outcome was written.
+// FinishDeliveries records the attempts of a batch of one account's deliveries (what each sent
+// and got) and their outcomes in one statement, for the deliveries this worker still holds,
+// clears the failure streak of subscriptions that were delivered to, and adds the wake-ups of
+// the retries it schedules (wake_ats; planned ones are merged per account and time). It
+// returns the deliveries whose outcome was written.
 // A resend that came while a scheduled attempt was in flight (manual is set and the attempt
 // was not manual) keeps the delivery due for its manual attempt, which resumes the schedule's
 // outcome: pending until the schedule's next attempt, or settled again.
 func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesParams) ([]uuid.UUID, error) {
 	rows, err := q.db.QueryContext(ctx, finishDeliveries,
+		arg.AccountID,
 		arg.Worker,
 		pq.Array(arg.Ids),
-		pq.Array(arg.AccountIds),
 		pq.Array(arg.SliceAts),
 		pq.Array(arg.Statuses),
 		pq.Array(arg.NextAttemptAt),
@@ -312,6 +343,8 @@ func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesPara
 		pq.Array(arg.ResponseBodies),
 		pq.Array(arg.ResponseTruncated),
 		pq.Array(arg.SucceededSubscriptions),
+		pq.Array(arg.WakeAts),
+		pq.Array(arg.WakePlanned),
 	)
 	if err != nil {
 		return nil, err
@@ -354,10 +387,14 @@ WITH live AS (
     JOIN (SELECT unnest($7::text[]) AS external_id,
                  unnest($8::uuid[]) AS subscription_id) AS p
       ON p.external_id = ev.external_id
-    JOIN subscriptions s ON s.id = p.subscription_id AND s.status = 'active'
+    JOIN subscriptions s ON s.account_id = $1::uuid AND s.id = p.subscription_id AND s.status = 'active'
     RETURNING event_id
+), wakeup AS (
+    INSERT INTO delivery_wakeups (account_id, due_at)
+    SELECT $1::uuid, now() WHERE EXISTS (SELECT 1 FROM queued)
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
+    -- As text: Citus keeps a part's result between steps, and a void column cannot be kept.
+    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT ev.id, ev.external_id,
        COALESCE(q.deliveries, 0)::int AS deliveries,
@@ -387,8 +424,8 @@ type IngestEventsRow struct {
 // IngestEvents records a batch of events and queues their deliveries in one statement: each
 // event with the subscriptions paired with its external id that are still active. Events the
 // account sent before and still keeps are left out of the result (duplicates): new_event_keys
-// serialises ingestions of the same key and looks for it in every slice. Workers are woken by
-// a notification on webhookd_deliveries when anything was queued. Nothing is recorded for an
+// serialises ingestions of the same key and looks for it in every slice. When anything was
+// queued, the account gets a wake-up and workers a notification on webhookd_deliveries. Nothing is recorded for an
 // account being erased: the share lock on its row makes the erasure mark wait for this
 // statement, or this statement see the mark, so the eraser never misses a row written here.
 func (q *Queries) IngestEvents(ctx context.Context, arg IngestEventsParams) ([]IngestEventsRow, error) {
@@ -795,59 +832,66 @@ func (q *Queries) ListEventsByExternalID(ctx context.Context, arg ListEventsByEx
 }
 
 const noteSubscriptionError = `-- name: NoteSubscriptionError :exec
-UPDATE subscriptions SET last_error = $2 WHERE id = $1
+UPDATE subscriptions SET last_error = $1 WHERE account_id = $2 AND id = $3
 `
 
 type NoteSubscriptionErrorParams struct {
-	ID        uuid.UUID
 	LastError string
+	AccountID uuid.UUID
+	ID        uuid.UUID
 }
 
 // NoteSubscriptionError remembers the last error without counting a failed delivery.
 func (q *Queries) NoteSubscriptionError(ctx context.Context, arg NoteSubscriptionErrorParams) error {
-	_, err := q.db.ExecContext(ctx, noteSubscriptionError, arg.ID, arg.LastError)
+	_, err := q.db.ExecContext(ctx, noteSubscriptionError, arg.LastError, arg.AccountID, arg.ID)
 	return err
 }
 
 const recordSubscriptionFailure = `-- name: RecordSubscriptionFailure :one
-UPDATE subscriptions SET consecutive_failures = consecutive_failures + 1, last_error = $2
-WHERE id = $1
+UPDATE subscriptions SET consecutive_failures = consecutive_failures + 1, last_error = $1
+WHERE account_id = $2 AND id = $3
 RETURNING consecutive_failures
 `
 
 type RecordSubscriptionFailureParams struct {
-	ID        uuid.UUID
 	LastError string
+	AccountID uuid.UUID
+	ID        uuid.UUID
 }
 
 // RecordSubscriptionFailure remembers the last error and returns the failure streak.
 func (q *Queries) RecordSubscriptionFailure(ctx context.Context, arg RecordSubscriptionFailureParams) (int32, error) {
-	row := q.db.QueryRowContext(ctx, recordSubscriptionFailure, arg.ID, arg.LastError)
+	row := q.db.QueryRowContext(ctx, recordSubscriptionFailure, arg.LastError, arg.AccountID, arg.ID)
 	var consecutive_failures int32
 	err := row.Scan(&consecutive_failures)
 	return consecutive_failures, err
 }
 
 const releaseDeliveries = `-- name: ReleaseDeliveries :exec
-UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
-FROM (SELECT unnest($2::uuid[]) AS id, unnest($3::uuid[]) AS account_id,
-             unnest($4::timestamptz[]) AS slice_at) AS k
-WHERE d.account_id = k.account_id AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = $1
+WITH released AS (
+    UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
+    FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::timestamptz[]) AS slice_at) AS k
+    WHERE d.account_id = $1 AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = $2
+    RETURNING d.id
+)
+INSERT INTO delivery_wakeups (account_id, due_at)
+SELECT $1, now() WHERE EXISTS (SELECT 1 FROM released)
 `
 
 type ReleaseDeliveriesParams struct {
-	Worker     string
-	Ids        []uuid.UUID
-	AccountIds []uuid.UUID
-	SliceAts   []time.Time
+	AccountID uuid.UUID
+	Worker    string
+	Ids       []uuid.UUID
+	SliceAts  []time.Time
 }
 
-// ReleaseDeliveries hands claimed deliveries back untouched.
+// ReleaseDeliveries hands claimed deliveries of one account back untouched, due as they were:
+// the account is woken so that they are claimed again.
 func (q *Queries) ReleaseDeliveries(ctx context.Context, arg ReleaseDeliveriesParams) error {
 	_, err := q.db.ExecContext(ctx, releaseDeliveries,
+		arg.AccountID,
 		arg.Worker,
 		pq.Array(arg.Ids),
-		pq.Array(arg.AccountIds),
 		pq.Array(arg.SliceAts),
 	)
 	return err

@@ -8,18 +8,18 @@ package db
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/google/uuid"
 )
 
 const claimErasure = `-- name: ClaimErasure :one
+WITH t AS (SELECT now() - make_interval(secs => $3::float8) AS cutoff)
 UPDATE accounts
 SET erasure_lease_until = now() + make_interval(secs => $1::float8)
+FROM t
 WHERE id = $2 AND erasing_since IS NOT NULL
   AND (erasure_lease_until IS NULL OR erasure_lease_until < now())
-RETURNING (erasing_since + make_interval(secs => $3::float8) <= now())::bool AS grace_over,
-          (erasing_since + make_interval(secs => $3::float8))::timestamptz AS grace_ends
+RETURNING (erasing_since <= t.cutoff)::bool AS grace_over, erasing_since
 `
 
 type ClaimErasureParams struct {
@@ -29,17 +29,18 @@ type ClaimErasureParams struct {
 }
 
 type ClaimErasureRow struct {
-	GraceOver bool
-	GraceEnds time.Time
+	GraceOver    bool
+	ErasingSince sql.NullTime
 }
 
 // ClaimErasure takes an account to erase for lease_seconds, unless another eraser holds it (no
-// row), and tells whether its grace period is over and when it ends. The claim names the
+// row), and tells whether its grace period is over and when the erasure began. The claim names the
 // account, so it locks one row and needs no SKIP LOCKED scan.
+// (The grace period's cutoff is computed in t: Citus allows no time arithmetic in RETURNING.)
 func (q *Queries) ClaimErasure(ctx context.Context, arg ClaimErasureParams) (ClaimErasureRow, error) {
 	row := q.db.QueryRowContext(ctx, claimErasure, arg.LeaseSeconds, arg.ID, arg.GraceSeconds)
 	var i ClaimErasureRow
-	err := row.Scan(&i.GraceOver, &i.GraceEnds)
+	err := row.Scan(&i.GraceOver, &i.ErasingSince)
 	return i, err
 }
 

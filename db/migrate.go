@@ -29,6 +29,23 @@ func Migrate(ctx context.Context, conn *sql.DB) error {
 	if _, err := provider.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	distributed, err := IsDistributed(ctx, conn)
+	if err != nil || !distributed {
+		return err
+	}
+	// Instances distribute one at a time, as they migrate (the lock is goose's).
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lock.DefaultLockID); err != nil {
+		return err
+	}
+	defer c.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, lock.DefaultLockID)
+	if err := distribute(ctx, c); err != nil {
+		return fmt.Errorf("distribute: %w", err)
+	}
 	return nil
 }
 

@@ -74,6 +74,13 @@ type DeliveryAttempt struct {
 	ErrorClass        sql.NullString
 }
 
+type DeliveryWakeup struct {
+	ID        int64
+	AccountID uuid.UUID
+	DueAt     time.Time
+	Planned   bool
+}
+
 type Event struct {
 	ID         uuid.UUID
 	AccountID  uuid.UUID

@@ -81,13 +81,12 @@ func (q *Queries) AccountDeliveryStats(ctx context.Context, arg AccountDeliveryS
 	return items, nil
 }
 
-const createPortalSession = `-- name: CreatePortalSession :one
+const createPortalSession = `-- name: CreatePortalSession :execrows
 
 INSERT INTO portal_sessions (account_id, id, token_sha256, expires_at)
 SELECT a.id, $1, $2, now() + make_interval(secs => $3::float8)
 FROM accounts a
 WHERE a.id = $4 AND a.erasing_since IS NULL
-RETURNING account_id, id, token_sha256, created_at, expires_at, revoked_at
 `
 
 type CreatePortalSessionParams struct {
@@ -101,24 +100,20 @@ type CreatePortalSessionParams struct {
 // operations. Every statement names the account, except authentication's look-up (the token
 // is all it has) and the upkeep's delete of long-expired sessions.
 // CreatePortalSession opens a session of a live account that expires after ttl_seconds; no
-// row means no such account, or one being erased.
-func (q *Queries) CreatePortalSession(ctx context.Context, arg CreatePortalSessionParams) (PortalSession, error) {
-	row := q.db.QueryRowContext(ctx, createPortalSession,
+// row means no such account, or one being erased. (Nothing is returned: Citus cannot plan a
+// parameterised INSERT … SELECT into a reference table with RETURNING; GetPortalSession reads
+// the session back.)
+func (q *Queries) CreatePortalSession(ctx context.Context, arg CreatePortalSessionParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, createPortalSession,
 		arg.ID,
 		arg.TokenSha256,
 		arg.TtlSeconds,
 		arg.AccountID,
 	)
-	var i PortalSession
-	err := row.Scan(
-		&i.AccountID,
-		&i.ID,
-		&i.TokenSha256,
-		&i.CreatedAt,
-		&i.ExpiresAt,
-		&i.RevokedAt,
-	)
-	return i, err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const deleteExpiredPortalSessions = `-- name: DeleteExpiredPortalSessions :execrows
@@ -145,11 +140,12 @@ func (q *Queries) DeleteExpiredPortalSessions(ctx context.Context, arg DeleteExp
 }
 
 const disableAccountSubscription = `-- name: DisableAccountSubscription :one
+WITH t AS (SELECT statement_timestamp() AS now)
 UPDATE subscriptions s
 SET status = CASE WHEN s.status = 'active' THEN COALESCE($1::jsonb ->> s.dialect, 'inactive') ELSE s.status END,
     status_reason = CASE WHEN s.status = 'active' THEN '' ELSE s.status_reason END,
-    updated_at = CASE WHEN s.status = 'active' THEN clock_timestamp() ELSE s.updated_at END
-FROM accounts a
+    updated_at = CASE WHEN s.status = 'active' THEN t.now ELSE s.updated_at END
+FROM accounts a, t
 WHERE a.id = s.account_id AND a.erasing_since IS NULL
   AND s.account_id = $2 AND s.id = $3
 RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
@@ -198,12 +194,13 @@ func (q *Queries) DisableAccountSubscription(ctx context.Context, arg DisableAcc
 }
 
 const enableAccountSubscription = `-- name: EnableAccountSubscription :one
+WITH t AS (SELECT statement_timestamp() AS now)
 UPDATE subscriptions s
 SET status = CASE WHEN s.url = '' THEN s.status ELSE 'active' END,
     status_reason = CASE WHEN s.url = '' OR s.status = 'active' THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN s.url = '' OR s.status = 'active' THEN s.consecutive_failures ELSE 0 END,
-    updated_at = CASE WHEN s.url = '' OR s.status = 'active' THEN s.updated_at ELSE clock_timestamp() END
-FROM accounts a
+    updated_at = CASE WHEN s.url = '' OR s.status = 'active' THEN s.updated_at ELSE t.now END
+FROM accounts a, t
 WHERE a.id = s.account_id AND a.erasing_since IS NULL
   AND s.account_id = $1 AND s.id = $2
 RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
@@ -268,6 +265,30 @@ func (q *Queries) ErasePortalSessions(ctx context.Context, arg ErasePortalSessio
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const getPortalSession = `-- name: GetPortalSession :one
+SELECT account_id, id, token_sha256, created_at, expires_at, revoked_at FROM portal_sessions WHERE account_id = $1 AND id = $2
+`
+
+type GetPortalSessionParams struct {
+	AccountID uuid.UUID
+	ID        uuid.UUID
+}
+
+// GetPortalSession returns one session of an account.
+func (q *Queries) GetPortalSession(ctx context.Context, arg GetPortalSessionParams) (PortalSession, error) {
+	row := q.db.QueryRowContext(ctx, getPortalSession, arg.AccountID, arg.ID)
+	var i PortalSession
+	err := row.Scan(
+		&i.AccountID,
+		&i.ID,
+		&i.TokenSha256,
+		&i.CreatedAt,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+	)
+	return i, err
 }
 
 const getPortalSessionByToken = `-- name: GetPortalSessionByToken :one
@@ -403,8 +424,9 @@ func (q *Queries) ListPortalSessions(ctx context.Context, arg ListPortalSessions
 }
 
 const revokePortalSession = `-- name: RevokePortalSession :one
-UPDATE portal_sessions s SET revoked_at = COALESCE(s.revoked_at, now())
-FROM accounts a
+WITH t AS (SELECT now() AS now)
+UPDATE portal_sessions s SET revoked_at = COALESCE(s.revoked_at, t.now)
+FROM accounts a, t
 WHERE a.id = s.account_id AND a.erasing_since IS NULL
   AND s.account_id = $1 AND s.id = $2
 RETURNING s.account_id, s.id, s.token_sha256, s.created_at, s.expires_at, s.revoked_at
@@ -416,7 +438,8 @@ type RevokePortalSessionParams struct {
 }
 
 // RevokePortalSession ends a session of a live account at once; revoking it again keeps the
-// first time. No row: no such session of a live account.
+// first time. No row: no such session of a live account. (The time is read in t: Citus
+// allows no time function inside a COALESCE of an UPDATE.)
 func (q *Queries) RevokePortalSession(ctx context.Context, arg RevokePortalSessionParams) (PortalSession, error) {
 	row := q.db.QueryRowContext(ctx, revokePortalSession, arg.AccountID, arg.ID)
 	var i PortalSession

@@ -33,6 +33,10 @@ WITH pending AS (
     UPDATE delivery_attempts a SET slice_at = now() FROM moved_deliveries m
     WHERE a.account_id = m.account_id AND a.delivery_id = m.id AND a.slice_at = m.old_slice_at
     RETURNING a.id
+), woken AS (
+    -- A claim may have passed over them while they were locked here.
+    INSERT INTO delivery_wakeups (account_id, due_at)
+    SELECT DISTINCT account_id, now() FROM moved_deliveries
 )
 SELECT (SELECT count(*) FROM pending)::int AS locked, (SELECT count(*) FROM moved_events)::int AS events,
        (SELECT count(*) FROM moved_deliveries)::int AS deliveries, (SELECT count(*) FROM moved_attempts)::int AS attempts
@@ -54,7 +58,7 @@ type MovePendingForwardRow struct {
 // into the current slice, together with all their deliveries and those deliveries' attempts,
 // so that expiring the slice drops nothing pending and an event never lives apart from its
 // deliveries. At most max_rows pending deliveries are taken; locked reports how many were, so
-// that the caller knows whether more may remain. An event with a delivery under lease (in
+// that the caller knows whether more may remain. Their accounts are woken. An event with a delivery under lease (in
 // flight) stays for a later run: the engine finds what it claimed by its whole key.
 func (q *Queries) MovePendingForward(ctx context.Context, arg MovePendingForwardParams) (MovePendingForwardRow, error) {
 	row := q.db.QueryRowContext(ctx, movePendingForward, arg.Cutoff, arg.MaxRows)

@@ -107,13 +107,15 @@ func (q *Queries) GetSubscriptionForRotation(ctx context.Context, arg GetSubscri
 }
 
 const rotateScopeSecret = `-- name: RotateScopeSecret :one
+WITH t AS (SELECT statement_timestamp() AS now, statement_timestamp() + make_interval(secs => $1::int) AS until)
 UPDATE scopes sc
 SET previous_secret = CASE WHEN $1::int > 0 AND sc.secret <> '' THEN sc.secret ELSE '' END,
     previous_secret_until = CASE WHEN $1::int > 0 AND sc.secret <> ''
-        THEN clock_timestamp() + make_interval(secs => $1::int) END,
-    secret = $2, updated_at = clock_timestamp()
+        THEN t.until END,
+    secret = $2, updated_at = t.now
+FROM t
 WHERE sc.account_id = $3 AND sc.id = $4
-  AND ($5::bool OR sc.previous_secret_until IS NULL OR sc.previous_secret_until <= clock_timestamp())
+  AND ($5::bool OR sc.previous_secret_until IS NULL OR sc.previous_secret_until <= t.now)
 RETURNING sc.previous_secret_until
 `
 
@@ -141,13 +143,15 @@ func (q *Queries) RotateScopeSecret(ctx context.Context, arg RotateScopeSecretPa
 }
 
 const rotateSubscriptionSecret = `-- name: RotateSubscriptionSecret :one
+WITH t AS (SELECT statement_timestamp() AS now, statement_timestamp() + make_interval(secs => $1::int) AS until)
 UPDATE subscriptions s
 SET previous_secret = CASE WHEN $1::int > 0 AND s.secret <> '' THEN s.secret ELSE '' END,
     previous_secret_until = CASE WHEN $1::int > 0 AND s.secret <> ''
-        THEN clock_timestamp() + make_interval(secs => $1::int) END,
-    secret = $2, updated_at = clock_timestamp()
+        THEN t.until END,
+    secret = $2, updated_at = t.now
+FROM t
 WHERE s.account_id = $3 AND s.id = $4
-  AND ($5::bool OR s.previous_secret_until IS NULL OR s.previous_secret_until <= clock_timestamp())
+  AND ($5::bool OR s.previous_secret_until IS NULL OR s.previous_secret_until <= t.now)
 RETURNING s.previous_secret_until
 `
 
@@ -162,7 +166,8 @@ type RotateSubscriptionSecretParams struct {
 // RotateSubscriptionSecret makes secret the subscription's and keeps the one it replaces
 // signing for overlap_seconds (not at all when 0, or when there was none), in one statement.
 // While an earlier rotation's window is open it changes nothing (no row) unless force is set,
-// which ends that window: the secret it kept stops signing at once.
+// which ends that window: the secret it kept stops signing at once. The times are computed
+// once in t: Citus allows no time function (nor time arithmetic) inside a CASE of an UPDATE.
 func (q *Queries) RotateSubscriptionSecret(ctx context.Context, arg RotateSubscriptionSecretParams) (sql.NullTime, error) {
 	row := q.db.QueryRowContext(ctx, rotateSubscriptionSecret,
 		arg.OverlapSeconds,

@@ -35,7 +35,7 @@ SELECT $1, $2, $3, $4, $5,
        $6::text[], $7, $8, $9, $10,
        $11, $12, $13
 WHERE (SELECT count(*) FROM subscriptions o
-       WHERE o.scope_id = $2 AND o.service = $12
+       WHERE o.account_id = $1 AND o.scope_id = $2 AND o.service = $12
          AND o.events = $6::text[] AND o.filters = $7) < $14::bigint
 RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 `
@@ -262,22 +262,29 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 }
 
 const createSuperOfficeWebhook = `-- name: CreateSuperOfficeWebhook :one
-INSERT INTO subscriptions AS s (
-    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
-    headers, properties, service, errors_email
+WITH sc AS (
+    SELECT x.account_id, x.id, x.name, x.parent_id FROM scopes x
+    WHERE x.dialect = $1 AND x.external_id = $2
+      AND x.account_id = $3
+), created AS (
+    INSERT INTO subscriptions (
+        account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+        headers, properties, service, errors_email
+    )
+    SELECT sc.account_id, sc.id, $4, nextval('superoffice_webhook_ids')::integer::text,
+           $5, $6, $7::text[], '[]', $8, $9,
+           $10, $11, $12, $13
+    FROM sc
+    RETURNING id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until
 )
-SELECT sc.account_id, sc.id, $1, nextval('superoffice_webhook_ids')::integer::text,
-       $2, $3, $4::text[], '[]', $5, $6,
-       $7, $8, $9, $10
-FROM scopes sc
-WHERE sc.dialect = $11 AND sc.external_id = $12
-  AND sc.account_id = $13
-RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until,
-    (SELECT name FROM scopes WHERE id = s.scope_id) AS scope_name,
-    (SELECT parent_id FROM scopes WHERE id = s.scope_id) AS scope_parent_id
+SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.name AS scope_name, sc.parent_id AS scope_parent_id
+FROM created s JOIN sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 `
 
 type CreateSuperOfficeWebhookParams struct {
+	ScopeDialect    string
+	ScopeExternalID string
+	AccountID       uuid.UUID
 	Dialect         string
 	Name            string
 	Url             string
@@ -288,22 +295,45 @@ type CreateSuperOfficeWebhookParams struct {
 	Properties      JSON
 	Service         string
 	ErrorsEmail     string
-	ScopeDialect    string
-	ScopeExternalID string
-	AccountID       uuid.UUID
 }
 
 type CreateSuperOfficeWebhookRow struct {
-	Subscription  Subscription
-	ScopeName     string
-	ScopeParentID string
+	ID                  uuid.UUID
+	AccountID           uuid.UUID
+	ScopeID             uuid.UUID
+	Dialect             string
+	ExternalID          string
+	Name                string
+	Url                 string
+	Events              []string
+	Filters             JSON
+	Status              string
+	StatusReason        string
+	Secret              string
+	Headers             JSON
+	Properties          JSON
+	Service             string
+	Template            string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	LastError           string
+	ErrorsEmail         string
+	ConsecutiveFailures int32
+	PreviousSecret      string
+	PreviousSecretUntil sql.NullTime
+	ScopeName           string
+	ScopeParentID       string
 }
 
 // CreateSuperOfficeWebhook inserts a webhook into the account's scope under the next SuperOffice
 // webhook id, and returns it with its scope's name and parent id (the associate); no row means
-// the account has no such scope.
+// the account has no such scope. (The scope is read once, beside the insert: a distributed
+// database does not run a query inside another's RETURNING.)
 func (q *Queries) CreateSuperOfficeWebhook(ctx context.Context, arg CreateSuperOfficeWebhookParams) (CreateSuperOfficeWebhookRow, error) {
 	row := q.db.QueryRowContext(ctx, createSuperOfficeWebhook,
+		arg.ScopeDialect,
+		arg.ScopeExternalID,
+		arg.AccountID,
 		arg.Dialect,
 		arg.Name,
 		arg.Url,
@@ -314,35 +344,32 @@ func (q *Queries) CreateSuperOfficeWebhook(ctx context.Context, arg CreateSuperO
 		arg.Properties,
 		arg.Service,
 		arg.ErrorsEmail,
-		arg.ScopeDialect,
-		arg.ScopeExternalID,
-		arg.AccountID,
 	)
 	var i CreateSuperOfficeWebhookRow
 	err := row.Scan(
-		&i.Subscription.ID,
-		&i.Subscription.AccountID,
-		&i.Subscription.ScopeID,
-		&i.Subscription.Dialect,
-		&i.Subscription.ExternalID,
-		&i.Subscription.Name,
-		&i.Subscription.Url,
-		pq.Array(&i.Subscription.Events),
-		&i.Subscription.Filters,
-		&i.Subscription.Status,
-		&i.Subscription.StatusReason,
-		&i.Subscription.Secret,
-		&i.Subscription.Headers,
-		&i.Subscription.Properties,
-		&i.Subscription.Service,
-		&i.Subscription.Template,
-		&i.Subscription.CreatedAt,
-		&i.Subscription.UpdatedAt,
-		&i.Subscription.LastError,
-		&i.Subscription.ErrorsEmail,
-		&i.Subscription.ConsecutiveFailures,
-		&i.Subscription.PreviousSecret,
-		&i.Subscription.PreviousSecretUntil,
+		&i.ID,
+		&i.AccountID,
+		&i.ScopeID,
+		&i.Dialect,
+		&i.ExternalID,
+		&i.Name,
+		&i.Url,
+		pq.Array(&i.Events),
+		&i.Filters,
+		&i.Status,
+		&i.StatusReason,
+		&i.Secret,
+		&i.Headers,
+		&i.Properties,
+		&i.Service,
+		&i.Template,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastError,
+		&i.ErrorsEmail,
+		&i.ConsecutiveFailures,
+		&i.PreviousSecret,
+		&i.PreviousSecretUntil,
 		&i.ScopeName,
 		&i.ScopeParentID,
 	)
@@ -352,7 +379,7 @@ func (q *Queries) CreateSuperOfficeWebhook(ctx context.Context, arg CreateSuperO
 const deleteScopedSubscription = `-- name: DeleteScopedSubscription :execrows
 DELETE FROM subscriptions s
 USING scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
   AND s.dialect = $4 AND s.external_id = $5
@@ -384,7 +411,7 @@ func (q *Queries) DeleteScopedSubscription(ctx context.Context, arg DeleteScoped
 const getScopedSubscription = `-- name: GetScopedSubscription :one
 
 SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
   AND s.dialect = $4 AND s.external_id = $5
@@ -441,7 +468,7 @@ func (q *Queries) GetScopedSubscription(ctx context.Context, arg GetScopedSubscr
 
 const getScopedSubscriptionForUpdate = `-- name: GetScopedSubscriptionForUpdate :one
 SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
   AND s.dialect = $4 AND s.external_id = $5
@@ -515,7 +542,7 @@ func (q *Queries) GetScopedSubscriptionForUpdate(ctx context.Context, arg GetSco
 
 const getScopedSubscriptionWithScope = `-- name: GetScopedSubscriptionWithScope :one
 SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
   AND s.dialect = $4 AND s.external_id = $5
@@ -646,7 +673,7 @@ func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeS
 const listScopedSubscriptionDeliveries = `-- name: ListScopedSubscriptionDeliveries :many
 SELECT d.id, d.account_id, d.event_id, d.subscription_id, d.dialect, d.status, d.attempts, d.next_attempt_at, d.lease_until, d.leased_by, d.last_status, d.last_error, d.created_at, d.updated_at, d.slice_at, d.manual, d.resume_at, d.schedule_base, d.schedule_start FROM deliveries d
 JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE d.account_id = $1 AND sc.dialect = $2 AND sc.external_id = $3
   AND sc.account_id = $1
   AND s.dialect = $4 AND s.external_id = $5
@@ -730,7 +757,7 @@ func (q *Queries) ListScopedSubscriptionDeliveries(ctx context.Context, arg List
 
 const listScopedSubscriptions = `-- name: ListScopedSubscriptions :many
 SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
 ORDER BY s.created_at, s.id
@@ -792,7 +819,7 @@ func (q *Queries) ListScopedSubscriptions(ctx context.Context, arg ListScopedSub
 
 const listScopedSubscriptionsAfter = `-- name: ListScopedSubscriptionsAfter :many
 SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
   AND ($4::timestamptz IS NULL
@@ -923,7 +950,7 @@ func (q *Queries) LockAccountScope(ctx context.Context, arg LockAccountScopePara
 
 const lockScopedSubscription = `-- name: LockScopedSubscription :one
 SELECT s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
 WHERE sc.dialect = $1 AND sc.external_id = $2
   AND sc.account_id = $3
@@ -1005,15 +1032,15 @@ SET url = COALESCE($1::text, s.url),
     status = COALESCE($5::text, s.status),
     status_reason = CASE WHEN $5::text IS NULL THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN $5::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $6 AND sc.external_id = $7
   AND sc.account_id = $8
   AND s.dialect = $9 AND s.external_id = $10
   AND ($4::jsonb IS NULL
        OR (SELECT count(*) FROM subscriptions o
-           WHERE o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
+           WHERE o.account_id = s.account_id AND o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
              AND o.filters = $4::jsonb AND o.id <> s.id) < $11::bigint)
 RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until, sc.id, sc.account_id, sc.dialect, sc.external_id, sc.parent_id, sc.name, sc.created_at, sc.domain, sc.updated_at, sc.secret, sc.previous_secret, sc.previous_secret_until
 `
@@ -1109,9 +1136,9 @@ SET name = COALESCE($1::text, s.name),
     status = COALESCE($5::text, s.status),
     status_reason = CASE WHEN $5::text IS NULL THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN $5::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $6 AND sc.external_id = $7
   AND sc.account_id = $8
   AND s.dialect = $9 AND s.external_id = $10
@@ -1183,9 +1210,9 @@ SET url = $1, events = $2::text[],
     status = COALESCE($3::text, s.status),
     status_reason = CASE WHEN COALESCE($3::text, s.status) = 'active' THEN '' ELSE s.status_reason END,
     consecutive_failures = CASE WHEN $3::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $4 AND sc.external_id = $5
   AND sc.account_id = $6
   AND s.dialect = $7 AND s.external_id = $8
@@ -1258,9 +1285,9 @@ SET name = $1, url = $2, events = $3::text[],
     status = $8::text,
     status_reason = CASE WHEN s.status = $8::text THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN $8::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $9 AND sc.external_id = $10
   AND sc.account_id = $11
   AND s.dialect = $12 AND s.external_id = $13
@@ -1353,12 +1380,12 @@ const setScopeWebhookTarget = `-- name: SetScopeWebhookTarget :one
 UPDATE subscriptions s
 SET url = $1, status = $2::text, status_reason = '', last_error = '',
     consecutive_failures = CASE WHEN $2::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = $3 AND sc.external_id = $4
   AND sc.account_id = $5
-  AND s.id = (SELECT f.id FROM subscriptions f WHERE f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
+  AND s.id = (SELECT f.id FROM subscriptions f WHERE f.account_id = sc.account_id AND f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
 RETURNING s.id, s.account_id, s.scope_id, s.dialect, s.external_id, s.name, s.url, s.events, s.filters, s.status, s.status_reason, s.secret, s.headers, s.properties, s.service, s.template, s.created_at, s.updated_at, s.last_error, s.errors_email, s.consecutive_failures, s.previous_secret, s.previous_secret_until
 `
 

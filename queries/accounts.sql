@@ -67,15 +67,18 @@ DELETE FROM credentials WHERE expires_at <= now();
 
 -- name: CreateScopeWithWebhook :one
 -- CreateScopeWithWebhook inserts a scope that has a domain (an Arkyn traffic source) and its one
--- subscription, without a target, in one statement.
-WITH webhook AS (
+-- subscription, without a target, in one statement. The scope is inserted first: a distributed
+-- database runs a statement's parts in order, and the subscription references the scope.
+WITH scope AS (
+    INSERT INTO scopes (id, account_id, dialect, external_id, name, domain)
+    VALUES (sqlc.arg(id), sqlc.arg(account_id), sqlc.arg(dialect), sqlc.arg(external_id), sqlc.arg(name), sqlc.arg(domain))
+    RETURNING *
+), webhook AS (
     INSERT INTO subscriptions (account_id, scope_id, dialect, external_id, url, status)
-    VALUES (sqlc.arg(account_id), sqlc.arg(id), sqlc.arg(webhook_dialect), sqlc.arg(webhook_external_id), '',
-            sqlc.arg(webhook_status))
+    SELECT scope.account_id, scope.id, sqlc.arg(webhook_dialect), sqlc.arg(webhook_external_id), '', sqlc.arg(webhook_status)
+    FROM scope
 )
-INSERT INTO scopes (id, account_id, dialect, external_id, name, domain)
-VALUES (sqlc.arg(id), sqlc.arg(account_id), sqlc.arg(dialect), sqlc.arg(external_id), sqlc.arg(name), sqlc.arg(domain))
-RETURNING *;
+SELECT scope.* FROM scope;
 
 -- name: GetScopeAnyAccount :one
 -- GetScopeAnyAccount finds a scope whoever owns it, for dialects that answer "not yours"

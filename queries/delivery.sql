@@ -17,18 +17,18 @@ WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id) AND slice_at = sql
 
 -- name: RecordSubscriptionFailure :one
 -- RecordSubscriptionFailure remembers the last error and returns the failure streak.
-UPDATE subscriptions SET consecutive_failures = consecutive_failures + 1, last_error = $2
-WHERE id = $1
+UPDATE subscriptions SET consecutive_failures = consecutive_failures + 1, last_error = sqlc.arg(last_error)
+WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id)
 RETURNING consecutive_failures;
 
 -- name: NoteSubscriptionError :exec
 -- NoteSubscriptionError remembers the last error without counting a failed delivery.
-UPDATE subscriptions SET last_error = $2 WHERE id = $1;
+UPDATE subscriptions SET last_error = sqlc.arg(last_error) WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id);
 
 -- name: DisableSubscription :exec
 -- DisableSubscription stops a failing subscription, as its vendor does.
-UPDATE subscriptions SET status = $2, status_reason = $3, updated_at = clock_timestamp()
-WHERE id = $1 AND status = 'active';
+UPDATE subscriptions SET status = sqlc.arg(status), status_reason = sqlc.arg(status_reason), updated_at = statement_timestamp()
+WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id) AND status = 'active';
 
 -- name: ListAccountDeliveries :many
 -- ListAccountDeliveries pages through an account's deliveries, newest first, narrowed by the
@@ -104,8 +104,8 @@ WHERE status = 'pending' AND next_attempt_at <= now()
 -- IngestEvents records a batch of events and queues their deliveries in one statement: each
 -- event with the subscriptions paired with its external id that are still active. Events the
 -- account sent before and still keeps are left out of the result (duplicates): new_event_keys
--- serialises ingestions of the same key and looks for it in every slice. Workers are woken by
--- a notification on webhookd_deliveries when anything was queued. Nothing is recorded for an
+-- serialises ingestions of the same key and looks for it in every slice. When anything was
+-- queued, the account gets a wake-up and workers a notification on webhookd_deliveries. Nothing is recorded for an
 -- account being erased: the share lock on its row makes the erasure mark wait for this
 -- statement, or this statement see the mark, so the eraser never misses a row written here.
 WITH live AS (
@@ -127,10 +127,14 @@ WITH live AS (
     JOIN (SELECT unnest(sqlc.arg(pair_external_ids)::text[]) AS external_id,
                  unnest(sqlc.arg(pair_subscription_ids)::uuid[]) AS subscription_id) AS p
       ON p.external_id = ev.external_id
-    JOIN subscriptions s ON s.id = p.subscription_id AND s.status = 'active'
+    JOIN subscriptions s ON s.account_id = sqlc.arg(account_id)::uuid AND s.id = p.subscription_id AND s.status = 'active'
     RETURNING event_id
+), wakeup AS (
+    INSERT INTO delivery_wakeups (account_id, due_at)
+    SELECT sqlc.arg(account_id)::uuid, now() WHERE EXISTS (SELECT 1 FROM queued)
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
+    -- As text: Citus keeps a part's result between steps, and a void column cannot be kept.
+    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT ev.id, ev.external_id,
        COALESCE(q.deliveries, 0)::int AS deliveries,
@@ -150,50 +154,65 @@ FROM events e
 WHERE e.account_id = sqlc.arg(account_id) AND e.external_id = ANY(sqlc.arg(external_ids)::text[]);
 
 -- name: ClaimDeliveryBatch :many
--- ClaimDeliveryBatch leases due deliveries to one worker together with what sending them needs
--- (and what their retry rules count: the current schedule's start and the attempts before it),
--- skipping subscriptions and accounts the worker has no room for. SKIP LOCKED lets instances
--- claim side by side; an expired lease (a worker that died) makes a row claimable again. Rows
--- are found by their whole key, so each look-up reaches one partition.
+-- ClaimDeliveryBatch leases due deliveries of one account to one worker together with what
+-- sending them needs (and what their retry rules count: the current schedule's start and the
+-- attempts before it), skipping subscriptions the worker has no room for. SKIP LOCKED lets
+-- instances claim side by side; an expired lease (a worker that died) makes a row claimable
+-- again, and a planned wake-up at the lease's end (rounded up to cover_grid seconds) makes
+-- sure the account is looked at then. Every table is read by the account named as a constant,
+-- so that Citus routes the whole statement to the account's node (where FOR UPDATE is allowed);
+-- rows are found by their whole key, so each look-up reaches one partition.
 WITH claimed AS (
     UPDATE deliveries d
     SET lease_until = now() + make_interval(secs => sqlc.arg(lease_seconds)::float8), leased_by = sqlc.arg(worker), updated_at = now()
-    WHERE (d.account_id, d.id, d.slice_at) IN (
-        SELECT account_id, id, slice_at FROM deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now()
+    WHERE d.account_id = sqlc.arg(account_id) AND (d.id, d.slice_at) IN (
+        SELECT id, slice_at FROM deliveries
+        WHERE account_id = sqlc.arg(account_id) AND status = 'pending' AND next_attempt_at <= now()
           AND (lease_until IS NULL OR lease_until < now())
           AND subscription_id <> ALL(sqlc.arg(full_subscriptions)::uuid[])
-          AND account_id <> ALL(sqlc.arg(full_accounts)::uuid[])
         ORDER BY next_attempt_at
         LIMIT sqlc.arg(max_rows)
         FOR UPDATE SKIP LOCKED
     )
     RETURNING d.id, d.account_id, d.slice_at, d.event_id, d.subscription_id, d.attempts,
               COALESCE(d.schedule_start, d.created_at) AS schedule_start, d.schedule_base, d.manual, d.resume_at
+), covered AS (
+    INSERT INTO delivery_wakeups (account_id, due_at, planned)
+    SELECT sqlc.arg(account_id), to_timestamp(ceil(extract(epoch FROM now() + make_interval(secs => sqlc.arg(lease_seconds)::float8))
+                                                 / sqlc.arg(cover_grid)::float8) * sqlc.arg(cover_grid)::float8), true
+    WHERE EXISTS (SELECT 1 FROM claimed)
+    ON CONFLICT (account_id, due_at) WHERE planned DO NOTHING
 )
 SELECT c.id AS delivery_id, c.account_id, c.slice_at, c.attempts, c.schedule_start, c.schedule_base, c.manual, c.resume_at,
        sqlc.embed(e), sqlc.embed(s), sqlc.embed(sc)
 FROM claimed c
-JOIN events e ON e.account_id = c.account_id AND e.id = c.event_id AND e.slice_at = c.slice_at
-JOIN subscriptions s ON s.id = c.subscription_id
-JOIN scopes sc ON sc.id = s.scope_id;
+JOIN events e ON e.account_id = sqlc.arg(account_id) AND e.id = c.event_id AND e.slice_at = c.slice_at
+JOIN subscriptions s ON s.account_id = sqlc.arg(account_id) AND s.id = c.subscription_id
+JOIN scopes sc ON sc.account_id = sqlc.arg(account_id) AND sc.id = s.scope_id;
 
 -- name: ReleaseDeliveries :exec
--- ReleaseDeliveries hands claimed deliveries back untouched.
-UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
-FROM (SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(account_ids)::uuid[]) AS account_id,
-             unnest(sqlc.arg(slice_ats)::timestamptz[]) AS slice_at) AS k
-WHERE d.account_id = k.account_id AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = sqlc.arg(worker);
+-- ReleaseDeliveries hands claimed deliveries of one account back untouched, due as they were:
+-- the account is woken so that they are claimed again.
+WITH released AS (
+    UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
+    FROM (SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(slice_ats)::timestamptz[]) AS slice_at) AS k
+    WHERE d.account_id = sqlc.arg(account_id) AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = sqlc.arg(worker)
+    RETURNING d.id
+)
+INSERT INTO delivery_wakeups (account_id, due_at)
+SELECT sqlc.arg(account_id), now() WHERE EXISTS (SELECT 1 FROM released);
 
 -- name: FinishDeliveries :many
--- FinishDeliveries records the attempts of a batch (what each sent and got) and their outcomes
--- in one statement, for the deliveries this worker still holds, and clears the failure streak
--- of subscriptions that were delivered to. It returns the deliveries whose outcome was written.
+-- FinishDeliveries records the attempts of a batch of one account's deliveries (what each sent
+-- and got) and their outcomes in one statement, for the deliveries this worker still holds,
+-- clears the failure streak of subscriptions that were delivered to, and adds the wake-ups of
+-- the retries it schedules (wake_ats; planned ones are merged per account and time). It
+-- returns the deliveries whose outcome was written.
 -- A resend that came while a scheduled attempt was in flight (manual is set and the attempt
 -- was not manual) keeps the delivery due for its manual attempt, which resumes the schedule's
 -- outcome: pending until the schedule's next attempt, or settled again.
 WITH outcome AS (
-    SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(account_ids)::uuid[]) AS account_id,
+    SELECT unnest(sqlc.arg(ids)::uuid[]) AS id,
            unnest(sqlc.arg(slice_ats)::timestamptz[]) AS slice_at, unnest(sqlc.arg(statuses)::text[]) AS status,
            unnest(sqlc.arg(next_attempt_at)::float8[]) AS next_attempt_at, unnest(sqlc.arg(status_codes)::int[]) AS status_code,
            unnest(sqlc.arg(errors)::text[]) AS error, unnest(sqlc.arg(request_ids)::text[]) AS request_id,
@@ -212,10 +231,21 @@ WITH outcome AS (
            CASE WHEN o.manual THEN 'manual' ELSE 'scheduled' END, o.error_class, NULLIF(o.request_url, ''),
            COALESCE(NULLIF(o.request_headers, ''), '{}')::jsonb, o.request_body_bytes,
            NULLIF(o.response_headers, '')::jsonb, CASE WHEN o.response_headers <> '' THEN o.response_body END, o.response_truncated
-    FROM outcome o JOIN deliveries d ON d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at
+    FROM outcome o JOIN deliveries d ON d.account_id = sqlc.arg(account_id) AND d.id = o.id AND d.slice_at = o.slice_at
 ), cleared AS (
     UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
-    WHERE id = ANY(sqlc.arg(succeeded_subscriptions)::uuid[]) AND (consecutive_failures <> 0 OR last_error <> '')
+    WHERE account_id = sqlc.arg(account_id) AND id = ANY(sqlc.arg(succeeded_subscriptions)::uuid[])
+      AND (consecutive_failures <> 0 OR last_error <> '')
+), wakeups AS (
+    INSERT INTO delivery_wakeups (account_id, due_at, planned)
+    SELECT sqlc.arg(account_id), w.due_at, w.planned
+    FROM (SELECT unnest(sqlc.arg(wake_ats)::timestamptz[]) AS due_at, unnest(sqlc.arg(wake_planned)::bool[]) AS planned
+          UNION ALL
+          -- A resend that came during the attempt: its manual attempt is due now.
+          SELECT now(), false
+          WHERE EXISTS (SELECT 1 FROM outcome o JOIN deliveries x ON x.account_id = sqlc.arg(account_id) AND x.id = o.id AND x.slice_at = o.slice_at
+                        WHERE x.manual AND NOT o.manual)) w
+    ON CONFLICT (account_id, due_at) WHERE planned DO NOTHING
 )
 UPDATE deliveries d
 SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status END,
@@ -226,5 +256,5 @@ SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status EN
     schedule_base = d.schedule_base + o.manual::int,
     attempts = d.attempts + 1, last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
 FROM outcome o
-WHERE d.account_id = o.account_id AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = sqlc.arg(worker)
+WHERE d.account_id = sqlc.arg(account_id) AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = sqlc.arg(worker)
 RETURNING d.id;

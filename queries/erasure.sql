@@ -14,14 +14,16 @@ LIMIT sqlc.arg(max_rows);
 
 -- name: ClaimErasure :one
 -- ClaimErasure takes an account to erase for lease_seconds, unless another eraser holds it (no
--- row), and tells whether its grace period is over and when it ends. The claim names the
+-- row), and tells whether its grace period is over and when the erasure began. The claim names the
 -- account, so it locks one row and needs no SKIP LOCKED scan.
+-- (The grace period's cutoff is computed in t: Citus allows no time arithmetic in RETURNING.)
+WITH t AS (SELECT now() - make_interval(secs => sqlc.arg(grace_seconds)::float8) AS cutoff)
 UPDATE accounts
 SET erasure_lease_until = now() + make_interval(secs => sqlc.arg(lease_seconds)::float8)
+FROM t
 WHERE id = sqlc.arg(id) AND erasing_since IS NOT NULL
   AND (erasure_lease_until IS NULL OR erasure_lease_until < now())
-RETURNING (erasing_since + make_interval(secs => sqlc.arg(grace_seconds)::float8) <= now())::bool AS grace_over,
-          (erasing_since + make_interval(secs => sqlc.arg(grace_seconds)::float8))::timestamptz AS grace_ends;
+RETURNING (erasing_since <= t.cutoff)::bool AS grace_over, erasing_since;
 
 -- name: ReleaseErasure :exec
 -- ReleaseErasure hands an account back: NULL to any eraser at once, a time to none before it.

@@ -2,14 +2,19 @@
 -- operations. Every statement names the account, except authentication's look-up (the token
 -- is all it has) and the upkeep's delete of long-expired sessions.
 
--- name: CreatePortalSession :one
+-- name: CreatePortalSession :execrows
 -- CreatePortalSession opens a session of a live account that expires after ttl_seconds; no
--- row means no such account, or one being erased.
+-- row means no such account, or one being erased. (Nothing is returned: Citus cannot plan a
+-- parameterised INSERT … SELECT into a reference table with RETURNING; GetPortalSession reads
+-- the session back.)
 INSERT INTO portal_sessions (account_id, id, token_sha256, expires_at)
 SELECT a.id, sqlc.arg(id), sqlc.arg(token_sha256), now() + make_interval(secs => sqlc.arg(ttl_seconds)::float8)
 FROM accounts a
-WHERE a.id = sqlc.arg(account_id) AND a.erasing_since IS NULL
-RETURNING *;
+WHERE a.id = sqlc.arg(account_id) AND a.erasing_since IS NULL;
+
+-- name: GetPortalSession :one
+-- GetPortalSession returns one session of an account.
+SELECT * FROM portal_sessions WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id);
 
 -- name: ListPortalSessions :many
 -- ListPortalSessions returns the newest max_rows sessions of an account, newest first: those
@@ -21,9 +26,11 @@ LIMIT sqlc.arg(max_rows);
 
 -- name: RevokePortalSession :one
 -- RevokePortalSession ends a session of a live account at once; revoking it again keeps the
--- first time. No row: no such session of a live account.
-UPDATE portal_sessions s SET revoked_at = COALESCE(s.revoked_at, now())
-FROM accounts a
+-- first time. No row: no such session of a live account. (The time is read in t: Citus
+-- allows no time function inside a COALESCE of an UPDATE.)
+WITH t AS (SELECT now() AS now)
+UPDATE portal_sessions s SET revoked_at = COALESCE(s.revoked_at, t.now)
+FROM accounts a, t
 WHERE a.id = s.account_id AND a.erasing_since IS NULL
   AND s.account_id = sqlc.arg(account_id) AND s.id = sqlc.arg(id)
 RETURNING s.*;
@@ -67,12 +74,13 @@ ORDER BY created_at, id;
 -- afresh. An active one is left as it is, and so is one without a target (an Arkyn webhook
 -- with no channel), which the caller tells by the status returned. No row: no such
 -- subscription of a live account.
+WITH t AS (SELECT statement_timestamp() AS now)
 UPDATE subscriptions s
 SET status = CASE WHEN s.url = '' THEN s.status ELSE 'active' END,
     status_reason = CASE WHEN s.url = '' OR s.status = 'active' THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN s.url = '' OR s.status = 'active' THEN s.consecutive_failures ELSE 0 END,
-    updated_at = CASE WHEN s.url = '' OR s.status = 'active' THEN s.updated_at ELSE clock_timestamp() END
-FROM accounts a
+    updated_at = CASE WHEN s.url = '' OR s.status = 'active' THEN s.updated_at ELSE t.now END
+FROM accounts a, t
 WHERE a.id = s.account_id AND a.erasing_since IS NULL
   AND s.account_id = sqlc.arg(account_id) AND s.id = sqlc.arg(id)
 RETURNING s.*;
@@ -83,11 +91,12 @@ RETURNING s.*;
 -- status; inactive for a dialect it leaves out): ingestion queues nothing more for it and the
 -- engine drops what is pending. One already stopped keeps its status and reason (a SuperOffice
 -- webhook stopped for too many errors says so). No row: no such subscription of a live account.
+WITH t AS (SELECT statement_timestamp() AS now)
 UPDATE subscriptions s
 SET status = CASE WHEN s.status = 'active' THEN COALESCE(sqlc.arg(stopped_statuses)::jsonb ->> s.dialect, 'inactive') ELSE s.status END,
     status_reason = CASE WHEN s.status = 'active' THEN '' ELSE s.status_reason END,
-    updated_at = CASE WHEN s.status = 'active' THEN clock_timestamp() ELSE s.updated_at END
-FROM accounts a
+    updated_at = CASE WHEN s.status = 'active' THEN t.now ELSE s.updated_at END
+FROM accounts a, t
 WHERE a.id = s.account_id AND a.erasing_since IS NULL
   AND s.account_id = sqlc.arg(account_id) AND s.id = sqlc.arg(id)
 RETURNING s.*;

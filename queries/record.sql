@@ -15,7 +15,7 @@ WHERE d.account_id = sqlc.arg(account_id) AND d.id = sqlc.arg(id);
 -- ResendDelivery makes a delivery of an active subscription due now, whatever its status, with
 -- its next attempt a manual one. A pending delivery keeps when its schedule's next attempt was
 -- due (resume_at; kept from an earlier resend not yet sent); a settled one has none, so a failed
--- manual attempt settles it again. Idle workers are woken. No row: no such delivery of the
+-- manual attempt settles it again. The account is woken, and so are idle workers. No row: no such delivery of the
 -- account, or its subscription is not active.
 WITH resent AS (
     UPDATE deliveries d
@@ -25,8 +25,10 @@ WITH resent AS (
     WHERE d.account_id = sqlc.arg(account_id) AND d.id = sqlc.arg(id)
       AND s.account_id = d.account_id AND s.id = d.subscription_id AND s.status = 'active'
     RETURNING d.id
+), wakeup AS (
+    INSERT INTO delivery_wakeups (account_id, due_at) SELECT sqlc.arg(account_id), now() FROM resent
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '') FROM resent
+    SELECT pg_notify('webhookd_deliveries', '')::text FROM resent
 )
 SELECT r.id, (SELECT count(*) FROM woken)::int AS woken FROM resent r;
 
@@ -36,7 +38,7 @@ SELECT r.id, (SELECT count(*) FROM woken)::int AS woken FROM resent r;
 -- [since, until), oldest first; more tells whether others remain. Attempt numbers continue:
 -- the schedule counts from the attempts made so far. A delivery already queued again is no
 -- longer failed or dropped, so a second call (or a concurrent one, which re-checks each row
--- once it holds it) queues nothing new.
+-- once it holds it) queues nothing new. The account is woken when anything was queued.
 WITH found AS (
     SELECT d.account_id, d.id, d.slice_at, d.created_at FROM deliveries d
     WHERE d.account_id = sqlc.arg(account_id) AND d.subscription_id = sqlc.arg(subscription_id)
@@ -56,8 +58,10 @@ WITH found AS (
     FROM picked p
     WHERE d.account_id = p.account_id AND d.id = p.id AND d.slice_at = p.slice_at AND d.status IN ('failed', 'dropped')
     RETURNING d.id
+), wakeup AS (
+    INSERT INTO delivery_wakeups (account_id, due_at) SELECT sqlc.arg(account_id), now() WHERE EXISTS (SELECT 1 FROM queued)
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '') WHERE EXISTS (SELECT 1 FROM queued)
+    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT (SELECT count(*) FROM queued)::int AS queued,
        (SELECT count(*) FROM found) > sqlc.arg(max_rows)::int AS more,
@@ -65,7 +69,7 @@ SELECT (SELECT count(*) FROM queued)::int AS queued,
 
 -- name: QueueTestEvent :one
 -- QueueTestEvent records an event for one active subscription of the account and queues its
--- one delivery, in one statement, and wakes idle workers. The event carries the subscription's
+-- one delivery, in one statement, and wakes the account and idle workers. The event carries the subscription's
 -- scope. As in IngestEvents, the share lock on the account row keeps an erasure from missing
 -- what this writes, and an account being erased gets nothing. No row: no such active
 -- subscription of a live account.
@@ -82,8 +86,10 @@ WITH sub AS (
     INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, slice_at)
     SELECT sub.account_id, ev.id, sub.id, sub.dialect, ev.slice_at FROM sub, ev
     RETURNING id, event_id
+), wakeup AS (
+    INSERT INTO delivery_wakeups (account_id, due_at) SELECT sqlc.arg(account_id), now() FROM queued
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '') FROM queued
+    SELECT pg_notify('webhookd_deliveries', '')::text FROM queued
 )
 SELECT q.event_id, q.id AS delivery_id, (SELECT count(*) FROM woken)::int AS woken FROM queued q;
 

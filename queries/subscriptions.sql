@@ -23,7 +23,7 @@ SELECT count(*) FROM subscriptions WHERE scope_id = $1;
 -- name: GetScopedSubscription :one
 -- GetScopedSubscription returns one subscription of the account's scope by both dialect ids.
 SELECT s.* FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
@@ -31,7 +31,7 @@ WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_e
 -- name: ListScopedSubscriptions :many
 -- ListScopedSubscriptions returns every subscription of the account's scope in creation order.
 SELECT s.* FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
 ORDER BY s.created_at, s.id;
@@ -60,9 +60,9 @@ SET url = sqlc.arg(url), events = sqlc.arg(events)::text[],
     status = COALESCE(sqlc.narg(status)::text, s.status),
     status_reason = CASE WHEN COALESCE(sqlc.narg(status)::text, s.status) = 'active' THEN '' ELSE s.status_reason END,
     consecutive_failures = CASE WHEN sqlc.narg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
@@ -72,7 +72,7 @@ RETURNING s.*;
 -- DeleteScopedSubscription removes one subscription of the account's scope.
 DELETE FROM subscriptions s
 USING scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
@@ -92,9 +92,9 @@ SET name = COALESCE(sqlc.narg(name)::text, s.name),
     status = COALESCE(sqlc.narg(status)::text, s.status),
     status_reason = CASE WHEN sqlc.narg(status)::text IS NULL THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN sqlc.narg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
@@ -104,7 +104,7 @@ RETURNING s.*;
 -- GetScopedSubscriptionWithScope is GetScopedSubscription with the scope, for dialects that
 -- show the scope's members (Bird's organization, SuperOffice's associate) in every response.
 SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id);
@@ -114,7 +114,7 @@ WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_e
 -- creation order, after the (created_at, id) cursor when one is given and at most max_rows
 -- when given. No row: an empty scope, or none of the account's.
 SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
@@ -128,7 +128,7 @@ LIMIT sqlc.narg(max_rows);
 -- No row: no deliveries, or no such subscription of the account.
 SELECT d.* FROM deliveries d
 JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE d.account_id = sqlc.arg(account_id) AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
@@ -153,7 +153,7 @@ WHERE sc.dialect = sqlc.arg(dialect) AND sc.external_id = sqlc.arg(external_id)
 -- LockScopedSubscription is GetScopedSubscriptionWithScope that also takes LockAccountScope's
 -- lock on the scope.
 SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(sc.id::text, 0))) AS lock
 WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
@@ -171,7 +171,7 @@ SELECT sqlc.arg(account_id), sqlc.arg(scope_id), sqlc.arg(dialect), sqlc.arg(ext
        sqlc.arg(events)::text[], sqlc.arg(filters), sqlc.arg(status), sqlc.arg(secret), sqlc.arg(headers),
        sqlc.arg(properties), sqlc.arg(service), sqlc.arg(template)
 WHERE (SELECT count(*) FROM subscriptions o
-       WHERE o.scope_id = sqlc.arg(scope_id) AND o.service = sqlc.arg(service)
+       WHERE o.account_id = sqlc.arg(account_id) AND o.scope_id = sqlc.arg(scope_id) AND o.service = sqlc.arg(service)
          AND o.events = sqlc.arg(events)::text[] AND o.filters = sqlc.arg(filters)) < sqlc.arg(max_same)::bigint
 RETURNING *;
 
@@ -192,15 +192,15 @@ SET url = COALESCE(sqlc.narg(url)::text, s.url),
     status = COALESCE(sqlc.narg(status)::text, s.status),
     status_reason = CASE WHEN sqlc.narg(status)::text IS NULL THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN sqlc.narg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
   AND (sqlc.narg(filters)::jsonb IS NULL
        OR (SELECT count(*) FROM subscriptions o
-           WHERE o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
+           WHERE o.account_id = s.account_id AND o.scope_id = s.scope_id AND o.service = s.service AND o.events = s.events
              AND o.filters = sqlc.narg(filters)::jsonb AND o.id <> s.id) < sqlc.arg(max_same)::bigint)
 RETURNING sqlc.embed(s), sqlc.embed(sc);
 
@@ -209,7 +209,7 @@ RETURNING sqlc.embed(s), sqlc.embed(sc);
 -- subscription until the transaction ends, for a read-modify-write that cannot lose a
 -- concurrent update.
 SELECT sqlc.embed(s), sqlc.embed(sc) FROM subscriptions s
-JOIN scopes sc ON sc.id = s.scope_id
+JOIN scopes sc ON sc.account_id = s.account_id AND sc.id = s.scope_id
 WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
@@ -218,20 +218,25 @@ FOR UPDATE OF s;
 -- name: CreateSuperOfficeWebhook :one
 -- CreateSuperOfficeWebhook inserts a webhook into the account's scope under the next SuperOffice
 -- webhook id, and returns it with its scope's name and parent id (the associate); no row means
--- the account has no such scope.
-INSERT INTO subscriptions AS s (
-    account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
-    headers, properties, service, errors_email
+-- the account has no such scope. (The scope is read once, beside the insert: a distributed
+-- database does not run a query inside another's RETURNING.)
+WITH sc AS (
+    SELECT x.account_id, x.id, x.name, x.parent_id FROM scopes x
+    WHERE x.dialect = sqlc.arg(scope_dialect) AND x.external_id = sqlc.arg(scope_external_id)
+      AND x.account_id = sqlc.arg(account_id)
+), created AS (
+    INSERT INTO subscriptions (
+        account_id, scope_id, dialect, external_id, name, url, events, filters, status, secret,
+        headers, properties, service, errors_email
+    )
+    SELECT sc.account_id, sc.id, sqlc.arg(dialect), nextval('superoffice_webhook_ids')::integer::text,
+           sqlc.arg(name), sqlc.arg(url), sqlc.arg(events)::text[], '[]', sqlc.arg(status), sqlc.arg(secret),
+           sqlc.arg(headers), sqlc.arg(properties), sqlc.arg(service), sqlc.arg(errors_email)
+    FROM sc
+    RETURNING *
 )
-SELECT sc.account_id, sc.id, sqlc.arg(dialect), nextval('superoffice_webhook_ids')::integer::text,
-       sqlc.arg(name), sqlc.arg(url), sqlc.arg(events)::text[], '[]', sqlc.arg(status), sqlc.arg(secret),
-       sqlc.arg(headers), sqlc.arg(properties), sqlc.arg(service), sqlc.arg(errors_email)
-FROM scopes sc
-WHERE sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
-  AND sc.account_id = sqlc.arg(account_id)
-RETURNING sqlc.embed(s),
-    (SELECT name FROM scopes WHERE id = s.scope_id) AS scope_name,
-    (SELECT parent_id FROM scopes WHERE id = s.scope_id) AS scope_parent_id;
+SELECT s.*, sc.name AS scope_name, sc.parent_id AS scope_parent_id
+FROM created s JOIN sc ON sc.account_id = s.account_id AND sc.id = s.scope_id;
 
 -- name: ReplaceSuperOfficeWebhook :one
 -- ReplaceSuperOfficeWebhook replaces a webhook of the account's scope in one statement and
@@ -249,9 +254,9 @@ SET name = sqlc.arg(name), url = sqlc.arg(url), events = sqlc.arg(events)::text[
     status = sqlc.arg(status)::text,
     status_reason = CASE WHEN s.status = sqlc.arg(status)::text THEN s.status_reason ELSE '' END,
     consecutive_failures = CASE WHEN sqlc.arg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
   AND s.dialect = sqlc.arg(dialect) AND s.external_id = sqlc.arg(external_id)
@@ -265,10 +270,10 @@ RETURNING sqlc.embed(s), sqlc.embed(sc);
 UPDATE subscriptions s
 SET url = sqlc.arg(url), status = sqlc.arg(status)::text, status_reason = '', last_error = '',
     consecutive_failures = CASE WHEN sqlc.arg(status)::text = 'active' AND s.status <> 'active' THEN 0 ELSE s.consecutive_failures END,
-    updated_at = clock_timestamp()
+    updated_at = statement_timestamp()
 FROM scopes sc
-WHERE sc.id = s.scope_id
+WHERE sc.account_id = s.account_id AND sc.id = s.scope_id
   AND sc.dialect = sqlc.arg(scope_dialect) AND sc.external_id = sqlc.arg(scope_external_id)
   AND sc.account_id = sqlc.arg(account_id)
-  AND s.id = (SELECT f.id FROM subscriptions f WHERE f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
+  AND s.id = (SELECT f.id FROM subscriptions f WHERE f.account_id = sc.account_id AND f.scope_id = sc.id ORDER BY f.created_at, f.id LIMIT 1)
 RETURNING s.*;

@@ -37,12 +37,17 @@ func (a Admin) AdminCreatePortalSession(ctx context.Context, req gen.AdminCreate
 		ttl = *req.Body.TtlSeconds // 300 to 604800, as validated
 	}
 	token := newPortalToken()
-	row, err := a.Q.CreatePortalSession(ctx, db.CreatePortalSessionParams{
-		AccountID: req.AccountId, ID: uuid.New(), TokenSha256: kit.Digest(token), TtlSeconds: float64(ttl),
+	id := uuid.New()
+	created, err := a.Q.CreatePortalSession(ctx, db.CreatePortalSessionParams{
+		AccountID: req.AccountId, ID: id, TokenSha256: kit.Digest(token), TtlSeconds: float64(ttl),
 	})
-	if errors.Is(err, sql.ErrNoRows) {
+	if err != nil {
+		return nil, err
+	} else if created == 0 {
 		return gen.AdminCreatePortalSession404JSONResponse{AdminNotFoundJSONResponse: accountNotFound()}, nil
-	} else if err != nil {
+	}
+	row, err := a.Q.GetPortalSession(ctx, db.GetPortalSessionParams{AccountID: req.AccountId, ID: id})
+	if err != nil {
 		return nil, err
 	}
 	a.Audit.Record(ctx, auditPortalSessionCreated, row.AccountID,

@@ -146,11 +146,14 @@ func TestRecordOperationsRefuseOthersAndBadInput(t *testing.T) {
 	acme, other := env.CreateAccount(t, "acme"), env.CreateAccount(t, "other")
 	shipping, _, _ := history(t, env, acme)
 	state := func() string {
-		var s string
-		if err := env.DB.QueryRow(`SELECT (SELECT count(*) FROM events) || '/' || string_agg(status || next_attempt_at::text || manual::text, ',' ORDER BY id) FROM deliveries`).Scan(&s); err != nil {
+		var events, deliveries string
+		if err := env.DB.QueryRow(`SELECT count(*)::text FROM events`).Scan(&events); err != nil {
 			t.Fatal(err)
 		}
-		return s
+		if err := env.DB.QueryRow(`SELECT string_agg(status || next_attempt_at::text || manual::text, ',' ORDER BY id) FROM deliveries`).Scan(&deliveries); err != nil {
+			t.Fatal(err)
+		}
+		return events + "/" + deliveries
 	}
 	before := state()
 	mine, theirs := "/admin/v1/accounts/"+acme.Id.String(), "/admin/v1/accounts/"+other.Id.String()

@@ -113,7 +113,7 @@ func createTrafficSource(ctx context.Context, q *db.Queries, accountID uuid.UUID
 	if db.IsUniqueViolation(err) {
 		return db.Scope{}, kit.Conflict("Domain already registered")
 	}
-	return source, err
+	return db.Scope(source), err
 }
 
 // ArkynListTrafficSources returns one page of the caller's traffic sources.

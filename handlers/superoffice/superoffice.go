@@ -154,7 +154,19 @@ func (s SuperOffice) create(ctx context.Context, entity *gen.Webhook) (gen.Webho
 	if err != nil {
 		return gen.WebhookWithLinks{}, fmt.Errorf("account %s: create webhook: %w", account.ID, err)
 	}
-	return toSuperOfficeWebhook(ctx, row.Subscription, db.Scope{Name: row.ScopeName, ParentID: row.ScopeParentID}), nil
+	return toSuperOfficeWebhook(ctx, createdSubscription(row), db.Scope{Name: row.ScopeName, ParentID: row.ScopeParentID}), nil
+}
+
+// createdSubscription is the subscription part of CreateSuperOfficeWebhook's row.
+func createdSubscription(r db.CreateSuperOfficeWebhookRow) db.Subscription {
+	return db.Subscription{
+		ID: r.ID, AccountID: r.AccountID, ScopeID: r.ScopeID, Dialect: r.Dialect, ExternalID: r.ExternalID,
+		Name: r.Name, Url: r.Url, Events: r.Events, Filters: r.Filters, Status: r.Status,
+		StatusReason: r.StatusReason, Secret: r.Secret, Headers: r.Headers, Properties: r.Properties,
+		Service: r.Service, Template: r.Template, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		LastError: r.LastError, ErrorsEmail: r.ErrorsEmail, ConsecutiveFailures: r.ConsecutiveFailures,
+		PreviousSecret: r.PreviousSecret, PreviousSecretUntil: r.PreviousSecretUntil,
+	}
 }
 
 // SuperOfficeGetWebhook returns one webhook.

@@ -30,9 +30,9 @@ type limits struct {
 type target struct {
 	inFlight int
 	queue    []*call
-	// subs are the subscriptions seen delivering to this host; they are left out of claims
-	// while the host is busy.
-	subs map[uuid.UUID]struct{}
+	// subs are the subscriptions seen delivering to this host, with their accounts; they are
+	// left out of claims while the host is busy, and their accounts woken when it is no longer.
+	subs map[uuid.UUID]uuid.UUID
 	// failures counts failed calls in a row; trips how often the breaker opened in a row.
 	failures, trips int
 	openUntil       time.Time
@@ -51,11 +51,12 @@ func (l *limits) free() int {
 	return l.total - l.inFlight
 }
 
-// busy returns the subscriptions and accounts claims should leave out now.
-func (l *limits) busy(now time.Time) (subs, accounts []uuid.UUID) {
+// busy returns the subscriptions and accounts claims should leave out now, and the accounts
+// of those subscriptions (a claim of theirs may leave due deliveries behind).
+func (l *limits) busy(now time.Time) (subs, accounts []uuid.UUID, subAccounts map[uuid.UUID]bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	subs, accounts = []uuid.UUID{}, []uuid.UUID{}
+	subs, accounts, subAccounts = []uuid.UUID{}, []uuid.UUID{}, map[uuid.UUID]bool{}
 	for host, t := range l.targets {
 		if !l.targetBusy(t, now) {
 			if t.inFlight == 0 && len(t.queue) == 0 && t.failures == 0 {
@@ -63,8 +64,9 @@ func (l *limits) busy(now time.Time) (subs, accounts []uuid.UUID) {
 			}
 			continue
 		}
-		for s := range t.subs {
+		for s, a := range t.subs {
 			subs = append(subs, s)
+			subAccounts[a] = true
 		}
 	}
 	for a, n := range l.accounts {
@@ -72,7 +74,7 @@ func (l *limits) busy(now time.Time) (subs, accounts []uuid.UUID) {
 			accounts = append(accounts, a)
 		}
 	}
-	return subs, accounts
+	return subs, accounts, subAccounts
 }
 
 // targetBusy tells whether claims should leave t out; the caller holds the lock.
@@ -99,15 +101,15 @@ func (l *limits) admit(c *call, now time.Time) (start, queued bool) {
 	defer l.mu.Unlock()
 	t := l.targets[c.host]
 	if t == nil {
-		t = &target{subs: map[uuid.UUID]struct{}{}}
+		t = &target{subs: map[uuid.UUID]uuid.UUID{}}
 		l.targets[c.host] = t
 	}
-	t.subs[c.row.Subscription.ID] = struct{}{}
+	t.subs[c.row.Subscription.ID] = c.row.AccountID
 	room := l.room(t, now)
 	switch {
 	case l.closing || room == 0:
 		return false, false
-	case t.inFlight < room && l.inFlight < l.total && l.accounts[c.row.Subscription.AccountID] < l.perAccount:
+	case t.inFlight < room && l.inFlight < l.total && l.accounts[c.row.AccountID] < l.perAccount:
 		l.begin(t, c)
 		return true, false
 	// Queued calls start when one of the host's calls ends: a host with none in flight has
@@ -125,18 +127,20 @@ func (l *limits) admit(c *call, now time.Time) (start, queued bool) {
 func (l *limits) begin(t *target, c *call) {
 	t.inFlight++
 	l.inFlight++
-	l.accounts[c.row.Subscription.AccountID]++
+	l.accounts[c.row.AccountID]++
 }
 
 // done gives back the slot of a finished call; ok tells whether the target answered sensibly
 // (nil when no call was made). It returns the queued calls to start now, those to hand back
-// because the target's breaker opened, and whether a claim may now find more work.
-func (l *limits) done(c *call, ok *bool, now time.Time) (next, handBack []*call, wake bool) {
+// because the target's breaker opened, whether a claim may now find more work, and the
+// accounts whose deliveries to the target claims left behind while it was busy.
+func (l *limits) done(c *call, ok *bool, now time.Time) (next, handBack []*call, wake bool, woken []uuid.UUID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t := l.targets[c.host]
-	account := c.row.Subscription.AccountID
-	wasBusy := l.targetBusy(t, now) || l.accounts[account] >= l.perAccount
+	account := c.row.AccountID
+	wasTargetBusy := l.targetBusy(t, now)
+	wasBusy := wasTargetBusy || l.accounts[account] >= l.perAccount
 	wasFull := l.inFlight > l.total-max(1, l.total/4)
 	t.inFlight--
 	l.inFlight--
@@ -159,7 +163,7 @@ func (l *limits) done(c *call, ok *bool, now time.Time) (next, handBack []*call,
 	// Queued calls go in order, as far as the host and the tenants have room.
 	for len(t.queue) > 0 && t.inFlight < l.room(t, now) && l.inFlight < l.total {
 		head := t.queue[0]
-		if l.accounts[head.row.Subscription.AccountID] >= l.perAccount {
+		if l.accounts[head.row.AccountID] >= l.perAccount {
 			break
 		}
 		t.queue = t.queue[1:]
@@ -167,12 +171,22 @@ func (l *limits) done(c *call, ok *bool, now time.Time) (next, handBack []*call,
 		l.begin(t, head)
 		next = append(next, head)
 	}
+	targetFreed := wasTargetBusy && !l.targetBusy(t, now)
+	if targetFreed {
+		seen := map[uuid.UUID]bool{}
+		for _, a := range t.subs {
+			if !seen[a] {
+				seen[a] = true
+				woken = append(woken, a)
+			}
+		}
+	}
 	if t.inFlight == 0 && t.failures == 0 {
 		clear(t.subs) // forget subscriptions once the host is healthy and idle
 	}
 	busyNow := l.targetBusy(t, now) || l.accounts[account] >= l.perAccount
 	wake = (wasBusy && !busyNow) || (wasFull && l.inFlight <= l.total-max(1, l.total/4))
-	return next, handBack, wake
+	return next, handBack, wake, woken
 }
 
 // stale removes and returns queued calls that waited since before oldest (their leases must

@@ -11,7 +11,7 @@ import (
 )
 
 func newCall(host string, sub, account uuid.UUID) *call {
-	return &call{host: host, row: db.ClaimDeliveryBatchRow{Subscription: db.Subscription{ID: sub, AccountID: account}}}
+	return &call{host: host, row: db.ClaimDeliveryBatchRow{AccountID: account, Subscription: db.Subscription{ID: sub, AccountID: account}}}
 }
 
 func TestATargetGetsItsCapThenQueuesThenIsLeftOut(t *testing.T) {
@@ -30,7 +30,7 @@ func TestATargetGetsItsCapThenQueuesThenIsLeftOut(t *testing.T) {
 	if want := "start start queue"; strings.Join(got, " ") != want {
 		t.Errorf("admissions %s, want %s", strings.Join(got, " "), want)
 	}
-	if subs, _ := l.busy(now); len(subs) != 0 {
+	if subs, _, _ := l.busy(now); len(subs) != 0 {
 		t.Error("a target with a short queue is left out of claims")
 	}
 	got = got[:0]
@@ -40,7 +40,7 @@ func TestATargetGetsItsCapThenQueuesThenIsLeftOut(t *testing.T) {
 	if want := "queue queue queue queue queue queue queue back back"; strings.Join(got, " ") != want {
 		t.Errorf("admissions %s, want %s", strings.Join(got, " "), want)
 	}
-	subs, _ := l.busy(now)
+	subs, _, _ := l.busy(now)
 	if len(subs) != 1 || subs[0] != sub {
 		t.Errorf("busy subscriptions %v, want the slow target's", subs)
 	}
@@ -52,7 +52,7 @@ func TestATargetGetsItsCapThenQueuesThenIsLeftOut(t *testing.T) {
 		t.Error("a second target was held up by the first")
 	}
 	// A finished call starts a queued one at once.
-	next, back, _ := l.done(newCall("slow:443", sub, acct), ptr(true), now)
+	next, back, _, _ := l.done(newCall("slow:443", sub, acct), ptr(true), now)
 	if len(next) != 1 || len(back) != 0 {
 		t.Errorf("after a call ended: %d started, %d handed back", len(next), len(back))
 	}
@@ -72,7 +72,7 @@ func TestTheBreakerOpensBacksOffAndProbes(t *testing.T) {
 	}
 	var handedBack int
 	for range 3 {
-		_, back, _ := l.done(newCall("down:443", sub, acct), ptr(false), now)
+		_, back, _, _ := l.done(newCall("down:443", sub, acct), ptr(false), now)
 		handedBack += len(back)
 	}
 	if handedBack != 0 {
@@ -81,7 +81,7 @@ func TestTheBreakerOpensBacksOffAndProbes(t *testing.T) {
 	if start, queued := l.admit(newCall("down:443", sub, acct), now); start || queued {
 		t.Error("a call was admitted while the breaker is open")
 	}
-	if subs, _ := l.busy(now); len(subs) != 1 {
+	if subs, _, _ := l.busy(now); len(subs) != 1 {
 		t.Error("an open breaker's subscriptions are not left out of claims")
 	}
 	// After the cooldown one probe goes through; its failure doubles the wait.
@@ -114,7 +114,7 @@ func TestATenantIsCapped(t *testing.T) {
 			t.Errorf("call %d admitted = %v", i, start || queued)
 		}
 	}
-	if _, accounts := l.busy(time.Now()); len(accounts) != 1 || accounts[0] != acct {
+	if _, accounts, _ := l.busy(time.Now()); len(accounts) != 1 || accounts[0] != acct {
 		t.Errorf("busy accounts %v", accounts)
 	}
 }

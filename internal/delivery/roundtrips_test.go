@@ -13,9 +13,10 @@ import (
 	"github.com/webhookd/webhookd/internal/delivery"
 )
 
-// The engine's statements per delivery stay those of its batches: a claim and an outcome
-// statement per batch, and one more per failed attempt (the subscription's last error). The
-// attempt log, however much it records, rides in the outcome statement.
+// The engine's statements per delivery stay those of its batches: a look for due accounts, a
+// claim and an outcome statement per batch of an account, and one more per failed attempt
+// (the subscription's last error). The attempt log and the wake-ups, however much they record,
+// ride in the outcome and claim statements.
 func TestRoundTripsPerDelivery(t *testing.T) {
 	t.Parallel()
 	const events = 200
@@ -83,14 +84,18 @@ func TestRoundTripsPerDelivery(t *testing.T) {
 			<-done
 			claims, finishes, all := statements.Count("ClaimDeliveryBatch"), statements.Count("FinishDeliveries"), statements.Count("")
 			notes, releases := statements.Count("NoteSubscriptionError"), statements.Count("ReleaseDeliveries")
-			t.Logf("%s: %d statements for %d deliveries (%d calls): %d claims (idle polls included), %d outcome statements, %d last errors, %d hand-backs; %.3f per delivery",
-				c.name, all, events, want, claims, finishes, notes, releases, float64(all)/events)
+			looks := statements.Count("TakeDueAccounts")
+			t.Logf("%s: %d statements for %d deliveries (%d calls): %d looks for due accounts (idle polls included), %d claims, %d outcome statements, %d last errors, %d hand-backs; %.3f per delivery",
+				c.name, all, events, want, looks, claims, finishes, notes, releases, float64(all)/events)
 			// What happens per attempt is exact: nothing more for a success, the subscription's last
 			// error for a failure that will be retried. Batches depend on timing (and so do
 			// hand-backs of calls queued behind a busy target): at most one outcome statement per call.
-			if notes != want-events || all != claims+finishes+notes+releases {
-				t.Errorf("%d statements besides claims, outcomes and hand-backs, %d of them last errors; want only %d last errors",
-					all-claims-finishes-releases, notes, want-events)
+			if notes != want-events || all != looks+claims+finishes+notes+releases {
+				t.Errorf("%d statements besides looks, claims, outcomes and hand-backs, %d of them last errors; want only %d last errors",
+					all-looks-claims-finishes-releases, notes, want-events)
+			}
+			if claims > looks+want {
+				t.Errorf("%d claims for %d looks and %d calls", claims, looks, want)
 			}
 			if finishes > want {
 				t.Errorf("%d outcome statements for %d calls", finishes, want)

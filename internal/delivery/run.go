@@ -52,8 +52,9 @@ func (c *call) failures() int { return c.attempt + 1 - int(c.row.ScheduleBase) }
 // hands back whatever is still unfinished.
 //
 // It claims again as soon as there is room while work is due, and otherwise waits for a
-// notification of new deliveries, a freed slot, or the poll interval. Claims and outcomes are
-// one statement per batch.
+// notification of new deliveries, a freed slot, or the poll interval. A claim is a look for
+// due accounts (their wake-ups) and one statement per account found; outcomes are one
+// statement per account of a batch.
 func (e *Engine) Run(ctx context.Context) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -63,7 +64,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer l.close()
 		notify = l.wake
 	}
-	r := &runner{e: e, work: work, done: make(chan *call, e.cfg.Concurrency), freed: make(chan struct{}, 1)}
+	r := &runner{e: e, work: work, done: make(chan *call, e.cfg.Concurrency), freed: make(chan struct{}, 1), wakes: &wakes{}}
 	finished := make(chan struct{})
 	go func() { defer close(finished); e.finishAll(r.done) }()
 	defer func() {
@@ -90,12 +91,11 @@ func (e *Engine) Run(ctx context.Context) error {
 		// Claim once a quarter of the slots is free (or all are), so claims stay batches.
 		free := e.limits.free()
 		if due && free > 0 && (free >= max(1, e.cfg.Concurrency/4) || free == e.cfg.Concurrency) {
-			asked := min(free, e.cfg.Batch)
-			n, err := e.claim(ctx, r, asked)
+			more, err := e.claim(ctx, r, min(free, e.cfg.Batch))
 			if err != nil && ctx.Err() == nil {
 				e.log.Error("claiming deliveries", "error", err)
 			}
-			if err == nil && n == asked {
+			if err == nil && more {
 				continue // more may be due: claim again while there is room
 			}
 			due = false
@@ -120,6 +120,8 @@ type runner struct {
 	calls sync.WaitGroup
 	done  chan *call
 	freed chan struct{}
+	// wakes are the wake-ups to hand in with the next look for due accounts.
+	wakes *wakes
 }
 
 // start makes c's call, then starts the calls its target had queued.
@@ -132,11 +134,15 @@ func (r *runner) start(c *call) {
 		defer r.calls.Done()
 		r.e.attempt(r.work, c)
 		r.done <- c
-		next, back, wake := r.e.limits.done(c, breakerOutcome(c), r.e.now())
+		now := r.e.now()
+		next, back, wake, woken := r.e.limits.done(c, breakerOutcome(c), now)
 		for _, n := range next {
 			r.start(n)
 		}
 		r.handBack(back)
+		for _, a := range woken {
+			r.wakes.add(a, now, false)
+		}
 		if wake {
 			select {
 			case r.freed <- struct{}{}:
@@ -147,37 +153,98 @@ func (r *runner) start(c *call) {
 }
 
 func (r *runner) handBack(calls []*call) {
-	if len(calls) == 0 {
-		return
+	for _, k := range byAccount(calls) {
+		r.e.release(k)
 	}
-	var k keys
-	for _, c := range calls {
-		k.add(c.row)
-	}
-	r.e.release(k)
 }
 
-// keys are claimed deliveries' primary keys: each statement that writes a delivery reaches
-// the one partition (time slice) that holds it.
+// keys are the primary keys of claimed deliveries of one account: each statement that writes
+// a delivery names its account and reaches the one partition (time slice) that holds it.
 type keys struct {
-	ids, accounts []uuid.UUID
-	slices        []time.Time
+	account uuid.UUID
+	ids     []uuid.UUID
+	slices  []time.Time
 }
 
 func (k *keys) add(row db.ClaimDeliveryBatchRow) {
 	k.ids = append(k.ids, row.DeliveryID)
-	k.accounts = append(k.accounts, row.AccountID)
 	k.slices = append(k.slices, row.SliceAt)
 }
 
-// claim leases up to n due deliveries and starts or queues them; those of busy targets or
-// tenants are handed back. It returns how many it claimed.
-func (e *Engine) claim(ctx context.Context, r *runner, n int) (int, error) {
+// byAccount groups calls' keys by account, in the order the accounts first appear.
+func byAccount(calls []*call) []*keys {
+	var out []*keys
+	at := map[uuid.UUID]*keys{}
+	for _, c := range calls {
+		k := at[c.row.AccountID]
+		if k == nil {
+			k = &keys{account: c.row.AccountID}
+			at[c.row.AccountID] = k
+			out = append(out, k)
+		}
+		k.add(c.row)
+	}
+	return out
+}
+
+// claim looks for accounts with deliveries due (their wake-ups), then leases up to n due
+// deliveries shared among them, a statement per account, and starts or queues them; those of
+// busy targets or tenants are handed back. It tells whether more may be due: an account's
+// claim took all it could, or as many accounts were found as were looked for.
+func (e *Engine) claim(ctx context.Context, r *runner, n int) (bool, error) {
 	now := e.now()
-	subs, accounts := e.limits.busy(now)
+	subs, full, subAccounts := e.limits.busy(now)
+	most := max(1, min(maxAccountsPerClaim, n/minShare))
+	w := r.wakes.take()
+	accounts, err := e.q.TakeDueAccounts(ctx, db.TakeDueAccountsParams{
+		WakeAccounts: w.accounts, WakeAts: w.at, WakePlanned: w.planned, FullAccounts: full,
+		Scan: int32(most * 16), MaxAccounts: int32(most),
+	})
+	if err != nil {
+		r.wakes.merge(w) // not handed in: try again with the next look
+		return false, err
+	}
+	more := len(accounts) == most
+	left := n
+	for i, account := range accounts {
+		share := (left + len(accounts) - i - 1) / (len(accounts) - i) // what is left, shared fairly
+		got, err := e.claimAccount(ctx, r, account, share, subs)
+		if err != nil {
+			r.wakes.add(account, now, false) // its wake-ups are gone: look again
+			if ctx.Err() != nil {
+				return false, err
+			}
+			e.log.Error("claiming deliveries", "account", account, "error", err)
+			continue
+		}
+		left -= got
+		switch {
+		case got == share:
+			r.wakes.add(account, now, false) // more may be due
+			more = true
+		case subAccounts[account]:
+			// Deliveries to a busy target may have been left: look again a poll later (or as
+			// soon as the target is free).
+			r.wakes.add(account, e.gridUp(now.Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
+		}
+	}
+	return more, nil
+}
+
+// Claims look for at most maxAccountsPerClaim accounts at a time, and for fewer when there is
+// room for fewer than minShare deliveries each, so that a claim stays a batch.
+const (
+	maxAccountsPerClaim = 8
+	minShare            = 16
+)
+
+// claimAccount leases up to n of account's due deliveries and starts or queues them; those of
+// busy targets or tenants are handed back. It returns how many it claimed.
+func (e *Engine) claimAccount(ctx context.Context, r *runner, account uuid.UUID, n int, subs []uuid.UUID) (int, error) {
+	now := e.now()
 	rows, err := e.q.ClaimDeliveryBatch(ctx, db.ClaimDeliveryBatchParams{
-		LeaseSeconds: e.cfg.Lease.Seconds(), Worker: e.cfg.WorkerID, MaxRows: int32(n),
-		FullSubscriptions: subs, FullAccounts: accounts,
+		AccountID: account, LeaseSeconds: e.cfg.Lease.Seconds(), Worker: e.cfg.WorkerID, MaxRows: int32(n),
+		FullSubscriptions: subs, CoverGrid: e.coverGrid().Seconds(),
 	})
 	if err != nil {
 		return 0, err
@@ -271,19 +338,42 @@ func (e *Engine) finishAll(done <-chan *call) {
 	}
 }
 
-// finish records a batch of attempts and their outcomes, then applies what follows failures.
+// finish records a batch of attempts and their outcomes, a statement per account, then applies
+// what follows failures.
 func (e *Engine) finish(batch []*call) {
-	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
-	defer cancel()
-	p := db.FinishDeliveriesParams{Worker: e.cfg.WorkerID, SucceededSubscriptions: []uuid.UUID{}}
-	var handBack, done keys
-	var failed []*call
+	var handBack, done []*call
 	for _, c := range batch {
 		if c.handBack {
-			handBack.add(c.row)
-			continue
+			handBack = append(handBack, c)
+		} else {
+			done = append(done, c)
 		}
-		done.add(c.row)
+	}
+	for _, k := range byAccount(handBack) {
+		e.release(k)
+	}
+	var group []*call
+	for _, k := range byAccount(done) {
+		group = group[:0]
+		for _, c := range done {
+			if c.row.AccountID == k.account {
+				group = append(group, c)
+			}
+		}
+		e.finishAccount(k, group)
+	}
+}
+
+// finishAccount records the attempts and outcomes of calls of one account (whose keys are k),
+// with the wake-ups of the retries they schedule.
+func (e *Engine) finishAccount(k *keys, batch []*call) {
+	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
+	defer cancel()
+	p := db.FinishDeliveriesParams{AccountID: k.account, Worker: e.cfg.WorkerID, SucceededSubscriptions: []uuid.UUID{},
+		WakeAts: []time.Time{}, WakePlanned: []bool{}}
+	var failed []*call
+	var retries []time.Time
+	for _, c := range batch {
 		status, next, errText := "succeeded", c.now, ""
 		if c.err != nil {
 			errText = c.err.Error()
@@ -304,6 +394,9 @@ func (e *Engine) finish(batch []*call) {
 		} else {
 			p.SucceededSubscriptions = append(p.SucceededSubscriptions, c.row.Subscription.ID)
 		}
+		if status == "pending" {
+			retries = append(retries, next)
+		}
 		e.cfg.Metrics.observe(c.row.Subscription.Dialect, outcomeOf(status), c.elapsed)
 		p.Statuses = append(p.Statuses, status)
 		p.NextAttemptAt = append(p.NextAttemptAt, float64(next.UnixMicro())/1e6)
@@ -314,13 +407,8 @@ func (e *Engine) finish(batch []*call) {
 		p.AttemptNumbers = append(p.AttemptNumbers, int32(c.attempt+1))
 		record(&p, c)
 	}
-	if len(handBack.ids) > 0 {
-		e.release(handBack)
-	}
-	if len(done.ids) == 0 {
-		return
-	}
-	p.Ids, p.AccountIds, p.SliceAts = done.ids, done.accounts, done.slices
+	p.WakeAts, p.WakePlanned = e.retryWakeups(retries, e.now())
+	p.Ids, p.SliceAts = k.ids, k.slices
 	written, err := e.q.FinishDeliveries(ctx, p)
 	var refused *pq.Error
 	if errors.As(err, &refused) && len(p.Ids) > 1 {
@@ -328,9 +416,7 @@ func (e *Engine) finish(batch []*call) {
 		// another slice by the retention upkeep, after the statement began): write the
 		// outcomes one by one, so that the others are not sent again.
 		for _, c := range batch {
-			if !c.handBack {
-				e.finish([]*call{c})
-			}
+			e.finish([]*call{c})
 		}
 		return
 	}
@@ -347,7 +433,7 @@ func (e *Engine) finish(batch []*call) {
 	for _, c := range failed {
 		// A manual attempt's failure does not count toward disabling the subscription.
 		if c.manual() || p.Statuses[indexOf(p.Ids, c.row.DeliveryID)] == "pending" {
-			if err := e.q.NoteSubscriptionError(ctx, db.NoteSubscriptionErrorParams{ID: c.row.Subscription.ID, LastError: c.err.Error()}); err != nil {
+			if err := e.q.NoteSubscriptionError(ctx, db.NoteSubscriptionErrorParams{AccountID: c.row.AccountID, ID: c.row.Subscription.ID, LastError: c.err.Error()}); err != nil {
 				e.log.Error("noting error", "subscription", c.row.Subscription.ID, "error", err)
 			}
 			continue
@@ -401,7 +487,7 @@ func (e *Engine) retryDelay(c *call, now time.Time) (time.Duration, bool) {
 // giveUp applies the vendor's consequence of a delivery that exhausted its retries.
 func (e *Engine) giveUp(ctx context.Context, c *call) {
 	sub := c.row.Subscription
-	streak, err := e.q.RecordSubscriptionFailure(ctx, db.RecordSubscriptionFailureParams{ID: sub.ID, LastError: c.err.Error()})
+	streak, err := e.q.RecordSubscriptionFailure(ctx, db.RecordSubscriptionFailureParams{AccountID: c.row.AccountID, ID: sub.ID, LastError: c.err.Error()})
 	if err != nil {
 		e.log.Error("recording failure", "subscription", sub.ID, "error", err)
 		return
@@ -413,7 +499,7 @@ func (e *Engine) giveUp(ctx context.Context, c *call) {
 	if status == "" {
 		return
 	}
-	if err := e.q.DisableSubscription(ctx, db.DisableSubscriptionParams{ID: sub.ID, Status: status, StatusReason: reason}); err != nil {
+	if err := e.q.DisableSubscription(ctx, db.DisableSubscriptionParams{AccountID: c.row.AccountID, ID: sub.ID, Status: status, StatusReason: reason}); err != nil {
 		e.log.Error("disabling subscription", "subscription", sub.ID, "error", err)
 		return
 	}
@@ -428,11 +514,11 @@ func (e *Engine) drop(row db.ClaimDeliveryBatchRow, reason string) {
 	}
 }
 
-// release hands claimed deliveries back untouched.
-func (e *Engine) release(k keys) {
+// release hands claimed deliveries of one account back untouched (and wakes the account).
+func (e *Engine) release(k *keys) {
 	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
 	defer cancel()
-	if err := e.q.ReleaseDeliveries(ctx, db.ReleaseDeliveriesParams{Ids: k.ids, AccountIds: k.accounts, SliceAts: k.slices, Worker: e.cfg.WorkerID}); err != nil {
+	if err := e.q.ReleaseDeliveries(ctx, db.ReleaseDeliveriesParams{AccountID: k.account, Ids: k.ids, SliceAts: k.slices, Worker: e.cfg.WorkerID}); err != nil {
 		e.log.Error("handing back deliveries", "deliveries", len(k.ids), "error", err)
 	}
 }

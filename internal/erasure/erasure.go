@@ -124,6 +124,11 @@ var immediate = []step{
 	{"events", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
 		return q.EraseEvents(ctx, db.EraseEventsParams{AccountID: a, MaxRows: n})
 	}},
+	// The engine's wake-ups, few per account (a claim in flight may add one more: the pass
+	// after the grace period takes it).
+	{"delivery_wakeups", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
+		return q.DeleteAccountWakeups(ctx, a)
+	}},
 }
 
 // afterGrace are the tables requests in flight may still write to (an operator's request
@@ -196,7 +201,7 @@ func (e *Eraser) erase(ctx context.Context, account uuid.UUID) error {
 		}
 	}
 	if !claim.GraceOver {
-		e.release(ctx, account, sql.NullTime{Time: claim.GraceEnds, Valid: true})
+		e.release(ctx, account, sql.NullTime{Time: claim.ErasingSince.Time.Add(e.cfg.Grace), Valid: true})
 		return nil
 	}
 	if _, err := e.q.DeleteErasedAccount(ctx, account); err != nil {

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,6 +76,9 @@ func NewURL(t testing.TB) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	if distributed(ctx, t, admin) {
+		return newDistributed(ctx, t, admin, serverURL)
+	}
 	template, err := ensureTemplate(ctx, admin, serverURL)
 	if err != nil {
 		t.Fatalf("pgtest: template database: %v", err)
@@ -92,6 +96,78 @@ func NewURL(t testing.TB) string {
 		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
 	return withDatabase(serverURL, name)
+}
+
+var (
+	citusOnce sync.Once
+	citusOn   bool
+	citusErr  error
+)
+
+// distributed tells whether the server is a Citus coordinator (go tool task test:citus).
+func distributed(ctx context.Context, t testing.TB, admin *sql.DB) bool {
+	citusOnce.Do(func() { citusOn, citusErr = db.IsDistributed(ctx, admin) })
+	if citusErr != nil {
+		t.Fatalf("pgtest: %v", citusErr)
+	}
+	return citusOn
+}
+
+// newDistributed clones a migrated, distributed template on the coordinator and each worker:
+// Citus keeps a database's shards on the workers, where a clone of the coordinator's alone
+// would leave them out.
+func newDistributed(ctx context.Context, t testing.TB, admin *sql.DB, serverURL string) string {
+	digest, err := migrationsDigest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	template, err := buildDistributedTemplate(ctx, admin, serverURL, "ctmpl_"+digest)
+	if err != nil {
+		t.Fatalf("pgtest: distributed template: %v", err)
+	}
+	name := "test_" + randomHex(8)
+	if err := pgcluster.CloneDistributedDatabase(ctx, serverURL, template, name); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() { _ = pgcluster.DropDistributedDatabase(context.Background(), serverURL, name) })
+	return withDatabase(serverURL, name)
+}
+
+// buildDistributedTemplate is buildTemplate on a coordinator and its workers.
+func buildDistributedTemplate(ctx context.Context, admin *sql.DB, serverURL, name string) (string, error) {
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7426001)"); err != nil {
+		return "", err
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7426001)")
+	var exists bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_build"
+	if err := pgcluster.DropDistributedDatabase(ctx, serverURL, building); err != nil {
+		return "", err
+	}
+	if err := pgcluster.PrepareDistributedDatabase(ctx, serverURL, building); err != nil {
+		return "", err
+	}
+	tmpl, err := sql.Open("postgres", withDatabase(serverURL, building))
+	if err != nil {
+		return "", err
+	}
+	err = db.Migrate(ctx, tmpl)
+	tmpl.Close()
+	if err != nil {
+		return "", err
+	}
+	return name, pgcluster.SealDistributedTemplate(ctx, serverURL, building, name)
 }
 
 // ensureTemplate creates the migrated template database once per migration set.

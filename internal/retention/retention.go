@@ -138,7 +138,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 		case r.Created > 0 || r.Dropped > 0 || r.MovedEvents > 0 || r.Kept > 0 || r.PortalSessions > 0 || r.RetiredSecrets > 0:
 			k.log.Info("history upkeep", "created", r.Created, "dropped", r.Dropped, "kept", r.Kept,
 				"moved_events", r.MovedEvents, "moved_deliveries", r.MovedDeliveries, "moved_attempts", r.MovedAttempts,
-				"expired_portal_sessions", r.PortalSessions, "retired_secrets", r.RetiredSecrets)
+				"expired_portal_sessions", r.PortalSessions, "retired_secrets", r.RetiredSecrets, "accounts_woken", r.Woken)
 		}
 		select {
 		case <-ctx.Done():
@@ -162,6 +162,8 @@ type Report struct {
 	PortalSessions int
 	// RetiredSecrets counts the secrets forgotten once their rotation's window closed.
 	RetiredSecrets int
+	// Woken counts the accounts with deliveries due that were woken (see WakeAccountsWithDueDeliveries).
+	Woken int
 }
 
 // moveBatch bounds the pending deliveries one statement moves forward, so that a backlog
@@ -202,9 +204,17 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 	if err := conn.QueryRowContext(ctx, "SELECT now()").Scan(&now); err != nil {
 		return r, err
 	}
+	// The delivery engine finds due deliveries through their accounts' wake-ups, which their
+	// writers add; this is the safety net under them (and wakes what was queued before they
+	// existed). It reads every account's due deliveries, so it runs here, once across instances.
+	q := db.New(conn)
+	woken, err := q.WakeAccountsWithDueDeliveries(ctx)
+	if err != nil {
+		return r, fmt.Errorf("waking accounts with due deliveries: %w", err)
+	}
+	r.Woken = int(woken)
 	// Pending rows leave a slice one width before it expires, so that a delivery in flight has
 	// that long to finish before its slice is due.
-	q := db.New(conn)
 	for {
 		m, err := q.MovePendingForward(ctx, db.MovePendingForwardParams{Cutoff: now.Add(-k.retention + k.width), MaxRows: moveBatch})
 		if err != nil {

@@ -152,6 +152,12 @@ func ensure(ctx context.Context, conn interface {
 	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '1s'"); err != nil {
 		return 0, err
 	}
+	// On Citus, one connection per worker for the whole transaction: each table it makes is
+	// distributed as it is attached, and a later statement may not use a table that an earlier
+	// one reached over other connections. (Elsewhere the setting is an unused placeholder.)
+	if _, err := tx.ExecContext(ctx, "SET LOCAL citus.multi_shard_modify_mode = 'sequential'"); err != nil {
+		return 0, err
+	}
 	var now time.Time
 	if err := tx.QueryRowContext(ctx, "SELECT now() FROM pg_advisory_xact_lock($1)", createLock).Scan(&now); err != nil {
 		return 0, err
@@ -184,11 +190,14 @@ func create(ctx context.Context, tx *sql.Tx, s span) error {
 			// Room for the claim's update to stay on its page (see migration 00004).
 			with = " WITH (fillfactor = 70)"
 		}
-		stmt := fmt.Sprintf(`CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)%s;
-			ALTER TABLE %[2]s ATTACH PARTITION %[1]s FOR VALUES FROM (%[4]s) TO (%[5]s)`,
-			name, table, with, literal(s.from), literal(s.until))
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("creating %s: %w", name, err)
+		// One statement per call: Citus passes each on to the workers as a statement of its own.
+		for _, stmt := range []string{
+			fmt.Sprintf(`CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)%s`, name, table, with),
+			fmt.Sprintf(`ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)`, table, name, literal(s.from), literal(s.until)),
+		} {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("creating %s: %w", name, err)
+			}
 		}
 	}
 	return nil

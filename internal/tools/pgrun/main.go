@@ -27,19 +27,27 @@ func main() {
 	// go test runs up to GOMAXPROCS test binaries at once, and each may hold as many
 	// connections as the cluster it would otherwise start allows (200).
 	maxConns := flag.Int("max-connections", min(200*max(runtime.GOMAXPROCS(0), 2), 1000), "PostgreSQL's max_connections")
+	citus := flag.Int("citus", 0, "start a Citus coordinator with this many workers instead of one plain server, and set WEBHOOKS_CITUS=on")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: pgrun [-max-connections N] [--] command [args...]")
+		fmt.Fprintln(os.Stderr, "usage: pgrun [-max-connections N] [-citus WORKERS] [--] command [args...]")
 		flag.PrintDefaults()
 	}
+	installed := flag.Bool("citus-installed", false, "only tell, by the exit status, whether the Citus extension is installed")
 	flag.Parse()
+	if *installed {
+		if !pgcluster.CitusInstalled(os.Getenv("PG_BINDIR")) {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if flag.NArg() == 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	os.Exit(run(flag.Args(), *maxConns))
+	os.Exit(run(flag.Args(), *maxConns, *citus))
 }
 
-func run(args []string, maxConns int) int {
+func run(args []string, maxConns, citusWorkers int) int {
 	// Ctrl-C reaches the command as well (one process group), and the cluster, in a group of
 	// its own, is stopped only once the command has ended. A signal sent to pgrun alone is
 	// passed on to the command.
@@ -51,14 +59,29 @@ func run(args []string, maxConns int) int {
 	if os.Getenv("DATABASE_URL") == "" {
 		log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("cmd", "pgrun")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		cluster, stop, err := pgcluster.StartScratchWith(ctx, "tests", pgcluster.Options{Ephemeral: true, Logger: log, MaxConnections: maxConns, BinDir: os.Getenv("PG_BINDIR")})
+		opts := pgcluster.Options{Ephemeral: true, Logger: log, MaxConnections: maxConns, BinDir: os.Getenv("PG_BINDIR")}
+		var url string
+		stop := func() {}
+		var err error
+		if citusWorkers > 0 {
+			var c *pgcluster.Citus
+			if c, stop, err = pgcluster.StartCitusScratch(ctx, "tests", citusWorkers, opts); err == nil {
+				url = c.Coordinator.URL("postgres")
+				env = append(env, "WEBHOOKS_CITUS=on")
+			}
+		} else {
+			var c *pgcluster.Cluster
+			if c, stop, err = pgcluster.StartScratchWith(ctx, "tests", opts); err == nil {
+				url = c.URL("postgres")
+			}
+		}
 		cancel()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "pgrun:", err)
 			return 1
 		}
 		defer stop()
-		env = append(env, "DATABASE_URL="+cluster.URL("postgres"))
+		env = append(env, "DATABASE_URL="+url)
 	}
 	select {
 	case sig := <-signals:

@@ -15,7 +15,7 @@ func TestRunsTheCommandAgainstItsOwnClusterAndStopsIt(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
 	out := filepath.Join(t.TempDir(), "url")
 	t.Setenv("PGRUN_CHILD_OUT", out)
-	if status := run([]string{os.Args[0], "-test.run=^TestChild$"}, 20); status != 3 {
+	if status := run([]string{os.Args[0], "-test.run=^TestChild$"}, 20, 0); status != 3 {
 		t.Fatalf("pgrun returned %d, want the command's 3", status)
 	}
 	url, err := os.ReadFile(out)
@@ -39,7 +39,7 @@ func TestKeepsAGivenDatabaseURL(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "url")
 	t.Setenv("PGRUN_CHILD_OUT", out)
 	t.Setenv("PGRUN_CHILD_NO_PING", "1")
-	if status := run([]string{os.Args[0], "-test.run=^TestChild$"}, 20); status != 3 {
+	if status := run([]string{os.Args[0], "-test.run=^TestChild$"}, 20, 0); status != 3 {
 		t.Fatalf("pgrun returned %d, want 3", status)
 	}
 	if url, _ := os.ReadFile(out); string(url) != given {
