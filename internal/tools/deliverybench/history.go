@@ -405,7 +405,13 @@ func explainClaim(ctx context.Context, conn *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	// The claim is per account: one of the accounts whose deliveries fill the history.
+	var account string
+	if err := conn.QueryRowContext(ctx, `SELECT id FROM accounts WHERE name = 'history-0'`).Scan(&account); err != nil {
+		return err
+	}
 	claim, err = sqlfile.Bind(claim, map[string]string{"lease_seconds": "60", "worker": "'deliverybench'",
+		"account_id": pq.QuoteLiteral(account) + "::uuid", "cover_grid": "7.5",
 		"full_subscriptions": "'{}'", "full_accounts": "'{}'", "max_rows": "128"})
 	if err != nil {
 		return err
