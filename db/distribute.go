@@ -49,7 +49,9 @@ type execer interface {
 
 // IsDistributed tells whether the database is a Citus coordinator, which makes Migrate
 // distribute the schema.
-func IsDistributed(ctx context.Context, conn *sql.DB) (bool, error) {
+func IsDistributed(ctx context.Context, conn interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (bool, error) {
 	var on bool
 	err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')`).Scan(&on)
 	return on, err

@@ -8,43 +8,87 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
+
+const listAccountsWithExpiringPending = `-- name: ListAccountsWithExpiringPending :many
+SELECT DISTINCT d.account_id FROM deliveries d
+WHERE d.slice_at < $1 AND d.status = 'pending' AND d.account_id > $2::uuid
+ORDER BY d.account_id
+LIMIT $3
+`
+
+type ListAccountsWithExpiringPendingParams struct {
+	Cutoff      time.Time
+	After       uuid.UUID
+	MaxAccounts int32
+}
+
+// ListAccountsWithExpiringPending lists, after the account id after, up to max_accounts accounts
+// that have a pending delivery in a slice before cutoff, for MovePendingForward to move one by
+// one. It reads every account's pending deliveries (every node, on Citus) and locks nothing:
+// the history upkeep runs it, not the engine.
+func (q *Queries) ListAccountsWithExpiringPending(ctx context.Context, arg ListAccountsWithExpiringPendingParams) ([]uuid.UUID, error) {
+	rows, err := q.db.QueryContext(ctx, listAccountsWithExpiringPending, arg.Cutoff, arg.After, arg.MaxAccounts)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var account_id uuid.UUID
+		if err := rows.Scan(&account_id); err != nil {
+			return nil, err
+		}
+		items = append(items, account_id)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const movePendingForward = `-- name: MovePendingForward :one
 WITH pending AS (
-    SELECT d.account_id, d.event_id, d.slice_at FROM deliveries d
-    WHERE d.slice_at < $1 AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())
-    LIMIT $2
+    SELECT d.event_id, d.slice_at FROM deliveries d
+    WHERE d.account_id = $1 AND d.slice_at < $2 AND d.status = 'pending'
+      AND (d.lease_until IS NULL OR d.lease_until < now())
+    LIMIT $3
     FOR UPDATE SKIP LOCKED
 ), family AS (
-    SELECT DISTINCT p.account_id, p.event_id, p.slice_at FROM pending p
+    SELECT DISTINCT p.event_id, p.slice_at FROM pending p
     WHERE NOT EXISTS (SELECT 1 FROM deliveries x
-                      WHERE x.account_id = p.account_id AND x.event_id = p.event_id AND x.slice_at = p.slice_at
+                      WHERE x.account_id = $1 AND x.event_id = p.event_id AND x.slice_at = p.slice_at
                         AND x.status = 'pending' AND x.lease_until >= now())
 ), moved_events AS (
     UPDATE events e SET slice_at = now() FROM family f
-    WHERE e.account_id = f.account_id AND e.id = f.event_id AND e.slice_at = f.slice_at
+    WHERE e.account_id = $1 AND e.id = f.event_id AND e.slice_at = f.slice_at
     RETURNING e.id
 ), moved_deliveries AS (
     UPDATE deliveries d SET slice_at = now() FROM family f
-    WHERE d.account_id = f.account_id AND d.event_id = f.event_id AND d.slice_at = f.slice_at
-    RETURNING d.account_id, d.id, f.slice_at AS old_slice_at
+    WHERE d.account_id = $1 AND d.event_id = f.event_id AND d.slice_at = f.slice_at
+    RETURNING d.id, f.slice_at AS old_slice_at
 ), moved_attempts AS (
     UPDATE delivery_attempts a SET slice_at = now() FROM moved_deliveries m
-    WHERE a.account_id = m.account_id AND a.delivery_id = m.id AND a.slice_at = m.old_slice_at
+    WHERE a.account_id = $1 AND a.delivery_id = m.id AND a.slice_at = m.old_slice_at
     RETURNING a.id
 ), woken AS (
     -- A claim may have passed over them while they were locked here.
     INSERT INTO delivery_wakeups (account_id, due_at)
-    SELECT DISTINCT account_id, now() FROM moved_deliveries
+    SELECT $1, now() WHERE EXISTS (SELECT 1 FROM moved_deliveries)
 )
 SELECT (SELECT count(*) FROM pending)::int AS locked, (SELECT count(*) FROM moved_events)::int AS events,
        (SELECT count(*) FROM moved_deliveries)::int AS deliveries, (SELECT count(*) FROM moved_attempts)::int AS attempts
 `
 
 type MovePendingForwardParams struct {
-	Cutoff  time.Time
-	MaxRows int32
+	AccountID uuid.UUID
+	Cutoff    time.Time
+	MaxRows   int32
 }
 
 type MovePendingForwardRow struct {
@@ -54,14 +98,16 @@ type MovePendingForwardRow struct {
 	Attempts   int32
 }
 
-// MovePendingForward moves events that still have a pending delivery in a slice before cutoff
-// into the current slice, together with all their deliveries and those deliveries' attempts,
-// so that expiring the slice drops nothing pending and an event never lives apart from its
-// deliveries. At most max_rows pending deliveries are taken; locked reports how many were, so
-// that the caller knows whether more may remain. Their accounts are woken. An event with a delivery under lease (in
-// flight) stays for a later run: the engine finds what it claimed by its whole key.
+// MovePendingForward moves an account's events that still have a pending delivery in a slice
+// before cutoff into the current slice, together with all their deliveries and those
+// deliveries' attempts, so that expiring the slice drops nothing pending and an event never
+// lives apart from its deliveries. At most max_rows pending deliveries are taken; locked
+// reports how many were, so that the caller knows whether more may remain. The account is
+// woken. An event with a delivery under lease (in flight) stays for a later run: the engine
+// finds what it claimed by its whole key. One account at a time, named as a constant in every
+// table's condition, so that Citus routes the statement (and its row locks) to the account's node.
 func (q *Queries) MovePendingForward(ctx context.Context, arg MovePendingForwardParams) (MovePendingForwardRow, error) {
-	row := q.db.QueryRowContext(ctx, movePendingForward, arg.Cutoff, arg.MaxRows)
+	row := q.db.QueryRowContext(ctx, movePendingForward, arg.AccountID, arg.Cutoff, arg.MaxRows)
 	var i MovePendingForwardRow
 	err := row.Scan(
 		&i.Locked,

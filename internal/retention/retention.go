@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lib/pq"
 
 	"github.com/webhookd/webhookd/db"
@@ -166,9 +167,42 @@ type Report struct {
 	Woken int
 }
 
-// moveBatch bounds the pending deliveries one statement moves forward, so that a backlog
-// held up by a target that is down moves in statements of bounded length.
+// moveBatch bounds the pending deliveries one statement moves forward (and the accounts one
+// statement lists), so that a backlog held up by a target that is down moves in statements of
+// bounded length.
 const moveBatch = 5000
+
+// movePendingForward moves the pending deliveries of slices before cutoff forward, one account
+// at a time: a statement that locks rows must name its account for Citus to run it.
+func (k *Keeper) movePendingForward(ctx context.Context, q *db.Queries, cutoff time.Time, r *Report) error {
+	after := uuid.Nil
+	for {
+		accounts, err := q.ListAccountsWithExpiringPending(ctx, db.ListAccountsWithExpiringPendingParams{Cutoff: cutoff, After: after, MaxAccounts: moveBatch})
+		if err != nil {
+			return err
+		}
+		for _, account := range accounts {
+			for {
+				m, err := q.MovePendingForward(ctx, db.MovePendingForwardParams{AccountID: account, Cutoff: cutoff, MaxRows: moveBatch})
+				if err != nil {
+					return err
+				}
+				r.MovedEvents += int(m.Events)
+				r.MovedDeliveries += int(m.Deliveries)
+				r.MovedAttempts += int(m.Attempts)
+				// Deliveries whose event has another delivery in flight are taken and left:
+				// stop once a statement moves nothing, or takes less than it may.
+				if m.Locked < moveBatch || m.Deliveries == 0 {
+					break
+				}
+			}
+		}
+		if len(accounts) < moveBatch {
+			return nil
+		}
+		after = accounts[len(accounts)-1]
+	}
+}
 
 // PortalSessionsKept is how long a portal session stays listed after it expires; the upkeep
 // deletes it then. The upkeep is the service's one periodic job that runs once across
@@ -215,19 +249,8 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 	r.Woken = int(woken)
 	// Pending rows leave a slice one width before it expires, so that a delivery in flight has
 	// that long to finish before its slice is due.
-	for {
-		m, err := q.MovePendingForward(ctx, db.MovePendingForwardParams{Cutoff: now.Add(-k.retention + k.width), MaxRows: moveBatch})
-		if err != nil {
-			return r, fmt.Errorf("moving pending deliveries forward: %w", err)
-		}
-		r.MovedEvents += int(m.Events)
-		r.MovedDeliveries += int(m.Deliveries)
-		r.MovedAttempts += int(m.Attempts)
-		// Deliveries whose event has another delivery in flight are taken and left: stop
-		// once a statement moves nothing, or takes less than it may.
-		if m.Locked < moveBatch || m.Deliveries == 0 {
-			break
-		}
+	if err := k.movePendingForward(ctx, q, now.Add(-k.retention+k.width), &r); err != nil {
+		return r, fmt.Errorf("moving pending deliveries forward: %w", err)
 	}
 	for {
 		n, err := q.DeleteExpiredPortalSessions(ctx, db.DeleteExpiredPortalSessionsParams{Before: now.Add(-PortalSessionsKept), MaxRows: moveBatch})
@@ -250,6 +273,10 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 	if err != nil {
 		return r, err
 	}
+	distributed, err := db.IsDistributed(ctx, conn)
+	if err != nil {
+		return r, err
+	}
 	for _, s := range all {
 		if s.Until.After(now.Add(-k.retention)) {
 			break // sorted by Until: the rest are younger
@@ -260,7 +287,7 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 			r.Kept++
 			continue
 		}
-		if err := drop(ctx, conn, s); err != nil {
+		if err := drop(ctx, conn, s, distributed); err != nil {
 			return r, err
 		}
 		r.Dropped++

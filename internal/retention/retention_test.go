@@ -159,7 +159,7 @@ func TestAPendingDeliverySurvivesTheExpiryOfItsSlice(t *testing.T) {
 	}{{settled.EventID, 0}, {pending.EventID, 1}} {
 		n := count(t, env.DB, `SELECT (SELECT count(*) FROM events WHERE id = $1 AND slice_at > now() - interval '1 minute')
 			+ (SELECT count(*) FROM deliveries WHERE event_id = $1 AND slice_at > now() - interval '1 minute')
-			+ (SELECT count(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id AND d.slice_at = a.slice_at WHERE d.event_id = $1)`, c.event)
+			+ (SELECT count(*) FROM delivery_attempts a JOIN deliveries d ON d.account_id = a.account_id AND d.id = a.delivery_id AND d.slice_at = a.slice_at WHERE d.event_id = $1)`, c.event)
 		if n != 3*c.want {
 			t.Errorf("event %s: %d rows of event, deliveries and attempts in the current slice; want %d", c.event, n, 3*c.want)
 		}
@@ -176,7 +176,7 @@ func TestAPendingDeliverySurvivesTheExpiryOfItsSlice(t *testing.T) {
 	go func() { defer close(done); _ = engine.Run(runCtx) }()
 	defer func() { stop(); <-done }()
 	deadline := time.Now().Add(10 * time.Second)
-	for count(t, env.DB, `SELECT count(*) FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id AND a.slice_at = d.slice_at
+	for count(t, env.DB, `SELECT count(*) FROM deliveries d JOIN delivery_attempts a ON a.account_id = d.account_id AND a.delivery_id = d.id AND a.slice_at = d.slice_at
 		WHERE d.event_id = $1 AND d.status = 'succeeded'`, pending.EventID) != 2 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the moved delivery was not delivered (target got %d requests)", got.Load())
@@ -306,13 +306,14 @@ func TestRetiredSecretsAreForgotten(t *testing.T) {
 	a := env.CreateAccount(t, "acme")
 	apitest.CreateShipping(t, env, a, `{"name": "closed", "url": "https://example.com/a", "events": ["shipment.created"]}`)
 	apitest.CreateShipping(t, env, a, `{"name": "open", "url": "https://example.com/b", "events": ["shipment.created"]}`)
+	closed, open := time.Now().Add(-time.Second), time.Now().Add(time.Hour)
 	if _, err := env.DB.Exec(`UPDATE subscriptions SET previous_secret = 'retired-secret',
-		previous_secret_until = CASE WHEN name = 'closed' THEN now() - interval '1 second' ELSE now() + interval '1 hour' END
-		WHERE account_id = $1 AND dialect = 'shipping'`, a.Id); err != nil {
+		previous_secret_until = CASE WHEN name = 'closed' THEN $2::timestamptz ELSE $3::timestamptz END
+		WHERE account_id = $1 AND dialect = 'shipping'`, a.Id, closed, open); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.DB.Exec(`UPDATE scopes SET previous_secret = 'retired-secret', previous_secret_until = now() - interval '1 second'
-		WHERE account_id = $1 AND dialect = 'voucherify'`, a.Id); err != nil {
+	if _, err := env.DB.Exec(`UPDATE scopes SET previous_secret = 'retired-secret', previous_secret_until = $2
+		WHERE account_id = $1 AND dialect = 'voucherify'`, a.Id, closed); err != nil {
 		t.Fatal(err)
 	}
 	r, err := k.Upkeep(ctx)

@@ -152,12 +152,6 @@ func ensure(ctx context.Context, conn interface {
 	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '1s'"); err != nil {
 		return 0, err
 	}
-	// On Citus, one connection per worker for the whole transaction: each table it makes is
-	// distributed as it is attached, and a later statement may not use a table that an earlier
-	// one reached over other connections. (Elsewhere the setting is an unused placeholder.)
-	if _, err := tx.ExecContext(ctx, "SET LOCAL citus.multi_shard_modify_mode = 'sequential'"); err != nil {
-		return 0, err
-	}
 	var now time.Time
 	if err := tx.QueryRowContext(ctx, "SELECT now() FROM pg_advisory_xact_lock($1)", createLock).Scan(&now); err != nil {
 		return 0, err
@@ -183,6 +177,12 @@ func ensure(ctx context.Context, conn interface {
 
 // create makes the partition of every table for s.
 func create(ctx context.Context, tx *sql.Tx, s span) error {
+	// On Citus, one connection per worker for the whole transaction: each table it makes is
+	// distributed as it is attached, and a later statement may not use a table that an earlier
+	// one reached over other connections. (Elsewhere the setting is an unused placeholder.)
+	if _, err := tx.ExecContext(ctx, "SET LOCAL citus.multi_shard_modify_mode = 'sequential'"); err != nil {
+		return err
+	}
 	for _, table := range Tables {
 		name := pq.QuoteIdentifier(table + "_" + s.from.UTC().Format("20060102_150405"))
 		with := ""
@@ -207,11 +207,19 @@ func literal(t time.Time) string { return pq.QuoteLiteral(t.UTC().Format(time.RF
 
 // drop detaches and drops the partitions of an expired slice. DETACH … CONCURRENTLY waits for
 // queries using a partition instead of blocking the parent table's queries, and cannot run in
-// a transaction; one interrupted is finished (FINALIZE) by the next upkeep.
-func drop(ctx context.Context, conn *sql.Conn, s Slice) error {
+// a transaction; one interrupted is finished (FINALIZE) by the next upkeep. Citus has neither:
+// there the partition is dropped attached, which takes its table whole for a moment, within
+// the same bounded wait as the tables it references.
+func drop(ctx context.Context, conn *sql.Conn, s Slice, distributed bool) error {
 	for _, table := range Tables {
 		name, ok := s.Partitions[table]
 		if !ok {
+			continue
+		}
+		if distributed {
+			if err := dropDetached(ctx, conn, name); err != nil {
+				return err
+			}
 			continue
 		}
 		how := "CONCURRENTLY"
@@ -228,7 +236,7 @@ func drop(ctx context.Context, conn *sql.Conn, s Slice) error {
 	return nil
 }
 
-// dropDetached drops a partition detached from its table. Dropping it removes its foreign
+// dropDetached drops a partition detached from its table (or, on Citus, attached). Dropping it removes its foreign
 // keys' triggers from the tables it references, which takes those tables whole for a moment.
 // Taking all three first, while holding nothing, in the order ingestion takes them (the
 // account, then scopes and subscriptions), waits its turn instead of meeting a request halfway;
@@ -241,6 +249,8 @@ func dropDetached(ctx context.Context, conn *sql.Conn, name string) error {
 	}
 	defer tx.Rollback()
 	for _, stmt := range []string{
+		// On Citus, the tables are locked on every node too: the bound must reach them.
+		"SET LOCAL citus.propagate_set_commands = 'local'",
 		"SET LOCAL lock_timeout = '500ms'",
 		"LOCK TABLE accounts, scopes, subscriptions IN ACCESS EXCLUSIVE MODE",
 		"DROP TABLE " + pq.QuoteIdentifier(name),
