@@ -368,14 +368,12 @@ func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesPara
 }
 
 const ingestEvents = `-- name: IngestEvents :many
-WITH live AS (
-    SELECT id FROM accounts WHERE id = $1::uuid AND erasing_since IS NULL FOR SHARE
-), fresh AS (
+WITH fresh AS (
     SELECT new_event_keys($1::uuid, $2::text[]) AS external_id
 ), ev AS (
     INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
-    SELECT live.id, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
-    FROM live, (SELECT unnest($2::text[]) AS external_id, unnest($3::text[]) AS type,
+    SELECT $1::uuid, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
+    FROM (SELECT unnest($2::text[]) AS external_id, unnest($3::text[]) AS type,
                  unnest($4::text[]) AS data, unnest($5::text[]) AS attributes,
                  unnest($6::text[]) AS scope_id) AS i
     WHERE i.external_id IN (SELECT external_id FROM fresh)
@@ -426,8 +424,9 @@ type IngestEventsRow struct {
 // account sent before and still keeps are left out of the result (duplicates): new_event_keys
 // serialises ingestions of the same key and looks for it in every slice. When anything was
 // queued, the account gets a wake-up and workers a notification on webhookd_deliveries. Nothing is recorded for an
-// account being erased: the share lock on its row makes the erasure mark wait for this
-// statement, or this statement see the mark, so the eraser never misses a row written here.
+// account being erased: new_event_keys holds the account's guard (hold_account), so the
+// erasure mark waits for this statement, or this statement sees the mark and keeps no key; the
+// eraser never misses a row written here.
 func (q *Queries) IngestEvents(ctx context.Context, arg IngestEventsParams) ([]IngestEventsRow, error) {
 	rows, err := q.db.QueryContext(ctx, ingestEvents,
 		arg.AccountID,
@@ -898,16 +897,17 @@ func (q *Queries) ReleaseDeliveries(ctx context.Context, arg ReleaseDeliveriesPa
 }
 
 const setScopeSecret = `-- name: SetScopeSecret :exec
-UPDATE scopes SET secret = $2 WHERE id = $1
+UPDATE scopes SET secret = $1 WHERE account_id = $2 AND id = $3
 `
 
 type SetScopeSecretParams struct {
-	ID     uuid.UUID
-	Secret string
+	Secret    string
+	AccountID uuid.UUID
+	ID        uuid.UUID
 }
 
 // SetScopeSecret stores the secret a scope signs its deliveries with (a Voucherify project's).
 func (q *Queries) SetScopeSecret(ctx context.Context, arg SetScopeSecretParams) error {
-	_, err := q.db.ExecContext(ctx, setScopeSecret, arg.ID, arg.Secret)
+	_, err := q.db.ExecContext(ctx, setScopeSecret, arg.Secret, arg.AccountID, arg.ID)
 	return err
 }

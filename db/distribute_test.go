@@ -141,6 +141,11 @@ func TestHotStatementsAreRoutedToOneWorker(t *testing.T) {
 			pq.Array([]string{"http_status"}), pq.Array([]string{""}), pq.Array([]string{""}), pq.Array([]int32{0}),
 			pq.Array([]string{""}), pq.Array([][]byte{{}}), pq.Array([]bool{false}), pq.Array([]uuid.UUID{}),
 			pq.Array([]time.Time{time.Now()}), pq.Array([]bool{false})}},
+		// Shipping's listing and count name the account beside the scope.
+		"ListScopeSubscriptionsPage": {db.HotStatements["listScopeSubscriptionsPage"], []any{account, uuid.New(), 0, 25}},
+		"CountScopeSubscriptions":    {db.HotStatements["countScopeSubscriptions"], []any{account, uuid.New()}},
+		// The history upkeep locks pending rows one account at a time.
+		"MovePendingForward": {db.HotStatements["movePendingForward"], []any{account, time.Now(), 5000}},
 	}
 	taskCount := regexp.MustCompile(`Task Count: (\d+)`)
 	for name, s := range statements {

@@ -218,13 +218,17 @@ func (q *Queries) ListDueErasures(ctx context.Context, maxRows int32) ([]uuid.UU
 }
 
 const markAccountErasing = `-- name: MarkAccountErasing :one
+WITH guard AS (
+    SELECT guard_account_erasure($1)::text AS taken
+)
 UPDATE accounts SET erasing_since = now(), updated_at = now()
-WHERE id = $1 AND erasing_since IS NULL
+WHERE id = $1 AND erasing_since IS NULL AND EXISTS (SELECT 1 FROM guard)
 RETURNING id, name, management_api, created_at, updated_at, erasing_since, erasure_lease_until
 `
 
 // MarkAccountErasing begins an account's erasure; no row means no such account, or one already
-// being erased. It waits for ingestion statements that hold the account's row (IngestEvents).
+// being erased. It takes the account's guard first, so it waits for the writes that hold it
+// (hold_account: ingestion, test events), and those that come later see the mark.
 func (q *Queries) MarkAccountErasing(ctx context.Context, id uuid.UUID) (Account, error) {
 	row := q.db.QueryRowContext(ctx, markAccountErasing, id)
 	var i Account

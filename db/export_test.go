@@ -1,6 +1,7 @@
 package db
 
-// HotStatements are the statements of an account's hot path, for the test of their routing.
+// HotStatements are the statements of an account's hot path (and others that lock or list an
+// account's rows), for the test of their routing.
 var HotStatements = map[string]string{
 	"getCredentialBySecret":           getCredentialBySecret,
 	"getScopedSubscription":           getScopedSubscription,
@@ -10,4 +11,7 @@ var HotStatements = map[string]string{
 	"claimDeliveryBatch":              claimDeliveryBatch,
 	"finishDeliveries":                finishDeliveries,
 	"takeDueAccounts":                 takeDueAccounts,
+	"listScopeSubscriptionsPage":      listScopeSubscriptionsPage,
+	"countScopeSubscriptions":         countScopeSubscriptions,
+	"movePendingForward":              movePendingForward,
 }

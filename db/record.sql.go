@@ -227,11 +227,12 @@ func (q *Queries) LookupAccountSubscription(ctx context.Context, arg LookupAccou
 }
 
 const queueTestEvent = `-- name: QueueTestEvent :one
-WITH sub AS (
+WITH live AS (
+    SELECT hold_account($1) AS live
+), sub AS (
     SELECT s.account_id, s.id, s.dialect, s.scope_id
-    FROM subscriptions s JOIN accounts a ON a.id = s.account_id AND a.erasing_since IS NULL
-    WHERE s.account_id = $1 AND s.id = $2 AND s.status = 'active'
-    FOR SHARE OF a
+    FROM subscriptions s, live
+    WHERE live.live AND s.account_id = $1 AND s.id = $2 AND s.status = 'active'
 ), ev AS (
     INSERT INTO events (account_id, external_id, type, data, scope_id)
     SELECT sub.account_id, $3, $4, $5::jsonb, sub.scope_id FROM sub
@@ -264,7 +265,7 @@ type QueueTestEventRow struct {
 
 // QueueTestEvent records an event for one active subscription of the account and queues its
 // one delivery, in one statement, and wakes the account and idle workers. The event carries the subscription's
-// scope. As in IngestEvents, the share lock on the account row keeps an erasure from missing
+// scope. As in IngestEvents, the account's guard (hold_account) keeps an erasure from missing
 // what this writes, and an account being erased gets nothing. No row: no such active
 // subscription of a live account.
 func (q *Queries) QueueTestEvent(ctx context.Context, arg QueueTestEventParams) (QueueTestEventRow, error) {

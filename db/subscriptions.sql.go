@@ -15,12 +15,17 @@ import (
 )
 
 const countScopeSubscriptions = `-- name: CountScopeSubscriptions :one
-SELECT count(*) FROM subscriptions WHERE scope_id = $1
+SELECT count(*) FROM subscriptions WHERE account_id = $1 AND scope_id = $2
 `
 
+type CountScopeSubscriptionsParams struct {
+	AccountID uuid.UUID
+	ScopeID   uuid.UUID
+}
+
 // CountScopeSubscriptions counts a scope's subscriptions.
-func (q *Queries) CountScopeSubscriptions(ctx context.Context, scopeID uuid.UUID) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countScopeSubscriptions, scopeID)
+func (q *Queries) CountScopeSubscriptions(ctx context.Context, arg CountScopeSubscriptionsParams) (int64, error) {
+	row := q.db.QueryRowContext(ctx, countScopeSubscriptions, arg.AccountID, arg.ScopeID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -613,18 +618,26 @@ func (q *Queries) GetScopedSubscriptionWithScope(ctx context.Context, arg GetSco
 }
 
 const listScopeSubscriptionsPage = `-- name: ListScopeSubscriptionsPage :many
-SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3
+SELECT id, account_id, scope_id, dialect, external_id, name, url, events, filters, status, status_reason, secret, headers, properties, service, template, created_at, updated_at, last_error, errors_email, consecutive_failures, previous_secret, previous_secret_until FROM subscriptions WHERE account_id = $1 AND scope_id = $2
+ORDER BY created_at, id LIMIT $4 OFFSET $3
 `
 
 type ListScopeSubscriptionsPageParams struct {
-	ScopeID uuid.UUID
-	Limit   int32
-	Offset  int32
+	AccountID uuid.UUID
+	ScopeID   uuid.UUID
+	Skip      int32
+	MaxRows   int32
 }
 
 // ListScopeSubscriptionsPage returns one offset page of a scope's subscriptions in creation order.
+// The account is named so that Citus reads one shard.
 func (q *Queries) ListScopeSubscriptionsPage(ctx context.Context, arg ListScopeSubscriptionsPageParams) ([]Subscription, error) {
-	rows, err := q.db.QueryContext(ctx, listScopeSubscriptionsPage, arg.ScopeID, arg.Limit, arg.Offset)
+	rows, err := q.db.QueryContext(ctx, listScopeSubscriptionsPage,
+		arg.AccountID,
+		arg.ScopeID,
+		arg.Skip,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}

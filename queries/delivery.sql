@@ -1,6 +1,6 @@
 -- name: SetScopeSecret :exec
 -- SetScopeSecret stores the secret a scope signs its deliveries with (a Voucherify project's).
-UPDATE scopes SET secret = $2 WHERE id = $1;
+UPDATE scopes SET secret = sqlc.arg(secret) WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id);
 
 -- name: ListActiveSubscriptions :many
 -- ListActiveSubscriptions returns the subscriptions an event of an account may match, narrowed
@@ -106,16 +106,15 @@ WHERE status = 'pending' AND next_attempt_at <= now()
 -- account sent before and still keeps are left out of the result (duplicates): new_event_keys
 -- serialises ingestions of the same key and looks for it in every slice. When anything was
 -- queued, the account gets a wake-up and workers a notification on webhookd_deliveries. Nothing is recorded for an
--- account being erased: the share lock on its row makes the erasure mark wait for this
--- statement, or this statement see the mark, so the eraser never misses a row written here.
-WITH live AS (
-    SELECT id FROM accounts WHERE id = sqlc.arg(account_id)::uuid AND erasing_since IS NULL FOR SHARE
-), fresh AS (
+-- account being erased: new_event_keys holds the account's guard (hold_account), so the
+-- erasure mark waits for this statement, or this statement sees the mark and keeps no key; the
+-- eraser never misses a row written here.
+WITH fresh AS (
     SELECT new_event_keys(sqlc.arg(account_id)::uuid, sqlc.arg(external_ids)::text[]) AS external_id
 ), ev AS (
     INSERT INTO events (account_id, external_id, type, data, attributes, scope_id)
-    SELECT live.id, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
-    FROM live, (SELECT unnest(sqlc.arg(external_ids)::text[]) AS external_id, unnest(sqlc.arg(types)::text[]) AS type,
+    SELECT sqlc.arg(account_id)::uuid, i.external_id, i.type, i.data::jsonb, i.attributes::jsonb, NULLIF(i.scope_id, '')::uuid
+    FROM (SELECT unnest(sqlc.arg(external_ids)::text[]) AS external_id, unnest(sqlc.arg(types)::text[]) AS type,
                  unnest(sqlc.arg(datas)::text[]) AS data, unnest(sqlc.arg(attributes)::text[]) AS attributes,
                  unnest(sqlc.arg(scope_ids)::text[]) AS scope_id) AS i
     WHERE i.external_id IN (SELECT external_id FROM fresh)

@@ -1,8 +1,12 @@
 -- name: MarkAccountErasing :one
 -- MarkAccountErasing begins an account's erasure; no row means no such account, or one already
--- being erased. It waits for ingestion statements that hold the account's row (IngestEvents).
+-- being erased. It takes the account's guard first, so it waits for the writes that hold it
+-- (hold_account: ingestion, test events), and those that come later see the mark.
+WITH guard AS (
+    SELECT guard_account_erasure(sqlc.arg(id))::text AS taken
+)
 UPDATE accounts SET erasing_since = now(), updated_at = now()
-WHERE id = $1 AND erasing_since IS NULL
+WHERE id = sqlc.arg(id) AND erasing_since IS NULL AND EXISTS (SELECT 1 FROM guard)
 RETURNING *;
 
 -- name: ListDueErasures :many

@@ -10,11 +10,13 @@ RETURNING *;
 
 -- name: ListScopeSubscriptionsPage :many
 -- ListScopeSubscriptionsPage returns one offset page of a scope's subscriptions in creation order.
-SELECT * FROM subscriptions WHERE scope_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3;
+-- The account is named so that Citus reads one shard.
+SELECT * FROM subscriptions WHERE account_id = sqlc.arg(account_id) AND scope_id = sqlc.arg(scope_id)
+ORDER BY created_at, id LIMIT sqlc.arg(max_rows) OFFSET sqlc.arg(skip);
 
 -- name: CountScopeSubscriptions :one
 -- CountScopeSubscriptions counts a scope's subscriptions.
-SELECT count(*) FROM subscriptions WHERE scope_id = $1;
+SELECT count(*) FROM subscriptions WHERE account_id = sqlc.arg(account_id) AND scope_id = sqlc.arg(scope_id);
 
 -- The Scoped queries find a subscription through its scope's dialect id and the caller's
 -- account in the same statement, so that an operation is one round trip. When they find

@@ -84,12 +84,12 @@ func (s Shipping) ShippingListWebhookSubscriptions(ctx context.Context, req gen.
 	if req.Params.PerPage != nil {
 		perPage = *req.Params.PerPage
 	}
-	total, err := s.Q.CountScopeSubscriptions(ctx, scope.ID)
+	total, err := s.Q.CountScopeSubscriptions(ctx, db.CountScopeSubscriptionsParams{AccountID: scope.AccountID, ScopeID: scope.ID})
 	if err != nil {
 		return nil, err
 	}
 	offset := kit.PageOffset(page, perPage, total)
-	rows, err := s.Q.ListScopeSubscriptionsPage(ctx, db.ListScopeSubscriptionsPageParams{ScopeID: scope.ID, Limit: int32(perPage), Offset: offset})
+	rows, err := s.Q.ListScopeSubscriptionsPage(ctx, db.ListScopeSubscriptionsPageParams{AccountID: scope.AccountID, ScopeID: scope.ID, MaxRows: int32(perPage), Skip: offset})
 	if err != nil {
 		return nil, err
 	}

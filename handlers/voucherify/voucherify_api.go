@@ -118,7 +118,7 @@ func provisionVoucherify(ctx context.Context, q *db.Queries, account db.Account,
 	if err != nil {
 		return err
 	}
-	if err := q.SetScopeSecret(ctx, db.SetScopeSecretParams{ID: project.ID, Secret: creds.WebhookSecret}); err != nil {
+	if err := q.SetScopeSecret(ctx, db.SetScopeSecretParams{AccountID: account.ID, ID: project.ID, Secret: creds.WebhookSecret}); err != nil {
 		return err
 	}
 	out.Voucherify = creds

@@ -55,7 +55,7 @@ func TestConcurrentIngestionsOfOneIDStoreItOnce(t *testing.T) {
 		}
 		var events, deliveries int
 		if err := env.DB.QueryRow(`SELECT (SELECT count(*) FROM events WHERE external_id = $1),
-			(SELECT count(*) FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.external_id = $1)`, id).Scan(&events, &deliveries); err != nil {
+			(SELECT count(*) FROM deliveries d JOIN events e ON e.account_id = d.account_id AND e.id = d.event_id WHERE e.external_id = $1)`, id).Scan(&events, &deliveries); err != nil {
 			t.Fatal(err)
 		}
 		if fresh != 1 || len(ids) != 1 || events != 1 || deliveries != 1 {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,6 +199,7 @@ func TestIngestDuringErasureIsRefusedAndLeavesNothing(t *testing.T) {
 		sent   time.Time
 	}
 	answers := make(chan answer, 100000)
+	var accepted atomic.Int32
 	stopIngest := make(chan struct{})
 	var clients sync.WaitGroup
 	for i := range 6 {
@@ -217,11 +219,19 @@ func TestIngestDuringErasureIsRefusedAndLeavesNothing(t *testing.T) {
 				}
 				sent := time.Now()
 				resp := instance.Do(t, req)
+				if resp.Status == http.StatusAccepted {
+					accepted.Add(1)
+				}
 				answers <- answer{resp.Status, string(resp.Body), sent}
 			}
 		})
 	}
-	time.Sleep(200 * time.Millisecond) // some ingestion before the erasure
+	// Some ingestion before the erasure (the first creates the current slice of history).
+	for began := time.Now(); accepted.Load() < 10; time.Sleep(10 * time.Millisecond) {
+		if time.Since(began) > 20*time.Second {
+			t.Fatal("no ingestion was accepted")
+		}
+	}
 	deleteAccount(t, env, doomed)
 	deleted := time.Now()
 	// Ingestion goes on until the account row is gone, and a while after.

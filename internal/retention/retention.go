@@ -95,12 +95,32 @@ func (k *Keeper) Interval() time.Duration {
 func (k *Keeper) ahead() time.Duration { return 2 * k.width }
 
 // Prepare creates the slices that ingestion needs now and soon. The service calls it before
-// it serves. Another instance's upkeep may hold the tables for a moment (creating slices gives
-// up after a second of waiting for a lock): it tries again for up to half a minute.
+// it serves.
 func (k *Keeper) Prepare(ctx context.Context) error {
+	return untilUnlocked(ctx, func() error {
+		_, err := ensure(ctx, k.conn, k.width, k.ahead())
+		return err
+	})
+}
+
+// Cover creates the slice for the current time when there is none, as wide as the newest
+// slice: ingestion calls it when an insert found no partition (the upkeep has not run for
+// longer than the slices ahead last, or the database was migrated and never prepared).
+func Cover(ctx context.Context, conn *sql.DB) error {
+	return untilUnlocked(ctx, func() error {
+		_, err := ensure(ctx, conn, 0, 0)
+		return err
+	})
+}
+
+// untilUnlocked calls create again while it gives up on a lock, for up to half a minute:
+// creating slices gives up after a second of waiting for one, and another instance's upkeep
+// or another request's Cover (seconds on Citus, which creates each partition's shards) may hold
+// the tables that long.
+func untilUnlocked(ctx context.Context, create func() error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, err := ensure(ctx, k.conn, k.width, k.ahead())
+		err := create()
 		var pqErr *pq.Error
 		if err == nil || !errors.As(err, &pqErr) || (pqErr.Code != "55P03" && pqErr.Code != "57014") || time.Now().After(deadline) {
 			return err
@@ -108,17 +128,9 @@ func (k *Keeper) Prepare(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// Cover creates the slice for the current time when there is none, as wide as the newest
-// slice: ingestion calls it when an insert found no partition (the upkeep has not run for
-// longer than the slices ahead last, or the database was migrated and never prepared).
-func Cover(ctx context.Context, conn *sql.DB) error {
-	_, err := ensure(ctx, conn, 0, 0)
-	return err
 }
 
 // ErrPostponed is an upkeep that gave way to requests holding the tables it needed; the next
