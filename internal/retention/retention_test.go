@@ -327,3 +327,50 @@ func TestRetiredSecretsAreForgotten(t *testing.T) {
 		t.Errorf("%d scopes keep a retired secret", n)
 	}
 }
+
+// A due delivery whose account's wake-up was lost is found by the next upkeep, which wakes the
+// account: the engine, which looks only at wake-ups, then delivers it.
+func TestTheUpkeepWakesAnAccountWhoseWakeUpWasLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := apitest.New(t)
+	k := newKeeper(t, env.DB)
+	target, got, transport := receiver(t)
+	a := env.CreateAccount(t, "acme")
+	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
+	apitest.CreateShipping(t, env, a, `{"name": "s", "url": "https://example.com:`+port+`/hook", "events": ["shipment.created"]}`)
+	if _, err := delivery.Ingest(ctx, env.DB, a.Id, delivery.Event{ExternalID: "lost", Type: "shipment.created"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, env.DB, `WITH lost AS (DELETE FROM delivery_wakeups WHERE account_id = $1 RETURNING 1) SELECT count(*) FROM lost`, a.Id); n == 0 {
+		t.Fatal("ingestion added no wake-up")
+	}
+
+	engine, err := delivery.New(env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = engine.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	time.Sleep(500 * time.Millisecond) // fifty polls
+	if got.Load() != 0 {
+		t.Fatalf("target got %d requests without a wake-up; want the engine to look at wake-ups only", got.Load())
+	}
+
+	r, err := k.Upkeep(ctx)
+	if err != nil || r.Woken != 1 {
+		t.Fatalf("upkeep = %+v, %v; want the account woken", r, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for count(t, env.DB, `SELECT count(*) FROM deliveries WHERE account_id = $1 AND status = 'succeeded'`, a.Id) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the woken delivery was not delivered (target got %d requests)", got.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got.Load() != 1 {
+		t.Errorf("target got %d requests, want 1", got.Load())
+	}
+}
