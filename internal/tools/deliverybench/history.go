@@ -64,7 +64,12 @@ func openHistoryDB(ctx context.Context, cluster *pgcluster.Cluster, name string,
 	if err := cluster.CreateDatabase(ctx, name); err != nil {
 		return nil, err
 	}
-	h := &historyDB{dsn: cluster.URL(name)}
+	return openBenchDB(ctx, cluster.URL(name), log)
+}
+
+// openBenchDB migrates the database dsn names, prepares its slices and serves the API on it.
+func openBenchDB(ctx context.Context, dsn string, log *slog.Logger) (*historyDB, error) {
+	h := &historyDB{dsn: dsn}
 	conn, err := dbconn.Open(h.dsn, dbconn.Defaults)
 	if err != nil {
 		return nil, err
@@ -75,7 +80,8 @@ func openHistoryDB(ctx context.Context, cluster *pgcluster.Cluster, name string,
 	if err := db.Migrate(ctx, conn); err != nil {
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE EXTENSION pg_stat_statements`); err != nil {
+	// On Citus, the extension is created on the workers too.
+	if _, err := conn.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
 		return nil, err
 	}
 	keeper, err := retention.New(conn, retention.Config{})

@@ -36,8 +36,15 @@ func main() {
 	hanging := flag.Int("hanging", 48, "deliveries to the hanging target")
 	bare := flag.Duration("bare", 3*time.Second, "how long the bare client sends")
 	history := flag.Int("history", 0, "then measure the engine, single ingestion and the Voucherify PUT again beside this many settled deliveries (0: not)")
+	citus := flag.Int("citus", 0, "instead, measure ingestion in batches, the engine and the Voucherify PUT on one plain PostgreSQL beside a Citus coordinator with this many workers")
 	flag.Parse()
-	if err := run(*backlog, *healthy, *hanging, *bare, *history); err != nil {
+	var err error
+	if *citus > 0 {
+		err = runCitus(*citus, slog.New(slog.NewTextHandler(io.Discard, nil)), *backlog, 10*time.Second)
+	} else {
+		err = run(*backlog, *healthy, *hanging, *bare, *history)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "deliverybench:", err)
 		os.Exit(1)
 	}
