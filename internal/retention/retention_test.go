@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/internal/apitest"
 	"github.com/webhookd/webhookd/internal/delivery"
 	"github.com/webhookd/webhookd/internal/egress"
@@ -110,6 +111,27 @@ func receiver(t *testing.T) (*httptest.Server, *atomic.Int32, http.RoundTripper)
 	return srv, &got, transport
 }
 
+// subscribedAccount creates an account with a Shipping subscription to a receiver.
+func subscribedAccount(t *testing.T, env *apitest.Env) (gen.AccountCreated, *atomic.Int32, http.RoundTripper) {
+	target, got, transport := receiver(t)
+	a := env.CreateAccount(t, "acme")
+	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
+	apitest.CreateShipping(t, env, a, `{"name": "s", "url": "https://example.com:`+port+`/hook", "events": ["shipment.created"]}`)
+	return a, got, transport
+}
+
+// runEngine runs a delivery engine on conn until the test ends.
+func runEngine(t *testing.T, conn *sql.DB, cfg delivery.Config) {
+	engine, err := delivery.New(conn, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = engine.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+}
+
 // A slice that expires is dropped whole, except the events that still have a pending delivery:
 // those move forward with all their deliveries and attempts and are delivered later.
 func TestAPendingDeliverySurvivesTheExpiryOfItsSlice(t *testing.T) {
@@ -117,10 +139,7 @@ func TestAPendingDeliverySurvivesTheExpiryOfItsSlice(t *testing.T) {
 	ctx := context.Background()
 	env := apitest.New(t)
 	k := newKeeper(t, env.DB)
-	target, got, transport := receiver(t)
-	a := env.CreateAccount(t, "acme")
-	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
-	apitest.CreateShipping(t, env, a, `{"name": "s", "url": "https://example.com:`+port+`/hook", "events": ["shipment.created"]}`)
+	a, got, transport := subscribedAccount(t, env)
 
 	ingest := func(id string) delivery.Ingested {
 		out, err := delivery.Ingest(ctx, env.DB, a.Id, delivery.Event{ExternalID: id, Type: "shipment.created"})
@@ -167,14 +186,7 @@ func TestAPendingDeliverySurvivesTheExpiryOfItsSlice(t *testing.T) {
 
 	// The moved delivery is claimed and delivered, its attempt log continued.
 	cfg := delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, ScheduleScale: 1e-5, Logger: quiet}
-	engine, err := delivery.New(env.DB, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = engine.Run(runCtx) }()
-	defer func() { stop(); <-done }()
+	runEngine(t, env.DB, cfg)
 	deadline := time.Now().Add(10 * time.Second)
 	for count(t, env.DB, `SELECT count(*) FROM deliveries d JOIN delivery_attempts a ON a.account_id = d.account_id AND a.delivery_id = d.id AND a.slice_at = d.slice_at
 		WHERE d.event_id = $1 AND d.status = 'succeeded'`, pending.EventID) != 2 {
@@ -335,10 +347,7 @@ func TestTheUpkeepWakesAnAccountWhoseWakeUpWasLost(t *testing.T) {
 	ctx := context.Background()
 	env := apitest.New(t)
 	k := newKeeper(t, env.DB)
-	target, got, transport := receiver(t)
-	a := env.CreateAccount(t, "acme")
-	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
-	apitest.CreateShipping(t, env, a, `{"name": "s", "url": "https://example.com:`+port+`/hook", "events": ["shipment.created"]}`)
+	a, got, transport := subscribedAccount(t, env)
 	if _, err := delivery.Ingest(ctx, env.DB, a.Id, delivery.Event{ExternalID: "lost", Type: "shipment.created"}); err != nil {
 		t.Fatal(err)
 	}
@@ -346,14 +355,7 @@ func TestTheUpkeepWakesAnAccountWhoseWakeUpWasLost(t *testing.T) {
 		t.Fatal("ingestion added no wake-up")
 	}
 
-	engine, err := delivery.New(env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = engine.Run(runCtx) }()
-	defer func() { stop(); <-done }()
+	runEngine(t, env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, Logger: quiet})
 	time.Sleep(500 * time.Millisecond) // fifty polls
 	if got.Load() != 0 {
 		t.Fatalf("target got %d requests without a wake-up; want the engine to look at wake-ups only", got.Load())
