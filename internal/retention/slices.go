@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -256,13 +257,20 @@ func dropDetached(ctx context.Context, conn *sql.Conn, name string) error {
 		"DROP TABLE " + pq.QuoteIdentifier(name),
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			if pqErr, ok := errors.AsType[*pq.Error](err); ok && pqErr.Code == "55P03" {
+			if pqErr, ok := errors.AsType[*pq.Error](err); ok && (pqErr.Code == "55P03" || workerGaveUp(pqErr)) {
 				return fmt.Errorf("dropping %s: %w (%v)", name, ErrPostponed, err)
 			}
 			return fmt.Errorf("dropping %s: %w", name, err)
 		}
 	}
 	return tx.Commit()
+}
+
+// workerGaveUp tells whether err is Citus reporting that a statement failed on a worker, which
+// is how a worker's lock timeout reaches the coordinator (the worker's own error comes only as
+// a notice). A drop that fails so for another reason fails again at each upkeep, logged each time.
+func workerGaveUp(err *pq.Error) bool {
+	return err.Code == "XX000" && strings.HasPrefix(err.Message, "failure on connection marked as essential")
 }
 
 // hasPending tells whether a delivery of the slice is still pending (leased, or not yet

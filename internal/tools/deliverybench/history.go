@@ -39,14 +39,17 @@ func pastSlices(now time.Time) []time.Time {
 
 // rates are the three figures measured on an empty history and again beside a large one,
 // with the database time each operation took.
-type rates struct{ drain, single, put, drainDB, singleDB, putDB float64 }
+// serial is ingestion from one client: with nothing else running, its database time is the
+// statements' own cost, which eight clients on two cores blur with waiting for a core.
+type rates struct{ drain, single, serial, put, drainDB, singleDB, serialDB, putDB float64 }
 
 func (r rates) plus(o rates) rates {
-	return rates{r.drain + o.drain, r.single + o.single, r.put + o.put, r.drainDB + o.drainDB, r.singleDB + o.singleDB, r.putDB + o.putDB}
+	return rates{r.drain + o.drain, r.single + o.single, r.serial + o.serial, r.put + o.put,
+		r.drainDB + o.drainDB, r.singleDB + o.singleDB, r.serialDB + o.serialDB, r.putDB + o.putDB}
 }
 
 func (r rates) over(n float64) rates {
-	return rates{r.drain / n, r.single / n, r.put / n, r.drainDB / n, r.singleDB / n, r.putDB / n}
+	return rates{r.drain / n, r.single / n, r.serial / n, r.put / n, r.drainDB / n, r.singleDB / n, r.serialDB / n, r.putDB / n}
 }
 
 // historyRounds is how many times each of the two aged databases is measured, alternately.
@@ -181,7 +184,8 @@ func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logge
 		unit     string
 	}{
 		{fmt.Sprintf("engine draining %d", backlog), fresh.drain, e.drain, f.drain, e.drainDB, f.drainDB, "deliveries/s"},
-		{"ingestion, one per request", fresh.single, e.single, f.single, e.singleDB, f.singleDB, "events/s"},
+		{"ingestion, one per request", fresh.single, e.single, f.single, e.singleDB, f.singleDB, "events/s (8 clients)"},
+		{"ingestion, one client", fresh.serial, e.serial, f.serial, e.serialDB, f.serialDB, "events/s"},
 		{"Voucherify PUT", fresh.put, e.put, f.put, e.putDB, f.putDB, "requests/s"},
 	} {
 		fmt.Printf("%-30s %10.0f %10.0f %10.0f %13.2f %13.2f %10.3f → %.3f  %s\n", r.name, r.n, r.e, r.h, r.h/r.e, r.e/r.n, r.dbE, r.dbF, r.unit)
@@ -222,6 +226,12 @@ func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, ro
 	}); err != nil {
 		return r, err
 	}
+	if r.serial, r.serialDB, err = profiled(ctx, conn, "single ingestion, one client", detail, func() (float64, int, error) {
+		rate, err := c.ingestSingly(ctx, single, 1000, 1)
+		return rate, 1000, err
+	}); err != nil {
+		return r, err
+	}
 	// Their deliveries are settled, so that they are no backlog of the next measurement.
 	if _, err := conn.ExecContext(ctx, `UPDATE deliveries SET status = 'succeeded' WHERE account_id = $1`, single.Id); err != nil {
 		return r, err
@@ -231,6 +241,9 @@ func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, ro
 		return rate, int(rate * d.Seconds()), err
 	}); err != nil {
 		return r, err
+	}
+	if !detail {
+		fmt.Printf("%s: drain %.0f/s, ingestion %.0f/s (one client %.0f/s), PUT %.0f/s\n", round, r.drain, r.single, r.serial, r.put)
 	}
 	return r, nil
 }
