@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,17 +44,30 @@ func pastSlices(now time.Time) []time.Time {
 // statements' own cost, which eight clients on two cores blur with waiting for a core.
 type rates struct{ drain, single, serial, put, drainDB, singleDB, serialDB, putDB float64 }
 
-func (r rates) plus(o rates) rates {
-	return rates{r.drain + o.drain, r.single + o.single, r.serial + o.serial, r.put + o.put,
-		r.drainDB + o.drainDB, r.singleDB + o.singleDB, r.serialDB + o.serialDB, r.putDB + o.putDB}
-}
-
-func (r rates) over(n float64) rates {
-	return rates{r.drain / n, r.single / n, r.serial / n, r.put / n, r.drainDB / n, r.singleDB / n, r.serialDB / n, r.putDB / n}
+// median is each figure's median over rounds: a round that the shared machine slowed (by two
+// to five times, measured) moves a mean, not a median.
+func median(rounds []rates) rates {
+	field := func(get func(rates) float64) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = get(r)
+		}
+		slices.Sort(v)
+		if n := len(v); n%2 == 0 {
+			return (v[n/2-1] + v[n/2]) / 2
+		}
+		return v[len(v)/2]
+	}
+	return rates{
+		drain: field(func(r rates) float64 { return r.drain }), single: field(func(r rates) float64 { return r.single }),
+		serial: field(func(r rates) float64 { return r.serial }), put: field(func(r rates) float64 { return r.put }),
+		drainDB: field(func(r rates) float64 { return r.drainDB }), singleDB: field(func(r rates) float64 { return r.singleDB }),
+		serialDB: field(func(r rates) float64 { return r.serialDB }), putDB: field(func(r rates) float64 { return r.putDB }),
+	}
 }
 
 // historyRounds is how many times each of the two aged databases is measured, alternately.
-const historyRounds = 3
+const historyRounds = 5
 
 // historyDB is one database of the comparison with its own API in front of it.
 type historyDB struct {
@@ -151,7 +165,7 @@ func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logge
 	}
 	fmt.Printf("history loaded and analysed in %s\n\n", time.Since(began).Round(time.Second))
 
-	var sumEmpty, sumFull rates
+	var emptyRounds, fullRounds []rates
 	for round := range historyRounds {
 		last := round == historyRounds-1
 		order := []bool{false, true}
@@ -164,18 +178,18 @@ func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logge
 				if err != nil {
 					return err
 				}
-				sumFull = sumFull.plus(r)
+				fullRounds = append(fullRounds, r)
 				continue
 			}
 			r, err := measureHistoryRound(ctx, empty, log, fmt.Sprintf("aged, empty (round %d)", round+1), backlog, d, last)
 			if err != nil {
 				return err
 			}
-			sumEmpty = sumEmpty.plus(r)
+			emptyRounds = append(emptyRounds, r)
 		}
 	}
-	e, f := sumEmpty.over(historyRounds), sumFull.over(historyRounds)
-	fmt.Printf("\nmeans of %d alternating rounds:\n", historyRounds)
+	e, f := median(emptyRounds), median(fullRounds)
+	fmt.Printf("\nmedians of %d alternating rounds:\n", historyRounds)
 	fmt.Printf("%-30s %10s %10s %10s %13s %13s %22s\n", "", "new", "aged empty", "aged full", "full ÷ empty", "aged ÷ new", "db ms/op empty → full")
 	for _, r := range []struct {
 		name     string
