@@ -268,15 +268,8 @@ func TestEngineHonoursADisabledSubscription(t *testing.T) {
 		_, port, _ := net.SplitHostPort(addr)
 		return dial(ctx, network, net.JoinHostPort("127.0.0.1", port))
 	}
-	engine, err := delivery.New(env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, ScheduleScale: 1e-5,
+	apitest.RunEngine(t, env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, ScheduleScale: 1e-5,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = engine.Run(ctx) }()
-	t.Cleanup(func() { stop(); <-done })
 
 	waitFor := func(event, status string) {
 		t.Helper()

@@ -87,15 +87,8 @@ func startEngine(t *testing.T, env *apitest.Env, r *receiver) {
 		}
 		return dial(ctx, network, addr)
 	}
-	engine, err := delivery.New(env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond,
+	apitest.RunEngine(t, env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond,
 		ScheduleScale: 1e-5, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = engine.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
 }
 
 // tenant is an account with a SuperOffice webhook to the receiver's /down (three attempts, then

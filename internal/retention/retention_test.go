@@ -50,10 +50,16 @@ func newKeeper(t *testing.T, conn *sql.DB) *retention.Keeper {
 	return k
 }
 
+// gridStart is the start of the slice t falls in: slices are cut on a grid counted from the
+// Unix epoch (time.Truncate counts from year 1, which is off that grid for most widths).
+func gridStart(t time.Time, width time.Duration) time.Time {
+	return time.Unix(0, t.UnixNano()-t.UnixNano()%int64(width)).UTC()
+}
+
 // expiredSlice creates a slice that ended before the retention and returns its start.
 func expiredSlice(t *testing.T, conn *sql.DB, k *retention.Keeper) time.Time {
 	t.Helper()
-	from := time.Now().Add(-2 * testRetention).Truncate(k.Width())
+	from := gridStart(time.Now().Add(-2*testRetention), k.Width())
 	if err := retention.CreateSlice(context.Background(), conn, from, from.Add(k.Width())); err != nil {
 		t.Fatal(err)
 	}
@@ -120,18 +126,6 @@ func subscribedAccount(t *testing.T, env *apitest.Env) (gen.AccountCreated, *ato
 	return a, got, transport
 }
 
-// runEngine runs a delivery engine on conn until the test ends.
-func runEngine(t *testing.T, conn *sql.DB, cfg delivery.Config) {
-	engine, err := delivery.New(conn, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = engine.Run(ctx) }()
-	t.Cleanup(func() { stop(); <-done })
-}
-
 // A slice that expires is dropped whole, except the events that still have a pending delivery:
 // those move forward with all their deliveries and attempts and are delivered later.
 func TestAPendingDeliverySurvivesTheExpiryOfItsSlice(t *testing.T) {
@@ -186,7 +180,7 @@ func TestAPendingDeliverySurvivesTheExpiryOfItsSlice(t *testing.T) {
 
 	// The moved delivery is claimed and delivered, its attempt log continued.
 	cfg := delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, ScheduleScale: 1e-5, Logger: quiet}
-	runEngine(t, env.DB, cfg)
+	apitest.RunEngine(t, env.DB, cfg)
 	deadline := time.Now().Add(10 * time.Second)
 	for count(t, env.DB, `SELECT count(*) FROM deliveries d JOIN delivery_attempts a ON a.account_id = d.account_id AND a.delivery_id = d.id AND a.slice_at = d.slice_at
 		WHERE d.event_id = $1 AND d.status = 'succeeded'`, pending.EventID) != 2 {
@@ -355,7 +349,7 @@ func TestTheUpkeepWakesAnAccountWhoseWakeUpWasLost(t *testing.T) {
 		t.Fatal("ingestion added no wake-up")
 	}
 
-	runEngine(t, env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, Logger: quiet})
+	apitest.RunEngine(t, env.DB, delivery.Config{Transport: transport, PollInterval: 10 * time.Millisecond, Logger: quiet})
 	time.Sleep(500 * time.Millisecond) // fifty polls
 	if got.Load() != 0 {
 		t.Fatalf("target got %d requests without a wake-up; want the engine to look at wake-ups only", got.Load())
