@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,12 +55,12 @@ func TestEveryTableIsPlaced(t *testing.T) {
 		}
 		seen[table] = true
 		switch {
-		case contains(db.TenantTables, table):
+		case slices.Contains(db.TenantTables, table):
 			if method != "h" || column != "account_id" {
 				t.Errorf("%s: method %q by %q, want hash by account_id", table, method, column)
 			}
 			colocation[group] = true
-		case contains(db.ReferenceTables, table):
+		case slices.Contains(db.ReferenceTables, table):
 			if method != "n" {
 				t.Errorf("%s: method %q, want a reference table", table, method)
 			}
@@ -67,7 +68,7 @@ func TestEveryTableIsPlaced(t *testing.T) {
 			if method != "h" || column != db.OwnTables[table] {
 				t.Errorf("%s: method %q by %q, want hash by %s", table, method, column, db.OwnTables[table])
 			}
-		case contains(db.LocalTables, table):
+		case slices.Contains(db.LocalTables, table):
 		default:
 			t.Errorf("table %s is neither distributed, reference nor local: list it in db/distribute.go", table)
 		}
@@ -195,13 +196,4 @@ func explain(t *testing.T, conn *sql.DB, query string, args ...any) string {
 		b.WriteString(line + "\n")
 	}
 	return b.String()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

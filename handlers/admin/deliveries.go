@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,7 +26,7 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 	limit := pageLimit(q.Limit)
 	params := db.ListAccountDeliveriesParams{
 		AccountID: req.AccountId, MaxRows: int32(limit + 1),
-		Since: nullTime(q.Since), Until: nullTime(q.Until), Status: nullString(q.Status), Dialect: nullString(q.Dialect),
+		Since: kit.NullTime(q.Since), Until: kit.NullTime(q.Until), Status: kit.NullString(q.Status), Dialect: kit.NullString(q.Dialect),
 	}
 	if q.SubscriptionUuid != nil {
 		params.SubscriptionID = uuid.NullUUID{UUID: *q.SubscriptionUuid, Valid: true}
@@ -63,15 +62,21 @@ func (a Admin) listDeliveries(ctx context.Context, p db.ListAccountDeliveriesPar
 		AccountID: p.AccountID, EventType: *eventType, BeforeCreatedAt: p.BeforeCreatedAt, BeforeID: p.BeforeID,
 		Since: p.Since, Until: p.Until, Status: p.Status, Dialect: p.Dialect, SubscriptionID: p.SubscriptionID, MaxRows: p.MaxRows,
 	})
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]deliveryRow, len(typed))
 	for i, r := range typed {
 		rows[i] = deliveryRow(r)
 	}
-	return rows, err
+	return rows, nil
 }
 
 // withAttempts shows deliveries of an account with their attempts, read in one statement.
 func (a Admin) withAttempts(ctx context.Context, account uuid.UUID, rows []deliveryRow) ([]gen.Delivery, error) {
+	if len(rows) == 0 {
+		return []gen.Delivery{}, nil
+	}
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.Delivery.ID
@@ -101,20 +106,6 @@ func pageLimit(limit *int) int {
 		return 20
 	}
 	return *limit
-}
-
-func nullTime(t *time.Time) sql.NullTime {
-	if t == nil {
-		return sql.NullTime{}
-	}
-	return sql.NullTime{Time: *t, Valid: true}
-}
-
-func nullString[S ~string](s *S) sql.NullString {
-	if s == nil {
-		return sql.NullString{}
-	}
-	return sql.NullString{String: string(*s), Valid: true}
 }
 
 func badRequest(msg string) gen.AdminBadRequestJSONResponse {

@@ -25,7 +25,15 @@ func (a Admin) AdminGetDelivery(ctx context.Context, req gen.AdminGetDeliveryReq
 // delivery is one of a live account's deliveries with its attempts, or a kit.NotFoundError
 // for the account or the delivery.
 func (a Admin) delivery(ctx context.Context, account, id uuid.UUID) (gen.Delivery, error) {
-	row, err := a.deliveryRow(ctx, account, id)
+	if _, err := a.account(ctx, account); err != nil {
+		return gen.Delivery{}, err
+	}
+	return a.accountDelivery(ctx, account, id)
+}
+
+// accountDelivery is delivery for an account already known to be live.
+func (a Admin) accountDelivery(ctx context.Context, account, id uuid.UUID) (gen.Delivery, error) {
+	row, err := a.accountDeliveryRow(ctx, account, id)
 	if err != nil {
 		return gen.Delivery{}, err
 	}
@@ -42,6 +50,10 @@ func (a Admin) deliveryRow(ctx context.Context, account, id uuid.UUID) (delivery
 	if _, err := a.account(ctx, account); err != nil {
 		return deliveryRow{}, err
 	}
+	return a.accountDeliveryRow(ctx, account, id)
+}
+
+func (a Admin) accountDeliveryRow(ctx context.Context, account, id uuid.UUID) (deliveryRow, error) {
 	row, err := a.Q.GetAccountDelivery(ctx, db.GetAccountDeliveryParams{AccountID: account, ID: id})
 	return deliveryRow(row), kit.Found(err, "delivery", id.String())
 }

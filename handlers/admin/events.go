@@ -23,7 +23,7 @@ func (a Admin) AdminListEvents(ctx context.Context, req gen.AdminListEventsReque
 	}
 	limit := pageLimit(q.Limit)
 	params := db.ListAccountEventsParams{AccountID: req.AccountId, MaxRows: int32(limit + 1),
-		Since: nullTime(q.Since), Until: nullTime(q.Until), Type: nullString(q.Type)}
+		Since: kit.NullTime(q.Since), Until: kit.NullTime(q.Until), Type: kit.NullString(q.Type)}
 	if q.PageToken != nil && *q.PageToken != "" {
 		c, err := kit.DecodePageToken(*q.PageToken)
 		if err != nil {

@@ -10,11 +10,11 @@ import (
 	"github.com/webhookd/webhookd/handlers/kit"
 )
 
-// RecoverBatch is the most deliveries one recover call queues again.
-const RecoverBatch = 10_000
+// recoverBatch is the most deliveries one recover call queues again.
+const recoverBatch = 10_000
 
 // AdminRecoverSubscription queues again a subscription's failed and dropped deliveries of a
-// time window, each with a fresh retry schedule, at most RecoverBatch per call.
+// time window, each with a fresh retry schedule, at most recoverBatch per call.
 func (a Admin) AdminRecoverSubscription(ctx context.Context, req gen.AdminRecoverSubscriptionRequestObject) (gen.AdminRecoverSubscriptionResponseObject, error) {
 	if msg := checkWindow(&req.Body.Since, req.Body.Until); msg != "" {
 		return gen.AdminRecoverSubscription400JSONResponse{AdminBadRequestJSONResponse: badRequest(msg)}, nil
@@ -29,7 +29,7 @@ func (a Admin) AdminRecoverSubscription(ctx context.Context, req gen.AdminRecove
 		return gen.AdminRecoverSubscription409JSONResponse{AdminConflictJSONResponse: subscriptionNotActive(sub.Status)}, nil
 	}
 	got, err := a.Q.RecoverSubscriptionDeliveries(ctx, db.RecoverSubscriptionDeliveriesParams{
-		AccountID: req.AccountId, SubscriptionID: sub.ID, Since: req.Body.Since, Until: nullTime(req.Body.Until), MaxRows: RecoverBatch,
+		AccountID: req.AccountId, SubscriptionID: sub.ID, Since: req.Body.Since, Until: kit.NullTime(req.Body.Until), MaxRows: recoverBatch,
 	})
 	if err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ func (a Admin) AdminResendDelivery(ctx context.Context, req gen.AdminResendDeliv
 	}
 	a.Audit.Record(ctx, "resend", req.AccountId, slog.String("delivery_id", req.DeliveryId.String()),
 		slog.String("previous_status", row.Delivery.Status))
-	d, err := a.delivery(ctx, req.AccountId, req.DeliveryId)
+	d, err := a.accountDelivery(ctx, req.AccountId, req.DeliveryId)
 	if err != nil {
 		return nil, err
 	}

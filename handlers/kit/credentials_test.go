@@ -31,7 +31,6 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{conn: pgtest.New(t)}
 	f.q = db.New(f.conn)
 	f.c = NewCredentials(f.q)
-	f.clock = time.Now()
 	f.c.now = func() time.Time { return f.clock }
 	var err error
 	if f.account, err = f.q.CreateAccount(ctx, db.CreateAccountParams{ID: uuid.New(), Name: "acme"}); err != nil {

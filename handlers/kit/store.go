@@ -67,12 +67,20 @@ func EventNames[E ~string](events []E) []string {
 	return out
 }
 
-// NullString is SQL NULL for an absent member.
-func NullString(s *string) sql.NullString {
+// NullString is SQL NULL for an absent member (a string or an enum of the spec).
+func NullString[S ~string](s *S) sql.NullString {
 	if s == nil {
 		return sql.NullString{}
 	}
-	return sql.NullString{String: *s, Valid: true}
+	return sql.NullString{String: string(*s), Valid: true}
+}
+
+// NullTime is SQL NULL for an absent timestamp.
+func NullTime(t *time.Time) sql.NullTime {
+	if t == nil {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: *t, Valid: true}
 }
 
 // SQLTime is a present timestamp.

@@ -116,11 +116,7 @@ func startEngine(t *testing.T, env *apitest.Env, cfg delivery.Config, receivers 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	engine := newEngine(t, env, cfg)
-	go func() { defer close(done); _ = engine.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	apitest.RunEngine(t, env.DB, cfg)
 }
 
 // newEngine is delivery.New on the env's database; an invalid cfg fails the test.

@@ -66,8 +66,8 @@ type Config struct {
 	// Concurrency is how many calls are in flight at once. Calls wait on the network, not the
 	// CPU: more slots help slow targets and cost little.
 	Concurrency int
-	// Batch is how many deliveries one claim takes at most; claims and outcomes are written one
-	// statement per batch.
+	// Batch is how many deliveries one claim takes at most, shared among the accounts it finds
+	// due; a claim and the outcomes are one statement per account of a batch.
 	Batch int
 	// PerTarget caps the calls in flight to one host, so that a slow or hanging target holds at
 	// most that many slots; it is also the keep-alive pool size per host. Claimed deliveries

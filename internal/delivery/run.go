@@ -158,20 +158,23 @@ func (r *runner) handBack(calls []*call) {
 	}
 }
 
-// keys are the primary keys of claimed deliveries of one account: each statement that writes
-// a delivery names its account and reaches the one partition (time slice) that holds it.
+// keys are the primary keys of claimed deliveries of one account, with their calls: each
+// statement that writes a delivery names its account and reaches the one partition (time
+// slice) that holds it.
 type keys struct {
 	account uuid.UUID
 	ids     []uuid.UUID
 	slices  []time.Time
+	calls   []*call
 }
 
-func (k *keys) add(row db.ClaimDeliveryBatchRow) {
-	k.ids = append(k.ids, row.DeliveryID)
-	k.slices = append(k.slices, row.SliceAt)
+func (k *keys) add(c *call) {
+	k.ids = append(k.ids, c.row.DeliveryID)
+	k.slices = append(k.slices, c.row.SliceAt)
+	k.calls = append(k.calls, c)
 }
 
-// byAccount groups calls' keys by account, in the order the accounts first appear.
+// byAccount groups calls and their keys by account, in the order the accounts first appear.
 func byAccount(calls []*call) []*keys {
 	var out []*keys
 	at := map[uuid.UUID]*keys{}
@@ -182,7 +185,7 @@ func byAccount(calls []*call) []*keys {
 			at[c.row.AccountID] = k
 			out = append(out, k)
 		}
-		k.add(c.row)
+		k.add(c)
 	}
 	return out
 }
@@ -225,7 +228,7 @@ func (e *Engine) claim(ctx context.Context, r *runner, n int) (bool, error) {
 		case subAccounts[account]:
 			// Deliveries to a busy target may have been left: look again a poll later (or as
 			// soon as the target is free).
-			r.wakes.add(account, e.gridUp(now.Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
+			r.wakes.add(account, gridUp(now.Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
 		}
 	}
 	return more, nil
@@ -352,21 +355,15 @@ func (e *Engine) finish(batch []*call) {
 	for _, k := range byAccount(handBack) {
 		e.release(k)
 	}
-	var group []*call
 	for _, k := range byAccount(done) {
-		group = group[:0]
-		for _, c := range done {
-			if c.row.AccountID == k.account {
-				group = append(group, c)
-			}
-		}
-		e.finishAccount(k, group)
+		e.finishAccount(k)
 	}
 }
 
-// finishAccount records the attempts and outcomes of calls of one account (whose keys are k),
-// with the wake-ups of the retries they schedule.
-func (e *Engine) finishAccount(k *keys, batch []*call) {
+// finishAccount records the attempts and outcomes of one account's calls (k), with the
+// wake-ups of the retries they schedule.
+func (e *Engine) finishAccount(k *keys) {
+	batch := k.calls
 	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
 	defer cancel()
 	p := db.FinishDeliveriesParams{AccountID: k.account, Worker: e.cfg.WorkerID, SucceededSubscriptions: []uuid.UUID{},

@@ -56,7 +56,7 @@ func (w *wakes) merge(o *wakes) {
 
 // gridUp rounds t up to a multiple of grid: planned wake-ups of one account fall on few
 // instants, so that the table keeps one per instant however many deliveries they stand for.
-func (e *Engine) gridUp(t time.Time, grid time.Duration) time.Time {
+func gridUp(t time.Time, grid time.Duration) time.Time {
 	if grid <= 0 {
 		return t
 	}
@@ -86,7 +86,7 @@ func (e *Engine) retryWakeups(retries []time.Time, now time.Time) ([]time.Time, 
 			}
 			continue
 		}
-		g := e.gridUp(t, e.cfg.PollInterval)
+		g := gridUp(t, e.cfg.PollInterval)
 		if !slices.ContainsFunc(at, g.Equal) {
 			at, planned = append(at, g), append(planned, true)
 		}

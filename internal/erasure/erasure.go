@@ -35,7 +35,7 @@ type Config struct {
 	// must outlast a request authenticated just before the mark (or by another instance's
 	// cached credential within the second after it), so that such a request finds its account
 	// whole rather than half gone, and whatever it writes is erased too. Events, deliveries and
-	// attempts go at once: ingestion stops at the mark itself.
+	// attempts go at once: ingestion and test events stop at the mark itself.
 	Grace time.Duration
 	// Logger reports each erased account and failed pass; nil means slog.Default().
 	Logger *slog.Logger
@@ -115,8 +115,8 @@ type step struct {
 	erase func(ctx context.Context, q *db.Queries, account uuid.UUID, batch int32) (int64, error)
 }
 
-// immediate are the tables nothing adds to once the account is marked: ingestion, their one
-// writer, checks the mark in the statement that writes them.
+// immediate are the tables nothing adds to once the account is marked: their writers
+// (ingestion and test events) check the mark in the statement that writes them (hold_account).
 var immediate = []step{
 	{"deliveries", 0, func(ctx context.Context, q *db.Queries, a uuid.UUID, n int32) (int64, error) {
 		return q.EraseDeliveries(ctx, db.EraseDeliveriesParams{AccountID: a, MaxRows: n})

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/lib/pq"
 )
 
 // ErrNoCitus reports that the Citus extension is not installed for the PostgreSQL in use.
@@ -142,7 +144,7 @@ func SealDistributedTemplate(ctx context.Context, coordinatorURL, building, name
 	for i := len(ports) - 1; i >= 0; i-- {
 		err := execOn(ctx, onPort(coordinatorURL, ports[i], "postgres"),
 			"ALTER DATABASE "+quoteIdent(building)+" ALLOW_CONNECTIONS false",
-			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "+quoteLiteral(building)+" AND pid <> pg_backend_pid()",
+			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "+pq.QuoteLiteral(building)+" AND pid <> pg_backend_pid()",
 			"ALTER DATABASE "+quoteIdent(building)+" RENAME TO "+quoteIdent(name))
 		if err != nil {
 			return fmt.Errorf("node %d: %w", ports[i], err)
@@ -195,8 +197,6 @@ func nodePorts(ctx context.Context, coordinatorURL string) ([]int, error) {
 	port, _ := strconv.Atoi(u.Port())
 	return append([]int{port}, workers...), nil
 }
-
-func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
 func workerPorts(ctx context.Context, conn *sql.DB) ([]int, error) {
 	rows, err := conn.QueryContext(ctx, "SELECT nodeport FROM pg_dist_node WHERE groupid <> 0 ORDER BY nodeport")

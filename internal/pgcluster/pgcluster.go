@@ -163,20 +163,7 @@ func (c *Cluster) Port() int { return c.port }
 
 // CreateDatabase creates database name unless it exists.
 func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
-	conn, err := sql.Open("postgres", c.URL("postgres"))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	var exists bool
-	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return err
-	}
-	if exists {
-		return nil
-	}
-	_, err = conn.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(name))
-	return err
+	return createDatabaseOn(ctx, c.URL("postgres"), name)
 }
 
 // Stop shuts the server down (fast mode: open sessions are ended) and waits for it.

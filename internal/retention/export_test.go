@@ -19,3 +19,6 @@ func CreateSlice(ctx context.Context, conn *sql.DB, from, until time.Time) error
 	}
 	return tx.Commit()
 }
+
+// GridStart is the start of the slice t falls in, on the grid the keeper cuts.
+func GridStart(t time.Time, width time.Duration) time.Time { return floor(t, width) }

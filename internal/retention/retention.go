@@ -186,7 +186,7 @@ const moveBatch = 5000
 
 // movePendingForward moves the pending deliveries of slices before cutoff forward, one account
 // at a time: a statement that locks rows must name its account for Citus to run it.
-func (k *Keeper) movePendingForward(ctx context.Context, q *db.Queries, cutoff time.Time, r *Report) error {
+func movePendingForward(ctx context.Context, q *db.Queries, cutoff time.Time, r *Report) error {
 	after := uuid.Nil
 	for {
 		accounts, err := q.ListAccountsWithExpiringPending(ctx, db.ListAccountsWithExpiringPendingParams{Cutoff: cutoff, After: after, MaxAccounts: moveBatch})
@@ -221,8 +221,9 @@ func (k *Keeper) movePendingForward(ctx context.Context, q *db.Queries, cutoff t
 // instances, so it does this small chore too.
 const PortalSessionsKept = 24 * time.Hour
 
-// Upkeep creates the slices ahead, moves pending deliveries out of slices about to expire and
-// drops the expired ones, unless another instance is doing so.
+// Upkeep creates the slices ahead, wakes accounts with due deliveries (the engine's safety
+// net), moves pending deliveries out of slices about to expire, drops the expired ones and
+// forgets expired portal sessions and retired secrets, unless another instance is doing so.
 func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 	conn, err := k.conn.Conn(ctx)
 	if err != nil {
@@ -261,7 +262,7 @@ func (k *Keeper) Upkeep(ctx context.Context) (r Report, err error) {
 	r.Woken = int(woken)
 	// Pending rows leave a slice one width before it expires, so that a delivery in flight has
 	// that long to finish before its slice is due.
-	if err := k.movePendingForward(ctx, q, now.Add(-k.retention+k.width), &r); err != nil {
+	if err := movePendingForward(ctx, q, now.Add(-k.retention+k.width), &r); err != nil {
 		return r, fmt.Errorf("moving pending deliveries forward: %w", err)
 	}
 	for {

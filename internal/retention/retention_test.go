@@ -50,16 +50,10 @@ func newKeeper(t *testing.T, conn *sql.DB) *retention.Keeper {
 	return k
 }
 
-// gridStart is the start of the slice t falls in: slices are cut on a grid counted from the
-// Unix epoch (time.Truncate counts from year 1, which is off that grid for most widths).
-func gridStart(t time.Time, width time.Duration) time.Time {
-	return time.Unix(0, t.UnixNano()-t.UnixNano()%int64(width)).UTC()
-}
-
 // expiredSlice creates a slice that ended before the retention and returns its start.
 func expiredSlice(t *testing.T, conn *sql.DB, k *retention.Keeper) time.Time {
 	t.Helper()
-	from := gridStart(time.Now().Add(-2*testRetention), k.Width())
+	from := retention.GridStart(time.Now().Add(-2*testRetention), k.Width())
 	if err := retention.CreateSlice(context.Background(), conn, from, from.Add(k.Width())); err != nil {
 		t.Fatal(err)
 	}

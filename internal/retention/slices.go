@@ -237,12 +237,12 @@ func drop(ctx context.Context, conn *sql.Conn, s Slice, distributed bool) error 
 	return nil
 }
 
-// dropDetached drops a partition detached from its table (or, on Citus, attached). Dropping it removes its foreign
-// keys' triggers from the tables it references, which takes those tables whole for a moment.
-// Taking all three first, while holding nothing, in the order ingestion takes them (the
-// account, then scopes and subscriptions), waits its turn instead of meeting a request halfway;
-// against a request that takes them in another order, it gives up after half a second, before
-// PostgreSQL's deadlock check (1 s) could pick the request, and tries again at the next upkeep.
+// dropDetached drops a partition detached from its table (or, on Citus, attached). Dropping
+// it removes its foreign keys' triggers from the tables it references, which takes those
+// tables whole for a moment. It takes all three first, while holding nothing, so that it waits
+// its turn instead of meeting a request halfway; against a request that holds one of them and
+// wants another, it gives up after half a second, before PostgreSQL's deadlock check (1 s)
+// could pick the request, and tries again at the next upkeep.
 func dropDetached(ctx context.Context, conn *sql.Conn, name string) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {

@@ -41,7 +41,7 @@ func TestAnEventIDIsADuplicateAcrossSlicesWhileKept(t *testing.T) {
 	// Ingested in the slice before the current one, it is a duplicate in the current one.
 	first := ingest("order-1")
 	settle(first.EventID)
-	previous := gridStart(time.Now(), k.Width()).Add(-k.Width())
+	previous := retention.GridStart(time.Now(), k.Width()).Add(-k.Width())
 	if err := retention.CreateSlice(ctx, env.DB, previous, previous.Add(k.Width())); err != nil {
 		t.Fatal(err)
 	}

@@ -119,15 +119,11 @@ func measureCitusRound(ctx context.Context, h *historyDB, log *slog.Logger, roun
 			}
 		}
 		var ops int
-		rate, _, err := profiled(ctx, conn, label, detail, func() (float64, int, error) {
+		rate, _, stmts, err := profiled(ctx, conn, label, detail, func() (float64, int, error) {
 			rate, n, err := f()
 			ops = n
 			return rate, n, err
 		})
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		sent, err := topLevelCalls(ctx, conn)
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -139,7 +135,7 @@ func measureCitusRound(ctx context.Context, h *historyDB, log *slog.Logger, roun
 			}
 			tasks = float64(ran) / float64(max(ops, 1))
 		}
-		return rate, float64(sent) / float64(max(ops, 1)), tasks, nil
+		return rate, stmts, tasks, nil
 	}
 
 	drain := newReceiver(nil)
@@ -169,14 +165,6 @@ func measureCitusRound(ctx context.Context, h *historyDB, log *slog.Logger, roun
 		return r, err
 	}
 	return r, nil
-}
-
-// topLevelCalls counts the statements the service sent since the last reset.
-func topLevelCalls(ctx context.Context, conn *sql.DB) (int64, error) {
-	var n int64
-	err := conn.QueryRowContext(ctx, `SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
-		WHERE toplevel AND query NOT LIKE '%pg_stat_statements%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n)
-	return n, err
 }
 
 // onWorkers runs query on every worker of the coordinator conn is connected to; with sum set,

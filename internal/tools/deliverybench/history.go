@@ -224,7 +224,7 @@ func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, ro
 	if detail {
 		fmt.Printf("%s:\n", round)
 	}
-	if r.drain, r.drainDB, err = profiled(ctx, conn, "drain", detail, func() (float64, int, error) {
+	if r.drain, r.drainDB, _, err = profiled(ctx, conn, "drain", detail, func() (float64, int, error) {
 		rate, err := drainRate(ctx, conn, h.dsn, log, drain, backlog)
 		return rate, backlog, err
 	}); err != nil {
@@ -234,13 +234,13 @@ func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, ro
 	if err != nil {
 		return r, err
 	}
-	if r.single, r.singleDB, err = profiled(ctx, conn, "single ingestion", detail, func() (float64, int, error) {
+	if r.single, r.singleDB, _, err = profiled(ctx, conn, "single ingestion", detail, func() (float64, int, error) {
 		rate, err := c.ingestSingly(ctx, single, 3000, 8)
 		return rate, 3000, err
 	}); err != nil {
 		return r, err
 	}
-	if r.serial, r.serialDB, err = profiled(ctx, conn, "single ingestion, one client", detail, func() (float64, int, error) {
+	if r.serial, r.serialDB, _, err = profiled(ctx, conn, "single ingestion, one client", detail, func() (float64, int, error) {
 		rate, err := c.ingestSingly(ctx, single, 1000, 1)
 		return rate, 1000, err
 	}); err != nil {
@@ -250,7 +250,7 @@ func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, ro
 	if _, err := conn.ExecContext(ctx, `UPDATE deliveries SET status = 'succeeded' WHERE account_id = $1`, single.Id); err != nil {
 		return r, err
 	}
-	if r.put, r.putDB, err = profiled(ctx, conn, "Voucherify PUT", detail, func() (float64, int, error) {
+	if r.put, r.putDB, _, err = profiled(ctx, conn, "Voucherify PUT", detail, func() (float64, int, error) {
 		rate, err := c.putRate(ctx, "put-"+round, 100, 8, d)
 		return rate, int(rate * d.Seconds()), err
 	}); err != nil {
@@ -445,7 +445,7 @@ func explainClaim(ctx context.Context, conn *sql.DB) error {
 	}
 	claim, err = sqlfile.Bind(claim, map[string]string{"lease_seconds": "60", "worker": "'deliverybench'",
 		"account_id": pq.QuoteLiteral(account) + "::uuid", "cover_grid": "7.5",
-		"full_subscriptions": "'{}'", "full_accounts": "'{}'", "max_rows": "128"})
+		"full_subscriptions": "'{}'", "max_rows": "128"})
 	if err != nil {
 		return err
 	}

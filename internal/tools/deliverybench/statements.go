@@ -20,16 +20,16 @@ var benchSettings = map[string]string{
 	"track_activity_query_size":         "4096",
 }
 
-// profiled runs measure with pg_stat_statements reset before it and returns its rate and the
-// database time per operation (ops is how many operations measure performed); detail prints
-// the statements that took most of that time, with the round trips per operation.
-func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, measure func() (float64, int, error)) (rate, dbMsPerOp float64, _ error) {
+// profiled runs measure with pg_stat_statements reset before it and returns its rate, the
+// database time and the statements the service sent per operation (ops is how many operations
+// measure performed); detail prints the statements that took most of that time.
+func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, measure func() (float64, int, error)) (rate, dbMsPerOp, statementsPerOp float64, _ error) {
 	if _, err := conn.ExecContext(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	rate, ops, err := measure()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	// Nested statements (a function's, a foreign key's check) are listed too, marked ↳; the
 	// totals count the statements the service sent.
@@ -41,7 +41,7 @@ func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, meas
 		  AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 		ORDER BY total_exec_time + total_plan_time DESC`)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer rows.Close()
 	printed := 0
@@ -51,9 +51,9 @@ func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, meas
 		var query string
 		var toplevel bool
 		if err := rows.Scan(&calls, &exec, &plan, &hit, &read, &query, &toplevel, &allCalls, &allTime); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
-		dbMsPerOp = allTime / float64(max(ops, 1))
+		dbMsPerOp, statementsPerOp = allTime/float64(max(ops, 1)), float64(allCalls)/float64(max(ops, 1))
 		if !detail {
 			break
 		}
@@ -72,7 +72,7 @@ func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, meas
 		}
 		printed++
 	}
-	return rate, dbMsPerOp, rows.Err()
+	return rate, dbMsPerOp, statementsPerOp, rows.Err()
 }
 
 func oneLine(q string, n int) string {

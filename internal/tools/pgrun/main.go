@@ -27,7 +27,7 @@ func main() {
 	// go test runs up to GOMAXPROCS test binaries at once, and each may hold as many
 	// connections as the cluster it would otherwise start allows (200).
 	maxConns := flag.Int("max-connections", min(200*max(runtime.GOMAXPROCS(0), 2), 1000), "PostgreSQL's max_connections")
-	citus := flag.Int("citus", 0, "start a Citus coordinator with this many workers instead of one plain server, and set WEBHOOKS_CITUS=on")
+	citus := flag.Int("citus", 0, "start a Citus coordinator with this many workers instead of one plain server")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: pgrun [-max-connections N] [-citus WORKERS] [--] command [args...]")
 		flag.PrintDefaults()
@@ -67,7 +67,6 @@ func run(args []string, maxConns, citusWorkers int) int {
 			var c *pgcluster.Citus
 			if c, stop, err = pgcluster.StartCitusScratch(ctx, "tests", citusWorkers, opts); err == nil {
 				url = c.Coordinator.URL("postgres")
-				env = append(env, "WEBHOOKS_CITUS=on")
 			}
 		} else {
 			var c *pgcluster.Cluster
