@@ -188,8 +188,9 @@ func create(ctx context.Context, tx *sql.Tx, s span) error {
 		name := pq.QuoteIdentifier(table + "_" + s.from.UTC().Format("20060102_150405"))
 		with := ""
 		if table == "deliveries" {
-			// Room for the claim's update to stay on its page (see migration 00004).
-			with = " WITH (fillfactor = 70)"
+			// Room for the claim's update to stay on its page (see migration 00004), and
+			// statistics that keep up with bursts (see migration 00014).
+			with = " WITH (fillfactor = 70, autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 10000)"
 		}
 		// One statement per call: Citus passes each on to the workers as a statement of its own.
 		for _, stmt := range []string{
