@@ -57,8 +57,8 @@ func IsDistributed(ctx context.Context, conn interface {
 	return on, err
 }
 
-// distribute turns the migrated schema into the distributed one; it is idempotent, so that an
-// instance starting on a distributed database leaves it as it is.
+// distribute turns the migrated schema into the distributed one, within the caller's
+// transaction; an instance starting on a distributed database leaves it as it is.
 func distribute(ctx context.Context, conn execer) error {
 	done, err := distributedTables(ctx, conn)
 	if err != nil {

@@ -3,6 +3,10 @@ package db_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/lib/pq"
 	"github.com/webhookd/webhookd/db"
+	"github.com/webhookd/webhookd/internal/pgcluster"
 	"github.com/webhookd/webhookd/internal/pgtest"
 )
 
@@ -196,4 +201,86 @@ func explain(t *testing.T, conn *sql.DB, query string, args ...any) string {
 		b.WriteString(line + "\n")
 	}
 	return b.String()
+}
+
+// A distribution cut short leaves the schema as it was, foreign keys included, and the next
+// start distributes it whole.
+func TestAnInterruptedDistributionIsDoneWholeByTheNextStart(t *testing.T) {
+	distributedDB(t) // skips on plain PostgreSQL
+	ctx := context.Background()
+	server := os.Getenv("DATABASE_URL")
+	name := fmt.Sprintf("interrupted_%d", time.Now().UnixNano())
+	if err := pgcluster.PrepareDistributedDatabase(ctx, server, name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pgcluster.DropDistributedDatabase(context.Background(), server, name) })
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	conn, err := sql.Open("postgres", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := db.Up(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	keys := func() []string {
+		t.Helper()
+		rows, err := conn.Query(`SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+			FROM pg_constraint WHERE contype = 'f' AND conparentid = 0 AND conrelid::regclass::text = ANY($1) ORDER BY 1`,
+			pq.Array(slices.Concat(db.TenantTables, db.ReferenceTables, slices.Collect(maps.Keys(db.OwnTables)), db.LocalTables)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, k)
+		}
+		return out
+	}
+	placed := func() int {
+		t.Helper()
+		var n int
+		if err := conn.QueryRow(`SELECT count(*) FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
+			WHERE NOT c.relispartition`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := keys()
+
+	// The last table to distribute is held, so the distribution stops there, its deadline past.
+	holder, err := conn.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(`LOCK TABLE rate_limit_windows IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	cut, cancel := context.WithTimeout(ctx, 3*time.Second)
+	err = db.Distribute(cut, conn)
+	cancel()
+	holder.Rollback()
+	if err == nil {
+		t.Fatal("the distribution finished although a table it needed was held")
+	}
+	if n, after := placed(), keys(); n != 0 || !slices.Equal(after, before) {
+		t.Fatalf("after an interrupted distribution (%v): %d tables distributed, foreign keys %q; want none and %q", err, n, after, before)
+	}
+
+	if err := db.Distribute(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	if n, after := placed(), keys(); n != len(db.TenantTables)+len(db.ReferenceTables)+len(db.OwnTables) || !slices.Equal(after, before) {
+		t.Errorf("after the next start: %d tables distributed, foreign keys %q; want %d and %q",
+			n, after, len(db.TenantTables)+len(db.ReferenceTables)+len(db.OwnTables), before)
+	}
 }

@@ -15,3 +15,9 @@ var HotStatements = map[string]string{
 	"countScopeSubscriptions":         countScopeSubscriptions,
 	"movePendingForward":              movePendingForward,
 }
+
+// Up applies the migrations without distributing the schema.
+var Up = up
+
+// Distribute distributes a migrated schema as Migrate does on a Citus coordinator.
+var Distribute = distributeOnce
