@@ -3,28 +3,18 @@ package admin
 import (
 	"context"
 
-	"github.com/webhookd/webhookd/handlers/kit"
-
-	"github.com/google/uuid"
-
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
+	"github.com/webhookd/webhookd/handlers/kit"
 )
 
 // AdminListAccounts pages through every account, newest first.
 func (a Admin) AdminListAccounts(ctx context.Context, req gen.AdminListAccountsRequestObject) (gen.AdminListAccountsResponseObject, error) {
-	limit := 20
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
-	}
+	limit := pageLimit(req.Params.Limit)
 	params := db.ListAccountsParams{MaxRows: int32(limit + 1)}
-	if req.Params.PageToken != nil && *req.Params.PageToken != "" {
-		c, err := kit.DecodePageToken(*req.Params.PageToken)
-		if err != nil {
-			return gen.AdminListAccounts400JSONResponse{AdminBadRequestJSONResponse: gen.AdminBadRequestJSONResponse{Code: "invalid_request", Message: "pageToken: is not a page token issued by this API"}}, nil
-		}
-		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
-		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
+	var ok bool
+	if params.BeforeCreatedAt, params.BeforeID, ok = pageBefore(req.Params.PageToken); !ok {
+		return gen.AdminListAccounts400JSONResponse{AdminBadRequestJSONResponse: badPageToken()}, nil
 	}
 	rows, err := a.Q.ListAccounts(ctx, params)
 	if err != nil {

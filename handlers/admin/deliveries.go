@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,13 +32,9 @@ func (a Admin) AdminListDeliveries(ctx context.Context, req gen.AdminListDeliver
 	if q.SubscriptionUuid != nil {
 		params.SubscriptionID = uuid.NullUUID{UUID: *q.SubscriptionUuid, Valid: true}
 	}
-	if q.PageToken != nil && *q.PageToken != "" {
-		c, err := kit.DecodePageToken(*q.PageToken)
-		if err != nil {
-			return gen.AdminListDeliveries400JSONResponse{AdminBadRequestJSONResponse: badPageToken()}, nil
-		}
-		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
-		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
+	var ok bool
+	if params.BeforeCreatedAt, params.BeforeID, ok = pageBefore(q.PageToken); !ok {
+		return gen.AdminListDeliveries400JSONResponse{AdminBadRequestJSONResponse: badPageToken()}, nil
 	}
 	rows, err := a.listDeliveries(ctx, params, q.EventType)
 	if err != nil {
@@ -114,6 +111,19 @@ func badRequest(msg string) gen.AdminBadRequestJSONResponse {
 
 func badPageToken() gen.AdminBadRequestJSONResponse {
 	return badRequest("pageToken: is not a page token issued by this API")
+}
+
+// pageBefore reads a listing's pageToken: the row the page starts after (none without a
+// token); ok is false for a token this API did not issue.
+func pageBefore(token *string) (createdAt sql.NullTime, id uuid.NullUUID, ok bool) {
+	if token == nil || *token == "" {
+		return createdAt, id, true
+	}
+	c, err := kit.DecodePageToken(*token)
+	if err != nil {
+		return createdAt, id, false
+	}
+	return kit.SQLTime(c.CreatedAt), uuid.NullUUID{UUID: c.ID, Valid: true}, true
 }
 
 func notFound(what string) gen.AdminNotFoundJSONResponse {

@@ -3,8 +3,6 @@ package admin
 import (
 	"context"
 
-	"github.com/google/uuid"
-
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/handlers/kit"
@@ -24,13 +22,9 @@ func (a Admin) AdminListEvents(ctx context.Context, req gen.AdminListEventsReque
 	limit := pageLimit(q.Limit)
 	params := db.ListAccountEventsParams{AccountID: req.AccountId, MaxRows: int32(limit + 1),
 		Since: kit.NullTime(q.Since), Until: kit.NullTime(q.Until), Type: kit.NullString(q.Type)}
-	if q.PageToken != nil && *q.PageToken != "" {
-		c, err := kit.DecodePageToken(*q.PageToken)
-		if err != nil {
-			return gen.AdminListEvents400JSONResponse{AdminBadRequestJSONResponse: badPageToken()}, nil
-		}
-		params.BeforeCreatedAt = kit.SQLTime(c.CreatedAt)
-		params.BeforeID = uuid.NullUUID{UUID: c.ID, Valid: true}
+	var ok bool
+	if params.BeforeCreatedAt, params.BeforeID, ok = pageBefore(q.PageToken); !ok {
+		return gen.AdminListEvents400JSONResponse{AdminBadRequestJSONResponse: badPageToken()}, nil
 	}
 	rows, err := a.Q.ListAccountEvents(ctx, params)
 	if err != nil {
