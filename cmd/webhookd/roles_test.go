@@ -33,7 +33,8 @@ func listeners(t *testing.T, conn *sql.DB) int {
 	t.Helper()
 	var n int
 	err := conn.QueryRow(`SELECT count(*) FROM pg_stat_activity
-		WHERE datname = current_database() AND pid <> pg_backend_pid() AND (query ILIKE 'LISTEN%' OR query = '')`).Scan(&n)
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+		  AND (query ILIKE 'LISTEN%' OR query = '')`).Scan(&n)
 	if err != nil {
 		t.Fatal(err)
 	}
