@@ -14,8 +14,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrate applies every pending migration. A PostgreSQL session lock serialises
-// instances that start at the same time against one database.
+// Migrate applies every pending migration and, on a Citus coordinator, distributes the schema.
+// A PostgreSQL session lock serialises instances that start at the same time against one
+// database.
 func Migrate(ctx context.Context, conn *sql.DB) error {
 	if err := up(ctx, conn); err != nil {
 		return err
