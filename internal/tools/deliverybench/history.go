@@ -52,11 +52,7 @@ func median(rounds []rates) rates {
 		for i, r := range rounds {
 			v[i] = get(r)
 		}
-		slices.Sort(v)
-		if n := len(v); n%2 == 0 {
-			return (v[n/2-1] + v[n/2]) / 2
-		}
-		return v[len(v)/2]
+		return medianOf(v)
 	}
 	return rates{
 		drain: field(func(r rates) float64 { return r.drain }), single: field(func(r rates) float64 { return r.single }),
@@ -66,8 +62,89 @@ func median(rounds []rates) rates {
 	}
 }
 
+func medianOf(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
+}
+
 // historyRounds is how many times each of the two aged databases is measured, alternately.
 const historyRounds = 5
+
+// historyPairs is how many pairs of short windows measure ingestion and the PUT once more.
+const historyPairs = 15
+
+// paired measures op on the empty and on the full database in adjacent windows, pairs times,
+// alternating which goes first. It returns each one's median rate and the median of the pairs'
+// ratios (full ÷ empty): a pair's windows are seconds apart, so the shared machine's drift,
+// which moves whole rounds by a quarter or more, falls on both of them.
+func paired(pairs int, empty, full *historyDB, op func(*historyDB) (float64, error)) (e, f, ratio float64, err error) {
+	var es, fs, ratios []float64
+	for i := range pairs {
+		order := []*historyDB{empty, full}
+		if i%2 == 1 {
+			order = []*historyDB{full, empty}
+		}
+		got := map[*historyDB]float64{}
+		for _, h := range order {
+			if got[h], err = op(h); err != nil {
+				return 0, 0, 0, err
+			}
+		}
+		es, fs, ratios = append(es, got[empty]), append(fs, got[full]), append(ratios, got[full]/got[empty])
+	}
+	return medianOf(es), medianOf(fs), medianOf(ratios), nil
+}
+
+// measurePairs measures single-event ingestion (8 clients and one) and the Voucherify PUT on
+// both aged databases in pairs of windows of a second or two, and prints the medians.
+func measurePairs(ctx context.Context, empty, full *historyDB) error {
+	receiver := newReceiver(nil)
+	defer receiver.Close()
+	accounts := map[*historyDB]gen.AccountCreated{}
+	for _, h := range []*historyDB{empty, full} {
+		a, err := h.c.account(ctx, "paired", receiver.URL+"/paired")
+		if err != nil {
+			return err
+		}
+		accounts[h] = a
+	}
+	puts := 0
+	ops := []struct {
+		name, unit string
+		op         func(h *historyDB) (float64, error)
+	}{
+		{"ingestion, one per request", "events/s (8 clients, 1,000 a window)", func(h *historyDB) (float64, error) {
+			return h.c.ingestSingly(ctx, accounts[h], 1000, 8)
+		}},
+		{"ingestion, one client", "events/s (300 a window)", func(h *historyDB) (float64, error) {
+			return h.c.ingestSingly(ctx, accounts[h], 300, 1)
+		}},
+		{"Voucherify PUT", "requests/s (8 clients, 2 s windows)", func(h *historyDB) (float64, error) {
+			puts++
+			return h.c.putRate(ctx, fmt.Sprintf("put-pair-%d", puts), 100, 8, 2*time.Second)
+		}},
+	}
+	fmt.Printf("\nmedians of %d pairs of adjacent windows (alternating which goes first):\n", historyPairs)
+	fmt.Printf("%-30s %10s %10s %13s\n", "", "aged empty", "aged full", "full ÷ empty")
+	for _, o := range ops {
+		e, f, ratio, err := paired(historyPairs, empty, full, o.op)
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.name, err)
+		}
+		fmt.Printf("%-30s %10.0f %10.0f %13.2f  %s\n", o.name, e, f, ratio, o.unit)
+	}
+	// Their deliveries are settled, so that they are no backlog of what follows.
+	for _, h := range []*historyDB{empty, full} {
+		if _, err := h.conn.ExecContext(ctx, `UPDATE deliveries SET status = 'succeeded' WHERE account_id = $1`, accounts[h].Id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // historyDB is one database of the comparison with its own API in front of it.
 type historyDB struct {
@@ -203,6 +280,9 @@ func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logge
 		{"Voucherify PUT", fresh.put, e.put, f.put, e.putDB, f.putDB, "requests/s"},
 	} {
 		fmt.Printf("%-30s %10.0f %10.0f %10.0f %13.2f %13.2f %10.3f → %.3f  %s\n", r.name, r.n, r.e, r.h, r.h/r.e, r.e/r.n, r.dbE, r.dbF, r.unit)
+	}
+	if err := measurePairs(ctx, empty, full); err != nil {
+		return err
 	}
 	return explainClaim(ctx, full.conn)
 }
