@@ -198,8 +198,8 @@ func create(ctx context.Context, tx *sql.Tx, s span) error {
 			// accounts that matter: one whose backlog came after the last ANALYZE, or any
 			// account but the few that filled the slice (all "most common values", leaving no
 			// row to others). Taking such an account for a row or two, the planner reads its
-			// whole backlog for every row of a claim (2 million buffers for a claim of 100
-			// beside a backlog of 20,000: db/plans_test.go). Without statistics it expects an
+			// whole backlog for every row of a claim (300,000 buffers for a claim of 100
+			// beside a backlog of 3,000: db/plans_test.go). Without statistics it expects an
 			// account to hold a two-hundredth of the slice, and finds rows by key wherever
 			// that is more than a few.
 			fmt.Sprintf(`ALTER TABLE %s ALTER COLUMN account_id SET STATISTICS 0`, name),
