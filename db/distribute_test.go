@@ -279,8 +279,8 @@ func TestAnInterruptedDistributionIsDoneWholeByTheNextStart(t *testing.T) {
 	if err := db.Distribute(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
-	if n, after := placed(), keys(); n != len(db.TenantTables)+len(db.ReferenceTables)+len(db.OwnTables) || !slices.Equal(after, before) {
-		t.Errorf("after the next start: %d tables distributed, foreign keys %q; want %d and %q",
-			n, after, len(db.TenantTables)+len(db.ReferenceTables)+len(db.OwnTables), before)
+	want := len(db.TenantTables) + len(db.ReferenceTables) + len(db.OwnTables)
+	if n, after := placed(), keys(); n != want || !slices.Equal(after, before) {
+		t.Errorf("after the next start: %d tables distributed, foreign keys %q; want %d and %q", n, after, want, before)
 	}
 }
