@@ -176,6 +176,24 @@ func ensure(ctx context.Context, conn interface {
 	return len(todo), tx.Commit()
 }
 
+// CreateSlice makes the slice [from, until) of every table as the upkeep makes the slices
+// ahead, wherever it is. The service never makes a slice in the past; tests and the benchmark,
+// which age a database, do.
+func CreateSlice(ctx context.Context, conn *sql.DB, from, until time.Time) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", createLock); err != nil {
+		return err
+	}
+	if err := create(ctx, tx, span{from, until}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // create makes the partition of every table for s.
 func create(ctx context.Context, tx *sql.Tx, s span) error {
 	// On Citus, one connection per worker for the whole transaction: each table it makes is

@@ -203,8 +203,24 @@ func (h *historyDB) Close() {
 // PUT on a new database; then on two databases of the same cluster aged by the slices of a
 // month-old service, one empty and one holding n settled deliveries (half as many events, one
 // attempt each), measured in alternating rounds so that the shared machine's noise falls on
-// both alike. It prints the ratios, the database time per operation, and the claim's plan.
+// both alike. The two aged databases differ only by that history: both are vacuumed and
+// analysed once it is loaded, and neither served anything before. It prints the ratios, the
+// database time per operation, and the claim's plan.
 func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logger, n, backlog int, d time.Duration) error {
+	fmt.Printf("history: %d settled deliveries (%d events, %d attempts) in the slices of %s before the current one, %s wide\n",
+		n, n/2, n, retention.DefaultRetention, retention.Width(retention.DefaultRetention))
+	// A new database has only the current slice and two ahead; a service as old as its
+	// retention has the past ones too, which every statement that cannot prune them plans and
+	// locks. The slices and the rows in them are measured apart.
+	newDB, err := openHistoryDB(ctx, cluster, "history_new", log)
+	if err != nil {
+		return err
+	}
+	fresh, err := measureHistoryRound(ctx, newDB, log, "new database", backlog, d, true)
+	newDB.Close()
+	if err != nil {
+		return err
+	}
 	empty, err := openHistoryDB(ctx, cluster, "history_empty", log)
 	if err != nil {
 		return err
@@ -215,16 +231,6 @@ func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logge
 		return err
 	}
 	defer full.Close()
-
-	fmt.Printf("history: %d settled deliveries (%d events, %d attempts) in the slices of %s before the current one, %s wide\n",
-		n, n/2, n, retention.DefaultRetention, retention.Width(retention.DefaultRetention))
-	// A new database has only the current slice and two ahead; a service as old as its
-	// retention has the past ones too, which every statement that cannot prune them plans and
-	// locks. The slices and the rows in them are measured apart.
-	fresh, err := measureHistoryRound(ctx, empty, log, "new database", backlog, d, true)
-	if err != nil {
-		return err
-	}
 	for _, h := range []*historyDB{empty, full} {
 		if err := historySlices(ctx, h.conn); err != nil {
 			return err
@@ -239,6 +245,11 @@ func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logge
 	defer loader.Close()
 	if err := loadHistory(ctx, loader, full.c, n); err != nil {
 		return fmt.Errorf("loading history: %w", err)
+	}
+	for _, h := range []*historyDB{empty, full} {
+		if err := settle(ctx, h.dsn); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("history loaded and analysed in %s\n\n", time.Since(began).Round(time.Second))
 
@@ -402,7 +413,8 @@ func (c *client) putRate(ctx context.Context, name string, hooks, workers int, d
 	return float64(done.Load()) / time.Since(start).Seconds(), firstErr
 }
 
-// historySlices replaces the empty catch-up slice by the daily slices of the last 30 days.
+// historySlices replaces the empty catch-up slice by the slices of a retention before the
+// current one, made as the service makes its slices.
 func historySlices(ctx context.Context, conn *sql.DB) error {
 	now, err := dbNow(ctx, conn)
 	if err != nil {
@@ -426,21 +438,16 @@ func historySlices(ctx context.Context, conn *sql.DB) error {
 	}
 	w := retention.Width(retention.DefaultRetention)
 	for _, from := range pastSlices(now) {
-		for _, table := range retention.Tables {
-			name := pq.QuoteIdentifier(fmt.Sprintf("%s_%s", table, from.Format("20060102_150405")))
-			stmt := fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)`, name, table,
-				pq.QuoteLiteral(from.Format(time.RFC3339)), pq.QuoteLiteral(from.Add(w).Format(time.RFC3339)))
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				return err
-			}
+		if err := retention.CreateSlice(ctx, conn, from, from.Add(w)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// loadHistory fills the slices of the last 30 days with n settled deliveries of ten accounts,
-// half as many events, each delivered to its account's two subscriptions with one attempt;
-// then it analyses the tables.
+// loadHistory fills the slices before the current one with n settled deliveries of ten
+// accounts, half as many events, each delivered to its account's two subscriptions with one
+// attempt.
 func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
 	now, err := dbNow(ctx, conn)
 	if err != nil {
@@ -474,12 +481,23 @@ func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
 			done += part
 		}
 	}
+	return nil
+}
+
+// settle vacuums and analyses the history's tables of the database dsn names, on a connection
+// without the service's timeouts, and writes the dirty pages now rather than by a checkpoint
+// during the measurement.
+func settle(ctx context.Context, dsn string) error {
+	conn, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	for _, table := range retention.Tables {
 		if _, err := conn.ExecContext(ctx, `VACUUM ANALYZE `+table); err != nil {
 			return err
 		}
 	}
-	// The load's dirty pages are written now rather than by a checkpoint during the measurement.
 	_, err = conn.ExecContext(ctx, `CHECKPOINT`)
 	return err
 }
