@@ -58,13 +58,16 @@ func TestClaimAndOutcomeReadTheirRowsNotTheBacklog(t *testing.T) {
 		smallBacklog, largeBacklog, claimSmall.buffers, claimLarge.buffers, claimSmall.rows, claimLarge.rows,
 		finishSmall.buffers, finishLarge.buffers, finishSmall.rows, finishLarge.rows)
 	// Rows are the sharp measure: every batch writes about as many buffers whatever it reads.
+	// A step may handle a few rows per delivery (its subscription's scopes, say), never the
+	// backlog, which is 200 per delivery here.
+	const mostRows = 10 * 100
 	for _, c := range []struct {
 		what         string
 		small, large cost
 	}{{"claiming", claimSmall, claimLarge}, {"writing the outcomes of", finishSmall, finishLarge}} {
-		if c.large.rows > 2*c.small.rows || c.large.buffers > 2*c.small.buffers {
-			t.Errorf("%s 100 deliveries handled %d rows in one step and read %d buffers beside a backlog of %d, against %d and %d beside %d: it grows with the backlog:\n%s",
-				c.what, c.large.rows, c.large.buffers, largeBacklog, c.small.rows, c.small.buffers, smallBacklog, c.large.plan)
+		if c.large.rows > mostRows || c.large.buffers > 2*c.small.buffers {
+			t.Errorf("%s 100 deliveries handled %d rows in one step (want at most %d) and read %d buffers beside a backlog of %d, against %d buffers beside %d: it grows with the backlog:\n%s",
+				c.what, c.large.rows, mostRows, c.large.buffers, largeBacklog, c.small.buffers, smallBacklog, c.large.plan)
 		}
 	}
 }
