@@ -885,7 +885,6 @@ WITH released AS (
     UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
     FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::timestamptz[]) AS slice_at) AS k
     WHERE d.account_id = $1 AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = $2
-      AND d.id = ANY(ARRAY(SELECT unnest($3::uuid[])))
     RETURNING d.id
 )
 INSERT INTO delivery_wakeups (account_id, due_at)
@@ -900,8 +899,7 @@ type ReleaseDeliveriesParams struct {
 }
 
 // ReleaseDeliveries hands claimed deliveries of one account back untouched, due as they were:
-// the account is woken so that they are claimed again. Rows are reached through the primary
-// key, as in FinishDeliveries' update.
+// the account is woken so that they are claimed again.
 func (q *Queries) ReleaseDeliveries(ctx context.Context, arg ReleaseDeliveriesParams) error {
 	_, err := q.db.ExecContext(ctx, releaseDeliveries,
 		arg.AccountID,

@@ -10,7 +10,6 @@ var HotStatements = map[string]string{
 	"ingestEvents":                    ingestEvents,
 	"claimDeliveryBatch":              claimDeliveryBatch,
 	"finishDeliveries":                finishDeliveries,
-	"releaseDeliveries":               releaseDeliveries,
 	"takeDueAccounts":                 takeDueAccounts,
 	"listScopeSubscriptionsPage":      listScopeSubscriptionsPage,
 	"countScopeSubscriptions":         countScopeSubscriptions,

@@ -193,13 +193,11 @@ JOIN scopes sc ON sc.account_id = sqlc.arg(account_id) AND sc.id = s.scope_id;
 
 -- name: ReleaseDeliveries :exec
 -- ReleaseDeliveries hands claimed deliveries of one account back untouched, due as they were:
--- the account is woken so that they are claimed again. Rows are reached through the primary
--- key, as in FinishDeliveries' update.
+-- the account is woken so that they are claimed again.
 WITH released AS (
     UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
     FROM (SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(slice_ats)::timestamptz[]) AS slice_at) AS k
     WHERE d.account_id = sqlc.arg(account_id) AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = sqlc.arg(worker)
-      AND d.id = ANY(ARRAY(SELECT unnest(sqlc.arg(ids)::uuid[])))
     RETURNING d.id
 )
 INSERT INTO delivery_wakeups (account_id, due_at)
