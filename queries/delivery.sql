@@ -225,24 +225,23 @@ WITH outcome AS (
            unnest(sqlc.arg(response_headers)::text[]) AS response_headers, unnest(sqlc.arg(response_bodies)::bytea[]) AS response_body,
            unnest(sqlc.arg(response_truncated)::bool[]) AS response_truncated
 ), held AS (
-    -- The outcomes of the batch's deliveries that still exist, with each delivery's manual
-    -- flag, found by its whole key. OFFSET 0 keeps the planner from making the look-up a join,
-    -- which it plans as a read of all the account's rows in a slice whenever it expects the
-    -- account to have fewer rows there than the batch: the case of a burst, the very one that
-    -- fills a batch (db/plans_test.go).
-    SELECT o.*, x.manual AS delivery_manual
+    -- The batch's deliveries, each found by its whole key. OFFSET 0 keeps the planner from
+    -- making the look-up a join, which it plans as a read of all the account's rows in a slice
+    -- whenever it expects the account to have fewer rows there than the batch: the case of a
+    -- burst, the very one that fills a batch (db/plans_test.go).
+    SELECT x.account_id, x.id, x.slice_at, x.manual
     FROM outcome o
-    CROSS JOIN LATERAL (SELECT d.manual FROM deliveries d
+    CROSS JOIN LATERAL (SELECT d.account_id, d.id, d.slice_at, d.manual FROM deliveries d
                         WHERE d.account_id = sqlc.arg(account_id) AND d.id = o.id AND d.slice_at = o.slice_at OFFSET 0) x
 ), logged AS (
     INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id, status_code, error, duration_ms,
                                    trigger, error_class, request_url, request_headers, request_body_bytes,
                                    response_headers, response_body, response_truncated)
-    SELECT sqlc.arg(account_id), o.id, o.slice_at, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms,
+    SELECT h.account_id, h.id, h.slice_at, o.attempt, o.request_id, o.status_code, o.error, o.duration_ms,
            CASE WHEN o.manual THEN 'manual' ELSE 'scheduled' END, o.error_class, NULLIF(o.request_url, ''),
            COALESCE(NULLIF(o.request_headers, ''), '{}')::jsonb, o.request_body_bytes,
            NULLIF(o.response_headers, '')::jsonb, CASE WHEN o.response_headers <> '' THEN o.response_body END, o.response_truncated
-    FROM held o
+    FROM held h JOIN outcome o ON o.id = h.id AND o.slice_at = h.slice_at
 ), cleared AS (
     UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
     WHERE account_id = sqlc.arg(account_id) AND id = ANY(sqlc.arg(succeeded_subscriptions)::uuid[])
@@ -254,7 +253,8 @@ WITH outcome AS (
           UNION ALL
           -- A resend that came during the attempt: its manual attempt is due now.
           SELECT now(), false
-          WHERE EXISTS (SELECT 1 FROM held WHERE delivery_manual AND NOT manual)) w
+          WHERE EXISTS (SELECT 1 FROM held h JOIN outcome o ON o.id = h.id AND o.slice_at = h.slice_at
+                        WHERE h.manual AND NOT o.manual)) w
     ON CONFLICT (account_id, due_at) WHERE planned DO NOTHING
 )
 UPDATE deliveries d
