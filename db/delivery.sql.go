@@ -299,6 +299,10 @@ WHERE d.account_id = $1 AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased
   -- The ids, known only as the statement runs, make the planner count on a few probes of the
   -- primary key rather than a read of all the account's rows in the slice.
   AND d.id = ANY(ARRAY(SELECT id FROM held))
+  -- Known only as the statement runs too, the batch's oldest slice prunes the slices before it
+  -- then, without narrowing what the planner expects: otherwise every past slice's primary key
+  -- is probed for every delivery of the batch, a cost that grows with the history kept.
+  AND d.slice_at >= (SELECT min(slice_at) FROM held)
 RETURNING d.id
 `
 
@@ -885,6 +889,10 @@ WITH released AS (
     UPDATE deliveries d SET lease_until = NULL, leased_by = '', updated_at = now()
     FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::timestamptz[]) AS slice_at) AS k
     WHERE d.account_id = $1 AND d.id = k.id AND d.slice_at = k.slice_at AND d.leased_by = $2
+      -- Known only as the statement runs, as in FinishDeliveries: the ids make the planner count
+      -- on probes of the primary key, the oldest slice prunes the slices before it.
+      AND d.id = ANY(ARRAY(SELECT unnest($3::uuid[])))
+      AND d.slice_at >= (SELECT min(s) FROM unnest($4::timestamptz[]) AS s)
     RETURNING d.id
 )
 INSERT INTO delivery_wakeups (account_id, due_at)

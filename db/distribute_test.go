@@ -147,6 +147,7 @@ func TestHotStatementsAreRoutedToOneWorker(t *testing.T) {
 			pq.Array([]string{"http_status"}), pq.Array([]string{""}), pq.Array([]string{""}), pq.Array([]int32{0}),
 			pq.Array([]string{""}), pq.Array([][]byte{{}}), pq.Array([]bool{false}), pq.Array([]uuid.UUID{}),
 			pq.Array([]time.Time{time.Now()}), pq.Array([]bool{false})}},
+		"ReleaseDeliveries": {db.HotStatements["releaseDeliveries"], []any{account, "w", pq.Array([]uuid.UUID{uuid.New()}), pq.Array([]time.Time{time.Now()})}},
 		// Shipping's listing and count name the account beside the scope.
 		"ListScopeSubscriptionsPage": {db.HotStatements["listScopeSubscriptionsPage"], []any{account, uuid.New(), 0, 25}},
 		"CountScopeSubscriptions":    {db.HotStatements["countScopeSubscriptions"], []any{account, uuid.New()}},

@@ -10,6 +10,7 @@ var HotStatements = map[string]string{
 	"ingestEvents":                    ingestEvents,
 	"claimDeliveryBatch":              claimDeliveryBatch,
 	"finishDeliveries":                finishDeliveries,
+	"releaseDeliveries":               releaseDeliveries,
 	"takeDueAccounts":                 takeDueAccounts,
 	"listScopeSubscriptionsPage":      listScopeSubscriptionsPage,
 	"countScopeSubscriptions":         countScopeSubscriptions,
