@@ -82,7 +82,10 @@ func TestDrainCostsTheSameBesideHistory(t *testing.T) {
 		before, after := withoutHistory[step], withHistory[step]
 		t.Logf("%s 100 deliveries read %d buffers without history and %d beside %d slices of %d deliveries",
 			step, before.buffers, after.buffers, pastSlices, perSlice)
-		if most := before.buffers*11/10 + 8*pastSlices; after.buffers > most {
+		// A fifth more for the noise of writes (they read what earlier writes left), and a
+		// probe of each slice's due index. Probing every slice's primary key for each delivery
+		// read two fifths more.
+		if most := before.buffers*6/5 + 8*pastSlices; after.buffers > most {
 			t.Errorf("%s 100 deliveries read %d buffers beside %d slices of history, against %d without (want at most %d):\n%s",
 				step, after.buffers, pastSlices, before.buffers, most, after.plan)
 		}
@@ -107,8 +110,8 @@ func backlogOf(t *testing.T, env *apitest.Env, name string, n int) gen.AccountCr
 }
 
 // addHistory makes the given number of hour-wide slices before the current one, in place of
-// the (empty) catch-up slice, each with n settled deliveries of an account of its own, their
-// events and attempts, and analyses them.
+// the (empty) catch-up slice, each with n settled deliveries of one account, their events and
+// attempts, and analyses them.
 func addHistory(t *testing.T, env *apitest.Env, slices, n int) {
 	t.Helper()
 	ctx := context.Background()
@@ -134,22 +137,27 @@ func addHistory(t *testing.T, env *apitest.Env, slices, n int) {
 		if err := retention.CreateSlice(ctx, env.DB, from, from.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := env.DB.Exec(settledHistory, a.Id, from, n); err != nil {
+		// In parts, each well within the statement timeout of a busy server.
+		for done := 0; done < n; done += 5000 {
+			if _, err := env.DB.Exec(settledHistory, a.Id, from, done, min(n, done+5000), n); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, table := range retention.Tables {
+		if _, err := env.DB.Exec(`ANALYZE ` + table); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := env.DB.Exec(`VACUUM ANALYZE events, deliveries, delivery_attempts`); err != nil {
-		t.Fatal(err)
-	}
 }
 
-// settledHistory adds $3 events of account $1 in the hour from $2, each delivered (succeeded)
-// to the account's subscription with one attempt.
+// settledHistory adds events $3+1 to $4 of the $5 that account $1 sent in the hour from $2,
+// each delivered (succeeded) to the account's subscription with one attempt.
 const settledHistory = `
 WITH ev AS (
     INSERT INTO events (account_id, external_id, type, data, created_at, slice_at)
     SELECT $1, 'history-' || extract(epoch FROM $2::timestamptz)::text || '-' || g, 'shipment.created', '{}', t, t
-    FROM generate_series(1, $3::int) AS g, LATERAL (SELECT $2::timestamptz + make_interval(secs => g * 3599.0 / $3::int) AS t) x
+    FROM generate_series($3::int + 1, $4::int) AS g, LATERAL (SELECT $2::timestamptz + make_interval(secs => g * 3599.0 / $5::int) AS t) x
     RETURNING account_id, id, slice_at
 ), dl AS (
     INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, status, attempts, last_status,
