@@ -74,8 +74,12 @@ func medianOf(v []float64) float64 {
 // historyRounds is how many times each of the two aged databases is measured, alternately.
 const historyRounds = 5
 
-// historyPairs is how many pairs of short windows measure ingestion and the PUT once more.
+// historyPairs is how many pairs of short windows measure the drain, ingestion and the PUT once
+// more.
 const historyPairs = 15
+
+// pairedDrain is the backlog of a new account that a paired window drains.
+const pairedDrain = 3000
 
 // paired measures op on the empty and on the full database in adjacent windows, pairs times,
 // alternating which goes first. It returns each one's median rate and the median of the pairs'
@@ -99,9 +103,10 @@ func paired(pairs int, empty, full *historyDB, op func(*historyDB) (float64, err
 	return medianOf(es), medianOf(fs), medianOf(ratios), nil
 }
 
-// measurePairs measures single-event ingestion (8 clients and one) and the Voucherify PUT on
-// both aged databases in pairs of windows of a second or two, and prints the medians.
-func measurePairs(ctx context.Context, empty, full *historyDB) error {
+// measurePairs measures the engine's drain, single-event ingestion (8 clients and one) and the
+// Voucherify PUT on both aged databases in pairs of windows of a second or two, and prints the
+// medians.
+func measurePairs(ctx context.Context, empty, full *historyDB, log *slog.Logger) error {
 	receiver := newReceiver(nil)
 	defer receiver.Close()
 	accounts := map[*historyDB]gen.AccountCreated{}
@@ -112,11 +117,22 @@ func measurePairs(ctx context.Context, empty, full *historyDB) error {
 		}
 		accounts[h] = a
 	}
-	puts := 0
+	puts, drains := 0, 0
 	ops := []struct {
 		name, unit string
 		op         func(h *historyDB) (float64, error)
 	}{
+		{fmt.Sprintf("engine draining %d", pairedDrain), "deliveries/s (a new account's backlog a window)", func(h *historyDB) (float64, error) {
+			drains++
+			a, err := h.c.account(ctx, fmt.Sprintf("drain-pair-%d", drains), receiver.URL+"/drain")
+			if err != nil {
+				return 0, err
+			}
+			if _, err := h.c.ingestBatches(ctx, a, pairedDrain, 1000); err != nil {
+				return 0, err
+			}
+			return drainRate(ctx, h.conn, h.dsn, log, receiver, pairedDrain)
+		}},
 		{"ingestion, one per request", "events/s (8 clients, 1,000 a window)", func(h *historyDB) (float64, error) {
 			return h.c.ingestSingly(ctx, accounts[h], 1000, 8)
 		}},
@@ -292,7 +308,7 @@ func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logge
 	} {
 		fmt.Printf("%-30s %10.0f %10.0f %10.0f %13.2f %13.2f %10.3f → %.3f  %s\n", r.name, r.n, r.e, r.h, r.h/r.e, r.e/r.n, r.dbE, r.dbF, r.unit)
 	}
-	if err := measurePairs(ctx, empty, full); err != nil {
+	if err := measurePairs(ctx, empty, full, log); err != nil {
 		return err
 	}
 	return explainClaim(ctx, full.conn)
