@@ -2,6 +2,9 @@ package delivery_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/internal/apitest"
 	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/pgtest"
 )
 
 // A worker that dies holding leases is made up for: once its leases end, another worker
@@ -56,5 +60,99 @@ func TestTheDeliveriesOfAWorkerThatDiedAreSentOnceItsLeasesEnd(t *testing.T) {
 	}
 	if settled != 5 {
 		t.Errorf("%d deliveries settled at their first attempt, want 5", settled)
+	}
+}
+
+// An outcome the server refused for a reason that may pass (here: its delivery's row stayed
+// locked past lock_timeout) is written again at once, rather than left for the lease to end,
+// after which the delivery would be sent a second time.
+func TestAnOutcomeRefusedForAPassingReasonIsWrittenAgain(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewURL(t)
+	setup, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, err := db.IsDistributed(context.Background(), setup); err != nil || on {
+		setup.Close()
+		t.Skipf("the lock waits are a worker's (distributed: %v, %v)", on, err)
+	}
+	_, err = setup.Exec(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET lock_timeout = %L', current_database(), '200ms'); END $$`)
+	setup.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("postgres", url) // its sessions start with the lock timeout
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	env := apitest.NewWithDB(t, conn)
+	a := env.CreateAccount(t, "acme")
+
+	// The first call's delivery is locked while the call is made, until the engine has tried
+	// to write its outcome twice.
+	var holder *sql.Tx
+	locked := make(chan error, 1)
+	hooks := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			var err error
+			if holder, err = conn.Begin(); err == nil {
+				_, err = holder.Exec(`SELECT 1 FROM deliveries WHERE account_id = $1 FOR UPDATE`, a.Id)
+			}
+			locked <- err
+		}
+	})
+	shippingSubscription(t, env, a, hooks.url("/s"))
+	startEngine(t, env, delivery.Config{Lease: 30 * time.Second}, hooks)
+	shippingEvents(t, env, a, 1)
+	select {
+	case err := <-locked:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no call came")
+	}
+	tries := map[string]bool{} // statements that waited for the lock, by session and start
+	for deadline := time.Now().Add(10 * time.Second); len(tries) < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			holder.Rollback()
+			t.Fatalf("the outcome was tried %d times within 10 s, want a second try after the lock timeout", len(tries))
+		}
+		rows, err := env.DB.Query(`SELECT a.pid, a.query_start FROM pg_stat_activity a
+			WHERE a.datname = current_database() AND a.wait_event_type = 'Lock'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var pid int
+			var start time.Time
+			if err := rows.Scan(&pid, &start); err != nil {
+				t.Fatal(err)
+			}
+			tries[fmt.Sprint(pid, start)] = true
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := holder.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	var attempts, logged int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if err := env.DB.QueryRow(`SELECT d.status, d.attempts, (SELECT count(*) FROM delivery_attempts x WHERE x.account_id = d.account_id AND x.delivery_id = d.id)
+			FROM deliveries d WHERE d.account_id = $1`, a.Id).Scan(&status, &attempts, &logged); err != nil {
+			t.Fatal(err)
+		}
+		if status == "succeeded" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if status != "succeeded" || attempts != 1 || logged != 1 || len(hooks.requests()) != 1 {
+		t.Errorf("delivery %s after %d attempts (%d logged, %d calls), want succeeded at the first, written once the lock went",
+			status, attempts, logged, len(hooks.requests()))
 	}
 }

@@ -364,8 +364,6 @@ func (e *Engine) finish(batch []*call) {
 // wake-ups of the retries they schedule.
 func (e *Engine) finishAccount(k *keys) {
 	batch := k.calls
-	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
-	defer cancel()
 	p := db.FinishDeliveriesParams{AccountID: k.account, Worker: e.cfg.WorkerID, SucceededSubscriptions: []uuid.UUID{},
 		WakeAts: []time.Time{}, WakePlanned: []bool{}}
 	var failed []*call
@@ -406,7 +404,7 @@ func (e *Engine) finishAccount(k *keys) {
 	}
 	p.WakeAts, p.WakePlanned = e.retryWakeups(retries, e.now())
 	p.Ids, p.SliceAts = k.ids, k.slices
-	written, err := e.q.FinishDeliveries(ctx, p)
+	written, err := retried(func(ctx context.Context) ([]uuid.UUID, error) { return e.q.FinishDeliveries(ctx, p) })
 	var refused *pq.Error
 	if errors.As(err, &refused) && len(p.Ids) > 1 {
 		// The server refused the batch (a delivery deleted with its account, or moved to
@@ -427,6 +425,8 @@ func (e *Engine) finishAccount(k *keys) {
 		// The lease ran out mid-call and another worker took the delivery over.
 		e.log.Warn("delivery leases lost", "deliveries", len(p.Ids)-len(written))
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
+	defer cancel()
 	for _, c := range failed {
 		// A manual attempt's failure does not count toward disabling the subscription.
 		if c.manual() || p.Statuses[indexOf(p.Ids, c.row.DeliveryID)] == "pending" {
@@ -513,11 +513,41 @@ func (e *Engine) drop(row db.ClaimDeliveryBatchRow, reason string) {
 
 // release hands claimed deliveries of one account back untouched (and wakes the account).
 func (e *Engine) release(k *keys) {
-	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
-	defer cancel()
-	if err := e.q.ReleaseDeliveries(ctx, db.ReleaseDeliveriesParams{AccountID: k.account, Ids: k.ids, SliceAts: k.slices, Worker: e.cfg.WorkerID}); err != nil {
+	p := db.ReleaseDeliveriesParams{AccountID: k.account, Ids: k.ids, SliceAts: k.slices, Worker: e.cfg.WorkerID}
+	if _, err := retried(func(ctx context.Context) (struct{}, error) { return struct{}{}, e.q.ReleaseDeliveries(ctx, p) }); err != nil {
 		e.log.Error("handing back deliveries", "deliveries", len(k.ids), "error", err)
 	}
+}
+
+// outcomeTries is how many times an outcome or a hand-back is written when the server rolled
+// the statement back for a reason that may pass (a deadlock, a timeout under load): deliveries
+// whose outcome is not written stay leased, and are sent again only when the lease ends.
+const outcomeTries = 3
+
+// retried runs write, each time within outcomeTimeout, until it succeeds, fails for good, or
+// has run outcomeTries times. Only errors the server reports are retried: it rolled the
+// statement back, so nothing of it was written (an error of the connection leaves that open).
+func retried[T any](write func(ctx context.Context) (T, error)) (T, error) {
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
+		v, err := write(ctx)
+		cancel()
+		var rolledBack *pq.Error
+		if err == nil || try == outcomeTries || !errors.As(err, &rolledBack) || !mayPass(rolledBack) {
+			return v, err
+		}
+		time.Sleep(time.Duration(try) * 50 * time.Millisecond)
+	}
+}
+
+// mayPass tells whether a statement the server refused with err may well succeed if run again.
+func mayPass(err *pq.Error) bool {
+	switch err.Code {
+	case "40001", "40P01", // serialization failure, deadlock
+		"55P03", "57014": // lock not available, statement timeout (or cancelled)
+		return true
+	}
+	return false
 }
 
 func (e *Engine) scale(d time.Duration) time.Duration {
