@@ -32,11 +32,17 @@ func openDB(t *testing.T, databaseURL string) *sql.DB {
 func listeners(t *testing.T, conn *sql.DB) int {
 	t.Helper()
 	var n int
-	err := conn.QueryRow(`SELECT count(*) FROM pg_stat_activity
+	var sessions string
+	err := conn.QueryRow(`SELECT count(*), COALESCE(string_agg(format('%s (%s, %s)', pid, application_name, state), ', '), '')
+		FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-		  AND (query ILIKE 'LISTEN%' OR query = '')`).Scan(&n)
+		  AND application_name NOT LIKE 'citus%'
+		  AND (query ILIKE 'LISTEN%' OR query = '')`).Scan(&n, &sessions)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n > 0 {
+		t.Logf("listening sessions: %s", sessions)
 	}
 	return n
 }

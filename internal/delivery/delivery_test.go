@@ -114,9 +114,18 @@ func startEngine(t *testing.T, env *apitest.Env, cfg delivery.Config, receivers 
 		cfg.ScheduleScale = 1e-5
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		// The engine's warnings and errors go with the test's output, printed when it fails.
+		cfg.Logger = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	apitest.RunEngine(t, env.DB, cfg)
+}
+
+// testLog writes to a test's log; the engine stops before the test ends (apitest.RunEngine).
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 // newEngine is delivery.New on the env's database; an invalid cfg fails the test.
