@@ -18,6 +18,7 @@ import (
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/internal/apitest"
 	"github.com/webhookd/webhookd/internal/delivery"
+	"github.com/webhookd/webhookd/internal/pgtest"
 	"github.com/webhookd/webhookd/internal/retention"
 )
 
@@ -139,7 +140,8 @@ func addHistory(t *testing.T, env *apitest.Env, slices, n int) {
 		}
 		// In parts, each well within the statement timeout of a busy server.
 		for done := 0; done < n; done += 5000 {
-			if _, err := env.DB.Exec(settledHistory, a.Id, from, done, min(n, done+5000), n); err != nil {
+			start := from.Add(time.Duration(done) * time.Hour / time.Duration(n))
+			if _, err := env.DB.Exec(pgtest.SettledHistory, pq.Array([]uuid.UUID{a.Id}), start, min(5000, n-done), 3599.0*min(5000, n-done)/n); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -150,24 +152,6 @@ func addHistory(t *testing.T, env *apitest.Env, slices, n int) {
 		}
 	}
 }
-
-// settledHistory adds events $3+1 to $4 of the $5 that account $1 sent in the hour from $2,
-// each delivered (succeeded) to the account's subscription with one attempt.
-const settledHistory = `
-WITH ev AS (
-    INSERT INTO events (account_id, external_id, type, data, created_at, slice_at)
-    SELECT $1, 'history-' || extract(epoch FROM $2::timestamptz)::text || '-' || g, 'shipment.created', '{}', t, t
-    FROM generate_series($3::int + 1, $4::int) AS g, LATERAL (SELECT $2::timestamptz + make_interval(secs => g * 3599.0 / $5::int) AS t) x
-    RETURNING account_id, id, slice_at
-), dl AS (
-    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, status, attempts, last_status,
-                            created_at, updated_at, next_attempt_at, slice_at)
-    SELECT ev.account_id, ev.id, s.id, s.dialect, 'succeeded', 1, 200, ev.slice_at, ev.slice_at, ev.slice_at, ev.slice_at
-    FROM ev JOIN subscriptions s ON s.account_id = ev.account_id
-    RETURNING account_id, id, slice_at
-)
-INSERT INTO delivery_attempts (account_id, delivery_id, attempt, request_id, status_code, duration_ms, created_at, slice_at)
-SELECT account_id, id, 1, 'history', 200, 12, slice_at, slice_at FROM dl`
 
 // Every slice of history made by the service keeps no statistics of account_id.
 func TestSlicesKeepNoStatisticsOfTheAccount(t *testing.T) {

@@ -253,3 +253,25 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// SettledHistory ages a database (for tests and the benchmark): it adds $3 events of the
+// accounts $1 (in turn), spread over the $4 seconds from $2, each delivered (succeeded) to every
+// subscription of its account with one attempt. Its slice must exist.
+const SettledHistory = `
+WITH ev AS (
+    INSERT INTO events (account_id, external_id, type, data, created_at, slice_at)
+    SELECT acc, 'history-' || extract(epoch FROM $2::timestamptz)::numeric || '-' || g, 'shipment.created',
+           '{"parcel": 1, "carrier": "PostNL", "status": "delivered"}', t, t
+    FROM generate_series(1, $3::int) AS g,
+         LATERAL (SELECT ($1::uuid[])[1 + g % array_length($1::uuid[], 1)] AS acc,
+                         $2::timestamptz + make_interval(secs => g * $4::float8 / $3::int) AS t) AS x
+    RETURNING account_id, id, slice_at
+), dl AS (
+    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, status, attempts, last_status,
+                            created_at, updated_at, next_attempt_at, slice_at)
+    SELECT ev.account_id, ev.id, s.id, s.dialect, 'succeeded', 1, 200, ev.slice_at, ev.slice_at, ev.slice_at, ev.slice_at
+    FROM ev JOIN subscriptions s ON s.account_id = ev.account_id
+    RETURNING account_id, id, slice_at
+)
+INSERT INTO delivery_attempts (account_id, delivery_id, attempt, request_id, status_code, duration_ms, created_at, slice_at)
+SELECT account_id, id, 0, 'v-history', 200, 12, slice_at, slice_at FROM dl`

@@ -22,6 +22,7 @@ import (
 	"github.com/webhookd/webhookd/internal/dbconn"
 	"github.com/webhookd/webhookd/internal/egress"
 	"github.com/webhookd/webhookd/internal/pgcluster"
+	"github.com/webhookd/webhookd/internal/pgtest"
 	"github.com/webhookd/webhookd/internal/retention"
 	"github.com/webhookd/webhookd/internal/tools/sqlfile"
 )
@@ -491,7 +492,7 @@ func loadHistory(ctx context.Context, conn *sql.DB, c *client, n int) error {
 			part := min(perSlice-done, 100_000)
 			span := w.Seconds() * float64(part) / float64(perSlice)
 			start := from.Add(time.Duration(float64(w) * float64(done) / float64(perSlice)))
-			if _, err := conn.ExecContext(ctx, historySlice, pq.Array(accounts), start, part, span-1); err != nil {
+			if _, err := conn.ExecContext(ctx, pgtest.SettledHistory, pq.Array(accounts), start, part, span-1); err != nil {
 				return fmt.Errorf("slice from %s: %w", from, err)
 			}
 			done += part
@@ -523,27 +524,6 @@ func dbNow(ctx context.Context, conn *sql.DB) (time.Time, error) {
 	err := conn.QueryRowContext(ctx, `SELECT now()`).Scan(&now)
 	return now.UTC(), err
 }
-
-// historySlice fills one slice with $3 events of the accounts $1, spread over the $4 seconds
-// from $2, each delivered (succeeded) to both of its account's subscriptions with one attempt.
-const historySlice = `
-WITH ev AS (
-    INSERT INTO events (account_id, external_id, type, data, created_at, slice_at)
-    SELECT acc, 'history-' || extract(epoch FROM $2::timestamptz)::numeric || '-' || g, 'shipment.created',
-           '{"parcel": 1, "carrier": "PostNL", "status": "delivered"}', t, t
-    FROM generate_series(1, $3::int) AS g,
-         LATERAL (SELECT ($1::uuid[])[1 + g % array_length($1::uuid[], 1)] AS acc,
-                         $2::timestamptz + make_interval(secs => g * $4::float8 / $3::int) AS t) AS x
-    RETURNING account_id, id, slice_at
-), dl AS (
-    INSERT INTO deliveries (account_id, event_id, subscription_id, dialect, status, attempts, last_status,
-                            created_at, updated_at, next_attempt_at, slice_at)
-    SELECT ev.account_id, ev.id, s.id, s.dialect, 'succeeded', 1, 200, ev.slice_at, ev.slice_at, ev.slice_at, ev.slice_at
-    FROM ev JOIN subscriptions s ON s.account_id = ev.account_id
-    RETURNING account_id, id, slice_at
-)
-INSERT INTO delivery_attempts (account_id, delivery_id, attempt, request_id, status_code, duration_ms, created_at, slice_at)
-SELECT account_id, id, 0, 'v-history', 200, 12, slice_at, slice_at FROM dl`
 
 // explainClaim prints the plan of the engine's claim with the history in place, executed and
 // rolled back.
