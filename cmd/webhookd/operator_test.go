@@ -47,6 +47,9 @@ type demoRun struct {
 
 var exportLine = regexp.MustCompile(`export WEBHOOKS_ADMIN_TOKEN=(\S+) INGEST_KEY=(\S+)`)
 
+// portalLine is the demo account's portal link, printed after the rest of the demo.
+var portalLine = regexp.MustCompile(`(?m)/console#account=\S+\n`)
+
 func startDemo(t *testing.T, databaseURL, dataDir string) *demoRun {
 	t.Helper()
 	port, err := pgcluster.FreePort()
@@ -71,8 +74,9 @@ func startDemo(t *testing.T, databaseURL, dataDir string) *demoRun {
 			t.Logf("webhookd output:\n%s", out.String())
 		}
 	})
+	// The demo is printed in parts: wait for the portal link too.
 	deadline := time.Now().Add(30 * time.Second)
-	for !exportLine.MatchString(out.String()) {
+	for !exportLine.MatchString(out.String()) || !portalLine.MatchString(out.String()) {
 		if time.Now().After(deadline) {
 			t.Fatal("the demo account was not printed")
 		}
