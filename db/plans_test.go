@@ -33,8 +33,7 @@ func TestClaimAndOutcomeReadTheirRowsNotTheBacklog(t *testing.T) {
 	if on, err := db.IsDistributed(context.Background(), env.DB); err != nil || on {
 		t.Skipf("the plans of a Citus worker are not the coordinator's (distributed: %v, %v)", on, err)
 	}
-	backlog := func(name string, n int) gen.AccountCreated { return backlogOf(t, env, name, n) }
-	backlog("settled history", 4000)
+	backlogOf(t, env, "settled history", 4000)
 	if _, err := env.DB.Exec(`UPDATE deliveries SET status = 'succeeded', attempts = 1`); err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +44,10 @@ func TestClaimAndOutcomeReadTheirRowsNotTheBacklog(t *testing.T) {
 	// A step may handle a few rows per delivery (its subscription's scopes, say), never the
 	// backlog, which is 200 per delivery here.
 	const mostRows = 10 * 100
+	backlogs := []int{300, 20_000}
 	var first map[string]cost // beside the smallest backlog
-	for _, n := range []int{300, 20_000} {
-		a := backlog(fmt.Sprintf("backlog of %d", n), n)
+	for _, n := range backlogs {
+		a := backlogOf(t, env, fmt.Sprintf("backlog of %d", n), n)
 		costs := drainCost(t, env, a.Id)
 		if first == nil {
 			first = costs
@@ -60,7 +60,7 @@ func TestClaimAndOutcomeReadTheirRowsNotTheBacklog(t *testing.T) {
 			grew := step != "handing back" && c.buffers > 2*first[step].buffers
 			if c.rows > mostRows || grew {
 				t.Errorf("%s 100 deliveries handled %d rows in one step (want at most %d) and read %d buffers beside a backlog of %d, against %d beside %d: it grows with the backlog:\n%s",
-					step, c.rows, mostRows, c.buffers, n, first[step].buffers, 300, c.plan)
+					step, c.rows, mostRows, c.buffers, n, first[step].buffers, backlogs[0], c.plan)
 			}
 		}
 	}
