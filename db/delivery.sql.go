@@ -528,8 +528,8 @@ type ListAccountDeliveriesRow struct {
 // filters that are given (but the event type's: ListAccountDeliveriesOfType). Each delivery's event is looked up by its key in its own slice (a
 // lateral look-up: as a join, the planner, which counts a probe of every slice per row, may
 // read all the account's events instead). Absent filters fold away when the statement is
-// planned with its values, so the account's, a subscription's or the unsucceeded deliveries'
-// index leads the scan.
+// planned with its values, so the account's, a subscription's, the failed deliveries' or the
+// due index leads the scan.
 func (q *Queries) ListAccountDeliveries(ctx context.Context, arg ListAccountDeliveriesParams) ([]ListAccountDeliveriesRow, error) {
 	rows, err := q.db.QueryContext(ctx, listAccountDeliveries,
 		arg.AccountID,

@@ -93,6 +93,50 @@ func TestDrainCostsTheSameBesideHistory(t *testing.T) {
 	}
 }
 
+// A claim reads due rows by the due index, in due order. No other partial index may serve
+// it: an index of every delivery not succeeded did, whenever the planner's counts of the two
+// indexes drifted apart, and read in order of creation it passed a heap page per row and the
+// account's failed and recently delivered rows, thousands of pages a claim (deliverybench
+// -history). With the due index out of the way (dropped in a transaction rolled back), the
+// claim must read the account's rows by a full index, never by another partial one.
+func TestNoOtherPartialIndexServesTheClaim(t *testing.T) {
+	env := apitest.New(t)
+	if on, err := db.IsDistributed(context.Background(), env.DB); err != nil || on {
+		t.Skipf("the plans of a Citus worker are not the coordinator's (distributed: %v, %v)", on, err)
+	}
+	a := backlogOf(t, env, "backlog", 300)
+	tx, err := env.DB.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`DROP INDEX deliveries_due`); err != nil {
+		t.Fatal(err)
+	}
+	var partial []string // the other partial indexes' parts in the slices
+	rows, err := tx.Query(`SELECT c.relname FROM pg_index x JOIN pg_inherits i ON i.inhparent = x.indexrelid
+		JOIN pg_class c ON c.oid = i.inhrelid WHERE x.indrelid = 'deliveries'::regclass AND x.indpred IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		partial = append(partial, name)
+	}
+	if err := rows.Err(); err != nil || len(partial) == 0 {
+		t.Fatalf("%d other partial indexes of the slices (%v): the test needs one", len(partial), err)
+	}
+	plan := explainCost(t, tx, db.HotStatements["claimDeliveryBatch"], a.Id, 60.0, "w", pq.Array([]uuid.UUID{}), 100, 7.5).plan
+	for _, name := range partial {
+		if strings.Contains(plan, " "+name+" ") {
+			t.Errorf("the claim reads due rows by %s:\n%s", name, plan)
+		}
+	}
+}
+
 // backlogOf makes an account whose one subscription has n deliveries due.
 func backlogOf(t *testing.T, env *apitest.Env, name string, n int) gen.AccountCreated {
 	t.Helper()

@@ -35,8 +35,8 @@ WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id) AND status = 'acti
 -- filters that are given (but the event type's: ListAccountDeliveriesOfType). Each delivery's event is looked up by its key in its own slice (a
 -- lateral look-up: as a join, the planner, which counts a probe of every slice per row, may
 -- read all the account's events instead). Absent filters fold away when the statement is
--- planned with its values, so the account's, a subscription's or the unsucceeded deliveries'
--- index leads the scan.
+-- planned with its values, so the account's, a subscription's, the failed deliveries' or the
+-- due index leads the scan.
 SELECT sqlc.embed(d), e.type AS event_type, s.external_id AS subscription_external_id, s.status AS subscription_status
 FROM deliveries d
 CROSS JOIN LATERAL (
