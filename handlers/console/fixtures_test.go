@@ -151,6 +151,38 @@ func settle(t *testing.T, env *apitest.Env, accountID string, want int) []gen.De
 	}
 }
 
+// failuresCounted waits until the subscription of each of list's failed deliveries shows the
+// failure counted, which the engine writes just after the delivery's outcome.
+func failuresCounted(t *testing.T, env *apitest.Env, accountID string, list []gen.Delivery) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		var subs struct {
+			Results []struct {
+				ExternalID          string
+				ConsecutiveFailures int
+				State               string
+			}
+		}
+		env.Do(t, apitest.Request{Method: http.MethodGet, Path: "/admin/v1/accounts/" + accountID + "/subscriptions", Header: apitest.Admin()}).Decode(t, &subs)
+		uncounted := 0
+		for _, d := range byStatus(list, gen.DeliveryStatusFailed) {
+			for _, s := range subs.Results {
+				if s.ExternalID == d.SubscriptionId && s.ConsecutiveFailures == 0 && s.State == "active" {
+					uncounted++
+				}
+			}
+		}
+		if uncounted == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d failed deliveries not counted by their subscriptions", uncounted)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func byStatus(list []gen.Delivery, status gen.DeliveryStatus) []gen.Delivery {
 	var out []gen.Delivery
 	for _, d := range list {

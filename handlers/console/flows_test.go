@@ -233,6 +233,7 @@ func TestPortalSeesNothingOfAnotherAccount(t *testing.T) {
 	}
 	acmeList := settle(t, env, acme.Id.String(), 2)
 	globexList := settle(t, env, globex.Id.String(), 2)
+	failuresCounted(t, env, globex.Id.String(), globexList)
 	var subs struct {
 		Results []struct{ ID, ExternalID string }
 	}
