@@ -119,7 +119,7 @@ func measureCitusRound(ctx context.Context, h *historyDB, log *slog.Logger, roun
 			}
 		}
 		var ops int
-		rate, _, stmts, err := profiled(ctx, conn, label, detail, func() (float64, int, error) {
+		p, err := profiled(ctx, conn, label, detail, func() (float64, int, error) {
 			rate, n, err := f()
 			ops = n
 			return rate, n, err
@@ -127,6 +127,7 @@ func measureCitusRound(ctx context.Context, h *historyDB, log *slog.Logger, roun
 		if err != nil {
 			return 0, 0, 0, err
 		}
+		rate, stmts = p.rate, p.statements
 		if distributed {
 			var ran int64
 			if err := onWorkers(ctx, conn, `SELECT coalesce(sum(calls), 0) FROM pg_stat_statements

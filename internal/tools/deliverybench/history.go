@@ -39,28 +39,31 @@ func pastSlices(now time.Time) []time.Time {
 	return out
 }
 
-// rates are the three figures measured on an empty history and again beside a large one,
-// with the database time each operation took.
-// serial is ingestion from one client: with nothing else running, its database time is the
-// statements' own cost, which eight clients on two cores blur with waiting for a core.
-type rates struct{ drain, single, serial, put, drainDB, singleDB, serialDB, putDB float64 }
+// rates are the figures measured on an empty history and again beside a large one, each with
+// what the database did per operation. serial is ingestion from one client: with nothing else
+// running, its database time is the statements' own cost, which eight clients on two cores
+// blur with waiting for a core.
+type rates struct{ drain, single, serial, put profile }
 
-// median is each figure's median over rounds: a round that the shared machine slowed (by two
+// figures names the rates in the order they are printed, with their units.
+var figures = []struct {
+	name, unit string
+	get        func(rates) profile
+}{
+	{"engine draining the backlog", "deliveries/s", func(r rates) profile { return r.drain }},
+	{"ingestion, one per request", "events/s (8 clients)", func(r rates) profile { return r.single }},
+	{"ingestion, one client", "events/s", func(r rates) profile { return r.serial }},
+	{"Voucherify PUT", "requests/s", func(r rates) profile { return r.put }},
+}
+
+// medianBy is one measure's median over rounds: a round that the shared machine slowed (by two
 // to five times, measured) moves a mean, not a median.
-func median(rounds []rates) rates {
-	field := func(get func(rates) float64) float64 {
-		v := make([]float64, len(rounds))
-		for i, r := range rounds {
-			v[i] = get(r)
-		}
-		return medianOf(v)
+func medianBy(rounds []rates, get func(rates) profile, of func(profile) float64) float64 {
+	v := make([]float64, len(rounds))
+	for i, r := range rounds {
+		v[i] = of(get(r))
 	}
-	return rates{
-		drain: field(func(r rates) float64 { return r.drain }), single: field(func(r rates) float64 { return r.single }),
-		serial: field(func(r rates) float64 { return r.serial }), put: field(func(r rates) float64 { return r.put }),
-		drainDB: field(func(r rates) float64 { return r.drainDB }), singleDB: field(func(r rates) float64 { return r.singleDB }),
-		serialDB: field(func(r rates) float64 { return r.serialDB }), putDB: field(func(r rates) float64 { return r.putDB }),
-	}
+	return medianOf(v)
 }
 
 func medianOf(v []float64) float64 {
@@ -73,7 +76,7 @@ func medianOf(v []float64) float64 {
 }
 
 // historyRounds is how many times each of the two aged databases is measured, alternately.
-const historyRounds = 5
+const historyRounds = 9
 
 // historyPairs is how many pairs of short windows measure the drain, ingestion and the PUT once
 // more.
@@ -293,21 +296,23 @@ func runHistory(ctx context.Context, cluster *pgcluster.Cluster, log *slog.Logge
 			emptyRounds = append(emptyRounds, r)
 		}
 	}
-	e, f := median(emptyRounds), median(fullRounds)
-	fmt.Printf("\nmedians of %d alternating rounds:\n", historyRounds)
-	fmt.Printf("%-30s %10s %10s %10s %13s %13s %22s\n", "", "new", "aged empty", "aged full", "full ÷ empty", "aged ÷ new", "db ms/op empty → full")
-	for _, r := range []struct {
-		name     string
-		n, e, h  float64
-		dbE, dbF float64
-		unit     string
-	}{
-		{fmt.Sprintf("engine draining %d", backlog), fresh.drain, e.drain, f.drain, e.drainDB, f.drainDB, "deliveries/s"},
-		{"ingestion, one per request", fresh.single, e.single, f.single, e.singleDB, f.singleDB, "events/s (8 clients)"},
-		{"ingestion, one client", fresh.serial, e.serial, f.serial, e.serialDB, f.serialDB, "events/s"},
-		{"Voucherify PUT", fresh.put, e.put, f.put, e.putDB, f.putDB, "requests/s"},
-	} {
-		fmt.Printf("%-30s %10.0f %10.0f %10.0f %13.2f %13.2f %10.3f → %.3f  %s\n", r.name, r.n, r.e, r.h, r.h/r.e, r.e/r.n, r.dbE, r.dbF, r.unit)
+	// A round's two halves are adjacent: the median of the rounds' own ratios leaves out more of
+	// the machine's drift than the ratio of the medians does.
+	fmt.Printf("\nmedians of %d alternating rounds, a backlog of %d (the last column: the work itself, shared buffers read per operation):\n", historyRounds, backlog)
+	fmt.Printf("%-28s %7s %10s %10s %13s %15s %11s %22s %22s\n", "", "new", "aged empty", "aged full", "full ÷ empty",
+		"round's ratio", "aged ÷ new", "db ms/op empty → full", "buffers/op empty → full")
+	for _, fig := range figures {
+		rate := func(p profile) float64 { return p.rate }
+		e, f := medianBy(emptyRounds, fig.get, rate), medianBy(fullRounds, fig.get, rate)
+		ratios := make([]float64, len(fullRounds))
+		for i := range fullRounds {
+			ratios[i] = fig.get(fullRounds[i]).rate / fig.get(emptyRounds[i]).rate
+		}
+		fmt.Printf("%-28s %7.0f %10.0f %10.0f %13.2f %5.2f %4.2f–%.2f %11.2f %10.3f → %-9.3f %10.1f → %-9.1f %s\n",
+			fig.name, fig.get(fresh).rate, e, f, f/e, medianOf(ratios), slices.Min(ratios), slices.Max(ratios), e/fig.get(fresh).rate,
+			medianBy(emptyRounds, fig.get, func(p profile) float64 { return p.dbMs }), medianBy(fullRounds, fig.get, func(p profile) float64 { return p.dbMs }),
+			medianBy(emptyRounds, fig.get, func(p profile) float64 { return p.buffers }), medianBy(fullRounds, fig.get, func(p profile) float64 { return p.buffers }),
+			fig.unit)
 	}
 	if err := measurePairs(ctx, empty, full, log); err != nil {
 		return err
@@ -332,7 +337,7 @@ func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, ro
 	if detail {
 		fmt.Printf("%s:\n", round)
 	}
-	if r.drain, r.drainDB, _, err = profiled(ctx, conn, "drain", detail, func() (float64, int, error) {
+	if r.drain, err = profiled(ctx, conn, "drain", detail, func() (float64, int, error) {
 		rate, err := drainRate(ctx, conn, h.dsn, log, drain, backlog)
 		return rate, backlog, err
 	}); err != nil {
@@ -342,13 +347,13 @@ func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, ro
 	if err != nil {
 		return r, err
 	}
-	if r.single, r.singleDB, _, err = profiled(ctx, conn, "single ingestion", detail, func() (float64, int, error) {
+	if r.single, err = profiled(ctx, conn, "single ingestion", detail, func() (float64, int, error) {
 		rate, err := c.ingestSingly(ctx, single, 3000, 8)
 		return rate, 3000, err
 	}); err != nil {
 		return r, err
 	}
-	if r.serial, r.serialDB, _, err = profiled(ctx, conn, "single ingestion, one client", detail, func() (float64, int, error) {
+	if r.serial, err = profiled(ctx, conn, "single ingestion, one client", detail, func() (float64, int, error) {
 		rate, err := c.ingestSingly(ctx, single, 1000, 1)
 		return rate, 1000, err
 	}); err != nil {
@@ -358,14 +363,14 @@ func measureHistoryRound(ctx context.Context, h *historyDB, log *slog.Logger, ro
 	if _, err := conn.ExecContext(ctx, `UPDATE deliveries SET status = 'succeeded' WHERE account_id = $1`, single.Id); err != nil {
 		return r, err
 	}
-	if r.put, r.putDB, _, err = profiled(ctx, conn, "Voucherify PUT", detail, func() (float64, int, error) {
+	if r.put, err = profiled(ctx, conn, "Voucherify PUT", detail, func() (float64, int, error) {
 		rate, err := c.putRate(ctx, "put-"+round, 100, 8, d)
 		return rate, int(rate * d.Seconds()), err
 	}); err != nil {
 		return r, err
 	}
 	if !detail {
-		fmt.Printf("%s: drain %.0f/s, ingestion %.0f/s (one client %.0f/s), PUT %.0f/s\n", round, r.drain, r.single, r.serial, r.put)
+		fmt.Printf("%s: drain %.0f/s, ingestion %.0f/s (one client %.0f/s), PUT %.0f/s\n", round, r.drain.rate, r.single.rate, r.serial.rate, r.put.rate)
 	}
 	return r, nil
 }

@@ -20,46 +20,55 @@ var benchSettings = map[string]string{
 	"track_activity_query_size":         "4096",
 }
 
-// profiled runs measure with pg_stat_statements reset before it and returns its rate, the
-// database time and the statements the service sent per operation (ops is how many operations
-// measure performed); detail prints the statements that took most of that time.
-func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, measure func() (float64, int, error)) (rate, dbMsPerOp, statementsPerOp float64, _ error) {
+// profile is a measured rate with what the database did per operation: its time, the
+// statements the service sent and the shared buffers they read. The buffers are the work
+// itself, which the shared machine's noise leaves alone.
+type profile struct{ rate, dbMs, statements, buffers float64 }
+
+// profiled runs measure with pg_stat_statements reset before it and returns its rate and what
+// the database did per operation (ops is how many operations measure performed); detail prints
+// the statements that took most of that time.
+func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, measure func() (float64, int, error)) (profile, error) {
+	var p profile
 	if _, err := conn.ExecContext(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
-		return 0, 0, 0, err
+		return p, err
 	}
 	rate, ops, err := measure()
 	if err != nil {
-		return 0, 0, 0, err
+		return p, err
 	}
+	p.rate = rate
+	perOp := func(v float64) float64 { return v / float64(max(ops, 1)) }
 	// Nested statements (a function's, a foreign key's check) are listed too, marked ↳; the
 	// totals count the statements the service sent.
 	rows, err := conn.QueryContext(ctx, `
 		SELECT calls, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, query, toplevel,
-		       sum(calls) FILTER (WHERE toplevel) OVER (), sum(total_exec_time + total_plan_time) FILTER (WHERE toplevel) OVER ()
+		       sum(calls) FILTER (WHERE toplevel) OVER (), sum(total_exec_time + total_plan_time) FILTER (WHERE toplevel) OVER (),
+		       sum(shared_blks_hit + shared_blks_read) FILTER (WHERE toplevel) OVER ()
 		FROM pg_stat_statements
 		WHERE query NOT LIKE '%pg_stat_statements%'
 		  AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 		ORDER BY total_exec_time + total_plan_time DESC`)
 	if err != nil {
-		return 0, 0, 0, err
+		return p, err
 	}
 	defer rows.Close()
 	printed := 0
 	for rows.Next() {
-		var calls, hit, read, allCalls int64
+		var calls, hit, read, allCalls, allBuffers int64
 		var exec, plan, allTime float64
 		var query string
 		var toplevel bool
-		if err := rows.Scan(&calls, &exec, &plan, &hit, &read, &query, &toplevel, &allCalls, &allTime); err != nil {
-			return 0, 0, 0, err
+		if err := rows.Scan(&calls, &exec, &plan, &hit, &read, &query, &toplevel, &allCalls, &allTime, &allBuffers); err != nil {
+			return p, err
 		}
-		dbMsPerOp, statementsPerOp = allTime/float64(max(ops, 1)), float64(allCalls)/float64(max(ops, 1))
+		p.dbMs, p.statements, p.buffers = perOp(allTime), perOp(float64(allCalls)), perOp(float64(allBuffers))
 		if !detail {
 			break
 		}
 		if printed == 0 {
-			fmt.Printf("  %s: %.0f/s; %.2f statements and %.3f ms of database time per operation\n",
-				label, rate, float64(allCalls)/float64(max(ops, 1)), allTime/float64(max(ops, 1)))
+			fmt.Printf("  %s: %.0f/s; %.2f statements, %.3f ms of database time and %.1f buffers per operation\n",
+				label, rate, p.statements, p.dbMs, p.buffers)
 		}
 		if printed < 7 {
 			nested := "  "
@@ -72,7 +81,7 @@ func profiled(ctx context.Context, conn *sql.DB, label string, detail bool, meas
 		}
 		printed++
 	}
-	return rate, dbMsPerOp, statementsPerOp, rows.Err()
+	return p, rows.Err()
 }
 
 func oneLine(q string, n int) string {
