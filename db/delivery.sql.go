@@ -242,17 +242,17 @@ func (q *Queries) DropDelivery(ctx context.Context, arg DropDeliveryParams) erro
 
 const finishDeliveries = `-- name: FinishDeliveries :many
 WITH outcome AS (
-    SELECT unnest($3::uuid[]) AS id,
-           unnest($4::timestamptz[]) AS slice_at, unnest($5::text[]) AS status,
-           unnest($6::float8[]) AS next_attempt_at, unnest($7::int[]) AS status_code,
-           unnest($8::text[]) AS error, unnest($9::text[]) AS request_id,
-           unnest($10::int[]) AS duration_ms, unnest($11::int[]) AS attempt,
-           unnest($12::bool[]) AS manual, unnest($13::text[]) AS error_class,
+    SELECT unnest($1::uuid[]) AS id,
+           unnest($2::timestamptz[]) AS slice_at, unnest($3::text[]) AS status,
+           unnest($4::float8[]) AS next_attempt_at, unnest($5::int[]) AS status_code,
+           unnest($6::text[]) AS error, unnest($7::text[]) AS request_id,
+           unnest($8::int[]) AS duration_ms, unnest($9::int[]) AS attempt,
+           unnest($10::bool[]) AS manual, unnest($11::text[]) AS error_class,
            -- '' for no request made, no answer received
-           unnest($14::text[]) AS request_url, unnest($15::text[]) AS request_headers,
-           unnest($16::int[]) AS request_body_bytes,
-           unnest($17::text[]) AS response_headers, unnest($18::bytea[]) AS response_body,
-           unnest($19::bool[]) AS response_truncated
+           unnest($12::text[]) AS request_url, unnest($13::text[]) AS request_headers,
+           unnest($14::int[]) AS request_body_bytes,
+           unnest($15::text[]) AS response_headers, unnest($16::bytea[]) AS response_body,
+           unnest($17::bool[]) AS response_truncated
 ), held AS (
     -- The batch's deliveries, each found by its whole key. OFFSET 0 keeps the planner from
     -- making the look-up a join, which it plans as a read of all the account's rows in a slice
@@ -261,7 +261,7 @@ WITH outcome AS (
     SELECT x.account_id, x.id, x.slice_at, x.manual
     FROM outcome o
     CROSS JOIN LATERAL (SELECT d.account_id, d.id, d.slice_at, d.manual FROM deliveries d
-                        WHERE d.account_id = $1 AND d.id = o.id AND d.slice_at = o.slice_at OFFSET 0) x
+                        WHERE d.account_id = $18 AND d.id = o.id AND d.slice_at = o.slice_at OFFSET 0) x
 ), logged AS (
     INSERT INTO delivery_attempts (account_id, delivery_id, slice_at, attempt, request_id, status_code, error, duration_ms,
                                    trigger, error_class, request_url, request_headers, request_body_bytes,
@@ -271,78 +271,98 @@ WITH outcome AS (
            COALESCE(NULLIF(o.request_headers, ''), '{}')::jsonb, o.request_body_bytes,
            NULLIF(o.response_headers, '')::jsonb, CASE WHEN o.response_headers <> '' THEN o.response_body END, o.response_truncated
     FROM held h JOIN outcome o ON o.id = h.id AND o.slice_at = h.slice_at
-), cleared AS (
-    UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
-    WHERE account_id = $1 AND id = ANY($20::uuid[])
-      AND (consecutive_failures <> 0 OR last_error <> '')
 ), wakeups AS (
     INSERT INTO delivery_wakeups (account_id, due_at, planned)
-    SELECT $1, w.due_at, w.planned
-    FROM (SELECT unnest($21::timestamptz[]) AS due_at, unnest($22::bool[]) AS planned
+    SELECT $18, w.due_at, w.planned
+    FROM (SELECT unnest($19::timestamptz[]) AS due_at, unnest($20::bool[]) AS planned
           UNION ALL
           -- A resend that came during the attempt: its manual attempt is due now.
           SELECT now(), false
           WHERE EXISTS (SELECT 1 FROM held h JOIN outcome o ON o.id = h.id AND o.slice_at = h.slice_at
                         WHERE h.manual AND NOT o.manual)) w
     ON CONFLICT (account_id, due_at) WHERE planned DO NOTHING
+), finished AS (
+    UPDATE deliveries d
+    SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status END,
+        next_attempt_at = CASE WHEN d.manual AND NOT o.manual THEN d.next_attempt_at ELSE to_timestamp(o.next_attempt_at) END,
+        resume_at = CASE WHEN d.manual AND NOT o.manual AND o.status = 'pending' THEN to_timestamp(o.next_attempt_at) END,
+        manual = d.manual AND NOT o.manual,
+        -- A manual attempt is outside the schedule: the schedule's count of failures stays.
+        schedule_base = d.schedule_base + o.manual::int,
+        attempts = d.attempts + 1, last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
+    FROM outcome o
+    WHERE d.account_id = $18 AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = $21
+      -- The ids, known only as the statement runs, make the planner count on a few probes of the
+      -- primary key rather than a read of all the account's rows in the slice.
+      AND d.id = ANY(ARRAY(SELECT id FROM held))
+      -- Known only as the statement runs too, the batch's oldest slice prunes the slices before it
+      -- then, without narrowing what the planner expects: otherwise every past slice's primary key
+      -- is probed for every delivery of the batch, a cost that grows with the history kept.
+      AND d.slice_at >= (SELECT min(slice_at) FROM held)
+    RETURNING d.id, d.subscription_id
+), streaks AS (
+    -- What each subscription keeps of the batch, folded in Go in the order of the outcomes: a
+    -- success resets the streak, a delivery given up adds to it, the last outcome's error stays.
+    -- Only subscriptions with an outcome written here: a delivery whose lease was lost is
+    -- counted by the worker that took it over.
+    UPDATE subscriptions s
+    SET consecutive_failures = CASE WHEN x.reset THEN 0 ELSE s.consecutive_failures END + x.failures,
+        last_error = x.last_error
+    FROM (SELECT unnest($22::uuid[]) AS id, unnest($23::bool[]) AS reset,
+                 unnest($24::int[]) AS failures,
+                 unnest($25::text[]) AS last_error) x
+    WHERE s.account_id = $18 AND s.id = x.id AND x.id IN (SELECT subscription_id FROM finished)
+      AND (x.failures > 0 OR s.last_error <> x.last_error OR (x.reset AND s.consecutive_failures <> 0))
+    RETURNING s.id, s.consecutive_failures
 )
-UPDATE deliveries d
-SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status END,
-    next_attempt_at = CASE WHEN d.manual AND NOT o.manual THEN d.next_attempt_at ELSE to_timestamp(o.next_attempt_at) END,
-    resume_at = CASE WHEN d.manual AND NOT o.manual AND o.status = 'pending' THEN to_timestamp(o.next_attempt_at) END,
-    manual = d.manual AND NOT o.manual,
-    -- A manual attempt is outside the schedule: the schedule's count of failures stays.
-    schedule_base = d.schedule_base + o.manual::int,
-    attempts = d.attempts + 1, last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
-FROM outcome o
-WHERE d.account_id = $1 AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = $2
-  -- The ids, known only as the statement runs, make the planner count on a few probes of the
-  -- primary key rather than a read of all the account's rows in the slice.
-  AND d.id = ANY(ARRAY(SELECT id FROM held))
-  -- Known only as the statement runs too, the batch's oldest slice prunes the slices before it
-  -- then, without narrowing what the planner expects: otherwise every past slice's primary key
-  -- is probed for every delivery of the batch, a cost that grows with the history kept.
-  AND d.slice_at >= (SELECT min(slice_at) FROM held)
-RETURNING d.id
+SELECT f.id, COALESCE(s.consecutive_failures, 0)::int AS streak
+FROM finished f LEFT JOIN streaks s ON s.id = f.subscription_id
 `
 
 type FinishDeliveriesParams struct {
-	AccountID              uuid.UUID
-	Worker                 string
-	Ids                    []uuid.UUID
-	SliceAts               []time.Time
-	Statuses               []string
-	NextAttemptAt          []float64
-	StatusCodes            []int32
-	Errors                 []string
-	RequestIds             []string
-	DurationsMs            []int32
-	AttemptNumbers         []int32
-	Manuals                []bool
-	ErrorClasses           []string
-	RequestUrls            []string
-	RequestHeaders         []string
-	RequestBodyBytes       []int32
-	ResponseHeaders        []string
-	ResponseBodies         [][]byte
-	ResponseTruncated      []bool
-	SucceededSubscriptions []uuid.UUID
-	WakeAts                []time.Time
-	WakePlanned            []bool
+	Ids                  []uuid.UUID
+	SliceAts             []time.Time
+	Statuses             []string
+	NextAttemptAt        []float64
+	StatusCodes          []int32
+	Errors               []string
+	RequestIds           []string
+	DurationsMs          []int32
+	AttemptNumbers       []int32
+	Manuals              []bool
+	ErrorClasses         []string
+	RequestUrls          []string
+	RequestHeaders       []string
+	RequestBodyBytes     []int32
+	ResponseHeaders      []string
+	ResponseBodies       [][]byte
+	ResponseTruncated    []bool
+	AccountID            uuid.UUID
+	WakeAts              []time.Time
+	WakePlanned          []bool
+	Worker               string
+	SubscriptionIds      []uuid.UUID
+	SubscriptionResets   []bool
+	SubscriptionFailures []int32
+	SubscriptionErrors   []string
+}
+
+type FinishDeliveriesRow struct {
+	ID     uuid.UUID
+	Streak int32
 }
 
 // FinishDeliveries records the attempts of a batch of one account's deliveries (what each sent
 // and got) and their outcomes in one statement, for the deliveries this worker still holds,
-// clears the failure streak of subscriptions that were delivered to, and adds the wake-ups of
-// the retries it schedules (wake_ats; planned ones are merged per account and time). It
-// returns the deliveries whose outcome was written.
+// with what their subscriptions keep of them (the failure streak and the last error: written
+// with the outcomes or not at all), and adds the wake-ups of the retries it schedules
+// (wake_ats; planned ones are merged per account and time). It returns the deliveries whose
+// outcome was written, each with its subscription's failure streak after the batch.
 // A resend that came while a scheduled attempt was in flight (manual is set and the attempt
 // was not manual) keeps the delivery due for its manual attempt, which resumes the schedule's
 // outcome: pending until the schedule's next attempt, or settled again.
-func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesParams) ([]uuid.UUID, error) {
+func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesParams) ([]FinishDeliveriesRow, error) {
 	rows, err := q.db.QueryContext(ctx, finishDeliveries,
-		arg.AccountID,
-		arg.Worker,
 		pq.Array(arg.Ids),
 		pq.Array(arg.SliceAts),
 		pq.Array(arg.Statuses),
@@ -360,21 +380,26 @@ func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesPara
 		pq.Array(arg.ResponseHeaders),
 		pq.Array(arg.ResponseBodies),
 		pq.Array(arg.ResponseTruncated),
-		pq.Array(arg.SucceededSubscriptions),
+		arg.AccountID,
 		pq.Array(arg.WakeAts),
 		pq.Array(arg.WakePlanned),
+		arg.Worker,
+		pq.Array(arg.SubscriptionIds),
+		pq.Array(arg.SubscriptionResets),
+		pq.Array(arg.SubscriptionFailures),
+		pq.Array(arg.SubscriptionErrors),
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []uuid.UUID{}
+	items := []FinishDeliveriesRow{}
 	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
+		var i FinishDeliveriesRow
+		if err := rows.Scan(&i.ID, &i.Streak); err != nil {
 			return nil, err
 		}
-		items = append(items, id)
+		items = append(items, i)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
@@ -846,42 +871,6 @@ func (q *Queries) ListEventsByExternalID(ctx context.Context, arg ListEventsByEx
 		return nil, err
 	}
 	return items, nil
-}
-
-const noteSubscriptionError = `-- name: NoteSubscriptionError :exec
-UPDATE subscriptions SET last_error = $1 WHERE account_id = $2 AND id = $3
-`
-
-type NoteSubscriptionErrorParams struct {
-	LastError string
-	AccountID uuid.UUID
-	ID        uuid.UUID
-}
-
-// NoteSubscriptionError remembers the last error without counting a failed delivery.
-func (q *Queries) NoteSubscriptionError(ctx context.Context, arg NoteSubscriptionErrorParams) error {
-	_, err := q.db.ExecContext(ctx, noteSubscriptionError, arg.LastError, arg.AccountID, arg.ID)
-	return err
-}
-
-const recordSubscriptionFailure = `-- name: RecordSubscriptionFailure :one
-UPDATE subscriptions SET consecutive_failures = consecutive_failures + 1, last_error = $1
-WHERE account_id = $2 AND id = $3
-RETURNING consecutive_failures
-`
-
-type RecordSubscriptionFailureParams struct {
-	LastError string
-	AccountID uuid.UUID
-	ID        uuid.UUID
-}
-
-// RecordSubscriptionFailure remembers the last error and returns the failure streak.
-func (q *Queries) RecordSubscriptionFailure(ctx context.Context, arg RecordSubscriptionFailureParams) (int32, error) {
-	row := q.db.QueryRowContext(ctx, recordSubscriptionFailure, arg.LastError, arg.AccountID, arg.ID)
-	var consecutive_failures int32
-	err := row.Scan(&consecutive_failures)
-	return consecutive_failures, err
 }
 
 const releaseDeliveries = `-- name: ReleaseDeliveries :exec

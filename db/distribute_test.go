@@ -141,12 +141,13 @@ func TestHotStatementsAreRoutedToOneWorker(t *testing.T) {
 		// The engine's claim and outcome statements name one account: FOR UPDATE SKIP LOCKED is
 		// allowed because the claim is routed to one node whole.
 		"ClaimDeliveryBatch": {db.HotStatements["claimDeliveryBatch"], []any{account, 60.0, "w", pq.Array([]uuid.UUID{}), 16, 7.5}},
-		"FinishDeliveries": {db.HotStatements["finishDeliveries"], []any{account, "w", pq.Array([]uuid.UUID{uuid.New()}),
+		"FinishDeliveries": {db.HotStatements["finishDeliveries"], []any{pq.Array([]uuid.UUID{uuid.New()}),
 			pq.Array([]time.Time{time.Now()}), pq.Array([]string{"pending"}), pq.Array([]float64{1e9}), pq.Array([]int32{500}),
 			pq.Array([]string{"e"}), pq.Array([]string{"r"}), pq.Array([]int32{1}), pq.Array([]int32{1}), pq.Array([]bool{false}),
 			pq.Array([]string{"http_status"}), pq.Array([]string{""}), pq.Array([]string{""}), pq.Array([]int32{0}),
-			pq.Array([]string{""}), pq.Array([][]byte{{}}), pq.Array([]bool{false}), pq.Array([]uuid.UUID{}),
-			pq.Array([]time.Time{time.Now()}), pq.Array([]bool{false})}},
+			pq.Array([]string{""}), pq.Array([][]byte{{}}), pq.Array([]bool{false}), account,
+			pq.Array([]time.Time{time.Now()}), pq.Array([]bool{false}), "w",
+			pq.Array([]uuid.UUID{uuid.New()}), pq.Array([]bool{false}), pq.Array([]int32{1}), pq.Array([]string{"e"})}},
 		"ReleaseDeliveries": {db.HotStatements["releaseDeliveries"], []any{account, "w", pq.Array([]uuid.UUID{uuid.New()}), pq.Array([]time.Time{time.Now()})}},
 		// Shipping's listing and count name the account beside the scope.
 		"ListScopeSubscriptionsPage": {db.HotStatements["listScopeSubscriptionsPage"], []any{account, uuid.New(), 0, 25}},

@@ -263,12 +263,18 @@ func drainCost(t *testing.T, env *apitest.Env, account uuid.UUID) map[string]cos
 	ints := func(v int32) []int32 { return slices.Repeat([]int32{v}, n) }
 	bools := make([]bool, n)
 	next := slices.Repeat([]float64{float64(time.Now().Add(time.Minute).Unix())}, n)
+	var subs []uuid.UUID // each keeps the batch's last error
+	if err := tx.QueryRow(`SELECT array_agg(DISTINCT subscription_id) FROM deliveries WHERE account_id = $1 AND leased_by = 'w'`,
+		account).Scan(pq.Array(&subs)); err != nil {
+		t.Fatal(err)
+	}
 	costs["writing the outcomes of"] = explainCost(t, tx, db.HotStatements["finishDeliveries"],
-		account, "w", pq.Array(ids), pq.Array(sliceAts), pq.Array(strs("pending")), pq.Array(next), pq.Array(ints(503)),
+		pq.Array(ids), pq.Array(sliceAts), pq.Array(strs("pending")), pq.Array(next), pq.Array(ints(503)),
 		pq.Array(strs("503")), pq.Array(strs("r")), pq.Array(ints(1)), pq.Array(ints(1)), pq.Array(bools),
 		pq.Array(strs("http_status")), pq.Array(strs("")), pq.Array(strs("")), pq.Array(ints(0)),
-		pq.Array(strs("")), pq.Array(slices.Repeat([][]byte{{}}, n)), pq.Array(bools), pq.Array([]uuid.UUID{}),
-		pq.Array([]time.Time{time.Now().Add(time.Minute)}), pq.Array([]bool{true}))
+		pq.Array(strs("")), pq.Array(slices.Repeat([][]byte{{}}, n)), pq.Array(bools), account,
+		pq.Array([]time.Time{time.Now().Add(time.Minute)}), pq.Array([]bool{true}), "w",
+		pq.Array(subs), pq.Array(make([]bool, len(subs))), pq.Array(make([]int32, len(subs))), pq.Array(slices.Repeat([]string{"503"}, len(subs))))
 	if ids, _ := leased(t, tx, account); len(ids) != 0 {
 		t.Fatalf("%d deliveries still leased after writing their outcomes", len(ids))
 	}

@@ -15,16 +15,6 @@ ORDER BY created_at, id;
 UPDATE deliveries SET status = 'dropped', lease_until = NULL, leased_by = '', last_error = sqlc.arg(last_error), updated_at = now()
 WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id) AND slice_at = sqlc.arg(slice_at);
 
--- name: RecordSubscriptionFailure :one
--- RecordSubscriptionFailure remembers the last error and returns the failure streak.
-UPDATE subscriptions SET consecutive_failures = consecutive_failures + 1, last_error = sqlc.arg(last_error)
-WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id)
-RETURNING consecutive_failures;
-
--- name: NoteSubscriptionError :exec
--- NoteSubscriptionError remembers the last error without counting a failed delivery.
-UPDATE subscriptions SET last_error = sqlc.arg(last_error) WHERE account_id = sqlc.arg(account_id) AND id = sqlc.arg(id);
-
 -- name: DisableSubscription :exec
 -- DisableSubscription stops a failing subscription, as its vendor does.
 UPDATE subscriptions SET status = sqlc.arg(status), status_reason = sqlc.arg(status_reason), updated_at = statement_timestamp()
@@ -210,9 +200,10 @@ SELECT sqlc.arg(account_id), now() WHERE EXISTS (SELECT 1 FROM released);
 -- name: FinishDeliveries :many
 -- FinishDeliveries records the attempts of a batch of one account's deliveries (what each sent
 -- and got) and their outcomes in one statement, for the deliveries this worker still holds,
--- clears the failure streak of subscriptions that were delivered to, and adds the wake-ups of
--- the retries it schedules (wake_ats; planned ones are merged per account and time). It
--- returns the deliveries whose outcome was written.
+-- with what their subscriptions keep of them (the failure streak and the last error: written
+-- with the outcomes or not at all), and adds the wake-ups of the retries it schedules
+-- (wake_ats; planned ones are merged per account and time). It returns the deliveries whose
+-- outcome was written, each with its subscription's failure streak after the batch.
 -- A resend that came while a scheduled attempt was in flight (manual is set and the attempt
 -- was not manual) keeps the delivery due for its manual attempt, which resumes the schedule's
 -- outcome: pending until the schedule's next attempt, or settled again.
@@ -246,10 +237,6 @@ WITH outcome AS (
            COALESCE(NULLIF(o.request_headers, ''), '{}')::jsonb, o.request_body_bytes,
            NULLIF(o.response_headers, '')::jsonb, CASE WHEN o.response_headers <> '' THEN o.response_body END, o.response_truncated
     FROM held h JOIN outcome o ON o.id = h.id AND o.slice_at = h.slice_at
-), cleared AS (
-    UPDATE subscriptions SET consecutive_failures = 0, last_error = ''
-    WHERE account_id = sqlc.arg(account_id) AND id = ANY(sqlc.arg(succeeded_subscriptions)::uuid[])
-      AND (consecutive_failures <> 0 OR last_error <> '')
 ), wakeups AS (
     INSERT INTO delivery_wakeups (account_id, due_at, planned)
     SELECT sqlc.arg(account_id), w.due_at, w.planned
@@ -260,22 +247,39 @@ WITH outcome AS (
           WHERE EXISTS (SELECT 1 FROM held h JOIN outcome o ON o.id = h.id AND o.slice_at = h.slice_at
                         WHERE h.manual AND NOT o.manual)) w
     ON CONFLICT (account_id, due_at) WHERE planned DO NOTHING
+), finished AS (
+    UPDATE deliveries d
+    SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status END,
+        next_attempt_at = CASE WHEN d.manual AND NOT o.manual THEN d.next_attempt_at ELSE to_timestamp(o.next_attempt_at) END,
+        resume_at = CASE WHEN d.manual AND NOT o.manual AND o.status = 'pending' THEN to_timestamp(o.next_attempt_at) END,
+        manual = d.manual AND NOT o.manual,
+        -- A manual attempt is outside the schedule: the schedule's count of failures stays.
+        schedule_base = d.schedule_base + o.manual::int,
+        attempts = d.attempts + 1, last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
+    FROM outcome o
+    WHERE d.account_id = sqlc.arg(account_id) AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = sqlc.arg(worker)
+      -- The ids, known only as the statement runs, make the planner count on a few probes of the
+      -- primary key rather than a read of all the account's rows in the slice.
+      AND d.id = ANY(ARRAY(SELECT id FROM held))
+      -- Known only as the statement runs too, the batch's oldest slice prunes the slices before it
+      -- then, without narrowing what the planner expects: otherwise every past slice's primary key
+      -- is probed for every delivery of the batch, a cost that grows with the history kept.
+      AND d.slice_at >= (SELECT min(slice_at) FROM held)
+    RETURNING d.id, d.subscription_id
+), streaks AS (
+    -- What each subscription keeps of the batch, folded in Go in the order of the outcomes: a
+    -- success resets the streak, a delivery given up adds to it, the last outcome's error stays.
+    -- Only subscriptions with an outcome written here: a delivery whose lease was lost is
+    -- counted by the worker that took it over.
+    UPDATE subscriptions s
+    SET consecutive_failures = CASE WHEN x.reset THEN 0 ELSE s.consecutive_failures END + x.failures,
+        last_error = x.last_error
+    FROM (SELECT unnest(sqlc.arg(subscription_ids)::uuid[]) AS id, unnest(sqlc.arg(subscription_resets)::bool[]) AS reset,
+                 unnest(sqlc.arg(subscription_failures)::int[]) AS failures,
+                 unnest(sqlc.arg(subscription_errors)::text[]) AS last_error) x
+    WHERE s.account_id = sqlc.arg(account_id) AND s.id = x.id AND x.id IN (SELECT subscription_id FROM finished)
+      AND (x.failures > 0 OR s.last_error <> x.last_error OR (x.reset AND s.consecutive_failures <> 0))
+    RETURNING s.id, s.consecutive_failures
 )
-UPDATE deliveries d
-SET status = CASE WHEN d.manual AND NOT o.manual THEN 'pending' ELSE o.status END,
-    next_attempt_at = CASE WHEN d.manual AND NOT o.manual THEN d.next_attempt_at ELSE to_timestamp(o.next_attempt_at) END,
-    resume_at = CASE WHEN d.manual AND NOT o.manual AND o.status = 'pending' THEN to_timestamp(o.next_attempt_at) END,
-    manual = d.manual AND NOT o.manual,
-    -- A manual attempt is outside the schedule: the schedule's count of failures stays.
-    schedule_base = d.schedule_base + o.manual::int,
-    attempts = d.attempts + 1, last_status = o.status_code, last_error = o.error, lease_until = NULL, leased_by = '', updated_at = now()
-FROM outcome o
-WHERE d.account_id = sqlc.arg(account_id) AND d.id = o.id AND d.slice_at = o.slice_at AND d.leased_by = sqlc.arg(worker)
-  -- The ids, known only as the statement runs, make the planner count on a few probes of the
-  -- primary key rather than a read of all the account's rows in the slice.
-  AND d.id = ANY(ARRAY(SELECT id FROM held))
-  -- Known only as the statement runs too, the batch's oldest slice prunes the slices before it
-  -- then, without narrowing what the planner expects: otherwise every past slice's primary key
-  -- is probed for every delivery of the batch, a cost that grows with the history kept.
-  AND d.slice_at >= (SELECT min(slice_at) FROM held)
-RETURNING d.id;
+SELECT f.id, COALESCE(s.consecutive_failures, 0)::int AS streak
+FROM finished f LEFT JOIN streaks s ON s.id = f.subscription_id;

@@ -1,6 +1,7 @@
 package delivery_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webhookd/webhookd/db"
 	"github.com/webhookd/webhookd/gen"
 	"github.com/webhookd/webhookd/internal/apitest"
 	"github.com/webhookd/webhookd/internal/delivery"
@@ -146,6 +148,70 @@ func TestSuperOfficeStopsAfterNineFailedDeliveries(t *testing.T) {
 		if strings.Join(seq, ",") != "0,1,2" {
 			t.Errorf("event %s: X-SuperOffice-Retry of its attempts = %v, want 0,1,2", id, seq)
 		}
+	}
+}
+
+// A delivery given up and its subscription's failure count are written together or not at
+// all: here the count is refused (a trigger), so the outcome is not written either, and the
+// delivery, still leased, is attempted again once its lease ends; then both are written.
+func TestAGivenUpDeliveryIsCountedWithItsOutcome(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	if on, err := db.IsDistributed(context.Background(), env.DB); err != nil || on {
+		t.Skipf("the refusing trigger is a worker's (distributed: %v, %v)", on, err)
+	}
+	if _, err := env.DB.Exec(`
+		CREATE FUNCTION refuse_counting() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.consecutive_failures > OLD.consecutive_failures THEN RAISE EXCEPTION 'counting refused'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse_counting BEFORE UPDATE ON subscriptions FOR EACH ROW EXECUTE FUNCTION refuse_counting()`); err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		status         string
+		logged, streak int
+	}
+	read := func() (s state) {
+		t.Helper()
+		if err := env.DB.QueryRow(`SELECT d.status, (SELECT count(*) FROM delivery_attempts), s.consecutive_failures
+			FROM deliveries d JOIN subscriptions s ON s.account_id = d.account_id AND s.id = d.subscription_id`).Scan(&s.status, &s.logged, &s.streak); err != nil {
+			t.Error(err)
+		}
+		return s
+	}
+	// The third call is the last of SuperOffice's schedule; its outcome is refused. When the
+	// lease ends, the fourth makes that attempt again, and the trigger is gone.
+	beforeFourth := make(chan state, 1)
+	hooks := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 4 {
+			beforeFourth <- read()
+			if _, err := env.DB.Exec(`DROP TRIGGER refuse_counting ON subscriptions`); err != nil {
+				t.Error(err)
+			}
+		}
+		w.WriteHeader(http.StatusBadGateway)
+	})
+	startEngine(t, env, delivery.Config{ScheduleScale: 1e-4, AttemptTimeout: 500 * time.Millisecond, Lease: time.Second}, hooks)
+	a := env.CreateAccount(t, "acme")
+	do(t, env, http.MethodPost, "/api/v1/Webhook", apitest.SuperOffice(a), `{"Events": ["contact.created"], "TargetUrl": "`+hooks.url("/so")+`"}`, 200)
+	ingest(t, env, a, `{"type": "contact.created"}`)
+	hooks.wait(t, 4, 20*time.Second)
+	if got, want := <-beforeFourth, (state{"pending", 2, 0}); got != want {
+		t.Errorf("after the refused outcome: %+v, want %+v (nothing of the third attempt written)", got, want)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got, want := read(), state{"failed", 3, 1}
+		if got == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the attempt made again: %+v, want %+v", got, want)
+		}
+	}
+	if got := len(hooks.requests()); got != 4 {
+		t.Errorf("%d calls, want 4", got)
 	}
 }
 

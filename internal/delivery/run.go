@@ -361,18 +361,18 @@ func (e *Engine) finish(batch []*call) {
 }
 
 // finishAccount records the attempts and outcomes of one account's calls (k), with the
-// wake-ups of the retries they schedule.
+// wake-ups of the retries they schedule and what the subscriptions keep of them, then applies
+// the vendors' consequence of deliveries given up.
 func (e *Engine) finishAccount(k *keys) {
 	batch := k.calls
-	p := db.FinishDeliveriesParams{AccountID: k.account, Worker: e.cfg.WorkerID, SucceededSubscriptions: []uuid.UUID{},
-		WakeAts: []time.Time{}, WakePlanned: []bool{}}
-	var failed []*call
+	p := db.FinishDeliveriesParams{AccountID: k.account, Worker: e.cfg.WorkerID, WakeAts: []time.Time{}, WakePlanned: []bool{}}
+	var gaveUp []*call
 	var retries []time.Time
+	kept := subscriptionsKeep{index: map[uuid.UUID]int{}}
 	for _, c := range batch {
-		status, next, errText := "succeeded", c.now, ""
+		status, next, errText, givenUp := "succeeded", c.now, "", false
 		if c.err != nil {
 			errText = c.err.Error()
-			failed = append(failed, c)
 			// Delays count from the answer, so that a Retry-After is honoured in full.
 			answered := e.now()
 			switch delay, retry := e.retryDelay(c, answered); {
@@ -384,11 +384,12 @@ func (e *Engine) finishAccount(k *keys) {
 			case retry:
 				status, next = "pending", answered.Add(max(delay, c.retryAfter))
 			default:
-				status = "failed"
+				status, givenUp = "failed", true
+				gaveUp = append(gaveUp, c)
 			}
-		} else {
-			p.SucceededSubscriptions = append(p.SucceededSubscriptions, c.row.Subscription.ID)
 		}
+		// A manual attempt's failure does not count toward disabling the subscription.
+		kept.add(c.row.Subscription.ID, c.err == nil, givenUp, errText)
 		if status == "pending" {
 			retries = append(retries, next)
 		}
@@ -404,7 +405,8 @@ func (e *Engine) finishAccount(k *keys) {
 	}
 	p.WakeAts, p.WakePlanned = e.retryWakeups(retries, e.now())
 	p.Ids, p.SliceAts = k.ids, k.slices
-	written, err := retried(func(ctx context.Context) ([]uuid.UUID, error) { return e.q.FinishDeliveries(ctx, p) })
+	p.SubscriptionIds, p.SubscriptionResets, p.SubscriptionFailures, p.SubscriptionErrors = kept.ids, kept.resets, kept.failures, kept.errors
+	written, err := retried(func(ctx context.Context) ([]db.FinishDeliveriesRow, error) { return e.q.FinishDeliveries(ctx, p) })
 	var refused *pq.Error
 	if errors.As(err, &refused) && len(p.Ids) > 1 {
 		// The server refused the batch (a delivery deleted with its account, or moved to
@@ -425,18 +427,43 @@ func (e *Engine) finishAccount(k *keys) {
 		// The lease ran out mid-call and another worker took the delivery over.
 		e.log.Warn("delivery leases lost", "deliveries", len(p.Ids)-len(written))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
-	defer cancel()
-	for _, c := range failed {
-		// A manual attempt's failure does not count toward disabling the subscription.
-		if c.manual() || p.Statuses[indexOf(p.Ids, c.row.DeliveryID)] == "pending" {
-			if err := e.q.NoteSubscriptionError(ctx, db.NoteSubscriptionErrorParams{AccountID: c.row.AccountID, ID: c.row.Subscription.ID, LastError: c.err.Error()}); err != nil {
-				e.log.Error("noting error", "subscription", c.row.Subscription.ID, "error", err)
-			}
-			continue
-		}
-		e.giveUp(ctx, c)
+	streaks := make(map[uuid.UUID]int, len(written))
+	for _, w := range written {
+		streaks[w.ID] = int(w.Streak)
 	}
+	disabled := map[uuid.UUID]bool{}
+	for _, c := range gaveUp {
+		if streak, ok := streaks[c.row.DeliveryID]; ok && !disabled[c.row.Subscription.ID] {
+			disabled[c.row.Subscription.ID] = e.giveUp(c, streak)
+		}
+	}
+}
+
+// subscriptionsKeep folds a batch's outcomes, in their order, into what each subscription
+// keeps: a success resets its failure streak and clears its last error, a delivery given up
+// adds to the streak, and every failure leaves its error.
+type subscriptionsKeep struct {
+	index    map[uuid.UUID]int
+	ids      []uuid.UUID
+	resets   []bool
+	failures []int32
+	errors   []string
+}
+
+func (k *subscriptionsKeep) add(id uuid.UUID, succeeded, counted bool, lastError string) {
+	i, ok := k.index[id]
+	if !ok {
+		i = len(k.ids)
+		k.index[id] = i
+		k.ids, k.resets, k.failures, k.errors = append(k.ids, id), append(k.resets, false), append(k.failures, 0), append(k.errors, "")
+	}
+	if succeeded {
+		k.resets[i], k.failures[i] = true, 0
+	}
+	if counted {
+		k.failures[i]++
+	}
+	k.errors[i] = lastError
 }
 
 // record adds what c sent and got to the batch's attempt log.
@@ -462,15 +489,6 @@ func record(p *db.FinishDeliveriesParams, c *call) {
 	p.ResponseTruncated = append(p.ResponseTruncated, c.answer.truncated)
 }
 
-func indexOf(ids []uuid.UUID, id uuid.UUID) int {
-	for i, x := range ids {
-		if x == id {
-			return i
-		}
-	}
-	return -1
-}
-
 // retryDelay is the dialect's wait before the next attempt, scaled, or false when it gives up.
 func (e *Engine) retryDelay(c *call, now time.Time) (time.Duration, bool) {
 	if c.format == nil {
@@ -481,26 +499,28 @@ func (e *Engine) retryDelay(c *call, now time.Time) (time.Duration, bool) {
 	return e.scale(d), ok
 }
 
-// giveUp applies the vendor's consequence of a delivery that exhausted its retries.
-func (e *Engine) giveUp(ctx context.Context, c *call) {
+// giveUp applies the vendor's consequence of a delivery that exhausted its retries, its
+// subscription's failure streak (this one counted) being streak. It tells whether it disabled
+// the subscription.
+func (e *Engine) giveUp(c *call, streak int) bool {
 	sub := c.row.Subscription
-	streak, err := e.q.RecordSubscriptionFailure(ctx, db.RecordSubscriptionFailureParams{AccountID: c.row.AccountID, ID: sub.ID, LastError: c.err.Error()})
-	if err != nil {
-		e.log.Error("recording failure", "subscription", sub.ID, "error", err)
-		return
-	}
 	if c.format == nil {
-		return
+		return false
 	}
-	status, reason := c.format.GiveUp(c.failures(), int(streak), c.err.Error())
+	status, reason := c.format.GiveUp(c.failures(), streak, c.err.Error())
 	if status == "" {
-		return
+		return false
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
+	defer cancel()
+	// Apart from the outcome: were it lost, the streak stays counted, and the next delivery
+	// given up disables the subscription.
 	if err := e.q.DisableSubscription(ctx, db.DisableSubscriptionParams{AccountID: c.row.AccountID, ID: sub.ID, Status: status, StatusReason: reason}); err != nil {
 		e.log.Error("disabling subscription", "subscription", sub.ID, "error", err)
-		return
+		return false
 	}
 	e.log.Info("subscription disabled", "subscription", sub.ID, "dialect", sub.Dialect, "reason", reason)
+	return true
 }
 
 func (e *Engine) drop(row db.ClaimDeliveryBatchRow, reason string) {
