@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -48,6 +49,8 @@ type receiver struct {
 	got     []received
 	respond func(n int, w http.ResponseWriter)
 	arrived chan struct{}
+	// queue describes the engine's queue, for a wait that fails (set by startEngine).
+	queue func() string
 }
 
 func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter)) *receiver {
@@ -95,7 +98,11 @@ func (r *receiver) wait(t *testing.T, n int, timeout time.Duration) []received {
 		select {
 		case <-r.arrived:
 		case <-deadline:
-			t.Fatalf("receiver got %d requests, want %d", len(r.requests()), n)
+			queue := ""
+			if r.queue != nil {
+				queue = r.queue()
+			}
+			t.Fatalf("receiver got %d requests, want %d%s", len(r.requests()), n, queue)
 		}
 	}
 }
@@ -117,7 +124,49 @@ func startEngine(t *testing.T, env *apitest.Env, cfg delivery.Config, receivers 
 		// The engine's warnings and errors go with the test's output, printed when it fails.
 		cfg.Logger = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	for _, r := range receivers {
+		r.queue = func() string { return queueState(env.DB) }
+	}
 	apitest.RunEngine(t, env.DB, cfg)
+}
+
+// queueState lists the deliveries and wake-ups in db, times relative to now, and the
+// statements running on it, to tell a stalled engine from a slow one.
+func queueState(db *sql.DB) string {
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT 'delivery', status, attempts, round(extract(epoch FROM next_attempt_at - now())::numeric, 3),
+		        round(extract(epoch FROM lease_until - now())::numeric, 3), leased_by, manual FROM deliveries ORDER BY created_at`,
+		`SELECT 'wake-up', account_id, round(extract(epoch FROM due_at - now())::numeric, 3), planned FROM delivery_wakeups ORDER BY due_at`,
+		`SELECT 'running', state, wait_event_type, wait_event, round(extract(epoch FROM now() - query_start)::numeric, 3), left(query, 80)
+		 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`,
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			fmt.Fprintf(&b, "\n%v", err)
+			continue
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				fmt.Fprintf(&b, "\n%v", err)
+				break
+			}
+			for i, v := range vals {
+				if raw, ok := v.([]byte); ok {
+					vals[i] = string(raw)
+				}
+			}
+			fmt.Fprintf(&b, "\n%v", vals)
+		}
+		rows.Close()
+	}
+	return b.String()
 }
 
 // testLog writes to a test's log; the engine stops before the test ends (apitest.RunEngine).
