@@ -189,6 +189,8 @@ type Engine struct {
 	log    *slog.Logger
 	now    func() time.Time
 	limits *limits
+	// wakes are the wake-ups to hand in with the next look for due accounts.
+	wakes wakes
 }
 
 // New returns an engine working on conn, or an error naming the first field of cfg that is

@@ -64,7 +64,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer l.close()
 		notify = l.wake
 	}
-	r := &runner{e: e, work: work, done: make(chan *call, e.cfg.Concurrency), freed: make(chan struct{}, 1), wakes: &wakes{}}
+	r := &runner{e: e, work: work, done: make(chan *call, e.cfg.Concurrency), freed: make(chan struct{}, 1), wakes: &e.wakes}
 	finished := make(chan struct{})
 	go func() { defer close(finished); e.finishAll(r.done) }()
 	defer func() {
@@ -407,6 +407,9 @@ func (e *Engine) finishAccount(k *keys) {
 	p.Ids, p.SliceAts = k.ids, k.slices
 	p.SubscriptionIds, p.SubscriptionResets, p.SubscriptionFailures, p.SubscriptionErrors = kept.ids, kept.resets, kept.failures, kept.errors
 	written, err := retried(func(ctx context.Context) ([]db.FinishDeliveriesRow, error) { return e.q.FinishDeliveries(ctx, p) })
+	if err == nil {
+		e.wakeAgain(k.account, p.WakeAts, p.WakePlanned)
+	}
 	var refused *pq.Error
 	if errors.As(err, &refused) && len(p.Ids) > 1 {
 		// The server refused the batch (a delivery deleted with its account, or moved to
@@ -536,6 +539,19 @@ func (e *Engine) release(k *keys) {
 	p := db.ReleaseDeliveriesParams{AccountID: k.account, Ids: k.ids, SliceAts: k.slices, Worker: e.cfg.WorkerID}
 	if _, err := retried(func(ctx context.Context) (struct{}, error) { return struct{}{}, e.q.ReleaseDeliveries(ctx, p) }); err != nil {
 		e.log.Error("handing back deliveries", "deliveries", len(k.ids), "error", err)
+		return
+	}
+	e.wakeAgain(k.account, []time.Time{e.now()}, []bool{false})
+}
+
+// wakeAgain hands in again, with the next look for due accounts, the wake-ups a statement
+// that has returned wrote. On Citus a statement's wake-up (in the coordinator's table) can be
+// seen before its deliveries on a worker are (the worker commits a prepared transaction just
+// after the coordinator); a claim in between finds them still locked or not yet there, and
+// takes the wake-up for nothing. Once the statement has returned, they are all there.
+func (e *Engine) wakeAgain(account uuid.UUID, at []time.Time, planned []bool) {
+	for i, t := range at {
+		e.wakes.add(account, t, planned[i])
 	}
 }
 
