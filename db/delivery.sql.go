@@ -435,7 +435,7 @@ WITH fresh AS (
     SELECT $1::uuid, now() WHERE EXISTS (SELECT 1 FROM queued)
 ), woken AS (
     -- As text: Citus keeps a part's result between steps, and a void column cannot be kept.
-    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
+    SELECT pg_notify('webhookd_deliveries', $1::uuid::text)::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT ev.id, ev.external_id,
        COALESCE(q.deliveries, 0)::int AS deliveries,

@@ -244,7 +244,7 @@ WITH live AS (
 ), wakeup AS (
     INSERT INTO delivery_wakeups (account_id, due_at) SELECT $1, now() FROM queued
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '')::text FROM queued
+    SELECT pg_notify('webhookd_deliveries', $1::uuid::text)::text FROM queued
 )
 SELECT q.event_id, q.id AS delivery_id, (SELECT count(*) FROM woken)::int AS woken FROM queued q
 `
@@ -304,7 +304,7 @@ WITH found AS (
 ), wakeup AS (
     INSERT INTO delivery_wakeups (account_id, due_at) SELECT $2, now() WHERE EXISTS (SELECT 1 FROM queued)
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
+    SELECT pg_notify('webhookd_deliveries', $2::uuid::text)::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT (SELECT count(*) FROM queued)::int AS queued,
        (SELECT count(*) FROM found) > $1::int AS more,
@@ -356,7 +356,7 @@ WITH resent AS (
 ), wakeup AS (
     INSERT INTO delivery_wakeups (account_id, due_at) SELECT $1, now() FROM resent
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '')::text FROM resent
+    SELECT pg_notify('webhookd_deliveries', $1::uuid::text)::text FROM resent
 )
 SELECT r.id, (SELECT count(*) FROM woken)::int AS woken FROM resent r
 `

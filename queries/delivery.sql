@@ -123,7 +123,7 @@ WITH fresh AS (
     SELECT sqlc.arg(account_id)::uuid, now() WHERE EXISTS (SELECT 1 FROM queued)
 ), woken AS (
     -- As text: Citus keeps a part's result between steps, and a void column cannot be kept.
-    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
+    SELECT pg_notify('webhookd_deliveries', sqlc.arg(account_id)::uuid::text)::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT ev.id, ev.external_id,
        COALESCE(q.deliveries, 0)::int AS deliveries,

@@ -28,7 +28,7 @@ WITH resent AS (
 ), wakeup AS (
     INSERT INTO delivery_wakeups (account_id, due_at) SELECT sqlc.arg(account_id), now() FROM resent
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '')::text FROM resent
+    SELECT pg_notify('webhookd_deliveries', sqlc.arg(account_id)::uuid::text)::text FROM resent
 )
 SELECT r.id, (SELECT count(*) FROM woken)::int AS woken FROM resent r;
 
@@ -61,7 +61,7 @@ WITH found AS (
 ), wakeup AS (
     INSERT INTO delivery_wakeups (account_id, due_at) SELECT sqlc.arg(account_id), now() WHERE EXISTS (SELECT 1 FROM queued)
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '')::text WHERE EXISTS (SELECT 1 FROM queued)
+    SELECT pg_notify('webhookd_deliveries', sqlc.arg(account_id)::uuid::text)::text WHERE EXISTS (SELECT 1 FROM queued)
 )
 SELECT (SELECT count(*) FROM queued)::int AS queued,
        (SELECT count(*) FROM found) > sqlc.arg(max_rows)::int AS more,
@@ -90,7 +90,7 @@ WITH live AS (
 ), wakeup AS (
     INSERT INTO delivery_wakeups (account_id, due_at) SELECT sqlc.arg(account_id), now() FROM queued
 ), woken AS (
-    SELECT pg_notify('webhookd_deliveries', '')::text FROM queued
+    SELECT pg_notify('webhookd_deliveries', sqlc.arg(account_id)::uuid::text)::text FROM queued
 )
 SELECT q.event_id, q.id AS delivery_id, (SELECT count(*) FROM woken)::int AS woken FROM queued q;
 

@@ -17,7 +17,8 @@ import (
 	"github.com/webhookd/webhookd/internal/retention"
 )
 
-// NotifyChannel is the PostgreSQL channel ingestion notifies when it queues deliveries.
+// NotifyChannel is the PostgreSQL channel ingestion (and test events, resend and recover)
+// notifies when it queues deliveries, with the account's id as the payload.
 const NotifyChannel = "webhookd_deliveries"
 
 // Event is what an account's backend reports.

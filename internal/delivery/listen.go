@@ -6,12 +6,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lib/pq"
 
 	"github.com/webhookd/webhookd/internal/dbconn"
 )
 
-// listener turns notifications of new deliveries into wake-ups. lib/pq's Listener reconnects
+// listener turns notifications of new deliveries into wake-ups. Each names its account, which
+// the engine hands in with its next look: a notification arrives once the writer's transaction
+// is done everywhere, whereas on Citus the wake-up it wrote may have been seen, and taken for
+// nothing, a moment before its deliveries on a worker were. lib/pq's Listener reconnects
 // on its own after the database restarts or its connection dies; the engine keeps polling
 // meanwhile, and a reconnect wakes it, since notifications may have been missed.
 type listener struct {
@@ -48,13 +52,13 @@ func (e *Engine) listen(dsn string) *listener {
 			e.log.Warn("listening for deliveries; polling instead", "error", err)
 		}
 	}()
-	go l.forward(e.cfg.PollInterval * 20)
+	go l.forward(e.cfg.PollInterval*20, func(account uuid.UUID) { e.wakes.add(account, e.now(), false) })
 	return l
 }
 
-// forward wakes the engine on every notification and pings the connection now and then, so
-// that a connection that died silently is noticed and replaced.
-func (l *listener) forward(pingEvery time.Duration) {
+// forward wakes the engine on every notification, handing in the account it names, and pings
+// the connection now and then, so that a connection that died silently is noticed and replaced.
+func (l *listener) forward(pingEvery time.Duration, wake func(account uuid.UUID)) {
 	defer close(l.done)
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
@@ -62,7 +66,13 @@ func (l *listener) forward(pingEvery time.Duration) {
 		select {
 		case <-l.stop:
 			return
-		case <-l.l.NotificationChannel():
+		case n := <-l.l.NotificationChannel():
+			// nil after a reconnect, which the event callback has signalled
+			if n != nil {
+				if account, err := uuid.Parse(n.Extra); err == nil {
+					wake(account)
+				}
+			}
 			l.signal()
 		case <-ping.C:
 			if l.pinging.CompareAndSwap(false, true) {

@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -135,6 +136,59 @@ func TestANotificationWakesTheEngine(t *testing.T) {
 		hooks.wait(t, i+1, 10*time.Second)
 	}
 	wg.Wait()
+}
+
+// A notification names its account, so a listening engine claims the account's deliveries
+// even when the wake-up written with them was taken for nothing (on Citus, a claim can see the
+// wake-up a moment before the deliveries): here none is ever stored.
+func TestANotificationWakesItsAccountWithoutItsWakeUp(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewURL(t)
+	conn, err := dbconn.Open(url, dbconn.Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	env := apitest.NewWithDB(t, conn)
+	hooks := newReceiver(t, nil)
+	a := env.CreateAccount(t, "acme")
+	shippingSubscription(t, env, a, hooks.url("/s"))
+	loseWakeUps(t, conn)
+	startEngine(t, env, delivery.Config{PollInterval: time.Hour, ListenDSN: url}, hooks)
+	time.Sleep(200 * time.Millisecond) // idle, listening
+	ingest(t, env, a, `{"type": "shipment.created"}`)
+	hooks.wait(t, 1, 10*time.Second)
+	var stored int
+	if err := conn.QueryRow(`SELECT count(*) FROM delivery_wakeups`).Scan(&stored); err != nil || stored != 0 {
+		t.Fatalf("%d wake-ups stored (%v), want none", stored, err)
+	}
+}
+
+// The engine hands in again the wake-ups its outcome statement wrote once it has returned, so
+// a retry goes out even when the stored wake-up was taken for nothing: here none is stored.
+func TestARetryGoesOutWithoutItsStoredWakeUp(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	hooks := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	a := env.CreateAccount(t, "acme")
+	shippingSubscription(t, env, a, hooks.url("/s"))
+	ingest(t, env, a, `{"type": "shipment.created"}`) // its wake-up is stored
+	loseWakeUps(t, env.DB)
+	startEngine(t, env, delivery.Config{PollInterval: 50 * time.Millisecond}, hooks)
+	hooks.wait(t, 2, 10*time.Second)
+}
+
+// loseWakeUps makes every wake-up written from now on vanish, as one taken for nothing does.
+func loseWakeUps(t *testing.T, conn *sql.DB) {
+	t.Helper()
+	if _, err := conn.Exec(`CREATE FUNCTION lose_wakeup() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+		CREATE TRIGGER lose_wakeups BEFORE INSERT ON delivery_wakeups FOR EACH ROW EXECUTE FUNCTION lose_wakeup()`); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestAFailingTargetIsLeftAloneWithoutSpendingAttempts(t *testing.T) {
