@@ -12,10 +12,12 @@ import (
 	"github.com/webhookd/webhookd/internal/dbconn"
 )
 
-// listener turns notifications of new deliveries into wake-ups. Each names its account, which
-// the engine hands in with its next look: a notification arrives once the writer's transaction
-// is done everywhere, whereas on Citus the wake-up it wrote may have been seen, and taken for
-// nothing, a moment before its deliveries on a worker were. lib/pq's Listener reconnects
+// listener turns notifications of new deliveries into wake-ups. Each names its account: a
+// notification arrives once the writer's transaction is done everywhere, whereas on Citus the
+// wake-up it wrote may have been seen, and taken for nothing, a moment before its deliveries on
+// a worker were. So the engine hands in a wake-up of the account planned on the poll grid:
+// every instance notified hands in the same one, merged into one row, and one claim a poll
+// later finds what such a wake-up left behind (or nothing). lib/pq's Listener reconnects
 // on its own after the database restarts or its connection dies; the engine keeps polling
 // meanwhile, and a reconnect wakes it, since notifications may have been missed.
 type listener struct {
@@ -52,7 +54,9 @@ func (e *Engine) listen(dsn string) *listener {
 			e.log.Warn("listening for deliveries; polling instead", "error", err)
 		}
 	}()
-	go l.forward(e.cfg.PollInterval*20, func(account uuid.UUID) { e.wakes.add(account, e.now(), false) })
+	go l.forward(e.cfg.PollInterval*20, func(account uuid.UUID) {
+		e.wakes.add(account, gridUp(e.now().Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
+	})
 	return l
 }
 

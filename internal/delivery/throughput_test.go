@@ -138,9 +138,9 @@ func TestANotificationWakesTheEngine(t *testing.T) {
 	wg.Wait()
 }
 
-// A notification names its account, so a listening engine claims the account's deliveries
-// even when the wake-up written with them was taken for nothing (on Citus, a claim can see the
-// wake-up a moment before the deliveries): here none is ever stored.
+// A notification names its account, so a listening engine claims the account's deliveries a
+// poll later even when the wake-up written with them was taken for nothing (on Citus, a claim
+// can see the wake-up a moment before the deliveries): here none due now is ever stored.
 func TestANotificationWakesItsAccountWithoutItsWakeUp(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewURL(t)
@@ -153,15 +153,11 @@ func TestANotificationWakesItsAccountWithoutItsWakeUp(t *testing.T) {
 	hooks := newReceiver(t, nil)
 	a := env.CreateAccount(t, "acme")
 	shippingSubscription(t, env, a, hooks.url("/s"))
-	loseWakeUps(t, conn)
-	startEngine(t, env, delivery.Config{PollInterval: time.Hour, ListenDSN: url}, hooks)
+	loseWakeUps(t, conn, "NOT NEW.planned")
+	startEngine(t, env, delivery.Config{PollInterval: 50 * time.Millisecond, ListenDSN: url}, hooks)
 	time.Sleep(200 * time.Millisecond) // idle, listening
 	ingest(t, env, a, `{"type": "shipment.created"}`)
 	hooks.wait(t, 1, 10*time.Second)
-	var stored int
-	if err := conn.QueryRow(`SELECT count(*) FROM delivery_wakeups`).Scan(&stored); err != nil || stored != 0 {
-		t.Fatalf("%d wake-ups stored (%v), want none", stored, err)
-	}
 }
 
 // The engine hands in again the wake-ups its outcome statement wrote once it has returned, so
@@ -177,15 +173,17 @@ func TestARetryGoesOutWithoutItsStoredWakeUp(t *testing.T) {
 	a := env.CreateAccount(t, "acme")
 	shippingSubscription(t, env, a, hooks.url("/s"))
 	ingest(t, env, a, `{"type": "shipment.created"}`) // its wake-up is stored
-	loseWakeUps(t, env.DB)
+	loseWakeUps(t, env.DB, "true")
 	startEngine(t, env, delivery.Config{PollInterval: 50 * time.Millisecond}, hooks)
 	hooks.wait(t, 2, 10*time.Second)
 }
 
-// loseWakeUps makes every wake-up written from now on vanish, as one taken for nothing does.
-func loseWakeUps(t *testing.T, conn *sql.DB) {
+// loseWakeUps makes the wake-ups written from now on for which lost is true vanish, as one
+// taken for nothing does.
+func loseWakeUps(t *testing.T, conn *sql.DB, lost string) {
 	t.Helper()
-	if _, err := conn.Exec(`CREATE FUNCTION lose_wakeup() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+	if _, err := conn.Exec(`CREATE FUNCTION lose_wakeup() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN
+		IF ` + lost + ` THEN RETURN NULL; END IF; RETURN NEW; END$$;
 		CREATE TRIGGER lose_wakeups BEFORE INSERT ON delivery_wakeups FOR EACH ROW EXECUTE FUNCTION lose_wakeup()`); err != nil {
 		t.Fatal(err)
 	}
