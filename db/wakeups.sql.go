@@ -31,16 +31,16 @@ WITH wake AS (
     SELECT unnest($1::uuid[]) AS account_id, unnest($2::timestamptz[]) AS due_at,
            unnest($3::bool[]) AS planned
 ), due AS (
-    SELECT w.account_id, w.due_at FROM delivery_wakeups w
+    SELECT w.account_id, w.due_at, w.planned FROM delivery_wakeups w
     WHERE w.due_at <= now() AND w.account_id <> ALL($4::uuid[])
     ORDER BY w.due_at
     LIMIT $5::int
     FOR UPDATE SKIP LOCKED
 ), picked AS (
-    SELECT c.account_id, min(c.due_at) AS due_at FROM (
-        SELECT account_id, due_at FROM due
+    SELECT c.account_id, min(c.due_at) AS due_at, bool_or(NOT c.planned) AS fresh FROM (
+        SELECT account_id, due_at, planned FROM due
         UNION ALL
-        SELECT account_id, due_at FROM wake WHERE due_at <= now() AND account_id <> ALL($4::uuid[])
+        SELECT account_id, due_at, planned FROM wake WHERE due_at <= now() AND account_id <> ALL($4::uuid[])
     ) c
     GROUP BY c.account_id
     ORDER BY min(c.due_at), c.account_id
@@ -56,7 +56,7 @@ WITH wake AS (
                    WHERE x.account_id IN (SELECT account_id FROM picked) AND x.due_at <= now()
                    FOR UPDATE SKIP LOCKED)
 )
-SELECT p.account_id FROM picked p ORDER BY p.due_at, p.account_id
+SELECT p.account_id, p.fresh FROM picked p ORDER BY p.due_at, p.account_id
 `
 
 type TakeDueAccountsParams struct {
@@ -68,13 +68,20 @@ type TakeDueAccountsParams struct {
 	MaxAccounts  int32
 }
 
+type TakeDueAccountsRow struct {
+	AccountID uuid.UUID
+	Fresh     bool
+}
+
 // TakeDueAccounts picks up to max_accounts accounts that may have deliveries due, oldest
 // wake-up first, leaving out those the worker has no room for, and deletes the picked accounts'
 // due wake-ups (however many writers added). It first adds the wake-ups the worker hands in
 // (wake_accounts, wake_ats, wake_planned): one due now competes with the table's at once, so
 // that an account whose last claim came back full is claimed again without a statement of its
 // own. Wake-ups another worker is taking are skipped. Only the coordinator's table is read.
-func (q *Queries) TakeDueAccounts(ctx context.Context, arg TakeDueAccountsParams) ([]uuid.UUID, error) {
+// fresh tells that an account was picked for a wake-up due now rather than planned: a claim
+// that finds nothing for one looks again a poll later (see the engine's claim).
+func (q *Queries) TakeDueAccounts(ctx context.Context, arg TakeDueAccountsParams) ([]TakeDueAccountsRow, error) {
 	rows, err := q.db.QueryContext(ctx, takeDueAccounts,
 		pq.Array(arg.WakeAccounts),
 		pq.Array(arg.WakeAts),
@@ -87,13 +94,13 @@ func (q *Queries) TakeDueAccounts(ctx context.Context, arg TakeDueAccountsParams
 		return nil, err
 	}
 	defer rows.Close()
-	items := []uuid.UUID{}
+	items := []TakeDueAccountsRow{}
 	for rows.Next() {
-		var account_id uuid.UUID
-		if err := rows.Scan(&account_id); err != nil {
+		var i TakeDueAccountsRow
+		if err := rows.Scan(&i.AccountID, &i.Fresh); err != nil {
 			return nil, err
 		}
-		items = append(items, account_id)
+		items = append(items, i)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err

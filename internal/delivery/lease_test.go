@@ -33,7 +33,7 @@ func TestTheDeliveriesOfAWorkerThatDiedAreSentOnceItsLeasesEnd(t *testing.T) {
 	q := db.New(env.DB)
 	accounts, err := q.TakeDueAccounts(ctx, db.TakeDueAccountsParams{WakeAccounts: []uuid.UUID{}, WakeAts: []time.Time{},
 		WakePlanned: []bool{}, FullAccounts: []uuid.UUID{}, Scan: 16, MaxAccounts: 8})
-	if err != nil || len(accounts) != 1 || accounts[0] != a.Id {
+	if err != nil || len(accounts) != 1 || accounts[0].AccountID != a.Id {
 		t.Fatalf("the dying worker took %v, %v; want the account", accounts, err)
 	}
 	claimed, err := q.ClaimDeliveryBatch(ctx, db.ClaimDeliveryBatchParams{AccountID: a.Id, LeaseSeconds: lease.Seconds(),

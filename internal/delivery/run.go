@@ -209,7 +209,8 @@ func (e *Engine) claim(ctx context.Context, r *runner, n int) (bool, error) {
 	}
 	more := len(accounts) == most
 	left := n
-	for i, account := range accounts {
+	for i, picked := range accounts {
+		account := picked.AccountID
 		share := (left + len(accounts) - i - 1) / (len(accounts) - i) // what is left, shared fairly
 		got, err := e.claimAccount(ctx, r, account, share, subs)
 		if err != nil {
@@ -228,6 +229,11 @@ func (e *Engine) claim(ctx context.Context, r *runner, n int) (bool, error) {
 		case subAccounts[account]:
 			// Deliveries to a busy target may have been left: look again a poll later (or as
 			// soon as the target is free).
+			r.wakes.add(account, gridUp(now.Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
+		case got == 0 && picked.Fresh:
+			// On Citus a wake-up due now can be seen a moment before the deliveries it stands
+			// for (still locked, or not there yet, on a worker): look once more a poll later.
+			// That look's wake-up is planned, so an empty claim then ends there.
 			r.wakes.add(account, gridUp(now.Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
 		}
 	}

@@ -178,6 +178,45 @@ func TestARetryGoesOutWithoutItsStoredWakeUp(t *testing.T) {
 	hooks.wait(t, 2, 10*time.Second)
 }
 
+// A claim that finds nothing for a wake-up due now looks once more a poll later: on Citus the
+// wake-up can be seen while its deliveries are still locked on a worker, as here by a
+// transaction that ends only after the engine has taken the wake-up.
+func TestAWakeUpTakenBeforeItsDeliveriesAreFreeIsNotLost(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	hooks := newReceiver(t, nil)
+	a := env.CreateAccount(t, "acme")
+	shippingSubscription(t, env, a, hooks.url("/s"))
+	ctx := context.Background()
+	tx, err := env.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ingest(t, env, a, `{"type": "shipment.created"}`)
+	if _, err := tx.Exec(`SELECT 1 FROM deliveries FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	// A poll of half a second leaves room to let go of the lock before the second look.
+	startEngine(t, env, delivery.Config{PollInterval: 500 * time.Millisecond}, hooks)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := env.DB.QueryRow(`SELECT count(*) FROM delivery_wakeups WHERE NOT planned`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 0 {
+			break // taken, for nothing
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the engine never took the wake-up")
+		}
+	}
+	if err := tx.Rollback(); err != nil { // within a poll of the take
+		t.Fatal(err)
+	}
+	hooks.wait(t, 1, 10*time.Second)
+}
+
 // loseWakeUps makes the wake-ups written from now on for which lost is true vanish, as one
 // taken for nothing does.
 func loseWakeUps(t *testing.T, conn *sql.DB, lost string) {
