@@ -36,8 +36,7 @@ func listeners(t *testing.T, conn *sql.DB) int {
 	err := conn.QueryRow(`SELECT count(*), COALESCE(string_agg(format('%s (%s, %s)', pid, application_name, state), ', '), '')
 		FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-		  AND application_name NOT LIKE 'citus%'
-		  AND (query ILIKE 'LISTEN%' OR query = '')`).Scan(&n, &sessions)
+		  AND application_name = $1`, dbconn.ListenApplicationName).Scan(&n, &sessions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package dbconn
 
 import (
 	"net"
+	"strings"
 
 	"github.com/lib/pq"
 )
@@ -13,4 +14,21 @@ func ListenDialer(s Settings) pq.Dialer {
 	return dialer{d: net.Dialer{Timeout: s.ConnectTimeout,
 		KeepAliveConfig: net.KeepAliveConfig{Enable: s.KeepAlive > 0, Idle: s.KeepAlive, Interval: s.KeepAlive, Count: 3},
 		Control:         userTimeout(s.UserTimeout)}}
+}
+
+// ListenApplicationName names the listening session in pg_stat_activity.
+const ListenApplicationName = "webhookd-listen"
+
+// ListenDSN is dsn (a URL or key=value pairs) with the listening session's application_name,
+// so that operators (and tests) can tell it from the pool's sessions.
+func ListenDSN(dsn string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		kv, err := pq.ParseURL(dsn)
+		if err != nil {
+			return "", err
+		}
+		dsn = kv
+	}
+	// The last setting of a key wins.
+	return dsn + " application_name=" + ListenApplicationName, nil
 }

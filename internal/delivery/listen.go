@@ -39,6 +39,11 @@ var listenSettings = func() dbconn.Settings {
 
 func (e *Engine) listen(dsn string) *listener {
 	l := &listener{wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if named, err := dbconn.ListenDSN(dsn); err == nil {
+		dsn = named
+	} else {
+		e.log.Warn("the listening session keeps the default application_name", "error", err)
+	}
 	l.l = pq.NewDialListener(dbconn.ListenDialer(listenSettings), dsn, 100*time.Millisecond, 10*time.Second,
 		func(ev pq.ListenerEventType, err error) {
 			switch ev {
