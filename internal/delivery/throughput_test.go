@@ -111,8 +111,10 @@ func TestTwoEnginesDrainABacklogOnce(t *testing.T) {
 	}
 }
 
-func TestANotificationWakesTheEngine(t *testing.T) {
-	t.Parallel()
+// listeningSetUp makes an account with a Shipping subscription to a receiver, on a database
+// whose URL an engine can listen on.
+func listeningSetUp(t *testing.T) (*apitest.Env, string, *receiver, gen.AccountCreated) {
+	t.Helper()
 	url := pgtest.NewURL(t)
 	conn, err := dbconn.Open(url, dbconn.Defaults)
 	if err != nil {
@@ -123,6 +125,12 @@ func TestANotificationWakesTheEngine(t *testing.T) {
 	hooks := newReceiver(t, nil)
 	a := env.CreateAccount(t, "acme")
 	shippingSubscription(t, env, a, hooks.url("/s"))
+	return env, url, hooks, a
+}
+
+func TestANotificationWakesTheEngine(t *testing.T) {
+	t.Parallel()
+	env, url, hooks, a := listeningSetUp(t)
 	// Polling alone would take an hour.
 	startEngine(t, env, delivery.Config{PollInterval: time.Hour, ListenDSN: url}, hooks)
 	var wg sync.WaitGroup
@@ -143,17 +151,8 @@ func TestANotificationWakesTheEngine(t *testing.T) {
 // can see the wake-up a moment before the deliveries): here none due now is ever stored.
 func TestANotificationWakesItsAccountWithoutItsWakeUp(t *testing.T) {
 	t.Parallel()
-	url := pgtest.NewURL(t)
-	conn, err := dbconn.Open(url, dbconn.Defaults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	env := apitest.NewWithDB(t, conn)
-	hooks := newReceiver(t, nil)
-	a := env.CreateAccount(t, "acme")
-	shippingSubscription(t, env, a, hooks.url("/s"))
-	loseWakeUps(t, conn, "NOT NEW.planned")
+	env, url, hooks, a := listeningSetUp(t)
+	loseWakeUps(t, env.DB, "NOT NEW.planned")
 	startEngine(t, env, delivery.Config{PollInterval: 50 * time.Millisecond, ListenDSN: url}, hooks)
 	time.Sleep(200 * time.Millisecond) // idle, listening
 	ingest(t, env, a, `{"type": "shipment.created"}`)
