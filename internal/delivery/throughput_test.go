@@ -97,7 +97,8 @@ func TestTwoEnginesDrainABacklogOnce(t *testing.T) {
 	startEngine(t, env, delivery.Config{WorkerID: "one"}, hooks)
 	startEngine(t, env, delivery.Config{WorkerID: "two"}, hooks)
 	hooks.wait(t, n, 60*time.Second)
-	time.Sleep(300 * time.Millisecond) // room for a duplicate to show up
+	// A call's outcome is written after the receiver answered it.
+	settle(t, env.DB, 30*time.Second)
 	once(t, hooks.requests(), n)
 	var succeeded, attempts, logged int
 	if err := env.DB.QueryRow(`SELECT count(*) FILTER (WHERE status = 'succeeded' AND attempts = 1), sum(attempts) FROM deliveries`).Scan(&succeeded, &attempts); err != nil {
@@ -108,6 +109,24 @@ func TestTwoEnginesDrainABacklogOnce(t *testing.T) {
 	}
 	if succeeded != n || attempts != n || logged != n {
 		t.Errorf("%d succeeded at the first attempt, %d attempts counted, %d logged; want %d", succeeded, attempts, logged, n)
+	}
+}
+
+// settle waits until no delivery is pending, which is when every outcome has been written; a
+// lost outcome would leave its delivery leased until the lease runs out and then call again.
+func settle(t *testing.T, db *sql.DB, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
+		var pending, leased int
+		if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE lease_until > now()) FROM deliveries WHERE status = 'pending'`).Scan(&pending, &leased); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries still pending after %s, %d of them leased", pending, timeout, leased)
+		}
 	}
 }
 
