@@ -22,9 +22,7 @@ func TestTheDeliveriesOfAWorkerThatDiedAreSentOnceItsLeasesEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	env := apitest.New(t)
-	hooks := newReceiver(t, nil)
-	a := env.CreateAccount(t, "acme")
-	shippingSubscription(t, env, a, hooks.url("/s"))
+	hooks, a := subscribedReceiver(t, env)
 	shippingEvents(t, env, a, 5)
 
 	// The worker that dies: it takes the account's wake-up, claims every delivery for two

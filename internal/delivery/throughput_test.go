@@ -37,6 +37,15 @@ func shippingSubscription(t *testing.T, env *apitest.Env, a gen.AccountCreated, 
 		`{"name": "s", "url": "`+url+`", "events": ["shipment.created"], "secret": "shipping-secret"}`, 201)
 }
 
+// subscribedReceiver makes a receiver and an account with a Shipping subscription to it.
+func subscribedReceiver(t *testing.T, env *apitest.Env) (*receiver, gen.AccountCreated) {
+	t.Helper()
+	hooks := newReceiver(t, nil)
+	a := env.CreateAccount(t, "acme")
+	shippingSubscription(t, env, a, hooks.url("/s"))
+	return hooks, a
+}
+
 // once fails the test unless every webhook-id arrived exactly once.
 func once(t *testing.T, got []received, want int) {
 	t.Helper()
@@ -89,9 +98,7 @@ func TestAHangingTargetDelaysOnlyItsOwnDeliveries(t *testing.T) {
 func TestTwoEnginesDrainABacklogOnce(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	hooks := newReceiver(t, nil)
-	a := env.CreateAccount(t, "acme")
-	shippingSubscription(t, env, a, hooks.url("/s"))
+	hooks, a := subscribedReceiver(t, env)
 	const n = 1500
 	shippingEvents(t, env, a, n)
 	startEngine(t, env, delivery.Config{WorkerID: "one"}, hooks)
@@ -141,9 +148,7 @@ func listeningSetUp(t *testing.T) (*apitest.Env, string, *receiver, gen.AccountC
 	}
 	t.Cleanup(func() { conn.Close() })
 	env := apitest.NewWithDB(t, conn)
-	hooks := newReceiver(t, nil)
-	a := env.CreateAccount(t, "acme")
-	shippingSubscription(t, env, a, hooks.url("/s"))
+	hooks, a := subscribedReceiver(t, env)
 	return env, url, hooks, a
 }
 
@@ -202,9 +207,7 @@ func TestARetryGoesOutWithoutItsStoredWakeUp(t *testing.T) {
 func TestAWakeUpTakenBeforeItsDeliveriesAreFreeIsNotLost(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	hooks := newReceiver(t, nil)
-	a := env.CreateAccount(t, "acme")
-	shippingSubscription(t, env, a, hooks.url("/s"))
+	hooks, a := subscribedReceiver(t, env)
 	ctx := context.Background()
 	tx, err := env.DB.BeginTx(ctx, nil)
 	if err != nil {
