@@ -60,7 +60,7 @@ func (e *Engine) listen(dsn string) *listener {
 		}
 	}()
 	go l.forward(e.cfg.PollInterval*20, func(account uuid.UUID) {
-		e.wakes.add(account, gridUp(e.now().Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
+		e.wakes.add(account, e.aPollLater(e.now()), true)
 	})
 	return l
 }

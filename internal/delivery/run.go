@@ -226,15 +226,12 @@ func (e *Engine) claim(ctx context.Context, r *runner, n int) (bool, error) {
 		case got == share:
 			r.wakes.add(account, now, false) // more may be due
 			more = true
-		case subAccounts[account]:
-			// Deliveries to a busy target may have been left: look again a poll later (or as
-			// soon as the target is free).
-			r.wakes.add(account, gridUp(now.Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
-		case got == 0 && picked.Fresh:
-			// On Citus a wake-up due now can be seen a moment before the deliveries it stands
-			// for (still locked, or not there yet, on a worker): look once more a poll later.
-			// That look's wake-up is planned, so an empty claim then ends there.
-			r.wakes.add(account, gridUp(now.Add(e.cfg.PollInterval), e.cfg.PollInterval), true)
+		case subAccounts[account], got == 0 && picked.Fresh:
+			// Look again a poll later: deliveries to a busy target may have been left (they are
+			// also looked for as soon as the target is free); or, on Citus, a wake-up due now
+			// was seen a moment before the deliveries it stands for (still locked, or not there
+			// yet, on a worker). That look's wake-up is planned, so an empty claim then ends there.
+			r.wakes.add(account, e.aPollLater(now), true)
 		}
 	}
 	return more, nil

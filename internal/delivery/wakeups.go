@@ -67,6 +67,12 @@ func gridUp(t time.Time, grid time.Duration) time.Time {
 	return r
 }
 
+// aPollLater is the planned instant a poll after now, on the poll interval's grid: the
+// hand-ins of one account for it, from any instance, merge into one wake-up.
+func (e *Engine) aPollLater(now time.Time) time.Time {
+	return gridUp(now.Add(e.cfg.PollInterval), e.cfg.PollInterval)
+}
+
 // coverGrid is the grid of the wake-ups set at the end of leases: an eighth of a lease, so
 // that a dead worker's deliveries wait at most that much longer than their leases.
 func (e *Engine) coverGrid() time.Duration { return max(e.cfg.Lease/8, time.Millisecond) }
